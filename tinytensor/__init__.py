@@ -1,0 +1,198 @@
+"""tinytensor: an eager, tape-based autograd library on NumPy with a PyTorch-shaped API.
+
+>>> import tinytensor as tt
+>>> x = tt.tensor(2.0, requires_grad=True)
+>>> y = x * x + 3 * x
+>>> y.backward()
+>>> x.grad
+tensor(7.)
+"""
+
+from tinytensor import autograd
+from tinytensor._dtype import (
+    bool_ as bool,  # noqa: A001 - PyTorch's name
+)
+from tinytensor._dtype import (
+    dtype,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int8,
+    int16,
+    int32,
+    int64,
+    set_default_dtype,
+    uint8,
+)
+from tinytensor.autograd.grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from tinytensor.ops.creation import (
+    Generator,
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_dlpack,
+    from_numpy,
+    full,
+    full_like,
+    get_rng_state,
+    linspace,
+    logspace,
+    manual_seed,
+    normal,
+    ones,
+    ones_like,
+    rand,
+    randint,
+    randn,
+    randperm,
+    seed,
+    set_rng_state,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from tinytensor.ops.elementwise import (
+    abs,  # noqa: A004
+    add,
+    allclose,
+    ceil,
+    clamp,
+    cos,
+    div,
+    eq,
+    equal,
+    exp,
+    floor,
+    floor_divide,
+    ge,
+    gt,
+    isfinite,
+    isinf,
+    isnan,
+    le,
+    log,
+    log1p,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    lt,
+    maximum,
+    minimum,
+    mul,
+    ne,
+    neg,
+    pow,  # noqa: A004
+    reciprocal,
+    relu,
+    remainder,
+    round,  # noqa: A004
+    rsqrt,
+    sigmoid,
+    sign,
+    sin,
+    sqrt,
+    square,
+    sub,
+    tanh,
+    trunc,
+    where,
+)
+from tinytensor.ops.index import (
+    gather,
+    index_add,
+    index_select,
+    masked_fill,
+    scatter,
+    scatter_add,
+    take,
+)
+from tinytensor.ops.linalg import bmm, dot, einsum, matmul, mm, outer
+from tinytensor.ops.reduce import (
+    all,  # noqa: A004
+    amax,
+    amin,
+    any,  # noqa: A004
+    argmax,
+    argmin,
+    cumsum,
+    logsumexp,
+    max,  # noqa: A004
+    mean,
+    min,  # noqa: A004
+    norm,
+    prod,
+    std,
+    std_mean,
+    sum,  # noqa: A004
+    var,
+    var_mean,
+)
+from tinytensor.ops.shape import (
+    broadcast_tensors,
+    broadcast_to,
+    cat,
+    chunk,
+    clone,
+    expand,
+    flatten,
+    flip,
+    hstack,
+    movedim,
+    narrow,
+    pad,
+    permute,
+    repeat,
+    reshape,
+    split,
+    squeeze,
+    stack,
+    swapaxes,
+    transpose,
+    tril,
+    triu,
+    unbind,
+    unflatten,
+    unsqueeze,
+    view,
+    vstack,
+)
+from tinytensor.tensor import Tensor
+
+concat = concatenate = cat
+clip = clamp
+multiply = mul
+subtract = sub
+divide = true_divide = div
+negative = neg
+absolute = abs
+greater = gt
+less = lt
+
+float = float32  # noqa: A001
+double = float64
+half = float16
+long = int64
+int = int32  # noqa: A001
+short = int16
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def numel(t) -> int:
+    return t.numel()
+
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Operations by family; each op's forward and backward sit together."""

@@ -1,0 +1,125 @@
+"""Helpers shared by the op families: unwrapping operands, dtype promotion, dim checking."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from tinytensor import _dtype as D
+from tinytensor.tensor import Tensor, _wrap
+
+_SCALARS = (int, float, bool, np.number, np.bool_)
+
+
+def as_tensor(x, name="op"):
+    """``x`` as a Tensor (Tensors pass through; numbers and arrays are wrapped, no grad)."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, np.ndarray):
+        D.from_numpy_dtype(x.dtype)
+        return _wrap(x)
+    if isinstance(x, _SCALARS):
+        from tinytensor.ops.creation import tensor
+
+        return tensor(x)
+    if isinstance(x, (list, tuple)):
+        from tinytensor.ops.creation import tensor
+
+        return tensor(x)
+    raise TypeError(f"{name}: expected a Tensor or a number, got {type(x).__name__}")
+
+
+def binary(a, b, name):
+    """Unwrap two operands to NumPy values of PyTorch's result dtype.
+
+    Returns ``(a, b, a_value, b_value)``: Python numbers stay numbers (as NumPy scalars of the
+    result dtype, so NumPy 1.x and 2.x agree) and Tensors become their arrays.
+    """
+    ta = a.__class__ is Tensor or isinstance(a, Tensor)
+    tb = b.__class__ is Tensor or isinstance(b, Tensor)
+    if ta and tb:
+        ad, bd = a._data, b._data
+        if ad.dtype is bd.dtype or ad.dtype == bd.dtype:
+            return a, b, ad, bd
+        dt = D.promote(
+            D.from_numpy_dtype(ad.dtype), ad.ndim, D.from_numpy_dtype(bd.dtype), bd.ndim
+        ).np
+        return a, b, ad.astype(dt, copy=False), bd.astype(dt, copy=False)
+    if ta:
+        ad = a._data
+        dt = _scalar_dtype(ad.dtype, b, name)
+        return a, b, (ad if dt is ad.dtype else ad.astype(dt)), dt.type(b)
+    if tb:
+        bd = b._data
+        dt = _scalar_dtype(bd.dtype, a, name)
+        return a, b, dt.type(a), (bd if dt is bd.dtype else bd.astype(dt))
+    a, b = as_tensor(a, name), as_tensor(b, name)
+    return binary(a, b, name)
+
+
+def _scalar_dtype(dt, value, name):
+    """Result dtype of ``array(dt) op value`` under PyTorch's rules."""
+    if dt.kind == "f":
+        if isinstance(value, (float, int, np.floating, np.integer, np.bool_)):
+            return dt
+    elif isinstance(value, (bool, np.bool_)):
+        return dt
+    elif isinstance(value, (int, np.integer)):
+        return np.dtype(np.int64) if dt.kind == "b" else dt
+    elif isinstance(value, (float, np.floating)):
+        return D.get_default_dtype().np
+    elif isinstance(value, np.ndarray):
+        raise TypeError(
+            f"{name}: cannot combine a Tensor with a NumPy array; wrap it with tinytensor.tensor()"
+        )
+    if isinstance(value, numbers.Number):
+        raise TypeError(f"{name}: unsupported scalar type {type(value).__name__}")
+    raise TypeError(
+        f"{name}: unsupported operand type {type(value).__name__}; expected a Tensor or a number"
+    )
+
+
+def norm_dim(dim, ndim, name):
+    """Normalise an int or tuple ``dim`` to a sorted tuple of non-negative axes."""
+    if dim is None:
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    out = []
+    n = max(ndim, 1)
+    for d in dims:
+        if not isinstance(d, (int, np.integer)) or isinstance(d, bool):
+            raise TypeError(f"{name}: dim must be an int or a tuple of ints, got {dim!r}")
+        if not -n <= d < n:
+            raise IndexError(
+                f"{name}: dim {d} is out of range for a tensor with {ndim} dimension(s) "
+                f"(expected a value in [{-n}, {n - 1}])"
+            )
+        out.append(int(d) % n)
+    if len(set(out)) != len(out):
+        raise RuntimeError(f"{name}: dim {dim!r} names the same dimension twice")
+    return tuple(sorted(out)) if ndim else ()
+
+
+def one_dim(dim, ndim, name):
+    n = max(ndim, 1)
+    if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{name}: dim must be an int, got {dim!r}")
+    if not -n <= dim < n:
+        raise IndexError(
+            f"{name}: dim {dim} is out of range for a tensor with {ndim} dimension(s) "
+            f"(expected a value in [{-n}, {n - 1}])"
+        )
+    return int(dim) % n
+
+
+def check_float(x, name):
+    if x._data.dtype.kind != "f":
+        raise TypeError(
+            f"{name}: expected a floating point tensor, got dtype {x.dtype}; "
+            f"convert it with .float()"
+        )
+
+
+def requires_grad(x) -> bool:
+    return getattr(x, "_requires_grad", False)

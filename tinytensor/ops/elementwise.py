@@ -1,0 +1,421 @@
+"""Elementwise operations. Each forward sits above its backward closure, with one line of math.
+
+Backward closures are written in tinytensor ops, so ``create_graph=True`` differentiates them
+again; gradients are left at the broadcast shape, the engine reduces them (engine.reduce_to).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinytensor.autograd.node import record
+from tinytensor.ops._util import as_tensor, binary
+from tinytensor.ops._util import requires_grad as _rg
+from tinytensor.tensor import Tensor, _wrap
+
+
+def _data(x):
+    return x._data if isinstance(x, Tensor) else x
+
+
+# --- arithmetic -----------------------------------------------------------------------------
+
+
+def add(a, b, alpha=1):
+    """f(a, b) = a + alpha*b;  da = g,  db = alpha*g"""
+    if alpha != 1:
+        b = mul(b, alpha)
+    a, b, ad, bd = binary(a, b, "add")
+    return record(_wrap(ad + bd), "Add", (a, b), lambda g, out: (g, g))
+
+
+def sub(a, b, alpha=1):
+    """f(a, b) = a - alpha*b;  da = g,  db = -alpha*g"""
+    if alpha != 1:
+        b = mul(b, alpha)
+    a, b, ad, bd = binary(a, b, "sub")
+    if ad.dtype == np.bool_:
+        raise TypeError("sub: subtracting bool tensors is not supported; use logical_xor instead")
+    return record(_wrap(ad - bd), "Sub", (a, b), lambda g, out: (g, -g))
+
+
+def rsub(a, b):
+    return sub(b, a)
+
+
+def mul(a, b):
+    """f(a, b) = a*b;  da = g*b,  db = g*a"""
+    a, b, ad, bd = binary(a, b, "mul")
+    return record(
+        _wrap(ad * bd),
+        "Mul",
+        (a, b),
+        lambda g, out: (g * b if _rg(a) else None, g * a if _rg(b) else None),
+        (a, b),
+    )
+
+
+def div(a, b, rounding_mode=None):
+    """f(a, b) = a/b;  da = g/b,  db = -g*a/b^2"""
+    if rounding_mode is not None:
+        if rounding_mode == "floor":
+            return floor_divide(a, b)
+        if rounding_mode == "trunc":
+            a, b, ad, bd = binary(a, b, "div")
+            return _wrap(np.trunc(np.true_divide(ad, bd)).astype(ad.dtype, copy=False))
+        raise ValueError(
+            f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}"
+        )
+    a, b, ad, bd = binary(a, b, "div")
+    if ad.dtype.kind != "f":
+        from tinytensor._dtype import get_default_dtype
+
+        dt = get_default_dtype().np
+        ad, bd = ad.astype(dt), bd.astype(dt) if isinstance(bd, np.ndarray) else dt.type(bd)
+    return record(
+        _wrap(ad / bd),
+        "Div",
+        (a, b),
+        lambda g, out: (g / b if _rg(a) else None, -g * a / (b * b) if _rg(b) else None),
+        (a, b),
+    )
+
+
+def rdiv(a, b):
+    return div(b, a)
+
+
+def floor_divide(a, b):
+    """f(a, b) = floor(a/b) (no gradient)"""
+    a, b, ad, bd = binary(a, b, "floor_divide")
+    return _wrap(np.floor_divide(ad, bd))
+
+
+def remainder(a, b):
+    """f(a, b) = a - floor(a/b)*b (Python's sign convention);  da = g,  db = -g*floor(a/b)"""
+    a, b, ad, bd = binary(a, b, "remainder")
+    return record(
+        _wrap(np.remainder(ad, bd)),
+        "Remainder",
+        (a, b),
+        lambda g, out: (g, -g * floor_divide(a, b) if _rg(b) else None),
+    )
+
+
+def neg(a):
+    """f(a) = -a;  da = -g"""
+    a = as_tensor(a, "neg")
+    if a._data.dtype == np.bool_:
+        raise TypeError("neg: negation of a bool tensor is not supported; use logical_not")
+    return record(_wrap(-a._data), "Neg", (a,), lambda g, out: (-g,))
+
+
+def pow(a, b):
+    """f(a, b) = a^b;  da = g*b*a^(b-1),  db = g*a^b*log(a) (0 where a == 0)"""
+    a, b, ad, bd = binary(a, b, "pow")
+    if (
+        ad.dtype.kind in "iu"
+        and isinstance(bd, (np.ndarray, np.integer))
+        and np.any(np.asarray(bd) < 0)
+    ):
+        raise ValueError("pow: integers to negative integer powers are not allowed; use floats")
+    return record(
+        _wrap(np.power(ad, bd)),
+        "Pow",
+        (a, b),
+        lambda g, out: (
+            g * b * a ** (b - 1) if _rg(a) else None,
+            g * out * where(a == 0, 0.0, log(where(a == 0, 1.0, a))) if _rg(b) else None,
+        ),
+        (a, b),
+        save_output=True,
+    )
+
+
+def rpow(a, b):
+    return pow(b, a)
+
+
+def square(a):
+    """f(a) = a^2;  da = 2*g*a"""
+    return mul(a, a)
+
+
+def reciprocal(a):
+    """f(a) = 1/a;  da = -g/a^2"""
+    return div(1.0, a)
+
+
+# --- unary math -----------------------------------------------------------------------------
+
+
+def _unary_float(a, name):
+    a = as_tensor(a, name)
+    d = a._data
+    if d.dtype.kind != "f":
+        from tinytensor._dtype import get_default_dtype
+
+        d = d.astype(get_default_dtype().np)
+    return a, d
+
+
+def exp(a):
+    """f(a) = e^a;  da = g*f(a)"""
+    a, d = _unary_float(a, "exp")
+    return record(_wrap(np.exp(d)), "Exp", (a,), lambda g, out: (g * out,), save_output=True)
+
+
+def log(a):
+    """f(a) = ln a;  da = g/a"""
+    a, d = _unary_float(a, "log")
+    return record(_wrap(np.log(d)), "Log", (a,), lambda g, out: (g / a,), (a,))
+
+
+def log1p(a):
+    """f(a) = ln(1+a);  da = g/(1+a)"""
+    a, d = _unary_float(a, "log1p")
+    return record(_wrap(np.log1p(d)), "Log1p", (a,), lambda g, out: (g / (a + 1.0),), (a,))
+
+
+def sqrt(a):
+    """f(a) = sqrt(a);  da = g/(2*f(a))"""
+    a, d = _unary_float(a, "sqrt")
+    return record(
+        _wrap(np.sqrt(d)), "Sqrt", (a,), lambda g, out: (g / (out * 2.0),), save_output=True
+    )
+
+
+def rsqrt(a):
+    """f(a) = a^(-1/2);  da = -g*f(a)^3/2"""
+    a, d = _unary_float(a, "rsqrt")
+    return record(
+        _wrap(1.0 / np.sqrt(d)),
+        "Rsqrt",
+        (a,),
+        lambda g, out: (g * out * out * out * -0.5,),
+        save_output=True,
+    )
+
+
+def abs(a):
+    """f(a) = |a|;  da = g*sign(a)"""
+    a = as_tensor(a, "abs")
+    return record(_wrap(np.abs(a._data)), "Abs", (a,), lambda g, out: (g * sign(a),), (a,))
+
+
+def sign(a):
+    """f(a) = sign(a);  da = 0"""
+    a = as_tensor(a, "sign")
+    return record(_wrap(np.sign(a._data)), "Sign", (a,), lambda g, out: (g * 0.0,))
+
+
+def sin(a):
+    """f(a) = sin a;  da = g*cos a"""
+    a, d = _unary_float(a, "sin")
+    return record(_wrap(np.sin(d)), "Sin", (a,), lambda g, out: (g * cos(a),), (a,))
+
+
+def cos(a):
+    """f(a) = cos a;  da = -g*sin a"""
+    a, d = _unary_float(a, "cos")
+    return record(_wrap(np.cos(d)), "Cos", (a,), lambda g, out: (-g * sin(a),), (a,))
+
+
+def tanh(a):
+    """f(a) = tanh a;  da = g*(1 - f(a)^2)"""
+    a, d = _unary_float(a, "tanh")
+    return record(
+        _wrap(np.tanh(d)), "Tanh", (a,), lambda g, out: (g * (1.0 - out * out),), save_output=True
+    )
+
+
+def _sigmoid_np(d):
+    # exp of a non-positive number only, so large |x| neither overflows nor warns.
+    e = np.exp(-np.abs(d))
+    return np.where(d >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(d.dtype, copy=False)
+
+
+def sigmoid(a):
+    """f(a) = 1/(1+e^-a);  da = g*f(a)*(1 - f(a))"""
+    a, d = _unary_float(a, "sigmoid")
+    return record(
+        _wrap(_sigmoid_np(d)),
+        "Sigmoid",
+        (a,),
+        lambda g, out: (g * out * (1.0 - out),),
+        save_output=True,
+    )
+
+
+def relu(a):
+    """f(a) = max(a, 0);  da = g*(a > 0)"""
+    a = as_tensor(a, "relu")
+    d = a._data
+    return record(
+        _wrap(np.maximum(d, 0, dtype=d.dtype)),
+        "Relu",
+        (a,),
+        lambda g, out: (g * (out > 0),),
+        save_output=True,
+    )
+
+
+def clamp(a, min=None, max=None):
+    """f(a) = min(max(a, lo), hi);  da = g where lo <= a <= hi, else 0 (and to lo/hi the rest)"""
+    a = as_tensor(a, "clamp")
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    out = a
+    if min is not None:
+        out = maximum(out, min) if isinstance(min, Tensor) else _clamp_scalar(out, min, None)
+    if max is not None:
+        out = minimum(out, max) if isinstance(max, Tensor) else _clamp_scalar(out, None, max)
+    return out
+
+
+def _clamp_scalar(a, lo, hi):
+    d = a._data
+    lo_v = None if lo is None else np.asarray(lo).astype(d.dtype) if d.dtype.kind == "f" else lo
+    hi_v = None if hi is None else np.asarray(hi).astype(d.dtype) if d.dtype.kind == "f" else hi
+    out = np.clip(d, lo_v, hi_v)
+    keep_lo = d >= lo_v if lo is not None else True
+    keep_hi = d <= hi_v if hi is not None else True
+    mask = np.logical_and(keep_lo, keep_hi)
+    return record(_wrap(out), "Clamp", (a,), lambda g, o: (g * _wrap(mask),))
+
+
+def maximum(a, b):
+    """f(a, b) = max(a, b);  da = g*[a>b] + g/2*[a==b],  db likewise"""
+    a, b, ad, bd = binary(a, b, "maximum")
+    return record(
+        _wrap(np.maximum(ad, bd)),
+        "Maximum",
+        (a, b),
+        lambda g, out: _minmax_grads(g, a, b, greater(a, b)),
+        (a, b),
+    )
+
+
+def minimum(a, b):
+    """f(a, b) = min(a, b);  da = g*[a<b] + g/2*[a==b],  db likewise"""
+    a, b, ad, bd = binary(a, b, "minimum")
+    return record(
+        _wrap(np.minimum(ad, bd)),
+        "Minimum",
+        (a, b),
+        lambda g, out: _minmax_grads(g, a, b, less(a, b)),
+        (a, b),
+    )
+
+
+def _minmax_grads(g, a, b, a_wins):
+    # Ties send half the gradient to each side, as PyTorch does.
+    tie = eq(a, b)
+    wa = where(tie, 0.5, where(a_wins, 1.0, 0.0)).to(g.dtype)
+    return (g * wa if _rg(a) else None, g * (1.0 - wa) if _rg(b) else None)
+
+
+def where(condition, a, b):
+    """f(c, a, b) = a where c else b;  da = g where c else 0,  db = g where not c else 0"""
+    c = as_tensor(condition, "where")
+    if c._data.dtype != np.bool_:
+        raise TypeError(f"where: condition must be a bool tensor, got dtype {c.dtype}")
+    a, b, ad, bd = binary(a, b, "where")
+    cd = c._data
+    zero = np.zeros((), dtype=np.result_type(ad, bd))
+    return record(
+        _wrap(np.where(cd, ad, bd)),
+        "Where",
+        (c, a, b),
+        lambda g, out: (
+            None,
+            where(c, g, zero.item()) if _rg(a) else None,
+            where(c, zero.item(), g) if _rg(b) else None,
+        ),
+    )
+
+
+def _rounding(fn, name):
+    def op(a, decimals=0):
+        a = as_tensor(a, name)
+        d = fn(a._data) if not decimals else np.round(a._data, decimals)
+        return record(_wrap(d), name.capitalize(), (a,), lambda g, out: (g * 0.0,))
+
+    op.__name__ = name
+    op.__doc__ = f"f(a) = {name}(a);  da = 0"
+    return op
+
+
+floor = _rounding(np.floor, "floor")
+ceil = _rounding(np.ceil, "ceil")
+round = _rounding(np.round, "round")
+trunc = _rounding(np.trunc, "trunc")
+
+
+# --- comparisons and logic: no gradients -----------------------------------------------------
+
+
+def _compare(fn, name):
+    def op(a, b):
+        a, b, ad, bd = binary(a, b, name)
+        return _wrap(np.asarray(fn(ad, bd)))
+
+    op.__name__ = name
+    op.__doc__ = f"Elementwise {name}; returns a bool tensor, no gradient."
+    return op
+
+
+eq = _compare(np.equal, "eq")
+ne = _compare(np.not_equal, "ne")
+lt = less = _compare(np.less, "lt")
+le = _compare(np.less_equal, "le")
+gt = greater = _compare(np.greater, "gt")
+ge = _compare(np.greater_equal, "ge")
+logical_and = _compare(np.logical_and, "logical_and")
+logical_or = _compare(np.logical_or, "logical_or")
+logical_xor = _compare(np.logical_xor, "logical_xor")
+
+
+def logical_not(a):
+    return _wrap(np.logical_not(as_tensor(a, "logical_not")._data))
+
+
+def bitwise_not(a):
+    a = as_tensor(a, "bitwise_not")
+    if a._data.dtype.kind == "f":
+        raise TypeError("bitwise_not: not defined for floating tensors; use logical_not or neg")
+    return _wrap(np.invert(a._data))
+
+
+def isnan(a):
+    return _wrap(np.isnan(as_tensor(a, "isnan")._data))
+
+
+def isinf(a):
+    return _wrap(np.isinf(as_tensor(a, "isinf")._data))
+
+
+def isfinite(a):
+    return _wrap(np.isfinite(as_tensor(a, "isfinite")._data))
+
+
+def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
+    return bool(np.allclose(_data(a), _data(b), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def equal(a, b):
+    a, b = as_tensor(a), as_tensor(b)
+    return a.shape == b.shape and bool(np.array_equal(a._data, b._data))
+
+
+def cast(a, dtype):
+    """f(a) = a as dtype;  da = g cast back (gradients flow only between floating dtypes)"""
+    target = dtype.np
+    d = a._data
+    if d.dtype == target:
+        return a
+    out = _wrap(d.astype(target))
+    if target.kind != "f":
+        return out
+    src = d.dtype
+    return record(out, "ToCopy", (a,), lambda g, o: (g.to(src),))

@@ -1,0 +1,226 @@
+"""Linear algebra: matmul (1-D, 2-D, batched with broadcasting), dot, outer, einsum."""
+
+from __future__ import annotations
+
+import string
+
+import numpy as np
+
+from tinytensor.autograd.node import record
+from tinytensor.ops._util import as_tensor, binary
+from tinytensor.ops._util import requires_grad as _rg
+from tinytensor.tensor import _wrap
+
+
+def _float_check(ad, bd, name, a, b):
+    if ad.dtype == np.bool_:
+        raise RuntimeError(f"{name}: not implemented for bool tensors")
+
+
+def matmul(a, b):
+    """f(a, b) = a @ b;  da = g @ b^T,  db = a^T @ g (vectors treated as rows/columns)"""
+    a, b, ad, bd = binary(as_tensor(a, "matmul"), as_tensor(b, "matmul"), "matmul")
+    if ad.ndim == 0 or bd.ndim == 0:
+        raise RuntimeError(
+            f"matmul: both arguments need at least 1 dimension, got shapes {tuple(a.shape)} "
+            f"and {tuple(b.shape)}"
+        )
+    k_a = ad.shape[-1]
+    k_b = bd.shape[-2] if bd.ndim > 1 else bd.shape[0]
+    if k_a != k_b:
+        raise RuntimeError(
+            f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
+            f"({k_a} != {k_b}); the last dim of the first must equal the "
+            f"{'second-to-last' if bd.ndim > 1 else 'only'} dim of the second"
+        )
+    _float_check(ad, bd, "matmul", a, b)
+    try:
+        out = np.matmul(ad, bd)
+    except ValueError:
+        raise RuntimeError(
+            f"matmul: batch dimensions of {tuple(a.shape)} and {tuple(b.shape)} do not broadcast"
+        ) from None
+    return record(
+        _wrap(out),
+        "Mm" if ad.ndim == bd.ndim == 2 else "Matmul",
+        (a, b),
+        lambda g, o: _matmul_grads(g, a, b),
+        (a, b),
+    )
+
+
+def _matmul_grads(g, a, b):
+    na, nb = a.ndim, b.ndim
+    if na == 1 and nb == 1:
+        return (g * b if _rg(a) else None, g * a if _rg(b) else None)
+    ga = gb = None
+    if na == 1:
+        # (k) @ (..., k, m) -> (..., m)
+        g2 = g.unsqueeze(-2)
+        if _rg(a):
+            ga = matmul(g2, b.mT).squeeze(-2)
+        if _rg(b):
+            gb = matmul(a.unsqueeze(-1), g2)
+        return ga, gb
+    if nb == 1:
+        # (..., n, k) @ (k) -> (..., n)
+        g2 = g.unsqueeze(-1)
+        if _rg(a):
+            ga = matmul(g2, b.unsqueeze(-2))
+        if _rg(b):
+            gb = matmul(a.mT, g2).squeeze(-1)
+        return ga, gb
+    if _rg(a):
+        ga = matmul(g, b.mT)
+    if _rg(b):
+        gb = matmul(a.mT, g)
+    return ga, gb
+
+
+def mm(a, b):
+    a, b = as_tensor(a, "mm"), as_tensor(b, "mm")
+    if a.ndim != 2 or b.ndim != 2:
+        raise RuntimeError(
+            f"mm: expected 2-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}"
+        )
+    return matmul(a, b)
+
+
+def bmm(a, b):
+    a, b = as_tensor(a, "bmm"), as_tensor(b, "bmm")
+    if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
+        raise RuntimeError(
+            f"bmm: expected 3-D tensors with the same batch size, got shapes {tuple(a.shape)} "
+            f"and {tuple(b.shape)}"
+        )
+    return matmul(a, b)
+
+
+def dot(a, b):
+    """f(a, b) = sum(a*b) for 1-D a, b"""
+    a, b = as_tensor(a, "dot"), as_tensor(b, "dot")
+    if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
+        raise RuntimeError(
+            f"dot: expected two 1-D tensors of the same size, got shapes {tuple(a.shape)} and "
+            f"{tuple(b.shape)}"
+        )
+    return matmul(a, b)
+
+
+def outer(a, b):
+    """f(a, b)_ij = a_i * b_j"""
+    a, b = as_tensor(a, "outer"), as_tensor(b, "outer")
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(
+            f"outer: expected two 1-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}"
+        )
+    return a.unsqueeze(1) * b.unsqueeze(0)
+
+
+ger = outer
+
+
+def _parse_einsum(equation, operands):
+    """Explicit subscripts with ``...`` expanded into letters, and the output subscript."""
+    eq = equation.replace(" ", "")
+    if "->" in eq:
+        lhs, rhs = eq.split("->")
+    else:
+        lhs, rhs = eq, None
+    terms = lhs.split(",")
+    if len(terms) != len(operands):
+        raise RuntimeError(
+            f"einsum: equation {equation!r} names {len(terms)} operand(s) but {len(operands)} "
+            "were given"
+        )
+    used = set(eq) - set(".,->")
+    free = [c for c in string.ascii_letters if c not in used]
+    ell_dims = 0
+    for t, op in zip(terms, operands):
+        if "..." in t:
+            ell_dims = max(ell_dims, op.ndim - (len(t) - 3))
+    ell = "".join(free[:ell_dims])
+    out_terms = []
+    for t, op in zip(terms, operands):
+        if "..." in t:
+            n = op.ndim - (len(t) - 3)
+            t = t.replace("...", ell[ell_dims - n :] if n else "")
+        if len(t) != op.ndim:
+            raise RuntimeError(
+                f"einsum: subscript {t!r} has {len(t)} letters but its operand has shape "
+                f"{tuple(op.shape)}"
+            )
+        out_terms.append(t)
+    if rhs is None:
+        counts = {}
+        for t in out_terms:
+            for c in t:
+                counts[c] = counts.get(c, 0) + 1
+        rhs = ell + "".join(sorted(c for c, k in counts.items() if k == 1 and c not in ell))
+    else:
+        rhs = rhs.replace("...", ell)
+    return out_terms, rhs
+
+
+def einsum(equation, *operands):
+    """Einstein summation; the gradient of each operand is another einsum of g with the others."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    operands = tuple(as_tensor(o, "einsum") for o in operands)
+    terms, rhs = _parse_einsum(equation, operands)
+    sizes = {}
+    for t, op in zip(terms, operands):
+        for c, n in zip(t, op.shape):
+            if sizes.setdefault(c, n) != n and n != 1 and sizes[c] != 1:
+                raise RuntimeError(
+                    f"einsum: subscript {c!r} has size {n} for one operand and {sizes[c]} for "
+                    f"another in {equation!r}"
+                )
+            sizes[c] = max(sizes[c], n)
+    spec = ",".join(terms) + "->" + rhs
+    dt = operands[0]._data.dtype
+    for o in operands[1:]:
+        dt = np.promote_types(dt, o._data.dtype)
+    datas = [o._data.astype(dt, copy=False) for o in operands]
+    out = np.einsum(spec, *datas, optimize=len(operands) > 2)
+
+    def backward(g, o):
+        return tuple(
+            _einsum_grad(g, rhs, terms, operands, i, sizes) if _rg(operands[i]) else None
+            for i in range(len(operands))
+        )
+
+    return record(_wrap(np.asarray(out)), "Einsum", operands, backward, operands)
+
+
+def _einsum_grad(g, rhs, terms, operands, i, sizes):
+    """d/d(operand i) = einsum(g, other operands -> term i), with a ones operand for letters
+    only operand i has, and identity operands for letters it repeats (diagonals)."""
+    from tinytensor.ops.creation import eye, ones
+
+    target = terms[i]
+    used = set("".join(terms) + rhs)
+    free = (c for c in string.ascii_letters if c not in used)
+    # A letter repeated in the target: rename later copies, tie them with an identity.
+    renamed, extra_terms, extra_ops, seen = [], [], [], set()
+    for c in target:
+        if c in seen:
+            new = next(free)
+            extra_terms.append(c + new)
+            extra_ops.append(eye(sizes[c], dtype=g.dtype))
+            renamed.append(new)
+        else:
+            seen.add(c)
+            renamed.append(c)
+    renamed = "".join(renamed)
+    in_terms = [rhs] + [t for j, t in enumerate(terms) if j != i] + extra_terms
+    in_ops = [g] + [o for j, o in enumerate(operands) if j != i] + extra_ops
+    present = set("".join(in_terms))
+    for c in set(renamed) - present:
+        in_terms.append(c)
+        in_ops.append(ones(sizes[c], dtype=g.dtype))
+    shape_here = tuple(sizes[c] for c in target)
+    out = einsum(",".join(in_terms) + "->" + renamed, *in_ops)
+    if out.shape != operands[i].shape and shape_here != operands[i].shape:
+        return out.sum(tuple(k for k, n in enumerate(operands[i].shape) if n == 1), keepdim=True)
+    return out

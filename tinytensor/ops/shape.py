@@ -1,0 +1,401 @@
+"""Shape operations: views, joins, splits, padding, flips, repeats, triangles."""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from tinytensor.autograd.node import record
+from tinytensor.ops._util import as_tensor, norm_dim, one_dim
+from tinytensor.tensor import Tensor, _wrap
+
+
+def _view(arr, a):
+    """Wrap ``arr``; if it shares memory with ``a`` it shares ``a``'s version counter too."""
+    out = _wrap(arr)
+    if arr.base is not None and np.may_share_memory(arr, a._data):
+        if a._vc is None:
+            a._vc = [0]
+        out._vc = a._vc
+    return out
+
+
+def _sizes(args, name):
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        args = tuple(args[0])
+    out = []
+    for s in args:
+        if isinstance(s, Tensor):
+            s = int(s.item())
+        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
+            raise TypeError(f"{name}: sizes must be ints, got {args!r}")
+        out.append(int(s))
+    return tuple(out)
+
+
+def reshape(a, *shape):
+    """f(a) = a viewed with a new shape;  da = g reshaped back"""
+    a = as_tensor(a, "reshape")
+    shape = _sizes(shape, "reshape")
+    try:
+        arr = a._data.reshape(shape)
+    except ValueError:
+        raise RuntimeError(
+            f"reshape: shape {list(shape)} is invalid for input of size {a._data.size} "
+            f"(shape {tuple(a.shape)})"
+        ) from None
+    old = a._data.shape
+    return record(_view(arr, a), "Reshape", (a,), lambda g, out: (g.reshape(old),))
+
+
+def view(a, *shape):
+    """Same as reshape (tinytensor has no strides of its own to keep contiguous)."""
+    out = reshape(a, *shape)
+    if out._grad_fn is not None:
+        out._grad_fn._name = "View"
+    return out
+
+
+def flatten(a, start_dim=0, end_dim=-1):
+    a = as_tensor(a, "flatten")
+    if a.ndim == 0:
+        return reshape(a, 1)
+    s = one_dim(start_dim, a.ndim, "flatten")
+    e = one_dim(end_dim, a.ndim, "flatten")
+    if s > e:
+        raise RuntimeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    shp = a.shape
+    return reshape(a, shp[:s] + (int(np.prod(shp[s : e + 1])),) + shp[e + 1 :])
+
+
+def unflatten(a, dim, sizes):
+    a = as_tensor(a, "unflatten")
+    d = one_dim(dim, a.ndim, "unflatten")
+    sizes = list(sizes)
+    if sizes.count(-1) == 1:
+        known = int(np.prod([s for s in sizes if s != -1]))
+        sizes[sizes.index(-1)] = a.shape[d] // known if known else 0
+    if int(np.prod(sizes)) != a.shape[d]:
+        raise RuntimeError(
+            f"unflatten: sizes {tuple(sizes)} don't multiply up to the size of dim {dim} "
+            f"({a.shape[d]}) of a tensor of shape {tuple(a.shape)}"
+        )
+    return reshape(a, a.shape[:d] + tuple(sizes) + a.shape[d + 1 :])
+
+
+def squeeze(a, dim=None):
+    a = as_tensor(a, "squeeze")
+    if dim is None:
+        shape = tuple(s for s in a.shape if s != 1)
+    else:
+        dims = norm_dim(dim, a.ndim, "squeeze")
+        shape = tuple(s for i, s in enumerate(a.shape) if not (i in dims and s == 1))
+    return reshape(a, shape)
+
+
+def unsqueeze(a, dim):
+    a = as_tensor(a, "unsqueeze")
+    d = one_dim(dim, a.ndim + 1, "unsqueeze")
+    return reshape(a, a.shape[:d] + (1,) + a.shape[d:])
+
+
+def permute(a, *dims):
+    """f(a) = a with axes reordered;  da = g with the inverse order"""
+    a = as_tensor(a, "permute")
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = tuple(dims[0])
+    if len(dims) != a.ndim:
+        raise RuntimeError(
+            f"permute: number of dims {len(dims)} doesn't match the tensor's {a.ndim} "
+            f"dimensions (shape {tuple(a.shape)})"
+        )
+    axes = tuple(one_dim(d, a.ndim, "permute") for d in dims)
+    if len(set(axes)) != len(axes):
+        raise RuntimeError(f"permute: repeated dim in {dims}")
+    inv = tuple(np.argsort(axes))
+    return record(
+        _view(a._data.transpose(axes), a), "Permute", (a,), lambda g, out: (permute(g, inv),)
+    )
+
+
+def transpose(a, dim0, dim1):
+    a = as_tensor(a, "transpose")
+    n = a.ndim
+    if n == 0:
+        return a
+    d0, d1 = one_dim(dim0, n, "transpose"), one_dim(dim1, n, "transpose")
+    axes = list(range(n))
+    axes[d0], axes[d1] = axes[d1], axes[d0]
+    return permute(a, axes)
+
+
+swapaxes = transpose
+
+
+def movedim(a, source, destination):
+    a = as_tensor(a, "movedim")
+    axes = list(np.moveaxis(np.arange(a.ndim), source, destination))
+    return permute(a, [int(x) for x in axes])
+
+
+def expand(a, *sizes):
+    """f(a) = a broadcast to ``sizes`` (-1 keeps a size);  da = g summed back (by the engine)"""
+    a = as_tensor(a, "expand")
+    sizes = _sizes(sizes, "expand")
+    lead = len(sizes) - a.ndim
+    if lead < 0:
+        raise RuntimeError(
+            f"expand: the number of sizes ({len(sizes)}) must be at least the tensor's number of "
+            f"dimensions ({a.ndim})"
+        )
+    shape = tuple(a.shape[i - lead] if (s == -1 and i >= lead) else s for i, s in enumerate(sizes))
+    return broadcast_to(a, shape)
+
+
+def broadcast_to(a, shape):
+    a = as_tensor(a, "broadcast_to")
+    shape = _sizes((shape,) if not isinstance(shape, int) else (shape,), "broadcast_to")
+    try:
+        arr = np.broadcast_to(a._data, shape)
+    except ValueError:
+        raise RuntimeError(
+            f"expand: the shape {tuple(a.shape)} cannot be broadcast to {shape}; each size must "
+            "match or be 1"
+        ) from None
+    # The engine sums the gradient back over the broadcast axes.
+    return record(_view(arr, a), "Expand", (a,), lambda g, out: (g,))
+
+
+def broadcast_tensors(*tensors):
+    shape = np.broadcast_shapes(*[as_tensor(t).shape for t in tensors])
+    return tuple(broadcast_to(t, shape) for t in tensors)
+
+
+def clone(a):
+    """f(a) = a (a copy);  da = g"""
+    a = as_tensor(a, "clone")
+    return record(_wrap(a._data.copy()), "Clone", (a,), lambda g, out: (g,))
+
+
+def copy_like(dst, src):
+    """The values of ``src`` broadcast to ``dst``'s shape and dtype (the math of ``copy_``)."""
+    if isinstance(src, Tensor):
+        try:
+            arr = np.broadcast_to(src._data, dst.shape)
+        except ValueError:
+            raise RuntimeError(
+                f"copy_: source of shape {tuple(src.shape)} cannot be broadcast to the "
+                f"destination's shape {tuple(dst.shape)}"
+            ) from None
+        arr = arr.astype(dst._data.dtype)
+        src_dtype = src._data.dtype
+        src_dtype_ok = src_dtype.kind == "f" and dst._data.dtype.kind == "f"
+        return record(
+            _wrap(arr),
+            "Copy",
+            (dst, src),
+            lambda g, out: (None, g.to(src_dtype) if src_dtype_ok else None),
+        )
+    return _wrap(np.full(dst.shape, src, dtype=dst._data.dtype))
+
+
+def cat(tensors, dim=0):
+    """f(a, b, ...) = a, b, ... joined along ``dim``;  each input gets its slice of g"""
+    tensors = [as_tensor(t, "cat") for t in tensors]
+    if not tensors:
+        raise RuntimeError("cat: expected a non-empty list of tensors")
+    # PyTorch allows 1-D empty tensors alongside anything.
+    tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
+    ref = tensors[0]
+    d = one_dim(dim, ref.ndim, "cat")
+    for t in tensors[1:]:
+        if t.ndim != ref.ndim or any(
+            s != r for i, (s, r) in enumerate(zip(t.shape, ref.shape)) if i != d
+        ):
+            raise RuntimeError(
+                f"cat: sizes of tensors must match except in dimension {dim}; got shapes "
+                + ", ".join(str(tuple(x.shape)) for x in tensors)
+            )
+    from tinytensor.ops._util import binary
+
+    datas = [t._data for t in tensors]
+    dt = datas[0].dtype
+    for t in tensors[1:]:
+        if t._data.dtype != dt:
+            dt = binary(_wrap(np.zeros((1,), dt)), t, "cat")[2].dtype
+    out = np.concatenate([x.astype(dt, copy=False) for x in datas], axis=d)
+    bounds = np.cumsum([t.shape[d] for t in tensors])[:-1].tolist()
+
+    def backward(g, out):
+        return tuple(_split_at(g, bounds, d))
+
+    return record(_wrap(out), "Cat", tuple(tensors), backward)
+
+
+def _split_at(t, bounds, d):
+    starts = [0] + bounds
+    ends = bounds + [t.shape[d]]
+    return [narrow(t, d, s, e - s) for s, e in zip(starts, ends)]
+
+
+def stack(tensors, dim=0):
+    """f(a, b, ...) = a, b, ... stacked along a new ``dim``"""
+    tensors = [as_tensor(t, "stack") for t in tensors]
+    if not tensors:
+        raise RuntimeError("stack: expected a non-empty list of tensors")
+    shapes = {tuple(t.shape) for t in tensors}
+    if len(shapes) != 1:
+        raise RuntimeError(
+            f"stack: expects each tensor to be equal size, got shapes {sorted(shapes)}"
+        )
+    d = one_dim(dim, tensors[0].ndim + 1, "stack")
+    return cat([unsqueeze(t, d) for t in tensors], d)
+
+
+def hstack(tensors):
+    tensors = [as_tensor(t) for t in tensors]
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    return cat([t if t.ndim > 1 else unsqueeze(t, 0) for t in map(as_tensor, tensors)], 0)
+
+
+def narrow(a, dim, start, length):
+    """f(a) = a[..., start:start+length, ...] along ``dim``"""
+    d = one_dim(dim, a.ndim, "narrow")
+    idx = (slice(None),) * d + (slice(start, start + length),)
+    from tinytensor.ops.index import getitem
+
+    return getitem(a, idx)
+
+
+def split(a, split_size_or_sections, dim=0):
+    a = as_tensor(a, "split")
+    d = one_dim(dim, a.ndim, "split")
+    n = a.shape[d]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        step = int(split_size_or_sections)
+        if step <= 0:
+            raise RuntimeError(f"split: split_size must be positive, got {step}")
+        sizes = [step] * (n // step) + ([n % step] if n % step else [])
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if sum(sizes) != n:
+            raise RuntimeError(
+                f"split: split_sizes {sizes} must sum to the size of dim {dim} ({n})"
+            )
+    bounds = np.cumsum(sizes)[:-1].tolist()
+    return tuple(_split_at(a, bounds, d)) if sizes else ()
+
+
+def chunk(a, chunks, dim=0):
+    a = as_tensor(a, "chunk")
+    if chunks <= 0:
+        raise RuntimeError(f"chunk: chunks must be positive, got {chunks}")
+    d = one_dim(dim, a.ndim, "chunk")
+    step = -(-a.shape[d] // chunks) if a.shape[d] else 1
+    return split(a, builtins.max(step, 1), d)
+
+
+def unbind(a, dim=0):
+    a = as_tensor(a, "unbind")
+    d = one_dim(dim, a.ndim, "unbind")
+    from tinytensor.ops.index import getitem
+
+    return tuple(getitem(a, (slice(None),) * d + (i,)) for i in range(a.shape[d]))
+
+
+def flip(a, dims):
+    """f(a) = a reversed along ``dims``;  da = g reversed along ``dims``"""
+    a = as_tensor(a, "flip")
+    axes = norm_dim(dims, a.ndim, "flip")
+    return record(_view(np.flip(a._data, axes), a), "Flip", (a,), lambda g, out: (flip(g, axes),))
+
+
+def repeat(a, *sizes):
+    """f(a) = a tiled ``sizes`` times;  da = g summed over the tiles"""
+    a = as_tensor(a, "repeat")
+    reps = _sizes(sizes, "repeat")
+    if len(reps) < a.ndim:
+        raise RuntimeError(
+            f"repeat: number of repeat dims ({len(reps)}) can not be smaller than the tensor's "
+            f"number of dimensions ({a.ndim})"
+        )
+    if any(r < 0 for r in reps):
+        raise RuntimeError(f"repeat: repeats must be non-negative, got {reps}")
+    src = (1,) * (len(reps) - a.ndim) + a.shape
+
+    def backward(g, out):
+        # Split each axis into (repeat, size) and sum over the repeat axes.
+        split_shape = [x for r, s in zip(reps, src) for x in (r, s)]
+        return (g.reshape(split_shape).sum(tuple(range(0, 2 * len(reps), 2))).reshape(a.shape),)
+
+    return record(_wrap(np.tile(a._data.reshape(src), reps)), "Repeat", (a,), backward)
+
+
+def tril(a, diagonal=0):
+    """f(a) = lower triangle of a;  da = lower triangle of g"""
+    a = as_tensor(a, "tril")
+    if a.ndim < 2:
+        raise RuntimeError(f"tril: input tensor must have at least 2 dimensions, got {a.ndim}")
+    return record(
+        _wrap(np.tril(a._data, diagonal)), "Tril", (a,), lambda g, out: (tril(g, diagonal),)
+    )
+
+
+def triu(a, diagonal=0):
+    """f(a) = upper triangle of a;  da = upper triangle of g"""
+    a = as_tensor(a, "triu")
+    if a.ndim < 2:
+        raise RuntimeError(f"triu: input tensor must have at least 2 dimensions, got {a.ndim}")
+    return record(
+        _wrap(np.triu(a._data, diagonal)), "Triu", (a,), lambda g, out: (triu(g, diagonal),)
+    )
+
+
+def pad(a, pad, mode="constant", value=0.0):
+    """f(a) = a padded; ``pad`` lists (left, right) pairs from the last dim backwards, as in
+    PyTorch. Constant padding's gradient is the slice of g; the other modes gather indices."""
+    a = as_tensor(a, "pad")
+    pad = [int(p) for p in pad]
+    if len(pad) % 2 or len(pad) // 2 > a.ndim:
+        raise RuntimeError(
+            f"pad: padding length must be even and at most 2*ndim ({2 * a.ndim}), got {len(pad)}"
+        )
+    n = len(pad) // 2
+    widths = [(0, 0)] * (a.ndim - n) + [(pad[2 * i], pad[2 * i + 1]) for i in reversed(range(n))]
+    if mode == "constant":
+        if any(lo < 0 or hi < 0 for lo, hi in widths):
+            # Negative padding crops.
+            idx = tuple(
+                slice(-lo if lo < 0 else 0, (s + hi) if hi < 0 else None)
+                for (lo, hi), s in zip(widths, a.shape)
+            )
+            from tinytensor.ops.index import getitem
+
+            a = getitem(a, idx)
+            widths = [(builtins.max(lo, 0), builtins.max(hi, 0)) for lo, hi in widths]
+        out = np.pad(a._data, widths, mode="constant", constant_values=value)
+        crop = tuple(slice(lo, lo + s) for (lo, _), s in zip(widths, a.shape))
+        return record(_wrap(out), "ConstantPad", (a,), lambda g, o: (g[crop],))
+    np_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}.get(mode)
+    if np_mode is None:
+        raise ValueError(
+            f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}"
+        )
+    from tinytensor.ops.index import index_select
+
+    out = a
+    for axis, (lo, hi) in enumerate(widths):
+        if lo or hi:
+            size = a.shape[axis]
+            if mode == "reflect" and (lo >= size or hi >= size):
+                raise RuntimeError(
+                    f"pad: reflect padding ({lo}, {hi}) must be smaller than the input size "
+                    f"{size} of dim {axis}"
+                )
+            idx = np.pad(np.arange(size), (lo, hi), mode=np_mode)
+            out = index_select(out, axis, _wrap(idx))
+    return out

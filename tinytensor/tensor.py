@@ -1,0 +1,926 @@
+"""The Tensor: a NumPy array plus what autograd needs to differentiate through it.
+
+Every method here is a thin, named door into an op in ``tinytensor.ops``; the math and the
+backward formulas live there. Dunder methods are written out so they can be searched for.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from tinytensor import _dtype as D
+from tinytensor.autograd.grad_mode import _state
+
+_new = object.__new__
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    A tensor made by the user is a *leaf*. If it has ``requires_grad=True``, every operation
+    on it (outside ``no_grad``) returns a tensor whose ``grad_fn`` remembers the operation,
+    its inputs and a backward closure. ``loss.backward()`` walks that graph in reverse and sums
+    d(loss)/d(leaf) into each leaf's ``.grad``.
+
+    Build tensors with ``tinytensor.tensor(data)``, the creation functions (``zeros``,
+    ``randn``, ...) or ``tinytensor.from_numpy(array)`` (which shares memory).
+    """
+
+    __slots__ = (
+        "_data",
+        "_requires_grad",
+        "_grad_fn",
+        "_grad",
+        "_vc",
+        "_hooks",
+        "_meta",
+        "__weakref__",
+    )
+
+    # NumPy defers to our reflected operators (ndarray * tensor -> Tensor.__rmul__).
+    __array_priority__ = 1000
+
+    def __init__(self, data=None, *, dtype=None, requires_grad=False):
+        from tinytensor.ops.creation import _to_array
+
+        arr = _to_array([] if data is None else data, dtype, copy=not isinstance(data, Tensor))
+        self._data = arr
+        self._requires_grad = False
+        self._grad_fn = None
+        self._grad = None
+        self._vc = None
+        self._hooks = None
+        self._meta = None
+        if requires_grad:
+            self.requires_grad = True
+
+    # --- attributes -------------------------------------------------------------------------
+
+    @property
+    def shape(self) -> tuple:
+        return self._data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def dtype(self) -> D.dtype:
+        return D._FROM_NP[self._data.dtype]
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._grad_fn is None
+
+    @property
+    def grad_fn(self):
+        return self._grad_fn
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value) -> None:
+        value = bool(value)
+        if self._grad_fn is not None:
+            if not value:
+                raise RuntimeError(
+                    "you can only change requires_grad flags of leaf tensors; use "
+                    "detach() to get a tensor that does not require grad"
+                )
+            return
+        if value and self._data.dtype.kind != "f":
+            raise RuntimeError(
+                f"only tensors of floating point dtype can require gradients, got {self.dtype}; "
+                "convert it first with .float()"
+            )
+        self._requires_grad = value
+
+    @property
+    def grad(self):
+        """The summed gradient of a leaf after ``backward()`` (None until then)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"assigned grad must be a Tensor or None, got {type(value).__name__}"
+                )
+            if value.shape != self.shape:
+                raise RuntimeError(
+                    f"assigned grad has shape {tuple(value.shape)} but the tensor has shape "
+                    f"{tuple(self.shape)}"
+                )
+        self._grad = value
+
+    @property
+    def data(self):
+        """A tensor sharing this one's storage, detached from the graph."""
+        return _wrap(self._data)
+
+    @data.setter
+    def data(self, value) -> None:
+        value = value._data if isinstance(value, Tensor) else np.asarray(value)
+        self._data = value
+
+    @property
+    def T(self):
+        return S.permute(self, tuple(range(self.ndim - 1, -1, -1)))
+
+    @property
+    def mT(self):
+        if self.ndim < 2:
+            raise RuntimeError(f"mT: expected a tensor with 2 or more dimensions, got {self.ndim}")
+        return S.transpose(self, -2, -1)
+
+    @property
+    def _out_index(self) -> int:
+        return self._meta or 0
+
+    @property
+    def _version(self) -> int:
+        return self._vc[0] if self._vc else 0
+
+    @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self._data.nbytes
+
+    def size(self, dim=None):
+        if dim is None:
+            return self._data.shape
+        from tinytensor.ops._util import one_dim
+
+        return self._data.shape[one_dim(dim, self.ndim, "size")]
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return self._data.size
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def is_contiguous(self) -> bool:
+        return self._data.flags["C_CONTIGUOUS"]
+
+    # --- conversion -------------------------------------------------------------------------
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"item(): a Tensor with {self._data.size} elements cannot be converted to a "
+                "Python scalar; index it first or use tolist()"
+            )
+        return self._data.reshape(()).item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def numpy(self, force=False):
+        """The NumPy array beneath (shared memory). Detach first if it requires grad."""
+        if self._requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on a Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead."
+            )
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self.numpy()
+        if dtype is not None and arr.dtype != dtype:
+            return arr.astype(dtype)
+        return arr.copy() if copy else arr
+
+    def __dlpack__(self, stream=None, **kwargs):
+        if self._requires_grad:
+            raise RuntimeError(
+                "Can't export a Tensor that requires grad through DLPack; use tensor.detach() first"
+            )
+        return self._data.__dlpack__()
+
+    def __dlpack_device__(self):
+        return self._data.__dlpack_device__()
+
+    def to(self, *args, **kwargs):
+        """``to(dtype)``, ``to(other_tensor)`` or ``to("cpu")``; differentiable between floats."""
+        dtype = kwargs.get("dtype")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, str) and a in ("cpu", "cpu:0"):
+                continue
+            elif a is not None and not isinstance(a, (bool, str)):
+                dtype = a
+            elif isinstance(a, str):
+                try:
+                    dtype = D.to_dtype(a)
+                except TypeError:
+                    raise RuntimeError(f"to(): only the 'cpu' device exists, got {a!r}") from None
+        if dtype is None:
+            return self
+        return E.cast(self, D.to_dtype(dtype))
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return f"tinytensor.{self.dtype.name}"
+        return self.to(dtype)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def float(self):
+        return E.cast(self, D.float32)
+
+    def double(self):
+        return E.cast(self, D.float64)
+
+    def half(self):
+        return E.cast(self, D.float16)
+
+    def long(self):
+        return E.cast(self, D.int64)
+
+    def int(self):
+        return E.cast(self, D.int32)
+
+    def bool(self):
+        return E.cast(self, D.bool_)
+
+    def cpu(self):
+        return self
+
+    def contiguous(self):
+        return self
+
+    # --- autograd -----------------------------------------------------------------------------
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Compute d(self)/d(leaf) for every leaf that requires grad and sum it into ``.grad``.
+
+        ``gradient`` is d(loss)/d(self) and is required unless ``self`` has one element.
+        Unless ``retain_graph`` is true, the graph's saved tensors are freed on the way, so a
+        second backward through it raises. ``create_graph=True`` records the backward pass
+        itself, so the gradients can be differentiated again. ``inputs`` restricts which
+        tensors get ``.grad``.
+        """
+        from tinytensor.autograd import api
+
+        api.backward(self, gradient, retain_graph, create_graph, inputs)
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        if self._grad_fn is None:
+            if not self._requires_grad:
+                raise RuntimeError("retain_grad() called on a tensor that does not require grad")
+            return
+        node = self._grad_fn
+        if node.retained is None:
+            node.retained = []
+        if not any(r() is self for _, r in node.retained):
+            node.retained.append((self._out_index, weakref.ref(self)))
+
+    @property
+    def retains_grad(self) -> bool:
+        node = self._grad_fn
+        return bool(
+            node is not None and node.retained and any(r() is self for _, r in node.retained)
+        )
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a
+        replacement gradient. Returns a handle whose ``remove()`` unregisters it."""
+        from tinytensor.autograd import hooks
+
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._grad_fn is not None:
+            return hooks.add_hook(self._grad_fn, self._out_index, hook)
+        return hooks.add_leaf_hook(self, hook)
+
+    def detach(self):
+        """A tensor sharing storage (and version counter) with this one, outside the graph."""
+        out = _wrap(self._data)
+        if self._vc is None:
+            self._vc = [0]
+        out._vc = self._vc
+        return out
+
+    def detach_(self):
+        self._grad_fn = None
+        self._requires_grad = False
+        self._meta = None
+        return self
+
+    def requires_grad_(self, requires_grad=True):
+        self.requires_grad = requires_grad
+        return self
+
+    def clone(self):
+        """A copy with its own storage; gradients flow back to the original."""
+        return S.clone(self)
+
+    # --- Python protocol --------------------------------------------------------------------
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        from tinytensor._format import format_tensor
+
+        return format_tensor(self)
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._data.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with more than one value is ambiguous (shape "
+                f"{tuple(self.shape)}); use .any() or .all()"
+            )
+        return bool(self._data.reshape(()))
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iub" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be used as an index")
+        return int(self.item())
+
+    def __complex__(self) -> complex:
+        return complex(self.item())
+
+    def __format__(self, spec):
+        if self._data.ndim == 0 and spec:
+            return format(self.item(), spec)
+        return repr(self) if not spec else format(repr(self), spec)
+
+    def __getstate__(self):
+        raise TypeError("tinytensor tensors are not picklable; use tinytensor.save")
+
+    def __deepcopy__(self, memo):
+        out = _wrap(self._data.copy())
+        out._requires_grad = self._requires_grad and self._grad_fn is None
+        if self._grad is not None:
+            out._grad = _wrap(self._grad._data.copy())
+        memo[id(self)] = out
+        return out
+
+    # arithmetic
+    def __add__(self, other):
+        return E.add(self, other)
+
+    def __radd__(self, other):
+        return E.add(other, self)
+
+    def __sub__(self, other):
+        return E.sub(self, other)
+
+    def __rsub__(self, other):
+        return E.sub(other, self)
+
+    def __mul__(self, other):
+        return E.mul(self, other)
+
+    def __rmul__(self, other):
+        return E.mul(other, self)
+
+    def __truediv__(self, other):
+        return E.div(self, other)
+
+    def __rtruediv__(self, other):
+        return E.div(other, self)
+
+    def __floordiv__(self, other):
+        return E.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return E.floor_divide(other, self)
+
+    def __mod__(self, other):
+        return E.remainder(self, other)
+
+    def __rmod__(self, other):
+        return E.remainder(other, self)
+
+    def __pow__(self, other):
+        return E.pow(self, other)
+
+    def __rpow__(self, other):
+        return E.pow(other, self)
+
+    def __matmul__(self, other):
+        return L.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return L.matmul(other, self)
+
+    def __neg__(self):
+        return E.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return E.abs(self)
+
+    def __invert__(self):
+        if self._data.dtype == np.bool_:
+            return E.logical_not(self)
+        return E.bitwise_not(self)
+
+    def __and__(self, other):
+        return E.logical_and(self, other)
+
+    def __or__(self, other):
+        return E.logical_or(self, other)
+
+    def __xor__(self, other):
+        return E.logical_xor(self, other)
+
+    # comparisons: bool tensors, no gradient
+    def __eq__(self, other):
+        return E.eq(self, other)
+
+    def __ne__(self, other):
+        return E.ne(self, other)
+
+    def __lt__(self, other):
+        return E.lt(self, other)
+
+    def __le__(self, other):
+        return E.le(self, other)
+
+    def __gt__(self, other):
+        return E.gt(self, other)
+
+    def __ge__(self, other):
+        return E.ge(self, other)
+
+    # augmented assignment is in place, as in PyTorch
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    # indexing
+    def __getitem__(self, index):
+        return I.getitem(self, index)
+
+    def __setitem__(self, index, value):
+        I.setitem(self, index, value)
+
+    # --- elementwise --------------------------------------------------------------------------
+
+    def add(self, other, alpha=1):
+        return E.add(self, other, alpha=alpha)
+
+    def sub(self, other, alpha=1):
+        return E.sub(self, other, alpha=alpha)
+
+    def mul(self, other):
+        return E.mul(self, other)
+
+    def div(self, other, rounding_mode=None):
+        return E.div(self, other, rounding_mode=rounding_mode)
+
+    def neg(self):
+        return E.neg(self)
+
+    def pow(self, exponent):
+        return E.pow(self, exponent)
+
+    def square(self):
+        return E.square(self)
+
+    def reciprocal(self):
+        return E.reciprocal(self)
+
+    def exp(self):
+        return E.exp(self)
+
+    def log(self):
+        return E.log(self)
+
+    def log1p(self):
+        return E.log1p(self)
+
+    def sqrt(self):
+        return E.sqrt(self)
+
+    def rsqrt(self):
+        return E.rsqrt(self)
+
+    def abs(self):
+        return E.abs(self)
+
+    def sign(self):
+        return E.sign(self)
+
+    def sin(self):
+        return E.sin(self)
+
+    def cos(self):
+        return E.cos(self)
+
+    def tanh(self):
+        return E.tanh(self)
+
+    def sigmoid(self):
+        return E.sigmoid(self)
+
+    def relu(self):
+        return E.relu(self)
+
+    def clamp(self, min=None, max=None):
+        return E.clamp(self, min, max)
+
+    clip = clamp
+
+    def maximum(self, other):
+        return E.maximum(self, other)
+
+    def minimum(self, other):
+        return E.minimum(self, other)
+
+    def where(self, condition, other):
+        return E.where(condition, self, other)
+
+    def floor(self):
+        return E.floor(self)
+
+    def ceil(self):
+        return E.ceil(self)
+
+    def round(self, decimals=0):
+        return E.round(self, decimals)
+
+    def trunc(self):
+        return E.trunc(self)
+
+    def eq(self, other):
+        return E.eq(self, other)
+
+    def ne(self, other):
+        return E.ne(self, other)
+
+    def lt(self, other):
+        return E.lt(self, other)
+
+    def le(self, other):
+        return E.le(self, other)
+
+    def gt(self, other):
+        return E.gt(self, other)
+
+    def ge(self, other):
+        return E.ge(self, other)
+
+    def isnan(self):
+        return E.isnan(self)
+
+    def isinf(self):
+        return E.isinf(self)
+
+    def isfinite(self):
+        return E.isfinite(self)
+
+    def logical_not(self):
+        return E.logical_not(self)
+
+    def equal(self, other) -> bool:
+        return E.equal(self, other)
+
+    def allclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
+        return E.allclose(self, other, rtol, atol, equal_nan)
+
+    # --- reductions --------------------------------------------------------------------------
+
+    def sum(self, dim=None, keepdim=False, dtype=None):
+        return R.sum(self, dim, keepdim, dtype=dtype)
+
+    def mean(self, dim=None, keepdim=False, dtype=None):
+        return R.mean(self, dim, keepdim, dtype=dtype)
+
+    def prod(self, dim=None, keepdim=False, dtype=None):
+        return R.prod(self, dim, keepdim, dtype=dtype)
+
+    def max(self, dim=None, keepdim=False):
+        return R.max(self, dim, keepdim)
+
+    def min(self, dim=None, keepdim=False):
+        return R.min(self, dim, keepdim)
+
+    def amax(self, dim=(), keepdim=False):
+        return R.amax(self, dim, keepdim)
+
+    def amin(self, dim=(), keepdim=False):
+        return R.amin(self, dim, keepdim)
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return R.var(self, dim, unbiased, keepdim, correction=correction)
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        return R.std(self, dim, unbiased, keepdim, correction=correction)
+
+    def logsumexp(self, dim, keepdim=False):
+        return R.logsumexp(self, dim, keepdim)
+
+    def norm(self, p="fro", dim=None, keepdim=False):
+        return R.norm(self, p, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        return R.argmax(self, dim, keepdim)
+
+    def argmin(self, dim=None, keepdim=False):
+        return R.argmin(self, dim, keepdim)
+
+    def all(self, dim=None, keepdim=False):
+        return R.all(self, dim, keepdim)
+
+    def any(self, dim=None, keepdim=False):
+        return R.any(self, dim, keepdim)
+
+    def cumsum(self, dim):
+        return R.cumsum(self, dim)
+
+    # --- shape --------------------------------------------------------------------------------
+
+    def reshape(self, *shape):
+        return S.reshape(self, *shape)
+
+    def view(self, *shape):
+        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
+            return self.to(shape[0])
+        return S.view(self, *shape)
+
+    def view_as(self, other):
+        return S.view(self, other.shape)
+
+    def reshape_as(self, other):
+        return S.reshape(self, other.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return S.flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim, sizes):
+        return S.unflatten(self, dim, sizes)
+
+    def squeeze(self, dim=None):
+        return S.squeeze(self, dim)
+
+    def unsqueeze(self, dim):
+        return S.unsqueeze(self, dim)
+
+    def transpose(self, dim0, dim1):
+        return S.transpose(self, dim0, dim1)
+
+    def t(self):
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, got {self.ndim}")
+        return S.permute(self, tuple(range(self.ndim - 1, -1, -1)))
+
+    def permute(self, *dims):
+        return S.permute(self, *dims)
+
+    def expand(self, *sizes):
+        return S.expand(self, *sizes)
+
+    def expand_as(self, other):
+        return S.expand(self, other.shape)
+
+    def broadcast_to(self, shape):
+        return S.broadcast_to(self, shape)
+
+    def split(self, split_size_or_sections, dim=0):
+        return S.split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks, dim=0):
+        return S.chunk(self, chunks, dim)
+
+    def unbind(self, dim=0):
+        return S.unbind(self, dim)
+
+    def flip(self, dims):
+        return S.flip(self, dims)
+
+    def repeat(self, *sizes):
+        return S.repeat(self, *sizes)
+
+    def tril(self, diagonal=0):
+        return S.tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return S.triu(self, diagonal)
+
+    # --- indexing -----------------------------------------------------------------------------
+
+    def gather(self, dim, index):
+        return I.gather(self, dim, index)
+
+    def scatter(self, dim, index, src=None, value=None):
+        return I.scatter(self, dim, index, src if src is not None else value)
+
+    def scatter_add(self, dim, index, src):
+        return I.scatter_add(self, dim, index, src)
+
+    def index_select(self, dim, index):
+        return I.index_select(self, dim, index)
+
+    def index_add(self, dim, index, source, alpha=1):
+        return I.index_add(self, dim, index, source, alpha=alpha)
+
+    def masked_fill(self, mask, value):
+        return I.masked_fill(self, mask, value)
+
+    # --- linear algebra -----------------------------------------------------------------------
+
+    def matmul(self, other):
+        return L.matmul(self, other)
+
+    def mm(self, other):
+        return L.mm(self, other)
+
+    def bmm(self, other):
+        return L.bmm(self, other)
+
+    def dot(self, other):
+        return L.dot(self, other)
+
+    def outer(self, other):
+        return L.outer(self, other)
+
+    # --- in place -----------------------------------------------------------------------------
+
+    def add_(self, other, alpha=1):
+        return _inplace(self, lambda s: E.add(s, other, alpha=alpha), "add_")
+
+    def sub_(self, other, alpha=1):
+        return _inplace(self, lambda s: E.sub(s, other, alpha=alpha), "sub_")
+
+    def mul_(self, other):
+        return _inplace(self, lambda s: E.mul(s, other), "mul_")
+
+    def div_(self, other):
+        return _inplace(self, lambda s: E.div(s, other), "div_")
+
+    def pow_(self, exponent):
+        return _inplace(self, lambda s: E.pow(s, exponent), "pow_")
+
+    def clamp_(self, min=None, max=None):
+        return _inplace(self, lambda s: E.clamp(s, min, max), "clamp_")
+
+    clip_ = clamp_
+
+    def relu_(self):
+        return _inplace(self, E.relu, "relu_")
+
+    def exp_(self):
+        return _inplace(self, E.exp, "exp_")
+
+    def neg_(self):
+        return _inplace(self, E.neg, "neg_")
+
+    def masked_fill_(self, mask, value):
+        return _inplace(self, lambda s: I.masked_fill(s, mask, value), "masked_fill_")
+
+    def copy_(self, src):
+        """Copy ``src`` (broadcast to this shape) into this tensor; differentiable in ``src``."""
+        from tinytensor.ops._util import as_tensor
+
+        src = as_tensor(src, "copy_")
+        return _inplace(self, lambda s: S.copy_like(s, src), "copy_")
+
+    def fill_(self, value):
+        if isinstance(value, Tensor):
+            return self.copy_(value.expand(self.shape) if value.ndim == 0 else value)
+        return _inplace(self, lambda s: S.copy_like(s, value), "fill_")
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def uniform_(self, a=0.0, b=1.0):
+        from tinytensor.ops.creation import _rng
+
+        return _fill_random(self, lambda: _rng().uniform(a, b, self.shape), "uniform_")
+
+    def normal_(self, mean=0.0, std=1.0):
+        from tinytensor.ops.creation import _rng
+
+        return _fill_random(self, lambda: _rng().normal(mean, std, self.shape), "normal_")
+
+
+def _wrap(data) -> Tensor:
+    """Make a Tensor around an array without copying: the fast path every op uses."""
+    if data.__class__ is not np.ndarray:
+        data = np.asarray(data)
+    t = _new(Tensor)
+    t._data = data
+    t._requires_grad = False
+    t._grad_fn = None
+    t._grad = None
+    t._vc = None
+    t._hooks = None
+    t._meta = None
+    return t
+
+
+def _bump(t) -> None:
+    if t._vc is None:
+        t._vc = [1]
+    else:
+        t._vc[0] += 1
+
+
+def _check_leaf_inplace(t, name) -> None:
+    if t._requires_grad and t._grad_fn is None and _state.enabled:
+        raise RuntimeError(
+            f"{name}: a leaf tensor that requires grad (shape {tuple(t.shape)}) is being used in "
+            "an in-place operation. Wrap the update in `with tinytensor.no_grad():` or work on "
+            "a .clone()."
+        )
+
+
+def _inplace(t, compute, name):
+    """Run ``compute`` out of place, then write its result into ``t`` and rewire ``t``'s history.
+
+    Validates first (leaf rule, shape, dtype), so a failed call leaves ``t`` untouched.
+    """
+    _check_leaf_inplace(t, name)
+    if _state.enabled:
+        # The op may save its input for backward, so it sees a snapshot of the old values
+        # (carrying the old history), never the storage about to be overwritten.
+        old = _wrap(t._data.copy())
+        old._requires_grad = t._requires_grad
+        old._grad_fn = t._grad_fn
+        old._meta = t._meta
+        new = compute(old)
+    else:
+        new = compute(t)
+    nd = new._data
+    if nd.shape != t._data.shape:
+        raise RuntimeError(
+            f"{name}: the result has shape {tuple(nd.shape)} but the tensor changed in place has "
+            f"shape {tuple(t.shape)}; an in-place op cannot change the shape"
+        )
+    if nd.dtype != t._data.dtype and not np.can_cast(nd.dtype, t._data.dtype, "same_kind"):
+        raise RuntimeError(
+            f"{name}: result type {D.from_numpy_dtype(nd.dtype)} can't be cast to the tensor's "
+            f"dtype {t.dtype}"
+        )
+    np.copyto(t._data, nd, casting="unsafe")
+    if _state.enabled and new._requires_grad:
+        t._requires_grad = True
+        t._grad_fn = new._grad_fn
+        t._meta = None
+    _bump(t)
+    return t
+
+
+def _fill_random(t, sample, name):
+    _check_leaf_inplace(t, name)
+    t._data[...] = sample()
+    _bump(t)
+    return t
+
+
+# The op families import Tensor from this module, so they are bound after the class exists.
+from tinytensor.ops import elementwise as E  # noqa: E402
+from tinytensor.ops import index as I  # noqa: E402
+from tinytensor.ops import linalg as L  # noqa: E402
+from tinytensor.ops import reduce as R  # noqa: E402
+from tinytensor.ops import shape as S  # noqa: E402
