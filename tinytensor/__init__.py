@@ -196,3 +196,19 @@ def numel(t) -> int:
 
 
 __version__ = "0.1.0"
+
+
+# Submodules and tools that pull in more code are loaded on first use: ``tt.nn``, ``tt.optim``,
+# ``tt.data``, ``tt.viz``, ``tt.testing``, ``tt.save``/``tt.load``.
+_LAZY_MODULES = {"nn", "optim", "data", "viz", "testing", "utils"}
+_LAZY_ATTRS = {"save": "tinytensor.serialization", "load": "tinytensor.serialization"}
+
+
+def __getattr__(name):
+    import importlib
+
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"tinytensor.{name}")
+    if name in _LAZY_ATTRS:
+        return getattr(importlib.import_module(_LAZY_ATTRS[name]), name)
+    raise AttributeError(f"module 'tinytensor' has no attribute {name!r}")

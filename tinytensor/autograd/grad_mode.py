@@ -106,7 +106,7 @@ class inference_mode(_Mode):
 
 
 class set_grad_enabled(_Mode):
-    """``set_grad_enabled(False)`` switches recording off; usable as a call, a context or decorator."""
+    """``set_grad_enabled(False)`` switches recording off: a call, a context or a decorator."""
 
     def __init__(self, mode: bool):
         super().__init__()

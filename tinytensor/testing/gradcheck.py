@@ -120,7 +120,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
                 msg = (
                     f"Jacobian mismatch for output {k} with respect to input {i} "
                     f"(shape {tuple(inputs[i].shape)}):\n"
-                    f"  worst element: output index {r}, input index {tuple(int(v) for v in in_idx)}\n"
+                    f"  worst element: output index {r}, "
+                    f"input index {tuple(int(v) for v in in_idx)}\n"
                     f"  analytic: {ana[r, col]!r}\n  numerical: {num[r, col]!r}\n"
                     f"  {int(bad.sum())} of {bad.size} entries outside atol={atol}, rtol={rtol}"
                 )
