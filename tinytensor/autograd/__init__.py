@@ -1,6 +1,13 @@
-"""Automatic differentiation: the engine, grad modes, hooks and ``grad``."""
+"""Automatic differentiation: the engine, grad modes, custom Functions, hooks, anomaly mode,
+``grad`` and (loaded on first use) ``functional``."""
 
+from tinytensor.autograd.anomaly import (
+    detect_anomaly,
+    is_anomaly_enabled,
+    set_detect_anomaly,
+)
 from tinytensor.autograd.api import backward, grad
+from tinytensor.autograd.function import Function, FunctionCtx
 from tinytensor.autograd.grad_mode import (
     enable_grad,
     inference_mode,
@@ -11,12 +18,33 @@ from tinytensor.autograd.grad_mode import (
 from tinytensor.autograd.node import Node
 
 __all__ = [
+    "Function",
+    "FunctionCtx",
     "Node",
     "backward",
+    "detect_anomaly",
     "enable_grad",
+    "functional",
     "grad",
+    "gradcheck",
+    "gradgradcheck",
     "inference_mode",
+    "is_anomaly_enabled",
     "is_grad_enabled",
     "no_grad",
+    "set_detect_anomaly",
     "set_grad_enabled",
 ]
+
+
+def __getattr__(name):
+    # functional and the gradient checkers pull in the ops: load them when first asked for.
+    if name == "functional":
+        from tinytensor.autograd import functional
+
+        return functional
+    if name in ("gradcheck", "gradgradcheck"):
+        from tinytensor.testing import gradcheck
+
+        return getattr(gradcheck, name)
+    raise AttributeError(f"module 'tinytensor.autograd' has no attribute {name!r}")

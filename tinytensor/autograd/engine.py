@@ -2,41 +2,54 @@
 
 Everything the engine does, in order:
 1. an iterative depth-first walk from the roots' nodes gives a topological order (no recursion,
-   so a chain of a million ops is fine);
-2. each node, once every consumer has handed it a gradient, runs its tensor hooks, checks that
-   nothing it saved was modified in place, and calls its closure;
+   so a chain of a million ops is fine); with ``inputs`` it keeps only the nodes on a path to
+   one of them;
+2. each node, once every consumer has handed it a gradient, runs the hooks of the tensors it
+   made, checks that nothing it saved was modified in place, and calls its closure (with
+   recording on only under ``create_graph``, so backward formulas cost little otherwise);
 3. each input gradient is reduced to the input's shape and dtype (broadcast reduction lives
    here, once, not in every op) and summed into the pending gradient of the input's node;
-4. leaf gradients are collected and only written to ``.grad`` when the whole pass succeeded,
-   so a failed backward leaves every ``.grad`` as it was.
+4. only when the whole pass succeeded are leaf hooks run, ``.grad`` written and the graph
+   freed, so a failed backward leaves every ``.grad`` (and the graph) as it was.
 """
 
 from __future__ import annotations
 
-import numpy as np
-
 from tinytensor.autograd.grad_mode import _state
-from tinytensor.autograd.node import Node
+from tinytensor.autograd.node import Node, _Anomaly
 
 
 def _toposort(roots):
     """Nodes reachable from ``roots``, each before every node it feeds gradients into."""
-    order, seen = [], set()
+    order, seen = [], set(roots)
     stack = [(r, False) for r in reversed(roots)]
     while stack:
         node, done = stack.pop()
         if done:
             order.append(node)
             continue
-        if node in seen:
-            continue
-        seen.add(node)
         stack.append((node, True))
         for e in node.next:
+            if e.__class__ is tuple:
+                e = e[0]
             if e.__class__ is Node and e not in seen:
+                seen.add(e)
                 stack.append((e, False))
     order.reverse()
     return order
+
+
+def _prune(order, targets):
+    """The nodes of ``order`` that lie on a path to one of ``targets`` (leaves or nodes)."""
+    needed = set()
+    for node in reversed(order):  # leaf side first, so every edge's node is already decided
+        for e in node.next:
+            if e.__class__ is tuple:
+                e = e[0]
+            if e is not None and (e in needed or id(e) in targets):
+                needed.add(node)
+                break
+    return needed
 
 
 def reduce_to(g, shape, dtype, where):
@@ -44,28 +57,29 @@ def reduce_to(g, shape, dtype, where):
     gshape = g._data.shape
     if gshape != shape:
         lead = len(gshape) - len(shape)
-        if lead < 0:
-            raise RuntimeError(
-                f"{where}: gradient of shape {gshape} cannot be reduced to input shape {shape}"
-            )
-        axes = tuple(range(lead)) + tuple(
-            i + lead for i, n in enumerate(shape) if n == 1 and gshape[i + lead] != 1
+        axes = (
+            ()
+            if lead < 0
+            else tuple(range(lead))
+            + tuple(i + lead for i, n in enumerate(shape) if n == 1 and gshape[i + lead] != 1)
         )
+        if lead < 0 or not _broadcasts(shape, gshape):
+            raise RuntimeError(
+                f"{where}: the gradient it returned has shape {gshape}, which does not match "
+                f"(or broadcast to) the shape {shape} of its input"
+            )
         if axes:
             g = g.sum(axes, keepdim=True)
         if lead:
             g = g.reshape(shape)
-        if g._data.shape != shape:
-            raise RuntimeError(
-                f"{where}: gradient of shape {gshape} does not broadcast to input shape {shape}"
-            )
     if g._data.dtype != dtype:
         g = g.to(dtype)
     return g
 
 
-def _add(a, b):
-    return b if a is None else a + b
+def _broadcasts(shape, gshape):
+    lead = len(gshape) - len(shape)
+    return all(n == 1 or n == gshape[i + lead] for i, n in enumerate(shape))
 
 
 def run_backward(
@@ -80,117 +94,124 @@ def run_backward(
     """Backpropagate ``grads`` from ``roots``.
 
     With ``capture`` (``autograd.grad``) return the gradients of ``inputs`` and touch no
-    ``.grad``; otherwise accumulate into the leaves' ``.grad`` (only ``inputs``' if given).
+    ``.grad``; otherwise sum into the leaves' ``.grad`` (only ``inputs``' if given).
     """
-    from tinytensor.tensor import _wrap
-
-    pending = {}
-    leaf_grads = {}
-    root_nodes = []
+    pending = {}  # node -> summed gradient of its output (a list for multi-output nodes)
+    leaf_grads = {}  # leaf tensor -> summed gradient
     for r, g in zip(roots, grads):
-        fn = r._grad_fn
-        if fn is None:
-            if r._requires_grad:
-                leaf_grads[r] = _add(leaf_grads.get(r), g)
-            continue
-        if fn.fn is None:
-            _freed(fn)
-        root_nodes.append(fn)
-        _deposit(pending, fn, r._out_index, g)
+        if r._grad_fn is None:
+            leaf_grads[r] = _add(leaf_grads.get(r), g)
+        else:
+            _deposit(pending, r._grad_fn, r._meta, g)
 
-    # Non-leaf tensors whose gradient autograd.grad or backward(inputs=...) asked for.
-    wanted_nodes = {}
+    order = _toposort(list(pending))
+    wanted = {}  # node -> the non-leaf tensors in ``inputs`` that it made
+    needed = None
     if inputs is not None:
         for t in inputs:
             if t._grad_fn is not None:
-                wanted_nodes.setdefault(t._grad_fn, []).append(t)
-    captured = {}
+                wanted.setdefault(t._grad_fn, []).append(t)
+        needed = _prune(order, {id(t) if t._grad_fn is None else id(t._grad_fn) for t in inputs})
+    captured = {}  # non-leaf tensor in ``inputs`` -> its gradient
+    retained = []  # (tensor, gradient) for non-leaves that called retain_grad()
+    ran = []
+    anomaly = _Anomaly.enabled
 
     prev = _state.enabled
     _state.enabled = create_graph
     try:
-        for node in _toposort(root_nodes):
+        for node in order:
             g = pending.pop(node, None)
             if g is None:
                 continue
-            if node.fn is None:
-                _freed(node)
+            fn = node.fn
+            if fn is None:
+                raise _freed(node)
             if node.hooks is not None or node.retained is not None:
-                g = _node_hooks(node, g)
-            if node in wanted_nodes:
-                for t in wanted_nodes[node]:
-                    captured[t] = g if node.n_out == 1 else g[t._out_index]
-            if node.saved or node.out_data is not None:
-                node.check_saved()
-            out = None
-            if node.out_data is not None:
-                out = _wrap(node.out_data)
-                out._requires_grad = True
-                out._grad_fn = node
-            if node.n_out > 1:
-                g = [_zeros_for(node, i) if gi is None else gi for i, gi in enumerate(g)]
-            in_grads = node.fn(g, out)
-            if _Anomaly_check[0]:
-                _check_finite(node, in_grads)
+                g = _node_hooks(node, g, retained, create_graph)
+            if wanted and node in wanted:
+                for t in wanted[node]:
+                    captured[t] = g if t._meta is None else g[t._meta]
+            if needed is not None and node not in needed:
+                continue
+            ran.append(node)
+            if anomaly:
+                in_grads = _run_checked(node, g)
+            else:
+                if node.versions:
+                    node.check_saved()
+                in_grads = fn(g, None if node.out_data is None else node.saved_output())
             for e, pg in zip(node.next, in_grads):
                 if pg is None or e is None:
                     continue
-                if e.__class__ is Node:
-                    pg = reduce_to(pg, e.shape, e.dtype, node)
-                    _deposit(pending, e, 0, pg)
+                cls = e.__class__
+                if cls is Node:
+                    d = pg._data
+                    if d.shape != e.shape or d.dtype != e.dtype:
+                        pg = reduce_to(pg, e.shape, e.dtype, node)
+                    old = pending.get(e)
+                    pending[e] = pg if old is None else old + pg
+                elif cls is tuple:
+                    src, i = e
+                    shape, dtype = src.out_meta[i]
+                    _deposit(pending, src, i, reduce_to(pg, shape, dtype, node))
                 else:
-                    pg = reduce_to(pg, e._data.shape, e._data.dtype, node)
+                    d = e._data
+                    pg = reduce_to(pg, d.shape, d.dtype, node)
                     old = leaf_grads.get(e)
                     leaf_grads[e] = pg if old is None else old + pg
-            if not retain_graph:
-                node.release()
+        if capture:
+            return _captured(inputs, leaf_grads, captured, allow_unused)
+        if inputs is not None:
+            keep = {id(t) for t in inputs}
+            leaf_grads = {t: g for t, g in leaf_grads.items() if id(t) in keep}
+            leaf_grads.update(captured)
+        for leaf, g in leaf_grads.items():  # every hook runs before any .grad is written
+            if leaf._hooks:
+                leaf_grads[leaf] = _leaf_hooks(leaf, g)
+        for leaf, g in leaf_grads.items():
+            _accumulate(leaf, g, create_graph)
+        for t, g in retained:
+            t._grad = g if t._grad is None else t._grad + g
     finally:
         _state.enabled = prev
-
-    if capture:
-        result = []
-        for t in inputs:
-            g = captured.get(t) if t._grad_fn is not None else leaf_grads.get(t)
-            if g is not None and t._grad_fn is None and t._hooks:
-                g = _leaf_hooks(t, g)
-            if g is None and not allow_unused:
-                raise RuntimeError(
-                    "autograd.grad: one of the differentiated tensors (shape "
-                    f"{tuple(t.shape)}) was not used in the graph; pass allow_unused=True "
-                    "to get None for it"
-                )
-            result.append(g)
-        return tuple(result)
-
-    if inputs is not None:
-        keep = {id(t) for t in inputs}
-        for t in inputs:
-            if t._grad_fn is not None and t in captured:
-                _accumulate(t, captured[t], create_graph)
-        leaf_grads = {t: g for t, g in leaf_grads.items() if id(t) in keep}
-    for leaf, g in leaf_grads.items():
-        if leaf._hooks:
-            g = _leaf_hooks(leaf, g)
-        _accumulate(leaf, g, create_graph)
+    if not retain_graph:
+        for node in ran:
+            node.release()
     return None
 
 
+def _captured(inputs, leaf_grads, captured, allow_unused):
+    result = []
+    for t in inputs:
+        if t._grad_fn is None:
+            g = leaf_grads.get(t)
+            if g is not None and t._hooks:
+                g = _leaf_hooks(t, g)
+        else:
+            g = captured.get(t)
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                "autograd.grad: one of the differentiated tensors (shape "
+                f"{tuple(t.shape)}) was not used in the graph; pass allow_unused=True "
+                "to get None for it"
+            )
+        result.append(g)
+    return tuple(result)
+
+
+def _add(a, b):
+    return b if a is None else a + b
+
+
 def _deposit(pending, node, index, g):
-    if node.n_out == 1:
-        old = pending.get(node)
-        pending[node] = g if old is None else old + g
+    if node.out_meta is None:
+        pending[node] = _add(pending.get(node), g)
     else:
         slots = pending.get(node)
         if slots is None:
-            slots = pending[node] = [None] * node.n_out
+            slots = pending[node] = [None] * len(node.out_meta)
         slots[index] = _add(slots[index], g)
-
-
-def _zeros_for(node, i):
-    from tinytensor.tensor import _wrap
-
-    shape, dtype = node.out_meta[i]
-    return _wrap(np.zeros(shape, dtype))
 
 
 def _accumulate(leaf, g, create_graph):
@@ -199,36 +220,36 @@ def _accumulate(leaf, g, create_graph):
 
     old = leaf._grad
     if old is None:
-        if create_graph:
-            leaf._grad = g
-        else:
-            leaf._grad = _wrap(np.array(g._data, copy=True))
+        leaf._grad = g if create_graph else _wrap(g._data.copy())
     elif create_graph or old._requires_grad or g._requires_grad:
         leaf._grad = old + g
     else:
-        np.add(old._data, g._data, out=old._data, casting="unsafe")
+        old._data += g._data
 
 
-def _node_hooks(node, g):
-    """Run hooks registered on non-leaf tensors made by ``node``, then fill retained grads."""
+def _node_hooks(node, g, retained, create_graph):
+    """Run the hooks of the non-leaf tensors ``node`` made; note gradients to retain."""
+    from tinytensor.tensor import _wrap
+
+    multi = node.out_meta is not None
     if node.hooks:
         for index, hook in list(node.hooks.values()):
-            gi = g if node.n_out == 1 else g[index]
+            gi = g[index] if multi else g
+            if gi is None:
+                continue
             new = hook(gi)
             if new is not None:
-                if node.n_out == 1:
-                    g = new
-                else:
+                if multi:
                     g = list(g)
                     g[index] = new
+                else:
+                    g = new
     if node.retained:
         for index, ref in node.retained:
             t = ref()
-            if t is not None:
-                gi = g if node.n_out == 1 else g[index]
-                if gi is not None:
-                    gi = gi if _state.enabled else gi.detach()
-                    t._grad = gi if t._grad is None else t._grad + gi
+            gi = g[index] if multi else g
+            if t is not None and gi is not None:
+                retained.append((t, gi if create_graph else _wrap(gi._data.copy())))
     return g
 
 
@@ -241,24 +262,33 @@ def _leaf_hooks(leaf, g):
 
 
 def _freed(node):
-    raise RuntimeError(
+    return RuntimeError(
         f"Trying to backward through the graph a second time: the saved tensors of {node!r} "
         "were freed by the first backward. Specify retain_graph=True on the first "
         ".backward() or autograd.grad() call if you need to backward through it again."
     )
 
 
-# Anomaly detection flag, switched by tinytensor.autograd.anomaly.detect_anomaly.
-_Anomaly_check = [False]
+def _run_checked(node, g):
+    """Anomaly mode: run ``node``'s closure, pointing any error or NaN/inf to its forward call."""
+    import numpy as np
 
-
-def _check_finite(node, in_grads):
-    for pg in in_grads:
-        if pg is not None and not np.all(np.isfinite(pg._data)):
-            where = ""
-            if node.trace:
-                where = "\nThe forward call that created it:\n" + "".join(node.trace.format()[-4:])
-            raise RuntimeError(
-                f"Function '{node.name()}' returned nan or inf values in its gradient "
-                f"(input gradient of shape {pg._data.shape}).{where}"
-            )
+    where = node.created_at() or "  (not recorded: the node was made outside detect_anomaly)\n"
+    try:
+        if node.versions:
+            node.check_saved()
+        in_grads = node.fn(g, None if node.out_data is None else node.saved_output())
+    except Exception as e:
+        raise RuntimeError(
+            f"Error in {node.name()} during backward: {e}\n"
+            f"The forward call that created {node!r}:\n{where}"
+        ) from e
+    if _Anomaly.check_nan:
+        for i, pg in enumerate(in_grads):
+            if pg is not None and not np.all(np.isfinite(pg._data)):
+                raise RuntimeError(
+                    f"Function '{node.name()}' returned nan or inf values in its gradient for "
+                    f"input {i} (shape {tuple(pg._data.shape)}). The forward call that created "
+                    f"{node!r}:\n{where}"
+                )
+    return in_grads

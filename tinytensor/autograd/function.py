@@ -1,0 +1,244 @@
+"""Custom differentiable operations: subclass ``Function``, write ``forward`` and ``backward``.
+
+``Function.apply`` goes through the same door as every built-in op (``node.record``): it runs
+``forward`` without recording, then attaches one node whose closure calls ``backward``.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from tinytensor.autograd.grad_mode import _state, no_grad
+from tinytensor.autograd.node import modified_error, record
+
+
+class FunctionCtx:
+    """The ``ctx`` handed to ``forward`` and ``backward``: what forward leaves for backward.
+
+    Any attribute may be set on it (``ctx.dim = dim``); tensors needed by backward should be
+    stored with ``save_for_backward`` so in-place changes to them are detected.
+    """
+
+    def __init__(self):
+        self.needs_input_grad = ()
+        self.materialize_grads = True
+        self._to_save = ()
+        self._saved = None
+        self._non_diff = ()
+        self._node = None
+        self._out_data = ()
+        self._name = "Function"
+
+    def save_for_backward(self, *tensors):
+        """Keep ``tensors`` (inputs, outputs or intermediates, or None) for ``backward``."""
+        from tinytensor.tensor import Tensor
+
+        for t in tensors:
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError(
+                    f"save_for_backward: can only save tensors or None, got {type(t).__name__}; "
+                    "store other values as attributes of ctx (ctx.value = ...)"
+                )
+        self._to_save = tensors
+
+    def mark_non_differentiable(self, *tensors):
+        """Declare outputs that get no gradient (their gradient in backward is zeros)."""
+        self._non_diff = tuple(id(t) for t in tensors)
+
+    def set_materialize_grads(self, value: bool):
+        """With False, backward receives None (not zeros) for outputs that got no gradient."""
+        self.materialize_grads = bool(value)
+
+    def mark_dirty(self, *tensors):
+        raise NotImplementedError(
+            "mark_dirty: in-place custom Functions are not supported; return a new tensor"
+        )
+
+    @property
+    def saved_tensors(self):
+        """The tensors given to ``save_for_backward``, checked for in-place changes."""
+        if self._saved is None:
+            return self._to_save  # inside forward, or a Function applied without recording
+        node = self._node()
+        if node is None or node.fn is None:
+            raise RuntimeError(
+                f"the saved tensors of {self._name}Backward were freed by an earlier backward; "
+                "specify retain_graph=True on the first backward if you need to run it again"
+            )
+        out = []
+        for item in self._saved:
+            if item is None:
+                out.append(None)
+                continue
+            t, vc, version = item
+            output = t.__class__ is int  # an output of the node, kept as its index
+            if vc[0] != version:
+                shape, dtype = node.out_meta[t] if output else (t.shape, t.dtype)
+                raise modified_error(node, "a tensor", shape, dtype, vc[0], version)
+            if output:
+                t = self._rebuild(node, t, vc)
+            out.append(t)
+        return tuple(out)
+
+    def _rebuild(self, node, index, vc):
+        from tinytensor.tensor import _wrap
+
+        out = _wrap(self._out_data[index])
+        out._requires_grad = True
+        out._grad_fn = node
+        out._meta = None if node.out_meta is None else index
+        out._vc = vc
+        return out
+
+
+class Function:
+    """Base class for custom differentiable operations.
+
+    >>> class Exp(tinytensor.autograd.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         y = x.exp()
+    ...         ctx.save_for_backward(y)
+    ...         return y
+    ...     @staticmethod
+    ...     def backward(ctx, g):
+    ...         (y,) = ctx.saved_tensors
+    ...         return g * y
+    >>> y = Exp.apply(x)
+
+    ``forward(ctx, *args)`` runs without recording and returns a tensor or a tuple of them;
+    arguments may be tensors or any other values. ``backward(ctx, *grads)`` gets one gradient
+    per output and returns one gradient (or None) per argument of ``forward``; gradients may
+    have the broadcast shape, the engine sums them back to each input's shape. Written in
+    tinytensor ops, ``backward`` is itself differentiable under ``create_graph=True``.
+    ``ctx.needs_input_grad`` says which arguments need a gradient.
+
+    PyTorch's newer style also works: ``forward(*args)`` without ``ctx`` plus a static
+    ``setup_context(ctx, inputs, output)``.
+    """
+
+    def __init__(self, *args, **kwargs):
+        raise RuntimeError(
+            f"{type(self).__name__}: custom Functions are not instantiated; call "
+            f"{type(self).__name__}.apply(...) instead"
+        )
+
+    @staticmethod
+    def forward(ctx, *args):
+        raise NotImplementedError("a Function subclass must implement a static forward()")
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise NotImplementedError("a Function subclass must implement a static backward()")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run ``forward`` on ``args`` and record one node whose backward is ``cls.backward``."""
+        from tinytensor.tensor import Tensor
+
+        if cls.forward is Function.forward:
+            raise NotImplementedError(f"{cls.__name__} must implement a static forward()")
+        ctx = FunctionCtx()
+        ctx._name = cls.__name__
+        recording = _state.enabled and any(isinstance(a, Tensor) and a._requires_grad for a in args)
+        ctx.needs_input_grad = tuple(
+            recording and isinstance(a, Tensor) and a._requires_grad for a in args
+        )
+        with no_grad():
+            if cls.setup_context is not Function.setup_context:
+                output = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, output)
+            else:
+                output = cls.forward(ctx, *args, **kwargs)
+        if not recording:
+            return output
+        return _attach(cls, ctx, args, output)
+
+
+def _attach(cls, ctx, args, output):
+    """Wire ``output`` into the graph through ``record``; return what ``apply`` returns."""
+    from tinytensor.tensor import Tensor, _wrap
+
+    single = not isinstance(output, tuple)
+    outs = [output] if single else list(output)
+    input_ids = {id(a) for a in args if isinstance(a, Tensor)}
+    wired = []
+    for i, o in enumerate(outs):
+        if not isinstance(o, Tensor):
+            wired.append(None)
+            continue
+        if id(o) in input_ids or o._requires_grad or o._grad_fn is not None:
+            # Never rewire a tensor that has a history of its own: attach a fresh alias.
+            alias = _wrap(o._data)
+            if o._vc is None:
+                o._vc = [0]
+            alias._vc = o._vc
+            outs[i] = o = alias
+        differentiable = o._data.dtype.kind == "f" and id(o) not in ctx._non_diff
+        wired.append(o if differentiable else None)
+    if all(w is None for w in wired):
+        return output
+
+    metas = [(o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None for o in outs]
+    n_args = len(args)
+
+    def backward(grads, _):
+        grads = (grads,) if single else grads
+        if ctx.materialize_grads:
+            grads = [
+                _wrap(np.zeros(*metas[i])) if g is None and metas[i] is not None else g
+                for i, g in enumerate(grads)
+            ]
+        result = cls.backward(ctx, *grads)
+        return _check_grads(cls, result, n_args, ctx.needs_input_grad)
+
+    record(wired[0] if single else tuple(wired), cls.__name__, args, backward)
+    node = next(w._grad_fn for w in wired if w is not None)
+    ctx._node = weakref.ref(node)
+    # Saved outputs are kept as their index and rebuilt on unpack: no cycle holds the graph.
+    out_index = {id(o): i for i, o in enumerate(outs) if isinstance(o, Tensor)}
+    ctx._out_data = [o._data if isinstance(o, Tensor) else None for o in outs]
+    ctx._saved = tuple(_saved_entry(t, out_index) for t in ctx._to_save)
+    ctx._to_save = ()
+    return outs[0] if single else tuple(outs)
+
+
+def _saved_entry(t, out_index):
+    if t is None:
+        return None
+    if t._vc is None:
+        t._vc = [0]
+    return (out_index.get(id(t), t), t._vc, t._vc[0])
+
+
+def _check_grads(cls, result, n_args, needs):
+    """Validate what ``backward`` returned: one Tensor or None per ``forward`` argument."""
+    from tinytensor.tensor import Tensor
+
+    grads = result if isinstance(result, tuple) else (result,)
+    if len(grads) != n_args:
+        if len(grads) > n_args and all(g is None for g in grads[n_args:]):
+            grads = grads[:n_args]
+        else:
+            raise RuntimeError(
+                f"{cls.__name__}.backward returned {len(grads)} gradient(s) but forward took "
+                f"{n_args} argument(s); return one gradient (or None) per forward argument"
+            )
+    out = []
+    for i, g in enumerate(grads):
+        if g is None or not needs[i]:
+            out.append(None)
+            continue
+        if not isinstance(g, Tensor):
+            raise TypeError(
+                f"{cls.__name__}.backward returned a {type(g).__name__} as the gradient of "
+                f"argument {i}; expected a Tensor or None"
+            )
+        out.append(g)
+    return tuple(out)
