@@ -7,9 +7,23 @@ import numpy as np
 from tinytensor.autograd.engine import run_backward
 
 
+def _as_list(x):
+    """None, one tensor (or array, or number), or a sequence of them, as a list."""
+    if x is None:
+        return None
+    if isinstance(x, (list, tuple)):
+        return list(x)
+    return [x]
+
+
 def _seed_grads(outputs, grad_outputs, who):
+    """One gradient tensor per output: given ones are checked, missing ones are ones."""
     from tinytensor.tensor import Tensor, _wrap
 
+    if len(grad_outputs) != len(outputs):
+        raise RuntimeError(
+            f"{who}: got {len(grad_outputs)} gradients for {len(outputs)} output tensors"
+        )
     grads = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
         if not isinstance(out, Tensor):
@@ -32,8 +46,8 @@ def _seed_grads(outputs, grad_outputs, who):
                 g = _wrap(np.asarray(g, dtype=out._data.dtype))
             if g.shape != out.shape:
                 raise RuntimeError(
-                    f"{who}: mismatch in shape: grad_output has shape {tuple(g.shape)} but the "
-                    f"output has shape {tuple(out.shape)}"
+                    f"{who}: mismatch in shape: the gradient for output {i} has shape "
+                    f"{tuple(g.shape)} but the output has shape {tuple(out.shape)}"
                 )
             if g._data.dtype != out._data.dtype:
                 g = g.to(out.dtype)
@@ -41,24 +55,10 @@ def _seed_grads(outputs, grad_outputs, who):
     return grads
 
 
-def _as_list(x):
-    from tinytensor.tensor import Tensor
-
-    if x is None:
-        return None
-    if isinstance(x, Tensor):
-        return [x]
-    return list(x)
-
-
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
     """Sum the gradients of ``tensors`` into the ``.grad`` of the leaves (see Tensor.backward)."""
     tensors = _as_list(tensors)
     grad_tensors = _as_list(grad_tensors) or [None] * len(tensors)
-    if len(grad_tensors) != len(tensors):
-        raise RuntimeError(
-            f"backward: got {len(grad_tensors)} gradients for {len(tensors)} tensors"
-        )
     if retain_graph is None:
         retain_graph = create_graph
     grads = _seed_grads(tensors, grad_tensors, "backward")
@@ -68,7 +68,10 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
             raise RuntimeError("backward: inputs= must not be empty")
         for t in inputs:
             if not t._requires_grad:
-                raise RuntimeError("backward: every tensor in inputs= must require grad")
+                raise RuntimeError(
+                    f"backward: every tensor in inputs= must require grad; one of shape "
+                    f"{tuple(t.shape)} does not"
+                )
     run_backward(tensors, grads, retain_graph, create_graph, inputs)
 
 
@@ -78,20 +81,25 @@ def grad(
     grad_outputs=None,
     retain_graph=None,
     create_graph=False,
-    allow_unused=False,
+    allow_unused=None,
     is_grads_batched=False,
     materialize_grads=False,
 ):
-    """Return d(outputs)/d(inputs) as a tuple, without touching any ``.grad``.
+    """Return d(outputs)/d(inputs) as a tuple, one entry per input, without touching ``.grad``.
 
-    ``grad_outputs`` weights each output (needed for non-scalar outputs); ``create_graph=True``
-    makes the returned gradients differentiable; ``allow_unused=True`` returns None for inputs
-    the outputs do not depend on.
+    ``grad_outputs`` weights each output (required for outputs with more than one element);
+    ``create_graph=True`` makes the returned gradients differentiable, for higher-order
+    derivatives; ``retain_graph`` defaults to ``create_graph``. An input the outputs do not
+    depend on is an error unless ``allow_unused=True`` (then its entry is None) or
+    ``materialize_grads=True`` (then it is zeros). With ``is_grads_batched=True`` the first
+    dimension of every grad_output indexes a batch of vector-Jacobian products.
     """
     from tinytensor.tensor import _wrap
 
     outputs = _as_list(outputs)
     inputs_l = _as_list(inputs)
+    if not inputs_l:
+        raise RuntimeError("grad: inputs must not be empty")
     for t in inputs_l:
         if not t._requires_grad:
             raise RuntimeError(
@@ -101,6 +109,10 @@ def grad(
     grad_outputs = _as_list(grad_outputs) or [None] * len(outputs)
     if retain_graph is None:
         retain_graph = create_graph
+    if is_grads_batched:
+        return _batched_grad(
+            outputs, inputs_l, grad_outputs, retain_graph, create_graph, allow_unused
+        )
     grads = _seed_grads(outputs, grad_outputs, "grad")
     result = run_backward(
         outputs,
@@ -109,7 +121,7 @@ def grad(
         create_graph,
         inputs_l,
         capture=True,
-        allow_unused=allow_unused or materialize_grads,
+        allow_unused=bool(allow_unused) or materialize_grads,
     )
     if materialize_grads:
         result = tuple(
@@ -117,3 +129,30 @@ def grad(
             for g, t in zip(result, inputs_l)
         )
     return result
+
+
+def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused):
+    """``grad`` once per row of the batched grad_outputs, results stacked along dim 0."""
+    from tinytensor.ops.shape import stack
+
+    sizes = {len(g) for g in grad_outputs if g is not None}
+    if len(sizes) != 1 or None in grad_outputs:
+        raise RuntimeError(
+            "grad: with is_grads_batched=True every grad_output must be given and all must have "
+            "the same size in dim 0"
+        )
+    rows = [
+        grad(
+            outputs,
+            inputs,
+            [g[b] for g in grad_outputs],
+            retain_graph=True if b < n - 1 else retain_graph,
+            create_graph=create_graph,
+            allow_unused=allow_unused,
+        )
+        for n in sizes
+        for b in range(n)
+    ]
+    return tuple(
+        None if rows[0][i] is None else stack([r[i] for r in rows]) for i in range(len(inputs))
+    )

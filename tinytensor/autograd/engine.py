@@ -40,7 +40,7 @@ def _toposort(roots):
 
 
 def _prune(order, targets):
-    """The nodes of ``order`` that lie on a path to one of ``targets`` (leaves or nodes)."""
+    """The nodes of ``order`` with one of ``targets`` (leaves or nodes) below them."""
     needed = set()
     for node in reversed(order):  # leaf side first, so every edge's node is already decided
         for e in node.next:
@@ -124,6 +124,8 @@ def run_backward(
             g = pending.pop(node, None)
             if g is None:
                 continue
+            if needed is not None and node not in needed and node not in wanted:
+                continue
             fn = node.fn
             if fn is None:
                 raise _freed(node)
@@ -132,8 +134,8 @@ def run_backward(
             if wanted and node in wanted:
                 for t in wanted[node]:
                     captured[t] = g if t._meta is None else g[t._meta]
-            if needed is not None and node not in needed:
-                continue
+                if node not in needed:  # nothing asked for lies below it
+                    continue
             ran.append(node)
             if anomaly:
                 in_grads = _run_checked(node, g)

@@ -12,21 +12,22 @@ class GradcheckError(AssertionError):
     """Raised by ``gradcheck`` with a report of the worst mismatching element."""
 
 
-def _inputs_tuple(inputs):
+def _as_tuple(inputs):
     from tinytensor.tensor import Tensor
 
     return (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
 
 
-def _outputs_tuple(out):
+def _float_outputs(out):
+    """The floating-point tensor outputs of ``fn`` (integer outputs have no gradient)."""
     from tinytensor.tensor import Tensor
 
-    if isinstance(out, Tensor):
-        return (out,)
-    return tuple(o for o in out if isinstance(o, Tensor))
+    outs = (out,) if isinstance(out, Tensor) else tuple(out)
+    return tuple(o for o in outs if isinstance(o, Tensor) and o._data.dtype.kind == "f")
 
 
-def _check_inputs(inputs, who):
+def _differentiable(inputs, who):
+    """Indices of the inputs that require grad; they must be float64."""
     from tinytensor.tensor import Tensor
 
     diff = []
@@ -44,54 +45,53 @@ def _check_inputs(inputs, who):
 
 
 def _numerical_jacobian(fn, inputs, i, eps):
-    """J[k][out_idx, in_idx] for each output k, by central differences on input i."""
+    """``J[k]`` of shape (output k size, input i size), by central differences on input i."""
     x = inputs[i]._data
-    flat = x.reshape(-1)
-    with no_grad():
-        base = [o._data.astype(np.float64) for o in _outputs_tuple(fn(*inputs))]
-    jac = [np.zeros((b.size, flat.size)) for b in base]
-    for j in range(flat.size):
-        orig = flat[j]
-        flat[j] = orig + eps
+
+    def evaluate():
         with no_grad():
-            plus = [o._data.astype(np.float64).reshape(-1) for o in _outputs_tuple(fn(*inputs))]
-        flat[j] = orig - eps
-        with no_grad():
-            minus = [o._data.astype(np.float64).reshape(-1) for o in _outputs_tuple(fn(*inputs))]
-        flat[j] = orig
+            return [o._data.astype(np.float64).ravel() for o in _float_outputs(fn(*inputs))]
+
+    base = evaluate()
+    jac = [np.zeros((b.size, x.size)) for b in base]
+    for col, idx in enumerate(np.ndindex(x.shape)):  # works for any memory layout
+        orig = x[idx]
+        x[idx] = orig + eps
+        plus = evaluate()
+        x[idx] = orig - eps
+        minus = evaluate()
+        x[idx] = orig
         for k in range(len(base)):
-            jac[k][:, j] = (plus[k] - minus[k]) / (2 * eps)
+            jac[k][:, col] = (plus[k] - minus[k]) / (2 * eps)
     return jac
 
 
-def _analytic_jacobian(fn, inputs, diff, create_graph=False):
-    """J[k][i][out_idx, in_idx] row by row with autograd.grad."""
+def _analytic_jacobian(fn, inputs, diff):
+    """``J[k][c]`` for output k and differentiable input ``diff[c]``, one backward per row."""
     from tinytensor.tensor import _wrap
 
     with enable_grad():
-        outs = _outputs_tuple(fn(*inputs))
+        outs = _float_outputs(fn(*inputs))
+    wrt = [inputs[i] for i in diff]
     result = []
     for o in outs:
-        per_input = [np.zeros((o._data.size, inputs[i]._data.size)) for i in diff]
+        per_input = [np.zeros((o._data.size, t._data.size)) for t in wrt]
         if o.requires_grad:
             for r in range(o._data.size):
                 seed = np.zeros(o._data.size, o._data.dtype)
                 seed[r] = 1
                 gs = _grad(
-                    o,
-                    [inputs[i] for i in diff],
-                    _wrap(seed.reshape(o.shape)),
-                    retain_graph=True,
-                    allow_unused=True,
+                    o, wrt, _wrap(seed.reshape(o.shape)), retain_graph=True, allow_unused=True
                 )
                 for c, g in enumerate(gs):
-                    if g is not None:
-                        if g.shape != inputs[diff[c]].shape:
-                            raise GradcheckError(
-                                f"gradient for input {diff[c]} has shape {tuple(g.shape)} but the "
-                                f"input has shape {tuple(inputs[diff[c]].shape)}"
-                            )
-                        per_input[c][r] = g._data.reshape(-1)
+                    if g is None:
+                        continue
+                    if g.shape != wrt[c].shape:
+                        raise GradcheckError(
+                            f"gradient for input {diff[c]} has shape {tuple(g.shape)} but the "
+                            f"input has shape {tuple(wrt[c].shape)}"
+                        )
+                    per_input[c][r] = g._data.ravel()
         result.append(per_input)
     return result
 
@@ -99,61 +99,99 @@ def _analytic_jacobian(fn, inputs, diff, create_graph=False):
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     """Check ``fn``'s analytic gradients against central differences.
 
-    ``inputs``: a tensor or tuple of tensors; those with ``requires_grad=True`` (which must be
-    float64) are checked. Every output of ``fn`` is checked against every such input.
-    Returns True, or raises ``GradcheckError`` naming the input, the output, the worst element
-    and the analytic and numerical values (or returns False if ``raise_exception=False``).
+    ``inputs``: a tensor or tuple of tensors (other values are passed through); those with
+    ``requires_grad=True`` must be float64 and are checked against every floating-point
+    output of ``fn``. An analytic entry ``a`` passes when ``|a - n| <= atol + rtol*|n|`` for
+    the numerical value ``n``. Returns True, or raises ``GradcheckError`` naming the input,
+    the output, the worst element and both values (returns False if
+    ``raise_exception=False``).
+
+    >>> x = tinytensor.randn(3, dtype=tinytensor.float64, requires_grad=True)
+    >>> tinytensor.testing.gradcheck(lambda t: (t * t).sum(), (x,))
+    True
     """
-    inputs = _inputs_tuple(inputs)
-    diff = _check_inputs(inputs, "gradcheck")
+    inputs = _as_tuple(inputs)
+    diff = _differentiable(inputs, "gradcheck")
     analytic = _analytic_jacobian(fn, inputs, diff)
     for c, i in enumerate(diff):
         numeric = _numerical_jacobian(fn, inputs, i, eps)
         for k, (num, ana_all) in enumerate(zip(numeric, analytic)):
-            ana = ana_all[c]
-            err = np.abs(ana - num) - (atol + rtol * np.abs(num))
-            bad = ~(err <= 0)
-            if np.any(bad):
-                flat = int(np.argmax(np.where(np.isnan(err), np.inf, err)))
-                r, col = np.unravel_index(flat, ana.shape)
-                in_idx = np.unravel_index(col, inputs[i].shape) if inputs[i].ndim else ()
-                msg = (
-                    f"Jacobian mismatch for output {k} with respect to input {i} "
-                    f"(shape {tuple(inputs[i].shape)}):\n"
-                    f"  worst element: output index {r}, "
-                    f"input index {tuple(int(v) for v in in_idx)}\n"
-                    f"  analytic: {ana[r, col]!r}\n  numerical: {num[r, col]!r}\n"
-                    f"  {int(bad.sum())} of {bad.size} entries outside atol={atol}, rtol={rtol}"
-                )
+            msg = _compare(ana_all[c], num, atol, rtol, inputs[i].shape)
+            if msg:
+                msg = f"Jacobian mismatch for output {k} with respect to input {i} {msg}"
                 if raise_exception:
                     raise GradcheckError(msg)
                 return False
     return True
 
 
+def _compare(ana, num, atol, rtol, in_shape):
+    """A report of the worst entry outside the tolerance, or "" when all agree."""
+    err = np.abs(ana - num) - (atol + rtol * np.abs(num))
+    bad = ~(err <= 0)  # NaN counts as bad
+    if not np.any(bad):
+        return ""
+    flat = int(np.argmax(np.where(np.isnan(err), np.inf, err)))
+    r, col = np.unravel_index(flat, ana.shape)
+    in_idx = tuple(int(v) for v in np.unravel_index(col, in_shape)) if in_shape else ()
+    return (
+        f"(shape {tuple(in_shape)}):\n"
+        f"  worst element: output index {int(r)}, input index {in_idx}\n"
+        f"  analytic:  {ana[r, col]!r}\n  numerical: {num[r, col]!r}\n"
+        f"  {int(bad.sum())} of {bad.size} entries outside atol={atol}, rtol={rtol}"
+    )
+
+
 def gradgradcheck(
     fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True
 ):
-    """Check second derivatives: gradcheck of the function that maps the inputs (and a fixed
-    random output weighting) to the first-order gradients, built with ``create_graph=True``."""
+    """Check second derivatives of ``fn``.
+
+    Runs ``gradcheck`` on the map ``(inputs, grad_outputs) -> d(sum(outputs * grad_outputs))/
+    d(inputs)``, whose gradients come from differentiating ``fn``'s backward pass
+    (``create_graph=True``). ``grad_outputs`` (random float64 by default, seeded) are checked
+    as inputs too, as PyTorch does. A backward formula that is not itself differentiable (say,
+    one computed in raw NumPy) fails here even when ``gradcheck`` passes.
+    """
     from tinytensor.tensor import _wrap
 
-    inputs = _inputs_tuple(inputs)
-    diff = _check_inputs(inputs, "gradgradcheck")
+    inputs = _as_tuple(inputs)
+    diff = _differentiable(inputs, "gradgradcheck")
     with enable_grad():
-        outs = _outputs_tuple(fn(*inputs))
+        outs = _float_outputs(fn(*inputs))
     if grad_outputs is None:
         rng = np.random.default_rng(0)
         grad_outputs = [_wrap(rng.standard_normal(o.shape)) for o in outs]
     else:
-        grad_outputs = list(_inputs_tuple(grad_outputs))
+        grad_outputs = [_wrap(np.asarray(g._data, np.float64)) for g in _as_tuple(grad_outputs)]
+    if len(grad_outputs) != len(outs):
+        raise ValueError(
+            f"gradgradcheck: got {len(grad_outputs)} grad_outputs for {len(outs)} outputs"
+        )
+    for g in grad_outputs:
+        g.requires_grad_(True)
+    n = len(inputs)
 
-    def first_order(*xs):
-        outs = [o for o in _outputs_tuple(fn(*xs)) if o.requires_grad]
-        gos = [g for o, g in zip(_outputs_tuple(fn(*xs)), grad_outputs) if o.requires_grad]
-        gs = _grad(outs, [xs[i] for i in diff], gos, create_graph=True, allow_unused=True)
-        return tuple(g for g in gs if g is not None and g.requires_grad)
+    def first_order(*args):
+        xs, gos = args[:n], args[n:]
+        with enable_grad():
+            pairs = [(o, g) for o, g in zip(_float_outputs(fn(*xs)), gos) if o.requires_grad]
+            if not pairs:
+                return tuple(_wrap(np.zeros(xs[i].shape)) for i in diff)
+            gs = _grad(
+                [o for o, _ in pairs],
+                [xs[i] for i in diff],
+                [g for _, g in pairs],
+                create_graph=True,
+                allow_unused=True,
+            )
+        return tuple(_wrap(np.zeros(xs[i].shape)) if g is None else g for i, g in zip(diff, gs))
 
     return gradcheck(
-        first_order, inputs, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception
+        first_order,
+        tuple(inputs) + tuple(grad_outputs),
+        eps=eps,
+        atol=atol,
+        rtol=rtol,
+        raise_exception=raise_exception,
     )
