@@ -1,0 +1,71 @@
+"""Argument helpers shared by the functional ops: pairs, reductions, float checks."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinytensor.ops._util import as_tensor
+from tinytensor.tensor import Tensor
+
+
+def pair(v, name, who):
+    """``3`` -> ``(3, 3)``; ``(2, 3)`` stays; anything else is a clear error."""
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        return int(v), int(v)
+    if (
+        isinstance(v, (tuple, list))
+        and len(v) == 2
+        and all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in v)
+    ):
+        return int(v[0]), int(v[1])
+    if isinstance(v, (tuple, list)) and len(v) == 1:
+        return pair(v[0], name, who)
+    raise TypeError(f"{who}: {name} must be an int or a pair of ints, got {v!r}")
+
+
+def float_input(x, who, name="input"):
+    """``x`` as a floating Tensor, or a clear TypeError naming the op."""
+    if not isinstance(x, Tensor):
+        x = as_tensor(x, who)
+    if x._data.dtype.kind != "f":
+        raise TypeError(
+            f"{who}: expected a floating point {name}, got dtype {x.dtype}; convert it with "
+            ".float()"
+        )
+    return x
+
+
+def same_dtype(who, **tensors):
+    """Raise if the named tensors have different dtypes (PyTorch does not promote here)."""
+    items = [(k, t) for k, t in tensors.items() if t is not None]
+    first_name, first = items[0]
+    for k, t in items[1:]:
+        if t._data.dtype != first._data.dtype:
+            raise TypeError(
+                f"{who}: {first_name} has dtype {first.dtype} but {k} has dtype {t.dtype}; "
+                f"they must match (convert one with .to({first_name}.dtype))"
+            )
+
+
+def legacy_reduction(size_average, reduce, reduction):
+    """PyTorch's deprecated ``size_average``/``reduce`` flags mapped onto ``reduction``."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if not reduce:
+        return "none"
+    return "mean" if size_average else "sum"
+
+
+def check_reduction(reduction, who):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{who}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def reduce_loss(loss, reduction):
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss

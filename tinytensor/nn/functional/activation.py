@@ -1,0 +1,236 @@
+"""Activation functions and (log-)softmax. Forward in NumPy, backward in tinytensor ops."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from tinytensor.autograd.node import record
+from tinytensor.nn.functional._util import float_input
+from tinytensor.ops import elementwise as E
+from tinytensor.ops._util import one_dim
+from tinytensor.tensor import _wrap
+
+
+def _scalar(v, like):
+    return like.dtype.type(v)
+
+
+def relu(input, inplace=False):
+    """f(x) = max(x, 0);  dx = g*(x > 0)"""
+    return input.relu_() if inplace else E.relu(input)
+
+
+def relu6(input, inplace=False):
+    """f(x) = min(max(x, 0), 6)"""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """f(x) = clamp(x, min_val, max_val);  dx = g inside the interval, else 0"""
+    x = float_input(input, "hardtanh")
+    if inplace:
+        return x.clamp_(min_val, max_val)
+    d = x._data
+    mask = (d > min_val) & (d < max_val)
+    out = np.clip(d, _scalar(min_val, d), _scalar(max_val, d))
+    return record(_wrap(out), "Hardtanh", (x,), lambda g, o: (g * _wrap(mask),))
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """f(x) = x if x > 0 else slope*x;  dx = g*(1 if x > 0 else slope)"""
+    x = float_input(input, "leaky_relu")
+    d = x._data
+    slope = np.where(d > 0, _scalar(1.0, d), _scalar(negative_slope, d))
+    if inplace:
+        return x.mul_(_wrap(slope))
+    return record(_wrap(d * slope), "LeakyRelu", (x,), lambda g, o: (g * _wrap(slope),))
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """f(x) = x if x > 0 else alpha*(e^x - 1);  dx = g if x > 0 else g*(f(x) + alpha)"""
+    x = float_input(input, "elu")
+    d = x._data
+    pos = d > 0
+    out = np.where(pos, d, _scalar(alpha, d) * np.expm1(np.minimum(d, 0)))
+    if inplace:
+        return x.copy_(_elu_out(x, out, pos, alpha))
+    return _elu_out(x, out, pos, alpha)
+
+
+def _elu_out(x, out, pos, alpha):
+    mask = _wrap(pos)
+    return record(
+        _wrap(out),
+        "Elu",
+        (x,),
+        lambda g, o: (E.where(mask, g, g * (o + alpha)),),
+        save_output=True,
+    )
+
+
+def selu(input, inplace=False):
+    """f(x) = scale * elu(x, alpha) with the self-normalising constants"""
+    alpha, scale = 1.6732632423543772, 1.0507009873554805
+    return elu(input, alpha, inplace) * scale
+
+
+# erfc(z) for z >= 0 to ~1.2e-7 relative error (Numerical Recipes' Chebyshev fit), so GELU
+# works with NumPy alone.
+_ERFC = (
+    -1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806,
+    0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277,
+)  # fmt: skip
+
+
+def _erf(x):
+    z = np.abs(x)
+    t = 1.0 / (1.0 + 0.5 * z)
+    poly = np.zeros_like(t)
+    for c in reversed(_ERFC[1:]):
+        poly = t * (poly + c)
+    erfc = t * np.exp(-z * z + _ERFC[0] + poly)
+    return np.where(x >= 0, 1.0 - erfc, erfc - 1.0).astype(x.dtype, copy=False)
+
+
+def gelu(input, approximate="none"):
+    """f(x) = x*Phi(x) (or the tanh approximation);  dx = g*(Phi(x) + x*phi(x))"""
+    x = float_input(input, "gelu")
+    if approximate == "tanh":
+        c = float(np.sqrt(2.0 / np.pi))
+        inner = (x + x * x * x * 0.044715) * c
+        return x * 0.5 * (E.tanh(inner) + 1.0)
+    if approximate != "none":
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    d = x._data
+    return record(
+        _wrap(d * _cdf_np(d)),
+        "Gelu",
+        (x,),
+        lambda g, o: (g * (_normal_cdf(x) + x * _normal_pdf(x)),),
+        (x,),
+    )
+
+
+def _cdf_np(d):
+    return 0.5 * (1.0 + _erf(d * _scalar(1 / np.sqrt(2.0), d)))
+
+
+def _normal_pdf(x):
+    return E.exp(x * x * -0.5) * float(1 / np.sqrt(2 * np.pi))
+
+
+def _normal_cdf(x):
+    """f(x) = Phi(x), the standard normal CDF;  dx = g*phi(x)"""
+    return record(
+        _wrap(_cdf_np(x._data)), "NormalCdf", (x,), lambda g, o: (g * _normal_pdf(x),), (x,)
+    )
+
+
+def silu(input, inplace=False):
+    """f(x) = x*sigmoid(x);  dx = g*s*(1 + x*(1 - s)), s = sigmoid(x)"""
+    x = float_input(input, "silu")
+    s_np = E._sigmoid_np(x._data)
+
+    def backward(g, o):
+        s = E.sigmoid(x)
+        return (g * s * (x * (1.0 - s) + 1.0),)
+
+    out = record(_wrap(x._data * s_np), "Silu", (x,), backward, (x,))
+    return x.copy_(out) if inplace else out
+
+
+def mish(input):
+    """f(x) = x*tanh(softplus(x))"""
+    return input * E.tanh(softplus(input))
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """f(x) = log(1 + e^(beta*x))/beta (x where beta*x > threshold);  dx = g*sigmoid(beta*x)"""
+    x = float_input(input, "softplus")
+    d = x._data
+    bx = d * _scalar(beta, d)
+    linear = bx > threshold
+    soft = (np.maximum(bx, 0) + np.log1p(np.exp(-np.abs(bx)))) / _scalar(beta, d)
+    out = np.where(linear, d, soft)
+
+    def backward(g, o):
+        return (E.where(_wrap(linear), g, g * E.sigmoid(x * beta)),)
+
+    return record(_wrap(out), "Softplus", (x,), backward, (x,))
+
+
+def logsigmoid(input):
+    """f(x) = log(sigmoid(x)) = min(x, 0) - log(1 + e^-|x|);  dx = g*sigmoid(-x)"""
+    x = float_input(input, "logsigmoid")
+    d = x._data
+    out = np.minimum(d, 0) - np.log1p(np.exp(-np.abs(d)))
+    return record(_wrap(out), "LogSigmoid", (x,), lambda g, o: (g * E.sigmoid(-x),), (x,))
+
+
+def softsign(input):
+    """f(x) = x/(1 + |x|)"""
+    return input / (E.abs(input) + 1.0)
+
+
+def sigmoid(input):
+    return E.sigmoid(input)
+
+
+def tanh(input):
+    return E.tanh(input)
+
+
+def _softmax_dim(dim, ndim, who):
+    if dim is None:
+        warnings.warn(
+            f"Implicit dimension choice for {who} has been deprecated. Change the call to "
+            "include dim=X as an argument.",
+            stacklevel=3,
+        )
+        dim = 0 if ndim in (0, 1, 3) else 1
+    return one_dim(dim, ndim, who)
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """f(x) = e^x / sum(e^x) along dim;  dx = f*(g - sum(g*f))"""
+    x = float_input(input, "softmax")
+    if dtype is not None:
+        x = x.to(dtype)
+    ax = _softmax_dim(dim, x.ndim, "softmax")
+    d = x._data
+    e = np.exp(d - np.max(d, axis=ax, keepdims=True)) if d.size else d.copy()
+    out = e / np.sum(e, axis=ax, keepdims=True)
+    return record(
+        _wrap(out),
+        "Softmax",
+        (x,),
+        lambda g, o: (o * (g - (g * o).sum(ax, keepdim=True)),),
+        save_output=True,
+    )
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """f(x) = x - logsumexp(x) along dim;  dx = g - e^f * sum(g)"""
+    x = float_input(input, "log_softmax")
+    if dtype is not None:
+        x = x.to(dtype)
+    ax = _softmax_dim(dim, x.ndim, "log_softmax")
+    d = x._data
+    if d.size:
+        shifted = d - np.max(d, axis=ax, keepdims=True)
+        out = shifted - np.log(np.sum(np.exp(shifted), axis=ax, keepdims=True))
+    else:
+        out = d.copy()
+    return record(
+        _wrap(out),
+        "LogSoftmax",
+        (x,),
+        lambda g, o: (g - E.exp(o) * g.sum(ax, keepdim=True),),
+        save_output=True,
+    )
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    return softmax(-input, dim, _stacklevel, dtype)

@@ -1,0 +1,46 @@
+"""Affine maps: ``linear`` (and ``bilinear``)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinytensor.autograd.node import record
+from tinytensor.nn.functional._util import float_input, same_dtype
+from tinytensor.ops._util import requires_grad as _rg
+from tinytensor.tensor import _wrap
+
+
+def linear(input, weight, bias=None):
+    """f(x, W, b) = x @ W^T + b;  dx = g @ W,  dW = g^T @ x (over all leading dims),  db = g"""
+    x = float_input(input, "linear")
+    w = float_input(weight, "linear", "weight")
+    if bias is not None:
+        bias = float_input(bias, "linear", "bias")
+    same_dtype("linear", input=x, weight=w, bias=bias)
+    if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[1]:
+        raise RuntimeError(
+            f"linear: input of shape {tuple(x.shape)} cannot be multiplied by weight of shape "
+            f"{tuple(w.shape)} (weight is (out_features, in_features), so the input's last dim "
+            f"must be {w.shape[-1] if w.ndim == 2 else '?'})"
+        )
+    out_f = w.shape[0]
+    if bias is not None and bias.shape not in ((out_f,), ()):
+        raise RuntimeError(f"linear: bias must have shape ({out_f},), got {tuple(bias.shape)}")
+    out = x._data @ w._data.T
+    if bias is not None:
+        out += bias._data
+
+    def backward(g, o):
+        gx = g.matmul(w) if _rg(x) else None
+        gw = g.reshape(-1, out_f).mT.matmul(x.reshape(-1, x.shape[-1])) if _rg(w) else None
+        return gx, gw, (g if _rg(bias) else None)
+
+    return record(_wrap(np.asarray(out)), "Linear", (x, w, bias), backward, (x, w))
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """f(x1, x2) = x1^T W_k x2 + b_k for each output k"""
+    from tinytensor.ops.linalg import einsum
+
+    out = einsum("...i,kij,...j->...k", input1, weight, input2)
+    return out if bias is None else out + bias

@@ -1,0 +1,361 @@
+"""Loss functions (``reduction`` = 'mean' | 'sum' | 'none'), composed from tinytensor ops.
+
+Log-probabilities always come from ``log_softmax`` (max-shifted logsumexp) and logits losses
+from ``logsigmoid``, so large logits neither overflow nor lose precision.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinytensor.autograd.node import record
+from tinytensor.nn.functional._util import (
+    check_reduction,
+    float_input,
+    legacy_reduction,
+    reduce_loss,
+)
+from tinytensor.nn.functional.activation import log_softmax, logsigmoid
+from tinytensor.ops import elementwise as E
+from tinytensor.ops._util import as_tensor
+from tinytensor.tensor import Tensor, _wrap
+
+
+def _pointwise_args(input, target, who, size_average, reduce, reduction):
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    check_reduction(reduction, who)
+    x = float_input(input, who)
+    t = float_input(target, who, "target")
+    if x.shape != t.shape:
+        raise ValueError(
+            f"{who}: input of shape {tuple(x.shape)} and target of shape {tuple(t.shape)} "
+            "differ; they must have the same shape (reshape one, e.g. target.view_as(input))"
+        )
+    return x, t, reduction
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """f(x, t) = (x - t)^2, reduced"""
+    x, t, reduction = _pointwise_args(input, target, "mse_loss", size_average, reduce, reduction)
+    d = x - t
+    loss = d * d
+    if weight is not None:
+        loss = loss * weight
+    return reduce_loss(loss, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """f(x, t) = |x - t|, reduced"""
+    x, t, reduction = _pointwise_args(input, target, "l1_loss", size_average, reduce, reduction)
+    return reduce_loss(E.abs(x - t), reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """f(x, t) = d^2/2 if |d| < delta else delta*(|d| - delta/2), d = x - t"""
+    x, t, reduction = _pointwise_args(input, target, "huber_loss", None, None, reduction)
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    d = x - t
+    a = E.abs(d)
+    loss = E.where(a < delta, d * d * 0.5, (a - 0.5 * delta) * delta)
+    if weight is not None:
+        loss = loss * weight
+    return reduce_loss(loss, reduction)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """f(x, t) = d^2/(2*beta) if |d| < beta else |d| - beta/2, d = x - t"""
+    x, t, reduction = _pointwise_args(
+        input, target, "smooth_l1_loss", size_average, reduce, reduction
+    )
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+    d = x - t
+    a = E.abs(d)
+    if beta == 0:
+        return reduce_loss(a, reduction)
+    loss = E.where(a < beta, d * d * (0.5 / beta), a - 0.5 * beta)
+    return reduce_loss(loss, reduction)
+
+
+# --- classification ----------------------------------------------------------------------
+
+
+def _class_targets(x, target, who, ignore_index):
+    """Validate integer class targets against (N, C, d1, ...) or (C,) input; returns the array."""
+    t = as_tensor(target, who)
+    td = t._data
+    if td.dtype.kind not in "iu":
+        raise TypeError(
+            f"{who}: class-index targets must be integers (int64), got dtype {t.dtype}; "
+            "for class probabilities pass a float target with the input's shape"
+        )
+    expect = () if x.ndim == 1 else (x.shape[0],) + x.shape[2:]
+    if td.shape != expect:
+        raise ValueError(
+            f"{who}: expected target of shape {expect} for input of shape {tuple(x.shape)}, "
+            f"got {tuple(td.shape)}"
+        )
+    c = x.shape[0] if x.ndim == 1 else x.shape[1]
+    bad = (td != ignore_index) & ((td < 0) | (td >= c))
+    if np.any(bad):
+        value = int(td[bad].reshape(-1)[0])
+        raise IndexError(
+            f"{who}: target {value} is out of bounds for {c} classes (valid: 0..{c - 1}"
+            + (f", or ignore_index={ignore_index})" if ignore_index is not None else ")")
+        )
+    return td
+
+
+def _pick(logp, td, safe):
+    """f(logp) = logp[n, t_n, ...] (class dim 1);  dlogp = g scattered to those entries"""
+    shape = logp.shape
+    idx = safe[:, None] if logp.ndim > 1 else safe.reshape(1)
+    picked = np.take_along_axis(logp._data, idx, axis=min(1, logp.ndim - 1))
+    out = picked[:, 0] if logp.ndim > 1 else picked.reshape(())
+
+    def backward(g, o):
+        full = np.zeros(shape, g._data.dtype)
+        gd = g._data[:, None] if logp.ndim > 1 else g._data.reshape(1)
+        np.put_along_axis(full, idx, gd, axis=min(1, logp.ndim - 1))
+        return (_pick_adjoint(g, full, logp, td, safe),)
+
+    return record(_wrap(out), "NllPick", (logp,), backward)
+
+
+def _pick_adjoint(g, full, logp, td, safe):
+    """The scatter in _pick's backward, itself differentiable (its backward is the pick)."""
+    return record(_wrap(full), "NllScatter", (g,), lambda gg, o: (_pick(gg, td, safe),))
+
+
+def nll_loss(
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    ignore_index=-100,
+    reduce=None,
+    reduction="mean",
+):
+    """f(logp, t) = -w[t]*logp[t]; 'mean' divides by the sum of w[t] over non-ignored targets"""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    check_reduction(reduction, "nll_loss")
+    x = float_input(input, "nll_loss")
+    if x.ndim < 1:
+        raise ValueError("nll_loss: input must have at least 1 dimension (C,) or (N, C, ...)")
+    c = x.shape[0] if x.ndim == 1 else x.shape[1]
+    td = _class_targets(x, target, "nll_loss", ignore_index)
+    w = _class_weight(weight, c, x, "nll_loss")
+    keep = td != ignore_index
+    safe = np.where(keep, td, 0).astype(np.int64)
+    picked = _pick(x, td, safe)  # shape of target
+    wt = np.where(keep, w[safe] if w is not None else 1.0, 0.0).astype(x._data.dtype)
+    loss = -picked * _wrap(wt)
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return loss.sum()
+    return loss.sum() / float(wt.sum())
+
+
+def _class_weight(weight, c, x, who):
+    if weight is None:
+        return None
+    w = as_tensor(weight, who)._data
+    if w.shape != (c,):
+        raise ValueError(f"{who}: weight must have shape ({c},) (one per class), got {w.shape}")
+    return w.astype(x._data.dtype)
+
+
+def cross_entropy(
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    ignore_index=-100,
+    reduce=None,
+    reduction="mean",
+    label_smoothing=0.0,
+):
+    """f(x, t) = nll_loss(log_softmax(x, dim=1), t), with optional label smoothing.
+
+    ``target`` holds class indices (int, shape (N, d1, ...)) or class probabilities (float,
+    the input's shape). Smoothing mixes (1 - eps) of the target with eps/C of each class.
+    """
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    check_reduction(reduction, "cross_entropy")
+    x = float_input(input, "cross_entropy")
+    if x.ndim < 1:
+        raise ValueError("cross_entropy: input must be (C,) or (N, C, ...) logits")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    cdim = 0 if x.ndim == 1 else 1
+    c = x.shape[cdim]
+    logp = log_softmax(x, cdim)
+    t = target if isinstance(target, Tensor) else as_tensor(target, "cross_entropy")
+    if t._data.dtype.kind == "f":
+        return _soft_cross_entropy(logp, t, weight, reduction, label_smoothing, c, cdim)
+    nll = nll_loss(logp, t, weight, None, ignore_index, None, reduction)
+    if label_smoothing == 0.0:
+        return nll
+    td = t._data
+    w = _class_weight(weight, c, x, "cross_entropy")
+    if w is not None:
+        wshape = (c,) + (1,) * (x.ndim - 1 - cdim)
+        smooth = -(logp * _wrap(w.reshape(wshape))).sum(cdim)
+    else:
+        smooth = -logp.sum(cdim)
+    keep = td != ignore_index
+    smooth = smooth * _wrap(keep.astype(x._data.dtype))
+    if reduction == "mean":
+        denom = float(w[td[keep]].sum()) if w is not None else float(keep.sum())
+        smooth = smooth.sum() / denom
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return nll * (1.0 - label_smoothing) + smooth * (label_smoothing / c)
+
+
+def _soft_cross_entropy(logp, t, weight, reduction, label_smoothing, c, cdim):
+    if t.shape != logp.shape:
+        raise ValueError(
+            f"cross_entropy: probability targets must have the input's shape "
+            f"{tuple(logp.shape)}, got {tuple(t.shape)}"
+        )
+    t = t.to(logp.dtype)
+    if label_smoothing > 0:
+        t = t * (1.0 - label_smoothing) + label_smoothing / c
+    if weight is not None:
+        w = _class_weight(weight, c, logp, "cross_entropy")
+        logp = logp * _wrap(w.reshape((c,) + (1,) * (logp.ndim - 1 - cdim)))
+    loss = -(logp * t).sum(cdim)
+    if reduction == "mean":
+        return loss.sum() / float(max(logp.numel() // c, 1)) if logp.numel() else loss.sum()
+    return loss.sum() if reduction == "sum" else loss
+
+
+def binary_cross_entropy(
+    input, target, weight=None, size_average=None, reduce=None, reduction="mean"
+):
+    """f(p, t) = -w*(t*log(p) + (1-t)*log(1-p)), logs clamped at -100 as in PyTorch;
+    dp = g*w*(p - t)/max(p*(1-p), 1e-12)"""
+    x, t, reduction = _pointwise_args(
+        input, target, "binary_cross_entropy", size_average, reduce, reduction
+    )
+    d = x._data
+    if d.size and (np.any(d < 0) or np.any(d > 1) or np.any(np.isnan(d))):
+        raise ValueError(
+            "binary_cross_entropy: all elements of input should be between 0 and 1 "
+            "(probabilities); for logits use binary_cross_entropy_with_logits"
+        )
+    with np.errstate(divide="ignore"):
+        log_p = np.maximum(np.log(d), -100)
+        log_1mp = np.maximum(np.log1p(-d), -100)
+    out = -(t._data * log_p + (1 - t._data) * log_1mp)
+
+    def backward(g, o):
+        gx = g * (x - t) / E.clamp(x * (1.0 - x), min=1e-12)
+        gt = g * _wrap((log_1mp - log_p).astype(d.dtype))
+        return gx, gt
+
+    loss = record(
+        _wrap(out.astype(d.dtype, copy=False)), "BinaryCrossEntropy", (x, t), backward, (x, t)
+    )
+    if weight is not None:
+        loss = loss * weight
+    return reduce_loss(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    reduce=None,
+    reduction="mean",
+    pos_weight=None,
+):
+    """f(x, t) = -w*(pos_weight*t*logsigmoid(x) + (1-t)*logsigmoid(-x))"""
+    x, t, reduction = _pointwise_args(
+        input, target, "binary_cross_entropy_with_logits", size_average, reduce, reduction
+    )
+    if pos_weight is not None:
+        loss = -(t * pos_weight * logsigmoid(x) + (1.0 - t) * logsigmoid(-x))
+    else:
+        # (1 - t)*x - logsigmoid(x) == -(t*logsigmoid(x) + (1-t)*logsigmoid(-x))
+        loss = (1.0 - t) * x - logsigmoid(x)
+    if weight is not None:
+        loss = loss * weight
+    return reduce_loss(loss, reduction)
+
+
+def multi_margin_loss(
+    input,
+    target,
+    p=1,
+    margin=1.0,
+    weight=None,
+    size_average=None,
+    reduce=None,
+    reduction="mean",
+):
+    """f(x, y) = sum_{j != y} w[y]*max(0, margin - x[y] + x[j])^p / C  (multi-class hinge)"""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    check_reduction(reduction, "multi_margin_loss")
+    if p not in (1, 2):
+        raise ValueError(f"multi_margin_loss: only p == 1 and p == 2 are supported, got {p}")
+    x = float_input(input, "multi_margin_loss")
+    if x.ndim not in (1, 2):
+        raise ValueError(f"multi_margin_loss: expected (C,) or (N, C) input, got {x.shape}")
+    x2 = x if x.ndim == 2 else x.unsqueeze(0)
+    td = _class_targets(x2, target if x.ndim == 2 else as_tensor(target).reshape(1),
+                        "multi_margin_loss", None)  # fmt: skip
+    c = x2.shape[1]
+    xy = _pick(x2, td, td.astype(np.int64))
+    z = E.relu(x2 - xy.unsqueeze(1) + margin)
+    if p == 2:
+        z = z * z
+    other = np.ones(x2.shape, x._data.dtype)
+    np.put_along_axis(other, td[:, None].astype(np.int64), 0, 1)
+    z = z * _wrap(other)
+    w = _class_weight(weight, c, x, "multi_margin_loss")
+    if w is not None:
+        z = z * _wrap(w[td][:, None])
+    loss = z.sum(1) / float(c)
+    if x.ndim == 1:
+        loss = loss.reshape(())
+    return reduce_loss(loss, reduction)
+
+
+def hinge_embedding_loss(
+    input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"
+):
+    """f(x, y) = x where y == 1, max(0, margin - x) where y == -1"""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    check_reduction(reduction, "hinge_embedding_loss")
+    x = float_input(input, "hinge_embedding_loss")
+    t = as_tensor(target, "hinge_embedding_loss")
+    if t.shape != x.shape:
+        raise ValueError(
+            f"hinge_embedding_loss: input {tuple(x.shape)} and target {tuple(t.shape)} must have "
+            "the same shape"
+        )
+    td = t._data
+    margin_part = E.where(_wrap(td != 1), E.relu(margin - x), 0.0)
+    self_part = E.where(_wrap(td != -1), x, 0.0)
+    return reduce_loss(margin_part + self_part, reduction)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """f(logq, p) = p*(log p - logq) (pointwise); 'batchmean' divides the sum by N"""
+    red = legacy_reduction(size_average, reduce, reduction)
+    x = float_input(input, "kl_div")
+    t = float_input(target, "kl_div", "target")
+    if log_target:
+        loss = E.exp(t) * (t - x)
+    else:
+        safe = E.where(t > 0, t, 1.0)
+        loss = E.where(t > 0, t * (E.log(safe) - x), 0.0)
+    if red == "batchmean":
+        return loss.sum() / float(x.shape[0] if x.ndim else 1)
+    check_reduction(red, "kl_div")
+    return reduce_loss(loss, red)

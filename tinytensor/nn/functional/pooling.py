@@ -1,0 +1,210 @@
+"""Pooling over NCHW images, vectorised over every window at once.
+
+Max pooling reads all windows through one strided view and routes the gradient to each
+window's argmax (the first one among ties, as PyTorch does). Average pooling is separable, so it
+is two small matmuls with banded averaging matrices, which makes its gradient (and every higher
+one) come from ``matmul`` for free. Adaptive average pooling uses the same matrices.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tinytensor.autograd.node import record
+from tinytensor.nn.functional._util import float_input, pair
+from tinytensor.nn.functional.conv import col2im, windows
+from tinytensor.tensor import _wrap
+
+
+def _pool_size(size, k, s, p, d, ceil_mode):
+    span = size + 2 * p - d * (k - 1) - 1
+    o = (-(-span // s) if ceil_mode else span // s) + 1
+    if ceil_mode and (o - 1) * s >= size + p:
+        o -= 1  # the last window must start inside the input or the left padding
+    return o
+
+
+def _pool_args(x, kernel_size, stride, padding, dilation, ceil_mode, who):
+    k = pair(kernel_size, "kernel_size", who)
+    s = k if stride is None or stride == [] or stride == () else pair(stride, "stride", who)
+    p = pair(padding, "padding", who)
+    d = pair(dilation, "dilation", who)
+    if min(k) < 1 or min(s) < 1 or min(d) < 1 or min(p) < 0:
+        raise ValueError(
+            f"{who}: kernel_size, stride and dilation must be positive and padding non-negative, "
+            f"got kernel_size={k}, stride={s}, padding={p}, dilation={d}"
+        )
+    if p[0] * 2 > k[0] or p[1] * 2 > k[1]:
+        raise RuntimeError(f"{who}: padding {p} should be at most half of the kernel size {k}")
+    h, w = x.shape[-2:]
+    o = (
+        _pool_size(h, k[0], s[0], p[0], d[0], ceil_mode),
+        _pool_size(w, k[1], s[1], p[1], d[1], ceil_mode),
+    )
+    if o[0] < 1 or o[1] < 1:
+        raise RuntimeError(
+            f"{who}: output size {o} is too small for input of shape {tuple(x.shape)} with "
+            f"kernel_size={k}, stride={s}, padding={p}, dilation={d}"
+        )
+    return k, s, p, d, o
+
+
+def _check_4d(x, who):
+    if x.ndim not in (3, 4):
+        raise RuntimeError(
+            f"{who}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got {x.shape}"
+        )
+
+
+class _Argmax:
+    """Where each window's maximum came from, shared by the scatter/gather pair below."""
+
+    __slots__ = ("idx", "shape", "padded", "k", "s", "d", "p")
+
+    def __init__(self, idx, shape, padded, k, s, d, p):
+        self.idx, self.shape, self.padded = idx, shape, padded
+        self.k, self.s, self.d, self.p = k, s, d, p
+
+
+def max_pool2d(
+    input,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode=False,
+    return_indices=False,
+):
+    """f(x) = max over each window;  dx = g routed to the window's (first) argmax"""
+    x = float_input(input, "max_pool2d")
+    _check_4d(x, "max_pool2d")
+    if x.ndim == 3:
+        out = max_pool2d(
+            x.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode, return_indices
+        )
+        return (out[0].squeeze(0), out[1].squeeze(0)) if return_indices else out.squeeze(0)
+    k, s, p, d, o = _pool_args(x, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
+    n, c, h, w = x.shape
+    # Pad with -inf, plus any extra rows/columns that ceil_mode's last window reaches.
+    need_h = (o[0] - 1) * s[0] + d[0] * (k[0] - 1) + 1
+    need_w = (o[1] - 1) * s[1] + d[1] * (k[1] - 1) + 1
+    xp = x._data
+    if p != (0, 0) or need_h > h or need_w > w:
+        hp, wp = max(h + 2 * p[0], need_h), max(w + 2 * p[1], need_w)
+        xp = np.full((n, c, hp, wp), -np.inf, dtype=x._data.dtype)
+        xp[:, :, p[0] : p[0] + h, p[1] : p[1] + w] = x._data
+    win = windows(xp, k, s, d, o).transpose(0, 1, 4, 5, 2, 3).reshape(n, c, o[0], o[1], -1)
+    idx = win.argmax(-1)[..., None]
+    out = np.take_along_axis(win, idx, -1)[..., 0]
+    am = _Argmax(idx, x.shape, xp.shape[2:], k, s, d, p)
+    result = record(_wrap(out), "MaxPool2D", (x,), lambda g, out: (_scatter_max(g, am),))
+    if return_indices:
+        return result, _wrap(_flat_indices(am, o, w))
+    return result
+
+
+def _flat_indices(am, o, w):
+    """PyTorch's indices: the flat position h*W + w of each maximum in the unpadded input."""
+    i, j = np.divmod(am.idx[..., 0], am.k[1])
+    rows = np.arange(o[0])[:, None] * am.s[0] - am.p[0] + i * am.d[0]
+    cols = np.arange(o[1])[None, :] * am.s[1] - am.p[1] + j * am.d[1]
+    return (rows * w + cols).astype(np.int64)
+
+
+def _scatter_max(g, am):
+    """f(g) = g placed at each window's argmax, summed onto the input;  dg = gather at argmax"""
+    n, c, oh, ow = g.shape
+    kk = am.k[0] * am.k[1]
+    cols = np.zeros((n, c, oh, ow, kk), dtype=g._data.dtype)
+    np.put_along_axis(cols, am.idx, g._data[..., None], -1)
+    cols = cols.reshape(n, c, oh, ow, *am.k).transpose(0, 1, 4, 5, 2, 3)
+    # Crop away the ceil_mode overhang (it only ever held -inf) before folding.
+    full = col2im(cols, am.padded, am.k, am.s, am.d, (0, 0))
+    h, w = am.shape[2:]
+    dx = full[:, :, am.p[0] : am.p[0] + h, am.p[1] : am.p[1] + w]
+    return record(_wrap(dx), "MaxPool2DBackward", (g,), lambda gg, out: (_gather_max(gg, am),))
+
+
+def _gather_max(x, am):
+    """f(x) = x at each window's argmax (max pooling with fixed indices);  dx = scatter"""
+    n, c, h, w = x.shape
+    ph, pw = am.padded
+    xp = np.zeros((n, c, ph, pw), dtype=x._data.dtype)
+    xp[:, :, am.p[0] : am.p[0] + h, am.p[1] : am.p[1] + w] = x._data
+    oh, ow = am.idx.shape[2:4]
+    win = windows(xp, am.k, am.s, am.d, (oh, ow)).transpose(0, 1, 4, 5, 2, 3)
+    out = np.take_along_axis(win.reshape(n, c, oh, ow, -1), am.idx, -1)[..., 0]
+    return record(_wrap(out), "MaxPool2DGather", (x,), lambda g, o: (_scatter_max(g, am),))
+
+
+def _avg_matrix(size, k, s, p, o, count_include_pad):
+    """(o, size) matrix whose row i averages window i along one axis (padding excluded from
+    the sum; included in the divisor when count_include_pad)."""
+    m = np.zeros((o, size), dtype=np.float64)
+    for i in range(o):  # one row per output position along this axis, not per pixel
+        start = i * s - p
+        end = min(start + k, size + p)
+        lo, hi = max(start, 0), min(end, size)
+        m[i, lo:hi] = 1.0 / ((end - start) if count_include_pad else max(hi - lo, 1))
+    return m
+
+
+def avg_pool2d(
+    input,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
+    divisor_override=None,
+):
+    """f(x) = mean over each window = A_h @ x @ A_w^T;  dx = A_h^T @ g @ A_w"""
+    x = float_input(input, "avg_pool2d")
+    _check_4d(x, "avg_pool2d")
+    k, s, p, _, o = _pool_args(x, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
+    h, w = x.shape[-2:]
+    ah = _avg_matrix(h, k[0], s[0], p[0], o[0], count_include_pad)
+    aw = _avg_matrix(w, k[1], s[1], p[1], o[1], count_include_pad)
+    if divisor_override is not None:
+        if divisor_override <= 0:
+            raise ValueError(
+                f"avg_pool2d: divisor_override must be positive, got {divisor_override}"
+            )
+        ah = (ah > 0) / float(divisor_override)
+        aw = (aw > 0).astype(np.float64)
+    return _separable(x, ah, aw)
+
+
+def _separable(x, ah, aw):
+    dt = x._data.dtype
+    ah_t, awt_t = _wrap(ah.astype(dt)), _wrap(np.ascontiguousarray(aw.T).astype(dt))
+    lead = x.shape[:-2]
+    h, w = x.shape[-2:]
+    y = x.reshape(-1, w).matmul(awt_t).reshape(*lead, h, aw.shape[0])
+    return ah_t.matmul(y)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """f(x) = mean over adaptive windows [floor(i*H/o), ceil((i+1)*H/o));  linear, via matmul"""
+    x = float_input(input, "adaptive_avg_pool2d")
+    _check_4d(x, "adaptive_avg_pool2d")
+    h, w = x.shape[-2:]
+    if isinstance(output_size, int):
+        output_size = (output_size, output_size)
+    oh, ow = (
+        (h if output_size[0] is None else output_size[0]),
+        (w if output_size[1] is None else output_size[1]),
+    )
+    if oh < 1 or ow < 1:
+        raise ValueError(f"adaptive_avg_pool2d: output_size must be positive, got {output_size}")
+    return _separable(x, _adaptive_matrix(h, oh), _adaptive_matrix(w, ow))
+
+
+def _adaptive_matrix(size, o):
+    m = np.zeros((o, size), dtype=np.float64)
+    for i in range(o):
+        lo, hi = (i * size) // o, math.ceil((i + 1) * size / o)
+        m[i, lo:hi] = 1.0 / (hi - lo)
+    return m

@@ -1,0 +1,491 @@
+"""``nn.Module``: the base class of every layer, with PyTorch's registration and state dicts.
+
+Assigning a ``Parameter``, a ``Module`` or (for names made with ``register_buffer``) a tensor
+as an attribute files it into ``_parameters``, ``_modules`` or ``_buffers``; names, traversal
+(``named_parameters``, ``modules``...), ``state_dict`` and ``repr`` all follow from those
+ordered dicts.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, namedtuple
+
+import numpy as np
+
+from tinytensor import _dtype as D
+from tinytensor.autograd.hooks import RemovableHandle, _ids
+from tinytensor.nn.parameter import Parameter
+from tinytensor.tensor import Tensor
+
+_IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+def _addindent(text, spaces):
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return text
+    return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
+
+
+class Module:
+    """Base class for all neural-network layers and models.
+
+    Subclasses call ``super().__init__()`` first, assign their parameters and sub-modules as
+    attributes, and define ``forward``. Calling the module runs forward pre-hooks, ``forward``
+    and forward hooks::
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc = nn.Linear(4, 2)
+
+            def forward(self, x):
+                return self.fc(x).relu()
+
+    ``state_dict()`` maps dotted names (``"fc.weight"``) to tensors, with the same keys and
+    shapes as the equivalent PyTorch model; ``load_state_dict`` copies values back in.
+    """
+
+    training: bool
+
+    def __init__(self, *args, **kwargs):
+        if args or kwargs:
+            raise TypeError(
+                f"{type(self).__name__}.__init__() got unexpected arguments; Module.__init__ "
+                "takes none"
+            )
+        setattr_ = object.__setattr__
+        setattr_(self, "training", True)
+        setattr_(self, "_parameters", OrderedDict())
+        setattr_(self, "_buffers", OrderedDict())
+        setattr_(self, "_non_persistent_buffers_set", set())
+        setattr_(self, "_modules", OrderedDict())
+        setattr_(self, "_forward_hooks", OrderedDict())
+        setattr_(self, "_forward_pre_hooks", OrderedDict())
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(
+            f'Module [{type(self).__name__}] is missing the required "forward" function'
+        )
+
+    def __call__(self, *args, **kwargs):
+        for hook in list(self._forward_pre_hooks.values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        out = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            result = hook(self, args, out)
+            if result is not None:
+                out = result
+        return out
+
+    # --- registration -------------------------------------------------------------------------
+
+    def _check_name(self, name, kind):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"cannot assign {kind} before Module.__init__() call")
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string, got {type(name).__name__}")
+        if name == "":
+            raise KeyError(f'{kind} name can\'t be empty string ""')
+        if "." in name:
+            raise KeyError(f'{kind} name can\'t contain ".", got {name!r}')
+
+    def register_parameter(self, name, param):
+        """Add ``param`` (a Parameter, or None for an absent one such as ``bias=False``)."""
+        self._check_name(name, "parameter")
+        if hasattr(self, name) and name not in self._parameters:
+            raise KeyError(f"attribute '{name}' already exists")
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(
+                f"cannot assign '{type(param).__name__}' object to parameter '{name}' "
+                "(tinytensor.nn.Parameter or None required)"
+            )
+        if param is not None and param.grad_fn is not None:
+            raise ValueError(
+                f"Cannot assign non-leaf Tensor to parameter '{name}'. Model parameters must be "
+                "created explicitly; wrap a detached tensor: nn.Parameter(t.detach())"
+            )
+        self._parameters[name] = param
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """Add a non-learnable tensor (e.g. running statistics); persistent ones are saved."""
+        self._check_name(name, "buffer")
+        if hasattr(self, name) and name not in self._buffers:
+            raise KeyError(f"attribute '{name}' already exists")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(
+                f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' "
+                "(Tensor or None required)"
+            )
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
+
+    def add_module(self, name, module):
+        """Add a child module, reachable as an attribute and in every traversal."""
+        self._check_name(name, "module")
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"attribute '{name}' already exists")
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def __setattr__(self, name, value):
+        d = self.__dict__
+        params = d.get("_parameters")
+        if isinstance(value, Parameter):
+            if params is None:
+                raise AttributeError("cannot assign parameters before Module.__init__() call")
+            self._discard(name)
+            self.register_parameter(name, value)
+        elif params is not None and name in params:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as parameter '{name}' "
+                    "(tinytensor.nn.Parameter or None expected)"
+                )
+            params[name] = None
+        elif isinstance(value, Module):
+            if "_modules" not in d:
+                raise AttributeError("cannot assign module before Module.__init__() call")
+            self._discard(name)
+            self._modules[name] = value
+        elif "_modules" in d and name in d["_modules"]:
+            if value is not None:
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as child module '{name}' "
+                    "(tinytensor.nn.Module or None expected)"
+                )
+            d["_modules"][name] = None
+        elif "_buffers" in d and name in d["_buffers"]:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(
+                    f"cannot assign '{type(value).__name__}' as buffer '{name}' "
+                    "(Tensor or None expected)"
+                )
+            d["_buffers"][name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def _discard(self, name):
+        d = self.__dict__
+        d.pop(name, None)
+        for table in ("_parameters", "_buffers", "_modules"):
+            d[table].pop(name, None)
+        d["_non_persistent_buffers_set"].discard(name)
+
+    def __getattr__(self, name):
+        # Only called when normal lookup fails: look in the registries, never return None
+        # for a name that is not registered.
+        d = self.__dict__
+        for table in ("_parameters", "_buffers", "_modules"):
+            entries = d.get(table)
+            if entries is not None and name in entries:
+                return entries[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        d = self.__dict__
+        for table in ("_parameters", "_buffers", "_modules"):
+            if name in d.get(table, ()):
+                del d[table][name]
+                d["_non_persistent_buffers_set"].discard(name)
+                return
+        object.__delattr__(self, name)
+
+    def __dir__(self):
+        keys = set(super().__dir__())
+        for table in ("_parameters", "_buffers", "_modules"):
+            keys.update(self.__dict__.get(table, {}))
+        return sorted(keys)
+
+    def get_submodule(self, target):
+        """The sub-module at dotted path ``target`` (``""`` is the module itself)."""
+        mod = self
+        if target == "":
+            return mod
+        for item in target.split("."):
+            if item not in mod._modules or mod._modules[item] is None:
+                raise AttributeError(f"{type(mod).__name__} has no submodule `{item}`")
+            mod = mod._modules[item]
+        return mod
+
+    def get_parameter(self, target):
+        path, _, name = target.rpartition(".")
+        mod = self.get_submodule(path)
+        if name not in mod._parameters:
+            raise AttributeError(f"{type(mod).__name__} has no parameter `{name}`")
+        return mod._parameters[name]
+
+    # --- traversal ----------------------------------------------------------------------------
+
+    def _named_members(self, get_members, prefix="", recurse=True, remove_duplicate=True):
+        seen = set()
+        mods = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for mod_prefix, mod in mods:
+            for k, v in get_members(mod):
+                if v is None or (remove_duplicate and id(v) in seen):
+                    continue
+                seen.add(id(v))
+                yield (mod_prefix + ("." if mod_prefix else "") + k), v
+
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        """``(name, Parameter)`` pairs; a parameter shared by two layers appears once."""
+        yield from self._named_members(
+            lambda m: m._parameters.items(), prefix, recurse, remove_duplicate
+        )
+
+    def parameters(self, recurse=True):
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        yield from self._named_members(
+            lambda m: m._buffers.items(), prefix, recurse, remove_duplicate
+        )
+
+    def buffers(self, recurse=True):
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def named_children(self):
+        seen = set()
+        for name, m in self._modules.items():
+            if m is not None and id(m) not in seen:
+                seen.add(id(m))
+                yield name, m
+
+    def children(self):
+        for _, m in self.named_children():
+            yield m
+
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """Every module in the tree (this one first, then depth-first), with dotted names."""
+        if memo is None:
+            memo = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, mod = stack.pop()
+            if remove_duplicate:
+                if id(mod) in memo:
+                    continue
+                memo.add(id(mod))
+            yield name, mod
+            kids = [
+                (name + ("." if name else "") + k, m)
+                for k, m in mod._modules.items()
+                if m is not None
+            ]
+            stack.extend(reversed(kids))
+
+    def modules(self):
+        for _, m in self.named_modules():
+            yield m
+
+    # --- modes and bulk changes ---------------------------------------------------------------
+
+    def train(self, mode=True):
+        """Set training mode (dropout active, batch norm uses batch statistics); returns self."""
+        if not isinstance(mode, bool):
+            raise ValueError(f"training mode is expected to be boolean, got {mode!r}")
+        for m in self.modules():
+            object.__setattr__(m, "training", mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        """Reset every parameter's ``.grad`` (to None, or to zeros with set_to_none=False)."""
+        for p in self.parameters():
+            if p.grad is None:
+                continue
+            if set_to_none:
+                p.grad = None
+            else:
+                p.grad._data[...] = 0
+
+    def apply(self, fn):
+        """Call ``fn`` on every sub-module (children first) and then on self; returns self."""
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
+        return self
+
+    def to(self, *args, **kwargs):
+        """``to(dtype)`` / ``to("cpu")``: cast floating parameters and buffers in place."""
+        dtype = kwargs.get("dtype")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, str) and a in ("cpu", "cpu:0"):
+                continue
+            elif isinstance(a, str):
+                raise RuntimeError(f"to(): only the 'cpu' device exists, got {a!r}")
+            elif a is not None:
+                dtype = a
+        if dtype is None:
+            return self
+        dt = D.to_dtype(dtype)
+        if dt.np.kind != "f":
+            raise TypeError(
+                f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dt}"
+            )
+        return self._cast(dt.np)
+
+    def _cast(self, np_dtype):
+        for t in list(self.parameters()) + list(self.buffers()):
+            if t._data.dtype.kind == "f" and t._data.dtype != np_dtype:
+                t._data = t._data.astype(np_dtype)
+                if t._grad is not None:
+                    t._grad._data = t._grad._data.astype(np_dtype)
+        return self
+
+    def float(self):
+        return self._cast(np.dtype(np.float32))
+
+    def double(self):
+        return self._cast(np.dtype(np.float64))
+
+    def half(self):
+        return self._cast(np.dtype(np.float16))
+
+    def cpu(self):
+        return self
+
+    def type(self, dst_type):
+        return self.to(dst_type)
+
+    # --- state dicts --------------------------------------------------------------------------
+
+    def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
+        """An ordered dict from dotted names to parameters and persistent buffers (detached,
+        sharing storage unless ``keep_vars``); keys and shapes are PyTorch's."""
+        if args:
+            destination = args[0]
+        if destination is None:
+            destination = OrderedDict()
+        for name, mod in self.named_modules(prefix=prefix.rstrip("."), remove_duplicate=False):
+            pre = name + "." if name else ""
+            for k, p in mod._parameters.items():
+                if p is not None:
+                    destination[pre + k] = p if keep_vars else p.detach()
+            for k, b in mod._buffers.items():
+                if b is not None and k not in mod._non_persistent_buffers_set:
+                    destination[pre + k] = b if keep_vars else b.detach()
+        return destination
+
+    def load_state_dict(self, state_dict, strict=True, assign=False):
+        """Copy values from ``state_dict`` into this module's parameters and buffers.
+
+        Values may be Tensors or NumPy arrays. Shape mismatches always raise; with ``strict``
+        missing and unexpected keys raise too. Everything is checked before anything is
+        copied, so a failed load leaves the module as it was. Returns
+        ``(missing_keys, unexpected_keys)``.
+        """
+        if not hasattr(state_dict, "keys"):
+            raise TypeError(
+                f"Expected state_dict to be dict-like, got {type(state_dict).__name__}."
+            )
+        own = self.state_dict(keep_vars=True)
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        errors, plan = [], []
+        for k, target in own.items():
+            if k not in state_dict:
+                continue
+            value = state_dict[k]
+            arr = value._data if isinstance(value, Tensor) else np.asarray(value)
+            if arr.dtype == object or arr.dtype.kind not in "biuf":
+                errors.append(
+                    f'While copying the parameter named "{k}", expected a numeric tensor or '
+                    f"array, got {type(value).__name__} of dtype {arr.dtype}."
+                )
+                continue
+            if arr.shape != target._data.shape:
+                errors.append(
+                    f"size mismatch for {k}: copying a param with shape {tuple(arr.shape)} from "
+                    f"checkpoint, the shape in current model is {tuple(target._data.shape)}."
+                )
+                continue
+            plan.append((target, arr))
+        if strict:
+            if unexpected:
+                errors.insert(
+                    0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected)
+                )
+            if missing:
+                errors.insert(
+                    0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing)
+                )
+        if errors:
+            raise RuntimeError(
+                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                + "\n\t".join(errors)
+            )
+        for target, arr in plan:
+            if assign:
+                target._data = np.array(arr, dtype=target._data.dtype)
+            else:
+                np.copyto(target._data, arr, casting="unsafe")
+            vc = target._vc
+            if vc is not None:
+                vc[0] += 1
+        return _IncompatibleKeys(missing, unexpected)
+
+    # --- hooks ------------------------------------------------------------------------------
+
+    def register_forward_hook(self, hook, *, prepend=False):
+        """Call ``hook(module, args, output)`` after forward; a non-None return replaces the
+        output. Returns a handle with ``remove()``."""
+        return self._add_hook(self._forward_hooks, hook, prepend)
+
+    def register_forward_pre_hook(self, hook, *, prepend=False):
+        """Call ``hook(module, args)`` before forward; a non-None return replaces the
+        positional arguments (a single value is wrapped in a tuple)."""
+        return self._add_hook(self._forward_pre_hooks, hook, prepend)
+
+    @staticmethod
+    def _add_hook(table, hook, prepend):
+        if not callable(hook):
+            raise TypeError(f"hook must be callable, got {type(hook).__name__}")
+        key = next(_ids)
+        table[key] = hook
+        if prepend:
+            table.move_to_end(key, last=False)
+        return RemovableHandle(table, key)
+
+    # --- repr -------------------------------------------------------------------------------
+
+    def extra_repr(self) -> str:
+        """The text inside this module's parentheses in ``repr``; override in layers."""
+        return ""
+
+    def _get_name(self):
+        return type(self).__name__
+
+    def __repr__(self):
+        lines = []
+        extra = self.extra_repr()
+        if extra:
+            lines = extra.split("\n")
+        for key, mod in self._modules.items():
+            lines.append("(" + key + "): " + _addindent(repr(mod), 2))
+        main = self._get_name() + "("
+        if lines:
+            if len(lines) == 1 and not self._modules:
+                main += lines[0]
+            else:
+                main += "\n  " + "\n  ".join(lines) + "\n"
+        return main + ")"

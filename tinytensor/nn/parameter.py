@@ -1,0 +1,46 @@
+"""``nn.Parameter``: a leaf tensor that a Module registers as one of its learnable weights."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinytensor.tensor import Tensor, _wrap
+
+
+class Parameter(Tensor):
+    """A Tensor that, assigned as a Module attribute, is registered in ``module.parameters()``.
+
+    ``Parameter(t)`` shares storage with ``t`` (like PyTorch) and requires grad by default.
+    Operations on a Parameter return plain Tensors.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data=None, requires_grad=True):
+        if data is None:
+            arr = np.empty((0,), np.float32)
+        elif isinstance(data, Tensor):
+            arr = data._data
+        else:
+            from tinytensor.ops.creation import tensor
+
+            arr = tensor(data)._data
+        self._data = arr
+        self._requires_grad = False
+        self._grad_fn = None
+        self._grad = None
+        self._vc = data._vc if isinstance(data, Tensor) else None
+        self._hooks = None
+        self._meta = None
+        if requires_grad:
+            self.requires_grad = True
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+    def __deepcopy__(self, memo):
+        out = Parameter(_wrap(self._data.copy()), self._requires_grad)
+        if self._grad is not None:
+            out._grad = _wrap(self._grad._data.copy())
+        memo[id(self)] = out
+        return out

@@ -1,0 +1,86 @@
+"""Gradient clipping and flattening parameters to and from one vector (``nn.utils``)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tinytensor.tensor import Tensor, _wrap
+
+
+def _params(parameters):
+    if isinstance(parameters, Tensor):
+        return [parameters]
+    return list(parameters)
+
+
+def _norm_np(x, p):
+    x = np.abs(x.reshape(-1))
+    if p == math.inf:
+        return x.max(initial=0)
+    if p == -math.inf:
+        return x.min(initial=np.inf)
+    if p == 0:
+        return x.dtype.type(np.count_nonzero(x))
+    return np.sum(x**p) ** (1.0 / p) if p != 2 else np.sqrt(np.sum(x * x))
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """Scale all gradients together so their joint ``norm_type`` norm is at most ``max_norm``.
+
+    Returns the total norm before clipping (a 0-d tensor). Gradients are multiplied by
+    min(1, max_norm/(total + 1e-6)), exactly as PyTorch does.
+    """
+    grads = [p.grad for p in _params(parameters) if p.grad is not None]
+    norm_type = float(norm_type)
+    if not grads:
+        return _wrap(np.zeros((), np.float32))
+    dt = grads[0]._data.dtype
+    norms = np.array([_norm_np(g._data, norm_type) for g in grads], dtype=dt)
+    total = _norm_np(norms, norm_type).astype(dt)
+    if error_if_nonfinite and not np.isfinite(total):
+        raise RuntimeError(
+            f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, "
+            "so it cannot be clipped. To disable this error and scale the gradients by the "
+            "non-finite norm anyway, set `error_if_nonfinite=False`"
+        )
+    coef = np.minimum(dt.type(max_norm) / (total + dt.type(1e-6)), dt.type(1.0))
+    for g in grads:
+        g._data *= coef.astype(g._data.dtype)
+    return _wrap(np.asarray(total))
+
+
+def clip_grad_value_(parameters, clip_value, foreach=None):
+    """Clamp every gradient element into [-clip_value, clip_value] in place."""
+    v = float(clip_value)
+    for p in _params(parameters):
+        if p.grad is not None:
+            np.clip(p.grad._data, -v, v, out=p.grad._data)
+
+
+def parameters_to_vector(parameters):
+    """All parameters flattened and concatenated into one 1-D tensor (differentiable)."""
+    from tinytensor.ops.shape import cat
+
+    return cat([p.reshape(-1) for p in _params(parameters)])
+
+
+def vector_to_parameters(vec, parameters):
+    """Copy consecutive slices of the 1-D ``vec`` into the parameters (in place, no grad)."""
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"expected a Tensor for vec, but got: {type(vec).__name__}")
+    params = _params(parameters)
+    total = sum(p.numel() for p in params)
+    if vec.ndim != 1 or vec.numel() != total:
+        raise ValueError(
+            f"vector_to_parameters: vec must be 1-D with {total} elements (the parameters' "
+            f"total), got shape {tuple(vec.shape)}"
+        )
+    offset = 0
+    for p in params:
+        n = p.numel()
+        p._data[...] = vec._data[offset : offset + n].reshape(p.shape)
+        if p._vc is not None:
+            p._vc[0] += 1
+        offset += n
