@@ -136,7 +136,7 @@ def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, all
     from tinytensor.ops.shape import stack
 
     sizes = {len(g) for g in grad_outputs if g is not None}
-    if len(sizes) != 1 or None in grad_outputs:
+    if len(sizes) != 1 or any(g is None for g in grad_outputs):
         raise RuntimeError(
             "grad: with is_grads_batched=True every grad_output must be given and all must have "
             "the same size in dim 0"

@@ -21,19 +21,23 @@ from tinytensor.autograd.node import Node, _Anomaly
 
 def _toposort(roots):
     """Nodes reachable from ``roots``, each before every node it feeds gradients into."""
-    order, seen = [], set(roots)
+    order, seen = [], set()
     stack = [(r, False) for r in reversed(roots)]
     while stack:
         node, done = stack.pop()
         if done:
             order.append(node)
             continue
+        # Mark a node when it is expanded, not when it is pushed: a node pushed early but
+        # reached again deeper down must finish (post-order) before every node that uses it.
+        if node in seen:
+            continue
+        seen.add(node)
         stack.append((node, True))
         for e in node.next:
             if e.__class__ is tuple:
                 e = e[0]
             if e.__class__ is Node and e not in seen:
-                seen.add(e)
                 stack.append((e, False))
     order.reverse()
     return order
@@ -153,18 +157,20 @@ def run_backward(
                         pg = reduce_to(pg, e.shape, e.dtype, node)
                     old = pending.get(e)
                     pending[e] = pg if old is None else old + pg
-                elif cls is tuple:
+                elif cls is tuple:  # output i of a node with several outputs
                     src, i = e
                     shape, dtype = src.out_meta[i]
                     _deposit(pending, src, i, reduce_to(pg, shape, dtype, node))
-                else:
-                    d = e._data
-                    pg = reduce_to(pg, d.shape, d.dtype, node)
+                else:  # a leaf tensor
+                    d, leaf = pg._data, e._data
+                    if d.shape != leaf.shape or d.dtype != leaf.dtype:
+                        pg = reduce_to(pg, leaf.shape, leaf.dtype, node)
                     old = leaf_grads.get(e)
                     leaf_grads[e] = pg if old is None else old + pg
         if capture:
-            return _captured(inputs, leaf_grads, captured, allow_unused)
-        if inputs is not None:
+            result = _captured(inputs, leaf_grads, captured, allow_unused)
+            leaf_grads, retained = {}, []
+        elif inputs is not None:
             keep = {id(t) for t in inputs}
             leaf_grads = {t: g for t, g in leaf_grads.items() if id(t) in keep}
             leaf_grads.update(captured)
@@ -180,7 +186,7 @@ def run_backward(
     if not retain_graph:
         for node in ran:
             node.release()
-    return None
+    return result if capture else None
 
 
 def _captured(inputs, leaf_grads, captured, allow_unused):

@@ -75,7 +75,12 @@ class FunctionCtx:
             t, vc, version = item
             output = t.__class__ is int  # an output of the node, kept as its index
             if vc[0] != version:
-                shape, dtype = node.out_meta[t] if output else (t.shape, t.dtype)
+                if not output:
+                    shape, dtype = t.shape, t.dtype
+                elif node.out_meta is None:
+                    shape, dtype = node.shape, node.dtype
+                else:
+                    shape, dtype = node.out_meta[t]
                 raise modified_error(node, "a tensor", shape, dtype, vc[0], version)
             if output:
                 t = self._rebuild(node, t, vc)
