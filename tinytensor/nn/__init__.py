@@ -47,6 +47,7 @@ from tinytensor.nn.module import Module
 from tinytensor.nn.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from tinytensor.nn.parameter import Parameter
 from tinytensor.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
+from tinytensor.nn.rnn import LSTM, RNN, LSTMCell, RNNCell
 
 __all__ = [
     "ELU",
@@ -72,6 +73,8 @@ __all__ = [
     "Identity",
     "KLDivLoss",
     "L1Loss",
+    "LSTM",
+    "LSTMCell",
     "LayerNorm",
     "LeakyReLU",
     "Linear",
@@ -87,6 +90,8 @@ __all__ = [
     "MultiMarginLoss",
     "NLLLoss",
     "Parameter",
+    "RNN",
+    "RNNCell",
     "ReLU",
     "ReLU6",
     "SiLU",
