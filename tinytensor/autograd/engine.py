@@ -157,18 +157,20 @@ def run_backward(
                         pg = reduce_to(pg, e.shape, e.dtype, node)
                     old = pending.get(e)
                     pending[e] = pg if old is None else old + pg
-                elif cls is tuple:
+                elif cls is tuple:  # output i of a node with several outputs
                     src, i = e
                     shape, dtype = src.out_meta[i]
                     _deposit(pending, src, i, reduce_to(pg, shape, dtype, node))
-                else:
-                    d = e._data
-                    pg = reduce_to(pg, d.shape, d.dtype, node)
+                else:  # a leaf tensor
+                    d, leaf = pg._data, e._data
+                    if d.shape != leaf.shape or d.dtype != leaf.dtype:
+                        pg = reduce_to(pg, leaf.shape, leaf.dtype, node)
                     old = leaf_grads.get(e)
                     leaf_grads[e] = pg if old is None else old + pg
         if capture:
-            return _captured(inputs, leaf_grads, captured, allow_unused)
-        if inputs is not None:
+            result = _captured(inputs, leaf_grads, captured, allow_unused)
+            leaf_grads, retained = {}, []
+        elif inputs is not None:
             keep = {id(t) for t in inputs}
             leaf_grads = {t: g for t, g in leaf_grads.items() if id(t) in keep}
             leaf_grads.update(captured)
@@ -184,7 +186,7 @@ def run_backward(
     if not retain_graph:
         for node in ran:
             node.release()
-    return None
+    return result if capture else None
 
 
 def _captured(inputs, leaf_grads, captured, allow_unused):
