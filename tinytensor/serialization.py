@@ -1,0 +1,246 @@
+"""``tt.save`` / ``tt.load``: nested containers of tensors in a NumPy ``.npz`` with a JSON manifest.
+
+The file is an ordinary zip of ``.npy`` arrays (``a0``, ``a1``, ...) plus ``__manifest__``,
+a UTF-8 JSON document (stored as a uint8 array) describing the structure::
+
+    {"format": "tinytensor", "version": 1,
+     "root": {"type": "dict", "items": [[{"type": "str", "value": "fc.weight"},
+                                          {"type": "tensor", "array": "a0", ...}], ...]}}
+
+Nothing is pickled: arrays are read with ``allow_pickle=False`` and the manifest is plain
+JSON, so loading an untrusted file cannot run code. Supported values: Tensors (and
+Parameters, loaded as Tensors), NumPy arrays of bool/int/float dtype, Python ``bool``, ``int``,
+``float``, ``str``, ``None``, NumPy scalars, and dicts (any of those scalar keys), lists and
+tuples nesting them. Anything else is refused when saving.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import zipfile
+
+import numpy as np
+
+from tinytensor.tensor import Tensor, _wrap
+
+FORMAT = "tinytensor"
+VERSION = 1
+_MANIFEST = "__manifest__"
+_KINDS = "biuf"
+
+
+class SerializationError(RuntimeError):
+    """A file that ``tt.load`` cannot read: corrupt, truncated, foreign or unsafe."""
+
+
+def _name(f):
+    if isinstance(f, (str, os.PathLike)):
+        return os.fspath(f)
+    return getattr(f, "name", None) or f"<{type(f).__name__}>"
+
+
+# --- save -------------------------------------------------------------------------------------
+
+
+class _Writer:
+    def __init__(self):
+        self.arrays = {}
+
+    def array(self, arr, where):
+        if arr.dtype.kind not in _KINDS:
+            raise TypeError(
+                f"tt.save: cannot save an array of dtype {arr.dtype} at {where}; only bool, "
+                "integer and floating arrays are supported"
+            )
+        key = f"a{len(self.arrays)}"
+        self.arrays[key] = arr
+        return key
+
+    def encode(self, obj, where):
+        if obj is None:
+            return {"type": "none"}
+        if isinstance(obj, (bool, np.bool_)):
+            return {"type": "bool", "value": bool(obj)}
+        if isinstance(obj, (int, np.integer)):
+            return {"type": "int", "value": int(obj)}
+        if isinstance(obj, (float, np.floating)):
+            return {"type": "float", "value": repr(float(obj))}
+        if isinstance(obj, str):
+            return {"type": "str", "value": obj}
+        if isinstance(obj, Tensor):
+            return {
+                "type": "tensor",
+                "array": self.array(obj._data, where),
+                "requires_grad": bool(obj._requires_grad and obj._grad_fn is None),
+            }
+        if isinstance(obj, np.ndarray):
+            return {"type": "ndarray", "array": self.array(obj, where)}
+        if isinstance(obj, dict):
+            items = []
+            for k, v in obj.items():
+                if not isinstance(k, (str, int, float, bool, type(None))):
+                    raise TypeError(
+                        f"tt.save: dict key {k!r} at {where} has type {type(k).__name__}; keys "
+                        "must be str, int, float, bool or None"
+                    )
+                items.append([self.encode(k, where), self.encode(v, f"{where}[{k!r}]")])
+            return {"type": "dict", "items": items}
+        if isinstance(obj, (list, tuple)):
+            kind = "list" if isinstance(obj, list) else "tuple"
+            return {
+                "type": kind,
+                "items": [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)],
+            }
+        raise TypeError(
+            f"tt.save: cannot save an object of type {type(obj).__name__} at {where}; supported "
+            "are tensors, NumPy arrays, numbers, strings, None and dicts/lists/tuples of them "
+            "(save a module's or optimizer's state_dict(), not the object itself)"
+        )
+
+
+def save(obj, f):
+    """Write ``obj`` (e.g. ``model.state_dict()``) to the path or binary file ``f``.
+
+    The exact path is used (no ``.npz`` suffix is added). Raises TypeError, before writing
+    anything, if ``obj`` holds something other than tensors, arrays, numbers, strings, None
+    and dicts/lists/tuples of them.
+    """
+    writer = _Writer()
+    root = writer.encode(obj, "root")
+    manifest = json.dumps({"format": FORMAT, "version": VERSION, "root": root})
+    arrays = dict(writer.arrays)
+    arrays[_MANIFEST] = np.frombuffer(manifest.encode("utf-8"), dtype=np.uint8)
+    if isinstance(f, (str, os.PathLike)):
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)
+        with open(f, "wb") as fh:
+            fh.write(buf.getvalue())
+    else:
+        np.savez(f, **arrays)
+
+
+# --- load -------------------------------------------------------------------------------------
+
+
+def _fail(name, why):
+    raise SerializationError(f"tt.load: cannot read {name!r}: {why}")
+
+
+class _Reader:
+    def __init__(self, archive, name):
+        self.archive = archive
+        self.name = name
+        self.used = set()
+
+    def array(self, key):
+        if not isinstance(key, str) or key == _MANIFEST or key not in self.archive.files:
+            _fail(self.name, f"the manifest refers to a missing array {key!r}")
+        try:
+            arr = self.archive[key]
+        except ValueError as e:  # e.g. an object array, which would need pickle
+            _fail(self.name, f"array {key!r} cannot be loaded safely ({e})")
+        except Exception as e:
+            _fail(self.name, f"array {key!r} is corrupt or truncated ({type(e).__name__}: {e})")
+        if arr.dtype.kind not in _KINDS:
+            _fail(self.name, f"array {key!r} has unsupported dtype {arr.dtype}")
+        self.used.add(key)
+        return arr
+
+    def decode(self, node, depth=0):
+        if depth > 200:
+            _fail(self.name, "the manifest is nested too deeply")
+        if not isinstance(node, dict) or "type" not in node:
+            _fail(self.name, f"malformed manifest entry {str(node)[:80]!r}")
+        kind = node["type"]
+        if kind == "none":
+            return None
+        if kind in ("bool", "int", "str"):
+            value = node.get("value")
+            expect = {"bool": bool, "int": int, "str": str}[kind]
+            if type(value) is not expect:
+                _fail(self.name, f"manifest entry of type {kind} holds {value!r}")
+            return value
+        if kind == "float":
+            try:
+                return float(node["value"])
+            except (KeyError, TypeError, ValueError):
+                _fail(self.name, f"bad float in the manifest: {node.get('value')!r}")
+        if kind == "tensor":
+            t = _wrap(np.array(self.array(node.get("array"))))
+            if node.get("requires_grad") is True and t._data.dtype.kind == "f":
+                t.requires_grad = True
+            return t
+        if kind == "ndarray":
+            return np.array(self.array(node.get("array")))
+        if kind in ("list", "tuple"):
+            items = node.get("items")
+            if not isinstance(items, list):
+                _fail(self.name, f"manifest {kind} without a list of items")
+            out = [self.decode(v, depth + 1) for v in items]
+            return out if kind == "list" else tuple(out)
+        if kind == "dict":
+            items = node.get("items")
+            if not isinstance(items, list) or not all(
+                isinstance(kv, list) and len(kv) == 2 for kv in items
+            ):
+                _fail(self.name, "manifest dict without a list of [key, value] pairs")
+            out = {}
+            for k, v in items:
+                key = self.decode(k, depth + 1)
+                if not isinstance(key, (str, int, float, bool, type(None))):
+                    _fail(self.name, f"dict key of unsupported type {type(key).__name__}")
+                out[key] = self.decode(v, depth + 1)
+            return out
+        _fail(self.name, f"unknown manifest entry type {kind!r}")
+
+
+def load(f, map_location=None, weights_only=True, **kwargs):
+    """Read an object written by ``tt.save`` from a path or binary file.
+
+    Never unpickles anything (``allow_pickle=False``). A missing, corrupt, truncated or
+    foreign file, or one whose manifest does not match its arrays, raises
+    ``SerializationError`` (a RuntimeError) naming the file. ``map_location`` and
+    ``weights_only`` are accepted for PyTorch compatibility and ignored.
+    """
+    name = _name(f)
+    if isinstance(f, (str, os.PathLike)) and not os.path.exists(f):
+        raise FileNotFoundError(f"tt.load: no such file: {name!r}")
+    try:
+        archive = np.load(f, allow_pickle=False)
+    except (zipfile.BadZipFile, EOFError, OSError) as e:
+        _fail(name, f"not a tinytensor checkpoint (not a valid .npz zip archive: {e})")
+    except ValueError:
+        _fail(
+            name,
+            "it is not an .npz archive (a pickle or another format?); tt.load never unpickles, "
+            "so only files written by tt.save can be read",
+        )
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        _fail(name, "it holds a single .npy array, not a tinytensor checkpoint (.npz)")
+    with archive:
+        if _MANIFEST not in archive.files:
+            _fail(name, "no __manifest__ entry; it was not written by tt.save")
+        try:
+            raw = archive[_MANIFEST]
+        except Exception as e:
+            _fail(name, f"the manifest is corrupt or truncated ({type(e).__name__}: {e})")
+        if raw.dtype != np.uint8 or raw.ndim != 1:
+            _fail(name, "the manifest is not a byte array")
+        try:
+            manifest = json.loads(raw.tobytes().decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            _fail(name, f"the manifest is not valid JSON ({e})")
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+            _fail(name, "the manifest does not describe a tinytensor checkpoint")
+        if manifest.get("version") != VERSION:
+            _fail(
+                name,
+                f"unsupported checkpoint version {manifest.get('version')!r} "
+                f"(this tinytensor reads version {VERSION})",
+            )
+        if "root" not in manifest:
+            _fail(name, "the manifest has no root entry")
+        reader = _Reader(archive, name)
+        return reader.decode(manifest["root"])
