@@ -902,6 +902,10 @@ def _inplace(t, compute, name):
             f"{name}: result type {D.from_numpy_dtype(nd.dtype)} can't be cast to the tensor's "
             f"dtype {t.dtype}"
         )
+    if _state.enabled and t._grad_fn is not None and not new._requires_grad:
+        # The new values don't depend on the old ones (fill_, zero_): as in PyTorch the tensor
+        # keeps requiring grad, and its history receives a zero gradient, not the incoming one.
+        new = _cut_history(new, old, name)
     np.copyto(t._data, nd, casting="unsafe")
     if _state.enabled and new._requires_grad:
         t._requires_grad = True
@@ -914,8 +918,18 @@ def _inplace(t, compute, name):
 def _fill_random(t, sample, name):
     _check_leaf_inplace(t, name)
     t._data[...] = sample()
+    if _state.enabled and t._grad_fn is not None:
+        t._grad_fn = _cut_history(_wrap(t._data), t, name)._grad_fn
+        t._meta = None
     _bump(t)
     return t
+
+
+def _cut_history(new, old, name):
+    """``new`` recorded as depending on ``old`` with a zero gradient (values overwritten)."""
+    from tinytensor.autograd.node import record
+
+    return record(new, name.rstrip("_").capitalize(), (old,), lambda g, o: (g * 0.0,))
 
 
 # The op families import Tensor from this module, so they are bound after the class exists.
