@@ -1,9 +1,10 @@
-"""Convolution as ``unfold`` (im2col) + one batched matmul, in NCHW.
+"""Convolution in NCHW as im2col + one matmul per group, and ``unfold``/``fold``.
 
-``unfold`` copies every sliding window into the columns of a matrix through a strided view
-(no loops over pixels or batch items); ``fold`` is its adjoint (it sums the columns back,
-looping only over the kh*kw kernel offsets). Each is the other's backward, so
-``conv2d = matmul(weight, unfold(x))`` is differentiable to any order.
+im2col copies every sliding window into the columns of a matrix through one strided view (no
+loops over pixels or batch items); col2im, its adjoint, sums columns back and loops only over
+the kh*kw kernel offsets. conv2d, its input gradient and its weight gradient are three
+recorded ops whose backwards are written in terms of each other, so every order of gradient
+works; ``unfold`` and ``fold`` are likewise each other's backward.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from tinytensor.autograd.node import record
 from tinytensor.nn.functional._util import float_input, pair, same_dtype
+from tinytensor.ops._util import requires_grad as _rg
 from tinytensor.tensor import _wrap
 
 
@@ -130,8 +132,8 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """f(x, w, b) = cross-correlation of x (N, C, H, W) with w (O, C/groups, kh, kw), plus b.
 
-    Computed as ``w.reshape(G, O/G, C/G*kh*kw) @ unfold(x)`` per group, so the gradients are
-    the matmul's and unfold's: dw = g @ cols^T summed over the batch, dx = fold(w^T @ g).
+    Computed as one matmul per group between the weights and the im2col matrix of x; the
+    gradients are two more matmuls (dw = g @ cols^T, dx = col2im(w^T @ g)) plus db = sum(g).
     ``padding`` may be an int, a pair, ``"valid"`` or ``"same"`` (stride 1).
     """
     x = float_input(input, "conv2d")
@@ -147,8 +149,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if bias is not None:
         bias = float_input(bias, "conv2d", "bias")
     same_dtype("conv2d", input=x, weight=w, bias=bias)
-    n, c, h, wd = x.shape
-    o, cg, kh, kw = w.shape
+    c, (o, cg, kh, kw) = x.shape[1], w.shape
     if not isinstance(groups, int) or groups < 1 or c % groups or o % groups:
         raise RuntimeError(
             f"conv2d: groups={groups!r} must be a positive int dividing both in_channels ({c}) "
@@ -163,17 +164,94 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         raise RuntimeError(f"conv2d: bias must have shape ({o},), got {tuple(bias.shape)}")
     if isinstance(padding, str):
         x, padding = _string_padding(x, padding, stride, dilation, (kh, kw))
-    cols = unfold(x, (kh, kw), dilation, padding, stride)
-    _, _, _, _, (oh, ow) = _geometry(x.shape, (kh, kw), dilation, padding, stride, "conv2d")
-    if groups == 1:
-        out = w.reshape(o, cg * kh * kw).matmul(cols)
+    k, d, p, s, out_hw = _geometry(x.shape, (kh, kw), dilation, padding, stride, "conv2d")
+    return _conv(x, w, bias, _Geom(x.shape, w.shape, k, s, p, d, groups, out_hw))
+
+
+class _Geom:
+    """Everything about one convolution's shapes: input, weight, kernel, stride, padding,
+    dilation, groups and output size."""
+
+    __slots__ = ("x", "w", "k", "s", "p", "d", "g", "o")
+
+    def __init__(self, x, w, k, s, p, d, g, o):
+        self.x, self.w, self.k, self.s, self.p, self.d, self.g, self.o = x, w, k, s, p, d, g, o
+
+    def cols(self, xd):
+        """im2col: (G, C/G*kh*kw, N*oh*ow), one contiguous copy through a strided view."""
+        n, c = self.x[:2]
+        view = windows(pad_hw(xd, *self.p), self.k, self.s, self.d, self.o)
+        view = view.transpose(1, 2, 3, 0, 4, 5)  # (C, kh, kw, N, oh, ow)
+        return view.reshape(self.g, -1, n * self.o[0] * self.o[1])
+
+    def wmat(self, wd):
+        return wd.reshape(self.g, self.w[0] // self.g, -1)
+
+    def gmat(self, gd):
+        """Output gradient (N, O, oh, ow) as (G, O/G, N*oh*ow)."""
+        return np.ascontiguousarray(gd.transpose(1, 0, 2, 3)).reshape(
+            self.g, self.w[0] // self.g, -1
+        )
+
+
+def _conv(x, w, bias, geo):
+    """f(x, w, b) = conv2d;  dx = input_grad(g, w),  dw = weight_grad(x, g),  db = sum(g)"""
+    cols = geo.cols(x._data)
+    n, o = geo.x[0], geo.w[0]
+    prod = np.matmul(geo.wmat(w._data), cols).reshape(o, n, *geo.o).transpose(1, 0, 2, 3)
+    out = np.empty((n, o, *geo.o), dtype=prod.dtype)
+    if bias is None:
+        np.copyto(out, prod)
     else:
-        wg = w.reshape(groups, o // groups, cg * kh * kw)
-        out = wg.matmul(cols.reshape(n, groups, cg * kh * kw, oh * ow))
-    out = out.reshape(n, o, oh, ow)
-    if bias is not None:
-        out = out + bias.reshape(1, o, 1, 1)
-    return out
+        np.add(prod, bias._data.reshape(1, o, 1, 1), out=out)
+
+    def backward(g, _):
+        g2 = geo.gmat(g._data)
+        return (
+            _input_grad(g, w, geo, g2) if _rg(x) else None,
+            _weight_grad(x, g, geo, cols, g2) if _rg(w) else None,
+            g.sum((0, 2, 3)) if _rg(bias) else None,
+        )
+
+    return record(_wrap(out), "Conv2D", (x, w, bias), backward, (x, w))
+
+
+def _input_grad(g, w, geo, g2=None):
+    """f(g, w) = conv2d's input gradient (a transposed convolution);
+    dg = conv2d(gg, w),  dw = weight_grad(gg, g)"""
+    g2 = geo.gmat(g._data) if g2 is None else g2
+    dcols = np.matmul(geo.wmat(w._data).transpose(0, 2, 1), g2)
+    n, c = geo.x[:2]
+    dcols = dcols.reshape(c, *geo.k, n, *geo.o).transpose(3, 0, 1, 2, 4, 5)
+    padded = (geo.x[2] + 2 * geo.p[0], geo.x[3] + 2 * geo.p[1])
+    dx = col2im(dcols, padded, geo.k, geo.s, geo.d, geo.p)
+    return record(
+        _wrap(dx),
+        "Conv2DInputGrad",
+        (g, w),
+        lambda gg, _: (
+            _conv(gg, w, None, geo) if _rg(g) else None,
+            _weight_grad(gg, g, geo) if _rg(w) else None,
+        ),
+        (g, w),
+    )
+
+
+def _weight_grad(x, g, geo, cols=None, g2=None):
+    """f(x, g) = conv2d's weight gradient;  dx = input_grad(g, gw),  dg = conv2d(x, gw)"""
+    cols = geo.cols(x._data) if cols is None else cols
+    g2 = geo.gmat(g._data) if g2 is None else g2
+    dw = np.matmul(g2, cols.transpose(0, 2, 1)).reshape(geo.w)
+    return record(
+        _wrap(dw),
+        "Conv2DWeightGrad",
+        (x, g),
+        lambda gw, _: (
+            _input_grad(g, gw, geo) if _rg(x) else None,
+            _conv(x, gw, None, geo) if _rg(g) else None,
+        ),
+        (x, g),
+    )
 
 
 def _string_padding(x, padding, stride, dilation, k):

@@ -1,7 +1,8 @@
 """Pooling over NCHW images, vectorised over every window at once.
 
-Max pooling reads all windows through one strided view and routes the gradient to each
-window's argmax (the first one among ties, as PyTorch does). Average pooling is separable, so it
+Max pooling makes one vectorised pass per kernel offset (a strided slice covering every
+window) and routes the gradient to each window's argmax (the first among ties, as PyTorch).
+Average pooling is separable, so it
 is two small matmuls with banded averaging matrices, which makes its gradient (and every higher
 one) come from ``matmul`` for free. Adaptive average pooling uses the same matrices.
 """
@@ -14,7 +15,6 @@ import numpy as np
 
 from tinytensor.autograd.node import record
 from tinytensor.nn.functional._util import float_input, pair
-from tinytensor.nn.functional.conv import col2im, windows
 from tinytensor.tensor import _wrap
 
 
@@ -59,13 +59,29 @@ def _check_4d(x, who):
 
 
 class _Argmax:
-    """Where each window's maximum came from, shared by the scatter/gather pair below."""
+    """Which kernel offset held each window's maximum, shared by the scatter/gather pair."""
 
     __slots__ = ("idx", "shape", "padded", "k", "s", "d", "p")
 
     def __init__(self, idx, shape, padded, k, s, d, p):
         self.idx, self.shape, self.padded = idx, shape, padded
         self.k, self.s, self.d, self.p = k, s, d, p
+
+    def offsets(self):
+        """(offset number, slice of the padded image that offset reads for every window)."""
+        oh, ow = self.idx.shape[2:]
+        for i in range(self.k[0]):
+            for j in range(self.k[1]):
+                r, q = i * self.d[0], j * self.d[1]
+                yield (
+                    i * self.k[1] + j,
+                    (
+                        slice(None),
+                        slice(None),
+                        slice(r, r + self.s[0] * (oh - 1) + 1, self.s[0]),
+                        slice(q, q + self.s[1] * (ow - 1) + 1, self.s[1]),
+                    ),
+                )
 
 
 def max_pool2d(
@@ -95,10 +111,21 @@ def max_pool2d(
         hp, wp = max(h + 2 * p[0], need_h), max(w + 2 * p[1], need_w)
         xp = np.full((n, c, hp, wp), -np.inf, dtype=x._data.dtype)
         xp[:, :, p[0] : p[0] + h, p[1] : p[1] + w] = x._data
-    win = windows(xp, k, s, d, o).transpose(0, 1, 4, 5, 2, 3).reshape(n, c, o[0], o[1], -1)
-    idx = win.argmax(-1)[..., None]
-    out = np.take_along_axis(win, idx, -1)[..., 0]
-    am = _Argmax(idx, x.shape, xp.shape[2:], k, s, d, p)
+    # One pass per kernel offset over all windows at once; a strictly greater value (or a
+    # NaN, which PyTorch propagates) takes over, so ties keep the first offset. Offsets grow,
+    # so "idx = off where taken" is max(idx, taken*off): branch-free, unlike np.where.
+    itype = np.int8 if k[0] * k[1] <= 127 else np.int32
+    am = _Argmax(np.zeros((n, c, *o), itype), x.shape, xp.shape[2:], k, s, d, p)
+    offsets = am.offsets()
+    out = xp[next(offsets)[1]].copy()
+    nan = bool(np.isnan(xp).any())
+    for off, sl in offsets:
+        v = xp[sl]
+        take = v > out
+        if nan:
+            take |= np.isnan(v)
+        np.maximum(out, v, out=out)
+        np.maximum(am.idx, take * itype(off), out=am.idx)
     result = record(_wrap(out), "MaxPool2D", (x,), lambda g, out: (_scatter_max(g, am),))
     if return_indices:
         return result, _wrap(_flat_indices(am, o, w))
@@ -107,7 +134,7 @@ def max_pool2d(
 
 def _flat_indices(am, o, w):
     """PyTorch's indices: the flat position h*W + w of each maximum in the unpadded input."""
-    i, j = np.divmod(am.idx[..., 0], am.k[1])
+    i, j = np.divmod(am.idx, am.k[1])
     rows = np.arange(o[0])[:, None] * am.s[0] - am.p[0] + i * am.d[0]
     cols = np.arange(o[1])[None, :] * am.s[1] - am.p[1] + j * am.d[1]
     return (rows * w + cols).astype(np.int64)
@@ -115,13 +142,11 @@ def _flat_indices(am, o, w):
 
 def _scatter_max(g, am):
     """f(g) = g placed at each window's argmax, summed onto the input;  dg = gather at argmax"""
-    n, c, oh, ow = g.shape
-    kk = am.k[0] * am.k[1]
-    cols = np.zeros((n, c, oh, ow, kk), dtype=g._data.dtype)
-    np.put_along_axis(cols, am.idx, g._data[..., None], -1)
-    cols = cols.reshape(n, c, oh, ow, *am.k).transpose(0, 1, 4, 5, 2, 3)
-    # Crop away the ceil_mode overhang (it only ever held -inf) before folding.
-    full = col2im(cols, am.padded, am.k, am.s, am.d, (0, 0))
+    gd = g._data
+    n, c = gd.shape[:2]
+    full = np.zeros((n, c, *am.padded), dtype=gd.dtype)
+    for off, sl in am.offsets():
+        full[sl] += gd * (am.idx == off)
     h, w = am.shape[2:]
     dx = full[:, :, am.p[0] : am.p[0] + h, am.p[1] : am.p[1] + w]
     return record(_wrap(dx), "MaxPool2DBackward", (g,), lambda gg, out: (_gather_max(gg, am),))
@@ -130,12 +155,11 @@ def _scatter_max(g, am):
 def _gather_max(x, am):
     """f(x) = x at each window's argmax (max pooling with fixed indices);  dx = scatter"""
     n, c, h, w = x.shape
-    ph, pw = am.padded
-    xp = np.zeros((n, c, ph, pw), dtype=x._data.dtype)
+    xp = np.zeros((n, c, *am.padded), dtype=x._data.dtype)
     xp[:, :, am.p[0] : am.p[0] + h, am.p[1] : am.p[1] + w] = x._data
-    oh, ow = am.idx.shape[2:4]
-    win = windows(xp, am.k, am.s, am.d, (oh, ow)).transpose(0, 1, 4, 5, 2, 3)
-    out = np.take_along_axis(win.reshape(n, c, oh, ow, -1), am.idx, -1)[..., 0]
+    out = np.zeros(am.idx.shape, dtype=xp.dtype)
+    for off, sl in am.offsets():
+        out += xp[sl] * (am.idx == off)
     return record(_wrap(out), "MaxPool2DGather", (x,), lambda g, o: (_scatter_max(g, am),))
 
 
