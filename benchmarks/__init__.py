@@ -1,0 +1,1 @@
+"""tinytensor's benchmark suite: ``python -m benchmarks --help``; results in RESULTS.md."""

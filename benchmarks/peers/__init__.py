@@ -1,0 +1,19 @@
+"""One adapter module per library. Each defines ``NAME``, ``MODULE`` (what must be importable),
+``configure(threads) -> dict`` and, for every case it supports, a function named as in
+``Case.fn`` that builds a zero-argument ``step()``; ``NOT_SUPPORTED`` says why a case is missing.
+
+The two floor adapters are not libraries: they run only the unavoidable part of a workload
+(NumPy's forward pass, plain Python floats, the step's matrix products) to give a lower bound.
+"""
+
+PEERS = {
+    "tinytensor": "benchmarks.peers.tinytensor_impl",
+    "pytorch": "benchmarks.peers.torch_impl",
+    "mygrad": "benchmarks.peers.mygrad_impl",
+    "micrograd": "benchmarks.peers.micrograd_impl",
+    "autograd": "benchmarks.peers.autograd_impl",
+    "numpy floor": "benchmarks.peers.numpy_floor",
+    "python floor": "benchmarks.peers.python_floor",
+}
+FLOORS = ("numpy floor", "python floor")
+REFERENCE = "pytorch"

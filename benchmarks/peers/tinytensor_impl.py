@@ -1,0 +1,124 @@
+"""tinytensor, written the way its README shows: ``nn`` layers, ``optim.SGD``, ``backward``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from benchmarks import workloads as W
+
+NAME = "tinytensor"
+MODULE = "tinytensor"
+NOT_SUPPORTED: dict[str, str] = {}
+
+
+def configure(threads):
+    import tinytensor as tt
+
+    return {"version": getattr(tt, "__version__", "dev")}
+
+
+def w1_chain(n):
+    import tinytensor as tt
+
+    x = tt.tensor([W.CHAIN_START], requires_grad=True)
+
+    def step():
+        W.chain(x, n, tt.tanh).backward()
+        x.grad = None
+
+    return step
+
+
+def w2_scalar():
+    import tinytensor as tt
+
+    layers = W.w2_scalar_params(lambda v: tt.tensor(v, requires_grad=True))
+    params = [p for w, b in layers for p in [*W._flat(w), *b]]
+    X, y = W.moons()
+    X, y = X.tolist(), y.tolist()
+
+    def step():
+        loss = W.w2_scalar_loss(layers, X, y, tt.relu)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with tt.no_grad():
+            for p in params:
+                p.sub_(p.grad * W.W2_LR)
+
+    return step
+
+
+def w2_vector():
+    import tinytensor as tt
+
+    params = [tt.tensor(a.astype(np.float32), requires_grad=True) for a in W.w2_vector_params()]
+    X, y = W.moons()
+    X, y = tt.tensor(X.astype(np.float32)), tt.tensor(y.astype(np.float32))
+
+    def step():
+        loss = W.w2_vector_loss(params, X, y, tt.relu)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with tt.no_grad():
+            for p in params:
+                p.sub_(p.grad * W.W2_LR)
+
+    return step
+
+
+def _train_step(model, data):
+    import tinytensor as tt
+    import tinytensor.nn as nn
+    import tinytensor.optim as optim
+
+    batches = [(tt.from_numpy(x), tt.from_numpy(y)) for x, y in data]
+    loss_fn = nn.CrossEntropyLoss()
+    opt = optim.SGD(model.parameters(), lr=W.W3_LR)
+    it = [0]
+
+    def step():
+        x, y = batches[it[0] % len(batches)]
+        it[0] += 1
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+
+    return step
+
+
+def _load(layer, w, b):
+    import tinytensor as tt
+
+    with tt.no_grad():
+        layer.weight.copy_(tt.from_numpy(w))
+        layer.bias.copy_(tt.from_numpy(b))
+
+
+def w3_mlp():
+    import tinytensor.nn as nn
+
+    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+    for layer, (w, b) in zip((model[0], model[2]), W.w3_weights()):
+        _load(layer, w, b)
+    return _train_step(model, W.batches(W.W3_BATCH))
+
+
+def w4_cnn():
+    import tinytensor.nn as nn
+
+    model = nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(784, 10),
+    )
+    for layer, (w, b) in zip((model[0], model[3], model[7]), W.w4_weights()):
+        _load(layer, w, b)
+    data = [(x.reshape(-1, 1, 28, 28), y) for x, y in W.batches(W.W4_BATCH)]
+    return _train_step(model, data)
