@@ -155,7 +155,8 @@ def nll_loss(
         return loss
     if reduction == "sum":
         return loss.sum()
-    return loss.sum() / float(wt.sum())
+    with np.errstate(invalid="ignore", divide="ignore"):  # all ignored: nan, as in PyTorch
+        return loss.sum() / float(wt.sum())
 
 
 def _class_weight(weight, c, x, who):
