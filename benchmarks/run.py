@@ -96,12 +96,13 @@ def machine() -> dict:
 class Worker:
     """A worker process for one (library, case), spoken to one JSON line at a time."""
 
-    def __init__(self, peer: str, case: Case, threads: int, target: float, pin: bool):
-        msg = {**asdict(case), "target": target}
+    def __init__(self, peer: str, case: Case, opts: dict):
+        msg = {**asdict(case), "target": opts["target"], "clock": opts["clock"]}
+        threads = opts["threads"]
         # A PYTHONPATH given by the user comes first, so another checkout can be measured.
         path = [p for p in (os.environ.get("PYTHONPATH"), str(ROOT)) if p]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
-        if pin:  # --threads: every BLAS and OpenMP pool in the worker gets the same count
+        if opts["pin"]:  # --threads: every BLAS and OpenMP pool in the worker gets the same count
             env.update({v: str(threads) for v in THREAD_VARS})
         self.peer = peer
         self.err = tempfile.TemporaryFile("w+")
@@ -138,13 +139,17 @@ class Worker:
         return out
 
 
-def run_case(case: Case, peers: list[str], repeats: int, threads: int, target: float, pin: bool):
-    """One result dict per peer: status, info, per-step times in seconds, extras."""
+def run_case(case: Case, peers: list[str], repeats: int, opts: dict):
+    """One result dict per peer: status, info, per-step times in seconds, extras.
+
+    ``opts``: ``threads``, ``pin`` (force that count on every library), ``target`` (seconds of
+    work per timed repeat) and ``clock`` ("wall" or "cpu").
+    """
     results, live = {}, {}
     for peer in peers:
         if case.mode == "rss" and peer in FLOORS:
             continue
-        w = Worker(peer, case, threads, target, pin)
+        w = Worker(peer, case, opts)
         msg = w.read()
         if peer in FLOORS and msg["status"] == "n/a":
             w.close()
@@ -276,6 +281,13 @@ def parse_args(argv=None):
         help="thread count for every library (sets OMP/OPENBLAS/MKL_NUM_THREADS in the workers); "
         "default: NumPy's BLAS thread count, which PyTorch is then set to",
     )
+    p.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="wall-clock time (default) or the worker's CPU time, which a busy shared machine "
+        "inflates far less; use cpu only with --threads 1",
+    )
     p.add_argument("--json", metavar="PATH", help="also write every row as JSON")
     return p.parse_args(argv)
 
@@ -295,9 +307,12 @@ def main(argv=None) -> int:
         if not selected:
             sys.exit(f"--only {args.only}: no such workload; choose from W1..W6")
 
+    if args.clock == "cpu" and args.threads != 1:
+        sys.exit("--clock cpu sums the time of every thread: use it with --threads 1")
     info = machine()
     if args.threads:
         info["threads"] = args.threads
+    info["clock"] = args.clock
     print(f"# tinytensor benchmarks, {info['date']}")
     print(f"machine: {info['cpu']}, {info['nproc']} CPUs, {info['platform']}")
     print(f"python {info['python']}, numpy {info['numpy']}")
@@ -307,12 +322,14 @@ def main(argv=None) -> int:
     else:
         print(f"PyTorch: torch.set_num_threads({info['threads']}) to match NumPy's BLAS")
     print(f"command: {command()}")
-    print(f"{repeats} interleaved repeats per library after warm-up; median and min shown\n")
+    clock = "process CPU time" if args.clock == "cpu" else "wall-clock time"
+    print(f"{repeats} interleaved repeats per library after warm-up; {clock}; median and min\n")
 
     rows = []
     for case in selected:
         print(f"running {case.workload}: {case.name} ...", file=sys.stderr, flush=True)
-        results = run_case(case, peers, repeats, info["threads"], target, bool(args.threads))
+        opts = {"threads": info["threads"], "pin": bool(args.threads), "target": target}
+        results = run_case(case, peers, repeats, {**opts, "clock": args.clock})
         rows += summarise(case, results)
     print(table(rows))
     if any(r["workload"] == "W5" for r in rows):
