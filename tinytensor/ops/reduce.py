@@ -7,6 +7,7 @@ depend on which tied index NumPy happens to report.
 
 from __future__ import annotations
 
+import builtins
 from collections import namedtuple
 
 import numpy as np
@@ -120,7 +121,8 @@ def _prod_of_others(x, axes):
 def _extreme(a, dim, keepdim, np_fn, name):
     a = as_tensor(a, name)
     axes = norm_dim(dim, a.ndim, name)
-    if a._data.size == 0 and (not axes or any(a.shape[i] == 0 for i in axes)):
+    # builtins.any: this module's own ``any`` (the tensor op) shadows it here.
+    if a._data.size == 0 and (not axes or builtins.any(a.shape[i] == 0 for i in axes)):
         raise RuntimeError(
             f"{name}(): cannot reduce an empty tensor of shape {tuple(a.shape)} over dim {dim}; "
             "specify a dim with nonzero size"
@@ -183,9 +185,11 @@ def min(a, dim=None, keepdim=False):
 
 def _arg(a, dim, keepdim, np_fn, name):
     a = as_tensor(a, name)
-    if a._data.size == 0:
+    # Empty is fine along the other dims ((0, 2).argmax(1) is an empty result), not along dim.
+    if a._data.size == 0 and (dim is None or a.shape[one_dim(dim, a.ndim, name)] == 0):
         raise RuntimeError(
-            f"{name}(): cannot be computed on an empty tensor of shape {tuple(a.shape)}"
+            f"{name}(): cannot be computed on an empty tensor of shape {tuple(a.shape)} "
+            f"over dim {dim}; specify a dim with nonzero size"
         )
     if dim is None:
         out = np.asarray(np_fn(a._data.reshape(-1)))
