@@ -135,8 +135,21 @@ swapaxes = transpose
 
 def movedim(a, source, destination):
     a = as_tensor(a, "movedim")
-    axes = list(np.moveaxis(np.arange(a.ndim), source, destination))
-    return permute(a, [int(x) for x in axes])
+    src = source if isinstance(source, (tuple, list)) else (source,)
+    dst = destination if isinstance(destination, (tuple, list)) else (destination,)
+    if len(src) != len(dst):
+        raise RuntimeError(
+            f"movedim: source {source!r} and destination {destination!r} must name as many dims"
+        )
+    src = [one_dim(d, a.ndim, "movedim") for d in src]
+    dst = [one_dim(d, a.ndim, "movedim") for d in dst]
+    if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise RuntimeError(f"movedim: repeated dim in {source!r} or {destination!r}")
+    # The dims that stay keep their order; each moved dim is slotted in at its destination.
+    order = [d for d in range(a.ndim) if d not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return permute(a, order)
 
 
 def expand(a, *sizes):
