@@ -48,6 +48,9 @@ def getitem(a, index):
     idx, advanced = _convert_index(index)
     try:
         arr = a._data[idx]
+        if not advanced and arr.__class__ is not np.ndarray:
+            # All ints: NumPy returns a scalar copy, PyTorch a 0-d view that writes through.
+            arr = a._data[idx + (Ellipsis,)]
     except IndexError as e:
         raise _index_error(e, a.shape, index) from None
     out = _wrap(arr)
