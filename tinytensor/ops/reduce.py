@@ -12,6 +12,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from tinytensor.autograd.grad_mode import _state
 from tinytensor.autograd.node import record
 from tinytensor.ops._util import as_tensor, check_float, norm_dim, one_dim
 from tinytensor.tensor import Tensor, _wrap
@@ -92,8 +93,10 @@ def prod(a, dim=None, keepdim=False, dtype=None):
         g = _expand_back(g, shape, axes, keepdim)
         if not np.any(a._data == 0):
             return (g * _expand_back(out, shape, axes, keepdim) / a,)
-        # With zeros, divide-by-a fails: the product of the others is computed directly
-        # (first-order only).
+        # With zeros, divide-by-a fails: the product of the others is computed directly,
+        # in NumPy, or under create_graph in differentiable ops.
+        if _state.enabled:
+            return (g * _prod_of_others_graph(a, axes),)
         return (g * _wrap(_prod_of_others(a._data, axes)),)
 
     return record(
@@ -116,6 +119,21 @@ def _prod_of_others(x, axes):
     right = np.flip(np.cumprod(np.flip(np.concatenate([flat[..., 1:], ones], -1), -1), -1), -1)
     others = (left * right).reshape(moved.shape)
     return np.moveaxis(others, tuple(range(x.ndim - len(axes), x.ndim)), axes)
+
+
+def _prod_of_others_graph(a, axes):
+    """``_prod_of_others`` in differentiable ops: row i of an (n, n) matrix holds the group
+    with element i replaced by 1, and its product is the product of the others."""
+    from tinytensor.ops.elementwise import where
+
+    rest = tuple(i for i in range(a.ndim) if i not in axes)
+    order = rest + axes
+    moved_shape = tuple(a.shape[i] for i in order)
+    lead = moved_shape[: len(rest)]
+    n = int(np.prod(moved_shape[len(rest) :]))
+    flat = a.permute(order).reshape(lead + (1, n)).expand(lead + (n, n))
+    others = where(_wrap(np.eye(n, dtype=bool)), 1.0, flat).prod(-1)
+    return others.reshape(moved_shape).permute(tuple(np.argsort(order)))
 
 
 def _extreme(a, dim, keepdim, np_fn, name):
