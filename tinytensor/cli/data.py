@@ -10,8 +10,8 @@ import numpy as np
 from tinytensor.data.datasets import MNIST, Digits, FashionMNIST, default_root
 
 CHOICES = ("auto", "mnist", "fashion-mnist", "digits")
-# When only MNIST's 10,000 test images are present, this many become the training part.
-_MNIST_SPLIT_TRAIN = 8000
+# When only MNIST's 10,000 test images are present, this share (8,000) becomes the training part.
+_TEST_ONLY_TRAIN_FRACTION = 0.8
 _SPLIT_SEED = 0
 
 
@@ -94,7 +94,8 @@ def _load_idx(cls, name, root, download) -> Prepared:
     # Only the 10,000 test images exist: split them, the same way on every run, and say so.
     order = np.random.default_rng(_SPLIT_SEED).permutation(len(test))
     x, y = test.arrays()
-    tr, te = order[:_MNIST_SPLIT_TRAIN], order[_MNIST_SPLIT_TRAIN:]
+    cut = int(round(len(order) * _TEST_ONLY_TRAIN_FRACTION))
+    tr, te = order[:cut], order[cut:]
     note = (
         f"{cls.__name__} training files (train-images-idx3-ubyte, train-labels-idx1-ubyte) are "
         f"not in {test.folder}: splitting its {len(test):,} test images into {len(tr):,} for "

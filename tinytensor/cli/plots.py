@@ -18,7 +18,10 @@ def curves(history: list, step_losses: list, steps_per_epoch: float):
         k = max(5, len(step_losses) // 50)
         smooth = np.convolve(step_losses, np.ones(k) / k, mode="valid")
         ax_loss.plot(steps[k - 1 :], smooth, color="#3182bd", lw=1.5, label=f"mean of {k}")
-    ax_loss.plot(epochs, [r["train_loss"] for r in history], "o", color="#08519c", label="epoch")
+    middles = [e - 0.5 for e in epochs]
+    ax_loss.plot(
+        middles, [r["train_loss"] for r in history], "o", color="#08519c", label="epoch mean"
+    )
     ax_loss.set_xlabel("epoch")
     ax_loss.set_ylabel("training loss")
     ax_loss.set_yscale("log")
