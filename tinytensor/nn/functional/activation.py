@@ -76,8 +76,8 @@ def selu(input, inplace=False):
     return elu(input, alpha, inplace) * scale
 
 
-# erfc(z) for z >= 0 to ~1.2e-7 relative error (Numerical Recipes' Chebyshev fit), so GELU
-# works with NumPy alone.
+# erfc(z) for z >= 0 to ~1.2e-7 relative error (Numerical Recipes' Chebyshev fit): float32
+# GELU with NumPy alone. float64 uses the slower series/continued-fraction pair below.
 _ERFC = (
     -1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806,
     0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277,
@@ -85,6 +85,8 @@ _ERFC = (
 
 
 def _erf(x):
+    if x.dtype == np.float64:
+        return _erf64(x)
     z = np.abs(x)
     t = 1.0 / (1.0 + 0.5 * z)
     poly = np.zeros_like(t)
@@ -92,6 +94,24 @@ def _erf(x):
         poly = t * (poly + c)
     erfc = t * np.exp(-z * z + _ERFC[0] + poly)
     return np.where(x >= 0, 1.0 - erfc, erfc - 1.0).astype(x.dtype, copy=False)
+
+
+def _erf64(x):
+    """erf to ~1e-14: Maclaurin series for |x| < 2.5, Laplace's continued fraction beyond."""
+    out = np.empty_like(x)
+    small = np.abs(x) < 2.5
+    xs = x[small]
+    term, total, x2 = xs.copy(), xs.copy(), xs * xs
+    for n in range(1, 60):
+        term = term * (-x2) / n
+        total = total + term / (2 * n + 1)
+    out[small] = total * (2 / np.sqrt(np.pi))
+    xl = np.abs(x[~small])
+    f = xl.copy()
+    for k in range(80, 0, -1):
+        f = xl + (k / 2) / f
+    out[~small] = np.sign(x[~small]) * (1.0 - np.exp(-xl * xl) / (np.sqrt(np.pi) * f))
+    return out
 
 
 def gelu(input, approximate="none"):
@@ -137,8 +157,11 @@ def silu(input, inplace=False):
         s = E.sigmoid(x)
         return (g * s * (x * (1.0 - s) + 1.0),)
 
-    out = record(_wrap(x._data * s_np), "Silu", (x,), backward, (x,))
-    return x.copy_(out) if inplace else out
+    if inplace:
+        # The in-place form rewrites x, so its gradient cannot read x later: use x*sigmoid(x)
+        # through ops that snapshot their inputs.
+        return x.mul_(E.sigmoid(x.detach()) if not x.requires_grad else E.sigmoid(x.clone()))
+    return record(_wrap(x._data * s_np), "Silu", (x,), backward, (x,))
 
 
 def mish(input):

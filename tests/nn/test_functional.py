@@ -1,0 +1,262 @@
+"""Activations, softmax, linear, dropout, normalisation, embedding and one_hot: PyTorch
+agreement, numerical gradients (hypothesis over shapes via tinytensor.testing.strategies)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tinytensor as tt
+from nn.helpers import compare_with_torch
+from tinytensor.testing import gradcheck, gradgradcheck
+from tinytensor.testing import strategies as tst
+
+F = tt.nn.functional
+
+# name, kwargs, whether it has a kink at 0 (gradcheck inputs are kept away from it)
+ACTIVATIONS = [
+    ("relu", {}, True),
+    ("relu6", {}, True),
+    ("hardtanh", {"min_val": -0.5, "max_val": 0.7}, True),
+    ("leaky_relu", {"negative_slope": 0.2}, True),
+    ("elu", {"alpha": 0.7}, True),
+    ("selu", {}, True),
+    ("gelu", {}, False),
+    ("gelu", {"approximate": "tanh"}, False),
+    ("silu", {}, False),
+    ("mish", {}, False),
+    ("softplus", {"beta": 2.0, "threshold": 5.0}, True),
+    ("logsigmoid", {}, False),
+    ("softsign", {}, True),
+    ("sigmoid", {}, False),
+    ("tanh", {}, False),
+]
+
+
+@pytest.mark.parametrize("name,kw,kink", ACTIVATIONS)
+def test_activation_matches_torch(name, kw, kink):
+    torch = pytest.importorskip("torch")
+    x = (np.random.default_rng(0).standard_normal((3, 4, 5)) * 3).astype(np.float32)
+    x[0, 0, :3] = [30.0, -30.0, 0.5]  # large magnitudes, threshold regions
+    compare_with_torch(
+        lambda x: getattr(F, name)(x, **kw),
+        lambda x: getattr(torch.nn.functional, name)(x, **kw),
+        [x],
+    )
+
+
+@pytest.mark.parametrize("name,kw,kink", ACTIVATIONS)
+@given(x=tst.tensors(shape=tst.shapes(min_dims=1, max_dims=3), min_value=-4, max_value=4))
+def test_activation_gradients_first_and_second_order(name, kw, kink, x):
+    if kink:  # keep finite differences off the kinks (0, and the clamp edges)
+        d = x.numpy()
+        d[np.abs(d) < 1e-2] = 0.3
+        for edge in (-0.5, 0.7, 2.5, 6.0):
+            d[np.abs(d - edge) < 1e-2] += 0.05
+    x.requires_grad_(True)
+    assert gradcheck(lambda x: getattr(F, name)(x, **kw), (x,))
+    assert gradgradcheck(lambda x: getattr(F, name)(x, **kw), (x,))
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky_relu", "elu", "silu", "hardtanh"])
+def test_inplace_activations_change_the_input_and_keep_gradients(name):
+    x = tt.randn(3, 4, requires_grad=True)
+    y = x * 1.0
+    expected = getattr(F, name)(y).detach().numpy().copy()
+    out = getattr(F, name)(y, inplace=True)
+    assert out is y
+    np.testing.assert_allclose(y.detach().numpy(), expected)
+    y.sum().backward()
+    assert x.grad is not None and x.grad.shape == (3, 4)
+
+
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax", "softmin"])
+@given(data=st.data(), x=tst.tensors(shape=tst.shapes(min_dims=1, max_dims=3), dtype=tt.float32))
+def test_softmax_family_matches_torch_on_every_dim(fn, data, x):
+    torch = pytest.importorskip("torch")
+    dim = data.draw(st.integers(-x.ndim, x.ndim - 1))
+    compare_with_torch(
+        lambda x: getattr(F, fn)(x, dim),
+        lambda x: getattr(torch.nn.functional, fn)(x, dim),
+        [x.numpy()],
+        atol=1e-5,
+    )
+
+
+def test_softmax_is_stable_and_twice_differentiable():
+    x = tt.tensor([[1000.0, 0.0, -1000.0]])
+    assert np.isfinite(F.softmax(x, 1).numpy()).all()
+    assert np.isfinite(F.log_softmax(x, 1).numpy()).all()
+    x = tt.randn(2, 4, dtype=tt.float64, requires_grad=True)
+    assert gradgradcheck(lambda x: F.log_softmax(x, 1), (x,))
+    assert gradgradcheck(lambda x: F.softmax(x, 0), (x,))
+
+
+def test_softmax_without_dim_warns_and_uses_torchs_implicit_dim():
+    x = tt.randn(2, 3)
+    with pytest.warns(UserWarning, match="Implicit dimension"):
+        out = F.softmax(x)
+    np.testing.assert_allclose(out.numpy(), F.softmax(x, 1).numpy())
+
+
+@pytest.mark.parametrize("x_shape", [(5, 3), (3,), (2, 4, 3)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_matches_torch(x_shape, bias):
+    torch = pytest.importorskip("torch")
+    r = np.random.default_rng(1)
+    arrs = [r.standard_normal(x_shape), r.standard_normal((4, 3))] + (
+        [r.standard_normal(4)] if bias else []
+    )
+    arrs = [a.astype(np.float32) for a in arrs]
+    compare_with_torch(F.linear, torch.nn.functional.linear, arrs)
+    x, w = (tt.tensor(a.astype(np.float64), requires_grad=True) for a in arrs[:2])
+    assert gradgradcheck(lambda x, w: F.linear(x, w), (x, w))
+
+
+def test_linear_shape_error_names_the_shapes():
+    with pytest.raises(RuntimeError, match=r"\(2, 5\).*\(4, 3\)"):
+        F.linear(tt.randn(2, 5), tt.randn(4, 3))
+
+
+def test_bilinear_matches_torch():
+    torch = pytest.importorskip("torch")
+    r = np.random.default_rng(2)
+    arrs = [r.standard_normal(s).astype(np.float32) for s in [(3, 4), (3, 5), (2, 4, 5), (2,)]]
+    compare_with_torch(F.bilinear, torch.nn.functional.bilinear, arrs)
+
+
+def test_dropout_statistics_scaling_and_eval():
+    tt.manual_seed(3)
+    x = tt.ones(200, 200, requires_grad=True)
+    y = F.dropout(x, 0.3)
+    kept = y.detach().numpy() != 0
+    assert abs(kept.mean() - 0.7) < 0.01
+    np.testing.assert_allclose(y.detach().numpy()[kept], 1 / 0.7, rtol=1e-6)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), kept / 0.7, rtol=1e-6)  # same mask
+    assert F.dropout(x, 0.3, training=False) is x
+    assert (F.dropout(x, 1.0).detach().numpy() == 0).all()
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        F.dropout(x, 1.5)
+
+
+def test_dropout_is_reproducible_under_manual_seed():
+    tt.manual_seed(7)
+    a = F.dropout(tt.ones(50), 0.5).numpy()
+    tt.manual_seed(7)
+    b = F.dropout(tt.ones(50), 0.5).numpy()
+    np.testing.assert_array_equal(a, b)
+
+
+def test_dropout2d_drops_whole_channels():
+    y = F.dropout2d(tt.ones(4, 8, 3, 3), 0.5).numpy()
+    per_channel = y.reshape(4, 8, 9)
+    assert ((per_channel == 0).all(-1) | (per_channel == 2).all(-1)).all()
+
+
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5), (2, 3, 4, 4)])
+def test_batch_norm_matches_torch_including_running_stats(training, shape):
+    torch = pytest.importorskip("torch")
+    r = np.random.default_rng(4)
+    x = r.standard_normal(shape).astype(np.float32) * 2 + 1
+    w, b = r.standard_normal(3).astype(np.float32), r.standard_normal(3).astype(np.float32)
+    rm, rv = r.standard_normal(3).astype(np.float32), r.uniform(0.5, 2, 3).astype(np.float32)
+    ours_rm, ours_rv = tt.tensor(rm), tt.tensor(rv)
+    ref_rm, ref_rv = torch.tensor(rm), torch.tensor(rv)
+    compare_with_torch(
+        lambda x, w, b: F.batch_norm(x, ours_rm, ours_rv, w, b, training, 0.2, 1e-3),
+        lambda x, w, b: torch.nn.functional.batch_norm(
+            x, ref_rm, ref_rv, w, b, training, 0.2, 1e-3
+        ),
+        [x, w, b],
+    )
+    np.testing.assert_allclose(ours_rm.numpy(), ref_rm.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours_rv.numpy(), ref_rv.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_batch_norm_gradcheck_and_single_value_error():
+    x = tt.randn(4, 3, 2, dtype=tt.float64, requires_grad=True)
+    w = tt.randn(3, dtype=tt.float64, requires_grad=True)
+    assert gradgradcheck(lambda x, w: F.batch_norm(x, None, None, w, None, True), (x, w))
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        F.batch_norm(tt.randn(1, 3), None, None, training=True)
+
+
+@pytest.mark.parametrize("norm_shape", [(5,), (4, 5)])
+def test_layer_norm_matches_torch(norm_shape):
+    torch = pytest.importorskip("torch")
+    r = np.random.default_rng(5)
+    arrs = [r.standard_normal(s).astype(np.float32) for s in [(3, 4, 5), norm_shape, norm_shape]]
+    compare_with_torch(
+        lambda x, w, b: F.layer_norm(x, norm_shape, w, b, 1e-4),
+        lambda x, w, b: torch.nn.functional.layer_norm(x, norm_shape, w, b, 1e-4),
+        arrs,
+    )
+    x = tt.randn(2, *norm_shape, dtype=tt.float64, requires_grad=True)
+    assert gradgradcheck(lambda x: F.layer_norm(x, norm_shape), (x,))
+    with pytest.raises(RuntimeError, match="normalized_shape"):
+        F.layer_norm(tt.randn(3, 4), (5,))
+
+
+def test_group_norm_and_normalize_match_torch():
+    torch = pytest.importorskip("torch")
+    r = np.random.default_rng(6)
+    arrs = [r.standard_normal(s).astype(np.float32) for s in [(2, 6, 3, 3), (6,), (6,)]]
+    compare_with_torch(
+        lambda x, w, b: F.group_norm(x, 3, w, b),
+        lambda x, w, b: torch.nn.functional.group_norm(x, 3, w, b),
+        arrs,
+    )
+    compare_with_torch(
+        lambda x: F.normalize(x, 2.0, 1),
+        lambda x: torch.nn.functional.normalize(x, 2.0, 1),
+        arrs[:1],
+    )
+
+
+@pytest.mark.parametrize("padding_idx", [None, 1])
+@pytest.mark.parametrize("scale", [False, True])
+def test_embedding_matches_torch_with_repeated_indices(padding_idx, scale):
+    torch = pytest.importorskip("torch")
+    w = np.random.default_rng(7).standard_normal((6, 3)).astype(np.float32)
+    idx = np.array([[1, 2, 1], [5, 1, 0]])
+    compare_with_torch(
+        lambda w: F.embedding(tt.tensor(idx), w, padding_idx, scale_grad_by_freq=scale),
+        lambda w: torch.nn.functional.embedding(
+            torch.tensor(idx), w, padding_idx, scale_grad_by_freq=scale
+        ),
+        [w],
+    )
+
+
+def test_embedding_max_norm_renormalises_like_torch():
+    torch = pytest.importorskip("torch")
+    w = (np.random.default_rng(8).standard_normal((5, 4)) * 3).astype(np.float32)
+    ours, ref = tt.tensor(w.copy()), torch.tensor(w.copy())
+    idx = np.array([0, 2, 2])
+    out = F.embedding(tt.tensor(idx), ours, max_norm=1.0)
+    expected = torch.nn.functional.embedding(torch.tensor(idx), ref, max_norm=1.0)
+    np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(ours.numpy(), ref.numpy(), rtol=1e-5)
+
+
+def test_embedding_errors():
+    with pytest.raises(IndexError, match="out of range"):
+        F.embedding(tt.tensor([0, 6]), tt.randn(6, 2))
+    with pytest.raises(TypeError, match="integer"):
+        F.embedding(tt.tensor([0.0]), tt.randn(6, 2))
+
+
+def test_one_hot_matches_torch_and_validates():
+    torch = pytest.importorskip("torch")
+    idx = np.array([[0, 3], [2, 1]])
+    np.testing.assert_array_equal(
+        F.one_hot(tt.tensor(idx), 5).numpy(), torch.nn.functional.one_hot(torch.tensor(idx), 5)
+    )
+    assert F.one_hot(tt.tensor(idx)).shape == (2, 2, 4)
+    assert F.one_hot(tt.tensor(idx)).dtype == tt.int64
+    with pytest.raises(RuntimeError, match="class values"):
+        F.one_hot(tt.tensor([0, 5]), 3)
