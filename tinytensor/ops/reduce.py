@@ -321,6 +321,8 @@ def cumsum(a, dim):
     a = as_tensor(a, "cumsum")
     d = one_dim(dim, a.ndim, "cumsum")
     data = a._data if a._data.dtype.kind == "f" else a._data.astype(np.int64)
+    if a.ndim == 0:  # NumPy would return shape (1,); PyTorch keeps the 0-d shape
+        return record(_wrap(data.copy()), "Cumsum", (a,), lambda g, out: (g,))
     return record(
         _wrap(np.cumsum(data, axis=d)),
         "Cumsum",
