@@ -26,7 +26,7 @@ class _BatchNorm(Module):
     ):
         super().__init__()
         self.num_features = num_features
-        self.use_bias = bias
+        self.use_bias = bias and affine
         self.eps = eps
         self.momentum = momentum
         self.affine = affine
@@ -124,7 +124,7 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        self.use_bias = bias
+        self.use_bias = bias and elementwise_affine
         if elementwise_affine:
             self.weight = Parameter(ones(*self.normalized_shape, dtype=dtype))
             if bias:
@@ -161,7 +161,7 @@ class GroupNorm(Module):
         if num_channels % num_groups:
             raise ValueError("GroupNorm: num_channels must be divisible by num_groups")
         self.num_groups, self.num_channels = num_groups, num_channels
-        self.eps, self.affine, self.use_bias = eps, affine, bias
+        self.eps, self.affine, self.use_bias = eps, affine, bias and affine
         if affine:
             self.weight = Parameter(ones(num_channels, dtype=dtype))
             if bias:
