@@ -7,7 +7,7 @@ import numpy as np
 from tinytensor.viz.filters import _figure, find_conv, plot_filters_and_responses
 
 
-def curves(history: list, step_losses: list, steps_per_epoch: float):
+def curves(history: list, step_losses: list, steps_per_epoch: float, name: str = ""):
     """Loss per step (and per epoch) on the left, train/test accuracy per epoch on the right."""
     fig = _figure(figsize=(9, 3.4), layout="constrained")
     ax_loss, ax_acc = fig.subplots(1, 2)
@@ -26,7 +26,9 @@ def curves(history: list, step_losses: list, steps_per_epoch: float):
     ax_loss.set_ylabel("training loss")
     ax_loss.set_yscale("log")
     ax_loss.legend(fontsize=8)
-    ax_acc.plot(epochs, [100 * r["train_accuracy"] for r in history], "o-", label="train")
+    ax_acc.plot(
+        epochs, [100 * r["train_accuracy"] for r in history], "o-", label="train (during epoch)"
+    )
     ax_acc.plot(epochs, [100 * r["test_accuracy"] for r in history], "s-", label="test")
     ax_acc.set_xlabel("epoch")
     ax_acc.set_ylabel("accuracy (%)")
@@ -34,7 +36,7 @@ def curves(history: list, step_losses: list, steps_per_epoch: float):
     ax_acc.grid(alpha=0.3)
     ax_acc.legend(fontsize=8)
     best = history[-1]["test_accuracy"]
-    fig.suptitle(f"final test accuracy {best:.2%}", fontsize=10)
+    fig.suptitle(f"{name + ': ' if name else ''}final test accuracy {best:.2%}", fontsize=10)
     return fig
 
 

@@ -314,7 +314,8 @@ def save_run(out_dir, model, arch, data, args, history, step_losses, seconds, lr
         json.dump(metrics, f, indent=1)
     written = [CHECKPOINT, "metrics.json"]
     try:
-        plots.curves(history, step_losses, len(data.x_train) / args.batch_size).savefig(
+        steps = len(data.x_train) / args.batch_size
+        plots.curves(history, step_losses, steps, data.name).savefig(
             out_dir / "curves.png", dpi=100
         )
         written.append("curves.png")

@@ -1,0 +1,69 @@
+"""The README's examples run and print what it says they print."""
+
+import doctest
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+TEXT = README.read_text()
+
+
+def _python_blocks():
+    """The ```python blocks that are not REPL sessions, in order."""
+    blocks = re.findall(r"```python\n(.*?)```", TEXT, flags=re.S)
+    return [b for b in blocks if not b.lstrip().startswith(">>>")]
+
+
+def _block_with(word):
+    (block,) = [b for b in _python_blocks() if word in b]
+    return block
+
+
+def test_first_two_commands():
+    first = re.search(r"```bash\n(.*?)```", TEXT, flags=re.S).group(1).splitlines()
+    assert first[0].startswith('pip install -e ".[examples]" && tinytensor train ')
+    assert first[1].startswith(
+        'pip install -e ".[test]" && HYPOTHESIS_PROFILE=ci python -m pytest -q '
+    )
+
+
+@pytest.fixture(scope="module")
+def tour():
+    """Run every REPL example; returns the namespace they leave behind."""
+    parser = doctest.DocTestParser()
+    test = parser.get_doctest(TEXT, {}, "README.md", str(README), 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    runner.run(test, clear_globs=False)
+    return runner, test.globs
+
+
+def test_repl_tour(tour):
+    runner, _ = tour
+    assert runner.tries > 40
+    assert runner.failures == 0, "a README example printed something else (see output above)"
+
+
+def test_property_based_example(tour):
+    _, namespace = tour
+    namespace = dict(namespace)
+    exec(compile(_block_with("@given"), "README-property", "exec"), namespace)
+    namespace["test_cube_gradient"]()
+    namespace["test_softclip_gradient_broadcasts"]()
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz dot not installed")
+def test_draw_graph_example(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "docs").mkdir()
+    exec(compile(_block_with("draw_graph"), "README-graph", "exec"), {})
+    assert (tmp_path / "docs" / "graph.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_pictures_and_links_exist():
+    for target in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", TEXT):
+        path = README.parent / target
+        assert path.is_file(), target
+        assert path.stat().st_size < 150_000, f"{target} should stay small"
