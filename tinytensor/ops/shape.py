@@ -324,7 +324,9 @@ def flip(a, dims):
     """f(a) = a reversed along ``dims``;  da = g reversed along ``dims``"""
     a = as_tensor(a, "flip")
     axes = norm_dim(dims, a.ndim, "flip")
-    return record(_view(np.flip(a._data, axes), a), "Flip", (a,), lambda g, out: (flip(g, axes),))
+    # A copy, as in PyTorch: np.flip's view would let y = x.flip(0); y.add_(1) change x.
+    out = _wrap(np.flip(a._data, axes).copy())
+    return record(out, "Flip", (a,), lambda g, out: (flip(g, axes),))
 
 
 def repeat(a, *sizes):
