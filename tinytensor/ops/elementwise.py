@@ -128,7 +128,9 @@ def pow(a, b):
             g * out * where(a == 0, 0.0, log(where(a == 0, 1.0, a))) if _rg(b) else None,
         ),
         (a, b),
-        save_output=True,
+        # Only db needs the output; keeping it otherwise would make an in-place change to the
+        # result of x ** 2 a (spurious) error in backward, which PyTorch does not raise.
+        save_output=_rg(b),
     )
 
 
