@@ -18,6 +18,8 @@ from tinytensor.cli.arch import build
 from tinytensor.cli.train import evaluate, load_model
 from tinytensor.data.datasets import Digits, write_idx
 
+pytest.importorskip("sklearn", reason="the bundled digits come with scikit-learn")
+
 REPO = Path(__file__).resolve().parents[2]
 SHARED_MNIST = (
     Path(os.environ.get("TINYTENSOR_SHARED_DATA") or REPO / ".." / "shared" / "data") / "mnist"

@@ -194,6 +194,7 @@ def test_real_mnist_test_split():
 
 
 def test_digits_split_is_fixed_stratified_and_disjoint():
+    pytest.importorskip("sklearn", reason="the bundled digits come with scikit-learn")
     train, test = Digits(train=True), Digits(train=False)
     assert (len(train), len(test)) == (1438, 359)
     again = Digits(train=False)
