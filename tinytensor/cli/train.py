@@ -70,9 +70,15 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="default: digits (bundled, no download); auto picks MNIST > Fashion-MNIST > digits",
     )
     p.add_argument("--data", metavar="DIR", default=None, help="folder holding the IDX files")
-    p.add_argument("--download", action="store_true", help="fetch missing MNIST files")
+    p.add_argument(
+        "--download",
+        action="store_true",
+        help="fetch missing (Fashion-)MNIST files, SHA-256 checked",
+    )
     p.add_argument("--out", metavar="DIR", default=None, help="default: runs/<date-time>")
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--no-progress", action="store_true", help="no progress bars (drawn on a terminal only)"
+    )
     p.add_argument(
         "--threads",
         type=int,
