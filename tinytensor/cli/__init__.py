@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -26,7 +27,11 @@ def _version() -> str:
 
 
 def main(argv=None) -> int:
-    """Entry point of the ``tinytensor`` console script and ``python -m tinytensor``."""
+    """Entry point of the ``tinytensor`` console script and ``python -m tinytensor``.
+
+    Errors the user can fix (missing data, a bad architecture string) print one line and exit
+    with status 1; set ``TINYTENSOR_DEBUG=1`` to see the traceback instead.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -37,6 +42,8 @@ def main(argv=None) -> int:
     try:
         return args.func(args)
     except (OSError, ValueError, ImportError, DownloadError) as e:  # the user's to fix
+        if os.environ.get("TINYTENSOR_DEBUG"):
+            raise
         print(f"tinytensor {args.command}: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
