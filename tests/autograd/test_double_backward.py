@@ -162,7 +162,9 @@ def test_fixed_rows_gradgradcheck(name):
     )
 
 
-@pytest.mark.parametrize("name", sorted(FIXED))
+# PyTorch's first double backward of remainder spends seconds initialising; gradgradcheck
+# covers it.
+@pytest.mark.parametrize("name", sorted(set(FIXED) - {"remainder"}))
 def test_fixed_rows_match_pytorch(name):
     torch = pytest.importorskip("torch")
     fn, arrays = FIXED[name]

@@ -20,25 +20,30 @@ from tinytensor.autograd.node import Node, _Anomaly
 
 
 def _toposort(roots):
-    """Nodes reachable from ``roots``, each before every node it feeds gradients into."""
-    order, seen = [], set()
-    stack = [(r, False) for r in reversed(roots)]
+    """Nodes reachable from ``roots``, each before every node it feeds gradients into.
+
+    Depth-first: a node stays on the stack while its inputs are explored and is emitted when
+    it is on top again (post-order), which reversed is a topological order. A node pushed
+    twice is expanded at its latest push, the deepest place it is reached, so it is emitted
+    after every node below it. Allocates no tuples: a long walk does not wake the cyclic GC.
+    """
+    order, state = [], {}  # node -> False once expanded, True once emitted
+    stack = list(reversed(roots))
     while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-            continue
-        # Mark a node when it is expanded, not when it is pushed: a node pushed early but
-        # reached again deeper down must finish (post-order) before every node that uses it.
-        if node in seen:
-            continue
-        seen.add(node)
-        stack.append((node, True))
-        for e in node.next:
-            if e.__class__ is tuple:
-                e = e[0]
-            if e.__class__ is Node and e not in seen:
-                stack.append((e, False))
+        node = stack[-1]
+        s = state.get(node)
+        if s is None:
+            state[node] = False
+            for e in node.next:
+                if e.__class__ is tuple:
+                    e = e[0]
+                if e.__class__ is Node and e not in state:
+                    stack.append(e)
+        else:
+            stack.pop()
+            if s is False:
+                state[node] = True
+                order.append(node)
     order.reverse()
     return order
 
