@@ -1,0 +1,150 @@
+"""The checks every op-table row goes through: forward vs NumPy, gradients vs gradcheck,
+forward and gradients vs PyTorch, and the invariants (inputs unchanged, gradient shape and
+dtype equal to the input's, gradient storage owned by nobody else)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import tinytensor as tt
+from tinytensor.testing import gradcheck
+
+
+def to_np(obj):
+    """Tensors (also inside tuples/lists) become NumPy arrays (copies)."""
+    if isinstance(obj, tt.Tensor):
+        return obj.detach().numpy().copy()
+    if isinstance(obj, tuple):
+        return tuple(to_np(o) for o in obj)
+    if isinstance(obj, list):
+        return [to_np(o) for o in obj]
+    if isinstance(obj, dict):
+        return {k: to_np(v) for k, v in obj.items()}
+    return obj
+
+
+def to_torch(obj, requires_grad=False):
+    """Tensors (also inside tuples/lists) become torch tensors; floating ones may require grad."""
+    import torch
+
+    if isinstance(obj, tt.Tensor):
+        t = torch.from_numpy(obj.detach().numpy().copy())
+        if requires_grad and t.is_floating_point():
+            t.requires_grad_(True)
+        return t
+    if isinstance(obj, tuple):
+        return tuple(to_torch(o, requires_grad) for o in obj)
+    if isinstance(obj, list):
+        return [to_torch(o, requires_grad) for o in obj]
+    if isinstance(obj, dict):
+        return {k: to_torch(v, requires_grad) for k, v in obj.items()}
+    return obj
+
+
+def as_tuple(out):
+    return tuple(out) if isinstance(out, (tuple, list)) else (out,)
+
+
+def _snapshot(args):
+    return [a.detach().numpy().copy() if isinstance(a, tt.Tensor) else None for a in args]
+
+
+def _assert_unchanged(args, before, when):
+    for i, (a, b) in enumerate(zip(args, before)):
+        if b is not None:
+            assert a.shape == b.shape and np.array_equal(a.detach().numpy(), b, equal_nan=True), (
+                f"input {i} was modified {when}"
+            )
+
+
+def _torch_dtype_name(t) -> str:
+    return str(t.dtype).replace("torch.", "")
+
+
+def check_forward(case, sample):
+    """tinytensor's forward equals NumPy's (values, shape, dtype); inputs are not modified."""
+    before = _snapshot(sample.args)
+    outs = as_tuple(case.fn(*sample.args, **sample.kwargs))
+    refs = as_tuple(case.np_ref(*to_np(sample.args), **to_np(sample.kwargs)))
+    assert len(outs) == len(refs), f"{case.name}: {len(outs)} outputs, NumPy gives {len(refs)}"
+    for k, (o, r) in enumerate(zip(outs, refs)):
+        r = np.asarray(r)
+        assert isinstance(o, tt.Tensor), f"{case.name}: output {k} is {type(o).__name__}"
+        assert o.shape == r.shape, f"{case.name}: output {k} shape {o.shape} != NumPy {r.shape}"
+        assert o.dtype.np == r.dtype, f"{case.name}: output {k} dtype {o.dtype} != {r.dtype}"
+        np.testing.assert_allclose(
+            o.numpy(), r, rtol=case.rtol, atol=case.atol, err_msg=f"{case.name} output {k}"
+        )
+    _assert_unchanged(sample.args, before, "by the forward pass")
+
+
+def _storage(obj):
+    return [a.detach().numpy() for a in as_tuple(obj) if isinstance(a, tt.Tensor)]
+
+
+def backward_with_seed(outs, seed=0):
+    """Backpropagate a fixed random gradient from every floating output; return the seeds."""
+    rng = np.random.default_rng(seed)
+    roots, seeds = [], []
+    for o in outs:
+        if isinstance(o, tt.Tensor) and o.requires_grad:
+            roots.append(o)
+            seeds.append(tt.tensor(rng.standard_normal(o.shape), dtype=o.dtype))
+    assert roots, "no output requires grad"
+    tt.autograd.backward(roots, seeds)
+    return seeds
+
+
+def check_gradients(case, sample):
+    """gradcheck in float64, then the invariants of a real backward pass."""
+    leaves = sample.leaves()
+    fn = sample.bind(case.fn)
+    assert gradcheck(fn, leaves)
+
+    before = _snapshot(leaves)
+    outs = as_tuple(fn(*leaves))
+    seeds = backward_with_seed(outs)
+    _assert_unchanged(leaves, before, "by forward + backward")
+    diff = [x for x in leaves if isinstance(x, tt.Tensor) and x.requires_grad]
+    others = _storage(leaves) + _storage(outs) + [s.numpy() for s in seeds]
+    grads = [x.grad for x in diff if x.grad is not None]
+    for x in diff:
+        g = x.grad
+        if g is None:
+            continue
+        assert g.shape == x.shape, f"{case.name}: grad shape {g.shape} != input {x.shape}"
+        assert g.dtype == x.dtype, f"{case.name}: grad dtype {g.dtype} != input {x.dtype}"
+        assert not g.requires_grad and g.grad_fn is None
+        for other in others + [h.numpy() for h in grads if h is not g]:
+            assert not np.shares_memory(g.numpy(), other), (
+                f"{case.name}: gradient shares memory with another array"
+            )
+
+
+def check_torch(case, sample):
+    """Forward and (float64) gradients equal PyTorch's."""
+    import torch
+
+    leaves = sample.leaves()
+    t_args = to_torch(leaves, requires_grad=case.differentiable)
+    t_kwargs = to_torch(sample.kwargs)
+    outs = as_tuple(case.fn(*leaves, **sample.kwargs))
+    t_outs = as_tuple(case.torch_fn(*t_args, **t_kwargs))
+    assert len(outs) == len(t_outs)
+    for k, (o, r) in enumerate(zip(outs, t_outs)):
+        assert tuple(o.shape) == tuple(r.shape), f"{case.name}: output {k} {o.shape} vs {r.shape}"
+        assert o.dtype.name == _torch_dtype_name(r), f"{case.name}: {o.dtype} vs {r.dtype}"
+        np.testing.assert_allclose(
+            o.detach().numpy(), r.detach().numpy(), rtol=1e-7, atol=1e-9, err_msg=case.name
+        )
+    if not case.differentiable:
+        return
+    seeds = backward_with_seed(outs)
+    t_roots = [r for o, r in zip(outs, t_outs) if isinstance(o, tt.Tensor) and o.requires_grad]
+    torch.autograd.backward(t_roots, [torch.from_numpy(s.numpy().copy()) for s in seeds])
+    for i, (x, tx) in enumerate(zip(leaves, t_args)):
+        if not (isinstance(x, tt.Tensor) and x.requires_grad):
+            continue
+        g = np.zeros(x.shape) if x.grad is None else x.grad.numpy()
+        tg = np.zeros(x.shape) if tx.grad is None else tx.grad.numpy()
+        np.testing.assert_allclose(g, tg, rtol=1e-7, atol=1e-9, err_msg=f"{case.name} grad {i}")
