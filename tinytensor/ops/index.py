@@ -39,6 +39,29 @@ def _convert_index(index):
     return tuple(out), advanced
 
 
+def _ints_first(idx):
+    """PyTorch applies int indices before advanced ones, NumPy treats them as advanced too
+    (``x[0, None, [0, 0]]`` on shape (1, 1) is (1, 2) in PyTorch, (2, 1) in NumPy). Split
+    such an index into an ints-only stage and the rest; None if there is nothing to split."""
+    if not any(isinstance(it, (int, np.integer)) and not isinstance(it, bool) for it in idx):
+        return None
+    first, rest = [], []
+    for it in idx:
+        if isinstance(it, (int, np.integer)) and not isinstance(it, bool):
+            first.append(it)
+        elif it is Ellipsis:
+            first.append(it)
+            rest.append(it)
+        elif isinstance(it, np.ndarray):
+            first.extend([slice(None)] * (it.ndim if it.dtype == np.bool_ else 1))
+            rest.append(it)
+        else:
+            if it is not None:
+                first.append(slice(None))
+            rest.append(it)
+    return tuple(first), tuple(rest)
+
+
 def _index_error(e, shape, index):
     return IndexError(f"index {index!r} is invalid for a tensor of shape {tuple(shape)}: {e}")
 
@@ -46,6 +69,9 @@ def _index_error(e, shape, index):
 def getitem(a, index):
     """f(a) = a[index];  da = zeros with g scatter-added at index"""
     idx, advanced = _convert_index(index)
+    staged = _ints_first(idx) if advanced else None
+    if staged is not None:
+        return getitem(getitem(a, staged[0]), staged[1])
     try:
         arr = a._data[idx]
         if not advanced and arr.__class__ is not np.ndarray:
@@ -77,8 +103,12 @@ def index_put(a, index, value):
     idx, _ = _convert_index(index)
     value = value if isinstance(value, Tensor) else _wrap(np.asarray(value, dtype=a._data.dtype))
     out = a._data.copy()
+    staged = _ints_first(idx) if any(isinstance(it, np.ndarray) for it in idx) else None
     try:
-        out[idx] = value._data
+        if staged is not None:
+            out[staged[0]][staged[1]] = value._data
+        else:
+            out[idx] = value._data
     except IndexError as e:
         raise _index_error(e, a.shape, index) from None
     except ValueError as e:
