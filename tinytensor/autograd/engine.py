@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from tinytensor.autograd.grad_mode import _state
 from tinytensor.autograd.node import Node, _Anomaly
+from tinytensor.tensor import _wrap
 
 
 def _toposort(roots):
@@ -66,17 +67,13 @@ def reduce_to(g, shape, dtype, where):
     gshape = g._data.shape
     if gshape != shape:
         lead = len(gshape) - len(shape)
-        axes = (
-            ()
-            if lead < 0
-            else tuple(range(lead))
-            + tuple(i + lead for i, n in enumerate(shape) if n == 1 and gshape[i + lead] != 1)
-        )
-        if lead < 0 or not _broadcasts(shape, gshape):
+        if lead < 0 or any(n != 1 and n != gshape[lead + i] for i, n in enumerate(shape)):
             raise RuntimeError(
                 f"{where}: the gradient it returned has shape {gshape}, which does not match "
                 f"(or broadcast to) the shape {shape} of its input"
             )
+        stretched = (lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
+        axes = tuple(range(lead)) + tuple(stretched)
         if axes:
             g = g.sum(axes, keepdim=True)
         if lead:
@@ -84,11 +81,6 @@ def reduce_to(g, shape, dtype, where):
     if g._data.dtype != dtype:
         g = g.to(dtype)
     return g
-
-
-def _broadcasts(shape, gshape):
-    lead = len(gshape) - len(shape)
-    return all(n == 1 or n == gshape[i + lead] for i, n in enumerate(shape))
 
 
 def run_backward(
@@ -229,8 +221,6 @@ def _deposit(pending, node, index, g):
 
 def _accumulate(leaf, g, create_graph):
     """Sum ``g`` into ``leaf.grad``; the stored gradient is never a view of anything else."""
-    from tinytensor.tensor import _wrap
-
     old = leaf._grad
     if old is None:
         leaf._grad = g if create_graph else _wrap(g._data.copy())
@@ -242,8 +232,6 @@ def _accumulate(leaf, g, create_graph):
 
 def _node_hooks(node, g, retained, create_graph):
     """Run the hooks of the non-leaf tensors ``node`` made; note gradients to retain."""
-    from tinytensor.tensor import _wrap
-
     multi = node.out_meta is not None
     if node.hooks:
         for index, hook in list(node.hooks.values()):

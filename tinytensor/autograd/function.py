@@ -12,6 +12,7 @@ import numpy as np
 
 from tinytensor.autograd.grad_mode import _state, no_grad
 from tinytensor.autograd.node import modified_error, record
+from tinytensor.tensor import Tensor, _wrap
 
 
 class FunctionCtx:
@@ -33,8 +34,6 @@ class FunctionCtx:
 
     def save_for_backward(self, *tensors):
         """Keep ``tensors`` (inputs, outputs or intermediates, or None) for ``backward``."""
-        from tinytensor.tensor import Tensor
-
         for t in tensors:
             if t is not None and not isinstance(t, Tensor):
                 raise TypeError(
@@ -88,8 +87,6 @@ class FunctionCtx:
         return tuple(out)
 
     def _rebuild(self, node, index, vc):
-        from tinytensor.tensor import _wrap
-
         out = _wrap(self._out_data[index])
         out._requires_grad = True
         out._grad_fn = node
@@ -145,8 +142,6 @@ class Function:
     @classmethod
     def apply(cls, *args, **kwargs):
         """Run ``forward`` on ``args`` and record one node whose backward is ``cls.backward``."""
-        from tinytensor.tensor import Tensor
-
         if cls.forward is Function.forward:
             raise NotImplementedError(f"{cls.__name__} must implement a static forward()")
         ctx = FunctionCtx()
@@ -168,8 +163,6 @@ class Function:
 
 def _attach(cls, ctx, args, output):
     """Wire ``output`` into the graph through ``record``; return what ``apply`` returns."""
-    from tinytensor.tensor import Tensor, _wrap
-
     single = not isinstance(output, tuple)
     outs = [output] if single else list(output)
     input_ids = {id(a) for a in args if isinstance(a, Tensor)}
@@ -224,8 +217,6 @@ def _saved_entry(t, out_index):
 
 def _check_grads(cls, result, n_args, needs):
     """Validate what ``backward`` returned: one Tensor or None per ``forward`` argument."""
-    from tinytensor.tensor import Tensor
-
     grads = result if isinstance(result, tuple) else (result,)
     if len(grads) != n_args:
         if len(grads) > n_args and all(g is None for g in grads[n_args:]):

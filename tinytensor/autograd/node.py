@@ -122,8 +122,6 @@ class Node:
             raise modified_error(
                 self, "its output", self.shape, self.dtype, self.out_vc[0], self.out_version
             )
-        from tinytensor.tensor import _wrap
-
         out = _wrap(self.out_data)
         out._requires_grad = True
         out._grad_fn = self
@@ -184,3 +182,7 @@ def record(out, name, inputs, fn, saved=(), save_output=False):
                     out._grad_fn = node
                 break
     return out
+
+
+# Bound last: tensor.py (through the ops it loads) imports this module's ``record``.
+from tinytensor.tensor import _wrap  # noqa: E402
