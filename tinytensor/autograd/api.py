@@ -141,18 +141,19 @@ def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, all
             "grad: with is_grads_batched=True every grad_output must be given and all must have "
             "the same size in dim 0"
         )
-    rows = [
-        grad(
-            outputs,
-            inputs,
-            [g[b] for g in grad_outputs],
-            retain_graph=True if b < n - 1 else retain_graph,
-            create_graph=create_graph,
-            allow_unused=allow_unused,
+    n = sizes.pop()
+    rows = []
+    for b in range(n):
+        rows.append(
+            grad(
+                outputs,
+                inputs,
+                [g[b] for g in grad_outputs],
+                retain_graph=retain_graph or b < n - 1,
+                create_graph=create_graph,
+                allow_unused=allow_unused,
+            )
         )
-        for n in sizes
-        for b in range(n)
-    ]
     return tuple(
         None if rows[0][i] is None else stack([r[i] for r in rows]) for i in range(len(inputs))
     )
