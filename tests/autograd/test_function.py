@@ -221,6 +221,41 @@ def test_returning_an_input_unchanged_does_not_rewire_it():
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0])
 
 
+def test_the_same_tensor_returned_twice_gets_both_gradients():
+    class Twice(tt.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = x * 2
+            return y, y
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            return 2 * g1 + 2 * g2
+
+    x = f64((2,))
+    a, b = Twice.apply(x)
+    assert a is not b
+    (a * 3 + b).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [8.0, 8.0])
+
+
+def test_non_differentiable_input_returned_as_output():
+    class PassThrough(tt.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, mask):
+            ctx.mark_non_differentiable(mask)
+            return x * 1, mask
+
+        @staticmethod
+        def backward(ctx, g, g_mask):
+            return g, None
+
+    x = f64((2,))
+    mask = tt.tensor([1.0, 0.0], dtype=tt.float64, requires_grad=True)
+    y, m = PassThrough.apply(x, mask)
+    assert y.requires_grad and not m.requires_grad and m is not mask
+
+
 def test_function_inside_a_larger_graph_and_under_no_grad():
     x = f64((3,))
     y = (Exp.apply(x * 2) + 1).sum()

@@ -165,20 +165,22 @@ def _attach(cls, ctx, args, output):
     """Wire ``output`` into the graph through ``record``; return what ``apply`` returns."""
     single = not isinstance(output, tuple)
     outs = [output] if single else list(output)
-    input_ids = {id(a) for a in args if isinstance(a, Tensor)}
+    taken = {id(a) for a in args if isinstance(a, Tensor)}
     wired = []
     for i, o in enumerate(outs):
         if not isinstance(o, Tensor):
             wired.append(None)
             continue
-        if id(o) in input_ids or o._requires_grad or o._grad_fn is not None:
-            # Never rewire a tensor that has a history of its own: attach a fresh alias.
+        differentiable = o._data.dtype.kind == "f" and id(o) not in ctx._non_diff
+        if id(o) in taken or o._requires_grad or o._grad_fn is not None:
+            # An input, an output listed twice, or a tensor with a history of its own is
+            # never rewired: the node gets a fresh alias sharing its storage and version.
             alias = _wrap(o._data)
             if o._vc is None:
                 o._vc = [0]
             alias._vc = o._vc
             outs[i] = o = alias
-        differentiable = o._data.dtype.kind == "f" and id(o) not in ctx._non_diff
+        taken.add(id(o))
         wired.append(o if differentiable else None)
     if all(w is None for w in wired):
         return output
