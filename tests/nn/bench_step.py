@@ -1,7 +1,9 @@
 """Milliseconds per training step (forward + backward + SGD step), tinytensor next to PyTorch.
 
-Run: ``python tests/nn/bench_step.py [--steps N]``. Not collected by pytest. PyTorch gets as
-many threads as NumPy's BLAS (``OMP_NUM_THREADS``/``OPENBLAS_NUM_THREADS``, else the CPU count).
+Run: ``python tests/nn/bench_step.py [--steps N]`` (``OPENBLAS_NUM_THREADS=1`` for a
+single-threaded comparison). Not collected by pytest. PyTorch gets as many threads as NumPy's
+BLAS. Reports the best of three rounds of wall-clock time and of process CPU time (the latter
+is steadier on a shared machine).
 """
 
 from __future__ import annotations
@@ -16,6 +18,14 @@ import tinytensor as tt
 
 
 def _threads():
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = [i["num_threads"] for i in threadpool_info() if i.get("user_api") == "blas"]
+        if blas:
+            return blas[0]
+    except ImportError:
+        pass
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         if os.environ.get(var):
             return int(os.environ[var])
@@ -45,13 +55,14 @@ def _time(lib, model, x, y, steps):
 
     for _ in range(5):
         step()
-    best = []
-    for _ in range(3):  # best of three rounds: the machine is shared
-        t0 = time.perf_counter()
+    wall, cpu = [], []
+    for _ in range(3):  # best of three rounds: the machine may be shared
+        t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(steps):
             step()
-        best.append((time.perf_counter() - t0) / steps * 1e3)
-    return min(best)
+        wall.append((time.perf_counter() - t0) / steps * 1e3)
+        cpu.append((time.process_time() - c0) / steps * 1e3)
+    return min(wall), min(cpu)
 
 
 def main():
@@ -69,12 +80,13 @@ def main():
     for name, (model, batch) in _models(tt).items():
         xs = rng.standard_normal((batch, 1, 28, 28)).astype(np.float32)
         ys = rng.integers(0, 10, batch)
-        ms = _time(tt, model, tt.tensor(xs), tt.tensor(ys), args.steps)
-        line = f"{name} batch {batch}: tinytensor {ms:.2f} ms/step"
+        ms, cpu = _time(tt, model, tt.tensor(xs), tt.tensor(ys), args.steps)
+        line = f"{name} batch {batch}: tinytensor {ms:.2f} ms/step (cpu {cpu:.2f})"
         if torch is not None:
             tmodel = _models(torch)[name][0]
-            tms = _time(torch, tmodel, torch.tensor(xs), torch.tensor(ys), args.steps)
-            line += f"   torch {tms:.2f} ms/step   ratio {ms / tms:.2f}x"
+            tms, tcpu = _time(torch, tmodel, torch.tensor(xs), torch.tensor(ys), args.steps)
+            line += f"   torch {tms:.2f} ms/step (cpu {tcpu:.2f})"
+            line += f"   ratio {ms / tms:.2f}x (cpu {cpu / tcpu:.2f}x)"
         print(line)
 
 

@@ -222,9 +222,13 @@ def _input_grad(g, w, geo, g2=None):
     g2 = geo.gmat(g._data) if g2 is None else g2
     dcols = np.matmul(geo.wmat(w._data).transpose(0, 2, 1), g2)
     n, c = geo.x[:2]
-    dcols = dcols.reshape(c, *geo.k, n, *geo.o).transpose(3, 0, 1, 2, 4, 5)
+    # Sum the columns back with channels outermost (the layout the matmul produced, so each
+    # kernel offset reads one contiguous block), then transpose the image once.
+    dcols = dcols.reshape(c, *geo.k, n, *geo.o).transpose(0, 3, 1, 2, 4, 5)
     padded = (geo.x[2] + 2 * geo.p[0], geo.x[3] + 2 * geo.p[1])
-    dx = col2im(dcols, padded, geo.k, geo.s, geo.d, geo.p)
+    dx = np.ascontiguousarray(
+        col2im(dcols, padded, geo.k, geo.s, geo.d, geo.p).transpose(1, 0, 2, 3)
+    )
     return record(
         _wrap(dx),
         "Conv2DInputGrad",

@@ -144,9 +144,16 @@ def _scatter_max(g, am):
     """f(g) = g placed at each window's argmax, summed onto the input;  dg = gather at argmax"""
     gd = g._data
     n, c = gd.shape[:2]
-    full = np.zeros((n, c, *am.padded), dtype=gd.dtype)
-    for off, sl in am.offsets():
-        full[sl] += gd * (am.idx == off)
+    oh, ow = am.idx.shape[2:]
+    if am.k == am.s and am.d == (1, 1) and am.padded == (am.k[0] * oh, am.k[1] * ow):
+        # The windows tile the image exactly: every element is written once, no zeroing.
+        full = np.empty((n, c, *am.padded), dtype=gd.dtype)
+        for off, sl in am.offsets():
+            np.multiply(gd, am.idx == off, out=full[sl])
+    else:
+        full = np.zeros((n, c, *am.padded), dtype=gd.dtype)
+        for off, sl in am.offsets():
+            full[sl] += gd * (am.idx == off)
     h, w = am.shape[2:]
     dx = full[:, :, am.p[0] : am.p[0] + h, am.p[1] : am.p[1] + w]
     return record(_wrap(dx), "MaxPool2DBackward", (g,), lambda gg, out: (_gather_max(gg, am),))
