@@ -1,0 +1,25 @@
+"""Random programs, run in tinytensor and in PyTorch, must agree on every value and gradient.
+
+The fuzzer lives in ``progfuzz.py`` (engine) and ``progfuzz_table.py``/``progfuzz_ops.py``
+(the op table). More examples: ``TT_FUZZ_EXAMPLES=5000 HYPOTHESIS_PROFILE=dev python -m pytest
+tests/reliability/test_fuzz_programs.py``.
+"""
+
+import os
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+torch = pytest.importorskip("torch")
+
+from progfuzz import generate  # noqa: E402
+
+_N = os.environ.get("TT_FUZZ_EXAMPLES")
+_SETTINGS = settings(max_examples=int(_N)) if _N else settings()
+
+
+@_SETTINGS
+@given(st.data())
+def test_random_programs_match_pytorch(data):
+    generate(data)

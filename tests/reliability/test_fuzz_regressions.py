@@ -1,0 +1,102 @@
+"""Programs the fuzzer (``progfuzz.py``) found failing, kept as explicit regression tests.
+
+Each is replayed in tinytensor and PyTorch by ``run_program``, which checks every value, every
+``requires_grad``/``is_leaf`` flag and every gradient. The comment above each names the bug.
+"""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from progfuzz import run_program  # noqa: E402
+
+import tinytensor as tt  # noqa: E402
+
+LEAF = {"seed": 0, "grad": True}
+
+FOUND = {
+    # y = x.clone(); y.zero_() with grad on kept CloneBackward: x.grad got y's gradient.
+    "zero_-keeps-history": [
+        ["leaf", [], {"shape": [], **LEAF}],
+        ["abs", [0], {}],
+        ["grad_inplace", [0], {"op": "zero_", "via": None}],
+    ],
+    "fill_-keeps-history": [
+        ["leaf", [], {"shape": [3], **LEAF}],
+        ["grad_inplace", [0], {"op": "fill_", "via": None, "c": 2.0}],
+    ],
+    # min(dim) of an empty tensor: TypeError from the module's own any() shadowing the builtin.
+    "min-dim-of-empty": [
+        ["leaf", [], {"shape": [1, 1], **LEAF}],
+        ["narrow", [0], {"dim": 0, "start": 0, "length": 0}],
+        ["min_dim", [1], {"dim": 1, "keepdim": False, "which": "min"}],
+    ],
+    # x[0] was a NumPy scalar copy, so x[0].add_(c) under no_grad did not change x.
+    "int-index-view-writes-through": [
+        ["leaf", [], {"shape": [1], **LEAF}],
+        ["leaf", [], {"shape": [], **LEAF}],
+        ["inplace", [0], {"op": "add_", "via": [["int", 0]], "c": -1.5}],
+    ],
+    # movedim(x, 0, 1) on 2-D raised NumPy's AxisError.
+    "movedim-2d": [
+        ["leaf", [], {"shape": [1, 1], **LEAF}],
+        ["movedim", [0], {"src": 0, "dst": 1}],
+    ],
+    # cumsum of a 0-d tensor had shape (1,).
+    "cumsum-0d": [
+        ["leaf", [], {"shape": [], **LEAF}],
+        ["cumsum", [0], {"dim": 0}],
+    ],
+    # x ** k saved its output, so changing it in place made backward raise (PyTorch: fine).
+    "pow-scalar-exponent-inplace-result": [
+        ["leaf", [], {"shape": [], **LEAF}],
+        ["pow_frac", [0], {"k": -1.5}],
+        ["inplace", [1], {"op": "add_", "via": None, "c": -1.5}],
+    ],
+    # flip returned a view: changing the flipped tensor in place changed the original.
+    "flip-is-a-copy": [
+        ["leaf", [], {"shape": [2], **LEAF}],
+        ["flip", [0], {"dims": [0]}],
+        ["inplace", [1], {"op": "add_", "via": None, "c": -1.5}],
+    ],
+    # x[0, None, [0, 0]] followed NumPy's placement of advanced dims, not PyTorch's.
+    "int-then-array-index": [
+        ["leaf", [], {"shape": [1, 1], **LEAF}],
+        ["getitem", [0], {"index": [["int", 0], ["none"], ["array", [0, 0]]]}],
+    ],
+    "int-then-array-setitem": [
+        ["leaf", [], {"shape": [2, 3], **LEAF}],
+        ["leaf", [], {"shape": [2], **LEAF}],
+        ["setitem", [0, 1], {"index": [["int", 1], ["array", [2, 0]]], "value": None}],
+    ],
+}
+
+
+@pytest.mark.parametrize("name", sorted(FOUND))
+def test_fuzzer_finding_stays_fixed(name):
+    run_program(FOUND[name])
+
+
+@pytest.mark.parametrize("method", ["uniform_", "normal_"])
+def test_random_fill_under_grad_cuts_history(method):
+    x = tt.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    getattr(y, method)()
+    assert y.requires_grad
+    (y * 5).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="in-place op with grad on a VIEW of a non-leaf (y[1:].mul_(z)) does not rewrite the "
+    "base's history (PyTorch's CopySlices): the base's gradient silently ignores the change",
+)
+def test_inplace_with_grad_through_a_view_updates_the_base():
+    run_program(
+        [
+            ["leaf", [], {"shape": [3], **LEAF}],
+            ["grad_inplace", [0], {"op": "mul_", "via": [["slice", 1, 3, 1]], "c": 2.0}],
+        ]
+    )
