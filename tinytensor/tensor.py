@@ -42,10 +42,24 @@ class Tensor:
     # NumPy defers to our reflected operators (ndarray * tensor -> Tensor.__rmul__).
     __array_priority__ = 1000
 
-    def __init__(self, data=None, *, dtype=None, requires_grad=False):
+    def __init__(self, *args, dtype=None, requires_grad=False):
+        """``Tensor(data)`` copies ``data`` as the default float dtype and ``Tensor(*sizes)``
+        makes zeros of that shape, as ``torch.Tensor`` does; prefer ``tinytensor.tensor``,
+        which keeps integer and bool data as such."""
         from tinytensor.ops.creation import _to_array
 
-        arr = _to_array([] if data is None else data, dtype, copy=not isinstance(data, Tensor))
+        dtype = D.get_default_dtype() if dtype is None else dtype
+        if not args:
+            arr = np.zeros((0,), D.to_dtype(dtype).np)
+        elif all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
+            arr = np.zeros(tuple(int(a) for a in args), D.to_dtype(dtype).np)
+        elif len(args) == 1:
+            arr = _to_array(args[0], dtype, copy=True)
+        else:
+            raise TypeError(
+                "Tensor(): expected data (a list, number, array or tensor) or integer sizes, "
+                f"got {len(args)} arguments of types {[type(a).__name__ for a in args]}"
+            )
         self._data = arr
         self._requires_grad = False
         self._grad_fn = None
@@ -465,11 +479,16 @@ class Tensor:
     def __xor__(self, other):
         return E.logical_xor(self, other)
 
-    # comparisons: bool tensors, no gradient
+    # comparisons: bool tensors, no gradient. == and != with a non-number (None, a string)
+    # fall back to Python's identity comparison instead of raising.
     def __eq__(self, other):
+        if other is None or isinstance(other, str):
+            return NotImplemented
         return E.eq(self, other)
 
     def __ne__(self, other):
+        if other is None or isinstance(other, str):
+            return NotImplemented
         return E.ne(self, other)
 
     def __lt__(self, other):

@@ -47,10 +47,14 @@ def binary(a, b, name):
         ).np
         return a, b, ad.astype(dt, copy=False), bd.astype(dt, copy=False)
     if ta:
+        if b.__class__ is np.ndarray:
+            return binary(a, as_tensor(b, name), name)
         ad = a._data
         dt = _scalar_dtype(ad.dtype, b, name)
         return a, b, (ad if dt is ad.dtype else ad.astype(dt)), dt.type(b)
     if tb:
+        if a.__class__ is np.ndarray:
+            return binary(as_tensor(a, name), b, name)
         bd = b._data
         dt = _scalar_dtype(bd.dtype, a, name)
         return a, b, dt.type(a), (bd if dt is bd.dtype else bd.astype(dt))
@@ -69,14 +73,19 @@ def _scalar_dtype(dt, value, name):
         return np.dtype(np.int64) if dt.kind == "b" else dt
     elif isinstance(value, (float, np.floating)):
         return D.get_default_dtype().np
-    elif isinstance(value, np.ndarray):
-        raise TypeError(
-            f"{name}: cannot combine a Tensor with a NumPy array; wrap it with tinytensor.tensor()"
-        )
     if isinstance(value, numbers.Number):
         raise TypeError(f"{name}: unsupported scalar type {type(value).__name__}")
     raise TypeError(
         f"{name}: unsupported operand type {type(value).__name__}; expected a Tensor or a number"
+    )
+
+
+def broadcast_error(name, *operands):
+    """The error for operands whose shapes do not broadcast (raised instead of NumPy's)."""
+    shapes = " and ".join(str(tuple(np.shape(getattr(x, "_data", x)))) for x in operands)
+    return RuntimeError(
+        f"{name}: shapes {shapes} cannot be broadcast together; sizes must match or be 1, "
+        "compared from the last dimension"
     )
 
 

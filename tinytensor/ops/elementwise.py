@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinytensor.autograd.node import record
-from tinytensor.ops._util import as_tensor, binary
+from tinytensor.ops._util import as_tensor, binary, broadcast_error
 from tinytensor.ops._util import requires_grad as _rg
 from tinytensor.tensor import Tensor, _wrap
 
@@ -26,7 +26,11 @@ def add(a, b, alpha=1):
     if alpha != 1:
         b = mul(b, alpha)
     a, b, ad, bd = binary(a, b, "add")
-    return record(_wrap(ad + bd), "Add", (a, b), lambda g, out: (g, g))
+    try:
+        out = ad + bd
+    except ValueError:
+        raise broadcast_error("add", a, b) from None
+    return record(_wrap(out), "Add", (a, b), lambda g, out: (g, g))
 
 
 def sub(a, b, alpha=1):
@@ -36,7 +40,11 @@ def sub(a, b, alpha=1):
     a, b, ad, bd = binary(a, b, "sub")
     if ad.dtype == np.bool_:
         raise TypeError("sub: subtracting bool tensors is not supported; use logical_xor instead")
-    return record(_wrap(ad - bd), "Sub", (a, b), lambda g, out: (g, -g))
+    try:
+        out = ad - bd
+    except ValueError:
+        raise broadcast_error("sub", a, b) from None
+    return record(_wrap(out), "Sub", (a, b), lambda g, out: (g, -g))
 
 
 def rsub(a, b):
@@ -46,8 +54,12 @@ def rsub(a, b):
 def mul(a, b):
     """f(a, b) = a*b;  da = g*b,  db = g*a"""
     a, b, ad, bd = binary(a, b, "mul")
+    try:
+        out = ad * bd
+    except ValueError:
+        raise broadcast_error("mul", a, b) from None
     return record(
-        _wrap(ad * bd),
+        _wrap(out),
         "Mul",
         (a, b),
         lambda g, out: (g * b if _rg(a) else None, g * a if _rg(b) else None),
@@ -62,7 +74,12 @@ def div(a, b, rounding_mode=None):
             return floor_divide(a, b)
         if rounding_mode == "trunc":
             a, b, ad, bd = binary(a, b, "div")
-            return _wrap(np.trunc(np.true_divide(ad, bd)).astype(ad.dtype, copy=False))
+            _check_int_divisor(ad, bd, "div")
+            try:
+                out = np.trunc(np.true_divide(ad, bd))
+            except ValueError:
+                raise broadcast_error("div", a, b) from None
+            return _wrap(out.astype(ad.dtype, copy=False))
         raise ValueError(
             f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}"
         )
@@ -72,8 +89,12 @@ def div(a, b, rounding_mode=None):
 
         dt = get_default_dtype().np
         ad, bd = ad.astype(dt), bd.astype(dt) if isinstance(bd, np.ndarray) else dt.type(bd)
+    try:
+        out = ad / bd
+    except ValueError:
+        raise broadcast_error("div", a, b) from None
     return record(
-        _wrap(ad / bd),
+        _wrap(out),
         "Div",
         (a, b),
         lambda g, out: (g / b if _rg(a) else None, -g * a / (b * b) if _rg(b) else None),
@@ -85,17 +106,32 @@ def rdiv(a, b):
     return div(b, a)
 
 
+def _check_int_divisor(ad, bd, name):
+    # NumPy quietly returns 0 for an integer division by zero; PyTorch raises.
+    if ad.dtype.kind in "iub" and np.any(np.asarray(bd) == 0):
+        raise ZeroDivisionError(f"{name}: integer division by zero")
+
+
 def floor_divide(a, b):
     """f(a, b) = floor(a/b) (no gradient)"""
     a, b, ad, bd = binary(a, b, "floor_divide")
-    return _wrap(np.floor_divide(ad, bd))
+    _check_int_divisor(ad, bd, "floor_divide")
+    try:
+        return _wrap(np.floor_divide(ad, bd))
+    except ValueError:
+        raise broadcast_error("floor_divide", a, b) from None
 
 
 def remainder(a, b):
     """f(a, b) = a - floor(a/b)*b (Python's sign convention);  da = g,  db = -g*floor(a/b)"""
     a, b, ad, bd = binary(a, b, "remainder")
+    _check_int_divisor(ad, bd, "remainder")
+    try:
+        out = np.remainder(ad, bd)
+    except ValueError:
+        raise broadcast_error("remainder", a, b) from None
     return record(
-        _wrap(np.remainder(ad, bd)),
+        _wrap(out),
         "Remainder",
         (a, b),
         lambda g, out: (g, -g * floor_divide(a, b) if _rg(b) else None),
@@ -111,7 +147,7 @@ def neg(a):
 
 
 def pow(a, b):
-    """f(a, b) = a^b;  da = g*b*a^(b-1),  db = g*a^b*log(a) (0 where a == 0)"""
+    """f(a, b) = a^b;  da = g*b*a^(b-1) (0 where b == 0),  db = g*a^b*log(a) (0 where a == 0)"""
     a, b, ad, bd = binary(a, b, "pow")
     if (
         ad.dtype.kind in "iu"
@@ -119,12 +155,16 @@ def pow(a, b):
         and np.any(np.asarray(bd) < 0)
     ):
         raise ValueError("pow: integers to negative integer powers are not allowed; use floats")
+    try:
+        out = np.power(ad, bd)
+    except ValueError:
+        raise broadcast_error("pow", a, b) from None
     return record(
-        _wrap(np.power(ad, bd)),
+        _wrap(out),
         "Pow",
         (a, b),
         lambda g, out: (
-            g * b * a ** (b - 1) if _rg(a) else None,
+            _pow_base_grad(g, a, b) if _rg(a) else None,
             g * out * where(a == 0, 0.0, log(where(a == 0, 1.0, a))) if _rg(b) else None,
         ),
         (a, b),
@@ -132,6 +172,16 @@ def pow(a, b):
         # result of x ** 2 a (spurious) error in backward, which PyTorch does not raise.
         save_output=_rg(b),
     )
+
+
+def _pow_base_grad(g, a, b):
+    # d(a^0)/da is 0, also at a == 0 where b*a^(b-1) would be 0*inf. Only that point is
+    # masked, so the formula stays differentiable in b at b == 0 elsewhere.
+    if isinstance(b, Tensor):
+        return where(logical_and(b == 0, a == 0), 0.0, g * b * a ** (b - 1))
+    if b == 0:
+        return g * 0.0
+    return g * b * a ** (b - 1)
 
 
 def rpow(a, b):
@@ -267,6 +317,11 @@ def clamp(a, min=None, max=None):
     a = as_tensor(a, "clamp")
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
+    if a._data.dtype.kind != "f" and any(isinstance(v, float) for v in (min, max)):
+        # An integer tensor clamped to a float bound becomes floating (PyTorch's promotion).
+        from tinytensor._dtype import get_default_dtype
+
+        a = cast(a, get_default_dtype())
     out = a
     if min is not None:
         out = maximum(out, min) if isinstance(min, Tensor) else _clamp_scalar(out, min, None)
@@ -289,8 +344,12 @@ def _clamp_scalar(a, lo, hi):
 def maximum(a, b):
     """f(a, b) = max(a, b);  da = g*[a>b] + g/2*[a==b],  db likewise"""
     a, b, ad, bd = binary(a, b, "maximum")
+    try:
+        out = np.maximum(ad, bd)
+    except ValueError:
+        raise broadcast_error("maximum", a, b) from None
     return record(
-        _wrap(np.maximum(ad, bd)),
+        _wrap(out),
         "Maximum",
         (a, b),
         lambda g, out: _minmax_grads(g, a, b, greater(a, b)),
@@ -301,8 +360,12 @@ def maximum(a, b):
 def minimum(a, b):
     """f(a, b) = min(a, b);  da = g*[a<b] + g/2*[a==b],  db likewise"""
     a, b, ad, bd = binary(a, b, "minimum")
+    try:
+        out = np.minimum(ad, bd)
+    except ValueError:
+        raise broadcast_error("minimum", a, b) from None
     return record(
-        _wrap(np.minimum(ad, bd)),
+        _wrap(out),
         "Minimum",
         (a, b),
         lambda g, out: _minmax_grads(g, a, b, less(a, b)),
@@ -325,8 +388,12 @@ def where(condition, a, b):
     a, b, ad, bd = binary(a, b, "where")
     cd = c._data
     zero = np.zeros((), dtype=np.result_type(ad, bd))
+    try:
+        out = np.where(cd, ad, bd)
+    except ValueError:
+        raise broadcast_error("where", c, a, b) from None
     return record(
-        _wrap(np.where(cd, ad, bd)),
+        _wrap(out),
         "Where",
         (c, a, b),
         lambda g, out: (
@@ -360,7 +427,10 @@ trunc = _rounding(np.trunc, "trunc")
 def _compare(fn, name):
     def op(a, b):
         a, b, ad, bd = binary(a, b, name)
-        return _wrap(np.asarray(fn(ad, bd)))
+        try:
+            return _wrap(np.asarray(fn(ad, bd)))
+        except ValueError:
+            raise broadcast_error(name, a, b) from None
 
     op.__name__ = name
     op.__doc__ = f"Elementwise {name}; returns a bool tensor, no gradient."

@@ -301,9 +301,26 @@ def norm(a, p="fro", dim=None, keepdim=False):
         return (a != 0).to(a.dtype).sum(axes, keepdim=keepdim)
     if p == 1:
         return a.abs().sum(axes, keepdim=keepdim)
-    if isinstance(p, (int, float)):
-        return (a.abs() ** p).sum(axes, keepdim=keepdim) ** (1.0 / p)
+    if isinstance(p, (int, float)) and not isinstance(p, bool):
+        return _p_norm(a, float(p), axes, keepdim)
     raise ValueError(f"norm: unsupported p={p!r}; use a number, 'fro', inf or -inf")
+
+
+def _p_norm(a, p, axes, keepdim):
+    """f(a) = (sum |a|^p)^(1/p);  da = g*sign(a)*|a|^(p-1)/f(a)^(p-1) (0 where f(a) = 0)"""
+    d = np.abs(a._data)
+    with np.errstate(divide="ignore"):
+        out = np.sum(d**p, axis=axes, keepdims=keepdim) ** (1.0 / p)
+    shape = a.shape
+
+    def backward(g, out):
+        o = _expand_back(out, shape, axes, keepdim)
+        safe = o.masked_fill(o == 0, 1.0)
+        # |a|^(p-1) is infinite at a == 0 when p < 1; sign(a) is 0 there anyway.
+        scale = a.sign() * a.abs().masked_fill(a == 0, 1.0) ** (p - 1.0) / safe ** (p - 1.0)
+        return (_expand_back(g, shape, axes, keepdim) * scale * (o != 0),)
+
+    return record(_wrap(np.asarray(out)), "Norm", (a,), backward, (a,), save_output=True)
 
 
 def all(a, dim=None, keepdim=False):

@@ -218,6 +218,12 @@ def cat(tensors, dim=0):
     tensors = [as_tensor(t, "cat") for t in tensors]
     if not tensors:
         raise RuntimeError("cat: expected a non-empty list of tensors")
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(
+                f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated; "
+                "use stack, or unsqueeze it first"
+            )
     # PyTorch allows 1-D empty tensors alongside anything.
     tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
     ref = tensors[0]
