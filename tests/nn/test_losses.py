@@ -334,3 +334,35 @@ def test_all_targets_ignored_gives_nan_like_torch():
     ours = F.cross_entropy(tt.tensor(x), tt.tensor([-100, -100])).item()
     ref = torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor([-100, -100])).item()
     assert np.isnan(ours) and np.isnan(ref)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x, t: F.mse_loss(x, t),
+        lambda x, t: F.huber_loss(x, t, delta=0.5),
+        lambda x, t: F.binary_cross_entropy(x.sigmoid(), t.sigmoid()),
+        lambda x, t: F.binary_cross_entropy_with_logits(x, t.sigmoid(), pos_weight=tt.tensor(2.0)),
+        lambda x, t: F.kl_div(F.log_softmax(x, 1), F.softmax(t, 1), reduction="batchmean"),
+    ],
+)
+def test_losses_are_twice_differentiable_in_input_and_target(fn):
+    from tinytensor.testing import gradgradcheck
+
+    r = _rng(11)
+    x = tt.tensor(r.standard_normal((3, 4)), requires_grad=True)
+    t = tt.tensor(r.standard_normal((3, 4)) * 3, requires_grad=True)
+    assert gradgradcheck(fn, (x, t))
+
+
+def test_classification_losses_are_twice_differentiable():
+    from tinytensor.testing import gradgradcheck
+
+    x = tt.tensor(_rng(12).standard_normal((4, 3)), requires_grad=True)
+    y = tt.tensor([0, 2, 1, 1])
+    assert gradgradcheck(lambda x: F.nll_loss(F.log_softmax(x, 1), y), (x,))
+    assert gradgradcheck(lambda x: F.multi_margin_loss(x, y, p=2, margin=0.3), (x,))
+    assert gradgradcheck(
+        lambda x: F.hinge_embedding_loss(x, tt.tensor(np.sign(_rng(1).standard_normal((4, 3))))),
+        (x,),
+    )

@@ -254,8 +254,11 @@ def binary_cross_entropy(
     out = -(t._data * log_p + (1 - t._data) * log_1mp)
 
     def backward(g, o):
-        gx = g * (x - t) / E.clamp(x * (1.0 - x), min=1e-12)
-        gt = g * _wrap((log_1mp - log_p).astype(d.dtype))
+        gx = g * (x - t) / E.clamp(x * (1.0 - x), min=1e-12) if x.requires_grad else None
+        gt = None
+        if t.requires_grad:
+            with np.errstate(divide="ignore"):
+                gt = g * (E.clamp(E.log1p(-x), min=-100.0) - E.clamp(E.log(x), min=-100.0))
         return gx, gt
 
     loss = record(
