@@ -256,6 +256,11 @@ def test_batchnorm_momentum_none_uses_cumulative_average():
 def test_layer_input_errors():
     with pytest.raises(ValueError, match="expected 4D"):
         nn.BatchNorm2d(3)(tt.randn(2, 3))
+    bn = nn.BatchNorm1d(3)
+    for bad in (tt.randn(4, 5), tt.randn(1, 3)):
+        with pytest.raises(ValueError, match="channels|more than 1 value"):
+            bn(bad)
+    assert bn.num_batches_tracked.item() == 0  # a failed call changes nothing
     with pytest.raises(RuntimeError, match="linear"):
         nn.Linear(3, 2)(tt.randn(2, 4))
     with pytest.raises(ValueError, match="input_size=3"):

@@ -69,6 +69,16 @@ class _BatchNorm(Module):
                 f"{type(self).__name__}: expected {' or '.join(f'{d}D' for d in self._dims)} "
                 f"input, got {input.ndim}D input of shape {tuple(input.shape)}"
             )
+        if input.shape[1] != self.num_features:
+            raise ValueError(
+                f"{type(self).__name__}({self.num_features}): input of shape "
+                f"{tuple(input.shape)} has {input.shape[1]} channels in dim 1"
+            )
+        if self.training and input.numel() // self.num_features <= 1:
+            raise ValueError(
+                f"{type(self).__name__}: expected more than 1 value per channel when training, "
+                f"got input of shape {tuple(input.shape)}"
+            )
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked._data[...] += 1
