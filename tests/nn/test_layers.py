@@ -94,7 +94,7 @@ def test_layer_structure_matches_torch(name, args, kwargs, shape):
 def test_layer_outputs_and_gradients_match_torch_after_loading_its_state(
     name, args, kwargs, shape, mode
 ):
-    import torch
+    torch = pytest.importorskip("torch")
 
     ours, ref = _pair(name, args, kwargs)
     if name == "Dropout" and mode == "train":
@@ -127,7 +127,7 @@ def test_layer_outputs_and_gradients_match_torch_after_loading_its_state(
 
 @pytest.mark.parametrize("name", ["RNN", "LSTM"])
 def test_recurrent_layers_accept_initial_states(name):
-    import torch
+    torch = pytest.importorskip("torch")
 
     ours, ref = _pair(name, (3, 4), {"num_layers": 2, "batch_first": True})
     load_torch_state(ours, ref)
@@ -149,7 +149,7 @@ def test_recurrent_layers_accept_initial_states(name):
 
 
 def test_rnn_long_sequence_gradient_matches_torch():
-    import torch
+    torch = pytest.importorskip("torch")
 
     ours, ref = _pair("LSTM", (2, 3), {})
     load_torch_state(ours, ref)
