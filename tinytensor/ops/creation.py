@@ -60,7 +60,17 @@ def get_rng_state():
 
 
 def set_rng_state(state):
-    _generator[0].bit_generator.state = state
+    """Restore a state from ``get_rng_state()``; anything else is refused, the state untouched."""
+    kind = _generator[0].bit_generator.__class__.__name__
+    if not isinstance(state, dict) or state.get("bit_generator") != kind:
+        raise TypeError(
+            f"set_rng_state: expected a state returned by tinytensor.get_rng_state() (a dict "
+            f"for the {kind} generator), got {type(state).__name__}"
+        )
+    try:
+        _generator[0].bit_generator.state = state
+    except (TypeError, ValueError, KeyError) as e:
+        raise ValueError(f"set_rng_state: malformed generator state: {e}") from None
 
 
 def _to_array(data, dtype=None, copy=True) -> np.ndarray:
@@ -159,6 +169,11 @@ def from_dlpack(obj) -> Tensor:
     """A tensor sharing memory with any object exporting ``__dlpack__`` (CPU only)."""
     if isinstance(obj, Tensor):
         return obj.detach()
+    if not hasattr(obj, "__dlpack__"):
+        raise TypeError(
+            f"from_dlpack: expected an object with __dlpack__ (a tensor or array of another "
+            f"library), got {type(obj).__name__}"
+        )
     return from_numpy(np.from_dlpack(obj))
 
 
@@ -211,29 +226,29 @@ def full(size, fill_value, dtype=None, requires_grad=False, device=None) -> Tens
     return _finish(np.full(shape, value, dt.np), requires_grad)
 
 
-def _like(t, dtype):
+def _like(t, dtype, name="zeros_like"):
     if not isinstance(t, Tensor):
-        raise TypeError(f"expected a Tensor, got {type(t).__name__}")
+        raise TypeError(f"{name}: expected a Tensor, got {type(t).__name__}")
     return t.shape, (t._data.dtype if dtype is None else D.to_dtype(dtype).np)
 
 
 def zeros_like(t, dtype=None, requires_grad=False) -> Tensor:
-    shape, dt = _like(t, dtype)
+    shape, dt = _like(t, dtype, "zeros_like")
     return _finish(np.zeros(shape, dt), requires_grad)
 
 
 def ones_like(t, dtype=None, requires_grad=False) -> Tensor:
-    shape, dt = _like(t, dtype)
+    shape, dt = _like(t, dtype, "ones_like")
     return _finish(np.ones(shape, dt), requires_grad)
 
 
 def empty_like(t, dtype=None, requires_grad=False) -> Tensor:
-    shape, dt = _like(t, dtype)
+    shape, dt = _like(t, dtype, "empty_like")
     return _finish(np.empty(shape, dt), requires_grad)
 
 
 def full_like(t, fill_value, dtype=None, requires_grad=False) -> Tensor:
-    shape, dt = _like(t, dtype)
+    shape, dt = _like(t, dtype, "full_like")
     return _finish(np.full(shape, fill_value, dt), requires_grad)
 
 
@@ -268,11 +283,15 @@ def randint(low, high=None, size=None, generator=None, dtype=None, device=None) 
 
 
 def randperm(n, generator=None, dtype=None) -> Tensor:
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
+        raise RuntimeError(f"randperm: n must be a non-negative int, got {n!r}")
     dt = D.int64 if dtype is None else D.to_dtype(dtype)
     return _wrap(_rng(generator).permutation(int(n)).astype(dt.np))
 
 
 def normal(mean=0.0, std=1.0, size=None, generator=None) -> Tensor:
+    if np.any(np.asarray(std) < 0):
+        raise RuntimeError(f"normal: std must be >= 0, got {std!r}")
     shape = () if size is None else _shape_args((tuple(size),), "normal")
     return _wrap(_rng(generator).normal(mean, std, shape).astype(D.get_default_dtype().np))
 
@@ -304,6 +323,8 @@ def linspace(start, end, steps, dtype=None, requires_grad=False, device=None) ->
 
 
 def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False) -> Tensor:
+    if not isinstance(steps, numbers.Integral) or steps < 0:
+        raise RuntimeError(f"logspace: number of steps must be a non-negative int, got {steps!r}")
     dt = _float_dtype(dtype, "logspace").np
     return _finish(np.logspace(start, end, int(steps), base=base).astype(dt), requires_grad)
 
