@@ -38,6 +38,12 @@ def reshape(a, *shape):
     """f(a) = a viewed with a new shape;  da = g reshaped back"""
     a = as_tensor(a, "reshape")
     shape = _sizes(shape, "reshape")
+    if any(s < -1 for s in shape):
+        # NumPy takes any negative size as "infer this one"; PyTorch only -1.
+        raise RuntimeError(
+            f"reshape: invalid shape dimension in {list(shape)}; sizes must be >= 0, or -1 for "
+            f"the one inferred from the input of shape {tuple(a.shape)}"
+        )
     try:
         arr = a._data.reshape(shape)
     except ValueError:
@@ -181,7 +187,14 @@ def broadcast_to(a, shape):
 
 
 def broadcast_tensors(*tensors):
-    shape = np.broadcast_shapes(*[as_tensor(t).shape for t in tensors])
+    shapes = [as_tensor(t, "broadcast_tensors").shape for t in tensors]
+    try:
+        shape = np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise RuntimeError(
+            "broadcast_tensors: shapes " + ", ".join(str(tuple(s)) for s in shapes) + " do not "
+            "broadcast together; each dim must match or be 1"
+        ) from None
     return tuple(broadcast_to(t, shape) for t in tensors)
 
 
@@ -284,6 +297,15 @@ def vstack(tensors):
 def narrow(a, dim, start, length):
     """f(a) = a[..., start:start+length, ...] along ``dim``"""
     d = one_dim(dim, a.ndim, "narrow")
+    size = a.shape[d]
+    if start < 0:
+        start += size
+    if not 0 <= start <= size or length < 0 or start + length > size:
+        # A plain slice would silently clip; PyTorch refuses.
+        raise RuntimeError(
+            f"narrow: start {start} and length {length} do not fit in dim {dim} of size {size} "
+            f"(shape {tuple(a.shape)}); need 0 <= start and start + length <= {size}"
+        )
     idx = (slice(None),) * d + (slice(start, start + length),)
     from tinytensor.ops.index import getitem
 
