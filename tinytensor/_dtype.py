@@ -103,6 +103,17 @@ def set_default_dtype(d) -> None:
     _default_float = d
 
 
+def promote_types(a: dtype, b: dtype) -> dtype:
+    """PyTorch's ``promote_types``: the higher category wins outright (int64 and float16 give
+    float16, unlike NumPy's float64); within a category the wider type (uint8 and int8 give
+    int16)."""
+    if a is b:
+        return a
+    if a._category != b._category:
+        return a if a._category > b._category else b
+    return _FROM_NP[np.promote_types(a.np, b.np)]
+
+
 def promote(a: dtype, a_dim: int, b: dtype, b_dim: int) -> dtype:
     """PyTorch's rule: dimensioned operands decide unless a 0-d one is of a higher category."""
     if a is b:
@@ -111,10 +122,8 @@ def promote(a: dtype, a_dim: int, b: dtype, b_dim: int) -> dtype:
         dim_t, zero_t = (b, a) if a_dim == 0 else (a, b)
         if zero_t._category > dim_t._category:
             return zero_t
-        if zero_t._category < dim_t._category:
-            return dim_t
         return dim_t
-    return _FROM_NP[np.promote_types(a.np, b.np)]
+    return promote_types(a, b)
 
 
 def scalar_result(t: dtype, value) -> dtype:

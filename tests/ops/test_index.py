@@ -26,3 +26,138 @@ def test_matches_torch(case, data):
     """Forward and float64 gradients equal PyTorch's."""
     pytest.importorskip("torch")
     check_torch(case, data.draw(case.inputs, label="sample"))
+
+
+# --- semantics ----------------------------------------------------------------------------------
+
+import numpy as np  # noqa: E402
+
+import tinytensor as tt  # noqa: E402
+
+
+def test_repeated_indices_accumulate_gradient():
+    x = tt.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x[[0, 0, 2, 0]].sum().backward()
+    assert x.grad.tolist() == [3.0, 0.0, 1.0]
+    y = tt.zeros(2, 3, requires_grad=True)
+    y[tt.tensor([1, 1]), tt.tensor([2, 2])].sum().backward()
+    assert y.grad.tolist() == [[0.0, 0.0, 0.0], [0.0, 0.0, 2.0]]
+
+
+def test_boolean_mask_selects_and_scatters_back():
+    x = tt.tensor([[1.0, -2.0], [-3.0, 4.0]], requires_grad=True)
+    out = x[x > 0]
+    assert out.tolist() == [1.0, 4.0]
+    (out * tt.tensor([10.0, 20.0])).sum().backward()
+    assert x.grad.tolist() == [[10.0, 0.0], [0.0, 20.0]]
+
+
+def test_none_and_ellipsis():
+    x = tt.arange(24.0).reshape(2, 3, 4)
+    assert x[None].shape == (1, 2, 3, 4)
+    assert x[..., None].shape == (2, 3, 4, 1)
+    assert x[..., 1].shape == (2, 3)
+    assert x[1, ..., None, 2].tolist() == [[14.0], [18.0], [22.0]]
+    assert x[tt.tensor(1)].shape == (3, 4)
+
+
+def test_setitem_is_differentiable_in_value_and_base():
+    x = tt.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    v = tt.tensor(5.0, requires_grad=True)
+    y = x * 2
+    y[1] = v
+    assert y.tolist() == [2.0, 5.0, 6.0]
+    assert y.grad_fn is not None
+    (y * tt.tensor([1.0, 10.0, 100.0])).sum().backward()
+    assert x.grad.tolist() == [2.0, 0.0, 200.0]  # the overwritten element gets nothing
+    assert v.grad.item() == 10.0
+
+
+def test_setitem_of_a_grad_value_into_a_plain_tensor_makes_it_part_of_the_graph():
+    w = tt.tensor([1.0, 2.0], requires_grad=True)
+    buf = tt.zeros(2, 2)
+    buf[0] = w
+    buf[1] = w * 3
+    assert buf.requires_grad and not buf.is_leaf
+    buf.sum().backward()
+    assert w.grad.tolist() == [4.0, 4.0]
+
+
+def test_setitem_on_a_leaf_that_requires_grad_raises_unless_no_grad():
+    x = tt.zeros(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        x[0] = 1.0
+    assert x.tolist() == [0.0, 0.0, 0.0]
+    with tt.no_grad():
+        x[0] = 1.0
+    assert x.tolist() == [1.0, 0.0, 0.0] and x.is_leaf and x.requires_grad
+
+
+def test_setitem_converts_the_value_dtype_and_bumps_the_version():
+    x = tt.zeros(3, dtype=tt.int64)
+    x[1:] = tt.tensor([2.7, 3.2])
+    assert x.tolist() == [0, 2, 3] and x.dtype is tt.int64
+    assert x._version == 1
+
+
+def test_failed_setitem_leaves_the_tensor_unchanged():
+    x = tt.ones(2, 3)
+    with pytest.raises(RuntimeError, match=r"setitem: value of shape \(4,\)"):
+        x[0] = tt.ones(4)
+    with pytest.raises(IndexError, match=r"index 5 is invalid for a tensor of shape \(2, 3\)"):
+        x[5] = 0.0
+    assert x.tolist() == [[1.0] * 3] * 2 and x._version == 0
+
+
+def test_scatter_add_accumulates_repeated_targets():
+    x = tt.zeros(3, requires_grad=True)
+    src = tt.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    out = x.scatter_add(0, tt.tensor([0, 0, 2]), src)
+    assert out.tolist() == [3.0, 0.0, 3.0]
+    (out * tt.tensor([1.0, 10.0, 100.0])).sum().backward()
+    assert src.grad.tolist() == [1.0, 1.0, 100.0]
+    assert x.grad.tolist() == [1.0, 10.0, 100.0]
+
+
+def test_scatter_with_a_larger_src_uses_its_leading_block():
+    x = tt.zeros(2, 3)
+    src = tt.arange(1.0, 13.0).reshape(3, 4)
+    out = x.scatter(1, tt.tensor([[2], [0]]), src)
+    assert out.tolist() == [[0.0, 0.0, 1.0], [5.0, 0.0, 0.0]]
+
+
+def test_masked_fill_with_a_tensor_value_gets_the_sum_of_masked_gradients():
+    x = tt.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    v = tt.tensor(0.5, requires_grad=True)
+    out = x.masked_fill(tt.tensor([True, False, True]), v)
+    assert out.tolist() == [0.5, 2.0, 0.5]
+    (out * tt.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert v.grad.item() == 4.0
+    assert x.grad.tolist() == [0.0, 2.0, 0.0]
+
+
+def test_index_errors_are_clear():
+    x = tt.ones(2, 3)
+    with pytest.raises(IndexError, match="valid indices, got float"):
+        x[1.5]
+    with pytest.raises(IndexError, match="tensors used as indices must be long"):
+        x[tt.tensor([0.0])]
+    with pytest.raises(IndexError, match=r"gather: index out of range.*\[0, 3\)"):
+        x.gather(1, tt.tensor([[5]]))
+    with pytest.raises(RuntimeError, match="gather: index must be an int64"):
+        x.gather(1, tt.tensor([[0.0]]))
+    with pytest.raises(IndexError, match="index_select: index out of range"):
+        x.index_select(0, tt.tensor([2]))
+    with pytest.raises(RuntimeError, match="masked_fill: mask must be a bool"):
+        x.masked_fill(tt.ones(2, 3), 1.0)
+    with pytest.raises(RuntimeError, match="masked_fill: mask of shape"):
+        x.masked_fill(tt.ones(4, dtype=tt.bool), 1.0)
+
+
+def test_getitem_of_basic_index_is_a_view_but_advanced_index_is_a_copy():
+    x = tt.zeros(4)
+    basic, advanced = x[1:3], x[[1, 2]]
+    x.add_(1.0)
+    assert basic.tolist() == [1.0, 1.0]
+    assert advanced.tolist() == [0.0, 0.0]
+    assert np.shares_memory(basic.numpy(), x.numpy())

@@ -26,3 +26,131 @@ def test_matches_torch(case, data):
     """Forward and float64 gradients equal PyTorch's."""
     pytest.importorskip("torch")
     check_torch(case, data.draw(case.inputs, label="sample"))
+
+
+# --- semantics ----------------------------------------------------------------------------------
+
+import numpy as np  # noqa: E402
+
+import tinytensor as tt  # noqa: E402
+
+
+def _grad_of(fn, values):
+    x = tt.tensor(values, dtype=tt.float64, requires_grad=True)
+    fn(x).sum().backward()
+    return x.grad.numpy()
+
+
+TIES = np.array([[3.0, 3.0, 1.0], [1.0, 1.0, 3.0]])
+
+
+@pytest.mark.parametrize(
+    "fn, axes, extreme",
+    [
+        (lambda x: x.max(), None, np.max),
+        (lambda x: x.min(), None, np.min),
+        (lambda x: x.amax(1), 1, np.max),
+        (lambda x: x.amin((0, 1)), (0, 1), np.min),
+        (lambda x: x.max(1).values, 1, np.max),
+        (lambda x: x.min(0, keepdim=True).values, 0, np.min),
+        (lambda x: tt.norm(x, float("inf"), 1), 1, np.max),
+    ],
+    ids=["max", "min", "amax_dim", "amin_dims", "max_dim", "min_dim", "norm_inf"],
+)
+def test_ties_share_the_gradient_evenly(fn, axes, extreme):
+    # Documented rule (ops/reduce.py): every tied extreme gets an equal share, also for
+    # max(dim)/min(dim), where PyTorch gives it all to the one index it returns.
+    mask = TIES == extreme(TIES, axis=axes, keepdims=True)
+    expected = mask / mask.sum(axis=axes, keepdims=True)
+    np.testing.assert_allclose(_grad_of(fn, TIES.tolist()), expected)
+
+
+def test_max_tie_values():
+    x = tt.tensor([1.0, 3.0, 3.0], requires_grad=True)
+    x.max().backward()
+    assert x.grad.tolist() == [0.0, 0.5, 0.5]
+    y = tt.tensor([[2.0, 2.0], [1.0, 5.0]], requires_grad=True)
+    values, indices = y.max(1)
+    assert indices.tolist() == [0, 1]  # the first of tied elements, like NumPy and PyTorch
+    values.sum().backward()
+    assert y.grad.tolist() == [[0.5, 0.5], [0.0, 1.0]]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [[2.0, 0.0, 3.0], [0.0, 0.0, 3.0], [[1.0, 0.0], [2.0, 3.0]], [[0.0, 0.0], [0.0, 4.0]]],
+    ids=["one_zero", "two_zeros", "zero_in_one_row", "zeros_in_rows"],
+)
+@pytest.mark.parametrize("dim", [None, 0, -1])
+def test_prod_gradient_with_zeros_matches_torch(values, dim):
+    torch = pytest.importorskip("torch")
+    x = tt.tensor(values, dtype=tt.float64, requires_grad=True)
+    tx = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    out = x.prod() if dim is None else x.prod(dim)
+    tout = tx.prod() if dim is None else tx.prod(dim)
+    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy())
+    out.sum().backward()
+    tout.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())
+
+
+def test_prod_gradient_with_one_zero_is_product_of_the_others():
+    assert _grad_of(lambda x: x.prod(), [2.0, 0.0, 3.0]).tolist() == [0.0, 6.0, 0.0]
+    assert _grad_of(lambda x: x.prod(), [2.0, 0.0, 0.0]).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_integer_sums_and_cumsums_are_int64_and_mean_needs_float():
+    assert tt.tensor([1, 2], dtype=tt.int32).sum().dtype is tt.int64
+    assert tt.tensor([True, True, False]).sum().item() == 2
+    assert tt.tensor([True, True]).cumsum(0).tolist() == [1, 2]
+    assert tt.tensor([1, 2]).sum(dtype=tt.float64).dtype is tt.float64
+    with pytest.raises(RuntimeError, match="mean"):
+        tt.tensor([1, 2]).mean()
+    assert tt.tensor([1, 2]).mean(dtype=tt.float32).item() == 1.5
+
+
+def test_var_and_std_defaults_are_unbiased_like_torch():
+    x = tt.tensor([1.0, 2.0, 3.0, 4.0])
+    assert x.var().item() == pytest.approx(np.var([1, 2, 3, 4], ddof=1))
+    assert x.var(unbiased=False).item() == pytest.approx(np.var([1, 2, 3, 4]))
+    assert x.std(correction=0).item() == pytest.approx(np.std([1, 2, 3, 4]))
+    assert tt.tensor([[1.0, 3.0]]).var(1).tolist() == [2.0]
+
+
+def test_logsumexp_is_stable_and_handles_minus_infinity():
+    x = tt.tensor([[1000.0, 1000.0], [-float("inf"), -float("inf")]], dtype=tt.float64)
+    with np.errstate(divide="ignore"):
+        out = x.logsumexp(1)
+    assert out[0].item() == pytest.approx(1000.0 + np.log(2.0))
+    assert out[1].item() == -float("inf")
+
+
+@pytest.mark.parametrize("p", [2, "fro", 1, 3, 1.5, 0.5])
+def test_norm_gradient_at_zero_is_zero(p):
+    x = tt.zeros(3, dtype=tt.float64, requires_grad=True)
+    x.norm(p).backward()
+    assert x.grad.tolist() == [0.0, 0.0, 0.0]
+    y = tt.tensor([0.0, 3.0, -4.0], dtype=tt.float64, requires_grad=True)
+    y.norm(p).backward()
+    assert y.grad[0].item() == 0.0 and np.all(np.isfinite(y.grad.numpy()))
+
+
+def test_norm_zero_counts_nonzeros():
+    assert tt.tensor([0.0, 2.0, -1.0]).norm(0).item() == 2.0
+
+
+def test_empty_reductions():
+    with pytest.raises(RuntimeError, match="max.*empty"):
+        tt.zeros(0).max()
+    with pytest.raises(RuntimeError, match="argmax.*empty"):
+        tt.zeros(0).argmax()
+    assert tt.zeros(0).sum().item() == 0.0
+    assert tt.zeros(2, 0).sum(1).tolist() == [0.0, 0.0]
+    assert np.isnan(tt.zeros(0).mean().item())
+
+
+def test_argmax_without_dim_indexes_the_flattened_tensor():
+    x = tt.tensor([[1.0, 5.0], [7.0, 2.0]])
+    assert x.argmax().item() == 2
+    assert x.argmax(keepdim=True).shape == (1, 1)
+    assert x.argmin(0).tolist() == [0, 1]

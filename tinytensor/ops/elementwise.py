@@ -178,7 +178,8 @@ def _pow_base_grad(g, a, b):
     # d(a^0)/da is 0, also at a == 0 where b*a^(b-1) would be 0*inf. Only that point is
     # masked, so the formula stays differentiable in b at b == 0 elsewhere.
     if isinstance(b, Tensor):
-        return where(logical_and(b == 0, a == 0), 0.0, g * b * a ** (b - 1))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return where(logical_and(b == 0, a == 0), 0.0, g * b * a ** (b - 1))
     if b == 0:
         return g * 0.0
     return g * b * a ** (b - 1)

@@ -6,6 +6,7 @@ import string
 
 import numpy as np
 
+from tinytensor._dtype import promote_types
 from tinytensor.autograd.node import record
 from tinytensor.ops._util import as_tensor, binary
 from tinytensor.ops._util import requires_grad as _rg
@@ -178,10 +179,10 @@ def einsum(equation, *operands):
                 )
             sizes[c] = max(sizes[c], n)
     spec = ",".join(terms) + "->" + rhs
-    dt = operands[0]._data.dtype
+    dt = operands[0].dtype
     for o in operands[1:]:
-        dt = np.promote_types(dt, o._data.dtype)
-    datas = [o._data.astype(dt, copy=False) for o in operands]
+        dt = promote_types(dt, o.dtype)
+    datas = [o._data.astype(dt.np, copy=False) for o in operands]
     out = np.einsum(spec, *datas, optimize=len(operands) > 2)
 
     def backward(g, o):

@@ -89,7 +89,7 @@ def _np_logsumexp(x, dim, keepdim=False):
 def _norm_inputs():
     @st.composite
     def draw_sample(draw):
-        p = draw(st.sampled_from([2, "fro", 1, 3, 1.5, float("inf"), float("-inf")]))
+        p = draw(st.sampled_from([2, "fro", 1, 3, 1.5, 0.5, float("inf"), float("-inf")]))
         shape = draw(shapes())
         x = draw(distinct(shape, signed=True))
         dim, keepdim = draw(tst.dim_and_keepdim(x.ndim))
