@@ -134,6 +134,11 @@ class Tensor:
                     f"assigned grad has shape {tuple(value.shape)} but the tensor has shape "
                     f"{tuple(self.shape)}"
                 )
+            if value._data.dtype != self._data.dtype:
+                raise RuntimeError(
+                    f"assigned grad has dtype {value.dtype} but the tensor has dtype "
+                    f"{self.dtype}; convert it with .to({self.dtype})"
+                )
         self._grad = value
 
     @property
@@ -846,7 +851,12 @@ class Tensor:
 
     def fill_(self, value):
         if isinstance(value, Tensor):
-            return self.copy_(value.expand(self.shape) if value.ndim == 0 else value)
+            if value.ndim != 0:
+                raise RuntimeError(
+                    f"fill_ only supports a 0-dimensional value tensor, got one of shape "
+                    f"{tuple(value.shape)}; use copy_ to copy a tensor"
+                )
+            return self.copy_(value.expand(self.shape))
         return _inplace(self, lambda s: S.copy_like(s, value), "fill_")
 
     def zero_(self):
