@@ -82,6 +82,15 @@ class _CellBase(Module):
     def _zeros(self, n, x):
         return zeros(n, self.hidden_size, dtype=x.dtype)
 
+    def _check_hidden(self, h, x, who, what="hidden state"):
+        want = (x.shape[0], self.hidden_size)
+        if tuple(h.shape) != want:
+            raise ValueError(
+                f"{who}: {what} has shape {tuple(h.shape)}, expected {want} for input of shape "
+                f"{tuple(x.shape)} and hidden_size={self.hidden_size}"
+            )
+        return h
+
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
         if not self.bias:
@@ -104,6 +113,7 @@ class RNNCell(_CellBase):
     def forward(self, input, hx=None):
         x, batched = self._batched(input, "RNNCell")
         h = self._zeros(x.shape[0], x) if hx is None else (hx if batched else hx.unsqueeze(0))
+        self._check_hidden(h, x, "RNNCell")
         proj = F.linear(x, self.weight_ih, self.bias_ih)
         out = _rnn_step(proj, h, self.weight_hh, self.bias_hh, self.nonlinearity)
         return out if batched else out.squeeze(0)
@@ -124,6 +134,8 @@ class LSTMCell(_CellBase):
             h = c = self._zeros(x.shape[0], x)
         else:
             h, c = hx if batched else (hx[0].unsqueeze(0), hx[1].unsqueeze(0))
+        self._check_hidden(h, x, "LSTMCell")
+        self._check_hidden(c, x, "LSTMCell", "cell state")
         proj = F.linear(x, self.weight_ih, self.bias_ih)
         h, c = _lstm_step(proj, h, c, self.weight_hh, self.bias_hh)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))

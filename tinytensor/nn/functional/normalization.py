@@ -114,6 +114,12 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     n, c = x.shape[:2]
     if c % num_groups:
         raise RuntimeError(f"group_norm: {c} channels are not divisible into {num_groups} groups")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.numel() != c:
+            raise RuntimeError(
+                f"group_norm: input of shape {tuple(x.shape)} has {c} channels but {name} has "
+                f"shape {tuple(t.shape)}; expected {c} entries"
+            )
     g = x.reshape(n, num_groups, -1)
     mean = g.mean(-1, keepdim=True)
     centered = g - mean
