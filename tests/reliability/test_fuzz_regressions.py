@@ -100,3 +100,18 @@ def test_inplace_with_grad_through_a_view_updates_the_base():
             ["grad_inplace", [0], {"op": "mul_", "via": [["slice", 1, 3, 1]], "c": 2.0}],
         ]
     )
+
+
+def test_views_of_a_base_changed_in_place_keep_leaf_gradients():
+    # Found by the 10,000-example run: only the retained grad of the view in between differs
+    # (PyTorch re-derives its views' history from the base); every leaf gradient agrees.
+    run_program(
+        [
+            ["leaf", [], {"shape": [1, 1, 2], **LEAF}],
+            ["leaf", [], {"shape": [], **LEAF}],
+            ["add", [0, 1], {}],
+            ["getitem", [2], {"index": []}],
+            ["permute", [3], {"perm": [0, 1, 2]}],
+            ["inplace", [2], {"op": "add_", "via": None, "c": -1.5}],
+        ]
+    )
