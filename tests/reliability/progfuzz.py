@@ -168,9 +168,10 @@ class Runner:
         else:
             self.tts.append(tt_out)
             self.ths.append(th_out)
-            # PyTorch hands some no-op views back as the input itself (flatten of 1-D):
-            # then only is_leaf may differ, which no user relies on.
-            same = any(th_out is t for t in th_in)
+            # Either library may hand a no-op back as the input itself (PyTorch: flatten of
+            # 1-D; tinytensor: contiguous() of a transposed tensor): then is_leaf and the
+            # retained grad of that value may differ, which no user relies on.
+            same = any(th_out is t for t in th_in) or any(tt_out is t for t in tt_in)
             if same:
                 self.loose.add(len(self.tts) - 1)
                 # and it shares the input's storage, which tinytensor's copy does not

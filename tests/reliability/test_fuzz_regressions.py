@@ -115,3 +115,15 @@ def test_views_of_a_base_changed_in_place_keep_leaf_gradients():
             ["inplace", [2], {"op": "add_", "via": None, "c": -1.5}],
         ]
     )
+
+
+def test_contiguous_returning_its_input_is_not_a_mismatch():
+    # Found by the 10,000-example run: tinytensor's contiguous() returns the tensor itself,
+    # PyTorch's copies a transposed tensor; values and leaf gradients agree.
+    run_program(
+        [
+            ["leaf", [], {"shape": [2, 2], **LEAF}],
+            ["T", [0], {}],
+            ["contiguous", [1], {}],
+        ]
+    )
