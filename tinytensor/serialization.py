@@ -29,6 +29,8 @@ FORMAT = "tinytensor"
 VERSION = 1
 _MANIFEST = "__manifest__"
 _KINDS = "biuf"
+# Deflate cannot expand data by more than about 1032:1: a zip member claiming more is lying.
+_MAX_DEFLATE_RATIO = 1100
 
 
 class SerializationError(RuntimeError):
@@ -128,6 +130,41 @@ def _fail(name, why):
     raise SerializationError(f"tt.load: cannot read {name!r}: {why}")
 
 
+def _check_member(archive, key, name):
+    """Check a member's sizes and .npy header before NumPy allocates anything for it, so a
+    header declaring a huge shape is an error, never a huge allocation."""
+    zf = archive.zip
+    member = key if key in zf.namelist() else key + ".npy"
+    try:
+        info = zf.getinfo(member)
+        if info.file_size > max(info.compress_size, 1) * _MAX_DEFLATE_RATIO:
+            _fail(name, f"array {key!r} claims to expand beyond what its compressed size allows")
+        with zf.open(member) as fp:
+            version = np.lib.format.read_magic(fp)
+            readers = {
+                (1, 0): np.lib.format.read_array_header_1_0,
+                (2, 0): np.lib.format.read_array_header_2_0,
+            }
+            if version not in readers:
+                _fail(name, f"array {key!r} has unsupported .npy version {version}")
+            shape, _, dtype = readers[version](fp)
+    except SerializationError:
+        raise
+    except Exception as e:
+        _fail(name, f"array {key!r} is not a valid .npy array ({type(e).__name__}: {e})")
+    if dtype.kind not in _KINDS:
+        _fail(name, f"array {key!r} has unsupported dtype {dtype} (tt.load never unpickles)")
+    nbytes = dtype.itemsize
+    for n in shape:
+        nbytes *= n  # Python ints: no overflow, however large the header claims
+    if nbytes > info.file_size:
+        _fail(
+            name,
+            f"array {key!r} declares shape {shape} ({nbytes} bytes) but its zip member holds "
+            f"only {info.file_size} bytes: the file is corrupt or truncated",
+        )
+
+
 class _Reader:
     def __init__(self, archive, name):
         self.archive = archive
@@ -137,14 +174,15 @@ class _Reader:
     def array(self, key):
         if not isinstance(key, str) or key == _MANIFEST or key not in self.archive.files:
             _fail(self.name, f"the manifest refers to a missing array {key!r}")
+        _check_member(self.archive, key, self.name)
         try:
             arr = self.archive[key]
         except ValueError as e:  # e.g. an object array, which would need pickle
             _fail(self.name, f"array {key!r} cannot be loaded safely ({e})")
         except Exception as e:
             _fail(self.name, f"array {key!r} is corrupt or truncated ({type(e).__name__}: {e})")
-        if arr.dtype.kind not in _KINDS:
-            _fail(self.name, f"array {key!r} has unsupported dtype {arr.dtype}")
+        if not isinstance(arr, np.ndarray) or arr.dtype.kind not in _KINDS:
+            _fail(self.name, f"array {key!r} is not a bool, integer or floating .npy array")
         self.used.add(key)
         return arr
 
@@ -217,21 +255,24 @@ def load(f, map_location=None, weights_only=True, **kwargs):
             "it is not an .npz archive (a pickle or another format?); tt.load never unpickles, "
             "so only files written by tt.save can be read",
         )
+    except Exception as e:  # e.g. NotImplementedError for a corrupt zip version field
+        _fail(name, f"not a valid .npz zip archive ({type(e).__name__}: {e})")
     if not isinstance(archive, np.lib.npyio.NpzFile):
         _fail(name, "it holds a single .npy array, not a tinytensor checkpoint (.npz)")
     with archive:
         if _MANIFEST not in archive.files:
             _fail(name, "no __manifest__ entry; it was not written by tt.save")
+        _check_member(archive, _MANIFEST, name)
         try:
             raw = archive[_MANIFEST]
         except Exception as e:
             _fail(name, f"the manifest is corrupt or truncated ({type(e).__name__}: {e})")
-        if raw.dtype != np.uint8 or raw.ndim != 1:
+        if not isinstance(raw, np.ndarray) or raw.dtype != np.uint8 or raw.ndim != 1:
             _fail(name, "the manifest is not a byte array")
         try:
             manifest = json.loads(raw.tobytes().decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            _fail(name, f"the manifest is not valid JSON ({e})")
+        except (ValueError, RecursionError) as e:  # bad UTF-8 or JSON, absurd nesting or ints
+            _fail(name, f"the manifest is not valid JSON ({type(e).__name__}: {str(e)[:200]})")
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             _fail(name, "the manifest does not describe a tinytensor checkpoint")
         if manifest.get("version") != VERSION:
