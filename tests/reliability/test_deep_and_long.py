@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
+import tracemalloc
 import weakref
 
 import numpy as np
@@ -102,9 +103,23 @@ def test_hundred_thousand_term_python_sum_and_fan_out():
 # --- flat memory ------------------------------------------------------------------------------
 
 
-@needs_statm
-@pytest.mark.slow
-def test_rss_flat_over_ten_thousand_training_steps():
+def _leak_check(run, n):
+    """Python objects and traced bytes still alive after ``run(n)`` (both should be ~0).
+
+    RSS alone can hide a leak while the allocator reuses memory freed earlier, so the flat-RSS
+    tests also count live gc-tracked objects and the bytes tracemalloc sees (NumPy reports its
+    array buffers to tracemalloc)."""
+    gc.collect()
+    objects = len(gc.get_objects())
+    tracemalloc.start()
+    run(n)
+    gc.collect()
+    traced = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    return len(gc.get_objects()) - objects, traced
+
+
+def _mlp_steps():
     tt.manual_seed(0)
     model = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 2))
     opt = optim.Adam(model.parameters(), lr=1e-3)
@@ -116,12 +131,33 @@ def test_rss_flat_over_ten_thousand_training_steps():
             F.mse_loss(model(x), y).backward()
             opt.step()
 
+    return steps
+
+
+@needs_statm
+@pytest.mark.slow
+def test_rss_flat_over_ten_thousand_training_steps():
+    steps = _mlp_steps()
     steps(1000)  # warm up allocator pools and caches
     start = rss_mb()
     steps(9000)
     grown = rss_mb() - start
     print(f"\nRSS over 10,000 MLP steps: {start:.1f} MB after 1,000, grew {grown:+.2f} MB")
     assert grown < 4.0
+    objects, traced = _leak_check(steps, 500)
+    print(f"500 more steps leave {objects} objects and {traced / 1024:.1f} KiB traced")
+    assert objects < 50 and traced < 64 * 1024
+
+
+def test_leak_check_sees_a_real_leak():
+    kept = []
+
+    def leaky(n):
+        for _ in range(n):
+            kept.append(tt.randn(16) * 2)
+
+    objects, traced = _leak_check(leaky, 500)
+    assert objects >= 500 and traced > 500 * 16 * 4
 
 
 @needs_statm
@@ -139,17 +175,10 @@ def test_rss_flat_over_ten_thousand_backward_calls():
     grown = rss_mb() - start
     print(f"\nRSS over 10,000 backward calls: {start:.1f} MB after 1,000, grew {grown:+.2f} MB")
     assert grown < 2.0
+    objects, traced = _leak_check(calls, 1000)
+    print(f"1,000 more backward calls leave {objects} objects and {traced / 1024:.1f} KiB traced")
+    assert objects < 50 and traced < 64 * 1024
     assert np.all(np.isfinite(x.grad.numpy()))
-
-
-@needs_statm
-def test_rss_probe_sees_a_real_leak():
-    # The two tests above could not fail if the probe were blind: 10,000 kept 1 KiB arrays
-    # must show up.
-    start = rss_mb()
-    kept = [np.ones(128) for _ in range(10_000)]
-    assert rss_mb() - start > 5.0
-    del kept
 
 
 # --- no reference cycles ----------------------------------------------------------------------
