@@ -14,7 +14,6 @@ and every tensor, ``.grad``, module and optimizer in ``env`` must be exactly as 
 
 from __future__ import annotations
 
-import copy
 import os
 import re
 import traceback
@@ -83,15 +82,23 @@ def _module_state(m):
     )
 
 
-def _plain(obj):
-    """A deep copy of optimizer/scheduler state with tensors turned into arrays."""
+def _plain(obj, depth=0):
+    """A comparable deep copy: tensors become arrays, plain objects their attribute dicts."""
+    if depth > 20:
+        return ("deep", id(obj))
     if isinstance(obj, tt.Tensor):
         return ("tensor", obj.detach().numpy().copy(), obj.dtype)
     if isinstance(obj, dict):
-        return {k: _plain(v) for k, v in obj.items()}
+        return {k: _plain(v, depth + 1) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return type(obj)(_plain(v) for v in obj)
-    return copy.deepcopy(obj)
+        return type(obj)(_plain(v, depth + 1) for v in obj)
+    if isinstance(obj, np.ndarray):
+        return obj.copy()
+    if hasattr(obj, "__dict__") and not isinstance(obj, type) and not callable(obj):
+        return ("object", type(obj), _plain(vars(obj), depth + 1))
+    if isinstance(obj, (int, float, str, bool, bytes, type(None), complex)):
+        return obj
+    return ("opaque", type(obj), id(obj))
 
 
 def snapshot(env):

@@ -9,6 +9,7 @@ keeps the table complete: a new public function needs a row (or a reason to be e
 from __future__ import annotations
 
 import inspect
+import re
 
 import numpy as np
 import pytest
@@ -447,3 +448,30 @@ def test_every_public_op_has_a_row():
     }
     missing = sorted(n for n in public - EXEMPT if ALIASES.get(n, n) not in covered)
     assert not missing, f"public ops without a bad-input row: {missing}"
+
+
+def _mutate_then_fail(e):
+    with tt.no_grad():
+        e.a.mul_(2.0)
+    tt.matmul(e.a, e.b)
+
+
+def _touch_grad_then_fail(e):
+    e.a.grad.zero_()
+    tt.matmul(e.a, e.b)
+
+
+@pytest.mark.parametrize(
+    ("row", "complaint"),
+    [
+        (Bad("mutates", _mutate_then_fail, "matmul"), "changed 'a'"),
+        (Bad("grad", _touch_grad_then_fail, "matmul"), "changed 'a'"),
+        (Bad("numpy", lambda e: np.ones(2) @ np.ones(3), "matmul"), "raised from"),
+        (Bad("silent", lambda e: e.a + 1), "no error"),
+        (Bad("vague", lambda e: tt.matmul(e.a, e.b), "(9, 9)"), "does not name"),
+    ],
+    ids=["mutation", "grad-mutation", "numpy-leak", "no-error", "vague-message"],
+)
+def test_the_harness_itself_catches_each_kind_of_failure(row, complaint):
+    with pytest.raises(AssertionError, match=re.escape(complaint)):
+        run_row(row, make_env)

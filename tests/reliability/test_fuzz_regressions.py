@@ -88,11 +88,6 @@ def test_random_fill_under_grad_cuts_history(method):
     np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="in-place op with grad on a VIEW of a non-leaf (y[1:].mul_(z)) does not rewrite the "
-    "base's history (PyTorch's CopySlices): the base's gradient silently ignores the change",
-)
 def test_inplace_with_grad_through_a_view_updates_the_base():
     run_program(
         [
