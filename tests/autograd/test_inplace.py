@@ -83,7 +83,7 @@ SAVERS = [
     ("Sin", lambda h, w: h.sin()),
     ("Log", lambda h, w: h.log()),
     ("Exp", lambda h, w: h.exp()),  # saves its output: change the output instead
-    ("Mul", lambda h, w: h * w),
+    ("Mul", lambda h, w: h * h),  # h * w would not save h: d/dh needs only w
     ("Div", lambda h, w: w / h),
     ("Pow", lambda h, w: h**w),
     ("Mm", lambda h, w: h @ w.mT),
@@ -205,14 +205,11 @@ def test_in_place_ops_match_pytorch_gradients():
     np.testing.assert_allclose(run(tt), run(torch), rtol=1e-12)
 
 
-# --- known gap: in-place changes through a view ------------------------------------------------
-# A view shares its base's storage and version counter, but nothing rewires the base's history
-# when the view is changed in place (PyTorch rebases it onto a CopySlices node), and a view of a
-# leaf that requires grad is not refused. These tests record the gap; strict xfail makes them
-# fail loudly once tensor.py handles views, so the markers get removed.
+# --- in-place changes through a view ----------------------------------------------------------
+# A view shares its base's storage and version counter; changing it in place rewrites the base's
+# history (PyTorch's CopySlices), and a view of a leaf that requires grad is refused.
 
 
-@pytest.mark.xfail(strict=True, reason="in-place through a view does not rebase the base's graph")
 def test_in_place_on_a_view_changes_the_bases_gradient():
     x = tt.tensor([1.0, 2.0, 3.0], dtype=tt.float64, requires_grad=True)
     y = x * 2
@@ -221,14 +218,12 @@ def test_in_place_on_a_view_changes_the_bases_gradient():
     np.testing.assert_allclose(x.grad.numpy(), [6.0, 6.0, 2.0])  # PyTorch's answer
 
 
-@pytest.mark.xfail(strict=True, reason="a view of a leaf that requires grad is not refused")
 def test_in_place_on_a_view_of_a_leaf_that_requires_grad_raises():
     x = tt.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(RuntimeError, match="leaf"):
         x[0:1].mul_(3.0)
 
 
-@pytest.mark.xfail(strict=True, reason="mul lists both operands as saved even when one suffices")
 def test_changing_a_tensor_that_backward_does_not_need_is_fine():
     x = tt.tensor([1.0, 2.0], dtype=tt.float64, requires_grad=True)
     y = x * 2

@@ -91,18 +91,10 @@ def _run(m, op, data):
     return ("ok", out, grad)
 
 
-# Differences this table found, kept open (strict xfail) for the ops owner. Forward values
-# agree everywhere; what differs is the gradient AT a NaN/inf input.
-_NAN_GRAD = {
-    "relu": "relu's gradient at a NaN input is 0; PyTorch passes g through (mask: not out <= 0)",
-    "abs": "abs's gradient at NaN is NaN (sign(NaN)); PyTorch's is 0",
-    "maximum": "maximum's gradient at a NaN input is 0; PyTorch sends g to the NaN side",
-    "minimum": "minimum's gradient at a NaN input is 0; PyTorch sends g to the NaN side",
-    "max_all": "max()'s gradient with a NaN is NaN everywhere; PyTorch sends g to the NaN",
-    "min_dim": "min(dim)'s gradient with a NaN goes nowhere; PyTorch sends g to the NaN",
-}
-KNOWN = {(op, inp): why for op, why in _NAN_GRAD.items() for inp in ("nan", "mixed")}
-KNOWN[("var", "inf")] = "var's gradient with an inf is NaN everywhere; PyTorch: +-inf off the inf"
+# Differences this table found are fixed in the ops (gradients AT a NaN/inf input now follow
+# PyTorch: relu/abs/maximum/minimum/max/min(dim)/var); add (op, input): reason here to mark a
+# new one as a strict xfail.
+KNOWN = {}
 
 CASES = [
     pytest.param(

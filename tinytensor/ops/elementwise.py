@@ -13,11 +13,6 @@ from tinytensor.ops._util import as_tensor, binary, broadcast_error
 from tinytensor.ops._util import requires_grad as _rg
 from tinytensor.tensor import Tensor, _wrap
 
-
-def _data(x):
-    return x._data if isinstance(x, Tensor) else x
-
-
 # --- arithmetic -----------------------------------------------------------------------------
 
 
@@ -58,12 +53,15 @@ def mul(a, b):
         out = ad * bd
     except ValueError:
         raise broadcast_error("mul", a, b) from None
+    # Save only what backward reads (da needs b, db needs a), so changing the other operand in
+    # place afterwards is no error, as in PyTorch.
+    ra, rb = _rg(a), _rg(b)
     return record(
         _wrap(out),
         "Mul",
         (a, b),
         lambda g, out: (g * b if _rg(a) else None, g * a if _rg(b) else None),
-        (a, b),
+        (a, b) if ra and rb else (b,) if ra else (a,),
     )
 
 
@@ -98,7 +96,7 @@ def div(a, b, rounding_mode=None):
         "Div",
         (a, b),
         lambda g, out: (g / b if _rg(a) else None, -g * a / (b * b) if _rg(b) else None),
-        (a, b),
+        (a, b) if _rg(b) else (b,),
     )
 
 
@@ -257,9 +255,12 @@ def abs(a):
 
 
 def sign(a):
-    """f(a) = sign(a);  da = 0"""
+    """f(a) = sign(a) (0 at NaN, as in PyTorch);  da = 0"""
     a = as_tensor(a, "sign")
-    return record(_wrap(np.sign(a._data)), "Sign", (a,), lambda g, out: (g * 0.0,))
+    out = np.sign(a._data)
+    if out.dtype.kind == "f":
+        out = np.where(out != out, 0, out).astype(out.dtype, copy=False)  # NaN != NaN
+    return record(_wrap(out), "Sign", (a,), lambda g, out: (g * 0.0,))
 
 
 def sin(a):
@@ -301,14 +302,14 @@ def sigmoid(a):
 
 
 def relu(a):
-    """f(a) = max(a, 0);  da = g*(a > 0)"""
+    """f(a) = max(a, 0);  da = g where not a <= 0 (so a NaN passes g on, as in PyTorch)"""
     a = as_tensor(a, "relu")
     d = a._data
     return record(
         _wrap(np.maximum(d, 0, dtype=d.dtype)),
         "Relu",
         (a,),
-        lambda g, out: (g * (out > 0),),
+        lambda g, out: (where(out <= 0, 0.0, g),),
         save_output=True,
     )
 
@@ -353,7 +354,7 @@ def maximum(a, b):
         _wrap(out),
         "Maximum",
         (a, b),
-        lambda g, out: _minmax_grads(g, a, b, greater(a, b)),
+        lambda g, out: _minmax_grads(g, a, b, less),
         (a, b),
     )
 
@@ -369,16 +370,19 @@ def minimum(a, b):
         _wrap(out),
         "Minimum",
         (a, b),
-        lambda g, out: _minmax_grads(g, a, b, less(a, b)),
+        lambda g, out: _minmax_grads(g, a, b, greater),
         (a, b),
     )
 
 
-def _minmax_grads(g, a, b, a_wins):
-    # Ties send half the gradient to each side, as PyTorch does.
-    tie = eq(a, b)
-    wa = where(tie, 0.5, where(a_wins, 1.0, 0.0)).to(g.dtype)
-    return (g * wa if _rg(a) else None, g * (1.0 - wa) if _rg(b) else None)
+def _minmax_grads(g, a, b, loses):
+    # PyTorch's rule: ties send half the gradient to each side, a side gets nothing where it
+    # loses, and a NaN (which neither wins nor loses) passes the whole gradient on.
+    half = where(eq(a, b), 0.5 * g, g)
+    return (
+        where(loses(a, b), 0.0, half) if _rg(a) else None,
+        where(loses(b, a), 0.0, half) if _rg(b) else None,
+    )
 
 
 def where(condition, a, b):
@@ -473,11 +477,15 @@ def isfinite(a):
 
 
 def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
-    return bool(np.allclose(_data(a), _data(b), rtol=rtol, atol=atol, equal_nan=equal_nan))
+    a, b = as_tensor(a, "allclose"), as_tensor(b, "allclose")
+    try:
+        return bool(np.allclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    except ValueError:
+        raise broadcast_error("allclose", a, b) from None
 
 
 def equal(a, b):
-    a, b = as_tensor(a), as_tensor(b)
+    a, b = as_tensor(a, "equal"), as_tensor(b, "equal")
     return a.shape == b.shape and bool(np.array_equal(a._data, b._data))
 
 

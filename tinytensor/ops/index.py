@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinytensor.autograd.grad_mode import _state
 from tinytensor.autograd.node import record
 from tinytensor.ops._util import as_tensor, one_dim
 from tinytensor.ops._util import requires_grad as _rg
-from tinytensor.tensor import Tensor, _inplace, _wrap
+from tinytensor.tensor import Tensor, _inplace, _register_view, _wrap
 
 
 def _convert_index(index):
@@ -84,6 +85,8 @@ def getitem(a, index):
         if a._vc is None:
             a._vc = [0]
         out._vc = a._vc
+        if _state.enabled:
+            _register_view(out, a, lambda b: getitem(b, index), lambda v, b: index_put(b, index, v))
     shape = a.shape
     return record(out, "Index", (a,), lambda g, o: (_index_add_into(g, idx, shape, advanced),))
 

@@ -124,6 +124,13 @@ ger = outer
 def _parse_einsum(equation, operands):
     """Explicit subscripts with ``...`` expanded into letters, and the output subscript."""
     eq = equation.replace(" ", "")
+    bad = sorted(set(eq) - set(string.ascii_letters + ",.->"))
+    if bad or eq.count("->") > 1:
+        raise RuntimeError(
+            f"einsum: invalid equation {equation!r}: subscripts are letters, operands are "
+            f"separated by ',', '...' stands for batch dims and one '->' starts the output"
+            + (f" (got {''.join(bad)!r})" if bad else "")
+        )
     if "->" in eq:
         lhs, rhs = eq.split("->")
     else:

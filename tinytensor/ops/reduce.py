@@ -148,8 +148,13 @@ def _extreme(a, dim, keepdim, np_fn, name):
     shape = a.shape
 
     def backward(g, out):
-        # Ties share the gradient evenly.
-        mask = (a == _expand_back(out, shape, axes, keepdim)).to(g.dtype)
+        # Ties share the gradient evenly. A NaN result sends it to the NaNs for max/min, but
+        # makes it NaN for amax/amin (both as in PyTorch).
+        o = _expand_back(out, shape, axes, keepdim)
+        hit = a == o
+        if name in ("max", "min") and np.isnan(out._data).any():
+            hit = hit | (a.isnan() & o.isnan())
+        mask = hit.to(g.dtype)
         count = mask.sum(axes, keepdim=True)
         return (_expand_back(g, shape, axes, keepdim) * mask / count,)
 
@@ -237,17 +242,29 @@ def _correction(unbiased, correction):
 
 
 def var(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """f(a) = sum((a - mean)^2)/(n - correction);  gradient by composition"""
+    """f(a) = sum((a - mean)^2)/(n - correction);  da = 2*g*(a - mean)/(n - correction)"""
     a = as_tensor(a, "var")
     check_float(a, "var")
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     axes = norm_dim(dim, a.ndim, "var")
     n = int(np.prod([a.shape[i] for i in axes])) if axes else 1
-    c = _correction(unbiased, correction)
-    centered = a - a.mean(axes, keepdim=True)
+    denom = float(builtins.max(n - _correction(unbiased, correction), 0))
+    d = a._data
     with np.errstate(divide="ignore", invalid="ignore"):
-        return (centered * centered).sum(axes, keepdim=keepdim) / float(np.maximum(n - c, 0))
+        if n:
+            centered = d - np.mean(d, axis=axes, keepdims=True)
+            out = np.sum(centered * centered, axis=axes, keepdims=keepdim) / denom
+        else:
+            out = np.full(np.sum(d, axis=axes, keepdims=keepdim).shape, np.nan)
+    scale = 2.0 / denom if denom else float("inf")
+    shape = a.shape
+
+    def backward(g, out):
+        g = _expand_back(g, shape, axes, keepdim)
+        return (g * (a - a.mean(axes, keepdim=True)) * scale,)
+
+    return record(_wrap(np.asarray(out, dtype=d.dtype)), "Var", (a,), backward, (a,))
 
 
 def std(a, dim=None, unbiased=None, keepdim=False, *, correction=None):

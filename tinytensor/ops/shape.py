@@ -6,9 +6,10 @@ import builtins
 
 import numpy as np
 
+from tinytensor.autograd.grad_mode import _state
 from tinytensor.autograd.node import record
 from tinytensor.ops._util import as_tensor, norm_dim, one_dim
-from tinytensor.tensor import Tensor, _wrap
+from tinytensor.tensor import Tensor, _register_view, _wrap
 
 
 def _view(arr, a):
@@ -19,6 +20,11 @@ def _view(arr, a):
             a._vc = [0]
         out._vc = a._vc
     return out
+
+
+def _is_view(out, a):
+    # Views are remembered only in grad mode, where an in-place change must rewrite histories.
+    return _state.enabled and out._vc is not None and out._vc is a._vc
 
 
 def _sizes(args, name):
@@ -52,7 +58,10 @@ def reshape(a, *shape):
             f"(shape {tuple(a.shape)})"
         ) from None
     old = a._data.shape
-    return record(_view(arr, a), "Reshape", (a,), lambda g, out: (g.reshape(old),))
+    out = _view(arr, a)
+    if _is_view(out, a):
+        _register_view(out, a, lambda b: reshape(b, shape), lambda v, b: reshape(v, old))
+    return record(out, "Reshape", (a,), lambda g, out: (g.reshape(old),))
 
 
 def view(a, *shape):
@@ -120,9 +129,10 @@ def permute(a, *dims):
     if len(set(axes)) != len(axes):
         raise RuntimeError(f"permute: repeated dim in {dims}")
     inv = tuple(np.argsort(axes))
-    return record(
-        _view(a._data.transpose(axes), a), "Permute", (a,), lambda g, out: (permute(g, inv),)
-    )
+    out = _view(a._data.transpose(axes), a)
+    if _is_view(out, a):
+        _register_view(out, a, lambda b: permute(b, axes), lambda v, b: permute(v, inv))
+    return record(out, "Permute", (a,), lambda g, out: (permute(g, inv),))
 
 
 def transpose(a, dim0, dim1):
@@ -182,8 +192,12 @@ def broadcast_to(a, shape):
             f"expand: the shape {tuple(a.shape)} cannot be broadcast to {shape}; each size must "
             "match or be 1"
         ) from None
+    out = _view(arr, a)
+    if _is_view(out, a):
+        # NumPy's broadcast view is read-only, so it is never written through (no put_fn).
+        _register_view(out, a, lambda b: broadcast_to(b, shape), None)
     # The engine sums the gradient back over the broadcast axes.
-    return record(_view(arr, a), "Expand", (a,), lambda g, out: (g,))
+    return record(out, "Expand", (a,), lambda g, out: (g,))
 
 
 def broadcast_tensors(*tensors):
