@@ -410,7 +410,7 @@ def _gen_inplace(ctx, r, with_grad, allow_view):
     return inputs, p
 
 
-def generate(data, max_steps=20, allow_view_grad_inplace=False):
+def generate(data, max_steps=20, allow_view_grad_inplace=True):
     """Draw and run a random program; raises ``Mismatch`` with the program on a difference."""
     r = Runner()
     ctx = _Ctx(data, r)
