@@ -232,7 +232,12 @@ def _load_bytes(data, path):
 def test_every_truncation_of_a_checkpoint_is_a_clear_error(tmp_path):
     data, _ = _good_checkpoint()
     path = tmp_path / "cut.tt"
-    for n in range(len(data)):
+    # Every cut within the first and last 512 bytes (headers, manifest, zip directory) and
+    # every 5th one in between.
+    cuts = sorted(
+        set(range(512)) | set(range(len(data) - 512, len(data))) | set(range(0, len(data), 5))
+    )
+    for n in cuts:
         with pytest.raises(SerializationError):
             _load_bytes(data[:n], path)
 
