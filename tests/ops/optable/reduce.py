@@ -192,6 +192,15 @@ CASES = [
         rtol=1e-6,
     ),
     OpCase(
+        "prod_with_zeros",
+        lambda x, dim=None, keepdim=False: x.prod(dim, keepdim),
+        _np_reduce(np.prod),
+        _torch_reduce("prod"),
+        reduce_inputs(st.sampled_from([0.0, 0.0, 0.5, -1.5, 2.0]), allow_tuple=False),
+        # with a zero in a group the product of the others is computed directly in NumPy
+        double_differentiable=False,
+    ),
+    OpCase(
         "max",
         lambda x: tt.max(x),
         lambda x: np.asarray(np.max(x)),
