@@ -13,9 +13,13 @@ from tinytensor.ops.creation import _rng
 from tinytensor.tensor import Tensor
 
 
-def _fill(tensor, values, who):
+def _check(tensor, who):
     if not isinstance(tensor, Tensor):
         raise TypeError(f"init.{who}: expected a Tensor, got {type(tensor).__name__}")
+
+
+def _fill(tensor, values, who):
+    _check(tensor, who)
     # Initialisers act on the storage directly: no graph is recorded and a Parameter that
     # requires grad can be filled outside no_grad, as in PyTorch.
     tensor._data[...] = values
@@ -69,16 +73,19 @@ def _fan(tensor, mode):
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
     """Fill with samples from U(a, b)."""
+    _check(tensor, "uniform_")
     return _fill(tensor, _rng(generator).uniform(a, b, tensor.shape), "uniform_")
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
     """Fill with samples from N(mean, std^2)."""
+    _check(tensor, "normal_")
     return _fill(tensor, _rng(generator).normal(mean, std, tensor.shape), "normal_")
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     """Fill with N(mean, std^2) samples redrawn until they lie in [a, b]."""
+    _check(tensor, "trunc_normal_")
     rng = _rng(generator)
     out = rng.normal(mean, std, tensor.shape)
     bad = (out < a) | (out > b)
@@ -102,6 +109,7 @@ def ones_(tensor):
 
 def eye_(tensor):
     """Fill a 2-D tensor with the identity matrix."""
+    _check(tensor, "eye_")
     if tensor.ndim != 2:
         raise ValueError(f"eye_: only 2-D tensors are supported, got shape {tuple(tensor.shape)}")
     return _fill(tensor, np.eye(*tensor.shape), "eye_")
@@ -109,6 +117,7 @@ def eye_(tensor):
 
 def xavier_uniform_(tensor, gain=1.0, generator=None):
     """U(-a, a) with a = gain*sqrt(6/(fan_in + fan_out)) (Glorot & Bengio)."""
+    _check(tensor, "xavier_uniform_")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     a = math.sqrt(3.0) * gain * math.sqrt(2.0 / float(fan_in + fan_out))
     return uniform_(tensor, -a, a, generator)
@@ -116,12 +125,14 @@ def xavier_uniform_(tensor, gain=1.0, generator=None):
 
 def xavier_normal_(tensor, gain=1.0, generator=None):
     """N(0, std^2) with std = gain*sqrt(2/(fan_in + fan_out))."""
+    _check(tensor, "xavier_normal_")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)), generator)
 
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """U(-b, b) with b = gain*sqrt(3/fan) (He et al.); ``a`` is leaky_relu's negative slope."""
+    _check(tensor, "kaiming_uniform_")
     if 0 in tensor.shape:
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
@@ -131,6 +142,7 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     """N(0, std^2) with std = gain/sqrt(fan)."""
+    _check(tensor, "kaiming_normal_")
     if 0 in tensor.shape:
         return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
@@ -139,6 +151,7 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
 
 def orthogonal_(tensor, gain=1.0, generator=None):
     """A (semi-)orthogonal matrix from the QR decomposition of a Gaussian one."""
+    _check(tensor, "orthogonal_")
     if tensor.ndim < 2:
         raise ValueError("orthogonal_: only tensors with 2 or more dimensions are supported")
     rows = tensor.shape[0]

@@ -10,9 +10,14 @@ from tinytensor.tensor import Tensor, _wrap
 
 
 def _params(parameters):
-    if isinstance(parameters, Tensor):
-        return [parameters]
-    return list(parameters)
+    ps = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    for p in ps:
+        if not isinstance(p, Tensor):
+            raise TypeError(
+                f"nn.utils: expected an iterable of Tensors (e.g. model.parameters()), got an "
+                f"element of type {type(p).__name__}"
+            )
+    return ps
 
 
 def _norm_np(x, p):

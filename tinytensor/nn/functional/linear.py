@@ -42,5 +42,15 @@ def bilinear(input1, input2, weight, bias=None):
     """f(x1, x2) = x1^T W_k x2 + b_k for each output k"""
     from tinytensor.ops.linalg import einsum
 
+    if (
+        weight.ndim != 3
+        or input1.shape[-1:] != weight.shape[1:2]
+        or input2.shape[-1:] != weight.shape[2:3]
+    ):
+        raise RuntimeError(
+            f"bilinear: inputs of shapes {tuple(input1.shape)} and {tuple(input2.shape)} do not "
+            f"fit weight of shape {tuple(weight.shape)} (out_features, in1_features, "
+            "in2_features)"
+        )
     out = einsum("...i,kij,...j->...k", input1, weight, input2)
     return out if bias is None else out + bias

@@ -354,6 +354,13 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     red = legacy_reduction(size_average, reduce, reduction)
     x = float_input(input, "kl_div")
     t = float_input(target, "kl_div", "target")
+    try:
+        np.broadcast_shapes(x.shape, t.shape)
+    except ValueError:
+        raise RuntimeError(
+            f"kl_div: input of shape {tuple(x.shape)} and target of shape {tuple(t.shape)} do "
+            "not broadcast together"
+        ) from None
     if log_target:
         loss = E.exp(t) * (t - x)
     else:
