@@ -316,3 +316,17 @@ def test_conversions_between_dtypes():
     assert x.grad.dtype is tt.float32 and x.grad.tolist() == [1.0, 1.0]
     with pytest.raises(RuntimeError, match="only the 'cpu' device"):
         x.to("cuda")
+
+
+def test_bool_of_an_empty_tensor_is_ambiguous_too():
+    with pytest.raises(RuntimeError, match="no values is ambiguous"):
+        bool(tt.zeros(0))
+
+
+def test_view_as_dtype_reinterprets_bytes_like_torch():
+    x = tt.tensor([1.0, -2.0])
+    bits = x.view(tt.int32)
+    assert bits.tolist() == [1065353216, -1073741824]
+    assert np.shares_memory(bits.numpy(), x.numpy())
+    assert x.view(tt.int64).shape == (1,)
+    assert x.view(2, 1).shape == (2, 1) and x.view((1, 2)).shape == (1, 2)

@@ -378,8 +378,9 @@ class Tensor:
 
     def __bool__(self) -> bool:
         if self._data.size != 1:
+            what = "no values" if self._data.size == 0 else "more than one value"
             raise RuntimeError(
-                f"Boolean value of Tensor with more than one value is ambiguous (shape "
+                f"Boolean value of Tensor with {what} is ambiguous (shape "
                 f"{tuple(self.shape)}); use .any() or .all()"
             )
         return bool(self._data.reshape(()))
@@ -710,8 +711,19 @@ class Tensor:
         return S.reshape(self, *shape)
 
     def view(self, *shape):
-        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
-            return self.to(shape[0])
+        """``view(*shape)`` like reshape; ``view(dtype)`` reinterprets the bytes (shared memory,
+        outside the graph), as in PyTorch."""
+        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list, Tensor)):
+            target = D.to_dtype(shape[0])
+            try:
+                arr = self._data.view(target.np)
+            except ValueError as e:
+                raise RuntimeError(f"view({target}): {e}") from None
+            out = _wrap(arr)
+            if self._vc is None:
+                self._vc = [0]
+            out._vc = self._vc
+            return out
         return S.view(self, *shape)
 
     def view_as(self, other):
