@@ -55,7 +55,7 @@ def mul(a, b):
         raise broadcast_error("mul", a, b) from None
     # Save only what backward reads (da needs b, db needs a), so changing the other operand in
     # place afterwards is no error, as in PyTorch.
-    ra, rb = _rg(a), _rg(b)
+    ra, rb = getattr(a, "_requires_grad", False), getattr(b, "_requires_grad", False)
     return record(
         _wrap(out),
         "Mul",
@@ -96,7 +96,7 @@ def div(a, b, rounding_mode=None):
         "Div",
         (a, b),
         lambda g, out: (g / b if _rg(a) else None, -g * a / (b * b) if _rg(b) else None),
-        (a, b) if _rg(b) else (b,),
+        (a, b) if getattr(b, "_requires_grad", False) else (b,),
     )
 
 
