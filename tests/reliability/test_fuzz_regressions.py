@@ -123,3 +123,19 @@ def test_contiguous_returning_its_input_is_not_a_mismatch():
             ["contiguous", [1], {}],
         ]
     )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="an in-place op with grad through an EMPTY view (y[0:0].add_(b)) does not make the "
+    "base require grad as PyTorch does (b.grad stays None instead of 0): the empty view is not "
+    "recognised as a view (np.may_share_memory is False for empty arrays)",
+)
+def test_inplace_with_grad_through_an_empty_view():
+    run_program(
+        [
+            ["leaf", [], {"shape": [2, 1], "seed": 0, "grad": False}],
+            ["leaf", [], {"shape": [], **LEAF}],
+            ["grad_inplace", [0, 1], {"op": "add_", "via": [["slice", 0, 0, 1]]}],
+        ]
+    )
