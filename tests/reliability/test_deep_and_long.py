@@ -252,6 +252,27 @@ def test_create_graph_grad_freed_when_the_leaf_grad_is_cleared():
         assert not _alive(refs)
 
 
+def test_backward_create_graph_makes_the_one_known_cycle_autograd_grad_does_not():
+    # As in PyTorch (which warns about it): x.grad's graph points back at x, so after
+    # backward(create_graph=True) only gc frees x. autograd.grad(create_graph=True), the
+    # recommended way to build higher-order graphs, leaves no cycle.
+    with no_gc():
+        x = tt.randn(3, requires_grad=True)
+        (x.tanh() * x).sum().backward(create_graph=True)
+        ref = weakref.ref(x)
+        del x
+        assert ref() is not None
+    gc.collect()
+    assert ref() is None
+    with no_gc():
+        x = tt.randn(3, requires_grad=True)
+        (g,) = tt.autograd.grad((x.tanh() * x).sum(), x, create_graph=True)
+        g.sum().backward()  # second order into x.grad, which now holds no graph
+        refs = [weakref.ref(x), weakref.ref(g.grad_fn)]
+        del x, g
+        assert not _alive(refs)
+
+
 def test_inplace_views_and_multi_output_nodes_are_freed():
     x = tt.randn(3, 4, requires_grad=True)
     with no_gc():
