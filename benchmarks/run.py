@@ -47,8 +47,8 @@ def blas_threads() -> tuple[int, str]:
         if blas:
             b = blas[0]
             desc = (
-                f"{b.get('internal_api')} {b.get('version')} ({b.get('threading_layer')} "
-                f"threads, {b.get('architecture')} kernels), {b.get('num_threads')} threads "
+                f"{b.get('internal_api')} {b.get('version')} ({b.get('architecture')} kernels, "
+                f"{b.get('threading_layer')} threading), {b.get('num_threads')} threads "
                 f"[threadpoolctl]"
             )
             return int(b["num_threads"]), desc
@@ -78,7 +78,12 @@ def machine() -> dict:
     except OSError:
         cpu = platform.processor() or "unknown"
     threads, blas = blas_threads()
+    try:
+        load = round(os.getloadavg()[0], 2)
+    except OSError:  # not available on this platform
+        load = None
     return {
+        "load_1min": load,
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "platform": platform.platform(),
         "cpu": cpu,
@@ -317,6 +322,15 @@ def main(argv=None) -> int:
     print(f"machine: {info['cpu']}, {info['nproc']} CPUs, {info['platform']}")
     print(f"python {info['python']}, numpy {info['numpy']}")
     print(f"numpy BLAS: {info['blas']}")
+    load, busy = info["load_1min"], (info["nproc"] or 1) - info["threads"]
+    if load is not None:
+        print(f"load average (1 min) before the run: {load}")
+        if load > max(busy, 0) + 0.5 and args.clock == "wall":
+            print(
+                "warning: other processes are using the CPUs this run needs; wall-clock times "
+                "(multi-threaded BLAS above all) will be inflated. --threads 1 --clock cpu is "
+                "far steadier on a shared machine."
+            )
     if args.threads:
         print(f"threads: {args.threads} for every library ({', '.join(THREAD_VARS)})")
     else:
