@@ -1,0 +1,181 @@
+"""In-place operations on tensors: validation, version counters, and view bookkeeping.
+
+Every in-place method (``add_``, ``__setitem__``, ``copy_``, ...) goes through ``_inplace``:
+validate first (so a failed call changes nothing), compute the new values out of place from a
+snapshot that carries the old history, write them in, then rewire histories. Views remember
+their base (in grad mode) so that changing a view rewrites its base's history, and changing a
+base refreshes its views' histories, as PyTorch's CopySlices does.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from tinytensor import _dtype as D
+from tinytensor.autograd.grad_mode import _state
+from tinytensor.tensor import _wrap
+
+
+def _bump(t) -> None:
+    if t._vc is None:
+        t._vc = [1]
+    else:
+        t._vc[0] += 1
+
+
+def _check_leaf_inplace(t, name) -> None:
+    if t._requires_grad and t._grad_fn is None and _state.enabled:
+        raise RuntimeError(
+            f"{name}: a leaf tensor that requires grad (shape {tuple(t.shape)}) is being used in "
+            "an in-place operation. Wrap the update in `with tinytensor.no_grad():` or work on "
+            "a .clone()."
+        )
+
+
+def _register_view(out, base, view_fn, put_fn) -> None:
+    """Note that ``out`` shares ``base``'s storage, so that an in-place change of either
+    rewrites the other's history as in PyTorch: ``view_fn(base)`` makes the view again and
+    ``put_fn(view, old_base)`` makes the base with the view's values written in."""
+    out._base = (base, view_fn, put_fn)
+    if base._requires_grad:
+        views = getattr(base, "_views", None)
+        if views is None:
+            views = base._views = []
+        elif len(views) >= 16 and len(views) & (len(views) - 1) == 0:
+            views[:] = [r for r in views if r() is not None]  # drop dead views now and then
+        views.append(weakref.ref(out))
+
+
+def _view_chain(t, name):
+    """The bases ``t`` is a view of, nearest first, as (base, view_fn, put_fn) triples."""
+    chain = []
+    info = getattr(t, "_base", None)
+    while info is not None:
+        base = info[0]
+        if base._requires_grad and base._grad_fn is None:
+            raise RuntimeError(
+                f"{name}: a view of a leaf tensor that requires grad (shape "
+                f"{tuple(base.shape)}) is being used in an in-place operation. Wrap the update in "
+                "`with tinytensor.no_grad():` or work on a .clone()."
+            )
+        chain.append(info)
+        info = getattr(base, "_base", None)
+    return chain
+
+
+def _check_writable(t, name) -> None:
+    if not t._data.flags.writeable:
+        raise RuntimeError(
+            f"{name}: more than one element of this tensor (shape {tuple(t.shape)}) refers to "
+            "the same memory (it is an expanded or broadcast view); .clone() it before "
+            "changing it in place"
+        )
+
+
+def _snapshot(t):
+    """A copy of ``t``'s values that carries ``t``'s current history."""
+    old = _wrap(t._data.copy())
+    old._requires_grad = t._requires_grad
+    old._grad_fn = t._grad_fn
+    old._meta = t._meta
+    return old
+
+
+def _rebase(t, chain, old_bases) -> None:
+    """After ``t`` (a view) changed in place: give each base the history "old base with the
+    view's new values written in" (PyTorch's CopySlices), then refresh the other views."""
+    cur = t
+    for (base, _, put), old in zip(chain, old_bases):
+        new_base = put(cur, old)
+        base._requires_grad = True
+        base._grad_fn = new_base._grad_fn
+        base._meta = None
+        cur = base
+    _refresh_views(cur, {id(t)} | {id(b) for b, _, _ in chain})
+
+
+def _refresh_views(root, skip=frozenset()) -> None:
+    """Views of ``root`` (recursively) get histories that read ``root``'s new history."""
+    stack = [root]
+    while stack:
+        parent = stack.pop()
+        # A copy: remaking a view registers the new one on the parent.
+        for ref in list(getattr(parent, "_views", None) or ()):
+            view = ref()
+            if view is None:
+                continue
+            if id(view) not in skip:
+                fresh = view._base[1](parent)
+                view._requires_grad = fresh._requires_grad
+                view._grad_fn = fresh._grad_fn
+                view._meta = None
+            stack.append(view)
+
+
+def _inplace(t, compute, name):
+    """Run ``compute`` out of place, then write its result into ``t`` and rewire ``t``'s history
+    (and, for a view, its bases' and sibling views' histories).
+
+    Validates first (leaf rule, shape, dtype), so a failed call leaves ``t`` untouched.
+    """
+    _check_leaf_inplace(t, name)
+    _check_writable(t, name)
+    chain = _view_chain(t, name) if _state.enabled else ()
+    if _state.enabled:
+        # The op may save its input for backward, so it sees a snapshot of the old values
+        # (carrying the old history), never the storage about to be overwritten.
+        old = _wrap(t._data.copy())
+        old._requires_grad = t._requires_grad
+        old._grad_fn = t._grad_fn
+        old._meta = t._meta
+        new = compute(old)
+    else:
+        new = compute(t)
+    nd = new._data
+    if nd.shape != t._data.shape:
+        raise RuntimeError(
+            f"{name}: the result has shape {tuple(nd.shape)} but the tensor changed in place has "
+            f"shape {tuple(t.shape)}; an in-place op cannot change the shape"
+        )
+    if nd.dtype != t._data.dtype and not np.can_cast(nd.dtype, t._data.dtype, "same_kind"):
+        raise RuntimeError(
+            f"{name}: result type {D.from_numpy_dtype(nd.dtype)} can't be cast to the tensor's "
+            f"dtype {t.dtype}"
+        )
+    if _state.enabled and t._grad_fn is not None and not new._requires_grad:
+        # The new values don't depend on the old ones (fill_, zero_): as in PyTorch the tensor
+        # keeps requiring grad, and its history receives a zero gradient, not the incoming one.
+        new = _cut_history(new, old, name)
+    rebase = chain and (new._requires_grad or any(b._requires_grad for b, _, _ in chain))
+    old_bases = [_snapshot(b) for b, _, _ in chain] if rebase else None
+    np.copyto(t._data, nd, casting="unsafe")
+    if _state.enabled and new._requires_grad:
+        t._requires_grad = True
+        t._grad_fn = new._grad_fn
+        t._meta = None
+    if rebase:
+        _rebase(t, chain, old_bases)
+    elif _state.enabled and t._requires_grad:
+        _refresh_views(t)
+    _bump(t)
+    return t
+
+
+def _fill_random(t, sample, name):
+    _check_leaf_inplace(t, name)
+    _check_writable(t, name)
+    t._data[...] = sample()
+    if _state.enabled and t._grad_fn is not None:
+        t._grad_fn = _cut_history(_wrap(t._data), t, name)._grad_fn
+        t._meta = None
+    _bump(t)
+    return t
+
+
+def _cut_history(new, old, name):
+    """``new`` recorded as depending on ``old`` with a zero gradient (values overwritten)."""
+    from tinytensor.autograd.node import record
+
+    return record(new, name.rstrip("_").capitalize(), (old,), lambda g, o: (g * 0.0,))
