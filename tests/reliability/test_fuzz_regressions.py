@@ -125,12 +125,6 @@ def test_contiguous_returning_its_input_is_not_a_mismatch():
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an in-place op with grad through an EMPTY view (y[0:0].add_(b)) does not make the "
-    "base require grad as PyTorch does (b.grad stays None instead of 0): the empty view is not "
-    "recognised as a view (np.may_share_memory is False for empty arrays)",
-)
 def test_inplace_with_grad_through_an_empty_view():
     run_program(
         [

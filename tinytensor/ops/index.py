@@ -81,7 +81,7 @@ def getitem(a, index):
     except IndexError as e:
         raise _index_error(e, a.shape, index) from None
     out = _wrap(arr)
-    if not advanced and np.may_share_memory(arr, a._data):
+    if not advanced:  # basic indexing always gives a view (an empty one shares no bytes)
         if a._vc is None:
             a._vc = [0]
         out._vc = a._vc
