@@ -279,7 +279,23 @@ def tanh(a):
     """f(a) = tanh a;  da = g*(1 - f(a)^2)"""
     a, d = _unary_float(a, "tanh")
     return record(
-        _wrap(np.tanh(d)), "Tanh", (a,), lambda g, out: (g * (1.0 - out * out),), save_output=True
+        _wrap(np.tanh(d)), "Tanh", (a,), lambda g, out: (_tanh_backward(g, out),), save_output=True
+    )
+
+
+def _tanh_backward(g, y):
+    """f(g, y) = g*(1 - y^2);  dg = gg*(1 - y^2),  dy = -2*gg*g*y
+
+    One recorded op instead of three (mul, rsub, mul): a third of the dispatches, same graph
+    for double backward.
+    """
+    gd, yd = g._data, y._data
+    return record(
+        _wrap(gd * (1 - yd * yd)),
+        "TanhBackward",
+        (g, y),
+        lambda gg, out: (_tanh_backward(gg, y), gg * g * y * -2.0),
+        (g, y),
     )
 
 
@@ -296,8 +312,23 @@ def sigmoid(a):
         _wrap(_sigmoid_np(d)),
         "Sigmoid",
         (a,),
-        lambda g, out: (g * out * (1.0 - out),),
+        lambda g, out: (_sigmoid_backward(g, out),),
         save_output=True,
+    )
+
+
+def _sigmoid_backward(g, y):
+    """f(g, y) = g*y*(1 - y);  dg = gg*y*(1 - y),  dy = gg*g*(1 - 2y)
+
+    One recorded op instead of three, like ``_tanh_backward``.
+    """
+    gd, yd = g._data, y._data
+    return record(
+        _wrap(gd * (yd * (1 - yd))),
+        "SigmoidBackward",
+        (g, y),
+        lambda gg, out: (_sigmoid_backward(gg, y), gg * g * (1.0 - y * 2.0)),
+        (g, y),
     )
 
 
@@ -309,8 +340,23 @@ def relu(a):
         _wrap(np.maximum(d, 0, dtype=d.dtype)),
         "Relu",
         (a,),
-        lambda g, out: (where(out <= 0, 0.0, g),),
+        lambda g, out: (_relu_backward(g, ~(out._data <= 0)),),
         save_output=True,
+    )
+
+
+def _relu_backward(g, keep):
+    """f(g) = g*keep;  dg = gg*keep (linear in g, so its own backward)
+
+    ``keep`` is a bool array (``not out <= 0``). ``np.multiply`` casts it inside the loop: no
+    float copy of the mask (as the ``where``/``mul`` ops would make) and about 10x faster than
+    ``np.where`` on a random mask. An inf gradient at a zeroed unit gives NaN here, not 0.
+    """
+    return record(
+        _wrap(np.multiply(g._data, keep)),
+        "ReluBackward",
+        (g,),
+        lambda gg, out: (_relu_backward(gg, keep),),
     )
 
 
