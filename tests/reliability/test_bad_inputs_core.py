@@ -43,10 +43,6 @@ def make_env():
 R = Bad
 
 
-def xfail(reason):
-    return pytest.mark.xfail(strict=True, reason=reason)
-
-
 ROWS = [
     # --- construction -------------------------------------------------------------------------
     R("tensor-ragged", lambda e: tt.tensor([[1.0, 2.0], [3.0]]), "tensor|sequence|shape"),
