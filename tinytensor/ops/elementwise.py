@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinytensor.autograd.node import record
-from tinytensor.ops._util import as_tensor, binary, broadcast_error
+from tinytensor.ops._util import as_tensor, binary, broadcast_error, value_dtype
 from tinytensor.ops._util import requires_grad as _rg
 from tinytensor.tensor import Tensor, _wrap
 
@@ -33,7 +33,7 @@ def sub(a, b, alpha=1):
     if alpha != 1:
         b = mul(b, alpha)
     a, b, ad, bd = binary(a, b, "sub")
-    if ad.dtype == np.bool_:
+    if value_dtype(ad, bd) == np.bool_:
         raise TypeError("sub: subtracting bool tensors is not supported; use logical_xor instead")
     try:
         out = ad - bd
@@ -77,12 +77,12 @@ def div(a, b, rounding_mode=None):
                 out = np.trunc(np.true_divide(ad, bd))
             except ValueError:
                 raise broadcast_error("div", a, b) from None
-            return _wrap(out.astype(ad.dtype, copy=False))
+            return _wrap(out.astype(value_dtype(ad, bd), copy=False))
         raise ValueError(
             f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}"
         )
     a, b, ad, bd = binary(a, b, "div")
-    if ad.dtype.kind != "f":
+    if value_dtype(ad, bd).kind != "f":
         from tinytensor._dtype import get_default_dtype
 
         dt = get_default_dtype().np
@@ -106,7 +106,7 @@ def rdiv(a, b):
 
 def _check_int_divisor(ad, bd, name):
     # NumPy quietly returns 0 for an integer division by zero; PyTorch raises.
-    if ad.dtype.kind in "iub" and np.any(np.asarray(bd) == 0):
+    if value_dtype(ad, bd).kind in "iub" and np.any(np.asarray(bd) == 0):
         raise ZeroDivisionError(f"{name}: integer division by zero")
 
 
@@ -148,7 +148,7 @@ def pow(a, b):
     """f(a, b) = a^b;  da = g*b*a^(b-1) (0 where b == 0),  db = g*a^b*log(a) (0 where a == 0)"""
     a, b, ad, bd = binary(a, b, "pow")
     if (
-        ad.dtype.kind in "iu"
+        value_dtype(ad, bd).kind in "iu"
         and isinstance(bd, (np.ndarray, np.integer))
         and np.any(np.asarray(bd) < 0)
     ):
