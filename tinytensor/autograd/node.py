@@ -72,15 +72,15 @@ class Node:
             self.shape = out._data.shape
             self.dtype = out._data.dtype
             self.out_meta = None
-        self.saved = saved
         if saved:
-            versions = []
-            for t in saved:
-                vc = getattr(t, "_vc", None)  # saved Python scalars have no version
-                versions.append(vc[0] if vc else 0)
-            self.versions = tuple(versions)
+            # Only tensors can change in place, so Python scalars among ``saved`` are dropped
+            # here once instead of being probed with getattr on every build and check. Tuples,
+            # not lists: the garbage collector stops tracking a tuple that holds only atoms.
+            saved = tuple([t for t in saved if hasattr(t, "_vc")])
+            self.saved = saved
+            self.versions = tuple([t._vc[0] if t._vc else 0 for t in saved])
         else:
-            self.versions = ()
+            self.saved = self.versions = ()
         if save_output:
             if out._vc is None:
                 out._vc = [0]
@@ -112,7 +112,7 @@ class Node:
     def check_saved(self):
         """Raise if a tensor this node saved was modified in place since it was saved."""
         for t, v in zip(self.saved, self.versions):
-            vc = getattr(t, "_vc", None)
+            vc = t._vc
             if vc and vc[0] != v:
                 raise modified_error(self, "a tensor", t._data.shape, t._data.dtype, vc[0], v)
 
