@@ -198,7 +198,16 @@ def einsum(equation, *operands):
             for i in range(len(operands))
         )
 
-    return record(_wrap(np.asarray(out)), "Einsum", operands, backward, operands)
+    res = _wrap(np.asarray(out))
+    for o in operands:
+        # A pure permutation or diagonal comes back as a NumPy view of the operand (a view in
+        # PyTorch too): share its version counter so an in-place change is caught in backward.
+        if np.may_share_memory(res._data, o._data):
+            if o._vc is None:
+                o._vc = [0]
+            res._vc = o._vc
+            break
+    return record(res, "Einsum", operands, backward, operands)
 
 
 def _einsum_grad(g, rhs, terms, operands, i, sizes):
