@@ -166,6 +166,7 @@ class Runner:
                     leafness=k not in self.loose,
                 )
         else:
+            self._check_aliasing(op, tt_in, tt_out)
             self.tts.append(tt_out)
             self.ths.append(th_out)
             # Either library may hand a no-op back as the input itself (PyTorch: flatten of
@@ -178,6 +179,20 @@ class Runner:
                 self.tainted.update((self.group[-1], *(self.group[i] for i in inputs)))
             self._compare(tt_out, th_out, f"value {len(self.tts) - 1} ({op})", leafness=not same)
         return True
+
+    def _check_aliasing(self, op, tt_in, out):
+        """A result that shares memory with an input must share its version counter too,
+        or an in-place change through it would silently corrupt what backward saved."""
+        for t in tt_in:
+            if out is t or out._data.size == 0:
+                continue
+            if np.may_share_memory(out._data, t._data) and (
+                out._vc is None or out._vc is not t._vc
+            ):
+                raise Mismatch(
+                    f"{op}: the result shares memory with an input but not its version counter\n"
+                    f"{self}"
+                )
 
     @staticmethod
     def _sane(t):

@@ -60,6 +60,13 @@ FOUND = {
         ["flip", [0], {"dims": [0]}],
         ["inplace", [1], {"op": "add_", "via": None, "c": -1.5}],
     ],
+    # einsum('ij->ji') returned a NumPy view without the version counter: changing it in
+    # place silently changed values saved for backward (wrong gradient; PyTorch raises).
+    "einsum-permutation-is-a-versioned-view": [
+        ["leaf", [], {"shape": [2, 2], **LEAF}],
+        ["add", [0, 0], {}],
+        ["einsum", [1], {"eq": "ij->ji"}],
+    ],
     # x[0, None, [0, 0]] followed NumPy's placement of advanced dims, not PyTorch's.
     "int-then-array-index": [
         ["leaf", [], {"shape": [1, 1], **LEAF}],
@@ -133,3 +140,13 @@ def test_inplace_with_grad_through_an_empty_view():
             ["grad_inplace", [0, 1], {"op": "add_", "via": [["slice", 0, 0, 1]]}],
         ]
     )
+
+
+def test_inplace_change_through_an_einsum_view_is_caught_in_backward():
+    x = tt.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    a = x * 1.0
+    b = a * a  # saves a
+    with tt.no_grad():
+        tt.einsum("ij->ji", a).add_(10.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        b.sum().backward()
