@@ -350,10 +350,16 @@ def _relu_backward(g, keep):
 
     ``keep`` is a bool array (``not out <= 0``). ``np.multiply`` casts it inside the loop: no
     float copy of the mask (as the ``where``/``mul`` ops would make) and about 10x faster than
-    ``np.where`` on a random mask. An inf gradient at a zeroed unit gives NaN here, not 0.
+    ``np.where`` on a random mask. Only a gradient holding inf or NaN takes ``np.where``, so
+    that a zeroed unit still gets 0 (inf*0 would be NaN), as in PyTorch.
     """
+    gd = g._data
+    if np.isfinite(gd).all():
+        gx = np.multiply(gd, keep)
+    else:
+        gx = np.where(keep, gd, gd.dtype.type(0))
     return record(
-        _wrap(np.multiply(g._data, keep)),
+        _wrap(gx),
         "ReluBackward",
         (g,),
         lambda gg, out: (_relu_backward(gg, keep),),
