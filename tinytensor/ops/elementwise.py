@@ -6,6 +6,8 @@ again; gradients are left at the broadcast shape, the engine reduces them (engin
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from tinytensor.autograd.node import record
@@ -163,13 +165,22 @@ def pow(a, b):
         (a, b),
         lambda g, out: (
             _pow_base_grad(g, a, b) if _rg(a) else None,
-            g * out * where(a == 0, 0.0, log(where(a == 0, 1.0, a))) if _rg(b) else None,
+            _pow_exponent_grad(g, out, a) if _rg(b) else None,
         ),
         (a, b),
         # Only db needs the output; keeping it otherwise would make an in-place change to the
         # result of x ** 2 a (spurious) error in backward, which PyTorch does not raise.
         save_output=_rg(b),
     )
+
+
+def _pow_exponent_grad(g, out, a):
+    if not isinstance(a, Tensor):
+        # A Python number as the base: log it in full precision (as a 0-d tensor it would be
+        # float32, and c ** x on float64 would get a float32-accurate gradient).
+        log_a = 0.0 if a == 0 else math.log(a) if a > 0 else math.nan
+        return g * out * log_a
+    return g * out * where(a == 0, 0.0, log(where(a == 0, 1.0, a)))
 
 
 def _pow_base_grad(g, a, b):
