@@ -67,6 +67,13 @@ FOUND = {
         ["add", [0, 0], {}],
         ["einsum", [1], {"eq": "ij->ji"}],
     ],
+    # 3.0 ** x took log(3.0) in float32: float64 gradients were off by ~1e-7 relative.
+    "python-base-pow-precision": [
+        ["leaf", [], {"shape": [], "seed": 12, "grad": True}],
+        ["abs", [0], {}],
+        ["rpow", [1], {"c": 3.0}],
+        ["add_alpha", [0, 1], {"alpha": -1.5}],
+    ],
     # x[0, None, [0, 0]] followed NumPy's placement of advanced dims, not PyTorch's.
     "int-then-array-index": [
         ["leaf", [], {"shape": [1, 1], **LEAF}],
