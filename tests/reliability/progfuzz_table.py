@@ -9,6 +9,7 @@ aimed at such values) or ``"new"``.
 from __future__ import annotations
 
 import progfuzz_ops as G
+import progfuzz_shapes as S
 from progfuzz_ops import _dim, build_index
 
 
@@ -171,52 +172,52 @@ OPS = {
     "norm": (G.g_norm, _norm, "new"),
     "cumsum": (G.g_cumsum, lambda m, xs, p: xs[0].cumsum(p["dim"]), "new"),
     # shape
-    "reshape": (G.g_reshape, lambda m, xs, p: xs[0].reshape(p["shape"]), "maybe"),
-    "view": (G.g_view, lambda m, xs, p: xs[0].view(p["shape"]), "maybe"),
-    "flatten": (G.g_flatten, lambda m, xs, p: xs[0].flatten(p["start"], p["end"]), "maybe"),
-    "unsqueeze": (G.g_unsqueeze, lambda m, xs, p: xs[0].unsqueeze(p["dim"]), "maybe"),
+    "reshape": (S.g_reshape, lambda m, xs, p: xs[0].reshape(p["shape"]), "maybe"),
+    "view": (S.g_view, lambda m, xs, p: xs[0].view(p["shape"]), "maybe"),
+    "flatten": (S.g_flatten, lambda m, xs, p: xs[0].flatten(p["start"], p["end"]), "maybe"),
+    "unsqueeze": (S.g_unsqueeze, lambda m, xs, p: xs[0].unsqueeze(p["dim"]), "maybe"),
     "squeeze": (
-        G.g_squeeze,
+        S.g_squeeze,
         lambda m, xs, p: xs[0].squeeze() if p["dim"] is None else xs[0].squeeze(p["dim"]),
         "maybe",
     ),
-    "transpose": (G.g_transpose, lambda m, xs, p: xs[0].transpose(p["d0"], p["d1"]), "view"),
-    "permute": (G.g_permute, lambda m, xs, p: xs[0].permute(*_args(p["perm"])), "view"),
-    "T": (G.g_T, lambda m, xs, p: xs[0].T, "view"),
-    "mT": (G.g_min_ndim(2), lambda m, xs, p: xs[0].mT, "view"),
-    "expand": (G.g_expand, lambda m, xs, p: xs[0].expand(*_args(p["sizes"])), "maybe"),
-    "repeat": (G.g_repeat, lambda m, xs, p: xs[0].repeat(*_args(p["reps"])), "new"),
-    "flip": (G.g_flip, lambda m, xs, p: xs[0].flip(p["dims"]), "new"),
-    "cat": (G.g_cat, lambda m, xs, p: m.cat(list(xs), p["dim"]), "new"),
-    "stack": (G.g_stack, lambda m, xs, p: m.stack(list(xs), p["dim"]), "new"),
-    "split": (G.g_piece, _piece, "view"),
-    "chunk": (G.g_piece, _chunk, "view"),
-    "unbind": (G.g_piece, _piece, "view"),
+    "transpose": (S.g_transpose, lambda m, xs, p: xs[0].transpose(p["d0"], p["d1"]), "view"),
+    "permute": (S.g_permute, lambda m, xs, p: xs[0].permute(*_args(p["perm"])), "view"),
+    "T": (S.g_T, lambda m, xs, p: xs[0].T, "view"),
+    "mT": (S.g_min_ndim(2), lambda m, xs, p: xs[0].mT, "view"),
+    "expand": (S.g_expand, lambda m, xs, p: xs[0].expand(*_args(p["sizes"])), "maybe"),
+    "repeat": (S.g_repeat, lambda m, xs, p: xs[0].repeat(*_args(p["reps"])), "new"),
+    "flip": (S.g_flip, lambda m, xs, p: xs[0].flip(p["dims"]), "new"),
+    "cat": (S.g_cat, lambda m, xs, p: m.cat(list(xs), p["dim"]), "new"),
+    "stack": (S.g_stack, lambda m, xs, p: m.stack(list(xs), p["dim"]), "new"),
+    "split": (S.g_piece, _piece, "view"),
+    "chunk": (S.g_piece, _chunk, "view"),
+    "unbind": (S.g_piece, _piece, "view"),
     "narrow": (
-        G.g_narrow,
+        S.g_narrow,
         lambda m, xs, p: m.narrow(xs[0], p["dim"], p["start"], p["length"]),
         "view",
     ),
-    "pad": (G.g_pad, lambda m, xs, p: G._fn(m).pad(xs[0], p["pad"], value=p["value"]), "new"),
-    "tril": (G.g_tri, lambda m, xs, p: xs[0].tril(p["diagonal"]), "new"),
-    "triu": (G.g_tri, lambda m, xs, p: xs[0].triu(p["diagonal"]), "new"),
-    "movedim": (G.g_movedim, lambda m, xs, p: m.movedim(xs[0], p["src"], p["dst"]), "view"),
+    "pad": (S.g_pad, lambda m, xs, p: G._fn(m).pad(xs[0], p["pad"], value=p["value"]), "new"),
+    "tril": (S.g_tri, lambda m, xs, p: xs[0].tril(p["diagonal"]), "new"),
+    "triu": (S.g_tri, lambda m, xs, p: xs[0].triu(p["diagonal"]), "new"),
+    "movedim": (S.g_movedim, lambda m, xs, p: m.movedim(xs[0], p["src"], p["dst"]), "view"),
     "contiguous": (G.g_unary, lambda m, xs, p: xs[0].contiguous(), "maybe"),
     # indexing
-    "getitem": (G.g_getitem, lambda m, xs, p: xs[0][build_index(m, p["index"])], "index"),
-    "setitem": (G.g_setitem, _setitem, "new"),
-    "gather": (G.g_gather, lambda m, xs, p: xs[0].gather(p["dim"], m.tensor(p["index"])), "new"),
+    "getitem": (S.g_getitem, lambda m, xs, p: xs[0][build_index(m, p["index"])], "index"),
+    "setitem": (S.g_setitem, _setitem, "new"),
+    "gather": (S.g_gather, lambda m, xs, p: xs[0].gather(p["dim"], m.tensor(p["index"])), "new"),
     "index_select": (
-        G.g_index_select,
+        S.g_index_select,
         lambda m, xs, p: xs[0].index_select(p["dim"], m.tensor(p["index"])),
         "new",
     ),
     "index_add": (
-        G.g_index_add,
+        S.g_index_add,
         lambda m, xs, p: xs[0].index_add(p["dim"], m.tensor(p["index"]), xs[1], alpha=p["alpha"]),
         "new",
     ),
     # linear algebra
-    "matmul": (G.g_matmul, lambda m, xs, p: xs[0] @ xs[1], "new"),
-    "einsum": (G.g_einsum, _einsum, "maybe"),  # a pure permutation is a view (in both)
+    "matmul": (S.g_matmul, lambda m, xs, p: xs[0] @ xs[1], "new"),
+    "einsum": (S.g_einsum, _einsum, "maybe"),  # a pure permutation is a view (in both)
 }
