@@ -1,7 +1,8 @@
 """Random programs, run in tinytensor and in PyTorch, must agree on every value and gradient.
 
-The fuzzer lives in ``progfuzz.py`` (engine) and ``progfuzz_table.py``/``progfuzz_ops.py``/``progfuzz_shapes.py``
-(the op table). More examples: ``TT_FUZZ_EXAMPLES=5000 HYPOTHESIS_PROFILE=dev python -m pytest
+The fuzzer lives in ``progfuzz.py`` (engine) and ``progfuzz_table.py`` (the op table, with
+generators in ``progfuzz_ops.py`` and ``progfuzz_shapes.py``). More examples:
+``TT_FUZZ_EXAMPLES=10000 HYPOTHESIS_PROFILE=dev python -m pytest
 tests/reliability/test_fuzz_programs.py``.
 """
 
