@@ -148,3 +148,30 @@ def check_torch(case, sample):
         g = np.zeros(x.shape) if x.grad is None else x.grad.numpy()
         tg = np.zeros(x.shape) if tx.grad is None else tx.grad.numpy()
         np.testing.assert_allclose(g, tg, rtol=1e-7, atol=1e-9, err_msg=f"{case.name} grad {i}")
+
+
+def table_tests(cases):
+    """The two property tests every op family runs over its table rows; a test module binds them
+    with ``test_forward_and_gradient, test_matches_torch = table_tests(CASES)``."""
+    import pytest
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    @pytest.mark.parametrize("case", cases, ids=lambda c: c.name)
+    @given(data=st.data())
+    def test_forward_and_gradient(case, data):
+        """Forward equals NumPy; gradient equals gradcheck's; inputs unchanged; gradient has the
+        input's shape and dtype and owns its memory."""
+        sample = data.draw(case.inputs, label="sample")
+        check_forward(case, sample)
+        if case.differentiable:
+            check_gradients(case, sample)
+
+    @pytest.mark.parametrize("case", [c for c in cases if c.torch_fn], ids=lambda c: c.name)
+    @given(data=st.data())
+    def test_matches_torch(case, data):
+        """Forward and float64 gradients equal PyTorch's."""
+        pytest.importorskip("torch")
+        check_torch(case, data.draw(case.inputs, label="sample"))
+
+    return test_forward_and_gradient, test_matches_torch
