@@ -8,6 +8,9 @@
 tensor(7.)
 """
 
+# The method surface first: importing the module binds ``tinytensor.tensor`` to it, and the
+# ``tensor`` function imported below must win that name.
+from tinytensor.tensor import Tensor  # noqa: I001
 from tinytensor import autograd
 from tinytensor._dtype import (
     bool_ as bool,  # noqa: A001 - PyTorch's name
@@ -167,7 +170,6 @@ from tinytensor.ops.shape import (
     view,
     vstack,
 )
-from tinytensor.tensor import Tensor
 
 concat = concatenate = cat
 clip = clamp

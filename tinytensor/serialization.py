@@ -23,7 +23,8 @@ import zipfile
 
 import numpy as np
 
-from tinytensor.tensor import Tensor, _wrap
+from tinytensor.core import wrap
+from tinytensor.tensor import Tensor
 
 FORMAT = "tinytensor"
 VERSION = 1
@@ -206,7 +207,7 @@ class _Reader:
             except (KeyError, TypeError, ValueError):
                 _fail(self.name, f"bad float in the manifest: {node.get('value')!r}")
         if kind == "tensor":
-            t = _wrap(np.array(self.array(node.get("array"))))
+            t = wrap(np.array(self.array(node.get("array"))))
             if node.get("requires_grad") is True and t._data.dtype.kind == "f":
                 t.requires_grad = True
             return t

@@ -11,11 +11,19 @@ import weakref
 import numpy as np
 
 from tinytensor import _dtype as D
+from tinytensor._format import format_tensor
+from tinytensor.autograd import api, hooks
+from tinytensor.core import TensorBase, rng, set_tensor_class, share_version, to_array, wrap
+from tinytensor.ops import elementwise as E
+from tinytensor.ops import index as I
+from tinytensor.ops import linalg as L
+from tinytensor.ops import reduce as R
+from tinytensor.ops import shape as S
+from tinytensor.ops._util import as_tensor, one_dim
+from tinytensor.ops.inplace import fill_random, inplace
 
-_new = object.__new__
 
-
-class Tensor:
+class Tensor(TensorBase):
     """An n-dimensional array that can record the operations applied to it.
 
     A tensor made by the user is a *leaf*. If it has ``requires_grad=True``, every operation
@@ -27,35 +35,21 @@ class Tensor:
     ``randn``, ...) or ``tinytensor.from_numpy(array)`` (which shares memory).
     """
 
-    __slots__ = (
-        "_data",
-        "_requires_grad",
-        "_grad_fn",
-        "_grad",
-        "_vc",
-        "_hooks",
-        "_meta",
-        "_base",  # views only (set in grad mode): (base, view_fn, put_fn); unset otherwise
-        "_views",  # bases that require grad: weakrefs to their views; unset otherwise
-        "__weakref__",
-    )
-
-    # NumPy defers to our reflected operators (ndarray * tensor -> Tensor.__rmul__).
-    __array_priority__ = 1000
+    __slots__ = ()
+    # Defining __eq__ (elementwise) would unset hashing; tensors hash by identity.
+    __hash__ = TensorBase.__hash__
 
     def __init__(self, *args, dtype=None, requires_grad=False):
         """``Tensor(data)`` copies ``data`` as the default float dtype and ``Tensor(*sizes)``
         makes zeros of that shape, as ``torch.Tensor`` does; prefer ``tinytensor.tensor``,
         which keeps integer and bool data as such."""
-        from tinytensor.ops.creation import _to_array
-
         dtype = D.get_default_dtype() if dtype is None else dtype
         if not args:
             arr = np.zeros((0,), D.to_dtype(dtype).np)
         elif all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
             arr = np.zeros(tuple(int(a) for a in args), D.to_dtype(dtype).np)
         elif len(args) == 1:
-            arr = _to_array(args[0], dtype, copy=True)
+            arr = to_array(args[0], dtype, copy=True)
         else:
             raise TypeError(
                 "Tensor(): expected data (a list, number, array or tensor) or integer sizes, "
@@ -74,83 +68,8 @@ class Tensor:
     # --- attributes -------------------------------------------------------------------------
 
     @property
-    def shape(self) -> tuple:
-        return self._data.shape
-
-    @property
-    def ndim(self) -> int:
-        return self._data.ndim
-
-    @property
-    def dtype(self) -> D.dtype:
-        return D._FROM_NP[self._data.dtype]
-
-    @property
     def device(self) -> str:
         return "cpu"
-
-    @property
-    def is_leaf(self) -> bool:
-        return self._grad_fn is None
-
-    @property
-    def grad_fn(self):
-        return self._grad_fn
-
-    @property
-    def requires_grad(self) -> bool:
-        return self._requires_grad
-
-    @requires_grad.setter
-    def requires_grad(self, value) -> None:
-        value = bool(value)
-        if self._grad_fn is not None:
-            if not value:
-                raise RuntimeError(
-                    "you can only change requires_grad flags of leaf tensors; use "
-                    "detach() to get a tensor that does not require grad"
-                )
-            return
-        if value and self._data.dtype.kind != "f":
-            raise RuntimeError(
-                f"only tensors of floating point dtype can require gradients, got {self.dtype}; "
-                "convert it first with .float()"
-            )
-        self._requires_grad = value
-
-    @property
-    def grad(self):
-        """The summed gradient of a leaf after ``backward()`` (None until then)."""
-        return self._grad
-
-    @grad.setter
-    def grad(self, value) -> None:
-        if value is not None:
-            if not isinstance(value, Tensor):
-                raise TypeError(
-                    f"assigned grad must be a Tensor or None, got {type(value).__name__}"
-                )
-            if value.shape != self.shape:
-                raise RuntimeError(
-                    f"assigned grad has shape {tuple(value.shape)} but the tensor has shape "
-                    f"{tuple(self.shape)}"
-                )
-            if value._data.dtype != self._data.dtype:
-                raise RuntimeError(
-                    f"assigned grad has dtype {value.dtype} but the tensor has dtype "
-                    f"{self.dtype}; convert it with .to({self.dtype})"
-                )
-        self._grad = value
-
-    @property
-    def data(self):
-        """A tensor sharing this one's storage, detached from the graph."""
-        return _wrap(self._data)
-
-    @data.setter
-    def data(self, value) -> None:
-        value = value._data if isinstance(value, Tensor) else np.asarray(value)
-        self._data = value
 
     @property
     def T(self):
@@ -162,81 +81,10 @@ class Tensor:
             raise RuntimeError(f"mT: expected a tensor with 2 or more dimensions, got {self.ndim}")
         return S.transpose(self, -2, -1)
 
-    @property
-    def _out_index(self) -> int:
-        return self._meta or 0
-
-    @property
-    def _version(self) -> int:
-        return self._vc[0] if self._vc else 0
-
-    @property
-    def itemsize(self) -> int:
-        return self._data.itemsize
-
-    @property
-    def nbytes(self) -> int:
-        return self._data.nbytes
-
     def size(self, dim=None):
         if dim is None:
             return self._data.shape
-        from tinytensor.ops._util import one_dim
-
         return self._data.shape[one_dim(dim, self.ndim, "size")]
-
-    def dim(self) -> int:
-        return self._data.ndim
-
-    def numel(self) -> int:
-        return self._data.size
-
-    def element_size(self) -> int:
-        return self._data.itemsize
-
-    def is_floating_point(self) -> bool:
-        return self._data.dtype.kind == "f"
-
-    def is_contiguous(self) -> bool:
-        return self._data.flags["C_CONTIGUOUS"]
-
-    # --- conversion -------------------------------------------------------------------------
-
-    def item(self):
-        if self._data.size != 1:
-            raise RuntimeError(
-                f"item(): a Tensor with {self._data.size} elements cannot be converted to a "
-                "Python scalar; index it first or use tolist()"
-            )
-        return self._data.reshape(()).item()
-
-    def tolist(self):
-        return self._data.tolist()
-
-    def numpy(self, force=False):
-        """The NumPy array beneath (shared memory). Detach first if it requires grad."""
-        if self._requires_grad and not force:
-            raise RuntimeError(
-                "Can't call numpy() on a Tensor that requires grad. Use tensor.detach().numpy() "
-                "instead."
-            )
-        return self._data
-
-    def __array__(self, dtype=None, copy=None):
-        arr = self.numpy()
-        if dtype is not None and arr.dtype != dtype:
-            return arr.astype(dtype)
-        return arr.copy() if copy else arr
-
-    def __dlpack__(self, stream=None, **kwargs):
-        if self._requires_grad:
-            raise RuntimeError(
-                "Can't export a Tensor that requires grad through DLPack; use tensor.detach() first"
-            )
-        return self._data.__dlpack__()
-
-    def __dlpack_device__(self):
-        return self._data.__dlpack_device__()
 
     def to(self, *args, **kwargs):
         """``to(dtype)``, ``to(other_tensor)`` or ``to("cpu")``; differentiable between floats."""
@@ -300,8 +148,6 @@ class Tensor:
         itself, so the gradients can be differentiated again. ``inputs`` restricts which
         tensors get ``.grad``.
         """
-        from tinytensor.autograd import api
-
         api.backward(self, gradient, retain_graph, create_graph, inputs)
 
     def retain_grad(self) -> None:
@@ -326,8 +172,6 @@ class Tensor:
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed; it may return a
         replacement gradient. Returns a handle whose ``remove()`` unregisters it."""
-        from tinytensor.autograd import hooks
-
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self._grad_fn is not None:
@@ -336,10 +180,8 @@ class Tensor:
 
     def detach(self):
         """A tensor sharing storage (and version counter) with this one, outside the graph."""
-        out = _wrap(self._data)
-        if self._vc is None:
-            self._vc = [0]
-        out._vc = self._vc
+        out = wrap(self._data)
+        share_version(out, self)
         return out
 
     def detach_(self):
@@ -358,59 +200,24 @@ class Tensor:
 
     # --- Python protocol --------------------------------------------------------------------
 
-    __hash__ = object.__hash__
-
     def __repr__(self) -> str:
-        from tinytensor._format import format_tensor
-
         return format_tensor(self)
-
-    def __len__(self) -> int:
-        if self._data.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
-        return self._data.shape[0]
 
     def __iter__(self):
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self._data.shape[0]))
 
-    def __bool__(self) -> bool:
-        if self._data.size != 1:
-            what = "no values" if self._data.size == 0 else "more than one value"
-            raise RuntimeError(
-                f"Boolean value of Tensor with {what} is ambiguous (shape "
-                f"{tuple(self.shape)}); use .any() or .all()"
-            )
-        return bool(self._data.reshape(()))
-
-    def __float__(self) -> float:
-        return float(self.item())
-
-    def __int__(self) -> int:
-        return int(self.item())
-
-    def __index__(self) -> int:
-        if self._data.dtype.kind not in "iub" or self._data.size != 1:
-            raise TypeError("only integer tensors of a single element can be used as an index")
-        return int(self.item())
-
-    def __complex__(self) -> complex:
-        return complex(self.item())
-
     def __format__(self, spec):
         if self._data.ndim == 0 and spec:
             return format(self.item(), spec)
         return repr(self) if not spec else format(repr(self), spec)
 
-    def __getstate__(self):
-        raise TypeError("tinytensor tensors are not picklable; use tinytensor.save")
-
     def __deepcopy__(self, memo):
-        out = _wrap(self._data.copy())
+        out = wrap(self._data.copy())
         out._requires_grad = self._requires_grad and self._grad_fn is None
         if self._grad is not None:
-            out._grad = _wrap(self._grad._data.copy())
+            out._grad = wrap(self._grad._data.copy())
         memo[id(self)] = out
         return out
 
@@ -718,10 +525,8 @@ class Tensor:
                 arr = self._data.view(target.np)
             except ValueError as e:
                 raise RuntimeError(f"view({target}): {e}") from None
-            out = _wrap(arr)
-            if self._vc is None:
-                self._vc = [0]
-            out._vc = self._vc
+            out = wrap(arr)
+            share_version(out, self)
             return out
         return S.view(self, *shape)
 
@@ -824,43 +629,41 @@ class Tensor:
     # --- in place -----------------------------------------------------------------------------
 
     def add_(self, other, alpha=1):
-        return _inplace(self, lambda s: E.add(s, other, alpha=alpha), "add_")
+        return inplace(self, lambda s: E.add(s, other, alpha=alpha), "add_")
 
     def sub_(self, other, alpha=1):
-        return _inplace(self, lambda s: E.sub(s, other, alpha=alpha), "sub_")
+        return inplace(self, lambda s: E.sub(s, other, alpha=alpha), "sub_")
 
     def mul_(self, other):
-        return _inplace(self, lambda s: E.mul(s, other), "mul_")
+        return inplace(self, lambda s: E.mul(s, other), "mul_")
 
     def div_(self, other):
-        return _inplace(self, lambda s: E.div(s, other), "div_")
+        return inplace(self, lambda s: E.div(s, other), "div_")
 
     def pow_(self, exponent):
-        return _inplace(self, lambda s: E.pow(s, exponent), "pow_")
+        return inplace(self, lambda s: E.pow(s, exponent), "pow_")
 
     def clamp_(self, min=None, max=None):
-        return _inplace(self, lambda s: E.clamp(s, min, max), "clamp_")
+        return inplace(self, lambda s: E.clamp(s, min, max), "clamp_")
 
     clip_ = clamp_
 
     def relu_(self):
-        return _inplace(self, E.relu, "relu_")
+        return inplace(self, E.relu, "relu_")
 
     def exp_(self):
-        return _inplace(self, E.exp, "exp_")
+        return inplace(self, E.exp, "exp_")
 
     def neg_(self):
-        return _inplace(self, E.neg, "neg_")
+        return inplace(self, E.neg, "neg_")
 
     def masked_fill_(self, mask, value):
-        return _inplace(self, lambda s: I.masked_fill(s, mask, value), "masked_fill_")
+        return inplace(self, lambda s: I.masked_fill(s, mask, value), "masked_fill_")
 
     def copy_(self, src):
         """Copy ``src`` (broadcast to this shape) into this tensor; differentiable in ``src``."""
-        from tinytensor.ops._util import as_tensor
-
         src = as_tensor(src, "copy_")
-        return _inplace(self, lambda s: S.copy_like(s, src), "copy_")
+        return inplace(self, lambda s: S.copy_like(s, src), "copy_")
 
     def fill_(self, value):
         if isinstance(value, Tensor):
@@ -870,43 +673,16 @@ class Tensor:
                     f"{tuple(value.shape)}; use copy_ to copy a tensor"
                 )
             return self.copy_(value.expand(self.shape))
-        return _inplace(self, lambda s: S.copy_like(s, value), "fill_")
+        return inplace(self, lambda s: S.copy_like(s, value), "fill_")
 
     def zero_(self):
         return self.fill_(0)
 
     def uniform_(self, a=0.0, b=1.0):
-        from tinytensor.ops.creation import _rng
-
-        return _fill_random(self, lambda: _rng().uniform(a, b, self.shape), "uniform_")
+        return fill_random(self, lambda: rng().uniform(a, b, self.shape), "uniform_")
 
     def normal_(self, mean=0.0, std=1.0):
-        from tinytensor.ops.creation import _rng
-
-        return _fill_random(self, lambda: _rng().normal(mean, std, self.shape), "normal_")
+        return fill_random(self, lambda: rng().normal(mean, std, self.shape), "normal_")
 
 
-def _wrap(data) -> Tensor:
-    """Make a Tensor around an array without copying: the fast path every op uses."""
-    if data.__class__ is not np.ndarray:
-        data = np.asarray(data)
-    t = _new(Tensor)
-    t._data = data
-    t._requires_grad = False
-    t._grad_fn = None
-    t._grad = None
-    t._vc = None
-    t._hooks = None
-    t._meta = None
-    return t
-
-
-# In-place machinery lives in _inplace.py; re-exported here for the op modules.
-from tinytensor._inplace import _fill_random, _inplace, _register_view  # noqa: E402, F401
-
-# The op families import Tensor from this module, so they are bound after the class exists.
-from tinytensor.ops import elementwise as E  # noqa: E402
-from tinytensor.ops import index as I  # noqa: E402
-from tinytensor.ops import linalg as L  # noqa: E402
-from tinytensor.ops import reduce as R  # noqa: E402
-from tinytensor.ops import shape as S  # noqa: E402
+set_tensor_class(Tensor)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from tinytensor.autograd.engine import run_backward
+from tinytensor.core import TensorBase, wrap
+from tinytensor.ops.shape import stack
 
 
 def _as_list(x):
@@ -18,15 +20,13 @@ def _as_list(x):
 
 def _seed_grads(outputs, grad_outputs, who):
     """One gradient tensor per output: given ones are checked, missing ones are ones."""
-    from tinytensor.tensor import Tensor, _wrap
-
     if len(grad_outputs) != len(outputs):
         raise RuntimeError(
             f"{who}: got {len(grad_outputs)} gradients for {len(outputs)} output tensors"
         )
     grads = []
     for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
-        if not isinstance(out, Tensor):
+        if not isinstance(out, TensorBase):
             raise TypeError(f"{who}: outputs must be Tensors, got {type(out).__name__}")
         if not out._requires_grad:
             raise RuntimeError(
@@ -40,10 +40,10 @@ def _seed_grads(outputs, grad_outputs, who):
                     f"has shape {tuple(out.shape)}. Pass gradient= (e.g. torch.ones_like(out)) "
                     "or reduce it first with .sum()"
                 )
-            g = _wrap(np.ones(out._data.shape, out._data.dtype))
+            g = wrap(np.ones(out._data.shape, out._data.dtype))
         else:
-            if not isinstance(g, Tensor):
-                g = _wrap(np.asarray(g, dtype=out._data.dtype))
+            if not isinstance(g, TensorBase):
+                g = wrap(np.asarray(g, dtype=out._data.dtype))
             if g.shape != out.shape:
                 raise RuntimeError(
                     f"{who}: mismatch in shape: the gradient for output {i} has shape "
@@ -94,8 +94,6 @@ def grad(
     ``materialize_grads=True`` (then it is zeros). With ``is_grads_batched=True`` the first
     dimension of every grad_output indexes a batch of vector-Jacobian products.
     """
-    from tinytensor.tensor import _wrap
-
     outputs = _as_list(outputs)
     inputs_l = _as_list(inputs)
     if not inputs_l:
@@ -125,7 +123,7 @@ def grad(
     )
     if materialize_grads:
         result = tuple(
-            _wrap(np.zeros(t.shape, t._data.dtype)) if g is None else g
+            wrap(np.zeros(t.shape, t._data.dtype)) if g is None else g
             for g, t in zip(result, inputs_l)
         )
     return result
@@ -133,8 +131,6 @@ def grad(
 
 def _batched_grad(outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused):
     """``grad`` once per row of the batched grad_outputs, results stacked along dim 0."""
-    from tinytensor.ops.shape import stack
-
     sizes = {len(g) for g in grad_outputs if g is not None}
     if len(sizes) != 1 or any(g is None for g in grad_outputs):
         raise RuntimeError(

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import gc
 
-from tinytensor.autograd.grad_mode import _state
+from tinytensor.autograd.grad_mode import grad_state
 from tinytensor.autograd.node import Node, _Anomaly
-from tinytensor.tensor import _wrap
+from tinytensor.core import wrap
 
 
 def _toposort(roots):
@@ -124,8 +124,8 @@ def run_backward(
     # add (reduce_to already matched shapes and dtypes), which skips the add op's dispatch: a
     # few us per sum, and W2's scalar MLP does about 50k sums per step.
     plus = _add_recorded if create_graph else _add_arrays
-    prev = _state.enabled
-    _state.enabled = create_graph
+    prev = grad_state.enabled
+    grad_state.enabled = create_graph
     # The collector is paused for the pass (and restored as it was): every gradient allocates
     # a few tracked objects, and each collection would rescan the whole live graph for cycles
     # that tinytensor never makes (W2's scalar MLP: about -8% per step). Freeing is by refcount.
@@ -138,8 +138,7 @@ def run_backward(
                 continue
             if needed is not None and node not in needed and node not in wanted:
                 continue
-            fn = node.fn
-            if fn is None:
+            if node.fn is None:
                 raise _freed(node)
             if node.hooks is not None or node.retained is not None:
                 g = _node_hooks(node, g, retained, create_graph)
@@ -152,9 +151,7 @@ def run_backward(
             if anomaly:
                 in_grads = _run_checked(node, g)
             else:
-                if node.versions:
-                    node.check_saved()
-                in_grads = fn(g, None if node.out_data is None else node.saved_output())
+                in_grads = node.run(g)
             for e, pg in zip(node.next, in_grads):
                 if pg is None or e is None:
                     continue
@@ -190,7 +187,7 @@ def run_backward(
         for t, g in retained:
             t._grad = g if t._grad is None else t._grad + g
     finally:
-        _state.enabled = prev
+        grad_state.enabled = prev
         if collecting:
             gc.enable()
     if not retain_graph:
@@ -223,7 +220,7 @@ def _add_recorded(a, b):
 
 
 def _add_arrays(a, b):
-    return _wrap(a._data + b._data)
+    return wrap(a._data + b._data)
 
 
 def _add(a, b):
@@ -244,7 +241,7 @@ def _accumulate(leaf, g, create_graph):
     """Sum ``g`` into ``leaf.grad``; the stored gradient is never a view of anything else."""
     old = leaf._grad
     if old is None:
-        leaf._grad = g if create_graph else _wrap(g._data.copy())
+        leaf._grad = g if create_graph else wrap(g._data.copy())
     elif create_graph or old._requires_grad or g._requires_grad:
         leaf._grad = old + g
     else:
@@ -271,7 +268,7 @@ def _node_hooks(node, g, retained, create_graph):
             t = ref()
             gi = g[index] if multi else g
             if t is not None and gi is not None:
-                retained.append((t, gi if create_graph else _wrap(gi._data.copy())))
+                retained.append((t, gi if create_graph else wrap(gi._data.copy())))
     return g
 
 
@@ -297,9 +294,7 @@ def _run_checked(node, g):
 
     where = node.created_at() or "  (not recorded: the node was made outside detect_anomaly)\n"
     try:
-        if node.versions:
-            node.check_saved()
-        in_grads = node.fn(g, None if node.out_data is None else node.saved_output())
+        in_grads = node.run(g)
     except Exception as e:
         raise RuntimeError(
             f"Error in {node.name()} during backward: {e}\n"

@@ -10,9 +10,9 @@ import weakref
 
 import numpy as np
 
-from tinytensor.autograd.grad_mode import _state, no_grad
+from tinytensor.autograd.grad_mode import grad_state, no_grad
 from tinytensor.autograd.node import modified_error, record
-from tinytensor.tensor import Tensor, _wrap
+from tinytensor.core import TensorBase, wrap
 
 
 class FunctionCtx:
@@ -35,7 +35,7 @@ class FunctionCtx:
     def save_for_backward(self, *tensors):
         """Keep ``tensors`` (inputs, outputs or intermediates, or None) for ``backward``."""
         for t in tensors:
-            if t is not None and not isinstance(t, Tensor):
+            if t is not None and not isinstance(t, TensorBase):
                 raise TypeError(
                     f"save_for_backward: can only save tensors or None, got {type(t).__name__}; "
                     "store other values as attributes of ctx (ctx.value = ...)"
@@ -87,7 +87,7 @@ class FunctionCtx:
         return tuple(out)
 
     def _rebuild(self, node, index, vc):
-        out = _wrap(self._out_data[index])
+        out = wrap(self._out_data[index])
         out._requires_grad = True
         out._grad_fn = node
         out._meta = None if node.out_meta is None else index
@@ -146,9 +146,11 @@ class Function:
             raise NotImplementedError(f"{cls.__name__} must implement a static forward()")
         ctx = FunctionCtx()
         ctx._name = cls.__name__
-        recording = _state.enabled and any(isinstance(a, Tensor) and a._requires_grad for a in args)
+        recording = grad_state.enabled and any(
+            isinstance(a, TensorBase) and a._requires_grad for a in args
+        )
         ctx.needs_input_grad = tuple(
-            recording and isinstance(a, Tensor) and a._requires_grad for a in args
+            recording and isinstance(a, TensorBase) and a._requires_grad for a in args
         )
         with no_grad():
             if cls.setup_context is not Function.setup_context:
@@ -165,17 +167,17 @@ def _attach(cls, ctx, args, output):
     """Wire ``output`` into the graph through ``record``; return what ``apply`` returns."""
     single = not isinstance(output, tuple)
     outs = [output] if single else list(output)
-    taken = {id(a) for a in args if isinstance(a, Tensor)}
+    taken = {id(a) for a in args if isinstance(a, TensorBase)}
     wired = []
     for i, o in enumerate(outs):
-        if not isinstance(o, Tensor):
+        if not isinstance(o, TensorBase):
             wired.append(None)
             continue
         differentiable = o._data.dtype.kind == "f" and id(o) not in ctx._non_diff
         if id(o) in taken or o._requires_grad or o._grad_fn is not None:
             # An input, an output listed twice, or a tensor with a history of its own is
             # never rewired: the node gets a fresh alias sharing its storage and version.
-            alias = _wrap(o._data)
+            alias = wrap(o._data)
             if o._vc is None:
                 o._vc = [0]
             alias._vc = o._vc
@@ -185,28 +187,38 @@ def _attach(cls, ctx, args, output):
     if all(w is None for w in wired):
         return output
 
-    metas = [(o._data.shape, o._data.dtype) if isinstance(o, Tensor) else None for o in outs]
-    n_args = len(args)
-
-    def backward(grads, _):
-        grads = (grads,) if single else grads
-        if ctx.materialize_grads:
-            grads = [
-                _wrap(np.zeros(*metas[i])) if g is None and metas[i] is not None else g
-                for i, g in enumerate(grads)
-            ]
-        result = cls.backward(ctx, *grads)
-        return _check_grads(cls, result, n_args, ctx.needs_input_grad)
-
-    record(wired[0] if single else tuple(wired), cls.__name__, args, backward)
+    metas = tuple(
+        (o._data.shape, o._data.dtype) if isinstance(o, TensorBase) else None for o in outs
+    )
+    record(
+        wired[0] if single else tuple(wired),
+        cls.__name__,
+        args,
+        _function_backward,
+        (cls, ctx, single, metas, len(args)),
+    )
     node = next(w._grad_fn for w in wired if w is not None)
     ctx._node = weakref.ref(node)
     # Saved outputs are kept as their index and rebuilt on unpack: no cycle holds the graph.
-    out_index = {id(o): i for i, o in enumerate(outs) if isinstance(o, Tensor)}
-    ctx._out_data = [o._data if isinstance(o, Tensor) else None for o in outs]
+    out_index = {id(o): i for i, o in enumerate(outs) if isinstance(o, TensorBase)}
+    ctx._out_data = [o._data if isinstance(o, TensorBase) else None for o in outs]
     ctx._saved = tuple(_saved_entry(t, out_index) for t in ctx._to_save)
     ctx._to_save = ()
     return outs[0] if single else tuple(outs)
+
+
+def _function_backward(grads, cls, ctx, single, metas, n_args):
+    """Backward of a custom Function: ``cls.backward(ctx, *grads)``, checked.
+
+    The tensors it reads are ``ctx.saved_tensors``, version-checked when unpacked there."""
+    grads = (grads,) if single else grads
+    if ctx.materialize_grads:
+        grads = [
+            wrap(np.zeros(*metas[i])) if g is None and metas[i] is not None else g
+            for i, g in enumerate(grads)
+        ]
+    result = cls.backward(ctx, *grads)
+    return _check_grads(cls, result, n_args, ctx.needs_input_grad)
 
 
 def _saved_entry(t, out_index):
@@ -233,7 +245,7 @@ def _check_grads(cls, result, n_args, needs):
         if g is None or not needs[i]:
             out.append(None)
             continue
-        if not isinstance(g, Tensor):
+        if not isinstance(g, TensorBase):
             raise TypeError(
                 f"{cls.__name__}.backward returned a {type(g).__name__} as the gradient of "
                 f"argument {i}; expected a Tensor or None"

@@ -13,18 +13,19 @@ from __future__ import annotations
 
 from tinytensor.autograd.api import grad as _grad
 from tinytensor.autograd.grad_mode import enable_grad
+from tinytensor.core import TensorBase
+from tinytensor.ops.creation import zeros, zeros_like
+from tinytensor.ops.shape import stack
 
 __all__ = ["hessian", "hvp", "jacobian", "jvp", "vhp", "vjp"]
 
 
 def _as_tuple(x, what, fn):
     """``(was_a_tuple, tuple_of_tensors)``, with PyTorch's TypeError for anything else."""
-    from tinytensor.tensor import Tensor
-
     was_tuple = isinstance(x, (tuple, list))
     items = tuple(x) if was_tuple else (x,)
     for i, t in enumerate(items):
-        if not isinstance(t, Tensor):
+        if not isinstance(t, TensorBase):
             where = f"the value at index {i}" if was_tuple else f"the given {what}"
             raise TypeError(
                 f"The {what} given to {fn} must be either a Tensor or a tuple of Tensors but "
@@ -70,8 +71,6 @@ def _grads(outputs, inputs, grad_outputs, create_graph, retain_graph=None):
 def _zeros_where_none(grads, refs, strict, create_graph, message):
     """Replace None by zeros; in strict mode a None (or, with create_graph, a gradient that
     cannot be differentiated further) is an error built from ``message.format(i)``."""
-    from tinytensor.ops.creation import zeros_like
-
     out = []
     for i, (g, ref) in enumerate(zip(grads, refs)):
         if g is None:
@@ -123,9 +122,7 @@ def _check_v(v, refs, refs_tuple, fn, what):
 
 
 def _scalar_output(out, fn):
-    from tinytensor.tensor import Tensor
-
-    if not isinstance(out, Tensor):
+    if not isinstance(out, TensorBase):
         raise RuntimeError(f"The function given to {fn} should return a single Tensor")
     if out.numel() != 1:
         raise RuntimeError(
@@ -158,8 +155,6 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
 
 def jvp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), J v)``: the Jacobian-vector product, by the double-backward trick."""
-    from tinytensor.ops.creation import zeros_like
-
     with enable_grad():
         in_tuple, inputs = _as_tuple(inputs, "inputs", "jvp")
         inputs = _prepare(inputs, create_graph)
@@ -194,9 +189,6 @@ def jacobian(
     """The Jacobian of ``func`` at ``inputs``: for one output and one input a tensor of shape
     ``output.shape + input.shape``; ``jac[i][j]`` for tuples of outputs ``i`` and inputs ``j``.
     Built row by row with one backward pass per output element."""
-    from tinytensor.ops.creation import zeros, zeros_like
-    from tinytensor.ops.shape import stack
-
     if strategy not in ("reverse-mode", "forward-mode"):
         raise ValueError(
             f'jacobian: strategy must be "reverse-mode" or "forward-mode", got {strategy!r}'
@@ -295,8 +287,6 @@ def vhp(func, inputs, v=None, create_graph=False, strict=False):
 
 def hvp(func, inputs, v=None, create_graph=False, strict=False):
     """``(func(inputs), H v)`` for scalar ``func``, by the double-backward trick."""
-    from tinytensor.ops.creation import zeros_like
-
     with enable_grad():
         in_tuple, inputs = _as_tuple(inputs, "inputs", "hvp")
         inputs = _prepare(inputs, create_graph)

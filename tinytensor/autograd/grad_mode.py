@@ -13,16 +13,18 @@ class _State(threading.local):
         self.inference = False
 
 
-_state = _State()
+# The grad mode of the calling thread: ops read ``grad_state.enabled`` (is recording on?) and
+# ``grad_state.inference``; only the context managers below and the engine write them.
+grad_state = _State()
 
 
 def is_grad_enabled() -> bool:
     """True when operations on tensors that require grad are being recorded in this thread."""
-    return _state.enabled
+    return grad_state.enabled
 
 
 def is_inference_mode_enabled() -> bool:
-    return _state.inference
+    return grad_state.inference
 
 
 class _Mode:
@@ -38,15 +40,15 @@ class _Mode:
             functools.update_wrapper(self, self._wrapped)
 
     def _set(self):
-        _state.enabled = self._target
+        grad_state.enabled = self._target
 
     def __enter__(self):
-        self._saved.append((_state.enabled, _state.inference))
+        self._saved.append((grad_state.enabled, grad_state.inference))
         self._set()
         return self
 
     def __exit__(self, *exc):
-        _state.enabled, _state.inference = self._saved.pop()
+        grad_state.enabled, grad_state.inference = self._saved.pop()
         return False
 
     def __call__(self, *args, **kwargs):
@@ -88,8 +90,8 @@ class inference_mode(_Mode):
 
     def _set(self):
         if self._on:
-            _state.enabled = False
-            _state.inference = True
+            grad_state.enabled = False
+            grad_state.inference = True
 
     def __call__(self, *args, **kwargs):
         if self._wrapped is not None:
@@ -112,8 +114,8 @@ class set_grad_enabled(_Mode):
         super().__init__()
         self._target = bool(mode)
         # Like PyTorch, calling it as a plain function takes effect at once.
-        self._prev = (_state.enabled, _state.inference)
-        _state.enabled = self._target
+        self._prev = (grad_state.enabled, grad_state.inference)
+        grad_state.enabled = self._target
 
     def __enter__(self):
         self._saved.append(self._prev)
@@ -121,7 +123,7 @@ class set_grad_enabled(_Mode):
 
     def __call__(self, fn):
         mode = self._target
-        _state.enabled, _state.inference = self._prev
+        grad_state.enabled, grad_state.inference = self._prev
 
         @functools.wraps(fn)
         def wrapper(*a, **k):

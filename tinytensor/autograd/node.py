@@ -1,10 +1,24 @@
 """The graph's vertices and the one door through which every operation records itself.
 
-A ``Node`` is what ``tensor.grad_fn`` returns: the operation that made the tensor, its backward
-closure, edges to the nodes (or leaf tensors) of its inputs, and the tensors it saved.
-``record`` is the only place that builds nodes: built-in ops and ``autograd.Function`` both go
-through it. It checks grad mode, wires the edges and notes the version of every saved tensor,
-so ops never touch the tape themselves.
+The op protocol. An op computes its output in NumPy, then calls
+
+    record(out, name, inputs, backward, saved)
+
+``saved`` is everything backward reads: tensors (of any dtype: values, indices, masks,
+targets), ``OUT`` for the op's own output (``output(i)`` for output ``i`` of an op with
+several), and plain Python values (dims, shapes, scalars). A tuple or list entry may hold
+tensors too (an index tuple, the inputs of ``cat``). The engine calls
+
+    backward(g, *saved)  ->  one gradient (or None) per input
+
+after checking that no saved tensor was changed in place since the forward pass. What the
+protocol hands to backward *is* the saved set, so the two cannot drift apart: ``record``
+refuses a backward function that closes over a tensor or an array (it would escape the
+check), and a NumPy array in ``saved`` (save a tensor instead).
+
+A ``Node`` is what ``tensor.grad_fn`` returns: the op's name, its backward, edges to the
+nodes (or leaf tensors) of its inputs, and what it saved. ``record`` is the only place that
+builds nodes: built-in ops and ``autograd.Function`` both go through it.
 """
 
 from __future__ import annotations
@@ -12,7 +26,33 @@ from __future__ import annotations
 import os
 import traceback
 
-from tinytensor.autograd.grad_mode import _state
+import numpy as np
+
+from tinytensor.autograd.grad_mode import grad_state
+from tinytensor.core import TensorBase, version_counter, wrap
+
+
+class Output:
+    """In ``saved``: the op's output number ``index`` (kept as storage, rebuilt for backward)."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index):
+        self.index = index
+
+    def __repr__(self) -> str:
+        return "OUT" if self.index == 0 else f"output({self.index})"
+
+
+OUT = Output(0)
+_OUTPUTS = [OUT]
+
+
+def output(i) -> Output:
+    """In ``saved``: output ``i`` of an op with several outputs."""
+    while len(_OUTPUTS) <= i:
+        _OUTPUTS.append(Output(len(_OUTPUTS)))
+    return _OUTPUTS[i]
 
 
 class _Anomaly:
@@ -25,10 +65,10 @@ class _Anomaly:
 class Node:
     """One recorded operation (PyTorch's ``grad_fn``); ``repr`` is like ``<MulBackward>``.
 
-    ``fn(g, out)`` maps the gradient of the output (and, for ops that saved it, the output
-    itself) to a tuple of gradients, one per input. ``next`` holds, for each input, where its
-    gradient goes: the node that produced it, ``(node, i)`` for output ``i`` of a node with
-    several outputs, the leaf tensor itself, or None when no gradient is needed.
+    ``fn(g, *saved)`` maps the gradient of the output to a tuple of gradients, one per input.
+    ``next`` holds, for each input, where its gradient goes: the node that produced it,
+    ``(node, i)`` for output ``i`` of a node with several outputs, the leaf tensor itself, or
+    None when no gradient is needed.
 
     A node with several outputs (``out_meta`` is a tuple of ``(shape, dtype)``, None for an
     output without gradient) receives a list with one gradient or None per output.
@@ -42,19 +82,20 @@ class Node:
         "dtype",
         "out_meta",
         "saved",
+        "checked",
         "versions",
-        "out_data",
-        "out_vc",
-        "out_version",
+        "outputs",
+        "legacy",
         "hooks",
         "retained",
         "trace",
         "__weakref__",
     )
 
-    def __init__(self, name, fn, inputs, out, saved=(), save_output=False):
+    def __init__(self, name, fn, inputs, out, saved=(), legacy=False):
         self._name = name
         self.fn = fn
+        self.legacy = legacy
         edges = []
         for t in inputs:
             if getattr(t, "_requires_grad", False):  # also skips None and Python scalars
@@ -63,7 +104,8 @@ class Node:
             else:
                 edges.append(None)
         self.next = tuple(edges)
-        if out.__class__ is tuple:
+        multi = out.__class__ is tuple
+        if multi:
             self.shape = self.dtype = None
             self.out_meta = tuple(
                 None if o is None else (o._data.shape, o._data.dtype) for o in out
@@ -72,23 +114,29 @@ class Node:
             self.shape = out._data.shape
             self.dtype = out._data.dtype
             self.out_meta = None
+        self.saved = saved
+        self.outputs = None
         if saved:
-            # Only tensors can change in place, so Python scalars among ``saved`` are dropped
-            # here once instead of being probed with getattr on every build and check. Tuples,
-            # not lists: the garbage collector stops tracking a tuple that holds only atoms.
-            saved = tuple([t for t in saved if hasattr(t, "_vc")])
-            self.saved = saved
-            self.versions = tuple([t._vc[0] if t._vc else 0 for t in saved])
+            checked = []
+            for s in saved:
+                if isinstance(s, TensorBase):
+                    checked.append(s)
+                elif s.__class__ is Output:
+                    if self.outputs is None:
+                        self.outputs = _keep_outputs(out if multi else (out,))
+                elif s.__class__ is tuple or s.__class__ is list:
+                    for x in s:
+                        if isinstance(x, TensorBase):
+                            checked.append(x)
+                        elif isinstance(x, np.ndarray):
+                            raise _array_saved(name)
+                elif isinstance(s, np.ndarray):
+                    raise _array_saved(name)
+            # Tuples, not lists: the garbage collector stops tracking a tuple of atoms.
+            self.checked = tuple(checked)
+            self.versions = tuple([t._vc[0] if t._vc else 0 for t in checked])
         else:
-            self.saved = self.versions = ()
-        if save_output:
-            if out._vc is None:
-                out._vc = [0]
-            self.out_data = out._data
-            self.out_vc = out._vc
-            self.out_version = out._vc[0]
-        else:
-            self.out_data = None
+            self.checked = self.versions = ()
         self.hooks = None
         self.retained = None
         self.trace = traceback.extract_stack() if _Anomaly.enabled else None
@@ -111,29 +159,50 @@ class Node:
 
     def check_saved(self):
         """Raise if a tensor this node saved was modified in place since it was saved."""
-        for t, v in zip(self.saved, self.versions):
+        for t, v in zip(self.checked, self.versions):
             vc = t._vc
             if vc and vc[0] != v:
                 raise modified_error(self, "a tensor", t._data.shape, t._data.dtype, vc[0], v)
 
-    def saved_output(self):
-        """The output this node saved, rebuilt as a tensor attached to the node."""
-        if self.out_vc[0] != self.out_version:
-            raise modified_error(
-                self, "its output", self.shape, self.dtype, self.out_vc[0], self.out_version
+    def unpack(self):
+        """What backward receives: the saved entries, checked, with outputs rebuilt."""
+        if self.versions:
+            self.check_saved()
+        if self.outputs is None:
+            return self.saved
+        return tuple(
+            [self.saved_output(s.index) if s.__class__ is Output else s for s in self.saved]
+        )
+
+    def saved_output(self, index=0):
+        """Output ``index`` of this node, rebuilt as a tensor attached to the node."""
+        data, vc, version = self.outputs[index]
+        if vc[0] != version:
+            shape, dtype = (
+                (self.shape, self.dtype) if self.out_meta is None else (self.out_meta[index])
             )
-        out = _wrap(self.out_data)
+            raise modified_error(self, "its output", shape, dtype, vc[0], version)
+        out = wrap(data)
         out._requires_grad = True
         out._grad_fn = self
-        out._vc = self.out_vc
+        out._meta = None if self.out_meta is None else index
+        out._vc = vc
         return out
 
+    def run(self, g):
+        """Check what was saved, then call backward: one gradient (or None) per input."""
+        if self.legacy:
+            self.check_saved()
+            return self.fn(g, None if self.outputs is None else self.saved_output())
+        return self.fn(g, *self.unpack())
+
     def release(self):
-        """Free the closure and saved tensors (done by backward unless ``retain_graph``)."""
+        """Free backward and what was saved (done by backward unless ``retain_graph``)."""
         self.fn = None
         self.saved = ()
+        self.checked = ()
         self.versions = ()
-        self.out_data = None
+        self.outputs = None
 
     def created_at(self) -> str:
         """Where in the user's code this node was created (recorded in anomaly mode only)."""
@@ -144,6 +213,55 @@ class Node:
         return "".join(traceback.format_list(frames[-3:]))
 
 
+def _keep_outputs(outs):
+    """(storage, version counter, version) of each output: no reference back to the tensor,
+    so the graph holds no cycle; ``saved_output`` rebuilds the tensor on demand."""
+    kept = []
+    for o in outs:
+        if o is None:
+            kept.append(None)
+        else:
+            vc = version_counter(o)
+            kept.append((o._data, vc, vc[0]))
+    return tuple(kept)
+
+
+def _array_saved(name):
+    return TypeError(
+        f"record({name}): a NumPy array in saved would escape the in-place check; save the "
+        "tensor it came from (or wrap it with core.wrap) instead"
+    )
+
+
+def _holds_array(v) -> bool:
+    if isinstance(v, (TensorBase, np.ndarray)):
+        return True
+    if v.__class__ in (tuple, list):
+        return any(isinstance(x, (TensorBase, np.ndarray)) for x in v)
+    return False
+
+
+def check_backward(fn, name) -> None:
+    """Refuse a backward that reads a tensor or array other than through ``saved``."""
+    cells = getattr(fn, "__closure__", None) or ()
+    for cell in cells:
+        try:
+            v = cell.cell_contents
+        except ValueError:  # an empty cell: a name bound later in the enclosing function
+            continue
+        if _holds_array(v):
+            raise RuntimeError(
+                f"record({name}): backward closes over a tensor or array "
+                f"({type(v).__name__}); pass it through saved, so it is version-checked"
+            )
+    for v in getattr(fn, "__defaults__", None) or ():
+        if _holds_array(v):
+            raise RuntimeError(
+                f"record({name}): backward has a tensor or array as a default argument; pass "
+                "it through saved, so it is version-checked"
+            )
+
+
 # Frames inside this directory are tinytensor's own; anomaly reports show the user's frames.
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
@@ -151,38 +269,53 @@ _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.
 def modified_error(node, what, shape, dtype, now, expected) -> RuntimeError:
     """The error for a tensor saved by ``node`` and changed in place before backward."""
     return RuntimeError(
-        f"one of the tensors needed for gradient computation has been modified by an inplace "
-        f"operation: {what} of shape {tuple(shape)} and dtype {dtype} saved by {node!r} is at "
-        f"version {now}; expected version {expected}. Hint: use an out-of-place operation, or "
-        f".clone() the tensor before changing it in place."
+        f"one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: {what} of shape {tuple(shape)} and dtype {dtype} saved by "
+        f"{node!r} is at version {now}; expected version {expected}. Hint: use an "
+        f"out-of-place operation, or .clone() the tensor before changing it in place."
     )
 
 
-def record(out, name, inputs, fn, saved=(), save_output=False):
+def record(out, name, inputs, backward, saved=()):
     """Attach a node to the freshly made ``out`` if grad mode is on and an input needs grad.
 
-    ``inputs`` may hold Python scalars or None beside tensors; ``fn(g, out)`` returns one
-    gradient (or None) per input. ``saved`` tensors are version-checked before ``fn`` runs;
-    ``save_output=True`` passes the op's own output to ``fn``. ``out`` may be a tuple for an
-    op with several outputs: each tensor in it becomes output ``i`` of the node (None entries
-    are outputs without gradient). Returns ``out``.
+    ``inputs`` may hold Python scalars or None beside tensors. ``backward(g, *saved)``
+    returns one gradient (or None) per input; ``saved`` is all it reads (see the module
+    docstring). ``out`` may be a tuple for an op with several outputs: each tensor in it
+    becomes output ``i`` of the node (None entries are outputs without gradient); ``g`` is
+    then a list. Returns ``out``.
     """
-    if _state.enabled:
+    if grad_state.enabled:
         for t in inputs:
             if getattr(t, "_requires_grad", False):
-                node = Node(name, fn, inputs, out, saved, save_output)
-                if out.__class__ is tuple:
-                    for i, o in enumerate(out):
-                        if o is not None:
-                            o._requires_grad = True
-                            o._grad_fn = node
-                            o._meta = i
-                else:
-                    out._requires_grad = True
-                    out._grad_fn = node
+                if backward.__class__ is not _FUNCTION or backward.__closure__ is not None:
+                    check_backward(backward, name)
+                _attach(out, Node(name, backward, inputs, out, saved))
                 break
     return out
 
 
-# Bound last: tensor.py (through the ops it loads) imports this module's ``record``.
-from tinytensor.tensor import _wrap  # noqa: E402
+_FUNCTION = type(record)
+
+
+def record_legacy(out, name, inputs, fn, saved=(), save_output=False):
+    """The old protocol (``fn(g, out)`` closures), kept only while ops move to ``record``."""
+    if grad_state.enabled:
+        for t in inputs:
+            if getattr(t, "_requires_grad", False):
+                saved = tuple(saved) + ((OUT,) if save_output else ())
+                _attach(out, Node(name, fn, inputs, out, saved, legacy=True))
+                break
+    return out
+
+
+def _attach(out, node):
+    if out.__class__ is tuple:
+        for i, o in enumerate(out):
+            if o is not None:
+                o._requires_grad = True
+                o._grad_fn = node
+                o._meta = i
+    else:
+        out._requires_grad = True
+        out._grad_fn = node

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from tinytensor.ops.creation import _rng
+from tinytensor.core import rng as _rng
 from tinytensor.tensor import Tensor
 
 

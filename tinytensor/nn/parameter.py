@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinytensor.tensor import Tensor, _wrap
+from tinytensor.core import wrap
+from tinytensor.ops.creation import tensor
+from tinytensor.tensor import Tensor
 
 
 class Parameter(Tensor):
@@ -22,8 +24,6 @@ class Parameter(Tensor):
         elif isinstance(data, Tensor):
             arr = data._data
         else:
-            from tinytensor.ops.creation import tensor
-
             arr = tensor(data)._data
         self._data = arr
         self._requires_grad = False
@@ -39,8 +39,8 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
     def __deepcopy__(self, memo):
-        out = Parameter(_wrap(self._data.copy()), self._requires_grad)
+        out = Parameter(wrap(self._data.copy()), self._requires_grad)
         if self._grad is not None:
-            out._grad = _wrap(self._grad._data.copy())
+            out._grad = wrap(self._grad._data.copy())
         memo[id(self)] = out
         return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from tinytensor.autograd.function import Function
+from tinytensor.core import wrap
 from tinytensor.nn import functional as F
 from tinytensor.nn import init
 from tinytensor.nn.module import Module
@@ -17,7 +18,6 @@ from tinytensor.nn.parameter import Parameter
 from tinytensor.ops import elementwise as E
 from tinytensor.ops.creation import empty, zeros
 from tinytensor.ops.shape import cat, stack
-from tinytensor.tensor import _wrap
 
 
 class _Unbind(Function):
@@ -26,7 +26,7 @@ class _Unbind(Function):
 
     @staticmethod
     def forward(ctx, x):
-        return tuple(_wrap(x._data[i]) for i in range(x.shape[0]))
+        return tuple(wrap(x._data[i]) for i in range(x.shape[0]))
 
     @staticmethod
     def backward(ctx, *grads):

@@ -6,7 +6,9 @@ import math
 
 import numpy as np
 
-from tinytensor.tensor import Tensor, _wrap
+from tinytensor.core import wrap
+from tinytensor.ops.shape import cat
+from tinytensor.tensor import Tensor
 
 
 def _params(parameters):
@@ -40,7 +42,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     grads = [p.grad for p in _params(parameters) if p.grad is not None]
     norm_type = float(norm_type)
     if not grads:
-        return _wrap(np.zeros((), np.float32))
+        return wrap(np.zeros((), np.float32))
     dt = grads[0]._data.dtype
     norms = np.array([_norm_np(g._data, norm_type) for g in grads], dtype=dt)
     total = _norm_np(norms, norm_type).astype(dt)
@@ -53,7 +55,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     coef = np.minimum(dt.type(max_norm) / (total + dt.type(1e-6)), dt.type(1.0))
     for g in grads:
         g._data *= coef.astype(g._data.dtype)
-    return _wrap(np.asarray(total))
+    return wrap(np.asarray(total))
 
 
 def clip_grad_value_(parameters, clip_value, foreach=None):
@@ -66,8 +68,6 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
 
 def parameters_to_vector(parameters):
     """All parameters flattened and concatenated into one 1-D tensor (differentiable)."""
-    from tinytensor.ops.shape import cat
-
     return cat([p.reshape(-1) for p in _params(parameters)])
 
 

@@ -7,7 +7,8 @@ import numbers
 import numpy as np
 
 from tinytensor import _dtype as D
-from tinytensor.tensor import Tensor, _wrap
+from tinytensor.core import TensorBase, wrap
+from tinytensor.ops.creation import tensor
 
 _SCALARS = (int, float, bool, np.number, np.bool_)
 # NEP 50 (NumPy >= 2): a Python int or float never changes a float array's dtype, so
@@ -19,18 +20,14 @@ _PY_NUMBERS = (float, int)
 
 def as_tensor(x, name="op"):
     """``x`` as a Tensor (Tensors pass through; numbers and arrays are wrapped, no grad)."""
-    if isinstance(x, Tensor):
+    if isinstance(x, TensorBase):
         return x
     if isinstance(x, np.ndarray):
         D.from_numpy_dtype(x.dtype)
-        return _wrap(x)
+        return wrap(x)
     if isinstance(x, _SCALARS):
-        from tinytensor.ops.creation import tensor
-
         return tensor(x)
     if isinstance(x, (list, tuple)):
-        from tinytensor.ops.creation import tensor
-
         return tensor(x)
     raise TypeError(f"{name}: expected a Tensor or a number, got {type(x).__name__}")
 
@@ -43,8 +40,8 @@ def binary(a, b, name):
     floating tensor stays a plain Python number) and Tensors become their arrays. Read the
     result dtype with ``value_dtype``, since one value may be a plain number.
     """
-    ta = a.__class__ is Tensor or isinstance(a, Tensor)
-    tb = b.__class__ is Tensor or isinstance(b, Tensor)
+    ta = isinstance(a, TensorBase)
+    tb = isinstance(b, TensorBase)
     if ta and tb:
         ad, bd = a._data, b._data
         if ad.dtype is bd.dtype or ad.dtype == bd.dtype:

@@ -10,10 +10,11 @@ import math
 
 import numpy as np
 
-from tinytensor.autograd.node import record
+from tinytensor._dtype import get_default_dtype
+from tinytensor.autograd.node import record_legacy
+from tinytensor.core import TensorBase, wrap
 from tinytensor.ops._util import as_tensor, binary, broadcast_error, value_dtype
 from tinytensor.ops._util import requires_grad as _rg
-from tinytensor.tensor import Tensor, _wrap
 
 # --- arithmetic -----------------------------------------------------------------------------
 
@@ -27,7 +28,7 @@ def add(a, b, alpha=1):
         out = ad + bd
     except ValueError:
         raise broadcast_error("add", a, b) from None
-    return record(_wrap(out), "Add", (a, b), lambda g, out: (g, g))
+    return record_legacy(wrap(out), "Add", (a, b), lambda g, out: (g, g))
 
 
 def sub(a, b, alpha=1):
@@ -41,7 +42,7 @@ def sub(a, b, alpha=1):
         out = ad - bd
     except ValueError:
         raise broadcast_error("sub", a, b) from None
-    return record(_wrap(out), "Sub", (a, b), lambda g, out: (g, -g))
+    return record_legacy(wrap(out), "Sub", (a, b), lambda g, out: (g, -g))
 
 
 def rsub(a, b):
@@ -58,8 +59,8 @@ def mul(a, b):
     # Save only what backward reads (da needs b, db needs a), so changing the other operand in
     # place afterwards is no error, as in PyTorch.
     ra, rb = getattr(a, "_requires_grad", False), getattr(b, "_requires_grad", False)
-    return record(
-        _wrap(out),
+    return record_legacy(
+        wrap(out),
         "Mul",
         (a, b),
         lambda g, out: (g * b if _rg(a) else None, g * a if _rg(b) else None),
@@ -79,22 +80,20 @@ def div(a, b, rounding_mode=None):
                 out = np.trunc(np.true_divide(ad, bd))
             except ValueError:
                 raise broadcast_error("div", a, b) from None
-            return _wrap(out.astype(value_dtype(ad, bd), copy=False))
+            return wrap(out.astype(value_dtype(ad, bd), copy=False))
         raise ValueError(
             f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}"
         )
     a, b, ad, bd = binary(a, b, "div")
     if value_dtype(ad, bd).kind != "f":
-        from tinytensor._dtype import get_default_dtype
-
         dt = get_default_dtype().np
         ad, bd = ad.astype(dt), bd.astype(dt) if isinstance(bd, np.ndarray) else dt.type(bd)
     try:
         out = ad / bd
     except ValueError:
         raise broadcast_error("div", a, b) from None
-    return record(
-        _wrap(out),
+    return record_legacy(
+        wrap(out),
         "Div",
         (a, b),
         lambda g, out: (g / b if _rg(a) else None, -g * a / (b * b) if _rg(b) else None),
@@ -117,7 +116,7 @@ def floor_divide(a, b):
     a, b, ad, bd = binary(a, b, "floor_divide")
     _check_int_divisor(ad, bd, "floor_divide")
     try:
-        return _wrap(np.floor_divide(ad, bd))
+        return wrap(np.floor_divide(ad, bd))
     except ValueError:
         raise broadcast_error("floor_divide", a, b) from None
 
@@ -130,8 +129,8 @@ def remainder(a, b):
         out = np.remainder(ad, bd)
     except ValueError:
         raise broadcast_error("remainder", a, b) from None
-    return record(
-        _wrap(out),
+    return record_legacy(
+        wrap(out),
         "Remainder",
         (a, b),
         lambda g, out: (g, -g * floor_divide(a, b) if _rg(b) else None),
@@ -143,7 +142,7 @@ def neg(a):
     a = as_tensor(a, "neg")
     if a._data.dtype == np.bool_:
         raise TypeError("neg: negation of a bool tensor is not supported; use logical_not")
-    return record(_wrap(-a._data), "Neg", (a,), lambda g, out: (-g,))
+    return record_legacy(wrap(-a._data), "Neg", (a,), lambda g, out: (-g,))
 
 
 def pow(a, b):
@@ -159,8 +158,8 @@ def pow(a, b):
         out = np.power(ad, bd)
     except ValueError:
         raise broadcast_error("pow", a, b) from None
-    return record(
-        _wrap(out),
+    return record_legacy(
+        wrap(out),
         "Pow",
         (a, b),
         lambda g, out: (
@@ -175,7 +174,7 @@ def pow(a, b):
 
 
 def _pow_exponent_grad(g, out, a):
-    if not isinstance(a, Tensor):
+    if not isinstance(a, TensorBase):
         # A Python number as the base: log it in full precision (as a 0-d tensor it would be
         # float32, and c ** x on float64 would get a float32-accurate gradient).
         log_a = 0.0 if a == 0 else math.log(a) if a > 0 else math.nan
@@ -186,7 +185,7 @@ def _pow_exponent_grad(g, out, a):
 def _pow_base_grad(g, a, b):
     # d(a^0)/da is 0, also at a == 0 where b*a^(b-1) would be 0*inf. Only that point is
     # masked, so the formula stays differentiable in b at b == 0 elsewhere.
-    if isinstance(b, Tensor):
+    if isinstance(b, TensorBase):
         with np.errstate(divide="ignore", invalid="ignore"):
             return where(logical_and(b == 0, a == 0), 0.0, g * b * a ** (b - 1))
     if b == 0:
@@ -215,8 +214,6 @@ def _unary_float(a, name):
     a = as_tensor(a, name)
     d = a._data
     if d.dtype.kind != "f":
-        from tinytensor._dtype import get_default_dtype
-
         d = d.astype(get_default_dtype().np)
     return a, d
 
@@ -224,34 +221,34 @@ def _unary_float(a, name):
 def exp(a):
     """f(a) = e^a;  da = g*f(a)"""
     a, d = _unary_float(a, "exp")
-    return record(_wrap(np.exp(d)), "Exp", (a,), lambda g, out: (g * out,), save_output=True)
+    return record_legacy(wrap(np.exp(d)), "Exp", (a,), lambda g, out: (g * out,), save_output=True)
 
 
 def log(a):
     """f(a) = ln a;  da = g/a"""
     a, d = _unary_float(a, "log")
-    return record(_wrap(np.log(d)), "Log", (a,), lambda g, out: (g / a,), (a,))
+    return record_legacy(wrap(np.log(d)), "Log", (a,), lambda g, out: (g / a,), (a,))
 
 
 def log1p(a):
     """f(a) = ln(1+a);  da = g/(1+a)"""
     a, d = _unary_float(a, "log1p")
-    return record(_wrap(np.log1p(d)), "Log1p", (a,), lambda g, out: (g / (a + 1.0),), (a,))
+    return record_legacy(wrap(np.log1p(d)), "Log1p", (a,), lambda g, out: (g / (a + 1.0),), (a,))
 
 
 def sqrt(a):
     """f(a) = sqrt(a);  da = g/(2*f(a))"""
     a, d = _unary_float(a, "sqrt")
-    return record(
-        _wrap(np.sqrt(d)), "Sqrt", (a,), lambda g, out: (g / (out * 2.0),), save_output=True
+    return record_legacy(
+        wrap(np.sqrt(d)), "Sqrt", (a,), lambda g, out: (g / (out * 2.0),), save_output=True
     )
 
 
 def rsqrt(a):
     """f(a) = a^(-1/2);  da = -g*f(a)^3/2"""
     a, d = _unary_float(a, "rsqrt")
-    return record(
-        _wrap(1.0 / np.sqrt(d)),
+    return record_legacy(
+        wrap(1.0 / np.sqrt(d)),
         "Rsqrt",
         (a,),
         lambda g, out: (g * out * out * out * -0.5,),
@@ -262,7 +259,7 @@ def rsqrt(a):
 def abs(a):
     """f(a) = |a|;  da = g*sign(a)"""
     a = as_tensor(a, "abs")
-    return record(_wrap(np.abs(a._data)), "Abs", (a,), lambda g, out: (g * sign(a),), (a,))
+    return record_legacy(wrap(np.abs(a._data)), "Abs", (a,), lambda g, out: (g * sign(a),), (a,))
 
 
 def sign(a):
@@ -271,26 +268,26 @@ def sign(a):
     out = np.sign(a._data)
     if out.dtype.kind == "f":
         out = np.where(out != out, 0, out).astype(out.dtype, copy=False)  # NaN != NaN
-    return record(_wrap(out), "Sign", (a,), lambda g, out: (g * 0.0,))
+    return record_legacy(wrap(out), "Sign", (a,), lambda g, out: (g * 0.0,))
 
 
 def sin(a):
     """f(a) = sin a;  da = g*cos a"""
     a, d = _unary_float(a, "sin")
-    return record(_wrap(np.sin(d)), "Sin", (a,), lambda g, out: (g * cos(a),), (a,))
+    return record_legacy(wrap(np.sin(d)), "Sin", (a,), lambda g, out: (g * cos(a),), (a,))
 
 
 def cos(a):
     """f(a) = cos a;  da = -g*sin a"""
     a, d = _unary_float(a, "cos")
-    return record(_wrap(np.cos(d)), "Cos", (a,), lambda g, out: (-g * sin(a),), (a,))
+    return record_legacy(wrap(np.cos(d)), "Cos", (a,), lambda g, out: (-g * sin(a),), (a,))
 
 
 def tanh(a):
     """f(a) = tanh a;  da = g*(1 - f(a)^2)"""
     a, d = _unary_float(a, "tanh")
-    return record(
-        _wrap(np.tanh(d)), "Tanh", (a,), lambda g, out: (_tanh_backward(g, out),), save_output=True
+    return record_legacy(
+        wrap(np.tanh(d)), "Tanh", (a,), lambda g, out: (_tanh_backward(g, out),), save_output=True
     )
 
 
@@ -301,8 +298,8 @@ def _tanh_backward(g, y):
     for double backward.
     """
     gd, yd = g._data, y._data
-    return record(
-        _wrap(gd * (1 - yd * yd)),
+    return record_legacy(
+        wrap(gd * (1 - yd * yd)),
         "TanhBackward",
         (g, y),
         lambda gg, out: (_tanh_backward(gg, y), gg * g * y * -2.0),
@@ -319,8 +316,8 @@ def _sigmoid_np(d):
 def sigmoid(a):
     """f(a) = 1/(1+e^-a);  da = g*f(a)*(1 - f(a))"""
     a, d = _unary_float(a, "sigmoid")
-    return record(
-        _wrap(_sigmoid_np(d)),
+    return record_legacy(
+        wrap(_sigmoid_np(d)),
         "Sigmoid",
         (a,),
         lambda g, out: (_sigmoid_backward(g, out),),
@@ -334,8 +331,8 @@ def _sigmoid_backward(g, y):
     One recorded op instead of three, like ``_tanh_backward``.
     """
     gd, yd = g._data, y._data
-    return record(
-        _wrap(gd * (yd * (1 - yd))),
+    return record_legacy(
+        wrap(gd * (yd * (1 - yd))),
         "SigmoidBackward",
         (g, y),
         lambda gg, out: (_sigmoid_backward(gg, y), gg * g * (1.0 - y * 2.0)),
@@ -347,8 +344,8 @@ def relu(a):
     """f(a) = max(a, 0);  da = g where not a <= 0 (so a NaN passes g on, as in PyTorch)"""
     a = as_tensor(a, "relu")
     d = a._data
-    return record(
-        _wrap(np.maximum(d, 0, dtype=d.dtype)),
+    return record_legacy(
+        wrap(np.maximum(d, 0, dtype=d.dtype)),
         "Relu",
         (a,),
         lambda g, out: (_relu_backward(g, ~(out._data <= 0)),),
@@ -369,8 +366,8 @@ def _relu_backward(g, keep):
         gx = np.multiply(gd, keep)
     else:
         gx = np.where(keep, gd, gd.dtype.type(0))
-    return record(
-        _wrap(gx),
+    return record_legacy(
+        wrap(gx),
         "ReluBackward",
         (g,),
         lambda gg, out: (_relu_backward(gg, keep),),
@@ -384,14 +381,12 @@ def clamp(a, min=None, max=None):
         raise ValueError("clamp: at least one of min and max must be given")
     if a._data.dtype.kind != "f" and any(isinstance(v, float) for v in (min, max)):
         # An integer tensor clamped to a float bound becomes floating (PyTorch's promotion).
-        from tinytensor._dtype import get_default_dtype
-
         a = cast(a, get_default_dtype())
     out = a
     if min is not None:
-        out = maximum(out, min) if isinstance(min, Tensor) else _clamp_scalar(out, min, None)
+        out = maximum(out, min) if isinstance(min, TensorBase) else _clamp_scalar(out, min, None)
     if max is not None:
-        out = minimum(out, max) if isinstance(max, Tensor) else _clamp_scalar(out, None, max)
+        out = minimum(out, max) if isinstance(max, TensorBase) else _clamp_scalar(out, None, max)
     return out
 
 
@@ -403,7 +398,7 @@ def _clamp_scalar(a, lo, hi):
     keep_lo = d >= lo_v if lo is not None else True
     keep_hi = d <= hi_v if hi is not None else True
     mask = np.logical_and(keep_lo, keep_hi)
-    return record(_wrap(out), "Clamp", (a,), lambda g, o: (g * _wrap(mask),))
+    return record_legacy(wrap(out), "Clamp", (a,), lambda g, o: (g * wrap(mask),))
 
 
 def maximum(a, b):
@@ -413,8 +408,8 @@ def maximum(a, b):
         out = np.maximum(ad, bd)
     except ValueError:
         raise broadcast_error("maximum", a, b) from None
-    return record(
-        _wrap(out),
+    return record_legacy(
+        wrap(out),
         "Maximum",
         (a, b),
         lambda g, out: _minmax_grads(g, a, b, less),
@@ -429,8 +424,8 @@ def minimum(a, b):
         out = np.minimum(ad, bd)
     except ValueError:
         raise broadcast_error("minimum", a, b) from None
-    return record(
-        _wrap(out),
+    return record_legacy(
+        wrap(out),
         "Minimum",
         (a, b),
         lambda g, out: _minmax_grads(g, a, b, greater),
@@ -460,8 +455,8 @@ def where(condition, a, b):
         out = np.where(cd, ad, bd)
     except ValueError:
         raise broadcast_error("where", c, a, b) from None
-    return record(
-        _wrap(out),
+    return record_legacy(
+        wrap(out),
         "Where",
         (c, a, b),
         lambda g, out: (
@@ -476,7 +471,7 @@ def _rounding(fn, name):
     def op(a, decimals=0):
         a = as_tensor(a, name)
         d = fn(a._data) if not decimals else np.round(a._data, decimals)
-        return record(_wrap(d), name.capitalize(), (a,), lambda g, out: (g * 0.0,))
+        return record_legacy(wrap(d), name.capitalize(), (a,), lambda g, out: (g * 0.0,))
 
     op.__name__ = name
     op.__doc__ = f"f(a) = {name}(a);  da = 0"
@@ -496,7 +491,7 @@ def _compare(fn, name):
     def op(a, b):
         a, b, ad, bd = binary(a, b, name)
         try:
-            return _wrap(np.asarray(fn(ad, bd)))
+            return wrap(np.asarray(fn(ad, bd)))
         except ValueError:
             raise broadcast_error(name, a, b) from None
 
@@ -517,26 +512,26 @@ logical_xor = _compare(np.logical_xor, "logical_xor")
 
 
 def logical_not(a):
-    return _wrap(np.logical_not(as_tensor(a, "logical_not")._data))
+    return wrap(np.logical_not(as_tensor(a, "logical_not")._data))
 
 
 def bitwise_not(a):
     a = as_tensor(a, "bitwise_not")
     if a._data.dtype.kind == "f":
         raise TypeError("bitwise_not: not defined for floating tensors; use logical_not or neg")
-    return _wrap(np.invert(a._data))
+    return wrap(np.invert(a._data))
 
 
 def isnan(a):
-    return _wrap(np.isnan(as_tensor(a, "isnan")._data))
+    return wrap(np.isnan(as_tensor(a, "isnan")._data))
 
 
 def isinf(a):
-    return _wrap(np.isinf(as_tensor(a, "isinf")._data))
+    return wrap(np.isinf(as_tensor(a, "isinf")._data))
 
 
 def isfinite(a):
-    return _wrap(np.isfinite(as_tensor(a, "isfinite")._data))
+    return wrap(np.isfinite(as_tensor(a, "isfinite")._data))
 
 
 def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
@@ -558,8 +553,8 @@ def cast(a, dtype):
     d = a._data
     if d.dtype == target:
         return a
-    out = _wrap(d.astype(target))
+    out = wrap(d.astype(target))
     if target.kind != "f":
         return out
     src = d.dtype
-    return record(out, "ToCopy", (a,), lambda g, o: (g.to(src),))
+    return record_legacy(out, "ToCopy", (a,), lambda g, o: (g.to(src),))

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinytensor.autograd.grad_mode import _state
-from tinytensor.autograd.node import record
+from tinytensor.autograd.grad_mode import grad_state
+from tinytensor.autograd.node import record_legacy
+from tinytensor.core import TensorBase, wrap
 from tinytensor.ops._util import as_tensor, one_dim
 from tinytensor.ops._util import requires_grad as _rg
-from tinytensor.tensor import Tensor, _inplace, _register_view, _wrap
+from tinytensor.ops.inplace import inplace as _inplace
+from tinytensor.ops.inplace import register_view as _register_view
 
 
 def _convert_index(index):
@@ -19,7 +21,7 @@ def _convert_index(index):
     items = index if isinstance(index, tuple) else (index,)
     out, advanced = [], False
     for it in items:
-        if isinstance(it, Tensor):
+        if isinstance(it, TensorBase):
             it = it._data
             if it.dtype.kind == "f":
                 raise IndexError(
@@ -80,15 +82,17 @@ def getitem(a, index):
             arr = a._data[idx + (Ellipsis,)]
     except IndexError as e:
         raise _index_error(e, a.shape, index) from None
-    out = _wrap(arr)
+    out = wrap(arr)
     if not advanced:  # basic indexing always gives a view (an empty one shares no bytes)
         if a._vc is None:
             a._vc = [0]
         out._vc = a._vc
-        if _state.enabled:
+        if grad_state.enabled:
             _register_view(out, a, lambda b: getitem(b, index), lambda v, b: index_put(b, index, v))
     shape = a.shape
-    return record(out, "Index", (a,), lambda g, o: (_index_add_into(g, idx, shape, advanced),))
+    return record_legacy(
+        out, "Index", (a,), lambda g, o: (_index_add_into(g, idx, shape, advanced),)
+    )
 
 
 def _index_add_into(g, idx, shape, advanced):
@@ -98,13 +102,13 @@ def _index_add_into(g, idx, shape, advanced):
         np.add.at(z, idx, g._data)
     else:
         z[idx] = g._data
-    return record(_wrap(z), "IndexBackward", (g,), lambda gg, o: (getitem(gg, idx),))
+    return record_legacy(wrap(z), "IndexBackward", (g,), lambda gg, o: (getitem(gg, idx),))
 
 
 def index_put(a, index, value):
     """f(a, v) = a with a[index] = v;  da = g zeroed at index,  dv = g[index]"""
     idx, _ = _convert_index(index)
-    value = value if isinstance(value, Tensor) else _wrap(np.asarray(value, dtype=a._data.dtype))
+    value = value if isinstance(value, TensorBase) else wrap(np.asarray(value, dtype=a._data.dtype))
     out = a._data.copy()
     staged = _ints_first(idx) if any(isinstance(it, np.ndarray) for it in idx) else None
     try:
@@ -125,12 +129,12 @@ def index_put(a, index, value):
         gv = getitem(g, index) if _rg(value) else None
         return ga, gv
 
-    return record(_wrap(out), "IndexPut", (a, value), backward)
+    return record_legacy(wrap(out), "IndexPut", (a, value), backward)
 
 
 def setitem(a, index, value):
     """``a[index] = value`` in place; differentiable in ``a``'s history and in ``value``."""
-    if isinstance(value, Tensor) and value._data.dtype != a._data.dtype:
+    if isinstance(value, TensorBase) and value._data.dtype != a._data.dtype:
         value = value.to(a.dtype)
     _inplace(a, lambda s: index_put(s, index, value), "setitem")
 
@@ -172,11 +176,11 @@ def gather(a, dim, index):
     d, index = _check_index(a, dim, index, "gather")
     full = _along(index._data, d)
     shape = a.shape
-    return record(
-        _wrap(a._data[full]),
+    return record_legacy(
+        wrap(a._data[full]),
         "Gather",
         (a,),
-        lambda g, out: (scatter_add(_wrap(np.zeros(shape, g._data.dtype)), d, index, g),),
+        lambda g, out: (scatter_add(wrap(np.zeros(shape, g._data.dtype)), d, index, g),),
     )
 
 
@@ -187,7 +191,7 @@ def scatter_add(a, dim, index, src):
     src = _src_like(src, index, a, "scatter_add")
     out = a._data.copy()
     np.add.at(out, _along(index._data, d), src._data)
-    return record(_wrap(out), "ScatterAdd", (a, src), lambda g, o: (g, gather(g, d, index)))
+    return record_legacy(wrap(out), "ScatterAdd", (a, src), lambda g, o: (g, gather(g, d, index)))
 
 
 def scatter(a, dim, index, src):
@@ -197,8 +201,8 @@ def scatter(a, dim, index, src):
     src = _src_like(src, index, a, "scatter")
     out = a._data.copy()
     out[_along(index._data, d)] = src._data
-    return record(
-        _wrap(out),
+    return record_legacy(
+        wrap(out),
         "Scatter",
         (a, src),
         lambda g, o: (
@@ -209,8 +213,8 @@ def scatter(a, dim, index, src):
 
 
 def _src_like(src, index, a, name):
-    if not isinstance(src, Tensor):
-        return _wrap(np.full(index.shape, src, dtype=a._data.dtype))
+    if not isinstance(src, TensorBase):
+        return wrap(np.full(index.shape, src, dtype=a._data.dtype))
     if src.shape != index.shape:
         if src.ndim != index.ndim or any(s < i for s, i in zip(src.shape, index.shape)):
             raise RuntimeError(
@@ -246,11 +250,11 @@ def index_select(a, dim, index):
     d = one_dim(dim, a.ndim, "index_select")
     idx = _vector_index(a, d, index, "index_select")
     shape = a.shape
-    return record(
-        _wrap(np.take(a._data, idx, axis=d)),
+    return record_legacy(
+        wrap(np.take(a._data, idx, axis=d)),
         "IndexSelect",
         (a,),
-        lambda g, out: (index_add(_wrap(np.zeros(shape, g._data.dtype)), d, idx, g),),
+        lambda g, out: (index_add(wrap(np.zeros(shape, g._data.dtype)), d, idx, g),),
     )
 
 
@@ -269,9 +273,9 @@ def index_add(a, dim, index, source, alpha=1):
     out = a._data.copy()
     src = source._data if alpha == 1 else source._data * alpha
     np.add.at(out, (slice(None),) * d + (idx,), src.astype(out.dtype, copy=False))
-    idx_t = _wrap(idx)
-    return record(
-        _wrap(out),
+    idx_t = wrap(idx)
+    return record_legacy(
+        wrap(out),
         "IndexAdd",
         (a, source),
         lambda g, o: (
@@ -299,7 +303,7 @@ def masked_fill(a, mask, value):
             f"masked_fill: mask of shape {tuple(mask.shape)} would change the tensor's shape "
             f"{tuple(a.shape)}"
         )
-    if isinstance(value, Tensor):
+    if isinstance(value, TensorBase):
         if value.ndim != 0:
             raise RuntimeError(
                 f"masked_fill only supports a 0-dimensional value tensor, got {value.ndim} dims"
@@ -309,13 +313,13 @@ def masked_fill(a, mask, value):
         v = np.asarray(value).astype(a._data.dtype)
     out = np.where(mask._data, v, a._data)
     md = mask._data
-    return record(
-        _wrap(out),
+    return record_legacy(
+        wrap(out),
         "MaskedFill",
         (a, value),
         lambda g, o: (
             masked_fill(g, mask, 0.0) if _rg(a) else None,
-            (g * _wrap(md)).sum() if _rg(value) else None,
+            (g * wrap(md)).sum() if _rg(value) else None,
         ),
     )
 

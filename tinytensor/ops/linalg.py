@@ -7,10 +7,11 @@ import string
 import numpy as np
 
 from tinytensor._dtype import promote_types
-from tinytensor.autograd.node import record
+from tinytensor.autograd.node import record_legacy
+from tinytensor.core import wrap
 from tinytensor.ops._util import as_tensor, binary
 from tinytensor.ops._util import requires_grad as _rg
-from tinytensor.tensor import _wrap
+from tinytensor.ops.creation import eye, ones
 
 
 def _float_check(ad, bd, name, a, b):
@@ -41,8 +42,8 @@ def matmul(a, b):
         raise RuntimeError(
             f"matmul: batch dimensions of {tuple(a.shape)} and {tuple(b.shape)} do not broadcast"
         ) from None
-    return record(
-        _wrap(out),
+    return record_legacy(
+        wrap(out),
         "Mm" if ad.ndim == bd.ndim == 2 else "Matmul",
         (a, b),
         lambda g, o: _matmul_grads(g, a, b),
@@ -198,7 +199,7 @@ def einsum(equation, *operands):
             for i in range(len(operands))
         )
 
-    res = _wrap(np.asarray(out))
+    res = wrap(np.asarray(out))
     for o in operands:
         # A pure permutation or diagonal comes back as a NumPy view of the operand (a view in
         # PyTorch too): share its version counter so an in-place change is caught in backward.
@@ -207,14 +208,12 @@ def einsum(equation, *operands):
                 o._vc = [0]
             res._vc = o._vc
             break
-    return record(res, "Einsum", operands, backward, operands)
+    return record_legacy(res, "Einsum", operands, backward, operands)
 
 
 def _einsum_grad(g, rhs, terms, operands, i, sizes):
     """d/d(operand i) = einsum(g, other operands -> term i), with a ones operand for letters
     only operand i has, and identity operands for letters it repeats (diagonals)."""
-    from tinytensor.ops.creation import eye, ones
-
     target = terms[i]
     used = set("".join(terms) + rhs)
     free = (c for c in string.ascii_letters if c not in used)

@@ -12,10 +12,12 @@ from collections import namedtuple
 
 import numpy as np
 
-from tinytensor.autograd.grad_mode import _state
-from tinytensor.autograd.node import record
+from tinytensor._dtype import to_dtype
+from tinytensor.autograd.grad_mode import grad_state
+from tinytensor.autograd.node import record_legacy
+from tinytensor.core import TensorBase, wrap
 from tinytensor.ops._util import as_tensor, check_float, norm_dim, one_dim
-from tinytensor.tensor import Tensor, _wrap
+from tinytensor.ops.elementwise import maximum, minimum, where
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
@@ -37,14 +39,12 @@ def sum(a, dim=None, keepdim=False, dtype=None):
     axes = norm_dim(dim, a.ndim, "sum")
     d = a._data
     if dtype is not None:
-        from tinytensor._dtype import to_dtype
-
         d = d.astype(to_dtype(dtype).np)
     elif d.dtype.kind in "bui" and d.dtype != np.int64:
         d = d.astype(np.int64)
     shape = a.shape
-    return record(
-        _wrap(np.sum(d, axis=axes, keepdims=keepdim)),
+    return record_legacy(
+        wrap(np.sum(d, axis=axes, keepdims=keepdim)),
         "Sum",
         (a,),
         lambda g, out: (_expand_back(g, shape, axes, keepdim),),
@@ -70,8 +70,8 @@ def mean(a, dim=None, keepdim=False, dtype=None):
             if n
             else np.full(np.sum(a._data, axis=axes, keepdims=keepdim).shape, np.nan, a._data.dtype)
         )
-    return record(
-        _wrap(np.asarray(out, dtype=a._data.dtype)),
+    return record_legacy(
+        wrap(np.asarray(out, dtype=a._data.dtype)),
         "Mean",
         (a,),
         lambda g, o: (_expand_back(g / n, shape, axes, keepdim),),
@@ -95,12 +95,12 @@ def prod(a, dim=None, keepdim=False, dtype=None):
             return (g * _expand_back(out, shape, axes, keepdim) / a,)
         # With zeros, divide-by-a fails: the product of the others is computed directly,
         # in NumPy, or under create_graph in differentiable ops.
-        if _state.enabled:
+        if grad_state.enabled:
             return (g * _prod_of_others_graph(a, axes),)
-        return (g * _wrap(_prod_of_others(a._data, axes)),)
+        return (g * wrap(_prod_of_others(a._data, axes)),)
 
-    return record(
-        _wrap(np.prod(d, axis=axes, keepdims=keepdim)),
+    return record_legacy(
+        wrap(np.prod(d, axis=axes, keepdims=keepdim)),
         "Prod",
         (a,),
         backward,
@@ -124,15 +124,13 @@ def _prod_of_others(x, axes):
 def _prod_of_others_graph(a, axes):
     """``_prod_of_others`` in differentiable ops: row i of an (n, n) matrix holds the group
     with element i replaced by 1, and its product is the product of the others."""
-    from tinytensor.ops.elementwise import where
-
     rest = tuple(i for i in range(a.ndim) if i not in axes)
     order = rest + axes
     moved_shape = tuple(a.shape[i] for i in order)
     lead = moved_shape[: len(rest)]
     n = int(np.prod(moved_shape[len(rest) :]))
     flat = a.permute(order).reshape(lead + (1, n)).expand(lead + (n, n))
-    others = where(_wrap(np.eye(n, dtype=bool)), 1.0, flat).prod(-1)
+    others = where(wrap(np.eye(n, dtype=bool)), 1.0, flat).prod(-1)
     return others.reshape(moved_shape).permute(tuple(np.argsort(order)))
 
 
@@ -158,8 +156,8 @@ def _extreme(a, dim, keepdim, np_fn, name):
         count = mask.sum(axes, keepdim=True)
         return (_expand_back(g, shape, axes, keepdim) * mask / count,)
 
-    return record(
-        _wrap(np_fn(a._data, axis=axes, keepdims=keepdim)),
+    return record_legacy(
+        wrap(np_fn(a._data, axis=axes, keepdims=keepdim)),
         name.capitalize(),
         (a,),
         backward,
@@ -182,9 +180,7 @@ def amin(a, dim=(), keepdim=False):
 
 def max(a, dim=None, keepdim=False):
     """``max(a)`` (all elements), ``max(a, dim)`` -> (values, indices), ``max(a, b)`` = maximum."""
-    if isinstance(dim, Tensor):
-        from tinytensor.ops.elementwise import maximum
-
+    if isinstance(dim, TensorBase):
         return maximum(a, dim)
     if dim is None:
         return _extreme(a, None, False, np.max, "max")
@@ -195,9 +191,7 @@ def max(a, dim=None, keepdim=False):
 
 def min(a, dim=None, keepdim=False):
     """``min(a)``, ``min(a, dim)`` -> (values, indices), ``min(a, b)`` = minimum."""
-    if isinstance(dim, Tensor):
-        from tinytensor.ops.elementwise import minimum
-
+    if isinstance(dim, TensorBase):
         return minimum(a, dim)
     if dim is None:
         return _extreme(a, None, False, np.min, "min")
@@ -218,9 +212,9 @@ def _arg(a, dim, keepdim, np_fn, name):
         out = np.asarray(np_fn(a._data.reshape(-1)))
         if keepdim:
             out = out.reshape((1,) * a.ndim)
-        return _wrap(out.astype(np.int64))
+        return wrap(out.astype(np.int64))
     d = one_dim(dim, a.ndim, name)
-    return _wrap(np_fn(a._data, axis=d, keepdims=keepdim).astype(np.int64))
+    return wrap(np_fn(a._data, axis=d, keepdims=keepdim).astype(np.int64))
 
 
 def argmax(a, dim=None, keepdim=False):
@@ -264,7 +258,7 @@ def var(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
         g = _expand_back(g, shape, axes, keepdim)
         return (g * (a - a.mean(axes, keepdim=True)) * scale,)
 
-    return record(_wrap(np.asarray(out, dtype=d.dtype)), "Var", (a,), backward, (a,))
+    return record_legacy(wrap(np.asarray(out, dtype=d.dtype)), "Var", (a,), backward, (a,))
 
 
 def std(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -291,7 +285,7 @@ def logsumexp(a, dim, keepdim=False):
         else np.zeros(_keep_shape(a.shape, axes), a._data.dtype)
     )
     m = np.where(np.isfinite(m), m, 0).astype(a._data.dtype)
-    shifted = (a - _wrap(m)).exp().sum(axes, keepdim=True).log() + _wrap(m)
+    shifted = (a - wrap(m)).exp().sum(axes, keepdim=True).log() + wrap(m)
     return shifted if keepdim else shifted.squeeze(axes) if axes else shifted
 
 
@@ -309,7 +303,7 @@ def norm(a, p="fro", dim=None, keepdim=False):
             safe = o.masked_fill(o == 0, 1.0)
             return (_expand_back(g, shape, axes, keepdim) * a / safe * (o != 0),)
 
-        return record(_wrap(out), "Norm", (a,), backward, (a,), save_output=True)
+        return record_legacy(wrap(out), "Norm", (a,), backward, (a,), save_output=True)
     if p in (float("inf"), "inf"):
         return a.abs().amax(axes, keepdim)
     if p in (float("-inf"), "-inf"):
@@ -337,17 +331,17 @@ def _p_norm(a, p, axes, keepdim):
         scale = a.sign() * a.abs().masked_fill(a == 0, 1.0) ** (p - 1.0) / safe ** (p - 1.0)
         return (_expand_back(g, shape, axes, keepdim) * scale * (o != 0),)
 
-    return record(_wrap(np.asarray(out)), "Norm", (a,), backward, (a,), save_output=True)
+    return record_legacy(wrap(np.asarray(out)), "Norm", (a,), backward, (a,), save_output=True)
 
 
 def all(a, dim=None, keepdim=False):
     a = as_tensor(a, "all")
-    return _wrap(np.all(a._data, axis=norm_dim(dim, a.ndim, "all"), keepdims=keepdim))
+    return wrap(np.all(a._data, axis=norm_dim(dim, a.ndim, "all"), keepdims=keepdim))
 
 
 def any(a, dim=None, keepdim=False):
     a = as_tensor(a, "any")
-    return _wrap(np.any(a._data, axis=norm_dim(dim, a.ndim, "any"), keepdims=keepdim))
+    return wrap(np.any(a._data, axis=norm_dim(dim, a.ndim, "any"), keepdims=keepdim))
 
 
 def cumsum(a, dim):
@@ -356,9 +350,9 @@ def cumsum(a, dim):
     d = one_dim(dim, a.ndim, "cumsum")
     data = a._data if a._data.dtype.kind == "f" else a._data.astype(np.int64)
     if a.ndim == 0:  # NumPy would return shape (1,); PyTorch keeps the 0-d shape
-        return record(_wrap(data.copy()), "Cumsum", (a,), lambda g, out: (g,))
-    return record(
-        _wrap(np.cumsum(data, axis=d)),
+        return record_legacy(wrap(data.copy()), "Cumsum", (a,), lambda g, out: (g,))
+    return record_legacy(
+        wrap(np.cumsum(data, axis=d)),
         "Cumsum",
         (a,),
         lambda g, out: (g.flip(d).cumsum(d).flip(d),),

@@ -6,15 +6,17 @@ import builtins
 
 import numpy as np
 
-from tinytensor.autograd.grad_mode import _state
-from tinytensor.autograd.node import record
-from tinytensor.ops._util import as_tensor, norm_dim, one_dim
-from tinytensor.tensor import Tensor, _register_view, _wrap
+from tinytensor.autograd.grad_mode import grad_state
+from tinytensor.autograd.node import record_legacy
+from tinytensor.core import TensorBase, wrap
+from tinytensor.ops._util import as_tensor, binary, norm_dim, one_dim
+from tinytensor.ops.index import getitem, index_select
+from tinytensor.ops.inplace import register_view as _register_view
 
 
 def _view(arr, a):
     """Wrap ``arr``; if it shares memory with ``a`` it shares ``a``'s version counter too."""
-    out = _wrap(arr)
+    out = wrap(arr)
     if arr.base is not None and np.may_share_memory(arr, a._data):
         if a._vc is None:
             a._vc = [0]
@@ -24,7 +26,7 @@ def _view(arr, a):
 
 def _is_view(out, a):
     # Views are remembered only in grad mode, where an in-place change must rewrite histories.
-    return _state.enabled and out._vc is not None and out._vc is a._vc
+    return grad_state.enabled and out._vc is not None and out._vc is a._vc
 
 
 def _sizes(args, name):
@@ -32,7 +34,7 @@ def _sizes(args, name):
         args = tuple(args[0])
     out = []
     for s in args:
-        if isinstance(s, Tensor):
+        if isinstance(s, TensorBase):
             s = int(s.item())
         if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
             raise TypeError(f"{name}: sizes must be ints, got {args!r}")
@@ -61,7 +63,7 @@ def reshape(a, *shape):
     out = _view(arr, a)
     if _is_view(out, a):
         _register_view(out, a, lambda b: reshape(b, shape), lambda v, b: reshape(v, old))
-    return record(out, "Reshape", (a,), lambda g, out: (g.reshape(old),))
+    return record_legacy(out, "Reshape", (a,), lambda g, out: (g.reshape(old),))
 
 
 def view(a, *shape):
@@ -132,7 +134,7 @@ def permute(a, *dims):
     out = _view(a._data.transpose(axes), a)
     if _is_view(out, a):
         _register_view(out, a, lambda b: permute(b, axes), lambda v, b: permute(v, inv))
-    return record(out, "Permute", (a,), lambda g, out: (permute(g, inv),))
+    return record_legacy(out, "Permute", (a,), lambda g, out: (permute(g, inv),))
 
 
 def transpose(a, dim0, dim1):
@@ -197,7 +199,7 @@ def broadcast_to(a, shape):
         # NumPy's broadcast view is read-only, so it is never written through (no put_fn).
         _register_view(out, a, lambda b: broadcast_to(b, shape), None)
     # The engine sums the gradient back over the broadcast axes.
-    return record(out, "Expand", (a,), lambda g, out: (g,))
+    return record_legacy(out, "Expand", (a,), lambda g, out: (g,))
 
 
 def broadcast_tensors(*tensors):
@@ -215,12 +217,12 @@ def broadcast_tensors(*tensors):
 def clone(a):
     """f(a) = a (a copy);  da = g"""
     a = as_tensor(a, "clone")
-    return record(_wrap(a._data.copy()), "Clone", (a,), lambda g, out: (g,))
+    return record_legacy(wrap(a._data.copy()), "Clone", (a,), lambda g, out: (g,))
 
 
 def copy_like(dst, src):
     """The values of ``src`` broadcast to ``dst``'s shape and dtype (the math of ``copy_``)."""
-    if isinstance(src, Tensor):
+    if isinstance(src, TensorBase):
         try:
             arr = np.broadcast_to(src._data, dst.shape)
         except ValueError:
@@ -231,13 +233,13 @@ def copy_like(dst, src):
         arr = arr.astype(dst._data.dtype)
         src_dtype = src._data.dtype
         src_dtype_ok = src_dtype.kind == "f" and dst._data.dtype.kind == "f"
-        return record(
-            _wrap(arr),
+        return record_legacy(
+            wrap(arr),
             "Copy",
             (dst, src),
             lambda g, out: (None, g.to(src_dtype) if src_dtype_ok else None),
         )
-    return _wrap(np.full(dst.shape, src, dtype=dst._data.dtype))
+    return wrap(np.full(dst.shape, src, dtype=dst._data.dtype))
 
 
 def cat(tensors, dim=0):
@@ -263,20 +265,18 @@ def cat(tensors, dim=0):
                 f"cat: sizes of tensors must match except in dimension {dim}; got shapes "
                 + ", ".join(str(tuple(x.shape)) for x in tensors)
             )
-    from tinytensor.ops._util import binary
-
     datas = [t._data for t in tensors]
     dt = datas[0].dtype
     for t in tensors[1:]:
         if t._data.dtype != dt:
-            dt = binary(_wrap(np.zeros((1,), dt)), t, "cat")[2].dtype
+            dt = binary(wrap(np.zeros((1,), dt)), t, "cat")[2].dtype
     out = np.concatenate([x.astype(dt, copy=False) for x in datas], axis=d)
     bounds = np.cumsum([t.shape[d] for t in tensors])[:-1].tolist()
 
     def backward(g, out):
         return tuple(_split_at(g, bounds, d))
 
-    return record(_wrap(out), "Cat", tuple(tensors), backward)
+    return record_legacy(wrap(out), "Cat", tuple(tensors), backward)
 
 
 def _split_at(t, bounds, d):
@@ -321,8 +321,6 @@ def narrow(a, dim, start, length):
             f"(shape {tuple(a.shape)}); need 0 <= start and start + length <= {size}"
         )
     idx = (slice(None),) * d + (slice(start, start + length),)
-    from tinytensor.ops.index import getitem
-
     return getitem(a, idx)
 
 
@@ -357,8 +355,6 @@ def chunk(a, chunks, dim=0):
 def unbind(a, dim=0):
     a = as_tensor(a, "unbind")
     d = one_dim(dim, a.ndim, "unbind")
-    from tinytensor.ops.index import getitem
-
     return tuple(getitem(a, (slice(None),) * d + (i,)) for i in range(a.shape[d]))
 
 
@@ -367,8 +363,8 @@ def flip(a, dims):
     a = as_tensor(a, "flip")
     axes = norm_dim(dims, a.ndim, "flip")
     # A copy, as in PyTorch: np.flip's view would let y = x.flip(0); y.add_(1) change x.
-    out = _wrap(np.flip(a._data, axes).copy())
-    return record(out, "Flip", (a,), lambda g, out: (flip(g, axes),))
+    out = wrap(np.flip(a._data, axes).copy())
+    return record_legacy(out, "Flip", (a,), lambda g, out: (flip(g, axes),))
 
 
 def repeat(a, *sizes):
@@ -389,7 +385,7 @@ def repeat(a, *sizes):
         split_shape = [x for r, s in zip(reps, src) for x in (r, s)]
         return (g.reshape(split_shape).sum(tuple(range(0, 2 * len(reps), 2))).reshape(a.shape),)
 
-    return record(_wrap(np.tile(a._data.reshape(src), reps)), "Repeat", (a,), backward)
+    return record_legacy(wrap(np.tile(a._data.reshape(src), reps)), "Repeat", (a,), backward)
 
 
 def tril(a, diagonal=0):
@@ -397,8 +393,8 @@ def tril(a, diagonal=0):
     a = as_tensor(a, "tril")
     if a.ndim < 2:
         raise RuntimeError(f"tril: input tensor must have at least 2 dimensions, got {a.ndim}")
-    return record(
-        _wrap(np.tril(a._data, diagonal)), "Tril", (a,), lambda g, out: (tril(g, diagonal),)
+    return record_legacy(
+        wrap(np.tril(a._data, diagonal)), "Tril", (a,), lambda g, out: (tril(g, diagonal),)
     )
 
 
@@ -407,8 +403,8 @@ def triu(a, diagonal=0):
     a = as_tensor(a, "triu")
     if a.ndim < 2:
         raise RuntimeError(f"triu: input tensor must have at least 2 dimensions, got {a.ndim}")
-    return record(
-        _wrap(np.triu(a._data, diagonal)), "Triu", (a,), lambda g, out: (triu(g, diagonal),)
+    return record_legacy(
+        wrap(np.triu(a._data, diagonal)), "Triu", (a,), lambda g, out: (triu(g, diagonal),)
     )
 
 
@@ -430,20 +426,16 @@ def pad(a, pad, mode="constant", value=0.0):
                 slice(-lo if lo < 0 else 0, (s + hi) if hi < 0 else None)
                 for (lo, hi), s in zip(widths, a.shape)
             )
-            from tinytensor.ops.index import getitem
-
             a = getitem(a, idx)
             widths = [(builtins.max(lo, 0), builtins.max(hi, 0)) for lo, hi in widths]
         out = np.pad(a._data, widths, mode="constant", constant_values=value)
         crop = tuple(slice(lo, lo + s) for (lo, _), s in zip(widths, a.shape))
-        return record(_wrap(out), "ConstantPad", (a,), lambda g, o: (g[crop],))
+        return record_legacy(wrap(out), "ConstantPad", (a,), lambda g, o: (g[crop],))
     np_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}.get(mode)
     if np_mode is None:
         raise ValueError(
             f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}"
         )
-    from tinytensor.ops.index import index_select
-
     out = a
     for axis, (lo, hi) in enumerate(widths):
         if lo or hi:
@@ -454,5 +446,5 @@ def pad(a, pad, mode="constant", value=0.0):
                     f"{size} of dim {axis}"
                 )
             idx = np.pad(np.arange(size), (lo, hi), mode=np_mode)
-            out = index_select(out, axis, _wrap(idx))
+            out = index_select(out, axis, wrap(idx))
     return out

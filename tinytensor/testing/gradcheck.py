@@ -6,6 +6,8 @@ import numpy as np
 
 from tinytensor.autograd.api import grad as _grad
 from tinytensor.autograd.grad_mode import enable_grad, no_grad
+from tinytensor.core import wrap
+from tinytensor.tensor import Tensor
 
 
 class GradcheckError(AssertionError):
@@ -13,23 +15,17 @@ class GradcheckError(AssertionError):
 
 
 def _as_tuple(inputs):
-    from tinytensor.tensor import Tensor
-
     return (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
 
 
 def _float_outputs(out):
     """The floating-point tensor outputs of ``fn`` (integer outputs have no gradient)."""
-    from tinytensor.tensor import Tensor
-
     outs = (out,) if isinstance(out, Tensor) else tuple(out)
     return tuple(o for o in outs if isinstance(o, Tensor) and o._data.dtype.kind == "f")
 
 
 def _differentiable(inputs, who):
     """Indices of the inputs that require grad; they must be float64."""
-    from tinytensor.tensor import Tensor
-
     diff = []
     for i, t in enumerate(inputs):
         if isinstance(t, Tensor) and t.requires_grad:
@@ -68,8 +64,6 @@ def _numerical_jacobian(fn, inputs, i, eps):
 
 def _analytic_jacobian(fn, inputs, diff):
     """``J[k][c]`` for output k and differentiable input ``diff[c]``, one backward per row."""
-    from tinytensor.tensor import _wrap
-
     with enable_grad():
         outs = _float_outputs(fn(*inputs))
     wrt = [inputs[i] for i in diff]
@@ -81,7 +75,7 @@ def _analytic_jacobian(fn, inputs, diff):
                 seed = np.zeros(o._data.size, o._data.dtype)
                 seed[r] = 1
                 gs = _grad(
-                    o, wrt, _wrap(seed.reshape(o.shape)), retain_graph=True, allow_unused=True
+                    o, wrt, wrap(seed.reshape(o.shape)), retain_graph=True, allow_unused=True
                 )
                 for c, g in enumerate(gs):
                     if g is None:
@@ -153,17 +147,15 @@ def gradgradcheck(
     as inputs too, as PyTorch does. A backward formula that is not itself differentiable (say,
     one computed in raw NumPy) fails here even when ``gradcheck`` passes.
     """
-    from tinytensor.tensor import _wrap
-
     inputs = _as_tuple(inputs)
     diff = _differentiable(inputs, "gradgradcheck")
     with enable_grad():
         outs = _float_outputs(fn(*inputs))
     if grad_outputs is None:
         rng = np.random.default_rng(0)
-        grad_outputs = [_wrap(rng.standard_normal(o.shape)) for o in outs]
+        grad_outputs = [wrap(rng.standard_normal(o.shape)) for o in outs]
     else:
-        grad_outputs = [_wrap(np.asarray(g._data, np.float64)) for g in _as_tuple(grad_outputs)]
+        grad_outputs = [wrap(np.asarray(g._data, np.float64)) for g in _as_tuple(grad_outputs)]
     if len(grad_outputs) != len(outs):
         raise ValueError(
             f"gradgradcheck: got {len(grad_outputs)} grad_outputs for {len(outs)} outputs"
@@ -177,7 +169,7 @@ def gradgradcheck(
         with enable_grad():
             pairs = [(o, g) for o, g in zip(_float_outputs(fn(*xs)), gos) if o.requires_grad]
             if not pairs:
-                return tuple(_wrap(np.zeros(xs[i].shape)) for i in diff)
+                return tuple(wrap(np.zeros(xs[i].shape)) for i in diff)
             gs = _grad(
                 [o for o, _ in pairs],
                 [xs[i] for i in diff],
@@ -185,7 +177,7 @@ def gradgradcheck(
                 create_graph=True,
                 allow_unused=True,
             )
-        return tuple(_wrap(np.zeros(xs[i].shape)) if g is None else g for i, g in zip(diff, gs))
+        return tuple(wrap(np.zeros(xs[i].shape)) if g is None else g for i, g in zip(diff, gs))
 
     return gradcheck(
         first_order,

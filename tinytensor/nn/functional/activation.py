@@ -6,11 +6,11 @@ import warnings
 
 import numpy as np
 
-from tinytensor.autograd.node import record
+from tinytensor.autograd.node import record_legacy
+from tinytensor.core import wrap
 from tinytensor.nn.functional._util import float_input
 from tinytensor.ops import elementwise as E
 from tinytensor.ops._util import one_dim
-from tinytensor.tensor import _wrap
 
 
 def _scalar(v, like):
@@ -35,7 +35,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     d = x._data
     mask = (d > min_val) & (d < max_val)
     out = np.clip(d, _scalar(min_val, d), _scalar(max_val, d))
-    return record(_wrap(out), "Hardtanh", (x,), lambda g, o: (g * _wrap(mask),))
+    return record_legacy(wrap(out), "Hardtanh", (x,), lambda g, o: (g * wrap(mask),))
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
@@ -44,8 +44,8 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     d = x._data
     slope = np.where(d > 0, _scalar(1.0, d), _scalar(negative_slope, d))
     if inplace:
-        return x.mul_(_wrap(slope))
-    return record(_wrap(d * slope), "LeakyRelu", (x,), lambda g, o: (g * _wrap(slope),))
+        return x.mul_(wrap(slope))
+    return record_legacy(wrap(d * slope), "LeakyRelu", (x,), lambda g, o: (g * wrap(slope),))
 
 
 def elu(input, alpha=1.0, inplace=False):
@@ -60,9 +60,9 @@ def elu(input, alpha=1.0, inplace=False):
 
 
 def _elu_out(x, out, pos, alpha):
-    mask = _wrap(pos)
-    return record(
-        _wrap(out),
+    mask = wrap(pos)
+    return record_legacy(
+        wrap(out),
         "Elu",
         (x,),
         lambda g, o: (E.where(mask, g, g * (o + alpha)),),
@@ -124,8 +124,8 @@ def gelu(input, approximate="none"):
     if approximate != "none":
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     d = x._data
-    return record(
-        _wrap(d * _cdf_np(d)),
+    return record_legacy(
+        wrap(d * _cdf_np(d)),
         "Gelu",
         (x,),
         lambda g, o: (g * (_normal_cdf(x) + x * _normal_pdf(x)),),
@@ -143,8 +143,8 @@ def _normal_pdf(x):
 
 def _normal_cdf(x):
     """f(x) = Phi(x), the standard normal CDF;  dx = g*phi(x)"""
-    return record(
-        _wrap(_cdf_np(x._data)), "NormalCdf", (x,), lambda g, o: (g * _normal_pdf(x),), (x,)
+    return record_legacy(
+        wrap(_cdf_np(x._data)), "NormalCdf", (x,), lambda g, o: (g * _normal_pdf(x),), (x,)
     )
 
 
@@ -161,7 +161,7 @@ def silu(input, inplace=False):
         # The in-place form rewrites x, so its gradient cannot read x later: use x*sigmoid(x)
         # through ops that snapshot their inputs.
         return x.mul_(E.sigmoid(x.detach()) if not x.requires_grad else E.sigmoid(x.clone()))
-    return record(_wrap(x._data * s_np), "Silu", (x,), backward, (x,))
+    return record_legacy(wrap(x._data * s_np), "Silu", (x,), backward, (x,))
 
 
 def mish(input):
@@ -179,9 +179,9 @@ def softplus(input, beta=1.0, threshold=20.0):
     out = np.where(linear, d, soft)
 
     def backward(g, o):
-        return (E.where(_wrap(linear), g, g * E.sigmoid(x * beta)),)
+        return (E.where(wrap(linear), g, g * E.sigmoid(x * beta)),)
 
-    return record(_wrap(out), "Softplus", (x,), backward, (x,))
+    return record_legacy(wrap(out), "Softplus", (x,), backward, (x,))
 
 
 def logsigmoid(input):
@@ -189,7 +189,7 @@ def logsigmoid(input):
     x = float_input(input, "logsigmoid")
     d = x._data
     out = np.minimum(d, 0) - np.log1p(np.exp(-np.abs(d)))
-    return record(_wrap(out), "LogSigmoid", (x,), lambda g, o: (g * E.sigmoid(-x),), (x,))
+    return record_legacy(wrap(out), "LogSigmoid", (x,), lambda g, o: (g * E.sigmoid(-x),), (x,))
 
 
 def softsign(input):
@@ -225,8 +225,8 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     d = x._data
     e = np.exp(d - np.max(d, axis=ax, keepdims=True)) if d.size else d.copy()
     out = e / np.sum(e, axis=ax, keepdims=True)
-    return record(
-        _wrap(out),
+    return record_legacy(
+        wrap(out),
         "Softmax",
         (x,),
         lambda g, o: (o * (g - (g * o).sum(ax, keepdim=True)),),
@@ -246,8 +246,8 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
         out = shifted - np.log(np.sum(np.exp(shifted), axis=ax, keepdims=True))
     else:
         out = d.copy()
-    return record(
-        _wrap(out),
+    return record_legacy(
+        wrap(out),
         "LogSoftmax",
         (x,),
         lambda g, o: (g - E.exp(o) * g.sum(ax, keepdim=True),),

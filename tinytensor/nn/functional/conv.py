@@ -12,10 +12,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from tinytensor.autograd.node import record
+from tinytensor.autograd.node import record_legacy
+from tinytensor.core import wrap
 from tinytensor.nn.functional._util import float_input, pair, same_dtype
 from tinytensor.ops._util import requires_grad as _rg
-from tinytensor.tensor import _wrap
+from tinytensor.ops.shape import pad
 
 
 def out_size(size, k, s, p, d):
@@ -95,8 +96,8 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     n, c, h, w = x.shape
     xp = pad_hw(x._data, *p)
     cols = windows(xp, k, s, d, o).reshape(n, c * k[0] * k[1], o[0] * o[1])
-    return record(
-        _wrap(cols),
+    return record_legacy(
+        wrap(cols),
         "Im2Col",
         (x,),
         lambda g, out: (fold(g, (h, w), k, d, p, s),),
@@ -121,8 +122,8 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     c = ckk // (k[0] * k[1])
     cols = x._data.reshape(n, c, k[0], k[1], o[0], o[1])
     padded = (size[0] + 2 * p[0], size[1] + 2 * p[1])
-    return record(
-        _wrap(col2im(cols, padded, k, s, d, p)),
+    return record_legacy(
+        wrap(col2im(cols, padded, k, s, d, p)),
         "Col2Im",
         (x,),
         lambda g, out: (unfold(g, k, d, p, s),),
@@ -213,7 +214,7 @@ def _conv(x, w, bias, geo):
             g.sum((0, 2, 3)) if _rg(bias) else None,
         )
 
-    return record(_wrap(out), "Conv2D", (x, w, bias), backward, (x, w))
+    return record_legacy(wrap(out), "Conv2D", (x, w, bias), backward, (x, w))
 
 
 def _input_grad(g, w, geo, g2=None):
@@ -229,8 +230,8 @@ def _input_grad(g, w, geo, g2=None):
     dx = np.ascontiguousarray(
         col2im(dcols, padded, geo.k, geo.s, geo.d, geo.p).transpose(1, 0, 2, 3)
     )
-    return record(
-        _wrap(dx),
+    return record_legacy(
+        wrap(dx),
         "Conv2DInputGrad",
         (g, w),
         lambda gg, _: (
@@ -246,8 +247,8 @@ def _weight_grad(x, g, geo, cols=None, g2=None):
     cols = geo.cols(x._data) if cols is None else cols
     g2 = geo.gmat(g._data) if g2 is None else g2
     dw = np.matmul(g2, cols.transpose(0, 2, 1)).reshape(geo.w)
-    return record(
-        _wrap(dw),
+    return record_legacy(
+        wrap(dw),
         "Conv2DWeightGrad",
         (x, g),
         lambda gw, _: (
@@ -272,7 +273,5 @@ def _string_padding(x, padding, stride, dilation, k):
     lo = [t // 2 for t in total]
     if total[0] % 2 == 0 and total[1] % 2 == 0:
         return x, tuple(lo)
-    from tinytensor.ops.shape import pad
-
     # Odd total padding: the extra row/column goes at the end, as in PyTorch.
     return pad(x, (lo[1], total[1] - lo[1], lo[0], total[0] - lo[0])), 0

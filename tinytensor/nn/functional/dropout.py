@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinytensor.core import rng as _rng
+from tinytensor.core import wrap
 from tinytensor.nn.functional._util import float_input
-from tinytensor.ops.creation import _rng
-from tinytensor.tensor import _wrap
 
 
 def _check_p(p, who):
@@ -17,7 +17,7 @@ def _check_p(p, who):
 def _apply_mask(x, keep, p, inplace):
     dt = x._data.dtype
     scale = np.zeros((), dt) if p == 1.0 else dt.type(1.0 / (1.0 - p))
-    mask = _wrap(keep.astype(dt) * scale)
+    mask = wrap(keep.astype(dt) * scale)
     return x.mul_(mask) if inplace else x * mask
 
 

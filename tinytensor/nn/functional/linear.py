@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinytensor.autograd.node import record
+from tinytensor.autograd.node import record_legacy
+from tinytensor.core import wrap
 from tinytensor.nn.functional._util import float_input, same_dtype
 from tinytensor.ops._util import requires_grad as _rg
-from tinytensor.tensor import _wrap
+from tinytensor.ops.linalg import einsum
 
 
 def linear(input, weight, bias=None):
@@ -35,13 +36,11 @@ def linear(input, weight, bias=None):
         gw = g.reshape(-1, out_f).mT.matmul(x.reshape(-1, x.shape[-1])) if _rg(w) else None
         return gx, gw, (g if _rg(bias) else None)
 
-    return record(_wrap(np.asarray(out)), "Linear", (x, w, bias), backward, (x, w))
+    return record_legacy(wrap(np.asarray(out)), "Linear", (x, w, bias), backward, (x, w))
 
 
 def bilinear(input1, input2, weight, bias=None):
     """f(x1, x2) = x1^T W_k x2 + b_k for each output k"""
-    from tinytensor.ops.linalg import einsum
-
     if (
         weight.ndim != 3
         or input1.shape[-1:] != weight.shape[1:2]

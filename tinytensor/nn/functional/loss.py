@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinytensor.autograd.node import record
+from tinytensor.autograd.node import record_legacy
+from tinytensor.core import wrap
 from tinytensor.nn.functional._util import (
     check_reduction,
     float_input,
@@ -19,7 +20,7 @@ from tinytensor.nn.functional.activation import log_softmax, logsigmoid, softmax
 from tinytensor.ops import elementwise as E
 from tinytensor.ops._util import as_tensor
 from tinytensor.ops._util import requires_grad as _rg
-from tinytensor.tensor import Tensor, _wrap
+from tinytensor.tensor import Tensor
 
 
 def _pointwise_args(input, target, who, size_average, reduce, reduction):
@@ -121,12 +122,12 @@ def _pick(logp, td, safe):
         np.put_along_axis(full, idx, gd, axis=min(1, logp.ndim - 1))
         return (_pick_adjoint(g, full, logp, td, safe),)
 
-    return record(_wrap(out), "NllPick", (logp,), backward)
+    return record_legacy(wrap(out), "NllPick", (logp,), backward)
 
 
 def _pick_adjoint(g, full, logp, td, safe):
     """The scatter in _pick's backward, itself differentiable (its backward is the pick)."""
-    return record(_wrap(full), "NllScatter", (g,), lambda gg, o: (_pick(gg, td, safe),))
+    return record_legacy(wrap(full), "NllScatter", (g,), lambda gg, o: (_pick(gg, td, safe),))
 
 
 def nll_loss(
@@ -151,7 +152,7 @@ def nll_loss(
     safe = np.where(keep, td, 0).astype(np.int64)
     picked = _pick(x, td, safe)  # shape of target
     wt = np.where(keep, w[safe] if w is not None else 1.0, 0.0).astype(x._data.dtype)
-    loss = -picked * _wrap(wt)
+    loss = -picked * wrap(wt)
     if reduction == "none":
         return loss
     if reduction == "sum":
@@ -215,11 +216,11 @@ def cross_entropy(
     w = _class_weight(weight, c, x, "cross_entropy")
     if w is not None:
         wshape = (c,) + (1,) * (x.ndim - 1 - cdim)
-        smooth = -(logp * _wrap(w.reshape(wshape))).sum(cdim)
+        smooth = -(logp * wrap(w.reshape(wshape))).sum(cdim)
     else:
         smooth = -logp.sum(cdim)
     keep = td != ignore_index
-    smooth = smooth * _wrap(keep.astype(x._data.dtype))
+    smooth = smooth * wrap(keep.astype(x._data.dtype))
     if reduction == "mean":
         denom = float(w[td[keep]].sum()) if w is not None else float(keep.sum())
         smooth = smooth.sum() / denom
@@ -243,8 +244,8 @@ def _cross_entropy_mean(x, td):
     total = np.sum(e, axis=1, keepdims=True)
     loss = (np.sum(np.log(total)) - np.sum(shifted[rows, td])) / n
     probs = e / total
-    return record(
-        _wrap(np.asarray(loss, dtype=d.dtype)),
+    return record_legacy(
+        wrap(np.asarray(loss, dtype=d.dtype)),
         "CrossEntropy",
         (x,),
         lambda g, o: (_cross_entropy_grad(g, x, probs, rows, td),),
@@ -265,11 +266,11 @@ def _cross_entropy_grad(g, x, probs, rows, td):
 
     def backward(gg, o):
         s = softmax(x, 1)
-        dg = (gg * (s - _wrap(_onehot(probs, rows, td)))).sum() / n if _rg(g) else None
+        dg = (gg * (s - wrap(_onehot(probs, rows, td)))).sum() / n if _rg(g) else None
         v = gg * g / n
         return dg, s * (v - (v * s).sum(1, keepdim=True))
 
-    return record(_wrap(grad), "CrossEntropyBackward", (g, x), backward, (g, x))
+    return record_legacy(wrap(grad), "CrossEntropyBackward", (g, x), backward, (g, x))
 
 
 def _onehot(like, rows, td):
@@ -289,7 +290,7 @@ def _soft_cross_entropy(logp, t, weight, reduction, label_smoothing, c, cdim):
         t = t * (1.0 - label_smoothing) + label_smoothing / c
     if weight is not None:
         w = _class_weight(weight, c, logp, "cross_entropy")
-        logp = logp * _wrap(w.reshape((c,) + (1,) * (logp.ndim - 1 - cdim)))
+        logp = logp * wrap(w.reshape((c,) + (1,) * (logp.ndim - 1 - cdim)))
     loss = -(logp * t).sum(cdim)
     if reduction == "mean":
         return loss.sum() / float(max(logp.numel() // c, 1)) if logp.numel() else loss.sum()
@@ -323,8 +324,8 @@ def binary_cross_entropy(
                 gt = g * (E.clamp(E.log1p(-x), min=-100.0) - E.clamp(E.log(x), min=-100.0))
         return gx, gt
 
-    loss = record(
-        _wrap(out.astype(d.dtype, copy=False)), "BinaryCrossEntropy", (x, t), backward, (x, t)
+    loss = record_legacy(
+        wrap(out.astype(d.dtype, copy=False)), "BinaryCrossEntropy", (x, t), backward, (x, t)
     )
     if weight is not None:
         loss = loss * weight
@@ -382,10 +383,10 @@ def multi_margin_loss(
         z = z * z
     other = np.ones(x2.shape, x._data.dtype)
     np.put_along_axis(other, td[:, None].astype(np.int64), 0, 1)
-    z = z * _wrap(other)
+    z = z * wrap(other)
     w = _class_weight(weight, c, x, "multi_margin_loss")
     if w is not None:
-        z = z * _wrap(w[td][:, None])
+        z = z * wrap(w[td][:, None])
     loss = z.sum(1) / float(c)
     if x.ndim == 1:
         loss = loss.reshape(())
@@ -406,8 +407,8 @@ def hinge_embedding_loss(
             "the same shape"
         )
     td = t._data
-    margin_part = E.where(_wrap(td != 1), E.relu(margin - x), 0.0)
-    self_part = E.where(_wrap(td != -1), x, 0.0)
+    margin_part = E.where(wrap(td != 1), E.relu(margin - x), 0.0)
+    self_part = E.where(wrap(td != -1), x, 0.0)
     return reduce_loss(margin_part + self_part, reduction)
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinytensor.core import wrap
 from tinytensor.nn.functional._util import float_input
-from tinytensor.tensor import _wrap
 
 
 def _bump(t):
@@ -74,8 +74,8 @@ def batch_norm(
             raise RuntimeError(
                 "batch_norm: running_mean and running_var are needed when training=False"
             )
-        rm = _wrap(running_mean._data.reshape(shape).astype(x._data.dtype))
-        rv = _wrap(running_var._data.reshape(shape).astype(x._data.dtype))
+        rm = wrap(running_mean._data.reshape(shape).astype(x._data.dtype))
+        rv = wrap(running_var._data.reshape(shape).astype(x._data.dtype))
         out = (x - rm) * (rv + eps).rsqrt()
     if weight is not None:
         out = out * weight.reshape(shape)

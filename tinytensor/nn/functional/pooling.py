@@ -13,9 +13,9 @@ import math
 
 import numpy as np
 
-from tinytensor.autograd.node import record
+from tinytensor.autograd.node import record_legacy
+from tinytensor.core import wrap
 from tinytensor.nn.functional._util import float_input, pair
-from tinytensor.tensor import _wrap
 
 
 def _pool_size(size, k, s, p, d, ceil_mode):
@@ -126,9 +126,9 @@ def max_pool2d(
             take |= np.isnan(v)
         np.maximum(out, v, out=out)
         np.maximum(am.idx, take * itype(off), out=am.idx)
-    result = record(_wrap(out), "MaxPool2D", (x,), lambda g, out: (_scatter_max(g, am),))
+    result = record_legacy(wrap(out), "MaxPool2D", (x,), lambda g, out: (_scatter_max(g, am),))
     if return_indices:
-        return result, _wrap(_flat_indices(am, o, w))
+        return result, wrap(_flat_indices(am, o, w))
     return result
 
 
@@ -156,7 +156,9 @@ def _scatter_max(g, am):
             full[sl] += gd * (am.idx == off)
     h, w = am.shape[2:]
     dx = full[:, :, am.p[0] : am.p[0] + h, am.p[1] : am.p[1] + w]
-    return record(_wrap(dx), "MaxPool2DBackward", (g,), lambda gg, out: (_gather_max(gg, am),))
+    return record_legacy(
+        wrap(dx), "MaxPool2DBackward", (g,), lambda gg, out: (_gather_max(gg, am),)
+    )
 
 
 def _gather_max(x, am):
@@ -167,7 +169,7 @@ def _gather_max(x, am):
     out = np.zeros(am.idx.shape, dtype=xp.dtype)
     for off, sl in am.offsets():
         out += xp[sl] * (am.idx == off)
-    return record(_wrap(out), "MaxPool2DGather", (x,), lambda g, o: (_scatter_max(g, am),))
+    return record_legacy(wrap(out), "MaxPool2DGather", (x,), lambda g, o: (_scatter_max(g, am),))
 
 
 def _avg_matrix(size, k, s, p, o, count_include_pad):
@@ -210,7 +212,7 @@ def avg_pool2d(
 
 def _separable(x, ah, aw):
     dt = x._data.dtype
-    ah_t, awt_t = _wrap(ah.astype(dt)), _wrap(np.ascontiguousarray(aw.T).astype(dt))
+    ah_t, awt_t = wrap(ah.astype(dt)), wrap(np.ascontiguousarray(aw.T).astype(dt))
     lead = x.shape[:-2]
     h, w = x.shape[-2:]
     y = x.reshape(-1, w).matmul(awt_t).reshape(*lead, h, aw.shape[0])

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from tinytensor.autograd.grad_mode import no_grad
-from tinytensor.autograd.node import record
+from tinytensor.autograd.node import record_legacy
+from tinytensor.core import wrap
 from tinytensor.nn.functional._util import float_input
 from tinytensor.ops._util import as_tensor
 from tinytensor.ops.index import index_add
-from tinytensor.tensor import _wrap
 
 
 def _int_indices(input, who, n):
@@ -60,10 +60,10 @@ def embedding(
         if padding_idx is not None:
             scale = scale * (flat != padding_idx)
         if scale_grad_by_freq or padding_idx is not None:
-            g2 = g2 * _wrap(scale[:, None].astype(g2._data.dtype))
-        return (None, index_add(_wrap(np.zeros((n, dim), g2._data.dtype)), 0, flat, g2))
+            g2 = g2 * wrap(scale[:, None].astype(g2._data.dtype))
+        return (None, index_add(wrap(np.zeros((n, dim), g2._data.dtype)), 0, flat, g2))
 
-    return record(_wrap(out), "Embedding", (input, w), backward)
+    return record_legacy(wrap(out), "Embedding", (input, w), backward)
 
 
 def _renorm_rows(w, rows, max_norm, norm_type):
@@ -91,4 +91,4 @@ def one_hot(tensor, num_classes=-1):
         )
     out = np.zeros(idx.shape + (num_classes,), np.int64)
     np.put_along_axis(out, idx[..., None].astype(np.int64), 1, -1)
-    return _wrap(out)
+    return wrap(out)

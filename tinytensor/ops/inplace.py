@@ -14,19 +14,13 @@ import weakref
 import numpy as np
 
 from tinytensor import _dtype as D
-from tinytensor.autograd.grad_mode import _state
-from tinytensor.tensor import _wrap
-
-
-def _bump(t) -> None:
-    if t._vc is None:
-        t._vc = [1]
-    else:
-        t._vc[0] += 1
+from tinytensor.autograd.grad_mode import grad_state
+from tinytensor.autograd.node import record_legacy
+from tinytensor.core import bump_version, wrap
 
 
 def _check_leaf_inplace(t, name) -> None:
-    if t._requires_grad and t._grad_fn is None and _state.enabled:
+    if t._requires_grad and t._grad_fn is None and grad_state.enabled:
         raise RuntimeError(
             f"{name}: a leaf tensor that requires grad (shape {tuple(t.shape)}) is being used in "
             "an in-place operation. Wrap the update in `with tinytensor.no_grad():` or work on "
@@ -34,7 +28,7 @@ def _check_leaf_inplace(t, name) -> None:
         )
 
 
-def _register_view(out, base, view_fn, put_fn) -> None:
+def register_view(out, base, view_fn, put_fn) -> None:
     """Note that ``out`` shares ``base``'s storage, so that an in-place change of either
     rewrites the other's history as in PyTorch: ``view_fn(base)`` makes the view again and
     ``put_fn(view, old_base)`` makes the base with the view's values written in."""
@@ -76,7 +70,7 @@ def _check_writable(t, name) -> None:
 
 def _snapshot(t):
     """A copy of ``t``'s values that carries ``t``'s current history."""
-    old = _wrap(t._data.copy())
+    old = wrap(t._data.copy())
     old._requires_grad = t._requires_grad
     old._grad_fn = t._grad_fn
     old._meta = t._meta
@@ -114,7 +108,7 @@ def _refresh_views(root, skip=frozenset()) -> None:
             stack.append(view)
 
 
-def _inplace(t, compute, name):
+def inplace(t, compute, name):
     """Run ``compute`` out of place, then write its result into ``t`` and rewire ``t``'s history
     (and, for a view, its bases' and sibling views' histories).
 
@@ -122,11 +116,11 @@ def _inplace(t, compute, name):
     """
     _check_leaf_inplace(t, name)
     _check_writable(t, name)
-    chain = _view_chain(t, name) if _state.enabled else ()
-    if _state.enabled:
+    chain = _view_chain(t, name) if grad_state.enabled else ()
+    if grad_state.enabled:
         # The op may save its input for backward, so it sees a snapshot of the old values
         # (carrying the old history), never the storage about to be overwritten.
-        old = _wrap(t._data.copy())
+        old = wrap(t._data.copy())
         old._requires_grad = t._requires_grad
         old._grad_fn = t._grad_fn
         old._meta = t._meta
@@ -144,38 +138,36 @@ def _inplace(t, compute, name):
             f"{name}: result type {D.from_numpy_dtype(nd.dtype)} can't be cast to the tensor's "
             f"dtype {t.dtype}"
         )
-    if _state.enabled and t._grad_fn is not None and not new._requires_grad:
+    if grad_state.enabled and t._grad_fn is not None and not new._requires_grad:
         # The new values don't depend on the old ones (fill_, zero_): as in PyTorch the tensor
         # keeps requiring grad, and its history receives a zero gradient, not the incoming one.
         new = _cut_history(new, old, name)
     rebase = chain and (new._requires_grad or any(b._requires_grad for b, _, _ in chain))
     old_bases = [_snapshot(b) for b, _, _ in chain] if rebase else None
     np.copyto(t._data, nd, casting="unsafe")
-    if _state.enabled and new._requires_grad:
+    if grad_state.enabled and new._requires_grad:
         t._requires_grad = True
         t._grad_fn = new._grad_fn
         t._meta = None
     if rebase:
         _rebase(t, chain, old_bases)
-    elif _state.enabled and t._requires_grad:
+    elif grad_state.enabled and t._requires_grad:
         _refresh_views(t)
-    _bump(t)
+    bump_version(t)
     return t
 
 
-def _fill_random(t, sample, name):
+def fill_random(t, sample, name):
     _check_leaf_inplace(t, name)
     _check_writable(t, name)
     t._data[...] = sample()
-    if _state.enabled and t._grad_fn is not None:
-        t._grad_fn = _cut_history(_wrap(t._data), t, name)._grad_fn
+    if grad_state.enabled and t._grad_fn is not None:
+        t._grad_fn = _cut_history(wrap(t._data), t, name)._grad_fn
         t._meta = None
-    _bump(t)
+    bump_version(t)
     return t
 
 
 def _cut_history(new, old, name):
     """``new`` recorded as depending on ``old`` with a zero gradient (values overwritten)."""
-    from tinytensor.autograd.node import record
-
-    return record(new, name.rstrip("_").capitalize(), (old,), lambda g, o: (g * 0.0,))
+    return record_legacy(new, name.rstrip("_").capitalize(), (old,), lambda g, o: (g * 0.0,))

@@ -1,0 +1,41 @@
+"""tinytensor's internal API: the floor every other layer builds on.
+
+One way for each internal thing, named and documented here, used everywhere:
+
+- a tensor's storage, dtype, version counter and grad node: ``TensorBase``;
+- a tensor around an array (no copy, no history): ``wrap(array)``;
+- version counters: ``version(t)``, ``bump_version(t)`` after changing ``t`` in place,
+  ``share_version(view, base)`` for a result that shares memory with its input;
+- user data to an array of tinytensor's dtypes: ``to_array(data, dtype, copy)``;
+- the random generator: ``rng(generator=None)``;
+- grad mode: ``tinytensor.autograd.grad_mode.grad_state`` (``.enabled``, ``.inference``).
+
+Layers, bottom up: ``_dtype`` and ``core``; ``autograd`` (grad mode, nodes, engine); ``ops``;
+``tensor`` (the method surface); then ``nn``, ``optim``, ``data``; then ``viz``, ``cli``.
+Nothing imports upward.
+"""
+
+from tinytensor.core.convert import to_array
+from tinytensor.core.random import Generator, rng
+from tinytensor.core.tensorbase import (
+    TensorBase,
+    bump_version,
+    set_tensor_class,
+    share_version,
+    version,
+    version_counter,
+    wrap,
+)
+
+__all__ = [
+    "Generator",
+    "TensorBase",
+    "bump_version",
+    "rng",
+    "set_tensor_class",
+    "share_version",
+    "to_array",
+    "version",
+    "version_counter",
+    "wrap",
+]
