@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from tinytensor.optim.optimizer import Optimizer, check_range
-from tinytensor.tensor import _wrap
+import tinytensor as tt
+from tinytensor.optim.optimizer import (
+    Optimizer,
+    addcdiv_,
+    addcmul_,
+    bump,
+    check_arg,
+    check_lr,
+    scalar,
+)
 
 
 class Adagrad(Optimizer):
@@ -28,31 +34,44 @@ class Adagrad(Optimizer):
         differentiable=False,
         fused=None,
     ):
-        check_range("learning rate", lr)
-        check_range("lr_decay value", lr_decay)
-        check_range("weight_decay value", weight_decay)
-        check_range("initial_accumulator_value", initial_accumulator_value)
-        check_range("epsilon value", eps)
+        check_lr("Adagrad", lr)
+        check_arg(lr_decay >= 0.0, "Adagrad", "lr_decay value", lr_decay, "lr_decay >= 0")
+        check_arg(
+            weight_decay >= 0.0, "Adagrad", "weight_decay value", weight_decay, "weight_decay >= 0"
+        )
+        check_arg(
+            initial_accumulator_value >= 0.0,
+            "Adagrad",
+            "initial_accumulator_value",
+            initial_accumulator_value,
+            "initial_accumulator_value >= 0",
+        )
+        check_arg(eps >= 0.0, "Adagrad", "epsilon value", eps, "eps >= 0")
         defaults = dict(
             lr=lr,
             lr_decay=lr_decay,
             eps=eps,
             weight_decay=weight_decay,
             initial_accumulator_value=initial_accumulator_value,
+            foreach=foreach,
             maximize=maximize,
+            differentiable=differentiable,
+            fused=fused,
         )
         super().__init__(params, defaults)
         for group in self.param_groups:
             for p in group["params"]:
                 state = self.state[p]
-                state["step"] = 0
-                state["sum"] = _wrap(np.full_like(p._data, group["initial_accumulator_value"]))
+                state["step"] = scalar(0)
+                state["sum"] = tt.full_like(p, group["initial_accumulator_value"])
 
-    def _update(self, param, grad, state, group):
-        step = state["step"] = state.get("step", 0) + 1
+    def _update(self, p, grad, state, group):
+        if not state:  # a group added after construction
+            state["step"] = scalar(0)
+            state["sum"] = tt.full_like(p, group["initial_accumulator_value"])
+        step = bump(state)
         if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param
-        clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
-        s = self._buffer(state, "sum", param, group["initial_accumulator_value"])
-        s += grad * grad
-        param -= clr * (grad / (np.sqrt(s) + group["eps"]))
+            grad = grad.add(p, alpha=group["weight_decay"])
+        clr = float(group["lr"]) / (1 + (step - 1) * group["lr_decay"])
+        state_sum = addcmul_(state["sum"], grad, grad)
+        addcdiv_(p, grad, state_sum.sqrt().add_(group["eps"]), -clr)

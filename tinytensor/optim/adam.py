@@ -1,18 +1,19 @@
-"""Adam (with AMSGrad) and AdamW (decoupled weight decay)."""
+"""Adam (with AMSGrad and decoupled weight decay) and AdamW."""
 
 from __future__ import annotations
 
-import numpy as np
-
-from tinytensor.optim.optimizer import Optimizer, check_range
-
-
-def lerp_(a, b, w):
-    """a += w*(b - a) in place, in PyTorch's two-sided form for precision."""
-    if w < 0.5:
-        a += w * (b - a)
-    else:
-        a[...] = b - (b - a) * (1 - w)
+import tinytensor as tt
+from tinytensor.optim.optimizer import (
+    Optimizer,
+    addcdiv_,
+    addcmul_,
+    bump,
+    check_arg,
+    check_betas,
+    check_lr,
+    lerp_,
+    scalar,
+)
 
 
 class Adam(Optimizer):
@@ -20,10 +21,9 @@ class Adam(Optimizer):
 
     m = lerp(m, g, 1 - b1);  v = b2*v + (1 - b2)*g^2;  (amsgrad: vmax = max(vmax, v));
     p -= lr/(1 - b1^t) * m / (sqrt(v)/sqrt(1 - b2^t) + eps).
-    ``weight_decay`` adds wd*p to the gradient (L2); AdamW decays the weights instead.
+    ``weight_decay`` adds wd*p to the gradient (L2), or with ``decoupled_weight_decay``
+    multiplies p by 1 - lr*wd before the step (AdamW).
     """
-
-    _decoupled = False
 
     def __init__(
         self,
@@ -34,56 +34,66 @@ class Adam(Optimizer):
         weight_decay=0,
         amsgrad=False,
         *,
-        maximize=False,
         foreach=None,
+        maximize=False,
         capturable=False,
         differentiable=False,
         fused=None,
+        decoupled_weight_decay=False,
     ):
-        check_range("learning rate", lr)
-        check_range("epsilon value", eps)
-        check_range("beta parameter at index 0", betas[0], 0.0, 1.0)
-        check_range("beta parameter at index 1", betas[1], 0.0, 1.0)
-        check_range("weight_decay value", weight_decay)
+        name = type(self).__name__
+        check_lr(name, lr)
+        check_arg(eps >= 0.0, name, "epsilon value", eps, "eps >= 0")
+        check_betas(name, betas)
+        check_arg(
+            weight_decay >= 0.0, name, "weight_decay value", weight_decay, "weight_decay >= 0"
+        )
         defaults = dict(
             lr=lr,
-            betas=tuple(betas),
+            betas=betas,
             eps=eps,
             weight_decay=weight_decay,
             amsgrad=amsgrad,
             maximize=maximize,
+            foreach=foreach,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
+            decoupled_weight_decay=decoupled_weight_decay,
         )
         super().__init__(params, defaults)
 
-    def _update(self, param, grad, state, group):
-        lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
-        beta1, beta2 = group["betas"]
-        step = state["step"] = state.get("step", 0) + 1
-        exp_avg = self._buffer(state, "exp_avg", param)
-        exp_avg_sq = self._buffer(state, "exp_avg_sq", param)
+    def _update(self, p, grad, state, group):
+        lr, eps, wd = float(group["lr"]), group["eps"], group["weight_decay"]
+        beta1, beta2 = (float(b) for b in group["betas"])
+        if not state:
+            state["step"] = scalar(0)
+            state["exp_avg"] = tt.zeros_like(p)
+            state["exp_avg_sq"] = tt.zeros_like(p)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = tt.zeros_like(p)
+        step = bump(state)
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         if wd != 0:
-            if self._decoupled:
-                param *= 1 - lr * wd
+            if group["decoupled_weight_decay"]:
+                p.mul_(1 - lr * wd)
             else:
-                grad = grad + wd * param
+                grad = grad.add(p, alpha=wd)
         lerp_(exp_avg, grad, 1 - beta1)
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * grad * grad
-        bias_correction1 = 1 - beta1**step
+        addcmul_(exp_avg_sq.mul_(beta2), grad, grad, 1 - beta2)
+        step_size = lr / (1 - beta1**step)
         bias_correction2_sqrt = (1 - beta2**step) ** 0.5
         if group["amsgrad"]:
-            vmax = self._buffer(state, "max_exp_avg_sq", param)
-            np.maximum(vmax, exp_avg_sq, out=vmax)
-            denom = np.sqrt(vmax) / bias_correction2_sqrt + eps
+            vmax = state["max_exp_avg_sq"]
+            vmax.copy_(tt.maximum(vmax, exp_avg_sq))
+            denom = (vmax.sqrt() / bias_correction2_sqrt).add_(eps)
         else:
-            denom = np.sqrt(exp_avg_sq) / bias_correction2_sqrt + eps
-        param -= (lr / bias_correction1) * (exp_avg / denom)
+            denom = (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
+        addcdiv_(p, exp_avg, denom, -step_size)
 
 
 class AdamW(Adam):
     """Adam with decoupled weight decay: p *= 1 - lr*weight_decay before the Adam step."""
-
-    _decoupled = True
 
     def __init__(
         self,
@@ -101,5 +111,16 @@ class AdamW(Adam):
         fused=None,
     ):
         super().__init__(
-            params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, foreach=foreach
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            foreach=foreach,
+            maximize=maximize,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
+            decoupled_weight_decay=True,
         )

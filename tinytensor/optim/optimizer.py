@@ -1,8 +1,10 @@
 """The ``Optimizer`` base class: parameter groups, per-group options, state and state dicts.
 
-A subclass declares its defaults and writes ``_update``: the math for one parameter, done in
-place on NumPy arrays (no graph is recorded). The base class loops over groups and
-parameters, skips parameters without a gradient, applies ``maximize`` and bumps versions.
+A subclass declares its defaults and writes ``_update(p, grad, state, group)``: the math for
+one parameter, done in place with Tensor methods. The base class runs it under ``no_grad``,
+loops over groups and parameters, skips parameters without a gradient and applies
+``maximize``. Only the public Tensor API is used, so version counters are bumped by the
+in-place methods themselves.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from collections import defaultdict
 
 import numpy as np
 
+import tinytensor as tt
 from tinytensor.autograd.grad_mode import enable_grad, no_grad
-from tinytensor.tensor import Tensor, _wrap
+from tinytensor.tensor import Tensor
 
 
 class _Required:
@@ -23,22 +26,78 @@ class _Required:
 
 required = _Required()
 
+# Flags that select another PyTorch implementation of the same rule. ``foreach`` gives the
+# same numbers (one loop here), so any value is accepted; the others need machinery that
+# tinytensor has no use for, so only their "off" values are.
+_UNSUPPORTED_FLAGS = {
+    "capturable": "it makes the step capturable in a CUDA graph",
+    "differentiable": "it records the step itself for autograd",
+    "fused": "it selects a fused device kernel",
+}
 
-def check_range(name, value, low=0.0, high=None, closed_high=False):
-    """Raise ValueError('Invalid <name>: <value>') unless low <= value (< or <= high)."""
-    bad = value < low
-    if high is not None:
-        bad = bad or (value > high if closed_high else value >= high)
-    if bad:
-        raise ValueError(f"Invalid {name}: {value}")
+
+def check_arg(ok, opt, what, value, expected):
+    """Raise ``ValueError("<opt>: invalid <what> <value>; expected <expected>")`` unless ok."""
+    if not ok:
+        raise ValueError(f"{opt}: invalid {what} {value}; expected {expected}")
+
+
+def check_lr(opt, lr):
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError(f"{opt}: Tensor lr must be 1-element, got shape {tuple(lr.shape)}")
+    check_arg(float(lr) >= 0.0, opt, "learning rate", lr, "lr >= 0")
+
+
+def check_betas(opt, betas):
+    for i, b in enumerate(betas):
+        check_arg(
+            0.0 <= float(b) < 1.0, opt, f"beta parameter at index {i}:", b, f"0 <= betas[{i}] < 1"
+        )
+
+
+def scalar_dtype():
+    """The dtype of 0-d bookkeeping tensors (``step``...): float64 only when it is the default,
+    as PyTorch's ``_get_scalar_dtype``."""
+    return tt.float64 if tt.get_default_dtype() == tt.float64 else tt.float32
+
+
+def scalar(value):
+    """A 0-d state tensor (``step``, ``mu_product``, ``eta``...) of PyTorch's dtype."""
+    return tt.tensor(float(value), dtype=scalar_dtype())
+
+
+def lerp_(t, end, weight):
+    """t += weight*(end - t) in place, in PyTorch's two-sided form for precision."""
+    if weight < 0.5:
+        t.add_(end - t, alpha=weight)
+    else:
+        t.copy_(end - (end - t) * (1 - weight))
+    return t
+
+
+def addcmul_(t, a, b, value=1.0):
+    """t += value*a*b in place."""
+    return t.add_(a * b, alpha=value)
+
+
+def addcdiv_(t, a, b, value=1.0):
+    """t += value*a/b in place."""
+    return t.add_(a / b, alpha=value)
+
+
+def bump(state, key="step"):
+    """Add one to the 0-d counter ``state[key]`` and return the new count as a float."""
+    state[key].add_(1)
+    return state[key].item()
 
 
 class Optimizer:
     """Base class of every optimizer.
 
-    ``params`` is an iterable of tensors or of dicts (parameter groups) such as
-    ``[{"params": model.fc.parameters(), "lr": 1e-3}, {"params": rest}]``; options missing
-    from a group come from ``defaults``. ``state[p]`` holds each parameter's buffers.
+    ``params`` is an iterable of tensors, of ``(name, tensor)`` pairs, or of dicts (parameter
+    groups) such as ``[{"params": model.fc.parameters(), "lr": 1e-3}, {"params": rest}]``;
+    options missing from a group come from ``defaults``. ``state[p]`` holds each parameter's
+    buffers.
     """
 
     def __init__(self, params, defaults):
@@ -47,12 +106,12 @@ class Optimizer:
         self.param_groups = []
         if isinstance(params, Tensor):
             raise TypeError(
-                "params argument given to the optimizer should be an iterable of Tensors or "
-                f"dicts, but got {type(params).__name__}"
+                f"{type(self).__name__}: params argument given to the optimizer should be an "
+                f"iterable of Tensors or dicts, but got {type(params).__name__}"
             )
         groups = list(params)
         if not groups:
-            raise ValueError("optimizer got an empty parameter list")
+            raise ValueError(f"{type(self).__name__}: optimizer got an empty parameter list")
         if not isinstance(groups[0], dict):
             groups = [{"params": groups}]
         for g in groups:
@@ -63,39 +122,57 @@ class Optimizer:
         for i, group in enumerate(self.param_groups):
             lines.append(f"Parameter Group {i}")
             for k in sorted(group):
-                if k != "params":
+                if k not in ("params", "param_names"):
                     lines.append(f"    {k}: {group[k]}")
         return "\n".join(lines) + "\n)"
 
+    def __getstate__(self):
+        return dict(self.__dict__)
+
     def add_param_group(self, param_group):
         """Add a group of parameters (a dict with "params" and optional per-group options)."""
+        name = type(self).__name__
         if not isinstance(param_group, dict):
             raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
         params = param_group["params"]
         params = [params] if isinstance(params, Tensor) else list(params)
+        names = None
+        if params and all(isinstance(p, tuple) and len(p) == 2 for p in params):
+            names = [n for n, _ in params]
+            params = [p for _, p in params]
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError(
-                    f"optimizer can only optimize Tensors, but one of the params is "
+                    f"{name}: optimizer can only optimize Tensors, but one of the params is "
                     f"{type(p).__name__}"
                 )
             if not p.is_leaf:
-                raise ValueError("can't optimize a non-leaf Tensor")
-            if p._data.dtype.kind != "f":
-                raise ValueError(f"can't optimize a tensor of dtype {p.dtype}; use a float dtype")
-        if len({id(p) for p in params}) != len(params):
-            raise ValueError("optimizer parameter group contains the same parameter twice")
-        group = dict(param_group, params=params)
-        for name, default in self.defaults.items():
-            if default is required and name not in group:
+                raise ValueError(f"{name}: can't optimize a non-leaf Tensor")
+            if not p.is_floating_point():
                 raise ValueError(
-                    f"parameter group didn't specify a value of required optimization "
-                    f"parameter {name}"
+                    f"{name}: can't optimize a tensor of dtype {p.dtype}; use a float dtype"
                 )
-            group.setdefault(name, default)
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError(f"{name}: optimizer parameter group contains the same parameter twice")
+        group = dict(param_group, params=params)
+        if names is not None:
+            group["param_names"] = names
+        for key, default in self.defaults.items():
+            if default is required and key not in group:
+                raise ValueError(
+                    f"{name}: parameter group didn't specify a value of required optimization "
+                    f"parameter {key}"
+                )
+            group.setdefault(key, default)
+        for flag, why in _UNSUPPORTED_FLAGS.items():
+            if group.get(flag):
+                raise NotImplementedError(
+                    f"{name}: {flag}={group[flag]!r} is not supported in tinytensor ({why}); "
+                    f"leave {flag} at its default"
+                )
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in seen for p in params):
-            raise ValueError("some parameters appear in more than one parameter group")
+            raise ValueError(f"{name}: some parameters appear in more than one parameter group")
         self.param_groups.append(group)
 
     def zero_grad(self, set_to_none=True):
@@ -107,7 +184,12 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad._data[...] = 0
+                    if p.grad.grad_fn is not None:
+                        p.grad.detach_()
+                    else:
+                        p.grad.requires_grad_(False)
+                    with no_grad():
+                        p.grad.zero_()
 
     def step(self, closure=None):
         """One update of every parameter with a gradient; ``closure`` re-evaluates the loss."""
@@ -121,31 +203,15 @@ class Optimizer:
                 for p in group["params"]:
                     if p.grad is None:
                         continue
-                    g = p.grad._data
-                    if g.dtype != p._data.dtype:
-                        g = g.astype(p._data.dtype)
-                    if group.get("maximize", False):
-                        g = -g
-                    self._update(p._data, g, self.state[p], group)
-                    if p._vc is None:
-                        p._vc = [1]
-                    else:
-                        p._vc[0] += 1
+                    grad = -p.grad if group.get("maximize", False) else p.grad
+                    self._update(p, grad, self.state[p], group)
         return loss
 
     def _prepare_group(self, group):
         """Hook for per-group work before the parameter loop (none by default)."""
 
-    def _update(self, param, grad, state, group):
+    def _update(self, p, grad, state, group):
         raise NotImplementedError(f"{type(self).__name__} does not implement _update")
-
-    @staticmethod
-    def _buffer(state, name, like, fill=0.0):
-        """The state tensor ``name``'s array, created filled with ``fill`` on first use."""
-        t = state.get(name)
-        if t is None:
-            t = state[name] = _wrap(np.full_like(like, fill))
-        return t._data
 
     # --- state dicts ------------------------------------------------------------------------
 
@@ -164,19 +230,25 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
-        """Restore state and options saved by ``state_dict``; groups must match in size."""
-        if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
+        """Restore state and options saved by ``state_dict``; groups must match in size.
+        Floating-point state is cast to its parameter's dtype, except ``step``, as PyTorch."""
+        name = type(self).__name__
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
             raise ValueError(
-                "optimizer state_dict must be a dict with keys 'state' and 'param_groups'"
+                f"{name}: optimizer state_dict must be a dict with keys 'state' and 'param_groups'"
             )
         saved = state_dict["param_groups"]
         if len(saved) != len(self.param_groups):
-            raise ValueError("loaded state dict has a different number of parameter groups")
+            raise ValueError(
+                f"{name}: loaded state dict has a different number of parameter groups "
+                f"({len(saved)}) than the optimizer ({len(self.param_groups)})"
+            )
         for ours, theirs in zip(self.param_groups, saved):
             if len(ours["params"]) != len(theirs["params"]):
                 raise ValueError(
-                    "loaded state dict contains a parameter group that doesn't match the size "
-                    "of optimizer's group"
+                    f"{name}: loaded state dict contains a parameter group that doesn't match "
+                    f"the size of optimizer's group ({len(theirs['params'])} vs "
+                    f"{len(ours['params'])} parameters)"
                 )
         id_map = {}
         for ours, theirs in zip(self.param_groups, saved):
@@ -186,9 +258,9 @@ class Optimizer:
         for key, value in state_dict["state"].items():
             k = int(key) if isinstance(key, str) and key.isdigit() else key
             if k not in id_map:
-                raise ValueError(f"optimizer state_dict refers to unknown parameter index {key!r}")
+                raise ValueError(f"{name}: state_dict refers to unknown parameter index {key!r}")
             p = id_map[k]
-            new_state[p] = {name: self._cast_state(v, p, name) for name, v in value.items()}
+            new_state[p] = {n: _cast_state(v, p, n) for n, v in value.items()}
         new_groups = []
         for ours, theirs in zip(self.param_groups, saved):
             g = copy.deepcopy({k: v for k, v in theirs.items() if k != "params"})
@@ -197,11 +269,18 @@ class Optimizer:
         self.state = new_state
         self.param_groups = new_groups
 
-    @staticmethod
-    def _cast_state(value, p, name):
-        if isinstance(value, (Tensor, np.ndarray)):
-            arr = value._data if isinstance(value, Tensor) else value
-            if arr.shape == p.shape and arr.dtype.kind == "f":
-                arr = arr.astype(p._data.dtype)
-            return _wrap(np.array(arr, copy=True))
-        return copy.deepcopy(value)
+
+def _cast_state(value, p, key):
+    """A private copy of one saved state value, as a Tensor where it was an array."""
+    if key == "step" and isinstance(value, (int, float)):
+        return scalar(value)
+    if isinstance(value, np.ndarray):
+        value = tt.tensor(value)
+    if isinstance(value, Tensor):
+        value = value.detach().clone()
+        if key != "step" and value.is_floating_point():
+            value = value.to(p.dtype)
+        return value
+    if isinstance(value, (list, tuple)):
+        return type(value)(_cast_state(v, p, key) for v in value)
+    return copy.deepcopy(value)

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from tinytensor.optim.adam import lerp_
-from tinytensor.optim.optimizer import Optimizer, check_range
+import tinytensor as tt
+from tinytensor.optim.optimizer import (
+    Optimizer,
+    addcdiv_,
+    addcmul_,
+    bump,
+    check_arg,
+    check_lr,
+    lerp_,
+    scalar,
+)
 
 
 class RMSprop(Optimizer):
@@ -29,41 +36,51 @@ class RMSprop(Optimizer):
         maximize=False,
         differentiable=False,
     ):
-        check_range("learning rate", lr)
-        check_range("epsilon value", eps)
-        check_range("momentum value", momentum)
-        check_range("weight_decay value", weight_decay)
-        check_range("alpha value", alpha)
+        check_lr("RMSprop", lr)
+        check_arg(eps >= 0.0, "RMSprop", "epsilon value", eps, "eps >= 0")
+        check_arg(momentum >= 0.0, "RMSprop", "momentum value", momentum, "momentum >= 0")
+        check_arg(
+            weight_decay >= 0.0, "RMSprop", "weight_decay value", weight_decay, "weight_decay >= 0"
+        )
+        check_arg(alpha >= 0.0, "RMSprop", "alpha value", alpha, "alpha >= 0")
         defaults = dict(
             lr=lr,
+            momentum=momentum,
             alpha=alpha,
             eps=eps,
-            weight_decay=weight_decay,
-            momentum=momentum,
             centered=centered,
+            weight_decay=weight_decay,
+            capturable=capturable,
+            foreach=foreach,
             maximize=maximize,
+            differentiable=differentiable,
         )
         super().__init__(params, defaults)
 
-    def _update(self, param, grad, state, group):
+    def _update(self, p, grad, state, group):
         alpha, wd, momentum = group["alpha"], group["weight_decay"], group["momentum"]
-        state["step"] = state.get("step", 0) + 1
-        square_avg = self._buffer(state, "square_avg", param)
+        lr = float(group["lr"])
+        if not state:
+            state["step"] = scalar(0)
+            state["square_avg"] = tt.zeros_like(p)
+            if momentum > 0:
+                state["momentum_buffer"] = tt.zeros_like(p)
+            if group["centered"]:
+                state["grad_avg"] = tt.zeros_like(p)
+        bump(state)
+        square_avg = state["square_avg"]
         if wd != 0:
-            grad = grad + wd * param
-        square_avg *= alpha
-        square_avg += (1 - alpha) * grad * grad
+            grad = grad.add(p, alpha=wd)
+        addcmul_(square_avg.mul_(alpha), grad, grad, 1 - alpha)
         if group["centered"]:
-            grad_avg = self._buffer(state, "grad_avg", param)
-            lerp_(grad_avg, grad, 1 - alpha)
-            avg = np.sqrt(square_avg - grad_avg * grad_avg)
+            grad_avg = lerp_(state["grad_avg"], grad, 1 - alpha)
+            avg = addcmul_(square_avg.clone(), grad_avg, grad_avg, -1).sqrt()
         else:
-            avg = np.sqrt(square_avg)
-        avg += group["eps"]
+            avg = square_avg.sqrt()
+        avg.add_(group["eps"])
         if momentum > 0:
-            buf = self._buffer(state, "momentum_buffer", param)
-            buf *= momentum
-            buf += grad / avg
-            param -= group["lr"] * buf
+            buf = state["momentum_buffer"]
+            addcdiv_(buf.mul_(momentum), grad, avg)
+            p.add_(buf, alpha=-lr)
         else:
-            param -= group["lr"] * (grad / avg)
+            addcdiv_(p, grad, avg, -lr)

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from tinytensor.optim.optimizer import Optimizer, check_range
-from tinytensor.tensor import _wrap
+from tinytensor.optim.optimizer import Optimizer, check_arg, check_lr
 
 
 class SGD(Optimizer):
@@ -29,11 +26,16 @@ class SGD(Optimizer):
         differentiable=False,
         fused=None,
     ):
-        check_range("learning rate", lr)
-        check_range("momentum value", momentum)
-        check_range("weight_decay value", weight_decay)
+        check_lr("SGD", lr)
+        check_arg(momentum >= 0.0, "SGD", "momentum value", momentum, "momentum >= 0")
+        check_arg(
+            weight_decay >= 0.0, "SGD", "weight_decay value", weight_decay, "weight_decay >= 0"
+        )
         if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+            raise ValueError(
+                f"SGD: Nesterov momentum requires a momentum and zero dampening (got momentum="
+                f"{momentum}, dampening={dampening}); set momentum > 0 and dampening=0"
+            )
         defaults = dict(
             lr=lr,
             momentum=momentum,
@@ -41,20 +43,21 @@ class SGD(Optimizer):
             weight_decay=weight_decay,
             nesterov=nesterov,
             maximize=maximize,
+            foreach=foreach,
+            differentiable=differentiable,
+            fused=fused,
         )
         super().__init__(params, defaults)
 
-    def _update(self, param, grad, state, group):
-        lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
+    def _update(self, p, grad, state, group):
+        lr, momentum, wd = float(group["lr"]), group["momentum"], group["weight_decay"]
         if wd != 0:
-            grad = grad + wd * param
+            grad = grad.add(p, alpha=wd)
         if momentum != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = state["momentum_buffer"] = _wrap(np.array(grad, copy=True))
+                buf = state["momentum_buffer"] = grad.detach().clone()
             else:
-                b = buf._data
-                b *= momentum
-                b += (1 - group["dampening"]) * grad
-            grad = grad + momentum * buf._data if group["nesterov"] else buf._data
-        param -= lr * grad
+                buf.mul_(momentum).add_(grad, alpha=1 - group["dampening"])
+            grad = grad.add(buf, alpha=momentum) if group["nesterov"] else buf
+        p.add_(grad, alpha=-lr)
