@@ -1,4 +1,6 @@
-"""Feeding data to a model: datasets, random splits and the batching DataLoader.
+"""Feeding data to a model: datasets, samplers, collation, the DataLoader (in this process or in
+worker processes), image transforms and the built-in datasets. Also importable as
+``tinytensor.utils.data``, PyTorch's path.
 
 >>> import tinytensor as tt
 >>> from tinytensor.data import DataLoader, TensorDataset
@@ -7,17 +9,66 @@
 [[0, 1], [2, 3], [4]]
 """
 
-from tinytensor.data import datasets
-from tinytensor.data.dataloader import DataLoader, default_collate
-from tinytensor.data.dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
+from tinytensor.data import datasets, transforms
+from tinytensor.data.collate import default_collate, default_convert
+from tinytensor.data.dataloader import DataLoader
+from tinytensor.data.dataset import (
+    ChainDataset,
+    ConcatDataset,
+    Dataset,
+    IterableDataset,
+    StackDataset,
+    Subset,
+    TensorDataset,
+    random_split,
+)
+from tinytensor.data.sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
+from tinytensor.data.worker import WorkerInfo, get_worker_info
+
+#: Public names of ``torch.utils.data`` that tinytensor does not provide, each with the reason.
+NOT_PLANNED: dict[str, str] = {
+    "DistributedSampler": "distributed training: tinytensor runs in one process on one CPU",
+    "DFIterDataPipe": "datapipes (deprecated in PyTorch): use Dataset/IterableDataset",
+    "DataChunk": "datapipes (deprecated in PyTorch): use Dataset/IterableDataset",
+    "IterDataPipe": "datapipes (deprecated in PyTorch): use IterableDataset",
+    "MapDataPipe": "datapipes (deprecated in PyTorch): use Dataset",
+    "functional_datapipe": "datapipes (deprecated in PyTorch): decorator registering datapipes",
+    "guaranteed_datapipes_determinism": "datapipes (deprecated in PyTorch): graph settings",
+    "non_deterministic": "datapipes (deprecated in PyTorch): determinism decorator",
+    "argument_validation": "datapipes type-checking decorator (deprecated in PyTorch)",
+    "runtime_validation": "datapipes type-checking decorator (deprecated in PyTorch)",
+    "runtime_validation_disabled": "datapipes type-checking switch (deprecated in PyTorch)",
+    "_DatasetKind": "a private PyTorch enum that its __all__ exports by accident",
+}
 
 __all__ = [
-    "Dataset",
-    "TensorDataset",
-    "Subset",
+    "BatchSampler",
+    "ChainDataset",
     "ConcatDataset",
     "DataLoader",
-    "default_collate",
-    "random_split",
+    "Dataset",
+    "IterableDataset",
+    "NOT_PLANNED",
+    "RandomSampler",
+    "Sampler",
+    "SequentialSampler",
+    "StackDataset",
+    "Subset",
+    "SubsetRandomSampler",
+    "TensorDataset",
+    "WeightedRandomSampler",
+    "WorkerInfo",
     "datasets",
+    "default_collate",
+    "default_convert",
+    "get_worker_info",
+    "random_split",
+    "transforms",
 ]

@@ -1,4 +1,5 @@
-"""Datasets: anything with ``__getitem__`` and ``__len__``, plus the ways to combine and split them.
+"""Datasets: map-style (``__getitem__`` and ``__len__``) and iterable (``__iter__``), plus the
+ways to combine and split them.
 
 A ``TensorDataset`` holds whole arrays; the ``DataLoader`` notices that and cuts a batch with one
 fancy-indexing call per tensor instead of stacking ``batch_size`` separate samples.
@@ -8,12 +9,11 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from tinytensor.ops.creation import _rng, as_tensor
-from tinytensor.tensor import Tensor, _wrap
+import tinytensor as tt
 
 
 class Dataset:
@@ -32,6 +32,86 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
+class IterableDataset(Dataset):
+    """A stream of samples: subclass it and write ``__iter__``.
+
+    In a ``DataLoader`` with worker processes each worker holds its own copy and iterates it
+    whole, so split the work with :func:`get_worker_info`, as in PyTorch::
+
+        class Range(IterableDataset):
+            def __init__(self, start, end):
+                self.start, self.end = start, end
+
+            def __iter__(self):
+                info = get_worker_info()
+                if info is None:  # loading in the main process
+                    return iter(range(self.start, self.end))
+                per = -(-(self.end - self.start) // info.num_workers)
+                lo = self.start + info.id * per
+                return iter(range(lo, min(lo + per, self.end)))
+
+    ``a + b`` chains two iterable datasets.
+    """
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+
+    def __getitem__(self, index):
+        raise TypeError(
+            f"{type(self).__name__} is an IterableDataset: it has no indexing; iterate over it"
+        )
+
+    def __add__(self, other) -> ChainDataset:
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset):
+    """Several iterable datasets one after another, chained lazily."""
+
+    def __init__(self, datasets: Iterable) -> None:
+        self.datasets = datasets
+
+    def __iter__(self):
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise TypeError(
+                    f"ChainDataset only supports IterableDataset, got {type(d).__name__}; use "
+                    "ConcatDataset for map-style datasets"
+                )
+            yield from d
+
+    def __len__(self) -> int:
+        return sum(len(d) for d in self.datasets)
+
+
+class StackDataset(Dataset):
+    """Several equally long datasets side by side: ``StackDataset(a, b)[i] == (a[i], b[i])``,
+    or with keywords ``StackDataset(x=a, y=b)[i] == {"x": a[i], "y": b[i]}``."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        if args and kwargs:
+            raise ValueError(
+                "StackDataset: supported either tuple-like (positional) or dict-like (keyword) "
+                "input/output, but both types are given"
+            )
+        datasets = args or tuple(kwargs.values())
+        if not datasets:
+            raise ValueError("StackDataset: at least one dataset should be passed")
+        lengths = [len(d) for d in datasets]
+        if len(set(lengths)) != 1:
+            raise ValueError(f"StackDataset: size mismatch between datasets: lengths {lengths}")
+        self._length = lengths[0]
+        self.datasets = args if args else dict(kwargs)
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {k: d[index] for k, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __len__(self) -> int:
+        return self._length
+
+
 class TensorDataset(Dataset):
     """Samples are rows of equally long tensors: ``TensorDataset(x, y)[i] == (x[i], y[i])``.
 
@@ -41,7 +121,7 @@ class TensorDataset(Dataset):
     def __init__(self, *tensors):
         if not tensors:
             raise ValueError("TensorDataset: give at least one tensor")
-        tensors = tuple(as_tensor(t) for t in tensors)
+        tensors = tuple(tt.as_tensor(t) for t in tensors)
         for t in tensors:
             if t.ndim == 0:
                 raise ValueError("TensorDataset: tensors must have a first (sample) dimension")
@@ -61,7 +141,10 @@ class TensorDataset(Dataset):
 
     def _get_batch(self, indices: np.ndarray) -> list:
         """Rows ``indices`` of every tensor, as the default collate would have built them."""
-        return [t[indices] if t.requires_grad else _wrap(t._data[indices]) for t in self.tensors]
+        return [
+            t[tt.from_numpy(indices)] if t.requires_grad else tt.from_numpy(t.numpy()[indices])
+            for t in self.tensors
+        ]
 
 
 class Subset(Dataset):
@@ -70,11 +153,11 @@ class Subset(Dataset):
     def __init__(self, dataset: Dataset, indices):
         self.dataset = dataset
         self.indices = np.asarray(
-            indices.numpy() if isinstance(indices, Tensor) else indices, dtype=np.int64
+            indices.numpy() if isinstance(indices, tt.Tensor) else indices, dtype=np.int64
         ).reshape(-1)
 
     def __getitem__(self, index):
-        if isinstance(index, (list, np.ndarray, Tensor)):
+        if isinstance(index, (list, np.ndarray, tt.Tensor)):
             return [self.dataset[int(self.indices[i])] for i in np.asarray(index).reshape(-1)]
         return self.dataset[int(self.indices[index])]
 
@@ -91,7 +174,13 @@ class ConcatDataset(Dataset):
     def __init__(self, datasets):
         self.datasets = list(datasets)
         if not self.datasets:
-            raise ValueError("ConcatDataset: give at least one dataset")
+            raise ValueError("ConcatDataset: datasets should not be an empty iterable")
+        for d in self.datasets:
+            if isinstance(d, IterableDataset):
+                raise TypeError(
+                    "ConcatDataset does not support IterableDataset; use ChainDataset to chain "
+                    "iterable datasets"
+                )
         self.cumulative_sizes = list(np.cumsum([len(d) for d in self.datasets]).tolist())
 
     def __len__(self) -> int:
@@ -156,6 +245,6 @@ def random_split(dataset: Dataset, lengths: Sequence, generator=None) -> list[Su
         raise ValueError(
             f"random_split: the lengths add up to {sum(counts)} but the dataset has {n} samples"
         )
-    order = _rng(generator).permutation(n)
+    order = tt.randperm(n, generator=generator).numpy()
     bounds = np.cumsum([0] + counts)
     return [Subset(dataset, order[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]

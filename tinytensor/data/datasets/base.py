@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+import tinytensor as tt
 from tinytensor.data.dataset import Dataset
-from tinytensor.tensor import _wrap
 
 
 class ImageDataset(Dataset):
@@ -28,11 +28,11 @@ class ImageDataset(Dataset):
 
     @property
     def data(self):
-        return _wrap(self._images)
+        return tt.from_numpy(self._images)
 
     @property
     def targets(self):
-        return _wrap(self._labels)
+        return tt.from_numpy(self._labels)
 
     @property
     def _fast_ok(self) -> bool:
@@ -47,7 +47,8 @@ class ImageDataset(Dataset):
                 f"{type(self).__name__}: index with an int, got {type(index).__name__}; use a "
                 "DataLoader or Subset for batches"
             )
-        image = _wrap((self._images[index][None] / np.float32(self._max_value)).astype(np.float32))
+        scaled = self._images[index][None] / np.float32(self._max_value)
+        image = tt.from_numpy(scaled.astype(np.float32))
         target = int(self._labels[index])
         if self.transform is not None:
             image = self.transform(image)
@@ -57,7 +58,7 @@ class ImageDataset(Dataset):
 
     def _get_batch(self, indices: np.ndarray) -> list:
         images = self._images[indices][:, None].astype(np.float32) / np.float32(self._max_value)
-        return [_wrap(images), _wrap(self._labels[indices])]
+        return [tt.from_numpy(images), tt.from_numpy(self._labels[indices])]
 
     def arrays(self, dtype=np.float32) -> tuple[np.ndarray, np.ndarray]:
         """All images as ``(N, 1, H, W)`` values in ``[0, 1]`` and the labels, as NumPy arrays."""
