@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from tinytensor._dtype import get_default_dtype
-from tinytensor.autograd.node import record_legacy
+from tinytensor.autograd.node import OUT, record
 from tinytensor.core import TensorBase, wrap
 from tinytensor.ops._util import as_tensor, binary, broadcast_error, value_dtype
 from tinytensor.ops._util import requires_grad as _rg
@@ -28,7 +28,11 @@ def add(a, b, alpha=1):
         out = ad + bd
     except ValueError:
         raise broadcast_error("add", a, b) from None
-    return record_legacy(wrap(out), "Add", (a, b), lambda g, out: (g, g))
+    return record(wrap(out), "Add", (a, b), _add_backward)
+
+
+def _add_backward(g):
+    return g, g
 
 
 def sub(a, b, alpha=1):
@@ -42,7 +46,11 @@ def sub(a, b, alpha=1):
         out = ad - bd
     except ValueError:
         raise broadcast_error("sub", a, b) from None
-    return record_legacy(wrap(out), "Sub", (a, b), lambda g, out: (g, -g))
+    return record(wrap(out), "Sub", (a, b), _sub_backward)
+
+
+def _sub_backward(g):
+    return g, -g
 
 
 def rsub(a, b):
@@ -58,14 +66,14 @@ def mul(a, b):
         raise broadcast_error("mul", a, b) from None
     # Save only what backward reads (da needs b, db needs a), so changing the other operand in
     # place afterwards is no error, as in PyTorch.
-    ra, rb = getattr(a, "_requires_grad", False), getattr(b, "_requires_grad", False)
-    return record_legacy(
-        wrap(out),
-        "Mul",
-        (a, b),
-        lambda g, out: (g * b if _rg(a) else None, g * a if _rg(b) else None),
-        (a, b) if ra and rb else (b,) if ra else (a,),
+    return record(
+        wrap(out), "Mul", (a, b), _mul_backward, (a if _rg(b) else None, b if _rg(a) else None)
     )
+
+
+def _mul_backward(g, a, b):
+    # ``a`` is saved only when b needs a gradient, ``b`` only when a does.
+    return (None if b is None else g * b), (None if a is None else g * a)
 
 
 def div(a, b, rounding_mode=None):
@@ -92,13 +100,12 @@ def div(a, b, rounding_mode=None):
         out = ad / bd
     except ValueError:
         raise broadcast_error("div", a, b) from None
-    return record_legacy(
-        wrap(out),
-        "Div",
-        (a, b),
-        lambda g, out: (g / b if _rg(a) else None, -g * a / (b * b) if _rg(b) else None),
-        (a, b) if getattr(b, "_requires_grad", False) else (b,),
-    )
+    return record(wrap(out), "Div", (a, b), _div_backward, (a if _rg(b) else None, b, _rg(a)))
+
+
+def _div_backward(g, a, b, a_needs_grad):
+    # ``a`` is saved only when b needs a gradient.
+    return (g / b if a_needs_grad else None), (None if a is None else -g * a / (b * b))
 
 
 def rdiv(a, b):
@@ -129,12 +136,14 @@ def remainder(a, b):
         out = np.remainder(ad, bd)
     except ValueError:
         raise broadcast_error("remainder", a, b) from None
-    return record_legacy(
-        wrap(out),
-        "Remainder",
-        (a, b),
-        lambda g, out: (g, -g * floor_divide(a, b) if _rg(b) else None),
+    rb = _rg(b)
+    return record(
+        wrap(out), "Remainder", (a, b), _remainder_backward, (a if rb else None, b if rb else None)
     )
+
+
+def _remainder_backward(g, a, b):
+    return g, (None if a is None else -g * floor_divide(a, b))
 
 
 def neg(a):
@@ -142,7 +151,11 @@ def neg(a):
     a = as_tensor(a, "neg")
     if a._data.dtype == np.bool_:
         raise TypeError("neg: negation of a bool tensor is not supported; use logical_not")
-    return record_legacy(wrap(-a._data), "Neg", (a,), lambda g, out: (-g,))
+    return record(wrap(-a._data), "Neg", (a,), _neg_backward)
+
+
+def _neg_backward(g):
+    return (-g,)
 
 
 def pow(a, b):
@@ -158,18 +171,15 @@ def pow(a, b):
         out = np.power(ad, bd)
     except ValueError:
         raise broadcast_error("pow", a, b) from None
-    return record_legacy(
-        wrap(out),
-        "Pow",
-        (a, b),
-        lambda g, out: (
-            _pow_base_grad(g, a, b) if _rg(a) else None,
-            _pow_exponent_grad(g, out, a) if _rg(b) else None,
-        ),
-        (a, b),
-        # Only db needs the output; keeping it otherwise would make an in-place change to the
-        # result of x ** 2 a (spurious) error in backward, which PyTorch does not raise.
-        save_output=_rg(b),
+    # Only db needs the output; keeping it otherwise would make an in-place change to the
+    # result of x ** 2 a (spurious) error in backward, which PyTorch does not raise.
+    return record(wrap(out), "Pow", (a, b), _pow_backward, (a, b, _rg(a), OUT if _rg(b) else None))
+
+
+def _pow_backward(g, a, b, a_needs_grad, out):
+    return (
+        _pow_base_grad(g, a, b) if a_needs_grad else None,
+        None if out is None else _pow_exponent_grad(g, out, a),
     )
 
 
@@ -221,45 +231,61 @@ def _unary_float(a, name):
 def exp(a):
     """f(a) = e^a;  da = g*f(a)"""
     a, d = _unary_float(a, "exp")
-    return record_legacy(wrap(np.exp(d)), "Exp", (a,), lambda g, out: (g * out,), save_output=True)
+    return record(wrap(np.exp(d)), "Exp", (a,), _exp_backward, (OUT,))
+
+
+def _exp_backward(g, out):
+    return (g * out,)
 
 
 def log(a):
     """f(a) = ln a;  da = g/a"""
     a, d = _unary_float(a, "log")
-    return record_legacy(wrap(np.log(d)), "Log", (a,), lambda g, out: (g / a,), (a,))
+    return record(wrap(np.log(d)), "Log", (a,), _log_backward, (a,))
+
+
+def _log_backward(g, a):
+    return (g / a,)
 
 
 def log1p(a):
     """f(a) = ln(1+a);  da = g/(1+a)"""
     a, d = _unary_float(a, "log1p")
-    return record_legacy(wrap(np.log1p(d)), "Log1p", (a,), lambda g, out: (g / (a + 1.0),), (a,))
+    return record(wrap(np.log1p(d)), "Log1p", (a,), _log1p_backward, (a,))
+
+
+def _log1p_backward(g, a):
+    return (g / (a + 1.0),)
 
 
 def sqrt(a):
     """f(a) = sqrt(a);  da = g/(2*f(a))"""
     a, d = _unary_float(a, "sqrt")
-    return record_legacy(
-        wrap(np.sqrt(d)), "Sqrt", (a,), lambda g, out: (g / (out * 2.0),), save_output=True
-    )
+    return record(wrap(np.sqrt(d)), "Sqrt", (a,), _sqrt_backward, (OUT,))
+
+
+def _sqrt_backward(g, out):
+    return (g / (out * 2.0),)
 
 
 def rsqrt(a):
     """f(a) = a^(-1/2);  da = -g*f(a)^3/2"""
     a, d = _unary_float(a, "rsqrt")
-    return record_legacy(
-        wrap(1.0 / np.sqrt(d)),
-        "Rsqrt",
-        (a,),
-        lambda g, out: (g * out * out * out * -0.5,),
-        save_output=True,
-    )
+    return record(wrap(1.0 / np.sqrt(d)), "Rsqrt", (a,), _rsqrt_backward, (OUT,))
+
+
+def _rsqrt_backward(g, out):
+    return (g * out * out * out * -0.5,)
 
 
 def abs(a):
     """f(a) = |a|;  da = g*sign(a)"""
     a = as_tensor(a, "abs")
-    return record_legacy(wrap(np.abs(a._data)), "Abs", (a,), lambda g, out: (g * sign(a),), (a,))
+    return record(wrap(np.abs(a._data)), "Abs", (a,), _abs_backward, (a,))
+
+
+def _abs_backward(g, a):
+    return (g * sign(a),)
 
 
 def sign(a):
@@ -268,27 +294,42 @@ def sign(a):
     out = np.sign(a._data)
     if out.dtype.kind == "f":
         out = np.where(out != out, 0, out).astype(out.dtype, copy=False)  # NaN != NaN
-    return record_legacy(wrap(out), "Sign", (a,), lambda g, out: (g * 0.0,))
+    return record(wrap(out), "Sign", (a,), _zero_backward)
+
+
+def _zero_backward(g):
+    """The gradient of a piecewise-constant function: zeros."""
+    return (g * 0.0,)
 
 
 def sin(a):
     """f(a) = sin a;  da = g*cos a"""
     a, d = _unary_float(a, "sin")
-    return record_legacy(wrap(np.sin(d)), "Sin", (a,), lambda g, out: (g * cos(a),), (a,))
+    return record(wrap(np.sin(d)), "Sin", (a,), _sin_backward, (a,))
+
+
+def _sin_backward(g, a):
+    return (g * cos(a),)
 
 
 def cos(a):
     """f(a) = cos a;  da = -g*sin a"""
     a, d = _unary_float(a, "cos")
-    return record_legacy(wrap(np.cos(d)), "Cos", (a,), lambda g, out: (-g * sin(a),), (a,))
+    return record(wrap(np.cos(d)), "Cos", (a,), _cos_backward, (a,))
+
+
+def _cos_backward(g, a):
+    return (-g * sin(a),)
 
 
 def tanh(a):
     """f(a) = tanh a;  da = g*(1 - f(a)^2)"""
     a, d = _unary_float(a, "tanh")
-    return record_legacy(
-        wrap(np.tanh(d)), "Tanh", (a,), lambda g, out: (_tanh_backward(g, out),), save_output=True
-    )
+    return record(wrap(np.tanh(d)), "Tanh", (a,), _tanh_grad, (OUT,))
+
+
+def _tanh_grad(g, out):
+    return (_tanh_backward(g, out),)
 
 
 def _tanh_backward(g, y):
@@ -298,13 +339,11 @@ def _tanh_backward(g, y):
     for double backward.
     """
     gd, yd = g._data, y._data
-    return record_legacy(
-        wrap(gd * (1 - yd * yd)),
-        "TanhBackward",
-        (g, y),
-        lambda gg, out: (_tanh_backward(gg, y), gg * g * y * -2.0),
-        (g, y),
-    )
+    return record(wrap(gd * (1 - yd * yd)), "TanhBackward", (g, y), _tanh_backward_grad, (g, y))
+
+
+def _tanh_backward_grad(gg, g, y):
+    return _tanh_backward(gg, y), gg * g * y * -2.0
 
 
 def _sigmoid_np(d):
@@ -316,13 +355,11 @@ def _sigmoid_np(d):
 def sigmoid(a):
     """f(a) = 1/(1+e^-a);  da = g*f(a)*(1 - f(a))"""
     a, d = _unary_float(a, "sigmoid")
-    return record_legacy(
-        wrap(_sigmoid_np(d)),
-        "Sigmoid",
-        (a,),
-        lambda g, out: (_sigmoid_backward(g, out),),
-        save_output=True,
-    )
+    return record(wrap(_sigmoid_np(d)), "Sigmoid", (a,), _sigmoid_grad, (OUT,))
+
+
+def _sigmoid_grad(g, out):
+    return (_sigmoid_backward(g, out),)
 
 
 def _sigmoid_backward(g, y):
@@ -331,47 +368,45 @@ def _sigmoid_backward(g, y):
     One recorded op instead of three, like ``_tanh_backward``.
     """
     gd, yd = g._data, y._data
-    return record_legacy(
-        wrap(gd * (yd * (1 - yd))),
-        "SigmoidBackward",
-        (g, y),
-        lambda gg, out: (_sigmoid_backward(gg, y), gg * g * (1.0 - y * 2.0)),
-        (g, y),
+    return record(
+        wrap(gd * (yd * (1 - yd))), "SigmoidBackward", (g, y), _sigmoid_backward_grad, (g, y)
     )
+
+
+def _sigmoid_backward_grad(gg, g, y):
+    return _sigmoid_backward(gg, y), gg * g * (1.0 - y * 2.0)
 
 
 def relu(a):
     """f(a) = max(a, 0);  da = g where not a <= 0 (so a NaN passes g on, as in PyTorch)"""
     a = as_tensor(a, "relu")
     d = a._data
-    return record_legacy(
-        wrap(np.maximum(d, 0, dtype=d.dtype)),
-        "Relu",
-        (a,),
-        lambda g, out: (_relu_backward(g, ~(out._data <= 0)),),
-        save_output=True,
-    )
+    return record(wrap(np.maximum(d, 0, dtype=d.dtype)), "Relu", (a,), _relu_grad, (OUT,))
+
+
+def _relu_grad(g, out):
+    return (_relu_backward(g, wrap(~(out._data <= 0))),)
 
 
 def _relu_backward(g, keep):
     """f(g) = g*keep;  dg = gg*keep (linear in g, so its own backward)
 
-    ``keep`` is a bool array (``not out <= 0``). ``np.multiply`` casts it inside the loop: no
-    float copy of the mask (as the ``where``/``mul`` ops would make) and about 10x faster than
-    ``np.where`` on a random mask. Only a gradient holding inf or NaN takes ``np.where``, so
-    that a zeroed unit still gets 0 (inf*0 would be NaN), as in PyTorch.
+    ``keep`` is a bool tensor (``not out <= 0``) that only this op holds. ``np.multiply``
+    casts it inside the loop: no float copy of the mask (as the ``where``/``mul`` ops would
+    make) and about 10x faster than ``np.where`` on a random mask. Only a gradient holding inf
+    or NaN takes ``np.where``, so that a zeroed unit still gets 0 (inf*0 would be NaN), as in
+    PyTorch.
     """
-    gd = g._data
+    gd, kd = g._data, keep._data
     if np.isfinite(gd).all():
-        gx = np.multiply(gd, keep)
+        gx = np.multiply(gd, kd)
     else:
-        gx = np.where(keep, gd, gd.dtype.type(0))
-    return record_legacy(
-        wrap(gx),
-        "ReluBackward",
-        (g,),
-        lambda gg, out: (_relu_backward(gg, keep),),
-    )
+        gx = np.where(kd, gd, gd.dtype.type(0))
+    return record(wrap(gx), "ReluBackward", (g,), _relu_backward_grad, (keep,))
+
+
+def _relu_backward_grad(gg, keep):
+    return (_relu_backward(gg, keep),)
 
 
 def clamp(a, min=None, max=None):
@@ -397,8 +432,12 @@ def _clamp_scalar(a, lo, hi):
     out = np.clip(d, lo_v, hi_v)
     keep_lo = d >= lo_v if lo is not None else True
     keep_hi = d <= hi_v if hi is not None else True
-    mask = np.logical_and(keep_lo, keep_hi)
-    return record_legacy(wrap(out), "Clamp", (a,), lambda g, o: (g * wrap(mask),))
+    mask = wrap(np.logical_and(keep_lo, keep_hi))
+    return record(wrap(out), "Clamp", (a,), _clamp_backward, (mask,))
+
+
+def _clamp_backward(g, mask):
+    return (g * mask,)
 
 
 def maximum(a, b):
@@ -408,13 +447,11 @@ def maximum(a, b):
         out = np.maximum(ad, bd)
     except ValueError:
         raise broadcast_error("maximum", a, b) from None
-    return record_legacy(
-        wrap(out),
-        "Maximum",
-        (a, b),
-        lambda g, out: _minmax_grads(g, a, b, less),
-        (a, b),
-    )
+    return record(wrap(out), "Maximum", (a, b), _maximum_backward, (a, b))
+
+
+def _maximum_backward(g, a, b):
+    return _minmax_grads(g, a, b, less)
 
 
 def minimum(a, b):
@@ -424,13 +461,11 @@ def minimum(a, b):
         out = np.minimum(ad, bd)
     except ValueError:
         raise broadcast_error("minimum", a, b) from None
-    return record_legacy(
-        wrap(out),
-        "Minimum",
-        (a, b),
-        lambda g, out: _minmax_grads(g, a, b, greater),
-        (a, b),
-    )
+    return record(wrap(out), "Minimum", (a, b), _minimum_backward, (a, b))
+
+
+def _minimum_backward(g, a, b):
+    return _minmax_grads(g, a, b, greater)
 
 
 def _minmax_grads(g, a, b, loses):
@@ -450,20 +485,21 @@ def where(condition, a, b):
         raise TypeError(f"where: condition must be a bool tensor, got dtype {c.dtype}")
     a, b, ad, bd = binary(a, b, "where")
     cd = c._data
-    zero = np.zeros((), dtype=np.result_type(ad, bd))
+    zero = np.zeros((), dtype=np.result_type(ad, bd)).item()
     try:
         out = np.where(cd, ad, bd)
     except ValueError:
         raise broadcast_error("where", c, a, b) from None
-    return record_legacy(
-        wrap(out),
-        "Where",
-        (c, a, b),
-        lambda g, out: (
-            None,
-            where(c, g, zero.item()) if _rg(a) else None,
-            where(c, zero.item(), g) if _rg(b) else None,
-        ),
+    # The condition is saved (and so version-checked): changing it in place after the
+    # forward pass would route the gradient to the wrong side.
+    return record(wrap(out), "Where", (c, a, b), _where_backward, (c, zero, _rg(a), _rg(b)))
+
+
+def _where_backward(g, c, zero, a_needs_grad, b_needs_grad):
+    return (
+        None,
+        where(c, g, zero) if a_needs_grad else None,
+        where(c, zero, g) if b_needs_grad else None,
     )
 
 
@@ -471,7 +507,7 @@ def _rounding(fn, name):
     def op(a, decimals=0):
         a = as_tensor(a, name)
         d = fn(a._data) if not decimals else np.round(a._data, decimals)
-        return record_legacy(wrap(d), name.capitalize(), (a,), lambda g, out: (g * 0.0,))
+        return record(wrap(d), name.capitalize(), (a,), _zero_backward)
 
     op.__name__ = name
     op.__doc__ = f"f(a) = {name}(a);  da = 0"
@@ -556,5 +592,8 @@ def cast(a, dtype):
     out = wrap(d.astype(target))
     if target.kind != "f":
         return out
-    src = d.dtype
-    return record_legacy(out, "ToCopy", (a,), lambda g, o: (g.to(src),))
+    return record(out, "ToCopy", (a,), _cast_backward, (d.dtype,))
+
+
+def _cast_backward(g, src_dtype):
+    return (g.to(src_dtype),)

@@ -15,7 +15,7 @@ import numpy as np
 
 from tinytensor import _dtype as D
 from tinytensor.autograd.grad_mode import grad_state
-from tinytensor.autograd.node import record_legacy
+from tinytensor.autograd.node import record
 from tinytensor.core import bump_version, wrap
 
 
@@ -170,4 +170,8 @@ def fill_random(t, sample, name):
 
 def _cut_history(new, old, name):
     """``new`` recorded as depending on ``old`` with a zero gradient (values overwritten)."""
-    return record_legacy(new, name.rstrip("_").capitalize(), (old,), lambda g, o: (g * 0.0,))
+    return record(new, name.rstrip("_").capitalize(), (old,), _overwritten_backward)
+
+
+def _overwritten_backward(g):
+    return (g * 0.0,)
