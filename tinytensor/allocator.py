@@ -5,7 +5,10 @@ gradients. By default glibc serves blocks above a dynamic threshold with fresh `
 hands freed memory at the top of the heap back to the OS, so each step pays page faults to
 zero the same memory again; for the small MNIST CNN that was ~40% of the step. Raising the
 mmap threshold to glibc's 32 MiB maximum and the trim threshold to 256 MiB lets freed blocks
-be reused. It is applied once, when ``tinytensor.nn`` is first imported, and skipped when
+be reused.
+
+It is opt-in: importing tinytensor never changes its host process. ``tinytensor train`` and
+the benchmarks call ``tune_allocator()``; a training script may call it too. It is skipped when
 ``TINYTENSOR_MALLOC_TUNING=0``, when the user set ``MALLOC_MMAP_THRESHOLD_`` or
 ``MALLOC_TRIM_THRESHOLD_`` themselves, or when the C library is not glibc.
 """
@@ -25,7 +28,8 @@ _done = []
 
 
 def tune_allocator() -> bool:
-    """Apply the thresholds once; returns True if glibc accepted them."""
+    """Raise glibc's mmap and trim thresholds once for this process (a training loop's buffers
+    are then reused, not re-faulted); returns True if glibc accepted them."""
     if _done:
         return _done[0]
     ok = False

@@ -13,8 +13,10 @@ NOT_SUPPORTED: dict[str, str] = {}
 
 def configure(threads):
     import tinytensor as tt
+    from tinytensor.allocator import tune_allocator
 
-    return {"version": getattr(tt, "__version__", "dev")}
+    # As `tinytensor train` does: training buffers are reused instead of re-faulted.
+    return {"version": getattr(tt, "__version__", "dev"), "malloc_tuned": tune_allocator()}
 
 
 def w1_chain(n):

@@ -5,7 +5,6 @@ defaults, default initialisation and state_dict keys are PyTorch's.
 """
 
 from tinytensor.nn import functional, init, utils
-from tinytensor.nn._alloc import tune_allocator
 from tinytensor.nn.activation import (
     ELU,
     GELU,
@@ -50,8 +49,6 @@ from tinytensor.nn.parameter import Parameter
 from tinytensor.nn.pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from tinytensor.nn.rnn import LSTM, RNN, LSTMCell, RNNCell
 
-# Training loops free and reallocate the same large buffers every step; see nn/_alloc.py.
-tune_allocator()
 
 __all__ = [
     "ELU",
