@@ -61,9 +61,7 @@ def default_collate(batch):
     [tensor([1, 3]), tensor([2., 4.], dtype=tinytensor.float64)]
     """
     if not isinstance(batch, abc.Sequence) or isinstance(batch, (str, bytes)):
-        raise TypeError(
-            f"default_collate: expected a list of samples, got {type(batch).__name__}"
-        )
+        raise TypeError(f"default_collate: expected a list of samples, got {type(batch).__name__}")
     if len(batch) == 0:
         raise IndexError("default_collate: cannot collate an empty batch (no samples to merge)")
     elem = batch[0]

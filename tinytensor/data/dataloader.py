@@ -75,7 +75,8 @@ class DataLoader:
         in_order: bool = True,
     ):
         iterable = isinstance(dataset, IterableDataset)
-        if not iterable and (not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__")):
+        indexable = hasattr(dataset, "__getitem__") and hasattr(dataset, "__len__")
+        if not iterable and not indexable:
             raise TypeError(
                 f"DataLoader: dataset must support len() and indexing (a Dataset) or iteration "
                 f"(an IterableDataset), got {type(dataset).__name__}"
@@ -101,7 +102,9 @@ class DataLoader:
         if persistent_workers and num_workers == 0:
             raise ValueError("persistent_workers option needs num_workers > 0")
         if collate_fn is not None and not callable(collate_fn):
-            raise TypeError(f"DataLoader: collate_fn must be callable, got {type(collate_fn).__name__}")
+            raise TypeError(
+                f"DataLoader: collate_fn must be callable, got {type(collate_fn).__name__}"
+            )
         if worker_init_fn is not None and not callable(worker_init_fn):
             raise TypeError("DataLoader: worker_init_fn must be callable (called with worker_id)")
 

@@ -24,7 +24,9 @@ def draw_seed(generator=None) -> int:
 
 def _positive_int(value, cls: str, name: str) -> int:
     if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{cls}: {name} should be a positive integer value, but got {name}={value!r}")
+        raise ValueError(
+            f"{cls}: {name} should be a positive integer value, but got {name}={value!r}"
+        )
     return int(value)
 
 
@@ -149,8 +151,11 @@ class WeightedRandomSampler(Sampler):
 
     def __iter__(self) -> Iterator[int]:
         w = self.weights.numpy()
-        u = tt.rand(self.num_samples if self.replacement else len(w), dtype=tt.float64,
-                    generator=self.generator).numpy()
+        u = tt.rand(
+            self.num_samples if self.replacement else len(w),
+            dtype=tt.float64,
+            generator=self.generator,
+        ).numpy()
         if self.replacement:
             cdf = np.cumsum(w)
             picks = np.searchsorted(cdf, u * cdf[-1], side="right")
