@@ -62,5 +62,6 @@ class ASGD(Optimizer):
             state["ax"].add_(p.sub(state["ax"]).mul_(mu))
         else:
             state["ax"].copy_(p)
-        state["eta"].fill_(lr / ((1 + lambd * lr * step) ** group["alpha"]))
-        state["mu"].fill_(1 / max(1, step - group["t0"]))
+        # PyTorch goes through a default-dtype tensor here, so eta and mu carry its rounding
+        state["eta"].copy_(tt.tensor(lr / ((1 + lambd * lr * step) ** group["alpha"])))
+        state["mu"].copy_(tt.tensor(1 / max(1, step - group["t0"])))
