@@ -7,7 +7,7 @@ import string
 import numpy as np
 
 from tinytensor._dtype import promote_types
-from tinytensor.autograd.node import record_legacy
+from tinytensor.autograd.node import record
 from tinytensor.core import wrap
 from tinytensor.ops._util import as_tensor, binary
 from tinytensor.ops._util import requires_grad as _rg
@@ -42,39 +42,37 @@ def matmul(a, b):
         raise RuntimeError(
             f"matmul: batch dimensions of {tuple(a.shape)} and {tuple(b.shape)} do not broadcast"
         ) from None
-    return record_legacy(
-        wrap(out),
-        "Mm" if ad.ndim == bd.ndim == 2 else "Matmul",
-        (a, b),
-        lambda g, o: _matmul_grads(g, a, b),
-        (a, b),
-    )
+    # As in PyTorch, da reads only b and db only a: each is saved only if the other's gradient
+    # is needed (so changing it in place afterwards is otherwise no error).
+    saved = (a if _rg(b) else None, b if _rg(a) else None, ad.ndim, bd.ndim)
+    name = "Mm" if ad.ndim == bd.ndim == 2 else "Matmul"
+    return record(wrap(out), name, (a, b), _matmul_backward, saved)
 
 
-def _matmul_grads(g, a, b):
-    na, nb = a.ndim, b.ndim
-    if na == 1 and nb == 1:
-        return (g * b if _rg(a) else None, g * a if _rg(b) else None)
+def _matmul_backward(g, a, b, na, nb):
+    # b is None when a needs no gradient, a is None when b needs none.
     ga = gb = None
+    if na == 1 and nb == 1:
+        return (None if b is None else g * b, None if a is None else g * a)
     if na == 1:
         # (k) @ (..., k, m) -> (..., m)
         g2 = g.unsqueeze(-2)
-        if _rg(a):
+        if b is not None:
             ga = matmul(g2, b.mT).squeeze(-2)
-        if _rg(b):
+        if a is not None:
             gb = matmul(a.unsqueeze(-1), g2)
         return ga, gb
     if nb == 1:
         # (..., n, k) @ (k) -> (..., n)
         g2 = g.unsqueeze(-1)
-        if _rg(a):
+        if b is not None:
             ga = matmul(g2, b.unsqueeze(-2))
-        if _rg(b):
+        if a is not None:
             gb = matmul(a.mT, g2).squeeze(-1)
         return ga, gb
-    if _rg(a):
+    if b is not None:
         ga = matmul(g, b.mT)
-    if _rg(b):
+    if a is not None:
         gb = matmul(a.mT, g)
     return ga, gb
 
@@ -192,13 +190,6 @@ def einsum(equation, *operands):
         dt = promote_types(dt, o.dtype)
     datas = [o._data.astype(dt.np, copy=False) for o in operands]
     out = np.einsum(spec, *datas, optimize=len(operands) > 2)
-
-    def backward(g, o):
-        return tuple(
-            _einsum_grad(g, rhs, terms, operands, i, sizes) if _rg(operands[i]) else None
-            for i in range(len(operands))
-        )
-
     res = wrap(np.asarray(out))
     for o in operands:
         # A pure permutation or diagonal comes back as a NumPy view of the operand (a view in
@@ -208,10 +199,23 @@ def einsum(equation, *operands):
                 o._vc = [0]
             res._vc = o._vc
             break
-    return record_legacy(res, "Einsum", operands, backward, operands)
+    # Operand j is read by the gradients of the others: saved only if one of them needs it.
+    needs = tuple(_rg(o) for o in operands)
+    n_need = sum(needs)
+    kept = tuple(o if n_need - needs[j] else None for j, o in enumerate(operands))
+    shapes = tuple(o.shape for o in operands)
+    saved = (kept, needs, shapes, terms, rhs, sizes)
+    return record(res, "Einsum", operands, _einsum_backward, saved)
 
 
-def _einsum_grad(g, rhs, terms, operands, i, sizes):
+def _einsum_backward(g, operands, needs, shapes, terms, rhs, sizes):
+    return tuple(
+        _einsum_grad(g, rhs, terms, operands, shapes, i, sizes) if needs[i] else None
+        for i in range(len(operands))
+    )
+
+
+def _einsum_grad(g, rhs, terms, operands, shapes, i, sizes):
     """d/d(operand i) = einsum(g, other operands -> term i), with a ones operand for letters
     only operand i has, and identity operands for letters it repeats (diagonals)."""
     target = terms[i]
@@ -237,6 +241,6 @@ def _einsum_grad(g, rhs, terms, operands, i, sizes):
         in_ops.append(ones(sizes[c], dtype=g.dtype))
     shape_here = tuple(sizes[c] for c in target)
     out = einsum(",".join(in_terms) + "->" + renamed, *in_ops)
-    if out.shape != operands[i].shape and shape_here != operands[i].shape:
-        return out.sum(tuple(k for k, n in enumerate(operands[i].shape) if n == 1), keepdim=True)
+    if out.shape != shapes[i] and shape_here != shapes[i]:
+        return out.sum(tuple(k for k, n in enumerate(shapes[i]) if n == 1), keepdim=True)
     return out

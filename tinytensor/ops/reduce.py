@@ -14,7 +14,7 @@ import numpy as np
 
 from tinytensor._dtype import to_dtype
 from tinytensor.autograd.grad_mode import grad_state
-from tinytensor.autograd.node import record_legacy
+from tinytensor.autograd.node import OUT, record
 from tinytensor.core import TensorBase, wrap
 from tinytensor.ops._util import as_tensor, check_float, norm_dim, one_dim
 from tinytensor.ops.elementwise import maximum, minimum, where
@@ -42,13 +42,12 @@ def sum(a, dim=None, keepdim=False, dtype=None):
         d = d.astype(to_dtype(dtype).np)
     elif d.dtype.kind in "bui" and d.dtype != np.int64:
         d = d.astype(np.int64)
-    shape = a.shape
-    return record_legacy(
-        wrap(np.sum(d, axis=axes, keepdims=keepdim)),
-        "Sum",
-        (a,),
-        lambda g, out: (_expand_back(g, shape, axes, keepdim),),
-    )
+    out = wrap(np.sum(d, axis=axes, keepdims=keepdim))
+    return record(out, "Sum", (a,), _sum_backward, (a.shape, axes, keepdim))
+
+
+def _sum_backward(g, shape, axes, keepdim):
+    return (_expand_back(g, shape, axes, keepdim),)
 
 
 def mean(a, dim=None, keepdim=False, dtype=None):
@@ -63,19 +62,18 @@ def mean(a, dim=None, keepdim=False, dtype=None):
         )
     axes = norm_dim(dim, a.ndim, "mean")
     n = int(np.prod([a.shape[i] for i in axes])) if axes else 1
-    shape = a.shape
     with np.errstate(invalid="ignore", divide="ignore"):
         out = (
             np.mean(a._data, axis=axes, keepdims=keepdim)
             if n
             else np.full(np.sum(a._data, axis=axes, keepdims=keepdim).shape, np.nan, a._data.dtype)
         )
-    return record_legacy(
-        wrap(np.asarray(out, dtype=a._data.dtype)),
-        "Mean",
-        (a,),
-        lambda g, o: (_expand_back(g / n, shape, axes, keepdim),),
-    )
+    out = wrap(np.asarray(out, dtype=a._data.dtype))
+    return record(out, "Mean", (a,), _mean_backward, (n, a.shape, axes, keepdim))
+
+
+def _mean_backward(g, n, shape, axes, keepdim):
+    return (_expand_back(g / n, shape, axes, keepdim),)
 
 
 def prod(a, dim=None, keepdim=False, dtype=None):
@@ -87,26 +85,19 @@ def prod(a, dim=None, keepdim=False, dtype=None):
     d = a._data
     if d.dtype.kind in "bui" and d.dtype != np.int64:
         d = d.astype(np.int64)
-    shape = a.shape
+    out = wrap(np.prod(d, axis=axes, keepdims=keepdim))
+    return record(out, "Prod", (a,), _prod_backward, (a, OUT, a.shape, axes, keepdim))
 
-    def backward(g, out):
-        g = _expand_back(g, shape, axes, keepdim)
-        if not np.any(a._data == 0):
-            return (g * _expand_back(out, shape, axes, keepdim) / a,)
-        # With zeros, divide-by-a fails: the product of the others is computed directly,
-        # in NumPy, or under create_graph in differentiable ops.
-        if grad_state.enabled:
-            return (g * _prod_of_others_graph(a, axes),)
-        return (g * wrap(_prod_of_others(a._data, axes)),)
 
-    return record_legacy(
-        wrap(np.prod(d, axis=axes, keepdims=keepdim)),
-        "Prod",
-        (a,),
-        backward,
-        (a,),
-        save_output=True,
-    )
+def _prod_backward(g, a, out, shape, axes, keepdim):
+    g = _expand_back(g, shape, axes, keepdim)
+    if not np.any(a._data == 0):
+        return (g * _expand_back(out, shape, axes, keepdim) / a,)
+    # With zeros, divide-by-a fails: the product of the others is computed directly,
+    # in NumPy, or under create_graph in differentiable ops.
+    if grad_state.enabled:
+        return (g * _prod_of_others_graph(a, axes),)
+    return (g * wrap(_prod_of_others(a._data, axes)),)
 
 
 def _prod_of_others(x, axes):
@@ -134,8 +125,8 @@ def _prod_of_others_graph(a, axes):
     return others.reshape(moved_shape).permute(tuple(np.argsort(order)))
 
 
-def _extreme(a, dim, keepdim, np_fn, name):
-    a = as_tensor(a, name)
+def _reduced_axes(a, dim, name):
+    """The axes a max/min reduces; refuses an empty reduction (it has no identity)."""
     axes = norm_dim(dim, a.ndim, name)
     # builtins.any: this module's own ``any`` (the tensor op) shadows it here.
     if a._data.size == 0 and (not axes or builtins.any(a.shape[i] == 0 for i in axes)):
@@ -143,27 +134,51 @@ def _extreme(a, dim, keepdim, np_fn, name):
             f"{name}(): cannot reduce an empty tensor of shape {tuple(a.shape)} over dim {dim}; "
             "specify a dim with nonzero size"
         )
-    shape = a.shape
+    return axes
 
-    def backward(g, out):
-        # Ties share the gradient evenly. A NaN result sends it to the NaNs for max/min, but
-        # makes it NaN for amax/amin (both as in PyTorch).
-        o = _expand_back(out, shape, axes, keepdim)
-        hit = a == o
-        if name in ("max", "min") and np.isnan(out._data).any():
-            hit = hit | (a.isnan() & o.isnan())
-        mask = hit.to(g.dtype)
-        count = mask.sum(axes, keepdim=True)
-        return (_expand_back(g, shape, axes, keepdim) * mask / count,)
 
-    return record_legacy(
-        wrap(np_fn(a._data, axis=axes, keepdims=keepdim)),
-        name.capitalize(),
-        (a,),
-        backward,
-        (a,),
-        save_output=True,
-    )
+def _extreme(a, dim, keepdim, np_fn, name):
+    a = as_tensor(a, name)
+    axes = _reduced_axes(a, dim, name)
+    out = wrap(np_fn(a._data, axis=axes, keepdims=keepdim))
+    saved = (a, OUT, name, a.shape, axes, keepdim)
+    return record(out, name.capitalize(), (a,), _extreme_backward, saved)
+
+
+def _extreme_backward(g, a, out, name, shape, axes, keepdim):
+    # Ties share the gradient evenly. A NaN result sends it to the NaNs for max/min, but
+    # makes it NaN for amax/amin (both as in PyTorch).
+    o = _expand_back(out, shape, axes, keepdim)
+    hit = a == o
+    if name in ("max", "min") and np.isnan(out._data).any():
+        hit = hit | (a.isnan() & o.isnan())
+    mask = hit.to(g.dtype)
+    count = mask.sum(axes, keepdim=True)
+    return (_expand_back(g, shape, axes, keepdim) * mask / count,)
+
+
+def _extreme_dim(a, dim, keepdim, np_fn, arg_fn, name):
+    """``max(a, dim)``/``min(a, dim)`` -> (values, indices). As in PyTorch, backward keeps the
+    returned indices (changing them in place is an error) and not ``a``; the tie-sharing
+    weights are taken in the forward pass, into a tensor only this node holds."""
+    a = as_tensor(a, name)
+    axes = _reduced_axes(a, dim, name)
+    values = np_fn(a._data, axis=axes, keepdims=keepdim)
+    indices = argmax(a, dim, keepdim) if arg_fn is np.argmax else argmin(a, dim, keepdim)
+    out = wrap(values)
+    weights = None
+    if grad_state.enabled and a._requires_grad:
+        d = a._data
+        o = np.reshape(values, _keep_shape(a.shape, axes))
+        hit = (d == o) | (np.isnan(d) & np.isnan(o))
+        weights = wrap((hit / np.sum(hit, axis=axes, keepdims=True)).astype(d.dtype))
+    saved = (indices, weights, a.shape, axes, keepdim)
+    record(out, name.capitalize(), (a,), _extreme_dim_backward, saved)
+    return values_indices(out, indices)
+
+
+def _extreme_dim_backward(g, indices, weights, shape, axes, keepdim):
+    return (_expand_back(g, shape, axes, keepdim) * weights,)
 
 
 def amax(a, dim=(), keepdim=False):
@@ -186,7 +201,7 @@ def max(a, dim=None, keepdim=False):
         return _extreme(a, None, False, np.max, "max")
     if not isinstance(dim, (int, np.integer)):
         raise TypeError(f"max: dim must be an int, got {dim!r}")
-    return values_indices(_extreme(a, dim, keepdim, np.max, "max"), argmax(a, dim, keepdim))
+    return _extreme_dim(a, dim, keepdim, np.max, np.argmax, "max")
 
 
 def min(a, dim=None, keepdim=False):
@@ -197,7 +212,7 @@ def min(a, dim=None, keepdim=False):
         return _extreme(a, None, False, np.min, "min")
     if not isinstance(dim, (int, np.integer)):
         raise TypeError(f"min: dim must be an int, got {dim!r}")
-    return values_indices(_extreme(a, dim, keepdim, np.min, "min"), argmin(a, dim, keepdim))
+    return _extreme_dim(a, dim, keepdim, np.min, np.argmin, "min")
 
 
 def _arg(a, dim, keepdim, np_fn, name):
@@ -252,13 +267,13 @@ def var(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
         else:
             out = np.full(np.sum(d, axis=axes, keepdims=keepdim).shape, np.nan)
     scale = 2.0 / denom if denom else float("inf")
-    shape = a.shape
+    out = wrap(np.asarray(out, dtype=d.dtype))
+    return record(out, "Var", (a,), _var_backward, (a, scale, a.shape, axes, keepdim))
 
-    def backward(g, out):
-        g = _expand_back(g, shape, axes, keepdim)
-        return (g * (a - a.mean(axes, keepdim=True)) * scale,)
 
-    return record_legacy(wrap(np.asarray(out, dtype=d.dtype)), "Var", (a,), backward, (a,))
+def _var_backward(g, a, scale, shape, axes, keepdim):
+    g = _expand_back(g, shape, axes, keepdim)
+    return (g * (a - a.mean(axes, keepdim=True)) * scale,)
 
 
 def std(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -275,18 +290,30 @@ def std_mean(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 
 def logsumexp(a, dim, keepdim=False):
-    """f(a) = log(sum(exp(a))) over dim, computed stably as m + log(sum(exp(a - m)))"""
+    """f(a) = log(sum(exp(a))) over dim, computed stably as m + log(sum(exp(a - m)));
+    da = g*exp(a - f(a))"""
     a = as_tensor(a, "logsumexp")
     check_float(a, "logsumexp")
     axes = norm_dim(dim, a.ndim, "logsumexp")
+    d = a._data
     m = (
-        np.max(a._data, axis=axes, keepdims=True)
-        if a._data.size
-        else np.zeros(_keep_shape(a.shape, axes), a._data.dtype)
+        np.max(d, axis=axes, keepdims=True)
+        if d.size
+        else np.zeros(_keep_shape(a.shape, axes), d.dtype)
     )
-    m = np.where(np.isfinite(m), m, 0).astype(a._data.dtype)
-    shifted = (a - wrap(m)).exp().sum(axes, keepdim=True).log() + wrap(m)
-    return shifted if keepdim else shifted.squeeze(axes) if axes else shifted
+    m = np.where(np.isfinite(m), m, 0).astype(d.dtype)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        out = np.log(np.sum(np.exp(d - m), axis=axes, keepdims=True)) + m
+    if not keepdim:
+        out = np.squeeze(out, axis=axes)
+    out = wrap(np.asarray(out, dtype=d.dtype))
+    return record(out, "Logsumexp", (a,), _logsumexp_backward, (a, OUT, a.shape, axes, keepdim))
+
+
+def _logsumexp_backward(g, a, out, shape, axes, keepdim):
+    return (
+        _expand_back(g, shape, axes, keepdim) * (a - _expand_back(out, shape, axes, keepdim)).exp(),
+    )
 
 
 def norm(a, p="fro", dim=None, keepdim=False):
@@ -295,15 +322,8 @@ def norm(a, p="fro", dim=None, keepdim=False):
     check_float(a, "norm")
     axes = norm_dim(dim, a.ndim, "norm")
     if p in ("fro", 2, 2.0):
-        shape = a.shape
-        out = np.sqrt(np.sum(a._data * a._data, axis=axes, keepdims=keepdim))
-
-        def backward(g, out):
-            o = _expand_back(out, shape, axes, keepdim)
-            safe = o.masked_fill(o == 0, 1.0)
-            return (_expand_back(g, shape, axes, keepdim) * a / safe * (o != 0),)
-
-        return record_legacy(wrap(out), "Norm", (a,), backward, (a,), save_output=True)
+        out = wrap(np.sqrt(np.sum(a._data * a._data, axis=axes, keepdims=keepdim)))
+        return record(out, "Norm", (a,), _norm2_backward, (a, OUT, a.shape, axes, keepdim))
     if p in (float("inf"), "inf"):
         return a.abs().amax(axes, keepdim)
     if p in (float("-inf"), "-inf"):
@@ -317,21 +337,26 @@ def norm(a, p="fro", dim=None, keepdim=False):
     raise ValueError(f"norm: unsupported p={p!r}; use a number, 'fro', inf or -inf")
 
 
+def _norm2_backward(g, a, out, shape, axes, keepdim):
+    o = _expand_back(out, shape, axes, keepdim)
+    safe = o.masked_fill(o == 0, 1.0)
+    return (_expand_back(g, shape, axes, keepdim) * a / safe * (o != 0),)
+
+
 def _p_norm(a, p, axes, keepdim):
     """f(a) = (sum |a|^p)^(1/p);  da = g*sign(a)*|a|^(p-1)/f(a)^(p-1) (0 where f(a) = 0)"""
     d = np.abs(a._data)
     with np.errstate(divide="ignore"):
-        out = np.sum(d**p, axis=axes, keepdims=keepdim) ** (1.0 / p)
-    shape = a.shape
+        out = wrap(np.asarray(np.sum(d**p, axis=axes, keepdims=keepdim) ** (1.0 / p)))
+    return record(out, "Norm", (a,), _p_norm_backward, (a, OUT, p, a.shape, axes, keepdim))
 
-    def backward(g, out):
-        o = _expand_back(out, shape, axes, keepdim)
-        safe = o.masked_fill(o == 0, 1.0)
-        # |a|^(p-1) is infinite at a == 0 when p < 1; sign(a) is 0 there anyway.
-        scale = a.sign() * a.abs().masked_fill(a == 0, 1.0) ** (p - 1.0) / safe ** (p - 1.0)
-        return (_expand_back(g, shape, axes, keepdim) * scale * (o != 0),)
 
-    return record_legacy(wrap(np.asarray(out)), "Norm", (a,), backward, (a,), save_output=True)
+def _p_norm_backward(g, a, out, p, shape, axes, keepdim):
+    o = _expand_back(out, shape, axes, keepdim)
+    safe = o.masked_fill(o == 0, 1.0)
+    # |a|^(p-1) is infinite at a == 0 when p < 1; sign(a) is 0 there anyway.
+    scale = a.sign() * a.abs().masked_fill(a == 0, 1.0) ** (p - 1.0) / safe ** (p - 1.0)
+    return (_expand_back(g, shape, axes, keepdim) * scale * (o != 0),)
 
 
 def all(a, dim=None, keepdim=False):
@@ -349,11 +374,10 @@ def cumsum(a, dim):
     a = as_tensor(a, "cumsum")
     d = one_dim(dim, a.ndim, "cumsum")
     data = a._data if a._data.dtype.kind == "f" else a._data.astype(np.int64)
-    if a.ndim == 0:  # NumPy would return shape (1,); PyTorch keeps the 0-d shape
-        return record_legacy(wrap(data.copy()), "Cumsum", (a,), lambda g, out: (g,))
-    return record_legacy(
-        wrap(np.cumsum(data, axis=d)),
-        "Cumsum",
-        (a,),
-        lambda g, out: (g.flip(d).cumsum(d).flip(d),),
-    )
+    # NumPy would give a 0-d tensor shape (1,); PyTorch keeps the 0-d shape.
+    out = wrap(data.copy() if a.ndim == 0 else np.cumsum(data, axis=d))
+    return record(out, "Cumsum", (a,), _cumsum_backward, (d,))
+
+
+def _cumsum_backward(g, d):
+    return (g.flip(d).cumsum(d).flip(d) if g.ndim else g,)

@@ -7,7 +7,7 @@ import builtins
 import numpy as np
 
 from tinytensor.autograd.grad_mode import grad_state
-from tinytensor.autograd.node import record_legacy
+from tinytensor.autograd.node import record
 from tinytensor.core import TensorBase, wrap
 from tinytensor.ops._util import as_tensor, binary, norm_dim, one_dim
 from tinytensor.ops.index import getitem, index_select
@@ -63,7 +63,11 @@ def reshape(a, *shape):
     out = _view(arr, a)
     if _is_view(out, a):
         _register_view(out, a, lambda b: reshape(b, shape), lambda v, b: reshape(v, old))
-    return record_legacy(out, "Reshape", (a,), lambda g, out: (g.reshape(old),))
+    return record(out, "Reshape", (a,), _reshape_backward, (old,))
+
+
+def _reshape_backward(g, old):
+    return (g.reshape(old),)
 
 
 def view(a, *shape):
@@ -134,7 +138,11 @@ def permute(a, *dims):
     out = _view(a._data.transpose(axes), a)
     if _is_view(out, a):
         _register_view(out, a, lambda b: permute(b, axes), lambda v, b: permute(v, inv))
-    return record_legacy(out, "Permute", (a,), lambda g, out: (permute(g, inv),))
+    return record(out, "Permute", (a,), _permute_backward, (inv,))
+
+
+def _permute_backward(g, inv):
+    return (permute(g, inv),)
 
 
 def transpose(a, dim0, dim1):
@@ -198,8 +206,12 @@ def broadcast_to(a, shape):
     if _is_view(out, a):
         # NumPy's broadcast view is read-only, so it is never written through (no put_fn).
         _register_view(out, a, lambda b: broadcast_to(b, shape), None)
-    # The engine sums the gradient back over the broadcast axes.
-    return record_legacy(out, "Expand", (a,), lambda g, out: (g,))
+    return record(out, "Expand", (a,), _same_backward)
+
+
+def _same_backward(g):
+    # For expand, the engine sums the gradient back over the broadcast axes.
+    return (g,)
 
 
 def broadcast_tensors(*tensors):
@@ -217,7 +229,7 @@ def broadcast_tensors(*tensors):
 def clone(a):
     """f(a) = a (a copy);  da = g"""
     a = as_tensor(a, "clone")
-    return record_legacy(wrap(a._data.copy()), "Clone", (a,), lambda g, out: (g,))
+    return record(wrap(a._data.copy()), "Clone", (a,), _same_backward)
 
 
 def copy_like(dst, src):
@@ -233,13 +245,13 @@ def copy_like(dst, src):
         arr = arr.astype(dst._data.dtype)
         src_dtype = src._data.dtype
         src_dtype_ok = src_dtype.kind == "f" and dst._data.dtype.kind == "f"
-        return record_legacy(
-            wrap(arr),
-            "Copy",
-            (dst, src),
-            lambda g, out: (None, g.to(src_dtype) if src_dtype_ok else None),
-        )
+        saved = (src_dtype if src_dtype_ok else None,)
+        return record(wrap(arr), "Copy", (dst, src), _copy_backward, saved)
     return wrap(np.full(dst.shape, src, dtype=dst._data.dtype))
+
+
+def _copy_backward(g, src_dtype):
+    return (None, None if src_dtype is None else g.to(src_dtype))
 
 
 def cat(tensors, dim=0):
@@ -272,11 +284,11 @@ def cat(tensors, dim=0):
             dt = binary(wrap(np.zeros((1,), dt)), t, "cat")[2].dtype
     out = np.concatenate([x.astype(dt, copy=False) for x in datas], axis=d)
     bounds = np.cumsum([t.shape[d] for t in tensors])[:-1].tolist()
+    return record(wrap(out), "Cat", tuple(tensors), _cat_backward, (bounds, d))
 
-    def backward(g, out):
-        return tuple(_split_at(g, bounds, d))
 
-    return record_legacy(wrap(out), "Cat", tuple(tensors), backward)
+def _cat_backward(g, bounds, d):
+    return tuple(_split_at(g, bounds, d))
 
 
 def _split_at(t, bounds, d):
@@ -364,7 +376,11 @@ def flip(a, dims):
     axes = norm_dim(dims, a.ndim, "flip")
     # A copy, as in PyTorch: np.flip's view would let y = x.flip(0); y.add_(1) change x.
     out = wrap(np.flip(a._data, axes).copy())
-    return record_legacy(out, "Flip", (a,), lambda g, out: (flip(g, axes),))
+    return record(out, "Flip", (a,), _flip_backward, (axes,))
+
+
+def _flip_backward(g, axes):
+    return (flip(g, axes),)
 
 
 def repeat(a, *sizes):
@@ -379,13 +395,14 @@ def repeat(a, *sizes):
     if any(r < 0 for r in reps):
         raise RuntimeError(f"repeat: repeats must be non-negative, got {reps}")
     src = (1,) * (len(reps) - a.ndim) + a.shape
+    out = wrap(np.tile(a._data.reshape(src), reps))
+    return record(out, "Repeat", (a,), _repeat_backward, (reps, src, a.shape))
 
-    def backward(g, out):
-        # Split each axis into (repeat, size) and sum over the repeat axes.
-        split_shape = [x for r, s in zip(reps, src) for x in (r, s)]
-        return (g.reshape(split_shape).sum(tuple(range(0, 2 * len(reps), 2))).reshape(a.shape),)
 
-    return record_legacy(wrap(np.tile(a._data.reshape(src), reps)), "Repeat", (a,), backward)
+def _repeat_backward(g, reps, src, shape):
+    # Split each axis into (repeat, size) and sum over the repeat axes.
+    split_shape = [x for r, s in zip(reps, src) for x in (r, s)]
+    return (g.reshape(split_shape).sum(tuple(range(0, 2 * len(reps), 2))).reshape(shape),)
 
 
 def tril(a, diagonal=0):
@@ -393,9 +410,11 @@ def tril(a, diagonal=0):
     a = as_tensor(a, "tril")
     if a.ndim < 2:
         raise RuntimeError(f"tril: input tensor must have at least 2 dimensions, got {a.ndim}")
-    return record_legacy(
-        wrap(np.tril(a._data, diagonal)), "Tril", (a,), lambda g, out: (tril(g, diagonal),)
-    )
+    return record(wrap(np.tril(a._data, diagonal)), "Tril", (a,), _tril_backward, (diagonal,))
+
+
+def _tril_backward(g, diagonal):
+    return (tril(g, diagonal),)
 
 
 def triu(a, diagonal=0):
@@ -403,9 +422,11 @@ def triu(a, diagonal=0):
     a = as_tensor(a, "triu")
     if a.ndim < 2:
         raise RuntimeError(f"triu: input tensor must have at least 2 dimensions, got {a.ndim}")
-    return record_legacy(
-        wrap(np.triu(a._data, diagonal)), "Triu", (a,), lambda g, out: (triu(g, diagonal),)
-    )
+    return record(wrap(np.triu(a._data, diagonal)), "Triu", (a,), _triu_backward, (diagonal,))
+
+
+def _triu_backward(g, diagonal):
+    return (triu(g, diagonal),)
 
 
 def pad(a, pad, mode="constant", value=0.0):
@@ -430,7 +451,7 @@ def pad(a, pad, mode="constant", value=0.0):
             widths = [(builtins.max(lo, 0), builtins.max(hi, 0)) for lo, hi in widths]
         out = np.pad(a._data, widths, mode="constant", constant_values=value)
         crop = tuple(slice(lo, lo + s) for (lo, _), s in zip(widths, a.shape))
-        return record_legacy(wrap(out), "ConstantPad", (a,), lambda g, o: (g[crop],))
+        return record(wrap(out), "ConstantPad", (a,), _constant_pad_backward, (crop,))
     np_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}.get(mode)
     if np_mode is None:
         raise ValueError(
@@ -448,3 +469,7 @@ def pad(a, pad, mode="constant", value=0.0):
             idx = np.pad(np.arange(size), (lo, hi), mode=np_mode)
             out = index_select(out, axis, wrap(idx))
     return out
+
+
+def _constant_pad_backward(g, crop):
+    return (g[crop],)
