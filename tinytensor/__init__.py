@@ -11,7 +11,8 @@ tensor(7.)
 # The method surface first: importing the module binds ``tinytensor.tensor`` to it, and the
 # ``tensor`` function imported below must win that name.
 from tinytensor.tensor import Tensor  # noqa: I001
-from tinytensor import autograd
+from tinytensor import accelerator, autograd, backends, cuda
+from tinytensor.core.device import device, get_default_device, set_default_device
 from tinytensor._dtype import (
     bool_ as bool,  # noqa: A001 - PyTorch's name
 )

@@ -14,6 +14,7 @@ from tinytensor import _dtype as D
 from tinytensor._format import format_tensor
 from tinytensor.autograd import api, hooks
 from tinytensor.core import TensorBase, rng, set_tensor_class, share_version, to_array, wrap
+from tinytensor.core.device import CPU, check_device, device
 from tinytensor.ops import elementwise as E
 from tinytensor.ops import index as I
 from tinytensor.ops import linalg as L
@@ -68,8 +69,33 @@ class Tensor(TensorBase):
     # --- attributes -------------------------------------------------------------------------
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> device:
+        """Where the tensor lives: always ``device(type='cpu')``."""
+        return CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
+
+    @property
+    def is_cpu(self) -> bool:
+        return True
+
+    @property
+    def is_sparse(self) -> bool:
+        return False
+
+    @property
+    def is_quantized(self) -> bool:
+        return False
+
+    @property
+    def is_meta(self) -> bool:
+        return False
+
+    @property
+    def layout(self):
+        return "strided"
 
     @property
     def T(self):
@@ -87,23 +113,46 @@ class Tensor(TensorBase):
         return self._data.shape[one_dim(dim, self.ndim, "size")]
 
     def to(self, *args, **kwargs):
-        """``to(dtype)``, ``to(other_tensor)`` or ``to("cpu")``; differentiable between floats."""
-        dtype = kwargs.get("dtype")
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(other)``, as in PyTorch.
+
+        The device must be the CPU; ``non_blocking`` and ``copy`` are accepted (``copy=True``
+        always returns a new tensor). Differentiable between floating dtypes.
+        """
+        dtype = kwargs.pop("dtype", None)
+        dev = kwargs.pop("device", None)
+        copy = kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
+        if kwargs:
+            raise TypeError(f"to() got unexpected keyword argument(s) {sorted(kwargs)}")
         for a in args:
             if isinstance(a, Tensor):
                 dtype = a.dtype
-            elif isinstance(a, str) and a in ("cpu", "cpu:0"):
-                continue
-            elif a is not None and not isinstance(a, (bool, str)):
+            elif isinstance(a, (device, str)) or (isinstance(a, int) and not isinstance(a, bool)):
+                dev = a
+            elif isinstance(a, bool) or a is None:
+                continue  # to(dtype, non_blocking, copy) passes flags positionally
+            else:
                 dtype = a
-            elif isinstance(a, str):
-                try:
-                    dtype = D.to_dtype(a)
-                except TypeError:
-                    raise RuntimeError(f"to(): only the 'cpu' device exists, got {a!r}") from None
-        if dtype is None:
-            return self
-        return E.cast(self, D.to_dtype(dtype))
+        if dev is not None:
+            check_device(dev, "to()")
+        out = self if dtype is None else E.cast(self, D.to_dtype(dtype))
+        if copy and out is self:
+            out = S.clone(self)
+        return out
+
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        """Always an error: tinytensor computes on the CPU only."""
+        check_device("cuda" if device is None else device, "cuda()")
+
+    def pin_memory(self, device=None):
+        return self
+
+    def is_pinned(self, device=None) -> bool:
+        return False
+
+    def get_device(self) -> int:
+        return -1
 
     def type(self, dtype=None):
         if dtype is None:
@@ -131,7 +180,7 @@ class Tensor(TensorBase):
     def bool(self):
         return E.cast(self, D.bool_)
 
-    def cpu(self):
+    def cpu(self, memory_format=None):
         return self
 
     def contiguous(self):

@@ -14,6 +14,7 @@ import numpy as np
 
 from tinytensor import _dtype as D
 from tinytensor.autograd.hooks import RemovableHandle, _ids
+from tinytensor.core.device import check_device, device
 from tinytensor.nn.parameter import Parameter
 from tinytensor.tensor import Tensor
 
@@ -324,17 +325,19 @@ class Module:
         return self
 
     def to(self, *args, **kwargs):
-        """``to(dtype)`` / ``to("cpu")``: cast floating parameters and buffers in place."""
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``: cast floating parameters and
+        buffers in place. The device must be the CPU (tinytensor computes there only)."""
         dtype = kwargs.get("dtype")
+        dev = kwargs.get("device")
         for a in args:
             if isinstance(a, Tensor):
                 dtype = a.dtype
-            elif isinstance(a, str) and a in ("cpu", "cpu:0"):
-                continue
-            elif isinstance(a, str):
-                raise RuntimeError(f"to(): only the 'cpu' device exists, got {a!r}")
-            elif a is not None:
+            elif isinstance(a, (device, str)) or (isinstance(a, int) and not isinstance(a, bool)):
+                dev = a
+            elif a is not None and not isinstance(a, bool):
                 dtype = a
+        if dev is not None:
+            check_device(dev, "Module.to()")
         if dtype is None:
             return self
         dt = D.to_dtype(dtype)
@@ -343,6 +346,10 @@ class Module:
                 f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dt}"
             )
         return self._cast(dt.np)
+
+    def cuda(self, device=None):
+        """Always an error: tinytensor computes on the CPU only."""
+        check_device("cuda" if device is None else device, "Module.cuda()")
 
     def _cast(self, np_dtype):
         for t in list(self.parameters()) + list(self.buffers()):

@@ -8,6 +8,7 @@ import numpy as np
 
 from tinytensor import _dtype as D
 from tinytensor.core import TensorBase, rng, to_array, wrap
+from tinytensor.core.device import check_device
 from tinytensor.core.random import (  # noqa: F401 - re-exported as tinytensor.*
     Generator,
     get_rng_state,
@@ -31,10 +32,12 @@ def tensor(data, dtype=None, requires_grad=False, device=None) -> TensorBase:
     Python floats become ``get_default_dtype()`` (float32), ints ``int64``, bools ``bool``;
     a NumPy array keeps its dtype.
     """
+    check_device(device, "tensor")
     return _finish(to_array(data, dtype, copy=True), requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None) -> TensorBase:
+    check_device(device, "as_tensor")
     if isinstance(data, TensorBase) and (dtype is None or data.dtype is D.to_dtype(dtype)):
         return data
     return _finish(to_array(data, dtype, copy=False), False)
@@ -81,24 +84,28 @@ def _float_dtype(dtype, name):
 
 
 def zeros(*size, dtype=None, requires_grad=False, device=None) -> TensorBase:
+    check_device(device, "zeros")
     return _finish(
         np.zeros(_shape_args(size, "zeros"), _float_dtype(dtype, "zeros").np), requires_grad
     )
 
 
 def ones(*size, dtype=None, requires_grad=False, device=None) -> TensorBase:
+    check_device(device, "ones")
     return _finish(
         np.ones(_shape_args(size, "ones"), _float_dtype(dtype, "ones").np), requires_grad
     )
 
 
 def empty(*size, dtype=None, requires_grad=False, device=None) -> TensorBase:
+    check_device(device, "empty")
     return _finish(
         np.empty(_shape_args(size, "empty"), _float_dtype(dtype, "empty").np), requires_grad
     )
 
 
 def full(size, fill_value, dtype=None, requires_grad=False, device=None) -> TensorBase:
+    check_device(device, "full")
     shape = _shape_args((size,) if not isinstance(size, (tuple, list)) else (tuple(size),), "full")
     if dtype is None:
         dtype = (
@@ -117,28 +124,41 @@ def _like(t, dtype, name="zeros_like"):
     return t.shape, (t._data.dtype if dtype is None else D.to_dtype(dtype).np)
 
 
-def zeros_like(t, dtype=None, requires_grad=False) -> TensorBase:
+def zeros_like(
+    t, dtype=None, requires_grad=False, *, layout=None, device=None, memory_format=None
+) -> TensorBase:
+    check_device(device, "zeros_like")
     shape, dt = _like(t, dtype, "zeros_like")
     return _finish(np.zeros(shape, dt), requires_grad)
 
 
-def ones_like(t, dtype=None, requires_grad=False) -> TensorBase:
+def ones_like(
+    t, dtype=None, requires_grad=False, *, layout=None, device=None, memory_format=None
+) -> TensorBase:
+    check_device(device, "ones_like")
     shape, dt = _like(t, dtype, "ones_like")
     return _finish(np.ones(shape, dt), requires_grad)
 
 
-def empty_like(t, dtype=None, requires_grad=False) -> TensorBase:
+def empty_like(
+    t, dtype=None, requires_grad=False, *, layout=None, device=None, memory_format=None
+) -> TensorBase:
+    check_device(device, "empty_like")
     shape, dt = _like(t, dtype, "empty_like")
     return _finish(np.empty(shape, dt), requires_grad)
 
 
-def full_like(t, fill_value, dtype=None, requires_grad=False) -> TensorBase:
+def full_like(
+    t, fill_value, dtype=None, requires_grad=False, *, layout=None, device=None, memory_format=None
+) -> TensorBase:
+    check_device(device, "full_like")
     shape, dt = _like(t, dtype, "full_like")
     return _finish(np.full(shape, fill_value, dt), requires_grad)
 
 
 def rand(*size, generator=None, dtype=None, requires_grad=False, device=None) -> TensorBase:
     """Uniform samples on [0, 1)."""
+    check_device(device, "rand")
     dt = _float_dtype(dtype, "rand").np
     return _finish(
         rng(generator).random(_shape_args(size, "rand")).astype(dt, copy=False), requires_grad
@@ -147,6 +167,7 @@ def rand(*size, generator=None, dtype=None, requires_grad=False, device=None) ->
 
 def randn(*size, generator=None, dtype=None, requires_grad=False, device=None) -> TensorBase:
     """Standard normal samples."""
+    check_device(device, "randn")
     dt = _float_dtype(dtype, "randn").np
     return _finish(
         rng(generator).standard_normal(_shape_args(size, "randn")).astype(dt, copy=False),
@@ -156,6 +177,7 @@ def randn(*size, generator=None, dtype=None, requires_grad=False, device=None) -
 
 def randint(low, high=None, size=None, generator=None, dtype=None, device=None) -> TensorBase:
     """Integers drawn uniformly from [low, high)."""
+    check_device(device, "randint")
     if high is None:
         low, high = 0, low
     if size is None:
@@ -167,7 +189,17 @@ def randint(low, high=None, size=None, generator=None, dtype=None, device=None) 
     return wrap(rng(generator).integers(low, high, shape).astype(dt.np, copy=False))
 
 
-def randperm(n, generator=None, dtype=None) -> TensorBase:
+def randperm(
+    n,
+    generator=None,
+    dtype=None,
+    *,
+    layout=None,
+    device=None,
+    requires_grad=False,
+    pin_memory=False,
+) -> TensorBase:
+    check_device(device, "randperm")
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
         raise RuntimeError(f"randperm: n must be a non-negative int, got {n!r}")
     dt = D.int64 if dtype is None else D.to_dtype(dtype)
@@ -183,6 +215,7 @@ def normal(mean=0.0, std=1.0, size=None, generator=None) -> TensorBase:
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None) -> TensorBase:
     """Values from ``start`` to ``end`` (exclusive) in steps of ``step``."""
+    check_device(device, "arange")
     if end is None:
         start, end = 0, start
     if step == 0:
@@ -201,13 +234,17 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
 
 
 def linspace(start, end, steps, dtype=None, requires_grad=False, device=None) -> TensorBase:
+    check_device(device, "linspace")
     if not isinstance(steps, numbers.Integral) or steps < 0:
         raise RuntimeError(f"linspace: number of steps must be a non-negative int, got {steps!r}")
     dt = _float_dtype(dtype, "linspace").np
     return _finish(np.linspace(start, end, int(steps)).astype(dt), requires_grad)
 
 
-def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False) -> TensorBase:
+def logspace(
+    start, end, steps, base=10.0, dtype=None, requires_grad=False, *, layout=None, device=None
+) -> TensorBase:
+    check_device(device, "logspace")
     if not isinstance(steps, numbers.Integral) or steps < 0:
         raise RuntimeError(f"logspace: number of steps must be a non-negative int, got {steps!r}")
     dt = _float_dtype(dtype, "logspace").np
@@ -215,6 +252,7 @@ def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False) -> T
 
 
 def eye(n, m=None, dtype=None, requires_grad=False, device=None) -> TensorBase:
+    check_device(device, "eye")
     for v in (n, m):
         if v is not None and (not isinstance(v, (int, np.integer)) or v < 0):
             raise RuntimeError(f"eye: sizes must be non-negative ints, got n={n!r}, m={m!r}")
