@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from tinytensor.autograd.node import record_legacy
+from tinytensor.autograd.node import OUT, record
 from tinytensor.core import wrap
 from tinytensor.nn.functional._util import float_input
 from tinytensor.ops import elementwise as E
@@ -33,47 +33,68 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     if inplace:
         return x.clamp_(min_val, max_val)
     d = x._data
-    mask = (d > min_val) & (d < max_val)
     out = np.clip(d, _scalar(min_val, d), _scalar(max_val, d))
-    return record_legacy(wrap(out), "Hardtanh", (x,), lambda g, o: (g * wrap(mask),))
+    return record(wrap(out), "Hardtanh", (x,), _hardtanh_backward, (x, min_val, max_val))
+
+
+def _hardtanh_backward(g, x, min_val, max_val):
+    d = x._data
+    return (g * wrap((d > min_val) & (d < max_val)),)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """f(x) = x if x > 0 else slope*x;  dx = g*(1 if x > 0 else slope)"""
     x = float_input(input, "leaky_relu")
     d = x._data
-    slope = np.where(d > 0, _scalar(1.0, d), _scalar(negative_slope, d))
+    slope = _leaky_slope(d, negative_slope)
     if inplace:
         return x.mul_(wrap(slope))
-    return record_legacy(wrap(d * slope), "LeakyRelu", (x,), lambda g, o: (g * wrap(slope),))
+    return record(wrap(d * slope), "LeakyRelu", (x,), _leaky_relu_backward, (x, negative_slope))
+
+
+def _leaky_relu_backward(g, x, negative_slope):
+    return (g * wrap(_leaky_slope(x._data, negative_slope)),)
+
+
+def _leaky_slope(d, negative_slope):
+    return np.where(d > 0, _scalar(1.0, d), _scalar(negative_slope, d))
 
 
 def elu(input, alpha=1.0, inplace=False):
-    """f(x) = x if x > 0 else alpha*(e^x - 1);  dx = g if x > 0 else g*(f(x) + alpha)"""
-    x = float_input(input, "elu")
-    d = x._data
-    pos = d > 0
-    out = np.where(pos, d, _scalar(alpha, d) * np.expm1(np.minimum(d, 0)))
-    if inplace:
-        return x.copy_(_elu_out(x, out, pos, alpha))
-    return _elu_out(x, out, pos, alpha)
-
-
-def _elu_out(x, out, pos, alpha):
-    mask = wrap(pos)
-    return record_legacy(
-        wrap(out),
-        "Elu",
-        (x,),
-        lambda g, o: (E.where(mask, g, g * (o + alpha)),),
-        save_output=True,
-    )
+    """f(x) = x if x > 0 else alpha*(e^x - 1);  dx = g if x > 0 else g*alpha*e^x"""
+    return _elu(input, alpha, 1.0, inplace, "elu")
 
 
 def selu(input, inplace=False):
     """f(x) = scale * elu(x, alpha) with the self-normalising constants"""
-    alpha, scale = 1.6732632423543772, 1.0507009873554805
-    return elu(input, alpha, inplace) * scale
+    return _elu(input, 1.6732632423543772, 1.0507009873554805, inplace, "selu")
+
+
+def _elu(input, alpha, scale, inplace, who):
+    """f(x) = scale*x if x > 0 else scale*alpha*(e^x - 1)"""
+    x = float_input(input, who)
+    d = x._data
+    neg = _scalar(alpha * scale, d) * np.expm1(np.minimum(d, 0))
+    out = np.where(d > 0, d * _scalar(scale, d) if scale != 1.0 else d, neg)
+    if inplace:
+        # As PyTorch's elu_: the gradient is read from the result, the new value of x.
+        y = record(wrap(out), "Elu", (x,), _elu_result_backward, (OUT, alpha, scale))
+        return x.copy_(y)
+    return record(wrap(out), "Elu", (x,), _elu_backward, (x, alpha, scale))
+
+
+def _elu_backward(g, x, alpha, scale):
+    """dx = g*scale if x > 0 else g*scale*alpha*e^x"""
+    neg = wrap(x._data <= 0)
+    # exp of min(x, 0): the unused branch stays finite, so no 0*inf in double backward.
+    pos = g if scale == 1.0 else g * scale
+    return (E.where(neg, g * E.exp(E.clamp(x, max=0.0)) * (alpha * scale), pos),)
+
+
+def _elu_result_backward(g, out, alpha, scale):
+    """dx from the result y: g*scale if y > 0 else g*(y + scale*alpha)"""
+    pos = g if scale == 1.0 else g * scale
+    return (E.where(wrap(out._data <= 0), g * (out + alpha * scale), pos),)
 
 
 # erfc(z) for z >= 0 to ~1.2e-7 relative error (Numerical Recipes' Chebyshev fit): float32
@@ -124,13 +145,11 @@ def gelu(input, approximate="none"):
     if approximate != "none":
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     d = x._data
-    return record_legacy(
-        wrap(d * _cdf_np(d)),
-        "Gelu",
-        (x,),
-        lambda g, o: (g * (_normal_cdf(x) + x * _normal_pdf(x)),),
-        (x,),
-    )
+    return record(wrap(d * _cdf_np(d)), "Gelu", (x,), _gelu_backward, (x,))
+
+
+def _gelu_backward(g, x):
+    return (g * (_normal_cdf(x) + x * _normal_pdf(x)),)
 
 
 def _cdf_np(d):
@@ -143,25 +162,26 @@ def _normal_pdf(x):
 
 def _normal_cdf(x):
     """f(x) = Phi(x), the standard normal CDF;  dx = g*phi(x)"""
-    return record_legacy(
-        wrap(_cdf_np(x._data)), "NormalCdf", (x,), lambda g, o: (g * _normal_pdf(x),), (x,)
-    )
+    return record(wrap(_cdf_np(x._data)), "NormalCdf", (x,), _normal_cdf_backward, (x,))
+
+
+def _normal_cdf_backward(g, x):
+    return (g * _normal_pdf(x),)
 
 
 def silu(input, inplace=False):
     """f(x) = x*sigmoid(x);  dx = g*s*(1 + x*(1 - s)), s = sigmoid(x)"""
     x = float_input(input, "silu")
-    s_np = E._sigmoid_np(x._data)
-
-    def backward(g, o):
-        s = E.sigmoid(x)
-        return (g * s * (x * (1.0 - s) + 1.0),)
-
     if inplace:
         # The in-place form rewrites x, so its gradient cannot read x later: use x*sigmoid(x)
         # through ops that snapshot their inputs.
         return x.mul_(E.sigmoid(x.detach()) if not x.requires_grad else E.sigmoid(x.clone()))
-    return record_legacy(wrap(x._data * s_np), "Silu", (x,), backward, (x,))
+    return record(wrap(x._data * E._sigmoid_np(x._data)), "Silu", (x,), _silu_backward, (x,))
+
+
+def _silu_backward(g, x):
+    s = E.sigmoid(x)
+    return (g * s * (x * (1.0 - s) + 1.0),)
 
 
 def mish(input):
@@ -174,14 +194,14 @@ def softplus(input, beta=1.0, threshold=20.0):
     x = float_input(input, "softplus")
     d = x._data
     bx = d * _scalar(beta, d)
-    linear = bx > threshold
     soft = (np.maximum(bx, 0) + np.log1p(np.exp(-np.abs(bx)))) / _scalar(beta, d)
-    out = np.where(linear, d, soft)
+    out = np.where(bx > threshold, d, soft)
+    return record(wrap(out), "Softplus", (x,), _softplus_backward, (x, beta, threshold))
 
-    def backward(g, o):
-        return (E.where(wrap(linear), g, g * E.sigmoid(x * beta)),)
 
-    return record_legacy(wrap(out), "Softplus", (x,), backward, (x,))
+def _softplus_backward(g, x, beta, threshold):
+    linear = wrap(x._data * _scalar(beta, x._data) > threshold)
+    return (E.where(linear, g, g * E.sigmoid(x * beta)),)
 
 
 def logsigmoid(input):
@@ -189,7 +209,11 @@ def logsigmoid(input):
     x = float_input(input, "logsigmoid")
     d = x._data
     out = np.minimum(d, 0) - np.log1p(np.exp(-np.abs(d)))
-    return record_legacy(wrap(out), "LogSigmoid", (x,), lambda g, o: (g * E.sigmoid(-x),), (x,))
+    return record(wrap(out), "LogSigmoid", (x,), _logsigmoid_backward, (x,))
+
+
+def _logsigmoid_backward(g, x):
+    return (g * E.sigmoid(-x),)
 
 
 def softsign(input):
@@ -225,13 +249,11 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     d = x._data
     e = np.exp(d - np.max(d, axis=ax, keepdims=True)) if d.size else d.copy()
     out = e / np.sum(e, axis=ax, keepdims=True)
-    return record_legacy(
-        wrap(out),
-        "Softmax",
-        (x,),
-        lambda g, o: (o * (g - (g * o).sum(ax, keepdim=True)),),
-        save_output=True,
-    )
+    return record(wrap(out), "Softmax", (x,), _softmax_backward, (OUT, ax))
+
+
+def _softmax_backward(g, out, ax):
+    return (out * (g - (g * out).sum(ax, keepdim=True)),)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
@@ -246,13 +268,11 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
         out = shifted - np.log(np.sum(np.exp(shifted), axis=ax, keepdims=True))
     else:
         out = d.copy()
-    return record_legacy(
-        wrap(out),
-        "LogSoftmax",
-        (x,),
-        lambda g, o: (g - E.exp(o) * g.sum(ax, keepdim=True),),
-        save_output=True,
-    )
+    return record(wrap(out), "LogSoftmax", (x,), _log_softmax_backward, (OUT, ax))
+
+
+def _log_softmax_backward(g, out, ax):
+    return (g - E.exp(out) * g.sum(ax, keepdim=True),)
 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from tinytensor.autograd.node import record_legacy
+from tinytensor.autograd.node import record
 from tinytensor.core import wrap
 from tinytensor.nn.functional._util import float_input, pair, same_dtype
 from tinytensor.ops._util import requires_grad as _rg
@@ -96,12 +96,11 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     n, c, h, w = x.shape
     xp = pad_hw(x._data, *p)
     cols = windows(xp, k, s, d, o).reshape(n, c * k[0] * k[1], o[0] * o[1])
-    return record_legacy(
-        wrap(cols),
-        "Im2Col",
-        (x,),
-        lambda g, out: (fold(g, (h, w), k, d, p, s),),
-    )
+    return record(wrap(cols), "Im2Col", (x,), _unfold_backward, ((h, w), k, d, p, s))
+
+
+def _unfold_backward(g, size, k, d, p, s):
+    return (fold(g, size, k, d, p, s),)
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
@@ -122,12 +121,12 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     c = ckk // (k[0] * k[1])
     cols = x._data.reshape(n, c, k[0], k[1], o[0], o[1])
     padded = (size[0] + 2 * p[0], size[1] + 2 * p[1])
-    return record_legacy(
-        wrap(col2im(cols, padded, k, s, d, p)),
-        "Col2Im",
-        (x,),
-        lambda g, out: (unfold(g, k, d, p, s),),
-    )
+    out = col2im(cols, padded, k, s, d, p)
+    return record(wrap(out), "Col2Im", (x,), _fold_backward, (k, d, p, s))
+
+
+def _fold_backward(g, k, d, p, s):
+    return (unfold(g, k, d, p, s),)
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -206,15 +205,20 @@ def _conv(x, w, bias, geo):
     else:
         np.add(prod, bias._data.reshape(1, o, 1, 1), out=out)
 
-    def backward(g, _):
-        g2 = geo.gmat(g._data)
-        return (
-            _input_grad(g, w, geo, g2) if _rg(x) else None,
-            _weight_grad(x, g, geo, cols, g2) if _rg(w) else None,
-            g.sum((0, 2, 3)) if _rg(bias) else None,
-        )
+    # PyTorch saves input and weight whatever needs a gradient, so changing either in place
+    # raises; only the gradients asked for are computed (the first layer's input needs none).
+    # The im2col matrix is kept for the weight gradient when there is one.
+    saved = (x, w, wrap(cols) if _rg(w) else None, geo, (_rg(x), _rg(w), _rg(bias)))
+    return record(wrap(out), "Conv2D", (x, w, bias), _conv_backward, saved)
 
-    return record_legacy(wrap(out), "Conv2D", (x, w, bias), backward, (x, w))
+
+def _conv_backward(g, x, w, cols, geo, needs):
+    g2 = geo.gmat(g._data)
+    return (
+        _input_grad(g, w, geo, g2) if needs[0] else None,
+        _weight_grad(x, g, geo, cols._data, g2) if needs[1] else None,
+        g.sum((0, 2, 3)) if needs[2] else None,
+    )
 
 
 def _input_grad(g, w, geo, g2=None):
@@ -230,15 +234,14 @@ def _input_grad(g, w, geo, g2=None):
     dx = np.ascontiguousarray(
         col2im(dcols, padded, geo.k, geo.s, geo.d, geo.p).transpose(1, 0, 2, 3)
     )
-    return record_legacy(
-        wrap(dx),
-        "Conv2DInputGrad",
-        (g, w),
-        lambda gg, _: (
-            _conv(gg, w, None, geo) if _rg(g) else None,
-            _weight_grad(gg, g, geo) if _rg(w) else None,
-        ),
-        (g, w),
+    saved = (g if _rg(w) else None, w if _rg(g) else None, geo)
+    return record(wrap(dx), "Conv2DInputGrad", (g, w), _input_grad_backward, saved)
+
+
+def _input_grad_backward(gg, g, w, geo):
+    return (
+        None if w is None else _conv(gg, w, None, geo),
+        None if g is None else _weight_grad(gg, g, geo),
     )
 
 
@@ -247,15 +250,14 @@ def _weight_grad(x, g, geo, cols=None, g2=None):
     cols = geo.cols(x._data) if cols is None else cols
     g2 = geo.gmat(g._data) if g2 is None else g2
     dw = np.matmul(g2, cols.transpose(0, 2, 1)).reshape(geo.w)
-    return record_legacy(
-        wrap(dw),
-        "Conv2DWeightGrad",
-        (x, g),
-        lambda gw, _: (
-            _input_grad(g, gw, geo) if _rg(x) else None,
-            _conv(x, gw, None, geo) if _rg(g) else None,
-        ),
-        (x, g),
+    saved = (g if _rg(x) else None, x if _rg(g) else None, geo)
+    return record(wrap(dw), "Conv2DWeightGrad", (x, g), _weight_grad_backward, saved)
+
+
+def _weight_grad_backward(gw, g, x, geo):
+    return (
+        None if g is None else _input_grad(g, gw, geo),
+        None if x is None else _conv(x, gw, None, geo),
     )
 
 

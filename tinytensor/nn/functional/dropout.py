@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinytensor.autograd.node import record
 from tinytensor.core import rng as _rng
 from tinytensor.core import wrap
 from tinytensor.nn.functional._util import float_input
@@ -18,7 +19,15 @@ def _apply_mask(x, keep, p, inplace):
     dt = x._data.dtype
     scale = np.zeros((), dt) if p == 1.0 else dt.type(1.0 / (1.0 - p))
     mask = wrap(keep.astype(dt) * scale)
-    return x.mul_(mask) if inplace else x * mask
+    if inplace:
+        return x.mul_(mask)
+    # Only the mask is saved (as PyTorch's dropout): x may change in place after the forward.
+    return record(wrap(x._data * mask._data), "Dropout", (x,), _dropout_backward, (mask,))
+
+
+def _dropout_backward(g, mask):
+    """dx = g*m/(1-p), the same scaled mask as the forward pass"""
+    return (g * mask,)
 
 
 def dropout(input, p=0.5, training=True, inplace=False):

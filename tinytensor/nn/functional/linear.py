@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinytensor.autograd.node import record_legacy
+from tinytensor.autograd.node import record
 from tinytensor.core import wrap
 from tinytensor.nn.functional._util import float_input, same_dtype
 from tinytensor.ops._util import requires_grad as _rg
@@ -31,12 +31,17 @@ def linear(input, weight, bias=None):
     if bias is not None:
         out += bias._data
 
-    def backward(g, o):
-        gx = g.matmul(w) if _rg(x) else None
-        gw = g.reshape(-1, out_f).mT.matmul(x.reshape(-1, x.shape[-1])) if _rg(w) else None
-        return gx, gw, (g if _rg(bias) else None)
+    # As PyTorch's addmm/matmul: x is saved only for dW and W only for dx, so changing the
+    # other in place after the forward pass is allowed.
+    saved = (x if _rg(w) else None, w if _rg(x) else None, _rg(bias))
+    return record(wrap(np.asarray(out)), "Linear", (x, w, bias), _linear_backward, saved)
 
-    return record_legacy(wrap(np.asarray(out)), "Linear", (x, w, bias), backward, (x, w))
+
+def _linear_backward(g, x, w, bias_grad):
+    """dx = g @ W,  dW = g^T @ x (leading dims flattened),  db = g"""
+    gx = None if w is None else g.matmul(w)
+    gw = None if x is None else g.reshape(-1, g.shape[-1]).mT.matmul(x.reshape(-1, x.shape[-1]))
+    return gx, gw, (g if bias_grad else None)
 
 
 def bilinear(input1, input2, weight, bias=None):

@@ -13,9 +13,10 @@ import math
 
 import numpy as np
 
-from tinytensor.autograd.node import record_legacy
+from tinytensor.autograd.node import record
 from tinytensor.core import wrap
 from tinytensor.nn.functional._util import float_input, pair
+from tinytensor.ops._util import as_tensor
 
 
 def _pool_size(size, k, s, p, d, ceil_mode):
@@ -58,18 +59,18 @@ def _check_4d(x, who):
         )
 
 
-class _Argmax:
-    """Which kernel offset held each window's maximum, shared by the scatter/gather pair."""
+class _Windows:
+    """Where every pooling window lies: input shape, padded size, kernel, stride, dilation and
+    padding (plain numbers; the argmax offsets that go with them are saved as a tensor)."""
 
-    __slots__ = ("idx", "shape", "padded", "k", "s", "d", "p")
+    __slots__ = ("shape", "padded", "k", "s", "d", "p")
 
-    def __init__(self, idx, shape, padded, k, s, d, p):
-        self.idx, self.shape, self.padded = idx, shape, padded
+    def __init__(self, shape, padded, k, s, d, p):
+        self.shape, self.padded = shape, padded
         self.k, self.s, self.d, self.p = k, s, d, p
 
-    def offsets(self):
+    def offsets(self, oh, ow):
         """(offset number, slice of the padded image that offset reads for every window)."""
-        oh, ow = self.idx.shape[2:]
         for i in range(self.k[0]):
             for j in range(self.k[1]):
                 r, q = i * self.d[0], j * self.d[1]
@@ -94,7 +95,13 @@ def max_pool2d(
     return_indices=False,
 ):
     """f(x) = max over each window;  dx = g routed to the window's (first) argmax"""
-    x = float_input(input, "max_pool2d")
+    x = as_tensor(input, "max_pool2d")
+    dt = x._data.dtype
+    if dt.kind not in "fiu":
+        raise NotImplementedError(
+            f"max_pool2d: not implemented for dtype {x.dtype}; convert the input with .float() "
+            "or .int()"
+        )
     _check_4d(x, "max_pool2d")
     if x.ndim == 3:
         out = max_pool2d(
@@ -103,73 +110,88 @@ def max_pool2d(
         return (out[0].squeeze(0), out[1].squeeze(0)) if return_indices else out.squeeze(0)
     k, s, p, d, o = _pool_args(x, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
     n, c, h, w = x.shape
-    # Pad with -inf, plus any extra rows/columns that ceil_mode's last window reaches.
+    # Pad with the lowest value, plus any extra rows/columns that ceil_mode's last window reaches.
     need_h = (o[0] - 1) * s[0] + d[0] * (k[0] - 1) + 1
     need_w = (o[1] - 1) * s[1] + d[1] * (k[1] - 1) + 1
     xp = x._data
     if p != (0, 0) or need_h > h or need_w > w:
         hp, wp = max(h + 2 * p[0], need_h), max(w + 2 * p[1], need_w)
-        xp = np.full((n, c, hp, wp), -np.inf, dtype=x._data.dtype)
+        low = -np.inf if dt.kind == "f" else np.iinfo(dt).min
+        xp = np.full((n, c, hp, wp), low, dtype=dt)
         xp[:, :, p[0] : p[0] + h, p[1] : p[1] + w] = x._data
     # One pass per kernel offset over all windows at once; a strictly greater value (or a
     # NaN, which PyTorch propagates) takes over, so ties keep the first offset. Offsets grow,
     # so "idx = off where taken" is max(idx, taken*off): branch-free, unlike np.where.
     itype = np.int8 if k[0] * k[1] <= 127 else np.int32
-    am = _Argmax(np.zeros((n, c, *o), itype), x.shape, xp.shape[2:], k, s, d, p)
-    offsets = am.offsets()
+    idx = np.zeros((n, c, *o), itype)
+    win = _Windows(x.shape, xp.shape[2:], k, s, d, p)
+    offsets = win.offsets(*o)
     out = xp[next(offsets)[1]].copy()
-    nan = bool(np.isnan(xp).any())
+    nan = dt.kind == "f" and bool(np.isnan(xp).any())
     for off, sl in offsets:
         v = xp[sl]
         take = v > out
         if nan:
             take |= np.isnan(v)
         np.maximum(out, v, out=out)
-        np.maximum(am.idx, take * itype(off), out=am.idx)
-    result = record_legacy(wrap(out), "MaxPool2D", (x,), lambda g, out: (_scatter_max(g, am),))
-    if return_indices:
-        return result, wrap(_flat_indices(am, o, w))
-    return result
+        np.maximum(idx, take * itype(off), out=idx)
+    indices = wrap(_flat_indices(idx, win, o, w)) if return_indices else None
+    # Saved as PyTorch saves them: the input and the indices (also the returned ones), so
+    # changing either in place raises; backward routes g through the argmax offsets.
+    saved = (x, wrap(idx), indices, win)
+    result = record(wrap(out), "MaxPool2D", (x,), _max_pool_backward, saved)
+    return (result, indices) if return_indices else result
 
 
-def _flat_indices(am, o, w):
+def _max_pool_backward(g, x, idx, indices, win):
+    return (_scatter_max(g, idx, win),)
+
+
+def _flat_indices(idx, win, o, w):
     """PyTorch's indices: the flat position h*W + w of each maximum in the unpadded input."""
-    i, j = np.divmod(am.idx, am.k[1])
-    rows = np.arange(o[0])[:, None] * am.s[0] - am.p[0] + i * am.d[0]
-    cols = np.arange(o[1])[None, :] * am.s[1] - am.p[1] + j * am.d[1]
+    i, j = np.divmod(idx, win.k[1])
+    rows = np.arange(o[0])[:, None] * win.s[0] - win.p[0] + i * win.d[0]
+    cols = np.arange(o[1])[None, :] * win.s[1] - win.p[1] + j * win.d[1]
     return (rows * w + cols).astype(np.int64)
 
 
-def _scatter_max(g, am):
+def _scatter_max(g, idx, win):
     """f(g) = g placed at each window's argmax, summed onto the input;  dg = gather at argmax"""
-    gd = g._data
+    gd, am = g._data, idx._data
     n, c = gd.shape[:2]
-    oh, ow = am.idx.shape[2:]
-    if am.k == am.s and am.d == (1, 1) and am.padded == (am.k[0] * oh, am.k[1] * ow):
+    oh, ow = am.shape[2:]
+    if win.k == win.s and win.d == (1, 1) and win.padded == (win.k[0] * oh, win.k[1] * ow):
         # The windows tile the image exactly: every element is written once, no zeroing.
-        full = np.empty((n, c, *am.padded), dtype=gd.dtype)
-        for off, sl in am.offsets():
-            np.multiply(gd, am.idx == off, out=full[sl])
+        full = np.empty((n, c, *win.padded), dtype=gd.dtype)
+        for off, sl in win.offsets(oh, ow):
+            np.multiply(gd, am == off, out=full[sl])
     else:
-        full = np.zeros((n, c, *am.padded), dtype=gd.dtype)
-        for off, sl in am.offsets():
-            full[sl] += gd * (am.idx == off)
-    h, w = am.shape[2:]
-    dx = full[:, :, am.p[0] : am.p[0] + h, am.p[1] : am.p[1] + w]
-    return record_legacy(
-        wrap(dx), "MaxPool2DBackward", (g,), lambda gg, out: (_gather_max(gg, am),)
-    )
+        full = np.zeros((n, c, *win.padded), dtype=gd.dtype)
+        for off, sl in win.offsets(oh, ow):
+            full[sl] += gd * (am == off)
+    h, w = win.shape[2:]
+    dx = full[:, :, win.p[0] : win.p[0] + h, win.p[1] : win.p[1] + w]
+    return record(wrap(dx), "MaxPool2DBackward", (g,), _scatter_max_backward, (idx, win))
 
 
-def _gather_max(x, am):
+def _scatter_max_backward(gg, idx, win):
+    return (_gather_max(gg, idx, win),)
+
+
+def _gather_max(x, idx, win):
     """f(x) = x at each window's argmax (max pooling with fixed indices);  dx = scatter"""
     n, c, h, w = x.shape
-    xp = np.zeros((n, c, *am.padded), dtype=x._data.dtype)
-    xp[:, :, am.p[0] : am.p[0] + h, am.p[1] : am.p[1] + w] = x._data
-    out = np.zeros(am.idx.shape, dtype=xp.dtype)
-    for off, sl in am.offsets():
-        out += xp[sl] * (am.idx == off)
-    return record_legacy(wrap(out), "MaxPool2DGather", (x,), lambda g, o: (_scatter_max(g, am),))
+    am = idx._data
+    xp = np.zeros((n, c, *win.padded), dtype=x._data.dtype)
+    xp[:, :, win.p[0] : win.p[0] + h, win.p[1] : win.p[1] + w] = x._data
+    out = np.zeros(am.shape, dtype=xp.dtype)
+    for off, sl in win.offsets(*am.shape[2:]):
+        out += xp[sl] * (am == off)
+    return record(wrap(out), "MaxPool2DGather", (x,), _gather_max_backward, (idx, win))
+
+
+def _gather_max_backward(g, idx, win):
+    return (_scatter_max(g, idx, win),)
 
 
 def _avg_matrix(size, k, s, p, o, count_include_pad):
@@ -211,12 +233,18 @@ def avg_pool2d(
 
 
 def _separable(x, ah, aw):
+    """f(x) = A_h @ x @ A_w^T over the last two axes;  dx = A_h^T @ g @ A_w"""
     dt = x._data.dtype
     ah_t, awt_t = wrap(ah.astype(dt)), wrap(np.ascontiguousarray(aw.T).astype(dt))
     lead = x.shape[:-2]
     h, w = x.shape[-2:]
-    y = x.reshape(-1, w).matmul(awt_t).reshape(*lead, h, aw.shape[0])
-    return ah_t.matmul(y)
+    y = (x._data.reshape(-1, w) @ awt_t._data).reshape(*lead, h, aw.shape[0])
+    # x is saved (unread) as PyTorch saves it, so changing it in place raises.
+    return record(wrap(ah_t._data @ y), "AvgPool2D", (x,), _separable_backward, (x, ah_t, awt_t))
+
+
+def _separable_backward(g, x, ah_t, awt_t):
+    return (ah_t.mT.matmul(g).matmul(awt_t.mT),)
 
 
 def adaptive_avg_pool2d(input, output_size):
@@ -232,6 +260,8 @@ def adaptive_avg_pool2d(input, output_size):
     )
     if oh < 1 or ow < 1:
         raise ValueError(f"adaptive_avg_pool2d: output_size must be positive, got {output_size}")
+    if (oh, ow) == (1, 1):
+        return x.mean((-2, -1), keepdim=True)  # as PyTorch: a mean, which saves no tensor
     return _separable(x, _adaptive_matrix(h, oh), _adaptive_matrix(w, ow))
 
 
