@@ -83,3 +83,9 @@ def test_every_python_block_is_found():
         fences = page.read_text().count("```python")
         assert fences == len(python_blocks(page)), page.name
         assert fences > 0, f"{page.name} has no code"
+
+
+def test_the_engine_of_page_2_fits_in_60_lines():
+    engine = python_blocks(DOCS / "course" / "02-engine.md")[0].source
+    lines = [ln for ln in engine.splitlines() if ln.strip() and not ln.startswith("import")]
+    assert "class Value" in engine and len(lines) <= 60, len(lines)
