@@ -75,8 +75,7 @@ class DataLoader:
         in_order: bool = True,
     ):
         iterable = isinstance(dataset, IterableDataset)
-        indexable = hasattr(dataset, "__getitem__") and hasattr(dataset, "__len__")
-        if not iterable and not indexable:
+        if not iterable and not hasattr(dataset, "__getitem__"):
             raise TypeError(
                 f"DataLoader: dataset must support len() and indexing (a Dataset) or iteration "
                 f"(an IterableDataset), got {type(dataset).__name__}"

@@ -19,14 +19,12 @@ import tinytensor as tt
 class Dataset:
     """A map-style dataset: ``dataset[i]`` returns the i-th sample, ``len(dataset)`` their number.
 
-    Subclass it and write ``__getitem__`` and ``__len__``; ``a + b`` concatenates two datasets.
+    Subclass it and write ``__getitem__`` and ``__len__`` (the default samplers need the length;
+    as in PyTorch the base class leaves it undefined); ``a + b`` concatenates two datasets.
     """
 
     def __getitem__(self, index):
         raise NotImplementedError(f"{type(self).__name__} must implement __getitem__")
-
-    def __len__(self) -> int:
-        raise NotImplementedError(f"{type(self).__name__} must implement __len__")
 
     def __add__(self, other: Dataset) -> ConcatDataset:
         return ConcatDataset([self, other])

@@ -26,6 +26,7 @@ from tinytensor.data.worker import (
 )
 
 _JOIN_TIMEOUT = 2.0  # seconds a worker gets to exit by itself before it is terminated
+_ABORT_JOIN_TIMEOUT = 0.3  # the same after an error or Ctrl-C, when it may be mid-sample
 
 
 class MultiProcessIter:
@@ -195,7 +196,7 @@ class MultiProcessIter:
         except StopIteration:
             raise
         except BaseException:  # a worker's error, a timeout, Ctrl-C: workers must not linger
-            self._shutdown_workers()
+            self._shutdown_workers(_ABORT_JOIN_TIMEOUT)
             raise
 
     def __len__(self) -> int:
@@ -209,7 +210,7 @@ class MultiProcessIter:
     def worker_pids(self) -> list[int]:
         return [w.pid for w in self._workers]
 
-    def _shutdown_workers(self):
+    def _shutdown_workers(self, join_timeout: float = _JOIN_TIMEOUT):
         if self._shutdown:
             return
         self._shutdown = True
@@ -220,7 +221,7 @@ class MultiProcessIter:
                     q.put(None)
                 except (OSError, ValueError):
                     pass
-            deadline = time.monotonic() + _JOIN_TIMEOUT
+            deadline = time.monotonic() + join_timeout
             for w in self._workers:
                 w.join(timeout=max(0.0, deadline - time.monotonic()))
             for q in self._index_queues:
