@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinytensor.autograd.grad_mode import grad_state
-from tinytensor.autograd.node import record_legacy
+from tinytensor.autograd.node import record
 from tinytensor.core import TensorBase, wrap
 from tinytensor.ops._util import as_tensor, one_dim
 from tinytensor.ops._util import requires_grad as _rg
@@ -17,22 +17,26 @@ from tinytensor.ops.inplace import register_view as _register_view
 
 
 def _convert_index(index):
-    """Tensors inside an index become arrays; returns (numpy index, has_advanced)."""
+    """The index as a tuple whose advanced entries are tensors; returns (index, has_advanced).
+
+    A list or array becomes a private copy (as in PyTorch, changing the user's array later
+    changes nothing); a tensor stays itself, so backward version-checks it.
+    """
     items = index if isinstance(index, tuple) else (index,)
     out, advanced = [], False
     for it in items:
         if isinstance(it, TensorBase):
-            it = it._data
-            if it.dtype.kind == "f":
+            if it._data.dtype.kind == "f":
                 raise IndexError(
-                    f"tensors used as indices must be long, int or bool tensors, got {it.dtype}"
+                    f"tensors used as indices must be long, int or bool tensors, got "
+                    f"{it._data.dtype}"
                 )
-        elif isinstance(it, (list, np.ndarray)):
-            it = np.asarray(it)
-            if it.dtype.kind == "f":
-                raise IndexError("indices must be integers or booleans, got floats")
-        if isinstance(it, np.ndarray):
             advanced = True
+        elif isinstance(it, (list, np.ndarray)):
+            arr = np.array(it)
+            if arr.dtype.kind == "f":
+                raise IndexError("indices must be integers or booleans, got floats")
+            it, advanced = wrap(arr), True
         elif not (it is None or it is Ellipsis or isinstance(it, (slice, int, np.integer))):
             raise IndexError(
                 f"only integers, slices, None, ..., and integer or boolean tensors are valid "
@@ -40,6 +44,11 @@ def _convert_index(index):
             )
         out.append(it)
     return tuple(out), advanced
+
+
+def _np_index(tidx):
+    """A converted index with its tensors replaced by their arrays, for NumPy."""
+    return tuple([it._data if isinstance(it, TensorBase) else it for it in tidx])
 
 
 def _ints_first(idx):
@@ -55,8 +64,9 @@ def _ints_first(idx):
         elif it is Ellipsis:
             first.append(it)
             rest.append(it)
-        elif isinstance(it, np.ndarray):
-            first.extend([slice(None)] * (it.ndim if it.dtype == np.bool_ else 1))
+        elif isinstance(it, TensorBase):
+            d = it._data
+            first.extend([slice(None)] * (d.ndim if d.dtype == np.bool_ else 1))
             rest.append(it)
         else:
             if it is not None:
@@ -71,10 +81,11 @@ def _index_error(e, shape, index):
 
 def getitem(a, index):
     """f(a) = a[index];  da = zeros with g scatter-added at index"""
-    idx, advanced = _convert_index(index)
-    staged = _ints_first(idx) if advanced else None
+    tidx, advanced = _convert_index(index)
+    staged = _ints_first(tidx) if advanced else None
     if staged is not None:
         return getitem(getitem(a, staged[0]), staged[1])
+    idx = _np_index(tidx) if advanced else tidx
     try:
         arr = a._data[idx]
         if not advanced and arr.__class__ is not np.ndarray:
@@ -89,33 +100,38 @@ def getitem(a, index):
         out._vc = a._vc
         if grad_state.enabled:
             _register_view(out, a, lambda b: getitem(b, index), lambda v, b: index_put(b, index, v))
-    shape = a.shape
-    return record_legacy(
-        out, "Index", (a,), lambda g, o: (_index_add_into(g, idx, shape, advanced),)
-    )
+    return record(out, "Index", (a,), _getitem_backward, (a.shape, tidx, advanced))
 
 
-def _index_add_into(g, idx, shape, advanced):
-    """f(g) = zeros(shape) with g added at idx;  dg = grad[idx]"""
+def _getitem_backward(g, shape, tidx, advanced):
+    return (_index_add_into(g, tidx, shape, advanced),)
+
+
+def _index_add_into(g, tidx, shape, advanced):
+    """f(g) = zeros(shape) with g added at index;  dg = gg[index]"""
     z = np.zeros(shape, g._data.dtype)
     if advanced:
-        np.add.at(z, idx, g._data)
+        np.add.at(z, _np_index(tidx), g._data)
     else:
-        z[idx] = g._data
-    return record_legacy(wrap(z), "IndexBackward", (g,), lambda gg, o: (getitem(gg, idx),))
+        z[tidx] = g._data
+    return record(wrap(z), "IndexBackward", (g,), _index_add_into_backward, (tidx,))
+
+
+def _index_add_into_backward(gg, tidx):
+    return (getitem(gg, tidx),)
 
 
 def index_put(a, index, value):
     """f(a, v) = a with a[index] = v;  da = g zeroed at index,  dv = g[index]"""
-    idx, _ = _convert_index(index)
+    tidx, advanced = _convert_index(index)
     value = value if isinstance(value, TensorBase) else wrap(np.asarray(value, dtype=a._data.dtype))
     out = a._data.copy()
-    staged = _ints_first(idx) if any(isinstance(it, np.ndarray) for it in idx) else None
+    staged = _ints_first(tidx) if advanced else None
     try:
         if staged is not None:
-            out[staged[0]][staged[1]] = value._data
+            out[_np_index(staged[0])][_np_index(staged[1])] = value._data
         else:
-            out[idx] = value._data
+            out[_np_index(tidx)] = value._data
     except IndexError as e:
         raise _index_error(e, a.shape, index) from None
     except ValueError as e:
@@ -123,13 +139,13 @@ def index_put(a, index, value):
             f"setitem: value of shape {tuple(value.shape)} cannot be broadcast to the indexed "
             f"region of a tensor of shape {tuple(a.shape)}: {e}"
         ) from None
+    return record(
+        wrap(out), "IndexPut", (a, value), _index_put_backward, (tidx, _rg(a), _rg(value))
+    )
 
-    def backward(g, o):
-        ga = index_put(g, index, 0.0) if _rg(a) else None
-        gv = getitem(g, index) if _rg(value) else None
-        return ga, gv
 
-    return record_legacy(wrap(out), "IndexPut", (a, value), backward)
+def _index_put_backward(g, tidx, needs_a, needs_value):
+    return (index_put(g, tidx, 0.0) if needs_a else None, getitem(g, tidx) if needs_value else None)
 
 
 def setitem(a, index, value):
@@ -146,6 +162,7 @@ def _along(index_arr, dim):
 
 
 def _check_index(a, dim, index, name):
+    """Validate gather/scatter's index: int, same number of dims, in [0, size) along dim."""
     index = as_tensor(index, name)
     if index._data.dtype.kind not in "iu":
         raise RuntimeError(f"{name}: index must be an int64 tensor, got {index.dtype}")
@@ -161,27 +178,32 @@ def _check_index(a, dim, index, name):
                 f"{name}: index {tuple(index.shape)} is larger than input {tuple(a.shape)} "
                 f"in dimension {i}"
             )
-    idx = index._data
-    if idx.size and (idx.min() < -a.shape[d] or idx.max() >= a.shape[d]):
-        raise IndexError(
-            f"{name}: index out of range: values must be in [0, {a.shape[d]}) for dim {dim} "
-            f"of a tensor of shape {tuple(a.shape)}, got min {idx.min()}, max {idx.max()}"
-        )
+    n = a.shape[d] if a.ndim else 1
+    _check_range(index._data, 0, n, name, d, RuntimeError)
     return d, index
+
+
+def _check_range(idx, lo, n, name, d, error):
+    """Raise ``error`` naming the first index outside [lo, n) (NumPy would wrap or fail late)."""
+    if idx.size and (idx.min() < lo or idx.max() >= n):
+        bad = int(idx.min() if idx.min() < lo else idx.max())
+        valid = f"{lo}..{n - 1}" if n > lo else "none: the dimension is empty"
+        raise error(
+            f"{name}: index {bad} is out of bounds for dimension {d} with size {n} (valid: {valid})"
+        )
 
 
 def gather(a, dim, index):
     """f(a) = a[..., index, ...] along dim;  da = zeros scatter-added with g"""
     a = as_tensor(a, "gather")
     d, index = _check_index(a, dim, index, "gather")
-    full = _along(index._data, d)
-    shape = a.shape
-    return record_legacy(
-        wrap(a._data[full]),
-        "Gather",
-        (a,),
-        lambda g, out: (scatter_add(wrap(np.zeros(shape, g._data.dtype)), d, index, g),),
-    )
+    out = wrap(a._data[_along(index._data, d)])
+    # PyTorch saves self (for its shape), so changing it in place before backward raises.
+    return record(out, "Gather", (a,), _gather_backward, (a, d, index))
+
+
+def _gather_backward(g, a, d, index):
+    return (scatter_add(wrap(np.zeros(a.shape, g._data.dtype)), d, index, g),)
 
 
 def scatter_add(a, dim, index, src):
@@ -191,7 +213,12 @@ def scatter_add(a, dim, index, src):
     src = _src_like(src, index, a, "scatter_add")
     out = a._data.copy()
     np.add.at(out, _along(index._data, d), src._data)
-    return record_legacy(wrap(out), "ScatterAdd", (a, src), lambda g, o: (g, gather(g, d, index)))
+    saved = (d, index if _rg(src) else None)
+    return record(wrap(out), "ScatterAdd", (a, src), _scatter_add_backward, saved)
+
+
+def _scatter_add_backward(g, d, index):
+    return g, None if index is None else gather(g, d, index)
 
 
 def scatter(a, dim, index, src):
@@ -201,14 +228,14 @@ def scatter(a, dim, index, src):
     src = _src_like(src, index, a, "scatter")
     out = a._data.copy()
     out[_along(index._data, d)] = src._data
-    return record_legacy(
-        wrap(out),
-        "Scatter",
-        (a, src),
-        lambda g, o: (
-            scatter(g, d, index, 0.0) if _rg(a) else None,
-            gather(g, d, index) if _rg(src) else None,
-        ),
+    saved = (d, index, _rg(a), _rg(src))
+    return record(wrap(out), "Scatter", (a, src), _scatter_backward, saved)
+
+
+def _scatter_backward(g, d, index, needs_a, needs_src):
+    return (
+        scatter(g, d, index, 0.0) if needs_a else None,
+        gather(g, d, index) if needs_src else None,
     )
 
 
@@ -227,42 +254,38 @@ def _src_like(src, index, a, name):
     return src
 
 
-def _vector_index(a, d, index, name):
+def _vector_index(a, d, index, name, error):
+    """index_select/index_add's index as a 1-D int tensor, each value in [0, size of dim d)."""
     index = as_tensor(index, name)
     if index._data.dtype.kind not in "iu" or index.ndim > 1:
         raise RuntimeError(
             f"{name}: index must be a 1-D integer tensor, got dtype {index.dtype} and shape "
             f"{tuple(index.shape)}"
         )
-    idx = index._data.reshape(-1)
-    n = a.shape[d] if a.ndim else 1
-    if idx.size and (idx.min() < -n or idx.max() >= n):
-        raise IndexError(
-            f"{name}: index out of range for dim {d} of size {n} (got min {idx.min()}, "
-            f"max {idx.max()})"
-        )
-    return idx
+    _check_range(index._data, 0, a.shape[d] if a.ndim else 1, name, d, error)
+    return index
 
 
 def index_select(a, dim, index):
     """f(a) = a[..., index, ...] along dim;  da = zeros index-added with g"""
     a = as_tensor(a, "index_select")
     d = one_dim(dim, a.ndim, "index_select")
-    idx = _vector_index(a, d, index, "index_select")
-    shape = a.shape
-    return record_legacy(
-        wrap(np.take(a._data, idx, axis=d)),
-        "IndexSelect",
-        (a,),
-        lambda g, out: (index_add(wrap(np.zeros(shape, g._data.dtype)), d, idx, g),),
-    )
+    # PyTorch raises IndexError along dim 0 and RuntimeError along the others.
+    index = _vector_index(a, d, index, "index_select", RuntimeError if d else IndexError)
+    out = wrap(np.take(a._data, index._data.reshape(-1), axis=d))
+    return record(out, "IndexSelect", (a,), _index_select_backward, (a.shape, d, index))
+
+
+def _index_select_backward(g, shape, d, index):
+    return (index_add(wrap(np.zeros(shape, g._data.dtype)), d, index, g),)
 
 
 def index_add(a, dim, index, source, alpha=1):
     """f(a, s) = a with alpha*s added at index along dim;  da = g,  ds = alpha*g.index_select"""
     a = as_tensor(a, "index_add")
     d = one_dim(dim, a.ndim, "index_add")
-    idx = _vector_index(a, d, index, "index_add") if not isinstance(index, np.ndarray) else index
+    index = _vector_index(a, d, index, "index_add", RuntimeError)
+    idx = index._data.reshape(-1)
     source = as_tensor(source, "index_add")
     expect = a.shape[:d] + (len(idx),) + a.shape[d + 1 :]
     if source.shape != expect:
@@ -273,16 +296,16 @@ def index_add(a, dim, index, source, alpha=1):
     out = a._data.copy()
     src = source._data if alpha == 1 else source._data * alpha
     np.add.at(out, (slice(None),) * d + (idx,), src.astype(out.dtype, copy=False))
-    idx_t = wrap(idx)
-    return record_legacy(
-        wrap(out),
-        "IndexAdd",
-        (a, source),
-        lambda g, o: (
-            g,
-            index_select(g, d, idx_t) * alpha if alpha != 1 else index_select(g, d, idx_t),
-        ),
-    )
+    # PyTorch saves index and source only for source's gradient.
+    saved = (d, index, source, alpha) if _rg(source) else (d, None, None, alpha)
+    return record(wrap(out), "IndexAdd", (a, source), _index_add_backward, saved)
+
+
+def _index_add_backward(g, d, index, source, alpha):
+    if index is None:
+        return g, None
+    gs = index_select(g, d, index)
+    return g, gs * alpha if alpha != 1 else gs
 
 
 def masked_fill(a, mask, value):
@@ -311,19 +334,37 @@ def masked_fill(a, mask, value):
         v = value._data.astype(a._data.dtype)
     else:
         v = np.asarray(value).astype(a._data.dtype)
-    out = np.where(mask._data, v, a._data)
-    md = mask._data
-    return record_legacy(
-        wrap(out),
-        "MaskedFill",
-        (a, value),
-        lambda g, o: (
-            masked_fill(g, mask, 0.0) if _rg(a) else None,
-            (g * wrap(md)).sum() if _rg(value) else None,
-        ),
+    out = wrap(np.where(mask._data, v, a._data))
+    saved = (mask, _rg(a), _rg(value))
+    return record(out, "MaskedFill", (a, value), _masked_fill_backward, saved)
+
+
+def _masked_fill_backward(g, mask, needs_a, needs_value):
+    return (
+        masked_fill(g, mask, 0.0) if needs_a else None,
+        (g * mask).sum() if needs_value else None,
     )
 
 
 def take(a, index):
+    """f(a) = a.flatten()[index];  da = zeros with g added at index, reshaped like a"""
     a = as_tensor(a, "take")
-    return getitem(a.reshape(-1), as_tensor(index, "take"))
+    index = as_tensor(index, "take")
+    if index._data.dtype.kind not in "iu":
+        raise RuntimeError(f"take: index must be an int64 tensor, got {index.dtype}")
+    n = a._data.size
+    if n == 0 and index._data.size:
+        raise IndexError("take: cannot take from an empty tensor")
+    idx = index._data
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        bad = int(idx.min() if idx.min() < -n else idx.max())
+        raise IndexError(
+            f"take: index {bad} is out of range for a tensor of {n} elements (valid: {-n}..{n - 1})"
+        )
+    out = wrap(a._data.reshape(-1)[idx])
+    # PyTorch saves self (for its shape), so changing it in place before backward raises.
+    return record(out, "Take", (a,), _take_backward, (a, index))
+
+
+def _take_backward(g, a, index):
+    return (_index_add_into(g, (index,), (a._data.size,), True).reshape(a.shape),)
