@@ -1,0 +1,466 @@
+"""The in-place table's machinery: one program, run in tinytensor and in PyTorch.
+
+A program is: forward, change one tensor in place (an argument, or a tensor the op returned),
+then backward with fixed seeds. ``run_program`` runs it with either library and returns the
+leaf gradients, or the exception that stopped it. Floating tensors get ``add_(0.25)`` under
+``no_grad``, integer ones ``zero_()``, bool ones ``copy_(~t)``: each bumps the version counter
+and changes the value, so an op that reads a changed tensor without checking it is caught.
+
+``FUNCTIONAL_ROWS`` are the ``nn.functional`` rows: fixed, seeded inputs, the same call for both
+libraries (``call(F, *tensors)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import tinytensor as tt
+
+
+class Lib:
+    """What a program needs from a library: its module, ``nn.functional`` and tensor type."""
+
+    def __init__(self, mod, functional):
+        self.mod = mod
+        self.F = functional
+        self.Tensor = mod.Tensor
+
+    def tensor(self, array, requires_grad=False):
+        t = self.mod.tensor(np.array(array, copy=True))
+        return t.requires_grad_(True) if requires_grad else t
+
+    def convert(self, obj):
+        """tinytensor tensors (also in tuples, lists, dicts) become fresh tensors of this library;
+        floating positional leaves keep their requires_grad."""
+        if isinstance(obj, tt.Tensor):
+            return self.tensor(obj.detach().numpy(), obj.requires_grad)
+        if isinstance(obj, (tuple, list)):
+            return type(obj)(self.convert(o) for o in obj)
+        if isinstance(obj, dict):
+            return {k: self.convert(v) for k, v in obj.items()}
+        return obj
+
+
+def tt_lib() -> Lib:
+    import tinytensor.nn.functional as F
+
+    return Lib(tt, F)
+
+
+def torch_lib() -> Lib:
+    import torch
+    import torch.nn.functional as F
+
+    return Lib(torch, F)
+
+
+def as_tuple(out):
+    return tuple(out) if isinstance(out, (tuple, list)) else (out,)
+
+
+def tensors_in(obj):
+    """The tensors inside ``obj`` (a tensor, or tuples/lists/dicts of them), in order."""
+    if isinstance(obj, (tuple, list)):
+        return [t for o in obj for t in tensors_in(o)]
+    if isinstance(obj, dict):
+        return [t for o in obj.values() for t in tensors_in(o)]
+    if hasattr(obj, "requires_grad") and hasattr(obj, "dtype"):
+        return [obj]
+    return []
+
+
+def mutate(lib, t):
+    """Change ``t`` in place: a version bump and a new value, whatever its dtype."""
+    with lib.mod.no_grad():
+        if t.dtype == lib.mod.bool:
+            t.copy_(~t)
+        elif t.is_floating_point():
+            t.add_(0.25)
+        else:
+            t.zero_()
+
+
+def locate(slot, args, kwargs, outs):
+    """The tensors a slot names: ``("arg", i)``, ``("kw", key)`` or ``("out", i)``."""
+    kind, key = slot
+    if kind == "arg":
+        return tensors_in(args[key]) if key < len(args) else []
+    if kind == "kw":
+        return tensors_in(kwargs.get(key))
+    return tensors_in(outs[key]) if key < len(outs) else []
+
+
+@dataclass
+class Outcome:
+    grads: list | None = None
+    error: BaseException | None = None
+    stage: str = ""
+
+    def describe(self) -> str:
+        if self.error is None:
+            return "gradients"
+        return f"{type(self.error).__name__} in {self.stage}: {str(self.error)[:160]}"
+
+
+def run_program(lib, fn, args, kwargs, slot, seeds, mutate_it=True) -> Outcome:
+    """Forward ``fn(*args, **kwargs)``, change ``slot`` in place, backward with ``seeds`` (NumPy
+    arrays, one per floating output that requires grad); the gradients of ``args``' leaves."""
+    stage = "forward"
+    try:
+        outs = as_tuple(fn(*args, **kwargs))
+        stage = "in-place change"
+        if mutate_it:
+            for t in locate(slot, args, kwargs, outs):
+                mutate(lib, t)
+        stage = "backward"
+        roots = [o for o in outs if isinstance(o, lib.Tensor) and o.requires_grad]
+        grads_in = [lib.tensor(s) for s in seeds[: len(roots)]]
+        lib.mod.autograd.backward(roots, grads_in)
+    except Exception as e:  # noqa: BLE001 - the outcome is what is compared
+        return Outcome(error=e, stage=stage)
+    grads = []
+    for a in tensors_in(args):
+        if a.requires_grad:
+            grads.append(None if a.grad is None else a.grad.detach().numpy().copy())
+    return Outcome(grads=grads)
+
+
+def seeds_for(outs, seed=0) -> list:
+    """Fixed float64 seeds for the floating outputs that require grad."""
+    rng = np.random.default_rng(seed)
+    return [
+        rng.standard_normal(tuple(o.shape))
+        for o in as_tuple(outs)
+        if isinstance(o, tt.Tensor) and o.requires_grad
+    ]
+
+
+def slot_name(slot, args, outs) -> str:
+    """Readable column names: ``input``/``other``/``argK`` for floating arguments, ``index`` for
+    integer ones, ``mask`` for bool ones, the keyword's name, ``out``/``outK``/``indices``."""
+    kind, key = slot
+    if kind == "kw":
+        return str(key)
+    if kind == "arg":
+        a = args[key]
+        if isinstance(a, tt.Tensor) and not a.is_floating_point():
+            return "mask" if a.dtype == tt.bool else "index"
+        k = sum(1 for b in args[:key] if isinstance(b, tt.Tensor) and b.is_floating_point())
+        return ("input", "other")[k] if k < 2 else f"arg{k}"
+    o = outs[key]
+    if isinstance(o, tt.Tensor) and not o.is_floating_point():
+        return "indices"
+    return "out" if len(outs) == 1 else f"out{key}"
+
+
+# --- nn.functional rows -------------------------------------------------------------------------
+
+
+@dataclass
+class FRow:
+    """One ``nn.functional`` call: ``call(F, *tensors)`` with the named inputs; ``grad`` names the
+    ones that require grad. ``random`` rows (dropout in training) are compared with tinytensor's
+    own run without the change (same seed) instead of PyTorch's gradient."""
+
+    name: str
+    call: Callable
+    inputs: dict
+    grad: tuple = ()
+    random: bool = False
+    notes: dict = field(default_factory=dict)
+
+    def args(self):
+        out = []
+        for k, v in self.inputs.items():
+            t = tt.tensor(np.array(v, copy=True))
+            out.append(t.requires_grad_(True) if k in self.grad else t)
+        return tuple(out)
+
+
+def _rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+R = _rng(10)
+X45 = R.standard_normal((4, 5))
+X34 = R.standard_normal((3, 4))
+TGT = np.array([0, 3, 1, 4], dtype=np.int64)
+TGT_IGN = np.array([0, 2, 1, 2], dtype=np.int64)  # ignore_index=2 drops two rows
+CW = np.array([0.5, 1.0, 2.0, 1.5, 0.25])
+PROBS = np.exp(X45[::-1]) / np.exp(X45[::-1]).sum(1, keepdims=True)
+IMG = R.standard_normal((2, 2, 5, 5))
+POOL = (R.permutation(2 * 2 * 4 * 4).reshape(2, 2, 4, 4) * 0.1).astype(np.float64)
+P01 = 1 / (1 + np.exp(-R.standard_normal((3, 4))))
+T01 = R.uniform(0.1, 0.9, (3, 4))
+PM1 = np.where(R.standard_normal((3, 4)) > 0, 1.0, -1.0)
+EMB_IDX = np.array([[0, 2, 4], [2, 1, 0]], dtype=np.int64)
+EMB_W = R.standard_normal((5, 3))
+ACT = R.standard_normal((3, 4)) * 2  # kept away from kinks below
+ACT = np.where(np.abs(ACT) < 0.1, 0.3, ACT)
+
+
+def _act(name, **kw):
+    return FRow(name, lambda F, x: getattr(F, name)(x, **kw), {"input": ACT}, ("input",))
+
+
+def _loss(name, target, grad=("input",), x=X34, label=None, **kw):
+    return FRow(
+        label or (name if not kw else name + "_" + "_".join(kw)),
+        lambda F, x, t: getattr(F, name)(x, t, **kw),
+        {"input": x, "target": target},
+        grad,
+    )
+
+
+FUNCTIONAL_ROWS = [
+    FRow(
+        "linear",
+        lambda F, x, w, b: F.linear(x, w, b),
+        {"input": X34, "weight": R.standard_normal((2, 4)), "bias": R.standard_normal(2)},
+        ("input", "weight", "bias"),
+    ),
+    FRow(
+        "bilinear",
+        lambda F, a, b, w, c: F.bilinear(a, b, w, c),
+        {
+            "input1": R.standard_normal((3, 2)),
+            "input2": R.standard_normal((3, 3)),
+            "weight": R.standard_normal((4, 2, 3)),
+            "bias": R.standard_normal(4),
+        },
+        ("input1", "input2", "weight", "bias"),
+    ),
+    FRow(
+        "conv2d",
+        lambda F, x, w, b: F.conv2d(x, w, b, padding=1),
+        {"input": IMG, "weight": R.standard_normal((3, 2, 3, 3)), "bias": R.standard_normal(3)},
+        ("input", "weight", "bias"),
+    ),
+    FRow(
+        "conv2d_stride_groups",
+        lambda F, x, w: F.conv2d(x, w, stride=2, groups=2, dilation=1),
+        {"input": IMG, "weight": R.standard_normal((4, 1, 2, 2))},
+        ("input", "weight"),
+    ),
+    FRow("max_pool2d", lambda F, x: F.max_pool2d(x, 2), {"input": POOL}, ("input",)),
+    FRow(
+        "max_pool2d_indices",
+        lambda F, x: F.max_pool2d(x, 2, return_indices=True),
+        {"input": POOL},
+        ("input",),
+    ),
+    FRow(
+        "max_pool2d_stride_pad",
+        lambda F, x: F.max_pool2d(x, 3, stride=2, padding=1),
+        {"input": POOL},
+        ("input",),
+    ),
+    FRow("avg_pool2d", lambda F, x: F.avg_pool2d(x, 2), {"input": IMG}, ("input",)),
+    FRow(
+        "avg_pool2d_pad",
+        lambda F, x: F.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False),
+        {"input": IMG},
+        ("input",),
+    ),
+    FRow(
+        "adaptive_avg_pool2d",
+        lambda F, x: F.adaptive_avg_pool2d(x, (2, 3)),
+        {"input": IMG},
+        ("input",),
+    ),
+    FRow(
+        "dropout_eval", lambda F, x: F.dropout(x, 0.5, training=False), {"input": X34}, ("input",)
+    ),
+    FRow("dropout_p0", lambda F, x: F.dropout(x, 0.0, training=True), {"input": X34}, ("input",)),
+    FRow("dropout_train", lambda F, x: F.dropout(x, 0.5), {"input": X34}, ("input",), True),
+    FRow(
+        "dropout2d_train",
+        lambda F, x: F.dropout2d(x, 0.5),
+        {"input": IMG},
+        ("input",),
+        True,
+    ),
+    FRow(
+        "batch_norm_train",
+        lambda F, x, m, v, w, b: F.batch_norm(x, m, v, w, b, training=True),
+        {
+            "input": X45,
+            "running_mean": np.zeros(5),
+            "running_var": np.ones(5),
+            "weight": R.uniform(0.5, 1.5, 5),
+            "bias": R.standard_normal(5),
+        },
+        ("input", "weight", "bias"),
+    ),
+    FRow(
+        "batch_norm_eval",
+        lambda F, x, m, v, w, b: F.batch_norm(x, m, v, w, b, training=False),
+        {
+            "input": X45,
+            "running_mean": R.standard_normal(5),
+            "running_var": R.uniform(0.5, 2.0, 5),
+            "weight": R.uniform(0.5, 1.5, 5),
+            "bias": R.standard_normal(5),
+        },
+        ("input", "weight", "bias"),
+    ),
+    FRow(
+        "batch_norm_2d",
+        lambda F, x, m, v: F.batch_norm(x, m, v, training=True),
+        {"input": IMG, "running_mean": np.zeros(2), "running_var": np.ones(2)},
+        ("input",),
+    ),
+    FRow(
+        "layer_norm",
+        lambda F, x, w, b: F.layer_norm(x, (4,), w, b),
+        {"input": X34, "weight": R.uniform(0.5, 1.5, 4), "bias": R.standard_normal(4)},
+        ("input", "weight", "bias"),
+    ),
+    FRow(
+        "group_norm",
+        lambda F, x, w, b: F.group_norm(x, 2, w, b),
+        {
+            "input": R.standard_normal((2, 4, 3)),
+            "weight": R.uniform(0.5, 1.5, 4),
+            "bias": R.standard_normal(4),
+        },
+        ("input", "weight", "bias"),
+    ),
+    FRow(
+        "embedding",
+        lambda F, i, w: F.embedding(i, w),
+        {"index": EMB_IDX, "weight": EMB_W},
+        ("weight",),
+    ),
+    FRow(
+        "embedding_padding_idx",
+        lambda F, i, w: F.embedding(i, w, padding_idx=0),
+        {"index": EMB_IDX, "weight": EMB_W},
+        ("weight",),
+    ),
+    *[
+        _act(n)
+        for n in (
+            "relu",
+            "relu6",
+            "elu",
+            "selu",
+            "gelu",
+            "leaky_relu",
+            "hardtanh",
+            "sigmoid",
+            "tanh",
+            "silu",
+            "mish",
+            "softplus",
+            "softsign",
+            "logsigmoid",
+        )
+    ],
+    FRow(
+        "gelu_tanh",
+        lambda F, x: F.gelu(x, approximate="tanh"),
+        {"input": ACT},
+        ("input",),
+    ),
+    FRow("softmax", lambda F, x: F.softmax(x, dim=1), {"input": X34}, ("input",)),
+    FRow("log_softmax", lambda F, x: F.log_softmax(x, dim=1), {"input": X34}, ("input",)),
+    FRow("softmin", lambda F, x: F.softmin(x, dim=0), {"input": X34}, ("input",)),
+    FRow("normalize", lambda F, x: F.normalize(x, dim=1), {"input": X34}, ("input",)),
+    FRow("pad_constant", lambda F, x: F.pad(x, (1, 2)), {"input": X34}, ("input",)),
+    FRow(
+        "pad_reflect",
+        lambda F, x: F.pad(x, (1, 1, 1, 1), mode="reflect"),
+        {"input": IMG},
+        ("input",),
+    ),
+    FRow("unfold", lambda F, x: F.unfold(x, 2, stride=1), {"input": IMG}, ("input",)),
+    FRow(
+        "fold",
+        lambda F, x: F.fold(x, (3, 3), 2),
+        {"input": R.standard_normal((1, 8, 4))},
+        ("input",),
+    ),
+    _loss("mse_loss", T01),
+    _loss("mse_loss", T01, grad=("input", "target"), label="mse_loss_target_grad"),
+    _loss("l1_loss", T01),
+    _loss("smooth_l1_loss", T01),
+    _loss("huber_loss", T01, delta=0.5),
+    _loss("binary_cross_entropy", T01, x=P01),
+    FRow(
+        "binary_cross_entropy_weight",
+        lambda F, x, t, w: F.binary_cross_entropy(x, t, weight=w),
+        {"input": P01, "target": T01, "weight": R.uniform(0.5, 1.5, (3, 4))},
+        ("input",),
+    ),
+    _loss("binary_cross_entropy_with_logits", T01),
+    FRow(
+        "binary_cross_entropy_with_logits_pos_weight",
+        lambda F, x, t, w: F.binary_cross_entropy_with_logits(x, t, pos_weight=w),
+        {"input": X34, "target": T01, "weight": R.uniform(0.5, 1.5, 4)},
+        ("input",),
+    ),
+    _loss("kl_div", T01, reduction="batchmean"),
+    FRow(
+        "kl_div_log_target",
+        lambda F, x, t: F.kl_div(x, t, reduction="sum", log_target=True),
+        {"input": X34, "target": np.log(T01)},
+        ("input", "target"),
+    ),
+    _loss("hinge_embedding_loss", PM1),
+    _loss("multi_margin_loss", TGT, x=X45),
+    FRow(
+        "multi_margin_loss_weight",
+        lambda F, x, t, w: F.multi_margin_loss(x, t, weight=w),
+        {"input": X45, "target": TGT, "weight": CW},
+        ("input",),
+    ),
+    _loss("cross_entropy", TGT, x=X45),
+    _loss("cross_entropy", PROBS, x=X45, reduction="sum", label="cross_entropy_probs_sum"),
+    FRow(
+        "cross_entropy_probs",
+        lambda F, x, t: F.cross_entropy(x, t),
+        {"input": X45, "target": PROBS},
+        ("input", "target"),
+    ),
+    FRow(
+        "cross_entropy_weight",
+        lambda F, x, t, w: F.cross_entropy(x, t, weight=w),
+        {"input": X45, "target": TGT, "weight": CW},
+        ("input",),
+    ),
+    _loss("cross_entropy", TGT_IGN, x=X45, ignore_index=2),
+    _loss("cross_entropy", TGT, x=X45, label_smoothing=0.2),
+    FRow(
+        "cross_entropy_weight_label_smoothing",
+        lambda F, x, t, w: F.cross_entropy(x, t, weight=w, label_smoothing=0.1),
+        {"input": X45, "target": TGT, "weight": CW},
+        ("input",),
+    ),
+    _loss("cross_entropy", TGT, x=X45, reduction="none", label="cross_entropy_none"),
+    FRow(
+        "cross_entropy_3d",
+        lambda F, x, t: F.cross_entropy(x, t),
+        {"input": R.standard_normal((2, 3, 4)), "target": np.array([[0, 2, 1, 1], [2, 0, 0, 1]])},
+        ("input",),
+    ),
+    _loss("nll_loss", TGT, x=X45),
+    FRow(
+        "nll_loss_weight",
+        lambda F, x, t, w: F.nll_loss(x, t, weight=w),
+        {"input": X45, "target": TGT, "weight": CW},
+        ("input",),
+    ),
+    _loss("nll_loss", TGT_IGN, x=X45, ignore_index=2),
+    _loss("nll_loss", TGT, x=X45, reduction="sum"),
+]
+
+assert len({r.name for r in FUNCTIONAL_ROWS}) == len(FUNCTIONAL_ROWS), "row names must be unique"
+
+#: ``nn.functional`` entries without a row, and why.
+FUNCTIONAL_NOT_COVERED = {
+    "one_hot": "no gradient: an integer function of an integer tensor, nothing to backpropagate",
+}
