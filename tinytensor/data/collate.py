@@ -21,7 +21,8 @@ def _is_namedtuple(obj) -> bool:
 
 
 def _array_to_tensor(array: np.ndarray):
-    return tt.from_numpy(np.ascontiguousarray(array))
+    # not np.ascontiguousarray: it turns a 0-d array into shape (1,)
+    return tt.from_numpy(array if array.flags.c_contiguous else array.copy(order="C"))
 
 
 def _stack_tensors(batch):
