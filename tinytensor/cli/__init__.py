@@ -1,4 +1,4 @@
-"""The ``tinytensor`` command line: ``tinytensor train ...`` (see ``tinytensor train --help``)."""
+"""The ``tinytensor`` command line: ``train``, ``eval`` and ``predict`` (see ``--help``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from tinytensor.cli import train
+    from tinytensor.cli import evaluate, train
 
     parser = argparse.ArgumentParser(
         prog="tinytensor",
@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     train.add_parser(sub)
+    evaluate.add_parsers(sub)
     return parser
 
 
@@ -29,9 +30,13 @@ def _version() -> str:
 def main(argv=None) -> int:
     """Entry point of the ``tinytensor`` console script and ``python -m tinytensor``.
 
-    Errors the user can fix (missing data, a bad architecture string) print one line and exit
-    with status 1; set ``TINYTENSOR_DEBUG=1`` to see the traceback instead.
+    A mistake on the command line prints one line naming the flag and exits with status 2;
+    other errors the user can fix (missing data, a download that failed) exit with 1; Ctrl-C
+    exits with 130. Set ``TINYTENSOR_DEBUG=1`` to see the traceback instead.
     """
+    from tinytensor.cli.arch import ArchError
+    from tinytensor.cli.rundir import UsageError
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -41,11 +46,16 @@ def main(argv=None) -> int:
 
     try:
         return args.func(args)
-    except (OSError, ValueError, ImportError, DownloadError) as e:  # the user's to fix
+    except (UsageError, ArchError) as e:
+        if os.environ.get("TINYTENSOR_DEBUG"):
+            raise
+        print(f"tinytensor {args.command}: {e}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError, ImportError, DownloadError, RuntimeError) as e:  # the user's
         if os.environ.get("TINYTENSOR_DEBUG"):
             raise
         print(f"tinytensor {args.command}: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print(f"tinytensor {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -1,56 +1,103 @@
-"""The pictures ``tinytensor train`` leaves behind: learning curves and first-layer filters."""
+"""The pictures ``tinytensor train`` (and ``eval --pictures``) leave in the run folder."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from tinytensor.viz.filters import _figure, find_conv, plot_filters_and_responses
-
 
 def curves(history: list, step_losses: list, steps_per_epoch: float, name: str = ""):
-    """Loss per step (and per epoch) on the left, train/test accuracy per epoch on the right."""
-    fig = _figure(figsize=(9, 3.4), layout="constrained")
+    """Loss on the left (each batch, and train/val/test per epoch), accuracy on the right."""
+    from tinytensor.viz._common import figure
+
+    fig = figure(figsize=(9.5, 3.6), layout="constrained")
     ax_loss, ax_acc = fig.subplots(1, 2)
     epochs = [row["epoch"] for row in history]
-    steps = np.arange(1, len(step_losses) + 1) / steps_per_epoch
-    ax_loss.plot(steps, step_losses, color="#9ecae1", lw=0.8, label="each batch")
-    if len(step_losses) >= 20:
-        k = max(5, len(step_losses) // 50)
-        smooth = np.convolve(step_losses, np.ones(k) / k, mode="valid")
-        ax_loss.plot(steps[k - 1 :], smooth, color="#3182bd", lw=1.5, label=f"mean of {k}")
-    middles = [e - 0.5 for e in epochs]
-    ax_loss.plot(
-        middles, [r["train_loss"] for r in history], "o", color="#08519c", label="epoch mean"
-    )
+    steps = np.arange(1, len(step_losses) + 1) / max(1e-9, steps_per_epoch)
+    ax_loss.plot(steps, step_losses, color="#c6dbef", lw=0.7, label="train, each batch")
+    middles = [e - 0.5 for e in epochs]  # a mean over the epoch sits at its middle
+    ax_loss.plot(middles, [r["train_loss"] for r in history], "o-", color="#08519c",
+                 label="train, mean over the epoch")  # fmt: skip
+    if history and "val_loss" in history[0]:
+        ax_loss.plot(epochs, [r["val_loss"] for r in history], "^-", color="#238b45",
+                     label="validation")  # fmt: skip
+    ax_loss.plot(epochs, [r["test_loss"] for r in history], "s-", color="#d94801", label="test")
     ax_loss.set_xlabel("epoch")
-    ax_loss.set_ylabel("training loss")
-    ax_loss.set_yscale("log")
+    ax_loss.set_ylabel("loss")
+    positive = [v for v in step_losses if v > 0]
+    if positive and max(positive) / min(positive) > 20:
+        ax_loss.set_yscale("log")
+    ax_loss.grid(alpha=0.3)
     ax_loss.legend(fontsize=8)
-    ax_acc.plot(
-        epochs, [100 * r["train_accuracy"] for r in history], "o-", label="train (during epoch)"
-    )
-    ax_acc.plot(epochs, [100 * r["test_accuracy"] for r in history], "s-", label="test")
+    ax_acc.plot(epochs, [100 * r["train_accuracy"] for r in history], "o-", color="#08519c",
+                label="train (during the epoch)")  # fmt: skip
+    if history and "val_accuracy" in history[0]:
+        ax_acc.plot(epochs, [100 * r["val_accuracy"] for r in history], "^-", color="#238b45",
+                    label="validation")  # fmt: skip
+    ax_acc.plot(epochs, [100 * r["test_accuracy"] for r in history], "s-", color="#d94801",
+                label="test")  # fmt: skip
     ax_acc.set_xlabel("epoch")
     ax_acc.set_ylabel("accuracy (%)")
-    ax_acc.set_xticks(epochs if len(epochs) <= 15 else epochs[:: len(epochs) // 10 + 1])
+    ticks = epochs if len(epochs) <= 15 else epochs[:: len(epochs) // 10 + 1]
+    for ax in (ax_loss, ax_acc):
+        ax.set_xticks(ticks)
     ax_acc.grid(alpha=0.3)
     ax_acc.legend(fontsize=8)
-    best = history[-1]["test_accuracy"]
-    fig.suptitle(f"{name + ': ' if name else ''}final test accuracy {best:.2%}", fontsize=10)
+    final = history[-1]
+    fig.suptitle(
+        f"{name + ': ' if name else ''}test loss {final['test_loss']:.4f}, test accuracy "
+        f"{final['test_accuracy']:.2%} after epoch {final['epoch']}",
+        fontsize=10,
+    )
     return fig
 
 
-def filters(model, data):
-    """First conv layer's filters and its responses to the first test image, or None."""
+def write_pictures(out_dir, model, data, history, step_losses, steps_per_epoch, evaluation,
+                   initial_state=None) -> list[str]:  # fmt: skip
+    """Write curves, filters, features, confusion and mistakes PNGs; returns the names written.
+
+    A picture that does not apply (no conv layer, no second conv, no epoch yet) is skipped with
+    a note; without matplotlib none is drawn and a note says how to get it.
+    """
+    from tinytensor import viz
+    from tinytensor.viz.filters import conv_layers
+
+    written = []
+
+    def save(fig, name):
+        fig.savefig(out_dir / name, dpi=100)
+        written.append(name)
+
     try:
-        conv = find_conv(model)
-    except ValueError:
-        return None
-    label = data.classes[int(data.y_test[0])]
-    return plot_filters_and_responses(
-        model,
-        data.x_test[:1],
-        layer=conv,
-        title=f"first conv layer: {conv.weight.shape[0]} filters and their responses to a "
-        f"test image ({data.name}, label {label})",
-    )
+        if history:
+            save(curves(history, step_losses, steps_per_epoch, data.name), "curves.png")
+        convs = conv_layers(model)
+        sample = data.x_test[:1]
+        label = data.classes[int(data.y_test[0])]
+        if convs:
+            save(
+                viz.plot_filters_and_responses(
+                    model, sample, layer=0, before=initial_state,
+                    title=f"first conv layer: {len(convs[0].weight)} filters before and after "
+                    f"training, and their responses to a test image ({data.name}, {label})",
+                ),
+                "filters.png",
+            )  # fmt: skip
+        else:
+            print("note: the network has no conv layer, so filters.png was not written")
+        if len(convs) > 1:
+            save(
+                viz.plot_feature_maps(
+                    model, sample, layer=1,
+                    title=f"second conv layer: its {len(convs[1].weight)} feature maps for the "
+                    f"same test image ({label})",
+                ),
+                "features.png",
+            )  # fmt: skip
+        y, p = data.y_test, evaluation.predictions
+        save(viz.plot_confusion_matrix(model, data.x_test, y, data.classes, predictions=p),
+             "confusion.png")  # fmt: skip
+        save(viz.plot_mistakes(model, data.x_test, y, data.classes, predictions=p),
+             "mistakes.png")  # fmt: skip
+    except ImportError as e:
+        print(f"note: {e}; no pictures written")
+    return written

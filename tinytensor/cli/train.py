@@ -1,12 +1,19 @@
-"""``tinytensor train``: train a network described on the command line, report what it learned."""
+"""``tinytensor train``: train a network described on the command line, keep every epoch.
+
+The run folder is made (and checked) before any data loads. After every epoch the checkpoint
+(model, optimizer, schedule, epoch, generator states, normalisation, history) and
+``metrics.json`` are replaced atomically. Ctrl-C stops at once, keeps the last complete epoch,
+draws the pictures for it and exits with 130; ``--resume RUN`` continues from there and ends
+with exactly the numbers an uninterrupted run gives.
+"""
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import json
 import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -14,326 +21,476 @@ import numpy as np
 
 from tinytensor.cli import arch as archlib
 from tinytensor.cli import data as datalib
-
-DEFAULT_LR = {"sgd": 0.05, "adam": 3e-3, "rmsprop": 1e-3}
-LOSSES = ("cross_entropy", "mse", "hinge")
-DEFAULT_EPOCHS = {"digits": 10, "mnist": 2, "fashion-mnist": 2}
-_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
-CHECKPOINT = "checkpoint.npz"
-
-DESCRIPTION = "Train a network given on the command line and report what it learned."
-EPILOG = (
-    "presets (--arch NAME):\n"
-    + "".join(f"  {name:4s} {text}\n" for name, text in archlib.PRESETS.items())
-    + "\n"
-    + archlib.LAYER_HELP
-    + """
-examples:
-  tinytensor train                                   # cnn on the bundled 8x8 digits
-  tinytensor train --dataset fashion-mnist --epochs 2
-  tinytensor train --arch "conv(8,3,padding=1) relu maxpool(2) flatten linear(10)" --optim sgd
-  tinytensor train --arch "flatten linear(64) tanh dropout(0.2) linear(10)" --loss hinge
-
---dataset auto uses MNIST if found (in --data, else $TINYTENSOR_DATA or ~/.cache/tinytensor),
-else Fashion-MNIST (also looked for in /usr/share/datasets/fashion-mnist), else the digits.
---out gets checkpoint.npz (tt.save), metrics.json, curves.png and filters.png.
-"""
+from tinytensor.cli import options, recipe
+from tinytensor.cli.augment import augment
+from tinytensor.cli.evaluate import evaluate
+from tinytensor.cli.progress import Progress, duration, plural
+from tinytensor.cli.rundir import (
+    CHECKPOINT,
+    METRICS,
+    UsageError,
+    make_run_dir,
+    open_run_dir,
+    write_checkpoint,
+    write_metrics,
 )
 
+FORMAT = "tinytensor-train-checkpoint-v2"
+_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
-def add_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser(
-        "train",
-        help="train a network on MNIST, Fashion-MNIST or the bundled digits",
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("--arch", default="cnn", help="a preset (mlp, cnn) or layers (default: cnn)")
-    p.add_argument("--loss", choices=LOSSES, default="cross_entropy")
-    p.add_argument("--optim", choices=tuple(DEFAULT_LR), default="adam")
-    p.add_argument(
-        "--lr",
-        type=float,
-        default=None,
-        help="learning rate (default: 0.003 adam, 0.001 rmsprop, 0.05 sgd with momentum 0.9)",
-    )
-    p.add_argument(
-        "--epochs", type=int, default=None, help="default: 10 on digits, 2 on (Fashion-)MNIST"
-    )
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument(
-        "--dataset",
-        choices=datalib.CHOICES,
-        default="digits",
-        help="default: digits (bundled, no download); auto picks MNIST > Fashion-MNIST > digits",
-    )
-    p.add_argument("--data", metavar="DIR", default=None, help="folder holding the IDX files")
-    p.add_argument(
-        "--download",
-        action="store_true",
-        help="fetch missing (Fashion-)MNIST files, SHA-256 checked",
-    )
-    p.add_argument("--out", metavar="DIR", default=None, help="default: runs/<date-time>")
-    p.add_argument(
-        "--no-progress", action="store_true", help="no progress bars (drawn on a terminal only)"
-    )
-    p.add_argument(
-        "--threads",
-        type=int,
-        default=None,
-        help="BLAS threads (default: 1, which is fastest for these small matrices and never "
-        "fights other processes for cores; $OMP_NUM_THREADS etc. are respected if set)",
-    )
+
+def add_parser(subparsers):
+    p = options.add_parser(subparsers)
     p.set_defaults(func=run)
     return p
 
 
-def _check_args(args) -> None:
-    for name in ("epochs", "batch_size", "threads"):
-        value = getattr(args, name)
-        if value is not None and value <= 0:
-            raise SystemExit(f"tinytensor train: --{name.replace('_', '-')} must be positive")
-    if args.lr is not None and not args.lr > 0:
-        raise SystemExit("tinytensor train: --lr must be positive")
-
-
-def _out_dir(out) -> Path:
-    if out is not None:
-        return Path(out)
-    base = Path("runs") / time.strftime("%Y%m%d-%H%M%S")
-    path, n = base, 1
-    while path.exists():
-        n += 1
-        path = base.with_name(f"{base.name}-{n}")
-    return path
-
-
-def make_loss(name: str, num_classes: int):
-    """``loss(logits, labels)`` for the chosen loss; MSE compares with one-hot targets."""
-    import tinytensor as tt
-    from tinytensor import nn
-
-    if name == "cross_entropy":
-        return nn.CrossEntropyLoss()
-    if name == "hinge":
-        return nn.MultiMarginLoss()
-    mse = nn.MSELoss()
-    eye = np.eye(num_classes, dtype=np.float32)
-    return lambda out, y: mse(out, tt.from_numpy(eye[y.numpy()]))
-
-
-def make_optimizer(name: str, params, lr: float):
-    from tinytensor import optim
-
-    if name == "sgd":
-        return optim.SGD(params, lr=lr, momentum=0.9)
-    if name == "adam":
-        return optim.Adam(params, lr=lr)
-    return optim.RMSprop(params, lr=lr)
-
-
-def evaluate(model, x: np.ndarray, y: np.ndarray, batch_size: int = 500) -> float:
-    """Accuracy of ``model`` on arrays ``x``, ``y`` (eval mode, no graph)."""
-    import tinytensor as tt
-
-    was_training = model.training
-    model.eval()
-    correct = 0
-    with tt.no_grad():
-        for i in range(0, len(x), batch_size):
-            out = model(tt.from_numpy(x[i : i + batch_size]))
-            correct += int((out.numpy().argmax(axis=1) == y[i : i + batch_size]).sum())
-    model.train(was_training)
-    return correct / max(1, len(x))
-
-
-def _progress(loader, desc: str, disable: bool):
-    if disable:
-        return loader
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        return loader
-    # disable=None: a bar on a terminal, none in a log file or a pipe (no wall of \r updates).
-    return tqdm(
-        loader, desc=desc, unit="batch", leave=False, file=sys.stderr, disable=None, mininterval=0.2
-    )
-
-
 def run(args) -> int:
-    """Train as ``args`` say; returns the exit code."""
-    with _blas_threads(args.threads):
-        return _run(args)
+    """Train as ``args`` say (or resume ``args.resume``); returns the exit code."""
+    if hasattr(sys.stdout, "reconfigure"):  # progress lines appear at once in a pipe too
+        sys.stdout.reconfigure(line_buffering=True)
+    options.check_data_flag(args.data if not args.download else None)
+    if args.resume is not None:
+        options.check_resume_args(args)
+        run_dir = open_run_dir(args.resume)
+        blob = _load_checkpoint(run_dir.file(CHECKPOINT))
+        config = blob["config"]
+    else:
+        config = options.settings_from_args(args)
+        archlib.tokenize(config["arch"])  # a typo in --arch fails before anything is made
+        run_dir = make_run_dir(args.out if args.out is not None else options.default_out())
+        blob = None
+    _catch_sigint()
+    with blas_threads(args.threads):
+        try:
+            trainer = Trainer(config, run_dir, args, blob)
+        except BaseException:
+            run_dir.discard()  # nothing of the user's is in it yet
+            raise
+        return trainer.train()
+
+
+def _catch_sigint() -> None:
+    """Make SIGINT a KeyboardInterrupt even when started with it ignored (``cmd &``)."""
+    if threading.current_thread() is threading.main_thread():
+        if signal.getsignal(signal.SIGINT) in (signal.SIG_IGN, signal.SIG_DFL, None):
+            signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @contextlib.contextmanager
-def _blas_threads(n):
+def blas_threads(n):
     """Limit BLAS to ``n`` threads (default 1 unless the environment already chose)."""
     if n is None and any(v in os.environ for v in _THREAD_VARS):
         yield
         return
     try:
         from threadpoolctl import threadpool_limits
-    except ImportError:  # comes with scikit-learn; without it BLAS keeps its own default
-        yield
+    except ImportError:
+        if n is not None:
+            raise UsageError(
+                "--threads needs threadpoolctl: pip install threadpoolctl (it comes with "
+                "pip install 'tinytensor[examples]'), or set OMP_NUM_THREADS before starting"
+            ) from None
+        yield  # without it BLAS keeps its own default
         return
     with threadpool_limits(limits=n or 1, user_api="blas"):
         yield
 
 
-def _run(args) -> int:
-    if hasattr(sys.stdout, "reconfigure"):  # progress lines appear at once in a pipe too
-        sys.stdout.reconfigure(line_buffering=True)
+def _load_checkpoint(path: Path) -> dict:
     import tinytensor as tt
-    from tinytensor.data import DataLoader, TensorDataset
 
-    _check_args(args)
-    t_start = time.perf_counter()
-    name, reason = datalib.choose(args.dataset, args.data)
-    if reason:
-        print(f"dataset auto: picked {name} ({reason})")
-    data = datalib.load(name, args.data, args.download)
-    print(f"dataset {data.describe()}")
-    for note in data.notes:
-        print(f"note: {note}")
+    blob = tt.load(os.fspath(path))
+    if not isinstance(blob, dict) or blob.get("format") != FORMAT:
+        raise UsageError(
+            f"--resume: {path} was not written by this version of tinytensor train (no "
+            "optimizer and generator states to resume from); start a new run with --out"
+        )
+    return blob
 
-    arch = archlib.expand_preset(args.arch)
-    tt.manual_seed(args.seed)
-    try:
-        model, layers = archlib.build(arch, data.input_shape, num_classes=len(data.classes))
-    except archlib.ArchError as e:
-        print(f"tinytensor train: {e}", file=sys.stderr)
-        return 2
-    preset = f" (preset {args.arch.strip().lower()})" if arch != args.arch else ""
-    print(f"model{preset}: {arch}")
-    print(archlib.summary(layers, data.input_shape))
 
-    epochs = args.epochs or DEFAULT_EPOCHS[name]
-    lr = args.lr if args.lr is not None else DEFAULT_LR[args.optim]
-    loss_fn = make_loss(args.loss, len(data.classes))
-    optimizer = make_optimizer(args.optim, model.parameters(), lr)
-    print(
-        f"training {epochs} epochs: loss {args.loss}, optimizer {args.optim} (lr {lr:g}), "
-        f"batch size {args.batch_size}, seed {args.seed}"
-    )
-    loader = DataLoader(
-        TensorDataset(tt.from_numpy(data.x_train), tt.from_numpy(data.y_train)),
-        batch_size=args.batch_size,
-        shuffle=True,
-        generator=tt.Generator().manual_seed(args.seed),
-    )
-    history, step_losses = [], []
-    for epoch in range(1, epochs + 1):
-        t0 = time.perf_counter()
-        model.train()
-        total, correct, loss_sum = 0, 0, 0.0
-        bar = _progress(loader, f"epoch {epoch}/{epochs}", args.no_progress)
-        for xb, yb in bar:
-            out = model(xb)
-            loss = loss_fn(out, yb)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            value = float(loss.item())
-            if not np.isfinite(value):
-                print(
-                    f"tinytensor train: the loss became {value} in epoch {epoch}; "
-                    "try a smaller --lr",
-                    file=sys.stderr,
+class Trainer:
+    """One run: data, model, optimizer and schedule, set up fresh or from a checkpoint."""
+
+    def __init__(self, config: dict, run_dir, args, blob=None):
+        import tinytensor as tt
+
+        self.config, self.run_dir, self.args = config, run_dir, args
+        self.resumed = blob is not None
+        self.t_start = time.perf_counter()
+        c = config
+        data_dir = args.data if args.data is not None else c.get("data")
+        if self.resumed:
+            name = c["dataset"]
+        else:
+            name, reason = datalib.choose(c["dataset"], data_dir)
+            if reason:
+                print(f"dataset auto: picked {name} ({reason})")
+        normalize = blob["meta"]["normalize"] if self.resumed else None
+        self.data = data = datalib.load(name, data_dir, args.download, normalize)
+        c["dataset"] = name
+        if data_dir is not None:
+            c["data"] = os.fspath(Path(data_dir).expanduser().resolve())
+        print(f"dataset {data.describe()}")
+        for note in data.notes:
+            print(f"note: {note}")
+        self._split_validation()
+
+        tt.manual_seed(c["seed"])
+        model, layers = archlib.build(c["arch"], data.input_shape, num_classes=len(data.classes))
+        self.model = model
+        preset = (
+            f" (preset {c['arch_given'].strip().lower()})" if c["arch"] != c["arch_given"] else ""
+        )
+        if not self.resumed:
+            print(f"model{preset}: {c['arch']}")
+            print(archlib.summary(layers, data.input_shape))
+        self.loss_fn = recipe.make_loss(c["loss"], len(data.classes))
+        self.optimizer = recipe.make_optimizer(
+            c["optim"], model.parameters(), c["lr"], c["weight_decay"]
+        )
+        self.steps_per_epoch = -(-len(self.x_train) // c["batch_size"])
+        if self.resumed and args.epochs is None:
+            self.epochs = c["epochs"]
+        else:
+            self.epochs = args.epochs or options.DEFAULT_EPOCHS[name]
+        if not self.resumed:
+            c["epochs"] = c["schedule_epochs"] = self.epochs
+        elif self.epochs > c["schedule_epochs"] and c["schedule"] in ("cosine", "onecycle"):
+            raise UsageError(
+                f"--epochs {self.epochs}: this run's {c['schedule']} schedule was planned for "
+                f"{c['schedule_epochs']} epochs and cannot be stretched; start a new run with "
+                f"--out NEW_FOLDER --epochs {self.epochs}"
+            )
+        self.scheduler = recipe.make_scheduler(
+            c["schedule"], self.optimizer, c["schedule_epochs"], self.steps_per_epoch
+        )
+        self.shuffle = tt.Generator().manual_seed(c["seed"])
+        self.aug_rng = np.random.default_rng(c["seed"] + 1)
+        self.initial_state = _copy_state(model.state_dict())
+        self.history, self.step_losses = [], []
+        self.epoch, self.seconds, self.status = 0, 0.0, "running"
+        self.early = {"best_loss": None, "best_epoch": 0, "bad_epochs": 0, "best_state": None}
+        if self.resumed:
+            self._restore(blob)
+        else:
+            self.save()  # epoch 0: even Ctrl-C in the first epoch leaves a run to resume
+            run_dir.keep()
+
+    # --- data ---------------------------------------------------------------------------------
+
+    def _split_validation(self):
+        data, fraction = self.data, self.config["val_split"]
+        self.x_train, self.y_train = data.x_train, data.y_train
+        self.x_val = self.y_val = None
+        if fraction:
+            order = np.random.default_rng(self.config["seed"]).permutation(len(data.x_train))
+            n_val = max(1, int(round(fraction * len(order))))
+            if n_val >= len(order):
+                raise UsageError(
+                    f"--val-split {fraction}: leaves no training images out of {len(order)}"
                 )
-                return 1
-            n = len(yb)
-            total += n
-            loss_sum += value * n
-            correct += int((out.detach().numpy().argmax(axis=1) == yb.numpy()).sum())
-            step_losses.append(value)
-            if bar is not loader and not bar.disable:
-                bar.set_postfix(loss=f"{loss_sum / total:.4f}", acc=f"{correct / total:.2%}")
-        test_acc = evaluate(model, data.x_test, data.y_test)
+            val, train = np.sort(order[:n_val]), np.sort(order[n_val:])
+            self.x_val, self.y_val = data.x_train[val], data.y_train[val]
+            self.x_train, self.y_train = data.x_train[train], data.y_train[train]
+            print(f"validation: {len(val):,} of the training images held out (--val-split)")
+
+    def _batches(self):
+        """Shuffled batches of the training arrays, from the run's own generator."""
+        import tinytensor as tt
+        from tinytensor.data import DataLoader, TensorDataset
+
+        loader = DataLoader(
+            TensorDataset(tt.from_numpy(self.x_train), tt.from_numpy(self.y_train)),
+            batch_size=self.config["batch_size"],
+            shuffle=True,
+            generator=self.shuffle,
+        )
+        fill = np.float32((0.0 - self.data.mean) / self.data.std)  # a black pixel
+        for xb, yb in loader:
+            if self.config["augment"]:
+                xb = tt.from_numpy(augment(xb.numpy(), self.aug_rng, fill))
+            yield xb, yb
+
+    # --- checkpoints --------------------------------------------------------------------------
+
+    def blob(self) -> dict:
+        import tinytensor as tt
+
+        c, data = self.config, self.data
+        last = self.history[-1] if self.history else {}
+        meta = {
+            "tinytensor_version": tt.__version__,
+            "arch": c["arch"],
+            "input_shape": list(data.input_shape),
+            "classes": list(data.classes),
+            "normalize": {"mean": data.mean, "std": data.std},
+            "test_accuracy": last.get("test_accuracy"),
+            "config": c,
+        }
+        early = dict(self.early)
+        return {
+            "format": FORMAT,
+            "state_dict": self.model.state_dict(),
+            "meta": meta,
+            "config": c,
+            "epoch": self.epoch,
+            "status": self.status,
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
+            "rng": {
+                "global": tt.get_rng_state(),
+                "shuffle": self.shuffle.get_state(),
+                "augment": self.aug_rng.bit_generator.state,
+            },
+            "history": self.history,
+            "step_losses": self.step_losses,
+            "seconds": self.seconds,
+            "initial_state_dict": self.initial_state,
+            "early_stopping": early,
+        }
+
+    def metrics(self) -> dict:
+        last = self.history[-1] if self.history else {}
+        return {
+            "config": self.config,
+            "notes": self.data.notes,
+            "status": self.status,
+            "epochs": self.history,
+            "step_losses": self.step_losses,
+            "final_test_accuracy": last.get("test_accuracy"),
+            "final_test_loss": last.get("test_loss"),
+            "best_epoch": self.early["best_epoch"] or None,
+            "seconds": self.seconds,
+        }
+
+    def save(self):
+        write_checkpoint(self.run_dir.file(CHECKPOINT), self.blob(), self.metrics())
+
+    def _restore(self, blob):
+        import tinytensor as tt
+
+        self.model.load_state_dict(blob["state_dict"])
+        self.optimizer.load_state_dict(blob["optimizer"])
+        if self.scheduler is not None:
+            self.scheduler.load_state_dict(blob["scheduler"])
+        tt.set_rng_state(blob["rng"]["global"])
+        self.shuffle.set_state(blob["rng"]["shuffle"])
+        self.aug_rng.bit_generator.state = blob["rng"]["augment"]
+        self.epoch, self.seconds = int(blob["epoch"]), float(blob["seconds"])
+        self.config["epochs"] = self.epochs
+        self.history, self.step_losses = list(blob["history"]), list(blob["step_losses"])
+        self.initial_state = blob["initial_state_dict"]
+        self.early = dict(blob["early_stopping"])
+        if blob["status"] == "stopped early":
+            raise UsageError(
+                f"--resume {self.args.resume}: this run stopped early (the validation loss had "
+                f"not improved for {self.config['patience']} epochs); start a new run instead"
+            )
+        if self.epoch >= self.epochs:
+            raise UsageError(
+                f"--resume {self.args.resume}: the run already finished its "
+                f"{plural(self.epoch, 'epoch')}; pass --epochs N with N > {self.epoch} to train "
+                "it further"
+            )
+        self.status = "running"
+        print(
+            f"resuming {self.run_dir.path} after epoch {self.epoch}: "
+            f"{self.epochs - self.epoch} more to reach {self.epochs}"
+        )
+
+    # --- the loop -----------------------------------------------------------------------------
+
+    def train(self) -> int:
+        c = self.config
+        print(
+            f"training {plural(self.epochs, 'epoch')}: loss {c['loss']}, optimizer {c['optim']} "
+            f"(lr {c['lr']:g}"
+            + (f", weight decay {c['weight_decay']:g}" if c["weight_decay"] else "")
+            + (f", {c['schedule']} schedule" if c["schedule"] != "none" else "")
+            + f"), batch size {c['batch_size']}, seed {c['seed']}"
+            + (", augmented" if c["augment"] else "")
+            + f"; run folder {self.run_dir.path}"
+        )
+        try:
+            while self.epoch < self.epochs:
+                stop = self._one_epoch(self.epoch + 1)
+                if stop is not None:
+                    return stop
+        except KeyboardInterrupt:
+            return self._interrupted()
+        return self._finish()
+
+    def _one_epoch(self, epoch: int):
+
+        c, t0 = self.config, time.perf_counter()
+        self.model.train()
+        total = correct = 0
+        loss_sum = 0.0
+        losses = []
+        bar = Progress(
+            self._batches(),
+            self.steps_per_epoch,
+            f"epoch {epoch}/{self.epochs}",
+            disable=self.args.no_progress,
+            postfix=lambda: (
+                f"loss {loss_sum / max(1, total):.4f}, acc {correct / max(1, total):.2%}"
+            ),
+        )
+        with np.errstate(all="ignore"):  # a diverging loss is reported below, not by NumPy
+            for xb, yb in bar:
+                out = self.model(xb)
+                loss = self.loss_fn(out, yb)
+                self.optimizer.zero_grad()
+                loss.backward()
+                self.optimizer.step()
+                if self.scheduler is not None and c["schedule"] in recipe.PER_BATCH:
+                    self.scheduler.step()
+                value = float(loss.item())
+                if not np.isfinite(value):
+                    print(
+                        f"tinytensor train: the loss became {value} in epoch {epoch}; try a "
+                        f"smaller --lr (now {c['lr']:g}); the run folder keeps epoch "
+                        f"{self.epoch}",
+                        file=sys.stderr,
+                    )
+                    return 1
+                n = len(yb)
+                total += n
+                loss_sum += value * n
+                correct += int((out.detach().numpy().argmax(axis=1) == yb.numpy()).sum())
+                losses.append(value)
+        if self.scheduler is not None and c["schedule"] not in recipe.PER_BATCH:
+            self.scheduler.step()
         row = {
             "epoch": epoch,
             "train_loss": loss_sum / total,
             "train_accuracy": correct / total,
-            "test_accuracy": test_acc,
-            "seconds": time.perf_counter() - t0,
+            "lr": self.optimizer.param_groups[0]["lr"],
         }
-        history.append(row)
+        quiet = self.args.no_progress
+        if self.x_val is not None:
+            val = evaluate(self.model, self.x_val, self.y_val, self.loss_fn, "validating", quiet)
+            row["val_loss"], row["val_accuracy"] = val.loss, val.accuracy
+        test = evaluate(self.model, self.data.x_test, self.data.y_test, self.loss_fn, "testing",
+                        quiet)  # fmt: skip
+        row["test_loss"], row["test_accuracy"] = test.loss, test.accuracy
+        row["seconds"] = time.perf_counter() - t0
+        self.epoch = epoch
+        self.seconds += row["seconds"]
+        self.history.append(row)
+        self.step_losses.extend(losses)
+        self.last_eval = test
+        val_text = (
+            f"  val loss {row['val_loss']:.4f}  val acc {row['val_accuracy']:7.2%}"
+            if "val_loss" in row
+            else ""
+        )
         print(
-            f"epoch {epoch:>2}/{epochs}  train loss {row['train_loss']:.4f}  "
-            f"train acc {row['train_accuracy']:7.2%}  test acc {test_acc:7.2%}  "
-            f"({row['seconds']:.1f} s)",
+            f"epoch {epoch:>2}/{self.epochs}  train loss {row['train_loss']:.4f}  "
+            f"train acc {row['train_accuracy']:7.2%}{val_text}  test loss {row['test_loss']:.4f}"
+            f"  test acc {row['test_accuracy']:7.2%}  ({duration(row['seconds'])})",
             flush=True,
         )
+        stopped = self._early_stopping(row)
+        if stopped:
+            self.status = "stopped early"
+        self.save()
+        return self._finish() if stopped else None
 
-    seconds = time.perf_counter() - t_start
-    final = history[-1]["test_accuracy"]
-    n_test = len(data.y_test)
-    print(
-        f"test accuracy: {final:.2%} ({round(final * n_test)}/{n_test}) after {epochs} epochs "
-        f"in {seconds:.1f} s"
-    )
-    out_dir = _out_dir(args.out)
-    written = save_run(out_dir, model, arch, data, args, history, step_losses, seconds, lr, epochs)
-    print(f"wrote {out_dir}: {', '.join(written)}")
-    return 0
-
-
-def save_run(out_dir, model, arch, data, args, history, step_losses, seconds, lr, epochs):
-    """Write the checkpoint, metrics, curves and filter pictures; returns the file names."""
-    import tinytensor as tt
-    from tinytensor.cli import plots
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    config = {
-        "arch": arch,
-        "dataset": data.name,
-        "data_source": data.source,
-        "loss": args.loss,
-        "optim": args.optim,
-        "lr": lr,
-        "epochs": epochs,
-        "batch_size": args.batch_size,
-        "seed": args.seed,
-    }
-    meta = {
-        "format": "tinytensor-train-checkpoint-v1",
-        "tinytensor_version": tt.__version__,
-        "arch": arch,
-        "input_shape": list(data.input_shape),
-        "classes": list(data.classes),
-        "normalize": {"mean": data.mean, "std": data.std},
-        "test_accuracy": history[-1]["test_accuracy"],
-        "config": config,
-    }
-    tt.save({"state_dict": model.state_dict(), "meta": meta}, out_dir / CHECKPOINT)
-    metrics = {
-        "config": config,
-        "notes": data.notes,
-        "epochs": history,
-        "step_losses": step_losses,
-        "final_test_accuracy": history[-1]["test_accuracy"],
-        "seconds": seconds,
-    }
-    with open(out_dir / "metrics.json", "w") as f:
-        json.dump(metrics, f, indent=1)
-    written = [CHECKPOINT, "metrics.json"]
-    try:
-        steps = len(data.x_train) / args.batch_size
-        plots.curves(history, step_losses, steps, data.name).savefig(
-            out_dir / "curves.png", dpi=100
+    def _early_stopping(self, row) -> bool:
+        if self.config["patience"] is None:
+            return False
+        e = self.early
+        if e["best_loss"] is None or row["val_loss"] < e["best_loss"]:
+            e.update(best_loss=row["val_loss"], best_epoch=row["epoch"], bad_epochs=0)
+            e["best_state"] = _copy_state(self.model.state_dict())
+            return False
+        e["bad_epochs"] += 1
+        if e["bad_epochs"] < self.config["patience"]:
+            return False
+        self.model.load_state_dict(e["best_state"])
+        test = evaluate(self.model, self.data.x_test, self.data.y_test, self.loss_fn, "testing",
+                        self.args.no_progress)  # fmt: skip
+        self.last_eval = test
+        row["best_epoch"] = e["best_epoch"]
+        row["best_test_loss"], row["best_test_accuracy"] = test.loss, test.accuracy
+        print(
+            f"early stop: the validation loss has not improved for "
+            f"{plural(e['bad_epochs'], 'epoch')}; keeping the weights of epoch {e['best_epoch']} "
+            f"(val loss {e['best_loss']:.4f}, test acc {test.accuracy:.2%})"
         )
-        written.append("curves.png")
-        fig = plots.filters(model, data)
-        if fig is None:
-            print("note: the network has no conv layer, so filters.png was not written")
-        else:
-            fig.savefig(out_dir / "filters.png", dpi=100)
-            written.append("filters.png")
-    except ImportError as e:
-        print(f"note: {e}; no pictures written")
-    return written
+        return True
+
+    def _final_accuracy(self):
+        last = self.history[-1]
+        if "best_test_accuracy" in last:
+            return last["best_test_accuracy"]
+        return last["test_accuracy"]
+
+    def _finish(self) -> int:
+        if self.status == "running":
+            self.status = "finished"
+        self.save()
+        acc = self._final_accuracy()
+        n_test = len(self.data.y_test)
+        print(
+            f"test accuracy: {acc:.2%} ({round(acc * n_test)}/{n_test}) after "
+            f"{plural(self.epoch, 'epoch')} in {duration(time.perf_counter() - self.t_start)}"
+        )
+        written = [CHECKPOINT, METRICS] + self.pictures(getattr(self, "last_eval", None))
+        print(f"wrote {self.run_dir.path}: {', '.join(written)}")
+        return 0
+
+    def _interrupted(self) -> int:
+        """Ctrl-C: the checkpoint on disk is the last complete epoch; draw it, say how to go on."""
+        import tinytensor as tt
+
+        stopped_in = self.epoch + 1
+        resume = f"tinytensor train --resume {self.run_dir.path}"
+        print(f"\ninterrupted during epoch {stopped_in}/{self.epochs}", file=sys.stderr)
+        written = []
+        try:
+            blob = tt.load(os.fspath(self.run_dir.file(CHECKPOINT)))
+            self.model.load_state_dict(blob["state_dict"])
+            self.status = "interrupted"
+            write_metrics(self.run_dir.file(METRICS), self.metrics())
+            if self.history:
+                print("drawing the pictures of the last complete epoch (Ctrl-C again to skip)")
+                written = self.pictures(None)
+        except KeyboardInterrupt:
+            pass
+        kept = f"epoch {self.epoch}" if self.epoch else "the initial weights (no epoch finished)"
+        files = ", ".join([CHECKPOINT, METRICS] + written)
+        print(
+            f"kept {kept} in {self.run_dir.path} ({files}); continue with:\n  {resume}",
+            file=sys.stderr,
+        )
+        return 130
+
+    def pictures(self, evaluation) -> list[str]:
+        from tinytensor.cli import plots
+
+        if evaluation is None:
+            evaluation = evaluate(self.model, self.data.x_test, self.data.y_test, self.loss_fn,
+                                  "testing", self.args.no_progress)  # fmt: skip
+        return plots.write_pictures(
+            self.run_dir.path,
+            self.model,
+            self.data,
+            self.history,
+            self.step_losses,
+            self.steps_per_epoch,
+            evaluation,
+            self.initial_state,
+        )
+
+
+def _copy_state(state: dict) -> dict:
+    import tinytensor as tt
+
+    return {k: tt.tensor(v.detach().numpy()) if isinstance(v, tt.Tensor) else v
+            for k, v in state.items()}  # fmt: skip
 
 
 def load_model(path):

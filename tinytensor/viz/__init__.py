@@ -1,16 +1,37 @@
-"""Looking at what a network does: its autograd graph, its conv filters and their responses.
+"""Looking at what a network does: its autograd graph, a summary, its filters and its results.
 
-``draw_graph`` needs nothing but optionally the Graphviz ``dot`` program to render; the filter
-plots need matplotlib (``pip install matplotlib``).
+``draw_graph`` and ``summary`` need nothing (rendering a graph uses the Graphviz ``dot``
+program when present); the pictures need matplotlib (``pip install matplotlib``). Every
+picture function takes the model first, then images (a Tensor or array ``(N, C, H, W)``), and
+returns a matplotlib Figure that Jupyter shows inline.
 """
 
-from tinytensor.viz.filters import plot_feature_maps, plot_filters, plot_filters_and_responses
+from tinytensor.viz.filters import (
+    feature_maps,
+    plot_feature_maps,
+    plot_filters,
+    plot_filters_and_responses,
+)
 from tinytensor.viz.graph import Graph, draw_graph
+from tinytensor.viz.results import (
+    confusion_matrix,
+    plot_confusion_matrix,
+    plot_mistakes,
+    predict,
+)
+from tinytensor.viz.summary import Summary, summary
 
 __all__ = [
     "draw_graph",
     "Graph",
+    "summary",
+    "Summary",
     "plot_filters",
     "plot_feature_maps",
     "plot_filters_and_responses",
+    "feature_maps",
+    "plot_confusion_matrix",
+    "plot_mistakes",
+    "confusion_matrix",
+    "predict",
 ]
