@@ -13,6 +13,29 @@ tensor(7.)
 from tinytensor.tensor import Tensor  # noqa: I001
 from tinytensor import accelerator, autograd, backends, cuda
 from tinytensor.core.device import device, get_default_device, set_default_device
+from tinytensor.core.size import Size
+from tinytensor._format import set_printoptions
+from tinytensor.types import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+    broadcast_shapes,
+    compile,
+    finfo,
+    get_num_interop_threads,
+    get_num_threads,
+    iinfo,
+    is_floating_point,
+    is_nonzero,
+    set_num_interop_threads,
+    set_num_threads,
+)
 from tinytensor._dtype import (
     bool_ as bool,  # noqa: A001 - PyTorch's name
 )
@@ -69,6 +92,12 @@ from tinytensor.ops.elementwise import (
     abs,  # noqa: A004
     add,
     allclose,
+    bitwise_and,
+    bitwise_left_shift,
+    bitwise_not,
+    bitwise_or,
+    bitwise_right_shift,
+    bitwise_xor,
     ceil,
     clamp,
     cos,

@@ -16,6 +16,37 @@ PRECISION = 4
 THRESHOLD = 1000
 EDGEITEMS = 3
 LINEWIDTH = 80
+SCI_MODE = None  # None: chosen from the values; True/False: forced by set_printoptions
+
+_DEFAULTS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80}
+_PROFILES = {
+    "default": _DEFAULTS,
+    "short": {"precision": 2, "threshold": 1000, "edgeitems": 2, "linewidth": 80},
+    "full": {"precision": 4, "threshold": float("inf"), "edgeitems": 3, "linewidth": 80},
+}
+
+
+def set_printoptions(
+    precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None
+):
+    """Set how tensors print, as ``torch.set_printoptions``: digits after the point, the
+    element count above which a tensor is summarised, items shown at each edge of a summary,
+    characters per line, a named ``profile`` ("default", "short", "full") and ``sci_mode``
+    (True/False forces scientific notation on or off; None chooses from the values)."""
+    global PRECISION, THRESHOLD, EDGEITEMS, LINEWIDTH, SCI_MODE
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(
+                f"set_printoptions: profile must be one of {sorted(_PROFILES)}, got {profile!r}"
+            )
+        p = _PROFILES[profile]
+        PRECISION, THRESHOLD = p["precision"], p["threshold"]
+        EDGEITEMS, LINEWIDTH = p["edgeitems"], p["linewidth"]
+    PRECISION = PRECISION if precision is None else int(precision)
+    THRESHOLD = THRESHOLD if threshold is None else threshold
+    EDGEITEMS = EDGEITEMS if edgeitems is None else int(edgeitems)
+    LINEWIDTH = LINEWIDTH if linewidth is None else int(linewidth)
+    SCI_MODE = sci_mode
 
 
 class _Formatter:
@@ -42,6 +73,8 @@ class _Formatter:
         else:
             self.sci_mode = amax / amin > 1000.0 or amax > 1.0e8 or amin < 1.0e-4
             extra = 0
+        if SCI_MODE is not None:
+            self.sci_mode = bool(SCI_MODE)
         self.width = max(len(self._plain(float(v))) + extra for v in vals)
 
     def _plain(self, v: float) -> str:

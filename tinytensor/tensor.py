@@ -109,7 +109,7 @@ class Tensor(TensorBase):
 
     def size(self, dim=None):
         if dim is None:
-            return self._data.shape
+            return self.shape
         return self._data.shape[one_dim(dim, self.ndim, "size")]
 
     def to(self, *args, **kwargs):
@@ -334,13 +334,49 @@ class Tensor(TensorBase):
         return E.bitwise_not(self)
 
     def __and__(self, other):
-        return E.logical_and(self, other)
+        return E.bitwise_and(self, other)
+
+    def __rand__(self, other):
+        return E.bitwise_and(other, self)
 
     def __or__(self, other):
-        return E.logical_or(self, other)
+        return E.bitwise_or(self, other)
+
+    def __ror__(self, other):
+        return E.bitwise_or(other, self)
 
     def __xor__(self, other):
-        return E.logical_xor(self, other)
+        return E.bitwise_xor(self, other)
+
+    def __rxor__(self, other):
+        return E.bitwise_xor(other, self)
+
+    def __lshift__(self, other):
+        return E.bitwise_left_shift(self, other)
+
+    def __rlshift__(self, other):
+        return E.bitwise_left_shift(other, self)
+
+    def __rshift__(self, other):
+        return E.bitwise_right_shift(self, other)
+
+    def __rrshift__(self, other):
+        return E.bitwise_right_shift(other, self)
+
+    def __iand__(self, other):
+        return inplace(self, lambda s: E.bitwise_and(s, other), "__iand__")
+
+    def __ior__(self, other):
+        return inplace(self, lambda s: E.bitwise_or(s, other), "__ior__")
+
+    def __ixor__(self, other):
+        return inplace(self, lambda s: E.bitwise_xor(s, other), "__ixor__")
+
+    def __ilshift__(self, other):
+        return inplace(self, lambda s: E.bitwise_left_shift(s, other), "__ilshift__")
+
+    def __irshift__(self, other):
+        return inplace(self, lambda s: E.bitwise_right_shift(s, other), "__irshift__")
 
     # comparisons: bool tensors, no gradient. == and != with a non-number (None, a string)
     # fall back to Python's identity comparison instead of raising.
@@ -500,6 +536,24 @@ class Tensor(TensorBase):
 
     def isfinite(self):
         return E.isfinite(self)
+
+    def bitwise_and(self, other):
+        return E.bitwise_and(self, other)
+
+    def bitwise_or(self, other):
+        return E.bitwise_or(self, other)
+
+    def bitwise_xor(self, other):
+        return E.bitwise_xor(self, other)
+
+    def bitwise_not(self):
+        return E.bitwise_not(self)
+
+    def bitwise_left_shift(self, other):
+        return E.bitwise_left_shift(self, other)
+
+    def bitwise_right_shift(self, other):
+        return E.bitwise_right_shift(self, other)
 
     def logical_not(self):
         return E.logical_not(self)

@@ -16,8 +16,10 @@ from tinytensor.autograd.grad_mode import (
     set_grad_enabled,
 )
 from tinytensor.autograd.node import Node
+from tinytensor.autograd.variable import Variable
 
 __all__ = [
+    "Variable",
     "Function",
     "FunctionCtx",
     "Node",

@@ -21,8 +21,10 @@ from __future__ import annotations
 import numpy as np
 
 from tinytensor import _dtype as D
+from tinytensor.core.size import Size
 
 _new = object.__new__
+_new_tuple = tuple.__new__
 
 
 class TensorBase:
@@ -48,8 +50,8 @@ class TensorBase:
     # --- attributes -------------------------------------------------------------------------
 
     @property
-    def shape(self) -> tuple:
-        return self._data.shape
+    def shape(self) -> Size:
+        return _new_tuple(Size, self._data.shape)
 
     @property
     def ndim(self) -> int:

@@ -552,10 +552,51 @@ def logical_not(a):
 
 
 def bitwise_not(a):
+    """f(a) = ~a (bitwise for integers, logical for bool; no gradient)"""
     a = as_tensor(a, "bitwise_not")
     if a._data.dtype.kind == "f":
         raise TypeError("bitwise_not: not defined for floating tensors; use logical_not or neg")
     return wrap(np.invert(a._data))
+
+
+def _bitwise(fn, name):
+    def op(a, b):
+        a, b, ad, bd = binary(a, b, name)
+        if value_dtype(ad, bd).kind == "f":
+            raise TypeError(
+                f"{name}: only integer and bool tensors have bits to combine, got "
+                f"{value_dtype(ad, bd)}; convert with .long() or .bool()"
+            )
+        try:
+            # Shifts by a negative or too-large amount: NumPy's result is undefined in C;
+            # PyTorch gives 0 (or -1 for a negative number shifted right), and so do we.
+            return wrap(np.asarray(fn(ad, bd)))
+        except ValueError:
+            raise broadcast_error(name, a, b) from None
+
+    op.__name__ = name
+    op.__doc__ = f"Elementwise {name} of integer or bool tensors (no gradient)."
+    return op
+
+
+def _shift_left(ad, bd):
+    bits = np.asarray(ad).dtype.itemsize * 8
+    with np.errstate(over="ignore"):
+        out = np.left_shift(ad, np.clip(bd, 0, bits - 1))
+    return np.where((np.asarray(bd) >= bits) | (np.asarray(bd) < 0), 0, out).astype(out.dtype)
+
+
+def _shift_right(ad, bd):
+    bits = np.asarray(ad).dtype.itemsize * 8
+    out = np.right_shift(ad, np.clip(bd, 0, bits - 1))
+    return np.where(np.asarray(bd) < 0, 0, out).astype(out.dtype)
+
+
+bitwise_and = _bitwise(np.bitwise_and, "bitwise_and")
+bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
+bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
+bitwise_left_shift = _bitwise(_shift_left, "bitwise_left_shift")
+bitwise_right_shift = _bitwise(_shift_right, "bitwise_right_shift")
 
 
 def isnan(a):
