@@ -112,9 +112,10 @@ def expanded_size(matrix, h: int, w: int) -> tuple[int, int]:
     """Output ``(H, W)`` that holds the whole rotated image (torchvision's rule)."""
     pts = np.array([[-0.5 * w, -0.5 * h, 1], [-0.5 * w, 0.5 * h, 1],
                     [0.5 * w, 0.5 * h, 1], [0.5 * w, -0.5 * h, 1]])  # fmt: skip
-    new = pts @ np.asarray(matrix, dtype=np.float64).reshape(2, 3).T
-    shift = np.array([0.5 * w, 0.5 * h])  # to [0, w] x [0, h], as PIL measures
-    tol = 1e-4  # so that 1e-15 above an integer does not ceil up
+    # float32 as torchvision: a 1e-16 residue of cos(90 degrees) must vanish, not widen the box
+    new = pts.astype(np.float32) @ np.asarray(matrix, dtype=np.float32).reshape(2, 3).T
+    shift = np.array([0.5 * w, 0.5 * h], dtype=np.float32)  # to [0, w] x [0, h], as PIL
+    tol = np.float32(1e-4)  # so that 1e-7 above an integer does not ceil up
     cmax = np.ceil(np.trunc((new.max(axis=0) + shift) / tol) * tol)
     cmin = np.floor(np.trunc((new.min(axis=0) + shift) / tol) * tol)
     size = cmax - cmin
