@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinytensor.autograd.node import record_legacy
+from tinytensor.autograd.node import OUT, record
 from tinytensor.core import wrap
 from tinytensor.nn.functional._util import (
     check_reduction,
@@ -16,11 +16,10 @@ from tinytensor.nn.functional._util import (
     legacy_reduction,
     reduce_loss,
 )
-from tinytensor.nn.functional.activation import log_softmax, logsigmoid, softmax
+from tinytensor.nn.functional.activation import _log_softmax_backward, log_softmax, logsigmoid
 from tinytensor.ops import elementwise as E
 from tinytensor.ops._util import as_tensor
 from tinytensor.ops._util import requires_grad as _rg
-from tinytensor.tensor import Tensor
 
 
 def _pointwise_args(input, target, who, size_average, reduce, reduction):
@@ -84,7 +83,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
 
 
 def _class_targets(x, target, who, ignore_index):
-    """Validate integer class targets against (N, C, d1, ...) or (C,) input; returns the array."""
+    """Validate integer class targets against (N, C, d1, ...) or (C,) input; returns the tensor
+    (the user's own, so the nodes that save it version-check it)."""
     t = as_tensor(target, who)
     td = t._data
     if td.dtype.kind not in "iu":
@@ -92,7 +92,7 @@ def _class_targets(x, target, who, ignore_index):
             f"{who}: class-index targets must be integers (int64), got dtype {t.dtype}; "
             "for class probabilities pass a float target with the input's shape"
         )
-    expect = () if x.ndim == 1 else (x.shape[0],) + x.shape[2:]
+    expect = () if x.ndim == 1 else (x.shape[0],) + tuple(x.shape[2:])
     if td.shape != expect:
         raise ValueError(
             f"{who}: expected target of shape {expect} for input of shape {tuple(x.shape)}, "
@@ -106,28 +106,55 @@ def _class_targets(x, target, who, ignore_index):
             f"{who}: target {value} is out of bounds for {c} classes (valid: 0..{c - 1}"
             + (f", or ignore_index={ignore_index})" if ignore_index is not None else ")")
         )
-    return td
+    return t
 
 
-def _pick(logp, td, safe):
-    """f(logp) = logp[n, t_n, ...] (class dim 1);  dlogp = g scattered to those entries"""
-    shape = logp.shape
-    idx = safe[:, None] if logp.ndim > 1 else safe.reshape(1)
-    picked = np.take_along_axis(logp._data, idx, axis=min(1, logp.ndim - 1))
-    out = picked[:, 0] if logp.ndim > 1 else picked.reshape(())
-
-    def backward(g, o):
-        full = np.zeros(shape, g._data.dtype)
-        gd = g._data[:, None] if logp.ndim > 1 else g._data.reshape(1)
-        np.put_along_axis(full, idx, gd, axis=min(1, logp.ndim - 1))
-        return (_pick_adjoint(g, full, logp, td, safe),)
-
-    return record_legacy(wrap(out), "NllPick", (logp,), backward)
+def _pick(x, target, ignore_index=None, weight=None):
+    """f(x) = w[t]*x[n, t_n, ...] (class dim 1), 0 where t == ignore_index;
+    dx = g*w[t] scattered to those entries"""
+    idx, wt, axis = _pick_where(x.ndim, x._data.dtype, target, ignore_index, weight)
+    picked = np.take_along_axis(x._data, idx, axis=axis)
+    out = picked[:, 0] if x.ndim > 1 else picked.reshape(())
+    if wt is not None:
+        out = out * wt
+    # PyTorch's nll_loss and multi_margin_loss save self, target and weight.
+    saved = (x, target, ignore_index, weight)
+    return record(wrap(out), "NllPick", (x,), _pick_backward, saved)
 
 
-def _pick_adjoint(g, full, logp, td, safe):
-    """The scatter in _pick's backward, itself differentiable (its backward is the pick)."""
-    return record_legacy(wrap(full), "NllScatter", (g,), lambda gg, o: (_pick(gg, td, safe),))
+def _pick_backward(g, x, target, ignore_index, weight):
+    return (_pick_adjoint(g, x.shape, target, ignore_index, weight),)
+
+
+def _pick_where(ndim, dtype, target, ignore_index, weight):
+    """Where _pick reads along the class axis, the factor of each target (None if all 1), axis."""
+    td = target._data
+    if ignore_index is None:
+        keep, safe = None, td.astype(np.int64, copy=False)
+    else:
+        keep = td != ignore_index
+        safe = np.where(keep, td, 0).astype(np.int64)
+    wt = None
+    if weight is not None:
+        wt = weight._data.astype(dtype, copy=False)[safe]
+    if keep is not None and not keep.all():
+        wt = np.where(keep, 1.0 if wt is None else wt, 0.0).astype(dtype)
+    idx = safe[:, None] if ndim > 1 else safe.reshape(1)
+    return idx, wt, min(1, ndim - 1)
+
+
+def _pick_adjoint(g, shape, target, ignore_index, weight):
+    """f(g) = zeros(shape) with g*w[t] at _pick's entries;  dg = _pick(gg)"""
+    idx, wt, axis = _pick_where(len(shape), g._data.dtype, target, ignore_index, weight)
+    full = np.zeros(shape, g._data.dtype)
+    gd = g._data if wt is None else g._data * wt
+    np.put_along_axis(full, idx, gd[:, None] if len(shape) > 1 else gd.reshape(1), axis=axis)
+    saved = (target, ignore_index, weight)
+    return record(wrap(full), "NllScatter", (g,), _pick_adjoint_backward, saved)
+
+
+def _pick_adjoint_backward(gg, target, ignore_index, weight):
+    return (_pick(gg, target, ignore_index, weight),)
 
 
 def nll_loss(
@@ -146,19 +173,18 @@ def nll_loss(
     if x.ndim < 1:
         raise ValueError("nll_loss: input must have at least 1 dimension (C,) or (N, C, ...)")
     c = x.shape[0] if x.ndim == 1 else x.shape[1]
-    td = _class_targets(x, target, "nll_loss", ignore_index)
+    t = _class_targets(x, target, "nll_loss", ignore_index)
     w = _class_weight(weight, c, x, "nll_loss")
-    keep = td != ignore_index
-    safe = np.where(keep, td, 0).astype(np.int64)
-    picked = _pick(x, td, safe)  # shape of target
-    wt = np.where(keep, w[safe] if w is not None else 1.0, 0.0).astype(x._data.dtype)
-    loss = -picked * wrap(wt)
+    loss = -_pick(x, t, ignore_index, None if w is None else as_tensor(weight))
     if reduction == "none":
         return loss
     if reduction == "sum":
         return loss.sum()
+    td = t._data
+    keep = td != ignore_index
+    wt = np.where(keep, w[np.where(keep, td, 0)] if w is not None else 1.0, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):  # all ignored: nan, as in PyTorch
-        return loss.sum() / float(wt.sum())
+        return loss.sum() / float(wt.astype(x._data.dtype).sum())
 
 
 def _class_weight(weight, c, x, who):
@@ -194,7 +220,7 @@ def cross_entropy(
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     cdim = 0 if x.ndim == 1 else 1
     c = x.shape[cdim]
-    t = target if isinstance(target, Tensor) else as_tensor(target, "cross_entropy")
+    t = as_tensor(target, "cross_entropy")
     if (
         x.ndim == 2
         and x.shape[0]
@@ -203,9 +229,9 @@ def cross_entropy(
         and reduction == "mean"
         and t._data.dtype.kind in "iu"
     ):
-        td = _class_targets(x, t, "cross_entropy", ignore_index)
-        if not np.any(td == ignore_index):
-            return _cross_entropy_mean(x, td)
+        t = _class_targets(x, t, "cross_entropy", ignore_index)
+        if not np.any(t._data == ignore_index):
+            return _cross_entropy_mean(x, t)
     logp = log_softmax(x, cdim)
     if t._data.dtype.kind == "f":
         return _soft_cross_entropy(logp, t, weight, reduction, label_smoothing, c, cdim)
@@ -229,53 +255,55 @@ def cross_entropy(
     return nll * (1.0 - label_smoothing) + smooth * (label_smoothing / c)
 
 
-def _cross_entropy_mean(x, td):
+def _cross_entropy_mean(x, target):
     """f(x, t) = -mean_n log_softmax(x)[n, t_n];  dx = g*(softmax(x) - onehot(t))/N
 
     The common case (2-D logits, class indices, no weight, smoothing or ignored target, mean) as
     one node: about a third of the forward time of log_softmax + nll_loss, and a backward that
-    is one subtraction instead of a scatter and several small ops.
+    is one subtraction instead of a scatter and several small ops. Like PyTorch it saves the
+    log-softmax (a private tensor whose history leads to x, for double backward) and the
+    target, not x: changing x in place after the forward pass is allowed.
     """
+    td = target._data
     n = td.shape[0]
-    rows = np.arange(n)
     d = x._data
     shifted = d - np.max(d, axis=1, keepdims=True)
-    e = np.exp(shifted)
-    total = np.sum(e, axis=1, keepdims=True)
-    loss = (np.sum(np.log(total)) - np.sum(shifted[rows, td])) / n
-    probs = e / total
-    return record_legacy(
-        wrap(np.asarray(loss, dtype=d.dtype)),
-        "CrossEntropy",
-        (x,),
-        lambda g, o: (_cross_entropy_grad(g, x, probs, rows, td),),
-        (x,),
-    )
+    logp = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    loss = -np.sum(logp[np.arange(n), td]) / n
+    lsm = record(wrap(logp), "LogSoftmax", (x,), _log_softmax_backward, (OUT, 1))
+    out = wrap(np.asarray(loss, dtype=d.dtype))
+    return record(out, "CrossEntropy", (x,), _cross_entropy_mean_backward, (lsm, target))
 
 
-def _cross_entropy_grad(g, x, probs, rows, td):
-    """f(g, x) = g*(softmax(x) - onehot)/N;  dg = sum(gg*(softmax(x) - onehot))/N,
-    dx = s*(v - sum(v*s, 1)) with s = softmax(x), v = gg*g/N (softmax's backward)
+def _cross_entropy_mean_backward(g, lsm, target):
+    return (_cross_entropy_grad(g, lsm, target),)
 
-    ``_cross_entropy_mean``'s backward as one op, itself differentiable for double backward.
+
+def _cross_entropy_grad(g, lsm, target):
+    """f(g, l) = g*(exp(l) - onehot)/N with l = log_softmax(x);
+    dg = sum(gg*(exp(l) - onehot))/N,  dl = gg*g*exp(l)/N
+
+    ``_cross_entropy_mean``'s backward as one op, itself differentiable for double backward
+    (log_softmax's backward then turns dl into dx).
     """
-    n = rows.shape[0]
-    grad = probs.copy()
-    grad[rows, td] -= 1
+    n = lsm.shape[0]
+    grad = np.exp(lsm._data)
+    grad[np.arange(n), target._data] -= 1
     grad *= g._data / n  # in place: stays in the logits' dtype
-
-    def backward(gg, o):
-        s = softmax(x, 1)
-        dg = (gg * (s - wrap(_onehot(probs, rows, td)))).sum() / n if _rg(g) else None
-        v = gg * g / n
-        return dg, s * (v - (v * s).sum(1, keepdim=True))
-
-    return record_legacy(wrap(grad), "CrossEntropyBackward", (g, x), backward, (g, x))
+    saved = (g, lsm, target)
+    return record(wrap(grad), "CrossEntropyBackward", (g, lsm), _cross_entropy_grad_backward, saved)
 
 
-def _onehot(like, rows, td):
+def _cross_entropy_grad_backward(gg, g, lsm, target):
+    n = lsm.shape[0]
+    s = E.exp(lsm)
+    dg = (gg * (s - wrap(_onehot(lsm._data, target._data)))).sum() / n if _rg(g) else None
+    return dg, gg * g * s / n
+
+
+def _onehot(like, td):
     out = np.zeros_like(like)
-    out[rows, td] = 1
+    out[np.arange(td.shape[0]), td] = 1
     return out
 
 
@@ -315,21 +343,20 @@ def binary_cross_entropy(
         log_p = np.maximum(np.log(d), -100)
         log_1mp = np.maximum(np.log1p(-d), -100)
     out = -(t._data * log_p + (1 - t._data) * log_1mp)
-
-    def backward(g, o):
-        gx = g * (x - t) / E.clamp(x * (1.0 - x), min=1e-12) if x.requires_grad else None
-        gt = None
-        if t.requires_grad:
-            with np.errstate(divide="ignore"):
-                gt = g * (E.clamp(E.log1p(-x), min=-100.0) - E.clamp(E.log(x), min=-100.0))
-        return gx, gt
-
-    loss = record_legacy(
-        wrap(out.astype(d.dtype, copy=False)), "BinaryCrossEntropy", (x, t), backward, (x, t)
-    )
+    out = wrap(out.astype(d.dtype, copy=False))
+    loss = record(out, "BinaryCrossEntropy", (x, t), _binary_cross_entropy_backward, (x, t))
     if weight is not None:
         loss = loss * weight
     return reduce_loss(loss, reduction)
+
+
+def _binary_cross_entropy_backward(g, x, t):
+    gx = g * (x - t) / E.clamp(x * (1.0 - x), min=1e-12) if _rg(x) else None
+    gt = None
+    if _rg(t):
+        with np.errstate(divide="ignore"):
+            gt = g * (E.clamp(E.log1p(-x), min=-100.0) - E.clamp(E.log(x), min=-100.0))
+    return gx, gt
 
 
 def binary_cross_entropy_with_logits(
@@ -374,10 +401,11 @@ def multi_margin_loss(
     if x.ndim not in (1, 2):
         raise ValueError(f"multi_margin_loss: expected (C,) or (N, C) input, got {x.shape}")
     x2 = x if x.ndim == 2 else x.unsqueeze(0)
-    td = _class_targets(x2, target if x.ndim == 2 else as_tensor(target).reshape(1),
-                        "multi_margin_loss", None)  # fmt: skip
+    t = _class_targets(x2, target if x.ndim == 2 else as_tensor(target).reshape(1),
+                       "multi_margin_loss", None)  # fmt: skip
+    td = t._data
     c = x2.shape[1]
-    xy = _pick(x2, td, td.astype(np.int64))
+    xy = _pick(x2, t)
     z = E.relu(x2 - xy.unsqueeze(1) + margin)
     if p == 2:
         z = z * z

@@ -7,15 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinytensor.core import wrap
+from tinytensor.core import bump_version, wrap
 from tinytensor.nn.functional._util import float_input
-
-
-def _bump(t):
-    if t._vc is None:
-        t._vc = [1]
-    else:
-        t._vc[0] += 1
 
 
 def batch_norm(
@@ -61,13 +54,13 @@ def batch_norm(
             m = running_mean._data.dtype.type(momentum)
             running_mean._data *= 1 - m
             running_mean._data += m * mean._data.reshape(c).astype(running_mean._data.dtype)
-            _bump(running_mean)
+            bump_version(running_mean)
         if running_var is not None:
             m = running_var._data.dtype.type(momentum)
             unbiased = var._data.reshape(c) * (count / (count - 1))
             running_var._data *= 1 - m
             running_var._data += m * unbiased.astype(running_var._data.dtype)
-            _bump(running_var)
+            bump_version(running_var)
         out = centered * (var + eps).rsqrt()
     else:
         if running_mean is None or running_var is None:
