@@ -85,17 +85,15 @@ class Node:
         "checked",
         "versions",
         "outputs",
-        "legacy",
         "hooks",
         "retained",
         "trace",
         "__weakref__",
     )
 
-    def __init__(self, name, fn, inputs, out, saved=(), legacy=False):
+    def __init__(self, name, fn, inputs, out, saved=()):
         self._name = name
         self.fn = fn
-        self.legacy = legacy
         edges = []
         for t in inputs:
             if getattr(t, "_requires_grad", False):  # also skips None and Python scalars
@@ -191,9 +189,6 @@ class Node:
 
     def run(self, g):
         """Check what was saved, then call backward: one gradient (or None) per input."""
-        if self.legacy:
-            self.check_saved()
-            return self.fn(g, None if self.outputs is None else self.saved_output())
         return self.fn(g, *self.unpack())
 
     def release(self):
@@ -296,17 +291,6 @@ def record(out, name, inputs, backward, saved=()):
 
 
 _FUNCTION = type(record)
-
-
-def record_legacy(out, name, inputs, fn, saved=(), save_output=False):
-    """The old protocol (``fn(g, out)`` closures), kept only while ops move to ``record``."""
-    if grad_state.enabled:
-        for t in inputs:
-            if getattr(t, "_requires_grad", False):
-                saved = tuple(saved) + ((OUT,) if save_output else ())
-                _attach(out, Node(name, fn, inputs, out, saved, legacy=True))
-                break
-    return out
 
 
 def _attach(out, node):
