@@ -260,3 +260,131 @@ def test_one_hot_matches_torch_and_validates():
     assert F.one_hot(tt.tensor(idx)).dtype == tt.int64
     with pytest.raises(RuntimeError, match="class values"):
         F.one_hot(tt.tensor([0, 5]), 3)
+
+
+# --- In-place change after the forward pass (issue #10): activation, linear, conv, pooling and
+# dropout functionals save what PyTorch 2.13 saves. One row per tensor argument (and per tensor
+# returned beside the output): it is changed in place after the forward pass, then backward
+# runs. Changing a saved tensor raises RuntimeError; changing one that was not saved leaves the
+# gradient as it was. PyTorch is the oracle of the first test; the second asserts the recorded
+# outcome without it.
+
+_X = ((3, 4), True)
+_IMG = ((2, 3, 5, 5), True)
+
+
+def _no_grad(shape):
+    return (shape, False)
+
+
+# id, call(F, *tensors), tensor arguments (shape, requires_grad), slot changed (an argument's
+# position, or "indices" for the indices max_pool2d returns), whether backward then raises
+INPLACE_ROWS = [
+    ("hardtanh-input", lambda F, x: F.hardtanh(x, -0.5, 0.5), [_X], 0, True),
+    ("relu6-input", lambda F, x: F.relu6(x * 4), [_X], 0, False),  # x*4 saves no x
+    ("relu6-input-direct", lambda F, x: F.relu6(x), [_X], 0, True),
+    ("leaky_relu-input", lambda F, x: F.leaky_relu(x, 0.2), [_X], 0, True),
+    ("elu-input", lambda F, x: F.elu(x, 0.7), [_X], 0, True),
+    ("selu-input", lambda F, x: F.selu(x), [_X], 0, True),
+    ("gelu-input", lambda F, x: F.gelu(x), [_X], 0, True),
+    ("gelu_tanh-input", lambda F, x: F.gelu(x, approximate="tanh"), [_X], 0, True),
+    ("silu-input", lambda F, x: F.silu(x), [_X], 0, True),
+    ("mish-input", lambda F, x: F.mish(x), [_X], 0, True),
+    ("softplus-input", lambda F, x: F.softplus(x, 2.0, 1.0), [_X], 0, True),
+    ("logsigmoid-input", lambda F, x: F.logsigmoid(x), [_X], 0, True),
+    ("softsign-input", lambda F, x: F.softsign(x), [_X], 0, True),
+    ("softmax-input", lambda F, x: F.softmax(x, 1), [_X], 0, False),  # saves its output
+    ("log_softmax-input", lambda F, x: F.log_softmax(x, 0), [_X], 0, False),
+    ("softmin-input", lambda F, x: F.softmin(x, 1), [_X], 0, False),
+    *[
+        (f"linear{tag}-{slot}", lambda F, x, w, b: F.linear(x, w, b), args, i, raises)
+        for tag, args, raises_by_slot in [
+            ("", [((5, 3), True), ((4, 3), True), ((4,), True)], (True, True, False)),
+            ("_3d", [((2, 5, 3), True), ((4, 3), True), ((4,), True)], (True, True, False)),
+            # x is saved for dW only and W for dx only (as addmm)
+            ("_input_grad_only", [((5, 3), True), _no_grad((4, 3)), _no_grad((4,))],
+             (False, True, False)),
+            ("_weight_grad_only", [_no_grad((5, 3)), ((4, 3), True), _no_grad((4,))],
+             (True, False, False)),
+        ]
+        for i, (slot, raises) in enumerate(zip(("input", "weight", "bias"), raises_by_slot))
+    ],
+    *[
+        (f"bilinear-{slot}", lambda F, a, b, w, c: F.bilinear(a, b, w, c),
+         [((5, 3), True), ((5, 2), True), ((4, 3, 2), True), ((4,), True)], i, i < 3)
+        for i, slot in enumerate(("input1", "input2", "weight", "bias"))
+    ],
+    *[
+        (f"conv2d{tag}-{slot}", lambda F, x, w, b: F.conv2d(x, w, b, padding=1), args, i, i < 2)
+        for tag, args in [
+            ("", [_IMG, ((4, 3, 3, 3), True), ((4,), True)]),
+            # input and weight are saved whatever needs a gradient, as PyTorch's convolution
+            ("_input_no_grad", [_no_grad((2, 3, 5, 5)), ((4, 3, 3, 3), True), ((4,), True)]),
+            ("_weight_no_grad", [_IMG, _no_grad((4, 3, 3, 3)), _no_grad((4,))]),
+        ]
+        for i, slot in enumerate(("input", "weight", "bias"))
+    ],
+    ("conv2d_unbatched-input", lambda F, x, w: F.conv2d(x, w, stride=2),
+     [((3, 6, 6), True), ((4, 3, 3, 3), True)], 0, True),
+    # odd 'same' padding convolves a padded copy, so the input itself is not saved
+    ("conv2d_same-input", lambda F, x, w: F.conv2d(x, w, padding="same"),
+     [_IMG, ((4, 3, 2, 2), True)], 0, False),
+    ("unfold-input", lambda F, x: F.unfold(x, 2, padding=1), [_IMG], 0, False),
+    ("fold-input", lambda F, x: F.fold(x, (4, 4), 2), [((2, 12, 9), True)], 0, False),
+    ("max_pool2d-input", lambda F, x: F.max_pool2d(x, 3, 1, 1), [_IMG], 0, True),
+    ("max_pool2d_unbatched-input", lambda F, x: F.max_pool2d(x, 2), [((3, 4, 4), True)], 0,
+     True),
+    ("max_pool2d-indices", lambda F, x: F.max_pool2d(x, 2, return_indices=True), [_IMG],
+     "indices", True),
+    ("avg_pool2d-input", lambda F, x: F.avg_pool2d(x, 3, 2, 1), [_IMG], 0, True),
+    ("adaptive_avg_pool2d-input", lambda F, x: F.adaptive_avg_pool2d(x, (2, 3)), [_IMG], 0,
+     True),
+    # output size 1 is a mean, which saves nothing
+    ("adaptive_avg_pool2d_1x1-input", lambda F, x: F.adaptive_avg_pool2d(x, 1), [_IMG], 0, False),
+    ("dropout-input", lambda F, x: F.dropout(x, 0.5), [_X], 0, False),  # saves only its mask
+    ("dropout2d-input", lambda F, x: F.dropout2d(x, 0.5), [_IMG], 0, False),
+]  # fmt: skip
+_RANDOM = {"dropout-input", "dropout2d-input"}  # different masks: compare outcomes only
+
+
+def _inplace_after_forward(lib, fn, args, slot):
+    """Forward, change ``slot`` in place, backward of a weighted sum: ('raise', error class)
+    or ('ok', gradients)."""
+    rng = np.random.default_rng(0)
+    ts = [lib.tensor(rng.standard_normal(s), requires_grad=g) for s, g in args]
+    lib.manual_seed(0)
+    out = fn(lib.nn.functional, *ts)
+    out, changed = (out[0], out[1]) if slot == "indices" else (out, ts[slot])
+    with lib.no_grad():
+        changed.add_(1)
+    weights = lib.tensor(np.linspace(-1.0, 1.0, out.numel()).reshape(tuple(out.shape)))
+    try:
+        (out * weights).sum().backward()
+    except RuntimeError as e:
+        return "raise", type(e)
+    return "ok", [None if t.grad is None else t.grad.numpy() for t in ts]
+
+
+@pytest.mark.torch
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
+@pytest.mark.parametrize("fn,args,slot", [pytest.param(*r[1:4], id=r[0]) for r in INPLACE_ROWS])
+def test_inplace_change_after_forward_matches_torch(request, fn, args, slot):
+    torch = pytest.importorskip("torch")
+    want = _inplace_after_forward(torch, fn, args, slot)
+    got = _inplace_after_forward(tt, fn, args, slot)
+    assert got[0] == want[0]
+    if got[0] == "raise":
+        assert got[1] is want[1]
+    elif request.node.callspec.id not in _RANDOM:
+        for ours, ref in zip(got[1], want[1]):
+            assert (ours is None) == (ref is None)
+            if ref is not None:
+                np.testing.assert_allclose(ours, ref, rtol=1e-7, atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "fn,args,slot,raises", [pytest.param(*r[1:], id=r[0]) for r in INPLACE_ROWS]
+)
+def test_inplace_change_after_forward_raises_only_for_saved_tensors(fn, args, slot, raises):
+    outcome = _inplace_after_forward(tt, fn, args, slot)
+    assert outcome[0] == ("raise" if raises else "ok")

@@ -172,3 +172,68 @@ def test_pool_layers_repr_and_defaults_match_torch():
         np.testing.assert_allclose(
             ours(tt.tensor(x)).numpy(), ref(torch.tensor(x)).numpy(), rtol=1e-5, atol=1e-6
         )
+
+
+def _max_pool_reference(x, g, k, s, p, d):
+    """Max pooling and its gradient by plain loops: each window scans its kernel offsets in
+    row-major order and a later element takes over only if strictly greater, so a tie goes to
+    the first maximum in scan order (PyTorch's rule). Padding never wins."""
+    n, c, h, w = x.shape
+    oh, ow = g.shape[2:]
+    out = np.zeros(g.shape, x.dtype)
+    grad = np.zeros(x.shape, np.float64)
+    for b, ch, i, j in np.ndindex(n, c, oh, ow):
+        plane, best = x[b, ch], None
+        for a, e in np.ndindex(*k):
+            r, q = i * s[0] - p[0] + a * d[0], j * s[1] - p[1] + e * d[1]
+            if 0 <= r < h and 0 <= q < w and (best is None or plane[r, q] > plane[best]):
+                best = (r, q)
+        out[b, ch, i, j] = plane[best]
+        grad[b, ch][best] += g[b, ch, i, j]
+    return out, grad
+
+
+# kernel, stride, padding, dilation: tiling windows, overlapping ones, padding, dilation
+TIE_CASES = [((2, 2), (2, 2), (0, 0), (1, 1)), ((3, 3), (1, 1), (1, 1), (1, 1)),
+             ((3, 2), (2, 1), (1, 1), (2, 1))]  # fmt: skip
+
+
+@pytest.mark.parametrize("k,s,p,d", TIE_CASES, ids=["tiling", "overlapping", "dilated"])
+def test_max_pool2d_tie_goes_to_the_first_maximum_in_scan_order(k, s, p, d):
+    rng = np.random.default_rng(7)
+    x = rng.integers(0, 3, (2, 2, 7, 6)).astype(np.float64)  # values in {0, 1, 2}: many ties
+    xt = tt.tensor(x, requires_grad=True)
+    out = F.max_pool2d(xt, k, s, p, d)
+    g = rng.standard_normal(out.shape)
+    out.backward(tt.tensor(g))
+    ref_out, ref_grad = _max_pool_reference(x, g, k, s, p, d)
+    np.testing.assert_array_equal(out.detach().numpy(), ref_out)
+    np.testing.assert_allclose(xt.grad.numpy(), ref_grad, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [tt.int64, tt.int32, tt.int8, tt.uint8])
+def test_max_pool2d_takes_integer_tensors(dtype):
+    x = np.random.default_rng(3).integers(0, 100, (2, 3, 6, 5))
+    xt = tt.tensor(x, dtype=dtype)
+    out, idx = F.max_pool2d(xt, 3, 2, 1, return_indices=True)
+    ref, _ = _max_pool_reference(x, np.zeros((2, 3, 3, 3)), (3, 3), (2, 2), (1, 1), (1, 1))
+    assert out.dtype == dtype and not out.requires_grad
+    np.testing.assert_array_equal(out.numpy(), ref)
+    np.testing.assert_array_equal(
+        np.take_along_axis(x.reshape(2, 3, -1), idx.numpy().reshape(2, 3, -1), 2),
+        ref.reshape(2, 3, -1),
+    )
+    with pytest.raises(NotImplementedError, match="bool"):
+        F.max_pool2d(xt > 50, 2)
+
+
+@pytest.mark.torch
+def test_max_pool2d_integer_tensors_match_torch():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(4).integers(-128, 127, (2, 3, 7, 7)).astype(np.int8)
+    out, idx = F.max_pool2d(tt.tensor(x), 3, 2, 1, ceil_mode=True, return_indices=True)
+    ref, ref_idx = torch.nn.functional.max_pool2d(
+        torch.tensor(x), 3, 2, 1, ceil_mode=True, return_indices=True
+    )
+    np.testing.assert_array_equal(out.numpy(), ref.numpy())
+    np.testing.assert_array_equal(idx.numpy(), ref_idx.numpy())
