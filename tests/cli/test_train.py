@@ -15,7 +15,9 @@ import tinytensor as tt
 from tinytensor.cli import data as datalib
 from tinytensor.cli import main
 from tinytensor.cli.arch import build
-from tinytensor.cli.train import evaluate, load_model
+from tinytensor.cli.evaluate import evaluate
+from tinytensor.cli.rundir import UsageError
+from tinytensor.cli.train import load_model
 from tinytensor.data.datasets import Digits, write_idx
 
 pytest.importorskip("sklearn", reason="the bundled digits come with scikit-learn")
@@ -55,12 +57,15 @@ def test_default_run_reaches_95_percent(default_run):
     assert "dataset digits: 1,438 train / 359 test" in text
     assert "model (preset cnn)" in text and "parameters" in text
     epochs = re.findall(
-        r"epoch +(\d+)/10 +train loss ([\d.]+) +train acc +([\d.]+)% +test acc", text
+        r"epoch +(\d+)/10 +train loss ([\d.]+) +train acc +([\d.]+)% +test loss ([\d.]+) +"
+        r"test acc +([\d.]+)% +\((\d+ ms|[\d.]+ s)\)",
+        text,
     )
     assert [int(e[0]) for e in epochs] == list(range(1, 11))
     assert float(epochs[-1][1]) < float(epochs[0][1])  # it learned
     acc = float(re.search(r"test accuracy: ([\d.]+)%", text).group(1))
     assert acc >= 95.0
+    assert "after 10 epochs in " in text
     assert f"wrote {out}" in text
 
 
@@ -68,18 +73,26 @@ def test_default_run_files(default_run):
     done, out = default_run
     assert sorted(p.name for p in out.iterdir()) == [
         "checkpoint.npz",
+        "confusion.png",
         "curves.png",
+        "features.png",
         "filters.png",
         "metrics.json",
+        "mistakes.png",
     ]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["config"]["dataset"] == "digits" and len(metrics["epochs"]) == 10
-    assert {"train_loss", "train_accuracy", "test_accuracy"} <= set(metrics["epochs"][0])
+    assert metrics["status"] == "finished"
+    first = metrics["epochs"][0]
+    assert {"epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy"} <= set(first)
+    assert metrics["epochs"][-1]["test_loss"] < first["test_loss"]
     assert len(metrics["step_losses"]) == 10 * 23  # ceil(1438 / 64) batches per epoch
     printed = float(re.search(r"test accuracy: ([\d.]+)%", done.stdout).group(1))
     assert metrics["final_test_accuracy"] * 100 == pytest.approx(printed, abs=0.006)
     image = pytest.importorskip("matplotlib.image")
-    for name, min_size in [("curves.png", (250, 600)), ("filters.png", (400, 600))]:
+    pictures = [("curves.png", (250, 600)), ("filters.png", (400, 600))]
+    pictures += [("features.png", (150, 400)), ("confusion.png", (300, 300))]
+    for name, min_size in pictures + [("mistakes.png", (100, 300))]:
         pixels = image.imread(out / name)
         assert pixels.ndim == 3 and pixels.shape[0] >= min_size[0]
         assert pixels.shape[1] >= min_size[1]
@@ -94,12 +107,12 @@ def test_checkpoint_reloads_into_fresh_model_with_same_accuracy(default_run):
     model.load_state_dict(blob["state_dict"])
     x, y = Digits(train=False).arrays()
     x = (x - np.float32(meta["normalize"]["mean"])) / np.float32(meta["normalize"]["std"])
-    acc = evaluate(model, x, y)
+    acc = evaluate(model, x, y).accuracy
     metrics = json.loads((out / "metrics.json").read_text())
     assert acc == metrics["final_test_accuracy"] == meta["test_accuracy"]
     again, meta2 = load_model(out)
     assert not again.training and meta2["arch"] == meta["arch"]
-    assert evaluate(again, x, y) == acc
+    assert evaluate(again, x, y).accuracy == acc
 
 
 def test_help_lists_presets_and_layer_syntax():
@@ -109,7 +122,7 @@ def test_help_lists_presets_and_layer_syntax():
         assert word in done.stdout
     for flag in ["--arch", "--loss", "--optim", "--lr", "--epochs", "--batch-size", "--seed"]:
         assert flag in done.stdout
-    for flag in ["--dataset", "--data", "--download", "--out"]:
+    for flag in ["--dataset", "--data", "--download", "--out", "--resume", "--weight-decay"]:
         assert flag in done.stdout
     script = shutil.which("tinytensor")
     if script is not None:  # the console script declared in pyproject.toml
@@ -144,6 +157,7 @@ def test_losses_and_optimizers_train(tmp_path, capsys, loss, optim, arch):
     assert acc > 50.0  # far above the 10% of guessing, after two epochs
     assert (out / "checkpoint.npz").is_file() and (out / "curves.png").is_file()
     assert (out / "filters.png").is_file() == ("conv" in arch)
+    assert (out / "confusion.png").is_file() and (out / "mistakes.png").is_file()
     if "conv" not in arch:
         assert "no conv layer" in text
 
@@ -176,8 +190,11 @@ def test_auto_with_only_test_images_splits_and_says_so(tmp_path, capsys):
 
 def test_auto_choice_order(tmp_path, monkeypatch):
     monkeypatch.setattr(datalib.FashionMNIST, "system_folders", ())
-    assert datalib.choose("auto", tmp_path)[0] == "digits"
-    assert "digits bundled" in datalib.choose("auto", tmp_path)[1]
+    monkeypatch.setenv("TINYTENSOR_DATA", str(tmp_path))
+    assert datalib.choose("auto")[0] == "digits"
+    assert "digits bundled" in datalib.choose("auto")[1]
+    with pytest.raises(UsageError, match="--data .*holds neither MNIST nor Fashion-MNIST"):
+        datalib.choose("auto", tmp_path)  # an explicit --data never falls back quietly
     fashion = tmp_path / "fashion-mnist"
     _fake_mnist(fashion)
     (fashion / "train-images-idx3-ubyte.gz").write_bytes(
@@ -189,18 +206,16 @@ def test_auto_choice_order(tmp_path, monkeypatch):
     assert datalib.choose("digits", tmp_path) == ("digits", None)
 
 
-def test_missing_dataset_is_a_clear_error(tmp_path, capsys, monkeypatch):
+def test_missing_dataset_is_a_clear_error_in_flags(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(datalib.FashionMNIST, "system_folders", ())
-    code = main(["train", "--dataset", "fashion-mnist", "--data", str(tmp_path)])
+    monkeypatch.setenv("TINYTENSOR_DATA", str(tmp_path / "nothing"))
+    out = tmp_path / "o"
+    code = main(["train", "--dataset", "fashion-mnist", "--out", str(out)])
     err = capsys.readouterr().err
-    assert code == 1
-    assert "FashionMNIST: could not find" in err and "download=True" in err
-
-
-@pytest.mark.parametrize("flag, value", [("--epochs", "0"), ("--batch-size", "-3"), ("--lr", "0")])
-def test_bad_numbers_are_rejected(flag, value):
-    with pytest.raises(SystemExit, match="must be positive"):
-        main(["train", flag, value])
+    assert code == 2
+    assert "--dataset fashion-mnist" in err and "--download" in err and "--data" in err
+    assert "download=True" not in err and "root=" not in err
+    assert not out.exists()  # the run folder made at the start is gone again
 
 
 @pytest.mark.skipif(not SHARED_MNIST.is_dir(), reason="shared MNIST copy not found")

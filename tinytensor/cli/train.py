@@ -386,41 +386,43 @@ class Trainer:
             if "val_loss" in row
             else ""
         )
+        stopped = self._early_stopping(row)
+        if stopped:
+            self.status = "stopped early"
+        self.save()  # before the line, so an epoch that was printed is an epoch that was kept
         print(
             f"epoch {epoch:>2}/{self.epochs}  train loss {row['train_loss']:.4f}  "
             f"train acc {row['train_accuracy']:7.2%}{val_text}  test loss {row['test_loss']:.4f}"
             f"  test acc {row['test_accuracy']:7.2%}  ({duration(row['seconds'])})",
             flush=True,
         )
-        stopped = self._early_stopping(row)
         if stopped:
-            self.status = "stopped early"
-        self.save()
+            print(stopped)
         return self._finish() if stopped else None
 
-    def _early_stopping(self, row) -> bool:
+    def _early_stopping(self, row) -> str:
+        """Track the best validation loss; a message when it is time to stop, else ''."""
         if self.config["patience"] is None:
-            return False
+            return ""
         e = self.early
         if e["best_loss"] is None or row["val_loss"] < e["best_loss"]:
             e.update(best_loss=row["val_loss"], best_epoch=row["epoch"], bad_epochs=0)
             e["best_state"] = _copy_state(self.model.state_dict())
-            return False
+            return ""
         e["bad_epochs"] += 1
         if e["bad_epochs"] < self.config["patience"]:
-            return False
+            return ""
         self.model.load_state_dict(e["best_state"])
         test = evaluate(self.model, self.data.x_test, self.data.y_test, self.loss_fn, "testing",
                         self.args.no_progress)  # fmt: skip
         self.last_eval = test
         row["best_epoch"] = e["best_epoch"]
         row["best_test_loss"], row["best_test_accuracy"] = test.loss, test.accuracy
-        print(
+        return (
             f"early stop: the validation loss has not improved for "
             f"{plural(e['bad_epochs'], 'epoch')}; keeping the weights of epoch {e['best_epoch']} "
             f"(val loss {e['best_loss']:.4f}, test acc {test.accuracy:.2%})"
         )
-        return True
 
     def _final_accuracy(self):
         last = self.history[-1]
@@ -446,13 +448,16 @@ class Trainer:
         """Ctrl-C: the checkpoint on disk is the last complete epoch; draw it, say how to go on."""
         import tinytensor as tt
 
-        stopped_in = self.epoch + 1
         resume = f"tinytensor train --resume {self.run_dir.path}"
-        print(f"\ninterrupted during epoch {stopped_in}/{self.epochs}", file=sys.stderr)
+        print("\ninterrupted (Ctrl-C): stopping", file=sys.stderr)
         written = []
         try:
+            # The checkpoint on disk is the truth: an epoch cut short while being saved is not.
             blob = tt.load(os.fspath(self.run_dir.file(CHECKPOINT)))
             self.model.load_state_dict(blob["state_dict"])
+            self.epoch = int(blob["epoch"])
+            self.history, self.step_losses = list(blob["history"]), list(blob["step_losses"])
+            self.seconds = float(blob["seconds"])
             self.status = "interrupted"
             write_metrics(self.run_dir.file(METRICS), self.metrics())
             if self.history:
@@ -463,7 +468,8 @@ class Trainer:
         kept = f"epoch {self.epoch}" if self.epoch else "the initial weights (no epoch finished)"
         files = ", ".join([CHECKPOINT, METRICS] + written)
         print(
-            f"kept {kept} in {self.run_dir.path} ({files}); continue with:\n  {resume}",
+            f"interrupted during epoch {self.epoch + 1}/{self.epochs}; kept {kept} in "
+            f"{self.run_dir.path} ({files}); continue with:\n  {resume}",
             file=sys.stderr,
         )
         return 130
