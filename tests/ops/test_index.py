@@ -142,3 +142,191 @@ def test_getitem_of_basic_index_is_a_view_but_advanced_index_is_a_copy():
     assert basic.tolist() == [1.0, 1.0]
     assert advanced.tolist() == [0.0, 0.0]
     assert np.shares_memory(basic.numpy(), x.numpy())
+
+
+# --- In-place change after the forward pass (issue #10) ----------------------------------------
+# Each row builds an op in library ``lib`` (tinytensor or torch) and returns (output, the tensor
+# backward reads that the test then changes in place). PyTorch raises "modified by an inplace
+# operation" for all of them; so must tinytensor, NumPy-only and compared with torch.
+
+
+def _set(y, index, value):
+    y[index] = value
+    return y
+
+
+def _with(victim, make):
+    return make(victim), victim
+
+
+def _pair(lib, *shape):
+    x = lib.tensor(np.arange(float(np.prod(shape))).reshape(shape), requires_grad=True)
+    return x * 1.0
+
+
+INPLACE_CASES = {
+    "getitem-int-tensor": lambda L: _with(L.tensor([0, 2, 2]), lambda i: _pair(L, 3)[i]),
+    "getitem-mask": lambda L: _with(L.tensor([True, False, True]), lambda m: _pair(L, 3)[m]),
+    "getitem-int-then-tensor": lambda L: _with(L.tensor([1, 2]), lambda j: _pair(L, 2, 3)[0, j]),
+    "setitem-index": lambda L: _with(L.tensor([0, 2]), lambda i: _set(_pair(L, 3), i, 0.0)),
+    "setitem-mask": lambda L: _with(
+        L.tensor([True, False, True]), lambda m: _set(_pair(L, 3), m, 0.0)
+    ),
+    "masked_fill-mask": lambda L: _with(
+        L.tensor([True, False, True]), lambda m: _pair(L, 3).masked_fill(m, 0.0)
+    ),
+    "gather-index": lambda L: _with(
+        L.tensor([[0, 2], [1, 1]]), lambda i: L.gather(_pair(L, 2, 3), 1, i)
+    ),
+    "gather-input": lambda L: _with(
+        _pair(L, 2, 3), lambda x: L.gather(x, 1, L.tensor([[0, 2], [1, 1]]))
+    ),
+    "index_select-index": lambda L: _with(
+        L.tensor([2, 0]), lambda i: L.index_select(_pair(L, 2, 3), 1, i)
+    ),
+    "index_add-index": lambda L: _with(
+        L.tensor([2, 0]), lambda i: L.index_add(_pair(L, 2, 3), 1, i, _pair(L, 2, 2))
+    ),
+    "take-index": lambda L: _with(L.tensor([0, 5, -1]), lambda i: L.take(_pair(L, 2, 3), i)),
+    "take-input": lambda L: _with(_pair(L, 2, 3), lambda x: L.take(x, L.tensor([0, 5]))),
+    "scatter-index": lambda L: _with(
+        L.tensor([[0, 2], [1, 0]]), lambda i: L.scatter(_pair(L, 2, 3), 1, i, _pair(L, 2, 2))
+    ),
+    "scatter_add-index": lambda L: _with(
+        L.tensor([[0, 2], [1, 0]]), lambda i: L.scatter_add(_pair(L, 2, 3), 1, i, _pair(L, 2, 2))
+    ),
+}
+
+
+def _change_in_place(lib, t):
+    with lib.no_grad():
+        t.copy_(t.clone())
+
+
+@pytest.mark.parametrize("case", INPLACE_CASES)
+def test_changing_a_saved_index_or_mask_in_place_makes_backward_raise(case):
+    out, victim = INPLACE_CASES[case](tt)
+    _change_in_place(tt, victim)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("case", INPLACE_CASES)
+def test_changing_a_saved_index_or_mask_in_place_raises_as_in_torch(case):
+    torch = pytest.importorskip("torch")
+    out, victim = INPLACE_CASES[case](torch)
+    _change_in_place(torch, victim)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
+
+
+NOT_SAVED_CASES = {
+    # PyTorch saves neither of these, so changing them after the forward pass is fine.
+    "getitem-input": lambda L: _with(_pair(L, 3), lambda x: x[L.tensor([0, 2])]),
+    "index_select-input": lambda L: _with(
+        _pair(L, 2, 3), lambda x: L.index_select(x, 1, L.tensor([2, 0]))
+    ),
+    "scatter-src": lambda L: _with(
+        _pair(L, 2, 2), lambda s: L.scatter(_pair(L, 2, 3), 1, L.tensor([[0, 2], [1, 0]]), s)
+    ),
+    "masked_fill-input": lambda L: _with(
+        _pair(L, 3), lambda x: x.masked_fill(L.tensor([True, False, True]), 0.0)
+    ),
+}
+
+
+@pytest.mark.parametrize("case", NOT_SAVED_CASES)
+def test_changing_an_unsaved_input_in_place_does_not_raise(case):
+    out, victim = NOT_SAVED_CASES[case](tt)
+    _change_in_place(tt, victim)
+    out.sum().backward()
+
+
+def test_a_list_or_array_index_is_copied_so_changing_it_later_is_harmless():
+    x = tt.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    index = np.array([0, 1])
+    out = x[index]
+    index[0] = 2
+    out.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0, 0.0]
+
+
+# --- Out-of-range indices raise (issue #10) ----------------------------------------------------
+# PyTorch's classes: gather/scatter/scatter_add/index_add RuntimeError; index_select IndexError
+# along dim 0 and RuntimeError along the others; take IndexError (negative indices count back).
+
+OUT_OF_RANGE = {
+    "gather-too-large": (
+        lambda L, x: L.gather(x, 1, L.tensor([[3]])),
+        RuntimeError,
+        "gather: index 3",
+    ),
+    "gather-negative": (
+        lambda L, x: L.gather(x, 1, L.tensor([[-1]])),
+        RuntimeError,
+        "gather: index -1",
+    ),
+    "scatter-too-large": (
+        lambda L, x: L.scatter(x, 0, L.tensor([[2]]), L.ones(1, 1)),
+        RuntimeError,
+        "scatter: index 2",
+    ),
+    "scatter-negative": (
+        lambda L, x: L.scatter(x, 1, L.tensor([[-1]]), L.ones(1, 1)),
+        RuntimeError,
+        "scatter: index -1",
+    ),
+    "scatter_add-negative": (
+        lambda L, x: L.scatter_add(x, 1, L.tensor([[-1]]), L.ones(1, 1)),
+        RuntimeError,
+        "scatter_add: index -1",
+    ),
+    "index_select-dim0": (
+        lambda L, x: L.index_select(x, 0, L.tensor([2])),
+        IndexError,
+        "index_select: index 2",
+    ),
+    "index_select-negative": (
+        lambda L, x: L.index_select(x, 0, L.tensor([-1])),
+        IndexError,
+        "index_select: index -1",
+    ),
+    "index_select-dim1": (
+        lambda L, x: L.index_select(x, 1, L.tensor([3])),
+        RuntimeError,
+        "index_select: index 3",
+    ),
+    "index_add-negative": (
+        lambda L, x: L.index_add(x, 1, L.tensor([-1]), L.ones(2, 1)),
+        RuntimeError,
+        "index_add: index -1",
+    ),
+    "take-too-large": (lambda L, x: L.take(x, L.tensor([6])), IndexError, "take: index 6"),
+    "take-too-negative": (lambda L, x: L.take(x, L.tensor([-7])), IndexError, "take: index -7"),
+}
+
+
+@pytest.mark.parametrize("case", OUT_OF_RANGE)
+def test_out_of_range_index_raises_naming_the_op_value_and_range(case):
+    call, error, match = OUT_OF_RANGE[case]
+    with pytest.raises(error, match=match) as info:
+        call(tt, tt.zeros(2, 3))
+    assert "valid: " in str(info.value)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("case", OUT_OF_RANGE)
+def test_out_of_range_index_raises_the_error_class_torch_raises(case):
+    torch = pytest.importorskip("torch")
+    call, error, _ = OUT_OF_RANGE[case]
+    with pytest.raises(error):
+        call(torch, torch.zeros(2, 3))
+
+
+def test_take_counts_negative_indices_back_from_the_end():
+    x = tt.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    out = tt.take(x, tt.tensor([-1, 0, -1]))
+    assert out.tolist() == [6.0, 1.0, 6.0]
+    out.sum().backward()
+    assert x.grad.tolist() == [[1.0, 0.0, 0.0], [0.0, 0.0, 2.0]]
