@@ -10,7 +10,7 @@ Tensor outputs are new tensors without autograd history.
 >>> import tinytensor as tt
 >>> from tinytensor.data import transforms as T
 >>> pipeline = T.Compose([T.RandomCrop(28, padding=2), T.ToTensor(), T.Normalize([0.5], [0.5])])
->>> pipeline(np.zeros((28, 28, 1), np.uint8)).shape
+>>> tuple(pipeline(np.zeros((28, 28, 1), np.uint8)).shape)
 (1, 28, 28)
 """
 
