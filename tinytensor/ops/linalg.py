@@ -175,6 +175,21 @@ def einsum(equation, *operands):
         operands = tuple(operands[0])
     operands = tuple(as_tensor(o, "einsum") for o in operands)
     terms, rhs = _parse_einsum(equation, operands)
+    _label_sizes(terms, operands, equation)
+    if len(operands) == 1:
+        return _einsum_node(terms, rhs, operands)
+    # As PyTorch does (without opt_einsum), contract left to right, one pair at a time: each
+    # step then saves what PyTorch's saves (the running result, not the operands before it).
+    left, lt = operands[0], terms[0]
+    for i in range(1, len(operands)):
+        later = set(rhs).union(*terms[i + 1 :])
+        keep = "".join(c for c in dict.fromkeys(lt + terms[i]) if c in later)
+        out_term = rhs if i == len(operands) - 1 else keep
+        left, lt = _einsum_pair(lt, left, terms[i], operands[i], out_term), out_term
+    return left
+
+
+def _label_sizes(terms, operands, equation):
     sizes = {}
     for t, op in zip(terms, operands):
         for c, n in zip(t, op.shape):
@@ -184,12 +199,32 @@ def einsum(equation, *operands):
                     f"another in {equation!r}"
                 )
             sizes[c] = max(sizes[c], n)
+    return sizes
+
+
+def _einsum_pair(lt, a, rt, b, out_term):
+    """One contraction step. A label only one side has, summed away, is summed out of that
+    side first (PyTorch does the same, so it saves the sum rather than the operand)."""
+    terms, ops = [lt, rt], [a, b]
+    for k in range(2):
+        t, other = terms[k], terms[1 - k]
+        lone = [c for c in t if c not in other and c not in out_term]
+        if lone and len(set(t)) == len(t):
+            kept = "".join(c for c in t if c not in lone)
+            ops[k] = _einsum_node([t], kept, (ops[k],))
+            terms[k] = kept
+    return _einsum_node(terms, out_term, tuple(ops))
+
+
+def _einsum_node(terms, rhs, operands):
+    """One recorded einsum over explicit letter subscripts."""
+    sizes = _label_sizes(terms, operands, ",".join(terms) + "->" + rhs)
     spec = ",".join(terms) + "->" + rhs
     dt = operands[0].dtype
     for o in operands[1:]:
         dt = promote_types(dt, o.dtype)
     datas = [o._data.astype(dt.np, copy=False) for o in operands]
-    out = np.einsum(spec, *datas, optimize=len(operands) > 2)
+    out = np.einsum(spec, *datas)
     res = wrap(np.asarray(out))
     for o in operands:
         # A pure permutation or diagonal comes back as a NumPy view of the operand (a view in
@@ -204,7 +239,7 @@ def einsum(equation, *operands):
     n_need = sum(needs)
     kept = tuple(o if n_need - needs[j] else None for j, o in enumerate(operands))
     shapes = tuple(o.shape for o in operands)
-    saved = (kept, needs, shapes, terms, rhs, sizes)
+    saved = (kept, needs, shapes, tuple(terms), rhs, sizes)
     return record(res, "Einsum", operands, _einsum_backward, saved)
 
 

@@ -79,25 +79,29 @@ def _mean_backward(g, n, shape, axes, keepdim):
 def prod(a, dim=None, keepdim=False, dtype=None):
     """f(a) = product of a over dim;  da = g * (product of the other elements)"""
     a = as_tensor(a, "prod")
-    if dtype is not None:
-        a = a.to(dtype)
     axes = norm_dim(dim, a.ndim, "prod")
     d = a._data
-    if d.dtype.kind in "bui" and d.dtype != np.int64:
+    if dtype is not None:
+        d = d.astype(to_dtype(dtype).np)
+    elif d.dtype.kind in "bui" and d.dtype != np.int64:
         d = d.astype(np.int64)
     out = wrap(np.prod(d, axis=axes, keepdims=keepdim))
+    # As in PyTorch, ``a`` itself is saved even with a dtype (converted again in backward).
     return record(out, "Prod", (a,), _prod_backward, (a, OUT, a.shape, axes, keepdim))
 
 
 def _prod_backward(g, a, out, shape, axes, keepdim):
+    x = a if a.dtype == out.dtype else a.to(out.dtype)
     g = _expand_back(g, shape, axes, keepdim)
-    if not np.any(a._data == 0):
-        return (g * _expand_back(out, shape, axes, keepdim) / a,)
+    if not np.any(x._data == 0):
+        ga = g * _expand_back(out, shape, axes, keepdim) / x
     # With zeros, divide-by-a fails: the product of the others is computed directly,
     # in NumPy, or under create_graph in differentiable ops.
-    if grad_state.enabled:
-        return (g * _prod_of_others_graph(a, axes),)
-    return (g * wrap(_prod_of_others(a._data, axes)),)
+    elif grad_state.enabled:
+        ga = g * _prod_of_others_graph(x, axes)
+    else:
+        ga = g * wrap(_prod_of_others(x._data, axes))
+    return (ga if x is a else ga.to(a.dtype),)
 
 
 def _prod_of_others(x, axes):
@@ -330,8 +334,6 @@ def norm(a, p="fro", dim=None, keepdim=False):
         return a.abs().amin(axes, keepdim)
     if p == 0:
         return (a != 0).to(a.dtype).sum(axes, keepdim=keepdim)
-    if p == 1:
-        return a.abs().sum(axes, keepdim=keepdim)
     if isinstance(p, (int, float)) and not isinstance(p, bool):
         return _p_norm(a, float(p), axes, keepdim)
     raise ValueError(f"norm: unsupported p={p!r}; use a number, 'fro', inf or -inf")

@@ -10,7 +10,7 @@ from tinytensor.autograd.grad_mode import grad_state
 from tinytensor.autograd.node import record
 from tinytensor.core import TensorBase, wrap
 from tinytensor.ops._util import as_tensor, binary, norm_dim, one_dim
-from tinytensor.ops.index import getitem, index_select
+from tinytensor.ops.index import getitem, index_add, index_select
 from tinytensor.ops.inplace import register_view as _register_view
 
 
@@ -251,7 +251,8 @@ def copy_like(dst, src):
 
 
 def _copy_backward(g, src_dtype):
-    return (None, None if src_dtype is None else g.to(src_dtype))
+    # The old values of dst are overwritten: their gradient is zero (PyTorch gives zeros too).
+    return (wrap(np.zeros_like(g._data)), None if src_dtype is None else g.to(src_dtype))
 
 
 def cat(tensors, dim=0):
@@ -457,18 +458,36 @@ def pad(a, pad, mode="constant", value=0.0):
         raise ValueError(
             f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}"
         )
-    out = a
     for axis, (lo, hi) in enumerate(widths):
-        if lo or hi:
-            size = a.shape[axis]
-            if mode == "reflect" and (lo >= size or hi >= size):
-                raise RuntimeError(
-                    f"pad: reflect padding ({lo}, {hi}) must be smaller than the input size "
-                    f"{size} of dim {axis}"
-                )
-            idx = np.pad(np.arange(size), (lo, hi), mode=np_mode)
-            out = index_select(out, axis, wrap(idx))
-    return out
+        if mode == "reflect" and (lo >= a.shape[axis] or hi >= a.shape[axis]):
+            raise RuntimeError(
+                f"pad: reflect padding ({lo}, {hi}) must be smaller than the input size "
+                f"{a.shape[axis]} of dim {axis}"
+            )
+    idx = tuple(
+        wrap(np.pad(np.arange(size), w, mode=np_mode)) if w != (0, 0) else None
+        for size, w in zip(a.shape, widths)
+    )
+    if mode == "circular":
+        # PyTorch builds circular padding from other ops and saves no input: so do we.
+        out = a
+        for axis, i in enumerate(idx):
+            if i is not None:
+                out = index_select(out, axis, i)
+        return out
+    # Reflection and replication padding save their input in PyTorch (changing it in place
+    # afterwards is an error); the gradient adds g back at the gathered indices.
+    out = wrap(np.pad(a._data, widths, mode=np_mode))
+    name = "ReflectionPad" if mode == "reflect" else "ReplicationPad"
+    return record(out, name, (a,), _gather_pad_backward, (a, idx))
+
+
+def _gather_pad_backward(g, a, idx):
+    for axis in reversed(range(len(idx))):
+        if idx[axis] is not None:
+            shape = g.shape[:axis] + (a.shape[axis],) + g.shape[axis + 1 :]
+            g = index_add(wrap(np.zeros(shape, g._data.dtype)), axis, idx[axis], g)
+    return (g,)
 
 
 def _constant_pad_backward(g, crop):
