@@ -290,3 +290,11 @@ def test_prefetch_factor_bounds_tasks_in_flight():
     next(it)
     assert it._outstanding <= 6
     it._shutdown_workers()
+
+
+def test_dropping_a_persistent_loader_ends_its_workers():
+    loader = DataLoader(Squares(n=4), batch_size=2, num_workers=1, persistent_workers=True)
+    assert len(list(loader)) == 2
+    pids = loader._iterator.worker_pids
+    del loader  # no reference cycle: workers end without waiting for the cyclic collector
+    assert _children_gone(pids)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import queue
 import time
+import weakref
 
 from tinytensor.data.sampler import draw_seed
 from tinytensor.data.worker import (
@@ -33,7 +34,8 @@ class MultiProcessIter:
     """One pass (or, with persistent workers, every pass) over a loader, in worker processes."""
 
     def __init__(self, loader):
-        self._loader = loader
+        # weak: a loader keeps its persistent iterator, which must not keep the loader alive
+        self._loader = weakref.ref(loader)
         self._num_workers = loader.num_workers
         self._prefetch = max(1, loader.prefetch_factor or 0) * self._num_workers
         self._timeout = loader.timeout
@@ -200,7 +202,10 @@ class MultiProcessIter:
             raise
 
     def __len__(self) -> int:
-        return len(self._loader)
+        loader = self._loader()
+        if loader is None:
+            raise TypeError("the DataLoader of this iterator is gone, so its length is unknown")
+        return len(loader)
 
     @property
     def is_shut_down(self) -> bool:
