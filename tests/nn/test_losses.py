@@ -366,3 +366,96 @@ def test_classification_losses_are_twice_differentiable():
         lambda x: F.hinge_embedding_loss(x, tt.tensor(np.sign(_rng(1).standard_normal((4, 3))))),
         (x,),
     )
+
+
+# --- In-place change of a saved target or weight after the forward pass (issue #10) ----------
+# Rows: (lib, F) -> (loss, the tensor that is then changed in place, does PyTorch raise?).
+
+
+def _logits(lib):
+    x = lib.tensor(np.arange(12.0).reshape(3, 4) / 7.0, requires_grad=True)
+    return x * 1.0
+
+
+def _targets(lib):
+    return lib.tensor([0, 3, 1])
+
+
+def _weight(lib):
+    return lib.tensor([1.0, 2.0, 0.5, 1.0], dtype=lib.float64)
+
+
+def _loss_with(victim, make, raises=True):
+    return make(victim), victim, raises
+
+
+LOSS_INPLACE = {
+    "cross_entropy-target": lambda L, F: _loss_with(
+        _targets(L), lambda t: F.cross_entropy(_logits(L), t)
+    ),
+    "cross_entropy-target-sum": lambda L, F: _loss_with(
+        _targets(L), lambda t: F.cross_entropy(_logits(L), t, reduction="sum")
+    ),
+    "cross_entropy-target-smoothing": lambda L, F: _loss_with(
+        _targets(L), lambda t: F.cross_entropy(_logits(L), t, label_smoothing=0.1)
+    ),
+    "cross_entropy-weight": lambda L, F: _loss_with(
+        _weight(L), lambda w: F.cross_entropy(_logits(L), _targets(L), w)
+    ),
+    "nll_loss-target": lambda L, F: _loss_with(_targets(L), lambda t: F.nll_loss(_logits(L), t)),
+    "nll_loss-target-ignore": lambda L, F: _loss_with(
+        _targets(L), lambda t: F.nll_loss(_logits(L), t, ignore_index=3)
+    ),
+    "nll_loss-input": lambda L, F: _loss_with(_logits(L), lambda x: F.nll_loss(x, _targets(L))),
+    "nll_loss-weight": lambda L, F: _loss_with(
+        _weight(L), lambda w: F.nll_loss(_logits(L), _targets(L), w)
+    ),
+    # log_softmax saves its output, not its input: PyTorch allows changing the logits.
+    "cross_entropy-input": lambda L, F: _loss_with(
+        _logits(L), lambda x: F.cross_entropy(x, _targets(L)), raises=False
+    ),
+}
+
+
+def _change_in_place(lib, t):
+    with lib.no_grad():
+        t.copy_(t.clone())
+
+
+@pytest.mark.parametrize("case", LOSS_INPLACE)
+def test_changing_a_saved_target_or_weight_in_place_makes_backward_raise(case):
+    loss, victim, raises = LOSS_INPLACE[case](tt, F)
+    _change_in_place(tt, victim)
+    if raises:
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            loss.backward()
+    else:
+        loss.backward()
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("case", LOSS_INPLACE)
+def test_changing_a_saved_target_or_weight_in_place_matches_torch(case):
+    torch = pytest.importorskip("torch")
+    loss, victim, raises = LOSS_INPLACE[case](torch, torch.nn.functional)
+    _change_in_place(torch, victim)
+    if raises:
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            loss.backward()
+    else:
+        loss.backward()
+
+
+def test_cross_entropy_gradient_after_the_logits_change_in_place_is_the_forward_ones():
+    # NumPy oracle: dx = (softmax(x) - onehot(t)) / N with x as it was at the forward pass.
+    leaf = tt.tensor(np.arange(12.0).reshape(3, 4) / 7.0, requires_grad=True)
+    x = leaf * 1.0
+    loss = F.cross_entropy(x, _targets(tt))
+    with tt.no_grad():
+        x.add_(5.0)
+    loss.backward()
+    d = leaf.detach().numpy()
+    p = np.exp(d - d.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    p[np.arange(3), [0, 3, 1]] -= 1
+    np.testing.assert_allclose(leaf.grad.numpy(), p / 3)
