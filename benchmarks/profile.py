@@ -41,7 +41,7 @@ PARTS = [
     ("autograd/grad_mode.py", None, "grad mode"),
     ("tinytensor/ops/_util.py", None, "binary / dtype promotion"),
     ("tinytensor/_dtype.py", None, "binary / dtype promotion"),
-    ("tinytensor/tensor.py", lambda f: f == "_wrap", "_wrap (Tensor construction)"),
+    ("tinytensor/core/tensorbase.py", lambda f: f == "wrap", "wrap (Tensor construction)"),
     ("tinytensor/tensor.py", None, "Tensor methods and dunders"),
     ("tinytensor/", lambda f: f in ("<lambda>", "backward"), "backward closures"),
     ("tinytensor/ops/", None, "op forward bodies"),

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import tinytensor as tt
-from tinytensor.tensor import _wrap
+from tinytensor.core import wrap
 from tinytensor.testing import GradcheckError, gradcheck, gradgradcheck
 
 
@@ -40,7 +40,7 @@ class NumpyBackward(tt.autograd.Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g * _wrap(3 * x.detach().numpy() ** 2)
+        return g * wrap(3 * x.detach().numpy() ** 2)
 
 
 def test_gradcheck_passes_correct_gradients():
