@@ -54,6 +54,7 @@ def test_values():
     assert sorted(tt.randperm(6).tolist()) == list(range(6))
 
 
+@pytest.mark.torch
 def test_creation_matches_torch():
     torch = pytest.importorskip("torch")
     for ours, theirs in [

@@ -50,6 +50,7 @@ def _tensor(name, zero_dim):
     return tt.tensor(values, dtype=getattr(tt, "bool" if name == "bool" else name))
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("a, b", list(itertools.combinations_with_replacement(DTYPES, 2)))
 def test_tensor_tensor_promotion_matches_torch(a, b):
     torch = pytest.importorskip("torch")
@@ -61,6 +62,7 @@ def test_tensor_tensor_promotion_matches_torch(a, b):
         assert ours == theirs, f"{a}{'(0-d)' if da else ''} * {b}{'(0-d)' if db else ''}"
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("name", DTYPES)
 @pytest.mark.parametrize("scalar", [True, 3, 2.5, np.float64(2.5), np.int64(3)], ids=repr)
 def test_tensor_scalar_promotion_matches_torch(name, scalar):

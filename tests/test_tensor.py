@@ -35,6 +35,7 @@ def test_default_dtypes(data, dtype):
     assert tt.tensor(data).dtype is dtype
 
 
+@pytest.mark.torch
 def test_default_dtypes_match_torch():
     torch = pytest.importorskip("torch")
     for data in (1.5, [1, 2], True, [[1.0, 2.0]], np.array([1, 2], dtype=np.int32)):
@@ -210,6 +211,7 @@ def test_dlpack_round_trips():
         tt.ones(2, requires_grad=True).__dlpack__()
 
 
+@pytest.mark.torch
 def test_dlpack_with_torch_shares_memory():
     torch = pytest.importorskip("torch")
     x = tt.arange(4.0)

@@ -72,6 +72,7 @@ def test_random_fills_respect_the_leaf_rule_and_the_seed():
     assert p.tolist() == first
 
 
+@pytest.mark.torch
 def test_gradient_flows_through_in_place_ops_like_torch():
     torch = pytest.importorskip("torch")
 

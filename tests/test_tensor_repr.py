@@ -93,6 +93,7 @@ FIXED = [
 ]
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("arr", FIXED, ids=lambda a: f"{a.dtype}{a.shape}")
 def test_matches_torch_on_fixed_arrays(arr):
     torch = pytest.importorskip("torch")
@@ -130,6 +131,7 @@ def _arrays(draw):
         return (arr * scale).astype(dtype) if kind == "f" else arr
 
 
+@pytest.mark.torch
 @given(arr=_arrays())
 def test_matches_torch_on_drawn_arrays(arr):
     torch = pytest.importorskip("torch")

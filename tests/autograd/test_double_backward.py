@@ -64,6 +64,7 @@ def _tensors_any(lib, out):
 TORCH_DIFFERS = {"pow": lambda args, kwargs: bool(np.any(args[1].numpy() == 0))}
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("case", [c for c in DOUBLE if c.torch_fn], ids=lambda c: c.name)
 @FEW
 @given(data=st.data(), seed=st.integers(0, 2**16))
@@ -164,6 +165,7 @@ def test_fixed_rows_gradgradcheck(name):
 
 # PyTorch's first double backward of remainder spends seconds initialising; gradgradcheck
 # covers it.
+@pytest.mark.torch
 @pytest.mark.parametrize("name", sorted(set(FIXED) - {"remainder"}))
 def test_fixed_rows_match_pytorch(name):
     torch = pytest.importorskip("torch")

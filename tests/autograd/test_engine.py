@@ -402,6 +402,7 @@ _UNARY = [("exp", lambda t: (t * 0.5).exp()), ("tanh", lambda t: t.tanh()), ("sq
 _BINARY = [("add", lambda a, b: a + b), ("mul", lambda a, b: a * b), ("sub", lambda a, b: a - b)]
 
 
+@pytest.mark.torch
 @given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 99), st.integers(0, 99)), max_size=12))
 def test_random_dags_with_shared_subexpressions_match_pytorch(program):
     torch = pytest.importorskip("torch")

@@ -376,6 +376,7 @@ def test_function_misuse():
         SavesNumber.apply(f64((1,)))
 
 
+@pytest.mark.torch
 def test_matches_pytorch_custom_function_double_backward():
     torch = pytest.importorskip("torch")
 

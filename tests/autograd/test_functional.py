@@ -69,6 +69,7 @@ def _call(fn_name, table, transform, lib_name, seed, **kwargs):
     return _np(getattr(mod, transform)(fn, inputs, **kwargs))
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("name", sorted(FUNCS))
 @pytest.mark.parametrize("transform", ["jacobian", "vjp", "jvp"])
 def test_first_order_transforms_match_pytorch(name, transform):
@@ -76,6 +77,7 @@ def test_first_order_transforms_match_pytorch(name, transform):
     _assert_close(_call(name, FUNCS, transform, "tt", 0), _call(name, FUNCS, transform, "torch", 0))
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("name", sorted(SCALAR_FUNCS))
 @pytest.mark.parametrize("transform", ["hessian", "hvp", "vhp", "jacobian"])
 def test_second_order_transforms_match_pytorch(name, transform):
@@ -84,6 +86,7 @@ def test_second_order_transforms_match_pytorch(name, transform):
     _assert_close(ours, _call(name, SCALAR_FUNCS, transform, "torch", 1))
 
 
+@pytest.mark.torch
 @given(st.integers(0, 2**16), st.sampled_from(sorted(SCALAR_FUNCS)))
 def test_hessian_matches_pytorch_on_random_points(seed, name):
     pytest.importorskip("torch")

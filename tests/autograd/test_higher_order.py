@@ -216,6 +216,7 @@ def _composite(lib):
 MATRICES = st.tuples(st.integers(1, 3), st.integers(1, 3))
 
 
+@pytest.mark.torch
 @given(tst.tensors(shape=MATRICES, min_value=-2, max_value=2))
 def test_second_and_third_order_match_pytorch(x0):
     torch = pytest.importorskip("torch")

@@ -187,6 +187,7 @@ def test_setitem_is_differentiable_in_both_the_target_and_the_value():
     assert v.grad.item() == pytest.approx(10.0 * 2 * 5.0)
 
 
+@pytest.mark.torch
 def test_in_place_ops_match_pytorch_gradients():
     torch = pytest.importorskip("torch")
     x0 = np.random.default_rng(0).uniform(0.5, 1.5, (3, 4))

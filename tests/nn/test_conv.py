@@ -29,6 +29,7 @@ CONV_CASES = [
 ]
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("shape,out_c,k,s,p,d,g", CONV_CASES)
 def test_conv2d_matches_torch(shape, out_c, k, s, p, d, g):
     torch = pytest.importorskip("torch")
@@ -59,6 +60,7 @@ def test_conv2d_gradcheck_first_and_second_order(shape, out_c, k, s, p, d, g):
     assert gradgradcheck(f, (x, wt, b))
 
 
+@pytest.mark.torch
 @given(
     n=st.integers(1, 2),
     c=st.integers(1, 3),
@@ -82,6 +84,7 @@ def test_conv2d_property_against_torch(n, c, hw, k, s, p, d):
     )
 
 
+@pytest.mark.torch
 @pytest.mark.filterwarnings("ignore:Using padding='same'")
 @pytest.mark.parametrize("k,d", [(3, 1), (4, 1), (3, 2), ((2, 3), 1)])
 def test_conv2d_same_and_valid_padding(k, d):
@@ -141,6 +144,7 @@ def test_conv2d_rejects_mixed_dtypes_and_integer_input():
         F.conv2d(tt.ones(1, 1, 4, 4, dtype=tt.int64), tt.randn(1, 1, 3, 3))
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("k,d,p,s", [(3, 1, 0, 1), (2, 1, 1, 2), ((2, 3), (2, 1), (1, 0), (1, 2))])
 def test_unfold_and_fold_match_torch(k, d, p, s):
     torch = pytest.importorskip("torch")
@@ -171,6 +175,7 @@ def test_unfold_fold_are_adjoint_and_twice_differentiable():
     assert lhs == pytest.approx(rhs)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("mode", ["zeros", "reflect", "replicate", "circular"])
 def test_conv2d_layer_padding_modes_match_torch(mode):
     torch = pytest.importorskip("torch")

@@ -35,6 +35,7 @@ ACTIVATIONS = [
 ]
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("name,kw,kink", ACTIVATIONS)
 def test_activation_matches_torch(name, kw, kink):
     torch = pytest.importorskip("torch")
@@ -72,6 +73,7 @@ def test_inplace_activations_change_the_input_and_keep_gradients(name):
     assert x.grad is not None and x.grad.shape == (3, 4)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("fn", ["softmax", "log_softmax", "softmin"])
 @given(data=st.data(), x=tst.tensors(shape=tst.shapes(min_dims=1, max_dims=3), dtype=tt.float32))
 def test_softmax_family_matches_torch_on_every_dim(fn, data, x):
@@ -101,6 +103,7 @@ def test_softmax_without_dim_warns_and_uses_torchs_implicit_dim():
     np.testing.assert_allclose(out.numpy(), F.softmax(x, 1).numpy())
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("x_shape", [(5, 3), (3,), (2, 4, 3)])
 @pytest.mark.parametrize("bias", [True, False])
 def test_linear_matches_torch(x_shape, bias):
@@ -120,6 +123,7 @@ def test_linear_shape_error_names_the_shapes():
         F.linear(tt.randn(2, 5), tt.randn(4, 3))
 
 
+@pytest.mark.torch
 def test_bilinear_matches_torch():
     torch = pytest.importorskip("torch")
     r = np.random.default_rng(2)
@@ -156,6 +160,7 @@ def test_dropout2d_drops_whole_channels():
     assert ((per_channel == 0).all(-1) | (per_channel == 2).all(-1)).all()
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("training", [True, False])
 @pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5), (2, 3, 4, 4)])
 def test_batch_norm_matches_torch_including_running_stats(training, shape):
@@ -185,6 +190,7 @@ def test_batch_norm_gradcheck_and_single_value_error():
         F.batch_norm(tt.randn(1, 3), None, None, training=True)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("norm_shape", [(5,), (4, 5)])
 def test_layer_norm_matches_torch(norm_shape):
     torch = pytest.importorskip("torch")
@@ -201,6 +207,7 @@ def test_layer_norm_matches_torch(norm_shape):
         F.layer_norm(tt.randn(3, 4), (5,))
 
 
+@pytest.mark.torch
 def test_group_norm_and_normalize_match_torch():
     torch = pytest.importorskip("torch")
     r = np.random.default_rng(6)
@@ -217,6 +224,7 @@ def test_group_norm_and_normalize_match_torch():
     )
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("padding_idx", [None, 1])
 @pytest.mark.parametrize("scale", [False, True])
 def test_embedding_matches_torch_with_repeated_indices(padding_idx, scale):
@@ -232,6 +240,7 @@ def test_embedding_matches_torch_with_repeated_indices(padding_idx, scale):
     )
 
 
+@pytest.mark.torch
 def test_embedding_max_norm_renormalises_like_torch():
     torch = pytest.importorskip("torch")
     w = (np.random.default_rng(8).standard_normal((5, 4)) * 3).astype(np.float32)
@@ -250,6 +259,7 @@ def test_embedding_errors():
         F.embedding(tt.tensor([0.0]), tt.randn(6, 2))
 
 
+@pytest.mark.torch
 def test_one_hot_matches_torch_and_validates():
     torch = pytest.importorskip("torch")
     idx = np.array([[0, 3], [2, 1]])

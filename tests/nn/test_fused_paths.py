@@ -37,6 +37,7 @@ def test_fused_cross_entropy_first_and_second_derivatives():
     assert gradgradcheck(lambda v: F.cross_entropy(v, t), (x,))
 
 
+@pytest.mark.torch
 def test_fused_cross_entropy_hessian_vector_product_matches_pytorch():
     torch = pytest.importorskip("torch")
     x, t = _logits_and_targets(5, 4, 1)

@@ -13,6 +13,7 @@ init = tt.nn.init
 utils = tt.nn.utils
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize(
     "nonlinearity,param",
     [("linear", None), ("conv2d", None), ("sigmoid", None), ("tanh", None), ("relu", None),
@@ -98,6 +99,7 @@ def _params_with_grads(seed=0):
     return ps
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("norm_type", [2.0, 1.0, float("inf"), 3.0])
 @pytest.mark.parametrize("max_norm", [0.5, 100.0])
 def test_clip_grad_norm_matches_torch(norm_type, max_norm):

@@ -77,6 +77,7 @@ def _first(out):
     return out[0] if isinstance(out, tuple) else out
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("name,args,kwargs,shape", LAYERS)
 def test_layer_structure_matches_torch(name, args, kwargs, shape):
     ours, ref = _pair(name, args, kwargs)
@@ -89,6 +90,7 @@ def test_layer_structure_matches_torch(name, args, kwargs, shape):
     assert [n for n, _ in ours.named_parameters()] == [n for n, _ in ref.named_parameters()]
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("name,args,kwargs,shape", LAYERS)
 @pytest.mark.parametrize("mode", ["train", "eval"])
 def test_layer_outputs_and_gradients_match_torch_after_loading_its_state(
@@ -125,6 +127,7 @@ def test_layer_outputs_and_gradients_match_torch_after_loading_its_state(
         np.testing.assert_allclose(b.numpy(), c.numpy(), rtol=1e-5, atol=1e-6, err_msg=bname)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("name", ["RNN", "LSTM"])
 def test_recurrent_layers_accept_initial_states(name):
     torch = pytest.importorskip("torch")
@@ -148,6 +151,7 @@ def test_recurrent_layers_accept_initial_states(name):
         ours(tt.tensor(x), (tt.zeros(1, 2, 4),) * 2 if name == "LSTM" else tt.zeros(1, 2, 4))
 
 
+@pytest.mark.torch
 def test_rnn_long_sequence_gradient_matches_torch():
     torch = pytest.importorskip("torch")
 
@@ -209,6 +213,7 @@ def test_dtype_argument_creates_float64_parameters():
 # --- layer-specific behaviour -----------------------------------------------------------------
 
 
+@pytest.mark.torch
 def test_maxout_is_a_max_over_pieces_of_a_linear_map():
     torch = pytest.importorskip("torch")
     m = nn.Maxout(4, 3, pieces=2)
@@ -241,6 +246,7 @@ def test_dropout_layer_train_vs_eval():
     assert d(x) is x
 
 
+@pytest.mark.torch
 def test_batchnorm_momentum_none_uses_cumulative_average():
     torch = pytest.importorskip("torch")
     ours, ref = _pair("BatchNorm1d", (3,), {"momentum": None})

@@ -47,6 +47,7 @@ def _kwargs(kw, lib):
     return out
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("row", range(10))
 def test_pointwise_losses_match_torch(row, reduction):
@@ -74,6 +75,7 @@ def test_pointwise_losses_gradcheck_input_and_target(row):
     assert gradcheck(lambda x, t: getattr(F, name)(x, t, **kw), (xt, tt_))
 
 
+@pytest.mark.torch
 def test_logits_losses_are_stable_for_huge_logits():
     torch = pytest.importorskip("torch")
     x = np.array([[1000.0, -1000.0, 0.0], [-500.0, 500.0, 20.0]], np.float32)
@@ -93,6 +95,7 @@ def test_logits_losses_are_stable_for_huge_logits():
     assert np.isfinite(out.item())
 
 
+@pytest.mark.torch
 def test_bce_clamps_log_like_torch_at_exact_zero_and_one():
     torch = pytest.importorskip("torch")
     p = np.array([0.0, 1.0, 0.5, 1.0], np.float32)
@@ -139,6 +142,7 @@ def _ce_kwargs(kw, w, lib):
     return out
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("shape,kw", CE_CASES)
 def test_cross_entropy_with_class_indices_matches_torch(shape, kw, reduction):
@@ -153,6 +157,7 @@ def test_cross_entropy_with_class_indices_matches_torch(shape, kw, reduction):
     )
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("smoothing,weight", [(0.0, False), (0.15, False), (0.1, True)])
 def test_cross_entropy_with_probabilities_matches_torch(reduction, smoothing, weight):
@@ -172,6 +177,7 @@ def test_cross_entropy_with_probabilities_matches_torch(reduction, smoothing, we
     )
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("shape,kw", [c for c in CE_CASES if "label_smoothing" not in c[1]])
 def test_nll_loss_matches_torch(shape, kw, reduction):
@@ -204,6 +210,7 @@ def test_cross_entropy_gradcheck_and_double_backward():
     assert gradgradcheck(f, (x,))
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("p,margin,weight", [(1, 1.0, False), (2, 0.5, False), (1, 2.0, True)])
 def test_multi_margin_loss_matches_torch(reduction, p, margin, weight):
@@ -224,6 +231,7 @@ def test_multi_margin_loss_matches_torch(reduction, p, margin, weight):
     )  # fmt: skip
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 @pytest.mark.parametrize("margin", [1.0, 0.3])
 def test_hinge_embedding_loss_matches_torch(reduction, margin):
@@ -240,6 +248,7 @@ def test_hinge_embedding_loss_matches_torch(reduction, margin):
     )
 
 
+@pytest.mark.torch
 def test_kl_div_matches_torch():
     torch = pytest.importorskip("torch")
     r = _rng(9)
@@ -271,6 +280,7 @@ MODULES = [
 ]
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("name,kw,kind", MODULES)
 def test_loss_modules_are_thin_wrappers_matching_torch(name, kw, kind):
     torch = pytest.importorskip("torch")
@@ -328,6 +338,7 @@ def test_bad_targets_and_shapes_raise_clear_errors(call, exc, match):
         call()
 
 
+@pytest.mark.torch
 def test_all_targets_ignored_gives_nan_like_torch():
     torch = pytest.importorskip("torch")
     x = np.zeros((2, 3), np.float32)

@@ -61,6 +61,7 @@ def test_setattr_registers_parameters_buffers_and_modules_with_nested_names():
     assert net.get_parameter("layers.2.bias") is net.layers[2].bias
 
 
+@pytest.mark.torch
 def test_state_dict_keys_match_the_equivalent_torch_model():
     torch = pytest.importorskip("torch")
 
@@ -218,6 +219,7 @@ def test_state_dict_shares_storage_and_is_detached():
     assert list(m.state_dict(prefix="model.")) == ["model.weight", "model.bias"]
 
 
+@pytest.mark.torch
 def test_torch_state_dict_round_trip_gives_identical_outputs():
     torch = pytest.importorskip("torch")
     ref = torch.nn.Sequential(
@@ -309,6 +311,7 @@ def test_zero_grad_requires_grad_apply_and_to():
         m.to(tt.int64)
 
 
+@pytest.mark.torch
 def test_repr_matches_torch():
     torch = pytest.importorskip("torch")
     ours = nn.Sequential(

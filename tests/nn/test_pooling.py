@@ -26,6 +26,7 @@ MAX_CASES = [
 ]
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("shape,k,s,p,d,ceil", MAX_CASES)
 def test_max_pool2d_matches_torch(shape, k, s, p, d, ceil):
     torch = pytest.importorskip("torch")
@@ -37,6 +38,7 @@ def test_max_pool2d_matches_torch(shape, k, s, p, d, ceil):
     )
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("shape,k,s,p,d,ceil", MAX_CASES)
 def test_max_pool2d_return_indices_match_torch(shape, k, s, p, d, ceil):
     torch = pytest.importorskip("torch")
@@ -49,6 +51,7 @@ def test_max_pool2d_return_indices_match_torch(shape, k, s, p, d, ceil):
     assert idx.dtype == tt.int64
 
 
+@pytest.mark.torch
 def test_max_pool2d_ties_route_to_the_first_maximum_like_torch():
     torch = pytest.importorskip("torch")
     x = np.array([[[[1, 1, 0, 2], [1, 1, 2, 2], [3, 0, 5, 5], [3, 3, 5, 5]]]], np.float32)
@@ -61,6 +64,7 @@ def test_max_pool2d_ties_route_to_the_first_maximum_like_torch():
     assert xt.grad.sum().item() == 4 and (xt.grad.numpy() == 1).sum() == 4
 
 
+@pytest.mark.torch
 def test_max_pool2d_propagates_nan_like_torch():
     torch = pytest.importorskip("torch")
     x = np.arange(16, dtype=np.float32).reshape(1, 1, 4, 4)
@@ -70,6 +74,7 @@ def test_max_pool2d_propagates_nan_like_torch():
     np.testing.assert_array_equal(np.isnan(out), np.isnan(ref))
 
 
+@pytest.mark.torch
 @given(
     hw=st.tuples(st.integers(2, 8), st.integers(2, 8)),
     k=st.integers(1, 3),
@@ -109,6 +114,7 @@ AVG_CASES = [
 ]
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("shape,k,s,p,ceil,cip,div", AVG_CASES)
 def test_avg_pool2d_matches_torch(shape, k, s, p, ceil, cip, div):
     torch = pytest.importorskip("torch")
@@ -120,6 +126,7 @@ def test_avg_pool2d_matches_torch(shape, k, s, p, ceil, cip, div):
     )
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("out_size", [1, (4, 3), (3, 5), (None, 2), (7, 7)])
 def test_adaptive_avg_pool2d_matches_torch(out_size):
     torch = pytest.importorskip("torch")
@@ -159,6 +166,7 @@ def test_pool_errors(fn, kwargs, match):
         fn(tt.randn(1, 1, 5, 5), **kwargs)
 
 
+@pytest.mark.torch
 def test_pool_layers_repr_and_defaults_match_torch():
     torch = pytest.importorskip("torch")
     for ours, ref in [

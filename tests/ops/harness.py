@@ -167,6 +167,7 @@ def table_tests(cases):
         if case.differentiable:
             check_gradients(case, sample)
 
+    @pytest.mark.torch
     @pytest.mark.parametrize("case", [c for c in cases if c.torch_fn], ids=lambda c: c.name)
     @given(data=st.data())
     def test_matches_torch(case, data):

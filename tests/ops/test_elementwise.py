@@ -30,6 +30,7 @@ def _torch_grad(fn, *values):
     return [np.zeros(x.shape) if x.grad is None else x.grad.numpy() for x in xs]
 
 
+@pytest.mark.torch
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # log of a negative base: NaN, as torch
 @pytest.mark.parametrize(
     "fn",

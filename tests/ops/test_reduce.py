@@ -57,6 +57,7 @@ def test_max_tie_values():
     assert y.grad.tolist() == [[0.5, 0.5], [0.0, 1.0]]
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize(
     "values",
     [[2.0, 0.0, 3.0], [0.0, 0.0, 3.0], [[1.0, 0.0], [2.0, 3.0]], [[0.0, 0.0], [0.0, 4.0]]],

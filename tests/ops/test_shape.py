@@ -65,6 +65,7 @@ def test_cat_promotes_dtypes_and_splits_the_gradient():
     assert tt.cat([tt.tensor([1.0]), tt.zeros(0)]).tolist() == [1.0]  # 1-D empty allowed
 
 
+@pytest.mark.torch
 def test_chunk_and_split_sizes_match_torch():
     torch = pytest.importorskip("torch")
     for n in range(1, 9):

@@ -20,6 +20,7 @@ _N = os.environ.get("TT_FUZZ_EXAMPLES")
 _SETTINGS = settings(max_examples=int(_N)) if _N else settings()
 
 
+@pytest.mark.torch
 @_SETTINGS
 @given(st.data())
 def test_random_programs_match_pytorch(data):

@@ -87,11 +87,13 @@ FOUND = {
 }
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("name", sorted(FOUND))
 def test_fuzzer_finding_stays_fixed(name):
     run_program(FOUND[name])
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("method", ["uniform_", "normal_"])
 def test_random_fill_under_grad_cuts_history(method):
     x = tt.tensor([1.0, 2.0], requires_grad=True)
@@ -102,6 +104,7 @@ def test_random_fill_under_grad_cuts_history(method):
     np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0])
 
 
+@pytest.mark.torch
 def test_inplace_with_grad_through_a_view_updates_the_base():
     # Was a strict xfail (found by the fuzzer) until tensor.py learned PyTorch's CopySlices.
     run_program(
@@ -112,6 +115,7 @@ def test_inplace_with_grad_through_a_view_updates_the_base():
     )
 
 
+@pytest.mark.torch
 def test_views_of_a_base_changed_in_place_keep_leaf_gradients():
     # Found by the 10,000-example run: only the retained grad of the view in between differs
     # (PyTorch re-derives its views' history from the base); every leaf gradient agrees.
@@ -127,6 +131,7 @@ def test_views_of_a_base_changed_in_place_keep_leaf_gradients():
     )
 
 
+@pytest.mark.torch
 def test_contiguous_returning_its_input_is_not_a_mismatch():
     # Found by the 10,000-example run: tinytensor's contiguous() returns the tensor itself,
     # PyTorch's copies a transposed tensor; values and leaf gradients agree.
@@ -139,6 +144,7 @@ def test_contiguous_returning_its_input_is_not_a_mismatch():
     )
 
 
+@pytest.mark.torch
 def test_inplace_with_grad_through_an_empty_view():
     run_program(
         [
@@ -149,6 +155,7 @@ def test_inplace_with_grad_through_an_empty_view():
     )
 
 
+@pytest.mark.torch
 def test_inplace_change_through_an_einsum_view_is_caught_in_backward():
     x = tt.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
     a = x * 1.0

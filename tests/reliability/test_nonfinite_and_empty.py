@@ -110,6 +110,7 @@ CASES = [
 ]
 
 
+@pytest.mark.torch
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
 @pytest.mark.parametrize(("op", "inp"), CASES)
 def test_nonfinite_and_empty_match_pytorch(op, inp):
