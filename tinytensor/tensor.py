@@ -24,7 +24,10 @@ from tinytensor.ops._util import as_tensor, one_dim
 from tinytensor.ops.inplace import fill_random, inplace
 
 
-class Tensor(TensorBase):
+class Tensor(
+    TensorBase,
+    # Method families added beside the core surface below, one mixin per file:
+):
     """An n-dimensional array that can record the operations applied to it.
 
     A tensor made by the user is a *leaf*. If it has ``requires_grad=True``, every operation
