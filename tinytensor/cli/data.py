@@ -145,7 +145,8 @@ def _load_idx(cls, name, data_dir, download) -> Prepared:
             raise UsageError(_missing_message(cls, name, data_dir, root))
         if explicit:  # the dataset is in --data: look nowhere else
             root = _find(cls, root, "t10k", explicit)
-    created = [p for p in reversed([root / cls.folders[0], *root.parents]) if not p.exists()]
+    target = root / cls.folders[0]  # where download=True puts the files
+    created = [p for p in reversed([target, *target.parents]) if not p.exists()]
     try:
         test = cls(root, train=False, download=download)
         has_train = _find(cls, root, "train", explicit) is not None

@@ -61,13 +61,13 @@ def run(args) -> int:
         run_dir = make_run_dir(args.out if args.out is not None else options.default_out())
         blob = None
     _catch_sigint()
-    with blas_threads(args.threads):
-        try:
+    try:
+        with blas_threads(args.threads):
             trainer = Trainer(config, run_dir, args, blob)
-        except BaseException:
-            run_dir.discard()  # nothing of the user's is in it yet
-            raise
-        return trainer.train()
+            return trainer.train()
+    except BaseException:
+        run_dir.discard()  # removes the folder only if it has none of the user's work yet
+        raise
 
 
 def _catch_sigint() -> None:
