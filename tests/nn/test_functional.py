@@ -398,3 +398,48 @@ def test_inplace_change_after_forward_matches_torch(request, fn, args, slot):
 def test_inplace_change_after_forward_raises_only_for_saved_tensors(fn, args, slot, raises):
     outcome = _inplace_after_forward(tt, fn, args, slot)
     assert outcome[0] == ("raise" if raises else "ok")
+
+
+# --- In-place change after the forward pass (issue #10): embedding (sparse.py) ------------------
+
+
+def _embedding_then_change(lib, victim_name, **kwargs):
+    weight = lib.tensor(np.arange(10.0).reshape(5, 2), requires_grad=True)
+    indices = lib.tensor([[0, 1], [4, 1]])
+    out = lib.nn.functional.embedding(indices, weight, **kwargs)
+    victim = indices if victim_name == "indices" else weight
+    with lib.no_grad():
+        victim.copy_(victim.clone())
+    return out, weight
+
+
+EMBEDDING_INPLACE = {
+    "indices": ("indices", {}, True),
+    "indices-padding-freq": ("indices", {"padding_idx": 1, "scale_grad_by_freq": True}, True),
+    "weight": ("weight", {}, False),  # PyTorch saves only the indices
+}
+
+
+@pytest.mark.parametrize("case", EMBEDDING_INPLACE)
+def test_embedding_changed_in_place_after_forward_raises_only_for_indices(case):
+    victim, kwargs, raises = EMBEDDING_INPLACE[case]
+    out, weight = _embedding_then_change(tt, victim, **kwargs)
+    if raises:
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            out.sum().backward()
+    else:
+        out.sum().backward()
+        assert weight.grad.tolist() == [[1.0, 1.0], [2.0, 2.0], [0.0, 0.0], [0.0, 0.0], [1.0, 1.0]]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("case", EMBEDDING_INPLACE)
+def test_embedding_changed_in_place_after_forward_matches_torch(case):
+    torch = pytest.importorskip("torch")
+    victim, kwargs, raises = EMBEDDING_INPLACE[case]
+    out, _ = _embedding_then_change(torch, victim, **kwargs)
+    if raises:
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            out.sum().backward()
+    else:
+        out.sum().backward()
