@@ -211,6 +211,7 @@ def test_random_split_lengths(n, lengths, expected):
     assert sorted(seen.tolist()) == list(range(n))  # disjoint and covering
 
 
+@pytest.mark.torch
 def test_random_split_lengths_match_torch():
     torch = pytest.importorskip("torch")
     for n, fr in [(11, [0.5, 0.5]), (7, [0.1, 0.2, 0.7]), (103, [0.33, 0.33, 0.34])]:
