@@ -98,3 +98,36 @@ def test_render_without_dot_says_install_graphviz(tmp_path, monkeypatch):
         g.render(tmp_path / "g.svg")
     assert g._repr_svg_() is None
     assert not (tmp_path / "g.svg").exists()
+
+
+def test_values_and_gradients_label_every_named_node():
+    a = tt.tensor(-4.0, requires_grad=True)
+    b = tt.tensor(2.0, requires_grad=True)
+    c = a * b
+    d = c + b**3
+    g = draw_graph(d, show_values=True, show_grads=True)  # names from this frame
+    labels = list(_nodes(g.source).values())
+    assert any(
+        v.startswith("a\\n() float32") and "data -4." in v and "grad 2." in v for v in labels
+    )
+    assert any(v.startswith("b\\n") and "data 2." in v and "grad 8." in v for v in labels)
+    # dd/db = a + 3 b^2 = 8; the intermediate c: value -8, dd/dc = 1
+    assert any(v.startswith("MulBackward") and "= c" in v and "data -8." in v for v in labels)
+    assert any(v.startswith("MulBackward") and "grad 1." in v for v in labels)
+    assert a.grad is None and b.grad is None  # drawing did not touch .grad
+    d.backward()  # the graph is freed: gradients now come from .grad
+    after = list(_nodes(draw_graph(d, show_grads=True).source).values())
+    assert any(v.startswith("a\\n") and "grad 2." in v for v in after)
+    assert any("= c" in v and "grad (not computed)" in v for v in after)
+
+
+def test_big_tensors_are_summarised():
+    w = tt.ones(4, 5, requires_grad=True)
+    src = draw_graph((w * 2).sum(), params={"w": w}, show_values=True).source
+    assert "mean 1, min 1, max 1" in src
+
+
+def test_jupyter_mimebundle(monkeypatch):
+    g = draw_graph(tt.ones(1, requires_grad=True) * 2)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    assert g._repr_mimebundle_() == {"text/plain": g.source}
