@@ -37,6 +37,13 @@ class SiLU(_Inplace):
 
 
 class SELU(_Inplace):
+    """scale * (x if x > 0 else alpha * (e^x - 1)), with PyTorch's constants
+    alpha = 1.6733 and scale = 1.0507 (self-normalising). Any shape; output has the input's.
+
+    >>> nn.SELU()(tinytensor.tensor([-1.0, 0.0, 1.0]))
+    tensor([-1.1113,  0.0000,  1.0507])
+    """
+
     def forward(self, input):
         return F.selu(input, self.inplace)
 
@@ -86,6 +93,13 @@ class GELU(Module):
 
 
 class Hardtanh(Module):
+    """clamp(x, min_val, max_val): -1 below -1, x in between, 1 above (by default).
+    Any shape; output has the input's.
+
+    >>> nn.Hardtanh()(tinytensor.tensor([-2.0, 0.5, 3.0]))
+    tensor([-1.0000,  0.5000,  1.0000])
+    """
+
     def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
         super().__init__()
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
@@ -100,6 +114,13 @@ class Hardtanh(Module):
 
 
 class Softplus(Module):
+    """log(1 + e^(beta*x)) / beta, a smooth relu; where beta*x > threshold it returns x
+    (the two agree there to float precision). Any shape; output has the input's.
+
+    >>> nn.Softplus()(tinytensor.tensor([-1.0, 0.0, 30.0]))
+    tensor([ 0.3133,  0.6931, 30.0000])
+    """
+
     def __init__(self, beta=1.0, threshold=20.0):
         super().__init__()
         self.beta, self.threshold = beta, threshold
@@ -119,21 +140,45 @@ class Sigmoid(Module):
 
 
 class Tanh(Module):
+    """tanh(x) = (e^x - e^-x) / (e^x + e^-x), in (-1, 1). Any shape; output has the input's.
+
+    >>> nn.Tanh()(tinytensor.tensor([0.0, 1.0]))
+    tensor([0.0000, 0.7616])
+    """
+
     def forward(self, input):
         return F.tanh(input)
 
 
 class LogSigmoid(Module):
+    """log(sigmoid(x)) = -softplus(-x), computed without overflow. Any shape.
+
+    >>> nn.LogSigmoid()(tinytensor.tensor([0.0, -100.0]))
+    tensor([  -0.6931, -100.0000])
+    """
+
     def forward(self, input):
         return F.logsigmoid(input)
 
 
 class Mish(Module):
+    """x * tanh(softplus(x)), a smooth, non-monotonic relu. Any shape.
+
+    >>> nn.Mish()(tinytensor.tensor([-1.0, 0.0, 1.0]))
+    tensor([-0.3034,  0.0000,  0.8651])
+    """
+
     def forward(self, input):
         return F.mish(input)
 
 
 class Softsign(Module):
+    """x / (1 + |x|), in (-1, 1). Any shape.
+
+    >>> nn.Softsign()(tinytensor.tensor([-3.0, 1.0]))
+    tensor([-0.7500,  0.5000])
+    """
+
     def forward(self, input):
         return F.softsign(input)
 
@@ -160,5 +205,12 @@ class LogSoftmax(Softmax):
 
 
 class Softmin(Softmax):
+    """e^-x / sum(e^-x) along ``dim``: softmax of -x, so the smallest entry gets the most
+    weight. Any shape; each slice along ``dim`` sums to 1.
+
+    >>> nn.Softmin(dim=0)(tinytensor.tensor([1.0, 2.0]))
+    tensor([0.7311, 0.2689])
+    """
+
     def forward(self, input):
         return F.softmin(input, self.dim, _stacklevel=5)

@@ -153,6 +153,20 @@ class HingeEmbeddingLoss(_Loss):
 
 
 class KLDivLoss(_Loss):
+    """Kullback-Leibler divergence KL(target || input) for ``input`` given as log-probabilities:
+    pointwise ``target * (log(target) - input)`` (or ``exp(target) * (target - input)`` with
+    ``log_target=True``, when the target is log-probabilities too).
+
+    ``input`` and ``target`` have the same shape, e.g. (N, C). ``reduction``: "mean" averages
+    over every element (PyTorch's default), "batchmean" divides the sum by N (the mathematical
+    KL divergence per sample), "sum", or "none" for the pointwise tensor.
+
+    >>> p = tinytensor.tensor([[0.5, 0.5]])
+    >>> q = tinytensor.tensor([[0.25, 0.75]])
+    >>> nn.KLDivLoss(reduction="batchmean")(q.log(), p)
+    tensor(0.1438)
+    """
+
     def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
         super().__init__(size_average, reduce, reduction)
         self.log_target = log_target
