@@ -187,3 +187,23 @@ def test_conv2d_layer_padding_modes_match_torch(mode):
         layer(tt.tensor(x)).numpy(force=True), ref(torch.tensor(x)).detach().numpy(), atol=1e-5
     )
     assert repr(layer) == repr(ref)
+
+
+@pytest.mark.parametrize(
+    "needs", [(False, True, True), (True, False, False), (True, False, True), (False, True, False)],
+    ids=["first_layer", "frozen_weight_and_bias", "frozen_weight", "weight_only"],
+)  # fmt: skip
+def test_conv2d_computes_only_the_gradients_asked_for_to_second_order(needs):
+    rng = np.random.default_rng(5)
+    x, wt, b = (
+        tt.tensor(rng.standard_normal(s), requires_grad=r)
+        for s, r in zip([(2, 4, 5, 5), (6, 2, 3, 2), (6,)], needs)
+    )
+
+    def f(*args):
+        return F.conv2d(*args, stride=(2, 1), padding=1, dilation=(1, 2), groups=2)
+
+    assert gradcheck(f, (x, wt, b))
+    assert gradgradcheck(f, (x, wt, b))
+    grads = tt.autograd.grad(f(x, wt, b).sum(), [t for t in (x, wt, b) if t.requires_grad])
+    assert [g.shape for g in grads] == [t.shape for t in (x, wt, b) if t.requires_grad]

@@ -443,3 +443,16 @@ def test_embedding_changed_in_place_after_forward_matches_torch(case):
             out.sum().backward()
     else:
         out.sum().backward()
+
+
+@pytest.mark.parametrize("name", ["elu", "selu", "leaky_relu", "hardtanh", "relu6", "silu"])
+def test_inplace_activation_gives_the_out_of_place_value_and_gradient(name):
+    x = tt.tensor(np.linspace(-3.0, 3.0, 12).reshape(3, 4), requires_grad=True)
+    weights = tt.tensor(np.linspace(-1.0, 1.0, 12).reshape(3, 4))
+    (expected,) = tt.autograd.grad((getattr(F, name)(x) * weights).sum(), x)
+    y = x * 1.0
+    out = getattr(F, name)(y, inplace=True)
+    assert out is y  # selu used to leave elu(x) in y and return a new, scaled tensor
+    np.testing.assert_allclose(y.detach().numpy(), getattr(F, name)(x).detach().numpy())
+    (y * weights).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), expected.numpy(), rtol=1e-12)
