@@ -67,3 +67,65 @@ def test_pictures_and_links_exist():
         path = README.parent / target
         assert path.is_file(), target
         assert path.stat().st_size < 150_000, f"{target} should stay small"
+
+
+def _repl_blocks():
+    """The ```python blocks that are REPL sessions."""
+    blocks = re.findall(r"```python\n(.*?)```", TEXT, flags=re.S)
+    return [b for b in blocks if b.lstrip().startswith(">>>")]
+
+
+def _paste(block, console, captured):
+    """Feed ``block`` to ``console`` line by line, as typed into plain ``python``; returns
+    ``[(source, want, got)]`` per statement and raises if a line would not paste."""
+    results, source, want, more = [], None, [], False
+
+    def finish():
+        if source is not None:
+            results.append((source, "\n".join(want) + ("\n" if want else ""), captured.getvalue()))
+        captured.seek(0)
+        captured.truncate()
+
+    for line in block.splitlines():
+        if line.startswith(">>> "):
+            assert not more, f"the statement before {line!r} needs a '...' line to end it"
+            finish()
+            source, want = line[4:], []
+            more = console.push(line[4:])
+        elif line == "..." or line.startswith("... "):
+            assert more, f"{line!r} continues nothing: a blank line ended the block before it"
+            source += "\n" + line[4:]
+            more = console.push(line[4:])
+        elif line.strip():
+            want.append(line)
+    assert not more, "the last statement of the block is not ended by a '...' line"
+    finish()
+    return results
+
+
+def test_every_repl_block_pastes_into_plain_python():
+    """Each REPL block, typed line by line into code.InteractiveConsole, prints what it says."""
+    import code
+    import contextlib
+    import io
+
+    checker = doctest.OutputChecker()
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE | doctest.IGNORE_EXCEPTION_DETAIL
+    captured = io.StringIO()
+    console = code.InteractiveConsole({})
+    console.write = captured.write  # tracebacks
+    blocks = _repl_blocks()
+    assert len(blocks) >= 6
+    checked = 0
+    with contextlib.redirect_stdout(captured):
+        for block in blocks:
+            for source, want, got in _paste(block, console, captured):
+                if want.startswith("Traceback"):
+                    last = want.strip().splitlines()[-1]
+                    assert last in got, f">>> {source}\nexpected {last!r}, got:\n{got}"
+                else:
+                    assert checker.check_output(want, got, flags), (
+                        f">>> {source}\nexpected:\n{want}got:\n{got}"
+                    )
+                checked += 1
+    assert checked > 40
