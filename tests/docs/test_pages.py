@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.docs.markdown_blocks import image_links, python_blocks
+from .markdown_blocks import image_links, python_blocks
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 PAGES = sorted(p for p in DOCS.rglob("*.md") if python_blocks(p))
