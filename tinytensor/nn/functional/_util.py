@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinytensor.autograd.node import record
+from tinytensor.core import wrap
 from tinytensor.ops._util import as_tensor
 from tinytensor.tensor import Tensor
 
@@ -69,3 +71,20 @@ def reduce_loss(loss, reduction):
     if reduction == "sum":
         return loss.sum()
     return loss
+
+
+def saves(out, name, *tensors):
+    """f(y) = y, recorded as ``name`` with ``tensors`` saved: a composite's top node.
+
+    A composite (a loss, a norm) made of smaller ops saves only what those ops read; PyTorch's
+    fused kernel saves its inputs (``mse_loss`` keeps input and target). Passing the result
+    through this node makes the composite save the same set, so changing one of them in place
+    after the forward pass is an error in backward, as in PyTorch. dy = g.
+    """
+    if not getattr(out, "_requires_grad", False):
+        return out
+    return record(wrap(out._data), name, (out,), _saves_backward, tensors)
+
+
+def _saves_backward(g, *tensors):
+    return (g,)

@@ -15,6 +15,7 @@ from tinytensor.nn.functional._util import (
     float_input,
     legacy_reduction,
     reduce_loss,
+    saves,
 )
 from tinytensor.nn.functional.activation import _log_softmax_backward, log_softmax, logsigmoid
 from tinytensor.ops import elementwise as E
@@ -42,7 +43,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     loss = d * d
     if weight is not None:
         loss = loss * weight
-    return reduce_loss(loss, reduction)
+    return saves(reduce_loss(loss, reduction), "MseLoss", x, t)
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
@@ -61,7 +62,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     loss = E.where(a < delta, d * d * 0.5, (a - 0.5 * delta) * delta)
     if weight is not None:
         loss = loss * weight
-    return reduce_loss(loss, reduction)
+    return saves(reduce_loss(loss, reduction), "HuberLoss", x, t)
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
@@ -74,9 +75,9 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     d = x - t
     a = E.abs(d)
     if beta == 0:
-        return reduce_loss(a, reduction)
+        return saves(reduce_loss(a, reduction), "SmoothL1Loss", x, t)
     loss = E.where(a < beta, d * d * (0.5 / beta), a - 0.5 * beta)
-    return reduce_loss(loss, reduction)
+    return saves(reduce_loss(loss, reduction), "SmoothL1Loss", x, t)
 
 
 # --- classification ----------------------------------------------------------------------
@@ -379,7 +380,8 @@ def binary_cross_entropy_with_logits(
         loss = (1.0 - t) * x - logsigmoid(x)
     if weight is not None:
         loss = loss * weight
-    return reduce_loss(loss, reduction)
+    out = reduce_loss(loss, reduction)
+    return saves(out, "BinaryCrossEntropyWithLogits", x, t, weight, pos_weight)
 
 
 def multi_margin_loss(
@@ -418,7 +420,8 @@ def multi_margin_loss(
     loss = z.sum(1) / float(c)
     if x.ndim == 1:
         loss = loss.reshape(())
-    return reduce_loss(loss, reduction)
+    # PyTorch's multi_margin_loss saves self, target and weight.
+    return saves(reduce_loss(loss, reduction), "MultiMarginLoss", x, t, weight)
 
 
 def hinge_embedding_loss(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinytensor.core import bump_version, wrap
-from tinytensor.nn.functional._util import float_input
+from tinytensor.nn.functional._util import float_input, saves
 
 
 def batch_norm(
@@ -74,7 +74,8 @@ def batch_norm(
         out = out * weight.reshape(shape)
     if bias is not None:
         out = out + bias.reshape(shape)
-    return out
+    # PyTorch's native_batch_norm saves input, weight and both running buffers.
+    return saves(out, "NativeBatchNorm", x, weight, running_mean, running_var)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -98,7 +99,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         out = out * weight
     if bias is not None:
         out = out + bias
-    return out
+    return saves(out, "NativeLayerNorm", x, weight, bias)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
@@ -123,7 +124,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
         out = out * weight.reshape(shape)
     if bias is not None:
         out = out + bias.reshape(shape)
-    return out
+    return saves(out, "NativeGroupNorm", x, weight)
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12):
