@@ -7,10 +7,12 @@ import warnings
 import numpy as np
 
 from tinytensor.autograd.node import OUT, record
-from tinytensor.core import wrap
-from tinytensor.nn.functional._util import float_input
+from tinytensor.core import rng, wrap
+from tinytensor.nn.functional._util import float_input, saves
 from tinytensor.ops import elementwise as E
+from tinytensor.ops import softmax as SM
 from tinytensor.ops._util import one_dim
+from tinytensor.ops.softmax import _log_softmax_backward  # noqa: F401 - loss.py imports it here
 
 
 def _scalar(v, like):
@@ -241,39 +243,219 @@ def _softmax_dim(dim, ndim, who):
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
-    """f(x) = e^x / sum(e^x) along dim;  dx = f*(g - sum(g*f))"""
-    x = float_input(input, "softmax")
-    if dtype is not None:
-        x = x.to(dtype)
-    ax = _softmax_dim(dim, x.ndim, "softmax")
-    d = x._data
-    e = np.exp(d - np.max(d, axis=ax, keepdims=True)) if d.size else d.copy()
-    out = e / np.sum(e, axis=ax, keepdims=True)
-    return record(wrap(out), "Softmax", (x,), _softmax_backward, (OUT, ax))
-
-
-def _softmax_backward(g, out, ax):
-    return (out * (g - (g * out).sum(ax, keepdim=True)),)
+    """f(x) = e^x / sum(e^x) along dim (the math is ``ops.softmax.softmax``)"""
+    x = float_input(input, "softmax") if dtype is None else input
+    return SM.softmax(x, _softmax_dim(dim, x.ndim, "softmax"), dtype)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
-    """f(x) = x - logsumexp(x) along dim;  dx = g - e^f * sum(g)"""
-    x = float_input(input, "log_softmax")
-    if dtype is not None:
-        x = x.to(dtype)
-    ax = _softmax_dim(dim, x.ndim, "log_softmax")
-    d = x._data
-    if d.size:
-        shifted = d - np.max(d, axis=ax, keepdims=True)
-        out = shifted - np.log(np.sum(np.exp(shifted), axis=ax, keepdims=True))
-    else:
-        out = d.copy()
-    return record(wrap(out), "LogSoftmax", (x,), _log_softmax_backward, (OUT, ax))
-
-
-def _log_softmax_backward(g, out, ax):
-    return (g - E.exp(out) * g.sum(ax, keepdim=True),)
+    """f(x) = x - logsumexp(x) along dim (the math is ``ops.softmax.log_softmax``)"""
+    x = float_input(input, "log_softmax") if dtype is None else input
+    return SM.log_softmax(x, _softmax_dim(dim, x.ndim, "log_softmax"), dtype)
 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     return softmax(-input, dim, _stacklevel, dtype)
+
+
+# --- the rest of PyTorch's activations ------------------------------------------------------
+
+
+def _in_place(x, fn):
+    """x.copy_(fn(x)), with fn reading a snapshot of x so its backward survives the copy."""
+    return x.copy_(fn(x.clone() if x.requires_grad else x))
+
+
+def relu_(input):
+    return relu(input, inplace=True)
+
+
+def elu_(input, alpha=1.0):
+    return elu(input, alpha, inplace=True)
+
+
+def selu_(input):
+    return selu(input, inplace=True)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def threshold(input, threshold, value, inplace=False):
+    """f(x) = x if x > threshold else value;  dx = g*(x > threshold)"""
+    x = float_input(input, "threshold")
+    if inplace:
+        return _in_place(x, lambda t: globals()["threshold"](t, threshold, value))
+    d = x._data
+    out = np.where(d > threshold, d, _scalar(value, d))
+    return record(wrap(out), "Threshold", (x,), _threshold_backward, (x, threshold))
+
+
+def _threshold_backward(g, x, threshold):
+    return (g * wrap(x._data > threshold),)
+
+
+def threshold_(input, threshold, value):
+    return globals()["threshold"](input, threshold, value, inplace=True)
+
+
+def hardshrink(input, lambd=0.5):
+    """f(x) = x if |x| > lambd else 0;  dx = g*(|x| > lambd)"""
+    x = float_input(input, "hardshrink")
+    d = x._data
+    out = np.where(np.abs(d) > lambd, d, _scalar(0, d))
+    return record(wrap(out), "Hardshrink", (x,), _shrink_backward, (x, lambd))
+
+
+def _shrink_backward(g, x, lambd):
+    return (g * wrap(np.abs(x._data) > lambd),)
+
+
+def softshrink(input, lambd=0.5):
+    """f(x) = x - lambd*sign(x) if |x| > lambd else 0;  dx = g*(|x| > lambd)"""
+    x = float_input(input, "softshrink")
+    if lambd < 0:
+        raise RuntimeError(f"softshrink: lambda must be greater or equal to 0, but found {lambd}")
+    d = x._data
+    out = np.where(np.abs(d) > lambd, d - np.sign(d) * _scalar(lambd, d), _scalar(0, d))
+    return record(wrap(out), "Softshrink", (x,), _shrink_backward, (x, lambd))
+
+
+def tanhshrink(input):
+    """f(x) = x - tanh(x)"""
+    return input - E.tanh(input)
+
+
+def hardsigmoid(input, inplace=False):
+    """f(x) = relu6(x + 3)/6;  dx = g/6 for -3 < x < 3, else 0"""
+    x = float_input(input, "hardsigmoid")
+    if inplace:
+        return _in_place(x, hardsigmoid)
+    d = x._data
+    out = np.clip(d + _scalar(3, d), 0, 6) / _scalar(6, d)
+    return record(wrap(out), "Hardsigmoid", (x,), _hardsigmoid_backward, (x,))
+
+
+def _hardsigmoid_backward(g, x):
+    d = x._data
+    return (g * wrap(((d > -3) & (d < 3)) / _scalar(6, d)),)
+
+
+def hardswish(input, inplace=False):
+    """f(x) = x*relu6(x + 3)/6;  dx = 0 below -3, g*(x/3 + 1/2) up to 3, g above"""
+    x = float_input(input, "hardswish")
+    if inplace:
+        return _in_place(x, hardswish)
+    d = x._data
+    out = d * np.clip(d + _scalar(3, d), 0, 6) / _scalar(6, d)
+    return record(wrap(out), "Hardswish", (x,), _hardswish_backward, (x,))
+
+
+def _hardswish_backward(g, x):
+    d = x._data
+    mid = wrap((d >= -3) & (d <= 3))
+    return (E.where(mid, g * (x / 3.0 + 0.5), g * wrap(d > 3)),)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """f(x) = max(0, x) + min(0, alpha*(e^(x/alpha) - 1));  dx = g if x > 0 else g*e^(x/alpha)"""
+    x = float_input(input, "celu")
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError: celu: alpha must not be 0")
+    if inplace:
+        return _in_place(x, lambda t: celu(t, alpha))
+    d = x._data
+    out = np.where(d > 0, d, _scalar(alpha, d) * np.expm1(np.minimum(d, 0) / _scalar(alpha, d)))
+    return record(wrap(out), "Celu", (x,), _celu_backward, (x, alpha))
+
+
+def _celu_backward(g, x, alpha):
+    neg = wrap(x._data <= 0)
+    return (E.where(neg, g * E.exp(E.clamp(x, max=0.0) / alpha), g),)
+
+
+def celu_(input, alpha=1.0):
+    return celu(input, alpha, inplace=True)
+
+
+def glu(input, dim=-1):
+    """f(x) = a*sigmoid(b), a and b the two halves of x along dim"""
+    x = float_input(input, "glu")
+    if x.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    ax = one_dim(dim, x.ndim, "glu")
+    if x.shape[ax] % 2:
+        raise RuntimeError(
+            f"Halving dimension must be even, but dimension {ax} is size {x.shape[ax]}"
+        )
+    a, b = x.chunk(2, ax)
+    return saves(a * E.sigmoid(b), "Glu", x)
+
+
+def prelu(input, weight):
+    """f(x, w) = x if x > 0 else w*x (w per channel, dim 1);  dx = g*(1 or w), dw = g*x where x <= 0"""
+    x = float_input(input, "prelu")
+    n = weight.numel()
+    if n != 1:
+        ch = 1 if x.ndim >= 2 else 0
+        if x.ndim == 0 or x.shape[ch] != n:
+            raise RuntimeError(
+                f"prelu: weight has {n} entries but the input of shape {tuple(x.shape)} has "
+                f"{x.shape[ch] if x.ndim else 1} channels; use 1 or one per channel"
+            )
+        shape = [1] * x.ndim
+        shape[ch] = n
+        w = weight.reshape(shape)
+    else:
+        w = weight.reshape(())
+    d, wd = x._data, w._data
+    out = np.where(d > 0, d, wd * d)
+    return record(wrap(out), "Prelu", (x, w), _prelu_backward, (x, w))
+
+
+def _prelu_backward(g, x, w):
+    pos = wrap(x._data > 0)
+    return E.where(pos, g, g * w), E.where(pos, 0.0, g * x)
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """f(x) = x if x >= 0 else a*x, a ~ U(lower, upper) per element when training, else
+    a = (lower + upper)/2;  dx = g*(1 or a)"""
+    x = float_input(input, "rrelu")
+    if not training:
+        return leaky_relu(x, (lower + upper) / 2, inplace)
+    if inplace:
+        return _in_place(x, lambda t: rrelu(t, lower, upper, True))
+    d = x._data
+    a = rng().uniform(lower, upper, d.shape).astype(d.dtype)
+    noise = np.where(d >= 0, _scalar(1, d), a)
+    return record(wrap(d * noise), "RreluWithNoise", (x,), _rrelu_backward, (x, wrap(noise)))
+
+
+def _rrelu_backward(g, x, noise):
+    return (g * noise,)
+
+
+def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    return rrelu(input, lower, upper, training, inplace=True)
+
+
+def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
+    """softmax((logits + G)/tau) with G ~ Gumbel(0, 1) from the global generator; ``hard``
+    returns the one-hot of its argmax with the soft sample's gradient (straight-through)."""
+    x = float_input(logits, "gumbel_softmax")
+    d = x._data
+    gumbels = wrap(-np.log(rng().exponential(1.0, d.shape)).astype(d.dtype))
+    y = softmax((x + gumbels) / tau, dim)
+    if not hard:
+        return y
+    ax = one_dim(dim, x.ndim, "gumbel_softmax")
+    onehot = np.zeros_like(y._data)
+    np.put_along_axis(onehot, np.argmax(y._data, axis=ax)[..., None].swapaxes(-1, ax)
+                      if x.ndim else np.zeros((), np.int64), 1, ax) if x.ndim else None  # fmt: skip
+    return wrap(onehot) - y.detach() + y

@@ -1,0 +1,54 @@
+"""softmax and log_softmax along one dimension (``tt.softmax``, ``Tensor.softmax``;
+``nn.functional`` adds its implicit-dim warning on top). Both save only their output, as PyTorch
+does."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinytensor import _dtype as D
+from tinytensor.autograd.node import OUT, record
+from tinytensor.core import wrap
+from tinytensor.ops import elementwise as E
+from tinytensor.ops._util import as_tensor, one_dim
+
+
+def _input(input, dim, dtype, name):
+    x = as_tensor(input, name)
+    if dtype is not None:
+        x = E.cast(x, D.to_dtype(dtype))
+    if x._data.dtype.kind != "f":
+        raise TypeError(
+            f"{name}: expected a floating point input, got dtype {x.dtype}; convert it with "
+            ".float() or pass dtype="
+        )
+    return x, one_dim(dim, x.ndim, name)
+
+
+def softmax(input, dim, dtype=None):
+    """f(x) = e^x / sum(e^x) along dim;  dx = f*(g - sum(g*f))"""
+    x, ax = _input(input, dim, dtype, "softmax")
+    d = x._data
+    e = np.exp(d - np.max(d, axis=ax, keepdims=True)) if d.size else d.copy()
+    out = e / np.sum(e, axis=ax, keepdims=True)
+    return record(wrap(out), "Softmax", (x,), _softmax_backward, (OUT, ax))
+
+
+def _softmax_backward(g, out, ax):
+    return (out * (g - (g * out).sum(ax, keepdim=True)),)
+
+
+def log_softmax(input, dim, dtype=None):
+    """f(x) = x - logsumexp(x) along dim;  dx = g - e^f * sum(g)"""
+    x, ax = _input(input, dim, dtype, "log_softmax")
+    d = x._data
+    if d.size:
+        shifted = d - np.max(d, axis=ax, keepdims=True)
+        out = shifted - np.log(np.sum(np.exp(shifted), axis=ax, keepdims=True))
+    else:
+        out = d.copy()
+    return record(wrap(out), "LogSoftmax", (x,), _log_softmax_backward, (OUT, ax))
+
+
+def _log_softmax_backward(g, out, ax):
+    return (g - E.exp(out) * g.sum(ax, keepdim=True),)
