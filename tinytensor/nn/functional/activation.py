@@ -398,7 +398,7 @@ def glu(input, dim=-1):
 
 
 def prelu(input, weight):
-    """f(x, w) = x if x > 0 else w*x (w per channel, dim 1);  dx = g*(1 or w), dw = g*x where x <= 0"""
+    """f(x, w) = x if x > 0 else w*x (w per channel, dim 1);  dx = g*(1 or w), dw = g*x (x <= 0)"""
     x = float_input(input, "prelu")
     n = weight.numel()
     if n != 1:
@@ -456,6 +456,5 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
         return y
     ax = one_dim(dim, x.ndim, "gumbel_softmax")
     onehot = np.zeros_like(y._data)
-    np.put_along_axis(onehot, np.argmax(y._data, axis=ax)[..., None].swapaxes(-1, ax)
-                      if x.ndim else np.zeros((), np.int64), 1, ax) if x.ndim else None  # fmt: skip
+    np.put_along_axis(onehot, np.expand_dims(np.argmax(y._data, axis=ax), ax), 1, ax)
     return wrap(onehot) - y.detach() + y
