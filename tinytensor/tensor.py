@@ -22,11 +22,15 @@ from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, one_dim
 from tinytensor.ops.inplace import fill_random, inplace
+from tinytensor.tensor_methods.elementwise_inplace import ElementwiseInplaceMethods
+from tinytensor.tensor_methods.math import MathMethods
 
 
 class Tensor(
     TensorBase,
     # Method families added beside the core surface below, one mixin per file:
+    MathMethods,
+    ElementwiseInplaceMethods,
 ):
     """An n-dimensional array that can record the operations applied to it.
 
