@@ -108,7 +108,7 @@ CASES = [
         [r"\(3,\)", r"\(2, 3\)"],
     ),
     ("cat-0d", lambda e: tt.cat([tt.tensor(1.0)]), RuntimeError, ["cat", "zero-dimensional"]),
-    ("gather-range", lambda e: e.h.gather(1, tt.tensor([[3]])), IndexError, ["gather", "3"]),
+    ("gather-range", lambda e: e.h.gather(1, tt.tensor([[3]])), RuntimeError, ["gather", "3"]),
     ("backward-non-scalar", lambda e: e.h.backward(), RuntimeError, ["scalar", r"\(2, 3\)"]),
 ]
 

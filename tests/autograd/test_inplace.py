@@ -86,7 +86,7 @@ SAVERS = [
     ("Mul", lambda h, w: h * h),  # h * w would not save h: d/dh needs only w
     ("Div", lambda h, w: w / h),
     ("Pow", lambda h, w: h**w),
-    ("Mm", lambda h, w: h @ w.mT),
+    ("Mm", lambda h, w: h @ h.mT),  # h @ w.mT would not save h: w needs no gradient
 ]
 
 

@@ -390,6 +390,24 @@ ROWS = [
     R("clamp_-no-bounds", lambda e: e.h.clamp_(), "clamp", "min"),
     R("masked_fill_-mask", lambda e: e.h.masked_fill_(e.i, 0.0), "masked_fill", "bool"),
     R("div_-int-tensor", lambda e: e.i.div_(2), "div_", "int64"),
+    # --- bitwise and namespace ----------------------------------------------------------------
+    *[
+        R(f"{name}-float", (lambda f: lambda e: f(e.a, e.a))(getattr(tt, name)), name, "float")
+        for name in [
+            "bitwise_and",
+            "bitwise_or",
+            "bitwise_xor",
+            "bitwise_left_shift",
+            "bitwise_right_shift",
+        ]
+    ],
+    R("bitwise_and-broadcast", lambda e: tt.bitwise_and(e.i, tt.tensor([1, 2, 3, 4])), "(2, 3)"),
+    R("bitwise_not-float", lambda e: tt.bitwise_not(e.a), "bitwise_not", "float"),
+    R("broadcast_shapes-mismatch", lambda e: tt.broadcast_shapes((2,), (3,)), "(2,)", "(3,)"),
+    R("set_num_threads-zero", lambda e: tt.set_num_threads(0), "set_num_threads", "positive"),
+    R("set_default_device-cuda", lambda e: tt.set_default_device("cuda"), "CPU only"),
+    R("set_printoptions-profile", lambda e: tt.set_printoptions(profile="wide"), "profile"),
+    R("is_nonzero-many", lambda e: tt.is_nonzero(e.a), "is_nonzero", "ambiguous"),
 ]
 
 
@@ -413,6 +431,12 @@ EXEMPT = {
     "set_grad_enabled",
     "save",  # covered by test_untrusted_files.py
     "load",
+    "compile",  # returns its argument, whatever it is
+    "get_default_device",
+    "get_num_threads",
+    "get_num_interop_threads",
+    "set_num_interop_threads",  # recorded only
+    "is_floating_point",
 }
 ALIASES = {
     "absolute": "abs",

@@ -78,7 +78,8 @@ class enable_grad(_Mode):
 
 
 class inference_mode(_Mode):
-    """Like ``no_grad`` (``inference_mode(False)`` does nothing), for code that never backprops."""
+    """Like ``no_grad``, for code that never backprops. ``inference_mode(False)`` turns
+    recording on and inference mode off inside the block, as in PyTorch."""
 
     def __init__(self, mode=True):
         if callable(mode) and not isinstance(mode, bool):
@@ -89,9 +90,8 @@ class inference_mode(_Mode):
             self._on = bool(mode)
 
     def _set(self):
-        if self._on:
-            grad_state.enabled = False
-            grad_state.inference = True
+        grad_state.enabled = not self._on
+        grad_state.inference = self._on
 
     def __call__(self, *args, **kwargs):
         if self._wrapped is not None:

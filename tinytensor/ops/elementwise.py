@@ -213,8 +213,15 @@ def square(a):
 
 
 def reciprocal(a):
-    """f(a) = 1/a;  da = -g/a^2"""
-    return div(1.0, a)
+    """f(a) = 1/a;  da = -g*f(a)^2"""
+    a, d = _unary_float(a, "reciprocal")
+    with np.errstate(divide="ignore"):
+        out = np.reciprocal(d)
+    return record(wrap(out), "Reciprocal", (a,), _reciprocal_backward, (OUT,))
+
+
+def _reciprocal_backward(g, out):
+    return (-g * out * out,)
 
 
 # --- unary math -----------------------------------------------------------------------------
@@ -430,14 +437,21 @@ def _clamp_scalar(a, lo, hi):
     lo_v = None if lo is None else np.asarray(lo).astype(d.dtype) if d.dtype.kind == "f" else lo
     hi_v = None if hi is None else np.asarray(hi).astype(d.dtype) if d.dtype.kind == "f" else hi
     out = np.clip(d, lo_v, hi_v)
-    keep_lo = d >= lo_v if lo is not None else True
-    keep_hi = d <= hi_v if hi is not None else True
-    mask = wrap(np.logical_and(keep_lo, keep_hi))
-    return record(wrap(out), "Clamp", (a,), _clamp_backward, (mask,))
+    # The bounds as NumPy scalars of the tensor's dtype (arrays may not be saved).
+    lo_s = None if lo_v is None else np.asarray(lo_v)[()]
+    hi_s = None if hi_v is None else np.asarray(hi_v)[()]
+    return record(wrap(out), "Clamp", (a,), _clamp_backward, (a, lo_s, hi_s))
 
 
-def _clamp_backward(g, mask):
-    return (g * mask,)
+def _clamp_backward(g, a, lo, hi):
+    # The input is saved (as PyTorch does), so the mask is made from the values it had.
+    d = a._data
+    keep = np.ones(d.shape, bool)
+    if lo is not None:
+        keep &= d >= lo
+    if hi is not None:
+        keep &= d <= hi
+    return (g * wrap(keep),)
 
 
 def maximum(a, b):
