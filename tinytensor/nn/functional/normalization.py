@@ -1,4 +1,4 @@
-"""Normalisation layers' math: batch_norm, layer_norm, group_norm, normalize.
+"""Normalisation layers' math: batch/layer/group/instance/rms norm, local_response_norm, normalize.
 
 Composed from tinytensor ops, so every order of gradient comes for free.
 """
@@ -9,6 +9,7 @@ import numpy as np
 
 from tinytensor.core import bump_version, wrap
 from tinytensor.nn.functional._util import float_input, saves
+from tinytensor.ops.shape import pad
 
 
 def batch_norm(
@@ -133,4 +134,98 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):
     return x / x.norm(p, dim, keepdim=True).clamp(min=eps)
 
 
-_ = np
+def instance_norm(
+    input,
+    running_mean=None,
+    running_var=None,
+    weight=None,
+    bias=None,
+    use_input_stats=True,
+    momentum=0.1,
+    eps=1e-5,
+):
+    """f(x) = (x - mean)/sqrt(var + eps)*weight + bias, statistics per sample and channel.
+
+    With ``use_input_stats`` the running buffers (if given) are updated in place with the
+    batch average of the per-instance statistics (unbiased variance); without, they are used.
+    """
+    x = float_input(input, "instance_norm")
+    if x.ndim < 3:
+        raise ValueError(
+            f"instance_norm: expected input (N, C, *) with spatial dims, got {x.shape}"
+        )
+    n, c = x.shape[:2]
+    axes = tuple(range(2, x.ndim))
+    shape = (1, c) + (1,) * (x.ndim - 2)
+    if use_input_stats:
+        count = x.numel() // (n * c)
+        if count <= 1:
+            raise ValueError(
+                f"instance_norm: expected more than 1 spatial element when training, got input "
+                f"of shape {tuple(x.shape)}"
+            )
+        mean = x.mean(axes, keepdim=True)
+        centered = x - mean
+        var = (centered * centered).mean(axes, keepdim=True)
+        for buf, stat in (
+            (running_mean, mean._data),
+            (running_var, var._data * count / (count - 1)),
+        ):
+            if buf is not None:
+                m = buf._data.dtype.type(momentum)
+                buf._data *= 1 - m
+                buf._data += m * stat.reshape(n, c).mean(0).astype(buf._data.dtype)
+                bump_version(buf)
+        out = centered * (var + eps).rsqrt()
+    else:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("instance_norm: use_input_stats=False needs running_mean and var")
+        rm = wrap(running_mean._data.reshape(shape).astype(x._data.dtype))
+        rv = wrap(running_var._data.reshape(shape).astype(x._data.dtype))
+        out = (x - rm) * (rv + eps).rsqrt()
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    # PyTorch runs batch_norm on a view of the input (weight and stats are repeated copies).
+    return saves(out, "NativeBatchNorm", x)
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """f(x) = x/sqrt(mean(x^2) + eps)*weight over the last len(normalized_shape) dims;
+    eps defaults to the dtype's machine epsilon"""
+    x = float_input(input, "rms_norm")
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    normalized_shape = tuple(normalized_shape)
+    k = len(normalized_shape)
+    if k == 0 or k > x.ndim or tuple(x.shape[x.ndim - k :]) != normalized_shape:
+        raise RuntimeError(
+            f"rms_norm: normalized_shape {normalized_shape} must match the last dims of the "
+            f"input, got input of shape {tuple(x.shape)}"
+        )
+    if eps is None:
+        eps = float(np.finfo(x._data.dtype).eps)
+    axes = tuple(range(x.ndim - k, x.ndim))
+    out = x * ((x * x).mean(axes, keepdim=True) + eps).rsqrt()
+    if weight is not None:
+        out = out * weight
+    return out
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """f(x) = x / (k + alpha*mean(x^2 over `size` neighbouring channels, zero padded))^beta"""
+    x = float_input(input, "local_response_norm")
+    if x.ndim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {x.ndim} dimensions)")
+    if x.numel() == 0:
+        return x
+    c = x.shape[1]
+    sq = x * x
+    pads = [0, 0] * (x.ndim - 2) + [size // 2, (size - 1) // 2]
+    padded = pad(sq, pads)
+    total = padded[:, 0:c]
+    for i in range(1, size):
+        total = total + padded[:, i : i + c]
+    div = (total * (alpha / size) + k) ** beta
+    return x / div
