@@ -151,16 +151,14 @@ def _importable(modname: str) -> bool:
 
 
 def _resolve(path: str):
-    """The object a ``:::`` directive names, found by attribute access from the top package
-    (importing submodules on the way), so ``tinytensor.tensor`` is the function, as users see it."""
-    parts = path.split(".")
-    obj = importlib.import_module(parts[0])
-    for i, part in enumerate(parts[1:], start=1):
-        try:
-            obj = getattr(obj, part)
-        except AttributeError:
-            obj = importlib.import_module(".".join(parts[: i + 1]))
-    return obj
+    """The object a ``:::`` directive names. Like mkdocstrings' loader, a submodule wins over
+    an attribute of the same name (``tinytensor.nn.functional.linear`` is the module)."""
+    try:
+        return importlib.import_module(path)
+    except ImportError:
+        pass
+    module, _, name = path.rpartition(".")
+    return getattr(_resolve(module), name)
 
 
 def documented_objects() -> set[int]:
