@@ -202,6 +202,10 @@ def broadcast_to(a, shape):
             f"expand: the shape {tuple(a.shape)} cannot be broadcast to {shape}; each size must "
             "match or be 1"
         ) from None
+    if arr.size == a._data.size:
+        # Nothing is repeated (only size-1 dims added or kept): an ordinary, writable view,
+        # as in PyTorch, where only a stretched expand refuses in-place writes.
+        return reshape(a, shape)
     out = _view(arr, a)
     if _is_view(out, a):
         # NumPy's broadcast view is read-only, so it is never written through (no put_fn).
@@ -441,28 +445,39 @@ def pad(a, pad, mode="constant", value=0.0):
         )
     n = len(pad) // 2
     widths = [(0, 0)] * (a.ndim - n) + [(pad[2 * i], pad[2 * i + 1]) for i in reversed(range(n))]
-    if mode == "constant":
-        if any(lo < 0 or hi < 0 for lo, hi in widths):
-            # Negative padding crops.
-            idx = tuple(
-                slice(-lo if lo < 0 else 0, (s + hi) if hi < 0 else None)
-                for (lo, hi), s in zip(widths, a.shape)
-            )
-            a = getitem(a, idx)
-            widths = [(builtins.max(lo, 0), builtins.max(hi, 0)) for lo, hi in widths]
-        out = np.pad(a._data, widths, mode="constant", constant_values=value)
-        crop = tuple(slice(lo, lo + s) for (lo, _), s in zip(widths, a.shape))
-        return record(wrap(out), "ConstantPad", (a,), _constant_pad_backward, (crop,))
     np_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}.get(mode)
-    if np_mode is None:
+    if np_mode is None and mode != "constant":
         raise ValueError(
             f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}"
         )
+    for axis, ((lo, hi), size) in enumerate(zip(widths, a.shape)):
+        if size + builtins.min(lo, 0) + builtins.min(hi, 0) < (0 if mode == "constant" else 1):
+            raise RuntimeError(
+                f"pad: padding ({lo}, {hi}) of dim {axis} crops more than its size {size}; "
+                "use smaller negative pads"
+            )
+    if any(lo < 0 or hi < 0 for lo, hi in widths):
+        # Negative padding crops first (in every mode, as PyTorch); the rest then pads.
+        idx = tuple(
+            slice(-lo if lo < 0 else 0, (s + hi) if hi < 0 else None)
+            for (lo, hi), s in zip(widths, a.shape)
+        )
+        a = getitem(a, idx)
+        widths = [(builtins.max(lo, 0), builtins.max(hi, 0)) for lo, hi in widths]
+    if mode == "constant":
+        out = np.pad(a._data, widths, mode="constant", constant_values=value)
+        crop = tuple(slice(lo, lo + s) for (lo, _), s in zip(widths, a.shape))
+        return record(wrap(out), "ConstantPad", (a,), _constant_pad_backward, (crop,))
     for axis, (lo, hi) in enumerate(widths):
         if mode == "reflect" and (lo >= a.shape[axis] or hi >= a.shape[axis]):
             raise RuntimeError(
                 f"pad: reflect padding ({lo}, {hi}) must be smaller than the input size "
                 f"{a.shape[axis]} of dim {axis}"
+            )
+        if mode == "circular" and (lo > a.shape[axis] or hi > a.shape[axis]):
+            raise RuntimeError(
+                f"pad: circular padding ({lo}, {hi}) wraps around more than once; it must be at "
+                f"most the input size {a.shape[axis]} of dim {axis}"
             )
     idx = tuple(
         wrap(np.pad(np.arange(size), w, mode=np_mode)) if w != (0, 0) else None

@@ -1,13 +1,19 @@
-"""Convolution in NCHW as im2col + one matmul per group, and ``unfold``/``fold``.
+"""Convolution in 1, 2 or 3 spatial dimensions as im2col + one matmul per group, transposed
+convolution as its adjoint, and ``unfold``/``fold``.
 
-im2col copies every sliding window into the columns of a matrix through one strided view (no
-loops over pixels or batch items); col2im, its adjoint, sums columns back and loops only over
-the kh*kw kernel offsets. conv2d, its input gradient and its weight gradient are three
-recorded ops whose backwards are written in terms of each other, so every order of gradient
-works; ``unfold`` and ``fold`` are likewise each other's backward.
+One N-d implementation serves conv1d/2d/3d: im2col copies every sliding window into the columns
+of a matrix through one strided view (no loop over pixels, batch items or channels); col2im, its
+adjoint, sums columns back and loops only over the kernel offsets. A convolution, its input
+gradient and its weight gradient are three recorded ops whose backwards are written in terms of
+each other, so every order of gradient works. The input gradient *is* the transposed
+convolution, so ``conv_transpose*d`` is that op (plus a bias) and is differentiable for free;
+``unfold`` and ``fold`` are likewise each other's backward.
 """
 
 from __future__ import annotations
+
+import itertools
+import math
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -19,68 +25,101 @@ from tinytensor.ops._util import requires_grad as _rg
 from tinytensor.ops.shape import pad
 
 
+def ntuple(v, n, name, who):
+    """``3`` -> ``(3,) * n``; a sequence of n ints stays; anything else is a clear error."""
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        return (int(v),) * n
+    if isinstance(v, (tuple, list)) and len(v) == 1 and n != 1:
+        return ntuple(v[0], n, name, who)
+    if (
+        isinstance(v, (tuple, list))
+        and len(v) == n
+        and all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in v)
+    ):
+        return tuple(int(x) for x in v)
+    raise TypeError(f"{who}: {name} must be an int or a tuple of {n} ints, got {v!r}")
+
+
 def out_size(size, k, s, p, d):
     return (size + 2 * p - d * (k - 1) - 1) // s + 1
 
 
-def pad_hw(x, ph, pw, value=0.0):
-    """Pad the last two axes of an array by (ph, pw) on both sides."""
-    if not ph and not pw:
+def pad_nd(x, p, value=0.0):
+    """Pad the last len(p) axes of an array by p[i] on both sides."""
+    if not any(p):
         return x
-    *lead, h, w = x.shape
-    out = np.full((*lead, h + 2 * ph, w + 2 * pw), value, dtype=x.dtype)
-    out[..., ph : ph + h, pw : pw + w] = x
+    nd = len(p)
+    sp = x.shape[-nd:]
+    out = np.full((*x.shape[:-nd], *(n + 2 * q for n, q in zip(sp, p))), value, dtype=x.dtype)
+    out[(Ellipsis, *(slice(q, q + n) for n, q in zip(sp, p)))] = x
     return out
 
 
+def pad_hw(x, ph, pw, value=0.0):
+    """Pad the last two axes of an array by (ph, pw) on both sides."""
+    return pad_nd(x, (ph, pw), value)
+
+
 def windows(xp, k, s, d, o):
-    """Read-only strided view (N, C, kh, kw, oh, ow) of the windows of a padded array."""
-    n, c = xp.shape[:2]
-    s0, s1, s2, s3 = xp.strides
+    """Read-only strided view (N, C, *k, *o) of the windows of a padded array."""
+    st = xp.strides
+    nd = len(k)
     return as_strided(
         xp,
-        (n, c, k[0], k[1], o[0], o[1]),
-        (s0, s1, s2 * d[0], s3 * d[1], s2 * s[0], s3 * s[1]),
+        (*xp.shape[:2], *k, *o),
+        (
+            st[0],
+            st[1],
+            *(st[2 + i] * d[i] for i in range(nd)),
+            *(st[2 + i] * s[i] for i in range(nd)),
+        ),
         writeable=False,
     )
 
 
-def col2im(cols, padded_hw, k, s, d, p):
-    """Sum (N, C, kh, kw, oh, ow) window values back onto the (unpadded) image they came from."""
-    n, c, kh, kw, oh, ow = cols.shape
-    hp, wp = padded_hw
-    if (kh, kw) == s and d == (1, 1) and (kh * oh, kw * ow) == (hp, wp):
+def col2im(cols, padded, k, s, d, p):
+    """Sum (N, C, *k, *o) window values back onto the (unpadded) image they came from."""
+    n, c = cols.shape[:2]
+    nd = len(k)
+    o = cols.shape[2 + nd :]
+    if (
+        tuple(k) == tuple(s)
+        and set(d) == {1}
+        and tuple(padded) == tuple(a * b for a, b in zip(k, o))
+    ):
         # Non-overlapping windows tiling the image: a pure transpose.
-        out = cols.transpose(0, 1, 4, 2, 5, 3).reshape(n, c, hp, wp)
+        axes = (0, 1, *itertools.chain(*((2 + nd + i, 2 + i) for i in range(nd))))
+        out = cols.transpose(axes).reshape(n, c, *padded)
     else:
-        out = np.zeros((n, c, hp, wp), dtype=cols.dtype)
-        hspan, wspan = s[0] * (oh - 1) + 1, s[1] * (ow - 1) + 1
-        for i in range(kh):
-            for j in range(kw):
-                r, q = i * d[0], j * d[1]
-                out[:, :, r : r + hspan : s[0], q : q + wspan : s[1]] += cols[:, :, i, j]
-    if p != (0, 0):
-        out = out[:, :, p[0] : hp - p[0], p[1] : wp - p[1]]
+        out = np.zeros((n, c, *padded), dtype=cols.dtype)
+        for offs in itertools.product(*(range(kk) for kk in k)):
+            sl = tuple(
+                slice(i * d[a], i * d[a] + s[a] * (o[a] - 1) + 1, s[a]) for a, i in enumerate(offs)
+            )
+            out[(slice(None), slice(None), *sl)] += cols[(slice(None), slice(None), *offs)]
+    if any(p):
+        out = out[(slice(None), slice(None), *(slice(q, q + m - 2 * q) for q, m in zip(p, padded)))]
     return out
 
 
-def _geometry(x_shape, kernel_size, dilation, padding, stride, who):
-    k = pair(kernel_size, "kernel_size", who)
-    d = pair(dilation, "dilation", who)
-    p = pair(padding, "padding", who)
-    s = pair(stride, "stride", who)
+def _geometry(spatial, kernel_size, dilation, padding, stride, who):
+    nd = len(spatial)
+    k = ntuple(kernel_size, nd, "kernel_size", who)
+    d = ntuple(dilation, nd, "dilation", who)
+    p = ntuple(padding, nd, "padding", who)
+    s = ntuple(stride, nd, "stride", who)
     if min(k) < 1 or min(d) < 1 or min(s) < 1 or min(p) < 0:
         raise ValueError(
             f"{who}: kernel_size, dilation and stride must be positive and padding non-negative, "
             f"got kernel_size={k}, dilation={d}, stride={s}, padding={p}"
         )
-    h, w = x_shape[-2:]
-    o = (out_size(h, k[0], s[0], p[0], d[0]), out_size(w, k[1], s[1], p[1], d[1]))
-    if o[0] < 1 or o[1] < 1:
-        eff = (d[0] * (k[0] - 1) + 1, d[1] * (k[1] - 1) + 1)
+    o = tuple(out_size(spatial[i], k[i], s[i], p[i], d[i]) for i in range(nd))
+    if min(o) < 1:
+        eff = tuple(d[i] * (k[i] - 1) + 1 for i in range(nd))
+        padded = tuple(spatial[i] + 2 * p[i] for i in range(nd))
         raise RuntimeError(
-            f"{who}: the (dilated) kernel {eff} is larger than the padded input "
-            f"({h + 2 * p[0]}, {w + 2 * p[1]}); use a smaller kernel or more padding"
+            f"{who}: the (dilated) kernel {eff} is larger than the padded input {padded}; "
+            "use a smaller kernel or more padding"
         )
     return k, d, p, s, o
 
@@ -92,10 +131,9 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
         raise RuntimeError(f"unfold: expected a 3-D or 4-D input (N, C, H, W), got {x.shape}")
     if x.ndim == 3:
         return unfold(x.unsqueeze(0), kernel_size, dilation, padding, stride).squeeze(0)
-    k, d, p, s, o = _geometry(x.shape, kernel_size, dilation, padding, stride, "unfold")
+    k, d, p, s, o = _geometry(x.shape[2:], kernel_size, dilation, padding, stride, "unfold")
     n, c, h, w = x.shape
-    xp = pad_hw(x._data, *p)
-    cols = windows(xp, k, s, d, o).reshape(n, c * k[0] * k[1], o[0] * o[1])
+    cols = windows(pad_nd(x._data, p), k, s, d, o).reshape(n, c * k[0] * k[1], o[0] * o[1])
     return record(wrap(cols), "Im2Col", (x,), _unfold_backward, ((h, w), k, d, p, s))
 
 
@@ -118,15 +156,62 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
             f"fold: input of shape {tuple(x.shape)} does not match kernel {k} and output size "
             f"{size}: expected (N, C*{k[0] * k[1]}, {o[0] * o[1]})"
         )
-    c = ckk // (k[0] * k[1])
-    cols = x._data.reshape(n, c, k[0], k[1], o[0], o[1])
-    padded = (size[0] + 2 * p[0], size[1] + 2 * p[1])
-    out = col2im(cols, padded, k, s, d, p)
+    cols = x._data.reshape(n, ckk // (k[0] * k[1]), *k, *o)
+    out = col2im(cols, (size[0] + 2 * p[0], size[1] + 2 * p[1]), k, s, d, p)
     return record(wrap(out), "Col2Im", (x,), _fold_backward, (k, d, p, s))
 
 
 def _fold_backward(g, k, d, p, s):
     return (unfold(g, k, d, p, s),)
+
+
+def _operands(input, weight, bias, nd, who):
+    """(x batched, w, bias, unbatched) with the checks every convolution shares."""
+    x = float_input(input, who)
+    w = float_input(weight, who, "weight")
+    if w.ndim != nd + 2:
+        raise RuntimeError(
+            f"{who}: weight must be {nd + 2}-D (out, in/groups, *kernel), got shape {w.shape}"
+        )
+    if x.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(
+            f"{who}: expected a {nd + 1}-D (C, *spatial) or {nd + 2}-D (N, C, *spatial) input, "
+            f"got shape {x.shape}"
+        )
+    unbatched = x.ndim == nd + 1
+    if unbatched:
+        x = x.unsqueeze(0)
+    if bias is not None:
+        bias = float_input(bias, who, "bias")
+    same_dtype(who, input=x, weight=w, bias=bias)
+    return x, w, bias, unbatched
+
+
+def _convnd(input, weight, bias, stride, padding, dilation, groups, nd, who):
+    x, w, bias, unbatched = _operands(input, weight, bias, nd, who)
+    c, (o, cg) = x.shape[1], w.shape[:2]
+    if not isinstance(groups, int) or groups < 1 or c % groups or o % groups:
+        raise RuntimeError(
+            f"{who}: groups={groups!r} must be a positive int dividing both in_channels ({c}) "
+            f"and out_channels ({o})"
+        )
+    if cg * groups != c:
+        raise RuntimeError(
+            f"{who}: weight of shape {tuple(w.shape)} with groups={groups} expects input with "
+            f"{cg * groups} channels, but got input of shape {tuple(x.shape)}"
+        )
+    if bias is not None and bias.shape != (o,):
+        raise RuntimeError(f"{who}: bias must have shape ({o},), got {tuple(bias.shape)}")
+    if isinstance(padding, str):
+        x, padding = _string_padding(x, padding, stride, dilation, w.shape[2:], who)
+    k, d, p, s, osz = _geometry(x.shape[2:], w.shape[2:], dilation, padding, stride, who)
+    out = _conv(x, w, bias, _Geom(x.shape, w.shape, k, s, p, d, groups, osz))
+    return out.squeeze(0) if unbatched else out
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """f(x, w, b) = cross-correlation of x (N, C, L) with w (O, C/groups, k), plus b."""
+    return _convnd(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -136,41 +221,91 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     gradients are two more matmuls (dw = g @ cols^T, dx = col2im(w^T @ g)) plus db = sum(g).
     ``padding`` may be an int, a pair, ``"valid"`` or ``"same"`` (stride 1).
     """
-    x = float_input(input, "conv2d")
-    w = float_input(weight, "conv2d", "weight")
-    if w.ndim != 4:
-        raise RuntimeError(f"conv2d: weight must be 4-D (out, in/groups, kh, kw), got {w.shape}")
-    if x.ndim == 3:
-        return conv2d(x.unsqueeze(0), w, bias, stride, padding, dilation, groups).squeeze(0)
-    if x.ndim != 4:
+    return _convnd(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """f(x, w, b) = cross-correlation of x (N, C, D, H, W) with w (O, C/groups, kd, kh, kw)."""
+    return _convnd(input, weight, bias, stride, padding, dilation, groups, 3, "conv3d")
+
+
+def transposed_size(size, k, s, p, op, d):
+    return (size - 1) * s - 2 * p + d * (k - 1) + op + 1
+
+
+def _conv_transposend(input, weight, bias, stride, padding, output_padding, groups, dilation, nd):
+    who = f"conv_transpose{nd}d"
+    x, w, bias, unbatched = _operands(input, weight, bias, nd, who)
+    cin = x.shape[1]
+    if not isinstance(groups, int) or groups < 1 or cin % groups:
         raise RuntimeError(
-            f"conv2d: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got shape {x.shape}"
+            f"{who}: groups={groups!r} must be a positive int dividing in_channels ({cin})"
         )
+    if w.shape[0] != cin:
+        raise RuntimeError(
+            f"{who}: weight of shape {tuple(w.shape)} (in, out/groups, *kernel) expects input "
+            f"with {w.shape[0]} channels, but got input of shape {tuple(x.shape)}"
+        )
+    cout = w.shape[1] * groups
+    if bias is not None and bias.shape != (cout,):
+        raise RuntimeError(f"{who}: bias must have shape ({cout},), got {tuple(bias.shape)}")
+    k = tuple(w.shape[2:])
+    s = ntuple(stride, nd, "stride", who)
+    p = ntuple(padding, nd, "padding", who)
+    op = ntuple(output_padding, nd, "output_padding", who)
+    d = ntuple(dilation, nd, "dilation", who)
+    if min(s) < 1 or min(d) < 1 or min(p) < 0 or min(op) < 0:
+        raise ValueError(
+            f"{who}: stride and dilation must be positive, padding and output_padding "
+            f"non-negative, got stride={s}, padding={p}, output_padding={op}, dilation={d}"
+        )
+    if any(op[i] >= s[i] and op[i] >= d[i] for i in range(nd)):
+        raise RuntimeError(
+            f"{who}: output_padding {op} must be smaller than either stride {s} or dilation {d}"
+        )
+    osz = tuple(transposed_size(x.shape[2 + i], k[i], s[i], p[i], op[i], d[i]) for i in range(nd))
+    if min(osz) < 1:
+        raise RuntimeError(
+            f"{who}: output size {osz} is too small for input of shape {tuple(x.shape)} with "
+            f"kernel {k}, stride={s}, padding={p}, dilation={d}; use less padding"
+        )
+    geo = _Geom((x.shape[0], cout, *osz), w.shape, k, s, p, d, groups, tuple(x.shape[2:]))
+    out = _input_grad(x, w, geo)
     if bias is not None:
-        bias = float_input(bias, "conv2d", "bias")
-    same_dtype("conv2d", input=x, weight=w, bias=bias)
-    c, (o, cg, kh, kw) = x.shape[1], w.shape
-    if not isinstance(groups, int) or groups < 1 or c % groups or o % groups:
-        raise RuntimeError(
-            f"conv2d: groups={groups!r} must be a positive int dividing both in_channels ({c}) "
-            f"and out_channels ({o})"
-        )
-    if cg * groups != c:
-        raise RuntimeError(
-            f"conv2d: weight of shape {tuple(w.shape)} with groups={groups} expects input with "
-            f"{cg * groups} channels, but got input of shape {tuple(x.shape)}"
-        )
-    if bias is not None and bias.shape != (o,):
-        raise RuntimeError(f"conv2d: bias must have shape ({o},), got {tuple(bias.shape)}")
-    if isinstance(padding, str):
-        x, padding = _string_padding(x, padding, stride, dilation, (kh, kw))
-    k, d, p, s, out_hw = _geometry(x.shape, (kh, kw), dilation, padding, stride, "conv2d")
-    return _conv(x, w, bias, _Geom(x.shape, w.shape, k, s, p, d, groups, out_hw))
+        out = out + bias.reshape(1, cout, *(1,) * nd)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv_transpose1d(
+    input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
+):
+    """f(x, w, b) = adjoint of conv1d applied to x (N, C_in, L), w (C_in, C_out/groups, k), + b."""
+    return _conv_transposend(
+        input, weight, bias, stride, padding, output_padding, groups, dilation, 1
+    )
+
+
+def conv_transpose2d(
+    input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
+):
+    """f(x, w, b) = adjoint of conv2d on x (N, C_in, H, W), w (C_in, C_out/groups, kh, kw)."""
+    return _conv_transposend(
+        input, weight, bias, stride, padding, output_padding, groups, dilation, 2
+    )
+
+
+def conv_transpose3d(
+    input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
+):
+    """f(x, w, b) = adjoint of conv3d on x (N, C_in, D, H, W), w (C_in, C_out/groups, *k)."""
+    return _conv_transposend(
+        input, weight, bias, stride, padding, output_padding, groups, dilation, 3
+    )
 
 
 class _Geom:
     """Everything about one convolution's shapes: input, weight, kernel, stride, padding,
-    dilation, groups and output size."""
+    dilation, groups and output size (all tuples over the spatial axes)."""
 
     __slots__ = ("x", "w", "k", "s", "p", "d", "g", "o")
 
@@ -178,38 +313,35 @@ class _Geom:
         self.x, self.w, self.k, self.s, self.p, self.d, self.g, self.o = x, w, k, s, p, d, g, o
 
     def cols(self, xd):
-        """im2col: (G, C/G*kh*kw, N*oh*ow), one contiguous copy through a strided view."""
-        n, c = self.x[:2]
-        view = windows(pad_hw(xd, *self.p), self.k, self.s, self.d, self.o)
-        view = view.transpose(1, 2, 3, 0, 4, 5)  # (C, kh, kw, N, oh, ow)
-        return view.reshape(self.g, -1, n * self.o[0] * self.o[1])
+        """im2col: (G, C/G*prod(k), N*prod(o)), one contiguous copy through a strided view."""
+        nd = len(self.k)
+        view = windows(pad_nd(xd, self.p), self.k, self.s, self.d, self.o)
+        view = view.transpose(1, *range(2, 2 + nd), 0, *range(2 + nd, 2 + 2 * nd))
+        return view.reshape(self.g, -1, self.x[0] * math.prod(self.o))
 
     def wmat(self, wd):
         return wd.reshape(self.g, self.w[0] // self.g, -1)
 
     def gmat(self, gd):
-        """Output gradient (N, O, oh, ow) as (G, O/G, N*oh*ow)."""
-        return np.ascontiguousarray(gd.transpose(1, 0, 2, 3)).reshape(
-            self.g, self.w[0] // self.g, -1
-        )
+        """Output gradient (N, O, *o) as (G, O/G, N*prod(o))."""
+        return np.ascontiguousarray(np.swapaxes(gd, 0, 1)).reshape(self.g, self.w[0] // self.g, -1)
 
 
 def _conv(x, w, bias, geo):
-    """f(x, w, b) = conv2d;  dx = input_grad(g, w),  dw = weight_grad(x, g),  db = sum(g)"""
+    """f(x, w, b) = convolution;  dx = input_grad(g, w),  dw = weight_grad(x, g),  db = sum(g)"""
     cols = geo.cols(x._data)
-    n, o = geo.x[0], geo.w[0]
-    prod = np.matmul(geo.wmat(w._data), cols).reshape(o, n, *geo.o).transpose(1, 0, 2, 3)
+    n, o, nd = geo.x[0], geo.w[0], len(geo.k)
+    prod = np.swapaxes(np.matmul(geo.wmat(w._data), cols).reshape(o, n, *geo.o), 0, 1)
     out = np.empty((n, o, *geo.o), dtype=prod.dtype)
     if bias is None:
         np.copyto(out, prod)
     else:
-        np.add(prod, bias._data.reshape(1, o, 1, 1), out=out)
-
+        np.add(prod, bias._data.reshape(1, o, *(1,) * nd), out=out)
     # PyTorch saves input and weight whatever needs a gradient, so changing either in place
     # raises; only the gradients asked for are computed (the first layer's input needs none).
     # The im2col matrix is kept for the weight gradient when there is one.
     saved = (x, w, wrap(cols) if _rg(w) else None, geo, (_rg(x), _rg(w), _rg(bias)))
-    return record(wrap(out), "Conv2D", (x, w, bias), _conv_backward, saved)
+    return record(wrap(out), "Convolution", (x, w, bias), _conv_backward, saved)
 
 
 def _conv_backward(g, x, w, cols, geo, needs):
@@ -217,25 +349,25 @@ def _conv_backward(g, x, w, cols, geo, needs):
     return (
         _input_grad(g, w, geo, g2) if needs[0] else None,
         _weight_grad(x, g, geo, cols._data, g2) if needs[1] else None,
-        g.sum((0, 2, 3)) if needs[2] else None,
+        g.sum((0, *range(2, 2 + len(geo.k)))) if needs[2] else None,
     )
 
 
 def _input_grad(g, w, geo, g2=None):
-    """f(g, w) = conv2d's input gradient (a transposed convolution);
-    dg = conv2d(gg, w),  dw = weight_grad(gg, g)"""
+    """f(g, w) = the convolution's input gradient, i.e. the transposed convolution;
+    dg = conv(gg, w),  dw = weight_grad(gg, g)"""
     g2 = geo.gmat(g._data) if g2 is None else g2
     dcols = np.matmul(geo.wmat(w._data).transpose(0, 2, 1), g2)
     n, c = geo.x[:2]
+    nd = len(geo.k)
     # Sum the columns back with channels outermost (the layout the matmul produced, so each
-    # kernel offset reads one contiguous block), then transpose the image once.
-    dcols = dcols.reshape(c, *geo.k, n, *geo.o).transpose(0, 3, 1, 2, 4, 5)
-    padded = (geo.x[2] + 2 * geo.p[0], geo.x[3] + 2 * geo.p[1])
-    dx = np.ascontiguousarray(
-        col2im(dcols, padded, geo.k, geo.s, geo.d, geo.p).transpose(1, 0, 2, 3)
-    )
+    # kernel offset reads one contiguous block), then swap batch and channels once.
+    dcols = dcols.reshape(c, *geo.k, n, *geo.o)
+    dcols = dcols.transpose(0, 1 + nd, *range(1, 1 + nd), *range(2 + nd, 2 + 2 * nd))
+    padded = tuple(geo.x[2 + i] + 2 * geo.p[i] for i in range(nd))
+    dx = np.ascontiguousarray(np.swapaxes(col2im(dcols, padded, geo.k, geo.s, geo.d, geo.p), 0, 1))
     saved = (g if _rg(w) else None, w if _rg(g) else None, geo)
-    return record(wrap(dx), "Conv2DInputGrad", (g, w), _input_grad_backward, saved)
+    return record(wrap(dx), "ConvolutionInputGrad", (g, w), _input_grad_backward, saved)
 
 
 def _input_grad_backward(gg, g, w, geo):
@@ -246,12 +378,12 @@ def _input_grad_backward(gg, g, w, geo):
 
 
 def _weight_grad(x, g, geo, cols=None, g2=None):
-    """f(x, g) = conv2d's weight gradient;  dx = input_grad(g, gw),  dg = conv2d(x, gw)"""
+    """f(x, g) = the convolution's weight gradient;  dx = input_grad(g, gw),  dg = conv(x, gw)"""
     cols = geo.cols(x._data) if cols is None else cols
     g2 = geo.gmat(g._data) if g2 is None else g2
     dw = np.matmul(g2, cols.transpose(0, 2, 1)).reshape(geo.w)
     saved = (g if _rg(x) else None, x if _rg(g) else None, geo)
-    return record(wrap(dw), "Conv2DWeightGrad", (x, g), _weight_grad_backward, saved)
+    return record(wrap(dw), "ConvolutionWeightGrad", (x, g), _weight_grad_backward, saved)
 
 
 def _weight_grad_backward(gw, g, x, geo):
@@ -261,19 +393,24 @@ def _weight_grad_backward(gw, g, x, geo):
     )
 
 
-def _string_padding(x, padding, stride, dilation, k):
+def same_padding(kernel, dilation):
+    """(low, high) zero padding per spatial axis that keeps the size at stride 1 ('same')."""
+    total = [dd * (kk - 1) for kk, dd in zip(kernel, dilation)]
+    return [(t // 2, t - t // 2) for t in total]
+
+
+def _string_padding(x, padding, stride, dilation, k, who):
+    nd = len(k)
     if padding == "valid":
         return x, 0
     if padding != "same":
         raise ValueError(
-            f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}"
+            f"{who}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}"
         )
-    if pair(stride, "stride", "conv2d") != (1, 1):
-        raise ValueError("conv2d: padding='same' is not supported for strided convolutions")
-    d = pair(dilation, "dilation", "conv2d")
-    total = [d[i] * (k[i] - 1) for i in range(2)]
-    lo = [t // 2 for t in total]
-    if total[0] % 2 == 0 and total[1] % 2 == 0:
-        return x, tuple(lo)
+    if set(ntuple(stride, nd, "stride", who)) != {1}:
+        raise ValueError(f"{who}: padding='same' is not supported for strided convolutions")
+    lohi = same_padding(k, ntuple(dilation, nd, "dilation", who))
+    if all(lo == hi for lo, hi in lohi):
+        return x, tuple(lo for lo, _ in lohi)
     # Odd total padding: the extra row/column goes at the end, as in PyTorch.
-    return pad(x, (lo[1], total[1] - lo[1], lo[0], total[0] - lo[0])), 0
+    return pad(x, [v for lo, hi in reversed(lohi) for v in (lo, hi)]), 0

@@ -1,21 +1,24 @@
-"""Pooling over NCHW images, vectorised over every window at once.
+"""Pooling over 1, 2 or 3 spatial dims, vectorised over every window at once.
 
-Max pooling makes one vectorised pass per kernel offset (a strided slice covering every
-window) and routes the gradient to each window's argmax (the first among ties, as PyTorch).
-Average pooling is separable, so it
-is two small matmuls with banded averaging matrices, which makes its gradient (and every higher
-one) come from ``matmul`` for free. Adaptive average pooling uses the same matrices.
+Max pooling (fixed or adaptive windows) makes one vectorised pass per kernel offset over all
+windows and keeps each window's argmax as a flat index into the input's spatial plane (the
+first among ties, as PyTorch). Its gradient puts g back at those indices, which is exactly
+max-unpooling; the two are each other's backward (a put and a take), so every order of
+gradient works. Average pooling, adaptive or not, is separable: one small banded matrix per
+axis, so its backward is the same op with the matrices transposed.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 
 from tinytensor.autograd.node import record
 from tinytensor.core import wrap
-from tinytensor.nn.functional._util import float_input, pair
+from tinytensor.nn.functional._util import float_input
+from tinytensor.nn.functional.conv import ntuple
 from tinytensor.ops._util import as_tensor
 
 
@@ -27,24 +30,30 @@ def _pool_size(size, k, s, p, d, ceil_mode):
     return o
 
 
-def _pool_args(x, kernel_size, stride, padding, dilation, ceil_mode, who):
-    k = pair(kernel_size, "kernel_size", who)
-    s = k if stride is None or stride == [] or stride == () else pair(stride, "stride", who)
-    p = pair(padding, "padding", who)
-    d = pair(dilation, "dilation", who)
+def _check_nd(x, nd, who):
+    if x.ndim not in (nd + 1, nd + 2):
+        raise RuntimeError(
+            f"{who}: expected a {nd + 1}-D (C, *spatial) or {nd + 2}-D (N, C, *spatial) input, "
+            f"got shape {tuple(x.shape)}"
+        )
+
+
+def _pool_args(x, nd, kernel_size, stride, padding, dilation, ceil_mode, who):
+    k = ntuple(kernel_size, nd, "kernel_size", who)
+    empty = stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0)
+    s = k if empty else ntuple(stride, nd, "stride", who)
+    p = ntuple(padding, nd, "padding", who)
+    d = ntuple(dilation, nd, "dilation", who)
     if min(k) < 1 or min(s) < 1 or min(d) < 1 or min(p) < 0:
         raise ValueError(
             f"{who}: kernel_size, stride and dilation must be positive and padding non-negative, "
             f"got kernel_size={k}, stride={s}, padding={p}, dilation={d}"
         )
-    if p[0] * 2 > k[0] or p[1] * 2 > k[1]:
+    if any(2 * p[i] > k[i] for i in range(nd)):
         raise RuntimeError(f"{who}: padding {p} should be at most half of the kernel size {k}")
-    h, w = x.shape[-2:]
-    o = (
-        _pool_size(h, k[0], s[0], p[0], d[0], ceil_mode),
-        _pool_size(w, k[1], s[1], p[1], d[1], ceil_mode),
-    )
-    if o[0] < 1 or o[1] < 1:
+    sp = x.shape[-nd:]
+    o = tuple(_pool_size(sp[i], k[i], s[i], p[i], d[i], ceil_mode) for i in range(nd))
+    if min(o) < 1:
         raise RuntimeError(
             f"{who}: output size {o} is too small for input of shape {tuple(x.shape)} with "
             f"kernel_size={k}, stride={s}, padding={p}, dilation={d}"
@@ -52,126 +61,152 @@ def _pool_args(x, kernel_size, stride, padding, dilation, ceil_mode, who):
     return k, s, p, d, o
 
 
-def _check_4d(x, who):
-    if x.ndim not in (3, 4):
-        raise RuntimeError(
-            f"{who}: expected a 3-D (C, H, W) or 4-D (N, C, H, W) input, got {x.shape}"
-        )
+def _batched(x, nd, fn):
+    """Run ``fn`` on x with a batch axis, removing it again from the result(s) if added."""
+    if x.ndim == nd + 2:
+        return fn(x)
+    out = fn(x.unsqueeze(0))
+    return tuple(t.squeeze(0) for t in out) if isinstance(out, tuple) else out.squeeze(0)
 
 
-class _Windows:
-    """Where every pooling window lies: input shape, padded size, kernel, stride, dilation and
-    padding (plain numbers; the argmax offsets that go with them are saved as a tensor)."""
-
-    __slots__ = ("shape", "padded", "k", "s", "d", "p")
-
-    def __init__(self, shape, padded, k, s, d, p):
-        self.shape, self.padded = shape, padded
-        self.k, self.s, self.d, self.p = k, s, d, p
-
-    def offsets(self, oh, ow):
-        """(offset number, slice of the padded image that offset reads for every window)."""
-        for i in range(self.k[0]):
-            for j in range(self.k[1]):
-                r, q = i * self.d[0], j * self.d[1]
-                yield (
-                    i * self.k[1] + j,
-                    (
-                        slice(None),
-                        slice(None),
-                        slice(r, r + self.s[0] * (oh - 1) + 1, self.s[0]),
-                        slice(q, q + self.s[1] * (ow - 1) + 1, self.s[1]),
-                    ),
-                )
-
-
-def max_pool2d(
-    input,
-    kernel_size,
-    stride=None,
-    padding=0,
-    dilation=1,
-    ceil_mode=False,
-    return_indices=False,
-):
-    """f(x) = max over each window;  dx = g routed to the window's (first) argmax"""
-    x = as_tensor(input, "max_pool2d")
-    dt = x._data.dtype
+def _max_over(x, positions, stride, who):
+    """Max of x (N, C, *spatial) over windows given per axis as (o, k) input positions;
+    returns (values, flat int64 indices), the first maximum winning ties and a NaN winning
+    over numbers, as in PyTorch. One vectorised pass per kernel offset: a strided slice of the
+    padded input for fixed windows (``stride`` given), a gather for adaptive ones."""
+    xd = x._data
+    dt = xd.dtype
     if dt.kind not in "fiu":
         raise NotImplementedError(
-            f"max_pool2d: not implemented for dtype {x.dtype}; convert the input with .float() "
-            "or .int()"
+            f"{who}: not implemented for dtype {x.dtype}; convert the input with .float() or .int()"
         )
-    _check_4d(x, "max_pool2d")
-    if x.ndim == 3:
-        out = max_pool2d(
-            x.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode, return_indices
-        )
-        return (out[0].squeeze(0), out[1].squeeze(0)) if return_indices else out.squeeze(0)
-    k, s, p, d, o = _pool_args(x, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
-    n, c, h, w = x.shape
-    # Pad with the lowest value, plus any extra rows/columns that ceil_mode's last window reaches.
-    need_h = (o[0] - 1) * s[0] + d[0] * (k[0] - 1) + 1
-    need_w = (o[1] - 1) * s[1] + d[1] * (k[1] - 1) + 1
-    xp = x._data
-    if p != (0, 0) or need_h > h or need_w > w:
-        hp, wp = max(h + 2 * p[0], need_h), max(w + 2 * p[1], need_w)
-        low = -np.inf if dt.kind == "f" else np.iinfo(dt).min
-        xp = np.full((n, c, hp, wp), low, dtype=dt)
-        xp[:, :, p[0] : p[0] + h, p[1] : p[1] + w] = x._data
-    # One pass per kernel offset over all windows at once; a strictly greater value (or a
-    # NaN, which PyTorch propagates) takes over, so ties keep the first offset. Offsets grow,
-    # so "idx = off where taken" is max(idx, taken*off): branch-free, unlike np.where.
-    itype = np.int8 if k[0] * k[1] <= 127 else np.int32
-    idx = np.zeros((n, c, *o), itype)
-    win = _Windows(x.shape, xp.shape[2:], k, s, d, p)
-    offsets = win.offsets(*o)
-    out = xp[next(offsets)[1]].copy()
-    nan = dt.kind == "f" and bool(np.isnan(xp).any())
-    for off, sl in offsets:
-        v = xp[sl]
+    sp = xd.shape[2:]
+    ks = [pos.shape[1] for pos in positions]
+    if stride is not None:
+        # Pad with the lowest value as far as any window reaches (ceil_mode may reach further).
+        lo = [-min(int(pos.min()), 0) for pos in positions]
+        hi = [max(int(pos.max()) + 1, n) for pos, n in zip(positions, sp)]
+        xp = xd
+        if any(lo) or any(h > n for h, n in zip(hi, sp)):
+            low = -np.inf if dt.kind == "f" else np.iinfo(dt).min
+            xp = np.full((*xd.shape[:2], *(h + q for h, q in zip(hi, lo))), low, dtype=dt)
+            xp[(slice(None), slice(None), *(slice(q, q + n) for q, n in zip(lo, sp)))] = xd
+
+        def view(js):
+            return xp[(slice(None), slice(None), *(
+                slice(pos[0, j] + q, pos[-1, j] + q + 1, st)
+                for pos, j, q, st in zip(positions, js, lo, stride)
+            ))]  # fmt: skip
+    else:
+
+        def view(js):
+            return xd[
+                (slice(None), slice(None), *np.ix_(*(p[:, j] for p, j in zip(positions, js))))
+            ]
+
+    itype = np.int8 if math.prod(ks) <= 127 else np.int32
+    nan = dt.kind == "f" and bool(np.isnan(xd).any())
+    out = idx = None
+    # A strictly greater value (or a NaN) takes over, so ties keep the first offset. Offsets
+    # grow, so "idx = off where taken" is max(idx, taken*off): branch-free.
+    for off, js in enumerate(itertools.product(*(range(k) for k in ks))):
+        v = view(js)
+        if out is None:
+            out, idx = v.copy(), np.zeros(v.shape, itype)
+            continue
         take = v > out
         if nan:
             take |= np.isnan(v)
         np.maximum(out, v, out=out)
         np.maximum(idx, take * itype(off), out=idx)
-    indices = wrap(_flat_indices(idx, win, o, w)) if return_indices else None
-    # Saved as PyTorch saves them: the input and the indices (also the returned ones), so
-    # changing either in place raises; backward routes g through the argmax offsets.
-    saved = (x, wrap(idx), indices, win)
-    result = record(wrap(out), "MaxPool2D", (x,), _max_pool_backward, saved)
-    return (result, indices) if return_indices else result
+    return out, idx
+
+
+def _flat_indices(idx, positions, sp):
+    """The flat index h*W + w (PyTorch's) of each window's winning kernel offset."""
+    nd = len(positions)
+    flat = np.zeros(idx.shape, np.int64)
+    for a, (pos, j) in enumerate(
+        zip(positions, np.unravel_index(idx, [p.shape[1] for p in positions]))
+    ):
+        rows = np.arange(pos.shape[0]).reshape([-1 if b == a else 1 for b in range(nd)])
+        flat += pos[rows, j] * math.prod(sp[a + 1 :])
+    return flat
+
+
+def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd):
+    who = f"max_pool{nd}d"
+    x = as_tensor(input, who)
+    _check_nd(x, nd, who)
+
+    def run(x):
+        k, s, p, d, o = _pool_args(x, nd, kernel_size, stride, padding, dilation, ceil_mode, who)
+        sp = x.shape[2:]
+        positions = []
+        for a in range(nd):
+            positions.append(
+                np.arange(o[a])[:, None] * s[a] - p[a] + np.arange(k[a])[None, :] * d[a]
+            )
+        out, idx = _max_over(x, positions, s, who)
+        indices = wrap(_flat_indices(idx, positions, sp)) if return_indices else None
+        # Saved as PyTorch saves them: the input and the indices (also the returned ones), so
+        # changing either in place raises; backward routes g through the argmax offsets.
+        win = _Windows(tuple(sp), k, s, d, p)
+        saved = (x, wrap(idx), indices, win)
+        result = record(wrap(out), f"MaxPool{nd}D", (x,), _max_pool_backward, saved)
+        return (result, indices) if return_indices else result
+
+    return _batched(x, nd, run)
 
 
 def _max_pool_backward(g, x, idx, indices, win):
     return (_scatter_max(g, idx, win),)
 
 
-def _flat_indices(idx, win, o, w):
-    """PyTorch's indices: the flat position h*W + w of each maximum in the unpadded input."""
-    i, j = np.divmod(idx, win.k[1])
-    rows = np.arange(o[0])[:, None] * win.s[0] - win.p[0] + i * win.d[0]
-    cols = np.arange(o[1])[None, :] * win.s[1] - win.p[1] + j * win.d[1]
-    return (rows * w + cols).astype(np.int64)
+class _Windows:
+    """Where every fixed pooling window lies: input spatial size, kernel, stride, dilation and
+    padding (plain numbers; the argmax offsets that go with them are saved as a tensor)."""
+
+    __slots__ = ("size", "k", "s", "d", "p")
+
+    def __init__(self, size, k, s, d, p):
+        self.size, self.k, self.s, self.d, self.p = size, k, s, d, p
+
+    def padded(self, o):
+        """Padded spatial size: the padding, plus any extra that ceil_mode's last window reads."""
+        return tuple(
+            max(n + 2 * p, (oo - 1) * s + d * (k - 1) + 1)
+            for n, oo, k, s, d, p in zip(self.size, o, self.k, self.s, self.d, self.p)
+        )
+
+    def offsets(self, o):
+        """(offset number, slice of the padded image that offset reads for every window)."""
+        for off, js in enumerate(itertools.product(*(range(k) for k in self.k))):
+            yield off, (slice(None), slice(None), *(
+                slice(j * d, j * d + s * (oo - 1) + 1, s)
+                for j, d, s, oo in zip(js, self.d, self.s, o)
+            ))  # fmt: skip
+
+    def inner(self):
+        return (slice(None), slice(None), *(slice(p, p + n) for p, n in zip(self.p, self.size)))
 
 
 def _scatter_max(g, idx, win):
     """f(g) = g placed at each window's argmax, summed onto the input;  dg = gather at argmax"""
     gd, am = g._data, idx._data
-    n, c = gd.shape[:2]
-    oh, ow = am.shape[2:]
-    if win.k == win.s and win.d == (1, 1) and win.padded == (win.k[0] * oh, win.k[1] * ow):
+    o = am.shape[2:]
+    padded = win.padded(o)
+    if win.k == win.s and set(win.d) == {1} and padded == tuple(k * n for k, n in zip(win.k, o)):
         # The windows tile the image exactly: every element is written once, no zeroing.
-        full = np.empty((n, c, *win.padded), dtype=gd.dtype)
-        for off, sl in win.offsets(oh, ow):
+        full = np.empty((*gd.shape[:2], *padded), dtype=gd.dtype)
+        for off, sl in win.offsets(o):
             np.multiply(gd, am == off, out=full[sl])
     else:
-        full = np.zeros((n, c, *win.padded), dtype=gd.dtype)
-        for off, sl in win.offsets(oh, ow):
+        full = np.zeros((*gd.shape[:2], *padded), dtype=gd.dtype)
+        for off, sl in win.offsets(o):
             full[sl] += gd * (am == off)
-    h, w = win.shape[2:]
-    dx = full[:, :, win.p[0] : win.p[0] + h, win.p[1] : win.p[1] + w]
-    return record(wrap(dx), "MaxPool2DBackward", (g,), _scatter_max_backward, (idx, win))
+    dx = full[win.inner()]
+    return record(wrap(dx), "MaxPoolBackward", (g,), _scatter_max_backward, (idx, win))
 
 
 def _scatter_max_backward(gg, idx, win):
@@ -180,18 +215,193 @@ def _scatter_max_backward(gg, idx, win):
 
 def _gather_max(x, idx, win):
     """f(x) = x at each window's argmax (max pooling with fixed indices);  dx = scatter"""
-    n, c, h, w = x.shape
     am = idx._data
-    xp = np.zeros((n, c, *win.padded), dtype=x._data.dtype)
-    xp[:, :, win.p[0] : win.p[0] + h, win.p[1] : win.p[1] + w] = x._data
+    o = am.shape[2:]
+    xp = np.zeros((*x.shape[:2], *win.padded(o)), dtype=x._data.dtype)
+    xp[win.inner()] = x._data
     out = np.zeros(am.shape, dtype=xp.dtype)
-    for off, sl in win.offsets(*am.shape[2:]):
+    for off, sl in win.offsets(o):
         out += xp[sl] * (am == off)
-    return record(wrap(out), "MaxPool2DGather", (x,), _gather_max_backward, (idx, win))
+    return record(wrap(out), "MaxPoolGather", (x,), _gather_max_backward, (idx, win))
 
 
 def _gather_max_backward(g, idx, win):
     return (_scatter_max(g, idx, win),)
+
+
+def _put_backward_of_max(g, x, indices, size):
+    return (_put(g, indices, size),)
+
+
+def _put(g, indices, size):
+    """f(g) = zeros of spatial ``size`` with g added at the flat indices;  dg = take(gg)"""
+    gd, ii = g._data, indices._data
+    n, c = gd.shape[:2]
+    m = math.prod(size)
+    flat = (ii.reshape(n * c, -1) + (np.arange(n * c) * m)[:, None]).ravel()
+    out = np.bincount(flat, gd.reshape(-1), minlength=n * c * m).astype(gd.dtype, copy=False)
+    return record(wrap(out.reshape(n, c, *size)), "MaxUnpool", (g,), _put_backward, (indices,))
+
+
+def _put_backward(gg, indices):
+    return (_take(gg, indices),)
+
+
+def _take(x, indices):
+    """f(x) = x's spatial plane read at the flat indices;  dx = put(g)"""
+    xd, ii = x._data, indices._data
+    n, c = xd.shape[:2]
+    out = np.take_along_axis(xd.reshape(n, c, -1), ii.reshape(n, c, -1), 2).reshape(ii.shape)
+    return record(wrap(out), "MaxPoolGather", (x,), _take_backward, (indices, tuple(xd.shape[2:])))
+
+
+def _take_backward(g, indices, size):
+    return (_put(g, indices, size),)
+
+
+def max_pool1d(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
+    """f(x) = max over each window of (N, C, L);  dx = g routed to the window's first argmax"""
+    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1)
+
+
+def max_pool2d(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
+    """f(x) = max over each window of (N, C, H, W);  dx = g routed to the window's first argmax"""
+    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 2)
+
+
+def max_pool3d(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
+    """f(x) = max over each window of (N, C, D, H, W);  dx = g routed to the first argmax"""
+    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 3)
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=True):  # fmt: skip
+    """(max_pool1d(x), flat indices of each window's maximum)"""
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=True):  # fmt: skip
+    """(max_pool2d(x), flat indices of each window's maximum)"""
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=True):  # fmt: skip
+    """(max_pool3d(x), flat indices of each window's maximum)"""
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def _adaptive_bounds(size, o):
+    lo = (np.arange(o) * size) // o
+    hi = -((-(np.arange(1, o + 1)) * size) // o)
+    return lo, hi
+
+
+def _output_size(output_size, sp, nd, who):
+    out = (output_size,) * nd if isinstance(output_size, int) else tuple(output_size)
+    if len(out) != nd:
+        raise ValueError(f"{who}: output_size must be an int or {nd} values, got {output_size!r}")
+    out = tuple(sp[i] if v is None else int(v) for i, v in enumerate(out))
+    if min(out) < 1:
+        raise ValueError(f"{who}: output_size must be positive, got {output_size!r}")
+    return out
+
+
+def _adaptive_max_pool(input, output_size, return_indices, nd):
+    who = f"adaptive_max_pool{nd}d"
+    x = as_tensor(input, who)
+    _check_nd(x, nd, who)
+
+    def run(x):
+        sp = x.shape[2:]
+        o = _output_size(output_size, sp, nd, who)
+        positions = []
+        for a in range(nd):
+            lo, hi = _adaptive_bounds(sp[a], o[a])
+            # Pad short windows by repeating their last element: a repeat never wins a tie.
+            pos = lo[:, None] + np.arange(int((hi - lo).max()))[None, :]
+            positions.append(np.minimum(pos, hi[:, None] - 1))
+        out, idx = _max_over(x, positions, None, who)
+        indices = wrap(_flat_indices(idx, positions, sp))
+        saved = (x, indices, tuple(sp))
+        result = record(wrap(out), f"AdaptiveMaxPool{nd}D", (x,), _put_backward_of_max, saved)
+        return (result, indices) if return_indices else result
+
+    return _batched(x, nd, run)
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """f(x) = max over adaptive windows [floor(i*L/o), ceil((i+1)*L/o));  dx = g at argmax"""
+    return _adaptive_max_pool(input, output_size, return_indices, 1)
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """f(x) = max over adaptive windows per axis;  dx = g at each window's first argmax"""
+    return _adaptive_max_pool(input, output_size, return_indices, 2)
+
+
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """f(x) = max over adaptive windows per axis;  dx = g at each window's first argmax"""
+    return _adaptive_max_pool(input, output_size, return_indices, 3)
+
+
+def _max_unpool(input, indices, kernel_size, stride, padding, output_size, nd):
+    who = f"max_unpool{nd}d"
+    x = float_input(input, who)
+    ind = as_tensor(indices, who)
+    _check_nd(x, nd, who)
+    if ind.shape != x.shape or ind._data.dtype != np.int64:
+        raise RuntimeError(
+            f"{who}: indices must be an int64 tensor of the input's shape {tuple(x.shape)}, got "
+            f"{ind.dtype} of shape {tuple(ind.shape)} (use the indices max_pool returns)"
+        )
+    k = ntuple(kernel_size, nd, "kernel_size", who)
+    s = k if stride is None else ntuple(stride, nd, "stride", who)
+    p = ntuple(padding, nd, "padding", who)
+    sp = x.shape[-nd:]
+    default = tuple((sp[i] - 1) * s[i] - 2 * p[i] + k[i] for i in range(nd))
+    if output_size is None:
+        size = default
+    else:
+        size = tuple(int(v) for v in output_size)[-nd:]
+        if len(size) != nd or any(
+            not default[i] - s[i] < size[i] < default[i] + s[i] for i in range(nd)
+        ):
+            raise ValueError(
+                f"{who}: output_size {tuple(output_size)} must be {nd} sizes each within a "
+                f"stride of the default size {default}"
+            )
+    m = math.prod(size)
+    if ind.numel() and (int(ind._data.min()) < 0 or int(ind._data.max()) >= m):
+        raise RuntimeError(
+            f"{who}: found an index out of range for the output of spatial size {size} "
+            f"({m} elements); pass the output_size max_pool's input had"
+        )
+    if x.ndim == nd + 1:
+        return _put(x.unsqueeze(0), wrap(ind._data[None]), size).squeeze(0)
+    return _put(x, ind, size)
+
+
+def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """f(x) = zeros with x placed at the max-pool indices (max_pool1d's partial inverse)"""
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 1)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """f(x) = zeros with x placed at the max-pool indices (max_pool2d's partial inverse)"""
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 2)
+
+
+def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """f(x) = zeros with x placed at the max-pool indices (max_pool3d's partial inverse)"""
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 3)
 
 
 def _avg_matrix(size, k, s, p, o, count_include_pad):
@@ -206,68 +416,118 @@ def _avg_matrix(size, k, s, p, o, count_include_pad):
     return m
 
 
-def avg_pool2d(
-    input,
-    kernel_size,
-    stride=None,
-    padding=0,
-    ceil_mode=False,
-    count_include_pad=True,
-    divisor_override=None,
-):
+def _avg_pool(x, nd, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor, who):
+    x = float_input(x, who)
+    _check_nd(x, nd, who)
+    k, s, p, _, o = _pool_args(x, nd, kernel_size, stride, padding, 1, ceil_mode, who)
+    sp = x.shape[-nd:]
+    mats = [_avg_matrix(sp[i], k[i], s[i], p[i], o[i], count_include_pad) for i in range(nd)]
+    if divisor is not None:
+        if divisor <= 0:
+            raise ValueError(f"{who}: divisor_override must be positive, got {divisor}")
+        mats = [(m > 0).astype(np.float64) for m in mats]
+        mats[0] = mats[0] / float(divisor)
+    return separable(x, mats, f"AvgPool{nd}D")
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):  # fmt: skip
+    """f(x) = mean over each window of (N, C, L) = x @ A^T;  dx = g @ A"""
+    return _avg_pool(input, 1, kernel_size, stride, padding, ceil_mode, count_include_pad, None,
+                     "avg_pool1d")  # fmt: skip
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):  # fmt: skip
     """f(x) = mean over each window = A_h @ x @ A_w^T;  dx = A_h^T @ g @ A_w"""
-    x = float_input(input, "avg_pool2d")
-    _check_4d(x, "avg_pool2d")
-    k, s, p, _, o = _pool_args(x, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
-    h, w = x.shape[-2:]
-    ah = _avg_matrix(h, k[0], s[0], p[0], o[0], count_include_pad)
-    aw = _avg_matrix(w, k[1], s[1], p[1], o[1], count_include_pad)
-    if divisor_override is not None:
-        if divisor_override <= 0:
-            raise ValueError(
-                f"avg_pool2d: divisor_override must be positive, got {divisor_override}"
-            )
-        ah = (ah > 0) / float(divisor_override)
-        aw = (aw > 0).astype(np.float64)
-    return _separable(x, ah, aw)
+    return _avg_pool(input, 2, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override, "avg_pool2d")  # fmt: skip
 
 
-def _separable(x, ah, aw):
-    """f(x) = A_h @ x @ A_w^T over the last two axes;  dx = A_h^T @ g @ A_w"""
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):  # fmt: skip
+    """f(x) = mean over each window, one averaging matrix per axis;  dx = transposed matrices"""
+    return _avg_pool(input, 3, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                     divisor_override, "avg_pool3d")  # fmt: skip
+
+
+def separable(x, mats, name="Separable"):
+    """f(x) = x multiplied along each of its last len(mats) axes by mats[i] (o_i, n_i);
+    dx = the same with the transposed matrices. Average pooling and interpolation are this."""
     dt = x._data.dtype
-    ah_t, awt_t = wrap(ah.astype(dt)), wrap(np.ascontiguousarray(aw.T).astype(dt))
-    lead = x.shape[:-2]
-    h, w = x.shape[-2:]
-    y = (x._data.reshape(-1, w) @ awt_t._data).reshape(*lead, h, aw.shape[0])
+    ts = tuple(wrap(np.asarray(m, dtype=dt)) for m in mats)
+    return _separable(x, ts, name, x)
+
+
+def _separable(x, ts, name, keep):
+    nd = len(ts)
+    y = x._data
+    for i, t in enumerate(ts):
+        axis = y.ndim - nd + i
+        y = np.moveaxis(np.moveaxis(y, axis, -1) @ t._data.T, -1, axis)
     # x is saved (unread) as PyTorch saves it, so changing it in place raises.
-    return record(wrap(ah_t._data @ y), "AvgPool2D", (x,), _separable_backward, (x, ah_t, awt_t))
+    out = wrap(np.ascontiguousarray(y))
+    return record(out, name, (x,), _separable_backward, (keep, ts, name))
 
 
-def _separable_backward(g, x, ah_t, awt_t):
-    return (ah_t.mT.matmul(g).matmul(awt_t.mT),)
-
-
-def adaptive_avg_pool2d(input, output_size):
-    """f(x) = mean over adaptive windows [floor(i*H/o), ceil((i+1)*H/o));  linear, via matmul"""
-    x = float_input(input, "adaptive_avg_pool2d")
-    _check_4d(x, "adaptive_avg_pool2d")
-    h, w = x.shape[-2:]
-    if isinstance(output_size, int):
-        output_size = (output_size, output_size)
-    oh, ow = (
-        (h if output_size[0] is None else output_size[0]),
-        (w if output_size[1] is None else output_size[1]),
-    )
-    if oh < 1 or ow < 1:
-        raise ValueError(f"adaptive_avg_pool2d: output_size must be positive, got {output_size}")
-    if (oh, ow) == (1, 1):
-        return x.mean((-2, -1), keepdim=True)  # as PyTorch: a mean, which saves no tensor
-    return _separable(x, _adaptive_matrix(h, oh), _adaptive_matrix(w, ow))
+def _separable_backward(g, x, ts, name):
+    return (_separable(g, tuple(t.mT for t in ts), name + "Backward", None),)
 
 
 def _adaptive_matrix(size, o):
     m = np.zeros((o, size), dtype=np.float64)
+    lo, hi = _adaptive_bounds(size, o)
     for i in range(o):
-        lo, hi = (i * size) // o, math.ceil((i + 1) * size / o)
-        m[i, lo:hi] = 1.0 / (hi - lo)
+        m[i, lo[i] : hi[i]] = 1.0 / (hi[i] - lo[i])
     return m
+
+
+def _adaptive_avg_pool(input, output_size, nd):
+    who = f"adaptive_avg_pool{nd}d"
+    x = float_input(input, who)
+    _check_nd(x, nd, who)
+    sp = x.shape[-nd:]
+    o = _output_size(output_size, sp, nd, who)
+    if o == (1,) * nd:
+        # as PyTorch: a mean, which saves no tensor
+        return x.mean(tuple(range(-nd, 0)), keepdim=True)
+    return separable(x, [_adaptive_matrix(sp[i], o[i]) for i in range(nd)], f"AdaptiveAvgPool{nd}D")
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """f(x) = mean over adaptive windows [floor(i*L/o), ceil((i+1)*L/o));  linear"""
+    return _adaptive_avg_pool(input, output_size, 1)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """f(x) = mean over adaptive windows [floor(i*H/o), ceil((i+1)*H/o));  linear, via matmul"""
+    return _adaptive_avg_pool(input, output_size, 2)
+
+
+def adaptive_avg_pool3d(input, output_size):
+    """f(x) = mean over adaptive windows per axis;  linear, via one matrix per axis"""
+    return _adaptive_avg_pool(input, output_size, 3)
+
+
+def _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, nd):
+    who = f"lp_pool{nd}d"
+    x = float_input(input, who)
+    k = ntuple(kernel_size, nd, "kernel_size", who)
+    pooled = _avg_pool(x.pow(norm_type), nd, k, stride, 0, ceil_mode, True, None, who)
+    # PyTorch's formula: sign(out) * relu(|out|) * prod(k), then the 1/p power.
+    return (pooled.sign() * pooled.abs().relu()).mul(math.prod(k)).pow(1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """f(x) = (sum over each window of x^p)^(1/p)"""
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 1)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """f(x) = (sum over each window of x^p)^(1/p)"""
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 2)
+
+
+def lp_pool3d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """f(x) = (sum over each window of x^p)^(1/p)"""
+    return _lp_pool(input, norm_type, kernel_size, stride, ceil_mode, 3)
