@@ -1,0 +1,467 @@
+"""Linear algebra, second part: pinv, matrix_exp and cross (ops with their own backward), then
+functions composed of differentiable ops (norms, lstsq, matrix_power, ...), whose gradients
+(and gradients of gradients) come from the ops they are made of.
+
+Results with several parts are named tuples, as PyTorch's ``torch.return_types``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+
+import numpy as np
+
+from tinytensor.autograd.node import OUT, record
+from tinytensor.core import wrap
+from tinytensor.ops import elementwise as E
+from tinytensor.ops import reduce as R
+from tinytensor.ops import shape as S
+from tinytensor.ops._util import as_tensor, binary, norm_dim, one_dim
+from tinytensor.ops._util import requires_grad as _rg
+from tinytensor.ops.creation import eye
+from tinytensor.ops.elementwise import cast
+from tinytensor.ops.linalg import matmul
+from tinytensor.ops.linalg_ext import (
+    LinAlgError,
+    _matrix,
+    _mT,
+    _not_pd_error,
+    _per_matrix,
+    cholesky,
+    eigh,
+    inv,
+    solve,
+    svd,
+)
+
+linalg_lstsq = namedtuple("linalg_lstsq", "solution residuals rank singular_values")
+linalg_inv_ex = namedtuple("linalg_inv_ex", "inverse info")
+linalg_cholesky_ex = namedtuple("linalg_cholesky_ex", "L info")
+linalg_solve_ex = namedtuple("linalg_solve_ex", "result info")
+
+# --- pseudo-inverse, matrix exponential, cross product -----------------------------------------
+
+
+def pinv(A, *, atol=None, rtol=None, hermitian=False):
+    """f(A) = A^+ (singular values <= max(atol, rtol*s_max) dropped);  dA: PyTorch's formula"""
+    A = _matrix(A, "linalg.pinv", square=False)
+    d = A._data
+    m, n = d.shape[-2:]
+    if rtol is None:
+        rtol = np.finfo(d.dtype).eps * max(m, n) if not atol else 0.0
+    U, s, Vh = np.linalg.svd(d, full_matrices=False)
+    smax = s[..., :1] if s.shape[-1] else np.zeros(s.shape[:-1] + (1,), d.dtype)
+    cut = np.maximum(atol or 0.0, rtol * smax)
+    with np.errstate(divide="ignore"):
+        sinv = np.where(s > cut, 1.0 / np.where(s > cut, s, 1.0), 0.0).astype(d.dtype)
+    out = np.swapaxes(Vh, -1, -2) @ (sinv[..., :, None] * np.swapaxes(U, -1, -2))
+    return record(wrap(out), "LinalgPinv", (A,), _pinv_backward, (A, OUT))
+
+
+def _pinv_backward(g, A, P):
+    Ph, gh = _mT(P), _mT(g)
+    if A.shape[-2] <= A.shape[-1]:
+        K = matmul(gh, P)
+        KPh = matmul(K, Ph)
+        return (
+            -_mT(matmul(P, K))
+            + KPh
+            - matmul(matmul(A, P), KPh)
+            + matmul(matmul(Ph, P), gh - matmul(K, A)),
+        )
+    K = matmul(P, gh)
+    PhK = matmul(Ph, K)
+    return (
+        -_mT(matmul(K, P))
+        + matmul(matmul(gh - matmul(A, K), P), Ph)
+        + PhK
+        - matmul(matmul(PhK, P), A),
+    )
+
+
+_PADE13 = (
+    64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0,
+    129060195264000.0, 10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0,
+    40840800.0, 960960.0, 16380.0, 182.0, 1.0,
+)  # fmt: skip
+
+
+def _expm_np(A):
+    """exp(A) by scaling and squaring with a degree-13 Padé approximant (Higham 2005)."""
+    b = _PADE13
+    norm1 = np.abs(A).sum(-2).max(-1) if A.size else np.zeros(A.shape[:-2])
+    s = np.maximum(0, np.ceil(np.log2(np.maximum(norm1, 1e-300) / 5.371920351148152)))
+    s = s.astype(np.int64)
+    A = A / (2.0**s)[..., None, None]
+    identity = np.eye(A.shape[-1], dtype=A.dtype)
+    A2 = A @ A
+    A4 = A2 @ A2
+    A6 = A4 @ A2
+    U = A @ (A6 @ (b[13] * A6 + b[11] * A4 + b[9] * A2) + b[7] * A6 + b[5] * A4 + b[3] * A2
+             + b[1] * identity)  # fmt: skip
+    V = (
+        A6 @ (b[12] * A6 + b[10] * A4 + b[8] * A2)
+        + b[6] * A6
+        + b[4] * A4
+        + b[2] * A2
+        + b[0] * identity
+    )
+    X = np.linalg.solve(V - U, V + U)
+    for k in range(int(s.max()) if s.size else 0):
+        X = np.where((k < s)[..., None, None], X @ X, X)
+    return X.astype(A.dtype, copy=False)
+
+
+def matrix_exp(A):
+    """f(A) = exp(A);  dA = [exp([[A^T, g], [0, A^T]])]_{12} (the upper right block)"""
+    A = _matrix(A, "linalg.matrix_exp")
+    return record(wrap(_expm_np(A._data)), "LinalgMatrixExp", (A,), _matrix_exp_backward, (A,))
+
+
+def _matrix_exp_backward(g, A):
+    n = A.shape[-1]
+    At = _mT(A)
+    g = g + At * 0  # broadcast g to A's batch shape
+    top = S.cat([At, g], -1)
+    bottom = S.cat([At * 0, At], -1)
+    big = matrix_exp(S.cat([top, bottom], -2))
+    return (S.narrow(S.narrow(big, -2, 0, n), -1, n, n),)
+
+
+def cross(a, b, dim=-1):
+    """f(a, b) = a x b along dim (size 3);  da = b x g,  db = g x a"""
+    a, b, ad, bd = binary(as_tensor(a, "linalg.cross"), as_tensor(b, "linalg.cross"), "cross")
+    nd = max(ad.ndim, bd.ndim)
+    d = one_dim(dim, nd, "linalg.cross")
+    sa, sb = (1,) * (nd - ad.ndim) + ad.shape, (1,) * (nd - bd.ndim) + bd.shape
+    if sa[d] != 3 or sb[d] != 3:
+        raise RuntimeError(
+            f"linalg.cross: inputs of shapes {tuple(a.shape)} and {tuple(b.shape)} must have "
+            f"size 3 in dim {dim}"
+        )
+    try:
+        out = np.cross(ad.reshape(sa), bd.reshape(sb), axis=d)
+    except ValueError:
+        raise RuntimeError(
+            f"linalg.cross: shapes {tuple(a.shape)} and {tuple(b.shape)} do not broadcast"
+        ) from None
+    saved = (a if _rg(b) else None, b if _rg(a) else None, d - nd)
+    return record(wrap(out), "LinalgCross", (a, b), _cross_backward, saved)
+
+
+def _cross_backward(g, a, b, d):
+    return (None if b is None else cross(b, g, d)), (None if a is None else cross(g, a, d))
+
+
+# --- norms --------------------------------------------------------------------------------------
+
+
+def _float_input(x, name, dtype):
+    x = as_tensor(x, name)
+    if dtype is not None:
+        x = cast(x, dtype)
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(
+            f"{name}: expected a floating point input, got dtype {x.dtype}; pass dtype= or "
+            "convert it with .float()"
+        )
+    return x
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
+    """f(x) = (sum |x|^ord)^(1/ord) over dim (all dims if None); inf/-inf: max/min |x|"""
+    x = _float_input(x, "linalg.vector_norm", dtype)
+    if isinstance(ord, str):
+        raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
+    return R.norm(x, float(ord) if ord not in (2, 2.0) else 2, dim, keepdim)
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):  # noqa: A002
+    """Frobenius, nuclear, spectral (2/-2), max column sum (1/-1) or max row sum (inf/-inf)"""
+    A = _float_input(A, "linalg.matrix_norm", dtype)
+    if A.ndim < 2 or len(tuple(dim)) != 2:
+        raise RuntimeError(
+            f"linalg.matrix_norm: expected a tensor with 2 or more dims and a 2-tuple dim, got "
+            f"shape {tuple(A.shape)} and dim={dim!r}"
+        )
+    d = tuple(one_dim(k, A.ndim, "linalg.matrix_norm") for k in dim)
+    if ord == "fro":
+        return R.norm(A, 2, d, keepdim)
+    B = S.movedim(A, d, (-2, -1))
+    if ord == "nuc":
+        out = R.sum(svdvals(B), -1)
+    elif ord in (2, -2):
+        out = (R.amax if ord == 2 else R.amin)(svdvals(B), -1)
+    elif ord in (1, -1, math.inf, -math.inf):
+        sums = R.sum(E.abs(B), -2 if ord in (1, -1) else -1)
+        out = (R.amax if ord > 0 else R.amin)(sums, -1)
+    else:
+        raise RuntimeError(
+            f"linalg.matrix_norm: ord must be 'fro', 'nuc', 2, -2, 1, -1, inf or -inf, got {ord!r}"
+        )
+    if keepdim:
+        for k in sorted(d):
+            out = S.unsqueeze(out, k)
+    return out
+
+
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
+    """A vector norm (``dim`` an int, or a 1-D input) or a matrix norm (``dim`` a 2-tuple, or
+    a 2-D input with ``ord`` given); with neither ``ord`` nor ``dim``, the 2-norm of all entries."""
+    A = _float_input(A, "linalg.norm", dtype)
+    if dim is not None:
+        dims = (dim,) if isinstance(dim, int) else tuple(dim)
+        if len(dims) == 2:
+            return matrix_norm(A, "fro" if ord is None else ord, dims, keepdim)
+        return vector_norm(A, 2 if ord is None else ord, dims, keepdim)
+    if ord is None:
+        return vector_norm(A, 2, None, keepdim)
+    if A.ndim == 2:
+        return matrix_norm(A, ord, (-2, -1), keepdim)
+    if A.ndim == 1 and not isinstance(ord, str):
+        return vector_norm(A, ord, None, keepdim)
+    raise RuntimeError(
+        f"linalg.norm: with ord={ord!r} and dim=None the input must be 1-D or 2-D, got shape "
+        f"{tuple(A.shape)}; pass dim= to pick the dims"
+    )
+
+
+def svdvals(A):
+    """The singular values, descending (differentiable where they are distinct)"""
+    return svd(A, full_matrices=False)[1]
+
+
+def eigvalsh(A, UPLO="L"):
+    """The eigenvalues of a symmetric matrix, ascending"""
+    return eigh(A, UPLO)[0]
+
+
+def cond(A, p=None):
+    """Condition number: s_max/s_min for p None or 2, s_min/s_max for -2, else |A| |A^-1|"""
+    A = _matrix(A, "linalg.cond", square=p not in (None, 2, -2))
+    if p in (None, 2, -2):
+        s = svdvals(A)
+        hi, lo = S.narrow(s, -1, 0, 1), S.narrow(s, -1, s.shape[-1] - 1, 1)
+        return S.squeeze(hi / lo if p != -2 else lo / hi, -1)
+    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+
+
+# --- ranks, solves without exceptions, least squares ----------------------------------------
+
+
+def _tolerance(s, m, n, atol, rtol):
+    if rtol is None:
+        rtol = np.finfo(s.dtype).eps * max(m, n) if not atol else 0.0
+    smax = s[..., :1] if s.shape[-1] else np.zeros(s.shape[:-1] + (1,), s.dtype)
+    return np.maximum(atol or 0.0, rtol * smax)
+
+
+def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None):
+    """The number of singular values above max(atol, rtol * s_max) (int64, no gradient)"""
+    A = _matrix(A, "linalg.matrix_rank", square=hermitian)
+    if tol is not None:
+        atol, rtol = tol, 0.0
+    d = A._data
+    s = (
+        np.abs(np.linalg.eigvalsh(d))[..., ::-1]
+        if hermitian
+        else np.linalg.svd(d, compute_uv=False)
+    )
+    if hermitian:
+        s = np.sort(s, -1)[..., ::-1]
+    cut = _tolerance(s, d.shape[-2], d.shape[-1], atol, rtol)
+    return wrap(np.asarray(np.sum(s > cut, -1), dtype=np.int64))
+
+
+def lstsq(A, B, rcond=None, *, driver=None):
+    """X minimizing |A X - B| (the minimum-norm one if A is rank-deficient), as pinv(A) B"""
+    A = _matrix(A, "linalg.lstsq", square=False)
+    B = _matrix(B, "linalg.lstsq", square=False)
+    if driver not in (None, "gels", "gelsy", "gelsd", "gelss"):
+        raise RuntimeError(
+            f"linalg.lstsq: driver must be one of None, 'gels', 'gelsy', 'gelsd', 'gelss', got "
+            f"{driver!r}"
+        )
+    if B.shape[-2] != A.shape[-2]:
+        raise RuntimeError(
+            f"linalg.lstsq: A of shape {tuple(A.shape)} and B of shape {tuple(B.shape)} must "
+            "have the same number of rows"
+        )
+    m, n = A.shape[-2:]
+    X = matmul(pinv(A, rtol=rcond), B)
+    s = np.linalg.svd(A._data, compute_uv=False)
+    rank = np.sum(s > _tolerance(s, m, n, None, rcond), -1)
+    empty = wrap(np.zeros(0, dtype=A._data.dtype))
+    residuals = empty
+    if driver in ("gels", "gelsd", "gelss") and m > n and np.all(rank == n):
+        residuals = wrap(np.sum((A._data @ X._data - B._data) ** 2, -2))
+    rank_t = wrap(np.zeros(0, np.int64)) if driver == "gels" else wrap(np.asarray(rank, np.int64))
+    sv = wrap(s) if driver in ("gelsd", "gelss") else empty
+    return linalg_lstsq(X, residuals, rank_t, sv)
+
+
+def inv_ex(A, *, check_errors=False):
+    """(inverse, info): info is 0, or positive for a singular matrix (then inverse is nan)"""
+    A = _matrix(A, "linalg.inv_ex")
+    info_shape = A.shape[:-2]
+    try:
+        return linalg_inv_ex(inv(A), wrap(np.zeros(info_shape, np.int32)))
+    except LinAlgError:
+        if check_errors:
+            raise
+    flat = A._data.reshape((-1,) + A.shape[-2:])
+    out = np.full(flat.shape, np.nan, dtype=A._data.dtype)
+    info = np.zeros(len(flat), np.int32)
+    for i, m in enumerate(flat):
+        if _per_matrix(np.linalg.inv, m) is None:
+            out[i] = np.linalg.inv(m)
+        else:
+            info[i] = np.linalg.matrix_rank(m) + 1
+    return linalg_inv_ex(wrap(out.reshape(A.shape)), wrap(info.reshape(info_shape)))
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False):
+    """(L, info): info is 0, or the order of the first leading minor that is not positive"""
+    A = _matrix(A, "linalg.cholesky_ex")
+    try:
+        return linalg_cholesky_ex(cholesky(A, upper=upper), wrap(np.zeros(A.shape[:-2], np.int32)))
+    except LinAlgError:
+        if check_errors:
+            raise
+    flat = A._data.reshape((-1,) + A.shape[-2:])
+    out = np.full(flat.shape, np.nan, dtype=A._data.dtype)
+    info = np.zeros(len(flat), np.int32)
+    for i, m in enumerate(flat):
+        if _per_matrix(np.linalg.cholesky, m) is None:
+            L = np.linalg.cholesky(m)
+            out[i] = L.T if upper else L
+        else:
+            info[i] = _not_pd_error(m, "linalg.cholesky_ex")[0]
+    return linalg_cholesky_ex(wrap(out.reshape(A.shape)), wrap(info.reshape(A.shape[:-2])))
+
+
+def solve_ex(A, B, *, left=True, check_errors=False):
+    """(result, info) of linalg.solve; info is positive where A is singular (result nan)"""
+    try:
+        X = solve(A, B, left=left)
+        return linalg_solve_ex(X, wrap(np.zeros(as_tensor(A).shape[:-2], np.int32)))
+    except LinAlgError:
+        if check_errors:
+            raise
+    Ainv, info = inv_ex(_mT(A) if not left else A)
+    X = Ainv._data @ as_tensor(B)._data if left else as_tensor(B)._data @ _mT(Ainv)._data
+    return linalg_solve_ex(wrap(np.asarray(X)), info)
+
+
+# --- products -----------------------------------------------------------------------------------
+
+
+def matrix_power(A, n):
+    """f(A) = A^n by repeated squaring (A^-1 first for n < 0; the identity for n = 0)"""
+    A = as_tensor(A, "linalg.matrix_power")
+    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(
+            f"linalg.matrix_power: expected square matrices (*, n, n), got {tuple(A.shape)}"
+        )
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+        raise TypeError(f"linalg.matrix_power: n must be an int, got {n!r}")
+    if n == 0:
+        return A * 0 + eye(A.shape[-1], dtype=A.dtype)
+    if n < 0:
+        A, n = inv(A), -n
+    result, base = None, A
+    while n:
+        if n & 1:
+            result = base if result is None else matmul(result, base)
+        n >>= 1
+        if n:
+            base = matmul(base, base)
+    return result
+
+
+def multi_dot(tensors):
+    """A chain of matmuls; the first may be a row vector and the last a column vector"""
+    tensors = [as_tensor(t, "linalg.multi_dot") for t in tensors]
+    if len(tensors) < 2:
+        raise RuntimeError("linalg.multi_dot: expected at least 2 tensors")
+    first_vec, last_vec = tensors[0].ndim == 1, tensors[-1].ndim == 1
+    if first_vec:
+        tensors[0] = S.unsqueeze(tensors[0], 0)
+    if last_vec:
+        tensors[-1] = S.unsqueeze(tensors[-1], -1)
+    for i, t in enumerate(tensors):
+        if t.ndim != 2:
+            raise RuntimeError(
+                f"linalg.multi_dot: tensor {i} must be 2-D (the first and last may be 1-D), got "
+                f"shape {tuple(t.shape)}"
+            )
+    out = tensors[0]
+    for t in tensors[1:]:
+        out = matmul(out, t)
+    if first_vec:
+        out = S.squeeze(out, 0)
+    if last_vec:
+        out = S.squeeze(out, -1)
+    return out
+
+
+def vecdot(x, y, *, dim=-1):
+    """f(x, y) = sum(x * y, dim)"""
+    x, y = as_tensor(x, "linalg.vecdot"), as_tensor(y, "linalg.vecdot")
+    return R.sum(x * y, dim)
+
+
+def vander(x, *, N=None):
+    """Columns x^0, x^1, ..., x^(N-1) (N defaults to x's last size)"""
+    x = as_tensor(x, "linalg.vander")
+    n = x.shape[-1] if N is None else N
+    cols = [x * 0 + 1] if n else []
+    for _ in range(1, n):
+        cols.append(cols[-1] * x)
+    return S.stack(cols, -1) if cols else wrap(np.zeros(x.shape + (0,), x._data.dtype))
+
+
+def tensorinv(A, ind=2):
+    """The inverse for tensordot: A reshaped to a (prod(shape[:ind]), prod(shape[ind:])) matrix"""
+    A = as_tensor(A, "linalg.tensorinv")
+    front, back = A.shape[:ind], A.shape[ind:]
+    if math.prod(front) != math.prod(back):
+        raise RuntimeError(
+            f"linalg.tensorinv: prod(shape[:ind]) must equal prod(shape[ind:]), got shape "
+            f"{tuple(A.shape)} with ind={ind}"
+        )
+    return S.reshape(inv(S.reshape(A, (math.prod(front), -1))), back + front)
+
+
+def tensorsolve(A, B, dims=None):
+    """X with tensordot(A, X, X.ndim) = B"""
+    A, B = as_tensor(A, "linalg.tensorsolve"), as_tensor(B, "linalg.tensorsolve")
+    if dims is not None:
+        d = norm_dim(dims, A.ndim, "linalg.tensorsolve")
+        A = S.movedim(A, d, tuple(range(A.ndim - len(d), A.ndim)))
+    rest = A.shape[B.ndim :]
+    X = solve(S.reshape(A, (B.numel(), -1)), S.reshape(B, (-1,)))
+    return S.reshape(X, rest)
+
+
+__all__ = [
+    "cond",
+    "cross",
+    "inv_ex",
+    "lstsq",
+    "matrix_exp",
+    "matrix_norm",
+    "matrix_power",
+    "matrix_rank",
+    "multi_dot",
+    "norm",
+    "pinv",
+    "solve_ex",
+    "svdvals",
+    "tensorinv",
+    "tensorsolve",
+    "vander",
+    "vecdot",
+    "vector_norm",
+]
