@@ -189,3 +189,29 @@ def test_early_stopping_keeps_the_best_weights(tmp_path, capsys):
     assert metrics["best_epoch"] == rows[best]["epoch"] == len(rows) - 1
     assert main(["train", "--resume", str(out), "--epochs", "50"]) == 2
     assert "stopped early" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("schedule, optim", [("onecycle", "sgd"), ("cosine", "rmsprop")])
+def test_resume_matches_for_every_schedule(tmp_path, capsys, monkeypatch, schedule, optim):
+    """Ctrl-C simulated at the start of epoch 2, in process; the schedule's state must resume."""
+    from tinytensor.cli import train as trainmod
+
+    argv = ["train", "--arch", "mlp", "--epochs", "3", "--schedule", schedule, "--optim", optim]
+    argv += ["--no-progress"]
+    assert main(argv + ["--out", str(tmp_path / "straight")]) == 0
+    real = trainmod.Trainer._one_epoch
+
+    def interrupted(self, epoch):
+        if epoch == 2:
+            raise KeyboardInterrupt
+        return real(self, epoch)
+
+    monkeypatch.setattr(trainmod.Trainer, "_one_epoch", interrupted)
+    assert main(argv + ["--out", str(tmp_path / "cut")]) == 130
+    monkeypatch.setattr(trainmod.Trainer, "_one_epoch", real)
+    assert "interrupted during epoch 2/3" in capsys.readouterr().err
+    assert main(["train", "--resume", str(tmp_path / "cut"), "--no-progress"]) == 0
+    a, b = _numbers(tmp_path / "straight"), _numbers(tmp_path / "cut")
+    assert a[0] == b[0] and a[1] == b[1]
+    for k in a[2]:
+        np.testing.assert_array_equal(a[2][k], b[2][k])

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from tinytensor.cli import data as datalib
+from tinytensor.cli.options import POSITIVE_INT
 from tinytensor.cli.progress import Progress, plural
 from tinytensor.cli.rundir import CHECKPOINT, UsageError, open_run_dir
 
@@ -65,7 +66,7 @@ def confusion_matrix(y: np.ndarray, predictions: np.ndarray, num_classes: int) -
 def _common(p):
     p.add_argument("run", metavar="RUN", help="a run folder written by tinytensor train")
     p.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
-    p.add_argument("--threads", type=int, default=None, help="BLAS threads (default: 1)")
+    p.add_argument("--threads", type=POSITIVE_INT, default=None, help="BLAS threads (default: 1)")
 
 
 def add_parsers(subparsers) -> None:

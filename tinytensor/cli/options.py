@@ -43,7 +43,7 @@ examples:
   tinytensor train --arch "conv(8,3,padding=1) relu maxpool(2) flatten linear(10)" --optim sgd
   tinytensor train --arch "flatten linear(64) tanh dropout(0.2) linear(10)" --loss hinge
   tinytensor train --schedule onecycle --augment --val-split 0.1 --patience 3
-  tinytensor train --resume runs/20261123-165055 --epochs 20   # continue a run
+  tinytensor train --resume runs/20261130-124500 --epochs 20   # continue a run
 
 --dataset auto uses MNIST if found (in --data, else $TINYTENSOR_DATA or ~/.cache/tinytensor),
 else Fashion-MNIST (also looked for in /usr/share/datasets/fashion-mnist), else the digits.
