@@ -70,6 +70,8 @@ PENDING_DOCSTRINGS = {
     "tinytensor.is_inference_mode_enabled",
     "tinytensor.is_tensor",
     "tinytensor.isfinite",
+    "tinytensor.isneginf",
+    "tinytensor.isposinf",
     "tinytensor.isinf",
     "tinytensor.isnan",
     "tinytensor.linspace",
