@@ -31,7 +31,11 @@ def _convert_index(index):
                     f"tensors used as indices must be long, int or bool tensors, got "
                     f"{it._data.dtype}"
                 )
-            advanced = True
+            if it._data.ndim == 0 and it._data.dtype.kind in "iu":
+                # A 0-d integer tensor indexes as the int it holds (a view), as in PyTorch.
+                it = int(it._data)
+            else:
+                advanced = True
         elif isinstance(it, (list, np.ndarray)):
             arr = np.array(it)
             if arr.dtype.kind == "f":

@@ -42,12 +42,28 @@ def register_view(out, base, view_fn, put_fn) -> None:
         views.append(weakref.ref(out))
 
 
+# In a view's ``_base`` triple, this put_fn marks an output of a function that returns several
+# views (split, chunk, unbind): PyTorch refuses to change those in place in grad mode.
+_MULTI_OUTPUT = object()
+
+
+def mark_multi_output_view(out, base) -> None:
+    """Note that ``out`` is one of several views of ``base`` returned by one op."""
+    out._base = (base, None, _MULTI_OUTPUT)
+
+
 def _view_chain(t, name):
     """The bases ``t`` is a view of, nearest first, as (base, view_fn, put_fn) triples."""
     chain = []
     info = getattr(t, "_base", None)
     while info is not None:
         base = info[0]
+        if info[2] is _MULTI_OUTPUT and t._requires_grad:
+            raise RuntimeError(
+                f"{name}: this tensor is one of several views returned by one function (split, "
+                "chunk or unbind); such views may not be modified in place while they require "
+                "grad. Use an out-of-place operation, or .clone() the piece first."
+            )
         if base._requires_grad and base._grad_fn is None:
             raise RuntimeError(
                 f"{name}: a view of a leaf tensor that requires grad (shape "

@@ -8,9 +8,10 @@ import numpy as np
 
 from tinytensor.autograd.grad_mode import grad_state
 from tinytensor.autograd.node import record
-from tinytensor.core import TensorBase, wrap
+from tinytensor.core import TensorBase, share_version, wrap
 from tinytensor.ops._util import as_tensor, binary, norm_dim, one_dim
 from tinytensor.ops.index import getitem, index_add, index_select
+from tinytensor.ops.inplace import mark_multi_output_view
 from tinytensor.ops.inplace import register_view as _register_view
 
 
@@ -357,7 +358,7 @@ def split(a, split_size_or_sections, dim=0):
                 f"split: split_sizes {sizes} must sum to the size of dim {dim} ({n})"
             )
     bounds = np.cumsum(sizes)[:-1].tolist()
-    return tuple(_split_at(a, bounds, d)) if sizes else ()
+    return _multi_view(a, d, [0] + bounds, bounds + [n], "Split") if sizes else ()
 
 
 def chunk(a, chunks, dim=0):
@@ -372,7 +373,40 @@ def chunk(a, chunks, dim=0):
 def unbind(a, dim=0):
     a = as_tensor(a, "unbind")
     d = one_dim(dim, a.ndim, "unbind")
-    return tuple(getitem(a, (slice(None),) * d + (i,)) for i in range(a.shape[d]))
+    n = a.shape[d]
+    return _multi_view(a, d, list(range(n)), list(range(1, n + 1)), "Unbind", squeeze=True)
+
+
+def _multi_view(a, d, starts, ends, name, squeeze=False):
+    """f(a) = (a[s0:e0], a[s1:e1], ...) along ``d``, views of ``a`` made by one op;
+    da = the gradients of the pieces, side by side (zeros for a piece that got none).
+
+    As in PyTorch, the views of a function that returns several views may not be changed in
+    place while they take part in the graph, and the node saves ``a``: changing ``a`` or any
+    of the pieces (they share its version counter) before backward is an error.
+    """
+    pre = (slice(None),) * d
+    outs = []
+    for s, e in zip(starts, ends):
+        out = wrap(a._data[pre + ((s,) if squeeze else (slice(s, e),))])
+        share_version(out, a)
+        outs.append(out)
+    outs = tuple(outs)
+    if outs and grad_state.enabled and a._requires_grad:
+        record(outs, name, (a,), _multi_view_backward, (a, d, tuple(starts), tuple(ends), squeeze))
+        for out in outs:
+            mark_multi_output_view(out, a)
+    return outs
+
+
+def _multi_view_backward(gs, a, d, starts, ends, squeeze):
+    pieces = []
+    for g, s, e in zip(gs, starts, ends):
+        shape = a.shape[:d] + (e - s,) + a.shape[d + 1 :]
+        if g is None:
+            g = wrap(np.zeros(shape, a._data.dtype))
+        pieces.append(g.reshape(shape) if squeeze else g)
+    return (cat(pieces, d),)
 
 
 def flip(a, dims):
