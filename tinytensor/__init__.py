@@ -11,7 +11,7 @@ tensor(7.)
 # The method surface first: importing the module binds ``tinytensor.tensor`` to it, and the
 # ``tensor`` function imported below must win that name.
 from tinytensor.tensor import Tensor  # noqa: I001
-from tinytensor import accelerator, autograd, backends, cuda
+from tinytensor import accelerator, autograd, backends, cuda, fft, linalg
 from tinytensor.core.device import device, get_default_device, set_default_device
 from tinytensor.core.size import Size
 from tinytensor._format import set_printoptions
@@ -150,7 +150,34 @@ from tinytensor.ops.index import (
     scatter_add,
     take,
 )
-from tinytensor.ops.linalg import bmm, dot, einsum, matmul, mm, outer
+from tinytensor.ops.linalg import bmm, dot, einsum, matmul, mm, ger, outer
+from tinytensor.ops.linalg_ext import det, diag_embed, diagonal, slogdet
+from tinytensor.ops.linalg_more import matrix_exp, matrix_power
+from tinytensor.ops.linalg_torch import (
+    addbmm,
+    addmm,
+    addmv,
+    addr,
+    baddbmm,
+    cdist,
+    chain_matmul,
+    cholesky,
+    cholesky_inverse,
+    cholesky_solve,
+    cross,
+    dist,
+    inner,
+    inverse,
+    kron,
+    logdet,
+    mv,
+    pinverse,
+    qr,
+    svd,
+    tensordot,
+    trace,
+    vdot,
+)
 from tinytensor.ops.math import (
     acos,
     acosh,

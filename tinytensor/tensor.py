@@ -23,12 +23,14 @@ from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, one_dim
 from tinytensor.ops.inplace import fill_random, inplace
 from tinytensor.tensor_methods.elementwise_inplace import ElementwiseInplaceMethods
+from tinytensor.tensor_methods.linalg import LinalgMethods
 from tinytensor.tensor_methods.math import MathMethods
 
 
 class Tensor(
     TensorBase,
     # Method families added beside the core surface below, one mixin per file:
+    LinalgMethods,
     MathMethods,
     ElementwiseInplaceMethods,
 ):

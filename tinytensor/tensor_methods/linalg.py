@@ -1,0 +1,116 @@
+"""Linear algebra as ``Tensor`` methods (``det``, ``inverse``, ``svd``, ``trace``, ``addmm``,
+...) and the in-place ``addmm_`` family. Each is one call into ``tinytensor.ops.linalg_ext``,
+``linalg_more`` or ``linalg_torch``.
+"""
+
+from __future__ import annotations
+
+from tinytensor.ops import linalg as L
+from tinytensor.ops import linalg_ext as LX
+from tinytensor.ops import linalg_more as LM
+from tinytensor.ops import linalg_torch as LT
+from tinytensor.ops.inplace import inplace
+
+
+class LinalgMethods:
+    __slots__ = ()
+
+    def det(self):
+        return LX.det(self)
+
+    def logdet(self):
+        return LT.logdet(self)
+
+    def slogdet(self):
+        return LX.slogdet(self)
+
+    def inverse(self):
+        return LX.inv(self)
+
+    def pinverse(self, rcond=1e-15):
+        return LT.pinverse(self, rcond)
+
+    def svd(self, some=True, compute_uv=True):
+        return LT.svd(self, some, compute_uv)
+
+    def qr(self, some=True):
+        return LT.qr(self, some)
+
+    def cholesky(self, upper=False):
+        return LT.cholesky(self, upper)
+
+    def cholesky_solve(self, input2, upper=False):
+        return LT.cholesky_solve(self, input2, upper)
+
+    def cholesky_inverse(self, upper=False):
+        return LT.cholesky_inverse(self, upper)
+
+    def matrix_power(self, n):
+        return LM.matrix_power(self, n)
+
+    def matrix_exp(self):
+        return LM.matrix_exp(self)
+
+    def trace(self):
+        return LT.trace(self)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        return LX.diagonal(self, offset, dim1, dim2)
+
+    def diag_embed(self, offset=0, dim1=-2, dim2=-1):
+        return LX.diag_embed(self, offset, dim1, dim2)
+
+    def cross(self, other, dim=None):
+        return LT.cross(self, other, dim)
+
+    def kron(self, other):
+        return LT.kron(self, other)
+
+    def dist(self, other, p=2):
+        return LT.dist(self, other, p)
+
+    def mv(self, vec):
+        return LT.mv(self, vec)
+
+    def vdot(self, other):
+        return LT.vdot(self, other)
+
+    def inner(self, other):
+        return LT.inner(self, other)
+
+    def ger(self, vec2):
+        return L.outer(self, vec2)
+
+    def addmm(self, mat1, mat2, *, beta=1, alpha=1):
+        return LT.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def addmm_(self, mat1, mat2, *, beta=1, alpha=1):
+        return inplace(self, lambda s: LT.addmm(s, mat1, mat2, beta=beta, alpha=alpha), "addmm_")
+
+    def addmv(self, mat, vec, *, beta=1, alpha=1):
+        return LT.addmv(self, mat, vec, beta=beta, alpha=alpha)
+
+    def addmv_(self, mat, vec, *, beta=1, alpha=1):
+        return inplace(self, lambda s: LT.addmv(s, mat, vec, beta=beta, alpha=alpha), "addmv_")
+
+    def addr(self, vec1, vec2, *, beta=1, alpha=1):
+        return LT.addr(self, vec1, vec2, beta=beta, alpha=alpha)
+
+    def addr_(self, vec1, vec2, *, beta=1, alpha=1):
+        return inplace(self, lambda s: LT.addr(s, vec1, vec2, beta=beta, alpha=alpha), "addr_")
+
+    def addbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return LT.addbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def addbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+        return inplace(
+            self, lambda s: LT.addbmm(s, batch1, batch2, beta=beta, alpha=alpha), "addbmm_"
+        )
+
+    def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
+        return LT.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+
+    def baddbmm_(self, batch1, batch2, *, beta=1, alpha=1):
+        return inplace(
+            self, lambda s: LT.baddbmm(s, batch1, batch2, beta=beta, alpha=alpha), "baddbmm_"
+        )
