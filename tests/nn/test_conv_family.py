@@ -15,7 +15,8 @@ F = tt.nn.functional
 
 def compare_layer(ours, ref, x, *extra, rtol=1e-10, atol=1e-10, out_index=None):
     """Same state dict, same float64 input: outputs, input grad and parameter grads agree, in
-    train and in eval mode; reprs agree."""
+    train and in eval mode; reprs agree. ``extra`` arguments that are arrays become each
+    library's tensors."""
     import torch
 
     ref, ours = ref.double(), ours.double()
@@ -29,7 +30,9 @@ def compare_layer(ours, ref, x, *extra, rtol=1e-10, atol=1e-10, out_index=None):
         ref.zero_grad()
         a = tt.tensor(x, requires_grad=True)
         b = torch.tensor(x, requires_grad=True)
-        out, want = ours(a, *extra), ref(b, *extra)
+        mine = [tt.tensor(e) if isinstance(e, np.ndarray) else e for e in extra]
+        theirs = [torch.tensor(e) if isinstance(e, np.ndarray) else e for e in extra]
+        out, want = ours(a, *mine), ref(b, *theirs)
         if out_index is not None:
             out, want = out[out_index], want[out_index]
         np.testing.assert_allclose(out.detach().numpy(), want.detach().numpy(), rtol, atol)
