@@ -1,4 +1,4 @@
-"""Lookups by integer index: ``embedding`` and ``one_hot``."""
+"""Lookups by integer index: ``embedding``, ``embedding_bag`` and ``one_hot``."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from tinytensor.autograd.grad_mode import no_grad
 from tinytensor.autograd.node import record
 from tinytensor.core import bump_version, wrap
 from tinytensor.nn.functional._util import float_input
+from tinytensor.ops import elementwise as E
 from tinytensor.ops._util import as_tensor
 from tinytensor.ops.index import index_add
+from tinytensor.ops.shape import cat
 
 
 def _int_indices(input, who, n):
@@ -97,3 +99,80 @@ def one_hot(tensor, num_classes=-1):
     out = np.zeros(idx.shape + (num_classes,), np.int64)
     np.put_along_axis(out, idx[..., None].astype(np.int64), 1, -1)
     return wrap(out)
+
+
+def embedding_bag(
+    input,
+    weight,
+    offsets=None,
+    max_norm=None,
+    norm_type=2,
+    scale_grad_by_freq=False,
+    mode="mean",
+    sparse=False,
+    per_sample_weights=None,
+    include_last_offset=False,
+    padding_idx=None,
+):
+    """f(idx, W) = sum / mean / max of W[idx] over each bag (rows of a 2-D input, or the runs of
+    a 1-D input that ``offsets`` start); padding_idx entries are left out, empty bags give 0"""
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"embedding_bag: mode has to be one of sum, mean or max, got {mode!r}")
+    w = float_input(weight, "embedding_bag", "weight")
+    n_rows, dim = w.shape
+    indices = _int_indices(input, "embedding_bag", n_rows)
+    idx = indices._data
+    if per_sample_weights is not None:
+        if mode != "sum":
+            raise NotImplementedError(
+                f"embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+                f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
+                "GitHub."
+            )
+        if tuple(per_sample_weights.shape) != idx.shape:
+            raise ValueError("embedding_bag: per_sample_weights must have the input's shape")
+    if idx.ndim == 2:
+        if offsets is not None:
+            raise ValueError("embedding_bag: offsets has to be None if input is 2D")
+        starts = np.arange(0, idx.size, max(idx.shape[1], 1))[: idx.shape[0]]
+        ends = starts + idx.shape[1]
+    elif idx.ndim == 1:
+        if offsets is None:
+            raise ValueError("embedding_bag: offsets has to be a 1D Tensor but got None")
+        off = as_tensor(offsets, "embedding_bag")._data.astype(np.int64).reshape(-1)
+        if off.size and off[0] != 0:
+            raise ValueError("embedding_bag: offsets[0] has to be 0, i.e., the first sequence")
+        # With include_last_offset the last offset only closes the list: the last bag still
+        # runs to the end of the input, as in PyTorch.
+        starts = off[:-1] if include_last_offset else off
+        ends = np.minimum(np.append(starts[1:], idx.size), idx.size)
+    else:
+        raise ValueError(f"embedding_bag: input has to be 1D or 2D Tensor, got {idx.ndim}D")
+    flat = idx.reshape(-1)
+    if padding_idx is not None:
+        padding_idx %= n_rows
+    if max_norm is not None:
+        _renorm_rows(w, np.unique(flat), max_norm, norm_type)
+    rows = embedding(indices.reshape(-1), w, padding_idx, None, norm_type, scale_grad_by_freq)
+    if per_sample_weights is not None:
+        rows = rows * per_sample_weights.reshape(-1, 1)
+    keep = np.ones(flat.shape, bool) if padding_idx is None else flat != padding_idx
+    counts = np.maximum(ends - starts, 0)
+    width = int(counts.max(initial=0))
+    pos = starts[:, None] + np.arange(width)[None, :]
+    inside = (np.arange(width)[None, :] < counts[:, None]) & (pos < flat.size)
+    inside[inside] &= keep[pos[inside]]
+    pos = np.where(inside, pos, flat.size)  # the extra row: 0 for sum/mean, -inf for max
+    fill = -np.inf if mode == "max" else 0.0
+    extra = wrap(np.full((1, dim), fill, w._data.dtype))
+    dense = cat([rows, extra])[wrap(pos)]  # (B, width, dim)
+    n_in = inside.sum(1)
+    if mode == "max":
+        if width == 0:
+            return wrap(np.zeros((len(starts), dim), w._data.dtype))
+        out = dense.amax(1)
+        return E.where(wrap(n_in[:, None] > 0), out, 0.0)
+    out = dense.sum(1)
+    if mode == "mean":
+        out = out / wrap(np.maximum(n_in, 1)[:, None].astype(w._data.dtype))
+    return out
