@@ -187,6 +187,15 @@ class Node:
         out._vc = vc
         return out
 
+    def rebind_output(self, t, index=0):
+        """Output ``index`` is now ``t`` (an in-place op wrote its result into ``t``): backward
+        rebuilds it from ``t``'s storage and checks ``t``'s version counter."""
+        if self.outputs is not None and self.outputs[index] is not None:
+            vc = version_counter(t)
+            kept = list(self.outputs)
+            kept[index] = (t._data, vc, vc[0])
+            self.outputs = tuple(kept)
+
     def run(self, g):
         """Check what was saved, then call backward: one gradient (or None) per input."""
         return self.fn(g, *self.unpack())

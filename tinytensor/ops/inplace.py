@@ -170,6 +170,11 @@ def inplace(t, compute, name):
     elif grad_state.enabled and t._requires_grad:
         _refresh_views(t)
     bump_version(t)
+    node = new._grad_fn
+    if node is not None and node.outputs is not None and t._grad_fn is node:
+        # The op saved its out-of-place result; what the user holds is ``t`` (relu_ saves
+        # its output): check ``t``'s storage and version from now on, as in PyTorch.
+        node.rebind_output(t)
     return t
 
 
