@@ -46,6 +46,7 @@ OPTIONAL_MODULES = [
     "tinytensor.data.transforms",
     "tinytensor.linalg",
     "tinytensor.special",
+    "tinytensor.fft",
 ]
 
 # Public names that still lack a docstring, in files their owners are rewriting right now
@@ -61,6 +62,7 @@ PENDING_DOCSTRINGS = {
     "tinytensor.bmm",
     "tinytensor.broadcast_tensors",
     "tinytensor.broadcast_to",
+    "tinytensor.chain_matmul",
     "tinytensor.chunk",
     "tinytensor.empty",
     "tinytensor.empty_like",
@@ -72,6 +74,7 @@ PENDING_DOCSTRINGS = {
     "tinytensor.get_default_device",
     "tinytensor.get_num_interop_threads",
     "tinytensor.hstack",
+    "tinytensor.inverse",
     "tinytensor.is_inference_mode_enabled",
     "tinytensor.is_tensor",
     "tinytensor.isfinite",
@@ -84,10 +87,12 @@ PENDING_DOCSTRINGS = {
     "tinytensor.logspace",
     "tinytensor.mm",
     "tinytensor.movedim",
+    "tinytensor.mv",
     "tinytensor.normal",
     "tinytensor.numel",
     "tinytensor.ones",
     "tinytensor.ones_like",
+    "tinytensor.pinverse",
     "tinytensor.randperm",
     "tinytensor.split",
     "tinytensor.squeeze",
@@ -98,6 +103,7 @@ PENDING_DOCSTRINGS = {
     "tinytensor.unflatten",
     "tinytensor.unsqueeze",
     "tinytensor.var_mean",
+    "tinytensor.vdot",
     "tinytensor.vstack",
     "tinytensor.zeros",
     "tinytensor.zeros_like",
@@ -105,7 +111,15 @@ PENDING_DOCSTRINGS = {
     "tinytensor.autograd.is_anomaly_enabled",
     # tinytensor.cli (cli/__init__.py)
     "tinytensor.cli.build_parser",
-    # tinytensor.nn.functional (nn/functional/activation.py, being edited)
+    # tinytensor.nn.functional (nn/functional/activation.py, being edited): in-place forms
+    "tinytensor.nn.functional.celu_",
+    "tinytensor.nn.functional.elu_",
+    "tinytensor.nn.functional.hardtanh_",
+    "tinytensor.nn.functional.leaky_relu_",
+    "tinytensor.nn.functional.relu_",
+    "tinytensor.nn.functional.rrelu_",
+    "tinytensor.nn.functional.selu_",
+    "tinytensor.nn.functional.threshold_",
     "tinytensor.nn.functional.sigmoid",
     "tinytensor.nn.functional.softmin",
     "tinytensor.nn.functional.tanh",
