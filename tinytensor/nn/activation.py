@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from tinytensor.nn import functional as F
+from tinytensor.nn import init as nn_init
 from tinytensor.nn.module import Module
+from tinytensor.nn.parameter import Parameter
+from tinytensor.ops.creation import empty
 
 
 class _Inplace(Module):
@@ -214,3 +217,157 @@ class Softmin(Softmax):
 
     def forward(self, input):
         return F.softmin(input, self.dim, _stacklevel=5)
+
+
+def _inplace_str(inplace):
+    return ", inplace=True" if inplace else ""
+
+
+class Threshold(Module):
+    """x if x > threshold else value"""
+
+    def __init__(self, threshold, value, inplace=False):
+        super().__init__()
+        self.threshold, self.value, self.inplace = threshold, value, inplace
+
+    def forward(self, input):
+        return F.threshold(input, self.threshold, self.value, self.inplace)
+
+    def extra_repr(self):
+        return f"threshold={self.threshold}, value={self.value}{_inplace_str(self.inplace)}"
+
+
+class Hardshrink(Module):
+    """x if |x| > lambd else 0"""
+
+    def __init__(self, lambd=0.5):
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input):
+        return F.hardshrink(input, self.lambd)
+
+    def extra_repr(self):
+        return f"{self.lambd}"
+
+
+class Softshrink(Hardshrink):
+    """x - lambd*sign(x) if |x| > lambd else 0"""
+
+    def forward(self, input):
+        return F.softshrink(input, self.lambd)
+
+    def extra_repr(self):
+        return str(self.lambd)
+
+
+class Tanhshrink(Module):
+    """x - tanh(x)"""
+
+    def forward(self, input):
+        return F.tanhshrink(input)
+
+
+class Hardsigmoid(Module):
+    """relu6(x + 3)/6"""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.hardsigmoid(input, self.inplace)
+
+
+class Hardswish(Hardsigmoid):
+    """x*relu6(x + 3)/6"""
+
+    def forward(self, input):
+        return F.hardswish(input, self.inplace)
+
+
+class CELU(Module):
+    """max(0, x) + min(0, alpha*(e^(x/alpha) - 1))"""
+
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, input):
+        return F.celu(input, self.alpha, self.inplace)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}{_inplace_str(self.inplace)}"
+
+
+class GLU(Module):
+    """a*sigmoid(b), a and b the halves of the input along ``dim``"""
+
+    def __init__(self, dim=-1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return F.glu(input, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class PReLU(Module):
+    """x if x > 0 else a*x, with a learnable slope a (one, or one per channel) starting at
+    ``init``"""
+
+    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
+        super().__init__()
+        self.num_parameters = num_parameters
+        self.init = init
+        self.weight = Parameter(empty(num_parameters, dtype=dtype))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        nn_init.constant_(self.weight, self.init)
+
+    def forward(self, input):
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"
+
+
+class RReLU(Module):
+    """x if x >= 0 else a*x; a ~ U(lower, upper) per element in training, (lower + upper)/2 in
+    evaluation"""
+
+    def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False):
+        super().__init__()
+        self.lower, self.upper, self.inplace = lower, upper, inplace
+
+    def forward(self, input):
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self):
+        return f"lower={self.lower}, upper={self.upper}{_inplace_str(self.inplace)}"
+
+
+class Softmax2d(Module):
+    """softmax over the channels (dim -3) of (N, C, H, W) or (C, H, W) input"""
+
+    def forward(self, input):
+        if input.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {input.ndim}D instead")
+        return F.softmax(input, -3, _stacklevel=5)
+
+
+class ChannelShuffle(Module):
+    """(N, g*k, *) -> channels regrouped as (N, k*g, *): channel i*k + j moves to j*g + i"""
+
+    def __init__(self, groups):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, input):
+        return F.channel_shuffle(input, self.groups)
+
+    def extra_repr(self):
+        return f"groups={self.groups}"

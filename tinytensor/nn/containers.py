@@ -1,4 +1,4 @@
-"""Containers: ``Sequential``, ``ModuleList`` and ``ModuleDict``, named like PyTorch's."""
+"""Containers: Sequential, ModuleList, ModuleDict, ParameterList and ParameterDict."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import operator
 from collections import OrderedDict
 
 from tinytensor.nn.module import Module
+from tinytensor.nn.parameter import Parameter
+from tinytensor.tensor import Tensor
 
 
 def _index(idx, n, who):
@@ -202,3 +204,134 @@ class ModuleDict(Module):
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleDict has no forward; look modules up by key")
+
+
+def _as_parameter(value):
+    """A plain tensor becomes a Parameter, as PyTorch's parameter containers do."""
+    if isinstance(value, Tensor) and not isinstance(value, Parameter):
+        return Parameter(value)
+    return value
+
+
+class ParameterList(Module):
+    """A list of parameters that registers each one (keys "0", "1", ... in state_dict)."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        self._size = 0
+        if values is not None:
+            self += values
+
+    def __len__(self):
+        return self._size
+
+    def __iter__(self):
+        return iter(self[i] for i in range(len(self)))
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return ParameterList([self[i] for i in range(len(self))[idx]])
+        return getattr(self, str(_index(idx, len(self), "ParameterList")))
+
+    def __setitem__(self, idx, param):
+        idx = _index(idx, len(self), "ParameterList")
+        setattr(self, str(idx), _as_parameter(param))
+
+    def __iadd__(self, parameters):
+        return self.extend(parameters)
+
+    def append(self, value):
+        new = self._size
+        self._size += 1
+        setattr(self, str(new), _as_parameter(value))
+        return self
+
+    def extend(self, values):
+        if isinstance(values, Tensor):
+            raise TypeError(
+                "ParameterList.extend should be called with an iterable, but got Tensor"
+            )
+        for v in values:
+            self.append(v)
+        return self
+
+    def extra_repr(self):
+        lines = []
+        for i, p in enumerate(self):
+            if isinstance(p, Tensor):
+                size = "x".join(str(s) for s in p.shape)
+                kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
+                lines.append(f"({i}): {kind} containing: [{p.dtype} of size {size}]")
+            else:
+                lines.append(f"({i}): Object of type: {type(p).__name__}")
+        return "\n".join(lines)
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("ParameterList should not be called.")
+
+
+class ParameterDict(Module):
+    """An ordered dict of named parameters that registers each one."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        self._keys = {}
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key):
+        return getattr(self, key)
+
+    def __setitem__(self, key, value):
+        self._keys[key] = None
+        setattr(self, key, _as_parameter(value))
+
+    def __delitem__(self, key):
+        del self._keys[key]
+        delattr(self, key)
+
+    def __len__(self):
+        return len(self._keys)
+
+    def __iter__(self):
+        return iter(self._keys)
+
+    def __contains__(self, key):
+        return key in self._keys
+
+    def keys(self):
+        return self._keys.keys()
+
+    def items(self):
+        return ((k, self[k]) for k in self._keys)
+
+    def values(self):
+        return (self[k] for k in self._keys)
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+    def pop(self, key):
+        v = self[key]
+        del self[key]
+        return v
+
+    def clear(self):
+        for k in list(self._keys):
+            del self[k]
+
+    def update(self, parameters):
+        items = parameters.items() if hasattr(parameters, "items") else parameters
+        for key, value in items:
+            self[key] = value
+
+    def extra_repr(self):
+        lines = []
+        for k, p in self.items():
+            size = "x".join(str(s) for s in p.shape)
+            kind = "Parameter" if isinstance(p, Parameter) else "Tensor"
+            lines.append(f"({k}): {kind} containing: [{p.dtype} of size {size}]")
+        return "\n".join(lines)
+
+    def __call__(self, input):
+        raise RuntimeError("ParameterDict should not be called.")

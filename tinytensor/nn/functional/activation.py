@@ -458,3 +458,17 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
     onehot = np.zeros_like(y._data)
     np.put_along_axis(onehot, np.expand_dims(np.argmax(y._data, axis=ax), ax), 1, ax)
     return wrap(onehot) - y.detach() + y
+
+
+def channel_shuffle(input, groups):
+    """(N, g*k, *) -> (N, k*g, *): channel i*k + j moves to j*g + i"""
+    n, c = input.shape[:2]
+    if groups <= 0 or c % groups:
+        raise RuntimeError(
+            f"Number of channels must be divisible by groups. Got {c} channels and {groups} groups."
+        )
+    rest = tuple(input.shape[2:])
+    return input.reshape(n, groups, c // groups, *rest).transpose(1, 2).reshape(n, c, *rest)
+
+
+native_channel_shuffle = channel_shuffle
