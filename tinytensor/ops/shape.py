@@ -490,8 +490,8 @@ def pad(a, pad, mode="constant", value=0.0):
                 f"pad: padding ({lo}, {hi}) of dim {axis} crops more than its size {size}; "
                 "use smaller negative pads"
             )
-    if any(lo < 0 or hi < 0 for lo, hi in widths):
-        # Negative padding crops first (in every mode, as PyTorch); the rest then pads.
+    if mode in ("constant", "circular") and any(lo < 0 or hi < 0 for lo, hi in widths):
+        # Negative padding crops first, then the rest pads (PyTorch's order for these modes).
         idx = tuple(
             slice(-lo if lo < 0 else 0, (s + hi) if hi < 0 else None)
             for (lo, hi), s in zip(widths, a.shape)
@@ -513,9 +513,11 @@ def pad(a, pad, mode="constant", value=0.0):
                 f"pad: circular padding ({lo}, {hi}) wraps around more than once; it must be at "
                 f"most the input size {a.shape[axis]} of dim {axis}"
             )
+    # Output position j of an axis reads input position j - lo, reflected, clamped or wrapped
+    # into the input; negative widths just drop the first or last positions of that map.
     idx = tuple(
-        wrap(np.pad(np.arange(size), w, mode=np_mode)) if w != (0, 0) else None
-        for size, w in zip(a.shape, widths)
+        wrap(_pad_map(size, lo, hi, np_mode)) if (lo, hi) != (0, 0) else None
+        for size, (lo, hi) in zip(a.shape, widths)
     )
     if mode == "circular":
         # PyTorch builds circular padding from other ops and saves no input: so do we.
@@ -526,9 +528,19 @@ def pad(a, pad, mode="constant", value=0.0):
         return out
     # Reflection and replication padding save their input in PyTorch (changing it in place
     # afterwards is an error); the gradient adds g back at the gathered indices.
-    out = wrap(np.pad(a._data, widths, mode=np_mode))
+    out = a._data
+    for axis, i in enumerate(idx):
+        if i is not None:
+            out = np.take(out, i._data, axis=axis)
+    out = wrap(out)
     name = "ReflectionPad" if mode == "reflect" else "ReplicationPad"
     return record(out, name, (a,), _gather_pad_backward, (a, idx))
+
+
+def _pad_map(size, lo, hi, np_mode):
+    """Input index read by each output position of one padded (or cropped) axis."""
+    src = np.pad(np.arange(size), (builtins.max(lo, 0), builtins.max(hi, 0)), mode=np_mode)
+    return src[builtins.max(-lo, 0) : len(src) - builtins.max(-hi, 0)]
 
 
 def _gather_pad_backward(g, a, idx):

@@ -265,7 +265,8 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
 
     if mode == "nearest":
         v, ok = tap(np.rint(iy._data).astype(np.int64), np.rint(ix._data).astype(np.int64))
-        out = v * ok
+        # PyTorch gives the grid a zero gradient in nearest mode (not None): so do we.
+        out = v * (ok + (ix + iy) * 0)
     else:
         x0 = np.floor(ix._data).astype(np.int64)
         y0 = np.floor(iy._data).astype(np.int64)
