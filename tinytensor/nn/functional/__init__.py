@@ -7,6 +7,7 @@ Layers hold parameters and call these; use them directly for stateless code, e.g
 from tinytensor.nn.functional.activation import (
     celu,
     celu_,
+    channel_shuffle,
     elu,
     elu_,
     gelu,
@@ -22,6 +23,7 @@ from tinytensor.nn.functional.activation import (
     log_softmax,
     logsigmoid,
     mish,
+    native_channel_shuffle,
     prelu,
     relu,
     relu6,
@@ -132,6 +134,9 @@ from tinytensor.nn.functional.sparse import embedding, embedding_bag, one_hot
 from tinytensor.ops.shape import pad
 
 __all__ = [
+    "channel_shuffle",
+    "native_channel_shuffle",
+    "NOT_PLANNED",
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
     "adaptive_avg_pool3d",
@@ -245,3 +250,33 @@ __all__ = [
     "upsample_bilinear",
     "upsample_nearest",
 ]
+
+#: Public ``torch.nn.functional`` names tinytensor does not provide, each with the reason.
+NOT_PLANNED = {
+    **{
+        n: "typing alias or module PyTorch's functional.py imports, not part of the API"
+        for n in (
+            "BroadcastingList1 BroadcastingList2 BroadcastingList3 Callable DType Optional "
+            "TYPE_CHECKING Tensor dataclasses importlib math np torch warnings"
+        ).split()
+    },
+    **{
+        n: "PyTorch-internal helper (__torch_function__ dispatch, argument checks)"
+        for n in (
+            "assert_int_or_pair boolean_dispatch handle_torch_function has_torch_function "
+            "has_torch_function_unary has_torch_function_variadic"
+        ).split()
+    },
+    **{
+        n: "a docstring fragment PyTorch shares between functions"
+        for n in ("reproducibility_notes", "sparse_support_notes", "tf32_notes")
+    },
+    "grouped_mm": "CUDA grouped GEMM kernel (other devices)",
+    "scaled_mm": "CUDA float8 scaled matmul (other devices, no float8)",
+    "scaled_grouped_mm": "CUDA float8 grouped matmul (other devices, no float8)",
+    "ScalingType": "enum of the CUDA float8 scaled_mm",
+    "SwizzleType": "enum of the CUDA float8 scaled_mm",
+    "linear_cross_entropy": "experimental fused linear + cross entropy (CUDA memory saver)",
+    "conv_tbc": "legacy time-batch-channel convolution kept for fairseq",
+    "grad": "torch.nn.grad alias: conv weight/input gradient helpers (use autograd.grad)",
+}
