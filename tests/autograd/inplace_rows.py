@@ -384,6 +384,150 @@ FUNCTIONAL_ROWS = [
         {"input": R.standard_normal((1, 8, 4))},
         ("input",),
     ),
+    # issue #12: convolution, pooling, resampling and padding in 1-3 dims
+    FRow(
+        "conv1d",
+        lambda F, x, w, b: F.conv1d(x, w, b, stride=2, padding=1),
+        {
+            "input": R.standard_normal((2, 2, 7)),
+            "weight": R.standard_normal((3, 2, 3)),
+            "bias": R.standard_normal(3),
+        },
+        ("input", "weight", "bias"),
+    ),
+    FRow(
+        "conv3d",
+        lambda F, x, w: F.conv3d(x, w, padding=1),
+        {"input": R.standard_normal((1, 2, 3, 4, 3)), "weight": R.standard_normal((2, 2, 2, 2, 2))},
+        ("input", "weight"),
+    ),
+    FRow(
+        "conv_transpose1d",
+        lambda F, x, w, b: F.conv_transpose1d(x, w, b, stride=2, output_padding=1),
+        {
+            "input": R.standard_normal((2, 2, 4)),
+            "weight": R.standard_normal((2, 3, 3)),
+            "bias": R.standard_normal(3),
+        },
+        ("input", "weight", "bias"),
+    ),
+    FRow(
+        "conv_transpose2d",
+        lambda F, x, w: F.conv_transpose2d(x, w, stride=2, padding=1, groups=2),
+        {"input": IMG, "weight": R.standard_normal((2, 2, 3, 3))},
+        ("input", "weight"),
+    ),
+    FRow(
+        "conv_transpose3d",
+        lambda F, x, w: F.conv_transpose3d(x, w),
+        {"input": R.standard_normal((1, 2, 2, 3, 2)), "weight": R.standard_normal((2, 1, 2, 2, 2))},
+        ("input", "weight"),
+    ),
+    FRow(
+        "max_pool1d",
+        lambda F, x: F.max_pool1d(x, 2, return_indices=True),
+        {"input": POOL[:, :, 0]},
+        ("input",),
+    ),
+    FRow(
+        "max_pool3d",
+        lambda F, x: F.max_pool3d(x, 2, padding=1),
+        {"input": POOL[:, None]},
+        ("input",),
+    ),
+    FRow(
+        "max_pool2d_with_indices",
+        lambda F, x: F.max_pool2d_with_indices(x, 2),
+        {"input": POOL},
+        ("input",),
+    ),
+    FRow("avg_pool1d", lambda F, x: F.avg_pool1d(x, 2), {"input": IMG[:, :, 0]}, ("input",)),
+    FRow("avg_pool3d", lambda F, x: F.avg_pool3d(x, 2), {"input": IMG[:, None]}, ("input",)),
+    FRow(
+        "adaptive_max_pool1d",
+        lambda F, x: F.adaptive_max_pool1d(x, 3, True),
+        {"input": POOL[:, :, 0]},
+        ("input",),
+    ),
+    FRow(
+        "adaptive_max_pool2d",
+        lambda F, x: F.adaptive_max_pool2d(x, (3, 2)),
+        {"input": POOL},
+        ("input",),
+    ),
+    FRow(
+        "adaptive_max_pool3d",
+        lambda F, x: F.adaptive_max_pool3d(x, 2),
+        {"input": POOL[:, None]},
+        ("input",),
+    ),
+    FRow(
+        "adaptive_avg_pool1d",
+        lambda F, x: F.adaptive_avg_pool1d(x, 3),
+        {"input": IMG[:, :, 0]},
+        ("input",),
+    ),
+    FRow(
+        "adaptive_avg_pool3d",
+        lambda F, x: F.adaptive_avg_pool3d(x, (2, 3, 2)),
+        {"input": IMG[:, None]},
+        ("input",),
+    ),
+    FRow(
+        "max_unpool2d",
+        lambda F, x, i: F.max_unpool2d(x, i, 2),
+        {"input": IMG[:, :, :2, :2], "indices": np.array([[[[0, 3], [9, 14]]] * 2] * 2)},
+        ("input",),
+    ),
+    FRow("lp_pool2d", lambda F, x: F.lp_pool2d(x, 2, 2), {"input": np.abs(IMG) + 0.1}, ("input",)),
+    FRow(
+        "interpolate",
+        lambda F, x: F.interpolate(x, scale_factor=2, mode="bilinear"),
+        {"input": IMG},
+        ("input",),
+    ),
+    FRow(
+        "interpolate_nearest",
+        lambda F, x: F.interpolate(x, size=(7, 3)),
+        {"input": IMG},
+        ("input",),
+    ),
+    FRow(
+        "pixel_shuffle",
+        lambda F, x: F.pixel_shuffle(x, 2),
+        {"input": R.standard_normal((1, 4, 2, 3))},
+        ("input",),
+    ),
+    FRow(
+        "pixel_unshuffle",
+        lambda F, x: F.pixel_unshuffle(x, 2),
+        {"input": R.standard_normal((1, 1, 4, 2))},
+        ("input",),
+    ),
+    FRow(
+        "grid_sample",
+        lambda F, x, g: F.grid_sample(x, g, align_corners=False),
+        {"input": IMG, "grid": R.uniform(-1.1, 1.1, (2, 3, 2, 2))},
+        ("input", "grid"),
+    ),
+    FRow(
+        "affine_grid",
+        lambda F, t: F.affine_grid(t, (2, 1, 3, 4), align_corners=False),
+        {"theta": R.standard_normal((2, 2, 3))},
+        ("theta",),
+    ),
+    FRow(
+        "pad_replicate_crop",
+        lambda F, x: F.pad(x, (2, -1, -1, 1), mode="replicate"),
+        {"input": IMG},
+        ("input",),
+    ),
+    FRow(
+        "pad_circular",
+        lambda F, x: F.pad(x, (1, 2, -1, 1), mode="circular"),
+        {"input": IMG},
+        ("input",),
+    ),
     _loss("mse_loss", T01),
     _loss("mse_loss", T01, grad=("input", "target"), label="mse_loss_target_grad"),
     _loss("l1_loss", T01),
@@ -462,5 +606,17 @@ assert len({r.name for r in FUNCTIONAL_ROWS}) == len(FUNCTIONAL_ROWS), "row name
 
 #: ``nn.functional`` entries without a row, and why.
 FUNCTIONAL_NOT_COVERED = {
+    **{
+        f"{name}{nd}d{tail}": "same code path as the row of its sibling dimension"
+        for name, dims, tail in [
+            ("max_pool", (1, 3), "_with_indices"),
+            ("max_unpool", (1, 3), ""),
+            ("lp_pool", (1, 3), ""),
+        ]
+        for nd in dims
+    },
+    "upsample": "deprecated alias of interpolate (same function, covered by its rows)",
+    "upsample_nearest": "deprecated alias of interpolate (same function, covered by its rows)",
+    "upsample_bilinear": "deprecated alias of interpolate (same function, covered by its rows)",
     "one_hot": "no gradient: an integer function of an integer tensor, nothing to backpropagate",
 }

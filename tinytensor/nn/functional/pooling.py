@@ -451,12 +451,14 @@ def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
                      divisor_override, "avg_pool3d")  # fmt: skip
 
 
-def separable(x, mats, name="Separable"):
+def separable(x, mats, name="Separable", save_input=True):
     """f(x) = x multiplied along each of its last len(mats) axes by mats[i] (o_i, n_i);
-    dx = the same with the transposed matrices. Average pooling and interpolation are this."""
+    dx = the same with the transposed matrices. Average pooling and interpolation are this.
+    ``save_input``: keep x for the in-place check, as PyTorch's pools do (its upsampling
+    saves only sizes, so changing its input in place afterwards is allowed)."""
     dt = x._data.dtype
     ts = tuple(wrap(np.asarray(m, dtype=dt)) for m in mats)
-    return _separable(x, ts, name, x)
+    return _separable(x, ts, name, x if save_input else None)
 
 
 def _separable(x, ts, name, keep):

@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 
+from tinytensor.autograd.node import record
 from tinytensor.core import wrap
 from tinytensor.nn.functional._util import float_input
 from tinytensor.nn.functional.pooling import _adaptive_avg_pool, separable
@@ -129,7 +130,7 @@ def interpolate(
         return _adaptive_avg_pool(x, out, nd)
     ac = bool(align_corners)
     mats = [interp_matrix(sp[i], out[i], mode, ac, scales[i]) for i in range(nd)]
-    return separable(x, mats, "Upsample")
+    return separable(x, mats, "Upsample", save_input=False)
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
@@ -277,4 +278,11 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
             for dx, wx in ((0, 1 - fx), (1, fx)):
                 v, ok = tap(y0 + dy, x0 + dx)
                 out = out + v * (wy * wx * ok)
-    return out.reshape(n, c, ho, wo)
+    # PyTorch's grid sampler saves its input and grid: a pass-through op saves them too, so
+    # changing either in place after the forward pass raises here as well.
+    out = out.reshape(n, c, ho, wo)
+    return record(wrap(out._data), "GridSampler2D", (out,), _pass_backward, (x, gr))
+
+
+def _pass_backward(g, x, grid):
+    return (g,)
