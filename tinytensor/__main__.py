@@ -2,10 +2,10 @@
 
 import sys
 
+from tinytensor.cli import main as cli_main
+
 
 def main(argv=None) -> int:
-    from tinytensor.cli import main as cli_main
-
     return cli_main(argv)
 
 

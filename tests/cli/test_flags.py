@@ -86,7 +86,7 @@ def test_threads_without_threadpoolctl_says_how_to_install(tmp_path, capsys, mon
 
 def test_threads_with_threadpoolctl_limits_blas(monkeypatch):
     threadpoolctl = pytest.importorskip("threadpoolctl")
-    from tinytensor.cli.train import blas_threads
+    from tinytensor.cli.threads import blas_threads
 
     with blas_threads(1):
         infos = threadpoolctl.threadpool_info()

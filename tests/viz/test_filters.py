@@ -139,13 +139,13 @@ def test_wrong_inputs_get_tinytensor_errors(call, error, match):
 
 
 def test_missing_matplotlib_says_how_to_install(monkeypatch):
-    from tinytensor.viz import _common
+    from tinytensor.viz import common
 
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
-    _common._figure_class.cache_clear()
+    common._figure_class.cache_clear()
     try:
         with pytest.raises(ImportError, match="pip install matplotlib"):
             plot_filters(nn.Conv2d(1, 2, 3))
     finally:
         monkeypatch.undo()
-        _common._figure_class.cache_clear()
+        common._figure_class.cache_clear()

@@ -6,10 +6,14 @@ import argparse
 import os
 import sys
 
+import tinytensor
+from tinytensor.cli import evaluate, train
+from tinytensor.cli.arch import ArchError
+from tinytensor.cli.rundir import UsageError
+from tinytensor.data.datasets.mnist import DownloadError
+
 
 def build_parser() -> argparse.ArgumentParser:
-    from tinytensor.cli import evaluate, train
-
     parser = argparse.ArgumentParser(
         prog="tinytensor",
         description="tinytensor: an eager, tape-based autograd library on NumPy.",
@@ -22,8 +26,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _version() -> str:
-    import tinytensor
-
     return f"tinytensor {tinytensor.__version__}"
 
 
@@ -34,16 +36,11 @@ def main(argv=None) -> int:
     other errors the user can fix (missing data, a download that failed) exit with 1; Ctrl-C
     exits with 130. Set ``TINYTENSOR_DEBUG=1`` to see the traceback instead.
     """
-    from tinytensor.cli.arch import ArchError
-    from tinytensor.cli.rundir import UsageError
-
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2
-    from tinytensor.data.datasets.mnist import DownloadError
-
     try:
         return args.func(args)
     except (UsageError, ArchError) as e:

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+import tinytensor as tt
+from tinytensor import nn
+
 PRESETS = {
     "mlp": "flatten linear(128) relu linear(10)",
     "cnn": (
@@ -322,9 +325,6 @@ def build(arch: str, input_shape, num_classes: int | None = None, input_dtype=np
     Returns ``(model, layers)``: an ``nn.Sequential`` and one :class:`Layer` per token with the
     module and its output shape. With ``num_classes``, the output must be ``(num_classes,)``.
     """
-    import tinytensor as tt
-    from tinytensor import nn
-
     arch = expand_preset(arch)
     table = _layer_table(nn)
     tokens = tokenize(arch)

@@ -8,10 +8,16 @@ from pathlib import Path
 
 import numpy as np
 
+import tinytensor as tt
+from tinytensor.cli import arch as archlib
 from tinytensor.cli import data as datalib
+from tinytensor.cli import plots
 from tinytensor.cli.options import POSITIVE_INT
 from tinytensor.cli.progress import Progress, plural
+from tinytensor.cli.recipe import make_loss
 from tinytensor.cli.rundir import CHECKPOINT, UsageError, open_run_dir
+from tinytensor.cli.threads import blas_threads
+from tinytensor.nn import functional as F
 
 EVAL_BATCH = 500
 
@@ -28,9 +34,6 @@ def evaluate(model, x: np.ndarray, y: np.ndarray, loss_fn=None, desc: str = "eva
              quiet: bool = True, batch_size: int = EVAL_BATCH) -> Evaluation:  # fmt: skip
     """Mean loss, accuracy and predictions of ``model`` on arrays ``x``, ``y`` (eval mode, no
     graph), with a progress bar on a terminal and a line every ~10 s in a log."""
-    import tinytensor as tt
-    from tinytensor.nn import functional as F
-
     was_training = model.training
     model.eval()
     loss_sum, preds, probs = 0.0, [], []
@@ -111,9 +114,6 @@ def add_parsers(subparsers) -> None:
 
 def load_run(run_arg):
     """``(run_dir, blob, model)`` of a run folder; the model in eval mode."""
-    import tinytensor as tt
-    from tinytensor.cli import arch as archlib
-
     run_dir = open_run_dir(run_arg, flag="RUN")
     blob = tt.load(os.fspath(run_dir.file(CHECKPOINT)))
     meta = blob["meta"]
@@ -124,9 +124,6 @@ def load_run(run_arg):
 
 
 def run_eval(args) -> int:
-    from tinytensor.cli.recipe import make_loss
-    from tinytensor.cli.train import blas_threads
-
     options_check = [args.data] if not args.download else []
     for data in options_check:
         if data is not None and not Path(data).expanduser().is_dir():
@@ -157,8 +154,6 @@ def run_eval(args) -> int:
         result = evaluate(model, data.x_test, data.y_test, loss_fn, "evaluating", args.no_progress)
         print(report(result, data.y_test, data.classes))
         if args.pictures:
-            from tinytensor.cli import plots
-
             history = blob.get("history") or []
             written = plots.write_pictures(
                 run_dir.path, model, data, history, blob.get("step_losses") or [],
@@ -257,10 +252,6 @@ def read_images(path: str) -> list[np.ndarray]:
 
 
 def run_predict(args) -> int:
-    import tinytensor as tt
-    from tinytensor.cli.train import blas_threads
-    from tinytensor.nn import functional as F
-
     for path in args.files:
         if not os.path.isfile(path):
             raise UsageError(f"FILE {path}: no such file")

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinytensor import viz
+from tinytensor.viz.common import figure
+from tinytensor.viz.filters import conv_layers
+
 
 def curves(history: list, step_losses: list, steps_per_epoch: float, name: str = ""):
     """Loss on the left (each batch, and train/val/test per epoch), accuracy on the right."""
-    from tinytensor.viz._common import figure
-
     fig = figure(figsize=(9.5, 3.6), layout="constrained")
     ax_loss, ax_acc = fig.subplots(1, 2)
     epochs = [row["epoch"] for row in history]
@@ -58,9 +60,6 @@ def write_pictures(out_dir, model, data, history, step_losses, steps_per_epoch, 
     A picture that does not apply (no conv layer, no second conv, no epoch yet) is skipped with
     a note; without matplotlib none is drawn and a note says how to get it.
     """
-    from tinytensor import viz
-    from tinytensor.viz.filters import conv_layers
-
     written = []
 
     def save(fig, name):

@@ -6,6 +6,10 @@ import math
 
 import numpy as np
 
+import tinytensor as tt
+from tinytensor import nn, optim
+from tinytensor.optim import lr_scheduler
+
 DEFAULT_LR = {"sgd": 0.05, "adam": 3e-3, "rmsprop": 1e-3}
 LOSSES = ("cross_entropy", "mse", "hinge")
 SCHEDULES = ("none", "step", "cosine", "onecycle")
@@ -14,9 +18,6 @@ PER_BATCH = ("onecycle",)  # schedules stepped after every batch, not every epoc
 
 def make_loss(name: str, num_classes: int):
     """``loss(logits, labels)`` for the chosen loss; MSE compares with one-hot targets."""
-    import tinytensor as tt
-    from tinytensor import nn
-
     if name == "cross_entropy":
         return nn.CrossEntropyLoss()
     if name == "hinge":
@@ -27,8 +28,6 @@ def make_loss(name: str, num_classes: int):
 
 
 def make_optimizer(name: str, params, lr: float, weight_decay: float = 0.0):
-    from tinytensor import optim
-
     if name == "sgd":
         return optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay)
     if name == "adam":
@@ -59,8 +58,6 @@ def make_scheduler(name: str, optimizer, epochs: int, steps_per_epoch: int):
     anneals to 1/250000 of it (stepped every batch). Uses ``optim.lr_scheduler.OneCycleLR``
     when this tinytensor has it.
     """
-    from tinytensor.optim import lr_scheduler
-
     if name == "none":
         return None
     if name == "step":

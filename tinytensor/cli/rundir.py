@@ -15,6 +15,8 @@ import signal
 import threading
 from pathlib import Path
 
+import tinytensor as tt
+
 CHECKPOINT = "checkpoint.npz"
 METRICS = "metrics.json"
 
@@ -139,7 +141,6 @@ def _replace(path: Path, write) -> None:
 
 def write_checkpoint(path: Path, blob: dict, metrics: dict) -> None:
     """Atomically replace the checkpoint and ``metrics.json`` beside it, Ctrl-C held back."""
-    import tinytensor as tt
 
     def dump(tmp):
         with open(tmp, "w") as f:

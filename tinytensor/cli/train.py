@@ -9,7 +9,6 @@ with exactly the numbers an uninterrupted run gives.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import sys
@@ -19,9 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
+import tinytensor as tt
+from tinytensor.allocator import tune_allocator
 from tinytensor.cli import arch as archlib
 from tinytensor.cli import data as datalib
-from tinytensor.cli import options, recipe
+from tinytensor.cli import options, plots, recipe
 from tinytensor.cli.augment import augment
 from tinytensor.cli.evaluate import evaluate
 from tinytensor.cli.progress import Progress, duration, plural
@@ -34,9 +35,10 @@ from tinytensor.cli.rundir import (
     write_checkpoint,
     write_metrics,
 )
+from tinytensor.cli.threads import blas_threads
+from tinytensor.data import DataLoader, TensorDataset
 
 FORMAT = "tinytensor-train-checkpoint-v2"
-_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def add_parser(subparsers):
@@ -47,6 +49,7 @@ def add_parser(subparsers):
 
 def run(args) -> int:
     """Train as ``args`` say (or resume ``args.resume``); returns the exit code."""
+    tune_allocator()  # a training loop's large buffers are reused, not re-faulted (glibc)
     if hasattr(sys.stdout, "reconfigure"):  # progress lines appear at once in a pipe too
         sys.stdout.reconfigure(line_buffering=True)
     options.check_data_flag(args.data if not args.download else None)
@@ -77,29 +80,7 @@ def _catch_sigint() -> None:
             signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-@contextlib.contextmanager
-def blas_threads(n):
-    """Limit BLAS to ``n`` threads (default 1 unless the environment already chose)."""
-    if n is None and any(v in os.environ for v in _THREAD_VARS):
-        yield
-        return
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        if n is not None:
-            raise UsageError(
-                "--threads needs threadpoolctl: pip install threadpoolctl (it comes with "
-                "pip install 'tinytensor[examples]'), or set OMP_NUM_THREADS before starting"
-            ) from None
-        yield  # without it BLAS keeps its own default
-        return
-    with threadpool_limits(limits=n or 1, user_api="blas"):
-        yield
-
-
 def _load_checkpoint(path: Path) -> dict:
-    import tinytensor as tt
-
     blob = tt.load(os.fspath(path))
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
         raise UsageError(
@@ -113,8 +94,6 @@ class Trainer:
     """One run: data, model, optimizer and schedule, set up fresh or from a checkpoint."""
 
     def __init__(self, config: dict, run_dir, args, blob=None):
-        import tinytensor as tt
-
         self.config, self.run_dir, self.args = config, run_dir, args
         self.resumed = blob is not None
         self.t_start = time.perf_counter()
@@ -197,9 +176,6 @@ class Trainer:
 
     def _batches(self):
         """Shuffled batches of the training arrays, from the run's own generator."""
-        import tinytensor as tt
-        from tinytensor.data import DataLoader, TensorDataset
-
         loader = DataLoader(
             TensorDataset(tt.from_numpy(self.x_train), tt.from_numpy(self.y_train)),
             batch_size=self.config["batch_size"],
@@ -215,8 +191,6 @@ class Trainer:
     # --- checkpoints --------------------------------------------------------------------------
 
     def blob(self) -> dict:
-        import tinytensor as tt
-
         c, data = self.config, self.data
         last = self.history[-1] if self.history else {}
         meta = {
@@ -268,8 +242,6 @@ class Trainer:
         write_checkpoint(self.run_dir.file(CHECKPOINT), self.blob(), self.metrics())
 
     def _restore(self, blob):
-        import tinytensor as tt
-
         self.model.load_state_dict(blob["state_dict"])
         self.optimizer.load_state_dict(blob["optimizer"])
         if self.scheduler is not None:
@@ -446,8 +418,6 @@ class Trainer:
 
     def _interrupted(self) -> int:
         """Ctrl-C: the checkpoint on disk is the last complete epoch; draw it, say how to go on."""
-        import tinytensor as tt
-
         resume = f"tinytensor train --resume {self.run_dir.path}"
         print("\ninterrupted (Ctrl-C): stopping", file=sys.stderr)
         written = []
@@ -475,8 +445,6 @@ class Trainer:
         return 130
 
     def pictures(self, evaluation) -> list[str]:
-        from tinytensor.cli import plots
-
         if evaluation is None:
             evaluation = evaluate(self.model, self.data.x_test, self.data.y_test, self.loss_fn,
                                   "testing", self.args.no_progress)  # fmt: skip
@@ -493,8 +461,6 @@ class Trainer:
 
 
 def _copy_state(state: dict) -> dict:
-    import tinytensor as tt
-
     return {k: tt.tensor(v.detach().numpy()) if isinstance(v, tt.Tensor) else v
             for k, v in state.items()}  # fmt: skip
 
@@ -504,8 +470,6 @@ def load_model(path):
 
     The model is in eval mode; feed it images standardised with ``meta['normalize']``.
     """
-    import tinytensor as tt
-
     path = Path(path)
     if path.is_dir():
         path = path / CHECKPOINT

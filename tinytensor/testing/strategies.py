@@ -20,6 +20,7 @@ except ImportError as e:  # pragma: no cover - exercised only without the extra
         "(or pip install hypothesis)"
     ) from e
 
+import tinytensor as tt
 from tinytensor import _dtype as D
 
 __all__ = [
@@ -63,8 +64,6 @@ def tensors(
     ``shape``: a tuple or a strategy of tuples (default: ``shapes()``); ``elements``: a
     strategy for the values (default: bounded finite floats, or small ints for integer dtypes).
     """
-    import tinytensor as tt
-
     dt = D.to_dtype(dtype)
     if shape is None:
         shape = shapes()

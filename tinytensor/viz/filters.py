@@ -1,7 +1,7 @@
 """Pictures of a convolution layer: its filters (before and after training) and its responses.
 
 Each function takes the model first (a single ``Conv2d`` is a model too), then images, and
-returns a matplotlib Figure (see :mod:`tinytensor.viz._common`). ``layer`` picks the
+returns a matplotlib Figure (see :mod:`tinytensor.viz.common`). ``layer`` picks the
 convolution: a module of the model, or an index among its convolutions (0 = the first).
 Filters share one colour scale centred on zero (red positive, blue negative) with a colorbar;
 responses are taken after the activation that follows the layer (ReLU, tanh, ...; a batch
@@ -14,7 +14,8 @@ import math
 
 import numpy as np
 
-from tinytensor.viz._common import (
+import tinytensor as tt
+from tinytensor.viz.common import (
     check_images,
     check_model,
     display_image,
@@ -33,8 +34,6 @@ _LEGEND = "red: positive weight, blue: negative, white: 0"
 
 
 def _is_conv(module) -> bool:
-    import tinytensor as tt
-
     weight = getattr(module, "weight", None)
     return isinstance(module, tt.nn.Module) and isinstance(weight, tt.Tensor) and weight.ndim == 4
 
@@ -76,8 +75,6 @@ def filter_images(conv, in_channel: int | None = None, weight=None) -> np.ndarra
     With several input channels, shows channel ``in_channel``, or (default) their mean.
     ``weight`` (an array of the layer's weight shape) replaces the layer's current weight.
     """
-    import tinytensor as tt
-
     conv = find_conv(conv, fn="plot_filters")
     w = conv.weight.detach().numpy() if weight is None else weight
     w = (w.detach().numpy() if isinstance(w, tt.Tensor) else np.asarray(w)).astype(np.float64)
@@ -95,8 +92,6 @@ def filter_images(conv, in_channel: int | None = None, weight=None) -> np.ndarra
 
 def _before_weight(model, conv, before, fn):
     """The layer's weight before training, from a state dict, a layer or an array."""
-    import tinytensor as tt
-
     if before is None:
         return None
     if isinstance(before, dict):
@@ -127,8 +122,6 @@ def feature_maps(model, images, layer=None, activation: bool = True):
     follows the layer. The model runs in eval mode without recording a graph and stops as soon
     as the response is known.
     """
-    import tinytensor as tt
-
     fn = "plot_feature_maps"
     check_model(model, fn)
     x = check_images(images, fn)[:1]

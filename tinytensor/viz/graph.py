@@ -9,6 +9,8 @@ import subprocess
 
 import numpy as np
 
+import tinytensor as tt
+
 _LEAF_GRAD = 'shape=box, style="rounded,filled", fillcolor="#a8d8ea", color="#1f78b4", penwidth=2'
 _OP = 'shape=box, style=filled, fillcolor="#eeeeee", color="#888888"'
 _ROOT = 'shape=box, style="rounded,filled", fillcolor="#ffd59e", color="#e07b00", penwidth=2'
@@ -56,8 +58,6 @@ def _array_text(t, limit: int = 6) -> str:
 
 def _caller_tensors(depth: int = 2) -> dict:
     """The tensors bound to names where ``draw_graph`` was called (the REPL's variables)."""
-    import tinytensor as tt
-
     frame = inspect.currentframe()
     for _ in range(depth):
         frame = frame.f_back if frame is not None else None
@@ -73,8 +73,6 @@ def _caller_tensors(depth: int = 2) -> dict:
 
 def _gradients(root, tensors: dict) -> dict:
     """id(tensor) -> d root / d tensor for each named tensor in the graph, if computable."""
-    import tinytensor as tt
-
     grads = {}
     wanted = [t for t in tensors.values() if t.requires_grad]
     if root.numel() == 1 and root.requires_grad and wanted:
@@ -176,8 +174,6 @@ def draw_graph(
     >>> "MulBackward" in tt.viz.draw_graph((x * x).sum()).source
     True
     """
-    import tinytensor as tt
-
     if not isinstance(tensor, tt.Tensor):
         raise TypeError(f"draw_graph: expected a Tensor, got {type(tensor).__name__}")
     if rankdir not in ("TB", "LR", "BT", "RL"):

@@ -11,7 +11,8 @@ import math
 
 import numpy as np
 
-from tinytensor.viz._common import (
+import tinytensor as tt
+from tinytensor.viz.common import (
     check_images,
     check_labels,
     check_model,
@@ -23,8 +24,6 @@ from tinytensor.viz._common import (
 
 def predict(model, images, batch_size: int = 500) -> np.ndarray:
     """The predicted class (argmax of the outputs) of every image, in eval mode, no graph."""
-    import tinytensor as tt
-
     check_model(model, "predict")
     x = check_images(images, "predict")
     training = model.training

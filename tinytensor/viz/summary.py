@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tinytensor as tt
+
 
 class Summary:
     """The table (``str``/``repr``), plus its rows and totals for programs to read."""
@@ -47,8 +49,6 @@ def summary(model, input_size, dtype=None) -> Summary:
 
     At the REPL the returned object shows itself as the table; ``print`` it in a script.
     """
-    import tinytensor as tt
-
     if not isinstance(model, tt.nn.Module):
         raise TypeError(f"summary: expected an nn.Module, got {type(model).__name__}")
     try:

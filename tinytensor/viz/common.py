@@ -13,6 +13,8 @@ import io
 
 import numpy as np
 
+import tinytensor as tt
+
 
 @functools.cache
 def _figure_class():
@@ -41,8 +43,6 @@ def figure(**kwargs):
 
 def check_model(model, fn: str):
     """``model`` must be a Module (a single layer is a model too)."""
-    import tinytensor as tt
-
     if not isinstance(model, tt.nn.Module):
         hint = (
             f"; the model comes first: {fn}(model, images)"
@@ -57,8 +57,6 @@ def check_model(model, fn: str):
 
 def check_images(images, fn: str):
     """A float batch ``(N, C, H, W)`` as a Tensor (one image ``(C, H, W)`` becomes a batch)."""
-    import tinytensor as tt
-
     if isinstance(images, tt.nn.Module):
         raise TypeError(f"{fn}: expected images (a Tensor or NumPy array), got a module; "
                         f"call {fn}(model, images)")  # fmt: skip
@@ -83,8 +81,6 @@ def check_images(images, fn: str):
 
 
 def check_labels(labels, n: int, fn: str) -> np.ndarray:
-    import tinytensor as tt
-
     y = labels.detach().numpy() if isinstance(labels, tt.Tensor) else np.asarray(labels)
     if y.ndim != 1 or len(y) != n or y.dtype.kind not in "iu":
         raise ValueError(
