@@ -140,9 +140,12 @@ def det(A):
 
 def _det_backward(g, A, d):
     gd = S.unsqueeze(S.unsqueeze(g * d, -1), -1)
-    if np.all(d._data != 0):
+    with np.errstate(all="ignore"):
+        cond = np.linalg.cond(A._data) if A.shape[-1] else np.zeros(A.shape[:-2])
+    if np.all(cond < np.finfo(A._data.dtype).eps ** -0.5):
         return (gd * _mT(inv(A)),)
-    # Singular somewhere: adj(A)^T = det(U) det(Vh) U diag(prod_{j != i} s_j) Vh.
+    # Singular or nearly so somewhere (A^-1 would lose the digits):
+    # adj(A)^T = det(U) det(Vh) U diag(prod_{j != i} s_j) Vh.
     U, s, Vh = svd(A, full_matrices=False)
     n = s.shape[-1]
     ones_off = wrap(1.0 - np.eye(n, dtype=s._data.dtype))
@@ -174,11 +177,15 @@ def solve(A, B, *, left=True):
     B = as_tensor(B, "linalg.solve")
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])
     if vector:
-        return S.squeeze(
-            solve(A, S.unsqueeze(B, -1 if left else -2), left=left), -1 if left else -2
-        )
+        k = -1 if left else -2
+        return S.squeeze(_solve_matrices(A, S.unsqueeze(B, k), left), k)
+    return _solve_matrices(A, B, left)
+
+
+def _solve_matrices(A, B, left):
+    """f(A, B) = A^-1 B;  dB = A^-T g,  dA = -dB X^T"""
     if not left:
-        return _mT(solve(_mT(A), _mT(B)))
+        return _mT(_solve_matrices(_mT(A), _mT(B), True))
     if B.ndim < 2 or B.shape[-2] != A.shape[-1]:
         raise RuntimeError(
             f"linalg.solve: A of shape {tuple(A.shape)} and B of shape {tuple(B.shape)} do not "
@@ -201,7 +208,7 @@ def solve(A, B, *, left=True):
 
 
 def _solve_backward(g, A, X, need_a):
-    gB = solve(_mT(A), g)
+    gB = _solve_matrices(_mT(A), g, True)
     return (-matmul(gB, _mT(X)) if need_a else None), gB
 
 

@@ -12,10 +12,12 @@ from ._base import OpCase, Sample
 from .elementwise import CASES as ELEMENTWISE
 from .index import CASES as INDEX
 from .linalg import CASES as LINALG
+from .linalg_ext import CASES as LINALG_EXT
+from .math import CASES as MATH
 from .reduce import CASES as REDUCE
 from .shape import CASES as SHAPE
 
-ALL_CASES = ELEMENTWISE + REDUCE + SHAPE + INDEX + LINALG
+ALL_CASES = ELEMENTWISE + REDUCE + SHAPE + INDEX + LINALG + LINALG_EXT + MATH
 BY_NAME = {c.name: c for c in ALL_CASES}
 assert len(BY_NAME) == len(ALL_CASES), "op-table row names must be unique"
 
@@ -25,6 +27,8 @@ __all__ = [
     "ELEMENTWISE",
     "INDEX",
     "LINALG",
+    "LINALG_EXT",
+    "MATH",
     "OpCase",
     "REDUCE",
     "SHAPE",
