@@ -205,10 +205,11 @@ def logit(a, eps=None):
 
 
 def _logit_backward(g, a, eps):
-    grad = g / (a * (1.0 - a))
     if eps is None:
-        return (grad,)
-    return (E.where(E.logical_or(a < eps, a > 1.0 - eps), 0.0, grad),)
+        return (g / (a * (1.0 - a)),)
+    outside = E.logical_or(a < eps, a > 1.0 - eps)
+    safe = E.where(outside, 0.5, a)  # no 0*inf in the double backward at a = 0 or 1
+    return (E.where(outside, 0.0, g / (safe * (1.0 - safe))),)
 
 
 def frac(a):
