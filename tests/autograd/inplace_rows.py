@@ -620,3 +620,115 @@ FUNCTIONAL_NOT_COVERED = {
     "upsample_bilinear": "deprecated alias of interpolate (same function, covered by its rows)",
     "one_hot": "no gradient: an integer function of an integer tensor, nothing to backpropagate",
 }
+
+# --- issue #12: activations, norms, distances, losses, embedding_bag ---------------------------
+
+R12 = _rng(12)
+X45B = R12.standard_normal((4, 5))
+X45C = R12.standard_normal((4, 5))
+PM4 = np.array([1.0, -1.0, 1.0, -1.0])
+ML_TGT = np.array([[3, 0, -1, 1, 1], [0, 1, 2, 3, 4], [-1, 1, 2, 0, 0], [4, 4, -1, 0, 0]])
+CTC_LP = np.log(R12.dirichlet(np.ones(4), size=(6, 2)))
+
+FUNCTIONAL_ROWS += [
+    *[_act(n) for n in ("hardswish", "hardsigmoid", "celu", "softshrink", "hardshrink")],
+    *[_act(n) for n in ("tanhshrink",)],
+    FRow("threshold", lambda F, x: F.threshold(x, 0.1, -1.0), {"input": ACT}, ("input",)),
+    FRow("glu", lambda F, x: F.glu(x, 1), {"input": ACT}, ("input",)),
+    FRow(
+        "prelu",
+        lambda F, x, w: F.prelu(x, w),
+        {"input": ACT, "weight": np.array([0.1, 0.2, 0.3, 0.4])},
+        ("input", "weight"),
+    ),
+    FRow("rrelu_eval", lambda F, x: F.rrelu(x), {"input": ACT}, ("input",)),
+    FRow("rrelu_train", lambda F, x: F.rrelu(x, training=True), {"input": ACT}, ("input",), True),
+    FRow("channel_shuffle", lambda F, x: F.channel_shuffle(x, 2), {"input": IMG}, ("input",)),
+    FRow("instance_norm", lambda F, x: F.instance_norm(x), {"input": IMG}, ("input",)),
+    FRow(
+        "rms_norm",
+        lambda F, x, w: F.rms_norm(x, (4,), w),
+        {"input": X34, "weight": R12.uniform(0.5, 1.5, 4)},
+        ("input", "weight"),
+    ),  # noqa: E501
+    FRow(
+        "local_response_norm", lambda F, x: F.local_response_norm(x, 2), {"input": IMG}, ("input",)
+    ),  # noqa: E501
+    FRow(
+        "cosine_similarity",
+        lambda F, a, b: F.cosine_similarity(a, b),
+        {"x1": X45, "x2": X45B},
+        ("x1", "x2"),
+    ),  # noqa: E501
+    FRow(
+        "pairwise_distance",
+        lambda F, a, b: F.pairwise_distance(a, b),
+        {"x1": X45, "x2": X45B},
+        ("x1", "x2"),
+    ),  # noqa: E501
+    FRow("pdist", lambda F, x: F.pdist(x), {"input": X45}, ("input",)),
+    FRow(
+        "cosine_embedding_loss",
+        lambda F, a, b, y: F.cosine_embedding_loss(a, b, y),
+        {"input1": X45, "input2": X45B, "target": PM4},
+        ("input1", "input2"),
+    ),  # noqa: E501
+    FRow(
+        "margin_ranking_loss",
+        lambda F, a, b, y: F.margin_ranking_loss(a, b, y, 0.1),
+        {"input1": X45[:, 0], "input2": X45B[:, 0], "target": PM4},
+        ("input1", "input2"),
+    ),  # noqa: E501
+    FRow(
+        "triplet_margin_loss",
+        lambda F, a, p, n: F.triplet_margin_loss(a, p, n, swap=True),
+        {"anchor": X45, "positive": X45B, "negative": X45C},
+        ("anchor", "positive", "negative"),
+    ),  # noqa: E501
+    FRow(
+        "triplet_margin_with_distance_loss",
+        lambda F, a, p, n: F.triplet_margin_with_distance_loss(a, p, n),
+        {"anchor": X45, "positive": X45B, "negative": X45C},
+        ("anchor", "positive", "negative"),
+    ),  # noqa: E501
+    _loss("poisson_nll_loss", T01),
+    FRow(
+        "gaussian_nll_loss",
+        lambda F, x, t, v: F.gaussian_nll_loss(x, t, v),
+        {"input": X34, "target": T01, "var": P01},
+        ("input", "var"),
+    ),  # noqa: E501
+    _loss("soft_margin_loss", PM1),
+    _loss("multilabel_soft_margin_loss", T01),
+    _loss("multilabel_margin_loss", ML_TGT, x=X45),
+    FRow(
+        "ctc_loss",
+        # through log_softmax: PyTorch's CTC gradient adds exp(log_probs)*g, which only
+        # log_softmax's backward cancels (tinytensor's is the exact derivative)
+        lambda F, x, y: F.ctc_loss(F.log_softmax(x, 2), y, (6, 5), (2, 1)),
+        {"input": CTC_LP, "targets": np.array([[1, 2], [3, 0]])},
+        ("input",),
+    ),  # noqa: E501
+    FRow(
+        "embedding_bag",
+        lambda F, i, w, o: F.embedding_bag(i, w, o, mode="sum"),
+        {"index": np.array([0, 2, 4, 1, 3]), "weight": EMB_W, "offsets": np.array([0, 2])},
+        ("weight",),
+    ),  # noqa: E501
+    FRow(
+        "embedding_bag_max",
+        lambda F, i, w: F.embedding_bag(i, w, mode="max"),
+        {"index": EMB_IDX, "weight": EMB_W},
+        ("weight",),
+    ),  # noqa: E501
+]
+assert len({r.name for r in FUNCTIONAL_ROWS}) == len(FUNCTIONAL_ROWS), "row names must be unique"
+
+FUNCTIONAL_NOT_COVERED.update(
+    {
+        n: "in-place alias of the function of the same name without '_' (covered by its rows)"
+        for n in ("relu_ elu_ selu_ leaky_relu_ hardtanh_ celu_ rrelu_ threshold_".split())
+    }
+)
+FUNCTIONAL_NOT_COVERED["native_channel_shuffle"] = "alias of channel_shuffle (covered by its rows)"
+FUNCTIONAL_NOT_COVERED["gumbel_softmax"] = "random: composed of softmax and arithmetic (rows)"

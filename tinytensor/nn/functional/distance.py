@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinytensor.autograd.node import OUT
 from tinytensor.core import wrap
 from tinytensor.nn.functional._util import (
     check_reduction,
     float_input,
     legacy_reduction,
     reduce_loss,
+    saves,
 )
 from tinytensor.ops import elementwise as E
 from tinytensor.ops.index import index_select
@@ -55,7 +57,7 @@ def pdist(input, p=2):
     diff = index_select(x, 0, wrap(i.astype(np.int64))) - index_select(
         x, 0, wrap(j.astype(np.int64))
     )
-    return diff.norm(p, -1)
+    return saves(diff.norm(p, -1), "Pdist", x, OUT)
 
 
 # --- losses ------------------------------------------------------------------------------------
@@ -154,4 +156,3 @@ def _triplet(anchor, positive, negative, dist, margin, swap, reduction):
     if swap:
         d_neg = E.minimum(d_neg, dist(positive, negative))
     return reduce_loss(E.clamp(d_pos - d_neg + margin, min=0.0), reduction)
-

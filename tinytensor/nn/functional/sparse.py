@@ -7,7 +7,7 @@ import numpy as np
 from tinytensor.autograd.grad_mode import no_grad
 from tinytensor.autograd.node import record
 from tinytensor.core import bump_version, wrap
-from tinytensor.nn.functional._util import float_input
+from tinytensor.nn.functional._util import float_input, saves
 from tinytensor.ops import elementwise as E
 from tinytensor.ops._util import as_tensor
 from tinytensor.ops.index import index_add
@@ -139,7 +139,8 @@ def embedding_bag(
     elif idx.ndim == 1:
         if offsets is None:
             raise ValueError("embedding_bag: offsets has to be a 1D Tensor but got None")
-        off = as_tensor(offsets, "embedding_bag")._data.astype(np.int64).reshape(-1)
+        offsets = as_tensor(offsets, "embedding_bag")
+        off = offsets._data.astype(np.int64).reshape(-1)
         if off.size and off[0] != 0:
             raise ValueError("embedding_bag: offsets[0] has to be 0, i.e., the first sequence")
         # With include_last_offset the last offset only closes the list: the last bag still
@@ -170,9 +171,9 @@ def embedding_bag(
     if mode == "max":
         if width == 0:
             return wrap(np.zeros((len(starts), dim), w._data.dtype))
-        out = dense.amax(1)
-        return E.where(wrap(n_in[:, None] > 0), out, 0.0)
+        out = E.where(wrap(n_in[:, None] > 0), dense.amax(1), 0.0)
+        return saves(out, "EmbeddingBag", indices, offsets)
     out = dense.sum(1)
     if mode == "mean":
         out = out / wrap(np.maximum(n_in, 1)[:, None].astype(w._data.dtype))
-    return out
+    return saves(out, "EmbeddingBag", indices, offsets)
