@@ -132,7 +132,12 @@ def _matrix_exp_backward(g, A):
 def cross(a, b, dim=-1):
     """f(a, b) = a x b along dim (size 3);  da = b x g,  db = g x a"""
     a, b, ad, bd = binary(as_tensor(a, "linalg.cross"), as_tensor(b, "linalg.cross"), "cross")
-    nd = max(ad.ndim, bd.ndim)
+    if ad.ndim != bd.ndim:
+        raise RuntimeError(
+            f"linalg.cross: inputs must have the same number of dimensions, got shapes "
+            f"{tuple(a.shape)} and {tuple(b.shape)}; unsqueeze the smaller one"
+        )
+    nd = ad.ndim
     d = one_dim(dim, nd, "linalg.cross")
     sa, sb = (1,) * (nd - ad.ndim) + ad.shape, (1,) * (nd - bd.ndim) + bd.shape
     if sa[d] != 3 or sb[d] != 3:
@@ -416,6 +421,8 @@ def vander(x, *, N=None):
     """Columns x^0, x^1, ..., x^(N-1) (N defaults to x's last size)"""
     x = as_tensor(x, "linalg.vander")
     n = x.shape[-1] if N is None else N
+    if n <= 1:
+        raise RuntimeError(f"linalg.vander: N must be greater than 1, got {n}")
     cols = [x * 0 + 1] if n else []
     for _ in range(1, n):
         cols.append(cols[-1] * x)

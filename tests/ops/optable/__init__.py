@@ -10,6 +10,7 @@ Rows are grouped by the module of ``tinytensor.ops`` they test; ``ALL_CASES`` is
 
 from ._base import OpCase, Sample
 from .elementwise import CASES as ELEMENTWISE
+from .fft import CASES as FFT
 from .index import CASES as INDEX
 from .linalg import CASES as LINALG
 from .linalg_ext import CASES as LINALG_EXT
@@ -17,7 +18,7 @@ from .math import CASES as MATH
 from .reduce import CASES as REDUCE
 from .shape import CASES as SHAPE
 
-ALL_CASES = ELEMENTWISE + REDUCE + SHAPE + INDEX + LINALG + LINALG_EXT + MATH
+ALL_CASES = ELEMENTWISE + REDUCE + SHAPE + INDEX + LINALG + LINALG_EXT + FFT + MATH
 BY_NAME = {c.name: c for c in ALL_CASES}
 assert len(BY_NAME) == len(ALL_CASES), "op-table row names must be unique"
 
@@ -25,6 +26,7 @@ __all__ = [
     "ALL_CASES",
     "BY_NAME",
     "ELEMENTWISE",
+    "FFT",
     "INDEX",
     "LINALG",
     "LINALG_EXT",

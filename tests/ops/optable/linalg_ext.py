@@ -350,7 +350,7 @@ CASES = [
     ),
     OpCase(
         "linalg_cross", tt.linalg.cross, lambda a, b: np.cross(a, b), _torch_linalg("cross"),
-        _pairs(lambda n, m, k: (n, 3), lambda n, m, k: (3,)),
+        _pairs(lambda n, m, k: (n, 3), lambda n, m, k: (1, 3)),
     ),
     OpCase(
         "cross", tt.cross, lambda a, b: np.cross(a, b, axis=0), torch_call("cross"),
@@ -452,7 +452,7 @@ CASES = [
     ),
     OpCase(
         "linalg_vander", lambda x: tt.linalg.vander(x), lambda x: np.vander(x, increasing=True),
-        _torch_linalg("vander"), _pairs(lambda n, m, k: (n,), lambda n, m, k: ()).map(
+        _torch_linalg("vander"), _pairs(lambda n, m, k: (n + 1,), lambda n, m, k: ()).map(
             lambda s: Sample(s.args[:1])
         ),
     ),
