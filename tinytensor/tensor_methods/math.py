@@ -229,7 +229,7 @@ class MathMethods:
         return SF.polygamma(n, self)
 
     def polygamma_(self, n):
-        return inplace(self, lambda s: SF.polygamma(n, self), "polygamma_")
+        return inplace(self, lambda s: SF.polygamma(n, s), "polygamma_")
 
     def mvlgamma(self, p):
         return SF.mvlgamma(self, p)
