@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import tinytensor as tt
 
-from ._base import OpCase, Sample, lattice, tensor
+from ._base import OpCase, Sample, floats, lattice, tensor
 from ._torch import torch_call
 
 SIDE = st.integers(1, 4)
@@ -452,8 +452,9 @@ CASES = [
     ),
     OpCase(
         "linalg_vander", lambda x: tt.linalg.vander(x), lambda x: np.vander(x, increasing=True),
-        _torch_linalg("vander"), _pairs(lambda n, m, k: (n + 1,), lambda n, m, k: ()).map(
-            lambda s: Sample(s.args[:1])
+        _torch_linalg("vander"),
+        st.integers(2, 5).flatmap(lambda n: tensor((n,), floats(avoid=(0.0,)))).map(
+            lambda x: Sample((x,))  # no subnormals: PyTorch flushes them
         ),
     ),
 ]  # fmt: skip
