@@ -732,3 +732,47 @@ FUNCTIONAL_NOT_COVERED.update(
 )
 FUNCTIONAL_NOT_COVERED["native_channel_shuffle"] = "alias of channel_shuffle (covered by its rows)"
 FUNCTIONAL_NOT_COVERED["gumbel_softmax"] = "random: composed of softmax and arithmetic (rows)"
+
+# --- issue #12: attention ---------------------------------------------------------------------
+
+RA = _rng(13)
+QKV = {n: RA.standard_normal((2, 2, 3, 4)) for n in ("query", "key", "value")}
+QKV_GRAD = ("query", "key", "value")
+
+FUNCTIONAL_ROWS += [
+    FRow(
+        "scaled_dot_product_attention",
+        lambda F, q, k, v: F.scaled_dot_product_attention(q, k, v),
+        QKV,
+        QKV_GRAD,
+    ),
+    FRow(
+        "scaled_dot_product_attention_causal",
+        lambda F, q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=0.3),
+        QKV,
+        QKV_GRAD,
+    ),
+    FRow(
+        "scaled_dot_product_attention_bool_mask",
+        lambda F, q, k, v, m: F.scaled_dot_product_attention(q, k, v, m),
+        {**QKV, "attn_mask": np.tri(3, 3, dtype=bool) | (RA.random((3, 3)) > 0.5)},
+        QKV_GRAD,
+    ),
+    FRow(
+        "scaled_dot_product_attention_float_mask",
+        lambda F, q, k, v, m: F.scaled_dot_product_attention(q, k, v, m),
+        {**QKV, "attn_mask": RA.standard_normal((3, 3))},
+        QKV_GRAD,
+    ),
+    FRow(
+        "scaled_dot_product_attention_dropout",
+        lambda F, q, k, v: F.scaled_dot_product_attention(q, k, v, dropout_p=0.5),
+        QKV,
+        QKV_GRAD,
+        True,
+    ),
+]
+assert len({r.name for r in FUNCTIONAL_ROWS}) == len(FUNCTIONAL_ROWS), "row names must be unique"
+FUNCTIONAL_NOT_COVERED["multi_head_attention_forward"] = (
+    "composite of linear, chunk, reshape, softmax/matmul or scaled_dot_product_attention (rows)"
+)

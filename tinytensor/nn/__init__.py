@@ -36,6 +36,7 @@ from tinytensor.nn.activation import (
     Tanhshrink,
     Threshold,
 )
+from tinytensor.nn.attention import MultiheadAttention
 from tinytensor.nn.containers import (
     ModuleDict,
     ModuleList,
@@ -55,7 +56,14 @@ from tinytensor.nn.distance import (
     CosineSimilarity,
     PairwiseDistance,
 )
-from tinytensor.nn.dropout import Dropout, Dropout2d
+from tinytensor.nn.dropout import (
+    AlphaDropout,
+    Dropout,
+    Dropout1d,
+    Dropout2d,
+    Dropout3d,
+    FeatureAlphaDropout,
+)
 from tinytensor.nn.embedding import (
     Embedding,
     EmbeddingBag,
@@ -184,8 +192,12 @@ __all__ = [
     "CosineEmbeddingLoss",
     "CosineSimilarity",
     "CrossEntropyLoss",
+    "AlphaDropout",
     "Dropout",
+    "Dropout1d",
     "Dropout2d",
+    "Dropout3d",
+    "FeatureAlphaDropout",
     "ELU",
     "Embedding",
     "EmbeddingBag",
@@ -232,6 +244,7 @@ __all__ = [
     "ModuleDict",
     "ModuleList",
     "MultiLabelMarginLoss",
+    "MultiheadAttention",
     "MultiLabelSoftMarginLoss",
     "MultiMarginLoss",
     "NLLLoss",

@@ -44,6 +44,10 @@ from tinytensor.nn.functional.activation import (
     threshold,
     threshold_,
 )
+from tinytensor.nn.functional.attention import (
+    multi_head_attention_forward,
+    scaled_dot_product_attention,
+)
 from tinytensor.nn.functional.conv import (
     conv1d,
     conv2d,
@@ -66,7 +70,14 @@ from tinytensor.nn.functional.distance import (
     triplet_margin_loss,
     triplet_margin_with_distance_loss,
 )
-from tinytensor.nn.functional.dropout import dropout, dropout2d
+from tinytensor.nn.functional.dropout import (
+    alpha_dropout,
+    dropout,
+    dropout1d,
+    dropout2d,
+    dropout3d,
+    feature_alpha_dropout,
+)
 from tinytensor.nn.functional.linear import bilinear, linear
 from tinytensor.nn.functional.loss import (
     binary_cross_entropy,
@@ -163,8 +174,12 @@ __all__ = [
     "cosine_similarity",
     "cross_entropy",
     "ctc_loss",
+    "alpha_dropout",
     "dropout",
+    "dropout1d",
     "dropout2d",
+    "dropout3d",
+    "feature_alpha_dropout",
     "elu",
     "elu_",
     "embedding",
@@ -208,6 +223,7 @@ __all__ = [
     "max_unpool2d",
     "max_unpool3d",
     "mish",
+    "multi_head_attention_forward",
     "mse_loss",
     "multi_margin_loss",
     "multilabel_margin_loss",
@@ -228,6 +244,7 @@ __all__ = [
     "rms_norm",
     "rrelu",
     "rrelu_",
+    "scaled_dot_product_attention",
     "selu",
     "selu_",
     "sigmoid",
