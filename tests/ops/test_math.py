@@ -162,3 +162,43 @@ def test_float_power_inplace_needs_float64():
     with pytest.raises(RuntimeError, match="float_power_.*float64"):
         x.float_power_(2)
     assert x.tolist() == [1.0, 2.0]
+
+
+# --- errors and edge values ----------------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_errors_name_the_op_and_change_nothing():
+    with pytest.raises(NotImplementedError, match="frac"):
+        tt.frac(tt.tensor([1, 2]))
+    with pytest.raises(RuntimeError, match="addcdiv: integer division"):
+        tt.addcdiv(tt.tensor([1]), tt.tensor([1]), tt.tensor([2]))
+    with pytest.raises(RuntimeError, match="fmod: integer division by zero"):
+        tt.fmod(tt.tensor([1, 2]), 0)
+    with pytest.raises(RuntimeError, match="heaviside: .* same dtype"):
+        tt.heaviside(tt.tensor([1.0]), tt.tensor([1]))
+    with pytest.raises(RuntimeError, match="polygamma: n must be"):
+        tt.polygamma(-1, tt.tensor([1.0]))
+    with pytest.raises(RuntimeError, match=r"atan2: shapes \(2,\) and \(3,\)"):
+        tt.atan2(tt.ones(2), tt.ones(3))
+    x = tt.tensor([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="hypot_"):
+        x.hypot_(tt.ones(2, 2))  # the result would have another shape
+    assert x.tolist() == [1.0, 2.0] and x._version == 0
+
+
+def test_edge_values_follow_torch():
+    inf, nan = float("inf"), float("nan")
+    out = tt.nan_to_num(tt.tensor([nan, inf, -inf, 1.0]), posinf=5.0).tolist()
+    assert out[0] == 0.0 and out[1] == 5.0 and out[2] == np.finfo(np.float32).min
+    assert tt.logaddexp(tt.tensor([-inf, inf]), tt.tensor([-inf, inf])).tolist() == [-inf, inf]
+    xl = tt.xlogy(tt.tensor([0.0, 0.0, 1.0]), tt.tensor([0.0, nan, 0.0])).tolist()
+    assert xl[0] == 0.0 and np.isnan(xl[1]) and xl[2] == -inf
+    assert tt.lerp(tt.tensor([1.0]), tt.tensor([2.0]), 1.0).tolist() == [2.0]  # exact at w = 1
+    assert tt.positive(x := tt.tensor([1.0])) is x
+    assert tt.sinc(tt.tensor([0.0])).tolist() == [1.0]
+    assert tt.signbit(tt.tensor([-0.0, 0.0])).tolist() == [True, False]
+    assert tt.tan(tt.tensor([1])).dtype is tt.float32  # integers become the default float
+    assert tt.float_power(tt.tensor([2]), 2).dtype is tt.float64
+    assert tt.clamp_min(tt.tensor([1, 2]), 1.5).tolist() == [1.5, 2.0]
+    assert tt.fmod(tt.tensor([5, -5]), 3).tolist() == [2, -2]
