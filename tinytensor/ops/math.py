@@ -286,10 +286,12 @@ def signbit(a):
 
 
 def isneginf(a):
+    """True where a is -inf; no gradient."""
     return wrap(np.isneginf(as_tensor(a, "isneginf")._data))
 
 
 def isposinf(a):
+    """True where a is +inf; no gradient."""
     return wrap(np.isposinf(as_tensor(a, "isposinf")._data))
 
 
