@@ -25,6 +25,8 @@ from tinytensor.ops.inplace import fill_random, inplace
 from tinytensor.tensor_methods.elementwise_inplace import ElementwiseInplaceMethods
 from tinytensor.tensor_methods.linalg import LinalgMethods
 from tinytensor.tensor_methods.math import MathMethods
+from tinytensor.tensor_methods.shape_ext import ShapeExtMethods
+from tinytensor.tensor_methods.sorting import SortingMethods
 
 
 class Tensor(
@@ -33,6 +35,8 @@ class Tensor(
     LinalgMethods,
     MathMethods,
     ElementwiseInplaceMethods,
+    SortingMethods,
+    ShapeExtMethods,
 ):
     """An n-dimensional array that can record the operations applied to it.
 
