@@ -150,6 +150,13 @@ from tinytensor.nn.pooling import (
     MaxUnpool3d,
 )
 from tinytensor.nn.rnn import LSTM, RNN, LSTMCell, RNNCell
+from tinytensor.nn.transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from tinytensor.nn.upsampling import (
     PixelShuffle,
     PixelUnshuffle,
@@ -285,6 +292,11 @@ __all__ = [
     "Tanh",
     "Tanhshrink",
     "Threshold",
+    "Transformer",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
     "TripletMarginLoss",
     "TripletMarginWithDistanceLoss",
     "Unflatten",
