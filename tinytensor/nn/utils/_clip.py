@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
-from tinytensor.core import wrap
+from tinytensor.core import bump_version, wrap
 from tinytensor.ops.shape import cat
 from tinytensor.tensor import Tensor
 
@@ -33,29 +34,61 @@ def _norm_np(x, p):
     return np.sum(x**p) ** (1.0 / p) if p != 2 else np.sqrt(np.sum(x * x))
 
 
-def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
-    """Scale all gradients together so their joint ``norm_type`` norm is at most ``max_norm``.
-
-    Returns the total norm before clipping (a 0-d tensor). Gradients are multiplied by
-    min(1, max_norm/(total + 1e-6)), exactly as PyTorch does.
-    """
-    grads = [p.grad for p in _params(parameters) if p.grad is not None]
+def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """The ``norm_type`` norm of the norms of ``tensors`` (a 0-d tensor), as if they were
+    concatenated into one vector; ``foreach`` is accepted for PyTorch's API (one code path)."""
+    ts = _params(tensors)
     norm_type = float(norm_type)
-    if not grads:
+    if not ts:
         return wrap(np.zeros((), np.float32))
-    dt = grads[0]._data.dtype
-    norms = np.array([_norm_np(g._data, norm_type) for g in grads], dtype=dt)
-    total = _norm_np(norms, norm_type).astype(dt)
+    dt = np.result_type(*[t._data.dtype for t in ts])
+    norms = np.array([_norm_np(t._data, norm_type) for t in ts], dtype=dt)
+    total = np.asarray(_norm_np(norms, norm_type), dtype=dt)
     if error_if_nonfinite and not np.isfinite(total):
         raise RuntimeError(
             f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, "
             "so it cannot be clipped. To disable this error and scale the gradients by the "
             "non-finite norm anyway, set `error_if_nonfinite=False`"
         )
-    coef = np.minimum(dt.type(max_norm) / (total + dt.type(1e-6)), dt.type(1.0))
-    for g in grads:
-        g._data *= coef.astype(g._data.dtype)
-    return wrap(np.asarray(total))
+    return wrap(total)
+
+
+def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
+    """Multiply every gradient in place by min(1, max_norm/(total_norm + 1e-6))."""
+    grads = [p.grad for p in _params(parameters) if p.grad is not None]
+    if not grads:
+        return
+    total = total_norm._data if isinstance(total_norm, Tensor) else np.asarray(total_norm)
+    dt = total.dtype if total.dtype.kind == "f" else np.dtype(np.float32)
+    coef = np.minimum(dt.type(max_norm) / (total.astype(dt) + dt.type(1e-6)), dt.type(1.0))
+    with np.errstate(invalid="ignore"):  # inf * 0 = nan, as PyTorch (error_if_nonfinite=False)
+        for g in grads:
+            g._data *= coef.astype(g._data.dtype)
+            bump_version(g)
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """Scale all gradients together so their joint ``norm_type`` norm is at most ``max_norm``.
+
+    Returns the total norm before clipping (a 0-d tensor). Gradients are multiplied by
+    min(1, max_norm/(total + 1e-6)), exactly as PyTorch does.
+    """
+    params = _params(parameters)
+    grads = [p.grad for p in params if p.grad is not None]
+    total = get_total_norm(grads, norm_type, error_if_nonfinite, foreach)
+    clip_grads_with_norm_(params, max_norm, total, foreach)
+    return total
+
+
+def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """Deprecated alias of ``clip_grad_norm_`` (PyTorch warns the same way)."""
+    warnings.warn(
+        "`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
+        "`torch.nn.utils.clip_grad_norm_`.",
+        FutureWarning,
+        stacklevel=2,
+    )
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
 
 
 def clip_grad_value_(parameters, clip_value, foreach=None):
@@ -64,6 +97,7 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     for p in _params(parameters):
         if p.grad is not None:
             np.clip(p.grad._data, -v, v, out=p.grad._data)
+            bump_version(p.grad)
 
 
 def parameters_to_vector(parameters):
