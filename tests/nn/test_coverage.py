@@ -21,9 +21,8 @@ _IN_PROGRESS = re.compile(
     r"GRU|RNN|LSTM|multi_head"
 )
 
-#: Not owned by anyone yet; to be built (dropout variants).
-NOT_YET = {"AlphaDropout", "FeatureAlphaDropout", "Dropout1d", "Dropout3d", "alpha_dropout",
-           "feature_alpha_dropout", "dropout1d", "dropout3d"}  # fmt: skip
+#: Not owned by anyone yet; to be built.
+NOT_YET: set[str] = set()
 
 
 def _public(mod):
