@@ -363,6 +363,101 @@ from tinytensor.ops.shape import (
     vstack,
 )
 
+# Issue #11, the rest of the torch namespace (coverage: tests/test_coverage_torch.py).
+from tinytensor import compat
+from tinytensor.compat import (
+    are_deterministic_algorithms_enabled,
+    can_cast,
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    default_generator,
+    e,
+    get_deterministic_debug_mode,
+    get_float32_matmul_precision,
+    inf,
+    is_deterministic_algorithms_warn_only_enabled,
+    is_warn_always_enabled,
+    layout,
+    legacy_contiguous_format,
+    memory_format,
+    nan,
+    newaxis,
+    pi,
+    preserve_format,
+    promote_types,
+    result_type,
+    set_anomaly_enabled,
+    set_deterministic_debug_mode,
+    set_flush_denormal,
+    set_float32_matmul_precision,
+    set_warn_always,
+    strided,
+    typename,
+    use_deterministic_algorithms,
+)
+from tinytensor.autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
+from tinytensor.core.random import initial_seed
+from tinytensor.ops.creation_ext import (
+    asarray,
+    bartlett_window,
+    blackman_window,
+    empty_permuted,
+    empty_strided,
+    frombuffer,
+    hamming_window,
+    hann_window,
+    kaiser_window,
+    range,  # noqa: A004
+    scalar_tensor,
+)
+from tinytensor.ops.index_ext import as_strided, index_put
+from tinytensor.ops.method_forms import (
+    adjoint,
+    clamp_,
+    clip_,
+    conj,
+    conj_physical,
+    conj_physical_,
+    detach,
+    detach_,
+    fill,
+    fill_,
+    get_device,
+    greater_equal,
+    index_put_,
+    is_complex,
+    is_conj,
+    is_inference,
+    is_neg,
+    is_same_size,
+    is_signed,
+    less_equal,
+    not_equal,
+    real,
+    resize_as_,
+    resolve_conj,
+    resolve_neg,
+    rsub,
+    split_with_sizes,
+    swapdims,
+    t,
+    to_dlpack,
+    unsafe_chunk,
+    unsafe_split,
+    unsafe_split_with_sizes,
+    zero_,
+)
+from tinytensor.ops.random_ops import (
+    bernoulli,
+    binomial,
+    multinomial,
+    poisson,
+    rand_like,
+    randint_like,
+    randn_like,
+)
+
 concat = concatenate = cat
 clip = clamp
 multiply = mul
@@ -385,8 +480,8 @@ def is_tensor(obj):
     return isinstance(obj, Tensor)
 
 
-def numel(t) -> int:
-    return t.numel()
+def numel(input) -> int:
+    return input.numel()
 
 
 __version__ = "0.1.0"
@@ -396,6 +491,15 @@ __version__ = "0.1.0"
 # ``tt.data``, ``tt.viz``, ``tt.testing``, ``tt.save``/``tt.load``.
 _LAZY_MODULES = {"nn", "optim", "data", "viz", "testing", "utils"}
 _LAZY_ATTRS = {"save": "tinytensor.serialization", "load": "tinytensor.serialization"}
+# torch.conv2d and friends: the same function as nn.functional's (same positional signature).
+_LAZY_ATTRS.update(
+    dict.fromkeys(
+        "conv1d conv2d conv3d conv_transpose1d conv_transpose2d conv_transpose3d pixel_shuffle "
+        "pixel_unshuffle cosine_similarity pairwise_distance pdist selu celu threshold "
+        "dropout prelu hardshrink".split(),
+        "tinytensor.nn.functional",
+    )
+)
 
 
 def __getattr__(name):

@@ -22,6 +22,7 @@ from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, one_dim
 from tinytensor.ops.inplace import fill_random, inplace
+from tinytensor.tensor_methods.core_ext import CoreExtMethods
 from tinytensor.tensor_methods.elementwise_inplace import ElementwiseInplaceMethods
 from tinytensor.tensor_methods.linalg import LinalgMethods
 from tinytensor.tensor_methods.math import MathMethods
@@ -37,6 +38,7 @@ class Tensor(
     ElementwiseInplaceMethods,
     SortingMethods,
     ShapeExtMethods,
+    CoreExtMethods,
 ):
     """An n-dimensional array that can record the operations applied to it.
 

@@ -13,17 +13,27 @@ import numpy as np
 from tinytensor._dtype import get_default_dtype
 from tinytensor.autograd.node import OUT, record
 from tinytensor.core import TensorBase, wrap
-from tinytensor.ops._util import as_tensor, binary, broadcast_error, value_dtype
+from tinytensor.ops._util import (
+    as_tensor,
+    binary,
+    binary_arith,
+    broadcast_error,
+    scalar_like,
+    value_dtype,
+)
 from tinytensor.ops._util import requires_grad as _rg
+from tinytensor.ops.torch_args import numpy_aliases, torch_args
 
 # --- arithmetic -----------------------------------------------------------------------------
 
 
-def add(a, b, alpha=1):
+@torch_args
+def add(input, other, alpha=1):
     """f(a, b) = a + alpha*b;  da = g,  db = alpha*g"""
+    a, b = input, other
     if alpha != 1:
         b = mul(b, alpha)
-    a, b, ad, bd = binary(a, b, "add")
+    a, b, ad, bd = binary_arith(a, b, "add")  # constants as cached 0-d arrays
     try:
         out = ad + bd
     except ValueError:
@@ -35,11 +45,13 @@ def _add_backward(g):
     return g, g
 
 
-def sub(a, b, alpha=1):
+@torch_args
+def sub(input, other, alpha=1):
     """f(a, b) = a - alpha*b;  da = g,  db = -alpha*g"""
+    a, b = input, other
     if alpha != 1:
         b = mul(b, alpha)
-    a, b, ad, bd = binary(a, b, "sub")
+    a, b, ad, bd = binary_arith(a, b, "sub")  # constants as cached 0-d arrays
     if value_dtype(ad, bd) == np.bool_:
         raise TypeError("sub: subtracting bool tensors is not supported; use logical_xor instead")
     try:
@@ -57,9 +69,11 @@ def rsub(a, b):
     return sub(b, a)
 
 
-def mul(a, b):
+@torch_args
+def mul(input, other):
     """f(a, b) = a*b;  da = g*b,  db = g*a"""
-    a, b, ad, bd = binary(a, b, "mul")
+    a, b = input, other
+    a, b, ad, bd = binary_arith(a, b, "mul")  # constants as cached 0-d arrays
     try:
         out = ad * bd
     except ValueError:
@@ -76,8 +90,10 @@ def _mul_backward(g, a, b):
     return (None if b is None else g * b), (None if a is None else g * a)
 
 
-def div(a, b, rounding_mode=None):
+@torch_args
+def div(input, other, rounding_mode=None):
     """f(a, b) = a/b;  da = g/b,  db = -g*a/b^2"""
+    a, b = input, other
     if rounding_mode is not None:
         if rounding_mode == "floor":
             return floor_divide(a, b)
@@ -118,8 +134,10 @@ def _check_int_divisor(ad, bd, name):
         raise ZeroDivisionError(f"{name}: integer division by zero")
 
 
-def floor_divide(a, b):
+@torch_args
+def floor_divide(input, other):
     """f(a, b) = floor(a/b) (no gradient)"""
+    a, b = input, other
     a, b, ad, bd = binary(a, b, "floor_divide")
     _check_int_divisor(ad, bd, "floor_divide")
     try:
@@ -128,8 +146,10 @@ def floor_divide(a, b):
         raise broadcast_error("floor_divide", a, b) from None
 
 
-def remainder(a, b):
+@torch_args
+def remainder(input, other):
     """f(a, b) = a - floor(a/b)*b (Python's sign convention);  da = g,  db = -g*floor(a/b)"""
+    a, b = input, other
     a, b, ad, bd = binary(a, b, "remainder")
     _check_int_divisor(ad, bd, "remainder")
     try:
@@ -146,8 +166,10 @@ def _remainder_backward(g, a, b):
     return g, (None if a is None else -g * floor_divide(a, b))
 
 
-def neg(a):
+@torch_args
+def neg(input):
     """f(a) = -a;  da = -g"""
+    a = input
     a = as_tensor(a, "neg")
     if a._data.dtype == np.bool_:
         raise TypeError("neg: negation of a bool tensor is not supported; use logical_not")
@@ -158,8 +180,10 @@ def _neg_backward(g):
     return (-g,)
 
 
-def pow(a, b):
+@torch_args
+def pow(input, exponent):
     """f(a, b) = a^b;  da = g*b*a^(b-1) (0 where b == 0),  db = g*a^b*log(a) (0 where a == 0)"""
+    a, b = input, exponent
     a, b, ad, bd = binary(a, b, "pow")
     if (
         value_dtype(ad, bd).kind in "iu"
@@ -207,13 +231,17 @@ def rpow(a, b):
     return pow(b, a)
 
 
-def square(a):
+@torch_args
+def square(input):
     """f(a) = a^2;  da = 2*g*a"""
+    a = input
     return mul(a, a)
 
 
-def reciprocal(a):
+@torch_args
+def reciprocal(input):
     """f(a) = 1/a;  da = -g*f(a)^2"""
+    a = input
     a, d = _unary_float(a, "reciprocal")
     with np.errstate(divide="ignore"):
         out = np.reciprocal(d)
@@ -235,8 +263,10 @@ def _unary_float(a, name):
     return a, d
 
 
-def exp(a):
+@torch_args
+def exp(input):
     """f(a) = e^a;  da = g*f(a)"""
+    a = input
     a, d = _unary_float(a, "exp")
     return record(wrap(np.exp(d)), "Exp", (a,), _exp_backward, (OUT,))
 
@@ -245,8 +275,10 @@ def _exp_backward(g, out):
     return (g * out,)
 
 
-def log(a):
+@torch_args
+def log(input):
     """f(a) = ln a;  da = g/a"""
+    a = input
     a, d = _unary_float(a, "log")
     return record(wrap(np.log(d)), "Log", (a,), _log_backward, (a,))
 
@@ -255,8 +287,10 @@ def _log_backward(g, a):
     return (g / a,)
 
 
-def log1p(a):
+@torch_args
+def log1p(input):
     """f(a) = ln(1+a);  da = g/(1+a)"""
+    a = input
     a, d = _unary_float(a, "log1p")
     return record(wrap(np.log1p(d)), "Log1p", (a,), _log1p_backward, (a,))
 
@@ -265,8 +299,10 @@ def _log1p_backward(g, a):
     return (g / (a + 1.0),)
 
 
-def sqrt(a):
+@torch_args
+def sqrt(input):
     """f(a) = sqrt(a);  da = g/(2*f(a))"""
+    a = input
     a, d = _unary_float(a, "sqrt")
     return record(wrap(np.sqrt(d)), "Sqrt", (a,), _sqrt_backward, (OUT,))
 
@@ -275,8 +311,10 @@ def _sqrt_backward(g, out):
     return (g / (out * 2.0),)
 
 
-def rsqrt(a):
+@torch_args
+def rsqrt(input):
     """f(a) = a^(-1/2);  da = -g*f(a)^3/2"""
+    a = input
     a, d = _unary_float(a, "rsqrt")
     return record(wrap(1.0 / np.sqrt(d)), "Rsqrt", (a,), _rsqrt_backward, (OUT,))
 
@@ -285,8 +323,10 @@ def _rsqrt_backward(g, out):
     return (g * out * out * out * -0.5,)
 
 
-def abs(a):
+@torch_args
+def abs(input):
     """f(a) = |a|;  da = g*sign(a)"""
+    a = input
     a = as_tensor(a, "abs")
     return record(wrap(np.abs(a._data)), "Abs", (a,), _abs_backward, (a,))
 
@@ -295,8 +335,10 @@ def _abs_backward(g, a):
     return (g * sign(a),)
 
 
-def sign(a):
+@torch_args
+def sign(input):
     """f(a) = sign(a) (0 at NaN, as in PyTorch);  da = 0"""
+    a = input
     a = as_tensor(a, "sign")
     out = np.sign(a._data)
     if out.dtype.kind == "f":
@@ -309,8 +351,10 @@ def _zero_backward(g):
     return (g * 0.0,)
 
 
-def sin(a):
+@torch_args
+def sin(input):
     """f(a) = sin a;  da = g*cos a"""
+    a = input
     a, d = _unary_float(a, "sin")
     return record(wrap(np.sin(d)), "Sin", (a,), _sin_backward, (a,))
 
@@ -319,8 +363,10 @@ def _sin_backward(g, a):
     return (g * cos(a),)
 
 
-def cos(a):
+@torch_args
+def cos(input):
     """f(a) = cos a;  da = -g*sin a"""
+    a = input
     a, d = _unary_float(a, "cos")
     return record(wrap(np.cos(d)), "Cos", (a,), _cos_backward, (a,))
 
@@ -329,8 +375,10 @@ def _cos_backward(g, a):
     return (-g * sin(a),)
 
 
-def tanh(a):
+@torch_args
+def tanh(input):
     """f(a) = tanh a;  da = g*(1 - f(a)^2)"""
+    a = input
     a, d = _unary_float(a, "tanh")
     return record(wrap(np.tanh(d)), "Tanh", (a,), _tanh_grad, (OUT,))
 
@@ -346,7 +394,8 @@ def _tanh_backward(g, y):
     for double backward.
     """
     gd, yd = g._data, y._data
-    return record(wrap(gd * (1 - yd * yd)), "TanhBackward", (g, y), _tanh_backward_grad, (g, y))
+    one = scalar_like(1, yd.dtype)  # a 0-d array: NumPy converts a Python 1 on every call
+    return record(wrap(gd * (one - yd * yd)), "TanhBackward", (g, y), _tanh_backward_grad, (g, y))
 
 
 def _tanh_backward_grad(gg, g, y):
@@ -359,8 +408,10 @@ def _sigmoid_np(d):
     return np.where(d >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(d.dtype, copy=False)
 
 
-def sigmoid(a):
+@torch_args
+def sigmoid(input):
     """f(a) = 1/(1+e^-a);  da = g*f(a)*(1 - f(a))"""
+    a = input
     a, d = _unary_float(a, "sigmoid")
     return record(wrap(_sigmoid_np(d)), "Sigmoid", (a,), _sigmoid_grad, (OUT,))
 
@@ -384,11 +435,19 @@ def _sigmoid_backward_grad(gg, g, y):
     return _sigmoid_backward(gg, y), gg * g * (1.0 - y * 2.0)
 
 
-def relu(a):
+@numpy_aliases
+def relu(input):
     """f(a) = max(a, 0);  da = g where not a <= 0 (so a NaN passes g on, as in PyTorch)"""
+    a = input
     a = as_tensor(a, "relu")
     d = a._data
-    return record(wrap(np.maximum(d, 0, dtype=d.dtype)), "Relu", (a,), _relu_grad, (OUT,))
+    # A cached 0-d zero of a float dtype: half the cost of a Python 0 and ``dtype=`` per call.
+    out = (
+        np.maximum(d, scalar_like(0, d.dtype))
+        if d.dtype.kind == "f"
+        else np.maximum(d, 0, dtype=d.dtype)
+    )
+    return record(wrap(out), "Relu", (a,), _relu_grad, (OUT,))
 
 
 def _relu_grad(g, out):
@@ -416,8 +475,10 @@ def _relu_backward_grad(gg, keep):
     return (_relu_backward(gg, keep),)
 
 
-def clamp(a, min=None, max=None):
+@torch_args
+def clamp(input, min=None, max=None):
     """f(a) = min(max(a, lo), hi);  da = g where lo <= a <= hi, else 0 (and to lo/hi the rest)"""
+    a = input
     a = as_tensor(a, "clamp")
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
@@ -454,8 +515,10 @@ def _clamp_backward(g, a, lo, hi):
     return (g * wrap(keep),)
 
 
-def maximum(a, b):
+@torch_args
+def maximum(input, other):
     """f(a, b) = max(a, b);  da = g*[a>b] + g/2*[a==b],  db likewise"""
+    a, b = input, other
     a, b, ad, bd = binary(a, b, "maximum")
     try:
         out = np.maximum(ad, bd)
@@ -468,8 +531,10 @@ def _maximum_backward(g, a, b):
     return _minmax_grads(g, a, b, less)
 
 
-def minimum(a, b):
+@torch_args
+def minimum(input, other):
     """f(a, b) = min(a, b);  da = g*[a<b] + g/2*[a==b],  db likewise"""
+    a, b = input, other
     a, b, ad, bd = binary(a, b, "minimum")
     try:
         out = np.minimum(ad, bd)
@@ -492,8 +557,10 @@ def _minmax_grads(g, a, b, loses):
     )
 
 
-def where(condition, a, b):
+@torch_args
+def where(condition, input, other):
     """f(c, a, b) = a where c else b;  da = g where c else 0,  db = g where not c else 0"""
+    a, b = input, other
     c = as_tensor(condition, "where")
     if c._data.dtype != np.bool_:
         raise TypeError(f"where: condition must be a bool tensor, got dtype {c.dtype}")
@@ -518,14 +585,14 @@ def _where_backward(g, c, zero, a_needs_grad, b_needs_grad):
 
 
 def _rounding(fn, name):
-    def op(a, decimals=0):
-        a = as_tensor(a, name)
+    def op(input, decimals=0):
+        a = as_tensor(input, name)
         d = fn(a._data) if not decimals else np.round(a._data, decimals)
         return record(wrap(d), name.capitalize(), (a,), _zero_backward)
 
     op.__name__ = name
     op.__doc__ = f"f(a) = {name}(a);  da = 0"
-    return op
+    return torch_args(op)
 
 
 floor = _rounding(np.floor, "floor")
@@ -538,8 +605,8 @@ trunc = _rounding(np.trunc, "trunc")
 
 
 def _compare(fn, name):
-    def op(a, b):
-        a, b, ad, bd = binary(a, b, name)
+    def op(input, other):
+        a, b, ad, bd = binary(input, other, name)
         try:
             return wrap(np.asarray(fn(ad, bd)))
         except ValueError:
@@ -547,7 +614,7 @@ def _compare(fn, name):
 
     op.__name__ = name
     op.__doc__ = f"Elementwise {name}; returns a bool tensor, no gradient."
-    return op
+    return torch_args(op)
 
 
 eq = _compare(np.equal, "eq")
@@ -561,12 +628,16 @@ logical_or = _compare(np.logical_or, "logical_or")
 logical_xor = _compare(np.logical_xor, "logical_xor")
 
 
-def logical_not(a):
+@torch_args
+def logical_not(input):
+    a = input
     return wrap(np.logical_not(as_tensor(a, "logical_not")._data))
 
 
-def bitwise_not(a):
+@torch_args
+def bitwise_not(input):
     """f(a) = ~a (bitwise for integers, logical for bool; no gradient)"""
+    a = input
     a = as_tensor(a, "bitwise_not")
     if a._data.dtype.kind == "f":
         raise TypeError("bitwise_not: not defined for floating tensors; use logical_not or neg")
@@ -574,8 +645,8 @@ def bitwise_not(a):
 
 
 def _bitwise(fn, name):
-    def op(a, b):
-        a, b, ad, bd = binary(a, b, name)
+    def op(input, other):
+        a, b, ad, bd = binary(input, other, name)
         if value_dtype(ad, bd).kind == "f":
             raise TypeError(
                 f"{name}: only integer and bool tensors have bits to combine, got "
@@ -590,7 +661,7 @@ def _bitwise(fn, name):
 
     op.__name__ = name
     op.__doc__ = f"Elementwise {name} of integer or bool tensors (no gradient)."
-    return op
+    return torch_args(op)
 
 
 def _shift_left(ad, bd):
@@ -613,19 +684,27 @@ bitwise_left_shift = _bitwise(_shift_left, "bitwise_left_shift")
 bitwise_right_shift = _bitwise(_shift_right, "bitwise_right_shift")
 
 
-def isnan(a):
+@numpy_aliases
+def isnan(input):
+    a = input
     return wrap(np.isnan(as_tensor(a, "isnan")._data))
 
 
-def isinf(a):
+@numpy_aliases
+def isinf(input):
+    a = input
     return wrap(np.isinf(as_tensor(a, "isinf")._data))
 
 
-def isfinite(a):
+@numpy_aliases
+def isfinite(input):
+    a = input
     return wrap(np.isfinite(as_tensor(a, "isfinite")._data))
 
 
-def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
+@numpy_aliases
+def allclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False):
+    a, b = input, other
     a, b = as_tensor(a, "allclose"), as_tensor(b, "allclose")
     try:
         return bool(np.allclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
@@ -633,7 +712,9 @@ def allclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
         raise broadcast_error("allclose", a, b) from None
 
 
-def equal(a, b):
+@numpy_aliases
+def equal(input, other):
+    a, b = input, other
     a, b = as_tensor(a, "equal"), as_tensor(b, "equal")
     return a.shape == b.shape and bool(np.array_equal(a._data, b._data))
 

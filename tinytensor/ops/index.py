@@ -14,6 +14,7 @@ from tinytensor.ops._util import as_tensor, one_dim
 from tinytensor.ops._util import requires_grad as _rg
 from tinytensor.ops.inplace import inplace as _inplace
 from tinytensor.ops.inplace import register_view as _register_view
+from tinytensor.ops.torch_args import numpy_aliases, torch_args
 
 
 def _convert_index(index):
@@ -197,8 +198,10 @@ def _check_range(idx, lo, n, name, d, error):
         )
 
 
-def gather(a, dim, index):
+@torch_args
+def gather(input, dim, index):
     """f(a) = a[..., index, ...] along dim;  da = zeros scatter-added with g"""
+    a = input
     a = as_tensor(a, "gather")
     d, index = _check_index(a, dim, index, "gather")
     out = wrap(a._data[_along(index._data, d)])
@@ -210,8 +213,10 @@ def _gather_backward(g, a, d, index):
     return (scatter_add(wrap(np.zeros(a.shape, g._data.dtype)), d, index, g),)
 
 
-def scatter_add(a, dim, index, src):
+@numpy_aliases
+def scatter_add(input, dim, index, src):
     """f(a, s) = a with s added at index along dim;  da = g,  ds = g.gather(dim, index)"""
+    a = input
     a = as_tensor(a, "scatter_add")
     d, index = _check_index(a, dim, index, "scatter_add")
     src = _src_like(src, index, a, "scatter_add")
@@ -225,8 +230,10 @@ def _scatter_add_backward(g, d, index):
     return g, None if index is None else gather(g, d, index)
 
 
-def scatter(a, dim, index, src):
+@numpy_aliases
+def scatter(input, dim, index, src):
     """f(a, s) = a with s written at index along dim;  da = g zeroed there,  ds = g gathered"""
+    a = input
     a = as_tensor(a, "scatter")
     d, index = _check_index(a, dim, index, "scatter")
     src = _src_like(src, index, a, "scatter")
@@ -270,8 +277,10 @@ def _vector_index(a, d, index, name, error):
     return index
 
 
-def index_select(a, dim, index):
+@torch_args
+def index_select(input, dim, index):
     """f(a) = a[..., index, ...] along dim;  da = zeros index-added with g"""
+    a = input
     a = as_tensor(a, "index_select")
     d = one_dim(dim, a.ndim, "index_select")
     # PyTorch raises IndexError along dim 0 and RuntimeError along the others.
@@ -284,8 +293,10 @@ def _index_select_backward(g, shape, d, index):
     return (index_add(wrap(np.zeros(shape, g._data.dtype)), d, index, g),)
 
 
-def index_add(a, dim, index, source, alpha=1):
+@torch_args
+def index_add(input, dim, index, source, alpha=1):
     """f(a, s) = a with alpha*s added at index along dim;  da = g,  ds = alpha*g.index_select"""
+    a = input
     a = as_tensor(a, "index_add")
     d = one_dim(dim, a.ndim, "index_add")
     index = _vector_index(a, d, index, "index_add", RuntimeError)
@@ -312,8 +323,10 @@ def _index_add_backward(g, d, index, source, alpha):
     return g, gs * alpha if alpha != 1 else gs
 
 
-def masked_fill(a, mask, value):
+@numpy_aliases
+def masked_fill(input, mask, value):
     """f(a) = value where mask else a;  da = g where not mask,  dvalue = sum of g where mask"""
+    a = input
     a = as_tensor(a, "masked_fill")
     mask = as_tensor(mask, "masked_fill")
     if mask._data.dtype != np.bool_:
@@ -350,8 +363,10 @@ def _masked_fill_backward(g, mask, needs_a, needs_value):
     )
 
 
-def take(a, index):
+@numpy_aliases
+def take(input, index):
     """f(a) = a.flatten()[index];  da = zeros with g added at index, reshaped like a"""
+    a = input
     a = as_tensor(a, "take")
     index = as_tensor(index, "take")
     if index._data.dtype.kind not in "iu":

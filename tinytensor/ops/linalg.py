@@ -12,6 +12,7 @@ from tinytensor.core import wrap
 from tinytensor.ops._util import as_tensor, binary
 from tinytensor.ops._util import requires_grad as _rg
 from tinytensor.ops.creation import eye, ones
+from tinytensor.ops.torch_args import torch_args
 
 
 def _float_check(ad, bd, name, a, b):
@@ -19,8 +20,10 @@ def _float_check(ad, bd, name, a, b):
         raise RuntimeError(f"{name}: not implemented for bool tensors")
 
 
-def matmul(a, b):
+@torch_args
+def matmul(input, other):
     """f(a, b) = a @ b;  da = g @ b^T,  db = a^T @ g (vectors treated as rows/columns)"""
+    a, b = input, other
     a, b, ad, bd = binary(as_tensor(a, "matmul"), as_tensor(b, "matmul"), "matmul")
     if ad.ndim == 0 or bd.ndim == 0:
         raise RuntimeError(
@@ -77,7 +80,9 @@ def _matmul_backward(g, a, b, na, nb):
     return ga, gb
 
 
-def mm(a, b):
+@torch_args
+def mm(input, mat2):
+    a, b = input, mat2
     a, b = as_tensor(a, "mm"), as_tensor(b, "mm")
     if a.ndim != 2 or b.ndim != 2:
         raise RuntimeError(
@@ -86,7 +91,9 @@ def mm(a, b):
     return matmul(a, b)
 
 
-def bmm(a, b):
+@torch_args
+def bmm(input, mat2):
+    a, b = input, mat2
     a, b = as_tensor(a, "bmm"), as_tensor(b, "bmm")
     if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
         raise RuntimeError(
@@ -96,8 +103,10 @@ def bmm(a, b):
     return matmul(a, b)
 
 
-def dot(a, b):
+@torch_args
+def dot(input, tensor):
     """f(a, b) = sum(a*b) for 1-D a, b"""
+    a, b = input, tensor
     a, b = as_tensor(a, "dot"), as_tensor(b, "dot")
     if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
         raise RuntimeError(
@@ -107,8 +116,10 @@ def dot(a, b):
     return matmul(a, b)
 
 
-def outer(a, b):
+@torch_args
+def outer(input, vec2):
     """f(a, b)_ij = a_i * b_j"""
+    a, b = input, vec2
     a, b = as_tensor(a, "outer"), as_tensor(b, "outer")
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(

@@ -18,6 +18,7 @@ from tinytensor.autograd.node import OUT, record
 from tinytensor.core import TensorBase, wrap
 from tinytensor.ops._util import as_tensor, check_float, norm_dim, one_dim
 from tinytensor.ops.elementwise import maximum, minimum, where
+from tinytensor.ops.torch_args import torch_args
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 
@@ -33,8 +34,10 @@ def _expand_back(g, shape, axes, keepdim):
     return g.expand(shape)
 
 
-def sum(a, dim=None, keepdim=False, dtype=None):
+@torch_args
+def sum(input, dim=None, keepdim=False, dtype=None):
     """f(a) = sum of a over dim;  da = g broadcast back"""
+    a = input
     a = as_tensor(a, "sum")
     axes = norm_dim(dim, a.ndim, "sum")
     d = a._data
@@ -50,8 +53,10 @@ def _sum_backward(g, shape, axes, keepdim):
     return (_expand_back(g, shape, axes, keepdim),)
 
 
-def mean(a, dim=None, keepdim=False, dtype=None):
+@torch_args
+def mean(input, dim=None, keepdim=False, dtype=None):
     """f(a) = sum(a)/n over dim;  da = g/n broadcast back"""
+    a = input
     a = as_tensor(a, "mean")
     if dtype is not None:
         a = a.to(dtype)
@@ -76,8 +81,10 @@ def _mean_backward(g, n, shape, axes, keepdim):
     return (_expand_back(g / n, shape, axes, keepdim),)
 
 
-def prod(a, dim=None, keepdim=False, dtype=None):
+@torch_args
+def prod(input, dim=None, keepdim=False, dtype=None):
     """f(a) = product of a over dim;  da = g * (product of the other elements)"""
+    a = input
     a = as_tensor(a, "prod")
     axes = norm_dim(dim, a.ndim, "prod")
     d = a._data
@@ -185,20 +192,26 @@ def _extreme_dim_backward(g, indices, weights, shape, axes, keepdim):
     return (_expand_back(g, shape, axes, keepdim) * weights,)
 
 
-def amax(a, dim=(), keepdim=False):
+@torch_args
+def amax(input, dim=(), keepdim=False):
     """f(a) = max over dim (all dims if empty);  da = g shared among the maxima"""
+    a = input
     a = as_tensor(a, "amax")
     return _extreme(a, None if dim == () else dim, keepdim, np.max, "amax")
 
 
-def amin(a, dim=(), keepdim=False):
+@torch_args
+def amin(input, dim=(), keepdim=False):
     """f(a) = min over dim (all dims if empty);  da = g shared among the minima"""
+    a = input
     a = as_tensor(a, "amin")
     return _extreme(a, None if dim == () else dim, keepdim, np.min, "amin")
 
 
-def max(a, dim=None, keepdim=False):
+@torch_args
+def max(input, dim=None, keepdim=False):
     """``max(a)`` (all elements), ``max(a, dim)`` -> (values, indices), ``max(a, b)`` = maximum."""
+    a = input
     if isinstance(dim, TensorBase):
         return maximum(a, dim)
     if dim is None:
@@ -208,8 +221,10 @@ def max(a, dim=None, keepdim=False):
     return _extreme_dim(a, dim, keepdim, np.max, np.argmax, "max")
 
 
-def min(a, dim=None, keepdim=False):
+@torch_args
+def min(input, dim=None, keepdim=False):
     """``min(a)``, ``min(a, dim)`` -> (values, indices), ``min(a, b)`` = minimum."""
+    a = input
     if isinstance(dim, TensorBase):
         return minimum(a, dim)
     if dim is None:
@@ -236,13 +251,17 @@ def _arg(a, dim, keepdim, np_fn, name):
     return wrap(np_fn(a._data, axis=d, keepdims=keepdim).astype(np.int64))
 
 
-def argmax(a, dim=None, keepdim=False):
+@torch_args
+def argmax(input, dim=None, keepdim=False):
     """Index of the largest element (first of ties) over dim or the flattened tensor."""
+    a = input
     return _arg(a, dim, keepdim, np.argmax, "argmax")
 
 
-def argmin(a, dim=None, keepdim=False):
+@torch_args
+def argmin(input, dim=None, keepdim=False):
     """Index of the smallest element (first of ties) over dim or the flattened tensor."""
+    a = input
     return _arg(a, dim, keepdim, np.argmin, "argmin")
 
 
@@ -254,8 +273,10 @@ def _correction(unbiased, correction):
     return 1 if unbiased else 0
 
 
-def var(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
+@torch_args
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """f(a) = sum((a - mean)^2)/(n - correction);  da = 2*g*(a - mean)/(n - correction)"""
+    a = input
     a = as_tensor(a, "var")
     check_float(a, "var")
     if isinstance(dim, bool):
@@ -280,22 +301,30 @@ def _var_backward(g, a, scale, shape, axes, keepdim):
     return (g * (a - a.mean(axes, keepdim=True)) * scale,)
 
 
-def std(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
+@torch_args
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """f(a) = sqrt(var(a))"""
+    a = input
     return var(a, dim, unbiased, keepdim, correction=correction).sqrt()
 
 
-def var_mean(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
+@torch_args
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    a = input
     return var(a, dim, unbiased, keepdim, correction=correction), mean(a, dim, keepdim)
 
 
-def std_mean(a, dim=None, unbiased=None, keepdim=False, *, correction=None):
+@torch_args
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    a = input
     return std(a, dim, unbiased, keepdim, correction=correction), mean(a, dim, keepdim)
 
 
-def logsumexp(a, dim, keepdim=False):
+@torch_args
+def logsumexp(input, dim, keepdim=False):
     """f(a) = log(sum(exp(a))) over dim, computed stably as m + log(sum(exp(a - m)));
     da = g*exp(a - f(a))"""
+    a = input
     a = as_tensor(a, "logsumexp")
     check_float(a, "logsumexp")
     axes = norm_dim(dim, a.ndim, "logsumexp")
@@ -320,8 +349,10 @@ def _logsumexp_backward(g, a, out, shape, axes, keepdim):
     )
 
 
-def norm(a, p="fro", dim=None, keepdim=False):
+@torch_args
+def norm(input, p="fro", dim=None, keepdim=False):
     """f(a) = (sum |a|^p)^(1/p) over dim; p=2/'fro' has da = g*a/f(a) (0 where f(a) = 0)"""
+    a = input
     a = as_tensor(a, "norm")
     check_float(a, "norm")
     axes = norm_dim(dim, a.ndim, "norm")
@@ -361,18 +392,24 @@ def _p_norm_backward(g, a, out, p, shape, axes, keepdim):
     return (_expand_back(g, shape, axes, keepdim) * scale * (o != 0),)
 
 
-def all(a, dim=None, keepdim=False):
+@torch_args
+def all(input, dim=None, keepdim=False):
+    a = input
     a = as_tensor(a, "all")
     return wrap(np.all(a._data, axis=norm_dim(dim, a.ndim, "all"), keepdims=keepdim))
 
 
-def any(a, dim=None, keepdim=False):
+@torch_args
+def any(input, dim=None, keepdim=False):
+    a = input
     a = as_tensor(a, "any")
     return wrap(np.any(a._data, axis=norm_dim(dim, a.ndim, "any"), keepdims=keepdim))
 
 
-def cumsum(a, dim):
+@torch_args
+def cumsum(input, dim):
     """f(a) = running sum along dim;  da = reversed running sum of g"""
+    a = input
     a = as_tensor(a, "cumsum")
     d = one_dim(dim, a.ndim, "cumsum")
     data = a._data if a._data.dtype.kind == "f" else a._data.astype(np.int64)

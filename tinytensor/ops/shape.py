@@ -13,6 +13,7 @@ from tinytensor.ops._util import as_tensor, binary, norm_dim, one_dim
 from tinytensor.ops.index import getitem, index_add, index_select
 from tinytensor.ops.inplace import mark_multi_output_view
 from tinytensor.ops.inplace import register_view as _register_view
+from tinytensor.ops.torch_args import numpy_aliases, torch_args
 
 
 def _view(arr, a):
@@ -43,8 +44,10 @@ def _sizes(args, name):
     return tuple(out)
 
 
-def reshape(a, *shape):
+@numpy_aliases
+def reshape(input, *shape):
     """f(a) = a viewed with a new shape;  da = g reshaped back"""
+    a = input
     a = as_tensor(a, "reshape")
     shape = _sizes(shape, "reshape")
     if any(s < -1 for s in shape):
@@ -79,7 +82,9 @@ def view(a, *shape):
     return out
 
 
-def flatten(a, start_dim=0, end_dim=-1):
+@numpy_aliases
+def flatten(input, start_dim=0, end_dim=-1):
+    a = input
     a = as_tensor(a, "flatten")
     if a.ndim == 0:
         return reshape(a, 1)
@@ -91,7 +96,9 @@ def flatten(a, start_dim=0, end_dim=-1):
     return reshape(a, shp[:s] + (int(np.prod(shp[s : e + 1])),) + shp[e + 1 :])
 
 
-def unflatten(a, dim, sizes):
+@numpy_aliases
+def unflatten(input, dim, sizes):
+    a = input
     a = as_tensor(a, "unflatten")
     d = one_dim(dim, a.ndim, "unflatten")
     sizes = list(sizes)
@@ -106,7 +113,9 @@ def unflatten(a, dim, sizes):
     return reshape(a, a.shape[:d] + tuple(sizes) + a.shape[d + 1 :])
 
 
-def squeeze(a, dim=None):
+@numpy_aliases
+def squeeze(input, dim=None):
+    a = input
     a = as_tensor(a, "squeeze")
     if dim is None:
         shape = tuple(s for s in a.shape if s != 1)
@@ -116,14 +125,18 @@ def squeeze(a, dim=None):
     return reshape(a, shape)
 
 
-def unsqueeze(a, dim):
+@numpy_aliases
+def unsqueeze(input, dim):
+    a = input
     a = as_tensor(a, "unsqueeze")
     d = one_dim(dim, a.ndim + 1, "unsqueeze")
     return reshape(a, a.shape[:d] + (1,) + a.shape[d:])
 
 
-def permute(a, *dims):
+@numpy_aliases
+def permute(input, *dims):
     """f(a) = a with axes reordered;  da = g with the inverse order"""
+    a = input
     a = as_tensor(a, "permute")
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = tuple(dims[0])
@@ -146,7 +159,9 @@ def _permute_backward(g, inv):
     return (permute(g, inv),)
 
 
-def transpose(a, dim0, dim1):
+@numpy_aliases
+def transpose(input, dim0, dim1):
+    a = input
     a = as_tensor(a, "transpose")
     n = a.ndim
     if n == 0:
@@ -160,7 +175,9 @@ def transpose(a, dim0, dim1):
 swapaxes = transpose
 
 
-def movedim(a, source, destination):
+@numpy_aliases
+def movedim(input, source, destination):
+    a = input
     a = as_tensor(a, "movedim")
     src = source if isinstance(source, (tuple, list)) else (source,)
     dst = destination if isinstance(destination, (tuple, list)) else (destination,)
@@ -193,7 +210,9 @@ def expand(a, *sizes):
     return broadcast_to(a, shape)
 
 
-def broadcast_to(a, shape):
+@numpy_aliases
+def broadcast_to(input, shape):
+    a = input
     a = as_tensor(a, "broadcast_to")
     shape = _sizes((shape,) if not isinstance(shape, int) else (shape,), "broadcast_to")
     try:
@@ -231,8 +250,10 @@ def broadcast_tensors(*tensors):
     return tuple(broadcast_to(t, shape) for t in tensors)
 
 
-def clone(a):
+@numpy_aliases
+def clone(input):
     """f(a) = a (a copy);  da = g"""
+    a = input
     a = as_tensor(a, "clone")
     return record(wrap(a._data.copy()), "Clone", (a,), _same_backward)
 
@@ -260,6 +281,7 @@ def _copy_backward(g, src_dtype):
     return (wrap(np.zeros_like(g._data)), None if src_dtype is None else g.to(src_dtype))
 
 
+@torch_args
 def cat(tensors, dim=0):
     """f(a, b, ...) = a, b, ... joined along ``dim``;  each input gets its slice of g"""
     tensors = [as_tensor(t, "cat") for t in tensors]
@@ -303,6 +325,7 @@ def _split_at(t, bounds, d):
     return [narrow(t, d, s, e - s) for s, e in zip(starts, ends)]
 
 
+@torch_args
 def stack(tensors, dim=0):
     """f(a, b, ...) = a, b, ... stacked along a new ``dim``"""
     tensors = [as_tensor(t, "stack") for t in tensors]
@@ -317,17 +340,21 @@ def stack(tensors, dim=0):
     return cat([unsqueeze(t, d) for t in tensors], d)
 
 
+@torch_args
 def hstack(tensors):
     tensors = [as_tensor(t) for t in tensors]
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 
+@torch_args
 def vstack(tensors):
     return cat([t if t.ndim > 1 else unsqueeze(t, 0) for t in map(as_tensor, tensors)], 0)
 
 
-def narrow(a, dim, start, length):
+@numpy_aliases
+def narrow(input, dim, start, length):
     """f(a) = a[..., start:start+length, ...] along ``dim``"""
+    a = input
     d = one_dim(dim, a.ndim, "narrow")
     size = a.shape[d]
     if start < 0:
@@ -342,7 +369,9 @@ def narrow(a, dim, start, length):
     return getitem(a, idx)
 
 
-def split(a, split_size_or_sections, dim=0):
+@numpy_aliases
+def split(tensor, split_size_or_sections, dim=0):
+    a = tensor
     a = as_tensor(a, "split")
     d = one_dim(dim, a.ndim, "split")
     n = a.shape[d]
@@ -361,7 +390,9 @@ def split(a, split_size_or_sections, dim=0):
     return _multi_view(a, d, [0] + bounds, bounds + [n], "Split") if sizes else ()
 
 
-def chunk(a, chunks, dim=0):
+@numpy_aliases
+def chunk(input, chunks, dim=0):
+    a = input
     a = as_tensor(a, "chunk")
     if chunks <= 0:
         raise RuntimeError(f"chunk: chunks must be positive, got {chunks}")
@@ -370,7 +401,9 @@ def chunk(a, chunks, dim=0):
     return split(a, builtins.max(step, 1), d)
 
 
-def unbind(a, dim=0):
+@numpy_aliases
+def unbind(input, dim=0):
+    a = input
     a = as_tensor(a, "unbind")
     d = one_dim(dim, a.ndim, "unbind")
     n = a.shape[d]
@@ -409,8 +442,10 @@ def _multi_view_backward(gs, a, d, starts, ends, squeeze):
     return (cat(pieces, d),)
 
 
-def flip(a, dims):
+@numpy_aliases
+def flip(input, dims):
     """f(a) = a reversed along ``dims``;  da = g reversed along ``dims``"""
+    a = input
     a = as_tensor(a, "flip")
     axes = norm_dim(dims, a.ndim, "flip")
     # A copy, as in PyTorch: np.flip's view would let y = x.flip(0); y.add_(1) change x.
@@ -444,8 +479,10 @@ def _repeat_backward(g, reps, src, shape):
     return (g.reshape(split_shape).sum(tuple(range(0, 2 * len(reps), 2))).reshape(shape),)
 
 
-def tril(a, diagonal=0):
+@torch_args
+def tril(input, diagonal=0):
     """f(a) = lower triangle of a;  da = lower triangle of g"""
+    a = input
     a = as_tensor(a, "tril")
     if a.ndim < 2:
         raise RuntimeError(f"tril: input tensor must have at least 2 dimensions, got {a.ndim}")
@@ -456,8 +493,10 @@ def _tril_backward(g, diagonal):
     return (tril(g, diagonal),)
 
 
-def triu(a, diagonal=0):
+@torch_args
+def triu(input, diagonal=0):
     """f(a) = upper triangle of a;  da = upper triangle of g"""
+    a = input
     a = as_tensor(a, "triu")
     if a.ndim < 2:
         raise RuntimeError(f"triu: input tensor must have at least 2 dimensions, got {a.ndim}")

@@ -1,0 +1,415 @@
+"""What of PyTorch's public surface tinytensor does not plan to provide, and why.
+
+``NOT_PLANNED[namespace][name]`` is a one-line reason; ``tests/test_coverage_torch.py`` checks
+that every public name of ``torch``, ``torch.Tensor``, ``torch.linalg``, ``torch.special`` and
+``torch.fft`` either exists here or has a row (and that no row names something that exists).
+``tinytensor.linalg`` and ``tinytensor.fft`` keep their own ``NOT_PLANNED`` tables, merged in.
+
+>>> import tinytensor as tt
+>>> tt.compat.NOT_PLANNED["torch"]["bfloat16"]
+'bfloat16 has no NumPy dtype; float16, float32 and float64 are provided'
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tinytensor import _dtype as D
+from tinytensor import fft as _fft
+from tinytensor import linalg as _linalg
+from tinytensor.autograd.node import _Anomaly
+from tinytensor.core import TensorBase, wrap
+from tinytensor.core.random import Generator, initial_seed, manual_seed, rng, seed
+from tinytensor.ops import elementwise as E
+
+
+def _rows(reason, names):
+    return dict.fromkeys(names.split(), reason)
+
+
+_CUDA = "other devices: tinytensor computes on the CPU only"
+_SPARSE = "sparse layouts: tinytensor tensors are dense (strided) only"
+_QUANT = "quantization: tinytensor computes in float16/32/64 and integers only"
+_JIT = "TorchScript/jit internals: tinytensor runs eagerly (tt.compile returns the model)"
+_COMPILE = "torch.compile/export/functionalization internals: tinytensor runs eagerly"
+_COMPLEX = "complex dtypes: tinytensor has none"
+_STORAGE = "storage objects: a tinytensor tensor owns a NumPy array, not a Storage"
+_AUTOCAST = "autocast (mixed precision on devices): use .half()/.float() explicitly"
+_DIST = "distributed: tinytensor runs in one process"
+_NAMED = "named tensors (a prototype in PyTorch): tinytensor has no dimension names"
+_BUILD = "libtorch build/dispatch internals with no meaning on NumPy"
+_ATEN = "ATen binding behind torch.nn.functional (positional ATen signature): use tt.nn.functional"
+_SHELL = "PyTorch's limited-support 'shell' dtype: tinytensor provides the int8..int64/uint8 set"
+_LEGACY = "deprecated in PyTorch"
+_ALIAS = "functional *_copy twin of a view op, for torch.compile: call the op and .clone()"
+
+_TORCH = {
+    **_rows(
+        _JIT,
+        "AliasDb AnyType Argument ArgumentSpec AwaitType Block BoolType CallStack Capsule "
+        "ClassType Code CompilationUnit CompleteArgumentSpec ConcreteModuleType "
+        "ConcreteModuleTypeBuilder DeepCopyMemoTable DeserializationStorageContext "
+        "DeviceObjType DictType EnumType ErrorReport ExecutionPlan FileCheck FloatType "
+        "FunctionSchema Future FutureType Gradient Graph GraphExecutorState IODescriptor "
+        "InferredType IntType InterfaceType JITException ListType LiteScriptModule "
+        "LockingLogger LoggerBase ModuleDict Node NoneType NoopLogger NumberType OptionalType "
+        "ParameterDict BufferDict PyObjectType PyTorchFileReader PyTorchFileWriter RRefType "
+        "ScriptClass ScriptClassFunction ScriptDict ScriptDictIterator ScriptDictKeyIterator "
+        "ScriptFunction ScriptList ScriptListIterator ScriptMethod ScriptModule "
+        "ScriptModuleSerializer ScriptObject ScriptObjectProperty SerializationStorageContext "
+        "StaticModule StreamObjType StringType SymBoolType SymIntType TensorType TracingState "
+        "TupleType Type UnionType Use Value fork wait import_ir_module "
+        "import_ir_module_from_buffer merge_type_from_type_comment parse_ir parse_schema "
+        "parse_type_comment unify_type_list OperatorInfo ComplexType",
+    ),
+    **_rows(
+        _COMPILE,
+        "SymBool SymFloat SymInt sym_constrain_range sym_constrain_range_for_size sym_float "
+        "sym_fresh_size sym_int sym_ite sym_max sym_min sym_not sym_sqrt sym_sum while_loop "
+        "cond segment_reduce slice_inverse PRIVATE_OPS Tag DisableTorchFunction "
+        "DisableTorchFunctionSubclass DispatchKey DispatchKeySet ExcludeDispatchKeyGuard "
+        "classproperty thread_safe_generator",
+    ),
+    **_rows(
+        _ALIAS,
+        "alias_copy as_strided_copy detach_copy diagonal_copy expand_copy "
+        "permute_copy select_copy slice_copy split_copy split_with_sizes_copy squeeze_copy "
+        "t_copy transpose_copy unbind_copy unfold_copy unsqueeze_copy view_copy",
+    ),
+    **_rows(
+        _BUILD,
+        "TYPE_CHECKING USE_GLOBAL_DEPS USE_RTLD_GLOBAL_WITH_LIBTORCH compiled_with_cxx11_abi "
+        "has_lapack has_mkl has_openmp has_spectral init_num_threads get_file_path "
+        "prepare_multiprocessing_environment profiler_allow_cudagraph_cupti_lazy_reinit_cuda12 "
+        "AVG SUM AggregationType BenchmarkConfig BenchmarkExecutionStats ThroughputBenchmark "
+        "FatalError hash_tensor",
+    ),
+    **_rows(
+        _CUDA,
+        "AcceleratorError OutOfMemoryError Event Stream get_device_module is_vulkan_available "
+        "cudnn_affine_grid_generator cudnn_batch_norm cudnn_convolution "
+        "cudnn_convolution_add_relu cudnn_convolution_relu cudnn_convolution_transpose "
+        "cudnn_grid_sampler cudnn_is_acceptable miopen_batch_norm miopen_convolution "
+        "miopen_convolution_add_relu miopen_convolution_relu miopen_convolution_transpose "
+        "miopen_ctc_loss miopen_depthwise_convolution miopen_rnn mkldnn_adaptive_avg_pool2d "
+        "mkldnn_convolution mkldnn_linear_backward_weights mkldnn_max_pool2d mkldnn_max_pool3d "
+        "mkldnn_rnn_layer GradScaler",
+    ),
+    **_rows(
+        _QUANT,
+        "choose_qparams_optimized dequantize empty_quantized fake_quantize_per_channel_affine "
+        "fake_quantize_per_tensor_affine fbgemm_linear_fp16_weight "
+        "fbgemm_linear_fp16_weight_fp32_activation fbgemm_linear_int8_weight "
+        "fbgemm_linear_int8_weight_fp32_activation fbgemm_linear_quantize_weight "
+        "fbgemm_pack_gemm_matrix_fp16 fbgemm_pack_quantized_matrix fused_moving_avg_obs_fake_quant "
+        "int_repr per_channel_affine per_channel_affine_float_qparams per_channel_symmetric "
+        "per_tensor_affine per_tensor_symmetric q_per_channel_axis q_per_channel_scales "
+        "q_per_channel_zero_points q_scale q_zero_point qint32 qint8 qscheme quantize_per_channel "
+        "quantize_per_tensor quantize_per_tensor_dynamic quantized_batch_norm quantized_gru "
+        "quantized_gru_cell quantized_lstm quantized_lstm_cell quantized_max_pool1d "
+        "quantized_max_pool2d quantized_max_pool3d quantized_rnn_relu_cell "
+        "quantized_rnn_tanh_cell quint2x4 quint4x2 quint8 QInt32Storage QInt8Storage "
+        "QUInt2x4Storage QUInt4x2Storage QUInt8Storage",
+    ),
+    **_rows(
+        _SPARSE,
+        "sparse_bsc sparse_bsc_tensor sparse_bsr sparse_bsr_tensor sparse_compressed_tensor "
+        "sparse_coo sparse_coo_tensor sparse_csc sparse_csc_tensor sparse_csr sparse_csr_tensor "
+        "spmm smm hsmm dsmm saddmm sspaddmm hspmm ccol_indices_copy col_indices_copy "
+        "crow_indices_copy row_indices_copy indices_copy values_copy resize_as_sparse_ jagged",
+    ),
+    **_rows(
+        _STORAGE,
+        "BFloat16Storage BoolStorage ByteStorage CharStorage ComplexDoubleStorage "
+        "ComplexFloatStorage DoubleStorage FloatStorage HalfStorage IntStorage LongStorage "
+        "ShortStorage Storage StorageBase TypedStorage UntypedStorage is_storage from_file",
+    ),
+    **_rows(
+        _COMPLEX,
+        "complex complex128 complex32 complex64 cfloat cdouble chalf polar view_as_complex "
+        "view_as_complex_copy view_as_real view_as_real_copy stft istft imag",
+    ),
+    **_rows(
+        _AUTOCAST,
+        "autocast autocast_decrement_nesting autocast_increment_nesting "
+        "clear_autocast_cache get_autocast_cpu_dtype get_autocast_dtype "
+        "get_autocast_gpu_dtype get_autocast_ipu_dtype get_autocast_xla_dtype "
+        "is_autocast_cache_enabled is_autocast_cpu_enabled is_autocast_enabled "
+        "is_autocast_ipu_enabled is_autocast_xla_enabled set_autocast_cache_enabled "
+        "set_autocast_cpu_dtype set_autocast_cpu_enabled set_autocast_dtype "
+        "set_autocast_enabled set_autocast_gpu_dtype set_autocast_ipu_dtype "
+        "set_autocast_ipu_enabled set_autocast_xla_dtype set_autocast_xla_enabled",
+    ),
+    **_rows(_DIST, "is_distributed"),
+    **_rows(
+        _ATEN,
+        "adaptive_avg_pool1d adaptive_max_pool1d affine_grid_generator alpha_dropout "
+        "alpha_dropout_ avg_pool1d batch_norm batch_norm_backward_elemt "
+        "batch_norm_backward_reduce batch_norm_elemt batch_norm_gather_stats "
+        "batch_norm_gather_stats_with_counts batch_norm_stats batch_norm_update_stats bilinear "
+        "binary_cross_entropy_with_logits celu_ channel_shuffle constant_pad_nd convolution "
+        "conv_tbc cosine_embedding_loss ctc_loss dropout_ embedding embedding_bag "
+        "embedding_renorm_ feature_alpha_dropout feature_alpha_dropout_ feature_dropout "
+        "feature_dropout_ grid_sampler grid_sampler_2d grid_sampler_3d group_norm gru gru_cell "
+        "hinge_embedding_loss instance_norm kl_div layer_norm lstm lstm_cell margin_ranking_loss "
+        "max_pool1d max_pool1d_with_indices max_pool2d max_pool3d native_batch_norm "
+        "native_channel_shuffle native_dropout native_group_norm native_layer_norm native_norm "
+        "norm_except_dim poisson_nll_loss rms_norm rnn_relu rnn_relu_cell rnn_tanh rnn_tanh_cell "
+        "rrelu rrelu_ selu_ threshold_ triplet_margin_loss",
+    ),
+    **_rows(
+        _SHELL,
+        "uint16 uint32 uint64 uint1 uint2 uint3 uint4 uint5 uint6 uint7 int1 int2 int3 int4 "
+        "int5 int6 int7 bits16 bits1x8 bits2x4 bits4x2 bits8 bit float8_e4m3fn "
+        "float8_e4m3fnuz float8_e5m2 float8_e5m2fnuz float8_e8m0fnu float4_e2m1fn_x2",
+    ),
+    "bfloat16": "bfloat16 has no NumPy dtype; float16, float32 and float64 are provided",
+    "BFloat16Tensor": "bfloat16 has no NumPy dtype",
+    "frobenius_norm": _LEGACY + " (use tt.linalg.matrix_norm)",
+    "nuclear_norm": _LEGACY + " (use tt.linalg.matrix_norm(A, 'nuc'))",
+    "symeig": _LEGACY + " and removed (use tt.linalg.eigh)",
+    "lstsq": _LEGACY + " and removed (use tt.linalg.lstsq)",
+    "solve": _LEGACY + " and removed (use tt.linalg.solve)",
+    "eig": _LEGACY + " and removed (complex eigenvectors; use tt.linalg.eigh)",
+    "matrix_rank": _LEGACY + " and removed (use tt.linalg.matrix_rank)",
+    "set_default_tensor_type": _LEGACY + " (use set_default_dtype)",
+    "lu": "pivoted LU: NumPy exposes no LU factorization (see tt.linalg.NOT_PLANNED)",
+    "lu_solve": "see lu: NumPy has no pivoted LU",
+    "lu_unpack": "see lu: NumPy has no pivoted LU",
+    "geqrf": "LAPACK's Householder QR pieces: no NumPy kernel; use tt.linalg.qr",
+    "orgqr": "see geqrf: no Householder kernels in NumPy",
+    "ormqr": "see geqrf: no Householder kernels in NumPy",
+    "lobpcg": "iterative sparse eigensolver: use tt.linalg.eigh",
+    "pca_lowrank": "randomized low-rank solvers: use tt.linalg.svd",
+    "svd_lowrank": "randomized low-rank solvers: use tt.linalg.svd",
+    "as_strided_": _STORAGE + " (as_strided returns a gathered copy)",
+    "vmap": "functorch transforms: loop over the batch, or use tt.autograd.functional",
+}
+
+_TENSOR = {
+    **_rows(
+        _SPARSE,
+        "ccol_indices coalesce col_indices crow_indices dense_dim indices is_coalesced "
+        "is_sparse_csr row_indices smm sparse_dim sparse_mask sparse_resize_ "
+        "sparse_resize_and_clear_ sspaddmm to_sparse to_sparse_bsc to_sparse_bsr to_sparse_coo "
+        "to_sparse_csc to_sparse_csr values resize_as_sparse_ to_padded_tensor is_nested",
+    ),
+    **_rows(
+        _QUANT,
+        "dequantize int_repr q_per_channel_axis q_per_channel_scales q_per_channel_zero_points "
+        "q_scale q_zero_point qscheme",
+    ),
+    **_rows(_STORAGE, "storage storage_type untyped_storage set_ is_set_to"),
+    **_rows(
+        _CUDA,
+        "ipu xpu mtia is_ipu is_maia is_mkldnn is_mtia is_vulkan is_xla is_xpu "
+        "to_mkldnn record_stream",
+    ),  # fmt: skip
+    **_rows(_COMPLEX, "cdouble cfloat chalf imag istft stft"),
+    **_rows(_NAMED, "name"),
+    **_rows(_COMPILE, "slice_inverse as_subclass module_load hash_tensor grad_dtype"),
+    **_rows(_DIST, "is_distributed"),
+    "bfloat16": "bfloat16 has no NumPy dtype; float16, float32 and float64 are provided",
+    "eig": _LEGACY + " and removed (use tt.linalg.eigh)",
+    "symeig": _LEGACY + " and removed (use tt.linalg.eigh)",
+    "lstsq": _LEGACY + " and removed (use tt.linalg.lstsq)",
+    "solve": _LEGACY + " and removed (use tt.linalg.solve)",
+    "lu": "pivoted LU: NumPy exposes no LU factorization",
+    "lu_solve": "see lu: NumPy has no pivoted LU",
+    "geqrf": "LAPACK's Householder QR pieces: no NumPy kernel; use tt.linalg.qr",
+    "orgqr": "see geqrf: no Householder kernels in NumPy",
+    "ormqr": "see geqrf: no Householder kernels in NumPy",
+    "reinforce": _LEGACY + " and removed (raises in PyTorch too)",
+    "volatile": _LEGACY + " (Variable's flag before no_grad; use tt.no_grad)",
+    "prelu": _ATEN,
+    "hardshrink": _ATEN,
+    "index": "ATen's advanced-indexing op behind []: index with tensor[...]",
+    "as_strided_": _STORAGE + " (as_strided returns a gathered copy)",
+}
+
+_SPECIAL = {}
+
+#: The table the coverage test reads, one dict of ``name: reason`` per namespace.
+NOT_PLANNED = {
+    "torch": _TORCH,
+    "torch.Tensor": _TENSOR,
+    "torch.linalg": {
+        k: (v if len(v) > 10 else f"{v}: NumPy has no pivoted LU or LDL kernels")
+        for k, v in getattr(_linalg, "NOT_PLANNED", {}).items()
+    },
+    "torch.special": _SPECIAL,
+    "torch.fft": dict(getattr(_fft, "NOT_PLANNED", {})),
+}
+
+
+# --- small pieces of the torch namespace: constants, layouts, dtype rules, global switches ---
+
+e = math.e
+pi = math.pi
+inf = math.inf
+nan = math.nan
+newaxis = None
+
+
+class layout:
+    """A tensor layout; tinytensor has one, ``strided`` (dense)."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"tinytensor.{self.name}"
+
+
+class memory_format:
+    """A memory format; accepted by ``memory_format=`` and otherwise not kept (contiguous)."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"tinytensor.{self.name}"
+
+
+strided = layout("strided")
+contiguous_format = memory_format("contiguous_format")
+preserve_format = memory_format("preserve_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")
+legacy_contiguous_format = memory_format("legacy_contiguous_format")
+
+
+def typename(obj) -> str:
+    """``'tinytensor.FloatTensor'`` for a float32 tensor, else the object's qualified name."""
+    if isinstance(obj, TensorBase):
+        return _TYPENAMES.get(obj.dtype.name, "tinytensor.Tensor")
+    cls = type(obj)
+    return (
+        cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    )
+
+
+_TYPENAMES = {
+    "float32": "tinytensor.FloatTensor", "float64": "tinytensor.DoubleTensor",
+    "float16": "tinytensor.HalfTensor", "int64": "tinytensor.LongTensor",
+    "int32": "tinytensor.IntTensor", "int16": "tinytensor.ShortTensor",
+    "int8": "tinytensor.CharTensor", "uint8": "tinytensor.ByteTensor",
+    "bool": "tinytensor.BoolTensor",
+}  # fmt: skip
+
+
+def promote_types(type1, type2):
+    """The dtype PyTorch's type promotion gives two dtypes."""
+    return D.promote_types(D.to_dtype(type1), D.to_dtype(type2))
+
+
+def can_cast(from_, to) -> bool:
+    """PyTorch's casting rule for ``out=`` and in-place ops: no float to integer, no number to
+    bool; anything else may cast."""
+    order = "biuf"
+    a, b = D.to_dtype(from_).np.kind, D.to_dtype(to).np.kind
+    return order.index(a) <= order.index(b) or (a in "iu" and b in "iu")
+
+
+def result_type(tensor1, tensor2):
+    """The dtype of ``tensor1 + tensor2`` (tensors or Python numbers), as PyTorch promotes."""
+    return D.from_numpy_dtype(E.add(_zero_like(tensor1), _zero_like(tensor2))._data.dtype)
+
+
+def _zero_like(x):
+    if isinstance(x, TensorBase):
+        return wrap(np.zeros(x.shape[:0] if x.ndim == 0 else (1,) * x.ndim, x._data.dtype))
+    return x
+
+
+class _Switches:
+    deterministic = False
+    warn_only = False
+    matmul_precision = "highest"
+    warn_always = False
+
+
+def use_deterministic_algorithms(mode, *, warn_only=False) -> None:
+    """Accepted and remembered: every tinytensor kernel is already deterministic on the CPU."""
+    _Switches.deterministic = bool(mode)
+    _Switches.warn_only = bool(warn_only)
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    return _Switches.deterministic
+
+
+def is_deterministic_algorithms_warn_only_enabled() -> bool:
+    return _Switches.warn_only
+
+
+def set_deterministic_debug_mode(debug_mode) -> None:
+    """0/'default', 1/'warn' or 2/'error', as ``use_deterministic_algorithms`` sets it."""
+    modes = {"default": 0, "warn": 1, "error": 2}
+    mode = modes.get(debug_mode, debug_mode)
+    if mode not in (0, 1, 2):
+        raise RuntimeError(f"invalid value of debug_mode, expected 0, 1 or 2, got {debug_mode}")
+    use_deterministic_algorithms(mode > 0, warn_only=mode == 1)
+
+
+def get_deterministic_debug_mode() -> int:
+    if not _Switches.deterministic:
+        return 0
+    return 1 if _Switches.warn_only else 2
+
+
+def set_float32_matmul_precision(precision) -> None:
+    """Accepted and remembered ('highest', 'high', 'medium'); NumPy's float32 matmul is full
+    precision whatever it says."""
+    if precision not in ("highest", "high", "medium"):
+        raise RuntimeError(f"Invalid precision {precision!r}: use 'highest', 'high' or 'medium'")
+    _Switches.matmul_precision = precision
+
+
+def get_float32_matmul_precision() -> str:
+    return _Switches.matmul_precision
+
+
+def set_flush_denormal(mode) -> bool:
+    """Not supported on NumPy: returns False, as PyTorch does on CPUs without the feature."""
+    return False
+
+
+def set_warn_always(b) -> None:
+    _Switches.warn_always = bool(b)
+
+
+def is_warn_always_enabled() -> bool:
+    return _Switches.warn_always
+
+
+def set_anomaly_enabled(enabled, check_nan=True) -> None:
+    """Switch anomaly detection on or off for the whole process (``detect_anomaly`` scoped)."""
+    _Anomaly.enabled = bool(enabled)
+    _Anomaly.check_nan = bool(check_nan)
+
+
+class _DefaultGenerator(Generator):
+    """``tinytensor.default_generator``: the global stream that ``manual_seed`` reseeds."""
+
+    def __init__(self):
+        pass
+
+    @property
+    def numpy_generator(self):
+        return rng()
+
+    def manual_seed(self, seed):
+        manual_seed(seed)
+        return self
+
+    def seed(self) -> int:
+        return seed()
+
+    def initial_seed(self) -> int:
+        return initial_seed()
+
+
+default_generator = _DefaultGenerator()
