@@ -7,5 +7,6 @@ needed to run the exported file elsewhere. See ``export.py`` for how the trace i
 
 from tinytensor.onnx.export import DEFAULT_OPSET, TracerWarning, export
 from tinytensor.onnx.graph import ExportError
+from tinytensor.onnx.load import ONNXModule, load
 
-__all__ = ["DEFAULT_OPSET", "ExportError", "TracerWarning", "export"]
+__all__ = ["DEFAULT_OPSET", "ExportError", "ONNXModule", "TracerWarning", "export", "load"]

@@ -292,10 +292,11 @@ class _Tracer:
 
     def _check_conversion(self, frame, name):
         t = frame.f_locals.get("self")
+        # Any tensor but a parameter or buffer may depend on the inputs (a comparison or an
+        # argmax leaves no node on the tape), so every other one is warned about.
         what = self.known.get(id(t))
-        traced = getattr(t, "_grad_fn", None) is not None or (what and what[0] != "param")
         user = _user_frame(frame.f_back)
-        if not traced or user is not frame.f_back:
+        if (what and what[0] == "param") or user is not frame.f_back:
             return
         warnings.warn_explicit(
             f"Converting a traced tensor to a Python value ({name}) might cause the trace to be "

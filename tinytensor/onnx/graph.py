@@ -62,7 +62,7 @@ class Graph:
 
     def initializer(self, name: str, value: np.ndarray) -> str:
         if name not in self.initializers:
-            self.initializers[name] = np.ascontiguousarray(value)
+            self.initializers[name] = np.array(value, order="C")  # keeps 0-d arrays 0-d
         return name
 
     def const(self, value, dtype=None) -> str:

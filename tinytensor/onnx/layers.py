@@ -111,7 +111,7 @@ def max_pool(g, m, xs, call):
 
 def avg_pool(g, m, xs, call):
     nd = _nd(m)
-    if m.divisor_override is not None:
+    if getattr(m, "divisor_override", None) is not None:
         raise ExportError(f"{type(m).__name__}(divisor_override=...) has no ONNX export")
     return g.op(
         "AveragePool",
@@ -353,9 +353,24 @@ def embedding(g, m, xs, call):
     return g.op("Gather", [call.param("weight"), xs[0]], axis=0)
 
 
+def _wrap_pad(g, x, full_pads):
+    """Circular padding before opset 19 (no Pad mode 'wrap'): concatenate the wrapped ends."""
+    rank = len(full_pads) // 2
+    for d in range(rank):
+        lo, hi = full_pads[d], full_pads[rank + d]
+        if not (lo or hi):
+            continue
+        parts = [g.op("Slice", [x, g.ints([-lo]), g.ints([2**62]), g.ints([d])])] if lo else []
+        parts.append(x)
+        if hi:
+            parts.append(g.op("Slice", [x, g.ints([0]), g.ints([hi]), g.ints([d])]))
+        x = g.op("Concat", parts, axis=d)
+    return x
+
+
 def _pad_node(g, x, full_pads, mode, value=0.0):
     if mode == "wrap" and g.opset < 19:
-        raise ExportError("circular padding needs opset_version >= 19 (ONNX Pad mode 'wrap')")
+        return _wrap_pad(g, x, full_pads)
     ins = [x, g.ints(full_pads)] + ([_scalar(g, value)] if mode == "constant" else [])
     return g.op("Pad", ins, mode=mode)
 
