@@ -243,3 +243,54 @@ class LPPool3d(_LPPoolNd):
     """Power-average pooling over (N, C, D, H, W): (sum of x^p over each window)^(1/p)."""
 
     nd = 3
+
+
+class _FractionalMaxPoolNd(Module):
+    """Max over pseudo-random overlapping windows (Graham, 2014); ``_random_samples`` (a buffer,
+    None by default) fixes the windows, otherwise each call draws them from the generator."""
+
+    _nd = 2
+
+    def __init__(
+        self, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+        _random_samples=None,
+    ):  # fmt: skip
+        super().__init__()
+        nd, name = self._nd, type(self).__name__
+        self.kernel_size = ntuple(kernel_size, nd, "kernel_size", name)
+        self.return_indices = return_indices
+        self.register_buffer("_random_samples", _random_samples)
+        self.output_size = (
+            ntuple(output_size, nd, "output_size", name) if output_size is not None else None
+        )
+        ratio = output_ratio
+        if ratio is not None and not isinstance(ratio, (tuple, list)):
+            ratio = (ratio,) * nd
+        self.output_ratio = tuple(ratio) if ratio is not None else None
+        if output_size is None and output_ratio is None:
+            raise ValueError(
+                f"{name} requires specifying either an output size, or a pooling ratio"
+            )
+        if output_size is not None and output_ratio is not None:
+            raise ValueError("only one of output_size and output_ratio may be specified")
+        if self.output_ratio is not None and not all(0 < r < 1 for r in self.output_ratio):
+            raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
+
+    def forward(self, input):
+        fn = F.fractional_max_pool2d if self._nd == 2 else F.fractional_max_pool3d
+        return fn(
+            input, self.kernel_size, self.output_size, self.output_ratio, self.return_indices,
+            _random_samples=self._random_samples,
+        )  # fmt: skip
+
+
+class FractionalMaxPool2d(_FractionalMaxPoolNd):
+    """2-D fractional max pooling over (N, C, H, W) or (C, H, W)."""
+
+    _nd = 2
+
+
+class FractionalMaxPool3d(_FractionalMaxPoolNd):
+    """3-D fractional max pooling over (N, C, T, H, W) or (C, T, H, W)."""
+
+    _nd = 3

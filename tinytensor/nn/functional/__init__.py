@@ -78,6 +78,17 @@ from tinytensor.nn.functional.dropout import (
     dropout3d,
     feature_alpha_dropout,
 )
+from tinytensor.nn.functional.fractional import (
+    GRID_SAMPLE_INTERPOLATION_MODES,
+    GRID_SAMPLE_PADDING_MODES,
+    adaptive_max_pool1d_with_indices,
+    adaptive_max_pool2d_with_indices,
+    adaptive_max_pool3d_with_indices,
+    fractional_max_pool2d,
+    fractional_max_pool2d_with_indices,
+    fractional_max_pool3d,
+    fractional_max_pool3d_with_indices,
+)
 from tinytensor.nn.functional.linear import bilinear, linear
 from tinytensor.nn.functional.loss import (
     binary_cross_entropy,
@@ -145,6 +156,11 @@ from tinytensor.nn.functional.sparse import embedding, embedding_bag, one_hot
 from tinytensor.ops.shape import pad
 
 __all__ = [
+    "GRID_SAMPLE_INTERPOLATION_MODES",
+    "GRID_SAMPLE_PADDING_MODES",
+    "adaptive_max_pool1d_with_indices",
+    "adaptive_max_pool2d_with_indices",
+    "adaptive_max_pool3d_with_indices",
     "channel_shuffle",
     "native_channel_shuffle",
     "NOT_PLANNED",
@@ -185,6 +201,10 @@ __all__ = [
     "embedding",
     "embedding_bag",
     "fold",
+    "fractional_max_pool2d",
+    "fractional_max_pool2d_with_indices",
+    "fractional_max_pool3d",
+    "fractional_max_pool3d_with_indices",
     "gaussian_nll_loss",
     "gelu",
     "glu",
