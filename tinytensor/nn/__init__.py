@@ -151,7 +151,8 @@ from tinytensor.nn.pooling import (
     MaxUnpool2d,
     MaxUnpool3d,
 )
-from tinytensor.nn.rnn import LSTM, RNN, LSTMCell, RNNCell
+from tinytensor.nn.recurrent import GRU, LSTM, RNN, RNNBase
+from tinytensor.nn.rnn import GRUCell, LSTMCell, RNNCell
 from tinytensor.nn.transformer import (
     Transformer,
     TransformerDecoder,
@@ -212,9 +213,11 @@ __all__ = [
     "EmbeddingBag",
     "Flatten",
     "Fold",
-    "GELU",
     "FractionalMaxPool2d",
     "FractionalMaxPool3d",
+    "GELU",
+    "GRU",
+    "GRUCell",
     "GLU",
     "GaussianNLLLoss",
     "GroupNorm",
@@ -271,6 +274,7 @@ __all__ = [
     "PoissonNLLLoss",
     "RMSNorm",
     "RNN",
+    "RNNBase",
     "RNNCell",
     "RReLU",
     "ReLU",
