@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -68,6 +69,63 @@ def binary(a, b, name):
         return a, b, dt.type(a), (bd if dt is bd.dtype else bd.astype(dt))
     a, b = as_tensor(a, name), as_tensor(b, name)
     return binary(a, b, name)
+
+
+def binary_arith(a, b, name):
+    """``binary`` for the arithmetic ops (add, sub, mul): a Python float or int beside a floating
+    tensor comes back as a cached read-only 0-d array of the tensor's dtype, not a number.
+
+    NumPy 2 converts a Python scalar operand on every call (about 0.2 us, as much as the whole
+    kernel on a 1-element array); a 0-d array of the same dtype gives the same values (NEP 50
+    casts the weak scalar to that dtype too) and the same result dtype and shape.
+    """
+    a, b, ad, bd = binary(a, b, name)
+    if bd.__class__ in _PY_NUMBERS:
+        c = _const(bd, ad.dtype)
+        if c is not None:
+            bd = c
+    elif ad.__class__ in _PY_NUMBERS:
+        c = _const(ad, bd.dtype)
+        if c is not None:
+            ad = c
+    return a, b, ad, bd
+
+
+_CONSTS: dict = {}  # dtype -> {value: read-only 0-d array}
+_CONSTS_MAX = 4096  # values per dtype before the cache is emptied (a loop of fresh constants)
+
+
+def _const(value, dtype):
+    """``value`` as a cached read-only 0-d array of ``dtype``, or None where the cast would not
+    equal NumPy's handling of the plain number (NaN; a value out of the dtype's range)."""
+    table = _CONSTS.get(dtype)
+    if table is None:
+        table = _CONSTS[dtype] = {}
+    key = value if value else (0, math.copysign(1.0, value))  # keeps 0.0 and -0.0 apart
+    c = table.get(key)
+    if c is not None:
+        return c
+    if value != value or value.__class__ is bool:  # NaN never finds itself in a dict
+        return None
+    try:
+        with np.errstate(over="ignore"):
+            c = np.array(value, dtype)
+    except OverflowError:
+        return None
+    if np.isinf(c) and not np.isinf(float(value)):  # out of the dtype's range: let NumPy decide
+        return None
+    c.flags.writeable = False
+    if len(table) >= _CONSTS_MAX:
+        table.clear()
+    table[key] = c
+    return c
+
+
+def scalar_like(value, dtype):
+    """A read-only 0-d array of ``dtype`` holding ``value`` (cached): a constant for a kernel
+    on tiny arrays, where a Python number costs NumPy a conversion on every call."""
+    c = _const(value, dtype)
+    return np.array(value, dtype) if c is None else c
 
 
 def value_dtype(ad, bd):
