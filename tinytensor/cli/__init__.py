@@ -7,7 +7,7 @@ import os
 import sys
 
 import tinytensor
-from tinytensor.cli import evaluate, train
+from tinytensor.cli import evaluate, export, train
 from tinytensor.cli.arch import ArchError
 from tinytensor.cli.rundir import UsageError
 from tinytensor.data.datasets.mnist import DownloadError
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     train.add_parser(sub)
     evaluate.add_parsers(sub)
+    export.add_parser(sub)
     return parser
 
 
