@@ -45,7 +45,7 @@ def cumprod(a, dim, *, dtype=None):
 def _cumprod_backward(g, a, out, d):
     if a.ndim == 0:
         return (g,)
-    if not (a._data == 0).any():
+    if not (out._data == 0).any():  # no zero (nor underflow) in any running product
         return (S.flip(R.cumsum(S.flip(g * out, d), d), d) / a,)
     # With zeros, divide by nothing: row k of ``e`` is a with a_k replaced by 1, so its running
     # product at j >= k is the product of the others; sum g_j times it over j >= k.

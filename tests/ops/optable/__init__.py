@@ -17,8 +17,12 @@ from .linalg_ext import CASES as LINALG_EXT
 from .math import CASES as MATH
 from .reduce import CASES as REDUCE
 from .shape import CASES as SHAPE
+from .shape_ext import CASES as SHAPE_EXT
+from .sorting import CASES as SORTING
 
-ALL_CASES = ELEMENTWISE + REDUCE + SHAPE + INDEX + LINALG + LINALG_EXT + FFT + MATH
+ALL_CASES = (
+    ELEMENTWISE + REDUCE + SHAPE + INDEX + LINALG + LINALG_EXT + FFT + MATH + SORTING + SHAPE_EXT
+)
 BY_NAME = {c.name: c for c in ALL_CASES}
 assert len(BY_NAME) == len(ALL_CASES), "op-table row names must be unique"
 
@@ -34,5 +38,7 @@ __all__ = [
     "OpCase",
     "REDUCE",
     "SHAPE",
+    "SHAPE_EXT",
+    "SORTING",
     "Sample",
 ]
