@@ -776,3 +776,75 @@ assert len({r.name for r in FUNCTIONAL_ROWS}) == len(FUNCTIONAL_ROWS), "row name
 FUNCTIONAL_NOT_COVERED["multi_head_attention_forward"] = (
     "composite of linear, chunk, reshape, softmax/matmul or scaled_dot_product_attention (rows)"
 )
+
+# --- issue #12: dropout variants and fractional max pooling -------------------------------------
+
+RF = _rng(14)
+SEQ = RF.standard_normal((2, 3, 4))
+VOL = RF.standard_normal((2, 2, 2, 3, 3))
+FRAC_S2 = RF.random((2, 2, 2))
+FRAC_S3 = RF.random((2, 2, 3))
+FRAC_VOL = (RF.permutation(2 * 2 * 4 * 5 * 5).reshape(2, 2, 4, 5, 5) * 0.1).astype(np.float64)
+
+FUNCTIONAL_ROWS += [
+    FRow("dropout1d_train", lambda F, x: F.dropout1d(x, 0.5), {"input": SEQ}, ("input",), True),
+    FRow("dropout3d_train", lambda F, x: F.dropout3d(x, 0.5), {"input": VOL}, ("input",), True),
+    FRow(
+        "alpha_dropout_train",
+        lambda F, x: F.alpha_dropout(x, 0.3, training=True),
+        {"input": X34},
+        ("input",),
+        True,
+    ),
+    FRow("alpha_dropout_eval", lambda F, x: F.alpha_dropout(x, 0.3), {"input": X34}, ("input",)),
+    FRow(
+        "feature_alpha_dropout_train",
+        lambda F, x: F.feature_alpha_dropout(x, 0.3, training=True),
+        {"input": SEQ},
+        ("input",),
+        True,
+    ),
+    FRow(
+        "fractional_max_pool2d",
+        lambda F, x, s: F.fractional_max_pool2d(x, 2, output_size=3, _random_samples=s),
+        {"input": POOL, "_random_samples": FRAC_S2},
+        ("input",),
+    ),
+    FRow(
+        "fractional_max_pool2d_with_indices",
+        lambda F, x, s: F.fractional_max_pool2d_with_indices(x, 2, (2, 3), _random_samples=s),
+        {"input": POOL, "_random_samples": FRAC_S2},
+        ("input",),
+    ),
+    FRow(
+        "fractional_max_pool3d",
+        lambda F, x, s: F.fractional_max_pool3d(x, 2, output_size=(2, 3, 3), _random_samples=s),
+        {"input": FRAC_VOL, "_random_samples": FRAC_S3},
+        ("input",),
+    ),
+    FRow(
+        "fractional_max_pool3d_with_indices",
+        lambda F, x, s: F.fractional_max_pool3d_with_indices(x, 2, 2, _random_samples=s),
+        {"input": FRAC_VOL, "_random_samples": FRAC_S3},
+        ("input",),
+    ),
+    FRow(
+        "adaptive_max_pool1d_with_indices",
+        lambda F, x: F.adaptive_max_pool1d_with_indices(x, 3),
+        {"input": SEQ},
+        ("input",),
+    ),
+    FRow(
+        "adaptive_max_pool2d_with_indices",
+        lambda F, x: F.adaptive_max_pool2d_with_indices(x, (2, 3)),
+        {"input": POOL},
+        ("input",),
+    ),
+    FRow(
+        "adaptive_max_pool3d_with_indices",
+        lambda F, x: F.adaptive_max_pool3d_with_indices(x, 2),
+        {"input": FRAC_VOL},
+        ("input",),
+    ),
+]
+assert len({r.name for r in FUNCTIONAL_ROWS}) == len(FUNCTIONAL_ROWS), "row names must be unique"

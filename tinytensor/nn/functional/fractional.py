@@ -108,7 +108,7 @@ def _fractional(input, kernel_size, output_size, output_ratio, return_indices, s
     res = np.take_along_axis(vals, arg[..., None], -1)[..., 0]
     shape = (n, c, *out) if batched else (c, *out)
     indices = wrap(idx.reshape(shape))
-    saved = (x, wrap(idx.reshape(n, c, *out)), tuple(sp))
+    saved = (x, indices, tuple(sp))  # the returned indices: changing them breaks backward
     node = f"FractionalMaxPool{nd}D"
     if batched:
         result = record(wrap(res.reshape(shape)), node, (x,), _put_backward_of_max, saved)
