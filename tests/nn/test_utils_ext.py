@@ -306,6 +306,7 @@ def test_fuse_conv_and_linear_bn_eval_equal_the_pair():
 def test_skip_init_builds_the_module():
     m = nn.utils.skip_init(nn.Linear, 3, 2)
     assert m.weight.shape == (2, 3)
+    assert nn.utils.convert_conv2d_weight_memory_format(m, tt.channels_last) is m
     with pytest.raises(RuntimeError, match="Expected a Module"):
         nn.utils.skip_init(int)
 

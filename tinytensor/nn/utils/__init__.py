@@ -21,6 +21,8 @@ from tinytensor.nn.utils._hooks import (
     weight_norm,
 )
 from tinytensor.nn.utils.fusion import (
+    convert_conv2d_weight_memory_format,
+    convert_conv3d_weight_memory_format,
     fuse_conv_bn_eval,
     fuse_conv_bn_weights,
     fuse_linear_bn_eval,
@@ -33,6 +35,8 @@ __all__ = [
     "clip_grad_norm_",
     "clip_grad_value_",
     "clip_grads_with_norm_",
+    "convert_conv2d_weight_memory_format",
+    "convert_conv3d_weight_memory_format",
     "fuse_conv_bn_eval",
     "fuse_conv_bn_weights",
     "fuse_linear_bn_eval",

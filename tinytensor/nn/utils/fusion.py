@@ -10,6 +10,8 @@ from tinytensor.nn.parameter import Parameter
 from tinytensor.ops.creation import ones_like, zeros_like
 
 __all__ = [
+    "convert_conv2d_weight_memory_format",
+    "convert_conv3d_weight_memory_format",
     "fuse_conv_bn_eval",
     "fuse_conv_bn_weights",
     "fuse_linear_bn_eval",
@@ -86,3 +88,14 @@ def skip_init(module_cls, *args, **kwargs):
     if "device" not in inspect.signature(module_cls).parameters:
         raise RuntimeError("Module must support a 'device' arg to skip initialization")
     return module_cls(*args, **kwargs)
+
+
+def convert_conv2d_weight_memory_format(module, memory_format):
+    """Returns ``module``: tinytensor's NumPy storage has one layout, so there is nothing to
+    convert (PyTorch reorders Conv2d/ConvTranspose2d weights to ``memory_format``)."""
+    return module
+
+
+def convert_conv3d_weight_memory_format(module, memory_format):
+    """Returns ``module``: one storage layout here (see ``convert_conv2d_weight_memory_format``)."""
+    return module
