@@ -52,12 +52,12 @@ class Net(nn.Module):
 
 
 def init_from_numpy(model, seed):
-    """Give every non-constant parameter NumPy-drawn values, so any library starts alike."""
+    """Give every parameter not all zeros or ones NumPy-drawn values, so any library starts alike."""
     params = dict(model.named_parameters())
     state = model.state_dict()
     new_state = {}
     for name, value in state.items():
-        if name in params and not bool((value == value.flatten()[0]).all()):
+        if name in params and not bool(((value == 0) | (value == 1)).all()):
             fan_name = name.replace("bias", "weight")
             fan_in = state[fan_name][0].numel() if fan_name in state else value.numel()
             rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
