@@ -152,7 +152,7 @@ from tinytensor.nn.pooling import (
     MaxUnpool3d,
 )
 from tinytensor.nn.recurrent import GRU, LSTM, RNN, RNNBase
-from tinytensor.nn.rnn import GRUCell, LSTMCell, RNNCell
+from tinytensor.nn.rnn import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from tinytensor.nn.transformer import (
     Transformer,
     TransformerDecoder,
@@ -276,6 +276,7 @@ __all__ = [
     "RNN",
     "RNNBase",
     "RNNCell",
+    "RNNCellBase",
     "RReLU",
     "ReLU",
     "ReLU6",

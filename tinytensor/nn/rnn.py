@@ -18,15 +18,16 @@ from tinytensor.nn.parameter import Parameter
 from tinytensor.ops.creation import empty, zeros
 
 
-class _CellBase(Module):
-    _gates = 1
+class RNNCellBase(Module):
+    """The parameters of a cell: ``weight_ih`` (num_chunks*hidden, input), ``weight_hh``
+    (num_chunks*hidden, hidden) and, with ``bias``, ``bias_ih`` and ``bias_hh``."""
 
-    def __init__(self, input_size, hidden_size, bias, device=None, dtype=None):
+    def __init__(self, input_size, hidden_size, bias, num_chunks, device=None, dtype=None):
         super().__init__()
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias
-        g = self._gates * hidden_size
+        g = num_chunks * hidden_size
         self.weight_ih = Parameter(empty(g, input_size, dtype=dtype))
         self.weight_hh = Parameter(empty(g, hidden_size, dtype=dtype))
         if bias:
@@ -82,14 +83,14 @@ class _CellBase(Module):
         return s
 
 
-class RNNCell(_CellBase):
+class RNNCell(RNNCellBase):
     """h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh) (or relu)."""
 
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None,
                  dtype=None):  # fmt: skip
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity: {nonlinearity}")
-        super().__init__(input_size, hidden_size, bias, device, dtype)
+        super().__init__(input_size, hidden_size, bias, 1, device, dtype)
         self.nonlinearity = nonlinearity
 
     def forward(self, input, hx=None):
@@ -100,14 +101,12 @@ class RNNCell(_CellBase):
         return out if batched else out.squeeze(0)
 
 
-class LSTMCell(_CellBase):
+class LSTMCell(RNNCellBase):
     """(h', c') from gates i, f, g, o = x W_ih^T + b_ih + h W_hh^T + b_hh:
     c' = sigmoid(f)*c + sigmoid(i)*tanh(g),  h' = sigmoid(o)*tanh(c')."""
 
-    _gates = 4
-
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
-        super().__init__(input_size, hidden_size, bias, device, dtype)
+        super().__init__(input_size, hidden_size, bias, 4, device, dtype)
 
     def forward(self, input, hx=None):
         x, batched = self._batched(input)
@@ -119,14 +118,12 @@ class LSTMCell(_CellBase):
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
 
-class GRUCell(_CellBase):
+class GRUCell(RNNCellBase):
     """h' = (1-z)*n + z*h with r, z = sigmoid(x W_i{r,z}^T + b_i{r,z} + h W_h{r,z}^T + b_h{r,z})
     and n = tanh(x W_in^T + b_in + r*(h W_hn^T + b_hn))."""
 
-    _gates = 3
-
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
-        super().__init__(input_size, hidden_size, bias, device, dtype)
+        super().__init__(input_size, hidden_size, bias, 3, device, dtype)
 
     def forward(self, input, hx=None):
         x, batched = self._batched(input)
