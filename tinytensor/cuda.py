@@ -16,10 +16,12 @@ def is_available() -> bool:
 
 
 def device_count() -> int:
+    """0: no CUDA device is visible to tinytensor."""
     return 0
 
 
 def is_initialized() -> bool:
+    """False: there is no CUDA context to initialise."""
     return False
 
 
@@ -36,18 +38,23 @@ def empty_cache() -> None:
 
 
 def current_device() -> int:
+    """Raise ``RuntimeError``: there is no current CUDA device (tinytensor computes on the CPU)."""
     check_device("cuda", "cuda.current_device()")
     return 0
 
 
 def synchronize(device=None) -> None:
+    """Raise ``RuntimeError``: there is no CUDA stream to wait for."""
     check_device("cuda", "cuda.synchronize()")
 
 
 def get_device_name(device=None) -> str:
+    """Raise ``RuntimeError``: there is no CUDA device to name."""
     check_device("cuda", "cuda.get_device_name()")
     return ""
 
 
 def set_device(device) -> None:
+    """Select the current CUDA device: ``"cpu"`` is accepted and does nothing; a CUDA device (or
+    None) raises ``RuntimeError`` saying tinytensor computes on the CPU only."""
     check_device(device if device is not None else "cuda", "cuda.set_device()")

@@ -165,4 +165,6 @@ def set_num_interop_threads(n: int) -> None:
 
 
 def get_num_interop_threads() -> int:
+    """The value last given to ``set_num_interop_threads`` (1 by default); tinytensor has no
+    inter-op thread pool."""
     return _interop[0]

@@ -13,10 +13,13 @@ from tinytensor.autograd.node import _Anomaly
 
 
 def is_anomaly_enabled() -> bool:
+    """True while anomaly mode is on: inside ``detect_anomaly``, or after
+    ``set_detect_anomaly(True)``."""
     return _Anomaly.enabled
 
 
 def is_anomaly_check_nan_enabled() -> bool:
+    """True when anomaly mode also checks each gradient for NaN/inf (its ``check_nan`` flag)."""
     return _Anomaly.check_nan
 
 

@@ -24,6 +24,8 @@ def is_grad_enabled() -> bool:
 
 
 def is_inference_mode_enabled() -> bool:
+    """True inside ``inference_mode()`` (in this thread): no graph is recorded and no version
+    counters are checked."""
     return grad_state.inference
 
 

@@ -101,4 +101,5 @@ def set_default_device(d) -> None:
 
 
 def get_default_device() -> device:
+    """The device new tensors are made on: always ``device(type='cpu')`` in tinytensor."""
     return _default[0]
