@@ -121,11 +121,7 @@ def _np_tensor_split(x, indices_or_sections, dim):
         return tuple(np.array_split(x, ios, dim))
     n = x.shape[dim]
     cuts = [min(max(i + n if i < 0 else i, 0), n) for i in ios]
-    out, start = [], 0
-    for c in cuts + [n]:
-        out.append(np.take(x, range(start, max(c, start)), dim))
-        start = max(c, start)
-    return tuple(out)
+    return tuple(np.take(x, range(s, max(e, s)), dim) for s, e in zip([0] + cuts, cuts + [n]))
 
 
 @st.composite
@@ -185,7 +181,7 @@ CASES = [
         tt.rot90,
         lambda x, k, dims: np.rot90(x, k, dims).copy(),
         torch_call("rot90"),
-        _one(2, 3, k=lambda d, s: d.draw(st.integers(-2, 5)), dims=_rot_dims),
+        _one(2, 3, k=lambda draw, s: draw(st.integers(-2, 5)), dims=_rot_dims),
     ),
     OpCase(
         "repeat_interleave",
@@ -220,7 +216,7 @@ CASES = [
         tt.tile,
         lambda x, dims: np.tile(x, dims),
         torch_call("tile"),
-        _one(dims=lambda d, s: tuple(d.draw(st.lists(st.integers(1, 3), max_size=4)))),
+        _one(dims=lambda draw, s: tuple(draw(st.lists(st.integers(1, 3), max_size=4)))),
     ),
     OpCase("atleast_1d", tt.atleast_1d, np.atleast_1d, torch_call("atleast_1d"), _one(0, 2)),
     OpCase("atleast_2d", tt.atleast_2d, np.atleast_2d, torch_call("atleast_2d"), _one(0, 3)),
@@ -254,9 +250,9 @@ CASES = [
     ),
     OpCase(
         "tensor_split",
-        tt.tensor_split,
+        lambda x, indices_or_sections, dim: tt.tensor_split(x, indices_or_sections, dim),
         _np_tensor_split,
-        torch_call("tensor_split"),
+        lambda x, indices_or_sections, dim: x.tensor_split(indices_or_sections, dim),
         _split_inputs(),
     ),
     OpCase(
