@@ -100,21 +100,6 @@ PENDING_DOCSTRINGS = {
     "tinytensor.nn.init.constant_",
     "tinytensor.nn.init.ones_",
     "tinytensor.nn.init.zeros_",
-    # tinytensor/ops/creation.py (docstrings being written)
-    "tinytensor.as_tensor",
-    "tinytensor.empty",
-    "tinytensor.empty_like",
-    "tinytensor.eye",
-    "tinytensor.full",
-    "tinytensor.full_like",
-    "tinytensor.linspace",
-    "tinytensor.logspace",
-    "tinytensor.normal",
-    "tinytensor.ones",
-    "tinytensor.ones_like",
-    "tinytensor.randperm",
-    "tinytensor.zeros",
-    "tinytensor.zeros_like",
     # tinytensor/ops/elementwise.py (docstrings being written)
     "tinytensor.allclose",
     "tinytensor.equal",
@@ -122,15 +107,6 @@ PENDING_DOCSTRINGS = {
     "tinytensor.isinf",
     "tinytensor.isnan",
     "tinytensor.logical_not",
-    # tinytensor/ops/linalg.py (docstrings being written)
-    "tinytensor.bmm",
-    "tinytensor.mm",
-    # tinytensor/ops/linalg_torch.py (docstrings being written)
-    "tinytensor.chain_matmul",
-    "tinytensor.inverse",
-    "tinytensor.mv",
-    "tinytensor.pinverse",
-    "tinytensor.vdot",
     # tinytensor/ops/method_forms.py (not among the files open for docstring edits)
     "tinytensor.adjoint",
     "tinytensor.clamp_",
@@ -160,11 +136,6 @@ PENDING_DOCSTRINGS = {
     "tinytensor.unsafe_split",
     "tinytensor.unsafe_split_with_sizes",
     "tinytensor.zero_",
-    # tinytensor/ops/reduce.py (docstrings being written)
-    "tinytensor.all",
-    "tinytensor.any",
-    "tinytensor.std_mean",
-    "tinytensor.var_mean",
     # tinytensor/ops/shape.py (docstrings being written)
     "tinytensor.broadcast_tensors",
     "tinytensor.broadcast_to",

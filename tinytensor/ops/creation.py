@@ -37,6 +37,17 @@ def tensor(data, dtype=None, requires_grad=False, device=None) -> TensorBase:
 
 
 def as_tensor(data, dtype=None, device=None) -> TensorBase:
+    """``data`` as a tensor, without copying when it can: a tensor of the requested dtype is
+    returned as is (graph and all), and a NumPy array of a supported dtype is shared.
+
+    Otherwise it converts like ``tensor``. Unlike ``tensor``, it never sets ``requires_grad``.
+
+    >>> import numpy as np
+    >>> a = np.array([1.0, 2.0])
+    >>> t = tt.as_tensor(a)
+    >>> a[0] = 5.0
+    >>> t
+    tensor([5., 2.], dtype=tinytensor.float64)"""
     check_device(device, "as_tensor")
     if isinstance(data, TensorBase) and (dtype is None or data.dtype is D.to_dtype(dtype)):
         return data
@@ -84,6 +95,16 @@ def _float_dtype(dtype, name):
 
 
 def zeros(*size, dtype=None, requires_grad=False, device=None) -> TensorBase:
+    """A tensor of zeros. ``size`` is ints or one tuple: ``zeros(2, 3)`` and ``zeros((2, 3))``.
+
+    Args:
+        dtype: defaults to ``get_default_dtype()`` (float32).
+        requires_grad: make the result a leaf that records operations.
+        device: only the CPU is accepted.
+
+    >>> tt.zeros(2, 3)
+    tensor([[0., 0., 0.],
+            [0., 0., 0.]])"""
     check_device(device, "zeros")
     return _finish(
         np.zeros(_shape_args(size, "zeros"), _float_dtype(dtype, "zeros").np), requires_grad
@@ -91,6 +112,10 @@ def zeros(*size, dtype=None, requires_grad=False, device=None) -> TensorBase:
 
 
 def ones(*size, dtype=None, requires_grad=False, device=None) -> TensorBase:
+    """A tensor of ones; the arguments are those of ``zeros``.
+
+    >>> tt.ones(2, dtype=tt.int64)
+    tensor([1, 1])"""
     check_device(device, "ones")
     return _finish(
         np.ones(_shape_args(size, "ones"), _float_dtype(dtype, "ones").np), requires_grad
@@ -98,6 +123,8 @@ def ones(*size, dtype=None, requires_grad=False, device=None) -> TensorBase:
 
 
 def empty(*size, dtype=None, requires_grad=False, device=None) -> TensorBase:
+    """An uninitialised tensor (whatever the memory held); the arguments are those of ``zeros``.
+    Fill it before reading it."""
     check_device(device, "empty")
     return _finish(
         np.empty(_shape_args(size, "empty"), _float_dtype(dtype, "empty").np), requires_grad
@@ -105,6 +132,12 @@ def empty(*size, dtype=None, requires_grad=False, device=None) -> TensorBase:
 
 
 def full(size, fill_value, dtype=None, requires_grad=False, device=None) -> TensorBase:
+    """A tensor of shape ``size`` filled with ``fill_value``. The dtype is the fill value's
+    (float32 for a Python float, int64 for an int, bool for a bool) unless ``dtype`` is given.
+
+    >>> tt.full((2, 2), 7)
+    tensor([[7, 7],
+            [7, 7]])"""
     check_device(device, "full")
     shape = _shape_args((size,) if not isinstance(size, (tuple, list)) else (tuple(size),), "full")
     if dtype is None:
@@ -127,6 +160,12 @@ def _like(t, dtype, name="zeros_like"):
 def zeros_like(
     t, dtype=None, requires_grad=False, *, layout=None, device=None, memory_format=None
 ) -> TensorBase:
+    """Zeros with the shape of ``t``, and its dtype unless ``dtype`` is given. ``layout`` and
+    ``memory_format`` are accepted for PyTorch's sake (tensors here are dense and contiguous).
+
+    >>> tt.zeros_like(tt.tensor([[1, 2], [3, 4]]))
+    tensor([[0, 0],
+            [0, 0]])"""
     check_device(device, "zeros_like")
     shape, dt = _like(t, dtype, "zeros_like")
     return _finish(np.zeros(shape, dt), requires_grad)
@@ -135,6 +174,7 @@ def zeros_like(
 def ones_like(
     t, dtype=None, requires_grad=False, *, layout=None, device=None, memory_format=None
 ) -> TensorBase:
+    """Ones with the shape of ``t``, and its dtype unless ``dtype`` is given (as ``zeros_like``)."""
     check_device(device, "ones_like")
     shape, dt = _like(t, dtype, "ones_like")
     return _finish(np.ones(shape, dt), requires_grad)
@@ -143,6 +183,7 @@ def ones_like(
 def empty_like(
     t, dtype=None, requires_grad=False, *, layout=None, device=None, memory_format=None
 ) -> TensorBase:
+    """An uninitialised tensor with the shape of ``t``, and its dtype unless ``dtype`` is given."""
     check_device(device, "empty_like")
     shape, dt = _like(t, dtype, "empty_like")
     return _finish(np.empty(shape, dt), requires_grad)
@@ -151,6 +192,10 @@ def empty_like(
 def full_like(
     t, fill_value, dtype=None, requires_grad=False, *, layout=None, device=None, memory_format=None
 ) -> TensorBase:
+    """``fill_value`` in the shape of ``t``, with ``t``'s dtype unless ``dtype`` is given.
+
+    >>> tt.full_like(tt.zeros(3), 0.5)
+    tensor([0.5000, 0.5000, 0.5000])"""
     check_device(device, "full_like")
     shape, dt = _like(t, dtype, "full_like")
     return _finish(np.full(shape, fill_value, dt), requires_grad)
@@ -199,6 +244,12 @@ def randperm(
     requires_grad=False,
     pin_memory=False,
 ) -> TensorBase:
+    """A random permutation of ``0, 1, ..., n - 1`` (int64 unless ``dtype`` is given), drawn from
+    ``generator`` or the global generator.
+
+    >>> _ = tt.manual_seed(0)
+    >>> tt.randperm(5)
+    tensor([2, 4, 3, 0, 1])"""
     check_device(device, "randperm")
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
         raise RuntimeError(f"randperm: n must be a non-negative int, got {n!r}")
@@ -207,6 +258,12 @@ def randperm(
 
 
 def normal(mean=0.0, std=1.0, size=None, generator=None) -> TensorBase:
+    """Samples of the normal distribution N(``mean``, ``std``²), of shape ``size`` (a scalar when
+    ``size`` is None), in the default float dtype. ``mean`` and ``std`` are numbers; ``std``
+    must not be negative.
+
+    >>> tt.normal(2.0, 0.5, size=(3,)).shape
+    tinytensor.Size([3])"""
     if np.any(np.asarray(std) < 0):
         raise RuntimeError(f"normal: std must be >= 0, got {std!r}")
     shape = () if size is None else _shape_args((tuple(size),), "normal")
@@ -234,6 +291,10 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
 
 
 def linspace(start, end, steps, dtype=None, requires_grad=False, device=None) -> TensorBase:
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included.
+
+    >>> tt.linspace(0, 1, 5)
+    tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])"""
     check_device(device, "linspace")
     if not isinstance(steps, numbers.Integral) or steps < 0:
         raise RuntimeError(f"linspace: number of steps must be a non-negative int, got {steps!r}")
@@ -244,6 +305,10 @@ def linspace(start, end, steps, dtype=None, requires_grad=False, device=None) ->
 def logspace(
     start, end, steps, base=10.0, dtype=None, requires_grad=False, *, layout=None, device=None
 ) -> TensorBase:
+    """``steps`` values ``base ** x``, ``x`` evenly spaced from ``start`` to ``end`` (included).
+
+    >>> tt.logspace(0, 2, 3)
+    tensor([  1.,  10., 100.])"""
     check_device(device, "logspace")
     if not isinstance(steps, numbers.Integral) or steps < 0:
         raise RuntimeError(f"logspace: number of steps must be a non-negative int, got {steps!r}")
@@ -252,6 +317,11 @@ def logspace(
 
 
 def eye(n, m=None, dtype=None, requires_grad=False, device=None) -> TensorBase:
+    """An ``n`` by ``m`` matrix (``m`` defaults to ``n``): ones on the diagonal, zeros elsewhere.
+
+    >>> tt.eye(2, 3)
+    tensor([[1., 0., 0.],
+            [0., 1., 0.]])"""
     check_device(device, "eye")
     for v in (n, m):
         if v is not None and (not isinstance(v, (int, np.integer)) or v < 0):

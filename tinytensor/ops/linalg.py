@@ -82,6 +82,8 @@ def _matmul_backward(g, a, b, na, nb):
 
 @torch_args
 def mm(input, mat2):
+    """Matrix product of two 2-D tensors: ``(n, m) @ (m, p) -> (n, p)``. No broadcasting; use
+    ``matmul`` for batches. ``d input = g @ mat2^T``, ``d mat2 = input^T @ g``."""
     a, b = input, mat2
     a, b = as_tensor(a, "mm"), as_tensor(b, "mm")
     if a.ndim != 2 or b.ndim != 2:
@@ -93,6 +95,11 @@ def mm(input, mat2):
 
 @torch_args
 def bmm(input, mat2):
+    """Batched matrix product of two 3-D tensors with the same batch size:
+    ``(b, n, m) @ (b, m, p) -> (b, n, p)``. No broadcasting; use ``matmul`` for that.
+
+    >>> tt.bmm(tt.ones(2, 1, 3), tt.ones(2, 3, 2)).shape
+    tinytensor.Size([2, 1, 2])"""
     a, b = input, mat2
     a, b = as_tensor(a, "bmm"), as_tensor(b, "bmm")
     if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:

@@ -52,10 +52,14 @@ def cholesky(A, upper=False):
 
 
 def inverse(A):
+    """The inverse of a square matrix (or a batch of them): ``tt.linalg.inv``.
+    ``d A = -A^{-T} g A^{-T}``."""
     return inv(A)
 
 
 def pinverse(A, rcond=1e-15):
+    """The Moore-Penrose pseudo-inverse: ``tt.linalg.pinv(A, rtol=rcond)``. Singular values below
+    ``rcond`` times the largest are treated as zero."""
     return pinv(A, rtol=rcond)
 
 
@@ -99,10 +103,16 @@ def cross(a, b, dim=None):
 
 
 def chain_matmul(*matrices):
+    """The product of the given matrices, multiplied in the cheapest order:
+    ``tt.linalg.multi_dot(matrices)`` (deprecated in PyTorch in favour of it)."""
     return multi_dot(matrices)
 
 
 def mv(A, x):
+    """Matrix-vector product: ``(n, m) @ (m,) -> (n,)``.
+
+    >>> tt.mv(tt.tensor([[1.0, 2.0], [3.0, 4.0]]), tt.tensor([1.0, 1.0]))
+    tensor([3., 7.])"""
     A, x = as_tensor(A, "mv"), as_tensor(x, "mv")
     if A.ndim != 2 or x.ndim != 1:
         raise RuntimeError(
@@ -113,6 +123,11 @@ def mv(A, x):
 
 
 def vdot(a, b):
+    """Dot product of two 1-D tensors of the same size: ``sum_i a_i b_i`` (no conjugation is
+    needed: tinytensor has no complex dtype).
+
+    >>> tt.vdot(tt.tensor([1.0, 2.0]), tt.tensor([3.0, 4.0]))
+    tensor(11.)"""
     a, b = as_tensor(a, "vdot"), as_tensor(b, "vdot")
     if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
         raise RuntimeError(

@@ -310,12 +310,19 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 @torch_args
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """``(var(input, dim, ...), mean(input, dim, keepdim))`` in one call; the arguments are
+    ``var``'s (``correction`` defaults to 1, Bessel's correction).
+
+    >>> tt.var_mean(tt.tensor([[1.0, 2.0], [3.0, 4.0]]), 0)
+    (tensor([2., 2.]), tensor([2., 3.]))"""
     a = input
     return var(a, dim, unbiased, keepdim, correction=correction), mean(a, dim, keepdim)
 
 
 @torch_args
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """``(std(input, dim, ...), mean(input, dim, keepdim))`` in one call; the arguments are
+    ``std``'s (``correction`` defaults to 1, Bessel's correction)."""
     a = input
     return std(a, dim, unbiased, keepdim, correction=correction), mean(a, dim, keepdim)
 
@@ -394,6 +401,11 @@ def _p_norm_backward(g, a, out, p, shape, axes, keepdim):
 
 @torch_args
 def all(input, dim=None, keepdim=False):
+    """True where every element (over ``dim``, or the whole tensor) is nonzero; a bool tensor.
+    No gradient.
+
+    >>> tt.all(tt.tensor([[True, False], [True, True]]), dim=1)
+    tensor([False,  True])"""
     a = input
     a = as_tensor(a, "all")
     return wrap(np.all(a._data, axis=norm_dim(dim, a.ndim, "all"), keepdims=keepdim))
@@ -401,6 +413,11 @@ def all(input, dim=None, keepdim=False):
 
 @torch_args
 def any(input, dim=None, keepdim=False):
+    """True where some element (over ``dim``, or the whole tensor) is nonzero; a bool tensor.
+    No gradient.
+
+    >>> tt.any(tt.tensor([[True, False], [False, False]]), dim=1)
+    tensor([ True, False])"""
     a = input
     a = as_tensor(a, "any")
     return wrap(np.any(a._data, axis=norm_dim(dim, a.ndim, "any"), keepdims=keepdim))
