@@ -84,18 +84,6 @@ PENDING_DOCSTRINGS = {
     "tinytensor.is_deterministic_algorithms_warn_only_enabled",
     "tinytensor.is_warn_always_enabled",
     "tinytensor.set_warn_always",
-    # tinytensor/nn/functional/activation.py (docstrings being written)
-    "tinytensor.nn.functional.celu_",
-    "tinytensor.nn.functional.elu_",
-    "tinytensor.nn.functional.hardtanh_",
-    "tinytensor.nn.functional.leaky_relu_",
-    "tinytensor.nn.functional.relu_",
-    "tinytensor.nn.functional.rrelu_",
-    "tinytensor.nn.functional.selu_",
-    "tinytensor.nn.functional.sigmoid",
-    "tinytensor.nn.functional.softmin",
-    "tinytensor.nn.functional.tanh",
-    "tinytensor.nn.functional.threshold_",
     # tinytensor/nn/init.py (not among the files open for docstring edits)
     "tinytensor.nn.init.constant_",
     "tinytensor.nn.init.ones_",

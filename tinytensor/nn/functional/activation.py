@@ -224,10 +224,12 @@ def softsign(input):
 
 
 def sigmoid(input):
+    """f(x) = 1/(1 + e^-x);  dx = g*s*(1 - s), s = sigmoid(x) (``tt.sigmoid``)"""
     return E.sigmoid(input)
 
 
 def tanh(input):
+    """f(x) = tanh(x);  dx = g*(1 - tanh(x)^2) (``tt.tanh``)"""
     return E.tanh(input)
 
 
@@ -255,6 +257,7 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """f(x) = softmax(-x) along dim: e^-x / sum(e^-x), weights that favour the smallest entries"""
     return softmax(-input, dim, _stacklevel, dtype)
 
 
@@ -267,22 +270,27 @@ def _in_place(x, fn):
 
 
 def relu_(input):
+    """In-place ``relu``: writes max(x, 0) into ``input`` and returns it."""
     return relu(input, inplace=True)
 
 
 def elu_(input, alpha=1.0):
+    """In-place ``elu``: writes the result into ``input`` and returns it."""
     return elu(input, alpha, inplace=True)
 
 
 def selu_(input):
+    """In-place ``selu``: writes the result into ``input`` and returns it."""
     return selu(input, inplace=True)
 
 
 def leaky_relu_(input, negative_slope=0.01):
+    """In-place ``leaky_relu``: writes the result into ``input`` and returns it."""
     return leaky_relu(input, negative_slope, inplace=True)
 
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    """In-place ``hardtanh``: writes clamp(x, min_val, max_val) into ``input`` and returns it."""
     return hardtanh(input, min_val, max_val, inplace=True)
 
 
@@ -301,6 +309,7 @@ def _threshold_backward(g, x, threshold):
 
 
 def threshold_(input, threshold, value):
+    """In-place ``threshold``: writes the result into ``input`` and returns it."""
     return globals()["threshold"](input, threshold, value, inplace=True)
 
 
@@ -380,6 +389,7 @@ def _celu_backward(g, x, alpha):
 
 
 def celu_(input, alpha=1.0):
+    """In-place ``celu``: writes the result into ``input`` and returns it."""
     return celu(input, alpha, inplace=True)
 
 
@@ -442,6 +452,7 @@ def _rrelu_backward(g, x, noise):
 
 
 def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    """In-place ``rrelu``: writes the result into ``input`` and returns it."""
     return rrelu(input, lower, upper, training, inplace=True)
 
 
