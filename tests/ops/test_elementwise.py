@@ -80,7 +80,7 @@ def test_where_gives_no_gradient_to_condition_and_needs_bool():
     out = tt.where(a > 1.5, a, 0.0)
     out.sum().backward()
     assert a.grad.tolist() == [0.0, 1.0]
-    with pytest.raises(TypeError, match="where: condition must be a bool"):
+    with pytest.raises(RuntimeError, match="where: condition must be a bool"):
         tt.where(tt.tensor([1.0, 0.0]), a, a)
 
 
@@ -129,7 +129,7 @@ def test_clamp_integer_tensor_with_float_bound_promotes_like_torch():
     assert out.dtype is tt.float32 and out.tolist() == [1.5, 2.0, 3.0]
     assert tt.clamp(tt.tensor([1, 5]), 0, 3).tolist() == [1, 3]
     assert tt.clamp(tt.tensor([1, 5]), 0, 3).dtype is tt.int64
-    with pytest.raises(ValueError, match="at least one of min and max"):
+    with pytest.raises(RuntimeError, match="at least one of min and max"):
         tt.clamp(tt.tensor([1.0]))
 
 

@@ -505,6 +505,53 @@ ROWS = [
 ]
 
 
+# --- issue #11: the rest of the torch namespace (compat, random_ops, creation_ext, ...) -------
+ROWS += [
+    R("as_strided-past-end", lambda e: tt.as_strided(e.a, (3,), (10,)), "as_strided", "10"),
+    R("asarray-copy-false", lambda e: tt.asarray(e.a, dtype=tt.int64, copy=False), "copy"),
+    R("frombuffer-bad-count", lambda e: tt.frombuffer(b"ab", dtype=tt.int64), "frombuffer"),
+    R("empty_strided-mismatch", lambda e: tt.empty_strided((2, 3), (1,)), "empty_strided"),
+    R("empty_permuted-bad", lambda e: tt.empty_permuted((2, 3), (0, 0)), "empty_permuted"),
+    R("scalar_tensor-bad-dtype", lambda e: tt.scalar_tensor(1, dtype="complex64"), "complex64"),
+    R("range-zero-step", lambda e: tt.range(0, 3, 0), "range", "step"),
+    R("hann_window-negative", lambda e: tt.hann_window(-1), "hann_window", "-1"),
+    R("hamming_window-int", lambda e: tt.hamming_window(4, dtype=tt.int64), "hamming_window"),
+    R("bartlett_window-negative", lambda e: tt.bartlett_window(-2), "bartlett_window"),
+    R("blackman_window-negative", lambda e: tt.blackman_window(-2), "blackman_window"),
+    R("kaiser_window-negative", lambda e: tt.kaiser_window(-2), "kaiser_window"),
+    R("bernoulli-bad-p", lambda e: tt.bernoulli(e.b), "bernoulli", "p"),
+    R("binomial-bad-p", lambda e: tt.binomial(e.a, e.b), "binomial"),
+    R("multinomial-3d", lambda e: tt.multinomial(e.b3, 1), "multinomial", "dim"),
+    R("poisson-negative", lambda e: tt.poisson(e.b), "poisson", "rate"),
+    R("rand_like-list", lambda e: tt.rand_like("x"), "rand_like"),
+    R("randn_like-device", lambda e: tt.randn_like(e.a, device="cuda"), "CPU|cpu"),
+    R("randint_like-empty-range", lambda e: tt.randint_like(e.a, 3, 3), "randint_like"),
+    R(
+        "index_put-out-of-range",
+        lambda e: tt.index_put(e.a, (tt.tensor([9]),), e.s, True),
+        "9|range",
+    ),
+    R("index_put_-leaf", lambda e: tt.index_put_(e.a, (tt.tensor([0]),), e.s), "leaf"),
+    R("rsub-shapes", lambda e: tt.rsub(e.a, e.b), "sub", "(2, 3)"),
+    R("swapdims-bad-dim", lambda e: tt.swapdims(e.a, 0, 5), "transpose|dim"),
+    R("split_with_sizes-bad-sum", lambda e: tt.split_with_sizes(e.a, [1, 5]), "split"),
+    R("unsafe_split-zero", lambda e: tt.unsafe_split(e.a, 0), "split"),
+    R("unsafe_split_with_sizes-bad", lambda e: tt.unsafe_split_with_sizes(e.a, [9]), "split"),
+    R("unsafe_chunk-zero", lambda e: tt.unsafe_chunk(e.a, 0), "chunk"),
+    R("greater_equal-shapes", lambda e: tt.greater_equal(e.a, e.b), "ge", "(2, 3)"),
+    R("less_equal-shapes", lambda e: tt.less_equal(e.a, e.b), "le", "(2, 3)"),
+    R("not_equal-shapes", lambda e: tt.not_equal(e.a, e.b), "ne", "(2, 3)"),
+    R("clip_-leaf", lambda e: tt.clip_(e.a, 0, 1), "leaf"),
+    R("fill-bad-value", lambda e: tt.fill(e.a, e.b), "fill_", "0-dimensional"),
+    R("resize_as_-grad", lambda e: tt.resize_as_(e.a, e.b), "resize_|requires grad"),
+    R("detach_-not-tensor", lambda e: tt.detach_(3), "detach_|attribute"),
+    R("set_deterministic_debug_mode-bad", lambda e: tt.set_deterministic_debug_mode(7), "7"),
+    R("set_float32_matmul_precision-bad", lambda e: tt.set_float32_matmul_precision("x"), "x"),
+    R("promote_types-bad", lambda e: tt.promote_types(tt.float32, "complex64"), "complex64"),
+    R("can_cast-bad", lambda e: tt.can_cast(tt.float32, "complex64"), "complex64"),
+]
+
+
 @pytest.mark.parametrize("row", [pytest.param(r, id=r.id, marks=r.marks) for r in ROWS])
 def test_bad_input_gives_clear_error_and_changes_nothing(row):
     run_row(row, make_env)
@@ -531,6 +578,37 @@ EXEMPT = {
     "get_num_interop_threads",
     "set_num_interop_threads",  # recorded only
     "is_floating_point",
+    # issue #11: pure queries, global switches and real-dtype identities (no bad tensor input)
+    "adjoint",  # = .mT, whose row is the method's
+    "are_deterministic_algorithms_enabled",
+    "conj",
+    "conj_physical",
+    "conj_physical_",
+    "detach",
+    "get_deterministic_debug_mode",
+    "get_device",
+    "get_float32_matmul_precision",
+    "initial_seed",
+    "is_anomaly_check_nan_enabled",
+    "is_anomaly_enabled",
+    "is_complex",
+    "is_conj",
+    "is_deterministic_algorithms_warn_only_enabled",
+    "is_inference",
+    "is_neg",
+    "is_same_size",
+    "is_signed",
+    "is_warn_always_enabled",
+    "real",
+    "resolve_conj",
+    "resolve_neg",
+    "set_anomaly_enabled",
+    "set_flush_denormal",
+    "set_warn_always",
+    "to_dlpack",
+    "typename",
+    "result_type",  # dtypes only, as PyTorch's (shapes are not checked)
+    "use_deterministic_algorithms",
 }
 ALIASES = {
     "absolute": "abs",

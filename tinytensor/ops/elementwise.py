@@ -53,7 +53,9 @@ def sub(input, other, alpha=1):
         b = mul(b, alpha)
     a, b, ad, bd = binary_arith(a, b, "sub")  # constants as cached 0-d arrays
     if value_dtype(ad, bd) == np.bool_:
-        raise TypeError("sub: subtracting bool tensors is not supported; use logical_xor instead")
+        raise RuntimeError(
+            "sub: subtracting bool tensors is not supported; use logical_xor instead"
+        )
     try:
         out = ad - bd
     except ValueError:
@@ -105,7 +107,7 @@ def div(input, other, rounding_mode=None):
             except ValueError:
                 raise broadcast_error("div", a, b) from None
             return wrap(out.astype(value_dtype(ad, bd), copy=False))
-        raise ValueError(
+        raise RuntimeError(
             f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}"
         )
     a, b, ad, bd = binary(a, b, "div")
@@ -172,7 +174,7 @@ def neg(input):
     a = input
     a = as_tensor(a, "neg")
     if a._data.dtype == np.bool_:
-        raise TypeError("neg: negation of a bool tensor is not supported; use logical_not")
+        raise RuntimeError("neg: negation of a bool tensor is not supported; use logical_not")
     return record(wrap(-a._data), "Neg", (a,), _neg_backward)
 
 
@@ -190,7 +192,7 @@ def pow(input, exponent):
         and isinstance(bd, (np.ndarray, np.integer))
         and np.any(np.asarray(bd) < 0)
     ):
-        raise ValueError("pow: integers to negative integer powers are not allowed; use floats")
+        raise RuntimeError("pow: integers to negative integer powers are not allowed; use floats")
     try:
         out = np.power(ad, bd)
     except ValueError:
@@ -481,7 +483,7 @@ def clamp(input, min=None, max=None):
     a = input
     a = as_tensor(a, "clamp")
     if min is None and max is None:
-        raise ValueError("clamp: at least one of min and max must be given")
+        raise RuntimeError("clamp: at least one of min and max must be given")
     if a._data.dtype.kind != "f" and any(isinstance(v, float) for v in (min, max)):
         # An integer tensor clamped to a float bound becomes floating (PyTorch's promotion).
         a = cast(a, get_default_dtype())
@@ -563,7 +565,7 @@ def where(condition, input, other):
     a, b = input, other
     c = as_tensor(condition, "where")
     if c._data.dtype != np.bool_:
-        raise TypeError(f"where: condition must be a bool tensor, got dtype {c.dtype}")
+        raise RuntimeError(f"where: condition must be a bool tensor, got dtype {c.dtype}")
     a, b, ad, bd = binary(a, b, "where")
     cd = c._data
     zero = np.zeros((), dtype=np.result_type(ad, bd)).item()
@@ -640,7 +642,9 @@ def bitwise_not(input):
     a = input
     a = as_tensor(a, "bitwise_not")
     if a._data.dtype.kind == "f":
-        raise TypeError("bitwise_not: not defined for floating tensors; use logical_not or neg")
+        raise NotImplementedError(
+            "bitwise_not: not defined for floating tensors; use logical_not or neg"
+        )
     return wrap(np.invert(a._data))
 
 
@@ -648,7 +652,7 @@ def _bitwise(fn, name):
     def op(input, other):
         a, b, ad, bd = binary(input, other, name)
         if value_dtype(ad, bd).kind == "f":
-            raise TypeError(
+            raise NotImplementedError(
                 f"{name}: only integer and bool tensors have bits to combine, got "
                 f"{value_dtype(ad, bd)}; convert with .long() or .bool()"
             )

@@ -3,9 +3,16 @@
 
 from __future__ import annotations
 
+from tinytensor.core import TensorBase
 from tinytensor.ops import elementwise as E
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor
+
+
+def _t(input, name):
+    if not isinstance(input, TensorBase):
+        raise TypeError(f"{name}(): argument 'input' must be a Tensor, not {type(input).__name__}")
+    return input
 
 
 def fill(input, value):
@@ -14,43 +21,43 @@ def fill(input, value):
 
 
 def fill_(input, value):
-    return input.fill_(value)
+    return _t(input, "fill_").fill_(value)
 
 
 def zero_(input):
-    return input.zero_()
+    return _t(input, "zero_").zero_()
 
 
 def index_put_(input, indices, values, accumulate=False):
-    return input.index_put_(indices, values, accumulate)
+    return _t(input, "index_put_").index_put_(indices, values, accumulate)
 
 
 def detach(input):
-    return input.detach()
+    return _t(input, "detach").detach()
 
 
 def detach_(input):
-    return input.detach_()
+    return _t(input, "detach_").detach_()
 
 
 def t(input):
-    return input.t()
+    return _t(input, "t").t()
 
 
 def adjoint(input):
-    return input.adjoint()
+    return _t(input, "adjoint").adjoint()
 
 
 def conj(input):
-    return input.conj()
+    return _t(input, "conj").conj()
 
 
 def conj_physical(input):
-    return input.conj_physical()
+    return _t(input, "conj_physical").conj_physical()
 
 
 def conj_physical_(input):
-    return input.conj_physical_()
+    return _t(input, "conj_physical_").conj_physical_()
 
 
 def resolve_conj(input):
@@ -66,11 +73,11 @@ def real(input):
 
 
 def clamp_(input, min=None, max=None):
-    return input.clamp_(min, max)
+    return _t(input, "clamp_").clamp_(min, max)
 
 
 def resize_as_(input, the_template, *, memory_format=None):
-    return input.resize_as_(the_template)
+    return _t(input, "resize_as_").resize_as_(the_template)
 
 
 def rsub(input, other, *, alpha=1):

@@ -286,7 +286,7 @@ def cat(tensors, dim=0):
     """f(a, b, ...) = a, b, ... joined along ``dim``;  each input gets its slice of g"""
     tensors = [as_tensor(t, "cat") for t in tensors]
     if not tensors:
-        raise RuntimeError("cat: expected a non-empty list of tensors")
+        raise ValueError("cat: expected a non-empty list of tensors")
     for i, t in enumerate(tensors):
         if t.ndim == 0:
             raise RuntimeError(

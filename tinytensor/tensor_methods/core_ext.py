@@ -135,7 +135,11 @@ class CoreExtMethods:
     def sum_to_size(self, *size):
         """Sum over the dims that ``size`` broadcasts: the reverse of ``expand``."""
         shape = C._shape_args(size, "sum_to_size")
-        if tuple(np.broadcast_shapes(shape, self.shape)) != tuple(self.shape):
+        try:
+            ok = tuple(np.broadcast_shapes(shape, self.shape)) == tuple(self.shape)
+        except ValueError:
+            ok = False
+        if not ok:
             raise RuntimeError(f"sum_to_size: size {list(shape)} is not expandable to size "
                                f"{list(self.shape)}")  # fmt: skip
         lead = self.ndim - len(shape)

@@ -1,0 +1,137 @@
+"""The torch-namespace additions of issue #11: keyword forms, out=, the random samplers,
+windows, index_put/as_strided, and the small switches. NumPy oracles first, PyTorch behind the
+``torch`` marker."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import tinytensor as tt
+from tinytensor.testing import gradcheck
+
+
+def test_keyword_names_and_numpy_aliases():
+    a = tt.tensor(np.arange(6.0).reshape(2, 3))
+    assert tt.matmul(input=a, other=a.T).shape == (2, 2)
+    assert tt.add(x1=a, x2=a).tolist() == (2 * a).tolist()
+    s = tt.sum(a, axis=0, keepdims=True)
+    np.testing.assert_allclose(s.numpy(), a.numpy().sum(0, keepdims=True))
+    assert tt.max(a, axis=1).indices.tolist() == [2, 2]
+    with pytest.raises(TypeError, match="alias"):
+        tt.sum(a, dim=0, axis=0)
+
+
+def test_out_writes_resizes_and_refuses():
+    a = tt.ones(2, 3)
+    out = tt.empty(0)
+    assert tt.add(a, a, out=out) is out and out.tolist() == [[2.0] * 3] * 2
+    big = tt.zeros(5)
+    with pytest.warns(UserWarning, match="resized"):
+        tt.mul(a, a, out=big)
+    assert big.shape == (2, 3)
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        tt.add(a, a, out=tt.empty(0, dtype=tt.int64))
+    with pytest.raises(RuntimeError, match="automatic differentiation"):
+        tt.add(a.requires_grad_(), 1.0, out=tt.empty(0))
+    v, i = tt.empty(0), tt.empty(0, dtype=tt.int64)
+    tt.max(tt.tensor([[1.0, 5.0]]), 1, out=(v, i))
+    assert v.tolist() == [5.0] and i.tolist() == [1]
+
+
+def test_random_samplers_seeded_and_in_range():
+    tt.manual_seed(0)
+    b = tt.bernoulli(tt.full((1000,), 0.3))
+    assert set(b.unique().tolist()) <= {0.0, 1.0} and 0.2 < b.mean().item() < 0.4
+    m = tt.multinomial(tt.tensor([0.0, 1.0, 3.0]), 50, replacement=True)
+    assert m.dtype == tt.int64 and 0 not in m.tolist()
+    assert sorted(tt.multinomial(tt.ones(2, 4), 4)[0].tolist()) == [0, 1, 2, 3]
+    with pytest.raises(RuntimeError):
+        tt.multinomial(tt.tensor([1.0, 0.0]), 2)
+    assert (tt.poisson(tt.full((10,), 2.0)) >= 0).all()
+    x = tt.empty(100)
+    assert ((x.random_(3, 7) >= 3) & (x < 7)).all()
+    assert (x.exponential_() > 0).all() and (x.geometric_(0.5) >= 1).all()
+    assert (x.log_normal_() > 0).all() and x.cauchy_().isfinite().all()
+    assert set(x.bernoulli_(0.5).tolist()) <= {0.0, 1.0}
+    tt.manual_seed(1)
+    r1 = tt.rand_like(x)
+    tt.manual_seed(1)
+    assert tt.rand_like(x).equal(r1)
+    assert tt.randint_like(x, 5).max() < 5 and tt.randn_like(x).shape == x.shape
+
+
+def test_index_put_accumulate_and_gradient():
+    x = tt.zeros(3, dtype=tt.float64, requires_grad=True)
+    v = tt.tensor([1.0, 2.0, 3.0], dtype=tt.float64, requires_grad=True)
+    idx = (tt.tensor([0, 0, 2]),)
+    assert tt.index_put(x, idx, v, accumulate=True).tolist() == [3.0, 0.0, 3.0]
+    assert gradcheck(lambda a, b: tt.index_put(a, idx, b, accumulate=True), (x, v))
+
+
+def test_as_strided_matches_numpy_strides_and_differentiates():
+    base = np.arange(12.0)
+    want = np.lib.stride_tricks.as_strided(base, (3, 2), (base.itemsize * 4, base.itemsize))
+    x = tt.tensor(base, requires_grad=True)
+    assert tt.as_strided(x, (3, 2), (4, 1)).tolist() == want.tolist()
+    assert gradcheck(lambda a: tt.as_strided(a, (2, 2), (1, 1), 3), (x,))
+    with pytest.raises(RuntimeError):
+        tt.as_strided(x, (3,), (10,))
+
+
+def test_small_namespace_pieces():
+    assert tt.pi == np.pi and tt.inf == np.inf and np.isnan(tt.nan) and tt.newaxis is None
+    assert tt.typename(tt.ones(1)) == "tinytensor.FloatTensor"
+    assert tt.promote_types(tt.int64, tt.float16) is tt.float16
+    assert tt.can_cast(tt.int32, tt.float32) and not tt.can_cast(tt.float32, tt.int32)
+    assert tt.result_type(tt.tensor([1]), 2.0) is tt.float32
+    tt.use_deterministic_algorithms(True)
+    assert tt.are_deterministic_algorithms_enabled() and tt.get_deterministic_debug_mode() == 2
+    tt.use_deterministic_algorithms(False)
+    assert tt.scalar_tensor(3).dtype is tt.float32
+    assert tt.frombuffer(bytearray(b"\x01\x02"), dtype=tt.uint8).tolist() == [1, 2]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert tt.range(1, 3).tolist() == [1.0, 2.0, 3.0]
+    a = np.ones(3, np.float32)
+    assert tt.asarray(a).numpy() is not None and np.shares_memory(tt.asarray(a).numpy(), a)
+    assert tt.rsub(tt.ones(2), 3.0).tolist() == [2.0, 2.0]
+    assert np.allclose(tt.hann_window(4, periodic=False).numpy(), np.hanning(4))
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize(
+    "name", ["hann_window", "hamming_window", "bartlett_window", "blackman_window", "kaiser_window"]
+)
+def test_windows_match_torch(name):
+    torch = pytest.importorskip("torch")
+    for n in (0, 1, 5, 8):
+        for periodic in (True, False):
+            ours = getattr(tt, name)(n, periodic).numpy()
+            theirs = getattr(torch, name)(n, periodic).numpy()
+            np.testing.assert_allclose(ours, theirs, atol=1e-6)
+
+
+@pytest.mark.torch
+def test_index_put_and_as_strided_match_torch():
+    torch = pytest.importorskip("torch")
+    a = np.arange(12.0).reshape(3, 4)
+    i = ([0, 0, 2], [1, 1, 3])
+    ours = tt.index_put(
+        tt.tensor(a), tuple(tt.tensor(k) for k in i), tt.tensor(5.0, dtype=tt.float64), True
+    )
+    theirs = torch.index_put(
+        torch.tensor(a),
+        tuple(torch.tensor(k) for k in i),
+        torch.tensor(5.0, dtype=torch.float64),
+        True,
+    )
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    np.testing.assert_array_equal(
+        tt.as_strided(tt.tensor(a), (2, 3), (3, 2), 1).numpy(),
+        torch.as_strided(torch.tensor(a), (2, 3), (3, 2), 1).numpy(),
+    )
+    assert tt.result_type(tt.tensor([1], dtype=tt.uint8), tt.tensor(1)) is tt.uint8
+    assert torch.result_type(torch.tensor([1], dtype=torch.uint8), torch.tensor(1)) is torch.uint8
