@@ -108,7 +108,10 @@ class Function:
     ...     def backward(ctx, g):
     ...         (y,) = ctx.saved_tensors
     ...         return g * y
-    >>> y = Exp.apply(x)
+    >>> x = tinytensor.tensor([0.0, 1.0], requires_grad=True)
+    >>> Exp.apply(x).sum().backward()
+    >>> x.grad
+    tensor([1.0000, 2.7183])
 
     ``forward(ctx, *args)`` runs without recording and returns a tensor or a tuple of them;
     arguments may be tensors or any other values. ``backward(ctx, *grads)`` gets one gradient
