@@ -45,7 +45,8 @@ def cumprod(a, dim, *, dtype=None):
 def _cumprod_backward(g, a, out, d):
     if a.ndim == 0:
         return (g,)
-    if not (out._data == 0).any():  # no zero (nor underflow) in any running product
+    # Divide only when no running product is zero (or underflows) and no a_k is tiny.
+    if not (out._data == 0).any() and not (np.abs(a._data) < 1e-100).any():
         return (S.flip(R.cumsum(S.flip(g * out, d), d), d) / a,)
     # With zeros, divide by nothing: row k of ``e`` is a with a_k replaced by 1, so its running
     # product at j >= k is the product of the others; sum g_j times it over j >= k.
@@ -269,10 +270,11 @@ def index_copy(a, dim, index, source):
         )
     out = a._data.copy()
     out[(slice(None),) * d + (idx,)] = source._data
-    return record(wrap(out), "IndexCopy", (a, source), _index_copy_backward, (index, d))
+    # PyTorch saves index and source: changing either in place before backward is an error.
+    return record(wrap(out), "IndexCopy", (a, source), _index_copy_backward, (index, source, d))
 
 
-def _index_copy_backward(g, index, d):
+def _index_copy_backward(g, index, source, d):
     return index_fill(g, d, index, 0.0), I.index_select(g, d, index)
 
 
@@ -317,6 +319,8 @@ def take_along_dim(input, indices, dim=None):
         raise RuntimeError(f"take_along_dim: indices must be int64, got {idx.dtype}")
     if dim is None:
         return I.gather(S.reshape(a, (-1,)), 0, S.reshape(idx, (-1,)))
+    # Along a dim PyTorch's backward does not read the caller's indices: gather gets a copy.
+    idx = wrap(idx._data.copy())
     if a.ndim != idx.ndim:
         raise RuntimeError(
             f"take_along_dim: input {tuple(a.shape)} and indices {tuple(idx.shape)} should "

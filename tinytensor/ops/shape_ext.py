@@ -286,9 +286,8 @@ def tensor_split(a, indices_or_sections, dim=0):
         starts = [0] + cuts
         ends = cuts + [n]
         ends = [max(e, s) for s, e in zip(starts, ends)]
-    if any(e != s for e, s in zip(ends, starts[1:])):  # unsorted indices: pieces overlap
-        return tuple(S.narrow(a, d, s, e - s) for s, e in zip(starts, ends))
-    return S._multi_view(a, d, starts, ends, "TensorSplit")
+    # Ordinary views, one slice each (as PyTorch composes it): nothing saved, each writable.
+    return tuple(S.narrow(a, d, s, e - s) for s, e in zip(starts, ends))
 
 
 def _split_dir(a, ios, dim, need, name):
