@@ -88,13 +88,6 @@ PENDING_DOCSTRINGS = {
     "tinytensor.nn.init.constant_",
     "tinytensor.nn.init.ones_",
     "tinytensor.nn.init.zeros_",
-    # tinytensor/ops/elementwise.py (docstrings being written)
-    "tinytensor.allclose",
-    "tinytensor.equal",
-    "tinytensor.isfinite",
-    "tinytensor.isinf",
-    "tinytensor.isnan",
-    "tinytensor.logical_not",
     # tinytensor/ops/method_forms.py (not among the files open for docstring edits)
     "tinytensor.adjoint",
     "tinytensor.clamp_",
@@ -124,23 +117,6 @@ PENDING_DOCSTRINGS = {
     "tinytensor.unsafe_split",
     "tinytensor.unsafe_split_with_sizes",
     "tinytensor.zero_",
-    # tinytensor/ops/shape.py (docstrings being written)
-    "tinytensor.broadcast_tensors",
-    "tinytensor.broadcast_to",
-    "tinytensor.chunk",
-    "tinytensor.flatten",
-    "tinytensor.hstack",
-    "tinytensor.moveaxis",
-    "tinytensor.movedim",
-    "tinytensor.row_stack",
-    "tinytensor.split",
-    "tinytensor.squeeze",
-    "tinytensor.swapaxes",
-    "tinytensor.transpose",
-    "tinytensor.unbind",
-    "tinytensor.unflatten",
-    "tinytensor.unsqueeze",
-    "tinytensor.vstack",
 }
 
 _DIRECTIVE = re.compile(r"^:::\s+([\w.]+)\s*$", re.MULTILINE)

@@ -632,6 +632,10 @@ logical_xor = _compare(np.logical_xor, "logical_xor")
 
 @torch_args
 def logical_not(input):
+    """``not x`` elementwise (a nonzero element counts as True); a bool tensor, no gradient.
+
+    >>> tt.logical_not(tt.tensor([0.0, 2.0]))
+    tensor([ True, False])"""
     a = input
     return wrap(np.logical_not(as_tensor(a, "logical_not")._data))
 
@@ -690,24 +694,38 @@ bitwise_right_shift = _bitwise(_shift_right, "bitwise_right_shift")
 
 @numpy_aliases
 def isnan(input):
+    """True where an element is NaN; a bool tensor of the same shape, no gradient.
+
+    >>> tt.isnan(tt.tensor([1.0, float("nan")]))
+    tensor([False,  True])"""
     a = input
     return wrap(np.isnan(as_tensor(a, "isnan")._data))
 
 
 @numpy_aliases
 def isinf(input):
+    """True where an element is +inf or -inf; a bool tensor of the same shape, no gradient."""
     a = input
     return wrap(np.isinf(as_tensor(a, "isinf")._data))
 
 
 @numpy_aliases
 def isfinite(input):
+    """True where an element is neither inf nor NaN; a bool tensor of the same shape, no gradient.
+
+    >>> tt.isfinite(tt.tensor([1.0, float("nan"), float("inf")]))
+    tensor([ True, False, False])"""
     a = input
     return wrap(np.isfinite(as_tensor(a, "isfinite")._data))
 
 
 @numpy_aliases
 def allclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False):
+    """True (a Python bool) when ``|input - other| <= atol + rtol * |other|`` everywhere, after
+    broadcasting. NaNs count as equal only with ``equal_nan=True``.
+
+    >>> tt.allclose(tt.tensor([1.0]), tt.tensor([1.0 + 1e-7]))
+    True"""
     a, b = input, other
     a, b = as_tensor(a, "allclose"), as_tensor(b, "allclose")
     try:
@@ -718,6 +736,7 @@ def allclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False):
 
 @numpy_aliases
 def equal(input, other):
+    """True (a Python bool) when both tensors have the same shape and the same elements."""
     a, b = input, other
     a, b = as_tensor(a, "equal"), as_tensor(b, "equal")
     return a.shape == b.shape and bool(np.array_equal(a._data, b._data))

@@ -84,6 +84,11 @@ def view(a, *shape):
 
 @numpy_aliases
 def flatten(input, start_dim=0, end_dim=-1):
+    """Merge dims ``start_dim`` to ``end_dim`` (both included) into one; a view when it can be.
+    A 0-d tensor becomes shape ``(1,)``.
+
+    >>> tt.flatten(tt.zeros(2, 3, 4), 1).shape
+    tinytensor.Size([2, 12])"""
     a = input
     a = as_tensor(a, "flatten")
     if a.ndim == 0:
@@ -98,6 +103,11 @@ def flatten(input, start_dim=0, end_dim=-1):
 
 @numpy_aliases
 def unflatten(input, dim, sizes):
+    """Split dim ``dim`` into ``sizes`` (one of them may be -1, inferred); the inverse of
+    ``flatten``.
+
+    >>> tt.unflatten(tt.zeros(2, 12), 1, (3, -1)).shape
+    tinytensor.Size([2, 3, 4])"""
     a = input
     a = as_tensor(a, "unflatten")
     d = one_dim(dim, a.ndim, "unflatten")
@@ -115,6 +125,11 @@ def unflatten(input, dim, sizes):
 
 @numpy_aliases
 def squeeze(input, dim=None):
+    """Drop dims of size 1: all of them, or those of ``dim`` (an int or a tuple) that have size 1.
+    A view of ``input``.
+
+    >>> tt.squeeze(tt.zeros(2, 1, 3)).shape
+    tinytensor.Size([2, 3])"""
     a = input
     a = as_tensor(a, "squeeze")
     if dim is None:
@@ -127,6 +142,10 @@ def squeeze(input, dim=None):
 
 @numpy_aliases
 def unsqueeze(input, dim):
+    """Insert a dim of size 1 at position ``dim`` (``-1`` appends it). A view of ``input``.
+
+    >>> tt.unsqueeze(tt.zeros(2, 3), 0).shape
+    tinytensor.Size([1, 2, 3])"""
     a = input
     a = as_tensor(a, "unsqueeze")
     d = one_dim(dim, a.ndim + 1, "unsqueeze")
@@ -161,6 +180,10 @@ def _permute_backward(g, inv):
 
 @numpy_aliases
 def transpose(input, dim0, dim1):
+    """Swap dims ``dim0`` and ``dim1``; a view. ``swapaxes`` and ``swapdims`` are the same.
+
+    >>> tt.transpose(tt.zeros(2, 3, 4), 0, 2).shape
+    tinytensor.Size([4, 3, 2])"""
     a = input
     a = as_tensor(a, "transpose")
     n = a.ndim
@@ -177,6 +200,11 @@ swapaxes = transpose
 
 @numpy_aliases
 def movedim(input, source, destination):
+    """Move dim(s) ``source`` to position(s) ``destination``, keeping the other dims in order; a
+    view. ``moveaxis`` is the same.
+
+    >>> tt.movedim(tt.zeros(2, 3, 4), 0, -1).shape
+    tinytensor.Size([3, 4, 2])"""
     a = input
     a = as_tensor(a, "movedim")
     src = source if isinstance(source, (tuple, list)) else (source,)
@@ -212,6 +240,12 @@ def expand(a, *sizes):
 
 @numpy_aliases
 def broadcast_to(input, shape):
+    """``input`` broadcast to ``shape`` (each size must match or be 1), a view without copying,
+    as ``expand`` (read-only where elements repeat). Its gradient sums over the broadcast dims.
+
+    >>> tt.broadcast_to(tt.tensor([1, 2, 3]), (2, 3))
+    tensor([[1, 2, 3],
+            [1, 2, 3]])"""
     a = input
     a = as_tensor(a, "broadcast_to")
     shape = _sizes((shape,) if not isinstance(shape, int) else (shape,), "broadcast_to")
@@ -239,6 +273,11 @@ def _same_backward(g):
 
 
 def broadcast_tensors(*tensors):
+    """The given tensors broadcast against each other to one common shape (a tuple of views).
+
+    >>> a, b = tt.broadcast_tensors(tt.zeros(3, 1), tt.zeros(1, 4))
+    >>> a.shape, b.shape
+    (tinytensor.Size([3, 4]), tinytensor.Size([3, 4]))"""
     shapes = [as_tensor(t, "broadcast_tensors").shape for t in tensors]
     try:
         shape = np.broadcast_shapes(*shapes)
@@ -342,12 +381,22 @@ def stack(tensors, dim=0):
 
 @torch_args
 def hstack(tensors):
+    """Join tensors column-wise: ``cat`` along dim 1, or along dim 0 when they are 1-D.
+
+    >>> tt.hstack([tt.tensor([1, 2]), tt.tensor([3])])
+    tensor([1, 2, 3])"""
     tensors = [as_tensor(t) for t in tensors]
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 
 @torch_args
 def vstack(tensors):
+    """Join tensors row-wise: ``cat`` along dim 0, 1-D tensors first made rows. ``row_stack`` is the
+    same.
+
+    >>> tt.vstack([tt.tensor([1, 2]), tt.tensor([3, 4])])
+    tensor([[1, 2],
+            [3, 4]])"""
     return cat([t if t.ndim > 1 else unsqueeze(t, 0) for t in map(as_tensor, tensors)], 0)
 
 
@@ -371,6 +420,13 @@ def narrow(input, dim, start, length):
 
 @numpy_aliases
 def split(tensor, split_size_or_sections, dim=0):
+    """Split along ``dim`` into views: pieces of ``split_size_or_sections`` each (the last one
+    shorter if need be), or, given a list, pieces of those sizes.
+
+    >>> tt.split(tt.arange(5), 2)
+    (tensor([0, 1]), tensor([2, 3]), tensor([4]))
+    >>> tt.split(tt.arange(5), [1, 4])
+    (tensor([0]), tensor([1, 2, 3, 4]))"""
     a = tensor
     a = as_tensor(a, "split")
     d = one_dim(dim, a.ndim, "split")
@@ -392,6 +448,11 @@ def split(tensor, split_size_or_sections, dim=0):
 
 @numpy_aliases
 def chunk(input, chunks, dim=0):
+    """Split along ``dim`` into at most ``chunks`` views of equal size (``ceil(n / chunks)``), the
+    last one shorter if need be.
+
+    >>> tt.chunk(tt.arange(5), 3)
+    (tensor([0, 1]), tensor([2, 3]), tensor([4]))"""
     a = input
     a = as_tensor(a, "chunk")
     if chunks <= 0:
@@ -403,6 +464,10 @@ def chunk(input, chunks, dim=0):
 
 @numpy_aliases
 def unbind(input, dim=0):
+    """The slices along ``dim``, as a tuple of views with that dim removed.
+
+    >>> tt.unbind(tt.tensor([[1, 2], [3, 4]]))
+    (tensor([1, 2]), tensor([3, 4]))"""
     a = input
     a = as_tensor(a, "unbind")
     d = one_dim(dim, a.ndim, "unbind")
