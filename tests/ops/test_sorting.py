@@ -20,3 +20,23 @@ test_forward_and_gradient, test_matches_torch = table_tests(CASES)
 def test_second_order(case, data):
     sample = data.draw(case.inputs, label="sample")
     assert gradgradcheck(sample.bind(case.fn), sample.leaves())
+
+
+def test_cumprod_with_zeros_matches_torch_to_second_order():
+    """Zeros take cumprod's division-free backward; first and second order as PyTorch."""
+    torch = pytest.importorskip("torch")
+    import numpy as np
+
+    import tinytensor as tt
+
+    x = np.array([[0.5, 0.0, 2.0, -1.5], [0.0, 0.0, 3.0, 1.25]])
+    w = np.array([[1.0, -2.0, 0.5, 3.0], [2.0, 1.0, -1.0, 0.5]])
+    a, ta = tt.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    (g,) = tt.autograd.grad((tt.cumprod(a, 1) * tt.tensor(w)).sum(), a, create_graph=True)
+    (tg,) = torch.autograd.grad(
+        (torch.cumprod(ta, 1) * torch.tensor(w)).sum(), ta, create_graph=True
+    )
+    np.testing.assert_allclose(g.detach().numpy(), tg.detach().numpy())
+    (h,) = tt.autograd.grad((g * g).sum(), a)
+    (th,) = torch.autograd.grad((tg * tg).sum(), ta)
+    np.testing.assert_allclose(h.numpy(), th.numpy())
