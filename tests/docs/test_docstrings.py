@@ -7,7 +7,11 @@ count: dtypes, constants and submodules do not need docstrings of their own.
 
 A name is in the reference when docs/reference/*.md has a ``::: dotted.path`` directive for it,
 for the module that holds it, or for any other name bound to the same object (so ``tt.concat``
-is covered by ``cat``).
+is covered by ``cat``). A ``::: package`` directive does not render a name that is also one of
+the package's submodules (``tinytensor.onnx.export``): such a function needs its own directive.
+
+Every top-level module of the package is either checked here or listed as machinery, so a new
+namespace cannot land without a reference page.
 """
 
 from __future__ import annotations
@@ -44,18 +48,24 @@ MODULES = [
     "tinytensor.nn.utils.parametrize",
     "tinytensor.nn.utils.parametrizations",
     "tinytensor.nn.utils.stateless",
+    "tinytensor.nn.utils.fusion",
     "tinytensor.optim",
     "tinytensor.optim.lr_scheduler",
     "tinytensor.optim.swa_utils",
     "tinytensor.data",
     "tinytensor.data.datasets",
     "tinytensor.data.transforms",
+    "tinytensor.utils.data",
     "tinytensor.testing",
     "tinytensor.testing.strategies",
     "tinytensor.viz",
     "tinytensor.cli",
     "tinytensor.serialization",
 ]
+# Top-level modules that are not namespaces of their own: their public names are re-exported
+# by ``tinytensor`` (and checked there) or are the machinery under it.
+IMPLEMENTATION_MODULES = {"core", "ops", "tensor", "tensor_methods", "types"}
+
 # Checked when they import: ``onnx`` needs the optional ``onnx`` package only when used, but a
 # module still being written may be absent from a checkout.
 OPTIONAL_MODULES = [
@@ -234,6 +244,23 @@ def test_optional_module_has_a_reference_page(module):
         pytest.skip(f"{module} does not exist (yet)")
     text = "\n".join(p.read_text() for p in REFERENCE.glob("*.md"))
     assert f"::: {module}" in text, f"{module} exists: give it a reference page"
+
+
+def test_every_top_level_module_is_checked():
+    """A new ``tinytensor/<name>.py`` or package is a new public namespace (as ``torch.<name>``
+    is): list it in MODULES (and give it a reference page) or, if it is machinery whose names
+    ``tinytensor`` re-exports, in IMPLEMENTATION_MODULES."""
+    import pkgutil
+
+    import tinytensor
+
+    checked = {m.split(".")[1] for m in MODULES + OPTIONAL_MODULES if m.count(".") >= 1}
+    unlisted = sorted(
+        info.name
+        for info in pkgutil.iter_modules(tinytensor.__path__)
+        if not info.name.startswith("_") and info.name not in checked | IMPLEMENTATION_MODULES
+    )
+    assert not unlisted, f"top-level modules neither checked nor listed as machinery: {unlisted}"
 
 
 def test_pending_list_is_current():
