@@ -18,7 +18,7 @@ TOLERANCES = {"poly_loss": (1e-3, 1e-3), "poly_coefficients": (1e-3, 1e-4)}
 
 
 def init_from_numpy(model, seed):
-    """Give every parameter not all zeros or ones NumPy-drawn values, so any library starts alike."""
+    """Give each parameter that is not all zeros or ones NumPy-drawn values: same start anywhere."""
     params = dict(model.named_parameters())
     state = model.state_dict()
     new_state = {}
@@ -129,7 +129,9 @@ def compute_gradient_penalty(critic, real, fake, alpha):
 
 def wgan_gp(seed):
     rng = np.random.default_rng(seed)
-    critic = nn.Sequential(nn.Linear(2, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(), nn.Linear(32, 1))
+    critic = nn.Sequential(
+        nn.Linear(2, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(), nn.Linear(32, 1)
+    )
     init_from_numpy(critic, seed)
     optimizer = torch.optim.Adam(critic.parameters(), lr=1e-3, betas=(0.5, 0.9))
     lambda_gp = 10

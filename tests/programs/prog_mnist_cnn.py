@@ -52,7 +52,7 @@ class Net(nn.Module):
 
 
 def init_from_numpy(model, seed):
-    """Give every parameter not all zeros or ones NumPy-drawn values, so any library starts alike."""
+    """Give each parameter that is not all zeros or ones NumPy-drawn values: same start anywhere."""
     params = dict(model.named_parameters())
     state = model.state_dict()
     new_state = {}

@@ -21,7 +21,7 @@ TOLERANCES = {"losses": (2e-3, 2e-4), "lr": (1e-6, 1e-9)}
 
 
 def init_from_numpy(model, seed):
-    """Give every parameter not all zeros or ones NumPy-drawn values, so any library starts alike."""
+    """Give each parameter that is not all zeros or ones NumPy-drawn values: same start anywhere."""
     params = dict(model.named_parameters())
     state = model.state_dict()
     new_state = {}
@@ -100,9 +100,7 @@ def main(seed):
     optimizer = torch.optim.AdamW(model.parameters(), lr=5e-3, weight_decay=0.01)
     epochs, batch_size = 5, 32
     steps_per_epoch = len(train_x) // batch_size
-    scheduler = OneCycleLR(
-        optimizer, max_lr=5e-3, epochs=epochs, steps_per_epoch=steps_per_epoch
-    )
+    scheduler = OneCycleLR(optimizer, max_lr=5e-3, epochs=epochs, steps_per_epoch=steps_per_epoch)
 
     losses, lrs = [], []
     for epoch in range(epochs):

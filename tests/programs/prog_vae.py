@@ -23,7 +23,7 @@ TOLERANCES = {
 
 
 def init_from_numpy(model, seed):
-    """Give every parameter not all zeros or ones NumPy-drawn values, so any library starts alike."""
+    """Give each parameter that is not all zeros or ones NumPy-drawn values: same start anywhere."""
     params = dict(model.named_parameters())
     state = model.state_dict()
     new_state = {}
@@ -98,7 +98,7 @@ def test(model, test_loader):
     model.eval()
     test_loss = 0
     with torch.no_grad():
-        for data, in test_loader:
+        for (data,) in test_loader:
             recon_batch, mu, logvar = model(data)
             test_loss += loss_function(recon_batch, data, mu, logvar).item()
     test_loss /= len(test_loader.dataset)
