@@ -95,6 +95,16 @@ def torch_is_tinytensor():
         sys.modules.update(saved)
 
 
+def _real_torch_modules() -> list[str]:
+    """Names under ``torch`` in ``sys.modules`` that are not tinytensor's (should be none)."""
+    return sorted(
+        k
+        for k, m in sys.modules.items()
+        if (k == "torch" or k.startswith("torch."))
+        and not getattr(m, "__name__", "").startswith("tinytensor")
+    )
+
+
 def _jsonable(value):
     """Results as JSON: numbers (NaN/inf as strings), strings, bools, lists and dicts of them."""
     if isinstance(value, dict):
@@ -156,6 +166,9 @@ def main(argv=None) -> None:
         with torch_is_tinytensor():
             for name in args.programs:
                 records[name] = run_program(name, args.seed)
+                leaked = _real_torch_modules()
+                if leaked and records[name]["ok"]:
+                    records[name] = {"ok": False, "error": f"real torch imported: {leaked[:5]}"}
     Path(args.out).write_text(json.dumps(records, indent=1))
 
 

@@ -145,7 +145,7 @@ def _tolerance(tolerances: dict, key: str):
 
 
 def _mismatches(ours: dict, theirs: dict, tolerances: dict) -> list[str]:
-    problems = []
+    problems = [f"{key}: a tolerance for no result" for key in tolerances if key not in theirs]
     for key in theirs:
         tol = _tolerance(tolerances, key)
         if _structure(ours[key]) != _structure(theirs[key]):
@@ -186,3 +186,55 @@ def test_matches_torch(name, program_results):
     assert not problems, f"{len(problems)} results differ from PyTorch's:\n" + "\n".join(
         problems[:25]
     )
+
+
+def test_comparison_catches_differences():
+    """The comparison is not vacuous: a changed number, shape or string is reported."""
+    theirs = {"loss": [1.0, 0.5], "acc": 0.9, "names": ["a", "b"], "noise": [3.0]}
+    tolerances = {"acc": [0.0, 0.05], "noise": "structure"}
+    assert _mismatches(theirs, theirs, tolerances) == []
+    assert _mismatches({**theirs, "acc": 0.93, "noise": [9.0]}, theirs, tolerances) == []
+    assert len(_mismatches({**theirs, "loss": [1.0, 0.501]}, theirs, tolerances)) == 1
+    assert len(_mismatches({**theirs, "acc": 0.8}, theirs, tolerances)) == 1
+    assert len(_mismatches({**theirs, "loss": [1.0]}, theirs, tolerances)) == 1
+    assert len(_mismatches({**theirs, "names": ["a", "c"]}, theirs, tolerances)) == 1
+    assert len(_mismatches({**theirs, "noise": [1.0, 2.0]}, theirs, tolerances)) == 1
+    assert _mismatches(theirs, theirs, {"typo": [0, 0]}) == ["typo: a tolerance for no result"]
+
+
+ALIAS_PROBE = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from _runner import torch_is_tinytensor
+import tinytensor
+with torch_is_tinytensor():
+    import torch
+    import torch.nn.functional as F
+    from torch.optim.lr_scheduler import StepLR
+    from torch.utils.data import DataLoader
+    from torch.nn.utils.rnn import pack_padded_sequence
+    assert torch is tinytensor and F is tinytensor.nn.functional
+    assert StepLR is tinytensor.optim.lr_scheduler.StepLR
+    assert DataLoader is tinytensor.utils.data.DataLoader
+    try:
+        import torch.distributions
+    except ModuleNotFoundError:
+        pass
+    else:
+        assert torch.distributions.__name__.startswith("tinytensor")
+assert not any(k == "torch" or k.startswith("torch.") for k in sys.modules), "alias left behind"
+print("alias ok")
+"""
+
+
+def test_alias_resolves_torch_to_tinytensor_and_restores():
+    """``import torch...`` under the alias gives tinytensor's modules; afterwards none is left."""
+    out = subprocess.run(
+        [sys.executable, "-c", ALIAS_PROBE, str(HERE)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ, PYTHONPATH=str(HERE.parents[1])),
+    )
+    assert out.returncode == 0, out.stderr
+    assert "alias ok" in out.stdout
