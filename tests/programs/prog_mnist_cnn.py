@@ -153,7 +153,7 @@ def main(seed):
         path = os.path.join(tmp, "mnist_cnn.pt")
         torch.save(model.state_dict(), path)
         reloaded = Net().to(device)
-        reloaded.load_state_dict(torch.load(path))
+        reloaded.load_state_dict(torch.load(path, map_location=device, weights_only=True))
     reloaded.eval()
     model.eval()
     with torch.no_grad():

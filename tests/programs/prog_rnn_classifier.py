@@ -38,11 +38,19 @@ def init_from_numpy(model, seed):
 
 class SequenceClassifier(nn.Module):
     def __init__(self, rnn_type="lstm", embed_dim=8, hidden_dim=16, num_classes=2):
+        bidirectional = rnn_type == "bilstm"
         super().__init__()
         self.embedding = nn.Embedding(VOCAB, embed_dim, padding_idx=PAD)
-        rnn_cls = nn.LSTM if rnn_type == "lstm" else nn.GRU
-        self.rnn = rnn_cls(embed_dim, hidden_dim, num_layers=1, batch_first=True)
-        self.fc = nn.Linear(hidden_dim, num_classes)
+        rnn_cls = nn.GRU if rnn_type == "gru" else nn.LSTM
+        self.rnn = rnn_cls(
+            embed_dim,
+            hidden_dim,
+            num_layers=2 if bidirectional else 1,
+            batch_first=True,
+            bidirectional=bidirectional,
+        )
+        self.bidirectional = bidirectional
+        self.fc = nn.Linear(hidden_dim * (2 if bidirectional else 1), num_classes)
 
     def forward(self, tokens, lengths):
         embedded = self.embedding(tokens)
@@ -51,7 +59,11 @@ class SequenceClassifier(nn.Module):
         if isinstance(hidden, tuple):  # LSTM returns (h_n, c_n)
             hidden = hidden[0]
         output, output_lengths = pad_packed_sequence(packed_output, batch_first=True)
-        return self.fc(hidden[-1]), output, output_lengths
+        if self.bidirectional:  # the last layer's forward and backward final states
+            features = torch.cat((hidden[-2, :, :], hidden[-1, :, :]), dim=1)
+        else:
+            features = hidden[-1]
+        return self.fc(features), output, output_lengths
 
 
 def make_sequences(seed, n):
@@ -111,13 +123,13 @@ def main(seed):
     sequences, labels = make_sequences(seed, 300)
     train_data = (sequences[:200], labels[:200])
     test_data = (sequences[200:], labels[200:])
-    return {rnn: train_one(rnn, seed, train_data, test_data) for rnn in ("lstm", "gru")}
+    return {rnn: train_one(rnn, seed, train_data, test_data) for rnn in ("lstm", "gru", "bilstm")}
 
 
-TOLERANCES = {"lstm": (1e-3, 1e-4), "gru": (1e-3, 1e-4)}
+TOLERANCES = {"lstm": (1e-3, 1e-4), "gru": (1e-3, 1e-4), "bilstm": (1e-3, 1e-4)}
 
 
 def check(results):
-    for rnn in ("lstm", "gru"):
+    for rnn in ("lstm", "gru", "bilstm"):
         assert results[rnn]["losses"][-1] < results[rnn]["losses"][0], rnn
         assert results[rnn]["accuracy"] > 0.6, (rnn, results[rnn]["accuracy"])

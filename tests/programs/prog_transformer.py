@@ -127,7 +127,18 @@ def main(seed):
         encoded = model.transformer_encoder(
             model.pos_encoder(model.embedding(test_x[:4])), src_key_padding_mask=mask[:4]
         )
+        # the default encoder takes PyTorch's inference fast path, which returns padded positions
+        # as zeros; load the trained weights into one and compare
+        fast_encoder = nn.TransformerEncoder(model.transformer_encoder.layers[0], 2)
+        fast_encoder.load_state_dict(model.transformer_encoder.state_dict())
+        fast_encoder.eval()
+        fast = fast_encoder(
+            model.pos_encoder(model.embedding(test_x[:4])), src_key_padding_mask=mask[:4]
+        )
+        kept = ~mask[:4]
     return {
+        "fast_path_matches_on_tokens": bool(torch.allclose(fast[kept], encoded[kept], atol=1e-5)),
+        "fast_path_padded_abs_sum": fast[mask[:4]].abs().sum().item(),
         "n_params": sum(p.numel() for p in model.parameters()),
         "param_names": [name for name, _ in model.named_parameters()],
         "pe_checksum": model.pos_encoder.pe.sum().item(),
