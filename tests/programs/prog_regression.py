@@ -4,6 +4,7 @@ The two libraries' generators shuffle differently, so the shuffled run is compar
 converges to the same fit); a second model trained on the unshuffled loader is compared exactly.
 """
 
+import random
 import zlib
 
 import numpy as np
@@ -35,6 +36,17 @@ def init_from_numpy(model, seed):
         else:
             new_state[name] = value
     model.load_state_dict(new_state)
+
+
+def set_seed(seed):
+    """The usual "make it reproducible" helper."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.cuda.manual_seed_all(seed)
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
+    torch.use_deterministic_algorithms(True)
 
 
 def make_data(seed, n=512, d=8):
@@ -83,7 +95,7 @@ def evaluate(model, x, y):
 
 
 def main(seed):
-    torch.manual_seed(seed)
+    set_seed(seed)
     x, y = make_data(seed)
     x_train, y_train, x_test, y_test = x[:448], y[:448], x[448:], y[448:]
     dataset = TensorDataset(x_train, y_train)

@@ -94,7 +94,9 @@ def train(model, optimizer, train_loader, epoch):
     return average
 
 
-def test(model, test_loader):
+# pytorch/examples calls this test(); renamed so test-discovery tools do not take it
+# for a pytest test
+def evaluate(model, test_loader):
     model.eval()
     test_loss = 0
     with torch.no_grad():
@@ -118,11 +120,11 @@ def main(seed):
     init_from_numpy(model, seed)
     optimizer = optim.Adam(model.parameters(), lr=1e-2)
 
-    initial_test_loss = test(model, test_loader)
+    initial_test_loss = evaluate(model, test_loader)
     train_losses, test_losses = [], []
     for epoch in range(1, 6):
         train_losses.append(train(model, optimizer, train_loader, epoch))
-        test_losses.append(test(model, test_loader))
+        test_losses.append(evaluate(model, test_loader))
     with torch.no_grad():
         sample = torch.randn(16, 6)
         generated = model.decode(sample)
