@@ -132,6 +132,9 @@ def run_backward(
     collecting = gc.isenabled()
     gc.disable()
     try:
+        if needed is None and not anomaly and not create_graph:
+            _backprop_plain(order, pending, leaf_grads, retained, ran)
+            order = ()  # done: the general loop below is for the other cases
         for node in order:
             g = pending.pop(node, None)
             if g is None:
@@ -191,9 +194,53 @@ def run_backward(
         if collecting:
             gc.enable()
     if not retain_graph:
-        for node in ran:
-            node.release()
+        for node in ran:  # Node.release inlined: a method call less per node
+            node.fn = None
+            node.saved = node.checked = node.versions = ()
+            node.outputs = None
     return result if capture else None
+
+
+def _backprop_plain(order, pending, leaf_grads, retained, ran):
+    """``run_backward``'s loop for the common case, chosen once per backward: no ``inputs``,
+    no anomaly mode, no ``create_graph``. The same steps as the general loop, without the
+    branches that never fire here, with ``Node.run`` inlined and NumPy adds for the sums
+    (about a fifth of the engine's time per node on a chain of 1-element ops)."""
+    pop, ran_append = pending.pop, ran.append
+    for node in order:
+        g = pop(node, None)
+        if g is None:
+            continue
+        fn = node.fn
+        if fn is None:
+            raise _freed(node)
+        if node.hooks is not None or node.retained is not None:
+            g = _node_hooks(node, g, retained, False)
+        ran_append(node)
+        if node.versions or node.outputs is not None:
+            in_grads = fn(g, *node.unpack())
+        else:  # nothing to check or rebuild
+            in_grads = fn(g, *node.saved)
+        for e, pg in zip(node.next, in_grads):
+            if pg is None or e is None:
+                continue
+            cls = e.__class__
+            if cls is Node:
+                d = pg._data
+                if d.shape != e.shape or d.dtype != e.dtype:
+                    pg = reduce_to(pg, e.shape, e.dtype, node)
+                old = pending.get(e)
+                pending[e] = pg if old is None else wrap(old._data + pg._data)
+            elif cls is tuple:  # output i of a node with several outputs
+                src, i = e
+                shape, dtype = src.out_meta[i]
+                _deposit(pending, src, i, reduce_to(pg, shape, dtype, node))
+            else:  # a leaf tensor
+                d, leaf = pg._data, e._data
+                if d.shape != leaf.shape or d.dtype != leaf.dtype:
+                    pg = reduce_to(pg, leaf.shape, leaf.dtype, node)
+                old = leaf_grads.get(e)
+                leaf_grads[e] = pg if old is None else wrap(old._data + pg._data)
 
 
 def _captured(inputs, leaf_grads, captured, allow_unused):

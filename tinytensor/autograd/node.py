@@ -115,10 +115,16 @@ class Node:
         self.saved = saved
         self.outputs = None
         if saved:
-            checked = []
+            # One pass collects the tensors to check and their versions now (a second
+            # comprehension for the versions cost a frame per node: ~5% of a 1-element op).
+            checked, versions = [], []
             for s in saved:
+                if s is None:
+                    continue
                 if isinstance(s, TensorBase):
                     checked.append(s)
+                    vc = s._vc
+                    versions.append(vc[0] if vc else 0)
                 elif s.__class__ is Output:
                     if self.outputs is None:
                         self.outputs = _keep_outputs(out if multi else (out,))
@@ -126,13 +132,15 @@ class Node:
                     for x in s:
                         if isinstance(x, TensorBase):
                             checked.append(x)
+                            vc = x._vc
+                            versions.append(vc[0] if vc else 0)
                         elif isinstance(x, np.ndarray):
                             raise _array_saved(name)
                 elif isinstance(s, np.ndarray):
                     raise _array_saved(name)
             # Tuples, not lists: the garbage collector stops tracking a tuple of atoms.
             self.checked = tuple(checked)
-            self.versions = tuple([t._vc[0] if t._vc else 0 for t in checked])
+            self.versions = tuple(versions)
         else:
             self.checked = self.versions = ()
         self.hooks = None
@@ -294,7 +302,12 @@ def record(out, name, inputs, backward, saved=()):
             if getattr(t, "_requires_grad", False):
                 if backward.__class__ is not _FUNCTION or backward.__closure__ is not None:
                     check_backward(backward, name)
-                _attach(out, Node(name, backward, inputs, out, saved))
+                node = Node(name, backward, inputs, out, saved)
+                if out.__class__ is tuple:
+                    _attach(out, node)
+                else:  # one output, attached inline: a call less per op
+                    out._requires_grad = True
+                    out._grad_fn = node
                 break
     return out
 

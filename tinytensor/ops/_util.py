@@ -79,6 +79,13 @@ def binary_arith(a, b, name):
     kernel on a 1-element array); a 0-d array of the same dtype gives the same values (NEP 50
     casts the weak scalar to that dtype too) and the same result dtype and shape.
     """
+    # Tensor op number, a float tensor and a cached constant: answered here, without binary.
+    if b.__class__ in _PY_NUMBERS and b and isinstance(a, TensorBase):
+        ad = a._data
+        table = _CONSTS.get(ad.dtype)
+        c = None if table is None else table.get(b)
+        if c is not None:
+            return a, b, ad, c
     a, b, ad, bd = binary(a, b, name)
     if bd.__class__ in _PY_NUMBERS:
         c = _const(bd, ad.dtype)
@@ -98,6 +105,8 @@ _CONSTS_MAX = 4096  # values per dtype before the cache is emptied (a loop of fr
 def _const(value, dtype):
     """``value`` as a cached read-only 0-d array of ``dtype``, or None where the cast would not
     equal NumPy's handling of the plain number (NaN; a value out of the dtype's range)."""
+    if dtype.kind != "f":  # only float tables: binary_arith's lookup relies on it
+        return None
     table = _CONSTS.get(dtype)
     if table is None:
         table = _CONSTS[dtype] = {}
