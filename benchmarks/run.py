@@ -25,7 +25,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the package importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.peers import FLOORS, PEERS, REFERENCE  # noqa: E402
+from benchmarks.peers import BASELINE, FLOORS, PEERS, REFERENCE  # noqa: E402
 from benchmarks.workloads import Case, cases, flops, w3_gemms, w4_gemms  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,6 +107,8 @@ class Worker:
         # A PYTHONPATH given by the user comes first, so another checkout can be measured.
         path = [p for p in (os.environ.get("PYTHONPATH"), str(ROOT)) if p]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
+        if opts.get("baseline"):
+            env["TINYTENSOR_BENCH_BASELINE"] = opts["baseline"]
         if opts["pin"]:  # --threads: every BLAS and OpenMP pool in the worker gets the same count
             env.update({v: str(threads) for v in THREAD_VARS})
         self.peer = peer
@@ -189,7 +191,7 @@ def run_case(case: Case, peers: list[str], repeats: int, opts: dict):
 
 
 def _scale(case: Case) -> float:
-    return 1e6 / case.per_step if case.unit == "µs/op" else 1e3
+    return {"µs/op": 1e6 / case.per_step, "s/run": 1.0}.get(case.unit, 1e3)
 
 
 def summarise(case: Case, results: dict) -> list[dict]:
@@ -209,6 +211,8 @@ def summarise(case: Case, results: dict) -> list[dict]:
             notes = []
             if "peak_mb" in res:
                 notes.append(f"peak RSS +{res['peak_mb']:.0f} MB")
+            if case.wall:
+                notes.append("wall clock")
             row["note"] = "; ".join(notes)
         else:
             row.update(median=None, min=None, note=res.get("reason", res["status"]))
@@ -293,6 +297,12 @@ def parse_args(argv=None):
         help="wall-clock time (default) or the worker's CPU time, which a busy shared machine "
         "inflates far less; use cpu only with --threads 1",
     )
+    p.add_argument(
+        "--baseline",
+        metavar="DIR",
+        help=f"also time the tinytensor package in DIR (e.g. a git worktree of an older commit) "
+        f"as the library {BASELINE!r}, interleaved with the others in the same run",
+    )
     p.add_argument("--json", metavar="PATH", help="also write every row as JSON")
     return p.parse_args(argv)
 
@@ -302,7 +312,12 @@ def main(argv=None) -> int:
     repeats = args.repeats or (3 if args.quick else 7)
     target = 0.05 if args.quick else 0.2  # seconds of work per timed repeat
     peers = list(PEERS) if not args.peers else [p.strip() for p in args.peers.split(",")]
-    unknown = [p for p in peers if p not in PEERS]
+    if args.baseline:
+        if not (Path(args.baseline) / "tinytensor" / "__init__.py").exists():
+            sys.exit(f"--baseline {args.baseline}: no tinytensor package in that folder")
+        args.baseline = str(Path(args.baseline).resolve())
+        peers.insert(peers.index("tinytensor") + 1 if "tinytensor" in peers else 0, BASELINE)
+    unknown = [p for p in peers if p not in PEERS and p != BASELINE]
     if unknown:
         sys.exit(f"unknown peer(s) {unknown}; choose from {list(PEERS)}")
     selected = cases(args.quick)
@@ -310,7 +325,7 @@ def main(argv=None) -> int:
         want = {w.strip().upper() for w in args.only.split(",")}
         selected = [c for c in selected if c.workload in want]
         if not selected:
-            sys.exit(f"--only {args.only}: no such workload; choose from W1..W6")
+            sys.exit(f"--only {args.only}: no such workload; choose from W1..W6, W8, W9, CLI")
 
     if args.clock == "cpu" and args.threads != 1:
         sys.exit("--clock cpu sums the time of every thread: use it with --threads 1")
@@ -343,6 +358,7 @@ def main(argv=None) -> int:
     for case in selected:
         print(f"running {case.workload}: {case.name} ...", file=sys.stderr, flush=True)
         opts = {"threads": info["threads"], "pin": bool(args.threads), "target": target}
+        opts["baseline"] = args.baseline
         results = run_case(case, peers, repeats, {**opts, "clock": args.clock})
         rows += summarise(case, results)
     print(table(rows))

@@ -29,6 +29,7 @@ class Case:
     per_step: float = 1.0  # the step time is divided by this (ops per step for µs/op)
     mode: str = "time"  # "time", "chain" (time + peak RSS, fresh process) or "rss"
     steps: int = 0  # for "rss": how many steps to run
+    wall: bool = False  # always wall-clock time (work done in other processes: W9, CLI)
 
 
 W1_OPS = 1_000
@@ -50,6 +51,20 @@ def cases(quick: bool = False) -> list[Case]:
         out.append(Case("W5", f"{n:,}-op chain", "w1_chain", {"n": n}, "µs/op", n, mode="chain"))
     steps = 200 if quick else W6_STEPS
     out.append(Case("W6", f"RSS over {steps:,} W3 steps", "w3_mlp", mode="rss", steps=steps))
+    out.append(Case("W8", "transformer encoder step", "w8_transformer"))
+    for workers in (0, 2):
+        out.append(
+            Case(
+                "W9",
+                f"DataLoader epoch, costly transform, num_workers={workers}",
+                "w9_loader",
+                {"num_workers": workers},
+                "ms/epoch",
+                wall=True,
+            )
+        )
+    out.append(Case("CLI", "`tinytensor train` (defaults: cnn, digits)", "cli_train", unit="s/run",
+                    per_step=1, wall=True))  # fmt: skip
     return out
 
 
@@ -237,3 +252,68 @@ def w4_gemms(batch=W4_BATCH):
 
 def flops(gemms):
     return sum(2 * m * k * n for m, k, n in gemms)
+
+
+# --- W8: a small transformer encoder ----------------------------------------------------------
+
+W8_LAYERS, W8_D_MODEL, W8_HEADS, W8_FF = 2, 64, 4, 256
+W8_SEQ, W8_BATCH, W8_LR = 32, 16, 0.01
+
+
+def w8_data(seed=0):
+    """Input and regression target, (batch, seq, d_model) float32 (``batch_first=True``)."""
+    rng = np.random.default_rng(seed)
+    shape = (W8_BATCH, W8_SEQ, W8_D_MODEL)
+    return rng.standard_normal(shape).astype(np.float32), rng.standard_normal(shape).astype(
+        np.float32
+    )
+
+
+def w8_init(named_shapes, seed=0):
+    """Weights for every parameter, by name (PyTorch's names), uniform(-0.1, 0.1), float32:
+    both libraries name and shape the encoder's parameters alike, so they get the same ones."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name, shape in sorted(named_shapes):
+        if name.endswith(("norm1.weight", "norm2.weight")):
+            out[name] = np.ones(shape, np.float32)
+        else:
+            out[name] = rng.uniform(-0.1, 0.1, size=shape).astype(np.float32)
+    return out
+
+
+# --- W9: DataLoader with a costly per-sample transform ----------------------------------------
+
+W9_SAMPLES, W9_BATCH, W9_ROUNDS = 128, 32, 24
+
+
+class CostlyImages:
+    """A map-style dataset of 28x28 float32 images whose ``__getitem__`` runs a deliberately
+    costly NumPy transform (about half a millisecond: ``W9_ROUNDS`` rounds of blur, tanh and a
+    28x28 matrix product), returning ``(image, label)`` as NumPy values for the loader's
+    default collate. The same class serves every library."""
+
+    def __init__(self, n=W9_SAMPLES, seed=0):
+        rng = np.random.default_rng(seed)
+        self.images = rng.random((n, 28, 28), dtype=np.float32)
+        self.labels = rng.integers(0, 10, n).astype(np.int64)
+        self.mix = (rng.standard_normal((28, 28)) / 28).astype(np.float32)
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, i):
+        x = self.images[i]
+        for _ in range(W9_ROUNDS):
+            x = (x + np.roll(x, 1, 0) + np.roll(x, 1, 1) + np.roll(x, -1, 0)) * 0.25
+            x = np.tanh(x @ self.mix + x)
+        return x[None].astype(np.float32), self.labels[i]
+
+
+# --- CLI: ``tinytensor train`` end to end -----------------------------------------------------
+
+
+def cli_command():
+    """The CLI's default run (cnn on the bundled digits), without progress bars; the caller adds
+    ``--out`` (a fresh folder per run)."""
+    return ["-m", "tinytensor", "train", "--no-progress"]

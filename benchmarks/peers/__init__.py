@@ -16,4 +16,7 @@ PEERS = {
     "python floor": "benchmarks.peers.python_floor",
 }
 FLOORS = ("numpy floor", "python floor")
+# ``--baseline DIR``: tinytensor's adapter again, importing the tinytensor package in DIR (an older
+# checkout), so before and after are timed in the same run, interleaved.
+BASELINE = "tinytensor-before"
 REFERENCE = "pytorch"

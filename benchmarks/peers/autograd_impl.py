@@ -8,7 +8,12 @@ from benchmarks import workloads as W
 
 NAME = "autograd"
 MODULE = "autograd"
-NOT_SUPPORTED = {"w4_cnn": "no conv2d / max-pool layer (only scipy.signal.convolve)"}
+NOT_SUPPORTED = {
+    "w4_cnn": "no conv2d / max-pool layer (only scipy.signal.convolve)",
+    "w8_transformer": "no attention / transformer layers",
+    "w9_loader": "no DataLoader",
+    "cli_train": "no command-line trainer",
+}
 
 
 def configure(threads):

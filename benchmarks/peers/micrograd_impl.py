@@ -14,7 +14,11 @@ from benchmarks import workloads as W
 NAME = "micrograd"
 MODULE = "micrograd"
 _SCALAR_ONLY = "scalar-only library (no tensors)"
-NOT_SUPPORTED = {fn: _SCALAR_ONLY for fn in ("w2_vector", "w3_mlp", "w4_cnn")}
+NOT_SUPPORTED = {
+    **{fn: _SCALAR_ONLY for fn in ("w2_vector", "w3_mlp", "w4_cnn", "w8_transformer")},
+    "w9_loader": "no DataLoader",
+    "cli_train": "no command-line trainer",
+}
 
 
 def configure(threads):

@@ -8,7 +8,11 @@ from benchmarks import workloads as W
 
 NAME = "mygrad"
 MODULE = "mygrad"
-NOT_SUPPORTED: dict[str, str] = {}
+NOT_SUPPORTED = {
+    "w8_transformer": "no attention / transformer layers",
+    "w9_loader": "no DataLoader",
+    "cli_train": "no command-line trainer",
+}
 
 
 def configure(threads):

@@ -124,3 +124,74 @@ def w4_cnn():
         _load(layer, w, b)
     data = [(x.reshape(-1, 1, 28, 28), y) for x, y in W.batches(W.W4_BATCH)]
     return _train_step(model, data)
+
+
+def w8_transformer():
+    import tinytensor as tt
+    import tinytensor.nn as nn
+    import tinytensor.nn.functional as F
+    import tinytensor.optim as optim
+
+    if not hasattr(nn, "TransformerEncoder"):  # being written (issue #10): a clean "n/a" row
+        raise NotImplementedError("not available: tt.nn.TransformerEncoder does not exist yet")
+    layer = nn.TransformerEncoderLayer(
+        W.W8_D_MODEL, W.W8_HEADS, W.W8_FF, dropout=0.0, batch_first=True
+    )
+    model = nn.TransformerEncoder(layer, W.W8_LAYERS)
+    named = dict(model.named_parameters())
+    init = W.w8_init([(k, tuple(p.shape)) for k, p in named.items()])
+    with tt.no_grad():
+        for k, p in named.items():
+            p.copy_(tt.from_numpy(init[k]))
+    x, target = (tt.from_numpy(a) for a in W.w8_data())
+    opt = optim.SGD(model.parameters(), lr=W.W8_LR)
+
+    def step():
+        opt.zero_grad()
+        F.mse_loss(model(x), target).backward()
+        opt.step()
+
+    return step
+
+
+def w9_loader(num_workers):
+    from tinytensor.data import DataLoader
+
+    loader = DataLoader(W.CostlyImages(), batch_size=W.W9_BATCH, num_workers=num_workers)
+
+    def step():
+        for _x, _y in loader:
+            pass
+
+    return step
+
+
+def cli_train():
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    import tinytensor as tt
+
+    # The package this worker imported (ours, or --baseline's), run from an empty folder so
+    # that no other checkout's package shadows it.
+    home = os.path.dirname(os.path.dirname(os.path.abspath(tt.__file__)))
+    env = {**os.environ, "PYTHONPATH": home}
+
+    def step():
+        out = tempfile.mkdtemp(prefix="tt-bench-cli-")
+        try:
+            subprocess.run(
+                [sys.executable, *W.cli_command(), "--out", os.path.join(out, "run")],
+                check=True,
+                cwd=out,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
+
+    return step

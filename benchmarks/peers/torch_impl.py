@@ -10,7 +10,7 @@ from benchmarks import workloads as W
 
 NAME = "pytorch"
 MODULE = "torch"
-NOT_SUPPORTED: dict[str, str] = {}
+NOT_SUPPORTED = {"cli_train": "no command-line trainer"}
 
 
 def configure(threads):
@@ -130,3 +130,41 @@ def w4_cnn():
         _load(layer, w, b)
     data = [(np.ascontiguousarray(x.reshape(-1, 1, 28, 28)), y) for x, y in W.batches(W.W4_BATCH)]
     return _train_step(model, data)
+
+
+def w8_transformer():
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    layer = nn.TransformerEncoderLayer(
+        W.W8_D_MODEL, W.W8_HEADS, W.W8_FF, dropout=0.0, batch_first=True
+    )
+    # enable_nested_tensor only matters with a padding mask; off so no warning is printed.
+    model = nn.TransformerEncoder(layer, W.W8_LAYERS, enable_nested_tensor=False)
+    named = dict(model.named_parameters())
+    init = W.w8_init([(k, tuple(p.shape)) for k, p in named.items()])
+    with torch.no_grad():
+        for k, p in named.items():
+            p.copy_(torch.from_numpy(init[k]))
+    x, target = (torch.from_numpy(a) for a in W.w8_data())
+    opt = torch.optim.SGD(model.parameters(), lr=W.W8_LR)
+
+    def step():
+        opt.zero_grad()
+        F.mse_loss(model(x), target).backward()
+        opt.step()
+
+    return step
+
+
+def w9_loader(num_workers):
+    from torch.utils.data import DataLoader
+
+    loader = DataLoader(W.CostlyImages(), batch_size=W.W9_BATCH, num_workers=num_workers)
+
+    def step():
+        for _x, _y in loader:
+            pass
+
+    return step
