@@ -17,6 +17,7 @@ from torch.optim.lr_scheduler import ReduceLROnPlateau
 TOLERANCES = {
     "kaiming_std_ratio": (0.0, 0.15),
     "train_loss": (1e-3, 1e-4),
+    "lbfgs": (1e-3, 1e-5),
 }
 
 
@@ -118,6 +119,25 @@ def tensor_idioms(seed):
     }
 
 
+def lbfgs_fit(seed):
+    """Curve fitting with LBFGS, which needs ``optimizer.step(closure)``."""
+    rng = np.random.default_rng(seed)
+    x = torch.linspace(-2, 2, 50).unsqueeze(1)
+    y = torch.tanh(1.5 * x) + torch.from_numpy(rng.normal(0, 0.05, (50, 1)).astype(np.float32))
+    a = torch.tensor([1.0], requires_grad=True)
+    b = torch.tensor([0.5], requires_grad=True)
+    optimizer = optim.LBFGS([a, b], lr=0.5, max_iter=20, history_size=10)
+
+    def closure():
+        optimizer.zero_grad()
+        loss = F.mse_loss(a * torch.tanh(b * x), y)
+        loss.backward()
+        return loss
+
+    losses = [optimizer.step(closure).item() for _ in range(3)]
+    return {"losses": losses, "a": a.item(), "b": b.item()}
+
+
 def evaluate(model, criterion, x, y):
     model.eval()
     with torch.no_grad():
@@ -130,7 +150,7 @@ def evaluate(model, criterion, x, y):
 
 def main(seed):
     torch.manual_seed(seed)
-    results = {"tensors": tensor_idioms(seed)}
+    results = {"tensors": tensor_idioms(seed), "lbfgs": lbfgs_fit(seed)}
 
     model = Net()
     model.apply(init_weights)
