@@ -46,6 +46,7 @@ class Output:
 
 OUT = Output(0)
 _OUTPUTS = [OUT]
+_JUST_OUT = (OUT,)  # ``saved`` of the ops that keep only their output, interned below
 
 
 def output(i) -> Output:
@@ -112,6 +113,8 @@ class Node:
             self.shape = out._data.shape
             self.dtype = out._data.dtype
             self.out_meta = None
+        if len(saved) == 1 and saved[0] is OUT:  # one shared tuple: ``unpack`` spots it by identity
+            saved = _JUST_OUT
         self.saved = saved
         self.outputs = None
         if saved:
@@ -176,6 +179,8 @@ class Node:
             self.check_saved()
         if self.outputs is None:
             return self.saved
+        if self.saved is _JUST_OUT:  # a unary op that saved only its output (tanh, exp, relu ...)
+            return (self.saved_output(0),)
         return tuple(
             [self.saved_output(s.index) if s.__class__ is Output else s for s in self.saved]
         )

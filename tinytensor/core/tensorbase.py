@@ -230,20 +230,22 @@ class TensorBase:
 # The class ``wrap`` instantiates: ``tinytensor.tensor.Tensor`` once it is defined (it calls
 # ``set_tensor_class``), so every op returns the full Tensor without importing it.
 _cls = [TensorBase]
+_Tensor = TensorBase  # _cls[0] as a global: one lookup less in ``wrap``, made for every op
 
 
 def set_tensor_class(cls) -> None:
     """Make ``wrap`` build instances of ``cls`` (a subclass of TensorBase); called once."""
     if not issubclass(cls, TensorBase):
         raise TypeError(f"set_tensor_class: {cls!r} is not a subclass of TensorBase")
-    _cls[0] = cls
+    global _Tensor
+    _cls[0] = _Tensor = cls
 
 
 def wrap(data) -> TensorBase:
     """A new tensor (no history, no grad) around ``data`` without copying: every op's output."""
     if data.__class__ is not np.ndarray:
         data = np.asarray(data)
-    t = _new(_cls[0])
+    t = _new(_Tensor)
     t._data = data
     t._requires_grad = False
     t._grad_fn = None
