@@ -138,7 +138,7 @@ class RNNBase(Module):
                 x = x.transpose(0, 1)
         if x.shape[-1] != self.input_size:
             raise RuntimeError(
-                "input.size(-1) must be equal to input_size. Expected "
+                f"{type(self).__name__}: input.size(-1) must be equal to input_size. Expected "
                 f"{self.input_size}, got {x.shape[-1]}"
             )
         h0, c0 = self._initial_state(hx, batched, x)

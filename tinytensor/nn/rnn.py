@@ -49,7 +49,7 @@ class RNNCellBase(Module):
             raise ValueError(f"{who}: Expected input to be 1D or 2D, got {input.ndim}D instead")
         if input.shape[-1] != self.input_size:
             raise RuntimeError(
-                f"input has inconsistent input_size: got {input.shape[-1]} expected "
+                f"{who}: input has inconsistent input_size: got {input.shape[-1]} expected "
                 f"{self.input_size}"
             )
         return (input.unsqueeze(0), False) if input.ndim == 1 else (input, True)
