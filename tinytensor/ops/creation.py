@@ -202,7 +202,17 @@ def full_like(
 
 
 def rand(*size, generator=None, dtype=None, requires_grad=False, device=None) -> TensorBase:
-    """Uniform samples on [0, 1)."""
+    """Samples of the uniform distribution on [0, 1), of shape ``size`` (ints or one tuple).
+
+    Args:
+        generator: a ``tt.Generator`` to draw from; the global one (``tt.manual_seed``) if None.
+        dtype: a floating dtype, ``get_default_dtype()`` (float32) if None.
+        requires_grad: make the result a leaf that records operations.
+
+    >>> g = tt.Generator().manual_seed(1)
+    >>> tt.rand(2, generator=g)
+    tensor([0.5118, 0.9505])
+    """
     check_device(device, "rand")
     dt = _float_dtype(dtype, "rand").np
     return _finish(
@@ -211,7 +221,12 @@ def rand(*size, generator=None, dtype=None, requires_grad=False, device=None) ->
 
 
 def randn(*size, generator=None, dtype=None, requires_grad=False, device=None) -> TensorBase:
-    """Standard normal samples."""
+    """Samples of the standard normal distribution N(0, 1), of shape ``size`` (ints or one
+    tuple); the keyword arguments are ``rand``'s.
+
+    >>> tt.randn(2, 3).shape
+    tinytensor.Size([2, 3])
+    """
     check_device(device, "randn")
     dt = _float_dtype(dtype, "randn").np
     return _finish(
@@ -221,7 +236,13 @@ def randn(*size, generator=None, dtype=None, requires_grad=False, device=None) -
 
 
 def randint(low, high=None, size=None, generator=None, dtype=None, device=None) -> TensorBase:
-    """Integers drawn uniformly from [low, high)."""
+    """Integers drawn uniformly from [low, high), of shape ``size`` (a tuple, required): int64
+    unless ``dtype`` is given. ``randint(high, size=size)`` draws from [0, high).
+
+    >>> g = tt.Generator().manual_seed(0)
+    >>> tt.randint(0, 10, (3,), generator=g)
+    tensor([8, 6, 5])
+    """
     check_device(device, "randint")
     if high is None:
         low, high = 0, low
