@@ -11,6 +11,7 @@ import pytest
 
 import tinytensor as tt
 from tinytensor.testing import gradcheck
+from tinytensor.utils.checkpoint import checkpoint, checkpoint_sequential
 
 
 def test_keyword_names_and_numpy_aliases():
@@ -135,3 +136,101 @@ def test_index_put_and_as_strided_match_torch():
     )
     assert tt.result_type(tt.tensor([1], dtype=tt.uint8), tt.tensor(1)) is tt.uint8
     assert torch.result_type(torch.tensor([1], dtype=torch.uint8), torch.tensor(1)) is torch.uint8
+
+
+# --- gaps found by the program tests (tests/programs/GAPS.md) ---------------------------------
+
+
+def test_grad_takes_only_inputs_in_pytorchs_position():
+    x = tt.tensor([1.0, 2.0], requires_grad=True)
+    y = tt.tensor([3.0], requires_grad=True)
+    (g,) = tt.autograd.grad((x * x).sum(), x, only_inputs=True)
+    assert g.tolist() == [2.0, 4.0]
+    # positionally: outputs, inputs, grad_outputs, retain_graph, create_graph, only_inputs,
+    # allow_unused
+    gx, gy = tt.autograd.grad((x * 3).sum(), [x, y], None, None, False, True, True)
+    assert gx.tolist() == [3.0, 3.0] and gy is None
+
+
+@pytest.mark.parametrize("name", ["zeros", "ones", "empty", "rand", "randn"])
+def test_creation_takes_size_keyword(name):
+    fn = getattr(tt, name)
+    assert fn(size=(2, 1)).shape == (2, 1)
+    assert fn(size=[3]).shape == (3,) and fn(size=4).shape == (4,)
+    assert fn(2, 3).shape == (2, 3) and fn((2, 3)).shape == (2, 3)
+    with pytest.raises(TypeError, match=f"{name}: the size was given twice"):
+        fn(2, size=(2,))
+
+
+def test_range_and_inner_tuple_index_like_a_list():
+    a = np.arange(12.0).reshape(3, 4)
+    x, y = tt.tensor(a), tt.tensor([0, 3, 1])
+    assert x[range(3), y].tolist() == a[np.arange(3), [0, 3, 1]].tolist()
+    assert x[(0, 2), 1].tolist() == [1.0, 9.0]
+    assert x[range(0)].shape == (0, 4) and x[[]].shape == (0, 4)
+    x[range(3), y] = -1.0
+    assert (x.numpy() == -1).sum() == 3
+    # the d2l cross-entropy: gradients flow through the range index
+    p = tt.tensor(a / 12, requires_grad=True)
+    (-tt.log(p[range(3), y] + 1)).sum().backward()
+    assert p.grad.shape == (3, 4) and (p.grad.numpy() != 0).sum() == 3
+
+
+@pytest.mark.parametrize(
+    "method",
+    ["sum", "mean", "prod", "amax", "amin", "std", "var", "logsumexp", "argmax", "argmin",
+     "max", "min", "any", "all", "cumsum", "softmax", "median", "nansum"],
+)  # fmt: skip
+def test_tensor_methods_take_axis_and_keepdims(method):
+    a = np.arange(1.0, 13.0).reshape(3, 4)
+    x = tt.tensor(a)
+    got, want = getattr(x, method)(axis=1), getattr(x, method)(dim=1)
+    got, want = (got[0], want[0]) if isinstance(got, tuple) else (got, want)
+    np.testing.assert_allclose(got.numpy(), want.numpy())
+    if method not in ("cumsum", "softmax"):
+        kept = getattr(x, method)(axis=1, keepdims=True)
+        kept = kept[0] if isinstance(kept, tuple) else kept
+        assert kept.shape == (3, 1)
+    with pytest.raises(TypeError, match="alias"):
+        getattr(x, method)(dim=1, axis=1)
+
+
+def test_squeeze_unsqueeze_gather_take_axis():
+    x = tt.zeros(1, 3)
+    assert x.squeeze(axis=0).shape == (3,) and x.unsqueeze(axis=0).shape == (1, 1, 3)
+    idx = tt.tensor([[0, 0]])
+    assert tt.arange(3.0).reshape(1, 3).gather(axis=1, index=idx).tolist() == [[0.0, 0.0]]
+
+
+def test_type_takes_legacy_classes_and_names_them():
+    x = tt.tensor([1, 2])
+    assert x.type() == "tinytensor.LongTensor"
+    assert x.float().type() == "tinytensor.FloatTensor"
+    assert x.type(tt.FloatTensor).dtype is tt.float32
+    assert x.type(tt.DoubleTensor).dtype is tt.float64
+    assert x.type("torch.FloatTensor").dtype is tt.float32
+    assert x.type(tt.float16).dtype is tt.float16
+    with pytest.raises(ValueError, match="invalid type"):
+        x.type("torch.NoSuchTensor")
+
+
+@pytest.mark.parametrize("name", ["jit", "amp", "hub", "distributions"])
+def test_not_planned_modules_say_why(name):
+    with pytest.raises(AttributeError, match=f"tinytensor.{name} .*is not planned: "):
+        getattr(tt, name)
+    assert f"torch.{name}" in tt.compat.NOT_PLANNED_MODULES
+    with pytest.raises(AttributeError, match="not planned"):
+        tt.utils.tensorboard  # noqa: B018
+
+
+def test_checkpoint_calls_the_function():
+    x = tt.tensor([1.0, 2.0], requires_grad=True)
+    y = checkpoint(lambda a, b: a * b, x, x, use_reentrant=False)
+    y.sum().backward()
+    assert x.grad.tolist() == [2.0, 4.0]
+    net = tt.nn.Sequential(tt.nn.Linear(2, 3), tt.nn.ReLU(), tt.nn.Linear(3, 1))
+    z = tt.ones(4, 2)
+    np.testing.assert_allclose(
+        checkpoint_sequential(net, 2, z).detach().numpy(), net(z).detach().numpy()
+    )
+    assert tt.utils.checkpoint.checkpoint is checkpoint

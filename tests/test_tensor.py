@@ -313,7 +313,7 @@ def test_conversions_between_dtypes():
     assert x.bool().tolist() == [True, True]
     assert x.to(tt.float64).dtype is tt.float64 and x.to("cpu") is x
     assert x.float() is x
-    assert x.type() == "tinytensor.float32"
+    assert x.type() == "tinytensor.FloatTensor"
     x.double().sum().backward()  # gradients flow through float casts
     assert x.grad.dtype is tt.float32 and x.grad.tolist() == [1.0, 1.0]
     with pytest.raises(RuntimeError, match="CPU only"):

@@ -243,6 +243,26 @@ NOT_PLANNED = {
     "torch.fft": dict(getattr(_fft, "NOT_PLANNED", {})),
 }
 
+#: Whole submodules not provided: ``tt.jit`` (and ``tt.utils.tensorboard``) raise an
+#: AttributeError carrying the reason. ``torch.utils.checkpoint`` is provided (it runs the
+#: function without recomputation).
+NOT_PLANNED_MODULES = {
+    "torch.jit": _JIT + "; drop @torch.jit.script/trace and run the module itself",
+    "torch.amp": (
+        "mixed precision (autocast, GradScaler) is for accelerators: tinytensor computes in "
+        "the dtype you choose; drop autocast/GradScaler, or cast with .half()/.float()"
+    ),
+    "torch.hub": "downloading models from the network: load a state_dict with tt.load instead",
+    "torch.distributions": (
+        "probability distributions are a library of their own: write the log-density, the "
+        "reparameterised sample (mu + sigma * randn_like) and the KL term with tensor ops"
+    ),
+    "torch.utils.tensorboard": (
+        "TensorBoard logging needs the tensorboard package: log scalars with print or "
+        "tt.viz, or give SummaryWriter the values as Python floats (.item())"
+    ),
+}
+
 
 # --- small pieces of the torch namespace: constants, layouts, dtype rules, global switches ---
 

@@ -22,12 +22,14 @@ from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, one_dim
 from tinytensor.ops.inplace import fill_random, inplace
+from tinytensor.ops.torch_args import numpy_aliases
 from tinytensor.tensor_methods.core_ext import CoreExtMethods
 from tinytensor.tensor_methods.elementwise_inplace import ElementwiseInplaceMethods
 from tinytensor.tensor_methods.linalg import LinalgMethods
 from tinytensor.tensor_methods.math import MathMethods
 from tinytensor.tensor_methods.shape_ext import ShapeExtMethods
 from tinytensor.tensor_methods.sorting import SortingMethods
+from tinytensor.types import legacy_dtype, legacy_type_name
 
 
 class Tensor(
@@ -169,10 +171,14 @@ class Tensor(
     def get_device(self) -> int:
         return -1
 
-    def type(self, dtype=None):
+    def type(self, dtype=None, non_blocking=False, **kwargs):
+        """With no argument, the legacy type name, ``'tinytensor.FloatTensor'`` for float32
+        (PyTorch's ``'torch.FloatTensor'`` with this package's prefix, as ``str(dtype)`` has it:
+        the name of the class ``tinytensor.FloatTensor``). Otherwise the tensor cast to
+        ``dtype``: a dtype, a legacy class (``x.type(torch.FloatTensor)``) or its name."""
         if dtype is None:
-            return f"tinytensor.{self.dtype.name}"
-        return self.to(dtype)
+            return f"tinytensor.{legacy_type_name(self.dtype)}"
+        return self.to(legacy_dtype(dtype))
 
     def type_as(self, other):
         return self.to(other.dtype)
@@ -581,51 +587,67 @@ class Tensor(
 
     # --- reductions --------------------------------------------------------------------------
 
+    @numpy_aliases
     def sum(self, dim=None, keepdim=False, dtype=None):
         return R.sum(self, dim, keepdim, dtype=dtype)
 
+    @numpy_aliases
     def mean(self, dim=None, keepdim=False, dtype=None):
         return R.mean(self, dim, keepdim, dtype=dtype)
 
+    @numpy_aliases
     def prod(self, dim=None, keepdim=False, dtype=None):
         return R.prod(self, dim, keepdim, dtype=dtype)
 
+    @numpy_aliases
     def max(self, dim=None, keepdim=False):
         return R.max(self, dim, keepdim)
 
+    @numpy_aliases
     def min(self, dim=None, keepdim=False):
         return R.min(self, dim, keepdim)
 
+    @numpy_aliases
     def amax(self, dim=(), keepdim=False):
         return R.amax(self, dim, keepdim)
 
+    @numpy_aliases
     def amin(self, dim=(), keepdim=False):
         return R.amin(self, dim, keepdim)
 
+    @numpy_aliases
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         return R.var(self, dim, unbiased, keepdim, correction=correction)
 
+    @numpy_aliases
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         return R.std(self, dim, unbiased, keepdim, correction=correction)
 
+    @numpy_aliases
     def logsumexp(self, dim, keepdim=False):
         return R.logsumexp(self, dim, keepdim)
 
+    @numpy_aliases
     def norm(self, p="fro", dim=None, keepdim=False):
         return R.norm(self, p, dim, keepdim)
 
+    @numpy_aliases
     def argmax(self, dim=None, keepdim=False):
         return R.argmax(self, dim, keepdim)
 
+    @numpy_aliases
     def argmin(self, dim=None, keepdim=False):
         return R.argmin(self, dim, keepdim)
 
+    @numpy_aliases
     def all(self, dim=None, keepdim=False):
         return R.all(self, dim, keepdim)
 
+    @numpy_aliases
     def any(self, dim=None, keepdim=False):
         return R.any(self, dim, keepdim)
 
+    @numpy_aliases
     def cumsum(self, dim):
         return R.cumsum(self, dim)
 
@@ -657,12 +679,15 @@ class Tensor(
     def flatten(self, start_dim=0, end_dim=-1):
         return S.flatten(self, start_dim, end_dim)
 
+    @numpy_aliases
     def unflatten(self, dim, sizes):
         return S.unflatten(self, dim, sizes)
 
+    @numpy_aliases
     def squeeze(self, dim=None):
         return S.squeeze(self, dim)
 
+    @numpy_aliases
     def unsqueeze(self, dim):
         return S.unsqueeze(self, dim)
 
@@ -686,12 +711,15 @@ class Tensor(
     def broadcast_to(self, shape):
         return S.broadcast_to(self, shape)
 
+    @numpy_aliases
     def split(self, split_size_or_sections, dim=0):
         return S.split(self, split_size_or_sections, dim)
 
+    @numpy_aliases
     def chunk(self, chunks, dim=0):
         return S.chunk(self, chunks, dim)
 
+    @numpy_aliases
     def unbind(self, dim=0):
         return S.unbind(self, dim)
 
@@ -709,18 +737,23 @@ class Tensor(
 
     # --- indexing -----------------------------------------------------------------------------
 
+    @numpy_aliases
     def gather(self, dim, index):
         return I.gather(self, dim, index)
 
+    @numpy_aliases
     def scatter(self, dim, index, src=None, value=None):
         return I.scatter(self, dim, index, src if src is not None else value)
 
+    @numpy_aliases
     def scatter_add(self, dim, index, src):
         return I.scatter_add(self, dim, index, src)
 
+    @numpy_aliases
     def index_select(self, dim, index):
         return I.index_select(self, dim, index)
 
+    @numpy_aliases
     def index_add(self, dim, index, source, alpha=1):
         return I.index_add(self, dim, index, source, alpha=alpha)
 

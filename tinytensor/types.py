@@ -91,6 +91,33 @@ ByteTensor = _legacy("ByteTensor", D.uint8)
 BoolTensor = _legacy("BoolTensor", D.bool_)
 
 
+_LEGACY = (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor,
+           CharTensor, ByteTensor, BoolTensor)  # fmt: skip
+_LEGACY_NAMES = {cls._dtype: cls.__name__ for cls in _LEGACY}
+
+
+def legacy_type_name(dt) -> str:
+    """The legacy class name of dtype ``dt`` (``'FloatTensor'`` for float32)."""
+    return _LEGACY_NAMES[D.to_dtype(dt)]
+
+
+def legacy_dtype(arg):
+    """The dtype meant by ``Tensor.type``'s argument: a legacy class (``FloatTensor``), its
+    name (``'torch.FloatTensor'``, ``'tinytensor.FloatTensor'``), or anything else as is."""
+    if isinstance(arg, _LegacyTensorType):
+        return arg._dtype
+    if isinstance(arg, str):
+        short = arg.rsplit(".", 1)[-1]
+        for cls in _LEGACY:
+            if cls.__name__ == short:
+                return cls._dtype
+        raise ValueError(
+            f"type(): invalid type {arg!r}; expected a dtype, a legacy tensor class such as "
+            "FloatTensor, or its name ('torch.FloatTensor')"
+        )
+    return arg
+
+
 def is_floating_point(t) -> bool:
     """True if ``t`` has a floating dtype."""
     return t._data.dtype.kind == "f"

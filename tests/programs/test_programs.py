@@ -32,12 +32,7 @@ DEFAULT_TOLERANCE = (2e-4, 2e-5)  # (rtol, atol): float32 arithmetic done in ano
 TIMEOUT = 300
 
 # program -> reason, for programs that hit a real gap nobody is building (see GAPS.md)
-XFAIL: dict[str, str] = {
-    "prog_custom_autograd": "gap: torch.autograd.grad(only_inputs=...) is not accepted",
-    "prog_linreg_scratch": (
-        "gap: torch.zeros(size=...), indexing with a range, Tensor.argmax(axis=...)"
-    ),
-}
+XFAIL: dict[str, str] = {}
 
 
 def _params(programs):

@@ -81,6 +81,7 @@ def grad(
     grad_outputs=None,
     retain_graph=None,
     create_graph=False,
+    only_inputs=True,
     allow_unused=None,
     is_grads_batched=False,
     materialize_grads=False,
@@ -93,7 +94,9 @@ def grad(
     depend on is an error unless ``allow_unused=True`` (then its entry is None) or
     ``materialize_grads=True`` (then it is zeros). With ``is_grads_batched=True`` the first
     dimension of every grad_output indexes a batch of vector-Jacobian products.
+    ``only_inputs`` is accepted and ignored, as in PyTorch (deprecated there).
     """
+    del only_inputs  # deprecated in PyTorch: only the inputs' gradients are ever computed
     outputs = _as_list(outputs)
     inputs_l = _as_list(inputs)
     if not inputs_l:

@@ -74,7 +74,15 @@ def from_dlpack(obj) -> TensorBase:
     return from_numpy(np.from_dlpack(obj))
 
 
-def _shape_args(shape, name):
+def _shape_args(shape, name, size=None):
+    """The shape given as ints, one tuple, or PyTorch's ``size=`` keyword (not both)."""
+    if size is not None:
+        if shape:
+            raise TypeError(
+                f"{name}: the size was given twice, as positional sizes {shape!r} and as "
+                f"size={size!r}; pass only one"
+            )
+        shape = (size,)
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     out = []
@@ -94,8 +102,9 @@ def _float_dtype(dtype, name):
     return dt
 
 
-def zeros(*size, dtype=None, requires_grad=False, device=None) -> TensorBase:
-    """A tensor of zeros. ``size`` is ints or one tuple: ``zeros(2, 3)`` and ``zeros((2, 3))``.
+def zeros(*sizes, size=None, dtype=None, requires_grad=False, device=None) -> TensorBase:
+    """A tensor of zeros. The size is ints or one tuple, ``zeros(2, 3)`` and ``zeros((2, 3))``,
+    or PyTorch's keyword ``zeros(size=(2, 3))``.
 
     Args:
         dtype: defaults to ``get_default_dtype()`` (float32).
@@ -107,27 +116,27 @@ def zeros(*size, dtype=None, requires_grad=False, device=None) -> TensorBase:
             [0., 0., 0.]])"""
     check_device(device, "zeros")
     return _finish(
-        np.zeros(_shape_args(size, "zeros"), _float_dtype(dtype, "zeros").np), requires_grad
+        np.zeros(_shape_args(sizes, "zeros", size), _float_dtype(dtype, "zeros").np), requires_grad
     )
 
 
-def ones(*size, dtype=None, requires_grad=False, device=None) -> TensorBase:
+def ones(*sizes, size=None, dtype=None, requires_grad=False, device=None) -> TensorBase:
     """A tensor of ones; the arguments are those of ``zeros``.
 
     >>> tt.ones(2, dtype=tt.int64)
     tensor([1, 1])"""
     check_device(device, "ones")
     return _finish(
-        np.ones(_shape_args(size, "ones"), _float_dtype(dtype, "ones").np), requires_grad
+        np.ones(_shape_args(sizes, "ones", size), _float_dtype(dtype, "ones").np), requires_grad
     )
 
 
-def empty(*size, dtype=None, requires_grad=False, device=None) -> TensorBase:
+def empty(*sizes, size=None, dtype=None, requires_grad=False, device=None) -> TensorBase:
     """An uninitialised tensor (whatever the memory held); the arguments are those of ``zeros``.
     Fill it before reading it."""
     check_device(device, "empty")
     return _finish(
-        np.empty(_shape_args(size, "empty"), _float_dtype(dtype, "empty").np), requires_grad
+        np.empty(_shape_args(sizes, "empty", size), _float_dtype(dtype, "empty").np), requires_grad
     )
 
 
@@ -201,7 +210,9 @@ def full_like(
     return _finish(np.full(shape, fill_value, dt), requires_grad)
 
 
-def rand(*size, generator=None, dtype=None, requires_grad=False, device=None) -> TensorBase:
+def rand(
+    *sizes, size=None, generator=None, dtype=None, requires_grad=False, device=None
+) -> TensorBase:
     """Samples of the uniform distribution on [0, 1), of shape ``size`` (ints or one tuple).
 
     Args:
@@ -216,11 +227,14 @@ def rand(*size, generator=None, dtype=None, requires_grad=False, device=None) ->
     check_device(device, "rand")
     dt = _float_dtype(dtype, "rand").np
     return _finish(
-        rng(generator).random(_shape_args(size, "rand")).astype(dt, copy=False), requires_grad
+        rng(generator).random(_shape_args(sizes, "rand", size)).astype(dt, copy=False),
+        requires_grad,
     )
 
 
-def randn(*size, generator=None, dtype=None, requires_grad=False, device=None) -> TensorBase:
+def randn(
+    *sizes, size=None, generator=None, dtype=None, requires_grad=False, device=None
+) -> TensorBase:
     """Samples of the standard normal distribution N(0, 1), of shape ``size`` (ints or one
     tuple); the keyword arguments are ``rand``'s.
 
@@ -230,7 +244,7 @@ def randn(*size, generator=None, dtype=None, requires_grad=False, device=None) -
     check_device(device, "randn")
     dt = _float_dtype(dtype, "randn").np
     return _finish(
-        rng(generator).standard_normal(_shape_args(size, "randn")).astype(dt, copy=False),
+        rng(generator).standard_normal(_shape_args(sizes, "randn", size)).astype(dt, copy=False),
         requires_grad,
     )
 

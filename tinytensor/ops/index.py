@@ -37,8 +37,11 @@ def _convert_index(index):
                 it = int(it._data)
             else:
                 advanced = True
-        elif isinstance(it, (list, np.ndarray)):
+        elif isinstance(it, (list, tuple, range, np.ndarray)):
+            # A range, or a tuple inside the index tuple, is an integer sequence like a list.
             arr = np.array(it)
+            if arr.size == 0 and not isinstance(it, np.ndarray):
+                arr = arr.astype(np.int64)  # ``x[[]]`` selects nothing, as in PyTorch
             if arr.dtype.kind == "f":
                 raise IndexError("indices must be integers or booleans, got floats")
             it, advanced = wrap(arr), True

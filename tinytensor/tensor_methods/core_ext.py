@@ -18,6 +18,7 @@ from tinytensor.ops import random_ops as RO
 from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
 from tinytensor.ops.inplace import fill_random, inplace
+from tinytensor.ops.torch_args import numpy_aliases
 
 
 class CoreExtMethods:
@@ -25,6 +26,7 @@ class CoreExtMethods:
 
     # --- in-place forms of shape and index ops ----------------------------------------------
 
+    @numpy_aliases
     def index_add_(self, dim, index, source, *, alpha=1):
         return inplace(
             self, lambda s: I.index_add(s, dim, index, source, alpha=alpha), "index_add_"
@@ -36,12 +38,14 @@ class CoreExtMethods:
     def index_put(self, indices, values, accumulate=False):
         return IX.index_put(self, indices, values, accumulate)
 
+    @numpy_aliases
     def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
         if reduce is not None:
             raise NotImplementedError("scatter_(reduce=...): use scatter_reduce_")
         src = src if src is not None else value
         return inplace(self, lambda s: I.scatter(s, dim, index, src), "scatter_")
 
+    @numpy_aliases
     def scatter_add_(self, dim, index, src):
         return inplace(self, lambda s: I.scatter_add(s, dim, index, src), "scatter_add_")
 
@@ -90,9 +94,11 @@ class CoreExtMethods:
     def swapdims_(self, dim0, dim1):
         return self.transpose_(dim0, dim1)
 
+    @numpy_aliases
     def squeeze_(self, dim=None):
         return self._set_shape(S.squeeze(self, dim)._data, "squeeze_")
 
+    @numpy_aliases
     def unsqueeze_(self, dim):
         return self._set_shape(S.unsqueeze(self, dim)._data, "unsqueeze_")
 
@@ -102,15 +108,19 @@ class CoreExtMethods:
     def swapdims(self, dim0, dim1):
         return S.transpose(self, dim0, dim1)
 
+    @numpy_aliases
     def split_with_sizes(self, split_sizes, dim=0):
         return S.split(self, list(split_sizes), dim)
 
+    @numpy_aliases
     def unsafe_split(self, split_size, dim=0):
         return S.split(self, split_size, dim)
 
+    @numpy_aliases
     def unsafe_split_with_sizes(self, split_sizes, dim=0):
         return S.split(self, list(split_sizes), dim)
 
+    @numpy_aliases
     def unsafe_chunk(self, chunks, dim=0):
         return S.chunk(self, chunks, dim)
 

@@ -10,6 +10,7 @@ from tinytensor.ops import linalg_ext as LX
 from tinytensor.ops import linalg_more as LM
 from tinytensor.ops import linalg_torch as LT
 from tinytensor.ops.inplace import inplace
+from tinytensor.ops.torch_args import numpy_aliases
 
 
 class LinalgMethods:
@@ -60,6 +61,7 @@ class LinalgMethods:
     def diag_embed(self, offset=0, dim1=-2, dim2=-1):
         return LX.diag_embed(self, offset, dim1, dim2)
 
+    @numpy_aliases
     def cross(self, other, dim=None):
         return LT.cross(self, other, dim)
 

@@ -11,6 +11,7 @@ from tinytensor.ops import math_binary as B
 from tinytensor.ops import softmax as SM
 from tinytensor.ops import special_fns as SF
 from tinytensor.ops.inplace import inplace
+from tinytensor.ops.torch_args import numpy_aliases
 
 
 class MathMethods:
@@ -353,8 +354,10 @@ class MathMethods:
     def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         return B.isclose(self, other, rtol, atol, equal_nan)
 
+    @numpy_aliases
     def softmax(self, dim, dtype=None):
         return SM.softmax(self, dim, dtype)
 
+    @numpy_aliases
     def log_softmax(self, dim, dtype=None):
         return SM.log_softmax(self, dim, dtype)

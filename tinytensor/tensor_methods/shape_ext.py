@@ -10,6 +10,7 @@ from tinytensor.core import TensorBase
 from tinytensor.ops import creation as CR
 from tinytensor.ops import shape as S
 from tinytensor.ops import shape_ext as X
+from tinytensor.ops.torch_args import numpy_aliases
 
 
 class ShapeExtMethods:
@@ -27,6 +28,7 @@ class ShapeExtMethods:
     def rot90(self, k=1, dims=(0, 1)):
         return X.rot90(self, k, dims)
 
+    @numpy_aliases
     def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
         return X.repeat_interleave(self, repeats, dim, output_size=output_size)
 
@@ -36,6 +38,7 @@ class ShapeExtMethods:
     def tile(self, *dims):
         return X.tile(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims)
 
+    @numpy_aliases
     def tensor_split(self, indices_or_sections, dim=0):
         return X.tensor_split(self, indices_or_sections, dim)
 
@@ -54,12 +57,15 @@ class ShapeExtMethods:
     def fliplr(self):
         return X.fliplr(self)
 
+    @numpy_aliases
     def select(self, dim, index):
         return X.select(self, dim, index)
 
+    @numpy_aliases
     def narrow(self, dim, start, length):
         return S.narrow(self, dim, start, length)
 
+    @numpy_aliases
     def narrow_copy(self, dim, start, length):
         return X.narrow_copy(self, dim, start, length)
 

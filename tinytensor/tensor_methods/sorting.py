@@ -9,44 +9,56 @@ from __future__ import annotations
 from tinytensor.ops import cumulative as CU
 from tinytensor.ops import sorting as SO
 from tinytensor.ops.inplace import inplace
+from tinytensor.ops.torch_args import numpy_aliases
 
 
 class SortingMethods:
     __slots__ = ()
 
+    @numpy_aliases
     def sort(self, dim=-1, descending=False, stable=False):
         return SO.sort(self, dim, descending, stable)
 
+    @numpy_aliases
     def argsort(self, dim=-1, descending=False, stable=False):
         return SO.argsort(self, dim, descending, stable)
 
     def msort(self):
         return SO.msort(self)
 
+    @numpy_aliases
     def topk(self, k, dim=-1, largest=True, sorted=True):
         return SO.topk(self, k, dim, largest, sorted)
 
+    @numpy_aliases
     def kthvalue(self, k, dim=-1, keepdim=False):
         return SO.kthvalue(self, k, dim, keepdim)
 
+    @numpy_aliases
     def median(self, dim=None, keepdim=False):
         return SO.median(self, dim, keepdim)
 
+    @numpy_aliases
     def nanmedian(self, dim=None, keepdim=False):
         return SO.nanmedian(self, dim, keepdim)
 
+    @numpy_aliases
     def mode(self, dim=-1, keepdim=False):
         return SO.mode(self, dim, keepdim)
 
+    @numpy_aliases
     def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
         return SO.quantile(self, q, dim, keepdim, interpolation=interpolation)
 
+    @numpy_aliases
     def nanquantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
         return SO.nanquantile(self, q, dim, keepdim, interpolation=interpolation)
 
+    @numpy_aliases
     def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
         return SO.unique(self, sorted, return_inverse, return_counts, dim)
 
+    @numpy_aliases
     def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):
         return SO.unique_consecutive(self, return_inverse, return_counts, dim)
 
@@ -71,41 +83,52 @@ class SortingMethods:
     def histc(self, bins=100, min=0, max=0):
         return SO.histc(self, bins, min, max)
 
+    @numpy_aliases
     def count_nonzero(self, dim=None):
         return SO.count_nonzero(self, dim)
 
     def isin(self, test_elements, *, assume_unique=False, invert=False):
         return SO.isin(self, test_elements, assume_unique=assume_unique, invert=invert)
 
+    @numpy_aliases
     def aminmax(self, *, dim=None, keepdim=False):
         return SO.aminmax(self, dim=dim, keepdim=keepdim)
 
+    @numpy_aliases
     def nansum(self, dim=None, keepdim=False, *, dtype=None):
         return SO.nansum(self, dim, keepdim, dtype=dtype)
 
+    @numpy_aliases
     def nanmean(self, dim=None, keepdim=False, *, dtype=None):
         return SO.nanmean(self, dim, keepdim, dtype=dtype)
 
     # --- cumulative and scatter ----------------------------------------------------------------
 
+    @numpy_aliases
     def cumprod(self, dim, *, dtype=None):
         return CU.cumprod(self, dim, dtype=dtype)
 
+    @numpy_aliases
     def cumprod_(self, dim, *, dtype=None):
         return inplace(self, lambda s: CU.cumprod(s, dim, dtype=dtype), "cumprod_")
 
+    @numpy_aliases
     def cummax(self, dim):
         return CU.cummax(self, dim)
 
+    @numpy_aliases
     def cummin(self, dim):
         return CU.cummin(self, dim)
 
+    @numpy_aliases
     def logcumsumexp(self, dim):
         return CU.logcumsumexp(self, dim)
 
+    @numpy_aliases
     def scatter_reduce(self, dim, index, src, reduce, *, include_self=True):
         return CU.scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
 
+    @numpy_aliases
     def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
         return inplace(
             self,
@@ -113,15 +136,19 @@ class SortingMethods:
             "scatter_reduce_",
         )
 
+    @numpy_aliases
     def index_fill(self, dim, index, value):
         return CU.index_fill(self, dim, index, value)
 
+    @numpy_aliases
     def index_fill_(self, dim, index, value):
         return inplace(self, lambda s: CU.index_fill(s, dim, index, value), "index_fill_")
 
+    @numpy_aliases
     def index_copy(self, dim, index, source):
         return CU.index_copy(self, dim, index, source)
 
+    @numpy_aliases
     def index_copy_(self, dim, index, source):
         return inplace(self, lambda s: CU.index_copy(s, dim, index, source), "index_copy_")
 
@@ -131,8 +158,10 @@ class SortingMethods:
     def put_(self, index, source, accumulate=False):
         return inplace(self, lambda s: CU.put(s, index, source, accumulate), "put_")
 
+    @numpy_aliases
     def take_along_dim(self, indices, dim=None):
         return CU.take_along_dim(self, indices, dim)
 
+    @numpy_aliases
     def diff(self, n=1, dim=-1, prepend=None, append=None):
         return CU.diff(self, n, dim, prepend, append)

@@ -1,5 +1,16 @@
-"""PyTorch's ``torch.utils`` location, so ``from tinytensor.utils.data import DataLoader`` works."""
+"""PyTorch's ``torch.utils`` location, so ``from tinytensor.utils.data import DataLoader`` works;
+``tinytensor.utils.checkpoint`` runs the function without recomputation."""
 
-from tinytensor.utils import data
+from tinytensor.compat import NOT_PLANNED_MODULES
+from tinytensor.utils import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]
+
+
+def __getattr__(name):
+    reason = NOT_PLANNED_MODULES.get(f"torch.utils.{name}")
+    if reason is not None:
+        raise AttributeError(
+            f"tinytensor.utils.{name} (torch.utils.{name}) is not planned: {reason}"
+        )
+    raise AttributeError(f"module 'tinytensor.utils' has no attribute {name!r}")
