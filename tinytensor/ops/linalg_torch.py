@@ -175,6 +175,11 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):  # noqa: A002
 def addr(input, vec1, vec2, *, beta=1, alpha=1):  # noqa: A002
     """f = beta * input + alpha * outer(vec1, vec2)"""
     vec1, vec2 = as_tensor(vec1, "addr"), as_tensor(vec2, "addr")
+    if vec1.ndim != 1 or vec2.ndim != 1:
+        raise RuntimeError(
+            f"addr: vec1 and vec2 must be 1-D vectors, got shapes {tuple(vec1.shape)} and "
+            f"{tuple(vec2.shape)}"
+        )
     return _scaled(beta, input, alpha, S.unsqueeze(vec1, 1) * S.unsqueeze(vec2, 0))
 
 
