@@ -22,6 +22,7 @@ def test_second_order(case, data):
     assert gradgradcheck(sample.bind(case.fn), sample.leaves())
 
 
+@pytest.mark.torch
 def test_cumprod_with_zeros_matches_torch_to_second_order():
     """Zeros take cumprod's division-free backward; first and second order as PyTorch."""
     torch = pytest.importorskip("torch")
