@@ -32,10 +32,16 @@ def _flat(out):
     return [out]
 
 
-def check_roundtrip(model, make_inputs, batch=2, other=3, atol=1e-5):
-    """Export at ``batch``; ORT and tt.onnx.load at ``other`` match tinytensor to ``atol``."""
+def check_roundtrip(model, make_inputs, batch=2, other=3, atol=1e-5, dynamic=None):
+    """Export at ``batch``; ORT and tt.onnx.load at ``other`` match tinytensor to ``atol``.
+
+    ``dynamic``: each input's batch axis (None: not dynamic); default axis 0 of every input.
+    """
     model.eval()
-    blob = export_bytes(model, make_inputs(batch))
+    kw = {}
+    if dynamic is not None:
+        kw["dynamic_axes"] = {f"in{i}": [a] for i, a in enumerate(dynamic) if a is not None}
+    blob = export_bytes(model, make_inputs(batch), **kw)
     onnx.checker.check_model(onnx.load_from_string(blob))
     xs = make_inputs(other)
     with tt.no_grad():

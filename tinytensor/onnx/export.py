@@ -24,6 +24,7 @@ How the trace is taken:
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 import traceback
@@ -34,12 +35,26 @@ import numpy as np
 from tinytensor.autograd import detect_anomaly, enable_grad
 from tinytensor.autograd.node import Node, record
 from tinytensor.core import TensorBase
+from tinytensor.nn.functional.attention import scaled_dot_product_attention
 from tinytensor.onnx.graph import ExportError, Graph
-from tinytensor.onnx.layers import LAYERS
-from tinytensor.onnx.ops import CONVERTERS, In
+from tinytensor.onnx.layers import LAYERS as _LAYERS
+from tinytensor.onnx.layers_transformer import LAYERS as _TRANSFORMER_LAYERS
+from tinytensor.onnx.ops import CONVERTERS as _OPS
+from tinytensor.onnx.ops import In
+from tinytensor.onnx.ops_attention import CONVERTERS as _ATTENTION_OPS
+from tinytensor.onnx.ops_nn import CONVERTERS as _NN_OPS
+from tinytensor.ops.shape import pad
 
 DEFAULT_OPSET = 18
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+LAYERS = {**_LAYERS, **_TRANSFORMER_LAYERS}
+CONVERTERS = {**_OPS, **_NN_OPS, **_ATTENTION_OPS}
+# A function whose argument the tape does not keep: code -> (the node it records, argument).
+# The argument is kept for that node's converter (``Graph.extra``).
+_WATCHED = {
+    scaled_dot_product_attention.__code__: ("ScaledDotProductAttention", "attn_mask"),
+    pad.__code__: ("ConstantPad", "value"),
+}
 _CONVERSIONS = {
     getattr(TensorBase, n).__code__: n
     for n in ("item", "tolist", "__bool__", "__float__", "__int__", "__index__")
@@ -143,10 +158,35 @@ class _Call:
         )
         self.leaves = []
         self.graph = None
+        self.slots, self.values, self.in_dtypes, self.xs = {}, {}, [], []
 
     def param(self, name):
+        """The initializer of parameter or buffer ``name`` (dotted for a submodule's)."""
         key = f"{self.path}.{name}" if self.path else name
-        return self.graph.initializer(key, getattr(self.module, name).detach().numpy())
+        value = self.module
+        for part in name.split("."):
+            value = getattr(value, part)
+        return self.graph.initializer(key, value.detach().numpy())
+
+    def arg(self, name):
+        """The ONNX name of the tensor argument ``name`` (None when not given); a list for a
+        tuple of tensors."""
+        start, n = self.slots.get(name, (0, 0))
+        if n == 0:
+            return None
+        return (
+            self.xs[start]
+            if n == 1 and not isinstance(self.values[name], (tuple, list))
+            else self.xs[start : start + n]
+        )
+
+    def is_bool(self, name):
+        start, n = self.slots.get(name, (0, 0))
+        return n > 0 and self.in_dtypes[start] == np.bool_
+
+    def shape(self, name):
+        start, n = self.slots.get(name, (0, 0))
+        return self.in_shapes[start] if n else None
 
 
 def _flat(obj):
@@ -182,7 +222,10 @@ class _Tracer:
         self.captured = {}  # id(node) -> (node, refs of inputs with no edge)
         self.depth = 0
         self.values = {}  # ref key -> In
+        self.pending = {}  # node name -> the watched argument of the call now running
+        self.extras = {}  # id(node) -> the watched argument of the call that recorded it
         graph.tensor_name = self.tensor_name
+        graph.extra = lambda node: self.extras.get(id(node))
 
     # --- running the model ------------------------------------------------------------------
 
@@ -205,11 +248,11 @@ class _Tracer:
             if t.dtype.is_floating_point:
                 t.requires_grad_(True)
             self._know(t, ("param", key))
-        handles = []
+        wrapped = []
         for path, m in model.named_modules():
             if type(m).__name__ in LAYERS and type(m).__module__.startswith("tinytensor.nn"):
-                handles.append(m.register_forward_pre_hook(self._pre_hook(path)))
-                handles.append(m.register_forward_hook(self._post_hook))
+                m.__dict__["forward"] = self._layer_forward(path, m)
+                wrapped.append(m)
         previous = sys.getprofile()
         model.eval()
         try:
@@ -220,8 +263,8 @@ class _Tracer:
                 finally:
                     sys.setprofile(previous)
         finally:
-            for h in handles:
-                h.remove()
+            for m in wrapped:
+                m.__dict__.pop("forward", None)
             for m, mode in modes:
                 m.training = mode
             for t, flag in flags:
@@ -234,36 +277,53 @@ class _Tracer:
     def _know(self, t, what):
         self.known[id(t)] = (*what, t)
 
-    def _pre_hook(self, path):
-        def hook(module, args):
+    def _layer_forward(self, path, module):
+        """The forward that stands in for a known layer's during the trace: the layer runs on
+        detached copies of its (positional and keyword) arguments, and fresh leaves stand for
+        its outputs. A layer inside a known layer just runs: the outer one is written whole."""
+        forward = type(module).forward.__get__(module)
+        sig = inspect.signature(forward)
+
+        def run(*args, **kwargs):
             self.depth += 1
-            if self.depth > 1:  # a layer inside a known layer: the outer one is written whole
-                return None
-            flat = _flat(args)
-            where = "".join(traceback.format_list(traceback.extract_stack()[-8:-2]))
-            call = _Call(
-                module, path, [self._ref(t) for t in flat], [tuple(t.shape) for t in flat], where
-            )
-            module.__dict__["_onnx_call"] = call
-            return _rebuild(args, iter([t.detach().clone() for t in flat]))
+            try:
+                if self.depth > 1:
+                    return forward(*args, **kwargs)
+                bound = sig.bind(*args, **kwargs)
+                bound.apply_defaults()
+                where = "".join(traceback.format_list(traceback.extract_stack()[-7:-1]))
+                flat, slots = [], {}
+                for name, value in bound.arguments.items():
+                    ts = _flat(value)
+                    slots[name] = (len(flat), len(ts))
+                    flat += ts
+                call = _Call(
+                    module,
+                    path,
+                    [self._ref(t) for t in flat],
+                    [tuple(t.shape) for t in flat],
+                    where,
+                )
+                call.slots, call.values = slots, dict(bound.arguments)
+                call.in_dtypes = [t._data.dtype for t in flat]
+                copies = iter([t.detach().clone() for t in flat])
+                for name, value in bound.arguments.items():
+                    bound.arguments[name] = _rebuild(value, copies)
+                out = forward(*bound.args, **bound.kwargs)
+            finally:
+                self.depth -= 1
+            leaves = []
+            for t in _flat(out):
+                leaf = t.detach()
+                if leaf.dtype.is_floating_point:
+                    leaf.requires_grad_(True)
+                self._know(leaf, ("layer", call))
+                call.leaves.append(leaf)
+                # A clone, so the user may change the layer's output in place.
+                leaves.append(leaf.clone() if leaf.requires_grad else leaf)
+            return _rebuild(out, iter(leaves))
 
-        return hook
-
-    def _post_hook(self, module, args, out):
-        self.depth -= 1
-        if self.depth > 0:
-            return None
-        call = module.__dict__.pop("_onnx_call")
-        leaves = []
-        for t in _flat(out):
-            leaf = t.detach()
-            if leaf.dtype.is_floating_point:
-                leaf.requires_grad_(True)
-            self._know(leaf, ("layer", call))
-            call.leaves.append(leaf)
-            # A clone, so the user may change the layer's output in place.
-            leaves.append(leaf.clone() if leaf.requires_grad else leaf)
-        return _rebuild(out, iter(leaves))
+        return run
 
     def _observer(self, previous):
         record_code = record.__code__
@@ -275,6 +335,9 @@ class _Tracer:
                 self._capture(frame.f_locals)
             elif event == "call" and frame.f_code in _CONVERSIONS:
                 self._check_conversion(frame, _CONVERSIONS[frame.f_code])
+            elif event == "call" and frame.f_code in _WATCHED:
+                node_name, arg = _WATCHED[frame.f_code]
+                self.pending[node_name] = frame.f_locals.get(arg)
 
         return observe
 
@@ -289,6 +352,8 @@ class _Tracer:
             for x, e in zip(local.get("inputs", ()), node.next)
         ]
         self.captured[id(node)] = (node, refs)
+        if node._name in self.pending:
+            self.extras[id(node)] = self.pending.pop(node._name)
 
     def _check_conversion(self, frame, name):
         t = frame.f_locals.get("self")
@@ -339,7 +404,9 @@ class _Tracer:
     def _deps(self, ref):
         if ref[0] == "node":
             node = ref[1]
-            return [self._edge_ref(node, i) for i in range(len(node.next))]
+            deps = [self._edge_ref(node, i) for i in range(len(node.next))]
+            extra = self.extras.get(id(node))
+            return deps + [self._ref(extra)] if isinstance(extra, TensorBase) else deps
         if ref[0] == "known":
             what = self.known[ref[1]]
             return what[1].refs if what[0] == "layer" else []
@@ -427,6 +494,7 @@ class _Tracer:
     def _write_layer(self, call):
         call.graph = self.graph
         xs = [self._value(r, None).name for r in call.refs]
+        call.xs = xs
         m = call.module
         try:
             names = LAYERS[type(m).__name__](self.graph, m, xs, call)

@@ -41,6 +41,9 @@ class Graph:
         # Set by the exporter: the ONNX name of a tensor (an input, a state_dict entry, or a
         # constant made on the spot).
         self.tensor_name = None
+        # Set by the exporter: an argument of the call that recorded a tape node which the
+        # node does not keep (sdpa's attn_mask, pad's value), or None.
+        self.extra = None
 
     def fresh(self, hint: str) -> str:
         n = self._count.get(hint, 0)

@@ -283,6 +283,19 @@ def _where(ins, a):
     return tt.where(ins[0], ins[1], ins[2])
 
 
+def _is_inf(ins, a):
+    x = ins[0]
+    pos, neg = a.get("detect_positive", 1), a.get("detect_negative", 1)
+    return (x == float("inf")) & bool(pos) | (x == float("-inf")) & bool(neg)
+
+
+def _cum_sum(ins, a):
+    x, ax = ins[0], int(_ints(ins[1])[0])
+    if a.get("exclusive", 0) or a.get("reverse", 0):
+        raise NotImplementedError("tinytensor.onnx.load: CumSum exclusive/reverse")
+    return tt.cumsum(x, ax % x.dim())
+
+
 def _constant(ins, a):
     return tt.tensor(a["value"])
 
@@ -300,6 +313,11 @@ OPS = {
     "Less": lambda ins, a: ins[0] < ins[1],
     "Equal": lambda ins, a: ins[0] == ins[1],
     "Not": _unary(lambda x: ~x),
+    "And": lambda ins, a: ins[0] & ins[1],
+    "Or": lambda ins, a: ins[0] | ins[1],
+    "IsInf": _is_inf,
+    "CumSum": _cum_sum,
+    "Tile": lambda ins, a: ins[0].repeat(*_ints(ins[1])),
     "Neg": _unary(lambda x: -x),
     "Exp": _unary(tt.exp),
     "Log": _unary(tt.log),
