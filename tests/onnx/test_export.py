@@ -93,8 +93,7 @@ LAYERS = {
 NEW = {  # layers that landed during this work: exported through the tape or a converter
     "GRU": (lambda: nn.GRU(4, 5, num_layers=2, bidirectional=True), seq(3, 4)),
     "GRU-batch-first": (lambda: nn.GRU(4, 3, batch_first=True), seq(5, 4)),
-    # MultiheadAttention / TransformerEncoderLayer: not yet (no converter for the tape's
-    # ScaledDotProductAttention node, and their head reshapes bake the batch size in).
+    # MultiheadAttention and the transformer layers (they take masks): test_attention.py.
 }
 for _name, _case in NEW.items():
     if hasattr(nn, _name.split("-")[0]):

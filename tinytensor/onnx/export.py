@@ -8,14 +8,19 @@ How the trace is taken:
   iterative depth-first walk, and writes each node with the converter for its ``_name``
   (``ops.py``); its attributes come from ``node.saved``.
 * **Known layers are written whole.** ``nn`` layers whose configuration is not on the tape (a
-  conv's stride, an LSTM's gates) get a forward pre-hook and hook for the export: the layer runs
-  on detached copies of its arguments, the hook records the call and hands back a fresh leaf
-  that stands for the layer's output, and ``layers.py`` writes the layer's ONNX node(s) from
-  its configuration and parameters. The tape carries the functional code in between.
+  conv's stride, an LSTM's gates, attention's heads and masks) get, for the export, a
+  ``forward`` on the instance (``calls.py``): the layer runs on detached copies of its
+  positional and keyword arguments, the call is recorded and a fresh leaf stands for each
+  output, and ``layers.py`` (``layers_transformer.py`` for MultiheadAttention and the
+  transformer layers) writes the layer's ONNX node(s) from its configuration and parameters.
+  The tape carries the functional code in between (``ops.py``; ``ops_nn.py`` for functional
+  conv/pool/pad, ``ops_attention.py`` for sdpa).
 * **Constants.** An input that needs no gradient leaves no edge on the tape. An observer
   (``sys.setprofile``, for the length of the trace) watches the one door that records nodes,
   ``autograd.node.record``, and keeps those inputs: a ``state_dict`` entry is referenced by its
   key, a graph input by its name, and anything else becomes a constant initializer.
+* **Arguments the tape drops.** The observer also keeps an argument of a few functions whose
+  node does not save it (sdpa's bool ``attn_mask``, ``pad``'s value) for that node's converter.
 * **Data-dependent Python.** The same observer warns (``TracerWarning``) when user code turns a
   traced tensor into a Python value (``bool``, ``item``, ``tolist``, ``int``, ``float``): the
   value is baked into the graph, as with PyTorch's tracer. Shapes read in Python are baked too;
@@ -24,10 +29,8 @@ How the trace is taken:
 
 from __future__ import annotations
 
-import inspect
 import os
 import sys
-import traceback
 import warnings
 
 import numpy as np
@@ -36,6 +39,8 @@ from tinytensor.autograd import detect_anomaly, enable_grad
 from tinytensor.autograd.node import Node, record
 from tinytensor.core import TensorBase
 from tinytensor.nn.functional.attention import scaled_dot_product_attention
+from tinytensor.onnx.calls import flat as _flat
+from tinytensor.onnx.calls import layer_forward
 from tinytensor.onnx.graph import ExportError, Graph
 from tinytensor.onnx.layers import LAYERS as _LAYERS
 from tinytensor.onnx.layers_transformer import LAYERS as _TRANSFORMER_LAYERS
@@ -144,69 +149,6 @@ def export(
     return None
 
 
-class _Call:
-    """One call of a known layer: module, argument refs, shapes, the leaves standing for its
-    outputs, and the parameter names."""
-
-    def __init__(self, module, path, refs, in_shapes, trace):
-        self.module, self.path, self.refs, self.in_shapes, self.trace = (
-            module,
-            path,
-            refs,
-            in_shapes,
-            trace,
-        )
-        self.leaves = []
-        self.graph = None
-        self.slots, self.values, self.in_dtypes, self.xs = {}, {}, [], []
-
-    def param(self, name):
-        """The initializer of parameter or buffer ``name`` (dotted for a submodule's)."""
-        key = f"{self.path}.{name}" if self.path else name
-        value = self.module
-        for part in name.split("."):
-            value = getattr(value, part)
-        return self.graph.initializer(key, value.detach().numpy())
-
-    def arg(self, name):
-        """The ONNX name of the tensor argument ``name`` (None when not given); a list for a
-        tuple of tensors."""
-        start, n = self.slots.get(name, (0, 0))
-        if n == 0:
-            return None
-        return (
-            self.xs[start]
-            if n == 1 and not isinstance(self.values[name], (tuple, list))
-            else self.xs[start : start + n]
-        )
-
-    def is_bool(self, name):
-        start, n = self.slots.get(name, (0, 0))
-        return n > 0 and self.in_dtypes[start] == np.bool_
-
-    def shape(self, name):
-        start, n = self.slots.get(name, (0, 0))
-        return self.in_shapes[start] if n else None
-
-
-def _flat(obj):
-    if isinstance(obj, TensorBase):
-        return [obj]
-    if isinstance(obj, (tuple, list)):
-        return [t for o in obj for t in _flat(o)]
-    if isinstance(obj, dict):
-        return [t for o in obj.values() for t in _flat(o)]
-    return []
-
-
-def _rebuild(obj, it):
-    if isinstance(obj, TensorBase):
-        return next(it)
-    if isinstance(obj, (tuple, list)):
-        return type(obj)(_rebuild(o, it) for o in obj)
-    return obj
-
-
 def _user_frame(frame):
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         frame = frame.f_back
@@ -251,7 +193,7 @@ class _Tracer:
         wrapped = []
         for path, m in model.named_modules():
             if type(m).__name__ in LAYERS and type(m).__module__.startswith("tinytensor.nn"):
-                m.__dict__["forward"] = self._layer_forward(path, m)
+                m.__dict__["forward"] = layer_forward(self, path, m)
                 wrapped.append(m)
         previous = sys.getprofile()
         model.eval()
@@ -276,54 +218,6 @@ class _Tracer:
 
     def _know(self, t, what):
         self.known[id(t)] = (*what, t)
-
-    def _layer_forward(self, path, module):
-        """The forward that stands in for a known layer's during the trace: the layer runs on
-        detached copies of its (positional and keyword) arguments, and fresh leaves stand for
-        its outputs. A layer inside a known layer just runs: the outer one is written whole."""
-        forward = type(module).forward.__get__(module)
-        sig = inspect.signature(forward)
-
-        def run(*args, **kwargs):
-            self.depth += 1
-            try:
-                if self.depth > 1:
-                    return forward(*args, **kwargs)
-                bound = sig.bind(*args, **kwargs)
-                bound.apply_defaults()
-                where = "".join(traceback.format_list(traceback.extract_stack()[-7:-1]))
-                flat, slots = [], {}
-                for name, value in bound.arguments.items():
-                    ts = _flat(value)
-                    slots[name] = (len(flat), len(ts))
-                    flat += ts
-                call = _Call(
-                    module,
-                    path,
-                    [self._ref(t) for t in flat],
-                    [tuple(t.shape) for t in flat],
-                    where,
-                )
-                call.slots, call.values = slots, dict(bound.arguments)
-                call.in_dtypes = [t._data.dtype for t in flat]
-                copies = iter([t.detach().clone() for t in flat])
-                for name, value in bound.arguments.items():
-                    bound.arguments[name] = _rebuild(value, copies)
-                out = forward(*bound.args, **bound.kwargs)
-            finally:
-                self.depth -= 1
-            leaves = []
-            for t in _flat(out):
-                leaf = t.detach()
-                if leaf.dtype.is_floating_point:
-                    leaf.requires_grad_(True)
-                self._know(leaf, ("layer", call))
-                call.leaves.append(leaf)
-                # A clone, so the user may change the layer's output in place.
-                leaves.append(leaf.clone() if leaf.requires_grad else leaf)
-            return _rebuild(out, iter(leaves))
-
-        return run
 
     def _observer(self, previous):
         record_code = record.__code__
