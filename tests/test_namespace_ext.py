@@ -234,3 +234,50 @@ def test_checkpoint_calls_the_function():
         checkpoint_sequential(net, 2, z).detach().numpy(), net(z).detach().numpy()
     )
     assert tt.utils.checkpoint.checkpoint is checkpoint
+
+
+def test_top_level_inplace_forms_call_the_methods():
+    x = tt.tensor([-1.0, 4.0])
+    assert tt.abs_(x) is x and x.tolist() == [1.0, 4.0]
+    assert tt.sqrt_(x).tolist() == [1.0, 2.0] and tt.clamp_min_(x, 1.5).tolist() == [1.5, 2.0]
+    a = tt.tensor([4, 6])
+    assert tt.gcd_(a, tt.tensor([6, 4])) is a and a.tolist() == [2, 2]
+    with pytest.raises(TypeError, match="abs_"):
+        tt.abs_([1.0])
+
+
+def test_small_functions_against_numpy():
+    x = np.array([-1.5, 0.0, 2.0, 3.0])
+    assert tt.ravel(tt.tensor(x.reshape(2, 2))).tolist() == x.tolist()
+    assert tt.angle(tt.tensor(x)).tolist() == [np.pi, 0.0, 0.0, 0.0]
+    m, e = tt.frexp(tt.tensor(x))
+    np.testing.assert_array_equal(m.numpy(), np.frexp(x)[0])
+    np.testing.assert_array_equal(e.numpy(), np.frexp(x)[1])
+    assert tt.lcm(tt.tensor([4, 6]), tt.tensor([6, 4])).tolist() == [12, 12]
+    np.testing.assert_allclose(tt.vander(tt.tensor(x), N=3).numpy(), np.vander(x, 3))
+    assert [t.tolist() for t in tt.unravel_index(tt.tensor([5]), (2, 4))] == [[1], [1]]
+    c = tt.cartesian_prod(tt.tensor([1.0, 2.0]), tt.tensor([3.0, 4.0, 5.0]))
+    assert c.shape == (6, 2) and c[1].tolist() == [1.0, 4.0]
+
+
+def test_special_polynomials_against_numpy():
+    x = np.linspace(-1, 1, 7)
+    np.testing.assert_allclose(
+        tt.special.chebyshev_polynomial_t(tt.tensor(x), 3).numpy(),
+        np.polynomial.chebyshev.chebval(x, [0, 0, 0, 1]),
+    )
+    np.testing.assert_allclose(
+        tt.special.legendre_polynomial_p(tt.tensor(x), 4).numpy(),
+        np.polynomial.legendre.legval(x, [0, 0, 0, 0, 1]),
+    )
+    np.testing.assert_allclose(
+        tt.special.hermite_polynomial_h(tt.tensor(x), 3).numpy(),
+        np.polynomial.hermite.hermval(x, [0, 0, 0, 1]),
+    )
+    np.testing.assert_allclose(
+        tt.special.laguerre_polynomial_l(tt.tensor(x), 2).numpy(),
+        np.polynomial.laguerre.lagval(x, [0, 0, 1]),
+    )
+    np.testing.assert_allclose(
+        tt.special.i0e(tt.tensor(x)).numpy(), np.i0(x) * np.exp(-np.abs(x)), rtol=1e-12
+    )

@@ -449,6 +449,8 @@ from tinytensor.ops.method_forms import (
     zero_,
 )
 from tinytensor.ops.inplace_forms import (
+    gcd_,
+    lcm_,
     abs_,
     acos_,
     acosh_,
@@ -501,6 +503,17 @@ from tinytensor.ops.inplace_forms import (
     tanh_,
     trunc_,
     xlogy_,
+)
+from tinytensor.ops.misc_ext import (
+    angle,
+    cartesian_prod,
+    frexp,
+    gcd,
+    lcm,
+    ravel,
+    trapz,
+    unravel_index,
+    vander,
 )
 from tinytensor.ops.random_ops import (
     bernoulli,

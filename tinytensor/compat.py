@@ -43,9 +43,14 @@ _BUILD = "libtorch build/dispatch internals with no meaning on NumPy"
 _ATEN = "ATen binding behind torch.nn.functional (positional ATen signature): use tt.nn.functional"
 _SHELL = "PyTorch's limited-support 'shell' dtype: tinytensor provides the int8..int64/uint8 set"
 _LEGACY = "deprecated in PyTorch"
+_NO_KERNEL = (
+    "no NumPy kernel (SciPy's Cephes has it; tinytensor depends on NumPy only), and no "
+    "gradient in PyTorch either"
+)
 _ALIAS = "functional *_copy twin of a view op, for torch.compile: call the op and .clone()"
 
 _TORCH = {
+    **_rows("regularized incomplete gamma: " + _NO_KERNEL, "igamma igammac"),
     **_rows(
         _JIT,
         "AliasDb AnyType Argument ArgumentSpec AwaitType Block BoolType CallStack Capsule "
@@ -227,9 +232,14 @@ _TENSOR = {
     "hardshrink": _ATEN,
     "index": "ATen's advanced-indexing op behind []: index with tensor[...]",
     "as_strided_": _STORAGE + " (as_strided returns a gathered copy)",
+    **_rows("regularized incomplete gamma: " + _NO_KERNEL, "igamma igammac igamma_ igammac_"),
 }
 
-_SPECIAL = {}
+_SPECIAL = _rows(
+    _NO_KERNEL,
+    "airy_ai bessel_j0 bessel_j1 bessel_y0 bessel_y1 modified_bessel_k0 modified_bessel_k1 "
+    "scaled_modified_bessel_k0 scaled_modified_bessel_k1 gammainc gammaincc zeta",
+)
 
 #: The table the coverage test reads, one dict of ``name: reason`` per namespace.
 NOT_PLANNED = {

@@ -18,6 +18,7 @@ from tinytensor.core.device import CPU, check_device, device
 from tinytensor.ops import elementwise as E
 from tinytensor.ops import index as I
 from tinytensor.ops import linalg as L
+from tinytensor.ops import misc_ext as MX
 from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, one_dim
@@ -650,6 +651,34 @@ class Tensor(
     @numpy_aliases
     def cumsum(self, dim):
         return R.cumsum(self, dim)
+
+    @numpy_aliases
+    def cumsum_(self, dim, *, dtype=None):
+        def compute(s):
+            return R.cumsum(s if dtype is None else s.to(dtype), dim)
+
+        return inplace(self, compute, "cumsum_")
+
+    def ravel(self):
+        return MX.ravel(self)
+
+    def angle(self):
+        return MX.angle(self)
+
+    def frexp(self):
+        return MX.frexp(self)
+
+    def gcd(self, other):
+        return MX.gcd(self, other)
+
+    def gcd_(self, other):
+        return inplace(self, lambda s: MX.gcd(s, other), "gcd_")
+
+    def lcm(self, other):
+        return MX.lcm(self, other)
+
+    def lcm_(self, other):
+        return inplace(self, lambda s: MX.lcm(s, other), "lcm_")
 
     # --- shape --------------------------------------------------------------------------------
 

@@ -694,6 +694,17 @@ ROWS += [
     R("inverse-nonsquare", lambda e: tt.inverse(e.a), "inv", "(2, 3)"),
     R("pinverse-str", lambda e: tt.pinverse("x"), "pinv", "str"),
     R("fix-str", lambda e: tt.fix("x"), "trunc", "str"),
+    R("angle-str", lambda e: tt.angle("x"), "angle", "str"),
+    R("cartesian_prod-2d", lambda e: tt.cartesian_prod(e.a, e.v3), "cartesian_prod", "(2, 3)"),
+    R("frexp-int", lambda e: tt.frexp(e.i), "frexp", "int64"),
+    R("gcd-float", lambda e: tt.gcd(e.a, e.i), "gcd", "float64"),
+    R("gcd_-float", lambda e: tt.gcd_(e.i, e.a), "gcd", "float64"),
+    R("lcm-float", lambda e: tt.lcm(e.a, e.i), "lcm", "float64"),
+    R("lcm_-float", lambda e: tt.lcm_(e.i, e.a), "lcm", "float64"),
+    R("ravel-str", lambda e: tt.ravel("x"), "ravel", "str"),
+    R("trapz-str", lambda e: tt.trapz("x"), "trapezoid", "str"),
+    R("unravel_index-float", lambda e: tt.unravel_index(e.a, (2, 3)), "unravel_index", "float64"),
+    R("vander-2d", lambda e: tt.vander(e.a), "vander", "(2, 3)"),
 ]
 
 

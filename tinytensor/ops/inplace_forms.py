@@ -271,3 +271,13 @@ def nan_to_num_(input, nan=0.0, posinf=None, neginf=None):  # noqa: A002
 def round_(input, *, decimals=0):  # noqa: A002
     """In place: ``input.round_(decimals=decimals)``."""
     return _tensor(input, "round_").round_(decimals=decimals)
+
+
+def gcd_(input, other):  # noqa: A002
+    """In place: ``input.gcd_(other)``."""
+    return _tensor(input, "gcd_").gcd_(other)
+
+
+def lcm_(input, other):  # noqa: A002
+    """In place: ``input.lcm_(other)``."""
+    return _tensor(input, "lcm_").lcm_(other)
