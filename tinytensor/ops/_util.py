@@ -79,8 +79,20 @@ def binary_arith(a, b, name):
     kernel on a 1-element array); a 0-d array of the same dtype gives the same values (NEP 50
     casts the weak scalar to that dtype too) and the same result dtype and shape.
     """
-    # Tensor op number, a float tensor and a cached constant: answered here, without binary.
-    if b.__class__ in _PY_NUMBERS and b and isinstance(a, TensorBase):
+    # The common cases answered here, without binary's call: two tensors of one dtype, or a
+    # tensor beside a number already in the constant cache (only float dtypes have a table).
+    if isinstance(b, TensorBase):
+        bd = b._data
+        if isinstance(a, TensorBase):
+            ad = a._data
+            if ad.dtype is bd.dtype:
+                return a, b, ad, bd
+        elif a.__class__ in _PY_NUMBERS and a:
+            table = _CONSTS.get(bd.dtype)
+            c = None if table is None else table.get(a)
+            if c is not None:
+                return a, b, c, bd
+    elif b.__class__ in _PY_NUMBERS and b and isinstance(a, TensorBase):
         ad = a._data
         table = _CONSTS.get(ad.dtype)
         c = None if table is None else table.get(b)
