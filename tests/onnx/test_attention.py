@@ -200,3 +200,38 @@ def test_functional_constant_pad_value_and_interpolate():
             return F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
 
     check_roundtrip(M(), lambda n: (tt.randn(n, 2, 4, 5),))
+
+
+def test_multihead_attention_unbatched():
+    class M(nn.Module):
+        def __init__(self, **kw):
+            super().__init__()
+            self.attn = nn.MultiheadAttention(E, H, **kw)
+
+        def forward(self, x, mask):
+            return self.attn(x, x, x, attn_mask=mask)
+
+    mask = tt.tensor(np.triu(np.ones((4, 4), bool), 1))
+    check_roundtrip(M(), lambda n: (tt.randn(4, E), mask), dynamic=[None, None])
+
+
+def test_multihead_attention_bias_kv_and_zero_attn():
+    class M(SelfAttention):
+        def forward(self, x, kpm):
+            return self.attn(x, x, x, key_padding_mask=kpm, attn_mask=tt.zeros(5, 5, dtype=tt.bool))
+
+    model = M(True, add_bias_kv=True, add_zero_attn=True)
+    check_roundtrip(model, lambda n: (tt.randn(n, 5, E), padding_mask(n, 5)))
+
+
+def test_transformer_encoder_padding_not_at_the_end_keeps_values():
+    # PyTorch's nested-tensor path (zeros at padded keys) only applies when every row's padding
+    # is at its end; the graph checks that on the mask it is given.
+    model = Encoder(False).eval()
+    blob = export_bytes(model, (tt.randn(2, 5, E), padding_mask(2, 5)))
+    kpm = tt.tensor(np.array([[True, False, False, False, False]] * 3))
+    x = tt.randn(3, 5, E)
+    with tt.no_grad():
+        want = model(x, kpm).numpy()
+    assert np.abs(want).sum(-1).min() > 0
+    np.testing.assert_allclose(ort_run(blob, [x, kpm])[0], want, atol=1e-5, rtol=1e-5)

@@ -78,11 +78,6 @@ def mha(g, scope, q, k, v, *, kpm=None, mask=None, need_weights=False, average=T
         is_causal=False, batched=True, L=None, S=None, dtype=np.float32):  # fmt: skip
     """Multi-head attention as MatMul/Softmax; returns [output] (+ [weights])."""
     m = scope.module
-    if m.bias_k is not None or m.add_zero_attn:
-        raise ExportError(
-            "MultiheadAttention(add_bias_kv=True or add_zero_attn=True) has no export in "
-            "tinytensor.onnx"
-        )
     E, H = m.embed_dim, m.num_heads
     D = E // H
     laid = {}
@@ -108,22 +103,45 @@ def mha(g, scope, q, k, v, *, kpm=None, mask=None, need_weights=False, average=T
     if m.in_proj_bias is not None:
         bs = thirds(scope.param("in_proj_bias"))
 
-    def heads(x, i):  # (N, L, E) -> (N, H, L, D)
+    # add_bias_kv appends a learnt key/value column, add_zero_attn a zero one (after the
+    # heads split); the masks widen with a 0 (attended) column for each.
+    extra = int(m.bias_k is not None) + int(bool(m.add_zero_attn))
+
+    def heads(x, i, append=None):  # (N, L, E) -> (N, H, L, D)
         y = g.op("MatMul", [layout(x), g.op("Transpose", [ws[i]], perm=[1, 0])])
         y = y if bs[i] is None else g.op("Add", [y, bs[i]])
-        return g.op("Transpose", [g.op("Reshape", [y, g.ints([0, 0, H, D])])], perm=[0, 2, 1, 3])
+        if append is not None:  # (1, 1, E) repeated over the batch
+            n = g.op("Slice", [g.op("Shape", [y]), g.ints([0]), g.ints([1])])
+            shape = g.op("Concat", [n, g.ints([1, E])], axis=0)
+            y = g.op("Concat", [y, g.op("Expand", [scope.param(append), shape])], axis=1)
+        y = g.op("Transpose", [g.op("Reshape", [y, g.ints([0, 0, H, D])])], perm=[0, 2, 1, 3])
+        if i and m.add_zero_attn:
+            one = g.op("Slice", [y, g.ints([0]), g.ints([1]), g.ints([2])])
+            zeros = g.op("Expand", [g.const(np.zeros((1, 1, 1, D), dtype)), g.op("Shape", [one])])
+            y = g.op("Concat", [y, zeros], axis=2)
+        return y
 
-    Q, K, V = heads(q, 0), heads(k, 1), heads(v, 2)
+    kv = ("bias_k", "bias_v") if m.bias_k is not None else (None, None)
+    Q, K, V = heads(q, 0), heads(k, 1, kv[0]), heads(v, 2, kv[1])
+    S2 = S + extra
+
+    def widen(b, rank):
+        if not extra:
+            return b
+        pads = g.ints([0] * (2 * rank - 1) + [extra])
+        return g.op("Pad", [b, pads, g.const(np.asarray(0.0, dtype))], mode="constant")
+
     bias = None
     if is_causal and kpm is None and not need_weights:
-        bias = causal_bias(g, L, S, dtype)
+        bias = causal_bias(g, L, S2, dtype)
     else:
         if mask is not None:
-            bias = _bias(g, mask, dtype)
+            bias = widen(_bias(g, mask, dtype), mask[2])
             if mask[2] == 3:  # (N*H, L, S)
-                bias = g.op("Reshape", [bias, g.ints([-1, H, L, S])])
+                bias = g.op("Reshape", [bias, g.ints([-1, H, L, S2])])
         if kpm is not None:
-            kb = g.op("Reshape", [_bias(g, kpm, dtype), g.ints([-1, 1, 1, S])])
+            kb = widen(_bias(g, kpm, dtype), kpm[2])
+            kb = g.op("Reshape", [kb, g.ints([-1, 1, 1, S2])])
             bias = kb if bias is None else g.op("Add", [bias, kb])
     out, p = attend(
         g, Q, K, V, 1.0 / np.sqrt(D), [bias] if bias is not None else [], not need_weights, 4, dtype
