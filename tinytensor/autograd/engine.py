@@ -18,6 +18,7 @@ from __future__ import annotations
 import gc
 
 from tinytensor.autograd.grad_mode import grad_state
+from tinytensor.autograd.hooks import post_accumulate_hooks, run_post_accumulate_hooks
 from tinytensor.autograd.node import Node, _Anomaly
 from tinytensor.core import wrap
 
@@ -293,6 +294,8 @@ def _accumulate(leaf, g, create_graph):
         leaf._grad = old + g
     else:
         old._data += g._data
+    if post_accumulate_hooks:  # Tensor.register_post_accumulate_grad_hook; empty: one test
+        run_post_accumulate_hooks(leaf)
 
 
 def _node_hooks(node, g, retained, create_graph):
