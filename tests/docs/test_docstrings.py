@@ -56,6 +56,7 @@ MODULES = [
     "tinytensor.data.datasets",
     "tinytensor.data.transforms",
     "tinytensor.utils.data",
+    "tinytensor.utils.checkpoint",
     "tinytensor.testing",
     "tinytensor.testing.strategies",
     "tinytensor.viz",
