@@ -10,9 +10,12 @@ One way for each internal thing, named and documented here, used everywhere:
 - the random generator: ``rng(generator=None)``;
 - grad mode: ``tinytensor.autograd.grad_mode.grad_state`` (``.enabled``, ``.inference``).
 
-Layers, bottom up: ``_dtype`` and ``core``; ``autograd`` (grad mode, nodes, engine); ``ops``;
-``tensor`` (the method surface); then ``nn``, ``optim``, ``data``; then ``viz``, ``cli``.
-Nothing imports upward.
+Layers, bottom up: ``_dtype`` and ``core``; the graph machinery of ``autograd`` (grad mode,
+``node``, ``engine``, ``function``); ``ops``; the front ends of ``autograd`` that compute with
+ops (``api``: ``grad`` and ``backward``; ``functional``: ``jacobian``, ``hessian``...);
+``tensor`` and ``tensor_methods`` (the method surface); then ``nn``, ``optim``, ``data``,
+``linalg``, ``special``, ``fft``; then ``viz``, ``cli``, ``onnx``. Nothing imports upward, and
+a test reads every import with ``ast`` to keep the package free of cycles.
 """
 
 from tinytensor.core.convert import to_array
