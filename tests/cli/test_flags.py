@@ -3,14 +3,16 @@
 import io
 import json
 import sys
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
+import tinytensor as tt
 from tinytensor.cli import data as datalib
 from tinytensor.cli import main, recipe
-from tinytensor.cli.augment import augment
 from tinytensor.cli.progress import Progress, duration, plural
+from tinytensor.cli.train import augmentation, drawing_from
 
 
 @pytest.mark.parametrize(
@@ -118,13 +120,24 @@ def test_progress_prints_lines_when_not_a_terminal():
     assert quiet.getvalue() == ""
 
 
-def test_augment_is_small_seeded_and_keeps_shape():
+def test_augment_is_small_seeded_and_leaves_the_global_stream_alone():
     x = np.zeros((6, 1, 12, 12), dtype=np.float32)
     x[:, :, 4:8, 5:7] = 1.0
-    a = augment(x, np.random.default_rng(3), fill=0.0)
-    b = augment(x, np.random.default_rng(3), fill=0.0)
+    augment = augmentation((12, 12), SimpleNamespace(mean=0.0, std=1.0))
+    tt.manual_seed(0)
+    global_state = tt.get_rng_state()
+    runs = []
+    for _ in range(2):
+        g = tt.Generator().manual_seed(3)
+        with drawing_from(g):
+            runs.append(augment(tt.from_numpy(x)).numpy())
+        with drawing_from(g):
+            runs.append(augment(tt.from_numpy(x)).numpy())
+    assert tt.get_rng_state() == global_state  # dropout's stream did not move
+    a, a_next, b, _ = runs
     assert a.shape == x.shape and a.dtype == x.dtype
     np.testing.assert_array_equal(a, b)  # the same generator state gives the same batch
+    assert not np.allclose(a, a_next)  # and the generator moves on
     assert not np.allclose(a, x)
     assert a.min() >= -1e-6 and a.max() <= 1 + 1e-6  # interpolation stays in range
     # small: the mass stays where it was, within a couple of pixels

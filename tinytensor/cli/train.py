@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,6 @@ from tinytensor.allocator import tune_allocator
 from tinytensor.cli import arch as archlib
 from tinytensor.cli import data as datalib
 from tinytensor.cli import options, plots, recipe
-from tinytensor.cli.augment import augment
 from tinytensor.cli.evaluate import evaluate
 from tinytensor.cli.progress import Progress, duration, plural
 from tinytensor.cli.rundir import (
@@ -37,6 +37,7 @@ from tinytensor.cli.rundir import (
 )
 from tinytensor.cli.threads import blas_threads
 from tinytensor.data import DataLoader, TensorDataset
+from tinytensor.data import transforms as T
 
 FORMAT = "tinytensor-train-checkpoint-v2"
 
@@ -71,6 +72,33 @@ def run(args) -> int:
     except BaseException:
         run_dir.discard()  # removes the folder only if it has none of the user's work yet
         raise
+
+
+def augmentation(image_hw, data) -> T.RandomAffine:
+    """``--augment``: a random rotation of up to 10 degrees and a shift of up to 8% of the side
+    (at least one pixel), one draw per batch (as torchvision's transforms treat a batch);
+    pixels from outside the image are black."""
+    shift = max(0.08, 1.0 / min(image_hw))
+    return T.RandomAffine(
+        degrees=10,
+        translate=(shift, shift),
+        interpolation=T.InterpolationMode.BILINEAR,
+        fill=(0.0 - data.mean) / data.std,
+    )
+
+
+@contextmanager
+def drawing_from(generator: tt.Generator):
+    """Let the transforms, which draw from the global generator (as torchvision's do), draw
+    from ``generator`` instead; the global stream (dropout's) is left where it was, so a
+    resumed run draws exactly what an uninterrupted one would."""
+    outer = tt.get_rng_state()
+    tt.set_rng_state(generator.get_state())
+    try:
+        yield
+    finally:
+        generator.set_state(tt.get_rng_state())
+        tt.set_rng_state(outer)
 
 
 def _catch_sigint() -> None:
@@ -145,7 +173,7 @@ class Trainer:
             c["schedule"], self.optimizer, c["schedule_epochs"], self.steps_per_epoch
         )
         self.shuffle = tt.Generator().manual_seed(c["seed"])
-        self.aug_rng = np.random.default_rng(c["seed"] + 1)
+        self.augment = tt.Generator().manual_seed(c["seed"] + 1)
         self.initial_state = _copy_state(model.state_dict())
         self.history, self.step_losses = [], []
         self.epoch, self.seconds, self.status = 0, 0.0, "running"
@@ -182,10 +210,13 @@ class Trainer:
             shuffle=True,
             generator=self.shuffle,
         )
-        fill = np.float32((0.0 - self.data.mean) / self.data.std)  # a black pixel
+        augment = (
+            augmentation(self.x_train.shape[-2:], self.data) if self.config["augment"] else None
+        )
         for xb, yb in loader:
-            if self.config["augment"]:
-                xb = tt.from_numpy(augment(xb.numpy(), self.aug_rng, fill))
+            if augment is not None:
+                with drawing_from(self.augment):
+                    xb = augment(xb)
             yield xb, yb
 
     # --- checkpoints --------------------------------------------------------------------------
@@ -215,7 +246,7 @@ class Trainer:
             "rng": {
                 "global": tt.get_rng_state(),
                 "shuffle": self.shuffle.get_state(),
-                "augment": self.aug_rng.bit_generator.state,
+                "augment": self.augment.get_state(),
             },
             "history": self.history,
             "step_losses": self.step_losses,
@@ -248,7 +279,7 @@ class Trainer:
             self.scheduler.load_state_dict(blob["scheduler"])
         tt.set_rng_state(blob["rng"]["global"])
         self.shuffle.set_state(blob["rng"]["shuffle"])
-        self.aug_rng.bit_generator.state = blob["rng"]["augment"]
+        self.augment.set_state(blob["rng"]["augment"])
         self.epoch, self.seconds = int(blob["epoch"]), float(blob["seconds"])
         self.config["epochs"] = self.epochs
         self.history, self.step_losses = list(blob["history"]), list(blob["step_losses"])
