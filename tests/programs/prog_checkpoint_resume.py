@@ -8,7 +8,6 @@ was never interrupted. Gradient accumulation (two micro-batches per step) is use
 
 import os
 import tempfile
-import zlib
 
 import numpy as np
 import torch
@@ -17,25 +16,9 @@ import torch.optim as optim
 from sklearn.datasets import load_digits
 from torch.utils.data import DataLoader, TensorDataset
 
+from _numpy_init import init_from_numpy
+
 TOLERANCES = {"losses": (1e-3, 1e-4), "resumed_losses": (1e-3, 1e-4)}
-
-
-def init_from_numpy(model, seed):
-    """Give each parameter that is not all zeros or ones NumPy-drawn values: same start anywhere."""
-    params = dict(model.named_parameters())
-    state = model.state_dict()
-    new_state = {}
-    for name, value in state.items():
-        if name in params and not bool(((value == 0) | (value == 1)).all()):
-            fan_name = name.replace("bias", "weight")
-            fan_in = state[fan_name][0].numel() if fan_name in state else value.numel()
-            rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
-            bound = 1.0 / np.sqrt(fan_in)
-            draw = rng.uniform(-bound, bound, size=tuple(value.shape)).astype(np.float32)
-            new_state[name] = torch.tensor(draw)
-        else:
-            new_state[name] = value
-    model.load_state_dict(new_state)
 
 
 class MLP(nn.Module):

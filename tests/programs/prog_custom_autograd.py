@@ -8,31 +8,14 @@
 """
 
 import math
-import zlib
 
 import numpy as np
 import torch
 import torch.nn as nn
 
+from _numpy_init import init_from_numpy
+
 TOLERANCES = {"poly_loss": (1e-3, 1e-3), "poly_coefficients": (1e-3, 1e-4)}
-
-
-def init_from_numpy(model, seed):
-    """Give each parameter that is not all zeros or ones NumPy-drawn values: same start anywhere."""
-    params = dict(model.named_parameters())
-    state = model.state_dict()
-    new_state = {}
-    for name, value in state.items():
-        if name in params and not bool(((value == 0) | (value == 1)).all()):
-            fan_name = name.replace("bias", "weight")
-            fan_in = state[fan_name][0].numel() if fan_name in state else value.numel()
-            rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
-            bound = 1.0 / np.sqrt(fan_in)
-            draw = rng.uniform(-bound, bound, size=tuple(value.shape)).astype(np.float32)
-            new_state[name] = torch.tensor(draw)
-        else:
-            new_state[name] = value
-    model.load_state_dict(new_state)
 
 
 class LegendrePolynomial3(torch.autograd.Function):

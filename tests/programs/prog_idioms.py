@@ -4,8 +4,6 @@ A small CNN classifies the 8x8 digits; its first block is frozen after a warm-up
 is fine-tuned with ``ReduceLROnPlateau`` watching the validation loss.
 """
 
-import zlib
-
 import numpy as np
 import torch
 import torch.nn as nn
@@ -14,29 +12,13 @@ import torch.optim as optim
 from sklearn.datasets import load_digits
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
+from _numpy_init import init_from_numpy
+
 TOLERANCES = {
     "kaiming_std_ratio": (0.0, 0.15),
     "train_loss": (1e-3, 1e-4),
     "lbfgs": (1e-3, 1e-5),
 }
-
-
-def init_from_numpy(model, seed):
-    """Give each parameter that is not all zeros or ones NumPy-drawn values: same start anywhere."""
-    params = dict(model.named_parameters())
-    state = model.state_dict()
-    new_state = {}
-    for name, value in state.items():
-        if name in params and not bool(((value == 0) | (value == 1)).all()):
-            fan_name = name.replace("bias", "weight")
-            fan_in = state[fan_name][0].numel() if fan_name in state else value.numel()
-            rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
-            bound = 1.0 / np.sqrt(fan_in)
-            draw = rng.uniform(-bound, bound, size=tuple(value.shape)).astype(np.float32)
-            new_state[name] = torch.tensor(draw)
-        else:
-            new_state[name] = value
-    model.load_state_dict(new_state)
 
 
 class Net(nn.Module):

@@ -6,7 +6,6 @@ learning-rate schedule, the data pipeline and the untrained network's test pass 
 
 import os
 import tempfile
-import zlib
 
 import numpy as np
 import torch
@@ -16,6 +15,8 @@ import torch.optim as optim
 from sklearn.datasets import load_digits
 from torch.optim.lr_scheduler import StepLR
 from torch.utils.data import DataLoader, TensorDataset
+
+from _numpy_init import init_from_numpy
 
 TOLERANCES = {
     "train_loss": (0.5, 0.05),
@@ -49,24 +50,6 @@ class Net(nn.Module):
         x = self.fc2(x)
         output = F.log_softmax(x, dim=1)
         return output
-
-
-def init_from_numpy(model, seed):
-    """Give each parameter that is not all zeros or ones NumPy-drawn values: same start anywhere."""
-    params = dict(model.named_parameters())
-    state = model.state_dict()
-    new_state = {}
-    for name, value in state.items():
-        if name in params and not bool(((value == 0) | (value == 1)).all()):
-            fan_name = name.replace("bias", "weight")
-            fan_in = state[fan_name][0].numel() if fan_name in state else value.numel()
-            rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
-            bound = 1.0 / np.sqrt(fan_in)
-            draw = rng.uniform(-bound, bound, size=tuple(value.shape)).astype(np.float32)
-            new_state[name] = torch.tensor(draw)
-        else:
-            new_state[name] = value
-    model.load_state_dict(new_state)
 
 
 def train(model, device, train_loader, optimizer, epoch, losses, log_interval=5):

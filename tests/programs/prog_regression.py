@@ -5,12 +5,13 @@ converges to the same fit); a second model trained on the unshuffled loader is c
 """
 
 import random
-import zlib
 
 import numpy as np
 import torch
 import torch.nn as nn
 from torch.utils.data import DataLoader, TensorDataset
+
+from _numpy_init import init_from_numpy
 
 TOLERANCES = {
     "shuffled_epoch_loss": (0.35, 0.02),
@@ -18,24 +19,6 @@ TOLERANCES = {
     "shuffled_prediction_sum": (0.3, 1.0),
     "ordered_epoch_loss": (1e-3, 1e-5),
 }
-
-
-def init_from_numpy(model, seed):
-    """Give each parameter that is not all zeros or ones NumPy-drawn values: same start anywhere."""
-    params = dict(model.named_parameters())
-    state = model.state_dict()
-    new_state = {}
-    for name, value in state.items():
-        if name in params and not bool(((value == 0) | (value == 1)).all()):
-            fan_name = name.replace("bias", "weight")
-            fan_in = state[fan_name][0].numel() if fan_name in state else value.numel()
-            rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
-            bound = 1.0 / np.sqrt(fan_in)
-            draw = rng.uniform(-bound, bound, size=tuple(value.shape)).astype(np.float32)
-            new_state[name] = torch.tensor(draw)
-        else:
-            new_state[name] = value
-    model.load_state_dict(new_state)
 
 
 def set_seed(seed):

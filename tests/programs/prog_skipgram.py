@@ -4,12 +4,12 @@ model with ``nn.EmbeddingBag``, on a tiny generated corpus of two topics.
 Words of one topic co-occur, so after training their embeddings are close in cosine similarity.
 """
 
-import zlib
-
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from _numpy_init import init_from_numpy
 
 TOPICS = (
     ["cat", "dog", "pet", "fur", "paw", "tail"],
@@ -17,24 +17,6 @@ TOPICS = (
 )
 
 TOLERANCES = {"skipgram_loss": (1e-3, 1e-4), "cbow_loss": (1e-3, 1e-4)}
-
-
-def init_from_numpy(model, seed):
-    """Give each parameter that is not all zeros or ones NumPy-drawn values: same start anywhere."""
-    params = dict(model.named_parameters())
-    state = model.state_dict()
-    new_state = {}
-    for name, value in state.items():
-        if name in params and not bool(((value == 0) | (value == 1)).all()):
-            fan_name = name.replace("bias", "weight")
-            fan_in = state[fan_name][0].numel() if fan_name in state else value.numel()
-            rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
-            bound = 1.0 / np.sqrt(fan_in)
-            draw = rng.uniform(-bound, bound, size=tuple(value.shape)).astype(np.float32)
-            new_state[name] = torch.tensor(draw)
-        else:
-            new_state[name] = value
-    model.load_state_dict(new_state)
 
 
 def make_corpus(seed, n_sentences=120, length=8):

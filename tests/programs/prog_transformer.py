@@ -6,36 +6,19 @@ dropout is 0 so the run is deterministic given NumPy-drawn weights.
 """
 
 import math
-import zlib
 
 import numpy as np
 import torch
 import torch.nn as nn
 from torch.optim.lr_scheduler import OneCycleLR
 
+from _numpy_init import init_from_numpy
+
 VOCAB = 10
 PAD = 0
 MAX_LEN = 12
 
 TOLERANCES = {"losses": (2e-3, 2e-4), "lr": (1e-6, 1e-9)}
-
-
-def init_from_numpy(model, seed):
-    """Give each parameter that is not all zeros or ones NumPy-drawn values: same start anywhere."""
-    params = dict(model.named_parameters())
-    state = model.state_dict()
-    new_state = {}
-    for name, value in state.items():
-        if name in params and not bool(((value == 0) | (value == 1)).all()):
-            fan_name = name.replace("bias", "weight")
-            fan_in = state[fan_name][0].numel() if fan_name in state else value.numel()
-            rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
-            bound = 1.0 / np.sqrt(fan_in)
-            draw = rng.uniform(-bound, bound, size=tuple(value.shape)).astype(np.float32)
-            new_state[name] = torch.tensor(draw)
-        else:
-            new_state[name] = value
-    model.load_state_dict(new_state)
 
 
 class PositionalEncoding(nn.Module):

@@ -6,8 +6,6 @@ no noise) is exact. ``torch.distributions`` is not used: tinytensor has no such 
 so the KL term is written out as the paper's closed form.
 """
 
-import zlib
-
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -15,29 +13,13 @@ import torch.utils.data
 from sklearn.datasets import load_digits
 from torch import nn, optim
 
+from _numpy_init import init_from_numpy
+
 TOLERANCES = {
     "train_loss": (0.05, 0.5),
     "test_loss": (0.05, 0.5),
     "recon_checksum": (0.05, 0.5),
 }
-
-
-def init_from_numpy(model, seed):
-    """Give each parameter that is not all zeros or ones NumPy-drawn values: same start anywhere."""
-    params = dict(model.named_parameters())
-    state = model.state_dict()
-    new_state = {}
-    for name, value in state.items():
-        if name in params and not bool(((value == 0) | (value == 1)).all()):
-            fan_name = name.replace("bias", "weight")
-            fan_in = state[fan_name][0].numel() if fan_name in state else value.numel()
-            rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
-            bound = 1.0 / np.sqrt(fan_in)
-            draw = rng.uniform(-bound, bound, size=tuple(value.shape)).astype(np.float32)
-            new_state[name] = torch.tensor(draw)
-        else:
-            new_state[name] = value
-    model.load_state_dict(new_state)
 
 
 class VAE(nn.Module):
