@@ -33,16 +33,7 @@ SAMPLES_PER_ROW = 3
 #: Op-table rows without an in-place row, and why.
 NOT_COVERED = {
     "getitem_negative_steps": "PyTorch has no negative slice steps, so no oracle",
-    # tt.linalg composites (issue #11): made of ops that save intermediates, where PyTorch's
-    # fused kernel saves the inputs, so an in-place change is caught at a different tensor.
     "linalg_slogdet": "the sign output has no gradient; PyTorch's backward refuses the seeds",
-    "linalg_lstsq": "pinv(A) @ B: saves pinv(A), not the solution PyTorch's node keeps",
-    "cholesky_solve": "two triangular solves: save L and the first solve, not B",
-    "cdist": "norm of x1 - x2: saves the difference, not x1 and x2",
-    "dist": "norm of a - b: saves the difference, not a and b",
-    "kron": "reshaped views times each other: a change to an input is caught, PyTorch's isn't",
-    "inner": "an einsum that saves views of its inputs: stricter than PyTorch",
-    "tensordot": "an einsum that saves views of its inputs: stricter than PyTorch",
     "sgn": "torch.sgn's gradient is a ZeroTensor .numpy() refuses; tests/ops/test_math.py "
     "checks that a change to its saved input or output raises, as in torch",
     **{

@@ -252,7 +252,7 @@ def cond(A, p=None):
     return matrix_norm(A, p) * matrix_norm(inv(A), p)
 
 
-# --- ranks, solves without exceptions, least squares ----------------------------------------
+# --- ranks, solves without exceptions (lstsq is in ops/linalg_saved.py) ---------------------
 
 
 def _tolerance(s, m, n, atol, rtol):
@@ -277,33 +277,6 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None):
         s = np.sort(s, -1)[..., ::-1]
     cut = _tolerance(s, d.shape[-2], d.shape[-1], atol, rtol)
     return wrap(np.asarray(np.sum(s > cut, -1), dtype=np.int64))
-
-
-def lstsq(A, B, rcond=None, *, driver=None):
-    """X minimizing |A X - B| (the minimum-norm one if A is rank-deficient), as pinv(A) B"""
-    A = _matrix(A, "linalg.lstsq", square=False)
-    B = _matrix(B, "linalg.lstsq", square=False)
-    if driver not in (None, "gels", "gelsy", "gelsd", "gelss"):
-        raise RuntimeError(
-            f"linalg.lstsq: driver must be one of None, 'gels', 'gelsy', 'gelsd', 'gelss', got "
-            f"{driver!r}"
-        )
-    if B.shape[-2] != A.shape[-2]:
-        raise RuntimeError(
-            f"linalg.lstsq: A of shape {tuple(A.shape)} and B of shape {tuple(B.shape)} must "
-            "have the same number of rows"
-        )
-    m, n = A.shape[-2:]
-    X = matmul(pinv(A, rtol=rcond), B)
-    s = np.linalg.svd(A._data, compute_uv=False)
-    rank = np.sum(s > _tolerance(s, m, n, None, rcond), -1)
-    empty = wrap(np.zeros(0, dtype=A._data.dtype))
-    residuals = empty
-    if driver in ("gels", "gelsd", "gelss") and m > n and np.all(rank == n):
-        residuals = wrap(np.sum((A._data @ X._data - B._data) ** 2, -2))
-    rank_t = wrap(np.zeros(0, np.int64)) if driver == "gels" else wrap(np.asarray(rank, np.int64))
-    sv = wrap(s) if driver in ("gelsd", "gelss") else empty
-    return linalg_lstsq(X, residuals, rank_t, sv)
 
 
 def inv_ex(A, *, check_errors=False):
@@ -456,7 +429,6 @@ __all__ = [
     "cond",
     "cross",
     "inv_ex",
-    "lstsq",
     "matrix_exp",
     "matrix_norm",
     "matrix_power",

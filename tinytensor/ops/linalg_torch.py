@@ -1,12 +1,12 @@
 """The ``torch`` namespace's linear algebra: the older spellings (``torch.svd`` returning V,
 ``torch.qr(some=)``, ``torch.cholesky``, ``inverse``, ``pinverse``, ``logdet``) and the
-BLAS-style products (``addmm``, ``baddbmm``, ``mv``, ``kron``, ``tensordot``, ``cdist``...),
-composed of differentiable ops, so their gradients come from those ops.
+BLAS-style products (``addmm``, ``baddbmm``, ``mv``...), composed of differentiable ops, so their
+gradients come from those ops. ``cholesky_solve``, ``cdist``, ``dist``, ``kron``, ``tensordot``
+and ``inner`` live in ``ops/linalg_saved.py`` (they save what PyTorch saves) and are re-exported.
 """
 
 from __future__ import annotations
 
-import string
 from collections import namedtuple
 
 import numpy as np
@@ -14,16 +14,17 @@ import numpy as np
 from tinytensor.core import wrap
 from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
-from tinytensor.ops._util import as_tensor, broadcast_error
+from tinytensor.ops._util import as_tensor
 from tinytensor.ops.creation import eye, zeros
 from tinytensor.ops.elementwise import where
-from tinytensor.ops.linalg import einsum, matmul
-from tinytensor.ops.linalg_ext import _matrix, _mT, diagonal, inv, slogdet, solve_triangular
+from tinytensor.ops.linalg import matmul
+from tinytensor.ops.linalg_ext import _matrix, _mT, diagonal, inv, slogdet
 from tinytensor.ops.linalg_ext import cholesky as _cholesky
 from tinytensor.ops.linalg_ext import qr as _qr
 from tinytensor.ops.linalg_ext import svd as _svd
 from tinytensor.ops.linalg_more import cross as _cross
-from tinytensor.ops.linalg_more import multi_dot, pinv, svdvals, vector_norm
+from tinytensor.ops.linalg_more import multi_dot, pinv, svdvals
+from tinytensor.ops.linalg_saved import cdist, cholesky_solve, dist, inner, kron, tensordot
 
 svd_result = namedtuple("svd", "U S V")
 
@@ -67,13 +68,6 @@ def logdet(A):
     """f(A) = log det A (nan where det A < 0, -inf where it is 0)"""
     sign, lad = slogdet(A)
     return where(sign < 0, wrap(np.asarray(np.nan, dtype=lad._data.dtype)), lad)
-
-
-def cholesky_solve(B, L, upper=False):
-    """X with (L L^T) X = B (or (U^T U) X = B if upper), by two triangular solves"""
-    if upper:
-        return solve_triangular(L, solve_triangular(_mT(L), B, upper=False), upper=True)
-    return solve_triangular(_mT(L), solve_triangular(L, B, upper=False), upper=True)
 
 
 def cholesky_inverse(L, upper=False):
@@ -137,18 +131,6 @@ def vdot(a, b):
     return matmul(a, b)
 
 
-def inner(a, b):
-    """f(a, b) = sum over the last dim of a_...i b_...i (a * b for scalars)"""
-    a, b = as_tensor(a, "inner"), as_tensor(b, "inner")
-    if a.ndim == 0 or b.ndim == 0:
-        return a * b
-    if a.shape[-1] != b.shape[-1]:
-        raise RuntimeError(
-            f"inner: last dims must match, got shapes {tuple(a.shape)} and {tuple(b.shape)}"
-        )
-    return tensordot(a, b, ([-1], [-1]))
-
-
 def _scaled(beta, x, alpha, y):
     """beta * x + alpha * y, with x ignored (nan included) when beta is 0."""
     if alpha != 1:
@@ -201,63 +183,6 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):  # noqa: A002
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):  # noqa: A002
     """f = beta * input + alpha * (batch1 @ batch2)"""
     return _scaled(beta, input, alpha, _bmm_check(batch1, batch2, "baddbmm"))
-
-
-def kron(a, b):
-    """Kronecker product: out[i*nb + k] = a[i] * b[k] along every dim"""
-    a, b = as_tensor(a, "kron"), as_tensor(b, "kron")
-    nd = max(a.ndim, b.ndim)
-    sa = (1,) * (nd - a.ndim) + tuple(a.shape)
-    sb = (1,) * (nd - b.ndim) + tuple(b.shape)
-    a2 = S.reshape(a, sum(((n, 1) for n in sa), ()))
-    b2 = S.reshape(b, sum(((1, n) for n in sb), ()))
-    return S.reshape(a2 * b2, tuple(x * y for x, y in zip(sa, sb)))
-
-
-def tensordot(a, b, dims=2):
-    """Contract the last ``dims`` dims of a with the first of b, or the listed dim pairs"""
-    a, b = as_tensor(a, "tensordot"), as_tensor(b, "tensordot")
-    if isinstance(dims, int) or (hasattr(dims, "ndim") and dims.ndim == 0):
-        k = int(dims)
-        da, db = list(range(a.ndim - k, a.ndim)), list(range(k))
-    else:
-        da, db = ([int(d)] if np.ndim(d) == 0 else [int(x) for x in d] for d in dims)
-    da = [d % max(a.ndim, 1) for d in da]
-    db = [d % max(b.ndim, 1) for d in db]
-    if len(da) != len(db) or any(a.shape[i] != b.shape[j] for i, j in zip(da, db)):
-        raise RuntimeError(
-            f"tensordot: contracted dims {da} of {tuple(a.shape)} and {db} of {tuple(b.shape)} "
-            "must pair up with equal sizes"
-        )
-    letters = iter(string.ascii_letters)
-    ta = [next(letters) for _ in range(a.ndim)]
-    tb = [next(letters) for _ in range(b.ndim)]
-    for i, j in zip(da, db):
-        tb[j] = ta[i]
-    out = [c for i, c in enumerate(ta) if i not in da] + [
-        c for j, c in enumerate(tb) if j not in db
-    ]
-    return einsum(f"{''.join(ta)},{''.join(tb)}->{''.join(out)}", a, b)
-
-
-def cdist(x1, x2, p=2.0, compute_mode=None):
-    """Pairwise p-norm distances between the rows of x1 (*, P, M) and x2 (*, R, M)"""
-    x1, x2 = as_tensor(x1, "cdist"), as_tensor(x2, "cdist")
-    if x1.ndim < 2 or x2.ndim < 2 or x1.shape[-1] != x2.shape[-1]:
-        raise RuntimeError(
-            f"cdist: expected x1 (*, P, M) and x2 (*, R, M) with the same M, got "
-            f"{tuple(x1.shape)} and {tuple(x2.shape)}"
-        )
-    try:
-        diff = S.unsqueeze(x1, -2) - S.unsqueeze(x2, -3)
-    except RuntimeError:
-        raise broadcast_error("cdist", x1, x2) from None
-    return vector_norm(diff, p, -1)
-
-
-def dist(a, b, p=2):
-    """f(a, b) = |a - b|_p over all entries"""
-    return vector_norm(as_tensor(a, "dist") - as_tensor(b, "dist"), p)
 
 
 __all__ = [
