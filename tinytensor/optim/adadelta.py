@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import tinytensor as tt
-from tinytensor.optim.optimizer import Optimizer, addcmul_, bump, check_arg, check_lr, scalar
+from tinytensor.optim.optimizer import (
+    Optimizer,
+    addcmul_,
+    bump,
+    check_arg,
+    check_lr,
+    check_nonnegative,
+    scalar,
+)
 
 
 class Adadelta(Optimizer):
@@ -28,10 +36,7 @@ class Adadelta(Optimizer):
     ):
         check_lr("Adadelta", lr)
         check_arg(0.0 <= rho <= 1.0, "Adadelta", "rho value", rho, "0 <= rho <= 1")
-        check_arg(eps >= 0.0, "Adadelta", "epsilon value", eps, "eps >= 0")
-        check_arg(
-            weight_decay >= 0.0, "Adadelta", "weight_decay value", weight_decay, "weight_decay >= 0"
-        )
+        check_nonnegative("Adadelta", eps=eps, weight_decay=weight_decay)
         defaults = dict(
             lr=lr,
             rho=rho,

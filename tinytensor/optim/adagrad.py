@@ -8,8 +8,8 @@ from tinytensor.optim.optimizer import (
     addcdiv_,
     addcmul_,
     bump,
-    check_arg,
     check_lr,
+    check_nonnegative,
     scalar,
 )
 
@@ -35,18 +35,13 @@ class Adagrad(Optimizer):
         fused=None,
     ):
         check_lr("Adagrad", lr)
-        check_arg(lr_decay >= 0.0, "Adagrad", "lr_decay value", lr_decay, "lr_decay >= 0")
-        check_arg(
-            weight_decay >= 0.0, "Adagrad", "weight_decay value", weight_decay, "weight_decay >= 0"
-        )
-        check_arg(
-            initial_accumulator_value >= 0.0,
+        check_nonnegative(
             "Adagrad",
-            "initial_accumulator_value",
-            initial_accumulator_value,
-            "initial_accumulator_value >= 0",
+            lr_decay=lr_decay,
+            weight_decay=weight_decay,
+            initial_accumulator_value=initial_accumulator_value,
+            eps=eps,
         )
-        check_arg(eps >= 0.0, "Adagrad", "epsilon value", eps, "eps >= 0")
         defaults = dict(
             lr=lr,
             lr_decay=lr_decay,

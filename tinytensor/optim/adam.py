@@ -8,9 +8,7 @@ from tinytensor.optim.optimizer import (
     addcdiv_,
     addcmul_,
     bump,
-    check_arg,
-    check_betas,
-    check_lr,
+    check_adam_args,
     lerp_,
     scalar,
 )
@@ -42,12 +40,7 @@ class Adam(Optimizer):
         decoupled_weight_decay=False,
     ):
         name = type(self).__name__
-        check_lr(name, lr)
-        check_arg(eps >= 0.0, name, "epsilon value", eps, "eps >= 0")
-        check_betas(name, betas)
-        check_arg(
-            weight_decay >= 0.0, name, "weight_decay value", weight_decay, "weight_decay >= 0"
-        )
+        check_adam_args(name, lr, betas, eps, weight_decay)
         defaults = dict(
             lr=lr,
             betas=betas,

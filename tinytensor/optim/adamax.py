@@ -7,9 +7,7 @@ from tinytensor.optim.optimizer import (
     Optimizer,
     addcdiv_,
     bump,
-    check_arg,
-    check_betas,
-    check_lr,
+    check_adam_args,
     lerp_,
     scalar,
 )
@@ -34,12 +32,7 @@ class Adamax(Optimizer):
         differentiable=False,
         capturable=False,
     ):
-        check_lr("Adamax", lr)
-        check_arg(eps >= 0.0, "Adamax", "epsilon value", eps, "eps >= 0")
-        check_betas("Adamax", betas)
-        check_arg(
-            weight_decay >= 0.0, "Adamax", "weight_decay value", weight_decay, "weight_decay >= 0"
-        )
+        check_adam_args("Adamax", lr, betas, eps, weight_decay)
         defaults = dict(
             lr=lr,
             betas=betas,

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import tinytensor as tt
-from tinytensor.optim.optimizer import Optimizer, bump, check_arg, check_lr, scalar
+from tinytensor.optim.optimizer import (
+    Optimizer,
+    bump,
+    check_lr,
+    check_nonnegative,
+    scalar,
+)
 
 
 class ASGD(Optimizer):
@@ -28,9 +34,7 @@ class ASGD(Optimizer):
         capturable=False,
     ):
         check_lr("ASGD", lr)
-        check_arg(
-            weight_decay >= 0.0, "ASGD", "weight_decay value", weight_decay, "weight_decay >= 0"
-        )
+        check_nonnegative("ASGD", weight_decay=weight_decay)
         defaults = dict(
             lr=lr,
             lambd=lambd,

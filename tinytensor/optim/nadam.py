@@ -8,9 +8,8 @@ from tinytensor.optim.optimizer import (
     addcdiv_,
     addcmul_,
     bump,
-    check_arg,
-    check_betas,
-    check_lr,
+    check_adam_args,
+    check_nonnegative,
     lerp_,
     scalar,
 )
@@ -41,19 +40,8 @@ class NAdam(Optimizer):
         capturable=False,
         differentiable=False,
     ):
-        check_lr("NAdam", lr)
-        check_arg(eps >= 0.0, "NAdam", "epsilon value", eps, "eps >= 0")
-        check_betas("NAdam", betas)
-        check_arg(
-            weight_decay >= 0.0, "NAdam", "weight_decay value", weight_decay, "weight_decay >= 0"
-        )
-        check_arg(
-            momentum_decay >= 0.0,
-            "NAdam",
-            "momentum_decay value",
-            momentum_decay,
-            "momentum_decay >= 0",
-        )
+        check_adam_args("NAdam", lr, betas, eps, weight_decay)
+        check_nonnegative("NAdam", momentum_decay=momentum_decay)
         defaults = dict(
             lr=lr,
             betas=betas,

@@ -55,6 +55,26 @@ def check_betas(opt, betas):
         )
 
 
+_SPELLED = {"eps": "epsilon"}  # the word PyTorch's messages use for the argument
+
+
+def check_nonnegative(opt, **values):
+    """``check_arg(value >= 0)`` for each ``name=value`` in order, worded as PyTorch words it:
+    ``"Adam: invalid epsilon value -1; expected eps >= 0"``."""
+    for name, value in values.items():
+        what = _SPELLED.get(name, name)
+        what = what if what.endswith("value") else f"{what} value"
+        check_arg(value >= 0.0, opt, what, value, f"{name} >= 0")
+
+
+def check_adam_args(opt, lr, betas, eps, weight_decay):
+    """The Adam family's constructor checks, in PyTorch's order: lr, eps, betas, weight_decay."""
+    check_lr(opt, lr)
+    check_nonnegative(opt, eps=eps)
+    check_betas(opt, betas)
+    check_nonnegative(opt, weight_decay=weight_decay)
+
+
 def scalar_dtype():
     """The dtype of 0-d bookkeeping tensors (``step``...): float64 only when it is the default,
     as PyTorch's ``_get_scalar_dtype``."""

@@ -7,9 +7,7 @@ from tinytensor.optim.optimizer import (
     Optimizer,
     addcmul_,
     bump,
-    check_arg,
-    check_betas,
-    check_lr,
+    check_adam_args,
     lerp_,
     scalar,
 )
@@ -39,12 +37,7 @@ class RAdam(Optimizer):
         capturable=False,
         differentiable=False,
     ):
-        check_lr("RAdam", lr)
-        check_arg(eps >= 0.0, "RAdam", "epsilon value", eps, "eps >= 0")
-        check_betas("RAdam", betas)
-        check_arg(
-            weight_decay >= 0.0, "RAdam", "weight_decay value", weight_decay, "weight_decay >= 0"
-        )
+        check_adam_args("RAdam", lr, betas, eps, weight_decay)
         defaults = dict(
             lr=lr,
             betas=betas,

@@ -8,8 +8,8 @@ from tinytensor.optim.optimizer import (
     addcdiv_,
     addcmul_,
     bump,
-    check_arg,
     check_lr,
+    check_nonnegative,
     lerp_,
     scalar,
 )
@@ -37,12 +37,9 @@ class RMSprop(Optimizer):
         differentiable=False,
     ):
         check_lr("RMSprop", lr)
-        check_arg(eps >= 0.0, "RMSprop", "epsilon value", eps, "eps >= 0")
-        check_arg(momentum >= 0.0, "RMSprop", "momentum value", momentum, "momentum >= 0")
-        check_arg(
-            weight_decay >= 0.0, "RMSprop", "weight_decay value", weight_decay, "weight_decay >= 0"
+        check_nonnegative(
+            "RMSprop", eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha
         )
-        check_arg(alpha >= 0.0, "RMSprop", "alpha value", alpha, "alpha >= 0")
         defaults = dict(
             lr=lr,
             momentum=momentum,

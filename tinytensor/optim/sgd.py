@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinytensor.core import bump_version
-from tinytensor.optim.optimizer import Optimizer, check_arg, check_lr
+from tinytensor.optim.optimizer import Optimizer, check_lr, check_nonnegative
 
 
 class SGD(Optimizer):
@@ -30,10 +30,7 @@ class SGD(Optimizer):
         fused=None,
     ):
         check_lr("SGD", lr)
-        check_arg(momentum >= 0.0, "SGD", "momentum value", momentum, "momentum >= 0")
-        check_arg(
-            weight_decay >= 0.0, "SGD", "weight_decay value", weight_decay, "weight_decay >= 0"
-        )
+        check_nonnegative("SGD", momentum=momentum, weight_decay=weight_decay)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError(
                 f"SGD: Nesterov momentum requires a momentum and zero dampening (got momentum="
