@@ -249,14 +249,14 @@ class _FractionalMaxPoolNd(Module):
     """Max over pseudo-random overlapping windows (Graham, 2014); ``_random_samples`` (a buffer,
     None by default) fixes the windows, otherwise each call draws them from the generator."""
 
-    _nd = 2
+    nd = 2
 
     def __init__(
         self, kernel_size, output_size=None, output_ratio=None, return_indices=False,
         _random_samples=None,
     ):  # fmt: skip
         super().__init__()
-        nd, name = self._nd, type(self).__name__
+        nd, name = self.nd, type(self).__name__
         self.kernel_size = ntuple(kernel_size, nd, "kernel_size", name)
         self.return_indices = return_indices
         self.register_buffer("_random_samples", _random_samples)
@@ -277,7 +277,7 @@ class _FractionalMaxPoolNd(Module):
             raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
 
     def forward(self, input):
-        fn = F.fractional_max_pool2d if self._nd == 2 else F.fractional_max_pool3d
+        fn = F.fractional_max_pool2d if self.nd == 2 else F.fractional_max_pool3d
         return fn(
             input, self.kernel_size, self.output_size, self.output_ratio, self.return_indices,
             _random_samples=self._random_samples,
@@ -287,10 +287,10 @@ class _FractionalMaxPoolNd(Module):
 class FractionalMaxPool2d(_FractionalMaxPoolNd):
     """2-D fractional max pooling over (N, C, H, W) or (C, H, W)."""
 
-    _nd = 2
+    nd = 2
 
 
 class FractionalMaxPool3d(_FractionalMaxPoolNd):
     """3-D fractional max pooling over (N, C, T, H, W) or (C, T, H, W)."""
 
-    _nd = 3
+    nd = 3
