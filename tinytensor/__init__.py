@@ -515,6 +515,24 @@ from tinytensor.ops.misc_ext import (
     unravel_index,
     vander,
 )
+from tinytensor.ops.misc_ext2 import (
+    addmv_,
+    as_strided_scatter,
+    block_diag,
+    combinations,
+    corrcoef,
+    cov,
+    diagonal_scatter,
+    gradient,
+    histogram,
+    histogramdd,
+    index_reduce,
+    nonzero_static,
+    renorm,
+    select_scatter,
+    slice_scatter,
+    triangular_solve,
+)
 from tinytensor.ops.random_ops import (
     bernoulli,
     binomial,

@@ -28,6 +28,7 @@ from tinytensor.tensor_methods.core_ext import CoreExtMethods
 from tinytensor.tensor_methods.elementwise_inplace import ElementwiseInplaceMethods
 from tinytensor.tensor_methods.linalg import LinalgMethods
 from tinytensor.tensor_methods.math import MathMethods
+from tinytensor.tensor_methods.misc_ext2 import MiscExt2Methods
 from tinytensor.tensor_methods.shape_ext import ShapeExtMethods
 from tinytensor.tensor_methods.sorting import SortingMethods
 from tinytensor.types import legacy_dtype, legacy_type_name
@@ -42,6 +43,7 @@ class Tensor(
     SortingMethods,
     ShapeExtMethods,
     CoreExtMethods,
+    MiscExt2Methods,
 ):
     """An n-dimensional array that can record the operations applied to it.
 

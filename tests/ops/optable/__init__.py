@@ -15,13 +15,24 @@ from .index import CASES as INDEX
 from .linalg import CASES as LINALG
 from .linalg_ext import CASES as LINALG_EXT
 from .math import CASES as MATH
+from .misc2 import CASES as MISC2
 from .reduce import CASES as REDUCE
 from .shape import CASES as SHAPE
 from .shape_ext import CASES as SHAPE_EXT
 from .sorting import CASES as SORTING
 
 ALL_CASES = (
-    ELEMENTWISE + REDUCE + SHAPE + INDEX + LINALG + LINALG_EXT + FFT + MATH + SORTING + SHAPE_EXT
+    ELEMENTWISE
+    + REDUCE
+    + SHAPE
+    + INDEX
+    + LINALG
+    + LINALG_EXT
+    + FFT
+    + MATH
+    + SORTING
+    + SHAPE_EXT
+    + MISC2
 )
 BY_NAME = {c.name: c for c in ALL_CASES}
 assert len(BY_NAME) == len(ALL_CASES), "op-table row names must be unique"
@@ -35,6 +46,7 @@ __all__ = [
     "LINALG",
     "LINALG_EXT",
     "MATH",
+    "MISC2",
     "OpCase",
     "REDUCE",
     "SHAPE",

@@ -1,0 +1,515 @@
+"""More ``torch`` functions: the ``*_scatter`` family, index_reduce, block_diag, combinations,
+cov/corrcoef, gradient, histogram/histogramdd, nonzero_static, renorm, triangular_solve, addmv_.
+
+The scatters are one op (a flat scatter into a copy, whose backward is itself and ``take``);
+the rest are built from differentiable ops, so their gradients (of any order) come for free.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import namedtuple
+
+import numpy as np
+
+from tinytensor._dtype import get_default_dtype
+from tinytensor.autograd.node import record
+from tinytensor.core import TensorBase, wrap
+from tinytensor.ops import elementwise as E
+from tinytensor.ops import index as I
+from tinytensor.ops import linalg as L
+from tinytensor.ops import reduce as R
+from tinytensor.ops import shape as S
+from tinytensor.ops._util import as_tensor, check_float, one_dim
+from tinytensor.ops.cumulative import scatter_reduce
+from tinytensor.ops.linalg_ext import diagonal, solve_triangular
+from tinytensor.ops.linalg_more import vector_norm
+
+histogram_result = namedtuple("histogram", ["hist", "bin_edges"])
+histogramdd_result = namedtuple("histogramdd", ["hist", "bin_edges"])
+triangular_solve_result = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
+
+
+# --- the *_scatter family -----------------------------------------------------------------------
+
+
+def _positions(shape):
+    return np.arange(math.prod(shape), dtype=np.int64).reshape(shape)
+
+
+def _scatter_into(a, src, pos, name):
+    """``a`` with ``src`` written at the flat positions ``pos`` (an int64 array of src's shape)."""
+    if tuple(src.shape) != pos.shape:
+        raise RuntimeError(
+            f"{name}: src must have the shape of the slice it fills, {pos.shape}, got "
+            f"{tuple(src.shape)}"
+        )
+    if src._data.dtype != a._data.dtype:
+        src = src.to(a.dtype)
+    return _flat_scatter(a, src, wrap(pos), name)
+
+
+def _flat_scatter(a, src, pos, name):
+    """f(a, s) = a with a.flat[pos] = s;  da = g with g.flat[pos] = 0,  ds = g.flat[pos]"""
+    out = a._data.copy()
+    out.reshape(-1)[pos._data.reshape(-1)] = src._data.reshape(-1)
+    title = "".join(w.capitalize() for w in name.split("_"))
+    return record(wrap(out), title, (a, src), _flat_scatter_backward, (pos, name))
+
+
+def _flat_scatter_backward(g, pos, name):
+    zeros = wrap(np.zeros(pos.shape, g._data.dtype))
+    return _flat_scatter(g, zeros, pos, name), I.take(g, pos)
+
+
+def select_scatter(input, src, dim, index):  # noqa: A002 - PyTorch's argument name
+    """f(a, s) = a with a.select(dim, index) replaced by s"""
+    a, src = as_tensor(input, "select_scatter"), as_tensor(src, "select_scatter")
+    if a.ndim == 0:
+        raise IndexError("select_scatter: cannot select from a 0-d tensor")
+    d = one_dim(dim, a.ndim, "select_scatter")
+    n = a.shape[d]
+    if not -n <= index < n:
+        raise IndexError(
+            f"select_scatter: index {index} is out of range for dim {d} of size {n} "
+            f"(input shape {tuple(a.shape)})"
+        )
+    pos = np.take(_positions(a.shape), index % n, axis=d)
+    return _scatter_into(a, src, pos, "select_scatter")
+
+
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1):  # noqa: A002
+    """f(a, s) = a with a[..., start:end:step, ...] (along dim) replaced by s"""
+    a, src = as_tensor(input, "slice_scatter"), as_tensor(src, "slice_scatter")
+    d = one_dim(dim, a.ndim, "slice_scatter")
+    if step is None or step < 1:
+        raise RuntimeError(f"slice_scatter: slice step must be positive, got {step}")
+    key = (slice(None),) * d + (slice(start, end, step),)
+    return _scatter_into(a, src, _positions(a.shape)[key], "slice_scatter")
+
+
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):  # noqa: A002
+    """f(a, s) = a with its diagonal (offset, dim1, dim2) replaced by s"""
+    a, src = as_tensor(input, "diagonal_scatter"), as_tensor(src, "diagonal_scatter")
+    if a.ndim < 2:
+        raise RuntimeError(
+            f"diagonal_scatter: input must have at least 2 dimensions, got {tuple(a.shape)}"
+        )
+    d1 = one_dim(dim1, a.ndim, "diagonal_scatter")
+    d2 = one_dim(dim2, a.ndim, "diagonal_scatter")
+    if d1 == d2:
+        raise RuntimeError(f"diagonal_scatter: dim1 and dim2 are the same dimension ({d1})")
+    pos = np.diagonal(_positions(a.shape), offset, d1, d2)
+    return _scatter_into(a, src, np.ascontiguousarray(pos), "diagonal_scatter")
+
+
+def as_strided_scatter(input, src, size, stride, storage_offset=None):  # noqa: A002
+    """f(a, s) = a with the elements of a.as_strided(size, stride, offset) replaced by s"""
+    a, src = as_tensor(input, "as_strided_scatter"), as_tensor(src, "as_strided_scatter")
+    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    offset = 0 if storage_offset is None else int(storage_offset)
+    if len(size) != len(stride) or any(s < 0 for s in stride) or offset < 0:
+        raise RuntimeError(
+            f"as_strided_scatter: size {list(size)} and stride {list(stride)} must have the same "
+            f"length, with no negative stride or offset ({offset})"
+        )
+    pos = np.full(size, offset, dtype=np.int64)
+    for k, (n, s) in enumerate(zip(size, stride)):
+        line = (1,) * k + (n,) + (1,) * (len(size) - k - 1)
+        pos = pos + (np.arange(n, dtype=np.int64) * s).reshape(line)
+    if pos.size and pos.max() >= a.numel():
+        raise RuntimeError(
+            f"as_strided_scatter: sizes {list(size)}, strides {list(stride)} and offset "
+            f"{offset} reach past the {a.numel()} elements of input {tuple(a.shape)}"
+        )
+    return _scatter_into(a, src, pos, "as_strided_scatter")
+
+
+# --- index_reduce -------------------------------------------------------------------------------
+
+
+def index_reduce(input, dim, index, source, reduce, *, include_self=True):  # noqa: A002
+    """f(a, s) = a with s[..., i, ...] reduced (prod/mean/amax/amin) into a[..., index[i], ...];
+    gradients as scatter_reduce's (ties in amax/amin share the gradient evenly)"""
+    a = as_tensor(input, "index_reduce")
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(
+            f"index_reduce: expected reduce to be one of prod, mean, amax or amin, got {reduce!r}"
+        )
+    d = one_dim(dim, a.ndim, "index_reduce")
+    index, src = as_tensor(index, "index_reduce"), as_tensor(source, "index_reduce")
+    if index.ndim > 1 or index._data.dtype.kind not in "iu":
+        raise RuntimeError(
+            f"index_reduce: index must be a 1-D integer tensor, got {index.dtype} of shape "
+            f"{tuple(index.shape)}"
+        )
+    src_shape = tuple(src.shape) if src.ndim else (1,)
+    want = tuple(a.shape) if a.ndim else (1,)
+    n = index.numel()
+    if len(src_shape) != len(want) or any(
+        s != (n if k == d else w) for k, (s, w) in enumerate(zip(src_shape, want))
+    ):
+        raise RuntimeError(
+            f"index_reduce: source {tuple(src.shape)} must have the shape of input "
+            f"{tuple(a.shape)} with dim {d} of size len(index) = {n}"
+        )
+    size = want[d]
+    if n and (index._data.max() >= size or index._data.min() < -size):
+        raise IndexError(f"index_reduce: an index is out of range for dim {d} of size {size}")
+    idx = np.broadcast_to(
+        (index._data.reshape(-1) % size).reshape((1,) * d + (n,) + (1,) * (len(want) - d - 1)),
+        src_shape,
+    )
+    return scatter_reduce(a, d, wrap(idx.copy()), src, reduce, include_self=include_self)
+
+
+# --- small compositions -------------------------------------------------------------------------
+
+
+def block_diag(*tensors):
+    """f(A, B, ...) = the block-diagonal matrix with blocks A, B, ... (0-d and 1-d as rows)"""
+    ts = [as_tensor(t, "block_diag") for t in tensors]
+    if any(t.ndim > 2 for t in ts):
+        raise RuntimeError(
+            "block_diag: input tensors must have 2 or fewer dimensions, got shapes "
+            f"{[tuple(t.shape) for t in ts]}"
+        )
+    if not ts:
+        return wrap(np.zeros((1, 0), get_default_dtype().np))
+    mats = [S.reshape(t, (1, -1)) if t.ndim < 2 else t for t in ts]
+    dtype = np.result_type(*[t._data.dtype for t in ts])
+    width = sum(m.shape[1] for m in mats)
+    rows, left = [], 0
+    for m in mats:
+        m = m.to(wrap(np.zeros((), dtype)).dtype) if m._data.dtype != dtype else m
+        r, c = m.shape
+        lo = wrap(np.zeros((r, left), dtype))
+        hi = wrap(np.zeros((r, width - left - c), dtype))
+        rows.append(S.cat([lo, m, hi], 1))
+        left += c
+    return S.cat(rows, 0)
+
+
+def combinations(input, r=2, with_replacement=False):  # noqa: A002
+    """f(a) = the length-r combinations of a's elements, as rows (itertools.combinations)"""
+    a = as_tensor(input, "combinations")
+    if a.ndim != 1:
+        raise RuntimeError(f"combinations: expect a 1-D vector, got shape {tuple(a.shape)}")
+    if isinstance(r, bool) or not isinstance(r, (int, np.integer)) or r < 0:
+        raise RuntimeError(f"combinations: r must be a non-negative int, got {r!r}")
+    if r == 0:
+        return wrap(np.zeros((0,), a._data.dtype))
+    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    idx = np.array(list(pick(range(a.shape[0]), r)), dtype=np.int64).reshape(-1, r)
+    return I.getitem(a, wrap(idx))
+
+
+def cov(input, *, correction=1, fweights=None, aweights=None):  # noqa: A002
+    """f(X) = (X - avg) W (X - avg)^T / (sum w - correction), rows are variables, columns
+    observations; w = fweights * aweights (PyTorch's weighting)"""
+    x = as_tensor(input, "cov")
+    if x.ndim > 2:
+        raise RuntimeError(f"cov: expected input to have two or fewer dimensions, got {x.ndim}")
+    if x._data.dtype.kind != "f":
+        x = x.to(get_default_dtype())
+    x = S.reshape(x, (1, -1)) if x.ndim < 2 else x
+    n = x.shape[1]
+    w = None
+    for name, wt in (("fweights", fweights), ("aweights", aweights)):
+        if wt is None:
+            continue
+        wt = as_tensor(wt, "cov")
+        if wt.ndim > 1 or wt.numel() != n:
+            raise RuntimeError(
+                f"cov: expected {name} to be a 1-D tensor with {n} elements (one per "
+                f"observation), got shape {tuple(wt.shape)}"
+            )
+        if name == "fweights" and wt._data.dtype.kind not in "iu":
+            raise RuntimeError(f"cov: expected fweights to have integral dtype, got {wt.dtype}")
+        if (wt._data < 0).any():
+            raise RuntimeError(f"cov: {name} cannot be negative")
+        w = wt if w is None else w * wt
+    if w is None:
+        avg = R.mean(x, 1, keepdim=True)
+        norm = n - correction
+    else:
+        w = S.reshape(w, -1)
+        wsum = R.sum(w)
+        avg = R.sum(x * w, 1, keepdim=True) / wsum
+        if correction == 0:
+            norm = wsum
+        elif aweights is None:
+            norm = wsum - correction
+        else:
+            norm = wsum - correction * R.sum(w * S.reshape(as_tensor(aweights), -1)) / wsum
+    norm = E.clamp(as_tensor(norm).to(x.dtype), min=0.0)
+    xm = x - avg
+    xw = xm if w is None else xm * w.to(x.dtype)
+    return S.squeeze(L.matmul(xm, S.transpose(xw, 0, 1)) / norm)
+
+
+def corrcoef(input):  # noqa: A002
+    """f(X) = cov(X) / (std_i std_j), clipped to [-1, 1]"""
+    c = cov(input)
+    if c.ndim == 0:
+        return c / c
+    sd = E.sqrt(diagonal(c))
+    c = c / S.unsqueeze(sd, 1)
+    c = c / S.unsqueeze(sd, 0)
+    return E.clamp(c, -1.0, 1.0)
+
+
+def renorm(input, p, dim, maxnorm):  # noqa: A002
+    """f(a) = each slice a.select(dim, i) whose p-norm exceeds maxnorm, scaled to that norm:
+    a * where(n > maxnorm, maxnorm / (n + 1e-7), 1)"""
+    a = as_tensor(input, "renorm")
+    check_float(a, "renorm")
+    if a.ndim < 2:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got shape {tuple(a.shape)}")
+    d = one_dim(dim, a.ndim, "renorm")
+    if p <= 0:
+        raise RuntimeError(f"renorm: non-positive norm (p = {p}) is not supported")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0, got {maxnorm}")
+    others = tuple(k for k in range(a.ndim) if k != d)
+    norm = vector_norm(a, p, others, keepdim=True)
+    factor = E.where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
+    return a * factor.to(a.dtype)
+
+
+def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):  # noqa: N803
+    """(X, A.clone()) with op(A) X = b, op(A) = A or A^T; the deprecated form of
+    linalg.solve_triangular"""
+    A, b = as_tensor(A, "triangular_solve"), as_tensor(b, "triangular_solve")
+    if A.ndim < 2 or b.ndim < 2:
+        raise RuntimeError(
+            f"triangular_solve: A {tuple(A.shape)} and b {tuple(b.shape)} must be batches of "
+            "matrices (at least 2 dimensions)"
+        )
+    T = S.transpose(A, -2, -1) if transpose else A
+    up = upper != bool(transpose)
+    x = solve_triangular(T, b, upper=up, unitriangular=unitriangular)
+    return triangular_solve_result(x, S.clone(A))
+
+
+def addmv_(input, mat, vec, *, beta=1, alpha=1):  # noqa: A002
+    """In place: ``input.addmv_(mat, vec, beta=beta, alpha=alpha)``."""
+    if not isinstance(input, TensorBase):
+        raise TypeError(f"addmv_(): argument 'input' must be Tensor, not {type(input).__name__}")
+    return input.addmv_(mat, vec, beta=beta, alpha=alpha)
+
+
+# --- gradient -----------------------------------------------------------------------------------
+
+
+def _along(t, d, start, stop):
+    return I.getitem(t, (slice(None),) * d + (slice(start, stop),))
+
+
+def _line(x, d, ndim):
+    return S.reshape(x, (1,) * d + (-1,) + (1,) * (ndim - d - 1))
+
+
+def _gradient_uniform(f, d, h, edge_order):
+    inner = (_along(f, d, 2, None) - _along(f, d, None, -2)) / (2.0 * h)
+    f0, f1, f2 = (_along(f, d, k, k + 1) for k in range(3))
+    l1, l2, l3 = (_along(f, d, -k, None if k == 1 else -k + 1) for k in (1, 2, 3))
+    if edge_order == 1:
+        lo, hi = (f1 - f0) / h, (l1 - l2) / h
+    else:
+        lo = (-1.5 * f0 + 2.0 * f1 - 0.5 * f2) / h
+        hi = (0.5 * l3 - 2.0 * l2 + 1.5 * l1) / h
+    return S.cat([lo, inner, hi], d)
+
+
+def _gradient_coords(f, d, x, edge_order):
+    x = x.to(f.dtype)
+    dx = x[1:] - x[:-1]
+    a1, a2 = _line(dx[:-1], d, f.ndim), _line(dx[1:], d, f.ndim)
+    ca = -a2 / (a1 * (a1 + a2))
+    cb = (a2 - a1) / (a1 * a2)
+    cc = a1 / (a2 * (a1 + a2))
+    mid = _along(f, d, 1, -1)
+    inner = ca * _along(f, d, None, -2) + cb * mid + cc * _along(f, d, 2, None)
+    f0, f1, f2 = (_along(f, d, k, k + 1) for k in range(3))
+    l1, l2, l3 = (_along(f, d, -k, None if k == 1 else -k + 1) for k in (1, 2, 3))
+    if edge_order == 1:
+        lo, hi = (f1 - f0) / dx[0], (l1 - l2) / dx[-1]
+    else:
+        h1, h2 = dx[0], dx[1]
+        lo = (
+            -(2.0 * h1 + h2) / (h1 * (h1 + h2)) * f0
+            + (h1 + h2) / (h1 * h2) * f1
+            - h1 / (h2 * (h1 + h2)) * f2
+        )
+        h1, h2 = dx[-2], dx[-1]
+        hi = (
+            h2 / (h1 * (h1 + h2)) * l3
+            - (h2 + h1) / (h1 * h2) * l2
+            + (2.0 * h2 + h1) / (h2 * (h1 + h2)) * l1
+        )
+    return S.cat([lo, inner, hi], d)
+
+
+def gradient(input, *, spacing=1, dim=None, edge_order=1):  # noqa: A002
+    """The derivative of samples along each dim, by second-order central differences inside
+    and first/second-order one-sided ones at the ends (numpy.gradient); a tuple, one per dim"""
+    f = as_tensor(input, "gradient")
+    if f._data.dtype.kind != "f":
+        f = f.to(get_default_dtype())
+    if edge_order not in (1, 2):
+        raise RuntimeError(f"gradient: edge_order must be 1 or 2, got {edge_order!r}")
+    if f.ndim == 0:
+        raise RuntimeError("gradient: input needs at least 1 dimension, got a 0-d tensor")
+    if dim is None:
+        dims = list(range(f.ndim))
+    else:
+        dims = [one_dim(k, f.ndim, "gradient") for k in ((dim,) if isinstance(dim, int) else dim)]
+    if isinstance(spacing, (int, float)) and not isinstance(spacing, bool):
+        spaces = [spacing] * len(dims)
+    else:
+        spaces = list(spacing)
+        if len(spaces) == 1 and len(dims) > 1 and not isinstance(spaces[0], TensorBase):
+            spaces = spaces * len(dims)
+        if len(spaces) != len(dims):
+            raise RuntimeError(
+                f"gradient: expected spacing to be unspecified, a scalar or a list of length "
+                f"{len(dims)} (one per dim), got a list of length {len(spaces)}"
+            )
+    out = []
+    for d, h in zip(dims, spaces):
+        if f.shape[d] < edge_order + 1:
+            raise RuntimeError(
+                f"gradient: expected each dimension size to be at least edge_order+1 = "
+                f"{edge_order + 1}, got dim {d} of size {f.shape[d]} (shape {tuple(f.shape)})"
+            )
+        if isinstance(h, TensorBase) and h.ndim > 0:
+            if h.ndim != 1 or h.shape[0] != f.shape[d]:
+                raise RuntimeError(
+                    f"gradient: the coordinates for dim {d} must be a 1-D tensor of "
+                    f"{f.shape[d]} elements, got shape {tuple(h.shape)}"
+                )
+            out.append(_gradient_coords(f, d, h, edge_order))
+        else:
+            h = h.item() if isinstance(h, TensorBase) else h
+            out.append(_gradient_uniform(f, d, float(h), edge_order))
+    return tuple(out)
+
+
+# --- histograms and nonzero_static (no gradient) ------------------------------------------------
+
+
+def _hist_input(input, name, weight):
+    x = as_tensor(input, name)
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"{name}: expected a floating point input, got {x.dtype}")
+    if weight is not None:
+        weight = as_tensor(weight, name)
+        if weight._data.dtype != x._data.dtype:
+            raise RuntimeError(
+                f"{name}: weight dtype {weight.dtype} must equal the input's {x.dtype}"
+            )
+    return x, weight
+
+
+def histogram(input, bins=100, *, range=None, weight=None, density=False):  # noqa: A002
+    """(hist, bin_edges): counts (or weights, or a density) of input's values in the bins"""
+    x, weight = _hist_input(input, "histogram", weight)
+    if weight is not None and tuple(weight.shape) != tuple(x.shape):
+        raise RuntimeError(
+            f"histogram: weight {tuple(weight.shape)} must have input's shape {tuple(x.shape)}"
+        )
+    dt = x._data.dtype
+    if isinstance(bins, TensorBase):
+        if bins.ndim != 1 or bins.numel() < 1:
+            raise RuntimeError(f"histogram: bins must be a 1-D tensor, got {tuple(bins.shape)}")
+        edges = bins._data.astype(dt)
+    elif isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
+        raise RuntimeError(f"histogram: bins must be a positive int or a tensor, got {bins!r}")
+    else:
+        edges = _edges(x._data.reshape(-1), int(bins), range, dt, "histogram")
+    w = None if weight is None else weight._data.reshape(-1)
+    hist, edges = np.histogram(x._data.reshape(-1), edges, weights=w, density=density)
+    return histogram_result(wrap(hist.astype(dt)), wrap(edges.astype(dt)))
+
+
+def _edges(values, bins, rng, dt, name):
+    if rng is None:
+        lo, hi = (values.min(), values.max()) if values.size else (0.0, 0.0)
+    else:
+        lo, hi = rng
+        if lo > hi:
+            raise RuntimeError(f"{name}: min {lo} should not exceed max {hi}")
+    lo, hi = dt.type(lo), dt.type(hi)
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise RuntimeError(f"{name}: range of [{lo}, {hi}] is not finite")
+    if lo == hi:
+        lo, hi = lo - dt.type(0.5), hi + dt.type(0.5)
+    return np.linspace(lo, hi, bins + 1, dtype=dt)
+
+
+def histogramdd(input, bins=10, *, range=None, weight=None, density=False):  # noqa: A002
+    """(hist, bin_edges): the D-dimensional histogram of the points input[..., :D]"""
+    x, weight = _hist_input(input, "histogramdd", weight)
+    if x.ndim < 1:
+        raise RuntimeError("histogramdd: input must have at least 1 dimension, got a 0-d tensor")
+    dt, D = x._data.dtype, x.shape[-1]
+    pts = x._data.reshape(-1, D)
+    if weight is not None and tuple(weight.shape) != tuple(x.shape[:-1]):
+        raise RuntimeError(
+            f"histogramdd: weight {tuple(weight.shape)} must have shape {tuple(x.shape[:-1])}"
+        )
+    if isinstance(bins, (int, np.integer)) and not isinstance(bins, bool):
+        bins = [int(bins)] * D
+    bins = list(bins)
+    if len(bins) != D:
+        raise RuntimeError(f"histogramdd: expected {D} bins (one per dimension), got {len(bins)}")
+    if range is not None and len(range) != 2 * D:
+        raise RuntimeError(
+            f"histogramdd: range must have 2 * {D} = {2 * D} numbers, got {len(range)}"
+        )
+    edges = []
+    for k, b in enumerate(bins):
+        if isinstance(b, TensorBase):
+            edges.append(b._data.astype(dt).reshape(-1))
+            continue
+        if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or b < 1:
+            raise RuntimeError(f"histogramdd: bins must be positive ints or tensors, got {b!r}")
+        rng = None if range is None else (range[2 * k], range[2 * k + 1])
+        edges.append(_edges(pts[:, k], int(b), rng, dt, "histogramdd"))
+    w = None if weight is None else weight._data.reshape(-1)
+    hist, edges = np.histogramdd(pts, edges, weights=w, density=density)
+    return histogramdd_result(wrap(hist.astype(dt)), tuple(wrap(e.astype(dt)) for e in edges))
+
+
+def nonzero_static(input, *, size, fill_value=-1):  # noqa: A002
+    """The indices of input's nonzero elements as (size, ndim) rows: cut at size, or padded
+    with fill_value"""
+    x = as_tensor(input, "nonzero_static")
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
+        raise RuntimeError(f"nonzero_static: size must be a non-negative int, got {size!r}")
+    idx = np.argwhere(x._data)[:size]
+    out = np.full((size, x.ndim), fill_value, dtype=np.int64)
+    out[: idx.shape[0]] = idx
+    return wrap(out)
+
+
+__all__ = [
+    "addmv_",
+    "as_strided_scatter",
+    "block_diag",
+    "combinations",
+    "corrcoef",
+    "cov",
+    "diagonal_scatter",
+    "gradient",
+    "histogram",
+    "histogramdd",
+    "index_reduce",
+    "nonzero_static",
+    "renorm",
+    "select_scatter",
+    "slice_scatter",
+    "triangular_solve",
+]
