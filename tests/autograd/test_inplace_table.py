@@ -34,6 +34,13 @@ SAMPLES_PER_ROW = 3
 NOT_COVERED = {
     "getitem_negative_steps": "PyTorch has no negative slice steps, so no oracle",
     "linalg_slogdet": "the sign output has no gradient; PyTorch's backward refuses the seeds",
+    # issue #11, misc_ext2:
+    "as_strided_scatter": "PyTorch 2.13's input gradient is wrong (its own gradcheck fails), "
+    "no oracle; tests/ops/test_misc2.py compares the forward and src's gradient",
+    "combinations": "a gather that needs no input values; PyTorch builds it from views whose "
+    "backward keeps the input, so it alone refuses a change to the input",
+    "triangular_solve": "over linalg.solve_triangular, which saves A and the solution; "
+    "PyTorch's node also keeps b, so it alone refuses a change to b",
     "sgn": "torch.sgn's gradient is a ZeroTensor .numpy() refuses; tests/ops/test_math.py "
     "checks that a change to its saved input or output raises, as in torch",
     **{

@@ -705,6 +705,33 @@ ROWS += [
     R("trapz-str", lambda e: tt.trapz("x"), "trapezoid", "str"),
     R("unravel_index-float", lambda e: tt.unravel_index(e.a, (2, 3)), "unravel_index", "float64"),
     R("vander-2d", lambda e: tt.vander(e.a), "vander", "(2, 3)"),
+    # issue #11: misc_ext2
+    R("addmv_-shapes", lambda e: tt.addmv_(e.v3, e.b, e.v3), "matmul", "(4, 5)"),
+    R(
+        "as_strided_scatter-src-shape",
+        lambda e: tt.as_strided_scatter(e.a, e.v3, (2, 2), (1, 1)),
+        "as_strided_scatter",
+        "(2, 2)",
+    ),
+    R("block_diag-3d", lambda e: tt.block_diag(e.a, e.b3), "block_diag", "(2, 3, 4)"),
+    R("combinations-2d", lambda e: tt.combinations(e.a), "combinations", "(2, 3)"),
+    R("corrcoef-3d", lambda e: tt.corrcoef(e.b3), "cov", "two or fewer"),
+    R("cov-fweights-float", lambda e: tt.cov(e.a, fweights=e.v3), "cov", "fweights"),
+    R("diagonal_scatter-1d", lambda e: tt.diagonal_scatter(e.v3, e.v3), "diagonal_scatter", "(3,)"),
+    R("gradient-edge", lambda e: tt.gradient(e.a, edge_order=2, dim=0), "gradient", "(2, 3)"),
+    R("histogram-int", lambda e: tt.histogram(e.i, 3), "histogram", "int64"),
+    R("histogramdd-bins", lambda e: tt.histogramdd(e.a, [2, 2]), "histogramdd", "3"),
+    R(
+        "index_reduce-sum",
+        lambda e: tt.index_reduce(e.h, 0, e.i[0], e.h, "sum"),
+        "index_reduce",
+        "sum",
+    ),
+    R("nonzero_static-size", lambda e: tt.nonzero_static(e.a, size=-1), "nonzero_static", "-1"),
+    R("renorm-1d", lambda e: tt.renorm(e.v3, 2, 0, 1.0), "renorm", "(3,)"),
+    R("select_scatter-index", lambda e: tt.select_scatter(e.a, e.v3, 0, 5), "select_scatter", "5"),
+    R("slice_scatter-src-shape", lambda e: tt.slice_scatter(e.a, e.v4), "slice_scatter", "(4,)"),
+    R("triangular_solve-1d", lambda e: tt.triangular_solve(e.v3, e.a), "triangular_solve", "(3,)"),
 ]
 
 

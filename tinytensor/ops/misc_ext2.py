@@ -157,11 +157,13 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):  # no
     size = want[d]
     if n and (index._data.max() >= size or index._data.min() < -size):
         raise IndexError(f"index_reduce: an index is out of range for dim {d} of size {size}")
-    idx = np.broadcast_to(
-        (index._data.reshape(-1) % size).reshape((1,) * d + (n,) + (1,) * (len(want) - d - 1)),
-        src_shape,
-    )
-    return scatter_reduce(a, d, wrap(idx.copy()), src, reduce, include_self=include_self)
+    if n and index._data.min() < 0:
+        index = wrap(index._data % size)
+    # A view of the caller's index (same version counter), so changing it in place before
+    # backward is caught, as PyTorch's saved index is.
+    line = (1,) * d + (n,) + (1,) * (len(want) - d - 1)
+    idx = S.expand(S.reshape(index, line), src_shape)
+    return scatter_reduce(a, d, idx, src, reduce, include_self=include_self)
 
 
 # --- small compositions -------------------------------------------------------------------------
