@@ -3,8 +3,9 @@
 Each op works on a matrix or a batch of them (leading dims, broadcast as in PyTorch), computes
 in NumPy and records one node; its backward sits right under it, written in tinytensor ops, so
 ``create_graph=True`` differentiates it again. Functions built from these ops (norms, pinv's
-callers, lstsq, kron, cdist, addmm, ...) and pinv, matrix_exp and cross live in
-``ops/linalg_more.py``.
+callers, addmm, ...) and pinv, matrix_exp and cross live in ``ops/linalg_more.py``; lstsq,
+cholesky_solve, cdist, dist, kron and tensordot (which save what PyTorch saves) in
+``ops/linalg_saved.py``.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def _matrix(A, name, square=True):
 def _batch_str(shape, i):
     if len(shape) <= 2:
         return "the matrix"
-    return f"batch element {np.unravel_index(i, shape[:-2])} of the input"
+    return f"batch element {tuple(int(k) for k in np.unravel_index(i, shape[:-2]))} of the input"
 
 
 # --- diagonals ----------------------------------------------------------------------------------
@@ -195,9 +196,11 @@ def _solve_matrices(A, B, left):
     try:
         out = np.linalg.solve(ad, bd)
     except np.linalg.LinAlgError:
+        i = _per_matrix(np.linalg.inv, ad) or 0
         raise LinAlgError(
-            f"linalg.solve: A of shape {tuple(A.shape)} is singular, so A X = B has no unique "
-            "solution; use linalg.lstsq for a least-squares solution"
+            f"linalg.solve: {_batch_str(ad.shape, i)} A (shape {tuple(A.shape)}) is singular, so "
+            "A X = B has no unique solution; use linalg.lstsq for a least-squares solution, or "
+            "linalg.solve_ex to get an error code instead of an exception"
         ) from None
     except ValueError:
         raise RuntimeError(

@@ -279,8 +279,24 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None):
     return wrap(np.asarray(np.sum(s > cut, -1), dtype=np.int64))
 
 
+def _lu_info(m):
+    """LAPACK getrf's info for a singular ``m``: the (1-based) column of the first pivot that is
+    exactly zero in LU with partial pivoting (the first largest |entry| is the pivot)."""
+    a = np.array(m, dtype=np.float64)
+    n = a.shape[-1]
+    for j in range(n):
+        p = j + int(np.argmax(np.abs(a[j:, j])))
+        if a[p, j] == 0:
+            return j + 1
+        a[[j, p]] = a[[p, j]]
+        a[j + 1 :, j] /= a[j, j]
+        a[j + 1 :, j + 1 :] -= np.outer(a[j + 1 :, j], a[j, j + 1 :])
+    return n  # NumPy's LAPACK found a zero pivot that rounding here did not: the last column
+
+
 def inv_ex(A, *, check_errors=False):
-    """(inverse, info): info is 0, or positive for a singular matrix (then inverse is nan)"""
+    """(inverse, info): info is 0, or for a singular matrix the 1-based column of the first zero
+    pivot of its LU factorization (LAPACK's getrf info, as PyTorch's); then inverse is nan"""
     A = _matrix(A, "linalg.inv_ex")
     info_shape = A.shape[:-2]
     try:
@@ -295,7 +311,7 @@ def inv_ex(A, *, check_errors=False):
         if _per_matrix(np.linalg.inv, m) is None:
             out[i] = np.linalg.inv(m)
         else:
-            info[i] = np.linalg.matrix_rank(m) + 1
+            info[i] = _lu_info(m)
     return linalg_inv_ex(wrap(out.reshape(A.shape)), wrap(info.reshape(info_shape)))
 
 

@@ -89,7 +89,8 @@ def cholesky_solve(B, L, upper=False):
     """X with (L L^T) X = B (or (U^T U) X = B if upper); only L's triangle is read.
 
     One node saving B, L and X, as PyTorch's ``CholeskySolveBackward``, with its formula:
-    dB = cholesky_solve(g, L),  dL = -(dB X^T + X dB^T) L  (-L (...) if upper)."""
+    dB = cholesky_solve(g, L),  dL = -(dB X^T + X dB^T) L  (-L (...) if upper). Like
+    PyTorch's, dL is a full matrix, not projected on the triangle the forward pass reads."""
     B = _matrix(B, "cholesky_solve", square=False)
     L = _matrix(L, "cholesky_solve")
     if B.shape[-2] != L.shape[-1]:
@@ -194,8 +195,8 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
 
 
 def _cdist_backward(g, x1, x2, d, p):
-    if p == 0:
-        return None, None
+    if p == 0:  # a count of nonzeros: zero gradients, as PyTorch's
+        return x1 * 0.0, x2 * 0.0
     if p == 2:  # PyTorch's _euclidean_dist_backward
         r = _safe_ratio(g, d, 1)
         g1 = x1 * R.sum(r, -1, True) - matmul(r, x2)
@@ -224,8 +225,8 @@ def dist(a, b, p=2):
 
 
 def _dist_backward(g, a, b, d, p):
-    if p == 0:
-        return None, None
+    if p == 0:  # a count of nonzeros (PyTorch's backward fails on its undefined gradient here)
+        return a * 0.0, b * 0.0
     gd = _norm_grad(g, a - b, d, p, ties_shared=True)
     return gd, -gd
 
