@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from tinytensor._dtype import get_default_dtype
+from tinytensor.autograd.grad_mode import grad_state
 from tinytensor.autograd.node import OUT, record
 from tinytensor.core import TensorBase, wrap
 from tinytensor.ops._util import (
@@ -80,6 +81,8 @@ def mul(input, other):
         out = ad * bd
     except ValueError:
         raise broadcast_error("mul", a, b) from None
+    if not grad_state.enabled:  # backward formulas, no_grad: skip the saved tuple and record
+        return wrap(out)  # (about 0.3 us of a 1-element mul)
     # Save only what backward reads (da needs b, db needs a), so changing the other operand in
     # place afterwards is no error, as in PyTorch.
     return record(
