@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from tinytensor.autograd.node import record
@@ -27,7 +29,13 @@ def linear(input, weight, bias=None):
     out_f = w.shape[0]
     if bias is not None and bias.shape not in ((out_f,), ()):
         raise RuntimeError(f"linear: bias must have shape ({out_f},), got {tuple(bias.shape)}")
-    out = x._data @ w._data.T
+    d = x._data
+    if d.ndim > 2:  # batch dims folded into one GEMM: NumPy loops a 3-D @ 2-D (~15% of W8's)
+        out = (d.reshape(math.prod(d.shape[:-1]), d.shape[-1]) @ w._data.T).reshape(
+            d.shape[:-1] + (out_f,)
+        )
+    else:
+        out = d @ w._data.T
     if bias is not None:
         out += bias._data
 
@@ -39,13 +47,20 @@ def linear(input, weight, bias=None):
 
 def _linear_backward(g, x, w, bias_grad):
     """dx = g @ W,  dW = g^T @ x (leading dims flattened),  db = g"""
-    gx = None if w is None else g.matmul(w)
+    if w is None:
+        gx = None
+    elif g.ndim > 2:  # one GEMM over the folded batch dims, as in the forward pass
+        lead = tuple(g.shape[:-1])
+        gx = g.reshape(math.prod(lead), g.shape[-1]).matmul(w).reshape(*lead, w.shape[1])
+    else:
+        gx = g.matmul(w)
     gw = None
     if x is not None:
         if x.ndim == 2:  # the common case: no reshapes, and t() (a few us cheaper than mT)
             gw = g.t().matmul(x)
         else:
-            gw = g.reshape(-1, g.shape[-1]).mT.matmul(x.reshape(-1, x.shape[-1]))
+            m = math.prod(x.shape[:-1])  # not -1: a zero-size last dim leaves it ambiguous
+            gw = g.reshape(m, g.shape[-1]).mT.matmul(x.reshape(m, x.shape[-1]))
     return gx, gw, (g if bias_grad else None)
 
 
