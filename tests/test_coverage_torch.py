@@ -5,8 +5,7 @@ one the README states (run with ``-s`` to see it).
 
 Public means: not starting with ``_``; for ``torch``, not a submodule (``torch.nn`` and friends
 are namespaces of their own); for the submodules, callables only (their docstring-template
-dicts are not API). Names other engineers are building right now sit in IN_PROGRESS (accepted,
-printed); names nobody owns yet sit in NOT_YET (accepted, printed) until built.
+dicts are not API).
 """
 
 from __future__ import annotations
@@ -19,25 +18,6 @@ import tinytensor as tt
 from tinytensor.compat import NOT_PLANNED
 
 pytestmark = pytest.mark.torch
-
-#: Names other engineers are building right now (accepted, printed): none at present.
-IN_PROGRESS: dict[str, set[str]] = {
-    "torch": set(),
-    "torch.Tensor": set(),
-    "torch.linalg": set(),
-    "torch.special": set(),
-    "torch.fft": set(),
-}
-
-#: Owned by nobody yet; to be built: none at present (issue #11 built the last ones).
-NOT_YET: dict[str, set[str]] = {
-    "torch": set(),
-    "torch.Tensor": set(),
-    "torch.linalg": set(),
-    "torch.special": set(),
-    "torch.fft": set(),
-}
-
 
 def _torch():
     return pytest.importorskip(
@@ -77,20 +57,16 @@ def ours(namespace):
 
 
 def coverage(torch, namespace):
-    """(present, not_planned, in_progress, not_yet, missing) name lists for one namespace."""
+    """(present, not_planned, missing) name lists for one namespace."""
     here, table = ours(namespace), NOT_PLANNED[namespace]
-    groups = ([], [], [], [], [])
+    groups = ([], [], [])
     for name in public_names(torch, namespace):
         if name in table:
             groups[1].append(name)
         elif hasattr(here, name):
             groups[0].append(name)
-        elif name in IN_PROGRESS[namespace]:
-            groups[2].append(name)
-        elif name in NOT_YET[namespace]:
-            groups[3].append(name)
         else:
-            groups[4].append(name)
+            groups[2].append(name)
     return groups
 
 
@@ -100,17 +76,12 @@ NAMESPACES = ["torch", "torch.Tensor", "torch.linalg", "torch.special", "torch.f
 @pytest.mark.parametrize("namespace", NAMESPACES)
 def test_every_public_name_exists_or_is_not_planned(namespace):
     torch = _torch()
-    present, planned_out, in_progress, not_yet, missing = coverage(torch, namespace)
-    total = len(present) + len(in_progress) + len(not_yet) + len(missing)
+    present, planned_out, missing = coverage(torch, namespace)
+    total = len(present) + len(missing)
     print(
         f"\n{namespace}: {len(present)} / {total} present ({100 * len(present) / total:.1f}%), "
-        f"{len(planned_out)} not planned, {len(in_progress)} in progress, "
-        f"{len(not_yet)} not yet"
+        f"{len(planned_out)} not planned"
     )
-    if in_progress:
-        print(f"  IN_PROGRESS: {' '.join(in_progress)}")
-    if not_yet:
-        print(f"  NOT_YET: {' '.join(not_yet)}")
     assert not missing, f"{namespace}: missing here and not in NOT_PLANNED: {missing}"
 
 
@@ -127,9 +98,3 @@ def test_not_planned_rows_are_real_reasoned_and_not_stale(namespace):
             assert not hasattr(ours(namespace), name), (
                 f"stale row: {namespace}.{name} exists in tinytensor; remove it from NOT_PLANNED"
             )
-
-
-def test_in_progress_and_not_yet_are_not_planned_elsewhere():
-    for namespace in NAMESPACES:
-        both = (IN_PROGRESS[namespace] | NOT_YET[namespace]) & set(NOT_PLANNED[namespace])
-        assert not both, f"{namespace}: both pending and NOT_PLANNED: {sorted(both)}"
