@@ -562,10 +562,19 @@ short = int16
 
 
 def is_tensor(obj):
+    """Whether ``obj`` is a tinytensor ``Tensor`` (a Parameter counts).
+
+    >>> tt.is_tensor(tt.zeros(2)), tt.is_tensor([1, 2])
+    (True, False)"""
     return isinstance(obj, Tensor)
 
 
 def numel(input) -> int:
+    """The number of elements of ``input`` (``input.numel()``): the product of its shape,
+    1 for a 0-d tensor.
+
+    >>> tt.numel(tt.zeros(2, 3))
+    6"""
     return input.numel()
 
 

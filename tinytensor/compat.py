@@ -368,10 +368,18 @@ def use_deterministic_algorithms(mode, *, warn_only=False) -> None:
 
 
 def are_deterministic_algorithms_enabled() -> bool:
+    """Whether ``use_deterministic_algorithms(True)`` is in force (every tinytensor kernel is
+    deterministic either way).
+
+    >>> tt.use_deterministic_algorithms(True)
+    >>> tt.are_deterministic_algorithms_enabled()
+    True
+    >>> tt.use_deterministic_algorithms(False)"""
     return _Switches.deterministic
 
 
 def is_deterministic_algorithms_warn_only_enabled() -> bool:
+    """Whether ``use_deterministic_algorithms`` was last called with ``warn_only=True``."""
     return _Switches.warn_only
 
 
@@ -385,6 +393,13 @@ def set_deterministic_debug_mode(debug_mode) -> None:
 
 
 def get_deterministic_debug_mode() -> int:
+    """The deterministic debug mode as a number: 0 (off), 1 (warn: deterministic with
+    ``warn_only``) or 2 (error); see ``set_deterministic_debug_mode``.
+
+    >>> tt.set_deterministic_debug_mode("warn")
+    >>> tt.get_deterministic_debug_mode()
+    1
+    >>> tt.set_deterministic_debug_mode(0)"""
     if not _Switches.deterministic:
         return 0
     return 1 if _Switches.warn_only else 2
@@ -399,6 +414,14 @@ def set_float32_matmul_precision(precision) -> None:
 
 
 def get_float32_matmul_precision() -> str:
+    """The float32 matmul precision last set with ``set_float32_matmul_precision``:
+    ``'highest'`` (the default), ``'high'`` or ``'medium'``. NumPy computes at full precision
+    whatever it says.
+
+    >>> tt.set_float32_matmul_precision("high")
+    >>> tt.get_float32_matmul_precision()
+    'high'
+    >>> tt.set_float32_matmul_precision("highest")"""
     return _Switches.matmul_precision
 
 
@@ -408,10 +431,18 @@ def set_flush_denormal(mode) -> bool:
 
 
 def set_warn_always(b) -> None:
+    """Remember whether warnings that PyTorch gives once per process should be given every
+    time (``b`` is True or False); read it back with ``is_warn_always_enabled``."""
     _Switches.warn_always = bool(b)
 
 
 def is_warn_always_enabled() -> bool:
+    """Whether ``set_warn_always(True)`` is in force.
+
+    >>> tt.set_warn_always(True)
+    >>> tt.is_warn_always_enabled()
+    True
+    >>> tt.set_warn_always(False)"""
     return _Switches.warn_always
 
 

@@ -73,63 +73,6 @@ OPTIONAL_MODULES = [
     "tinytensor.onnx",
 ]
 
-# Public names that still lack a docstring, each under the file that defines it. They are exempt
-# from the docstring check until their docstrings land; delete a line when one does
-# (test_pending_list_is_current reports the lines that can go).
-PENDING_DOCSTRINGS = {
-    # tinytensor/__init__.py (its owner is editing it)
-    "tinytensor.is_tensor",
-    "tinytensor.numel",
-    # tinytensor/cli/__init__.py (its owner writes these)
-    "tinytensor.cli.build_parser",
-    # tinytensor/compat.py (its owner is editing it)
-    "tinytensor.are_deterministic_algorithms_enabled",
-    "tinytensor.compat.are_deterministic_algorithms_enabled",
-    "tinytensor.compat.get_deterministic_debug_mode",
-    "tinytensor.compat.get_float32_matmul_precision",
-    "tinytensor.compat.is_deterministic_algorithms_warn_only_enabled",
-    "tinytensor.compat.is_warn_always_enabled",
-    "tinytensor.compat.set_warn_always",
-    "tinytensor.get_deterministic_debug_mode",
-    "tinytensor.get_float32_matmul_precision",
-    "tinytensor.is_deterministic_algorithms_warn_only_enabled",
-    "tinytensor.is_warn_always_enabled",
-    "tinytensor.set_warn_always",
-    # tinytensor/nn/init.py (its owner writes these)
-    "tinytensor.nn.init.constant_",
-    "tinytensor.nn.init.ones_",
-    "tinytensor.nn.init.zeros_",
-    # tinytensor/ops/method_forms.py (its owner writes these)
-    "tinytensor.adjoint",
-    "tinytensor.clamp_",
-    "tinytensor.clip_",
-    "tinytensor.conj",
-    "tinytensor.conj_physical",
-    "tinytensor.conj_physical_",
-    "tinytensor.detach",
-    "tinytensor.detach_",
-    "tinytensor.fill_",
-    "tinytensor.get_device",
-    "tinytensor.index_put_",
-    "tinytensor.is_complex",
-    "tinytensor.is_conj",
-    "tinytensor.is_inference",
-    "tinytensor.is_neg",
-    "tinytensor.is_same_size",
-    "tinytensor.is_signed",
-    "tinytensor.real",
-    "tinytensor.resize_as_",
-    "tinytensor.resolve_conj",
-    "tinytensor.resolve_neg",
-    "tinytensor.split_with_sizes",
-    "tinytensor.swapdims",
-    "tinytensor.t",
-    "tinytensor.unsafe_chunk",
-    "tinytensor.unsafe_split",
-    "tinytensor.unsafe_split_with_sizes",
-    "tinytensor.zero_",
-}
-
 _DIRECTIVE = re.compile(r"^:::\s+([\w.]+)\s*$", re.MULTILINE)
 
 
@@ -217,11 +160,7 @@ def _has_docstring(obj) -> bool:
 
 
 def test_every_public_name_has_a_docstring():
-    missing = sorted(
-        name
-        for name, obj in public_api().items()
-        if not _has_docstring(obj) and name not in PENDING_DOCSTRINGS
-    )
+    missing = sorted(name for name, obj in public_api().items() if not _has_docstring(obj))
     assert not missing, "public names without a docstring:\n  " + "\n  ".join(missing)
 
 
@@ -262,18 +201,3 @@ def test_every_top_level_module_is_checked():
         if not info.name.startswith("_") and info.name not in checked | IMPLEMENTATION_MODULES
     )
     assert not unlisted, f"top-level modules neither checked nor listed as machinery: {unlisted}"
-
-
-def test_pending_list_is_current():
-    """A pending name that got its docstring, or no longer exists, should leave the list."""
-    api = public_api()
-    done = sorted(n for n in PENDING_DOCSTRINGS if n in api and _has_docstring(api[n]))
-    gone = sorted(n for n in PENDING_DOCSTRINGS if n not in api)
-    if done or gone:
-        import warnings
-
-        warnings.warn(
-            "remove from PENDING_DOCSTRINGS in tests/docs/test_docstrings.py: "
-            + ", ".join(done + gone),
-            stacklevel=1,
-        )

@@ -14,6 +14,14 @@ from tinytensor.data.datasets.mnist import DownloadError
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``argparse`` parser of the ``tinytensor`` command: ``--version`` and one
+    subcommand each for ``train``, ``eval``, ``predict`` and ``export``, whose handler is set
+    as ``args.func``. ``main`` parses with it; tests and tools can use it to read a command line
+    without running it.
+
+    >>> args = build_parser().parse_args([])
+    >>> args.command is None
+    True"""
     parser = argparse.ArgumentParser(
         prog="tinytensor",
         description="tinytensor: an eager, tape-based autograd library on NumPy.",

@@ -96,14 +96,31 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
 
 
 def constant_(tensor, val):
+    """Fill ``tensor`` with ``val`` in place, without recording a graph, and return it.
+
+    Args:
+        tensor: the tensor (often a Parameter) to fill.
+        val: the value every element gets.
+
+    >>> nn.init.constant_(tt.empty(2, 2), 0.5)
+    tensor([[0.5000, 0.5000],
+            [0.5000, 0.5000]])"""
     return _fill(tensor, val, "constant_")
 
 
 def zeros_(tensor):
+    """Fill ``tensor`` with zeros in place, without recording a graph, and return it.
+
+    >>> nn.init.zeros_(tt.empty(3))
+    tensor([0., 0., 0.])"""
     return _fill(tensor, 0, "zeros_")
 
 
 def ones_(tensor):
+    """Fill ``tensor`` with ones in place, without recording a graph, and return it.
+
+    >>> nn.init.ones_(tt.empty(3))
+    tensor([1., 1., 1.])"""
     return _fill(tensor, 1, "ones_")
 
 
