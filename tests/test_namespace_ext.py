@@ -281,3 +281,145 @@ def test_special_polynomials_against_numpy():
     np.testing.assert_allclose(
         tt.special.i0e(tt.tensor(x)).numpy(), np.i0(x) * np.exp(-np.abs(x)), rtol=1e-12
     )
+
+
+# --- randint/normal/broadcast_to argument forms (found while writing the docs) ----------------
+
+
+def test_randint_takes_high_and_size_positionally():
+    tt.manual_seed(0)
+    k = tt.randint(5, (2000,))
+    assert k.shape == (2000,) and k.dtype == tt.int64
+    assert set(k.tolist()) == {0, 1, 2, 3, 4}
+    k = tt.randint(3, 6, [10, 20])
+    assert k.shape == (10, 20) and set(k.unique().tolist()) <= {3, 4, 5}
+    assert tt.randint(high=4, size=(3,)).max() < 4
+    assert tt.randint(5, size=(2, 2)).shape == (2, 2)
+    assert tt.randint(tt.tensor(5), ()).shape == ()
+    f = tt.randint(1, 5, (4,), dtype=tt.float32, requires_grad=True)
+    assert f.dtype == tt.float32 and f.requires_grad and f.is_leaf
+    g1, g2 = tt.Generator().manual_seed(3), tt.Generator().manual_seed(3)
+    assert (
+        tt.randint(9, (6,), generator=g1).tolist() == tt.randint(0, 9, (6,), generator=g2).tolist()
+    )
+    with pytest.raises(TypeError, match="randint: size is required"):
+        tt.randint(5)
+    with pytest.raises(TypeError, match="randint: argument 'high' must be an int"):
+        tt.randint(5.5, (2,))
+    with pytest.raises(RuntimeError, match="randint: expected low < high"):
+        tt.randint(5, 2, (2,))
+
+
+def test_normal_tensor_forms_broadcast_and_draw_from_the_global_generator():
+    mean = tt.tensor([[-10.0], [0.0], [10.0]])  # (3, 1)
+    std = tt.tensor(np.full(4000, 0.5, dtype=np.float32))  # (4000,)
+    tt.manual_seed(0)
+    x = tt.normal(mean, std)
+    assert x.shape == (3, 4000) and x.dtype == tt.float32 and not x.requires_grad
+    np.testing.assert_allclose(x.numpy().mean(1), [-10.0, 0.0, 10.0], atol=0.05)
+    np.testing.assert_allclose(x.numpy().std(1), [0.5] * 3, atol=0.03)
+    tt.manual_seed(0)
+    assert tt.normal(mean, std).tolist() == x.tolist()  # the global generator, reseeded
+    g1, g2 = tt.Generator().manual_seed(1), tt.Generator().manual_seed(1)
+    assert (
+        tt.normal(mean, 2.0, generator=g1).tolist() == tt.normal(mean, 2.0, generator=g2).tolist()
+    )
+    y = tt.normal(tt.zeros(5000, dtype=tt.float64))  # std defaults to 1
+    assert y.dtype == tt.float64 and abs(float(y.numpy().std()) - 1.0) < 0.05
+    z = tt.normal(3.0, tt.full((5000,), 0.1, dtype=tt.float16))
+    assert z.dtype == tt.float16 and abs(float(z.numpy().astype(np.float64).mean()) - 3.0) < 0.01
+    assert tt.normal(2.0, 0.5, (2, 3)).shape == (2, 3)
+    assert tt.normal(0.0, 1.0, size=(2,), dtype=tt.float64).dtype == tt.float64
+    assert tt.normal(tt.zeros(0), tt.ones(0)).shape == (0,)
+    with pytest.raises(RuntimeError, match="std >= 0"):
+        tt.normal(tt.zeros(3), tt.tensor([1.0, -1.0, 1.0]))
+    with pytest.raises(RuntimeError, match="normal: mean of shape \\(2,\\) and std of shape"):
+        tt.normal(tt.zeros(2), tt.ones(3))
+    with pytest.raises(TypeError, match="normal: size is required"):
+        tt.normal(2.0, 0.5)
+    with pytest.raises(TypeError, match="normal: size="):
+        tt.normal(tt.zeros(2), 1.0, (2,))
+    with pytest.raises(RuntimeError, match="floating-point mean"):
+        tt.normal(tt.zeros(2, dtype=tt.int64), 1.0)
+
+
+def test_normal_gives_mean_and_std_a_zero_gradient():
+    mean = tt.zeros(2, 3, requires_grad=True)
+    std = tt.ones(3, requires_grad=True)
+    x = tt.normal(mean, std)
+    assert x.requires_grad and x.grad_fn is not None
+    x.sum().backward()
+    assert mean.grad.tolist() == [[0.0] * 3] * 2 and std.grad.tolist() == [0.0] * 3
+    with tt.no_grad():
+        assert not tt.normal(mean, 1.0).requires_grad
+
+
+def test_broadcast_to_and_expand_keep_a_dim_for_minus_one():
+    a = tt.tensor(np.arange(3.0).reshape(3, 1), requires_grad=True)
+    b = tt.broadcast_to(a, (2, -1, 4))
+    np.testing.assert_array_equal(
+        b.detach().numpy(), np.broadcast_to(a.detach().numpy(), (2, 3, 4))
+    )
+    assert a.broadcast_to((-1, 5)).shape == (3, 5) and a.expand(2, -1, -1).shape == (2, 3, 1)
+    assert tt.broadcast_to(tt.tensor([1, 2]), (2, -1)).tolist() == [[1, 2], [1, 2]]
+    b.sum().backward()
+    assert a.grad.tolist() == [[8.0]] * 3
+    with pytest.raises(RuntimeError, match="-1 isn't allowed in a leading"):
+        tt.broadcast_to(a, (-1, 3, 1))
+    with pytest.raises(RuntimeError, match="number of sizes"):
+        tt.broadcast_to(a, (-1,))
+
+
+def _raises(call, module):
+    try:
+        eval(call, {"T": module})
+    except Exception as e:  # noqa: BLE001 - which class is what is compared
+        return type(e)
+    return None
+
+
+@pytest.mark.torch
+def test_randint_normal_broadcast_to_forms_match_torch():
+    torch = pytest.importorskip("torch")
+    calls = [
+        "T.randint(5, (2,))",
+        "T.randint(2, 5, (2, 3))",
+        "T.randint(5, size=(2,))",
+        "T.randint(high=5, size=(3,))",
+        "T.randint(5, [2, 3])",
+        "T.randint(1, 5, (2,), dtype=T.float32)",
+        "T.normal(T.zeros(2, 1), T.ones(3))",
+        "T.normal(T.zeros(2, 3), 2.0)",
+        "T.normal(T.zeros(3, dtype=T.float64))",
+        "T.normal(1.0, T.ones(3))",
+        "T.normal(T.ones(3), T.ones(3, dtype=T.float64))",
+        "T.normal(2.0, 0.5, (2, 3))",
+        "T.normal(mean=T.zeros(2), std=T.ones(2))",
+        "T.broadcast_to(T.ones(3, 1), (2, -1, 4))",
+        "T.ones(3, 1).expand(-1, 5)",
+        "T.ones(3, 1).broadcast_to((2, -1, -1))",
+    ]
+    for call in calls:
+        ours, theirs = eval(call, {"T": tt}), eval(call, {"T": torch})
+        assert tuple(ours.shape) == tuple(theirs.shape), call
+        assert str(ours.dtype).split(".")[1] == str(theirs.dtype).split(".")[1], call
+    refused = [
+        "T.randint(5)",
+        "T.randint(5.5, (2,))",
+        "T.randint(5, 2, (2,))",
+        "T.normal(2.0, 0.5)",
+        "T.normal(T.zeros(2), T.ones(3))",
+        "T.normal(T.zeros(3), -T.ones(3))",
+        "T.normal(0.0, -1.0, (2,))",
+        "T.normal(T.zeros(2), T.ones(2), (2,))",
+        "T.broadcast_to(T.ones(3, 1), (-1, 3, 1))",
+    ]
+    for call in refused:
+        ours, theirs = _raises(call, tt), _raises(call, torch)
+        assert theirs is not None and ours is not None, call
+        assert issubclass(ours, TypeError) == issubclass(theirs, TypeError), call
+    m = torch.zeros(3, requires_grad=True)
+    ours_m = tt.zeros(3, requires_grad=True)
+    torch.normal(m, 1.0).sum().backward()
+    tt.normal(ours_m, 1.0).sum().backward()
+    assert ours_m.grad.tolist() == m.grad.tolist()

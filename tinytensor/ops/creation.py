@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 
 from tinytensor import _dtype as D
+from tinytensor.autograd.node import record
 from tinytensor.core import TensorBase, rng, to_array, wrap
 from tinytensor.core.device import check_device
 from tinytensor.core.random import (  # noqa: F401 - re-exported as tinytensor.*
@@ -249,24 +250,63 @@ def randn(
     )
 
 
-def randint(low, high=None, size=None, generator=None, dtype=None, device=None) -> TensorBase:
+def randint(
+    low=None,
+    high=None,
+    size=None,
+    *,
+    generator=None,
+    dtype=None,
+    layout=None,
+    device=None,
+    requires_grad=False,
+    pin_memory=False,
+) -> TensorBase:
     """Integers drawn uniformly from [low, high), of shape ``size`` (a tuple, required): int64
-    unless ``dtype`` is given. ``randint(high, size=size)`` draws from [0, high).
+    unless ``dtype`` is given. As in PyTorch, ``randint(high, size)`` draws from [0, high) and
+    ``randint(low, high, size)`` from [low, high).
+
+    Args:
+        low: the smallest value drawn (0 when only ``high`` is given).
+        high: one more than the largest value drawn.
+        size: the shape of the result, a tuple or list of ints.
+        generator: a ``tt.Generator`` to draw from; the global one (``tt.manual_seed``) if None.
+        dtype: the result's dtype (int64 if None); a floating dtype holds the same integers.
+        requires_grad: make the result a leaf that records operations (floating dtypes only).
 
     >>> g = tt.Generator().manual_seed(0)
     >>> tt.randint(0, 10, (3,), generator=g)
     tensor([8, 6, 5])
+    >>> tt.randint(5, (2, 2)).shape
+    tinytensor.Size([2, 2])
     """
     check_device(device, "randint")
+    if isinstance(high, (tuple, list)) and size is None:
+        low, high, size = None, low, high  # randint(high, size)
     if high is None:
-        low, high = 0, low
+        low, high = None, low  # randint(high, size=...) or randint(high=..., ...)
+    if high is None:
+        raise TypeError("randint: high is required, e.g. randint(10, (3,)) or randint(0, 10, (3,))")
+    low = 0 if low is None else _int_bound(low, "low")
+    high = _int_bound(high, "high")
     if size is None:
         raise TypeError("randint: size is required, e.g. randint(0, 10, (3,))")
     if high <= low:
         raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
     dt = D.int64 if dtype is None else D.to_dtype(dtype)
     shape = _shape_args((tuple(size),) if isinstance(size, (list, tuple)) else (size,), "randint")
-    return wrap(rng(generator).integers(low, high, shape).astype(dt.np, copy=False))
+    return _finish(
+        rng(generator).integers(low, high, shape).astype(dt.np, copy=False), requires_grad
+    )
+
+
+def _int_bound(v, name):
+    """``randint``'s ``low``/``high`` as an int: an int or a one-element integer tensor."""
+    if isinstance(v, TensorBase) and v.numel() == 1 and v._data.dtype.kind in "iu":
+        v = v.item()
+    if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
+        raise TypeError(f"randint: argument '{name}' must be an int, got {v!r}")
+    return int(v)
 
 
 def randperm(
@@ -292,17 +332,94 @@ def randperm(
     return wrap(rng(generator).permutation(int(n)).astype(dt.np))
 
 
-def normal(mean=0.0, std=1.0, size=None, generator=None) -> TensorBase:
-    """Samples of the normal distribution N(``mean``, ``std``²), of shape ``size`` (a scalar when
-    ``size`` is None), in the default float dtype. ``mean`` and ``std`` are numbers; ``std``
-    must not be negative.
+def normal(
+    mean,
+    std=1.0,
+    size=None,
+    *,
+    generator=None,
+    dtype=None,
+    layout=None,
+    device=None,
+    requires_grad=False,
+) -> TensorBase:
+    """Samples of the normal distribution N(``mean``, ``std``²), in PyTorch's four forms:
+
+    - ``normal(mean_tensor, std_tensor)``: one sample per element, mean and std broadcast
+      together; the result has ``mean``'s dtype (which must be floating).
+    - ``normal(mean_tensor, std=1.0)`` and ``normal(mean_float, std_tensor)``: the number is
+      used for every element; the result has the tensor's shape and dtype.
+    - ``normal(mean_float, std_float, size)``: a tensor of shape ``size`` (required), in
+      ``dtype`` or the default float dtype.
+
+    ``std`` must be >= 0 everywhere. Draws from ``generator`` or the global generator
+    (``tt.manual_seed``). The samples carry no gradient: a ``mean`` or ``std`` that requires
+    grad gets a zero gradient, as in PyTorch.
 
     >>> tt.normal(2.0, 0.5, size=(3,)).shape
-    tinytensor.Size([3])"""
-    if np.any(np.asarray(std) < 0):
-        raise RuntimeError(f"normal: std must be >= 0, got {std!r}")
-    shape = () if size is None else _shape_args((tuple(size),), "normal")
-    return wrap(rng(generator).normal(mean, std, shape).astype(D.get_default_dtype().np))
+    tinytensor.Size([3])
+    >>> tt.normal(tt.zeros(2, 1), tt.ones(3)).shape
+    tinytensor.Size([2, 3])"""
+    mt, st = isinstance(mean, TensorBase), isinstance(std, TensorBase)
+    if not (mt or st):
+        for name, v in (("mean", mean), ("std", std)):
+            if not isinstance(v, numbers.Real):
+                raise TypeError(f"normal: {name} must be a Tensor or a number, got {v!r}")
+        if size is None:
+            raise TypeError(
+                "normal: size is required when mean and std are numbers, e.g. "
+                "normal(0.0, 1.0, (3,)); or pass a tensor as mean or std"
+            )
+        _check_std(std)
+        check_device(device, "normal")
+        shape = _shape_args(
+            (tuple(size),) if isinstance(size, (list, tuple)) else (size,), "normal"
+        )
+        dt = _float_dtype(dtype, "normal").np
+        return _finish(rng(generator).normal(mean, std, shape).astype(dt), requires_grad)
+    if size is not None or dtype is not None or requires_grad:
+        raise TypeError(
+            "normal: size=, dtype= and requires_grad= go with a float mean and std only; with a "
+            "tensor mean or std the result takes its shape and dtype"
+        )
+    for name, v, is_t in (("mean", mean, mt), ("std", std, st)):
+        if not is_t and not isinstance(v, numbers.Real):
+            raise TypeError(f"normal: {name} must be a Tensor or a number, got {v!r}")
+    out_dt = (mean if mt else std)._data.dtype
+    if out_dt.kind != "f":
+        raise RuntimeError(
+            f"normal: expected a floating-point {'mean' if mt else 'std'}, got "
+            f"{D.from_numpy_dtype(out_dt)}"
+        )
+    m = mean._data if mt else mean
+    sd = std._data if st else std
+    _check_std(sd)
+    try:
+        shape = np.broadcast_shapes(np.shape(m), np.shape(sd))
+    except ValueError:
+        raise RuntimeError(
+            f"normal: mean of shape {tuple(np.shape(m))} and std of shape {tuple(np.shape(sd))} "
+            "don't broadcast"
+        ) from None
+    out = wrap(np.asarray(rng(generator).normal(m, sd, shape)).astype(out_dt, copy=False))
+    return record(
+        out,
+        "Normal",
+        (mean, std),
+        _normal_backward,
+        (mean.shape if mt else None, std.shape if st else None),
+    )
+
+
+def _check_std(std):
+    if not np.all(np.asarray(std) >= 0):
+        got = f", got std {std!r}" if np.ndim(std) == 0 else ""
+        raise RuntimeError(f"normal: expected all elements of std >= 0.0{got}")
+
+
+def _normal_backward(g, mean_shape, std_shape):
+    # A sample does not depend on mean and std differentiably here: PyTorch gives zeros.
+    return tuple(None if s is None else g.new_zeros(s) for s in (mean_shape, std_shape))
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None) -> TensorBase:

@@ -227,28 +227,44 @@ def movedim(input, source, destination):
 def expand(a, *sizes):
     """f(a) = a broadcast to ``sizes`` (-1 keeps a size);  da = g summed back (by the engine)"""
     a = as_tensor(a, "expand")
-    sizes = _sizes(sizes, "expand")
+    return broadcast_to(a, _sizes(sizes, "expand"))
+
+
+def _expanded_shape(a, sizes):
+    """``sizes`` with each -1 replaced by ``a``'s size in that dim (dims align on the right), as
+    PyTorch's expand and broadcast_to read it; -1 in a new leading dim is an error."""
     lead = len(sizes) - a.ndim
     if lead < 0:
         raise RuntimeError(
             f"expand: the number of sizes ({len(sizes)}) must be at least the tensor's number of "
-            f"dimensions ({a.ndim})"
+            f"dimensions ({a.ndim}): can't broadcast shape {tuple(a.shape)} to {sizes}"
         )
-    shape = tuple(a.shape[i - lead] if (s == -1 and i >= lead) else s for i, s in enumerate(sizes))
-    return broadcast_to(a, shape)
+    if -1 not in sizes:
+        return sizes
+    for i in range(lead):
+        if sizes[i] == -1:
+            raise RuntimeError(
+                f"expand: the size -1 isn't allowed in a leading, non-existing dimension {i} "
+                f"(sizes {sizes} for a tensor of shape {tuple(a.shape)})"
+            )
+    return tuple(a.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
 
 
 @numpy_aliases
 def broadcast_to(input, shape):
     """``input`` broadcast to ``shape`` (each size must match or be 1), a view without copying,
     as ``expand`` (read-only where elements repeat). Its gradient sums over the broadcast dims.
+    A size of -1 keeps the size of that dim of ``input`` (not allowed in a new leading dim).
 
     >>> tt.broadcast_to(tt.tensor([1, 2, 3]), (2, 3))
     tensor([[1, 2, 3],
-            [1, 2, 3]])"""
+            [1, 2, 3]])
+    >>> tt.broadcast_to(tt.zeros(3, 1), (2, -1, 4)).shape
+    tinytensor.Size([2, 3, 4])"""
     a = input
     a = as_tensor(a, "broadcast_to")
     shape = _sizes((shape,) if not isinstance(shape, int) else (shape,), "broadcast_to")
+    shape = _expanded_shape(a, shape)
     try:
         arr = np.broadcast_to(a._data, shape)
     except ValueError:
