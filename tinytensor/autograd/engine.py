@@ -18,6 +18,8 @@ from __future__ import annotations
 import gc
 import sys
 
+import numpy as np
+
 from tinytensor.autograd.grad_mode import grad_state
 from tinytensor.autograd.hooks import post_accumulate_hooks, run_post_accumulate_hooks
 from tinytensor.autograd.node import Node, _Anomaly
@@ -79,8 +81,11 @@ def reduce_to(g, shape, dtype, where):
         stretched = (lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1)
         axes = tuple(range(lead)) + tuple(stretched)
         if not grad_state.enabled:  # first-order pass: NumPy's sum, no two op dispatches (~5 us)
-            d = g._data.sum(axes, keepdims=True) if axes else g._data
-            g = wrap(d.reshape(shape) if lead else d)
+            if axes and len(axes) == lead:  # only leading axes: the sum has the shape already
+                g = wrap(g._data.sum(axes))  # (a fresh array, not a view: the leaf may keep it)
+            else:
+                d = g._data.sum(axes, keepdims=True) if axes else g._data
+                g = wrap(d.reshape(shape) if lead else d)
         else:
             if axes:
                 g = g.sum(axes, keepdim=True)
@@ -188,11 +193,13 @@ def run_backward(
             keep = {id(t) for t in inputs}
             leaf_grads = {t: g for t, g in leaf_grads.items() if id(t) in keep}
             leaf_grads.update(captured)
-        for leaf, g in leaf_grads.items():  # every hook runs before any .grad is written
-            if leaf._hooks:
-                leaf_grads[leaf] = _leaf_hooks(leaf, g)
-        for leaf, g in leaf_grads.items():
-            _accumulate(leaf, g, create_graph)
+        for leaf in leaf_grads:  # every hook runs before any .grad is written
+            if leaf._hooks:  # (no loop variable left holding the last gradient: see below)
+                leaf_grads[leaf] = _leaf_hooks(leaf, leaf_grads[leaf])
+        # Popped, not iterated over items(): that iterator keeps its last (leaf, g) tuple alive,
+        # a hidden reference that made every gradient look shared to _sole_owner (never stolen).
+        for leaf in list(leaf_grads):
+            _accumulate(leaf, leaf_grads.pop(leaf), create_graph)
         for t, g in retained:
             t._grad = g if t._grad is None else t._grad + g
     finally:
@@ -309,19 +316,31 @@ def _accumulate(leaf, g, create_graph):
 
 
 def _sole_owner(g) -> bool:
-    """True if ``g`` and its array are referenced only by ``run_backward``'s ``leaf_grads``
-    (and the caller's frame): a fresh array, not a view, held by no saved tensor or user."""
+    """True if ``g`` and its array are referenced only by the frames that hand ``g`` on
+    (``_accumulate`` and this one): a fresh array, not a view, held by no saved tensor or user."""
     d = g._data
-    # For ``d``: getrefcount's argument, the local ``d`` and ``g._data``. For ``g``: that
-    # argument, this parameter, _accumulate's, run_backward's loop variable and ``leaf_grads``.
     return (
         d.base is None
         and not g._requires_grad
         and g._vc is None
         and g._hooks is None
-        and sys.getrefcount(d) <= 3
-        and sys.getrefcount(g) <= 5
+        and sys.getrefcount(d) <= _FRESH_REFS[0]
+        and sys.getrefcount(g) <= _FRESH_REFS[1]
     )
+
+
+def _ref_counts(g):
+    d = g._data  # as in _sole_owner: a local ``d``, and both counted through a local
+    return sys.getrefcount(d), sys.getrefcount(g)
+
+
+def _fresh_ref_counts(g):
+    return _ref_counts(g)  # called as _accumulate calls _sole_owner, with nothing else holding g
+
+
+# What a gradient held by no one else counts inside _sole_owner, measured once on this
+# interpreter (the counts of frame arguments and borrowed loads differ between versions).
+_FRESH_REFS = _fresh_ref_counts(wrap(np.empty(0)))
 
 
 def _node_hooks(node, g, retained, create_graph):
@@ -366,8 +385,6 @@ def _freed(node):
 
 def _run_checked(node, g):
     """Anomaly mode: run ``node``'s closure, pointing any error or NaN/inf to its forward call."""
-    import numpy as np
-
     where = node.created_at() or "  (not recorded: the node was made outside detect_anomaly)\n"
     try:
         in_grads = node.run(g)

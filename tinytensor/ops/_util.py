@@ -149,6 +149,25 @@ def scalar_like(value, dtype):
     return np.array(value, dtype) if c is None else c
 
 
+_ZEROS: dict = {}  # float dtype -> read-only flat zeros, grown on demand up to _ZEROS_MAX
+_ZEROS_MAX = 1 << 20  # elements: at most 8 MB a dtype is kept
+
+
+def zeros_like_shape(d):
+    """Read-only zeros of ``d``'s shape and float dtype, from a cached buffer (None if ``d`` is
+    larger than the cache keeps). NumPy's ``maximum`` against a full array runs its SIMD loop,
+    against a 0-d one a scalar loop: 2 us against 10 for a 128x256 float32 ``relu``."""
+    n = d.size
+    if n > _ZEROS_MAX:
+        return None
+    buf = _ZEROS.get(d.dtype)
+    if buf is None or buf.size < n:
+        buf = np.zeros(max(n, 4096), d.dtype)
+        buf.flags.writeable = False
+        _ZEROS[d.dtype] = buf
+    return buf[:n].reshape(d.shape)
+
+
 def value_dtype(ad, bd):
     """The result dtype of ``binary``'s two values (at most one of them is a Python number)."""
     return bd.dtype if ad.__class__ in _PY_NUMBERS else ad.dtype

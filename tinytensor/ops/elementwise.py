@@ -21,6 +21,7 @@ from tinytensor.ops._util import (
     broadcast_error,
     scalar_like,
     value_dtype,
+    zeros_like_shape,
 )
 from tinytensor.ops._util import requires_grad as _rg
 from tinytensor.ops.torch_args import numpy_aliases, torch_args
@@ -446,12 +447,13 @@ def relu(input):
     a = input
     a = as_tensor(a, "relu")
     d = a._data
-    # A cached 0-d zero of a float dtype: half the cost of a Python 0 and ``dtype=`` per call.
-    out = (
-        np.maximum(d, scalar_like(0, d.dtype))
-        if d.dtype.kind == "f"
-        else np.maximum(d, 0, dtype=d.dtype)
-    )
+    if d.dtype.kind == "f":
+        # Against cached zeros of d's shape (SIMD, ~5x faster), or a cached 0-d zero if d is
+        # too large to cache (half the cost of a Python 0 and ``dtype=``): the same values.
+        z = zeros_like_shape(d)
+        out = np.maximum(d, scalar_like(0, d.dtype) if z is None else z)
+    else:
+        out = np.maximum(d, 0, dtype=d.dtype)
     return record(wrap(out), "Relu", (a,), _relu_grad, (OUT,))
 
 
