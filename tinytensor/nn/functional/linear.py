@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from tinytensor.autograd.grad_mode import grad_state
 from tinytensor.autograd.node import record
 from tinytensor.core import wrap
 from tinytensor.nn.functional._util import float_input, same_dtype
@@ -47,6 +48,8 @@ def linear(input, weight, bias=None):
 
 def _linear_backward(g, x, w, bias_grad):
     """dx = g @ W,  dW = g^T @ x (leading dims flattened),  db = g"""
+    if not grad_state.enabled:  # first-order pass: NumPy GEMMs, no matmul/t/reshape op dispatch
+        return _linear_backward_arrays(g._data, x, w, bias_grad)
     if w is None:
         gx = None
     elif g.ndim > 2:  # one GEMM over the folded batch dims, as in the forward pass
@@ -62,6 +65,22 @@ def _linear_backward(g, x, w, bias_grad):
             m = math.prod(x.shape[:-1])  # not -1: a zero-size last dim leaves it ambiguous
             gw = g.reshape(m, g.shape[-1]).mT.matmul(x.reshape(m, x.shape[-1]))
     return gx, gw, (g if bias_grad else None)
+
+
+def _linear_backward_arrays(gd, x, w, bias_grad):
+    """``_linear_backward`` on arrays (nothing recorded): the same products, folded alike."""
+    n_out = gd.shape[-1]
+    lead = gd.shape[:-1]
+    # 2-D as is; 1-D g stays 1-D for dx (a vector-matrix product, as matmul does it).
+    g2 = gd if gd.ndim == 2 else gd.reshape(math.prod(lead), n_out)  # not -1: zero-size dims
+    gx = gw = None
+    if w is not None:
+        wd = w._data
+        gx = wrap(gd @ wd if gd.ndim <= 2 else (g2 @ wd).reshape(lead + (wd.shape[1],)))
+    if x is not None:
+        xd = x._data
+        gw = wrap(g2.T @ (xd if xd.ndim == 2 else xd.reshape(g2.shape[0], xd.shape[-1])))
+    return gx, gw, (wrap(gd) if bias_grad else None)  # db: the engine sums it to b's shape
 
 
 def bilinear(input1, input2, weight, bias=None):

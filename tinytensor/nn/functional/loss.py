@@ -100,8 +100,12 @@ def _class_targets(x, target, who, ignore_index):
             f"got {tuple(td.shape)}"
         )
     c = x.shape[0] if x.ndim == 1 else x.shape[1]
-    bad = (td != ignore_index) & ((td < 0) | (td >= c))
-    if np.any(bad):
+    # Two reductions first (all targets in range, the common case); the mask only if not.
+    if td.size and (td.min() < 0 or td.max() >= c):
+        bad = (td != ignore_index) & ((td < 0) | (td >= c))
+    else:
+        bad = None
+    if bad is not None and np.any(bad):
         value = int(td[bad].reshape(-1)[0])
         raise IndexError(
             f"{who}: target {value} is out of bounds for {c} classes (valid: 0..{c - 1}"
@@ -268,8 +272,9 @@ def _cross_entropy_mean(x, target):
     td = target._data
     n = td.shape[0]
     d = x._data
-    shifted = d - np.max(d, axis=1, keepdims=True)
-    logp = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
+    # The ufuncs' reduce, not np.max/np.sum: the same reductions without their Python wrapper.
+    shifted = d - np.maximum.reduce(d, axis=1, keepdims=True)
+    logp = shifted - np.log(np.add.reduce(np.exp(shifted), axis=1, keepdims=True))
     loss = -np.sum(logp[np.arange(n), td]) / n
     lsm = record(wrap(logp), "LogSoftmax", (x,), _log_softmax_backward, (OUT, 1))
     out = wrap(np.asarray(loss, dtype=d.dtype))
