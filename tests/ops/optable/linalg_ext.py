@@ -323,11 +323,25 @@ CASES = [
         lambda A, B: np.linalg.lstsq(A, B, rcond=None)[0],
         _torch(lambda t, A, B: t.linalg.lstsq(A, B).solution), _tall(),
     ),
+    # A rank-deficient system has many least-squares solutions; only the minimum-norm one is
+    # unique. tinytensor always returns it (an SVD with a relative cut-off); PyTorch's default
+    # CPU driver (gelsy) decides the rank from a pivoted QR, and with a singular value at the
+    # rounding level (~1e-16) it sometimes keeps it and returns another, huge solution. So the
+    # oracle is PyTorch's minimum-norm driver, gelsd, for both tinytensor's default and gelsd.
     OpCase(
         "linalg_lstsq_rank_deficient", lambda A, B: tt.linalg.lstsq(A, B).solution,
         lambda A, B: np.linalg.pinv(A) @ B,
-        _torch(lambda t, A, B: t.linalg.lstsq(A, B).solution), _tall(deficient=True),
+        _torch(lambda t, A, B: t.linalg.lstsq(A, B, driver="gelsd").solution),
+        _tall(deficient=True),
         differentiable=False,  # pinv has no derivative where the rank can change
+    ),
+    OpCase(
+        "linalg_lstsq_rank_deficient_gelsd",
+        lambda A, B: tt.linalg.lstsq(A, B, driver="gelsd").solution,
+        lambda A, B: np.linalg.pinv(A) @ B,
+        _torch(lambda t, A, B: t.linalg.lstsq(A, B, driver="gelsd").solution),
+        _tall(deficient=True),
+        differentiable=False,
     ),
     OpCase(
         "linalg_vector_norm", tt.linalg.vector_norm, _np_vector_norm,
