@@ -14,6 +14,7 @@ import numpy as np
 
 from tinytensor import _dtype as D
 from tinytensor.autograd.hooks import RemovableHandle, _ids
+from tinytensor.core import bump_version
 from tinytensor.core.device import check_device, device
 from tinytensor.nn.parameter import Parameter
 from tinytensor.tensor import Tensor
@@ -143,7 +144,7 @@ class Module:
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._discard(name)
+            self._discard(name, keep="_parameters")
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
@@ -155,7 +156,7 @@ class Module:
         elif isinstance(value, Module):
             if "_modules" not in d:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            self._discard(name)
+            self._discard(name, keep="_modules")
             self._modules[name] = value
         elif "_modules" in d and name in d["_modules"]:
             if value is not None:
@@ -174,11 +175,15 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _discard(self, name):
+    def _discard(self, name, keep):
+        # Drop ``name`` from the other registries; the ``keep`` table is left alone so that a
+        # reassigned child or parameter keeps its slot (children(), state_dict() order), as
+        # PyTorch's ``remove_from``.
         d = self.__dict__
         d.pop(name, None)
         for table in ("_parameters", "_buffers", "_modules"):
-            d[table].pop(name, None)
+            if table != keep:
+                d[table].pop(name, None)
         d["_non_persistent_buffers_set"].discard(name)
 
     def __getattr__(self, name):
@@ -446,9 +451,10 @@ class Module:
                 target._data = np.array(arr, dtype=target._data.dtype)
             else:
                 np.copyto(target._data, arr, casting="unsafe")
-            vc = target._vc
-            if vc is not None:
-                vc[0] += 1
+            # An in-place write (copy_ in PyTorch): a graph that saved the old values raises
+            # in backward instead of using the new ones. ``assign`` swaps the storage of the
+            # same tensor object, so it must count as a change too.
+            bump_version(target)
         return _IncompatibleKeys(missing, unexpected)
 
     # --- hooks ------------------------------------------------------------------------------

@@ -57,13 +57,14 @@ def batch_norm(
             m = running_mean._data.dtype.type(momentum)
             running_mean._data *= 1 - m
             running_mean._data += m * mean._data.reshape(c).astype(running_mean._data.dtype)
-            bump_version(running_mean)
         if running_var is not None:
             m = running_var._data.dtype.type(momentum)
             unbiased = var._data.reshape(c) * (count / (count - 1))
             running_var._data *= 1 - m
             running_var._data += m * unbiased.astype(running_var._data.dtype)
-            bump_version(running_var)
+        # As PyTorch's kernel: the running buffers change in place without a version bump (they
+        # are saved for backward, so a network that runs this layer twice before one backward,
+        # a siamese one, must not be told its statistics were modified in place).
         out = centered * (var + eps).rsqrt()
     else:
         if running_mean is None or running_var is None:
