@@ -134,7 +134,7 @@ def _rfftn_re_backward(g, s, axes, norm):
 
 
 def _c2r(x, s, dim, norm, name, default_all):
-    """Shared argument handling of irfft*/hfft*: returns the transform's output."""
+    """Shared argument handling of `irfft*/hfft*`: returns the transform's output."""
     x = _real_input(x, name)
     if dim is None:
         axes = tuple(range(x.ndim - len(s), x.ndim)) if s is not None else None
@@ -161,7 +161,7 @@ def _c2r(x, s, dim, norm, name, default_all):
 
 
 def irfft(input, n=None, dim=-1, norm=None):  # noqa: A002
-    """The real signal of a one-sided spectrum (real here), length n = 2*(m-1) by default."""
+    """The real signal of a one-sided spectrum (real here), length `n = 2*(m-1)` by default."""
     return _c2r(input, None if n is None else [n], [dim], _norm(norm, "irfft"), "irfft", False)
 
 

@@ -9,7 +9,7 @@ targets), ``OUT`` for the op's own output (``output(i)`` for output ``i`` of an 
 several), and plain Python values (dims, shapes, scalars). A tuple or list entry may hold
 tensors too (an index tuple, the inputs of ``cat``). The engine calls
 
-    backward(g, *saved)  ->  one gradient (or None) per input
+    `backward(g, *saved)  ->  one` gradient (or None) per input
 
 after checking that no saved tensor was changed in place since the forward pass. What the
 protocol hands to backward *is* the saved set, so the two cannot drift apart: ``record``

@@ -38,7 +38,7 @@ def make_optimizer(name: str, params, lr: float, weight_decay: float = 0.0):
 def onecycle_factor(step: int, total_steps: int, pct_start: float = 0.3,
                     div_factor: float = 25.0, final_div_factor: float = 1e4) -> float:  # fmt: skip
     """The one-cycle learning rate at ``step`` as a fraction of the peak (PyTorch's OneCycleLR,
-    cosine annealing): from 1/div_factor up to 1, then down to 1/(div_factor*final_div_factor)."""
+    cosine annealing): from 1/div_factor up to 1, then down to `1/(div_factor*final_div_factor)`."""
     start = 1.0 / div_factor
     end = start / final_div_factor
     up = float(pct_start * total_steps) - 1

@@ -33,15 +33,15 @@ class ReLU6(_Inplace):
 
 
 class SiLU(_Inplace):
-    """x*sigmoid(x)"""
+    """`x*sigmoid(x)`"""
 
     def forward(self, input):
         return F.silu(input, self.inplace)
 
 
 class SELU(_Inplace):
-    """scale * (x if x > 0 else alpha * (e^x - 1)), with PyTorch's constants
-    alpha = 1.6733 and scale = 1.0507 (self-normalising). Any shape; output has the input's.
+    """`scale * (x if x > 0 else alpha * (e^x - 1))`, with PyTorch's constants
+    `alpha = 1.6733 and scale = 1.0507 (self-normalising)`. Any shape; output has the input's.
 
     >>> nn.SELU()(tinytensor.tensor([-1.0, 0.0, 1.0]))
     tensor([-1.1113,  0.0000,  1.0507])
@@ -52,7 +52,7 @@ class SELU(_Inplace):
 
 
 class LeakyReLU(Module):
-    """x if x > 0 else negative_slope*x"""
+    """`x if x > 0 else negative_slope*x`"""
 
     def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
@@ -67,7 +67,7 @@ class LeakyReLU(Module):
 
 
 class ELU(Module):
-    """x if x > 0 else alpha*(e^x - 1)"""
+    """`x if x > 0 else alpha*(e^x - 1)`"""
 
     def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
@@ -82,7 +82,7 @@ class ELU(Module):
 
 
 class GELU(Module):
-    """x*Phi(x) (exact) or its tanh approximation"""
+    """`x*Phi(x)` (exact) or its tanh approximation"""
 
     def __init__(self, approximate="none"):
         super().__init__()
@@ -117,7 +117,7 @@ class Hardtanh(Module):
 
 
 class Softplus(Module):
-    """log(1 + e^(beta*x)) / beta, a smooth relu; where beta*x > threshold it returns x
+    """`log(1 + e^(beta*x)) / beta`, a smooth relu; where `beta*x > threshold` it returns x
     (the two agree there to float precision). Any shape; output has the input's.
 
     >>> nn.Softplus()(tinytensor.tensor([-1.0, 0.0, 30.0]))
@@ -165,7 +165,7 @@ class LogSigmoid(Module):
 
 
 class Mish(Module):
-    """x * tanh(softplus(x)), a smooth, non-monotonic relu. Any shape.
+    """`x * tanh(softplus(x))`, a smooth, non-monotonic relu. Any shape.
 
     >>> nn.Mish()(tinytensor.tensor([-1.0, 0.0, 1.0]))
     tensor([-0.3034,  0.0000,  0.8651])
@@ -252,7 +252,7 @@ class Hardshrink(Module):
 
 
 class Softshrink(Hardshrink):
-    """x - lambd*sign(x) if |x| > lambd else 0"""
+    """`x - lambd*sign(x) if |x| > lambd else 0`"""
 
     def forward(self, input):
         return F.softshrink(input, self.lambd)
@@ -280,14 +280,14 @@ class Hardsigmoid(Module):
 
 
 class Hardswish(Hardsigmoid):
-    """x*relu6(x + 3)/6"""
+    """`x*relu6(x + 3)/6`"""
 
     def forward(self, input):
         return F.hardswish(input, self.inplace)
 
 
 class CELU(Module):
-    """max(0, x) + min(0, alpha*(e^(x/alpha) - 1))"""
+    """`max(0, x) + min(0, alpha*(e^(x/alpha) - 1))`"""
 
     def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
@@ -301,7 +301,7 @@ class CELU(Module):
 
 
 class GLU(Module):
-    """a*sigmoid(b), a and b the halves of the input along ``dim``"""
+    """`a*sigmoid(b)`, a and b the halves of the input along ``dim``"""
 
     def __init__(self, dim=-1):
         super().__init__()
@@ -315,7 +315,7 @@ class GLU(Module):
 
 
 class PReLU(Module):
-    """x if x > 0 else a*x, with a learnable slope a (one, or one per channel) starting at
+    """`x if x > 0 else a*x`, with a learnable slope a (one, or one per channel) starting at
     ``init``"""
 
     def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
@@ -336,7 +336,7 @@ class PReLU(Module):
 
 
 class RReLU(Module):
-    """x if x >= 0 else a*x; a ~ U(lower, upper) per element in training, (lower + upper)/2 in
+    """`x if x >= 0 else a*x; a ~ U(lower, upper)` per element in training, (lower + upper)/2 in
     evaluation"""
 
     def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False):
@@ -360,7 +360,7 @@ class Softmax2d(Module):
 
 
 class ChannelShuffle(Module):
-    """(N, g*k, *) -> channels regrouped as (N, k*g, *): channel i*k + j moves to j*g + i"""
+    """`(N, g*k, *) -> channels` regrouped as `(N, k*g, *)`: channel `i*k + j` moves to `j*g + i`"""
 
     def __init__(self, groups):
         super().__init__()

@@ -7,7 +7,7 @@ from tinytensor.nn.module import Module
 
 
 class Fold(Module):
-    """Sum sliding-window columns (N, C*prod(k), L) back into images (N, C, *output_size)."""
+    """Sum sliding-window columns `(N, C*prod(k), L)` back into images `(N, C, *output_size)`."""
 
     def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
         super().__init__()
@@ -30,7 +30,7 @@ class Fold(Module):
 
 
 class Unfold(Module):
-    """Copy every sliding window of (N, C, H, W) into the columns of (N, C*prod(k), L)."""
+    """Copy every sliding window of (N, C, H, W) into the columns of `(N, C*prod(k), L)`."""
 
     def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
         super().__init__()

@@ -133,7 +133,7 @@ def eye_(tensor):
 
 
 def xavier_uniform_(tensor, gain=1.0, generator=None):
-    """U(-a, a) with a = gain*sqrt(6/(fan_in + fan_out)) (Glorot & Bengio)."""
+    """U(-a, a) with `a = gain*sqrt(6/(fan_in + fan_out))` (Glorot & Bengio)."""
     _check(tensor, "xavier_uniform_")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     a = math.sqrt(3.0) * gain * math.sqrt(2.0 / float(fan_in + fan_out))
@@ -141,14 +141,14 @@ def xavier_uniform_(tensor, gain=1.0, generator=None):
 
 
 def xavier_normal_(tensor, gain=1.0, generator=None):
-    """N(0, std^2) with std = gain*sqrt(2/(fan_in + fan_out))."""
+    """`N(0, std^2)` with `std = gain*sqrt(2/(fan_in + fan_out))`."""
     _check(tensor, "xavier_normal_")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)), generator)
 
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
-    """U(-b, b) with b = gain*sqrt(3/fan) (He et al.); ``a`` is leaky_relu's negative slope."""
+    """U(-b, b) with `b = gain*sqrt(3/fan) (He et al.)`; ``a`` is leaky_relu's negative slope."""
     _check(tensor, "kaiming_uniform_")
     if 0 in tensor.shape:
         return tensor

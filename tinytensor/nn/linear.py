@@ -91,10 +91,10 @@ class Bilinear(Module):
 
 
 class Maxout(Module):
-    """y_j = max_k (W_{j,k} x + b_{j,k}) over ``pieces`` affine maps per output feature.
+    """`y_j = max_k (W_{j,k} x + b_{j,k})` over ``pieces`` affine maps per output feature.
 
-    With pieces=2 this is max(w1^T x + b1, w2^T x + b2). ``weight`` has shape
-    (out_features*pieces, in_features), row j*pieces + k holding piece k of output j, so the
+    With `pieces=2` this is `max(w1^T x + b1, w2^T x + b2)`. ``weight`` has shape
+    `(out_features*pieces, in_features)`, row `j*pieces + k` holding piece k of output j, so the
     layer is a ``Linear(in, out*pieces)`` followed by a max over groups of ``pieces`` (and its
     state dict loads into one). Initialised like Linear.
     """

@@ -193,7 +193,7 @@ class CosineEmbeddingLoss(_Loss):
 
 
 class MarginRankingLoss(_Loss):
-    """max(0, -y*(x1 - x2) + margin)"""
+    """`max(0, -y*(x1 - x2) + margin)`"""
 
     def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
         super().__init__(size_average, reduce, reduction)
@@ -253,7 +253,7 @@ class TripletMarginWithDistanceLoss(_Loss):
 
 
 class PoissonNLLLoss(_Loss):
-    """e^x - t*x (log_input) or x - t*log(x + eps), plus Stirling's term if ``full``"""
+    """`e^x - t*x (log_input) or x - t*log(x + eps)`, plus Stirling's term if ``full``"""
 
     def __init__(
         self, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
@@ -281,7 +281,7 @@ class GaussianNLLLoss(_Loss):
 
 
 class SoftMarginLoss(_Loss):
-    """log(1 + e^(-y*x))"""
+    """`log(1 + e^(-y*x))`"""
 
     def forward(self, input, target):
         return F.soft_margin_loss(input, target, reduction=self.reduction)

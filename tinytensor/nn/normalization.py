@@ -260,7 +260,7 @@ class InstanceNorm3d(_InstanceNorm):
 
 
 class LocalResponseNorm(Module):
-    """x / (k + alpha*mean of x^2 over ``size`` neighbouring channels)^beta"""
+    """`x / (k + alpha*mean` of `x^2` over ``size`` neighbouring `channels)^beta`"""
 
     def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
         super().__init__()
@@ -274,7 +274,7 @@ class LocalResponseNorm(Module):
 
 
 class RMSNorm(Module):
-    """x / sqrt(mean(x^2) + eps) * weight over the last dims (``normalized_shape``)."""
+    """`x / sqrt(mean(x^2) + eps) * weight` over the last dims (``normalized_shape``)."""
 
     def __init__(
         self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None

@@ -234,8 +234,8 @@ class RNNBase(Module):
 
 class RNN(RNNBase):
     """Elman RNN over a sequence: (L, N, H_in) input (or (N, L, H_in) with batch_first)
-    -> (output (L, N, D*H), h_n (D*num_layers, N, H)); h_t = tanh (or relu) of
-    x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh."""
+    `-> (output (L, N, D*H), h_n (D*num_layers, N, H)); h_t = tanh` (or relu) of
+    `x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh`."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
                  batch_first=False, dropout=0.0, bidirectional=False, device=None,
@@ -262,8 +262,8 @@ class LSTM(RNNBase):
 
 
 class GRU(RNNBase):
-    """GRU over a sequence -> (output, h_n); gates ordered r, z, n:
-    h_t = (1-z)*n + z*h_{t-1}, n = tanh(x W_in^T + b_in + r*(h W_hn^T + b_hn))."""
+    """GRU over a `sequence -> (output, h_n)`; gates ordered r, z, n:
+    `h_t = (1-z)*n + z*h_{t-1}, n = tanh(x W_in^T + b_in + r*(h W_hn^T + b_hn))`."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, device=None, dtype=None):  # fmt: skip

@@ -19,8 +19,8 @@ from tinytensor.ops.creation import empty, zeros
 
 
 class RNNCellBase(Module):
-    """The parameters of a cell: ``weight_ih`` (num_chunks*hidden, input), ``weight_hh``
-    (num_chunks*hidden, hidden) and, with ``bias``, ``bias_ih`` and ``bias_hh``."""
+    """The parameters of a cell: ``weight_ih`` `(num_chunks*hidden, input)`, ``weight_hh``
+    `(num_chunks*hidden, hidden)` and, with ``bias``, ``bias_ih`` and ``bias_hh``."""
 
     def __init__(self, input_size, hidden_size, bias, num_chunks, device=None, dtype=None):
         super().__init__()
@@ -102,8 +102,8 @@ class RNNCell(RNNCellBase):
 
 
 class LSTMCell(RNNCellBase):
-    """(h', c') from gates i, f, g, o = x W_ih^T + b_ih + h W_hh^T + b_hh:
-    c' = sigmoid(f)*c + sigmoid(i)*tanh(g),  h' = sigmoid(o)*tanh(c')."""
+    """(h', c') from gates `i, f, g, o = x W_ih^T + b_ih + h W_hh^T + b_hh`:
+    `c' = sigmoid(f)*c + sigmoid(i)*tanh(g),  h' = sigmoid(o)*tanh(c')`."""
 
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__(input_size, hidden_size, bias, 4, device, dtype)
@@ -119,8 +119,8 @@ class LSTMCell(RNNCellBase):
 
 
 class GRUCell(RNNCellBase):
-    """h' = (1-z)*n + z*h with r, z = sigmoid(x W_i{r,z}^T + b_i{r,z} + h W_h{r,z}^T + b_h{r,z})
-    and n = tanh(x W_in^T + b_in + r*(h W_hn^T + b_hn))."""
+    """`h' = (1-z)*n + z*h` with `r, z = sigmoid(x W_i{r,z}^T + b_i{r,z} + h W_h{r,z}^T + b_h{r,z})`
+    and `n = tanh(x W_in^T + b_in + r*(h W_hn^T + b_hn))`."""
 
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__(input_size, hidden_size, bias, 3, device, dtype)

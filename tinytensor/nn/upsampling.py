@@ -52,7 +52,7 @@ class UpsamplingBilinear2d(Upsample):
 
 
 class PixelShuffle(Module):
-    """(*, C*r*r, H, W) -> (*, C, H*r, W*r)."""
+    """`(*, C*r*r, H, W) -> (*, C, H*r, W*r)`."""
 
     def __init__(self, upscale_factor):
         super().__init__()
@@ -66,7 +66,7 @@ class PixelShuffle(Module):
 
 
 class PixelUnshuffle(Module):
-    """(*, C, H*r, W*r) -> (*, C*r*r, H, W)."""
+    """`(*, C, H*r, W*r) -> (*, C*r*r, H, W)`."""
 
     def __init__(self, downscale_factor):
         super().__init__()

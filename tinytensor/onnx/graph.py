@@ -84,7 +84,8 @@ class Graph:
         return self.const(np.asarray(list(values), dtype=np.int64), np.int64)
 
     def reduce(self, op_type: str, x: str, axes, keepdims) -> str:
-        """A Reduce* node: axes are an input from opset 18 (ReduceSum: 13), an attribute before."""
+        """A `Reduce*` node: axes are an input from opset 18 (ReduceSum: 13), an attribute
+        before."""
         axes = [int(a) for a in axes]
         if op_type == "ReduceSum" or self.opset >= 18:
             return self.op(op_type, [x, self.ints(axes)], keepdims=int(bool(keepdims)))

@@ -192,7 +192,7 @@ def layer_norm(g, m, xs, call):
 
 
 def _channel_shape(g, v, rank):
-    """A per-channel vector (C,) reshaped to broadcast over (N, C, *spatial)."""
+    """A per-channel vector (C,) reshaped to broadcast over `(N, C, *spatial)`."""
     return g.op("Reshape", [v, g.ints([-1] + [1] * (rank - 2))])
 
 

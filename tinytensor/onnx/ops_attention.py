@@ -1,5 +1,5 @@
 """ONNX for attention: the tape's ``ScaledDotProductAttention`` node, and ``attend``, the
-softmax(q k^T * scale + bias) v that the MultiheadAttention and transformer converters share.
+`softmax(q k^T * scale + bias) v` that the MultiheadAttention and transformer converters share.
 
 A bias is additive (-inf where masked). Where a whole row is masked, tinytensor's (and
 PyTorch's) fused attention gives zeros, not NaN: ``attend(..., safe=True)`` writes that.
@@ -23,7 +23,7 @@ def causal_bias(g, L, S, dtype=np.float32):
 
 
 def attend(g, q, k, v, scale, biases=(), safe=True, rank=4, dtype=np.float32):
-    """softmax(q k^T * scale + sum(biases)) v over the last two axes; returns (out, probs)."""
+    """`softmax(q k^T * scale + sum(biases)) v` over the last two axes; returns (out, probs)."""
     perm = list(range(rank))
     perm[-1], perm[-2] = perm[-2], perm[-1]
     s = g.op("MatMul", [q, g.op("Transpose", [k], perm=perm)])

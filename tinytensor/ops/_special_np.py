@@ -39,7 +39,7 @@ lgamma = _ufunc(_lgamma_scalar)
 
 
 def erfcx(x):
-    """exp(x^2)*erfc(x): direct below 25, asymptotic series above (erfc underflows there)."""
+    """`exp(x^2)*erfc(x)`: direct below 25, asymptotic series above (erfc underflows there)."""
     x = np.asarray(x, dtype=np.float64)
     big = x > 25.0
     with np.errstate(over="ignore", invalid="ignore"):
@@ -152,7 +152,7 @@ def digamma(x):
 
 
 def _digamma_tail(inv2):
-    """sum_k B_2k / (2k) * z^-2k (Horner in z^-2)."""
+    """`sum_k B_2k / (2k) * z^-2k` (Horner in `z^-2`)."""
     s = np.zeros_like(inv2)
     for k in range(len(_B2K), 0, -1):
         s = (s + _B2K[k - 1] / (2 * k)) * inv2

@@ -31,7 +31,7 @@ from tinytensor.ops.torch_args import numpy_aliases, torch_args
 
 @torch_args
 def add(input, other, alpha=1):
-    """f(a, b) = a + alpha*b;  da = g,  db = alpha*g"""
+    """`f(a, b) = a + alpha*b;  da = g,  db = alpha*g`"""
     a, b = input, other
     if alpha != 1:
         b = mul(b, alpha)
@@ -49,7 +49,7 @@ def _add_backward(g):
 
 @torch_args
 def sub(input, other, alpha=1):
-    """f(a, b) = a - alpha*b;  da = g,  db = -alpha*g"""
+    """`f(a, b) = a - alpha*b;  da = g,  db = -alpha*g`"""
     a, b = input, other
     if alpha != 1:
         b = mul(b, alpha)
@@ -75,7 +75,7 @@ def rsub(a, b):
 
 @torch_args
 def mul(input, other):
-    """f(a, b) = a*b;  da = g*b,  db = g*a"""
+    """`f(a, b) = a*b;  da = g*b,  db = g*a`"""
     a, b = input, other
     a, b, ad, bd = binary_arith(a, b, "mul")  # constants as cached 0-d arrays
     try:
@@ -98,7 +98,7 @@ def _mul_backward(g, a, b):
 
 @torch_args
 def div(input, other, rounding_mode=None):
-    """f(a, b) = a/b;  da = g/b,  db = -g*a/b^2"""
+    """`f(a, b) = a/b;  da = g/b,  db = -g*a/b^2`"""
     a, b = input, other
     if rounding_mode is not None:
         if rounding_mode == "floor":
@@ -154,7 +154,7 @@ def floor_divide(input, other):
 
 @torch_args
 def remainder(input, other):
-    """f(a, b) = a - floor(a/b)*b (Python's sign convention);  da = g,  db = -g*floor(a/b)"""
+    """`f(a, b) = a - floor(a/b)*b` (Python's sign convention);  `da = g,  db = -g*floor(a/b)`"""
     a, b = input, other
     a, b, ad, bd = binary(a, b, "remainder")
     _check_int_divisor(ad, bd, "remainder")
@@ -188,7 +188,7 @@ def _neg_backward(g):
 
 @torch_args
 def pow(input, exponent):
-    """f(a, b) = a^b;  da = g*b*a^(b-1) (0 where b == 0),  db = g*a^b*log(a) (0 where a == 0)"""
+    """`f(a, b) = a^b;  da = g*b*a^(b-1) (0 where b == 0),  db = g*a^b*log(a) (0 where a == 0)`"""
     a, b = input, exponent
     a, b, ad, bd = binary(a, b, "pow")
     if (
@@ -239,14 +239,14 @@ def rpow(a, b):
 
 @torch_args
 def square(input):
-    """f(a) = a^2;  da = 2*g*a"""
+    """`f(a) = a^2;  da = 2*g*a`"""
     a = input
     return mul(a, a)
 
 
 @torch_args
 def reciprocal(input):
-    """f(a) = 1/a;  da = -g*f(a)^2"""
+    """`f(a) = 1/a;  da = -g*f(a)^2`"""
     a = input
     a, d = _unary_float(a, "reciprocal")
     with np.errstate(divide="ignore"):
@@ -271,7 +271,7 @@ def _unary_float(a, name):
 
 @torch_args
 def exp(input):
-    """f(a) = e^a;  da = g*f(a)"""
+    """`f(a) = e^a;  da = g*f(a)`"""
     a = input
     a, d = _unary_float(a, "exp")
     return record(wrap(np.exp(d)), "Exp", (a,), _exp_backward, (OUT,))
@@ -307,7 +307,7 @@ def _log1p_backward(g, a):
 
 @torch_args
 def sqrt(input):
-    """f(a) = sqrt(a);  da = g/(2*f(a))"""
+    """`f(a) = sqrt(a);  da = g/(2*f(a))`"""
     a = input
     a, d = _unary_float(a, "sqrt")
     return record(wrap(np.sqrt(d)), "Sqrt", (a,), _sqrt_backward, (OUT,))
@@ -319,7 +319,7 @@ def _sqrt_backward(g, out):
 
 @torch_args
 def rsqrt(input):
-    """f(a) = a^(-1/2);  da = -g*f(a)^3/2"""
+    """`f(a) = a^(-1/2);  da = -g*f(a)^3/2`"""
     a = input
     a, d = _unary_float(a, "rsqrt")
     return record(wrap(1.0 / np.sqrt(d)), "Rsqrt", (a,), _rsqrt_backward, (OUT,))
@@ -331,7 +331,7 @@ def _rsqrt_backward(g, out):
 
 @torch_args
 def abs(input):
-    """f(a) = |a|;  da = g*sign(a)"""
+    """`f(a) = |a|;  da = g*sign(a)`"""
     a = input
     a = as_tensor(a, "abs")
     return record(wrap(np.abs(a._data)), "Abs", (a,), _abs_backward, (a,))
@@ -359,7 +359,7 @@ def _zero_backward(g):
 
 @torch_args
 def sin(input):
-    """f(a) = sin a;  da = g*cos a"""
+    """`f(a) = sin` a;  `da = g*cos` a"""
     a = input
     a, d = _unary_float(a, "sin")
     return record(wrap(np.sin(d)), "Sin", (a,), _sin_backward, (a,))
@@ -371,7 +371,7 @@ def _sin_backward(g, a):
 
 @torch_args
 def cos(input):
-    """f(a) = cos a;  da = -g*sin a"""
+    """`f(a) = cos` a;  `da = -g*sin` a"""
     a = input
     a, d = _unary_float(a, "cos")
     return record(wrap(np.cos(d)), "Cos", (a,), _cos_backward, (a,))
@@ -383,7 +383,7 @@ def _cos_backward(g, a):
 
 @torch_args
 def tanh(input):
-    """f(a) = tanh a;  da = g*(1 - f(a)^2)"""
+    """`f(a) = tanh` a;  `da = g*(1 - f(a)^2)`"""
     a = input
     a, d = _unary_float(a, "tanh")
     return record(wrap(np.tanh(d)), "Tanh", (a,), _tanh_grad, (OUT,))
@@ -394,7 +394,7 @@ def _tanh_grad(g, out):
 
 
 def _tanh_backward(g, y):
-    """f(g, y) = g*(1 - y^2);  dg = gg*(1 - y^2),  dy = -2*gg*g*y
+    """`f(g, y) = g*(1 - y^2);  dg = gg*(1 - y^2),  dy = -2*gg*g*y`
 
     One recorded op instead of three (mul, rsub, mul): a third of the dispatches, same graph
     for double backward.
@@ -416,7 +416,7 @@ def _sigmoid_np(d):
 
 @torch_args
 def sigmoid(input):
-    """f(a) = 1/(1+e^-a);  da = g*f(a)*(1 - f(a))"""
+    """`f(a) = 1/(1+e^-a);  da = g*f(a)*(1 - f(a))`"""
     a = input
     a, d = _unary_float(a, "sigmoid")
     return record(wrap(_sigmoid_np(d)), "Sigmoid", (a,), _sigmoid_grad, (OUT,))
@@ -427,7 +427,7 @@ def _sigmoid_grad(g, out):
 
 
 def _sigmoid_backward(g, y):
-    """f(g, y) = g*y*(1 - y);  dg = gg*y*(1 - y),  dy = gg*g*(1 - 2y)
+    """`f(g, y) = g*y*(1 - y);  dg = gg*y*(1 - y),  dy = gg*g*(1 - 2y)`
 
     One recorded op instead of three, like ``_tanh_backward``.
     """
@@ -462,12 +462,12 @@ def _relu_grad(g, out):
 
 
 def _relu_backward(g, keep):
-    """f(g) = g*keep;  dg = gg*keep (linear in g, so its own backward)
+    """`f(g) = g*keep;  dg = gg*keep` (linear in g, so its own backward)
 
     ``keep`` is a bool tensor (``not out <= 0``) that only this op holds. ``np.multiply``
     casts it inside the loop: no float copy of the mask (as the ``where``/``mul`` ops would
     make) and about 10x faster than ``np.where`` on a random mask. Only a gradient holding inf
-    or NaN takes ``np.where``, so that a zeroed unit still gets 0 (inf*0 would be NaN), as in
+    or NaN takes ``np.where``, so that a zeroed unit still gets `0 (inf*0` would be NaN), as in
     PyTorch.
     """
     gd, kd = g._data, keep._data
@@ -524,7 +524,7 @@ def _clamp_backward(g, a, lo, hi):
 
 @torch_args
 def maximum(input, other):
-    """f(a, b) = max(a, b);  da = g*[a>b] + g/2*[a==b],  db likewise"""
+    """`f(a, b) = max(a, b);  da = g*[a>b] + g/2*[a==b],  db` likewise"""
     a, b = input, other
     a, b, ad, bd = binary(a, b, "maximum")
     try:
@@ -540,7 +540,7 @@ def _maximum_backward(g, a, b):
 
 @torch_args
 def minimum(input, other):
-    """f(a, b) = min(a, b);  da = g*[a<b] + g/2*[a==b],  db likewise"""
+    """`f(a, b) = min(a, b);  da = g*[a<b] + g/2*[a==b],  db` likewise"""
     a, b = input, other
     a, b, ad, bd = binary(a, b, "minimum")
     try:

@@ -298,7 +298,8 @@ def _index_select_backward(g, shape, d, index):
 
 @torch_args
 def index_add(input, dim, index, source, alpha=1):
-    """f(a, s) = a with alpha*s added at index along dim;  da = g,  ds = alpha*g.index_select"""
+    """`f(a, s) = a` with `alpha*s` added at index along dim;
+    `da = g,  ds = alpha*g.index_select`"""
     a = input
     a = as_tensor(a, "index_add")
     d = one_dim(dim, a.ndim, "index_add")

@@ -65,8 +65,8 @@ def index_put(input, indices, values, accumulate=False):
 
 @numpy_aliases
 def as_strided(input, size, stride, storage_offset=0):
-    """out[i0, i1, ...] = input.flatten()[offset + sum_k i_k * stride[k]] (a gathered copy here,
-    not a view: writing to it leaves ``input`` alone);  dinput = g scatter-added back."""
+    """`out[i0, i1, ...] = input.flatten()[offset + sum_k i_k * stride[k]]` (a gathered copy here,
+    not a view: writing to it leaves ``input`` alone);  `dinput = g scatter-added` back."""
     t = as_tensor(input, "as_strided")
     size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
     if len(size) != len(stride):

@@ -112,7 +112,7 @@ def bmm(input, mat2):
 
 @torch_args
 def dot(input, tensor):
-    """f(a, b) = sum(a*b) for 1-D a, b"""
+    """`f(a, b) = sum(a*b)` for 1-D a, b"""
     a, b = input, tensor
     a, b = as_tensor(a, "dot"), as_tensor(b, "dot")
     if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
@@ -125,7 +125,7 @@ def dot(input, tensor):
 
 @torch_args
 def outer(input, vec2):
-    """f(a, b)_ij = a_i * b_j"""
+    """`f(a, b)_ij = a_i * b_j`"""
     a, b = input, vec2
     a, b = as_tensor(a, "outer"), as_tensor(b, "outer")
     if a.ndim != 1 or b.ndim != 1:

@@ -44,7 +44,7 @@ linalg_solve_ex = namedtuple("linalg_solve_ex", "result info")
 
 
 def pinv(A, *, atol=None, rtol=None, hermitian=False):
-    """f(A) = A^+ (singular values <= max(atol, rtol*s_max) dropped);  dA: PyTorch's formula"""
+    """`f(A) = A^+ (singular values <= max(atol, rtol*s_max) dropped)`;  dA: PyTorch's formula"""
     A = _matrix(A, "linalg.pinv", square=False)
     d = A._data
     m, n = d.shape[-2:]
@@ -263,7 +263,7 @@ def _tolerance(s, m, n, atol, rtol):
 
 
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None):
-    """The number of singular values above max(atol, rtol * s_max) (int64, no gradient)"""
+    """The number of singular values above `max(atol, rtol * s_max) (int64`, no gradient)"""
     A = _matrix(A, "linalg.matrix_rank", square=hermitian)
     if tol is not None:
         atol, rtol = tol, 0.0
@@ -401,7 +401,7 @@ def multi_dot(tensors):
 
 
 def vecdot(x, y, *, dim=-1):
-    """f(x, y) = sum(x * y, dim)"""
+    """`f(x, y) = sum(x * y, dim)`"""
     x, y = as_tensor(x, "linalg.vecdot"), as_tensor(y, "linalg.vecdot")
     return R.sum(x * y, dim)
 

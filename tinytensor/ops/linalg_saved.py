@@ -169,11 +169,11 @@ def _norm_grad(g, diff, dist, p, ties_shared):
 
 
 def cdist(x1, x2, p=2.0, compute_mode=None):
-    """Pairwise p-norm distances between the rows of x1 (*, P, M) and x2 (*, R, M).
+    """Pairwise p-norm distances between the rows of `x1 (*, P, M) and x2 (*, R, M)`.
 
     One node saving x1, x2 and the result, as PyTorch's ``CdistBackward`` (and
-    ``EuclideanDistBackward`` in its matrix-product mode); for p = 2 the gradient is PyTorch's
-    matrix-product formula dx1 = x1 sum_j r_ij - r x2 with r = g / d (0 where d = 0)."""
+    ``EuclideanDistBackward`` in its matrix-product mode); for `p = 2` the gradient is PyTorch's
+    matrix-product formula `dx1 = x1 sum_j r_ij - r x2` with `r = g / d (0 where d = 0)`."""
     x1, x2 = as_tensor(x1, "cdist"), as_tensor(x2, "cdist")
     if x1.ndim < 2 or x2.ndim < 2 or x1.shape[-1] != x2.shape[-1]:
         raise RuntimeError(
@@ -246,7 +246,7 @@ def _unsafe_view_backward(g, old):
 
 
 def kron(a, b):
-    """Kronecker product: out[i*nb + k] = a[i] * b[k] along every dim.
+    """Kronecker product: `out[i*nb + k] = a[i] * b[k]` along every dim.
 
     As PyTorch: unsafe views of a (n, 1) and b (1, k) per dim, multiplied, so ``mul`` saves
     views that do not share the inputs' version counters."""
@@ -301,7 +301,7 @@ def tensordot(a, b, dims=2):
 
 
 def inner(a, b):
-    """f(a, b) = sum over the last dim of a_...i b_...i (a * b for scalars): tensordot over the
+    """`f(a, b) = sum` over the last dim of `a_...i b_...i (a * b` for scalars): tensordot over the
     last dims, as PyTorch."""
     a, b = as_tensor(a, "inner"), as_tensor(b, "inner")
     if a.ndim == 0 or b.ndim == 0:

@@ -132,7 +132,7 @@ def vdot(a, b):
 
 
 def _scaled(beta, x, alpha, y):
-    """beta * x + alpha * y, with x ignored (nan included) when beta is 0."""
+    """`beta * x + alpha * y`, with x ignored (nan included) when beta is 0."""
     if alpha != 1:
         y = y * alpha
     if beta == 0:
@@ -141,7 +141,7 @@ def _scaled(beta, x, alpha, y):
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):  # noqa: A002
-    """f = beta * input + alpha * (mat1 @ mat2)"""
+    """`f = beta * input + alpha * (mat1 @ mat2)`"""
     if as_tensor(mat1).ndim != 2 or as_tensor(mat2).ndim != 2:
         raise RuntimeError(
             f"addmm: mat1 and mat2 must be 2-D, got {tuple(mat1.shape)} and {tuple(mat2.shape)}"
@@ -150,12 +150,12 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):  # noqa: A002
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1):  # noqa: A002
-    """f = beta * input + alpha * (mat @ vec)"""
+    """`f = beta * input + alpha * (mat @ vec)`"""
     return _scaled(beta, input, alpha, mv(mat, vec))
 
 
 def addr(input, vec1, vec2, *, beta=1, alpha=1):  # noqa: A002
-    """f = beta * input + alpha * outer(vec1, vec2)"""
+    """`f = beta * input + alpha * outer(vec1, vec2)`"""
     vec1, vec2 = as_tensor(vec1, "addr"), as_tensor(vec2, "addr")
     if vec1.ndim != 1 or vec2.ndim != 1:
         raise RuntimeError(
@@ -176,12 +176,12 @@ def _bmm_check(b1, b2, name):
 
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):  # noqa: A002
-    """f = beta * input + alpha * sum_b batch1[b] @ batch2[b]"""
+    """`f = beta * input + alpha * sum_b batch1[b] @ batch2[b]`"""
     return _scaled(beta, input, alpha, R.sum(_bmm_check(batch1, batch2, "addbmm"), 0))
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):  # noqa: A002
-    """f = beta * input + alpha * (batch1 @ batch2)"""
+    """`f = beta * input + alpha * (batch1 @ batch2)`"""
     return _scaled(beta, input, alpha, _bmm_check(batch1, batch2, "baddbmm"))
 
 

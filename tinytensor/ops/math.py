@@ -40,7 +40,7 @@ def _np(fn, d):
 
 
 def tan(a):
-    """f(a) = tan a;  da = g*(1 + f(a)^2)"""
+    """`f(a) = tan` a;  `da = g*(1 + f(a)^2)`"""
     a, d = float_operand(a, "tan")
     return record(wrap(_np(np.tan, d)), "Tan", (a,), _tan_backward, (OUT,))
 
@@ -83,7 +83,7 @@ def _atan_backward(g, a):
 
 
 def sinh(a):
-    """f(a) = sinh a;  da = g*cosh a"""
+    """`f(a) = sinh` a;  `da = g*cosh` a"""
     a, d = float_operand(a, "sinh")
     return record(wrap(_np(np.sinh, d)), "Sinh", (a,), _sinh_backward, (a,))
 
@@ -93,7 +93,7 @@ def _sinh_backward(g, a):
 
 
 def cosh(a):
-    """f(a) = cosh a;  da = g*sinh a"""
+    """`f(a) = cosh` a;  `da = g*sinh` a"""
     a, d = float_operand(a, "cosh")
     return record(wrap(_np(np.cosh, d)), "Cosh", (a,), _cosh_backward, (a,))
 
@@ -160,7 +160,7 @@ def _log10_backward(g, a):
 
 
 def exp2(a):
-    """f(a) = 2^a;  da = g*f(a)*ln 2"""
+    """`f(a) = 2^a;  da = g*f(a)*ln 2`"""
     a, d = float_operand(a, "exp2")
     return record(wrap(_np(np.exp2, d)), "Exp2", (a,), _exp2_backward, (OUT,))
 
@@ -170,7 +170,7 @@ def _exp2_backward(g, out):
 
 
 def expm1(a):
-    """f(a) = e^a - 1;  da = g*(f(a) + 1)"""
+    """`f(a) = e^a - 1;  da = g*(f(a) + 1)`"""
     a, d = float_operand(a, "expm1")
     return record(wrap(_np(np.expm1, d)), "Expm1", (a,), _expm1_backward, (OUT,))
 
@@ -183,7 +183,7 @@ def _expm1_backward(g, out):
 
 
 def sinc(a):
-    """f(a) = sin(pi a)/(pi a), 1 at 0;  da = g*(cos(pi a) - f(a))/a, 0 at 0"""
+    """`f(a) = sin(pi a)/(pi a), 1` at `0;  da = g*(cos(pi a) - f(a))/a, 0` at 0"""
     a, d = float_operand(a, "sinc")
     return record(wrap(_np(np.sinc, d)), "Sinc", (a,), _sinc_backward, (a,))
 
@@ -229,7 +229,7 @@ def _identity_backward(g):
 
 
 def deg2rad(a):
-    """f(a) = a*pi/180;  da = g*pi/180"""
+    """`f(a) = a*pi/180;  da = g*pi/180`"""
     a, d = float_operand(a, "deg2rad")
     return record(wrap(d * d.dtype.type(math.pi / 180)), "Deg2Rad", (a,), _deg2rad_backward)
 
@@ -239,7 +239,7 @@ def _deg2rad_backward(g):
 
 
 def rad2deg(a):
-    """f(a) = a*180/pi;  da = g*180/pi"""
+    """`f(a) = a*180/pi;  da = g*180/pi`"""
     a, d = float_operand(a, "rad2deg")
     return record(wrap(d * d.dtype.type(180 / math.pi)), "Rad2Deg", (a,), _rad2deg_backward)
 
@@ -249,7 +249,8 @@ def _rad2deg_backward(g):
 
 
 def nan_to_num(a, nan=0.0, posinf=None, neginf=None):
-    """f(a) = a with NaN, +inf, -inf replaced (by 0, the dtype's max, min);  da = g*isfinite(a)"""
+    """`f(a) = a` with NaN, +inf, -inf replaced (by 0, the dtype's
+    `max, min);  da = g*isfinite(a`)"""
     a = as_tensor(a, "nan_to_num")
     d = a._data
     if d.dtype.kind != "f":

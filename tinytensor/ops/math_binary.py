@@ -47,7 +47,7 @@ def _apply(fn, name, a, b, ad, bd):
 
 
 def atan2(a, b):
-    """f(a, b) = atan(a/b) in the right quadrant;  da = g*b/(a^2+b^2),  db = -g*a/(a^2+b^2)"""
+    """`f(a, b) = atan(a/b)` in the right quadrant;  `da = g*b/(a^2+b^2),  db = -g*a/(a^2+b^2)`"""
     a, b, ad, bd = _operands(a, b, "atan2", floating=True)
     out = _apply(np.arctan2, "atan2", a, b, ad, bd)
     return record(wrap(out), "Atan2", (a, b), _atan2_backward, (a, b, _rg(a), _rg(b)))
@@ -62,7 +62,8 @@ arctan2 = atan2
 
 
 def xlogy(a, b):
-    """f(a, b) = a*log(b), 0 where a == 0 (unless b is NaN);  da = g*xlogy(a != 0, b), db = g*a/b"""
+    """`f(a, b) = a*log(b), 0 where a == 0` (unless b is NaN);
+    `da = g*xlogy(a != 0, b), db = g*a/b`"""
     a, b, ad, bd = _operands(a, b, "xlogy", floating=True)
     out = _apply(_xlogy_np, "xlogy", a, b, ad, bd)
     return record(wrap(out), "Xlogy", (a, b), _xlogy_backward, (a, b, _rg(a), _rg(b)))
@@ -80,7 +81,7 @@ def _xlogy_backward(g, a, b, a_needs_grad, b_needs_grad):
 
 
 def lerp(start, end, weight):
-    """f(s, e, w) = s + w*(e - s);  ds = g*(1 - w),  de = g*w,  dw = g*(e - s)"""
+    """`f(s, e, w) = s + w*(e - s);  ds = g*(1 - w),  de = g*w,  dw = g*(e - s)`"""
     start, end, sd, ed = _operands(start, end, "lerp")
     if sd.__class__ is not np.ndarray and ed.__class__ is not np.ndarray:
         raise TypeError("lerp: start or end must be a tensor")
@@ -106,7 +107,7 @@ def _lerp_backward(g, start, end, weight, start_needs_grad, end_needs_grad):
 
 
 def fmod(a, b):
-    """f(a, b) = a - trunc(a/b)*b (sign of a);  da = g,  db = -g*trunc(a/b)"""
+    """`f(a, b) = a - trunc(a/b)*b (sign` of a);  `da = g,  db = -g*trunc(a/b)`"""
     a, b, ad, bd = _operands(a, b, "fmod")
     if value_dtype(ad, bd).kind in "iub" and np.any(np.asarray(bd) == 0):
         raise RuntimeError("fmod: integer division by zero (ZeroDivisionError)")
@@ -120,7 +121,7 @@ def _fmod_backward(g, a, b):
 
 
 def copysign(a, b):
-    """f(a, b) = |a| with the sign of b;  da = g*f/a (0 where a == 0),  db = 0"""
+    """`f(a, b) = |a|` with the sign of `b;  da = g*f/a (0 where a == 0),  db = 0`"""
     a, b, ad, bd = _operands(a, b, "copysign", floating=True)
     out = _apply(np.copysign, "copysign", a, b, ad, bd)
     ra = _rg(a)
@@ -137,7 +138,7 @@ def _copysign_backward(g, a, out, b_needs_grad):
 
 
 def logaddexp(a, b):
-    """f(a, b) = log(e^a + e^b);  da = g*sigmoid(a - b),  db = g*sigmoid(b - a)"""
+    """`f(a, b) = log(e^a + e^b);  da = g*sigmoid(a - b),  db = g*sigmoid(b - a)`"""
     a, b, ad, bd = _operands(a, b, "logaddexp", floating=True)
     out = _apply(np.logaddexp, "logaddexp", a, b, ad, bd)
     return record(wrap(out), "Logaddexp", (a, b), _logaddexp_backward, (a, b, _rg(a), _rg(b)))
@@ -151,7 +152,7 @@ def _logaddexp_backward(g, a, b, a_needs_grad, b_needs_grad):
 
 
 def logaddexp2(a, b):
-    """f(a, b) = log2(2^a + 2^b);  da = g*sigmoid((a - b) ln 2),  db likewise"""
+    """`f(a, b) = log2(2^a + 2^b);  da = g*sigmoid((a - b) ln 2),  db` likewise"""
     a, b, ad, bd = _operands(a, b, "logaddexp2", floating=True)
     out = _apply(np.logaddexp2, "logaddexp2", a, b, ad, bd)
     return record(wrap(out), "Logaddexp2", (a, b), _logaddexp2_backward, (a, b, _rg(a), _rg(b)))
@@ -165,7 +166,7 @@ def _logaddexp2_backward(g, a, b, a_needs_grad, b_needs_grad):
 
 
 def hypot(a, b):
-    """f(a, b) = sqrt(a^2 + b^2);  da = g*a/f,  db = g*b/f"""
+    """`f(a, b) = sqrt(a^2 + b^2);  da = g*a/f,  db = g*b/f`"""
     a, b, ad, bd = _operands(a, b, "hypot", floating=True)
     out = _apply(np.hypot, "hypot", a, b, ad, bd)
     saved = (a if _rg(a) else None, b if _rg(b) else None, OUT)
@@ -235,7 +236,7 @@ def _clamp_max_backward(g, a, m, a_needs_grad, m_needs_grad):
 
 
 def addcmul(input, tensor1, tensor2, *, value=1):
-    """f(x, a, b) = x + value*a*b;  dx = g,  da = g*b*value,  db = g*a*value"""
+    """f(x, a, `b) = x + value*a*b;  dx = g,  da = g*b*value,  db = g*a*value`"""
     t1, t2, d1, d2 = _operands(tensor1, tensor2, "addcmul")
     x, _, xd, pd = _operands(input, wrap(_apply(np.multiply, "addcmul", t1, t2, d1, d2)), "addcmul")
     out = _apply(lambda u, v: u + value * v, "addcmul", x, t2, xd, pd)
@@ -248,7 +249,7 @@ def _addcmul_backward(g, t1, t2, value):
 
 
 def addcdiv(input, tensor1, tensor2, *, value=1):
-    """f(x, a, b) = x + value*a/b;  dx = g,  da = g*value/b,  db = -g*value*a/b^2"""
+    """f(x, a, `b) = x + value*a/b;  dx = g,  da = g*value/b,  db = -g*value*a/b^2`"""
     t1, t2, d1, d2 = _operands(tensor1, tensor2, "addcdiv")
     if value_dtype(d1, d2).kind in "iub":
         raise RuntimeError(
@@ -270,7 +271,7 @@ def _addcdiv_backward(g, t1, t2, value, t1_needs_grad):
 
 
 def ldexp(a, e):
-    """f(a, e) = a*2^e;  da = g*2^e,  de = g*f*ln 2"""
+    """`f(a, e) = a*2^e;  da = g*2^e,  de = g*f*ln 2`"""
     a, e, ad, ed = _operands(a, e, "ldexp", floating=True)
     out = _apply(lambda x, y: x * np.exp2(y), "ldexp", a, e, ad, ed)
     saved = (e if _rg(a) else None, OUT if _rg(e) else None)
@@ -315,7 +316,7 @@ def nextafter(a, b):
 
 
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
-    """|a - b| <= atol + rtol*|b| (and equal infinities); a bool tensor."""
+    """`|a - b| <= atol + rtol*|b|` (and equal infinities); a bool tensor."""
     a, b, ad, bd = binary(a, b, "isclose")
     try:
         return wrap(np.asarray(np.isclose(ad, bd, rtol=rtol, atol=atol, equal_nan=equal_nan)))

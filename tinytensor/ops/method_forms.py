@@ -153,7 +153,7 @@ def resize_as_(input, the_template, *, memory_format=None):
 
 
 def rsub(input, other, *, alpha=1):
-    """f(input, other) = other - alpha * input."""
+    """`f(input, other) = other - alpha * input`."""
     return E.sub(other, input, alpha=alpha)
 
 

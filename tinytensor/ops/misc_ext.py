@@ -28,7 +28,7 @@ def angle(input):  # noqa: A002
 
 
 def frexp(input):  # noqa: A002
-    """(mantissa, exponent) with input = mantissa * 2**exponent, |mantissa| in [0.5, 1)"""
+    """(mantissa, exponent) with `input = mantissa * 2**exponent, |mantissa|` in [0.5, 1)"""
     d = as_tensor(input, "frexp")._data
     if d.dtype.kind != "f":
         raise RuntimeError(f"frexp: expected a floating tensor, got {d.dtype}")
@@ -64,7 +64,7 @@ def lcm(input, other):  # noqa: A002
 
 
 def vander(x, N=None, increasing=False):  # noqa: N803 - PyTorch's argument name
-    """f(x)[i, j] = x_i ** (N-1-j) (or x_i ** j when increasing); differentiable in x"""
+    """`f(x)[i, j] = x_i ** (N-1-j)` (or `x_i ** j` when increasing); differentiable in x"""
     x = as_tensor(x, "vander")
     if x.ndim != 1:
         raise RuntimeError(f"vander: x must be a 1-D tensor, got shape {tuple(x.shape)}")

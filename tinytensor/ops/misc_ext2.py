@@ -208,8 +208,8 @@ def combinations(input, r=2, with_replacement=False):  # noqa: A002
 
 
 def cov(input, *, correction=1, fweights=None, aweights=None):  # noqa: A002
-    """f(X) = (X - avg) W (X - avg)^T / (sum w - correction), rows are variables, columns
-    observations; w = fweights * aweights (PyTorch's weighting)"""
+    """`f(X) = (X - avg) W (X - avg)^T / (sum w - correction)`, rows are variables, columns
+    observations; `w = fweights * aweights` (PyTorch's weighting)"""
     x = as_tensor(input, "cov")
     if x.ndim > 2:
         raise RuntimeError(f"cov: expected input to have two or fewer dimensions, got {x.ndim}")
@@ -263,8 +263,8 @@ def corrcoef(input):  # noqa: A002
 
 
 def renorm(input, p, dim, maxnorm):  # noqa: A002
-    """f(a) = each slice a.select(dim, i) whose p-norm exceeds maxnorm, scaled to that norm:
-    a * where(n > maxnorm, maxnorm / (n + 1e-7), 1)"""
+    """`f(a) = each` slice a.select(dim, i) whose p-norm exceeds maxnorm, scaled to that norm:
+    `a * where(n > maxnorm, maxnorm / (n + 1e-7), 1)`"""
     a = as_tensor(input, "renorm")
     check_float(a, "renorm")
     if a.ndim < 2:

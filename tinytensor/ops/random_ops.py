@@ -119,7 +119,7 @@ def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=Non
 
 
 def random_values(t, low, high, generator=None):
-    """Integers from [low, high) for ``t.random_``; ``high=None`` means the dtype's top: 2**m
+    """Integers from [low, high) for ``t.random_``; ``high=None`` means the dtype's top: `2**m`
     for a float with an m-bit mantissa (every such integer is exact), the max for integers."""
     dt = t._data.dtype
     if high is None:

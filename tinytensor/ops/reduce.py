@@ -83,7 +83,7 @@ def _mean_backward(g, n, shape, axes, keepdim):
 
 @torch_args
 def prod(input, dim=None, keepdim=False, dtype=None):
-    """f(a) = product of a over dim;  da = g * (product of the other elements)"""
+    """`f(a) = product` of a over dim;  `da = g * (product` of the other elements)"""
     a = input
     a = as_tensor(a, "prod")
     axes = norm_dim(dim, a.ndim, "prod")
@@ -275,7 +275,7 @@ def _correction(unbiased, correction):
 
 @torch_args
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
-    """f(a) = sum((a - mean)^2)/(n - correction);  da = 2*g*(a - mean)/(n - correction)"""
+    """`f(a) = sum((a - mean)^2)/(n - correction);  da = 2*g*(a - mean)/(n - correction)`"""
     a = input
     a = as_tensor(a, "var")
     check_float(a, "var")
@@ -329,8 +329,8 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 @torch_args
 def logsumexp(input, dim, keepdim=False):
-    """f(a) = log(sum(exp(a))) over dim, computed stably as m + log(sum(exp(a - m)));
-    da = g*exp(a - f(a))"""
+    """`f(a) = log(sum(exp(a)))` over dim, computed stably as m + log(sum(exp(a - m)));
+    `da = g*exp(a - f(a))`"""
     a = input
     a = as_tensor(a, "logsumexp")
     check_float(a, "logsumexp")
@@ -358,7 +358,7 @@ def _logsumexp_backward(g, a, out, shape, axes, keepdim):
 
 @torch_args
 def norm(input, p="fro", dim=None, keepdim=False):
-    """f(a) = (sum |a|^p)^(1/p) over dim; p=2/'fro' has da = g*a/f(a) (0 where f(a) = 0)"""
+    """`f(a) = (sum |a|^p)^(1/p)` over dim; `p=2/'fro'` has `da = g*a/f(a) (0 where f(a) = 0)`"""
     a = input
     a = as_tensor(a, "norm")
     check_float(a, "norm")
@@ -384,7 +384,7 @@ def _norm2_backward(g, a, out, shape, axes, keepdim):
 
 
 def _p_norm(a, p, axes, keepdim):
-    """f(a) = (sum |a|^p)^(1/p);  da = g*sign(a)*|a|^(p-1)/f(a)^(p-1) (0 where f(a) = 0)"""
+    """`f(a) = (sum |a|^p)^(1/p);  da = g*sign(a)*|a|^(p-1)/f(a)^(p-1) (0 where f(a) = 0)`"""
     d = np.abs(a._data)
     with np.errstate(divide="ignore"):
         out = wrap(np.asarray(np.sum(d**p, axis=axes, keepdims=keepdim) ** (1.0 / p)))

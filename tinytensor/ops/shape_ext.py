@@ -163,7 +163,7 @@ def unfold(a, dimension, size, step):
 
 
 def _windows_flat(v, d, size, nwin):
-    """The windows of an unfolded tensor laid out along d again: (..., nwin * size, ...)."""
+    """The windows of an unfolded tensor laid out along d again: (..., `nwin * size`, ...)."""
     moved = S.movedim(v, -1, d + 1)
     return S.reshape(moved, v.shape[:d] + (nwin * size,) + v.shape[d + 1 : -1])
 

@@ -26,7 +26,7 @@ def _input(input, dim, dtype, name):
 
 
 def softmax(input, dim, dtype=None):
-    """f(x) = e^x / sum(e^x) along dim;  dx = f*(g - sum(g*f))"""
+    """`f(x) = e^x / sum(e^x)` along dim;  `dx = f*(g - sum(g*f))`"""
     x, ax = _input(input, dim, dtype, "softmax")
     d = x._data
     e = np.exp(d - np.max(d, axis=ax, keepdims=True)) if d.size else d.copy()
@@ -39,7 +39,7 @@ def _softmax_backward(g, out, ax):
 
 
 def log_softmax(input, dim, dtype=None):
-    """f(x) = x - logsumexp(x) along dim;  dx = g - e^f * sum(g)"""
+    """`f(x) = x - logsumexp(x)` along dim;  `dx = g - e^f * sum(g)`"""
     x, ax = _input(input, dim, dtype, "log_softmax")
     d = x._data
     if d.size:

@@ -32,7 +32,7 @@ def _unary(fn, a, name):
 
 
 def erf(a):
-    """f(a) = 2/sqrt(pi) int_0^a e^(-t^2) dt;  da = g*2/sqrt(pi)*e^(-a^2)"""
+    """`f(a) = 2/sqrt(pi) int_0^a e^(-t^2) dt;  da = g*2/sqrt(pi)*e^(-a^2)`"""
     a, out = _unary(N.erf, a, "erf")
     return record(out, "Erf", (a,), _erf_backward, (a,))
 
@@ -42,7 +42,7 @@ def _erf_backward(g, a):
 
 
 def erfc(a):
-    """f(a) = 1 - erf(a);  da = -g*2/sqrt(pi)*e^(-a^2)"""
+    """`f(a) = 1 - erf(a);  da = -g*2/sqrt(pi)*e^(-a^2)`"""
     a, out = _unary(N.erfc, a, "erfc")
     return record(out, "Erfc", (a,), _erfc_backward, (a,))
 
@@ -52,7 +52,7 @@ def _erfc_backward(g, a):
 
 
 def erfinv(a):
-    """f(a) = erf^-1(a);  da = g*sqrt(pi)/2*e^(f(a)^2)  (f recomputed from the saved a)"""
+    """`f(a) = erf^-1(a);  da = g*sqrt(pi)/2*e^(f(a)^2)  (f` recomputed from the saved a)"""
     a, out = _unary(N.erfinv, a, "erfinv")
     return record(out, "Erfinv", (a,), _erfinv_backward, (a,))
 
@@ -63,7 +63,7 @@ def _erfinv_backward(g, a):
 
 
 def erfcx(a):
-    """f(a) = e^(a^2)*erfc(a);  da = g*(2*a*f - 2/sqrt(pi))"""
+    """`f(a) = e^(a^2)*erfc(a);  da = g*(2*a*f - 2/sqrt(pi))`"""
     a, out = _unary(N.erfcx, a, "erfcx")
     return record(out, "SpecialErfcx", (a,), _erfcx_backward, (a, OUT))
 
@@ -73,7 +73,7 @@ def _erfcx_backward(g, a, out):
 
 
 def lgamma(a):
-    """f(a) = log|Gamma(a)|;  da = g*digamma(a)"""
+    """`f(a) = log|Gamma(a)|;  da = g*digamma(a)`"""
     a, out = _unary(N.lgamma, a, "lgamma")
     return record(out, "Lgamma", (a,), _lgamma_backward, (a,))
 
@@ -83,7 +83,7 @@ def _lgamma_backward(g, a):
 
 
 def digamma(a):
-    """f(a) = Gamma'(a)/Gamma(a);  da = g*polygamma(1, a)"""
+    """`f(a) = Gamma'(a)/Gamma(a);  da = g*polygamma(1, a)`"""
     a, out = _unary(N.digamma, a, "digamma")
     return record(out, "Digamma", (a,), _digamma_backward, (a,))
 
@@ -93,7 +93,7 @@ def _digamma_backward(g, a):
 
 
 def polygamma(n, input):
-    """f(a) = d^n/da^n digamma(a);  da = g*polygamma(n + 1, a)"""
+    """`f(a) = d^n/da^n digamma(a);  da = g*polygamma(n + 1, a)`"""
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
         raise RuntimeError(f"polygamma: n must be a non-negative integer, got {n!r}")
     a, out = _unary(lambda d: N.polygamma(int(n), d), input, "polygamma")
@@ -105,7 +105,7 @@ def _polygamma_backward(g, n, a):
 
 
 def mvlgamma(input, p):
-    """f(a) = p(p-1)/4 log(pi) + sum_i<p lgamma(a - i/2);  da = g*sum_i<p digamma(a - i/2)"""
+    """`f(a) = p(p-1)/4 log(pi) + sum_i<p lgamma(a - i/2);  da = g*sum_i<p digamma(a - i/2)`"""
     if not isinstance(p, (int, np.integer)) or isinstance(p, bool) or p < 1:
         raise RuntimeError(f"mvlgamma: p must be an integer >= 1, got {p!r}")
     shifts = np.arange(p, dtype=np.float64) / 2.0
@@ -126,7 +126,7 @@ def _mvlgamma_backward(g, a, p):
 
 
 def i0(a):
-    """f(a) = I0(a), modified Bessel of order 0;  da = g*I1(a)"""
+    """`f(a) = I0(a)`, modified Bessel of order `0;  da = g*I1(a)`"""
     a, out = _unary(N.i0, a, "i0")
     return record(out, "I0", (a,), _i0_backward, (a,))
 
@@ -136,7 +136,7 @@ def _i0_backward(g, a):
 
 
 def i1(a):
-    """f(a) = I1(a), modified Bessel of order 1;  da = g*(I0(a) - f/a), its series near 0"""
+    """`f(a) = I1(a)`, modified Bessel of order `1;  da = g*(I0(a) - f/a)`, its series near 0"""
     a, out = _unary(N.i1, a, "i1")
     return record(out, "SpecialI1", (a,), _i1_backward, (a, OUT))
 
@@ -160,7 +160,7 @@ def ndtr(a):
 
 
 def ndtri(a):
-    """f(p) = the p-quantile of the standard normal;  dp = g*sqrt(2 pi)*e^(f^2/2)"""
+    """`f(p) = the p-quantile` of the standard normal;  `dp = g*sqrt(2 pi)*e^(f^2/2)`"""
     a, out = _unary(lambda p: -math.sqrt(2.0) * N.erfcinv(2.0 * p), a, "ndtri")
     return record(out, "SpecialNdtri", (a,), _ndtri_backward, (OUT,))
 
@@ -177,7 +177,7 @@ def _log_ndtr_np(x):
 
 
 def log_ndtr(a):
-    """f(a) = log ndtr(a) (no underflow);  da = g*e^(-(f + a^2/2))/sqrt(2 pi)"""
+    """`f(a) = log ndtr(a)` (no underflow);  `da = g*e^(-(f + a^2/2))/sqrt(2 pi)`"""
     a, out = _unary(_log_ndtr_np, a, "log_ndtr")
     return record(out, "SpecialLogNdtr", (a,), _log_ndtr_backward, (a, OUT))
 
@@ -191,7 +191,7 @@ def _entr_np(x):
 
 
 def entr(a):
-    """f(a) = -a log a (0 at 0, -inf below);  da = -g*(1 + log a)"""
+    """`f(a) = -a log` a (0 at 0, -inf below);  `da = -g*(1 + log a)`"""
     a, d = float_operand(a, "entr")
     out = np.where(np.isnan(d), d, _entr_np(d)).astype(d.dtype, copy=False)
     return record(wrap(out), "SpecialEntr", (a,), _entr_backward, (a,))
@@ -202,8 +202,8 @@ def _entr_backward(g, a):
 
 
 def xlog1py(a, b):
-    """f(a, b) = a*log1p(b), 0 where a == 0 (unless b is NaN);  da = g*xlog1py(a != 0, b),
-    db = g*a/(1 + b)"""
+    """`f(a, b) = a*log1p(b), 0 where a == 0` (unless b is NaN);  `da = g*xlog1py(a != 0, b)`,
+    `db = g*a/(1 + b)`"""
     a, b, ad, bd = _operands(a, b, "xlog1py", floating=True)
     out = _apply(_xlog1py_np, "xlog1py", a, b, ad, bd)
     return record(wrap(out), "SpecialXlog1py", (a, b), _xlog1py_backward, (a, b, _rg(a), _rg(b)))

@@ -83,25 +83,25 @@ def _shifted(input, name):
 
 
 def shifted_chebyshev_polynomial_t(input, n):  # noqa: A002
-    """T*_n(x) = T_n(2x - 1) (no gradient)"""
+    """`T*_n(x) = T_n(2x - 1)` (no gradient)"""
     name = "shifted_chebyshev_polynomial_t"
     return _recurrence(_shifted(input, name), n, name, lambda x: x, _cheb)
 
 
 def shifted_chebyshev_polynomial_u(input, n):  # noqa: A002
-    """U*_n(x) = U_n(2x - 1) (no gradient)"""
+    """`U*_n(x) = U_n(2x - 1)` (no gradient)"""
     name = "shifted_chebyshev_polynomial_u"
     return _recurrence(_shifted(input, name), n, name, lambda x: 2 * x, _cheb)
 
 
 def shifted_chebyshev_polynomial_v(input, n):  # noqa: A002
-    """V*_n(x) = V_n(2x - 1) (no gradient)"""
+    """`V*_n(x) = V_n(2x - 1)` (no gradient)"""
     name = "shifted_chebyshev_polynomial_v"
     return _recurrence(_shifted(input, name), n, name, lambda x: 2 * x - 1, _cheb)
 
 
 def shifted_chebyshev_polynomial_w(input, n):  # noqa: A002
-    """W*_n(x) = W_n(2x - 1) (no gradient)"""
+    """`W*_n(x) = W_n(2x - 1)` (no gradient)"""
     name = "shifted_chebyshev_polynomial_w"
     return _recurrence(_shifted(input, name), n, name, lambda x: 2 * x + 1, _cheb)
 

@@ -143,7 +143,7 @@ class CyclicLR(LRScheduler):
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):
-    """SGDR (Loshchilov & Hutter): lr = eta_min + (base_lr - eta_min)*(1 + cos(pi*T_cur/T_i))/2,
+    """SGDR (Loshchilov & Hutter): `lr = eta_min + (base_lr - eta_min)*(1 + cos(pi*T_cur/T_i))/2`,
     restarting after T_i epochs, with T_i multiplied by ``T_mult`` at each restart."""
 
     def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):

@@ -17,8 +17,8 @@ from tinytensor.optim.optimizer import (
 class Adadelta(Optimizer):
     """PyTorch's Adadelta, step for step:
 
-    v = rho*v + (1 - rho)*g^2;  delta = sqrt(u + eps)/sqrt(v + eps) * g;
-    u = rho*u + (1 - rho)*delta^2;  p -= lr*delta.
+    `v = rho*v + (1 - rho)*g^2;  delta = sqrt(u + eps)/sqrt(v + eps) * g`;
+    `u = rho*u + (1 - rho)*delta^2;  p -= lr*delta`.
     """
 
     def __init__(

@@ -17,7 +17,7 @@ from tinytensor.optim.optimizer import (
 class Adagrad(Optimizer):
     """PyTorch's Adagrad, step for step:
 
-    clr = lr/(1 + (t - 1)*lr_decay);  s += g^2;  p -= clr * g/(sqrt(s) + eps).
+    `clr = lr/(1 + (t - 1)*lr_decay);  s += g^2;  p -= clr * g/(sqrt(s) + eps)`.
     """
 
     def __init__(

@@ -17,10 +17,10 @@ from tinytensor.optim.optimizer import (
 class Adam(Optimizer):
     """PyTorch's Adam, step for step:
 
-    m = lerp(m, g, 1 - b1);  v = b2*v + (1 - b2)*g^2;  (amsgrad: vmax = max(vmax, v));
-    p -= lr/(1 - b1^t) * m / (sqrt(v)/sqrt(1 - b2^t) + eps).
-    ``weight_decay`` adds wd*p to the gradient (L2), or with ``decoupled_weight_decay``
-    multiplies p by 1 - lr*wd before the step (AdamW).
+    `m = lerp(m, g, 1 - b1);  v = b2*v + (1 - b2)*g^2`;  (amsgrad: `vmax = max(vmax, v)`);
+    `p -= lr/(1 - b1^t) * m / (sqrt(v)/sqrt(1 - b2^t) + eps)`.
+    ``weight_decay`` adds `wd*p` to the gradient (L2), or with ``decoupled_weight_decay``
+    multiplies p by `1 - lr*wd` before the step (AdamW).
     """
 
     def __init__(
@@ -86,7 +86,7 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """Adam with decoupled weight decay: p *= 1 - lr*weight_decay before the Adam step."""
+    """Adam with decoupled weight decay: `p *= 1 - lr*weight_decay` before the Adam step."""
 
     def __init__(
         self,

@@ -16,7 +16,7 @@ from tinytensor.optim.optimizer import (
 class Adamax(Optimizer):
     """PyTorch's Adamax, step for step:
 
-    m = lerp(m, g, 1 - b1);  u = max(b2*u, |g| + eps);  p -= lr/(1 - b1^t) * m/u.
+    `m = lerp(m, g, 1 - b1);  u = max(b2*u, |g| + eps);  p -= lr/(1 - b1^t) * m/u`.
     """
 
     def __init__(

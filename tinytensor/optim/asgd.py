@@ -15,8 +15,8 @@ from tinytensor.optim.optimizer import (
 class ASGD(Optimizer):
     """PyTorch's ASGD, step for step:
 
-    p *= 1 - lambd*eta;  p -= eta*g;  ax += mu*(p - ax) (or ax = p while mu == 1);
-    eta = lr/(1 + lambd*lr*t)^alpha;  mu = 1/max(1, t - t0).
+    `p *= 1 - lambd*eta;  p -= eta*g;  ax += mu*(p - ax)` (or `ax = p` while `mu == 1`);
+    `eta = lr/(1 + lambd*lr*t)^alpha;  mu = 1/max(1, t - t0)`.
     ``eta`` and ``mu`` are 0-d state tensors of the default scalar dtype, as in PyTorch.
     """
 

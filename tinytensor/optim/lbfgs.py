@@ -108,7 +108,7 @@ def _strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_chang
 class LBFGS(Optimizer):
     """PyTorch's L-BFGS (a port of minFunc): each ``step(closure)`` runs up to ``max_iter``
     quasi-Newton iterations, the direction from the two-loop recursion over the last
-    ``history_size`` (s, y) pairs, the step ``lr`` (first iteration: min(1, 1/|g|_1)*lr) or
+    ``history_size`` (s, y) pairs, the step ``lr`` (first iteration: `min(1, 1/|g|_1)*lr`) or
     found by ``line_search_fn="strong_wolfe"``. One parameter group only; all parameters are
     treated as one flat vector.
     """

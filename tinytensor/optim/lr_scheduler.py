@@ -72,7 +72,7 @@ class _LambdaState:
 
 
 class LambdaLR(_LambdaState, LRScheduler):
-    """lr = base_lr * lr_lambda(epoch) (one function, or one per parameter group)"""
+    """`lr = base_lr * lr_lambda(epoch)` (one function, or one per parameter group)"""
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         self.optimizer = optimizer
@@ -84,7 +84,7 @@ class LambdaLR(_LambdaState, LRScheduler):
 
 
 class MultiplicativeLR(_LambdaState, LRScheduler):
-    """lr = lr * lr_lambda(epoch) at every step after the first"""
+    """`lr = lr * lr_lambda(epoch)` at every step after the first"""
 
     def __init__(self, optimizer, lr_lambda, last_epoch=-1):
         self.optimizer = optimizer
@@ -104,7 +104,7 @@ class MultiplicativeLR(_LambdaState, LRScheduler):
 
 
 class StepLR(LRScheduler):
-    """lr = base_lr * gamma^(epoch // step_size)"""
+    """`lr = base_lr * gamma^(epoch // step_size)`"""
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
         self.step_size = step_size
@@ -121,7 +121,7 @@ class StepLR(LRScheduler):
 
 
 class MultiStepLR(LRScheduler):
-    """lr = base_lr * gamma^(number of milestones reached)"""
+    """`lr = base_lr * gamma^(number` of milestones reached)"""
 
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
         self.milestones = Counter(milestones)
@@ -144,7 +144,7 @@ class MultiStepLR(LRScheduler):
 
 
 class ConstantLR(LRScheduler):
-    """lr = base_lr * factor for epoch < total_iters, then base_lr"""
+    """`lr = base_lr * factor` for `epoch < total_iters`, then base_lr"""
 
     def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
         if factor > 1.0 or factor < 0:
@@ -170,7 +170,7 @@ class ConstantLR(LRScheduler):
 
 
 class LinearLR(LRScheduler):
-    """lr = base_lr * (start + (end - start)*min(epoch, total_iters)/total_iters)"""
+    """`lr = base_lr * (start + (end - start)*min(epoch, total_iters)/total_iters)`"""
 
     def __init__(
         self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1
@@ -209,7 +209,7 @@ class LinearLR(LRScheduler):
 
 
 class ExponentialLR(LRScheduler):
-    """lr = base_lr * gamma^epoch"""
+    """`lr = base_lr * gamma^epoch`"""
 
     def __init__(self, optimizer, gamma, last_epoch=-1):
         self.gamma = gamma
@@ -225,7 +225,7 @@ class ExponentialLR(LRScheduler):
 
 
 class PolynomialLR(LRScheduler):
-    """lr = base_lr * (1 - min(epoch, total_iters)/total_iters)^power"""
+    """`lr = base_lr * (1 - min(epoch, total_iters)/total_iters)^power`"""
 
     def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
         self.total_iters = total_iters
@@ -245,7 +245,7 @@ class PolynomialLR(LRScheduler):
 
 
 class CosineAnnealingLR(LRScheduler):
-    """lr = eta_min + (base_lr - eta_min)*(1 + cos(pi*epoch/T_max))/2"""
+    """`lr = eta_min + (base_lr - eta_min)*(1 + cos(pi*epoch/T_max))/2`"""
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
         self.T_max = T_max

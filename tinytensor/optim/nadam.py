@@ -18,10 +18,10 @@ from tinytensor.optim.optimizer import (
 class NAdam(Optimizer):
     """PyTorch's NAdam, step for step:
 
-    mu_t = b1*(1 - 0.96^(t*psi)/2);  prod_t = prod_{i<=t} mu_i;  m = lerp(m, g, 1 - b1);
-    v = b2*v + (1 - b2)*g^2;  d = sqrt(v/(1 - b2^t)) + eps;
-    p -= lr*(1 - mu_t)/(1 - prod_t) * g/d + lr*mu_{t+1}/(1 - prod_t*mu_{t+1}) * m/d.
-    ``decoupled_weight_decay`` decays p by lr*wd instead of adding wd*p to g (NAdamW).
+    `mu_t = b1*(1 - 0.96^(t*psi)/2);  prod_t = prod_{i<=t} mu_i;  m = lerp(m, g, 1 - b1)`;
+    `v = b2*v + (1 - b2)*g^2;  d = sqrt(v/(1 - b2^t)) + eps`;
+    `p -= lr*(1 - mu_t)/(1 - prod_t) * g/d + lr*mu_{t+1}/(1 - prod_t*mu_{t+1}) * m/d`.
+    ``decoupled_weight_decay`` decays p by `lr*wd` instead of adding `wd*p` to g (NAdamW).
     ``prod_t`` is a 0-d state tensor of the default scalar dtype, as in PyTorch.
     """
 

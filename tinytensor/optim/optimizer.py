@@ -87,7 +87,7 @@ def scalar(value):
 
 
 def lerp_(t, end, weight):
-    """t += weight*(end - t) in place, in PyTorch's two-sided form for precision."""
+    """`t += weight*(end - t)` in place, in PyTorch's two-sided form for precision."""
     if weight < 0.5:
         t.add_(end - t, alpha=weight)
     else:
@@ -96,12 +96,12 @@ def lerp_(t, end, weight):
 
 
 def addcmul_(t, a, b, value=1.0):
-    """t += value*a*b in place."""
+    """`t += value*a*b` in place."""
     return t.add_(a * b, alpha=value)
 
 
 def addcdiv_(t, a, b, value=1.0):
-    """t += value*a/b in place."""
+    """`t += value*a/b` in place."""
     return t.add_(a / b, alpha=value)
 
 

@@ -16,11 +16,11 @@ from tinytensor.optim.optimizer import (
 class RAdam(Optimizer):
     """PyTorch's RAdam, step for step:
 
-    m = lerp(m, g, 1 - b1);  v = b2*v + (1 - b2)*g^2;  rho_inf = 2/(1 - b2) - 1;
-    rho_t = rho_inf - 2t*b2^t/(1 - b2^t);  m_hat = m/(1 - b1^t);
-    rho_t > 5: p -= lr*m_hat*r_t*sqrt(1 - b2^t)/(sqrt(v) + eps) with
-    r_t = sqrt((rho_t - 4)(rho_t - 2)rho_inf/((rho_inf - 4)(rho_inf - 2)rho_t));
-    else p -= lr*m_hat.  ``decoupled_weight_decay`` decays p by lr*wd (RAdamW).
+    `m = lerp(m, g, 1 - b1);  v = b2*v + (1 - b2)*g^2;  rho_inf = 2/(1 - b2) - 1`;
+    `rho_t = rho_inf - 2t*b2^t/(1 - b2^t);  m_hat = m/(1 - b1^t)`;
+    `rho_t > 5: p -= lr*m_hat*r_t*sqrt(1 - b2^t)/(sqrt(v) + eps)` with
+    `r_t = sqrt((rho_t - 4)(rho_t - 2)rho_inf/((rho_inf - 4)(rho_inf - 2)rho_t))`;
+    else `p -= lr*m_hat`.  ``decoupled_weight_decay`` decays p by `lr*wd` (RAdamW).
     """
 
     def __init__(

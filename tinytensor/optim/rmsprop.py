@@ -18,8 +18,9 @@ from tinytensor.optim.optimizer import (
 class RMSprop(Optimizer):
     """PyTorch's RMSprop, step for step:
 
-    v = alpha*v + (1 - alpha)*g^2;  centered: m = lerp(m, g, 1 - alpha), d = sqrt(v - m^2) + eps,
-    else d = sqrt(v) + eps;  momentum: b = momentum*b + g/d, p -= lr*b;  else p -= lr*g/d.
+    `v = alpha*v + (1 - alpha)*g^2`;  centered:
+    `m = lerp(m, g, 1 - alpha), d = sqrt(v - m^2) + eps`,
+    else `d = sqrt(v) + eps`;  momentum: `b = momentum*b + g/d, p -= lr*b`;  else `p -= lr*g/d`.
     """
 
     def __init__(

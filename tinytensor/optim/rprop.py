@@ -9,8 +9,8 @@ from tinytensor.optim.optimizer import Optimizer, addcmul_, bump, check_lr, scal
 class Rprop(Optimizer):
     """PyTorch's Rprop, step for step:
 
-    s = sign(g*g_prev);  step *= etaplus where s > 0, etaminus where s < 0;
-    step = clamp(step, step_min, step_max);  g = 0 where s < 0;  p -= sign(g)*step;  g_prev = g.
+    `s = sign(g*g_prev);  step *= etaplus where s > 0`, etaminus where `s < 0`;
+    `step = clamp(step, step_min, step_max);  g = 0 where s < 0;  p -= sign(g)*step;  g_prev = g`.
     """
 
     def __init__(

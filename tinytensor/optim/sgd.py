@@ -11,8 +11,8 @@ from tinytensor.optim.optimizer import Optimizer, check_lr, check_nonnegative
 class SGD(Optimizer):
     """PyTorch's SGD, step for step:
 
-    g = grad (+ weight_decay*p);  b = g (first step) or momentum*b + (1 - dampening)*g;
-    g = g + momentum*b (nesterov) or b;  p -= lr*g.
+    `g = grad (+ weight_decay*p);  b = g` (first step) or `momentum*b + (1 - dampening)*g`;
+    `g = g + momentum*b` (nesterov) or `b;  p -= lr*g`.
     """
 
     def __init__(

@@ -56,7 +56,7 @@ def get_swa_multi_avg_fn():
 
 
 def get_ema_avg_fn(decay=0.999):
-    """ema_new = decay*ema + (1 - decay)*current"""
+    """`ema_new = decay*ema + (1 - decay)*current`"""
     _check_decay(decay)
 
     def ema_update(ema_param, current_param, num_averaged):
@@ -151,7 +151,7 @@ def update_bn(loader, model, device=None):
 
 class SWALR(LRScheduler):
     """Anneal each group's lr to ``swa_lr`` over ``anneal_epochs`` ("cos" or "linear"), then
-    hold it: lr_t = swa_lr*a_t + lr_0*(1 - a_t) with a_t = anneal(t/anneal_epochs)."""
+    hold it: `lr_t = swa_lr*a_t + lr_0*(1 - a_t)` with `a_t = anneal(t/anneal_epochs)`."""
 
     def __init__(self, optimizer, swa_lr, anneal_epochs=10, anneal_strategy="cos", last_epoch=-1):
         swa_lrs = format_param("swa_lr", optimizer, swa_lr)

@@ -20,7 +20,7 @@ def _scalar(v, like):
 
 
 def relu(input, inplace=False):
-    """f(x) = max(x, 0);  dx = g*(x > 0)"""
+    """`f(x) = max(x, 0);  dx = g*(x > 0)`"""
     return input.relu_() if inplace else E.relu(input)
 
 
@@ -45,7 +45,7 @@ def _hardtanh_backward(g, x, min_val, max_val):
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    """f(x) = x if x > 0 else slope*x;  dx = g*(1 if x > 0 else slope)"""
+    """`f(x) = x if x > 0 else slope*x;  dx = g*(1 if x > 0` else slope)"""
     x = float_input(input, "leaky_relu")
     d = x._data
     slope = _leaky_slope(d, negative_slope)
@@ -63,17 +63,17 @@ def _leaky_slope(d, negative_slope):
 
 
 def elu(input, alpha=1.0, inplace=False):
-    """f(x) = x if x > 0 else alpha*(e^x - 1);  dx = g if x > 0 else g*alpha*e^x"""
+    """`f(x) = x if x > 0 else alpha*(e^x - 1);  dx = g if x > 0 else g*alpha*e^x`"""
     return _elu(input, alpha, 1.0, inplace, "elu")
 
 
 def selu(input, inplace=False):
-    """f(x) = scale * elu(x, alpha) with the self-normalising constants"""
+    """`f(x) = scale * elu(x, alpha)` with the self-normalising constants"""
     return _elu(input, 1.6732632423543772, 1.0507009873554805, inplace, "selu")
 
 
 def _elu(input, alpha, scale, inplace, who):
-    """f(x) = scale*x if x > 0 else scale*alpha*(e^x - 1)"""
+    """`f(x) = scale*x if x > 0 else scale*alpha*(e^x - 1)`"""
     x = float_input(input, who)
     d = x._data
     neg = _scalar(alpha * scale, d) * np.expm1(np.minimum(d, 0))
@@ -86,7 +86,7 @@ def _elu(input, alpha, scale, inplace, who):
 
 
 def _elu_backward(g, x, alpha, scale):
-    """dx = g*scale if x > 0 else g*scale*alpha*e^x"""
+    """`dx = g*scale if x > 0 else g*scale*alpha*e^x`"""
     neg = wrap(x._data <= 0)
     # exp of min(x, 0): the unused branch stays finite, so no 0*inf in double backward.
     pos = g if scale == 1.0 else g * scale
@@ -94,7 +94,7 @@ def _elu_backward(g, x, alpha, scale):
 
 
 def _elu_result_backward(g, out, alpha, scale):
-    """dx from the result y: g*scale if y > 0 else g*(y + scale*alpha)"""
+    """dx from the result y: `g*scale if y > 0 else g*(y + scale*alpha)`"""
     pos = g if scale == 1.0 else g * scale
     return (E.where(wrap(out._data <= 0), g * (out + alpha * scale), pos),)
 
@@ -138,7 +138,7 @@ def _erf64(x):
 
 
 def gelu(input, approximate="none"):
-    """f(x) = x*Phi(x) (or the tanh approximation);  dx = g*(Phi(x) + x*phi(x))"""
+    """`f(x) = x*Phi(x)` (or the tanh approximation);  `dx = g*(Phi(x) + x*phi(x))`"""
     x = float_input(input, "gelu")
     if approximate == "tanh":
         c = float(np.sqrt(2.0 / np.pi))
@@ -163,7 +163,7 @@ def _normal_pdf(x):
 
 
 def _normal_cdf(x):
-    """f(x) = Phi(x), the standard normal CDF;  dx = g*phi(x)"""
+    """`f(x) = Phi(x)`, the standard normal CDF;  `dx = g*phi(x)`"""
     return record(wrap(_cdf_np(x._data)), "NormalCdf", (x,), _normal_cdf_backward, (x,))
 
 
@@ -172,7 +172,7 @@ def _normal_cdf_backward(g, x):
 
 
 def silu(input, inplace=False):
-    """f(x) = x*sigmoid(x);  dx = g*s*(1 + x*(1 - s)), s = sigmoid(x)"""
+    """`f(x) = x*sigmoid(x);  dx = g*s*(1 + x*(1 - s)), s = sigmoid(x)`"""
     x = float_input(input, "silu")
     if inplace:
         # The in-place form rewrites x, so its gradient cannot read x later: use x*sigmoid(x)
@@ -187,12 +187,12 @@ def _silu_backward(g, x):
 
 
 def mish(input):
-    """f(x) = x*tanh(softplus(x))"""
+    """`f(x) = x*tanh(softplus(x))`"""
     return input * E.tanh(softplus(input))
 
 
 def softplus(input, beta=1.0, threshold=20.0):
-    """f(x) = log(1 + e^(beta*x))/beta (x where beta*x > threshold);  dx = g*sigmoid(beta*x)"""
+    """`f(x) = log(1 + e^(beta*x))/beta (x where beta*x > threshold);  dx = g*sigmoid(beta*x)`"""
     x = float_input(input, "softplus")
     d = x._data
     bx = d * _scalar(beta, d)
@@ -207,7 +207,7 @@ def _softplus_backward(g, x, beta, threshold):
 
 
 def logsigmoid(input):
-    """f(x) = log(sigmoid(x)) = min(x, 0) - log(1 + e^-|x|);  dx = g*sigmoid(-x)"""
+    """`f(x) = log(sigmoid(x)) = min(x, 0) - log(1 + e^-|x|);  dx = g*sigmoid(-x)`"""
     x = float_input(input, "logsigmoid")
     d = x._data
     out = np.minimum(d, 0) - np.log1p(np.exp(-np.abs(d)))
@@ -224,12 +224,12 @@ def softsign(input):
 
 
 def sigmoid(input):
-    """f(x) = 1/(1 + e^-x);  dx = g*s*(1 - s), s = sigmoid(x) (``tt.sigmoid``)"""
+    """`f(x) = 1/(1 + e^-x);  dx = g*s*(1 - s), s = sigmoid(x)` (``tt.sigmoid``)"""
     return E.sigmoid(input)
 
 
 def tanh(input):
-    """f(x) = tanh(x);  dx = g*(1 - tanh(x)^2) (``tt.tanh``)"""
+    """`f(x) = tanh(x);  dx = g*(1 - tanh(x)^2)` (``tt.tanh``)"""
     return E.tanh(input)
 
 
@@ -295,7 +295,7 @@ def hardtanh_(input, min_val=-1.0, max_val=1.0):
 
 
 def threshold(input, threshold, value, inplace=False):
-    """f(x) = x if x > threshold else value;  dx = g*(x > threshold)"""
+    """`f(x) = x if x > threshold` else value;  `dx = g*(x > threshold)`"""
     x = float_input(input, "threshold")
     if inplace:
         return _in_place(x, lambda t: globals()["threshold"](t, threshold, value))
@@ -314,7 +314,7 @@ def threshold_(input, threshold, value):
 
 
 def hardshrink(input, lambd=0.5):
-    """f(x) = x if |x| > lambd else 0;  dx = g*(|x| > lambd)"""
+    """`f(x) = x if |x| > lambd else 0;  dx = g*(|x| > lambd)`"""
     x = float_input(input, "hardshrink")
     d = x._data
     out = np.where(np.abs(d) > lambd, d, _scalar(0, d))
@@ -326,7 +326,7 @@ def _shrink_backward(g, x, lambd):
 
 
 def softshrink(input, lambd=0.5):
-    """f(x) = x - lambd*sign(x) if |x| > lambd else 0;  dx = g*(|x| > lambd)"""
+    """`f(x) = x - lambd*sign(x) if |x| > lambd else 0;  dx = g*(|x| > lambd)`"""
     x = float_input(input, "softshrink")
     if lambd < 0:
         raise RuntimeError(f"softshrink: lambda must be greater or equal to 0, but found {lambd}")
@@ -356,7 +356,7 @@ def _hardsigmoid_backward(g, x):
 
 
 def hardswish(input, inplace=False):
-    """f(x) = x*relu6(x + 3)/6;  dx = 0 below -3, g*(x/3 + 1/2) up to 3, g above"""
+    """`f(x) = x*relu6(x + 3)/6;  dx = 0 below -3, g*(x/3 + 1/2)` up to 3, g above"""
     x = float_input(input, "hardswish")
     if inplace:
         return _in_place(x, hardswish)
@@ -372,7 +372,7 @@ def _hardswish_backward(g, x):
 
 
 def celu(input, alpha=1.0, inplace=False):
-    """f(x) = max(0, x) + min(0, alpha*(e^(x/alpha) - 1));  dx = g if x > 0 else g*e^(x/alpha)"""
+    """`f(x) = max(0, x) + min(0, alpha*(e^(x/alpha) - 1));  dx = g if x > 0 else g*e^(x/alpha)`"""
     x = float_input(input, "celu")
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: celu: alpha must not be 0")
@@ -394,7 +394,7 @@ def celu_(input, alpha=1.0):
 
 
 def glu(input, dim=-1):
-    """f(x) = a*sigmoid(b), a and b the two halves of x along dim"""
+    """`f(x) = a*sigmoid(b)`, a and b the two halves of x along dim"""
     x = float_input(input, "glu")
     if x.ndim == 0:
         raise RuntimeError("glu does not support scalars because halving size must be even")
@@ -408,7 +408,8 @@ def glu(input, dim=-1):
 
 
 def prelu(input, weight):
-    """f(x, w) = x if x > 0 else w*x (w per channel, dim 1);  dx = g*(1 or w), dw = g*x (x <= 0)"""
+    """`f(x, w) = x if x > 0 else w*x (w` per channel, dim
+    `1);  dx = g*(1 or w), dw = g*x (x <= 0`)"""
     x = float_input(input, "prelu")
     n = weight.numel()
     if n != 1:
@@ -434,8 +435,8 @@ def _prelu_backward(g, x, w):
 
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
-    """f(x) = x if x >= 0 else a*x, a ~ U(lower, upper) per element when training, else
-    a = (lower + upper)/2;  dx = g*(1 or a)"""
+    """`f(x) = x if x >= 0 else a*x, a ~ U(lower, upper)` per element when training, else
+    `a = (lower + upper)/2;  dx = g*(1` or a)"""
     x = float_input(input, "rrelu")
     if not training:
         return leaky_relu(x, (lower + upper) / 2, inplace)
@@ -472,7 +473,7 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
 
 
 def channel_shuffle(input, groups):
-    """(N, g*k, *) -> (N, k*g, *): channel i*k + j moves to j*g + i"""
+    """`(N, g*k, *) -> (N, k*g, *)`: channel `i*k + j` moves to `j*g + i`"""
     n, c = input.shape[:2]
     if groups <= 0 or c % groups:
         raise RuntimeError(

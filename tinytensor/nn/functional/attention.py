@@ -96,8 +96,8 @@ def scaled_dot_product_attention(
     scale=None,
     enable_gqa=False,
 ):
-    """out = dropout(softmax(q k^T * scale + mask)) v, scale = 1/sqrt(E) by default;
-    dq = dS k*scale, dk = dS^T q*scale, dv = P^T g with dS = P*(g v^T - rowsum(g*out))"""
+    """`out = dropout(softmax(q k^T * scale + mask)) v, scale = 1/sqrt(E)` by default;
+    `dq = dS k*scale, dk = dS^T q*scale, dv = P^T g` with `dS = P*(g v^T - rowsum(g*out))`"""
     q = float_input(query, "scaled_dot_product_attention", "query")
     k = float_input(key, "scaled_dot_product_attention", "key")
     v = float_input(value, "scaled_dot_product_attention", "value")
@@ -128,7 +128,7 @@ def scaled_dot_product_attention(
 
 
 def _sdpa_backward(g, q, k, v, mask, out, scale, is_causal):
-    """dq = dS k*scale, dk = dS^T q*scale, dv = P^T g;  dS = P*(g v^T - rowsum(g*out))"""
+    """`dq = dS k*scale, dk = dS^T q*scale, dv = P^T g;  dS = P*(g v^T - rowsum(g*out))`"""
     p = _probs(q, k, mask, scale, is_causal)
     ds = p * (matmul(g, v.mT) - (g * out).sum(-1, keepdim=True))
     return matmul(ds, k) * scale, matmul(ds.mT, q) * scale, matmul(p.mT, g)
@@ -207,7 +207,7 @@ def _in_projection(query, key, value, in_proj_weight, in_proj_bias, separate):
 
 
 def _check_attn_mask(attn_mask, tgt_len, src_len, bsz, num_heads):
-    """A 2-D mask (L, S) becomes (1, L, S); a 3-D one must be (N*heads, L, S)."""
+    """A 2-D mask (L, S) becomes (1, L, S); a 3-D one must be `(N*heads, L, S)`."""
     if attn_mask is not None:
         if attn_mask.ndim == 2:
             if tuple(attn_mask.shape) != (tgt_len, src_len):
@@ -366,7 +366,7 @@ def multi_head_attention_forward(
 
 
 def _heads(t, static, bh, head_dim, name):
-    """(S, N, E) -> (N*heads, S, head_dim), or the given static (N*heads, S, head_dim)."""
+    """`(S, N, E) -> (N*heads, S, head_dim)`, or the given static `(N*heads, S, head_dim)`."""
     if static is None:
         return t.reshape(t.shape[0], bh, head_dim).transpose(0, 1)
     if static.shape[0] != bh or static.shape[2] != head_dim:

@@ -61,7 +61,7 @@ def pad_hw(x, ph, pw, value=0.0):
 
 
 def windows(xp, k, s, d, o):
-    """Read-only strided view (N, C, *k, *o) of the windows of a padded array."""
+    """Read-only strided view `(N, C, *k, *o)` of the windows of a padded array."""
     st = xp.strides
     nd = len(k)
     return as_strided(
@@ -78,7 +78,7 @@ def windows(xp, k, s, d, o):
 
 
 def col2im(cols, padded, k, s, d, p):
-    """Sum (N, C, *k, *o) window values back onto the (unpadded) image they came from."""
+    """`Sum (N, C, *k, *o)` window values back onto the (unpadded) image they came from."""
     n, c = cols.shape[:2]
     nd = len(k)
     o = cols.shape[2 + nd :]
@@ -125,7 +125,7 @@ def _geometry(spatial, kernel_size, dilation, padding, stride, who):
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
-    """f(x) = columns of sliding windows, (N, C*kh*kw, L);  dx = fold(g)"""
+    """`f(x) = columns` of sliding windows, `(N, C*kh*kw, L);  dx = fold(g)`"""
     x = float_input(input, "unfold")
     if x.ndim not in (3, 4):
         raise RuntimeError(f"unfold: expected a 3-D or 4-D input (N, C, H, W), got {x.shape}")
@@ -297,7 +297,7 @@ def conv_transpose2d(
 def conv_transpose3d(
     input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
 ):
-    """f(x, w, b) = adjoint of conv3d on x (N, C_in, D, H, W), w (C_in, C_out/groups, *k)."""
+    """`f(x, w, b) = adjoint` of conv3d on `x (N, C_in, D, H, W), w (C_in, C_out/groups, *k)`."""
     return _conv_transposend(
         input, weight, bias, stride, padding, output_padding, groups, dilation, 3
     )
@@ -313,7 +313,7 @@ class _Geom:
         self.x, self.w, self.k, self.s, self.p, self.d, self.g, self.o = x, w, k, s, p, d, g, o
 
     def cols(self, xd):
-        """im2col: (G, C/G*prod(k), N*prod(o)), one contiguous copy through a strided view."""
+        """`im2col: (G, C/G*prod(k), N*prod(o))`, one contiguous copy through a strided view."""
         nd = len(self.k)
         view = windows(pad_nd(xd, self.p), self.k, self.s, self.d, self.o)
         view = view.transpose(1, *range(2, 2 + nd), 0, *range(2 + nd, 2 + 2 * nd))
@@ -323,7 +323,7 @@ class _Geom:
         return wd.reshape(self.g, self.w[0] // self.g, -1)
 
     def gmat(self, gd):
-        """Output gradient (N, O, *o) as (G, O/G, N*prod(o))."""
+        """Output gradient `(N, O, *o)` as `(G, O/G, N*prod(o))`."""
         return np.ascontiguousarray(np.swapaxes(gd, 0, 1)).reshape(self.g, self.w[0] // self.g, -1)
 
 

@@ -114,12 +114,12 @@ def ctc_loss(
     reduction="mean",
     zero_infinity=False,
 ):
-    """f(lp, y) = -log sum over alignments of y of prod_t p_t; 'mean' divides each sample's loss
+    """`f(lp, y) = -log sum` over alignments of y of prod_t p_t; 'mean' divides each sample's loss
     by its target length, then averages over the batch.
 
     ``log_probs`` is (T, N, C) (or (T, C) for one sample), usually ``log_softmax`` output;
     ``targets`` is (N, S) padded or the targets concatenated (1-D). The gradient is the true
-    derivative w.r.t. ``log_probs``; PyTorch's adds exp(log_probs)*g, which cancels when
+    derivative w.r.t. ``log_probs``; PyTorch's adds `exp(log_probs)*g`, which cancels when
     ``log_probs`` comes from ``log_softmax``, so the two agree on the logits' gradient.
     """
     check_reduction(reduction, "ctc_loss")
@@ -153,7 +153,7 @@ def ctc_loss(
 
 
 def _ctc_backward(g, lp, targets, input_lengths, target_lengths, blank, zero_infinity):
-    """dlp[t, n, c] = -g[n] * sum over s with l'_s = c of alpha*beta/(p*lp)  (log space)"""
+    """`dlp[t, n, c] = -g[n] * sum` over s with `l'_s = c` of `alpha*beta/(p*lp)  (log space)`"""
     batched = lp.ndim == 3
     lpd = lp._data if batched else lp._data[:, None, :]
     n = lpd.shape[1]

@@ -23,7 +23,7 @@ from tinytensor.ops.shape import broadcast_tensors
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    """f(a, b) = sum(a/max(|a|, eps) * b/max(|b|, eps)) along dim (inputs broadcast)"""
+    """`f(a, b) = sum(a/max(|a|, eps) * b/max(|b|, eps))` along dim (inputs broadcast)"""
     a = float_input(x1, "cosine_similarity", "x1")
     b = float_input(x2, "cosine_similarity", "x2")
     a, b = broadcast_tensors(a, b)
@@ -99,7 +99,7 @@ def cosine_embedding_loss(
 def margin_ranking_loss(
     input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"
 ):
-    """f(a, b, y) = max(0, -y*(a - b) + margin)"""
+    """`f(a, b, y) = max(0, -y*(a - b) + margin)`"""
     reduction = _reduction(size_average, reduce, reduction, "margin_ranking_loss")
     a = float_input(input1, "margin_ranking_loss", "input1")
     b = float_input(input2, "margin_ranking_loss", "input2")

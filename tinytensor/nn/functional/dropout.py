@@ -50,7 +50,7 @@ def _apply_mask(x, keep, p, inplace):
 
 
 def _dropout_backward(g, mask):
-    """dx = g*m/(1-p), the same scaled mask as the forward pass"""
+    """`dx = g*m/(1-p)`, the same scaled mask as the forward pass"""
     return (g * mask,)
 
 
@@ -61,7 +61,7 @@ def _feature_dropout(x, p, training, inplace, who, batched=True):
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
-    """f(x) = x*m/(1-p), m ~ Bernoulli(1-p) per element (identity when not training)"""
+    """`f(x) = x*m/(1-p), m ~ Bernoulli(1-p)` per element (identity when not training)"""
     _check_p(p, "dropout")
     x = float_input(input, "dropout")
     if not training or p == 0.0:
@@ -125,8 +125,8 @@ def dropout3d(input, p=0.5, training=True, inplace=False):
 
 
 def _alpha(x, p, training, inplace, feature, who):
-    """f(x) = a*m*x + b, m ~ Bernoulli(1-p), a = 1/sqrt((alpha^2 p + 1)(1-p)),
-    b = alpha*a*(p - (1-m)): dropped units go to SELU's saturation, mean and variance kept"""
+    """`f(x) = a*m*x + b, m ~ Bernoulli(1-p), a = 1/sqrt((alpha^2 p + 1)(1-p))`,
+    `b = alpha*a*(p - (1-m))`: dropped units go to SELU's saturation, mean and variance kept"""
     _check_p(p, who)
     x = float_input(x, who)
     if not training or p == 0.0 or x.numel() == 0:
@@ -146,7 +146,7 @@ def _alpha(x, p, training, inplace, feature, who):
 
 
 def _alpha_dropout_backward(g, mask):
-    """dx = g*a*m, the forward's scaled mask (the shift b has no gradient)"""
+    """`dx = g*a*m`, the forward's scaled mask (the shift b has no gradient)"""
     return (g * mask,)
 
 

@@ -2,8 +2,8 @@
 ``grid_sample`` mode tables.
 
 Each (sample, channel) plane gets pseudo-random window starts from one number u in [0, 1)
-per spatial axis: with alpha = (in - k)/(out - 1), start_i = int((i + u)*alpha) - int(u*alpha)
-for i < out - 1 and start_{out-1} = in - k, computed in the input's dtype as PyTorch does.
+per spatial axis: with `alpha = (in - k)/(out - 1), start_i = int((i + u)*alpha) - int(u*alpha)`
+for `i < out - 1 and start_{out-1} = in - k`, computed in the input's dtype as PyTorch does.
 The u values come from the global generator unless ``_random_samples`` (N, C, nd) is given.
 """
 
@@ -126,7 +126,7 @@ def fractional_max_pool2d_with_indices(
     input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
     _random_samples=None,
 ):  # fmt: skip
-    """(values, indices) of ``fractional_max_pool2d``: indices are flat in each H*W plane"""
+    """(values, indices) of ``fractional_max_pool2d``: indices are flat in each `H*W` plane"""
     return _fractional(input, kernel_size, output_size, output_ratio, True, _random_samples, 2)
 
 
@@ -144,7 +144,7 @@ def fractional_max_pool3d_with_indices(
     input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
     _random_samples=None,
 ):  # fmt: skip
-    """(values, indices) of ``fractional_max_pool3d``: indices are flat in each T*H*W volume"""
+    """(values, indices) of ``fractional_max_pool3d``: indices are flat in each `T*H*W` volume"""
     return _fractional(input, kernel_size, output_size, output_ratio, True, _random_samples, 3)
 
 

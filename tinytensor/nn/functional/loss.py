@@ -53,7 +53,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
-    """f(x, t) = d^2/2 if |d| < delta else delta*(|d| - delta/2), d = x - t"""
+    """`f(x, t) = d^2/2 if |d| < delta else delta*(|d| - delta/2), d = x - t`"""
     x, t, reduction = _pointwise_args(input, target, "huber_loss", None, None, reduction)
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
@@ -66,7 +66,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
-    """f(x, t) = d^2/(2*beta) if |d| < beta else |d| - beta/2, d = x - t"""
+    """`f(x, t) = d^2/(2*beta) if |d| < beta else |d| - beta/2, d = x - t`"""
     x, t, reduction = _pointwise_args(
         input, target, "smooth_l1_loss", size_average, reduce, reduction
     )
@@ -115,8 +115,8 @@ def _class_targets(x, target, who, ignore_index):
 
 
 def _pick(x, target, ignore_index=None, weight=None):
-    """f(x) = w[t]*x[n, t_n, ...] (class dim 1), 0 where t == ignore_index;
-    dx = g*w[t] scattered to those entries"""
+    """`f(x) = w[t]*x[n, t_n`, ...] (class dim `1), 0 where t == ignore_index`;
+    `dx = g*w[t]` scattered to those entries"""
     idx, wt, axis = _pick_where(x.ndim, x._data.dtype, target, ignore_index, weight)
     picked = np.take_along_axis(x._data, idx, axis=axis)
     out = picked[:, 0] if x.ndim > 1 else picked.reshape(())
@@ -149,7 +149,7 @@ def _pick_where(ndim, dtype, target, ignore_index, weight):
 
 
 def _pick_adjoint(g, shape, target, ignore_index, weight):
-    """f(g) = zeros(shape) with g*w[t] at _pick's entries;  dg = _pick(gg)"""
+    """`f(g) = zeros(shape)` with `g*w[t]` at _pick's entries;  `dg = _pick(gg)`"""
     idx, wt, axis = _pick_where(len(shape), g._data.dtype, target, ignore_index, weight)
     full = np.zeros(shape, g._data.dtype)
     gd = g._data if wt is None else g._data * wt
@@ -171,7 +171,7 @@ def nll_loss(
     reduce=None,
     reduction="mean",
 ):
-    """f(logp, t) = -w[t]*logp[t]; 'mean' divides by the sum of w[t] over non-ignored targets"""
+    """`f(logp, t) = -w[t]*logp[t]; 'mean'` divides by the sum of w[t] over non-ignored targets"""
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction(reduction, "nll_loss")
     x = float_input(input, "nll_loss")
@@ -261,7 +261,7 @@ def cross_entropy(
 
 
 def _cross_entropy_mean(x, target):
-    """f(x, t) = -mean_n log_softmax(x)[n, t_n];  dx = g*(softmax(x) - onehot(t))/N
+    """`f(x, t) = -mean_n log_softmax(x)[n, t_n];  dx = g*(softmax(x) - onehot(t))/N`
 
     The common case (2-D logits, class indices, no weight, smoothing or ignored target, mean) as
     one node: about a third of the forward time of log_softmax + nll_loss, and a backward that
@@ -286,8 +286,8 @@ def _cross_entropy_mean_backward(g, lsm, target):
 
 
 def _cross_entropy_grad(g, lsm, target):
-    """f(g, l) = g*(exp(l) - onehot)/N with l = log_softmax(x);
-    dg = sum(gg*(exp(l) - onehot))/N,  dl = gg*g*exp(l)/N
+    """`f(g, l) = g*(exp(l) - onehot)/N` with `l = log_softmax(x)`;
+    `dg = sum(gg*(exp(l) - onehot))/N,  dl = gg*g*exp(l)/N`
 
     ``_cross_entropy_mean``'s backward as one op, itself differentiable for double backward
     (log_softmax's backward then turns dl into dx).
@@ -334,8 +334,8 @@ def _soft_cross_entropy(logp, t, weight, reduction, label_smoothing, c, cdim):
 def binary_cross_entropy(
     input, target, weight=None, size_average=None, reduce=None, reduction="mean"
 ):
-    """f(p, t) = -w*(t*log(p) + (1-t)*log(1-p)), logs clamped at -100 as in PyTorch;
-    dp = g*w*(p - t)/max(p*(1-p), 1e-12)"""
+    """`f(p, t) = -w*(t*log(p) + (1-t)*log(1-p))`, logs clamped at -100 as in PyTorch;
+    `dp = g*w*(p - t)/max(p*(1-p), 1e-12)`"""
     x, t, reduction = _pointwise_args(
         input, target, "binary_cross_entropy", size_average, reduce, reduction
     )
@@ -374,7 +374,7 @@ def binary_cross_entropy_with_logits(
     reduction="mean",
     pos_weight=None,
 ):
-    """f(x, t) = -w*(pos_weight*t*logsigmoid(x) + (1-t)*logsigmoid(-x))"""
+    """`f(x, t) = -w*(pos_weight*t*logsigmoid(x) + (1-t)*logsigmoid(-x))`"""
     x, t, reduction = _pointwise_args(
         input, target, "binary_cross_entropy_with_logits", size_average, reduce, reduction
     )
@@ -399,7 +399,7 @@ def multi_margin_loss(
     reduce=None,
     reduction="mean",
 ):
-    """f(x, y) = sum_{j != y} w[y]*max(0, margin - x[y] + x[j])^p / C  (multi-class hinge)"""
+    """`f(x, y) = sum_{j != y} w[y]*max(0, margin - x[y] + x[j])^p / C  (multi-class hinge)`"""
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction(reduction, "multi_margin_loss")
     if p not in (1, 2):
@@ -449,7 +449,7 @@ def hinge_embedding_loss(
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
-    """f(logq, p) = p*(log p - logq) (pointwise); 'batchmean' divides the sum by N"""
+    """`f(logq, p) = p*(log p - logq)` (pointwise); 'batchmean' divides the sum by N"""
     red = legacy_reduction(size_average, reduce, reduction)
     x = float_input(input, "kl_div")
     t = float_input(target, "kl_div", "target")

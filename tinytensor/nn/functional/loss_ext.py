@@ -38,8 +38,8 @@ def poisson_nll_loss(
     reduce=None,
     reduction="mean",
 ):
-    """f(x, t) = e^x - t*x (log_input) or x - t*log(x + eps); ``full`` adds Stirling's
-    t*log(t) - t + log(2*pi*t)/2 where t > 1"""
+    """`f(x, t) = e^x - t*x (log_input) or x - t*log(x + eps)`; ``full`` adds Stirling's
+    `t*log(t) - t + log(2*pi*t)/2 where t > 1`"""
     reduction = _reduction(size_average, reduce, reduction, "poisson_nll_loss")
     x = float_input(input, "poisson_nll_loss")
     t = float_input(target, "poisson_nll_loss", "target")
@@ -52,7 +52,7 @@ def poisson_nll_loss(
 
 
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
-    """f(x, t, v) = (log(max(v, eps)) + (x - t)^2/max(v, eps))/2 (+ log(2*pi)/2 if full);
+    """`f(x, t, v) = (log(max(v, eps)) + (x - t)^2/max(v, eps))/2 (+ log(2*pi)/2` if full);
     var may omit the last dim or have size 1 there (one variance per sample)"""
     check_reduction(reduction, "gaussian_nll_loss")
     x = float_input(input, "gaussian_nll_loss")
@@ -79,7 +79,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
 
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    """f(x, y) = log(1 + e^(-y*x))"""
+    """`f(x, y) = log(1 + e^(-y*x))`"""
     reduction = _reduction(size_average, reduce, reduction, "soft_margin_loss")
     x = float_input(input, "soft_margin_loss")
     t = as_tensor(target, "soft_margin_loss")
@@ -95,7 +95,7 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
 def multilabel_soft_margin_loss(
     input, target, weight=None, size_average=None, reduce=None, reduction="mean"
 ):
-    """f(x, y) = -mean_c(y*logsigmoid(x) + (1 - y)*logsigmoid(-x)) (times weight), per sample"""
+    """`f(x, y) = -mean_c(y*logsigmoid(x) + (1 - y)*logsigmoid(-x))` (times weight), per sample"""
     reduction = _reduction(size_average, reduce, reduction, "multilabel_soft_margin_loss")
     x = float_input(input, "multilabel_soft_margin_loss")
     t = as_tensor(target, "multilabel_soft_margin_loss")

@@ -24,10 +24,10 @@ def batch_norm(
     momentum=0.1,
     eps=1e-5,
 ):
-    """f(x) = (x - mean)/sqrt(var + eps)*weight + bias per channel (dim 1).
+    """`f(x) = (x - mean)/sqrt(var + eps)*weight + bias` per channel (dim 1).
 
     Training uses the batch's statistics (biased variance) and, if running buffers are
-    given, updates them in place: r = (1 - momentum)*r + momentum*stat (unbiased variance).
+    given, updates them in place: `r = (1 - momentum)*r + momentum*stat` (unbiased variance).
     Evaluation uses the running statistics.
     """
     x = float_input(input, "batch_norm")
@@ -83,7 +83,7 @@ def batch_norm(
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    """f(x) = (x - mean)/sqrt(var + eps)*weight + bias over the last len(normalized_shape) dims"""
+    """`f(x) = (x - mean)/sqrt(var + eps)*weight + bias` over the last len(normalized_shape) dims"""
     x = float_input(input, "layer_norm")
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
@@ -113,8 +113,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 
 def _layer_norm_backward(g, x, w, b, mu, rstd, axes, eps):
-    """dxhat = g*w;  dx = rstd*(dxhat - mean(dxhat) - xhat*mean(dxhat*xhat)),
-    dw = g*xhat,  db = g  (xhat = (x - mean)*rstd; the engine sums dw, db to their shapes)"""
+    """`dxhat = g*w;  dx = rstd*(dxhat - mean(dxhat) - xhat*mean(dxhat*xhat))`,
+    `dw = g*xhat,  db = g  (xhat = (x - mean)*rstd`; the engine sums dw, db to their shapes)"""
     if grad_state.enabled:  # create_graph: the statistics as ops on x, for higher orders
         centered = x - x.mean(axes, keepdim=True)
         rstd = ((centered * centered).mean(axes, keepdim=True) + eps).rsqrt()
@@ -168,7 +168,7 @@ def instance_norm(
     momentum=0.1,
     eps=1e-5,
 ):
-    """f(x) = (x - mean)/sqrt(var + eps)*weight + bias, statistics per sample and channel.
+    """`f(x) = (x - mean)/sqrt(var + eps)*weight + bias`, statistics per sample and channel.
 
     With ``use_input_stats`` the running buffers (if given) are updated in place with the
     batch average of the per-instance statistics (unbiased variance); without, they are used.
@@ -216,7 +216,7 @@ def instance_norm(
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
-    """f(x) = x/sqrt(mean(x^2) + eps)*weight over the last len(normalized_shape) dims;
+    """`f(x) = x/sqrt(mean(x^2) + eps)*weight` over the last len(normalized_shape) dims;
     eps defaults to the dtype's machine epsilon"""
     x = float_input(input, "rms_norm")
     if isinstance(normalized_shape, int):
@@ -238,7 +238,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
-    """f(x) = x / (k + alpha*mean(x^2 over `size` neighbouring channels, zero padded))^beta"""
+    """`f(x) = x / (k + alpha*mean(x^2` over `size` neighbouring channels, zero `padded))^beta`"""
     x = float_input(input, "local_response_norm")
     if x.ndim < 3:
         raise ValueError(f"Expected 3D or higher dimensionality input (got {x.ndim} dimensions)")

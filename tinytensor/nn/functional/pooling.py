@@ -70,7 +70,7 @@ def _batched(x, nd, fn):
 
 
 def _max_over(x, positions, stride, who):
-    """Max of x (N, C, *spatial) over windows given per axis as (o, k) input positions;
+    """Max of `x (N, C, *spatial)` over windows given per axis as (o, k) input positions;
     returns (values, flat int64 indices), the first maximum winning ties and a NaN winning
     over numbers, as in PyTorch. One vectorised pass per kernel offset: a strided slice of the
     padded input for fixed windows (``stride`` given), a gather for adaptive ones."""
@@ -123,7 +123,7 @@ def _max_over(x, positions, stride, who):
 
 
 def _flat_indices(idx, positions, sp):
-    """The flat index h*W + w (PyTorch's) of each window's winning kernel offset."""
+    """The flat index `h*W + w` (PyTorch's) of each window's winning kernel offset."""
     nd = len(positions)
     flat = np.zeros(idx.shape, np.int64)
     for a, (pos, j) in enumerate(
@@ -338,7 +338,7 @@ def _adaptive_max_pool(input, output_size, return_indices, nd):
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
-    """f(x) = max over adaptive windows [floor(i*L/o), ceil((i+1)*L/o));  dx = g at argmax"""
+    """`f(x) = max` over adaptive windows `[floor(i*L/o), ceil((i+1)*L/o));  dx = g` at argmax"""
     return _adaptive_max_pool(input, output_size, return_indices, 1)
 
 
@@ -497,12 +497,12 @@ def _adaptive_avg_pool(input, output_size, nd):
 
 
 def adaptive_avg_pool1d(input, output_size):
-    """f(x) = mean over adaptive windows [floor(i*L/o), ceil((i+1)*L/o));  linear"""
+    """`f(x) = mean` over adaptive windows `[floor(i*L/o), ceil((i+1)*L/o)`);  linear"""
     return _adaptive_avg_pool(input, output_size, 1)
 
 
 def adaptive_avg_pool2d(input, output_size):
-    """f(x) = mean over adaptive windows [floor(i*H/o), ceil((i+1)*H/o));  linear, via matmul"""
+    """`f(x) = mean` over adaptive windows `[floor(i*H/o), ceil((i+1)*H/o)`);  linear, via matmul"""
     return _adaptive_avg_pool(input, output_size, 2)
 
 

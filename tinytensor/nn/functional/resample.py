@@ -93,7 +93,8 @@ def interpolate(
     recompute_scale_factor=None,
     antialias=False,
 ):
-    """f(x) = x resampled to ``size`` (or size*scale_factor); linear in x:  dx = M^T g per axis"""
+    """`f(x) = x` resampled to ``size`` (or `size*scale_factor`); linear in x:  `dx = M^T g` per
+    axis"""
     x = float_input(input, "interpolate")
     nd = x.ndim - 2
     if mode not in _MODES:
@@ -149,7 +150,7 @@ def upsample_bilinear(input, size=None, scale_factor=None):
 
 
 def pixel_shuffle(input, upscale_factor):
-    """(*, C*r*r, H, W) -> (*, C, H*r, W*r): a reshape and a permute (gradient: the inverse)"""
+    """`(*, C*r*r, H, W) -> (*, C, H*r, W*r)`: a reshape and a permute (gradient: the inverse)"""
     r = int(upscale_factor)
     if input.ndim < 3 or r < 1 or input.shape[-3] % (r * r):
         raise RuntimeError(
@@ -164,7 +165,7 @@ def pixel_shuffle(input, upscale_factor):
 
 
 def pixel_unshuffle(input, downscale_factor):
-    """(*, C, H*r, W*r) -> (*, C*r*r, H, W), pixel_shuffle's inverse"""
+    """`(*, C, H*r, W*r) -> (*, C*r*r, H, W), pixel_shuffle's` inverse"""
     r = int(downscale_factor)
     if input.ndim < 3 or r < 1 or input.shape[-2] % r or input.shape[-1] % r:
         raise RuntimeError(

@@ -45,8 +45,8 @@ def lstm_step(xp, h, c, w_hh, b_hh, w_hr=None):
 
 
 def gru_step(xp, h, w_hh, b_hh):
-    """r, z = s(xp_rz + h W_hrz^T + b_hrz);  n = tanh(xp_n + r*(h W_hn^T + b_hn));
-    h' = (1-z)*n + z*h"""
+    """`r, z = s(xp_rz + h W_hrz^T + b_hrz);  n = tanh(xp_n + r*(h W_hn^T + b_hn))`;
+    `h' = (1-z)*n + z*h`"""
     x_r, x_z, x_n = xp.chunk(3, -1)
     h_r, h_z, h_n = linear(h, w_hh, b_hh).chunk(3, -1)
     r = E.sigmoid(x_r + h_r)

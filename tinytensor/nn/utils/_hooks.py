@@ -20,7 +20,7 @@ __all__ = ["remove_spectral_norm", "remove_weight_norm", "spectral_norm", "weigh
 
 
 class WeightNorm:
-    """The forward pre-hook of ``weight_norm``: w = g * v/||v||."""
+    """The forward pre-hook of ``weight_norm``: `w = g * v/||v||`."""
 
     def __init__(self, name, dim):
         self.name = name
@@ -67,7 +67,7 @@ class WeightNorm:
 
 
 def weight_norm(module, name="weight", dim=0):
-    """Reparametrize ``module.<name>`` as g * v/||v|| (parameters ``<name>_g``, ``<name>_v``)."""
+    """Reparametrize ``module.<name>`` as `g * v/||v|| (parameters` ``<name>_g``, ``<name>_v``)."""
     WeightNorm.apply(module, name, dim)
     return module
 

@@ -39,7 +39,7 @@ def fuse_conv_bn_eval(conv, bn, transpose=False):
 
 
 def fuse_conv_bn_weights(conv_w, conv_b, bn_rm, bn_rv, bn_eps, bn_w, bn_b, transpose=False):
-    """w' = w * gamma/sqrt(var + eps) (per output channel), b' = (b - mean)*gamma/sqrt(var +
+    """`w' = w * gamma/sqrt(var + eps)` (per output channel), `b' = (b - mean)*gamma/sqrt(var +`
     eps) + beta; returns two Parameters."""
     w_dtype = conv_w.dtype
     b_dtype = conv_b.dtype if conv_b is not None else w_dtype
@@ -70,7 +70,7 @@ def fuse_linear_bn_eval(linear, bn):
 
 
 def fuse_linear_bn_weights(linear_w, linear_b, bn_rm, bn_rv, bn_eps, bn_w, bn_b):
-    """w' = w * gamma/sqrt(var + eps) (per row), b' = (b - mean)*gamma/sqrt(var + eps) + beta"""
+    """`w' = w * gamma/sqrt(var + eps)` (per row), `b' = (b - mean)*gamma/sqrt(var + eps) + beta`"""
     w_dtype = linear_w.dtype
     b_dtype = linear_b.dtype if linear_b is not None else w_dtype
     linear_b = zeros_like(bn_rm) if linear_b is None else linear_b

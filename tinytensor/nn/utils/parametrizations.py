@@ -175,7 +175,7 @@ class _WeightNorm(Module):
 
 
 def weight_norm(module, name="weight", dim=0):
-    """w = g * v/||v||: ``parametrizations.<name>.original0`` is g, ``original1`` is v."""
+    """`w = g * v/||v||`: ``parametrizations.<name>.original0`` is g, ``original1`` is v."""
     parametrize.register_parametrization(module, name, _WeightNorm(dim), unsafe=True)
     return module
 

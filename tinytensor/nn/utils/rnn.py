@@ -1,7 +1,7 @@
 """``nn.utils.rnn``: variable-length sequences for the recurrent layers.
 
 A ``PackedSequence`` holds the steps of a batch of sequences sorted by decreasing length, time
-step after time step: ``data`` is (sum of lengths, *), ``batch_sizes[t]`` is how many sequences
+step after time step: ``data`` is (sum of `lengths, *`), ``batch_sizes[t]`` is how many sequences
 are longer than ``t``. Packing and unpacking are gathers (differentiable), as in PyTorch.
 """
 
@@ -91,7 +91,7 @@ def _packed_index(lengths):
 
 
 def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True):
-    """Pack a padded (T, B, *) (or (B, T, *) with ``batch_first``) batch of sequences."""
+    """Pack a padded `(T, B, *)` (or `(B, T, *)` with ``batch_first``) batch of sequences."""
     lengths = _lengths(lengths)
     if enforce_sorted:
         if np.any(np.diff(lengths) > 0):
@@ -125,7 +125,7 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
 
 
 def packed_to_padded(sequence, padding_value=0.0, total_length=None):
-    """(T, B, *) padded batch in the packed (sorted) order, and the sorted lengths."""
+    """`(T, B, *)` padded batch in the packed (sorted) order, and the sorted lengths."""
     data, batch_sizes = sequence.data, _lengths(sequence.batch_sizes)
     steps = batch_sizes.size if total_length is None else total_length
     n = int(batch_sizes[0]) if batch_sizes.size else 0
@@ -159,7 +159,8 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
 
 
 def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="right"):
-    """Stack (L_i, *) sequences into (max L, B, *) (or (B, max L, *)), padding with a value."""
+    """Stack `(L_i, *)` sequences into `(max L, B, *)` (or `(B, max L, *)`), padding with a
+    value."""
     if padding_side not in ("left", "right"):
         raise ValueError(
             f"Expected padding_side to be one of left or right, but got {padding_side}."
@@ -177,20 +178,20 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
 
 
 def unpad_sequence(padded_sequences, lengths, batch_first=False):
-    """The list of (L_i, *) sequences inside a padded batch."""
+    """The list of `(L_i, *)` sequences inside a padded batch."""
     if not batch_first:
         padded_sequences = padded_sequences.transpose(0, 1)
     return [padded_sequences[i, : int(n)] for i, n in enumerate(_lengths(lengths))]
 
 
 def pack_sequence(sequences, enforce_sorted=True):
-    """Pack a list of (L_i, *) sequences (``pad_sequence`` then ``pack_padded_sequence``)."""
+    """Pack a list of `(L_i, *)` sequences (``pad_sequence`` then ``pack_padded_sequence``)."""
     lengths = [s.shape[0] for s in sequences]
     return pack_padded_sequence(pad_sequence(sequences), lengths, enforce_sorted=enforce_sorted)
 
 
 def unpack_sequence(packed_sequences):
-    """The list of (L_i, *) sequences inside a PackedSequence, in their original order."""
+    """The list of `(L_i, *)` sequences inside a PackedSequence, in their original order."""
     padded, lengths = pad_packed_sequence(packed_sequences, batch_first=True)
     return unpad_sequence(padded, lengths, batch_first=True)
 
