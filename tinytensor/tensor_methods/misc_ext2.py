@@ -1,5 +1,5 @@
-"""The ``*_scatter`` family, index_reduce(_), cov/corrcoef, histogram, nonzero_static,
-renorm(_), triangular_solve and ``register_post_accumulate_grad_hook`` as ``Tensor`` methods;
+"""The ``*_scatter`` family, ``index_reduce(_)``, cov/corrcoef, histogram, nonzero_static,
+``renorm(_)``, triangular_solve and ``register_post_accumulate_grad_hook`` as ``Tensor`` methods;
 each is one call into ``tinytensor.ops.misc_ext2`` (or the autograd hooks)."""
 
 from __future__ import annotations
