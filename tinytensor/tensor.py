@@ -13,7 +13,15 @@ import numpy as np
 from tinytensor import _dtype as D
 from tinytensor._format import format_tensor
 from tinytensor.autograd import api, hooks
-from tinytensor.core import TensorBase, rng, set_tensor_class, share_version, to_array, wrap
+from tinytensor.core import (
+    TensorBase,
+    init_tensor,
+    rng,
+    set_tensor_class,
+    share_version,
+    to_array,
+    wrap,
+)
 from tinytensor.core.device import CPU, check_device, device
 from tinytensor.ops import elementwise as E
 from tinytensor.ops import index as I
@@ -96,13 +104,7 @@ class Tensor(
                 "Tensor(): expected data (a list, number, array or tensor) or integer sizes, "
                 f"got {len(args)} arguments of types {[type(a).__name__ for a in args]}"
             )
-        self._data = arr
-        self._requires_grad = False
-        self._grad_fn = None
-        self._grad = None
-        self._vc = None
-        self._hooks = None
-        self._meta = None
+        init_tensor(self, arr)
         if requires_grad:
             self.requires_grad = True
 

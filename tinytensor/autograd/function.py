@@ -12,7 +12,7 @@ import numpy as np
 
 from tinytensor.autograd.grad_mode import grad_state, no_grad
 from tinytensor.autograd.node import modified_error, record
-from tinytensor.core import TensorBase, wrap
+from tinytensor.core import TensorBase, set_version_counter, share_version, version_counter, wrap
 
 
 class FunctionCtx:
@@ -91,7 +91,7 @@ class FunctionCtx:
         out._requires_grad = True
         out._grad_fn = node
         out._meta = None if node.out_meta is None else index
-        out._vc = vc
+        set_version_counter(out, vc)
         return out
 
 
@@ -181,9 +181,7 @@ def _attach(cls, ctx, args, output):
             # An input, an output listed twice, or a tensor with a history of its own is
             # never rewired: the node gets a fresh alias sharing its storage and version.
             alias = wrap(o._data)
-            if o._vc is None:
-                o._vc = [0]
-            alias._vc = o._vc
+            share_version(alias, o)
             outs[i] = o = alias
         taken.add(id(o))
         wired.append(o if differentiable else None)
@@ -227,9 +225,8 @@ def _function_backward(grads, cls, ctx, single, metas, n_args):
 def _saved_entry(t, out_index):
     if t is None:
         return None
-    if t._vc is None:
-        t._vc = [0]
-    return (out_index.get(id(t), t), t._vc, t._vc[0])
+    vc = version_counter(t)
+    return (out_index.get(id(t), t), vc, vc[0])
 
 
 def _check_grads(cls, result, n_args, needs):

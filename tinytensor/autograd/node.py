@@ -29,7 +29,7 @@ import traceback
 import numpy as np
 
 from tinytensor.autograd.grad_mode import grad_state
-from tinytensor.core import TensorBase, version_counter, wrap
+from tinytensor.core import TensorBase, set_version_counter, version_counter, wrap
 
 
 class Output:
@@ -120,6 +120,10 @@ class Node:
         if saved:
             # One pass collects the tensors to check and their versions now (a second
             # comprehension for the versions cost a frame per node: ~5% of a 1-element op).
+            # For the same reason the versions are read from the ``_vc`` slot inline rather
+            # than through ``core.version`` (a call per saved tensor on every recorded op):
+            # this loop and ``check_saved`` are the only reads of ``_vc`` outside ``core``,
+            # reads only, and ``tests/autograd/test_version_private.py`` holds them to that.
             checked, versions = [], []
             for s in saved:
                 if s is None:
@@ -169,7 +173,7 @@ class Node:
     def check_saved(self):
         """Raise if a tensor this node saved was modified in place since it was saved."""
         for t, v in zip(self.checked, self.versions):
-            vc = t._vc
+            vc = t._vc  # read inline, as in __init__: this runs for every saved tensor
             if vc and vc[0] != v:
                 raise modified_error(self, "a tensor", t._data.shape, t._data.dtype, vc[0], v)
 
@@ -197,7 +201,7 @@ class Node:
         out._requires_grad = True
         out._grad_fn = self
         out._meta = None if self.out_meta is None else index
-        out._vc = vc
+        set_version_counter(out, vc)
         return out
 
     def rebind_output(self, t, index=0):

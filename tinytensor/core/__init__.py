@@ -4,8 +4,12 @@ One way for each internal thing, named and documented here, used everywhere:
 
 - a tensor's storage, dtype, version counter and grad node: ``TensorBase``;
 - a tensor around an array (no copy, no history): ``wrap(array)``;
-- version counters: ``version(t)``, ``bump_version(t)`` after changing ``t`` in place,
-  ``share_version(view, base)`` for a result that shares memory with its input;
+- a tensor made by ``Tensor.__init__``: ``init_tensor(t, array)``;
+- version counters, private to ``core`` (a test fails on ``._vc`` anywhere else): ``version(t)``,
+  ``bump_version(t)`` after changing ``t`` in place, ``share_version(view, base)`` for a result
+  that shares memory with its input, ``shares_version(a, b)``, ``version_counter(t)`` for a
+  node or ``ctx`` to keep and ``set_version_counter(t, vc)`` to give back to a rebuilt tensor,
+  ``has_version_counter(t)``;
 - user data to an array of tinytensor's dtypes: ``to_array(data, dtype, copy)``;
 - the random generator: ``rng(generator=None)``;
 - grad mode: ``tinytensor.autograd.grad_mode.grad_state`` (``.enabled``, ``.inference``).
@@ -23,8 +27,12 @@ from tinytensor.core.random import Generator, rng
 from tinytensor.core.tensorbase import (
     TensorBase,
     bump_version,
+    has_version_counter,
+    init_tensor,
     set_tensor_class,
+    set_version_counter,
     share_version,
+    shares_version,
     version,
     version_counter,
     wrap,
@@ -34,9 +42,13 @@ __all__ = [
     "Generator",
     "TensorBase",
     "bump_version",
+    "has_version_counter",
+    "init_tensor",
     "rng",
     "set_tensor_class",
+    "set_version_counter",
     "share_version",
+    "shares_version",
     "to_array",
     "version",
     "version_counter",

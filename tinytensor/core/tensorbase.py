@@ -256,6 +256,18 @@ def wrap(data) -> TensorBase:
     return t
 
 
+def init_tensor(t, data) -> None:
+    """Set every slot of a freshly allocated tensor ``t`` (a ``Tensor.__init__``): ``data``
+    as its storage, no history, no gradient, no version counter yet (version 0)."""
+    t._data = data
+    t._requires_grad = False
+    t._grad_fn = None
+    t._grad = None
+    t._vc = None
+    t._hooks = None
+    t._meta = None
+
+
 def version(t) -> int:
     """How many times ``t``'s storage has been changed in place."""
     vc = t._vc
@@ -285,3 +297,21 @@ def version_counter(t) -> list:
     if vc is None:
         vc = t._vc = [0]
     return vc
+
+
+def set_version_counter(t, vc) -> None:
+    """Give ``t`` the counter ``vc`` (one that ``version_counter`` returned): ``t`` is rebuilt
+    around storage whose counter a node or ``ctx`` kept, so it shares that storage's version."""
+    t._vc = vc
+
+
+def has_version_counter(t) -> bool:
+    """Whether ``t`` has a counter yet: False means no view shares its storage and nothing
+    saved it or changed it in place since it was made."""
+    return t._vc is not None
+
+
+def shares_version(a, b) -> bool:
+    """Whether ``a`` and ``b`` share one version counter (one is a view of the other's storage)."""
+    vc = a._vc
+    return vc is not None and vc is b._vc

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from tinytensor.core import bump_version
 from tinytensor.core import rng as _rng
 from tinytensor.tensor import Tensor
 
@@ -23,10 +24,7 @@ def _fill(tensor, values, who):
     # Initialisers act on the storage directly: no graph is recorded and a Parameter that
     # requires grad can be filled outside no_grad, as in PyTorch.
     tensor._data[...] = values
-    if tensor._vc is None:
-        tensor._vc = [1]
-    else:
-        tensor._vc[0] += 1
+    bump_version(tensor)
     return tensor
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinytensor.core import wrap
+from tinytensor.core import init_tensor, share_version, wrap
 from tinytensor.ops.creation import tensor
 from tinytensor.tensor import Tensor
 
@@ -25,13 +25,9 @@ class Parameter(Tensor):
             arr = data._data
         else:
             arr = tensor(data)._data
-        self._data = arr
-        self._requires_grad = False
-        self._grad_fn = None
-        self._grad = None
-        self._vc = data._vc if isinstance(data, Tensor) else None
-        self._hooks = None
-        self._meta = None
+        init_tensor(self, arr)
+        if isinstance(data, Tensor):
+            share_version(self, data)  # one storage, one counter: a change through either shows
         if requires_grad:
             self.requires_grad = True
 

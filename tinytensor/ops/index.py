@@ -9,7 +9,7 @@ import numpy as np
 
 from tinytensor.autograd.grad_mode import grad_state
 from tinytensor.autograd.node import record
-from tinytensor.core import TensorBase, wrap
+from tinytensor.core import TensorBase, share_version, wrap
 from tinytensor.ops._util import as_tensor, one_dim
 from tinytensor.ops._util import requires_grad as _rg
 from tinytensor.ops.inplace import inplace as _inplace
@@ -103,9 +103,7 @@ def getitem(a, index):
         raise _index_error(e, a.shape, index) from None
     out = wrap(arr)
     if not advanced:  # basic indexing always gives a view (an empty one shares no bytes)
-        if a._vc is None:
-            a._vc = [0]
-        out._vc = a._vc
+        share_version(out, a)
         if grad_state.enabled:
             _register_view(out, a, lambda b: getitem(b, index), lambda v, b: index_put(b, index, v))
     return record(out, "Index", (a,), _getitem_backward, (a.shape, tidx, advanced))

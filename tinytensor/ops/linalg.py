@@ -8,7 +8,7 @@ import numpy as np
 
 from tinytensor._dtype import promote_types
 from tinytensor.autograd.node import record
-from tinytensor.core import wrap
+from tinytensor.core import share_version, wrap
 from tinytensor.ops._util import as_tensor, binary
 from tinytensor.ops._util import requires_grad as _rg
 from tinytensor.ops.creation import eye, ones
@@ -248,9 +248,7 @@ def _einsum_node(terms, rhs, operands):
         # A pure permutation or diagonal comes back as a NumPy view of the operand (a view in
         # PyTorch too): share its version counter so an in-place change is caught in backward.
         if np.may_share_memory(res._data, o._data):
-            if o._vc is None:
-                o._vc = [0]
-            res._vc = o._vc
+            share_version(res, o)
             break
     # Operand j is read by the gradients of the others: saved only if one of them needs it.
     needs = tuple(_rg(o) for o in operands)

@@ -8,7 +8,7 @@ import numpy as np
 
 from tinytensor.autograd.grad_mode import grad_state
 from tinytensor.autograd.node import record
-from tinytensor.core import TensorBase, share_version, wrap
+from tinytensor.core import TensorBase, share_version, shares_version, wrap
 from tinytensor.ops._util import as_tensor, binary, norm_dim, one_dim
 from tinytensor.ops.index import getitem, index_add, index_select
 from tinytensor.ops.inplace import mark_multi_output_view
@@ -20,15 +20,13 @@ def _view(arr, a):
     """Wrap ``arr``; if it shares memory with ``a`` it shares ``a``'s version counter too."""
     out = wrap(arr)
     if arr.base is not None and np.may_share_memory(arr, a._data):
-        if a._vc is None:
-            a._vc = [0]
-        out._vc = a._vc
+        share_version(out, a)
     return out
 
 
 def _is_view(out, a):
     # Views are remembered only in grad mode, where an in-place change must rewrite histories.
-    return grad_state.enabled and out._vc is not None and out._vc is a._vc
+    return grad_state.enabled and shares_version(out, a)
 
 
 def _sizes(args, name):

@@ -120,6 +120,5 @@ def vector_to_parameters(vec, parameters):
     for p in params:
         n = p.numel()
         p._data[...] = vec._data[offset : offset + n].reshape(p.shape)
-        if p._vc is not None:
-            p._vc[0] += 1
+        bump_version(p)
         offset += n
