@@ -32,15 +32,13 @@ TIES = np.array([[3.0, 3.0, 1.0], [1.0, 1.0, 3.0]])
         (lambda x: x.min(), None, np.min),
         (lambda x: x.amax(1), 1, np.max),
         (lambda x: x.amin((0, 1)), (0, 1), np.min),
-        (lambda x: x.max(1).values, 1, np.max),
-        (lambda x: x.min(0, keepdim=True).values, 0, np.min),
         (lambda x: tt.norm(x, float("inf"), 1), 1, np.max),
     ],
-    ids=["max", "min", "amax_dim", "amin_dims", "max_dim", "min_dim", "norm_inf"],
+    ids=["max", "min", "amax_dim", "amin_dims", "norm_inf"],
 )
 def test_ties_share_the_gradient_evenly(fn, axes, extreme):
-    # Documented rule (ops/reduce.py): every tied extreme gets an equal share, also for
-    # max(dim)/min(dim), where PyTorch gives it all to the one index it returns.
+    # Documented rule (ops/reduce.py), PyTorch's: a reduction that returns no index gives
+    # every tied extreme an equal share.
     mask = TIES == extreme(TIES, axis=axes, keepdims=True)
     expected = mask / mask.sum(axis=axes, keepdims=True)
     np.testing.assert_allclose(_grad_of(fn, TIES.tolist()), expected)
@@ -54,7 +52,67 @@ def test_max_tie_values():
     values, indices = y.max(1)
     assert indices.tolist() == [0, 1]  # the first of tied elements, like NumPy and PyTorch
     values.sum().backward()
-    assert y.grad.tolist() == [[0.5, 0.5], [0.0, 1.0]]
+    assert y.grad.tolist() == [[1.0, 0.0], [0.0, 1.0]]  # all of it to the returned index
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_max_min_dim_route_the_gradient_to_the_returned_index(name, keepdim, dim):
+    # PyTorch's rule for reductions that return indices: g goes to that one index only.
+    data = np.array([[3.0, 3.0, 1.0, 3.0], [1.0, 1.0, 1.0, 2.0], [3.0, 0.0, 1.0, 3.0]])
+    x = tt.tensor(data, dtype=tt.float64, requires_grad=True)
+    values, indices = getattr(x, name)(dim, keepdim=keepdim)
+    pick = np.argmax if name == "max" else np.argmin
+    idx = pick(data, axis=dim)
+    np.testing.assert_array_equal(indices.numpy(), idx if not keepdim else np.expand_dims(idx, dim))
+    weights = np.arange(1.0, values.numel() + 1).reshape(values.shape)
+    (values * tt.tensor(weights, dtype=tt.float64)).sum().backward()
+    expected = np.zeros_like(data)
+    where = np.expand_dims(idx, dim)
+    np.put_along_axis(expected, where, weights.reshape(where.shape), dim)
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
+    assert (x.grad.numpy() != 0).sum() == values.numel()  # one element per row, ties or not
+
+
+def test_max_dim_gradient_goes_to_the_nan_and_differentiates_again():
+    x = tt.tensor([[1.0, float("nan"), float("nan")], [2.0, 5.0, 5.0]], requires_grad=True)
+    values, indices = tt.max(x, 1)
+    assert indices.tolist() == [1, 1]
+    values.sum().backward()
+    assert np.array_equal(x.grad.numpy(), [[0.0, 1.0, 0.0], [0.0, 1.0, 0.0]])
+    x = tt.tensor([[1.0, -3.0, 3.0], [2.0, 5.0, 5.0]], requires_grad=True)
+    (g,) = tt.autograd.grad(tt.max(x * x, 1).values.sum(), x, create_graph=True)
+    assert g.tolist() == [[0.0, -6.0, 0.0], [0.0, 10.0, 0.0]]  # 2x at the first of ties
+    (gg,) = tt.autograd.grad(g.sum(), x)
+    assert gg.tolist() == [[0.0, 2.0, 0.0], [0.0, 2.0, 0.0]]
+    s = tt.tensor(7.0, requires_grad=True)  # a 0-d input: dim 0 is the tensor itself
+    tt.min(s, 0).values.backward()
+    assert s.grad.item() == 1.0
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", ["max", "min"])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_max_min_dim_ties_match_torch(name, keepdim):
+    torch = pytest.importorskip("torch")
+    data = np.array([[[3.0, 3.0], [3.0, 1.0]], [[0.0, 0.0], [0.0, 0.0]], [[2.0, 5.0], [5.0, 5.0]]])
+    for dim in (0, 1, 2):
+        x = tt.tensor(data, requires_grad=True)
+        tx = torch.tensor(data, requires_grad=True)
+        v, i = getattr(x, name)(dim, keepdim)
+        tv, ti = getattr(tx, name)(dim, keepdim)
+        np.testing.assert_array_equal(i.numpy(), ti.numpy())
+        w = np.random.default_rng(dim).standard_normal(tuple(tv.shape))
+        (v * tt.tensor(w)).sum().backward()
+        (tv * torch.tensor(w)).sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+        x.grad = None
+        # and the full reduction still splits the gradient evenly, as PyTorch's
+        getattr(x, name)().backward()
+        tx.grad = None
+        getattr(tx, name)().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
 
 
 @pytest.mark.torch

@@ -1,8 +1,8 @@
 """Reductions over one, several or all dims (``dim`` int or tuple, ``keepdim``).
 
-Ties in max/min/amax/amin: the gradient is split evenly among the tied elements (for
-``max(dim)`` too, where PyTorch gives it all to the returned index), so the result does not
-depend on which tied index NumPy happens to report.
+Ties, as in PyTorch: ``max(dim)``/``min(dim)`` return an index (the first of ties) and send
+the whole gradient to it; the full reductions ``max()``/``min()`` and ``amax``/``amin``, which
+return no index, split it evenly among the tied elements.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from tinytensor.autograd.node import OUT, record
 from tinytensor.core import TensorBase, wrap
 from tinytensor.ops._util import as_tensor, check_float, norm_dim, one_dim
 from tinytensor.ops.elementwise import maximum, minimum, where
+from tinytensor.ops.index import scatter
 from tinytensor.ops.torch_args import torch_args
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -169,27 +170,26 @@ def _extreme_backward(g, a, out, name, shape, axes, keepdim):
 
 
 def _extreme_dim(a, dim, keepdim, np_fn, arg_fn, name):
-    """``max(a, dim)``/``min(a, dim)`` -> (values, indices). As in PyTorch, backward keeps the
-    returned indices (changing them in place is an error) and not ``a``; the tie-sharing
-    weights are taken in the forward pass, into a tensor only this node holds."""
+    """``max(a, dim)``/``min(a, dim)`` -> (values, indices). As in PyTorch, backward sends
+    ``g`` to the returned index (the first of ties, or the first NaN) and keeps the returned
+    indices (changing them in place is an error), not ``a``."""
     a = as_tensor(a, name)
     axes = _reduced_axes(a, dim, name)
     values = np_fn(a._data, axis=axes, keepdims=keepdim)
     indices = argmax(a, dim, keepdim) if arg_fn is np.argmax else argmin(a, dim, keepdim)
     out = wrap(values)
-    weights = None
-    if grad_state.enabled and a._requires_grad:
-        d = a._data
-        o = np.reshape(values, _keep_shape(a.shape, axes))
-        hit = (d == o) | (np.isnan(d) & np.isnan(o))
-        weights = wrap((hit / np.sum(hit, axis=axes, keepdims=True)).astype(d.dtype))
-    saved = (indices, weights, a.shape, axes, keepdim)
-    record(out, name.capitalize(), (a,), _extreme_dim_backward, saved)
+    d = axes[0] if axes else 0
+    record(out, name.capitalize(), (a,), _extreme_dim_backward, (indices, a.shape, d, keepdim))
     return values_indices(out, indices)
 
 
-def _extreme_dim_backward(g, indices, weights, shape, axes, keepdim):
-    return (_expand_back(g, shape, axes, keepdim) * weights,)
+def _extreme_dim_backward(g, indices, shape, d, keepdim):
+    """da = zeros with g written at the returned indices along d"""
+    if not shape:
+        return (g.reshape(()),)
+    if not keepdim:
+        g, indices = g.unsqueeze(d), indices.unsqueeze(d)
+    return (scatter(wrap(np.zeros(shape, g._data.dtype)), d, indices, g),)
 
 
 @torch_args
