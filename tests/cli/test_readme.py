@@ -23,10 +23,13 @@ def _block_with(word):
 
 
 def test_first_two_commands():
+    """Each makes (or reuses) a virtual environment first; tests/cli/test_readme_install.py
+    runs them in a fresh clone."""
     first = re.search(r"```bash\n(.*?)```", TEXT, flags=re.S).group(1).splitlines()
-    assert first[0].startswith('pip install -e ".[examples]" && tinytensor train ')
+    venv = "python3 -m venv .venv && . .venv/bin/activate && "
+    assert first[0].startswith(venv + 'pip install -e ".[examples]" && tinytensor train ')
     assert first[1].startswith(
-        'pip install -e ".[test]" && HYPOTHESIS_PROFILE=ci python -m pytest -q '
+        venv + 'pip install -e ".[test]" && HYPOTHESIS_PROFILE=ci python -m pytest -q '
     )
 
 
