@@ -73,6 +73,22 @@ from tinytensor.nn.fold import (
     Fold,
     Unfold,
 )
+from tinytensor.nn.lazy import (
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+    LazyBatchNorm3d,
+    LazyConv1d,
+    LazyConv2d,
+    LazyConv3d,
+    LazyConvTranspose1d,
+    LazyConvTranspose2d,
+    LazyConvTranspose3d,
+    LazyInstanceNorm1d,
+    LazyInstanceNorm2d,
+    LazyInstanceNorm3d,
+    LazyLinear,
+    LazyModuleMixin,
+)
 from tinytensor.nn.linear import Bilinear, Identity, Linear, Maxout
 from tinytensor.nn.losses import (
     BCELoss,
@@ -160,6 +176,7 @@ from tinytensor.nn.transformer import (
     TransformerEncoder,
     TransformerEncoderLayer,
 )
+from tinytensor.nn.uninitialized import UninitializedBuffer, UninitializedParameter
 from tinytensor.nn.upsampling import (
     PixelShuffle,
     PixelUnshuffle,
@@ -239,6 +256,20 @@ __all__ = [
     "LSTM",
     "LSTMCell",
     "LayerNorm",
+    "LazyBatchNorm1d",
+    "LazyBatchNorm2d",
+    "LazyBatchNorm3d",
+    "LazyConv1d",
+    "LazyConv2d",
+    "LazyConv3d",
+    "LazyConvTranspose1d",
+    "LazyConvTranspose2d",
+    "LazyConvTranspose3d",
+    "LazyInstanceNorm1d",
+    "LazyInstanceNorm2d",
+    "LazyInstanceNorm3d",
+    "LazyLinear",
+    "LazyModuleMixin",
     "LeakyReLU",
     "Linear",
     "LocalResponseNorm",
@@ -267,6 +298,8 @@ __all__ = [
     "PReLU",
     "PairwiseDistance",
     "Parameter",
+    "UninitializedBuffer",
+    "UninitializedParameter",
     "ParameterDict",
     "ParameterList",
     "PixelShuffle",
@@ -323,15 +356,6 @@ __all__ = [
 
 #: Public ``torch.nn`` names tinytensor does not provide, each with the reason.
 NOT_PLANNED = {
-    **{
-        f"Lazy{n}": "lazy modules infer shapes at the first call; give the sizes instead"
-        for n in (
-            "BatchNorm1d BatchNorm2d BatchNorm3d Conv1d Conv2d Conv3d ConvTranspose1d "
-            "ConvTranspose2d ConvTranspose3d InstanceNorm1d InstanceNorm2d InstanceNorm3d Linear"
-        ).split()
-    },
-    "UninitializedParameter": "only lazy modules use it (not planned)",
-    "UninitializedBuffer": "only lazy modules use it (not planned)",
     "DataParallel": "multi-device data parallelism: tinytensor runs on one CPU",
     "SyncBatchNorm": "synchronises statistics across distributed processes (no distributed)",
     "parallel": "multi-device data parallelism package (no distributed)",

@@ -17,8 +17,13 @@ from tinytensor.autograd.hooks import RemovableHandle, _ids
 from tinytensor.core import bump_version
 from tinytensor.core.device import check_device, device
 from tinytensor.nn.parameter import Parameter
+from tinytensor.nn.uninitialized import UninitializedBuffer, is_lazy
 from tinytensor.tensor import Tensor
 
+_LAZY_SHAPE = (
+    "Can't access the shape of an uninitialized parameter or buffer; call the lazy module that "
+    "saved it once before saving, or load into a lazy module"
+)
 _IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
@@ -64,6 +69,7 @@ class Module:
         setattr_(self, "_modules", OrderedDict())
         setattr_(self, "_forward_hooks", OrderedDict())
         setattr_(self, "_forward_pre_hooks", OrderedDict())
+        setattr_(self, "_forward_pre_hooks_with_kwargs", set())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(
@@ -71,7 +77,17 @@ class Module:
         )
 
     def __call__(self, *args, **kwargs):
-        for hook in list(self._forward_pre_hooks.values()):
+        for key, hook in list(self._forward_pre_hooks.items()):
+            if key in self._forward_pre_hooks_with_kwargs:
+                result = hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError(
+                            "forward pre-hook must return None or a tuple of (new_args, "
+                            f"new_kwargs), but got {result}."
+                        )
+                    args, kwargs = result
+                continue
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
@@ -153,6 +169,9 @@ class Module:
                     "(tinytensor.nn.Parameter or None expected)"
                 )
             params[name] = None
+        elif isinstance(value, UninitializedBuffer) and name not in d.get("_buffers", ()):
+            self._discard(name, keep="_buffers")
+            self.register_buffer(name, value, persistent=value.persistent)
         elif isinstance(value, Module):
             if "_modules" not in d:
                 raise AttributeError("cannot assign module before Module.__init__() call")
@@ -391,11 +410,11 @@ class Module:
         for name, mod in self.named_modules(prefix=prefix.rstrip("."), remove_duplicate=False):
             pre = name + "." if name else ""
             for k, p in mod._parameters.items():
-                if p is not None:
-                    destination[pre + k] = p if keep_vars else p.detach()
+                if p is not None:  # a lazy module's placeholders are given as they are
+                    destination[pre + k] = p if keep_vars or is_lazy(p) else p.detach()
             for k, b in mod._buffers.items():
                 if b is not None and k not in mod._non_persistent_buffers_set:
-                    destination[pre + k] = b if keep_vars else b.detach()
+                    destination[pre + k] = b if keep_vars or is_lazy(b) else b.detach()
         return destination
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
@@ -418,6 +437,10 @@ class Module:
             if k not in state_dict:
                 continue
             value = state_dict[k]
+            if is_lazy(value):  # an uninitialised entry loads into a placeholder only
+                if not is_lazy(target):
+                    errors.append(f'While copying the parameter named "{k}": {_LAZY_SHAPE}')
+                continue
             arr = value._data if isinstance(value, Tensor) else np.asarray(value)
             if arr.dtype == object or arr.dtype.kind not in "biuf":
                 errors.append(
@@ -425,7 +448,7 @@ class Module:
                     f"array, got {type(value).__name__} of dtype {arr.dtype}."
                 )
                 continue
-            if arr.shape != target._data.shape:
+            if not is_lazy(target) and arr.shape != target._data.shape:
                 errors.append(
                     f"size mismatch for {k}: copying a param with shape {tuple(arr.shape)} from "
                     f"checkpoint, the shape in current model is {tuple(target._data.shape)}."
@@ -447,6 +470,8 @@ class Module:
                 + "\n\t".join(errors)
             )
         for target, arr in plan:
+            if is_lazy(target):  # a lazy module takes the checkpoint's shapes
+                target.materialize(arr.shape)
             if assign:
                 target._data = np.array(arr, dtype=target._data.dtype)
             else:
@@ -464,17 +489,21 @@ class Module:
         output. Returns a handle with ``remove()``."""
         return self._add_hook(self._forward_hooks, hook, prepend)
 
-    def register_forward_pre_hook(self, hook, *, prepend=False):
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """Call ``hook(module, args)`` before forward; a non-None return replaces the
-        positional arguments (a single value is wrapped in a tuple)."""
-        return self._add_hook(self._forward_pre_hooks, hook, prepend)
+        positional arguments (a single value is wrapped in a tuple). With ``with_kwargs``,
+        ``hook(module, args, kwargs)`` returns None or a new ``(args, kwargs)``."""
+        kw = self._forward_pre_hooks_with_kwargs if with_kwargs else None
+        return self._add_hook(self._forward_pre_hooks, hook, prepend, kw)
 
     @staticmethod
-    def _add_hook(table, hook, prepend):
+    def _add_hook(table, hook, prepend, with_kwargs=None):
         if not callable(hook):
             raise TypeError(f"hook must be callable, got {type(hook).__name__}")
         key = next(_ids)
         table[key] = hook
+        if with_kwargs is not None:
+            with_kwargs.add(key)
         if prepend:
             table.move_to_end(key, last=False)
         return RemovableHandle(table, key)

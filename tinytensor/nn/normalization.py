@@ -69,12 +69,15 @@ class _BatchNorm(Module):
                 f"{type(self).__name__}: expected {' or '.join(f'{d}D' for d in self._dims)} "
                 f"input, got {input.ndim}D input of shape {tuple(input.shape)}"
             )
-        if input.shape[1] != self.num_features:
+        # checked against the tensors that have an entry per channel (with neither, PyTorch
+        # runs any width; a lazy layer loaded from a checkpoint still says num_features=0)
+        ref = self.weight if self.weight is not None else self.running_mean
+        if ref is not None and input.shape[1] != ref.shape[0]:
             raise ValueError(
-                f"{type(self).__name__}({self.num_features}): input of shape "
+                f"{type(self).__name__}({ref.shape[0]}): input of shape "
                 f"{tuple(input.shape)} has {input.shape[1]} channels in dim 1"
             )
-        if self.training and input.numel() // self.num_features <= 1:
+        if self.training and input.numel() // input.shape[1] <= 1:
             raise ValueError(
                 f"{type(self).__name__}: expected more than 1 value per channel when training, "
                 f"got input of shape {tuple(input.shape)}"
@@ -212,8 +215,12 @@ class _InstanceNorm(_BatchNorm):
         track_running_stats=False,
         device=None,
         dtype=None,
+        *,
+        bias=True,
     ):
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+        super().__init__(
+            num_features, eps, momentum, affine, track_running_stats, device, dtype, bias=bias
+        )
 
     def forward(self, input):
         if input.ndim not in self._dims:
