@@ -30,7 +30,10 @@ def _seeded():
     yield
 
 
-TORCH_MISSING = "PyTorch not installed: pip install torch==2.13.0 (CPU build)"
+TORCH_MISSING = (
+    "PyTorch not installed (the oracle of the tests marked torch): "
+    "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
+)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -46,8 +49,16 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_terminal_summary(terminalreporter):
-    """Say how many tests were skipped for lack of PyTorch."""
-    skipped = terminalreporter.stats.get("skipped", [])
-    n = sum(1 for r in skipped if TORCH_MISSING in str(r.longrepr))
-    if n:
-        terminalreporter.write_line(f"{n} tests skipped: {TORCH_MISSING}", yellow=True)
+    """One line per distinct skip reason, with its count: pyproject's ``-r`` leaves skips out
+    of the short summary, which would otherwise print a line per skipped test."""
+    from collections import Counter
+
+    reasons = Counter()
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else longrepr
+        reasons[str(reason).removeprefix("Skipped: ")] += 1
+    if reasons:
+        terminalreporter.write_sep("=", "skipped, by reason")
+        for reason, n in sorted(reasons.items(), key=lambda item: (-item[1], item[0])):
+            terminalreporter.write_line(f"{n:5d} skipped: {reason}", yellow=True)

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.torch
 
 def _torch():
     return pytest.importorskip(
-        "torch", reason="PyTorch not installed: pip install torch==2.13.0 (CPU build)"
+        "torch", reason="PyTorch not installed: pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
     )
 
 

@@ -159,7 +159,7 @@ def _compare(name, ours, theirs):
 def test_op_table_row(case, samples, slot, request):
     """Each op-table row, with one of its tensors changed in place after the forward pass."""
     pytest.importorskip(
-        "torch", reason="PyTorch not installed: pip install torch==2.13.0 (CPU build)"
+        "torch", reason="PyTorch not installed: pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
     )
     ran = 0
     torch = torch_lib()
@@ -182,7 +182,7 @@ def test_op_table_row(case, samples, slot, request):
 def test_functional_row(row, slot, request):
     """Each ``nn.functional`` row, with one of its tensors changed in place after the forward."""
     pytest.importorskip(
-        "torch", reason="PyTorch not installed: pip install torch==2.13.0 (CPU build)"
+        "torch", reason="PyTorch not installed: pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
     )
     name = request.node.callspec.id
     call_tt = lambda *a: row.call(tt_lib().F, *a)

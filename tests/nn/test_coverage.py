@@ -23,7 +23,7 @@ def _public(mod):
 @pytest.mark.parametrize("which", ["nn", "functional"])
 def test_every_public_name_exists_or_is_not_planned(which):
     torch = pytest.importorskip(
-        "torch", reason="PyTorch not installed: pip install torch==2.13.0 (CPU build)"
+        "torch", reason="PyTorch not installed: pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
     )
     theirs = torch.nn if which == "nn" else torch.nn.functional
     ours = tnn if which == "nn" else tF
@@ -46,7 +46,7 @@ def test_every_public_name_exists_or_is_not_planned(which):
 @pytest.mark.parametrize("which", ["nn", "functional"])
 def test_not_planned_rows_are_real_and_reasoned(which):
     torch = pytest.importorskip(
-        "torch", reason="PyTorch not installed: pip install torch==2.13.0 (CPU build)"
+        "torch", reason="PyTorch not installed: pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
     )
     theirs = torch.nn if which == "nn" else torch.nn.functional
     ours = tnn if which == "nn" else tF

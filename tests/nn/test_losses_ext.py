@@ -37,7 +37,7 @@ CASES = [
 @pytest.mark.parametrize(("name", "kwargs", "inputs", "extra"), CASES, ids=[c[0] for c in CASES])
 def test_loss_module_matches_torch(name, kwargs, inputs, extra):
     torch = pytest.importorskip(
-        "torch", reason="PyTorch not installed: pip install torch==2.13.0 (CPU build)"
+        "torch", reason="PyTorch not installed: pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
     )
     a = [tt.tensor(x, requires_grad=True) for x in inputs]
     b = [torch.tensor(x, requires_grad=True) for x in inputs]

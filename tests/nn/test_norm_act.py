@@ -45,7 +45,7 @@ LAYERS = [
 )
 def test_layer_matches_torch(name, args, kwargs, shape, mode):
     torch = pytest.importorskip(
-        "torch", reason="PyTorch not installed: pip install torch==2.13.0 (CPU build)"
+        "torch", reason="PyTorch not installed: pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu"
     )
     ref = getattr(torch.nn, name)(*args, **kwargs).double()
     ours = getattr(nn, name)(*args, **kwargs).double()
