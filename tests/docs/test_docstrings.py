@@ -62,6 +62,7 @@ MODULES = [
     "tinytensor.viz",
     "tinytensor.cli",
     "tinytensor.serialization",
+    "tinytensor.multiprocessing",
 ]
 # Top-level modules that are not namespaces of their own: their public names are re-exported
 # by ``tinytensor`` (and checked there) or are the machinery under it.

@@ -395,6 +395,16 @@ class Module:
     def cpu(self):
         return self
 
+    def share_memory(self):
+        """Move every parameter and buffer (and any gradient) into shared memory, as PyTorch's
+        ``share_memory``: processes given this module through ``tinytensor.multiprocessing``
+        then update the same values (Hogwild)."""
+        for t in list(self.parameters()) + list(self.buffers()):
+            t.share_memory_()
+            if t._grad is not None:
+                t._grad.share_memory_()
+        return self
+
     def type(self, dst_type):
         return self.to(dst_type)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinytensor import _dtype as D
+from tinytensor.core import sharedmem as SM
 from tinytensor.core import wrap
 from tinytensor.ops import creation as C
 from tinytensor.ops import elementwise as E
@@ -127,8 +128,17 @@ class CoreExtMethods:
     def resize_(self, *sizes, memory_format=None):
         """Give the tensor shape ``sizes``, keeping the leading values (new ones are zero)."""
         shape = C._shape_args(sizes, "resize_")
-        flat = self._data.reshape(-1)
         n = int(np.prod(shape))
+        if SM.is_shared(self._data):  # a shared block cannot grow; inside it, resize in place
+            if n * self._data.itemsize > SM.capacity(self._data):
+                raise RuntimeError("Trying to resize storage that is not resizable")
+            if self._data.flags["C_CONTIGUOUS"]:
+                root = SM.block_of(self._data)[1]
+                start = self._data.__array_interface__["data"][0] - root.__array_interface__[
+                    "data"][0]  # fmt: skip
+                arr = np.ndarray(shape, self._data.dtype, buffer=root, offset=start)
+                return self._set_shape(arr, "resize_")
+        flat = self._data.reshape(-1)
         arr = np.zeros(n, self._data.dtype)
         arr[: min(n, flat.size)] = flat[:n]
         return self._set_shape(arr.reshape(shape), "resize_")
@@ -249,10 +259,18 @@ class CoreExtMethods:
         return self.numel()
 
     def is_shared(self) -> bool:
-        return False
+        """Whether the values live in shared memory (``share_memory_``, or received from
+        another process through ``tinytensor.multiprocessing``)."""
+        return SM.is_shared(self._data)
 
     def share_memory_(self):
-        """A no-op: tinytensor runs in one process."""
+        """Move the values into shared memory (no-op if already there), so a tensor sent to
+        another process through ``tinytensor.multiprocessing`` shares them instead of copying.
+
+        tinytensor tensors own NumPy arrays, so only this tensor moves: views taken before the
+        call keep the old memory (take views after sharing). Returns ``self``."""
+        if not SM.is_shared(self._data):
+            self._data = SM.share_array(self._data)
         return self
 
     def is_complex(self) -> bool:
