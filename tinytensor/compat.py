@@ -7,45 +7,75 @@ that every public name of ``torch``, ``torch.Tensor``, ``torch.linalg``, ``torch
 
 >>> import tinytensor as tt
 >>> tt.compat.NOT_PLANNED["torch"]["bfloat16"]
-'bfloat16 has no NumPy dtype; float16, float32 and float64 are provided'
+'bfloat16 has no NumPy dtype; use float16, float32 or float64'
+
+Asking for such a name raises with its reason: ``tt.vmap`` and ``tt.linalg.lu`` an
+AttributeError, ``x.storage()`` too (through ``Tensor.__getattr__``), and ``import
+tinytensor.jit`` (any ``NOT_PLANNED_MODULES`` row) a ModuleNotFoundError:
+
+>>> tt.autocast
+Traceback (most recent call last):
+  ...
+AttributeError: tinytensor.autocast (torch.autocast) is not planned: autocast (mixed precision ...
 """
 
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 
 from tinytensor import _dtype as D
 from tinytensor import fft as _fft
 from tinytensor import linalg as _linalg
+from tinytensor import special as _special
 from tinytensor.autograd.node import _Anomaly
 from tinytensor.core import TensorBase, wrap
 from tinytensor.core.random import Generator, initial_seed, manual_seed, rng, seed
 from tinytensor.ops import elementwise as E
+from tinytensor.tensor import NOT_PLANNED_METHODS
 
 
 def _rows(reason, names):
     return dict.fromkeys(names.split(), reason)
 
 
-_CUDA = "other devices: tinytensor computes on the CPU only"
-_SPARSE = "sparse layouts: tinytensor tensors are dense (strided) only"
-_QUANT = "quantization: tinytensor computes in float16/32/64 and integers only"
-_JIT = "TorchScript/jit internals: tinytensor runs eagerly (tt.compile returns the model)"
-_COMPILE = "torch.compile/export/functionalization internals: tinytensor runs eagerly"
-_COMPLEX = "complex dtypes: tinytensor has none"
-_STORAGE = "storage objects: a tinytensor tensor owns a NumPy array, not a Storage"
+_CUDA = "other devices: tinytensor computes on the CPU only; drop the device calls (or pass 'cpu')"
+_SPARSE = "sparse layouts: tinytensor tensors are dense (strided) only; keep tensors dense"
+_QUANT = (
+    "quantization: tinytensor computes in float16/32/64 and integers only; keep the model in "
+    "float32 (quantize the exported ONNX file instead)"
+)
+_JIT = (
+    "TorchScript/jit internals: tinytensor runs eagerly (tt.compile returns the model); call "
+    "the function or module itself"
+)
+_COMPILE = (
+    "torch.compile/export/functionalization internals: tinytensor runs eagerly; call the "
+    "function or module itself"
+)
+_COMPLEX = "complex dtypes: tinytensor has none; keep real and imaginary parts as two real tensors"
+_STORAGE = (
+    "storage objects: a tinytensor tensor owns a NumPy array, not a Storage; use x.numpy() (the "
+    "same memory), x.data_ptr() or x.clone()"
+)
 _AUTOCAST = "autocast (mixed precision on devices): use .half()/.float() explicitly"
-_DIST = "distributed: tinytensor runs in one process"
-_NAMED = "named tensors (a prototype in PyTorch): tinytensor has no dimension names"
-_BUILD = "libtorch build/dispatch internals with no meaning on NumPy"
+_DIST = "distributed: tinytensor runs in one process; run the script as a single process"
+_NAMED = (
+    "named tensors (a prototype in PyTorch): tinytensor has no dimension names; index "
+    "dimensions by position"
+)
+_BUILD = "libtorch build/dispatch internals with no meaning on NumPy; remove the call"
 _ATEN = "ATen binding behind torch.nn.functional (positional ATen signature): use tt.nn.functional"
-_SHELL = "PyTorch's limited-support 'shell' dtype: tinytensor provides the int8..int64/uint8 set"
+_SHELL = (
+    "PyTorch's limited-support 'shell' dtype: tinytensor provides the int8..int64/uint8 set; "
+    "use one of those"
+)
 _LEGACY = "deprecated in PyTorch"
 _NO_KERNEL = (
     "no NumPy kernel (SciPy's Cephes has it; tinytensor depends on NumPy only), and no "
-    "gradient in PyTorch either"
+    "gradient in PyTorch either; compute it with scipy.special on x.numpy()"
 )
 _ALIAS = "functional *_copy twin of a view op, for torch.compile: call the op and .clone()"
 
@@ -170,8 +200,8 @@ _TORCH = {
         "int5 int6 int7 bits16 bits1x8 bits2x4 bits4x2 bits8 bit float8_e4m3fn "
         "float8_e4m3fnuz float8_e5m2 float8_e5m2fnuz float8_e8m0fnu float4_e2m1fn_x2",
     ),
-    "bfloat16": "bfloat16 has no NumPy dtype; float16, float32 and float64 are provided",
-    "BFloat16Tensor": "bfloat16 has no NumPy dtype",
+    "bfloat16": "bfloat16 has no NumPy dtype; use float16, float32 or float64",
+    "BFloat16Tensor": "bfloat16 has no NumPy dtype; use tt.FloatTensor or tt.HalfTensor",
     "frobenius_norm": _LEGACY + " (use tt.linalg.matrix_norm)",
     "nuclear_norm": _LEGACY + " (use tt.linalg.matrix_norm(A, 'nuc'))",
     "symeig": _LEGACY + " and removed (use tt.linalg.eigh)",
@@ -180,12 +210,12 @@ _TORCH = {
     "eig": _LEGACY + " and removed (complex eigenvectors; use tt.linalg.eigh)",
     "matrix_rank": _LEGACY + " and removed (use tt.linalg.matrix_rank)",
     "set_default_tensor_type": _LEGACY + " (use set_default_dtype)",
-    "lu": "pivoted LU: NumPy exposes no LU factorization (see tt.linalg.NOT_PLANNED)",
-    "lu_solve": "see lu: NumPy has no pivoted LU",
-    "lu_unpack": "see lu: NumPy has no pivoted LU",
+    "lu": "pivoted LU: NumPy exposes no LU factorization; use tt.linalg.solve, det or inv",
+    "lu_solve": "see lu: NumPy has no pivoted LU; use tt.linalg.solve",
+    "lu_unpack": "see lu: NumPy has no pivoted LU; use tt.linalg.solve",
     "geqrf": "LAPACK's Householder QR pieces: no NumPy kernel; use tt.linalg.qr",
-    "orgqr": "see geqrf: no Householder kernels in NumPy",
-    "ormqr": "see geqrf: no Householder kernels in NumPy",
+    "orgqr": "see geqrf: no Householder kernels in NumPy; use tt.linalg.qr",
+    "ormqr": "see geqrf: no Householder kernels in NumPy; use tt.linalg.qr",
     "lobpcg": "iterative sparse eigensolver: use tt.linalg.eigh",
     "pca_lowrank": "randomized low-rank solvers: use tt.linalg.svd",
     "svd_lowrank": "randomized low-rank solvers: use tt.linalg.svd",
@@ -216,17 +246,17 @@ _TENSOR = {
     **_rows(_NAMED, "name"),
     **_rows(_COMPILE, "slice_inverse as_subclass module_load hash_tensor grad_dtype"),
     **_rows(_DIST, "is_distributed"),
-    "bfloat16": "bfloat16 has no NumPy dtype; float16, float32 and float64 are provided",
+    "bfloat16": "bfloat16 has no NumPy dtype; use .half(), .float() or .double()",
     "eig": _LEGACY + " and removed (use tt.linalg.eigh)",
     "symeig": _LEGACY + " and removed (use tt.linalg.eigh)",
     "lstsq": _LEGACY + " and removed (use tt.linalg.lstsq)",
     "solve": _LEGACY + " and removed (use tt.linalg.solve)",
-    "lu": "pivoted LU: NumPy exposes no LU factorization",
-    "lu_solve": "see lu: NumPy has no pivoted LU",
+    "lu": "pivoted LU: NumPy exposes no LU factorization; use tt.linalg.solve, det or inv",
+    "lu_solve": "see lu: NumPy has no pivoted LU; use tt.linalg.solve",
     "geqrf": "LAPACK's Householder QR pieces: no NumPy kernel; use tt.linalg.qr",
-    "orgqr": "see geqrf: no Householder kernels in NumPy",
-    "ormqr": "see geqrf: no Householder kernels in NumPy",
-    "reinforce": _LEGACY + " and removed (raises in PyTorch too)",
+    "orgqr": "see geqrf: no Householder kernels in NumPy; use tt.linalg.qr",
+    "ormqr": "see geqrf: no Householder kernels in NumPy; use tt.linalg.qr",
+    "reinforce": _LEGACY + " and removed (raises in PyTorch too); backpropagate a loss instead",
     "volatile": _LEGACY + " (Variable's flag before no_grad; use tt.no_grad)",
     "prelu": _ATEN,
     "hardshrink": _ATEN,
@@ -246,7 +276,7 @@ NOT_PLANNED = {
     "torch": _TORCH,
     "torch.Tensor": _TENSOR,
     "torch.linalg": {
-        k: (v if len(v) > 10 else f"{v}: NumPy has no pivoted LU or LDL kernels")
+        k: v if "use " in v else f"{v}: no NumPy kernel; use tt.linalg.solve or cholesky"
         for k, v in getattr(_linalg, "NOT_PLANNED", {}).items()
     },
     "torch.special": _SPECIAL,
@@ -257,12 +287,19 @@ NOT_PLANNED = {
 #: AttributeError carrying the reason. ``torch.utils.checkpoint`` is provided (it runs the
 #: function without recomputation).
 NOT_PLANNED_MODULES = {
-    "torch.jit": _JIT + "; drop @torch.jit.script/trace and run the module itself",
+    "torch.jit": (
+        "TorchScript (torch.jit.script/trace): tinytensor runs eagerly (tt.compile returns the "
+        "model); drop the decorator or the trace and call the module itself"
+    ),
     "torch.amp": (
         "mixed precision (autocast, GradScaler) is for accelerators: tinytensor computes in "
         "the dtype you choose; drop autocast/GradScaler, or cast with .half()/.float()"
     ),
     "torch.hub": "downloading models from the network: load a state_dict with tt.load instead",
+    "torch.func": (
+        "function transforms (grad, vmap, jacrev, functional_call): use tt.autograd.grad and "
+        "tt.autograd.functional (jacobian, hessian, vjp, jvp), and loop over the batch for vmap"
+    ),
     "torch.distributions": (
         "probability distributions are a library of their own: write the log-density, the "
         "reparameterised sample (mu + sigma * randn_like) and the KL term with tensor ops"
@@ -272,6 +309,53 @@ NOT_PLANNED_MODULES = {
         "tt.viz, or give SummaryWriter the values as Python floats (.item())"
     ),
 }
+
+
+
+def _not_planned(qualname, torch_name, reason, error=AttributeError):
+    return error(f"{qualname} ({torch_name}) is not planned: {reason}")
+
+
+class _NotPlannedFinder:
+    """Last on ``sys.meta_path``, so it only sees imports nothing else found: ``import
+    tinytensor.jit`` (a ``NOT_PLANNED_MODULES`` row) and ``from tinytensor import vmap`` (a
+    ``NOT_PLANNED["torch"]`` row) raise ModuleNotFoundError with the reason, not 'No module
+    named'. The error's ``name`` stays None so ``from ... import`` does not swallow it."""
+
+    @staticmethod
+    def find_spec(fullname, path=None, target=None):
+        if not fullname.startswith("tinytensor."):
+            return None
+        torch_name = "torch" + fullname[len("tinytensor") :]
+        reason = NOT_PLANNED_MODULES.get(torch_name)
+        if reason is None and fullname.count(".") == 1:
+            reason = NOT_PLANNED["torch"].get(fullname[len("tinytensor.") :])
+        if reason is None:
+            return None
+        raise _not_planned(fullname, torch_name, reason, ModuleNotFoundError)
+
+
+if not any(type(f).__name__ == "_NotPlannedFinder" for f in sys.meta_path):
+    sys.meta_path.append(_NotPlannedFinder())
+
+
+def _module_getattr(module, namespace):
+    """A PEP 562 ``__getattr__`` for ``module`` raising with ``NOT_PLANNED[namespace]``'s reason."""
+
+    def __getattr__(name):
+        reason = NOT_PLANNED[namespace].get(name)
+        if reason is not None:
+            raise _not_planned(f"{module}.{name}", f"{namespace}.{name}", reason)
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+
+    return __getattr__
+
+
+# tt.linalg.lu, tt.special.zeta: the modules sit below this one, so their hooks are set here;
+# Tensor.__getattr__ reads tinytensor.tensor.NOT_PLANNED_METHODS, filled from the Tensor table.
+_linalg.__getattr__ = _module_getattr("tinytensor.linalg", "torch.linalg")
+_special.__getattr__ = _module_getattr("tinytensor.special", "torch.special")
+NOT_PLANNED_METHODS.update(NOT_PLANNED["torch.Tensor"])
 
 
 # --- small pieces of the torch namespace: constants, layouts, dtype rules, global switches ---
