@@ -603,7 +603,8 @@ def __getattr__(name):
         return importlib.import_module(f"tinytensor.{name}")
     if name in _LAZY_ATTRS:
         return getattr(importlib.import_module(_LAZY_ATTRS[name]), name)
-    reason = compat.NOT_PLANNED_MODULES.get(f"torch.{name}")
+    # A PyTorch name left out on purpose (tt.vmap, tt.jit) says why: compat.NOT_PLANNED's reason.
+    reason = compat.NOT_PLANNED_MODULES.get(f"torch.{name}", compat.NOT_PLANNED["torch"].get(name))
     if reason is not None:
         raise AttributeError(f"tinytensor.{name} (torch.{name}) is not planned: {reason}")
     raise AttributeError(f"module 'tinytensor' has no attribute {name!r}")
