@@ -63,6 +63,7 @@ MODULES = [
     "tinytensor.cli",
     "tinytensor.serialization",
     "tinytensor.multiprocessing",
+    "tinytensor.distributed",
 ]
 # Top-level modules that are not namespaces of their own: their public names are re-exported
 # by ``tinytensor`` (and checked there) or are the machinery under it.
