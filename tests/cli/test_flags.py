@@ -163,3 +163,20 @@ def test_schedules_train(tmp_path, capsys, schedule):
     rows = json.loads((out / "metrics.json").read_text())["epochs"]
     assert rows[-1]["lr"] < 3e-3  # every schedule has lowered the rate by the end
     assert f"{schedule} schedule" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "arch, shape, want",
+    [
+        ("cnn", (1, 8, 8), (1, False)),  # the digits: 4x4 maps, kept whole (cropped: 2x2)
+        ("cnn", (1, 28, 28), (1, True)),  # MNIST: 14x14, 12x12 once cropped
+        ("conv(4,3) relu conv(4,3) relu conv(4,3) flatten linear(10)", (1, 8, 8), (1, True)),
+        ("conv(4,3,padding=1) maxpool(4) conv(4,1) flatten linear(10)", (1, 8, 8), (0, True)),
+    ],
+)
+def test_features_png_shows_maps_of_at_least_4x4(arch, shape, want):
+    from tinytensor.cli import arch as archlib
+    from tinytensor.cli.plots import feature_layer
+
+    model, _ = archlib.build(arch, shape, num_classes=10)
+    assert feature_layer(model, tt.zeros(1, *shape)) == want

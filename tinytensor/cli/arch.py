@@ -346,8 +346,9 @@ def build(arch: str, input_shape, num_classes: int | None = None, input_dtype=np
         try:
             module = builder(shape, tok.args, dict(tok.kwargs))
         except (TypeError, ValueError, RuntimeError) as e:
+            why = _explain(tok.key, e)
             raise _point(
-                arch, tok.start, tok.end, f"bad architecture: {tok.text}: {e} (usage: {usage})"
+                arch, tok.start, tok.end, f"bad architecture: {tok.text}: {why} (usage: {usage})"
             ) from None
         shape, dtype = _dry_run(tt, arch, tok, module, shape, dtype, usage)
         layers.append(Layer(tok, module, shape))
@@ -362,6 +363,23 @@ def build(arch: str, input_shape, num_classes: int | None = None, input_dtype=np
             + (" after a flatten" if len(shape) > 1 else ""),
         )
     return nn.Sequential(*[layer.module for layer in layers]), layers
+
+
+def _explain(layer, error):
+    """The builder's error in the words of the token: a TypeError from calling the module's
+    class names the layer's missing or unknown arguments, never an internal class."""
+    msg = str(error)
+    if isinstance(error, TypeError):
+        missing = re.search(r"missing \d+ required (?:\w+[- ])*arguments?: (.+)", msg)
+        if missing:
+            names = re.findall(r"'(\w+)'", missing.group(1))
+            return f"{layer} needs {' and '.join(names)}"
+        unknown = re.search(r"unexpected keyword argument '(\w+)'", msg)
+        if unknown:
+            return f"{layer} has no argument {unknown.group(1)!r}"
+        if re.search(r"takes .*positional arguments? but \d+ (?:was|were) given", msg):
+            return f"{layer} got more positional arguments than it takes"
+    return re.sub(r"^[\w.]+\(\) ", "", msg)
 
 
 def _dry_run(tt, arch, tok, module, shape, dtype, usage):

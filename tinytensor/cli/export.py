@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 import tinytensor as tt
@@ -14,7 +16,8 @@ from tinytensor.onnx import export as onnx_export
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
         "export",
-        help="write a saved run's model as an ONNX file (needs: pip install tinytensor[onnx])",
+        help="write a saved run's model as an ONNX file (needs the onnx extra: "
+        "pip install -e \".[onnx]\" in the repository)",
         description="Reload a run of tinytensor train and export its model to ONNX, with a "
         "dynamic batch dimension. The graph takes images standardised as in training "
         "(the run's meta.normalize: mean and std).",
@@ -33,6 +36,13 @@ def add_parser(subparsers) -> None:
 def run_export(args) -> int:
     if not args.onnx.endswith(".onnx"):
         raise UsageError(f"--onnx {args.onnx}: give a file name ending in .onnx")
+    folder = os.path.dirname(os.path.abspath(args.onnx))
+    if not os.path.isdir(folder):
+        raise UsageError(f"--onnx {args.onnx}: folder {folder} does not exist; create it first")
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"--onnx {args.onnx}: folder {folder} is not writable")
+    if os.path.isdir(args.onnx):
+        raise UsageError(f"--onnx {args.onnx}: is a folder; give a file name ending in .onnx")
     run = open_run_dir(args.run, "RUN")
     model, meta = train.load_model(run.path)
     shape = tuple(int(s) for s in meta["input_shape"])

@@ -6,7 +6,7 @@ import numpy as np
 
 from tinytensor import viz
 from tinytensor.viz.common import figure
-from tinytensor.viz.filters import conv_layers
+from tinytensor.viz.filters import conv_layers, feature_maps
 
 
 def curves(history: list, step_losses: list, steps_per_epoch: float, name: str = ""):
@@ -53,6 +53,33 @@ def curves(history: list, step_losses: list, steps_per_epoch: float, name: str =
     return fig
 
 
+_ORDINALS = {0: "first", 1: "second", 2: "third", 3: "fourth"}
+
+
+def feature_layer(model, sample) -> tuple[int, bool]:
+    """``(index, crop_padding)`` of the conv layer ``features.png`` shows: the deepest one after
+    the first whose maps, as drawn, are at least 4x4 (the border computed from zero padding is
+    cropped when 4x4 remain, else kept); the first layer if none is. Smaller tiles show
+    nothing one can read."""
+    convs = conv_layers(model)
+    for index in range(len(convs) - 1, 0, -1):
+        _, maps, _ = feature_maps(model, sample, convs[index])
+        side = min(maps.shape[-2:])
+        if side - 2 * _padded_border(convs[index]) >= 4:
+            return index, True
+        if side >= 4:
+            return index, False
+    return 0, True
+
+
+def _padded_border(conv) -> int:
+    """How many pixels of each edge of ``conv``'s output read zero padding."""
+    pad, stride = conv.padding, conv.stride
+    pad = pad[0] if isinstance(pad, (tuple, list)) else pad
+    stride = stride[0] if isinstance(stride, (tuple, list)) else stride
+    return -(-pad // max(1, stride)) if isinstance(pad, int) and pad > 0 else 0
+
+
 def write_pictures(out_dir, model, data, history, step_losses, steps_per_epoch, evaluation,
                    initial_state=None) -> list[str]:  # fmt: skip
     """Write curves, filters, features, confusion and mistakes PNGs; returns the names written.
@@ -84,11 +111,14 @@ def write_pictures(out_dir, model, data, history, step_losses, steps_per_epoch, 
         else:
             print("note: the network has no conv layer, so filters.png was not written")
         if len(convs) > 1:
+            index, crop = feature_layer(model, sample)
+            kept = "" if crop else "; the border from zero padding kept"
             save(
                 viz.plot_feature_maps(
-                    model, sample, layer=1,
-                    title=f"second conv layer: its {len(convs[1].weight)} feature maps for the "
-                    f"same test image ({label})",
+                    model, sample, layer=index, crop_padding=crop,
+                    title=f"{_ORDINALS.get(index, f'conv layer {index + 1}:')} conv layer: its "
+                    f"{len(convs[index].weight)} feature maps for the same test image "
+                    f"({label}){kept}",
                 ),
                 "features.png",
             )  # fmt: skip

@@ -26,6 +26,7 @@ from tinytensor.cli import data as datalib
 from tinytensor.cli import options, plots, recipe
 from tinytensor.cli.evaluate import evaluate
 from tinytensor.cli.progress import Progress, duration, plural
+from tinytensor.cli.resume import FORMAT, load_for_resume
 from tinytensor.cli.rundir import (
     CHECKPOINT,
     METRICS,
@@ -38,8 +39,6 @@ from tinytensor.cli.rundir import (
 from tinytensor.cli.threads import blas_threads
 from tinytensor.data import DataLoader, TensorDataset
 from tinytensor.data import transforms as T
-
-FORMAT = "tinytensor-train-checkpoint-v2"
 
 
 def add_parser(subparsers):
@@ -57,7 +56,7 @@ def run(args) -> int:
     if args.resume is not None:
         options.check_resume_args(args)
         run_dir = open_run_dir(args.resume)
-        blob = _load_checkpoint(run_dir.file(CHECKPOINT))
+        blob = load_for_resume(run_dir, args)  # refused here, before any data loads
         config = blob["config"]
     else:
         config = options.settings_from_args(args)
@@ -106,16 +105,6 @@ def _catch_sigint() -> None:
     if threading.current_thread() is threading.main_thread():
         if signal.getsignal(signal.SIGINT) in (signal.SIG_IGN, signal.SIG_DFL, None):
             signal.signal(signal.SIGINT, signal.default_int_handler)
-
-
-def _load_checkpoint(path: Path) -> dict:
-    blob = tt.load(os.fspath(path))
-    if not isinstance(blob, dict) or blob.get("format") != FORMAT:
-        raise UsageError(
-            f"--resume: {path} was not written by this version of tinytensor train (no "
-            "optimizer and generator states to resume from); start a new run with --out"
-        )
-    return blob
 
 
 class Trainer:
@@ -285,18 +274,7 @@ class Trainer:
         self.history, self.step_losses = list(blob["history"]), list(blob["step_losses"])
         self.initial_state = blob["initial_state_dict"]
         self.early = dict(blob["early_stopping"])
-        if blob["status"] == "stopped early":
-            raise UsageError(
-                f"--resume {self.args.resume}: this run stopped early (the validation loss had "
-                f"not improved for {self.config['patience']} epochs); start a new run instead"
-            )
-        if self.epoch >= self.epochs:
-            raise UsageError(
-                f"--resume {self.args.resume}: the run already finished its "
-                f"{plural(self.epoch, 'epoch')}; pass --epochs N with N > {self.epoch} to train "
-                "it further"
-            )
-        self.status = "running"
+        self.status = "running"  # a finished or stopped run was refused by load_for_resume
         print(
             f"resuming {self.run_dir.path} after epoch {self.epoch}: "
             f"{self.epochs - self.epoch} more to reach {self.epochs}"
