@@ -22,7 +22,8 @@ def blas_threads(n):
         if n is not None:
             raise UsageError(
                 "--threads needs threadpoolctl: pip install threadpoolctl (it comes with "
-                "pip install 'tinytensor[examples]'), or set OMP_NUM_THREADS before starting"
+                "pip install -e \".[examples]\" in a clone of tinytensor), or set OMP_NUM_THREADS "
+                "before starting"
             ) from None
         yield  # without it BLAS keeps its own default
         return

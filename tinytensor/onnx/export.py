@@ -72,10 +72,11 @@ class TracerWarning(Warning):
 
 def import_onnx():
     try:
-        import onnx  # optional dependency: pip install tinytensor[onnx]
+        import onnx  # optional dependency: pip install -e ".[onnx]" in the repository
     except ImportError:
         raise ImportError(
-            "tinytensor.onnx needs the onnx package: pip install tinytensor[onnx]"
+            "tinytensor.onnx needs the onnx package: pip install onnx onnxruntime (or, in a "
+            'clone of tinytensor, pip install -e ".[onnx]")'
         ) from None
     return onnx
 

@@ -16,8 +16,8 @@ try:
     from hypothesis.extra import numpy as hnp
 except ImportError as e:  # pragma: no cover - exercised only without the extra
     raise ImportError(
-        "tinytensor.testing.strategies needs hypothesis: pip install 'tinytensor[test]' "
-        "(or pip install hypothesis)"
+        "tinytensor.testing.strategies needs hypothesis: pip install hypothesis (or, in a "
+        'clone of tinytensor, pip install -e ".[test]")'
     ) from e
 
 import tinytensor as tt
