@@ -85,17 +85,34 @@ def test_nan_and_tensor_dtypes_round_trip(tmp_path):
     assert got["leaf"].requires_grad and got["scalar"].shape == ()
 
 
-@pytest.mark.parametrize("bad", [object(), {"f": lambda: 1}, {(1, 2): 3}, np.array([object()])])
-def test_unsupported_objects_are_refused_before_writing(bad, tmp_path):
+@pytest.mark.parametrize("bad", [{"f": lambda: 1}, [_model(), lambda: 2]])
+def test_unpicklable_objects_are_refused_before_writing(bad, tmp_path):
     path = tmp_path / "x.tt"
-    with pytest.raises(TypeError, match="tt.save"):
+    with pytest.raises((pickle.PicklingError, AttributeError, TypeError), match="tt.save"):
         tt.save(bad, path)
     assert not path.exists()
 
 
-def test_saving_a_module_itself_points_to_state_dict(tmp_path):
-    with pytest.raises(TypeError, match="state_dict"):
-        tt.save(_model(), tmp_path / "m.tt")
+@pytest.mark.parametrize("value", [object, {(1, 2): 3}, np.array([1, "a"], dtype=object),
+                                   {"dt": tt.float64, "shape": tt.Size([2]), "z": 1 + 2j}])
+def test_other_picklable_objects_round_trip_through_pickle(value, tmp_path):
+    tt.save(value, tmp_path / "p.tt")
+    got = tt.load(tmp_path / "p.tt", weights_only=False)
+    if isinstance(value, np.ndarray):
+        assert got.tolist() == value.tolist()
+    else:
+        assert got == value
+
+
+def test_plain_data_keeps_the_pickle_free_format(tmp_path):
+    tt.save({"w": tt.ones(2), "n": [1, 2.5, None]}, tmp_path / "s.tt")
+    with zipfile.ZipFile(tmp_path / "s.tt") as z:
+        manifest = json.loads(np.load(z.open("__manifest__.npy")).tobytes())
+    assert manifest["root"]["type"] == "dict"
+    tt.save(_model(), tmp_path / "m.tt")
+    with zipfile.ZipFile(tmp_path / "m.tt") as z:
+        manifest = json.loads(np.load(z.open("__manifest__.npy")).tobytes())
+    assert manifest["root"]["type"] == "pickle"
 
 
 def _write(path, data):

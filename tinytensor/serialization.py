@@ -11,7 +11,14 @@ Nothing is pickled: arrays are read with ``allow_pickle=False`` and the manifest
 JSON, so loading an untrusted file cannot run code. Supported values: Tensors (and
 Parameters, loaded as Tensors), NumPy arrays of bool/int/float dtype, Python ``bool``, ``int``,
 ``float``, ``str``, ``None``, NumPy scalars, and dicts (any of those scalar keys), lists and
-tuples nesting them. Anything else is refused when saving.
+tuples nesting them.
+
+Any other picklable object (a whole module, an optimizer, a custom class) is saved as PyTorch
+does, pickled, in the same kind of archive: its tensors and numeric arrays are ``.npy`` members
+and the pickle refers to them (see ``tinytensor._pickling``). Loading such a file with the
+default ``weights_only=True`` calls no global outside an allowlist (extend it with
+``add_safe_globals`` / ``safe_globals``); ``weights_only=False`` unpickles it normally, for a
+file from a trusted source.
 """
 
 from __future__ import annotations
@@ -19,12 +26,32 @@ from __future__ import annotations
 import io
 import json
 import os
+import pickle
 import zipfile
 
 import numpy as np
 
+from tinytensor import _pickling
+from tinytensor._pickling import (
+    add_safe_globals,
+    clear_safe_globals,
+    get_safe_globals,
+    safe_globals,
+)
 from tinytensor.core import wrap
 from tinytensor.tensor import Tensor
+
+__all__ = [
+    "SerializationError",
+    "WeightsOnlyUnpicklingError",
+    "add_safe_globals",
+    "clear_safe_globals",
+    "get_safe_globals",
+    "get_unsafe_globals_in_checkpoint",
+    "load",
+    "safe_globals",
+    "save",
+]
 
 FORMAT = "tinytensor"
 VERSION = 1
@@ -36,6 +63,11 @@ _MAX_DEFLATE_RATIO = 1100
 
 class SerializationError(RuntimeError):
     """A file that ``tt.load`` cannot read: corrupt, truncated, foreign or unsafe."""
+
+
+class WeightsOnlyUnpicklingError(SerializationError, pickle.UnpicklingError):
+    """A pickled object that ``tt.load(weights_only=True)`` refuses (a global outside the
+    allowlist) or cannot read; also a ``pickle.UnpicklingError``, as PyTorch raises."""
 
 
 def _name(f):
@@ -103,15 +135,24 @@ class _Writer:
         )
 
 
-def save(obj, f):
-    """Write ``obj`` (e.g. ``model.state_dict()``) to the path or binary file ``f``.
+def save(obj, f, pickle_module=None, pickle_protocol=2, **kwargs):
+    """Write ``obj`` (e.g. ``model.state_dict()``, or a whole model) to the path or file ``f``.
 
-    The exact path is used (no ``.npz`` suffix is added). Raises TypeError, before writing
-    anything, if ``obj`` holds something other than tensors, arrays, numbers, strings, None
-    and dicts/lists/tuples of them.
+    The exact path is used (no ``.npz`` suffix is added). Tensors, arrays, numbers, strings,
+    None and dicts/lists/tuples of them are written without pickle; any other object is
+    pickled (its tensors stored as arrays beside the pickle), and an object that cannot be
+    pickled raises pickle's error before anything is written. ``pickle_module`` and
+    ``pickle_protocol`` are accepted for PyTorch compatibility.
     """
+    if pickle_module is not None and pickle_module is not pickle:
+        raise ValueError("tt.save: only the standard pickle module is supported")
     writer = _Writer()
-    root = writer.encode(obj, "root")
+    try:
+        root = writer.encode(obj, "root")
+    except TypeError:  # not plain data: pickle it, its arrays beside it
+        writer = _Writer()
+        data = _pickling.dumps(obj, lambda arr: writer.array(arr, "root"))
+        root = {"type": "pickle", "array": writer.array(np.frombuffer(data, np.uint8), "root")}
     manifest = json.dumps({"format": FORMAT, "version": VERSION, "root": root})
     arrays = dict(writer.arrays)
     arrays[_MANIFEST] = np.frombuffer(manifest.encode("utf-8"), dtype=np.uint8)
@@ -235,14 +276,19 @@ class _Reader:
         _fail(self.name, f"unknown manifest entry type {kind!r}")
 
 
-def load(f, map_location=None, weights_only=True, **kwargs):
+def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **kwargs):
     """Read an object written by ``tt.save`` from a path or binary file.
 
-    Never unpickles anything (``allow_pickle=False``). A missing, corrupt, truncated or
-    foreign file, or one whose manifest does not match its arrays, raises
-    ``SerializationError`` (a RuntimeError) naming the file. ``map_location`` and
-    ``weights_only`` are accepted for PyTorch compatibility and ignored.
+    Arrays are read with ``allow_pickle=False``. A pickled object (a whole module) is read,
+    with ``weights_only=True`` (the default), by an unpickler that calls no global outside the
+    allowlist (containers, dtypes; add yours with ``add_safe_globals`` or ``safe_globals``):
+    anything else raises ``WeightsOnlyUnpicklingError`` naming it. ``weights_only=False``
+    unpickles it normally: only for files you trust. A missing, corrupt, truncated or foreign
+    file raises ``SerializationError`` (a RuntimeError) naming the file. ``map_location`` is
+    accepted (everything loads on the CPU).
     """
+    if weights_only is None:
+        weights_only = True
     name = _name(f)
     if isinstance(f, (str, os.PathLike)) and not os.path.exists(f):
         raise FileNotFoundError(f"tt.load: no such file: {name!r}")
@@ -285,4 +331,59 @@ def load(f, map_location=None, weights_only=True, **kwargs):
         if "root" not in manifest:
             _fail(name, "the manifest has no root entry")
         reader = _Reader(archive, name)
-        return reader.decode(manifest["root"])
+        root = manifest["root"]
+        if isinstance(root, dict) and root.get("type") == "pickle":
+            return _load_pickle(reader, root, weights_only)
+        return reader.decode(root)
+
+
+def _pickle_bytes(reader, root):
+    raw = reader.array(root.get("array"))
+    if raw.dtype != np.uint8 or raw.ndim != 1:
+        _fail(reader.name, "the pickled object is not stored as a byte array")
+    return raw.tobytes()
+
+
+def _load_pickle(reader, root, weights_only):
+    data = _pickle_bytes(reader, root)
+    if not weights_only:
+        try:
+            return _pickling.loads(data, reader.array, False)
+        except (pickle.UnpicklingError, EOFError) as e:
+            _fail(reader.name, f"the pickled object is corrupt ({type(e).__name__}: {e})")
+    try:
+        return _pickling.loads(data, reader.array, True)
+    except SerializationError as e:
+        raise WeightsOnlyUnpicklingError(str(e)) from None
+    except pickle.UnpicklingError as e:
+        why = str(e)
+    except Exception as e:  # an allowed global given bad arguments, a truncated pickle, ...
+        why = f"the pickled object is corrupt or unsupported ({type(e).__name__}: {e})"
+    raise WeightsOnlyUnpicklingError(f"tt.load: cannot read {reader.name!r}: {why}") from None
+
+
+def get_unsafe_globals_in_checkpoint(f):
+    """The ``module.name`` globals in a ``tt.save`` file that ``weights_only=True`` would
+    refuse, read without running anything: pass the trusted ones to ``add_safe_globals``."""
+    name = _name(f)
+    try:
+        archive = np.load(f, allow_pickle=False)
+    except Exception as e:
+        _fail(name, f"not a tinytensor checkpoint ({type(e).__name__}: {e})")
+    if not isinstance(archive, np.lib.npyio.NpzFile) or _MANIFEST not in archive.files:
+        _fail(name, "not a tinytensor checkpoint (no __manifest__ entry)")
+    with archive:
+        _check_member(archive, _MANIFEST, name)
+        try:
+            manifest = json.loads(archive[_MANIFEST].tobytes().decode("utf-8"))
+        except Exception as e:
+            _fail(name, f"the manifest is not valid JSON ({type(e).__name__})")
+        root = manifest.get("root") if isinstance(manifest, dict) else None
+        if not (isinstance(root, dict) and root.get("type") == "pickle"):
+            return []  # the pickle-free format: no globals at all
+        try:
+            return _pickling.unsafe_globals(_pickle_bytes(_Reader(archive, name), root))
+        except SerializationError:
+            raise
+        except Exception as e:
+            _fail(name, f"the pickled object is corrupt ({type(e).__name__}: {e})")

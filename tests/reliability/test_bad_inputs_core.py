@@ -454,7 +454,6 @@ ROWS = [
     R("size-range", lambda e: e.a.size(3), "size", "3"),
     R("mT-1d", lambda e: e.v3.mT, "mT", "1"),
     R("t-3d", lambda e: e.b3.t(), "t()", "3"),
-    R("pickle", lambda e: __import__("pickle").dumps(e.a), "pickl", "save"),
     *[
         R(f"{op.split('|')[0]}-leaf-requires-grad", (lambda f: lambda e: f(e.a))(call), op, "leaf")
         for op, call in [

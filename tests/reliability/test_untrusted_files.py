@@ -160,6 +160,85 @@ def _hostile_files(marker):
                 "__manifest__.npy": _manifest(TENSOR_A0),
             }
         ),  # fmt: skip
+        **_hostile_pickled_objects(marker, pickled, obj_array, good_a0),
+    }
+
+
+PICKLE_ROOT = {"type": "pickle", "array": "p"}
+
+
+class _HugeBytes:
+    """Pickles as ``bytearray(2**40)``: a global PyTorch allows, refused here (memory)."""
+
+    def __reduce__(self):
+        return (bytearray, (2**40,))
+
+
+class _BadSize:
+    """Pickles as a call of an allowed global (Size) with arguments it refuses."""
+
+    def __reduce__(self):
+        return (tt.Size, (["not an int"],))
+
+
+def _persistent_pickle(pid, inner=None):
+    """A pickle of ``[inner, <persistent id pid>]``, as tt.save writes tensors."""
+
+    class _Ref:
+        pass
+
+    ref = _Ref()
+
+    class P(pickle.Pickler):
+        def persistent_id(self, obj):
+            return pid if obj is ref else None
+
+    buf = io.BytesIO()
+    P(buf, protocol=4).dump([inner, ref])
+    return buf.getvalue()
+
+
+def _hostile_pickled_objects(marker, pickled, obj_array, good_a0):
+    """tt.save's pickled-object format (a pickle member beside its arrays), made hostile: every
+    case must be refused under the default weights_only=True, running nothing."""
+
+    def archive(pickle_bytes, **arrays):
+        members = {"p.npy": _npy_bytes(np.frombuffer(pickle_bytes, np.uint8))}
+        members.update({f"{k}.npy": v for k, v in arrays.items()})
+        members["__manifest__.npy"] = _manifest(PICKLE_ROOT)
+        return _zip(members)
+
+    return {
+        "pickled object calling open": archive(pickled),
+        "pickled object, protocol 0": archive(pickle.dumps(_Plant(marker), protocol=0)),
+        "pickled object, plant inside a list": archive(pickle.dumps([1, {"k": _Plant(marker)}])),
+        "pickled object truncated": archive(pickled[: len(pickled) // 2]),
+        "pickled object not a pickle": archive(b"\x00garbage" * 10),
+        "pickled object empty": archive(b""),
+        "pickled object member missing": _zip({"__manifest__.npy": _manifest(PICKLE_ROOT)}),
+        "pickled object member is floats": _zip(
+            {"p.npy": good_a0, "__manifest__.npy": _manifest(PICKLE_ROOT)}
+        ),
+        "pickled object member is an object array": _zip(
+            {"p.npy": obj_array, "__manifest__.npy": _manifest(PICKLE_ROOT)}
+        ),
+        "pickled object, tensor id to a missing array": archive(
+            _persistent_pickle(("tensor", "a9", "Tensor", False))
+        ),
+        "pickled object, tensor id to an object array": archive(
+            _persistent_pickle(("tensor", "a0", "Tensor", False)), a0=obj_array
+        ),
+        "pickled object, tensor id of another class": archive(
+            _persistent_pickle(("tensor", "a0", "builtins.open", False)), a0=good_a0
+        ),
+        "pickled object, unknown persistent id": archive(
+            _persistent_pickle(("exec", "a0")), a0=good_a0
+        ),
+        "pickled object, persistent id not a tuple": archive(
+            _persistent_pickle("a0", _Plant(marker)), a0=good_a0
+        ),
+        "pickled object, bytearray of a huge size": archive(pickle.dumps(_HugeBytes())),
+        "pickled object, allowed global with bad arguments": archive(pickle.dumps(_BadSize())),
     }
 
 

@@ -223,8 +223,19 @@ class TensorBase:
     def __complex__(self) -> complex:
         return complex(self.item())
 
-    def __getstate__(self):
-        raise TypeError("tinytensor tensors are not picklable; use tinytensor.save")
+    def __reduce_ex__(self, proto):
+        # pickle, copy and multiprocessing: the values (a NumPy array) and requires_grad, as
+        # PyTorch's; the history, .grad and hooks are not kept (a non-leaf arrives as a leaf).
+        return (_rebuild_tensor, (type(self), self._data, bool(self._requires_grad)))
+
+
+def _rebuild_tensor(cls, data, requires_grad):
+    """Unpickle a tensor of class ``cls`` (Tensor, Parameter, ...) around the array ``data``."""
+    t = _new(cls)
+    init_tensor(t, data)
+    if requires_grad:
+        t.requires_grad = True
+    return t
 
 
 # The class ``wrap`` instantiates: ``tinytensor.tensor.Tensor`` once it is defined (it calls

@@ -4,7 +4,7 @@ Layers hold parameters and call ``nn.functional`` for the math. Names, construct
 defaults, default initialisation and state_dict keys are PyTorch's.
 """
 
-from tinytensor.nn import functional, init, utils
+from tinytensor.nn import functional, init, modules, utils
 from tinytensor.nn.activation import (
     CELU,
     ELU,
@@ -351,6 +351,7 @@ __all__ = [
     "ZeroPad3d",
     "functional",
     "init",
+    "modules",
     "utils",
 ]
 
@@ -373,5 +374,4 @@ NOT_PLANNED = {
     "common_types": "PyTorch's typing aliases module",
     "factory_kwargs": "PyTorch-internal helper for device/dtype keyword arguments",
     "grad": "torch.nn.grad: conv weight/input gradient helpers (use autograd.grad)",
-    "modules": "PyTorch's internal package layout; the classes are exported from nn",
 }
