@@ -132,3 +132,106 @@ def test_bilinear_interpolate_equals_grid_sample_at_the_output_pixel_centres(ali
     grid = np.stack([gx, gy], -1)[None]
     want = _np_grid_sample(x, grid, "bilinear", "border", True)
     np.testing.assert_allclose(out, want, rtol=1e-10, atol=1e-12)
+
+
+# --- interpolate: a per-axis NumPy resampler for every mode ------------------------------------
+
+
+def _axis_matrix(n_in, n_out, mode, align, scale_factor):
+    """(n_out, n_in) matrix M with out = M @ in along one axis, as PyTorch's kernels map
+    output index d to source coordinates (scale = 1/scale_factor when one is given)."""
+    m = np.zeros((n_out, n_in))
+    if align:
+        scale = (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+    else:
+        scale = 1.0 / scale_factor if scale_factor else n_in / n_out
+    for d in range(n_out):
+        if mode in ("nearest", "nearest-exact"):
+            src = (d + 0.5) * scale if mode == "nearest-exact" else d * scale
+            m[d, min(int(np.floor(src)), n_in - 1)] = 1.0
+        elif mode == "area":
+            lo, hi = (d * n_in) // n_out, -((-(d + 1) * n_in) // n_out)
+            m[d, lo:hi] = 1.0 / (hi - lo)
+        elif mode == "linear":
+            src = d * scale if align else max(scale * (d + 0.5) - 0.5, 0.0)
+            i0 = min(int(np.floor(src)), n_in - 1)
+            i1, t = min(i0 + 1, n_in - 1), src - i0
+            m[d, i0] += 1 - t
+            m[d, i1] += t
+        else:  # cubic, A = -0.75, indices clamped to the edge
+            src = d * scale if align else scale * (d + 0.5) - 0.5
+            i, t = int(np.floor(src)), src - np.floor(src)
+            weights = (_cubic_far(t + 1), _cubic_near(t), _cubic_near(1 - t), _cubic_far(2 - t))
+            for k, wgt in zip(range(i - 1, i + 3), weights):
+                m[d, min(max(k, 0), n_in - 1)] += wgt
+    return m
+
+
+A = -0.75  # PyTorch's cubic convolution coefficient
+
+
+def _cubic_near(x):  # |x| <= 1
+    return ((A + 2) * x - (A + 3)) * x * x + 1
+
+
+def _cubic_far(x):  # 1 < |x| < 2
+    return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A
+
+
+def _np_interpolate(x, in_size, out_size, mode, align, scale_factors, adjoint=False):
+    """Resample x along each spatial axis; ``adjoint`` applies M^T (the gradient)."""
+    kind = {"bilinear": "linear", "trilinear": "linear", "bicubic": "cubic"}.get(mode, mode)
+    for ax, (n_in, n_out, sf) in enumerate(zip(in_size, out_size, scale_factors)):
+        m = _axis_matrix(n_in, n_out, kind, bool(align), sf)
+        m = m.T if adjoint else m
+        x = np.moveaxis(np.tensordot(x, m, axes=([2 + ax], [1])), -1, 2 + ax)
+    return x
+
+
+INTERP = {
+    "nearest-scale2": ((2, 3, 5), dict(scale_factor=2)),
+    "nearest-size": ((1, 2, 5, 7), dict(size=(8, 4))),
+    "nearest-frac-scale": ((1, 2, 5, 7), dict(scale_factor=1.7)),
+    "nearest-exact": ((1, 2, 5, 7), dict(size=(9, 3), mode="nearest-exact")),
+    "nearest-3d": ((1, 2, 3, 4, 5), dict(scale_factor=(2, 1.5, 0.6))),
+    "linear": ((2, 3, 6), dict(size=11, mode="linear")),
+    "linear-down": ((2, 3, 9), dict(size=4, mode="linear")),
+    "linear-align": ((2, 3, 6), dict(scale_factor=2.5, mode="linear", align_corners=True)),
+    "bilinear": ((1, 2, 5, 4), dict(scale_factor=(1.5, 2.3), mode="bilinear")),
+    "bilinear-recompute": ((1, 2, 5, 4), dict(scale_factor=1.7, mode="bilinear",
+                                              recompute_scale_factor=True)),
+    "bilinear-align-down": ((1, 2, 9, 8), dict(size=(4, 3), mode="bilinear", align_corners=True)),
+    "bicubic": ((1, 2, 5, 6), dict(size=(9, 4), mode="bicubic")),
+    "bicubic-scale": ((1, 2, 5, 6), dict(scale_factor=1.7, mode="bicubic")),
+    "bicubic-align": ((1, 2, 5, 6), dict(scale_factor=1.6, mode="bicubic", align_corners=True)),
+    "trilinear": ((1, 2, 3, 4, 3), dict(scale_factor=(2, 1.5, 1), mode="trilinear")),
+    "area": ((1, 2, 9, 7), dict(size=(4, 3), mode="area")),
+    "area-1d-up": ((1, 2, 4), dict(size=7, mode="area")),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(INTERP))
+def test_interpolate_numpy_oracle(case):
+    shape, kw = INTERP[case]
+    x = R.standard_normal(shape)
+    xt = tt.tensor(x, requires_grad=True)
+    out_t = F.interpolate(xt, **kw)
+    out = out_t.detach().numpy()
+    nd = len(shape) - 2
+    sf = kw.get("scale_factor")
+    if sf is None:
+        size = kw["size"]
+        assert out.shape[2:] == ((size,) * nd if isinstance(size, int) else tuple(size))
+        sfs = [None] * nd
+    else:
+        sfs = list(sf) if isinstance(sf, tuple) else [sf] * nd
+        assert out.shape[2:] == tuple(int(np.floor(n * f)) for n, f in zip(shape[2:], sfs))
+        if kw.get("recompute_scale_factor"):
+            sfs = [None] * nd  # the source mapping then uses in/out, not the given factor
+    args = (kw.get("mode", "nearest"), kw.get("align_corners"), sfs)
+    want = _np_interpolate(x, shape[2:], out.shape[2:], *args)
+    np.testing.assert_allclose(out, want, rtol=1e-10, atol=1e-12)
+    g = R.standard_normal(out.shape)
+    out_t.backward(tt.tensor(g))
+    dx = _np_interpolate(g, shape[2:], out.shape[2:], *args, adjoint=True)
+    np.testing.assert_allclose(xt.grad.numpy(), dx, rtol=1e-10, atol=1e-12)
