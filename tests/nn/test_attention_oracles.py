@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import tinytensor as tt
+import tinytensor.nn.functional as F
 from tinytensor import nn
 
 R = np.random.default_rng(51)
@@ -152,3 +153,15 @@ def test_causal_mask_same_on_both_paths_and_unbatched():
         np.testing.assert_allclose(got.detach().numpy(), want, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(c.detach().numpy(), want[:, 0], rtol=1e-10, atol=1e-12)
     assert tuple(w.shape) == (4, 4) and np.allclose(np.triu(w.detach().numpy(), 1), 0)
+
+
+def test_sdpa_grouped_query_attention_numpy_oracle():
+    """enable_gqa: query head h reads key/value head h // (query heads / kv heads)."""
+    q = R.standard_normal((2, 6, 3, 4))
+    k = R.standard_normal((2, 2, 5, 4))
+    v = R.standard_normal((2, 2, 5, 3))
+    out = F.scaled_dot_product_attention(tt.tensor(q), tt.tensor(k), tt.tensor(v),
+                                         enable_gqa=True).numpy()  # fmt: skip
+    kk, vv = np.repeat(k, 3, axis=1), np.repeat(v, 3, axis=1)
+    want = _softmax(q @ kk.transpose(0, 1, 3, 2) / 2.0) @ vv  # 1/sqrt(4)
+    np.testing.assert_allclose(out, want, rtol=1e-12, atol=1e-12)
