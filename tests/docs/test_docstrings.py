@@ -64,6 +64,7 @@ MODULES = [
     "tinytensor.serialization",
     "tinytensor.multiprocessing",
     "tinytensor.distributed",
+    "tinytensor.nn.parallel",
 ]
 # Top-level modules that are not namespaces of their own: their public names are re-exported
 # by ``tinytensor`` (and checked there) or are the machinery under it.

@@ -4,7 +4,7 @@ Layers hold parameters and call ``nn.functional`` for the math. Names, construct
 defaults, default initialisation and state_dict keys are PyTorch's.
 """
 
-from tinytensor.nn import functional, init, modules, utils
+from tinytensor.nn import functional, init, modules, parallel, utils
 from tinytensor.nn.activation import (
     CELU,
     ELU,
@@ -144,6 +144,7 @@ from tinytensor.nn.padding import (
     ZeroPad2d,
     ZeroPad3d,
 )
+from tinytensor.nn.parallel import DataParallel
 from tinytensor.nn.parameter import Parameter
 from tinytensor.nn.pooling import (
     AdaptiveAvgPool1d,
@@ -353,13 +354,16 @@ __all__ = [
     "init",
     "modules",
     "utils",
+    "parallel",
+    "DataParallel",
 ]
 
 #: Public ``torch.nn`` names tinytensor does not provide, each with the reason.
 NOT_PLANNED = {
-    "DataParallel": "multi-device data parallelism: tinytensor runs on one CPU",
-    "SyncBatchNorm": "synchronises statistics across distributed processes (no distributed)",
-    "parallel": "multi-device data parallelism package (no distributed)",
+    "SyncBatchNorm": (
+        "not built yet: under DistributedDataParallel each rank's BatchNorm normalises with "
+        "its own batch (as PyTorch's BatchNorm does there)"
+    ),
     "qat": "quantization-aware training (no quantization)",
     "quantizable": "quantization (no quantization)",
     "quantized": "quantized modules (no quantization)",
