@@ -533,6 +533,7 @@ from tinytensor.ops.misc_ext2 import (
     slice_scatter,
     triangular_solve,
 )
+from tinytensor.ops.torch_args import export_namespace as _export_namespace
 from tinytensor.ops.random_ops import (
     bernoulli,
     binomial,
@@ -577,6 +578,10 @@ def numel(input) -> int:
     6"""
     return input.numel()
 
+
+# The namespace door: out= and the NumPy-style keyword aliases, the same way for every op
+# (tinytensor.ops.torch_args). The ops themselves, which Tensor's methods call, stay unwrapped.
+_export_namespace(globals())
 
 __version__ = "0.1.0"
 

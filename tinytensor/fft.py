@@ -29,6 +29,7 @@ from tinytensor.core import wrap
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, norm_dim, one_dim
 from tinytensor.ops.elementwise import cast
+from tinytensor.ops.torch_args import export_namespace as _export_namespace
 
 _COMPLEX = "the result is complex and tinytensor has no complex dtypes"
 
@@ -252,3 +253,6 @@ __all__ = sorted(
     ]
     + list(NOT_PLANNED)
 )
+
+# The namespace door: out= and the NumPy-style keyword aliases, as PyTorch's torch.fft.
+_export_namespace(globals(), "fft")

@@ -54,6 +54,7 @@ from tinytensor.ops.linalg_more import (
     vector_norm,
 )
 from tinytensor.ops.linalg_saved import lstsq
+from tinytensor.ops.torch_args import export_namespace as _export_namespace
 
 linalg_slogdet = namedtuple("linalg_slogdet", "sign logabsdet")
 linalg_qr = namedtuple("linalg_qr", "Q R")
@@ -136,3 +137,6 @@ __all__ = [
     "vecdot",
     "vector_norm",
 ]
+
+# The namespace door: out= and the NumPy-style keyword aliases, as PyTorch's torch.linalg.
+_export_namespace(globals(), "linalg")

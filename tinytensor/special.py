@@ -49,6 +49,7 @@ from tinytensor.ops.special_poly import (
     shifted_chebyshev_polynomial_w,
     spherical_bessel_j0,
 )
+from tinytensor.ops.torch_args import export_namespace as _export_namespace
 
 expit = sigmoid
 gammaln = lgamma
@@ -101,3 +102,6 @@ __all__ = [
     "xlog1py",
     "xlogy",
 ]
+
+# The namespace door: out= and the NumPy-style keyword aliases, as PyTorch's torch.special.
+_export_namespace(globals(), "special")

@@ -11,6 +11,13 @@ when PyTorch's casting rule allows it (RuntimeError otherwise). An ``out`` of an
 resized: silently when it is empty, with PyTorch's UserWarning when it has elements. As in
 PyTorch, ``out=`` does not record a graph: it is an error in grad mode when an input requires
 grad. A tuple result (``max(x, dim)``) takes a tuple ``out``.
+
+The conventions are applied at the namespace door, once for every public op: ``tinytensor``,
+``tinytensor.linalg``, ``tinytensor.special`` and ``tinytensor.fft`` call ``export_namespace``
+on their globals after importing the ops, and every function an op module defines gets the
+keyword aliases its parameters call for, plus ``out=`` unless PyTorch's function of that name
+takes none (``NO_OUT``, checked against PyTorch's signatures by ``tests/test_conventions.py``).
+The ops themselves, which ``Tensor``'s methods and dunders call, carry no wrapper.
 """
 
 from __future__ import annotations
@@ -27,6 +34,68 @@ from tinytensor.core import TensorBase, bump_version
 
 _ALIASES = (("axis", "dim"), ("keepdims", "keepdim"), ("x", "input"), ("a", "input"),
             ("x1", "input"), ("x2", "other"))  # fmt: skip
+
+
+# The functions PyTorch gives no ``out=`` (views, constructors from data, predicates, ops whose
+# result has no fixed shape...), per namespace; every other exported op takes one. In-place
+# forms (``abs_``) never do.
+NO_OUT = {
+    "": frozenset(
+        """adjoint allclose argwhere as_strided as_strided_scatter as_tensor asarray atleast_1d
+        atleast_2d atleast_3d bartlett_window bincount binomial blackman_window block_diag
+        broadcast_tensors broadcast_to cartesian_prod cdist chunk clone combinations conj corrcoef
+        count_nonzero cov cumulative_trapezoid det detach diag_embed diagflat diagonal
+        diagonal_scatter dist dsplit einsum empty_like empty_permuted empty_strided equal expand
+        fill flatten flip fliplr flipud from_dlpack from_numpy frombuffer full_like get_device
+        gradient hamming_window hann_window histogramdd hsplit index_fill index_put is_complex
+        is_conj is_inference is_neg is_same_size is_signed isclose isfinite isinf isnan isreal
+        kaiser_window logdet masked_fill masked_scatter matrix_exp meshgrid moveaxis movedim narrow
+        ones_like pad permute pinverse poisson positive put rand_like randint_like randn_like ravel
+        real relu repeat repeat_interleave reshape resolve_conj resolve_neg roll rot90 rsub
+        scalar_tensor select select_scatter split split_with_sizes squeeze std_mean swapaxes
+        swapdims t tensor tensor_split tile to_dlpack trace transpose trapezoid trapz tril_indices
+        triu_indices unbind unflatten unique unique_consecutive unravel_index unsafe_chunk
+        unsafe_split unsafe_split_with_sizes unsqueeze vander var_mean view vsplit
+        zeros_like""".split()
+    ),
+    "linalg": frozenset("diagonal lstsq matrix_exp vander".split()),
+    "special": frozenset("log_softmax softmax".split()),
+    "fft": frozenset("fftshift ifftshift".split()),
+}
+# Modules whose functions are ops (the namespaces also export switches, dtypes and classes).
+_OP_MODULES = ("tinytensor.ops.", "tinytensor.fft", "tinytensor.linalg", "tinytensor.special")
+_DOORS: dict = {}  # (op, with_out, aliases) -> the exported function: one object per op
+
+
+def export_namespace(namespace: dict, prefix: str = "") -> None:
+    """Put every op in ``namespace`` (a public module's globals) behind the namespace door.
+
+    ``prefix`` names the namespace (``""`` for ``tinytensor``, ``"linalg"``...), which decides
+    ``out=`` through ``NO_OUT``. Aliases bound to one op (``clip = clamp``) stay one object."""
+    for name, fn in list(namespace.items()):
+        if name.startswith("_") or not inspect.isfunction(fn):
+            continue
+        if not fn.__module__.startswith(_OP_MODULES):
+            continue
+        namespace[name] = export(fn, prefix)
+
+
+def export(fn, prefix: str = ""):
+    """The public form of op ``fn`` in namespace ``prefix``: ``fn`` itself when no convention
+    applies, else ``fn`` with ``out=`` and/or the keyword aliases."""
+    if getattr(fn, "_tt_door", False):  # decorated in its module: apply the door to the op
+        fn = fn.__wrapped__
+    name = fn.__name__
+    params = inspect.signature(fn).parameters
+    with_out = "out" not in params and not name.endswith("_") and name not in NO_OUT[prefix]
+    aliases = tuple((old, new) for old, new in _ALIASES if new in params and old not in params)
+    if not with_out and not aliases:
+        return fn
+    key = (fn, with_out, aliases)
+    door = _DOORS.get(key)
+    if door is None:
+        door = _DOORS[key] = _decorate(fn, with_out)
+    return door
 
 
 def torch_args(fn):
@@ -52,6 +121,7 @@ def _decorate(fn, with_out):
                 _rename(kwargs, aliases, name)
             return fn(*args, **kwargs)
 
+        aliased._tt_door = True
         return aliased
 
     @functools.wraps(fn)
@@ -69,6 +139,7 @@ def _decorate(fn, with_out):
         ps = list(sig.parameters.values())
         at = next((i for i, p in enumerate(ps) if p.kind is p.VAR_KEYWORD), len(ps))
         op.__signature__ = sig.replace(parameters=ps[:at] + [extra] + ps[at:])
+    op._tt_door = True
     return op
 
 
