@@ -22,6 +22,7 @@ from tinytensor.data.dataset import (
     TensorDataset,
     random_split,
 )
+from tinytensor.data.distributed import DistributedSampler
 from tinytensor.data.sampler import (
     BatchSampler,
     RandomSampler,
@@ -34,7 +35,6 @@ from tinytensor.data.worker import WorkerInfo, get_worker_info
 
 #: Public names of ``torch.utils.data`` that tinytensor does not provide, each with the reason.
 NOT_PLANNED: dict[str, str] = {
-    "DistributedSampler": "distributed training: tinytensor runs in one process on one CPU",
     "DFIterDataPipe": "datapipes (deprecated in PyTorch): use Dataset/IterableDataset",
     "DataChunk": "datapipes (deprecated in PyTorch): use Dataset/IterableDataset",
     "IterDataPipe": "datapipes (deprecated in PyTorch): use IterableDataset",
@@ -54,6 +54,7 @@ __all__ = [
     "ConcatDataset",
     "DataLoader",
     "Dataset",
+    "DistributedSampler",
     "IterableDataset",
     "NOT_PLANNED",
     "RandomSampler",
