@@ -90,6 +90,68 @@ def _attrs(onnx, node):
     return out
 
 
+def _node_label(graph, i) -> str:
+    node = graph.node[i]
+    return f"node {i} ({node.op_type}{' ' + repr(node.name) if node.name else ''})"
+
+
+def _topological_order(graph, given: set) -> list[int]:
+    """Indices of ``graph.node`` in an order where each node runs after the nodes whose
+    outputs it reads (the file's own order when it is already one). A hostile or broken file
+    is refused here, naming the tensor and the node: a tensor nothing produces, a tensor two
+    nodes produce, or a cycle."""
+    where = "tinytensor.onnx.load"
+    producer = {}
+    for i, node in enumerate(graph.node):
+        for name in filter(None, node.output):
+            if name in given or name in producer:
+                first = "an input or initializer" if name in given else _node_label(
+                    graph, producer[name])
+                raise ValueError(
+                    f"{where}: tensor {name!r} is produced twice, by {first} and by "
+                    f"{_node_label(graph, i)}; each tensor of an ONNX graph has one producer"
+                )
+            producer[name] = i
+    needs = []
+    for i, node in enumerate(graph.node):
+        inputs = [n for n in node.input if n and n not in given]
+        for name in inputs:
+            if name not in producer:
+                raise ValueError(
+                    f"{where}: {_node_label(graph, i)} reads tensor {name!r}, which no node, "
+                    "graph input or initializer produces"
+                )
+        needs.append({producer[n] for n in inputs})
+    for name in graph.output:
+        if name.name not in given and name.name not in producer:
+            raise ValueError(f"{where}: graph output {name.name!r} is produced by no node")
+    if all(j < i for i, deps in enumerate(needs) for j in deps):
+        return list(range(len(needs)))
+    order, placed = [], set()
+    while len(order) < len(needs):
+        ready = [i for i in range(len(needs)) if i not in placed and needs[i] <= placed]
+        if not ready:
+            raise ValueError(f"{where}: the graph has a cycle: {_cycle(graph, needs, placed)}")
+        order += ready
+        placed.update(ready)
+    return order
+
+
+def _cycle(graph, needs, placed) -> str:
+    """One cycle among the nodes left unplaced (each reads an output of another of them)."""
+    i = next(j for j in range(len(needs)) if j not in placed)
+    path = []
+    while i not in path:
+        path.append(i)
+        i = min(j for j in needs[i] if j not in placed)
+    loop = path[path.index(i) :]
+    steps = []
+    for a, b in zip(loop, loop[1:] + loop[:1]):
+        tensor = next(n for n in graph.node[a].input if n in graph.node[b].output)
+        steps.append(f"{_node_label(graph, a)} reads {tensor!r} from {_node_label(graph, b)}")
+    return "; ".join(steps)
+
+
 class ONNXModule(nn.Module):
     """An ONNX graph run with tinytensor ops; ``forward`` takes the graph's inputs in order
     and returns its output (a tuple when it has several)."""
@@ -113,8 +175,10 @@ class ONNXModule(nn.Module):
             self._add(init.name, arr, trainable=arr.dtype.kind == "f" and init.name not in stats)
         self.input_names = [i.name for i in graph.input if i.name not in init_names]
         self.output_names = [o.name for o in graph.output]
+        order = _topological_order(graph, set(self.input_names) | init_names)
         self.nodes = [
-            (n.op_type, list(n.input), list(n.output), _attrs(onnx, n)) for n in graph.node
+            (n.op_type, list(n.input), list(n.output), _attrs(onnx, n))
+            for n in (graph.node[i] for i in order)
         ]
         unknown = sorted({op for op, *_ in self.nodes if op not in OPS and op not in _RECURRENT})
         if unknown:
