@@ -23,7 +23,7 @@ import numpy as np
 from tinytensor.autograd.grad_mode import grad_state
 from tinytensor.autograd.hooks import post_accumulate_hooks, run_post_accumulate_hooks
 from tinytensor.autograd.node import Node, _Anomaly
-from tinytensor.core import wrap
+from tinytensor.core import has_version_counter, wrap
 
 
 def _toposort(roots):
@@ -96,6 +96,36 @@ def reduce_to(g, shape, dtype, where):
     return g
 
 
+class _Plan:
+    """What one backward pass works on: the order to run nodes in, the gradients pending at
+    nodes and leaves, and, with ``inputs``, which nodes lead to them (``needed``) and which
+    non-leaf inputs each node made (``wanted``)."""
+
+    __slots__ = ("order", "pending", "leaf_grads", "needed", "wanted", "targets")
+
+
+def plan(roots, grads, inputs=None):
+    """Seed the roots' gradients and sort the graph below them (prune it to ``inputs``)."""
+    p = _Plan()
+    p.pending = pending = {}  # node -> summed gradient of its output (a list for multi-output)
+    p.leaf_grads = leaf_grads = {}  # leaf tensor -> summed gradient
+    for r, g in zip(roots, grads):
+        if r._grad_fn is None:
+            leaf_grads[r] = _add(leaf_grads.get(r), g)
+        else:
+            _deposit(pending, r._grad_fn, r._meta, g)
+    p.order = _toposort(list(pending))
+    p.wanted = {}  # node -> the non-leaf tensors in ``inputs`` that it made
+    p.needed = p.targets = None
+    if inputs is not None:
+        for t in inputs:
+            if t._grad_fn is not None:
+                p.wanted.setdefault(t._grad_fn, []).append(t)
+        p.targets = {id(t) if t._grad_fn is None else id(t._grad_fn) for t in inputs}
+        p.needed = _prune(p.order, p.targets)
+    return p
+
+
 def run_backward(
     roots,
     grads,
@@ -105,36 +135,15 @@ def run_backward(
     capture=False,
     allow_unused=False,
 ):
-    """Backpropagate ``grads`` from ``roots``.
+    """Backpropagate ``grads`` from ``roots``: ``plan``, ``run``, then ``commit``.
 
     With ``capture`` (``autograd.grad``) return the gradients of ``inputs`` and touch no
     ``.grad``; otherwise sum into the leaves' ``.grad`` (only ``inputs``' if given).
     """
-    pending = {}  # node -> summed gradient of its output (a list for multi-output nodes)
-    leaf_grads = {}  # leaf tensor -> summed gradient
-    for r, g in zip(roots, grads):
-        if r._grad_fn is None:
-            leaf_grads[r] = _add(leaf_grads.get(r), g)
-        else:
-            _deposit(pending, r._grad_fn, r._meta, g)
-
-    order = _toposort(list(pending))
-    wanted = {}  # node -> the non-leaf tensors in ``inputs`` that it made
-    needed = None
-    if inputs is not None:
-        for t in inputs:
-            if t._grad_fn is not None:
-                wanted.setdefault(t._grad_fn, []).append(t)
-        needed = _prune(order, {id(t) if t._grad_fn is None else id(t._grad_fn) for t in inputs})
+    p = plan(roots, grads, inputs)
     captured = {}  # non-leaf tensor in ``inputs`` -> its gradient
     retained = []  # (tensor, gradient) for non-leaves that called retain_grad()
     ran = []
-    anomaly = _Anomaly.enabled
-
-    # Gradients meeting at one node or leaf are summed. Without create_graph that is one NumPy
-    # add (reduce_to already matched shapes and dtypes), which skips the add op's dispatch: a
-    # few us per sum, and W2's scalar MLP does about 50k sums per step.
-    plus = _add_recorded if create_graph else _add_arrays
     prev = grad_state.enabled
     grad_state.enabled = create_graph
     # The collector is paused for the pass (and restored as it was): every gradient allocates
@@ -143,65 +152,8 @@ def run_backward(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        if needed is None and not anomaly and not create_graph:
-            _backprop_plain(order, pending, leaf_grads, retained, ran)
-            order = ()  # done: the general loop below is for the other cases
-        for node in order:
-            g = pending.pop(node, None)
-            if g is None:
-                continue
-            if needed is not None and node not in needed and node not in wanted:
-                continue
-            if node.fn is None:
-                raise _freed(node)
-            if node.hooks is not None or node.retained is not None:
-                g = _node_hooks(node, g, retained, create_graph)
-            if wanted and node in wanted:
-                for t in wanted[node]:
-                    captured[t] = g if t._meta is None else g[t._meta]
-                if node not in needed:  # nothing asked for lies below it
-                    continue
-            ran.append(node)
-            if anomaly:
-                in_grads = _run_checked(node, g)
-            else:
-                in_grads = node.run(g)
-            for e, pg in zip(node.next, in_grads):
-                if pg is None or e is None:
-                    continue
-                cls = e.__class__
-                if cls is Node:
-                    d = pg._data
-                    if d.shape != e.shape or d.dtype != e.dtype:
-                        pg = reduce_to(pg, e.shape, e.dtype, node)
-                    old = pending.get(e)
-                    pending[e] = pg if old is None else plus(old, pg)
-                elif cls is tuple:  # output i of a node with several outputs
-                    src, i = e
-                    shape, dtype = src.out_meta[i]
-                    _deposit(pending, src, i, reduce_to(pg, shape, dtype, node))
-                else:  # a leaf tensor
-                    d, leaf = pg._data, e._data
-                    if d.shape != leaf.shape or d.dtype != leaf.dtype:
-                        pg = reduce_to(pg, leaf.shape, leaf.dtype, node)
-                    old = leaf_grads.get(e)
-                    leaf_grads[e] = pg if old is None else plus(old, pg)
-        if capture:
-            result = _captured(inputs, leaf_grads, captured, allow_unused)
-            leaf_grads, retained = {}, []
-        elif inputs is not None:
-            keep = {id(t) for t in inputs}
-            leaf_grads = {t: g for t, g in leaf_grads.items() if id(t) in keep}
-            leaf_grads.update(captured)
-        for leaf in leaf_grads:  # every hook runs before any .grad is written
-            if leaf._hooks:  # (no loop variable left holding the last gradient: see below)
-                leaf_grads[leaf] = _leaf_hooks(leaf, leaf_grads[leaf])
-        # Popped, not iterated over items(): that iterator keeps its last (leaf, g) tuple alive,
-        # a hidden reference that made every gradient look shared to _sole_owner (never stolen).
-        for leaf in list(leaf_grads):
-            _accumulate(leaf, leaf_grads.pop(leaf), create_graph)
-        for t, g in retained:
-            t._grad = g if t._grad is None else t._grad + g
+        run(p, create_graph, captured, retained, ran)
+        result = commit(p, inputs, captured, retained, create_graph, capture, allow_unused)
     finally:
         grad_state.enabled = prev
         if collecting:
@@ -211,29 +163,47 @@ def run_backward(
             node.fn = None
             node.saved = node.checked = node.versions = ()
             node.outputs = None
-    return result if capture else None
+    return result
 
 
-def _backprop_plain(order, pending, leaf_grads, retained, ran):
-    """``run_backward``'s loop for the common case, chosen once per backward: no ``inputs``,
-    no anomaly mode, no ``create_graph``. The same steps as the general loop, without the
-    branches that never fire here, with ``Node.run`` inlined and NumPy adds for the sums
-    (about a fifth of the engine's time per node on a chain of 1-element ops)."""
+def run(p, create_graph, captured, retained, ran):
+    """Run every node of ``p.order`` that received a gradient, from the roots to the leaves.
+
+    Each node's closure gets the summed gradient of its output, after the hooks of the tensors
+    it made and the in-place check of what it saved; what it returns is reduced to each
+    input's shape and dtype and summed into that input's pending gradient. Nothing is written
+    to any ``.grad`` here (``commit`` does that), so an error leaves every ``.grad`` as it was.
+    Appends each node it runs to ``ran``, gradients of ``inputs`` made by non-leaves to
+    ``captured`` and retain_grad()'s to ``retained``.
+    """
+    pending, leaf_grads, needed, wanted = p.pending, p.leaf_grads, p.needed, p.wanted
     pop, ran_append = pending.pop, ran.append
-    for node in order:
+    anomaly = _Anomaly.enabled
+    for node in p.order:
         g = pop(node, None)
         if g is None:
+            continue
+        if needed is not None and node not in needed and node not in wanted:
             continue
         fn = node.fn
         if fn is None:
             raise _freed(node)
         if node.hooks is not None or node.retained is not None:
-            g = _node_hooks(node, g, retained, False)
+            g = _node_hooks(node, g, retained, create_graph)
+        if wanted and node in wanted:
+            for t in wanted[node]:
+                captured[t] = g if t._meta is None else g[t._meta]
+            if node not in needed:  # nothing asked for lies below it
+                continue
         ran_append(node)
-        if node.versions or node.outputs is not None:
-            in_grads = fn(g, *node.unpack())
-        else:  # nothing to check or rebuild
-            in_grads = fn(g, *node.saved)
+        if anomaly:
+            in_grads = _run_checked(node, g, _needs(node, p))
+        else:  # Node.run inlined, and its unpack skipped when there is nothing to check
+            saved = node.unpack() if node.versions or node.outputs is not None else node.saved
+            if _NEEDS and node.wants_needs:
+                in_grads = fn(g, *saved, needs=_needs(node, p))
+            else:
+                in_grads = fn(g, *saved)
         for e, pg in zip(node.next, in_grads):
             if pg is None or e is None:
                 continue
@@ -243,7 +213,12 @@ def _backprop_plain(order, pending, leaf_grads, retained, ran):
                 if d.shape != e.shape or d.dtype != e.dtype:
                     pg = reduce_to(pg, e.shape, e.dtype, node)
                 old = pending.get(e)
-                pending[e] = pg if old is None else wrap(old._data + pg._data)
+                # Gradients meeting at one node or leaf are summed. Without create_graph that is
+                # one NumPy add (reduce_to already matched shapes and dtypes), which skips the add
+                # op's dispatch: a few us per sum, and W2's scalar MLP does about 50k a step.
+                if old is not None:
+                    pg = old + pg if create_graph else wrap(old._data + pg._data)
+                pending[e] = pg
             elif cls is tuple:  # output i of a node with several outputs
                 src, i = e
                 shape, dtype = src.out_meta[i]
@@ -253,7 +228,46 @@ def _backprop_plain(order, pending, leaf_grads, retained, ran):
                 if d.shape != leaf.shape or d.dtype != leaf.dtype:
                     pg = reduce_to(pg, leaf.shape, leaf.dtype, node)
                 old = leaf_grads.get(e)
-                leaf_grads[e] = pg if old is None else wrap(old._data + pg._data)
+                if old is not None:
+                    pg = old + pg if create_graph else wrap(old._data + pg._data)
+                leaf_grads[e] = pg
+
+
+def _needs(node, p):
+    """PyTorch's ``needs_input_grad`` for ``node``: True for each input whose gradient goes
+    somewhere (with ``inputs``, somewhere on a path to one of them)."""
+    needed = p.needed
+    if needed is None:
+        return tuple([e is not None for e in node.next])
+    targets, wanted, out = p.targets, p.wanted, []
+    for e in node.next:
+        if e.__class__ is tuple:
+            e = e[0]
+        out.append(e is not None and (e in needed or e in wanted or id(e) in targets))
+    return tuple(out)
+
+
+def commit(p, inputs, captured, retained, create_graph, capture=False, allow_unused=False):
+    """After a successful ``run``: run the leaves' hooks, then write ``.grad`` (or, with
+    ``capture``, return the gradients of ``inputs`` and write nothing)."""
+    leaf_grads = p.leaf_grads
+    if capture:
+        return _captured(inputs, leaf_grads, captured, allow_unused)
+    if inputs is not None:
+        keep = {id(t) for t in inputs}
+        leaf_grads = {t: g for t, g in leaf_grads.items() if id(t) in keep}
+        leaf_grads.update(captured)
+    p.leaf_grads = None  # the only reference left to each gradient is the dict's entry
+    for leaf in leaf_grads:  # every hook runs before any .grad is written
+        if leaf._hooks:  # (no loop variable left holding the last gradient: see below)
+            leaf_grads[leaf] = _leaf_hooks(leaf, leaf_grads[leaf])
+    # Popped, not iterated over items(): that iterator keeps its last (leaf, g) tuple alive,
+    # a hidden reference that made every gradient look shared to _sole_owner (never stolen).
+    for leaf in list(leaf_grads):
+        _accumulate(leaf, leaf_grads.pop(leaf), create_graph)
+    for t, g in retained:
+        t._grad = g if t._grad is None else t._grad + g
+    return None
 
 
 def _captured(inputs, leaf_grads, captured, allow_unused):
@@ -273,14 +287,6 @@ def _captured(inputs, leaf_grads, captured, allow_unused):
             )
         result.append(g)
     return tuple(result)
-
-
-def _add_recorded(a, b):
-    return a + b
-
-
-def _add_arrays(a, b):
-    return wrap(a._data + b._data)
 
 
 def _add(a, b):
@@ -322,7 +328,7 @@ def _sole_owner(g) -> bool:
     return (
         d.base is None
         and not g._requires_grad
-        and g._vc is None
+        and not has_version_counter(g)
         and g._hooks is None
         and sys.getrefcount(d) <= _FRESH_REFS[0]
         and sys.getrefcount(g) <= _FRESH_REFS[1]
@@ -337,6 +343,9 @@ def _ref_counts(g):
 def _fresh_ref_counts(g):
     return _ref_counts(g)  # called as _accumulate calls _sole_owner, with nothing else holding g
 
+
+# Until autograd/node.py's Node has the ``wants_needs`` slot (issue #20), no node wants them.
+_NEEDS = "wants_needs" in Node.__slots__
 
 # What a gradient held by no one else counts inside _sole_owner, measured once on this
 # interpreter (the counts of frame arguments and borrowed loads differ between versions).
@@ -383,11 +392,14 @@ def _freed(node):
     )
 
 
-def _run_checked(node, g):
+def _run_checked(node, g, needs):
     """Anomaly mode: run ``node``'s closure, pointing any error or NaN/inf to its forward call."""
     where = node.created_at() or "  (not recorded: the node was made outside detect_anomaly)\n"
     try:
-        in_grads = node.run(g)
+        if _NEEDS and node.wants_needs:
+            in_grads = node.fn(g, *node.unpack(), needs=needs)
+        else:
+            in_grads = node.fn(g, *node.unpack())
     except Exception as e:
         raise RuntimeError(
             f"Error in {node.name()} during backward: {e}\n"
