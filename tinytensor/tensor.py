@@ -52,14 +52,14 @@ _neg = E.neg.__wrapped__
 _exp = E.exp.__wrapped__
 _tanh = E.tanh.__wrapped__
 _relu = E.relu.__wrapped__
-_matmul = L.matmul.__wrapped__
+_matmul = L.matmul
 _sum = R.sum.__wrapped__
 _mean = R.mean.__wrapped__
-_reshape = S.reshape.__wrapped__
-_permute = S.permute.__wrapped__
-_transpose = S.transpose.__wrapped__
-_unsqueeze = S.unsqueeze.__wrapped__
-_squeeze = S.squeeze.__wrapped__
+_reshape = S.reshape
+_permute = S.permute
+_transpose = S.transpose
+_unsqueeze = S.unsqueeze
+_squeeze = S.squeeze
 
 #: PyTorch Tensor attributes left out on purpose, name -> reason; tinytensor.compat (a layer
 #: above) fills it from its NOT_PLANNED["torch.Tensor"] table for Tensor.__getattr__.

@@ -14,7 +14,6 @@ from tinytensor.ops._util import as_tensor, one_dim
 from tinytensor.ops._util import requires_grad as _rg
 from tinytensor.ops.inplace import inplace as _inplace
 from tinytensor.ops.inplace import register_view as _register_view
-from tinytensor.ops.torch_args import numpy_aliases, torch_args
 
 
 def _convert_index(index):
@@ -199,7 +198,6 @@ def _check_range(idx, lo, n, name, d, error):
         )
 
 
-@torch_args
 def gather(input, dim, index):
     """f(a) = a[..., index, ...] along dim;  da = zeros scatter-added with g"""
     a = input
@@ -214,7 +212,6 @@ def _gather_backward(g, a, d, index):
     return (scatter_add(wrap(np.zeros(a.shape, g._data.dtype)), d, index, g),)
 
 
-@numpy_aliases
 def scatter_add(input, dim, index, src):
     """f(a, s) = a with s added at index along dim;  da = g,  ds = g.gather(dim, index)"""
     a = input
@@ -231,7 +228,6 @@ def _scatter_add_backward(g, d, index):
     return g, None if index is None else gather(g, d, index)
 
 
-@numpy_aliases
 def scatter(input, dim, index, src):
     """f(a, s) = a with s written at index along dim;  da = g zeroed there,  ds = g gathered"""
     a = input
@@ -278,7 +274,6 @@ def _vector_index(a, d, index, name, error):
     return index
 
 
-@torch_args
 def index_select(input, dim, index):
     """f(a) = a[..., index, ...] along dim;  da = zeros index-added with g"""
     a = input
@@ -294,7 +289,6 @@ def _index_select_backward(g, shape, d, index):
     return (index_add(wrap(np.zeros(shape, g._data.dtype)), d, index, g),)
 
 
-@torch_args
 def index_add(input, dim, index, source, alpha=1):
     """`f(a, s) = a` with `alpha*s` added at index along dim;
     `da = g,  ds = alpha*g.index_select`"""
@@ -325,7 +319,6 @@ def _index_add_backward(g, d, index, source, alpha):
     return g, gs * alpha if alpha != 1 else gs
 
 
-@numpy_aliases
 def masked_fill(input, mask, value):
     """f(a) = value where mask else a;  da = g where not mask,  dvalue = sum of g where mask"""
     a = input
@@ -365,7 +358,6 @@ def _masked_fill_backward(g, mask, needs_a, needs_value):
     )
 
 
-@numpy_aliases
 def take(input, index):
     """f(a) = a.flatten()[index];  da = zeros with g added at index, reshaped like a"""
     a = input

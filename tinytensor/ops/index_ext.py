@@ -12,7 +12,6 @@ from tinytensor.core import wrap
 from tinytensor.ops import index as I
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, one_dim
-from tinytensor.ops.torch_args import numpy_aliases, torch_args
 
 
 def _along(input, dim, index, name):
@@ -48,7 +47,6 @@ def _linear(t, indices, name):
     return np.ravel_multi_index(tuple(arrs), lead).reshape(-1), int(np.prod(lead)), arrs[0].shape
 
 
-@torch_args
 def index_put(input, indices, values, accumulate=False):
     """out = input with out[indices] = values (or += with ``accumulate``, repeats summed)."""
     t = as_tensor(input, "index_put")
@@ -63,7 +61,6 @@ def index_put(input, indices, values, accumulate=False):
     return I.index_add(base, 0, wrap(flat), src).reshape(t.shape)
 
 
-@numpy_aliases
 def as_strided(input, size, stride, storage_offset=0):
     """`out[i0, i1, ...] = input.flatten()[offset + sum_k i_k * stride[k]]` (a gathered copy here,
     not a view: writing to it leaves ``input`` alone);  `dinput = g scatter-added` back."""

@@ -12,7 +12,6 @@ from tinytensor.core import share_version, wrap
 from tinytensor.ops._util import as_tensor, binary
 from tinytensor.ops._util import requires_grad as _rg
 from tinytensor.ops.creation import eye, ones
-from tinytensor.ops.torch_args import torch_args
 
 
 def _float_check(ad, bd, name, a, b):
@@ -20,7 +19,6 @@ def _float_check(ad, bd, name, a, b):
         raise RuntimeError(f"{name}: not implemented for bool tensors")
 
 
-@torch_args
 def matmul(input, other):
     """f(a, b) = a @ b;  da = g @ b^T,  db = a^T @ g (vectors treated as rows/columns)"""
     a, b = input, other
@@ -80,7 +78,6 @@ def _matmul_backward(g, a, b, na, nb):
     return ga, gb
 
 
-@torch_args
 def mm(input, mat2):
     """Matrix product of two 2-D tensors: ``(n, m) @ (m, p) -> (n, p)``. No broadcasting; use
     ``matmul`` for batches. ``d input = g @ mat2^T``, ``d mat2 = input^T @ g``."""
@@ -93,7 +90,6 @@ def mm(input, mat2):
     return matmul(a, b)
 
 
-@torch_args
 def bmm(input, mat2):
     """Batched matrix product of two 3-D tensors with the same batch size:
     ``(b, n, m) @ (b, m, p) -> (b, n, p)``. No broadcasting; use ``matmul`` for that.
@@ -110,7 +106,6 @@ def bmm(input, mat2):
     return matmul(a, b)
 
 
-@torch_args
 def dot(input, tensor):
     """`f(a, b) = sum(a*b)` for 1-D a, b"""
     a, b = input, tensor
@@ -123,7 +118,6 @@ def dot(input, tensor):
     return matmul(a, b)
 
 
-@torch_args
 def outer(input, vec2):
     """`f(a, b)_ij = a_i * b_j`"""
     a, b = input, vec2

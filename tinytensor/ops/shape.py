@@ -13,7 +13,6 @@ from tinytensor.ops._util import as_tensor, binary, norm_dim, one_dim
 from tinytensor.ops.index import getitem, index_add, index_select
 from tinytensor.ops.inplace import mark_multi_output_view
 from tinytensor.ops.inplace import register_view as _register_view
-from tinytensor.ops.torch_args import numpy_aliases, torch_args
 
 
 def _view(arr, a):
@@ -42,7 +41,6 @@ def _sizes(args, name):
     return tuple(out)
 
 
-@numpy_aliases
 def reshape(input, *shape):
     """f(a) = a viewed with a new shape;  da = g reshaped back"""
     a = input
@@ -80,7 +78,6 @@ def view(a, *shape):
     return out
 
 
-@numpy_aliases
 def flatten(input, start_dim=0, end_dim=-1):
     """Merge dims ``start_dim`` to ``end_dim`` (both included) into one; a view when it can be.
     A 0-d tensor becomes shape ``(1,)``.
@@ -99,7 +96,6 @@ def flatten(input, start_dim=0, end_dim=-1):
     return reshape(a, shp[:s] + (int(np.prod(shp[s : e + 1])),) + shp[e + 1 :])
 
 
-@numpy_aliases
 def unflatten(input, dim, sizes):
     """Split dim ``dim`` into ``sizes`` (one of them may be -1, inferred); the inverse of
     ``flatten``.
@@ -121,7 +117,6 @@ def unflatten(input, dim, sizes):
     return reshape(a, a.shape[:d] + tuple(sizes) + a.shape[d + 1 :])
 
 
-@numpy_aliases
 def squeeze(input, dim=None):
     """Drop dims of size 1: all of them, or those of ``dim`` (an int or a tuple) that have size 1.
     A view of ``input``.
@@ -138,7 +133,6 @@ def squeeze(input, dim=None):
     return reshape(a, shape)
 
 
-@numpy_aliases
 def unsqueeze(input, dim):
     """Insert a dim of size 1 at position ``dim`` (``-1`` appends it). A view of ``input``.
 
@@ -150,7 +144,6 @@ def unsqueeze(input, dim):
     return reshape(a, a.shape[:d] + (1,) + a.shape[d:])
 
 
-@numpy_aliases
 def permute(input, *dims):
     """f(a) = a with axes reordered;  da = g with the inverse order"""
     a = input
@@ -176,7 +169,6 @@ def _permute_backward(g, inv):
     return (permute(g, inv),)
 
 
-@numpy_aliases
 def transpose(input, dim0, dim1):
     """Swap dims ``dim0`` and ``dim1``; a view. ``swapaxes`` and ``swapdims`` are the same.
 
@@ -196,7 +188,6 @@ def transpose(input, dim0, dim1):
 swapaxes = transpose
 
 
-@numpy_aliases
 def movedim(input, source, destination):
     """Move dim(s) ``source`` to position(s) ``destination``, keeping the other dims in order; a
     view. ``moveaxis`` is the same.
@@ -248,7 +239,6 @@ def _expanded_shape(a, sizes):
     return tuple(a.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
 
 
-@numpy_aliases
 def broadcast_to(input, shape):
     """``input`` broadcast to ``shape`` (each size must match or be 1), a view without copying,
     as ``expand`` (read-only where elements repeat). Its gradient sums over the broadcast dims.
@@ -303,7 +293,6 @@ def broadcast_tensors(*tensors):
     return tuple(broadcast_to(t, shape) for t in tensors)
 
 
-@numpy_aliases
 def clone(input):
     """f(a) = a (a copy);  da = g"""
     a = input
@@ -334,7 +323,6 @@ def _copy_backward(g, src_dtype):
     return (wrap(np.zeros_like(g._data)), None if src_dtype is None else g.to(src_dtype))
 
 
-@torch_args
 def cat(tensors, dim=0):
     """f(a, b, ...) = a, b, ... joined along ``dim``;  each input gets its slice of g"""
     tensors = [as_tensor(t, "cat") for t in tensors]
@@ -378,7 +366,6 @@ def _split_at(t, bounds, d):
     return [narrow(t, d, s, e - s) for s, e in zip(starts, ends)]
 
 
-@torch_args
 def stack(tensors, dim=0):
     """f(a, b, ...) = a, b, ... stacked along a new ``dim``"""
     tensors = [as_tensor(t, "stack") for t in tensors]
@@ -393,7 +380,6 @@ def stack(tensors, dim=0):
     return cat([unsqueeze(t, d) for t in tensors], d)
 
 
-@torch_args
 def hstack(tensors):
     """Join tensors column-wise: ``cat`` along dim 1, or along dim 0 when they are 1-D.
 
@@ -403,7 +389,6 @@ def hstack(tensors):
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 
-@torch_args
 def vstack(tensors):
     """Join tensors row-wise: ``cat`` along dim 0, 1-D tensors first made rows. ``row_stack`` is the
     same.
@@ -414,7 +399,6 @@ def vstack(tensors):
     return cat([t if t.ndim > 1 else unsqueeze(t, 0) for t in map(as_tensor, tensors)], 0)
 
 
-@numpy_aliases
 def narrow(input, dim, start, length):
     """f(a) = a[..., start:start+length, ...] along ``dim``"""
     a = input
@@ -432,7 +416,6 @@ def narrow(input, dim, start, length):
     return getitem(a, idx)
 
 
-@numpy_aliases
 def split(tensor, split_size_or_sections, dim=0):
     """Split along ``dim`` into views: pieces of ``split_size_or_sections`` each (the last one
     shorter if need be), or, given a list, pieces of those sizes.
@@ -460,7 +443,6 @@ def split(tensor, split_size_or_sections, dim=0):
     return _multi_view(a, d, [0] + bounds, bounds + [n], "Split") if sizes else ()
 
 
-@numpy_aliases
 def chunk(input, chunks, dim=0):
     """Split along ``dim`` into at most ``chunks`` views of equal size (``ceil(n / chunks)``), the
     last one shorter if need be.
@@ -476,7 +458,6 @@ def chunk(input, chunks, dim=0):
     return split(a, builtins.max(step, 1), d)
 
 
-@numpy_aliases
 def unbind(input, dim=0):
     """The slices along ``dim``, as a tuple of views with that dim removed.
 
@@ -521,7 +502,6 @@ def _multi_view_backward(gs, a, d, starts, ends, squeeze):
     return (cat(pieces, d),)
 
 
-@numpy_aliases
 def flip(input, dims):
     """f(a) = a reversed along ``dims``;  da = g reversed along ``dims``"""
     a = input
@@ -558,7 +538,6 @@ def _repeat_backward(g, reps, src, shape):
     return (g.reshape(split_shape).sum(tuple(range(0, 2 * len(reps), 2))).reshape(shape),)
 
 
-@torch_args
 def tril(input, diagonal=0):
     """f(a) = lower triangle of a;  da = lower triangle of g"""
     a = input
@@ -572,7 +551,6 @@ def _tril_backward(g, diagonal):
     return (tril(g, diagonal),)
 
 
-@torch_args
 def triu(input, diagonal=0):
     """f(a) = upper triangle of a;  da = upper triangle of g"""
     a = input
@@ -586,24 +564,36 @@ def _triu_backward(g, diagonal):
     return (triu(g, diagonal),)
 
 
-def pad(a, pad, mode="constant", value=0.0):
+def pad(a, pad, mode="constant", value=None):
     """f(a) = a padded; ``pad`` lists (left, right) pairs from the last dim backwards, as in
-    PyTorch. Constant padding's gradient is the slice of g; the other modes gather indices."""
+    PyTorch. Constant padding's gradient is the slice of g; the other modes gather indices.
+    Negative pads crop; reflect and replicate may crop more than a side holds as long as the
+    result keeps at least one element (as PyTorch)."""
     a = as_tensor(a, "pad")
     pad = [int(p) for p in pad]
     if len(pad) % 2 or len(pad) // 2 > a.ndim:
         raise RuntimeError(
             f"pad: padding length must be even and at most 2*ndim ({2 * a.ndim}), got {len(pad)}"
         )
+    if mode != "constant" and value not in (None, 0):
+        raise RuntimeError(f'pad: padding mode "{mode}" doesn\'t take in value argument')
+    value = 0.0 if value is None else value
     n = len(pad) // 2
     widths = [(0, 0)] * (a.ndim - n) + [(pad[2 * i], pad[2 * i + 1]) for i in reversed(range(n))]
     np_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}.get(mode)
     if np_mode is None and mode != "constant":
-        raise ValueError(
-            f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}"
+        raise NotImplementedError(  # PyTorch's class for an unknown mode
+            f"pad: unrecognised padding mode {mode!r}; use 'constant', 'reflect', 'replicate' "
+            "or 'circular'"
         )
     for axis, ((lo, hi), size) in enumerate(zip(widths, a.shape)):
-        if size + builtins.min(lo, 0) + builtins.min(hi, 0) < (0 if mode == "constant" else 1):
+        if mode in ("reflect", "replicate"):  # the index map crops after padding: any split
+            if size + lo + hi < 1:
+                raise RuntimeError(
+                    f"pad: input (size {size} in dim {axis}) is too small for {mode} padding "
+                    f"({lo}, {hi}): calculated output size {size + lo + hi}"
+                )
+        elif size + builtins.min(lo, 0) + builtins.min(hi, 0) < (0 if mode == "constant" else 1):
             raise RuntimeError(
                 f"pad: padding ({lo}, {hi}) of dim {axis} crops more than its size {size}; "
                 "use smaller negative pads"
