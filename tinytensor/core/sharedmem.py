@@ -50,6 +50,19 @@ def set_sharing_strategy(new_strategy: str) -> None:
             "use 'file_system' on this platform"
         )
     _strategy[0] = new_strategy
+    if new_strategy == "file_system":
+        prepare_for_children()
+
+
+def prepare_for_children():
+    """With the ``file_system`` strategy, start ``multiprocessing``'s resource tracker now, so
+    processes started from here on share it: a segment made in a child and unlinked in the
+    parent is then tracked once. Call it before starting processes that send tensors."""
+    if _strategy[0] != "file_system":
+        return
+    from multiprocessing import resource_tracker
+
+    resource_tracker.ensure_running()
 
 
 def get_all_sharing_strategies() -> set:
@@ -184,6 +197,7 @@ def new_block(nbytes: int, strategy: str | None = None) -> np.ndarray:
             os.close(fd)
             raise
         return _root_array(Block(strategy, size, fd=fd, mm=mm, owner=True))
+    prepare_for_children()
     shm = _segment_class()(create=True, size=size)
     return _root_array(Block(strategy, size, shm=shm, owner=True))
 

@@ -14,6 +14,7 @@ import queue
 import time
 import weakref
 
+from tinytensor.core import sharedmem as SM
 from tinytensor.data.sampler import draw_seed
 from tinytensor.data.worker import (
     POLL_INTERVAL,
@@ -46,6 +47,7 @@ class MultiProcessIter:
         self._shutdown = False
         self._epoch = 0
         ctx = loader._context()
+        SM.prepare_for_children()  # workers send batches through shared memory
         shared = (loader.dataset, loader.collate_fn, loader.worker_init_fn)
         if ctx.get_start_method() != "fork":  # the child cannot inherit: send tensors as arrays
             shared = (Packed(dumps(shared)), None, None)

@@ -2,8 +2,10 @@
 
 A worker receives ``(task_id, index)`` on its own index queue, fetches and collates that batch,
 and answers ``(task_id, payload)`` on the shared result queue, where the payload is the batch
-pickled in the worker (so an unpicklable batch becomes an error the main process sees instead
-of a silent hang in the queue's feeder thread), an :class:`ExceptionWrapper`, or a marker.
+pickled in the worker, its large tensors moved into shared memory so that only their handles
+are pickled (pickling there, so an unpicklable batch becomes an error the main process sees
+instead of a silent hang in the queue's feeder thread), an :class:`ExceptionWrapper`, or a
+marker.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 import tinytensor as tt
+from tinytensor.core import sharedmem as SM
 from tinytensor.data.collate import default_collate
 from tinytensor.data.dataset import _fast_batcher
 
@@ -48,25 +51,48 @@ def get_worker_info() -> WorkerInfo | None:
     return _worker_info
 
 
+#: A batch's tensors of at least this many bytes go back to the main process through shared
+#: memory (only a handle is pickled); smaller ones are pickled by value, which is cheaper there.
+SHARE_MIN_BYTES = 1 << 16
+
+
 def _rebuild_tensor(array, requires_grad):
     t = tt.from_numpy(array)
     return t.requires_grad_() if requires_grad else t
 
 
+def _rebuild_shared(handle, requires_grad):
+    return _rebuild_tensor(SM.from_handle(handle), requires_grad)
+
+
 class _TensorPickler(pickle.Pickler):
     """Pickles tensors as their NumPy array (tinytensor tensors refuse plain pickling, since
-    ``tt.load`` must never unpickle; this stays between a DataLoader and its own workers)."""
+    ``tt.load`` must never unpickle; this stays between a DataLoader and its own workers).
+    With ``share``, a large tensor's values move into a shared-memory block made for this one
+    send (the receiver maps it, and unlinks a named one) and only the block's handle is
+    pickled."""
+
+    share = False
 
     def reducer_override(self, obj):
         if isinstance(obj, tt.Tensor):
-            return _rebuild_tensor, (obj.detach().numpy(), obj.requires_grad)
+            arr = obj.detach().numpy()
+            if self.share and arr.nbytes >= SHARE_MIN_BYTES:
+                if SM.is_shared(arr):  # already shared (a shared dataset): send that memory
+                    return _rebuild_shared, (SM.handle(arr), obj.requires_grad)
+                return _rebuild_shared, (SM.handle(SM.share_array(arr), transfer=True),
+                                         obj.requires_grad)  # fmt: skip
+            return _rebuild_tensor, (arr, obj.requires_grad)
         return NotImplemented
 
 
-def dumps(obj) -> bytes:
-    """Bytes for ``obj``, tensors included, to send to or from a worker process."""
+def dumps(obj, share: bool = False) -> bytes:
+    """Bytes for ``obj``, tensors included, to send to or from a worker process; with
+    ``share``, large tensors travel through shared memory (see ``SHARE_MIN_BYTES``)."""
     buffer = io.BytesIO()
-    _TensorPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(obj)
+    pickler = _TensorPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.share = share
+    pickler.dump(obj)
     return buffer.getvalue()
 
 
@@ -262,6 +288,6 @@ def _fetch(fetcher, index, iterable, worker_id, where):
     except Exception:
         return ExceptionWrapper(where=where)
     try:
-        return dumps(data)
+        return dumps(data, share=True)
     except Exception:
         return ExceptionWrapper(where=f"{where} while sending the batch to the main process")
