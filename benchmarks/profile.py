@@ -7,6 +7,10 @@ operator (``a @ b``, ``a * b``) is not a call cProfile sees, so it counts in the
 wrote the operator. cProfile slows Python-heavy code more than NumPy-heavy code, so read the
 shares, not the absolute numbers; the step time printed first is measured without the
 profiler (thread CPU time). benchmarks/PROFILE.md explains the numbers.
+
+The process is in the state ``python -m benchmarks`` measures: the adapter's ``configure``, and
+nothing a user's script would not do (the allocator is tuned by the first backward, as in any
+program, unless ``TINYTENSOR_MALLOC_TUNING=0`` or ``MALLOC_*`` say otherwise).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ STEPS = {
     "W2v": (T.w2_vector, 1, "ms/step", 300),
     "W3": (T.w3_mlp, 1, "ms/step", 200),
     "W4": (T.w4_cnn, 1, "ms/step", 30),
+    "W4b": (lambda: T.w4_cnn((16, 32)), 1, "ms/step", 20),  # W4's 16/32-channel shape
 }
 
 # (path fragment, function-name test, part); the first match wins.
@@ -110,6 +115,9 @@ def main(argv=None) -> int:
     for name in args.workloads:
         if name not in STEPS:
             sys.exit(f"unknown workload {name!r}; choose from {', '.join(STEPS)}")
+    info = T.configure(1)  # as the benchmark's worker does
+    print(f"tinytensor {info['version']}; malloc: {info['malloc']}")
+    for name in args.workloads:
         profile(name, args.top)
     return 0
 

@@ -25,7 +25,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the package importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.peers import BASELINE, FLOORS, PEERS, REFERENCE  # noqa: E402
+from benchmarks.peers import BASELINE, FLOORS, KNOBS, PEERS, REFERENCE  # noqa: E402
 from benchmarks.workloads import Case, cases, flops, w3_gemms, w4_gemms  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,6 +109,7 @@ class Worker:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
         if opts.get("baseline"):
             env["TINYTENSOR_BENCH_BASELINE"] = opts["baseline"]
+        env.update(KNOBS.get(peer, ("", {}))[1])  # an --allocator row: the setting it shows
         if opts["pin"]:  # --threads: every BLAS and OpenMP pool in the worker gets the same count
             env.update({v: str(threads) for v in THREAD_VARS})
         self.peer = peer
@@ -226,8 +227,9 @@ def summarise(case: Case, results: dict) -> list[dict]:
         row["vs_pytorch"] = row["median"] / ref["median"] if ok and ref else None
         row["vs_floor"] = row["median"] / floor["median"] if ok and floor else None
         if ok and gemms and row["library"] == "numpy floor":
-            gflops = flops(gemms()) / (row["median"] / 1e3) / 1e9
-            mflop = flops(gemms()) / 1e6
+            shapes = gemms(**case.kwargs)
+            gflops = flops(shapes) / (row["median"] / 1e3) / 1e9
+            mflop = flops(shapes) / 1e6
             row["note"] = f"float32 GEMM only: {mflop:.0f} MFLOP at {gflops:.1f} GFLOP/s"
     return rows
 
@@ -303,6 +305,13 @@ def parse_args(argv=None):
         help=f"also time the tinytensor package in DIR (e.g. a git worktree of an older commit) "
         f"as the library {BASELINE!r}, interleaved with the others in the same run",
     )
+    p.add_argument(
+        "--allocator",
+        action="store_true",
+        help="also time each tinytensor row in the allocator's other state, set from the "
+        "environment: TINYTENSOR_MALLOC_TUNING=0 for this checkout, glibc's MALLOC_*_THRESHOLD_ "
+        "for --baseline's (every other row runs as a user's script does, with neither)",
+    )
     p.add_argument("--json", metavar="PATH", help="also write every row as JSON")
     return p.parse_args(argv)
 
@@ -317,7 +326,11 @@ def main(argv=None) -> int:
             sys.exit(f"--baseline {args.baseline}: no tinytensor package in that folder")
         args.baseline = str(Path(args.baseline).resolve())
         peers.insert(peers.index("tinytensor") + 1 if "tinytensor" in peers else 0, BASELINE)
-    unknown = [p for p in peers if p not in PEERS and p != BASELINE]
+    if args.allocator:
+        for knob, (source, _) in KNOBS.items():
+            if source in peers:
+                peers.insert(peers.index(source) + 1, knob)
+    unknown = [p for p in peers if p not in PEERS and p != BASELINE and p not in KNOBS]
     if unknown:
         sys.exit(f"unknown peer(s) {unknown}; choose from {list(PEERS)}")
     selected = cases(args.quick)

@@ -20,3 +20,16 @@ FLOORS = ("numpy floor", "python floor")
 # checkout), so before and after are timed in the same run, interleaved.
 BASELINE = "tinytensor-before"
 REFERENCE = "pytorch"
+
+# ``--allocator``: each tinytensor row again in the allocator's other state, set the way a user
+# can set it, from the environment: this checkout with its tuning at the first backward turned
+# off, and --baseline's (which tuned only when asked) with glibc's thresholds set to the values
+# ``tinytensor.allocator.tune_allocator`` sets (32 MiB mmap, 256 MiB trim). Name -> (the row it
+# varies, extra environment).
+KNOBS = {
+    "tinytensor, TINYTENSOR_MALLOC_TUNING=0": ("tinytensor", {"TINYTENSOR_MALLOC_TUNING": "0"}),
+    "tinytensor-before, MALLOC_*_THRESHOLD_ set": (
+        BASELINE,
+        {"MALLOC_MMAP_THRESHOLD_": str(32 * 2**20), "MALLOC_TRIM_THRESHOLD_": str(256 * 2**20)},
+    ),
+}

@@ -97,11 +97,11 @@ def w3_mlp():
     return _train_step(forward, params, W.batches(W.W3_BATCH))
 
 
-def w4_cnn():
+def w4_cnn(channels=W.W4_CHANNELS):
     import mygrad as mg
     from mygrad.nnet import conv_nd, max_pool, relu
 
-    (c1, d1), (c2, d2), (lw, lb) = W.w4_weights()
+    (c1, d1), (c2, d2), (lw, lb) = W.w4_weights(channels=tuple(channels))
     params = [mg.tensor(a) for a in (c1, d1.reshape(1, -1, 1, 1), c2, d2.reshape(1, -1, 1, 1))]
     params += [mg.tensor(lw.T.copy()), mg.tensor(lb)]
     C1, D1, C2, D2, LW, LB = params

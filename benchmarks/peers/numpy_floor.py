@@ -47,5 +47,5 @@ def w3_mlp():
     return _gemms(W.w3_gemms())
 
 
-def w4_cnn():
-    return _gemms(W.w4_gemms())
+def w4_cnn(channels=W.W4_CHANNELS):
+    return _gemms(W.w4_gemms(channels=tuple(channels)))

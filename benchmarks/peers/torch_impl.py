@@ -113,20 +113,21 @@ def w3_mlp():
     return _train_step(model, W.batches(W.W3_BATCH))
 
 
-def w4_cnn():
+def w4_cnn(channels=W.W4_CHANNELS):
     from torch import nn
 
+    c1, c2 = channels
     model = nn.Sequential(
-        nn.Conv2d(1, 8, 3, padding=1),
+        nn.Conv2d(1, c1, 3, padding=1),
         nn.ReLU(),
         nn.MaxPool2d(2),
-        nn.Conv2d(8, 16, 3, padding=1),
+        nn.Conv2d(c1, c2, 3, padding=1),
         nn.ReLU(),
         nn.MaxPool2d(2),
         nn.Flatten(),
-        nn.Linear(784, 10),
+        nn.Linear(c2 * 49, 10),
     )
-    for layer, (w, b) in zip((model[0], model[3], model[7]), W.w4_weights()):
+    for layer, (w, b) in zip((model[0], model[3], model[7]), W.w4_weights(channels=channels)):
         _load(layer, w, b)
     data = [(np.ascontiguousarray(x.reshape(-1, 1, 28, 28)), y) for x, y in W.batches(W.W4_BATCH)]
     return _train_step(model, data)
