@@ -1,4 +1,4 @@
-"""PyTorch's calling conventions, applied once at the namespace door (tinytensor/ops/torch_args.py):
+"""PyTorch's calling conventions, applied once at the namespace door (tinytensor/_namespace/):
 ``out=`` on every public function whose PyTorch twin takes one (and on no other), the NumPy-style
 keyword aliases (``axis``, ``keepdims``...) wherever the parameter exists, the in-place twin of
 every method and function that has one in PyTorch, and the ops behind the door left unwrapped.
@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 
 import tinytensor as tt
+from tinytensor._namespace.conventions import NO_OUT
 from tinytensor.compat import NOT_PLANNED
 from tinytensor.ops import cumulative, index, linalg, math, shape
-from tinytensor.ops.torch_args import NO_OUT
 
 NAMESPACES = {"": tt, "linalg": tt.linalg, "special": tt.special, "fft": tt.fft}
 

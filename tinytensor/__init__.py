@@ -412,7 +412,7 @@ from tinytensor.ops.creation_ext import (
     scalar_tensor,
 )
 from tinytensor.ops.index_ext import as_strided, index_put
-from tinytensor.ops.method_forms import (
+from tinytensor._namespace.function_forms import (
     adjoint,
     clamp_,
     clip_,
@@ -448,7 +448,7 @@ from tinytensor.ops.method_forms import (
     unsafe_split_with_sizes,
     zero_,
 )
-from tinytensor.ops.inplace_forms import (
+from tinytensor._namespace.inplace_forms import (
     gcd_,
     lcm_,
     abs_,
@@ -533,7 +533,7 @@ from tinytensor.ops.misc_ext2 import (
     slice_scatter,
     triangular_solve,
 )
-from tinytensor.ops.torch_args import export_namespace as _export_namespace
+from tinytensor._namespace.conventions import export_namespace as _export_namespace
 from tinytensor.ops.random_ops import (
     bernoulli,
     binomial,
@@ -579,8 +579,9 @@ def numel(input) -> int:
     return input.numel()
 
 
-# The namespace door: out= and the NumPy-style keyword aliases, the same way for every op
-# (tinytensor.ops.torch_args). The ops themselves, which Tensor's methods call, stay unwrapped.
+# The namespace door (tinytensor._namespace.conventions): out= and the NumPy-style keyword
+# aliases, the same way for every op. The ops themselves, which Tensor's methods call, stay
+# unwrapped.
 _export_namespace(globals())
 
 __version__ = "0.1.0"

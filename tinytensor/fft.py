@@ -24,12 +24,12 @@ from __future__ import annotations
 import numpy as np
 
 from tinytensor import _dtype as D
+from tinytensor._namespace.conventions import export_namespace as _export_namespace
 from tinytensor.autograd.node import record
 from tinytensor.core import wrap
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, norm_dim, one_dim
 from tinytensor.ops.elementwise import cast
-from tinytensor.ops.torch_args import export_namespace as _export_namespace
 
 _COMPLEX = "the result is complex and tinytensor has no complex dtypes"
 

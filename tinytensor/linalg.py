@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 
+from tinytensor._namespace.conventions import export_namespace as _export_namespace
 from tinytensor.ops import linalg_ext as _ext
 from tinytensor.ops.linalg import matmul
 from tinytensor.ops.linalg_ext import (
@@ -54,7 +55,6 @@ from tinytensor.ops.linalg_more import (
     vector_norm,
 )
 from tinytensor.ops.linalg_saved import lstsq
-from tinytensor.ops.torch_args import export_namespace as _export_namespace
 
 linalg_slogdet = namedtuple("linalg_slogdet", "sign logabsdet")
 linalg_qr = namedtuple("linalg_qr", "Q R")

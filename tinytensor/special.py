@@ -7,6 +7,7 @@ tensor([0.0000, 0.8427])
 
 from __future__ import annotations
 
+from tinytensor._namespace.conventions import export_namespace as _export_namespace
 from tinytensor.ops.elementwise import log1p as log1p
 from tinytensor.ops.elementwise import round, sigmoid  # noqa: A004 - PyTorch's names
 from tinytensor.ops.math import exp2, expm1, logit, sinc
@@ -49,7 +50,6 @@ from tinytensor.ops.special_poly import (
     shifted_chebyshev_polynomial_w,
     spherical_bessel_j0,
 )
-from tinytensor.ops.torch_args import export_namespace as _export_namespace
 
 expit = sigmoid
 gammaln = lgamma

@@ -12,6 +12,7 @@ import numpy as np
 
 from tinytensor import _dtype as D
 from tinytensor._format import format_tensor
+from tinytensor._namespace.conventions import numpy_aliases
 from tinytensor.autograd import api, hooks
 from tinytensor.core import (
     TensorBase,
@@ -31,7 +32,6 @@ from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, one_dim
 from tinytensor.ops.inplace import fill_random, inplace
-from tinytensor.ops.torch_args import numpy_aliases
 from tinytensor.tensor_methods.core_ext import CoreExtMethods
 from tinytensor.tensor_methods.elementwise_inplace import ElementwiseInplaceMethods
 from tinytensor.tensor_methods.linalg import LinalgMethods

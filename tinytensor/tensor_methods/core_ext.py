@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinytensor import _dtype as D
+from tinytensor._namespace.conventions import numpy_aliases
 from tinytensor.core import sharedmem as SM
 from tinytensor.core import wrap
 from tinytensor.ops import creation as C
@@ -19,7 +20,6 @@ from tinytensor.ops import random_ops as RO
 from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
 from tinytensor.ops.inplace import fill_random, inplace
-from tinytensor.ops.torch_args import numpy_aliases
 
 
 class CoreExtMethods:

@@ -5,12 +5,12 @@
 
 from __future__ import annotations
 
+from tinytensor._namespace.conventions import numpy_aliases
 from tinytensor.ops import linalg as L
 from tinytensor.ops import linalg_ext as LX
 from tinytensor.ops import linalg_more as LM
 from tinytensor.ops import linalg_torch as LT
 from tinytensor.ops.inplace import inplace
-from tinytensor.ops.torch_args import numpy_aliases
 
 
 class LinalgMethods:

@@ -6,12 +6,12 @@ ops in ``tinytensor.ops.elementwise``. Each is one call into an op.
 
 from __future__ import annotations
 
+from tinytensor._namespace.conventions import numpy_aliases
 from tinytensor.ops import math as M
 from tinytensor.ops import math_binary as B
 from tinytensor.ops import softmax as SM
 from tinytensor.ops import special_fns as SF
 from tinytensor.ops.inplace import inplace
-from tinytensor.ops.torch_args import numpy_aliases
 
 
 class MathMethods:

@@ -6,11 +6,11 @@ or ``creation``.
 
 from __future__ import annotations
 
+from tinytensor._namespace.conventions import numpy_aliases
 from tinytensor.core import TensorBase
 from tinytensor.ops import creation as CR
 from tinytensor.ops import shape as S
 from tinytensor.ops import shape_ext as X
-from tinytensor.ops.torch_args import numpy_aliases
 
 
 class ShapeExtMethods:

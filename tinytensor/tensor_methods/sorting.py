@@ -6,10 +6,10 @@ their in-place ``op_`` forms. Each is one call into ``tinytensor.ops.sorting`` o
 
 from __future__ import annotations
 
+from tinytensor._namespace.conventions import numpy_aliases
 from tinytensor.ops import cumulative as CU
 from tinytensor.ops import sorting as SO
 from tinytensor.ops.inplace import inplace
-from tinytensor.ops.torch_args import numpy_aliases
 
 
 class SortingMethods:

@@ -3,16 +3,10 @@
 
 from __future__ import annotations
 
-from tinytensor.core import TensorBase
+from tinytensor._namespace.conventions import check_tensor
 from tinytensor.ops import elementwise as E
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor
-
-
-def _t(input, name):
-    if not isinstance(input, TensorBase):
-        raise TypeError(f"{name}(): argument 'input' must be a Tensor, not {type(input).__name__}")
-    return input
 
 
 def fill(input, value):
@@ -29,7 +23,7 @@ def fill_(input, value):
 
     >>> tt.fill_(tt.zeros(3), 2.0)
     tensor([2., 2., 2.])"""
-    return _t(input, "fill_").fill_(value)
+    return check_tensor(input, "fill_").fill_(value)
 
 
 def zero_(input):
@@ -37,7 +31,7 @@ def zero_(input):
 
     >>> tt.zero_(tt.ones(2))
     tensor([0., 0.])"""
-    return _t(input, "zero_").zero_()
+    return check_tensor(input, "zero_").zero_()
 
 
 def index_put_(input, indices, values, accumulate=False):
@@ -53,7 +47,7 @@ def index_put_(input, indices, values, accumulate=False):
 
     >>> tt.index_put_(tt.zeros(3), (tt.tensor([0, 2]),), tt.tensor([1.0, 2.0]))
     tensor([1., 0., 2.])"""
-    return _t(input, "index_put_").index_put_(indices, values, accumulate)
+    return check_tensor(input, "index_put_").index_put_(indices, values, accumulate)
 
 
 def detach(input):
@@ -63,13 +57,13 @@ def detach(input):
     >>> x = tt.ones(2, requires_grad=True)
     >>> tt.detach(x * 2).requires_grad
     False"""
-    return _t(input, "detach").detach()
+    return check_tensor(input, "detach").detach()
 
 
 def detach_(input):
     """Cut ``input`` from the graph in place: it becomes a leaf that does not require
     grad (``input.detach_()``). Returns ``input``."""
-    return _t(input, "detach_").detach_()
+    return check_tensor(input, "detach_").detach_()
 
 
 def t(input):
@@ -78,7 +72,7 @@ def t(input):
 
     >>> tt.t(tt.tensor([[1, 2, 3], [4, 5, 6]])).shape
     tinytensor.Size([3, 2])"""
-    return _t(input, "t").t()
+    return check_tensor(input, "t").t()
 
 
 def adjoint(input):
@@ -87,25 +81,25 @@ def adjoint(input):
 
     >>> tt.adjoint(tt.zeros(4, 2, 3)).shape
     tinytensor.Size([4, 3, 2])"""
-    return _t(input, "adjoint").adjoint()
+    return check_tensor(input, "adjoint").adjoint()
 
 
 def conj(input):
     """The complex conjugate of ``input`` (``input.conj()``). tinytensor has no complex
     dtypes, so this returns ``input`` itself."""
-    return _t(input, "conj").conj()
+    return check_tensor(input, "conj").conj()
 
 
 def conj_physical(input):
     """The complex conjugate of ``input``, materialised (``input.conj_physical()``).
     With no complex dtypes in tinytensor this equals ``input``."""
-    return _t(input, "conj_physical").conj_physical()
+    return check_tensor(input, "conj_physical").conj_physical()
 
 
 def conj_physical_(input):
     """Conjugate ``input`` in place and return it (``input.conj_physical_()``);
     a no-op on tinytensor's real dtypes."""
-    return _t(input, "conj_physical_").conj_physical_()
+    return check_tensor(input, "conj_physical_").conj_physical_()
 
 
 def resolve_conj(input):
@@ -140,7 +134,7 @@ def clamp_(input, min=None, max=None):
 
     >>> tt.clamp_(tt.tensor([-2.0, 0.5, 3.0]), min=0.0, max=1.0)
     tensor([0.0000, 0.5000, 1.0000])"""
-    return _t(input, "clamp_").clamp_(min, max)
+    return check_tensor(input, "clamp_").clamp_(min, max)
 
 
 def resize_as_(input, the_template, *, memory_format=None):
@@ -149,7 +143,7 @@ def resize_as_(input, the_template, *, memory_format=None):
 
     >>> tt.resize_as_(tt.zeros(4), tt.zeros(2, 2)).shape
     tinytensor.Size([2, 2])"""
-    return _t(input, "resize_as_").resize_as_(the_template)
+    return check_tensor(input, "resize_as_").resize_as_(the_template)
 
 
 def rsub(input, other, *, alpha=1):

@@ -4,280 +4,274 @@ method's (tinytensor.ops.inplace). Only the check that ``input`` is a tensor is 
 
 from __future__ import annotations
 
-from tinytensor.core import TensorBase
-
-
-def _tensor(input, name):  # noqa: A002 - PyTorch's argument name
-    if not isinstance(input, TensorBase):
-        raise TypeError(f"{name}(): argument 'input' must be Tensor, not {type(input).__name__}")
-    return input
+from tinytensor._namespace.conventions import check_tensor
 
 
 def abs_(input):  # noqa: A002
     """In place: ``input.abs_()``."""
-    return _tensor(input, "abs_").abs_()
+    return check_tensor(input, "abs_").abs_()
 
 
 def acos_(input):  # noqa: A002
     """In place: ``input.acos_()``."""
-    return _tensor(input, "acos_").acos_()
+    return check_tensor(input, "acos_").acos_()
 
 
 def acosh_(input):  # noqa: A002
     """In place: ``input.acosh_()``."""
-    return _tensor(input, "acosh_").acosh_()
+    return check_tensor(input, "acosh_").acosh_()
 
 
 def arccos_(input):  # noqa: A002
     """In place: ``input.arccos_()``."""
-    return _tensor(input, "arccos_").arccos_()
+    return check_tensor(input, "arccos_").arccos_()
 
 
 def arccosh_(input):  # noqa: A002
     """In place: ``input.arccosh_()``."""
-    return _tensor(input, "arccosh_").arccosh_()
+    return check_tensor(input, "arccosh_").arccosh_()
 
 
 def arcsin_(input):  # noqa: A002
     """In place: ``input.arcsin_()``."""
-    return _tensor(input, "arcsin_").arcsin_()
+    return check_tensor(input, "arcsin_").arcsin_()
 
 
 def arcsinh_(input):  # noqa: A002
     """In place: ``input.arcsinh_()``."""
-    return _tensor(input, "arcsinh_").arcsinh_()
+    return check_tensor(input, "arcsinh_").arcsinh_()
 
 
 def arctan_(input):  # noqa: A002
     """In place: ``input.arctan_()``."""
-    return _tensor(input, "arctan_").arctan_()
+    return check_tensor(input, "arctan_").arctan_()
 
 
 def arctanh_(input):  # noqa: A002
     """In place: ``input.arctanh_()``."""
-    return _tensor(input, "arctanh_").arctanh_()
+    return check_tensor(input, "arctanh_").arctanh_()
 
 
 def asin_(input):  # noqa: A002
     """In place: ``input.asin_()``."""
-    return _tensor(input, "asin_").asin_()
+    return check_tensor(input, "asin_").asin_()
 
 
 def asinh_(input):  # noqa: A002
     """In place: ``input.asinh_()``."""
-    return _tensor(input, "asinh_").asinh_()
+    return check_tensor(input, "asinh_").asinh_()
 
 
 def atan_(input):  # noqa: A002
     """In place: ``input.atan_()``."""
-    return _tensor(input, "atan_").atan_()
+    return check_tensor(input, "atan_").atan_()
 
 
 def atanh_(input):  # noqa: A002
     """In place: ``input.atanh_()``."""
-    return _tensor(input, "atanh_").atanh_()
+    return check_tensor(input, "atanh_").atanh_()
 
 
 def ceil_(input):  # noqa: A002
     """In place: ``input.ceil_()``."""
-    return _tensor(input, "ceil_").ceil_()
+    return check_tensor(input, "ceil_").ceil_()
 
 
 def cos_(input):  # noqa: A002
     """In place: ``input.cos_()``."""
-    return _tensor(input, "cos_").cos_()
+    return check_tensor(input, "cos_").cos_()
 
 
 def cosh_(input):  # noqa: A002
     """In place: ``input.cosh_()``."""
-    return _tensor(input, "cosh_").cosh_()
+    return check_tensor(input, "cosh_").cosh_()
 
 
 def deg2rad_(input):  # noqa: A002
     """In place: ``input.deg2rad_()``."""
-    return _tensor(input, "deg2rad_").deg2rad_()
+    return check_tensor(input, "deg2rad_").deg2rad_()
 
 
 def erf_(input):  # noqa: A002
     """In place: ``input.erf_()``."""
-    return _tensor(input, "erf_").erf_()
+    return check_tensor(input, "erf_").erf_()
 
 
 def erfc_(input):  # noqa: A002
     """In place: ``input.erfc_()``."""
-    return _tensor(input, "erfc_").erfc_()
+    return check_tensor(input, "erfc_").erfc_()
 
 
 def exp2_(input):  # noqa: A002
     """In place: ``input.exp2_()``."""
-    return _tensor(input, "exp2_").exp2_()
+    return check_tensor(input, "exp2_").exp2_()
 
 
 def exp_(input):  # noqa: A002
     """In place: ``input.exp_()``."""
-    return _tensor(input, "exp_").exp_()
+    return check_tensor(input, "exp_").exp_()
 
 
 def expm1_(input):  # noqa: A002
     """In place: ``input.expm1_()``."""
-    return _tensor(input, "expm1_").expm1_()
+    return check_tensor(input, "expm1_").expm1_()
 
 
 def fix_(input):  # noqa: A002
     """In place: ``input.fix_()``."""
-    return _tensor(input, "fix_").fix_()
+    return check_tensor(input, "fix_").fix_()
 
 
 def floor_(input):  # noqa: A002
     """In place: ``input.floor_()``."""
-    return _tensor(input, "floor_").floor_()
+    return check_tensor(input, "floor_").floor_()
 
 
 def frac_(input):  # noqa: A002
     """In place: ``input.frac_()``."""
-    return _tensor(input, "frac_").frac_()
+    return check_tensor(input, "frac_").frac_()
 
 
 def i0_(input):  # noqa: A002
     """In place: ``input.i0_()``."""
-    return _tensor(input, "i0_").i0_()
+    return check_tensor(input, "i0_").i0_()
 
 
 def log10_(input):  # noqa: A002
     """In place: ``input.log10_()``."""
-    return _tensor(input, "log10_").log10_()
+    return check_tensor(input, "log10_").log10_()
 
 
 def log1p_(input):  # noqa: A002
     """In place: ``input.log1p_()``."""
-    return _tensor(input, "log1p_").log1p_()
+    return check_tensor(input, "log1p_").log1p_()
 
 
 def log2_(input):  # noqa: A002
     """In place: ``input.log2_()``."""
-    return _tensor(input, "log2_").log2_()
+    return check_tensor(input, "log2_").log2_()
 
 
 def log_(input):  # noqa: A002
     """In place: ``input.log_()``."""
-    return _tensor(input, "log_").log_()
+    return check_tensor(input, "log_").log_()
 
 
 def neg_(input):  # noqa: A002
     """In place: ``input.neg_()``."""
-    return _tensor(input, "neg_").neg_()
+    return check_tensor(input, "neg_").neg_()
 
 
 def negative_(input):  # noqa: A002
     """In place: ``input.negative_()``."""
-    return _tensor(input, "negative_").negative_()
+    return check_tensor(input, "negative_").negative_()
 
 
 def rad2deg_(input):  # noqa: A002
     """In place: ``input.rad2deg_()``."""
-    return _tensor(input, "rad2deg_").rad2deg_()
+    return check_tensor(input, "rad2deg_").rad2deg_()
 
 
 def reciprocal_(input):  # noqa: A002
     """In place: ``input.reciprocal_()``."""
-    return _tensor(input, "reciprocal_").reciprocal_()
+    return check_tensor(input, "reciprocal_").reciprocal_()
 
 
 def relu_(input):  # noqa: A002
     """In place: ``input.relu_()``."""
-    return _tensor(input, "relu_").relu_()
+    return check_tensor(input, "relu_").relu_()
 
 
 def rsqrt_(input):  # noqa: A002
     """In place: ``input.rsqrt_()``."""
-    return _tensor(input, "rsqrt_").rsqrt_()
+    return check_tensor(input, "rsqrt_").rsqrt_()
 
 
 def sigmoid_(input):  # noqa: A002
     """In place: ``input.sigmoid_()``."""
-    return _tensor(input, "sigmoid_").sigmoid_()
+    return check_tensor(input, "sigmoid_").sigmoid_()
 
 
 def sin_(input):  # noqa: A002
     """In place: ``input.sin_()``."""
-    return _tensor(input, "sin_").sin_()
+    return check_tensor(input, "sin_").sin_()
 
 
 def sinc_(input):  # noqa: A002
     """In place: ``input.sinc_()``."""
-    return _tensor(input, "sinc_").sinc_()
+    return check_tensor(input, "sinc_").sinc_()
 
 
 def sinh_(input):  # noqa: A002
     """In place: ``input.sinh_()``."""
-    return _tensor(input, "sinh_").sinh_()
+    return check_tensor(input, "sinh_").sinh_()
 
 
 def sqrt_(input):  # noqa: A002
     """In place: ``input.sqrt_()``."""
-    return _tensor(input, "sqrt_").sqrt_()
+    return check_tensor(input, "sqrt_").sqrt_()
 
 
 def square_(input):  # noqa: A002
     """In place: ``input.square_()``."""
-    return _tensor(input, "square_").square_()
+    return check_tensor(input, "square_").square_()
 
 
 def tan_(input):  # noqa: A002
     """In place: ``input.tan_()``."""
-    return _tensor(input, "tan_").tan_()
+    return check_tensor(input, "tan_").tan_()
 
 
 def tanh_(input):  # noqa: A002
     """In place: ``input.tanh_()``."""
-    return _tensor(input, "tanh_").tanh_()
+    return check_tensor(input, "tanh_").tanh_()
 
 
 def trunc_(input):  # noqa: A002
     """In place: ``input.trunc_()``."""
-    return _tensor(input, "trunc_").trunc_()
+    return check_tensor(input, "trunc_").trunc_()
 
 
 def ldexp_(input, other):  # noqa: A002
     """In place: ``input.ldexp_(other)``."""
-    return _tensor(input, "ldexp_").ldexp_(other)
+    return check_tensor(input, "ldexp_").ldexp_(other)
 
 
 def xlogy_(input, other):  # noqa: A002
     """In place: ``input.xlogy_(other)``."""
-    return _tensor(input, "xlogy_").xlogy_(other)
+    return check_tensor(input, "xlogy_").xlogy_(other)
 
 
 def clamp_max_(input, max):  # noqa: A002
     """In place: ``input.clamp_max_(max)``."""
-    return _tensor(input, "clamp_max_").clamp_max_(max)
+    return check_tensor(input, "clamp_max_").clamp_max_(max)
 
 
 def clamp_min_(input, min):  # noqa: A002
     """In place: ``input.clamp_min_(min)``."""
-    return _tensor(input, "clamp_min_").clamp_min_(min)
+    return check_tensor(input, "clamp_min_").clamp_min_(min)
 
 
 def logit_(input, eps=None):  # noqa: A002
     """In place: ``input.logit_(eps)``."""
-    return _tensor(input, "logit_").logit_(eps)
+    return check_tensor(input, "logit_").logit_(eps)
 
 
 def nan_to_num_(input, nan=0.0, posinf=None, neginf=None):  # noqa: A002
     """In place: ``input.nan_to_num_(nan, posinf, neginf)``."""
-    return _tensor(input, "nan_to_num_").nan_to_num_(nan, posinf, neginf)
+    return check_tensor(input, "nan_to_num_").nan_to_num_(nan, posinf, neginf)
 
 
 def round_(input, *, decimals=0):  # noqa: A002
     """In place: ``input.round_(decimals=decimals)``."""
-    return _tensor(input, "round_").round_(decimals=decimals)
+    return check_tensor(input, "round_").round_(decimals=decimals)
 
 
 def gcd_(input, other):  # noqa: A002
     """In place: ``input.gcd_(other)``."""
-    return _tensor(input, "gcd_").gcd_(other)
+    return check_tensor(input, "gcd_").gcd_(other)
 
 
 def lcm_(input, other):  # noqa: A002
     """In place: ``input.lcm_(other)``."""
-    return _tensor(input, "lcm_").lcm_(other)
+    return check_tensor(input, "lcm_").lcm_(other)
