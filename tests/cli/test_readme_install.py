@@ -29,9 +29,9 @@ ROOT = Path(__file__).resolve().parents[2]
 NARROWED = "-p no:cacheprovider tests/test_markers.py tests/testing/test_gradcheck.py"
 
 
-def readme_commands():
+def readme_commands(root=ROOT):
     """The two command lines of the README's first ``bash`` block, comments stripped."""
-    text = (ROOT / "README.md").read_text()
+    text = (root / "README.md").read_text()
     block = re.search(r"```bash\n(.*?)```", text, flags=re.S).group(1)
     lines = [re.sub(r"\s+#.*$", "", line).strip() for line in block.splitlines()]
     return [line for line in lines if line]
@@ -83,7 +83,7 @@ def test_readme_commands_in_a_fresh_clone(tmp_path):
     rc, out = _run("python3 -m pip install --dry-run --no-deps -e .", clone, env, timeout=300)
     assert rc != 0 and "virtual" in out.lower(), out[-2000:]
 
-    train, test = readme_commands()
+    train, test = readme_commands(clone)  # the clone's README: what a user pastes
     rc, out = _run(train, clone, env)
     assert rc == 0, f"README's first command failed:\n{train}\n{out[-4000:]}"
     assert re.search(r"test accuracy: \d+\.\d\d% \(\d+/359\) after 10 epochs", out), out[-2000:]
