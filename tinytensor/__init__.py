@@ -60,34 +60,8 @@ from tinytensor.autograd.grad_mode import (
     no_grad,
     set_grad_enabled,
 )
-from tinytensor.ops.creation import (
-    Generator,
-    arange,
-    as_tensor,
-    empty,
-    empty_like,
-    eye,
-    from_dlpack,
-    from_numpy,
-    full,
-    full_like,
-    get_rng_state,
-    linspace,
-    logspace,
-    manual_seed,
-    normal,
-    ones,
-    ones_like,
-    rand,
-    randint,
-    randn,
-    randperm,
-    seed,
-    set_rng_state,
-    tensor,
-    zeros,
-    zeros_like,
-)
+from tinytensor.ops.creation import *  # noqa: F403
+from tinytensor.ops.random import *  # noqa: F403
 from tinytensor.ops.elementwise import (
     abs,  # noqa: A004
     add,
@@ -398,19 +372,6 @@ from tinytensor.compat import (
 )
 from tinytensor.autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from tinytensor.core.random import initial_seed
-from tinytensor.ops.creation_ext import (
-    asarray,
-    bartlett_window,
-    blackman_window,
-    empty_permuted,
-    empty_strided,
-    frombuffer,
-    hamming_window,
-    hann_window,
-    kaiser_window,
-    range,  # noqa: A004
-    scalar_tensor,
-)
 from tinytensor.ops.index_ext import as_strided, index_put
 from tinytensor._namespace.function_forms import (
     adjoint,
@@ -534,15 +495,6 @@ from tinytensor.ops.misc_ext2 import (
     triangular_solve,
 )
 from tinytensor._namespace.conventions import export_namespace as _export_namespace
-from tinytensor.ops.random_ops import (
-    bernoulli,
-    binomial,
-    multinomial,
-    poisson,
-    rand_like,
-    randint_like,
-    randn_like,
-)
 
 concat = concatenate = cat
 clip = clamp

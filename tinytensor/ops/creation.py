@@ -1,26 +1,53 @@
-"""Making tensors: from data, filled, ranged, random. One global generator seeds everything."""
+"""Making tensors: from data (``tensor``, ``as_tensor``, ``asarray``, ``from_numpy``,
+``frombuffer``, ``from_dlpack``), filled (``zeros``/``ones``/``full``/``empty``, their ``_like``
+forms, ``empty_strided``/``empty_permuted``, ``scalar_tensor``), ranged (``arange``, ``linspace``,
+``logspace``, the deprecated inclusive ``range``), ``eye``, and the signal windows
+(``hann_window`` and friends, periodic by default as in PyTorch). Random tensors are the random
+family's (``ops/random.py``); ``leaf``, ``shape_args`` and ``float_dtype`` are shared with it."""
 
 from __future__ import annotations
 
 import numbers
+import warnings
 
 import numpy as np
 
 from tinytensor import _dtype as D
-from tinytensor.autograd.node import record
-from tinytensor.core import TensorBase, rng, to_array, wrap
+from tinytensor.core import TensorBase, to_array, wrap
 from tinytensor.core.device import check_device
-from tinytensor.core.random import (  # noqa: F401 - re-exported as tinytensor.*
-    Generator,
-    get_rng_state,
-    initial_seed,
-    manual_seed,
-    seed,
-    set_rng_state,
-)
+
+__all__ = [
+    "arange",
+    "as_tensor",
+    "asarray",
+    "bartlett_window",
+    "blackman_window",
+    "empty",
+    "empty_like",
+    "empty_permuted",
+    "empty_strided",
+    "eye",
+    "from_dlpack",
+    "from_numpy",
+    "frombuffer",
+    "full",
+    "full_like",
+    "hamming_window",
+    "hann_window",
+    "kaiser_window",
+    "linspace",
+    "logspace",
+    "ones",
+    "ones_like",
+    "range",
+    "scalar_tensor",
+    "tensor",
+    "zeros",
+    "zeros_like",
+]
 
 
-def _finish(arr, requires_grad) -> TensorBase:
+def leaf(arr, requires_grad) -> TensorBase:
     t = wrap(arr)
     if requires_grad:
         t.requires_grad = True
@@ -34,7 +61,7 @@ def tensor(data, dtype=None, requires_grad=False, device=None) -> TensorBase:
     a NumPy array keeps its dtype.
     """
     check_device(device, "tensor")
-    return _finish(to_array(data, dtype, copy=True), requires_grad)
+    return leaf(to_array(data, dtype, copy=True), requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None) -> TensorBase:
@@ -52,7 +79,7 @@ def as_tensor(data, dtype=None, device=None) -> TensorBase:
     check_device(device, "as_tensor")
     if isinstance(data, TensorBase) and (dtype is None or data.dtype is D.to_dtype(dtype)):
         return data
-    return _finish(to_array(data, dtype, copy=False), False)
+    return leaf(to_array(data, dtype, copy=False), False)
 
 
 def from_numpy(array: np.ndarray) -> TensorBase:
@@ -75,7 +102,7 @@ def from_dlpack(obj) -> TensorBase:
     return from_numpy(np.from_dlpack(obj))
 
 
-def _shape_args(shape, name, size=None):
+def shape_args(shape, name, size=None):
     """The shape given as ints, one tuple, or PyTorch's ``size=`` keyword (not both)."""
     if size is not None:
         if shape:
@@ -98,7 +125,7 @@ def _shape_args(shape, name, size=None):
     return tuple(out)
 
 
-def _float_dtype(dtype, name):
+def float_dtype(dtype, name):
     dt = D.get_default_dtype() if dtype is None else D.to_dtype(dtype)
     return dt
 
@@ -116,8 +143,8 @@ def zeros(*sizes, size=None, dtype=None, requires_grad=False, device=None) -> Te
     tensor([[0., 0., 0.],
             [0., 0., 0.]])"""
     check_device(device, "zeros")
-    return _finish(
-        np.zeros(_shape_args(sizes, "zeros", size), _float_dtype(dtype, "zeros").np), requires_grad
+    return leaf(
+        np.zeros(shape_args(sizes, "zeros", size), float_dtype(dtype, "zeros").np), requires_grad
     )
 
 
@@ -127,8 +154,8 @@ def ones(*sizes, size=None, dtype=None, requires_grad=False, device=None) -> Ten
     >>> tt.ones(2, dtype=tt.int64)
     tensor([1, 1])"""
     check_device(device, "ones")
-    return _finish(
-        np.ones(_shape_args(sizes, "ones", size), _float_dtype(dtype, "ones").np), requires_grad
+    return leaf(
+        np.ones(shape_args(sizes, "ones", size), float_dtype(dtype, "ones").np), requires_grad
     )
 
 
@@ -136,8 +163,8 @@ def empty(*sizes, size=None, dtype=None, requires_grad=False, device=None) -> Te
     """An uninitialised tensor (whatever the memory held); the arguments are those of ``zeros``.
     Fill it before reading it."""
     check_device(device, "empty")
-    return _finish(
-        np.empty(_shape_args(sizes, "empty", size), _float_dtype(dtype, "empty").np), requires_grad
+    return leaf(
+        np.empty(shape_args(sizes, "empty", size), float_dtype(dtype, "empty").np), requires_grad
     )
 
 
@@ -149,7 +176,7 @@ def full(size, fill_value, dtype=None, requires_grad=False, device=None) -> Tens
     tensor([[7, 7],
             [7, 7]])"""
     check_device(device, "full")
-    shape = _shape_args((size,) if not isinstance(size, (tuple, list)) else (tuple(size),), "full")
+    shape = shape_args((size,) if not isinstance(size, (tuple, list)) else (tuple(size),), "full")
     if dtype is None:
         dtype = (
             to_array(fill_value).dtype
@@ -158,7 +185,7 @@ def full(size, fill_value, dtype=None, requires_grad=False, device=None) -> Tens
         )
     dt = D.to_dtype(dtype)
     value = fill_value.item() if isinstance(fill_value, TensorBase) else fill_value
-    return _finish(np.full(shape, value, dt.np), requires_grad)
+    return leaf(np.full(shape, value, dt.np), requires_grad)
 
 
 def _like(t, dtype, name="zeros_like"):
@@ -178,7 +205,7 @@ def zeros_like(
             [0, 0]])"""
     check_device(device, "zeros_like")
     shape, dt = _like(t, dtype, "zeros_like")
-    return _finish(np.zeros(shape, dt), requires_grad)
+    return leaf(np.zeros(shape, dt), requires_grad)
 
 
 def ones_like(
@@ -187,7 +214,7 @@ def ones_like(
     """Ones with the shape of ``t``, and its dtype unless ``dtype`` is given (as ``zeros_like``)."""
     check_device(device, "ones_like")
     shape, dt = _like(t, dtype, "ones_like")
-    return _finish(np.ones(shape, dt), requires_grad)
+    return leaf(np.ones(shape, dt), requires_grad)
 
 
 def empty_like(
@@ -196,7 +223,7 @@ def empty_like(
     """An uninitialised tensor with the shape of ``t``, and its dtype unless ``dtype`` is given."""
     check_device(device, "empty_like")
     shape, dt = _like(t, dtype, "empty_like")
-    return _finish(np.empty(shape, dt), requires_grad)
+    return leaf(np.empty(shape, dt), requires_grad)
 
 
 def full_like(
@@ -208,218 +235,7 @@ def full_like(
     tensor([0.5000, 0.5000, 0.5000])"""
     check_device(device, "full_like")
     shape, dt = _like(t, dtype, "full_like")
-    return _finish(np.full(shape, fill_value, dt), requires_grad)
-
-
-def rand(
-    *sizes, size=None, generator=None, dtype=None, requires_grad=False, device=None
-) -> TensorBase:
-    """Samples of the uniform distribution on [0, 1), of shape ``size`` (ints or one tuple).
-
-    Args:
-        generator: a ``tt.Generator`` to draw from; the global one (``tt.manual_seed``) if None.
-        dtype: a floating dtype, ``get_default_dtype()`` (float32) if None.
-        requires_grad: make the result a leaf that records operations.
-
-    >>> g = tt.Generator().manual_seed(1)
-    >>> tt.rand(2, generator=g)
-    tensor([0.5118, 0.9505])
-    """
-    check_device(device, "rand")
-    dt = _float_dtype(dtype, "rand").np
-    return _finish(
-        rng(generator).random(_shape_args(sizes, "rand", size)).astype(dt, copy=False),
-        requires_grad,
-    )
-
-
-def randn(
-    *sizes, size=None, generator=None, dtype=None, requires_grad=False, device=None
-) -> TensorBase:
-    """Samples of the standard normal distribution N(0, 1), of shape ``size`` (ints or one
-    tuple); the keyword arguments are ``rand``'s.
-
-    >>> tt.randn(2, 3).shape
-    tinytensor.Size([2, 3])
-    """
-    check_device(device, "randn")
-    dt = _float_dtype(dtype, "randn").np
-    return _finish(
-        rng(generator).standard_normal(_shape_args(sizes, "randn", size)).astype(dt, copy=False),
-        requires_grad,
-    )
-
-
-def randint(
-    low=None,
-    high=None,
-    size=None,
-    *,
-    generator=None,
-    dtype=None,
-    layout=None,
-    device=None,
-    requires_grad=False,
-    pin_memory=False,
-) -> TensorBase:
-    """Integers drawn uniformly from [low, high), of shape ``size`` (a tuple, required): int64
-    unless ``dtype`` is given. As in PyTorch, ``randint(high, size)`` draws from [0, high) and
-    ``randint(low, high, size)`` from [low, high).
-
-    Args:
-        low: the smallest value drawn (0 when only ``high`` is given).
-        high: one more than the largest value drawn.
-        size: the shape of the result, a tuple or list of ints.
-        generator: a ``tt.Generator`` to draw from; the global one (``tt.manual_seed``) if None.
-        dtype: the result's dtype (int64 if None); a floating dtype holds the same integers.
-        requires_grad: make the result a leaf that records operations (floating dtypes only).
-
-    >>> g = tt.Generator().manual_seed(0)
-    >>> tt.randint(0, 10, (3,), generator=g)
-    tensor([8, 6, 5])
-    >>> tt.randint(5, (2, 2)).shape
-    tinytensor.Size([2, 2])
-    """
-    check_device(device, "randint")
-    if isinstance(high, (tuple, list)) and size is None:
-        low, high, size = None, low, high  # randint(high, size)
-    if high is None:
-        low, high = None, low  # randint(high, size=...) or randint(high=..., ...)
-    if high is None:
-        raise TypeError("randint: high is required, e.g. randint(10, (3,)) or randint(0, 10, (3,))")
-    low = 0 if low is None else _int_bound(low, "low")
-    high = _int_bound(high, "high")
-    if size is None:
-        raise TypeError("randint: size is required, e.g. randint(0, 10, (3,))")
-    if high <= low:
-        raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
-    dt = D.int64 if dtype is None else D.to_dtype(dtype)
-    shape = _shape_args((tuple(size),) if isinstance(size, (list, tuple)) else (size,), "randint")
-    return _finish(
-        rng(generator).integers(low, high, shape).astype(dt.np, copy=False), requires_grad
-    )
-
-
-def _int_bound(v, name):
-    """``randint``'s ``low``/``high`` as an int: an int or a one-element integer tensor."""
-    if isinstance(v, TensorBase) and v.numel() == 1 and v._data.dtype.kind in "iu":
-        v = v.item()
-    if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
-        raise TypeError(f"randint: argument '{name}' must be an int, got {v!r}")
-    return int(v)
-
-
-def randperm(
-    n,
-    generator=None,
-    dtype=None,
-    *,
-    layout=None,
-    device=None,
-    requires_grad=False,
-    pin_memory=False,
-) -> TensorBase:
-    """A random permutation of ``0, 1, ..., n - 1`` (int64 unless ``dtype`` is given), drawn from
-    ``generator`` or the global generator.
-
-    >>> _ = tt.manual_seed(0)
-    >>> tt.randperm(5)
-    tensor([2, 4, 3, 0, 1])"""
-    check_device(device, "randperm")
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
-        raise RuntimeError(f"randperm: n must be a non-negative int, got {n!r}")
-    dt = D.int64 if dtype is None else D.to_dtype(dtype)
-    return wrap(rng(generator).permutation(int(n)).astype(dt.np))
-
-
-def normal(
-    mean,
-    std=1.0,
-    size=None,
-    *,
-    generator=None,
-    dtype=None,
-    layout=None,
-    device=None,
-    requires_grad=False,
-) -> TensorBase:
-    """Samples of the normal distribution N(``mean``, ``std``²), in PyTorch's four forms:
-
-    - ``normal(mean_tensor, std_tensor)``: one sample per element, mean and std broadcast
-      together; the result has ``mean``'s dtype (which must be floating).
-    - ``normal(mean_tensor, std=1.0)`` and ``normal(mean_float, std_tensor)``: the number is
-      used for every element; the result has the tensor's shape and dtype.
-    - ``normal(mean_float, std_float, size)``: a tensor of shape ``size`` (required), in
-      ``dtype`` or the default float dtype.
-
-    ``std`` must be >= 0 everywhere. Draws from ``generator`` or the global generator
-    (``tt.manual_seed``). The samples carry no gradient: a ``mean`` or ``std`` that requires
-    grad gets a zero gradient, as in PyTorch.
-
-    >>> tt.normal(2.0, 0.5, size=(3,)).shape
-    tinytensor.Size([3])
-    >>> tt.normal(tt.zeros(2, 1), tt.ones(3)).shape
-    tinytensor.Size([2, 3])"""
-    mt, st = isinstance(mean, TensorBase), isinstance(std, TensorBase)
-    if not (mt or st):
-        for name, v in (("mean", mean), ("std", std)):
-            if not isinstance(v, numbers.Real):
-                raise TypeError(f"normal: {name} must be a Tensor or a number, got {v!r}")
-        if size is None:
-            raise TypeError(
-                "normal: size is required when mean and std are numbers, e.g. "
-                "normal(0.0, 1.0, (3,)); or pass a tensor as mean or std"
-            )
-        _check_std(std)
-        check_device(device, "normal")
-        shape = _shape_args(
-            (tuple(size),) if isinstance(size, (list, tuple)) else (size,), "normal"
-        )
-        dt = _float_dtype(dtype, "normal").np
-        return _finish(rng(generator).normal(mean, std, shape).astype(dt), requires_grad)
-    if size is not None or dtype is not None or requires_grad:
-        raise TypeError(
-            "normal: size=, dtype= and requires_grad= go with a float mean and std only; with a "
-            "tensor mean or std the result takes its shape and dtype"
-        )
-    for name, v, is_t in (("mean", mean, mt), ("std", std, st)):
-        if not is_t and not isinstance(v, numbers.Real):
-            raise TypeError(f"normal: {name} must be a Tensor or a number, got {v!r}")
-    out_dt = (mean if mt else std)._data.dtype
-    if out_dt.kind != "f":
-        raise RuntimeError(
-            f"normal: expected a floating-point {'mean' if mt else 'std'}, got "
-            f"{D.from_numpy_dtype(out_dt)}"
-        )
-    m = mean._data if mt else mean
-    sd = std._data if st else std
-    _check_std(sd)
-    try:
-        shape = np.broadcast_shapes(np.shape(m), np.shape(sd))
-    except ValueError:
-        raise RuntimeError(
-            f"normal: mean of shape {tuple(np.shape(m))} and std of shape {tuple(np.shape(sd))} "
-            "don't broadcast"
-        ) from None
-    out = wrap(np.asarray(rng(generator).normal(m, sd, shape)).astype(out_dt, copy=False))
-    return record(
-        out,
-        "Normal",
-        (mean, std),
-        _normal_backward,
-        (mean.shape if mt else None, std.shape if st else None),
-    )
-
-
-def _check_std(std):
-    if not np.all(np.asarray(std) >= 0):
-        got = f", got std {std!r}" if np.ndim(std) == 0 else ""
-        raise RuntimeError(f"normal: expected all elements of std >= 0.0{got}")
-
-
-def _normal_backward(g, mean_shape, std_shape):
-    # A sample does not depend on mean and std differentiably here: PyTorch gives zeros.
-    return tuple(None if s is None else g.new_zeros(s) for s in (mean_shape, std_shape))
+    return leaf(np.full(shape, fill_value, dt), requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None) -> TensorBase:
@@ -439,7 +255,7 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
         dt = D.get_default_dtype() if is_float else D.int64
     else:
         dt = D.to_dtype(dtype)
-    return _finish(np.arange(start, end, step).astype(dt.np), requires_grad)
+    return leaf(np.arange(start, end, step).astype(dt.np), requires_grad)
 
 
 def linspace(start, end, steps, dtype=None, requires_grad=False, device=None) -> TensorBase:
@@ -450,8 +266,8 @@ def linspace(start, end, steps, dtype=None, requires_grad=False, device=None) ->
     check_device(device, "linspace")
     if not isinstance(steps, numbers.Integral) or steps < 0:
         raise RuntimeError(f"linspace: number of steps must be a non-negative int, got {steps!r}")
-    dt = _float_dtype(dtype, "linspace").np
-    return _finish(np.linspace(start, end, int(steps)).astype(dt), requires_grad)
+    dt = float_dtype(dtype, "linspace").np
+    return leaf(np.linspace(start, end, int(steps)).astype(dt), requires_grad)
 
 
 def logspace(
@@ -464,8 +280,8 @@ def logspace(
     check_device(device, "logspace")
     if not isinstance(steps, numbers.Integral) or steps < 0:
         raise RuntimeError(f"logspace: number of steps must be a non-negative int, got {steps!r}")
-    dt = _float_dtype(dtype, "logspace").np
-    return _finish(np.logspace(start, end, int(steps), base=base).astype(dt), requires_grad)
+    dt = float_dtype(dtype, "logspace").np
+    return leaf(np.logspace(start, end, int(steps), base=base).astype(dt), requires_grad)
 
 
 def eye(n, m=None, dtype=None, requires_grad=False, device=None) -> TensorBase:
@@ -478,4 +294,140 @@ def eye(n, m=None, dtype=None, requires_grad=False, device=None) -> TensorBase:
     for v in (n, m):
         if v is not None and (not isinstance(v, (int, np.integer)) or v < 0):
             raise RuntimeError(f"eye: sizes must be non-negative ints, got n={n!r}, m={m!r}")
-    return _finish(np.eye(n, m, dtype=_float_dtype(dtype, "eye").np), requires_grad)
+    return leaf(np.eye(n, m, dtype=float_dtype(dtype, "eye").np), requires_grad)
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+    """``obj`` as a tensor, sharing memory with a tensor or NumPy array when the dtype allows
+    and ``copy`` is not True (``copy=False`` refuses to copy)."""
+    check_device(device, "asarray")
+    if isinstance(obj, TensorBase):
+        arr = obj._data
+    elif isinstance(obj, np.ndarray):
+        D.from_numpy_dtype(obj.dtype)
+        arr = obj
+    else:
+        arr = None
+    if arr is not None:
+        want = arr.dtype if dtype is None else D.to_dtype(dtype).np
+        if copy is False and want != arr.dtype:
+            raise ValueError("asarray: copy=False but a dtype conversion needs a copy")
+        if copy or want != arr.dtype:
+            arr = arr.astype(want, copy=True)
+        elif isinstance(obj, TensorBase) and not requires_grad:
+            return obj
+        return leaf(arr, requires_grad)
+    if copy is False and not hasattr(obj, "__array__"):
+        raise ValueError(f"asarray: copy=False cannot share memory with a {type(obj).__name__}")
+    return leaf(to_array(obj, dtype, copy=True), requires_grad)
+
+
+def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
+    """A 1-D tensor sharing memory with a Python buffer (bytes, bytearray, memoryview...)."""
+    dt = D.to_dtype(dtype).np
+    try:
+        arr = np.frombuffer(buffer, dtype=dt, count=count, offset=offset)
+    except ValueError as e:
+        raise ValueError(f"frombuffer: {e}") from None
+    return leaf(arr, requires_grad)
+
+
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False,
+                  pin_memory=False):  # fmt: skip
+    """An uninitialised tensor of ``size``; tinytensor tensors are contiguous, so ``stride`` is
+    checked for length and otherwise not kept."""
+    if len(tuple(size)) != len(tuple(stride)):
+        raise RuntimeError(
+            f"empty_strided: mismatch in length of strides {len(stride)} and shape {len(size)}"
+        )
+    return empty(tuple(size), dtype=dtype, requires_grad=requires_grad, device=device)
+
+
+def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=None,
+                   requires_grad=False, pin_memory=False):  # fmt: skip
+    """An uninitialised tensor of ``size``; the physical layout is not kept (contiguous)."""
+    if sorted(physical_layout) != list(range(len(tuple(size)))):
+        raise RuntimeError(
+            f"empty_permuted: physical_layout {tuple(physical_layout)} is not a permutation of "
+            f"the {len(tuple(size))} dims"
+        )
+    return empty(tuple(size), dtype=dtype, requires_grad=requires_grad, device=device)
+
+
+def scalar_tensor(s, *, dtype=None, layout=None, device=None, requires_grad=False,
+                  pin_memory=False):  # fmt: skip
+    """A 0-d tensor holding ``s``, of the default float dtype unless ``dtype`` is given."""
+    check_device(device, "scalar_tensor")
+    dt = D.get_default_dtype() if dtype is None else D.to_dtype(dtype)
+    return leaf(np.asarray(s, dtype=dt.np), requires_grad)
+
+
+def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,  # noqa: A001
+          requires_grad=False):  # fmt: skip
+    """Deprecated in PyTorch (use ``arange``): values from ``start`` to ``end`` *inclusive*, of
+    the default float dtype."""
+    warnings.warn(
+        "tinytensor.range is deprecated and will be removed in a future release because its "
+        "behavior is inconsistent with Python's range builtin. Instead, use tinytensor.arange, "
+        "which produces values in [start, end).",
+        UserWarning,
+        stacklevel=2,
+    )
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("range: step must be nonzero")
+    dt = D.get_default_dtype() if dtype is None else D.to_dtype(dtype)
+    n = int(np.floor((end - start) / step)) + 1
+    return leaf((start + step * np.arange(max(n, 0))).astype(dt.np), requires_grad)
+
+
+def _window(name, n, periodic, dtype, requires_grad, device, make):
+    check_device(device, name)
+    if not isinstance(n, (int, np.integer)) or n < 0:
+        raise RuntimeError(f"{name} requires non-negative window length, got window_length={n}")
+    dt = D.get_default_dtype() if dtype is None else D.to_dtype(dtype)
+    if not dt.is_floating_point:
+        raise RuntimeError(f"{name} expects floating point dtypes, got: {dt}")
+    if n <= 1:
+        return leaf(np.ones(n, dt.np), requires_grad)
+    w = make(n + 1)[:-1] if periodic else make(n)
+    return leaf(np.asarray(w, dtype=dt.np), requires_grad)
+
+
+def hann_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
+                requires_grad=False):  # fmt: skip
+    """w[k] = 0.5 - 0.5 cos(2 pi k / (N - 1)) (N = length + 1 when periodic)."""
+    return _window("hann_window", window_length, periodic, dtype, requires_grad, device,
+                   np.hanning)  # fmt: skip
+
+
+def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype=None,
+                   layout=None, device=None, requires_grad=False):  # fmt: skip
+    """w[k] = alpha - beta cos(2 pi k / (N - 1))."""
+
+    def make(n):
+        return alpha - beta * np.cos(2 * np.pi * np.arange(n) / (n - 1))
+
+    return _window("hamming_window", window_length, periodic, dtype, requires_grad, device, make)
+
+
+def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
+                    requires_grad=False):  # fmt: skip
+    """w[k] = 1 - |2k / (N - 1) - 1|."""
+    return _window("bartlett_window", window_length, periodic, dtype, requires_grad, device,
+                   np.bartlett)  # fmt: skip
+
+
+def blackman_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
+                    requires_grad=False):  # fmt: skip
+    """w[k] = 0.42 - 0.5 cos(2 pi k / (N - 1)) + 0.08 cos(4 pi k / (N - 1))."""
+    return _window("blackman_window", window_length, periodic, dtype, requires_grad, device,
+                   np.blackman)  # fmt: skip
+
+
+def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, layout=None,
+                  device=None, requires_grad=False):  # fmt: skip
+    """w[k] = I0(beta sqrt(1 - (2k / (N - 1) - 1)^2)) / I0(beta)."""
+    return _window("kaiser_window", window_length, periodic, dtype, requires_grad, device,
+                   lambda n: np.kaiser(n, beta))  # fmt: skip

@@ -16,7 +16,7 @@ from tinytensor.ops import creation as C
 from tinytensor.ops import elementwise as E
 from tinytensor.ops import index as I
 from tinytensor.ops import index_ext as IX
-from tinytensor.ops import random_ops as RO
+from tinytensor.ops import random as RO
 from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
 from tinytensor.ops.inplace import fill_random, inplace
@@ -127,7 +127,7 @@ class CoreExtMethods:
 
     def resize_(self, *sizes, memory_format=None):
         """Give the tensor shape ``sizes``, keeping the leading values (new ones are zero)."""
-        shape = C._shape_args(sizes, "resize_")
+        shape = C.shape_args(sizes, "resize_")
         n = int(np.prod(shape))
         if SM.is_shared(self._data):  # a shared block cannot grow; inside it, resize in place
             if n * self._data.itemsize > SM.capacity(self._data):
@@ -154,7 +154,7 @@ class CoreExtMethods:
 
     def sum_to_size(self, *size):
         """Sum over the dims that ``size`` broadcasts: the reverse of ``expand``."""
-        shape = C._shape_args(size, "sum_to_size")
+        shape = C.shape_args(size, "sum_to_size")
         try:
             ok = tuple(np.broadcast_shapes(shape, self.shape)) == tuple(self.shape)
         except ValueError:

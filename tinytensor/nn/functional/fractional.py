@@ -20,7 +20,7 @@ from tinytensor.nn.functional.pooling import (
     adaptive_max_pool2d,
     adaptive_max_pool3d,
 )
-from tinytensor.ops.creation import rand
+from tinytensor.ops.random import rand
 from tinytensor.tensor import Tensor
 
 #: ``grid_sample``'s mode names and PyTorch's enum values for them.

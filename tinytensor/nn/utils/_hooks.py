@@ -14,7 +14,7 @@ from tinytensor.nn import functional as F
 from tinytensor.nn.conv import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from tinytensor.nn.parameter import Parameter
 from tinytensor.nn.utils import _norms
-from tinytensor.ops.creation import randn
+from tinytensor.ops.random import randn
 
 __all__ = ["remove_spectral_norm", "remove_weight_norm", "spectral_norm", "weight_norm"]
 

@@ -1,5 +1,5 @@
-"""Creation functions (tinytensor/ops/creation.py): shapes, dtypes, values, and the one global
-generator behind every random function."""
+"""Creation and random functions (tinytensor/ops/creation.py, random.py): shapes, dtypes,
+values, and the one global generator behind every random function."""
 
 import numpy as np
 import pytest
