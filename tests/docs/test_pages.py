@@ -1,79 +1,91 @@
-"""Run every ```python block of every page under docs/, page by page.
+"""Every course page runs anywhere: as a script in an empty folder, and pasted into the REPL.
 
-The blocks of one page run in order in one namespace, like cells of a notebook, in a fresh
-temporary directory with an empty ``images/`` folder. A block that raises fails the page's test
-with the page, the block's line and the traceback. Every image a page shows
-(``![...](images/x.png)``) must be drawn by that page's own code.
+Each page under docs/ with ```python blocks runs twice, each time in a fresh subprocess in a
+fresh, empty temporary folder (``tests/docs/course_runner.py`` does the running):
 
-Set ``TINYTENSOR_DOCS_WRITE_IMAGES=1`` to copy the pictures the pages draw into their
-``images/`` folders under docs/ (that is how the committed PNGs are made).
+- as one script, the blocks in order (a traceback's line numbers are the Markdown file's own);
+  a page whose code leaves more than its pictures behind (page 6's training runs) runs a second
+  time in the same folder, as a reader re-running it would;
+- pasted line by line into ``code.InteractiveConsole``, as into the standard Python REPL.
+
+The page makes the folders it writes to; every image it shows (``![...](images/x.png)``) must
+be drawn by its own code. Set ``TINYTENSOR_DOCS_WRITE_IMAGES=1`` to copy the pictures the pages
+draw into their ``images/`` folders under docs/ (that is how the committed PNGs are made).
+Both ways are marked slow (about a minute each for the whole course); CI runs them.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import traceback
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from .markdown_blocks import image_links, python_blocks
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
 PAGES = sorted(p for p in DOCS.rglob("*.md") if python_blocks(p))
 MAX_IMAGE_BYTES = 150_000
+TIMEOUT_S = 900
 
 
-def run_page(page: Path, workdir: Path) -> dict:
-    """Execute the page's python blocks in ``workdir``; return the namespace they filled."""
-    namespace: dict = {"__name__": f"docs_page_{page.stem.replace('-', '_')}"}
-    rel = page.relative_to(DOCS.parent)
-    for number, block in enumerate(python_blocks(page), start=1):
-        # Pad with newlines so a traceback's line numbers are the Markdown file's own.
-        try:
-            code = compile("\n" * (block.line - 1) + block.source, str(rel), "exec")
-            exec(code, namespace)
-        except Exception as exc:  # report where on the page, not where in this runner
-            tb = "".join(traceback.format_exception(exc))
-            pytest.fail(
-                f"{rel}: python block {number} (line {block.line}) raised "
-                f"{type(exc).__name__}: {exc}\n\n{tb}",
-                pytrace=False,
-            )
-    return namespace
+def run_page(page: Path, mode: str, folder: Path) -> None:
+    """Run ``page`` in ``folder`` the ``mode`` way ('script' or 'repl'); fail with its output."""
+    env = dict(os.environ, MPLBACKEND="Agg")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.docs.course_runner", mode, str(page)],
+        cwd=folder, env=env, capture_output=True, text=True, timeout=TIMEOUT_S,
+    )
+    if done.returncode != 0:
+        pytest.fail(
+            f"{page.relative_to(ROOT)} failed as a {mode} (exit {done.returncode}) in an empty "
+            f"folder:\n{done.stderr[-6000:]}",
+            pytrace=False,
+        )
 
 
+@pytest.fixture
+def empty_folder(tmp_path):
+    folder = tmp_path / "reader"
+    folder.mkdir()
+    return folder
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(DOCS)) for p in PAGES])
-def test_page_runs_and_draws_its_pictures(page, tmp_path, monkeypatch):
+def test_page_runs_as_a_script_in_an_empty_folder(page, empty_folder):
     pytest.importorskip("matplotlib")
-    monkeypatch.setenv("MPLBACKEND", "Agg")
-    import matplotlib
+    run_page(page, "script", empty_folder)
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    (tmp_path / "images").mkdir()
-    monkeypatch.chdir(tmp_path)
-    try:
-        run_page(page, tmp_path)
-    finally:
-        plt.close("all")
-
-    missing = [link for link in image_links(page) if not (tmp_path / link).is_file()]
+    missing = [link for link in image_links(page) if not (empty_folder / link).is_file()]
     assert not missing, f"{page.name} shows pictures its code does not draw: {missing}"
     for link in image_links(page):
-        size = (tmp_path / link).stat().st_size
+        size = (empty_folder / link).stat().st_size
         assert size <= MAX_IMAGE_BYTES, f"{page.name}: {link} is {size:,} bytes (keep it small)"
         if os.environ.get("TINYTENSOR_DOCS_WRITE_IMAGES") == "1":
             target = page.parent / link
             target.parent.mkdir(exist_ok=True)
-            shutil.copyfile(tmp_path / link, target)
+            shutil.copyfile(empty_folder / link, target)
         else:
             assert (page.parent / link).is_file(), (
                 f"{page.name}: {link} is not committed under docs/; "
                 "run with TINYTENSOR_DOCS_WRITE_IMAGES=1"
             )
+
+    if {p.name for p in empty_folder.iterdir()} - {"images"}:
+        run_page(page, "script", empty_folder)  # what it left behind must not stop a rerun
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(DOCS)) for p in PAGES])
+def test_page_pastes_into_the_repl(page, empty_folder):
+    pytest.importorskip("matplotlib")
+    run_page(page, "repl", empty_folder)
 
 
 def test_every_python_block_is_found():
