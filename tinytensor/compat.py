@@ -239,7 +239,7 @@ _TENSOR = {
     **_rows(_STORAGE, "storage storage_type untyped_storage set_ is_set_to"),
     **_rows(
         _CUDA,
-        "ipu xpu mtia is_ipu is_maia is_mkldnn is_mtia is_vulkan is_xla is_xpu "
+        "ipu xpu mtia is_ipu is_maia is_mkldnn is_mtia is_vulkan is_xla "
         "to_mkldnn record_stream",
     ),  # fmt: skip
     **_rows(_COMPLEX, "cdouble cfloat chalf imag istft stft"),

@@ -134,6 +134,11 @@ class Tensor(
         return False
 
     @property
+    def is_xpu(self) -> bool:
+        """Whether the tensor is on an Intel XPU: always False (tinytensor computes on the CPU)."""
+        return False
+
+    @property
     def is_cpu(self) -> bool:
         return True
 

@@ -319,7 +319,8 @@ def test_loss_modules_are_thin_wrappers_matching_torch(name, kw, kind):
         (lambda: F.cross_entropy(tt.randn(3, 4), tt.tensor([0, 4, 1])), IndexError, "target 4"),
         (lambda: F.cross_entropy(tt.randn(3, 4), tt.tensor([0, -1, 1])), IndexError, "-1"),
         (lambda: F.nll_loss(tt.randn(3, 4), tt.tensor([0, 1])), ValueError, r"\(3,\)"),
-        (lambda: F.cross_entropy(tt.randn(3, 4), tt.tensor([0.0, 1.0, 2.0])), ValueError, "shape"),
+        (lambda: F.cross_entropy(tt.randn(3, 4), tt.tensor([0.0, 1.0, 2.0])), RuntimeError,
+         "shape"),
         (lambda: F.cross_entropy(tt.randn(3, 4), tt.tensor([0, 1, 2]), weight=tt.ones(3)),
          ValueError, "weight"),
         (lambda: F.cross_entropy(tt.randn(3, 4), tt.tensor([0, 1, 2]), reduction="avg"),
@@ -330,7 +331,7 @@ def test_loss_modules_are_thin_wrappers_matching_torch(name, kw, kind):
         (lambda: F.binary_cross_entropy(tt.tensor([0.5, 1.5]), tt.tensor([0.0, 1.0])),
          ValueError, "between 0 and 1"),
         (lambda: F.multi_margin_loss(tt.randn(2, 3), tt.tensor([0, 3])), IndexError, "target 3"),
-        (lambda: F.nll_loss(tt.randn(2, 3), tt.tensor([0.0, 1.0])), TypeError, "int64"),
+        (lambda: F.nll_loss(tt.randn(2, 3), tt.tensor([0.0, 1.0])), RuntimeError, "int64"),
     ],
 )  # fmt: skip
 def test_bad_targets_and_shapes_raise_clear_errors(call, exc, match):

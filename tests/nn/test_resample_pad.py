@@ -219,7 +219,7 @@ def test_pad_crop_then_reflect_numpy_oracle():
         (lambda: F.interpolate(tt.randn(1, 2, 3), size=4, align_corners=True), ValueError,
          "align_corners"),
         (lambda: F.pixel_shuffle(tt.randn(1, 3, 2, 2), 2), RuntimeError, "divisible"),
-        (lambda: F.pad(tt.randn(1, 2, 3), (-2, -2), mode="reflect"), RuntimeError, "crops more"),
+        (lambda: F.pad(tt.randn(1, 2, 3), (-2, -2), mode="reflect"), RuntimeError, "too small"),
         (lambda: F.pad(tt.randn(1, 2, 3), (4, 0), mode="circular"), RuntimeError, "more than once"),
         (lambda: F.grid_sample(tt.randn(1, 2, 3, 3), tt.randn(1, 2, 2, 3)), RuntimeError, "grid"),
     ],

@@ -22,6 +22,12 @@ def pair(v, name, who):
         return int(v[0]), int(v[1])
     if isinstance(v, (tuple, list)) and len(v) == 1:
         return pair(v[0], name, who)
+    if isinstance(v, (tuple, list)) and all(
+        isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in v
+    ):  # ints, but not two of them: PyTorch's RuntimeError
+        raise RuntimeError(
+            f"{who}: {name} must either be a single int, or a tuple of two ints, got {list(v)}"
+        )
     raise TypeError(f"{who}: {name} must be an int or a pair of ints, got {v!r}")
 
 

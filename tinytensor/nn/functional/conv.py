@@ -37,6 +37,13 @@ def ntuple(v, n, name, who):
         and all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in v)
     ):
         return tuple(int(x) for x in v)
+    if isinstance(v, (tuple, list)) and all(
+        isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in v
+    ):  # ints, but not n of them: PyTorch's RuntimeError
+        raise RuntimeError(
+            f"{who}: expected {name} to be a single integer value or a list of {n} values to "
+            f"match the {n}-D operation, but got {name}={list(v)}"
+        )
     raise TypeError(f"{who}: {name} must be an int or a tuple of {n} ints, got {v!r}")
 
 
@@ -109,7 +116,7 @@ def _geometry(spatial, kernel_size, dilation, padding, stride, who):
     p = ntuple(padding, nd, "padding", who)
     s = ntuple(stride, nd, "stride", who)
     if min(k) < 1 or min(d) < 1 or min(s) < 1 or min(p) < 0:
-        raise ValueError(
+        raise RuntimeError(  # PyTorch's class ("negative padding is not supported", ...)
             f"{who}: kernel_size, dilation and stride must be positive and padding non-negative, "
             f"got kernel_size={k}, dilation={d}, stride={s}, padding={p}"
         )
@@ -403,12 +410,13 @@ def _string_padding(x, padding, stride, dilation, k, who):
     nd = len(k)
     if padding == "valid":
         return x, 0
-    if padding != "same":
-        raise ValueError(
-            f"{who}: padding must be an int, a tuple, 'valid' or 'same', got {padding!r}"
+    if padding != "same":  # the functional form raises PyTorch's RuntimeError (modules: ValueError)
+        raise RuntimeError(
+            f"{who}: invalid padding string {padding!r}; padding must be an int, a tuple, "
+            "'valid' or 'same'"
         )
     if set(ntuple(stride, nd, "stride", who)) != {1}:
-        raise ValueError(f"{who}: padding='same' is not supported for strided convolutions")
+        raise RuntimeError(f"{who}: padding='same' is not supported for strided convolutions")
     lohi = same_padding(k, ntuple(dilation, nd, "dilation", who))
     if all(lo == hi for lo, hi in lohi):
         return x, tuple(lo for lo, _ in lohi)

@@ -88,16 +88,26 @@ def _class_targets(x, target, who, ignore_index):
     (the user's own, so the nodes that save it version-check it)."""
     t = as_tensor(target, who)
     td = t._data
+    expect = () if x.ndim == 1 else (x.shape[0],) + tuple(x.shape[2:])
+    if td.shape != expect:  # PyTorch's classes: a batch mismatch is a ValueError, else Runtime
+        shapes = f"input of shape {tuple(x.shape)}, target of shape {tuple(td.shape)}"
+        if x.ndim <= 2 and td.ndim > 1:
+            raise RuntimeError(
+                f"{who}: 0D or 1D target tensor expected, multi-target not supported ({shapes}; "
+                f"expected target shape {expect})"
+            )
+        if x.ndim > 1 and td.ndim >= 1 and td.shape[0] != x.shape[0]:
+            raise ValueError(
+                f"{who}: expected input batch_size ({x.shape[0]}) to match target batch_size "
+                f"({td.shape[0]}) ({shapes}; expected target shape {expect})"
+            )
+        raise RuntimeError(
+            f"{who}: expected target size {list(expect)}, got {list(td.shape)} ({shapes})"
+        )
     if td.dtype.kind not in "iu":
-        raise TypeError(
+        raise RuntimeError(  # PyTorch: "expected scalar type Long but found Float"
             f"{who}: class-index targets must be integers (int64), got dtype {t.dtype}; "
             "for class probabilities pass a float target with the input's shape"
-        )
-    expect = () if x.ndim == 1 else (x.shape[0],) + tuple(x.shape[2:])
-    if td.shape != expect:
-        raise ValueError(
-            f"{who}: expected target of shape {expect} for input of shape {tuple(x.shape)}, "
-            f"got {tuple(td.shape)}"
         )
     c = x.shape[0] if x.ndim == 1 else x.shape[1]
     # Two reductions first (all targets in range, the common case); the mask only if not.
@@ -226,6 +236,15 @@ def cross_entropy(
     cdim = 0 if x.ndim == 1 else 1
     c = x.shape[cdim]
     t = as_tensor(target, "cross_entropy")
+    # As PyTorch: a target of the input's shape holds class probabilities, any other shape
+    # class indices (checked by nll_loss).
+    soft = tuple(t.shape) == tuple(x.shape)
+    if soft and t._data.dtype.kind != "f":
+        raise RuntimeError(
+            f"cross_entropy: expected floating point type for target with class probabilities "
+            f"(a target of the input's shape {tuple(x.shape)}), got {t.dtype}; class indices "
+            f"have shape {(x.shape[0],) + tuple(x.shape[2:]) if x.ndim > 1 else ()}"
+        )
     if (
         x.ndim == 2
         and x.shape[0]
@@ -237,8 +256,10 @@ def cross_entropy(
         t = _class_targets(x, t, "cross_entropy", ignore_index)
         if not np.any(t._data == ignore_index):
             return _cross_entropy_mean(x, t)
+    if not soft:  # checked here too, so the error names cross_entropy, not nll_loss
+        t = _class_targets(x, t, "cross_entropy", ignore_index)
     logp = log_softmax(x, cdim)
-    if t._data.dtype.kind == "f":
+    if soft:
         return _soft_cross_entropy(logp, t, weight, reduction, label_smoothing, c, cdim)
     nll = nll_loss(logp, t, weight, None, ignore_index, None, reduction)
     if label_smoothing == 0.0:

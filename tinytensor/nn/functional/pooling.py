@@ -45,7 +45,7 @@ def _pool_args(x, nd, kernel_size, stride, padding, dilation, ceil_mode, who):
     p = ntuple(padding, nd, "padding", who)
     d = ntuple(dilation, nd, "dilation", who)
     if min(k) < 1 or min(s) < 1 or min(d) < 1 or min(p) < 0:
-        raise ValueError(
+        raise RuntimeError(  # PyTorch's class ("stride should not be zero", ...)
             f"{who}: kernel_size, stride and dilation must be positive and padding non-negative, "
             f"got kernel_size={k}, stride={s}, padding={p}, dilation={d}"
         )
@@ -307,7 +307,7 @@ def _adaptive_bounds(size, o):
 def _output_size(output_size, sp, nd, who):
     out = (output_size,) * nd if isinstance(output_size, int) else tuple(output_size)
     if len(out) != nd:
-        raise ValueError(f"{who}: output_size must be an int or {nd} values, got {output_size!r}")
+        raise RuntimeError(f"{who}: output_size must be an int or {nd} values, got {output_size!r}")
     out = tuple(sp[i] if v is None else int(v) for i, v in enumerate(out))
     if min(out) < 1:
         raise ValueError(f"{who}: output_size must be positive, got {output_size!r}")

@@ -94,7 +94,14 @@ def interpolate(
     antialias=False,
 ):
     """`f(x) = x` resampled to ``size`` (or `size*scale_factor`); linear in x:  `dx = M^T g` per
-    axis"""
+    axis. A uint8 image (nearest, nearest-exact, bilinear, bicubic: PyTorch's modes for it)
+    comes back as uint8, computed as PyTorch's uint8 kernel does (fixed-point weights, each pass
+    rounded and clamped to [0, 255]); other integer images are refused, as in PyTorch."""
+    kind = getattr(getattr(input, "_data", None), "dtype", np.dtype("f")).kind
+    if kind in "biu":
+        return _interpolate_uint8(
+            input, size, scale_factor, mode, align_corners, recompute_scale_factor, antialias
+        )
     x = float_input(input, "interpolate")
     nd = x.ndim - 2
     if mode not in _MODES:
@@ -132,6 +139,62 @@ def interpolate(
     ac = bool(align_corners)
     mats = [interp_matrix(sp[i], out[i], mode, ac, scales[i]) for i in range(nd)]
     return separable(x, mats, "Upsample", save_input=False)
+
+
+_UINT8_MODES = ("nearest", "nearest-exact", "bilinear", "bicubic")
+
+
+def _interpolate_uint8(input, size, scale_factor, mode, align_corners, recompute, antialias):
+    """PyTorch resamples uint8 images in these modes only, and no other integer dtype."""
+    if input._data.dtype != np.uint8 or mode not in _UINT8_MODES:
+        raise NotImplementedError(
+            f"interpolate: mode={mode!r} is not implemented for {input.dtype} input (PyTorch "
+            f"resamples only uint8 images, in modes {', '.join(_UINT8_MODES)}); convert it "
+            "with .float()"
+        )
+    if mode not in ("bilinear", "bicubic"):  # nearest: a gather, exact in float32
+        x = wrap(input._data.astype(np.float32))
+        out = interpolate(x, size, scale_factor, mode, align_corners, recompute, antialias)
+        return wrap(out._data.astype(np.uint8))
+    x = input
+    if x.ndim != 4:
+        raise NotImplementedError(
+            f"interpolate: got {x.ndim}D input, but {mode} mode needs 4D input"
+        )
+    if antialias:
+        raise NotImplementedError("interpolate: antialias=True is not supported; use False")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("interpolate: give exactly one of size or scale_factor")
+    sp = x.shape[2:]
+    if size is not None:
+        out, scales = tuple(int(v) for v in _per_dim(size, 2, "size")), (None, None)
+    else:
+        scales = tuple(float(v) for v in _per_dim(scale_factor, 2, "scale_factor"))
+        out = tuple(math.floor(sp[i] * scales[i]) for i in range(2))
+        if recompute:
+            scales = (None, None)
+    if min(out) < 1:
+        raise ValueError(f"interpolate: output size {out} must be positive (input {x.shape})")
+    # PyTorch's uint8 kernel (Pillow's): the width pass, then the height pass, each with its
+    # weights in 16-bit fixed point, rounded and clamped to [0, 255] (bicubic overshoots).
+    y = input._data.astype(np.int64)
+    for axis in (3, 2):
+        m = interp_matrix(sp[axis - 2], out[axis - 2], mode, bool(align_corners), scales[axis - 2])
+        y = _fixed_point_pass(y, m, axis)
+    return wrap(y.astype(np.uint8))
+
+
+def _fixed_point_pass(x, m, axis):
+    """f(x) = clamp(round(x @ m.T), 0, 255) along ``axis``, with m in fixed point at the most
+    bits that keep every weight under 2**15 (as Pillow and PyTorch)."""
+    big = np.abs(m).max()
+    bits = 0
+    while bits < 22 and int(0.5 + big * (1 << (bits + 1))) < (1 << 15):
+        bits += 1
+    w = m * (1 << bits)
+    wi = np.where(w < 0, np.trunc(w - 0.5), np.trunc(w + 0.5)).astype(np.int64)
+    acc = (1 << (bits - 1)) + np.moveaxis(x, axis, -1) @ wi.T
+    return np.moveaxis(np.clip(acc >> bits, 0, 255), -1, axis)
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
