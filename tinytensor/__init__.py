@@ -114,15 +114,11 @@ from tinytensor.ops.elementwise import (
     tanh,
     trunc,
 )
-from tinytensor.ops.index import (
-    gather,
-    index_add,
-    index_select,
-    masked_fill,
-    scatter,
-    scatter_add,
-    take,
-)
+from tinytensor.ops.index import *  # noqa: F403
+from tinytensor.ops.scatter import *  # noqa: F403
+from tinytensor.ops.cumulative import *  # noqa: F403
+from tinytensor.ops.sorting import *  # noqa: F403
+from tinytensor.ops.misc_ext2 import *  # noqa: F403
 from tinytensor.ops.linalg import bmm, dot, einsum, matmul, mm, ger, outer
 from tinytensor.ops.linalg_ext import det, diag_embed, diagonal, slogdet
 from tinytensor.ops.linalg_more import matrix_exp, matrix_power
@@ -238,48 +234,6 @@ from tinytensor.ops.reduce import (
     sum,  # noqa: A004
     var,
     var_mean,
-)
-from tinytensor.ops.sorting import (
-    aminmax,
-    argsort,
-    argwhere,
-    bincount,
-    bucketize,
-    count_nonzero,
-    histc,
-    isin,
-    kthvalue,
-    masked_scatter,
-    masked_select,
-    median,
-    mode,
-    msort,
-    nanmean,
-    nanmedian,
-    nanquantile,
-    nansum,
-    nonzero,
-    quantile,
-    searchsorted,
-    sort,
-    topk,
-    unique,
-    unique_consecutive,
-    where,
-)
-from tinytensor.ops.cumulative import (
-    cummax,
-    cummin,
-    cumprod,
-    cumulative_trapezoid,
-    diff,
-    index_copy,
-    index_fill,
-    logcumsumexp,
-    put,
-    scatter_reduce,
-    take_along_dim,
-    trapezoid,
 )
 from tinytensor.ops.shape_ext import (
     atleast_1d,
@@ -475,24 +429,6 @@ from tinytensor.ops.misc_ext import (
     trapz,
     unravel_index,
     vander,
-)
-from tinytensor.ops.misc_ext2 import (
-    addmv_,
-    as_strided_scatter,
-    block_diag,
-    combinations,
-    corrcoef,
-    cov,
-    diagonal_scatter,
-    gradient,
-    histogram,
-    histogramdd,
-    index_reduce,
-    nonzero_static,
-    renorm,
-    select_scatter,
-    slice_scatter,
-    triangular_solve,
 )
 from tinytensor._namespace.conventions import export_namespace as _export_namespace
 

@@ -1,8 +1,4 @@
-"""Running and scattering ops: cumprod, cummax/cummin, logcumsumexp, scatter_reduce,
-index_fill/index_copy, put, take_along_dim, diff, trapezoid.
-
-Backward formulas are written in tinytensor ops, so each is differentiable again.
-"""
+"""KEEP"""
 
 from __future__ import annotations
 
@@ -12,23 +8,29 @@ import numpy as np
 
 from tinytensor._dtype import to_dtype
 from tinytensor.autograd.node import OUT, record
-from tinytensor.core import TensorBase, wrap
+from tinytensor.core import wrap
 from tinytensor.ops import elementwise as E
 from tinytensor.ops import index as I
 from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, check_float, one_dim
-from tinytensor.ops._util import requires_grad as _rg
+
+__all__ = [
+    "cummax",
+    "cummin",
+    "cumprod",
+    "cumulative_trapezoid",
+    "diff",
+    "logcumsumexp",
+    "take_along_dim",
+    "trapezoid",
+]
+
 
 cummax_result = namedtuple("cummax", ["values", "indices"])
+
+
 cummin_result = namedtuple("cummin", ["values", "indices"])
-
-
-def _zeros(shape, like):
-    return wrap(np.zeros(shape, like._data.dtype))
-
-
-# --- cumprod ------------------------------------------------------------------------------------
 
 
 def cumprod(a, dim, *, dtype=None):
@@ -57,9 +59,6 @@ def _cumprod_backward(g, a, out, d):
     upper = wrap(np.triu(np.ones((n, n), a._data.dtype)))
     grad = R.sum(cumprod(e, -1) * upper * S.unsqueeze(gx, -2), -1)
     return (S.movedim(grad, -1, d),)
-
-
-# --- cummax, cummin -----------------------------------------------------------------------------
 
 
 def _cum_extreme(a, dim, name, result, better):
@@ -91,7 +90,7 @@ def _cum_extreme_backward(g, a, indices, d):
     """da = zeros with g added at the running extreme's index"""
     if a.ndim == 0:
         return (g,)
-    return (I.scatter_add(_zeros(a.shape, g), d, indices, g),)
+    return (I.scatter_add(wrap(np.zeros(a.shape, g._data.dtype)), d, indices, g),)
 
 
 def cummax(a, dim):
@@ -102,9 +101,6 @@ def cummax(a, dim):
 def cummin(a, dim):
     """f(a) = (running min along dim, its index; the last one of ties);  da = g added there"""
     return _cum_extreme(a, dim, "cummin", cummin_result, np.less_equal)
-
-
-# --- logcumsumexp -------------------------------------------------------------------------------
 
 
 def logcumsumexp(a, dim):
@@ -126,189 +122,6 @@ def _logcumsumexp_backward(g, a, out, d):
     rpos = S.flip(logcumsumexp(S.flip(pos, d), d), d)
     rneg = S.flip(logcumsumexp(S.flip(neg, d), d), d)
     return (E.exp(rpos + a) - E.exp(rneg + a),)
-
-
-# --- scatter_reduce -----------------------------------------------------------------------------
-
-_REDUCE_UFUNC = {"sum": np.add, "prod": np.multiply, "mean": np.add, "amax": np.maximum}
-_REDUCE_UFUNC["amin"] = np.minimum
-
-
-def _identity(reduce, dtype):
-    info = np.finfo(dtype) if dtype.kind == "f" else np.iinfo(dtype) if dtype.kind in "iu" else None
-    if reduce == "amax":
-        return -np.inf if dtype.kind == "f" else info.min if info else False
-    if reduce == "amin":
-        return np.inf if dtype.kind == "f" else info.max if info else True
-    return 1 if reduce == "prod" else 0
-
-
-def scatter_reduce(a, dim, index, src, reduce, *, include_self=True):
-    """f(a, s) = a with s reduced (sum/prod/mean/amax/amin) into it at index along dim;
-    gradients as PyTorch's scatter_reduce_backward"""
-    a = as_tensor(a, "scatter_reduce")
-    if reduce not in _REDUCE_UFUNC:
-        raise RuntimeError(
-            f"scatter_reduce: reduce argument must be one of sum, prod, mean, amax, amin, got "
-            f"{reduce!r}"
-        )
-    d, index = I._check_index(a, dim, index, "scatter_reduce")
-    src = as_tensor(src, "scatter_reduce")
-    if src._data.dtype != a._data.dtype:
-        raise RuntimeError(
-            f"scatter_reduce: expected self and src to have the same dtype, got {a.dtype} and "
-            f"{src.dtype}"
-        )
-    if src.ndim != index.ndim or any(s < i for s, i in zip(src.shape, index.shape)):
-        raise RuntimeError(
-            f"scatter_reduce: src {tuple(src.shape)} must be at least as large as index "
-            f"{tuple(index.shape)} in every dimension"
-        )
-    if src.shape != index.shape:
-        src = I.getitem(src, tuple(slice(0, n) for n in index.shape))
-    at = I._along(index._data, d)
-    hit = np.zeros(a.shape, bool)
-    hit[at] = True
-    out = a._data.copy()
-    if not include_self:
-        out[hit] = _identity(reduce, out.dtype)
-    _REDUCE_UFUNC[reduce].at(out, at, src._data)
-    count = None
-    if reduce == "mean":
-        n = np.zeros(a.shape, np.int64) + (1 if include_self else 0)
-        np.add.at(n, at, 1)
-        n = np.maximum(n, 1)
-        out = out / n if out.dtype.kind == "f" else out // n
-        count = wrap(n.astype(out.dtype))
-    saved = (a, index, src, OUT, d, reduce, include_self, wrap(hit), count)
-    result = wrap(out.astype(a._data.dtype, copy=False))
-    return record(result, "ScatterReduce", (a, src), _scatter_reduce_backward, saved)
-
-
-def _scatter_reduce_backward(g, a, index, src, out, d, reduce, include_self, hit, count):
-    keep = E.logical_not(hit) if not include_self else None
-    if reduce == "sum":
-        ga, gs = g, I.gather(g, d, index)
-    elif reduce == "mean":
-        ga, gs = g / count, I.gather(g / count, d, index)
-    elif reduce == "prod":
-        ga, gs = _prod_grads(g, a, index, src, out, d, include_self)
-    else:
-        a_is = E.eq(a, out) if keep is None else E.logical_and(E.eq(a, out), keep)
-        s_is = E.eq(src, I.gather(out, d, index))
-        n = I.scatter_add(a_is.to(g.dtype), d, index, s_is.to(g.dtype))
-        share = g / E.where(E.eq(n, 0.0), 1.0, n)
-        ga, gs = share * a_is.to(g.dtype), I.gather(share, d, index) * s_is.to(g.dtype)
-    if keep is not None:
-        ga = ga * keep.to(g.dtype)
-    return ga, gs
-
-
-def _prod_grads(g, a, index, src, out, d, include_self):
-    """d out / d x = product of the other members of x's group: out / x, or for a zero x the
-    product of the group's non-zero members if x is its only zero (else 0)."""
-    a_zero, s_zero = E.eq(a, 0.0), E.eq(src, 0.0)
-    a1, s1 = E.where(a_zero, 1.0, a), E.where(s_zero, 1.0, src)
-    zeros = I.scatter_add(
-        a_zero.to(g.dtype) if include_self else _zeros(a.shape, g), d, index, s_zero.to(g.dtype)
-    )
-    nonzero_prod = scatter_reduce(a1, d, index, s1, "prod", include_self=include_self)
-    lone = nonzero_prod * E.eq(zeros, 1.0).to(g.dtype)
-    ga = g * E.where(a_zero, lone, out / a1)
-    gs = I.gather(g, d, index) * E.where(
-        s_zero, I.gather(lone, d, index), I.gather(out, d, index) / s1
-    )
-    return ga, gs
-
-
-# --- index_fill, index_copy, put, take_along_dim ------------------------------------------------
-
-
-def index_fill(a, dim, index, value):
-    """f(a) = a with value written at index along dim;  da = g zeroed there,
-    dvalue = sum of g there"""
-    a = as_tensor(a, "index_fill")
-    d = one_dim(dim, a.ndim, "index_fill")
-    index = I._vector_index(a, d, index, "index_fill", IndexError)
-    if isinstance(value, TensorBase) and value.ndim != 0:
-        raise RuntimeError(
-            f"index_fill only supports a 0-dimensional value tensor, got {value.ndim} dims"
-        )
-    v = value._data if isinstance(value, TensorBase) else value
-    out = a._data.copy()
-    if a.ndim:
-        out[(slice(None),) * d + (index._data.reshape(-1),)] = v
-    else:
-        out[...] = v if index._data.size else out
-    saved = (index, d, _rg(a), _rg(value))
-    return record(wrap(out), "IndexFill", (a, value), _index_fill_backward, saved)
-
-
-def _index_fill_backward(g, index, d, needs_a, needs_value):
-    ga = index_fill(g, d, index, 0.0) if needs_a else None
-    gv = None
-    if needs_value:
-        uniq = wrap(np.unique(index._data))
-        gv = R.sum(I.index_select(g, d, uniq)) if g.ndim else g * float(uniq._data.size > 0)
-    return ga, gv
-
-
-def index_copy(a, dim, index, source):
-    """f(a, s) = a with s's slices written at index along dim;  da = g zeroed there,
-    ds = g's slices at index"""
-    a = as_tensor(a, "index_copy")
-    d = one_dim(dim, a.ndim, "index_copy")
-    index = I._vector_index(a, d, index, "index_copy", IndexError)
-    source = as_tensor(source, "index_copy")
-    idx = index._data.reshape(-1)
-    expect = a.shape[:d] + (len(idx),) + a.shape[d + 1 :] if a.ndim else source.shape
-    if source.shape != expect or source._data.dtype != a._data.dtype:
-        raise RuntimeError(
-            f"index_copy: source must have shape {expect} and dtype {a.dtype} for input "
-            f"{tuple(a.shape)}, dim {dim} and {len(idx)} indices; got {tuple(source.shape)} "
-            f"and {source.dtype}"
-        )
-    out = a._data.copy()
-    out[(slice(None),) * d + (idx,)] = source._data
-    # PyTorch saves index and source: changing either in place before backward is an error.
-    return record(wrap(out), "IndexCopy", (a, source), _index_copy_backward, (index, source, d))
-
-
-def _index_copy_backward(g, index, source, d):
-    return index_fill(g, d, index, 0.0), I.index_select(g, d, index)
-
-
-def put(a, index, source, accumulate=False):
-    """f(a, s) = a.flatten() with s written (or added) at index, reshaped;
-    da = g (zeroed at index unless accumulating),  ds = g.take(index)"""
-    a = as_tensor(a, "put")
-    index = as_tensor(index, "put")
-    source = as_tensor(source, "put")
-    if index._data.dtype.kind not in "iu":
-        raise RuntimeError(f"put: index must be an int64 tensor, got {index.dtype}")
-    if index._data.size != source._data.size:
-        raise RuntimeError(
-            f"put: source {tuple(source.shape)} and index {tuple(index.shape)} must have the "
-            "same number of elements"
-        )
-    n = a._data.size
-    idx = index._data.reshape(-1)
-    if idx.size and (idx.min() < -n or idx.max() >= n):
-        bad = int(idx.min() if idx.min() < -n else idx.max())
-        raise IndexError(f"put: index {bad} is out of range for a tensor of {n} elements")
-    flat = a._data.copy().reshape(-1)
-    src = source._data.reshape(-1).astype(flat.dtype)
-    if accumulate:
-        np.add.at(flat, idx, src)
-    else:
-        flat[idx] = src
-    saved = (index, source, accumulate)
-    return record(wrap(flat.reshape(a.shape)), "Put", (a, source), _put_backward, saved)
-
-
-def _put_backward(g, index, source, accumulate):
-    ga = g if accumulate else put(g, index, _zeros(source.shape, g))
-    return ga, S.reshape(I.take(g, index), source.shape)
 
 
 def take_along_dim(input, indices, dim=None):
@@ -342,9 +155,6 @@ def take_along_dim(input, indices, dim=None):
     sa, si = list(shape), list(shape)
     sa[d], si[d] = a.shape[d], idx.shape[d]
     return I.gather(S.expand(a, sa), d, S.expand(idx, si))
-
-
-# --- diff, trapezoid ----------------------------------------------------------------------------
 
 
 def diff(input, n=1, dim=-1, prepend=None, append=None):

@@ -1,7 +1,4 @@
-"""Indexing: [] and []=, gather/scatter, index_select/index_add, masked_fill.
-
-Gradients of reads scatter-*add* back, so repeated indices accumulate correctly.
-"""
+"""KEEP"""
 
 from __future__ import annotations
 
@@ -14,6 +11,17 @@ from tinytensor.ops._util import as_tensor, one_dim
 from tinytensor.ops._util import requires_grad as _rg
 from tinytensor.ops.inplace import inplace as _inplace
 from tinytensor.ops.inplace import register_view as _register_view
+
+# getitem/setitem/index_put are Tensor.__getitem__/__setitem__'s ops; tt.index_put is index_ext's.
+__all__ = [
+    "gather",
+    "index_add",
+    "index_select",
+    "masked_fill",
+    "scatter",
+    "scatter_add",
+    "take",
+]
 
 
 def _convert_index(index):

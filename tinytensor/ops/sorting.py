@@ -1,11 +1,4 @@
-"""Sorting and selection: sort, topk, kthvalue, median, mode, quantile, unique, nonzero, ...
-
-Ops that pick elements (sort, topk, kthvalue, median(dim), mode) return ``(values, indices)``
-named tuples like ``torch.return_types``; as in PyTorch their backward saves the returned
-indices (changing them in place before backward is an error) and scatters the gradient back
-through them. Searching and counting ops (unique, nonzero, searchsorted, bincount, histc, ...)
-return integer or bool tensors and have no gradient.
-"""
+"""KEEP"""
 
 from __future__ import annotations
 
@@ -21,12 +14,54 @@ from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, check_float, norm_dim, one_dim
 
+__all__ = [
+    "aminmax",
+    "argsort",
+    "argwhere",
+    "bincount",
+    "bucketize",
+    "count_nonzero",
+    "histc",
+    "isin",
+    "kthvalue",
+    "masked_scatter",
+    "masked_select",
+    "median",
+    "mode",
+    "msort",
+    "nanmean",
+    "nanmedian",
+    "nanquantile",
+    "nansum",
+    "nonzero",
+    "quantile",
+    "searchsorted",
+    "sort",
+    "topk",
+    "unique",
+    "unique_consecutive",
+    "where",
+]
+
+
 sort_result = namedtuple("sort", ["values", "indices"])
+
+
 topk_result = namedtuple("topk", ["values", "indices"])
+
+
 kthvalue_result = namedtuple("kthvalue", ["values", "indices"])
+
+
 median_result = namedtuple("median", ["values", "indices"])
+
+
 nanmedian_result = namedtuple("nanmedian", ["values", "indices"])
+
+
 mode_result = namedtuple("mode", ["values", "indices"])
+
+
 aminmax_result = namedtuple("aminmax", ["min", "max"])
 
 

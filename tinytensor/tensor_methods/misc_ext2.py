@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from tinytensor.autograd import hooks
 from tinytensor.ops import misc_ext2 as M2
+from tinytensor.ops import scatter as SC
 from tinytensor.ops.inplace import inplace
 
 
@@ -13,23 +14,23 @@ class MiscExt2Methods:
     __slots__ = ()
 
     def select_scatter(self, src, dim, index):
-        return M2.select_scatter(self, src, dim, index)
+        return SC.select_scatter(self, src, dim, index)
 
     def slice_scatter(self, src, dim=0, start=None, end=None, step=1):
-        return M2.slice_scatter(self, src, dim, start, end, step)
+        return SC.slice_scatter(self, src, dim, start, end, step)
 
     def diagonal_scatter(self, src, offset=0, dim1=0, dim2=1):
-        return M2.diagonal_scatter(self, src, offset, dim1, dim2)
+        return SC.diagonal_scatter(self, src, offset, dim1, dim2)
 
     def as_strided_scatter(self, src, size, stride, storage_offset=None):
-        return M2.as_strided_scatter(self, src, size, stride, storage_offset)
+        return SC.as_strided_scatter(self, src, size, stride, storage_offset)
 
     def index_reduce(self, dim, index, source, reduce, *, include_self=True):
-        return M2.index_reduce(self, dim, index, source, reduce, include_self=include_self)
+        return SC.index_reduce(self, dim, index, source, reduce, include_self=include_self)
 
     def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
         def compute(s):
-            return M2.index_reduce(s, dim, index, source, reduce, include_self=include_self)
+            return SC.index_reduce(s, dim, index, source, reduce, include_self=include_self)
 
         return inplace(self, compute, "index_reduce_")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from tinytensor._namespace.conventions import numpy_aliases
 from tinytensor.ops import cumulative as CU
+from tinytensor.ops import scatter as SC
 from tinytensor.ops import sorting as SO
 from tinytensor.ops.inplace import inplace
 
@@ -126,37 +127,37 @@ class SortingMethods:
 
     @numpy_aliases
     def scatter_reduce(self, dim, index, src, reduce, *, include_self=True):
-        return CU.scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
+        return SC.scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
 
     @numpy_aliases
     def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
         return inplace(
             self,
-            lambda s: CU.scatter_reduce(s, dim, index, src, reduce, include_self=include_self),
+            lambda s: SC.scatter_reduce(s, dim, index, src, reduce, include_self=include_self),
             "scatter_reduce_",
         )
 
     @numpy_aliases
     def index_fill(self, dim, index, value):
-        return CU.index_fill(self, dim, index, value)
+        return SC.index_fill(self, dim, index, value)
 
     @numpy_aliases
     def index_fill_(self, dim, index, value):
-        return inplace(self, lambda s: CU.index_fill(s, dim, index, value), "index_fill_")
+        return inplace(self, lambda s: SC.index_fill(s, dim, index, value), "index_fill_")
 
     @numpy_aliases
     def index_copy(self, dim, index, source):
-        return CU.index_copy(self, dim, index, source)
+        return SC.index_copy(self, dim, index, source)
 
     @numpy_aliases
     def index_copy_(self, dim, index, source):
-        return inplace(self, lambda s: CU.index_copy(s, dim, index, source), "index_copy_")
+        return inplace(self, lambda s: SC.index_copy(s, dim, index, source), "index_copy_")
 
     def put(self, index, source, accumulate=False):
-        return CU.put(self, index, source, accumulate)
+        return SC.put(self, index, source, accumulate)
 
     def put_(self, index, source, accumulate=False):
-        return inplace(self, lambda s: CU.put(s, index, source, accumulate), "put_")
+        return inplace(self, lambda s: SC.put(s, index, source, accumulate), "put_")
 
     @numpy_aliases
     def take_along_dim(self, indices, dim=None):

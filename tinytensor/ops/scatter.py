@@ -1,0 +1,346 @@
+"""Scattering: a copy of the input with a source written into it at given places, differentiable
+in the input and the source. ``scatter_reduce`` along a dim, ``index_copy``/``index_fill``/
+``index_reduce`` of whole slices, ``put`` at flat indices, and the ``select``/``slice``/
+``diagonal``/``as_strided`` ``_scatter`` embeddings (the inverses of those views). ``scatter``,
+``scatter_add``, ``index_add`` and ``masked_scatter``, the adjoints of ``gather``,
+``index_select`` and ``masked_select``, live beside them in ``ops/index.py``."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tinytensor.autograd.node import OUT, record
+from tinytensor.core import TensorBase, wrap
+from tinytensor.ops import elementwise as E
+from tinytensor.ops import index as I
+from tinytensor.ops import reduce as R
+from tinytensor.ops import shape as S
+from tinytensor.ops._util import as_tensor, one_dim
+from tinytensor.ops._util import requires_grad as _rg
+
+__all__ = [
+    "as_strided_scatter",
+    "diagonal_scatter",
+    "index_copy",
+    "index_fill",
+    "index_reduce",
+    "put",
+    "scatter_reduce",
+    "select_scatter",
+    "slice_scatter",
+]
+
+
+_REDUCE_UFUNC = {"sum": np.add, "prod": np.multiply, "mean": np.add, "amax": np.maximum}
+
+
+_REDUCE_UFUNC["amin"] = np.minimum
+
+
+def _identity(reduce, dtype):
+    info = np.finfo(dtype) if dtype.kind == "f" else np.iinfo(dtype) if dtype.kind in "iu" else None
+    if reduce == "amax":
+        return -np.inf if dtype.kind == "f" else info.min if info else False
+    if reduce == "amin":
+        return np.inf if dtype.kind == "f" else info.max if info else True
+    return 1 if reduce == "prod" else 0
+
+
+def _zeros(shape, like):
+    return wrap(np.zeros(shape, like._data.dtype))
+
+
+def scatter_reduce(a, dim, index, src, reduce, *, include_self=True):
+    """f(a, s) = a with s reduced (sum/prod/mean/amax/amin) into it at index along dim;
+    gradients as PyTorch's scatter_reduce_backward"""
+    a = as_tensor(a, "scatter_reduce")
+    if reduce not in _REDUCE_UFUNC:
+        raise RuntimeError(
+            f"scatter_reduce: reduce argument must be one of sum, prod, mean, amax, amin, got "
+            f"{reduce!r}"
+        )
+    d, index = I._check_index(a, dim, index, "scatter_reduce")
+    src = as_tensor(src, "scatter_reduce")
+    if src._data.dtype != a._data.dtype:
+        raise RuntimeError(
+            f"scatter_reduce: expected self and src to have the same dtype, got {a.dtype} and "
+            f"{src.dtype}"
+        )
+    if src.ndim != index.ndim or any(s < i for s, i in zip(src.shape, index.shape)):
+        raise RuntimeError(
+            f"scatter_reduce: src {tuple(src.shape)} must be at least as large as index "
+            f"{tuple(index.shape)} in every dimension"
+        )
+    if src.shape != index.shape:
+        src = I.getitem(src, tuple(slice(0, n) for n in index.shape))
+    at = I._along(index._data, d)
+    hit = np.zeros(a.shape, bool)
+    hit[at] = True
+    out = a._data.copy()
+    if not include_self:
+        out[hit] = _identity(reduce, out.dtype)
+    _REDUCE_UFUNC[reduce].at(out, at, src._data)
+    count = None
+    if reduce == "mean":
+        n = np.zeros(a.shape, np.int64) + (1 if include_self else 0)
+        np.add.at(n, at, 1)
+        n = np.maximum(n, 1)
+        out = out / n if out.dtype.kind == "f" else out // n
+        count = wrap(n.astype(out.dtype))
+    saved = (a, index, src, OUT, d, reduce, include_self, wrap(hit), count)
+    result = wrap(out.astype(a._data.dtype, copy=False))
+    return record(result, "ScatterReduce", (a, src), _scatter_reduce_backward, saved)
+
+
+def _scatter_reduce_backward(g, a, index, src, out, d, reduce, include_self, hit, count):
+    keep = E.logical_not(hit) if not include_self else None
+    if reduce == "sum":
+        ga, gs = g, I.gather(g, d, index)
+    elif reduce == "mean":
+        ga, gs = g / count, I.gather(g / count, d, index)
+    elif reduce == "prod":
+        ga, gs = _prod_grads(g, a, index, src, out, d, include_self)
+    else:
+        a_is = E.eq(a, out) if keep is None else E.logical_and(E.eq(a, out), keep)
+        s_is = E.eq(src, I.gather(out, d, index))
+        n = I.scatter_add(a_is.to(g.dtype), d, index, s_is.to(g.dtype))
+        share = g / E.where(E.eq(n, 0.0), 1.0, n)
+        ga, gs = share * a_is.to(g.dtype), I.gather(share, d, index) * s_is.to(g.dtype)
+    if keep is not None:
+        ga = ga * keep.to(g.dtype)
+    return ga, gs
+
+
+def _prod_grads(g, a, index, src, out, d, include_self):
+    """d out / d x = product of the other members of x's group: out / x, or for a zero x the
+    product of the group's non-zero members if x is its only zero (else 0)."""
+    a_zero, s_zero = E.eq(a, 0.0), E.eq(src, 0.0)
+    a1, s1 = E.where(a_zero, 1.0, a), E.where(s_zero, 1.0, src)
+    zeros = I.scatter_add(
+        a_zero.to(g.dtype) if include_self else _zeros(a.shape, g), d, index, s_zero.to(g.dtype)
+    )
+    nonzero_prod = scatter_reduce(a1, d, index, s1, "prod", include_self=include_self)
+    lone = nonzero_prod * E.eq(zeros, 1.0).to(g.dtype)
+    ga = g * E.where(a_zero, lone, out / a1)
+    gs = I.gather(g, d, index) * E.where(
+        s_zero, I.gather(lone, d, index), I.gather(out, d, index) / s1
+    )
+    return ga, gs
+
+
+def index_fill(a, dim, index, value):
+    """f(a) = a with value written at index along dim;  da = g zeroed there,
+    dvalue = sum of g there"""
+    a = as_tensor(a, "index_fill")
+    d = one_dim(dim, a.ndim, "index_fill")
+    index = I._vector_index(a, d, index, "index_fill", IndexError)
+    if isinstance(value, TensorBase) and value.ndim != 0:
+        raise RuntimeError(
+            f"index_fill only supports a 0-dimensional value tensor, got {value.ndim} dims"
+        )
+    v = value._data if isinstance(value, TensorBase) else value
+    out = a._data.copy()
+    if a.ndim:
+        out[(slice(None),) * d + (index._data.reshape(-1),)] = v
+    else:
+        out[...] = v if index._data.size else out
+    saved = (index, d, _rg(a), _rg(value))
+    return record(wrap(out), "IndexFill", (a, value), _index_fill_backward, saved)
+
+
+def _index_fill_backward(g, index, d, needs_a, needs_value):
+    ga = index_fill(g, d, index, 0.0) if needs_a else None
+    gv = None
+    if needs_value:
+        uniq = wrap(np.unique(index._data))
+        gv = R.sum(I.index_select(g, d, uniq)) if g.ndim else g * float(uniq._data.size > 0)
+    return ga, gv
+
+
+def index_copy(a, dim, index, source):
+    """f(a, s) = a with s's slices written at index along dim;  da = g zeroed there,
+    ds = g's slices at index"""
+    a = as_tensor(a, "index_copy")
+    d = one_dim(dim, a.ndim, "index_copy")
+    index = I._vector_index(a, d, index, "index_copy", IndexError)
+    source = as_tensor(source, "index_copy")
+    idx = index._data.reshape(-1)
+    expect = a.shape[:d] + (len(idx),) + a.shape[d + 1 :] if a.ndim else source.shape
+    if source.shape != expect or source._data.dtype != a._data.dtype:
+        raise RuntimeError(
+            f"index_copy: source must have shape {expect} and dtype {a.dtype} for input "
+            f"{tuple(a.shape)}, dim {dim} and {len(idx)} indices; got {tuple(source.shape)} "
+            f"and {source.dtype}"
+        )
+    out = a._data.copy()
+    out[(slice(None),) * d + (idx,)] = source._data
+    # PyTorch saves index and source: changing either in place before backward is an error.
+    return record(wrap(out), "IndexCopy", (a, source), _index_copy_backward, (index, source, d))
+
+
+def _index_copy_backward(g, index, source, d):
+    return index_fill(g, d, index, 0.0), I.index_select(g, d, index)
+
+
+def put(a, index, source, accumulate=False):
+    """f(a, s) = a.flatten() with s written (or added) at index, reshaped;
+    da = g (zeroed at index unless accumulating),  ds = g.take(index)"""
+    a = as_tensor(a, "put")
+    index = as_tensor(index, "put")
+    source = as_tensor(source, "put")
+    if index._data.dtype.kind not in "iu":
+        raise RuntimeError(f"put: index must be an int64 tensor, got {index.dtype}")
+    if index._data.size != source._data.size:
+        raise RuntimeError(
+            f"put: source {tuple(source.shape)} and index {tuple(index.shape)} must have the "
+            "same number of elements"
+        )
+    n = a._data.size
+    idx = index._data.reshape(-1)
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        bad = int(idx.min() if idx.min() < -n else idx.max())
+        raise IndexError(f"put: index {bad} is out of range for a tensor of {n} elements")
+    flat = a._data.copy().reshape(-1)
+    src = source._data.reshape(-1).astype(flat.dtype)
+    if accumulate:
+        np.add.at(flat, idx, src)
+    else:
+        flat[idx] = src
+    saved = (index, source, accumulate)
+    return record(wrap(flat.reshape(a.shape)), "Put", (a, source), _put_backward, saved)
+
+
+def _put_backward(g, index, source, accumulate):
+    ga = g if accumulate else put(g, index, _zeros(source.shape, g))
+    return ga, S.reshape(I.take(g, index), source.shape)
+
+
+def _positions(shape):
+    return np.arange(math.prod(shape), dtype=np.int64).reshape(shape)
+
+
+def _scatter_into(a, src, pos, name):
+    """``a`` with ``src`` written at the flat positions ``pos`` (an int64 array of src's shape)."""
+    if tuple(src.shape) != pos.shape:
+        raise RuntimeError(
+            f"{name}: src must have the shape of the slice it fills, {pos.shape}, got "
+            f"{tuple(src.shape)}"
+        )
+    if src._data.dtype != a._data.dtype:
+        src = src.to(a.dtype)
+    return _flat_scatter(a, src, wrap(pos), name)
+
+
+def _flat_scatter(a, src, pos, name):
+    """f(a, s) = a with a.flat[pos] = s;  da = g with g.flat[pos] = 0,  ds = g.flat[pos]"""
+    out = a._data.copy()
+    out.reshape(-1)[pos._data.reshape(-1)] = src._data.reshape(-1)
+    title = "".join(w.capitalize() for w in name.split("_"))
+    return record(wrap(out), title, (a, src), _flat_scatter_backward, (pos, name))
+
+
+def _flat_scatter_backward(g, pos, name):
+    zeros = wrap(np.zeros(pos.shape, g._data.dtype))
+    return _flat_scatter(g, zeros, pos, name), I.take(g, pos)
+
+
+def select_scatter(input, src, dim, index):  # noqa: A002 - PyTorch's argument name
+    """f(a, s) = a with a.select(dim, index) replaced by s"""
+    a, src = as_tensor(input, "select_scatter"), as_tensor(src, "select_scatter")
+    if a.ndim == 0:
+        raise IndexError("select_scatter: cannot select from a 0-d tensor")
+    d = one_dim(dim, a.ndim, "select_scatter")
+    n = a.shape[d]
+    if not -n <= index < n:
+        raise IndexError(
+            f"select_scatter: index {index} is out of range for dim {d} of size {n} "
+            f"(input shape {tuple(a.shape)})"
+        )
+    pos = np.take(_positions(a.shape), index % n, axis=d)
+    return _scatter_into(a, src, pos, "select_scatter")
+
+
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1):  # noqa: A002
+    """f(a, s) = a with a[..., start:end:step, ...] (along dim) replaced by s"""
+    a, src = as_tensor(input, "slice_scatter"), as_tensor(src, "slice_scatter")
+    d = one_dim(dim, a.ndim, "slice_scatter")
+    if step is None or step < 1:
+        raise RuntimeError(f"slice_scatter: slice step must be positive, got {step}")
+    key = (slice(None),) * d + (slice(start, end, step),)
+    return _scatter_into(a, src, _positions(a.shape)[key], "slice_scatter")
+
+
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):  # noqa: A002
+    """f(a, s) = a with its diagonal (offset, dim1, dim2) replaced by s"""
+    a, src = as_tensor(input, "diagonal_scatter"), as_tensor(src, "diagonal_scatter")
+    if a.ndim < 2:
+        raise RuntimeError(
+            f"diagonal_scatter: input must have at least 2 dimensions, got {tuple(a.shape)}"
+        )
+    d1 = one_dim(dim1, a.ndim, "diagonal_scatter")
+    d2 = one_dim(dim2, a.ndim, "diagonal_scatter")
+    if d1 == d2:
+        raise RuntimeError(f"diagonal_scatter: dim1 and dim2 are the same dimension ({d1})")
+    pos = np.diagonal(_positions(a.shape), offset, d1, d2)
+    return _scatter_into(a, src, np.ascontiguousarray(pos), "diagonal_scatter")
+
+
+def as_strided_scatter(input, src, size, stride, storage_offset=None):  # noqa: A002
+    """f(a, s) = a with the elements of a.as_strided(size, stride, offset) replaced by s"""
+    a, src = as_tensor(input, "as_strided_scatter"), as_tensor(src, "as_strided_scatter")
+    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    offset = 0 if storage_offset is None else int(storage_offset)
+    if len(size) != len(stride) or any(s < 0 for s in stride) or offset < 0:
+        raise RuntimeError(
+            f"as_strided_scatter: size {list(size)} and stride {list(stride)} must have the same "
+            f"length, with no negative stride or offset ({offset})"
+        )
+    pos = np.full(size, offset, dtype=np.int64)
+    for k, (n, s) in enumerate(zip(size, stride)):
+        line = (1,) * k + (n,) + (1,) * (len(size) - k - 1)
+        pos = pos + (np.arange(n, dtype=np.int64) * s).reshape(line)
+    if pos.size and pos.max() >= a.numel():
+        raise RuntimeError(
+            f"as_strided_scatter: sizes {list(size)}, strides {list(stride)} and offset "
+            f"{offset} reach past the {a.numel()} elements of input {tuple(a.shape)}"
+        )
+    return _scatter_into(a, src, pos, "as_strided_scatter")
+
+
+def index_reduce(input, dim, index, source, reduce, *, include_self=True):  # noqa: A002
+    """f(a, s) = a with s[..., i, ...] reduced (prod/mean/amax/amin) into a[..., index[i], ...];
+    gradients as scatter_reduce's (ties in amax/amin share the gradient evenly)"""
+    a = as_tensor(input, "index_reduce")
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(
+            f"index_reduce: expected reduce to be one of prod, mean, amax or amin, got {reduce!r}"
+        )
+    d = one_dim(dim, a.ndim, "index_reduce")
+    index, src = as_tensor(index, "index_reduce"), as_tensor(source, "index_reduce")
+    if index.ndim > 1 or index._data.dtype.kind not in "iu":
+        raise RuntimeError(
+            f"index_reduce: index must be a 1-D integer tensor, got {index.dtype} of shape "
+            f"{tuple(index.shape)}"
+        )
+    src_shape = tuple(src.shape) if src.ndim else (1,)
+    want = tuple(a.shape) if a.ndim else (1,)
+    n = index.numel()
+    if len(src_shape) != len(want) or any(
+        s != (n if k == d else w) for k, (s, w) in enumerate(zip(src_shape, want))
+    ):
+        raise RuntimeError(
+            f"index_reduce: source {tuple(src.shape)} must have the shape of input "
+            f"{tuple(a.shape)} with dim {d} of size len(index) = {n}"
+        )
+    size = want[d]
+    if n and (index._data.max() >= size or index._data.min() < -size):
+        raise IndexError(f"index_reduce: an index is out of range for dim {d} of size {size}")
+    if n and index._data.min() < 0:
+        index = wrap(index._data % size)
+    # A view of the caller's index (same version counter), so changing it in place before
+    # backward is caught, as PyTorch's saved index is.
+    line = (1,) * d + (n,) + (1,) * (len(want) - d - 1)
+    idx = S.expand(S.reshape(index, line), src_shape)
+    return scatter_reduce(a, d, idx, src, reduce, include_self=include_self)
