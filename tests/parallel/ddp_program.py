@@ -1,6 +1,6 @@
 """What each rank runs in the DDP tests (``mpiexec -n 2 python ddp_program.py CASE``): DDP on
 2 ranks against one process training the same model on the concatenated batch, computed on
-every rank in float64. Prints ``RANK r OK maxdiff`` or raises."""
+every rank in float64. Prints ``RANK r CASE OK maxdiff`` per case or raises."""
 
 import copy
 import sys
@@ -138,14 +138,14 @@ def unused_case(r, w):
 
 
 if __name__ == "__main__":
-    case = sys.argv[1]
-    dist.init_process_group("gloo", timeout=60)
+    dist.init_process_group("mpi", timeout=60)  # ("gloo" runs in test_distributed)
     rank, world = dist.get_rank(), dist.get_world_size()
-    if case in ("mlp", "cnn_bn", "lstm"):
-        worst = train_case(case, rank, world)
-    elif case == "no_sync":
-        worst = no_sync_case(rank, world)
-    else:
-        worst = unused_case(rank, world)
+    for case in sys.argv[1:]:  # several cases share one launch (each launch costs seconds)
+        if case in ("mlp", "cnn_bn", "lstm"):
+            worst = train_case(case, rank, world)
+        elif case == "no_sync":
+            worst = no_sync_case(rank, world)
+        else:
+            worst = unused_case(rank, world)
+        print(f"RANK {rank} {case} OK {worst:.3g}", flush=True)
     dist.destroy_process_group()
-    print(f"RANK {rank} OK {worst:.3g}", flush=True)

@@ -20,17 +20,20 @@ ROOT = Path(__file__).parents[2]
 MPIEXEC = shutil.which("mpiexec")
 
 
-@pytest.mark.parametrize("case", ["mlp", "cnn_bn", "lstm", "no_sync", "unused"])
-def test_ddp_on_two_ranks(case):
+CASES = ["mlp", "cnn_bn", "lstm", "no_sync", "unused"]
+
+
+def test_ddp_on_two_ranks():
     pytest.importorskip("mpi4py", reason="the mpi extra: pip install -e '.[mpi]'")
     if MPIEXEC is None:
         pytest.skip("mpiexec not found (the mpi extra)")
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.run([MPIEXEC, "-n", "2", sys.executable, str(PROGRAM), case],
-                          capture_output=True, text=True, timeout=120, env=env)  # fmt: skip
+    proc = subprocess.run([MPIEXEC, "-n", "2", sys.executable, str(PROGRAM), *CASES],
+                          capture_output=True, text=True, timeout=180, env=env)  # fmt: skip
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out
-    assert "RANK 0 OK" in out and "RANK 1 OK" in out, out
+    for case in CASES:
+        assert f"RANK 0 {case} OK" in out and f"RANK 1 {case} OK" in out, out
 
 
 def test_ddp_needs_a_process_group():

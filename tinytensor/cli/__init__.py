@@ -47,6 +47,7 @@ def main(argv=None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # (train --nproc starts it again)
     if args.command is None:
         parser.print_help()
         return 2

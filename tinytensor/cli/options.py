@@ -154,6 +154,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "--no-progress", action="store_true", help="no progress bars or periodic progress lines"
     )
     p.add_argument(
+        "--nproc",
+        type=POSITIVE_INT,
+        help="train data-parallel on this many processes (DistributedDataParallel over MPI; "
+        "needs the mpi extra); each takes a slice of every batch, so the run equals one "
+        "process on the same batches (default: 1)",
+    )
+    p.add_argument(
         "--threads",
         type=POSITIVE_INT,
         help="BLAS threads (default: 1, which is fastest for these small matrices and never "

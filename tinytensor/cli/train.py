@@ -23,7 +23,7 @@ import tinytensor as tt
 from tinytensor.allocator import tune_allocator
 from tinytensor.cli import arch as archlib
 from tinytensor.cli import data as datalib
-from tinytensor.cli import options, plots, recipe
+from tinytensor.cli import multiproc, options, plots, recipe
 from tinytensor.cli.evaluate import evaluate
 from tinytensor.cli.progress import Progress, duration, plural
 from tinytensor.cli.resume import FORMAT, load_for_resume
@@ -53,6 +53,9 @@ def run(args) -> int:
     if hasattr(sys.stdout, "reconfigure"):  # progress lines appear at once in a pipe too
         sys.stdout.reconfigure(line_buffering=True)
     options.check_data_flag(args.data if not args.download else None)
+    if (launched := multiproc.launch(args)) is not None:  # --nproc N: start N ranks of this
+        return launched
+    parallel = multiproc.for_this_process()
     if args.resume is not None:
         options.check_resume_args(args)
         run_dir = open_run_dir(args.resume)
@@ -61,16 +64,20 @@ def run(args) -> int:
     else:
         config = options.settings_from_args(args)
         archlib.tokenize(config["arch"])  # a typo in --arch fails before anything is made
-        run_dir = make_run_dir(args.out if args.out is not None else options.default_out())
+        out = args.out if args.out is not None else options.default_out()
+        run_dir = make_run_dir(out) if parallel.rank == 0 else None
         blob = None
+    run_dir = parallel.run_dir(make_run_dir, run_dir)
     _catch_sigint()
     try:
         with blas_threads(args.threads):
-            trainer = Trainer(config, run_dir, args, blob)
+            trainer = Trainer(config, run_dir, args, blob, parallel)
             return trainer.train()
     except BaseException:
         run_dir.discard()  # removes the folder only if it has none of the user's work yet
         raise
+    finally:
+        parallel.close()
 
 
 def augmentation(image_hw, data) -> T.RandomAffine:
@@ -110,8 +117,9 @@ def _catch_sigint() -> None:
 class Trainer:
     """One run: data, model, optimizer and schedule, set up fresh or from a checkpoint."""
 
-    def __init__(self, config: dict, run_dir, args, blob=None):
+    def __init__(self, config: dict, run_dir, args, blob=None, parallel=None):
         self.config, self.run_dir, self.args = config, run_dir, args
+        self.parallel = parallel or multiproc.OneProcess()
         self.resumed = blob is not None
         self.t_start = time.perf_counter()
         c = config
@@ -135,6 +143,7 @@ class Trainer:
         tt.manual_seed(c["seed"])
         model, layers = archlib.build(c["arch"], data.input_shape, num_classes=len(data.classes))
         self.model = model
+        self.net = self.parallel.wrap(model)  # DistributedDataParallel under --nproc
         preset = (
             f" (preset {c['arch_given'].strip().lower()})" if c["arch"] != c["arch_given"] else ""
         )
@@ -320,14 +329,15 @@ class Trainer:
         )
         with np.errstate(all="ignore"):  # a diverging loss is reported below, not by NumPy
             for xb, yb in bar:
-                out = self.model(xb)
-                loss = self.loss_fn(out, yb)
+                xb, yb, batch = self.parallel.part(xb, yb)  # this rank's slice under --nproc
+                out = self.net(xb)
+                loss = self.parallel.loss(self.loss_fn, out, yb, batch)
                 self.optimizer.zero_grad()
                 loss.backward()
                 self.optimizer.step()
                 if self.scheduler is not None and c["schedule"] in recipe.PER_BATCH:
                     self.scheduler.step()
-                value = float(loss.item())
+                value, n, right = self.parallel.totals(loss, out, yb)  # the global batch's
                 if not np.isfinite(value):
                     print(
                         f"tinytensor train: the loss became {value} in epoch {epoch}; try a "
@@ -336,10 +346,9 @@ class Trainer:
                         file=sys.stderr,
                     )
                     return 1
-                n = len(yb)
                 total += n
                 loss_sum += value * n
-                correct += int((out.detach().numpy().argmax(axis=1) == yb.numpy()).sum())
+                correct += right
                 losses.append(value)
         if self.scheduler is not None and c["schedule"] not in recipe.PER_BATCH:
             self.scheduler.step()

@@ -33,6 +33,7 @@ def parse_args(argv=None):
     """torchrun's options that mean something here; the script and its arguments follow."""
     p = argparse.ArgumentParser(
         prog="tinytensor-run",
+        allow_abbrev=False,  # the script's own options (--nproc...) are not ours
         description="Start a data-parallel tinytensor program on N processes through mpiexec.",
     )
     p.add_argument("--nproc-per-node", "--nproc_per_node", type=int, default=1,
