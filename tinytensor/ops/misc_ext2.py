@@ -1,20 +1,13 @@
-"""More ``torch`` functions: the ``*_scatter`` family, index_reduce, block_diag, combinations,
-cov/corrcoef, gradient, histogram/histogramdd, nonzero_static, renorm, triangular_solve, addmv_.
-
-The scatters are one op (a flat scatter into a copy, whose backward is itself and ``take``);
-the rest are built from differentiable ops, so their gradients (of any order) come for free.
-"""
+"""KEEP"""
 
 from __future__ import annotations
 
 import itertools
-import math
 from collections import namedtuple
 
 import numpy as np
 
 from tinytensor._dtype import get_default_dtype
-from tinytensor.autograd.node import record
 from tinytensor.core import TensorBase, wrap
 from tinytensor.ops import elementwise as E
 from tinytensor.ops import index as I
@@ -22,151 +15,31 @@ from tinytensor.ops import linalg as L
 from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, check_float, one_dim
-from tinytensor.ops.cumulative import scatter_reduce
 from tinytensor.ops.linalg_ext import diagonal, solve_triangular
 from tinytensor.ops.linalg_more import vector_norm
 
+__all__ = [
+    "addmv_",
+    "block_diag",
+    "combinations",
+    "corrcoef",
+    "cov",
+    "gradient",
+    "histogram",
+    "histogramdd",
+    "nonzero_static",
+    "renorm",
+    "triangular_solve",
+]
+
+
 histogram_result = namedtuple("histogram", ["hist", "bin_edges"])
+
+
 histogramdd_result = namedtuple("histogramdd", ["hist", "bin_edges"])
+
+
 triangular_solve_result = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
-
-
-# --- the *_scatter family -----------------------------------------------------------------------
-
-
-def _positions(shape):
-    return np.arange(math.prod(shape), dtype=np.int64).reshape(shape)
-
-
-def _scatter_into(a, src, pos, name):
-    """``a`` with ``src`` written at the flat positions ``pos`` (an int64 array of src's shape)."""
-    if tuple(src.shape) != pos.shape:
-        raise RuntimeError(
-            f"{name}: src must have the shape of the slice it fills, {pos.shape}, got "
-            f"{tuple(src.shape)}"
-        )
-    if src._data.dtype != a._data.dtype:
-        src = src.to(a.dtype)
-    return _flat_scatter(a, src, wrap(pos), name)
-
-
-def _flat_scatter(a, src, pos, name):
-    """f(a, s) = a with a.flat[pos] = s;  da = g with g.flat[pos] = 0,  ds = g.flat[pos]"""
-    out = a._data.copy()
-    out.reshape(-1)[pos._data.reshape(-1)] = src._data.reshape(-1)
-    title = "".join(w.capitalize() for w in name.split("_"))
-    return record(wrap(out), title, (a, src), _flat_scatter_backward, (pos, name))
-
-
-def _flat_scatter_backward(g, pos, name):
-    zeros = wrap(np.zeros(pos.shape, g._data.dtype))
-    return _flat_scatter(g, zeros, pos, name), I.take(g, pos)
-
-
-def select_scatter(input, src, dim, index):  # noqa: A002 - PyTorch's argument name
-    """f(a, s) = a with a.select(dim, index) replaced by s"""
-    a, src = as_tensor(input, "select_scatter"), as_tensor(src, "select_scatter")
-    if a.ndim == 0:
-        raise IndexError("select_scatter: cannot select from a 0-d tensor")
-    d = one_dim(dim, a.ndim, "select_scatter")
-    n = a.shape[d]
-    if not -n <= index < n:
-        raise IndexError(
-            f"select_scatter: index {index} is out of range for dim {d} of size {n} "
-            f"(input shape {tuple(a.shape)})"
-        )
-    pos = np.take(_positions(a.shape), index % n, axis=d)
-    return _scatter_into(a, src, pos, "select_scatter")
-
-
-def slice_scatter(input, src, dim=0, start=None, end=None, step=1):  # noqa: A002
-    """f(a, s) = a with a[..., start:end:step, ...] (along dim) replaced by s"""
-    a, src = as_tensor(input, "slice_scatter"), as_tensor(src, "slice_scatter")
-    d = one_dim(dim, a.ndim, "slice_scatter")
-    if step is None or step < 1:
-        raise RuntimeError(f"slice_scatter: slice step must be positive, got {step}")
-    key = (slice(None),) * d + (slice(start, end, step),)
-    return _scatter_into(a, src, _positions(a.shape)[key], "slice_scatter")
-
-
-def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):  # noqa: A002
-    """f(a, s) = a with its diagonal (offset, dim1, dim2) replaced by s"""
-    a, src = as_tensor(input, "diagonal_scatter"), as_tensor(src, "diagonal_scatter")
-    if a.ndim < 2:
-        raise RuntimeError(
-            f"diagonal_scatter: input must have at least 2 dimensions, got {tuple(a.shape)}"
-        )
-    d1 = one_dim(dim1, a.ndim, "diagonal_scatter")
-    d2 = one_dim(dim2, a.ndim, "diagonal_scatter")
-    if d1 == d2:
-        raise RuntimeError(f"diagonal_scatter: dim1 and dim2 are the same dimension ({d1})")
-    pos = np.diagonal(_positions(a.shape), offset, d1, d2)
-    return _scatter_into(a, src, np.ascontiguousarray(pos), "diagonal_scatter")
-
-
-def as_strided_scatter(input, src, size, stride, storage_offset=None):  # noqa: A002
-    """f(a, s) = a with the elements of a.as_strided(size, stride, offset) replaced by s"""
-    a, src = as_tensor(input, "as_strided_scatter"), as_tensor(src, "as_strided_scatter")
-    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
-    offset = 0 if storage_offset is None else int(storage_offset)
-    if len(size) != len(stride) or any(s < 0 for s in stride) or offset < 0:
-        raise RuntimeError(
-            f"as_strided_scatter: size {list(size)} and stride {list(stride)} must have the same "
-            f"length, with no negative stride or offset ({offset})"
-        )
-    pos = np.full(size, offset, dtype=np.int64)
-    for k, (n, s) in enumerate(zip(size, stride)):
-        line = (1,) * k + (n,) + (1,) * (len(size) - k - 1)
-        pos = pos + (np.arange(n, dtype=np.int64) * s).reshape(line)
-    if pos.size and pos.max() >= a.numel():
-        raise RuntimeError(
-            f"as_strided_scatter: sizes {list(size)}, strides {list(stride)} and offset "
-            f"{offset} reach past the {a.numel()} elements of input {tuple(a.shape)}"
-        )
-    return _scatter_into(a, src, pos, "as_strided_scatter")
-
-
-# --- index_reduce -------------------------------------------------------------------------------
-
-
-def index_reduce(input, dim, index, source, reduce, *, include_self=True):  # noqa: A002
-    """f(a, s) = a with s[..., i, ...] reduced (prod/mean/amax/amin) into a[..., index[i], ...];
-    gradients as scatter_reduce's (ties in amax/amin share the gradient evenly)"""
-    a = as_tensor(input, "index_reduce")
-    if reduce not in ("prod", "mean", "amax", "amin"):
-        raise RuntimeError(
-            f"index_reduce: expected reduce to be one of prod, mean, amax or amin, got {reduce!r}"
-        )
-    d = one_dim(dim, a.ndim, "index_reduce")
-    index, src = as_tensor(index, "index_reduce"), as_tensor(source, "index_reduce")
-    if index.ndim > 1 or index._data.dtype.kind not in "iu":
-        raise RuntimeError(
-            f"index_reduce: index must be a 1-D integer tensor, got {index.dtype} of shape "
-            f"{tuple(index.shape)}"
-        )
-    src_shape = tuple(src.shape) if src.ndim else (1,)
-    want = tuple(a.shape) if a.ndim else (1,)
-    n = index.numel()
-    if len(src_shape) != len(want) or any(
-        s != (n if k == d else w) for k, (s, w) in enumerate(zip(src_shape, want))
-    ):
-        raise RuntimeError(
-            f"index_reduce: source {tuple(src.shape)} must have the shape of input "
-            f"{tuple(a.shape)} with dim {d} of size len(index) = {n}"
-        )
-    size = want[d]
-    if n and (index._data.max() >= size or index._data.min() < -size):
-        raise IndexError(f"index_reduce: an index is out of range for dim {d} of size {size}")
-    if n and index._data.min() < 0:
-        index = wrap(index._data % size)
-    # A view of the caller's index (same version counter), so changing it in place before
-    # backward is caught, as PyTorch's saved index is.
-    line = (1,) * d + (n,) + (1,) * (len(want) - d - 1)
-    idx = S.expand(S.reshape(index, line), src_shape)
-    return scatter_reduce(a, d, idx, src, reduce, include_self=include_self)
-
-
-# --- small compositions -------------------------------------------------------------------------
 
 
 def block_diag(*tensors):
@@ -302,9 +175,6 @@ def addmv_(input, mat, vec, *, beta=1, alpha=1):  # noqa: A002
     return input.addmv_(mat, vec, beta=beta, alpha=alpha)
 
 
-# --- gradient -----------------------------------------------------------------------------------
-
-
 def _along(t, d, start, stop):
     return I.getitem(t, (slice(None),) * d + (slice(start, stop),))
 
@@ -397,9 +267,6 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):  # noqa: A002
             h = h.item() if isinstance(h, TensorBase) else h
             out.append(_gradient_uniform(f, d, float(h), edge_order))
     return tuple(out)
-
-
-# --- histograms and nonzero_static (no gradient) ------------------------------------------------
 
 
 def _hist_input(input, name, weight):
@@ -495,23 +362,3 @@ def nonzero_static(input, *, size, fill_value=-1):  # noqa: A002
     out = np.full((size, x.ndim), fill_value, dtype=np.int64)
     out[: idx.shape[0]] = idx
     return wrap(out)
-
-
-__all__ = [
-    "addmv_",
-    "as_strided_scatter",
-    "block_diag",
-    "combinations",
-    "corrcoef",
-    "cov",
-    "diagonal_scatter",
-    "gradient",
-    "histogram",
-    "histogramdd",
-    "index_reduce",
-    "nonzero_static",
-    "renorm",
-    "select_scatter",
-    "slice_scatter",
-    "triangular_solve",
-]
