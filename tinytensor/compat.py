@@ -283,7 +283,7 @@ NOT_PLANNED = {
     "torch.fft": dict(getattr(_fft, "NOT_PLANNED", {})),
 }
 
-#: Whole submodules not provided: ``tt.jit`` (and ``tt.utils.tensorboard``) raise an
+#: Whole submodules not provided: ``tt.jit`` (and the others below) raise an
 #: AttributeError carrying the reason. ``torch.utils.checkpoint`` is provided (it runs the
 #: function without recomputation).
 NOT_PLANNED_MODULES = {
@@ -303,10 +303,6 @@ NOT_PLANNED_MODULES = {
     "torch.distributions": (
         "probability distributions are a library of their own: write the log-density, the "
         "reparameterised sample (mu + sigma * randn_like) and the KL term with tensor ops"
-    ),
-    "torch.utils.tensorboard": (
-        "TensorBoard logging needs the tensorboard package: log scalars with print or "
-        "tt.viz, or give SummaryWriter the values as Python floats (.item())"
     ),
 }
 

@@ -74,6 +74,7 @@ IMPLEMENTATION_MODULES = {"core", "ops", "tensor", "tensor_methods", "types"}
 # module still being written may be absent from a checkout.
 OPTIONAL_MODULES = [
     "tinytensor.onnx",
+    "tinytensor.utils.tensorboard",
 ]
 
 _DIRECTIVE = re.compile(r"^:::\s+([\w.]+)\s*$", re.MULTILINE)

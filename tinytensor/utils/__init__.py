@@ -8,6 +8,10 @@ __all__ = ["checkpoint", "data"]
 
 
 def __getattr__(name):
+    if name == "tensorboard":  # imported on first use: it needs the optional tensorboard package
+        import importlib
+
+        return importlib.import_module("tinytensor.utils.tensorboard")
     reason = NOT_PLANNED_MODULES.get(f"torch.utils.{name}")
     if reason is not None:
         raise AttributeError(
