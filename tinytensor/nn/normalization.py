@@ -267,7 +267,7 @@ class InstanceNorm3d(_InstanceNorm):
 
 
 class LocalResponseNorm(Module):
-    """`x / (k + alpha*mean` of `x^2` over ``size`` neighbouring `channels)^beta`"""
+    """`x / (k + alpha*mean(x^2 over size neighbouring channels))^beta`"""
 
     def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
         super().__init__()

@@ -359,7 +359,7 @@ def _zero_backward(g):
 
 @torch_args
 def sin(input):
-    """`f(a) = sin` a;  `da = g*cos` a"""
+    """`f(a) = sin a`;  `da = g*cos a`"""
     a = input
     a, d = _unary_float(a, "sin")
     return record(wrap(np.sin(d)), "Sin", (a,), _sin_backward, (a,))
@@ -371,7 +371,7 @@ def _sin_backward(g, a):
 
 @torch_args
 def cos(input):
-    """`f(a) = cos` a;  `da = -g*sin` a"""
+    """`f(a) = cos a`;  `da = -g*sin a`"""
     a = input
     a, d = _unary_float(a, "cos")
     return record(wrap(np.cos(d)), "Cos", (a,), _cos_backward, (a,))
@@ -383,7 +383,7 @@ def _cos_backward(g, a):
 
 @torch_args
 def tanh(input):
-    """`f(a) = tanh` a;  `da = g*(1 - f(a)^2)`"""
+    """`f(a) = tanh a`;  `da = g*(1 - f(a)^2)`"""
     a = input
     a, d = _unary_float(a, "tanh")
     return record(wrap(np.tanh(d)), "Tanh", (a,), _tanh_grad, (OUT,))
@@ -467,7 +467,7 @@ def _relu_backward(g, keep):
     ``keep`` is a bool tensor (``not out <= 0``) that only this op holds. ``np.multiply``
     casts it inside the loop: no float copy of the mask (as the ``where``/``mul`` ops would
     make) and about 10x faster than ``np.where`` on a random mask. Only a gradient holding inf
-    or NaN takes ``np.where``, so that a zeroed unit still gets `0 (inf*0` would be NaN), as in
+    or NaN takes ``np.where``, so that a zeroed unit still gets 0 (`inf*0` would be NaN), as in
     PyTorch.
     """
     gd, kd = g._data, keep._data

@@ -263,7 +263,7 @@ def _tolerance(s, m, n, atol, rtol):
 
 
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None):
-    """The number of singular values above `max(atol, rtol * s_max) (int64`, no gradient)"""
+    """The number of singular values above `max(atol, rtol * s_max)` (int64, no gradient)"""
     A = _matrix(A, "linalg.matrix_rank", square=hermitian)
     if tol is not None:
         atol, rtol = tol, 0.0

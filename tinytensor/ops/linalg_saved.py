@@ -301,8 +301,8 @@ def tensordot(a, b, dims=2):
 
 
 def inner(a, b):
-    """`f(a, b) = sum` over the last dim of `a_...i b_...i (a * b` for scalars): tensordot over the
-    last dims, as PyTorch."""
+    """`f(a, b) = sum` over the last dim of `a_...i b_...i` (`a * b` for scalars):
+    tensordot over the last dims, as PyTorch."""
     a, b = as_tensor(a, "inner"), as_tensor(b, "inner")
     if a.ndim == 0 or b.ndim == 0:
         return a * b

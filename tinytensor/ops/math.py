@@ -40,7 +40,7 @@ def _np(fn, d):
 
 
 def tan(a):
-    """`f(a) = tan` a;  `da = g*(1 + f(a)^2)`"""
+    """`f(a) = tan a`;  `da = g*(1 + f(a)^2)`"""
     a, d = float_operand(a, "tan")
     return record(wrap(_np(np.tan, d)), "Tan", (a,), _tan_backward, (OUT,))
 
@@ -83,7 +83,7 @@ def _atan_backward(g, a):
 
 
 def sinh(a):
-    """`f(a) = sinh` a;  `da = g*cosh` a"""
+    """`f(a) = sinh a`;  `da = g*cosh a`"""
     a, d = float_operand(a, "sinh")
     return record(wrap(_np(np.sinh, d)), "Sinh", (a,), _sinh_backward, (a,))
 
@@ -93,7 +93,7 @@ def _sinh_backward(g, a):
 
 
 def cosh(a):
-    """`f(a) = cosh` a;  `da = g*sinh` a"""
+    """`f(a) = cosh a`;  `da = g*sinh a`"""
     a, d = float_operand(a, "cosh")
     return record(wrap(_np(np.cosh, d)), "Cosh", (a,), _cosh_backward, (a,))
 

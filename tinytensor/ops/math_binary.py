@@ -107,7 +107,7 @@ def _lerp_backward(g, start, end, weight, start_needs_grad, end_needs_grad):
 
 
 def fmod(a, b):
-    """`f(a, b) = a - trunc(a/b)*b (sign` of a);  `da = g,  db = -g*trunc(a/b)`"""
+    """`f(a, b) = a - trunc(a/b)*b` (sign of a);  `da = g,  db = -g*trunc(a/b)`"""
     a, b, ad, bd = _operands(a, b, "fmod")
     if value_dtype(ad, bd).kind in "iub" and np.any(np.asarray(bd) == 0):
         raise RuntimeError("fmod: integer division by zero (ZeroDivisionError)")
@@ -121,7 +121,7 @@ def _fmod_backward(g, a, b):
 
 
 def copysign(a, b):
-    """`f(a, b) = |a|` with the sign of `b;  da = g*f/a (0 where a == 0),  db = 0`"""
+    """`f(a, b) = |a|` with the sign of `b`;  `da = g*f/a` (0 where `a == 0`),  `db = 0`"""
     a, b, ad, bd = _operands(a, b, "copysign", floating=True)
     out = _apply(np.copysign, "copysign", a, b, ad, bd)
     ra = _rg(a)
@@ -236,7 +236,7 @@ def _clamp_max_backward(g, a, m, a_needs_grad, m_needs_grad):
 
 
 def addcmul(input, tensor1, tensor2, *, value=1):
-    """f(x, a, `b) = x + value*a*b;  dx = g,  da = g*b*value,  db = g*a*value`"""
+    """`f(x, a, b) = x + value*a*b;  dx = g,  da = g*b*value,  db = g*a*value`"""
     t1, t2, d1, d2 = _operands(tensor1, tensor2, "addcmul")
     x, _, xd, pd = _operands(input, wrap(_apply(np.multiply, "addcmul", t1, t2, d1, d2)), "addcmul")
     out = _apply(lambda u, v: u + value * v, "addcmul", x, t2, xd, pd)
@@ -249,7 +249,7 @@ def _addcmul_backward(g, t1, t2, value):
 
 
 def addcdiv(input, tensor1, tensor2, *, value=1):
-    """f(x, a, `b) = x + value*a/b;  dx = g,  da = g*value/b,  db = -g*value*a/b^2`"""
+    """`f(x, a, b) = x + value*a/b;  dx = g,  da = g*value/b,  db = -g*value*a/b^2`"""
     t1, t2, d1, d2 = _operands(tensor1, tensor2, "addcdiv")
     if value_dtype(d1, d2).kind in "iub":
         raise RuntimeError(

@@ -136,7 +136,7 @@ def corrcoef(input):  # noqa: A002
 
 
 def renorm(input, p, dim, maxnorm):  # noqa: A002
-    """`f(a) = each` slice a.select(dim, i) whose p-norm exceeds maxnorm, scaled to that norm:
+    """`f(a)` = each slice a.select(dim, i) whose p-norm exceeds maxnorm, scaled to that norm:
     `a * where(n > maxnorm, maxnorm / (n + 1e-7), 1)`"""
     a = as_tensor(input, "renorm")
     check_float(a, "renorm")

@@ -84,7 +84,7 @@ def _mean_backward(g, n, shape, axes, keepdim):
 
 @torch_args
 def prod(input, dim=None, keepdim=False, dtype=None):
-    """`f(a) = product` of a over dim;  `da = g * (product` of the other elements)"""
+    """`f(a) = product of a over dim`;  `da = g * (product of the other elements)`"""
     a = input
     a = as_tensor(a, "prod")
     axes = norm_dim(dim, a.ndim, "prod")

@@ -52,7 +52,7 @@ def _erfc_backward(g, a):
 
 
 def erfinv(a):
-    """`f(a) = erf^-1(a);  da = g*sqrt(pi)/2*e^(f(a)^2)  (f` recomputed from the saved a)"""
+    """`f(a) = erf^-1(a);  da = g*sqrt(pi)/2*e^(f(a)^2)` (`f` recomputed from the saved `a`)"""
     a, out = _unary(N.erfinv, a, "erfinv")
     return record(out, "Erfinv", (a,), _erfinv_backward, (a,))
 
@@ -160,7 +160,7 @@ def ndtr(a):
 
 
 def ndtri(a):
-    """`f(p) = the p-quantile` of the standard normal;  `dp = g*sqrt(2 pi)*e^(f^2/2)`"""
+    """`f(p)` = the p-quantile of the standard normal;  `dp = g*sqrt(2 pi)*e^(f^2/2)`"""
     a, out = _unary(lambda p: -math.sqrt(2.0) * N.erfcinv(2.0 * p), a, "ndtri")
     return record(out, "SpecialNdtri", (a,), _ndtri_backward, (OUT,))
 
@@ -191,7 +191,7 @@ def _entr_np(x):
 
 
 def entr(a):
-    """`f(a) = -a log` a (0 at 0, -inf below);  `da = -g*(1 + log a)`"""
+    """`f(a) = -a log a` (0 at 0, -inf below);  `da = -g*(1 + log a)`"""
     a, d = float_operand(a, "entr")
     out = np.where(np.isnan(d), d, _entr_np(d)).astype(d.dtype, copy=False)
     return record(wrap(out), "SpecialEntr", (a,), _entr_backward, (a,))

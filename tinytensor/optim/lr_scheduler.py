@@ -121,7 +121,7 @@ class StepLR(LRScheduler):
 
 
 class MultiStepLR(LRScheduler):
-    """`lr = base_lr * gamma^(number` of milestones reached)"""
+    """`lr = base_lr * gamma^(number of milestones reached)`"""
 
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
         self.milestones = Counter(milestones)

@@ -45,7 +45,7 @@ def _hardtanh_backward(g, x, min_val, max_val):
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    """`f(x) = x if x > 0 else slope*x;  dx = g*(1 if x > 0` else slope)"""
+    """`f(x) = x if x > 0 else slope*x`;  `dx = g*(1 if x > 0 else slope)`"""
     x = float_input(input, "leaky_relu")
     d = x._data
     slope = _leaky_slope(d, negative_slope)
@@ -408,7 +408,7 @@ def glu(input, dim=-1):
 
 
 def prelu(input, weight):
-    """`f(x, w) = x if x > 0 else w*x (w` per channel, dim
+    """`f(x, w) = x if x > 0 else w*x` (`w` per channel, dim
     `1);  dx = g*(1 or w), dw = g*x (x <= 0`)"""
     x = float_input(input, "prelu")
     n = weight.numel()
@@ -436,7 +436,7 @@ def _prelu_backward(g, x, w):
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     """`f(x) = x if x >= 0 else a*x, a ~ U(lower, upper)` per element when training, else
-    `a = (lower + upper)/2;  dx = g*(1` or a)"""
+    `a = (lower + upper)/2`;  `dx = g*(1 or a)`"""
     x = float_input(input, "rrelu")
     if not training:
         return leaky_relu(x, (lower + upper) / 2, inplace)

@@ -85,7 +85,7 @@ def windows(xp, k, s, d, o):
 
 
 def col2im(cols, padded, k, s, d, p):
-    """`Sum (N, C, *k, *o)` window values back onto the (unpadded) image they came from."""
+    """Sum `(N, C, *k, *o)` window values back onto the (unpadded) image they came from."""
     n, c = cols.shape[:2]
     nd = len(k)
     o = cols.shape[2 + nd :]
@@ -132,7 +132,7 @@ def _geometry(spatial, kernel_size, dilation, padding, stride, who):
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
-    """`f(x) = columns` of sliding windows, `(N, C*kh*kw, L);  dx = fold(g)`"""
+    """`f(x)` = columns of sliding windows, `(N, C*kh*kw, L);  dx = fold(g)`"""
     x = float_input(input, "unfold")
     if x.ndim not in (3, 4):
         raise RuntimeError(f"unfold: expected a 3-D or 4-D input (N, C, H, W), got {x.shape}")
@@ -304,7 +304,7 @@ def conv_transpose2d(
 def conv_transpose3d(
     input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1
 ):
-    """`f(x, w, b) = adjoint` of conv3d on `x (N, C_in, D, H, W), w (C_in, C_out/groups, *k)`."""
+    """`f(x, w, b)` = adjoint of conv3d on `x (N, C_in, D, H, W), w (C_in, C_out/groups, *k)`."""
     return _conv_transposend(
         input, weight, bias, stride, padding, output_padding, groups, dilation, 3
     )

@@ -153,7 +153,7 @@ def ctc_loss(
 
 
 def _ctc_backward(g, lp, targets, input_lengths, target_lengths, blank, zero_infinity):
-    """`dlp[t, n, c] = -g[n] * sum` over s with `l'_s = c` of `alpha*beta/(p*lp)  (log space)`"""
+    """`dlp[t, n, c] = -g[n] * sum over s with l'_s = c of alpha*beta/(p*lp)` (log space)"""
     batched = lp.ndim == 3
     lpd = lp._data if batched else lp._data[:, None, :]
     n = lpd.shape[1]

@@ -125,7 +125,7 @@ def _class_targets(x, target, who, ignore_index):
 
 
 def _pick(x, target, ignore_index=None, weight=None):
-    """`f(x) = w[t]*x[n, t_n`, ...] (class dim `1), 0 where t == ignore_index`;
+    """`f(x) = w[t]*x[n, t_n, ...]` (class dim 1), 0 where `t == ignore_index`;
     `dx = g*w[t]` scattered to those entries"""
     idx, wt, axis = _pick_where(x.ndim, x._data.dtype, target, ignore_index, weight)
     picked = np.take_along_axis(x._data, idx, axis=axis)

@@ -52,7 +52,7 @@ def poisson_nll_loss(
 
 
 def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
-    """`f(x, t, v) = (log(max(v, eps)) + (x - t)^2/max(v, eps))/2 (+ log(2*pi)/2` if full);
+    """`f(x, t, v) = (log(max(v, eps)) + (x - t)^2/max(v, eps))/2` (`+ log(2*pi)/2` if full);
     var may omit the last dim or have size 1 there (one variance per sample)"""
     check_reduction(reduction, "gaussian_nll_loss")
     x = float_input(input, "gaussian_nll_loss")

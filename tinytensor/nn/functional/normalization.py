@@ -114,7 +114,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 def _layer_norm_backward(g, x, w, b, mu, rstd, axes, eps):
     """`dxhat = g*w;  dx = rstd*(dxhat - mean(dxhat) - xhat*mean(dxhat*xhat))`,
-    `dw = g*xhat,  db = g  (xhat = (x - mean)*rstd`; the engine sums dw, db to their shapes)"""
+    `dw = g*xhat,  db = g` (`xhat = (x - mean)*rstd`; the engine sums dw, db to their shapes)"""
     if grad_state.enabled:  # create_graph: the statistics as ops on x, for higher orders
         centered = x - x.mean(axes, keepdim=True)
         rstd = ((centered * centered).mean(axes, keepdim=True) + eps).rsqrt()
@@ -238,7 +238,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
 
 
 def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
-    """`f(x) = x / (k + alpha*mean(x^2` over `size` neighbouring channels, zero `padded))^beta`"""
+    """`f(x) = x / (k + alpha*mean(x^2 over size neighbouring channels, zero padded))^beta`"""
     x = float_input(input, "local_response_norm")
     if x.ndim < 3:
         raise ValueError(f"Expected 3D or higher dimensionality input (got {x.ndim} dimensions)")

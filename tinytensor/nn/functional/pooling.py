@@ -338,7 +338,7 @@ def _adaptive_max_pool(input, output_size, return_indices, nd):
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
-    """`f(x) = max` over adaptive windows `[floor(i*L/o), ceil((i+1)*L/o));  dx = g` at argmax"""
+    """`f(x) = max` over adaptive windows `[floor(i*L/o), ceil((i+1)*L/o))`;  `dx = g` at argmax"""
     return _adaptive_max_pool(input, output_size, return_indices, 1)
 
 

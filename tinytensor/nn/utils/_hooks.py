@@ -67,7 +67,7 @@ class WeightNorm:
 
 
 def weight_norm(module, name="weight", dim=0):
-    """Reparametrize ``module.<name>`` as `g * v/||v|| (parameters` ``<name>_g``, ``<name>_v``)."""
+    """Reparametrize ``module.<name>`` as `g * v/||v||` (parameters ``<name>_g``, ``<name>_v``)."""
     WeightNorm.apply(module, name, dim)
     return module
 

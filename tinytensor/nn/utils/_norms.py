@@ -20,7 +20,7 @@ def norm_except_dim(v, pow=2, dim=0):
 
 
 def weight_norm(v, g, dim=0):
-    """`w = g * v / ||v|| (the` norm over every dimension but ``dim``)"""
+    """`w = g * v / ||v||` (the norm over every dimension but ``dim``)"""
     return v * (g / norm_except_dim(v, 2, dim))
 
 
