@@ -23,8 +23,10 @@ def configure(threads):
 
 def malloc_state() -> str:
     """How glibc's allocator is configured in this process, in words (for the table's notes)."""
-    import tinytensor.allocator as allocator
-
+    try:
+        import tinytensor.allocator as allocator
+    except ImportError:  # a --baseline older than the module (it tuned on importing nn)
+        return "as this version sets it (it has no tinytensor.allocator)"
     given = sorted(v for v in os.environ if v.startswith("MALLOC_") and v.endswith("_"))
     if given:
         return "thresholds from the environment (" + ", ".join(given) + ")"
