@@ -23,9 +23,16 @@ def configure(threads):
 
 def malloc_state() -> str:
     """How glibc's allocator is configured in this process, in words (for the table's notes)."""
+    import tinytensor as tt
+
     try:
         import tinytensor.allocator as allocator
-    except ImportError:  # a --baseline older than the module (it tuned on importing nn)
+    except ImportError:
+        allocator = None
+    home = os.path.dirname(os.path.abspath(tt.__file__))
+    if allocator is None or os.path.dirname(os.path.abspath(allocator.__file__)) != home:
+        # A --baseline older than the module (an editable install may even supply this
+        # checkout's in its place): such versions tuned on importing tinytensor.nn.
         return "as this version sets it (it has no tinytensor.allocator)"
     given = sorted(v for v in os.environ if v.startswith("MALLOC_") and v.endswith("_"))
     if given:
