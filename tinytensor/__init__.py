@@ -115,6 +115,7 @@ from tinytensor.ops.elementwise import (
     trunc,
 )
 from tinytensor.ops.index import *  # noqa: F403
+from tinytensor.ops.masked import *  # noqa: F403
 from tinytensor.ops.scatter import *  # noqa: F403
 from tinytensor.ops.cumulative import *  # noqa: F403
 from tinytensor.ops.sorting import *  # noqa: F403
@@ -326,7 +327,6 @@ from tinytensor.compat import (
 )
 from tinytensor.autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
 from tinytensor.core.random import initial_seed
-from tinytensor.ops.index_ext import as_strided, index_put
 from tinytensor._namespace.function_forms import (
     adjoint,
     clamp_,
@@ -419,17 +419,7 @@ from tinytensor._namespace.inplace_forms import (
     trunc_,
     xlogy_,
 )
-from tinytensor.ops.misc_ext import (
-    angle,
-    cartesian_prod,
-    frexp,
-    gcd,
-    lcm,
-    ravel,
-    trapz,
-    unravel_index,
-    vander,
-)
+from tinytensor.ops.misc_ext import *  # noqa: F403
 from tinytensor._namespace.conventions import export_namespace as _export_namespace
 
 concat = concatenate = cat

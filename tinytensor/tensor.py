@@ -27,6 +27,7 @@ from tinytensor.core.device import CPU, check_device, device
 from tinytensor.ops import elementwise as E
 from tinytensor.ops import index as I
 from tinytensor.ops import linalg as L
+from tinytensor.ops import masked as MK
 from tinytensor.ops import misc_ext as MX
 from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
@@ -830,7 +831,7 @@ class Tensor(
         return I.index_add(self, dim, index, source, alpha=alpha)
 
     def masked_fill(self, mask, value):
-        return I.masked_fill(self, mask, value)
+        return MK.masked_fill(self, mask, value)
 
     # --- linear algebra -----------------------------------------------------------------------
 
@@ -881,7 +882,7 @@ class Tensor(
         return inplace(self, E.neg, "neg_")
 
     def masked_fill_(self, mask, value):
-        return inplace(self, lambda s: I.masked_fill(s, mask, value), "masked_fill_")
+        return inplace(self, lambda s: MK.masked_fill(s, mask, value), "masked_fill_")
 
     def copy_(self, src):
         """Copy ``src`` (broadcast to this shape) into this tensor; differentiable in ``src``."""

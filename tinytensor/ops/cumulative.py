@@ -22,7 +22,6 @@ __all__ = [
     "cumulative_trapezoid",
     "diff",
     "logcumsumexp",
-    "take_along_dim",
     "trapezoid",
 ]
 
@@ -122,39 +121,6 @@ def _logcumsumexp_backward(g, a, out, d):
     rpos = S.flip(logcumsumexp(S.flip(pos, d), d), d)
     rneg = S.flip(logcumsumexp(S.flip(neg, d), d), d)
     return (E.exp(rpos + a) - E.exp(rneg + a),)
-
-
-def take_along_dim(input, indices, dim=None):
-    """f(a) = a's values at ``indices`` along dim (broadcast), or in the flattened tensor"""
-    a = as_tensor(input, "take_along_dim")
-    idx = as_tensor(indices, "take_along_dim")
-    if idx._data.dtype.kind not in "iu":
-        raise RuntimeError(f"take_along_dim: indices must be int64, got {idx.dtype}")
-    if dim is None:
-        return I.gather(S.reshape(a, (-1,)), 0, S.reshape(idx, (-1,)))
-    # Along a dim PyTorch's backward does not read the caller's indices: gather gets a copy.
-    idx = wrap(idx._data.copy())
-    if a.ndim != idx.ndim:
-        raise RuntimeError(
-            f"take_along_dim: input {tuple(a.shape)} and indices {tuple(idx.shape)} should "
-            "have the same number of dimensions"
-        )
-    d = one_dim(dim, a.ndim, "take_along_dim")
-    try:
-        shape = list(np.broadcast_shapes(a.shape, idx.shape))
-    except ValueError:
-        try:
-            sa, si = list(a.shape), list(idx.shape)
-            sa[d] = si[d] = 1
-            shape = list(np.broadcast_shapes(tuple(sa), tuple(si)))
-        except ValueError:
-            raise RuntimeError(
-                f"take_along_dim: input {tuple(a.shape)} and indices {tuple(idx.shape)} do not "
-                "broadcast outside dim"
-            ) from None
-    sa, si = list(shape), list(shape)
-    sa[d], si[d] = a.shape[d], idx.shape[d]
-    return I.gather(S.expand(a, sa), d, S.expand(idx, si))
 
 
 def diff(input, n=1, dim=-1, prepend=None, append=None):

@@ -1,6 +1,13 @@
-"""KEEP"""
+"""Indexing: ``t[...]`` and ``t[...] = v`` (basic slicing, integer and boolean arrays, ``None``,
+``...``; the gradient scatter-adds back, repeated indices included), ``index_put`` (with
+``accumulate``), ``gather``/``take``/``take_along_dim``/``index_select`` and their adjoints
+``scatter``/``scatter_add``/``index_add``, ``unravel_index`` and ``as_strided``
+(a gathered copy here, not a view). Selecting by a mask is ops/masked.py; writing a source into
+slices, flat indices or views is ops/scatter.py."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -12,15 +19,18 @@ from tinytensor.ops._util import requires_grad as _rg
 from tinytensor.ops.inplace import inplace as _inplace
 from tinytensor.ops.inplace import register_view as _register_view
 
-# getitem/setitem/index_put are Tensor.__getitem__/__setitem__'s ops; tt.index_put is index_ext's.
+# getitem/setitem are the ops behind Tensor.__getitem__/__setitem__.
 __all__ = [
+    "as_strided",
     "gather",
     "index_add",
+    "index_put",
     "index_select",
-    "masked_fill",
     "scatter",
     "scatter_add",
     "take",
+    "take_along_dim",
+    "unravel_index",
 ]
 
 
@@ -112,7 +122,9 @@ def getitem(a, index):
     if not advanced:  # basic indexing always gives a view (an empty one shares no bytes)
         share_version(out, a)
         if grad_state.enabled:
-            _register_view(out, a, lambda b: getitem(b, index), lambda v, b: index_put(b, index, v))
+            _register_view(
+                out, a, lambda b: getitem(b, index), lambda v, b: _index_put(b, index, v)
+            )
     return record(out, "Index", (a,), _getitem_backward, (a.shape, tidx, advanced))
 
 
@@ -134,7 +146,7 @@ def _index_add_into_backward(gg, tidx):
     return (getitem(gg, tidx),)
 
 
-def index_put(a, index, value):
+def _index_put(a, index, value):
     """f(a, v) = a with a[index] = v;  da = g zeroed at index,  dv = g[index]"""
     tidx, advanced = _convert_index(index)
     value = value if isinstance(value, TensorBase) else wrap(np.asarray(value, dtype=a._data.dtype))
@@ -158,14 +170,17 @@ def index_put(a, index, value):
 
 
 def _index_put_backward(g, tidx, needs_a, needs_value):
-    return (index_put(g, tidx, 0.0) if needs_a else None, getitem(g, tidx) if needs_value else None)
+    return (
+        _index_put(g, tidx, 0.0) if needs_a else None,
+        getitem(g, tidx) if needs_value else None,
+    )
 
 
 def setitem(a, index, value):
     """``a[index] = value`` in place; differentiable in ``a``'s history and in ``value``."""
     if isinstance(value, TensorBase) and value._data.dtype != a._data.dtype:
         value = value.to(a.dtype)
-    _inplace(a, lambda s: index_put(s, index, value), "setitem")
+    _inplace(a, lambda s: _index_put(s, index, value), "setitem")
 
 
 def _along(index_arr, dim):
@@ -327,45 +342,6 @@ def _index_add_backward(g, d, index, source, alpha):
     return g, gs * alpha if alpha != 1 else gs
 
 
-def masked_fill(input, mask, value):
-    """f(a) = value where mask else a;  da = g where not mask,  dvalue = sum of g where mask"""
-    a = input
-    a = as_tensor(a, "masked_fill")
-    mask = as_tensor(mask, "masked_fill")
-    if mask._data.dtype != np.bool_:
-        raise RuntimeError(f"masked_fill: mask must be a bool tensor, got {mask.dtype}")
-    try:
-        shape = np.broadcast_shapes(a.shape, mask.shape)
-    except ValueError:
-        raise RuntimeError(
-            f"masked_fill: mask of shape {tuple(mask.shape)} does not broadcast with the "
-            f"tensor's shape {tuple(a.shape)}"
-        ) from None
-    if shape != a.shape:
-        raise RuntimeError(
-            f"masked_fill: mask of shape {tuple(mask.shape)} would change the tensor's shape "
-            f"{tuple(a.shape)}"
-        )
-    if isinstance(value, TensorBase):
-        if value.ndim != 0:
-            raise RuntimeError(
-                f"masked_fill only supports a 0-dimensional value tensor, got {value.ndim} dims"
-            )
-        v = value._data.astype(a._data.dtype)
-    else:
-        v = np.asarray(value).astype(a._data.dtype)
-    out = wrap(np.where(mask._data, v, a._data))
-    saved = (mask, _rg(a), _rg(value))
-    return record(out, "MaskedFill", (a, value), _masked_fill_backward, saved)
-
-
-def _masked_fill_backward(g, mask, needs_a, needs_value):
-    return (
-        masked_fill(g, mask, 0.0) if needs_a else None,
-        (g * mask).sum() if needs_value else None,
-    )
-
-
 def take(input, index):
     """f(a) = a.flatten()[index];  da = zeros with g added at index, reshaped like a"""
     a = input
@@ -389,3 +365,107 @@ def take(input, index):
 
 def _take_backward(g, a, index):
     return (_index_add_into(g, (index,), (a._data.size,), True).reshape(a.shape),)
+
+
+def _linear(t, indices, name):
+    """Leading dims indexed by the tensors ``indices``: (flat index array, leading size)."""
+    if len(indices) > t.ndim:
+        raise IndexError(f"{name}: too many indices ({len(indices)}) for a {t.ndim}-D tensor")
+    arrs = []
+    for k, ix in enumerate(indices):
+        a = as_tensor(ix, name)._data
+        if a.dtype == np.bool_:
+            raise NotImplementedError(f"{name}: accumulate=True with a bool mask; use nonzero()")
+        n = t.shape[k]
+        if a.size and (a.min() < -n or a.max() >= n):
+            raise IndexError(f"{name}: index out of range for dimension {k} with size {n}")
+        arrs.append(np.where(a < 0, a + n, a))
+    arrs = np.broadcast_arrays(*arrs)
+    lead = t.shape[: len(indices)]
+    return np.ravel_multi_index(tuple(arrs), lead).reshape(-1), int(np.prod(lead)), arrs[0].shape
+
+
+def index_put(input, indices, values, accumulate=False):
+    """out = input with out[indices] = values (or += with ``accumulate``, repeats summed)."""
+    t = as_tensor(input, "index_put")
+    indices = tuple(indices)
+    values = as_tensor(values, "index_put").to(t.dtype)
+    if not accumulate:
+        return _index_put(t, indices, values)
+    flat, n, ishape = _linear(t, indices, "index_put")
+    rest = tuple(t.shape[len(indices) :])
+    src = values.broadcast_to(ishape + rest).reshape((flat.size,) + rest)
+    base = t.reshape((n,) + rest)
+    return index_add(base, 0, wrap(flat), src).reshape(t.shape)
+
+
+def as_strided(input, size, stride, storage_offset=0):
+    """`out[i0, i1, ...] = input.flatten()[offset + sum_k i_k * stride[k]]` (a gathered copy here,
+    not a view: writing to it leaves ``input`` alone);  `dinput = g scatter-added` back."""
+    t = as_tensor(input, "as_strided")
+    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    if len(size) != len(stride):
+        raise RuntimeError(
+            f"as_strided: mismatch in length of strides {len(stride)} and shape {len(size)}"
+        )
+    if any(s < 0 for s in stride) or storage_offset < 0:
+        raise RuntimeError("as_strided: negative strides or storage offset are not supported")
+    idx = np.full(size, storage_offset, dtype=np.int64)
+    for k, (n, s) in enumerate(zip(size, stride)):
+        shape = [1] * len(size)
+        shape[k] = n
+        idx = idx + (np.arange(n, dtype=np.int64) * s).reshape(shape)
+    if idx.size and idx.max() >= t.numel():
+        raise RuntimeError(
+            f"as_strided: setStorage: sizes {list(size)}, strides {list(stride)} "
+            f"and offset {storage_offset} reach past the {t.numel()} elements"
+        )
+    return take(t, wrap(idx))
+
+
+def take_along_dim(input, indices, dim=None):
+    """f(a) = a's values at ``indices`` along dim (broadcast), or in the flattened tensor"""
+    a = as_tensor(input, "take_along_dim")
+    idx = as_tensor(indices, "take_along_dim")
+    if idx._data.dtype.kind not in "iu":
+        raise RuntimeError(f"take_along_dim: indices must be int64, got {idx.dtype}")
+    if dim is None:
+        return gather(a.reshape(-1), 0, idx.reshape(-1))
+    # Along a dim PyTorch's backward does not read the caller's indices: gather gets a copy.
+    idx = wrap(idx._data.copy())
+    if a.ndim != idx.ndim:
+        raise RuntimeError(
+            f"take_along_dim: input {tuple(a.shape)} and indices {tuple(idx.shape)} should "
+            "have the same number of dimensions"
+        )
+    d = one_dim(dim, a.ndim, "take_along_dim")
+    try:
+        shape = list(np.broadcast_shapes(a.shape, idx.shape))
+    except ValueError:
+        try:
+            sa, si = list(a.shape), list(idx.shape)
+            sa[d] = si[d] = 1
+            shape = list(np.broadcast_shapes(tuple(sa), tuple(si)))
+        except ValueError:
+            raise RuntimeError(
+                f"take_along_dim: input {tuple(a.shape)} and indices {tuple(idx.shape)} do not "
+                "broadcast outside dim"
+            ) from None
+    sa, si = list(shape), list(shape)
+    sa[d], si[d] = a.shape[d], idx.shape[d]
+    # Tensor methods, not ops.shape: shape's views stand on this module's getitem.
+    return gather(a.expand(sa), d, idx.expand(si))
+
+
+def unravel_index(indices, shape):
+    """The coordinates (one tensor per dim) of flat ``indices`` in an array of ``shape``"""
+    i = as_tensor(indices, "unravel_index")
+    if i._data.dtype.kind not in "iu":
+        raise TypeError(f"unravel_index: expected integer indices, got {i._data.dtype}")
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    size = math.prod(shape)
+    if np.any(i._data >= size) or np.any(i._data < -size):
+        raise RuntimeError(
+            f"unravel_index: an index is out of bounds for shape {shape} ({size} elements)"
+        )
+    return tuple(wrap(c.astype(np.int64)) for c in np.unravel_index(i._data % max(size, 1), shape))

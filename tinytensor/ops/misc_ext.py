@@ -1,5 +1,4 @@
-"""Small ``torch`` functions built from existing ops: ravel, trapz, angle, frexp, gcd, lcm,
-vander, unravel_index, cartesian_prod."""
+"""KEEP"""
 
 from __future__ import annotations
 
@@ -13,6 +12,17 @@ from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor
 from tinytensor.ops.cumulative import trapezoid as trapz
 from tinytensor.ops.index import getitem
+
+__all__ = [
+    "angle",
+    "cartesian_prod",
+    "frexp",
+    "gcd",
+    "lcm",
+    "ravel",
+    "trapz",
+    "vander",
+]
 
 
 def ravel(input):  # noqa: A002 - PyTorch's argument name
@@ -76,20 +86,6 @@ def vander(x, N=None, increasing=False):  # noqa: N803 - PyTorch's argument name
     return E.pow(S.unsqueeze(x, 1), p)
 
 
-def unravel_index(indices, shape):
-    """The coordinates (one tensor per dim) of flat ``indices`` in an array of ``shape``"""
-    i = as_tensor(indices, "unravel_index")
-    if i._data.dtype.kind not in "iu":
-        raise TypeError(f"unravel_index: expected integer indices, got {i._data.dtype}")
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
-    size = math.prod(shape)
-    if np.any(i._data >= size) or np.any(i._data < -size):
-        raise RuntimeError(
-            f"unravel_index: an index is out of bounds for shape {shape} ({size} elements)"
-        )
-    return tuple(wrap(c.astype(np.int64)) for c in np.unravel_index(i._data % max(size, 1), shape))
-
-
 def cartesian_prod(*tensors):
     """Every combination of one element from each 1-D tensor, as rows (itertools.product)"""
     ts = [as_tensor(t, "cartesian_prod") for t in tensors]
@@ -102,16 +98,3 @@ def cartesian_prod(*tensors):
     grids = np.meshgrid(*[np.arange(t.shape[0]) for t in ts], indexing="ij")
     cols = [getitem(t, wrap(g.reshape(-1))) for t, g in zip(ts, grids)]
     return S.stack(cols, 1)
-
-
-__all__ = [
-    "angle",
-    "cartesian_prod",
-    "frexp",
-    "gcd",
-    "lcm",
-    "ravel",
-    "trapz",
-    "unravel_index",
-    "vander",
-]

@@ -27,7 +27,6 @@ __all__ = [
     "gradient",
     "histogram",
     "histogramdd",
-    "nonzero_static",
     "renorm",
     "triangular_solve",
 ]
@@ -350,15 +349,3 @@ def histogramdd(input, bins=10, *, range=None, weight=None, density=False):  # n
     w = None if weight is None else weight._data.reshape(-1)
     hist, edges = np.histogramdd(pts, edges, weights=w, density=density)
     return histogramdd_result(wrap(hist.astype(dt)), tuple(wrap(e.astype(dt)) for e in edges))
-
-
-def nonzero_static(input, *, size, fill_value=-1):  # noqa: A002
-    """The indices of input's nonzero elements as (size, ndim) rows: cut at size, or padded
-    with fill_value"""
-    x = as_tensor(input, "nonzero_static")
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
-        raise RuntimeError(f"nonzero_static: size must be a non-negative int, got {size!r}")
-    idx = np.argwhere(x._data)[:size]
-    out = np.full((size, x.ndim), fill_value, dtype=np.int64)
-    out[: idx.shape[0]] = idx
-    return wrap(out)

@@ -17,15 +17,12 @@ from tinytensor.ops._util import as_tensor, check_float, norm_dim, one_dim
 __all__ = [
     "aminmax",
     "argsort",
-    "argwhere",
     "bincount",
     "bucketize",
     "count_nonzero",
     "histc",
     "isin",
     "kthvalue",
-    "masked_scatter",
-    "masked_select",
     "median",
     "mode",
     "msort",
@@ -33,14 +30,12 @@ __all__ = [
     "nanmedian",
     "nanquantile",
     "nansum",
-    "nonzero",
     "quantile",
     "searchsorted",
     "sort",
     "topk",
     "unique",
     "unique_consecutive",
-    "where",
 ]
 
 
@@ -337,96 +332,6 @@ def unique_consecutive(a, return_inverse=False, return_counts=False, dim=None):
     else:
         u = np.take(a._data, starts, axis=d)
     return _unique_out(u, inv, cnt, return_inverse, return_counts)
-
-
-def nonzero(a, *, as_tuple=False):
-    """Indices of the nonzero elements: an (n, ndim) int64 tensor, or one 1-D tensor per dim."""
-    a = as_tensor(a, "nonzero")
-    data = a._data.reshape(1) if not a.ndim and as_tuple else a._data
-    idx = np.argwhere(data).astype(np.int64)
-    if as_tuple:
-        return tuple(wrap(np.ascontiguousarray(idx[:, i])) for i in range(data.ndim))
-    return wrap(idx.reshape(-1, a.ndim))
-
-
-def argwhere(a):
-    """``nonzero(a)``: an (n, ndim) tensor of the indices of the nonzero elements."""
-    return nonzero(a)
-
-
-def where(condition, input=None, other=None):
-    """``where(c, a, b)`` picks elementwise; ``where(c)`` is ``nonzero(c, as_tuple=True)``."""
-    if input is None and other is None:
-        return nonzero(condition, as_tuple=True)
-    if input is None or other is None:
-        raise TypeError("where: pass both input and other, or only the condition")
-    return E.where(condition, input, other)
-
-
-def _bool_mask(mask, name):
-    mask = as_tensor(mask, name)
-    if mask._data.dtype != np.bool_:
-        raise RuntimeError(f"{name}: expected a bool tensor for mask, got dtype {mask.dtype}")
-    return mask
-
-
-def _broadcast_shape(a, mask, name):
-    try:
-        return np.broadcast_shapes(a.shape, mask.shape)
-    except ValueError:
-        raise RuntimeError(
-            f"{name}: mask of shape {tuple(mask.shape)} does not broadcast with the input's "
-            f"shape {tuple(a.shape)}"
-        ) from None
-
-
-def masked_select(a, mask):
-    """f(a) = the elements of a where mask (broadcast), as a 1-D tensor;
-    da = zeros with g scattered into the masked places"""
-    a = as_tensor(a, "masked_select")
-    mask = _bool_mask(mask, "masked_select")
-    shape = _broadcast_shape(a, mask, "masked_select")
-    out = wrap(np.broadcast_to(a._data, shape)[np.broadcast_to(mask._data, shape)])
-    # PyTorch saves self as well as the mask, so changing either in place raises.
-    return record(out, "MaskedSelect", (a,), _masked_select_backward, (a, mask, shape))
-
-
-def _masked_select_backward(g, a, mask, shape):
-    zeros = wrap(np.zeros(shape, g._data.dtype))
-    return (masked_scatter(zeros, S.broadcast_to(mask, shape), g),)
-
-
-def masked_scatter(a, mask, source):
-    """f(a, s) = a with the masked places filled, in order, from s's first elements;
-    da = g zeroed there,  ds = g's masked elements (zeros for the unused rest of s)"""
-    a = as_tensor(a, "masked_scatter")
-    mask = _bool_mask(mask, "masked_scatter")
-    source = as_tensor(source, "masked_scatter")
-    shape = _broadcast_shape(a, mask, "masked_scatter")
-    m = np.broadcast_to(mask._data, shape)
-    count = int(m.sum())
-    if source._data.size < count:
-        raise RuntimeError(
-            f"masked_scatter: the mask selects {count} elements but source of shape "
-            f"{tuple(source.shape)} has only {source._data.size}"
-        )
-    if source._data.dtype != a._data.dtype:
-        raise RuntimeError(
-            f"masked_scatter: expected source of dtype {a.dtype}, got {source.dtype}"
-        )
-    out = np.array(np.broadcast_to(a._data, shape))
-    out[m] = source._data.reshape(-1)[:count]
-    saved = (mask, shape, source.shape, count)
-    return record(wrap(out), "MaskedScatter", (a, source), _masked_scatter_backward, saved)
-
-
-def _masked_scatter_backward(g, mask, shape, source_shape, count):
-    m = S.broadcast_to(mask, shape)
-    picked = masked_select(g, m)
-    rest = int(np.prod(source_shape)) - count
-    if rest:
-        picked = S.cat([picked, wrap(np.zeros(rest, g._data.dtype))])
-    return I.masked_fill(g, m, 0.0), S.reshape(picked, source_shape)
 
 
 def _search_side(right, side, name):

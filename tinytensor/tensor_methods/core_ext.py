@@ -15,7 +15,7 @@ from tinytensor.core import wrap
 from tinytensor.ops import creation as C
 from tinytensor.ops import elementwise as E
 from tinytensor.ops import index as I
-from tinytensor.ops import index_ext as IX
+from tinytensor.ops import masked as MK
 from tinytensor.ops import random as RO
 from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
@@ -34,10 +34,10 @@ class CoreExtMethods:
         )
 
     def index_put_(self, indices, values, accumulate=False):
-        return inplace(self, lambda s: IX.index_put(s, indices, values, accumulate), "index_put_")
+        return inplace(self, lambda s: I.index_put(s, indices, values, accumulate), "index_put_")
 
     def index_put(self, indices, values, accumulate=False):
-        return IX.index_put(self, indices, values, accumulate)
+        return I.index_put(self, indices, values, accumulate)
 
     @numpy_aliases
     def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
@@ -54,7 +54,7 @@ class CoreExtMethods:
         return I.take(self, index)
 
     def as_strided(self, size, stride, storage_offset=0):
-        return IX.as_strided(self, size, stride, storage_offset)
+        return I.as_strided(self, size, stride, storage_offset)
 
     def tril_(self, diagonal=0):
         return inplace(self, lambda s: S.tril(s, diagonal), "tril_")
@@ -69,7 +69,7 @@ class CoreExtMethods:
             raise RuntimeError("fill_diagonal_: dimensions must be >= 2 and all of equal length")
         mask = np.zeros(self.shape, dtype=bool)
         np.fill_diagonal(mask, True, wrap=wrap)
-        return inplace(self, lambda s: I.masked_fill(s, C.tensor(mask), fill_value),
+        return inplace(self, lambda s: MK.masked_fill(s, C.tensor(mask), fill_value),
                        "fill_diagonal_")  # fmt: skip
 
     # Shape changes in place: PyTorch changes the tensor's metadata; here the tensor's array

@@ -5,6 +5,7 @@ each is one call into ``tinytensor.ops.misc_ext2`` (or the autograd hooks)."""
 from __future__ import annotations
 
 from tinytensor.autograd import hooks
+from tinytensor.ops import masked as MK
 from tinytensor.ops import misc_ext2 as M2
 from tinytensor.ops import scatter as SC
 from tinytensor.ops.inplace import inplace
@@ -44,7 +45,7 @@ class MiscExt2Methods:
         return M2.histogram(self, bins, range=range, weight=weight, density=density)
 
     def nonzero_static(self, *, size, fill_value=-1):
-        return M2.nonzero_static(self, size=size, fill_value=fill_value)
+        return MK.nonzero_static(self, size=size, fill_value=fill_value)
 
     def renorm(self, p, dim, maxnorm):
         return M2.renorm(self, p, dim, maxnorm)

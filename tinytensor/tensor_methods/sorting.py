@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from tinytensor._namespace.conventions import numpy_aliases
 from tinytensor.ops import cumulative as CU
+from tinytensor.ops import index as I
+from tinytensor.ops import masked as MK
 from tinytensor.ops import scatter as SC
 from tinytensor.ops import sorting as SO
 from tinytensor.ops.inplace import inplace
@@ -64,19 +66,19 @@ class SortingMethods:
         return SO.unique_consecutive(self, return_inverse, return_counts, dim)
 
     def nonzero(self, *, as_tuple=False):
-        return SO.nonzero(self, as_tuple=as_tuple)
+        return MK.nonzero(self, as_tuple=as_tuple)
 
     def argwhere(self):
-        return SO.argwhere(self)
+        return MK.argwhere(self)
 
     def masked_select(self, mask):
-        return SO.masked_select(self, mask)
+        return MK.masked_select(self, mask)
 
     def masked_scatter(self, mask, source):
-        return SO.masked_scatter(self, mask, source)
+        return MK.masked_scatter(self, mask, source)
 
     def masked_scatter_(self, mask, source):
-        return inplace(self, lambda s: SO.masked_scatter(s, mask, source), "masked_scatter_")
+        return inplace(self, lambda s: MK.masked_scatter(s, mask, source), "masked_scatter_")
 
     def bincount(self, weights=None, minlength=0):
         return SO.bincount(self, weights, minlength)
@@ -161,7 +163,7 @@ class SortingMethods:
 
     @numpy_aliases
     def take_along_dim(self, indices, dim=None):
-        return CU.take_along_dim(self, indices, dim)
+        return I.take_along_dim(self, indices, dim)
 
     @numpy_aliases
     def diff(self, n=1, dim=-1, prepend=None, append=None):

@@ -19,8 +19,8 @@ from tinytensor.core import wrap
 from tinytensor.nn.functional._util import float_input
 from tinytensor.nn.functional.dropout import dropout
 from tinytensor.nn.functional.linear import linear
-from tinytensor.ops.index import masked_fill
 from tinytensor.ops.linalg import matmul
+from tinytensor.ops.masked import masked_fill
 from tinytensor.ops.shape import cat, pad
 from tinytensor.ops.softmax import softmax
 
