@@ -1,7 +1,8 @@
 """Every optimizer without torch, beyond one group and one run: a run resumed from a saved
 ``state_dict`` (through tt.save/tt.load, into a fresh optimizer) continues exactly as the
 uninterrupted run and as the NumPy rule; two parameter groups with their own hyperparameters
-each follow their own NumPy rule; a parameter without a gradient is left alone."""
+each follow their own NumPy rule; a parameter without a gradient is left alone; every default
+hyperparameter is PyTorch's."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import numpy as np
 import pytest
 
 import tinytensor as tt
+from optim import numpy_rules as R
 from optim.test_optim_numpy import CASES, P0, grad_np, loss_fn
 
 STEPS, SPLIT = 6, 3
@@ -71,3 +73,24 @@ def test_two_groups_follow_their_own_rules(cid, name, rule, kwargs):
     np.testing.assert_allclose(b.detach().numpy(), ref_b, rtol=1e-6, atol=1e-9)
     np.testing.assert_array_equal(frozen.detach().numpy(), P0)
     assert float(opt.state.get(frozen, {}).get("step", 0)) == 0  # Adagrad makes it up front
+
+
+DEFAULT_RULES = {
+    "SGD": R.sgd, "Adam": R.adam, "AdamW": R.adamw, "RMSprop": R.rmsprop, "Adagrad": R.adagrad,
+    "Adadelta": R.adadelta, "Adamax": R.adamax, "NAdam": R.nadam, "RAdam": R.radam,
+    "ASGD": R.asgd, "Rprop": R.rprop,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(DEFAULT_RULES))
+def test_every_default_hyperparameter_is_pytorchs(name):
+    """Built with no options at all, each optimizer moves the parameters exactly as its NumPy
+    rule with that rule's defaults (PyTorch 2.13's, written in numpy_rules.py): a changed
+    default lr, beta, eps, decay or step-size bound shows up in the displacement."""
+    p = tt.tensor(P0.copy(), requires_grad=True)
+    opt = getattr(tt.optim, name)([p])
+    ref, state = P0.copy(), {}
+    for _ in range(20):
+        _step(opt, [p])
+        ref = DEFAULT_RULES[name](ref, grad_np(ref), state)
+    np.testing.assert_allclose(p.detach().numpy() - P0, ref - P0, rtol=1e-7, atol=1e-12)
