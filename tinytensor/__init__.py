@@ -120,6 +120,7 @@ from tinytensor.ops.scatter import *  # noqa: F403
 from tinytensor.ops.cumulative import *  # noqa: F403
 from tinytensor.ops.sorting import *  # noqa: F403
 from tinytensor.ops.misc_ext2 import *  # noqa: F403
+from tinytensor.ops.statistics import *  # noqa: F403
 from tinytensor.ops.linalg import bmm, dot, einsum, matmul, mm, ger, outer
 from tinytensor.ops.linalg_ext import det, diag_embed, diagonal, slogdet
 from tinytensor.ops.linalg_more import matrix_exp, matrix_power

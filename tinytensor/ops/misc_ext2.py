@@ -11,31 +11,19 @@ from tinytensor._dtype import get_default_dtype
 from tinytensor.core import TensorBase, wrap
 from tinytensor.ops import elementwise as E
 from tinytensor.ops import index as I
-from tinytensor.ops import linalg as L
-from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, check_float, one_dim
-from tinytensor.ops.linalg_ext import diagonal, solve_triangular
+from tinytensor.ops.linalg_ext import solve_triangular
 from tinytensor.ops.linalg_more import vector_norm
 
 __all__ = [
     "addmv_",
     "block_diag",
     "combinations",
-    "corrcoef",
-    "cov",
     "gradient",
-    "histogram",
-    "histogramdd",
     "renorm",
     "triangular_solve",
 ]
-
-
-histogram_result = namedtuple("histogram", ["hist", "bin_edges"])
-
-
-histogramdd_result = namedtuple("histogramdd", ["hist", "bin_edges"])
 
 
 triangular_solve_result = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
@@ -77,61 +65,6 @@ def combinations(input, r=2, with_replacement=False):  # noqa: A002
     pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
     idx = np.array(list(pick(range(a.shape[0]), r)), dtype=np.int64).reshape(-1, r)
     return I.getitem(a, wrap(idx))
-
-
-def cov(input, *, correction=1, fweights=None, aweights=None):  # noqa: A002
-    """`f(X) = (X - avg) W (X - avg)^T / (sum w - correction)`, rows are variables, columns
-    observations; `w = fweights * aweights` (PyTorch's weighting)"""
-    x = as_tensor(input, "cov")
-    if x.ndim > 2:
-        raise RuntimeError(f"cov: expected input to have two or fewer dimensions, got {x.ndim}")
-    if x._data.dtype.kind != "f":
-        x = x.to(get_default_dtype())
-    x = S.reshape(x, (1, -1)) if x.ndim < 2 else x
-    n = x.shape[1]
-    w = None
-    for name, wt in (("fweights", fweights), ("aweights", aweights)):
-        if wt is None:
-            continue
-        wt = as_tensor(wt, "cov")
-        if wt.ndim > 1 or wt.numel() != n:
-            raise RuntimeError(
-                f"cov: expected {name} to be a 1-D tensor with {n} elements (one per "
-                f"observation), got shape {tuple(wt.shape)}"
-            )
-        if name == "fweights" and wt._data.dtype.kind not in "iu":
-            raise RuntimeError(f"cov: expected fweights to have integral dtype, got {wt.dtype}")
-        if (wt._data < 0).any():
-            raise RuntimeError(f"cov: {name} cannot be negative")
-        w = wt if w is None else w * wt
-    if w is None:
-        avg = R.mean(x, 1, keepdim=True)
-        norm = n - correction
-    else:
-        w = S.reshape(w, -1)
-        wsum = R.sum(w)
-        avg = R.sum(x * w, 1, keepdim=True) / wsum
-        if correction == 0:
-            norm = wsum
-        elif aweights is None:
-            norm = wsum - correction
-        else:
-            norm = wsum - correction * R.sum(w * S.reshape(as_tensor(aweights), -1)) / wsum
-    norm = E.clamp(as_tensor(norm).to(x.dtype), min=0.0)
-    xm = x - avg
-    xw = xm if w is None else xm * w.to(x.dtype)
-    return S.squeeze(L.matmul(xm, S.transpose(xw, 0, 1)) / norm)
-
-
-def corrcoef(input):  # noqa: A002
-    """f(X) = cov(X) / (std_i std_j), clipped to [-1, 1]"""
-    c = cov(input)
-    if c.ndim == 0:
-        return c / c
-    sd = E.sqrt(diagonal(c))
-    c = c / S.unsqueeze(sd, 1)
-    c = c / S.unsqueeze(sd, 0)
-    return E.clamp(c, -1.0, 1.0)
 
 
 def renorm(input, p, dim, maxnorm):  # noqa: A002
@@ -266,86 +199,3 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):  # noqa: A002
             h = h.item() if isinstance(h, TensorBase) else h
             out.append(_gradient_uniform(f, d, float(h), edge_order))
     return tuple(out)
-
-
-def _hist_input(input, name, weight):
-    x = as_tensor(input, name)
-    if x._data.dtype.kind != "f":
-        raise RuntimeError(f"{name}: expected a floating point input, got {x.dtype}")
-    if weight is not None:
-        weight = as_tensor(weight, name)
-        if weight._data.dtype != x._data.dtype:
-            raise RuntimeError(
-                f"{name}: weight dtype {weight.dtype} must equal the input's {x.dtype}"
-            )
-    return x, weight
-
-
-def histogram(input, bins=100, *, range=None, weight=None, density=False):  # noqa: A002
-    """(hist, bin_edges): counts (or weights, or a density) of input's values in the bins"""
-    x, weight = _hist_input(input, "histogram", weight)
-    if weight is not None and tuple(weight.shape) != tuple(x.shape):
-        raise RuntimeError(
-            f"histogram: weight {tuple(weight.shape)} must have input's shape {tuple(x.shape)}"
-        )
-    dt = x._data.dtype
-    if isinstance(bins, TensorBase):
-        if bins.ndim != 1 or bins.numel() < 1:
-            raise RuntimeError(f"histogram: bins must be a 1-D tensor, got {tuple(bins.shape)}")
-        edges = bins._data.astype(dt)
-    elif isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
-        raise RuntimeError(f"histogram: bins must be a positive int or a tensor, got {bins!r}")
-    else:
-        edges = _edges(x._data.reshape(-1), int(bins), range, dt, "histogram")
-    w = None if weight is None else weight._data.reshape(-1)
-    hist, edges = np.histogram(x._data.reshape(-1), edges, weights=w, density=density)
-    return histogram_result(wrap(hist.astype(dt)), wrap(edges.astype(dt)))
-
-
-def _edges(values, bins, rng, dt, name):
-    if rng is None:
-        lo, hi = (values.min(), values.max()) if values.size else (0.0, 0.0)
-    else:
-        lo, hi = rng
-        if lo > hi:
-            raise RuntimeError(f"{name}: min {lo} should not exceed max {hi}")
-    lo, hi = dt.type(lo), dt.type(hi)
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        raise RuntimeError(f"{name}: range of [{lo}, {hi}] is not finite")
-    if lo == hi:
-        lo, hi = lo - dt.type(0.5), hi + dt.type(0.5)
-    return np.linspace(lo, hi, bins + 1, dtype=dt)
-
-
-def histogramdd(input, bins=10, *, range=None, weight=None, density=False):  # noqa: A002
-    """(hist, bin_edges): the D-dimensional histogram of the points input[..., :D]"""
-    x, weight = _hist_input(input, "histogramdd", weight)
-    if x.ndim < 1:
-        raise RuntimeError("histogramdd: input must have at least 1 dimension, got a 0-d tensor")
-    dt, D = x._data.dtype, x.shape[-1]
-    pts = x._data.reshape(-1, D)
-    if weight is not None and tuple(weight.shape) != tuple(x.shape[:-1]):
-        raise RuntimeError(
-            f"histogramdd: weight {tuple(weight.shape)} must have shape {tuple(x.shape[:-1])}"
-        )
-    if isinstance(bins, (int, np.integer)) and not isinstance(bins, bool):
-        bins = [int(bins)] * D
-    bins = list(bins)
-    if len(bins) != D:
-        raise RuntimeError(f"histogramdd: expected {D} bins (one per dimension), got {len(bins)}")
-    if range is not None and len(range) != 2 * D:
-        raise RuntimeError(
-            f"histogramdd: range must have 2 * {D} = {2 * D} numbers, got {len(range)}"
-        )
-    edges = []
-    for k, b in enumerate(bins):
-        if isinstance(b, TensorBase):
-            edges.append(b._data.astype(dt).reshape(-1))
-            continue
-        if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or b < 1:
-            raise RuntimeError(f"histogramdd: bins must be positive ints or tensors, got {b!r}")
-        rng = None if range is None else (range[2 * k], range[2 * k + 1])
-        edges.append(_edges(pts[:, k], int(b), rng, dt, "histogramdd"))
-    w = None if weight is None else weight._data.reshape(-1)
-    hist, edges = np.histogramdd(pts, edges, weights=w, density=density)
-    return histogramdd_result(wrap(hist.astype(dt)), tuple(wrap(e.astype(dt)) for e in edges))

@@ -10,26 +10,19 @@ from tinytensor.autograd.node import OUT, record
 from tinytensor.core import TensorBase, wrap
 from tinytensor.ops import elementwise as E
 from tinytensor.ops import index as I
-from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
-from tinytensor.ops._util import as_tensor, check_float, norm_dim, one_dim
+from tinytensor.ops._util import as_tensor, one_dim
 
 __all__ = [
-    "aminmax",
     "argsort",
-    "bincount",
     "bucketize",
-    "count_nonzero",
-    "histc",
     "isin",
     "kthvalue",
     "median",
     "mode",
     "msort",
-    "nanmean",
     "nanmedian",
     "nanquantile",
-    "nansum",
     "quantile",
     "searchsorted",
     "sort",
@@ -55,9 +48,6 @@ nanmedian_result = namedtuple("nanmedian", ["values", "indices"])
 
 
 mode_result = namedtuple("mode", ["values", "indices"])
-
-
-aminmax_result = namedtuple("aminmax", ["min", "max"])
 
 
 def _argsort(x, d, descending):
@@ -385,52 +375,6 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
 
 
-def bincount(input, weights=None, minlength=0):
-    """How often each non-negative int occurs (or the sum of its weights)."""
-    x = as_tensor(input, "bincount")
-    if x.ndim != 1 or x._data.dtype.kind not in "iub":
-        raise RuntimeError(
-            f"bincount only supports 1-d non-negative integral inputs, got dtype {x.dtype} and "
-            f"shape {tuple(x.shape)}"
-        )
-    if x._data.size and x._data.min() < 0:
-        raise RuntimeError(f"bincount: input must be non-negative, got {int(x._data.min())}")
-    if weights is None:
-        return wrap(np.bincount(x._data, minlength=minlength).astype(np.int64))
-    w = as_tensor(weights, "bincount")
-    if w.shape != x.shape:
-        raise RuntimeError(
-            f"bincount: weights {tuple(w.shape)} and input {tuple(x.shape)} must have the same "
-            "length"
-        )
-    dt = w._data.dtype if w._data.dtype.kind == "f" else np.float64
-    return wrap(np.bincount(x._data, w._data, minlength).astype(dt))
-
-
-def histc(input, bins=100, min=0, max=0):
-    """A histogram of ``bins`` equal bins over [min, max] (the data's range if min == max)."""
-    x = as_tensor(input, "histc")
-    check_float(x, "histc")
-    if bins <= 0:
-        raise RuntimeError(f"histc: bins must be > 0, got {bins}")
-    lo, hi = float(min), float(max)
-    if lo > hi:
-        raise RuntimeError(f"histc: max ({hi}) must be larger than or equal to min ({lo})")
-    if lo == hi and x._data.size:
-        lo, hi = float(x._data.min()), float(x._data.max())
-    if lo == hi:
-        lo, hi = lo - 1, hi + 1
-    counts, _ = np.histogram(x._data, bins=bins, range=(lo, hi))
-    return wrap(counts.astype(x._data.dtype))
-
-
-def count_nonzero(input, dim=None):
-    """How many elements are nonzero (over dim)."""
-    x = as_tensor(input, "count_nonzero")
-    axes = norm_dim(dim, x.ndim, "count_nonzero")
-    return wrap(np.asarray(np.count_nonzero(x._data, axis=axes)).astype(np.int64))
-
-
 def isin(elements, test_elements, *, assume_unique=False, invert=False):
     """Whether each element occurs in ``test_elements``."""
     if not isinstance(elements, TensorBase) and not isinstance(test_elements, TensorBase):
@@ -438,49 +382,3 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
     e = as_tensor(elements, "isin")
     t = as_tensor(test_elements, "isin")
     return wrap(np.isin(e._data, t._data, invert=invert))
-
-
-def aminmax(input, *, dim=None, keepdim=False):
-    """(amin, amax) over dim (or all elements), each differentiable as amin/amax."""
-    a = as_tensor(input, "aminmax")
-    if a._data.size == 0 and (dim is None or a.shape[one_dim(dim, a.ndim, "aminmax")] == 0):
-        raise RuntimeError(
-            f"aminmax(): cannot compute aminmax over an empty dimension of a tensor of shape "
-            f"{tuple(a.shape)}"
-        )
-    lo = R.amin(a, () if dim is None else dim, keepdim)
-    hi = R.amax(a, () if dim is None else dim, keepdim)
-    if dim is None and keepdim:
-        lo, hi = S.reshape(lo, (1,) * a.ndim), S.reshape(hi, (1,) * a.ndim)
-    return aminmax_result(lo, hi)
-
-
-def nansum(a, dim=None, keepdim=False, *, dtype=None):
-    """f(a) = sum of the non-NaN elements over dim;  da = g broadcast back, 0 at the NaNs"""
-    a = as_tensor(a, "nansum")
-    axes = norm_dim(dim, a.ndim, "nansum")
-    if a._data.dtype.kind != "f":
-        return R.sum(a, dim, keepdim, dtype)
-    data = a._data if dtype is None else a._data.astype(as_tensor(0.0).to(dtype)._data.dtype)
-    out = wrap(np.asarray(np.nansum(data, axis=axes, keepdims=keepdim)))
-    return record(out, "Nansum", (a,), _nansum_backward, (a, axes, keepdim))
-
-
-def _nansum_backward(g, a, axes, keepdim):
-    if not keepdim:
-        g = S.reshape(g, tuple(1 if i in axes else s for i, s in enumerate(a.shape)))
-    return (E.where(E.isnan(a), 0.0, S.expand(g, a.shape)),)
-
-
-def nanmean(a, dim=None, keepdim=False, *, dtype=None):
-    """f(a) = nansum(a) / the number of non-NaN elements, over dim"""
-    a = as_tensor(a, "nanmean")
-    if (a._data.dtype.kind if dtype is None else "f") != "f":
-        raise RuntimeError(
-            f"nanmean(): expected a floating point input, got dtype {a.dtype}; convert it "
-            "with .float()"
-        )
-    axes = norm_dim(dim, a.ndim, "nanmean")
-    total = nansum(a, dim, keepdim, dtype=dtype)
-    n = np.sum(~np.isnan(a._data), axis=axes, keepdims=keepdim)
-    return total / wrap(np.asarray(n, dtype=total._data.dtype))

@@ -8,6 +8,7 @@ from tinytensor.autograd import hooks
 from tinytensor.ops import masked as MK
 from tinytensor.ops import misc_ext2 as M2
 from tinytensor.ops import scatter as SC
+from tinytensor.ops import statistics as ST
 from tinytensor.ops.inplace import inplace
 
 
@@ -36,13 +37,13 @@ class MiscExt2Methods:
         return inplace(self, compute, "index_reduce_")
 
     def cov(self, *, correction=1, fweights=None, aweights=None):
-        return M2.cov(self, correction=correction, fweights=fweights, aweights=aweights)
+        return ST.cov(self, correction=correction, fweights=fweights, aweights=aweights)
 
     def corrcoef(self):
-        return M2.corrcoef(self)
+        return ST.corrcoef(self)
 
     def histogram(self, bins=100, *, range=None, weight=None, density=False):  # noqa: A002
-        return M2.histogram(self, bins, range=range, weight=weight, density=density)
+        return ST.histogram(self, bins, range=range, weight=weight, density=density)
 
     def nonzero_static(self, *, size, fill_value=-1):
         return MK.nonzero_static(self, size=size, fill_value=fill_value)

@@ -12,6 +12,7 @@ from tinytensor.ops import index as I
 from tinytensor.ops import masked as MK
 from tinytensor.ops import scatter as SC
 from tinytensor.ops import sorting as SO
+from tinytensor.ops import statistics as ST
 from tinytensor.ops.inplace import inplace
 
 
@@ -81,29 +82,29 @@ class SortingMethods:
         return inplace(self, lambda s: MK.masked_scatter(s, mask, source), "masked_scatter_")
 
     def bincount(self, weights=None, minlength=0):
-        return SO.bincount(self, weights, minlength)
+        return ST.bincount(self, weights, minlength)
 
     def histc(self, bins=100, min=0, max=0):
-        return SO.histc(self, bins, min, max)
+        return ST.histc(self, bins, min, max)
 
     @numpy_aliases
     def count_nonzero(self, dim=None):
-        return SO.count_nonzero(self, dim)
+        return ST.count_nonzero(self, dim)
 
     def isin(self, test_elements, *, assume_unique=False, invert=False):
         return SO.isin(self, test_elements, assume_unique=assume_unique, invert=invert)
 
     @numpy_aliases
     def aminmax(self, *, dim=None, keepdim=False):
-        return SO.aminmax(self, dim=dim, keepdim=keepdim)
+        return ST.aminmax(self, dim=dim, keepdim=keepdim)
 
     @numpy_aliases
     def nansum(self, dim=None, keepdim=False, *, dtype=None):
-        return SO.nansum(self, dim, keepdim, dtype=dtype)
+        return ST.nansum(self, dim, keepdim, dtype=dtype)
 
     @numpy_aliases
     def nanmean(self, dim=None, keepdim=False, *, dtype=None):
-        return SO.nanmean(self, dim, keepdim, dtype=dtype)
+        return ST.nanmean(self, dim, keepdim, dtype=dtype)
 
     # --- cumulative and scatter ----------------------------------------------------------------
 
