@@ -11,7 +11,7 @@ from tinytensor.ops import cumulative as CU
 from tinytensor.ops import index as I
 from tinytensor.ops import masked as MK
 from tinytensor.ops import scatter as SC
-from tinytensor.ops import sorting as SO
+from tinytensor.ops import sort as SO
 from tinytensor.ops import statistics as ST
 from tinytensor.ops.inplace import inplace
 

@@ -1,4 +1,11 @@
-"""KEEP"""
+"""Sorting and searching: sort, argsort, msort, topk, kthvalue, median, nanmedian, mode,
+quantile, nanquantile, unique(_consecutive), searchsorted, bucketize, isin.
+
+Ops that pick elements (sort, topk, kthvalue, median(dim), mode) return ``(values, indices)``
+named tuples like ``torch.return_types``; as in PyTorch their backward saves the returned
+indices (changing them in place before backward is an error) and scatters the gradient back
+through them. Searching ops (unique, searchsorted, bucketize, isin) return integer or bool
+tensors and have no gradient."""
 
 from __future__ import annotations
 
