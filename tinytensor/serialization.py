@@ -39,6 +39,7 @@ from tinytensor._pickling import (
     safe_globals,
 )
 from tinytensor.core import wrap
+from tinytensor.nn.parameter import is_lazy
 from tinytensor.tensor import Tensor
 
 __all__ = [
@@ -105,6 +106,8 @@ class _Writer:
         if isinstance(obj, str):
             return {"type": "str", "value": obj}
         if isinstance(obj, Tensor):
+            if is_lazy(obj):  # a lazy module's placeholder: pickled, as PyTorch saves it
+                raise TypeError(f"tt.save: {where} is an uninitialized parameter or buffer")
             return {
                 "type": "tensor",
                 "array": self.array(obj._data, where),

@@ -275,3 +275,22 @@ def test_lazy_state_dict_keys_and_shapes_match_torch():
         assert {k: tuple(v.shape) for k, v in a.state_dict().items()} == {
             k: tuple(v.shape) for k, v in b.state_dict().items()
         }, name
+
+
+def test_saving_an_uninitialised_state_dict_keeps_the_placeholders(tmp_path):
+    """As torch.save: the placeholders are pickled; weights_only refuses their class unless
+    allowed; a trusted load gives placeholders again, which a lazy module loads as nothing."""
+    path = tmp_path / "lazy.pt"
+    tt.save(nn.LazyLinear(3).state_dict(), path)
+    with pytest.raises(tt.serialization.WeightsOnlyUnpicklingError,
+                       match="tinytensor.nn.parameter.UninitializedParameter"):  # fmt: skip
+        tt.load(path)
+    sd = tt.load(path, weights_only=False)
+    assert isinstance(sd["weight"], nn.UninitializedParameter)
+    with tt.serialization.safe_globals([nn.UninitializedParameter]):
+        assert isinstance(tt.load(path)["bias"], nn.UninitializedParameter)
+    m = nn.LazyLinear(3)
+    m.load_state_dict(sd)
+    assert m.has_uninitialized_params()
+    m(tt.ones(2, 4))
+    assert m.weight.shape == (3, 4)

@@ -145,7 +145,7 @@ from tinytensor.nn.padding import (
     ZeroPad3d,
 )
 from tinytensor.nn.parallel import DataParallel
-from tinytensor.nn.parameter import Parameter
+from tinytensor.nn.parameter import Parameter, UninitializedBuffer, UninitializedParameter
 from tinytensor.nn.pooling import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -177,7 +177,6 @@ from tinytensor.nn.transformer import (
     TransformerEncoder,
     TransformerEncoderLayer,
 )
-from tinytensor.nn.uninitialized import UninitializedBuffer, UninitializedParameter
 from tinytensor.nn.upsampling import (
     PixelShuffle,
     PixelUnshuffle,

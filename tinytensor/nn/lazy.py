@@ -31,7 +31,7 @@ from tinytensor.nn.normalization import (
     _BatchNorm,
     _InstanceNorm,
 )
-from tinytensor.nn.uninitialized import UninitializedBuffer, UninitializedParameter, is_lazy
+from tinytensor.nn.parameter import UninitializedBuffer, UninitializedParameter, is_lazy
 from tinytensor.ops.creation import tensor
 
 

@@ -17,8 +17,7 @@ from tinytensor.autograd.hooks import RemovableHandle, _ids
 from tinytensor.core import bump_version
 from tinytensor.core.device import check_device, device
 from tinytensor.nn.module_traversal import ModuleTraversal
-from tinytensor.nn.parameter import Parameter
-from tinytensor.nn.uninitialized import UninitializedBuffer, is_lazy
+from tinytensor.nn.parameter import Parameter, UninitializedBuffer, is_lazy
 from tinytensor.tensor import Tensor
 
 _LAZY_SHAPE = (
