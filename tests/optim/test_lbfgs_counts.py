@@ -139,7 +139,8 @@ def test_constants_are_pytorchs(problem, config):
     np.testing.assert_allclose(point, want_point, rtol=1e-6, atol=1e-8)
 
 
-if __name__ == "__main__":
+def _print_expected():
+    """The script that wrote EXPECTED: the same traces, run with PyTorch."""
     import torch
 
     print(f"# PyTorch {torch.__version__}")
@@ -147,3 +148,7 @@ if __name__ == "__main__":
     for p, c in CASES:
         print(f"    {(p, c)!r}: {_trace(torch, p, c)!r},")
     print("}")
+
+
+if __name__ == "__main__":
+    _print_expected()
