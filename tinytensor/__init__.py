@@ -117,7 +117,7 @@ from tinytensor.ops.elementwise import (
 from tinytensor.ops.index import *  # noqa: F403
 from tinytensor.ops.masked import *  # noqa: F403
 from tinytensor.ops.scatter import *  # noqa: F403
-from tinytensor.ops.cumulative import *  # noqa: F403
+from tinytensor.ops.scan import *  # noqa: F403
 from tinytensor.ops.sort import *  # noqa: F403
 from tinytensor.ops.misc_ext2 import *  # noqa: F403
 from tinytensor.ops.statistics import *  # noqa: F403

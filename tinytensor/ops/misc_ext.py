@@ -1,4 +1,5 @@
-"""KEEP"""
+"""Small ``torch`` functions built from existing ops, waiting for their families: ravel (shape),
+angle, frexp (unary), gcd, lcm (binary), vander (linalg), cartesian_prod (join)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from tinytensor.core import wrap
 from tinytensor.ops import elementwise as E
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor
-from tinytensor.ops.cumulative import trapezoid as trapz
 from tinytensor.ops.index import getitem
 
 __all__ = [
@@ -20,7 +20,6 @@ __all__ = [
     "gcd",
     "lcm",
     "ravel",
-    "trapz",
     "vander",
 ]
 

@@ -13,9 +13,9 @@ from tinytensor import _dtype as D
 from tinytensor.autograd.grad_mode import grad_state
 from tinytensor.autograd.node import record
 from tinytensor.core import TensorBase, share_version, wrap
-from tinytensor.ops import cumulative as C
 from tinytensor.ops import index as I
 from tinytensor.ops import linalg_ext as LX
+from tinytensor.ops import scatter as SC
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, one_dim
 from tinytensor.ops.inplace import register_view
@@ -179,7 +179,7 @@ def _unfold_backward(g, shape, d, size, step):
 
 def _unfold_put(v, base, d, size, step):
     nwin, flat = _unfold_geometry(base, d, size, step)
-    return C.index_copy(base, d, wrap(flat), _windows_flat(v, d, size, nwin))
+    return SC.index_copy(base, d, wrap(flat), _windows_flat(v, d, size, nwin))
 
 
 def meshgrid(*tensors, indexing="ij"):

@@ -7,9 +7,9 @@ their in-place ``op_`` forms. Each is one call into ``tinytensor.ops.sorting`` o
 from __future__ import annotations
 
 from tinytensor._namespace.conventions import numpy_aliases
-from tinytensor.ops import cumulative as CU
 from tinytensor.ops import index as I
 from tinytensor.ops import masked as MK
+from tinytensor.ops import scan as CU
 from tinytensor.ops import scatter as SC
 from tinytensor.ops import sort as SO
 from tinytensor.ops import statistics as ST

@@ -1,4 +1,8 @@
-"""KEEP"""
+"""Scans along a dim: the running ops cumprod, cummax/cummin, logcumsumexp (cumsum is with the
+reductions), differences (diff, gradient) and integrals (trapezoid, its alias trapz, and
+cumulative_trapezoid).
+
+Backward formulas are written in tinytensor ops, so each is differentiable again."""
 
 from __future__ import annotations
 
@@ -6,9 +10,9 @@ from collections import namedtuple
 
 import numpy as np
 
-from tinytensor._dtype import to_dtype
+from tinytensor._dtype import get_default_dtype, to_dtype
 from tinytensor.autograd.node import OUT, record
-from tinytensor.core import wrap
+from tinytensor.core import TensorBase, wrap
 from tinytensor.ops import elementwise as E
 from tinytensor.ops import index as I
 from tinytensor.ops import reduce as R
@@ -21,8 +25,10 @@ __all__ = [
     "cumprod",
     "cumulative_trapezoid",
     "diff",
+    "gradient",
     "logcumsumexp",
     "trapezoid",
+    "trapz",
 ]
 
 
@@ -178,3 +184,100 @@ def _spacing(x, dx, y, d):
         step = diff(x)
         return S.reshape(step, (-1,) + (1,) * (y.ndim - 1 - d))
     return diff(x, dim=d)
+
+
+def _along(t, d, start, stop):
+    return I.getitem(t, (slice(None),) * d + (slice(start, stop),))
+
+
+def _line(x, d, ndim):
+    return S.reshape(x, (1,) * d + (-1,) + (1,) * (ndim - d - 1))
+
+
+def _gradient_uniform(f, d, h, edge_order):
+    inner = (_along(f, d, 2, None) - _along(f, d, None, -2)) / (2.0 * h)
+    f0, f1, f2 = (_along(f, d, k, k + 1) for k in range(3))
+    l1, l2, l3 = (_along(f, d, -k, None if k == 1 else -k + 1) for k in (1, 2, 3))
+    if edge_order == 1:
+        lo, hi = (f1 - f0) / h, (l1 - l2) / h
+    else:
+        lo = (-1.5 * f0 + 2.0 * f1 - 0.5 * f2) / h
+        hi = (0.5 * l3 - 2.0 * l2 + 1.5 * l1) / h
+    return S.cat([lo, inner, hi], d)
+
+
+def _gradient_coords(f, d, x, edge_order):
+    x = x.to(f.dtype)
+    dx = x[1:] - x[:-1]
+    a1, a2 = _line(dx[:-1], d, f.ndim), _line(dx[1:], d, f.ndim)
+    ca = -a2 / (a1 * (a1 + a2))
+    cb = (a2 - a1) / (a1 * a2)
+    cc = a1 / (a2 * (a1 + a2))
+    mid = _along(f, d, 1, -1)
+    inner = ca * _along(f, d, None, -2) + cb * mid + cc * _along(f, d, 2, None)
+    f0, f1, f2 = (_along(f, d, k, k + 1) for k in range(3))
+    l1, l2, l3 = (_along(f, d, -k, None if k == 1 else -k + 1) for k in (1, 2, 3))
+    if edge_order == 1:
+        lo, hi = (f1 - f0) / dx[0], (l1 - l2) / dx[-1]
+    else:
+        h1, h2 = dx[0], dx[1]
+        lo = (
+            -(2.0 * h1 + h2) / (h1 * (h1 + h2)) * f0
+            + (h1 + h2) / (h1 * h2) * f1
+            - h1 / (h2 * (h1 + h2)) * f2
+        )
+        h1, h2 = dx[-2], dx[-1]
+        hi = (
+            h2 / (h1 * (h1 + h2)) * l3
+            - (h2 + h1) / (h1 * h2) * l2
+            + (2.0 * h2 + h1) / (h2 * (h1 + h2)) * l1
+        )
+    return S.cat([lo, inner, hi], d)
+
+
+def gradient(input, *, spacing=1, dim=None, edge_order=1):  # noqa: A002
+    """The derivative of samples along each dim, by second-order central differences inside
+    and first/second-order one-sided ones at the ends (numpy.gradient); a tuple, one per dim"""
+    f = as_tensor(input, "gradient")
+    if f._data.dtype.kind != "f":
+        f = f.to(get_default_dtype())
+    if edge_order not in (1, 2):
+        raise RuntimeError(f"gradient: edge_order must be 1 or 2, got {edge_order!r}")
+    if f.ndim == 0:
+        raise RuntimeError("gradient: input needs at least 1 dimension, got a 0-d tensor")
+    if dim is None:
+        dims = list(range(f.ndim))
+    else:
+        dims = [one_dim(k, f.ndim, "gradient") for k in ((dim,) if isinstance(dim, int) else dim)]
+    if isinstance(spacing, (int, float)) and not isinstance(spacing, bool):
+        spaces = [spacing] * len(dims)
+    else:
+        spaces = list(spacing)
+        if len(spaces) == 1 and len(dims) > 1 and not isinstance(spaces[0], TensorBase):
+            spaces = spaces * len(dims)
+        if len(spaces) != len(dims):
+            raise RuntimeError(
+                f"gradient: expected spacing to be unspecified, a scalar or a list of length "
+                f"{len(dims)} (one per dim), got a list of length {len(spaces)}"
+            )
+    out = []
+    for d, h in zip(dims, spaces):
+        if f.shape[d] < edge_order + 1:
+            raise RuntimeError(
+                f"gradient: expected each dimension size to be at least edge_order+1 = "
+                f"{edge_order + 1}, got dim {d} of size {f.shape[d]} (shape {tuple(f.shape)})"
+            )
+        if isinstance(h, TensorBase) and h.ndim > 0:
+            if h.ndim != 1 or h.shape[0] != f.shape[d]:
+                raise RuntimeError(
+                    f"gradient: the coordinates for dim {d} must be a 1-D tensor of "
+                    f"{f.shape[d]} elements, got shape {tuple(h.shape)}"
+                )
+            out.append(_gradient_coords(f, d, h, edge_order))
+        else:
+            h = h.item() if isinstance(h, TensorBase) else h
+            out.append(_gradient_uniform(f, d, float(h), edge_order))
+    return tuple(out)
+
+
+trapz = trapezoid
