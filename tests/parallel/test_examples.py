@@ -40,7 +40,8 @@ def test_ddp_tutorial_runs_under_the_launcher():
 
 def test_hogwild_example_trains_the_shared_model():
     proc = subprocess.run(
-        [sys.executable, str(PAGE_DIR / "hogwild.py"), "--num-processes", "2", "--epochs", "1"],
+        [sys.executable, str(PAGE_DIR / "hogwild.py"), "--num-processes", "2", "--epochs", "1",
+         "--batch-size", "64", "--lr", "0.1"],
         capture_output=True, text=True, timeout=240, env=ENV,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
