@@ -55,8 +55,12 @@ def params_close(a, b, what):
 
 
 def train_case(kind, r, w, steps=3, n=8):
+    sync = kind == "cnn_syncbn"  # SyncBatchNorm: the global batch's statistics
+    kind = "cnn_bn" if sync else kind
     tt.manual_seed(0 if r == 0 else 123)  # rank 1 starts elsewhere: DDP copies rank 0's
     model = Net(kind).double()
+    if sync:
+        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
     tt.manual_seed(0)
     ref = Net(kind).double()
     ddp = DDP(model, bucket_cap_mb=0.0005)  # tiny buckets: several reductions per backward
@@ -85,13 +89,20 @@ def train_case(kind, r, w, steps=3, n=8):
             assert "all_reduce" in events[:at] and "all_reduce" in events[at:], events
         opt.step()
         ref_opt.zero_grad()
-        if kind == "cnn_bn":  # BatchNorm normalises each rank's half with that half's stats
+        if kind == "cnn_bn" and not sync:  # BatchNorm: each rank's half with its own stats
             halves = [loss_fn(ref(x[k * n:(k + 1) * n]), y[k * n:(k + 1) * n]) for k in range(w)]
             (sum(halves) / w).backward()
         else:
             loss_fn(ref(x), y).backward()
         ref_opt.step()
-    return params_close(model, ref, kind)
+    worst = params_close(model, ref, kind)
+    if sync:  # running statistics too: the global batch's, as one process on all of it
+        for (name, b), (_, c) in zip(model.named_buffers(), ref.named_buffers()):
+            diff = float(np.max(np.abs(b.numpy() - c.numpy())))
+            if diff > 1e-12:
+                raise AssertionError(f"SyncBatchNorm buffer {name} differs by {diff}")
+            worst = max(worst, diff)
+    return worst
 
 
 def no_sync_case(r, w, n=6):
@@ -141,7 +152,7 @@ if __name__ == "__main__":
     dist.init_process_group("mpi", timeout=60)  # ("gloo" runs in test_distributed)
     rank, world = dist.get_rank(), dist.get_world_size()
     for case in sys.argv[1:]:  # several cases share one launch (each launch costs seconds)
-        if case in ("mlp", "cnn_bn", "lstm"):
+        if case in ("mlp", "cnn_bn", "cnn_syncbn", "lstm"):
             worst = train_case(case, rank, world)
         elif case == "no_sync":
             worst = no_sync_case(rank, world)

@@ -1,6 +1,7 @@
 """DistributedDataParallel on 2 MPI ranks equals one process on the concatenated batch
 (float64, within 1e-12) for an MLP, a CNN with BatchNorm (each rank normalises its half, as in
-PyTorch without SyncBatchNorm) and an LSTM; no_sync, unused parameters, reductions overlapping
+PyTorch), the same CNN with SyncBatchNorm (the global batch's statistics, running statistics
+included) and an LSTM; no_sync, unused parameters, reductions overlapping
 backward. DataParallel/data_parallel are single-device wrappers (tested in-process)."""
 
 import os
@@ -20,7 +21,7 @@ ROOT = Path(__file__).parents[2]
 MPIEXEC = shutil.which("mpiexec")
 
 
-CASES = ["mlp", "cnn_bn", "lstm", "no_sync", "unused"]
+CASES = ["mlp", "cnn_bn", "cnn_syncbn", "lstm", "no_sync", "unused"]
 
 
 def test_ddp_on_two_ranks():

@@ -144,7 +144,7 @@ from tinytensor.nn.padding import (
     ZeroPad2d,
     ZeroPad3d,
 )
-from tinytensor.nn.parallel import DataParallel
+from tinytensor.nn.parallel import DataParallel, SyncBatchNorm
 from tinytensor.nn.parameter import Parameter, UninitializedBuffer, UninitializedParameter
 from tinytensor.nn.pooling import (
     AdaptiveAvgPool1d,
@@ -355,14 +355,11 @@ __all__ = [
     "utils",
     "parallel",
     "DataParallel",
+    "SyncBatchNorm",
 ]
 
 #: Public ``torch.nn`` names tinytensor does not provide, each with the reason.
 NOT_PLANNED = {
-    "SyncBatchNorm": (
-        "not built yet: under DistributedDataParallel each rank's BatchNorm normalises with "
-        "its own batch (as PyTorch's BatchNorm does there)"
-    ),
     "qat": "quantization-aware training (no quantization)",
     "quantizable": "quantization (no quantization)",
     "quantized": "quantized modules (no quantization)",
