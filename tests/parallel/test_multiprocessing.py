@@ -185,9 +185,10 @@ def test_spawn_runs_every_index(tmp_path):
     assert sorted(p.read_text() for p in tmp_path.iterdir()) == ["0", "1"]
 
 
-def test_spawn_raises_with_child_traceback():
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_spawn_raises_with_child_traceback(method):
     with pytest.raises(mp.ProcessRaisedException) as info:
-        mp.spawn(_fails_on_one, args=("the child said no",), nprocs=2, start_method="fork")
+        mp.spawn(_fails_on_one, args=("the child said no",), nprocs=2, start_method=method)
     assert info.value.error_index == 1
     text = str(info.value)
     assert "Process 1 terminated with the following error" in text
