@@ -64,6 +64,14 @@ CONFIGS = {
     "no-bias": ({"bias": False}, {}),
     "kdim-vdim": ({"kdim": 3, "vdim": 6}, {}),
     "bias-kv-zero-attn": ({"add_bias_kv": True, "add_zero_attn": True}, {}),
+    "bias-kv-zero-attn-masks": (
+        {"add_bias_kv": True, "add_zero_attn": True},
+        {"key_padding_mask": "float", "attn_mask": "float"},
+    ),
+    "zero-attn-bool-masks": (
+        {"add_zero_attn": True},
+        {"key_padding_mask": True, "attn_mask": "bool"},
+    ),
     "float-masks": ({}, {"key_padding_mask": "float", "attn_mask": "float"}),
     "bool-mask-batch-first": ({"batch_first": True}, {"attn_mask": "bool"}),
     "dropout-in-eval": ({"dropout": 0.5}, {"key_padding_mask": True}),
