@@ -23,6 +23,10 @@ RNG = np.random.default_rng(0)
 VALUES = RNG.standard_normal(1000).astype(np.float32)
 IMG = RNG.random((3, 5, 7)).astype(np.float32)
 BATCH = RNG.random((3, 1, 4, 4)).astype(np.float32)
+LABELS = RNG.integers(0, 2, 50)
+PREDS = RNG.random(50).astype(np.float32)
+MAT = RNG.standard_normal((5, 3)).astype(np.float32)
+BATCH_5 = RNG.random((5, 3, 2, 3)).astype(np.float32)
 
 
 def _read(path):
@@ -47,6 +51,12 @@ def _log(writer_cls, lib, path):
         w.add_scalars("run", {"a": 1.0, "b": 2.0}, 7)
         w.add_hparams({"lr": 0.1, "opt": "sgd", "nesterov": True, "bs": 32},
                       {"hparam/acc": 0.9}, run_name="hp")  # fmt: skip
+        w.add_pr_curve("pr", lib.tensor(LABELS), lib.tensor(PREDS), 8)
+        w.add_pr_curve("pr_coarse", LABELS, PREDS, 9, num_thresholds=11)
+        w.add_embedding(lib.tensor(MAT), metadata=[f"p{i}" for i in range(5)],
+                        label_img=lib.tensor(BATCH_5), global_step=2, tag="emb/a")  # fmt: skip
+        w.add_embedding(MAT[:, :2], metadata=[[i, i % 2] for i in range(5)],
+                        metadata_header=["id", "odd"], tag="plain")  # fmt: skip
 
 
 def _png_pixels(data):
@@ -116,6 +126,22 @@ def test_summary_writer_numpy(tmp_path):
     assert hps["lr"].number_value == 0.1 and hps["opt"].string_value == "sgd"
     assert hps["nesterov"].number_value == 1.0 and hps["bs"].number_value == 32  # as PyTorch
     assert hp.Scalars("hparam/acc")[0].value == pytest.approx(0.9)
+    pr = ea.Tensors("pr")[0].tensor_proto
+    rows = np.array(pr.float_val).reshape(6, 127)
+    tp, fp = rows[0], rows[1]
+    assert tp[0] == LABELS.sum() and fp[0] == len(LABELS) - LABELS.sum()  # threshold 0: all
+    above = np.floor(PREDS * 126) >= 64  # threshold 64/126 counts its bucket and those above
+    assert tp[64] == (LABELS[above] == 1).sum() and fp[64] == (LABELS[above] == 0).sum()
+    emb = tmp_path / "00002" / "emb%2fa"
+    rows = [r.split("\t") for r in (emb / "tensors.tsv").read_text().splitlines()]
+    np.testing.assert_allclose(np.array(rows, float), MAT, rtol=1e-6)
+    assert (emb / "metadata.tsv").read_text().split() == [f"p{i}" for i in range(5)]
+    sprite = _png_pixels((emb / "sprite.png").read_bytes())
+    assert sprite.shape == (9, 9, 3)  # 3 per row of 3x2 images, padded square
+    np.testing.assert_array_equal(sprite[2:4, 3:6], np.uint8(BATCH_5[4].transpose(1, 2, 0) * 255))
+    config = (tmp_path / "projector_config.pbtxt").read_text()
+    assert 'tensor_name: "emb/a:00002"' in config and "plain/tensors.tsv" in config
+    assert (tmp_path / "00000" / "plain" / "metadata.tsv").read_text().splitlines()[0] == "id\todd"
 
 
 @pytest.mark.torch
@@ -145,6 +171,14 @@ def test_summary_writer_matches_torch(tmp_path):
         for tag in b.Tags()["tensors"]:
             assert a.Tensors(tag)[0].tensor_proto == b.Tensors(tag)[0].tensor_proto
         assert _hparams(a) == _hparams(b)  # the very same serialized plugin data
+    for f in ("projector_config.pbtxt", "00002/emb%2fa/tensors.tsv", "00002/emb%2fa/metadata.tsv",
+              "00000/plain/metadata.tsv", "00000/plain/tensors.tsv"):  # fmt: skip
+        assert (tmp_path / "tt" / f).read_text() == (tmp_path / "torch" / f).read_text(), f
+    sprite = "00002/emb%2fa/sprite.png"
+    np.testing.assert_array_equal(
+        _png_pixels((tmp_path / "tt" / sprite).read_bytes()),
+        _png_pixels((tmp_path / "torch" / sprite).read_bytes()),
+    )
 
 
 def _hparams(ea):

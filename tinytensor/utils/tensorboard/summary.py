@@ -16,6 +16,7 @@ from tensorboard.compat.proto.tensor_pb2 import TensorProto
 from tensorboard.compat.proto.tensor_shape_pb2 import TensorShapeProto
 from tensorboard.compat.proto.versions_pb2 import VersionDef
 from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
+from tensorboard.plugins.pr_curve.plugin_data_pb2 import PrCurvePluginData
 from tensorboard.plugins.text.plugin_data_pb2 import TextPluginData
 
 from tinytensor.tensor import Tensor
@@ -152,6 +153,45 @@ def text(tag, string):
         tensor_shape=TensorShapeProto(dim=[TensorShapeProto.Dim(size=1)]),
     )  # fmt: skip
     return Summary(value=[Summary.Value(tag=tag + "/text_summary", metadata=meta, tensor=tp)])
+
+
+def pr_curve_data(labels, predictions, num_thresholds, weights=None):
+    """(6, num_thresholds) rows tp, fp, tn, fn, precision, recall: predictions in [0, 1]
+    bucketed at thresholds i/(num_thresholds-1), counts reverse-cumulated (TensorBoard's)."""
+    labels = make_np(labels, "add_pr_curve").astype(np.float64).reshape(-1)
+    preds = make_np(predictions, "add_pr_curve").astype(np.float64).reshape(-1)
+    if labels.shape != preds.shape:
+        raise ValueError(
+            f"add_pr_curve: labels ({labels.size}) and predictions ({preds.size}) must have "
+            "one value each per example"
+        )
+    if preds.size and (preds.min() < 0 or preds.max() > 1):
+        raise ValueError("add_pr_curve: predictions must be probabilities in [0, 1]")
+    w = 1.0 if weights is None else make_np(weights, "add_pr_curve").reshape(-1)
+    idx = np.floor(preds * (num_thresholds - 1)).astype(np.int32)
+    span = (0, num_thresholds - 1)
+    tp_b, _ = np.histogram(idx, bins=num_thresholds, range=span, weights=labels * w)
+    fp_b, _ = np.histogram(idx, bins=num_thresholds, range=span, weights=(1.0 - labels) * w)
+    tp = np.cumsum(tp_b[::-1])[::-1]
+    fp = np.cumsum(fp_b[::-1])[::-1]
+    tn, fn = fp[0] - fp, tp[0] - tp
+    precision = tp / np.maximum(1e-7, tp + fp)
+    recall = tp / np.maximum(1e-7, tp + fn)
+    return np.stack((tp, fp, tn, fn, precision, recall))
+
+
+def pr_curve(tag, data, num_thresholds):
+    """A precision-recall curve for the pr_curves plugin from ``pr_curve_data``'s rows."""
+    meta = SummaryMetadata(plugin_data=SummaryMetadata.PluginData(
+        plugin_name="pr_curves",
+        content=PrCurvePluginData(version=0, num_thresholds=num_thresholds).SerializeToString(),
+    ))  # fmt: skip
+    data = np.asarray(data, np.float64)
+    tp = TensorProto(
+        dtype="DT_FLOAT", float_val=data.reshape(-1).tolist(),
+        tensor_shape=TensorShapeProto(dim=[TensorShapeProto.Dim(size=n) for n in data.shape]),
+    )  # fmt: skip
+    return Summary(value=[Summary.Value(tag=tag, metadata=meta, tensor=tp)])
 
 
 def _hp_summary(tag, **content):

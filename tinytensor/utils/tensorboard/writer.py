@@ -8,10 +8,12 @@ import socket
 import time
 from datetime import datetime
 
+import numpy as np
 from tensorboard.compat.proto.event_pb2 import Event, SessionLog
 from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
 from tinytensor.utils.tensorboard import summary as S
+from tinytensor.utils.tensorboard.projector import write_embedding
 
 
 class FileWriter:
@@ -74,6 +76,7 @@ class SummaryWriter:
         self.file_writer = self.all_writers = None
         self._get_file_writer()
         self.default_bins = S.default_bins()
+        self._projector_config = None
 
     def _get_file_writer(self):
         if self.all_writers is None or self.file_writer is None:
@@ -136,8 +139,6 @@ class SummaryWriter:
 
     def add_figure(self, tag, figure, global_step=None, close=True, walltime=None):
         """Log a matplotlib figure (or a list of them, as a grid) as an image."""
-        import numpy as np
-
         figs = figure if isinstance(figure, list) else [figure]
         imgs = []
         for fig in figs:
@@ -169,6 +170,46 @@ class SummaryWriter:
                 w.file_writer.add_summary(s, global_step)
             for k, v in metric_dict.items():
                 w.add_scalar(k, v, global_step)
+
+    def add_pr_curve(self, tag, labels, predictions, global_step=None, num_thresholds=127,
+                     weights=None, walltime=None):  # fmt: skip
+        """Log a precision-recall curve of binary ``labels`` against ``predictions`` (the
+        probability of the positive class), at ``num_thresholds`` thresholds (at most 127)."""
+        n = min(num_thresholds, 127)
+        data = S.pr_curve_data(labels, predictions, n, weights)
+        self._get_file_writer().add_summary(S.pr_curve(tag, data, n), global_step, walltime)
+
+    def add_pr_curve_raw(
+        self,
+        tag,
+        true_positive_counts,
+        false_positive_counts,
+        true_negative_counts,
+        false_negative_counts,
+        precision,
+        recall,
+        global_step=None,
+        num_thresholds=127,
+        weights=None,
+        walltime=None,
+    ):
+        """Log a precision-recall curve from counts computed elsewhere (one per threshold)."""
+        rows = [S.make_np(v, "add_pr_curve_raw").reshape(-1) for v in (
+            true_positive_counts, false_positive_counts, true_negative_counts,
+            false_negative_counts, precision, recall)]  # fmt: skip
+        n = min(num_thresholds, 127)
+        self._get_file_writer().add_summary(
+            S.pr_curve(tag, np.stack(rows), n), global_step, walltime
+        )
+
+    def add_embedding(self, mat, metadata=None, label_img=None, global_step=None,
+                      tag="default", metadata_header=None):  # fmt: skip
+        """Log points (``mat``: one row each) for the embedding projector, with optional labels
+        (``metadata``) and images (``label_img``, (N, C, H, W) in [0, 1])."""
+        self._projector_config = write_embedding(
+            self._get_file_writer().get_logdir(), self._projector_config, mat, metadata,
+            label_img, global_step, tag, metadata_header,
+        )  # fmt: skip
 
     def add_graph(self, model, input_to_model=None, verbose=False, use_strict_trace=True):
         """Log the graph of operations ``model(input_to_model)`` records (from the autograd
