@@ -119,36 +119,12 @@ from tinytensor.ops.masked import *  # noqa: F403
 from tinytensor.ops.scatter import *  # noqa: F403
 from tinytensor.ops.scan import *  # noqa: F403
 from tinytensor.ops.sort import *  # noqa: F403
-from tinytensor.ops.misc_ext2 import *  # noqa: F403
+from tinytensor.ops.join import *  # noqa: F403
 from tinytensor.ops.statistics import *  # noqa: F403
 from tinytensor.ops.linalg import bmm, dot, einsum, matmul, mm, ger, outer
 from tinytensor.ops.linalg_ext import det, diag_embed, diagonal, slogdet
 from tinytensor.ops.linalg_more import matrix_exp, matrix_power
-from tinytensor.ops.linalg_torch import (
-    addbmm,
-    addmm,
-    addmv,
-    addr,
-    baddbmm,
-    cdist,
-    chain_matmul,
-    cholesky,
-    cholesky_inverse,
-    cholesky_solve,
-    cross,
-    dist,
-    inner,
-    inverse,
-    kron,
-    logdet,
-    mv,
-    pinverse,
-    qr,
-    svd,
-    tensordot,
-    trace,
-    vdot,
-)
+from tinytensor.ops.linalg_torch import *  # noqa: F403
 from tinytensor.ops.math import (
     acos,
     acosh,
@@ -238,6 +214,7 @@ from tinytensor.ops.reduce import (
     var_mean,
 )
 from tinytensor.ops.shape_ext import (
+    ravel,
     atleast_1d,
     atleast_2d,
     atleast_3d,
@@ -365,6 +342,7 @@ from tinytensor._namespace.function_forms import (
     zero_,
 )
 from tinytensor._namespace.inplace_forms import (
+    addmv_,
     gcd_,
     lcm_,
     abs_,
@@ -420,7 +398,8 @@ from tinytensor._namespace.inplace_forms import (
     trunc_,
     xlogy_,
 )
-from tinytensor.ops.misc_ext import *  # noqa: F403
+from tinytensor.ops.unary import *  # noqa: F403
+from tinytensor.ops.binary import *  # noqa: F403
 from tinytensor._namespace.conventions import export_namespace as _export_namespace
 
 concat = concatenate = cat

@@ -24,13 +24,15 @@ from tinytensor.core import (
     wrap,
 )
 from tinytensor.core.device import CPU, check_device, device
+from tinytensor.ops import binary as BI
 from tinytensor.ops import elementwise as E
 from tinytensor.ops import index as I
 from tinytensor.ops import linalg as L
 from tinytensor.ops import masked as MK
-from tinytensor.ops import misc_ext as MX
 from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
+from tinytensor.ops import shape_ext as SX
+from tinytensor.ops import unary as UN
 from tinytensor.ops._util import as_tensor, one_dim
 from tinytensor.ops.inplace import fill_random, inplace
 from tinytensor.tensor_methods.core_ext import CoreExtMethods
@@ -704,25 +706,25 @@ class Tensor(
         return inplace(self, compute, "cumsum_")
 
     def ravel(self):
-        return MX.ravel(self)
+        return SX.ravel(self)
 
     def angle(self):
-        return MX.angle(self)
+        return UN.angle(self)
 
     def frexp(self):
-        return MX.frexp(self)
+        return UN.frexp(self)
 
     def gcd(self, other):
-        return MX.gcd(self, other)
+        return BI.gcd(self, other)
 
     def gcd_(self, other):
-        return inplace(self, lambda s: MX.gcd(s, other), "gcd_")
+        return inplace(self, lambda s: BI.gcd(s, other), "gcd_")
 
     def lcm(self, other):
-        return MX.lcm(self, other)
+        return BI.lcm(self, other)
 
     def lcm_(self, other):
-        return inplace(self, lambda s: MX.lcm(s, other), "lcm_")
+        return inplace(self, lambda s: BI.lcm(s, other), "lcm_")
 
     # --- shape --------------------------------------------------------------------------------
 

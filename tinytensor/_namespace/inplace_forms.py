@@ -275,3 +275,8 @@ def gcd_(input, other):  # noqa: A002
 def lcm_(input, other):  # noqa: A002
     """In place: ``input.lcm_(other)``."""
     return check_tensor(input, "lcm_").lcm_(other)
+
+
+def addmv_(input, mat, vec, *, beta=1, alpha=1):  # noqa: A002
+    """In place: ``input.addmv_(mat, vec, beta=beta, alpha=alpha)``."""
+    return check_tensor(input, "addmv_").addmv_(mat, vec, beta=beta, alpha=alpha)

@@ -1,5 +1,6 @@
 """The ``torch`` namespace's linear algebra: the older spellings (``torch.svd`` returning V,
-``torch.qr(some=)``, ``torch.cholesky``, ``inverse``, ``pinverse``, ``logdet``) and the
+``torch.qr(some=)``, ``torch.cholesky``, ``inverse``, ``pinverse``, ``logdet``,
+``triangular_solve``), ``vander`` (``torch.vander``'s argument order), ``renorm``, and the
 BLAS-style products (``addmm``, ``baddbmm``, ``mv``...), composed of differentiable ops, so their
 gradients come from those ops. ``cholesky_solve``, ``cdist``, ``dist``, ``kron``, ``tensordot``
 and ``inner`` live in ``ops/linalg_saved.py`` (they save what PyTorch saves) and are re-exported.
@@ -12,18 +13,19 @@ from collections import namedtuple
 import numpy as np
 
 from tinytensor.core import wrap
+from tinytensor.ops import elementwise as E
 from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
-from tinytensor.ops._util import as_tensor
+from tinytensor.ops._util import as_tensor, check_float, one_dim
 from tinytensor.ops.creation import eye, zeros
 from tinytensor.ops.elementwise import where
 from tinytensor.ops.linalg import matmul
-from tinytensor.ops.linalg_ext import _matrix, _mT, diagonal, inv, slogdet
+from tinytensor.ops.linalg_ext import _matrix, _mT, diagonal, inv, slogdet, solve_triangular
 from tinytensor.ops.linalg_ext import cholesky as _cholesky
 from tinytensor.ops.linalg_ext import qr as _qr
 from tinytensor.ops.linalg_ext import svd as _svd
 from tinytensor.ops.linalg_more import cross as _cross
-from tinytensor.ops.linalg_more import multi_dot, pinv, svdvals
+from tinytensor.ops.linalg_more import multi_dot, pinv, svdvals, vector_norm
 from tinytensor.ops.linalg_saved import cdist, cholesky_solve, dist, inner, kron, tensordot
 
 svd_result = namedtuple("svd", "U S V")
@@ -185,6 +187,55 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):  # noqa: A002
     return _scaled(beta, input, alpha, _bmm_check(batch1, batch2, "baddbmm"))
 
 
+def vander(x, N=None, increasing=False):  # noqa: N803 - PyTorch's argument name
+    """`f(x)[i, j] = x_i ** (N-1-j)` (or `x_i ** j` when increasing); differentiable in x"""
+    x = as_tensor(x, "vander")
+    if x.ndim != 1:
+        raise RuntimeError(f"vander: x must be a 1-D tensor, got shape {tuple(x.shape)}")
+    n = x.shape[0] if N is None else N
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+        raise RuntimeError(f"vander: N must be a non-negative int, got {N!r}")
+    powers = np.arange(n) if increasing else np.arange(n)[::-1].copy()
+    p = wrap(powers.astype(x._data.dtype if x._data.dtype.kind == "f" else np.int64))
+    return E.pow(S.unsqueeze(x, 1), p)
+
+
+triangular_solve_result = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
+
+
+def renorm(input, p, dim, maxnorm):  # noqa: A002
+    """`f(a)` = each slice a.select(dim, i) whose p-norm exceeds maxnorm, scaled to that norm:
+    `a * where(n > maxnorm, maxnorm / (n + 1e-7), 1)`"""
+    a = as_tensor(input, "renorm")
+    check_float(a, "renorm")
+    if a.ndim < 2:
+        raise RuntimeError(f"renorm: input needs at least 2 dimensions, got shape {tuple(a.shape)}")
+    d = one_dim(dim, a.ndim, "renorm")
+    if p <= 0:
+        raise RuntimeError(f"renorm: non-positive norm (p = {p}) is not supported")
+    if maxnorm < 0:
+        raise RuntimeError(f"renorm: expected maxnorm to be >= 0, got {maxnorm}")
+    others = tuple(k for k in range(a.ndim) if k != d)
+    norm = vector_norm(a, p, others, keepdim=True)
+    factor = E.where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
+    return a * factor.to(a.dtype)
+
+
+def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):  # noqa: N803
+    """(X, A.clone()) with op(A) X = b, op(A) = A or A^T; the deprecated form of
+    linalg.solve_triangular"""
+    A, b = as_tensor(A, "triangular_solve"), as_tensor(b, "triangular_solve")
+    if A.ndim < 2 or b.ndim < 2:
+        raise RuntimeError(
+            f"triangular_solve: A {tuple(A.shape)} and b {tuple(b.shape)} must be batches of "
+            "matrices (at least 2 dimensions)"
+        )
+    T = S.transpose(A, -2, -1) if transpose else A
+    up = upper != bool(transpose)
+    x = solve_triangular(T, b, upper=up, unitriangular=unitriangular)
+    return triangular_solve_result(x, S.clone(A))
+
+
 __all__ = [
     "addbmm",
     "addmm",
@@ -205,8 +256,11 @@ __all__ = [
     "mv",
     "pinverse",
     "qr",
+    "renorm",
     "svd",
     "tensordot",
     "trace",
+    "triangular_solve",
+    "vander",
     "vdot",
 ]

@@ -1,4 +1,4 @@
-"""More shape ops: diag, roll, rot90, repeat_interleave, unfold (a view), meshgrid, tile,
+"""More shape ops: ravel, diag, roll, rot90, repeat_interleave, unfold (a view), meshgrid, tile,
 atleast_nd, stacks, tensor_split and its h/v/d forms, select, narrow_copy, tril/triu_indices.
 
 Most are compositions of ``ops/shape.py``'s views and ``ops/index.py``'s selections, so their
@@ -353,3 +353,8 @@ def select(a, dim, index):
 def narrow_copy(a, dim, start, length):
     """A copy of ``narrow(a, dim, start, length)``."""
     return S.clone(S.narrow(as_tensor(a, "narrow_copy"), dim, start, length))
+
+
+def ravel(input):  # noqa: A002 - PyTorch's argument name
+    """f(a) = a flattened to 1-D (a view when it can be)"""
+    return S.reshape(as_tensor(input, "ravel"), -1)

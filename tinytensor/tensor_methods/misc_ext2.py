@@ -5,8 +5,8 @@ each is one call into ``tinytensor.ops.misc_ext2`` (or the autograd hooks)."""
 from __future__ import annotations
 
 from tinytensor.autograd import hooks
+from tinytensor.ops import linalg_torch as LT
 from tinytensor.ops import masked as MK
-from tinytensor.ops import misc_ext2 as M2
 from tinytensor.ops import scatter as SC
 from tinytensor.ops import statistics as ST
 from tinytensor.ops.inplace import inplace
@@ -49,13 +49,13 @@ class MiscExt2Methods:
         return MK.nonzero_static(self, size=size, fill_value=fill_value)
 
     def renorm(self, p, dim, maxnorm):
-        return M2.renorm(self, p, dim, maxnorm)
+        return LT.renorm(self, p, dim, maxnorm)
 
     def renorm_(self, p, dim, maxnorm):
-        return inplace(self, lambda s: M2.renorm(s, p, dim, maxnorm), "renorm_")
+        return inplace(self, lambda s: LT.renorm(s, p, dim, maxnorm), "renorm_")
 
     def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False):  # noqa: N803
-        return M2.triangular_solve(self, A, upper, transpose, unitriangular)
+        return LT.triangular_solve(self, A, upper, transpose, unitriangular)
 
     def register_post_accumulate_grad_hook(self, hook):
         """Call ``hook(self)`` after backward has accumulated this leaf's ``.grad``; returns a
