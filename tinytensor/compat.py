@@ -61,7 +61,10 @@ _STORAGE = (
     "same memory), x.data_ptr() or x.clone()"
 )
 _AUTOCAST = "autocast (mixed precision on devices): use .half()/.float() explicitly"
-_DIST = "distributed: tinytensor runs in one process; run the script as a single process"
+_DIST = (
+    "a legacy distributed-storage query (False for every ordinary tensor in PyTorch); "
+    "tinytensor.distributed works on ordinary tensors"
+)
 _NAMED = (
     "named tensors (a prototype in PyTorch): tinytensor has no dimension names; index "
     "dimensions by position"
