@@ -196,3 +196,21 @@ def test_cells_numpy_oracle(cell, mode):
     else:
         got_h = m(tt.tensor(x), tt.tensor(h))
     np.testing.assert_allclose(got_h.detach().numpy(), want[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("cls", [nn.RNN, nn.LSTM, nn.GRU])
+def test_dropout_only_between_layers(cls):
+    """Dropout acts on each layer's output but the last: in training, the output is the last
+    layer's undropped states (its last step equals h_n), and the first layer's h_n (taken
+    before dropout) is the eval-mode value."""
+    tt.manual_seed(2)
+    m = cls(3, 4, num_layers=2, dropout=0.5, dtype=tt.float64).train()
+    x = tt.tensor(R.standard_normal((6, 2, 3)))
+    out, state = m(x)
+    h = state[0] if cls is nn.LSTM else state
+    np.testing.assert_allclose(out[-1].detach().numpy(), h[-1].detach().numpy(), rtol=1e-12)
+    want, h_n, _ = np_recurrent(m, x.numpy())  # dropout off
+    np.testing.assert_allclose(h[0].detach().numpy(), h_n[0], rtol=1e-10, atol=1e-12)
+    assert not np.allclose(out.detach().numpy(), want)  # dropout did act between the layers
+    m.eval()
+    np.testing.assert_allclose(m(x)[0].detach().numpy(), want, rtol=1e-10, atol=1e-12)
