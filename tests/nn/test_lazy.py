@@ -294,3 +294,24 @@ def test_saving_an_uninitialised_state_dict_keeps_the_placeholders(tmp_path):
     assert m.has_uninitialized_params()
     m(tt.ones(2, 4))
     assert m.weight.shape == (3, 4)
+
+
+def test_uninitialized_buffer_assigned_registers_with_its_persistence():
+    m = nn.Module()
+    m.kept = nn.UninitializedBuffer()
+    m.scratch = nn.UninitializedBuffer(persistent=False)
+    assert set(m._buffers) == {"kept", "scratch"}
+    assert list(m.state_dict()) == ["kept"]
+    with pytest.raises(TypeError, match="persistent"):
+        nn.UninitializedBuffer(persistent="no")
+
+
+@pytest.mark.torch
+def test_uninitialized_buffer_registration_matches_torch():
+    torch = pytest.importorskip("torch")
+    for lib in (tt, torch):
+        m = lib.nn.Module()
+        m.kept = lib.nn.UninitializedBuffer()
+        m.scratch = lib.nn.UninitializedBuffer(persistent=False)
+        assert [n for n, _ in m.named_buffers()] == ["kept", "scratch"]
+        assert m._non_persistent_buffers_set == {"scratch"}
