@@ -205,6 +205,27 @@ def test_interpolate_uint8_numpy():
     assert up.dtype == tt.uint8 and up.shape == (1, 1, 2, 4) and not up.requires_grad
 
 
+# Outputs of torch.nn.functional.interpolate on this uint8 image (PyTorch 2.13): its uint8
+# kernel clamps between the width and the height pass, so they differ from the float result
+# rounded (row 3 of the first starts at 152, where the float result is 160.5).
+IMG3 = np.array([[[[0, 200, 30], [255, 10, 90], [60, 120, 250]]]], np.uint8)
+UINT8_FROM_TORCH = [
+    ("bicubic", (5, 4), None, [[0, 153, 175, 11], [113, 125, 92, 37], [255, 89, 12, 96],
+                               [152, 82, 100, 199], [37, 84, 188, 255]]),
+    ("bilinear", (4, 5), None, [[0, 80, 200, 98, 30], [159, 128, 81, 73, 68],
+                                [182, 130, 51, 111, 150], [60, 84, 120, 198, 250]]),
+    ("bicubic", (4, 4), True, [[0, 156, 169, 30], [196, 102, 41, 53], [222, 72, 40, 147],
+                               [60, 87, 168, 250]]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("mode,size,ac,want", UINT8_FROM_TORCH)
+def test_interpolate_uint8_constants_from_torch(mode, size, ac, want):
+    got = F.interpolate(tt.tensor(IMG3), size=size, mode=mode, align_corners=ac)
+    assert got.dtype == tt.uint8
+    np.testing.assert_array_equal(got.numpy()[0, 0], want)
+
+
 @pytest.mark.torch
 @pytest.mark.parametrize("mode", ["nearest", "nearest-exact", "bilinear", "bicubic"])
 def test_interpolate_uint8_matches_torch(mode):
