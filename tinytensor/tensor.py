@@ -35,12 +35,14 @@ from tinytensor.ops import shape_ext as SX
 from tinytensor.ops import unary as UN
 from tinytensor.ops._util import as_tensor, one_dim
 from tinytensor.ops.inplace import fill_random, inplace
-from tinytensor.tensor_methods.core_ext import CoreExtMethods
+from tinytensor.tensor_methods.autograd import AutogradMethods
 from tinytensor.tensor_methods.elementwise_inplace import ElementwiseInplaceMethods
+from tinytensor.tensor_methods.index import IndexMethods
 from tinytensor.tensor_methods.linalg import LinalgMethods
 from tinytensor.tensor_methods.math import MathMethods
-from tinytensor.tensor_methods.misc_ext2 import MiscExt2Methods
-from tinytensor.tensor_methods.shape_ext import ShapeExtMethods
+from tinytensor.tensor_methods.memory import MemoryMethods
+from tinytensor.tensor_methods.random import RandomMethods
+from tinytensor.tensor_methods.shape import ShapeMethods
 from tinytensor.tensor_methods.sorting import SortingMethods
 from tinytensor.types import legacy_dtype, legacy_type_name
 
@@ -76,9 +78,11 @@ class Tensor(
     MathMethods,
     ElementwiseInplaceMethods,
     SortingMethods,
-    ShapeExtMethods,
-    CoreExtMethods,
-    MiscExt2Methods,
+    ShapeMethods,
+    IndexMethods,
+    RandomMethods,
+    MemoryMethods,
+    AutogradMethods,
 ):
     """An n-dimensional array that can record the operations applied to it.
 

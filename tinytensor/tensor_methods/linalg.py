@@ -116,3 +116,12 @@ class LinalgMethods:
         return inplace(
             self, lambda s: LT.baddbmm(s, batch1, batch2, beta=beta, alpha=alpha), "baddbmm_"
         )
+
+    def renorm(self, p, dim, maxnorm):
+        return LT.renorm(self, p, dim, maxnorm)
+
+    def renorm_(self, p, dim, maxnorm):
+        return inplace(self, lambda s: LT.renorm(s, p, dim, maxnorm), "renorm_")
+
+    def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False):  # noqa: N803
+        return LT.triangular_solve(self, A, upper, transpose, unitriangular)

@@ -169,3 +169,12 @@ class SortingMethods:
     @numpy_aliases
     def diff(self, n=1, dim=-1, prepend=None, append=None):
         return CU.diff(self, n, dim, prepend, append)
+
+    def cov(self, *, correction=1, fweights=None, aweights=None):
+        return ST.cov(self, correction=correction, fweights=fweights, aweights=aweights)
+
+    def corrcoef(self):
+        return ST.corrcoef(self)
+
+    def histogram(self, bins=100, *, range=None, weight=None, density=False):  # noqa: A002
+        return ST.histogram(self, bins, range=range, weight=weight, density=density)

@@ -1,0 +1,82 @@
+"""Indexing and scattering as ``Tensor`` methods, each beside its in-place form: ``index_add_``,
+``index_put(_)``, ``scatter_``/``scatter_add_``, ``take``, ``as_strided``, ``fill_diagonal_``,
+the ``*_scatter`` embeddings, ``index_reduce(_)`` and ``nonzero_static``. Each is one call into
+``tinytensor.ops.index``, ``scatter`` or ``masked``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinytensor._namespace.conventions import numpy_aliases
+from tinytensor.ops import creation as C
+from tinytensor.ops import index as I
+from tinytensor.ops import masked as MK
+from tinytensor.ops import scatter as SC
+from tinytensor.ops.inplace import inplace
+
+
+class IndexMethods:
+    __slots__ = ()
+
+    @numpy_aliases
+    def index_add_(self, dim, index, source, *, alpha=1):
+        return inplace(
+            self, lambda s: I.index_add(s, dim, index, source, alpha=alpha), "index_add_"
+        )
+
+    def index_put_(self, indices, values, accumulate=False):
+        return inplace(self, lambda s: I.index_put(s, indices, values, accumulate), "index_put_")
+
+    def index_put(self, indices, values, accumulate=False):
+        return I.index_put(self, indices, values, accumulate)
+
+    @numpy_aliases
+    def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
+        if reduce is not None:
+            raise NotImplementedError("scatter_(reduce=...): use scatter_reduce_")
+        src = src if src is not None else value
+        return inplace(self, lambda s: I.scatter(s, dim, index, src), "scatter_")
+
+    @numpy_aliases
+    def scatter_add_(self, dim, index, src):
+        return inplace(self, lambda s: I.scatter_add(s, dim, index, src), "scatter_add_")
+
+    def take(self, index):
+        return I.take(self, index)
+
+    def as_strided(self, size, stride, storage_offset=0):
+        return I.as_strided(self, size, stride, storage_offset)
+
+    def fill_diagonal_(self, fill_value, wrap=False):  # noqa: F811 - PyTorch's name
+        """Set the main diagonal (all indices equal) to ``fill_value``; ``wrap`` restarts it
+        every ``ncols + 1`` rows of a tall matrix, as NumPy's fill_diagonal."""
+        if self.ndim < 2 or (self.ndim > 2 and len(set(self.shape)) != 1):
+            raise RuntimeError("fill_diagonal_: dimensions must be >= 2 and all of equal length")
+        mask = np.zeros(self.shape, dtype=bool)
+        np.fill_diagonal(mask, True, wrap=wrap)
+        return inplace(self, lambda s: MK.masked_fill(s, C.tensor(mask), fill_value),
+                       "fill_diagonal_")  # fmt: skip
+
+    def select_scatter(self, src, dim, index):
+        return SC.select_scatter(self, src, dim, index)
+
+    def slice_scatter(self, src, dim=0, start=None, end=None, step=1):
+        return SC.slice_scatter(self, src, dim, start, end, step)
+
+    def diagonal_scatter(self, src, offset=0, dim1=0, dim2=1):
+        return SC.diagonal_scatter(self, src, offset, dim1, dim2)
+
+    def as_strided_scatter(self, src, size, stride, storage_offset=None):
+        return SC.as_strided_scatter(self, src, size, stride, storage_offset)
+
+    def index_reduce(self, dim, index, source, reduce, *, include_self=True):
+        return SC.index_reduce(self, dim, index, source, reduce, include_self=include_self)
+
+    def index_reduce_(self, dim, index, source, reduce, *, include_self=True):
+        def compute(s):
+            return SC.index_reduce(s, dim, index, source, reduce, include_self=include_self)
+
+        return inplace(self, compute, "index_reduce_")
+
+    def nonzero_static(self, *, size, fill_value=-1):
+        return MK.nonzero_static(self, size=size, fill_value=fill_value)

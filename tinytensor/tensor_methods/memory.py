@@ -1,0 +1,234 @@
+"""A tensor's memory, layout and type as ``Tensor`` methods: ``resize_``/``resize_as_``, ``stride``,
+``storage_offset``, ``data_ptr``, ``share_memory_``/``is_shared``, the ``is_*`` queries and the
+small integer casts, the constructors that make a tensor like this one (``new``,
+``new_empty_strided`` and the ``new_*`` family), the Python-function maps (``apply_``, ``map_``,
+``map2_``) and the complex-dtype queries answered for real tensors (``conj``, ``real``,
+``H``...)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinytensor import _dtype as D
+from tinytensor.core import TensorBase, wrap
+from tinytensor.core import sharedmem as SM
+from tinytensor.ops import creation as C
+from tinytensor.ops import creation as CR
+from tinytensor.ops import elementwise as E
+from tinytensor.ops import shape as S
+from tinytensor.ops.inplace import fill_random
+
+
+class MemoryMethods:
+    __slots__ = ()
+
+    def resize_(self, *sizes, memory_format=None):
+        """Give the tensor shape ``sizes``, keeping the leading values (new ones are zero)."""
+        shape = C.shape_args(sizes, "resize_")
+        n = int(np.prod(shape))
+        if SM.is_shared(self._data):  # a shared block cannot grow; inside it, resize in place
+            if n * self._data.itemsize > SM.capacity(self._data):
+                raise RuntimeError("Trying to resize storage that is not resizable")
+            if self._data.flags["C_CONTIGUOUS"]:
+                root = SM.block_of(self._data)[1]
+                start = self._data.__array_interface__["data"][0] - root.__array_interface__[
+                    "data"][0]  # fmt: skip
+                arr = np.ndarray(shape, self._data.dtype, buffer=root, offset=start)
+                return self._set_shape(arr, "resize_")
+        flat = self._data.reshape(-1)
+        arr = np.zeros(n, self._data.dtype)
+        arr[: min(n, flat.size)] = flat[:n]
+        return self._set_shape(arr.reshape(shape), "resize_")
+
+    def resize_as_(self, the_template, memory_format=None):
+        return self.resize_(tuple(the_template.shape))
+
+    def resize(self, *sizes):
+        return wrap(self._data.copy()).resize_(*sizes)
+
+    def resize_as(self, tensor):
+        return self.resize(tuple(tensor.shape))
+
+    def apply_(self, callable):
+        """Replace every element x by ``callable(x)`` (slow: one Python call per element)."""
+        out = np.vectorize(callable, otypes=[self._data.dtype])(self._data)
+        return fill_random(self, lambda: out, "apply_")
+
+    def map_(self, tensor, callable):
+        """self[i] = callable(self[i], tensor[i]), ``tensor`` broadcast to this shape."""
+        other = np.broadcast_to(tensor._data, self.shape)
+        out = np.vectorize(callable, otypes=[self._data.dtype])(self._data, other)
+        return fill_random(self, lambda: out, "map_")
+
+    def map2_(self, x, y, callable):
+        xs, ys = (np.broadcast_to(t._data, self.shape) for t in (x, y))
+        out = np.vectorize(callable, otypes=[self._data.dtype])(self._data, xs, ys)
+        return fill_random(self, lambda: out, "map2_")
+
+    def new_empty_strided(self, size, stride, *, dtype=None, device=None, requires_grad=False,
+                          layout=None, pin_memory=False):  # fmt: skip
+        return C.empty(tuple(size), dtype=self.dtype if dtype is None else dtype, device=device,
+                              requires_grad=requires_grad)  # fmt: skip
+
+    def new(self, *args):
+        """Legacy ``x.new(*sizes)`` / ``x.new(data)``: a tensor of ``x``'s dtype."""
+        if not args:
+            return C.empty(0, dtype=self.dtype)
+        if all(isinstance(a, (int, np.integer)) for a in args):
+            return C.empty(*args, dtype=self.dtype)
+        return C.tensor(args[0], dtype=self.dtype)
+
+    def stride(self, dim=None):
+        """Strides in elements, as PyTorch counts them (NumPy counts bytes)."""
+        st = tuple(s // self._data.itemsize for s in self._data.strides)
+        return st if dim is None else st[dim]
+
+    def storage_offset(self) -> int:
+        return 0
+
+    def data_ptr(self) -> int:
+        return int(self._data.__array_interface__["data"][0])
+
+    def const_data_ptr(self) -> int:
+        return self.data_ptr()
+
+    def dim_order(self, *, ambiguity_check=False):
+        return tuple(int(i) for i in np.argsort([-s for s in self._data.strides], kind="stable"))
+
+    def ndimension(self) -> int:
+        return self.ndim
+
+    def nelement(self) -> int:
+        return self.numel()
+
+    def is_shared(self) -> bool:
+        """Whether the values live in shared memory (``share_memory_``, or received from
+        another process through ``tinytensor.multiprocessing``)."""
+        return SM.is_shared(self._data)
+
+    def share_memory_(self):
+        """Move the values into shared memory (no-op if already there), so a tensor sent to
+        another process through ``tinytensor.multiprocessing`` shares them instead of copying.
+
+        tinytensor tensors own NumPy arrays, so only this tensor moves: views taken before the
+        call keep the old memory (take views after sharing). Returns ``self``."""
+        if not SM.is_shared(self._data):
+            self._data = SM.share_array(self._data)
+        return self
+
+    def is_complex(self) -> bool:
+        return False
+
+    def is_signed(self) -> bool:
+        return self._data.dtype.kind in "if"
+
+    def is_conj(self) -> bool:
+        return False
+
+    def is_neg(self) -> bool:
+        return False
+
+    def is_inference(self) -> bool:
+        return False
+
+    def is_nonzero(self) -> bool:
+        if self.numel() != 1:
+            what = "no values" if self.numel() == 0 else "more than one value"
+            raise RuntimeError(f"Boolean value of Tensor with {what} is ambiguous")
+        return bool(self._data.reshape(-1)[0])
+
+    def is_same_size(self, other) -> bool:
+        return tuple(self.shape) == tuple(other.shape)
+
+    @property
+    def is_mps(self) -> bool:
+        return False
+
+    @property
+    def output_nr(self) -> int:
+        return 0 if self._meta is None else int(self._meta)
+
+    def byte(self):
+        return E.cast(self, D.uint8)
+
+    def char(self):
+        return E.cast(self, D.int8)
+
+    def short(self):
+        return E.cast(self, D.int16)
+
+    def to_dense(self, dtype=None, *, masked_grad=None):
+        return self if dtype is None else self.to(dtype)
+
+    def conj(self):
+        return self
+
+    def conj_physical(self):
+        return S.clone(self)
+
+    def conj_physical_(self):
+        return self
+
+    def resolve_conj(self):
+        return self
+
+    def resolve_neg(self):
+        return self
+
+    @property
+    def real(self):
+        return self
+
+    @property
+    def H(self):
+        return self.t() if self.ndim <= 2 else self.mT
+
+    @property
+    def mH(self):
+        return self.mT
+
+    def adjoint(self):
+        return self.mT
+
+    def new_zeros(
+        self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False
+    ):
+        return CR.zeros(
+            *size, dtype=dtype or self.dtype, requires_grad=requires_grad, device=device
+        )
+
+    def new_ones(
+        self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False
+    ):
+        return CR.ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad, device=device)
+
+    def new_empty(
+        self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False
+    ):
+        return CR.empty(
+            *size, dtype=dtype or self.dtype, requires_grad=requires_grad, device=device
+        )
+
+    def new_full(
+        self,
+        size,
+        fill_value,
+        *,
+        dtype=None,
+        device=None,
+        requires_grad=False,
+        layout=None,
+        pin_memory=False,
+    ):
+        return CR.full(
+            size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad, device=device
+        )
+
+    def new_tensor(
+        self, data, *, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False
+    ):
+        if isinstance(data, TensorBase):
+            data = data.detach().numpy()
+        return CR.tensor(
+            data, dtype=dtype or self.dtype, requires_grad=requires_grad, device=device
+        )

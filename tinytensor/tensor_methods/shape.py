@@ -1,0 +1,155 @@
+"""Shape ops as ``Tensor`` methods beside their in-place forms (``diag``, ``roll``, ``rot90``,
+``unfold``, ``tile``, ``tensor_split``, ``select``, ``narrow``, ``t_``/``transpose_``/
+``squeeze_``/``unsqueeze_``, ``tril_``/``triu_``, the unsafe splits, ``sum_to_size``...). Each is
+one call into ``tinytensor.ops.shape`` or ``shape_ext``; the view methods themselves are
+``Tensor``'s own (tensor.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinytensor._namespace.conventions import numpy_aliases
+from tinytensor.ops import creation as C
+from tinytensor.ops import reduce as R
+from tinytensor.ops import shape as S
+from tinytensor.ops import shape_ext as X
+from tinytensor.ops.inplace import inplace
+
+
+class ShapeMethods:
+    __slots__ = ()
+
+    def tril_(self, diagonal=0):
+        return inplace(self, lambda s: S.tril(s, diagonal), "tril_")
+
+    def triu_(self, diagonal=0):
+        return inplace(self, lambda s: S.triu(s, diagonal), "triu_")
+
+    # Shape changes in place: PyTorch changes the tensor's metadata; here the tensor's array
+    # is replaced by a reshaped view of itself (same storage), outside any recorded graph.
+    def _set_shape(self, arr, name):
+        if self._requires_grad:
+            raise RuntimeError(
+                f"{name}: changing the shape in place of a tensor that requires grad is not "
+                "supported; use the out-of-place form"
+            )
+        self._data = arr
+        return self
+
+    def t_(self):
+        return self._set_shape(self.t()._data, "t_")
+
+    def transpose_(self, dim0, dim1):
+        return self._set_shape(S.transpose(self, dim0, dim1)._data, "transpose_")
+
+    def swapaxes_(self, axis0, axis1):
+        return self.transpose_(axis0, axis1)
+
+    def swapdims_(self, dim0, dim1):
+        return self.transpose_(dim0, dim1)
+
+    @numpy_aliases
+    def squeeze_(self, dim=None):
+        return self._set_shape(S.squeeze(self, dim)._data, "squeeze_")
+
+    @numpy_aliases
+    def unsqueeze_(self, dim):
+        return self._set_shape(S.unsqueeze(self, dim)._data, "unsqueeze_")
+
+    def swapaxes(self, axis0, axis1):
+        return S.transpose(self, axis0, axis1)
+
+    def swapdims(self, dim0, dim1):
+        return S.transpose(self, dim0, dim1)
+
+    @numpy_aliases
+    def split_with_sizes(self, split_sizes, dim=0):
+        return S.split(self, list(split_sizes), dim)
+
+    @numpy_aliases
+    def unsafe_split(self, split_size, dim=0):
+        return S.split(self, split_size, dim)
+
+    @numpy_aliases
+    def unsafe_split_with_sizes(self, split_sizes, dim=0):
+        return S.split(self, list(split_sizes), dim)
+
+    @numpy_aliases
+    def unsafe_chunk(self, chunks, dim=0):
+        return S.chunk(self, chunks, dim)
+
+    def sum_to_size(self, *size):
+        """Sum over the dims that ``size`` broadcasts: the reverse of ``expand``."""
+        shape = C.shape_args(size, "sum_to_size")
+        try:
+            ok = tuple(np.broadcast_shapes(shape, self.shape)) == tuple(self.shape)
+        except ValueError:
+            ok = False
+        if not ok:
+            raise RuntimeError(f"sum_to_size: size {list(shape)} is not expandable to size "
+                               f"{list(self.shape)}")  # fmt: skip
+        lead = self.ndim - len(shape)
+        dims = tuple(range(lead)) + tuple(
+            lead + i for i, s in enumerate(shape) if s == 1 and self.shape[lead + i] != 1
+        )
+        out = R.sum(self, dims, True) if dims else self
+        return out.reshape(shape)
+
+    def diag(self, diagonal=0):
+        return X.diag(self, diagonal)
+
+    def diagflat(self, offset=0):
+        return X.diagflat(self, offset)
+
+    def roll(self, shifts, dims=None):
+        return X.roll(self, shifts, dims)
+
+    def rot90(self, k=1, dims=(0, 1)):
+        return X.rot90(self, k, dims)
+
+    @numpy_aliases
+    def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
+        return X.repeat_interleave(self, repeats, dim, output_size=output_size)
+
+    def unfold(self, dimension, size, step):
+        return X.unfold(self, dimension, size, step)
+
+    def tile(self, *dims):
+        return X.tile(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims)
+
+    @numpy_aliases
+    def tensor_split(self, indices_or_sections, dim=0):
+        return X.tensor_split(self, indices_or_sections, dim)
+
+    def hsplit(self, indices_or_sections):
+        return X.hsplit(self, indices_or_sections)
+
+    def vsplit(self, indices_or_sections):
+        return X.vsplit(self, indices_or_sections)
+
+    def dsplit(self, indices_or_sections):
+        return X.dsplit(self, indices_or_sections)
+
+    def flipud(self):
+        return X.flipud(self)
+
+    def fliplr(self):
+        return X.fliplr(self)
+
+    @numpy_aliases
+    def select(self, dim, index):
+        return X.select(self, dim, index)
+
+    @numpy_aliases
+    def narrow(self, dim, start, length):
+        return S.narrow(self, dim, start, length)
+
+    @numpy_aliases
+    def narrow_copy(self, dim, start, length):
+        return X.narrow_copy(self, dim, start, length)
+
+    def movedim(self, source, destination):
+        return S.movedim(self, source, destination)
+
+    def moveaxis(self, source, destination):
+        return S.movedim(self, source, destination)
