@@ -72,7 +72,10 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
                     f"backward: every tensor in inputs= must require grad; one of shape "
                     f"{tuple(t.shape)} does not"
                 )
-    run_backward(tensors, grads, retain_graph, create_graph, inputs)
+    # IEEE results silently in every backward formula (d sqrt(x) at 0 is inf), as PyTorch:
+    # one errstate for the pass, not one per op.
+    with np.errstate(all="ignore"):
+        run_backward(tensors, grads, retain_graph, create_graph, inputs)
 
 
 def grad(
@@ -115,15 +118,16 @@ def grad(
             outputs, inputs_l, grad_outputs, retain_graph, create_graph, allow_unused
         )
     grads = _seed_grads(outputs, grad_outputs, "grad")
-    result = run_backward(
-        outputs,
-        grads,
-        retain_graph,
-        create_graph,
-        inputs_l,
-        capture=True,
-        allow_unused=bool(allow_unused) or materialize_grads,
-    )
+    with np.errstate(all="ignore"):  # as in backward: IEEE results silently
+        result = run_backward(
+            outputs,
+            grads,
+            retain_graph,
+            create_graph,
+            inputs_l,
+            capture=True,
+            allow_unused=bool(allow_unused) or materialize_grads,
+        )
     if materialize_grads:
         result = tuple(
             wrap(np.zeros(t.shape, t._data.dtype)) if g is None else g

@@ -2,7 +2,7 @@
 
 The op protocol. An op computes its output in NumPy, then calls
 
-    record(out, name, inputs, backward, saved)
+    record(out, name, inputs, backward, saved, attrs=None)
 
 ``saved`` is everything backward reads: tensors (of any dtype: values, indices, masks,
 targets), ``OUT`` for the op's own output (``output(i)`` for output ``i`` of an op with
@@ -15,6 +15,17 @@ after checking that no saved tensor was changed in place since the forward pass.
 protocol hands to backward *is* the saved set, so the two cannot drift apart: ``record``
 refuses a backward function that closes over a tensor or an array (it would escape the
 check), and a NumPy array in ``saved`` (save a tensor instead).
+
+A backward that declares a keyword-only parameter ``needs`` is called as
+``backward(g, *saved, needs=needs)``: one bool per input, True where that input needs a
+gradient (PyTorch's ``needs_input_grad``, computed by the engine), so the saved set carries
+no flags.
+
+``attrs`` names the op's parameters (``{"dim": 1, "keepdim": False}``): what an exporter or
+a reader of the graph needs to know about the op, by name, whatever backward happens to save.
+Values are plain Python values, or a tensor the op also saved (an index, a mask) that an
+exporter writes as a constant. It is kept on the node as ``node.attrs`` (None when the op has
+none) until backward frees what was saved.
 
 A ``Node`` is what ``tensor.grad_fn`` returns: the op's name, its backward, edges to the
 nodes (or leaf tensors) of its inputs, and what it saved. ``record`` is the only place that
@@ -73,11 +84,16 @@ class Node:
 
     A node with several outputs (``out_meta`` is a tuple of ``(shape, dtype)``, None for an
     output without gradient) receives a list with one gradient or None per output.
+
+    ``attrs`` is the op's named non-tensor parameters (a dict, or None); ``wants_needs`` is
+    True when ``fn`` takes ``needs=`` (see the module docstring).
     """
 
     __slots__ = (
         "_name",
         "fn",
+        "attrs",
+        "wants_needs",
         "next",
         "shape",
         "dtype",
@@ -92,9 +108,13 @@ class Node:
         "__weakref__",
     )
 
-    def __init__(self, name, fn, inputs, out, saved=()):
+    def __init__(self, name, fn, inputs, out, saved=(), attrs=None):
         self._name = name
         self.fn = fn
+        self.attrs = attrs
+        # A keyword-only parameter (``needs``) asks for the engine's needs-grad tuple.
+        code = getattr(fn, "__code__", None)
+        self.wants_needs = code is not None and code.co_kwonlyargcount != 0
         edges = []
         for t in inputs:
             if getattr(t, "_requires_grad", False):  # also skips None and Python scalars
@@ -215,11 +235,15 @@ class Node:
 
     def run(self, g):
         """Check what was saved, then call backward: one gradient (or None) per input."""
+        if self.wants_needs:
+            return self.fn(g, *self.unpack(), needs=tuple([e is not None for e in self.next]))
         return self.fn(g, *self.unpack())
 
     def release(self):
-        """Free backward and what was saved (done by backward unless ``retain_graph``)."""
+        """Free backward and what was saved (done by backward unless ``retain_graph``); the
+        attributes go too, since they may name saved tensors (an index, a mask)."""
         self.fn = None
+        self.attrs = None
         self.saved = ()
         self.checked = ()
         self.versions = ()
@@ -297,12 +321,14 @@ def modified_error(node, what, shape, dtype, now, expected) -> RuntimeError:
     )
 
 
-def record(out, name, inputs, backward, saved=()):
+def record(out, name, inputs, backward, saved=(), attrs=None):
     """Attach a node to the freshly made ``out`` if grad mode is on and an input needs grad.
 
     ``inputs`` may hold Python scalars or None beside tensors. ``backward(g, *saved)``
     returns one gradient (or None) per input; ``saved`` is all it reads (see the module
-    docstring). ``out`` may be a tuple for an op with several outputs: each tensor in it
+    docstring); a backward with a keyword-only ``needs`` also gets ``needs=``, one bool per
+    input. ``attrs`` is a dict of the op's named non-tensor parameters, kept as
+    ``node.attrs``. ``out`` may be a tuple for an op with several outputs: each tensor in it
     becomes output ``i`` of the node (None entries are outputs without gradient); ``g`` is
     then a list. Returns ``out``.
     """
@@ -311,7 +337,7 @@ def record(out, name, inputs, backward, saved=()):
             if getattr(t, "_requires_grad", False):
                 if backward.__class__ is not _FUNCTION or backward.__closure__ is not None:
                     check_backward(backward, name)
-                node = Node(name, backward, inputs, out, saved)
+                node = Node(name, backward, inputs, out, saved, attrs)
                 if out.__class__ is tuple:
                     _attach(out, node)
                 else:  # one output, attached inline: a call less per op

@@ -6,7 +6,7 @@ How the trace is taken:
   and parameters requiring grad, and anomaly mode on (so every node knows the user's source
   line that created it). From the outputs, the exporter walks ``grad_fn``/``next`` edges, an
   iterative depth-first walk, and writes each node with the converter for its ``_name``
-  (``ops.py``); its attributes come from ``node.saved``.
+  (``ops.py``); its attributes come from ``node.attrs``.
 * **Known layers are written whole.** ``nn`` layers whose configuration is not on the tape (a
   conv's stride, an LSTM's gates, attention's heads and masks) get, for the export, a
   ``forward`` on the instance (``calls.py``): the layer runs on detached copies of its

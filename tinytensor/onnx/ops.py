@@ -2,8 +2,9 @@
 
 A converter gets the graph, the node and its inputs (``In``: ONNX name, shape, dtype and, for
 a constant, its value) and returns the ONNX name of the output (a list for a node with several
-outputs). Attributes come from ``node.saved``, which holds what backward reads, dims included.
-``SUPPORTED`` lists the op names; any other name stops the export.
+outputs). Attributes come from ``node.attrs``, the op's named parameters (``record(...,
+attrs=)``), never from ``node.saved`` (what backward reads, in an order that is backward's own
+business). ``SUPPORTED`` lists the op names; any other name stops the export.
 """
 
 from __future__ import annotations
@@ -32,6 +33,17 @@ def _cast_to(g, x: In, dtype):
     return g.op("Cast", [x.name], to=g.onnx_type(dtype))
 
 
+def attr(node, key):
+    """``node.attrs[key]``; an ExportError naming the op where the node did not record it."""
+    attrs = node.attrs
+    if attrs is None or key not in attrs:
+        raise ExportError(
+            f"{node._name}: the node recorded no attribute {key!r} (attrs={attrs!r}); the op must "
+            "pass it to record(..., attrs=) to be exported (or the graph was freed by backward)"
+        )
+    return attrs[key]
+
+
 def _binary(op_type):
     def convert(g, node, ins):
         return g.op(op_type, [_cast_to(g, i, node.dtype) for i in ins[:2]])
@@ -56,7 +68,7 @@ def _rsqrt(g, node, ins):
 
 
 def _clamp(g, node, ins):
-    _, lo, hi = node.saved
+    lo, hi = attr(node, "min"), attr(node, "max")
     lo = None if lo is None else _scalar(g, node, lo)
     hi = None if hi is None else _scalar(g, node, hi)
     return g.op("Clip", [ins[0].name, lo, hi])
@@ -68,7 +80,7 @@ def _where(g, node, ins):
 
 
 def _masked_fill(g, node, ins):
-    mask = g.tensor_name(node.saved[0])
+    mask = g.tensor_name(attr(node, "mask"))
     return g.op("Where", [mask, _cast_to(g, ins[1], node.dtype), ins[0].name])
 
 
@@ -95,20 +107,16 @@ def _expand(g, node, ins):
 
 
 def _permute(g, node, ins):
-    inv = node.saved[0]
-    perm = [0] * len(inv)
-    for i, p in enumerate(inv):
-        perm[p] = i
-    return g.op("Transpose", [ins[0].name], perm=perm)
+    return g.op("Transpose", [ins[0].name], perm=[int(d) for d in attr(node, "dims")])
 
 
 def _cat(g, node, ins):
-    return g.op("Concat", [_cast_to(g, i, node.dtype) for i in ins], axis=node.saved[1])
+    return g.op("Concat", [_cast_to(g, i, node.dtype) for i in ins], axis=attr(node, "dim"))
 
 
 def _split(g, node, ins):
-    _, d, starts, ends, squeeze = node.saved
-    sizes = [e - s for s, e in zip(starts, ends)]
+    d, squeeze = attr(node, "dim"), attr(node, "squeeze")
+    sizes = list(attr(node, "split_sizes"))
     outs = g.op("Split", [ins[0].name, g.ints(sizes)], n_out=len(sizes), axis=d)
     outs = outs if isinstance(outs, list) else [outs]
     return [g.op("Squeeze", [o, g.ints([d])]) for o in outs] if squeeze else outs
@@ -120,7 +128,7 @@ def _axes(axes, rank):
 
 def _reducer(op_type):
     def convert(g, node, ins):
-        axes, keepdim = node.saved[-2], node.saved[-1]
+        axes, keepdim = attr(node, "dim"), attr(node, "keepdim")
         axes = (axes,) if isinstance(axes, int) else axes
         return g.reduce(op_type, ins[0].name, _axes(axes, len(ins[0].shape)), keepdim)
 
@@ -128,16 +136,19 @@ def _reducer(op_type):
 
 
 def _var(g, node, ins):
-    _, scale, shape, axes, keepdim = node.saved
+    axes, keepdim = attr(node, "dim"), attr(node, "keepdim")
+    shape = ins[0].shape
     axes = _axes((axes,) if isinstance(axes, int) else axes, len(shape))
+    n = int(np.prod([shape[a] for a in axes])) if axes else 1
+    denom = max(n - attr(node, "correction"), 0)
     x = ins[0].name
     d = g.op("Sub", [x, g.reduce("ReduceMean", x, axes, True)])
     ss = g.reduce("ReduceSum", g.op("Mul", [d, d]), axes, keepdim)
-    return g.op("Mul", [ss, _scalar(g, node, scale / 2.0)])  # saved scale is 2/(n-correction)
+    return g.op("Mul", [ss, _scalar(g, node, 1.0 / denom if denom else np.inf)])
 
 
 def _softmax(op_type):
-    return lambda g, node, ins: g.op(op_type, [ins[0].name], axis=node.saved[1])
+    return lambda g, node, ins: g.op(op_type, [ins[0].name], axis=attr(node, "dim"))
 
 
 def _matmul(g, node, ins):
@@ -165,13 +176,13 @@ def _silu(g, node, ins):
 
 
 def _elu(g, node, ins):
-    _, alpha, scale = node.saved
+    alpha, scale = attr(node, "alpha"), attr(node, "scale")
     y = g.op("Elu", [ins[0].name], alpha=float(alpha))
     return y if scale == 1 else g.op("Mul", [y, _scalar(g, node, scale)])
 
 
 def _softplus(g, node, ins):
-    _, beta, threshold = node.saved
+    beta, threshold = attr(node, "beta"), attr(node, "threshold")
     x = ins[0].name
     bx = g.op("Mul", [x, _scalar(g, node, beta)])
     sp = g.op("Div", [g.op("Softplus", [bx]), _scalar(g, node, beta)])
@@ -179,7 +190,7 @@ def _softplus(g, node, ins):
 
 
 def _hardtanh(g, node, ins):
-    _, lo, hi = node.saved
+    lo, hi = attr(node, "min_val"), attr(node, "max_val")
     return g.op("Clip", [ins[0].name, _scalar(g, node, lo), _scalar(g, node, hi)])
 
 
@@ -205,17 +216,17 @@ def _to_copy(g, node, ins):
 
 
 def _gather(g, node, ins):
-    _, d, index = node.saved
+    d, index = attr(node, "dim"), attr(node, "index")
     return g.op("GatherElements", [ins[0].name, g.tensor_name(index)], axis=d)
 
 
 def _index_select(g, node, ins):
-    _, d, index = node.saved
+    d, index = attr(node, "dim"), attr(node, "index")
     return g.op("Gather", [ins[0].name, g.tensor_name(index)], axis=d)
 
 
 def _flip(g, node, ins):
-    axes = list(node.saved[0])
+    axes = list(attr(node, "dims"))
     n = len(axes)
     return g.op(
         "Slice",
@@ -225,7 +236,7 @@ def _flip(g, node, ins):
 
 def _index(g, node, ins):
     """Basic indexing (ints, slices, None, ...) and one integer tensor along one dim."""
-    shape, tidx, _ = node.saved
+    shape, tidx = ins[0].shape, attr(node, "index")
     x, rank = ins[0].name, len(shape)
     items = list(tidx) if isinstance(tidx, tuple) else [tidx]
     used = sum(1 for it in items if it is not None and it is not Ellipsis)
@@ -331,7 +342,9 @@ CONVERTERS = {
     "Linear": _linear,
     "Gelu": _gelu,
     "Silu": _silu,
-    "LeakyRelu": lambda g, node, ins: g.op("LeakyRelu", [ins[0].name], alpha=float(node.saved[1])),
+    "LeakyRelu": lambda g, node, ins: g.op(
+        "LeakyRelu", [ins[0].name], alpha=float(attr(node, "negative_slope"))
+    ),
     "Elu": _elu,
     "Softplus": _softplus,
     "Hardtanh": _hardtanh,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinytensor.onnx.ops import attr
+
 
 def neg_inf_where(g, mask, dtype=np.float32):
     """The additive bias of a bool mask: -inf where it is True, 0 elsewhere."""
@@ -43,7 +45,8 @@ def attend(g, q, k, v, scale, biases=(), safe=True, rank=4, dtype=np.float32):
 
 def _sdpa(g, node, ins):
     q, k, v = ins
-    _, _, _, mask, _, scale, is_causal = node.saved
+    mask, scale = attr(node, "attn_mask"), attr(node, "scale")
+    is_causal = attr(node, "is_causal")
     dtype = np.dtype(node.dtype)
     original = g.extra(node)
     biases = []

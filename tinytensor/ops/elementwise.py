@@ -2,11 +2,19 @@
 
 Backward closures are written in tinytensor ops, so ``create_graph=True`` differentiates them
 again; gradients are left at the broadcast shape, the engine reduces them (engine.reduce_to).
+
+NaN and inf follow IEEE silently, as in PyTorch: no NumPy warning leaks from an op. Kernels run
+under ``np.errstate(all="ignore")``, except the hot arithmetic ones (add, sub, mul), where an
+errstate would cost as much as the op: they run bare, a warnings filter scoped to this module
+drops NumPy's warning, and where the caller made warnings errors (``simplefilter("error")``,
+``np.seterr(all="raise")``) they catch that and compute again under errstate.
 """
 
 from __future__ import annotations
 
 import math
+import re
+import warnings
 
 import numpy as np
 
@@ -28,6 +36,10 @@ from tinytensor.ops.torch_args import numpy_aliases, torch_args
 
 # --- arithmetic -----------------------------------------------------------------------------
 
+_FP_SIGNALS = (RuntimeWarning, FloatingPointError)  # NumPy's warning made an error, or "raise"
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=re.escape(__name__) + "$")
+_quiet = np.errstate  # ``with _quiet(all="ignore"):`` around a kernel
+
 
 @torch_args
 def add(input, other, alpha=1):
@@ -40,6 +52,9 @@ def add(input, other, alpha=1):
         out = ad + bd
     except ValueError:
         raise broadcast_error("add", a, b) from None
+    except _FP_SIGNALS:  # inf - inf, overflow: IEEE silently (see the module docstring)
+        with _quiet(all="ignore"):
+            out = ad + bd
     return record(wrap(out), "Add", (a, b), _add_backward)
 
 
@@ -62,6 +77,9 @@ def sub(input, other, alpha=1):
         out = ad - bd
     except ValueError:
         raise broadcast_error("sub", a, b) from None
+    except _FP_SIGNALS:
+        with _quiet(all="ignore"):
+            out = ad - bd
     return record(wrap(out), "Sub", (a, b), _sub_backward)
 
 
@@ -82,6 +100,9 @@ def mul(input, other):
         out = ad * bd
     except ValueError:
         raise broadcast_error("mul", a, b) from None
+    except _FP_SIGNALS:  # 0 * inf, overflow
+        with _quiet(all="ignore"):
+            out = ad * bd
     if not grad_state.enabled:  # backward formulas, no_grad: skip the saved tuple and record
         return wrap(out)  # (about 0.3 us of a 1-element mul)
     # Save only what backward reads (da needs b, db needs a), so changing the other operand in
@@ -107,7 +128,8 @@ def div(input, other, rounding_mode=None):
             a, b, ad, bd = binary(a, b, "div")
             _check_int_divisor(ad, bd, "div")
             try:
-                out = np.trunc(np.true_divide(ad, bd))
+                with _quiet(all="ignore"):
+                    out = np.trunc(np.true_divide(ad, bd))
             except ValueError:
                 raise broadcast_error("div", a, b) from None
             return wrap(out.astype(value_dtype(ad, bd), copy=False))
@@ -119,15 +141,16 @@ def div(input, other, rounding_mode=None):
         dt = get_default_dtype().np
         ad, bd = ad.astype(dt), bd.astype(dt) if isinstance(bd, np.ndarray) else dt.type(bd)
     try:
-        out = ad / bd
+        with _quiet(all="ignore"):
+            out = ad / bd
     except ValueError:
         raise broadcast_error("div", a, b) from None
-    return record(wrap(out), "Div", (a, b), _div_backward, (a if _rg(b) else None, b, _rg(a)))
+    return record(wrap(out), "Div", (a, b), _div_backward, (a if _rg(b) else None, b))
 
 
-def _div_backward(g, a, b, a_needs_grad):
+def _div_backward(g, a, b, *, needs):
     # ``a`` is saved only when b needs a gradient.
-    return (g / b if a_needs_grad else None), (None if a is None else -g * a / (b * b))
+    return (g / b if needs[0] else None), (None if a is None else -g * a / (b * b))
 
 
 def rdiv(a, b):
@@ -147,7 +170,8 @@ def floor_divide(input, other):
     a, b, ad, bd = binary(a, b, "floor_divide")
     _check_int_divisor(ad, bd, "floor_divide")
     try:
-        return wrap(np.floor_divide(ad, bd))
+        with _quiet(all="ignore"):
+            return wrap(np.floor_divide(ad, bd))
     except ValueError:
         raise broadcast_error("floor_divide", a, b) from None
 
@@ -159,7 +183,8 @@ def remainder(input, other):
     a, b, ad, bd = binary(a, b, "remainder")
     _check_int_divisor(ad, bd, "remainder")
     try:
-        out = np.remainder(ad, bd)
+        with _quiet(all="ignore"):
+            out = np.remainder(ad, bd)
     except ValueError:
         raise broadcast_error("remainder", a, b) from None
     rb = _rg(b)
@@ -198,17 +223,18 @@ def pow(input, exponent):
     ):
         raise RuntimeError("pow: integers to negative integer powers are not allowed; use floats")
     try:
-        out = np.power(ad, bd)
+        with _quiet(all="ignore"):
+            out = np.power(ad, bd)
     except ValueError:
         raise broadcast_error("pow", a, b) from None
     # Only db needs the output; keeping it otherwise would make an in-place change to the
     # result of x ** 2 a (spurious) error in backward, which PyTorch does not raise.
-    return record(wrap(out), "Pow", (a, b), _pow_backward, (a, b, _rg(a), OUT if _rg(b) else None))
+    return record(wrap(out), "Pow", (a, b), _pow_backward, (a, b, OUT if _rg(b) else None))
 
 
-def _pow_backward(g, a, b, a_needs_grad, out):
+def _pow_backward(g, a, b, out, *, needs):
     return (
-        _pow_base_grad(g, a, b) if a_needs_grad else None,
+        _pow_base_grad(g, a, b) if needs[0] else None,
         None if out is None else _pow_exponent_grad(g, out, a),
     )
 
@@ -274,7 +300,9 @@ def exp(input):
     """`f(a) = e^a;  da = g*f(a)`"""
     a = input
     a, d = _unary_float(a, "exp")
-    return record(wrap(np.exp(d)), "Exp", (a,), _exp_backward, (OUT,))
+    with _quiet(all="ignore"):
+        out = np.exp(d)
+    return record(wrap(out), "Exp", (a,), _exp_backward, (OUT,))
 
 
 def _exp_backward(g, out):
@@ -286,7 +314,9 @@ def log(input):
     """f(a) = ln a;  da = g/a"""
     a = input
     a, d = _unary_float(a, "log")
-    return record(wrap(np.log(d)), "Log", (a,), _log_backward, (a,))
+    with _quiet(all="ignore"):
+        out = np.log(d)
+    return record(wrap(out), "Log", (a,), _log_backward, (a,))
 
 
 def _log_backward(g, a):
@@ -298,7 +328,9 @@ def log1p(input):
     """f(a) = ln(1+a);  da = g/(1+a)"""
     a = input
     a, d = _unary_float(a, "log1p")
-    return record(wrap(np.log1p(d)), "Log1p", (a,), _log1p_backward, (a,))
+    with _quiet(all="ignore"):
+        out = np.log1p(d)
+    return record(wrap(out), "Log1p", (a,), _log1p_backward, (a,))
 
 
 def _log1p_backward(g, a):
@@ -310,7 +342,9 @@ def sqrt(input):
     """`f(a) = sqrt(a);  da = g/(2*f(a))`"""
     a = input
     a, d = _unary_float(a, "sqrt")
-    return record(wrap(np.sqrt(d)), "Sqrt", (a,), _sqrt_backward, (OUT,))
+    with _quiet(all="ignore"):
+        out = np.sqrt(d)
+    return record(wrap(out), "Sqrt", (a,), _sqrt_backward, (OUT,))
 
 
 def _sqrt_backward(g, out):
@@ -322,7 +356,9 @@ def rsqrt(input):
     """`f(a) = a^(-1/2);  da = -g*f(a)^3/2`"""
     a = input
     a, d = _unary_float(a, "rsqrt")
-    return record(wrap(1.0 / np.sqrt(d)), "Rsqrt", (a,), _rsqrt_backward, (OUT,))
+    with _quiet(all="ignore"):
+        out = 1.0 / np.sqrt(d)
+    return record(wrap(out), "Rsqrt", (a,), _rsqrt_backward, (OUT,))
 
 
 def _rsqrt_backward(g, out):
@@ -362,7 +398,9 @@ def sin(input):
     """`f(a) = sin a`;  `da = g*cos a`"""
     a = input
     a, d = _unary_float(a, "sin")
-    return record(wrap(np.sin(d)), "Sin", (a,), _sin_backward, (a,))
+    with _quiet(all="ignore"):
+        out = np.sin(d)
+    return record(wrap(out), "Sin", (a,), _sin_backward, (a,))
 
 
 def _sin_backward(g, a):
@@ -374,7 +412,9 @@ def cos(input):
     """`f(a) = cos a`;  `da = -g*sin a`"""
     a = input
     a, d = _unary_float(a, "cos")
-    return record(wrap(np.cos(d)), "Cos", (a,), _cos_backward, (a,))
+    with _quiet(all="ignore"):
+        out = np.cos(d)
+    return record(wrap(out), "Cos", (a,), _cos_backward, (a,))
 
 
 def _cos_backward(g, a):
@@ -508,7 +548,8 @@ def _clamp_scalar(a, lo, hi):
     # The bounds as NumPy scalars of the tensor's dtype (arrays may not be saved).
     lo_s = None if lo_v is None else np.asarray(lo_v)[()]
     hi_s = None if hi_v is None else np.asarray(hi_v)[()]
-    return record(wrap(out), "Clamp", (a,), _clamp_backward, (a, lo_s, hi_s))
+    attrs = {"min": lo_s, "max": hi_s}
+    return record(wrap(out), "Clamp", (a,), _clamp_backward, (a, lo_s, hi_s), attrs)
 
 
 def _clamp_backward(g, a, lo, hi):
@@ -580,14 +621,14 @@ def where(condition, input, other):
         raise broadcast_error("where", c, a, b) from None
     # The condition is saved (and so version-checked): changing it in place after the
     # forward pass would route the gradient to the wrong side.
-    return record(wrap(out), "Where", (c, a, b), _where_backward, (c, zero, _rg(a), _rg(b)))
+    return record(wrap(out), "Where", (c, a, b), _where_backward, (c, zero))
 
 
-def _where_backward(g, c, zero, a_needs_grad, b_needs_grad):
+def _where_backward(g, c, zero, *, needs):
     return (
         None,
-        where(c, g, zero) if a_needs_grad else None,
-        where(c, zero, g) if b_needs_grad else None,
+        where(c, g, zero) if needs[1] else None,
+        where(c, zero, g) if needs[2] else None,
     )
 
 
@@ -753,7 +794,12 @@ def cast(a, dtype):
     d = a._data
     if d.dtype == target:
         return a
-    out = wrap(d.astype(target))
+    try:
+        arr = d.astype(target)
+    except _FP_SIGNALS:  # NaN/inf to an integer, overflow to float32: silently, as PyTorch
+        with _quiet(all="ignore"):
+            arr = d.astype(target)
+    out = wrap(arr)
     if target.kind != "f":
         return out
     return record(out, "ToCopy", (a,), _cast_backward, (d.dtype,))

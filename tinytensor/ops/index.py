@@ -125,7 +125,8 @@ def getitem(a, index):
             _register_view(
                 out, a, lambda b: getitem(b, index), lambda v, b: _index_put(b, index, v)
             )
-    return record(out, "Index", (a,), _getitem_backward, (a.shape, tidx, advanced))
+    attrs = {"index": tidx}  # ints, slices, None, Ellipsis and index tensors (also saved)
+    return record(out, "Index", (a,), _getitem_backward, (a.shape, tidx, advanced), attrs)
 
 
 def _getitem_backward(g, shape, tidx, advanced):
@@ -228,7 +229,8 @@ def gather(input, dim, index):
     d, index = _check_index(a, dim, index, "gather")
     out = wrap(a._data[_along(index._data, d)])
     # PyTorch saves self (for its shape), so changing it in place before backward raises.
-    return record(out, "Gather", (a,), _gather_backward, (a, d, index))
+    attrs = {"dim": d, "index": index}  # as in index_select
+    return record(out, "Gather", (a,), _gather_backward, (a, d, index), attrs)
 
 
 def _gather_backward(g, a, d, index):
@@ -259,14 +261,13 @@ def scatter(input, dim, index, src):
     src = _src_like(src, index, a, "scatter")
     out = a._data.copy()
     out[_along(index._data, d)] = src._data
-    saved = (d, index, _rg(a), _rg(src))
-    return record(wrap(out), "Scatter", (a, src), _scatter_backward, saved)
+    return record(wrap(out), "Scatter", (a, src), _scatter_backward, (d, index))
 
 
-def _scatter_backward(g, d, index, needs_a, needs_src):
+def _scatter_backward(g, d, index, *, needs):
     return (
-        scatter(g, d, index, 0.0) if needs_a else None,
-        gather(g, d, index) if needs_src else None,
+        scatter(g, d, index, 0.0) if needs[0] else None,
+        gather(g, d, index) if needs[1] else None,
     )
 
 
@@ -305,7 +306,8 @@ def index_select(input, dim, index):
     # PyTorch raises IndexError along dim 0 and RuntimeError along the others.
     index = _vector_index(a, d, index, "index_select", RuntimeError if d else IndexError)
     out = wrap(np.take(a._data, index._data.reshape(-1), axis=d))
-    return record(out, "IndexSelect", (a,), _index_select_backward, (a.shape, d, index))
+    attrs = {"dim": d, "index": index}  # the index: a constant for an exporter (also saved)
+    return record(out, "IndexSelect", (a,), _index_select_backward, (a.shape, d, index), attrs)
 
 
 def _index_select_backward(g, shape, d, index):

@@ -38,7 +38,8 @@ def matmul(input, other):
         )
     _float_check(ad, bd, "matmul", a, b)
     try:
-        out = np.matmul(ad, bd)
+        with np.errstate(all="ignore"):  # overflow, inf * 0: IEEE silently, as PyTorch
+            out = np.matmul(ad, bd)
     except ValueError:
         raise RuntimeError(
             f"matmul: batch dimensions of {tuple(a.shape)} and {tuple(b.shape)} do not broadcast"

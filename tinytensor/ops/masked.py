@@ -11,7 +11,6 @@ from tinytensor.core import TensorBase, wrap
 from tinytensor.ops import elementwise as E
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor
-from tinytensor.ops._util import requires_grad as _rg
 
 __all__ = [
     "argwhere",
@@ -52,14 +51,15 @@ def masked_fill(input, mask, value):
     else:
         v = np.asarray(value).astype(a._data.dtype)
     out = wrap(np.where(mask._data, v, a._data))
-    saved = (mask, _rg(a), _rg(value))
-    return record(out, "MaskedFill", (a, value), _masked_fill_backward, saved)
+    # attrs: the mask, a constant for an exporter (also saved, so version-checked)
+    attrs = {"mask": mask}
+    return record(out, "MaskedFill", (a, value), _masked_fill_backward, (mask,), attrs)
 
 
-def _masked_fill_backward(g, mask, needs_a, needs_value):
+def _masked_fill_backward(g, mask, *, needs):
     return (
-        masked_fill(g, mask, 0.0) if needs_a else None,
-        (g * mask).sum() if needs_value else None,
+        masked_fill(g, mask, 0.0) if needs[0] else None,
+        (g * mask).sum() if needs[1] else None,
     )
 
 

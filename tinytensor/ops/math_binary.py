@@ -50,12 +50,12 @@ def atan2(a, b):
     """`f(a, b) = atan(a/b)` in the right quadrant;  `da = g*b/(a^2+b^2),  db = -g*a/(a^2+b^2)`"""
     a, b, ad, bd = _operands(a, b, "atan2", floating=True)
     out = _apply(np.arctan2, "atan2", a, b, ad, bd)
-    return record(wrap(out), "Atan2", (a, b), _atan2_backward, (a, b, _rg(a), _rg(b)))
+    return record(wrap(out), "Atan2", (a, b), _atan2_backward, (a, b))
 
 
-def _atan2_backward(g, a, b, a_needs_grad, b_needs_grad):
+def _atan2_backward(g, a, b, *, needs):
     scale = g / (a * a + b * b)
-    return (scale * b if a_needs_grad else None), (-scale * a if b_needs_grad else None)
+    return (scale * b if needs[0] else None), (-scale * a if needs[1] else None)
 
 
 arctan2 = atan2
@@ -66,17 +66,17 @@ def xlogy(a, b):
     `da = g*xlogy(a != 0, b), db = g*a/b`"""
     a, b, ad, bd = _operands(a, b, "xlogy", floating=True)
     out = _apply(_xlogy_np, "xlogy", a, b, ad, bd)
-    return record(wrap(out), "Xlogy", (a, b), _xlogy_backward, (a, b, _rg(a), _rg(b)))
+    return record(wrap(out), "Xlogy", (a, b), _xlogy_backward, (a, b))
 
 
 def _xlogy_np(x, y):
     return np.where((x == 0) & ~np.isnan(y), 0.0, x * np.log(y))
 
 
-def _xlogy_backward(g, a, b, a_needs_grad, b_needs_grad):
+def _xlogy_backward(g, a, b, *, needs):
     return (
-        g * xlogy(E.ne(a, 0), b) if a_needs_grad else None,
-        g * a / b if b_needs_grad else None,
+        g * xlogy(E.ne(a, 0), b) if needs[0] else None,
+        g * a / b if needs[1] else None,
     )
 
 
@@ -94,14 +94,14 @@ def lerp(start, end, weight):
         raise broadcast_error("lerp", start, end, weight) from None
     out = out.astype(value_dtype(sd, ed), copy=False)
     rw = _rg(weight)
-    saved = (start if rw else None, end if rw else None, weight, _rg(start), _rg(end))
+    saved = (start if rw else None, end if rw else None, weight)
     return record(wrap(out), "Lerp", (start, end, weight), _lerp_backward, saved)
 
 
-def _lerp_backward(g, start, end, weight, start_needs_grad, end_needs_grad):
+def _lerp_backward(g, start, end, weight, *, needs):
     return (
-        g * (1.0 - weight) if start_needs_grad else None,
-        g * weight if end_needs_grad else None,
+        g * (1.0 - weight) if needs[0] else None,
+        g * weight if needs[1] else None,
         None if start is None else g * (end - start),
     )
 
@@ -125,29 +125,29 @@ def copysign(a, b):
     a, b, ad, bd = _operands(a, b, "copysign", floating=True)
     out = _apply(np.copysign, "copysign", a, b, ad, bd)
     ra = _rg(a)
-    saved = (a if ra else None, OUT if ra else None, _rg(b))
+    saved = (a if ra else None, OUT if ra else None)
     return record(wrap(out), "Copysign", (a, b), _copysign_backward, saved)
 
 
-def _copysign_backward(g, a, out, b_needs_grad):
+def _copysign_backward(g, a, out, *, needs):
     da = None
     if a is not None:
         zero = E.eq(a, 0)
         da = g * E.where(zero, 0.0, out / E.where(zero, 1.0, a))
-    return da, (g * 0.0 if b_needs_grad else None)
+    return da, (g * 0.0 if needs[1] else None)
 
 
 def logaddexp(a, b):
     """`f(a, b) = log(e^a + e^b);  da = g*sigmoid(a - b),  db = g*sigmoid(b - a)`"""
     a, b, ad, bd = _operands(a, b, "logaddexp", floating=True)
     out = _apply(np.logaddexp, "logaddexp", a, b, ad, bd)
-    return record(wrap(out), "Logaddexp", (a, b), _logaddexp_backward, (a, b, _rg(a), _rg(b)))
+    return record(wrap(out), "Logaddexp", (a, b), _logaddexp_backward, (a, b))
 
 
-def _logaddexp_backward(g, a, b, a_needs_grad, b_needs_grad):
+def _logaddexp_backward(g, a, b, *, needs):
     return (
-        g * E.sigmoid(a - b) if a_needs_grad else None,
-        g * E.sigmoid(b - a) if b_needs_grad else None,
+        g * E.sigmoid(a - b) if needs[0] else None,
+        g * E.sigmoid(b - a) if needs[1] else None,
     )
 
 
@@ -155,13 +155,13 @@ def logaddexp2(a, b):
     """`f(a, b) = log2(2^a + 2^b);  da = g*sigmoid((a - b) ln 2),  db` likewise"""
     a, b, ad, bd = _operands(a, b, "logaddexp2", floating=True)
     out = _apply(np.logaddexp2, "logaddexp2", a, b, ad, bd)
-    return record(wrap(out), "Logaddexp2", (a, b), _logaddexp2_backward, (a, b, _rg(a), _rg(b)))
+    return record(wrap(out), "Logaddexp2", (a, b), _logaddexp2_backward, (a, b))
 
 
-def _logaddexp2_backward(g, a, b, a_needs_grad, b_needs_grad):
+def _logaddexp2_backward(g, a, b, *, needs):
     return (
-        g * E.sigmoid((a - b) * _LN2) if a_needs_grad else None,
-        g * E.sigmoid((b - a) * _LN2) if b_needs_grad else None,
+        g * E.sigmoid((a - b) * _LN2) if needs[0] else None,
+        g * E.sigmoid((b - a) * _LN2) if needs[1] else None,
     )
 
 
@@ -181,28 +181,28 @@ def fmax(a, b):
     """f(a, b) = max(a, b), ignoring a NaN;  da = g where a >= b or b is NaN,  db = g elsewhere"""
     a, b, ad, bd = _operands(a, b, "fmax")
     out = _apply(np.fmax, "fmax", a, b, ad, bd)
-    return record(wrap(out), "Fmax", (a, b), _fmax_backward, (a, b, _rg(a), _rg(b)))
+    return record(wrap(out), "Fmax", (a, b), _fmax_backward, (a, b))
 
 
-def _fmax_backward(g, a, b, a_needs_grad, b_needs_grad):
-    return _fminmax_grads(g, E.logical_or(E.ge(a, b), E.isnan(b)), a_needs_grad, b_needs_grad)
+def _fmax_backward(g, a, b, *, needs):
+    return _fminmax_grads(g, E.logical_or(E.ge(a, b), E.isnan(b)), needs)
 
 
 def fmin(a, b):
     """f(a, b) = min(a, b), ignoring a NaN;  da = g where a <= b or b is NaN,  db = g elsewhere"""
     a, b, ad, bd = _operands(a, b, "fmin")
     out = _apply(np.fmin, "fmin", a, b, ad, bd)
-    return record(wrap(out), "Fmin", (a, b), _fmin_backward, (a, b, _rg(a), _rg(b)))
+    return record(wrap(out), "Fmin", (a, b), _fmin_backward, (a, b))
 
 
-def _fmin_backward(g, a, b, a_needs_grad, b_needs_grad):
-    return _fminmax_grads(g, E.logical_or(E.le(a, b), E.isnan(b)), a_needs_grad, b_needs_grad)
+def _fmin_backward(g, a, b, *, needs):
+    return _fminmax_grads(g, E.logical_or(E.le(a, b), E.isnan(b)), needs)
 
 
-def _fminmax_grads(g, a_wins, a_needs_grad, b_needs_grad):
+def _fminmax_grads(g, a_wins, needs):
     return (
-        E.where(a_wins, g, 0.0) if a_needs_grad else None,
-        E.where(a_wins, 0.0, g) if b_needs_grad else None,
+        E.where(a_wins, g, 0.0) if needs[0] else None,
+        E.where(a_wins, 0.0, g) if needs[1] else None,
     )
 
 
@@ -210,14 +210,14 @@ def clamp_min(a, min):
     """f(a, m) = max(a, m) (NaN propagates);  da = g where a >= m,  dm = g where a < m"""
     a, m, ad, md = _operands(a, min, "clamp_min")
     out = _apply(np.maximum, "clamp_min", a, m, ad, md)
-    return record(wrap(out), "ClampMin", (a, m), _clamp_min_backward, (a, m, _rg(a), _rg(m)))
+    return record(wrap(out), "ClampMin", (a, m), _clamp_min_backward, (a, m))
 
 
-def _clamp_min_backward(g, a, m, a_needs_grad, m_needs_grad):
+def _clamp_min_backward(g, a, m, *, needs):
     keep = E.ge(a, m)
     return (
-        E.where(keep, g, 0.0) if a_needs_grad else None,
-        E.where(E.lt(a, m), g, 0.0) if m_needs_grad else None,
+        E.where(keep, g, 0.0) if needs[0] else None,
+        E.where(E.lt(a, m), g, 0.0) if needs[1] else None,
     )
 
 
@@ -225,13 +225,13 @@ def clamp_max(a, max):
     """f(a, m) = min(a, m) (NaN propagates);  da = g where a <= m,  dm = g where a > m"""
     a, m, ad, md = _operands(a, max, "clamp_max")
     out = _apply(np.minimum, "clamp_max", a, m, ad, md)
-    return record(wrap(out), "ClampMax", (a, m), _clamp_max_backward, (a, m, _rg(a), _rg(m)))
+    return record(wrap(out), "ClampMax", (a, m), _clamp_max_backward, (a, m))
 
 
-def _clamp_max_backward(g, a, m, a_needs_grad, m_needs_grad):
+def _clamp_max_backward(g, a, m, *, needs):
     return (
-        E.where(E.le(a, m), g, 0.0) if a_needs_grad else None,
-        E.where(E.gt(a, m), g, 0.0) if m_needs_grad else None,
+        E.where(E.le(a, m), g, 0.0) if needs[0] else None,
+        E.where(E.gt(a, m), g, 0.0) if needs[1] else None,
     )
 
 
@@ -258,14 +258,14 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
         )
     x, _, xd, qd = _operands(input, wrap(_apply(np.divide, "addcdiv", t1, t2, d1, d2)), "addcdiv")
     out = _apply(lambda u, v: u + value * v, "addcdiv", x, t2, xd, qd)
-    saved = (t1 if _rg(t2) else None, t2, value, _rg(t1))
+    saved = (t1 if _rg(t2) else None, t2, value)
     return record(wrap(out), "Addcdiv", (x, t1, t2), _addcdiv_backward, saved)
 
 
-def _addcdiv_backward(g, t1, t2, value, t1_needs_grad):
+def _addcdiv_backward(g, t1, t2, value, *, needs):
     return (
         g,
-        g * value / t2 if t1_needs_grad else None,
+        g * value / t2 if needs[1] else None,
         None if t1 is None else -g * value * t1 / (t2 * t2),
     )
 

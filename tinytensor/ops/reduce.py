@@ -46,8 +46,10 @@ def sum(input, dim=None, keepdim=False, dtype=None):
         d = d.astype(to_dtype(dtype).np)
     elif d.dtype.kind in "bui" and d.dtype != np.int64:
         d = d.astype(np.int64)
-    out = wrap(np.sum(d, axis=axes, keepdims=keepdim))
-    return record(out, "Sum", (a,), _sum_backward, (a.shape, axes, keepdim))
+    with np.errstate(all="ignore"):  # overflow, inf + -inf: IEEE silently, as PyTorch
+        out = wrap(np.sum(d, axis=axes, keepdims=keepdim))
+    attrs = {"dim": axes, "keepdim": keepdim}
+    return record(out, "Sum", (a,), _sum_backward, (a.shape, axes, keepdim), attrs)
 
 
 def _sum_backward(g, shape, axes, keepdim):
@@ -68,14 +70,15 @@ def mean(input, dim=None, keepdim=False, dtype=None):
         )
     axes = norm_dim(dim, a.ndim, "mean")
     n = int(np.prod([a.shape[i] for i in axes])) if axes else 1
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(all="ignore"):
         out = (
             np.mean(a._data, axis=axes, keepdims=keepdim)
             if n
             else np.full(np.sum(a._data, axis=axes, keepdims=keepdim).shape, np.nan, a._data.dtype)
         )
     out = wrap(np.asarray(out, dtype=a._data.dtype))
-    return record(out, "Mean", (a,), _mean_backward, (n, a.shape, axes, keepdim))
+    attrs = {"dim": axes, "keepdim": keepdim}
+    return record(out, "Mean", (a,), _mean_backward, (n, a.shape, axes, keepdim), attrs)
 
 
 def _mean_backward(g, n, shape, axes, keepdim):
@@ -93,7 +96,8 @@ def prod(input, dim=None, keepdim=False, dtype=None):
         d = d.astype(to_dtype(dtype).np)
     elif d.dtype.kind in "bui" and d.dtype != np.int64:
         d = d.astype(np.int64)
-    out = wrap(np.prod(d, axis=axes, keepdims=keepdim))
+    with np.errstate(all="ignore"):
+        out = wrap(np.prod(d, axis=axes, keepdims=keepdim))
     # As in PyTorch, ``a`` itself is saved even with a dtype (converted again in backward).
     return record(out, "Prod", (a,), _prod_backward, (a, OUT, a.shape, axes, keepdim))
 
@@ -154,7 +158,8 @@ def _extreme(a, dim, keepdim, np_fn, name):
     axes = _reduced_axes(a, dim, name)
     out = wrap(np_fn(a._data, axis=axes, keepdims=keepdim))
     saved = (a, OUT, name, a.shape, axes, keepdim)
-    return record(out, name.capitalize(), (a,), _extreme_backward, saved)
+    attrs = {"dim": axes, "keepdim": keepdim}
+    return record(out, name.capitalize(), (a,), _extreme_backward, saved, attrs)
 
 
 def _extreme_backward(g, a, out, name, shape, axes, keepdim):
@@ -179,7 +184,9 @@ def _extreme_dim(a, dim, keepdim, np_fn, arg_fn, name):
     indices = argmax(a, dim, keepdim) if arg_fn is np.argmax else argmin(a, dim, keepdim)
     out = wrap(values)
     d = axes[0] if axes else 0
-    record(out, name.capitalize(), (a,), _extreme_dim_backward, (indices, a.shape, d, keepdim))
+    saved = (indices, a.shape, d, keepdim)
+    attrs = {"dim": d, "keepdim": keepdim}
+    record(out, name.capitalize(), (a,), _extreme_dim_backward, saved, attrs)
     return values_indices(out, indices)
 
 
@@ -283,7 +290,8 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
         dim, unbiased = None, dim
     axes = norm_dim(dim, a.ndim, "var")
     n = int(np.prod([a.shape[i] for i in axes])) if axes else 1
-    denom = float(builtins.max(n - _correction(unbiased, correction), 0))
+    corr = _correction(unbiased, correction)
+    denom = float(builtins.max(n - corr, 0))
     d = a._data
     with np.errstate(divide="ignore", invalid="ignore"):
         if n:
@@ -293,7 +301,8 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
             out = np.full(np.sum(d, axis=axes, keepdims=keepdim).shape, np.nan)
     scale = 2.0 / denom if denom else float("inf")
     out = wrap(np.asarray(out, dtype=d.dtype))
-    return record(out, "Var", (a,), _var_backward, (a, scale, a.shape, axes, keepdim))
+    attrs = {"dim": axes, "keepdim": keepdim, "correction": corr}
+    return record(out, "Var", (a,), _var_backward, (a, scale, a.shape, axes, keepdim), attrs)
 
 
 def _var_backward(g, a, scale, shape, axes, keepdim):
@@ -342,12 +351,14 @@ def logsumexp(input, dim, keepdim=False):
         else np.zeros(_keep_shape(a.shape, axes), d.dtype)
     )
     m = np.where(np.isfinite(m), m, 0).astype(d.dtype)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+    with np.errstate(all="ignore"):
         out = np.log(np.sum(np.exp(d - m), axis=axes, keepdims=True)) + m
     if not keepdim:
         out = np.squeeze(out, axis=axes)
     out = wrap(np.asarray(out, dtype=d.dtype))
-    return record(out, "Logsumexp", (a,), _logsumexp_backward, (a, OUT, a.shape, axes, keepdim))
+    saved = (a, OUT, a.shape, axes, keepdim)
+    attrs = {"dim": axes, "keepdim": keepdim}
+    return record(out, "Logsumexp", (a,), _logsumexp_backward, saved, attrs)
 
 
 def _logsumexp_backward(g, a, out, shape, axes, keepdim):
@@ -364,8 +375,11 @@ def norm(input, p="fro", dim=None, keepdim=False):
     check_float(a, "norm")
     axes = norm_dim(dim, a.ndim, "norm")
     if p in ("fro", 2, 2.0):
-        out = wrap(np.sqrt(np.sum(a._data * a._data, axis=axes, keepdims=keepdim)))
-        return record(out, "Norm", (a,), _norm2_backward, (a, OUT, a.shape, axes, keepdim))
+        with np.errstate(all="ignore"):  # overflow to inf silently, as PyTorch
+            out = wrap(np.sqrt(np.sum(a._data * a._data, axis=axes, keepdims=keepdim)))
+        saved = (a, OUT, 2.0, a.shape, axes, keepdim)
+        attrs = {"p": 2.0, "dim": axes, "keepdim": keepdim}
+        return record(out, "Norm", (a,), _norm2_backward, saved, attrs)
     if p in (float("inf"), "inf"):
         return a.abs().amax(axes, keepdim)
     if p in (float("-inf"), "-inf"):
@@ -377,7 +391,8 @@ def norm(input, p="fro", dim=None, keepdim=False):
     raise ValueError(f"norm: unsupported p={p!r}; use a number, 'fro', inf or -inf")
 
 
-def _norm2_backward(g, a, out, shape, axes, keepdim):
+def _norm2_backward(g, a, out, p, shape, axes, keepdim):
+    # p is 2 here (saved so both Norm nodes have one layout); the closed form needs no power.
     o = _expand_back(out, shape, axes, keepdim)
     safe = o.masked_fill(o == 0, 1.0)
     return (_expand_back(g, shape, axes, keepdim) * a / safe * (o != 0),)
@@ -386,9 +401,10 @@ def _norm2_backward(g, a, out, shape, axes, keepdim):
 def _p_norm(a, p, axes, keepdim):
     """`f(a) = (sum |a|^p)^(1/p);  da = g*sign(a)*|a|^(p-1)/f(a)^(p-1) (0 where f(a) = 0)`"""
     d = np.abs(a._data)
-    with np.errstate(divide="ignore"):
+    with np.errstate(all="ignore"):
         out = wrap(np.asarray(np.sum(d**p, axis=axes, keepdims=keepdim) ** (1.0 / p)))
-    return record(out, "Norm", (a,), _p_norm_backward, (a, OUT, p, a.shape, axes, keepdim))
+    attrs = {"p": p, "dim": axes, "keepdim": keepdim}
+    return record(out, "Norm", (a,), _p_norm_backward, (a, OUT, p, a.shape, axes, keepdim), attrs)
 
 
 def _p_norm_backward(g, a, out, p, shape, axes, keepdim):

@@ -162,7 +162,7 @@ def permute(input, *dims):
     out = _view(a._data.transpose(axes), a)
     if _is_view(out, a):
         _register_view(out, a, lambda b: permute(b, axes), lambda v, b: permute(v, inv))
-    return record(out, "Permute", (a,), _permute_backward, (inv,))
+    return record(out, "Permute", (a,), _permute_backward, (inv,), {"dims": axes})
 
 
 def _permute_backward(g, inv):
@@ -353,7 +353,7 @@ def cat(tensors, dim=0):
             dt = binary(wrap(np.zeros((1,), dt)), t, "cat")[2].dtype
     out = np.concatenate([x.astype(dt, copy=False) for x in datas], axis=d)
     bounds = np.cumsum([t.shape[d] for t in tensors])[:-1].tolist()
-    return record(wrap(out), "Cat", tuple(tensors), _cat_backward, (bounds, d))
+    return record(wrap(out), "Cat", tuple(tensors), _cat_backward, (bounds, d), {"dim": d})
 
 
 def _cat_backward(g, bounds, d):
@@ -486,7 +486,10 @@ def _multi_view(a, d, starts, ends, name, squeeze=False):
         outs.append(out)
     outs = tuple(outs)
     if outs and grad_state.enabled and a._requires_grad:
-        record(outs, name, (a,), _multi_view_backward, (a, d, tuple(starts), tuple(ends), squeeze))
+        saved = (a, d, tuple(starts), tuple(ends), squeeze)
+        sizes = tuple(e - s for s, e in zip(starts, ends))
+        attrs = {"dim": d, "split_sizes": sizes, "squeeze": squeeze}
+        record(outs, name, (a,), _multi_view_backward, saved, attrs)
         for out in outs:
             mark_multi_output_view(out, a)
     return outs
@@ -509,7 +512,7 @@ def flip(input, dims):
     axes = norm_dim(dims, a.ndim, "flip")
     # A copy, as in PyTorch: np.flip's view would let y = x.flip(0); y.add_(1) change x.
     out = wrap(np.flip(a._data, axes).copy())
-    return record(out, "Flip", (a,), _flip_backward, (axes,))
+    return record(out, "Flip", (a,), _flip_backward, (axes,), {"dims": axes})
 
 
 def _flip_backward(g, axes):
@@ -529,7 +532,8 @@ def repeat(a, *sizes):
         raise RuntimeError(f"repeat: repeats must be non-negative, got {reps}")
     src = (1,) * (len(reps) - a.ndim) + a.shape
     out = wrap(np.tile(a._data.reshape(src), reps))
-    return record(out, "Repeat", (a,), _repeat_backward, (reps, src, a.shape))
+    attrs = {"repeats": reps}
+    return record(out, "Repeat", (a,), _repeat_backward, (reps, src, a.shape), attrs)
 
 
 def _repeat_backward(g, reps, src, shape):
@@ -609,7 +613,8 @@ def pad(a, pad, mode="constant", value=None):
     if mode == "constant":
         out = np.pad(a._data, widths, mode="constant", constant_values=value)
         crop = tuple(slice(lo, lo + s) for (lo, _), s in zip(widths, a.shape))
-        return record(wrap(out), "ConstantPad", (a,), _constant_pad_backward, (crop,))
+        attrs = {"pads": tuple(widths), "value": value}
+        return record(wrap(out), "ConstantPad", (a,), _constant_pad_backward, (crop,), attrs)
     for axis, (lo, hi) in enumerate(widths):
         if mode == "reflect" and (lo >= a.shape[axis] or hi >= a.shape[axis]):
             raise RuntimeError(
@@ -642,7 +647,9 @@ def pad(a, pad, mode="constant", value=None):
             out = np.take(out, i._data, axis=axis)
     out = wrap(out)
     name = "ReflectionPad" if mode == "reflect" else "ReplicationPad"
-    return record(out, name, (a,), _gather_pad_backward, (a, idx))
+    # attrs: the index map of each axis (None where unpadded), the constants an exporter gathers by
+    attrs = {"pads": tuple(widths), "mode": mode, "maps": idx}
+    return record(out, name, (a,), _gather_pad_backward, (a, idx), attrs)
 
 
 def _pad_map(size, lo, hi, np_mode):

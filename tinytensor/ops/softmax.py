@@ -29,9 +29,10 @@ def softmax(input, dim, dtype=None):
     """`f(x) = e^x / sum(e^x)` along dim;  `dx = f*(g - sum(g*f))`"""
     x, ax = _input(input, dim, dtype, "softmax")
     d = x._data
-    e = np.exp(d - np.max(d, axis=ax, keepdims=True)) if d.size else d.copy()
-    out = e / np.sum(e, axis=ax, keepdims=True)
-    return record(wrap(out), "Softmax", (x,), _softmax_backward, (OUT, ax))
+    with np.errstate(all="ignore"):  # inf and NaN inputs give NaN silently, as in PyTorch
+        e = np.exp(d - np.max(d, axis=ax, keepdims=True)) if d.size else d.copy()
+        out = e / np.sum(e, axis=ax, keepdims=True)
+    return record(wrap(out), "Softmax", (x,), _softmax_backward, (OUT, ax), {"dim": ax})
 
 
 def _softmax_backward(g, out, ax):
@@ -43,11 +44,16 @@ def log_softmax(input, dim, dtype=None):
     x, ax = _input(input, dim, dtype, "log_softmax")
     d = x._data
     if d.size:
-        shifted = d - np.max(d, axis=ax, keepdims=True)
-        out = shifted - np.log(np.sum(np.exp(shifted), axis=ax, keepdims=True))
+        with np.errstate(all="ignore"):  # as in softmax
+            # The ufuncs' reduce, not np.max/np.sum: the same reductions without their Python
+            # wrapper (cross_entropy's fast path runs this on every call).
+            shifted = d - np.maximum.reduce(d, axis=ax, keepdims=True)
+            out = shifted - np.log(np.add.reduce(np.exp(shifted), axis=ax, keepdims=True))
     else:
         out = d.copy()
-    return record(wrap(out), "LogSoftmax", (x,), _log_softmax_backward, (OUT, ax))
+    return record(
+        wrap(out), "LogSoftmax", (x,), _log_softmax_backward, (OUT, ax), {"dim": ax}
+    )
 
 
 def _log_softmax_backward(g, out, ax):

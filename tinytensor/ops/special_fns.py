@@ -14,7 +14,6 @@ from tinytensor.autograd.node import OUT, record
 from tinytensor.core import wrap
 from tinytensor.ops import _special_np as N
 from tinytensor.ops import elementwise as E
-from tinytensor.ops._util import requires_grad as _rg
 from tinytensor.ops.math import float_operand
 from tinytensor.ops.math_binary import _apply, _operands
 
@@ -206,15 +205,15 @@ def xlog1py(a, b):
     `db = g*a/(1 + b)`"""
     a, b, ad, bd = _operands(a, b, "xlog1py", floating=True)
     out = _apply(_xlog1py_np, "xlog1py", a, b, ad, bd)
-    return record(wrap(out), "SpecialXlog1py", (a, b), _xlog1py_backward, (a, b, _rg(a), _rg(b)))
+    return record(wrap(out), "SpecialXlog1py", (a, b), _xlog1py_backward, (a, b))
 
 
 def _xlog1py_np(x, y):
     return np.where((x == 0) & ~np.isnan(y), 0.0, x * np.log1p(y))
 
 
-def _xlog1py_backward(g, a, b, a_needs_grad, b_needs_grad):
+def _xlog1py_backward(g, a, b, *, needs):
     return (
-        g * xlog1py(E.ne(a, 0), b) if a_needs_grad else None,
-        g * a / (b + 1.0) if b_needs_grad else None,
+        g * xlog1py(E.ne(a, 0), b) if needs[0] else None,
+        g * a / (b + 1.0) if needs[1] else None,
     )

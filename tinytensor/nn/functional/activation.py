@@ -12,7 +12,6 @@ from tinytensor.nn.functional._util import float_input, saves
 from tinytensor.ops import elementwise as E
 from tinytensor.ops import softmax as SM
 from tinytensor.ops._util import one_dim
-from tinytensor.ops.softmax import _log_softmax_backward  # noqa: F401 - loss.py imports it here
 
 
 def _scalar(v, like):
@@ -36,7 +35,8 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
         return x.clamp_(min_val, max_val)
     d = x._data
     out = np.clip(d, _scalar(min_val, d), _scalar(max_val, d))
-    return record(wrap(out), "Hardtanh", (x,), _hardtanh_backward, (x, min_val, max_val))
+    attrs = {"min_val": min_val, "max_val": max_val}
+    return record(wrap(out), "Hardtanh", (x,), _hardtanh_backward, (x, min_val, max_val), attrs)
 
 
 def _hardtanh_backward(g, x, min_val, max_val):
@@ -51,7 +51,8 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     slope = _leaky_slope(d, negative_slope)
     if inplace:
         return x.mul_(wrap(slope))
-    return record(wrap(d * slope), "LeakyRelu", (x,), _leaky_relu_backward, (x, negative_slope))
+    saved, attrs = (x, negative_slope), {"negative_slope": negative_slope}
+    return record(wrap(d * slope), "LeakyRelu", (x,), _leaky_relu_backward, saved, attrs)
 
 
 def _leaky_relu_backward(g, x, negative_slope):
@@ -78,14 +79,23 @@ def _elu(input, alpha, scale, inplace, who):
     d = x._data
     neg = _scalar(alpha * scale, d) * np.expm1(np.minimum(d, 0))
     out = np.where(d > 0, d * _scalar(scale, d) if scale != 1.0 else d, neg)
+    # One "Elu" node, one layout (x or the result, alpha, scale, is_result), as PyTorch's
+    # elu_backward(grad, alpha, scale, input_scale, is_result, self_or_result).
+    attrs = {"alpha": alpha, "scale": scale}
     if inplace:
         # As PyTorch's elu_: the gradient is read from the result, the new value of x.
-        y = record(wrap(out), "Elu", (x,), _elu_result_backward, (OUT, alpha, scale))
+        y = record(wrap(out), "Elu", (x,), _elu_backward, (OUT, alpha, scale, True), attrs)
         return x.copy_(y)
-    return record(wrap(out), "Elu", (x,), _elu_backward, (x, alpha, scale))
+    return record(wrap(out), "Elu", (x,), _elu_backward, (x, alpha, scale, False), attrs)
 
 
-def _elu_backward(g, x, alpha, scale):
+def _elu_backward(g, x_or_out, alpha, scale, is_result):
+    if is_result:
+        return _elu_result_backward(g, x_or_out, alpha, scale)
+    return _elu_input_backward(g, x_or_out, alpha, scale)
+
+
+def _elu_input_backward(g, x, alpha, scale):
     """`dx = g*scale if x > 0 else g*scale*alpha*e^x`"""
     neg = wrap(x._data <= 0)
     # exp of min(x, 0): the unused branch stays finite, so no 0*inf in double backward.
@@ -198,7 +208,8 @@ def softplus(input, beta=1.0, threshold=20.0):
     bx = d * _scalar(beta, d)
     soft = (np.maximum(bx, 0) + np.log1p(np.exp(-np.abs(bx)))) / _scalar(beta, d)
     out = np.where(bx > threshold, d, soft)
-    return record(wrap(out), "Softplus", (x,), _softplus_backward, (x, beta, threshold))
+    attrs = {"beta": beta, "threshold": threshold}
+    return record(wrap(out), "Softplus", (x,), _softplus_backward, (x, beta, threshold), attrs)
 
 
 def _softplus_backward(g, x, beta, threshold):

@@ -124,7 +124,9 @@ def scaled_dot_product_attention(
     if mask is not None and mask._data.dtype == np.bool_:
         mask = wrap(_np_bias(mask, False, 0, 0, s.dtype))  # a fresh float mask, as PyTorch's
     saved = (q, k, v, mask, OUT, scale, is_causal)
-    return record(wrap(out), "ScaledDotProductAttention", (q, k, v), _sdpa_backward, saved)
+    # attrs: attn_mask is the additive float mask (also saved), None without one
+    attrs = {"attn_mask": mask, "scale": scale, "is_causal": is_causal}
+    return record(wrap(out), "ScaledDotProductAttention", (q, k, v), _sdpa_backward, saved, attrs)
 
 
 def _sdpa_backward(g, q, k, v, mask, out, scale, is_causal):

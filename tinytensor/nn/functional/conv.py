@@ -347,11 +347,17 @@ def _conv(x, w, bias, geo):
     # PyTorch saves input and weight whatever needs a gradient, so changing either in place
     # raises; only the gradients asked for are computed (the first layer's input needs none).
     # The im2col matrix is kept for the weight gradient when there is one.
-    saved = (x, w, wrap(cols) if _rg(w) else None, geo, (_rg(x), _rg(w), _rg(bias)))
-    return record(wrap(out), "Convolution", (x, w, bias), _conv_backward, saved)
+    saved = (x, w, wrap(cols) if _rg(w) else None, geo)
+    return record(wrap(out), "Convolution", (x, w, bias), _conv_backward, saved, _conv_attrs(geo))
 
 
-def _conv_backward(g, x, w, cols, geo, needs):
+def _conv_attrs(geo):
+    """The convolution's named parameters (per spatial dim), for an exporter."""
+    return {"kernel_size": geo.k, "stride": geo.s, "padding": geo.p, "dilation": geo.d,
+            "groups": geo.g}  # fmt: skip
+
+
+def _conv_backward(g, x, w, cols, geo, *, needs):
     g2 = geo.gmat(g._data)
     return (
         _input_grad(g, w, geo, g2) if needs[0] else None,
@@ -374,7 +380,8 @@ def _input_grad(g, w, geo, g2=None):
     padded = tuple(geo.x[2 + i] + 2 * geo.p[i] for i in range(nd))
     dx = np.ascontiguousarray(np.swapaxes(col2im(dcols, padded, geo.k, geo.s, geo.d, geo.p), 0, 1))
     saved = (g if _rg(w) else None, w if _rg(g) else None, geo)
-    return record(wrap(dx), "ConvolutionInputGrad", (g, w), _input_grad_backward, saved)
+    attrs = _conv_attrs(geo)
+    return record(wrap(dx), "ConvolutionInputGrad", (g, w), _input_grad_backward, saved, attrs)
 
 
 def _input_grad_backward(gg, g, w, geo):

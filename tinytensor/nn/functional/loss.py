@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinytensor.autograd.node import OUT, record
+from tinytensor.autograd.node import record
 from tinytensor.core import wrap
 from tinytensor.nn.functional._util import (
     check_reduction,
@@ -17,8 +17,9 @@ from tinytensor.nn.functional._util import (
     reduce_loss,
     saves,
 )
-from tinytensor.nn.functional.activation import _log_softmax_backward, log_softmax, logsigmoid
+from tinytensor.nn.functional.activation import log_softmax, logsigmoid
 from tinytensor.ops import elementwise as E
+from tinytensor.ops import softmax as SM
 from tinytensor.ops._util import as_tensor
 from tinytensor.ops._util import requires_grad as _rg
 
@@ -292,13 +293,11 @@ def _cross_entropy_mean(x, target):
     """
     td = target._data
     n = td.shape[0]
-    d = x._data
-    # The ufuncs' reduce, not np.max/np.sum: the same reductions without their Python wrapper.
-    shifted = d - np.maximum.reduce(d, axis=1, keepdims=True)
-    logp = shifted - np.log(np.add.reduce(np.exp(shifted), axis=1, keepdims=True))
-    loss = -np.sum(logp[np.arange(n), td]) / n
-    lsm = record(wrap(logp), "LogSoftmax", (x,), _log_softmax_backward, (OUT, 1))
-    out = wrap(np.asarray(loss, dtype=d.dtype))
+    lsm = SM.log_softmax(x, 1)  # the primitive itself: its node, its saved output
+    logp = lsm._data
+    with np.errstate(all="ignore"):  # -inf log-probabilities sum to inf silently
+        loss = -np.sum(logp[np.arange(n), td]) / n
+    out = wrap(np.asarray(loss, dtype=logp.dtype))
     return record(out, "CrossEntropy", (x,), _cross_entropy_mean_backward, (lsm, target))
 
 

@@ -153,7 +153,8 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
         # changing either in place raises; backward routes g through the argmax offsets.
         win = _Windows(tuple(sp), k, s, d, p)
         saved = (x, wrap(idx), indices, win)
-        result = record(wrap(out), f"MaxPool{nd}D", (x,), _max_pool_backward, saved)
+        attrs = {"kernel_size": k, "stride": s, "padding": p, "dilation": d}
+        result = record(wrap(out), f"MaxPool{nd}D", (x,), _max_pool_backward, saved, attrs)
         return (result, indices) if return_indices else result
 
     return _batched(x, nd, run)
@@ -331,7 +332,9 @@ def _adaptive_max_pool(input, output_size, return_indices, nd):
         out, idx = _max_over(x, positions, None, who)
         indices = wrap(_flat_indices(idx, positions, sp))
         saved = (x, indices, tuple(sp))
-        result = record(wrap(out), f"AdaptiveMaxPool{nd}D", (x,), _put_backward_of_max, saved)
+        attrs = {"output_size": tuple(o)}
+        name = f"AdaptiveMaxPool{nd}D"
+        result = record(wrap(out), name, (x,), _put_backward_of_max, saved, attrs)
         return (result, indices) if return_indices else result
 
     return _batched(x, nd, run)
@@ -469,7 +472,8 @@ def _separable(x, ts, name, keep):
         y = np.moveaxis(np.moveaxis(y, axis, -1) @ t._data.T, -1, axis)
     # x is saved (unread) as PyTorch saves it, so changing it in place raises.
     out = wrap(np.ascontiguousarray(y))
-    return record(out, name, (x,), _separable_backward, (keep, ts, name))
+    # attrs: the matrices, constants an exporter multiplies by (also saved)
+    return record(out, name, (x,), _separable_backward, (keep, ts, name), {"matrices": ts})
 
 
 def _separable_backward(g, x, ts, name):
