@@ -166,6 +166,19 @@ def test_tensors_parameters_modules_pickle_and_deepcopy():
                 assert a.data_ptr() != b.data_ptr() if hasattr(a, "data_ptr") else True
 
 
+class TaggedTensor(tt.Tensor):
+    """A user's Tensor subclass with an attribute of its own."""
+
+
+def test_tensor_subclass_keeps_its_class_and_attributes():
+    t = TaggedTensor([1.0, 2.0])
+    t.tag = "kept"
+    u = pickle.loads(pickle.dumps(t))
+    assert type(u) is TaggedTensor and u.tag == "kept" and u.tolist() == [1.0, 2.0]
+    got = tt.load(_saved({"t": t}), weights_only=False)["t"]  # pickled (not a plain Tensor)
+    assert type(got) is TaggedTensor and got.tag == "kept"
+
+
 def test_unpicklable_is_refused_before_writing(tmp_path):
     # pickle's own error class (a local function: AttributeError, as in PyTorch)
     with pytest.raises((pickle.PicklingError, AttributeError), match="tt.save"):
@@ -204,7 +217,7 @@ def test_nn_modules_import_paths_numpy():
             Module) == (nn.Linear, nn.Conv2d, nn.BatchNorm2d, nn.LazyBatchNorm2d, nn.Sequential,
                         nn.CrossEntropyLoss, nn.LSTM, nn.Module)  # fmt: skip
     with pytest.raises(AttributeError, match="not provided by tinytensor"):
-        nn.modules.batchnorm.SyncBatchNorm
+        nn.modules.normalization.CrossMapLRN2d
     # allowlisting by the nn.modules path is the same class
     S.add_safe_globals([nn.modules.linear.Linear])
     assert isinstance(tt.load(_saved(nn.Linear(2, 2))), nn.Linear)

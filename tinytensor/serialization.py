@@ -39,7 +39,7 @@ from tinytensor._pickling import (
     safe_globals,
 )
 from tinytensor.core import wrap
-from tinytensor.nn.parameter import is_lazy
+from tinytensor.nn.parameter import Parameter
 from tinytensor.tensor import Tensor
 
 __all__ = [
@@ -106,8 +106,10 @@ class _Writer:
         if isinstance(obj, str):
             return {"type": "str", "value": obj}
         if isinstance(obj, Tensor):
-            if is_lazy(obj):  # a lazy module's placeholder: pickled, as PyTorch saves it
-                raise TypeError(f"tt.save: {where} is an uninitialized parameter or buffer")
+            if type(obj) is not Tensor and type(obj) is not Parameter:
+                # a lazy module's placeholder or a user's subclass: pickled, as PyTorch
+                # saves them (class and attributes kept)
+                raise TypeError(f"tt.save: {where} is a {type(obj).__name__}")
             return {
                 "type": "tensor",
                 "array": self.array(obj._data, where),

@@ -226,7 +226,9 @@ class TensorBase:
     def __reduce_ex__(self, proto):
         # pickle, copy and multiprocessing: the values (a NumPy array) and requires_grad, as
         # PyTorch's; the history, .grad and hooks are not kept (a non-leaf arrives as a leaf).
-        return (_rebuild_tensor, (type(self), self._data, bool(self._requires_grad)))
+        args = (type(self), self._data, bool(self._requires_grad))
+        state = getattr(self, "__dict__", None)  # a user subclass's own attributes
+        return (_rebuild_tensor, args, state) if state else (_rebuild_tensor, args)
 
 
 def _rebuild_tensor(cls, data, requires_grad):

@@ -16,6 +16,9 @@ __all__ = [
     "LazyBatchNorm3d",
 ]
 
+# PyTorch's other names here: given from tinytensor.nn once it has them, else the reason.
+_PYTORCH_ALSO = ("SyncBatchNorm",)
+
 
 def __getattr__(name):
-    return not_planned(__name__, name)
+    return not_planned(__name__, name, _PYTORCH_ALSO)

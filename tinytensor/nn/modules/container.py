@@ -20,6 +20,9 @@ __all__ = [
     "ParameterDict",
 ]
 
+# PyTorch's other names here: given from tinytensor.nn once it has them, else the reason.
+_PYTORCH_ALSO = ("Container",)
+
 
 def __getattr__(name):
-    return not_planned(__name__, name)
+    return not_planned(__name__, name, _PYTORCH_ALSO)
