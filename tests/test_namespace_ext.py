@@ -214,15 +214,6 @@ def test_type_takes_legacy_classes_and_names_them():
         x.type("torch.NoSuchTensor")
 
 
-@pytest.mark.parametrize("name", ["jit", "amp", "hub", "distributions"])
-def test_not_planned_modules_say_why(name):
-    with pytest.raises(AttributeError, match=f"tinytensor.{name} .*is not planned: "):
-        getattr(tt, name)
-    assert f"torch.{name}" in tt.compat.NOT_PLANNED_MODULES
-    with pytest.raises(AttributeError, match="not planned"):
-        tt.utils.tensorboard  # noqa: B018
-
-
 def test_checkpoint_calls_the_function():
     x = tt.tensor([1.0, 2.0], requires_grad=True)
     y = checkpoint(lambda a, b: a * b, x, x, use_reentrant=False)

@@ -63,7 +63,7 @@ _STORAGE = (
 _AUTOCAST = "autocast (mixed precision on devices): use .half()/.float() explicitly"
 _DIST = (
     "a legacy distributed-storage query (False for every ordinary tensor in PyTorch); "
-    "tinytensor.distributed works on ordinary tensors"
+    "tinytensor.distributed works on ordinary tensors: drop the call"
 )
 _NAMED = (
     "named tensors (a prototype in PyTorch): tinytensor has no dimension names; index "

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 # Quick files that still need the test extra (pytest, hypothesis, scipy) to pass.
-NARROWED = "-p no:cacheprovider tests/test_markers.py tests/testing/test_gradcheck.py"
+NARROWED = "-p no:cacheprovider tests/test_not_planned_errors.py tests/testing/test_gradcheck.py"
 
 
 def readme_commands(root=ROOT):
