@@ -166,7 +166,7 @@ def run_backward(
         for node in ran:  # Node.release inlined: a method call less per node
             node.fn = None
             node.saved = node.checked = node.versions = ()
-            node.outputs = None
+            node.outputs = node.attrs = None  # attrs may name saved tensors (an index, a mask)
     return result
 
 
@@ -217,7 +217,7 @@ def run(p, create_graph, captured, retained, ran):
             in_grads = _run_checked(node, g, _needs(node, p))
         else:  # Node.run inlined, and its unpack skipped when there is nothing to check
             saved = node.unpack() if node.versions or node.outputs is not None else node.saved
-            if _NEEDS and node.wants_needs:
+            if node.wants_needs:
                 in_grads = fn(g, *saved, needs=_needs(node, p))
             else:
                 in_grads = fn(g, *saved)
@@ -361,9 +361,6 @@ def _fresh_ref_counts(g):
     return _ref_counts(g)  # called as _accumulate calls _sole_owner, with nothing else holding g
 
 
-# Until autograd/node.py's Node has the ``wants_needs`` slot (issue #20), no node wants them.
-_NEEDS = "wants_needs" in Node.__slots__
-
 # What a gradient held by no one else counts inside _sole_owner, measured once on this
 # interpreter (the counts of frame arguments and borrowed loads differ between versions).
 _FRESH_REFS = _fresh_ref_counts(wrap(np.empty(0)))
@@ -413,7 +410,7 @@ def _run_checked(node, g, needs):
     """Anomaly mode: run ``node``'s closure, pointing any error or NaN/inf to its forward call."""
     where = node.created_at() or "  (not recorded: the node was made outside detect_anomaly)\n"
     try:
-        if _NEEDS and node.wants_needs:
+        if node.wants_needs:
             in_grads = node.fn(g, *node.unpack(), needs=needs)
         else:
             in_grads = node.fn(g, *node.unpack())
