@@ -180,8 +180,9 @@ class DistributedDataParallel(Module):
             self.require_backward_grad_sync = old
 
     def forward(self, *inputs, **kwargs):
-        if self._pass is not None and self._pass["hooks_left"] > 0:
-            self.__dict__["_pass"] = None
+        last = self._pass
+        if last is not None and last["started"] and last["hooks_left"] > 0:
+            self.__dict__["_pass"] = None  # a backward began and did not reduce everything
             raise RuntimeError(_UNFINISHED)
         if self.broadcast_buffers and self._world > 1:
             src = dist.get_global_rank(self.process_group, 0) if self.process_group else 0
@@ -225,10 +226,13 @@ class DistributedDataParallel(Module):
             if slots:
                 wrapped.append((node, slots))
         unused = [i for i, n in enumerate(edges) if n == 0]
-        if unused and not self.find_unused_parameters:
-            self.__dict__["_pass"] = {"hooks_left": 1}  # reported at the next forward
+        if unused and not self.find_unused_parameters:  # reported at the next forward
+            state = self.__dict__["_pass"] = {"hooks_left": 1, "started": False}
+            for node, _ in wrapped:  # if a backward runs through this graph
+                node.fn = self._mark_started(node.fn, state)
             return
         state = {
+            "started": False,
             "edges": edges,
             "acc": [None] * len(params),
             "hooks_left": len(params) - len(unused),
@@ -244,8 +248,17 @@ class DistributedDataParallel(Module):
         for i in unused:
             self._ready(i, state)
 
+    @staticmethod
+    def _mark_started(fn, state):
+        def run(*args, **kwargs):
+            state["started"] = True
+            return fn(*args, **kwargs)
+
+        return run
+
     def _wrap_fn(self, fn, slots, state):
         def run(*args, **kwargs):
+            state["started"] = True
             grads = fn(*args, **kwargs)
             for k, i in slots:
                 g = grads[k]
