@@ -204,6 +204,16 @@ def test_add_graph_from_the_tape(tmp_path):
     assert [d.size for d in out.attr["_output_shapes"].list.shape[0].dim] == [5, 2]
 
 
+def test_add_graph_runs_in_eval_mode_and_restores_the_modes(tmp_path):
+    model = tt.nn.Sequential(tt.nn.Linear(3, 4), tt.nn.BatchNorm1d(4), tt.nn.Dropout(0.5))
+    model[2].eval()
+    with SummaryWriter(tmp_path) as w:
+        w.add_graph(model, tt.randn(5, 3))
+    assert int(model[1].num_batches_tracked) == 0  # statistics untouched
+    assert model.training and model[1].training and not model[2].training
+    assert {n.op for n in _read(tmp_path).Graph().node} >= {"Linear", "NativeBatchNorm"}
+
+
 def test_purge_step_and_reopen(tmp_path):
     w = SummaryWriter(tmp_path, purge_step=3)
     w.add_scalar("x", 1.0, 3)

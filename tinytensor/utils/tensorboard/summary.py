@@ -19,6 +19,7 @@ from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
 from tensorboard.plugins.pr_curve.plugin_data_pb2 import PrCurvePluginData
 from tensorboard.plugins.text.plugin_data_pb2 import TextPluginData
 
+from tinytensor.autograd.grad_mode import enable_grad
 from tinytensor.tensor import Tensor
 
 
@@ -259,16 +260,23 @@ def _shape_attr(shape):
 
 
 def graph(model, inputs):
-    """A GraphDef of the operations ``model(*inputs)`` recorded on the autograd tape: one node
-    per operation (named by the op, e.g. ``Linear``), the parameters (by their names in
-    ``model``) and the inputs, with output shapes."""
+    """A GraphDef of the operations ``model(*inputs)`` records on the autograd tape (run once in
+    eval mode, as PyTorch traces it): one node per operation (named by the op, e.g.
+    ``Linear``), the parameters (by their names in ``model``) and the inputs."""
     names = {id(p): n for n, p in model.named_parameters()}
     args = [x.detach().requires_grad_(True) if isinstance(x, Tensor) and x.is_floating_point()
             else x for x in inputs]  # fmt: skip
     for i, x in enumerate(args):
         if isinstance(x, Tensor):
             names.setdefault(id(x), f"input/{i}")
-    outs = model(*args)
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()  # as PyTorch traces: dropout off, batch-norm statistics left alone
+    try:
+        with enable_grad():
+            outs = model(*args)
+    finally:
+        for m, mode in modes:
+            m.training = mode
     outs = outs if isinstance(outs, (tuple, list)) else (outs,)
     ids, order = {}, []
 
