@@ -12,59 +12,46 @@ import numpy as np
 
 from tinytensor import _dtype as D
 from tinytensor._format import format_tensor
-from tinytensor._namespace.conventions import numpy_aliases
+from tinytensor._namespace.conventions import bare
 from tinytensor.autograd import api, hooks
 from tinytensor.core import (
     TensorBase,
     init_tensor,
-    rng,
     set_tensor_class,
     share_version,
     to_array,
     wrap,
 )
 from tinytensor.core.device import CPU, check_device, device
-from tinytensor.ops import binary as BI
 from tinytensor.ops import elementwise as E
 from tinytensor.ops import index as I
 from tinytensor.ops import linalg as L
-from tinytensor.ops import masked as MK
-from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
-from tinytensor.ops import shape_ext as SX
-from tinytensor.ops import unary as UN
-from tinytensor.ops._util import as_tensor, one_dim
-from tinytensor.ops.inplace import fill_random, inplace
+from tinytensor.ops._util import one_dim
+from tinytensor.ops.inplace import inplace
 from tinytensor.tensor_methods.autograd import AutogradMethods
 from tinytensor.tensor_methods.elementwise_inplace import ElementwiseInplaceMethods
 from tinytensor.tensor_methods.index import IndexMethods
 from tinytensor.tensor_methods.linalg import LinalgMethods
 from tinytensor.tensor_methods.math import MathMethods
 from tinytensor.tensor_methods.memory import MemoryMethods
+from tinytensor.tensor_methods.pointwise import PointwiseMethods
 from tinytensor.tensor_methods.random import RandomMethods
+from tinytensor.tensor_methods.reduction import ReductionMethods
 from tinytensor.tensor_methods.shape import ShapeMethods
 from tinytensor.tensor_methods.sorting import SortingMethods
 from tinytensor.types import legacy_dtype, legacy_type_name
 
-# The hot ops without their @torch_args/@numpy_aliases wrapper (about 0.1 us a call, 3-4% of a
-# 1-element op): the dunders and methods below never pass out= or a NumPy keyword alias.
-_add = E.add.__wrapped__
-_sub = E.sub.__wrapped__
-_mul = E.mul.__wrapped__
-_div = E.div.__wrapped__
-_pow = E.pow.__wrapped__
-_neg = E.neg.__wrapped__
-_exp = E.exp.__wrapped__
-_tanh = E.tanh.__wrapped__
-_relu = E.relu.__wrapped__
+# The hot ops without a wrapper (about 0.1 us a call, 3-4% of a 1-element op): the dunders
+# below never pass out= or a NumPy keyword alias.
+_add = bare(E.add)
+_sub = bare(E.sub)
+_mul = bare(E.mul)
+_div = bare(E.div)
+_pow = bare(E.pow)
+_neg = bare(E.neg)
 _matmul = L.matmul
-_sum = R.sum.__wrapped__
-_mean = R.mean.__wrapped__
-_reshape = S.reshape
 _permute = S.permute
-_transpose = S.transpose
-_unsqueeze = S.unsqueeze
-_squeeze = S.squeeze
 
 #: PyTorch Tensor attributes left out on purpose, name -> reason; tinytensor.compat (a layer
 #: above) fills it from its NOT_PLANNED["torch.Tensor"] table for Tensor.__getattr__.
@@ -73,7 +60,10 @@ NOT_PLANNED_METHODS: dict[str, str] = {}
 
 class Tensor(
     TensorBase,
-    # Method families added beside the core surface below, one mixin per file:
+    # Method families beside the core surface below (attributes, autograd, the Python protocol,
+    # conversions), one mixin per file:
+    PointwiseMethods,
+    ReductionMethods,
     LinalgMethods,
     MathMethods,
     ElementwiseInplaceMethods,
@@ -496,423 +486,15 @@ class Tensor(
 
     # --- elementwise --------------------------------------------------------------------------
 
-    def add(self, other, alpha=1):
-        return _add(self, other, alpha)
-
-    def sub(self, other, alpha=1):
-        return _sub(self, other, alpha)
-
-    def mul(self, other):
-        return _mul(self, other)
-
-    def div(self, other, rounding_mode=None):
-        return E.div(self, other, rounding_mode=rounding_mode)
-
-    def neg(self):
-        return _neg(self)
-
-    def pow(self, exponent):
-        return _pow(self, exponent)
-
-    def square(self):
-        return E.square(self)
-
-    def reciprocal(self):
-        return E.reciprocal(self)
-
-    def exp(self):
-        return _exp(self)
-
-    def log(self):
-        return E.log(self)
-
-    def log1p(self):
-        return E.log1p(self)
-
-    def sqrt(self):
-        return E.sqrt(self)
-
-    def rsqrt(self):
-        return E.rsqrt(self)
-
-    def abs(self):
-        return E.abs(self)
-
-    def sign(self):
-        return E.sign(self)
-
-    def sin(self):
-        return E.sin(self)
-
-    def cos(self):
-        return E.cos(self)
-
-    def tanh(self):
-        return _tanh(self)
-
-    def sigmoid(self):
-        return E.sigmoid(self)
-
-    def relu(self):
-        return _relu(self)
-
-    def clamp(self, min=None, max=None):
-        return E.clamp(self, min, max)
-
-    clip = clamp
-
-    def maximum(self, other):
-        return E.maximum(self, other)
-
-    def minimum(self, other):
-        return E.minimum(self, other)
-
-    def where(self, condition, other):
-        return E.where(condition, self, other)
-
-    def floor(self):
-        return E.floor(self)
-
-    def ceil(self):
-        return E.ceil(self)
-
-    def round(self, decimals=0):
-        return E.round(self, decimals)
-
-    def trunc(self):
-        return E.trunc(self)
-
-    def eq(self, other):
-        return E.eq(self, other)
-
-    def ne(self, other):
-        return E.ne(self, other)
-
-    def lt(self, other):
-        return E.lt(self, other)
-
-    def le(self, other):
-        return E.le(self, other)
-
-    def gt(self, other):
-        return E.gt(self, other)
-
-    def ge(self, other):
-        return E.ge(self, other)
-
-    def isnan(self):
-        return E.isnan(self)
-
-    def isinf(self):
-        return E.isinf(self)
-
-    def isfinite(self):
-        return E.isfinite(self)
-
-    def bitwise_and(self, other):
-        return E.bitwise_and(self, other)
-
-    def bitwise_or(self, other):
-        return E.bitwise_or(self, other)
-
-    def bitwise_xor(self, other):
-        return E.bitwise_xor(self, other)
-
-    def bitwise_not(self):
-        return E.bitwise_not(self)
-
-    def bitwise_left_shift(self, other):
-        return E.bitwise_left_shift(self, other)
-
-    def bitwise_right_shift(self, other):
-        return E.bitwise_right_shift(self, other)
-
-    def logical_not(self):
-        return E.logical_not(self)
-
-    def equal(self, other) -> bool:
-        return E.equal(self, other)
-
-    def allclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
-        return E.allclose(self, other, rtol, atol, equal_nan)
-
     # --- reductions --------------------------------------------------------------------------
-
-    @numpy_aliases
-    def sum(self, dim=None, keepdim=False, dtype=None):
-        return _sum(self, dim, keepdim, dtype)
-
-    @numpy_aliases
-    def mean(self, dim=None, keepdim=False, dtype=None):
-        return _mean(self, dim, keepdim, dtype)
-
-    @numpy_aliases
-    def prod(self, dim=None, keepdim=False, dtype=None):
-        return R.prod(self, dim, keepdim, dtype=dtype)
-
-    @numpy_aliases
-    def max(self, dim=None, keepdim=False):
-        return R.max(self, dim, keepdim)
-
-    @numpy_aliases
-    def min(self, dim=None, keepdim=False):
-        return R.min(self, dim, keepdim)
-
-    @numpy_aliases
-    def amax(self, dim=(), keepdim=False):
-        return R.amax(self, dim, keepdim)
-
-    @numpy_aliases
-    def amin(self, dim=(), keepdim=False):
-        return R.amin(self, dim, keepdim)
-
-    @numpy_aliases
-    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return R.var(self, dim, unbiased, keepdim, correction=correction)
-
-    @numpy_aliases
-    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return R.std(self, dim, unbiased, keepdim, correction=correction)
-
-    @numpy_aliases
-    def logsumexp(self, dim, keepdim=False):
-        return R.logsumexp(self, dim, keepdim)
-
-    @numpy_aliases
-    def norm(self, p="fro", dim=None, keepdim=False):
-        return R.norm(self, p, dim, keepdim)
-
-    @numpy_aliases
-    def argmax(self, dim=None, keepdim=False):
-        return R.argmax(self, dim, keepdim)
-
-    @numpy_aliases
-    def argmin(self, dim=None, keepdim=False):
-        return R.argmin(self, dim, keepdim)
-
-    @numpy_aliases
-    def all(self, dim=None, keepdim=False):
-        return R.all(self, dim, keepdim)
-
-    @numpy_aliases
-    def any(self, dim=None, keepdim=False):
-        return R.any(self, dim, keepdim)
-
-    @numpy_aliases
-    def cumsum(self, dim):
-        return R.cumsum(self, dim)
-
-    @numpy_aliases
-    def cumsum_(self, dim, *, dtype=None):
-        def compute(s):
-            return R.cumsum(s if dtype is None else s.to(dtype), dim)
-
-        return inplace(self, compute, "cumsum_")
-
-    def ravel(self):
-        return SX.ravel(self)
-
-    def angle(self):
-        return UN.angle(self)
-
-    def frexp(self):
-        return UN.frexp(self)
-
-    def gcd(self, other):
-        return BI.gcd(self, other)
-
-    def gcd_(self, other):
-        return inplace(self, lambda s: BI.gcd(s, other), "gcd_")
-
-    def lcm(self, other):
-        return BI.lcm(self, other)
-
-    def lcm_(self, other):
-        return inplace(self, lambda s: BI.lcm(s, other), "lcm_")
 
     # --- shape --------------------------------------------------------------------------------
 
-    def reshape(self, *shape):
-        return _reshape(self, *shape)
-
-    def view(self, *shape):
-        """``view(*shape)`` like reshape; ``view(dtype)`` reinterprets the bytes (shared memory,
-        outside the graph), as in PyTorch."""
-        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list, Tensor)):
-            target = D.to_dtype(shape[0])
-            try:
-                arr = self._data.view(target.np)
-            except ValueError as e:
-                raise RuntimeError(f"view({target}): {e}") from None
-            out = wrap(arr)
-            share_version(out, self)
-            return out
-        return S.view(self, *shape)
-
-    def view_as(self, other):
-        return S.view(self, other.shape)
-
-    def reshape_as(self, other):
-        return S.reshape(self, other.shape)
-
-    def flatten(self, start_dim=0, end_dim=-1):
-        return S.flatten(self, start_dim, end_dim)
-
-    @numpy_aliases
-    def unflatten(self, dim, sizes):
-        return S.unflatten(self, dim, sizes)
-
-    @numpy_aliases
-    def squeeze(self, dim=None):
-        return _squeeze(self, dim)
-
-    @numpy_aliases
-    def unsqueeze(self, dim):
-        return _unsqueeze(self, dim)
-
-    def transpose(self, dim0, dim1):
-        return _transpose(self, dim0, dim1)
-
-    def t(self):
-        if self.ndim > 2:
-            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, got {self.ndim}")
-        return _permute(self, tuple(range(self.ndim - 1, -1, -1)))
-
-    def permute(self, *dims):
-        return _permute(self, *dims)
-
-    def expand(self, *sizes):
-        return S.expand(self, *sizes)
-
-    def expand_as(self, other):
-        return S.expand(self, other.shape)
-
-    def broadcast_to(self, shape):
-        return S.broadcast_to(self, shape)
-
-    @numpy_aliases
-    def split(self, split_size_or_sections, dim=0):
-        return S.split(self, split_size_or_sections, dim)
-
-    @numpy_aliases
-    def chunk(self, chunks, dim=0):
-        return S.chunk(self, chunks, dim)
-
-    @numpy_aliases
-    def unbind(self, dim=0):
-        return S.unbind(self, dim)
-
-    def flip(self, dims):
-        return S.flip(self, dims)
-
-    def repeat(self, *sizes):
-        return S.repeat(self, *sizes)
-
-    def tril(self, diagonal=0):
-        return S.tril(self, diagonal)
-
-    def triu(self, diagonal=0):
-        return S.triu(self, diagonal)
-
     # --- indexing -----------------------------------------------------------------------------
-
-    @numpy_aliases
-    def gather(self, dim, index):
-        return I.gather(self, dim, index)
-
-    @numpy_aliases
-    def scatter(self, dim, index, src=None, value=None):
-        return I.scatter(self, dim, index, src if src is not None else value)
-
-    @numpy_aliases
-    def scatter_add(self, dim, index, src):
-        return I.scatter_add(self, dim, index, src)
-
-    @numpy_aliases
-    def index_select(self, dim, index):
-        return I.index_select(self, dim, index)
-
-    @numpy_aliases
-    def index_add(self, dim, index, source, alpha=1):
-        return I.index_add(self, dim, index, source, alpha=alpha)
-
-    def masked_fill(self, mask, value):
-        return MK.masked_fill(self, mask, value)
 
     # --- linear algebra -----------------------------------------------------------------------
 
-    def matmul(self, other):
-        return _matmul(self, other)
-
-    def mm(self, other):
-        return L.mm(self, other)
-
-    def bmm(self, other):
-        return L.bmm(self, other)
-
-    def dot(self, other):
-        return L.dot(self, other)
-
-    def outer(self, other):
-        return L.outer(self, other)
-
     # --- in place -----------------------------------------------------------------------------
-
-    def add_(self, other, alpha=1):
-        return inplace(self, lambda s: E.add(s, other, alpha=alpha), "add_")
-
-    def sub_(self, other, alpha=1):
-        return inplace(self, lambda s: E.sub(s, other, alpha=alpha), "sub_")
-
-    def mul_(self, other):
-        return inplace(self, lambda s: E.mul(s, other), "mul_")
-
-    def div_(self, other):
-        return inplace(self, lambda s: E.div(s, other), "div_")
-
-    def pow_(self, exponent):
-        return inplace(self, lambda s: E.pow(s, exponent), "pow_")
-
-    def clamp_(self, min=None, max=None):
-        return inplace(self, lambda s: E.clamp(s, min, max), "clamp_")
-
-    clip_ = clamp_
-
-    def relu_(self):
-        return inplace(self, E.relu, "relu_")
-
-    def exp_(self):
-        return inplace(self, E.exp, "exp_")
-
-    def neg_(self):
-        return inplace(self, E.neg, "neg_")
-
-    def masked_fill_(self, mask, value):
-        return inplace(self, lambda s: MK.masked_fill(s, mask, value), "masked_fill_")
-
-    def copy_(self, src):
-        """Copy ``src`` (broadcast to this shape) into this tensor; differentiable in ``src``."""
-        src = as_tensor(src, "copy_")
-        return inplace(self, lambda s: S.copy_like(s, src), "copy_")
-
-    def fill_(self, value):
-        if isinstance(value, Tensor):
-            if value.ndim != 0:
-                raise RuntimeError(
-                    f"fill_ only supports a 0-dimensional value tensor, got one of shape "
-                    f"{tuple(value.shape)}; use copy_ to copy a tensor"
-                )
-            return self.copy_(value.expand(self.shape))
-        return inplace(self, lambda s: S.copy_like(s, value), "fill_")
-
-    def zero_(self):
-        return self.fill_(0)
-
-    def uniform_(self, a=0.0, b=1.0):
-        return fill_random(self, lambda: rng().uniform(a, b, self.shape), "uniform_")
-
-    def normal_(self, mean=0.0, std=1.0):
-        return fill_random(self, lambda: rng().normal(mean, std, self.shape), "normal_")
 
 
 set_tensor_class(Tensor)

@@ -98,6 +98,13 @@ def export(fn, prefix: str = ""):
     return door
 
 
+def bare(op):
+    """``op`` without a wrapper its module put on it (``elementwise`` and ``reduce`` still decorate
+    their ops): what ``Tensor``'s methods and dunders call, so they pay no wrapper (about 0.1 us a
+    call). The op itself for every other module."""
+    return op.__wrapped__ if getattr(op, "_tt_door", False) else op
+
+
 def check_tensor(input, name):  # noqa: A002 - PyTorch's argument name
     """``input`` itself, or PyTorch's TypeError when it is not a tensor."""
     if not isinstance(input, TensorBase):

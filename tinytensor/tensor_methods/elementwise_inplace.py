@@ -5,8 +5,15 @@
 
 from __future__ import annotations
 
+from tinytensor.core import (
+    TensorBase,
+    rng,
+)
 from tinytensor.ops import elementwise as E
-from tinytensor.ops.inplace import inplace
+from tinytensor.ops import masked as MK
+from tinytensor.ops import shape as S
+from tinytensor.ops._util import as_tensor
+from tinytensor.ops.inplace import fill_random, inplace
 
 
 class ElementwiseInplaceMethods:
@@ -194,3 +201,59 @@ class ElementwiseInplaceMethods:
 
     def bitwise_not_(self):
         return inplace(self, E.bitwise_not, "bitwise_not_")
+
+    def add_(self, other, alpha=1):
+        return inplace(self, lambda s: E.add(s, other, alpha=alpha), "add_")
+
+    def sub_(self, other, alpha=1):
+        return inplace(self, lambda s: E.sub(s, other, alpha=alpha), "sub_")
+
+    def mul_(self, other):
+        return inplace(self, lambda s: E.mul(s, other), "mul_")
+
+    def div_(self, other):
+        return inplace(self, lambda s: E.div(s, other), "div_")
+
+    def pow_(self, exponent):
+        return inplace(self, lambda s: E.pow(s, exponent), "pow_")
+
+    def clamp_(self, min=None, max=None):
+        return inplace(self, lambda s: E.clamp(s, min, max), "clamp_")
+
+    clip_ = clamp_
+
+    def relu_(self):
+        return inplace(self, E.relu, "relu_")
+
+    def exp_(self):
+        return inplace(self, E.exp, "exp_")
+
+    def neg_(self):
+        return inplace(self, E.neg, "neg_")
+
+    def masked_fill_(self, mask, value):
+        return inplace(self, lambda s: MK.masked_fill(s, mask, value), "masked_fill_")
+
+    def copy_(self, src):
+        """Copy ``src`` (broadcast to this shape) into this tensor; differentiable in ``src``."""
+        src = as_tensor(src, "copy_")
+        return inplace(self, lambda s: S.copy_like(s, src), "copy_")
+
+    def fill_(self, value):
+        if isinstance(value, TensorBase):
+            if value.ndim != 0:
+                raise RuntimeError(
+                    f"fill_ only supports a 0-dimensional value tensor, got one of shape "
+                    f"{tuple(value.shape)}; use copy_ to copy a tensor"
+                )
+            return self.copy_(value.expand(self.shape))
+        return inplace(self, lambda s: S.copy_like(s, value), "fill_")
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def uniform_(self, a=0.0, b=1.0):
+        return fill_random(self, lambda: rng().uniform(a, b, self.shape), "uniform_")
+
+    def normal_(self, mean=0.0, std=1.0):
+        return fill_random(self, lambda: rng().normal(mean, std, self.shape), "normal_")

@@ -80,3 +80,26 @@ class IndexMethods:
 
     def nonzero_static(self, *, size, fill_value=-1):
         return MK.nonzero_static(self, size=size, fill_value=fill_value)
+
+    @numpy_aliases
+    def gather(self, dim, index):
+        return I.gather(self, dim, index)
+
+    @numpy_aliases
+    def scatter(self, dim, index, src=None, value=None):
+        return I.scatter(self, dim, index, src if src is not None else value)
+
+    @numpy_aliases
+    def scatter_add(self, dim, index, src):
+        return I.scatter_add(self, dim, index, src)
+
+    @numpy_aliases
+    def index_select(self, dim, index):
+        return I.index_select(self, dim, index)
+
+    @numpy_aliases
+    def index_add(self, dim, index, source, alpha=1):
+        return I.index_add(self, dim, index, source, alpha=alpha)
+
+    def masked_fill(self, mask, value):
+        return MK.masked_fill(self, mask, value)

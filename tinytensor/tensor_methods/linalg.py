@@ -12,6 +12,9 @@ from tinytensor.ops import linalg_more as LM
 from tinytensor.ops import linalg_torch as LT
 from tinytensor.ops.inplace import inplace
 
+# The ops without a wrapper: a method pays none (see _namespace.conventions.bare).
+_matmul = L.matmul
+
 
 class LinalgMethods:
     __slots__ = ()
@@ -125,3 +128,18 @@ class LinalgMethods:
 
     def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False):  # noqa: N803
         return LT.triangular_solve(self, A, upper, transpose, unitriangular)
+
+    def matmul(self, other):
+        return _matmul(self, other)
+
+    def mm(self, other):
+        return L.mm(self, other)
+
+    def bmm(self, other):
+        return L.bmm(self, other)
+
+    def dot(self, other):
+        return L.dot(self, other)
+
+    def outer(self, other):
+        return L.outer(self, other)

@@ -8,12 +8,26 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinytensor import _dtype as D
 from tinytensor._namespace.conventions import numpy_aliases
+from tinytensor.core import (
+    TensorBase,
+    share_version,
+    wrap,
+)
 from tinytensor.ops import creation as C
 from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
+from tinytensor.ops import shape_ext as SX
 from tinytensor.ops import shape_ext as X
 from tinytensor.ops.inplace import inplace
+
+# The ops without a wrapper: a method pays none (see _namespace.conventions.bare).
+_reshape = S.reshape
+_squeeze = S.squeeze
+_unsqueeze = S.unsqueeze
+_transpose = S.transpose
+_permute = S.permute
 
 
 class ShapeMethods:
@@ -153,3 +167,88 @@ class ShapeMethods:
 
     def moveaxis(self, source, destination):
         return S.movedim(self, source, destination)
+
+    def ravel(self):
+        return SX.ravel(self)
+
+    def reshape(self, *shape):
+        return _reshape(self, *shape)
+
+    def view(self, *shape):
+        """``view(*shape)`` like reshape; ``view(dtype)`` reinterprets the bytes (shared memory,
+        outside the graph), as in PyTorch."""
+        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list, TensorBase)):
+            target = D.to_dtype(shape[0])
+            try:
+                arr = self._data.view(target.np)
+            except ValueError as e:
+                raise RuntimeError(f"view({target}): {e}") from None
+            out = wrap(arr)
+            share_version(out, self)
+            return out
+        return S.view(self, *shape)
+
+    def view_as(self, other):
+        return S.view(self, other.shape)
+
+    def reshape_as(self, other):
+        return S.reshape(self, other.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return S.flatten(self, start_dim, end_dim)
+
+    @numpy_aliases
+    def unflatten(self, dim, sizes):
+        return S.unflatten(self, dim, sizes)
+
+    @numpy_aliases
+    def squeeze(self, dim=None):
+        return _squeeze(self, dim)
+
+    @numpy_aliases
+    def unsqueeze(self, dim):
+        return _unsqueeze(self, dim)
+
+    def transpose(self, dim0, dim1):
+        return _transpose(self, dim0, dim1)
+
+    def t(self):
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, got {self.ndim}")
+        return _permute(self, tuple(range(self.ndim - 1, -1, -1)))
+
+    def permute(self, *dims):
+        return _permute(self, *dims)
+
+    def expand(self, *sizes):
+        return S.expand(self, *sizes)
+
+    def expand_as(self, other):
+        return S.expand(self, other.shape)
+
+    def broadcast_to(self, shape):
+        return S.broadcast_to(self, shape)
+
+    @numpy_aliases
+    def split(self, split_size_or_sections, dim=0):
+        return S.split(self, split_size_or_sections, dim)
+
+    @numpy_aliases
+    def chunk(self, chunks, dim=0):
+        return S.chunk(self, chunks, dim)
+
+    @numpy_aliases
+    def unbind(self, dim=0):
+        return S.unbind(self, dim)
+
+    def flip(self, dims):
+        return S.flip(self, dims)
+
+    def repeat(self, *sizes):
+        return S.repeat(self, *sizes)
+
+    def tril(self, diagonal=0):
+        return S.tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return S.triu(self, diagonal)
