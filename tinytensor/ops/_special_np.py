@@ -165,8 +165,11 @@ def hurwitz_zeta(s, q):
     q = np.asarray(q, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         acc = np.zeros_like(q)
-        z = q.copy()
         target = 15.0 + s
+        # Poles (0 and the negative integers: every float below -2**52 and -inf among them)
+        # skip the direct terms, whose z + 1 would never reach the target: inf, filled below.
+        pole = (q <= 0) & (q == np.floor(q))
+        z = np.where(pole, target, q)
         while True:
             low = z < target
             if not low.any():
@@ -183,7 +186,7 @@ def hurwitz_zeta(s, q):
             rising *= (s + 2 * j - 1) * (s + 2 * j)
             zp = zp / (z * z)
         out = acc + tail
-        return np.where((q <= 0) & (q == np.floor(q)), np.inf, out)
+        return np.where(pole, np.inf, out)
 
 
 def polygamma(n, x):
