@@ -106,7 +106,12 @@ def parameters_to_vector(parameters):
 
 
 def vector_to_parameters(vec, parameters):
-    """Copy consecutive slices of the 1-D ``vec`` into the parameters (in place, no grad)."""
+    """Copy consecutive slices of the 1-D ``vec`` into the parameters (in place, no grad).
+
+    Each copy is an in-place write that bumps the parameter's version, as ``copy_`` does: a
+    graph that saved a parameter before the call raises in backward. (PyTorch's version assigns
+    ``param.data``, which keeps the version, so there such a graph silently computes with the
+    new values.)"""
     if not isinstance(vec, Tensor):
         raise TypeError(f"expected a Tensor for vec, but got: {type(vec).__name__}")
     params = _params(parameters)
