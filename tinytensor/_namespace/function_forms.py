@@ -255,3 +255,41 @@ clip_ = clamp_
 greater_equal = E.ge
 less_equal = E.le
 not_equal = E.ne
+
+
+__all__ = [
+    "adjoint",
+    "clamp_",
+    "clip_",
+    "conj",
+    "conj_physical",
+    "conj_physical_",
+    "detach",
+    "detach_",
+    "fill",
+    "fill_",
+    "get_device",
+    "greater_equal",
+    "index_put_",
+    "is_complex",
+    "is_conj",
+    "is_inference",
+    "is_neg",
+    "is_same_size",
+    "is_signed",
+    "less_equal",
+    "not_equal",
+    "real",
+    "resize_as_",
+    "resolve_conj",
+    "resolve_neg",
+    "rsub",
+    "split_with_sizes",
+    "swapdims",
+    "t",
+    "to_dlpack",
+    "unsafe_chunk",
+    "unsafe_split",
+    "unsafe_split_with_sizes",
+    "zero_",
+]

@@ -358,3 +358,32 @@ def narrow_copy(a, dim, start, length):
 def ravel(input):  # noqa: A002 - PyTorch's argument name
     """f(a) = a flattened to 1-D (a view when it can be)"""
     return S.reshape(as_tensor(input, "ravel"), -1)
+
+
+__all__ = [
+    "atleast_1d",
+    "atleast_2d",
+    "atleast_3d",
+    "column_stack",
+    "diag",
+    "diagflat",
+    "dsplit",
+    "dstack",
+    "fliplr",
+    "flipud",
+    "hsplit",
+    "meshgrid",
+    "moveaxis",
+    "narrow_copy",
+    "ravel",
+    "repeat_interleave",
+    "roll",
+    "rot90",
+    "row_stack",
+    "select",
+    "tensor_split",
+    "tile",
+    "tril_indices",
+    "triu_indices",
+    "vsplit",
+]
