@@ -47,7 +47,6 @@ def test_the_names_the_issue_lists():
     x = tt.ones(2)
     cases = [
         (lambda: tt.autocast, "tinytensor.autocast (torch.autocast) is not planned: autocast"),
-        (lambda: tt.vmap, "tinytensor.vmap (torch.vmap) is not planned: functorch"),
         (lambda: tt.view_as_complex, "(torch.view_as_complex) is not planned: complex dtypes"),
         (lambda: x.storage(), "Tensor.storage (torch.Tensor.storage) is not planned: storage"),
     ]

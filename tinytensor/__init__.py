@@ -331,8 +331,9 @@ __version__ = "0.1.0"
 # Submodules and tools that pull in more code are loaded on first use: ``tt.nn``, ``tt.optim``,
 # ``tt.data``, ``tt.viz``, ``tt.testing``, ``tt.save``/``tt.load``.
 _LAZY_MODULES = {"nn", "optim", "data", "viz", "testing", "utils", "onnx", "serialization",
-                 "multiprocessing", "distributed"}  # fmt: skip
-_LAZY_ATTRS = {"save": "tinytensor.serialization", "load": "tinytensor.serialization"}
+                 "multiprocessing", "distributed", "func"}  # fmt: skip
+_LAZY_ATTRS = {"save": "tinytensor.serialization", "load": "tinytensor.serialization",
+               "vmap": "tinytensor.func"}  # fmt: skip
 # torch.conv2d and friends: the same function as nn.functional's (same positional signature).
 _LAZY_ATTRS.update(
     dict.fromkeys(
@@ -351,7 +352,7 @@ def __getattr__(name):
         return importlib.import_module(f"tinytensor.{name}")
     if name in _LAZY_ATTRS:
         return getattr(importlib.import_module(_LAZY_ATTRS[name]), name)
-    # A PyTorch name left out on purpose (tt.vmap, tt.jit) says why: compat.NOT_PLANNED's reason.
+    # A PyTorch name left out on purpose (tt.lu, tt.jit) says why: compat.NOT_PLANNED's reason.
     reason = compat.NOT_PLANNED_MODULES.get(f"torch.{name}", compat.NOT_PLANNED["torch"].get(name))
     if reason is not None:
         raise AttributeError(f"tinytensor.{name} (torch.{name}) is not planned: {reason}")

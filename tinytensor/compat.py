@@ -9,7 +9,7 @@ that every public name of ``torch``, ``torch.Tensor``, ``torch.linalg``, ``torch
 >>> tt.compat.NOT_PLANNED["torch"]["bfloat16"]
 'bfloat16 has no NumPy dtype; use float16, float32 or float64'
 
-Asking for such a name raises with its reason: ``tt.vmap`` and ``tt.linalg.lu`` an
+Asking for such a name raises with its reason: ``tt.autocast`` and ``tt.linalg.lu`` an
 AttributeError, ``x.storage()`` too (through ``Tensor.__getattr__``), and ``import
 tinytensor.jit`` (any ``NOT_PLANNED_MODULES`` row) a ModuleNotFoundError:
 
@@ -223,7 +223,6 @@ _TORCH = {
     "pca_lowrank": "randomized low-rank solvers: use tt.linalg.svd",
     "svd_lowrank": "randomized low-rank solvers: use tt.linalg.svd",
     "as_strided_": _STORAGE + " (as_strided returns a gathered copy)",
-    "vmap": "functorch transforms: loop over the batch, or use tt.autograd.functional",
 }
 
 _TENSOR = {
@@ -299,10 +298,6 @@ NOT_PLANNED_MODULES = {
         "the dtype you choose; drop autocast/GradScaler, or cast with .half()/.float()"
     ),
     "torch.hub": "downloading models from the network: load a state_dict with tt.load instead",
-    "torch.func": (
-        "function transforms (grad, vmap, jacrev, functional_call): use tt.autograd.grad and "
-        "tt.autograd.functional (jacobian, hessian, vjp, jvp), and loop over the batch for vmap"
-    ),
     "torch.distributions": (
         "probability distributions are a library of their own: write the log-density, the "
         "reparameterised sample (mu + sigma * randn_like) and the KL term with tensor ops"
@@ -317,7 +312,7 @@ def _not_planned(qualname, torch_name, reason, error=AttributeError):
 
 class _NotPlannedFinder:
     """Last on ``sys.meta_path``, so it only sees imports nothing else found: ``import
-    tinytensor.jit`` (a ``NOT_PLANNED_MODULES`` row) and ``from tinytensor import vmap`` (a
+    tinytensor.jit`` (a ``NOT_PLANNED_MODULES`` row) and ``from tinytensor import autocast`` (a
     ``NOT_PLANNED["torch"]`` row) raise ModuleNotFoundError with the reason, not 'No module
     named'. The error's ``name`` stays None so ``from ... import`` does not swallow it."""
 
