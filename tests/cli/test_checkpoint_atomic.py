@@ -7,6 +7,8 @@ from __future__ import annotations
 import errno
 import io
 import json
+import os
+import signal
 
 import numpy as np
 import pytest
@@ -66,3 +68,23 @@ def test_failed_metrics_write_keeps_the_previous_metrics(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert json.loads(path.read_text()) == {"loss": [1.0, 0.5]}
     assert [p.name for p in tmp_path.iterdir()] == [METRICS]
+
+
+def test_ctrl_c_during_a_checkpoint_write_waits_for_it_then_interrupts(tmp_path, monkeypatch):
+    """SIGINT arriving while the checkpoint is written is held back: the new checkpoint is
+    complete on disk, and KeyboardInterrupt is raised once the write is done."""
+    path = tmp_path / CHECKPOINT
+    write_checkpoint(path, _blob(1), {"epoch": 1})
+    real_save, handler = tt.save, signal.getsignal(signal.SIGINT)
+
+    def save_with_ctrl_c(obj, f):
+        os.kill(os.getpid(), signal.SIGINT)  # the user presses Ctrl-C mid-write
+        real_save(obj, f)
+
+    monkeypatch.setattr(rundir.tt, "save", save_with_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        write_checkpoint(path, _blob(2), {"epoch": 2})
+    monkeypatch.undo()
+    assert tt.load(path)["epoch"] == 2
+    assert json.loads((tmp_path / METRICS).read_text()) == {"epoch": 2}
+    assert signal.getsignal(signal.SIGINT) is handler  # the caller's handler is back
