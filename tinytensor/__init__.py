@@ -331,7 +331,7 @@ __version__ = "0.1.0"
 # Submodules and tools that pull in more code are loaded on first use: ``tt.nn``, ``tt.optim``,
 # ``tt.data``, ``tt.viz``, ``tt.testing``, ``tt.save``/``tt.load``.
 _LAZY_MODULES = {"nn", "optim", "data", "viz", "testing", "utils", "onnx", "serialization",
-                 "multiprocessing", "distributed", "func"}  # fmt: skip
+                 "multiprocessing", "distributed", "distributions", "func"}  # fmt: skip
 _LAZY_ATTRS = {"save": "tinytensor.serialization", "load": "tinytensor.serialization",
                "vmap": "tinytensor.func"}  # fmt: skip
 # torch.conv2d and friends: the same function as nn.functional's (same positional signature).

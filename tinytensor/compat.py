@@ -298,10 +298,6 @@ NOT_PLANNED_MODULES = {
         "the dtype you choose; drop autocast/GradScaler, or cast with .half()/.float()"
     ),
     "torch.hub": "downloading models from the network: load a state_dict with tt.load instead",
-    "torch.distributions": (
-        "probability distributions are a library of their own: write the log-density, the "
-        "reparameterised sample (mu + sigma * randn_like) and the KL term with tensor ops"
-    ),
 }
 
 

@@ -66,6 +66,9 @@ MODULES = [
     "tinytensor.multiprocessing",
     "tinytensor.distributed",
     "tinytensor.nn.parallel",
+    "tinytensor.distributions",
+    "tinytensor.distributions.constraints",
+    "tinytensor.distributions.kl",
 ]
 # Top-level modules that are not namespaces of their own: their public names are re-exported
 # by ``tinytensor`` (and checked there) or are the machinery under it.
