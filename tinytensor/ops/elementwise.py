@@ -449,9 +449,10 @@ def _tanh_backward_grad(gg, g, y):
 
 
 def _sigmoid_np(d):
-    # exp of a non-positive number only, so large |x| neither overflows nor warns.
-    e = np.exp(-np.abs(d))
-    return np.where(d >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(d.dtype, copy=False)
+    # exp of a non-positive number only, so large |x| never overflows (it may underflow: 0).
+    with _quiet(all="ignore"):
+        e = np.exp(-np.abs(d))
+        return np.where(d >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(d.dtype, copy=False)
 
 
 @torch_args

@@ -221,7 +221,7 @@ def frac(a):
             f"frac: not implemented for dtype {a.dtype} (integers have no fractional part); "
             "use a floating tensor"
         )
-    return record(wrap(d - np.trunc(d)), "Frac", (a,), _identity_backward)
+    return record(wrap(_np(lambda x: x - np.trunc(x), d)), "Frac", (a,), _identity_backward)
 
 
 def _identity_backward(g):

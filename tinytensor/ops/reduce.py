@@ -293,7 +293,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     corr = _correction(unbiased, correction)
     denom = float(builtins.max(n - corr, 0))
     d = a._data
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):
         if n:
             centered = d - np.mean(d, axis=axes, keepdims=True)
             out = np.sum(centered * centered, axis=axes, keepdims=keepdim) / denom
