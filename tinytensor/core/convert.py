@@ -13,7 +13,15 @@ from tinytensor.core.tensorbase import TensorBase
 
 
 def to_array(data, dtype=None, copy=True) -> np.ndarray:
-    """Turn user data into an array with tinytensor's default dtypes."""
+    """Turn user data into an array with tinytensor's default dtypes.
+
+    Values that do not fit (1e300 as float32, NaN as an integer) convert silently, as in
+    PyTorch: NumPy's cast warnings do not leak."""
+    with np.errstate(all="ignore"):
+        return _to_array(data, dtype, copy)
+
+
+def _to_array(data, dtype, copy):
     want = None if dtype is None else D.to_dtype(dtype).np
     if isinstance(data, TensorBase):
         arr = data._data

@@ -45,7 +45,8 @@ def cumprod(a, dim, *, dtype=None):
         a = a.to(to_dtype(dtype))
     d = one_dim(dim, a.ndim, "cumprod")
     data = a._data if a._data.dtype.kind == "f" else a._data.astype(np.int64)
-    out = wrap(data.copy() if a.ndim == 0 else np.cumprod(data, axis=d))
+    with np.errstate(all="ignore"):  # overflow to inf silently, as PyTorch
+        out = wrap(data.copy() if a.ndim == 0 else np.cumprod(data, axis=d))
     return record(out, "Cumprod", (a,), _cumprod_backward, (a, OUT, d))
 
 

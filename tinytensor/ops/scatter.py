@@ -81,7 +81,8 @@ def scatter_reduce(a, dim, index, src, reduce, *, include_self=True):
     out = a._data.copy()
     if not include_self:
         out[hit] = _identity(reduce, out.dtype)
-    _REDUCE_UFUNC[reduce].at(out, at, src._data)
+    with np.errstate(all="ignore"):  # NaN, inf, overflow: IEEE results silently, as PyTorch
+        _REDUCE_UFUNC[reduce].at(out, at, src._data)
     count = None
     if reduce == "mean":
         n = np.zeros(a.shape, np.int64) + (1 if include_self else 0)

@@ -165,7 +165,8 @@ def _gelu_backward(g, x):
 
 
 def _cdf_np(d):
-    return 0.5 * (1.0 + _erf(d * _scalar(1 / np.sqrt(2.0), d)))
+    with np.errstate(all="ignore"):  # huge |x| overflows inside erf's series: IEEE silently
+        return 0.5 * (1.0 + _erf(d * _scalar(1 / np.sqrt(2.0), d)))
 
 
 def _normal_pdf(x):
