@@ -53,7 +53,10 @@ def test_export_into_a_missing_folder_names_the_flag(tmp_path, capsys):
         ("conv(8) relu flatten linear(10)", "conv(8): conv needs kernel_size (usage: conv("),
         ("conv(8,3,size=2) flatten linear(10)", "conv has no argument 'size'"),
         ("maxpool() flatten linear(10)", "maxpool needs kernel_size"),
-        ("flatten linear(10,True,None,None,3)", "linear got more positional arguments than it takes"),
+        (
+            "flatten linear(10,True,None,None,3)",
+            "linear got more positional arguments than it takes",
+        ),
     ],
 )
 def test_arch_argument_mistakes_say_what_the_layer_needs(tmp_path, capsys, arch, says):
