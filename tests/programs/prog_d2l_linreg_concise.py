@@ -75,12 +75,14 @@ def main(seed):
                 optim.step()
         model.eval()
         with torch.no_grad():
-            val = [model.loss(model(Xb), yb).item() for Xb, yb in get_dataloader(X, y, False, 1000, 32)]
+            val_loader = get_dataloader(X, y, False, 1000, 32)
+            val = [model.loss(model(Xb), yb).item() for Xb, yb in val_loader]
         losses.append(sum(val) / len(val))
     w, b = model.get_w_b()
     return {
         "lazy_before": lazy_before,
-        "lazy_after": model.net.has_uninitialized_params() if hasattr(model.net, "has_uninitialized_params") else False,
+        # materialised, the layer became an nn.Linear (no lazy methods left)
+        "lazy_after": hasattr(model.net, "has_uninitialized_params"),
         "class_after": type(model.net).__name__,
         "weight_shape": list(w.shape),
         "losses": losses,
@@ -91,5 +93,6 @@ def main(seed):
 
 def check(results):
     assert results["lazy_before"] and not results["lazy_after"]
+    assert results["class_after"] == "Linear", results["class_after"]
     assert results["losses"][-1] < 1e-3, results["losses"]
     assert max(abs(e) for e in results["w_error"]) < 0.01
