@@ -50,13 +50,13 @@ def test_the_names_the_issue_lists():
         (lambda: tt.view_as_complex, "(torch.view_as_complex) is not planned: complex dtypes"),
         (lambda: x.storage(), "Tensor.storage (torch.Tensor.storage) is not planned: storage"),
     ]
-    if "torch.func" in compat.NOT_PLANNED_MODULES:  # until tinytensor.func exists
-        cases.append((lambda: tt.func, "tinytensor.func (torch.func) is not planned: "))
     for get, start in cases:
         with pytest.raises(AttributeError) as info:
             get()
         assert start in str(info.value)
         assert ADVICE.search(str(info.value)), str(info.value)
+    with pytest.raises(ModuleNotFoundError, match=r"^tinytensor.autocast \(torch.autocast\) is"):
+        exec("from tinytensor import autocast", {})
 
 
 def test_every_torch_row_raises_its_reason():
