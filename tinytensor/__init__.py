@@ -246,6 +246,8 @@ from tinytensor.ops.shape import (
 
 # Issue #11, the rest of the torch namespace (coverage: tests/test_coverage_torch.py).
 from tinytensor import compat
+from tinytensor import sparse
+from tinytensor.sparse import sparse_coo, sparse_coo_tensor, spmm
 from tinytensor.compat import (
     are_deterministic_algorithms_enabled,
     can_cast,

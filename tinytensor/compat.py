@@ -42,7 +42,11 @@ def _rows(reason, names):
 
 
 _CUDA = "other devices: tinytensor computes on the CPU only; drop the device calls (or pass 'cpu')"
-_SPARSE = "sparse layouts: tinytensor tensors are dense (strided) only; keep tensors dense"
+_SPARSE = (
+    "sparse layouts other than COO: tinytensor has sparse COO tensors only (tt.sparse_coo_tensor, "
+    "Tensor.to_sparse; indices/values/coalesce live on the sparse tensor); use COO or keep "
+    "tensors dense"
+)
 _QUANT = (
     "quantization: tinytensor computes in float16/32/64 and integers only; keep the model in "
     "float32 (quantize the exported ONNX file instead)"
@@ -154,8 +158,8 @@ _TORCH = {
     **_rows(
         _SPARSE,
         "sparse_bsc sparse_bsc_tensor sparse_bsr sparse_bsr_tensor sparse_compressed_tensor "
-        "sparse_coo sparse_coo_tensor sparse_csc sparse_csc_tensor sparse_csr sparse_csr_tensor "
-        "spmm smm hsmm dsmm saddmm sspaddmm hspmm ccol_indices_copy col_indices_copy "
+        "sparse_csc sparse_csc_tensor sparse_csr sparse_csr_tensor "
+        "smm hsmm dsmm saddmm sspaddmm hspmm ccol_indices_copy col_indices_copy "
         "crow_indices_copy row_indices_copy indices_copy values_copy resize_as_sparse_ jagged",
     ),
     **_rows(
@@ -230,7 +234,7 @@ _TENSOR = {
         _SPARSE,
         "ccol_indices coalesce col_indices crow_indices dense_dim indices is_coalesced "
         "is_sparse_csr row_indices smm sparse_dim sparse_mask sparse_resize_ "
-        "sparse_resize_and_clear_ sspaddmm to_sparse to_sparse_bsc to_sparse_bsr to_sparse_coo "
+        "sparse_resize_and_clear_ sspaddmm to_sparse_bsc to_sparse_bsr "
         "to_sparse_csc to_sparse_csr values resize_as_sparse_ to_padded_tensor is_nested",
     ),
     **_rows(

@@ -109,6 +109,7 @@ def test_error_texts_follow_torch():
         with pytest.raises(ValueError, match="We cannot vmap over non-Tensor arguments"):
             lib.vmap(lambda a, n: a * n)(t, 2)
         with pytest.raises(RuntimeError, match="randomness error mode"):
-            lib.vmap(lambda a: a + (tt if lib is ttf else torch).rand(2))(t)
+            mod = tt if lib is ttf else torch
+            lib.vmap(lambda a, mod=mod: a + mod.rand(2))(t)
         with pytest.raises(RuntimeError, match="to return a scalar Tensor, got tensor with 2 dims"):
             lib.grad(lambda a: a * 2)(t)

@@ -19,9 +19,18 @@ def _float_check(ad, bd, name, a, b):
         raise RuntimeError(f"{name}: not implemented for bool tensors")
 
 
+def _sparse_product(a, b, op):
+    """A product with a sparse COO operand (``tinytensor.sparse``): it computes it itself."""
+    if getattr(a, "is_sparse", False) is True:
+        return a._matmul_dense(b, op)
+    return b._rmatmul_dense(a, op)
+
+
 def matmul(input, other):
     """f(a, b) = a @ b;  da = g @ b^T,  db = a^T @ g (vectors treated as rows/columns)"""
     a, b = input, other
+    if getattr(a, "is_sparse", False) is True or getattr(b, "is_sparse", False) is True:
+        return _sparse_product(a, b, "matmul")
     a, b, ad, bd = binary(as_tensor(a, "matmul"), as_tensor(b, "matmul"), "matmul")
     if ad.ndim == 0 or bd.ndim == 0:
         raise RuntimeError(
@@ -83,6 +92,8 @@ def mm(input, mat2):
     """Matrix product of two 2-D tensors: ``(n, m) @ (m, p) -> (n, p)``. No broadcasting; use
     ``matmul`` for batches. ``d input = g @ mat2^T``, ``d mat2 = input^T @ g``."""
     a, b = input, mat2
+    if getattr(a, "is_sparse", False) is True or getattr(b, "is_sparse", False) is True:
+        return _sparse_product(a, b, "mm")
     a, b = as_tensor(a, "mm"), as_tensor(b, "mm")
     if a.ndim != 2 or b.ndim != 2:
         raise RuntimeError(
