@@ -3,7 +3,11 @@
 ``entropy``, moments, ``cdf``/``icdf``, shapes, argument validation, transforms and
 ``kl_divergence``. Every sampler draws from tinytensor's one generator (``tt.manual_seed``)."""
 
-from tinytensor.distributions import constraints
+from tinytensor.distributions import (
+    constraints,
+    kl_cross,  # noqa: F401 (registers the cross-family pairs)
+    transforms,
+)
 from tinytensor.distributions.continuous import Exponential, Laplace, Normal, Uniform
 from tinytensor.distributions.discrete import (
     Bernoulli,
@@ -14,10 +18,31 @@ from tinytensor.distributions.discrete import (
     Poisson,
 )
 from tinytensor.distributions.distribution import Distribution
+from tinytensor.distributions.gamma import Beta, Dirichlet, Gamma
+from tinytensor.distributions.independent import Independent
 from tinytensor.distributions.kl import kl_divergence, register_kl
+from tinytensor.distributions.multivariate_normal import MultivariateNormal
+from tinytensor.distributions.relaxed import (
+    ExpRelaxedCategorical,
+    LogitRelaxedBernoulli,
+    RelaxedBernoulli,
+    RelaxedOneHotCategorical,
+)
+from tinytensor.distributions.transformed_distribution import LogNormal, TransformedDistribution
 
 __all__ = [
+    "transforms",
+    "TransformedDistribution",
+    "RelaxedOneHotCategorical",
+    "RelaxedBernoulli",
+    "LogNormal",
+    "LogitRelaxedBernoulli",
+    "Independent",
+    "ExpRelaxedCategorical",
     "Bernoulli",
+    "Beta",
+    "Dirichlet",
+    "Gamma",
     "Binomial",
     "Categorical",
     "OneHotCategorical",
@@ -26,6 +51,7 @@ __all__ = [
     "Distribution",
     "Exponential",
     "Laplace",
+    "MultivariateNormal",
     "Normal",
     "Uniform",
     "constraints",

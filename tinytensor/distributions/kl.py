@@ -17,7 +17,11 @@ from tinytensor.distributions.discrete import (
     Poisson,
 )
 from tinytensor.distributions.distribution import Distribution
-from tinytensor.distributions.utils import _softplus
+from tinytensor.distributions.gamma import Beta, Dirichlet, Gamma
+from tinytensor.distributions.independent import Independent
+from tinytensor.distributions.multivariate_normal import MultivariateNormal, _batch_mahalanobis
+from tinytensor.distributions.transformed_distribution import TransformedDistribution
+from tinytensor.distributions.utils import _softplus, _sum_rightmost
 
 __all__ = ["kl_divergence", "register_kl"]
 
@@ -203,74 +207,78 @@ def kl_uniform_uniform(p, q):
     return _inf_where(result, (q.low > p.low) | (q.high < p.high))
 
 
-# ---- across families ---------------------------------------------------------------------
+@register_kl(Beta, Beta)
+def kl_beta_beta(p, q):
+    """``KL`` of two Betas (that of their two-category Dirichlets)."""
+    return kl_dirichlet_dirichlet(p._dirichlet, q._dirichlet)
 
 
-@register_kl(Bernoulli, Poisson)
-def kl_bernoulli_poisson(p, q):
-    """``KL(Bernoulli || Poisson)``: ``-H(p) + rate - probs * log(rate)``."""
-    return -p.entropy() - (p.probs * q.rate.log() - q.rate)
+@register_kl(Dirichlet, Dirichlet)
+def kl_dirichlet_dirichlet(p, q):
+    """``KL`` of two Dirichlets over the same number of categories."""
+    a, b = p.concentration, q.concentration
+    a0, b0 = a.sum(-1), b.sum(-1)
+    t1 = tt.lgamma(a0) - tt.lgamma(b0)
+    t2 = (tt.lgamma(a) - tt.lgamma(b)).sum(-1)
+    t4 = tt.digamma(a) - tt.digamma(a0).unsqueeze(-1)
+    return t1 - t2 + ((a - b) * t4).sum(-1)
 
 
-@register_kl(Poisson, Bernoulli)
-@register_kl(Poisson, Binomial)
-def kl_poisson_infinity(p, q):
-    """``inf``: a Poisson puts mass on counts the other cannot reach."""
-    return _infinite_like(p, q)
+@register_kl(Gamma, Gamma)
+def kl_gamma_gamma(p, q):
+    """``KL`` of two Gammas."""
+    t1 = q.concentration * tt.log(p.rate / q.rate)
+    t2 = tt.lgamma(q.concentration) - tt.lgamma(p.concentration)
+    t3 = (p.concentration - q.concentration) * tt.digamma(p.concentration)
+    t4 = (q.rate - p.rate) * (p.concentration / p.rate)
+    return t1 + t2 + t3 + t4
 
 
-def _normal_expected_log(q, ex, ex2):
-    """``-E_p[log q(x)]`` for a Normal ``q`` from ``E[x]`` and ``E[x**2]`` under ``p``."""
-    return (
-        tt.log(q.scale)
-        + 0.5 * math.log(2 * math.pi)
-        + (ex2 - 2 * q.loc * ex + q.loc.pow(2)) / (2 * q.scale.pow(2))
-    )
+@register_kl(MultivariateNormal, MultivariateNormal)
+def kl_multivariatenormal_multivariatenormal(p, q):
+    """``KL`` of two MultivariateNormals of the same dimension:
+    ``(log det Sq - log det Sp + tr(Sq^-1 Sp) + |Lq^-1 (mq - mp)|^2 - n) / 2``."""
+    if p.event_shape != q.event_shape:
+        raise ValueError(
+            "KL-divergence between two Multivariate Normals with different event shapes "
+            "cannot be computed"
+        )
+    Lp, Lq = p._unbroadcasted_scale_tril, q._unbroadcasted_scale_tril
+    half_term1 = Lq.diagonal(dim1=-2, dim2=-1).log().sum(-1) - Lp.diagonal(
+        dim1=-2, dim2=-1
+    ).log().sum(-1)
+    n = p.event_shape[0]
+    shape = tuple(tt.broadcast_shapes(Lp.shape[:-2], Lq.shape[:-2])) + (n, n)
+    # tr(Sq^-1 Sp) = |Lq^-1 Lp|_F^2
+    term2 = tt.linalg.solve_triangular(Lq.expand(shape), Lp.expand(shape), upper=False)
+    term2 = term2.pow(2).sum((-2, -1))
+    term3 = _batch_mahalanobis(Lq, q.loc - p.loc)
+    return half_term1 + 0.5 * (term2 + term3 - n)
 
 
-@register_kl(Exponential, Normal)
-def kl_exponential_normal(p, q):
-    """``KL(Exponential || Normal)`` through ``E[x] = 1/rate``, ``E[x**2] = 2/rate**2``."""
-    ex = p.rate.reciprocal()
-    return -p.entropy() + _normal_expected_log(q, ex, 2 * ex.pow(2))
+@register_kl(Independent, Independent)
+def kl_independent_independent(p, q):
+    """``KL`` of two Independents reinterpreting the same dimensions: the base KL summed."""
+    if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
+        raise NotImplementedError(
+            "KL between Independents with different reinterpreted_batch_ndims is not implemented"
+        )
+    result = kl_divergence(p.base_dist, q.base_dist)
+    return _sum_rightmost(result, p.reinterpreted_batch_ndims)
 
 
-@register_kl(Laplace, Normal)
-def kl_laplace_normal(p, q):
-    """``KL(Laplace || Normal)`` through ``E[x] = loc``, ``Var[x] = 2 scale**2``."""
-    return -p.entropy() + _normal_expected_log(q, p.loc, p.loc.pow(2) + 2 * p.scale.pow(2))
-
-
-@register_kl(Uniform, Normal)
-def kl_uniform_normal(p, q):
-    """``KL(Uniform || Normal)`` through the uniform's first two moments."""
-    ex = (p.low + p.high) / 2
-    ex2 = (p.high.pow(2) + p.high * p.low + p.low.pow(2)) / 3
-    return -p.entropy() + _normal_expected_log(q, ex, ex2)
-
-
-@register_kl(Normal, Laplace)
-def kl_normal_laplace(p, q):
-    """``KL(Normal || Laplace)`` through ``E|x - m|`` of a Normal (folded-normal mean)."""
-    d = p.loc - q.loc
-    e_abs = d * tt.erf(d / (p.scale * math.sqrt(2))) + p.scale * math.sqrt(2 / math.pi) * tt.exp(
-        -d.pow(2) / (2 * p.scale.pow(2))
-    )
-    return -p.entropy() + tt.log(2 * q.scale) + e_abs / q.scale
-
-
-@register_kl(Uniform, Exponential)
-def kl_uniform_exponential(p, q):
-    """``KL(Uniform || Exponential)`` (``inf`` where the interval reaches below 0)."""
-    result = -p.entropy() - tt.log(q.rate) + q.rate * (p.high + p.low) / 2
-    return _inf_where(result, p.low < 0)
-
-
-@register_kl(Normal, Exponential)
-@register_kl(Normal, Uniform)
-@register_kl(Laplace, Exponential)
-@register_kl(Laplace, Uniform)
-@register_kl(Exponential, Uniform)
-def kl_continuous_infinity(p, q):
-    """``inf``: ``p`` has mass where ``q`` has none."""
-    return _infinite_like(p, q)
+@register_kl(TransformedDistribution, TransformedDistribution)
+def kl_transformed_transformed(p, q):
+    """``KL`` of two TransformedDistributions with equal transforms: that of their bases
+    (a bijection leaves KL unchanged)."""
+    if p.transforms != q.transforms:
+        raise NotImplementedError(
+            "KL between TransformedDistributions with different transforms is not implemented"
+        )
+    if p.event_shape != q.event_shape:
+        raise NotImplementedError(
+            "KL between TransformedDistributions with different event shapes is not implemented"
+        )
+    extra_event_dim = len(p.event_shape) - len(p.base_dist.event_shape)
+    base_kl = kl_divergence(p.base_dist, q.base_dist)
+    return _sum_rightmost(base_kl, extra_event_dim)
