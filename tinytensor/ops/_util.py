@@ -58,7 +58,7 @@ def binary(a, b, name):
         if _WEAK_SCALARS and b.__class__ in _PY_NUMBERS and ad.dtype.kind == "f":
             return a, b, ad, b
         dt = _scalar_dtype(ad.dtype, b, name)
-        return a, b, (ad if dt is ad.dtype else ad.astype(dt)), dt.type(b)
+        return a, b, (ad if dt is ad.dtype else ad.astype(dt)), typed_scalar(dt, b, name)
     if tb:
         if a.__class__ is np.ndarray:
             return binary(as_tensor(a, name), b, name)
@@ -66,9 +66,27 @@ def binary(a, b, name):
         if _WEAK_SCALARS and a.__class__ in _PY_NUMBERS and bd.dtype.kind == "f":
             return a, b, a, bd
         dt = _scalar_dtype(bd.dtype, a, name)
-        return a, b, dt.type(a), (bd if dt is bd.dtype else bd.astype(dt))
+        return a, b, typed_scalar(dt, a, name), (bd if dt is bd.dtype else bd.astype(dt))
     a, b = as_tensor(a, name), as_tensor(b, name)
     return binary(a, b, name)
+
+
+def typed_scalar(dt, value, name):
+    """``value`` as a NumPy scalar of ``dt``. A Python int outside an integer dtype's range
+    wraps to its low bits, as PyTorch's (``int32 | 0xFFFFFFFF`` is ``-1``, ``uint8 - 1`` is
+    ``255``); one that needs more than 64 bits raises OverflowError, as PyTorch."""
+    try:
+        return dt.type(value)
+    except OverflowError:
+        if dt.kind not in "iu" or not isinstance(value, (int, np.integer)):
+            raise
+        value = int(value)
+        if not -(2**63) <= value < 2**64:
+            raise OverflowError(
+                f"{name}: the Python integer {value} does not fit in 64 bits, so it cannot be "
+                f"converted for a {dt} tensor (PyTorch refuses it too)"
+            ) from None
+        return np.array(value % 2**64, np.uint64).astype(dt)[()]
 
 
 def binary_arith(a, b, name):

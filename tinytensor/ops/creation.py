@@ -266,8 +266,19 @@ def linspace(start, end, steps, dtype=None, requires_grad=False, device=None) ->
     check_device(device, "linspace")
     if not isinstance(steps, numbers.Integral) or steps < 0:
         raise RuntimeError(f"linspace: number of steps must be a non-negative int, got {steps!r}")
-    dt = float_dtype(dtype, "linspace").np
+    dt = _spaced_dtype(dtype, "linspace")
     return leaf(np.linspace(start, end, int(steps)).astype(dt), requires_grad)
+
+
+def _spaced_dtype(dtype, name):
+    """The NumPy dtype of linspace/logspace; bool has no kernel in PyTorch, so none here."""
+    dt = float_dtype(dtype, name)
+    if dt.np == np.bool_:
+        raise NotImplementedError(
+            f'"{name}_cpu" not implemented for \'Bool\': {name} makes evenly spaced numbers; '
+            f"ask for a numeric dtype and compare (e.g. {name}(...) > 0) for a bool tensor"
+        )
+    return dt.np
 
 
 def logspace(
@@ -280,7 +291,7 @@ def logspace(
     check_device(device, "logspace")
     if not isinstance(steps, numbers.Integral) or steps < 0:
         raise RuntimeError(f"logspace: number of steps must be a non-negative int, got {steps!r}")
-    dt = float_dtype(dtype, "logspace").np
+    dt = _spaced_dtype(dtype, "logspace")
     return leaf(np.logspace(start, end, int(steps), base=base).astype(dt), requires_grad)
 
 

@@ -235,17 +235,27 @@ def pow(input, exponent):
 def _pow_backward(g, a, b, out, *, needs):
     return (
         _pow_base_grad(g, a, b) if needs[0] else None,
-        None if out is None else _pow_exponent_grad(g, out, a),
+        None if out is None else _pow_exponent_grad(g, out, a, b),
     )
 
 
-def _pow_exponent_grad(g, out, a):
+def _pow_exponent_grad(g, out, a, b):
+    # At a == 0, PyTorch's rule: 0 where b >= 0, else out*log(0) = inf*(-inf) = -inf (NaN for
+    # a NaN exponent). That value is taken as a constant there, so the formula stays
+    # differentiable (log(1) elsewhere under the mask) for double backward.
     if not isinstance(a, TensorBase):
         # A Python number as the base: log it in full precision (as a 0-d tensor it would be
         # float32, and c ** x on float64 would get a float32-accurate gradient).
-        log_a = 0.0 if a == 0 else math.log(a) if a > 0 else math.nan
-        return g * out * log_a
-    return g * out * where(a == 0, 0.0, log(where(a == 0, 1.0, a)))
+        if a == 0:
+            return g * _pow_zero_base_grad(b)
+        return g * out * (math.log(a) if a > 0 else math.nan)
+    zero = a == 0
+    return g * where(zero, _pow_zero_base_grad(b), out * log(where(zero, 1.0, a)))
+
+
+def _pow_zero_base_grad(b):
+    """d(0^b)/db: 0 for b >= 0, -inf for b < 0, NaN for a NaN b (PyTorch's values)."""
+    return where(b >= 0, 0.0, where(b < 0, -math.inf, math.nan))
 
 
 def _pow_base_grad(g, a, b):

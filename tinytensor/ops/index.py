@@ -253,15 +253,43 @@ def _scatter_add_backward(g, d, index):
     return g, None if index is None else gather(g, d, index)
 
 
-def scatter(input, dim, index, src):
-    """f(a, s) = a with s written at index along dim;  da = g zeroed there,  ds = g gathered"""
+def scatter(input, dim, index, src, *, reduce=None):
+    """f(a, s) = a with s written at index along dim;  da = g zeroed there,  ds = g gathered
+
+    ``reduce="add"`` or ``"multiply"`` combines s into a instead of writing it (no gradient,
+    as in PyTorch: use ``scatter_reduce`` for one)."""
     a = input
     a = as_tensor(a, "scatter")
     d, index = _check_index(a, dim, index, "scatter")
     src = _src_like(src, index, a, "scatter")
+    if reduce is not None:
+        return _scatter_with_reduce(a, d, index, src, reduce)
     out = a._data.copy()
     out[_along(index._data, d)] = src._data
     return record(wrap(out), "Scatter", (a, src), _scatter_backward, (d, index))
+
+
+_SCATTER_REDUCE = {"add": np.add, "multiply": np.multiply}
+
+
+def _scatter_with_reduce(a, d, index, src, reduce):
+    ufunc = _SCATTER_REDUCE.get(reduce)
+    if ufunc is None:
+        raise RuntimeError(
+            f"scatter: reduce argument must be either add or multiply, got {reduce!r} (for sum, "
+            "prod, mean, amax or amin use scatter_reduce)"
+        )
+    out = a._data.copy()
+    with np.errstate(all="ignore"):  # overflow, inf * 0: IEEE results silently
+        ufunc.at(out, _along(index._data, d), src._data.astype(out.dtype, copy=False))
+    return record(wrap(out), "Scatter", (a, src), _scatter_reduce_not_differentiable, (reduce,))
+
+
+def _scatter_reduce_not_differentiable(g, reduce):
+    raise RuntimeError(
+        f"the derivative of scatter with reduce={reduce!r} is not implemented (as in PyTorch); "
+        "use scatter_reduce(input, dim, index, src, reduce='sum' or 'prod'), which has one"
+    )
 
 
 def _scatter_backward(g, d, index, *, needs):

@@ -70,7 +70,7 @@ def nonzero(a, *, as_tuple=False):
     idx = np.argwhere(data).astype(np.int64)
     if as_tuple:
         return tuple(wrap(np.ascontiguousarray(idx[:, i])) for i in range(data.ndim))
-    return wrap(idx.reshape(-1, a.ndim))
+    return wrap(idx.reshape(idx.shape[0], a.ndim))  # (0, 0) for a 0-d zero, as PyTorch
 
 
 def argwhere(a):

@@ -86,7 +86,9 @@ def _cum_extreme(a, dim, name, result, better):
             values[i] = np.where(take, x[i], values[i - 1])
             idx[i] = np.where(take, i, idx[i - 1])
         values, idx = np.moveaxis(values, 0, d), np.moveaxis(idx, 0, d)
-    out, indices = wrap(np.ascontiguousarray(values)), wrap(np.ascontiguousarray(idx))
+    if a.ndim:  # (np.ascontiguousarray makes a 0-d array 1-d: a 0-d input keeps shape ())
+        values, idx = np.ascontiguousarray(values), np.ascontiguousarray(idx)
+    out, indices = wrap(values), wrap(idx)
     # PyTorch saves self and the returned indices: changing either in place is an error.
     record(out, name.capitalize(), (a,), _cum_extreme_backward, (a, indices, d))
     return result(out, indices)

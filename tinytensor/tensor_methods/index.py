@@ -32,10 +32,8 @@ class IndexMethods:
 
     @numpy_aliases
     def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
-        if reduce is not None:
-            raise NotImplementedError("scatter_(reduce=...): use scatter_reduce_")
         src = src if src is not None else value
-        return inplace(self, lambda s: I.scatter(s, dim, index, src), "scatter_")
+        return inplace(self, lambda s: I.scatter(s, dim, index, src, reduce=reduce), "scatter_")
 
     @numpy_aliases
     def scatter_add_(self, dim, index, src):
@@ -86,8 +84,8 @@ class IndexMethods:
         return I.gather(self, dim, index)
 
     @numpy_aliases
-    def scatter(self, dim, index, src=None, value=None):
-        return I.scatter(self, dim, index, src if src is not None else value)
+    def scatter(self, dim, index, src=None, value=None, *, reduce=None):
+        return I.scatter(self, dim, index, src if src is not None else value, reduce=reduce)
 
     @numpy_aliases
     def scatter_add(self, dim, index, src):
