@@ -19,8 +19,8 @@ How the trace is taken:
   (``sys.setprofile``, for the length of the trace) watches the one door that records nodes,
   ``autograd.node.record``, and keeps those inputs: a ``state_dict`` entry is referenced by its
   key, a graph input by its name, and anything else becomes a constant initializer.
-* **Arguments the tape drops.** The observer also keeps an argument of a few functions whose
-  node does not save it (sdpa's bool ``attn_mask``, ``pad``'s value) for that node's converter.
+* **Arguments the tape drops.** The observer also keeps an argument that a node neither saves
+  nor names in its ``attrs`` (sdpa's bool ``attn_mask``) for that node's converter.
 * **Data-dependent Python.** The same observer warns (``TracerWarning``) when user code turns a
   traced tensor into a Python value (``bool``, ``item``, ``tolist``, ``int``, ``float``): the
   value is baked into the graph, as with PyTorch's tracer. Shapes read in Python are baked too;
@@ -48,7 +48,6 @@ from tinytensor.onnx.ops import CONVERTERS as _OPS
 from tinytensor.onnx.ops import In
 from tinytensor.onnx.ops_attention import CONVERTERS as _ATTENTION_OPS
 from tinytensor.onnx.ops_nn import CONVERTERS as _NN_OPS
-from tinytensor.ops.shape import pad
 
 DEFAULT_OPSET = 18
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -58,7 +57,6 @@ CONVERTERS = {**_OPS, **_NN_OPS, **_ATTENTION_OPS}
 # The argument is kept for that node's converter (``Graph.extra``).
 _WATCHED = {
     scaled_dot_product_attention.__code__: ("ScaledDotProductAttention", "attn_mask"),
-    pad.__code__: ("ConstantPad", "value"),
 }
 _CONVERSIONS = {
     getattr(TensorBase, n).__code__: n
