@@ -97,9 +97,26 @@ def test_dense_times_sparse_vector_product_and_leaf_grad():
     out = s @ tt.tensor(v)
     np.testing.assert_allclose(out.detach().numpy(), _dense() @ v, rtol=1e-12)
     out.sum().backward()
+    # @ (and mm, matmul, spmm) give a leaf the gradient of the whole matrix, dense, as PyTorch
     g = s.grad
-    assert g.is_sparse and tuple(g.shape) == (3, 4)
-    np.testing.assert_allclose(g._values().numpy(), v[IDX[1]], rtol=1e-12)
+    assert not getattr(g, "is_sparse", False) and tuple(g.shape) == (3, 4)
+    np.testing.assert_allclose(g.numpy(), np.outer(np.ones(3), v), rtol=1e-12)
+    # sparse.mm gives it a sparse one at the distinct stored positions (the repeated (0, 1) once)
+    s2 = tt.sparse_coo_tensor(IDX, VAL, (3, 4), requires_grad=True)
+    x = RNG.standard_normal((4, 2))
+    tt.sparse.mm(s2, tt.tensor(x)).sum().backward()
+    g2 = s2.grad
+    assert g2.is_sparse and g2._nnz() == 4 and not g2.is_coalesced()
+    np.testing.assert_allclose(g2.to_dense().numpy(), (_dense() != 0) * x.sum(1)[None, :])
+    # both kinds add up; .grad = None clears them
+    (s2 @ tt.tensor(x)).sum().backward()
+    np.testing.assert_allclose(s2.grad.numpy(), (_dense() != 0) * x.sum(1) + x.sum(1)[None, :])
+    s2.grad = None
+    assert s2.grad is None
+    # values that already require grad: not a leaf, the gradient reaches the values
+    vals = tt.tensor(VAL, requires_grad=True)
+    s3 = tt.sparse_coo_tensor(IDX, vals, (3, 4))
+    assert not s3.is_leaf and s3.requires_grad and s3.grad is None
 
 
 def test_addmm_and_sum():

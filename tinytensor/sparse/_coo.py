@@ -47,19 +47,21 @@ class SparseTensor:
     """A sparse COO tensor (``layout == tinytensor.sparse_coo``); make one with
     ``tinytensor.sparse_coo_tensor(indices, values, size)`` or ``dense.to_sparse()``."""
 
-    __slots__ = ("_i", "_v", "_size", "_coalesced")
+    __slots__ = ("_i", "_v", "_size", "_coalesced", "_dense_grad", "_leaf")
     is_sparse = True
     is_sparse_csr = False
     layout = sparse_coo
     is_cpu = True
     device = "cpu"
 
-    def __init__(self, indices, values, size, coalesced=False):
+    def __init__(self, indices, values, size, coalesced=False, leaf=False):
         # internal: indices int64 Tensor (sparse_dim, nnz), values Tensor (nnz, *dense), size tuple
         self._i = indices
         self._v = values
         self._size = tuple(int(s) for s in size)
         self._coalesced = bool(coalesced)
+        self._dense_grad = None  # what mm/matmul/@/spmm gave a leaf (dense, as in PyTorch)
+        self._leaf = bool(leaf)  # the values are this tensor's own leaf (requires_grad=True)
 
     # --- what it is ---
     @property
@@ -157,27 +159,66 @@ class SparseTensor:
 
     @property
     def is_leaf(self):
-        return self._v.is_leaf
+        return self._leaf or not self._v.requires_grad
 
     @property
     def grad_fn(self):
-        return self._v.grad_fn
+        return None if self._leaf else self._v.grad_fn
 
     @property
     def grad(self):
-        """A leaf's gradient: a sparse tensor with this one's indices, or None."""
+        """A leaf's gradient, as PyTorch gives it: sparse (at the distinct stored positions,
+        not marked coalesced) from ``sparse.mm``, ``to_dense`` and ``coalesce``; dense from
+        ``mm``, ``matmul``, ``@`` and ``spmm``, which give the whole matrix a gradient (the two
+        kinds add up to a dense one). None before any backward, and for
+        a tensor that is not a leaf."""
+        if not self._leaf:
+            return None
         g = self._v.grad
-        return None if g is None else SparseTensor(self._i, g, self._size, self._coalesced)
+        sparse = None
+        if g is not None:
+            lin = _linear_index(self._i._data, self._size[: self.sparse_dim()])
+            _, first = np.unique(lin, return_index=True)
+            sparse = SparseTensor(wrap(self._i._data[:, first].copy()),
+                                  wrap(g._data[first].copy()), self._size)  # fmt: skip
+        if self._dense_grad is None:
+            return sparse
+        return self._dense_grad if sparse is None else self._dense_grad + sparse.to_dense()
 
     @grad.setter
     def grad(self, value):
         if value is not None:
             raise RuntimeError("SparseTensor.grad can only be set to None")
         self._v.grad = None
+        self._dense_grad = None
+
+    def _take_dense_grad(self, g):
+        g = g.detach()
+        self._dense_grad = g if self._dense_grad is None else self._dense_grad + g
+
+    def _dense_stand_in(self):
+        """For a leaf in mm/matmul/@/spmm: a dense copy whose gradient becomes ``self.grad``."""
+        m = self.detach().to_dense().requires_grad_(True)
+        m.register_hook(self._take_dense_grad)
+        return m
+
+    def _leaf_wants_dense_grad(self, op):
+        return op != "sparse.mm" and self._leaf
 
     def requires_grad_(self, requires_grad=True):
-        """Make the values (a leaf) record operations for autograd."""
-        self._v.requires_grad_(requires_grad)
+        """Make this tensor a leaf that records operations for autograd (its values become
+        its own leaf)."""
+        if not self.is_leaf:
+            raise RuntimeError(
+                "requires_grad_: you can only change requires_grad flags of leaf variables; this "
+                "sparse tensor's values come from other tensors' operations"
+            )
+        if requires_grad and not self._leaf:
+            self._v = self._v.detach().requires_grad_(True)
+            self._leaf = True
+        elif not requires_grad and self._leaf:
+            self._v = self._v.detach()
+            self._leaf = False
         return self
 
     def detach(self):
@@ -240,6 +281,8 @@ class SparseTensor:
                 f"{op}: expected both operands to have the same dtype, but got {self.dtype} "
                 f"(sparse) and {other.dtype} (dense); convert one with .to()"
             )
+        if self._leaf_wants_dense_grad(op):
+            return self._dense_stand_in().matmul(other)
         rows, cols = self._i._data[0], self._i._data[1]
         vec = other.dim() == 1
         dense = other.unsqueeze(1) if vec else other
@@ -253,6 +296,9 @@ class SparseTensor:
         """``other @ self`` for a dense 2-D ``other``: ``(self.t() @ other.t()).t()``."""
         if not isinstance(other, TensorBase) or other.dim() != 2:
             raise unsupported(f"{op} with a sparse right operand and a non-matrix left one")
+        if self._leaf_wants_dense_grad(op):
+            self.t()._matmul_dense(other.t(), "sparse.mm")  # the same checks
+            return other.matmul(self._dense_stand_in())
         return self.t()._matmul_dense(other.t(), op).t()
 
     def mm(self, mat2):

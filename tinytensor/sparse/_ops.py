@@ -81,7 +81,8 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
         v = v.to(dtype)
     if requires_grad:
         v = v.detach().clone().requires_grad_(True)
-    return SparseTensor(wrap(idx.copy()), v, size, coalesced=bool(is_coalesced))
+    return SparseTensor(wrap(idx.copy()), v, size, coalesced=bool(is_coalesced),
+                        leaf=requires_grad)  # fmt: skip
 
 
 def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=None):
