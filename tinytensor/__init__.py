@@ -121,10 +121,12 @@ from tinytensor.ops.scan import *  # noqa: F403
 from tinytensor.ops.sort import *  # noqa: F403
 from tinytensor.ops.join import *  # noqa: F403
 from tinytensor.ops.statistics import *  # noqa: F403
-from tinytensor.ops.linalg import bmm, dot, einsum, matmul, mm, ger, outer
-from tinytensor.ops.linalg_ext import det, diag_embed, diagonal, slogdet
-from tinytensor.ops.linalg_more import matrix_exp, matrix_power
-from tinytensor.ops.linalg_torch import *  # noqa: F403
+from tinytensor.ops.linalg.products import *  # noqa: F403
+from tinytensor.ops.linalg.factorizations import det, diag_embed, diagonal, slogdet
+from tinytensor.ops.linalg.functions import matrix_exp, matrix_power
+from tinytensor.ops.linalg.solvers import cholesky_solve
+from tinytensor.ops.linalg.distances import *  # noqa: F403
+from tinytensor.ops.linalg.legacy import *  # noqa: F403
 from tinytensor.ops.math import (
     acos,
     acosh,

@@ -23,9 +23,8 @@ from __future__ import annotations
 from collections import namedtuple
 
 from tinytensor._namespace.conventions import export_namespace as _export_namespace
-from tinytensor.ops import linalg_ext as _ext
-from tinytensor.ops.linalg import matmul
-from tinytensor.ops.linalg_ext import (
+from tinytensor.ops.linalg import factorizations as _ext
+from tinytensor.ops.linalg.factorizations import (
     LinAlgError,
     cholesky,
     det,
@@ -33,7 +32,7 @@ from tinytensor.ops.linalg_ext import (
     solve,
     solve_triangular,
 )
-from tinytensor.ops.linalg_more import (
+from tinytensor.ops.linalg.functions import (
     cholesky_ex,
     cond,
     cross,
@@ -54,7 +53,8 @@ from tinytensor.ops.linalg_more import (
     vecdot,
     vector_norm,
 )
-from tinytensor.ops.linalg_saved import lstsq
+from tinytensor.ops.linalg.products import matmul
+from tinytensor.ops.linalg.solvers import lstsq
 
 linalg_slogdet = namedtuple("linalg_slogdet", "sign logabsdet")
 linalg_qr = namedtuple("linalg_qr", "Q R")

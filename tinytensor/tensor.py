@@ -25,10 +25,10 @@ from tinytensor.core import (
 from tinytensor.core.device import CPU, check_device, device
 from tinytensor.ops import elementwise as E
 from tinytensor.ops import index as I
-from tinytensor.ops import linalg as L
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import one_dim
 from tinytensor.ops.inplace import inplace
+from tinytensor.ops.linalg import products as L
 from tinytensor.tensor_methods.autograd import AutogradMethods
 from tinytensor.tensor_methods.elementwise_inplace import ElementwiseInplaceMethods
 from tinytensor.tensor_methods.index import IndexMethods

@@ -14,11 +14,11 @@ from tinytensor.autograd.grad_mode import grad_state
 from tinytensor.autograd.node import record
 from tinytensor.core import TensorBase, share_version, wrap
 from tinytensor.ops import index as I
-from tinytensor.ops import linalg_ext as LX
 from tinytensor.ops import scatter as SC
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, one_dim
 from tinytensor.ops.inplace import register_view
+from tinytensor.ops.linalg import factorizations as LX
 
 moveaxis = S.movedim
 row_stack = S.vstack

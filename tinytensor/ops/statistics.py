@@ -13,11 +13,11 @@ from tinytensor._dtype import get_default_dtype
 from tinytensor.autograd.node import record
 from tinytensor.core import TensorBase, wrap
 from tinytensor.ops import elementwise as E
-from tinytensor.ops import linalg as L
 from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, check_float, norm_dim, one_dim
-from tinytensor.ops.linalg_ext import diagonal
+from tinytensor.ops.linalg import products as L
+from tinytensor.ops.linalg.factorizations import diagonal
 
 __all__ = [
     "aminmax",

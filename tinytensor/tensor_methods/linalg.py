@@ -1,16 +1,18 @@
 """Linear algebra as ``Tensor`` methods (``det``, ``inverse``, ``svd``, ``trace``, ``addmm``,
-...) and the in-place ``addmm_`` family. Each is one call into ``tinytensor.ops.linalg_ext``,
-``linalg_more`` or ``linalg_torch``.
+...) and the in-place ``addmm_`` family. Each is one call into a module of
+``tinytensor.ops.linalg`` (products, factorizations, functions, solvers, distances, legacy).
 """
 
 from __future__ import annotations
 
 from tinytensor._namespace.conventions import numpy_aliases
-from tinytensor.ops import linalg as L
-from tinytensor.ops import linalg_ext as LX
-from tinytensor.ops import linalg_more as LM
-from tinytensor.ops import linalg_torch as LT
 from tinytensor.ops.inplace import inplace
+from tinytensor.ops.linalg import distances as LD
+from tinytensor.ops.linalg import factorizations as LX
+from tinytensor.ops.linalg import functions as LM
+from tinytensor.ops.linalg import legacy as LT
+from tinytensor.ops.linalg import products as L
+from tinytensor.ops.linalg import solvers as LS
 
 # The ops without a wrapper: a method pays none (see _namespace.conventions.bare).
 _matmul = L.matmul
@@ -44,7 +46,7 @@ class LinalgMethods:
         return LT.cholesky(self, upper)
 
     def cholesky_solve(self, input2, upper=False):
-        return LT.cholesky_solve(self, input2, upper)
+        return LS.cholesky_solve(self, input2, upper)
 
     def cholesky_inverse(self, upper=False):
         return LT.cholesky_inverse(self, upper)
@@ -69,55 +71,55 @@ class LinalgMethods:
         return LT.cross(self, other, dim)
 
     def kron(self, other):
-        return LT.kron(self, other)
+        return L.kron(self, other)
 
     def dist(self, other, p=2):
-        return LT.dist(self, other, p)
+        return LD.dist(self, other, p)
 
     def mv(self, vec):
-        return LT.mv(self, vec)
+        return L.mv(self, vec)
 
     def vdot(self, other):
-        return LT.vdot(self, other)
+        return L.vdot(self, other)
 
     def inner(self, other):
-        return LT.inner(self, other)
+        return L.inner(self, other)
 
     def ger(self, vec2):
         return L.outer(self, vec2)
 
     def addmm(self, mat1, mat2, *, beta=1, alpha=1):
-        return LT.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+        return L.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
 
     def addmm_(self, mat1, mat2, *, beta=1, alpha=1):
-        return inplace(self, lambda s: LT.addmm(s, mat1, mat2, beta=beta, alpha=alpha), "addmm_")
+        return inplace(self, lambda s: L.addmm(s, mat1, mat2, beta=beta, alpha=alpha), "addmm_")
 
     def addmv(self, mat, vec, *, beta=1, alpha=1):
-        return LT.addmv(self, mat, vec, beta=beta, alpha=alpha)
+        return L.addmv(self, mat, vec, beta=beta, alpha=alpha)
 
     def addmv_(self, mat, vec, *, beta=1, alpha=1):
-        return inplace(self, lambda s: LT.addmv(s, mat, vec, beta=beta, alpha=alpha), "addmv_")
+        return inplace(self, lambda s: L.addmv(s, mat, vec, beta=beta, alpha=alpha), "addmv_")
 
     def addr(self, vec1, vec2, *, beta=1, alpha=1):
-        return LT.addr(self, vec1, vec2, beta=beta, alpha=alpha)
+        return L.addr(self, vec1, vec2, beta=beta, alpha=alpha)
 
     def addr_(self, vec1, vec2, *, beta=1, alpha=1):
-        return inplace(self, lambda s: LT.addr(s, vec1, vec2, beta=beta, alpha=alpha), "addr_")
+        return inplace(self, lambda s: L.addr(s, vec1, vec2, beta=beta, alpha=alpha), "addr_")
 
     def addbmm(self, batch1, batch2, *, beta=1, alpha=1):
-        return LT.addbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+        return L.addbmm(self, batch1, batch2, beta=beta, alpha=alpha)
 
     def addbmm_(self, batch1, batch2, *, beta=1, alpha=1):
         return inplace(
-            self, lambda s: LT.addbmm(s, batch1, batch2, beta=beta, alpha=alpha), "addbmm_"
+            self, lambda s: L.addbmm(s, batch1, batch2, beta=beta, alpha=alpha), "addbmm_"
         )
 
     def baddbmm(self, batch1, batch2, *, beta=1, alpha=1):
-        return LT.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
+        return L.baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
 
     def baddbmm_(self, batch1, batch2, *, beta=1, alpha=1):
         return inplace(
-            self, lambda s: LT.baddbmm(s, batch1, batch2, beta=beta, alpha=alpha), "baddbmm_"
+            self, lambda s: L.baddbmm(s, batch1, batch2, beta=beta, alpha=alpha), "baddbmm_"
         )
 
     def renorm(self, p, dim, maxnorm):

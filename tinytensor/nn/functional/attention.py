@@ -19,7 +19,7 @@ from tinytensor.core import wrap
 from tinytensor.nn.functional._util import float_input
 from tinytensor.nn.functional.dropout import dropout
 from tinytensor.nn.functional.linear import linear
-from tinytensor.ops.linalg import matmul
+from tinytensor.ops.linalg.products import matmul
 from tinytensor.ops.masked import masked_fill
 from tinytensor.ops.shape import cat, pad
 from tinytensor.ops.softmax import softmax

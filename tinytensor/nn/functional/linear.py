@@ -11,7 +11,7 @@ from tinytensor.autograd.node import record
 from tinytensor.core import wrap
 from tinytensor.nn.functional._util import float_input, same_dtype
 from tinytensor.ops._util import requires_grad as _rg
-from tinytensor.ops.linalg import einsum
+from tinytensor.ops.linalg.products import einsum
 
 
 def linear(input, weight, bias=None):

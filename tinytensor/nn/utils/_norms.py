@@ -5,8 +5,7 @@ from __future__ import annotations
 from tinytensor.autograd.grad_mode import no_grad
 from tinytensor.core import bump_version
 from tinytensor.nn import functional as F
-from tinytensor.ops.linalg import dot
-from tinytensor.ops.linalg_torch import mv
+from tinytensor.ops.linalg.products import dot, mv
 
 
 def norm_except_dim(v, pow=2, dim=0):

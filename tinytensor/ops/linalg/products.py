@@ -1,7 +1,11 @@
-"""Linear algebra: matmul (1-D, 2-D, batched with broadcasting), dot, outer, einsum."""
+"""Products, the ground floor of linear algebra: ``matmul``/``mm``/``bmm``/``mv``, ``dot``/``vdot``/
+``inner``/``outer``, ``einsum``, ``tensordot``, ``kron``, and the BLAS-style
+``addmm``/``addmv``/``addr``/``addbmm``/``baddbmm``. Floors above: factorizations.py, then
+functions.py, solvers.py, distances.py and legacy.py."""
 
 from __future__ import annotations
 
+import math
 import string
 
 import numpy as np
@@ -9,9 +13,31 @@ import numpy as np
 from tinytensor._dtype import promote_types
 from tinytensor.autograd.node import record
 from tinytensor.core import share_version, wrap
+from tinytensor.ops import reduce as R
+from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, binary
 from tinytensor.ops._util import requires_grad as _rg
 from tinytensor.ops.creation import eye, ones
+
+__all__ = [
+    "ger",
+    "addbmm",
+    "addmm",
+    "addmv",
+    "addr",
+    "baddbmm",
+    "bmm",
+    "dot",
+    "einsum",
+    "inner",
+    "kron",
+    "matmul",
+    "mm",
+    "mv",
+    "outer",
+    "tensordot",
+    "vdot",
+]
 
 
 def _float_check(ad, bd, name, a, b):
@@ -301,3 +327,165 @@ def _einsum_grad(g, rhs, terms, operands, shapes, i, sizes):
     if out.shape != shapes[i] and shape_here != shapes[i]:
         return out.sum(tuple(k for k, n in enumerate(shapes[i]) if n == 1), keepdim=True)
     return out
+
+
+def _unsafe_view(a, shape):
+    """f(a) = a reshaped, sharing its memory but not its version counter (PyTorch's
+    ``_unsafe_view``): a node that saves it misses a change to ``a`` and reads the new values."""
+    old = tuple(a.shape)
+    return record(wrap(a._data.reshape(shape)), "UnsafeView", (a,), _unsafe_view_backward, (old,))
+
+
+def _unsafe_view_backward(g, old):
+    return (S.reshape(g, old),)
+
+
+def kron(a, b):
+    """Kronecker product: `out[i*nb + k] = a[i] * b[k]` along every dim.
+
+    As PyTorch: unsafe views of a (n, 1) and b (1, k) per dim, multiplied, so ``mul`` saves
+    views that do not share the inputs' version counters."""
+    a, b = as_tensor(a, "kron"), as_tensor(b, "kron")
+    nd = max(a.ndim, b.ndim)
+    sa = (1,) * (nd - a.ndim) + tuple(a.shape)
+    sb = (1,) * (nd - b.ndim) + tuple(b.shape)
+    a2 = _unsafe_view(a, sum(((n, 1) for n in sa), ()))
+    b2 = _unsafe_view(b, sum(((1, n) for n in sb), ()))
+    return _unsafe_view(a2 * b2, tuple(x * y for x, y in zip(sa, sb)))
+
+
+def tensordot(a, b, dims=2):
+    """Contract the last ``dims`` dims of a with the first of b, or the listed dim pairs.
+
+    As PyTorch: a contracted dim of size 1 on one side is summed away on the other; then
+    a.permute(rest, contracted).reshape(size1, csize) @ b.permute(contracted, rest).reshape(
+    csize, size2), reshaped to the result."""
+    a, b = as_tensor(a, "tensordot"), as_tensor(b, "tensordot")
+    if isinstance(dims, int) or (hasattr(dims, "ndim") and dims.ndim == 0):
+        k = int(dims)
+        if k < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={k}")
+        da, db = list(range(a.ndim - k, a.ndim)), list(range(k))
+    else:
+        da, db = ([int(d)] if np.ndim(d) == 0 else [int(x) for x in d] for d in dims)
+    da = [d % max(a.ndim, 1) for d in da]
+    db = [d % max(b.ndim, 1) for d in db]
+    if len(da) != len(db):
+        raise RuntimeError("tensordot: both dimension lists should have same length")
+    t1, t2, csize = a, b, 1
+    for i, j in zip(da, db):
+        s1, s2 = a.shape[i], b.shape[j]
+        if s2 == 1:  # a broadcast dim: summed right away
+            t1 = R.sum(t1, i, True)
+        elif s1 == 1:
+            t2 = R.sum(t2, j, True)
+        elif s1 != s2:
+            raise RuntimeError(
+                f"tensordot: contracted dimensions need to match, but first has size {s1} in "
+                f"dim {i} and second has size {s2} in dim {j} (shapes {tuple(a.shape)} and "
+                f"{tuple(b.shape)})"
+            )
+        else:
+            csize *= s1
+    rest1 = [i for i in range(a.ndim) if i not in da]
+    rest2 = [j for j in range(b.ndim) if j not in db]
+    sizes = [t1.shape[i] for i in rest1] + [t2.shape[j] for j in rest2]
+    t1 = S.reshape(S.permute(t1, rest1 + da), (math.prod(sizes[: len(rest1)]), csize))
+    t2 = S.reshape(S.permute(t2, db + rest2), (csize, math.prod(sizes[len(rest1) :])))
+    return S.reshape(matmul(t1, t2), sizes)
+
+
+def inner(a, b):
+    """`f(a, b) = sum` over the last dim of `a_...i b_...i` (`a * b` for scalars):
+    tensordot over the last dims, as PyTorch."""
+    a, b = as_tensor(a, "inner"), as_tensor(b, "inner")
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b
+    if a.shape[-1] != b.shape[-1]:
+        raise RuntimeError(
+            f"inner: last dims must match, got shapes {tuple(a.shape)} and {tuple(b.shape)}"
+        )
+    return tensordot(a, b, ([-1], [-1]))
+
+
+def mv(A, x):
+    """Matrix-vector product: ``(n, m) @ (m,) -> (n,)``.
+
+    >>> tt.mv(tt.tensor([[1.0, 2.0], [3.0, 4.0]]), tt.tensor([1.0, 1.0]))
+    tensor([3., 7.])"""
+    A, x = as_tensor(A, "mv"), as_tensor(x, "mv")
+    if A.ndim != 2 or x.ndim != 1:
+        raise RuntimeError(
+            f"mv: expected a 2-D matrix and a 1-D vector, got shapes {tuple(A.shape)} and "
+            f"{tuple(x.shape)}"
+        )
+    return matmul(A, x)
+
+
+def vdot(a, b):
+    """Dot product of two 1-D tensors of the same size: ``sum_i a_i b_i`` (no conjugation is
+    needed: tinytensor has no complex dtype).
+
+    >>> tt.vdot(tt.tensor([1.0, 2.0]), tt.tensor([3.0, 4.0]))
+    tensor(11.)"""
+    a, b = as_tensor(a, "vdot"), as_tensor(b, "vdot")
+    if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
+        raise RuntimeError(
+            f"vdot: expected two 1-D tensors of the same size, got {tuple(a.shape)} and "
+            f"{tuple(b.shape)}"
+        )
+    return matmul(a, b)
+
+
+def _scaled(beta, x, alpha, y):
+    """`beta * x + alpha * y`, with x ignored (nan included) when beta is 0."""
+    if alpha != 1:
+        y = y * alpha
+    if beta == 0:
+        return y
+    return (x if beta == 1 else x * beta) + y
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):  # noqa: A002
+    """`f = beta * input + alpha * (mat1 @ mat2)`"""
+    if as_tensor(mat1).ndim != 2 or as_tensor(mat2).ndim != 2:
+        raise RuntimeError(
+            f"addmm: mat1 and mat2 must be 2-D, got {tuple(mat1.shape)} and {tuple(mat2.shape)}"
+        )
+    return _scaled(beta, input, alpha, matmul(mat1, mat2))
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1):  # noqa: A002
+    """`f = beta * input + alpha * (mat @ vec)`"""
+    return _scaled(beta, input, alpha, mv(mat, vec))
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1):  # noqa: A002
+    """`f = beta * input + alpha * outer(vec1, vec2)`"""
+    vec1, vec2 = as_tensor(vec1, "addr"), as_tensor(vec2, "addr")
+    if vec1.ndim != 1 or vec2.ndim != 1:
+        raise RuntimeError(
+            f"addr: vec1 and vec2 must be 1-D vectors, got shapes {tuple(vec1.shape)} and "
+            f"{tuple(vec2.shape)}"
+        )
+    return _scaled(beta, input, alpha, S.unsqueeze(vec1, 1) * S.unsqueeze(vec2, 0))
+
+
+def _bmm_check(b1, b2, name):
+    b1, b2 = as_tensor(b1, name), as_tensor(b2, name)
+    if b1.ndim != 3 or b2.ndim != 3 or b1.shape[0] != b2.shape[0]:
+        raise RuntimeError(
+            f"{name}: batch1 and batch2 must be 3-D with the same batch size, got "
+            f"{tuple(b1.shape)} and {tuple(b2.shape)}"
+        )
+    return matmul(b1, b2)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):  # noqa: A002
+    """`f = beta * input + alpha * sum_b batch1[b] @ batch2[b]`"""
+    return _scaled(beta, input, alpha, R.sum(_bmm_check(batch1, batch2, "addbmm"), 0))
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):  # noqa: A002
+    """`f = beta * input + alpha * (batch1 @ batch2)`"""
+    return _scaled(beta, input, alpha, _bmm_check(batch1, batch2, "baddbmm"))

@@ -1,10 +1,8 @@
-"""The ``torch`` namespace's linear algebra: the older spellings (``torch.svd`` returning V,
-``torch.qr(some=)``, ``torch.cholesky``, ``inverse``, ``pinverse``, ``logdet``,
-``triangular_solve``), ``vander`` (``torch.vander``'s argument order), ``renorm``, and the
-BLAS-style products (``addmm``, ``baddbmm``, ``mv``...), composed of differentiable ops, so their
-gradients come from those ops. ``cholesky_solve``, ``cdist``, ``dist``, ``kron``, ``tensordot``
-and ``inner`` live in ``ops/linalg_saved.py`` (they save what PyTorch saves) and are re-exported.
-"""
+"""The ``torch`` namespace's older linear-algebra spellings, built from the floors below:
+``torch.svd`` (returning V, ``some=``), ``torch.qr(some=)``, ``torch.cholesky(upper=)``,
+``inverse``, ``pinverse``, ``logdet``, ``cholesky_inverse``, ``trace``, ``chain_matmul``,
+``torch.cross`` (``dim=None``), ``torch.vander`` (its argument order), ``renorm`` and
+``triangular_solve``."""
 
 from __future__ import annotations
 
@@ -19,14 +17,42 @@ from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, check_float, one_dim
 from tinytensor.ops.creation import eye, zeros
 from tinytensor.ops.elementwise import where
-from tinytensor.ops.linalg import matmul
-from tinytensor.ops.linalg_ext import _matrix, _mT, diagonal, inv, slogdet, solve_triangular
-from tinytensor.ops.linalg_ext import cholesky as _cholesky
-from tinytensor.ops.linalg_ext import qr as _qr
-from tinytensor.ops.linalg_ext import svd as _svd
-from tinytensor.ops.linalg_more import cross as _cross
-from tinytensor.ops.linalg_more import multi_dot, pinv, svdvals, vector_norm
-from tinytensor.ops.linalg_saved import cdist, cholesky_solve, dist, inner, kron, tensordot
+from tinytensor.ops.linalg.factorizations import (
+    _matrix,
+    _mT,
+    diagonal,
+    inv,
+    slogdet,
+    solve_triangular,
+)
+from tinytensor.ops.linalg.factorizations import cholesky as _cholesky
+from tinytensor.ops.linalg.factorizations import qr as _qr
+from tinytensor.ops.linalg.factorizations import svd as _svd
+from tinytensor.ops.linalg.functions import cross as _cross
+from tinytensor.ops.linalg.functions import (
+    multi_dot,
+    pinv,
+    svdvals,
+    vector_norm,
+)
+from tinytensor.ops.linalg.solvers import cholesky_solve
+
+__all__ = [
+    "chain_matmul",
+    "cholesky",
+    "cholesky_inverse",
+    "cross",
+    "inverse",
+    "logdet",
+    "pinverse",
+    "qr",
+    "renorm",
+    "svd",
+    "trace",
+    "triangular_solve",
+    "vander",
+]
+
 
 svd_result = namedtuple("svd", "U S V")
 
@@ -98,95 +124,6 @@ def cross(a, b, dim=None):
     return _cross(a, b, dim)
 
 
-def chain_matmul(*matrices):
-    """The product of the given matrices, multiplied in the cheapest order:
-    ``tt.linalg.multi_dot(matrices)`` (deprecated in PyTorch in favour of it)."""
-    return multi_dot(matrices)
-
-
-def mv(A, x):
-    """Matrix-vector product: ``(n, m) @ (m,) -> (n,)``.
-
-    >>> tt.mv(tt.tensor([[1.0, 2.0], [3.0, 4.0]]), tt.tensor([1.0, 1.0]))
-    tensor([3., 7.])"""
-    A, x = as_tensor(A, "mv"), as_tensor(x, "mv")
-    if A.ndim != 2 or x.ndim != 1:
-        raise RuntimeError(
-            f"mv: expected a 2-D matrix and a 1-D vector, got shapes {tuple(A.shape)} and "
-            f"{tuple(x.shape)}"
-        )
-    return matmul(A, x)
-
-
-def vdot(a, b):
-    """Dot product of two 1-D tensors of the same size: ``sum_i a_i b_i`` (no conjugation is
-    needed: tinytensor has no complex dtype).
-
-    >>> tt.vdot(tt.tensor([1.0, 2.0]), tt.tensor([3.0, 4.0]))
-    tensor(11.)"""
-    a, b = as_tensor(a, "vdot"), as_tensor(b, "vdot")
-    if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
-        raise RuntimeError(
-            f"vdot: expected two 1-D tensors of the same size, got {tuple(a.shape)} and "
-            f"{tuple(b.shape)}"
-        )
-    return matmul(a, b)
-
-
-def _scaled(beta, x, alpha, y):
-    """`beta * x + alpha * y`, with x ignored (nan included) when beta is 0."""
-    if alpha != 1:
-        y = y * alpha
-    if beta == 0:
-        return y
-    return (x if beta == 1 else x * beta) + y
-
-
-def addmm(input, mat1, mat2, *, beta=1, alpha=1):  # noqa: A002
-    """`f = beta * input + alpha * (mat1 @ mat2)`"""
-    if as_tensor(mat1).ndim != 2 or as_tensor(mat2).ndim != 2:
-        raise RuntimeError(
-            f"addmm: mat1 and mat2 must be 2-D, got {tuple(mat1.shape)} and {tuple(mat2.shape)}"
-        )
-    return _scaled(beta, input, alpha, matmul(mat1, mat2))
-
-
-def addmv(input, mat, vec, *, beta=1, alpha=1):  # noqa: A002
-    """`f = beta * input + alpha * (mat @ vec)`"""
-    return _scaled(beta, input, alpha, mv(mat, vec))
-
-
-def addr(input, vec1, vec2, *, beta=1, alpha=1):  # noqa: A002
-    """`f = beta * input + alpha * outer(vec1, vec2)`"""
-    vec1, vec2 = as_tensor(vec1, "addr"), as_tensor(vec2, "addr")
-    if vec1.ndim != 1 or vec2.ndim != 1:
-        raise RuntimeError(
-            f"addr: vec1 and vec2 must be 1-D vectors, got shapes {tuple(vec1.shape)} and "
-            f"{tuple(vec2.shape)}"
-        )
-    return _scaled(beta, input, alpha, S.unsqueeze(vec1, 1) * S.unsqueeze(vec2, 0))
-
-
-def _bmm_check(b1, b2, name):
-    b1, b2 = as_tensor(b1, name), as_tensor(b2, name)
-    if b1.ndim != 3 or b2.ndim != 3 or b1.shape[0] != b2.shape[0]:
-        raise RuntimeError(
-            f"{name}: batch1 and batch2 must be 3-D with the same batch size, got "
-            f"{tuple(b1.shape)} and {tuple(b2.shape)}"
-        )
-    return matmul(b1, b2)
-
-
-def addbmm(input, batch1, batch2, *, beta=1, alpha=1):  # noqa: A002
-    """`f = beta * input + alpha * sum_b batch1[b] @ batch2[b]`"""
-    return _scaled(beta, input, alpha, R.sum(_bmm_check(batch1, batch2, "addbmm"), 0))
-
-
-def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):  # noqa: A002
-    """`f = beta * input + alpha * (batch1 @ batch2)`"""
-    return _scaled(beta, input, alpha, _bmm_check(batch1, batch2, "baddbmm"))
-
-
 def vander(x, N=None, increasing=False):  # noqa: N803 - PyTorch's argument name
     """`f(x)[i, j] = x_i ** (N-1-j)` (or `x_i ** j` when increasing); differentiable in x"""
     x = as_tensor(x, "vander")
@@ -236,31 +173,7 @@ def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):  #
     return triangular_solve_result(x, S.clone(A))
 
 
-__all__ = [
-    "addbmm",
-    "addmm",
-    "addmv",
-    "addr",
-    "baddbmm",
-    "cdist",
-    "chain_matmul",
-    "cholesky",
-    "cholesky_inverse",
-    "cholesky_solve",
-    "cross",
-    "dist",
-    "inner",
-    "inverse",
-    "kron",
-    "logdet",
-    "mv",
-    "pinverse",
-    "qr",
-    "renorm",
-    "svd",
-    "tensordot",
-    "trace",
-    "triangular_solve",
-    "vander",
-    "vdot",
-]
+def chain_matmul(*matrices):
+    """The product of the given matrices, multiplied in the cheapest order:
+    ``tt.linalg.multi_dot(matrices)`` (deprecated in PyTorch in favour of it)."""
+    return multi_dot(matrices)

@@ -21,8 +21,7 @@ from tinytensor.ops._util import as_tensor, binary, norm_dim, one_dim
 from tinytensor.ops._util import requires_grad as _rg
 from tinytensor.ops.creation import eye
 from tinytensor.ops.elementwise import cast
-from tinytensor.ops.linalg import matmul
-from tinytensor.ops.linalg_ext import (
+from tinytensor.ops.linalg.factorizations import (
     LinAlgError,
     _matrix,
     _mT,
@@ -34,13 +33,41 @@ from tinytensor.ops.linalg_ext import (
     solve,
     svd,
 )
+from tinytensor.ops.linalg.products import matmul
+
+__all__ = [
+    "cholesky_ex",
+    "cond",
+    "cross",
+    "eigvalsh",
+    "inv_ex",
+    "matrix_exp",
+    "matrix_norm",
+    "matrix_power",
+    "matrix_rank",
+    "multi_dot",
+    "norm",
+    "pinv",
+    "solve_ex",
+    "svdvals",
+    "tensorinv",
+    "tensorsolve",
+    "vander",
+    "vecdot",
+    "vector_norm",
+]
+
 
 linalg_lstsq = namedtuple("linalg_lstsq", "solution residuals rank singular_values")
-linalg_inv_ex = namedtuple("linalg_inv_ex", "inverse info")
-linalg_cholesky_ex = namedtuple("linalg_cholesky_ex", "L info")
-linalg_solve_ex = namedtuple("linalg_solve_ex", "result info")
 
-# --- pseudo-inverse, matrix exponential, cross product -----------------------------------------
+
+linalg_inv_ex = namedtuple("linalg_inv_ex", "inverse info")
+
+
+linalg_cholesky_ex = namedtuple("linalg_cholesky_ex", "L info")
+
+
+linalg_solve_ex = namedtuple("linalg_solve_ex", "result info")
 
 
 def pinv(A, *, atol=None, rtol=None, hermitian=False):
@@ -159,9 +186,6 @@ def _cross_backward(g, a, b, d):
     return (None if b is None else cross(b, g, d)), (None if a is None else cross(g, a, d))
 
 
-# --- norms --------------------------------------------------------------------------------------
-
-
 def _float_input(x, name, dtype):
     x = as_tensor(x, name)
     if dtype is not None:
@@ -250,9 +274,6 @@ def cond(A, p=None):
         hi, lo = S.narrow(s, -1, 0, 1), S.narrow(s, -1, s.shape[-1] - 1, 1)
         return S.squeeze(hi / lo if p != -2 else lo / hi, -1)
     return matrix_norm(A, p) * matrix_norm(inv(A), p)
-
-
-# --- ranks, solves without exceptions (lstsq is in ops/linalg_saved.py) ---------------------
 
 
 def _tolerance(s, m, n, atol, rtol):
@@ -348,9 +369,6 @@ def solve_ex(A, B, *, left=True, check_errors=False):
     return linalg_solve_ex(wrap(np.asarray(X)), info)
 
 
-# --- products -----------------------------------------------------------------------------------
-
-
 def matrix_power(A, n):
     """f(A) = A^n by repeated squaring (A^-1 first for n < 0; the identity for n = 0)"""
     A = as_tensor(A, "linalg.matrix_power")
@@ -439,24 +457,3 @@ def tensorsolve(A, B, dims=None):
     rest = A.shape[B.ndim :]
     X = solve(S.reshape(A, (B.numel(), -1)), S.reshape(B, (-1,)))
     return S.reshape(X, rest)
-
-
-__all__ = [
-    "cond",
-    "cross",
-    "inv_ex",
-    "matrix_exp",
-    "matrix_norm",
-    "matrix_power",
-    "matrix_rank",
-    "multi_dot",
-    "norm",
-    "pinv",
-    "solve_ex",
-    "svdvals",
-    "tensorinv",
-    "tensorsolve",
-    "vander",
-    "vecdot",
-    "vector_norm",
-]

@@ -2,10 +2,9 @@
 
 Each op works on a matrix or a batch of them (leading dims, broadcast as in PyTorch), computes
 in NumPy and records one node; its backward sits right under it, written in tinytensor ops, so
-``create_graph=True`` differentiates it again. Functions built from these ops (norms, pinv's
-callers, addmm, ...) and pinv, matrix_exp and cross live in ``ops/linalg_more.py``; lstsq,
-cholesky_solve, cdist, dist, kron and tensordot (which save what PyTorch saves) in
-``ops/linalg_saved.py``.
+``create_graph=True`` differentiates it again. The floor below is products.py (matmul); the
+functions built on these (norms, pinv, matrix_exp, cross, the ``*_ex`` forms...) are in
+functions.py, lstsq and cholesky_solve in solvers.py.
 """
 
 from __future__ import annotations
@@ -18,8 +17,23 @@ from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, binary, one_dim
 from tinytensor.ops._util import requires_grad as _rg
 from tinytensor.ops.creation import eye
-from tinytensor.ops.linalg import matmul
+from tinytensor.ops.linalg.products import matmul
 from tinytensor.ops.reduce import prod
+
+__all__ = [
+    "LinAlgError",
+    "cholesky",
+    "det",
+    "diag_embed",
+    "diagonal",
+    "eigh",
+    "inv",
+    "qr",
+    "slogdet",
+    "solve",
+    "solve_triangular",
+    "svd",
+]
 
 
 class LinAlgError(RuntimeError):
@@ -50,9 +64,6 @@ def _batch_str(shape, i):
     if len(shape) <= 2:
         return "the matrix"
     return f"batch element {tuple(int(k) for k in np.unravel_index(i, shape[:-2]))} of the input"
-
-
-# --- diagonals ----------------------------------------------------------------------------------
 
 
 def diagonal(a, offset=0, dim1=0, dim2=1):
@@ -93,9 +104,6 @@ def diag_embed(x, offset=0, dim1=-2, dim2=-1):
     rest = iter(x.shape[:-1])
     shape = tuple(m if k in (d1, d2) else next(rest) for k in range(nd))
     return _diagonal_scatter(x, shape, offset, d1, d2)
-
-
-# --- inverse, determinants ----------------------------------------------------------------------
 
 
 def _per_matrix(fn, data):
@@ -167,9 +175,6 @@ def slogdet(A):
 
 def _slogdet_backward(gs, A):
     return (S.unsqueeze(S.unsqueeze(gs[1], -1), -1) * _mT(inv(A)),)
-
-
-# --- solves -------------------------------------------------------------------------------------
 
 
 def solve(A, B, *, left=True):
@@ -256,9 +261,6 @@ def _solve_triangular_backward(g, A, X, upper, unitriangular, need_a):
     gA = -matmul(gB, _mT(X))
     k = 1 if unitriangular else 0
     return (S.triu(gA, k) if upper else S.tril(gA, -k)), gB
-
-
-# --- factorizations -----------------------------------------------------------------------------
 
 
 def _not_pd_error(data, name):
@@ -411,19 +413,3 @@ def _eigh_backward(gs, w, V):
     if gL is not None:
         inner = inner + diag_embed(gL)
     return (matmul(matmul(V, inner), _mT(V)),)
-
-
-__all__ = [
-    "LinAlgError",
-    "cholesky",
-    "det",
-    "diag_embed",
-    "diagonal",
-    "eigh",
-    "inv",
-    "qr",
-    "slogdet",
-    "solve",
-    "solve_triangular",
-    "svd",
-]
