@@ -32,6 +32,7 @@ MODULES = [
     "tinytensor.autograd",
     "tinytensor.autograd.functional",
     "tinytensor.func",
+    "tinytensor.sparse",
     "tinytensor.linalg",
     "tinytensor.special",
     "tinytensor.fft",

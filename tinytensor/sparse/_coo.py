@@ -316,8 +316,10 @@ class SparseTensor:
         return self._rmatmul_dense(other, "matmul")
 
     def __repr__(self):
+        idx = repr(self._i).replace("\n", "\n" + " " * 15)
+        vals = repr(self._v.detach()).replace("\n", "\n" + " " * 14)
         return (
-            f"tensor(indices={self._i!r},\n       values={self._v!r},\n       "
+            f"tensor(indices={idx},\n       values={vals},\n       "
             f"size={self._size}, nnz={self._nnz()}, layout=tinytensor.sparse_coo"
             + (", requires_grad=True)" if self.requires_grad and self.is_leaf else ")")
         )
