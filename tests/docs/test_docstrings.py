@@ -70,6 +70,7 @@ MODULES = [
     "tinytensor.distributions",
     "tinytensor.distributions.constraints",
     "tinytensor.distributions.kl",
+    "tinytensor.distributions.transforms",
 ]
 # Top-level modules that are not namespaces of their own: their public names are re-exported
 # by ``tinytensor`` (and checked there) or are the machinery under it.

@@ -21,7 +21,7 @@ from tinytensor.core.random import rng
 from tinytensor.distributions import constraints
 from tinytensor.distributions.distribution import Distribution
 from tinytensor.distributions.gamma_special import gammainc, standard_gamma_grad
-from tinytensor.distributions.utils import _numpy, broadcast_all
+from tinytensor.distributions.utils import _numpy, _xlogy, broadcast_all
 
 __all__ = ["Gamma", "Beta", "Dirichlet"]
 
@@ -126,8 +126,8 @@ class Gamma(Distribution):
             self._validate_sample(value)
         value = tt.as_tensor(value, dtype=self.rate.dtype)
         return (
-            tt.xlogy(self.concentration, self.rate)
-            + tt.xlogy(self.concentration - 1, value)
+            _xlogy(self.concentration, self.rate)
+            + _xlogy(self.concentration - 1, value)
             - self.rate * value
             - tt.lgamma(self.concentration)
         )
@@ -183,7 +183,7 @@ class Dirichlet(Distribution):
         if self._validate_args:
             self._validate_sample(value)
         c = self.concentration
-        return tt.xlogy(c - 1.0, value).sum(-1) + tt.lgamma(c.sum(-1)) - tt.lgamma(c).sum(-1)
+        return _xlogy(c - 1.0, value).sum(-1) + tt.lgamma(c.sum(-1)) - tt.lgamma(c).sum(-1)
 
     @property
     def mean(self):

@@ -104,7 +104,7 @@ def gammainc(a, x):
     """The regularised lower incomplete gamma ``P(a, x)`` (``a > 0``, ``x >= 0``)."""
     a, x, use_series = _split(a, x)
     out = np.zeros(a.shape)
-    pos = x > 0
+    pos = (x > 0) & np.isfinite(x)
     s = use_series & pos
     if s.any():
         total, _ = _series(a[s], x[s])
@@ -120,7 +120,7 @@ def gammaincc(a, x):
     """The regularised upper incomplete gamma ``Q(a, x) = 1 - P(a, x)``."""
     a, x, use_series = _split(a, x)
     out = np.ones(a.shape)
-    pos = x > 0
+    pos = (x > 0) & np.isfinite(x)
     s = use_series & pos
     if s.any():
         total, _ = _series(a[s], x[s])
@@ -128,6 +128,7 @@ def gammaincc(a, x):
     c = ~use_series & pos
     if c.any():
         out[c] = np.exp(_log_prefactor(a[c], x[c])) * _contfrac(a[c], x[c])
+    out[np.isinf(x) & (x > 0)] = 0.0
     return out
 
 

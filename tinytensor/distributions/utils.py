@@ -96,6 +96,15 @@ def _softplus(x):
     return _clamp_by_zero(x) + tt.log1p(tt.exp(-x.abs()))
 
 
+def _xlogy(x, y):
+    """``x * log(y)`` (0 where ``x == 0``) whose gradient in ``x`` is ``log(y)`` wherever
+    ``y > 0``, ``x == 0`` included, as torch.xlogy's; tinytensor's xlogy gives 0 there, which
+    would drop ``d log_prob / d concentration`` at concentration 1."""
+    positive = y > 0
+    safe_y = tt.where(positive, y, tt.ones_like(y))
+    return tt.where(positive, x * tt.log(safe_y), tt.xlogy(x, y))
+
+
 def _sum_rightmost(value, dim):
     """Sum ``value`` over its ``dim`` right-most dimensions (``dim == 0``: unchanged)."""
     if dim == 0:
