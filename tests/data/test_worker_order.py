@@ -1,7 +1,8 @@
 """Workers answering out of order: sample 0 waits until sample 1 has been loaded by the other
-worker (a flag file, so this does not hang on timing), so the second worker's batch always
-arrives first. With ``in_order=True`` (the default) the loader still yields the sampler's order;
-with ``in_order=False`` it yields batches as they arrive."""
+worker (a flag file, then half a second more for that batch to travel), so the second worker's
+batch arrives first. With ``in_order=True`` (the default) the loader still yields the sampler's
+order; with ``in_order=False`` it yields batches as they arrive (there sample 0 waits for the
+main process to have received sample 1, so the order does not rest on timing at all)."""
 
 from __future__ import annotations
 
@@ -15,21 +16,23 @@ from tinytensor.data import DataLoader, Dataset
 
 
 class FirstWaitsForSecond(Dataset):
-    """Sample i is i; loading sample 0 blocks until sample 1 was loaded (up to 20 s)."""
+    """Sample i is i; loading sample 0 blocks until ``flag`` exists (up to 20 s), then waits
+    ``after`` seconds more. Loading sample 1 creates ``flag`` unless ``main_sets_flag``."""
 
-    def __init__(self, n, flag: Path):
-        self.n, self.flag = n, str(flag)
+    def __init__(self, n, flag: Path, after=0.5, main_sets_flag=False):
+        self.n, self.flag, self.after, self.main_sets_flag = n, str(flag), after, main_sets_flag
 
     def __len__(self):
         return self.n
 
     def __getitem__(self, i):
-        if i == 1:
+        if i == 1 and not self.main_sets_flag:
             Path(self.flag).touch()
         if i == 0:
             deadline = time.monotonic() + 20
             while not Path(self.flag).exists() and time.monotonic() < deadline:
                 time.sleep(0.01)
+            time.sleep(self.after)
         return i
 
 
@@ -74,9 +77,14 @@ def test_in_order_with_a_seeded_shuffle_keeps_the_samplers_order(tmp_path):
 
 
 def test_out_of_order_delivery_really_happens_with_in_order_false(tmp_path):
-    """The same set-up with in_order=False yields the second worker's batch first: this is
-    what the in-order tests above guard against."""
-    ds = FirstWaitsForSecond(6, tmp_path / "second-loaded")
-    got = _values(DataLoader(ds, batch_size=1, num_workers=2, in_order=False))
+    """With in_order=False the second worker's batch comes first: sample 0 is only loaded once
+    this process has received sample 1. This is what the in-order tests above guard against."""
+    flag = tmp_path / "main-received-1"
+    ds = FirstWaitsForSecond(6, flag, after=0.0, main_sets_flag=True)
+    got = []
+    for batch in DataLoader(ds, batch_size=1, num_workers=2, in_order=False):
+        got.append(int(batch.item()))
+        if got[-1] == 1:
+            flag.touch()
     assert sorted(got) == list(range(6))
     assert got.index(1) < got.index(0)
