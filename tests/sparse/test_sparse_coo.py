@@ -139,3 +139,28 @@ def test_coalesce_and_to_dense_pass_gradients_to_the_values():
     w = RNG.standard_normal((3, 4))
     (s.coalesce().to_dense() * tt.tensor(w)).sum().backward()
     np.testing.assert_allclose(vals.grad.numpy(), w[tuple(IDX)], rtol=1e-12)
+
+
+def test_softmax_over_the_stored_entries():
+    s = tt.sparse_coo_tensor(IDX, VAL, (3, 4))
+    d = _dense()
+    present = np.zeros((3, 4), bool)
+    present[tuple(IDX)] = True
+    for dim in (0, 1):
+        masked = np.where(present, d, -np.inf)
+        e = np.exp(masked - masked.max(dim, keepdims=True))
+        want = np.where(present, e / e.sum(dim, keepdims=True), 0.0)
+        out = tt.sparse.softmax(s, dim)
+        assert out.is_sparse and out._nnz() == 4
+        np.testing.assert_allclose(out.to_dense().numpy(), want, rtol=1e-12)
+        logs = tt.sparse.log_softmax(s, dim).to_dense().numpy()
+        np.testing.assert_allclose(logs[present], np.log(want[present]), rtol=1e-12)
+    # the gradient is softmax's, entry by entry within each row
+    v = tt.tensor(VAL, requires_grad=True)
+    w = RNG.standard_normal((3, 4))
+    p = tt.sparse.softmax(tt.sparse_coo_tensor(IDX, v, (3, 4)), 1).to_dense()
+    (p * tt.tensor(w)).sum().backward()
+    pd = p.detach().numpy()
+    row_dot = (pd * w).sum(1, keepdims=True)
+    want_dense = pd * (w - row_dot)  # d/dx_ij of sum_k w_ik p_ik
+    np.testing.assert_allclose(v.grad.numpy(), want_dense[tuple(IDX)], rtol=1e-10, atol=1e-14)

@@ -79,6 +79,25 @@ def test_values_that_require_grad_get_the_same_gradient():
     np.testing.assert_allclose(v.grad.numpy(), tv.grad.numpy(), rtol=1e-12)
 
 
+@pytest.mark.parametrize("log", [False, True])
+@pytest.mark.parametrize("dim", [0, 1])
+def test_sparse_softmax_matches(dim, log):
+    torch = pytest.importorskip("torch")
+    v, tv = tt.tensor(VAL, dtype=tt.float64, requires_grad=True), torch.tensor(
+        VAL, dtype=torch.float64, requires_grad=True)  # fmt: skip
+    fn, tfn = (tt.sparse.log_softmax, torch.sparse.log_softmax) if log else (
+        tt.sparse.softmax, torch.sparse.softmax)  # fmt: skip
+    out = fn(tt.sparse_coo_tensor(IDX, v, (3, 4)), dim)
+    tout = tfn(torch.sparse_coo_tensor(IDX, tv, (3, 4)), dim)
+    np.testing.assert_array_equal(out.indices().numpy(), tout.coalesce().indices().numpy())
+    np.testing.assert_allclose(out.values().detach().numpy(),
+                               tout.coalesce().values().detach().numpy(), rtol=1e-12)  # fmt: skip
+    w = np.arange(12.0).reshape(3, 4)
+    (out.to_dense() * tt.tensor(w)).sum().backward()
+    (tout.to_dense() * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(v.grad.numpy(), tv.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
 def test_refusals_match_torch_where_torch_refuses():
     s, t, torch = _both()
     with pytest.raises(RuntimeError, match="size is inconsistent with indices"):

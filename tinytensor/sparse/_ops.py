@@ -7,9 +7,10 @@ import numpy as np
 
 from tinytensor.core import TensorBase, wrap
 from tinytensor.ops.creation import tensor
-from tinytensor.sparse._coo import SparseTensor, sparse_coo, unsupported
+from tinytensor.sparse._coo import SparseTensor, _linear_index, sparse_coo, unsupported
 
-__all__ = ["addmm", "mm", "sparse_coo_tensor", "spmm", "sum", "to_sparse"]
+__all__ = ["addmm", "log_softmax", "mm", "softmax", "sparse_coo_tensor", "spmm", "sum",
+           "to_sparse"]  # fmt: skip
 
 _builtin_sum = sum
 
@@ -183,3 +184,48 @@ def sum(input, dim=None, dtype=None):  # noqa: A001, A002 - PyTorch's names
     )
     idx = wrap(input._i._data[keep].copy())
     return SparseTensor(idx, v, size, coalesced=False).coalesce()
+
+
+def _grouped_softmax(input, dim, dtype, log):
+    op = "sparse.log_softmax" if log else "sparse.softmax"
+    _check_sparse(input, op, "first")
+    n, sd = input.dim(), input.sparse_dim()
+    if not isinstance(dim, int) or not -n <= dim < n:
+        raise IndexError(
+            f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got "
+            f"{dim})"
+        )
+    dim %= n
+    s = input.coalesce()
+    v = s._v if dtype is None else s._v.to(dtype)
+    if dim >= sd:  # a dense dim: each stored value's own softmax
+        d = dim - sd + 1
+        out = v.log_softmax(d) if log else v.softmax(d)
+        return SparseTensor(s._i, out, s._size, coalesced=True)
+    others = [k for k in range(sd) if k != dim]
+    idx = s._i._data
+    key = (_linear_index(idx[others], [s._size[k] for k in others]) if others
+           else np.zeros(idx.shape[1], np.int64))  # fmt: skip
+    groups, inverse = np.unique(key, return_inverse=True)
+    inverse = wrap(inverse.reshape(-1).astype(np.int64))
+    # the largest value of each group (a constant: softmax does not depend on the shift)
+    vd = v.detach()._data
+    top = np.full((len(groups),) + vd.shape[1:], -np.inf, vd.dtype)
+    np.maximum.at(top, inverse._data, vd)
+    shifted = v - wrap(top[inverse._data])
+    e = shifted.exp()
+    totals = e.new_zeros((len(groups),) + tuple(e.shape[1:])).index_add(0, inverse, e)
+    per_entry = totals.index_select(0, inverse)
+    out = shifted - per_entry.log() if log else e / per_entry
+    return SparseTensor(s._i, out, s._size, coalesced=True)
+
+
+def softmax(input, dim, *, dtype=None):  # noqa: A002 - PyTorch's argument name
+    """Softmax along ``dim`` over the stored entries only (entries not stored count as
+    ``-inf``, so they stay absent): a sparse tensor with the coalesced input's indices."""
+    return _grouped_softmax(input, dim, dtype, log=False)
+
+
+def log_softmax(input, dim, *, dtype=None):  # noqa: A002 - PyTorch's argument name
+    """``log(softmax(input, dim))`` over the stored entries, computed stably."""
+    return _grouped_softmax(input, dim, dtype, log=True)
