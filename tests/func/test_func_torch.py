@@ -102,6 +102,22 @@ def test_vjp_grad_and_value_and_vmap_rules_match_torch():
     np.testing.assert_allclose(nested(a[0], a[1]).numpy(), tnested(ta[0], ta[1]).numpy())
 
 
+def test_jvp_and_linearize_match_torch_func():
+    torch = pytest.importorskip("torch")
+    x, tx = _pair(8, 3)
+    m, tm = _pair(9, 2, 3)
+    v, tv = _pair(10, 3)
+    f = lambda a, b: tt.tanh(b @ a) * a.sum()  # noqa: E731
+    tf = lambda a, b: torch.tanh(b @ a) * a.sum()  # noqa: E731
+    zeros, tzeros = tt.zeros(2, 3, dtype=tt.float64), torch.zeros(2, 3, dtype=torch.float64)
+    out, j = ttf.jvp(f, (x, m), (v, zeros))
+    tout, tj = torch.func.jvp(tf, (tx, tm), (tv, tzeros))
+    np.testing.assert_allclose(j.numpy(), tj.numpy(), rtol=1e-12)
+    _, fn = ttf.linearize(lambda a: f(a, m), x)
+    _, tfn = torch.func.linearize(lambda a: tf(a, tm), tx)
+    np.testing.assert_allclose(fn(v).numpy(), tfn(tv).detach().numpy(), rtol=1e-12)
+
+
 def test_error_texts_follow_torch():
     torch = pytest.importorskip("torch")
     x, tx = _pair(7, 3, 2)

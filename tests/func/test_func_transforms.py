@@ -153,3 +153,25 @@ def test_functional_call_uses_the_given_tensors():
         functional_call(m, ({"weight": w}, {"weight": w}), (x,))
     # the module's own parameters are back
     assert not np.allclose(m.weight.detach().numpy(), 1.0)
+
+
+def test_jvp_and_linearize_are_the_jacobian_times_the_tangent():
+    from tinytensor.func import jvp, linearize
+
+    x, y = tt.tensor(X), tt.tensor(Y)
+    tx, ty = np.array([1.0, -2.0, 0.5]), np.array([0.3, 0.4])
+    out, j = jvp(_f_tt, (x, y), (tt.tensor(tx), tt.tensor(ty)))
+    jx = _fd_jac(lambda a: _f_np(a, Y), X)
+    jy = _fd_jac(lambda b: _f_np(X, b), Y)
+    np.testing.assert_allclose(out.numpy(), _f_np(X, Y))
+    np.testing.assert_allclose(j.numpy(), jx @ tx + jy @ ty, rtol=1e-6)
+    out2, fn = linearize(_f_tt, x, y)
+    np.testing.assert_allclose(fn(tt.tensor(tx), tt.tensor(ty)).numpy(), j.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(fn(tt.tensor(2 * tx), tt.zeros(2, dtype=tt.float64)).numpy(),
+                               2 * jx @ tx, rtol=1e-6)  # fmt: skip
+    with pytest.raises(RuntimeError, match="same shape"):
+        jvp(_f_tt, (x, y), (tt.ones(2), tt.ones(2)))
+    with pytest.raises(RuntimeError, match="to be tuples"):
+        jvp(_f_tt, x, tt.ones(3))
+    with pytest.raises(AttributeError, match="functionalize .* is not planned"):
+        tt.func.functionalize  # noqa: B018

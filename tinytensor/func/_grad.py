@@ -23,7 +23,7 @@ from tinytensor.func._pytree import tree_flatten, tree_unflatten
 from tinytensor.ops.creation import zeros_like
 from tinytensor.ops.shape import stack
 
-__all__ = ["grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "vjp"]
+__all__ = ["grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "linearize", "vjp"]
 
 _depth = [0]  # how many transforms are running now (an inner one keeps the graph)
 
@@ -324,3 +324,72 @@ def hessian(func, argnums=0):
     """The Hessian of a function returning a 0-d tensor: ``jacfwd(jacrev(func, argnums),
     argnums)``, of shape ``I + I`` for an input of shape ``I``."""
     return jacfwd(jacrev(func, argnums), argnums)
+
+
+def _jvp_of(call, tangents, who, keep):
+    """Jacobian-vector products of ``call``'s outputs along ``tangents`` (one per input leaf),
+    by the double-backward trick: ``J t`` is the gradient of ``(J^T u) . t`` with respect to
+    ``u``."""
+    outs, spec = _tensor_leaves(call.out, who, "f(*primals)")
+    res = []
+    for o in outs:
+        u = zeros_like(o).requires_grad_(True)
+        vjps = call.grads([o], [u], True)
+        pairs = [(g, t) for g, t in zip(vjps, tangents) if g.requires_grad]
+        if not pairs:
+            res.append(zeros_like(o))
+            continue
+        (c,) = _autograd_grad([g for g, _ in pairs], [u], [t for _, t in pairs],
+                              retain_graph=True, create_graph=keep, allow_unused=True)  # fmt: skip
+        res.append(zeros_like(o) if c is None else _finish(c, keep))
+    return tree_unflatten(res, spec)
+
+
+def _check_tangents(call, tangents, who):
+    leaves, _ = tree_flatten(tangents)
+    if len(leaves) != len(call.inputs):
+        raise RuntimeError(
+            f"{who}: Expected primals and tangents to have the same python structure; got "
+            f"{len(call.inputs)} primal tensors and {len(leaves)} tangents"
+        )
+    for p, t in zip(call.inputs, leaves):
+        if not isinstance(t, TensorBase) or tuple(t.shape) != tuple(p.shape):
+            raise RuntimeError(
+                f"{who}: Expected primals and tangents to have the same shape; got a primal of "
+                f"shape {tuple(p.shape)} and a tangent of "
+                f"{'shape ' + str(tuple(t.shape)) if isinstance(t, TensorBase) else type(t)}"
+            )
+    return leaves
+
+
+def jvp(func, primals, tangents, *, strict=False, has_aux=False):
+    """``(func(*primals), J @ tangents)``: the Jacobian-vector product along ``tangents`` (a
+    tuple with one tangent per primal, nested alike), through the double-backward trick.
+    With ``has_aux=True`` ``func`` returns ``(output, aux)`` and aux comes third."""
+    who = "jvp"
+    if not isinstance(primals, tuple) or not isinstance(tangents, tuple):
+        raise RuntimeError(
+            f"{who}(f, primals, tangents): Expected primals and tangents to be tuples. E.g. it "
+            "should be valid to call f(*primals)."
+        )
+    if strict:
+        raise RuntimeError("jvp: strict=True is not supported (PyTorch refuses it too); leave it "
+                           "False")  # fmt: skip
+    call = _Call(func, primals, {}, tuple(range(len(primals))) or 0, has_aux, who)
+    leaves = _check_tangents(call, tangents, who)
+    out = _jvp_of(call, leaves, who, call.keep)
+    value = _finish_tree(call.out, call.keep)
+    return (value, out, call.aux) if has_aux else (value, out)
+
+
+def linearize(func, *primals):
+    """``(func(*primals), jvp_fn)``: ``jvp_fn(*tangents)`` gives the Jacobian-vector product
+    at ``primals`` for any tangents, reusing the one forward run."""
+    who = "linearize"
+    call = _Call(func, primals, {}, tuple(range(len(primals))), False, who)
+
+    def jvp_fn(*tangents):
+        """The Jacobian-vector product along ``tangents`` (one per primal)."""
+        return _jvp_of(call, _check_tangents(call, tangents, "jvp_fn"), "jvp_fn", call.keep)
+
+    return _finish_tree(call.out, call.keep), jvp_fn
