@@ -26,7 +26,13 @@ __all__ = [
 
 
 def _p_norm_np(d, p, axis):
-    """The p-norm of ``d`` over ``axis`` (p = 0 counts the nonzeros, inf takes the max)."""
+    """The p-norm of ``d`` over ``axis`` (p = 0 counts the nonzeros, inf takes the max); NaN
+    and overflow to inf silently, as in PyTorch."""
+    with np.errstate(all="ignore"):
+        return _p_norm_quiet(d, p, axis)
+
+
+def _p_norm_quiet(d, p, axis):
     a = np.abs(d)
     if p == 0:
         return np.sum(a != 0, axis).astype(d.dtype)
@@ -36,8 +42,7 @@ def _p_norm_np(d, p, axis):
         return np.sum(a, axis)
     if p == 2:
         return np.sqrt(np.sum(a * a, axis))
-    with np.errstate(divide="ignore"):
-        return np.sum(a**p, axis) ** (1.0 / p)
+    return np.sum(a**p, axis) ** (1.0 / p)
 
 
 def _safe_ratio(g, dist, power):
@@ -89,7 +94,8 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
             raise RuntimeError(f"cdist only supports floating-point dtypes, got {x.dtype}")
     p = float(p)
     try:
-        diff = x1._data[..., :, None, :] - x2._data[..., None, :, :]
+        with np.errstate(all="ignore"):  # inf - inf: NaN silently
+            diff = x1._data[..., :, None, :] - x2._data[..., None, :, :]
     except ValueError:
         raise broadcast_error("cdist", x1, x2) from None
     out = wrap(np.asarray(_p_norm_np(diff, p, -1), dtype=diff.dtype))
@@ -118,7 +124,8 @@ def dist(a, b, p=2):
     if ad.dtype.kind != "f":
         raise RuntimeError(f"dist: expected a floating point input, got dtype {a.dtype}")
     try:
-        diff = ad - bd
+        with np.errstate(all="ignore"):  # inf - inf: NaN silently
+            diff = ad - bd
     except ValueError:
         raise broadcast_error("dist", a, b) from None
     p = float(p)

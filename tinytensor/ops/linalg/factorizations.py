@@ -143,7 +143,8 @@ def _inv_backward(g, out):
 def det(A):
     """f(A) = det A;  dA = g adj(A)^T (= g det(A) A^-T where A is invertible)"""
     A = _matrix(A, "linalg.det")
-    out = wrap(np.asarray(np.linalg.det(A._data)))
+    with np.errstate(all="ignore"):  # NaN/inf entries: NaN silently, as in PyTorch
+        out = wrap(np.asarray(np.linalg.det(A._data)))
     return record(out, "LinalgDet", (A,), _det_backward, (A, OUT))
 
 
@@ -167,7 +168,8 @@ def _det_backward(g, A, d):
 def slogdet(A):
     """f(A) = (sign det A, log|det A|);  dA = g_logabsdet A^-T (sign has no gradient)"""
     A = _matrix(A, "linalg.slogdet")
-    sign, lad = np.linalg.slogdet(A._data)
+    with np.errstate(all="ignore"):  # as in det
+        sign, lad = np.linalg.slogdet(A._data)
     sign, lad = wrap(np.asarray(sign)), wrap(np.asarray(lad))
     record((None, lad), "LinalgSlogdet", (A,), _slogdet_backward, (A,))
     return sign, lad

@@ -143,7 +143,9 @@ def _expm_np(A):
 def matrix_exp(A):
     """f(A) = exp(A);  dA = [exp([[A^T, g], [0, A^T]])]_{12} (the upper right block)"""
     A = _matrix(A, "linalg.matrix_exp")
-    return record(wrap(_expm_np(A._data)), "LinalgMatrixExp", (A,), _matrix_exp_backward, (A,))
+    with np.errstate(all="ignore"):  # NaN/inf entries, overflow: IEEE results silently
+        out = wrap(_expm_np(A._data))
+    return record(out, "LinalgMatrixExp", (A,), _matrix_exp_backward, (A,))
 
 
 def _matrix_exp_backward(g, A):
@@ -173,7 +175,8 @@ def cross(a, b, dim=-1):
             f"size 3 in dim {dim}"
         )
     try:
-        out = np.cross(ad.reshape(sa), bd.reshape(sb), axis=d)
+        with np.errstate(all="ignore"):  # inf * 0: NaN silently
+            out = np.cross(ad.reshape(sa), bd.reshape(sb), axis=d)
     except ValueError:
         raise RuntimeError(
             f"linalg.cross: shapes {tuple(a.shape)} and {tuple(b.shape)} do not broadcast"
