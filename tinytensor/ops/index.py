@@ -19,7 +19,6 @@ from tinytensor.ops._util import requires_grad as _rg
 from tinytensor.ops.inplace import inplace as _inplace
 from tinytensor.ops.inplace import register_view as _register_view
 
-# getitem/setitem are the ops behind Tensor.__getitem__/__setitem__.
 __all__ = [
     "as_strided",
     "gather",
