@@ -304,31 +304,37 @@ class _Symmetric(_Square):
     def check(self, value):
         if value.shape[-2] != value.shape[-1]:
             return super().check(value)
-        return _matrix_check(value, lambda m: bool(np.allclose(m, m.T, atol=1e-6)))
+        return _matrix_check(value, _is_symmetric)
+
+
+def _is_symmetric(m):
+    return bool(np.allclose(m, m.T, atol=1e-6))
+
+
+def _is_positive_definite(m):
+    if not _is_symmetric(m):
+        return False
+    try:
+        np.linalg.cholesky(m)
+    except np.linalg.LinAlgError:
+        return False
+    return True
 
 
 class _PositiveSemidefinite(_Symmetric):
     def check(self, value):
-        sym = super().check(value)
-        if not bool(sym.all()):
-            return sym
-        return _matrix_check(value, lambda m: bool((np.linalg.eigvalsh(m) >= 0).all()))
+        if value.shape[-2] != value.shape[-1]:
+            return _Square().check(value)
+        return _matrix_check(
+            value, lambda m: _is_symmetric(m) and bool((np.linalg.eigvalsh(m) >= 0).all())
+        )
 
 
 class _PositiveDefinite(_Symmetric):
     def check(self, value):
-        sym = super().check(value)
-        if not bool(sym.all()):
-            return sym
-
-        def _pd(m):
-            try:
-                np.linalg.cholesky(m)
-            except np.linalg.LinAlgError:
-                return False
-            return True
-
-        return _matrix_check(value, _pd)
+        if value.shape[-2] != value.shape[-1]:
+            return _Square().check(value)
+        return _matrix_check(value, _is_positive_definite)
 
 
 class _Cat(Constraint):
