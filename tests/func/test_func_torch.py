@@ -129,3 +129,26 @@ def test_error_texts_follow_torch():
             lib.vmap(lambda a, mod=mod: a + mod.rand(2))(t)
         with pytest.raises(RuntimeError, match="to return a scalar Tensor, got tensor with 2 dims"):
             lib.grad(lambda a: a * 2)(t)
+
+
+def test_ensemble_with_stack_module_state_matches_torch():
+    torch = pytest.importorskip("torch")
+    tt.manual_seed(3)
+    models = [tt.nn.Linear(3, 2).double() for _ in range(4)]
+    tmodels = [torch.nn.Linear(3, 2).double() for _ in range(4)]
+    with torch.no_grad():
+        for m, tm in zip(models, tmodels):
+            tm.weight.copy_(torch.tensor(m.weight.detach().numpy()))
+            tm.bias.copy_(torch.tensor(m.bias.detach().numpy()))
+    params, buffers = ttf.stack_module_state(models)
+    tparams, tbuffers = torch.func.stack_module_state(tmodels)
+    assert sorted(params) == sorted(tparams) and sorted(buffers) == sorted(tbuffers)
+    x, tx = _pair(11, 5, 3)
+    run = lambda p, b, xb: ttf.functional_call(models[0], (p, b), (xb,))  # noqa: E731
+    trun = lambda p, b, xb: torch.func.functional_call(tmodels[0], (p, b), (xb,))  # noqa: E731
+    out = ttf.vmap(run, in_dims=(0, 0, None))(params, buffers, x)
+    tout = torch.func.vmap(trun, in_dims=(0, 0, None))(tparams, tbuffers, tx)
+    np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-12)
+    out.sum().backward()
+    tout.sum().backward()
+    np.testing.assert_allclose(params["weight"].grad.numpy(), tparams["weight"].grad.numpy())
