@@ -187,3 +187,36 @@ def test_vector_to_parameters_is_a_copy_as_pytorch():
     tt.nn.utils.vector_to_parameters(tt.full((2,), 3.0), [p])
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.backward()
+
+
+# --- other in-place writes that skipped the bump -----------------------------------------------
+
+
+def _reset_stats_then_backward(lib):
+    bn = lib.nn.BatchNorm1d(3)
+    y = (lib.ones(3, requires_grad=True) * bn.running_mean).sum()
+    bn.reset_running_stats()
+    y.backward()
+
+
+def _zero_grad_then_backward(lib):
+    m = lib.nn.Linear(2, 2)
+    m(lib.ones(1, 2)).sum().backward()
+    y = (lib.ones(2, 2, requires_grad=True) * m.weight.grad).sum()
+    m.zero_grad(set_to_none=False)
+    y.backward()
+
+
+@pytest.mark.parametrize("run", [_reset_stats_then_backward, _zero_grad_then_backward])
+def test_reset_running_stats_and_zero_grad_bump(run):
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        run(tt)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("run", [_reset_stats_then_backward, _zero_grad_then_backward])
+def test_reset_running_stats_and_zero_grad_bump_as_pytorch(run):
+    torch = pytest.importorskip("torch")
+    for lib in (tt, torch):
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            run(lib)

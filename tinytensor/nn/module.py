@@ -275,6 +275,7 @@ class Module(ModuleTraversal):
                 p.grad = None
             else:
                 p.grad._data[...] = 0
+                bump_version(p.grad)  # in place, as PyTorch's grad.zero_()
 
     def apply(self, fn):
         """Call ``fn`` on every sub-module (children first) and then on self; returns self."""

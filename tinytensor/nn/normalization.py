@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tinytensor.core import bump_version
 from tinytensor.nn import functional as F
 from tinytensor.nn import init
 from tinytensor.nn.module import Module
@@ -55,6 +56,8 @@ class _BatchNorm(Module):
             self.running_mean._data[...] = 0
             self.running_var._data[...] = 1
             self.num_batches_tracked._data[...] = 0
+            for b in (self.running_mean, self.running_var, self.num_batches_tracked):
+                bump_version(b)  # in place, as PyTorch's zero_() and fill_(1)
 
     def reset_parameters(self):
         self.reset_running_stats()
