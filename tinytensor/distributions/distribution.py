@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import tinytensor as tt
 from tinytensor.distributions import constraints
 from tinytensor.distributions.utils import lazy_property
@@ -122,7 +124,10 @@ class Distribution:
         )
 
     def sample_n(self, n):
-        """``sample((n,))`` (deprecated in PyTorch, kept for old code)."""
+        """``sample((n,))``, with PyTorch's deprecation warning (kept for old code)."""
+        warnings.warn(
+            "sample_n will be deprecated. Use .sample((n,)) instead", UserWarning, stacklevel=2
+        )
         return self.sample(_Size((n,)))
 
     def log_prob(self, value):
