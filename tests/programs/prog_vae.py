@@ -2,8 +2,9 @@
 
 The reparameterisation draws ``torch.randn_like`` noise from each library's own generator, so the
 training losses are compared loosely; the untrained network's evaluation (which decodes the mean,
-no noise) is exact. ``torch.distributions`` is not used: tinytensor has no such module (GAPS.md),
-so the KL term is written out as the paper's closed form.
+no noise) is exact. As in pytorch/examples, ``torch.distributions`` is not used: the KL term is
+written out as the paper's closed form (``prog_vae_distributions`` writes it with
+``torch.distributions``).
 """
 
 import numpy as np
