@@ -47,3 +47,35 @@ def test_rotation_angles_cover_the_range():
     assert angles.min() >= -10.0 and angles.max() <= 30.0
     assert angles.min() < -9.0 and angles.max() > 29.0  # both ends reached
     assert abs(angles.mean() - 10.0) < 2.0  # uniform: mean at the middle
+
+
+@pytest.mark.parametrize(
+    "padding,widths",
+    [(1, ((1, 1), (1, 1))), ([1, 2], ((2, 2), (1, 1))), ([1, 2, 3, 0], ((2, 0), (1, 3)))],
+    ids=["int", "lr-tb", "left-top-right-bottom"],
+)
+@pytest.mark.parametrize("mode", ["constant", "edge", "reflect", "symmetric"])
+def test_pad_widths_follow_torchvisions_order(padding, widths, mode):
+    """(lr, tb) pads left and right by the first, top and bottom by the second; four values
+    are (left, top, right, bottom). NumPy oracle: np.pad over (H, W)."""
+    x = np.arange(20.0, dtype=np.float32).reshape(1, 4, 5)
+    got = T.Pad(padding, fill=-1.0, padding_mode=mode)(tt.from_numpy(x)).numpy()
+    kw = {"constant_values": -1.0} if mode == "constant" else {}
+    np.testing.assert_array_equal(got, np.pad(x, ((0, 0), *widths), mode=mode, **kw))
+
+
+@pytest.mark.parametrize("num_samples", [7, 30, 70])
+def test_random_sampler_with_replacement_draws_every_index(num_samples):
+    """Draws with replacement are uniform over all n indices, the last included, in every
+    chunk of the draw (the first 32 and the rest)."""
+    from tinytensor.data import RandomSampler
+
+    g = tt.Generator().manual_seed(3)
+    seen = []
+    for _ in range(40):
+        seen += list(RandomSampler(range(5), replacement=True, num_samples=num_samples,
+                                   generator=g))  # fmt: skip
+    assert len(seen) == 40 * num_samples and set(seen) == set(range(5))
+    tail = [i for k in range(40) for i in seen[k * num_samples + 32 * (num_samples // 32):
+                                                (k + 1) * num_samples]]  # fmt: skip
+    assert set(tail) == set(range(5))
