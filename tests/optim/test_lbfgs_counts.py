@@ -28,10 +28,17 @@ def _quartic(lib, x):
     return (x @ a @ x) + (x**4).sum() - x.sum()
 
 
+def _wiggle(lib, x):
+    """A bowl with ripples: along the search line the loss rises and falls again, so the line
+    search's "no longer decreasing" test (from the third trial on) decides the bracket."""
+    return ((x - 3) ** 2).sum() + 0.5 * (3 * x).sin().sum()
+
+
 PROBLEMS = {
     "rosenbrock2": (_rosenbrock, [-1.5, 2.0]),
     "rosenbrock4": (_rosenbrock, [-1.2, 1.0, -0.5, 0.8]),
     "quartic3": (_quartic, [2.0, -1.0, 1.5]),
+    "wiggle1": (_wiggle, [0.0]),
 }
 
 CONFIGS = {
@@ -110,6 +117,19 @@ EXPECTED = {
     ("quartic3", "fixed-step"): (
         [(32.4125, 8, 8), (4.25832764, 16, 16), (0.157434857, 24, 24)],
         [0.250600595, 0.254449041, 0.165930066],
+    ),
+    ("wiggle1", "wolfe"): ([(9.0, 9, 8), (-0.196877739, 10, 9)], [3.450437303]),
+    ("wiggle1", "wolfe-short-history"): (
+        [(9.0, 8, 6), (-0.196875099, 10, 8), (-0.196877739, 11, 9)],
+        [3.450437303],
+    ),
+    ("wiggle1", "wolfe-lr-half"): (
+        [(9.0, 9, 6), (-0.196871341, 16, 12), (-0.196877738, 18, 14)],
+        [3.450432444],
+    ),
+    ("wiggle1", "fixed-step"): (
+        [(9.0, 8, 8), (0.361116984, 16, 16), (-0.194795557, 24, 24)],
+        [3.455099878],
     ),
 }
 
