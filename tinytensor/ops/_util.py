@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
+import warnings
 
 import numpy as np
 
@@ -69,6 +71,21 @@ def binary(a, b, name):
         return a, b, typed_scalar(dt, a, name), (bd if dt is bd.dtype else bd.astype(dt))
     a, b = as_tensor(a, name), as_tensor(b, name)
     return binary(a, b, name)
+
+
+# NaN and inf follow IEEE silently, as in PyTorch. A hot kernel runs bare (np.errstate costs as
+# much as a small op) inside ``try``; ``quiet_module`` drops NumPy's RuntimeWarning raised from
+# that module's frames, and ``except FP_SIGNALS`` recomputes under errstate where the caller
+# made warnings errors (``simplefilter("error")``) or set ``np.seterr(all="raise")``.
+FP_SIGNALS = (RuntimeWarning, FloatingPointError)
+
+
+def quiet_module(module_name):
+    """Ignore the RuntimeWarnings NumPy raises from ``module_name``'s own frames (its kernels);
+    every other module, the caller's included, keeps NumPy's warnings."""
+    warnings.filterwarnings(
+        "ignore", category=RuntimeWarning, module=re.escape(module_name) + "$"
+    )
 
 
 def typed_scalar(dt, value, name):

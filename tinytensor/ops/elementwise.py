@@ -4,10 +4,11 @@ Backward closures are written in tinytensor ops, so ``create_graph=True`` differ
 again; gradients are left at the broadcast shape, the engine reduces them (engine.reduce_to).
 
 NaN and inf follow IEEE silently, as in PyTorch: no NumPy warning leaks from an op. Kernels run
-under ``np.errstate(all="ignore")``, except the hot arithmetic ones (add, sub, mul), where an
-errstate would cost as much as the op: they run bare, a warnings filter scoped to this module
-drops NumPy's warning, and where the caller made warnings errors (``simplefilter("error")``,
-``np.seterr(all="raise")``) they catch that and compute again under errstate.
+under ``np.errstate(all="ignore")``, except the hot ones (add, sub, mul, div, pow, exp, log,
+sqrt), where an errstate would cost as much as the op: they run bare, a warnings filter scoped
+to this module drops NumPy's warning, and where the caller made warnings errors
+(``simplefilter("error")``, ``np.seterr(all="raise")``) they catch that and compute again
+under errstate.
 """
 
 from __future__ import annotations
@@ -141,10 +142,12 @@ def div(input, other, rounding_mode=None):
         dt = get_default_dtype().np
         ad, bd = ad.astype(dt), bd.astype(dt) if isinstance(bd, np.ndarray) else dt.type(bd)
     try:
-        with _quiet(all="ignore"):
-            out = ad / bd
+        out = ad / bd
     except ValueError:
         raise broadcast_error("div", a, b) from None
+    except _FP_SIGNALS:  # 0/0, x/0, overflow: IEEE silently (see the module docstring)
+        with _quiet(all="ignore"):
+            out = ad / bd
     return record(wrap(out), "Div", (a, b), _div_backward, (a if _rg(b) else None, b))
 
 
@@ -223,10 +226,12 @@ def pow(input, exponent):
     ):
         raise RuntimeError("pow: integers to negative integer powers are not allowed; use floats")
     try:
-        with _quiet(all="ignore"):
-            out = np.power(ad, bd)
+        out = np.power(ad, bd)
     except ValueError:
         raise broadcast_error("pow", a, b) from None
+    except _FP_SIGNALS:
+        with _quiet(all="ignore"):
+            out = np.power(ad, bd)
     # Only db needs the output; keeping it otherwise would make an in-place change to the
     # result of x ** 2 a (spurious) error in backward, which PyTorch does not raise.
     return record(wrap(out), "Pow", (a, b), _pow_backward, (a, b, OUT if _rg(b) else None))
@@ -310,8 +315,11 @@ def exp(input):
     """`f(a) = e^a;  da = g*f(a)`"""
     a = input
     a, d = _unary_float(a, "exp")
-    with _quiet(all="ignore"):
+    try:
         out = np.exp(d)
+    except _FP_SIGNALS:
+        with _quiet(all="ignore"):
+            out = np.exp(d)
     return record(wrap(out), "Exp", (a,), _exp_backward, (OUT,))
 
 
@@ -324,8 +332,11 @@ def log(input):
     """f(a) = ln a;  da = g/a"""
     a = input
     a, d = _unary_float(a, "log")
-    with _quiet(all="ignore"):
+    try:
         out = np.log(d)
+    except _FP_SIGNALS:
+        with _quiet(all="ignore"):
+            out = np.log(d)
     return record(wrap(out), "Log", (a,), _log_backward, (a,))
 
 
@@ -352,8 +363,11 @@ def sqrt(input):
     """`f(a) = sqrt(a);  da = g/(2*f(a))`"""
     a = input
     a, d = _unary_float(a, "sqrt")
-    with _quiet(all="ignore"):
+    try:
         out = np.sqrt(d)
+    except _FP_SIGNALS:
+        with _quiet(all="ignore"):
+            out = np.sqrt(d)
     return record(wrap(out), "Sqrt", (a,), _sqrt_backward, (OUT,))
 
 

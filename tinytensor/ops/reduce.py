@@ -16,12 +16,13 @@ from tinytensor._dtype import to_dtype
 from tinytensor.autograd.grad_mode import grad_state
 from tinytensor.autograd.node import OUT, record
 from tinytensor.core import TensorBase, wrap
-from tinytensor.ops._util import as_tensor, check_float, norm_dim, one_dim
+from tinytensor.ops._util import FP_SIGNALS, as_tensor, check_float, norm_dim, one_dim, quiet_module
 from tinytensor.ops.elementwise import maximum, minimum, where
 from tinytensor.ops.index import scatter
 from tinytensor.ops.torch_args import torch_args
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
+quiet_module(__name__)  # sum's kernel runs bare: see ops/_util.py
 
 
 def _keep_shape(shape, axes):
@@ -46,8 +47,13 @@ def sum(input, dim=None, keepdim=False, dtype=None):
         d = d.astype(to_dtype(dtype).np)
     elif d.dtype.kind in "bui" and d.dtype != np.int64:
         d = d.astype(np.int64)
-    with np.errstate(all="ignore"):  # overflow, inf + -inf: IEEE silently, as PyTorch
-        out = wrap(np.sum(d, axis=axes, keepdims=keepdim))
+    # The ufunc's reduce (np.sum's own kernel) from this module's frame, bare: errstate would
+    # cost as much as a small sum; overflow and inf + -inf are IEEE's silently (ops/_util.py).
+    try:
+        out = wrap(np.add.reduce(d, axis=axes, keepdims=keepdim))
+    except FP_SIGNALS:
+        with np.errstate(all="ignore"):
+            out = wrap(np.add.reduce(d, axis=axes, keepdims=keepdim))
     attrs = {"dim": axes, "keepdim": keepdim}
     return record(out, "Sum", (a,), _sum_backward, (a.shape, axes, keepdim), attrs)
 

@@ -10,7 +10,9 @@ from tinytensor import _dtype as D
 from tinytensor.autograd.node import OUT, record
 from tinytensor.core import wrap
 from tinytensor.ops import elementwise as E
-from tinytensor.ops._util import as_tensor, one_dim
+from tinytensor.ops._util import FP_SIGNALS, as_tensor, one_dim, quiet_module
+
+quiet_module(__name__)  # the kernels run bare: see ops/_util.py
 
 
 def _input(input, dim, dtype, name):
@@ -29,10 +31,25 @@ def softmax(input, dim, dtype=None):
     """`f(x) = e^x / sum(e^x)` along dim;  `dx = f*(g - sum(g*f))`"""
     x, ax = _input(input, dim, dtype, "softmax")
     d = x._data
-    with np.errstate(all="ignore"):  # inf and NaN inputs give NaN silently, as in PyTorch
-        e = np.exp(d - np.max(d, axis=ax, keepdims=True)) if d.size else d.copy()
-        out = e / np.sum(e, axis=ax, keepdims=True)
+    try:  # inf and NaN inputs give NaN silently, as in PyTorch
+        out = _softmax_np(d, ax)
+    except FP_SIGNALS:
+        with np.errstate(all="ignore"):
+            out = _softmax_np(d, ax)
     return record(wrap(out), "Softmax", (x,), _softmax_backward, (OUT, ax), {"dim": ax})
+
+
+def _softmax_np(d, ax):
+    if not d.size:
+        return d.copy()
+    # The ufuncs' reduce, not np.max/np.sum: the same reductions, from this module's frames.
+    e = np.exp(d - np.maximum.reduce(d, axis=ax, keepdims=True))
+    return e / np.add.reduce(e, axis=ax, keepdims=True)
+
+
+def _log_softmax_np(d, ax):
+    shifted = d - np.maximum.reduce(d, axis=ax, keepdims=True)
+    return shifted - np.log(np.add.reduce(np.exp(shifted), axis=ax, keepdims=True))
 
 
 def _softmax_backward(g, out, ax):
@@ -44,11 +61,11 @@ def log_softmax(input, dim, dtype=None):
     x, ax = _input(input, dim, dtype, "log_softmax")
     d = x._data
     if d.size:
-        with np.errstate(all="ignore"):  # as in softmax
-            # The ufuncs' reduce, not np.max/np.sum: the same reductions without their Python
-            # wrapper (cross_entropy's fast path runs this on every call).
-            shifted = d - np.maximum.reduce(d, axis=ax, keepdims=True)
-            out = shifted - np.log(np.add.reduce(np.exp(shifted), axis=ax, keepdims=True))
+        try:  # as in softmax (cross_entropy's fast path runs this on every call)
+            out = _log_softmax_np(d, ax)
+        except FP_SIGNALS:
+            with np.errstate(all="ignore"):
+                out = _log_softmax_np(d, ax)
     else:
         out = d.copy()
     return record(

@@ -15,7 +15,7 @@ from tinytensor.autograd.node import record
 from tinytensor.core import share_version, wrap
 from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
-from tinytensor.ops._util import as_tensor, binary
+from tinytensor.ops._util import FP_SIGNALS, as_tensor, binary, quiet_module
 from tinytensor.ops._util import requires_grad as _rg
 from tinytensor.ops.creation import eye, ones
 
@@ -38,6 +38,7 @@ __all__ = [
     "tensordot",
     "vdot",
 ]
+quiet_module(__name__)  # matmul's kernel runs bare: see ops/_util.py
 
 
 def _float_check(ad, bd, name, a, b):
@@ -73,7 +74,9 @@ def matmul(input, other):
         )
     _float_check(ad, bd, "matmul", a, b)
     try:
-        with np.errstate(all="ignore"):  # overflow, inf * 0: IEEE silently, as PyTorch
+        out = np.matmul(ad, bd)  # bare: see ops/_util.py (overflow, inf * 0 silently)
+    except FP_SIGNALS:
+        with np.errstate(all="ignore"):
             out = np.matmul(ad, bd)
     except ValueError:
         raise RuntimeError(
