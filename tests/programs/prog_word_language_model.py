@@ -1,11 +1,12 @@
-"""pytorch/examples word_language_model, shrunk: an LSTM language model on a synthetic corpus.
+"""pytorch/examples word_language_model, shrunk: LSTM and Transformer models on a synthetic corpus.
 
 As the example does, the best model is kept with ``torch.save(model, f)`` (the whole module,
 pickled) and read back with ``torch.load(f, weights_only=False)`` before the final test; a load
 with the default ``weights_only=True`` must refuse the module's classes (PyTorch's
 ``UnpicklingError``) unless they are allowed with ``torch.serialization.safe_globals``. The
-corpus is a fixed Markov chain over 30 tokens drawn with NumPy; dropout is 0 so the run is
-deterministic from the NumPy-drawn weights.
+Transformer model (a subclass of ``nn.Transformer`` with a positional-encoding buffer) is saved
+and loaded whole the same way. The corpus is a fixed Markov chain over 30 tokens drawn with
+NumPy; dropout is 0 so the run is deterministic from the NumPy-drawn weights.
 """
 
 import math
@@ -21,7 +22,13 @@ import torch.serialization
 
 from _numpy_init import init_from_numpy
 
-TOLERANCES = {"train_loss": (1e-3, 1e-5), "val_loss": (1e-3, 1e-5), "test_loss": (1e-3, 1e-5)}
+TOLERANCES = {
+    "train_loss": (1e-3, 1e-5),
+    "val_loss": (1e-3, 1e-5),
+    "test_loss": (1e-3, 1e-5),
+    "transformer_train_loss": (1e-3, 1e-5),
+    "transformer_test_loss": (1e-3, 1e-5),
+}
 
 
 class RNNModel(nn.Module):
@@ -65,6 +72,68 @@ class RNNModel(nn.Module):
                 weight.new_zeros(self.nlayers, bsz, self.nhid),
             )
         return weight.new_zeros(self.nlayers, bsz, self.nhid)
+
+
+class PositionalEncoding(nn.Module):
+    """Inject some information about the relative or absolute position of the tokens."""
+
+    def __init__(self, d_model, dropout=0.1, max_len=5000):
+        super(PositionalEncoding, self).__init__()
+        self.dropout = nn.Dropout(p=dropout)
+        pe = torch.zeros(max_len, d_model)
+        position = torch.arange(0, max_len, dtype=torch.float).unsqueeze(1)
+        div_term = torch.exp(torch.arange(0, d_model, 2).float() * (-math.log(10000.0) / d_model))
+        pe[:, 0::2] = torch.sin(position * div_term)
+        pe[:, 1::2] = torch.cos(position * div_term)
+        pe = pe.unsqueeze(0).transpose(0, 1)
+        self.register_buffer("pe", pe)
+
+    def forward(self, x):
+        x = x + self.pe[: x.size(0), :]
+        return self.dropout(x)
+
+
+class TransformerModel(nn.Transformer):
+    """Container module with an encoder, a recurrent or transformer module, and a decoder."""
+
+    def __init__(self, ntoken, ninp, nhead, nhid, nlayers, dropout=0.5):
+        super(TransformerModel, self).__init__(
+            d_model=ninp,
+            nhead=nhead,
+            dim_feedforward=nhid,
+            num_encoder_layers=nlayers,
+            num_decoder_layers=1,
+            dropout=dropout,
+        )
+        self.model_type = "Transformer"
+        self.src_mask = None
+        self.pos_encoder = PositionalEncoding(ninp, dropout)
+        self.input_emb = nn.Embedding(ntoken, ninp)
+        self.ninp = ninp
+        self.decoder = nn.Linear(ninp, ntoken)
+        self.init_weights()
+
+    def _generate_square_subsequent_mask(self, sz):
+        return torch.log(torch.tril(torch.ones(sz, sz)))
+
+    def init_weights(self):
+        initrange = 0.1
+        nn.init.uniform_(self.input_emb.weight, -initrange, initrange)
+        nn.init.zeros_(self.decoder.bias)
+        nn.init.uniform_(self.decoder.weight, -initrange, initrange)
+
+    def forward(self, src, has_mask=True):
+        if has_mask:
+            if self.src_mask is None or self.src_mask.size(0) != len(src):
+                mask = self._generate_square_subsequent_mask(len(src))
+                self.src_mask = mask
+        else:
+            self.src_mask = None
+        src = self.input_emb(src) * math.sqrt(self.ninp)
+        src = self.pos_encoder(src)
+        output = self.encoder(src, mask=self.src_mask)
+        output = self.decoder(output)
+        return F.log_softmax(output, dim=-1)
 
 
 def make_corpus(seed, ntokens, length):
@@ -134,6 +203,38 @@ def train_epoch(model, train_data, ntokens, bptt, batch_size, lr, clip):
     return losses
 
 
+def transformer_run(seed, ntokens, train_data, test_data, bptt, folder):
+    """The example's --model Transformer path: train one epoch, save whole, load, test."""
+    model = TransformerModel(ntokens, 16, 2, 32, 1, dropout=0.0)
+    init_from_numpy(model, seed)
+    criterion = nn.NLLLoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    losses = []
+    model.train()
+    for i in range(0, train_data.size(0) - 1, bptt):
+        data, targets = get_batch(train_data, i, bptt)
+        optimizer.zero_grad()
+        output = model(data).view(-1, ntokens)
+        loss = criterion(output, targets)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 0.25)
+        optimizer.step()
+        losses.append(loss.item())
+    save = os.path.join(folder, "transformer.pt")
+    with open(save, "wb") as f:
+        torch.save(model, f)
+    with open(save, "rb") as f:
+        model = torch.load(f, weights_only=False)
+    model.eval()
+    total = 0.0
+    with torch.no_grad():
+        for i in range(0, test_data.size(0) - 1, bptt):
+            data, targets = get_batch(test_data, i, bptt)
+            output = model(data).view(-1, ntokens)
+            total += len(data) * criterion(output, targets).item()
+    return losses, total / (len(test_data) - 1), type(model).__name__
+
+
 def main(seed):
     torch.manual_seed(seed)
     ntokens, bptt, batch_size, eval_batch_size = 30, 8, 8, 4
@@ -178,6 +279,9 @@ def main(seed):
             # after load the rnn params are not a continuous chunk of memory
             # this makes them a continuous chunk, and will speed up forward pass
             model.rnn.flatten_parameters()
+        transformer_loss, transformer_test, transformer_class = transformer_run(
+            seed, ntokens, train_data, test_data, bptt, folder
+        )
     # Run on test data.
     test_loss = evaluate(model, test_data, ntokens, bptt, eval_batch_size)
     return {
@@ -191,6 +295,9 @@ def main(seed):
         "loaded_rnn": type(model.rnn).__name__,
         "test_loss": test_loss,
         "test_ppl": math.exp(test_loss),
+        "transformer_train_loss": transformer_loss,
+        "transformer_test_loss": transformer_test,
+        "transformer_class": transformer_class,
     }
 
 
@@ -199,3 +306,5 @@ def check(results):
     assert results["weights_only_default"] == "UnpicklingError", results["weights_only_default"]
     assert results["unsafe_globals"]
     assert results["test_ppl"] < 15, results["test_ppl"]  # uniform guessing gives 30
+    assert results["transformer_class"] == "TransformerModel"
+    assert results["transformer_test_loss"] < math.log(30), results["transformer_test_loss"]
