@@ -156,3 +156,39 @@ def test_mvn_kl_gradients_match_torch():
 
     for a, b in zip(run(D, tt), run(torch.distributions, torch)):
         np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10)
+
+
+def test_pytorch_module_paths_import():
+    import importlib
+
+    for short, names in D.module_paths.PATHS.items():
+        module = importlib.import_module(f"tinytensor.distributions.{short}")
+        for name in names:
+            assert getattr(module, name) is getattr(D, name)
+        assert getattr(D, short) is module
+    from tinytensor.distributions.normal import Normal
+
+    assert Normal is D.Normal
+    import tinytensor as torch
+
+    assert torch.distributions.Normal is D.Normal
+
+
+def test_families_not_provided_say_so():
+    with pytest.raises(AttributeError, match="StudentT.*not provided.*Normal"):
+        D.StudentT  # noqa: B018
+    with pytest.raises(AttributeError, match="no attribute 'NoSuchThing'"):
+        D.NoSuchThing  # noqa: B018
+
+
+@pytest.mark.torch
+def test_module_paths_are_pytorchs():
+    torch = pytest.importorskip("torch")
+    import importlib
+
+    for short, names in D.module_paths.PATHS.items():
+        theirs = importlib.import_module(f"torch.distributions.{short}")
+        for name in names:
+            assert hasattr(theirs, name), (short, name)
+    for name in D._NOT_PROVIDED:
+        assert hasattr(torch.distributions, name), name

@@ -3,11 +3,14 @@
 ``entropy``, moments, ``cdf``/``icdf``, shapes, argument validation, transforms and
 ``kl_divergence``. Every sampler draws from tinytensor's one generator (``tt.manual_seed``)."""
 
+import sys
+
 from tinytensor.distributions import (
     constraints,
     kl_cross,  # noqa: F401 (registers the cross-family pairs)
     transforms,
 )
+from tinytensor.distributions import module_paths as _module_paths
 from tinytensor.distributions.constraint_registry import biject_to, transform_to
 from tinytensor.distributions.continuous import Exponential, Laplace, Normal, Uniform
 from tinytensor.distributions.discrete import (
@@ -90,3 +93,31 @@ __all__ = [
     "transform_to",
     "transforms",
 ]
+
+# PyTorch's families that tinytensor does not provide: asking for one says so and names what
+# is here, instead of a bare "no attribute".
+_NOT_PROVIDED = frozenset(
+    "Cauchy Chi2 ContinuousBernoulli ExponentialFamily FisherSnedecor GeneralizedPareto "
+    "Geometric Gumbel HalfCauchy HalfNormal InverseGamma Kumaraswamy LKJCholesky LogisticNormal "
+    "LowRankMultivariateNormal MixtureSameFamily Multinomial NegativeBinomial Pareto StudentT "
+    "VonMises Weibull Wishart CatTransform CorrCholeskyTransform CumulativeDistributionTransform "
+    "LowerCholeskyTransform PositiveDefiniteTransform ReshapeTransform StackTransform".split()
+)
+
+
+def __getattr__(name):
+    if name in _NOT_PROVIDED:
+        families = ", ".join(
+            n
+            for n in __all__
+            if n[0].isupper() and not n.endswith("Transform") and n != "Distribution"
+        )
+        raise AttributeError(
+            f"tinytensor.distributions.{name} (torch.distributions.{name}) is not provided: "
+            f"the families here are {families}; write its log-density with tensor ops, or "
+            "build it as a TransformedDistribution of one of them"
+        )
+    raise AttributeError(f"module 'tinytensor.distributions' has no attribute {name!r}")
+
+
+_module_paths.install(sys.modules[__name__])
