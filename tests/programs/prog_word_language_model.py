@@ -9,6 +9,7 @@ and loaded whole the same way. The corpus is a fixed Markov chain over 30 tokens
 NumPy; dropout is 0 so the run is deterministic from the NumPy-drawn weights.
 """
 
+import argparse
 import math
 import os
 import pickle
@@ -273,6 +274,20 @@ def main(seed):
         with open(save, "rb") as f:
             unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(f)
 
+        # a checkpoint of plain state plus the run's argparse.Namespace: refused by default,
+        # read once the class is allowed
+        args = argparse.Namespace(model="LSTM", emsize=16, lr=lr)
+        checkpoint = os.path.join(folder, "checkpoint.pt")
+        torch.save({"args": args, "state_dict": model.state_dict(), "epoch": 3}, checkpoint)
+        try:
+            torch.load(checkpoint)
+            namespace_default = "loaded"
+        except pickle.UnpicklingError:
+            namespace_default = "refused"
+        with torch.serialization.safe_globals([argparse.Namespace]):
+            restored = torch.load(checkpoint)
+        namespace_allowed = [vars(restored["args"]), sorted(restored["state_dict"])]
+
         # Load the best saved model.
         with open(save, "rb") as f:
             model = torch.load(f, weights_only=False)
@@ -291,6 +306,8 @@ def main(seed):
         "lr": lr,
         "weights_only_default": refused,
         "unsafe_globals": len(unsafe) > 0 and any("RNNModel" in name for name in unsafe),
+        "namespace_default": namespace_default,
+        "namespace_allowed": namespace_allowed,
         "loaded_class": type(model).__name__,
         "loaded_rnn": type(model.rnn).__name__,
         "test_loss": test_loss,
@@ -305,6 +322,8 @@ def check(results):
     assert results["loaded_class"] == "RNNModel" and results["loaded_rnn"] == "LSTM"
     assert results["weights_only_default"] == "UnpicklingError", results["weights_only_default"]
     assert results["unsafe_globals"]
+    assert results["namespace_default"] == "refused"
+    assert results["namespace_allowed"][0]["model"] == "LSTM"
     assert results["test_ppl"] < 15, results["test_ppl"]  # uniform guessing gives 30
     assert results["transformer_class"] == "TransformerModel"
     assert results["transformer_test_loss"] < math.log(30), results["transformer_test_loss"]
