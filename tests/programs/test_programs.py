@@ -211,12 +211,17 @@ with torch_is_tinytensor():
     assert torch is tinytensor and F is tinytensor.nn.functional
     assert StepLR is tinytensor.optim.lr_scheduler.StepLR
     assert DataLoader is tinytensor.utils.data.DataLoader
-    try:
-        import torch.distributions
-    except ModuleNotFoundError:
-        pass
-    else:
-        assert torch.distributions.__name__.startswith("tinytensor")
+    import torch.distributions
+    import torch.func
+    import torch.nn.modules.conv
+    import torch.sparse
+    from torch.utils.data.distributed import DistributedSampler
+    from torch.utils.data.sampler import BatchSampler
+    for module in (torch.distributions, torch.func, torch.nn.modules.conv, torch.sparse):
+        assert module.__name__.startswith("tinytensor"), module
+    assert torch.nn.modules.conv.Conv2d is tinytensor.nn.Conv2d
+    assert BatchSampler is tinytensor.utils.data.BatchSampler
+    assert DistributedSampler.__module__.startswith("tinytensor")
 assert not any(k == "torch" or k.startswith("torch.") for k in sys.modules), "alias left behind"
 print("alias ok")
 """
