@@ -12,6 +12,10 @@ incomplete gamma ``F = P(a, .)``; holding ``u`` fixed, ``dx/da = -(dP/da) / (dP/
 ``dS/da`` is summed term by term (exact); ``dh/da`` is a fourth-order central difference of the
 continued fraction (relative error about 1e-11 in float64). No ratio of two underflowing
 numbers is formed, so tiny samples of small ``a`` keep finite, accurate gradients.
+
+Accuracy against SciPy: ``P`` and ``Q`` to about 1e-13 for ``a`` up to 1e4; beyond that the
+prefactor's exponent ``a log x - x - lgamma(a)`` loses about ``a * 1e-15`` (2e-8 at
+``a = 1e7``). The derivative does not use the prefactor and stays within about 1e-10 relative.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ __all__ = ["gammainc", "gammaincc", "standard_gamma_grad"]
 
 _EPS = 1e-16
 _TINY = 1e-300
-_MAX_ITER = 5000
+_MAX_ITER = 100000  # a loop stops when every element has converged
 
 _lgamma = np.frompyfunc(math.lgamma, 1, 1)
 
