@@ -192,7 +192,8 @@ class Dirichlet(Distribution):
     @property
     def mode(self):
         cm1 = (self.concentration - 1).clamp(min=0.0)
-        mode = cm1 / cm1.sum(-1, keepdim=True)
+        total = cm1.sum(-1, keepdim=True)
+        mode = cm1 / tt.where(total > 0, total, tt.ones_like(total))  # 0 where all are < 1
         # Where every concentration is below 1 the density peaks at the vertex of the largest.
         k = self.concentration.shape[-1]
         vertex = tt.eye(k, dtype=mode.dtype)[self.concentration.argmax(-1)]
