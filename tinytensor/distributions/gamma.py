@@ -193,7 +193,10 @@ class Dirichlet(Distribution):
     def mode(self):
         cm1 = (self.concentration - 1).clamp(min=0.0)
         total = cm1.sum(-1, keepdim=True)
-        mode = cm1 / tt.where(total > 0, total, tt.ones_like(total))  # 0 where all are < 1
+        # No unique mode where every concentration is <= 1 (NaN, as PyTorch's 0/0), computed
+        # without dividing by zero.
+        safe = tt.where(total > 0, total, tt.ones_like(total))
+        mode = tt.where(total > 0, cm1 / safe, tt.full_like(cm1, float("nan")))
         # Where every concentration is below 1 the density peaks at the vertex of the largest.
         k = self.concentration.shape[-1]
         vertex = tt.eye(k, dtype=mode.dtype)[self.concentration.argmax(-1)]
