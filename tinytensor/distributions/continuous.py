@@ -153,9 +153,10 @@ class Uniform(Distribution):
     def log_prob(self, value):
         if self._validate_args:
             self._validate_sample(value)
-        lb = self.low.le(value).type_as(self.low)
-        ub = self.high.gt(value).type_as(self.low)
-        return tt.log(lb.mul(ub)) - tt.log(self.high - self.low)
+        inside = self.low.le(value) & self.high.gt(value)
+        # log of the indicator: 0 inside [low, high), -inf outside (without taking log(0)).
+        log_indicator = tt.where(inside, tt.zeros_like(inside, dtype=self.low.dtype), float("-inf"))
+        return log_indicator - tt.log(self.high - self.low)
 
     def cdf(self, value):
         if self._validate_args:
