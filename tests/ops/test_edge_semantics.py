@@ -242,3 +242,45 @@ def test_spaced_numbers_refuse_bool_as_torch(name):
     for lib in (tt, torch):
         with pytest.raises(NotImplementedError):
             getattr(lib, name)(0, 1, 5, dtype=lib.bool)
+
+
+# --- xlogy / xlog1py: the gradient in x at x == 0 -----------------------------------------------
+
+# (x, y) points where x == 0 or y sits on the edge of log's domain. PyTorch's rule:
+# dx = xlogy(g, y), masked to 0 where x == 0 and y <= 0 (xlog1py: log1p, y <= -1).
+XLOG_POINTS = [(0.0, 2.0), (0.0, 0.0), (1.0, 0.0), (0.0, NAN), (1.0, -1.0), (0.0, -1.0),
+               (0.0, INF), (0.5, -0.5), (3.0, 2.0)]
+
+
+def test_xlogy_gradient_at_zero_x_numpy():
+    xs, ys = zip(*XLOG_POINTS)
+    dx, dy = _grads(lambda t, x, y: t.xlogy(x, y), list(xs), list(ys))
+    with np.errstate(all="ignore"):
+        want_dx = [math.log(2), 0.0, -INF, NAN, NAN, 0.0, INF, NAN, math.log(2)]
+        want_dy = [0.0, NAN, INF, NAN, -1.0, -0.0, 0.0, -1.0, 1.5]
+    np.testing.assert_array_equal(dx, want_dx)
+    np.testing.assert_array_equal(dy, want_dy)
+
+
+def test_xlog1py_gradient_at_zero_x_numpy():
+    xs, ys = zip(*XLOG_POINTS)
+    dx, _ = _grads(lambda t, x, y: t.special.xlog1py(x, y), list(xs), list(ys))
+    want_dx = [math.log1p(2.0), 0.0, 0.0, NAN, -INF, 0.0, INF, math.log1p(-0.5), math.log1p(2.0)]
+    np.testing.assert_allclose(dx, want_dx, rtol=1e-15)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", ["xlogy", "special.xlog1py"])
+def test_xlog_gradients_match_torch(name):
+    torch = pytest.importorskip("torch")
+    xs, ys = (list(v) for v in zip(*XLOG_POINTS))
+
+    def op(lib):
+        return getattr(lib.special, name[8:]) if name.startswith("special.") else lib.xlogy
+
+    got = _grads(lambda t, x, y: op(t)(x, y), xs, ys)
+    tx = torch.tensor(xs, dtype=torch.float64, requires_grad=True)
+    ty = torch.tensor(ys, dtype=torch.float64, requires_grad=True)
+    op(torch)(tx, ty).sum().backward()
+    np.testing.assert_allclose(got[0], tx.grad.numpy(), rtol=1e-15)
+    np.testing.assert_allclose(got[1], ty.grad.numpy(), rtol=1e-15)

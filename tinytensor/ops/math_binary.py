@@ -63,7 +63,7 @@ arctan2 = atan2
 
 def xlogy(a, b):
     """`f(a, b) = a*log(b), 0 where a == 0` (unless b is NaN);
-    `da = g*xlogy(a != 0, b), db = g*a/b`"""
+    `da = xlogy(g, b), 0 where a == 0 and b <= 0;  db = g*a/b` (PyTorch's rule)"""
     a, b, ad, bd = _operands(a, b, "xlogy", floating=True)
     out = _apply(_xlogy_np, "xlogy", a, b, ad, bd)
     return record(wrap(out), "Xlogy", (a, b), _xlogy_backward, (a, b))
@@ -75,7 +75,7 @@ def _xlogy_np(x, y):
 
 def _xlogy_backward(g, a, b, *, needs):
     return (
-        g * xlogy(E.ne(a, 0), b) if needs[0] else None,
+        E.where(E.logical_and(E.eq(a, 0), E.le(b, 0)), 0.0, xlogy(g, b)) if needs[0] else None,
         g * a / b if needs[1] else None,
     )
 

@@ -201,8 +201,8 @@ def _entr_backward(g, a):
 
 
 def xlog1py(a, b):
-    """`f(a, b) = a*log1p(b), 0 where a == 0` (unless b is NaN);  `da = g*xlog1py(a != 0, b)`,
-    `db = g*a/(1 + b)`"""
+    """`f(a, b) = a*log1p(b), 0 where a == 0` (unless b is NaN);
+    `da = xlog1py(g, b), 0 where a == 0 and b <= -1;  db = g*a/(1 + b)` (PyTorch's rule)"""
     a, b, ad, bd = _operands(a, b, "xlog1py", floating=True)
     out = _apply(_xlog1py_np, "xlog1py", a, b, ad, bd)
     return record(wrap(out), "SpecialXlog1py", (a, b), _xlog1py_backward, (a, b))
@@ -214,6 +214,8 @@ def _xlog1py_np(x, y):
 
 def _xlog1py_backward(g, a, b, *, needs):
     return (
-        g * xlog1py(E.ne(a, 0), b) if needs[0] else None,
+        E.where(E.logical_and(E.eq(a, 0), E.le(b, -1)), 0.0, xlog1py(g, b))
+        if needs[0]
+        else None,
         g * a / (b + 1.0) if needs[1] else None,
     )
