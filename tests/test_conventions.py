@@ -22,7 +22,19 @@ import pytest
 import tinytensor as tt
 from tinytensor._namespace.conventions import NO_OUT
 from tinytensor.compat import NOT_PLANNED
-from tinytensor.ops import index, join, masked, math, scan, scatter, shape, sort, statistics
+from tinytensor.ops import (
+    elementwise,
+    index,
+    join,
+    masked,
+    math,
+    reduce,
+    scan,
+    scatter,
+    shape,
+    sort,
+    statistics,
+)
 from tinytensor.ops.linalg import factorizations, functions, legacy, products
 
 NAMESPACES = {"": tt, "linalg": tt.linalg, "special": tt.special, "fft": tt.fft}
@@ -116,7 +128,8 @@ def test_no_out_names_exist_and_aliases_stay_one_object():
 def test_the_ops_behind_the_door_are_unwrapped():
     """Tensor's methods call the ops, which carry no wrapper: the door is tt.X only."""
     assert tt.sinh is not math.sinh and inspect.unwrap(tt.sinh) is math.sinh
-    families = (math, scan, shape, index, masked, scatter, sort, statistics, join)
+    families = (elementwise, reduce, math, scan, shape, index, masked, scatter, sort, statistics)
+    families += (join,)
     for module in families + (products, factorizations, functions, legacy):
         wrapped = [
             n

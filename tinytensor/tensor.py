@@ -12,7 +12,6 @@ import numpy as np
 
 from tinytensor import _dtype as D
 from tinytensor._format import format_tensor
-from tinytensor._namespace.conventions import bare
 from tinytensor.autograd import api, hooks
 from tinytensor.core import (
     TensorBase,
@@ -42,14 +41,14 @@ from tinytensor.tensor_methods.shape import ShapeMethods
 from tinytensor.tensor_methods.sorting import SortingMethods
 from tinytensor.types import legacy_dtype, legacy_type_name
 
-# The hot ops without a wrapper (about 0.1 us a call, 3-4% of a 1-element op): the dunders
-# below never pass out= or a NumPy keyword alias.
-_add = bare(E.add)
-_sub = bare(E.sub)
-_mul = bare(E.mul)
-_div = bare(E.div)
-_pow = bare(E.pow)
-_neg = bare(E.neg)
+# The hot ops, bound once: the dunders below pay no module-attribute lookup (and, since the
+# namespace door gives tt.X its out=/aliases, no wrapper either).
+_add = E.add
+_sub = E.sub
+_mul = E.mul
+_div = E.div
+_pow = E.pow
+_neg = E.neg
 _matmul = L.matmul
 _permute = S.permute
 

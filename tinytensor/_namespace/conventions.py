@@ -3,7 +3,7 @@
 PyTorch's argument parser accepts NumPy's names beside its own on every function: ``axis`` for
 ``dim``, ``keepdims`` for ``keepdim``, ``x``/``a``/``x1`` for ``input`` and ``x2`` for
 ``other`` (``torch.sum(x, axis=0, keepdims=True)``). And most functions take a keyword-only
-``out=`` tensor to write the result into. ``@torch_args`` gives an op both, so the op itself is
+``out=`` tensor to write the result into. ``export`` gives an op both, so the op itself is
 written with PyTorch's parameter names and nothing else.
 
 ``out=``: the result is computed as usual, then written into ``out``, cast to ``out``'s dtype
@@ -83,8 +83,6 @@ def export_namespace(namespace: dict, prefix: str = "") -> None:
 def export(fn, prefix: str = ""):
     """The public form of op ``fn`` in namespace ``prefix``: ``fn`` itself when no convention
     applies, else ``fn`` with ``out=`` and/or the keyword aliases."""
-    if getattr(fn, "_tt_door", False):  # decorated in its module: apply the door to the op
-        fn = fn.__wrapped__
     name = fn.__name__
     params = inspect.signature(fn).parameters
     with_out = "out" not in params and not name.endswith("_") and name not in NO_OUT[prefix]
@@ -98,13 +96,6 @@ def export(fn, prefix: str = ""):
     return door
 
 
-def bare(op):
-    """``op`` without a wrapper its module put on it (``elementwise`` and ``reduce`` still decorate
-    their ops): what ``Tensor``'s methods and dunders call, so they pay no wrapper (about 0.1 us a
-    call). The op itself for every other module."""
-    return op.__wrapped__ if getattr(op, "_tt_door", False) else op
-
-
 def check_tensor(input, name):  # noqa: A002 - PyTorch's argument name
     """``input`` itself, or PyTorch's TypeError when it is not a tensor."""
     if not isinstance(input, TensorBase):
@@ -112,13 +103,8 @@ def check_tensor(input, name):  # noqa: A002 - PyTorch's argument name
     return input
 
 
-def torch_args(fn):
-    """Decorate an op so it accepts ``out=`` and PyTorch's NumPy-style keyword aliases."""
-    return _decorate(fn, with_out=True)
-
-
 def numpy_aliases(fn):
-    """Decorate an op (one PyTorch gives no ``out=``) so it accepts the keyword aliases."""
+    """Decorate a ``Tensor`` method so it accepts the keyword aliases (``x.sum(axis=0)``)."""
     return _decorate(fn, with_out=False)
 
 

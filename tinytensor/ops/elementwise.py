@@ -33,7 +33,6 @@ from tinytensor.ops._util import (
     zeros_like_shape,
 )
 from tinytensor.ops._util import requires_grad as _rg
-from tinytensor.ops.torch_args import numpy_aliases, torch_args
 
 # --- arithmetic -----------------------------------------------------------------------------
 
@@ -42,7 +41,6 @@ warnings.filterwarnings("ignore", category=RuntimeWarning, module=re.escape(__na
 _quiet = np.errstate  # ``with _quiet(all="ignore"):`` around a kernel
 
 
-@torch_args
 def add(input, other, alpha=1):
     """`f(a, b) = a + alpha*b;  da = g,  db = alpha*g`"""
     a, b = input, other
@@ -63,7 +61,6 @@ def _add_backward(g):
     return g, g
 
 
-@torch_args
 def sub(input, other, alpha=1):
     """`f(a, b) = a - alpha*b;  da = g,  db = -alpha*g`"""
     a, b = input, other
@@ -92,7 +89,6 @@ def rsub(a, b):
     return sub(b, a)
 
 
-@torch_args
 def mul(input, other):
     """`f(a, b) = a*b;  da = g*b,  db = g*a`"""
     a, b = input, other
@@ -118,7 +114,6 @@ def _mul_backward(g, a, b):
     return (None if b is None else g * b), (None if a is None else g * a)
 
 
-@torch_args
 def div(input, other, rounding_mode=None):
     """`f(a, b) = a/b;  da = g/b,  db = -g*a/b^2`"""
     a, b = input, other
@@ -166,7 +161,6 @@ def _check_int_divisor(ad, bd, name):
         raise ZeroDivisionError(f"{name}: integer division by zero")
 
 
-@torch_args
 def floor_divide(input, other):
     """f(a, b) = floor(a/b) (no gradient)"""
     a, b = input, other
@@ -179,7 +173,6 @@ def floor_divide(input, other):
         raise broadcast_error("floor_divide", a, b) from None
 
 
-@torch_args
 def remainder(input, other):
     """`f(a, b) = a - floor(a/b)*b` (Python's sign convention);  `da = g,  db = -g*floor(a/b)`"""
     a, b = input, other
@@ -200,7 +193,6 @@ def _remainder_backward(g, a, b):
     return g, (None if a is None else -g * floor_divide(a, b))
 
 
-@torch_args
 def neg(input):
     """f(a) = -a;  da = -g"""
     a = input
@@ -214,7 +206,6 @@ def _neg_backward(g):
     return (-g,)
 
 
-@torch_args
 def pow(input, exponent):
     """`f(a, b) = a^b;  da = g*b*a^(b-1) (0 where b == 0),  db = g*a^b*log(a) (0 where a == 0)`"""
     a, b = input, exponent
@@ -278,14 +269,12 @@ def rpow(a, b):
     return pow(b, a)
 
 
-@torch_args
 def square(input):
     """`f(a) = a^2;  da = 2*g*a`"""
     a = input
     return mul(a, a)
 
 
-@torch_args
 def reciprocal(input):
     """`f(a) = 1/a;  da = -g*f(a)^2`"""
     a = input
@@ -310,7 +299,6 @@ def _unary_float(a, name):
     return a, d
 
 
-@torch_args
 def exp(input):
     """`f(a) = e^a;  da = g*f(a)`"""
     a = input
@@ -327,7 +315,6 @@ def _exp_backward(g, out):
     return (g * out,)
 
 
-@torch_args
 def log(input):
     """f(a) = ln a;  da = g/a"""
     a = input
@@ -344,7 +331,6 @@ def _log_backward(g, a):
     return (g / a,)
 
 
-@torch_args
 def log1p(input):
     """f(a) = ln(1+a);  da = g/(1+a)"""
     a = input
@@ -358,7 +344,6 @@ def _log1p_backward(g, a):
     return (g / (a + 1.0),)
 
 
-@torch_args
 def sqrt(input):
     """`f(a) = sqrt(a);  da = g/(2*f(a))`"""
     a = input
@@ -375,7 +360,6 @@ def _sqrt_backward(g, out):
     return (g / (out * 2.0),)
 
 
-@torch_args
 def rsqrt(input):
     """`f(a) = a^(-1/2);  da = -g*f(a)^3/2`"""
     a = input
@@ -389,7 +373,6 @@ def _rsqrt_backward(g, out):
     return (g * out * out * out * -0.5,)
 
 
-@torch_args
 def abs(input):
     """`f(a) = |a|;  da = g*sign(a)`"""
     a = input
@@ -401,7 +384,6 @@ def _abs_backward(g, a):
     return (g * sign(a),)
 
 
-@torch_args
 def sign(input):
     """f(a) = sign(a) (0 at NaN, as in PyTorch);  da = 0"""
     a = input
@@ -417,7 +399,6 @@ def _zero_backward(g):
     return (g * 0.0,)
 
 
-@torch_args
 def sin(input):
     """`f(a) = sin a`;  `da = g*cos a`"""
     a = input
@@ -431,7 +412,6 @@ def _sin_backward(g, a):
     return (g * cos(a),)
 
 
-@torch_args
 def cos(input):
     """`f(a) = cos a`;  `da = -g*sin a`"""
     a = input
@@ -445,7 +425,6 @@ def _cos_backward(g, a):
     return (-g * sin(a),)
 
 
-@torch_args
 def tanh(input):
     """`f(a) = tanh a`;  `da = g*(1 - f(a)^2)`"""
     a = input
@@ -479,7 +458,6 @@ def _sigmoid_np(d):
         return np.where(d >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(d.dtype, copy=False)
 
 
-@torch_args
 def sigmoid(input):
     """`f(a) = 1/(1+e^-a);  da = g*f(a)*(1 - f(a))`"""
     a = input
@@ -506,7 +484,6 @@ def _sigmoid_backward_grad(gg, g, y):
     return _sigmoid_backward(gg, y), gg * g * (1.0 - y * 2.0)
 
 
-@numpy_aliases
 def relu(input):
     """f(a) = max(a, 0);  da = g where not a <= 0 (so a NaN passes g on, as in PyTorch)"""
     a = input
@@ -547,7 +524,6 @@ def _relu_backward_grad(gg, keep):
     return (_relu_backward(gg, keep),)
 
 
-@torch_args
 def clamp(input, min=None, max=None):
     """f(a) = min(max(a, lo), hi);  da = g where lo <= a <= hi, else 0 (and to lo/hi the rest)"""
     a = input
@@ -588,7 +564,6 @@ def _clamp_backward(g, a, lo, hi):
     return (g * wrap(keep),)
 
 
-@torch_args
 def maximum(input, other):
     """`f(a, b) = max(a, b);  da = g*[a>b] + g/2*[a==b],  db` likewise"""
     a, b = input, other
@@ -604,7 +579,6 @@ def _maximum_backward(g, a, b):
     return _minmax_grads(g, a, b, less)
 
 
-@torch_args
 def minimum(input, other):
     """`f(a, b) = min(a, b);  da = g*[a<b] + g/2*[a==b],  db` likewise"""
     a, b = input, other
@@ -630,7 +604,6 @@ def _minmax_grads(g, a, b, loses):
     )
 
 
-@torch_args
 def where(condition, input, other):
     """f(c, a, b) = a where c else b;  da = g where c else 0,  db = g where not c else 0"""
     a, b = input, other
@@ -665,7 +638,7 @@ def _rounding(fn, name):
 
     op.__name__ = name
     op.__doc__ = f"f(a) = {name}(a);  da = 0"
-    return torch_args(op)
+    return op
 
 
 floor = _rounding(np.floor, "floor")
@@ -687,7 +660,7 @@ def _compare(fn, name):
 
     op.__name__ = name
     op.__doc__ = f"Elementwise {name}; returns a bool tensor, no gradient."
-    return torch_args(op)
+    return op
 
 
 eq = _compare(np.equal, "eq")
@@ -701,7 +674,6 @@ logical_or = _compare(np.logical_or, "logical_or")
 logical_xor = _compare(np.logical_xor, "logical_xor")
 
 
-@torch_args
 def logical_not(input):
     """``not x`` elementwise (a nonzero element counts as True); a bool tensor, no gradient.
 
@@ -711,7 +683,6 @@ def logical_not(input):
     return wrap(np.logical_not(as_tensor(a, "logical_not")._data))
 
 
-@torch_args
 def bitwise_not(input):
     """f(a) = ~a (bitwise for integers, logical for bool; no gradient)"""
     a = input
@@ -740,7 +711,7 @@ def _bitwise(fn, name):
 
     op.__name__ = name
     op.__doc__ = f"Elementwise {name} of integer or bool tensors (no gradient)."
-    return torch_args(op)
+    return op
 
 
 def _shift_left(ad, bd):
@@ -763,7 +734,6 @@ bitwise_left_shift = _bitwise(_shift_left, "bitwise_left_shift")
 bitwise_right_shift = _bitwise(_shift_right, "bitwise_right_shift")
 
 
-@numpy_aliases
 def isnan(input):
     """True where an element is NaN; a bool tensor of the same shape, no gradient.
 
@@ -773,14 +743,12 @@ def isnan(input):
     return wrap(np.isnan(as_tensor(a, "isnan")._data))
 
 
-@numpy_aliases
 def isinf(input):
     """True where an element is +inf or -inf; a bool tensor of the same shape, no gradient."""
     a = input
     return wrap(np.isinf(as_tensor(a, "isinf")._data))
 
 
-@numpy_aliases
 def isfinite(input):
     """True where an element is neither inf nor NaN; a bool tensor of the same shape, no gradient.
 
@@ -790,7 +758,6 @@ def isfinite(input):
     return wrap(np.isfinite(as_tensor(a, "isfinite")._data))
 
 
-@numpy_aliases
 def allclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False):
     """True (a Python bool) when ``|input - other| <= atol + rtol * |other|`` everywhere, after
     broadcasting. NaNs count as equal only with ``equal_nan=True``.
@@ -805,7 +772,6 @@ def allclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False):
         raise broadcast_error("allclose", a, b) from None
 
 
-@numpy_aliases
 def equal(input, other):
     """True (a Python bool) when both tensors have the same shape and the same elements."""
     a, b = input, other

@@ -19,7 +19,6 @@ from tinytensor.core import TensorBase, wrap
 from tinytensor.ops._util import FP_SIGNALS, as_tensor, check_float, norm_dim, one_dim, quiet_module
 from tinytensor.ops.elementwise import maximum, minimum, where
 from tinytensor.ops.index import scatter
-from tinytensor.ops.torch_args import torch_args
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 quiet_module(__name__)  # sum's kernel runs bare: see ops/_util.py
@@ -36,7 +35,6 @@ def _expand_back(g, shape, axes, keepdim):
     return g.expand(shape)
 
 
-@torch_args
 def sum(input, dim=None, keepdim=False, dtype=None):
     """f(a) = sum of a over dim;  da = g broadcast back"""
     a = input
@@ -62,7 +60,6 @@ def _sum_backward(g, shape, axes, keepdim):
     return (_expand_back(g, shape, axes, keepdim),)
 
 
-@torch_args
 def mean(input, dim=None, keepdim=False, dtype=None):
     """f(a) = sum(a)/n over dim;  da = g/n broadcast back"""
     a = input
@@ -91,7 +88,6 @@ def _mean_backward(g, n, shape, axes, keepdim):
     return (_expand_back(g / n, shape, axes, keepdim),)
 
 
-@torch_args
 def prod(input, dim=None, keepdim=False, dtype=None):
     """`f(a) = product of a over dim`;  `da = g * (product of the other elements)`"""
     a = input
@@ -205,7 +201,6 @@ def _extreme_dim_backward(g, indices, shape, d, keepdim):
     return (scatter(wrap(np.zeros(shape, g._data.dtype)), d, indices, g),)
 
 
-@torch_args
 def amax(input, dim=(), keepdim=False):
     """f(a) = max over dim (all dims if empty);  da = g shared among the maxima"""
     a = input
@@ -213,7 +208,6 @@ def amax(input, dim=(), keepdim=False):
     return _extreme(a, None if dim == () else dim, keepdim, np.max, "amax")
 
 
-@torch_args
 def amin(input, dim=(), keepdim=False):
     """f(a) = min over dim (all dims if empty);  da = g shared among the minima"""
     a = input
@@ -221,7 +215,6 @@ def amin(input, dim=(), keepdim=False):
     return _extreme(a, None if dim == () else dim, keepdim, np.min, "amin")
 
 
-@torch_args
 def max(input, dim=None, keepdim=False):
     """``max(a)`` (all elements), ``max(a, dim)`` -> (values, indices), ``max(a, b)`` = maximum."""
     a = input
@@ -234,7 +227,6 @@ def max(input, dim=None, keepdim=False):
     return _extreme_dim(a, dim, keepdim, np.max, np.argmax, "max")
 
 
-@torch_args
 def min(input, dim=None, keepdim=False):
     """``min(a)``, ``min(a, dim)`` -> (values, indices), ``min(a, b)`` = minimum."""
     a = input
@@ -264,14 +256,12 @@ def _arg(a, dim, keepdim, np_fn, name):
     return wrap(np_fn(a._data, axis=d, keepdims=keepdim).astype(np.int64))
 
 
-@torch_args
 def argmax(input, dim=None, keepdim=False):
     """Index of the largest element (first of ties) over dim or the flattened tensor."""
     a = input
     return _arg(a, dim, keepdim, np.argmax, "argmax")
 
 
-@torch_args
 def argmin(input, dim=None, keepdim=False):
     """Index of the smallest element (first of ties) over dim or the flattened tensor."""
     a = input
@@ -286,7 +276,6 @@ def _correction(unbiased, correction):
     return 1 if unbiased else 0
 
 
-@torch_args
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """`f(a) = sum((a - mean)^2)/(n - correction);  da = 2*g*(a - mean)/(n - correction)`"""
     a = input
@@ -316,14 +305,12 @@ def _var_backward(g, a, scale, shape, axes, keepdim):
     return (g * (a - a.mean(axes, keepdim=True)) * scale,)
 
 
-@torch_args
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """f(a) = sqrt(var(a))"""
     a = input
     return var(a, dim, unbiased, keepdim, correction=correction).sqrt()
 
 
-@torch_args
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(var(input, dim, ...), mean(input, dim, keepdim))`` in one call; the arguments are
     ``var``'s (``correction`` defaults to 1, Bessel's correction).
@@ -334,7 +321,6 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return var(a, dim, unbiased, keepdim, correction=correction), mean(a, dim, keepdim)
 
 
-@torch_args
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(std(input, dim, ...), mean(input, dim, keepdim))`` in one call; the arguments are
     ``std``'s (``correction`` defaults to 1, Bessel's correction)."""
@@ -342,7 +328,6 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     return std(a, dim, unbiased, keepdim, correction=correction), mean(a, dim, keepdim)
 
 
-@torch_args
 def logsumexp(input, dim, keepdim=False):
     """`f(a) = log(sum(exp(a)))` over dim, computed stably as m + log(sum(exp(a - m)));
     `da = g*exp(a - f(a))`"""
@@ -373,7 +358,6 @@ def _logsumexp_backward(g, a, out, shape, axes, keepdim):
     )
 
 
-@torch_args
 def norm(input, p="fro", dim=None, keepdim=False):
     """`f(a) = (sum |a|^p)^(1/p)` over dim; `p=2/'fro'` has `da = g*a/f(a) (0 where f(a) = 0)`"""
     a = input
@@ -421,7 +405,6 @@ def _p_norm_backward(g, a, out, p, shape, axes, keepdim):
     return (_expand_back(g, shape, axes, keepdim) * scale * (o != 0),)
 
 
-@torch_args
 def all(input, dim=None, keepdim=False):
     """True where every element (over ``dim``, or the whole tensor) is nonzero; a bool tensor.
     No gradient.
@@ -433,7 +416,6 @@ def all(input, dim=None, keepdim=False):
     return wrap(np.all(a._data, axis=norm_dim(dim, a.ndim, "all"), keepdims=keepdim))
 
 
-@torch_args
 def any(input, dim=None, keepdim=False):
     """True where some element (over ``dim``, or the whole tensor) is nonzero; a bool tensor.
     No gradient.
@@ -445,7 +427,6 @@ def any(input, dim=None, keepdim=False):
     return wrap(np.any(a._data, axis=norm_dim(dim, a.ndim, "any"), keepdims=keepdim))
 
 
-@torch_args
 def cumsum(input, dim):
     """f(a) = running sum along dim;  da = reversed running sum of g"""
     a = input

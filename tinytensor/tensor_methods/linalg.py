@@ -14,7 +14,7 @@ from tinytensor.ops.linalg import legacy as LT
 from tinytensor.ops.linalg import products as L
 from tinytensor.ops.linalg import solvers as LS
 
-# The ops without a wrapper: a method pays none (see _namespace.conventions.bare).
+# The hot ops, bound once: a method pays no module-attribute lookup.
 _matmul = L.matmul
 
 

@@ -4,13 +4,13 @@
 
 from __future__ import annotations
 
-from tinytensor._namespace.conventions import bare, numpy_aliases
+from tinytensor._namespace.conventions import numpy_aliases
 from tinytensor.ops import reduce as R
 from tinytensor.ops.inplace import inplace
 
-# The ops without a wrapper: a method pays none (see _namespace.conventions.bare).
-_sum = bare(R.sum)
-_mean = bare(R.mean)
+# The hot ops, bound once: a method pays no module-attribute lookup.
+_sum = R.sum
+_mean = R.mean
 
 
 class ReductionMethods:

@@ -22,7 +22,7 @@ from tinytensor.ops import shape_ext as SX
 from tinytensor.ops import shape_ext as X
 from tinytensor.ops.inplace import inplace
 
-# The ops without a wrapper: a method pays none (see _namespace.conventions.bare).
+# The hot ops, bound once: a method pays no module-attribute lookup.
 _reshape = S.reshape
 _squeeze = S.squeeze
 _unsqueeze = S.unsqueeze
