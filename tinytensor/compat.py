@@ -30,11 +30,12 @@ from tinytensor import _dtype as D
 from tinytensor import fft as _fft
 from tinytensor import linalg as _linalg
 from tinytensor import special as _special
+from tinytensor._namespace.not_planned import mark_not_planned
 from tinytensor.autograd.node import _Anomaly
 from tinytensor.core import TensorBase, wrap
 from tinytensor.core.random import Generator, initial_seed, manual_seed, rng, seed
 from tinytensor.ops import elementwise as E
-from tinytensor.tensor import NOT_PLANNED_METHODS
+from tinytensor.tensor import Tensor
 
 
 def _rows(reason, names):
@@ -346,10 +347,10 @@ def _module_getattr(module, namespace):
 
 
 # tt.linalg.lu, tt.special.zeta: the modules sit below this one, so their hooks are set here;
-# Tensor.__getattr__ reads tinytensor.tensor.NOT_PLANNED_METHODS, filled from the Tensor table.
+# x.storage: each Tensor row becomes a class attribute that raises with its reason.
 _linalg.__getattr__ = _module_getattr("tinytensor.linalg", "torch.linalg")
 _special.__getattr__ = _module_getattr("tinytensor.special", "torch.special")
-NOT_PLANNED_METHODS.update(NOT_PLANNED["torch.Tensor"])
+mark_not_planned(Tensor, NOT_PLANNED["torch.Tensor"])
 
 
 # --- small pieces of the torch namespace: constants, layouts, dtype rules, global switches ---

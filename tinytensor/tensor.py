@@ -52,10 +52,6 @@ _neg = E.neg
 _matmul = L.matmul
 _permute = S.permute
 
-#: PyTorch Tensor attributes left out on purpose, name -> reason; tinytensor.compat (a layer
-#: above) fills it from its NOT_PLANNED["torch.Tensor"] table for Tensor.__getattr__.
-NOT_PLANNED_METHODS: dict[str, str] = {}
-
 
 class Tensor(
     TensorBase,
@@ -87,16 +83,6 @@ class Tensor(
     __slots__ = ()
     # Defining __eq__ (elementwise) would unset hashing; tensors hash by identity.
     __hash__ = TensorBase.__hash__
-
-    def __getattr__(self, name):
-        """Runs only when normal lookup fails: a PyTorch attribute left out on purpose
-        (``x.storage()``) raises with the reason and what to use instead."""
-        reason = NOT_PLANNED_METHODS.get(name)
-        if reason is not None:
-            msg = f"Tensor.{name} (torch.Tensor.{name}) is not planned: {reason}"
-        else:
-            msg = f"'{type(self).__name__}' object has no attribute '{name}'"
-        raise AttributeError(msg, name=name, obj=self)
 
     def __init__(self, *args, dtype=None, requires_grad=False):
         """``Tensor(data)`` copies ``data`` as the default float dtype and ``Tensor(*sizes)``
