@@ -506,6 +506,16 @@ ROWS = [
 
 # --- issue #11: the rest of the torch namespace (compat, random_ops, creation_ext, ...) -------
 ROWS += [
+    R(
+        "sparse_coo_tensor-index-past-size",
+        lambda e: tt.sparse_coo_tensor(tt.tensor([[0, 5]]), tt.tensor([1.0, 2.0]), (3,)),
+        "sparse_coo_tensor", "5",
+    ),
+    R(
+        "spmm-inner",
+        lambda e: tt.spmm(tt.sparse_coo_tensor(e.i[:, :2], tt.tensor([1.0, 2.0]), (3, 3)), e.b),
+        "spmm", "(3, 3)", "(4, 5)",
+    ),
     R("as_strided-past-end", lambda e: tt.as_strided(e.a, (3,), (10,)), "as_strided", "10"),
     R("asarray-copy-false", lambda e: tt.asarray(e.a, dtype=tt.int64, copy=False), "copy"),
     R("frombuffer-bad-count", lambda e: tt.frombuffer(b"ab", dtype=tt.int64), "frombuffer"),

@@ -75,8 +75,9 @@ def sparse_coo_tensor(indices, values, size=None, *, dtype=None, device=None, pi
         for d in range(sd):
             if high[d] >= size[d]:
                 raise RuntimeError(
-                    f"size is inconsistent with indices: for dim {d}, size is {size[d]} but "
-                    f"found index {int(high[d])}"
+                    f"sparse_coo_tensor: size is inconsistent with indices: for dim {d}, size "
+                    f"is {size[d]} but found index {int(high[d])} (give a size above every "
+                    "index, or leave size out to infer it)"
                 )
     if dtype is not None:
         v = v.to(dtype)
