@@ -7,6 +7,7 @@ family's (``ops/random.py``); ``leaf``, ``shape_args`` and ``float_dtype`` are s
 
 from __future__ import annotations
 
+import builtins
 import numbers
 import warnings
 
@@ -357,7 +358,7 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
 def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=None,
                    requires_grad=False, pin_memory=False):  # fmt: skip
     """An uninitialised tensor of ``size``; the physical layout is not kept (contiguous)."""
-    if sorted(physical_layout) != list(range(len(tuple(size)))):
+    if sorted(physical_layout) != list(builtins.range(len(tuple(size)))):  # not tt.range
         raise RuntimeError(
             f"empty_permuted: physical_layout {tuple(physical_layout)} is not a permutation of "
             f"the {len(tuple(size))} dims"
