@@ -108,16 +108,17 @@ class Node:
         "__weakref__",
     )
 
-    def __init__(self, name, fn, inputs, out, saved=(), attrs=None):
+    def __init__(self, name, fn, inputs, out, saved=(), attrs=None, wants_needs=None):
         self._name = name
         self.fn = fn
         self.attrs = attrs
-        # A keyword-only parameter (``needs``) asks for the engine's needs-grad tuple. (Read
-        # straight off the code object: getattr with a default costs about twice as much.)
-        try:
-            self.wants_needs = fn.__code__.co_kwonlyargcount != 0
-        except AttributeError:  # a callable object rather than a function
-            self.wants_needs = False
+        if wants_needs is None:  # not known yet (a Primitive decides it once, at declaration)
+            # A keyword-only parameter (``needs``) asks for the engine's needs-grad tuple.
+            try:
+                wants_needs = fn.__code__.co_kwonlyargcount != 0
+            except AttributeError:  # a callable object rather than a function
+                wants_needs = False
+        self.wants_needs = wants_needs
         edges = []
         for t in inputs:
             if getattr(t, "_requires_grad", False):  # also skips None and Python scalars

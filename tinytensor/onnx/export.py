@@ -16,8 +16,8 @@ How the trace is taken:
   The tape carries the functional code in between (``ops.py``; ``ops_nn.py`` for functional
   conv/pool/pad, ``ops_attention.py`` for sdpa).
 * **Constants.** An input that needs no gradient leaves no edge on the tape. An observer
-  (``sys.setprofile``, for the length of the trace) watches the one door that records nodes,
-  ``autograd.node.record``, and keeps those inputs: a ``state_dict`` entry is referenced by its
+  (``sys.setprofile``, for the length of the trace) watches the doors that record nodes,
+  ``autograd.node.record`` and a primitive's ``apply`` and ``record``, and keeps those inputs: a ``state_dict`` entry is referenced by its
   key, a graph input by its name, and anything else becomes a constant initializer.
 * **Arguments the tape drops.** The observer also keeps an argument that a node neither saves
   nor names in its ``attrs`` (sdpa's bool ``attn_mask``) for that node's converter.
@@ -37,6 +37,7 @@ import numpy as np
 
 from tinytensor.autograd import detect_anomaly, enable_grad
 from tinytensor.autograd.node import Node, record
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase
 from tinytensor.nn.functional.attention import scaled_dot_product_attention
 from tinytensor.onnx.calls import flat as _flat
@@ -219,12 +220,14 @@ class _Tracer:
         self.known[id(t)] = (*what, t)
 
     def _observer(self, previous):
-        record_code = record.__code__
+        # The doors that record nodes: ``record``, and a primitive's ``apply`` and ``record``
+        # (each has ``out`` and ``inputs`` among its locals when it returns).
+        record_codes = (record.__code__, Primitive.apply.__code__, Primitive.record.__code__)
 
         def observe(frame, event, arg):
             if previous is not None:
                 previous(frame, event, arg)
-            if event == "return" and frame.f_code is record_code:
+            if event == "return" and frame.f_code in record_codes:
                 self._capture(frame.f_locals)
             elif event == "call" and frame.f_code in _CONVERSIONS:
                 self._check_conversion(frame, _CONVERSIONS[frame.f_code])

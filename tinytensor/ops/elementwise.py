@@ -22,6 +22,7 @@ import numpy as np
 from tinytensor._dtype import get_default_dtype
 from tinytensor.autograd.grad_mode import grad_state
 from tinytensor.autograd.node import OUT, record
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase, wrap
 from tinytensor.ops._util import (
     as_tensor,
@@ -48,17 +49,24 @@ def add(input, other, alpha=1):
         b = mul(b, alpha)
     a, b, ad, bd = binary_arith(a, b, "add")  # constants as cached 0-d arrays
     try:
-        out = ad + bd
+        return ADD.apply((a, b), (ad, bd))
     except ValueError:
         raise broadcast_error("add", a, b) from None
+
+
+def _add_kernel(a, b):
+    try:
+        return a + b
     except _FP_SIGNALS:  # inf - inf, overflow: IEEE silently (see the module docstring)
         with _quiet(all="ignore"):
-            out = ad + bd
-    return record(wrap(out), "Add", (a, b), _add_backward)
+            return a + b
 
 
 def _add_backward(g):
     return g, g
+
+
+ADD = Primitive("Add", _add_kernel, _add_backward)
 
 
 def sub(input, other, alpha=1):
@@ -72,17 +80,24 @@ def sub(input, other, alpha=1):
             "sub: subtracting bool tensors is not supported; use logical_xor instead"
         )
     try:
-        out = ad - bd
+        return SUB.apply((a, b), (ad, bd))
     except ValueError:
         raise broadcast_error("sub", a, b) from None
+
+
+def _sub_kernel(a, b):
+    try:
+        return a - b
     except _FP_SIGNALS:
         with _quiet(all="ignore"):
-            out = ad - bd
-    return record(wrap(out), "Sub", (a, b), _sub_backward)
+            return a - b
 
 
 def _sub_backward(g):
     return g, -g
+
+
+SUB = Primitive("Sub", _sub_kernel, _sub_backward)
 
 
 def rsub(a, b):
@@ -93,25 +108,30 @@ def mul(input, other):
     """`f(a, b) = a*b;  da = g*b,  db = g*a`"""
     a, b = input, other
     a, b, ad, bd = binary_arith(a, b, "mul")  # constants as cached 0-d arrays
+    # Save only what backward reads (da needs b, db needs a), so changing the other operand in
+    # place afterwards is no error, as in PyTorch. (In backward formulas and under no_grad
+    # nothing is saved: the tuple would cost about 0.3 us of a 1-element mul.)
+    saved = (a if _rg(b) else None, b if _rg(a) else None) if grad_state.enabled else ()
     try:
-        out = ad * bd
+        return MUL.apply((a, b), (ad, bd), saved)
     except ValueError:
         raise broadcast_error("mul", a, b) from None
+
+
+def _mul_kernel(a, b):
+    try:
+        return a * b
     except _FP_SIGNALS:  # 0 * inf, overflow
         with _quiet(all="ignore"):
-            out = ad * bd
-    if not grad_state.enabled:  # backward formulas, no_grad: skip the saved tuple and record
-        return wrap(out)  # (about 0.3 us of a 1-element mul)
-    # Save only what backward reads (da needs b, db needs a), so changing the other operand in
-    # place afterwards is no error, as in PyTorch.
-    return record(
-        wrap(out), "Mul", (a, b), _mul_backward, (a if _rg(b) else None, b if _rg(a) else None)
-    )
+            return a * b
 
 
 def _mul_backward(g, a, b):
     # ``a`` is saved only when b needs a gradient, ``b`` only when a does.
     return (None if b is None else g * b), (None if a is None else g * a)
+
+
+MUL = Primitive("Mul", _mul_kernel, _mul_backward)
 
 
 def div(input, other, rounding_mode=None):
@@ -292,27 +312,42 @@ def _reciprocal_backward(g, out):
 
 
 def _unary_float(a, name):
+    """``a`` as a tensor and its storage as a float array (integers and bools go to the default
+    float dtype, by the traced ``CAST`` kernel)."""
     a = as_tensor(a, name)
     d = a._data
     if d.dtype.kind != "f":
-        d = d.astype(get_default_dtype().np)
+        d = CAST.compute((a,), (d,), {"dtype": get_default_dtype().np})
     return a, d
+
+
+def _cast_kernel(x, *, dtype):
+    return x.astype(dtype)
+
+
+CAST = Primitive("Cast", _cast_kernel)  # a dtype conversion inside an op (no node of its own)
 
 
 def exp(input):
     """`f(a) = e^a;  da = g*f(a)`"""
     a = input
     a, d = _unary_float(a, "exp")
+    return EXP.apply((a,), (d,), (OUT,))
+
+
+def _exp_kernel(d):
     try:
-        out = np.exp(d)
+        return np.exp(d)
     except _FP_SIGNALS:
         with _quiet(all="ignore"):
-            out = np.exp(d)
-    return record(wrap(out), "Exp", (a,), _exp_backward, (OUT,))
+            return np.exp(d)
 
 
 def _exp_backward(g, out):
     return (g * out,)
+
+
+EXP = Primitive("Exp", _exp_kernel, _exp_backward)
 
 
 def log(input):
@@ -429,11 +464,14 @@ def tanh(input):
     """`f(a) = tanh a`;  `da = g*(1 - f(a)^2)`"""
     a = input
     a, d = _unary_float(a, "tanh")
-    return record(wrap(np.tanh(d)), "Tanh", (a,), _tanh_grad, (OUT,))
+    return TANH.apply((a,), (d,), (OUT,))
 
 
 def _tanh_grad(g, out):
     return (_tanh_backward(g, out),)
+
+
+TANH = Primitive("Tanh", np.tanh, _tanh_grad)
 
 
 def _tanh_backward(g, y):
@@ -442,13 +480,19 @@ def _tanh_backward(g, y):
     One recorded op instead of three (mul, rsub, mul): a third of the dispatches, same graph
     for double backward.
     """
-    gd, yd = g._data, y._data
+    return TANH_BACKWARD.apply((g, y), (g._data, y._data), (g, y))
+
+
+def _tanh_backward_kernel(gd, yd):
     one = scalar_like(1, yd.dtype)  # a 0-d array: NumPy converts a Python 1 on every call
-    return record(wrap(gd * (one - yd * yd)), "TanhBackward", (g, y), _tanh_backward_grad, (g, y))
+    return gd * (one - yd * yd)
 
 
 def _tanh_backward_grad(gg, g, y):
     return _tanh_backward(gg, y), gg * g * y * -2.0
+
+
+TANH_BACKWARD = Primitive("TanhBackward", _tanh_backward_kernel, _tanh_backward_grad)
 
 
 def _sigmoid_np(d):
@@ -488,19 +532,28 @@ def relu(input):
     """f(a) = max(a, 0);  da = g where not a <= 0 (so a NaN passes g on, as in PyTorch)"""
     a = input
     a = as_tensor(a, "relu")
-    d = a._data
+    return RELU.apply((a,), (a._data,), (OUT,))
+
+
+def _relu_kernel(d):
     if d.dtype.kind == "f":
         # Against cached zeros of d's shape (SIMD, ~5x faster), or a cached 0-d zero if d is
         # too large to cache (half the cost of a Python 0 and ``dtype=``): the same values.
         z = zeros_like_shape(d)
-        out = np.maximum(d, scalar_like(0, d.dtype) if z is None else z)
-    else:
-        out = np.maximum(d, 0, dtype=d.dtype)
-    return record(wrap(out), "Relu", (a,), _relu_grad, (OUT,))
+        return np.maximum(d, scalar_like(0, d.dtype) if z is None else z)
+    return np.maximum(d, 0, dtype=d.dtype)
 
 
 def _relu_grad(g, out):
-    return (_relu_backward(g, wrap(~(out._data <= 0))),)
+    return (_relu_backward(g, RELU_MASK.apply((out,), (out._data,))),)
+
+
+def _relu_mask_kernel(out):
+    return ~(out <= 0)
+
+
+RELU = Primitive("Relu", _relu_kernel, _relu_grad)
+RELU_MASK = Primitive("ReluMask", _relu_mask_kernel)  # bool: where relu passes its gradient
 
 
 def _relu_backward(g, keep):
@@ -512,16 +565,20 @@ def _relu_backward(g, keep):
     or NaN takes ``np.where``, so that a zeroed unit still gets 0 (`inf*0` would be NaN), as in
     PyTorch.
     """
-    gd, kd = g._data, keep._data
+    return RELU_BACKWARD.apply((g, keep), (g._data, keep._data), (keep,))
+
+
+def _relu_backward_kernel(gd, kd):
     if np.isfinite(gd).all():
-        gx = np.multiply(gd, kd)
-    else:
-        gx = np.where(kd, gd, gd.dtype.type(0))
-    return record(wrap(gx), "ReluBackward", (g,), _relu_backward_grad, (keep,))
+        return np.multiply(gd, kd)
+    return np.where(kd, gd, gd.dtype.type(0))
 
 
 def _relu_backward_grad(gg, keep):
-    return (_relu_backward(gg, keep),)
+    return _relu_backward(gg, keep), None
+
+
+RELU_BACKWARD = Primitive("ReluBackward", _relu_backward_kernel, _relu_backward_grad)
 
 
 def clamp(input, min=None, max=None):

@@ -1,0 +1,176 @@
+"""A primitive: an op declared once, by name, kernel, backward rule and attributes.
+
+PyTorch declares each op once in ``derivatives.yaml``; JAX declares primitives with an
+``impl`` and a transpose rule. tinytensor declares a primitive beside its code::
+
+    def _tanh_kernel(x):                    # pure NumPy: arrays in, arrays out
+        return np.tanh(x)
+
+    def _tanh_backward(g, out):             # tinytensor ops, so it differentiates again
+        return (g * (1 - out * out),)
+
+    TANH = Primitive("Tanh", _tanh_kernel, _tanh_backward)
+
+    def tanh(input):
+        return TANH.apply((input,), (input._data,), saved=(OUT,))
+
+``apply(inputs, args, saved, attrs)`` runs ``kernel(*args, **attrs)``, wraps the result and
+records the node (``autograd.node``'s protocol: ``saved`` is all backward reads; a backward
+with a keyword-only ``needs`` gets PyTorch's ``needs_input_grad``; ``attrs`` are the op's
+named non-tensor parameters, the kernel's keywords and ``node.attrs``). An op that wraps its
+result its own way (a view) calls ``prim.compute(inputs, args, attrs)`` for the array and then
+``prim.record(out, inputs, saved, attrs)``; ``prim(*args, **attrs)`` is the bare kernel, for
+use inside another kernel. Whether backward wants ``needs`` and whether it
+closes over an array is decided once, here, not per node.
+
+The kernel is the part a compiler can replay without tensors or a tape
+(``tinytensor.compiler``): while a tracer is active every kernel call reports its argument
+inputs, argument arrays, attributes and result, and ``note`` reports an array computation an
+op makes outside a kernel (a dtype cast). ``args`` must therefore be the inputs' storage
+(``t._data``), arrays that earlier kernels returned, or constants (Python numbers, read-only
+cached arrays): an op that computes an argument in NumPy first declares that step as a
+primitive too, and every array that becomes a tensor comes out of a kernel. (A tracer that
+meets any other array stops, rather than replay a stale value.)
+"""
+
+from __future__ import annotations
+
+from tinytensor.autograd.grad_mode import grad_state
+from tinytensor.autograd.node import Node, check_backward
+from tinytensor.core import wrap
+
+_tracer = None  # the active tracer (tinytensor.compiler), or None: one global read per op
+
+
+def set_tracer(tracer):
+    """Make ``tracer`` the active one (None for none); returns the previous one."""
+    global _tracer
+    prev, _tracer = _tracer, tracer
+    return prev
+
+
+def tracing() -> bool:
+    """True while a compiler traces a function (``tinytensor.compiler.is_compiling``)."""
+    return _tracer is not None
+
+
+def data_read(what):
+    """A tensor's values are about to reach Python (``item``, ``bool``, ``tolist``, ``numpy``):
+    under a tracer that is a graph break (the program cannot replay a Python decision)."""
+    if _tracer is not None:
+        _tracer.graph_break(what)
+
+
+def in_place(tensor, what):
+    """``tensor`` is about to be changed in place by ``what``: a tracer records the write or
+    breaks the graph."""
+    if _tracer is not None:
+        _tracer.in_place(tensor, what)
+
+
+class Primitive:
+    """One op, declared once: ``name`` (the node's, ``<NameBackward>``), a pure NumPy
+    ``kernel``, its ``backward`` rule (None for an op without gradient), and flags a compiler
+    reads: ``multi`` (the kernel returns a tuple of arrays), ``random`` (it draws from the
+    global generator, so it is never folded into a constant) and ``data_dependent`` (its
+    output's shape depends on values, so Python code after it may branch on them)."""
+
+    __slots__ = ("name", "kernel", "backward", "wants_needs", "multi", "random", "data_dependent")
+
+    def __init__(self, name, kernel, backward=None, *, multi=False, random=False,
+                 data_dependent=False):
+        self.name = name
+        self.kernel = kernel
+        self.backward = backward
+        self.multi = multi
+        self.random = random
+        self.data_dependent = data_dependent
+        self.wants_needs = False
+        if backward is not None:
+            check_backward(backward, name)
+            code = getattr(backward, "__code__", None)
+            self.wants_needs = code is not None and code.co_kwonlyargcount != 0
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}>"
+
+    def __call__(self, *args, **attrs):
+        """The bare kernel (nothing recorded, nothing traced): for use inside another kernel."""
+        return self.kernel(*args, **attrs)
+
+    def compute(self, inputs, args, attrs=None):
+        """Run the kernel on ``args`` (keywords ``attrs``) for an op on ``inputs``, reporting the
+        call to an active tracer; returns the array (tuple of arrays with ``multi``)."""
+        out = self.kernel(*args, **attrs) if attrs else self.kernel(*args)
+        if _tracer is not None:
+            _tracer.step(self, inputs, args, attrs, out)
+        return out
+
+    def apply(self, inputs, args, saved=(), attrs=None, node_attrs=None):
+        """Run the kernel on ``args`` (keywords ``attrs``), wrap the result(s) and record the
+        node on ``inputs`` (tensors, Python numbers or None, one per backward gradient).
+        ``node_attrs`` replaces ``attrs`` on the node where the two differ."""
+        out = self.kernel(*args, **attrs) if attrs else self.kernel(*args)
+        if _tracer is not None:
+            _tracer.step(self, inputs, args, attrs, out)
+        if self.multi:
+            out = tuple([wrap(o) for o in out])
+        else:
+            out = wrap(out)
+        if grad_state.enabled and self.backward is not None:
+            for t in inputs:
+                if getattr(t, "_requires_grad", False):
+                    _attach(
+                        out,
+                        Node(self.name, self.backward, inputs, out, saved,
+                             attrs if node_attrs is None else node_attrs, self.wants_needs),
+                    )
+                    break
+        return out
+
+    def record(self, out, inputs, saved=(), attrs=None):
+        """Record the node of this primitive on ``out`` (a tensor, or a tuple with None for an
+        output without gradient), if grad mode is on and an input needs a gradient."""
+        if grad_state.enabled and self.backward is not None:
+            for t in inputs:
+                if getattr(t, "_requires_grad", False):
+                    _attach(
+                        out,
+                        Node(self.name, self.backward, inputs, out, saved, attrs,
+                             self.wants_needs),
+                    )
+                    break
+        return out
+
+
+def note(kernel, inputs, args, out, attrs=None, name=None):
+    """Report to an active tracer an array computation an op on ``inputs`` made outside a
+    primitive's kernel: ``out = kernel(*args, **attrs)``. Returns ``out``."""
+    if _tracer is not None:
+        _tracer.step(_Step(name or kernel.__name__, kernel), inputs, args, attrs, out)
+    return out
+
+
+class _Step:
+    """What ``note`` reports: a kernel with a name, no gradient of its own."""
+
+    __slots__ = ("name", "kernel", "backward", "wants_needs", "multi", "random",
+                 "data_dependent")
+
+    def __init__(self, name, kernel):
+        self.name = name
+        self.kernel = kernel
+        self.backward = None
+        self.wants_needs = self.multi = self.random = self.data_dependent = False
+
+
+def _attach(out, node):
+    if out.__class__ is tuple:
+        for i, o in enumerate(out):
+            if o is not None:
+                o._requires_grad = True
+                o._grad_fn = node
+                o._meta = i
+    else:
+        out._requires_grad = True
+        out._grad_fn = node
