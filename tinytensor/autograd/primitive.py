@@ -35,10 +35,14 @@ meets any other array stops, rather than replay a stale value.)
 
 from __future__ import annotations
 
+import numpy as np
+
 from tinytensor.autograd.grad_mode import grad_state
 from tinytensor.autograd.node import Node, check_backward
 from tinytensor.core import wrap
 
+_ndarray = np.ndarray
+_asarray = np.asarray
 _tracer = None  # the active tracer (tinytensor.compiler), or None: one global read per op
 
 
@@ -52,20 +56,6 @@ def set_tracer(tracer):
 def tracing() -> bool:
     """True while a compiler traces a function (``tinytensor.compiler.is_compiling``)."""
     return _tracer is not None
-
-
-def data_read(what):
-    """A tensor's values are about to reach Python (``item``, ``bool``, ``tolist``, ``numpy``):
-    under a tracer that is a graph break (the program cannot replay a Python decision)."""
-    if _tracer is not None:
-        _tracer.graph_break(what)
-
-
-def in_place(tensor, what):
-    """``tensor`` is about to be changed in place by ``what``: a tracer records the write or
-    breaks the graph."""
-    if _tracer is not None:
-        _tracer.in_place(tensor, what)
 
 
 class Primitive:
@@ -102,6 +92,10 @@ class Primitive:
         """Run the kernel on ``args`` (keywords ``attrs``) for an op on ``inputs``, reporting the
         call to an active tracer; returns the array (tuple of arrays with ``multi``)."""
         out = self.kernel(*args, **attrs) if attrs else self.kernel(*args)
+        if self.multi:
+            out = tuple([o if o.__class__ is _ndarray else _asarray(o) for o in out])
+        elif out.__class__ is not _ndarray:  # a NumPy scalar, from a 0-d operation
+            out = _asarray(out)
         if _tracer is not None:
             _tracer.step(self, inputs, args, attrs, out)
         return out
@@ -111,12 +105,13 @@ class Primitive:
         node on ``inputs`` (tensors, Python numbers or None, one per backward gradient).
         ``node_attrs`` replaces ``attrs`` on the node where the two differ."""
         out = self.kernel(*args, **attrs) if attrs else self.kernel(*args)
+        if self.multi:
+            out = tuple([o if o.__class__ is _ndarray else _asarray(o) for o in out])
+        elif out.__class__ is not _ndarray:  # a NumPy scalar, from a 0-d operation
+            out = _asarray(out)
         if _tracer is not None:
             _tracer.step(self, inputs, args, attrs, out)
-        if self.multi:
-            out = tuple([wrap(o) for o in out])
-        else:
-            out = wrap(out)
+        out = tuple([wrap(o) for o in out]) if self.multi else wrap(out)
         if grad_state.enabled and self.backward is not None:
             for t in inputs:
                 if getattr(t, "_requires_grad", False):

@@ -12,7 +12,9 @@ One way for each internal thing, named and documented here, used everywhere:
   ``has_version_counter(t)``;
 - user data to an array of tinytensor's dtypes: ``to_array(data, dtype, copy)``;
 - the random generator: ``rng(generator=None)``;
-- grad mode: ``tinytensor.autograd.grad_mode.grad_state`` (``.enabled``, ``.inference``).
+- grad mode: ``tinytensor.autograd.grad_mode.grad_state`` (``.enabled``, ``.inference``);
+- a watcher told when a tensor's values reach Python or its storage changes in place (the
+  compiler's tracer): ``set_watcher(w)``.
 
 Layers, bottom up: ``_dtype`` and ``core``; the graph machinery of ``autograd`` (grad mode,
 ``node``, ``engine``, ``function``); ``ops``; the front ends of ``autograd`` that compute with
@@ -31,6 +33,7 @@ from tinytensor.core.tensorbase import (
     init_tensor,
     set_tensor_class,
     set_version_counter,
+    set_watcher,
     share_version,
     shares_version,
     version,
@@ -47,6 +50,7 @@ __all__ = [
     "rng",
     "set_tensor_class",
     "set_version_counter",
+    "set_watcher",
     "share_version",
     "shares_version",
     "to_array",

@@ -158,6 +158,8 @@ class TensorBase:
     # --- conversion -------------------------------------------------------------------------
 
     def item(self):
+        if _watcher is not None:
+            _watcher.data_read(self, "item()")
         if self._data.size != 1:
             raise RuntimeError(
                 f"item(): a Tensor with {self._data.size} elements cannot be converted to a "
@@ -166,6 +168,8 @@ class TensorBase:
         return self._data.reshape(()).item()
 
     def tolist(self):
+        if _watcher is not None:
+            _watcher.data_read(self, "tolist()")
         return self._data.tolist()
 
     def numpy(self, force=False):
@@ -175,6 +179,8 @@ class TensorBase:
                 "Can't call numpy() on a Tensor that requires grad. Use tensor.detach().numpy() "
                 "instead."
             )
+        if _watcher is not None:
+            _watcher.data_read(self, "numpy()")
         return self._data
 
     def __array__(self, dtype=None, copy=None):
@@ -201,6 +207,8 @@ class TensorBase:
         return self._data.shape[0]
 
     def __bool__(self) -> bool:
+        if _watcher is not None:
+            _watcher.data_read(self, "bool()")
         if self._data.size != 1:
             what = "no values" if self._data.size == 0 else "more than one value"
             raise RuntimeError(
@@ -281,6 +289,19 @@ def init_tensor(t, data) -> None:
     t._meta = None
 
 
+# Who watches tensors reach Python or change in place (``tinytensor.compiler``'s tracer, while
+# it traces; None otherwise): ``data_read(t, what)`` before a tensor's values become Python
+# values (item, bool, tolist, numpy), ``in_place(t)`` when its storage is changed in place.
+_watcher = None
+
+
+def set_watcher(watcher):
+    """Install ``watcher`` (or None); returns the previous one."""
+    global _watcher
+    prev, _watcher = _watcher, watcher
+    return prev
+
+
 def version(t) -> int:
     """How many times ``t``'s storage has been changed in place."""
     vc = t._vc
@@ -289,6 +310,8 @@ def version(t) -> int:
 
 def bump_version(t) -> None:
     """Note one in-place change of ``t``'s storage (seen by every tensor sharing it)."""
+    if _watcher is not None:
+        _watcher.in_place(t)
     vc = t._vc
     if vc is None:
         t._vc = [1]
