@@ -64,7 +64,8 @@ class Tracer:
     def __init__(self):
         self.arrays = []  # slot -> the array it held during the trace (kept alive: ids stay unique)
         self.where = {}  # id(array) -> slot
-        self.source = []  # slot -> ("arg", i) | ("ext", tensor) | ("step", step index) | ("grad", i)
+        # slot -> ("arg", i) | ("ext", tensor) | ("step", step index) | ("grad", i)
+        self.source = []
         self.steps = []
         self.externals = {}  # id(tensor) -> (tensor, slot)
         self.arg_slots = {}  # id(tensor) -> slot, for the traced function's tensor arguments
