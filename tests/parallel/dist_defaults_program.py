@@ -58,5 +58,7 @@ if __name__ == "__main__":
     assert world == 2, world
     defaults(rank, world)
     dist.destroy_process_group()
-    print(f"RANK {rank} OK {checks[0]}", flush=True)
+    # one write, newline included: print() writes its end separately, and mpiexec can put the
+    # other rank's line between the two writes
+    print(f"RANK {rank} OK {checks[0]}\n", end="", flush=True)
     sys.exit(0)
