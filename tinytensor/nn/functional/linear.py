@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
-from tinytensor.autograd.grad_mode import grad_state
-from tinytensor.autograd.node import record
-from tinytensor.core import wrap
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.nn.functional._util import float_input, same_dtype
 from tinytensor.ops._util import requires_grad as _rg
 from tinytensor.ops.linalg.products import einsum
@@ -30,57 +26,73 @@ def linear(input, weight, bias=None):
     out_f = w.shape[0]
     if bias is not None and bias.shape not in ((out_f,), ()):
         raise RuntimeError(f"linear: bias must have shape ({out_f},), got {tuple(bias.shape)}")
-    d = x._data
-    if d.ndim > 2:  # batch dims folded into one GEMM: NumPy loops a 3-D @ 2-D (~15% of W8's)
-        out = (d.reshape(math.prod(d.shape[:-1]), d.shape[-1]) @ w._data.T).reshape(
-            d.shape[:-1] + (out_f,)
-        )
-    else:
-        out = d @ w._data.T
-    if bias is not None:
-        out += bias._data
-
     # As PyTorch's addmm/matmul: x is saved only for dW and W only for dx, so changing the
     # other in place after the forward pass is allowed.
-    saved = (x if _rg(w) else None, w if _rg(x) else None, _rg(bias))
-    return record(wrap(np.asarray(out)), "Linear", (x, w, bias), _linear_backward, saved)
+    return LINEAR.apply(
+        (x, w, bias),
+        (x._data, w._data, None if bias is None else bias._data),
+        (x if _rg(w) else None, w if _rg(x) else None),
+    )
 
 
-def _linear_backward(g, x, w, bias_grad):
-    """dx = g @ W,  dW = g^T @ x (leading dims flattened),  db = g"""
-    if not grad_state.enabled:  # first-order pass: NumPy GEMMs, no matmul/t/reshape op dispatch
-        return _linear_backward_arrays(g._data, x, w, bias_grad)
-    if w is None:
-        gx = None
-    elif g.ndim > 2:  # one GEMM over the folded batch dims, as in the forward pass
-        lead = tuple(g.shape[:-1])
-        gx = g.reshape(math.prod(lead), g.shape[-1]).matmul(w).reshape(*lead, w.shape[1])
+def _linear_kernel(x, w, b):
+    """`x @ W^T + b`, the batch dims folded into one GEMM (NumPy loops a 3-D @ 2-D: ~15% of
+    W8's time)."""
+    if x.ndim > 2:
+        out = (x.reshape(math.prod(x.shape[:-1]), x.shape[-1]) @ w.T).reshape(
+            x.shape[:-1] + (w.shape[0],)
+        )
     else:
-        gx = g.matmul(w)
-    gw = None
-    if x is not None:
-        if x.ndim == 2:  # the common case: no reshapes, and t() (a few us cheaper than mT)
-            gw = g.t().matmul(x)
-        else:
-            m = math.prod(x.shape[:-1])  # not -1: a zero-size last dim leaves it ambiguous
-            gw = g.reshape(m, g.shape[-1]).mT.matmul(x.reshape(m, x.shape[-1]))
-    return gx, gw, (g if bias_grad else None)
+        out = x @ w.T
+    if b is not None:
+        out += b
+    return out
 
 
-def _linear_backward_arrays(gd, x, w, bias_grad):
-    """``_linear_backward`` on arrays (nothing recorded): the same products, folded alike."""
-    n_out = gd.shape[-1]
-    lead = gd.shape[:-1]
-    # 2-D as is; 1-D g stays 1-D for dx (a vector-matrix product, as matmul does it).
-    g2 = gd if gd.ndim == 2 else gd.reshape(math.prod(lead), n_out)  # not -1: zero-size dims
-    gx = gw = None
-    if w is not None:
-        wd = w._data
-        gx = wrap(gd @ wd if gd.ndim <= 2 else (g2 @ wd).reshape(lead + (wd.shape[1],)))
-    if x is not None:
-        xd = x._data
-        gw = wrap(g2.T @ (xd if xd.ndim == 2 else xd.reshape(g2.shape[0], xd.shape[-1])))
-    return gx, gw, (wrap(gd) if bias_grad else None)  # db: the engine sums it to b's shape
+def _linear_backward(g, x, w, *, needs):
+    """dx = g @ W,  dW = g^T @ x (leading dims flattened),  db = g (the engine sums it)"""
+    return (
+        LINEAR_INPUT_GRAD.apply((g, w), (g._data, w._data), (g, w)) if needs[0] else None,
+        LINEAR_WEIGHT_GRAD.apply((g, x), (g._data, x._data), (g, x)) if needs[1] else None,
+        g if needs[2] else None,
+    )
+
+
+def _input_grad_kernel(g, w):
+    """`g @ W` over the folded batch dims (a 1-D g stays 1-D: a vector-matrix product)."""
+    if g.ndim <= 2:
+        return g @ w
+    lead = g.shape[:-1]
+    return (g.reshape(math.prod(lead), g.shape[-1]) @ w).reshape(lead + (w.shape[1],))
+
+
+def _input_grad_backward(gg, g, w, *, needs):
+    """`f(g, W) = g @ W`: dg = linear(gg, W) (no bias),  dW = weight_grad(g, gg)"""
+    return (
+        LINEAR.apply((gg, w, None), (gg._data, w._data, None), (gg, w)) if needs[0] else None,
+        LINEAR_WEIGHT_GRAD.apply((g, gg), (g._data, gg._data), (g, gg)) if needs[1] else None,
+    )
+
+
+def _weight_grad_kernel(g, x):
+    """`g^T @ x` over the folded batch dims (not -1: a zero-size dim leaves it ambiguous)."""
+    if g.ndim == 2:
+        return g.T @ x
+    m = math.prod(g.shape[:-1])
+    return g.reshape(m, g.shape[-1]).T @ x.reshape(m, x.shape[-1])
+
+
+def _weight_grad_backward(gw, g, x, *, needs):
+    """`f(g, x) = g^T @ x`: dg = linear(x, gw) (no bias),  dx = input_grad(g, gw)"""
+    return (
+        LINEAR.apply((x, gw, None), (x._data, gw._data, None), (x, gw)) if needs[0] else None,
+        LINEAR_INPUT_GRAD.apply((g, gw), (g._data, gw._data), (g, gw)) if needs[1] else None,
+    )
+
+
+LINEAR = Primitive("Linear", _linear_kernel, _linear_backward)
+LINEAR_INPUT_GRAD = Primitive("LinearInputGrad", _input_grad_kernel, _input_grad_backward)
+LINEAR_WEIGHT_GRAD = Primitive("LinearWeightGrad", _weight_grad_kernel, _weight_grad_backward)
 
 
 def bilinear(input1, input2, weight, bias=None):
