@@ -26,7 +26,6 @@ from tinytensor.types import (
     LongTensor,
     ShortTensor,
     broadcast_shapes,
-    compile,
     finfo,
     get_num_interop_threads,
     get_num_threads,
@@ -248,6 +247,8 @@ from tinytensor.ops.shape import (
 
 # Issue #11, the rest of the torch namespace (coverage: tests/test_coverage_torch.py).
 from tinytensor import compat
+from tinytensor import compiler
+from tinytensor.compiler import compile  # noqa: A004 - PyTorch's name
 from tinytensor import sparse
 from tinytensor.sparse import sparse_coo, sparse_coo_tensor, spmm
 from tinytensor.compat import (

@@ -1,6 +1,6 @@
 """Small pieces of the ``torch`` namespace that programs reach for at their top: dtype limits
 (``finfo``/``iinfo``), the legacy typed constructors (``LongTensor``...), thread counts,
-``broadcast_shapes``, ``is_floating_point``/``is_nonzero`` and ``compile``."""
+``broadcast_shapes`` and ``is_floating_point``/``is_nonzero``."""
 
 from __future__ import annotations
 
@@ -143,15 +143,6 @@ def broadcast_shapes(*shapes) -> Size:
             f"broadcast_shapes: shapes {', '.join(str(s) for s in norm)} cannot be broadcast "
             "together; sizes must match or be 1, compared from the last dimension"
         ) from None
-
-
-def compile(model=None, **kwargs):  # noqa: A001 - PyTorch's name
-    """Return ``model`` unchanged: tinytensor runs eagerly and has no compiler. Accepts
-    PyTorch's keyword arguments (``mode``, ``fullgraph``, ``backend``...) and ignores them;
-    used as a decorator (``@compile`` or ``@compile(mode=...)``) it returns the function."""
-    if model is None:
-        return lambda fn: fn
-    return model
 
 
 def _threadpoolctl():

@@ -174,9 +174,10 @@ class Tracer:
         if s is None and id(tensor) in self.externals:
             s = self._external(tensor)
         if s is None:
+            made = tensor._grad_fn.name() if tensor._grad_fn is not None else "an op without grad"
             self.graph_break(
-                "an output was computed outside a primitive's kernel (an op not yet declared "
-                "as a primitive)"
+                f"a result ({made}, {tensor._data.dtype}{list(tensor._data.shape)}) was "
+                "computed outside a primitive's kernel (an op not yet declared as a primitive)"
             )
         return s
 

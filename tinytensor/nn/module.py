@@ -14,6 +14,7 @@ import numpy as np
 
 from tinytensor import _dtype as D
 from tinytensor.autograd.hooks import RemovableHandle, _ids
+from tinytensor.compiler import compile as compile_fn
 from tinytensor.core import bump_version
 from tinytensor.core.device import check_device, device
 from tinytensor.nn.module_traversal import ModuleTraversal
@@ -77,6 +78,17 @@ class Module(ModuleTraversal):
         )
 
     def __call__(self, *args, **kwargs):
+        compiled = self.__dict__.get("_compiled_call_impl")
+        if compiled is not None:  # Module.compile()
+            return compiled(*args, **kwargs)
+        return self._call_impl(*args, **kwargs)
+
+    def compile(self, *args, **kwargs):
+        """Compile this module's calls in place: ``tinytensor.compile`` applied to its call
+        (hooks and forward), with the same keyword arguments. Returns None, as PyTorch."""
+        self._compiled_call_impl = compile_fn(self._call_impl, *args, **kwargs)
+
+    def _call_impl(self, *args, **kwargs):
         for key, hook in list(self._forward_pre_hooks.items()):
             if key in self._forward_pre_hooks_with_kwargs:
                 result = hook(self, args, kwargs)

@@ -1,0 +1,413 @@
+"""tt.compile: replays equal eager, guards retrace, graph breaks fall back, randomness stays random.
+
+Every comparison is bitwise (``np.array_equal``): a replay runs the same NumPy kernels on the
+same arrays in the same order as the eager call it was traced from.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import tinytensor as tt
+from tinytensor import nn
+from tinytensor.compiler import Unsupported
+
+
+def same(a, b):
+    a = a.detach().numpy() if isinstance(a, tt.Tensor) else np.asarray(a)
+    b = b.detach().numpy() if isinstance(b, tt.Tensor) else np.asarray(b)
+    return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)
+
+
+def chain(x, n=9):
+    for i in range(n):
+        x = x * 0.9 if i % 3 == 0 else x + 0.1 if i % 3 == 1 else tt.tanh(x)
+    return x
+
+
+def mlp(seed=0):
+    tt.manual_seed(seed)
+    return nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 3))
+
+
+def test_a_replay_equals_eager_values_and_gradients():
+    x = tt.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    f = tt.compile(chain)
+    for _ in range(3):  # trace, then two replays
+        y = f(x)
+        y.sum().backward()
+        got = x.grad.clone()
+        x.grad = None
+        ye = chain(x)
+        ye.sum().backward()
+        assert same(y, ye) and same(got, x.grad)
+        x.grad = None
+    assert f.program is not None and f.program.n_forward == 9
+    assert f.traces == 1
+
+
+def test_the_replayed_output_has_one_compiled_node():
+    x = tt.tensor([0.5], requires_grad=True)
+    f = tt.compile(chain)
+    f(x)
+    y = f(x)
+    assert y.grad_fn.name() == "CompiledFunctionBackward"
+    assert y.grad_fn.next_functions[0][0] is x
+
+
+def test_a_module_compiled_trains_like_eager_with_sgd_adam_and_a_scheduler():
+    x = tt.tensor(np.random.default_rng(0).normal(size=(8, 6)), dtype=tt.float32)
+    target = tt.tensor(np.random.default_rng(1).integers(0, 3, 8))
+    runs = []
+    for compiled in (False, True):
+        model = mlp()
+        step_fn = tt.compile(model) if compiled else model
+        sgd = tt.optim.SGD(model[0].parameters(), lr=0.1, momentum=0.9)
+        adam = tt.optim.Adam(model[2].parameters(), lr=0.01)
+        sched = tt.optim.lr_scheduler.StepLR(sgd, step_size=2, gamma=0.5)
+        losses = []
+        for _ in range(6):
+            loss = nn.functional.cross_entropy(step_fn(x), target)
+            sgd.zero_grad()
+            adam.zero_grad()
+            loss.backward()
+            sgd.step()
+            adam.step()
+            sched.step()
+            losses.append(loss.detach().numpy().copy())
+        runs.append((losses, [p.detach().numpy().copy() for p in model.parameters()]))
+    (l0, p0), (l1, p1) = runs
+    assert all(np.array_equal(a, b) for a, b in zip(l0, l1))
+    assert all(np.array_equal(a, b) for a, b in zip(p0, p1))
+
+
+def test_module_compile_in_place():
+    model = mlp()
+    x = tt.randn(4, 6)
+    want = model(x)
+    assert model.compile() is None
+    model(x)
+    got = model(x)
+    assert same(got, want)
+    assert model._compiled_call_impl.program is not None
+
+
+# --- guards ----------------------------------------------------------------------------------
+
+
+def test_a_new_shape_dtype_or_requires_grad_traces_again():
+    f = tt.compile(chain)
+    xs = [
+        tt.ones(3),
+        tt.ones(3),
+        tt.ones(4),
+        tt.ones(4, dtype=tt.float64),
+        tt.ones(4, dtype=tt.float64, requires_grad=True),
+    ]
+    for x in xs:
+        assert same(f(x), chain(x))
+    assert f.traces == 4
+    y = f(xs[-1])
+    assert y.requires_grad
+
+
+def test_grad_mode_is_guarded():
+    x = tt.ones(3, requires_grad=True)
+    f = tt.compile(chain)
+    f(x)
+    with tt.no_grad():
+        y = f(x)
+        assert not y.requires_grad
+    assert f.traces == 2
+    assert f(x).requires_grad
+
+
+def test_training_flag_is_guarded_dropout_is_identity_in_eval():
+    tt.manual_seed(0)
+    model = nn.Sequential(nn.Linear(5, 5), nn.Dropout(0.5))
+    f = tt.compile(model)
+    x = tt.ones(2, 5)
+    f(x)
+    model.eval()
+    assert same(f(x), model(x))
+    model.train()
+    tt.manual_seed(3)
+    a = f(x)
+    tt.manual_seed(3)
+    assert same(a, model(x))
+
+
+def test_parameter_values_are_read_live_optimizer_data_and_load_state_dict():
+    model = mlp()
+    f = tt.compile(model)
+    x = tt.randn(3, 6)
+    f(x)
+    f(x)
+    with tt.no_grad():
+        model[0].weight.mul_(2)  # an in-place optimizer-like step
+    assert same(f(x), model(x))
+    model[2].bias.data = tt.full((3,), 7.0)  # a .data write
+    assert same(f(x), model(x))
+    other = mlp(seed=5)
+    model.load_state_dict(other.state_dict())
+    assert same(f(x), other(x))
+
+
+def test_a_replaced_parameter_traces_again():
+    model = mlp()
+    f = tt.compile(model)
+    x = tt.randn(3, 6)
+    f(x)
+    model[0].weight = nn.Parameter(tt.zeros(16, 6))
+    assert same(f(x), model(x))
+    assert f._compiled.traces == 2
+
+
+SCALE = 2.0
+
+
+def scaled(x):
+    return x * SCALE
+
+
+def test_globals_and_closures_and_module_attributes_are_guarded():
+    global SCALE
+    f = tt.compile(scaled)
+    x = tt.ones(2)
+    assert same(f(x), x * 2.0)
+    SCALE = 3.0
+    try:
+        assert same(f(x), x * 3.0)
+    finally:
+        SCALE = 2.0
+    k = 4.0
+
+    def closed(x):
+        return x * k
+
+    g = tt.compile(closed)
+    assert same(g(x), x * 4.0)
+    k = 5.0
+    assert same(g(x), x * 5.0)
+
+    class Scale(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.factor = 2.0
+
+        def forward(self, x):
+            return x * self.factor
+
+    m = Scale()
+    h = tt.compile(m)
+    assert same(h(x), x * 2.0)
+    m.factor = 6.0
+    assert same(h(x), x * 6.0)
+
+
+def test_non_tensor_arguments_are_guarded():
+    f = tt.compile(lambda x, n: chain(x, n))
+    x = tt.ones(2)
+    assert same(f(x, 3), chain(x, 3))
+    assert same(f(x, 4), chain(x, 4))
+    assert f.traces == 2
+
+
+def test_cache_size_limit_warns_and_runs_eagerly(monkeypatch):
+    monkeypatch.setattr(tt.compiler.config, "cache_size_limit", 2)
+    f = tt.compile(chain)
+    for n in (1, 2):
+        f(tt.ones(n))
+    with pytest.warns(UserWarning, match="cache_size_limit"):
+        y = f(tt.ones(3))
+    assert same(y, chain(tt.ones(3)))
+    assert f.traces == 2
+
+
+# --- graph breaks ----------------------------------------------------------------------------
+
+
+def branchy(x):
+    y = x * 2
+    if y.sum() > 0:  # bool(tensor): a value-dependent decision
+        return y + 1
+    return y - 1
+
+
+@pytest.mark.parametrize(
+    "fn, reason",
+    [
+        (branchy, "bool()"),
+        (lambda x: x * x.sum().item(), "item()"),
+        (lambda x: x * len([v for v in x.tolist() if v > 0]), "tolist()"),
+        (lambda x: tt.tensor(x.detach().numpy() * 2) + x, "numpy()"),
+        (lambda x: x.clone().add_(1), "in place"),
+    ],
+)
+def test_graph_breaks_run_eagerly_with_the_same_results_and_are_explained(fn, reason):
+    for sign in (1.0, -1.0, 1.0):
+        x = tt.tensor([sign, 2 * sign, 0.5])
+        f = tt.compile(fn)
+        assert same(f(x), fn(x)) and same(f(x), fn(x))
+        assert f.program is None
+    report = tt.compiler.explain(fn)(x)
+    assert report.graph_break_count >= 1 and reason in report.break_reasons[0]
+    assert "test_compile.py" in report.break_reasons[0]  # names the user's line
+    assert "Graph Break Count" in str(report)
+
+
+def test_fullgraph_raises_at_the_first_break_naming_the_line():
+    f = tt.compile(branchy, fullgraph=True)
+    with pytest.raises(Unsupported, match=r"bool\(\).*test_compile.py"):
+        f(tt.ones(3))
+    g = tt.compile(chain, fullgraph=True)
+    assert same(g(tt.ones(3)), chain(tt.ones(3)))
+
+
+def test_reset_disable_and_is_compiling():
+    seen = []
+
+    def probe(x):
+        seen.append(tt.compiler.is_compiling())
+        return x + 1
+
+    f = tt.compile(probe)
+    f(tt.ones(1))
+    f(tt.ones(1))  # a replay runs no Python
+    assert seen == [True]
+    assert not tt.compiler.is_compiling()
+    tt.compiler.reset()
+    f(tt.ones(1))
+    assert seen == [True, True] and f.traces == 2
+
+    @tt.compiler.disable
+    def eager_part(x):
+        return x * 3
+
+    g = tt.compile(lambda x: eager_part(x) + 1)
+    assert same(g(tt.ones(2)), tt.full((2,), 4.0))
+    assert g.program is None
+    report = tt.compiler.explain(lambda x: eager_part(x) + 1)(tt.ones(2))
+    assert "disable" in report.break_reasons[0]
+
+
+def test_arguments_are_checked_like_pytorch():
+    with pytest.raises(RuntimeError, match="mode"):
+        tt.compile(chain, mode="fastest")
+    with pytest.raises(RuntimeError, match="either mode or options"):
+        tt.compile(chain, mode="default", options={})
+    with pytest.raises(RuntimeError, match="backend"):
+        tt.compile(chain, backend="tensorrt")
+    with pytest.raises(NotImplementedError, match="symbolic shapes"):
+        tt.compile(chain, dynamic=True)
+    assert tt.compile(chain, disable=True) is chain
+    assert tt.compile(chain, backend="eager") is chain
+    deco = tt.compile(fullgraph=True)
+    assert isinstance(deco(chain), tt.compiler.CompiledFunction)
+
+    @tt.compile
+    def h(x):
+        return x * 2
+
+    assert same(h(tt.ones(2)), tt.full((2,), 2.0))
+
+
+# --- autograd safety -------------------------------------------------------------------------
+
+
+def test_changing_a_saved_input_in_place_before_backward_raises_as_eager():
+    w = tt.ones(3, requires_grad=True)
+    f = tt.compile(lambda x: (x * w).sum())
+    x = tt.ones(3, requires_grad=True)
+    f(x)
+    y = f(x)
+    with tt.no_grad():
+        x.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
+
+
+def test_double_backward_through_a_compiled_call_is_refused_with_the_reason():
+    f = tt.compile(lambda x: tt.tanh(x).sum())
+    x = tt.ones(2, requires_grad=True)
+    f(x)
+    y = f(x)
+    with pytest.raises(RuntimeError, match="create_graph"):
+        tt.autograd.grad(y, x, create_graph=True)
+
+
+def test_gradients_reach_parameters_and_accumulate():
+    model = mlp()
+    f = tt.compile(model)
+    x = tt.randn(2, 6)
+    f(x)
+    f(x).sum().backward()
+    f(x).sum().backward()
+    got = [p.grad.numpy().copy() for p in model.parameters()]
+    model.zero_grad()
+    model(x).sum().backward()
+    model(x).sum().backward()
+    assert all(np.array_equal(a, p.grad.numpy()) for a, p in zip(got, model.parameters()))
+
+
+# --- randomness ------------------------------------------------------------------------------
+
+
+def test_dropout_draws_a_fresh_mask_per_call_and_backward_uses_it():
+    x = tt.ones(64, requires_grad=True)
+    f = tt.compile(lambda x: nn.functional.dropout(x, 0.5, training=True))
+    f(x)
+    tt.manual_seed(1)
+    a = f(x)
+    b = f(x)
+    assert not same(a, b)  # fresh numbers from the global generator
+    a.sum().backward()
+    assert same(x.grad, a.detach())  # d(dropout(x))/dx = mask * 2, and x = 1
+    tt.manual_seed(1)
+    assert same(nn.functional.dropout(x, 0.5, training=True), a)
+
+
+def test_show_prints_the_forward_and_backward_program(capsys):
+    x = tt.ones(3, requires_grad=True)
+    prog = tt.compiler.show(lambda x: tt.tanh(x * 2.0).sum(), x)
+    text = capsys.readouterr().out
+    assert "forward(x0):" in text and "backward(" in text
+    assert "Tanh(" in text and "TanhBackward(" in text and "float32[3]" in text
+    assert str(prog) == text.rstrip("\n")
+    with pytest.raises(Unsupported, match="bool"):
+        tt.compiler.show(branchy, x)
+
+
+def test_constants_returned_are_fresh_arrays():
+    f = tt.compile(lambda x: (x + 1, tt.ones(2) * 3))
+    x = tt.ones(2)
+    f(x)
+    _, c = f(x)
+    c.add_(1)
+    _, c2 = f(x)
+    assert same(c2, tt.full((2,), 3.0))
+
+
+def test_a_compiled_loss_of_a_scalar_program_equals_eager():
+    params = [tt.tensor(v, requires_grad=True) for v in (0.3, -0.2, 0.5)]
+
+    def loss():
+        total = 0.0
+        for i, p in enumerate(params):
+            total = total + (p * (i + 1) - 0.1).relu() * math.pi
+        return total
+
+    f = tt.compile(loss)
+    f()
+    y = f()
+    y.backward()
+    got = [p.grad.numpy().copy() for p in params]
+    for p in params:
+        p.grad = None
+    loss().backward()
+    assert all(np.array_equal(a, p.grad.numpy()) for a, p in zip(got, params))
+    warnings.simplefilter("default")

@@ -1,0 +1,308 @@
+"""``CompiledFunction``: trace on the first call, replay on the next ones that pass the guards.
+
+The first call runs the function eagerly under the tracer (its results are the eager ones) and
+then traces the backward pass autograd would run for it: ``autograd.grad`` with
+``create_graph=True`` over the eager graph, so the backward rules (written in tinytensor ops)
+run through the same primitives and land in the same trace: the joint graph. ``program.build``
+turns the two phases into a forward and a backward program.
+
+A replay runs the forward program on the arguments' and external tensors' storage, wraps the
+results, and (where grad mode is on and an input needs a gradient) gives them one node,
+``CompiledFunctionBackward``, whose backward runs the backward program on the gradients and
+the residuals. The node saves the tensors the backward program reads (the inputs, and outputs
+that are also residuals), so an in-place change of one of them before ``backward`` raises as
+it would eagerly.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+import weakref
+
+import numpy as np
+
+from tinytensor.autograd import api as autograd_api
+from tinytensor.autograd.grad_mode import grad_state
+from tinytensor.autograd.node import Node, output
+from tinytensor.autograd.primitive import set_tracer
+from tinytensor.compiler import program as P
+from tinytensor.compiler.guards import Guards, is_module, reachable_modules
+from tinytensor.compiler.trace import Tracer
+from tinytensor.core import TensorBase, set_watcher, wrap
+
+
+class config:  # noqa: N801 - the name of PyTorch's torch._dynamo.config
+    """Settings shared by every compiled function."""
+
+    cache_size_limit = 8  #: programs kept per function before it runs eagerly (with a warning)
+
+
+class Unsupported(RuntimeError):
+    """``fullgraph=True`` met a graph break (PyTorch's ``torch._dynamo.exc.Unsupported``)."""
+
+
+_LIVE = weakref.WeakSet()  # every CompiledFunction, for tt.compiler.reset()
+_disabled = [0]  # > 0 inside tt.compiler.disable'd code: calls run eagerly
+
+
+class Entry:
+    """One traced call: its guards, and its program (None when the trace broke: eager)."""
+
+    __slots__ = ("guards", "program", "breaks", "externals", "wrt", "structure", "n_args",
+                 "out_rg", "hits")
+
+    def __init__(self):
+        self.program = None
+        self.breaks = []
+        self.hits = 0
+
+
+class _StrictTracer(Tracer):
+    """A tracer that raises ``Unsupported`` at the first graph break (``fullgraph=True``)."""
+
+    def graph_break(self, reason):
+        super().graph_break(reason)
+        raise Unsupported(
+            f"tinytensor.compile(fullgraph=True): graph break: {self.breaks[-1]}"
+        )
+
+
+class CompiledFunction:
+    """What ``tinytensor.compile`` returns for a function (see the module docstring)."""
+
+    def __init__(self, fn, *, fullgraph=False, dynamic=None, module=None):
+        self.fn = fn
+        self.fullgraph = fullgraph
+        self.dynamic = dynamic
+        self.module = module
+        self.entries = []
+        self.program = None  # the program of the last call (None if it ran eagerly)
+        self.traces = 0
+        self._warned = False
+        functools.update_wrapper(self, fn, updated=())
+        _LIVE.add(self)
+
+    def reset(self):
+        self.entries = []
+        self.program = None
+
+    def __get__(self, obj, objtype=None):
+        return self if obj is None else functools.partial(self, obj)
+
+    def __call__(self, *args, **kwargs):
+        if _disabled[0] or _tracing_now():
+            return self.fn(*args, **kwargs)
+        for entry in self.entries:
+            if entry.guards.check(args, kwargs):
+                entry.hits += 1
+                if entry.program is None:
+                    self.program = None
+                    return self.fn(*args, **kwargs)
+                self.program = entry.program
+                return _replay(entry, args, kwargs)
+        if len(self.entries) >= config.cache_size_limit:
+            if not self._warned:
+                self._warned = True
+                why = self.entries[-1].guards.why(args, kwargs)
+                warnings.warn(
+                    f"tinytensor.compile: {getattr(self.fn, '__qualname__', self.fn)} was "
+                    f"traced {config.cache_size_limit} times (config.cache_size_limit); the "
+                    f"last guard failed because {why}. It runs eagerly from now on.",
+                    stacklevel=2,
+                )
+            return self.fn(*args, **kwargs)
+        out, entry = trace_call(self.fn, args, kwargs, self.fullgraph, self.module)
+        self.traces += 1
+        self.entries.append(entry)
+        self.program = entry.program
+        return out
+
+
+def _tracing_now():
+    from tinytensor.autograd.primitive import tracing
+
+    return tracing()
+
+
+def _flatten(value, tensors):
+    """The structure of ``value`` with each tensor replaced by its index in ``tensors``."""
+    if isinstance(value, TensorBase):
+        tensors.append(value)
+        return ("T", len(tensors) - 1)
+    if value.__class__ in (tuple, list):
+        return ("S", value.__class__, [_flatten(v, tensors) for v in value])
+    if value.__class__ is dict:
+        return ("D", [(k, _flatten(v, tensors)) for k, v in value.items()])
+    return ("V", value)
+
+
+def _rebuild(structure, tensors):
+    kind = structure[0]
+    if kind == "T":
+        return tensors[structure[1]]
+    if kind == "S":
+        items = [_rebuild(s, tensors) for s in structure[2]]
+        return structure[1](items) if structure[1] is list else tuple(items)
+    if kind == "D":
+        return {k: _rebuild(s, tensors) for k, s in structure[1]}
+    return structure[1]
+
+
+def trace_call(fn, args, kwargs, fullgraph=False, module=None):
+    """Run ``fn(*args, **kwargs)`` eagerly under a tracer; returns its result and the Entry."""
+    tracer = _StrictTracer() if fullgraph else Tracer()
+    arg_tensors = []
+    _flatten((args, kwargs), arg_tensors)
+    for i, t in enumerate(arg_tensors):
+        tracer.add_argument(t, i)
+    entry = Entry()
+    entry.n_args = len(arg_tensors)
+    prev_t = set_tracer(tracer)
+    prev_w = set_watcher(tracer)
+    try:
+        result = fn(*args, **kwargs)
+        out_tensors = []
+        entry.structure = _flatten(result, out_tensors)
+        out_slots = [tracer.output_slot(t) for t in out_tensors]
+        entry.out_rg = tuple(t._requires_grad for t in out_tensors)
+        grad_slots = grad_in = None
+        wrt = []
+        if not tracer.breaks and grad_state.enabled:
+            wrt = [t for t in arg_tensors if t._requires_grad]
+            wrt += [t for t, _ in tracer.externals.values() if t._requires_grad]
+            diff = [t for t in out_tensors if t._requires_grad]
+            if diff and wrt:
+                grad_slots, grad_in = _trace_backward(tracer, diff, wrt)
+    finally:
+        set_tracer(prev_t)
+        set_watcher(prev_w)
+    externals = [t for t, _ in tracer.externals.values()]
+    entry.externals = tuple(externals)
+    entry.wrt = tuple(wrt) if grad_slots is not None else ()
+    modules = reachable_modules(fn, module)
+    entry.guards = Guards(fn, args, kwargs, externals, modules)
+    entry.breaks = list(tracer.breaks)
+    if not tracer.breaks:
+        inputs = [tracer.arg_slots[id(t)] for t in arg_tensors]
+        inputs += [slot for _, slot in tracer.externals.values()]
+        entry.program = P.build(tracer, out_slots, grad_in or [], grad_slots, inputs)
+        if grad_slots is not None:
+            # The order of the backward's gradients: wrt tensors, mapped to input indices.
+            index = {id(t): k for k, t in enumerate(arg_tensors + externals)}
+            entry.program.wrt_inputs = tuple(index[id(t)] for t in wrt)
+    return result, entry
+
+
+def _trace_backward(tracer, diff, wrt):
+    if any(t._hooks for t in wrt) or any(t._hooks for t in diff):
+        tracer.graph_break("a tensor has a gradient hook (hooks run Python in backward)")
+        return None, None
+    tracer.phase = "backward"
+    grad_in = []
+    gs = []
+    for i, t in enumerate(diff):
+        g = wrap(np.ones(t._data.shape, t._data.dtype))
+        gs.append(g)
+        grad_in.append(tracer.add_grad_input(g, i))
+    grads = autograd_api.grad(diff, wrt, gs, retain_graph=True, create_graph=True,
+                              allow_unused=True)
+    slots = []
+    for g in grads:
+        slots.append(None if g is None else tracer.output_slot(g))
+    if tracer.breaks:
+        return None, None
+    return slots, grad_in
+
+
+class _Residuals:
+    """The forward arrays the backward program reads that no one else holds (no tensor of
+    the user's shares them), kept on the node beside the saved tensors."""
+
+    __slots__ = ("arrays",)
+
+    def __init__(self, arrays):
+        self.arrays = arrays
+
+
+def _replay(entry, args, kwargs):
+    prog = entry.program
+    arg_tensors = []
+    _flatten((args, kwargs), arg_tensors)
+    inputs = arg_tensors + list(entry.externals)
+    outs, res = prog.forward(*[t._data for t in inputs])
+    tensors = []
+    for k, o in enumerate(outs):
+        if o.__class__ is not np.ndarray:
+            o = np.asarray(o)
+        elif k in prog.const_outputs:
+            o = o.copy()
+        tensors.append(wrap(o))
+    if prog.backward is not None and grad_state.enabled:
+        diff = [t for t, rg in zip(tensors, entry.out_rg) if rg]
+        wrt = [inputs[k] for k in prog.wrt_inputs]
+        if diff and any(t._requires_grad for t in wrt):
+            _attach_backward(entry, tensors, diff, wrt, inputs, res)
+    return _rebuild(entry.structure, tensors)
+
+
+def _attach_backward(entry, tensors, diff, wrt, inputs, res):
+    prog = entry.program
+    # What backward reads: residuals that are inputs or outputs go through saved (version
+    # checked); the others are private arrays.
+    diff_index = {id(t): i for i, t in enumerate(diff)}
+    saved = [_Residuals(res)]
+    spec = []
+    for r, (oi, ii) in enumerate(zip(prog.residual_outputs, prog.residual_inputs)):
+        if ii is not None:
+            spec.append((len(saved), False))
+            saved.append(inputs[ii])
+        elif oi is not None and id(tensors[oi]) in diff_index:
+            spec.append((len(saved), False))
+            saved.append(output(diff_index[id(tensors[oi])]))
+        else:
+            spec.append((None, r))
+    fn = _backward_fn(prog, tuple(spec), tuple((t._data.shape, t._data.dtype) for t in diff))
+    out = diff[0] if len(diff) == 1 else tuple(diff)
+    node = Node("CompiledFunction", fn, tuple(wrt), out, tuple(saved), None, False)
+    if len(diff) == 1:
+        out._requires_grad = True
+        out._grad_fn = node
+    else:
+        for i, t in enumerate(diff):
+            t._requires_grad = True
+            t._grad_fn = node
+            t._meta = i
+
+
+def _backward_fn(prog, spec, metas):
+    run = prog.backward
+    multi = len(metas) > 1
+
+    def compiled_backward(g, residuals, *saved):
+        if grad_state.enabled:
+            raise RuntimeError(
+                "backward through a tinytensor.compile'd function with create_graph=True: the "
+                "compiled backward program is NumPy kernels, not differentiable again; call "
+                "the function without compile (or inside tt.compiler.disable) for higher "
+                "derivatives"
+            )
+        if multi:
+            gs = [
+                np.zeros(shape, dtype) if gi is None else gi._data
+                for gi, (shape, dtype) in zip(g, metas)
+            ]
+        else:
+            gs = [g._data]
+        arrays = residuals.arrays
+        rs = [
+            saved[i - 1]._data if i is not None else arrays[r] for i, r in spec
+        ]
+        grads = run(*gs, *rs)
+        return tuple([None if d is None else wrap(np.asarray(d)) for d in grads])
+
+    return compiled_backward
+
+
+def is_compiled_module_target(obj) -> bool:
+    return is_module(obj)

@@ -1,0 +1,209 @@
+"""Guards: what must hold for a traced program to give what eager would give now.
+
+A program was traced for one set of circumstances. Before each replay the guards check that
+they still hold, and a failed guard means a new trace (never a stale result):
+
+- each argument: a tensor's shape, dtype and ``requires_grad``; any other value by equality
+  (numbers, strings, None, tuples of them) or by identity (other objects);
+- grad mode (``no_grad``, ``inference_mode``);
+- every external tensor the program reads (a parameter, a buffer, a tensor from a closure or a
+  global): its shape, dtype and ``requires_grad``; its values are read live on each replay, so
+  an optimizer step, a ``.data`` write or ``load_state_dict`` needs no new trace;
+- every module the function can reach (the compiled module, modules in its globals and
+  closures): its ``training`` flag, which tensor each parameter and buffer name holds, and its
+  plain attributes (numbers, strings, flags);
+- the Python numbers, strings and flags the function (and the Python functions it calls, a few
+  levels deep) reads from globals and closure cells.
+"""
+
+from __future__ import annotations
+
+import numbers
+import types
+
+from tinytensor.autograd.grad_mode import grad_state
+from tinytensor.core import TensorBase
+
+_PLAIN = (numbers.Number, str, bytes, type(None))
+_MISSING = object()
+_DEPTH = 3  # how many levels of called Python functions the global guards follow
+
+
+def is_module(obj) -> bool:
+    """An ``nn.Module`` (recognised by its registries: the compiler sits below ``nn``)."""
+    d = getattr(obj, "__dict__", None)
+    return d is not None and "_parameters" in d and "_modules" in d and "_buffers" in d
+
+
+def _plain(v) -> bool:
+    if isinstance(v, _PLAIN):
+        return not isinstance(v, TensorBase)
+    if v.__class__ in (tuple, frozenset):
+        return all(_plain(x) for x in v)
+    return False
+
+
+def module_state(m):
+    """What a replay depends on in module ``m`` and its submodules, as a comparable tuple."""
+    out = []
+    stack = [("", m)]
+    while stack:
+        prefix, mod = stack.pop()
+        d = mod.__dict__
+        plain = tuple(sorted((k, v) for k, v in d.items() if not k.startswith("_") and _plain(v)))
+        tensors = tuple(
+            (k, id(t)) for reg in ("_parameters", "_buffers") for k, t in d[reg].items()
+        )
+        hooks = tuple(
+            len(d.get(h) or ())
+            for h in ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks")
+        )
+        out.append((prefix, id(mod), d.get("training"), plain, tensors, hooks))
+        for name, child in d["_modules"].items():
+            if child is not None:
+                stack.append((prefix + name + ".", child))
+    return tuple(out)
+
+
+def value_key(v):
+    """A comparable description of a non-tensor argument (equality for plain values)."""
+    if isinstance(v, TensorBase):
+        return ("T", v._data.shape, v._data.dtype, v._requires_grad)
+    if _plain(v):
+        return ("V", v.__class__, v)
+    if v.__class__ in (tuple, list):
+        return ("S", v.__class__, tuple(value_key(x) for x in v))
+    if v.__class__ is dict:
+        return ("D", tuple((k, value_key(x)) for k, x in v.items()))
+    return ("I", id(v))
+
+
+class Guards:
+    """The guards of one program (see the module docstring). ``check(args, kwargs)`` is True
+    when the program may replay; ``why(args, kwargs)`` names the first guard that fails."""
+
+    def __init__(self, fn, args, kwargs, externals, modules):
+        self.grad = (grad_state.enabled, grad_state.inference)
+        self.arg_keys = value_key(args)
+        self.kw_keys = value_key(kwargs) if kwargs else None
+        self.externals = tuple(
+            (t, t._data.shape, t._data.dtype, t._requires_grad) for t in externals
+        )
+        self.modules = tuple(modules)
+        self.module_states = tuple(module_state(m) for m in self.modules)
+        reads = global_reads(fn)
+        for m in self.modules:  # a module's own forward (user code: library code is skipped)
+            reads += global_reads(type(m).forward)
+        self.globals = tuple(reads)
+
+    def check(self, args, kwargs) -> bool:
+        return self.why(args, kwargs) is None
+
+    def why(self, args, kwargs):
+        if (grad_state.enabled, grad_state.inference) != self.grad:
+            return "grad mode changed"
+        if value_key(args) != self.arg_keys:
+            return "an argument's shape, dtype, requires_grad or value changed"
+        if (value_key(kwargs) if kwargs else None) != self.kw_keys:
+            return "a keyword argument changed"
+        for t, shape, dtype, rg in self.externals:
+            d = t._data
+            if d.shape != shape or d.dtype != dtype or t._requires_grad != rg:
+                return "a parameter or captured tensor changed shape, dtype or requires_grad"
+        for m, state in zip(self.modules, self.module_states):
+            if module_state(m) != state:
+                return "a module's training flag, parameters, buffers or attributes changed"
+        for where, name, value in self.globals:
+            now = where.get(name, _MISSING) if where.__class__ is dict else _cell(where)
+            if now.__class__ is not value.__class__ or now != value:
+                return f"the global or closure value {name!r} changed"
+        return None
+
+
+def _cell(cell):
+    try:
+        return cell.cell_contents
+    except ValueError:
+        return _MISSING
+
+
+def global_reads(fn):
+    """``(dict_or_cell, name, value)`` for each plain value ``fn`` reads from its globals or
+    closure, following the Python functions it calls (``_DEPTH`` levels)."""
+    seen = set()
+    out = []
+
+    def visit(f, depth):
+        f = getattr(f, "__func__", f)  # a bound method
+        code = getattr(f, "__code__", None)
+        if code is None or id(code) in seen or _is_library(f):
+            return
+        seen.add(id(code))
+        g = getattr(f, "__globals__", {})
+        for name in _names(code):
+            v = g.get(name, _MISSING)
+            if v is _MISSING:
+                continue
+            if _plain(v):
+                out.append((g, name, v))
+            elif depth and isinstance(v, (types.FunctionType, types.MethodType)):
+                visit(v, depth - 1)
+        for name, cell in zip(code.co_freevars, getattr(f, "__closure__", None) or ()):
+            v = _cell(cell)
+            if _plain(v):
+                out.append((cell, name, v))
+            elif depth and isinstance(v, (types.FunctionType, types.MethodType)):
+                visit(v, depth - 1)
+
+    visit(fn, _DEPTH)
+    return out
+
+
+def _names(code):
+    names = set(code.co_names)
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            names |= _names(c)
+    return names
+
+
+def _is_library(f) -> bool:
+    mod = getattr(f, "__module__", None) or ""
+    return mod == "tinytensor" or mod.startswith("tinytensor.")
+
+
+def reachable_modules(fn, root=None):
+    """The modules a function can reach: ``root`` (a compiled module), a bound method's owner,
+    modules in its globals and closure cells (following called Python functions)."""
+    found = []
+    ids = set()
+
+    def add(m):
+        if id(m) not in ids:
+            ids.add(id(m))
+            found.append(m)
+
+    if root is not None:
+        add(root)
+    owner = getattr(fn, "__self__", None)
+    if owner is not None and is_module(owner):
+        add(owner)
+    seen = set()
+
+    def visit(f, depth):
+        f = getattr(f, "__func__", f)
+        code = getattr(f, "__code__", None)
+        if code is None or id(code) in seen or _is_library(f):
+            return
+        seen.add(id(code))
+        g = getattr(f, "__globals__", {})
+        values = [g.get(n) for n in _names(code)]
+        values += [_cell(c) for c in getattr(f, "__closure__", None) or ()]
+        for v in values:
+            if is_module(v):
+                add(v)
+            elif depth and isinstance(v, (types.FunctionType, types.MethodType)):
+                visit(v, depth - 1)
+
+    visit(fn, _DEPTH)
+    return found

@@ -1,0 +1,253 @@
+"""A traced call turned into two straight-line Python functions of NumPy kernels.
+
+``build`` takes what the tracer saw and keeps only what the results need: the forward steps
+that make the outputs or a *residual* (a forward array the backward program reads), and the
+backward steps that make the gradients (dead code removed). A forward step whose arguments are
+all constants was already computed while tracing: its result becomes a constant (folded).
+Random steps are always kept, so a replay draws from the generator exactly as eager does.
+
+The two programs are generated as Python source, one kernel call per line, and compiled with
+``exec``: a replay is a plain function call per kernel, no Tensor and no Node per op. The same
+lines, with names and shapes, are the listing ``Program.__str__`` prints.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinytensor.compiler.trace import CONST, SEQ, SLOT
+
+
+class Program:
+    """The forward and backward programs of one traced call (see the module docstring).
+
+    ``forward(*inputs) -> (outputs, residuals)``; ``backward(*grads, *residuals) -> gradients``
+    (None where the call has no backward). ``inputs`` are the storage of the call's tensor
+    arguments and then of its external tensors; ``residual_outputs[i]`` is the output index a
+    residual is (the node saves that output, so changing it in place is caught), else None.
+    """
+
+    def __init__(self):
+        self.forward = None
+        self.backward = None
+        self.forward_source = ""
+        self.backward_source = ""
+        self.listing = ""
+        self.n_forward = 0  # kernel calls per replay
+        self.n_backward = 0
+        self.folded = 0
+        self.removed = 0
+        self.residual_outputs = ()
+        self.residual_inputs = ()  # input index a residual is (saved as that tensor), else None
+        self.const_outputs = ()  # output indices that are constants (copied on every call)
+
+    def __str__(self) -> str:
+        return self.listing
+
+    def __repr__(self) -> str:
+        return (
+            f"<Program: {self.n_forward} forward and {self.n_backward} backward kernel calls>"
+        )
+
+
+def _reads(ref, into):
+    kind = ref[0]
+    if kind == SLOT:
+        into.add(ref[1])
+    elif kind == SEQ:
+        for r in ref[2]:
+            _reads(r, into)
+
+
+def _all_const(ref):
+    if ref[0] == SLOT:
+        return False
+    if ref[0] == SEQ:
+        return all(_all_const(r) for r in ref[2])
+    return True
+
+
+def build(tracer, out_slots, grad_in_slots, grad_out_slots, input_slots):
+    """The Program for a trace: ``out_slots`` (one per output tensor), ``grad_in_slots`` (the
+    gradient arriving at each differentiable output), ``grad_out_slots`` (one per input needing a
+    gradient, None where it gets none), ``input_slots`` (arguments then externals)."""
+    steps = tracer.steps
+    producer = {}
+    for i, st in enumerate(steps):
+        for s in st.outs:
+            producer[s] = i
+    prog = Program()
+
+    # Backward: the steps the gradients need, from the last back.
+    need = {s for s in grad_out_slots or () if s is not None}
+    keep_b = []
+    for i in range(len(steps) - 1, -1, -1):
+        st = steps[i]
+        if st.phase != "backward" or not any(s in need for s in st.outs):
+            continue
+        keep_b.append(i)
+        for r in st.args:
+            _reads(r, need)
+    keep_b.reverse()
+    made_b = {s for i in keep_b for s in steps[i].outs}
+    grad_set = set(grad_in_slots)
+    residuals = sorted(s for s in need if s not in made_b and s not in grad_set)
+
+    # Forward: what the outputs and residuals need; random steps stay.
+    need_f = set(out_slots) | set(residuals)
+    keep_f = []
+    for i in range(len(steps) - 1, -1, -1):
+        st = steps[i]
+        if st.phase != "forward":
+            continue
+        if not (st.prim.random or any(s in need_f for s in st.outs)):
+            prog.removed += 1
+            continue
+        keep_f.append(i)
+        for r in st.args:
+            _reads(r, need_f)
+    keep_f.reverse()
+
+    # Fold forward steps of constants only (their traced result is the constant).
+    consts = {}
+    live_f = []
+    for i in keep_f:
+        st = steps[i]
+        if not st.prim.random and all(_all_const(r) for r in st.args) and all(
+            _all_const((CONST, v)) for v in (st.attrs or {}).values()
+        ):
+            for s in st.outs:
+                consts[s] = tracer.arrays[s]
+            prog.folded += 1
+        else:
+            live_f.append(i)
+    prog.removed += len([i for i, st in enumerate(steps) if st.phase == "backward"]) - len(keep_b)
+
+    names = {}
+    for k, s in enumerate(input_slots):
+        names[s] = f"x{k}"
+    for k, s in enumerate(grad_in_slots):
+        names[s] = f"g{k}"
+    ns = {}
+
+    def name(s):
+        if s in names:
+            return names[s]
+        if s in consts:
+            n = f"c{s}"
+            ns[n] = consts[s]
+            names[s] = n
+            return n
+        n = f"v{s}"
+        names[s] = n
+        return n
+
+    def expr(ref, k):
+        kind = ref[0]
+        if kind == SLOT:
+            return name(ref[1])
+        if kind == SEQ:
+            inner = ", ".join(expr(r, k) for r in ref[2])
+            return f"[{inner}]" if ref[1] is list else f"({inner}{',' if len(ref[2]) == 1 else ''})"
+        v = ref[1]
+        if v is None or v.__class__ in (bool, int) or (v.__class__ is float and np.isfinite(v)):
+            return repr(v)
+        n = f"k{len(ns)}"
+        ns[n] = v
+        return n
+
+    def lines(indices, listing):
+        code = []
+        for i in indices:
+            st = steps[i]
+            kname = f"f{i}"
+            ns[kname] = st.prim.kernel
+            args = [expr(r, i) for r in st.args]
+            for key, v in (st.attrs or {}).items():
+                args.append(f"{key}={expr((CONST, v), i)}")
+            outs = [name(s) for s in st.outs]
+            target = outs[0] if not st.prim.multi else "(" + ", ".join(outs) + ",)"
+            code.append(f"    {target} = {kname}({', '.join(args)})")
+            shapes = ", ".join(_describe(tracer.arrays[s]) for s in st.outs)
+            shown = [_show(r, names, tracer) for r in st.args]
+            shown += [f"{key}={_short(v)}" for key, v in (st.attrs or {}).items()]
+            listing.append(
+                f"  {', '.join(outs)} = {st.prim.name}({', '.join(shown)})"
+                + (f"    # {shapes}" if shapes else "")
+            )
+        return code
+
+    listing = []
+    ins = [name(s) for s in input_slots]
+    listing.append(f"forward({', '.join(ins)}):")
+    for s in input_slots:
+        listing.append(f"  # {name(s)}: {_source(tracer, s)} {_describe(tracer.arrays[s])}")
+    body = lines(live_f, listing)
+    outs = [name(s) for s in out_slots]
+    res = [name(s) for s in residuals]
+    listing.append(f"  return {', '.join(outs) or '()'}")
+    if residuals:
+        listing.append(f"  # saved for backward: {', '.join(res)}")
+    src = [f"def forward({', '.join(ins)}):", *body]
+    returned = "".join(o + ", " for o in outs)
+    kept = "".join(r + ", " for r in res)
+    src.append(f"    return ({returned}), ({kept})")
+    prog.forward_source = "\n".join(src)
+    prog.n_forward = len(live_f)
+    exec(compile(prog.forward_source, "<tinytensor.compile forward>", "exec"), ns)  # noqa: S102
+    prog.forward = ns["forward"]
+    out_index = {s: k for k, s in enumerate(out_slots)}
+    in_index = {s: k for k, s in enumerate(input_slots)}
+    prog.residual_outputs = tuple(out_index.get(s) for s in residuals)
+    prog.residual_inputs = tuple(in_index.get(s) for s in residuals)
+    prog.const_outputs = tuple(k for k, s in enumerate(out_slots) if s in consts)
+
+    if grad_out_slots is not None:
+        gins = [name(s) for s in grad_in_slots]
+        listing.append("")
+        listing.append(f"backward({', '.join(gins + res)}):")
+        bbody = lines(keep_b, listing)
+        gouts = ["None" if s is None else name(s) for s in grad_out_slots]
+        listing.append(f"  return {', '.join(gouts)}")
+        src = [f"def backward({', '.join(gins + res)}):", *bbody]
+        src.append(f"    return ({''.join(o + ', ' for o in gouts)})")
+        prog.backward_source = "\n".join(src)
+        prog.n_backward = len(keep_b)
+        exec(compile(prog.backward_source, "<tinytensor.compile backward>", "exec"), ns)  # noqa: S102
+        prog.backward = ns["backward"]
+    prog.listing = "\n".join(listing)
+    return prog
+
+
+def _describe(a) -> str:
+    if not isinstance(a, np.ndarray):
+        return ""
+    return f"{a.dtype}{list(a.shape)}"
+
+
+def _source(tracer, s) -> str:
+    kind = tracer.source[s][0]
+    return {"arg": "argument", "ext": "parameter or captured tensor", "grad": "gradient"}.get(
+        kind, kind
+    )
+
+
+def _short(v) -> str:
+    if isinstance(v, np.ndarray):
+        return f"<{_describe(v)}>" if v.size > 4 else repr(v.tolist())
+    if isinstance(v, np.dtype):
+        return str(v)
+    if isinstance(v, (list, tuple)) and len(v) > 8:
+        return f"<{type(v).__name__} of {len(v)}>"
+    text = repr(v)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _show(ref, names, tracer) -> str:
+    if ref[0] == SLOT:
+        s = ref[1]
+        return names.get(s, f"v{s}")
+    if ref[0] == SEQ:
+        inner = ", ".join(_show(r, names, tracer) for r in ref[2])
+        return f"[{inner}]"
+    return _short(ref[1])
