@@ -103,9 +103,13 @@ def test_broadcast_shapes_and_predicates():
         tt.is_nonzero(tt.ones(2))
 
 
-def test_compile_returns_the_model():
+def test_compile_wraps_the_model_and_the_decorator_takes_keywords():
     m = tt.nn.Linear(2, 2)
-    assert tt.compile(m) is m and tt.compile(mode="reduce-overhead")(len) is len
+    cm = tt.compile(m)
+    assert cm is not m and cm._orig_mod is m and cm.weight is m.weight
+    x = tt.ones(3, 2)
+    assert np.array_equal(cm(x).detach().numpy(), m(x).detach().numpy())
+    assert isinstance(tt.compile(mode="reduce-overhead")(len), tt.compiler.CompiledFunction)
 
 
 def test_num_threads_round_trip():

@@ -53,12 +53,12 @@ _QUANT = (
     "float32 (quantize the exported ONNX file instead)"
 )
 _JIT = (
-    "TorchScript/jit internals: tinytensor runs eagerly (tt.compile returns the model); call "
-    "the function or module itself"
+    "TorchScript/jit internals: tinytensor has no TorchScript; call the function or module "
+    "itself, or tt.compile it"
 )
 _COMPILE = (
-    "torch.compile/export/functionalization internals: tinytensor runs eagerly; call the "
-    "function or module itself"
+    "torch.compile/export/functionalization internals: tt.compile traces NumPy kernels, not "
+    "FX graphs; call the function or module itself, or tt.compile it"
 )
 _COMPLEX = "complex dtypes: tinytensor has none; keep real and imaginary parts as two real tensors"
 _STORAGE = (
@@ -295,8 +295,8 @@ NOT_PLANNED = {
 #: function without recomputation).
 NOT_PLANNED_MODULES = {
     "torch.jit": (
-        "TorchScript (torch.jit.script/trace): tinytensor runs eagerly (tt.compile returns the "
-        "model); drop the decorator or the trace and call the module itself"
+        "TorchScript (torch.jit.script/trace): tinytensor has no TorchScript; drop the decorator "
+        "or the trace and call the module itself (or tt.compile it)"
     ),
     "torch.amp": (
         "mixed precision (autocast, GradScaler) is for accelerators: tinytensor computes in "

@@ -41,6 +41,7 @@ MODULES = [
     "tinytensor.backends.cudnn",
     "tinytensor.backends.mps",
     "tinytensor.compat",
+    "tinytensor.compiler",
     "tinytensor.allocator",
     "tinytensor.nn",
     "tinytensor.nn.functional",

@@ -764,7 +764,7 @@ EXEMPT = {
     "set_grad_enabled",
     "save",  # covered by test_untrusted_files.py
     "load",
-    "compile",  # returns its argument, whatever it is
+    "compile",  # its argument checks: tests/compiler/test_compile.py
     "get_default_device",
     "get_num_threads",
     "get_num_interop_threads",

@@ -40,6 +40,12 @@ class Program:
         self.residual_outputs = ()
         self.residual_inputs = ()  # input index a residual is (saved as that tensor), else None
         self.const_outputs = ()  # output indices that are constants (copied on every call)
+        # One entry per kernel call, for a picture of the program (``tt.viz.draw_program``):
+        # (phase, primitive name, names written, names read, shapes written).
+        self.steps = []
+        self.inputs = ()  # the forward's argument names (x0...), then the gradients (g0...)
+        self.outputs = ()  # the names the forward returns
+        self.gradients = ()  # the names the backward returns (None where no gradient)
 
     def __str__(self) -> str:
         return self.listing
@@ -175,6 +181,11 @@ def build(tracer, out_slots, grad_in_slots, grad_out_slots, input_slots):
                 f"  {', '.join(outs)} = {st.prim.name}({', '.join(shown)})"
                 + (f"    # {shapes}" if shapes else "")
             )
+            reads = [names[r[1]] for r in st.args if r[0] == SLOT]
+            for r in st.args:
+                if r[0] == SEQ:
+                    reads += [names[x[1]] for x in r[2] if x[0] == SLOT]
+            prog.steps.append((st.phase, st.prim.name, tuple(outs), tuple(reads), shapes))
         return code
 
     listing = []
@@ -216,6 +227,10 @@ def build(tracer, out_slots, grad_in_slots, grad_out_slots, input_slots):
         exec(compile(prog.backward_source, "<tinytensor.compile backward>", "exec"), ns)  # noqa: S102
         prog.backward = ns["backward"]
     prog.listing = "\n".join(listing)
+    prog.inputs = tuple(ins) + tuple(name(s) for s in grad_in_slots)
+    prog.outputs = tuple(outs)
+    if grad_out_slots is not None:
+        prog.gradients = tuple(None if s is None else name(s) for s in grad_out_slots)
     return prog
 
 
