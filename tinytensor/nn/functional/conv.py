@@ -18,7 +18,7 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from tinytensor.autograd.node import record
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import wrap
 from tinytensor.nn.functional._util import float_input, pair, same_dtype
 from tinytensor.ops._util import requires_grad as _rg
@@ -139,13 +139,22 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     if x.ndim == 3:
         return unfold(x.unsqueeze(0), kernel_size, dilation, padding, stride).squeeze(0)
     k, d, p, s, o = _geometry(x.shape[2:], kernel_size, dilation, padding, stride, "unfold")
-    n, c, h, w = x.shape
-    cols = windows(pad_nd(x._data, p), k, s, d, o).reshape(n, c * k[0] * k[1], o[0] * o[1])
-    return record(wrap(cols), "Im2Col", (x,), _unfold_backward, ((h, w), k, d, p, s))
+    attrs = {"kernel_size": k, "dilation": d, "padding": p, "stride": s}
+    return IM2COL.apply((x,), (x._data,), (tuple(x.shape[2:]), k, d, p, s), attrs)
+
+
+def _im2col_kernel(xd, *, kernel_size, dilation, padding, stride):
+    k, d, p, s = kernel_size, dilation, padding, stride
+    n, c, h, w = xd.shape
+    o = (out_size(h, k[0], s[0], p[0], d[0]), out_size(w, k[1], s[1], p[1], d[1]))
+    return windows(pad_nd(xd, p), k, s, d, o).reshape(n, c * k[0] * k[1], o[0] * o[1])
 
 
 def _unfold_backward(g, size, k, d, p, s):
     return (fold(g, size, k, d, p, s),)
+
+
+IM2COL = Primitive("Im2Col", _im2col_kernel, _unfold_backward)
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
@@ -163,13 +172,22 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
             f"fold: input of shape {tuple(x.shape)} does not match kernel {k} and output size "
             f"{size}: expected (N, C*{k[0] * k[1]}, {o[0] * o[1]})"
         )
-    cols = x._data.reshape(n, ckk // (k[0] * k[1]), *k, *o)
-    out = col2im(cols, (size[0] + 2 * p[0], size[1] + 2 * p[1]), k, s, d, p)
-    return record(wrap(out), "Col2Im", (x,), _fold_backward, (k, d, p, s))
+    attrs = {"output_size": size, "kernel_size": k, "dilation": d, "padding": p, "stride": s}
+    return COL2IM.apply((x,), (x._data,), (k, d, p, s), attrs)
+
+
+def _col2im_kernel(xd, *, output_size, kernel_size, dilation, padding, stride):
+    k, d, p, s, size = kernel_size, dilation, padding, stride, output_size
+    o = tuple(out_size(size[i], k[i], s[i], p[i], d[i]) for i in range(2))
+    cols = xd.reshape(xd.shape[0], xd.shape[1] // (k[0] * k[1]), *k, *o)
+    return col2im(cols, (size[0] + 2 * p[0], size[1] + 2 * p[1]), k, s, d, p)
 
 
 def _fold_backward(g, k, d, p, s):
     return (unfold(g, k, d, p, s),)
+
+
+COL2IM = Primitive("Col2Im", _col2im_kernel, _fold_backward)
 
 
 def _operands(input, weight, bias, nd, who):
@@ -319,6 +337,10 @@ class _Geom:
     def __init__(self, x, w, k, s, p, d, g, o):
         self.x, self.w, self.k, self.s, self.p, self.d, self.g, self.o = x, w, k, s, p, d, g, o
 
+    def __repr__(self) -> str:
+        return (f"geometry(input={self.x}, weight={self.w}, stride={self.s}, padding={self.p}, "
+                f"dilation={self.d}, groups={self.g}, output={self.o})")
+
     def cols(self, xd):
         """`im2col: (G, C/G*prod(k), N*prod(o))`, one contiguous copy through a strided view."""
         nd = len(self.k)
@@ -336,19 +358,29 @@ class _Geom:
 
 def _conv(x, w, bias, geo):
     """f(x, w, b) = convolution;  dx = input_grad(g, w),  dw = weight_grad(x, g),  db = sum(g)"""
-    cols = geo.cols(x._data)
-    n, o, nd = geo.x[0], geo.w[0], len(geo.k)
-    prod = np.swapaxes(np.matmul(geo.wmat(w._data), cols).reshape(o, n, *geo.o), 0, 1)
-    out = np.empty((n, o, *geo.o), dtype=prod.dtype)
-    if bias is None:
-        np.copyto(out, prod)
-    else:
-        np.add(prod, bias._data.reshape(1, o, *(1,) * nd), out=out)
+    inputs = (x, w, bias)
+    out, cols = CONV.compute(
+        inputs, (x._data, w._data, None if bias is None else bias._data), {"geo": geo}
+    )
     # PyTorch saves input and weight whatever needs a gradient, so changing either in place
     # raises; only the gradients asked for are computed (the first layer's input needs none).
-    # The im2col matrix is kept for the weight gradient when there is one.
+    # The im2col matrix (the kernel's second result) is kept for the weight gradient.
     saved = (x, w, wrap(cols) if _rg(w) else None, geo)
-    return record(wrap(out), "Convolution", (x, w, bias), _conv_backward, saved, _conv_attrs(geo))
+    return CONV.record(wrap(out), inputs, saved, _conv_attrs(geo))
+
+
+def _conv_kernel(xd, wd, bd, *, geo):
+    """(convolution, im2col matrix): one matmul per group between the weights and the
+    columns, written once into a fresh (N, O, *o) array with the bias added."""
+    cols = geo.cols(xd)
+    n, o, nd = geo.x[0], geo.w[0], len(geo.k)
+    prod = np.swapaxes(np.matmul(geo.wmat(wd), cols).reshape(o, n, *geo.o), 0, 1)
+    out = np.empty((n, o, *geo.o), dtype=prod.dtype)
+    if bd is None:
+        np.copyto(out, prod)
+    else:
+        np.add(prod, bd.reshape(1, o, *(1,) * nd), out=out)
+    return out, cols
 
 
 def _conv_attrs(geo):
@@ -358,7 +390,9 @@ def _conv_attrs(geo):
 
 
 def _conv_backward(g, x, w, cols, geo, *, needs):
-    g2 = geo.gmat(g._data)
+    g2 = None
+    if needs[0] or needs[1]:  # the gradient as (G, O/G, N*prod(o)), shared by both products
+        g2 = CONV_GRAD_MATRIX.compute((g,), (g._data,), {"geo": geo})
     return (
         _input_grad(g, w, geo, g2) if needs[0] else None,
         _weight_grad(x, g, geo, cols._data, g2) if needs[1] else None,
@@ -369,8 +403,15 @@ def _conv_backward(g, x, w, cols, geo, *, needs):
 def _input_grad(g, w, geo, g2=None):
     """f(g, w) = the convolution's input gradient, i.e. the transposed convolution;
     dg = conv(gg, w),  dw = weight_grad(gg, g)"""
-    g2 = geo.gmat(g._data) if g2 is None else g2
-    dcols = np.matmul(geo.wmat(w._data).transpose(0, 2, 1), g2)
+    saved = (g if _rg(w) else None, w if _rg(g) else None, geo)
+    return CONV_INPUT_GRAD.apply(
+        (g, w), (g._data, w._data, g2), saved, {"geo": geo}, _conv_attrs(geo)
+    )
+
+
+def _input_grad_kernel(gd, wd, g2, *, geo):
+    g2 = geo.gmat(gd) if g2 is None else g2
+    dcols = np.matmul(geo.wmat(wd).transpose(0, 2, 1), g2)
     n, c = geo.x[:2]
     nd = len(geo.k)
     # Sum the columns back with channels outermost (the layout the matmul produced, so each
@@ -378,10 +419,8 @@ def _input_grad(g, w, geo, g2=None):
     dcols = dcols.reshape(c, *geo.k, n, *geo.o)
     dcols = dcols.transpose(0, 1 + nd, *range(1, 1 + nd), *range(2 + nd, 2 + 2 * nd))
     padded = tuple(geo.x[2 + i] + 2 * geo.p[i] for i in range(nd))
-    dx = np.ascontiguousarray(np.swapaxes(col2im(dcols, padded, geo.k, geo.s, geo.d, geo.p), 0, 1))
-    saved = (g if _rg(w) else None, w if _rg(g) else None, geo)
-    attrs = _conv_attrs(geo)
-    return record(wrap(dx), "ConvolutionInputGrad", (g, w), _input_grad_backward, saved, attrs)
+    dx = col2im(dcols, padded, geo.k, geo.s, geo.d, geo.p)
+    return np.ascontiguousarray(np.swapaxes(dx, 0, 1))
 
 
 def _input_grad_backward(gg, g, w, geo):
@@ -393,11 +432,16 @@ def _input_grad_backward(gg, g, w, geo):
 
 def _weight_grad(x, g, geo, cols=None, g2=None):
     """f(x, g) = the convolution's weight gradient;  dx = input_grad(g, gw),  dg = conv(x, gw)"""
-    cols = geo.cols(x._data) if cols is None else cols
-    g2 = geo.gmat(g._data) if g2 is None else g2
-    dw = np.matmul(g2, cols.transpose(0, 2, 1)).reshape(geo.w)
     saved = (g if _rg(x) else None, x if _rg(g) else None, geo)
-    return record(wrap(dw), "ConvolutionWeightGrad", (x, g), _weight_grad_backward, saved)
+    return CONV_WEIGHT_GRAD.apply(
+        (x, g), (x._data, g._data, cols, g2), saved, {"geo": geo}, _conv_attrs(geo)
+    )
+
+
+def _weight_grad_kernel(xd, gd, cols, g2, *, geo):
+    cols = geo.cols(xd) if cols is None else cols
+    g2 = geo.gmat(gd) if g2 is None else g2
+    return np.matmul(g2, cols.transpose(0, 2, 1)).reshape(geo.w)
 
 
 def _weight_grad_backward(gw, g, x, geo):
@@ -405,6 +449,18 @@ def _weight_grad_backward(gw, g, x, geo):
         None if g is None else _input_grad(g, gw, geo),
         None if x is None else _conv(x, gw, None, geo),
     )
+
+
+def _gmat_kernel(gd, *, geo):
+    return geo.gmat(gd)
+
+
+# The kernels take the geometry (``_Geom``) as their one attribute; the nodes carry the named
+# parameters (kernel_size, stride, padding, dilation, groups) the ONNX exporter reads.
+CONV = Primitive("Convolution", _conv_kernel, _conv_backward, multi=True)
+CONV_INPUT_GRAD = Primitive("ConvolutionInputGrad", _input_grad_kernel, _input_grad_backward)
+CONV_WEIGHT_GRAD = Primitive("ConvolutionWeightGrad", _weight_grad_kernel, _weight_grad_backward)
+CONV_GRAD_MATRIX = Primitive("ConvolutionGradMatrix", _gmat_kernel)  # no gradient of its own
 
 
 def same_padding(kernel, dilation):
