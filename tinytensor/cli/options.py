@@ -161,6 +161,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "process on the same batches (default: 1)",
     )
     p.add_argument(
+        "--compile",
+        action="store_true",
+        help="trace the model's training step once and replay its kernels (tt.compile): the "
+        "same numbers as eager, bitwise; layers that cannot be traced run eagerly",
+    )
+    p.add_argument(
         "--threads",
         type=POSITIVE_INT,
         help="BLAS threads (default: 1, which is fastest for these small matrices and never "
@@ -197,8 +203,8 @@ def check_resume_args(args) -> None:
     if given:
         raise UsageError(
             f"--resume continues a run with its saved settings, so {', '.join(given)} cannot "
-            "be given with it; only --epochs, --data, --download, --threads and --no-progress "
-            "can. To change the recipe, start a new run with --out NEW_FOLDER"
+            "be given with it; only --epochs, --data, --download, --threads, --compile and "
+            "--no-progress can. To change the recipe, start a new run with --out NEW_FOLDER"
         )
 
 
