@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from tinytensor.autograd.node import record
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import wrap
 from tinytensor.nn.functional._util import float_input
 from tinytensor.nn.functional.conv import ntuple
@@ -69,17 +69,20 @@ def _batched(x, nd, fn):
     return tuple(t.squeeze(0) for t in out) if isinstance(out, tuple) else out.squeeze(0)
 
 
-def _max_over(x, positions, stride, who):
-    """Max of `x (N, C, *spatial)` over windows given per axis as (o, k) input positions;
-    returns (values, flat int64 indices), the first maximum winning ties and a NaN winning
-    over numbers, as in PyTorch. One vectorised pass per kernel offset: a strided slice of the
-    padded input for fixed windows (``stride`` given), a gather for adaptive ones."""
-    xd = x._data
-    dt = xd.dtype
-    if dt.kind not in "fiu":
+def _check_dtype(x, who):
+    if x._data.dtype.kind not in "fiu":
         raise NotImplementedError(
             f"{who}: not implemented for dtype {x.dtype}; convert the input with .float() or .int()"
         )
+
+
+def _max_over(x, positions, stride):
+    """Max of the array `x (N, C, *spatial)` over windows given per axis as (o, k) input positions;
+    returns (values, flat int64 indices), the first maximum winning ties and a NaN winning
+    over numbers, as in PyTorch. One vectorised pass per kernel offset: a strided slice of the
+    padded input for fixed windows (``stride`` given), a gather for adaptive ones."""
+    xd = x
+    dt = xd.dtype
     sp = xd.shape[2:]
     ks = [pos.shape[1] for pos in positions]
     if stride is not None:
@@ -138,30 +141,45 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
     who = f"max_pool{nd}d"
     x = as_tensor(input, who)
     _check_nd(x, nd, who)
+    _check_dtype(x, who)
+    prim = _MAX_POOL[nd]
 
     def run(x):
         k, s, p, d, o = _pool_args(x, nd, kernel_size, stride, padding, dilation, ceil_mode, who)
-        sp = x.shape[2:]
-        positions = []
-        for a in range(nd):
-            positions.append(
-                np.arange(o[a])[:, None] * s[a] - p[a] + np.arange(k[a])[None, :] * d[a]
-            )
-        out, idx = _max_over(x, positions, s, who)
-        indices = wrap(_flat_indices(idx, positions, sp)) if return_indices else None
+        attrs = {"kernel_size": k, "stride": s, "padding": p, "dilation": d}
+        res = prim.compute(
+            (x,), (x._data,), {**attrs, "output_size": o, "with_indices": return_indices}
+        )
+        indices = wrap(res[2]) if return_indices else None
         # Saved as PyTorch saves them: the input and the indices (also the returned ones), so
         # changing either in place raises; backward routes g through the argmax offsets.
-        win = _Windows(tuple(sp), k, s, d, p)
-        saved = (x, wrap(idx), indices, win)
-        attrs = {"kernel_size": k, "stride": s, "padding": p, "dilation": d}
-        result = record(wrap(out), f"MaxPool{nd}D", (x,), _max_pool_backward, saved, attrs)
+        saved = (x, wrap(res[1]), indices, _Windows(tuple(x.shape[2:]), k, s, d, p))
+        result = prim.record(wrap(res[0]), (x,), saved, attrs)
         return (result, indices) if return_indices else result
 
     return _batched(x, nd, run)
 
 
+def _max_pool_kernel(xd, *, kernel_size, stride, padding, dilation, output_size, with_indices):
+    """(max of each window, its argmax kernel offset[, flat index of it in the plane])."""
+    positions = [
+        np.arange(o)[:, None] * s - p + np.arange(k)[None, :] * d
+        for k, s, p, d, o in zip(kernel_size, stride, padding, dilation, output_size)
+    ]
+    out, idx = _max_over(xd, positions, stride)
+    if with_indices:
+        return out, idx, _flat_indices(idx, positions, xd.shape[2:])
+    return out, idx
+
+
 def _max_pool_backward(g, x, idx, indices, win):
     return (_scatter_max(g, idx, win),)
+
+
+_MAX_POOL = {
+    nd: Primitive(f"MaxPool{nd}D", _max_pool_kernel, _max_pool_backward, multi=True)
+    for nd in (1, 2, 3)
+}
 
 
 class _Windows:
@@ -194,7 +212,10 @@ class _Windows:
 
 def _scatter_max(g, idx, win):
     """f(g) = g placed at each window's argmax, summed onto the input;  dg = gather at argmax"""
-    gd, am = g._data, idx._data
+    return MAX_POOL_BACKWARD.apply((g,), (g._data, idx._data), (idx, win), {"win": win})
+
+
+def _scatter_max_kernel(gd, am, *, win):
     o = am.shape[2:]
     padded = win.padded(o)
     if win.k == win.s and set(win.d) == {1} and padded == tuple(k * n for k, n in zip(win.k, o)):
@@ -206,8 +227,7 @@ def _scatter_max(g, idx, win):
         full = np.zeros((*gd.shape[:2], *padded), dtype=gd.dtype)
         for off, sl in win.offsets(o):
             full[sl] += gd * (am == off)
-    dx = full[win.inner()]
-    return record(wrap(dx), "MaxPoolBackward", (g,), _scatter_max_backward, (idx, win))
+    return full[win.inner()]
 
 
 def _scatter_max_backward(gg, idx, win):
@@ -216,18 +236,25 @@ def _scatter_max_backward(gg, idx, win):
 
 def _gather_max(x, idx, win):
     """f(x) = x at each window's argmax (max pooling with fixed indices);  dx = scatter"""
-    am = idx._data
+    return MAX_POOL_GATHER.apply((x,), (x._data, idx._data), (idx, win), {"win": win})
+
+
+def _gather_max_kernel(xd, am, *, win):
     o = am.shape[2:]
-    xp = np.zeros((*x.shape[:2], *win.padded(o)), dtype=x._data.dtype)
-    xp[win.inner()] = x._data
+    xp = np.zeros((*xd.shape[:2], *win.padded(o)), dtype=xd.dtype)
+    xp[win.inner()] = xd
     out = np.zeros(am.shape, dtype=xp.dtype)
     for off, sl in win.offsets(o):
         out += xp[sl] * (am == off)
-    return record(wrap(out), "MaxPoolGather", (x,), _gather_max_backward, (idx, win))
+    return out
 
 
 def _gather_max_backward(g, idx, win):
     return (_scatter_max(g, idx, win),)
+
+
+MAX_POOL_BACKWARD = Primitive("MaxPoolBackward", _scatter_max_kernel, _scatter_max_backward)
+MAX_POOL_GATHER = Primitive("MaxPoolGather", _gather_max_kernel, _gather_max_backward)
 
 
 def _put_backward_of_max(g, x, indices, size):
@@ -236,12 +263,15 @@ def _put_backward_of_max(g, x, indices, size):
 
 def _put(g, indices, size):
     """f(g) = zeros of spatial ``size`` with g added at the flat indices;  dg = take(gg)"""
-    gd, ii = g._data, indices._data
+    return MAX_UNPOOL.apply((g,), (g._data, indices._data), (indices,), {"size": size})
+
+
+def _put_kernel(gd, ii, *, size):
     n, c = gd.shape[:2]
     m = math.prod(size)
     flat = (ii.reshape(n * c, -1) + (np.arange(n * c) * m)[:, None]).ravel()
     out = np.bincount(flat, gd.reshape(-1), minlength=n * c * m).astype(gd.dtype, copy=False)
-    return record(wrap(out.reshape(n, c, *size)), "MaxUnpool", (g,), _put_backward, (indices,))
+    return out.reshape(n, c, *size)
 
 
 def _put_backward(gg, indices):
@@ -250,14 +280,22 @@ def _put_backward(gg, indices):
 
 def _take(x, indices):
     """f(x) = x's spatial plane read at the flat indices;  dx = put(g)"""
-    xd, ii = x._data, indices._data
+    return TAKE_AT_INDICES.apply(
+        (x,), (x._data, indices._data), (indices, tuple(x.shape[2:])), None
+    )
+
+
+def _take_kernel(xd, ii):
     n, c = xd.shape[:2]
-    out = np.take_along_axis(xd.reshape(n, c, -1), ii.reshape(n, c, -1), 2).reshape(ii.shape)
-    return record(wrap(out), "MaxPoolGather", (x,), _take_backward, (indices, tuple(xd.shape[2:])))
+    return np.take_along_axis(xd.reshape(n, c, -1), ii.reshape(n, c, -1), 2).reshape(ii.shape)
 
 
 def _take_backward(g, indices, size):
     return (_put(g, indices, size),)
+
+
+MAX_UNPOOL = Primitive("MaxUnpool", _put_kernel, _put_backward)
+TAKE_AT_INDICES = Primitive("MaxPoolGather", _take_kernel, _take_backward)
 
 
 def max_pool1d(
@@ -319,25 +357,38 @@ def _adaptive_max_pool(input, output_size, return_indices, nd):
     who = f"adaptive_max_pool{nd}d"
     x = as_tensor(input, who)
     _check_nd(x, nd, who)
+    _check_dtype(x, who)
+    prim = _ADAPTIVE_MAX_POOL[nd]
 
     def run(x):
         sp = x.shape[2:]
         o = _output_size(output_size, sp, nd, who)
-        positions = []
-        for a in range(nd):
-            lo, hi = _adaptive_bounds(sp[a], o[a])
-            # Pad short windows by repeating their last element: a repeat never wins a tie.
-            pos = lo[:, None] + np.arange(int((hi - lo).max()))[None, :]
-            positions.append(np.minimum(pos, hi[:, None] - 1))
-        out, idx = _max_over(x, positions, None, who)
-        indices = wrap(_flat_indices(idx, positions, sp))
-        saved = (x, indices, tuple(sp))
         attrs = {"output_size": tuple(o)}
-        name = f"AdaptiveMaxPool{nd}D"
-        result = record(wrap(out), name, (x,), _put_backward_of_max, saved, attrs)
+        out, flat = prim.compute((x,), (x._data,), attrs)
+        indices = wrap(flat)
+        result = prim.record(wrap(out), (x,), (x, indices, tuple(sp)), attrs)
         return (result, indices) if return_indices else result
 
     return _batched(x, nd, run)
+
+
+def _adaptive_max_kernel(xd, *, output_size):
+    """(max of each adaptive window, flat index of its first maximum in the plane)"""
+    sp = xd.shape[2:]
+    positions = []
+    for a, o in enumerate(output_size):
+        lo, hi = _adaptive_bounds(sp[a], o)
+        # Pad short windows by repeating their last element: a repeat never wins a tie.
+        pos = lo[:, None] + np.arange(int((hi - lo).max()))[None, :]
+        positions.append(np.minimum(pos, hi[:, None] - 1))
+    out, idx = _max_over(xd, positions, None)
+    return out, _flat_indices(idx, positions, sp)
+
+
+_ADAPTIVE_MAX_POOL = {
+    nd: Primitive(f"AdaptiveMaxPool{nd}D", _adaptive_max_kernel, _put_backward_of_max, multi=True)
+    for nd in (1, 2, 3)
+}
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
@@ -388,7 +439,7 @@ def _max_unpool(input, indices, kernel_size, stride, padding, output_size, nd):
             f"({m} elements); pass the output_size max_pool's input had"
         )
     if x.ndim == nd + 1:
-        return _put(x.unsqueeze(0), wrap(ind._data[None]), size).squeeze(0)
+        return _put(x.unsqueeze(0), ind.unsqueeze(0), size).squeeze(0)
     return _put(x, ind, size)
 
 
@@ -460,24 +511,53 @@ def separable(x, mats, name="Separable", save_input=True):
     ``save_input``: keep x for the in-place check, as PyTorch's pools do (its upsampling
     saves only sizes, so changing its input in place afterwards is allowed)."""
     dt = x._data.dtype
-    ts = tuple(wrap(np.asarray(m, dtype=dt)) for m in mats)
-    return _separable(x, ts, name, x if save_input else None)
+    ts = []
+    for m in mats:
+        m = np.array(m, dtype=dt)  # a fresh array: read-only, a constant of the program
+        m.flags.writeable = False
+        ts.append(wrap(m))
+    return _separable(x, tuple(ts), name, x if save_input else None)
 
 
-def _separable(x, ts, name, keep):
-    nd = len(ts)
-    y = x._data
-    for i, t in enumerate(ts):
-        axis = y.ndim - nd + i
-        y = np.moveaxis(np.moveaxis(y, axis, -1) @ t._data.T, -1, axis)
+def _separable(x, ts, name, keep, transposed=False):
     # x is saved (unread) as PyTorch saves it, so changing it in place raises.
-    out = wrap(np.ascontiguousarray(y))
-    # attrs: the matrices, constants an exporter multiplies by (also saved)
-    return record(out, name, (x,), _separable_backward, (keep, ts, name), {"matrices": ts})
+    # Node attrs: the matrices, constants an exporter multiplies by (also saved).
+    return _separable_prim(name).apply(
+        (x,),
+        (x._data, *[t._data for t in ts]),
+        (keep, ts, name, transposed),
+        {"transposed": transposed},
+        {"matrices": ts, "transposed": True} if transposed else {"matrices": ts},
+    )
 
 
-def _separable_backward(g, x, ts, name):
-    return (_separable(g, tuple(t.mT for t in ts), name + "Backward", None),)
+def _separable_kernel(y, *mats, transposed):
+    nd = len(mats)
+    for i, m in enumerate(mats):
+        axis = y.ndim - nd + i
+        y = np.moveaxis(np.moveaxis(y, axis, -1) @ (m if transposed else m.T), -1, axis)
+    return np.ascontiguousarray(y)
+
+
+def _separable_backward(g, x, ts, name, transposed):
+    return (_separable(g, ts, name + "Backward", None, not transposed),)
+
+
+_SEPARABLE = {}
+
+
+def _separable_prim(name):
+    """The primitive of one separable op by its node name (made once per name)."""
+    prim = _SEPARABLE.get(name)
+    if prim is None:
+        prim = _SEPARABLE[name] = Primitive(name, _separable_kernel, _separable_backward)
+    return prim
+
+
+for _name in ("AvgPool1D", "AvgPool2D", "AvgPool3D", "AdaptiveAvgPool1D", "AdaptiveAvgPool2D",
+              "AdaptiveAvgPool3D", "Upsample"):  # fmt: skip
+    _separable_prim(_name)
+    _separable_prim(_name + "Backward")
 
 
 def _adaptive_matrix(size, o):
