@@ -13,15 +13,17 @@ from collections import namedtuple
 import numpy as np
 
 from tinytensor._dtype import to_dtype
-from tinytensor.autograd.grad_mode import grad_state
-from tinytensor.autograd.node import OUT, record
+from tinytensor.autograd.node import OUT
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase, wrap
-from tinytensor.ops._util import FP_SIGNALS, as_tensor, check_float, norm_dim, one_dim, quiet_module
+from tinytensor.ops import _util
+from tinytensor.ops._util import CAST, FP_SIGNALS, as_tensor, check_float, norm_dim, one_dim
+from tinytensor.ops.creation import eye, zeros_of
 from tinytensor.ops.elementwise import maximum, minimum, where
 from tinytensor.ops.index import scatter
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
-quiet_module(__name__)  # sum's kernel runs bare: see ops/_util.py
+_util.quiet_module(__name__)  # sum's kernel runs bare: see ops/_util.py
 
 
 def _keep_shape(shape, axes):
@@ -35,35 +37,44 @@ def _expand_back(g, shape, axes, keepdim):
     return g.expand(shape)
 
 
+def _accumulated(a, dtype):
+    """``a``'s storage in the dtype sum and prod accumulate in (int64 for bools and ints)."""
+    d = a._data
+    if dtype is None and (d.dtype.kind not in "bui" or d.dtype == np.int64):
+        return d
+    dt = np.dtype(np.int64) if dtype is None else to_dtype(dtype).np
+    return CAST.compute((a,), (d,), {"dtype": dt})
+
+
 def sum(input, dim=None, keepdim=False, dtype=None):
     """f(a) = sum of a over dim;  da = g broadcast back"""
-    a = input
-    a = as_tensor(a, "sum")
+    a = as_tensor(input, "sum")
     axes = norm_dim(dim, a.ndim, "sum")
-    d = a._data
-    if dtype is not None:
-        d = d.astype(to_dtype(dtype).np)
-    elif d.dtype.kind in "bui" and d.dtype != np.int64:
-        d = d.astype(np.int64)
+    d = _accumulated(a, dtype)
+    attrs = {"dim": axes, "keepdim": keepdim}
+    return SUM.apply((a,), (d,), (a.shape, axes, keepdim), attrs)
+
+
+def _sum_kernel(d, dim, keepdim):
     # The ufunc's reduce (np.sum's own kernel) from this module's frame, bare: errstate would
     # cost as much as a small sum; overflow and inf + -inf are IEEE's silently (ops/_util.py).
     try:
-        out = wrap(np.add.reduce(d, axis=axes, keepdims=keepdim))
+        return np.add.reduce(d, axis=dim, keepdims=keepdim)
     except FP_SIGNALS:
         with np.errstate(all="ignore"):
-            out = wrap(np.add.reduce(d, axis=axes, keepdims=keepdim))
-    attrs = {"dim": axes, "keepdim": keepdim}
-    return record(out, "Sum", (a,), _sum_backward, (a.shape, axes, keepdim), attrs)
+            return np.add.reduce(d, axis=dim, keepdims=keepdim)
 
 
 def _sum_backward(g, shape, axes, keepdim):
     return (_expand_back(g, shape, axes, keepdim),)
 
 
+SUM = Primitive("Sum", _sum_kernel, _sum_backward)
+
+
 def mean(input, dim=None, keepdim=False, dtype=None):
     """f(a) = sum(a)/n over dim;  da = g/n broadcast back"""
-    a = input
-    a = as_tensor(a, "mean")
+    a = as_tensor(input, "mean")
     if dtype is not None:
         a = a.to(dtype)
     if a._data.dtype.kind != "f":
@@ -73,74 +84,82 @@ def mean(input, dim=None, keepdim=False, dtype=None):
         )
     axes = norm_dim(dim, a.ndim, "mean")
     n = int(np.prod([a.shape[i] for i in axes])) if axes else 1
-    with np.errstate(all="ignore"):
-        out = (
-            np.mean(a._data, axis=axes, keepdims=keepdim)
-            if n
-            else np.full(np.sum(a._data, axis=axes, keepdims=keepdim).shape, np.nan, a._data.dtype)
-        )
-    out = wrap(np.asarray(out, dtype=a._data.dtype))
     attrs = {"dim": axes, "keepdim": keepdim}
-    return record(out, "Mean", (a,), _mean_backward, (n, a.shape, axes, keepdim), attrs)
+    return MEAN.apply((a,), (a._data,), (n, a.shape, axes, keepdim), attrs)
+
+
+def _mean_kernel(d, dim, keepdim):
+    with np.errstate(all="ignore"):
+        if d.size == 0 and 0 in [d.shape[i] for i in dim]:  # nothing to average: NaN
+            shape = np.add.reduce(d, axis=dim, keepdims=keepdim).shape
+            return np.full(shape, np.nan, d.dtype)
+        return np.asarray(np.mean(d, axis=dim, keepdims=keepdim), dtype=d.dtype)
 
 
 def _mean_backward(g, n, shape, axes, keepdim):
     return (_expand_back(g / n, shape, axes, keepdim),)
 
 
+MEAN = Primitive("Mean", _mean_kernel, _mean_backward)
+
+
 def prod(input, dim=None, keepdim=False, dtype=None):
     """`f(a) = product of a over dim`;  `da = g * (product of the other elements)`"""
-    a = input
-    a = as_tensor(a, "prod")
+    a = as_tensor(input, "prod")
     axes = norm_dim(dim, a.ndim, "prod")
-    d = a._data
-    if dtype is not None:
-        d = d.astype(to_dtype(dtype).np)
-    elif d.dtype.kind in "bui" and d.dtype != np.int64:
-        d = d.astype(np.int64)
-    with np.errstate(all="ignore"):
-        out = wrap(np.prod(d, axis=axes, keepdims=keepdim))
+    d = _accumulated(a, dtype)
     # As in PyTorch, ``a`` itself is saved even with a dtype (converted again in backward).
-    return record(out, "Prod", (a,), _prod_backward, (a, OUT, a.shape, axes, keepdim))
+    attrs = {"dim": axes, "keepdim": keepdim}
+    return PROD.apply((a,), (d,), (a, OUT, a.shape, axes, keepdim), attrs)
+
+
+def _prod_kernel(d, dim, keepdim):
+    with np.errstate(all="ignore"):
+        return np.prod(d, axis=dim, keepdims=keepdim)
 
 
 def _prod_backward(g, a, out, shape, axes, keepdim):
     x = a if a.dtype == out.dtype else a.to(out.dtype)
-    g = _expand_back(g, shape, axes, keepdim)
-    if not np.any(x._data == 0):
-        ga = g * _expand_back(out, shape, axes, keepdim) / x
-    # With zeros, divide-by-a fails: the product of the others is computed directly,
-    # in NumPy, or under create_graph in differentiable ops.
-    elif grad_state.enabled:
-        ga = g * _prod_of_others_graph(x, axes)
-    else:
-        ga = g * wrap(_prod_of_others(x._data, axes))
+    ga = _expand_back(g, shape, axes, keepdim) * _prod_of_others(x, axes)
     return (ga if x is a else ga.to(a.dtype),)
 
 
+PROD = Primitive("Prod", _prod_kernel, _prod_backward)
+
+
 def _prod_of_others(x, axes):
-    """For each element, the product of the other elements in its reduction group."""
-    moved = np.moveaxis(x, axes, tuple(range(x.ndim - len(axes), x.ndim)))
-    lead = moved.shape[: x.ndim - len(axes)]
-    flat = moved.reshape(lead + (-1,))
-    ones = np.ones(lead + (1,), x.dtype)
-    left = np.cumprod(np.concatenate([ones, flat[..., :-1]], -1), -1)
-    right = np.flip(np.cumprod(np.flip(np.concatenate([flat[..., 1:], ones], -1), -1), -1), -1)
-    others = (left * right).reshape(moved.shape)
-    return np.moveaxis(others, tuple(range(x.ndim - len(axes), x.ndim)), axes)
+    """Each element's product of the others in its group over ``axes`` (no division)."""
+    return PROD_OTHERS.apply((x,), (x._data,), (x, axes), {"dim": axes})
 
 
-def _prod_of_others_graph(a, axes):
-    """``_prod_of_others`` in differentiable ops: row i of an (n, n) matrix holds the group
-    with element i replaced by 1, and its product is the product of the others."""
-    rest = tuple(i for i in range(a.ndim) if i not in axes)
-    order = rest + axes
-    moved_shape = tuple(a.shape[i] for i in order)
-    lead = moved_shape[: len(rest)]
-    n = int(np.prod(moved_shape[len(rest) :]))
-    flat = a.permute(order).reshape(lead + (1, n)).expand(lead + (n, n))
-    others = where(wrap(np.eye(n, dtype=bool)), 1.0, flat).prod(-1)
-    return others.reshape(moved_shape).permute(tuple(np.argsort(order)))
+def _prod_others_kernel(x, dim):
+    """Running products from the left and from the right, each element's excluded."""
+    k = x.ndim - len(dim)
+    moved = np.moveaxis(x, dim, tuple(range(k, x.ndim)))
+    flat = moved.reshape(moved.shape[:k] + (-1,))
+    ones = np.ones(flat.shape[:-1] + (1,), x.dtype)
+    with np.errstate(all="ignore"):
+        left = np.cumprod(np.concatenate([ones, flat[..., :-1]], -1), -1)
+        right = np.cumprod(np.concatenate([flat[..., 1:], ones], -1)[..., ::-1], -1)[..., ::-1]
+        others = (left * right).reshape(moved.shape)
+    return np.moveaxis(others, tuple(range(k, x.ndim)), dim).copy()  # C order, 0-d kept
+
+
+def _prod_others_backward(gg, x, axes):
+    """`d/dx_k sum_i gg_i prod_{j != i} x_j = sum_{i != k} gg_i prod_{j != i, k} x_j`: row k
+    of an (n, n) block is the group with x_k replaced by 1, whose products of the others are
+    the wanted ones off the diagonal."""
+    order = tuple(i for i in range(x.ndim) if i not in axes) + axes
+    moved_shape = tuple(x.shape[i] for i in order)
+    lead, n = moved_shape[: x.ndim - len(axes)], int(np.prod([x.shape[i] for i in axes]))
+    flat = x.permute(order).reshape(lead + (1, n)).expand(lead + (n, n))
+    rows = where(diag := eye(n, dtype=bool), 1.0, flat)
+    pairs = _prod_of_others(rows, (rows.ndim - 1,)) * (~diag).to(x.dtype)
+    grad = (pairs * gg.permute(order).reshape(lead + (1, n))).sum(-1)
+    return (grad.reshape(moved_shape).permute(tuple(np.argsort(order))),)
+
+
+PROD_OTHERS = Primitive("ProdOthers", _prod_others_kernel, _prod_others_backward)
 
 
 def _reduced_axes(a, dim, name):
@@ -155,91 +174,110 @@ def _reduced_axes(a, dim, name):
     return axes
 
 
-def _extreme(a, dim, keepdim, np_fn, name):
+def _extreme(a, dim, keepdim, prim, name):
     a = as_tensor(a, name)
     axes = _reduced_axes(a, dim, name)
-    out = wrap(np_fn(a._data, axis=axes, keepdims=keepdim))
     saved = (a, OUT, name, a.shape, axes, keepdim)
-    attrs = {"dim": axes, "keepdim": keepdim}
-    return record(out, name.capitalize(), (a,), _extreme_backward, saved, attrs)
+    return prim.apply((a,), (a._data,), saved, {"dim": axes, "keepdim": keepdim})
+
+
+def _max_kernel(d, dim, keepdim):
+    return np.maximum.reduce(d, axis=dim, keepdims=keepdim)
+
+
+def _min_kernel(d, dim, keepdim):
+    return np.minimum.reduce(d, axis=dim, keepdims=keepdim)
 
 
 def _extreme_backward(g, a, out, name, shape, axes, keepdim):
     # Ties share the gradient evenly. A NaN result sends it to the NaNs for max/min, but
-    # makes it NaN for amax/amin (both as in PyTorch).
+    # makes it NaN for amax/amin (both as in PyTorch: no element equals a NaN, 0/0).
     o = _expand_back(out, shape, axes, keepdim)
     hit = a == o
-    if name in ("max", "min") and np.isnan(out._data).any():
+    if name in ("max", "min"):
         hit = hit | (a.isnan() & o.isnan())
     mask = hit.to(g.dtype)
     count = mask.sum(axes, keepdim=True)
     return (_expand_back(g, shape, axes, keepdim) * mask / count,)
 
 
-def _extreme_dim(a, dim, keepdim, np_fn, arg_fn, name):
-    """``max(a, dim)``/``min(a, dim)`` -> (values, indices). As in PyTorch, backward sends
-    ``g`` to the returned index (the first of ties, or the first NaN) and keeps the returned
-    indices (changing them in place is an error), not ``a``."""
+MAX = Primitive("Max", _max_kernel, _extreme_backward)
+MIN = Primitive("Min", _min_kernel, _extreme_backward)
+AMAX = Primitive("Amax", _max_kernel, _extreme_backward)
+AMIN = Primitive("Amin", _min_kernel, _extreme_backward)
+
+
+def _extreme_dim(a, dim, keepdim, prim, name):
+    """``max(a, dim)``/``min(a, dim)`` -> (values, indices). As in PyTorch, backward sends ``g``
+    to the returned index (the first of ties, or NaN) and saves the indices, not ``a``."""
     a = as_tensor(a, name)
     axes = _reduced_axes(a, dim, name)
-    values = np_fn(a._data, axis=axes, keepdims=keepdim)
-    indices = argmax(a, dim, keepdim) if arg_fn is np.argmax else argmin(a, dim, keepdim)
-    out = wrap(values)
     d = axes[0] if axes else 0
-    saved = (indices, a.shape, d, keepdim)
     attrs = {"dim": d, "keepdim": keepdim}
-    record(out, name.capitalize(), (a,), _extreme_dim_backward, saved, attrs)
+    values, idx = prim.compute((a,), (a._data,), attrs)
+    out, indices = wrap(values), wrap(idx)
+    prim.record((out, None), (a,), (indices, a.shape, d, keepdim), attrs)
     return values_indices(out, indices)
 
 
-def _extreme_dim_backward(g, indices, shape, d, keepdim):
+def _dim_kernel(np_fn, arg_fn):
+    def kernel(d, dim, keepdim):
+        if d.ndim == 0:
+            return d.copy(), np.zeros((), np.int64)
+        idx = arg_fn(d, axis=dim, keepdims=keepdim).astype(np.int64)
+        return np_fn(d, axis=dim, keepdims=keepdim), idx
+
+    kernel.__name__ = f"_{np_fn.__name__}_dim_kernel"
+    return kernel
+
+
+def _extreme_dim_backward(gs, indices, shape, d, keepdim):
     """da = zeros with g written at the returned indices along d"""
+    g = gs[0]
     if not shape:
         return (g.reshape(()),)
     if not keepdim:
         g, indices = g.unsqueeze(d), indices.unsqueeze(d)
-    return (scatter(wrap(np.zeros(shape, g._data.dtype)), d, indices, g),)
+    return (scatter(zeros_of(shape, g._data.dtype), d, indices, g),)
+
+
+MAX_DIM = Primitive("Max", _dim_kernel(np.max, np.argmax), _extreme_dim_backward, multi=True)
+MIN_DIM = Primitive("Min", _dim_kernel(np.min, np.argmin), _extreme_dim_backward, multi=True)
 
 
 def amax(input, dim=(), keepdim=False):
     """f(a) = max over dim (all dims if empty);  da = g shared among the maxima"""
-    a = input
-    a = as_tensor(a, "amax")
-    return _extreme(a, None if dim == () else dim, keepdim, np.max, "amax")
+    return _extreme(input, None if dim == () else dim, keepdim, AMAX, "amax")
 
 
 def amin(input, dim=(), keepdim=False):
     """f(a) = min over dim (all dims if empty);  da = g shared among the minima"""
-    a = input
-    a = as_tensor(a, "amin")
-    return _extreme(a, None if dim == () else dim, keepdim, np.min, "amin")
+    return _extreme(input, None if dim == () else dim, keepdim, AMIN, "amin")
 
 
 def max(input, dim=None, keepdim=False):
     """``max(a)`` (all elements), ``max(a, dim)`` -> (values, indices), ``max(a, b)`` = maximum."""
-    a = input
     if isinstance(dim, TensorBase):
-        return maximum(a, dim)
-    if dim is None:
-        return _extreme(a, None, False, np.max, "max")
-    if not isinstance(dim, (int, np.integer)):
-        raise TypeError(f"max: dim must be an int, got {dim!r}")
-    return _extreme_dim(a, dim, keepdim, np.max, np.argmax, "max")
+        return maximum(input, dim)
+    return _max_min(input, dim, keepdim, MAX, MAX_DIM, "max")
 
 
 def min(input, dim=None, keepdim=False):
     """``min(a)``, ``min(a, dim)`` -> (values, indices), ``min(a, b)`` = minimum."""
-    a = input
     if isinstance(dim, TensorBase):
-        return minimum(a, dim)
+        return minimum(input, dim)
+    return _max_min(input, dim, keepdim, MIN, MIN_DIM, "min")
+
+
+def _max_min(a, dim, keepdim, full, by_dim, name):
     if dim is None:
-        return _extreme(a, None, False, np.min, "min")
+        return _extreme(a, None, False, full, name)
     if not isinstance(dim, (int, np.integer)):
-        raise TypeError(f"min: dim must be an int, got {dim!r}")
-    return _extreme_dim(a, dim, keepdim, np.min, np.argmin, "min")
+        raise TypeError(f"{name}: dim must be an int, got {dim!r}")
+    return _extreme_dim(a, dim, keepdim, by_dim, name)
 
 
-def _arg(a, dim, keepdim, np_fn, name):
+def _arg(a, dim, keepdim, prim, name):
     a = as_tensor(a, name)
     # Empty is fine along the other dims ((0, 2).argmax(1) is an empty result), not along dim.
     if a._data.size == 0 and (dim is None or a.shape[one_dim(dim, a.ndim, name)] == 0):
@@ -247,39 +285,42 @@ def _arg(a, dim, keepdim, np_fn, name):
             f"{name}(): cannot be computed on an empty tensor of shape {tuple(a.shape)} "
             f"over dim {dim}; specify a dim with nonzero size"
         )
-    if dim is None:
-        out = np.asarray(np_fn(a._data.reshape(-1)))
-        if keepdim:
-            out = out.reshape((1,) * a.ndim)
-        return wrap(out.astype(np.int64))
-    d = one_dim(dim, a.ndim, name)
-    return wrap(np_fn(a._data, axis=d, keepdims=keepdim).astype(np.int64))
+    d = None if dim is None else one_dim(dim, a.ndim, name)
+    return prim.apply((a,), (a._data,), (), {"dim": d, "keepdim": keepdim})
+
+
+def _arg_kernel(np_fn):
+    def kernel(d, dim, keepdim):
+        if dim is None:
+            out = np.asarray(np_fn(d.reshape(-1)))
+            return (out.reshape((1,) * d.ndim) if keepdim else out).astype(np.int64)
+        return np_fn(d, axis=dim, keepdims=keepdim).astype(np.int64)
+
+    kernel.__name__ = f"_{np_fn.__name__}_kernel"
+    return kernel
+
+
+ARGMAX = Primitive("Argmax", _arg_kernel(np.argmax))
+ARGMIN = Primitive("Argmin", _arg_kernel(np.argmin))
 
 
 def argmax(input, dim=None, keepdim=False):
     """Index of the largest element (first of ties) over dim or the flattened tensor."""
-    a = input
-    return _arg(a, dim, keepdim, np.argmax, "argmax")
+    return _arg(input, dim, keepdim, ARGMAX, "argmax")
 
 
 def argmin(input, dim=None, keepdim=False):
     """Index of the smallest element (first of ties) over dim or the flattened tensor."""
-    a = input
-    return _arg(a, dim, keepdim, np.argmin, "argmin")
+    return _arg(input, dim, keepdim, ARGMIN, "argmin")
 
 
 def _correction(unbiased, correction):
-    if correction is not None:
-        return correction
-    if unbiased is None:
-        return 1
-    return 1 if unbiased else 0
+    return correction if correction is not None else 1 if unbiased is None or unbiased else 0
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """`f(a) = sum((a - mean)^2)/(n - correction);  da = 2*g*(a - mean)/(n - correction)`"""
-    a = input
-    a = as_tensor(a, "var")
+    a = as_tensor(input, "var")
     check_float(a, "var")
     if isinstance(dim, bool):
         dim, unbiased = None, dim
@@ -287,17 +328,20 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     n = int(np.prod([a.shape[i] for i in axes])) if axes else 1
     corr = _correction(unbiased, correction)
     denom = float(builtins.max(n - corr, 0))
-    d = a._data
-    with np.errstate(all="ignore"):
-        if n:
-            centered = d - np.mean(d, axis=axes, keepdims=True)
-            out = np.sum(centered * centered, axis=axes, keepdims=keepdim) / denom
-        else:
-            out = np.full(np.sum(d, axis=axes, keepdims=keepdim).shape, np.nan)
     scale = 2.0 / denom if denom else float("inf")
-    out = wrap(np.asarray(out, dtype=d.dtype))
     attrs = {"dim": axes, "keepdim": keepdim, "correction": corr}
-    return record(out, "Var", (a,), _var_backward, (a, scale, a.shape, axes, keepdim), attrs)
+    return VAR.apply((a,), (a._data,), (a, scale, a.shape, axes, keepdim), attrs)
+
+
+def _var_kernel(d, dim, keepdim, correction):
+    n = int(np.prod([d.shape[i] for i in dim])) if dim else 1
+    denom = float(builtins.max(n - correction, 0))
+    if not n:
+        return np.full(np.sum(d, axis=dim, keepdims=keepdim).shape, np.nan, d.dtype)
+    with np.errstate(all="ignore"):
+        centered = d - np.mean(d, axis=dim, keepdims=True)
+        out = np.sum(centered * centered, axis=dim, keepdims=keepdim) / denom
+    return np.asarray(out, dtype=d.dtype)
 
 
 def _var_backward(g, a, scale, shape, axes, keepdim):
@@ -305,10 +349,12 @@ def _var_backward(g, a, scale, shape, axes, keepdim):
     return (g * (a - a.mean(axes, keepdim=True)) * scale,)
 
 
+VAR = Primitive("Var", _var_kernel, _var_backward)
+
+
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """f(a) = sqrt(var(a))"""
-    a = input
-    return var(a, dim, unbiased, keepdim, correction=correction).sqrt()
+    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
@@ -317,39 +363,35 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
     >>> tt.var_mean(tt.tensor([[1.0, 2.0], [3.0, 4.0]]), 0)
     (tensor([2., 2.]), tensor([2., 3.]))"""
-    a = input
-    return var(a, dim, unbiased, keepdim, correction=correction), mean(a, dim, keepdim)
+    v = var(input, dim, unbiased, keepdim, correction=correction)
+    return v, mean(input, dim, keepdim)
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """``(std(input, dim, ...), mean(input, dim, keepdim))`` in one call; the arguments are
     ``std``'s (``correction`` defaults to 1, Bessel's correction)."""
-    a = input
-    return std(a, dim, unbiased, keepdim, correction=correction), mean(a, dim, keepdim)
+    sd = std(input, dim, unbiased, keepdim, correction=correction)
+    return sd, mean(input, dim, keepdim)
 
 
 def logsumexp(input, dim, keepdim=False):
     """`f(a) = log(sum(exp(a)))` over dim, computed stably as m + log(sum(exp(a - m)));
     `da = g*exp(a - f(a))`"""
-    a = input
-    a = as_tensor(a, "logsumexp")
+    a = as_tensor(input, "logsumexp")
     check_float(a, "logsumexp")
     axes = norm_dim(dim, a.ndim, "logsumexp")
-    d = a._data
-    m = (
-        np.max(d, axis=axes, keepdims=True)
-        if d.size
-        else np.zeros(_keep_shape(a.shape, axes), d.dtype)
-    )
+    saved = (a, OUT, a.shape, axes, keepdim)
+    return LOGSUMEXP.apply((a,), (a._data,), saved, {"dim": axes, "keepdim": keepdim})
+
+
+def _logsumexp_kernel(d, dim, keepdim):
+    m = np.max(d, axis=dim, keepdims=True) if d.size else np.zeros(_keep_shape(d.shape, dim))
     m = np.where(np.isfinite(m), m, 0).astype(d.dtype)
     with np.errstate(all="ignore"):
-        out = np.log(np.sum(np.exp(d - m), axis=axes, keepdims=True)) + m
+        out = np.log(np.sum(np.exp(d - m), axis=dim, keepdims=True)) + m
     if not keepdim:
-        out = np.squeeze(out, axis=axes)
-    out = wrap(np.asarray(out, dtype=d.dtype))
-    saved = (a, OUT, a.shape, axes, keepdim)
-    attrs = {"dim": axes, "keepdim": keepdim}
-    return record(out, "Logsumexp", (a,), _logsumexp_backward, saved, attrs)
+        out = np.squeeze(out, axis=dim)
+    return np.asarray(out, dtype=d.dtype)
 
 
 def _logsumexp_backward(g, a, out, shape, axes, keepdim):
@@ -358,51 +400,49 @@ def _logsumexp_backward(g, a, out, shape, axes, keepdim):
     )
 
 
+LOGSUMEXP = Primitive("Logsumexp", _logsumexp_kernel, _logsumexp_backward)
+
+
 def norm(input, p="fro", dim=None, keepdim=False):
     """`f(a) = (sum |a|^p)^(1/p)` over dim; `p=2/'fro'` has `da = g*a/f(a) (0 where f(a) = 0)`"""
-    a = input
-    a = as_tensor(a, "norm")
+    a = as_tensor(input, "norm")
     check_float(a, "norm")
     axes = norm_dim(dim, a.ndim, "norm")
     if p in ("fro", 2, 2.0):
-        with np.errstate(all="ignore"):  # overflow to inf silently, as PyTorch
-            out = wrap(np.sqrt(np.sum(a._data * a._data, axis=axes, keepdims=keepdim)))
-        saved = (a, OUT, 2.0, a.shape, axes, keepdim)
-        attrs = {"p": 2.0, "dim": axes, "keepdim": keepdim}
-        return record(out, "Norm", (a,), _norm2_backward, saved, attrs)
-    if p in (float("inf"), "inf"):
+        p = 2.0
+    elif p in (float("inf"), "inf"):
         return a.abs().amax(axes, keepdim)
-    if p in (float("-inf"), "-inf"):
+    elif p in (float("-inf"), "-inf"):
         return a.abs().amin(axes, keepdim)
-    if p == 0:
+    elif p == 0:
         return (a != 0).to(a.dtype).sum(axes, keepdim=keepdim)
-    if isinstance(p, (int, float)) and not isinstance(p, bool):
-        return _p_norm(a, float(p), axes, keepdim)
-    raise ValueError(f"norm: unsupported p={p!r}; use a number, 'fro', inf or -inf")
-
-
-def _norm2_backward(g, a, out, p, shape, axes, keepdim):
-    # p is 2 here (saved so both Norm nodes have one layout); the closed form needs no power.
-    o = _expand_back(out, shape, axes, keepdim)
-    safe = o.masked_fill(o == 0, 1.0)
-    return (_expand_back(g, shape, axes, keepdim) * a / safe * (o != 0),)
-
-
-def _p_norm(a, p, axes, keepdim):
-    """`f(a) = (sum |a|^p)^(1/p);  da = g*sign(a)*|a|^(p-1)/f(a)^(p-1) (0 where f(a) = 0)`"""
-    d = np.abs(a._data)
-    with np.errstate(all="ignore"):
-        out = wrap(np.asarray(np.sum(d**p, axis=axes, keepdims=keepdim) ** (1.0 / p)))
+    elif isinstance(p, (int, float)) and not isinstance(p, bool):
+        p = float(p)
+    else:
+        raise ValueError(f"norm: unsupported p={p!r}; use a number, 'fro', inf or -inf")
     attrs = {"p": p, "dim": axes, "keepdim": keepdim}
-    return record(out, "Norm", (a,), _p_norm_backward, (a, OUT, p, a.shape, axes, keepdim), attrs)
+    return NORM.apply((a,), (a._data,), (a, OUT, p, a.shape, axes, keepdim), attrs)
 
 
-def _p_norm_backward(g, a, out, p, shape, axes, keepdim):
+def _norm_kernel(d, p, dim, keepdim):
+    with np.errstate(all="ignore"):  # overflow to inf silently, as PyTorch
+        if p == 2.0:
+            return np.sqrt(np.sum(d * d, axis=dim, keepdims=keepdim))
+        return np.asarray(np.sum(np.abs(d) ** p, axis=dim, keepdims=keepdim) ** (1.0 / p))
+
+
+def _norm_backward(g, a, out, p, shape, axes, keepdim):
+    """p = 2: `da = g*a/f(a)`; else `da = g*sign(a)*|a|^(p-1)/f(a)^(p-1)` (0 where f(a) = 0)"""
     o = _expand_back(out, shape, axes, keepdim)
     safe = o.masked_fill(o == 0, 1.0)
+    if p == 2.0:  # the closed form needs no power
+        return (_expand_back(g, shape, axes, keepdim) * a / safe * (o != 0),)
     # |a|^(p-1) is infinite at a == 0 when p < 1; sign(a) is 0 there anyway.
     scale = a.sign() * a.abs().masked_fill(a == 0, 1.0) ** (p - 1.0) / safe ** (p - 1.0)
     return (_expand_back(g, shape, axes, keepdim) * scale * (o != 0),)
+
+
+NORM = Primitive("Norm", _norm_kernel, _norm_backward)
 
 
 def all(input, dim=None, keepdim=False):
@@ -411,9 +451,9 @@ def all(input, dim=None, keepdim=False):
 
     >>> tt.all(tt.tensor([[True, False], [True, True]]), dim=1)
     tensor([False,  True])"""
-    a = input
-    a = as_tensor(a, "all")
-    return wrap(np.all(a._data, axis=norm_dim(dim, a.ndim, "all"), keepdims=keepdim))
+    a = as_tensor(input, "all")
+    attrs = {"dim": norm_dim(dim, a.ndim, "all"), "keepdim": keepdim}
+    return ALL.apply((a,), (a._data,), (), attrs)
 
 
 def any(input, dim=None, keepdim=False):
@@ -422,21 +462,39 @@ def any(input, dim=None, keepdim=False):
 
     >>> tt.any(tt.tensor([[True, False], [False, False]]), dim=1)
     tensor([ True, False])"""
-    a = input
-    a = as_tensor(a, "any")
-    return wrap(np.any(a._data, axis=norm_dim(dim, a.ndim, "any"), keepdims=keepdim))
+    a = as_tensor(input, "any")
+    attrs = {"dim": norm_dim(dim, a.ndim, "any"), "keepdim": keepdim}
+    return ANY.apply((a,), (a._data,), (), attrs)
+
+
+def _all_kernel(d, dim, keepdim):
+    return np.all(d, axis=dim, keepdims=keepdim)
+
+
+def _any_kernel(d, dim, keepdim):
+    return np.any(d, axis=dim, keepdims=keepdim)
+
+
+ALL = Primitive("All", _all_kernel)
+ANY = Primitive("Any", _any_kernel)
 
 
 def cumsum(input, dim):
     """f(a) = running sum along dim;  da = reversed running sum of g"""
-    a = input
-    a = as_tensor(a, "cumsum")
+    a = as_tensor(input, "cumsum")
     d = one_dim(dim, a.ndim, "cumsum")
-    data = a._data if a._data.dtype.kind == "f" else a._data.astype(np.int64)
+    return CUMSUM.apply((a,), (a._data,), (d,), {"dim": d})
+
+
+def _cumsum_kernel(x, dim):
+    if x.dtype.kind != "f":
+        x = x.astype(np.int64)
     # NumPy would give a 0-d tensor shape (1,); PyTorch keeps the 0-d shape.
-    out = wrap(data.copy() if a.ndim == 0 else np.cumsum(data, axis=d))
-    return record(out, "Cumsum", (a,), _cumsum_backward, (d,))
+    return x.copy() if x.ndim == 0 else np.cumsum(x, axis=dim)
 
 
 def _cumsum_backward(g, d):
     return (g.flip(d).cumsum(d).flip(d) if g.ndim else g,)
+
+
+CUMSUM = Primitive("Cumsum", _cumsum_kernel, _cumsum_backward)
