@@ -14,37 +14,15 @@ import warnings
 import numpy as np
 
 from tinytensor import _dtype as D
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase, to_array, wrap
 from tinytensor.core.device import check_device
 
-__all__ = [
-    "arange",
-    "as_tensor",
-    "asarray",
-    "bartlett_window",
-    "blackman_window",
-    "empty",
-    "empty_like",
-    "empty_permuted",
-    "empty_strided",
-    "eye",
-    "from_dlpack",
-    "from_numpy",
-    "frombuffer",
-    "full",
-    "full_like",
-    "hamming_window",
-    "hann_window",
-    "kaiser_window",
-    "linspace",
-    "logspace",
-    "ones",
-    "ones_like",
-    "range",
-    "scalar_tensor",
-    "tensor",
-    "zeros",
-    "zeros_like",
+__all__ = [  # fmt: skip
+    "arange", "as_tensor", "asarray", "bartlett_window", "blackman_window", "empty", "empty_like",
+    "empty_permuted", "empty_strided", "eye", "from_dlpack", "from_numpy", "frombuffer", "full",
+    "full_like", "hamming_window", "hann_window", "kaiser_window", "linspace", "logspace", "ones",
+    "ones_like", "range", "scalar_tensor", "tensor", "zeros", "zeros_like"
 ]
 
 
@@ -55,6 +33,26 @@ def leaf(arr, requires_grad) -> TensorBase:
     return t
 
 
+def made(prim, args, attrs, requires_grad=False) -> TensorBase:
+    """A new leaf made by a creation primitive's kernel (a compiled program makes it again)."""
+    t = prim.apply((), args, (), attrs)
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def _data_arg(data):
+    """``data`` as a kernel argument: a tensor's storage, anything else as given."""
+    return data._data if isinstance(data, TensorBase) else data
+
+
+def _tensor_kernel(data, dtype, copy):
+    return to_array(data, dtype, copy=copy)
+
+
+TENSOR = Primitive("Tensor", _tensor_kernel)
+
+
 def tensor(data, dtype=None, requires_grad=False, device=None) -> TensorBase:
     """A new tensor holding a copy of ``data`` (a number, nested lists, an array or a tensor).
 
@@ -62,7 +60,7 @@ def tensor(data, dtype=None, requires_grad=False, device=None) -> TensorBase:
     a NumPy array keeps its dtype.
     """
     check_device(device, "tensor")
-    return leaf(to_array(data, dtype, copy=True), requires_grad)
+    return made(TENSOR, (_data_arg(data),), {"dtype": dtype, "copy": True}, requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None) -> TensorBase:
@@ -80,7 +78,9 @@ def as_tensor(data, dtype=None, device=None) -> TensorBase:
     check_device(device, "as_tensor")
     if isinstance(data, TensorBase) and (dtype is None or data.dtype is D.to_dtype(dtype)):
         return data
-    return leaf(to_array(data, dtype, copy=False), False)
+    if isinstance(data, np.ndarray):  # shared where the dtype allows: not a kernel's result
+        return leaf(to_array(data, dtype, copy=False), False)
+    return made(TENSOR, (_data_arg(data),), {"dtype": dtype, "copy": False})
 
 
 def from_numpy(array: np.ndarray) -> TensorBase:
@@ -127,8 +127,7 @@ def shape_args(shape, name, size=None):
 
 
 def float_dtype(dtype, name):
-    dt = D.get_default_dtype() if dtype is None else D.to_dtype(dtype)
-    return dt
+    return D.get_default_dtype() if dtype is None else D.to_dtype(dtype)
 
 
 def zeros(*sizes, size=None, dtype=None, requires_grad=False, device=None) -> TensorBase:
@@ -144,9 +143,23 @@ def zeros(*sizes, size=None, dtype=None, requires_grad=False, device=None) -> Te
     tensor([[0., 0., 0.],
             [0., 0., 0.]])"""
     check_device(device, "zeros")
-    return leaf(
-        np.zeros(shape_args(sizes, "zeros", size), float_dtype(dtype, "zeros").np), requires_grad
-    )
+    attrs = {"shape": shape_args(sizes, "zeros", size), "dtype": float_dtype(dtype, "zeros").np}
+    return made(ZEROS, (), attrs, requires_grad)
+
+
+def zeros_of(shape, dtype) -> TensorBase:
+    """Zeros of ``shape`` and NumPy ``dtype``, by the ``ZEROS`` kernel (for backward rules)."""
+    return ZEROS.apply((), (), (), {"shape": shape, "dtype": dtype})
+
+
+def _full_kernel(value, shape, dtype):
+    return np.full(shape, value, dtype)
+
+
+ZEROS = Primitive("Zeros", np.zeros)  # kernels called as np.zeros(shape=..., dtype=...)
+ONES = Primitive("Ones", np.ones)
+EMPTY = Primitive("Empty", np.empty)
+FULL = Primitive("Full", _full_kernel)
 
 
 def ones(*sizes, size=None, dtype=None, requires_grad=False, device=None) -> TensorBase:
@@ -155,18 +168,16 @@ def ones(*sizes, size=None, dtype=None, requires_grad=False, device=None) -> Ten
     >>> tt.ones(2, dtype=tt.int64)
     tensor([1, 1])"""
     check_device(device, "ones")
-    return leaf(
-        np.ones(shape_args(sizes, "ones", size), float_dtype(dtype, "ones").np), requires_grad
-    )
+    attrs = {"shape": shape_args(sizes, "ones", size), "dtype": float_dtype(dtype, "ones").np}
+    return made(ONES, (), attrs, requires_grad)
 
 
 def empty(*sizes, size=None, dtype=None, requires_grad=False, device=None) -> TensorBase:
     """An uninitialised tensor (whatever the memory held); the arguments are those of ``zeros``.
     Fill it before reading it."""
     check_device(device, "empty")
-    return leaf(
-        np.empty(shape_args(sizes, "empty", size), float_dtype(dtype, "empty").np), requires_grad
-    )
+    attrs = {"shape": shape_args(sizes, "empty", size), "dtype": float_dtype(dtype, "empty").np}
+    return made(EMPTY, (), attrs, requires_grad)
 
 
 def full(size, fill_value, dtype=None, requires_grad=False, device=None) -> TensorBase:
@@ -184,9 +195,8 @@ def full(size, fill_value, dtype=None, requires_grad=False, device=None) -> Tens
             if not isinstance(fill_value, TensorBase)
             else fill_value.dtype
         )
-    dt = D.to_dtype(dtype)
-    value = fill_value.item() if isinstance(fill_value, TensorBase) else fill_value
-    return leaf(np.full(shape, value, dt.np), requires_grad)
+    attrs = {"shape": shape, "dtype": D.to_dtype(dtype).np}
+    return made(FULL, (_data_arg(fill_value),), attrs, requires_grad)
 
 
 def _like(t, dtype, name="zeros_like"):
@@ -206,7 +216,7 @@ def zeros_like(
             [0, 0]])"""
     check_device(device, "zeros_like")
     shape, dt = _like(t, dtype, "zeros_like")
-    return leaf(np.zeros(shape, dt), requires_grad)
+    return made(ZEROS, (), {"shape": shape, "dtype": dt}, requires_grad)
 
 
 def ones_like(
@@ -215,7 +225,7 @@ def ones_like(
     """Ones with the shape of ``t``, and its dtype unless ``dtype`` is given (as ``zeros_like``)."""
     check_device(device, "ones_like")
     shape, dt = _like(t, dtype, "ones_like")
-    return leaf(np.ones(shape, dt), requires_grad)
+    return made(ONES, (), {"shape": shape, "dtype": dt}, requires_grad)
 
 
 def empty_like(
@@ -224,7 +234,7 @@ def empty_like(
     """An uninitialised tensor with the shape of ``t``, and its dtype unless ``dtype`` is given."""
     check_device(device, "empty_like")
     shape, dt = _like(t, dtype, "empty_like")
-    return leaf(np.empty(shape, dt), requires_grad)
+    return made(EMPTY, (), {"shape": shape, "dtype": dt}, requires_grad)
 
 
 def full_like(
@@ -236,7 +246,7 @@ def full_like(
     tensor([0.5000, 0.5000, 0.5000])"""
     check_device(device, "full_like")
     shape, dt = _like(t, dtype, "full_like")
-    return leaf(np.full(shape, fill_value, dt), requires_grad)
+    return made(FULL, (_data_arg(fill_value),), {"shape": shape, "dtype": dt}, requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None) -> TensorBase:
@@ -256,7 +266,14 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
         dt = D.get_default_dtype() if is_float else D.int64
     else:
         dt = D.to_dtype(dtype)
-    return leaf(np.arange(start, end, step).astype(dt.np), requires_grad)
+    return made(ARANGE, (start, end, step), {"dtype": dt.np}, requires_grad)
+
+
+def _arange_kernel(start, end, step, dtype):
+    return np.arange(start, end, step).astype(dtype)
+
+
+ARANGE = Primitive("Arange", _arange_kernel)
 
 
 def linspace(start, end, steps, dtype=None, requires_grad=False, device=None) -> TensorBase:
@@ -267,8 +284,18 @@ def linspace(start, end, steps, dtype=None, requires_grad=False, device=None) ->
     check_device(device, "linspace")
     if not isinstance(steps, numbers.Integral) or steps < 0:
         raise RuntimeError(f"linspace: number of steps must be a non-negative int, got {steps!r}")
-    dt = _spaced_dtype(dtype, "linspace")
-    return leaf(np.linspace(start, end, int(steps)).astype(dt), requires_grad)
+    attrs = {"steps": int(steps), "base": None, "dtype": _spaced_dtype(dtype, "linspace")}
+    return made(SPACED, (start, end), attrs, requires_grad)
+
+
+def _spaced_kernel(start, end, steps, base, dtype):
+    """``linspace`` (``base`` None) or ``logspace``."""
+    if base is None:
+        return np.linspace(start, end, steps).astype(dtype)
+    return np.logspace(start, end, steps, base=base).astype(dtype)
+
+
+SPACED = Primitive("Spaced", _spaced_kernel)
 
 
 def _spaced_dtype(dtype, name):
@@ -292,8 +319,8 @@ def logspace(
     check_device(device, "logspace")
     if not isinstance(steps, numbers.Integral) or steps < 0:
         raise RuntimeError(f"logspace: number of steps must be a non-negative int, got {steps!r}")
-    dt = _spaced_dtype(dtype, "logspace")
-    return leaf(np.logspace(start, end, int(steps), base=base).astype(dt), requires_grad)
+    attrs = {"steps": int(steps), "base": base, "dtype": _spaced_dtype(dtype, "logspace")}
+    return made(SPACED, (start, end), attrs, requires_grad)
 
 
 def eye(n, m=None, dtype=None, requires_grad=False, device=None) -> TensorBase:
@@ -306,7 +333,10 @@ def eye(n, m=None, dtype=None, requires_grad=False, device=None) -> TensorBase:
     for v in (n, m):
         if v is not None and (not isinstance(v, (int, np.integer)) or v < 0):
             raise RuntimeError(f"eye: sizes must be non-negative ints, got n={n!r}, m={m!r}")
-    return leaf(np.eye(n, m, dtype=float_dtype(dtype, "eye").np), requires_grad)
+    return made(EYE, (), {"N": n, "M": m, "dtype": float_dtype(dtype, "eye").np}, requires_grad)
+
+
+EYE = Primitive("Eye", np.eye)  # called as np.eye(N=n, M=m, dtype=...)
 
 
 def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
@@ -331,7 +361,7 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
         return leaf(arr, requires_grad)
     if copy is False and not hasattr(obj, "__array__"):
         raise ValueError(f"asarray: copy=False cannot share memory with a {type(obj).__name__}")
-    return leaf(to_array(obj, dtype, copy=True), requires_grad)
+    return made(TENSOR, (obj,), {"dtype": dtype, "copy": True}, requires_grad)
 
 
 def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False):
@@ -371,7 +401,7 @@ def scalar_tensor(s, *, dtype=None, layout=None, device=None, requires_grad=Fals
     """A 0-d tensor holding ``s``, of the default float dtype unless ``dtype`` is given."""
     check_device(device, "scalar_tensor")
     dt = D.get_default_dtype() if dtype is None else D.to_dtype(dtype)
-    return leaf(np.asarray(s, dtype=dt.np), requires_grad)
+    return made(TENSOR, (_data_arg(s),), {"dtype": dt, "copy": True}, requires_grad)
 
 
 def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,  # noqa: A001
@@ -391,7 +421,14 @@ def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devic
         raise RuntimeError("range: step must be nonzero")
     dt = D.get_default_dtype() if dtype is None else D.to_dtype(dtype)
     n = int(np.floor((end - start) / step)) + 1
-    return leaf((start + step * np.arange(max(n, 0))).astype(dt.np), requires_grad)
+    return made(RANGE, (start, step), {"n": n, "dtype": dt.np}, requires_grad)
+
+
+def _range_kernel(start, step, n, dtype):
+    return (start + step * np.arange(max(n, 0))).astype(dtype)
+
+
+RANGE = Primitive("Range", _range_kernel)
 
 
 def _window(name, n, periodic, dtype, requires_grad, device, make):
@@ -401,10 +438,18 @@ def _window(name, n, periodic, dtype, requires_grad, device, make):
     dt = D.get_default_dtype() if dtype is None else D.to_dtype(dtype)
     if not dt.is_floating_point:
         raise RuntimeError(f"{name} expects floating point dtypes, got: {dt}")
+    attrs = {"n": int(n), "periodic": periodic, "dtype": dt.np, "make": make}
+    return made(WINDOW, (), attrs, requires_grad)
+
+
+def _window_kernel(n, periodic, dtype, make):
     if n <= 1:
-        return leaf(np.ones(n, dt.np), requires_grad)
+        return np.ones(n, dtype)
     w = make(n + 1)[:-1] if periodic else make(n)
-    return leaf(np.asarray(w, dtype=dt.np), requires_grad)
+    return np.asarray(w, dtype=dtype)
+
+
+WINDOW = Primitive("Window", _window_kernel)
 
 
 def hann_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
