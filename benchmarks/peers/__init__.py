@@ -8,6 +8,7 @@ The two floor adapters are not libraries: they run only the unavoidable part of 
 
 PEERS = {
     "tinytensor": "benchmarks.peers.tinytensor_impl",
+    "tinytensor compiled": "benchmarks.peers.tinytensor_compiled_impl",
     "pytorch": "benchmarks.peers.torch_impl",
     "mygrad": "benchmarks.peers.mygrad_impl",
     "micrograd": "benchmarks.peers.micrograd_impl",

@@ -95,7 +95,7 @@ def w2_vector():
     return step
 
 
-def _train_step(model, data):
+def _train_step(model, data, compiled=False):
     import tinytensor as tt
     import tinytensor.nn as nn
     import tinytensor.optim as optim
@@ -105,11 +105,17 @@ def _train_step(model, data):
     opt = optim.SGD(model.parameters(), lr=W.W3_LR)
     it = [0]
 
+    def loss_of(x, y):
+        return loss_fn(model(x), y)
+
+    if compiled:  # the forward and backward replayed; the optimizer step stays eager
+        loss_of = tt.compile(loss_of)
+
     def step():
         x, y = batches[it[0] % len(batches)]
         it[0] += 1
         opt.zero_grad()
-        loss_fn(model(x), y).backward()
+        loss_of(x, y).backward()
         opt.step()
 
     return step
@@ -123,16 +129,16 @@ def _load(layer, w, b):
         layer.bias.copy_(tt.from_numpy(b))
 
 
-def w3_mlp():
+def w3_mlp(compiled=False):
     import tinytensor.nn as nn
 
     model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
     for layer, (w, b) in zip((model[0], model[2]), W.w3_weights()):
         _load(layer, w, b)
-    return _train_step(model, W.batches(W.W3_BATCH))
+    return _train_step(model, W.batches(W.W3_BATCH), compiled)
 
 
-def w4_cnn(channels=W.W4_CHANNELS):
+def w4_cnn(channels=W.W4_CHANNELS, compiled=False):
     import tinytensor.nn as nn
 
     c1, c2 = channels
@@ -149,10 +155,10 @@ def w4_cnn(channels=W.W4_CHANNELS):
     for layer, (w, b) in zip((model[0], model[3], model[7]), W.w4_weights(channels=channels)):
         _load(layer, w, b)
     data = [(x.reshape(-1, 1, 28, 28), y) for x, y in W.batches(W.W4_BATCH)]
-    return _train_step(model, data)
+    return _train_step(model, data, compiled)
 
 
-def w8_transformer():
+def w8_transformer(compiled=False):
     import tinytensor as tt
     import tinytensor.nn as nn
     import tinytensor.nn.functional as F
@@ -172,9 +178,15 @@ def w8_transformer():
     x, target = (tt.from_numpy(a) for a in W.w8_data())
     opt = optim.SGD(model.parameters(), lr=W.W8_LR)
 
+    def loss():
+        return F.mse_loss(model(x), target)
+
+    if compiled:
+        loss = tt.compile(loss)
+
     def step():
         opt.zero_grad()
-        F.mse_loss(model(x), target).backward()
+        loss().backward()
         opt.step()
 
     return step

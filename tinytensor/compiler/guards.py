@@ -18,6 +18,7 @@ they still hold, and a failed guard means a new trace (never a stale result):
 
 from __future__ import annotations
 
+import copy
 import numbers
 import types
 
@@ -36,11 +37,19 @@ def is_module(obj) -> bool:
 
 
 def _plain(v) -> bool:
+    """A value compared by equality: numbers, strings, None, and containers of them."""
     if isinstance(v, _PLAIN):
         return not isinstance(v, TensorBase)
-    if v.__class__ in (tuple, frozenset):
+    if v.__class__ in (tuple, frozenset, list):
         return all(_plain(x) for x in v)
+    if v.__class__ is dict:
+        return all(_plain(k) and _plain(x) for k, x in v.items())
     return False
+
+
+def _snapshot(v):
+    """``v`` as it is now (a copy of a mutable container, so a later change is seen)."""
+    return copy.deepcopy(v) if v.__class__ in (list, dict) else v
 
 
 def module_state(m):
@@ -50,7 +59,7 @@ def module_state(m):
     while stack:
         prefix, mod = stack.pop()
         d = mod.__dict__
-        plain = tuple(sorted((k, v) for k, v in d.items() if not k.startswith("_") and _plain(v)))
+        plain = tuple((k, _snapshot(v)) for k, v in d.items() if k[0] != "_" and _plain(v))
         tensors = tuple(
             (k, id(t)) for reg in ("_parameters", "_buffers") for k, t in d[reg].items()
         )
@@ -145,13 +154,13 @@ def global_reads(fn):
             if v is _MISSING:
                 continue
             if _plain(v):
-                out.append((g, name, v))
+                out.append((g, name, _snapshot(v)))
             elif depth and isinstance(v, (types.FunctionType, types.MethodType)):
                 visit(v, depth - 1)
         for name, cell in zip(code.co_freevars, getattr(f, "__closure__", None) or ()):
             v = _cell(cell)
             if _plain(v):
-                out.append((cell, name, v))
+                out.append((cell, name, _snapshot(v)))
             elif depth and isinstance(v, (types.FunctionType, types.MethodType)):
                 visit(v, depth - 1)
 

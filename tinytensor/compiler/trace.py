@@ -70,6 +70,7 @@ class Tracer:
         self.externals = {}  # id(tensor) -> (tensor, slot)
         self.arg_slots = {}  # id(tensor) -> slot, for the traced function's tensor arguments
         self.breaks = []
+        self.made = {}  # id(tensor) -> tensor, for every tensor an op made during the trace
         self.phase = "forward"
         self.random = False  # a random primitive ran (the program draws fresh numbers per call)
 
@@ -117,7 +118,11 @@ class Tracer:
             for t in inputs:
                 if isinstance(t, TensorBase) and t._data is x:
                     s = self.arg_slots.get(id(t))
-                    return (SLOT, s if s is not None else self._external(t))
+                    if s is not None:
+                        return (SLOT, s)
+                    if id(t) in self.made:  # an op's result, but no kernel's: an untraced op
+                        raise _Untraced()
+                    return (SLOT, self._external(t))
             if not x.flags.writeable:
                 return (CONST, x)
             raise _Untraced()
@@ -156,6 +161,9 @@ class Tracer:
         if prim.random:
             self.random = True
         self.steps.append(Step(prim, refs, dict(attrs) if attrs else None, slots, self.phase))
+
+    def created(self, tensor):
+        self.made[id(tensor)] = tensor
 
     def graph_break(self, reason):
         self.breaks.append(Break(reason, user_line()))

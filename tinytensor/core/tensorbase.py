@@ -274,6 +274,8 @@ def wrap(data) -> TensorBase:
     t._vc = None
     t._hooks = None
     t._meta = None
+    if _watcher is not None:
+        _watcher.created(t)
     return t
 
 
@@ -291,7 +293,8 @@ def init_tensor(t, data) -> None:
 
 # Who watches tensors reach Python or change in place (``tinytensor.compiler``'s tracer, while
 # it traces; None otherwise): ``data_read(t, what)`` before a tensor's values become Python
-# values (item, bool, tolist, numpy), ``in_place(t)`` when its storage is changed in place.
+# values (item, bool, tolist, numpy), ``in_place(t)`` when its storage is changed in place,
+# ``created(t)`` for each tensor ``wrap`` makes (an op's result).
 _watcher = None
 
 
