@@ -1,9 +1,9 @@
 """Looking at what a network does: its autograd graph, a summary, its filters and its results.
 
-``draw_graph`` and ``summary`` need nothing (rendering a graph uses the Graphviz ``dot``
-program when present); the pictures need matplotlib (``pip install matplotlib``). Every
-picture function takes the model first, then images (a Tensor or array ``(N, C, H, W)``), and
-returns a matplotlib Figure that Jupyter shows inline.
+``draw_graph``, ``draw_program`` (a compiled program) and ``summary`` need nothing (rendering
+a graph uses the Graphviz ``dot`` program when present); the pictures need matplotlib
+(``pip install matplotlib``). Every picture function takes the model first, then images (a
+Tensor or array ``(N, C, H, W)``), and returns a matplotlib Figure that Jupyter shows inline.
 """
 
 from tinytensor.viz.filters import (
@@ -13,6 +13,7 @@ from tinytensor.viz.filters import (
     plot_filters_and_responses,
 )
 from tinytensor.viz.graph import Graph, draw_graph
+from tinytensor.viz.program import draw_program
 from tinytensor.viz.results import (
     confusion_matrix,
     plot_confusion_matrix,
@@ -23,6 +24,7 @@ from tinytensor.viz.summary import Summary, summary
 
 __all__ = [
     "draw_graph",
+    "draw_program",
     "Graph",
     "summary",
     "Summary",
