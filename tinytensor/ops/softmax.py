@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 
 from tinytensor import _dtype as D
-from tinytensor.autograd.node import OUT, record
-from tinytensor.core import wrap
+from tinytensor.autograd.node import OUT
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.ops import elementwise as E
 from tinytensor.ops._util import FP_SIGNALS, as_tensor, one_dim, quiet_module
 
@@ -30,13 +30,15 @@ def _input(input, dim, dtype, name):
 def softmax(input, dim, dtype=None):
     """`f(x) = e^x / sum(e^x)` along dim;  `dx = f*(g - sum(g*f))`"""
     x, ax = _input(input, dim, dtype, "softmax")
-    d = x._data
+    return SOFTMAX.apply((x,), (x._data,), (OUT, ax), {"dim": ax})
+
+
+def _softmax_kernel(d, dim):
     try:  # inf and NaN inputs give NaN silently, as in PyTorch
-        out = _softmax_np(d, ax)
+        return _softmax_np(d, dim)
     except FP_SIGNALS:
         with np.errstate(all="ignore"):
-            out = _softmax_np(d, ax)
-    return record(wrap(out), "Softmax", (x,), _softmax_backward, (OUT, ax), {"dim": ax})
+            return _softmax_np(d, dim)
 
 
 def _softmax_np(d, ax):
@@ -56,22 +58,27 @@ def _softmax_backward(g, out, ax):
     return (out * (g - (g * out).sum(ax, keepdim=True)),)
 
 
+SOFTMAX = Primitive("Softmax", _softmax_kernel, _softmax_backward)
+
+
 def log_softmax(input, dim, dtype=None):
     """`f(x) = x - logsumexp(x)` along dim;  `dx = g - e^f * sum(g)`"""
     x, ax = _input(input, dim, dtype, "log_softmax")
-    d = x._data
-    if d.size:
-        try:  # as in softmax (cross_entropy's fast path runs this on every call)
-            out = _log_softmax_np(d, ax)
-        except FP_SIGNALS:
-            with np.errstate(all="ignore"):
-                out = _log_softmax_np(d, ax)
-    else:
-        out = d.copy()
-    return record(
-        wrap(out), "LogSoftmax", (x,), _log_softmax_backward, (OUT, ax), {"dim": ax}
-    )
+    return LOG_SOFTMAX.apply((x,), (x._data,), (OUT, ax), {"dim": ax})
+
+
+def _log_softmax_kernel(d, dim):
+    if not d.size:
+        return d.copy()
+    try:  # as in softmax (cross_entropy's fast path runs this on every call)
+        return _log_softmax_np(d, dim)
+    except FP_SIGNALS:
+        with np.errstate(all="ignore"):
+            return _log_softmax_np(d, dim)
 
 
 def _log_softmax_backward(g, out, ax):
     return (g - E.exp(out) * g.sum(ax, keepdim=True),)
+
+
+LOG_SOFTMAX = Primitive("LogSoftmax", _log_softmax_kernel, _log_softmax_backward)
