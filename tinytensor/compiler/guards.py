@@ -52,32 +52,64 @@ def _snapshot(v):
     return copy.deepcopy(v) if v.__class__ in (list, dict) else v
 
 
+_HOOKS = ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks")
+
+
 def module_state(m):
-    """What a replay depends on in module ``m`` and its submodules, as a comparable tuple."""
-    out = []
-    stack = [("", m)]
+    """What a replay depends on in module ``m`` and its submodules, as three flat lists:
+    ``(dict, key, object)`` that must still be there by identity (the ``training`` flag, the
+    tensor each parameter and buffer name holds), ``(dict, key, value)`` equal by value (plain
+    attributes: numbers, strings, flags, copied), and ``(container, length)`` (the parameter
+    and buffer registries, the hook dicts)."""
+    same, equal, sizes = [], [], []
+    stack = [m]
     while stack:
-        prefix, mod = stack.pop()
+        mod = stack.pop()
         d = mod.__dict__
-        plain = tuple((k, _snapshot(v)) for k, v in d.items() if k[0] != "_" and _plain(v))
-        tensors = tuple(
-            (k, id(t)) for reg in ("_parameters", "_buffers") for k, t in d[reg].items()
-        )
-        hooks = tuple(
-            len(d.get(h) or ())
-            for h in ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks")
-        )
-        out.append((prefix, id(mod), d.get("training"), plain, tensors, hooks))
-        for name, child in d["_modules"].items():
-            if child is not None:
-                stack.append((prefix + name + ".", child))
-    return tuple(out)
+        same.append((d, "training", d.get("training")))
+        for k, v in d.items():
+            if k[0] != "_" and _plain(v):
+                equal.append((d, k, _snapshot(v)))
+        for reg in ("_parameters", "_buffers"):
+            r = d[reg]
+            sizes.append((r, len(r)))
+            same.extend((r, k, t) for k, t in r.items())
+        for h in _HOOKS:
+            c = d.get(h)
+            if c is not None:
+                sizes.append((c, len(c)))
+        stack.extend(c for c in d["_modules"].values() if c is not None)
+    return same, equal, sizes
+
+
+def _module_changed(state) -> bool:
+    """True if what ``module_state`` recorded no longer holds."""
+    same, equal, sizes = state
+    for d, k, obj in same:
+        if d.get(k) is not obj:
+            return True
+    for d, k, v in equal:
+        now = d.get(k, _MISSING)
+        if now is not v and (now.__class__ is not v.__class__ or now != v):
+            return True
+    for c, n in sizes:
+        if len(c) != n:
+            return True
+    return False
+
+
+_FAST = (int, float, bool, str, type(None))
 
 
 def value_key(v):
-    """A comparable description of a non-tensor argument (equality for plain values)."""
+    """A comparable description of an argument: a tensor's shape, dtype and requires_grad,
+    a plain value itself, another object's identity."""
     if isinstance(v, TensorBase):
         return ("T", v._data.shape, v._data.dtype, v._requires_grad)
+    if v.__class__ in _FAST:
+        return ("V", v.__class__, v)
+    if v.__class__ is tuple:  # the positional arguments: one key per argument
+        return ("S", tuple, tuple([value_key(x) for x in v]))
     if _plain(v):
         return ("V", v.__class__, v)
     if v.__class__ in (tuple, list):
@@ -119,8 +151,8 @@ class Guards:
             d = t._data
             if d.shape != shape or d.dtype != dtype or t._requires_grad != rg:
                 return "a parameter or captured tensor changed shape, dtype or requires_grad"
-        for m, state in zip(self.modules, self.module_states):
-            if module_state(m) != state:
+        for state in self.module_states:
+            if _module_changed(state):
                 return "a module's training flag, parameters, buffers or attributes changed"
         for where, name, value in self.globals:
             now = where.get(name, _MISSING) if where.__class__ is dict else _cell(where)
