@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinytensor.autograd.node import record
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import wrap
 from tinytensor.ops._util import as_tensor
 from tinytensor.tensor import Tensor
@@ -89,8 +89,19 @@ def saves(out, name, *tensors):
     """
     if not getattr(out, "_requires_grad", False):
         return out
-    return record(wrap(out._data), name, (out,), _saves_backward, tensors)
+    prim = _SAVES.get(name)
+    if prim is None:
+        prim = _SAVES[name] = Primitive(name, _identity_kernel, _saves_backward)
+    # The same array (a kernel's result), a new tensor with this node: nothing for a replay.
+    return prim.record(wrap(out._data), (out,), tensors)
+
+
+def _identity_kernel(x):
+    return x
 
 
 def _saves_backward(g, *tensors):
     return (g,)
+
+
+_SAVES = {}  # node name -> the primitive of that composite's top node

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinytensor.autograd.grad_mode import grad_state
-from tinytensor.autograd.node import record
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import bump_version, wrap
 from tinytensor.nn.functional._util import float_input, saves
 from tinytensor.ops.shape import pad
@@ -53,15 +53,8 @@ def batch_norm(
         mean = x.mean(axes, keepdim=True)
         centered = x - mean
         var = (centered * centered).mean(axes, keepdim=True)
-        if running_mean is not None:
-            m = running_mean._data.dtype.type(momentum)
-            running_mean._data *= 1 - m
-            running_mean._data += m * mean._data.reshape(c).astype(running_mean._data.dtype)
-        if running_var is not None:
-            m = running_var._data.dtype.type(momentum)
-            unbiased = var._data.reshape(c) * (count / (count - 1))
-            running_var._data *= 1 - m
-            running_var._data += m * unbiased.astype(running_var._data.dtype)
+        if running_mean is not None or running_var is not None:
+            _update_running_stats(running_mean, running_var, mean, var, momentum, count)
         # As PyTorch's kernel: the running buffers change in place without a version bump (they
         # are saved for backward, so a network that runs this layer twice before one backward,
         # a siamese one, must not be told its statistics were modified in place).
@@ -71,15 +64,58 @@ def batch_norm(
             raise RuntimeError(
                 "batch_norm: running_mean and running_var are needed when training=False"
             )
-        rm = wrap(running_mean._data.reshape(shape).astype(x._data.dtype))
-        rv = wrap(running_var._data.reshape(shape).astype(x._data.dtype))
-        out = (x - rm) * (rv + eps).rsqrt()
+        rm, rv = RUNNING_STATS.compute(
+            (running_mean, running_var),
+            (running_mean._data, running_var._data),
+            {"shape": shape, "dtype": x._data.dtype},
+        )
+        out = (x - wrap(rm)) * (wrap(rv) + eps).rsqrt()
     if weight is not None:
         out = out * weight.reshape(shape)
     if bias is not None:
         out = out + bias.reshape(shape)
     # PyTorch's native_batch_norm saves input, weight and both running buffers.
     return saves(out, "NativeBatchNorm", x, weight, running_mean, running_var)
+
+
+def _update_running_stats(running_mean, running_var, mean, var, momentum, count):
+    """`r = (1 - momentum)*r + momentum*stat` (unbiased variance) in the buffers' own storage,
+    by a kernel: a replay repeats the update (the kernel's results are the buffers' arrays)."""
+    bufs = (running_mean, running_var)
+    UPDATE_RUNNING_STATS.compute(
+        bufs,
+        (None if running_mean is None else running_mean._data,
+         None if running_var is None else running_var._data, mean._data, var._data),
+        {"momentum": momentum, "count": count},
+    )  # fmt: skip
+
+
+def _update_running_stats_kernel(rm, rv, mean, var, *, momentum, count):
+    """Writes into ``rm`` and ``rv`` (either may be None) and returns the ones it wrote."""
+    out = []
+    if rm is not None:
+        m = rm.dtype.type(momentum)
+        rm *= 1 - m
+        rm += m * mean.reshape(rm.shape[0]).astype(rm.dtype)
+        out.append(rm)
+    if rv is not None:
+        m = rv.dtype.type(momentum)
+        unbiased = var.reshape(rv.shape[0]) * (count / (count - 1))
+        rv *= 1 - m
+        rv += m * unbiased.astype(rv.dtype)
+        out.append(rv)
+    return tuple(out)
+
+
+def _running_stats_kernel(rm, rv, *, shape, dtype):
+    return rm.reshape(shape).astype(dtype), rv.reshape(shape).astype(dtype)
+
+
+# Batch norm's running statistics: the in-place update in training (no gradient; its results
+# are the buffers' own arrays, so a compiler must keep the step although nothing reads them),
+# and the buffers read as the input's dtype and broadcast shape in evaluation.
+UPDATE_RUNNING_STATS = Primitive("BatchNormUpdateStats", _update_running_stats_kernel, multi=True)
+RUNNING_STATS = Primitive("BatchNormRunningStats", _running_stats_kernel, multi=True)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -96,20 +132,30 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         )
     axes = tuple(range(x.ndim - k, x.ndim))
     # One node, as PyTorch's native_layer_norm, instead of nine ops and a ``saves`` node: about
-    # half of a transformer layer norm's forward and backward. The NumPy steps are the
-    # composite's own (same order, same roundings).
-    d = x._data
+    # half of a transformer layer norm's forward and backward.
+    inputs = (x, weight, bias)
+    attrs = {"axes": axes, "eps": eps}
+    out, mu, rstd = LAYER_NORM.compute(
+        inputs,
+        (x._data, None if weight is None else weight._data, None if bias is None else bias._data),
+        attrs,
+    )
+    saved = (x, weight, bias, wrap(mu), wrap(rstd), axes, eps)
+    return LAYER_NORM.record(wrap(out), inputs, saved, attrs)
+
+
+def _layer_norm_kernel(d, w, b, *, axes, eps):
+    """(output, mean, 1/std): the composite's own NumPy steps (same order, same roundings)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         mu = np.mean(d, axis=axes, keepdims=True)
         xc = d - mu
         rstd = 1.0 / np.sqrt(np.mean(xc * xc, axis=axes, keepdims=True) + d.dtype.type(eps))
         out = xc * rstd
-    if weight is not None:
-        out = out * weight._data
-    if bias is not None:
-        out = out + bias._data
-    saved = (x, weight, bias, wrap(mu), wrap(rstd), axes, eps)
-    return record(wrap(out), "NativeLayerNorm", (x, weight, bias), _layer_norm_backward, saved)
+    if w is not None:
+        out = out * w
+    if b is not None:
+        out = out + b
+    return out, mu, rstd
 
 
 def _layer_norm_backward(g, x, w, b, mu, rstd, axes, eps):
@@ -125,6 +171,9 @@ def _layer_norm_backward(g, x, w, b, mu, rstd, axes, eps):
     mean_d = dxhat.mean(axes, keepdim=True)
     dx = rstd * (dxhat - mean_d - xhat * (dxhat * xhat).mean(axes, keepdim=True))
     return dx, (None if w is None else g * xhat), (None if b is None else g)
+
+
+LAYER_NORM = Primitive("NativeLayerNorm", _layer_norm_kernel, _layer_norm_backward, multi=True)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
