@@ -130,7 +130,7 @@ def _flatten(value, tensors):
     if isinstance(value, TensorBase):
         tensors.append(value)
         return ("T", len(tensors) - 1)
-    if value.__class__ in (tuple, list):
+    if isinstance(value, (tuple, list)):  # namedtuples (torch.return_types) included
         return ("S", value.__class__, [_flatten(v, tensors) for v in value])
     if value.__class__ is dict:
         return ("D", [(k, _flatten(v, tensors)) for k, v in value.items()])
@@ -143,7 +143,12 @@ def _rebuild(structure, tensors):
         return tensors[structure[1]]
     if kind == "S":
         items = [_rebuild(s, tensors) for s in structure[2]]
-        return structure[1](items) if structure[1] is list else tuple(items)
+        cls = structure[1]
+        if cls is list or cls is tuple:
+            return cls(items)
+        if hasattr(cls, "_fields"):  # a namedtuple
+            return cls(*items)
+        return cls(items)
     if kind == "D":
         return {k: _rebuild(s, tensors) for k, s in structure[1]}
     return structure[1]
