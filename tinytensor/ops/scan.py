@@ -11,13 +11,16 @@ from collections import namedtuple
 import numpy as np
 
 from tinytensor._dtype import get_default_dtype, to_dtype
-from tinytensor.autograd.node import OUT, record
+from tinytensor.autograd.grad_mode import grad_state
+from tinytensor.autograd.node import OUT
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase, wrap
 from tinytensor.ops import elementwise as E
 from tinytensor.ops import index as I
 from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, check_float, one_dim
+from tinytensor.ops.creation import eye, ones, zeros_of
 
 __all__ = [
     "cummax",
@@ -44,36 +47,66 @@ def cumprod(a, dim, *, dtype=None):
     if dtype is not None:
         a = a.to(to_dtype(dtype))
     d = one_dim(dim, a.ndim, "cumprod")
-    data = a._data if a._data.dtype.kind == "f" else a._data.astype(np.int64)
+    return CUMPROD.apply((a,), (a._data,), (a, OUT, d), {"dim": d})
+
+
+def _cumprod_kernel(x, dim):
+    if x.dtype.kind != "f":
+        x = x.astype(np.int64)
     with np.errstate(all="ignore"):  # overflow to inf silently, as PyTorch
-        out = wrap(data.copy() if a.ndim == 0 else np.cumprod(data, axis=d))
-    return record(out, "Cumprod", (a,), _cumprod_backward, (a, OUT, d))
+        return x.copy() if x.ndim == 0 else np.cumprod(x, axis=dim)
 
 
 def _cumprod_backward(g, a, out, d):
     if a.ndim == 0:
         return (g,)
-    # Divide only when no running product is zero (or underflows) and no a_k is tiny.
-    if not (out._data == 0).any() and not (np.abs(a._data) < 1e-100).any():
-        return (S.flip(R.cumsum(S.flip(g * out, d), d), d) / a,)
-    # With zeros, divide by nothing: row k of ``e`` is a with a_k replaced by 1, so its running
-    # product at j >= k is the product of the others; sum g_j times it over j >= k.
+    if not grad_state.enabled:  # a first derivative only: in NumPy, one kernel
+        return (CUMPROD_GRAD.apply((g, a), (g._data, a._data, out._data), (), {"dim": d}),)
+    # Differentiable again, and exact with zeros: row k of ``e`` is a with a_k replaced by 1, so
+    # its running product at j >= k is the product of the others; sum g_j times it over j >= k.
     x, gx = S.movedim(a, d, -1), S.movedim(g, d, -1)
     n = x.shape[-1]
-    eye = wrap(np.eye(n, dtype=bool))
-    e = E.where(eye, 1.0, S.unsqueeze(x, -2))
-    upper = wrap(np.triu(np.ones((n, n), a._data.dtype)))
+    e = E.where(eye(n, dtype=bool), 1.0, S.unsqueeze(x, -2))
+    upper = ones(n, n, dtype=a.dtype).triu()
     grad = R.sum(cumprod(e, -1) * upper * S.unsqueeze(gx, -2), -1)
     return (S.movedim(grad, -1, d),)
 
 
-def _cum_extreme(a, dim, name, result, better):
+def _cumprod_grad_kernel(g, a, out, dim):
+    """`da_k = sum_{j>=k} g_j prod_{i<=j, i!=k} a_i`: by division where no running product is
+    zero (or underflows) and no a_k is tiny, else by the products of the others."""
+    with np.errstate(all="ignore"):
+        if not (out == 0).any() and not (np.abs(a) < 1e-100).any():
+            rev = np.flip(np.cumsum(np.flip(g * out, dim), dim), dim)
+            return (rev / a).astype(out.dtype, copy=False)
+        x, gx = np.moveaxis(a, dim, -1), np.moveaxis(g, dim, -1)
+        n = x.shape[-1]
+        e = np.where(np.eye(n, dtype=bool), x.dtype.type(1), x[..., None, :])
+        upper = np.triu(np.ones((n, n), x.dtype))
+        grad = np.sum(np.cumprod(e, -1) * upper * gx[..., None, :], -1)
+    return np.ascontiguousarray(np.moveaxis(grad, -1, dim))
+
+
+CUMPROD = Primitive("Cumprod", _cumprod_kernel, _cumprod_backward)
+# Without create_graph only (its own gradient is the composite above).
+CUMPROD_GRAD = Primitive("CumprodBackward", _cumprod_grad_kernel)
+
+
+def _cum_extreme(a, dim, name, result, prim):
     a = as_tensor(a, name)
     d = one_dim(dim, a.ndim, name)
-    if a.ndim == 0:
-        values, idx = a._data.copy(), np.zeros((), np.int64)
-    else:
-        x = np.moveaxis(a._data, d, 0)
+    values, idx = prim.compute((a,), (a._data,), {"dim": d})
+    out, indices = wrap(values), wrap(idx)
+    # PyTorch saves self and the returned indices: changing either in place is an error.
+    prim.record((out, None), (a,), (a, indices, d), {"dim": d})
+    return result(out, indices)
+
+
+def _cum_extreme_kernel(better):
+    def kernel(x, dim):
+        if x.ndim == 0:
+            return x.copy(), np.zeros((), np.int64)
+        x = np.moveaxis(x, dim, 0)
         values, idx = np.empty_like(x), np.zeros(x.shape, np.int64)
         for i in range(x.shape[0]):
             if i == 0:
@@ -85,30 +118,35 @@ def _cum_extreme(a, dim, name, result, better):
                 take = np.isnan(x[i]) | (~prev_nan & take)
             values[i] = np.where(take, x[i], values[i - 1])
             idx[i] = np.where(take, i, idx[i - 1])
-        values, idx = np.moveaxis(values, 0, d), np.moveaxis(idx, 0, d)
-    if a.ndim:  # (np.ascontiguousarray makes a 0-d array 1-d: a 0-d input keeps shape ())
-        values, idx = np.ascontiguousarray(values), np.ascontiguousarray(idx)
-    out, indices = wrap(values), wrap(idx)
-    # PyTorch saves self and the returned indices: changing either in place is an error.
-    record(out, name.capitalize(), (a,), _cum_extreme_backward, (a, indices, d))
-    return result(out, indices)
+        values, idx = np.moveaxis(values, 0, dim), np.moveaxis(idx, 0, dim)
+        return np.ascontiguousarray(values), np.ascontiguousarray(idx)
+
+    kernel.__name__ = f"_cum_{better.__name__}_kernel"
+    return kernel
 
 
-def _cum_extreme_backward(g, a, indices, d):
+def _cum_extreme_backward(gs, a, indices, d):
     """da = zeros with g added at the running extreme's index"""
+    g = gs[0]
     if a.ndim == 0:
         return (g,)
-    return (I.scatter_add(wrap(np.zeros(a.shape, g._data.dtype)), d, indices, g),)
+    return (I.scatter_add(zeros_of(a.shape, g._data.dtype), d, indices, g),)
+
+
+CUMMAX = Primitive("Cummax", _cum_extreme_kernel(np.greater_equal), _cum_extreme_backward,
+                   multi=True)  # fmt: skip
+CUMMIN = Primitive("Cummin", _cum_extreme_kernel(np.less_equal), _cum_extreme_backward,
+                   multi=True)  # fmt: skip
 
 
 def cummax(a, dim):
     """f(a) = (running max along dim, its index; the last one of ties);  da = g added there"""
-    return _cum_extreme(a, dim, "cummax", cummax_result, np.greater_equal)
+    return _cum_extreme(a, dim, "cummax", cummax_result, CUMMAX)
 
 
 def cummin(a, dim):
     """f(a) = (running min along dim, its index; the last one of ties);  da = g added there"""
-    return _cum_extreme(a, dim, "cummin", cummin_result, np.less_equal)
+    return _cum_extreme(a, dim, "cummin", cummin_result, CUMMIN)
 
 
 def logcumsumexp(a, dim):
@@ -116,8 +154,11 @@ def logcumsumexp(a, dim):
     a = as_tensor(a, "logcumsumexp")
     check_float(a, "logcumsumexp")
     d = one_dim(dim, a.ndim, "logcumsumexp")
-    out = a._data.copy() if a.ndim == 0 else np.logaddexp.accumulate(a._data, axis=d)
-    return record(wrap(out), "Logcumsumexp", (a,), _logcumsumexp_backward, (a, OUT, d))
+    return LOGCUMSUMEXP.apply((a,), (a._data,), (a, OUT, d), {"dim": d})
+
+
+def _logcumsumexp_kernel(x, dim):
+    return x.copy() if x.ndim == 0 else np.logaddexp.accumulate(x, axis=dim)
 
 
 def _logcumsumexp_backward(g, a, out, d):
@@ -130,6 +171,9 @@ def _logcumsumexp_backward(g, a, out, d):
     rpos = S.flip(logcumsumexp(S.flip(pos, d), d), d)
     rneg = S.flip(logcumsumexp(S.flip(neg, d), d), d)
     return (E.exp(rpos + a) - E.exp(rneg + a),)
+
+
+LOGCUMSUMEXP = Primitive("Logcumsumexp", _logcumsumexp_kernel, _logcumsumexp_backward)
 
 
 def diff(input, n=1, dim=-1, prepend=None, append=None):
