@@ -6,7 +6,8 @@ import warnings
 
 import numpy as np
 
-from tinytensor.autograd.node import OUT, record
+from tinytensor.autograd.node import OUT
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import rng, wrap
 from tinytensor.nn.functional._util import float_input, saves
 from tinytensor.ops import elementwise as E
@@ -16,6 +17,33 @@ from tinytensor.ops._util import one_dim
 
 def _scalar(v, like):
     return like.dtype.type(v)
+
+
+def _mask_kernel(d, *, test, lo=None, hi=None, mul=None, divide=None):
+    """Where an activation's derivative is piecewise constant: a bool mask of ``d`` (``le``:
+    d <= lo, ``gt``: d > lo, ``open``: lo < d < hi, ``closed``: lo <= d <= hi, ``abs_gt``:
+    |d| > lo; ``mul`` scales d first), or that mask divided by ``divide`` in d's dtype."""
+    if mul is not None:
+        d = d * _scalar(mul, d)
+    if test == "le":
+        m = d <= lo
+    elif test == "gt":
+        m = d > lo
+    elif test == "open":
+        m = (d > lo) & (d < hi)
+    elif test == "closed":
+        m = (d >= lo) & (d <= hi)
+    else:  # "abs_gt"
+        m = np.abs(d) > lo
+    return m if divide is None else m / _scalar(divide, d)
+
+
+MASK = Primitive("ActivationMask", _mask_kernel)  # no gradient: the derivative's pieces
+
+
+def _mask(x, test, **attrs):
+    """The mask of ``x`` (a tensor) by ``MASK``'s kernel."""
+    return MASK.apply((x,), (x._data,), (), {"test": test, **attrs})
 
 
 def relu(input, inplace=False):
@@ -33,34 +61,44 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     x = float_input(input, "hardtanh")
     if inplace:
         return x.clamp_(min_val, max_val)
-    d = x._data
-    out = np.clip(d, _scalar(min_val, d), _scalar(max_val, d))
     attrs = {"min_val": min_val, "max_val": max_val}
-    return record(wrap(out), "Hardtanh", (x,), _hardtanh_backward, (x, min_val, max_val), attrs)
+    return HARDTANH.apply((x,), (x._data,), (x, min_val, max_val), attrs)
+
+
+def _hardtanh_kernel(d, *, min_val, max_val):
+    return np.clip(d, _scalar(min_val, d), _scalar(max_val, d))
 
 
 def _hardtanh_backward(g, x, min_val, max_val):
-    d = x._data
-    return (g * wrap((d > min_val) & (d < max_val)),)
+    return (g * _mask(x, "open", lo=min_val, hi=max_val),)
+
+
+HARDTANH = Primitive("Hardtanh", _hardtanh_kernel, _hardtanh_backward)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
     """`f(x) = x if x > 0 else slope*x`;  `dx = g*(1 if x > 0 else slope)`"""
     x = float_input(input, "leaky_relu")
-    d = x._data
-    slope = _leaky_slope(d, negative_slope)
+    attrs = {"negative_slope": negative_slope}
     if inplace:
-        return x.mul_(wrap(slope))
-    saved, attrs = (x, negative_slope), {"negative_slope": negative_slope}
-    return record(wrap(d * slope), "LeakyRelu", (x,), _leaky_relu_backward, saved, attrs)
+        return x.mul_(LEAKY_SLOPE.apply((x,), (x._data,), (), attrs))
+    return LEAKY_RELU.apply((x,), (x._data,), (x, negative_slope), attrs)
+
+
+def _leaky_relu_kernel(d, *, negative_slope):
+    return d * _leaky_slope(d, negative_slope=negative_slope)
 
 
 def _leaky_relu_backward(g, x, negative_slope):
-    return (g * wrap(_leaky_slope(x._data, negative_slope)),)
+    return (g * LEAKY_SLOPE.apply((x,), (x._data,), (), {"negative_slope": negative_slope}),)
 
 
-def _leaky_slope(d, negative_slope):
+def _leaky_slope(d, *, negative_slope):
     return np.where(d > 0, _scalar(1.0, d), _scalar(negative_slope, d))
+
+
+LEAKY_RELU = Primitive("LeakyRelu", _leaky_relu_kernel, _leaky_relu_backward)
+LEAKY_SLOPE = Primitive("LeakyReluSlope", _leaky_slope)  # 1 or the slope: no gradient
 
 
 def elu(input, alpha=1.0, inplace=False):
@@ -76,17 +114,18 @@ def selu(input, inplace=False):
 def _elu(input, alpha, scale, inplace, who):
     """`f(x) = scale*x if x > 0 else scale*alpha*(e^x - 1)`"""
     x = float_input(input, who)
-    d = x._data
-    neg = _scalar(alpha * scale, d) * np.expm1(np.minimum(d, 0))
-    out = np.where(d > 0, d * _scalar(scale, d) if scale != 1.0 else d, neg)
     # One "Elu" node, one layout (x or the result, alpha, scale, is_result), as PyTorch's
     # elu_backward(grad, alpha, scale, input_scale, is_result, self_or_result).
     attrs = {"alpha": alpha, "scale": scale}
     if inplace:
         # As PyTorch's elu_: the gradient is read from the result, the new value of x.
-        y = record(wrap(out), "Elu", (x,), _elu_backward, (OUT, alpha, scale, True), attrs)
-        return x.copy_(y)
-    return record(wrap(out), "Elu", (x,), _elu_backward, (x, alpha, scale, False), attrs)
+        return x.copy_(ELU.apply((x,), (x._data,), (OUT, alpha, scale, True), attrs))
+    return ELU.apply((x,), (x._data,), (x, alpha, scale, False), attrs)
+
+
+def _elu_kernel(d, *, alpha, scale):
+    neg = _scalar(alpha * scale, d) * np.expm1(np.minimum(d, 0))
+    return np.where(d > 0, d * _scalar(scale, d) if scale != 1.0 else d, neg)
 
 
 def _elu_backward(g, x_or_out, alpha, scale, is_result):
@@ -97,7 +136,7 @@ def _elu_backward(g, x_or_out, alpha, scale, is_result):
 
 def _elu_input_backward(g, x, alpha, scale):
     """`dx = g*scale if x > 0 else g*scale*alpha*e^x`"""
-    neg = wrap(x._data <= 0)
+    neg = _mask(x, "le", lo=0)
     # exp of min(x, 0): the unused branch stays finite, so no 0*inf in double backward.
     pos = g if scale == 1.0 else g * scale
     return (E.where(neg, g * E.exp(E.clamp(x, max=0.0)) * (alpha * scale), pos),)
@@ -106,7 +145,10 @@ def _elu_input_backward(g, x, alpha, scale):
 def _elu_result_backward(g, out, alpha, scale):
     """dx from the result y: `g*scale if y > 0 else g*(y + scale*alpha)`"""
     pos = g if scale == 1.0 else g * scale
-    return (E.where(wrap(out._data <= 0), g * (out + alpha * scale), pos),)
+    return (E.where(_mask(out, "le", lo=0), g * (out + alpha * scale), pos),)
+
+
+ELU = Primitive("Elu", _elu_kernel, _elu_backward)
 
 
 # erfc(z) for z >= 0 to ~1.2e-7 relative error (Numerical Recipes' Chebyshev fit): float32
@@ -156,8 +198,11 @@ def gelu(input, approximate="none"):
         return x * 0.5 * (E.tanh(inner) + 1.0)
     if approximate != "none":
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    d = x._data
-    return record(wrap(d * _cdf_np(d)), "Gelu", (x,), _gelu_backward, (x,))
+    return GELU.apply((x,), (x._data,), (x,))
+
+
+def _gelu_kernel(d):
+    return d * _cdf_np(d)
 
 
 def _gelu_backward(g, x):
@@ -175,11 +220,15 @@ def _normal_pdf(x):
 
 def _normal_cdf(x):
     """`f(x) = Phi(x)`, the standard normal CDF;  `dx = g*phi(x)`"""
-    return record(wrap(_cdf_np(x._data)), "NormalCdf", (x,), _normal_cdf_backward, (x,))
+    return NORMAL_CDF.apply((x,), (x._data,), (x,))
 
 
 def _normal_cdf_backward(g, x):
     return (g * _normal_pdf(x),)
+
+
+GELU = Primitive("Gelu", _gelu_kernel, _gelu_backward)
+NORMAL_CDF = Primitive("NormalCdf", _cdf_np, _normal_cdf_backward)
 
 
 def silu(input, inplace=False):
@@ -189,12 +238,23 @@ def silu(input, inplace=False):
         # The in-place form rewrites x, so its gradient cannot read x later: use x*sigmoid(x)
         # through ops that snapshot their inputs.
         return x.mul_(E.sigmoid(x.detach()) if not x.requires_grad else E.sigmoid(x.clone()))
-    return record(wrap(x._data * E._sigmoid_np(x._data)), "Silu", (x,), _silu_backward, (x,))
+    return SILU.apply((x,), (x._data,), (x,))
+
+
+def _silu_kernel(d):
+    # sigmoid by exp of a non-positive number only (no overflow), as ``tt.sigmoid``
+    with np.errstate(all="ignore"):
+        e = np.exp(-np.abs(d))
+        s = np.where(d >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(d.dtype, copy=False)
+    return d * s
 
 
 def _silu_backward(g, x):
     s = E.sigmoid(x)
     return (g * s * (x * (1.0 - s) + 1.0),)
+
+
+SILU = Primitive("Silu", _silu_kernel, _silu_backward)
 
 
 def mish(input):
@@ -205,29 +265,39 @@ def mish(input):
 def softplus(input, beta=1.0, threshold=20.0):
     """`f(x) = log(1 + e^(beta*x))/beta (x where beta*x > threshold);  dx = g*sigmoid(beta*x)`"""
     x = float_input(input, "softplus")
-    d = x._data
+    attrs = {"beta": beta, "threshold": threshold}
+    return SOFTPLUS.apply((x,), (x._data,), (x, beta, threshold), attrs)
+
+
+def _softplus_kernel(d, *, beta, threshold):
     bx = d * _scalar(beta, d)
     soft = (np.maximum(bx, 0) + np.log1p(np.exp(-np.abs(bx)))) / _scalar(beta, d)
-    out = np.where(bx > threshold, d, soft)
-    attrs = {"beta": beta, "threshold": threshold}
-    return record(wrap(out), "Softplus", (x,), _softplus_backward, (x, beta, threshold), attrs)
+    return np.where(bx > threshold, d, soft)
 
 
 def _softplus_backward(g, x, beta, threshold):
-    linear = wrap(x._data * _scalar(beta, x._data) > threshold)
+    linear = _mask(x, "gt", lo=threshold, mul=beta)
     return (E.where(linear, g, g * E.sigmoid(x * beta)),)
+
+
+SOFTPLUS = Primitive("Softplus", _softplus_kernel, _softplus_backward)
 
 
 def logsigmoid(input):
     """`f(x) = log(sigmoid(x)) = min(x, 0) - log(1 + e^-|x|);  dx = g*sigmoid(-x)`"""
     x = float_input(input, "logsigmoid")
-    d = x._data
-    out = np.minimum(d, 0) - np.log1p(np.exp(-np.abs(d)))
-    return record(wrap(out), "LogSigmoid", (x,), _logsigmoid_backward, (x,))
+    return LOGSIGMOID.apply((x,), (x._data,), (x,))
+
+
+def _logsigmoid_kernel(d):
+    return np.minimum(d, 0) - np.log1p(np.exp(-np.abs(d)))
 
 
 def _logsigmoid_backward(g, x):
     return (g * E.sigmoid(-x),)
+
+
+LOGSIGMOID = Primitive("LogSigmoid", _logsigmoid_kernel, _logsigmoid_backward)
 
 
 def softsign(input):
@@ -311,13 +381,19 @@ def threshold(input, threshold, value, inplace=False):
     x = float_input(input, "threshold")
     if inplace:
         return _in_place(x, lambda t: globals()["threshold"](t, threshold, value))
-    d = x._data
-    out = np.where(d > threshold, d, _scalar(value, d))
-    return record(wrap(out), "Threshold", (x,), _threshold_backward, (x, threshold))
+    attrs = {"threshold": threshold, "value": value}
+    return THRESHOLD.apply((x,), (x._data,), (x, threshold), attrs, None)
+
+
+def _threshold_kernel(d, *, threshold, value):
+    return np.where(d > threshold, d, _scalar(value, d))
 
 
 def _threshold_backward(g, x, threshold):
-    return (g * wrap(x._data > threshold),)
+    return (g * _mask(x, "gt", lo=threshold),)
+
+
+THRESHOLD = Primitive("Threshold", _threshold_kernel, _threshold_backward)
 
 
 def threshold_(input, threshold, value):
@@ -328,13 +404,23 @@ def threshold_(input, threshold, value):
 def hardshrink(input, lambd=0.5):
     """`f(x) = x if |x| > lambd else 0;  dx = g*(|x| > lambd)`"""
     x = float_input(input, "hardshrink")
-    d = x._data
-    out = np.where(np.abs(d) > lambd, d, _scalar(0, d))
-    return record(wrap(out), "Hardshrink", (x,), _shrink_backward, (x, lambd))
+    return HARDSHRINK.apply((x,), (x._data,), (x, lambd), {"lambd": lambd}, None)
+
+
+def _hardshrink_kernel(d, *, lambd):
+    return np.where(np.abs(d) > lambd, d, _scalar(0, d))
 
 
 def _shrink_backward(g, x, lambd):
-    return (g * wrap(np.abs(x._data) > lambd),)
+    return (g * _mask(x, "abs_gt", lo=lambd),)
+
+
+def _softshrink_kernel(d, *, lambd):
+    return np.where(np.abs(d) > lambd, d - np.sign(d) * _scalar(lambd, d), _scalar(0, d))
+
+
+HARDSHRINK = Primitive("Hardshrink", _hardshrink_kernel, _shrink_backward)
+SOFTSHRINK = Primitive("Softshrink", _softshrink_kernel, _shrink_backward)
 
 
 def softshrink(input, lambd=0.5):
@@ -342,9 +428,7 @@ def softshrink(input, lambd=0.5):
     x = float_input(input, "softshrink")
     if lambd < 0:
         raise RuntimeError(f"softshrink: lambda must be greater or equal to 0, but found {lambd}")
-    d = x._data
-    out = np.where(np.abs(d) > lambd, d - np.sign(d) * _scalar(lambd, d), _scalar(0, d))
-    return record(wrap(out), "Softshrink", (x,), _shrink_backward, (x, lambd))
+    return SOFTSHRINK.apply((x,), (x._data,), (x, lambd), {"lambd": lambd}, None)
 
 
 def tanhshrink(input):
@@ -357,14 +441,18 @@ def hardsigmoid(input, inplace=False):
     x = float_input(input, "hardsigmoid")
     if inplace:
         return _in_place(x, hardsigmoid)
-    d = x._data
-    out = np.clip(d + _scalar(3, d), 0, 6) / _scalar(6, d)
-    return record(wrap(out), "Hardsigmoid", (x,), _hardsigmoid_backward, (x,))
+    return HARDSIGMOID.apply((x,), (x._data,), (x,))
+
+
+def _hardsigmoid_kernel(d):
+    return np.clip(d + _scalar(3, d), 0, 6) / _scalar(6, d)
 
 
 def _hardsigmoid_backward(g, x):
-    d = x._data
-    return (g * wrap(((d > -3) & (d < 3)) / _scalar(6, d)),)
+    return (g * _mask(x, "open", lo=-3, hi=3, divide=6),)
+
+
+HARDSIGMOID = Primitive("Hardsigmoid", _hardsigmoid_kernel, _hardsigmoid_backward)
 
 
 def hardswish(input, inplace=False):
@@ -372,15 +460,19 @@ def hardswish(input, inplace=False):
     x = float_input(input, "hardswish")
     if inplace:
         return _in_place(x, hardswish)
-    d = x._data
-    out = d * np.clip(d + _scalar(3, d), 0, 6) / _scalar(6, d)
-    return record(wrap(out), "Hardswish", (x,), _hardswish_backward, (x,))
+    return HARDSWISH.apply((x,), (x._data,), (x,))
+
+
+def _hardswish_kernel(d):
+    return d * np.clip(d + _scalar(3, d), 0, 6) / _scalar(6, d)
 
 
 def _hardswish_backward(g, x):
-    d = x._data
-    mid = wrap((d >= -3) & (d <= 3))
-    return (E.where(mid, g * (x / 3.0 + 0.5), g * wrap(d > 3)),)
+    mid = _mask(x, "closed", lo=-3, hi=3)
+    return (E.where(mid, g * (x / 3.0 + 0.5), g * _mask(x, "gt", lo=3)),)
+
+
+HARDSWISH = Primitive("Hardswish", _hardswish_kernel, _hardswish_backward)
 
 
 def celu(input, alpha=1.0, inplace=False):
@@ -390,14 +482,19 @@ def celu(input, alpha=1.0, inplace=False):
         raise RuntimeError("ZeroDivisionError: celu: alpha must not be 0")
     if inplace:
         return _in_place(x, lambda t: celu(t, alpha))
-    d = x._data
-    out = np.where(d > 0, d, _scalar(alpha, d) * np.expm1(np.minimum(d, 0) / _scalar(alpha, d)))
-    return record(wrap(out), "Celu", (x,), _celu_backward, (x, alpha))
+    return CELU.apply((x,), (x._data,), (x, alpha), {"alpha": alpha}, None)
+
+
+def _celu_kernel(d, *, alpha):
+    return np.where(d > 0, d, _scalar(alpha, d) * np.expm1(np.minimum(d, 0) / _scalar(alpha, d)))
 
 
 def _celu_backward(g, x, alpha):
-    neg = wrap(x._data <= 0)
+    neg = _mask(x, "le", lo=0)
     return (E.where(neg, g * E.exp(E.clamp(x, max=0.0) / alpha), g),)
+
+
+CELU = Primitive("Celu", _celu_kernel, _celu_backward)
 
 
 def celu_(input, alpha=1.0):
@@ -436,14 +533,19 @@ def prelu(input, weight):
         w = weight.reshape(shape)
     else:
         w = weight.reshape(())
-    d, wd = x._data, w._data
-    out = np.where(d > 0, d, wd * d)
-    return record(wrap(out), "Prelu", (x, w), _prelu_backward, (x, w))
+    return PRELU.apply((x, w), (x._data, w._data), (x, w))
+
+
+def _prelu_kernel(d, wd):
+    return np.where(d > 0, d, wd * d)
 
 
 def _prelu_backward(g, x, w):
-    pos = wrap(x._data > 0)
+    pos = _mask(x, "gt", lo=0)
     return E.where(pos, g, g * w), E.where(pos, 0.0, g * x)
+
+
+PRELU = Primitive("Prelu", _prelu_kernel, _prelu_backward)
 
 
 def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
@@ -454,14 +556,22 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
         return leaky_relu(x, (lower + upper) / 2, inplace)
     if inplace:
         return _in_place(x, lambda t: rrelu(t, lower, upper, True))
-    d = x._data
+    out, noise = RRELU.compute((x,), (x._data,), {"lower": lower, "upper": upper})
+    return RRELU.record(wrap(out), (x,), (x, wrap(noise)))
+
+
+def _rrelu_kernel(d, *, lower, upper):
+    """(x*noise, noise): the slopes drawn from the global generator at call time."""
     a = rng().uniform(lower, upper, d.shape).astype(d.dtype)
     noise = np.where(d >= 0, _scalar(1, d), a)
-    return record(wrap(d * noise), "RreluWithNoise", (x,), _rrelu_backward, (x, wrap(noise)))
+    return d * noise, noise
 
 
 def _rrelu_backward(g, x, noise):
     return (g * noise,)
+
+
+RRELU = Primitive("RreluWithNoise", _rrelu_kernel, _rrelu_backward, multi=True, random=True)
 
 
 def rrelu_(input, lower=1.0 / 8, upper=1.0 / 3, training=False):
@@ -474,14 +584,26 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
     returns the one-hot of its argmax with the soft sample's gradient (straight-through)."""
     x = float_input(logits, "gumbel_softmax")
     d = x._data
-    gumbels = wrap(-np.log(rng().exponential(1.0, d.shape)).astype(d.dtype))
+    gumbels = GUMBEL_NOISE.apply((), (), (), {"shape": d.shape, "dtype": d.dtype})
     y = softmax((x + gumbels) / tau, dim)
     if not hard:
         return y
     ax = one_dim(dim, x.ndim, "gumbel_softmax")
-    onehot = np.zeros_like(y._data)
-    np.put_along_axis(onehot, np.expand_dims(np.argmax(y._data, axis=ax), ax), 1, ax)
-    return wrap(onehot) - y.detach() + y
+    return ONE_HOT_MAX.apply((y,), (y._data,), (), {"dim": ax}) - y.detach() + y
+
+
+def _gumbel_kernel(*, shape, dtype):
+    return (-np.log(rng().exponential(1.0, shape))).astype(dtype)
+
+
+def _one_hot_max_kernel(yd, *, dim):
+    onehot = np.zeros_like(yd)
+    np.put_along_axis(onehot, np.expand_dims(np.argmax(yd, axis=dim), dim), 1, dim)
+    return onehot
+
+
+GUMBEL_NOISE = Primitive("GumbelNoise", _gumbel_kernel, random=True)
+ONE_HOT_MAX = Primitive("OneHotMax", _one_hot_max_kernel)  # no gradient (straight-through)
 
 
 def channel_shuffle(input, groups):
