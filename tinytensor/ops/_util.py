@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 
 from tinytensor import _dtype as D
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase, wrap
 from tinytensor.ops.creation import tensor
 
@@ -52,7 +53,12 @@ def binary(a, b, name):
         dt = D.promote(
             D.from_numpy_dtype(ad.dtype), ad.ndim, D.from_numpy_dtype(bd.dtype), bd.ndim
         ).np
-        return a, b, ad.astype(dt, copy=False), bd.astype(dt, copy=False)
+        # The promotion casts run through the CAST kernel, so a compiler replays them.
+        if ad.dtype != dt:
+            ad = CAST.compute((a,), (ad,), {"dtype": dt})
+        if bd.dtype != dt:
+            bd = CAST.compute((b,), (bd,), {"dtype": dt})
+        return a, b, ad, bd
     if ta:
         if b.__class__ is np.ndarray:
             return binary(a, as_tensor(b, name), name)
@@ -60,7 +66,9 @@ def binary(a, b, name):
         if _WEAK_SCALARS and b.__class__ in _PY_NUMBERS and ad.dtype.kind == "f":
             return a, b, ad, b
         dt = _scalar_dtype(ad.dtype, b, name)
-        return a, b, (ad if dt is ad.dtype else ad.astype(dt)), typed_scalar(dt, b, name)
+        if dt is not ad.dtype and dt != ad.dtype:
+            ad = CAST.compute((a,), (ad,), {"dtype": dt})
+        return a, b, ad, typed_scalar(dt, b, name)
     if tb:
         if a.__class__ is np.ndarray:
             return binary(as_tensor(a, name), b, name)
@@ -68,7 +76,9 @@ def binary(a, b, name):
         if _WEAK_SCALARS and a.__class__ in _PY_NUMBERS and bd.dtype.kind == "f":
             return a, b, a, bd
         dt = _scalar_dtype(bd.dtype, a, name)
-        return a, b, typed_scalar(dt, a, name), (bd if dt is bd.dtype else bd.astype(dt))
+        if dt is not bd.dtype and dt != bd.dtype:
+            bd = CAST.compute((b,), (bd,), {"dtype": dt})
+        return a, b, typed_scalar(dt, a, name), bd
     a, b = as_tensor(a, name), as_tensor(b, name)
     return binary(a, b, name)
 
@@ -86,6 +96,21 @@ def quiet_module(module_name):
     warnings.filterwarnings(
         "ignore", category=RuntimeWarning, module=re.escape(module_name) + "$"
     )
+
+
+quiet_module(__name__)  # the cast kernel's (NaN or inf to an integer, overflow to float16)
+
+
+def _cast_kernel(x, *, dtype):
+    try:
+        return x.astype(dtype)
+    except FP_SIGNALS:  # NaN/inf to an integer, overflow: silently, as PyTorch
+        with np.errstate(all="ignore"):
+            return x.astype(dtype)
+
+
+# A dtype conversion inside an op (promotion, integers to floats; no node of its own).
+CAST = Primitive("Cast", _cast_kernel)
 
 
 def typed_scalar(dt, value, name):

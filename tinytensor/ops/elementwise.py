@@ -21,10 +21,11 @@ import numpy as np
 
 from tinytensor._dtype import get_default_dtype
 from tinytensor.autograd.grad_mode import grad_state
-from tinytensor.autograd.node import OUT, record
+from tinytensor.autograd.node import OUT
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase, wrap
 from tinytensor.ops._util import (
+    CAST,
     as_tensor,
     binary,
     binary_arith,
@@ -144,31 +145,50 @@ def div(input, other, rounding_mode=None):
             a, b, ad, bd = binary(a, b, "div")
             _check_int_divisor(ad, bd, "div")
             try:
-                with _quiet(all="ignore"):
-                    out = np.trunc(np.true_divide(ad, bd))
+                return DIV_TRUNC.apply((a, b), (ad, bd))
             except ValueError:
                 raise broadcast_error("div", a, b) from None
-            return wrap(out.astype(value_dtype(ad, bd), copy=False))
         raise RuntimeError(
             f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}"
         )
     a, b, ad, bd = binary(a, b, "div")
     if value_dtype(ad, bd).kind != "f":
         dt = get_default_dtype().np
-        ad, bd = ad.astype(dt), bd.astype(dt) if isinstance(bd, np.ndarray) else dt.type(bd)
+        ad, bd = _to_float(a, ad, dt), _to_float(b, bd, dt)
     try:
-        out = ad / bd
+        return DIV.apply((a, b), (ad, bd), (a if _rg(b) else None, b))
     except ValueError:
         raise broadcast_error("div", a, b) from None
+
+
+def _to_float(t, v, dt):
+    """An integer operand's value ``v`` (of tensor or number ``t``) as ``dt``: arrays by the
+    traced ``CAST`` kernel, NumPy scalars (constants) directly."""
+    return CAST.compute((t,), (v,), {"dtype": dt}) if v.__class__ is np.ndarray else dt.type(v)
+
+
+def _div_kernel(a, b):
+    try:
+        return a / b
     except _FP_SIGNALS:  # 0/0, x/0, overflow: IEEE silently (see the module docstring)
         with _quiet(all="ignore"):
-            out = ad / bd
-    return record(wrap(out), "Div", (a, b), _div_backward, (a if _rg(b) else None, b))
+            return a / b
 
 
 def _div_backward(g, a, b, *, needs):
     # ``a`` is saved only when b needs a gradient.
     return (g / b if needs[0] else None), (None if a is None else -g * a / (b * b))
+
+
+DIV = Primitive("Div", _div_kernel, _div_backward)
+
+
+def _div_trunc_kernel(a, b):
+    with _quiet(all="ignore"):
+        return np.trunc(np.true_divide(a, b)).astype(value_dtype(a, b), copy=False)
+
+
+DIV_TRUNC = Primitive("DivTrunc", _div_trunc_kernel)  # no gradient
 
 
 def rdiv(a, b):
@@ -187,10 +207,17 @@ def floor_divide(input, other):
     a, b, ad, bd = binary(a, b, "floor_divide")
     _check_int_divisor(ad, bd, "floor_divide")
     try:
-        with _quiet(all="ignore"):
-            return wrap(np.floor_divide(ad, bd))
+        return FLOOR_DIVIDE.apply((a, b), (ad, bd))
     except ValueError:
         raise broadcast_error("floor_divide", a, b) from None
+
+
+def _floor_divide_kernel(a, b):
+    with _quiet(all="ignore"):
+        return np.floor_divide(a, b)
+
+
+FLOOR_DIVIDE = Primitive("FloorDivide", _floor_divide_kernel)  # no gradient
 
 
 def remainder(input, other):
@@ -198,19 +225,23 @@ def remainder(input, other):
     a, b = input, other
     a, b, ad, bd = binary(a, b, "remainder")
     _check_int_divisor(ad, bd, "remainder")
+    rb = _rg(b)
     try:
-        with _quiet(all="ignore"):
-            out = np.remainder(ad, bd)
+        return REMAINDER.apply((a, b), (ad, bd), (a if rb else None, b if rb else None))
     except ValueError:
         raise broadcast_error("remainder", a, b) from None
-    rb = _rg(b)
-    return record(
-        wrap(out), "Remainder", (a, b), _remainder_backward, (a if rb else None, b if rb else None)
-    )
+
+
+def _remainder_kernel(a, b):
+    with _quiet(all="ignore"):
+        return np.remainder(a, b)
 
 
 def _remainder_backward(g, a, b):
     return g, (None if a is None else -g * floor_divide(a, b))
+
+
+REMAINDER = Primitive("Remainder", _remainder_kernel, _remainder_backward)
 
 
 def neg(input):
@@ -219,11 +250,14 @@ def neg(input):
     a = as_tensor(a, "neg")
     if a._data.dtype == np.bool_:
         raise RuntimeError("neg: negation of a bool tensor is not supported; use logical_not")
-    return record(wrap(-a._data), "Neg", (a,), _neg_backward)
+    return NEG.apply((a,), (a._data,))
 
 
 def _neg_backward(g):
     return (-g,)
+
+
+NEG = Primitive("Neg", np.negative, _neg_backward)
 
 
 def pow(input, exponent):
@@ -236,16 +270,20 @@ def pow(input, exponent):
         and np.any(np.asarray(bd) < 0)
     ):
         raise RuntimeError("pow: integers to negative integer powers are not allowed; use floats")
-    try:
-        out = np.power(ad, bd)
-    except ValueError:
-        raise broadcast_error("pow", a, b) from None
-    except _FP_SIGNALS:
-        with _quiet(all="ignore"):
-            out = np.power(ad, bd)
     # Only db needs the output; keeping it otherwise would make an in-place change to the
     # result of x ** 2 a (spurious) error in backward, which PyTorch does not raise.
-    return record(wrap(out), "Pow", (a, b), _pow_backward, (a, b, OUT if _rg(b) else None))
+    try:
+        return POW.apply((a, b), (ad, bd), (a, b, OUT if _rg(b) else None))
+    except ValueError:
+        raise broadcast_error("pow", a, b) from None
+
+
+def _pow_kernel(a, b):
+    try:
+        return np.power(a, b)
+    except _FP_SIGNALS:
+        with _quiet(all="ignore"):
+            return np.power(a, b)
 
 
 def _pow_backward(g, a, b, out, *, needs):
@@ -253,6 +291,9 @@ def _pow_backward(g, a, b, out, *, needs):
         _pow_base_grad(g, a, b) if needs[0] else None,
         None if out is None else _pow_exponent_grad(g, out, a, b),
     )
+
+
+POW = Primitive("Pow", _pow_kernel, _pow_backward)
 
 
 def _pow_exponent_grad(g, out, a, b):
@@ -299,13 +340,19 @@ def reciprocal(input):
     """`f(a) = 1/a;  da = -g*f(a)^2`"""
     a = input
     a, d = _unary_float(a, "reciprocal")
-    with np.errstate(divide="ignore"):
-        out = np.reciprocal(d)
-    return record(wrap(out), "Reciprocal", (a,), _reciprocal_backward, (OUT,))
+    return RECIPROCAL.apply((a,), (d,), (OUT,))
+
+
+def _reciprocal_kernel(d):
+    with _quiet(all="ignore"):
+        return np.reciprocal(d)
 
 
 def _reciprocal_backward(g, out):
     return (-g * out * out,)
+
+
+RECIPROCAL = Primitive("Reciprocal", _reciprocal_kernel, _reciprocal_backward)
 
 
 # --- unary math -----------------------------------------------------------------------------
@@ -319,13 +366,6 @@ def _unary_float(a, name):
     if d.dtype.kind != "f":
         d = CAST.compute((a,), (d,), {"dtype": get_default_dtype().np})
     return a, d
-
-
-def _cast_kernel(x, *, dtype):
-    return x.astype(dtype)
-
-
-CAST = Primitive("Cast", _cast_kernel)  # a dtype conversion inside an op (no node of its own)
 
 
 def exp(input):
@@ -354,79 +394,110 @@ def log(input):
     """f(a) = ln a;  da = g/a"""
     a = input
     a, d = _unary_float(a, "log")
+    return LOG.apply((a,), (d,), (a,))
+
+
+def _log_kernel(d):
     try:
-        out = np.log(d)
+        return np.log(d)
     except _FP_SIGNALS:
         with _quiet(all="ignore"):
-            out = np.log(d)
-    return record(wrap(out), "Log", (a,), _log_backward, (a,))
+            return np.log(d)
 
 
 def _log_backward(g, a):
     return (g / a,)
 
 
+LOG = Primitive("Log", _log_kernel, _log_backward)
+
+
 def log1p(input):
     """f(a) = ln(1+a);  da = g/(1+a)"""
     a = input
     a, d = _unary_float(a, "log1p")
+    return LOG1P.apply((a,), (d,), (a,))
+
+
+def _log1p_kernel(d):
     with _quiet(all="ignore"):
-        out = np.log1p(d)
-    return record(wrap(out), "Log1p", (a,), _log1p_backward, (a,))
+        return np.log1p(d)
 
 
 def _log1p_backward(g, a):
     return (g / (a + 1.0),)
 
 
+LOG1P = Primitive("Log1p", _log1p_kernel, _log1p_backward)
+
+
 def sqrt(input):
     """`f(a) = sqrt(a);  da = g/(2*f(a))`"""
     a = input
     a, d = _unary_float(a, "sqrt")
+    return SQRT.apply((a,), (d,), (OUT,))
+
+
+def _sqrt_kernel(d):
     try:
-        out = np.sqrt(d)
+        return np.sqrt(d)
     except _FP_SIGNALS:
         with _quiet(all="ignore"):
-            out = np.sqrt(d)
-    return record(wrap(out), "Sqrt", (a,), _sqrt_backward, (OUT,))
+            return np.sqrt(d)
 
 
 def _sqrt_backward(g, out):
     return (g / (out * 2.0),)
 
 
+SQRT = Primitive("Sqrt", _sqrt_kernel, _sqrt_backward)
+
+
 def rsqrt(input):
     """`f(a) = a^(-1/2);  da = -g*f(a)^3/2`"""
     a = input
     a, d = _unary_float(a, "rsqrt")
+    return RSQRT.apply((a,), (d,), (OUT,))
+
+
+def _rsqrt_kernel(d):
     with _quiet(all="ignore"):
-        out = 1.0 / np.sqrt(d)
-    return record(wrap(out), "Rsqrt", (a,), _rsqrt_backward, (OUT,))
+        return 1.0 / np.sqrt(d)
 
 
 def _rsqrt_backward(g, out):
     return (g * out * out * out * -0.5,)
 
 
+RSQRT = Primitive("Rsqrt", _rsqrt_kernel, _rsqrt_backward)
+
+
 def abs(input):
     """`f(a) = |a|;  da = g*sign(a)`"""
     a = input
     a = as_tensor(a, "abs")
-    return record(wrap(np.abs(a._data)), "Abs", (a,), _abs_backward, (a,))
+    return ABS.apply((a,), (a._data,), (a,))
 
 
 def _abs_backward(g, a):
     return (g * sign(a),)
 
 
+ABS = Primitive("Abs", np.abs, _abs_backward)
+
+
 def sign(input):
     """f(a) = sign(a) (0 at NaN, as in PyTorch);  da = 0"""
     a = input
     a = as_tensor(a, "sign")
-    out = np.sign(a._data)
+    return SIGN.apply((a,), (a._data,))
+
+
+def _sign_kernel(d):
+    out = np.sign(d)
     if out.dtype.kind == "f":
         out = np.where(out != out, 0, out).astype(out.dtype, copy=False)  # NaN != NaN
-    return record(wrap(out), "Sign", (a,), _zero_backward)
+    return out
 
 
 def _zero_backward(g):
@@ -434,30 +505,45 @@ def _zero_backward(g):
     return (g * 0.0,)
 
 
+SIGN = Primitive("Sign", _sign_kernel, _zero_backward)
+
+
 def sin(input):
     """`f(a) = sin a`;  `da = g*cos a`"""
     a = input
     a, d = _unary_float(a, "sin")
+    return SIN.apply((a,), (d,), (a,))
+
+
+def _sin_kernel(d):
     with _quiet(all="ignore"):
-        out = np.sin(d)
-    return record(wrap(out), "Sin", (a,), _sin_backward, (a,))
+        return np.sin(d)
 
 
 def _sin_backward(g, a):
     return (g * cos(a),)
 
 
+SIN = Primitive("Sin", _sin_kernel, _sin_backward)
+
+
 def cos(input):
     """`f(a) = cos a`;  `da = -g*sin a`"""
     a = input
     a, d = _unary_float(a, "cos")
+    return COS.apply((a,), (d,), (a,))
+
+
+def _cos_kernel(d):
     with _quiet(all="ignore"):
-        out = np.cos(d)
-    return record(wrap(out), "Cos", (a,), _cos_backward, (a,))
+        return np.cos(d)
 
 
 def _cos_backward(g, a):
     return (-g * sin(a),)
+
+
+COS = Primitive("Cos", _cos_kernel, _cos_backward)
 
 
 def tanh(input):
@@ -506,11 +592,14 @@ def sigmoid(input):
     """`f(a) = 1/(1+e^-a);  da = g*f(a)*(1 - f(a))`"""
     a = input
     a, d = _unary_float(a, "sigmoid")
-    return record(wrap(_sigmoid_np(d)), "Sigmoid", (a,), _sigmoid_grad, (OUT,))
+    return SIGMOID.apply((a,), (d,), (OUT,))
 
 
 def _sigmoid_grad(g, out):
     return (_sigmoid_backward(g, out),)
+
+
+SIGMOID = Primitive("Sigmoid", _sigmoid_np, _sigmoid_grad)
 
 
 def _sigmoid_backward(g, y):
@@ -518,14 +607,18 @@ def _sigmoid_backward(g, y):
 
     One recorded op instead of three, like ``_tanh_backward``.
     """
-    gd, yd = g._data, y._data
-    return record(
-        wrap(gd * (yd * (1 - yd))), "SigmoidBackward", (g, y), _sigmoid_backward_grad, (g, y)
-    )
+    return SIGMOID_BACKWARD.apply((g, y), (g._data, y._data), (g, y))
+
+
+def _sigmoid_backward_kernel(gd, yd):
+    return gd * (yd * (scalar_like(1, yd.dtype) - yd))
 
 
 def _sigmoid_backward_grad(gg, g, y):
     return _sigmoid_backward(gg, y), gg * g * (1.0 - y * 2.0)
+
+
+SIGMOID_BACKWARD = Primitive("SigmoidBackward", _sigmoid_backward_kernel, _sigmoid_backward_grad)
 
 
 def relu(input):
@@ -600,25 +693,40 @@ def clamp(input, min=None, max=None):
 
 def _clamp_scalar(a, lo, hi):
     d = a._data
-    lo_v = None if lo is None else np.asarray(lo).astype(d.dtype) if d.dtype.kind == "f" else lo
-    hi_v = None if hi is None else np.asarray(hi).astype(d.dtype) if d.dtype.kind == "f" else hi
-    out = np.clip(d, lo_v, hi_v)
-    # The bounds as NumPy scalars of the tensor's dtype (arrays may not be saved).
-    lo_s = None if lo_v is None else np.asarray(lo_v)[()]
-    hi_s = None if hi_v is None else np.asarray(hi_v)[()]
+    # The bounds as NumPy scalars (constants of the program; arrays may not be saved): of the
+    # tensor's dtype for a floating tensor; an integer tensor's kernel gets the Python number,
+    # as NumPy decides its result dtype by it.
+    if d.dtype.kind == "f":
+        lo_s = None if lo is None else np.asarray(lo).astype(d.dtype)[()]
+        hi_s = None if hi is None else np.asarray(hi).astype(d.dtype)[()]
+        attrs = {"min": lo_s, "max": hi_s}
+        return CLAMP.apply((a,), (d,), (a, lo_s, hi_s), attrs)
+    lo_s = None if lo is None else np.asarray(lo)[()]
+    hi_s = None if hi is None else np.asarray(hi)[()]
     attrs = {"min": lo_s, "max": hi_s}
-    return record(wrap(out), "Clamp", (a,), _clamp_backward, (a, lo_s, hi_s), attrs)
+    return CLAMP.apply((a,), (d,), (a, lo_s, hi_s), {"min": lo, "max": hi}, attrs)
+
+
+def _clamp_kernel(d, *, min, max):
+    return np.clip(d, min, max)
 
 
 def _clamp_backward(g, a, lo, hi):
     # The input is saved (as PyTorch does), so the mask is made from the values it had.
-    d = a._data
+    return (g * CLAMP_MASK.apply((a,), (a._data,), (), {"lo": lo, "hi": hi}),)
+
+
+def _clamp_mask_kernel(d, *, lo, hi):
     keep = np.ones(d.shape, bool)
     if lo is not None:
         keep &= d >= lo
     if hi is not None:
         keep &= d <= hi
-    return (g * wrap(keep),)
+    return keep
+
+
+CLAMP = Primitive("Clamp", _clamp_kernel, _clamp_backward)
+CLAMP_MASK = Primitive("ClampMask", _clamp_mask_kernel)  # bool: where clamp passes its gradient
 
 
 def maximum(input, other):
@@ -626,10 +734,9 @@ def maximum(input, other):
     a, b = input, other
     a, b, ad, bd = binary(a, b, "maximum")
     try:
-        out = np.maximum(ad, bd)
+        return MAXIMUM.apply((a, b), (ad, bd), (a, b))
     except ValueError:
         raise broadcast_error("maximum", a, b) from None
-    return record(wrap(out), "Maximum", (a, b), _maximum_backward, (a, b))
 
 
 def _maximum_backward(g, a, b):
@@ -641,10 +748,9 @@ def minimum(input, other):
     a, b = input, other
     a, b, ad, bd = binary(a, b, "minimum")
     try:
-        out = np.minimum(ad, bd)
+        return MINIMUM.apply((a, b), (ad, bd), (a, b))
     except ValueError:
         raise broadcast_error("minimum", a, b) from None
-    return record(wrap(out), "Minimum", (a, b), _minimum_backward, (a, b))
 
 
 def _minimum_backward(g, a, b):
@@ -661,6 +767,10 @@ def _minmax_grads(g, a, b, loses):
     )
 
 
+MAXIMUM = Primitive("Maximum", np.maximum, _maximum_backward)
+MINIMUM = Primitive("Minimum", np.minimum, _minimum_backward)
+
+
 def where(condition, input, other):
     """f(c, a, b) = a where c else b;  da = g where c else 0,  db = g where not c else 0"""
     a, b = input, other
@@ -668,15 +778,13 @@ def where(condition, input, other):
     if c._data.dtype != np.bool_:
         raise RuntimeError(f"where: condition must be a bool tensor, got dtype {c.dtype}")
     a, b, ad, bd = binary(a, b, "where")
-    cd = c._data
     zero = np.zeros((), dtype=np.result_type(ad, bd)).item()
-    try:
-        out = np.where(cd, ad, bd)
-    except ValueError:
-        raise broadcast_error("where", c, a, b) from None
     # The condition is saved (and so version-checked): changing it in place after the
     # forward pass would route the gradient to the wrong side.
-    return record(wrap(out), "Where", (c, a, b), _where_backward, (c, zero))
+    try:
+        return WHERE.apply((c, a, b), (c._data, ad, bd), (c, zero))
+    except ValueError:
+        raise broadcast_error("where", c, a, b) from None
 
 
 def _where_backward(g, c, zero, *, needs):
@@ -687,48 +795,59 @@ def _where_backward(g, c, zero, *, needs):
     )
 
 
+WHERE = Primitive("Where", np.where, _where_backward)
+
+
 def _rounding(fn, name):
+    def kernel(d, decimals=0):
+        return fn(d) if not decimals else np.round(d, decimals)
+
+    kernel.__name__ = f"_{name}_kernel"
+    prim = Primitive(name.capitalize(), kernel, _zero_backward)
+
     def op(input, decimals=0):
         a = as_tensor(input, name)
-        d = fn(a._data) if not decimals else np.round(a._data, decimals)
-        return record(wrap(d), name.capitalize(), (a,), _zero_backward)
+        return prim.apply((a,), (a._data,), (), {"decimals": decimals} if decimals else None)
 
     op.__name__ = name
     op.__doc__ = f"f(a) = {name}(a);  da = 0"
-    return op
+    return op, prim
 
 
-floor = _rounding(np.floor, "floor")
-ceil = _rounding(np.ceil, "ceil")
-round = _rounding(np.round, "round")
-trunc = _rounding(np.trunc, "trunc")
+floor, FLOOR = _rounding(np.floor, "floor")
+ceil, CEIL = _rounding(np.ceil, "ceil")
+round, ROUND = _rounding(np.round, "round")
+trunc, TRUNC = _rounding(np.trunc, "trunc")
 
 
 # --- comparisons and logic: no gradients -----------------------------------------------------
 
 
-def _compare(fn, name):
+def _compare(fn, name, prim_name):
+    prim = Primitive(prim_name, fn)  # no gradient
+
     def op(input, other):
         a, b, ad, bd = binary(input, other, name)
         try:
-            return wrap(np.asarray(fn(ad, bd)))
+            return prim.apply((a, b), (ad, bd))
         except ValueError:
             raise broadcast_error(name, a, b) from None
 
     op.__name__ = name
     op.__doc__ = f"Elementwise {name}; returns a bool tensor, no gradient."
-    return op
+    return op, prim
 
 
-eq = _compare(np.equal, "eq")
-ne = _compare(np.not_equal, "ne")
-lt = less = _compare(np.less, "lt")
-le = _compare(np.less_equal, "le")
-gt = greater = _compare(np.greater, "gt")
-ge = _compare(np.greater_equal, "ge")
-logical_and = _compare(np.logical_and, "logical_and")
-logical_or = _compare(np.logical_or, "logical_or")
-logical_xor = _compare(np.logical_xor, "logical_xor")
+eq, EQ = _compare(np.equal, "eq", "Eq")
+ne, NE = _compare(np.not_equal, "ne", "Ne")
+lt, LT = _compare(np.less, "lt", "Lt")
+le, LE = _compare(np.less_equal, "le", "Le")
+gt, GT = _compare(np.greater, "gt", "Gt")
+ge, GE = _compare(np.greater_equal, "ge", "Ge")
+less, greater = lt, gt
+logical_and, LOGICAL_AND = _compare(np.logical_and, "logical_and", "LogicalAnd")
+logical_or, LOGICAL_OR = _compare(np.logical_or, "logical_or", "LogicalOr")
+logical_xor, LOGICAL_XOR = _compare(np.logical_xor, "logical_xor", "LogicalXor")
 
 
 def logical_not(input):
@@ -736,8 +855,11 @@ def logical_not(input):
 
     >>> tt.logical_not(tt.tensor([0.0, 2.0]))
     tensor([ True, False])"""
-    a = input
-    return wrap(np.logical_not(as_tensor(a, "logical_not")._data))
+    a = as_tensor(input, "logical_not")
+    return LOGICAL_NOT.apply((a,), (a._data,))
+
+
+LOGICAL_NOT = Primitive("LogicalNot", np.logical_not)
 
 
 def bitwise_not(input):
@@ -748,10 +870,15 @@ def bitwise_not(input):
         raise NotImplementedError(
             "bitwise_not: not defined for floating tensors; use logical_not or neg"
         )
-    return wrap(np.invert(a._data))
+    return BITWISE_NOT.apply((a,), (a._data,))
 
 
-def _bitwise(fn, name):
+BITWISE_NOT = Primitive("BitwiseNot", np.invert)
+
+
+def _bitwise(fn, name, prim_name):
+    prim = Primitive(prim_name, fn)  # no gradient
+
     def op(input, other):
         a, b, ad, bd = binary(input, other, name)
         if value_dtype(ad, bd).kind == "f":
@@ -762,13 +889,13 @@ def _bitwise(fn, name):
         try:
             # Shifts by a negative or too-large amount: NumPy's result is undefined in C;
             # PyTorch gives 0 (or -1 for a negative number shifted right), and so do we.
-            return wrap(np.asarray(fn(ad, bd)))
+            return prim.apply((a, b), (ad, bd))
         except ValueError:
             raise broadcast_error(name, a, b) from None
 
     op.__name__ = name
     op.__doc__ = f"Elementwise {name} of integer or bool tensors (no gradient)."
-    return op
+    return op, prim
 
 
 def _shift_left(ad, bd):
@@ -784,11 +911,15 @@ def _shift_right(ad, bd):
     return np.where(np.asarray(bd) < 0, 0, out).astype(out.dtype)
 
 
-bitwise_and = _bitwise(np.bitwise_and, "bitwise_and")
-bitwise_or = _bitwise(np.bitwise_or, "bitwise_or")
-bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
-bitwise_left_shift = _bitwise(_shift_left, "bitwise_left_shift")
-bitwise_right_shift = _bitwise(_shift_right, "bitwise_right_shift")
+bitwise_and, BITWISE_AND = _bitwise(np.bitwise_and, "bitwise_and", "BitwiseAnd")
+bitwise_or, BITWISE_OR = _bitwise(np.bitwise_or, "bitwise_or", "BitwiseOr")
+bitwise_xor, BITWISE_XOR = _bitwise(np.bitwise_xor, "bitwise_xor", "BitwiseXor")
+bitwise_left_shift, BITWISE_LEFT_SHIFT = _bitwise(
+    _shift_left, "bitwise_left_shift", "BitwiseLeftShift"
+)
+bitwise_right_shift, BITWISE_RIGHT_SHIFT = _bitwise(
+    _shift_right, "bitwise_right_shift", "BitwiseRightShift"
+)
 
 
 def isnan(input):
@@ -796,14 +927,14 @@ def isnan(input):
 
     >>> tt.isnan(tt.tensor([1.0, float("nan")]))
     tensor([False,  True])"""
-    a = input
-    return wrap(np.isnan(as_tensor(a, "isnan")._data))
+    a = as_tensor(input, "isnan")
+    return ISNAN.apply((a,), (a._data,))
 
 
 def isinf(input):
     """True where an element is +inf or -inf; a bool tensor of the same shape, no gradient."""
-    a = input
-    return wrap(np.isinf(as_tensor(a, "isinf")._data))
+    a = as_tensor(input, "isinf")
+    return ISINF.apply((a,), (a._data,))
 
 
 def isfinite(input):
@@ -811,8 +942,13 @@ def isfinite(input):
 
     >>> tt.isfinite(tt.tensor([1.0, float("nan"), float("inf")]))
     tensor([ True, False, False])"""
-    a = input
-    return wrap(np.isfinite(as_tensor(a, "isfinite")._data))
+    a = as_tensor(input, "isfinite")
+    return ISFINITE.apply((a,), (a._data,))
+
+
+ISNAN = Primitive("Isnan", np.isnan)
+ISINF = Primitive("Isinf", np.isinf)
+ISFINITE = Primitive("Isfinite", np.isfinite)
 
 
 def allclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False):
@@ -823,17 +959,33 @@ def allclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False):
     True"""
     a, b = input, other
     a, b = as_tensor(a, "allclose"), as_tensor(b, "allclose")
+    attrs = {"rtol": rtol, "atol": atol, "equal_nan": equal_nan}
     try:
-        return bool(np.allclose(a._data, b._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+        out = ALLCLOSE.apply((a, b), (a._data, b._data), (), attrs)
     except ValueError:
         raise broadcast_error("allclose", a, b) from None
+    return bool(out.item())  # the answer reaches Python (a compiler's graph break)
+
+
+def _allclose_kernel(a, b, *, rtol, atol, equal_nan):
+    return np.asarray(np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+ALLCLOSE = Primitive("Allclose", _allclose_kernel)
 
 
 def equal(input, other):
     """True (a Python bool) when both tensors have the same shape and the same elements."""
     a, b = input, other
     a, b = as_tensor(a, "equal"), as_tensor(b, "equal")
-    return a.shape == b.shape and bool(np.array_equal(a._data, b._data))
+    return a.shape == b.shape and bool(EQUAL.apply((a, b), (a._data, b._data)).item())
+
+
+def _equal_kernel(a, b):
+    return np.asarray(np.array_equal(a, b))
+
+
+EQUAL = Primitive("Equal", _equal_kernel)
 
 
 def cast(a, dtype):
@@ -842,16 +994,13 @@ def cast(a, dtype):
     d = a._data
     if d.dtype == target:
         return a
-    try:
-        arr = d.astype(target)
-    except _FP_SIGNALS:  # NaN/inf to an integer, overflow to float32: silently, as PyTorch
-        with _quiet(all="ignore"):
-            arr = d.astype(target)
-    out = wrap(arr)
     if target.kind != "f":
-        return out
-    return record(out, "ToCopy", (a,), _cast_backward, (d.dtype,))
+        return wrap(CAST.compute((a,), (d,), {"dtype": target}))
+    return TO_COPY.apply((a,), (d,), (d.dtype,), {"dtype": target})
 
 
 def _cast_backward(g, src_dtype):
     return (g.to(src_dtype),)
+
+
+TO_COPY = Primitive("ToCopy", CAST.kernel, _cast_backward)
