@@ -11,9 +11,8 @@ import math
 
 import numpy as np
 
-from tinytensor._dtype import get_default_dtype
-from tinytensor.autograd.node import OUT, record
-from tinytensor.core import wrap
+from tinytensor.autograd.node import OUT
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.ops import elementwise as E
 from tinytensor.ops._util import as_tensor
 
@@ -22,12 +21,9 @@ _LN10 = math.log(10.0)
 
 
 def float_operand(a, name):
-    """``a`` as a tensor and its values as floats (integers and bools -> the default dtype)."""
-    a = as_tensor(a, name)
-    d = a._data
-    if d.dtype.kind != "f":
-        d = d.astype(get_default_dtype().np)
-    return a, d
+    """``a`` as a tensor and its values as floats (integers and bools -> the default dtype, by
+    the traced cast kernel)."""
+    return E._unary_float(a, name)
 
 
 def _np(fn, d):
@@ -36,47 +32,69 @@ def _np(fn, d):
         return fn(d).astype(d.dtype, copy=False)
 
 
+def kernel_of(fn, name):
+    """A primitive's kernel for the float function ``fn``: ``fn(d)`` at ``d``'s dtype, quiet."""
+
+    def kernel(d):
+        return _np(fn, d)
+
+    kernel.__name__ = kernel.__qualname__ = f"_{name}_kernel"
+    return kernel
+
+
 # --- trigonometric -----------------------------------------------------------------------------
 
 
 def tan(a):
     """`f(a) = tan a`;  `da = g*(1 + f(a)^2)`"""
     a, d = float_operand(a, "tan")
-    return record(wrap(_np(np.tan, d)), "Tan", (a,), _tan_backward, (OUT,))
+    return TAN.apply((a,), (d,), (OUT,))
 
 
 def _tan_backward(g, out):
     return (g * (out * out + 1.0),)
 
 
+TAN = Primitive("Tan", kernel_of(np.tan, "tan"), _tan_backward)
+
+
 def asin(a):
     """f(a) = asin a;  da = g/sqrt(1 - a^2)"""
     a, d = float_operand(a, "asin")
-    return record(wrap(_np(np.arcsin, d)), "Asin", (a,), _asin_backward, (a,))
+    return ASIN.apply((a,), (d,), (a,))
 
 
 def _asin_backward(g, a):
     return (g * E.rsqrt(1.0 - a * a),)
 
 
+ASIN = Primitive("Asin", kernel_of(np.arcsin, "asin"), _asin_backward)
+
+
 def acos(a):
     """f(a) = acos a;  da = -g/sqrt(1 - a^2)"""
     a, d = float_operand(a, "acos")
-    return record(wrap(_np(np.arccos, d)), "Acos", (a,), _acos_backward, (a,))
+    return ACOS.apply((a,), (d,), (a,))
 
 
 def _acos_backward(g, a):
     return (-g * E.rsqrt(1.0 - a * a),)
 
 
+ACOS = Primitive("Acos", kernel_of(np.arccos, "acos"), _acos_backward)
+
+
 def atan(a):
     """f(a) = atan a;  da = g/(1 + a^2)"""
     a, d = float_operand(a, "atan")
-    return record(wrap(_np(np.arctan, d)), "Atan", (a,), _atan_backward, (a,))
+    return ATAN.apply((a,), (d,), (a,))
 
 
 def _atan_backward(g, a):
     return (g / (a * a + 1.0),)
+
+
+ATAN = Primitive("Atan", kernel_of(np.arctan, "atan"), _atan_backward)
 
 
 # --- hyperbolic --------------------------------------------------------------------------------
@@ -85,51 +103,66 @@ def _atan_backward(g, a):
 def sinh(a):
     """`f(a) = sinh a`;  `da = g*cosh a`"""
     a, d = float_operand(a, "sinh")
-    return record(wrap(_np(np.sinh, d)), "Sinh", (a,), _sinh_backward, (a,))
+    return SINH.apply((a,), (d,), (a,))
 
 
 def _sinh_backward(g, a):
     return (g * cosh(a),)
 
 
+SINH = Primitive("Sinh", kernel_of(np.sinh, "sinh"), _sinh_backward)
+
+
 def cosh(a):
     """`f(a) = cosh a`;  `da = g*sinh a`"""
     a, d = float_operand(a, "cosh")
-    return record(wrap(_np(np.cosh, d)), "Cosh", (a,), _cosh_backward, (a,))
+    return COSH.apply((a,), (d,), (a,))
 
 
 def _cosh_backward(g, a):
     return (g * sinh(a),)
 
 
+COSH = Primitive("Cosh", kernel_of(np.cosh, "cosh"), _cosh_backward)
+
+
 def asinh(a):
     """f(a) = asinh a;  da = g/sqrt(a^2 + 1)"""
     a, d = float_operand(a, "asinh")
-    return record(wrap(_np(np.arcsinh, d)), "Asinh", (a,), _asinh_backward, (a,))
+    return ASINH.apply((a,), (d,), (a,))
 
 
 def _asinh_backward(g, a):
     return (g * E.rsqrt(a * a + 1.0),)
 
 
+ASINH = Primitive("Asinh", kernel_of(np.arcsinh, "asinh"), _asinh_backward)
+
+
 def acosh(a):
     """f(a) = acosh a;  da = g/sqrt(a^2 - 1)"""
     a, d = float_operand(a, "acosh")
-    return record(wrap(_np(np.arccosh, d)), "Acosh", (a,), _acosh_backward, (a,))
+    return ACOSH.apply((a,), (d,), (a,))
 
 
 def _acosh_backward(g, a):
     return (g * E.rsqrt(a * a - 1.0),)
 
 
+ACOSH = Primitive("Acosh", kernel_of(np.arccosh, "acosh"), _acosh_backward)
+
+
 def atanh(a):
     """f(a) = atanh a;  da = g/(1 - a^2)"""
     a, d = float_operand(a, "atanh")
-    return record(wrap(_np(np.arctanh, d)), "Atanh", (a,), _atanh_backward, (a,))
+    return ATANH.apply((a,), (d,), (a,))
 
 
 def _atanh_backward(g, a):
     return (g / (1.0 - a * a),)
+
+
+ATANH = Primitive("Atanh", kernel_of(np.arctanh, "atanh"), _atanh_backward)
 
 
 arcsin, arccos, arctan = asin, acos, atan
@@ -142,41 +175,53 @@ arcsinh, arccosh, arctanh = asinh, acosh, atanh
 def log2(a):
     """f(a) = log2 a;  da = g/(a ln 2)"""
     a, d = float_operand(a, "log2")
-    return record(wrap(_np(np.log2, d)), "Log2", (a,), _log2_backward, (a,))
+    return LOG2.apply((a,), (d,), (a,))
 
 
 def _log2_backward(g, a):
     return (g / (a * _LN2),)
 
 
+LOG2 = Primitive("Log2", kernel_of(np.log2, "log2"), _log2_backward)
+
+
 def log10(a):
     """f(a) = log10 a;  da = g/(a ln 10)"""
     a, d = float_operand(a, "log10")
-    return record(wrap(_np(np.log10, d)), "Log10", (a,), _log10_backward, (a,))
+    return LOG10.apply((a,), (d,), (a,))
 
 
 def _log10_backward(g, a):
     return (g / (a * _LN10),)
 
 
+LOG10 = Primitive("Log10", kernel_of(np.log10, "log10"), _log10_backward)
+
+
 def exp2(a):
     """`f(a) = 2^a;  da = g*f(a)*ln 2`"""
     a, d = float_operand(a, "exp2")
-    return record(wrap(_np(np.exp2, d)), "Exp2", (a,), _exp2_backward, (OUT,))
+    return EXP2.apply((a,), (d,), (OUT,))
 
 
 def _exp2_backward(g, out):
     return (g * out * _LN2,)
 
 
+EXP2 = Primitive("Exp2", kernel_of(np.exp2, "exp2"), _exp2_backward)
+
+
 def expm1(a):
     """`f(a) = e^a - 1;  da = g*(f(a) + 1)`"""
     a, d = float_operand(a, "expm1")
-    return record(wrap(_np(np.expm1, d)), "Expm1", (a,), _expm1_backward, (OUT,))
+    return EXPM1.apply((a,), (d,), (OUT,))
 
 
 def _expm1_backward(g, out):
     return (g * (out + 1.0),)
+
+
+EXPM1 = Primitive("Expm1", kernel_of(np.expm1, "expm1"), _expm1_backward)
 
 
 # --- other unary functions -----------------------------------------------------------------------
@@ -185,7 +230,7 @@ def _expm1_backward(g, out):
 def sinc(a):
     """`f(a) = sin(pi a)/(pi a), 1` at `0;  da = g*(cos(pi a) - f(a))/a, 0` at 0"""
     a, d = float_operand(a, "sinc")
-    return record(wrap(_np(np.sinc, d)), "Sinc", (a,), _sinc_backward, (a,))
+    return SINC.apply((a,), (d,), (a,))
 
 
 def _sinc_backward(g, a):
@@ -196,12 +241,18 @@ def _sinc_backward(g, a):
     return (E.where(zero, 0.0, g * grad),)
 
 
+SINC = Primitive("Sinc", kernel_of(np.sinc, "sinc"), _sinc_backward)
+
+
 def logit(a, eps=None):
     """f(a) = log(z/(1-z)), z = clamp(a, eps, 1-eps);  da = g/(a(1-a)), 0 outside [eps, 1-eps]"""
     a, d = float_operand(a, "logit")
+    return LOGIT.apply((a,), (d,), (a, eps), {"eps": eps})
+
+
+def _logit_kernel(d, *, eps):
     z = d if eps is None else np.clip(d, eps, 1.0 - eps)
-    out = _np(lambda v: np.log(v / (1 - v)), z)
-    return record(wrap(out), "Logit", (a,), _logit_backward, (a, eps))
+    return _np(lambda v: np.log(v / (1 - v)), z)
 
 
 def _logit_backward(g, a, eps):
@@ -210,6 +261,9 @@ def _logit_backward(g, a, eps):
     outside = E.logical_or(a < eps, a > 1.0 - eps)
     safe = E.where(outside, 0.5, a)  # no 0*inf in the double backward at a = 0 or 1
     return (E.where(outside, 0.0, g / (safe * (1.0 - safe))),)
+
+
+LOGIT = Primitive("Logit", _logit_kernel, _logit_backward)
 
 
 def frac(a):
@@ -221,56 +275,82 @@ def frac(a):
             f"frac: not implemented for dtype {a.dtype} (integers have no fractional part); "
             "use a floating tensor"
         )
-    return record(wrap(_np(lambda x: x - np.trunc(x), d)), "Frac", (a,), _identity_backward)
+    return FRAC.apply((a,), (d,))
 
 
 def _identity_backward(g):
     return (g,)
 
 
+FRAC = Primitive("Frac", kernel_of(lambda x: x - np.trunc(x), "frac"), _identity_backward)
+
+
 def deg2rad(a):
     """`f(a) = a*pi/180;  da = g*pi/180`"""
     a, d = float_operand(a, "deg2rad")
-    return record(wrap(d * d.dtype.type(math.pi / 180)), "Deg2Rad", (a,), _deg2rad_backward)
+    return DEG2RAD.apply((a,), (d,))
+
+
+def _deg2rad_kernel(d):
+    return d * d.dtype.type(math.pi / 180)
 
 
 def _deg2rad_backward(g):
     return (g * (math.pi / 180),)
 
 
+DEG2RAD = Primitive("Deg2Rad", _deg2rad_kernel, _deg2rad_backward)
+
+
 def rad2deg(a):
     """`f(a) = a*180/pi;  da = g*180/pi`"""
     a, d = float_operand(a, "rad2deg")
-    return record(wrap(d * d.dtype.type(180 / math.pi)), "Rad2Deg", (a,), _rad2deg_backward)
+    return RAD2DEG.apply((a,), (d,))
+
+
+def _rad2deg_kernel(d):
+    return d * d.dtype.type(180 / math.pi)
 
 
 def _rad2deg_backward(g):
     return (g * (180 / math.pi),)
 
 
+RAD2DEG = Primitive("Rad2Deg", _rad2deg_kernel, _rad2deg_backward)
+
+
 def nan_to_num(a, nan=0.0, posinf=None, neginf=None):
     """`f(a) = a` with NaN, +inf, -inf replaced (by 0, the dtype's
     `max, min);  da = g*isfinite(a`)"""
     a = as_tensor(a, "nan_to_num")
-    d = a._data
-    if d.dtype.kind != "f":
-        return wrap(d.copy())
-    out = np.nan_to_num(d, nan=nan, posinf=posinf, neginf=neginf)
-    return record(wrap(out), "NanToNum", (a,), _nan_to_num_backward, (a,))
+    attrs = {"nan": nan, "posinf": posinf, "neginf": neginf}
+    return NAN_TO_NUM.apply((a,), (a._data,), (a,), attrs)
+
+
+def _nan_to_num_kernel(d, *, nan, posinf, neginf):
+    if d.dtype.kind != "f":  # nothing to replace (and no gradient): a copy
+        return d.copy()
+    return np.nan_to_num(d, nan=nan, posinf=posinf, neginf=neginf)
 
 
 def _nan_to_num_backward(g, a):
     return (g * E.isfinite(a),)
 
 
+NAN_TO_NUM = Primitive("NanToNum", _nan_to_num_kernel, _nan_to_num_backward)
+
+
 def sgn(a):
     """f(a) = sign(a) (for real tensors);  da = 0"""
     a = as_tensor(a, "sgn")
-    return record(wrap(E.sign(a)._data), "Sgn", (a,), _sgn_backward, (a, OUT))
+    return SGN.apply((a,), (a._data,), (a, OUT))
 
 
 def _sgn_backward(g, a, out):
     return (g * 0.0,)
+
+
+SGN = Primitive("Sgn", E.SIGN.kernel, _sgn_backward)
 
 
 def positive(a):
@@ -283,19 +363,33 @@ def positive(a):
 
 def signbit(a):
     """True where the sign bit is set (also for -0.0); no gradient."""
-    return wrap(np.signbit(as_tensor(a, "signbit")._data))
+    a = as_tensor(a, "signbit")
+    return SIGNBIT.apply((a,), (a._data,))
 
 
 def isneginf(a):
     """True where a is -inf; no gradient."""
-    return wrap(np.isneginf(as_tensor(a, "isneginf")._data))
+    a = as_tensor(a, "isneginf")
+    return ISNEGINF.apply((a,), (a._data,))
 
 
 def isposinf(a):
     """True where a is +inf; no gradient."""
-    return wrap(np.isposinf(as_tensor(a, "isposinf")._data))
+    a = as_tensor(a, "isposinf")
+    return ISPOSINF.apply((a,), (a._data,))
 
 
 def isreal(a):
     """All True: tinytensor has no complex dtypes."""
-    return wrap(np.ones(as_tensor(a, "isreal")._data.shape, dtype=np.bool_))
+    a = as_tensor(a, "isreal")
+    return ISREAL.apply((a,), (a._data,))
+
+
+def _isreal_kernel(d):
+    return np.ones(d.shape, dtype=np.bool_)
+
+
+SIGNBIT = Primitive("Signbit", np.signbit)  # the predicates: no gradient
+ISNEGINF = Primitive("Isneginf", np.isneginf)
+ISPOSINF = Primitive("Isposinf", np.isposinf)
+ISREAL = Primitive("Isreal", _isreal_kernel)
