@@ -1,0 +1,92 @@
+"""Details of the Gamma family that a mutation run of ``distributions/gamma.py`` found
+unguarded (no torch needed): dtypes follow the parameters, ``Gamma.cdf`` is quiet at 0 and
+differentiates in the concentration alone, ``Beta.log_prob`` stacks on the last dim of a 2-D
+batch, and ``log_prob`` of a Python number keeps float64 precision."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import tinytensor as tt
+from tinytensor.distributions import Beta, Dirichlet, Gamma
+
+
+@pytest.mark.parametrize("dtype", [tt.float32, tt.float64])
+def test_dtypes_follow_the_parameters(dtype):
+    tt.manual_seed(0)
+    c = tt.tensor([0.7, 2.5], dtype=dtype, requires_grad=True)
+    r = tt.tensor([1.5, 0.5], dtype=dtype)
+    g = Gamma(c, r)
+    x = g.rsample((3,))
+    assert x.dtype == dtype and g.sample().dtype == dtype
+    x.sum().backward()
+    assert c.grad.dtype == dtype
+    assert g.cdf(tt.tensor([0.5, 2.0], dtype=dtype)).dtype == dtype
+    assert g.log_prob(tt.tensor([0.5, 2.0], dtype=dtype)).dtype == dtype
+    d = Dirichlet(tt.tensor([0.5, 1.0, 3.0], dtype=dtype))
+    assert d.rsample((2,)).dtype == dtype
+    b = Beta(tt.tensor([0.5, 2.0], dtype=dtype), tt.tensor([3.0, 1.0], dtype=dtype))
+    assert b.rsample().dtype == dtype
+
+
+def test_cdf_and_its_gradients_are_quiet_at_zero():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no divide/invalid RuntimeWarning from log(0)
+        for a in (0.5, 1.0, 2.0):
+            c = tt.tensor([a, a], dtype=tt.float64, requires_grad=True)
+            v = tt.tensor([0.0, 0.7], dtype=tt.float64, requires_grad=True)
+            p = Gamma(c, tt.tensor([1.5, 1.5], dtype=tt.float64)).cdf(v)
+            p.sum().backward()
+            # P(a, 0) = 0 for every a, so its concentration derivative there is 0
+            assert p[0].item() == 0.0 and c.grad[0].item() == 0.0
+            assert np.isfinite(c.grad.numpy()).all()
+
+
+def test_cdf_value_gradient_is_the_density_and_zero_at_the_origin():
+    a, rate = 2.0, 1.5
+    v = tt.tensor([0.0, 0.7, 3.0], dtype=tt.float64, requires_grad=True)
+    Gamma(tt.tensor(a, dtype=tt.float64), tt.tensor(rate, dtype=tt.float64)).cdf(v).sum().backward()
+    x = np.array([0.0, 0.7, 3.0])
+    density = rate**a * x ** (a - 1) * np.exp(-rate * x) / math.gamma(a)
+    np.testing.assert_allclose(v.grad.numpy(), density, rtol=1e-12, atol=0)
+
+
+def test_cdf_differentiates_in_the_concentration_alone():
+    # only the concentration requires grad: d/da P(a, rate * v) by central differences
+    rate, v = 1.5, np.array([0.3, 1.2, 4.0])
+    a = tt.tensor([0.8, 2.0, 3.5], dtype=tt.float64, requires_grad=True)
+    Gamma(a, tt.tensor(rate, dtype=tt.float64)).cdf(tt.tensor(v)).sum().backward()
+    assert a.grad is not None
+
+    def cdf(av):
+        return Gamma(tt.tensor(av), tt.tensor(rate, dtype=tt.float64)).cdf(tt.tensor(v)).numpy()
+
+    h = 1e-6
+    an = a.detach().numpy()
+    fd = (cdf(an + h) - cdf(an - h)) / (2 * h)
+    np.testing.assert_allclose(a.grad.numpy(), fd, rtol=1e-6)
+
+
+def test_beta_log_prob_on_a_2d_batch():
+    rng = np.random.default_rng(3)
+    a, b = rng.uniform(0.5, 3.0, (2, 3)), rng.uniform(0.5, 3.0, (2, 3))
+    x = rng.uniform(0.05, 0.95, (2, 3))
+    lbeta = np.vectorize(lambda p, q: math.lgamma(p) + math.lgamma(q) - math.lgamma(p + q))
+    want = (a - 1) * np.log(x) + (b - 1) * np.log1p(-x) - lbeta(a, b)
+    got = Beta(tt.tensor(a), tt.tensor(b)).log_prob(tt.tensor(x))
+    assert got.shape == (2, 3)
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12)
+
+
+def test_gamma_log_prob_of_a_python_number_keeps_float64():
+    a, rate, x = 2.3, 0.7, 1.2345678901234567
+    g = Gamma(tt.tensor([a], dtype=tt.float64), tt.tensor([rate], dtype=tt.float64),
+              validate_args=False)  # fmt: skip (validation refuses a non-tensor value)
+    got = g.log_prob(x)
+    want = a * math.log(rate) + (a - 1) * math.log(x) - rate * x - math.lgamma(a)
+    assert got.dtype == tt.float64
+    np.testing.assert_allclose(got.numpy(), [want], rtol=1e-14)
