@@ -237,52 +237,64 @@ def _replay(entry, args, kwargs):
     inputs = arg_tensors + list(entry.externals)
     outs, res = prog.forward(*[t._data for t in inputs])
     tensors = []
+    passthrough = prog.out_inputs
     for k, o in enumerate(outs):
+        if passthrough[k] is not None:  # the function returned an input: that very tensor
+            tensors.append(inputs[passthrough[k]])
+            continue
         if o.__class__ is not np.ndarray:
             o = np.asarray(o)
         elif k in prog.const_outputs:
             o = o.copy()
         tensors.append(wrap(o))
     if prog.backward is not None and grad_state.enabled:
-        diff = [t for t, rg in zip(tensors, entry.out_rg) if rg]
         wrt = [inputs[k] for k in prog.wrt_inputs]
-        if diff and any(t._requires_grad for t in wrt):
-            _attach_backward(entry, tensors, diff, wrt, inputs, res)
+        if any(t._requires_grad for t in wrt):
+            _attach_backward(entry, tensors, wrt, inputs, res)
     return _rebuild(entry.structure, tensors)
 
 
-def _attach_backward(entry, tensors, diff, wrt, inputs, res):
+def _attach_backward(entry, tensors, wrt, inputs, res):
     prog = entry.program
+    # The backward program takes one gradient per output that required grad when traced (in
+    # that order); outputs that are inputs get theirs from the engine directly (zeros here).
+    traced = [k for k, rg in enumerate(entry.out_rg) if rg]
+    own = [k for k in traced if prog.out_inputs[k] is None]
+    if not own:
+        return
+    node_outs = [tensors[k] for k in own]
+    slot_of = {k: i for i, k in enumerate(own)}  # output index -> the node's output number
     # What backward reads: residuals that are inputs or outputs go through saved (version
     # checked); the others are private arrays.
-    diff_index = {id(t): i for i, t in enumerate(diff)}
     saved = [_Residuals(res)]
     spec = []
     for r, (oi, ii) in enumerate(zip(prog.residual_outputs, prog.residual_inputs)):
         if ii is not None:
-            spec.append((len(saved), False))
+            spec.append((len(saved), None))
             saved.append(inputs[ii])
-        elif oi is not None and id(tensors[oi]) in diff_index:
-            spec.append((len(saved), False))
-            saved.append(output(diff_index[id(tensors[oi])]))
+        elif oi is not None and oi in slot_of:
+            spec.append((len(saved), None))
+            saved.append(output(slot_of[oi]))
         else:
             spec.append((None, r))
-    fn = _backward_fn(prog, tuple(spec), tuple((t._data.shape, t._data.dtype) for t in diff))
-    out = diff[0] if len(diff) == 1 else tuple(diff)
+    metas = tuple(
+        (slot_of.get(k), tensors[k]._data.shape, tensors[k]._data.dtype) for k in traced
+    )
+    fn = _backward_fn(prog, tuple(spec), metas, len(own) > 1)
+    out = node_outs[0] if len(own) == 1 else tuple(node_outs)
     node = Node("CompiledFunction", fn, tuple(wrt), out, tuple(saved), None, False)
-    if len(diff) == 1:
+    if len(own) == 1:
         out._requires_grad = True
         out._grad_fn = node
     else:
-        for i, t in enumerate(diff):
+        for i, t in enumerate(node_outs):
             t._requires_grad = True
             t._grad_fn = node
             t._meta = i
 
 
-def _backward_fn(prog, spec, metas):
+def _backward_fn(prog, spec, metas, multi):
     run = prog.backward
-    multi = len(metas) > 1
 
     def compiled_backward(g, residuals, *saved):
         if grad_state.enabled:
@@ -292,17 +304,12 @@ def _backward_fn(prog, spec, metas):
                 "the function without compile (or inside tt.compiler.disable) for higher "
                 "derivatives"
             )
-        if multi:
-            gs = [
-                np.zeros(shape, dtype) if gi is None else gi._data
-                for gi, (shape, dtype) in zip(g, metas)
-            ]
-        else:
-            gs = [g._data]
+        gs = []
+        for i, shape, dtype in metas:
+            gi = None if i is None else (g[i] if multi else g)
+            gs.append(np.zeros(shape, dtype) if gi is None else gi._data)
         arrays = residuals.arrays
-        rs = [
-            saved[i - 1]._data if i is not None else arrays[r] for i, r in spec
-        ]
+        rs = [saved[i - 1]._data if i is not None else arrays[r] for i, r in spec]
         grads = run(*gs, *rs)
         return tuple([None if d is None else wrap(np.asarray(d)) for d in grads])
 

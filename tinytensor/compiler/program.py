@@ -40,6 +40,7 @@ class Program:
         self.residual_outputs = ()
         self.residual_inputs = ()  # input index a residual is (saved as that tensor), else None
         self.const_outputs = ()  # output indices that are constants (copied on every call)
+        self.out_inputs = ()  # per output: the input it is (returned as that tensor), else None
         # One entry per kernel call, for a picture of the program (``tt.viz.draw_program``):
         # (phase, primitive name, names written, names read, shapes written).
         self.steps = []
@@ -212,6 +213,7 @@ def build(tracer, out_slots, grad_in_slots, grad_out_slots, input_slots):
     prog.residual_outputs = tuple(out_index.get(s) for s in residuals)
     prog.residual_inputs = tuple(in_index.get(s) for s in residuals)
     prog.const_outputs = tuple(k for k, s in enumerate(out_slots) if s in consts)
+    prog.out_inputs = tuple(in_index.get(s) for s in out_slots)
 
     if grad_out_slots is not None:
         gins = [name(s) for s in grad_in_slots]
