@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 
-from tinytensor.autograd.node import record
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import rng as _rng
 from tinytensor.core import wrap
 from tinytensor.nn.functional._util import float_input
@@ -24,29 +24,47 @@ def _check_p(p, who):
         raise ValueError(f"{who}: dropout probability has to be between 0 and 1, but got {p}")
 
 
-def _keep(x, p, feature, who, batched=True):
-    """Bernoulli(1-p) keep mask: per element, or per (N, C) channel broadcast over the rest
-    (an unbatched input is read as one sample: one draw per channel)."""
-    if not feature:
-        return _rng().random(x.shape) >= p
-    shape = x.shape if batched else (1,) + x.shape
-    if len(shape) < 2:
+def _check_feature(x, who, batched=True):
+    if len(x.shape) + (0 if batched else 1) < 2:
         raise RuntimeError(
             f"{who}: feature dropout requires at least 2 dimensions in the input, got "
             f"shape {tuple(x.shape)}"
         )
+
+
+def _keep(shape, p, feature, batched=True):
+    """Bernoulli(1-p) keep mask drawn from the global generator: per element, or per (N, C)
+    channel broadcast over the rest (an unbatched input is read as one sample: one draw per
+    channel)."""
+    if not feature:
+        return _rng().random(shape) >= p
+    shape = shape if batched else (1,) + shape
     keep = _rng().random(shape[:2] + (1,) * (len(shape) - 2)) >= p
     return keep if batched else keep[0]
 
 
-def _apply_mask(x, keep, p, inplace):
-    dt = x._data.dtype
-    scale = np.zeros((), dt) if p == 1.0 else dt.type(1.0 / (1.0 - p))
-    mask = wrap(keep.astype(dt) * scale)
+def _mask_kernel(*, shape, dtype, p, feature, batched):
+    """The scaled mask `m/(1-p)`, drawn at call time (a replay draws a fresh one)."""
+    keep = _keep(shape, p, feature, batched)
+    scale = np.zeros((), dtype) if p == 1.0 else dtype.type(1.0 / (1.0 - p))
+    return keep.astype(dtype) * scale
+
+
+def _dropout_kernel(xd, *, p, feature, batched):
+    """(x*mask, mask): the mask drawn here, at call time; backward reads this one."""
+    mask = _mask_kernel(shape=xd.shape, dtype=xd.dtype, p=p, feature=feature, batched=batched)
+    return xd * mask, mask
+
+
+def _apply_mask(x, p, inplace, feature=False, batched=True):
+    attrs = {"p": p, "feature": feature, "batched": batched}
     if inplace:
+        d = x._data
+        mask = DROPOUT_MASK.apply((), (), (), {"shape": d.shape, "dtype": d.dtype, **attrs})
         return x.mul_(mask)
+    out, mask = DROPOUT.compute((x,), (x._data,), attrs)
     # Only the mask is saved (as PyTorch's dropout): x may change in place after the forward.
-    return record(wrap(x._data * mask._data), "Dropout", (x,), _dropout_backward, (mask,))
+    return DROPOUT.record(wrap(out), (x,), (wrap(mask),), attrs)
 
 
 def _dropout_backward(g, mask):
@@ -54,10 +72,15 @@ def _dropout_backward(g, mask):
     return (g * mask,)
 
 
+DROPOUT = Primitive("Dropout", _dropout_kernel, _dropout_backward, multi=True, random=True)
+DROPOUT_MASK = Primitive("DropoutMask", _mask_kernel, random=True)  # for the in-place form
+
+
 def _feature_dropout(x, p, training, inplace, who, batched=True):
     if not training or p == 0.0 or x.numel() == 0:
         return x
-    return _apply_mask(x, _keep(x, p, True, who, batched), p, inplace)
+    _check_feature(x, who, batched)
+    return _apply_mask(x, p, inplace, True, batched)
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
@@ -66,8 +89,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     x = float_input(input, "dropout")
     if not training or p == 0.0:
         return x
-    keep = _rng().random(x.shape) >= p
-    return _apply_mask(x, keep, p, inplace)
+    return _apply_mask(x, p, inplace)
 
 
 def dropout1d(input, p=0.5, training=True, inplace=False):
@@ -131,23 +153,41 @@ def _alpha(x, p, training, inplace, feature, who):
     x = float_input(x, who)
     if not training or p == 0.0 or x.numel() == 0:
         return x
-    dt = x._data.dtype
-    if p == 1.0:
-        mask, shift = wrap(np.zeros((), dt)), np.zeros((), dt)
-    else:
-        keep = _keep(x, p, feature, who).astype(dt)
-        a = 1.0 / np.sqrt((_ALPHA * _ALPHA * p + 1.0) * (1.0 - p))
-        shift = (keep - 1.0) * dt.type(_ALPHA * a) + dt.type(_ALPHA * a * p)
-        mask = wrap(keep * dt.type(a))
+    if feature and p != 1.0:
+        _check_feature(x, who)
+    attrs = {"p": p, "feature": feature}
     if inplace:
-        return x.mul_(mask).add_(wrap(shift))
-    out = (x._data * mask._data + shift).astype(dt, copy=False)
-    return record(wrap(out), "AlphaDropout", (x,), _alpha_dropout_backward, (mask,))
+        d = x._data
+        mask, shift = ALPHA_MASK.compute((), (), {"shape": d.shape, "dtype": d.dtype, **attrs})
+        return x.mul_(wrap(mask)).add_(wrap(shift))
+    out, mask = ALPHA_DROPOUT.compute((x,), (x._data,), attrs)
+    return ALPHA_DROPOUT.record(wrap(out), (x,), (wrap(mask),), attrs)
+
+
+def _alpha_mask_kernel(*, shape, dtype, p, feature):
+    """(scaled mask a*m, shift b), drawn at call time."""
+    if p == 1.0:
+        return np.zeros((), dtype), np.zeros((), dtype)
+    keep = _keep(shape, p, feature).astype(dtype)
+    a = 1.0 / np.sqrt((_ALPHA * _ALPHA * p + 1.0) * (1.0 - p))
+    shift = (keep - 1.0) * dtype.type(_ALPHA * a) + dtype.type(_ALPHA * a * p)
+    return keep * dtype.type(a), shift
+
+
+def _alpha_dropout_kernel(xd, *, p, feature):
+    mask, shift = _alpha_mask_kernel(shape=xd.shape, dtype=xd.dtype, p=p, feature=feature)
+    return (xd * mask + shift).astype(xd.dtype, copy=False), mask
 
 
 def _alpha_dropout_backward(g, mask):
     """`dx = g*a*m`, the forward's scaled mask (the shift b has no gradient)"""
     return (g * mask,)
+
+
+ALPHA_DROPOUT = Primitive(
+    "AlphaDropout", _alpha_dropout_kernel, _alpha_dropout_backward, multi=True, random=True
+)
+ALPHA_MASK = Primitive("AlphaDropoutMask", _alpha_mask_kernel, multi=True, random=True)
 
 
 def alpha_dropout(input, p=0.5, training=False, inplace=False):
