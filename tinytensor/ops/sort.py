@@ -13,12 +13,14 @@ from collections import namedtuple
 
 import numpy as np
 
-from tinytensor.autograd.node import OUT, record
+from tinytensor.autograd.node import OUT
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase, wrap
 from tinytensor.ops import elementwise as E
 from tinytensor.ops import index as I
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, one_dim
+from tinytensor.ops.creation import zeros_of
 
 __all__ = [
     "argsort",
@@ -67,41 +69,61 @@ def _argsort(x, d, descending):
     return np.flip(n - 1 - rev, d)
 
 
-def _picked(a, d, idx, name, result, keepdim=True):
-    """``(a's values at idx along d, idx)``: one node whose backward scatters ``g`` back."""
-    values = np.take_along_axis(a._data, idx, d) if a.ndim else a._data.copy()
-    if not keepdim:
-        values, idx = values.squeeze(d), idx.squeeze(d)
-    out, indices = wrap(values), wrap(idx.astype(np.int64))
+def _picked(prim, a, d, result, **attrs):
+    """``(a's values at the kernel's indices along d, the indices)``: one node whose backward
+    scatters ``g`` back; ``prim``'s kernel returns both."""
+    values, idx = prim.compute((a,), (a._data,), attrs)
+    out, indices = wrap(values), wrap(idx)
     # As in PyTorch, backward keeps the returned indices: changing them in place is an error.
-    record(out, name, (a,), _picked_backward, (indices, a.shape, d, keepdim))
+    keepdim = attrs.get("keepdim", True)
+    prim.record((out, None), (a,), (indices, a.shape, d, keepdim), attrs)
     return result(out, indices)
 
 
-def _picked_backward(g, indices, shape, d, keepdim):
+def _take(x, idx, dim, keepdim=True):
+    """The values at ``idx`` along ``dim`` and the int64 indices (a picking kernel's result)."""
+    values = np.take_along_axis(x, idx, dim) if x.ndim else x.copy()
+    if not keepdim:
+        values, idx = values.squeeze(dim), idx.squeeze(dim)
+    return values, idx.astype(np.int64)
+
+
+def _picked_backward(gs, indices, shape, d, keepdim):
     """da = zeros with g scattered in at the returned indices"""
+    g = gs[0]
     if not shape:
         return (g.reshape(()),)
     if not keepdim:
         g, indices = S.unsqueeze(g, d), S.unsqueeze(indices, d)
-    return (I.scatter(wrap(np.zeros(shape, g._data.dtype)), d, indices, g),)
+    return (I.scatter(zeros_of(shape, g._data.dtype), d, indices, g),)
 
 
 def sort(a, dim=-1, descending=False, stable=False):
     """f(a) = (a sorted along dim, where each came from);  da = g scattered to the indices"""
     a = as_tensor(a, "sort")
     d = one_dim(dim, a.ndim, "sort")
-    idx = _argsort(a._data, d, descending) if a.ndim else np.zeros((), np.int64)
-    return _picked(a, d, idx, "Sort", sort_result)
+    return _picked(SORT, a, d, sort_result, dim=d, descending=descending)
+
+
+def _sort_kernel(x, dim, descending):
+    return _take(x, _argsort(x, dim, descending) if x.ndim else np.zeros((), np.int64), dim)
 
 
 def argsort(a, dim=-1, descending=False, stable=False):
     """The indices that sort ``a`` along dim (no gradient)."""
     a = as_tensor(a, "argsort")
     d = one_dim(dim, a.ndim, "argsort")
-    if not a.ndim:
-        return wrap(np.zeros((), np.int64))
-    return wrap(_argsort(a._data, d, descending).astype(np.int64))
+    return ARGSORT.apply((a,), (a._data,), (), {"dim": d, "descending": descending})
+
+
+def _argsort_kernel(x, dim, descending):
+    if not x.ndim:
+        return np.zeros((), np.int64)
+    return _argsort(x, dim, descending).astype(np.int64)
+
+
+SORT = Primitive("Sort", _sort_kernel, _picked_backward, multi=True)
+ARGSORT = Primitive("Argsort", _argsort_kernel)
 
 
 def msort(a):
@@ -123,29 +145,43 @@ def topk(a, k, dim=-1, largest=True, sorted=True):
     d = one_dim(dim, a.ndim, "topk")
     n = a.shape[d] if a.ndim else 1
     _k_in_range(k, n, "topk", 0)
-    if not a.ndim:
-        return _picked(a, d, np.zeros((), np.int64), "Topk", topk_result)
-    idx = _argsort(a._data, d, largest)
-    idx = np.take(idx, np.arange(k), axis=d)
-    return _picked(a, d, idx, "Topk", topk_result)
+    return _picked(TOPK, a, d, topk_result, k=k, dim=d, largest=largest)
 
 
-def _row_pick(a, dim, keepdim, name, result, position):
-    """Pick one element per row along dim: ``position(sorted_row_values) -> index in sorted``."""
+def _topk_kernel(x, k, dim, largest):
+    if not x.ndim:
+        return _take(x, np.zeros((), np.int64), dim)
+    return _take(x, np.take(_argsort(x, dim, largest), np.arange(k), axis=dim), dim)
+
+
+TOPK = Primitive("Topk", _topk_kernel, _picked_backward, multi=True)
+
+
+def _row_pick(a, dim, keepdim, name, result, prim, **attrs):
+    """Pick one element per row along dim (``prim``'s kernel, from the sorted rows)."""
     a = as_tensor(a, name)
     d = one_dim(dim, a.ndim, name)
-    if not a.ndim:
-        return _picked(a, d, np.zeros((), np.int64), name.capitalize(), result)
-    if a.shape[d] == 0:
+    if a.ndim and a.shape[d] == 0:
         raise IndexError(
             f"{name}(): cannot pick from an empty dimension {dim} of a tensor of shape "
             f"{tuple(a.shape)}; specify a dim with nonzero size"
         )
-    order = _argsort(a._data, d, False)
-    svals = np.take_along_axis(a._data, order, d)
-    pos = np.expand_dims(position(np.moveaxis(svals, d, -1)), d)
-    idx = np.take_along_axis(order, pos, d)
-    return _picked(a, d, idx, name.capitalize(), result, keepdim)
+    return _picked(prim, a, d, result, dim=d, keepdim=keepdim if a.ndim else True, **attrs)
+
+
+def _row_pick_kernel(position):
+    """A kernel picking ``position(sorted_rows, **attrs) -> index in sorted`` of each row."""
+
+    def kernel(x, dim, keepdim, **attrs):
+        if not x.ndim:
+            return _take(x, np.zeros((), np.int64), dim)
+        order = _argsort(x, dim, False)
+        svals = np.take_along_axis(x, order, dim)
+        pos = np.expand_dims(position(np.moveaxis(svals, dim, -1), **attrs), dim)
+        return _take(x, np.take_along_axis(order, pos, dim), dim, keepdim)
+
+    kernel.__name__ = f"{position.__name__}_kernel"
+    return kernel
 
 
 def kthvalue(a, k, dim=-1, keepdim=False):
@@ -153,11 +189,11 @@ def kthvalue(a, k, dim=-1, keepdim=False):
     a = as_tensor(a, "kthvalue")
     n = a.shape[one_dim(dim, a.ndim, "kthvalue")] if a.ndim else 1
     _k_in_range(k, n, "kthvalue", 1)
-    return _row_pick(a, dim, keepdim, "kthvalue", kthvalue_result, lambda s: _full(s, k - 1))
+    return _row_pick(a, dim, keepdim, "kthvalue", kthvalue_result, KTHVALUE, k=k)
 
 
-def _full(s, value):
-    return np.full(s.shape[:-1], value, dtype=np.int64)
+def _kth_pos(s, k):
+    return np.full(s.shape[:-1], k - 1, dtype=np.int64)
 
 
 def _median_pos(s):
@@ -173,14 +209,28 @@ def _nanmedian_pos(s):
     return np.maximum((k - 1) // 2, 0)
 
 
-def _whole_median(a, name, position):
+KTHVALUE = Primitive("Kthvalue", _row_pick_kernel(_kth_pos), _picked_backward, multi=True)
+MEDIAN_DIM = Primitive("Median", _row_pick_kernel(_median_pos), _picked_backward, multi=True)
+NANMEDIAN_DIM = Primitive(
+    "Nanmedian", _row_pick_kernel(_nanmedian_pos), _picked_backward, multi=True
+)
+
+
+def _whole_median(a, name, prim):
     """Median over all elements (no indices);  da = g shared among the elements equal to it"""
     a = as_tensor(a, name)
-    if a._data.size == 0:
-        return wrap(np.array(np.nan, a._data.dtype))
-    flat = np.sort(a._data.reshape(-1), kind="stable")
-    out = wrap(np.array(flat[int(position(flat[None])[0])]))
-    return record(out, name.capitalize(), (a,), _evenly_backward, (a, OUT))
+    return prim.apply((a,), (a._data,), (a, OUT))
+
+
+def _whole_median_kernel(position):
+    def kernel(x):
+        if x.size == 0:
+            return np.array(np.nan, x.dtype)
+        flat = np.sort(x.reshape(-1), kind="stable")
+        return np.array(flat[int(position(flat[None])[0])])
+
+    kernel.__name__ = f"{position.__name__}_all_kernel"
+    return kernel
 
 
 def _evenly_backward(g, a, out):
@@ -189,18 +239,22 @@ def _evenly_backward(g, a, out):
     return (g * mask / mask.sum(),)
 
 
+MEDIAN = Primitive("Median", _whole_median_kernel(_median_pos), _evenly_backward)
+NANMEDIAN = Primitive("Nanmedian", _whole_median_kernel(_nanmedian_pos), _evenly_backward)
+
+
 def median(a, dim=None, keepdim=False):
     """``median(a)``: lower median of all elements; ``median(a, dim)`` -> (values, indices)."""
     if dim is None:
-        return _whole_median(a, "median", _median_pos)
-    return _row_pick(a, dim, keepdim, "median", median_result, _median_pos)
+        return _whole_median(a, "median", MEDIAN)
+    return _row_pick(a, dim, keepdim, "median", median_result, MEDIAN_DIM)
 
 
 def nanmedian(a, dim=None, keepdim=False):
     """``median`` ignoring NaNs (NaN only where a row is all NaN)."""
     if dim is None:
-        return _whole_median(a, "nanmedian", _nanmedian_pos)
-    return _row_pick(a, dim, keepdim, "nanmedian", nanmedian_result, _nanmedian_pos)
+        return _whole_median(a, "nanmedian", NANMEDIAN)
+    return _row_pick(a, dim, keepdim, "nanmedian", nanmedian_result, NANMEDIAN_DIM)
 
 
 def mode(a, dim=-1, keepdim=False):
@@ -208,19 +262,25 @@ def mode(a, dim=-1, keepdim=False):
     occurrence;  da = g scattered back"""
     a = as_tensor(a, "mode")
     d = one_dim(dim, a.ndim, "mode")
-    if not a.ndim:
-        return _picked(a, d, np.zeros((), np.int64), "Mode", mode_result)
-    x = np.moveaxis(a._data, d, -1)
-    rows = x.reshape(-1, x.shape[-1])
-    if rows.shape[1] == 0:
+    if a.ndim and a.shape[d] == 0:
         raise IndexError(f"mode(): cannot pick from an empty dimension {dim} of {tuple(a.shape)}")
+    return _picked(MODE, a, d, mode_result, dim=d, keepdim=keepdim if a.ndim else True)
+
+
+def _mode_kernel(x, dim, keepdim):
+    if not x.ndim:
+        return _take(x, np.zeros((), np.int64), dim)
+    m = np.moveaxis(x, dim, -1)
+    rows = m.reshape(-1, m.shape[-1])
     idx = np.empty(rows.shape[0], np.int64)
     for r, row in enumerate(rows):
         u, c = np.unique(row, return_counts=True)
         hits = np.nonzero(row == u[np.argmax(c)])[0]
         idx[r] = hits[-1] if hits.size else np.nonzero(np.isnan(row))[0][-1]
-    idx = np.expand_dims(idx.reshape(x.shape[:-1]), d)
-    return _picked(a, d, idx, "Mode", mode_result, keepdim)
+    return _take(x, np.expand_dims(idx.reshape(m.shape[:-1]), dim), dim, keepdim)
+
+
+MODE = Primitive("Mode", _mode_kernel, _picked_backward, multi=True)
 
 
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
@@ -260,25 +320,14 @@ def _quantile(a, q, dim, keepdim, interpolation, name):
     d = 0 if dim is None or not a.ndim else one_dim(dim, a.ndim, name)
     if dim is not None and not a.ndim:
         one_dim(dim, 0, name)
-    n = x.shape[d]
     sv = S.movedim(sort(x, d).values, d, -1)  # (..., n), NaNs last
-    nans = np.isnan(sv._data).sum(-1)
-    k = n - nans if name == "nanquantile" else np.full(nans.shape, n)
-    rank = qs.reshape(-1) * np.maximum(k - 1, 0)[..., None]  # (..., Q)
-    lo, hi = np.floor(rank), np.ceil(rank)
-    if interpolation == "lower":
-        hi = lo
-    elif interpolation == "higher":
-        lo = hi
-    elif interpolation == "nearest":
-        lo = hi = np.round(rank)
-    w = rank - lo if interpolation == "linear" else np.where(hi > lo, 0.5, 0.0)
-    v_lo = I.gather(sv, -1, wrap(lo.astype(np.int64)))
-    v_hi = I.gather(sv, -1, wrap(hi.astype(np.int64)))
-    out = v_lo + (v_hi - v_lo) * wrap(w.astype(a._data.dtype))
-    blank = (nans > 0) if name == "quantile" else (k == 0)
-    if blank.any():
-        out = E.where(wrap(np.broadcast_to(blank[..., None], out.shape).copy()), np.nan, out)
+    attrs = {"interpolation": interpolation, "skip_nan": name == "nanquantile"}
+    q_arg = q._data if isinstance(q, TensorBase) else q
+    lo, hi, w, blank = (
+        wrap(v) for v in QUANTILE_POSITIONS.compute((sv,), (sv._data, q_arg), attrs)
+    )
+    v_lo, v_hi = I.gather(sv, -1, lo), I.gather(sv, -1, hi)
+    out = E.where(blank, np.nan, v_lo + (v_hi - v_lo) * w)
     out = S.movedim(out, -1, 0)  # (Q, ...)
     if keepdim:
         at = 1 + (d if dim is not None else 0)
@@ -289,46 +338,81 @@ def _quantile(a, q, dim, keepdim, interpolation, name):
     return out[0] if qs.ndim == 0 else out
 
 
+def _quantile_positions_kernel(sv, q, interpolation, skip_nan):
+    """For sorted rows ``sv`` (..., n) and quantiles ``q``: the int64 positions below and
+    above each quantile (..., Q), the weight of the upper one, and where the result is NaN."""
+    n = sv.shape[-1]
+    nans = np.isnan(sv).sum(-1)
+    k = n - nans if skip_nan else np.full(nans.shape, n)
+    rank = np.asarray(q, dtype=np.float64).reshape(-1) * np.maximum(k - 1, 0)[..., None]
+    lo, hi = np.floor(rank), np.ceil(rank)
+    if interpolation == "lower":
+        hi = lo
+    elif interpolation == "higher":
+        lo = hi
+    elif interpolation == "nearest":
+        lo = hi = np.round(rank)
+    w = rank - lo if interpolation == "linear" else np.where(hi > lo, 0.5, 0.0)
+    blank = np.broadcast_to(((k == 0) if skip_nan else (nans > 0))[..., None], rank.shape)
+    return lo.astype(np.int64), hi.astype(np.int64), w.astype(sv.dtype), blank.copy()
+
+
+QUANTILE_POSITIONS = Primitive("QuantilePositions", _quantile_positions_kernel, multi=True)
+
+
 def unique(a, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """The distinct values (sorted), and if asked the inverse indices and counts (no gradient)."""
     a = as_tensor(a, "unique")
-    if dim is None:
-        u, inv, cnt = np.unique(a._data, return_inverse=True, return_counts=True, equal_nan=False)
-        inv = inv.reshape(a.shape)
-    else:
-        d = one_dim(dim, a.ndim, "unique")
-        u, inv, cnt = np.unique(a._data, return_inverse=True, return_counts=True, axis=d)
-        inv = inv.reshape(-1)
+    d = None if dim is None else one_dim(dim, a.ndim, "unique")
+    u, inv, cnt = UNIQUE.compute((a,), (a._data,), {"dim": d})
     return _unique_out(u, inv, cnt, return_inverse, return_counts)
+
+
+def _unique_kernel(x, dim):
+    if dim is None:
+        u, inv, cnt = np.unique(x, return_inverse=True, return_counts=True, equal_nan=False)
+        return u, inv.reshape(x.shape).astype(np.int64), cnt.astype(np.int64)
+    u, inv, cnt = np.unique(x, return_inverse=True, return_counts=True, axis=dim)
+    return u, inv.reshape(-1).astype(np.int64), cnt.astype(np.int64)
 
 
 def _unique_out(u, inv, cnt, return_inverse, return_counts):
     out = (wrap(u),)
     if return_inverse:
-        out += (wrap(inv.astype(np.int64)),)
+        out += (wrap(inv),)
     if return_counts:
-        out += (wrap(cnt.astype(np.int64)),)
+        out += (wrap(cnt),)
     return out[0] if len(out) == 1 else out
 
 
 def unique_consecutive(a, return_inverse=False, return_counts=False, dim=None):
     """Collapse runs of equal consecutive values (or slices along dim) to one (no gradient)."""
     a = as_tensor(a, "unique_consecutive")
+    d = None if dim is None else one_dim(dim, a.ndim, "unique_consecutive")
+    u, inv, cnt = UNIQUE_CONSECUTIVE.compute((a,), (a._data,), {"dim": d})
+    return _unique_out(u, inv, cnt, return_inverse, return_counts)
+
+
+def _unique_consecutive_kernel(a, dim):
     if dim is None:
-        x = a._data.reshape(-1, 1)
+        x = a.reshape(-1, 1)
     else:
-        d = one_dim(dim, a.ndim, "unique_consecutive")
-        x = np.moveaxis(a._data, d, 0).reshape(a.shape[d], -1)
+        x = np.moveaxis(a, dim, 0).reshape(a.shape[dim], -1)
     new = np.ones(x.shape[0], bool)
     new[1:] = (x[1:] != x[:-1]).any(axis=1)
     starts = np.nonzero(new)[0]
-    cnt = np.diff(np.append(starts, x.shape[0]))
-    inv = np.cumsum(new) - 1
+    cnt = np.diff(np.append(starts, x.shape[0])).astype(np.int64)
+    inv = (np.cumsum(new) - 1).astype(np.int64)
     if dim is None:
-        u, inv = a._data.reshape(-1)[starts], inv.reshape(a.shape)
-    else:
-        u = np.take(a._data, starts, axis=d)
-    return _unique_out(u, inv, cnt, return_inverse, return_counts)
+        return a.reshape(-1)[starts], inv.reshape(a.shape), cnt
+    return np.take(a, starts, axis=dim), inv, cnt
+
+
+# Their output's shape depends on the values (a compiled program breaks the graph there).
+UNIQUE = Primitive("Unique", _unique_kernel, multi=True, data_dependent=True)
+UNIQUE_CONSECUTIVE = Primitive(
+    "UniqueConsecutive", _unique_consecutive_kernel, multi=True, data_dependent=True
+)
 
 
 def _search_side(right, side, name):
@@ -347,7 +431,6 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     scalar = not isinstance(input, TensorBase)
     vals = as_tensor(input, "searchsorted")
     side = _search_side(right, side, "searchsorted")
-    s = seq._data
     if sorter is not None:
         sorter = as_tensor(sorter, "searchsorted")
         if sorter.shape != seq.shape:
@@ -355,21 +438,29 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
                 f"searchsorted: sorter {tuple(sorter.shape)} must have the shape of "
                 f"sorted_sequence {tuple(seq.shape)}"
             )
-        s = np.take_along_axis(s, sorter._data, -1)
     if seq.ndim == 0:
         raise RuntimeError("searchsorted: sorted_sequence must have at least one dimension")
-    if seq.ndim == 1:
-        out = np.searchsorted(s, vals._data, side=side)
-    else:
-        if scalar or vals.shape[:-1] != seq.shape[:-1]:
-            raise RuntimeError(
-                f"searchsorted: boundaries {tuple(seq.shape)} and input {tuple(vals.shape)} "
-                "must have the same leading dimensions (all but the last)"
-            )
-        rows, vrows = s.reshape(-1, s.shape[-1]), vals._data.reshape(-1, vals.shape[-1])
-        out = np.stack([np.searchsorted(r, v, side=side) for r, v in zip(rows, vrows)])
-        out = out.reshape(vals.shape)
-    return wrap(np.asarray(out).astype(np.int32 if out_int32 else np.int64))
+    if seq.ndim > 1 and (scalar or vals.shape[:-1] != seq.shape[:-1]):
+        raise RuntimeError(
+            f"searchsorted: boundaries {tuple(seq.shape)} and input {tuple(vals.shape)} "
+            "must have the same leading dimensions (all but the last)"
+        )
+    args = (seq._data, vals._data, None if sorter is None else sorter._data)
+    dt = np.dtype(np.int32 if out_int32 else np.int64)
+    return SEARCHSORTED.apply((seq, vals), args, (), {"side": side, "dtype": dt})
+
+
+def _searchsorted_kernel(s, v, sorter, side, dtype):
+    if sorter is not None:
+        s = np.take_along_axis(s, sorter, -1)
+    if s.ndim == 1:
+        return np.asarray(np.searchsorted(s, v, side=side)).astype(dtype)
+    rows, vrows = s.reshape(-1, s.shape[-1]), v.reshape(-1, v.shape[-1])
+    out = np.stack([np.searchsorted(r, vr, side=side) for r, vr in zip(rows, vrows)])
+    return out.reshape(v.shape).astype(dtype)
+
+
+SEARCHSORTED = Primitive("Searchsorted", _searchsorted_kernel)
 
 
 def bucketize(input, boundaries, *, out_int32=False, right=False):
@@ -388,4 +479,11 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
         raise TypeError("isin: elements or test_elements must be a Tensor")
     e = as_tensor(elements, "isin")
     t = as_tensor(test_elements, "isin")
-    return wrap(np.isin(e._data, t._data, invert=invert))
+    return ISIN.apply((e, t), (e._data, t._data), (), {"invert": invert})
+
+
+def _isin_kernel(e, t, invert):
+    return np.isin(e, t, invert=invert)
+
+
+ISIN = Primitive("Isin", _isin_kernel)
