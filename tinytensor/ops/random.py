@@ -12,8 +12,8 @@ import numbers
 import numpy as np
 
 from tinytensor import _dtype as D
-from tinytensor.autograd.node import record
-from tinytensor.core import TensorBase, rng, wrap
+from tinytensor.autograd.primitive import Primitive
+from tinytensor.core import TensorBase, rng
 from tinytensor.core.device import check_device
 from tinytensor.core.random import (
     Generator,
@@ -24,7 +24,7 @@ from tinytensor.core.random import (
     set_rng_state,
 )
 from tinytensor.ops._util import as_tensor
-from tinytensor.ops.creation import float_dtype, leaf, shape_args
+from tinytensor.ops.creation import float_dtype, made, shape_args
 
 __all__ = [
     "Generator",
@@ -63,11 +63,28 @@ def rand(
     tensor([0.5118, 0.9505])
     """
     check_device(device, "rand")
-    dt = float_dtype(dtype, "rand").np
-    return leaf(
-        rng(generator).random(shape_args(sizes, "rand", size)).astype(dt, copy=False),
-        requires_grad,
-    )
+    shape = shape_args(sizes, "rand", size)
+    attrs = {"shape": shape, "dtype": float_dtype(dtype, "rand").np, "generator": generator}
+    return made(RAND, (), attrs, requires_grad)
+
+
+# The random kernels draw from ``rng(generator)`` when they run (the global generator for
+# None), so a compiled program draws fresh numbers on every call.
+def _rand_kernel(shape, dtype, generator):
+    return rng(generator).random(shape).astype(dtype, copy=False)
+
+
+def _randn_kernel(shape, dtype, generator):
+    return rng(generator).standard_normal(shape).astype(dtype, copy=False)
+
+
+def _randint_kernel(low, high, shape, dtype, generator):
+    return rng(generator).integers(low, high, shape).astype(dtype, copy=False)
+
+
+RAND = Primitive("Rand", _rand_kernel, random=True)
+RANDN = Primitive("Randn", _randn_kernel, random=True)
+RANDINT = Primitive("Randint", _randint_kernel, random=True)
 
 
 def randn(
@@ -80,11 +97,9 @@ def randn(
     tinytensor.Size([2, 3])
     """
     check_device(device, "randn")
-    dt = float_dtype(dtype, "randn").np
-    return leaf(
-        rng(generator).standard_normal(shape_args(sizes, "randn", size)).astype(dt, copy=False),
-        requires_grad,
-    )
+    shape = shape_args(sizes, "randn", size)
+    attrs = {"shape": shape, "dtype": float_dtype(dtype, "randn").np, "generator": generator}
+    return made(RANDN, (), attrs, requires_grad)
 
 
 def randint(
@@ -132,7 +147,8 @@ def randint(
         raise RuntimeError(f"randint: expected low < high, got low={low}, high={high}")
     dt = D.int64 if dtype is None else D.to_dtype(dtype)
     shape = shape_args((tuple(size),) if isinstance(size, (list, tuple)) else (size,), "randint")
-    return leaf(rng(generator).integers(low, high, shape).astype(dt.np, copy=False), requires_grad)
+    attrs = {"shape": shape, "dtype": dt.np, "generator": generator}
+    return made(RANDINT, (low, high), attrs, requires_grad)
 
 
 def _int_bound(v, name):
@@ -164,7 +180,14 @@ def randperm(
     if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
         raise RuntimeError(f"randperm: n must be a non-negative int, got {n!r}")
     dt = D.int64 if dtype is None else D.to_dtype(dtype)
-    return wrap(rng(generator).permutation(int(n)).astype(dt.np))
+    return made(RANDPERM, (), {"n": int(n), "dtype": dt.np, "generator": generator})
+
+
+def _randperm_kernel(n, dtype, generator):
+    return rng(generator).permutation(n).astype(dtype)
+
+
+RANDPERM = Primitive("Randperm", _randperm_kernel, random=True)
 
 
 def normal(
@@ -208,8 +231,8 @@ def normal(
         _check_std(std)
         check_device(device, "normal")
         shape = shape_args((tuple(size),) if isinstance(size, (list, tuple)) else (size,), "normal")
-        dt = float_dtype(dtype, "normal").np
-        return leaf(rng(generator).normal(mean, std, shape).astype(dt), requires_grad)
+        attrs = {"shape": shape, "dtype": float_dtype(dtype, "normal").np, "generator": generator}
+        return made(NORMAL, (mean, std), attrs, requires_grad)
     if size is not None or dtype is not None or requires_grad:
         raise TypeError(
             "normal: size=, dtype= and requires_grad= go with a float mean and std only; with a "
@@ -234,14 +257,13 @@ def normal(
             f"normal: mean of shape {tuple(np.shape(m))} and std of shape {tuple(np.shape(sd))} "
             "don't broadcast"
         ) from None
-    out = wrap(np.asarray(rng(generator).normal(m, sd, shape)).astype(out_dt, copy=False))
-    return record(
-        out,
-        "Normal",
-        (mean, std),
-        _normal_backward,
-        (mean.shape if mt else None, std.shape if st else None),
-    )
+    saved = (mean.shape if mt else None, std.shape if st else None)
+    attrs = {"shape": shape, "dtype": out_dt, "generator": generator}
+    return NORMAL.apply((mean, std), (m, sd), saved, attrs)
+
+
+def _normal_kernel(mean, std, shape, dtype, generator):
+    return np.asarray(rng(generator).normal(mean, std, shape)).astype(dtype, copy=False)
 
 
 def _check_std(std):
@@ -255,6 +277,9 @@ def _normal_backward(g, mean_shape, std_shape):
     return tuple(None if s is None else g.new_zeros(s) for s in (mean_shape, std_shape))
 
 
+NORMAL = Primitive("Normal", _normal_kernel, _normal_backward, random=True)
+
+
 def _probabilities(p, name):
     arr = np.asarray(p._data if isinstance(p, TensorBase) else p, dtype=np.float64)
     if np.any(~((arr >= 0) & (arr <= 1))):
@@ -265,10 +290,19 @@ def _probabilities(p, name):
 def bernoulli(input, p=None, *, generator=None, out=None):  # noqa: A002 - PyTorch's names
     """Zeros and ones, one with probability ``input`` (or ``p``) elementwise; input's dtype."""
     t = as_tensor(input, "bernoulli")
-    probs = _probabilities(t if p is None else p, "bernoulli")
-    draw = rng(generator).random(t.shape) < probs
+    src = t if p is None else p
+    _probabilities(src, "bernoulli")
     dt = t._data.dtype if t._data.dtype.kind == "f" else D.get_default_dtype().np
-    return wrap(draw.astype(dt))
+    p_arg = src._data if isinstance(src, TensorBase) else src
+    attrs = {"shape": t.shape, "dtype": dt, "generator": generator}
+    return BERNOULLI.apply((t, src), (p_arg,), (), attrs)
+
+
+def _bernoulli_kernel(p, shape, dtype, generator):
+    return (rng(generator).random(shape) < np.asarray(p, dtype=np.float64)).astype(dtype)
+
+
+BERNOULLI = Primitive("Bernoulli", _bernoulli_kernel, random=True)
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):  # noqa: A002
@@ -287,20 +321,29 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):  # no
             f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without "
             f"replacement (n_sample={num_samples}, categories={w.shape[1]})"
         )
-    gen = rng(generator)
-    rows = []
     for row in w:
-        total = row.sum()
-        if total <= 0:
+        if row.sum() <= 0:
             raise RuntimeError("multinomial: invalid multinomial distribution (sum of probs <= 0)")
         if not replacement and np.count_nonzero(row) < num_samples:
             raise RuntimeError(
                 "multinomial: invalid multinomial distribution (with replacement=False, not "
                 "enough non-negative category to sample)"
             )
-        rows.append(gen.choice(row.size, num_samples, replace=replacement, p=row / total))
+    attrs = {"num_samples": num_samples, "replacement": replacement, "generator": generator}
+    return MULTINOMIAL.apply((t,), (t._data,), (), attrs)
+
+
+def _multinomial_kernel(weights, num_samples, replacement, generator):
+    gen = rng(generator)
+    rows = []
+    for row in np.atleast_2d(weights.astype(np.float64)):
+        p = row / row.sum()
+        rows.append(gen.choice(row.size, num_samples, replace=replacement, p=p))
     samples = np.asarray(rows, dtype=np.int64)
-    return wrap(samples[0] if t.ndim == 1 else samples)
+    return samples[0] if weights.ndim == 1 else samples
+
+
+MULTINOMIAL = Primitive("Multinomial", _multinomial_kernel, random=True)
 
 
 def poisson(input, generator=None):  # noqa: A002
@@ -308,14 +351,29 @@ def poisson(input, generator=None):  # noqa: A002
     t = as_tensor(input, "poisson")
     if np.any(t._data < 0):
         raise RuntimeError("poisson: invalid Poisson rate, expected rate to be non-negative")
-    return wrap(rng(generator).poisson(t._data).astype(t._data.dtype))
+    return POISSON.apply((t,), (t._data,), (), {"generator": generator})
+
+
+def _poisson_kernel(rate, generator):
+    return rng(generator).poisson(rate).astype(rate.dtype)
+
+
+POISSON = Primitive("Poisson", _poisson_kernel, random=True)
 
 
 def binomial(count, prob, generator=None):
     """Successes in ``count`` trials with success probability ``prob``, elementwise."""
     c, p = as_tensor(count, "binomial"), as_tensor(prob, "binomial")
-    probs = _probabilities(p, "binomial")
-    return wrap(rng(generator).binomial(c._data.astype(np.int64), probs).astype(c._data.dtype))
+    _probabilities(p, "binomial")
+    return BINOMIAL.apply((c, p), (c._data, p._data), (), {"generator": generator})
+
+
+def _binomial_kernel(count, prob, generator):
+    draw = rng(generator).binomial(count.astype(np.int64), prob.astype(np.float64))
+    return draw.astype(count.dtype)
+
+
+BINOMIAL = Primitive("Binomial", _binomial_kernel, random=True)
 
 
 def _sample_like(input, dtype, device, name):
@@ -328,14 +386,14 @@ def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fals
               memory_format=None, generator=None):  # fmt: skip
     """Uniform samples on [0, 1) with ``input``'s shape (and dtype unless given)."""
     shape, dt = _sample_like(input, dtype, device, "rand_like")
-    return leaf(rng(generator).random(shape).astype(dt), requires_grad)
+    return made(RAND, (), {"shape": shape, "dtype": dt, "generator": generator}, requires_grad)
 
 
 def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,  # noqa: A002
                memory_format=None, generator=None):  # fmt: skip
     """Standard normal samples with ``input``'s shape (and dtype unless given)."""
     shape, dt = _sample_like(input, dtype, device, "randn_like")
-    return leaf(rng(generator).standard_normal(shape).astype(dt), requires_grad)
+    return made(RANDN, (), {"shape": shape, "dtype": dt, "generator": generator}, requires_grad)
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None,  # noqa: A002
@@ -346,7 +404,8 @@ def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=Non
     if high <= low:
         raise RuntimeError(f"randint_like: expected low < high, got low={low}, high={high}")
     shape, dt = _sample_like(input, dtype, device, "randint_like")
-    return leaf(rng(generator).integers(low, high, shape).astype(dt), requires_grad)
+    attrs = {"shape": shape, "dtype": dt, "generator": generator}
+    return made(RANDINT, (low, high), attrs, requires_grad)
 
 
 def random_values(t, low, high, generator=None):
