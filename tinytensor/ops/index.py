@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from tinytensor.autograd.grad_mode import grad_state
-from tinytensor.autograd.node import record
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase, share_version, wrap
 from tinytensor.ops._util import as_tensor, one_dim
 from tinytensor.ops._util import requires_grad as _rg
@@ -33,11 +33,31 @@ __all__ = [
 ]
 
 
+def _zeros_kernel(shape, dtype):
+    return np.zeros(shape, dtype)
+
+
+ZEROS = Primitive("Zeros", _zeros_kernel)  # no gradient: a constant of a backward formula
+
+
+def zeros_tensor(shape, dtype):
+    """A new tensor of zeros (``shape``, NumPy ``dtype``), made by a kernel (the tracer sees it)."""
+    return wrap(ZEROS.compute((), (tuple(shape), dtype)))
+
+
+def const_array(arr):
+    """``arr`` marked read-only: an index the op computed from shapes alone (no tensor's
+    values), which a compiled program keeps as a constant."""
+    arr.flags.writeable = False
+    return arr
+
+
 def _convert_index(index):
     """The index as a tuple whose advanced entries are tensors; returns (index, has_advanced).
 
-    A list or array becomes a private copy (as in PyTorch, changing the user's array later
-    changes nothing); a tensor stays itself, so backward version-checks it.
+    A list or array becomes a private, read-only copy (as in PyTorch, changing the user's
+    array later changes nothing; a compiled program keeps it as a constant); a tensor stays
+    itself, so backward version-checks it.
     """
     items = index if isinstance(index, tuple) else (index,)
     out, advanced = [], False
@@ -49,8 +69,9 @@ def _convert_index(index):
                     f"{it._data.dtype}"
                 )
             if it._data.ndim == 0 and it._data.dtype.kind in "iu":
-                # A 0-d integer tensor indexes as the int it holds (a view), as in PyTorch.
-                it = int(it._data)
+                # A 0-d integer tensor indexes as the int it holds (a view), as in PyTorch;
+                # its value reaches Python (a compiler's tracer is told, through ``item``).
+                it = int(it.item())
             else:
                 advanced = True
         elif isinstance(it, (list, tuple, range, np.ndarray)):
@@ -60,7 +81,7 @@ def _convert_index(index):
                 arr = arr.astype(np.int64)  # ``x[[]]`` selects nothing, as in PyTorch
             if arr.dtype.kind == "f":
                 raise IndexError("indices must be integers or booleans, got floats")
-            it, advanced = wrap(arr), True
+            it, advanced = wrap(const_array(arr)), True
         elif not (it is None or it is Ellipsis or isinstance(it, (slice, int, np.integer))):
             raise IndexError(
                 f"only integers, slices, None, ..., and integer or boolean tensors are valid "
@@ -73,6 +94,13 @@ def _convert_index(index):
 def _np_index(tidx):
     """A converted index with its tensors replaced by their arrays, for NumPy."""
     return tuple([it._data if isinstance(it, TensorBase) else it for it in tidx])
+
+
+def _index_tensors(tidx):
+    """The tensors in a converted index (inputs a compiler's tracer must know), and whether one
+    is a boolean mask (the result's shape then depends on the mask's values)."""
+    ts = tuple([it for it in tidx if isinstance(it, TensorBase)])
+    return ts, any(t._data.dtype == np.bool_ for t in ts)
 
 
 def _ints_first(idx):
@@ -109,12 +137,14 @@ def getitem(a, index):
     staged = _ints_first(tidx) if advanced else None
     if staged is not None:
         return getitem(getitem(a, staged[0]), staged[1])
-    idx = _np_index(tidx) if advanced else tidx
     try:
-        arr = a._data[idx]
-        if not advanced and arr.__class__ is not np.ndarray:
-            # All ints: NumPy returns a scalar copy, PyTorch a 0-d view that writes through.
-            arr = a._data[idx + (Ellipsis,)]
+        if advanced:
+            ts, mask = _index_tensors(tidx)
+            prim = INDEX_MASK if mask else INDEX
+            arr = prim.compute((a,) + ts, (a._data, _np_index(tidx)))
+        else:
+            prim = INDEX
+            arr = INDEX.compute((a,), (a._data, tidx))
     except IndexError as e:
         raise _index_error(e, a.shape, index) from None
     out = wrap(arr)
@@ -125,55 +155,100 @@ def getitem(a, index):
                 out, a, lambda b: getitem(b, index), lambda v, b: _index_put(b, index, v)
             )
     attrs = {"index": tidx}  # ints, slices, None, Ellipsis and index tensors (also saved)
-    return record(out, "Index", (a,), _getitem_backward, (a.shape, tidx, advanced), attrs)
+    return prim.record(out, (a,), (a._data.shape, tidx, advanced), attrs)
+
+
+def _index_kernel(x, idx):
+    out = x[idx]
+    if out.__class__ is not np.ndarray:
+        # All ints: NumPy returns a scalar copy, PyTorch a 0-d view that writes through.
+        out = x[idx + (Ellipsis,)]
+    return out
 
 
 def _getitem_backward(g, shape, tidx, advanced):
     return (_index_add_into(g, tidx, shape, advanced),)
 
 
+INDEX = Primitive("Index", _index_kernel, _getitem_backward)
+# Indexing by a boolean mask: the result's length is the number of True values.
+INDEX_MASK = Primitive("Index", _index_kernel, _getitem_backward, data_dependent=True)
+
+
 def _index_add_into(g, tidx, shape, advanced):
     """f(g) = zeros(shape) with g added at index;  dg = gg[index]"""
-    z = np.zeros(shape, g._data.dtype)
     if advanced:
-        np.add.at(z, _np_index(tidx), g._data)
+        z = INDEX_BACKWARD.compute(
+            (g,) + _index_tensors(tidx)[0], (g._data, shape, _np_index(tidx), True)
+        )
     else:
-        z[tidx] = g._data
-    return record(wrap(z), "IndexBackward", (g,), _index_add_into_backward, (tidx,))
+        z = INDEX_BACKWARD.compute((g,), (g._data, shape, tidx, False))
+    return INDEX_BACKWARD.record(wrap(z), (g,), (tidx,))
+
+
+def _index_add_into_kernel(g, shape, idx, advanced):
+    z = np.zeros(shape, g.dtype)
+    if advanced:
+        np.add.at(z, idx, g)
+    else:
+        z[idx] = g
+    return z
 
 
 def _index_add_into_backward(gg, tidx):
     return (getitem(gg, tidx),)
 
 
+INDEX_BACKWARD = Primitive("IndexBackward", _index_add_into_kernel, _index_add_into_backward)
+
+
 def _index_put(a, index, value):
     """f(a, v) = a with a[index] = v;  da = g zeroed at index,  dv = g[index]"""
     tidx, advanced = _convert_index(index)
-    value = value if isinstance(value, TensorBase) else wrap(np.asarray(value, dtype=a._data.dtype))
-    out = a._data.copy()
+    if isinstance(value, TensorBase):
+        v, vin = value._data, value
+    elif isinstance(value, (bool, int, float, complex, np.generic)):
+        v, vin = value, None  # the kernel casts it to a's dtype
+    else:
+        v, vin = const_array(np.array(value, dtype=a._data.dtype)), None
     staged = _ints_first(tidx) if advanced else None
+    first, rest = (None, tidx) if staged is None else staged
+    ts = _index_tensors(tidx)[0]
     try:
-        if staged is not None:
-            out[_np_index(staged[0])][_np_index(staged[1])] = value._data
-        else:
-            out[_np_index(tidx)] = value._data
+        out = INDEX_PUT.compute(
+            (a, value) + ts if vin is not None else (a,) + ts,
+            (a._data, v, None if first is None else _np_index(first), _np_index(rest)),
+        )
     except IndexError as e:
         raise _index_error(e, a.shape, index) from None
     except ValueError as e:
+        shape = tuple(value.shape) if vin is not None else np.shape(v)
         raise RuntimeError(
-            f"setitem: value of shape {tuple(value.shape)} cannot be broadcast to the indexed "
+            f"setitem: value of shape {shape} cannot be broadcast to the indexed "
             f"region of a tensor of shape {tuple(a.shape)}: {e}"
         ) from None
-    return record(
-        wrap(out), "IndexPut", (a, value), _index_put_backward, (tidx, _rg(a), _rg(value))
-    )
+    return INDEX_PUT.record(wrap(out), (a, vin), (tidx,))
 
 
-def _index_put_backward(g, tidx, needs_a, needs_value):
+def _index_put_kernel(x, v, first, rest):
+    out = x.copy()
+    if v.__class__ is not np.ndarray:
+        v = np.asarray(v, dtype=out.dtype)
+    if first is not None:
+        out[first][rest] = v
+    else:
+        out[rest] = v
+    return out
+
+
+def _index_put_backward(g, tidx, *, needs):
     return (
-        _index_put(g, tidx, 0.0) if needs_a else None,
-        getitem(g, tidx) if needs_value else None,
+        _index_put(g, tidx, 0.0) if needs[0] else None,
+        getitem(g, tidx) if needs[1] else None,
     )
+
+
+INDEX_PUT = Primitive("IndexPut", _index_put_kernel, _index_put_backward)
 
 
 def setitem(a, index, value):
@@ -226,14 +301,21 @@ def gather(input, dim, index):
     a = input
     a = as_tensor(a, "gather")
     d, index = _check_index(a, dim, index, "gather")
-    out = wrap(a._data[_along(index._data, d)])
+    out = wrap(GATHER.compute((a, index), (a._data, index._data, d)))
     # PyTorch saves self (for its shape), so changing it in place before backward raises.
     attrs = {"dim": d, "index": index}  # as in index_select
-    return record(out, "Gather", (a,), _gather_backward, (a, d, index), attrs)
+    return GATHER.record(out, (a,), (a, d, index), attrs)
+
+
+def _gather_kernel(x, index, dim):
+    return x[_along(index, dim)]
 
 
 def _gather_backward(g, a, d, index):
-    return (scatter_add(wrap(np.zeros(a.shape, g._data.dtype)), d, index, g),)
+    return (scatter_add(zeros_tensor(a._data.shape, g._data.dtype), d, index, g),)
+
+
+GATHER = Primitive("Gather", _gather_kernel, _gather_backward)
 
 
 def scatter_add(input, dim, index, src):
@@ -241,15 +323,30 @@ def scatter_add(input, dim, index, src):
     a = input
     a = as_tensor(a, "scatter_add")
     d, index = _check_index(a, dim, index, "scatter_add")
-    src = _src_like(src, index, a, "scatter_add")
-    out = a._data.copy()
-    np.add.at(out, _along(index._data, d), src._data)
+    src, sd = _src_like(src, index, a, "scatter_add")
+    out = SCATTER_ADD.compute(_with(a, src, index), (a._data, index._data, sd, d))
     saved = (d, index if _rg(src) else None)
-    return record(wrap(out), "ScatterAdd", (a, src), _scatter_add_backward, saved)
+    return SCATTER_ADD.record(wrap(out), (a, src), saved)
+
+
+def _with(a, src, index):
+    """The tensors a scatter reads (for a compiler's tracer): input, source and index."""
+    return (a, src, index) if isinstance(src, TensorBase) else (a, index)
+
+
+def _scatter_add_kernel(x, index, src, dim):
+    out = x.copy()
+    if src.__class__ is not np.ndarray:
+        src = np.asarray(src, out.dtype)
+    np.add.at(out, _along(index, dim), src)
+    return out
 
 
 def _scatter_add_backward(g, d, index):
     return g, None if index is None else gather(g, d, index)
+
+
+SCATTER_ADD = Primitive("ScatterAdd", _scatter_add_kernel, _scatter_add_backward)
 
 
 def scatter(input, dim, index, src, *, reduce=None):
@@ -260,35 +357,23 @@ def scatter(input, dim, index, src, *, reduce=None):
     a = input
     a = as_tensor(a, "scatter")
     d, index = _check_index(a, dim, index, "scatter")
-    src = _src_like(src, index, a, "scatter")
+    src, sd = _src_like(src, index, a, "scatter")
     if reduce is not None:
-        return _scatter_with_reduce(a, d, index, src, reduce)
-    out = a._data.copy()
-    out[_along(index._data, d)] = src._data
-    return record(wrap(out), "Scatter", (a, src), _scatter_backward, (d, index))
+        if reduce not in _SCATTER_REDUCE:
+            raise RuntimeError(
+                f"scatter: reduce argument must be either add or multiply, got {reduce!r} (for "
+                "sum, prod, mean, amax or amin use scatter_reduce)"
+            )
+        out = SCATTER_COMBINE.compute(_with(a, src, index), (a._data, index._data, sd, d, reduce))
+        return SCATTER_COMBINE.record(wrap(out), (a, src), (reduce,))
+    out = SCATTER.compute(_with(a, src, index), (a._data, index._data, sd, d))
+    return SCATTER.record(wrap(out), (a, src), (d, index))
 
 
-_SCATTER_REDUCE = {"add": np.add, "multiply": np.multiply}
-
-
-def _scatter_with_reduce(a, d, index, src, reduce):
-    ufunc = _SCATTER_REDUCE.get(reduce)
-    if ufunc is None:
-        raise RuntimeError(
-            f"scatter: reduce argument must be either add or multiply, got {reduce!r} (for sum, "
-            "prod, mean, amax or amin use scatter_reduce)"
-        )
-    out = a._data.copy()
-    with np.errstate(all="ignore"):  # overflow, inf * 0: IEEE results silently
-        ufunc.at(out, _along(index._data, d), src._data.astype(out.dtype, copy=False))
-    return record(wrap(out), "Scatter", (a, src), _scatter_reduce_not_differentiable, (reduce,))
-
-
-def _scatter_reduce_not_differentiable(g, reduce):
-    raise RuntimeError(
-        f"the derivative of scatter with reduce={reduce!r} is not implemented (as in PyTorch); "
-        "use scatter_reduce(input, dim, index, src, reduce='sum' or 'prod'), which has one"
-    )
+def _scatter_kernel(x, index, src, dim):
+    out = x.copy()
+    out[_along(index, dim)] = src
+    return out
 
 
 def _scatter_backward(g, d, index, *, needs):
@@ -298,9 +383,34 @@ def _scatter_backward(g, d, index, *, needs):
     )
 
 
+SCATTER = Primitive("Scatter", _scatter_kernel, _scatter_backward)
+
+_SCATTER_REDUCE = {"add": np.add, "multiply": np.multiply}
+
+
+def _scatter_combine_kernel(x, index, src, dim, reduce):
+    out = x.copy()
+    with np.errstate(all="ignore"):  # overflow, inf * 0: IEEE results silently
+        src = np.asarray(src).astype(out.dtype, copy=False)
+        _SCATTER_REDUCE[reduce].at(out, _along(index, dim), src)
+    return out
+
+
+def _scatter_reduce_not_differentiable(g, reduce):
+    raise RuntimeError(
+        f"the derivative of scatter with reduce={reduce!r} is not implemented (as in PyTorch); "
+        "use scatter_reduce(input, dim, index, src, reduce='sum' or 'prod'), which has one"
+    )
+
+
+SCATTER_COMBINE = Primitive("Scatter", _scatter_combine_kernel, _scatter_reduce_not_differentiable)
+
+
 def _src_like(src, index, a, name):
+    """The source of a scatter: (the tensor, its array), or (the number, the number), which
+    the kernel casts to ``a``'s dtype and broadcasts over ``index``."""
     if not isinstance(src, TensorBase):
-        return wrap(np.full(index.shape, src, dtype=a._data.dtype))
+        return src, src
     if src.shape != index.shape:
         if src.ndim != index.ndim or any(s < i for s, i in zip(src.shape, index.shape)):
             raise RuntimeError(
@@ -310,7 +420,7 @@ def _src_like(src, index, a, name):
         src = getitem(src, tuple(slice(0, n) for n in index.shape))
     if src._data.dtype != a._data.dtype:
         src = src.to(a.dtype)
-    return src
+    return src, src._data
 
 
 def _vector_index(a, d, index, name, error):
@@ -332,13 +442,20 @@ def index_select(input, dim, index):
     d = one_dim(dim, a.ndim, "index_select")
     # PyTorch raises IndexError along dim 0 and RuntimeError along the others.
     index = _vector_index(a, d, index, "index_select", RuntimeError if d else IndexError)
-    out = wrap(np.take(a._data, index._data.reshape(-1), axis=d))
+    out = wrap(INDEX_SELECT.compute((a, index), (a._data, index._data, d)))
     attrs = {"dim": d, "index": index}  # the index: a constant for an exporter (also saved)
-    return record(out, "IndexSelect", (a,), _index_select_backward, (a.shape, d, index), attrs)
+    return INDEX_SELECT.record(out, (a,), (a._data.shape, d, index), attrs)
+
+
+def _index_select_kernel(x, index, dim):
+    return np.take(x, index.reshape(-1), axis=dim)
 
 
 def _index_select_backward(g, shape, d, index):
-    return (index_add(wrap(np.zeros(shape, g._data.dtype)), d, index, g),)
+    return (index_add(zeros_tensor(shape, g._data.dtype), d, index, g),)
+
+
+INDEX_SELECT = Primitive("IndexSelect", _index_select_kernel, _index_select_backward)
 
 
 def index_add(input, dim, index, source, alpha=1):
@@ -348,20 +465,26 @@ def index_add(input, dim, index, source, alpha=1):
     a = as_tensor(a, "index_add")
     d = one_dim(dim, a.ndim, "index_add")
     index = _vector_index(a, d, index, "index_add", RuntimeError)
-    idx = index._data.reshape(-1)
+    n = index._data.size
     source = as_tensor(source, "index_add")
-    expect = a.shape[:d] + (len(idx),) + a.shape[d + 1 :]
+    expect = a.shape[:d] + (n,) + a.shape[d + 1 :]
     if source.shape != expect:
         raise RuntimeError(
             f"index_add: source must have shape {expect} for input {tuple(a.shape)}, dim {dim} "
-            f"and {len(idx)} indices; got {tuple(source.shape)}"
+            f"and {n} indices; got {tuple(source.shape)}"
         )
-    out = a._data.copy()
-    src = source._data if alpha == 1 else source._data * alpha
-    np.add.at(out, (slice(None),) * d + (idx,), src.astype(out.dtype, copy=False))
+    out = INDEX_ADD.compute((a, source, index), (a._data, index._data, source._data, d, alpha))
     # PyTorch saves index and source only for source's gradient.
     saved = (d, index, source, alpha) if _rg(source) else (d, None, None, alpha)
-    return record(wrap(out), "IndexAdd", (a, source), _index_add_backward, saved)
+    return INDEX_ADD.record(wrap(out), (a, source), saved)
+
+
+def _index_add_kernel(x, index, src, dim, alpha):
+    out = x.copy()
+    if alpha != 1:
+        src = src * alpha
+    np.add.at(out, (slice(None),) * dim + (index.reshape(-1),), src.astype(out.dtype, copy=False))
+    return out
 
 
 def _index_add_backward(g, d, index, source, alpha):
@@ -369,6 +492,9 @@ def _index_add_backward(g, d, index, source, alpha):
         return g, None
     gs = index_select(g, d, index)
     return g, gs * alpha if alpha != 1 else gs
+
+
+INDEX_ADD = Primitive("IndexAdd", _index_add_kernel, _index_add_backward)
 
 
 def take(input, index):
@@ -387,31 +513,49 @@ def take(input, index):
         raise IndexError(
             f"take: index {bad} is out of range for a tensor of {n} elements (valid: {-n}..{n - 1})"
         )
-    out = wrap(a._data.reshape(-1)[idx])
+    out = wrap(TAKE.compute((a, index), (a._data, idx)))
     # PyTorch saves self (for its shape), so changing it in place before backward raises.
-    return record(out, "Take", (a,), _take_backward, (a, index))
+    return TAKE.record(out, (a,), (a, index))
+
+
+def _take_kernel(x, index):
+    return x.reshape(-1)[index]
 
 
 def _take_backward(g, a, index):
     return (_index_add_into(g, (index,), (a._data.size,), True).reshape(a.shape),)
 
 
+TAKE = Primitive("Take", _take_kernel, _take_backward)
+
+
 def _linear(t, indices, name):
-    """Leading dims indexed by the tensors ``indices``: (flat index array, leading size)."""
+    """Leading dims indexed by the tensors ``indices``: (flat index, leading size, its shape);
+    the flat index is a tensor computed by a kernel from the indices' values."""
     if len(indices) > t.ndim:
         raise IndexError(f"{name}: too many indices ({len(indices)}) for a {t.ndim}-D tensor")
-    arrs = []
+    ts = []
     for k, ix in enumerate(indices):
-        a = as_tensor(ix, name)._data
+        ix = as_tensor(ix, name)
+        a = ix._data
         if a.dtype == np.bool_:
             raise NotImplementedError(f"{name}: accumulate=True with a bool mask; use nonzero()")
         n = t.shape[k]
         if a.size and (a.min() < -n or a.max() >= n):
             raise IndexError(f"{name}: index out of range for dimension {k} with size {n}")
-        arrs.append(np.where(a < 0, a + n, a))
-    arrs = np.broadcast_arrays(*arrs)
+        ts.append(ix)
     lead = t.shape[: len(indices)]
-    return np.ravel_multi_index(tuple(arrs), lead).reshape(-1), int(np.prod(lead)), arrs[0].shape
+    ishape = np.broadcast_shapes(*[x.shape for x in ts])
+    flat = wrap(LINEAR_INDEX.compute(tuple(ts), (tuple([x._data for x in ts]), lead)))
+    return flat, int(np.prod(lead)), ishape
+
+
+def _linear_index_kernel(indices, lead):
+    arrs = [np.where(a < 0, a + n, a) for a, n in zip(indices, lead)]
+    return np.ravel_multi_index(tuple(np.broadcast_arrays(*arrs)), lead).reshape(-1)
+
+
+LINEAR_INDEX = Primitive("LinearIndex", _linear_index_kernel)  # an index: no gradient
 
 
 def index_put(input, indices, values, accumulate=False):
@@ -423,9 +567,9 @@ def index_put(input, indices, values, accumulate=False):
         return _index_put(t, indices, values)
     flat, n, ishape = _linear(t, indices, "index_put")
     rest = tuple(t.shape[len(indices) :])
-    src = values.broadcast_to(ishape + rest).reshape((flat.size,) + rest)
+    src = values.broadcast_to(ishape + rest).reshape((flat._data.size,) + rest)
     base = t.reshape((n,) + rest)
-    return index_add(base, 0, wrap(flat), src).reshape(t.shape)
+    return index_add(base, 0, flat, src).reshape(t.shape)
 
 
 def as_strided(input, size, stride, storage_offset=0):
@@ -449,7 +593,7 @@ def as_strided(input, size, stride, storage_offset=0):
             f"as_strided: setStorage: sizes {list(size)}, strides {list(stride)} "
             f"and offset {storage_offset} reach past the {t.numel()} elements"
         )
-    return take(t, wrap(idx))
+    return take(t, wrap(const_array(idx)))  # positions from the geometry alone: a constant
 
 
 def take_along_dim(input, indices, dim=None):
@@ -461,7 +605,7 @@ def take_along_dim(input, indices, dim=None):
     if dim is None:
         return gather(a.reshape(-1), 0, idx.reshape(-1))
     # Along a dim PyTorch's backward does not read the caller's indices: gather gets a copy.
-    idx = wrap(idx._data.copy())
+    idx = wrap(COPY_INDEX.compute((idx,), (idx._data,)))
     if a.ndim != idx.ndim:
         raise RuntimeError(
             f"take_along_dim: input {tuple(a.shape)} and indices {tuple(idx.shape)} should "
@@ -486,6 +630,13 @@ def take_along_dim(input, indices, dim=None):
     return gather(a.expand(sa), d, idx.expand(si))
 
 
+def _copy_kernel(x):
+    return x.copy()
+
+
+COPY_INDEX = Primitive("Copy", _copy_kernel)  # a private copy of an index: no gradient
+
+
 def unravel_index(indices, shape):
     """The coordinates (one tensor per dim) of flat ``indices`` in an array of ``shape``"""
     i = as_tensor(indices, "unravel_index")
@@ -497,4 +648,12 @@ def unravel_index(indices, shape):
         raise RuntimeError(
             f"unravel_index: an index is out of bounds for shape {shape} ({size} elements)"
         )
-    return tuple(wrap(c.astype(np.int64)) for c in np.unravel_index(i._data % max(size, 1), shape))
+    return tuple(wrap(c) for c in UNRAVEL_INDEX.compute((i,), (i._data, shape)))
+
+
+def _unravel_index_kernel(indices, shape):
+    coords = np.unravel_index(indices % max(math.prod(shape), 1), shape)
+    return tuple([c.astype(np.int64) for c in coords])
+
+
+UNRAVEL_INDEX = Primitive("UnravelIndex", _unravel_index_kernel, multi=True)
