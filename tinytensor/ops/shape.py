@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import builtins
+import math
 
 import numpy as np
 
 from tinytensor.autograd.grad_mode import grad_state
-from tinytensor.autograd.node import record
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase, share_version, shares_version, wrap
 from tinytensor.ops._util import as_tensor, binary, norm_dim, one_dim
-from tinytensor.ops.index import getitem, index_add, index_select
+from tinytensor.ops.index import const_array, getitem, index_add, index_select, zeros_tensor
 from tinytensor.ops.inplace import mark_multi_output_view
 from tinytensor.ops.inplace import register_view as _register_view
 
@@ -53,7 +54,7 @@ def reshape(input, *shape):
             f"the one inferred from the input of shape {tuple(a.shape)}"
         )
     try:
-        arr = a._data.reshape(shape)
+        arr = RESHAPE.compute((a,), (a._data, shape))
     except ValueError:
         raise RuntimeError(
             f"reshape: shape {list(shape)} is invalid for input of size {a._data.size} "
@@ -63,11 +64,18 @@ def reshape(input, *shape):
     out = _view(arr, a)
     if _is_view(out, a):
         _register_view(out, a, lambda b: reshape(b, shape), lambda v, b: reshape(v, old))
-    return record(out, "Reshape", (a,), _reshape_backward, (old,))
+    return RESHAPE.record(out, (a,), (old,))
+
+
+def _reshape_kernel(x, shape):
+    return x.reshape(shape)
 
 
 def _reshape_backward(g, old):
     return (g.reshape(old),)
+
+
+RESHAPE = Primitive("Reshape", _reshape_kernel, _reshape_backward)
 
 
 def view(a, *shape):
@@ -158,15 +166,23 @@ def permute(input, *dims):
     axes = tuple(one_dim(d, a.ndim, "permute") for d in dims)
     if len(set(axes)) != len(axes):
         raise RuntimeError(f"permute: repeated dim in {dims}")
-    inv = tuple(np.argsort(axes))
-    out = _view(a._data.transpose(axes), a)
+    inv = tuple([axes.index(i) for i in range(len(axes))])
+    attrs = {"dims": axes}
+    out = _view(PERMUTE.compute((a,), (a._data,), attrs), a)
     if _is_view(out, a):
         _register_view(out, a, lambda b: permute(b, axes), lambda v, b: permute(v, inv))
-    return record(out, "Permute", (a,), _permute_backward, (inv,), {"dims": axes})
+    return PERMUTE.record(out, (a,), (inv,), attrs)
+
+
+def _permute_kernel(x, dims):
+    return x.transpose(dims)
 
 
 def _permute_backward(g, inv):
     return (permute(g, inv),)
+
+
+PERMUTE = Primitive("Permute", _permute_kernel, _permute_backward)
 
 
 def transpose(input, dim0, dim1):
@@ -253,27 +269,36 @@ def broadcast_to(input, shape):
     a = as_tensor(a, "broadcast_to")
     shape = _sizes((shape,) if not isinstance(shape, int) else (shape,), "broadcast_to")
     shape = _expanded_shape(a, shape)
-    try:
-        arr = np.broadcast_to(a._data, shape)
-    except ValueError:
+    src = a._data.shape
+    lead = len(shape) - len(src)
+    if any(s < 0 for s in shape) or any(
+        n != 1 and n != shape[lead + i] for i, n in enumerate(src)
+    ):
         raise RuntimeError(
             f"expand: the shape {tuple(a.shape)} cannot be broadcast to {shape}; each size must "
             "match or be 1"
-        ) from None
-    if arr.size == a._data.size:
+        )
+    if math.prod(shape) == a._data.size:
         # Nothing is repeated (only size-1 dims added or kept): an ordinary, writable view,
         # as in PyTorch, where only a stretched expand refuses in-place writes.
         return reshape(a, shape)
-    out = _view(arr, a)
+    out = _view(EXPAND.compute((a,), (a._data, shape)), a)
     if _is_view(out, a):
         # NumPy's broadcast view is read-only, so it is never written through (no put_fn).
         _register_view(out, a, lambda b: broadcast_to(b, shape), None)
-    return record(out, "Expand", (a,), _same_backward)
+    return EXPAND.record(out, (a,))
+
+
+def _expand_kernel(x, shape):
+    return np.broadcast_to(x, shape)
 
 
 def _same_backward(g):
     # For expand, the engine sums the gradient back over the broadcast axes.
     return (g,)
+
+
+EXPAND = Primitive("Expand", _expand_kernel, _same_backward)
 
 
 def broadcast_tensors(*tensors):
@@ -297,30 +322,51 @@ def clone(input):
     """f(a) = a (a copy);  da = g"""
     a = input
     a = as_tensor(a, "clone")
-    return record(wrap(a._data.copy()), "Clone", (a,), _same_backward)
+    return CLONE.apply((a,), (a._data,))
+
+
+def _clone_kernel(x):
+    return x.copy()
+
+
+CLONE = Primitive("Clone", _clone_kernel, _same_backward)
 
 
 def copy_like(dst, src):
     """The values of ``src`` broadcast to ``dst``'s shape and dtype (the math of ``copy_``)."""
+    shape, dtype = dst._data.shape, dst._data.dtype
     if isinstance(src, TensorBase):
+        src_dtype = src._data.dtype
+        src_dtype_ok = src_dtype.kind == "f" and dtype.kind == "f"
+        saved = (src_dtype if src_dtype_ok else None,)
         try:
-            arr = np.broadcast_to(src._data, dst.shape)
+            return COPY.apply((dst, src), (src._data, shape, dtype), saved)
         except ValueError:
             raise RuntimeError(
                 f"copy_: source of shape {tuple(src.shape)} cannot be broadcast to the "
                 f"destination's shape {tuple(dst.shape)}"
             ) from None
-        arr = arr.astype(dst._data.dtype)
-        src_dtype = src._data.dtype
-        src_dtype_ok = src_dtype.kind == "f" and dst._data.dtype.kind == "f"
-        saved = (src_dtype if src_dtype_ok else None,)
-        return record(wrap(arr), "Copy", (dst, src), _copy_backward, saved)
-    return wrap(np.full(dst.shape, src, dtype=dst._data.dtype))
+    return FILL.apply((), (src, shape, dtype))
+
+
+def _copy_kernel(src, shape, dtype):
+    return np.broadcast_to(src, shape).astype(dtype)
 
 
 def _copy_backward(g, src_dtype):
     # The old values of dst are overwritten: their gradient is zero (PyTorch gives zeros too).
-    return (wrap(np.zeros_like(g._data)), None if src_dtype is None else g.to(src_dtype))
+    zeros = zeros_tensor(g._data.shape, g._data.dtype)
+    return (zeros, None if src_dtype is None else g.to(src_dtype))
+
+
+COPY = Primitive("Copy", _copy_kernel, _copy_backward)
+
+
+def _fill_kernel(value, shape, dtype):
+    return np.full(shape, value, dtype=dtype)
+
+
+FILL = Primitive("Fill", _fill_kernel)  # a number copied everywhere: no gradient
 
 
 def cat(tensors, dim=0):
@@ -351,13 +397,19 @@ def cat(tensors, dim=0):
     for t in tensors[1:]:
         if t._data.dtype != dt:
             dt = binary(wrap(np.zeros((1,), dt)), t, "cat")[2].dtype
-    out = np.concatenate([x.astype(dt, copy=False) for x in datas], axis=d)
     bounds = np.cumsum([t.shape[d] for t in tensors])[:-1].tolist()
-    return record(wrap(out), "Cat", tuple(tensors), _cat_backward, (bounds, d), {"dim": d})
+    return CAT.apply(tuple(tensors), (datas, dt), (bounds, d), {"dim": d})
+
+
+def _cat_kernel(xs, dtype, dim):
+    return np.concatenate([x.astype(dtype, copy=False) for x in xs], axis=dim)
 
 
 def _cat_backward(g, bounds, d):
     return tuple(_split_at(g, bounds, d))
+
+
+CAT = Primitive("Cat", _cat_kernel, _cat_backward)
 
 
 def _split_at(t, bounds, d):
@@ -478,31 +530,43 @@ def _multi_view(a, d, starts, ends, name, squeeze=False):
     place while they take part in the graph, and the node saves ``a``: changing ``a`` or any
     of the pieces (they share its version counter) before backward is an error.
     """
-    pre = (slice(None),) * d
+    prim = UNBIND if squeeze else SPLIT
+    starts, ends = tuple(starts), tuple(ends)
     outs = []
-    for s, e in zip(starts, ends):
-        out = wrap(a._data[pre + ((s,) if squeeze else (slice(s, e),))])
+    for arr in prim.compute((a,), (a._data, d, starts, ends, squeeze)):
+        out = wrap(arr)
         share_version(out, a)
         outs.append(out)
     outs = tuple(outs)
     if outs and grad_state.enabled and a._requires_grad:
-        saved = (a, d, tuple(starts), tuple(ends), squeeze)
+        saved = (a, d, starts, ends, squeeze)
         sizes = tuple(e - s for s, e in zip(starts, ends))
         attrs = {"dim": d, "split_sizes": sizes, "squeeze": squeeze}
-        record(outs, name, (a,), _multi_view_backward, saved, attrs)
+        prim.record(outs, (a,), saved, attrs)
         for out in outs:
             mark_multi_output_view(out, a)
     return outs
 
 
+def _multi_view_kernel(x, dim, starts, ends, squeeze):
+    pre = (slice(None),) * dim
+    if squeeze:  # the trailing ... keeps a 0-d piece a view, as in PyTorch
+        return tuple([x[pre + (s, Ellipsis)] for s in starts])
+    return tuple([x[pre + (slice(s, e),)] for s, e in zip(starts, ends)])
+
+
 def _multi_view_backward(gs, a, d, starts, ends, squeeze):
     pieces = []
     for g, s, e in zip(gs, starts, ends):
-        shape = a.shape[:d] + (e - s,) + a.shape[d + 1 :]
+        shape = a._data.shape[:d] + (e - s,) + a._data.shape[d + 1 :]
         if g is None:
-            g = wrap(np.zeros(shape, a._data.dtype))
+            g = zeros_tensor(shape, a._data.dtype)
         pieces.append(g.reshape(shape) if squeeze else g)
     return (cat(pieces, d),)
+
+
+SPLIT = Primitive("Split", _multi_view_kernel, _multi_view_backward, multi=True)
+UNBIND = Primitive("Unbind", _multi_view_kernel, _multi_view_backward, multi=True)
 
 
 def flip(input, dims):
@@ -510,13 +574,19 @@ def flip(input, dims):
     a = input
     a = as_tensor(a, "flip")
     axes = norm_dim(dims, a.ndim, "flip")
+    return FLIP.apply((a,), (a._data,), (axes,), {"dims": axes})
+
+
+def _flip_kernel(x, dims):
     # A copy, as in PyTorch: np.flip's view would let y = x.flip(0); y.add_(1) change x.
-    out = wrap(np.flip(a._data, axes).copy())
-    return record(out, "Flip", (a,), _flip_backward, (axes,), {"dims": axes})
+    return np.flip(x, dims).copy()
 
 
 def _flip_backward(g, axes):
     return (flip(g, axes),)
+
+
+FLIP = Primitive("Flip", _flip_kernel, _flip_backward)
 
 
 def repeat(a, *sizes):
@@ -530,10 +600,13 @@ def repeat(a, *sizes):
         )
     if any(r < 0 for r in reps):
         raise RuntimeError(f"repeat: repeats must be non-negative, got {reps}")
-    src = (1,) * (len(reps) - a.ndim) + a.shape
-    out = wrap(np.tile(a._data.reshape(src), reps))
-    attrs = {"repeats": reps}
-    return record(out, "Repeat", (a,), _repeat_backward, (reps, src, a.shape), attrs)
+    src = (1,) * (len(reps) - a.ndim) + a._data.shape
+    saved = (reps, src, a._data.shape)
+    return REPEAT.apply((a,), (a._data, src), saved, {"repeats": reps})
+
+
+def _repeat_kernel(x, src, repeats):
+    return np.tile(x.reshape(src), repeats)
 
 
 def _repeat_backward(g, reps, src, shape):
@@ -542,17 +615,27 @@ def _repeat_backward(g, reps, src, shape):
     return (g.reshape(split_shape).sum(tuple(range(0, 2 * len(reps), 2))).reshape(shape),)
 
 
+REPEAT = Primitive("Repeat", _repeat_kernel, _repeat_backward)
+
+
 def tril(input, diagonal=0):
     """f(a) = lower triangle of a;  da = lower triangle of g"""
     a = input
     a = as_tensor(a, "tril")
     if a.ndim < 2:
         raise RuntimeError(f"tril: input tensor must have at least 2 dimensions, got {a.ndim}")
-    return record(wrap(np.tril(a._data, diagonal)), "Tril", (a,), _tril_backward, (diagonal,))
+    return TRIL.apply((a,), (a._data, diagonal), (diagonal,))
+
+
+def _tril_kernel(x, diagonal):
+    return np.tril(x, diagonal)
 
 
 def _tril_backward(g, diagonal):
     return (tril(g, diagonal),)
+
+
+TRIL = Primitive("Tril", _tril_kernel, _tril_backward)
 
 
 def triu(input, diagonal=0):
@@ -561,11 +644,18 @@ def triu(input, diagonal=0):
     a = as_tensor(a, "triu")
     if a.ndim < 2:
         raise RuntimeError(f"triu: input tensor must have at least 2 dimensions, got {a.ndim}")
-    return record(wrap(np.triu(a._data, diagonal)), "Triu", (a,), _triu_backward, (diagonal,))
+    return TRIU.apply((a,), (a._data, diagonal), (diagonal,))
+
+
+def _triu_kernel(x, diagonal):
+    return np.triu(x, diagonal)
 
 
 def _triu_backward(g, diagonal):
     return (triu(g, diagonal),)
+
+
+TRIU = Primitive("Triu", _triu_kernel, _triu_backward)
 
 
 def pad(a, pad, mode="constant", value=None):
@@ -611,10 +701,9 @@ def pad(a, pad, mode="constant", value=None):
         a = getitem(a, idx)
         widths = [(builtins.max(lo, 0), builtins.max(hi, 0)) for lo, hi in widths]
     if mode == "constant":
-        out = np.pad(a._data, widths, mode="constant", constant_values=value)
         crop = tuple(slice(lo, lo + s) for (lo, _), s in zip(widths, a.shape))
         attrs = {"pads": tuple(widths), "value": value}
-        return record(wrap(out), "ConstantPad", (a,), _constant_pad_backward, (crop,), attrs)
+        return CONSTANT_PAD.apply((a,), (a._data,), (crop,), attrs)
     for axis, (lo, hi) in enumerate(widths):
         if mode == "reflect" and (lo >= a.shape[axis] or hi >= a.shape[axis]):
             raise RuntimeError(
@@ -629,7 +718,7 @@ def pad(a, pad, mode="constant", value=None):
     # Output position j of an axis reads input position j - lo, reflected, clamped or wrapped
     # into the input; negative widths just drop the first or last positions of that map.
     idx = tuple(
-        wrap(_pad_map(size, lo, hi, np_mode)) if (lo, hi) != (0, 0) else None
+        wrap(const_array(_pad_map(size, lo, hi, np_mode))) if (lo, hi) != (0, 0) else None
         for size, (lo, hi) in zip(a.shape, widths)
     )
     if mode == "circular":
@@ -641,15 +730,23 @@ def pad(a, pad, mode="constant", value=None):
         return out
     # Reflection and replication padding save their input in PyTorch (changing it in place
     # afterwards is an error); the gradient adds g back at the gathered indices.
-    out = a._data
-    for axis, i in enumerate(idx):
-        if i is not None:
-            out = np.take(out, i._data, axis=axis)
-    out = wrap(out)
-    name = "ReflectionPad" if mode == "reflect" else "ReplicationPad"
+    prim = REFLECTION_PAD if mode == "reflect" else REPLICATION_PAD
     # attrs: the index map of each axis (None where unpadded), the constants an exporter gathers by
     attrs = {"pads": tuple(widths), "mode": mode, "maps": idx}
-    return record(out, name, (a,), _gather_pad_backward, (a, idx), attrs)
+    maps = tuple([None if i is None else i._data for i in idx])
+    return prim.apply((a,), (a._data, maps), (a, idx), None, attrs)
+
+
+def _constant_pad_kernel(x, pads, value):
+    return np.pad(x, pads, mode="constant", constant_values=value)
+
+
+def _gather_pad_kernel(x, maps):
+    out = x
+    for axis, i in enumerate(maps):
+        if i is not None:
+            out = np.take(out, i, axis=axis)
+    return x.copy() if out is x else out
 
 
 def _pad_map(size, lo, hi, np_mode):
@@ -661,10 +758,15 @@ def _pad_map(size, lo, hi, np_mode):
 def _gather_pad_backward(g, a, idx):
     for axis in reversed(range(len(idx))):
         if idx[axis] is not None:
-            shape = g.shape[:axis] + (a.shape[axis],) + g.shape[axis + 1 :]
-            g = index_add(wrap(np.zeros(shape, g._data.dtype)), axis, idx[axis], g)
+            shape = g._data.shape[:axis] + (a._data.shape[axis],) + g._data.shape[axis + 1 :]
+            g = index_add(zeros_tensor(shape, g._data.dtype), axis, idx[axis], g)
     return (g,)
 
 
 def _constant_pad_backward(g, crop):
     return (g[crop],)
+
+
+CONSTANT_PAD = Primitive("ConstantPad", _constant_pad_kernel, _constant_pad_backward)
+REFLECTION_PAD = Primitive("ReflectionPad", _gather_pad_kernel, _gather_pad_backward)
+REPLICATION_PAD = Primitive("ReplicationPad", _gather_pad_kernel, _gather_pad_backward)
