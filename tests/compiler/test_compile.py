@@ -411,3 +411,41 @@ def test_a_compiled_loss_of_a_scalar_program_equals_eager():
     loss().backward()
     assert all(np.array_equal(a, p.grad.numpy()) for a, p in zip(got, params))
     warnings.simplefilter("default")
+
+
+CALLS = 0
+
+
+def counting(x):
+    global CALLS
+    CALLS += 1
+    return x * 2
+
+
+def test_python_side_effects_are_graph_breaks_not_skipped():
+    f = tt.compile(counting)
+    for _ in range(3):
+        f(tt.ones(2))
+    assert CALLS == 3 and f.program is None
+    assert "global 'CALLS'" in tt.compiler.explain(counting)(tt.ones(2)).break_reasons[0]
+
+    class Keeps(nn.Module):
+        def forward(self, x):
+            self.last = x * 3
+            return self.last + 1
+
+    m = Keeps()
+    g = tt.compile(m)
+    for v in (1.0, 2.0):
+        g(tt.full((2,), v))
+        assert same(m.last, tt.full((2,), 3 * v))
+    n = 0
+
+    def bump(x):
+        nonlocal n
+        n += 1
+        return x + n
+
+    h = tt.compile(bump)
+    h(tt.ones(1))
+    assert same(h(tt.ones(1)), tt.full((1,), 3.0)) and n == 2

@@ -27,7 +27,7 @@ from tinytensor.autograd.grad_mode import grad_state
 from tinytensor.autograd.node import Node, output
 from tinytensor.autograd.primitive import set_tracer
 from tinytensor.compiler import program as P
-from tinytensor.compiler.guards import Guards, is_module, reachable_modules
+from tinytensor.compiler.guards import Guards, is_module, python_writes, reachable_modules
 from tinytensor.compiler.trace import Tracer
 from tinytensor.core import TensorBase, set_watcher, wrap
 
@@ -163,10 +163,23 @@ def trace_call(fn, args, kwargs, fullgraph=False, module=None):
         tracer.add_argument(t, i)
     entry = Entry()
     entry.n_args = len(arg_tensors)
+    modules = reachable_modules(fn, module)
+    writes = python_writes(fn, modules)
+    if writes:
+        tracer.graph_break(f"the function assigns {writes} (a replay runs no Python)")
+    before = [(m.__dict__, dict(m.__dict__)) for m in _all_modules(modules)]
     prev_t = set_tracer(tracer)
     prev_w = set_watcher(tracer)
     try:
         result = fn(*args, **kwargs)
+        for d, old in before:
+            changed = [k for k in d if k not in old or d[k] is not old[k]]
+            if changed:
+                tracer.graph_break(
+                    f"the call sets the module attribute {changed[0]!r} (a replay runs no "
+                    "Python, so it would not)"
+                )
+                break
         out_tensors = []
         entry.structure = _flatten(result, out_tensors)
         out_slots = [tracer.output_slot(t) for t in out_tensors]
@@ -185,7 +198,6 @@ def trace_call(fn, args, kwargs, fullgraph=False, module=None):
     externals = [t for t, _ in tracer.externals.values()]
     entry.externals = tuple(externals)
     entry.wrt = tuple(wrt) if grad_slots is not None else ()
-    modules = reachable_modules(fn, module)
     entry.guards = Guards(fn, args, kwargs, externals, modules)
     entry.breaks = list(tracer.breaks)
     if not tracer.breaks:
@@ -218,6 +230,18 @@ def _trace_backward(tracer, diff, wrt):
     if tracer.breaks:
         return None, None
     return slots, grad_in
+
+
+def _all_modules(modules):
+    out, seen, stack = [], set(), list(modules)
+    while stack:
+        m = stack.pop()
+        if id(m) in seen:
+            continue
+        seen.add(id(m))
+        out.append(m)
+        stack.extend(c for c in m.__dict__["_modules"].values() if c is not None)
+    return out
 
 
 class _Residuals:

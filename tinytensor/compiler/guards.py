@@ -248,3 +248,50 @@ def reachable_modules(fn, root=None):
 
     visit(fn, _DEPTH)
     return found
+
+
+_STORES = {"STORE_GLOBAL": "a global", "STORE_DEREF": "a variable of an enclosing function"}
+
+
+def python_writes(fn, modules=()):
+    """What the function (or a Python function it calls, or a module's forward) assigns that
+    outlives the call: ``"a global 'name'"``, or None. A replay would skip the assignment."""
+    import dis
+
+    seen = set()
+    found = []
+
+    def visit(f, depth):
+        f = getattr(f, "__func__", f)
+        code = getattr(f, "__code__", None)
+        if code is None or id(code) in seen or _is_library(f) or found:
+            return
+        seen.add(id(code))
+        for c in _codes(code):
+            for ins in dis.get_instructions(c):
+                # A nonlocal write of the function itself reaches outside the call; one of a
+                # function nested in it writes the call's own cell.
+                if ins.opname == "STORE_GLOBAL" or (
+                    ins.opname == "STORE_DEREF" and c is code and ins.argval in code.co_freevars
+                ):
+                    found.append(f"{_STORES[ins.opname]} {ins.argval!r}")
+                    return
+        g = getattr(f, "__globals__", {})
+        if depth:
+            values = [g.get(n) for n in _names(code)]
+            values += [_cell(c) for c in getattr(f, "__closure__", None) or ()]
+            for v in values:
+                if isinstance(v, (types.FunctionType, types.MethodType)):
+                    visit(v, depth - 1)
+
+    visit(fn, _DEPTH)
+    for m in modules:
+        visit(type(m).forward, _DEPTH)
+    return found[0] if found else None
+
+
+def _codes(code):
+    yield code
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            yield from _codes(c)
