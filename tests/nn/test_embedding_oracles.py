@@ -143,3 +143,49 @@ def test_embedding_max_norm_renormalises_looked_up_rows_in_place():
     after = emb.weight.detach().numpy()
     np.testing.assert_allclose(after[[1, 4]], scaled[[1, 4]], rtol=1e-6)  # changed in place
     np.testing.assert_array_equal(after[[0, 2, 3, 5]], w[[0, 2, 3, 5]])  # others untouched
+
+
+@pytest.mark.parametrize("pad", [None, 1])
+@pytest.mark.parametrize("freq", [False, True])
+def test_embedding_double_backward_is_the_masked_lookup_not_rescaled(pad, freq):
+    # d/dW <dW, V> of sum(embedding(idx, W)^2): the forward's backward (scaled by 1/count,
+    # padding row 0) applied to 2*V[idx] with the padding rows zeroed, as PyTorch's
+    # embedding_dense_double_backward (which does not scale by frequency).
+    w0 = R.standard_normal((5, 3))
+    idx = np.array([[0, 2, 2], [4, 1, 2]])
+    v = R.standard_normal((5, 3))
+    w = tt.tensor(w0, requires_grad=True)
+    (g,) = tt.autograd.grad(
+        (F.embedding(tt.tensor(idx), w, padding_idx=pad, scale_grad_by_freq=freq) ** 2).sum(),
+        w,
+        create_graph=True,
+    )
+    (h,) = tt.autograd.grad((g * tt.tensor(v)).sum(), w)
+    flat = idx.reshape(-1)
+    counts = np.bincount(flat, minlength=5)
+    want = np.zeros((5, 3))
+    for j in flat:
+        if j == pad:
+            continue
+        want[j] += 2 * v[j] / (counts[j] if freq else 1)
+    np.testing.assert_allclose(h.numpy(), want, rtol=1e-12)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("kw", [{}, {"padding_idx": 2}, {"scale_grad_by_freq": True},
+                                {"padding_idx": 1, "scale_grad_by_freq": True}])  # fmt: skip
+def test_embedding_double_backward_matches_pytorch(kw):
+    torch = pytest.importorskip("torch")
+    w0, v = R.standard_normal((5, 3)), R.standard_normal((5, 3))
+    idx = np.array([[0, 2, 2], [4, 1, 2]])
+    wt = torch.tensor(w0, requires_grad=True)
+    (gt,) = torch.autograd.grad(
+        (torch.nn.functional.embedding(torch.tensor(idx), wt, **kw) ** 2).sum(), wt,
+        create_graph=True,
+    )
+    (ht,) = torch.autograd.grad((gt * torch.tensor(v)).sum(), wt)
+    w = tt.tensor(w0, requires_grad=True)
+    (g,) = tt.autograd.grad((F.embedding(tt.tensor(idx), w, **kw) ** 2).sum(), w, create_graph=True)
+    (h,) = tt.autograd.grad((g * tt.tensor(v)).sum(), w)
+    np.testing.assert_allclose(g.detach().numpy(), gt.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(h.numpy(), ht.numpy(), rtol=1e-12)

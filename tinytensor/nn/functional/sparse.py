@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from tinytensor.autograd.grad_mode import no_grad
-from tinytensor.autograd.node import record
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import bump_version, wrap
 from tinytensor.nn.functional._util import float_input, saves
 from tinytensor.ops import elementwise as E
 from tinytensor.ops._util import as_tensor
-from tinytensor.ops.index import index_add
 from tinytensor.ops.shape import cat
 
 
@@ -52,24 +51,81 @@ def embedding(
         padding_idx %= n
     if max_norm is not None:
         _renorm_rows(w, np.unique(indices._data), max_norm, norm_type)
-    out = w._data[indices._data.reshape(-1)].reshape(*indices.shape, dim)
     saved = (indices, n, padding_idx, scale_grad_by_freq)
-    return record(wrap(out), "Embedding", (input, w), _embedding_backward, saved)
+    return EMBEDDING.apply((indices, w), (indices._data, w._data), saved)
+
+
+def _embedding_kernel(idx, w):
+    return w[idx.reshape(-1)].reshape(*idx.shape, w.shape[1])
 
 
 def _embedding_backward(g, indices, n, padding_idx, scale_grad_by_freq):
-    flat = indices._data.reshape(-1)
-    dim = g.shape[-1]
-    g2 = g.reshape(-1, dim)
-    scale = np.ones(flat.shape, g2._data.dtype)
+    return None, _dense_grad(g, indices, n, padding_idx, scale_grad_by_freq)
+
+
+def _dense_grad(g, indices, n, padding_idx, scale_grad_by_freq):
+    """`f(g)` = the rows of g (scaled) summed into an (n, dim) gradient at the looked-up
+    rows;  `dg = gg[idx]` (0 at padding_idx)"""
+    attrs = {"n": n, "padding_idx": padding_idx, "scale_grad_by_freq": scale_grad_by_freq}
+    saved = (indices, n, padding_idx, scale_grad_by_freq)
+    return EMBEDDING_DENSE_GRAD.apply((g, indices), (g._data, indices._data), saved, attrs)
+
+
+def _row_scale(flat, dtype, n, padding_idx, scale_grad_by_freq):
+    """Each looked-up row's factor (1/its count with scale_grad_by_freq, 0 at padding_idx),
+    or None if all are 1."""
+    if not scale_grad_by_freq and padding_idx is None:
+        return None
+    scale = np.ones(flat.shape, dtype)
     if scale_grad_by_freq:
-        counts = np.bincount(flat, minlength=n)
-        scale = scale / counts[flat]
+        scale = scale / np.bincount(flat, minlength=n)[flat]
     if padding_idx is not None:
         scale = scale * (flat != padding_idx)
-    if scale_grad_by_freq or padding_idx is not None:
-        g2 = g2 * wrap(scale[:, None].astype(g2._data.dtype))
-    return None, index_add(wrap(np.zeros((n, dim), g2._data.dtype)), 0, flat, g2)
+    return scale[:, None].astype(dtype)
+
+
+def _dense_grad_kernel(gd, idx, *, n, padding_idx, scale_grad_by_freq):
+    flat = idx.reshape(-1)
+    dim = gd.shape[-1]
+    g2 = gd.reshape(-1, dim)
+    scale = _row_scale(flat, g2.dtype, n, padding_idx, scale_grad_by_freq)
+    if scale is not None:
+        g2 = g2 * scale
+    out = np.zeros((n, dim), g2.dtype)
+    np.add.at(out, flat, g2)
+    return out
+
+
+def _dense_grad_backward(gg, indices, n, padding_idx, scale_grad_by_freq):
+    # As PyTorch's embedding_dense_double_backward: the lookup of gg with padding_idx's rows
+    # zeroed, not scaled by frequency.
+    return _masked_lookup(gg, indices, n, padding_idx), None
+
+
+def _masked_lookup(w, indices, n, padding_idx):
+    """`f(w) = w[idx]` with the rows at padding_idx 0;  `dw = dense_grad(g)` (no scaling)"""
+    attrs = {"n": n, "padding_idx": padding_idx, "scale_grad_by_freq": False}
+    saved = (indices, n, padding_idx)
+    return EMBEDDING_MASKED_LOOKUP.apply((w, None), (w._data, indices._data), saved, attrs)
+
+
+def _masked_lookup_kernel(wd, idx, *, n, padding_idx, scale_grad_by_freq):
+    out = wd[idx.reshape(-1)]
+    scale = _row_scale(idx.reshape(-1), out.dtype, n, padding_idx, scale_grad_by_freq)
+    if scale is not None:
+        out = out * scale
+    return out.reshape(*idx.shape, wd.shape[1])
+
+
+def _masked_lookup_backward(g, indices, n, padding_idx):
+    return _dense_grad(g, indices, n, padding_idx, False), None
+
+
+EMBEDDING = Primitive("Embedding", _embedding_kernel, _embedding_backward)
+EMBEDDING_DENSE_GRAD = Primitive("EmbeddingBackward", _dense_grad_kernel, _dense_grad_backward)
+EMBEDDING_MASKED_LOOKUP = Primitive(
+    "EmbeddingMaskedLookup", _masked_lookup_kernel, _masked_lookup_backward
+)
 
 
 def _renorm_rows(w, rows, max_norm, norm_type):
@@ -87,18 +143,28 @@ def one_hot(tensor, num_classes=-1):
     idx = t._data
     if idx.dtype.kind not in "iu":
         raise TypeError(f"one_hot: expected an integer (int64) tensor, got dtype {t.dtype}")
+    prim = ONE_HOT
     if num_classes == -1:
         if idx.size == 0:
             raise RuntimeError("one_hot: cannot infer the number of classes of an empty tensor")
         num_classes = int(idx.max()) + 1
+        prim = ONE_HOT_INFERRED  # the output's width came from the values
     if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
         raise RuntimeError(
             f"one_hot: class values must be in [0, {num_classes - 1}], got min {idx.min()} "
             f"and max {idx.max()}"
         )
+    return prim.apply((t,), (idx,), (), {"num_classes": num_classes})
+
+
+def _one_hot_kernel(idx, *, num_classes):
     out = np.zeros(idx.shape + (num_classes,), np.int64)
     np.put_along_axis(out, idx[..., None].astype(np.int64), 1, -1)
-    return wrap(out)
+    return out
+
+
+ONE_HOT = Primitive("OneHot", _one_hot_kernel)
+ONE_HOT_INFERRED = Primitive("OneHot", _one_hot_kernel, data_dependent=True)
 
 
 def embedding_bag(
