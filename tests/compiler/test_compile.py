@@ -96,6 +96,17 @@ def test_module_compile_in_place():
     assert model._compiled_call_impl.program is not None
 
 
+def test_a_compiled_module_is_a_module_with_the_original_inside():
+    model = mlp()
+    cm = tt.compile(model)
+    assert isinstance(cm, nn.Module) and cm._orig_mod is model
+    assert list(cm.state_dict()) == ["_orig_mod." + k for k in model.state_dict()]
+    assert [p for p in cm.parameters()] == [p for p in model.parameters()]
+    assert tt.compile(nn.Linear(2, 3)).out_features == 3  # other attributes: the original's
+    cm.eval()
+    assert not model.training
+
+
 # --- guards ----------------------------------------------------------------------------------
 
 

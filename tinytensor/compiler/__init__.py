@@ -47,6 +47,7 @@ __all__ = [
     "explain",
     "is_compiling",
     "reset",
+    "set_module_wrapper",
     "show",
 ]
 
@@ -109,36 +110,16 @@ def compile(  # noqa: A001 - PyTorch's name
             f"tinytensor.compile: expected a function or a Module, got {type(model).__name__}"
         )
     if is_module(model):
-        return _OptimizedModule(model, fullgraph)
+        return _module_wrapper[0](model, fullgraph)
     return CompiledFunction(model, fullgraph=fullgraph, dynamic=dynamic)
 
 
-class _OptimizedModule:
-    """A module's compiled call (PyTorch's ``OptimizedModule``): calls go through the
-    compiler; attributes, parameters, ``train()``/``eval()`` reach the module (``_orig_mod``)."""
+_module_wrapper = []  # [OptimizedModule], registered by tinytensor.nn (which sits above)
 
-    def __init__(self, module, fullgraph):
-        self.__dict__["_orig_mod"] = module
-        self.__dict__["_compiled"] = CompiledFunction(
-            module._call_impl, fullgraph=fullgraph, module=module
-        )
 
-    def __call__(self, *args, **kwargs):
-        return self._compiled(*args, **kwargs)
-
-    def __getattr__(self, name):
-        return getattr(self.__dict__["_orig_mod"], name)
-
-    def __setattr__(self, name, value):
-        setattr(self._orig_mod, name, value)
-
-    @property
-    def program(self):
-        """The program of the last call (None if it ran eagerly)."""
-        return self._compiled.program
-
-    def __repr__(self) -> str:
-        return f"OptimizedModule({self._orig_mod!r})"
+def set_module_wrapper(cls) -> None:
+    """Register the class ``compile(module)`` returns (``nn.OptimizedModule``)."""
+    _module_wrapper[:] = [cls]
 
 
 def is_compiling() -> bool:

@@ -4,7 +4,14 @@ Layers hold parameters and call ``nn.functional`` for the math. Names, construct
 defaults, default initialisation and state_dict keys are PyTorch's.
 """
 
-from tinytensor.nn import functional, init, modules, parallel, utils
+from tinytensor.nn import (
+    functional,
+    init,
+    modules,
+    optimized,  # noqa: F401 - registers what tt.compile(module) returns
+    parallel,
+    utils,
+)
 from tinytensor.nn.activation import (
     CELU,
     ELU,
