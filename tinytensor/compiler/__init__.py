@@ -15,7 +15,8 @@ next calls that pass the guards replay that program.
 - ``reset()``, ``disable``, ``is_compiling()``, ``config.cache_size_limit``, ``Unsupported``.
 
 Results equal eager bitwise: the replay runs the same NumPy kernels on the same arrays in the
-same order (constants folded were computed by those kernels while tracing). What is not
+same order (constants folded were computed by those kernels while tracing); a gradient whose
+terms meet in another order (an input the function also returns) agrees within rounding. What is not
 replayed: Python between ops. A guard (``compiler.guards``) catches a changed input, module or
 global and traces again; a graph break (a tensor's values read in Python, an in-place change,
 an op without a primitive, a value-dependent shape) makes that call pattern run eagerly, or,
