@@ -84,9 +84,67 @@ def test_beta_log_prob_on_a_2d_batch():
 
 def test_gamma_log_prob_of_a_python_number_keeps_float64():
     a, rate, x = 2.3, 0.7, 1.2345678901234567
-    g = Gamma(tt.tensor([a], dtype=tt.float64), tt.tensor([rate], dtype=tt.float64),
-              validate_args=False)  # fmt: skip (validation refuses a non-tensor value)
+    g = Gamma(
+        tt.tensor([a], dtype=tt.float64), tt.tensor([rate], dtype=tt.float64), validate_args=False
+    )  # fmt: skip (validation refuses a non-tensor value)
     got = g.log_prob(x)
     want = a * math.log(rate) + (a - 1) * math.log(x) - rate * x - math.lgamma(a)
     assert got.dtype == tt.float64
     np.testing.assert_allclose(got.numpy(), [want], rtol=1e-14)
+
+
+def test_python_number_parameters_give_an_empty_batch_shape():
+    g = Gamma(2.0, 0.5)
+    assert g.batch_shape == () and g.event_shape == ()
+    np.testing.assert_allclose(g.mean.numpy(), 4.0)
+    mixed = Gamma(2.0, tt.tensor([0.5, 1.0]))
+    assert mixed.batch_shape == (2,)
+    np.testing.assert_allclose(mixed.mean.numpy(), [4.0, 2.0])
+    b = Beta(2.0, 3.0)
+    assert b.batch_shape == () and b.event_shape == ()
+    np.testing.assert_allclose(b.mean.numpy(), 0.4)
+    np.testing.assert_allclose(Beta(2.0, tt.tensor([3.0, 6.0])).mean.numpy(), [0.4, 0.25])
+    np.testing.assert_allclose(Beta(tt.tensor([3.0, 6.0]), 2.0).mean.numpy(), [0.6, 0.75])
+    b2 = Beta(tt.ones(2, 3), tt.ones(2, 3))
+    assert b2.batch_shape == (2, 3) and b2.sample((4,)).shape == (4, 2, 3)
+
+
+def test_dirichlet_shapes_and_its_error():
+    d = Dirichlet(tt.ones(2, 3, 4))
+    assert d.batch_shape == (2, 3) and d.event_shape == (4,)
+    assert d.sample().shape == (2, 3, 4)
+    with pytest.raises(
+        ValueError, match=r"^`concentration` parameter must be at least one-dimensional\.$"
+    ):
+        Dirichlet(tt.tensor(1.0))
+
+
+def test_validate_args_is_passed_on():
+    bad = tt.tensor([-1.0, 2.0])
+    for make in (
+        lambda v: Gamma(bad, tt.ones(2), validate_args=v),
+        lambda v: Dirichlet(bad, validate_args=v),
+        lambda v: Beta(bad, tt.ones(2), validate_args=v),
+    ):
+        make(False)  # no check asked for
+        with pytest.raises(ValueError):
+            make(True)
+    previous = tt.distributions.Distribution._validate_args
+    tt.distributions.Distribution.set_default_validate_args(True)
+    try:
+        Gamma(bad, tt.ones(2), validate_args=False)
+        Beta(bad, tt.ones(2), validate_args=False)
+        Dirichlet(bad, validate_args=False)
+    finally:
+        tt.distributions.Distribution.set_default_validate_args(previous)
+
+
+def test_dirichlet_entropy_of_a_batch_is_each_rows_entropy():
+    conc = np.array([[0.5, 1.0, 3.0], [2.0, 2.0, 2.0], [1.0, 4.0, 0.7]])
+    batched = Dirichlet(tt.tensor(conc)).entropy().numpy()
+    rows = [Dirichlet(tt.tensor(c)).entropy().item() for c in conc]
+    np.testing.assert_allclose(batched, rows, rtol=1e-12)
+    # the uniform Dirichlet(1, 1, 1) on the 2-simplex has entropy -log(2) (density 2)
+    np.testing.assert_allclose(
+        Dirichlet(tt.ones(3, dtype=tt.float64)).entropy().item(), -math.log(2)
+    )
