@@ -9,8 +9,8 @@ from collections import namedtuple
 
 import numpy as np
 
-from tinytensor._dtype import get_default_dtype
-from tinytensor.autograd.node import record
+from tinytensor._dtype import get_default_dtype, to_dtype
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase, wrap
 from tinytensor.ops import elementwise as E
 from tinytensor.ops import reduce as R
@@ -47,15 +47,24 @@ def bincount(input, weights=None, minlength=0):
     if x._data.size and x._data.min() < 0:
         raise RuntimeError(f"bincount: input must be non-negative, got {int(x._data.min())}")
     if weights is None:
-        return wrap(np.bincount(x._data, minlength=minlength).astype(np.int64))
+        return BINCOUNT.apply((x,), (x._data, None), (), {"minlength": minlength})
     w = as_tensor(weights, "bincount")
     if w.shape != x.shape:
         raise RuntimeError(
             f"bincount: weights {tuple(w.shape)} and input {tuple(x.shape)} must have the same "
             "length"
         )
-    dt = w._data.dtype if w._data.dtype.kind == "f" else np.float64
-    return wrap(np.bincount(x._data, w._data, minlength).astype(dt))
+    return BINCOUNT.apply((x, w), (x._data, w._data), (), {"minlength": minlength})
+
+
+def _bincount_kernel(x, w, minlength):
+    if w is None:
+        return np.bincount(x, minlength=minlength).astype(np.int64)
+    return np.bincount(x, w, minlength).astype(w.dtype if w.dtype.kind == "f" else np.float64)
+
+
+# Its length is the largest value + 1: a compiled program breaks the graph here.
+BINCOUNT = Primitive("Bincount", _bincount_kernel, data_dependent=True)
 
 
 def histc(input, bins=100, min=0, max=0):
@@ -67,19 +76,34 @@ def histc(input, bins=100, min=0, max=0):
     lo, hi = float(min), float(max)
     if lo > hi:
         raise RuntimeError(f"histc: max ({hi}) must be larger than or equal to min ({lo})")
-    if lo == hi and x._data.size:
-        lo, hi = float(x._data.min()), float(x._data.max())
+    return HISTC.apply((x,), (x._data,), (), {"bins": bins, "min": lo, "max": hi})
+
+
+def _histc_kernel(x, bins, min, max):  # noqa: A002 - histc's own names
+    lo, hi = min, max
+    if lo == hi and x.size:
+        lo, hi = float(x.min()), float(x.max())
     if lo == hi:
         lo, hi = lo - 1, hi + 1
-    counts, _ = np.histogram(x._data, bins=bins, range=(lo, hi))
-    return wrap(counts.astype(x._data.dtype))
+    counts, _ = np.histogram(x, bins=bins, range=(lo, hi))
+    return counts.astype(x.dtype)
+
+
+HISTC = Primitive("Histc", _histc_kernel)
 
 
 def count_nonzero(input, dim=None):
     """How many elements are nonzero (over dim)."""
     x = as_tensor(input, "count_nonzero")
     axes = norm_dim(dim, x.ndim, "count_nonzero")
-    return wrap(np.asarray(np.count_nonzero(x._data, axis=axes)).astype(np.int64))
+    return COUNT_NONZERO.apply((x,), (x._data,), (), {"dim": axes})
+
+
+def _count_nonzero_kernel(x, dim):
+    return np.asarray(np.count_nonzero(x, axis=dim)).astype(np.int64)
+
+
+COUNT_NONZERO = Primitive("CountNonzero", _count_nonzero_kernel)
 
 
 def aminmax(input, *, dim=None, keepdim=False):
@@ -103,15 +127,24 @@ def nansum(a, dim=None, keepdim=False, *, dtype=None):
     axes = norm_dim(dim, a.ndim, "nansum")
     if a._data.dtype.kind != "f":
         return R.sum(a, dim, keepdim, dtype)
-    data = a._data if dtype is None else a._data.astype(as_tensor(0.0).to(dtype)._data.dtype)
-    out = wrap(np.asarray(np.nansum(data, axis=axes, keepdims=keepdim)))
-    return record(out, "Nansum", (a,), _nansum_backward, (a, axes, keepdim))
+    dt = None if dtype is None else to_dtype(dtype).np
+    attrs = {"dim": axes, "keepdim": keepdim, "dtype": dt}
+    return NANSUM.apply((a,), (a._data,), (a, axes, keepdim), attrs)
+
+
+def _nansum_kernel(x, dim, keepdim, dtype):
+    if dtype is not None:
+        x = x.astype(dtype)
+    return np.asarray(np.nansum(x, axis=dim, keepdims=keepdim))
 
 
 def _nansum_backward(g, a, axes, keepdim):
     if not keepdim:
         g = S.reshape(g, tuple(1 if i in axes else s for i, s in enumerate(a.shape)))
     return (E.where(E.isnan(a), 0.0, S.expand(g, a.shape)),)
+
+
+NANSUM = Primitive("Nansum", _nansum_kernel, _nansum_backward)
 
 
 def nanmean(a, dim=None, keepdim=False, *, dtype=None):
@@ -124,8 +157,15 @@ def nanmean(a, dim=None, keepdim=False, *, dtype=None):
         )
     axes = norm_dim(dim, a.ndim, "nanmean")
     total = nansum(a, dim, keepdim, dtype=dtype)
-    n = np.sum(~np.isnan(a._data), axis=axes, keepdims=keepdim)
-    return total / wrap(np.asarray(n, dtype=total._data.dtype))
+    attrs = {"dim": axes, "keepdim": keepdim, "dtype": total._data.dtype}
+    return total / NOT_NAN_COUNT.apply((a,), (a._data,), (), attrs)
+
+
+def _not_nan_count_kernel(x, dim, keepdim, dtype):
+    return np.asarray(np.sum(~np.isnan(x), axis=dim, keepdims=keepdim), dtype=dtype)
+
+
+NOT_NAN_COUNT = Primitive("NotNanCount", _not_nan_count_kernel)
 
 
 histogram_result = namedtuple("histogram", ["hist", "bin_edges"])
@@ -209,18 +249,38 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):  # no
         raise RuntimeError(
             f"histogram: weight {tuple(weight.shape)} must have input's shape {tuple(x.shape)}"
         )
-    dt = x._data.dtype
     if isinstance(bins, TensorBase):
         if bins.ndim != 1 or bins.numel() < 1:
             raise RuntimeError(f"histogram: bins must be a 1-D tensor, got {tuple(bins.shape)}")
-        edges = bins._data.astype(dt)
     elif isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
         raise RuntimeError(f"histogram: bins must be a positive int or a tensor, got {bins!r}")
     else:
-        edges = _edges(x._data.reshape(-1), int(bins), range, dt, "histogram")
-    w = None if weight is None else weight._data.reshape(-1)
-    hist, edges = np.histogram(x._data.reshape(-1), edges, weights=w, density=density)
-    return histogram_result(wrap(hist.astype(dt)), wrap(edges.astype(dt)))
+        bins = int(bins)
+        _check_range(range, "histogram")
+    args = (x._data, bins._data if isinstance(bins, TensorBase) else bins,
+            None if weight is None else weight._data)  # fmt: skip
+    attrs = {"range": range, "density": density}
+    hist, edges = HISTOGRAM.compute((x, bins, weight), args, attrs)
+    return histogram_result(wrap(hist), wrap(edges))
+
+
+def _histogram_kernel(x, bins, weight, range, density):  # noqa: A002 - histogram's names
+    dt = x.dtype
+    if isinstance(bins, np.ndarray):
+        edges = bins.astype(dt)
+    else:
+        edges = _edges(x.reshape(-1), bins, range, dt, "histogram")
+    w = None if weight is None else weight.reshape(-1)
+    hist, edges = np.histogram(x.reshape(-1), edges, weights=w, density=density)
+    return hist.astype(dt), edges.astype(dt)
+
+
+HISTOGRAM = Primitive("Histogram", _histogram_kernel, multi=True)
+
+
+def _check_range(rng, name):
+    if rng is not None and rng[0] > rng[1]:
+        raise RuntimeError(f"{name}: min {rng[0]} should not exceed max {rng[1]}")
 
 
 def _edges(values, bins, rng, dt, name):
@@ -243,8 +303,7 @@ def histogramdd(input, bins=10, *, range=None, weight=None, density=False):  # n
     x, weight = _hist_input(input, "histogramdd", weight)
     if x.ndim < 1:
         raise RuntimeError("histogramdd: input must have at least 1 dimension, got a 0-d tensor")
-    dt, D = x._data.dtype, x.shape[-1]
-    pts = x._data.reshape(-1, D)
+    D = x.shape[-1]
     if weight is not None and tuple(weight.shape) != tuple(x.shape[:-1]):
         raise RuntimeError(
             f"histogramdd: weight {tuple(weight.shape)} must have shape {tuple(x.shape[:-1])}"
@@ -258,15 +317,34 @@ def histogramdd(input, bins=10, *, range=None, weight=None, density=False):  # n
         raise RuntimeError(
             f"histogramdd: range must have 2 * {D} = {2 * D} numbers, got {len(range)}"
         )
-    edges = []
     for k, b in enumerate(bins):
         if isinstance(b, TensorBase):
-            edges.append(b._data.astype(dt).reshape(-1))
             continue
         if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or b < 1:
             raise RuntimeError(f"histogramdd: bins must be positive ints or tensors, got {b!r}")
+        bins[k] = int(b)
+        _check_range(None if range is None else range[2 * k : 2 * k + 2], "histogramdd")
+    tensors = tuple(b for b in bins if isinstance(b, TensorBase))
+    args = (x._data, [b._data if isinstance(b, TensorBase) else b for b in bins],
+            None if weight is None else weight._data)  # fmt: skip
+    attrs = {"range": None if range is None else tuple(range), "density": density}
+    hist, *edges = HISTOGRAMDD.compute((x, weight, *tensors), args, attrs)
+    return histogramdd_result(wrap(hist), tuple(wrap(e) for e in edges))
+
+
+def _histogramdd_kernel(x, bins, weight, range, density):  # noqa: A002 - histogramdd's names
+    dt, D = x.dtype, x.shape[-1]
+    pts = x.reshape(-1, D)
+    edges = []
+    for k, b in enumerate(bins):
+        if isinstance(b, np.ndarray):
+            edges.append(b.astype(dt).reshape(-1))
+            continue
         rng = None if range is None else (range[2 * k], range[2 * k + 1])
-        edges.append(_edges(pts[:, k], int(b), rng, dt, "histogramdd"))
-    w = None if weight is None else weight._data.reshape(-1)
+        edges.append(_edges(pts[:, k], b, rng, dt, "histogramdd"))
+    w = None if weight is None else weight.reshape(-1)
     hist, edges = np.histogramdd(pts, edges, weights=w, density=density)
-    return histogramdd_result(wrap(hist.astype(dt)), tuple(wrap(e.astype(dt)) for e in edges))
+    return (hist.astype(dt), *(e.astype(dt) for e in edges))
+
+
+HISTOGRAMDD = Primitive("Histogramdd", _histogramdd_kernel, multi=True)
