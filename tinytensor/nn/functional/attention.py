@@ -14,11 +14,12 @@ import warnings
 
 import numpy as np
 
-from tinytensor.autograd.node import OUT, record
-from tinytensor.core import wrap
+from tinytensor.autograd.node import OUT
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.nn.functional._util import float_input
 from tinytensor.nn.functional.dropout import dropout
 from tinytensor.nn.functional.linear import linear
+from tinytensor.ops.creation import zeros
 from tinytensor.ops.linalg.products import matmul
 from tinytensor.ops.masked import masked_fill
 from tinytensor.ops.shape import cat, pad
@@ -27,16 +28,16 @@ from tinytensor.ops.softmax import softmax
 # --- scaled dot-product attention ---------------------------------------------------------------
 
 
-def _np_bias(mask, is_causal, L, S, dtype):
-    """The additive float bias (NumPy) of a bool/float mask and the causal rule, or None."""
-    bias = None
-    if mask is not None:
-        m = mask._data
-        bias = np.where(m, 0.0, -np.inf).astype(dtype) if m.dtype == np.bool_ else m
-    if is_causal:
-        causal = np.where(np.tri(L, S, dtype=bool), 0.0, -np.inf).astype(dtype)
-        bias = causal if bias is None else bias + causal
-    return bias
+def _bias_kernel(m, *, dtype, true_is_masked=False):
+    """The additive float bias of a bool mask: -inf where attention is masked, else 0."""
+    if true_is_masked:
+        return np.where(m, -np.inf, 0.0).astype(dtype)
+    return np.where(m, 0.0, -np.inf).astype(dtype)
+
+
+def _causal_kernel(*, L, S):
+    """(L, S) bool: True above the diagonal (the keys a query may not see)."""
+    return ~np.tri(L, S, dtype=bool)
 
 
 def _safe_probs(s):
@@ -48,20 +49,35 @@ def _safe_probs(s):
     return e / np.where(den == 0, 1.0, den)
 
 
+def _safe_softmax_backward(g, out):
+    """`dx = p*(g - sum(g*p))` (0 in a row that was all -inf, where p is 0)"""
+    return (out * (g - (g * out).sum(-1, keepdim=True)),)
+
+
+# No gradient: the masks are constants of the call.
+MASK_BIAS = Primitive("AttentionMaskBias", _bias_kernel)
+CAUSAL_MASK = Primitive("CausalMask", _causal_kernel)
+# PyTorch's safe softmax: rows whose keys are all masked give zeros, not NaN.
+SAFE_SOFTMAX = Primitive("SafeSoftmax", _safe_probs, _safe_softmax_backward)
+
+
+def _float_mask(mask, dtype):
+    """A bool mask (True = attend) as its additive float bias, by a kernel; float masks as is."""
+    if mask is None or mask._data.dtype != np.bool_:
+        return mask
+    return MASK_BIAS.apply((mask,), (mask._data,), (), {"dtype": dtype})
+
+
 def _probs(q, k, mask, scale, is_causal):
     """Attention probabilities as tinytensor ops (so backward can be differentiated again)."""
     root = math.sqrt(scale)  # both sides scaled, as PyTorch's math path (it saves those)
     s = matmul(q * root, k.mT * root)
     if mask is not None:
-        is_bool = mask._data.dtype == np.bool_
-        s = s + (wrap(_np_bias(mask, False, 0, 0, s._data.dtype)) if is_bool else mask)
+        s = s + _float_mask(mask, s._data.dtype)
     if is_causal:
-        s = masked_fill(s, wrap(~np.tri(q.shape[-2], k.shape[-2], dtype=bool)), -math.inf)
-    dead = np.isneginf(s._data).all(-1, keepdims=True)
-    if not dead.any():
-        return softmax(s, -1)
-    alive = wrap((~dead).astype(s._data.dtype))
-    return softmax(masked_fill(s, wrap(np.broadcast_to(dead, s.shape)), 0.0), -1) * alive
+        causal = CAUSAL_MASK.apply((), (), (), {"L": q.shape[-2], "S": k.shape[-2]})
+        s = masked_fill(s, causal, -math.inf)
+    return SAFE_SOFTMAX.apply((s,), (s._data,), (OUT,))
 
 
 def _check_sdpa(q, k, v, attn_mask, dropout_p):
@@ -115,18 +131,27 @@ def scaled_dot_product_attention(
     if dropout_p > 0.0 or getattr(mask, "requires_grad", False):
         p = _probs(q, k, mask, scale, is_causal)
         return matmul(dropout(p, dropout_p) if dropout_p > 0.0 else p, v)
-    qd, kd = q._data, k._data
+    mask = _float_mask(mask, q._data.dtype)  # a bool mask: a fresh float one, as PyTorch's
+    saved = (q, k, v, mask, OUT, scale, is_causal)
+    attrs = {"scale": scale, "is_causal": is_causal}
+    return SDPA.apply(
+        (q, k, v),
+        (q._data, k._data, v._data, None if mask is None else mask._data),
+        saved,
+        attrs,
+        # node attrs: attn_mask is the additive float mask (also saved), None without one
+        {"attn_mask": mask, "scale": scale, "is_causal": is_causal},
+    )
+
+
+def _sdpa_kernel(qd, kd, vd, bias, *, scale, is_causal):
     s = np.matmul(qd, np.swapaxes(kd, -1, -2)) * qd.dtype.type(scale)
-    bias = _np_bias(mask, is_causal, q.shape[-2], k.shape[-2], s.dtype)
     if bias is not None:
         s = s + bias
-    out = np.matmul(_safe_probs(s), v._data)
-    if mask is not None and mask._data.dtype == np.bool_:
-        mask = wrap(_np_bias(mask, False, 0, 0, s.dtype))  # a fresh float mask, as PyTorch's
-    saved = (q, k, v, mask, OUT, scale, is_causal)
-    # attrs: attn_mask is the additive float mask (also saved), None without one
-    attrs = {"attn_mask": mask, "scale": scale, "is_causal": is_causal}
-    return record(wrap(out), "ScaledDotProductAttention", (q, k, v), _sdpa_backward, saved, attrs)
+    if is_causal:
+        L, S = s.shape[-2:]
+        s = s + np.where(np.tri(L, S, dtype=bool), 0.0, -np.inf).astype(s.dtype)
+    return np.matmul(_safe_probs(s), vd)
 
 
 def _sdpa_backward(g, q, k, v, mask, out, scale, is_causal):
@@ -134,6 +159,9 @@ def _sdpa_backward(g, q, k, v, mask, out, scale, is_causal):
     p = _probs(q, k, mask, scale, is_causal)
     ds = p * (matmul(g, v.mT) - (g * out).sum(-1, keepdim=True))
     return matmul(ds, k) * scale, matmul(ds.mT, q) * scale, matmul(p.mT, g)
+
+
+SDPA = Primitive("ScaledDotProductAttention", _sdpa_kernel, _sdpa_backward)
 
 
 # --- multi-head attention -----------------------------------------------------------------------
@@ -153,7 +181,8 @@ def _canonical_mask(mask, mask_name, other_type, other_name, target_type, check_
             stacklevel=3,
         )
     if kind == np.bool_:
-        return wrap(np.where(mask._data, -np.inf, 0.0).astype(target_type.np))
+        attrs = {"dtype": target_type.np, "true_is_masked": True}
+        return MASK_BIAS.apply((mask,), (mask._data,), (), attrs)
     return mask
 
 
@@ -320,7 +349,7 @@ def multi_head_attention_forward(
     k = _heads(k, static_k, bsz * num_heads, head_dim, "static_k")
     v = _heads(v, static_v, bsz * num_heads, head_dim, "static_v")
     if add_zero_attn:
-        zero = wrap(np.zeros((bsz * num_heads, 1, head_dim), k._data.dtype))
+        zero = zeros((bsz * num_heads, 1, head_dim), dtype=k.dtype)
         k, v, attn_mask, key_padding_mask = _add_key_column(
             k, v, attn_mask, key_padding_mask, zero, zero, 1
         )
