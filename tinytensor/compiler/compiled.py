@@ -28,7 +28,7 @@ from tinytensor.autograd.node import Node, output
 from tinytensor.autograd.primitive import set_tracer
 from tinytensor.compiler import program as P
 from tinytensor.compiler.guards import Guards, is_module, python_writes, reachable_modules
-from tinytensor.compiler.trace import Tracer
+from tinytensor.compiler.trace import GuardFailed, Tracer
 from tinytensor.core import TensorBase, set_watcher, wrap
 
 
@@ -60,6 +60,10 @@ class Entry:
 
 class _StrictTracer(Tracer):
     """A tracer that raises ``Unsupported`` at the first graph break (``fullgraph=True``)."""
+
+    def __init__(self):
+        super().__init__()
+        self.strict = True
 
     def graph_break(self, reason):
         super().graph_break(reason)
@@ -99,8 +103,12 @@ class CompiledFunction:
                 if entry.program is None:
                     self.program = None
                     return self.fn(*args, **kwargs)
+                try:
+                    out = _replay(entry, args, kwargs)
+                except GuardFailed:  # a value guard: this call's branch differs; try the next
+                    continue
                 self.program = entry.program
-                return _replay(entry, args, kwargs)
+                return out
         if len(self.entries) >= config.cache_size_limit:
             if not self._warned:
                 self._warned = True

@@ -173,13 +173,16 @@ def build(tracer, out_slots, grad_in_slots, grad_out_slots, input_slots):
             for key, v in (st.attrs or {}).items():
                 args.append(f"{key}={expr((CONST, v), i)}")
             outs = [name(s) for s in st.outs]
-            target = outs[0] if not st.prim.multi else "(" + ", ".join(outs) + ",)"
-            code.append(f"    {target} = {kname}({', '.join(args)})")
+            if not outs:  # a value guard
+                code.append(f"    {kname}({', '.join(args)})")
+            else:
+                target = outs[0] if not st.prim.multi else "(" + ", ".join(outs) + ",)"
+                code.append(f"    {target} = {kname}({', '.join(args)})")
             shapes = ", ".join(_describe(tracer.arrays[s]) for s in st.outs)
             shown = [_show(r, names, tracer) for r in st.args]
             shown += [f"{key}={_short(v)}" for key, v in (st.attrs or {}).items()]
             listing.append(
-                f"  {', '.join(outs)} = {st.prim.name}({', '.join(shown)})"
+                f"  {', '.join(outs) + ' = ' if outs else ''}{st.prim.name}({', '.join(shown)})"
                 + (f"    # {shapes}" if shapes else "")
             )
             reads = [names[r[1]] for r in st.args if r[0] == SLOT]

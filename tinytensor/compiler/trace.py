@@ -73,6 +73,7 @@ class Tracer:
         self.made = {}  # id(tensor) -> tensor, for every tensor an op made during the trace
         self.phase = "forward"
         self.random = False  # a random primitive ran (the program draws fresh numbers per call)
+        self.strict = False  # fullgraph=True: every graph break raises
 
     # --- slots ------------------------------------------------------------------------------
 
@@ -169,6 +170,18 @@ class Tracer:
         self.breaks.append(Break(reason, user_line()))
 
     def data_read(self, tensor, what):
+        if what == "bool()" and self.phase == "forward" and not self.strict:
+            slot = self.slot_of(tensor)
+            if slot is None:
+                slot = self.arg_slots.get(id(tensor))
+            if slot is not None and tensor._data.size == 1 and not self.breaks:
+                # A branch on a value: the program goes on down the branch taken, and a replay
+                # first checks the value still gives it (else the call runs again, eagerly).
+                value = bool(tensor._data.reshape(()))
+                self.steps.append(
+                    Step(BOOL_GUARD, [(SLOT, slot)], {"expected": value}, [], self.phase)
+                )
+                return
         self.graph_break(f"a tensor's values reach Python through {what}")
 
     def in_place(self, tensor):
@@ -192,6 +205,29 @@ class Tracer:
 
 class _Untraced(Exception):
     pass
+
+
+class GuardFailed(Exception):
+    """A replay met a value guard that no longer holds (a branch goes the other way)."""
+
+
+def _bool_guard(a, *, expected):
+    if bool(a.reshape(())) is not expected:
+        raise GuardFailed
+    return None
+
+
+class _Guard:
+    """The primitive-like step a value guard is: ``bool(a)`` must still be ``expected``."""
+
+    name = "ExpectBool"
+    kernel = staticmethod(_bool_guard)
+    backward = None
+    wants_needs = multi = data_dependent = False
+    random = True  # never removed, never folded
+
+
+BOOL_GUARD = _Guard()
 
 
 def user_line() -> str:
