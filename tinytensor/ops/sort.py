@@ -324,7 +324,7 @@ def _quantile(a, q, dim, keepdim, interpolation, name):
     attrs = {"interpolation": interpolation, "skip_nan": name == "nanquantile"}
     q_arg = q._data if isinstance(q, TensorBase) else q
     lo, hi, w, blank = (
-        wrap(v) for v in QUANTILE_POSITIONS.compute((sv,), (sv._data, q_arg), attrs)
+        wrap(v) for v in QUANTILE_POSITIONS.compute((sv, q), (sv._data, q_arg), attrs)
     )
     v_lo, v_hi = I.gather(sv, -1, lo), I.gather(sv, -1, hi)
     out = E.where(blank, np.nan, v_lo + (v_hi - v_lo) * w)
