@@ -16,11 +16,15 @@ next calls that pass the guards replay that program.
 
 Results equal eager bitwise: the replay runs the same NumPy kernels on the same arrays in the
 same order (constants folded were computed by those kernels while tracing); a gradient whose
-terms meet in another order (an input the function also returns) agrees within rounding. What is not
-replayed: Python between ops. A guard (``compiler.guards``) catches a changed input, module or
-global and traces again; a graph break (a tensor's values read in Python, an in-place change,
-an op without a primitive, a value-dependent shape) makes that call pattern run eagerly, or,
-with ``fullgraph=True``, raises ``Unsupported`` naming the line.
+terms meet in another order (an input the function also returns) agrees within rounding.
+
+What is not replayed: Python between ops. A guard (``compiler.guards``) catches a changed
+input, module or global and traces again; a branch on a tensor's value (``bool()``) becomes a
+value guard, so each path taken gets its own program; a graph break (a tensor's values read in
+Python by ``item``, ``tolist`` or ``numpy``, an in-place change, an op without a primitive, a
+value-dependent shape, a Python side effect) makes that call pattern run eagerly, or, with
+``fullgraph=True`` (where a branch on a value breaks too, as in PyTorch), raises
+``Unsupported`` naming the line.
 """
 
 from __future__ import annotations
