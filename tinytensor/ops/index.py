@@ -52,6 +52,12 @@ def const_array(arr):
     return arr
 
 
+def _reads(inputs, index):
+    """``inputs`` and the index tensor an op reads, for a compiler's tracer (which must find
+    the index among the traced tensors), unless the index is a read-only constant."""
+    return inputs + (index,) if index._data.flags.writeable else inputs
+
+
 def _convert_index(index):
     """The index as a tuple whose advanced entries are tensors; returns (index, has_advanced).
 
@@ -97,10 +103,12 @@ def _np_index(tidx):
 
 
 def _index_tensors(tidx):
-    """The tensors in a converted index (inputs a compiler's tracer must know), and whether one
-    is a boolean mask (the result's shape then depends on the mask's values)."""
-    ts = tuple([it for it in tidx if isinstance(it, TensorBase)])
-    return ts, any(t._data.dtype == np.bool_ for t in ts)
+    """The tensors in a converted index a compiler's tracer must know (not the read-only
+    constants made from lists), and whether one is a boolean mask (the result's shape then
+    depends on the mask's values)."""
+    ts = [it for it in tidx if isinstance(it, TensorBase)]
+    mask = any(t._data.dtype == np.bool_ for t in ts)
+    return tuple([t for t in ts if t._data.flags.writeable]), mask
 
 
 def _ints_first(idx):
@@ -301,7 +309,7 @@ def gather(input, dim, index):
     a = input
     a = as_tensor(a, "gather")
     d, index = _check_index(a, dim, index, "gather")
-    out = wrap(GATHER.compute((a, index), (a._data, index._data, d)))
+    out = wrap(GATHER.compute(_reads((a,), index), (a._data, index._data, d)))
     # PyTorch saves self (for its shape), so changing it in place before backward raises.
     attrs = {"dim": d, "index": index}  # as in index_select
     return GATHER.record(out, (a,), (a, d, index), attrs)
@@ -331,7 +339,7 @@ def scatter_add(input, dim, index, src):
 
 def _with(a, src, index):
     """The tensors a scatter reads (for a compiler's tracer): input, source and index."""
-    return (a, src, index) if isinstance(src, TensorBase) else (a, index)
+    return _reads((a, src) if isinstance(src, TensorBase) else (a,), index)
 
 
 def _scatter_add_kernel(x, index, src, dim):
@@ -442,7 +450,7 @@ def index_select(input, dim, index):
     d = one_dim(dim, a.ndim, "index_select")
     # PyTorch raises IndexError along dim 0 and RuntimeError along the others.
     index = _vector_index(a, d, index, "index_select", RuntimeError if d else IndexError)
-    out = wrap(INDEX_SELECT.compute((a, index), (a._data, index._data, d)))
+    out = wrap(INDEX_SELECT.compute(_reads((a,), index), (a._data, index._data, d)))
     attrs = {"dim": d, "index": index}  # the index: a constant for an exporter (also saved)
     return INDEX_SELECT.record(out, (a,), (a._data.shape, d, index), attrs)
 
@@ -473,7 +481,8 @@ def index_add(input, dim, index, source, alpha=1):
             f"index_add: source must have shape {expect} for input {tuple(a.shape)}, dim {dim} "
             f"and {n} indices; got {tuple(source.shape)}"
         )
-    out = INDEX_ADD.compute((a, source, index), (a._data, index._data, source._data, d, alpha))
+    args = (a._data, index._data, source._data, d, alpha)
+    out = INDEX_ADD.compute(_reads((a, source), index), args)
     # PyTorch saves index and source only for source's gradient.
     saved = (d, index, source, alpha) if _rg(source) else (d, None, None, alpha)
     return INDEX_ADD.record(wrap(out), (a, source), saved)
@@ -513,7 +522,7 @@ def take(input, index):
         raise IndexError(
             f"take: index {bad} is out of range for a tensor of {n} elements (valid: {-n}..{n - 1})"
         )
-    out = wrap(TAKE.compute((a, index), (a._data, idx)))
+    out = wrap(TAKE.compute(_reads((a,), index), (a._data, idx)))
     # PyTorch saves self (for its shape), so changing it in place before backward raises.
     return TAKE.record(out, (a,), (a, index))
 
@@ -605,7 +614,7 @@ def take_along_dim(input, indices, dim=None):
     if dim is None:
         return gather(a.reshape(-1), 0, idx.reshape(-1))
     # Along a dim PyTorch's backward does not read the caller's indices: gather gets a copy.
-    idx = wrap(COPY_INDEX.compute((idx,), (idx._data,)))
+    idx = wrap(COPY_INDEX.compute(_reads((), idx), (idx._data,)))
     if a.ndim != idx.ndim:
         raise RuntimeError(
             f"take_along_dim: input {tuple(a.shape)} and indices {tuple(idx.shape)} should "
