@@ -11,7 +11,7 @@ import numpy as np
 
 from tinytensor import _dtype as D
 from tinytensor.autograd.grad_mode import grad_state
-from tinytensor.autograd.node import record
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase, share_version, wrap
 from tinytensor.ops import index as I
 from tinytensor.ops import scatter as SC
@@ -43,9 +43,16 @@ def _tri_indices(row, col, offset, dtype, name, upper):
     for v in (row, col):
         if not isinstance(v, (int, np.integer)) or v < 0:
             raise RuntimeError(f"{name}: row and col must be non-negative ints, got {row}, {col}")
-    r, c = (np.triu_indices if upper else np.tril_indices)(row, offset, col)
     dt = D.int64 if dtype is None else D.to_dtype(dtype)
-    return wrap(np.stack([r, c]).astype(dt.np).reshape(2, -1))
+    return wrap(TRI_INDICES.compute((), (row, col, offset, dt.np, upper)))
+
+
+def _tri_indices_kernel(row, col, offset, dtype, upper):
+    r, c = (np.triu_indices if upper else np.tril_indices)(row, offset, col)
+    return np.stack([r, c]).astype(dtype).reshape(2, -1)
+
+
+TRI_INDICES = Primitive("TriIndices", _tri_indices_kernel)  # a creation op: no gradient
 
 
 def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None):
@@ -65,20 +72,27 @@ def roll(a, shifts, dims=None):
     if dims is None:
         if len(shifts_t) != 1:
             raise RuntimeError(f"roll: with dims=None pass one shift, got shifts={shifts!r}")
-        out = np.roll(a._data.reshape(-1), shifts_t[0]).reshape(a.shape)
-        return record(wrap(out), "Roll", (a,), _roll_backward, (shifts_t, None))
+        return ROLL.apply((a,), (a._data, shifts_t, None), (shifts_t, None))
     dims_t = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
     if len(dims_t) != len(shifts_t):
         raise RuntimeError(
             f"roll: shifts {shifts!r} and dims {dims!r} must have the same number of entries"
         )
     dims_t = tuple(one_dim(d, a.ndim, "roll") for d in dims_t)
-    out = np.roll(a._data, shifts_t, dims_t)
-    return record(wrap(out), "Roll", (a,), _roll_backward, (shifts_t, dims_t))
+    return ROLL.apply((a,), (a._data, shifts_t, dims_t), (shifts_t, dims_t))
+
+
+def _roll_kernel(x, shifts, dims):
+    if dims is None:  # the flattened tensor, shifted, in its shape again
+        return np.roll(x.reshape(-1), shifts[0]).reshape(x.shape)
+    return np.roll(x, shifts, dims)
 
 
 def _roll_backward(g, shifts, dims):
     return (roll(g, tuple(-s for s in shifts), dims),)
+
+
+ROLL = Primitive("Roll", _roll_kernel, _roll_backward)
 
 
 def rot90(a, k=1, dims=(0, 1)):
@@ -104,13 +118,14 @@ def rot90(a, k=1, dims=(0, 1)):
 
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     """Each element (or slice along dim) repeated ``repeats`` times in place;
-    ``repeat_interleave(counts)`` alone gives each index i counts[i] times."""
+    ``repeat_interleave(counts)`` alone gives each index i counts[i] times. With tensor
+    repeats the result's length depends on their values, unless ``output_size`` (their sum)
+    is given: then a compiled program needs no graph break there, as in PyTorch."""
     if repeats is None:
         counts = as_tensor(input, "repeat_interleave")
         if counts.ndim > 1 or counts._data.dtype.kind not in "iu":
             raise RuntimeError("repeat_interleave: repeats must be a 0-D or 1-D int tensor")
-        c = counts._data.reshape(-1)
-        return wrap(np.repeat(np.arange(c.size, dtype=np.int64), c))
+        return _repeat_index(counts, None, output_size)
     a = as_tensor(input, "repeat_interleave")
     x = S.reshape(a, (-1,)) if dim is None else a
     d = 0 if dim is None else one_dim(dim, a.ndim, "repeat_interleave")
@@ -125,8 +140,40 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
             f"repeat_interleave: repeats must have the same size as input along dim ({n}), "
             f"got {reps.size}"
         )
-    idx = np.repeat(np.arange(n, dtype=np.int64), np.broadcast_to(reps, (n,)))
-    return I.index_select(x, d, wrap(idx))
+    if isinstance(repeats, TensorBase):  # the index's length depends on the repeats' values
+        idx = _repeat_index(repeats, n, output_size)
+    else:  # from the shape and a Python int alone: a constant
+        if output_size is not None and output_size != n * int(repeats):
+            raise RuntimeError(
+                f"repeat_interleave: Invalid output_size, expected {n * int(repeats)} but got "
+                f"{output_size}"
+            )
+        idx = wrap(I.const_array(_repeat_index_kernel(reps, n)))
+    return I.index_select(x, d, idx)
+
+
+def _repeat_index(counts, n, output_size):
+    if output_size is None:
+        return wrap(REPEAT_INDEX.compute((counts,), (counts._data, n)))
+    total = int(counts._data.sum()) * (n if n is not None and counts._data.size == 1 else 1)
+    if total != output_size:
+        raise RuntimeError(
+            f"repeat_interleave: allocated size does not match required size (output_size "
+            f"{output_size}, but the repeats add up to {total})"
+        )
+    return wrap(REPEAT_INDEX_SIZED.compute((counts,), (counts._data, n)))
+
+
+def _repeat_index_kernel(counts, n):
+    """Each position ``i`` (of ``n``, or of ``counts``) repeated ``counts[i]`` times."""
+    counts = counts.reshape(-1)
+    n = counts.size if n is None else n
+    return np.repeat(np.arange(n, dtype=np.int64), np.broadcast_to(counts, (n,)))
+
+
+REPEAT_INDEX = Primitive("RepeatIndex", _repeat_index_kernel, data_dependent=True)
+# The same, its length given by the caller (``output_size``): not data-dependent.
+REPEAT_INDEX_SIZED = Primitive("RepeatIndex", _repeat_index_kernel)
 
 
 def _unfold_geometry(a, d, size, step):
@@ -146,20 +193,27 @@ def unfold(a, dimension, size, step):
     dim;  da = the windows' gradients added back where they came from"""
     a = as_tensor(a, "unfold")
     d = one_dim(dimension, a.ndim, "unfold")
-    nwin, _ = _unfold_geometry(a, d, size, step)
-    x = a._data if a.ndim else a._data.reshape(1)
+    _unfold_geometry(a, d, size, step)
+    out = wrap(UNFOLD.compute((a,), (a._data, d, size, step)))
+    share_version(out, a)
+    if grad_state.enabled:
+        writeable = out._data.flags.writeable
+        put = (lambda v, b: _unfold_put(v, b, d, size, step)) if writeable else None
+        register_view(out, a, lambda b: unfold(b, d, size, step), put)
+    return UNFOLD.record(out, (a,), (a._data.shape, d, size, step))
+
+
+def _unfold_kernel(x, dim, size, step):
+    ndim = x.ndim
+    x = x if ndim else x.reshape(1)
     st = x.strides
-    shape = x.shape[:d] + (nwin,) + x.shape[d + 1 :] + (size,)
-    strides = st[:d] + (st[d] * step,) + st[d + 1 :] + (st[d],)
+    nwin = (x.shape[dim] - size) // step + 1
+    shape = x.shape[:dim] + (nwin,) + x.shape[dim + 1 :] + (size,)
+    strides = st[:dim] + (st[dim] * step,) + st[dim + 1 :] + (st[dim],)
     # Overlapping windows would alias one element twice: read-only, like an expanded view.
     writeable = step >= size and x.flags.writeable
     arr = np.lib.stride_tricks.as_strided(x, shape, strides, writeable=writeable)
-    out = wrap(arr if a.ndim else arr.reshape(nwin, size)[0])
-    share_version(out, a)
-    if grad_state.enabled:
-        put = (lambda v, b: _unfold_put(v, b, d, size, step)) if writeable else None
-        register_view(out, a, lambda b: unfold(b, d, size, step), put)
-    return record(out, "Unfold", (a,), _unfold_backward, (a.shape, d, size, step))
+    return arr if ndim else arr.reshape(nwin, size)[0]
 
 
 def _windows_flat(v, d, size, nwin):
@@ -173,13 +227,17 @@ def _unfold_backward(g, shape, d, size, step):
         return (S.reshape(g, ()),)
     nwin = g.shape[d]
     _, flat = _unfold_geometry(wrap(np.empty(shape)), d, size, step)
-    zeros = wrap(np.zeros(shape, g._data.dtype))
-    return (I.index_add(zeros, d, wrap(flat), _windows_flat(g, d, size, nwin)),)
+    zeros = I.zeros_tensor(shape, g._data.dtype)
+    windows = _windows_flat(g, d, size, nwin)
+    return (I.index_add(zeros, d, wrap(I.const_array(flat)), windows),)
+
+
+UNFOLD = Primitive("Unfold", _unfold_kernel, _unfold_backward)
 
 
 def _unfold_put(v, base, d, size, step):
     nwin, flat = _unfold_geometry(base, d, size, step)
-    return SC.index_copy(base, d, wrap(flat), _windows_flat(v, d, size, nwin))
+    return SC.index_copy(base, d, wrap(I.const_array(flat)), _windows_flat(v, d, size, nwin))
 
 
 def meshgrid(*tensors, indexing="ij"):
@@ -273,7 +331,7 @@ def tensor_split(a, indices_or_sections, dim=0):
                 f"tensor_split: indices_or_sections must be a 0-D or 1-D int64 tensor, got "
                 f"dtype {ios.dtype} and shape {tuple(ios.shape)}"
             )
-        ios = int(ios._data) if ios.ndim == 0 else ios._data.tolist()
+        ios = ios.item() if ios.ndim == 0 else ios.tolist()  # values that set the shapes
     if isinstance(ios, (int, np.integer)):
         if ios <= 0:
             raise RuntimeError(f"tensor_split: number of sections must be > 0, got {ios}")
