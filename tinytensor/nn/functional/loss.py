@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinytensor.autograd.node import record
 from tinytensor.autograd.primitive import Primitive
-from tinytensor.core import wrap
 from tinytensor.nn.functional._util import (
     check_reduction,
     float_input,
@@ -129,31 +127,37 @@ def _class_targets(x, target, who, ignore_index):
 def _pick(x, target, ignore_index=None, weight=None):
     """`f(x) = w[t]*x[n, t_n, ...]` (class dim 1), 0 where `t == ignore_index`;
     `dx = g*w[t]` scattered to those entries"""
-    idx, wt, axis = _pick_where(x.ndim, x._data.dtype, target, ignore_index, weight)
-    picked = np.take_along_axis(x._data, idx, axis=axis)
-    out = picked[:, 0] if x.ndim > 1 else picked.reshape(())
-    if wt is not None:
-        out = out * wt
     # PyTorch's nll_loss and multi_margin_loss save self, target and weight.
     saved = (x, target, ignore_index, weight)
-    return record(wrap(out), "NllPick", (x,), _pick_backward, saved)
+    return NLL_PICK.apply(
+        (x,),
+        (x._data, target._data, None if weight is None else weight._data),
+        saved,
+        {"ignore_index": ignore_index},
+    )
+
+
+def _pick_kernel(xd, td, wd, *, ignore_index):
+    idx, wt, axis = _pick_where(xd.ndim, xd.dtype, td, ignore_index, wd)
+    picked = np.take_along_axis(xd, idx, axis=axis)
+    out = picked[:, 0] if xd.ndim > 1 else picked.reshape(())
+    return out if wt is None else out * wt
 
 
 def _pick_backward(g, x, target, ignore_index, weight):
     return (_pick_adjoint(g, x.shape, target, ignore_index, weight),)
 
 
-def _pick_where(ndim, dtype, target, ignore_index, weight):
+def _pick_where(ndim, dtype, td, ignore_index, wd):
     """Where _pick reads along the class axis, the factor of each target (None if all 1), axis."""
-    td = target._data
     if ignore_index is None:
         keep, safe = None, td.astype(np.int64, copy=False)
     else:
         keep = td != ignore_index
         safe = np.where(keep, td, 0).astype(np.int64)
     wt = None
-    if weight is not None:
-        wt = weight._data.astype(dtype, copy=False)[safe]
+    if wd is not None:
+        wt = wd.astype(dtype, copy=False)[safe]
     if keep is not None and not keep.all():
         wt = np.where(keep, 1.0 if wt is None else wt, 0.0).astype(dtype)
     idx = safe[:, None] if ndim > 1 else safe.reshape(1)
@@ -162,16 +166,44 @@ def _pick_where(ndim, dtype, target, ignore_index, weight):
 
 def _pick_adjoint(g, shape, target, ignore_index, weight):
     """`f(g) = zeros(shape)` with `g*w[t]` at _pick's entries;  `dg = _pick(gg)`"""
-    idx, wt, axis = _pick_where(len(shape), g._data.dtype, target, ignore_index, weight)
-    full = np.zeros(shape, g._data.dtype)
-    gd = g._data if wt is None else g._data * wt
+    return NLL_SCATTER.apply(
+        (g,),
+        (g._data, target._data, None if weight is None else weight._data),
+        (target, ignore_index, weight),
+        {"ignore_index": ignore_index, "shape": tuple(shape)},
+    )
+
+
+def _pick_adjoint_kernel(gd, td, wd, *, ignore_index, shape):
+    idx, wt, axis = _pick_where(len(shape), gd.dtype, td, ignore_index, wd)
+    full = np.zeros(shape, gd.dtype)
+    gd = gd if wt is None else gd * wt
     np.put_along_axis(full, idx, gd[:, None] if len(shape) > 1 else gd.reshape(1), axis=axis)
-    saved = (target, ignore_index, weight)
-    return record(wrap(full), "NllScatter", (g,), _pick_adjoint_backward, saved)
+    return full
 
 
 def _pick_adjoint_backward(gg, target, ignore_index, weight):
     return (_pick(gg, target, ignore_index, weight),)
+
+
+def _target_weights_kernel(td, wd, *, ignore_index, dtype, total):
+    """w[t] per target (1 without a weight), 0 where t == ignore_index; their sum if ``total``
+    (the denominator of a 'mean': NaN-producing 0 when every target is ignored)."""
+    keep = td != ignore_index
+    wt = np.where(keep, wd[np.where(keep, td, 0)] if wd is not None else 1.0, 0.0)
+    wt = wt.astype(dtype)
+    return wt.sum() if total else wt
+
+
+NLL_PICK = Primitive("NllPick", _pick_kernel, _pick_backward)
+NLL_SCATTER = Primitive("NllScatter", _pick_adjoint_kernel, _pick_adjoint_backward)
+TARGET_WEIGHTS = Primitive("TargetWeights", _target_weights_kernel)  # no gradient
+
+
+def _target_weights(t, w, ignore_index, dtype, total):
+    """``TARGET_WEIGHTS`` on the target tensor and the (cast) weight tensor or None."""
+    attrs = {"ignore_index": ignore_index, "dtype": dtype, "total": total}
+    return TARGET_WEIGHTS.apply((t, w), (t._data, None if w is None else w._data), (), attrs)
 
 
 def nll_loss(
@@ -197,20 +229,21 @@ def nll_loss(
         return loss
     if reduction == "sum":
         return loss.sum()
-    td = t._data
-    keep = td != ignore_index
-    wt = np.where(keep, w[np.where(keep, td, 0)] if w is not None else 1.0, 0.0)
+    total = _target_weights(t, w, ignore_index, x._data.dtype, True)
     with np.errstate(invalid="ignore", divide="ignore"):  # all ignored: nan, as in PyTorch
-        return loss.sum() / float(wt.astype(x._data.dtype).sum())
+        return loss.sum() / total
 
 
 def _class_weight(weight, c, x, who):
+    """The class weights as a tensor of x's dtype (checked: one per class), or None."""
     if weight is None:
         return None
-    w = as_tensor(weight, who)._data
+    w = as_tensor(weight, who)
     if w.shape != (c,):
-        raise ValueError(f"{who}: weight must have shape ({c},) (one per class), got {w.shape}")
-    return w.astype(x._data.dtype)
+        raise ValueError(
+            f"{who}: weight must have shape ({c},) (one per class), got {tuple(w.shape)}"
+        )
+    return w if w._data.dtype == x._data.dtype else w.to(x.dtype)
 
 
 def cross_entropy(
@@ -265,18 +298,14 @@ def cross_entropy(
     nll = nll_loss(logp, t, weight, None, ignore_index, None, reduction)
     if label_smoothing == 0.0:
         return nll
-    td = t._data
     w = _class_weight(weight, c, x, "cross_entropy")
     if w is not None:
-        wshape = (c,) + (1,) * (x.ndim - 1 - cdim)
-        smooth = -(logp * wrap(w.reshape(wshape))).sum(cdim)
+        smooth = -(logp * w.reshape((c,) + (1,) * (x.ndim - 1 - cdim))).sum(cdim)
     else:
         smooth = -logp.sum(cdim)
-    keep = td != ignore_index
-    smooth = smooth * wrap(keep.astype(x._data.dtype))
+    smooth = smooth * _target_weights(t, None, ignore_index, x._data.dtype, False)
     if reduction == "mean":
-        denom = float(w[td[keep]].sum()) if w is not None else float(keep.sum())
-        smooth = smooth.sum() / denom
+        smooth = smooth.sum() / _target_weights(t, w, ignore_index, x._data.dtype, True)
     elif reduction == "sum":
         smooth = smooth.sum()
     return nll * (1.0 - label_smoothing) + smooth * (label_smoothing / c)
@@ -391,7 +420,7 @@ def _soft_cross_entropy(logp, t, weight, reduction, label_smoothing, c, cdim):
         t = t * (1.0 - label_smoothing) + label_smoothing / c
     if weight is not None:
         w = _class_weight(weight, c, logp, "cross_entropy")
-        logp = logp * wrap(w.reshape((c,) + (1,) * (logp.ndim - 1 - cdim)))
+        logp = logp * w.reshape((c,) + (1,) * (logp.ndim - 1 - cdim))
     loss = -(logp * t).sum(cdim)
     if reduction == "mean":
         return loss.sum() / float(max(logp.numel() // c, 1)) if logp.numel() else loss.sum()
@@ -412,15 +441,18 @@ def binary_cross_entropy(
             "binary_cross_entropy: all elements of input should be between 0 and 1 "
             "(probabilities); for logits use binary_cross_entropy_with_logits"
         )
-    with np.errstate(divide="ignore"):
-        log_p = np.maximum(np.log(d), -100)
-        log_1mp = np.maximum(np.log1p(-d), -100)
-    out = -(t._data * log_p + (1 - t._data) * log_1mp)
-    out = wrap(out.astype(d.dtype, copy=False))
-    loss = record(out, "BinaryCrossEntropy", (x, t), _binary_cross_entropy_backward, (x, t))
+    loss = BCE.apply((x, t), (d, t._data), (x, t))
     if weight is not None:
         loss = loss * weight
     return reduce_loss(loss, reduction)
+
+
+def _bce_kernel(d, td):
+    with np.errstate(divide="ignore"):
+        log_p = np.maximum(np.log(d), -100)
+        log_1mp = np.maximum(np.log1p(-d), -100)
+    out = -(td * log_p + (1 - td) * log_1mp)
+    return out.astype(d.dtype, copy=False)
 
 
 def _binary_cross_entropy_backward(g, x, t):
@@ -430,6 +462,9 @@ def _binary_cross_entropy_backward(g, x, t):
         with np.errstate(divide="ignore"):
             gt = g * (E.clamp(E.log1p(-x), min=-100.0) - E.clamp(E.log(x), min=-100.0))
     return gx, gt
+
+
+BCE = Primitive("BinaryCrossEntropy", _bce_kernel, _binary_cross_entropy_backward)
 
 
 def binary_cross_entropy_with_logits(
@@ -477,23 +512,30 @@ def multi_margin_loss(
     x2 = x if x.ndim == 2 else x.unsqueeze(0)
     t = _class_targets(x2, target if x.ndim == 2 else as_tensor(target).reshape(1),
                        "multi_margin_loss", None)  # fmt: skip
-    td = t._data
     c = x2.shape[1]
     xy = _pick(x2, t)
     z = E.relu(x2 - xy.unsqueeze(1) + margin)
     if p == 2:
         z = z * z
-    other = np.ones(x2.shape, x._data.dtype)
-    np.put_along_axis(other, td[:, None].astype(np.int64), 0, 1)
-    z = z * wrap(other)
+    z = z * OTHER_CLASSES.apply((x2, t), (x2._data, t._data))
     w = _class_weight(weight, c, x, "multi_margin_loss")
     if w is not None:
-        z = z * wrap(w[td][:, None])
+        z = z * _target_weights(t, w, None, x._data.dtype, False).unsqueeze(1)
     loss = z.sum(1) / float(c)
     if x.ndim == 1:
         loss = loss.reshape(())
     # PyTorch's multi_margin_loss saves self, target and weight.
     return saves(reduce_loss(loss, reduction), "MultiMarginLoss", x, t, weight)
+
+
+def _other_classes_kernel(xd, td):
+    """1 everywhere but at each row's target class (0 there), in x's dtype and shape."""
+    other = np.ones(xd.shape, xd.dtype)
+    np.put_along_axis(other, td[:, None].astype(np.int64), 0, 1)
+    return other
+
+
+OTHER_CLASSES = Primitive("OtherClasses", _other_classes_kernel)  # no gradient
 
 
 def hinge_embedding_loss(
@@ -509,9 +551,8 @@ def hinge_embedding_loss(
             f"hinge_embedding_loss: input {tuple(x.shape)} and target {tuple(t.shape)} must have "
             "the same shape"
         )
-    td = t._data
-    margin_part = E.where(wrap(td != 1), E.relu(margin - x), 0.0)
-    self_part = E.where(wrap(td != -1), x, 0.0)
+    margin_part = E.where(t != 1, E.relu(margin - x), 0.0)
+    self_part = E.where(t != -1, x, 0.0)
     return reduce_loss(margin_part + self_part, reduction)
 
 
