@@ -483,3 +483,22 @@ def test_python_side_effects_are_graph_breaks_not_skipped():
     h = tt.compile(bump)
     h(tt.ones(1))
     assert same(h(tt.ones(1)), tt.full((1,), 3.0)) and n == 2
+
+
+def test_batch_norm_running_statistics_update_on_every_replay():
+    x = tt.tensor(np.random.default_rng(0).normal(size=(8, 3)), dtype=tt.float32)
+    runs = []
+    for compiled in (False, True):
+        rm, rv = tt.zeros(3), tt.ones(3)
+
+        def f(x, rm=rm, rv=rv):
+            return nn.functional.batch_norm(x, rm, rv, training=True, momentum=0.5)
+
+        g = tt.compile(f) if compiled else f
+        for _ in range(3):
+            y = g(x)
+        if compiled:
+            assert g.program is not None, g.entries[0].breaks
+        runs.append((y.numpy().copy(), rm.numpy().copy(), rv.numpy().copy()))
+    assert all(np.array_equal(a, b) for a, b in zip(*runs))
+    assert not np.array_equal(runs[1][1], np.zeros(3))

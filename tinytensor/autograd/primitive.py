@@ -62,19 +62,23 @@ class Primitive:
     """One op, declared once: ``name`` (the node's, ``<NameBackward>``), a pure NumPy
     ``kernel``, its ``backward`` rule (None for an op without gradient), and flags a compiler
     reads: ``multi`` (the kernel returns a tuple of arrays), ``random`` (it draws from the
-    global generator, so it is never folded into a constant) and ``data_dependent`` (its
-    output's shape depends on values, so Python code after it may branch on them)."""
+    global generator, so it is never folded into a constant), ``data_dependent`` (its
+    output's shape depends on values, so Python code after it may branch on them) and
+    ``mutates`` (it writes into an argument array, as batch norm's running statistics: never
+    removed as dead code, never folded)."""
 
-    __slots__ = ("name", "kernel", "backward", "wants_needs", "multi", "random", "data_dependent")
+    __slots__ = ("name", "kernel", "backward", "wants_needs", "multi", "random", "data_dependent",
+                 "mutates")
 
     def __init__(self, name, kernel, backward=None, *, multi=False, random=False,
-                 data_dependent=False):
+                 data_dependent=False, mutates=False):
         self.name = name
         self.kernel = kernel
         self.backward = backward
         self.multi = multi
         self.random = random
         self.data_dependent = data_dependent
+        self.mutates = mutates
         self.wants_needs = False
         if backward is not None:
             check_backward(backward, name)
@@ -150,13 +154,14 @@ class _Step:
     """What ``note`` reports: a kernel with a name, no gradient of its own."""
 
     __slots__ = ("name", "kernel", "backward", "wants_needs", "multi", "random",
-                 "data_dependent")
+                 "data_dependent", "mutates")
 
     def __init__(self, name, kernel):
         self.name = name
         self.kernel = kernel
         self.backward = None
         self.wants_needs = self.multi = self.random = self.data_dependent = False
+        self.mutates = False
 
 
 def _attach(out, node):

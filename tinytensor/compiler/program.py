@@ -107,7 +107,7 @@ def build(tracer, out_slots, grad_in_slots, grad_out_slots, input_slots):
         st = steps[i]
         if st.phase != "forward":
             continue
-        if not (st.prim.random or any(s in need_f for s in st.outs)):
+        if not (st.prim.random or st.prim.mutates or any(s in need_f for s in st.outs)):
             prog.removed += 1
             continue
         keep_f.append(i)
@@ -120,7 +120,7 @@ def build(tracer, out_slots, grad_in_slots, grad_out_slots, input_slots):
     live_f = []
     for i in keep_f:
         st = steps[i]
-        if not st.prim.random and all(_all_const(r) for r in st.args) and all(
+        if not (st.prim.random or st.prim.mutates) and all(_all_const(r) for r in st.args) and all(
             _all_const((CONST, v)) for v in (st.attrs or {}).values()
         ):
             for s in st.outs:

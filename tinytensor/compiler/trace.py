@@ -223,7 +223,7 @@ class _Guard:
     name = "ExpectBool"
     kernel = staticmethod(_bool_guard)
     backward = None
-    wants_needs = multi = data_dependent = False
+    wants_needs = multi = data_dependent = mutates = False
     random = True  # never removed, never folded
 
 

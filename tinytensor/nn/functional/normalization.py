@@ -114,7 +114,9 @@ def _running_stats_kernel(rm, rv, *, shape, dtype):
 # Batch norm's running statistics: the in-place update in training (no gradient; its results
 # are the buffers' own arrays, so a compiler must keep the step although nothing reads them),
 # and the buffers read as the input's dtype and broadcast shape in evaluation.
-UPDATE_RUNNING_STATS = Primitive("BatchNormUpdateStats", _update_running_stats_kernel, multi=True)
+UPDATE_RUNNING_STATS = Primitive(
+    "BatchNormUpdateStats", _update_running_stats_kernel, multi=True, mutates=True
+)
 RUNNING_STATS = Primitive("BatchNormRunningStats", _running_stats_kernel, multi=True)
 
 
