@@ -120,6 +120,109 @@ _fn("scaled_dot_product_attention causal",
     lambda: (_rand(2, 4, 8), _rand(2, 4, 8, seed=1), _rand(2, 4, 8, seed=2)))
 
 
+# --- the rest of nn.functional -----------------------------------------------------------------
+
+_fn("conv_transpose2d", lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, padding=1),
+    lambda: (_rand(2, 3, 4, 4), _rand(3, 2, 3, 3), _rand(2)))
+_fn("unfold/fold", lambda x: F.fold(F.unfold(x, 2, padding=1), (5, 5), 2, padding=1),
+    lambda: (_rand(2, 3, 5, 5),))
+_fn("max_pool1d indices", lambda x: F.max_pool1d(x, 2, return_indices=True)[0],
+    lambda: (_rand(2, 3, 8),))
+_fn("adaptive_max_pool2d", lambda x: F.adaptive_max_pool2d(x, (2, 3)),
+    lambda: (_rand(2, 3, 5, 7),))
+_fn("max_unpool2d", lambda x: F.max_unpool2d(*F.max_pool2d(x, 2, return_indices=True), 2),
+    lambda: (_rand(2, 3, 6, 6),))
+_fn("avg_pool3d", lambda x: F.avg_pool3d(x, 2), lambda: (_rand(1, 2, 4, 4, 4),))
+_fn("lp_pool2d", lambda x: F.lp_pool2d(x, 2, 2), lambda: (_uniform(2, 3, 6, 6),))
+_fn("interpolate bilinear", lambda x: F.interpolate(x, scale_factor=2, mode="bilinear"),
+    lambda: (_rand(2, 3, 4, 4),))
+_fn("interpolate nearest", lambda x: F.interpolate(x, size=(6, 5)), lambda: (_rand(2, 3, 4, 4),))
+_fn("grid_sample", lambda x, g: F.grid_sample(x, g, align_corners=False),
+    lambda: (_rand(2, 3, 4, 4), tt.tensor(np.random.default_rng(9).uniform(
+        -1, 1, (2, 3, 3, 2)).astype(np.float32), requires_grad=True)))
+_fn("affine_grid", lambda t: F.affine_grid(t, (2, 3, 4, 5), align_corners=False),
+    lambda: (_rand(2, 2, 3),))
+_fn("pixel_shuffle", lambda x: F.pixel_shuffle(x, 2), lambda: (_rand(2, 8, 3, 3),))
+_fn("pad reflect", lambda x: F.pad(x, (1, 2, 2, 1), mode="reflect"), lambda: (_rand(2, 3, 4, 4),))
+_fn("instance_norm", F.instance_norm, lambda: (_rand(2, 3, 5),))
+_fn("rms_norm", lambda x, w: F.rms_norm(x, (4,), w), lambda: (_rand(2, 3, 4), _rand(4)))
+_fn("local_response_norm", lambda x: F.local_response_norm(x, 3), lambda: (_rand(2, 4, 5),))
+_fn("normalize", F.normalize, lambda: (_rand(3, 4),))
+_fn("cosine_similarity", F.cosine_similarity, lambda: (_rand(3, 4), _rand(3, 4, seed=1)))
+_fn("pairwise_distance", F.pairwise_distance, lambda: (_rand(3, 4), _rand(3, 4, seed=1)))
+_fn("pdist", F.pdist, lambda: (_rand(4, 3),))
+_fn("cosine_embedding_loss", F.cosine_embedding_loss,
+    lambda: (_rand(3, 4), _rand(3, 4, seed=1), tt.tensor(np.array([1.0, -1.0, 1.0]))))
+_fn("margin_ranking_loss", F.margin_ranking_loss,
+    lambda: (_rand(5), _rand(5, seed=1), tt.tensor(np.array([1.0, -1, 1, -1, 1], np.float32))))
+_fn("triplet_margin_loss", F.triplet_margin_loss,
+    lambda: (_rand(3, 4), _rand(3, 4, seed=1), _rand(3, 4, seed=2)))
+_fn("l1_loss", F.l1_loss, lambda: (_rand(3, 4), _rand(3, 4, grad=False, seed=1)))
+_fn("huber_loss", F.huber_loss, lambda: (_rand(3, 4), _rand(3, 4, grad=False, seed=1)))
+_fn("smooth_l1_loss", F.smooth_l1_loss, lambda: (_rand(3, 4), _rand(3, 4, grad=False, seed=1)))
+_fn("kl_div", lambda x, t: F.kl_div(x, t, reduction="batchmean"),
+    lambda: (_rand(3, 4), _uniform(3, 4, grad=False, seed=1)))
+_fn("soft_margin_loss", F.soft_margin_loss,
+    lambda: (_rand(3, 4), tt.tensor(np.sign(np.random.default_rng(4).standard_normal((3, 4))))))
+_fn("multilabel_soft_margin_loss", F.multilabel_soft_margin_loss,
+    lambda: (_rand(3, 4), tt.tensor(np.random.default_rng(4).integers(0, 2, (3, 4)))))
+_fn("multilabel_margin_loss", F.multilabel_margin_loss,
+    lambda: (_rand(2, 4), tt.tensor(np.array([[3, 0, -1, 1], [1, 2, 3, -1]]))))
+_fn("multi_margin_loss", F.multi_margin_loss, lambda: (_rand(4, 5), _labels(4, 5)))
+_fn("hinge_embedding_loss", F.hinge_embedding_loss,
+    lambda: (_rand(3, 4), tt.tensor(np.sign(np.random.default_rng(4).standard_normal((3, 4))))))
+_fn("poisson_nll_loss", F.poisson_nll_loss, lambda: (_rand(3, 4), _uniform(3, 4, grad=False)))
+_fn("gaussian_nll_loss", F.gaussian_nll_loss,
+    lambda: (_rand(3, 4), _rand(3, 4, grad=False, seed=1), _uniform(3, 4)))
+_fn("ctc_loss", lambda lp, t: F.ctc_loss(lp, t, [6, 6], [2, 3]),
+    lambda: (tt.tensor(np.log(np.random.default_rng(2).dirichlet(np.ones(4), (6, 2))).astype(
+        np.float32), requires_grad=True), tt.tensor(np.array([[1, 2, 0], [3, 1, 2]]))))
+_fn("embedding_bag mean", lambda i, w: F.embedding_bag(i, w, mode="mean"),
+    lambda: (tt.tensor(np.array([[0, 2], [4, 2]], np.int64)), _rand(5, 3)))
+_fn("embedding_bag max offsets",
+    lambda i, w, o: F.embedding_bag(i, w, o, mode="max"),
+    lambda: (tt.tensor(np.array([0, 2, 4, 1], np.int64)), _rand(5, 3),
+             tt.tensor(np.array([0, 3], np.int64))))
+_fn("one_hot", lambda t: F.one_hot(t, 5), lambda: (_labels(4, 5),))
+_fn("glu", F.glu, lambda: (_rand(3, 4),))
+_fn("prelu", F.prelu, lambda: (_rand(2, 3, 4), _rand(3)))
+_fn("softplus", F.softplus, lambda: (_rand(3, 4),))
+_fn("hardswish", F.hardswish, lambda: (_rand(3, 4),))
+_fn("mish", F.mish, lambda: (_rand(3, 4),))
+_fn("softmin", lambda x: F.softmin(x, 1), lambda: (_rand(3, 4),))
+
+
+@case("rrelu (training)")
+def _rrelu():
+    tt.manual_seed(0)
+    return (lambda x: F.rrelu(x, training=True)), (_rand(4, 5),), None, ()
+
+
+@case("gumbel_softmax hard")
+def _gumbel():
+    tt.manual_seed(0)
+    return (lambda x: F.gumbel_softmax(x, hard=True)), (_rand(4, 5),), None, ()
+
+
+@case("alpha_dropout (training)")
+def _alpha():
+    tt.manual_seed(0)
+    return (lambda x: F.alpha_dropout(x, 0.2, training=True)), (_rand(4, 5),), None, ()
+
+
+@case("dropout2d (training)")
+def _dropout2d():
+    tt.manual_seed(0)
+    return (lambda x: F.dropout2d(x, 0.5, training=True)), (_rand(2, 3, 4, 4),), None, ()
+
+
+@case("fractional_max_pool2d")
+def _fractional():
+    tt.manual_seed(0)
+    return (lambda x: F.fractional_max_pool2d(x, 2, output_size=(3, 3))), (_rand(2, 3, 7, 7),), \
+        None, ()
+
+
 @case("dropout (training)")
 def _dropout():
     tt.manual_seed(0)
@@ -170,6 +273,12 @@ _layer("nn.TransformerEncoderLayer (dropout 0)",
        lambda: nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True), (2, 5, 16))
 _layer("nn.TransformerEncoderLayer (dropout 0.1)",
        lambda: nn.TransformerEncoderLayer(16, 2, 32, dropout=0.1, batch_first=True), (2, 5, 16))
+_layer("nn.InstanceNorm1d (track_running_stats)",
+       lambda: nn.InstanceNorm1d(3, track_running_stats=True), (2, 3, 5))
+_layer("nn.GRU", lambda: nn.GRU(4, 5, batch_first=True), (2, 3, 4),
+       call=lambda m: (lambda x: m(x)[0]))
+_layer("nn.LSTM", lambda: nn.LSTM(4, 5, batch_first=True), (2, 3, 4),
+       call=lambda m: (lambda x: m(x)[0]))
 _layer("W3 MLP + cross_entropy",
        lambda: nn.Sequential(nn.Linear(12, 16), nn.ReLU(), nn.Linear(16, 4)), (8, 12),
        lambda: _labels(8, 4),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinytensor.autograd.node import OUT
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import wrap
 from tinytensor.nn.functional._util import (
     check_reduction,
@@ -18,6 +19,7 @@ from tinytensor.nn.functional._util import (
     saves,
 )
 from tinytensor.ops import elementwise as E
+from tinytensor.ops._util import as_tensor
 from tinytensor.ops.index import index_select
 from tinytensor.ops.shape import broadcast_tensors
 
@@ -34,8 +36,22 @@ def _clamped_norm(x, dim, eps):
     """||x|| along dim, its value clamped below at eps but its gradient the norm's (PyTorch
     clamps the norm in place under no_grad)."""
     n = x.norm(2, dim, keepdim=True)
-    nd = n._data
-    return n + wrap(np.maximum(nd, nd.dtype.type(eps)) - nd)
+    return n + CLAMP_SHIFT.apply((n,), (n._data,), (), {"eps": eps})
+
+
+def _clamp_shift_kernel(nd, *, eps):
+    """max(n, eps) - n: what lifts n to eps where it is below (no gradient)."""
+    return np.maximum(nd, nd.dtype.type(eps)) - nd
+
+
+def _triu_kernel(*, n):
+    """(i, j) int64: the row pairs i < j in row-major order."""
+    i, j = np.triu_indices(n, 1)
+    return i.astype(np.int64), j.astype(np.int64)
+
+
+CLAMP_SHIFT = Primitive("ClampShift", _clamp_shift_kernel)
+TRIU_INDICES = Primitive("TriuIndices", _triu_kernel, multi=True)
 
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
@@ -53,10 +69,8 @@ def pdist(input, p=2):
     x = float_input(input, "pdist")
     if x.ndim != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {x.ndim}D")
-    i, j = np.triu_indices(x.shape[0], 1)
-    diff = index_select(x, 0, wrap(i.astype(np.int64))) - index_select(
-        x, 0, wrap(j.astype(np.int64))
-    )
+    i, j = TRIU_INDICES.compute((), (), {"n": x.shape[0]})
+    diff = index_select(x, 0, wrap(i)) - index_select(x, 0, wrap(j))
     return saves(diff.norm(p, -1), "Pdist", x, OUT)
 
 
@@ -81,7 +95,8 @@ def cosine_embedding_loss(
             f"cosine_embedding_loss: expected input1 and input2 of the same 1-D or 2-D shape, "
             f"got {tuple(a.shape)} and {tuple(b.shape)}"
         )
-    y = target._data if hasattr(target, "_data") else np.asarray(target)
+    t = as_tensor(target, "cosine_embedding_loss")
+    y = t._data
     if y.shape != tuple(a.shape[:-1]):
         raise RuntimeError(
             f"cosine_embedding_loss: expected target of shape {tuple(a.shape[:-1])}, got "
@@ -90,9 +105,8 @@ def cosine_embedding_loss(
     prod = (a * b).sum(-1)
     mag = ((a * a).sum(-1) + 1e-12) * ((b * b).sum(-1) + 1e-12)
     cos = prod / E.sqrt(mag)
-    zero = wrap(np.zeros((), a._data.dtype))
-    pos = E.where(wrap(y == 1), 1.0 - cos, zero)
-    neg = E.where(wrap(y == -1), E.clamp(cos - margin, min=0.0), zero)
+    pos = E.where(t == 1, 1.0 - cos, 0.0)
+    neg = E.where(t == -1, E.clamp(cos - margin, min=0.0), 0.0)
     return reduce_loss(pos + neg, reduction)
 
 
