@@ -50,7 +50,7 @@ def sum(input, dim=None, keepdim=False, dtype=None):
     """f(a) = sum of a over dim;  da = g broadcast back"""
     a = as_tensor(input, "sum")
     axes = norm_dim(dim, a.ndim, "sum")
-    d = _accumulated(a, dtype)
+    d = a._data if dtype is None and a._data.dtype.kind == "f" else _accumulated(a, dtype)
     attrs = {"dim": axes, "keepdim": keepdim}
     return SUM.apply((a,), (d,), (a.shape, axes, keepdim), attrs)
 
