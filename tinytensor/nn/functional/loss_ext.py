@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import wrap
 from tinytensor.nn.functional._util import (
     check_reduction,
@@ -17,6 +18,8 @@ from tinytensor.nn.functional._util import (
     saves,
 )
 from tinytensor.nn.functional.activation import logsigmoid, softplus
+from tinytensor.nn.functional.distance import CLAMP_SHIFT
+from tinytensor.ops import creation as C
 from tinytensor.ops import elementwise as E
 from tinytensor.ops._util import as_tensor
 from tinytensor.ops.index import gather
@@ -58,7 +61,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     x = float_input(input, "gaussian_nll_loss")
     t = float_input(target, "gaussian_nll_loss", "target")
     if isinstance(var, (int, float)):
-        var = wrap(np.full(x.shape, var, x._data.dtype))
+        var = C.full(x.shape, var, dtype=x.dtype)
     v = float_input(var, "gaussian_nll_loss", "var")
     if v.shape != x.shape:
         if tuple(x.shape[:-1]) == tuple(v.shape):
@@ -67,10 +70,9 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
             raise ValueError("var is of incorrect size")
     if np.any(v._data < 0):
         raise ValueError("var has negative entry/entries")
-    vd = v._data
     # PyTorch clamps a clone of var in place under no_grad: the value is clamped, the gradient
     # passes through unchanged.
-    v = v + wrap(np.maximum(vd, vd.dtype.type(eps)) - vd)
+    v = v + CLAMP_SHIFT.apply((v,), (v._data,), (), {"eps": eps})
     d = x - t
     loss = (E.log(v) + d * d / v) * 0.5
     if full:
@@ -124,15 +126,27 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     n, c = x2.shape
     if td.size and (td.max() >= c or td.min() < -1):
         raise RuntimeError(f"multilabel_margin_loss: target values must be in [-1, {c - 1}]")
+    attrs = {"shape": (n, c), "dtype": x._data.dtype}
+    safe, mask = MULTILABEL_TARGETS.compute((t,), (t._data,), attrs)
+    xy = gather(x2, 1, wrap(safe))  # (N, K): the listed targets' scores
+    z = E.relu(x2.unsqueeze(1) - xy.unsqueeze(2) + 1.0)  # (N, K, C)
+    loss = (z * wrap(mask)).sum((1, 2)) / float(c)
+    if x.ndim == 1:
+        loss = loss.reshape(())
+    return saves(reduce_loss(loss, reduction), "MultilabelMarginLoss", x, t)
+
+
+def _multilabel_targets_kernel(td, *, shape, dtype):
+    """(the listed targets, 0 past the first -1; (N, K, C) mask of the (listed target j,
+    non-target class i) pairs that count)."""
+    n, c = shape
+    td = td.reshape(shape).astype(np.int64)
     listed = np.cumprod(td != -1, axis=1).astype(bool)  # entries before the first -1
     safe = np.where(listed, td, 0)
     is_target = np.zeros((n, c), bool)
     rows = np.repeat(np.arange(n), c)[listed.reshape(-1)]
     is_target[rows, safe[listed]] = True
-    xy = gather(x2, 1, wrap(safe))  # (N, K): the listed targets' scores
-    z = E.relu(x2.unsqueeze(1) - xy.unsqueeze(2) + 1.0)  # (N, K, C)
-    mask = (listed[:, :, None] & ~is_target[:, None, :]).astype(x._data.dtype)
-    loss = (z * wrap(mask)).sum((1, 2)) / float(c)
-    if x.ndim == 1:
-        loss = loss.reshape(())
-    return saves(reduce_loss(loss, reduction), "MultilabelMarginLoss", x, t)
+    return safe, (listed[:, :, None] & ~is_target[:, None, :]).astype(dtype)
+
+
+MULTILABEL_TARGETS = Primitive("MultilabelTargets", _multilabel_targets_kernel, multi=True)
