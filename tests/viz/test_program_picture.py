@@ -134,6 +134,30 @@ def test_folded_constants_are_drawn_as_notes():
     assert set(_edges(src)) == {("x0", "s0"), (f"const_{const[0]}", "s0"), ("s0", "out0")}
 
 
+def test_a_value_guard_is_a_box_with_edges_in_only():
+    x = tt.tensor([1.0, 2.0], requires_grad=True)
+
+    def branchy(t):
+        s = (t * t).sum()
+        if s > 1.0:  # a value guard in the program (the branch taken is checked on replay)
+            return s * 2.0
+        return s
+
+    f = tt.compile(branchy)
+    f(x)
+    prog = f.program
+    src = draw_program(prog).source
+    labels = _nodes(src)
+    guards = [k for k, v in labels.items() if v.split("\\n")[0] == "ExpectBool"]
+    assert len(guards) == 1, labels
+    (guard,) = guards
+    assert labels[guard] == "ExpectBool"  # writes nothing: no name, no shape
+    gt = next(k for k, v in labels.items() if v.startswith("Gt\\n"))
+    assert (gt, guard) in _edges(src)
+    assert not [e for e in _edges(src) if e[0] == guard]
+    assert guard in _cluster(src, "forward")
+
+
 def test_bad_arguments():
     with pytest.raises(TypeError, match="expected a Program"):
         draw_program([1, 2])

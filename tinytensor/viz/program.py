@@ -51,7 +51,9 @@ def draw_program(program, rankdir: str = "TB") -> Graph:
     backward returns for input ``xk``), and folded constants are notes. An edge runs from the
     call (or input) that wrote a name to each call that reads it, labelled with the name, so an
     edge from the forward cluster into the backward one is an array the forward saved for
-    backward. Rendering works as for ``draw_graph`` (the Graphviz ``dot`` program).
+    backward. A call that writes nothing (``ExpectBool``, the value guard a branch on a tensor
+    leaves) has edges in only. Rendering works as for ``draw_graph`` (the Graphviz ``dot``
+    program).
 
     >>> import tinytensor as tt
     >>> f = tt.compile(lambda x: tt.tanh(x * 2.0))
@@ -86,7 +88,7 @@ def draw_program(program, rankdir: str = "TB") -> Graph:
             if step_phase != phase:
                 continue
             node = f"s{index}"
-            label = f"{prim}\n{', '.join(written)}" + (f"\n{shapes}" if shapes else "")
+            label = prim + "".join(_NL + part for part in (", ".join(written), shapes) if part)
             body.append(f"    {node} [label={_quote(label)}, "
                         f"{_FORWARD if phase == 'forward' else _BACKWARD}];")
             for name in dict.fromkeys(reads):  # a name read twice (x * x) is one edge
