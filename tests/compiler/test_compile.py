@@ -279,7 +279,7 @@ def nested_bool(x):
         (lambda x: x * x.sum().item(), "item()"),
         (lambda x: x * len([v for v in x.tolist() if v > 0]), "tolist()"),
         (lambda x: tt.tensor(x.detach().numpy() * 2) + x, "numpy()"),
-        (lambda x: x * float(np.sum(x)), "numpy()"),  # a NumPy call on the tensor's data
+        (lambda x: x * float(np.asarray(x).sum()), "numpy()"),  # NumPy reading the data
         (lambda x: x.clone().add_(1), "in place"),
     ],
 )
