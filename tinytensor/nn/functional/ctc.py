@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinytensor.autograd.node import record
-from tinytensor.core import wrap
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.nn.functional._util import check_reduction, float_input
 from tinytensor.ops._util import as_tensor
 
@@ -23,7 +22,11 @@ def _lengths(v, n, who):
 
 def _rows(targets, tg_len, batched):
     """Each sample's target labels: rows of the padded (N, S) form or slices of the 1-D one."""
-    td = targets._data.reshape(1, -1) if not batched else targets._data
+    return _rows_of(targets._data, tg_len, batched)
+
+
+def _rows_of(td, tg_len, batched):
+    td = td.reshape(1, -1) if not batched else td
     if td.ndim == 1:
         offsets = np.concatenate([[0], np.cumsum(tg_len)])
         return [td[offsets[i] : offsets[i + 1]] for i in range(len(tg_len))]
@@ -137,32 +140,55 @@ def ctc_loss(
     rows = _rows(tg, tg_len, batched)
     if any(np.any((r[:tl] < 0) | (r[:tl] >= c) | (r[:tl] == blank)) for r, tl in zip(rows, tg_len)):
         raise RuntimeError(f"ctc_loss: targets must be class indices in [0, {c}) other than blank")
-    nll, _ = _ctc_np(lpd, rows, in_len, tg_len, blank, False)
-    if zero_infinity:
-        nll = np.where(np.isinf(nll), 0.0, nll)
-    saved = (lp, tg, input_lengths, target_lengths, blank, zero_infinity)
-    per = record(wrap(nll.astype(lpd.dtype)), "CtcLoss", (lp,), _ctc_backward, saved)
-    if not batched:
-        per = per.reshape(())
+    # The lengths are the kernels' attributes (plain ints), the targets their argument.
+    attrs = {"input_lengths": tuple(int(v) for v in in_len),
+             "target_lengths": tuple(int(v) for v in tg_len), "blank": blank,
+             "zero_infinity": zero_infinity}  # fmt: skip
+    per = CTC.apply((lp, tg), (lp._data, tg._data), (lp, tg, attrs), attrs)
     if reduction == "none":
         return per
     if reduction == "sum":
         return per.sum()
-    denom = np.maximum(tg_len, 1).astype(lpd.dtype)
-    return (per / wrap(denom if batched else denom.reshape(()))).mean()
+    denom = CTC_DENOMINATOR.apply((per,), (per._data,), (), {"target_lengths": tuple(tg_len)})
+    return (per / denom).mean()
 
 
-def _ctc_backward(g, lp, targets, input_lengths, target_lengths, blank, zero_infinity):
-    """`dlp[t, n, c] = -g[n] * sum over s with l'_s = c of alpha*beta/(p*lp)` (log space)"""
-    batched = lp.ndim == 3
-    lpd = lp._data if batched else lp._data[:, None, :]
-    n = lpd.shape[1]
-    in_len = _lengths(input_lengths, n, "input_lengths")
-    tg_len = _lengths(target_lengths, n, "target_lengths")
-    rows = _rows(targets, tg_len, batched)
-    nll, grad = _ctc_np(lpd, rows, in_len, tg_len, blank, True)
+def _ctc_kernel(lpd, td, *, input_lengths, target_lengths, blank, zero_infinity):
+    """-log p(target | lp) per sample ((N,), or () for one unbatched sample)."""
+    batched = lpd.ndim == 3
+    lp3 = lpd if batched else lpd[:, None, :]
+    in_len, tg_len = np.asarray(input_lengths, np.int64), np.asarray(target_lengths, np.int64)
+    nll, _ = _ctc_np(lp3, _rows_of(td, tg_len, batched), in_len, tg_len, blank, False)
+    if zero_infinity:
+        nll = np.where(np.isinf(nll), 0.0, nll)
+    nll = nll.astype(lpd.dtype)
+    return nll if batched else nll.reshape(())
+
+
+def _ctc_grad_kernel(lpd, td, *, input_lengths, target_lengths, blank, zero_infinity):
+    """d(-log p)/d lp per sample, (T, N, C) (or (T, C))."""
+    batched = lpd.ndim == 3
+    lp3 = lpd if batched else lpd[:, None, :]
+    in_len, tg_len = np.asarray(input_lengths, np.int64), np.asarray(target_lengths, np.int64)
+    nll, grad = _ctc_np(lp3, _rows_of(td, tg_len, batched), in_len, tg_len, blank, True)
     if zero_infinity:
         grad[:, np.isinf(nll)] = 0
-    grad = np.nan_to_num(grad, nan=0.0, posinf=0.0, neginf=0.0) if zero_infinity else grad
-    gn = g.reshape(1, n, 1) if batched else g.reshape(1, 1)
-    return (wrap(grad if batched else grad[:, 0, :]) * gn,)
+        grad = np.nan_to_num(grad, nan=0.0, posinf=0.0, neginf=0.0)
+    return grad if batched else grad[:, 0, :]
+
+
+def _denominator_kernel(per, *, target_lengths):
+    """'mean' divides each sample's loss by its target length (at least 1)."""
+    return np.maximum(np.asarray(target_lengths), 1).astype(per.dtype).reshape(per.shape)
+
+
+def _ctc_backward(g, lp, targets, attrs):
+    """`dlp[t, n, c] = -g[n] * sum over s with l'_s = c of alpha*beta/(p*lp)` (log space)"""
+    grad = CTC_GRAD.apply((lp, targets), (lp._data, targets._data), (), attrs)
+    n = len(attrs["input_lengths"])
+    return grad * (g.reshape(1, n, 1) if lp.ndim == 3 else g.reshape(1, 1)), None
+
+
+CTC = Primitive("CtcLoss", _ctc_kernel, _ctc_backward)
+CTC_GRAD = Primitive("CtcLossGrad", _ctc_grad_kernel)  # its own gradient is not provided
+CTC_DENOMINATOR = Primitive("CtcTargetLengths", _denominator_kernel)
