@@ -355,8 +355,8 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
         if copy is False and want != arr.dtype:
             raise ValueError("asarray: copy=False but a dtype conversion needs a copy")
         if copy or want != arr.dtype:
-            arr = arr.astype(want, copy=True)
-        elif isinstance(obj, TensorBase) and not requires_grad:
+            return made(TENSOR, (arr,), {"dtype": want, "copy": True}, requires_grad)
+        if isinstance(obj, TensorBase) and not requires_grad:
             return obj
         return leaf(arr, requires_grad)
     if copy is False and not hasattr(obj, "__array__"):
