@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinytensor.autograd.node import record
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase, wrap
 from tinytensor.ops import elementwise as E
-from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor
+from tinytensor.ops.creation import zeros
 
 __all__ = [
     "argwhere",
@@ -47,13 +47,17 @@ def masked_fill(input, mask, value):
             raise RuntimeError(
                 f"masked_fill only supports a 0-dimensional value tensor, got {value.ndim} dims"
             )
-        v = value._data.astype(a._data.dtype)
+        v = value._data
     else:
-        v = np.asarray(value).astype(a._data.dtype)
-    out = wrap(np.where(mask._data, v, a._data))
-    # attrs: the mask, a constant for an exporter (also saved, so version-checked)
-    attrs = {"mask": mask}
-    return record(out, "MaskedFill", (a, value), _masked_fill_backward, (mask,), attrs)
+        v = value
+    # The mask is an argument of the kernel but no input of the node (it has no gradient); it
+    # is an attribute, a constant for an exporter (also saved, so version-checked).
+    out = wrap(MASKED_FILL.compute((a, value, mask), (a._data, mask._data, v)))
+    return MASKED_FILL.record(out, (a, value), (mask,), {"mask": mask})
+
+
+def _masked_fill_kernel(d, m, v):
+    return np.where(m, np.asarray(v).astype(d.dtype), d)
 
 
 def _masked_fill_backward(g, mask, *, needs):
@@ -63,14 +67,30 @@ def _masked_fill_backward(g, mask, *, needs):
     )
 
 
+MASKED_FILL = Primitive("MaskedFill", _masked_fill_kernel, _masked_fill_backward)
+
+
 def nonzero(a, *, as_tuple=False):
     """Indices of the nonzero elements: an (n, ndim) int64 tensor, or one 1-D tensor per dim."""
     a = as_tensor(a, "nonzero")
-    data = a._data.reshape(1) if not a.ndim and as_tuple else a._data
-    idx = np.argwhere(data).astype(np.int64)
     if as_tuple:
-        return tuple(wrap(np.ascontiguousarray(idx[:, i])) for i in range(data.ndim))
-    return wrap(idx.reshape(idx.shape[0], a.ndim))  # (0, 0) for a 0-d zero, as PyTorch
+        return NONZERO_TUPLE.apply((a,), (a._data,))
+    return NONZERO.apply((a,), (a._data,))
+
+
+def _nonzero_kernel(d):
+    idx = np.argwhere(d).astype(np.int64)
+    return idx.reshape(idx.shape[0], d.ndim)  # (0, 0) for a 0-d zero, as PyTorch
+
+
+def _nonzero_tuple_kernel(d):
+    idx = np.argwhere(d.reshape(1) if not d.ndim else d).astype(np.int64)
+    return tuple(np.ascontiguousarray(idx[:, i]) for i in range(idx.shape[1]))
+
+
+# Their output's shape depends on the values (a compiler's graph break).
+NONZERO = Primitive("Nonzero", _nonzero_kernel, data_dependent=True)
+NONZERO_TUPLE = Primitive("NonzeroTuple", _nonzero_tuple_kernel, multi=True, data_dependent=True)
 
 
 def argwhere(a):
@@ -110,14 +130,22 @@ def masked_select(a, mask):
     a = as_tensor(a, "masked_select")
     mask = _bool_mask(mask, "masked_select")
     shape = _broadcast_shape(a, mask, "masked_select")
-    out = wrap(np.broadcast_to(a._data, shape)[np.broadcast_to(mask._data, shape)])
+    out = wrap(MASKED_SELECT.compute((a, mask), (a._data, mask._data, shape)))
     # PyTorch saves self as well as the mask, so changing either in place raises.
-    return record(out, "MaskedSelect", (a,), _masked_select_backward, (a, mask, shape))
+    return MASKED_SELECT.record(out, (a,), (a, mask, shape))
+
+
+def _masked_select_kernel(d, m, shape):
+    return np.broadcast_to(d, shape)[np.broadcast_to(m, shape)]
 
 
 def _masked_select_backward(g, a, mask, shape):
-    zeros = wrap(np.zeros(shape, g._data.dtype))
-    return (masked_scatter(zeros, S.broadcast_to(mask, shape), g),)
+    return (masked_scatter(zeros(shape, dtype=g.dtype), mask, g),)
+
+
+MASKED_SELECT = Primitive(
+    "MaskedSelect", _masked_select_kernel, _masked_select_backward, data_dependent=True
+)
 
 
 def masked_scatter(a, mask, source):
@@ -127,8 +155,7 @@ def masked_scatter(a, mask, source):
     mask = _bool_mask(mask, "masked_scatter")
     source = as_tensor(source, "masked_scatter")
     shape = _broadcast_shape(a, mask, "masked_scatter")
-    m = np.broadcast_to(mask._data, shape)
-    count = int(m.sum())
+    count = int(np.broadcast_to(mask._data, shape).sum())  # a check of the values only
     if source._data.size < count:
         raise RuntimeError(
             f"masked_scatter: the mask selects {count} elements but source of shape "
@@ -138,19 +165,49 @@ def masked_scatter(a, mask, source):
         raise RuntimeError(
             f"masked_scatter: expected source of dtype {a.dtype}, got {source.dtype}"
         )
-    out = np.array(np.broadcast_to(a._data, shape))
-    out[m] = source._data.reshape(-1)[:count]
-    saved = (mask, shape, source.shape, count)
-    return record(wrap(out), "MaskedScatter", (a, source), _masked_scatter_backward, saved)
+    out = wrap(
+        MASKED_SCATTER.compute((a, mask, source), (a._data, mask._data, source._data, shape))
+    )
+    return MASKED_SCATTER.record(out, (a, source), (mask, shape, tuple(source.shape)))
 
 
-def _masked_scatter_backward(g, mask, shape, source_shape, count):
-    m = S.broadcast_to(mask, shape)
-    picked = masked_select(g, m)
-    rest = int(np.prod(source_shape)) - count
-    if rest:
-        picked = S.cat([picked, wrap(np.zeros(rest, g._data.dtype))])
-    return masked_fill(g, m, 0.0), S.reshape(picked, source_shape)
+def _masked_scatter_kernel(d, m, src, shape):
+    m = np.broadcast_to(m, shape)
+    out = np.array(np.broadcast_to(d, shape))
+    out[m] = src.reshape(-1)[: np.count_nonzero(m)]
+    return out
+
+
+def _masked_scatter_backward(g, mask, shape, source_shape):
+    return masked_fill(g, mask, 0.0), _masked_source_grad(g, mask, shape, source_shape)
+
+
+MASKED_SCATTER = Primitive("MaskedScatter", _masked_scatter_kernel, _masked_scatter_backward)
+
+
+def _masked_source_grad(g, mask, shape, source_shape):
+    """masked_scatter's gradient for its source: g's masked elements (mask broadcast to
+    ``shape``) in order, then zeros, in the source's shape (a shape known without the values,
+    unlike masked_select's)."""
+    args = (g._data, mask._data, shape, source_shape)
+    return MASKED_SOURCE_GRAD.apply((g, mask), args, (mask, shape))
+
+
+def _masked_source_grad_kernel(gd, m, shape, source_shape):
+    picked = gd[np.broadcast_to(m, shape)]
+    out = np.zeros(int(np.prod(source_shape)), gd.dtype)
+    out[: picked.size] = picked
+    return out.reshape(source_shape)
+
+
+def _masked_source_grad_backward(gg, mask, shape):
+    # Linear in g: its adjoint puts gg's first elements back into the masked places.
+    return masked_scatter(zeros(shape, dtype=gg.dtype), mask, gg), None
+
+
+MASKED_SOURCE_GRAD = Primitive(
+    "MaskedScatterSourceGrad", _masked_source_grad_kernel, _masked_source_grad_backward
+)
 
 
 def nonzero_static(input, *, size, fill_value=-1):  # noqa: A002
@@ -159,7 +216,14 @@ def nonzero_static(input, *, size, fill_value=-1):  # noqa: A002
     x = as_tensor(input, "nonzero_static")
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
         raise RuntimeError(f"nonzero_static: size must be a non-negative int, got {size!r}")
-    idx = np.argwhere(x._data)[:size]
-    out = np.full((size, x.ndim), fill_value, dtype=np.int64)
+    return NONZERO_STATIC.apply((x,), (x._data,), (), {"size": size, "fill_value": fill_value})
+
+
+def _nonzero_static_kernel(d, *, size, fill_value):
+    idx = np.argwhere(d)[:size]
+    out = np.full((size, d.ndim), fill_value, dtype=np.int64)
     out[: idx.shape[0]] = idx
-    return wrap(out)
+    return out
+
+
+NONZERO_STATIC = Primitive("NonzeroStatic", _nonzero_static_kernel)  # a fixed shape: (size, ndim)
