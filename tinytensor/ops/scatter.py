@@ -11,14 +11,14 @@ import math
 
 import numpy as np
 
-from tinytensor.autograd.node import OUT, record
+from tinytensor.autograd.node import OUT
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase, wrap
 from tinytensor.ops import elementwise as E
 from tinytensor.ops import index as I
 from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, one_dim
-from tinytensor.ops._util import requires_grad as _rg
 
 __all__ = [
     "as_strided_scatter",
@@ -49,7 +49,7 @@ def _identity(reduce, dtype):
 
 
 def _zeros(shape, like):
-    return wrap(np.zeros(shape, like._data.dtype))
+    return I.zeros_tensor(tuple(shape), like._data.dtype)
 
 
 def scatter_reduce(a, dim, index, src, reduce, *, include_self=True):
@@ -75,24 +75,34 @@ def scatter_reduce(a, dim, index, src, reduce, *, include_self=True):
         )
     if src.shape != index.shape:
         src = I.getitem(src, tuple(slice(0, n) for n in index.shape))
-    at = I._along(index._data, d)
-    hit = np.zeros(a.shape, bool)
+    inputs = (a, src, index) if index._data.flags.writeable else (a, src)
+    out, hit, count = SCATTER_REDUCE.compute(
+        inputs, (a._data, index._data, src._data, d, reduce, include_self)
+    )
+    result, hit = wrap(out), wrap(hit)
+    count = wrap(count) if reduce == "mean" else None
+    saved = (a, index, src, OUT, d, reduce, include_self, hit, count)
+    return SCATTER_REDUCE.record(result, (a, src), saved)
+
+
+def _scatter_reduce_kernel(x, index, src, dim, reduce, include_self):
+    """(the result, where index points, the mean's counts: empty unless reduce is "mean")"""
+    at = I._along(index, dim)
+    hit = np.zeros(x.shape, bool)
     hit[at] = True
-    out = a._data.copy()
+    out = x.copy()
     if not include_self:
         out[hit] = _identity(reduce, out.dtype)
     with np.errstate(all="ignore"):  # NaN, inf, overflow: IEEE results silently, as PyTorch
-        _REDUCE_UFUNC[reduce].at(out, at, src._data)
-    count = None
+        _REDUCE_UFUNC[reduce].at(out, at, src)
+    count = np.zeros(0, out.dtype)
     if reduce == "mean":
-        n = np.zeros(a.shape, np.int64) + (1 if include_self else 0)
+        n = np.zeros(x.shape, np.int64) + (1 if include_self else 0)
         np.add.at(n, at, 1)
         n = np.maximum(n, 1)
         out = out / n if out.dtype.kind == "f" else out // n
-        count = wrap(n.astype(out.dtype))
-    saved = (a, index, src, OUT, d, reduce, include_self, wrap(hit), count)
-    result = wrap(out.astype(a._data.dtype, copy=False))
-    return record(result, "ScatterReduce", (a, src), _scatter_reduce_backward, saved)
+        count = n.astype(out.dtype)
+    return out.astype(x.dtype, copy=False), hit, count
 
 
 def _scatter_reduce_backward(g, a, index, src, out, d, reduce, include_self, hit, count):
@@ -112,6 +122,13 @@ def _scatter_reduce_backward(g, a, index, src, out, d, reduce, include_self, hit
     if keep is not None:
         ga = ga * keep.to(g.dtype)
     return ga, gs
+
+
+# One kernel, three arrays: the result (the node's output), and the mask and counts its
+# backward reads (saved as tensors).
+SCATTER_REDUCE = Primitive(
+    "ScatterReduce", _scatter_reduce_kernel, _scatter_reduce_backward, multi=True
+)
 
 
 def _prod_grads(g, a, index, src, out, d, include_self):
@@ -142,22 +159,43 @@ def index_fill(a, dim, index, value):
             f"index_fill only supports a 0-dimensional value tensor, got {value.ndim} dims"
         )
     v = value._data if isinstance(value, TensorBase) else value
-    out = a._data.copy()
-    if a.ndim:
-        out[(slice(None),) * d + (index._data.reshape(-1),)] = v
-    else:
-        out[...] = v if index._data.size else out
-    saved = (index, d, _rg(a), _rg(value))
-    return record(wrap(out), "IndexFill", (a, value), _index_fill_backward, saved)
+    reads = (a, value) if isinstance(value, TensorBase) else (a,)
+    out = INDEX_FILL.compute(I._reads(reads, index), (a._data, index._data, v, d))
+    return INDEX_FILL.record(wrap(out), (a, value), (index, d))
 
 
-def _index_fill_backward(g, index, d, needs_a, needs_value):
-    ga = index_fill(g, d, index, 0.0) if needs_a else None
+def _index_fill_kernel(x, index, value, dim):
+    out = x.copy()
+    if x.ndim:
+        out[(slice(None),) * dim + (index.reshape(-1),)] = value
+    elif index.size:
+        out[...] = value
+    return out
+
+
+def _index_fill_backward(g, index, d, *, needs):
+    ga = index_fill(g, d, index, 0.0) if needs[0] else None
     gv = None
-    if needs_value:
-        uniq = wrap(np.unique(index._data))
-        gv = R.sum(I.index_select(g, d, uniq)) if g.ndim else g * float(uniq._data.size > 0)
+    if needs[1]:
+        if g.ndim:  # the sum of g over the filled slices (each once, however often named)
+            hit = wrap(INDEX_HIT.compute(I._reads((), index), (index._data, g.shape[d])))
+            line = (1,) * d + (g.shape[d],) + (1,) * (g.ndim - d - 1)
+            gv = R.sum(E.where(S.reshape(hit, line), g, 0.0))
+        else:
+            gv = g * float(index._data.size > 0)
     return ga, gv
+
+
+INDEX_FILL = Primitive("IndexFill", _index_fill_kernel, _index_fill_backward)
+
+
+def _index_hit_kernel(index, n):
+    hit = np.zeros(n, bool)
+    hit[index.reshape(-1)] = True
+    return hit
+
+
+INDEX_HIT = Primitive("IndexHit", _index_hit_kernel)  # a mask of the named positions: no gradient
 
 
 def index_copy(a, dim, index, source):
@@ -175,14 +213,23 @@ def index_copy(a, dim, index, source):
             f"{tuple(a.shape)}, dim {dim} and {len(idx)} indices; got {tuple(source.shape)} "
             f"and {source.dtype}"
         )
-    out = a._data.copy()
-    out[(slice(None),) * d + (idx,)] = source._data
+    args = (a._data, index._data, source._data, d)
+    out = INDEX_COPY.compute(I._reads((a, source), index), args)
     # PyTorch saves index and source: changing either in place before backward is an error.
-    return record(wrap(out), "IndexCopy", (a, source), _index_copy_backward, (index, source, d))
+    return INDEX_COPY.record(wrap(out), (a, source), (index, source, d))
+
+
+def _index_copy_kernel(x, index, src, dim):
+    out = x.copy()
+    out[(slice(None),) * dim + (index.reshape(-1),)] = src
+    return out
 
 
 def _index_copy_backward(g, index, source, d):
     return index_fill(g, d, index, 0.0), I.index_select(g, d, index)
+
+
+INDEX_COPY = Primitive("IndexCopy", _index_copy_kernel, _index_copy_backward)
 
 
 def put(a, index, source, accumulate=False):
@@ -203,19 +250,27 @@ def put(a, index, source, accumulate=False):
     if idx.size and (idx.min() < -n or idx.max() >= n):
         bad = int(idx.min() if idx.min() < -n else idx.max())
         raise IndexError(f"put: index {bad} is out of range for a tensor of {n} elements")
-    flat = a._data.copy().reshape(-1)
-    src = source._data.reshape(-1).astype(flat.dtype)
+    args = (a._data, index._data, source._data, accumulate)
+    out = PUT.compute(I._reads((a, source), index), args)
+    return PUT.record(wrap(out), (a, source), (index, source, accumulate))
+
+
+def _put_kernel(x, index, src, accumulate):
+    flat = x.copy().reshape(-1)
+    src = src.reshape(-1).astype(flat.dtype)
     if accumulate:
-        np.add.at(flat, idx, src)
+        np.add.at(flat, index.reshape(-1), src)
     else:
-        flat[idx] = src
-    saved = (index, source, accumulate)
-    return record(wrap(flat.reshape(a.shape)), "Put", (a, source), _put_backward, saved)
+        flat[index.reshape(-1)] = src
+    return flat.reshape(x.shape)
 
 
 def _put_backward(g, index, source, accumulate):
     ga = g if accumulate else put(g, index, _zeros(source.shape, g))
     return ga, S.reshape(I.take(g, index), source.shape)
+
+
+PUT = Primitive("Put", _put_kernel, _put_backward)
 
 
 def _positions(shape):
@@ -224,6 +279,7 @@ def _positions(shape):
 
 def _scatter_into(a, src, pos, name):
     """``a`` with ``src`` written at the flat positions ``pos`` (an int64 array of src's shape)."""
+    pos = np.asarray(pos)  # a NumPy scalar where one position is selected
     if tuple(src.shape) != pos.shape:
         raise RuntimeError(
             f"{name}: src must have the shape of the slice it fills, {pos.shape}, got "
@@ -231,20 +287,36 @@ def _scatter_into(a, src, pos, name):
         )
     if src._data.dtype != a._data.dtype:
         src = src.to(a.dtype)
-    return _flat_scatter(a, src, wrap(pos), name)
+    # The positions come from the shapes alone: a constant of a compiled program.
+    return _flat_scatter(a, src, wrap(I.const_array(pos)), name)
 
 
 def _flat_scatter(a, src, pos, name):
     """f(a, s) = a with a.flat[pos] = s;  da = g with g.flat[pos] = 0,  ds = g.flat[pos]"""
-    out = a._data.copy()
-    out.reshape(-1)[pos._data.reshape(-1)] = src._data.reshape(-1)
-    title = "".join(w.capitalize() for w in name.split("_"))
-    return record(wrap(out), title, (a, src), _flat_scatter_backward, (pos, name))
+    prim = _FLAT_SCATTER[name]
+    out = prim.compute(I._reads((a, src), pos), (a._data, pos._data, src._data))
+    return prim.record(wrap(out), (a, src), (pos, name))
+
+
+def _flat_scatter_kernel(x, pos, src):
+    out = x.copy()
+    out.reshape(-1)[pos.reshape(-1)] = src.reshape(-1)
+    return out
 
 
 def _flat_scatter_backward(g, pos, name):
-    zeros = wrap(np.zeros(pos.shape, g._data.dtype))
+    zeros = _zeros(pos.shape, g)
     return _flat_scatter(g, zeros, pos, name), I.take(g, pos)
+
+
+_FLAT_SCATTER = {
+    name: Primitive(
+        "".join(w.capitalize() for w in name.split("_")),
+        _flat_scatter_kernel,
+        _flat_scatter_backward,
+    )
+    for name in ("select_scatter", "slice_scatter", "diagonal_scatter", "as_strided_scatter")
+}
 
 
 def select_scatter(input, src, dim, index):  # noqa: A002 - PyTorch's argument name
@@ -339,9 +411,16 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):  # no
     if n and (index._data.max() >= size or index._data.min() < -size):
         raise IndexError(f"index_reduce: an index is out of range for dim {d} of size {size}")
     if n and index._data.min() < 0:
-        index = wrap(index._data % size)
+        index = wrap(WRAP_INDEX.compute(I._reads((), index), (index._data, size)))
     # A view of the caller's index (same version counter), so changing it in place before
     # backward is caught, as PyTorch's saved index is.
     line = (1,) * d + (n,) + (1,) * (len(want) - d - 1)
     idx = S.expand(S.reshape(index, line), src_shape)
     return scatter_reduce(a, d, idx, src, reduce, include_self=include_self)
+
+
+def _wrap_index_kernel(index, size):
+    return index % size
+
+
+WRAP_INDEX = Primitive("WrapIndex", _wrap_index_kernel)  # negative indices counted from the end
