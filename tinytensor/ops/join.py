@@ -33,7 +33,8 @@ def cartesian_prod(*tensors):
     if len(ts) == 1:
         return ts[0]
     grids = np.meshgrid(*[np.arange(t.shape[0]) for t in ts], indexing="ij")
-    cols = [getitem(t, wrap(g.reshape(-1))) for t, g in zip(ts, grids)]
+    # Row positions from the shapes alone: constants of a compiled program.
+    cols = [getitem(t, wrap(I.const_array(g.reshape(-1)))) for t, g in zip(ts, grids)]
     return S.stack(cols, 1)
 
 
@@ -46,7 +47,7 @@ def block_diag(*tensors):
             f"{[tuple(t.shape) for t in ts]}"
         )
     if not ts:
-        return wrap(np.zeros((1, 0), get_default_dtype().np))
+        return I.zeros_tensor((1, 0), get_default_dtype().np)
     mats = [S.reshape(t, (1, -1)) if t.ndim < 2 else t for t in ts]
     dtype = np.result_type(*[t._data.dtype for t in ts])
     width = sum(m.shape[1] for m in mats)
@@ -54,8 +55,8 @@ def block_diag(*tensors):
     for m in mats:
         m = m.to(wrap(np.zeros((), dtype)).dtype) if m._data.dtype != dtype else m
         r, c = m.shape
-        lo = wrap(np.zeros((r, left), dtype))
-        hi = wrap(np.zeros((r, width - left - c), dtype))
+        lo = I.zeros_tensor((r, left), dtype)
+        hi = I.zeros_tensor((r, width - left - c), dtype)
         rows.append(S.cat([lo, m, hi], 1))
         left += c
     return S.cat(rows, 0)
@@ -69,7 +70,7 @@ def combinations(input, r=2, with_replacement=False):  # noqa: A002
     if isinstance(r, bool) or not isinstance(r, (int, np.integer)) or r < 0:
         raise RuntimeError(f"combinations: r must be a non-negative int, got {r!r}")
     if r == 0:
-        return wrap(np.zeros((0,), a._data.dtype))
+        return I.zeros_tensor((0,), a._data.dtype)
     pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
     idx = np.array(list(pick(range(a.shape[0]), r)), dtype=np.int64).reshape(-1, r)
-    return I.getitem(a, wrap(idx))
+    return I.getitem(a, wrap(I.const_array(idx)))  # positions from the size alone: a constant
