@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinytensor.autograd.node import record
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import wrap
 from tinytensor.nn.functional._util import float_input
 from tinytensor.nn.functional.pooling import (
@@ -82,9 +82,25 @@ def _fractional(input, kernel_size, output_size, output_ratio, return_indices, s
             f"{who}: _random_samples must have shape ({n}, {c}, {nd}) (batch, channels, one per "
             f"spatial axis), got {getattr(samples, 'shape', type(samples).__name__)}"
         )
-    xd = x._data if batched else x._data[None]
+    attrs = {"kernel_size": k, "output_size": out}
+    res, idx = _FRACTIONAL[nd].compute((x, samples), (x._data, samples._data), attrs)
+    indices = wrap(idx)
+    saved = (x, indices, tuple(sp))  # the returned indices: changing them breaks backward
+    result = _FRACTIONAL[nd].record(wrap(res), (x, samples), saved, attrs)
+    return (result, indices) if return_indices else result
+
+
+def _fractional_kernel(xd, samples, *, kernel_size, output_size):
+    """(maxima, flat argmax indices in each plane) over the pseudo-random windows that the
+    samples u in [0, 1) place, as PyTorch's kernel (a NaN wins, the last one among NaNs)."""
+    k, out = kernel_size, output_size
+    nd = len(k)
+    batched = xd.ndim == nd + 2
+    sp = xd.shape[-nd:]
+    xd = xd if batched else xd[None]
+    n, c = xd.shape[:2]
     dt = xd.dtype
-    u = samples._data.astype(dt, copy=False).reshape(n * c, nd)
+    u = samples.astype(dt, copy=False).reshape(n * c, nd)
     # PyTorch's sample order: (W, H) for 2-D, (T, H, W) for 3-D.
     order = (1, 0) if nd == 2 else tuple(range(nd))
     starts = [_starts(u[:, order[a]], sp[a], out[a], k[a], dt) for a in range(nd)]
@@ -107,19 +123,20 @@ def _fractional(input, kernel_size, output_size, output_ratio, return_indices, s
     idx = np.take_along_axis(flat, arg[..., None], -1)[..., 0]
     res = np.take_along_axis(vals, arg[..., None], -1)[..., 0]
     shape = (n, c, *out) if batched else (c, *out)
-    indices = wrap(idx.reshape(shape))
-    saved = (x, indices, tuple(sp))  # the returned indices: changing them breaks backward
-    node = f"FractionalMaxPool{nd}D"
-    if batched:
-        result = record(wrap(res.reshape(shape)), node, (x,), _put_backward_of_max, saved)
-    else:
-        result = record(wrap(res.reshape(shape)), node, (x,), _unbatched_backward, saved)
-    return (result, indices) if return_indices else result
+    return res.reshape(shape), idx.reshape(shape)
 
 
-def _unbatched_backward(g, x, indices, size):
-    """dx = g put at the argmax of each window (through a batch axis of one)"""
-    return (_put_backward_of_max(g.unsqueeze(0), x, indices, size)[0].squeeze(0),)
+def _fractional_backward(g, x, indices, size):
+    """dx = g put at the argmax of each window (through a batch axis of one if unbatched)"""
+    if x.ndim == len(size) + 2:
+        return _put_backward_of_max(g, x, indices, size)[0], None
+    return _put_backward_of_max(g.unsqueeze(0), x, indices, size)[0].squeeze(0), None
+
+
+_FRACTIONAL = {
+    nd: Primitive(f"FractionalMaxPool{nd}D", _fractional_kernel, _fractional_backward, multi=True)
+    for nd in (2, 3)
+}
 
 
 def fractional_max_pool2d_with_indices(
