@@ -8,6 +8,7 @@ from tinytensor.autograd.grad_mode import no_grad
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import bump_version, wrap
 from tinytensor.nn.functional._util import float_input, saves
+from tinytensor.ops import creation as C
 from tinytensor.ops import elementwise as E
 from tinytensor.ops._util import as_tensor
 from tinytensor.ops.shape import cat
@@ -200,8 +201,6 @@ def embedding_bag(
     if idx.ndim == 2:
         if offsets is not None:
             raise ValueError("embedding_bag: offsets has to be None if input is 2D")
-        starts = np.arange(0, idx.size, max(idx.shape[1], 1))[: idx.shape[0]]
-        ends = starts + idx.shape[1]
     elif idx.ndim == 1:
         if offsets is None:
             raise ValueError("embedding_bag: offsets has to be a 1D Tensor but got None")
@@ -209,10 +208,6 @@ def embedding_bag(
         off = offsets._data.astype(np.int64).reshape(-1)
         if off.size and off[0] != 0:
             raise ValueError("embedding_bag: offsets[0] has to be 0, i.e., the first sequence")
-        # With include_last_offset the last offset only closes the list: the last bag still
-        # runs to the end of the input, as in PyTorch.
-        starts = off[:-1] if include_last_offset else off
-        ends = np.minimum(np.append(starts[1:], idx.size), idx.size)
     else:
         raise ValueError(f"embedding_bag: input has to be 1D or 2D Tensor, got {idx.ndim}D")
     flat = idx.reshape(-1)
@@ -223,23 +218,55 @@ def embedding_bag(
     rows = embedding(indices.reshape(-1), w, padding_idx, None, norm_type, scale_grad_by_freq)
     if per_sample_weights is not None:
         rows = rows * per_sample_weights.reshape(-1, 1)
+    # Where each bag reads (its rows, padded to the longest bag with the extra row), whether it
+    # has any, and its count: by a kernel on the indices and offsets. With offsets the bags'
+    # width comes from their values (data-dependent); a 2-D input's from its shape.
+    prim = BAG_LAYOUT if offsets is None else BAG_LAYOUT_BY_OFFSETS
+    attrs = {"padding_idx": padding_idx, "include_last_offset": include_last_offset,
+             "dtype": w._data.dtype}  # fmt: skip
+    pos, has, count = prim.compute(
+        (indices, offsets), (idx, None if offsets is None else offsets._data), attrs
+    )
+    fill = -np.inf if mode == "max" else 0.0  # the extra row: 0 for sum/mean, -inf for max
+    extra = C.full((1, dim), fill, dtype=w.dtype)
+    dense = cat([rows, extra])[wrap(pos)]  # (B, width, dim)
+    if mode == "max":
+        if pos.shape[1] == 0:
+            return C.zeros((pos.shape[0], dim), dtype=w.dtype)
+        out = E.where(wrap(has), dense.amax(1), 0.0)
+        return saves(out, "EmbeddingBag", indices, offsets)
+    out = dense.sum(1)
+    if mode == "mean":
+        out = out / wrap(count)
+    return saves(out, "EmbeddingBag", indices, offsets)
+
+
+def _bag_layout_kernel(idx, off, *, padding_idx, include_last_offset, dtype):
+    """(positions (B, width) into the flat indices, the extra row's position where a bag is
+    shorter or the entry is padding; (B, 1) whether a bag has any entry; (B, 1) its count,
+    at least 1, in ``dtype``)."""
+    if idx.ndim == 2:
+        starts = np.arange(0, idx.size, max(idx.shape[1], 1))[: idx.shape[0]]
+        ends = starts + idx.shape[1]
+    else:
+        off = off.astype(np.int64).reshape(-1)
+        # With include_last_offset the last offset only closes the list: the last bag still
+        # runs to the end of the input, as in PyTorch.
+        starts = off[:-1] if include_last_offset else off
+        ends = np.minimum(np.append(starts[1:], idx.size), idx.size)
+    flat = idx.reshape(-1)
     keep = np.ones(flat.shape, bool) if padding_idx is None else flat != padding_idx
     counts = np.maximum(ends - starts, 0)
     width = int(counts.max(initial=0))
     pos = starts[:, None] + np.arange(width)[None, :]
     inside = (np.arange(width)[None, :] < counts[:, None]) & (pos < flat.size)
     inside[inside] &= keep[pos[inside]]
-    pos = np.where(inside, pos, flat.size)  # the extra row: 0 for sum/mean, -inf for max
-    fill = -np.inf if mode == "max" else 0.0
-    extra = wrap(np.full((1, dim), fill, w._data.dtype))
-    dense = cat([rows, extra])[wrap(pos)]  # (B, width, dim)
     n_in = inside.sum(1)
-    if mode == "max":
-        if width == 0:
-            return wrap(np.zeros((len(starts), dim), w._data.dtype))
-        out = E.where(wrap(n_in[:, None] > 0), dense.amax(1), 0.0)
-        return saves(out, "EmbeddingBag", indices, offsets)
-    out = dense.sum(1)
-    if mode == "mean":
-        out = out / wrap(np.maximum(n_in, 1)[:, None].astype(w._data.dtype))
-    return saves(out, "EmbeddingBag", indices, offsets)
+    return (np.where(inside, pos, flat.size), n_in[:, None] > 0,
+            np.maximum(n_in, 1)[:, None].astype(dtype))  # fmt: skip
+
+
+BAG_LAYOUT = Primitive("EmbeddingBagLayout", _bag_layout_kernel, multi=True)
+BAG_LAYOUT_BY_OFFSETS = Primitive(
+    "EmbeddingBagLayout", _bag_layout_kernel, multi=True, data_dependent=True
+)
