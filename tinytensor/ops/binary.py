@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinytensor.core import wrap
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.ops._util import as_tensor
 
 __all__ = [
@@ -27,16 +27,20 @@ def _int_pair(input, other, name):
         raise RuntimeError(
             f"{name}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast together"
         ) from None
-    return a._data, b._data
+    return a, b
 
 
 def gcd(input, other):  # noqa: A002
     """f(a, b) = the greatest common divisor, elementwise (integers; no gradient)"""
     a, b = _int_pair(input, other, "gcd")
-    return wrap(np.gcd(a, b))
+    return GCD.apply((a, b), (a._data, b._data))
 
 
 def lcm(input, other):  # noqa: A002
     """f(a, b) = the least common multiple, elementwise (integers; no gradient)"""
     a, b = _int_pair(input, other, "lcm")
-    return wrap(np.lcm(a, b))
+    return LCM.apply((a, b), (a._data, b._data))
+
+
+GCD = Primitive("Gcd", np.gcd)  # no gradients
+LCM = Primitive("Lcm", np.lcm)

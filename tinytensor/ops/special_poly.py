@@ -13,69 +13,96 @@ import math
 import numpy as np
 
 from tinytensor import _dtype as D
-from tinytensor.core import TensorBase, wrap
+from tinytensor.autograd.primitive import Primitive
+from tinytensor.core import TensorBase
 from tinytensor.ops import elementwise as E
 from tinytensor.ops._util import as_tensor
 from tinytensor.ops.math import sinc
 from tinytensor.ops.special_fns import i0, i1
 
 
-def _degrees(input, n, name):
+def _recurrence(prim, input, n, name):
+    """``prim`` (a polynomial's recurrence) at ``input`` for the degrees ``n``."""
     x = as_tensor(input, name)
     if isinstance(n, TensorBase):
         if n._data.dtype.kind == "f" and not np.all(n._data == np.round(n._data)):
             raise RuntimeError(f"{name}: the degree n must hold whole numbers, got {n}")
         nd = n._data
     elif isinstance(n, (int, float, np.integer, np.floating)) and not isinstance(n, bool):
-        nd = np.asarray(n)
+        nd = n
     else:
         raise TypeError(f"{name}: n must be a tensor or a number, got {type(n).__name__}")
     xd = x._data
     dt = xd.dtype if xd.dtype.kind == "f" else D.get_default_dtype().np
     try:
-        xb, nb = np.broadcast_arrays(xd.astype(np.float64), nd.astype(np.int64))
+        return prim.apply((x, n), (xd, nd), (), {"dtype": dt})
     except ValueError:
         raise RuntimeError(
-            f"{name}: input of shape {tuple(xd.shape)} and n of shape {tuple(nd.shape)} cannot "
-            "be broadcast together"
+            f"{name}: input of shape {tuple(xd.shape)} and n of shape {tuple(np.shape(nd))} "
+            "cannot be broadcast together"
         ) from None
-    return xb, nb, dt
 
 
-def _recurrence(input, n, name, first, step):
-    """p_0 = 1, p_1 = first(x), p_{k+1} = step(k, x, p_k, p_{k-1}); p_n for each n (0 if n<0)."""
-    x, n, dt = _degrees(input, n, name)
-    out = np.where(n == 0, 1.0, 0.0)
-    top = int(n.max()) if n.size else 0
-    prev, cur = np.ones_like(x), first(x)
-    for k in range(1, top + 1):
-        out = np.where(n == k, cur, out)
-        prev, cur = cur, step(k, x, cur, prev)
-    return wrap(np.asarray(out, dtype=dt))
+def _polynomial(name, first, step):
+    """The primitive of a polynomial by its recurrence: p_0 = 1, p_1 = first(x),
+    p_{k+1} = step(k, x, p_k, p_{k-1}); p_n for each n (0 if n < 0). No gradient."""
+
+    def kernel(xd, nd, *, dtype):
+        x, n = np.broadcast_arrays(xd.astype(np.float64), np.asarray(nd).astype(np.int64))
+        out = np.where(n == 0, 1.0, 0.0)
+        top = int(n.max()) if n.size else 0
+        prev, cur = np.ones_like(x), first(x)
+        for k in range(1, top + 1):
+            out = np.where(n == k, cur, out)
+            prev, cur = cur, step(k, x, cur, prev)
+        return np.asarray(out, dtype=dtype)
+
+    kernel.__name__ = kernel.__qualname__ = f"_{name}_kernel"
+    return Primitive("".join(w.capitalize() for w in name.split("_")), kernel)
 
 
 def _cheb(k, x, p, q):
     return 2 * x * p - q
 
 
+CHEBYSHEV_T = _polynomial("chebyshev_polynomial_t", lambda x: x, _cheb)
+CHEBYSHEV_U = _polynomial("chebyshev_polynomial_u", lambda x: 2 * x, _cheb)
+CHEBYSHEV_V = _polynomial("chebyshev_polynomial_v", lambda x: 2 * x - 1, _cheb)
+CHEBYSHEV_W = _polynomial("chebyshev_polynomial_w", lambda x: 2 * x + 1, _cheb)
+HERMITE_H = _polynomial(
+    "hermite_polynomial_h", lambda x: 2 * x, lambda k, x, p, q: 2 * x * p - 2 * k * q
+)
+HERMITE_HE = _polynomial("hermite_polynomial_he", lambda x: x, lambda k, x, p, q: x * p - k * q)
+LAGUERRE_L = _polynomial(
+    "laguerre_polynomial_l",
+    lambda x: 1 - x,
+    lambda k, x, p, q: ((2 * k + 1 - x) * p - k * q) / (k + 1),
+)
+LEGENDRE_P = _polynomial(
+    "legendre_polynomial_p",
+    lambda x: x,
+    lambda k, x, p, q: ((2 * k + 1) * x * p - k * q) / (k + 1),
+)
+
+
 def chebyshev_polynomial_t(input, n):  # noqa: A002 - PyTorch's argument name
     """T_n(x): T_0 = 1, T_1 = x, T_{k+1} = 2x T_k - T_{k-1} (no gradient)"""
-    return _recurrence(input, n, "chebyshev_polynomial_t", lambda x: x, _cheb)
+    return _recurrence(CHEBYSHEV_T, input, n, "chebyshev_polynomial_t")
 
 
 def chebyshev_polynomial_u(input, n):  # noqa: A002
     """U_n(x): U_0 = 1, U_1 = 2x, U_{k+1} = 2x U_k - U_{k-1} (no gradient)"""
-    return _recurrence(input, n, "chebyshev_polynomial_u", lambda x: 2 * x, _cheb)
+    return _recurrence(CHEBYSHEV_U, input, n, "chebyshev_polynomial_u")
 
 
 def chebyshev_polynomial_v(input, n):  # noqa: A002
     """V_n(x): V_0 = 1, V_1 = 2x - 1, V_{k+1} = 2x V_k - V_{k-1} (no gradient)"""
-    return _recurrence(input, n, "chebyshev_polynomial_v", lambda x: 2 * x - 1, _cheb)
+    return _recurrence(CHEBYSHEV_V, input, n, "chebyshev_polynomial_v")
 
 
 def chebyshev_polynomial_w(input, n):  # noqa: A002
     """W_n(x): W_0 = 1, W_1 = 2x + 1, W_{k+1} = 2x W_k - W_{k-1} (no gradient)"""
-    return _recurrence(input, n, "chebyshev_polynomial_w", lambda x: 2 * x + 1, _cheb)
+    return _recurrence(CHEBYSHEV_W, input, n, "chebyshev_polynomial_w")
 
 
 def _shifted(input, name):
@@ -85,61 +112,45 @@ def _shifted(input, name):
 def shifted_chebyshev_polynomial_t(input, n):  # noqa: A002
     """`T*_n(x) = T_n(2x - 1)` (no gradient)"""
     name = "shifted_chebyshev_polynomial_t"
-    return _recurrence(_shifted(input, name), n, name, lambda x: x, _cheb)
+    return _recurrence(CHEBYSHEV_T, _shifted(input, name), n, name)
 
 
 def shifted_chebyshev_polynomial_u(input, n):  # noqa: A002
     """`U*_n(x) = U_n(2x - 1)` (no gradient)"""
     name = "shifted_chebyshev_polynomial_u"
-    return _recurrence(_shifted(input, name), n, name, lambda x: 2 * x, _cheb)
+    return _recurrence(CHEBYSHEV_U, _shifted(input, name), n, name)
 
 
 def shifted_chebyshev_polynomial_v(input, n):  # noqa: A002
     """`V*_n(x) = V_n(2x - 1)` (no gradient)"""
     name = "shifted_chebyshev_polynomial_v"
-    return _recurrence(_shifted(input, name), n, name, lambda x: 2 * x - 1, _cheb)
+    return _recurrence(CHEBYSHEV_V, _shifted(input, name), n, name)
 
 
 def shifted_chebyshev_polynomial_w(input, n):  # noqa: A002
     """`W*_n(x) = W_n(2x - 1)` (no gradient)"""
     name = "shifted_chebyshev_polynomial_w"
-    return _recurrence(_shifted(input, name), n, name, lambda x: 2 * x + 1, _cheb)
+    return _recurrence(CHEBYSHEV_W, _shifted(input, name), n, name)
 
 
 def hermite_polynomial_h(input, n):  # noqa: A002
     """H_n(x) (physicists'): H_0 = 1, H_1 = 2x, H_{k+1} = 2x H_k - 2k H_{k-1} (no gradient)"""
-    return _recurrence(
-        input, n, "hermite_polynomial_h", lambda x: 2 * x, lambda k, x, p, q: 2 * x * p - 2 * k * q
-    )
+    return _recurrence(HERMITE_H, input, n, "hermite_polynomial_h")
 
 
 def hermite_polynomial_he(input, n):  # noqa: A002
     """He_n(x) (probabilists'): He_0 = 1, He_1 = x, He_{k+1} = x He_k - k He_{k-1}"""
-    return _recurrence(
-        input, n, "hermite_polynomial_he", lambda x: x, lambda k, x, p, q: x * p - k * q
-    )
+    return _recurrence(HERMITE_HE, input, n, "hermite_polynomial_he")
 
 
 def laguerre_polynomial_l(input, n):  # noqa: A002
     """L_n(x): L_0 = 1, L_1 = 1 - x, L_{k+1} = ((2k + 1 - x) L_k - k L_{k-1}) / (k + 1)"""
-    return _recurrence(
-        input,
-        n,
-        "laguerre_polynomial_l",
-        lambda x: 1 - x,
-        lambda k, x, p, q: ((2 * k + 1 - x) * p - k * q) / (k + 1),
-    )
+    return _recurrence(LAGUERRE_L, input, n, "laguerre_polynomial_l")
 
 
 def legendre_polynomial_p(input, n):  # noqa: A002
     """P_n(x): P_0 = 1, P_1 = x, P_{k+1} = ((2k + 1) x P_k - k P_{k-1}) / (k + 1)"""
-    return _recurrence(
-        input,
-        n,
-        "legendre_polynomial_p",
-        lambda x: x,
-        lambda k, x, p, q: ((2 * k + 1) * x * p - k * q) / (k + 1),
-    )
+    return _recurrence(LEGENDRE_P, input, n, "legendre_polynomial_p")
 
 
 def i0e(input):  # noqa: A002

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from tinytensor.core import wrap
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.ops._util import as_tensor
 
 __all__ = [
@@ -19,15 +19,29 @@ __all__ = [
 
 def angle(input):  # noqa: A002
     """f(x) = 0 for x >= 0, pi for x < 0, nan for nan (real input; no gradient, as 0 a.e.)"""
-    d = as_tensor(input, "angle")._data
+    x = as_tensor(input, "angle")
+    return ANGLE.apply((x,), (x._data,))
+
+
+def _angle_kernel(d):
     dt = d.dtype if d.dtype.kind == "f" else np.float32
-    return wrap(np.where(d < 0, math.pi, np.where(np.isnan(d), np.nan, 0.0)).astype(dt))
+    return np.where(d < 0, math.pi, np.where(np.isnan(d), np.nan, 0.0)).astype(dt)
+
+
+ANGLE = Primitive("Angle", _angle_kernel)  # no gradient
 
 
 def frexp(input):  # noqa: A002
     """(mantissa, exponent) with `input = mantissa * 2**exponent, |mantissa|` in [0.5, 1)"""
-    d = as_tensor(input, "frexp")._data
-    if d.dtype.kind != "f":
-        raise RuntimeError(f"frexp: expected a floating tensor, got {d.dtype}")
+    x = as_tensor(input, "frexp")
+    if x._data.dtype.kind != "f":
+        raise RuntimeError(f"frexp: expected a floating tensor, got {x._data.dtype}")
+    return FREXP.apply((x,), (x._data,))
+
+
+def _frexp_kernel(d):
     m, e = np.frexp(d)
-    return wrap(m.astype(d.dtype)), wrap(e.astype(np.int32))
+    return m.astype(d.dtype), e.astype(np.int32)
+
+
+FREXP = Primitive("Frexp", _frexp_kernel, multi=True)  # no gradient
