@@ -14,9 +14,9 @@ import math
 
 import numpy as np
 
-from tinytensor.autograd.node import record
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import wrap
-from tinytensor.nn.functional._util import float_input
+from tinytensor.nn.functional._util import float_input, saves
 from tinytensor.nn.functional.pooling import _adaptive_avg_pool, separable
 
 _LINEAR = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
@@ -153,9 +153,9 @@ def _interpolate_uint8(input, size, scale_factor, mode, align_corners, recompute
             "with .float()"
         )
     if mode not in ("bilinear", "bicubic"):  # nearest: a gather, exact in float32
-        x = wrap(input._data.astype(np.float32))
+        x = RESAMPLE_CAST.apply((input,), (input._data,), (), {"dtype": np.dtype(np.float32)})
         out = interpolate(x, size, scale_factor, mode, align_corners, recompute, antialias)
-        return wrap(out._data.astype(np.uint8))
+        return RESAMPLE_CAST.apply((out,), (out._data,), (), {"dtype": np.dtype(np.uint8)})
     x = input
     if x.ndim != 4:
         raise NotImplementedError(
@@ -177,11 +177,26 @@ def _interpolate_uint8(input, size, scale_factor, mode, align_corners, recompute
         raise ValueError(f"interpolate: output size {out} must be positive (input {x.shape})")
     # PyTorch's uint8 kernel (Pillow's): the width pass, then the height pass, each with its
     # weights in 16-bit fixed point, rounded and clamped to [0, 255] (bicubic overshoots).
-    y = input._data.astype(np.int64)
+    attrs = {"size": out, "mode": mode, "align_corners": bool(align_corners), "scales": scales}
+    return UINT8_RESAMPLE.apply((input,), (input._data,), (), attrs)
+
+
+def _uint8_kernel(x, *, size, mode, align_corners, scales):
+    sp = x.shape[2:]
+    y = x.astype(np.int64)
     for axis in (3, 2):
-        m = interp_matrix(sp[axis - 2], out[axis - 2], mode, bool(align_corners), scales[axis - 2])
+        m = interp_matrix(sp[axis - 2], size[axis - 2], mode, align_corners, scales[axis - 2])
         y = _fixed_point_pass(y, m, axis)
-    return wrap(y.astype(np.uint8))
+    return y.astype(np.uint8)
+
+
+def _astype_kernel(x, *, dtype):
+    return x.astype(dtype)
+
+
+# No gradient (integer images).
+UINT8_RESAMPLE = Primitive("Uint8Resample", _uint8_kernel)
+RESAMPLE_CAST = Primitive("ResampleCast", _astype_kernel)
 
 
 def _fixed_point_pass(x, m, axis):
@@ -252,17 +267,25 @@ def affine_grid(theta, size, align_corners=None):
             f"affine_grid: expected theta of shape (N, {max(nd, 2)}, {max(nd, 2) + 1}) for size "
             f"{size} (4-D for 2-D grids, 5-D for 3-D), got theta of shape {tuple(t.shape)}"
         )
-    ac = bool(align_corners)
+    attrs = {"size": size, "align_corners": bool(align_corners), "dtype": t._data.dtype}
+    grid = AFFINE_BASE.apply((), (), (), attrs).matmul(t.mT)
+    return grid.reshape(size[0], *size[2:], nd)
+
+
+def _affine_base_kernel(*, size, align_corners, dtype):
+    """(1, prod(size[2:]), nd + 1): the normalised (x, y[, z], 1) of every output point."""
+    nd = len(size) - 2
 
     def lin(n):
         v = np.linspace(-1.0, 1.0, n) if n > 1 else np.zeros(1)
-        return v if ac else v * (n - 1) / n
+        return v if align_corners else v * (n - 1) / n
 
     axes = [lin(n) for n in reversed(size[2:])]  # x (width) first, as PyTorch
     mesh = np.meshgrid(*axes[::-1], indexing="ij")[::-1]  # arrays of shape size[2:]
-    base = np.stack([*mesh, np.ones(size[2:])], -1).reshape(1, -1, nd + 1)
-    grid = wrap(base.astype(t._data.dtype)).matmul(t.mT)
-    return grid.reshape(size[0], *size[2:], nd)
+    return np.stack([*mesh, np.ones(size[2:])], -1).reshape(1, -1, nd + 1).astype(dtype)
+
+
+AFFINE_BASE = Primitive("AffineGridBase", _affine_base_kernel)  # a constant of the sizes
 
 
 def _unnormalize(coord, size, align_corners):
@@ -277,12 +300,39 @@ def _reflect(coord, twice_low, twice_high):
         return coord * 0
     lo, span = twice_low / 2, (twice_high - twice_low) / 2
     dist = (coord - lo).abs()
-    flips = np.floor(dist._data / span)
-    extra = dist - wrap(flips * span)
+    folded, sign, shift = REFLECT_FOLDS.compute((dist,), (dist._data,), {"lo": lo, "span": span})
+    return (dist - wrap(folded)) * wrap(sign) + wrap(shift)
+
+
+def _folds_kernel(d, *, lo, span):
+    """(whole spans folded away, the sign and the shift of what is left): constants of
+    reflect_coordinates (no gradient)."""
+    flips = np.floor(d / span)
     even = (flips % 2) == 0
-    sign = wrap(np.where(even, 1.0, -1.0).astype(dist._data.dtype))
-    shift = wrap(np.where(even, lo, span + lo).astype(dist._data.dtype))
-    return extra * sign + shift
+    return (flips * span, np.where(even, 1.0, -1.0).astype(d.dtype),
+            np.where(even, lo, span + lo).astype(d.dtype))  # fmt: skip
+
+
+def _tap_kernel(iy, ix, *, rounding, dy, dx, h, w, c):
+    """(flat indices (N, C, L) of the integer points the rounded source coordinates plus
+    (dy, dx) reach, clipped into the image; (N, 1, L) 1 where they fall inside, else 0)."""
+    rnd = np.rint if rounding == "nearest" else np.floor
+    yy = rnd(iy).astype(np.int64) + dy
+    xx = rnd(ix).astype(np.int64) + dx
+    ok = (yy >= 0) & (yy < h) & (xx >= 0) & (xx < w)
+    idx = np.where(ok, np.clip(yy, 0, h - 1) * w + np.clip(xx, 0, w - 1), 0)
+    n, _, length = idx.shape
+    return np.ascontiguousarray(np.broadcast_to(idx, (n, c, length))), ok.astype(iy.dtype)
+
+
+def _floor_kernel(d):
+    """floor(d) through int64, in d's dtype (a constant offset: no gradient)."""
+    return np.floor(d).astype(np.int64).astype(d.dtype)
+
+
+REFLECT_FOLDS = Primitive("ReflectFolds", _folds_kernel, multi=True)
+GRID_TAP = Primitive("GridSampleTap", _tap_kernel, multi=True)
+FLOOR_OFFSET = Primitive("FloorOffset", _floor_kernel)
 
 
 def _source_coord(coord, size, padding_mode, align_corners):
@@ -319,34 +369,27 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     ix = _source_coord(gr[..., 0].reshape(n, 1, ho * wo), w, padding_mode, ac)
     iy = _source_coord(gr[..., 1].reshape(n, 1, ho * wo), h, padding_mode, ac)
     flat = x.reshape(n, c, h * w)
-    dt = x._data.dtype
 
-    def tap(yy, xx):
-        """x at integer points (yy, xx) (N, 1, L), zero where they fall outside."""
-        ok = (yy >= 0) & (yy < h) & (xx >= 0) & (xx < w)
-        idx = np.where(ok, np.clip(yy, 0, h - 1) * w + np.clip(xx, 0, w - 1), 0)
-        v = flat.gather(2, wrap(np.ascontiguousarray(np.broadcast_to(idx, (n, c, ho * wo)))))
-        return v, wrap(ok.astype(dt))
+    def tap(rounding, dy, dx):
+        """x at the integer points (N, 1, L) that the rounded coordinates plus (dy, dx)
+        reach, and 1 where they fall inside (0 outside)."""
+        attrs = {"rounding": rounding, "dy": dy, "dx": dx, "h": h, "w": w, "c": c}
+        idx, ok = GRID_TAP.compute((iy, ix), (iy._data, ix._data), attrs)
+        return flat.gather(2, wrap(idx)), wrap(ok)
 
     if mode == "nearest":
-        v, ok = tap(np.rint(iy._data).astype(np.int64), np.rint(ix._data).astype(np.int64))
+        v, ok = tap("nearest", 0, 0)
         # PyTorch gives the grid a zero gradient in nearest mode (not None): so do we.
         out = v * (ok + (ix + iy) * 0)
     else:
-        x0 = np.floor(ix._data).astype(np.int64)
-        y0 = np.floor(iy._data).astype(np.int64)
-        fx = ix - wrap(x0.astype(dt))  # fractional offsets, differentiable in the grid
-        fy = iy - wrap(y0.astype(dt))
+        # fractional offsets, differentiable in the grid
+        fx = ix - FLOOR_OFFSET.apply((ix,), (ix._data,))
+        fy = iy - FLOOR_OFFSET.apply((iy,), (iy._data,))
         out = 0
         for dy, wy in ((0, 1 - fy), (1, fy)):
             for dx, wx in ((0, 1 - fx), (1, fx)):
-                v, ok = tap(y0 + dy, x0 + dx)
+                v, ok = tap("floor", dy, dx)
                 out = out + v * (wy * wx * ok)
     # PyTorch's grid sampler saves its input and grid: a pass-through op saves them too, so
     # changing either in place after the forward pass raises here as well.
-    out = out.reshape(n, c, ho, wo)
-    return record(wrap(out._data), "GridSampler2D", (out,), _pass_backward, (x, gr))
-
-
-def _pass_backward(g, x, grid):
-    return (g,)
+    return saves(out.reshape(n, c, ho, wo), "GridSampler2D", x, gr)
