@@ -107,6 +107,19 @@ def _update_running_stats_kernel(rm, rv, mean, var, *, momentum, count):
     return tuple(out)
 
 
+def _instance_update_kernel(rm, rv, mean, var, *, momentum, count, shape):
+    """Instance norm's update: the batch average of the per-instance statistics (unbiased
+    variance), written into ``rm`` and ``rv`` (either may be None); returns those written."""
+    out = []
+    for buf, stat in ((rm, mean), (rv, var * count / (count - 1))):
+        if buf is not None:
+            m = buf.dtype.type(momentum)
+            buf *= 1 - m
+            buf += m * stat.reshape(shape).mean(0).astype(buf.dtype)
+            out.append(buf)
+    return tuple(out)
+
+
 def _running_stats_kernel(rm, rv, *, shape, dtype):
     return rm.reshape(shape).astype(dtype), rv.reshape(shape).astype(dtype)
 
@@ -118,6 +131,7 @@ UPDATE_RUNNING_STATS = Primitive(
     "BatchNormUpdateStats", _update_running_stats_kernel, multi=True, mutates=True
 )
 RUNNING_STATS = Primitive("BatchNormRunningStats", _running_stats_kernel, multi=True)
+INSTANCE_UPDATE_STATS = Primitive("InstanceNormUpdateStats", _instance_update_kernel, multi=True)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -242,22 +256,26 @@ def instance_norm(
         mean = x.mean(axes, keepdim=True)
         centered = x - mean
         var = (centered * centered).mean(axes, keepdim=True)
-        for buf, stat in (
-            (running_mean, mean._data),
-            (running_var, var._data * count / (count - 1)),
-        ):
-            if buf is not None:
-                m = buf._data.dtype.type(momentum)
-                buf._data *= 1 - m
-                buf._data += m * stat.reshape(n, c).mean(0).astype(buf._data.dtype)
-                bump_version(buf)
+        if running_mean is not None or running_var is not None:
+            bufs = (running_mean, running_var)
+            INSTANCE_UPDATE_STATS.compute(
+                bufs,
+                (*(None if b is None else b._data for b in bufs), mean._data, var._data),
+                {"momentum": momentum, "count": count, "shape": (n, c)},
+            )
+            for buf in bufs:  # as PyTorch (a copy_ into the buffers): a version bump
+                if buf is not None:
+                    bump_version(buf)
         out = centered * (var + eps).rsqrt()
     else:
         if running_mean is None or running_var is None:
             raise RuntimeError("instance_norm: use_input_stats=False needs running_mean and var")
-        rm = wrap(running_mean._data.reshape(shape).astype(x._data.dtype))
-        rv = wrap(running_var._data.reshape(shape).astype(x._data.dtype))
-        out = (x - rm) * (rv + eps).rsqrt()
+        rm, rv = RUNNING_STATS.compute(
+            (running_mean, running_var),
+            (running_mean._data, running_var._data),
+            {"shape": shape, "dtype": x._data.dtype},
+        )
+        out = (x - wrap(rm)) * (wrap(rv) + eps).rsqrt()
     if weight is not None:
         out = out * weight.reshape(shape)
     if bias is not None:
