@@ -34,6 +34,7 @@ from tinytensor.types import (
     is_nonzero,
     set_num_interop_threads,
     set_num_threads,
+    typename,
 )
 from tinytensor._dtype import (
     bool_ as bool,  # noqa: A001 - PyTorch's name
@@ -251,19 +252,12 @@ from tinytensor import compiler
 from tinytensor.compiler import compile  # noqa: A004 - PyTorch's name
 from tinytensor import sparse
 from tinytensor.sparse import sparse_coo, sparse_coo_tensor, spmm
-from tinytensor.compat import (
-    are_deterministic_algorithms_enabled,
-    can_cast,
+from tinytensor._namespace.constants import (
     channels_last,
     channels_last_3d,
     contiguous_format,
-    default_generator,
     e,
-    get_deterministic_debug_mode,
-    get_float32_matmul_precision,
     inf,
-    is_deterministic_algorithms_warn_only_enabled,
-    is_warn_always_enabled,
     layout,
     legacy_contiguous_format,
     memory_format,
@@ -271,19 +265,24 @@ from tinytensor.compat import (
     newaxis,
     pi,
     preserve_format,
-    promote_types,
-    result_type,
+    strided,
+)
+from tinytensor._namespace.dtype_rules import can_cast, promote_types, result_type
+from tinytensor._namespace.switches import (
+    are_deterministic_algorithms_enabled,
+    get_deterministic_debug_mode,
+    get_float32_matmul_precision,
+    is_deterministic_algorithms_warn_only_enabled,
+    is_warn_always_enabled,
     set_anomaly_enabled,
     set_deterministic_debug_mode,
     set_flush_denormal,
     set_float32_matmul_precision,
     set_warn_always,
-    strided,
-    typename,
     use_deterministic_algorithms,
 )
 from tinytensor.autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly_enabled
-from tinytensor.core.random import initial_seed
+from tinytensor.core.random import default_generator, initial_seed
 from tinytensor._namespace.function_forms import *  # noqa: F403
 from tinytensor._namespace.inplace_forms import *  # noqa: F403
 from tinytensor.ops.unary import *  # noqa: F403

@@ -1,6 +1,6 @@
 """Small pieces of the ``torch`` namespace that programs reach for at their top: dtype limits
-(``finfo``/``iinfo``), the legacy typed constructors (``LongTensor``...), thread counts,
-``broadcast_shapes`` and ``is_floating_point``/``is_nonzero``."""
+(``finfo``/``iinfo``), the legacy typed constructors (``LongTensor``...) and ``typename``, thread
+counts, ``broadcast_shapes`` and ``is_floating_point``/``is_nonzero``."""
 
 from __future__ import annotations
 
@@ -99,6 +99,18 @@ _LEGACY_NAMES = {cls._dtype: cls.__name__ for cls in _LEGACY}
 def legacy_type_name(dt) -> str:
     """The legacy class name of dtype ``dt`` (``'FloatTensor'`` for float32)."""
     return _LEGACY_NAMES[D.to_dtype(dt)]
+
+
+def typename(obj) -> str:
+    """``'tinytensor.FloatTensor'`` for a float32 tensor (the legacy class name of its dtype),
+    else the object's qualified name."""
+    if isinstance(obj, TensorBase):
+        name = _LEGACY_NAMES.get(obj.dtype)
+        return "tinytensor.Tensor" if name is None else f"tinytensor.{name}"
+    cls = type(obj)
+    return (
+        cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+    )
 
 
 def legacy_dtype(arg):

@@ -78,6 +78,30 @@ class Generator:
         return "cpu"
 
 
+class _DefaultGenerator(Generator):
+    """``tinytensor.default_generator``: the global stream that ``manual_seed`` reseeds."""
+
+    def __init__(self):
+        pass
+
+    @property
+    def numpy_generator(self):
+        return rng()
+
+    def manual_seed(self, seed):
+        manual_seed(seed)
+        return self
+
+    def seed(self) -> int:
+        return seed()
+
+    def initial_seed(self) -> int:
+        return initial_seed()
+
+
+default_generator = _DefaultGenerator()
+
+
 def get_rng_state():
     """The global generator's state (a dict), for ``set_rng_state``."""
     return _generator[0].bit_generator.state

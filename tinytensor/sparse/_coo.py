@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinytensor.compat import layout
+from tinytensor._namespace.constants import layout
 from tinytensor.core import TensorBase, wrap
 from tinytensor.core.size import Size
 from tinytensor.ops.creation import zeros
