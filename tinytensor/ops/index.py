@@ -59,14 +59,17 @@ def _reads(inputs, index):
 
 
 def _convert_index(index):
-    """The index as a tuple whose advanced entries are tensors; returns (index, has_advanced).
+    """The index as a tuple whose advanced entries are tensors; returns (index, has_advanced,
+    has_live): ``live`` when a 0-d integer tensor is in it.
 
     A list or array becomes a private, read-only copy (as in PyTorch, changing the user's
     array later changes nothing; a compiled program keeps it as a constant); a tensor stays
-    itself, so backward version-checks it.
+    itself, so backward version-checks it. A 0-d integer tensor indexes as the int it holds
+    (a view, as in PyTorch): it becomes a private copy, which the kernels read as an int, so a
+    compiled program reads the value afresh on every call.
     """
     items = index if isinstance(index, tuple) else (index,)
-    out, advanced = [], False
+    out, advanced, live = [], False, False
     for it in items:
         if isinstance(it, TensorBase):
             if it._data.dtype.kind == "f":
@@ -75,9 +78,7 @@ def _convert_index(index):
                     f"{it._data.dtype}"
                 )
             if it._data.ndim == 0 and it._data.dtype.kind in "iu":
-                # A 0-d integer tensor indexes as the int it holds (a view), as in PyTorch;
-                # its value reaches Python (a compiler's tracer is told, through ``item``).
-                it = int(it.item())
+                it, live = wrap(COPY_INDEX.compute(_reads((), it), (it._data,))), True
             else:
                 advanced = True
         elif isinstance(it, (list, tuple, range, np.ndarray)):
@@ -94,12 +95,30 @@ def _convert_index(index):
                 f"indices, got {type(it).__name__}"
             )
         out.append(it)
-    return tuple(out), advanced
+    return tuple(out), advanced, live
 
 
 def _np_index(tidx):
     """A converted index with its tensors replaced by their arrays, for NumPy."""
     return tuple([it._data if isinstance(it, TensorBase) else it for it in tidx])
+
+
+def _is_int0(it):
+    """A 0-d integer tensor or array: it indexes as the int it holds."""
+    d = it._data if isinstance(it, TensorBase) else it
+    return d.__class__ is np.ndarray and d.ndim == 0 and d.dtype.kind in "iu"
+
+
+def _ints(idx):
+    """A NumPy index with its 0-d integer arrays as the ints they hold (basic indexing)."""
+    return tuple([int(i) if _is_int0(i) else i for i in idx])
+
+
+def _plain(tidx):
+    """A converted index with the ints its 0-d tensors held (what an exporter reads)."""
+    return tuple(
+        [int(it._data) if isinstance(it, TensorBase) and _is_int0(it) else it for it in tidx]
+    )
 
 
 def _index_tensors(tidx):
@@ -115,11 +134,14 @@ def _ints_first(idx):
     """PyTorch applies int indices before advanced ones, NumPy treats them as advanced too
     (``x[0, None, [0, 0]]`` on shape (1, 1) is (1, 2) in PyTorch, (2, 1) in NumPy). Split
     such an index into an ints-only stage and the rest; None if there is nothing to split."""
-    if not any(isinstance(it, (int, np.integer)) and not isinstance(it, bool) for it in idx):
+    if not any(
+        (isinstance(it, (int, np.integer)) and not isinstance(it, bool)) or _is_int0(it)
+        for it in idx
+    ):
         return None
     first, rest = [], []
     for it in idx:
-        if isinstance(it, (int, np.integer)) and not isinstance(it, bool):
+        if (isinstance(it, (int, np.integer)) and not isinstance(it, bool)) or _is_int0(it):
             first.append(it)
         elif it is Ellipsis:
             first.append(it)
@@ -141,7 +163,7 @@ def _index_error(e, shape, index):
 
 def getitem(a, index):
     """f(a) = a[index];  da = zeros with g scatter-added at index"""
-    tidx, advanced = _convert_index(index)
+    tidx, advanced, live = _convert_index(index)
     staged = _ints_first(tidx) if advanced else None
     if staged is not None:
         return getitem(getitem(a, staged[0]), staged[1])
@@ -150,6 +172,9 @@ def getitem(a, index):
             ts, mask = _index_tensors(tidx)
             prim = INDEX_MASK if mask else INDEX
             arr = prim.compute((a,) + ts, (a._data, _np_index(tidx)))
+        elif live:
+            prim = INDEX_LIVE
+            arr = prim.compute((a,) + _index_tensors(tidx)[0], (a._data, _np_index(tidx)))
         else:
             prim = INDEX
             arr = INDEX.compute((a,), (a._data, tidx))
@@ -162,7 +187,8 @@ def getitem(a, index):
             _register_view(
                 out, a, lambda b: getitem(b, index), lambda v, b: _index_put(b, index, v)
             )
-    attrs = {"index": tidx}  # ints, slices, None, Ellipsis and index tensors (also saved)
+    # ints, slices, None, Ellipsis and index tensors (also saved)
+    attrs = {"index": _plain(tidx) if live else tidx}
     return prim.record(out, (a,), (a._data.shape, tidx, advanced), attrs)
 
 
@@ -178,19 +204,22 @@ def _getitem_backward(g, shape, tidx, advanced):
     return (_index_add_into(g, tidx, shape, advanced),)
 
 
+def _index_live_kernel(x, idx):
+    return _index_kernel(x, _ints(idx))
+
+
 INDEX = Primitive("Index", _index_kernel, _getitem_backward)
+# Basic indexing with 0-d integer tensors among the ints: the kernel reads their values.
+INDEX_LIVE = Primitive("Index", _index_live_kernel, _getitem_backward)
 # Indexing by a boolean mask: the result's length is the number of True values.
 INDEX_MASK = Primitive("Index", _index_kernel, _getitem_backward, data_dependent=True)
 
 
 def _index_add_into(g, tidx, shape, advanced):
     """f(g) = zeros(shape) with g added at index;  dg = gg[index]"""
-    if advanced:
-        z = INDEX_BACKWARD.compute(
-            (g,) + _index_tensors(tidx)[0], (g._data, shape, _np_index(tidx), True)
-        )
-    else:
-        z = INDEX_BACKWARD.compute((g,), (g._data, shape, tidx, False))
+    z = INDEX_BACKWARD.compute(
+        (g,) + _index_tensors(tidx)[0], (g._data, shape, _np_index(tidx), advanced)
+    )
     return INDEX_BACKWARD.record(wrap(z), (g,), (tidx,))
 
 
@@ -199,7 +228,7 @@ def _index_add_into_kernel(g, shape, idx, advanced):
     if advanced:
         np.add.at(z, idx, g)
     else:
-        z[idx] = g
+        z[_ints(idx)] = g
     return z
 
 
@@ -212,7 +241,7 @@ INDEX_BACKWARD = Primitive("IndexBackward", _index_add_into_kernel, _index_add_i
 
 def _index_put(a, index, value):
     """f(a, v) = a with a[index] = v;  da = g zeroed at index,  dv = g[index]"""
-    tidx, advanced = _convert_index(index)
+    tidx, advanced, _ = _convert_index(index)
     if isinstance(value, TensorBase):
         v, vin = value._data, value
     elif isinstance(value, (bool, int, float, complex, np.generic)):
@@ -243,9 +272,9 @@ def _index_put_kernel(x, v, first, rest):
     if v.__class__ is not np.ndarray:
         v = np.asarray(v, dtype=out.dtype)
     if first is not None:
-        out[first][rest] = v
+        out[_ints(first)][rest] = v
     else:
-        out[rest] = v
+        out[_ints(rest)] = v
     return out
 
 
