@@ -10,24 +10,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinytensor.autograd.function import Function
-from tinytensor.core import wrap
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.nn.functional.linear import linear
 from tinytensor.ops import elementwise as E
-from tinytensor.ops.shape import stack
+from tinytensor.ops.shape import stack, unbind
 
 
-class Unbind(Function):
-    """Split dim 0 into separate tensors with ONE node, so the gradient is a single stack
-    (slicing each step out separately would build a full-size zero gradient per step)."""
+def _live_kernel(*, lengths, t):
+    """(N, 1) bool: the sequences still running at step ``t``."""
+    return (np.asarray(lengths) > t)[:, None]
 
-    @staticmethod
-    def forward(ctx, x):
-        return tuple(wrap(x._data[i]) for i in range(x.shape[0]))
 
-    @staticmethod
-    def backward(ctx, *grads):
-        return stack(list(grads))
+LIVE = Primitive("SequenceLive", _live_kernel)  # no gradient
 
 
 def rnn_step(xp, h, w_hh, b_hh, nonlinearity="tanh"):
@@ -64,9 +58,9 @@ def run_direction(mode, x, h, c, weights, reverse, lengths=None, nonlinearity="t
     Returns (outputs (T, N, H), h, c).
     """
     w_ih, w_hh, b_ih, b_hh, w_hr = weights
-    steps = Unbind.apply(linear(x, w_ih, b_ih))
-    if not isinstance(steps, tuple):
-        steps = (steps,)
+    # The steps as views made by ONE op (unbind), so their gradient is one concatenation
+    # (slicing each step out separately would build a full-size zero gradient per step).
+    steps = unbind(linear(x, w_ih, b_ih), 0)
     seq = [None] * len(steps)
     for t in range(len(steps) - 1, -1, -1) if reverse else range(len(steps)):
         if mode == "LSTM":
@@ -76,7 +70,7 @@ def run_direction(mode, x, h, c, weights, reverse, lengths=None, nonlinearity="t
         else:
             h_new, c_new = rnn_step(steps[t], h, w_hh, b_hh, nonlinearity), None
         if lengths is not None and (lengths <= t).any():
-            live = wrap((lengths > t)[:, None])
+            live = LIVE.apply((), (), (), {"lengths": tuple(int(v) for v in lengths), "t": t})
             h_new = E.where(live, h_new, h)
             c_new = None if c is None else E.where(live, c_new, c)
         h, c = h_new, c_new
