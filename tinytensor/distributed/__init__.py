@@ -10,24 +10,19 @@ group's timeout; a rank that raises makes the others stop with an error naming i
 
 from tinytensor.distributed.collectives import (
     ReduceOp,
-    Work,
     all_gather,
     all_gather_into_tensor,
-    all_gather_object,
     all_reduce,
     barrier,
     broadcast,
-    broadcast_object_list,
     gather,
-    irecv,
-    isend,
-    recv,
     reduce,
     reduce_scatter,
     reduce_scatter_tensor,
     scatter,
-    send,
 )
+from tinytensor.distributed.object_collectives import all_gather_object, broadcast_object_list
+from tinytensor.distributed.point_to_point import irecv, isend, recv, send
 from tinytensor.distributed.process_group import (
     Backend,
     DistBackendError,
@@ -50,6 +45,7 @@ from tinytensor.distributed.process_group import (
     is_torchelastic_launched,
     new_group,
 )
+from tinytensor.distributed.wire import Work
 
 __all__ = [
     "Backend", "DistBackendError", "DistError", "GroupMember", "ProcessGroup", "ReduceOp",
