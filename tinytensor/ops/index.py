@@ -582,7 +582,7 @@ def _linear(t, indices, name):
         if a.size and (a.min() < -n or a.max() >= n):
             raise IndexError(f"{name}: index out of range for dimension {k} with size {n}")
         ts.append(ix)
-    lead = t.shape[: len(indices)]
+    lead = t._data.shape[: len(indices)]
     ishape = np.broadcast_shapes(*[x.shape for x in ts])
     flat = wrap(LINEAR_INDEX.compute(tuple(ts), (tuple([x._data for x in ts]), lead)))
     return flat, int(np.prod(lead)), ishape
