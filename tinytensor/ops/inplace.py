@@ -16,6 +16,7 @@ import numpy as np
 from tinytensor import _dtype as D
 from tinytensor.autograd.grad_mode import grad_state
 from tinytensor.autograd.node import record
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import bump_version, wrap
 
 
@@ -136,7 +137,7 @@ def inplace(t, compute, name):
     if grad_state.enabled:
         # The op may save its input for backward, so it sees a snapshot of the old values
         # (carrying the old history), never the storage about to be overwritten.
-        old = wrap(t._data.copy())
+        old = wrap(SNAPSHOT.compute((t,), (t._data,)))
         old._requires_grad = t._requires_grad
         old._grad_fn = t._grad_fn
         old._meta = t._meta
@@ -176,6 +177,13 @@ def inplace(t, compute, name):
         # its output): check ``t``'s storage and version from now on, as in PyTorch.
         node.rebind_output(t)
     return t
+
+
+def _snapshot_kernel(x):
+    return x.copy()
+
+
+SNAPSHOT = Primitive("Snapshot", _snapshot_kernel)  # the old values of an in-place op's target
 
 
 def fill_random(t, sample, name):
