@@ -33,11 +33,9 @@ from tinytensor.ops.linalg.factorizations import (
     solve_triangular,
 )
 from tinytensor.ops.linalg.functions import (
-    cholesky_ex,
     cond,
     cross,
     eigvalsh,
-    inv_ex,
     matrix_exp,
     matrix_norm,
     matrix_power,
@@ -45,7 +43,6 @@ from tinytensor.ops.linalg.functions import (
     multi_dot,
     norm,
     pinv,
-    solve_ex,
     svdvals,
     tensorinv,
     tensorsolve,
@@ -54,7 +51,7 @@ from tinytensor.ops.linalg.functions import (
     vector_norm,
 )
 from tinytensor.ops.linalg.products import matmul
-from tinytensor.ops.linalg.solvers import lstsq
+from tinytensor.ops.linalg.solvers import cholesky_ex, inv_ex, lstsq, solve_ex
 
 linalg_slogdet = namedtuple("linalg_slogdet", "sign logabsdet")
 linalg_qr = namedtuple("linalg_qr", "Q R")

@@ -8,16 +8,14 @@ import math
 
 import numpy as np
 
-from tinytensor.autograd.node import OUT, record
-from tinytensor.core import wrap
+from tinytensor.autograd.node import OUT
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
-from tinytensor.ops._util import as_tensor, binary, broadcast_error
+from tinytensor.ops._util import as_tensor, broadcast_error
 from tinytensor.ops.elementwise import where
-from tinytensor.ops.linalg.factorizations import (
-    _mT,
-)
-from tinytensor.ops.linalg.products import matmul
+from tinytensor.ops.linalg.factorizations import _mT
+from tinytensor.ops.linalg.products import _promoted, matmul
 
 __all__ = [
     "cdist",
@@ -94,12 +92,15 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
             raise RuntimeError(f"cdist only supports floating-point dtypes, got {x.dtype}")
     p = float(p)
     try:
-        with np.errstate(all="ignore"):  # inf - inf: NaN silently
-            diff = x1._data[..., :, None, :] - x2._data[..., None, :, :]
+        return CDIST.apply((x1, x2), (x1._data, x2._data), (x1, x2, OUT, p), {"p": p})
     except ValueError:
         raise broadcast_error("cdist", x1, x2) from None
-    out = wrap(np.asarray(_p_norm_np(diff, p, -1), dtype=diff.dtype))
-    return record(out, "Cdist", (x1, x2), _cdist_backward, (x1, x2, OUT, p))
+
+
+def _cdist_kernel(x1, x2, *, p):
+    with np.errstate(all="ignore"):  # inf - inf: NaN silently
+        diff = x1[..., :, None, :] - x2[..., None, :, :]
+    return np.asarray(_p_norm_np(diff, p, -1), dtype=diff.dtype)
 
 
 def _cdist_backward(g, x1, x2, d, p):
@@ -115,22 +116,29 @@ def _cdist_backward(g, x1, x2, d, p):
     return R.sum(gd, -2), -R.sum(gd, -3)
 
 
+CDIST = Primitive("Cdist", _cdist_kernel, _cdist_backward)
+
+
 def dist(a, b, p=2):
     """f(a, b) = |a - b|_p over all entries.
 
     One node saving a, b and the result, as PyTorch's ``DistBackward``:
     da = norm_backward(g, a - b) = -db."""
-    a, b, ad, bd = binary(as_tensor(a, "dist"), as_tensor(b, "dist"), "dist")
+    a, b = as_tensor(a, "dist"), as_tensor(b, "dist")
+    ad, bd = _promoted(a, b, a._data, b._data)
     if ad.dtype.kind != "f":
         raise RuntimeError(f"dist: expected a floating point input, got dtype {a.dtype}")
+    p = float(p)
     try:
-        with np.errstate(all="ignore"):  # inf - inf: NaN silently
-            diff = ad - bd
+        return DIST.apply((a, b), (ad, bd), (a, b, OUT, p), {"p": p})
     except ValueError:
         raise broadcast_error("dist", a, b) from None
-    p = float(p)
-    out = wrap(np.asarray(_p_norm_np(diff.reshape(-1), p, -1), dtype=diff.dtype))
-    return record(out, "Dist", (a, b), _dist_backward, (a, b, OUT, p))
+
+
+def _dist_kernel(a, b, *, p):
+    with np.errstate(all="ignore"):  # inf - inf: NaN silently
+        diff = a - b
+    return np.asarray(_p_norm_np(diff.reshape(-1), p, -1), dtype=diff.dtype)
 
 
 def _dist_backward(g, a, b, d, p):
@@ -138,3 +146,6 @@ def _dist_backward(g, a, b, d, p):
         return a * 0.0, b * 0.0
     gd = _norm_grad(g, a - b, d, p, ties_shared=True)
     return gd, -gd
+
+
+DIST = Primitive("Dist", _dist_kernel, _dist_backward)

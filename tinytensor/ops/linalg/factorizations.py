@@ -1,24 +1,24 @@
 """Linear algebra beyond matmul: diagonals, inverses, determinants, solves and factorizations.
 
-Each op works on a matrix or a batch of them (leading dims, broadcast as in PyTorch), computes
-in NumPy and records one node; its backward sits right under it, written in tinytensor ops, so
-``create_graph=True`` differentiates it again. The floor below is products.py (matmul); the
-functions built on these (norms, pinv, matrix_exp, cross, the ``*_ex`` forms...) are in
-functions.py, lstsq and cholesky_solve in solvers.py.
+Each op works on a matrix or a batch of them (leading dims, broadcast as in PyTorch) and is a
+primitive (``autograd.primitive``): a pure NumPy kernel and a backward under it written in
+tinytensor ops, so ``create_graph=True`` differentiates it again. The floor below is
+products.py (matmul); the functions built on these (norms, pinv, matrix_exp, cross, the
+``*_ex`` forms...) are in functions.py, lstsq and cholesky_solve in solvers.py.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from tinytensor.autograd.node import OUT, output, record
+from tinytensor.autograd.node import OUT, output
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import wrap
+from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
-from tinytensor.ops._util import as_tensor, binary, one_dim
-from tinytensor.ops._util import requires_grad as _rg
+from tinytensor.ops._util import as_tensor, one_dim
 from tinytensor.ops.creation import eye
-from tinytensor.ops.linalg.products import matmul
-from tinytensor.ops.reduce import prod
+from tinytensor.ops.linalg.products import _promoted, matmul
 
 __all__ = [
     "LinAlgError",
@@ -72,25 +72,40 @@ def diagonal(a, offset=0, dim1=0, dim2=1):
     d1, d2 = one_dim(dim1, a.ndim, "diagonal"), one_dim(dim2, a.ndim, "diagonal")
     if d1 == d2:
         raise RuntimeError(f"diagonal: dim1 and dim2 cannot be the same dimension ({dim1})")
-    out = np.diagonal(a._data, offset, d1, d2).copy()
-    return record(wrap(out), "Diagonal", (a,), _diagonal_backward, (a.shape, offset, d1, d2))
+    attrs = {"offset": offset, "dim1": d1, "dim2": d2}
+    return DIAGONAL.apply((a,), (a._data,), (a.shape, offset, d1, d2), attrs)
+
+
+def _diagonal_kernel(a, *, offset, dim1, dim2):
+    return np.diagonal(a, offset, dim1, dim2).copy()
 
 
 def _diagonal_backward(g, shape, offset, d1, d2):
     return (_diagonal_scatter(g, shape, offset, d1, d2),)
 
 
+DIAGONAL = Primitive("Diagonal", _diagonal_kernel, _diagonal_backward)
+
+
 def _diagonal_scatter(x, shape, offset, d1, d2):
     """f(x) = zeros(shape) with x on the diagonal (offset) over (d1, d2);  dx = diagonal(g)"""
-    z = np.zeros(shape, dtype=x._data.dtype)
-    view = np.moveaxis(z, (d1, d2), (-2, -1))
+    attrs = {"shape": tuple(shape), "offset": offset, "dim1": d1, "dim2": d2}
+    return DIAGONAL_SCATTER.apply((x,), (x._data,), (offset, d1, d2), attrs)
+
+
+def _diag_scatter_kernel(x, *, shape, offset, dim1, dim2):
+    z = np.zeros(shape, dtype=x.dtype)
+    view = np.moveaxis(z, (dim1, dim2), (-2, -1))
     idx = np.arange(x.shape[-1])
-    view[..., idx + max(-offset, 0), idx + max(offset, 0)] = x._data
-    return record(wrap(z), "DiagonalScatter", (x,), _diagonal_scatter_backward, (offset, d1, d2))
+    view[..., idx + max(-offset, 0), idx + max(offset, 0)] = x
+    return z
 
 
 def _diagonal_scatter_backward(g, offset, d1, d2):
     return (diagonal(g, offset, d1, d2),)
+
+
+DIAGONAL_SCATTER = Primitive("DiagonalScatter", _diag_scatter_kernel, _diagonal_scatter_backward)
 
 
 def diag_embed(x, offset=0, dim1=-2, dim2=-1):
@@ -132,7 +147,11 @@ def _inv_np(data, name):
 def inv(A):
     """f(A) = A^-1;  dA = -A^-T g A^-T"""
     A = _matrix(A, "linalg.inv")
-    return record(wrap(_inv_np(A._data, "linalg.inv")), "LinalgInv", (A,), _inv_backward, (OUT,))
+    return INV.apply((A,), (A._data,), (OUT,))
+
+
+def _inv_kernel(A):
+    return _inv_np(A, "linalg.inv")
 
 
 def _inv_backward(g, out):
@@ -140,43 +159,71 @@ def _inv_backward(g, out):
     return (-matmul(matmul(t, g), t),)
 
 
+INV = Primitive("LinalgInv", _inv_kernel, _inv_backward)
+
+
 def det(A):
     """f(A) = det A;  dA = g adj(A)^T (= g det(A) A^-T where A is invertible)"""
     A = _matrix(A, "linalg.det")
+    return DET.apply((A,), (A._data,), (A,))
+
+
+def _det_kernel(A):
     with np.errstate(all="ignore"):  # NaN/inf entries: NaN silently, as in PyTorch
-        out = wrap(np.asarray(np.linalg.det(A._data)))
-    return record(out, "LinalgDet", (A,), _det_backward, (A, OUT))
+        return np.linalg.det(A)
 
 
-def _det_backward(g, A, d):
-    gd = S.unsqueeze(S.unsqueeze(g * d, -1), -1)
+def _det_backward(g, A):
+    return (S.unsqueeze(S.unsqueeze(g, -1), -1) * DET_ADJUGATE.apply((A,), (A._data,), (A, OUT)),)
+
+
+DET = Primitive("LinalgDet", _det_kernel, _det_backward)
+
+
+def _adjugate_t_kernel(A):
+    """adj(A)^T, the cofactor matrix: det(A) A^-T where every matrix of the batch is well
+    conditioned, else (singular or nearly so somewhere, where A^-1 would lose the digits)
+    det(U) det(Vh) U diag(prod_{j != i} s_j) Vh from the SVD."""
     with np.errstate(all="ignore"):
-        cond = np.linalg.cond(A._data) if A.shape[-1] else np.zeros(A.shape[:-2])
-    if np.all(cond < np.finfo(A._data.dtype).eps ** -0.5):
-        return (gd * _mT(inv(A)),)
-    # Singular or nearly so somewhere (A^-1 would lose the digits):
-    # adj(A)^T = det(U) det(Vh) U diag(prod_{j != i} s_j) Vh.
-    U, s, Vh = svd(A, full_matrices=False)
-    n = s.shape[-1]
-    ones_off = wrap(1.0 - np.eye(n, dtype=s._data.dtype))
-    others = prod(S.unsqueeze(s, -2) * ones_off + eye(n, dtype=s.dtype), -1)
-    sign = wrap(np.linalg.det(U._data) * np.linalg.det(Vh._data))
-    sign = S.unsqueeze(S.unsqueeze(sign, -1), -1)
-    return (S.unsqueeze(S.unsqueeze(g, -1), -1) * sign * matmul(U * S.unsqueeze(others, -2), Vh),)
+        cond = np.linalg.cond(A) if A.shape[-1] else np.zeros(A.shape[:-2])
+        if np.all(cond < np.finfo(A.dtype).eps ** -0.5):
+            return np.linalg.det(A)[..., None, None] * np.swapaxes(np.linalg.inv(A), -1, -2)
+        U, s, Vh = np.linalg.svd(A, full_matrices=False)
+        n = s.shape[-1]
+        others = np.prod(s[..., None, :] * (1.0 - np.eye(n, dtype=s.dtype)) + np.eye(n), -1)
+        sign = np.linalg.det(U) * np.linalg.det(Vh)
+        return (sign[..., None, None] * ((U * others[..., None, :]) @ Vh)).astype(A.dtype)
+
+
+def _adjugate_t_backward(G, A, C):
+    """d adj(A)^T = (<G, C> C - C G^T C) / det(A) (A invertible: det's second derivative)"""
+    d = S.unsqueeze(S.unsqueeze(det(A), -1), -1)
+    inner = R.sum(G * C, (-2, -1), True)
+    return ((inner * C - matmul(matmul(C, _mT(G)), C)) / d,)
+
+
+DET_ADJUGATE = Primitive("LinalgDetAdjugate", _adjugate_t_kernel, _adjugate_t_backward)
 
 
 def slogdet(A):
     """f(A) = (sign det A, log|det A|);  dA = g_logabsdet A^-T (sign has no gradient)"""
     A = _matrix(A, "linalg.slogdet")
-    with np.errstate(all="ignore"):  # as in det
-        sign, lad = np.linalg.slogdet(A._data)
-    sign, lad = wrap(np.asarray(sign)), wrap(np.asarray(lad))
-    record((None, lad), "LinalgSlogdet", (A,), _slogdet_backward, (A,))
+    sign, lad = SLOGDET.compute((A,), (A._data,))
+    sign, lad = wrap(sign), wrap(lad)
+    SLOGDET.record((None, lad), (A,), (A,))  # the sign has no gradient
     return sign, lad
+
+
+def _slogdet_kernel(A):
+    with np.errstate(all="ignore"):  # as in det
+        return np.linalg.slogdet(A)
 
 
 def _slogdet_backward(gs, A):
     return (S.unsqueeze(S.unsqueeze(gs[1], -1), -1) * _mT(inv(A)),)
+
+
+SLOGDET = Primitive("LinalgSlogdet", _slogdet_kernel, _slogdet_backward, multi=True)
 
 
 def solve(A, B, *, left=True):
@@ -199,27 +246,31 @@ def _solve_matrices(A, B, left):
             f"linalg.solve: A of shape {tuple(A.shape)} and B of shape {tuple(B.shape)} do not "
             f"fit: B needs {A.shape[-1]} rows (shape (*, {A.shape[-1]}, k) or (*, {A.shape[-1]}))"
         )
-    A, B, ad, bd = binary(A, B, "linalg.solve")
+    ad, bd = _promoted(A, B, A._data, B._data)
+    return SOLVE.apply((A, B), (ad, bd), (A, OUT))
+
+
+def _solve_kernel(A, B):
     try:
-        out = np.linalg.solve(ad, bd)
+        return np.linalg.solve(A, B)
     except np.linalg.LinAlgError:
-        i = _per_matrix(np.linalg.inv, ad) or 0
+        i = _per_matrix(np.linalg.inv, A) or 0
         raise LinAlgError(
-            f"linalg.solve: {_batch_str(ad.shape, i)} A (shape {tuple(A.shape)}) is singular, so "
+            f"linalg.solve: {_batch_str(A.shape, i)} A (shape {A.shape}) is singular, so "
             "A X = B has no unique solution; use linalg.lstsq for a least-squares solution, or "
             "linalg.solve_ex to get an error code instead of an exception"
         ) from None
     except ValueError:
-        raise RuntimeError(
-            f"linalg.solve: batch dims of A {tuple(A.shape)} and B {tuple(B.shape)} do not "
-            "broadcast"
-        ) from None
-    return record(wrap(out), "LinalgSolve", (A, B), _solve_backward, (A, OUT, _rg(A)))
+        msg = f"linalg.solve: batch dims of A {A.shape} and B {B.shape} do not broadcast"
+        raise RuntimeError(msg) from None
 
 
-def _solve_backward(g, A, X, need_a):
+def _solve_backward(g, A, X, *, needs):
     gB = _solve_matrices(_mT(A), g, True)
-    return (-matmul(gB, _mT(X)) if need_a else None), gB
+    return (-matmul(gB, _mT(X)) if needs[0] else None), gB
+
+
+SOLVE = Primitive("LinalgSolve", _solve_kernel, _solve_backward)
 
 
 def _tri_solve_np(T, B, upper):
@@ -246,23 +297,30 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
             f"linalg.solve_triangular: A of shape {tuple(A.shape)} and B of shape "
             f"{tuple(B.shape)} do not fit: B needs {A.shape[-1]} rows"
         )
-    A, B, ad, bd = binary(A, B, "linalg.solve_triangular")
-    T = np.triu(ad) if upper else np.tril(ad)
+    ad, bd = _promoted(A, B, A._data, B._data)
+    attrs = {"upper": bool(upper), "unitriangular": bool(unitriangular)}
+    saved = (A, OUT, upper, unitriangular)
+    return SOLVE_TRIANGULAR.apply((A, B), (ad, bd), saved, attrs)
+
+
+def _solve_triangular_kernel(A, B, *, upper, unitriangular):
+    T = np.triu(A) if upper else np.tril(A)
     if unitriangular:
-        T = T.copy()
-        np.einsum("...ii->...i", T)[...] = 1
-    saved = (A, OUT, upper, unitriangular, _rg(A))
-    out = wrap(_tri_solve_np(T, bd, upper))
-    return record(out, "LinalgSolveTriangular", (A, B), _solve_triangular_backward, saved)
+        np.einsum("...ii->...i", T)[...] = 1  # T is a fresh array
+    return _tri_solve_np(T, B, upper)
 
 
-def _solve_triangular_backward(g, A, X, upper, unitriangular, need_a):
+def _solve_triangular_backward(g, A, X, upper, unitriangular, *, needs):
     gB = solve_triangular(_mT(A), g, upper=not upper, unitriangular=unitriangular)
-    if not need_a:
+    if not needs[0]:
         return None, gB
     gA = -matmul(gB, _mT(X))
     k = 1 if unitriangular else 0
     return (S.triu(gA, k) if upper else S.tril(gA, -k)), gB
+
+
+SOLVE_TRIANGULAR = Primitive("LinalgSolveTriangular", _solve_triangular_kernel,
+                             _solve_triangular_backward)
 
 
 def _not_pd_error(data, name):
@@ -278,18 +336,21 @@ def _not_pd_error(data, name):
 def cholesky(A, *, upper=False):
     """f(A) = L with A = L L^T;  dA = L^-T Φ(L^T g) L^-1, symmetrized (Φ: tril, half diagonal)"""
     A = _matrix(A, "linalg.cholesky")
+    return CHOLESKY.apply((A,), (A._data,), (OUT, upper), {"upper": bool(upper)})
+
+
+def _cholesky_kernel(A, *, upper):
     try:
-        L = np.linalg.cholesky(A._data)
+        L = np.linalg.cholesky(A)
     except np.linalg.LinAlgError:
-        order, i = _not_pd_error(A._data, "linalg.cholesky")
+        order, i = _not_pd_error(A, "linalg.cholesky")
         raise LinAlgError(
             f"linalg.cholesky: The factorization could not be completed because the input is "
             f"not positive-definite (the leading minor of order {order} of "
-            f"{_batch_str(A.shape, i)}, shape {tuple(A.shape)}, is not positive-definite); "
+            f"{_batch_str(A.shape, i)}, shape {A.shape}, is not positive-definite); "
             "use linalg.cholesky_ex to get an error code instead of an exception"
         ) from None
-    out = wrap(np.ascontiguousarray(np.swapaxes(L, -1, -2)) if upper else L)
-    return record(out, "LinalgCholesky", (A,), _cholesky_backward, (OUT, upper))
+    return np.ascontiguousarray(np.swapaxes(L, -1, -2)) if upper else L
 
 
 def _cholesky_backward(g, L, upper):
@@ -301,18 +362,26 @@ def _cholesky_backward(g, L, upper):
     return (solve_triangular(L, gA, upper=False, left=False),)
 
 
+CHOLESKY = Primitive("LinalgCholesky", _cholesky_kernel, _cholesky_backward)
+
+
 def qr(A, mode="reduced"):
     """A = Q R;  dA = (gQ + Q copyltu(R gR^T - gQ^T Q)) R^-T  (m >= n; wide A splits R)"""
     A = _matrix(A, "linalg.qr", square=False)
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"linalg.qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
+    if mode == "r":  # Q is empty and has no gradient
+        Q, R = QR.compute((A,), (A._data,), {"mode": mode})
+        Q, R = wrap(Q), wrap(R)
+        QR.record((None, R), (A,), (None, output(1), mode), {"mode": mode})
+        return Q, R
+    return QR.apply((A,), (A._data,), (output(0), output(1), mode), {"mode": mode})
+
+
+def _qr_kernel(A, *, mode):
     if mode == "r":
-        R = wrap(np.linalg.qr(A._data, mode="r"))
-        record((None, R), "LinalgQr", (A,), _qr_backward, (None, output(1), mode))
-        return wrap(np.zeros(0, dtype=A._data.dtype)), R
-    Q, R = np.linalg.qr(A._data, mode=mode)
-    out = (wrap(Q), wrap(R))
-    return record(out, "LinalgQr", (A,), _qr_backward, (output(0), output(1), mode))
+        return np.zeros(0, dtype=A.dtype), np.linalg.qr(A, mode="r")
+    return np.linalg.qr(A, mode=mode)
 
 
 def _qr_backward(gs, Q, R, mode):
@@ -351,13 +420,18 @@ def _qr_grad(gQ, gR, Q, R):
     return solve_triangular(_mT(R), b, upper=False, left=False)
 
 
+QR = Primitive("LinalgQr", _qr_kernel, _qr_backward, multi=True)
+
+
 def svd(A, full_matrices=True):
     """A = U diag(S) Vh;  dA = U[(skew(U^T gU)/E) S + S (skew(V^T gV)/E) + diag(gS)]Vh + ..."""
     A = _matrix(A, "linalg.svd", square=False)
-    U, s, Vh = np.linalg.svd(A._data, full_matrices=full_matrices)
-    out = (wrap(U), wrap(s), wrap(Vh))
     saved = (output(0), output(1), output(2), full_matrices)
-    return record(out, "LinalgSvd", (A,), _svd_backward, saved)
+    return SVD.apply((A,), (A._data,), saved, {"full_matrices": bool(full_matrices)})
+
+
+def _svd_kernel(A, *, full_matrices):
+    return tuple(np.linalg.svd(A, full_matrices=full_matrices))
 
 
 def _svd_backward(gs, U, s, Vh, full_matrices):
@@ -394,14 +468,19 @@ def _svd_backward(gs, U, s, Vh, full_matrices):
     return (matmul(U, matmul(gA, Vh)),)
 
 
+SVD = Primitive("LinalgSvd", _svd_kernel, _svd_backward, multi=True)
+
+
 def eigh(A, UPLO="L"):
     """A = V diag(L) V^T;  dA = V (diag(gL) + skew(V^T gV)/2 / E) V^T,  E_ij = L_j - L_i"""
     A = _matrix(A, "linalg.eigh")
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
-    w, V = np.linalg.eigh(A._data, UPLO=UPLO)
-    out = (wrap(w), wrap(V))
-    return record(out, "LinalgEigh", (A,), _eigh_backward, (output(0), output(1)))
+    return EIGH.apply((A,), (A._data,), (output(0), output(1)), {"UPLO": UPLO})
+
+
+def _eigh_kernel(A, *, UPLO):  # noqa: N803 - PyTorch's argument name
+    return tuple(np.linalg.eigh(A, UPLO=UPLO))
 
 
 def _eigh_backward(gs, w, V):
@@ -415,3 +494,6 @@ def _eigh_backward(gs, w, V):
     if gL is not None:
         inner = inner + diag_embed(gL)
     return (matmul(matmul(V, inner), _mT(V)),)
+
+
+EIGH = Primitive("LinalgEigh", _eigh_kernel, _eigh_backward, multi=True)

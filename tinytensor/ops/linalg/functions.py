@@ -12,35 +12,23 @@ from collections import namedtuple
 
 import numpy as np
 
-from tinytensor.autograd.node import OUT, record
+from tinytensor.autograd.node import OUT
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import wrap
 from tinytensor.ops import elementwise as E
 from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
-from tinytensor.ops._util import as_tensor, binary, norm_dim, one_dim
+from tinytensor.ops._util import as_tensor, norm_dim, one_dim
 from tinytensor.ops._util import requires_grad as _rg
 from tinytensor.ops.creation import eye
 from tinytensor.ops.elementwise import cast
-from tinytensor.ops.linalg.factorizations import (
-    LinAlgError,
-    _matrix,
-    _mT,
-    _not_pd_error,
-    _per_matrix,
-    cholesky,
-    eigh,
-    inv,
-    solve,
-    svd,
-)
-from tinytensor.ops.linalg.products import matmul
+from tinytensor.ops.linalg.factorizations import _matrix, _mT, eigh, inv, solve, svd
+from tinytensor.ops.linalg.products import _promoted, matmul
 
 __all__ = [
-    "cholesky_ex",
     "cond",
     "cross",
     "eigvalsh",
-    "inv_ex",
     "matrix_exp",
     "matrix_norm",
     "matrix_power",
@@ -48,7 +36,6 @@ __all__ = [
     "multi_dot",
     "norm",
     "pinv",
-    "solve_ex",
     "svdvals",
     "tensorinv",
     "tensorsolve",
@@ -61,29 +48,23 @@ __all__ = [
 linalg_lstsq = namedtuple("linalg_lstsq", "solution residuals rank singular_values")
 
 
-linalg_inv_ex = namedtuple("linalg_inv_ex", "inverse info")
-
-
-linalg_cholesky_ex = namedtuple("linalg_cholesky_ex", "L info")
-
-
-linalg_solve_ex = namedtuple("linalg_solve_ex", "result info")
-
-
 def pinv(A, *, atol=None, rtol=None, hermitian=False):
     """`f(A) = A^+ (singular values <= max(atol, rtol*s_max) dropped)`;  dA: PyTorch's formula"""
     A = _matrix(A, "linalg.pinv", square=False)
     d = A._data
     m, n = d.shape[-2:]
     if rtol is None:
-        rtol = np.finfo(d.dtype).eps * max(m, n) if not atol else 0.0
+        rtol = float(np.finfo(d.dtype).eps * max(m, n)) if not atol else 0.0
+    return PINV.apply((A,), (d,), (A, OUT), {"atol": atol, "rtol": rtol})
+
+
+def _pinv_kernel(d, *, atol, rtol):
     U, s, Vh = np.linalg.svd(d, full_matrices=False)
     smax = s[..., :1] if s.shape[-1] else np.zeros(s.shape[:-1] + (1,), d.dtype)
     cut = np.maximum(atol or 0.0, rtol * smax)
     with np.errstate(divide="ignore"):
         sinv = np.where(s > cut, 1.0 / np.where(s > cut, s, 1.0), 0.0).astype(d.dtype)
-    out = np.swapaxes(Vh, -1, -2) @ (sinv[..., :, None] * np.swapaxes(U, -1, -2))
-    return record(wrap(out), "LinalgPinv", (A,), _pinv_backward, (A, OUT))
+    return np.swapaxes(Vh, -1, -2) @ (sinv[..., :, None] * np.swapaxes(U, -1, -2))
 
 
 def _pinv_backward(g, A, P):
@@ -105,6 +86,9 @@ def _pinv_backward(g, A, P):
         + PhK
         - matmul(matmul(PhK, P), A),
     )
+
+
+PINV = Primitive("LinalgPinv", _pinv_kernel, _pinv_backward)
 
 
 _PADE13 = (
@@ -143,9 +127,12 @@ def _expm_np(A):
 def matrix_exp(A):
     """f(A) = exp(A);  dA = [exp([[A^T, g], [0, A^T]])]_{12} (the upper right block)"""
     A = _matrix(A, "linalg.matrix_exp")
+    return MATRIX_EXP.apply((A,), (A._data,), (A,))
+
+
+def _matrix_exp_kernel(A):
     with np.errstate(all="ignore"):  # NaN/inf entries, overflow: IEEE results silently
-        out = wrap(_expm_np(A._data))
-    return record(out, "LinalgMatrixExp", (A,), _matrix_exp_backward, (A,))
+        return _expm_np(A)
 
 
 def _matrix_exp_backward(g, A):
@@ -158,9 +145,13 @@ def _matrix_exp_backward(g, A):
     return (S.narrow(S.narrow(big, -2, 0, n), -1, n, n),)
 
 
+MATRIX_EXP = Primitive("LinalgMatrixExp", _matrix_exp_kernel, _matrix_exp_backward)
+
+
 def cross(a, b, dim=-1):
     """f(a, b) = a x b along dim (size 3);  da = b x g,  db = g x a"""
-    a, b, ad, bd = binary(as_tensor(a, "linalg.cross"), as_tensor(b, "linalg.cross"), "cross")
+    a, b = as_tensor(a, "linalg.cross"), as_tensor(b, "linalg.cross")
+    ad, bd = _promoted(a, b, a._data, b._data)
     if ad.ndim != bd.ndim:
         raise RuntimeError(
             f"linalg.cross: inputs must have the same number of dimensions, got shapes "
@@ -174,19 +165,25 @@ def cross(a, b, dim=-1):
             f"linalg.cross: inputs of shapes {tuple(a.shape)} and {tuple(b.shape)} must have "
             f"size 3 in dim {dim}"
         )
+    saved = (a if _rg(b) else None, b if _rg(a) else None, d - nd)
     try:
-        with np.errstate(all="ignore"):  # inf * 0: NaN silently
-            out = np.cross(ad.reshape(sa), bd.reshape(sb), axis=d)
+        return CROSS.apply((a, b), (ad, bd), saved, {"dim": d - nd})
     except ValueError:
         raise RuntimeError(
             f"linalg.cross: shapes {tuple(a.shape)} and {tuple(b.shape)} do not broadcast"
         ) from None
-    saved = (a if _rg(b) else None, b if _rg(a) else None, d - nd)
-    return record(wrap(out), "LinalgCross", (a, b), _cross_backward, saved)
+
+
+def _cross_kernel(a, b, *, dim):
+    with np.errstate(all="ignore"):  # inf * 0: NaN silently
+        return np.cross(a, b, axis=dim)
 
 
 def _cross_backward(g, a, b, d):
     return (None if b is None else cross(b, g, d)), (None if a is None else cross(g, a, d))
+
+
+CROSS = Primitive("LinalgCross", _cross_kernel, _cross_backward)
 
 
 def _float_input(x, name, dtype):
@@ -291,85 +288,20 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None):
     A = _matrix(A, "linalg.matrix_rank", square=hermitian)
     if tol is not None:
         atol, rtol = tol, 0.0
-    d = A._data
-    s = (
-        np.abs(np.linalg.eigvalsh(d))[..., ::-1]
-        if hermitian
-        else np.linalg.svd(d, compute_uv=False)
-    )
+    attrs = {"atol": atol, "rtol": rtol, "hermitian": bool(hermitian)}
+    return MATRIX_RANK.apply((A,), (A._data,), (), attrs)
+
+
+def _matrix_rank_kernel(d, *, atol, rtol, hermitian):
     if hermitian:
-        s = np.sort(s, -1)[..., ::-1]
+        s = np.sort(np.abs(np.linalg.eigvalsh(d)), -1)[..., ::-1]
+    else:
+        s = np.linalg.svd(d, compute_uv=False)
     cut = _tolerance(s, d.shape[-2], d.shape[-1], atol, rtol)
-    return wrap(np.asarray(np.sum(s > cut, -1), dtype=np.int64))
+    return np.asarray(np.sum(s > cut, -1), dtype=np.int64)
 
 
-def _lu_info(m):
-    """LAPACK getrf's info for a singular ``m``: the (1-based) column of the first pivot that is
-    exactly zero in LU with partial pivoting (the first largest |entry| is the pivot)."""
-    a = np.array(m, dtype=np.float64)
-    n = a.shape[-1]
-    for j in range(n):
-        p = j + int(np.argmax(np.abs(a[j:, j])))
-        if a[p, j] == 0:
-            return j + 1
-        a[[j, p]] = a[[p, j]]
-        a[j + 1 :, j] /= a[j, j]
-        a[j + 1 :, j + 1 :] -= np.outer(a[j + 1 :, j], a[j, j + 1 :])
-    return n  # NumPy's LAPACK found a zero pivot that rounding here did not: the last column
-
-
-def inv_ex(A, *, check_errors=False):
-    """(inverse, info): info is 0, or for a singular matrix the 1-based column of the first zero
-    pivot of its LU factorization (LAPACK's getrf info, as PyTorch's); then inverse is nan"""
-    A = _matrix(A, "linalg.inv_ex")
-    info_shape = A.shape[:-2]
-    try:
-        return linalg_inv_ex(inv(A), wrap(np.zeros(info_shape, np.int32)))
-    except LinAlgError:
-        if check_errors:
-            raise
-    flat = A._data.reshape((-1,) + A.shape[-2:])
-    out = np.full(flat.shape, np.nan, dtype=A._data.dtype)
-    info = np.zeros(len(flat), np.int32)
-    for i, m in enumerate(flat):
-        if _per_matrix(np.linalg.inv, m) is None:
-            out[i] = np.linalg.inv(m)
-        else:
-            info[i] = _lu_info(m)
-    return linalg_inv_ex(wrap(out.reshape(A.shape)), wrap(info.reshape(info_shape)))
-
-
-def cholesky_ex(A, *, upper=False, check_errors=False):
-    """(L, info): info is 0, or the order of the first leading minor that is not positive"""
-    A = _matrix(A, "linalg.cholesky_ex")
-    try:
-        return linalg_cholesky_ex(cholesky(A, upper=upper), wrap(np.zeros(A.shape[:-2], np.int32)))
-    except LinAlgError:
-        if check_errors:
-            raise
-    flat = A._data.reshape((-1,) + A.shape[-2:])
-    out = np.full(flat.shape, np.nan, dtype=A._data.dtype)
-    info = np.zeros(len(flat), np.int32)
-    for i, m in enumerate(flat):
-        if _per_matrix(np.linalg.cholesky, m) is None:
-            L = np.linalg.cholesky(m)
-            out[i] = L.T if upper else L
-        else:
-            info[i] = _not_pd_error(m, "linalg.cholesky_ex")[0]
-    return linalg_cholesky_ex(wrap(out.reshape(A.shape)), wrap(info.reshape(A.shape[:-2])))
-
-
-def solve_ex(A, B, *, left=True, check_errors=False):
-    """(result, info) of linalg.solve; info is positive where A is singular (result nan)"""
-    try:
-        X = solve(A, B, left=left)
-        return linalg_solve_ex(X, wrap(np.zeros(as_tensor(A).shape[:-2], np.int32)))
-    except LinAlgError:
-        if check_errors:
-            raise
-    Ainv, info = inv_ex(_mT(A) if not left else A)
-    X = Ainv._data @ as_tensor(B)._data if left else as_tensor(B)._data @ _mT(Ainv)._data
-    return linalg_solve_ex(wrap(np.asarray(X)), info)
+MATRIX_RANK = Primitive("LinalgMatrixRank", _matrix_rank_kernel)  # an integer: no gradient
 
 
 def matrix_power(A, n):

@@ -6,11 +6,12 @@
 
 from __future__ import annotations
 
+import math
 from collections import namedtuple
 
 import numpy as np
 
-from tinytensor.core import wrap
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.ops import elementwise as E
 from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
@@ -95,7 +96,7 @@ def pinverse(A, rcond=1e-15):
 def logdet(A):
     """f(A) = log det A (nan where det A < 0, -inf where it is 0)"""
     sign, lad = slogdet(A)
-    return where(sign < 0, wrap(np.asarray(np.nan, dtype=lad._data.dtype)), lad)
+    return where(sign < 0, math.nan, lad)
 
 
 def cholesky_inverse(L, upper=False):
@@ -132,9 +133,17 @@ def vander(x, N=None, increasing=False):  # noqa: N803 - PyTorch's argument name
     n = x.shape[0] if N is None else N
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
         raise RuntimeError(f"vander: N must be a non-negative int, got {N!r}")
-    powers = np.arange(n) if increasing else np.arange(n)[::-1].copy()
-    p = wrap(powers.astype(x._data.dtype if x._data.dtype.kind == "f" else np.int64))
+    dt = x._data.dtype if x._data.dtype.kind == "f" else np.dtype(np.int64)
+    p = VANDER_POWERS.apply((), (), (), {"n": n, "increasing": bool(increasing), "dtype": dt})
     return E.pow(S.unsqueeze(x, 1), p)
+
+
+def _vander_powers_kernel(*, n, increasing, dtype):
+    powers = np.arange(n) if increasing else np.arange(n)[::-1]
+    return powers.astype(dtype)
+
+
+VANDER_POWERS = Primitive("VanderPowers", _vander_powers_kernel)  # a constant: no gradient
 
 
 triangular_solve_result = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])

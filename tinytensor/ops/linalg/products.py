@@ -5,52 +5,34 @@ functions.py, solvers.py, distances.py and legacy.py."""
 
 from __future__ import annotations
 
+import functools
 import math
 import string
 
 import numpy as np
 
+from tinytensor import _dtype as D
 from tinytensor._dtype import promote_types
-from tinytensor.autograd.node import record
+from tinytensor.autograd.grad_mode import grad_state
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import share_version, wrap
 from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
-from tinytensor.ops._util import FP_SIGNALS, as_tensor, binary, quiet_module
+from tinytensor.ops._util import FP_SIGNALS, as_tensor, quiet_module
 from tinytensor.ops._util import requires_grad as _rg
 from tinytensor.ops.creation import eye, ones
+from tinytensor.ops.elementwise import CAST
 
 __all__ = [
-    "ger",
-    "addbmm",
-    "addmm",
-    "addmv",
-    "addr",
-    "baddbmm",
-    "bmm",
-    "dot",
-    "einsum",
-    "inner",
-    "kron",
-    "matmul",
-    "mm",
-    "mv",
-    "outer",
-    "tensordot",
-    "vdot",
-]
+    "addbmm", "addmm", "addmv", "addr", "baddbmm", "bmm", "dot", "einsum", "ger", "inner",
+    "kron", "matmul", "mm", "mv", "outer", "tensordot", "vdot",
+]  # fmt: skip
 quiet_module(__name__)  # matmul's kernel runs bare: see ops/_util.py
-
-
-def _float_check(ad, bd, name, a, b):
-    if ad.dtype == np.bool_:
-        raise RuntimeError(f"{name}: not implemented for bool tensors")
 
 
 def _sparse_product(a, b, op):
     """A product with a sparse COO operand (``tinytensor.sparse``): it computes it itself."""
-    if getattr(a, "is_sparse", False) is True:
-        return a._matmul_dense(b, op)
-    return b._rmatmul_dense(a, op)
+    return a._matmul_dense(b, op) if getattr(a, "is_sparse", 0) is True else b._rmatmul_dense(a, op)
 
 
 def matmul(input, other):
@@ -58,35 +40,51 @@ def matmul(input, other):
     a, b = input, other
     if getattr(a, "is_sparse", False) is True or getattr(b, "is_sparse", False) is True:
         return _sparse_product(a, b, "matmul")
-    a, b, ad, bd = binary(as_tensor(a, "matmul"), as_tensor(b, "matmul"), "matmul")
-    if ad.ndim == 0 or bd.ndim == 0:
-        raise RuntimeError(
-            f"matmul: both arguments need at least 1 dimension, got shapes {tuple(a.shape)} "
-            f"and {tuple(b.shape)}"
-        )
+    a, b = as_tensor(a, "matmul"), as_tensor(b, "matmul")
+    ad, bd = a._data, b._data
+    if ad.dtype is not bd.dtype and ad.dtype != bd.dtype:
+        ad, bd = _promoted(a, b, ad, bd)
+    na, nb = ad.ndim, bd.ndim
+    if na == 0 or nb == 0:
+        raise RuntimeError("matmul: both arguments need at least 1 dimension, got shapes "
+                           f"{tuple(a.shape)} and {tuple(b.shape)}")
     k_a = ad.shape[-1]
-    k_b = bd.shape[-2] if bd.ndim > 1 else bd.shape[0]
+    k_b = bd.shape[-2] if nb > 1 else bd.shape[0]
     if k_a != k_b:
         raise RuntimeError(
             f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
             f"({k_a} != {k_b}); the last dim of the first must equal the "
-            f"{'second-to-last' if bd.ndim > 1 else 'only'} dim of the second"
+            f"{'second-to-last' if nb > 1 else 'only'} dim of the second"
         )
-    _float_check(ad, bd, "matmul", a, b)
-    try:
-        out = np.matmul(ad, bd)  # bare: see ops/_util.py (overflow, inf * 0 silently)
-    except FP_SIGNALS:
-        with np.errstate(all="ignore"):
-            out = np.matmul(ad, bd)
-    except ValueError:
-        raise RuntimeError(
-            f"matmul: batch dimensions of {tuple(a.shape)} and {tuple(b.shape)} do not broadcast"
-        ) from None
+    if ad.dtype == np.bool_:
+        raise RuntimeError("matmul: not implemented for bool tensors")
     # As in PyTorch, da reads only b and db only a: each is saved only if the other's gradient
     # is needed (so changing it in place afterwards is otherwise no error).
-    saved = (a if _rg(b) else None, b if _rg(a) else None, ad.ndim, bd.ndim)
-    name = "Mm" if ad.ndim == bd.ndim == 2 else "Matmul"
-    return record(wrap(out), name, (a, b), _matmul_backward, saved)
+    saved = (a if _rg(b) else None, b if _rg(a) else None, na, nb) if grad_state.enabled else ()
+    try:
+        return (MM if na == nb == 2 else MATMUL).apply((a, b), (ad, bd), saved)
+    except ValueError:
+        raise RuntimeError(f"matmul: batch dimensions of {tuple(a.shape)} and "
+                           f"{tuple(b.shape)} do not broadcast") from None
+
+
+def _promoted(a, b, ad, bd):
+    """Both operands' storage in PyTorch's result dtype (cast by the traced ``CAST`` kernel)."""
+    dt = D.promote(D.from_numpy_dtype(ad.dtype), ad.ndim, D.from_numpy_dtype(bd.dtype), bd.ndim)
+    dt = dt.np
+    if ad.dtype != dt:
+        ad = CAST.compute((a,), (ad,), {"dtype": dt})
+    if bd.dtype != dt:
+        bd = CAST.compute((b,), (bd,), {"dtype": dt})
+    return ad, bd
+
+
+def _matmul_kernel(a, b):
+    try:
+        return np.matmul(a, b)  # bare: see ops/_util.py (overflow, inf * 0 silently)
+    except FP_SIGNALS:
+        with np.errstate(all="ignore"):
+            return np.matmul(a, b)
 
 
 def _matmul_backward(g, a, b, na, nb):
@@ -94,16 +92,14 @@ def _matmul_backward(g, a, b, na, nb):
     ga = gb = None
     if na == 1 and nb == 1:
         return (None if b is None else g * b, None if a is None else g * a)
-    if na == 1:
-        # (k) @ (..., k, m) -> (..., m)
+    if na == 1:  # (k) @ (..., k, m) -> (..., m)
         g2 = g.unsqueeze(-2)
         if b is not None:
             ga = matmul(g2, b.mT).squeeze(-2)
         if a is not None:
             gb = matmul(a.unsqueeze(-1), g2)
         return ga, gb
-    if nb == 1:
-        # (..., n, k) @ (k) -> (..., n)
+    if nb == 1:  # (..., n, k) @ (k) -> (..., n)
         g2 = g.unsqueeze(-1)
         if b is not None:
             ga = matmul(g2, b.unsqueeze(-2))
@@ -115,6 +111,10 @@ def _matmul_backward(g, a, b, na, nb):
     if a is not None:
         gb = matmul(a.mT, g)
     return ga, gb
+
+
+MATMUL = Primitive("Matmul", _matmul_kernel, _matmul_backward)
+MM = Primitive("Mm", _matmul_kernel, _matmul_backward)  # the same op on two matrices
 
 
 def mm(input, mat2):
@@ -137,8 +137,7 @@ def bmm(input, mat2):
 
     >>> tt.bmm(tt.ones(2, 1, 3), tt.ones(2, 3, 2)).shape
     tinytensor.Size([2, 1, 2])"""
-    a, b = input, mat2
-    a, b = as_tensor(a, "bmm"), as_tensor(b, "bmm")
+    a, b = as_tensor(input, "bmm"), as_tensor(mat2, "bmm")
     if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
         raise RuntimeError(
             f"bmm: expected 3-D tensors with the same batch size, got shapes {tuple(a.shape)} "
@@ -149,8 +148,7 @@ def bmm(input, mat2):
 
 def dot(input, tensor):
     """`f(a, b) = sum(a*b)` for 1-D a, b"""
-    a, b = input, tensor
-    a, b = as_tensor(a, "dot"), as_tensor(b, "dot")
+    a, b = as_tensor(input, "dot"), as_tensor(tensor, "dot")
     if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
         raise RuntimeError(
             f"dot: expected two 1-D tensors of the same size, got shapes {tuple(a.shape)} and "
@@ -161,8 +159,7 @@ def dot(input, tensor):
 
 def outer(input, vec2):
     """`f(a, b)_ij = a_i * b_j`"""
-    a, b = input, vec2
-    a, b = as_tensor(a, "outer"), as_tensor(b, "outer")
+    a, b = as_tensor(input, "outer"), as_tensor(vec2, "outer")
     if a.ndim != 1 or b.ndim != 1:
         raise RuntimeError(
             f"outer: expected two 1-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}"
@@ -273,12 +270,9 @@ def _einsum_node(terms, rhs, operands):
     """One recorded einsum over explicit letter subscripts."""
     sizes = _label_sizes(terms, operands, ",".join(terms) + "->" + rhs)
     spec = ",".join(terms) + "->" + rhs
-    dt = operands[0].dtype
-    for o in operands[1:]:
-        dt = promote_types(dt, o.dtype)
-    datas = [o._data.astype(dt.np, copy=False) for o in operands]
-    out = np.einsum(spec, *datas)
-    res = wrap(np.asarray(out))
+    dt = functools.reduce(promote_types, [o.dtype for o in operands])
+    attrs = {"equation": spec, "dtype": dt.np}
+    res = wrap(EINSUM.compute(operands, tuple(o._data for o in operands), attrs))
     for o in operands:
         # A pure permutation or diagonal comes back as a NumPy view of the operand (a view in
         # PyTorch too): share its version counter so an in-place change is caught in backward.
@@ -290,15 +284,22 @@ def _einsum_node(terms, rhs, operands):
     n_need = sum(needs)
     kept = tuple(o if n_need - needs[j] else None for j, o in enumerate(operands))
     shapes = tuple(o.shape for o in operands)
-    saved = (kept, needs, shapes, tuple(terms), rhs, sizes)
-    return record(res, "Einsum", operands, _einsum_backward, saved)
+    saved = (kept, shapes, tuple(terms), rhs, sizes)
+    return EINSUM.record(res, operands, saved, {"equation": spec})
 
 
-def _einsum_backward(g, operands, needs, shapes, terms, rhs, sizes):
+def _einsum_kernel(*operands, equation, dtype):
+    return np.einsum(equation, *[o.astype(dtype, copy=False) for o in operands])
+
+
+def _einsum_backward(g, operands, shapes, terms, rhs, sizes, *, needs):
     return tuple(
         _einsum_grad(g, rhs, terms, operands, shapes, i, sizes) if needs[i] else None
         for i in range(len(operands))
     )
+
+
+EINSUM = Primitive("Einsum", _einsum_kernel, _einsum_backward)
 
 
 def _einsum_grad(g, rhs, terms, operands, shapes, i, sizes):
@@ -335,12 +336,18 @@ def _einsum_grad(g, rhs, terms, operands, shapes, i, sizes):
 def _unsafe_view(a, shape):
     """f(a) = a reshaped, sharing its memory but not its version counter (PyTorch's
     ``_unsafe_view``): a node that saves it misses a change to ``a`` and reads the new values."""
-    old = tuple(a.shape)
-    return record(wrap(a._data.reshape(shape)), "UnsafeView", (a,), _unsafe_view_backward, (old,))
+    return UNSAFE_VIEW.apply((a,), (a._data,), (tuple(a.shape),), {"shape": shape})
+
+
+def _unsafe_view_kernel(a, *, shape):
+    return a.reshape(shape)
 
 
 def _unsafe_view_backward(g, old):
     return (S.reshape(g, old),)
+
+
+UNSAFE_VIEW = Primitive("UnsafeView", _unsafe_view_kernel, _unsafe_view_backward)
 
 
 def kron(a, b):
@@ -477,10 +484,8 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):  # noqa: A002
 def _bmm_check(b1, b2, name):
     b1, b2 = as_tensor(b1, name), as_tensor(b2, name)
     if b1.ndim != 3 or b2.ndim != 3 or b1.shape[0] != b2.shape[0]:
-        raise RuntimeError(
-            f"{name}: batch1 and batch2 must be 3-D with the same batch size, got "
-            f"{tuple(b1.shape)} and {tuple(b2.shape)}"
-        )
+        raise RuntimeError(f"{name}: batch1 and batch2 must be 3-D with the same batch size, got "
+                           f"{tuple(b1.shape)} and {tuple(b2.shape)}")
     return matmul(b1, b2)
 
 
