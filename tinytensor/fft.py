@@ -25,8 +25,7 @@ import numpy as np
 
 from tinytensor import _dtype as D
 from tinytensor._namespace.conventions import export_namespace as _export_namespace
-from tinytensor.autograd.node import record
-from tinytensor.core import wrap
+from tinytensor.autograd.primitive import Primitive
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, norm_dim, one_dim
 from tinytensor.ops.elementwise import cast
@@ -90,11 +89,18 @@ def _real_input(x, name):
 
 def _weights(n, dtype):
     """c_k for the one-sided bins of a length-n real signal: 1 at 0 (and n/2), else 2."""
+    return FFT_WEIGHTS.apply((), (), (), {"n": n, "dtype": dtype})
+
+
+def _weights_kernel(*, n, dtype):
     c = np.full(n // 2 + 1, 2.0, dtype=dtype)
     c[0] = 1.0
     if n % 2 == 0:
         c[-1] = 1.0
-    return wrap(c)
+    return c
+
+
+FFT_WEIGHTS = Primitive("FftWeights", _weights_kernel)  # a constant: no inputs, no gradient
 
 
 def _fit(x, sizes, axes):
@@ -111,8 +117,12 @@ def _fit(x, sizes, axes):
 
 def _irfftn(X, s, axes, norm):
     """f(X) = irfftn(X, s) for real X: (1/N) C^T diag(c) fit(X);  dX = fit^T(c Re rfftn(g))"""
-    out = np.fft.irfftn(X._data, s, axes, norm).astype(X._data.dtype, copy=False)
-    return record(wrap(out), "FftC2R", (X,), _irfftn_backward, (X.shape, s, axes, norm))
+    attrs = {"s": s, "axes": axes, "norm": norm}
+    return IRFFTN.apply((X,), (X._data,), (X.shape, s, axes, norm), attrs)
+
+
+def _irfftn_kernel(X, *, s, axes, norm):
+    return np.fft.irfftn(X, s, axes, norm).astype(X.dtype, copy=False)
 
 
 def _irfftn_backward(g, shape, s, axes, norm):
@@ -122,16 +132,25 @@ def _irfftn_backward(g, shape, s, axes, norm):
     return (_fit(Y * c, [shape[a] for a in axes], axes),)
 
 
+IRFFTN = Primitive("FftC2R", _irfftn_kernel, _irfftn_backward)
+
+
 def _rfftn_re(x, s, axes, norm):
     """f(x) = Re rfftn(x) = C x;  dx = C^T g = irfftn(g / c, s) (with the dual norm)"""
-    out = np.fft.rfftn(x._data, s, axes, norm).real.astype(x._data.dtype, copy=False)
-    return record(wrap(out), "FftR2CReal", (x,), _rfftn_re_backward, (s, axes, norm))
+    return RFFTN_RE.apply((x,), (x._data,), (s, axes, norm), {"s": s, "axes": axes, "norm": norm})
+
+
+def _rfftn_re_kernel(x, *, s, axes, norm):
+    return np.fft.rfftn(x, s, axes, norm).real.astype(x.dtype)
 
 
 def _rfftn_re_backward(g, s, axes, norm):
     last = axes[-1] - g.ndim
     c = S.reshape(_weights(s[-1], g._data.dtype), (-1,) + (1,) * (-1 - last))
     return (_irfftn(g / c, s, axes, _DUAL[norm]),)
+
+
+RFFTN_RE = Primitive("FftR2CReal", _rfftn_re_kernel, _rfftn_re_backward)
 
 
 def _c2r(x, s, dim, norm, name, default_all):
@@ -197,18 +216,31 @@ def hfftn(input, s=None, dim=None, norm=None):  # noqa: A002
 
 def fftfreq(n, d=1.0, *, dtype=None, requires_grad=False, device=None, layout=None):
     """Sample frequencies [0, 1, ..., n/2-1, -n/2, ..., -1] / (d n)."""
-    out = np.fft.fftfreq(n, d).astype((dtype or D.get_default_dtype()).np)
-    return _leaf(out, requires_grad)
+    attrs = {"n": int(n), "d": d, "dtype": (dtype or D.get_default_dtype()).np}
+    return _leaf(FFTFREQ.apply((), (), (), attrs), requires_grad)
+
+
+def _fftfreq_kernel(*, n, d, dtype):
+    return np.fft.fftfreq(n, d).astype(dtype)
+
+
+FFTFREQ = Primitive("FftFreq", _fftfreq_kernel)
 
 
 def rfftfreq(n, d=1.0, *, dtype=None, requires_grad=False, device=None, layout=None):
     """Sample frequencies [0, 1, ..., n/2] / (d n) of rfft."""
-    out = np.fft.rfftfreq(n, d).astype((dtype or D.get_default_dtype()).np)
-    return _leaf(out, requires_grad)
+    attrs = {"n": int(n), "d": d, "dtype": (dtype or D.get_default_dtype()).np}
+    return _leaf(RFFTFREQ.apply((), (), (), attrs), requires_grad)
 
 
-def _leaf(arr, requires_grad):
-    t = wrap(arr)
+def _rfftfreq_kernel(*, n, d, dtype):
+    return np.fft.rfftfreq(n, d).astype(dtype)
+
+
+RFFTFREQ = Primitive("RfftFreq", _rfftfreq_kernel)
+
+
+def _leaf(t, requires_grad):
     t.requires_grad_(requires_grad)
     return t
 
@@ -217,24 +249,36 @@ def fftshift(input, dim=None):  # noqa: A002
     """f(x) = x rolled by n//2 along dim (all dims if None);  dx = ifftshift(g)"""
     x = as_tensor(input, "fft.fftshift")
     axes = norm_dim(dim, x.ndim, "fft.fftshift")
-    out = wrap(np.fft.fftshift(x._data, axes))
-    return record(out, "FftShift", (x,), _fftshift_backward, (axes,))
+    return FFTSHIFT.apply((x,), (x._data,), (axes,), {"axes": axes})
+
+
+def _fftshift_kernel(x, *, axes):
+    return np.fft.fftshift(x, axes)
 
 
 def _fftshift_backward(g, axes):
     return (ifftshift(g, axes),)
 
 
+FFTSHIFT = Primitive("FftShift", _fftshift_kernel, _fftshift_backward)
+
+
 def ifftshift(input, dim=None):  # noqa: A002
     """f(x) = x rolled by -(n//2) along dim (all dims if None);  dx = fftshift(g)"""
     x = as_tensor(input, "fft.ifftshift")
     axes = norm_dim(dim, x.ndim, "fft.ifftshift")
-    out = wrap(np.fft.ifftshift(x._data, axes))
-    return record(out, "IfftShift", (x,), _ifftshift_backward, (axes,))
+    return IFFTSHIFT.apply((x,), (x._data,), (axes,), {"axes": axes})
+
+
+def _ifftshift_kernel(x, *, axes):
+    return np.fft.ifftshift(x, axes)
 
 
 def _ifftshift_backward(g, axes):
     return (fftshift(g, axes),)
+
+
+IFFTSHIFT = Primitive("IfftShift", _ifftshift_kernel, _ifftshift_backward)
 
 
 __all__ = sorted(
