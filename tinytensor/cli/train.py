@@ -20,7 +20,6 @@ from pathlib import Path
 import numpy as np
 
 import tinytensor as tt
-from tinytensor.allocator import tune_allocator
 from tinytensor.cli import arch as archlib
 from tinytensor.cli import data as datalib
 from tinytensor.cli import multiproc, options, plots, recipe
@@ -49,7 +48,6 @@ def add_parser(subparsers):
 
 def run(args) -> int:
     """Train as ``args`` say (or resume ``args.resume``); returns the exit code."""
-    tune_allocator()  # a training loop's large buffers are reused, not re-faulted (glibc)
     if hasattr(sys.stdout, "reconfigure"):  # progress lines appear at once in a pipe too
         sys.stdout.reconfigure(line_buffering=True)
     options.check_data_flag(args.data if not args.download else None)
