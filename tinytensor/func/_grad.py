@@ -217,7 +217,9 @@ def vjp(func, *primals, has_aux=False):
                     f"vjp_fn: Mismatch in shape: a cotangent has shape {tuple(c.shape)} and the "
                     f"output it goes with has shape {tuple(o.shape)}"
                 )
-        keep = call.keep if create_graph is None else create_graph
+        # A graph is kept only where something outside tracks the primals (as in PyTorch, where
+        # create_graph=True with nothing tracking them still gives a result without grad).
+        keep = call.keep and create_graph is not False
         g = call.grads(out_leaves, cots, keep)
         res = call.structure([_finish(t, keep) for t in g])
         return res
