@@ -91,8 +91,7 @@ def mean(input, dim=None, keepdim=False, dtype=None):
 def _mean_kernel(d, dim, keepdim):
     with np.errstate(all="ignore"):
         if d.size == 0 and 0 in [d.shape[i] for i in dim]:  # nothing to average: NaN
-            shape = np.add.reduce(d, axis=dim, keepdims=keepdim).shape
-            return np.full(shape, np.nan, d.dtype)
+            return np.full(np.add.reduce(d, axis=dim, keepdims=keepdim).shape, np.nan, d.dtype)
         return np.asarray(np.mean(d, axis=dim, keepdims=keepdim), dtype=d.dtype)
 
 
@@ -133,12 +132,18 @@ def _prod_of_others(x, axes):
 
 
 def _prod_others_kernel(x, dim):
-    """Running products from the left and from the right, each element's excluded."""
-    k = x.ndim - len(dim)
-    moved = np.moveaxis(x, dim, tuple(range(k, x.ndim)))
-    flat = moved.reshape(moved.shape[:k] + (-1,))
-    ones = np.ones(flat.shape[:-1] + (1,), x.dtype)
+    """As PyTorch: prod / x where no element is 0 (NaN and inf spread), zeros for a full product
+    with several; else running products from the left and the right, each element's excluded."""
     with np.errstate(all="ignore"):
+        zeros = np.count_nonzero(x == 0)
+        if not zeros:
+            return np.prod(x, axis=dim, keepdims=True) / x
+        if x.size == 0 or (zeros > 1 and len(dim) == x.ndim):
+            return np.zeros(x.shape, x.dtype)
+        k = x.ndim - len(dim)
+        moved = np.moveaxis(x, dim, tuple(range(k, x.ndim)))
+        flat = moved.reshape(moved.shape[:k] + (-1,))
+        ones = np.ones(flat.shape[:-1] + (1,), x.dtype)
         left = np.cumprod(np.concatenate([ones, flat[..., :-1]], -1), -1)
         right = np.cumprod(np.concatenate([flat[..., 1:], ones], -1)[..., ::-1], -1)[..., ::-1]
         others = (left * right).reshape(moved.shape)
@@ -146,9 +151,8 @@ def _prod_others_kernel(x, dim):
 
 
 def _prod_others_backward(gg, x, axes):
-    """`d/dx_k sum_i gg_i prod_{j != i} x_j = sum_{i != k} gg_i prod_{j != i, k} x_j`: row k
-    of an (n, n) block is the group with x_k replaced by 1, whose products of the others are
-    the wanted ones off the diagonal."""
+    """`d/dx_k sum_i gg_i prod_{j != i} x_j = sum_{i != k} gg_i prod_{j != i, k} x_j`: row k of
+    an (n, n) block is the group with x_k set to 1; its products of the others off the diagonal."""
     order = tuple(i for i in range(x.ndim) if i not in axes) + axes
     moved_shape = tuple(x.shape[i] for i in order)
     lead, n = moved_shape[: x.ndim - len(axes)], int(np.prod([x.shape[i] for i in axes]))
@@ -389,9 +393,7 @@ def _logsumexp_kernel(d, dim, keepdim):
     m = np.where(np.isfinite(m), m, 0).astype(d.dtype)
     with np.errstate(all="ignore"):
         out = np.log(np.sum(np.exp(d - m), axis=dim, keepdims=True)) + m
-    if not keepdim:
-        out = np.squeeze(out, axis=dim)
-    return np.asarray(out, dtype=d.dtype)
+    return np.asarray(out if keepdim else np.squeeze(out, axis=dim), dtype=d.dtype)
 
 
 def _logsumexp_backward(g, a, out, shape, axes, keepdim):
@@ -467,16 +469,8 @@ def any(input, dim=None, keepdim=False):
     return ANY.apply((a,), (a._data,), (), attrs)
 
 
-def _all_kernel(d, dim, keepdim):
-    return np.all(d, axis=dim, keepdims=keepdim)
-
-
-def _any_kernel(d, dim, keepdim):
-    return np.any(d, axis=dim, keepdims=keepdim)
-
-
-ALL = Primitive("All", _all_kernel)
-ANY = Primitive("Any", _any_kernel)
+ALL = Primitive("All", lambda d, dim, keepdim: np.all(d, axis=dim, keepdims=keepdim))
+ANY = Primitive("Any", lambda d, dim, keepdim: np.any(d, axis=dim, keepdims=keepdim))
 
 
 def cumsum(input, dim):
