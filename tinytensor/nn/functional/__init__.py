@@ -13,11 +13,6 @@ from tinytensor.nn.functional.activation import (
     gelu,
     glu,
     gumbel_softmax,
-    hardshrink,
-    hardsigmoid,
-    hardswish,
-    hardtanh,
-    hardtanh_,
     leaky_relu,
     leaky_relu_,
     log_softmax,
@@ -37,12 +32,8 @@ from tinytensor.nn.functional.activation import (
     softmax,
     softmin,
     softplus,
-    softshrink,
     softsign,
     tanh,
-    tanhshrink,
-    threshold,
-    threshold_,
 )
 from tinytensor.nn.functional.attention import (
     multi_head_attention_forward,
@@ -118,6 +109,17 @@ from tinytensor.nn.functional.normalization import (
     local_response_norm,
     normalize,
     rms_norm,
+)
+from tinytensor.nn.functional.piecewise import (
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    hardtanh_,
+    softshrink,
+    tanhshrink,
+    threshold,
+    threshold_,
 )
 from tinytensor.nn.functional.pooling import (
     adaptive_avg_pool1d,

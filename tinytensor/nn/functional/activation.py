@@ -10,40 +10,13 @@ from tinytensor.autograd.node import OUT
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import rng, wrap
 from tinytensor.nn.functional._util import float_input, saves
+from tinytensor.nn.functional.piecewise import hardtanh
+from tinytensor.nn.functional.piecewise import in_place as _in_place
+from tinytensor.nn.functional.piecewise import mask as _mask
+from tinytensor.nn.functional.piecewise import scalar_as as _scalar
 from tinytensor.ops import elementwise as E
 from tinytensor.ops import softmax as SM
 from tinytensor.ops._util import one_dim
-
-
-def _scalar(v, like):
-    return like.dtype.type(v)
-
-
-def _mask_kernel(d, *, test, lo=None, hi=None, mul=None, divide=None):
-    """Where an activation's derivative is piecewise constant: a bool mask of ``d`` (``le``:
-    d <= lo, ``gt``: d > lo, ``open``: lo < d < hi, ``closed``: lo <= d <= hi, ``abs_gt``:
-    |d| > lo; ``mul`` scales d first), or that mask divided by ``divide`` in d's dtype."""
-    if mul is not None:
-        d = d * _scalar(mul, d)
-    if test == "le":
-        m = d <= lo
-    elif test == "gt":
-        m = d > lo
-    elif test == "open":
-        m = (d > lo) & (d < hi)
-    elif test == "closed":
-        m = (d >= lo) & (d <= hi)
-    else:  # "abs_gt"
-        m = np.abs(d) > lo
-    return m if divide is None else m / _scalar(divide, d)
-
-
-MASK = Primitive("ActivationMask", _mask_kernel)  # no gradient: the derivative's pieces
-
-
-def _mask(x, test, **attrs):
-    """The mask of ``x`` (a tensor) by ``MASK``'s kernel."""
-    return MASK.apply((x,), (x._data,), (), {"test": test, **attrs})
 
 
 def relu(input, inplace=False):
@@ -54,26 +27,6 @@ def relu(input, inplace=False):
 def relu6(input, inplace=False):
     """f(x) = min(max(x, 0), 6)"""
     return hardtanh(input, 0.0, 6.0, inplace)
-
-
-def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
-    """f(x) = clamp(x, min_val, max_val);  dx = g inside the interval, else 0"""
-    x = float_input(input, "hardtanh")
-    if inplace:
-        return x.clamp_(min_val, max_val)
-    attrs = {"min_val": min_val, "max_val": max_val}
-    return HARDTANH.apply((x,), (x._data,), (x, min_val, max_val), attrs)
-
-
-def _hardtanh_kernel(d, *, min_val, max_val):
-    return np.clip(d, _scalar(min_val, d), _scalar(max_val, d))
-
-
-def _hardtanh_backward(g, x, min_val, max_val):
-    return (g * _mask(x, "open", lo=min_val, hi=max_val),)
-
-
-HARDTANH = Primitive("Hardtanh", _hardtanh_kernel, _hardtanh_backward)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
@@ -343,12 +296,7 @@ def softmin(input, dim=None, _stacklevel=3, dtype=None):
     return softmax(-input, dim, _stacklevel, dtype)
 
 
-# --- the rest of PyTorch's activations ------------------------------------------------------
-
-
-def _in_place(x, fn):
-    """x.copy_(fn(x)), with fn reading a snapshot of x so its backward survives the copy."""
-    return x.copy_(fn(x.clone() if x.requires_grad else x))
+# --- the rest of PyTorch's activations (the piecewise ones are in piecewise.py) ---------------
 
 
 def relu_(input):
@@ -369,110 +317,6 @@ def selu_(input):
 def leaky_relu_(input, negative_slope=0.01):
     """In-place ``leaky_relu``: writes the result into ``input`` and returns it."""
     return leaky_relu(input, negative_slope, inplace=True)
-
-
-def hardtanh_(input, min_val=-1.0, max_val=1.0):
-    """In-place ``hardtanh``: writes clamp(x, min_val, max_val) into ``input`` and returns it."""
-    return hardtanh(input, min_val, max_val, inplace=True)
-
-
-def threshold(input, threshold, value, inplace=False):
-    """`f(x) = x if x > threshold` else value;  `dx = g*(x > threshold)`"""
-    x = float_input(input, "threshold")
-    if inplace:
-        return _in_place(x, lambda t: globals()["threshold"](t, threshold, value))
-    attrs = {"threshold": threshold, "value": value}
-    return THRESHOLD.apply((x,), (x._data,), (x, threshold), attrs, None)
-
-
-def _threshold_kernel(d, *, threshold, value):
-    return np.where(d > threshold, d, _scalar(value, d))
-
-
-def _threshold_backward(g, x, threshold):
-    return (g * _mask(x, "gt", lo=threshold),)
-
-
-THRESHOLD = Primitive("Threshold", _threshold_kernel, _threshold_backward)
-
-
-def threshold_(input, threshold, value):
-    """In-place ``threshold``: writes the result into ``input`` and returns it."""
-    return globals()["threshold"](input, threshold, value, inplace=True)
-
-
-def hardshrink(input, lambd=0.5):
-    """`f(x) = x if |x| > lambd else 0;  dx = g*(|x| > lambd)`"""
-    x = float_input(input, "hardshrink")
-    return HARDSHRINK.apply((x,), (x._data,), (x, lambd), {"lambd": lambd}, None)
-
-
-def _hardshrink_kernel(d, *, lambd):
-    return np.where(np.abs(d) > lambd, d, _scalar(0, d))
-
-
-def _shrink_backward(g, x, lambd):
-    return (g * _mask(x, "abs_gt", lo=lambd),)
-
-
-def _softshrink_kernel(d, *, lambd):
-    return np.where(np.abs(d) > lambd, d - np.sign(d) * _scalar(lambd, d), _scalar(0, d))
-
-
-HARDSHRINK = Primitive("Hardshrink", _hardshrink_kernel, _shrink_backward)
-SOFTSHRINK = Primitive("Softshrink", _softshrink_kernel, _shrink_backward)
-
-
-def softshrink(input, lambd=0.5):
-    """`f(x) = x - lambd*sign(x) if |x| > lambd else 0;  dx = g*(|x| > lambd)`"""
-    x = float_input(input, "softshrink")
-    if lambd < 0:
-        raise RuntimeError(f"softshrink: lambda must be greater or equal to 0, but found {lambd}")
-    return SOFTSHRINK.apply((x,), (x._data,), (x, lambd), {"lambd": lambd}, None)
-
-
-def tanhshrink(input):
-    """f(x) = x - tanh(x)"""
-    return input - E.tanh(input)
-
-
-def hardsigmoid(input, inplace=False):
-    """f(x) = relu6(x + 3)/6;  dx = g/6 for -3 < x < 3, else 0"""
-    x = float_input(input, "hardsigmoid")
-    if inplace:
-        return _in_place(x, hardsigmoid)
-    return HARDSIGMOID.apply((x,), (x._data,), (x,))
-
-
-def _hardsigmoid_kernel(d):
-    return np.clip(d + _scalar(3, d), 0, 6) / _scalar(6, d)
-
-
-def _hardsigmoid_backward(g, x):
-    return (g * _mask(x, "open", lo=-3, hi=3, divide=6),)
-
-
-HARDSIGMOID = Primitive("Hardsigmoid", _hardsigmoid_kernel, _hardsigmoid_backward)
-
-
-def hardswish(input, inplace=False):
-    """`f(x) = x*relu6(x + 3)/6;  dx = 0 below -3, g*(x/3 + 1/2)` up to 3, g above"""
-    x = float_input(input, "hardswish")
-    if inplace:
-        return _in_place(x, hardswish)
-    return HARDSWISH.apply((x,), (x._data,), (x,))
-
-
-def _hardswish_kernel(d):
-    return d * np.clip(d + _scalar(3, d), 0, 6) / _scalar(6, d)
-
-
-def _hardswish_backward(g, x):
-    mid = _mask(x, "closed", lo=-3, hi=3)
-    return (E.where(mid, g * (x / 3.0 + 0.5), g * _mask(x, "gt", lo=3)),)
-
-
-HARDSWISH = Primitive("Hardswish", _hardswish_kernel, _hardswish_backward)
 
 
 def celu(input, alpha=1.0, inplace=False):
