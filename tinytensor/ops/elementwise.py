@@ -582,10 +582,19 @@ TANH_BACKWARD = Primitive("TanhBackward", _tanh_backward_kernel, _tanh_backward_
 
 
 def _sigmoid_np(d):
-    # exp of a non-positive number only, so large |x| never overflows (it may underflow: 0).
-    with _quiet(all="ignore"):
-        e = np.exp(-np.abs(d))
-        return np.where(d >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(d.dtype, copy=False)
+    # exp of a non-positive number only, so large |x| never overflows; it may underflow to 0,
+    # which NumPy reports only where the caller asked (np.seterr(under=...)): then quietly
+    # again. No errstate on the common path: it would cost more than the op on small arrays.
+    try:
+        return _sigmoid_values(d)
+    except _FP_SIGNALS:
+        with _quiet(all="ignore"):
+            return _sigmoid_values(d)
+
+
+def _sigmoid_values(d):
+    e = np.exp(-np.abs(d))
+    return np.where(d >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(d.dtype, copy=False)
 
 
 def sigmoid(input):
