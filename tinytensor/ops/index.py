@@ -16,6 +16,7 @@ from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase, share_version, wrap
 from tinytensor.ops._util import as_tensor, one_dim
 from tinytensor.ops._util import requires_grad as _rg
+from tinytensor.ops.creation import zeros_of
 from tinytensor.ops.inplace import inplace as _inplace
 from tinytensor.ops.inplace import register_view as _register_view
 
@@ -31,18 +32,6 @@ __all__ = [
     "take_along_dim",
     "unravel_index",
 ]
-
-
-def _zeros_kernel(shape, dtype):
-    return np.zeros(shape, dtype)
-
-
-ZEROS = Primitive("Zeros", _zeros_kernel)  # no gradient: a constant of a backward formula
-
-
-def zeros_tensor(shape, dtype):
-    """A new tensor of zeros (``shape``, NumPy ``dtype``), made by a kernel (the tracer sees it)."""
-    return wrap(ZEROS.compute((), (tuple(shape), dtype)))
 
 
 def const_array(arr):
@@ -349,7 +338,7 @@ def _gather_kernel(x, index, dim):
 
 
 def _gather_backward(g, a, d, index):
-    return (scatter_add(zeros_tensor(a._data.shape, g._data.dtype), d, index, g),)
+    return (scatter_add(zeros_of(a._data.shape, g._data.dtype), d, index, g),)
 
 
 GATHER = Primitive("Gather", _gather_kernel, _gather_backward)
@@ -489,7 +478,7 @@ def _index_select_kernel(x, index, dim):
 
 
 def _index_select_backward(g, shape, d, index):
-    return (index_add(zeros_tensor(shape, g._data.dtype), d, index, g),)
+    return (index_add(zeros_of(shape, g._data.dtype), d, index, g),)
 
 
 INDEX_SELECT = Primitive("IndexSelect", _index_select_kernel, _index_select_backward)

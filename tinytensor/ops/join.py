@@ -14,6 +14,7 @@ from tinytensor.core import wrap
 from tinytensor.ops import index as I
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor
+from tinytensor.ops.creation import zeros_of
 from tinytensor.ops.index import getitem
 
 __all__ = [
@@ -47,7 +48,7 @@ def block_diag(*tensors):
             f"{[tuple(t.shape) for t in ts]}"
         )
     if not ts:
-        return I.zeros_tensor((1, 0), get_default_dtype().np)
+        return zeros_of((1, 0), get_default_dtype().np)
     mats = [S.reshape(t, (1, -1)) if t.ndim < 2 else t for t in ts]
     dtype = np.result_type(*[t._data.dtype for t in ts])
     width = sum(m.shape[1] for m in mats)
@@ -55,8 +56,8 @@ def block_diag(*tensors):
     for m in mats:
         m = m.to(wrap(np.zeros((), dtype)).dtype) if m._data.dtype != dtype else m
         r, c = m.shape
-        lo = I.zeros_tensor((r, left), dtype)
-        hi = I.zeros_tensor((r, width - left - c), dtype)
+        lo = zeros_of((r, left), dtype)
+        hi = zeros_of((r, width - left - c), dtype)
         rows.append(S.cat([lo, m, hi], 1))
         left += c
     return S.cat(rows, 0)
@@ -70,7 +71,7 @@ def combinations(input, r=2, with_replacement=False):  # noqa: A002
     if isinstance(r, bool) or not isinstance(r, (int, np.integer)) or r < 0:
         raise RuntimeError(f"combinations: r must be a non-negative int, got {r!r}")
     if r == 0:
-        return I.zeros_tensor((0,), a._data.dtype)
+        return zeros_of((0,), a._data.dtype)
     pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
     idx = np.array(list(pick(range(a.shape[0]), r)), dtype=np.int64).reshape(-1, r)
     return I.getitem(a, wrap(I.const_array(idx)))  # positions from the size alone: a constant

@@ -19,6 +19,7 @@ from tinytensor.ops import index as I
 from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, one_dim
+from tinytensor.ops.creation import zeros_of
 
 __all__ = [
     "as_strided_scatter",
@@ -49,7 +50,7 @@ def _identity(reduce, dtype):
 
 
 def _zeros(shape, like):
-    return I.zeros_tensor(tuple(shape), like._data.dtype)
+    return zeros_of(tuple(shape), like._data.dtype)
 
 
 def scatter_reduce(a, dim, index, src, reduce, *, include_self=True):

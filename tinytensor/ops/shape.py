@@ -11,7 +11,8 @@ from tinytensor.autograd.grad_mode import grad_state
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase, share_version, shares_version, wrap
 from tinytensor.ops._util import as_tensor, binary, norm_dim, one_dim
-from tinytensor.ops.index import const_array, getitem, index_add, index_select, zeros_tensor
+from tinytensor.ops.creation import zeros_of
+from tinytensor.ops.index import const_array, getitem, index_add, index_select
 from tinytensor.ops.inplace import mark_multi_output_view
 from tinytensor.ops.inplace import register_view as _register_view
 
@@ -355,7 +356,7 @@ def _copy_kernel(src, shape, dtype):
 
 def _copy_backward(g, src_dtype):
     # The old values of dst are overwritten: their gradient is zero (PyTorch gives zeros too).
-    zeros = zeros_tensor(g._data.shape, g._data.dtype)
+    zeros = zeros_of(g._data.shape, g._data.dtype)
     return (zeros, None if src_dtype is None else g.to(src_dtype))
 
 
@@ -560,7 +561,7 @@ def _multi_view_backward(gs, a, d, starts, ends, squeeze):
     for g, s, e in zip(gs, starts, ends):
         shape = a._data.shape[:d] + (e - s,) + a._data.shape[d + 1 :]
         if g is None:
-            g = zeros_tensor(shape, a._data.dtype)
+            g = zeros_of(shape, a._data.dtype)
         pieces.append(g.reshape(shape) if squeeze else g)
     return (cat(pieces, d),)
 
@@ -759,7 +760,7 @@ def _gather_pad_backward(g, a, idx):
     for axis in reversed(range(len(idx))):
         if idx[axis] is not None:
             shape = g._data.shape[:axis] + (a._data.shape[axis],) + g._data.shape[axis + 1 :]
-            g = index_add(zeros_tensor(shape, g._data.dtype), axis, idx[axis], g)
+            g = index_add(zeros_of(shape, g._data.dtype), axis, idx[axis], g)
     return (g,)
 
 

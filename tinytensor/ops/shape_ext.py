@@ -17,6 +17,7 @@ from tinytensor.ops import index as I
 from tinytensor.ops import scatter as SC
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, one_dim
+from tinytensor.ops.creation import zeros_of
 from tinytensor.ops.inplace import register_view
 from tinytensor.ops.linalg import factorizations as LX
 
@@ -227,7 +228,7 @@ def _unfold_backward(g, shape, d, size, step):
         return (S.reshape(g, ()),)
     nwin = g.shape[d]
     _, flat = _unfold_geometry(wrap(np.empty(shape)), d, size, step)
-    zeros = I.zeros_tensor(shape, g._data.dtype)
+    zeros = zeros_of(shape, g._data.dtype)
     windows = _windows_flat(g, d, size, nwin)
     return (I.index_add(zeros, d, wrap(I.const_array(flat)), windows),)
 
