@@ -39,6 +39,17 @@ from tinytensor.nn.functional.attention import (
     multi_head_attention_forward,
     scaled_dot_product_attention,
 )
+from tinytensor.nn.functional.avg_pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_avg_pool3d,
+    avg_pool1d,
+    avg_pool2d,
+    avg_pool3d,
+    lp_pool1d,
+    lp_pool2d,
+    lp_pool3d,
+)
 from tinytensor.nn.functional.conv import (
     conv1d,
     conv2d,
@@ -122,18 +133,9 @@ from tinytensor.nn.functional.piecewise import (
     threshold_,
 )
 from tinytensor.nn.functional.pooling import (
-    adaptive_avg_pool1d,
-    adaptive_avg_pool2d,
-    adaptive_avg_pool3d,
     adaptive_max_pool1d,
     adaptive_max_pool2d,
     adaptive_max_pool3d,
-    avg_pool1d,
-    avg_pool2d,
-    avg_pool3d,
-    lp_pool1d,
-    lp_pool2d,
-    lp_pool3d,
     max_pool1d,
     max_pool1d_with_indices,
     max_pool2d,

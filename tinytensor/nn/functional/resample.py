@@ -17,7 +17,7 @@ import numpy as np
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import wrap
 from tinytensor.nn.functional._util import float_input, saves
-from tinytensor.nn.functional.pooling import _adaptive_avg_pool, separable
+from tinytensor.nn.functional.avg_pooling import _adaptive_avg_pool, separable
 
 _LINEAR = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 _MODES = ("nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear", "area")
