@@ -32,7 +32,7 @@ def _np(fn, d):
         return fn(d).astype(d.dtype, copy=False)
 
 
-def kernel_of(fn, name):
+def _kernel_of(fn, name):
     """A primitive's kernel for the float function ``fn``: ``fn(d)`` at ``d``'s dtype, quiet."""
 
     def kernel(d):
@@ -55,7 +55,7 @@ def _tan_backward(g, out):
     return (g * (out * out + 1.0),)
 
 
-TAN = Primitive("Tan", kernel_of(np.tan, "tan"), _tan_backward)
+TAN = Primitive("Tan", _kernel_of(np.tan, "tan"), _tan_backward)
 
 
 def asin(a):
@@ -68,7 +68,7 @@ def _asin_backward(g, a):
     return (g * E.rsqrt(1.0 - a * a),)
 
 
-ASIN = Primitive("Asin", kernel_of(np.arcsin, "asin"), _asin_backward)
+ASIN = Primitive("Asin", _kernel_of(np.arcsin, "asin"), _asin_backward)
 
 
 def acos(a):
@@ -81,7 +81,7 @@ def _acos_backward(g, a):
     return (-g * E.rsqrt(1.0 - a * a),)
 
 
-ACOS = Primitive("Acos", kernel_of(np.arccos, "acos"), _acos_backward)
+ACOS = Primitive("Acos", _kernel_of(np.arccos, "acos"), _acos_backward)
 
 
 def atan(a):
@@ -94,7 +94,7 @@ def _atan_backward(g, a):
     return (g / (a * a + 1.0),)
 
 
-ATAN = Primitive("Atan", kernel_of(np.arctan, "atan"), _atan_backward)
+ATAN = Primitive("Atan", _kernel_of(np.arctan, "atan"), _atan_backward)
 
 
 # --- hyperbolic --------------------------------------------------------------------------------
@@ -110,7 +110,7 @@ def _sinh_backward(g, a):
     return (g * cosh(a),)
 
 
-SINH = Primitive("Sinh", kernel_of(np.sinh, "sinh"), _sinh_backward)
+SINH = Primitive("Sinh", _kernel_of(np.sinh, "sinh"), _sinh_backward)
 
 
 def cosh(a):
@@ -123,7 +123,7 @@ def _cosh_backward(g, a):
     return (g * sinh(a),)
 
 
-COSH = Primitive("Cosh", kernel_of(np.cosh, "cosh"), _cosh_backward)
+COSH = Primitive("Cosh", _kernel_of(np.cosh, "cosh"), _cosh_backward)
 
 
 def asinh(a):
@@ -136,7 +136,7 @@ def _asinh_backward(g, a):
     return (g * E.rsqrt(a * a + 1.0),)
 
 
-ASINH = Primitive("Asinh", kernel_of(np.arcsinh, "asinh"), _asinh_backward)
+ASINH = Primitive("Asinh", _kernel_of(np.arcsinh, "asinh"), _asinh_backward)
 
 
 def acosh(a):
@@ -149,7 +149,7 @@ def _acosh_backward(g, a):
     return (g * E.rsqrt(a * a - 1.0),)
 
 
-ACOSH = Primitive("Acosh", kernel_of(np.arccosh, "acosh"), _acosh_backward)
+ACOSH = Primitive("Acosh", _kernel_of(np.arccosh, "acosh"), _acosh_backward)
 
 
 def atanh(a):
@@ -162,7 +162,7 @@ def _atanh_backward(g, a):
     return (g / (1.0 - a * a),)
 
 
-ATANH = Primitive("Atanh", kernel_of(np.arctanh, "atanh"), _atanh_backward)
+ATANH = Primitive("Atanh", _kernel_of(np.arctanh, "atanh"), _atanh_backward)
 
 
 arcsin, arccos, arctan = asin, acos, atan
@@ -182,7 +182,7 @@ def _log2_backward(g, a):
     return (g / (a * _LN2),)
 
 
-LOG2 = Primitive("Log2", kernel_of(np.log2, "log2"), _log2_backward)
+LOG2 = Primitive("Log2", _kernel_of(np.log2, "log2"), _log2_backward)
 
 
 def log10(a):
@@ -195,7 +195,7 @@ def _log10_backward(g, a):
     return (g / (a * _LN10),)
 
 
-LOG10 = Primitive("Log10", kernel_of(np.log10, "log10"), _log10_backward)
+LOG10 = Primitive("Log10", _kernel_of(np.log10, "log10"), _log10_backward)
 
 
 def exp2(a):
@@ -208,7 +208,7 @@ def _exp2_backward(g, out):
     return (g * out * _LN2,)
 
 
-EXP2 = Primitive("Exp2", kernel_of(np.exp2, "exp2"), _exp2_backward)
+EXP2 = Primitive("Exp2", _kernel_of(np.exp2, "exp2"), _exp2_backward)
 
 
 def expm1(a):
@@ -221,7 +221,7 @@ def _expm1_backward(g, out):
     return (g * (out + 1.0),)
 
 
-EXPM1 = Primitive("Expm1", kernel_of(np.expm1, "expm1"), _expm1_backward)
+EXPM1 = Primitive("Expm1", _kernel_of(np.expm1, "expm1"), _expm1_backward)
 
 
 # --- other unary functions -----------------------------------------------------------------------
@@ -241,7 +241,7 @@ def _sinc_backward(g, a):
     return (E.where(zero, 0.0, g * grad),)
 
 
-SINC = Primitive("Sinc", kernel_of(np.sinc, "sinc"), _sinc_backward)
+SINC = Primitive("Sinc", _kernel_of(np.sinc, "sinc"), _sinc_backward)
 
 
 def logit(a, eps=None):
@@ -282,7 +282,7 @@ def _identity_backward(g):
     return (g,)
 
 
-FRAC = Primitive("Frac", kernel_of(lambda x: x - np.trunc(x), "frac"), _identity_backward)
+FRAC = Primitive("Frac", _kernel_of(lambda x: x - np.trunc(x), "frac"), _identity_backward)
 
 
 def deg2rad(a):

@@ -39,7 +39,7 @@ def _operands(a, b, name, floating=False):
     return a, b, ad, bd
 
 
-def kernel_of(fn, name):
+def _kernel_of(fn, name):
     """A primitive's kernel for the NumPy function ``fn`` of two values: quiet (NaN and inf
     follow IEEE), at their result dtype."""
 
@@ -52,7 +52,7 @@ def kernel_of(fn, name):
     return kernel
 
 
-def run(prim, name, inputs, args, saved=(), attrs=None):
+def _run(prim, name, inputs, args, saved=(), attrs=None):
     """``prim.apply``, with NumPy's broadcasting error as ours, naming ``name``'s operands."""
     try:
         return prim.apply(inputs, args, saved, attrs)
@@ -63,7 +63,7 @@ def run(prim, name, inputs, args, saved=(), attrs=None):
 def atan2(a, b):
     """`f(a, b) = atan(a/b)` in the right quadrant;  `da = g*b/(a^2+b^2),  db = -g*a/(a^2+b^2)`"""
     a, b, ad, bd = _operands(a, b, "atan2", floating=True)
-    return run(ATAN2, "atan2", (a, b), (ad, bd), (a, b))
+    return _run(ATAN2, "atan2", (a, b), (ad, bd), (a, b))
 
 
 def _atan2_backward(g, a, b, *, needs):
@@ -71,7 +71,7 @@ def _atan2_backward(g, a, b, *, needs):
     return (scale * b if needs[0] else None), (-scale * a if needs[1] else None)
 
 
-ATAN2 = Primitive("Atan2", kernel_of(np.arctan2, "atan2"), _atan2_backward)
+ATAN2 = Primitive("Atan2", _kernel_of(np.arctan2, "atan2"), _atan2_backward)
 arctan2 = atan2
 
 
@@ -79,7 +79,7 @@ def xlogy(a, b):
     """`f(a, b) = a*log(b), 0 where a == 0` (unless b is NaN);
     `da = xlogy(g, b), 0 where a == 0 and b <= 0;  db = g*a/b` (PyTorch's rule)"""
     a, b, ad, bd = _operands(a, b, "xlogy", floating=True)
-    return run(XLOGY, "xlogy", (a, b), (ad, bd), (a, b))
+    return _run(XLOGY, "xlogy", (a, b), (ad, bd), (a, b))
 
 
 def _xlogy_np(x, y):
@@ -93,7 +93,7 @@ def _xlogy_backward(g, a, b, *, needs):
     )
 
 
-XLOGY = Primitive("Xlogy", kernel_of(_xlogy_np, "xlogy"), _xlogy_backward)
+XLOGY = Primitive("Xlogy", _kernel_of(_xlogy_np, "xlogy"), _xlogy_backward)
 
 
 def lerp(start, end, weight):
@@ -104,7 +104,7 @@ def lerp(start, end, weight):
     wd = weight._data if isinstance(weight, TensorBase) else weight
     rw = _rg(weight)
     saved = (start if rw else None, end if rw else None, weight)
-    return run(LERP, "lerp", (start, end, weight), (sd, ed, wd), saved)
+    return _run(LERP, "lerp", (start, end, weight), (sd, ed, wd), saved)
 
 
 def _lerp_kernel(sd, ed, wd):
@@ -131,21 +131,21 @@ def fmod(a, b):
     if value_dtype(ad, bd).kind in "iub" and np.any(np.asarray(bd) == 0):
         raise RuntimeError("fmod: integer division by zero (ZeroDivisionError)")
     rb = _rg(b)
-    return run(FMOD, "fmod", (a, b), (ad, bd), (a if rb else None, b if rb else None))
+    return _run(FMOD, "fmod", (a, b), (ad, bd), (a if rb else None, b if rb else None))
 
 
 def _fmod_backward(g, a, b):
     return g, (None if b is None else -g * E.div(a, b, rounding_mode="trunc"))
 
 
-FMOD = Primitive("Fmod", kernel_of(np.fmod, "fmod"), _fmod_backward)
+FMOD = Primitive("Fmod", _kernel_of(np.fmod, "fmod"), _fmod_backward)
 
 
 def copysign(a, b):
     """`f(a, b) = |a|` with the sign of `b`;  `da = g*f/a` (0 where `a == 0`),  `db = 0`"""
     a, b, ad, bd = _operands(a, b, "copysign", floating=True)
     ra = _rg(a)
-    return run(COPYSIGN, "copysign", (a, b), (ad, bd), (a if ra else None, OUT if ra else None))
+    return _run(COPYSIGN, "copysign", (a, b), (ad, bd), (a if ra else None, OUT if ra else None))
 
 
 def _copysign_backward(g, a, out, *, needs):
@@ -156,13 +156,13 @@ def _copysign_backward(g, a, out, *, needs):
     return da, (g * 0.0 if needs[1] else None)
 
 
-COPYSIGN = Primitive("Copysign", kernel_of(np.copysign, "copysign"), _copysign_backward)
+COPYSIGN = Primitive("Copysign", _kernel_of(np.copysign, "copysign"), _copysign_backward)
 
 
 def logaddexp(a, b):
     """`f(a, b) = log(e^a + e^b);  da = g*sigmoid(a - b),  db = g*sigmoid(b - a)`"""
     a, b, ad, bd = _operands(a, b, "logaddexp", floating=True)
-    return run(LOGADDEXP, "logaddexp", (a, b), (ad, bd), (a, b))
+    return _run(LOGADDEXP, "logaddexp", (a, b), (ad, bd), (a, b))
 
 
 def _logaddexp_backward(g, a, b, *, needs):
@@ -172,13 +172,13 @@ def _logaddexp_backward(g, a, b, *, needs):
     )
 
 
-LOGADDEXP = Primitive("Logaddexp", kernel_of(np.logaddexp, "logaddexp"), _logaddexp_backward)
+LOGADDEXP = Primitive("Logaddexp", _kernel_of(np.logaddexp, "logaddexp"), _logaddexp_backward)
 
 
 def logaddexp2(a, b):
     """`f(a, b) = log2(2^a + 2^b);  da = g*sigmoid((a - b) ln 2),  db` likewise"""
     a, b, ad, bd = _operands(a, b, "logaddexp2", floating=True)
-    return run(LOGADDEXP2, "logaddexp2", (a, b), (ad, bd), (a, b))
+    return _run(LOGADDEXP2, "logaddexp2", (a, b), (ad, bd), (a, b))
 
 
 def _logaddexp2_backward(g, a, b, *, needs):
@@ -188,27 +188,27 @@ def _logaddexp2_backward(g, a, b, *, needs):
     )
 
 
-LOGADDEXP2 = Primitive("Logaddexp2", kernel_of(np.logaddexp2, "logaddexp2"), _logaddexp2_backward)
+LOGADDEXP2 = Primitive("Logaddexp2", _kernel_of(np.logaddexp2, "logaddexp2"), _logaddexp2_backward)
 
 
 def hypot(a, b):
     """`f(a, b) = sqrt(a^2 + b^2);  da = g*a/f,  db = g*b/f`"""
     a, b, ad, bd = _operands(a, b, "hypot", floating=True)
     saved = (a if _rg(a) else None, b if _rg(b) else None, OUT)
-    return run(HYPOT, "hypot", (a, b), (ad, bd), saved)
+    return _run(HYPOT, "hypot", (a, b), (ad, bd), saved)
 
 
 def _hypot_backward(g, a, b, out):
     return (None if a is None else g * a / out), (None if b is None else g * b / out)
 
 
-HYPOT = Primitive("Hypot", kernel_of(np.hypot, "hypot"), _hypot_backward)
+HYPOT = Primitive("Hypot", _kernel_of(np.hypot, "hypot"), _hypot_backward)
 
 
 def fmax(a, b):
     """f(a, b) = max(a, b), ignoring a NaN;  da = g where a >= b or b is NaN,  db = g elsewhere"""
     a, b, ad, bd = _operands(a, b, "fmax")
-    return run(FMAX, "fmax", (a, b), (ad, bd), (a, b))
+    return _run(FMAX, "fmax", (a, b), (ad, bd), (a, b))
 
 
 def _fmax_backward(g, a, b, *, needs):
@@ -218,7 +218,7 @@ def _fmax_backward(g, a, b, *, needs):
 def fmin(a, b):
     """f(a, b) = min(a, b), ignoring a NaN;  da = g where a <= b or b is NaN,  db = g elsewhere"""
     a, b, ad, bd = _operands(a, b, "fmin")
-    return run(FMIN, "fmin", (a, b), (ad, bd), (a, b))
+    return _run(FMIN, "fmin", (a, b), (ad, bd), (a, b))
 
 
 def _fmin_backward(g, a, b, *, needs):
@@ -232,14 +232,14 @@ def _fminmax_grads(g, a_wins, needs):
     )
 
 
-FMAX = Primitive("Fmax", kernel_of(np.fmax, "fmax"), _fmax_backward)
-FMIN = Primitive("Fmin", kernel_of(np.fmin, "fmin"), _fmin_backward)
+FMAX = Primitive("Fmax", _kernel_of(np.fmax, "fmax"), _fmax_backward)
+FMIN = Primitive("Fmin", _kernel_of(np.fmin, "fmin"), _fmin_backward)
 
 
 def clamp_min(a, min):
     """f(a, m) = max(a, m) (NaN propagates);  da = g where a >= m,  dm = g where a < m"""
     a, m, ad, md = _operands(a, min, "clamp_min")
-    return run(CLAMP_MIN, "clamp_min", (a, m), (ad, md), (a, m))
+    return _run(CLAMP_MIN, "clamp_min", (a, m), (ad, md), (a, m))
 
 
 def _clamp_min_backward(g, a, m, *, needs):
@@ -250,13 +250,13 @@ def _clamp_min_backward(g, a, m, *, needs):
     )
 
 
-CLAMP_MIN = Primitive("ClampMin", kernel_of(np.maximum, "clamp_min"), _clamp_min_backward)
+CLAMP_MIN = Primitive("ClampMin", _kernel_of(np.maximum, "clamp_min"), _clamp_min_backward)
 
 
 def clamp_max(a, max):
     """f(a, m) = min(a, m) (NaN propagates);  da = g where a <= m,  dm = g where a > m"""
     a, m, ad, md = _operands(a, max, "clamp_max")
-    return run(CLAMP_MAX, "clamp_max", (a, m), (ad, md), (a, m))
+    return _run(CLAMP_MAX, "clamp_max", (a, m), (ad, md), (a, m))
 
 
 def _clamp_max_backward(g, a, m, *, needs):
@@ -266,7 +266,7 @@ def _clamp_max_backward(g, a, m, *, needs):
     )
 
 
-CLAMP_MAX = Primitive("ClampMax", kernel_of(np.minimum, "clamp_max"), _clamp_max_backward)
+CLAMP_MAX = Primitive("ClampMax", _kernel_of(np.minimum, "clamp_max"), _clamp_max_backward)
 
 
 def _scaled_sum_kernel(u, v, *, value):
@@ -289,14 +289,14 @@ def addcmul(input, tensor1, tensor2, *, value=1):
     t1, t2, d1, d2 = _operands(tensor1, tensor2, "addcmul")
     x, p, xd, pd = _operands(input, _inner(PRODUCT, "addcmul", t1, t2, d1, d2), "addcmul")
     saved = (t1 if _rg(t2) else None, t2 if _rg(t1) else None, value)
-    return run(ADDCMUL, "addcmul", (x, t1, t2), (xd, pd), saved, {"value": value})
+    return _run(ADDCMUL, "addcmul", (x, t1, t2), (xd, pd), saved, {"value": value})
 
 
 def _addcmul_backward(g, t1, t2, value):
     return g, (None if t2 is None else g * t2 * value), (None if t1 is None else g * t1 * value)
 
 
-PRODUCT = Primitive("AddcmulProduct", kernel_of(np.multiply, "product"))  # inside addcmul
+PRODUCT = Primitive("AddcmulProduct", _kernel_of(np.multiply, "product"))  # inside addcmul
 ADDCMUL = Primitive("Addcmul", _scaled_sum_kernel, _addcmul_backward)
 
 
@@ -310,7 +310,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
         )
     x, q, xd, qd = _operands(input, _inner(QUOTIENT, "addcdiv", t1, t2, d1, d2), "addcdiv")
     saved = (t1 if _rg(t2) else None, t2, value)
-    return run(ADDCDIV, "addcdiv", (x, t1, t2), (xd, qd), saved, {"value": value})
+    return _run(ADDCDIV, "addcdiv", (x, t1, t2), (xd, qd), saved, {"value": value})
 
 
 def _addcdiv_backward(g, t1, t2, value, *, needs):
@@ -321,7 +321,7 @@ def _addcdiv_backward(g, t1, t2, value, *, needs):
     )
 
 
-QUOTIENT = Primitive("AddcdivQuotient", kernel_of(np.divide, "quotient"))  # inside addcdiv
+QUOTIENT = Primitive("AddcdivQuotient", _kernel_of(np.divide, "quotient"))  # inside addcdiv
 ADDCDIV = Primitive("Addcdiv", _scaled_sum_kernel, _addcdiv_backward)
 
 
@@ -329,7 +329,7 @@ def ldexp(a, e):
     """`f(a, e) = a*2^e;  da = g*2^e,  de = g*f*ln 2`"""
     a, e, ad, ed = _operands(a, e, "ldexp", floating=True)
     saved = (e if _rg(a) else None, OUT if _rg(e) else None)
-    return run(LDEXP, "ldexp", (a, e), (ad, ed), saved)
+    return _run(LDEXP, "ldexp", (a, e), (ad, ed), saved)
 
 
 def _ldexp_backward(g, e, out):
@@ -337,7 +337,7 @@ def _ldexp_backward(g, e, out):
     return da, (None if out is None else g * out * _LN2)
 
 
-LDEXP = Primitive("Ldexp", kernel_of(lambda x, y: x * np.exp2(y), "ldexp"), _ldexp_backward)
+LDEXP = Primitive("Ldexp", _kernel_of(lambda x, y: x * np.exp2(y), "ldexp"), _ldexp_backward)
 
 
 def float_power(a, b):
@@ -361,7 +361,7 @@ def heaviside(a, values):
         raise RuntimeError(
             f"heaviside: input ({a.dtype}) and values ({values.dtype}) must have the same dtype"
         )
-    return run(HEAVISIDE, "heaviside", (a, v), (ad, vd))
+    return _run(HEAVISIDE, "heaviside", (a, v), (ad, vd))
 
 
 def nextafter(a, b):
@@ -369,20 +369,20 @@ def nextafter(a, b):
     a, b, ad, bd = _operands(a, b, "nextafter")
     if value_dtype(ad, bd).kind != "f":
         raise RuntimeError("nextafter: expected floating tensors; convert with .float()")
-    return run(NEXTAFTER, "nextafter", (a, b), (ad, bd))
+    return _run(NEXTAFTER, "nextafter", (a, b), (ad, bd))
 
 
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """`|a - b| <= atol + rtol*|b|` (and equal infinities); a bool tensor."""
     a, b, ad, bd = binary(a, b, "isclose")
     attrs = {"rtol": rtol, "atol": atol, "equal_nan": equal_nan}
-    return run(ISCLOSE, "isclose", (a, b), (ad, bd), (), attrs)
+    return _run(ISCLOSE, "isclose", (a, b), (ad, bd), (), attrs)
 
 
 def _isclose_kernel(a, b, *, rtol, atol, equal_nan):
     return np.asarray(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
-HEAVISIDE = Primitive("Heaviside", kernel_of(np.heaviside, "heaviside"))  # no gradients
-NEXTAFTER = Primitive("Nextafter", kernel_of(np.nextafter, "nextafter"))
+HEAVISIDE = Primitive("Heaviside", _kernel_of(np.heaviside, "heaviside"))  # no gradients
+NEXTAFTER = Primitive("Nextafter", _kernel_of(np.nextafter, "nextafter"))
 ISCLOSE = Primitive("Isclose", _isclose_kernel)

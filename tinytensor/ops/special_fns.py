@@ -15,7 +15,7 @@ from tinytensor.autograd.primitive import Primitive
 from tinytensor.ops import _special_np as N
 from tinytensor.ops import elementwise as E
 from tinytensor.ops.math import float_operand
-from tinytensor.ops.math_binary import _operands, kernel_of, run
+from tinytensor.ops.math_binary import _kernel_of, _operands, _run
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _SQRT_PI_OVER_2 = math.sqrt(math.pi) / 2.0
@@ -260,7 +260,7 @@ def xlog1py(a, b):
     """`f(a, b) = a*log1p(b), 0 where a == 0` (unless b is NaN);
     `da = xlog1py(g, b), 0 where a == 0 and b <= -1;  db = g*a/(1 + b)` (PyTorch's rule)"""
     a, b, ad, bd = _operands(a, b, "xlog1py", floating=True)
-    return run(XLOG1PY, "xlog1py", (a, b), (ad, bd), (a, b))
+    return _run(XLOG1PY, "xlog1py", (a, b), (ad, bd), (a, b))
 
 
 def _xlog1py_np(x, y):
@@ -276,4 +276,4 @@ def _xlog1py_backward(g, a, b, *, needs):
     )
 
 
-XLOG1PY = Primitive("SpecialXlog1py", kernel_of(_xlog1py_np, "xlog1py"), _xlog1py_backward)
+XLOG1PY = Primitive("SpecialXlog1py", _kernel_of(_xlog1py_np, "xlog1py"), _xlog1py_backward)
