@@ -14,7 +14,6 @@ import numpy as np
 
 from tinytensor.autograd.node import OUT
 from tinytensor.autograd.primitive import Primitive
-from tinytensor.core import wrap
 from tinytensor.ops import elementwise as E
 from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
@@ -365,10 +364,10 @@ def vander(x, *, N=None):
     n = x.shape[-1] if N is None else N
     if n <= 1:
         raise RuntimeError(f"linalg.vander: N must be greater than 1, got {n}")
-    cols = [x * 0 + 1] if n else []
+    cols = [x * 0 + 1]  # n >= 2 here
     for _ in range(1, n):
         cols.append(cols[-1] * x)
-    return S.stack(cols, -1) if cols else wrap(np.zeros(x.shape + (0,), x._data.dtype))
+    return S.stack(cols, -1)
 
 
 def tensorinv(A, ind=2):
