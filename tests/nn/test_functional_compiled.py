@@ -54,3 +54,13 @@ def test_compiled_cross_entropy_skips_the_ignored_targets_of_each_call():
         (g2,) = tt.autograd.grad(loss, x)
         np.testing.assert_array_equal(loss.item(), F.cross_entropy(x, t).item())
         np.testing.assert_array_equal(g1.numpy(), g2.numpy())
+
+
+def test_compiled_batch_norm_layer_counts_its_batches_every_call():
+    x = tt.tensor(np.random.default_rng(4).standard_normal((4, 3, 2, 2)).astype(np.float32))
+    eager, compiled = nn.BatchNorm2d(3), nn.BatchNorm2d(3)
+    fn = tt.compile(compiled)
+    for _ in range(3):
+        np.testing.assert_array_equal(eager(x).detach().numpy(), fn(x).detach().numpy())
+    assert int(compiled.num_batches_tracked.item()) == int(eager.num_batches_tracked.item()) == 3
+    np.testing.assert_array_equal(eager.running_var.numpy(), compiled.running_var.numpy())

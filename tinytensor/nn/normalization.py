@@ -5,6 +5,7 @@ from __future__ import annotations
 from tinytensor.core import bump_version
 from tinytensor.nn import functional as F
 from tinytensor.nn import init
+from tinytensor.nn.functional.normalization import count_batch
 from tinytensor.nn.module import Module
 from tinytensor.nn.parameter import Parameter
 from tinytensor.ops.creation import empty, ones, tensor, zeros
@@ -87,7 +88,7 @@ class _BatchNorm(Module):
             )
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked._data[...] += 1
+            count_batch(self.num_batches_tracked)
             if self.momentum is None:  # cumulative moving average
                 momentum = 1.0 / float(self.num_batches_tracked._data)
         use_batch = self.training or not self.track_running_stats

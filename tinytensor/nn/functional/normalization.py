@@ -124,6 +124,22 @@ def _running_stats_kernel(rm, rv, *, shape, dtype):
     return rm.reshape(shape).astype(dtype), rv.reshape(shape).astype(dtype)
 
 
+def count_batch(counter):
+    """Add 1 to an integer counter buffer in place (batch norm's ``num_batches_tracked``), by a
+    kernel writing into its storage, so a compiled replay counts too; returns the counter.
+    As PyTorch's ``add_`` on the buffer under no_grad, without a version bump."""
+    COUNT_BATCH.compute((counter,), (counter._data,))
+    return counter
+
+
+def _count_kernel(c):
+    c += 1
+    return c
+
+
+COUNT_BATCH = Primitive("CountBatch", _count_kernel, mutates=True)  # writes into its argument
+
+
 # Batch norm's running statistics: the in-place update in training (no gradient; its results
 # are the buffers' own arrays, so a compiler must keep the step although nothing reads them),
 # and the buffers read as the input's dtype and broadcast shape in evaluation.
@@ -131,7 +147,9 @@ UPDATE_RUNNING_STATS = Primitive(
     "BatchNormUpdateStats", _update_running_stats_kernel, multi=True, mutates=True
 )
 RUNNING_STATS = Primitive("BatchNormRunningStats", _running_stats_kernel, multi=True)
-INSTANCE_UPDATE_STATS = Primitive("InstanceNormUpdateStats", _instance_update_kernel, multi=True)
+INSTANCE_UPDATE_STATS = Primitive(
+    "InstanceNormUpdateStats", _instance_update_kernel, multi=True, mutates=True
+)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
