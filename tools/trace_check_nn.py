@@ -11,8 +11,9 @@ the same for the op table).
 
 Buffers a call changes in place (batch norm's running statistics in training) are checked too:
 a replay only repeats kernels, so each such change must be a kernel writing into the buffer's
-own storage (the kernel's result *is* that array). A change made any other way is reported as
-a break ("changed outside a kernel"): a replay would silently leave the buffer as it was.
+own storage (the kernel's result *is* that array) and declared ``mutates=True`` (so a compiler
+keeps it although nothing reads its result). A change made any other way is reported as a
+break: a replay would silently leave the buffer as it was.
 Exit status 1 if any case broke.
 """
 
@@ -370,12 +371,13 @@ def _check_buffers(tr, buffers, before):
     for (name, buf), (_, arr, old) in zip(buffers, before):
         if buf._data is arr and np.array_equal(arr, old, equal_nan=True):
             continue
-        written = any(
-            tr.arrays[s] is buf._data for st in tr.steps for s in st.outs
-        )
-        if not written:
+        writers = [st.prim for st in tr.steps if any(tr.arrays[s] is buf._data for s in st.outs)]
+        if not writers:
             tr.graph_break(f"buffer {name} was changed outside a kernel (a replay would not "
                            "update it)")
+        elif not all(getattr(p, "mutates", False) for p in writers):
+            tr.graph_break(f"buffer {name} was written by a kernel not marked mutates=True "
+                           f"({', '.join(p.name for p in writers)}: a compiler may remove it)")
         else:
             tr.buffer_writes = getattr(tr, "buffer_writes", []) + [name]
 
