@@ -36,7 +36,7 @@ NOT_COVERED = {
     "linalg_slogdet": "the sign output has no gradient; PyTorch's backward refuses the seeds",
     # issue #11, misc_ext2:
     "as_strided_scatter": "PyTorch 2.13's input gradient is wrong (its own gradcheck fails), "
-    "no oracle; tests/ops/test_misc2.py compares the forward and src's gradient",
+    "no oracle; tests/ops/test_scatter.py compares the forward and src's gradient",
     "combinations": "a gather that needs no input values; PyTorch builds it from views whose "
     "backward keeps the input, so it alone refuses a change to the input",
     "triangular_solve": "over linalg.solve_triangular, which saves A and the solution; "

@@ -176,3 +176,80 @@ def table_tests(cases):
         check_torch(case, data.draw(case.inputs, label="sample"))
 
     return test_forward_and_gradient, test_matches_torch
+
+
+def second_order_test(cases, **hypothesis_settings):
+    """gradgradcheck on every row that is differentiable twice (backward formulas are tinytensor
+    ops, so they differentiate again, as in PyTorch); 5 examples a row unless told otherwise."""
+    import pytest
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from tinytensor.testing import gradgradcheck
+
+    @pytest.mark.parametrize(
+        "case",
+        [c for c in cases if c.differentiable and c.double_differentiable],
+        ids=lambda c: c.name,
+    )
+    @settings(**{"max_examples": 5, **hypothesis_settings})
+    @given(data=st.data())
+    def test_second_order(case, data):
+        sample = data.draw(case.inputs, label="sample")
+        assert gradgradcheck(sample.bind(case.fn), sample.leaves())
+
+    return test_second_order
+
+
+def _small_int_matrices():
+    from hypothesis import strategies as st
+
+    return st.tuples(st.integers(1, 4), st.integers(1, 4)).flatmap(
+        lambda shape: st.lists(
+            st.integers(-2, 2), min_size=shape[0] * shape[1], max_size=shape[0] * shape[1]
+        ).map(lambda v: np.array(v, dtype=np.float64).reshape(shape))
+    )
+
+
+def _outputs(out):
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def no_gradient_tests(table):
+    """The two tests of the ops without a gradient: ``table`` maps a name to ``(f(m, x),
+    numpy_ref(x))``, where ``m`` is tinytensor or torch and ``x`` a float64 matrix of small
+    integers (so repeats, zeros and ties are common); ``f`` builds whatever else the op needs from
+    ``x``. Outputs (values and dtypes) are compared with NumPy's and PyTorch's. A test module binds
+    them with ``test_no_gradient_ops_match_numpy, test_no_gradient_ops_match_torch = ...``."""
+    import pytest
+    from hypothesis import given, settings
+
+    @pytest.mark.parametrize("name", sorted(table))
+    @settings(max_examples=10)
+    @given(x=_small_int_matrices())
+    def test_no_gradient_ops_match_numpy(name, x):
+        fn, np_ref = table[name]
+        ours, refs = _outputs(fn(tt, x)), _outputs(np_ref(x))
+        assert len(ours) == len(refs), f"{name}: {len(ours)} outputs, NumPy gives {len(refs)}"
+        for k, (o, r) in enumerate(zip(ours, refs)):
+            r = np.asarray(r)
+            assert not o.requires_grad
+            assert o.dtype.np == r.dtype, f"{name} output {k}: dtype {o.dtype} != NumPy {r.dtype}"
+            np.testing.assert_array_equal(o.numpy(), r, err_msg=f"{name} output {k}")
+
+    @pytest.mark.torch
+    @pytest.mark.parametrize("name", sorted(table))
+    @settings(max_examples=10)
+    @given(x=_small_int_matrices())
+    def test_no_gradient_ops_match_torch(name, x):
+        torch = pytest.importorskip("torch")
+        fn = table[name][0]
+        ours, theirs = _outputs(fn(tt, x)), _outputs(fn(torch, x))
+        assert len(ours) == len(theirs), f"{name}: {len(ours)} outputs, PyTorch gives {len(theirs)}"
+        for k, (o, t) in enumerate(zip(ours, theirs)):
+            assert str(o.dtype).split(".")[-1] == str(t.dtype).split(".")[-1], (
+                f"{name} output {k}: dtype {o.dtype} != PyTorch {t.dtype}"
+            )
+            np.testing.assert_array_equal(o.numpy(), t.numpy(), err_msg=f"{name} output {k}")
+
+    return test_no_gradient_ops_match_numpy, test_no_gradient_ops_match_torch

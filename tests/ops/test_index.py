@@ -1,19 +1,59 @@
 """Indexing (tinytensor/ops/index.py): the table-driven properties of every row in
-ops/optable/index.py, then semantics the table cannot express."""
+ops/optable/index.py, second-order gradients, the selections without a gradient (nonzero,
+argwhere, where(condition), nonzero_static) against NumPy and PyTorch, then semantics the table
+cannot express."""
 
+import numpy as np
 import pytest
 
-from ops.harness import table_tests
+import tinytensor as tt
+from ops.harness import no_gradient_tests, second_order_test, table_tests
 from ops.optable import INDEX as CASES
 
 test_forward_and_gradient, test_matches_torch = table_tests(CASES)
+test_second_order = second_order_test(CASES)
+
+
+def _i64(*arrays):
+    return tuple(np.asarray(a).astype(np.int64) for a in arrays)
+
+
+NO_GRADIENT = {
+    "nonzero": (lambda m, x: m.nonzero(m.tensor(x)), lambda x: _i64(np.argwhere(x))),
+    "nonzero_as_tuple": (
+        lambda m, x: m.nonzero(m.tensor(x), as_tuple=True),
+        lambda x: _i64(*np.nonzero(x)),
+    ),
+    "argwhere": (lambda m, x: m.argwhere(m.tensor(x)), lambda x: _i64(np.argwhere(x))),
+    "where_condition": (lambda m, x: m.where(m.tensor(x) > 0), lambda x: _i64(*np.nonzero(x > 0))),
+}
+
+test_no_gradient_ops_match_numpy, test_no_gradient_ops_match_torch = no_gradient_tests(NO_GRADIENT)
+
+_NZ = np.array([[0, 1, 0], [2, 0, 3]])
+
+
+@pytest.mark.parametrize(("size", "fill"), [(0, -1), (2, -1), (3, -1), (5, 7)])
+def test_nonzero_static_numpy(size, fill):
+    out = tt.nonzero_static(tt.tensor(_NZ), size=size, fill_value=fill)
+    want = np.full((size, 2), fill)
+    found = np.argwhere(_NZ)[:size]
+    want[: len(found)] = found
+    assert out.dtype == tt.int64
+    np.testing.assert_array_equal(out.numpy(), want)
+    np.testing.assert_array_equal(tt.tensor(_NZ).nonzero_static(size=size, fill_value=fill), out)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize(("size", "fill"), [(0, -1), (2, -1), (5, 7)])
+def test_nonzero_static_torch(size, fill):
+    torch = pytest.importorskip("torch")
+    out = tt.nonzero_static(tt.tensor(_NZ), size=size, fill_value=fill)
+    ref = torch.nonzero_static(torch.tensor(_NZ), size=size, fill_value=fill)
+    np.testing.assert_array_equal(out.numpy(), ref.numpy())
 
 
 # --- semantics ----------------------------------------------------------------------------------
-
-import numpy as np  # noqa: E402
-
-import tinytensor as tt  # noqa: E402
 
 
 def test_repeated_indices_accumulate_gradient():

@@ -1,12 +1,13 @@
 """Shape ops (tinytensor/ops/shape.py): the table-driven properties of every row in
-ops/optable/shape.py, then semantics the table cannot express."""
+ops/optable/shape.py, second-order gradients, then semantics the table cannot express."""
 
 import pytest
 
-from ops.harness import table_tests
+from ops.harness import second_order_test, table_tests
 from ops.optable import SHAPE as CASES
 
 test_forward_and_gradient, test_matches_torch = table_tests(CASES)
+test_second_order = second_order_test(CASES)
 
 
 # --- semantics ----------------------------------------------------------------------------------

@@ -5,34 +5,46 @@
 >>> sample = data.draw(case.inputs)   # inside a hypothesis test
 >>> case.fn(*sample.args, **sample.kwargs)
 
-Rows are grouped by the module of ``tinytensor.ops`` they test; ``ALL_CASES`` is all of them.
+Rows are grouped by the family of ``tinytensor.ops`` they test, one module per family
+(``sort.py`` for ``ops/sort.py``, ``linalg_products.py`` for ``ops/linalg/products.py``...),
+each with its test module ``tests/ops/test_<family>.py``; ``ALL_CASES`` is all of them.
 """
 
 from ._base import OpCase, Sample
 from .elementwise import CASES as ELEMENTWISE
 from .fft import CASES as FFT
 from .index import CASES as INDEX
-from .linalg import CASES as LINALG
-from .linalg_ext import CASES as LINALG_EXT
+from .join import CASES as JOIN
+from .linalg_factorizations import CASES as LINALG_FACTORIZATIONS
+from .linalg_functions import CASES as LINALG_FUNCTIONS
+from .linalg_products import CASES as LINALG_PRODUCTS
+from .masked import CASES as MASKED
 from .math import CASES as MATH
-from .misc2 import CASES as MISC2
+from .rearrange import CASES as REARRANGE
 from .reduce import CASES as REDUCE
+from .scan import CASES as SCAN
+from .scatter import CASES as SCATTER
 from .shape import CASES as SHAPE
-from .shape_ext import CASES as SHAPE_EXT
-from .sorting import CASES as SORTING
+from .sort import CASES as SORT
+from .statistics import CASES as STATISTICS
 
 ALL_CASES = (
     ELEMENTWISE
     + REDUCE
     + SHAPE
+    + JOIN
+    + REARRANGE
     + INDEX
-    + LINALG
-    + LINALG_EXT
+    + MASKED
+    + SCATTER
+    + LINALG_PRODUCTS
+    + LINALG_FACTORIZATIONS
+    + LINALG_FUNCTIONS
     + FFT
     + MATH
-    + SORTING
-    + SHAPE_EXT
-    + MISC2
+    + SORT
+    + SCAN
+    + STATISTICS
 )
 BY_NAME = {c.name: c for c in ALL_CASES}
 assert len(BY_NAME) == len(ALL_CASES), "op-table row names must be unique"
@@ -43,14 +55,19 @@ __all__ = [
     "ELEMENTWISE",
     "FFT",
     "INDEX",
-    "LINALG",
-    "LINALG_EXT",
+    "JOIN",
+    "LINALG_FACTORIZATIONS",
+    "LINALG_FUNCTIONS",
+    "LINALG_PRODUCTS",
+    "MASKED",
     "MATH",
-    "MISC2",
     "OpCase",
+    "REARRANGE",
     "REDUCE",
+    "SCAN",
+    "SCATTER",
     "SHAPE",
-    "SHAPE_EXT",
-    "SORTING",
+    "SORT",
+    "STATISTICS",
     "Sample",
 ]

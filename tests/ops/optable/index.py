@@ -12,6 +12,7 @@ import tinytensor as tt
 from tinytensor.testing import strategies as tst
 
 from ._base import OpCase, Sample, shapes, tensor
+from ._torch import torch_call
 
 
 def _ints(shape, lo, hi):
@@ -217,6 +218,28 @@ def _take_inputs():
     return draw_sample()
 
 
+@st.composite
+def _take_along_inputs(draw):
+    shape = draw(shapes(min_dims=1))
+    x = draw(tensor(shape))
+    if draw(st.booleans()):
+        return Sample((x,), {"indices": draw(_ints((3,), 0, x.numel() - 1)), "dim": None})
+    d = draw(st.integers(0, len(shape) - 1))
+    ishape = tuple(draw(st.sampled_from([1, s])) if i != d else 3 for i, s in enumerate(shape))
+    return Sample((x,), {"indices": draw(_ints(ishape, 0, shape[d] - 1)), "dim": d})
+
+
+def _np_take_along(x, indices, dim=None):
+    if dim is None:
+        return x.reshape(-1)[indices.reshape(-1)]
+    shape = list(
+        np.broadcast_shapes(x.shape, indices.shape[:dim] + (1,) + indices.shape[dim + 1 :])
+    )
+    sx, si = list(shape), list(shape)
+    sx[dim], si[dim] = x.shape[dim], indices.shape[dim]
+    return np.take_along_axis(np.broadcast_to(x, sx), np.broadcast_to(indices, si), dim)
+
+
 CASES = [
     OpCase("getitem_basic", _getitem, _getitem, _getitem, _index_inputs("basic")),
     OpCase("getitem_negative_steps", _getitem, _getitem, None, _index_inputs("negative_steps")),
@@ -289,5 +312,12 @@ CASES = [
         lambda x, idx: np.take(x, idx),
         lambda x, idx: __import__("torch").take(x, idx),
         _take_inputs(),
+    ),
+    OpCase(
+        "take_along_dim",
+        tt.take_along_dim,
+        _np_take_along,
+        torch_call("take_along_dim"),
+        _take_along_inputs(),
     ),
 ]

@@ -9,6 +9,7 @@ import tinytensor as tt
 from tinytensor.testing import strategies as tst
 
 from ._base import OpCase, Sample, np_axis, shapes, tensor
+from ._torch import torch_call
 
 
 def _inputs(min_dims=0, max_dims=3, min_side=1, **draw_kwargs):
@@ -256,6 +257,49 @@ def _diagonal(draw, shape):
     return draw(st.integers(-3, 3))
 
 
+@st.composite
+def _one(draw, min_dims=0, max_dims=3, **extra):
+    """A tensor plus kwargs drawn by ``fn(draw, shape)``."""
+    shape = draw(shapes(min_dims=min_dims, max_dims=max_dims))
+    return Sample((draw(tensor(shape)),), {k: f(draw, shape) for k, f in extra.items()})
+
+
+def _dim(draw, shape):
+    return draw(st.integers(-len(shape), len(shape) - 1))
+
+
+@st.composite
+def _unfold_inputs(draw):
+    shape = draw(shapes(min_dims=1))
+    d = draw(st.integers(0, len(shape) - 1))
+    size = draw(st.integers(0, shape[d]))
+    return Sample(
+        (draw(tensor(shape)),), {"dimension": d, "size": size, "step": draw(st.integers(1, 3))}
+    )
+
+
+def _np_unfold(x, dimension, size, step):
+    w = np.lib.stride_tricks.sliding_window_view(x, size, axis=dimension)
+    return np.take(w, range(0, w.shape[dimension], step), dimension)
+
+
+@st.composite
+def _select_inputs(draw):
+    shape = draw(shapes(min_dims=1))
+    d = draw(st.integers(0, len(shape) - 1))
+    i = draw(st.integers(-shape[d], shape[d] - 1))
+    return Sample((draw(tensor(shape)),), {"dim": d, "index": i})
+
+
+@st.composite
+def _narrow_inputs(draw):
+    shape = draw(shapes(min_dims=1))
+    d = draw(st.integers(0, len(shape) - 1))
+    start = draw(st.integers(0, shape[d]))
+    length = draw(st.integers(0, shape[d] - start))
+    return Sample((draw(tensor(shape)),), {"dim": d, "start": start, "length": length})
+
+
 CASES = [
     OpCase(
         "reshape",
@@ -417,5 +461,40 @@ CASES = [
         lambda x, dims: np.moveaxis(x, *dims),
         lambda x, dims: x.movedim(*dims),
         _inputs(min_dims=1, dims=_two_dims),
+    ),
+    OpCase(
+        "unfold",
+        lambda x, **kw: x.unfold(**kw),
+        _np_unfold,
+        lambda x, **kw: x.unfold(**kw),
+        _unfold_inputs(),
+    ),
+    OpCase(
+        "moveaxis",
+        tt.moveaxis,
+        lambda x, source, destination: np.moveaxis(x, source, destination),
+        torch_call("moveaxis"),
+        _one(1, source=_dim, destination=_dim),
+    ),
+    OpCase(
+        "select",
+        tt.select,
+        lambda x, dim, index: np.take(x, index, dim),
+        torch_call("select"),
+        _select_inputs(),
+    ),
+    OpCase(
+        "narrow_method",
+        lambda x, **kw: x.narrow(**kw),
+        lambda x, dim, start, length: np.take(x, range(start, start + length), dim),
+        lambda x, **kw: x.narrow(**kw),
+        _narrow_inputs(),
+    ),
+    OpCase(
+        "narrow_copy",
+        tt.narrow_copy,
+        lambda x, dim, start, length: np.take(x, range(start, start + length), dim),
+        torch_call("narrow_copy"),
+        _narrow_inputs(),
     ),
 ]

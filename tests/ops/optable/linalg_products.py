@@ -1,5 +1,6 @@
-"""Op-table rows for linear algebra (tinytensor/ops/linalg.py): matmul in every rank
-combination, mm, bmm, dot, outer and einsum (explicit, implicit, ellipsis, diagonals)."""
+"""Op-table rows for the products (tinytensor/ops/linalg/products.py): matmul in every rank
+combination, mm, bmm, dot, outer, einsum (explicit, implicit, ellipsis, diagonals), mv, vdot,
+inner, kron, tensordot and the addmm family."""
 
 from __future__ import annotations
 
@@ -10,6 +11,13 @@ import tinytensor as tt
 from tinytensor.testing import strategies as tst
 
 from ._base import OpCase, Sample, tensor
+from ._linalg_inputs import (
+    _addmm_inputs,
+    _np_addmm,
+    _np_kron,
+    _pairs,
+    _torch,
+)
 from ._torch import torch_call
 
 SIDE = st.integers(1, 4)
@@ -128,4 +136,74 @@ CASES = [
     OpCase("dot", tt.dot, lambda a, b: np.asarray(np.dot(a, b)), torch_call("dot"), _vectors(True)),
     OpCase("outer", tt.outer, np.outer, torch_call("outer"), _vectors(False)),
     OpCase("einsum", _tt_einsum, _np_einsum, _torch_einsum, _einsum_inputs()),
+    OpCase(
+        "addmm",
+        tt.addmm,
+        _np_addmm,
+        torch_call("addmm"),
+        _addmm_inputs(lambda n, m, k, b: ((n, m), (n, k), (k, m))),
+    ),
+    OpCase(
+        "addmv",
+        tt.addmv,
+        _np_addmm,
+        torch_call("addmv"),
+        _addmm_inputs(lambda n, m, k, b: ((n,), (n, k), (k,))),
+    ),
+    OpCase(
+        "addr",
+        tt.addr,
+        lambda x, a, b, beta, alpha: _np_addmm(x, a, b, beta, alpha, np.outer),
+        torch_call("addr"),
+        _addmm_inputs(lambda n, m, k, b: ((n, m), (n,), (m,))),
+    ),
+    OpCase(
+        "baddbmm",
+        tt.baddbmm,
+        _np_addmm,
+        torch_call("baddbmm"),
+        _addmm_inputs(lambda n, m, k, b: ((b, n, m), (b, n, k), (b, k, m))),
+    ),
+    OpCase(
+        "addbmm",
+        tt.addbmm,
+        lambda x, a, b, beta, alpha: _np_addmm(x, a, b, beta, alpha, lambda p, q: (p @ q).sum(0)),
+        torch_call("addbmm"),
+        _addmm_inputs(lambda n, m, k, b: ((n, m), (b, n, k), (b, k, m))),
+    ),
+    OpCase(
+        "mv",
+        tt.mv,
+        np.matmul,
+        torch_call("mv"),
+        _pairs(lambda n, m, k: (n, m), lambda n, m, k: (m,)),
+    ),
+    OpCase(
+        "vdot",
+        tt.vdot,
+        lambda a, b: np.asarray(np.vdot(a, b)),
+        torch_call("vdot"),
+        _pairs(lambda n, m, k: (n,), lambda n, m, k: (n,)),
+    ),
+    OpCase(
+        "inner",
+        tt.inner,
+        lambda a, b: np.asarray(np.inner(a, b)),
+        torch_call("inner"),
+        _pairs(lambda n, m, k: (n, m), lambda n, m, k: (k, m)),
+    ),
+    OpCase(
+        "kron",
+        tt.kron,
+        _np_kron,
+        torch_call("kron"),
+        _pairs(lambda n, m, k: (n, m), lambda n, m, k: (k, 2)),
+    ),
+    OpCase(
+        "tensordot",
+        lambda a, b: tt.tensordot(a, b, dims=([1, 0], [0, 2])),
+        lambda a, b: np.tensordot(a, b, axes=([1, 0], [0, 2])),
+        _torch(lambda t, a, b: t.tensordot(a, b, dims=([1, 0], [0, 2]))),
+        _pairs(lambda n, m, k: (n, m), lambda n, m, k: (m, k, n)),
+    ),
 ]

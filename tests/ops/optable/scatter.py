@@ -1,9 +1,8 @@
-"""Op-table rows for tinytensor/ops/misc_ext2.py: the *_scatter family, index_reduce,
-block_diag, combinations, cov, corrcoef, gradient, renorm, triangular_solve."""
+"""Op-table rows for the scattering ops (tinytensor/ops/scatter.py): scatter_reduce (each
+reduction), index_fill, index_copy, put, index_reduce, and the select/slice/diagonal/as_strided
+*_scatter family (scatter, scatter_add and index_add are in index.py)."""
 
 from __future__ import annotations
-
-import itertools
 
 import numpy as np
 from hypothesis import strategies as st
@@ -12,6 +11,99 @@ import tinytensor as tt
 
 from ._base import OpCase, Sample, distinct, floats, shapes, tensor
 from ._torch import torch_call
+
+
+def _ints(shape, lo=0, hi=4):
+    return tensor(shape, st.integers(lo, hi), dtype=tt.int64)
+
+
+@st.composite
+def _scatter_reduce_inputs(draw, reduce):
+    shape = draw(shapes(min_dims=1, max_dims=2))
+    d = draw(st.integers(0, len(shape) - 1))
+    ishape = tuple(
+        draw(st.integers(1, s)) if i != d else draw(st.integers(1, 4)) for i, s in enumerate(shape)
+    )
+    index = draw(_ints(ishape, 0, shape[d] - 1))
+    elements = floats(0.3, 2.0) if reduce == "prod" else None
+    if reduce in ("amax", "amin"):
+        both = draw(distinct((int(np.prod(shape)) + int(np.prod(ishape)),)))
+        x = tt.tensor(both.numpy()[: int(np.prod(shape))].reshape(shape))
+        src = tt.tensor(both.numpy()[int(np.prod(shape)) :].reshape(ishape))
+    else:
+        x, src = draw(tensor(shape, elements)), draw(tensor(ishape, elements))
+    kw = {"reduce": reduce, "include_self": draw(st.booleans())}
+    return Sample((x, src), {"dim": d, "index": index, **kw})
+
+
+def _np_scatter_reduce(x, src, dim, index, reduce, include_self=True):
+    out = x.copy()
+    groups = {}
+    for pos in np.ndindex(index.shape):
+        tgt = list(pos)
+        tgt[dim] = index[pos]
+        groups.setdefault(tuple(tgt), []).append(src[pos])
+    fns = {"sum": np.sum, "prod": np.prod, "mean": np.mean, "amax": np.max, "amin": np.min}
+    for tgt, vals in groups.items():
+        vals = ([x[tgt]] if include_self else []) + vals
+        out[tgt] = fns[reduce](vals)
+    return out
+
+
+def _tt_scatter_reduce(x, src, dim, index, reduce, include_self=True):
+    return tt.scatter_reduce(x, dim, index, src, reduce, include_self=include_self)
+
+
+def _torch_scatter_reduce(x, src, dim, index, reduce, include_self=True):
+    import torch
+
+    return torch.scatter_reduce(x, dim, index, src, reduce, include_self=include_self)
+
+
+@st.composite
+def _index_inputs(draw, copy=False):
+    shape = draw(shapes(min_dims=1))
+    d = draw(st.integers(0, len(shape) - 1))
+    idx = draw(st.lists(st.integers(0, shape[d] - 1), max_size=shape[d], unique=copy))
+    x = draw(tensor(shape))
+    if copy:
+        src = draw(tensor(shape[:d] + (len(idx),) + shape[d + 1 :]))
+        return Sample((x, src), {"dim": d, "index": tt.tensor(idx, dtype=tt.int64)})
+    return Sample((x,), {"dim": d, "index": tt.tensor(idx, dtype=tt.int64), "value": 1.5})
+
+
+def _np_index_fill(x, dim, index, value):
+    out = x.copy()
+    out[(slice(None),) * dim + (index,)] = value
+    return out
+
+
+def _np_index_copy(x, src, dim, index):
+    out = x.copy()
+    out[(slice(None),) * dim + (index,)] = src
+    return out
+
+
+@st.composite
+def _put_inputs(draw):
+    shape = draw(shapes(min_dims=0))
+    n = int(np.prod(shape))
+    acc = draw(st.booleans())
+    idx = draw(st.lists(st.integers(-n, n - 1), max_size=4, unique_by=lambda i: i % n))
+    if acc:
+        idx = draw(st.lists(st.integers(-n, n - 1), max_size=4))
+    x, src = draw(tensor(shape)), draw(tensor((len(idx),)))
+    return Sample((x, src), {"index": tt.tensor(idx, dtype=tt.int64), "accumulate": acc})
+
+
+def _np_put(x, src, index, accumulate=False):
+    flat = x.copy().reshape(-1)
+    if accumulate:
+        np.add.at(flat, index, src)
+    else:
+        flat[index] = src
+    return flat.reshape(x.shape)
+
 
 # --- the *_scatter family -----------------------------------------------------------------------
 
@@ -143,129 +235,33 @@ def _tt_ir_row(a, index, s, dim, reduce, include_self):
     return _ir(a, dim, index, s, reduce, include_self)
 
 
-# --- small compositions -------------------------------------------------------------------------
-
-
-@st.composite
-def _block_diag_inputs(draw):
-    k = draw(st.integers(1, 3))
-    # Empty 2-D blocks, not 1-D ones: PyTorch 2.13's backward misplaces the gradient of the
-    # blocks after an empty 1-D block (gradcheck agrees with ours).
-    blocks = [draw(shapes(max_dims=2, min_side=1)) for _ in range(k)]
-    blocks = [(0, b[1]) if len(b) == 2 and draw(st.integers(0, 3)) == 0 else b for b in blocks]
-    return Sample(tuple(draw(tensor(b)) for b in blocks))
-
-
-def _np_block_diag(*xs):
-    ms = [np.asarray(x).reshape(1, -1) if np.ndim(x) < 2 else x for x in xs]
-    out = np.zeros((sum(m.shape[0] for m in ms), sum(m.shape[1] for m in ms)))
-    r = c = 0
-    for m in ms:
-        out[r : r + m.shape[0], c : c + m.shape[1]] = m
-        r, c = r + m.shape[0], c + m.shape[1]
-    return out
-
-
-@st.composite
-def _combinations_inputs(draw):
-    x = draw(tensor((draw(st.integers(0, 4)),)))
-    return Sample((x,), {"r": draw(st.integers(1, 3)), "with_replacement": draw(st.booleans())})
-
-
-def _np_combinations(x, r, with_replacement):
-    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
-    idx = np.array(list(pick(range(x.shape[0]), r)), dtype=np.int64).reshape(-1, r)
-    return x[idx]
-
-
-@st.composite
-def _cov_inputs(draw):
-    shape = draw(st.sampled_from([(5,), (2, 5), (3, 4)]))
-    n = shape[-1]
-    kw = {"correction": draw(st.integers(0, 2))}
-    if draw(st.booleans()):
-        kw["fweights"] = tt.tensor(draw(st.lists(st.integers(1, 3), min_size=n, max_size=n)))
-    if draw(st.booleans()):
-        kw["aweights"] = draw(tensor((n,), floats(0.5, 2.0)))
-    return Sample((draw(tensor(shape)),), kw)
-
-
-def _np_cov(x, correction=1, fweights=None, aweights=None):
-    return np.cov(x, ddof=correction, fweights=fweights, aweights=aweights)
-
-
-@st.composite
-def _corrcoef_inputs(draw):
-    rows = draw(st.integers(1, 3))
-    return Sample((draw(distinct((rows, 4))),))
-
-
-@st.composite
-def _gradient_inputs(draw):
-    shape = draw(shapes(min_dims=1, max_dims=2, min_side=3, max_side=5))
-    edge_order = draw(st.integers(1, 2))
-    kind = draw(st.sampled_from(["default", "scalar", "list", "coords"]))
-    kw = {"edge_order": edge_order}
-    if kind == "scalar":
-        kw["spacing"] = draw(st.sampled_from([0.5, 2.0]))
-    elif kind == "list":
-        kw["spacing"] = [draw(st.sampled_from([0.5, 1.5])) for _ in shape]
-    elif kind == "coords":
-        d = draw(st.integers(0, len(shape) - 1))
-        steps = draw(tensor((shape[d],), floats(0.3, 1.5))).numpy()
-        kw["spacing"] = [tt.tensor(np.cumsum(steps))]
-        kw["dim"] = d
-    return Sample((draw(tensor(shape)),), kw)
-
-
-def _np_gradient(x, spacing=1, dim=None, edge_order=1):
-    axes = tuple(range(x.ndim)) if dim is None else (dim,)
-    spaces = [spacing] * len(axes) if np.isscalar(spacing) else [np.asarray(s) for s in spacing]
-    out = np.gradient(x, *spaces, axis=axes, edge_order=edge_order)
-    return tuple(out) if isinstance(out, (list, tuple)) else (out,)
-
-
-@st.composite
-def _renorm_inputs(draw):
-    shape = draw(shapes(min_dims=2, max_dims=3))
-    kw = {
-        "p": draw(st.sampled_from([1.0, 2.0, 3.0])),
-        "dim": draw(st.integers(0, len(shape) - 1)),
-        "maxnorm": draw(st.sampled_from([0.77, 1.31, 2.13])),  # off round values: no ties
-    }
-    return Sample((draw(tensor(shape, floats(-2.0, 2.0, avoid=(0.0,)))),), kw)
-
-
-def _np_renorm(x, p, dim, maxnorm):
-    others = tuple(k for k in range(x.ndim) if k != dim)
-    norm = np.sum(np.abs(x) ** p, axis=others, keepdims=True) ** (1.0 / p)
-    return x * np.where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
-
-
-@st.composite
-def _triangular_solve_inputs(draw):
-    n, k = draw(st.integers(1, 3)), draw(st.integers(1, 2))
-    batch = draw(st.sampled_from([(), (2,)]))
-    a = draw(tensor(batch + (n, n), floats(-0.5, 0.5))).numpy() + 2.0 * np.eye(n)
-    kw = {
-        "upper": draw(st.booleans()),
-        "transpose": draw(st.booleans()),
-        "unitriangular": draw(st.booleans()),
-    }
-    return Sample((draw(tensor(batch + (n, k))), tt.tensor(a)), kw)
-
-
-def _np_triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):  # noqa: N803
-    T = np.triu(A) if upper else np.tril(A)
-    if unitriangular:
-        T = T.copy()
-        np.einsum("...ii->...i", T)[...] = 1.0
-    if transpose:
-        T = np.swapaxes(T, -1, -2)
-    return np.linalg.solve(T, b), A.copy()
-
-
 CASES = [
+    *[
+        OpCase(
+            f"scatter_reduce_{r}",
+            _tt_scatter_reduce,
+            _np_scatter_reduce,
+            _torch_scatter_reduce,
+            _scatter_reduce_inputs(r),
+            double_differentiable=r != "prod",
+        )
+        for r in ("sum", "prod", "mean", "amax", "amin")
+    ],
+    OpCase("index_fill", tt.index_fill, _np_index_fill, torch_call("index_fill"), _index_inputs()),
+    OpCase(
+        "index_copy",
+        lambda x, s, dim, index: tt.index_copy(x, dim, index, s),
+        _np_index_copy,
+        lambda x, s, dim, index: x.index_copy(dim, index, s),
+        _index_inputs(copy=True),
+    ),
+    OpCase(
+        "put",
+        lambda x, s, index, accumulate: tt.put(x, index, s, accumulate),
+        _np_put,
+        lambda x, s, index, accumulate: x.put(index, s, accumulate),
+        _put_inputs(),
+    ),
     OpCase(
         "select_scatter",
         tt.select_scatter,
@@ -283,7 +279,7 @@ CASES = [
         torch_call("diagonal_scatter"),
         _diagonal_inputs(),
     ),
-    # PyTorch 2.13's input gradient is wrong (its own gradcheck fails): test_misc2.py compares
+    # PyTorch 2.13's input gradient is wrong (its own gradcheck fails): test_scatter.py compares
     # the forward and src's gradient with it.
     OpCase(
         "as_strided_scatter",
@@ -302,25 +298,4 @@ CASES = [
         )
         for r in ("prod", "mean", "amax", "amin")
     ],
-    OpCase(
-        "block_diag", tt.block_diag, _np_block_diag, torch_call("block_diag"), _block_diag_inputs()
-    ),
-    OpCase(
-        "combinations",
-        tt.combinations,
-        _np_combinations,
-        torch_call("combinations"),
-        _combinations_inputs(),
-    ),
-    OpCase("cov", tt.cov, _np_cov, torch_call("cov"), _cov_inputs()),
-    OpCase("corrcoef", tt.corrcoef, np.corrcoef, torch_call("corrcoef"), _corrcoef_inputs()),
-    OpCase("gradient", tt.gradient, _np_gradient, torch_call("gradient"), _gradient_inputs()),
-    OpCase("renorm", tt.renorm, _np_renorm, torch_call("renorm"), _renorm_inputs()),
-    OpCase(
-        "triangular_solve",
-        tt.triangular_solve,
-        _np_triangular_solve,
-        torch_call("triangular_solve"),
-        _triangular_solve_inputs(),
-    ),
 ]

@@ -1,12 +1,14 @@
-"""Linear algebra (tinytensor/ops/linalg.py): the table-driven properties of every row in
-ops/optable/linalg.py, then semantics the table cannot express."""
+"""The products (tinytensor/ops/linalg/products.py): the table-driven properties of every row in
+ops/optable/linalg_products.py, second-order gradients, then semantics the table cannot express
+(shape errors, einsum's spellings, addmv_)."""
 
 import pytest
 
-from ops.harness import table_tests
-from ops.optable import LINALG as CASES
+from ops.harness import second_order_test, table_tests
+from ops.optable import LINALG_PRODUCTS as CASES
 
 test_forward_and_gradient, test_matches_torch = table_tests(CASES)
+test_second_order = second_order_test(CASES, deadline=None)
 
 
 # --- semantics ----------------------------------------------------------------------------------
@@ -59,3 +61,20 @@ def test_einsum_trace_and_diagonal_gradients():
     assert x.grad.tolist() == [[1.0, 0.0], [0.0, 1.0]]
     assert tt.einsum("ii->i", x).tolist() == [1.0, 4.0]
     assert tt.einsum("ji", x).tolist() == [[1.0, 3.0], [2.0, 4.0]]  # implicit output: sorted
+
+
+def test_addmv_inplace_numpy():
+    a, v = np.arange(6.0).reshape(2, 3), np.array([1.0, -1.0, 2.0])
+    out = tt.ones(2, dtype=tt.float64)
+    assert tt.addmv_(out, tt.tensor(a), tt.tensor(v), beta=3) is out
+    np.testing.assert_allclose(out.numpy(), 3.0 + a @ v)
+
+
+@pytest.mark.torch
+def test_addmv_inplace_matches_torch():
+    torch = pytest.importorskip("torch")
+    x0 = np.random.default_rng(3).standard_normal((3, 4))
+    v, tv = tt.ones(3, dtype=tt.float64), torch.ones(3, dtype=torch.float64)
+    tt.addmv_(v, tt.tensor(x0), tt.ones(4, dtype=tt.float64), beta=2, alpha=0.5)
+    torch.addmv_(tv, torch.tensor(x0), torch.ones(4, dtype=torch.float64), beta=2, alpha=0.5)
+    np.testing.assert_allclose(v.numpy(), tv.numpy())

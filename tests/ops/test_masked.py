@@ -1,0 +1,8 @@
+"""The masked ops (tinytensor/ops/masked.py): the table-driven properties of every row in
+ops/optable/masked.py and second-order gradients."""
+
+from ops.harness import second_order_test, table_tests
+from ops.optable import MASKED as CASES
+
+test_forward_and_gradient, test_matches_torch = table_tests(CASES)
+test_second_order = second_order_test(CASES)
