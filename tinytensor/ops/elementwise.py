@@ -807,34 +807,38 @@ def _where_backward(g, c, zero, *, needs):
 WHERE = Primitive("Where", np.where, _where_backward)
 
 
-def _rounding(fn, name):
+def _rounding_primitive(fn, name):
     def kernel(d, decimals=0):
         return fn(d) if not decimals else np.round(d, decimals)
 
-    kernel.__name__ = f"_{name}_kernel"
-    prim = Primitive(name.capitalize(), kernel, _zero_backward)
+    kernel.__name__ = kernel.__qualname__ = f"_{name.lower()}_kernel"
+    return Primitive(name, kernel, _zero_backward)
 
+
+def _rounding(prim, name):
     def op(input, decimals=0):
         a = as_tensor(input, name)
         return prim.apply((a,), (a._data,), (), {"decimals": decimals} if decimals else None)
 
     op.__name__ = name
     op.__doc__ = f"f(a) = {name}(a);  da = 0"
-    return op, prim
+    return op
 
 
-floor, FLOOR = _rounding(np.floor, "floor")
-ceil, CEIL = _rounding(np.ceil, "ceil")
-round, ROUND = _rounding(np.round, "round")
-trunc, TRUNC = _rounding(np.trunc, "trunc")
+FLOOR = _rounding_primitive(np.floor, "Floor")
+CEIL = _rounding_primitive(np.ceil, "Ceil")
+ROUND = _rounding_primitive(np.round, "Round")
+TRUNC = _rounding_primitive(np.trunc, "Trunc")
+floor = _rounding(FLOOR, "floor")
+ceil = _rounding(CEIL, "ceil")
+round = _rounding(ROUND, "round")
+trunc = _rounding(TRUNC, "trunc")
 
 
 # --- comparisons and logic: no gradients -----------------------------------------------------
 
 
-def _compare(fn, name, prim_name):
-    prim = Primitive(prim_name, fn)  # no gradient
-
+def _compare(prim, name):
     def op(input, other):
         a, b, ad, bd = binary(input, other, name)
         try:
@@ -844,19 +848,27 @@ def _compare(fn, name, prim_name):
 
     op.__name__ = name
     op.__doc__ = f"Elementwise {name}; returns a bool tensor, no gradient."
-    return op, prim
+    return op
 
 
-eq, EQ = _compare(np.equal, "eq", "Eq")
-ne, NE = _compare(np.not_equal, "ne", "Ne")
-lt, LT = _compare(np.less, "lt", "Lt")
-le, LE = _compare(np.less_equal, "le", "Le")
-gt, GT = _compare(np.greater, "gt", "Gt")
-ge, GE = _compare(np.greater_equal, "ge", "Ge")
-less, greater = lt, gt
-logical_and, LOGICAL_AND = _compare(np.logical_and, "logical_and", "LogicalAnd")
-logical_or, LOGICAL_OR = _compare(np.logical_or, "logical_or", "LogicalOr")
-logical_xor, LOGICAL_XOR = _compare(np.logical_xor, "logical_xor", "LogicalXor")
+EQ = Primitive("Eq", np.equal)  # the comparisons and logical ops: no gradient
+NE = Primitive("Ne", np.not_equal)
+LT = Primitive("Lt", np.less)
+LE = Primitive("Le", np.less_equal)
+GT = Primitive("Gt", np.greater)
+GE = Primitive("Ge", np.greater_equal)
+LOGICAL_AND = Primitive("LogicalAnd", np.logical_and)
+LOGICAL_OR = Primitive("LogicalOr", np.logical_or)
+LOGICAL_XOR = Primitive("LogicalXor", np.logical_xor)
+eq = _compare(EQ, "eq")
+ne = _compare(NE, "ne")
+lt = less = _compare(LT, "lt")
+le = _compare(LE, "le")
+gt = greater = _compare(GT, "gt")
+ge = _compare(GE, "ge")
+logical_and = _compare(LOGICAL_AND, "logical_and")
+logical_or = _compare(LOGICAL_OR, "logical_or")
+logical_xor = _compare(LOGICAL_XOR, "logical_xor")
 
 
 def logical_not(input):
@@ -885,9 +897,7 @@ def bitwise_not(input):
 BITWISE_NOT = Primitive("BitwiseNot", np.invert)
 
 
-def _bitwise(fn, name, prim_name):
-    prim = Primitive(prim_name, fn)  # no gradient
-
+def _bitwise(prim, name):
     def op(input, other):
         a, b, ad, bd = binary(input, other, name)
         if value_dtype(ad, bd).kind == "f":
@@ -904,7 +914,7 @@ def _bitwise(fn, name, prim_name):
 
     op.__name__ = name
     op.__doc__ = f"Elementwise {name} of integer or bool tensors (no gradient)."
-    return op, prim
+    return op
 
 
 def _shift_left(ad, bd):
@@ -920,15 +930,16 @@ def _shift_right(ad, bd):
     return np.where(np.asarray(bd) < 0, 0, out).astype(out.dtype)
 
 
-bitwise_and, BITWISE_AND = _bitwise(np.bitwise_and, "bitwise_and", "BitwiseAnd")
-bitwise_or, BITWISE_OR = _bitwise(np.bitwise_or, "bitwise_or", "BitwiseOr")
-bitwise_xor, BITWISE_XOR = _bitwise(np.bitwise_xor, "bitwise_xor", "BitwiseXor")
-bitwise_left_shift, BITWISE_LEFT_SHIFT = _bitwise(
-    _shift_left, "bitwise_left_shift", "BitwiseLeftShift"
-)
-bitwise_right_shift, BITWISE_RIGHT_SHIFT = _bitwise(
-    _shift_right, "bitwise_right_shift", "BitwiseRightShift"
-)
+BITWISE_AND = Primitive("BitwiseAnd", np.bitwise_and)  # no gradients
+BITWISE_OR = Primitive("BitwiseOr", np.bitwise_or)
+BITWISE_XOR = Primitive("BitwiseXor", np.bitwise_xor)
+BITWISE_LEFT_SHIFT = Primitive("BitwiseLeftShift", _shift_left)
+BITWISE_RIGHT_SHIFT = Primitive("BitwiseRightShift", _shift_right)
+bitwise_and = _bitwise(BITWISE_AND, "bitwise_and")
+bitwise_or = _bitwise(BITWISE_OR, "bitwise_or")
+bitwise_xor = _bitwise(BITWISE_XOR, "bitwise_xor")
+bitwise_left_shift = _bitwise(BITWISE_LEFT_SHIFT, "bitwise_left_shift")
+bitwise_right_shift = _bitwise(BITWISE_RIGHT_SHIFT, "bitwise_right_shift")
 
 
 def isnan(input):
