@@ -38,7 +38,7 @@ from tinytensor.tensor_methods.pointwise import PointwiseMethods
 from tinytensor.tensor_methods.random import RandomMethods
 from tinytensor.tensor_methods.reduction import ReductionMethods
 from tinytensor.tensor_methods.shape import ShapeMethods
-from tinytensor.tensor_methods.sorting import SortingMethods
+from tinytensor.tensor_methods.sort import SortMethods
 from tinytensor.types import legacy_dtype, legacy_type_name
 
 # The hot ops, bound once: the dunders below pay no module-attribute lookup (and, since the
@@ -62,7 +62,7 @@ class Tensor(
     LinalgMethods,
     MathMethods,
     ElementwiseInplaceMethods,
-    SortingMethods,
+    SortMethods,
     ShapeMethods,
     IndexMethods,
     RandomMethods,

@@ -1,6 +1,8 @@
 """Indexing and scattering as ``Tensor`` methods, each beside its in-place form: ``index_add_``,
-``index_put(_)``, ``scatter_``/``scatter_add_``, ``take``, ``as_strided``, ``fill_diagonal_``,
-the ``*_scatter`` embeddings, ``index_reduce(_)`` and ``nonzero_static``. Each is one call into
+``index_put(_)``, ``scatter_``/``scatter_add_``, ``scatter_reduce(_)``, ``index_fill(_)``,
+``index_copy(_)``, ``put(_)``, ``take``/``take_along_dim``, ``as_strided``, ``fill_diagonal_``, the
+``*_scatter`` embeddings, ``index_reduce(_)``, the masked selections (``masked_select``,
+``masked_scatter(_)``, ``nonzero``/``nonzero_static``, ``argwhere``). Each is one call into
 ``tinytensor.ops.index``, ``scatter`` or ``masked``."""
 
 from __future__ import annotations
@@ -101,3 +103,56 @@ class IndexMethods:
 
     def masked_fill(self, mask, value):
         return MK.masked_fill(self, mask, value)
+
+    def nonzero(self, *, as_tuple=False):
+        return MK.nonzero(self, as_tuple=as_tuple)
+
+    def argwhere(self):
+        return MK.argwhere(self)
+
+    def masked_select(self, mask):
+        return MK.masked_select(self, mask)
+
+    def masked_scatter(self, mask, source):
+        return MK.masked_scatter(self, mask, source)
+
+    def masked_scatter_(self, mask, source):
+        return inplace(self, lambda s: MK.masked_scatter(s, mask, source), "masked_scatter_")
+
+    @numpy_aliases
+    def scatter_reduce(self, dim, index, src, reduce, *, include_self=True):
+        return SC.scatter_reduce(self, dim, index, src, reduce, include_self=include_self)
+
+    @numpy_aliases
+    def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
+        return inplace(
+            self,
+            lambda s: SC.scatter_reduce(s, dim, index, src, reduce, include_self=include_self),
+            "scatter_reduce_",
+        )
+
+    @numpy_aliases
+    def index_fill(self, dim, index, value):
+        return SC.index_fill(self, dim, index, value)
+
+    @numpy_aliases
+    def index_fill_(self, dim, index, value):
+        return inplace(self, lambda s: SC.index_fill(s, dim, index, value), "index_fill_")
+
+    @numpy_aliases
+    def index_copy(self, dim, index, source):
+        return SC.index_copy(self, dim, index, source)
+
+    @numpy_aliases
+    def index_copy_(self, dim, index, source):
+        return inplace(self, lambda s: SC.index_copy(s, dim, index, source), "index_copy_")
+
+    def put(self, index, source, accumulate=False):
+        return SC.put(self, index, source, accumulate)
+
+    def put_(self, index, source, accumulate=False):
+        return inplace(self, lambda s: SC.put(s, index, source, accumulate), "put_")
+
+    @numpy_aliases
+    def take_along_dim(self, indices, dim=None):
+        return I.take_along_dim(self, indices, dim)

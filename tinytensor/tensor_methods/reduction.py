@@ -1,11 +1,16 @@
 """Reductions as ``Tensor`` methods (``sum``, ``mean``, ``prod``, ``max``/``min``,
-``amax``/``amin``, ``var``/``std``, ``logsumexp``, ``norm``, ``argmax``/``argmin``, ``all``/``any``,
-``cumsum(_)``), each one call into ``tinytensor.ops.reduce``, NumPy-style aliases included."""
+``amax``/``amin``, ``var``/``std``, ``logsumexp``, ``norm``, ``argmax``/``argmin``,
+``all``/``any``), the running ops (``cumsum(_)``, ``cumprod(_)``, ``cummax``/``cummin``,
+``logcumsumexp``, ``diff``) and the statistics (``aminmax``, ``nansum``/``nanmean``,
+``count_nonzero``, ``bincount``, ``histc``/``histogram``, ``cov``/``corrcoef``), each one call
+into ``tinytensor.ops.reduce``, ``scan`` or ``statistics``, NumPy-style aliases included."""
 
 from __future__ import annotations
 
 from tinytensor._namespace.conventions import numpy_aliases
 from tinytensor.ops import reduce as R
+from tinytensor.ops import scan as CU
+from tinytensor.ops import statistics as ST
 from tinytensor.ops.inplace import inplace
 
 # The hot ops, bound once: a method pays no module-attribute lookup.
@@ -86,3 +91,62 @@ class ReductionMethods:
             return R.cumsum(s if dtype is None else s.to(dtype), dim)
 
         return inplace(self, compute, "cumsum_")
+
+    # --- running ops (tinytensor.ops.scan) ---------------------------------------------------
+
+    @numpy_aliases
+    def cumprod(self, dim, *, dtype=None):
+        return CU.cumprod(self, dim, dtype=dtype)
+
+    @numpy_aliases
+    def cumprod_(self, dim, *, dtype=None):
+        return inplace(self, lambda s: CU.cumprod(s, dim, dtype=dtype), "cumprod_")
+
+    @numpy_aliases
+    def cummax(self, dim):
+        return CU.cummax(self, dim)
+
+    @numpy_aliases
+    def cummin(self, dim):
+        return CU.cummin(self, dim)
+
+    @numpy_aliases
+    def logcumsumexp(self, dim):
+        return CU.logcumsumexp(self, dim)
+
+    @numpy_aliases
+    def diff(self, n=1, dim=-1, prepend=None, append=None):
+        return CU.diff(self, n, dim, prepend, append)
+
+    # --- statistics (tinytensor.ops.statistics) -------------------------------------------------
+
+    @numpy_aliases
+    def aminmax(self, *, dim=None, keepdim=False):
+        return ST.aminmax(self, dim=dim, keepdim=keepdim)
+
+    @numpy_aliases
+    def nansum(self, dim=None, keepdim=False, *, dtype=None):
+        return ST.nansum(self, dim, keepdim, dtype=dtype)
+
+    @numpy_aliases
+    def nanmean(self, dim=None, keepdim=False, *, dtype=None):
+        return ST.nanmean(self, dim, keepdim, dtype=dtype)
+
+    @numpy_aliases
+    def count_nonzero(self, dim=None):
+        return ST.count_nonzero(self, dim)
+
+    def bincount(self, weights=None, minlength=0):
+        return ST.bincount(self, weights, minlength)
+
+    def histc(self, bins=100, min=0, max=0):
+        return ST.histc(self, bins, min, max)
+
+    def histogram(self, bins=100, *, range=None, weight=None, density=False):  # noqa: A002
+        return ST.histogram(self, bins, range=range, weight=weight, density=density)
+
+    def cov(self, *, correction=1, fweights=None, aweights=None):
+        return ST.cov(self, correction=correction, fweights=fweights, aweights=aweights)
+
+    def corrcoef(self):
+        return ST.corrcoef(self)
