@@ -64,3 +64,15 @@ def test_compiled_batch_norm_layer_counts_its_batches_every_call():
         np.testing.assert_array_equal(eager(x).detach().numpy(), fn(x).detach().numpy())
     assert int(compiled.num_batches_tracked.item()) == int(eager.num_batches_tracked.item()) == 3
     np.testing.assert_array_equal(eager.running_var.numpy(), compiled.running_var.numpy())
+
+
+def test_compiled_batch_norm_with_cumulative_average_matches_eager_every_call():
+    # momentum=None averages with 1/num_batches_tracked: a value the compiled call must read
+    # each time (a graph break), not bake in from the trace.
+    x = tt.tensor(np.random.default_rng(5).standard_normal((4, 3, 2, 2)).astype(np.float32))
+    eager, compiled = nn.BatchNorm2d(3, momentum=None), nn.BatchNorm2d(3, momentum=None)
+    fn = tt.compile(compiled)
+    for i in range(4):
+        np.testing.assert_array_equal(eager(x * (i + 1)).detach().numpy(),
+                                      fn(x * (i + 1)).detach().numpy())  # fmt: skip
+        np.testing.assert_array_equal(eager.running_var.numpy(), compiled.running_var.numpy())

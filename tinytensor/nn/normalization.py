@@ -90,7 +90,8 @@ class _BatchNorm(Module):
         if self.training and self.track_running_stats:
             count_batch(self.num_batches_tracked)
             if self.momentum is None:  # cumulative moving average
-                momentum = 1.0 / float(self.num_batches_tracked._data)
+                # a value read through item(): a compiled call breaks here, never bakes it in
+                momentum = 1.0 / float(self.num_batches_tracked.item())
         use_batch = self.training or not self.track_running_stats
         return F.batch_norm(
             input,

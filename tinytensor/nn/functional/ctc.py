@@ -14,7 +14,9 @@ from tinytensor.ops._util import as_tensor
 
 
 def _lengths(v, n, who):
-    a = np.asarray(v._data if hasattr(v, "_data") else v, dtype=np.int64).reshape(-1)
+    # A tensor's lengths reach Python through tolist(): a compiled call breaks there rather
+    # than bake them into the kernels' attributes.
+    a = np.asarray(v.tolist() if hasattr(v, "tolist") else v, dtype=np.int64).reshape(-1)
     if a.shape != (n,):
         raise RuntimeError(f"ctc_loss: {who} must have {n} entries (one per sample), got {a.size}")
     return a
