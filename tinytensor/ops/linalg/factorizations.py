@@ -165,7 +165,7 @@ INV = Primitive("LinalgInv", _inv_kernel, _inv_backward)
 def det(A):
     """f(A) = det A;  dA = g adj(A)^T (= g det(A) A^-T where A is invertible)"""
     A = _matrix(A, "linalg.det")
-    return DET.apply((A,), (A._data,), (A,))
+    return DET.apply((A,), (A._data,), (A, OUT))  # OUT: saved as PyTorch saves it
 
 
 def _det_kernel(A):
@@ -173,7 +173,7 @@ def _det_kernel(A):
         return np.linalg.det(A)
 
 
-def _det_backward(g, A):
+def _det_backward(g, A, d):  # d unread (saved as PyTorch saves it: changing it is an error)
     return (S.unsqueeze(S.unsqueeze(g, -1), -1) * DET_ADJUGATE.apply((A,), (A._data,), (A, OUT)),)
 
 
