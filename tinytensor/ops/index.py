@@ -661,7 +661,7 @@ def _copy_kernel(x):
     return x.copy()
 
 
-COPY_INDEX = Primitive("Copy", _copy_kernel)  # a private copy of an index: no gradient
+COPY_INDEX = Primitive("CopyIndex", _copy_kernel)  # a private copy of an index: no gradient
 
 
 def unravel_index(indices, shape):
