@@ -53,6 +53,11 @@ def set_tracer(tracer):
     return prev
 
 
+def active_tracer():
+    """The active tracer, or None."""
+    return _tracer
+
+
 def tracing() -> bool:
     """True while a compiler traces a function (``tinytensor.compiler.is_compiling``)."""
     return _tracer is not None

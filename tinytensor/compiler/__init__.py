@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import functools
 
-from tinytensor.autograd.primitive import tracing
+from tinytensor.autograd.primitive import active_tracer, tracing
 from tinytensor.compiler.compiled import (
     _LIVE,
     CompiledFunction,
@@ -149,10 +149,9 @@ def disable(fn=None, recursive=True, *, reason=None):
 
     @functools.wraps(fn)
     def eager(*args, **kwargs):
-        from tinytensor.autograd.primitive import _tracer
-
-        if _tracer is not None:
-            _tracer.graph_break(
+        tracer = active_tracer()
+        if tracer is not None:
+            tracer.graph_break(
                 "a function marked tt.compiler.disable"
                 + (f" ({reason})" if reason else f" ({getattr(fn, '__qualname__', fn)})")
             )

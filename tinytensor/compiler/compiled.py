@@ -25,7 +25,7 @@ import numpy as np
 from tinytensor.autograd import api as autograd_api
 from tinytensor.autograd.grad_mode import grad_state
 from tinytensor.autograd.node import Node, output
-from tinytensor.autograd.primitive import set_tracer
+from tinytensor.autograd.primitive import set_tracer, tracing
 from tinytensor.compiler import program as P
 from tinytensor.compiler.guards import Guards, is_module, python_writes, reachable_modules
 from tinytensor.compiler.trace import GuardFailed, Tracer
@@ -95,7 +95,7 @@ class CompiledFunction:
         return self if obj is None else functools.partial(self, obj)
 
     def __call__(self, *args, **kwargs):
-        if _disabled[0] or _tracing_now():
+        if _disabled[0] or tracing():
             return self.fn(*args, **kwargs)
         for entry in self.entries:
             if entry.guards.check(args, kwargs):
@@ -127,10 +127,6 @@ class CompiledFunction:
         return out
 
 
-def _tracing_now():
-    from tinytensor.autograd.primitive import tracing
-
-    return tracing()
 
 
 def _flatten(value, tensors):
