@@ -17,8 +17,9 @@ How the trace is taken:
   conv/pool/pad, ``ops_attention.py`` for sdpa).
 * **Constants.** An input that needs no gradient leaves no edge on the tape. An observer
   (``sys.setprofile``, for the length of the trace) watches the doors that record nodes,
-  ``autograd.node.record`` and a primitive's ``apply`` and ``record``, and keeps those inputs: a ``state_dict`` entry is referenced by its
-  key, a graph input by its name, and anything else becomes a constant initializer.
+  ``autograd.node.record`` and a primitive's ``apply`` and ``record``, and keeps those
+  inputs: a ``state_dict`` entry is referenced by its key, a graph input by its name, and
+  anything else becomes a constant initializer.
 * **Arguments the tape drops.** The observer also keeps an argument that a node neither saves
   nor names in its ``attrs`` (sdpa's bool ``attn_mask``) for that node's converter.
 * **Data-dependent Python.** The same observer warns (``TracerWarning``) when user code turns a
