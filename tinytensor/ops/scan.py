@@ -322,8 +322,9 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):  # noqa: A002
                 )
             out.append(_gradient_coords(f, d, h, edge_order))
         else:
-            h = h.item() if isinstance(h, TensorBase) else h
-            out.append(_gradient_uniform(f, d, float(h), edge_order))
+            # A 0-d tensor spacing stays a tensor (its value never reaches Python), no gradient.
+            h = h.detach().to(f.dtype) if isinstance(h, TensorBase) else float(h)
+            out.append(_gradient_uniform(f, d, h, edge_order))
     return tuple(out)
 
 
