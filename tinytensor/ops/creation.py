@@ -2,8 +2,10 @@
 ``frombuffer``, ``from_dlpack``), filled (``zeros``/``ones``/``full``/``empty``, their ``_like``
 forms, ``empty_strided``/``empty_permuted``, ``scalar_tensor``), ranged (``arange``, ``linspace``,
 ``logspace``, the deprecated inclusive ``range``), ``eye``, and the signal windows
-(``hann_window`` and friends, periodic by default as in PyTorch). Random tensors are the random
-family's (``ops/random.py``); ``leaf``, ``shape_args`` and ``float_dtype`` are shared with it."""
+(``hann_window`` and friends, periodic by default as in PyTorch). Each made tensor comes out of a
+primitive's kernel with only attributes (``made``), so a compiled program makes it again; only
+the memory-sharing forms wrap the caller's array. Random tensors are the random family's
+(``ops/random.py``); ``made``, ``shape_args`` and ``float_dtype`` are shared with it."""
 
 from __future__ import annotations
 
