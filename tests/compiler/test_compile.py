@@ -280,7 +280,7 @@ def nested_bool(x):
         (lambda x: x * len([v for v in x.tolist() if v > 0]), "tolist()"),
         (lambda x: tt.tensor(x.detach().numpy() * 2) + x, "numpy()"),
         (lambda x: x * float(np.asarray(x).sum()), "numpy()"),  # NumPy reading the data
-        (lambda x: x.clone().add_(1), "in place"),
+        (lambda x: x.detach().mul_(1) + x, "in place"),  # writes the argument's storage
     ],
 )
 def test_graph_breaks_run_eagerly_with_the_same_results_and_are_explained(fn, reason):
@@ -503,3 +503,37 @@ def test_batch_norm_running_statistics_update_on_every_replay():
         runs.append((y.numpy().copy(), rm.numpy().copy(), rv.numpy().copy()))
     assert all(np.array_equal(a, b) for a, b in zip(*runs))
     assert not np.array_equal(runs[1][1], np.zeros(3))
+
+
+def test_in_place_ops_on_tensors_the_call_made_compile():
+    def f(x):
+        y = x * 2
+        y[0] = 5.0
+        y.relu_()
+        return (y * x).sum()
+
+    c = tt.compile(f)
+    for v in ([1.0, -2.0, 3.0], [2.0, 1.0, -1.0], [-1.0, 4.0, 0.5]):
+        x = tt.tensor(v, requires_grad=True)
+        a = c(x)
+        a.backward()
+        got = x.grad.clone()
+        x.grad = None
+        b = f(x)
+        b.backward()
+        assert same(a, b) and same(got, x.grad)
+    assert c.program is not None and "CopyInto" in str(c.program)
+
+
+def test_in_place_writes_to_the_users_tensors_stay_eager():
+    def through_a_view(x):
+        v = x.view(3)
+        v.add_(1)  # changes the argument's storage: its version must move
+        return x * 2
+
+    c = tt.compile(through_a_view)
+    x = tt.zeros(3)
+    c(x)
+    c(x)
+    assert same(x, tt.full((3,), 2.0)) and x._version == 2
+    assert c.program is None

@@ -226,8 +226,12 @@ def _trace_backward(tracer, diff, wrt):
         g = wrap(np.ones(t._data.shape, t._data.dtype))
         gs.append(g)
         grad_in.append(tracer.add_grad_input(g, i))
-    grads = autograd_api.grad(diff, wrt, gs, retain_graph=True, create_graph=True,
-                              allow_unused=True)
+    try:
+        grads = autograd_api.grad(diff, wrt, gs, retain_graph=True, create_graph=True,
+                                  allow_unused=True)
+    except Exception as e:  # noqa: BLE001 - eager's own backward will raise it, if it is called
+        tracer.graph_break(f"its backward cannot be traced: {type(e).__name__}: {e}")
+        return None, None
     slots = []
     for g in grads:
         slots.append(None if g is None else tracer.output_slot(g))

@@ -185,7 +185,31 @@ class Tracer:
         self.graph_break(f"a tensor's values reach Python through {what}")
 
     def in_place(self, tensor):
+        # An in-place op on a tensor this call made, written by a kernel (the step just
+        # recorded changed that very array): the program replays the write in order. Anything
+        # else (an argument, a parameter, a write outside a kernel) is a graph break: a replay
+        # would not bump the version counters the user's tensors carry.
+        last = self.steps[-1] if self.steps else None
+        slot = self.slot_of(tensor)
+        if (
+            last is not None
+            and last.prim.mutates
+            and slot is not None
+            and slot in last.outs
+            and last.args[0][0] == SLOT
+            and self.source[last.args[0][1]][0] == "step"
+            and not self._aliases_user_memory(tensor._data)
+        ):
+            return
         self.graph_break("a tensor is changed in place")
+
+    def _aliases_user_memory(self, array):
+        """True if ``array`` may share memory with an argument or a captured tensor (a view of
+        one: writing it changes the user's tensor)."""
+        for s, src in enumerate(self.source):
+            if src[0] in ("arg", "ext") and np.may_share_memory(array, self.arrays[s]):
+                return True
+        return False
 
     def output_slot(self, tensor):
         """The slot an output tensor's storage is in; breaks the graph if it has none."""

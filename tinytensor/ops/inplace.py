@@ -161,7 +161,7 @@ def inplace(t, compute, name):
         new = _cut_history(new, old, name)
     rebase = chain and (new._requires_grad or any(b._requires_grad for b, _, _ in chain))
     old_bases = [_snapshot(b) for b, _, _ in chain] if rebase else None
-    np.copyto(t._data, nd, casting="unsafe")
+    COPY_INTO.compute((t, new), (t._data, nd))
     if grad_state.enabled and new._requires_grad:
         t._requires_grad = True
         t._grad_fn = new._grad_fn
@@ -184,6 +184,17 @@ def _snapshot_kernel(x):
 
 
 SNAPSHOT = Primitive("Snapshot", _snapshot_kernel)  # the old values of an in-place op's target
+
+
+def _copy_into_kernel(dst, src):
+    """Write ``src`` into ``dst`` (casting as an in-place op does); returns ``dst``."""
+    np.copyto(dst, src, casting="unsafe")
+    return dst
+
+
+# The write of every in-place op: a kernel that changes its first argument (a compiled program
+# replays it in order, so later kernels read the new values).
+COPY_INTO = Primitive("CopyInto", _copy_into_kernel, mutates=True)
 
 
 def fill_random(t, sample, name):
