@@ -337,8 +337,6 @@ def test_arguments_are_checked_like_pytorch():
         tt.compile(chain, mode="default", options={})
     with pytest.raises(RuntimeError, match="backend"):
         tt.compile(chain, backend="tensorrt")
-    with pytest.raises(NotImplementedError, match="symbolic shapes"):
-        tt.compile(chain, dynamic=True)
     assert tt.compile(chain, disable=True) is chain
     assert tt.compile(chain, backend="eager") is chain
     deco = tt.compile(fullgraph=True)
@@ -537,3 +535,39 @@ def test_in_place_writes_to_the_users_tensors_stay_eager():
     c(x)
     assert same(x, tt.full((3,), 2.0)) and x._version == 2
     assert c.program is None
+
+
+def test_dynamic_true_makes_the_batch_dimension_symbolic():
+    model = mlp()
+    f = tt.compile(model, dynamic=True)
+    rng = np.random.default_rng(0)
+    for n in (4, 7, 4, 9, 1, 12):
+        x = tt.tensor(rng.normal(size=(n, 6)), dtype=tt.float32)
+        y = f(x)
+        y.sum().backward()
+        got = [p.grad.numpy().copy() for p in model.parameters()]
+        model.zero_grad()
+        want = model(x)
+        want.sum().backward()
+        assert same(y, want)
+        assert all(np.array_equal(a, p.grad.numpy()) for a, p in zip(got, model.parameters()))
+        model.zero_grad()
+    assert f._compiled.traces == 2  # two batch sizes traced, then one program for all
+
+    def h(x):
+        return x.reshape(-1, 3).sum(0) * x.reshape(x.shape[0], 6).mean()
+
+    g = tt.compile(h, dynamic=True)
+    for n in (2, 5, 3, 8):
+        x = tt.arange(n * 6, dtype=tt.float32).reshape(n, 6)
+        assert same(g(x), h(x))
+    assert g.traces == 2
+    assert "B = x0.shape[0]" in str(g.program) and "[B, 6]" in str(g.program)
+
+
+def test_dynamic_keeps_other_dimensions_fixed():
+    f = tt.compile(lambda x: x * 2, dynamic=True)
+    for shape in ((2, 3), (4, 3), (4, 5), (6, 5), (9, 5), (1, 3)):
+        x = tt.ones(shape)
+        assert same(f(x), x * 2)
+    assert f.traces == 4  # (4, 5) differs beyond the batch dimension: a family of its own

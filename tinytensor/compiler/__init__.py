@@ -79,13 +79,21 @@ def compile(  # noqa: A001 - PyTorch's name
     eagerly, as PyTorch's eager backend). ``mode`` and ``options`` are accepted for PyTorch
     programs; the replay has no tuning to choose. ``disable=True`` returns the function as it
     is. ``dynamic``: None or False keep one program per set of input shapes (a new batch size
-    traces again, up to ``config.cache_size_limit``); True is refused with the reason (symbolic
-    shapes are not implemented).
+    traces again, up to ``config.cache_size_limit``); True makes the batch dimension symbolic
+    where the program allows: after a second batch size is traced, the two programs are
+    compared, and if they differ only in integers that are a multiple of the batch size (a
+    reshape's sizes, an expand's shape), one program with those as ``k*B`` replaces them for
+    every batch size (``B`` read from the first batched argument). Other dimensions stay fixed.
     """
     if model is None:
         return functools.partial(
-            compile, fullgraph=fullgraph, dynamic=dynamic, backend=backend, mode=mode,
-            options=options, disable=disable,
+            compile,
+            fullgraph=fullgraph,
+            dynamic=dynamic,
+            backend=backend,
+            mode=mode,
+            options=options,
+            disable=disable,
         )
     if mode not in _MODES:
         raise RuntimeError(
@@ -103,11 +111,6 @@ def compile(  # noqa: A001 - PyTorch's name
             "tinytensor.compile: a custom backend function receives an FX graph in PyTorch; "
             "tinytensor has no FX graphs. Use backend='inductor' (the default)"
         )
-    if dynamic:
-        raise NotImplementedError(
-            "tinytensor.compile(dynamic=True): symbolic shapes are not implemented; leave "
-            "dynamic=None and each new input shape is traced once (config.cache_size_limit)"
-        )
     if disable or backend == "eager":
         return model
     if not callable(model):
@@ -115,7 +118,7 @@ def compile(  # noqa: A001 - PyTorch's name
             f"tinytensor.compile: expected a function or a Module, got {type(model).__name__}"
         )
     if is_module(model):
-        return _module_wrapper[0](model, fullgraph)
+        return _module_wrapper[0](model, fullgraph, bool(dynamic))
     return CompiledFunction(model, fullgraph=fullgraph, dynamic=dynamic)
 
 

@@ -27,8 +27,14 @@ from tinytensor.autograd.grad_mode import grad_state
 from tinytensor.autograd.node import Node, output
 from tinytensor.autograd.primitive import set_tracer, tracing
 from tinytensor.compiler import program as P
-from tinytensor.compiler.guards import Guards, is_module, python_writes, reachable_modules
-from tinytensor.compiler.trace import GuardFailed, Tracer
+from tinytensor.compiler.guards import (
+    DynamicGuards,
+    Guards,
+    is_module,
+    python_writes,
+    reachable_modules,
+)
+from tinytensor.compiler.trace import CONST, SEQ, SLOT, GuardFailed, Tracer
 from tinytensor.core import TensorBase, set_watcher, wrap
 
 
@@ -49,13 +55,28 @@ _disabled = [0]  # > 0 inside tt.compiler.disable'd code: calls run eagerly
 class Entry:
     """One traced call: its guards, and its program (None when the trace broke: eager)."""
 
-    __slots__ = ("guards", "program", "breaks", "externals", "wrt", "structure", "n_args",
-                 "out_rg", "hits")
+    __slots__ = (
+        "guards",
+        "program",
+        "breaks",
+        "externals",
+        "wrt",
+        "structure",
+        "n_args",
+        "out_rg",
+        "hits",
+        "build_args",
+        "steps",
+        "arg_meta",
+        "wrt_inputs",
+    )
 
     def __init__(self):
         self.program = None
         self.breaks = []
         self.hits = 0
+        self.build_args = self.steps = self.arg_meta = None
+        self.wrt_inputs = ()
 
 
 class _StrictTracer(Tracer):
@@ -67,9 +88,7 @@ class _StrictTracer(Tracer):
 
     def graph_break(self, reason):
         super().graph_break(reason)
-        raise Unsupported(
-            f"tinytensor.compile(fullgraph=True): graph break: {self.breaks[-1]}"
-        )
+        raise Unsupported(f"tinytensor.compile(fullgraph=True): graph break: {self.breaks[-1]}")
 
 
 class CompiledFunction:
@@ -124,9 +143,14 @@ class CompiledFunction:
         self.traces += 1
         self.entries.append(entry)
         self.program = entry.program
+        if self.dynamic and entry.program is not None:
+            for old in self.entries[:-1]:
+                dyn = generalize(old, entry)
+                if dyn is not None:  # one program for every batch size from now on
+                    self.entries.insert(0, dyn)
+                    break
+        entry.build_args = None  # the tracer's arrays are not needed any more
         return out
-
-
 
 
 def _flatten(value, tensors):
@@ -207,11 +231,17 @@ def trace_call(fn, args, kwargs, fullgraph=False, module=None):
     if not tracer.breaks:
         inputs = [tracer.arg_slots[id(t)] for t in arg_tensors]
         inputs += [slot for _, slot in tracer.externals.values()]
-        entry.program = P.build(tracer, out_slots, grad_in or [], grad_slots, inputs)
+        entry.build_args = (tracer, out_slots, grad_in or [], grad_slots, inputs)
+        entry.program = P.build(*entry.build_args)
         if grad_slots is not None:
             # The order of the backward's gradients: wrt tensors, mapped to input indices.
             index = {id(t): k for k, t in enumerate(arg_tensors + externals)}
-            entry.program.wrt_inputs = tuple(index[id(t)] for t in wrt)
+            entry.wrt_inputs = tuple(index[id(t)] for t in wrt)
+            entry.program.wrt_inputs = entry.wrt_inputs
+        entry.steps = tracer.steps
+        entry.arg_meta = tuple(
+            (t._data.shape, t._data.dtype, t._requires_grad) for t in arg_tensors
+        )
     return result, entry
 
 
@@ -227,8 +257,9 @@ def _trace_backward(tracer, diff, wrt):
         gs.append(g)
         grad_in.append(tracer.add_grad_input(g, i))
     try:
-        grads = autograd_api.grad(diff, wrt, gs, retain_graph=True, create_graph=True,
-                                  allow_unused=True)
+        grads = autograd_api.grad(
+            diff, wrt, gs, retain_graph=True, create_graph=True, allow_unused=True
+        )
     except Exception as e:  # noqa: BLE001 - eager's own backward will raise it, if it is called
         tracer.graph_break(f"its backward cannot be traced: {type(e).__name__}: {e}")
         return None, None
@@ -250,6 +281,119 @@ def _all_modules(modules):
         out.append(m)
         stack.extend(c for c in m.__dict__["_modules"].values() if c is not None)
     return out
+
+
+def generalize(a, b):
+    """A dynamic Entry from two traces of one function that differ only in the batch size (the
+    first dimension of some tensor arguments), or None. Integers in the kernels' arguments and
+    attributes that are ``k`` times the batch size in both traces become ``k*B``, where ``B``
+    is read from the first batched argument on each call."""
+    if a.program is None or a.steps is None or b.build_args is None or a.program.dynamic:
+        return None
+    if a.externals != b.externals or a.guards.grad != b.guards.grad or a.structure != b.structure:
+        return None
+    if len(a.arg_meta) != len(b.arg_meta) or a.wrt_inputs != b.wrt_inputs:
+        return None
+    batched, sizes = [], set()
+    for (sa, da, ra), (sb, db, rb) in zip(a.arg_meta, b.arg_meta):
+        if da != db or ra != rb or len(sa) != len(sb) or sa[1:] != sb[1:]:
+            return None
+        differs = bool(sa) and sa[0] != sb[0]
+        batched.append(differs)
+        if differs:
+            sizes.add((sa[0], sb[0]))
+    if len(sizes) != 1:
+        return None
+    ((ba, bb),) = sizes
+    if ba == 0 or bb == 0:
+        return None
+    try:
+        symbolic = _diff_steps(a.steps, b.steps, ba, bb)
+    except _NotGeneral:
+        return None
+    tracer, out_slots, grad_in, grad_slots, inputs = b.build_args
+    dyn = Entry()
+    for name in ("externals", "wrt", "structure", "n_args", "out_rg", "breaks", "arg_meta",
+                 "wrt_inputs"):  # fmt: skip
+        setattr(dyn, name, getattr(b, name))
+    first = batched.index(True)
+    dyn.program = P.build(tracer, out_slots, grad_in, grad_slots, inputs, symbolic, first)
+    dyn.program.wrt_inputs = b.wrt_inputs
+    dyn.guards = DynamicGuards(b.guards, batched)
+    return dyn
+
+
+class _NotGeneral(Exception):
+    pass
+
+
+def _diff_steps(steps_a, steps_b, ba, bb):
+    if len(steps_a) != len(steps_b):
+        raise _NotGeneral
+    symbolic = {}
+    for i, (x, y) in enumerate(zip(steps_a, steps_b)):
+        if x.prim.kernel is not y.prim.kernel or x.outs != y.outs or x.phase != y.phase:
+            raise _NotGeneral
+        if len(x.args) != len(y.args) or (x.attrs or {}).keys() != (y.attrs or {}).keys():
+            raise _NotGeneral
+        for j, (ra, rb) in enumerate(zip(x.args, y.args)):
+            changed, ref = _diff_ref(ra, rb, ba, bb)
+            if changed:
+                symbolic[(i, "arg", j)] = ref
+        for key, va in (x.attrs or {}).items():
+            changed, v = _diff_value(va, y.attrs[key], ba, bb)
+            if changed:
+                symbolic[(i, "attr", key)] = v
+    return symbolic
+
+
+def _diff_ref(ra, rb, ba, bb):
+    if ra[0] != rb[0]:
+        raise _NotGeneral
+    if ra[0] == SLOT:
+        if ra[1] != rb[1]:
+            raise _NotGeneral
+        return False, ra
+    if ra[0] == SEQ:
+        if ra[1] is not rb[1] or len(ra[2]) != len(rb[2]):
+            raise _NotGeneral
+        parts = [_diff_ref(x, y, ba, bb) for x, y in zip(ra[2], rb[2])]
+        if not any(c for c, _ in parts):
+            return False, ra
+        return True, (SEQ, ra[1], [r for _, r in parts])
+    changed, v = _diff_value(ra[1], rb[1], ba, bb)
+    return changed, ((CONST, v) if changed else ra)
+
+
+def _diff_value(va, vb, ba, bb):
+    if va is vb:
+        return False, va
+    if va.__class__ is not vb.__class__:
+        raise _NotGeneral
+    if va.__class__ is int:
+        if va == vb:
+            return False, va
+        if va and va % ba == 0 and vb % bb == 0 and va // ba == vb // bb:
+            return True, P.Sym(va // ba)
+        raise _NotGeneral
+    if va.__class__ in (tuple, list):
+        if len(va) != len(vb):
+            raise _NotGeneral
+        parts = [_diff_value(x, y, ba, bb) for x, y in zip(va, vb)]
+        if not any(c for c, _ in parts):
+            return False, va
+        return True, va.__class__([v for _, v in parts])
+    if isinstance(va, np.ndarray):
+        if va.dtype == vb.dtype and va.shape == vb.shape and np.array_equal(va, vb):
+            return False, va
+        raise _NotGeneral
+    try:
+        same = bool(va == vb)
+    except Exception:  # noqa: BLE001 - values that do not compare: not general
+        raise _NotGeneral from None
+    if not same:
+        raise _NotGeneral
+    return False, va
 
 
 class _Residuals:
@@ -309,9 +453,7 @@ def _attach_backward(entry, tensors, wrt, inputs, res):
             saved.append(output(slot_of[oi]))
         else:
             spec.append((None, r))
-    metas = tuple(
-        (slot_of.get(k), tensors[k]._data.shape, tensors[k]._data.dtype) for k in traced
-    )
+    metas = tuple((slot_of.get(k), tensors[k]._data.shape, tensors[k]._data.dtype) for k in traced)
     fn = _backward_fn(prog, tuple(spec), metas, len(own) > 1)
     out = node_outs[0] if len(own) == 1 else tuple(node_outs)
     node = Node("CompiledFunction", fn, tuple(wrt), out, tuple(saved), None, False)

@@ -143,10 +143,16 @@ class Guards:
     def why(self, args, kwargs):
         if (grad_state.enabled, grad_state.inference) != self.grad:
             return "grad mode changed"
+        return self._why_arguments(args, kwargs) or self._why_state()
+
+    def _why_arguments(self, args, kwargs):
         if value_key(args) != self.arg_keys:
             return "an argument's shape, dtype, requires_grad or value changed"
         if (value_key(kwargs) if kwargs else None) != self.kw_keys:
             return "a keyword argument changed"
+        return None
+
+    def _why_state(self):
         for t, shape, dtype, rg in self.externals:
             d = t._data
             if d.shape != shape or d.dtype != dtype or t._requires_grad != rg:
@@ -295,3 +301,42 @@ def _codes(code):
     for c in code.co_consts:
         if isinstance(c, types.CodeType):
             yield from _codes(c)
+
+
+class DynamicGuards(Guards):
+    """The guards of a dynamic program (``compile(dynamic=True)``): as ``base``, except that the
+    first dimension of the tensor arguments marked in ``batched`` may be any size, the same for
+    all of them (the batch size ``B`` the program reads)."""
+
+    def __init__(self, base, batched):
+        self.__dict__.update(base.__dict__)
+        self.batched = tuple(batched)
+        self.masked_keys = self._masked(base.arg_keys, base.kw_keys)
+
+    def _masked(self, arg_key, kw_key, dims=None):
+        flags = iter(self.batched)
+        return (_mask(arg_key, flags, dims), None if kw_key is None else _mask(kw_key, flags, dims))
+
+    def _why_arguments(self, args, kwargs):
+        dims = []
+        now = self._masked(value_key(args), value_key(kwargs) if kwargs else None, dims)
+        if now != self.masked_keys:
+            return "an argument's shape (beyond the batch dimension), dtype or value changed"
+        if any(d != dims[0] for d in dims):
+            return "the batched arguments' first dimensions differ"
+        return None
+
+
+def _mask(key, flags, dims):
+    kind = key[0]
+    if kind == "T":
+        if next(flags):
+            if dims is not None:
+                dims.append(key[1][0])
+            return ("T", ("B", *key[1][1:]), key[2], key[3])
+        return key
+    if kind == "S":
+        return ("S", key[1], tuple(_mask(k, flags, dims) for k in key[2]))
+    if kind == "D":
+        return ("D", tuple((n, _mask(k, flags, dims)) for n, k in key[1]))
+    return key

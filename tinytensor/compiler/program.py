@@ -40,6 +40,7 @@ class Program:
         self.residual_outputs = ()
         self.residual_inputs = ()  # input index a residual is (saved as that tensor), else None
         self.const_outputs = ()  # output indices that are constants (copied on every call)
+        self.dynamic = False  # the batch size B is read from an input on every call
         self.out_inputs = ()  # per output: the input it is (returned as that tensor), else None
         # One entry per kernel call, for a picture of the program (``tt.viz.draw_program``):
         # (phase, primitive name, names written, names read, shapes written).
@@ -52,9 +53,7 @@ class Program:
         return self.listing
 
     def __repr__(self) -> str:
-        return (
-            f"<Program: {self.n_forward} forward and {self.n_backward} backward kernel calls>"
-        )
+        return f"<Program: {self.n_forward} forward and {self.n_backward} backward kernel calls>"
 
 
 def _reads(ref, into):
@@ -74,10 +73,39 @@ def _all_const(ref):
     return True
 
 
-def build(tracer, out_slots, grad_in_slots, grad_out_slots, input_slots):
+class Sym:
+    """In a dynamic program, an integer that is ``k`` times the batch size ``B``."""
+
+    __slots__ = ("k",)
+
+    def __init__(self, k):
+        self.k = k
+
+    def __repr__(self) -> str:
+        return "B" if self.k == 1 else f"B*{self.k}"
+
+
+def _has_sym(v) -> bool:
+    if v.__class__ is Sym:
+        return True
+    if v.__class__ in (tuple, list):
+        return any(_has_sym(x) for x in v)
+    if v.__class__ is dict:
+        return any(_has_sym(x) for x in v.values())
+    return False
+
+
+def build(tracer, out_slots, grad_in_slots, grad_out_slots, input_slots, symbolic=None,
+          batch_input=None):
     """The Program for a trace: ``out_slots`` (one per output tensor), ``grad_in_slots`` (the
     gradient arriving at each differentiable output), ``grad_out_slots`` (one per input needing a
-    gradient, None where it gets none), ``input_slots`` (arguments then externals)."""
+    gradient, None where it gets none), ``input_slots`` (arguments then externals).
+
+    ``symbolic`` (a dynamic program) maps ``(step, "arg", j)`` and ``(step, "attr", key)`` to the
+    argument reference or attribute value with ``Sym`` in place of the batch-sized integers;
+    ``batch_input`` is the input whose first dimension is the batch size ``B``."""
+    symbolic = symbolic or {}
+    sym_steps = {k[0] for k in symbolic}
     steps = tracer.steps
     producer = {}
     for i, st in enumerate(steps):
@@ -120,8 +148,11 @@ def build(tracer, out_slots, grad_in_slots, grad_out_slots, input_slots):
     live_f = []
     for i in keep_f:
         st = steps[i]
-        if not (st.prim.random or st.prim.mutates) and all(_all_const(r) for r in st.args) and all(
-            _all_const((CONST, v)) for v in (st.attrs or {}).values()
+        if (
+            not (st.prim.random or st.prim.mutates)
+            and i not in sym_steps
+            and all(_all_const(r) for r in st.args)
+            and all(_all_const((CONST, v)) for v in (st.attrs or {}).values())
         ):
             for s in st.outs:
                 consts[s] = tracer.arrays[s]
@@ -159,6 +190,11 @@ def build(tracer, out_slots, grad_in_slots, grad_out_slots, input_slots):
         v = ref[1]
         if v is None or v.__class__ in (bool, int) or (v.__class__ is float and np.isfinite(v)):
             return repr(v)
+        if _has_sym(v):
+            if v.__class__ is Sym:
+                return repr(v)
+            inner = ", ".join(expr((CONST, x), k) for x in v)
+            return f"[{inner}]" if v.__class__ is list else f"({inner}{',' if len(v) == 1 else ''})"
         n = f"k{len(ns)}"
         ns[n] = v
         return n
@@ -169,8 +205,10 @@ def build(tracer, out_slots, grad_in_slots, grad_out_slots, input_slots):
             st = steps[i]
             kname = f"f{i}"
             ns[kname] = st.prim.kernel
-            args = [expr(r, i) for r in st.args]
-            for key, v in (st.attrs or {}).items():
+            refs = [symbolic.get((i, "arg", j), r) for j, r in enumerate(st.args)]
+            attrs = {key: symbolic.get((i, "attr", key), v) for key, v in (st.attrs or {}).items()}
+            args = [expr(r, i) for r in refs]
+            for key, v in attrs.items():
                 args.append(f"{key}={expr((CONST, v), i)}")
             outs = [name(s) for s in st.outs]
             if not outs:  # a value guard
@@ -179,8 +217,8 @@ def build(tracer, out_slots, grad_in_slots, grad_out_slots, input_slots):
                 target = outs[0] if not st.prim.multi else "(" + ", ".join(outs) + ",)"
                 code.append(f"    {target} = {kname}({', '.join(args)})")
             shapes = ", ".join(_describe(tracer.arrays[s]) for s in st.outs)
-            shown = [_show(r, names, tracer) for r in st.args]
-            shown += [f"{key}={_short(v)}" for key, v in (st.attrs or {}).items()]
+            shown = [_show(r, names, tracer) for r in refs]
+            shown += [f"{key}={_short(v)}" for key, v in attrs.items()]
             listing.append(
                 f"  {', '.join(outs) + ' = ' if outs else ''}{st.prim.name}({', '.join(shown)})"
                 + (f"    # {shapes}" if shapes else "")
@@ -204,6 +242,10 @@ def build(tracer, out_slots, grad_in_slots, grad_out_slots, input_slots):
     if residuals:
         listing.append(f"  # saved for backward: {', '.join(res)}")
     src = [f"def forward({', '.join(ins)}):", *body]
+    if symbolic:
+        src.insert(1, f"    B = x{batch_input}.shape[0]")
+        listing.insert(1 + len(input_slots), f"  B = x{batch_input}.shape[0]  # the batch size")
+        res.append("B")
     returned = "".join(o + ", " for o in outs)
     kept = "".join(r + ", " for r in res)
     src.append(f"    return ({returned}), ({kept})")
@@ -213,8 +255,10 @@ def build(tracer, out_slots, grad_in_slots, grad_out_slots, input_slots):
     prog.forward = ns["forward"]
     out_index = {s: k for k, s in enumerate(out_slots)}
     in_index = {s: k for k, s in enumerate(input_slots)}
-    prog.residual_outputs = tuple(out_index.get(s) for s in residuals)
-    prog.residual_inputs = tuple(in_index.get(s) for s in residuals)
+    extra = (None,) if symbolic else ()  # B, a private residual of a dynamic program
+    prog.residual_outputs = tuple(out_index.get(s) for s in residuals) + extra
+    prog.residual_inputs = tuple(in_index.get(s) for s in residuals) + extra
+    prog.dynamic = bool(symbolic)
     prog.const_outputs = tuple(k for k, s in enumerate(out_slots) if s in consts)
     prog.out_inputs = tuple(in_index.get(s) for s in out_slots)
 

@@ -16,12 +16,13 @@ from tinytensor.nn.module import Module
 class OptimizedModule(Module):
     """A compiled module (PyTorch's ``torch._dynamo.eval_frame.OptimizedModule``)."""
 
-    def __init__(self, mod, fullgraph=False):
+    def __init__(self, mod, fullgraph=False, dynamic=False):
         super().__init__()
         self._orig_mod = mod
-        object.__setattr__(
-            self, "_compiled", CompiledFunction(mod._call_impl, fullgraph=fullgraph, module=mod)
+        compiled = CompiledFunction(
+            mod._call_impl, fullgraph=fullgraph, dynamic=dynamic, module=mod
         )
+        object.__setattr__(self, "_compiled", compiled)
 
     def forward(self, *args, **kwargs):
         return self._compiled(*args, **kwargs)
