@@ -338,22 +338,23 @@ class _Geom:
         self.x, self.w, self.k, self.s, self.p, self.d, self.g, self.o = x, w, k, s, p, d, g, o
 
     def __repr__(self) -> str:
-        return (f"geometry(input={self.x}, weight={self.w}, stride={self.s}, padding={self.p}, "
-                f"dilation={self.d}, groups={self.g}, output={self.o})")
+        return (
+            f"geometry(input={self.x}, weight={self.w}, stride={self.s}, padding={self.p}, "
+            f"dilation={self.d}, groups={self.g}, output={self.o})"
+        )
 
     def cols(self, xd):
-        """`im2col: (G, C/G*prod(k), N*prod(o))`, one contiguous copy through a strided view."""
-        nd = len(self.k)
+        """`im2col: (N, G, C/G*prod(k), prod(o))`, batch-major: one contiguous copy of the
+        strided window view in its own order, so each sample's columns are one block."""
         view = windows(pad_nd(xd, self.p), self.k, self.s, self.d, self.o)
-        view = view.transpose(1, *range(2, 2 + nd), 0, *range(2 + nd, 2 + 2 * nd))
-        return view.reshape(self.g, -1, self.x[0] * math.prod(self.o))
+        return view.reshape(self.x[0], self.g, -1, math.prod(self.o))
 
     def wmat(self, wd):
         return wd.reshape(self.g, self.w[0] // self.g, -1)
 
     def gmat(self, gd):
-        """Output gradient `(N, O, *o)` as `(G, O/G, N*prod(o))`."""
-        return np.ascontiguousarray(np.swapaxes(gd, 0, 1)).reshape(self.g, self.w[0] // self.g, -1)
+        """Output gradient `(N, O, *o)` as `(N, G, O/G, prod(o))` (a view when contiguous)."""
+        return gd.reshape(self.x[0], self.g, self.w[0] // self.g, -1)
 
 
 def _conv(x, w, bias, geo):
@@ -370,16 +371,13 @@ def _conv(x, w, bias, geo):
 
 
 def _conv_kernel(xd, wd, bd, *, geo):
-    """(convolution, im2col matrix): one matmul per group between the weights and the
-    columns, written once into a fresh (N, O, *o) array with the bias added."""
+    """(convolution, im2col matrix): the weights times each sample's columns (one batched
+    matmul, whose result is already (N, O, *o)), with the bias added in place."""
     cols = geo.cols(xd)
     n, o, nd = geo.x[0], geo.w[0], len(geo.k)
-    prod = np.swapaxes(np.matmul(geo.wmat(wd), cols).reshape(o, n, *geo.o), 0, 1)
-    out = np.empty((n, o, *geo.o), dtype=prod.dtype)
-    if bd is None:
-        np.copyto(out, prod)
-    else:
-        np.add(prod, bd.reshape(1, o, *(1,) * nd), out=out)
+    out = np.matmul(geo.wmat(wd), cols).reshape(n, o, *geo.o)
+    if bd is not None:
+        out += bd.reshape(1, o, *(1,) * nd)
     return out, cols
 
 
@@ -411,16 +409,32 @@ def _input_grad(g, w, geo, g2=None):
 
 def _input_grad_kernel(gd, wd, g2, *, geo):
     g2 = geo.gmat(gd) if g2 is None else g2
-    dcols = np.matmul(geo.wmat(wd).transpose(0, 2, 1), g2)
+    dcols = np.matmul(geo.wmat(wd).transpose(0, 2, 1), g2)  # (N, G, C/G*prod(k), prod(o))
     n, c = geo.x[:2]
-    nd = len(geo.k)
-    # Sum the columns back with channels outermost (the layout the matmul produced, so each
-    # kernel offset reads one contiguous block), then swap batch and channels once.
-    dcols = dcols.reshape(c, *geo.k, n, *geo.o)
-    dcols = dcols.transpose(0, 1 + nd, *range(1, 1 + nd), *range(2 + nd, 2 + 2 * nd))
-    padded = tuple(geo.x[2 + i] + 2 * geo.p[i] for i in range(nd))
-    dx = col2im(dcols, padded, geo.k, geo.s, geo.d, geo.p)
-    return np.ascontiguousarray(np.swapaxes(dx, 0, 1))
+    dcols = dcols.reshape(n, c, *geo.k, *geo.o)
+    return add_windows(dcols, tuple(geo.x[2:]), geo.k, geo.s, geo.d, geo.p)
+
+
+def add_windows(cols, size, k, s, d, p):
+    """col2im straight onto the unpadded image: `(N, C, *k, *o)` window values summed into
+    `(N, C, *size)`, one strided add of the whole batch per kernel offset, each clipped to
+    the part of the window that lies inside the image (the padding is never materialised)."""
+    o = cols.shape[2 + len(k) :]
+    out = np.zeros((*cols.shape[:2], *size), dtype=cols.dtype)
+    for offs in itertools.product(*(range(kk) for kk in k)):
+        dst, src = [slice(None)] * 2, [slice(None), slice(None), *offs]
+        for a, j in enumerate(offs):
+            first = j * d[a] - p[a]  # image position of output 0 at this offset
+            lo = max(0, -(first // s[a]))  # first output whose position is >= 0
+            hi = min(o[a], (size[a] - 1 - first) // s[a] + 1)
+            if hi <= lo:
+                break
+            start = lo * s[a] + first
+            dst.append(slice(start, start + (hi - lo - 1) * s[a] + 1, s[a]))
+            src.append(slice(lo, hi))
+        else:
+            out[tuple(dst)] += cols[tuple(src)]
+    return out
 
 
 def _input_grad_backward(gg, g, w, geo):
@@ -441,7 +455,10 @@ def _weight_grad(x, g, geo, cols=None, g2=None):
 def _weight_grad_kernel(xd, gd, cols, g2, *, geo):
     cols = geo.cols(xd) if cols is None else cols
     g2 = geo.gmat(gd) if g2 is None else g2
-    return np.matmul(g2, cols.transpose(0, 2, 1)).reshape(geo.w)
+    # Per sample (C/G*prod(k), prod(o)) @ (prod(o), O/G), summed over the batch, then
+    # transposed: faster here than g2 @ cols^T, whose transposed operand is the large one.
+    dw = np.matmul(cols, g2.swapaxes(-1, -2)).sum(0)
+    return np.ascontiguousarray(dw.swapaxes(1, 2)).reshape(geo.w)
 
 
 def _weight_grad_backward(gw, g, x, geo):
