@@ -148,3 +148,67 @@ def test_dirichlet_entropy_of_a_batch_is_each_rows_entropy():
     np.testing.assert_allclose(
         Dirichlet(tt.ones(3, dtype=tt.float64)).entropy().item(), -math.log(2)
     )
+
+
+FAMILIES = {
+    "Gamma": (lambda v=None: Gamma(tt.tensor([2.0, 0.7]), tt.tensor([1.5, 0.5]), validate_args=v),
+              tt.tensor([0.8, 2.5])),
+    "Beta": (lambda v=None: Beta(tt.tensor([2.0, 0.7]), tt.tensor([1.5, 3.0]), validate_args=v),
+             tt.tensor([0.3, 0.6])),
+    "Dirichlet": (lambda v=None: Dirichlet(tt.tensor([[2.0, 0.7, 1.0], [0.5, 3.0, 1.5]]),
+                                           validate_args=v),
+                  tt.tensor([[0.2, 0.3, 0.5], [0.6, 0.1, 0.3]])),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(FAMILIES))
+def test_expand_broadcasts_the_batch(name):
+    make, value = FAMILIES[name]
+    d = make()
+    e = d.expand((4, 2))
+    assert type(e) is type(d)
+    assert e.batch_shape == (4, 2) and e.event_shape == d.event_shape
+    want = np.broadcast_to(d.log_prob(value).numpy(), (4, 2))
+    np.testing.assert_allclose(e.log_prob(value).numpy(), want, rtol=1e-12)
+    want = np.broadcast_to(d.mean.numpy(), (4,) + tuple(d.mean.shape))
+    np.testing.assert_allclose(e.mean.numpy(), want)
+    assert e.sample().shape == (4,) + tuple(d.sample().shape)
+    # validate_args is carried over: an expanded validating distribution still checks values
+    with pytest.raises(ValueError):
+        make(True).expand((4, 2)).log_prob(value * 0 - 1)
+    make(False).expand((4, 2)).log_prob(value * 0 - 1)  # not checked
+
+
+@pytest.mark.parametrize("name", list(FAMILIES))
+def test_expand_of_an_unchecked_invalid_distribution_does_not_validate(name):
+    cls = {"Gamma": Gamma, "Beta": Beta, "Dirichlet": Dirichlet}[name]
+    neg = tt.tensor([-1.0, 2.0])
+    bad = {"Gamma": (neg, tt.ones(2)), "Beta": (neg, tt.ones(2)), "Dirichlet": (neg[None],)}[name]
+    previous = tt.distributions.Distribution._validate_args
+    tt.distributions.Distribution.set_default_validate_args(True)
+    try:
+        d = cls(*bad, validate_args=False)
+        d.expand((3,) + tuple(d.batch_shape))  # must not validate the parameters
+    finally:
+        tt.distributions.Distribution.set_default_validate_args(previous)
+
+
+@pytest.mark.parametrize("name", list(FAMILIES))
+def test_expand_of_a_subclass_uses_the_given_instance(name):
+    base = {"Gamma": Gamma, "Beta": Beta, "Dirichlet": Dirichlet}[name]
+    make, value = FAMILIES[name]
+    proto = make()
+
+    class Sub(base):
+        def __init__(self, inner):  # a different signature: expand must be given _instance
+            self.__dict__.update(inner.__dict__)
+
+        def expand(self, batch_shape, _instance=None):
+            new = self._get_checked_instance(Sub, _instance)
+            return super().expand(batch_shape, _instance=new)
+
+    e = Sub(proto).expand((5,) + tuple(proto.batch_shape))
+    assert type(e) is Sub and e.batch_shape == (5,) + tuple(proto.batch_shape)
+    np.testing.assert_allclose(
+        e.log_prob(value).numpy()[0], proto.log_prob(value).numpy(), rtol=1e-12
+    )
