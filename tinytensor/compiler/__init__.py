@@ -78,11 +78,11 @@ def compile(  # noqa: A001 - PyTorch's name
     PyTorch's names runs tinytensor's compiler (``"eager"`` traces nothing: the function runs
     eagerly, as PyTorch's eager backend). ``mode`` and ``options`` are accepted for PyTorch
     programs; the replay has no tuning to choose. ``disable=True`` returns the function as it
-    is. ``dynamic``: None or False keep one program per set of input shapes (a new batch size
-    traces again, up to ``config.cache_size_limit``); True makes the batch dimension symbolic
-    where the program allows: after a second batch size is traced, the two programs are
-    compared, and if they differ only in integers that are a multiple of the batch size (a
-    reshape's sizes, an expand's shape), one program with those as ``k*B`` replaces them for
+    is. ``dynamic``: False keeps one program per set of input shapes (a new batch size traces
+    again, up to ``config.cache_size_limit``); None (the default, PyTorch's automatic dynamic)
+    and True make the batch dimension symbolic where the program allows: once a second batch
+    size is traced, the two programs are compared, and if they differ only in integers that are
+    a multiple of the batch size (a reshape's sizes), one program with those as ``k*B`` serves
     every batch size (``B`` read from the first batched argument). Other dimensions stay fixed.
     """
     if model is None:
@@ -118,7 +118,7 @@ def compile(  # noqa: A001 - PyTorch's name
             f"tinytensor.compile: expected a function or a Module, got {type(model).__name__}"
         )
     if is_module(model):
-        return _module_wrapper[0](model, fullgraph, bool(dynamic))
+        return _module_wrapper[0](model, fullgraph, dynamic)
     return CompiledFunction(model, fullgraph=fullgraph, dynamic=dynamic)
 
 

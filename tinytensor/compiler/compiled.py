@@ -143,7 +143,7 @@ class CompiledFunction:
         self.traces += 1
         self.entries.append(entry)
         self.program = entry.program
-        if self.dynamic and entry.program is not None:
+        if self.dynamic is not False and entry.program is not None:  # None: automatic, as PyTorch
             for old in self.entries[:-1]:
                 dyn = generalize(old, entry)
                 if dyn is not None:  # one program for every batch size from now on
@@ -290,7 +290,11 @@ def generalize(a, b):
     is read from the first batched argument on each call."""
     if a.program is None or a.steps is None or b.build_args is None or a.program.dynamic:
         return None
-    if a.externals != b.externals or a.guards.grad != b.guards.grad or a.structure != b.structure:
+    if len(a.externals) != len(b.externals) or any(
+        x is not y for x, y in zip(a.externals, b.externals)
+    ):
+        return None
+    if a.guards.grad != b.guards.grad or repr(a.structure) != repr(b.structure):
         return None
     if len(a.arg_meta) != len(b.arg_meta) or a.wrt_inputs != b.wrt_inputs:
         return None

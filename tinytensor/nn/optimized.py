@@ -16,7 +16,7 @@ from tinytensor.nn.module import Module
 class OptimizedModule(Module):
     """A compiled module (PyTorch's ``torch._dynamo.eval_frame.OptimizedModule``)."""
 
-    def __init__(self, mod, fullgraph=False, dynamic=False):
+    def __init__(self, mod, fullgraph=False, dynamic=None):
         super().__init__()
         self._orig_mod = mod
         compiled = CompiledFunction(
