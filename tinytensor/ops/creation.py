@@ -20,12 +20,12 @@ from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase, to_array, wrap
 from tinytensor.core.device import check_device
 
-__all__ = [  # fmt: skip
+__all__ = [
     "arange", "as_tensor", "asarray", "bartlett_window", "blackman_window", "empty", "empty_like",
     "empty_permuted", "empty_strided", "eye", "from_dlpack", "from_numpy", "frombuffer", "full",
     "full_like", "hamming_window", "hann_window", "kaiser_window", "linspace", "logspace", "ones",
     "ones_like", "range", "scalar_tensor", "tensor", "zeros", "zeros_like"
-]
+]  # fmt: skip
 
 
 def leaf(arr, requires_grad) -> TensorBase:
@@ -305,7 +305,7 @@ def _spaced_dtype(dtype, name):
     dt = float_dtype(dtype, name)
     if dt.np == np.bool_:
         raise NotImplementedError(
-            f'"{name}_cpu" not implemented for \'Bool\': {name} makes evenly spaced numbers; '
+            f"\"{name}_cpu\" not implemented for 'Bool': {name} makes evenly spaced numbers; "
             f"ask for a numeric dtype and compare (e.g. {name}(...) > 0) for a bool tensor"
         )
     return dt.np
