@@ -72,11 +72,28 @@ class Primitive:
     ``mutates`` (it writes into an argument array, as batch norm's running statistics: never
     removed as dead code, never folded)."""
 
-    __slots__ = ("name", "kernel", "backward", "wants_needs", "multi", "random", "data_dependent",
-                 "mutates")
+    __slots__ = (
+        "name",
+        "kernel",
+        "backward",
+        "wants_needs",
+        "multi",
+        "random",
+        "data_dependent",
+        "mutates",
+    )
 
-    def __init__(self, name, kernel, backward=None, *, multi=False, random=False,
-                 data_dependent=False, mutates=False):
+    def __init__(
+        self,
+        name,
+        kernel,
+        backward=None,
+        *,
+        multi=False,
+        random=False,
+        data_dependent=False,
+        mutates=False,
+    ):
         self.name = name
         self.kernel = kernel
         self.backward = backward
@@ -116,19 +133,32 @@ class Primitive:
         out = self.kernel(*args, **attrs) if attrs else self.kernel(*args)
         if self.multi:
             out = tuple([o if o.__class__ is _ndarray else _asarray(o) for o in out])
-        elif out.__class__ is not _ndarray:  # a NumPy scalar, from a 0-d operation
-            out = _asarray(out)
-        if _tracer is not None:
-            _tracer.step(self, inputs, args, attrs, out)
-        out = tuple([wrap(o) for o in out]) if self.multi else wrap(out)
+            if _tracer is not None:
+                _tracer.step(self, inputs, args, attrs, out)
+            out = tuple([wrap(o) for o in out])
+        else:
+            if out.__class__ is not _ndarray:  # a NumPy scalar, from a 0-d operation
+                out = _asarray(out)
+            if _tracer is not None:
+                _tracer.step(self, inputs, args, attrs, out)
+            out = wrap(out)
         if grad_state.enabled and self.backward is not None:
             for t in inputs:
                 if getattr(t, "_requires_grad", False):
-                    _attach(
+                    node = Node(
+                        self.name,
+                        self.backward,
+                        inputs,
                         out,
-                        Node(self.name, self.backward, inputs, out, saved,
-                             attrs if node_attrs is None else node_attrs, self.wants_needs),
+                        saved,
+                        attrs if node_attrs is None else node_attrs,
+                        self.wants_needs,
                     )
+                    if self.multi:
+                        _attach(out, node)
+                    else:  # one output, attached inline: a call less per op
+                        out._requires_grad = True
+                        out._grad_fn = node
                     break
         return out
 
@@ -140,8 +170,7 @@ class Primitive:
                 if getattr(t, "_requires_grad", False):
                     _attach(
                         out,
-                        Node(self.name, self.backward, inputs, out, saved, attrs,
-                             self.wants_needs),
+                        Node(self.name, self.backward, inputs, out, saved, attrs, self.wants_needs),
                     )
                     break
         return out
@@ -158,8 +187,16 @@ def note(kernel, inputs, args, out, attrs=None, name=None):
 class _Step:
     """What ``note`` reports: a kernel with a name, no gradient of its own."""
 
-    __slots__ = ("name", "kernel", "backward", "wants_needs", "multi", "random",
-                 "data_dependent", "mutates")
+    __slots__ = (
+        "name",
+        "kernel",
+        "backward",
+        "wants_needs",
+        "multi",
+        "random",
+        "data_dependent",
+        "mutates",
+    )
 
     def __init__(self, name, kernel):
         self.name = name
