@@ -62,59 +62,14 @@ from tinytensor.autograd.grad_mode import (
 )
 from tinytensor.ops.creation import *  # noqa: F403
 from tinytensor.ops.random import *  # noqa: F403
-from tinytensor.ops.elementwise import (
-    abs,  # noqa: A004
-    add,
-    allclose,
-    bitwise_and,
-    bitwise_left_shift,
-    bitwise_not,
-    bitwise_or,
-    bitwise_right_shift,
-    bitwise_xor,
-    ceil,
-    clamp,
-    cos,
-    div,
-    eq,
-    equal,
-    exp,
-    floor,
-    floor_divide,
-    ge,
-    gt,
-    isfinite,
-    isinf,
-    isnan,
-    le,
-    log,
-    log1p,
-    logical_and,
-    logical_not,
-    logical_or,
-    logical_xor,
-    lt,
-    maximum,
-    minimum,
-    mul,
-    ne,
-    neg,
-    pow,  # noqa: A004
-    reciprocal,
-    relu,
-    remainder,
-    round,  # noqa: A004
-    rsqrt,
-    sigmoid,
-    sign,
-    sin,
-    sqrt,
-    square,
-    sub,
-    tanh,
-    trunc,
-)
+from tinytensor.ops.compare import *  # noqa: F403
+from tinytensor.ops.selection import *  # noqa: F403
+from tinytensor.ops.binary import *  # noqa: F403
+from tinytensor.ops.unary import *  # noqa: F403
+from tinytensor.ops.explog import *  # noqa: F403
+from tinytensor.ops.trig import *  # noqa: F403
 from tinytensor.ops.index import *  # noqa: F403
+from tinytensor.ops.gather import *  # noqa: F403
 from tinytensor.ops.masked import *  # noqa: F403
 from tinytensor.ops.scatter import *  # noqa: F403
 from tinytensor.ops.scan import *  # noqa: F403
@@ -127,63 +82,8 @@ from tinytensor.ops.linalg.functions import matrix_exp, matrix_power
 from tinytensor.ops.linalg.solvers import cholesky_solve
 from tinytensor.ops.linalg.distances import *  # noqa: F403
 from tinytensor.ops.linalg.legacy import *  # noqa: F403
-from tinytensor.ops.math import (
-    acos,
-    acosh,
-    arccos,
-    arccosh,
-    arcsin,
-    arcsinh,
-    arctan,
-    arctanh,
-    asin,
-    asinh,
-    atan,
-    atanh,
-    cosh,
-    deg2rad,
-    exp2,
-    expm1,
-    frac,
-    isneginf,
-    isposinf,
-    isreal,
-    log2,
-    log10,
-    logit,
-    nan_to_num,
-    positive,
-    rad2deg,
-    sgn,
-    signbit,
-    sinc,
-    sinh,
-    tan,
-)
-from tinytensor.ops.math_binary import (
-    addcdiv,
-    addcmul,
-    arctan2,
-    atan2,
-    clamp_max,
-    clamp_min,
-    copysign,
-    float_power,
-    fmax,
-    fmin,
-    fmod,
-    heaviside,
-    hypot,
-    isclose,
-    ldexp,
-    lerp,
-    logaddexp,
-    logaddexp2,
-    nextafter,
-    xlogy,
-)
 from tinytensor.ops.softmax import log_softmax, softmax
-from tinytensor.ops.special_fns import (
+from tinytensor.ops.special import (
     digamma,
     erf,
     erfc,
@@ -193,7 +93,7 @@ from tinytensor.ops.special_fns import (
     mvlgamma,
     polygamma,
 )
-from tinytensor.ops.elementwise import trunc as fix
+from tinytensor.ops.unary import trunc as fix
 from tinytensor import special
 from tinytensor.ops.reduce import (
     all,  # noqa: A004
@@ -285,19 +185,17 @@ from tinytensor.autograd.anomaly import is_anomaly_check_nan_enabled, is_anomaly
 from tinytensor.core.random import default_generator, initial_seed
 from tinytensor._namespace.function_forms import *  # noqa: F403
 from tinytensor._namespace.inplace_forms import *  # noqa: F403
-from tinytensor.ops.unary import *  # noqa: F403
-from tinytensor.ops.binary import *  # noqa: F403
 from tinytensor._namespace.conventions import export_namespace as _export_namespace
 
 concat = concatenate = cat
-clip = clamp
-multiply = mul
-subtract = sub
-divide = true_divide = div
-negative = neg
+clip = clamp  # noqa: F405 - the pointwise families are star-imported
+multiply = mul  # noqa: F405
+subtract = sub  # noqa: F405
+divide = true_divide = div  # noqa: F405
+negative = neg  # noqa: F405
 absolute = abs
-greater = gt
-less = lt
+greater = gt  # noqa: F405
+less = lt  # noqa: F405
 
 float = float32  # noqa: A001
 double = float64

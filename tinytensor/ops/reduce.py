@@ -19,8 +19,8 @@ from tinytensor.core import TensorBase, wrap
 from tinytensor.ops import _util
 from tinytensor.ops._util import CAST, FP_SIGNALS, as_tensor, check_float, norm_dim, one_dim
 from tinytensor.ops.creation import eye, zeros_of
-from tinytensor.ops.elementwise import maximum, minimum, where
-from tinytensor.ops.index import scatter
+from tinytensor.ops.gather import scatter
+from tinytensor.ops.selection import maximum, minimum, where
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
 _util.quiet_module(__name__)  # sum's kernel runs bare: see ops/_util.py

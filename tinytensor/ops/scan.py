@@ -15,10 +15,14 @@ from tinytensor.autograd.grad_mode import grad_state
 from tinytensor.autograd.node import OUT
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase, wrap
-from tinytensor.ops import elementwise as E
+from tinytensor.ops import compare as CMP
+from tinytensor.ops import explog as EL
+from tinytensor.ops import gather as G
 from tinytensor.ops import index as I
 from tinytensor.ops import reduce as R
+from tinytensor.ops import selection as SEL
 from tinytensor.ops import shape as S
+from tinytensor.ops import unary as UN
 from tinytensor.ops._util import as_tensor, check_float, one_dim
 from tinytensor.ops.creation import eye, ones, zeros_of
 
@@ -66,7 +70,7 @@ def _cumprod_backward(g, a, out, d):
     # its running product at j >= k is the product of the others; sum g_j times it over j >= k.
     x, gx = S.movedim(a, d, -1), S.movedim(g, d, -1)
     n = x.shape[-1]
-    e = E.where(eye(n, dtype=bool), 1.0, S.unsqueeze(x, -2))
+    e = SEL.where(eye(n, dtype=bool), 1.0, S.unsqueeze(x, -2))
     upper = ones(n, n, dtype=a.dtype).triu()
     grad = R.sum(cumprod(e, -1) * upper * S.unsqueeze(gx, -2), -1)
     return (S.movedim(grad, -1, d),)
@@ -130,7 +134,7 @@ def _cum_extreme_backward(gs, a, indices, d):
     g = gs[0]
     if a.ndim == 0:
         return (g,)
-    return (I.scatter_add(zeros_of(a.shape, g._data.dtype), d, indices, g),)
+    return (G.scatter_add(zeros_of(a.shape, g._data.dtype), d, indices, g),)
 
 
 CUMMAX = Primitive("Cummax", _cum_extreme_kernel(np.greater_equal), _cum_extreme_backward,
@@ -165,12 +169,12 @@ def _logcumsumexp_backward(g, a, out, d):
     if a.ndim == 0:
         return (g,)
     # In log space, positive and negative parts of g apart, so nothing overflows.
-    lg = E.log(E.abs(E.where(E.eq(g, 0.0), 1.0, g))) - out
-    pos = E.where(g > 0, lg, -np.inf)
-    neg = E.where(g < 0, lg, -np.inf)
+    lg = EL.log(UN.abs(SEL.where(CMP.eq(g, 0.0), 1.0, g))) - out
+    pos = SEL.where(g > 0, lg, -np.inf)
+    neg = SEL.where(g < 0, lg, -np.inf)
     rpos = S.flip(logcumsumexp(S.flip(pos, d), d), d)
     rneg = S.flip(logcumsumexp(S.flip(neg, d), d), d)
-    return (E.exp(rpos + a) - E.exp(rneg + a),)
+    return (EL.exp(rpos + a) - EL.exp(rneg + a),)
 
 
 LOGCUMSUMEXP = Primitive("Logcumsumexp", _logcumsumexp_kernel, _logcumsumexp_backward)
@@ -190,7 +194,7 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
         if m == 0:
             break
         hi, lo = S.narrow(x, d, 1, m - 1), S.narrow(x, d, 0, m - 1)
-        x = E.logical_xor(hi, lo) if x._data.dtype == np.bool_ else hi - lo
+        x = CMP.logical_xor(hi, lo) if x._data.dtype == np.bool_ else hi - lo
     return x
 
 

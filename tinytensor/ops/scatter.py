@@ -2,8 +2,8 @@
 in the input and the source. ``scatter_reduce`` along a dim, ``index_copy``/``index_fill``/
 ``index_reduce`` of whole slices, ``put`` at flat indices, and the ``select``/``slice``/
 ``diagonal``/``as_strided`` ``_scatter`` embeddings (the inverses of those views). ``scatter``,
-``scatter_add``, ``index_add`` and ``masked_scatter``, the adjoints of ``gather``,
-``index_select`` and ``masked_select``, live beside them in ``ops/index.py``."""
+``scatter_add`` and ``index_add``, the adjoints of ``gather`` and ``index_select``, live beside
+them in ``ops/gather.py``; ``masked_scatter``, beside ``masked_select`` in ``ops/masked.py``."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ import numpy as np
 from tinytensor.autograd.node import OUT
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase, wrap
-from tinytensor.ops import elementwise as E
+from tinytensor.ops import compare as CMP
+from tinytensor.ops import gather as G
 from tinytensor.ops import index as I
 from tinytensor.ops import reduce as R
+from tinytensor.ops import selection as SEL
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, one_dim
 from tinytensor.ops.creation import zeros_of
@@ -62,7 +64,7 @@ def scatter_reduce(a, dim, index, src, reduce, *, include_self=True):
             f"scatter_reduce: reduce argument must be one of sum, prod, mean, amax, amin, got "
             f"{reduce!r}"
         )
-    d, index = I._check_index(a, dim, index, "scatter_reduce")
+    d, index = G._check_index(a, dim, index, "scatter_reduce")
     src = as_tensor(src, "scatter_reduce")
     if src._data.dtype != a._data.dtype:
         raise RuntimeError(
@@ -88,7 +90,7 @@ def scatter_reduce(a, dim, index, src, reduce, *, include_self=True):
 
 def _scatter_reduce_kernel(x, index, src, dim, reduce, include_self):
     """(the result, where index points, the mean's counts: empty unless reduce is "mean")"""
-    at = I._along(index, dim)
+    at = G._along(index, dim)
     hit = np.zeros(x.shape, bool)
     hit[at] = True
     out = x.copy()
@@ -107,19 +109,19 @@ def _scatter_reduce_kernel(x, index, src, dim, reduce, include_self):
 
 
 def _scatter_reduce_backward(g, a, index, src, out, d, reduce, include_self, hit, count):
-    keep = E.logical_not(hit) if not include_self else None
+    keep = CMP.logical_not(hit) if not include_self else None
     if reduce == "sum":
-        ga, gs = g, I.gather(g, d, index)
+        ga, gs = g, G.gather(g, d, index)
     elif reduce == "mean":
-        ga, gs = g / count, I.gather(g / count, d, index)
+        ga, gs = g / count, G.gather(g / count, d, index)
     elif reduce == "prod":
         ga, gs = _prod_grads(g, a, index, src, out, d, include_self)
     else:
-        a_is = E.eq(a, out) if keep is None else E.logical_and(E.eq(a, out), keep)
-        s_is = E.eq(src, I.gather(out, d, index))
-        n = I.scatter_add(a_is.to(g.dtype), d, index, s_is.to(g.dtype))
-        share = g / E.where(E.eq(n, 0.0), 1.0, n)
-        ga, gs = share * a_is.to(g.dtype), I.gather(share, d, index) * s_is.to(g.dtype)
+        a_is = CMP.eq(a, out) if keep is None else CMP.logical_and(CMP.eq(a, out), keep)
+        s_is = CMP.eq(src, G.gather(out, d, index))
+        n = G.scatter_add(a_is.to(g.dtype), d, index, s_is.to(g.dtype))
+        share = g / SEL.where(CMP.eq(n, 0.0), 1.0, n)
+        ga, gs = share * a_is.to(g.dtype), G.gather(share, d, index) * s_is.to(g.dtype)
     if keep is not None:
         ga = ga * keep.to(g.dtype)
     return ga, gs
@@ -135,16 +137,16 @@ SCATTER_REDUCE = Primitive(
 def _prod_grads(g, a, index, src, out, d, include_self):
     """d out / d x = product of the other members of x's group: out / x, or for a zero x the
     product of the group's non-zero members if x is its only zero (else 0)."""
-    a_zero, s_zero = E.eq(a, 0.0), E.eq(src, 0.0)
-    a1, s1 = E.where(a_zero, 1.0, a), E.where(s_zero, 1.0, src)
-    zeros = I.scatter_add(
+    a_zero, s_zero = CMP.eq(a, 0.0), CMP.eq(src, 0.0)
+    a1, s1 = SEL.where(a_zero, 1.0, a), SEL.where(s_zero, 1.0, src)
+    zeros = G.scatter_add(
         a_zero.to(g.dtype) if include_self else _zeros(a.shape, g), d, index, s_zero.to(g.dtype)
     )
     nonzero_prod = scatter_reduce(a1, d, index, s1, "prod", include_self=include_self)
-    lone = nonzero_prod * E.eq(zeros, 1.0).to(g.dtype)
-    ga = g * E.where(a_zero, lone, out / a1)
-    gs = I.gather(g, d, index) * E.where(
-        s_zero, I.gather(lone, d, index), I.gather(out, d, index) / s1
+    lone = nonzero_prod * CMP.eq(zeros, 1.0).to(g.dtype)
+    ga = g * SEL.where(a_zero, lone, out / a1)
+    gs = G.gather(g, d, index) * SEL.where(
+        s_zero, G.gather(lone, d, index), G.gather(out, d, index) / s1
     )
     return ga, gs
 
@@ -154,7 +156,7 @@ def index_fill(a, dim, index, value):
     dvalue = sum of g there"""
     a = as_tensor(a, "index_fill")
     d = one_dim(dim, a.ndim, "index_fill")
-    index = I._vector_index(a, d, index, "index_fill", IndexError)
+    index = G._vector_index(a, d, index, "index_fill", IndexError)
     if isinstance(value, TensorBase) and value.ndim != 0:
         raise RuntimeError(
             f"index_fill only supports a 0-dimensional value tensor, got {value.ndim} dims"
@@ -181,7 +183,7 @@ def _index_fill_backward(g, index, d, *, needs):
         if g.ndim:  # the sum of g over the filled slices (each once, however often named)
             hit = wrap(INDEX_HIT.compute(I._reads((), index), (index._data, g.shape[d])))
             line = (1,) * d + (g.shape[d],) + (1,) * (g.ndim - d - 1)
-            gv = R.sum(E.where(S.reshape(hit, line), g, 0.0))
+            gv = R.sum(SEL.where(S.reshape(hit, line), g, 0.0))
         else:
             gv = g * float(index._data.size > 0)
     return ga, gv
@@ -204,7 +206,7 @@ def index_copy(a, dim, index, source):
     ds = g's slices at index"""
     a = as_tensor(a, "index_copy")
     d = one_dim(dim, a.ndim, "index_copy")
-    index = I._vector_index(a, d, index, "index_copy", IndexError)
+    index = G._vector_index(a, d, index, "index_copy", IndexError)
     source = as_tensor(source, "index_copy")
     idx = index._data.reshape(-1)
     expect = a.shape[:d] + (len(idx),) + a.shape[d + 1 :] if a.ndim else source.shape
@@ -227,7 +229,7 @@ def _index_copy_kernel(x, index, src, dim):
 
 
 def _index_copy_backward(g, index, source, d):
-    return index_fill(g, d, index, 0.0), I.index_select(g, d, index)
+    return index_fill(g, d, index, 0.0), G.index_select(g, d, index)
 
 
 INDEX_COPY = Primitive("IndexCopy", _index_copy_kernel, _index_copy_backward)
@@ -268,7 +270,7 @@ def _put_kernel(x, index, src, accumulate):
 
 def _put_backward(g, index, source, accumulate):
     ga = g if accumulate else put(g, index, _zeros(source.shape, g))
-    return ga, S.reshape(I.take(g, index), source.shape)
+    return ga, S.reshape(G.take(g, index), source.shape)
 
 
 PUT = Primitive("Put", _put_kernel, _put_backward)
@@ -307,7 +309,7 @@ def _flat_scatter_kernel(x, pos, src):
 
 def _flat_scatter_backward(g, pos, name):
     zeros = _zeros(pos.shape, g)
-    return _flat_scatter(g, zeros, pos, name), I.take(g, pos)
+    return _flat_scatter(g, zeros, pos, name), G.take(g, pos)
 
 
 _FLAT_SCATTER = {

@@ -12,7 +12,8 @@ from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase, share_version, shares_version, wrap
 from tinytensor.ops._util import as_tensor, binary, norm_dim, one_dim
 from tinytensor.ops.creation import zeros_of
-from tinytensor.ops.index import const_array, getitem, index_add, index_select
+from tinytensor.ops.gather import index_add, index_select
+from tinytensor.ops.index import const_array, getitem
 from tinytensor.ops.inplace import mark_multi_output_view
 from tinytensor.ops.inplace import register_view as _register_view
 
@@ -272,9 +273,7 @@ def broadcast_to(input, shape):
     shape = _expanded_shape(a, shape)
     src = a._data.shape
     lead = len(shape) - len(src)
-    if any(s < 0 for s in shape) or any(
-        n != 1 and n != shape[lead + i] for i, n in enumerate(src)
-    ):
+    if any(s < 0 for s in shape) or any(n != 1 and n != shape[lead + i] for i, n in enumerate(src)):
         raise RuntimeError(
             f"expand: the shape {tuple(a.shape)} cannot be broadcast to {shape}; each size must "
             "match or be 1"

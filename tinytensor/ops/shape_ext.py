@@ -13,6 +13,7 @@ from tinytensor import _dtype as D
 from tinytensor.autograd.grad_mode import grad_state
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase, share_version, wrap
+from tinytensor.ops import gather as G
 from tinytensor.ops import index as I
 from tinytensor.ops import scatter as SC
 from tinytensor.ops import shape as S
@@ -150,7 +151,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
                 f"{output_size}"
             )
         idx = wrap(I.const_array(_repeat_index_kernel(reps, n)))
-    return I.index_select(x, d, idx)
+    return G.index_select(x, d, idx)
 
 
 def _repeat_index(counts, n, output_size):
@@ -230,7 +231,7 @@ def _unfold_backward(g, shape, d, size, step):
     _, flat = _unfold_geometry(wrap(np.empty(shape)), d, size, step)
     zeros = zeros_of(shape, g._data.dtype)
     windows = _windows_flat(g, d, size, nwin)
-    return (I.index_add(zeros, d, wrap(I.const_array(flat)), windows),)
+    return (G.index_add(zeros, d, wrap(I.const_array(flat)), windows),)
 
 
 UNFOLD = Primitive("Unfold", _unfold_kernel, _unfold_backward)

@@ -16,8 +16,9 @@ import numpy as np
 from tinytensor.autograd.node import OUT
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase, wrap
-from tinytensor.ops import elementwise as E
-from tinytensor.ops import index as I
+from tinytensor.ops import compare as CMP
+from tinytensor.ops import gather as G
+from tinytensor.ops import selection as SEL
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, one_dim
 from tinytensor.ops.creation import zeros_of
@@ -95,7 +96,7 @@ def _picked_backward(gs, indices, shape, d, keepdim):
         return (g.reshape(()),)
     if not keepdim:
         g, indices = S.unsqueeze(g, d), S.unsqueeze(indices, d)
-    return (I.scatter(zeros_of(shape, g._data.dtype), d, indices, g),)
+    return (G.scatter(zeros_of(shape, g._data.dtype), d, indices, g),)
 
 
 def sort(a, dim=-1, descending=False, stable=False):
@@ -234,7 +235,7 @@ def _whole_median_kernel(position):
 
 
 def _evenly_backward(g, a, out):
-    hit = (a == out) | (E.isnan(a) & E.isnan(out))
+    hit = (a == out) | (CMP.isnan(a) & CMP.isnan(out))
     mask = hit.to(g.dtype)
     return (g * mask / mask.sum(),)
 
@@ -326,8 +327,8 @@ def _quantile(a, q, dim, keepdim, interpolation, name):
     lo, hi, w, blank = (
         wrap(v) for v in QUANTILE_POSITIONS.compute((sv, q), (sv._data, q_arg), attrs)
     )
-    v_lo, v_hi = I.gather(sv, -1, lo), I.gather(sv, -1, hi)
-    out = E.where(blank, np.nan, v_lo + (v_hi - v_lo) * w)
+    v_lo, v_hi = G.gather(sv, -1, lo), G.gather(sv, -1, hi)
+    out = SEL.where(blank, np.nan, v_lo + (v_hi - v_lo) * w)
     out = S.movedim(out, -1, 0)  # (Q, ...)
     if keepdim:
         at = 1 + (d if dim is not None else 0)

@@ -20,7 +20,7 @@ from tinytensor._namespace.constants import layout
 from tinytensor.core import TensorBase, wrap
 from tinytensor.core.size import Size
 from tinytensor.ops.creation import zeros
-from tinytensor.ops.index import index_add, index_select
+from tinytensor.ops.gather import index_add, index_select
 
 __all__ = ["SparseTensor", "sparse_coo"]
 

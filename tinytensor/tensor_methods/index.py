@@ -3,7 +3,7 @@
 ``index_copy(_)``, ``put(_)``, ``take``/``take_along_dim``, ``as_strided``, ``fill_diagonal_``, the
 ``*_scatter`` embeddings, ``index_reduce(_)``, the masked selections (``masked_select``,
 ``masked_scatter(_)``, ``nonzero``/``nonzero_static``, ``argwhere``). Each is one call into
-``tinytensor.ops.index``, ``scatter`` or ``masked``."""
+``tinytensor.ops.gather``, ``scatter`` or ``masked``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 
 from tinytensor._namespace.conventions import numpy_aliases
 from tinytensor.ops import creation as C
-from tinytensor.ops import index as I
+from tinytensor.ops import gather as G
 from tinytensor.ops import masked as MK
 from tinytensor.ops import scatter as SC
 from tinytensor.ops.inplace import inplace
@@ -23,29 +23,29 @@ class IndexMethods:
     @numpy_aliases
     def index_add_(self, dim, index, source, *, alpha=1):
         return inplace(
-            self, lambda s: I.index_add(s, dim, index, source, alpha=alpha), "index_add_"
+            self, lambda s: G.index_add(s, dim, index, source, alpha=alpha), "index_add_"
         )
 
     def index_put_(self, indices, values, accumulate=False):
-        return inplace(self, lambda s: I.index_put(s, indices, values, accumulate), "index_put_")
+        return inplace(self, lambda s: G.index_put(s, indices, values, accumulate), "index_put_")
 
     def index_put(self, indices, values, accumulate=False):
-        return I.index_put(self, indices, values, accumulate)
+        return G.index_put(self, indices, values, accumulate)
 
     @numpy_aliases
     def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
         src = src if src is not None else value
-        return inplace(self, lambda s: I.scatter(s, dim, index, src, reduce=reduce), "scatter_")
+        return inplace(self, lambda s: G.scatter(s, dim, index, src, reduce=reduce), "scatter_")
 
     @numpy_aliases
     def scatter_add_(self, dim, index, src):
-        return inplace(self, lambda s: I.scatter_add(s, dim, index, src), "scatter_add_")
+        return inplace(self, lambda s: G.scatter_add(s, dim, index, src), "scatter_add_")
 
     def take(self, index):
-        return I.take(self, index)
+        return G.take(self, index)
 
     def as_strided(self, size, stride, storage_offset=0):
-        return I.as_strided(self, size, stride, storage_offset)
+        return G.as_strided(self, size, stride, storage_offset)
 
     def fill_diagonal_(self, fill_value, wrap=False):  # noqa: F811 - PyTorch's name
         """Set the main diagonal (all indices equal) to ``fill_value``; ``wrap`` restarts it
@@ -83,23 +83,23 @@ class IndexMethods:
 
     @numpy_aliases
     def gather(self, dim, index):
-        return I.gather(self, dim, index)
+        return G.gather(self, dim, index)
 
     @numpy_aliases
     def scatter(self, dim, index, src=None, value=None, *, reduce=None):
-        return I.scatter(self, dim, index, src if src is not None else value, reduce=reduce)
+        return G.scatter(self, dim, index, src if src is not None else value, reduce=reduce)
 
     @numpy_aliases
     def scatter_add(self, dim, index, src):
-        return I.scatter_add(self, dim, index, src)
+        return G.scatter_add(self, dim, index, src)
 
     @numpy_aliases
     def index_select(self, dim, index):
-        return I.index_select(self, dim, index)
+        return G.index_select(self, dim, index)
 
     @numpy_aliases
     def index_add(self, dim, index, source, alpha=1):
-        return I.index_add(self, dim, index, source, alpha=alpha)
+        return G.index_add(self, dim, index, source, alpha=alpha)
 
     def masked_fill(self, mask, value):
         return MK.masked_fill(self, mask, value)
@@ -155,4 +155,4 @@ class IndexMethods:
 
     @numpy_aliases
     def take_along_dim(self, indices, dim=None):
-        return I.take_along_dim(self, indices, dim)
+        return G.take_along_dim(self, indices, dim)

@@ -18,9 +18,10 @@ from tinytensor.nn.functional._util import (
     reduce_loss,
     saves,
 )
-from tinytensor.ops import elementwise as E
+from tinytensor.ops import selection as SEL
+from tinytensor.ops import unary as UN
 from tinytensor.ops._util import as_tensor
-from tinytensor.ops.index import index_select
+from tinytensor.ops.gather import index_select
 from tinytensor.ops.shape import broadcast_tensors
 
 
@@ -104,9 +105,9 @@ def cosine_embedding_loss(
         )
     prod = (a * b).sum(-1)
     mag = ((a * a).sum(-1) + 1e-12) * ((b * b).sum(-1) + 1e-12)
-    cos = prod / E.sqrt(mag)
-    pos = E.where(t == 1, 1.0 - cos, 0.0)
-    neg = E.where(t == -1, E.clamp(cos - margin, min=0.0), 0.0)
+    cos = prod / UN.sqrt(mag)
+    pos = SEL.where(t == 1, 1.0 - cos, 0.0)
+    neg = SEL.where(t == -1, SEL.clamp(cos - margin, min=0.0), 0.0)
     return reduce_loss(pos + neg, reduction)
 
 
@@ -122,7 +123,7 @@ def margin_ranking_loss(
             f"margin_ranking_loss: all input tensors should have the same number of dimensions, "
             f"got {a.ndim}, {b.ndim} and {np.ndim(target)}"
         )
-    return reduce_loss(E.clamp(-target * (a - b) + margin, min=0.0), reduction)
+    return reduce_loss(SEL.clamp(-target * (a - b) + margin, min=0.0), reduction)
 
 
 def triplet_margin_loss(
@@ -168,5 +169,5 @@ def _triplet(anchor, positive, negative, dist, margin, swap, reduction):
     d_pos = dist(anchor, positive)
     d_neg = dist(anchor, negative)
     if swap:
-        d_neg = E.minimum(d_neg, dist(positive, negative))
-    return reduce_loss(E.clamp(d_pos - d_neg + margin, min=0.0), reduction)
+        d_neg = SEL.minimum(d_neg, dist(positive, negative))
+    return reduce_loss(SEL.clamp(d_pos - d_neg + margin, min=0.0), reduction)

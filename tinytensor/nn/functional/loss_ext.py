@@ -20,9 +20,11 @@ from tinytensor.nn.functional._util import (
 from tinytensor.nn.functional.activation import logsigmoid, softplus
 from tinytensor.nn.functional.distance import CLAMP_SHIFT
 from tinytensor.ops import creation as C
-from tinytensor.ops import elementwise as E
+from tinytensor.ops import explog as EL
+from tinytensor.ops import selection as SEL
+from tinytensor.ops import unary as UN
 from tinytensor.ops._util import as_tensor
-from tinytensor.ops.index import gather
+from tinytensor.ops.gather import gather
 
 
 def _reduction(size_average, reduce, reduction, who):
@@ -46,11 +48,11 @@ def poisson_nll_loss(
     reduction = _reduction(size_average, reduce, reduction, "poisson_nll_loss")
     x = float_input(input, "poisson_nll_loss")
     t = float_input(target, "poisson_nll_loss", "target")
-    loss = E.exp(x) - t * x if log_input else x - t * E.log(x + eps)
+    loss = EL.exp(x) - t * x if log_input else x - t * EL.log(x + eps)
     if full:
-        safe = E.where(t > 1, t, 1.0)
-        stirling = safe * E.log(safe) - safe + E.log(safe * (2 * math.pi)) * 0.5
-        loss = loss + E.where(t > 1, stirling, 0.0)
+        safe = SEL.where(t > 1, t, 1.0)
+        stirling = safe * EL.log(safe) - safe + EL.log(safe * (2 * math.pi)) * 0.5
+        loss = loss + SEL.where(t > 1, stirling, 0.0)
     return reduce_loss(loss, reduction)
 
 
@@ -74,7 +76,7 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
     # passes through unchanged.
     v = v + CLAMP_SHIFT.apply((v,), (v._data,), (), {"eps": eps})
     d = x - t
-    loss = (E.log(v) + d * d / v) * 0.5
+    loss = (EL.log(v) + d * d / v) * 0.5
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
     return reduce_loss(loss, reduction)
@@ -129,7 +131,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     attrs = {"shape": (n, c), "dtype": x._data.dtype}
     safe, mask = MULTILABEL_TARGETS.compute((t,), (t._data,), attrs)
     xy = gather(x2, 1, wrap(safe))  # (N, K): the listed targets' scores
-    z = E.relu(x2.unsqueeze(1) - xy.unsqueeze(2) + 1.0)  # (N, K, C)
+    z = UN.relu(x2.unsqueeze(1) - xy.unsqueeze(2) + 1.0)  # (N, K, C)
     loss = (z * wrap(mask)).sum((1, 2)) / float(c)
     if x.ndim == 1:
         loss = loss.reshape(())
