@@ -22,7 +22,7 @@ from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import wrap
 from tinytensor.nn.functional._util import float_input, pair, same_dtype
 from tinytensor.ops._util import requires_grad as _rg
-from tinytensor.ops.shape import pad
+from tinytensor.ops.pad import pad
 
 
 def ntuple(v, n, name, who):
@@ -347,14 +347,15 @@ class _Geom:
         """`im2col: (N, G, C/G*prod(k), prod(o))`, batch-major: one contiguous copy of the
         strided window view in its own order, so each sample's columns are one block."""
         view = windows(pad_nd(xd, self.p), self.k, self.s, self.d, self.o)
-        return view.reshape(self.x[0], self.g, -1, math.prod(self.o))
+        ckk = self.x[1] // self.g * math.prod(self.k)  # not -1: an empty batch is ambiguous
+        return view.reshape(self.x[0], self.g, ckk, math.prod(self.o))
 
     def wmat(self, wd):
         return wd.reshape(self.g, self.w[0] // self.g, -1)
 
     def gmat(self, gd):
         """Output gradient `(N, O, *o)` as `(N, G, O/G, prod(o))` (a view when contiguous)."""
-        return gd.reshape(self.x[0], self.g, self.w[0] // self.g, -1)
+        return gd.reshape(self.x[0], self.g, self.w[0] // self.g, math.prod(self.o))
 
 
 def _conv(x, w, bias, geo):
