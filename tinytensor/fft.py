@@ -28,7 +28,7 @@ from tinytensor._namespace.conventions import export_namespace as _export_namesp
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, norm_dim, one_dim
-from tinytensor.ops.elementwise import cast
+from tinytensor.ops.cast import cast
 
 _COMPLEX = "the result is complex and tinytensor has no complex dtypes"
 

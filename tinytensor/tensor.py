@@ -22,19 +22,22 @@ from tinytensor.core import (
     wrap,
 )
 from tinytensor.core.device import CPU, check_device, device
-from tinytensor.ops import elementwise as E
+from tinytensor.ops import binary as BI
+from tinytensor.ops import compare as CMP
 from tinytensor.ops import index as I
 from tinytensor.ops import shape as S
+from tinytensor.ops import unary as UN
 from tinytensor.ops._util import one_dim
+from tinytensor.ops.cast import cast
 from tinytensor.ops.inplace import inplace
 from tinytensor.ops.linalg import products as L
 from tinytensor.tensor_methods.autograd import AutogradMethods
-from tinytensor.tensor_methods.elementwise_inplace import ElementwiseInplaceMethods
 from tinytensor.tensor_methods.index import IndexMethods
 from tinytensor.tensor_methods.linalg import LinalgMethods
-from tinytensor.tensor_methods.math import MathMethods
 from tinytensor.tensor_methods.memory import MemoryMethods
 from tinytensor.tensor_methods.pointwise import PointwiseMethods
+from tinytensor.tensor_methods.pointwise_inplace import PointwiseInplaceMethods
+from tinytensor.tensor_methods.pointwise_math import PointwiseMathMethods
 from tinytensor.tensor_methods.random import RandomMethods
 from tinytensor.tensor_methods.reduction import ReductionMethods
 from tinytensor.tensor_methods.shape import ShapeMethods
@@ -43,12 +46,12 @@ from tinytensor.types import legacy_dtype, legacy_type_name
 
 # The hot ops, bound once: the dunders below pay no module-attribute lookup (and, since the
 # namespace door gives tt.X its out=/aliases, no wrapper either).
-_add = E.add
-_sub = E.sub
-_mul = E.mul
-_div = E.div
-_pow = E.pow
-_neg = E.neg
+_add = BI.add
+_sub = BI.sub
+_mul = BI.mul
+_div = BI.div
+_pow = BI.pow
+_neg = UN.neg
 _matmul = L.matmul
 _permute = S.permute
 
@@ -60,8 +63,8 @@ class Tensor(
     PointwiseMethods,
     ReductionMethods,
     LinalgMethods,
-    MathMethods,
-    ElementwiseInplaceMethods,
+    PointwiseMathMethods,
+    PointwiseInplaceMethods,
     SortMethods,
     ShapeMethods,
     IndexMethods,
@@ -179,7 +182,7 @@ class Tensor(
                 dtype = a
         if dev is not None:
             check_device(dev, "to()")
-        out = self if dtype is None else E.cast(self, D.to_dtype(dtype))
+        out = self if dtype is None else cast(self, D.to_dtype(dtype))
         if copy and out is self:
             out = S.clone(self)
         return out
@@ -210,22 +213,22 @@ class Tensor(
         return self.to(other.dtype)
 
     def float(self):
-        return E.cast(self, D.float32)
+        return cast(self, D.float32)
 
     def double(self):
-        return E.cast(self, D.float64)
+        return cast(self, D.float64)
 
     def half(self):
-        return E.cast(self, D.float16)
+        return cast(self, D.float16)
 
     def long(self):
-        return E.cast(self, D.int64)
+        return cast(self, D.int64)
 
     def int(self):
-        return E.cast(self, D.int32)
+        return cast(self, D.int32)
 
     def bool(self):
-        return E.cast(self, D.bool_)
+        return cast(self, D.bool_)
 
     def cpu(self, memory_format=None):
         return self
@@ -343,16 +346,16 @@ class Tensor(
         return _div(other, self)
 
     def __floordiv__(self, other):
-        return E.floor_divide(self, other)
+        return BI.floor_divide(self, other)
 
     def __rfloordiv__(self, other):
-        return E.floor_divide(other, self)
+        return BI.floor_divide(other, self)
 
     def __mod__(self, other):
-        return E.remainder(self, other)
+        return BI.remainder(self, other)
 
     def __rmod__(self, other):
-        return E.remainder(other, self)
+        return BI.remainder(other, self)
 
     def __pow__(self, other):
         return _pow(self, other)
@@ -373,81 +376,81 @@ class Tensor(
         return self
 
     def __abs__(self):
-        return E.abs(self)
+        return UN.abs(self)
 
     def __invert__(self):
         if self._data.dtype == np.bool_:
-            return E.logical_not(self)
-        return E.bitwise_not(self)
+            return CMP.logical_not(self)
+        return CMP.bitwise_not(self)
 
     def __and__(self, other):
-        return E.bitwise_and(self, other)
+        return CMP.bitwise_and(self, other)
 
     def __rand__(self, other):
-        return E.bitwise_and(other, self)
+        return CMP.bitwise_and(other, self)
 
     def __or__(self, other):
-        return E.bitwise_or(self, other)
+        return CMP.bitwise_or(self, other)
 
     def __ror__(self, other):
-        return E.bitwise_or(other, self)
+        return CMP.bitwise_or(other, self)
 
     def __xor__(self, other):
-        return E.bitwise_xor(self, other)
+        return CMP.bitwise_xor(self, other)
 
     def __rxor__(self, other):
-        return E.bitwise_xor(other, self)
+        return CMP.bitwise_xor(other, self)
 
     def __lshift__(self, other):
-        return E.bitwise_left_shift(self, other)
+        return CMP.bitwise_left_shift(self, other)
 
     def __rlshift__(self, other):
-        return E.bitwise_left_shift(other, self)
+        return CMP.bitwise_left_shift(other, self)
 
     def __rshift__(self, other):
-        return E.bitwise_right_shift(self, other)
+        return CMP.bitwise_right_shift(self, other)
 
     def __rrshift__(self, other):
-        return E.bitwise_right_shift(other, self)
+        return CMP.bitwise_right_shift(other, self)
 
     def __iand__(self, other):
-        return inplace(self, lambda s: E.bitwise_and(s, other), "__iand__")
+        return inplace(self, lambda s: CMP.bitwise_and(s, other), "__iand__")
 
     def __ior__(self, other):
-        return inplace(self, lambda s: E.bitwise_or(s, other), "__ior__")
+        return inplace(self, lambda s: CMP.bitwise_or(s, other), "__ior__")
 
     def __ixor__(self, other):
-        return inplace(self, lambda s: E.bitwise_xor(s, other), "__ixor__")
+        return inplace(self, lambda s: CMP.bitwise_xor(s, other), "__ixor__")
 
     def __ilshift__(self, other):
-        return inplace(self, lambda s: E.bitwise_left_shift(s, other), "__ilshift__")
+        return inplace(self, lambda s: CMP.bitwise_left_shift(s, other), "__ilshift__")
 
     def __irshift__(self, other):
-        return inplace(self, lambda s: E.bitwise_right_shift(s, other), "__irshift__")
+        return inplace(self, lambda s: CMP.bitwise_right_shift(s, other), "__irshift__")
 
     # comparisons: bool tensors, no gradient. == and != with a non-number (None, a string)
     # fall back to Python's identity comparison instead of raising.
     def __eq__(self, other):
         if other is None or isinstance(other, str):
             return NotImplemented
-        return E.eq(self, other)
+        return CMP.eq(self, other)
 
     def __ne__(self, other):
         if other is None or isinstance(other, str):
             return NotImplemented
-        return E.ne(self, other)
+        return CMP.ne(self, other)
 
     def __lt__(self, other):
-        return E.lt(self, other)
+        return CMP.lt(self, other)
 
     def __le__(self, other):
-        return E.le(self, other)
+        return CMP.le(self, other)
 
     def __gt__(self, other):
-        return E.gt(self, other)
+        return CMP.gt(self, other)
 
     def __ge__(self, other):
-        return E.ge(self, other)
+        return CMP.ge(self, other)
 
     # augmented assignment is in place, as in PyTorch
     def __iadd__(self, other):

@@ -167,7 +167,7 @@ def documented_objects() -> set[int]:
 
 def _key(obj) -> int:
     """An object's identity for the reference: the op behind the namespace door, so
-    ``tinytensor.sinh`` (the op with ``out=``) is rendered by ``::: tinytensor.ops.math``."""
+    ``tinytensor.sinh`` (the op with ``out=``) is rendered by ``::: tinytensor.ops.trig``."""
     return id(inspect.unwrap(obj)) if inspect.isfunction(obj) else id(obj)
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from tinytensor import _dtype as D
 from tinytensor.core import TensorBase, wrap
-from tinytensor.ops import elementwise as E
+from tinytensor.ops import binary as BI
 
 
 def promote_types(type1, type2):
@@ -28,7 +28,7 @@ def can_cast(from_, to) -> bool:
 
 def result_type(tensor1, tensor2):
     """The dtype of ``tensor1 + tensor2`` (tensors or Python numbers), as PyTorch promotes."""
-    return D.from_numpy_dtype(E.add(_zero_like(tensor1), _zero_like(tensor2))._data.dtype)
+    return D.from_numpy_dtype(BI.add(_zero_like(tensor1), _zero_like(tensor2))._data.dtype)
 
 
 def _zero_like(x):

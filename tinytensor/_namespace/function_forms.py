@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from tinytensor._namespace.conventions import check_tensor
-from tinytensor.ops import elementwise as E
+from tinytensor.ops import binary as BI
+from tinytensor.ops import compare as CMP
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor
 
@@ -148,7 +149,7 @@ def resize_as_(input, the_template, *, memory_format=None):
 
 def rsub(input, other, *, alpha=1):
     """`f(input, other) = other - alpha * input`."""
-    return E.sub(other, input, alpha=alpha)
+    return BI.sub(other, input, alpha=alpha)
 
 
 def swapdims(input, dim0, dim1):
@@ -252,9 +253,9 @@ def to_dlpack(tensor):
 
 
 clip_ = clamp_
-greater_equal = E.ge
-less_equal = E.le
-not_equal = E.ne
+greater_equal = CMP.ge
+less_equal = CMP.le
+not_equal = CMP.ne
 
 
 __all__ = [

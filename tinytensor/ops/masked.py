@@ -8,7 +8,7 @@ import numpy as np
 
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase, wrap
-from tinytensor.ops import elementwise as E
+from tinytensor.ops import selection as SEL
 from tinytensor.ops._util import as_tensor
 from tinytensor.ops.creation import zeros
 
@@ -104,7 +104,7 @@ def where(condition, input=None, other=None):
         return nonzero(condition, as_tuple=True)
     if input is None or other is None:
         raise TypeError("where: pass both input and other, or only the condition")
-    return E.where(condition, input, other)
+    return SEL.where(condition, input, other)
 
 
 def _bool_mask(mask, name):

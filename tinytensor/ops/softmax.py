@@ -9,8 +9,9 @@ import numpy as np
 from tinytensor import _dtype as D
 from tinytensor.autograd.node import OUT
 from tinytensor.autograd.primitive import Primitive
-from tinytensor.ops import elementwise as E
+from tinytensor.ops import explog as EL
 from tinytensor.ops._util import FP_SIGNALS, as_tensor, one_dim, quiet_module
+from tinytensor.ops.cast import cast
 
 quiet_module(__name__)  # the kernels run bare: see ops/_util.py
 
@@ -18,7 +19,7 @@ quiet_module(__name__)  # the kernels run bare: see ops/_util.py
 def _input(input, dim, dtype, name):
     x = as_tensor(input, name)
     if dtype is not None:
-        x = E.cast(x, D.to_dtype(dtype))
+        x = cast(x, D.to_dtype(dtype))
     if x._data.dtype.kind != "f":
         raise TypeError(
             f"{name}: expected a floating point input, got dtype {x.dtype}; convert it with "
@@ -78,7 +79,7 @@ def _log_softmax_kernel(d, dim):
 
 
 def _log_softmax_backward(g, out, ax):
-    return (g - E.exp(out) * g.sum(ax, keepdim=True),)
+    return (g - EL.exp(out) * g.sum(ax, keepdim=True),)
 
 
 LOG_SOFTMAX = Primitive("LogSoftmax", _log_softmax_kernel, _log_softmax_backward)

@@ -12,9 +12,11 @@ import numpy as np
 from tinytensor._dtype import get_default_dtype, to_dtype
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase, wrap
-from tinytensor.ops import elementwise as E
+from tinytensor.ops import compare as CMP
 from tinytensor.ops import reduce as R
+from tinytensor.ops import selection as SEL
 from tinytensor.ops import shape as S
+from tinytensor.ops import unary as UN
 from tinytensor.ops._util import as_tensor, check_float, norm_dim, one_dim
 from tinytensor.ops.linalg import products as L
 from tinytensor.ops.linalg.factorizations import diagonal
@@ -141,7 +143,7 @@ def _nansum_kernel(x, dim, keepdim, dtype):
 def _nansum_backward(g, a, axes, keepdim):
     if not keepdim:
         g = S.reshape(g, tuple(1 if i in axes else s for i, s in enumerate(a.shape)))
-    return (E.where(E.isnan(a), 0.0, S.expand(g, a.shape)),)
+    return (SEL.where(CMP.isnan(a), 0.0, S.expand(g, a.shape)),)
 
 
 NANSUM = Primitive("Nansum", _nansum_kernel, _nansum_backward)
@@ -212,7 +214,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):  # noqa: A002
             norm = wsum - correction
         else:
             norm = wsum - correction * R.sum(w * S.reshape(as_tensor(aweights), -1)) / wsum
-    norm = E.clamp(as_tensor(norm).to(x.dtype), min=0.0)
+    norm = SEL.clamp(as_tensor(norm).to(x.dtype), min=0.0)
     xm = x - avg
     xw = xm if w is None else xm * w.to(x.dtype)
     return S.squeeze(L.matmul(xm, S.transpose(xw, 0, 1)) / norm)
@@ -223,10 +225,10 @@ def corrcoef(input):  # noqa: A002
     c = cov(input)
     if c.ndim == 0:
         return c / c
-    sd = E.sqrt(diagonal(c))
+    sd = UN.sqrt(diagonal(c))
     c = c / S.unsqueeze(sd, 1)
     c = c / S.unsqueeze(sd, 0)
-    return E.clamp(c, -1.0, 1.0)
+    return SEL.clamp(c, -1.0, 1.0)
 
 
 def _hist_input(input, name, weight):

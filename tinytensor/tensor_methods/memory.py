@@ -14,8 +14,8 @@ from tinytensor.core import TensorBase, wrap
 from tinytensor.core import sharedmem as SM
 from tinytensor.ops import creation as C
 from tinytensor.ops import creation as CR
-from tinytensor.ops import elementwise as E
 from tinytensor.ops import shape as S
+from tinytensor.ops.cast import cast
 from tinytensor.ops.inplace import fill_random
 
 
@@ -149,13 +149,13 @@ class MemoryMethods:
         return 0 if self._meta is None else int(self._meta)
 
     def byte(self):
-        return E.cast(self, D.uint8)
+        return cast(self, D.uint8)
 
     def char(self):
-        return E.cast(self, D.int8)
+        return cast(self, D.int8)
 
     def short(self):
-        return E.cast(self, D.int16)
+        return cast(self, D.int16)
 
     def to_dense(self, dtype=None, *, masked_grad=None):
         return self if dtype is None else self.to(dtype)

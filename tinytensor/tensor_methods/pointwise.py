@@ -6,19 +6,22 @@ their in-place forms). Each is one call into the op of the same name."""
 from __future__ import annotations
 
 from tinytensor.ops import binary as BI
-from tinytensor.ops import elementwise as E
+from tinytensor.ops import compare as CMP
+from tinytensor.ops import explog as EL
+from tinytensor.ops import selection as SEL
+from tinytensor.ops import trig as TRIG
 from tinytensor.ops import unary as UN
 from tinytensor.ops.inplace import inplace
 
 # The hot ops, bound once: a method pays no module-attribute lookup.
-_add = E.add
-_sub = E.sub
-_mul = E.mul
-_neg = E.neg
-_pow = E.pow
-_exp = E.exp
-_tanh = E.tanh
-_relu = E.relu
+_add = BI.add
+_sub = BI.sub
+_mul = BI.mul
+_neg = UN.neg
+_pow = BI.pow
+_exp = EL.exp
+_tanh = TRIG.tanh
+_relu = UN.relu
 
 
 class PointwiseMethods:
@@ -34,7 +37,7 @@ class PointwiseMethods:
         return _mul(self, other)
 
     def div(self, other, rounding_mode=None):
-        return E.div(self, other, rounding_mode=rounding_mode)
+        return BI.div(self, other, rounding_mode=rounding_mode)
 
     def neg(self):
         return _neg(self)
@@ -43,126 +46,126 @@ class PointwiseMethods:
         return _pow(self, exponent)
 
     def square(self):
-        return E.square(self)
+        return UN.square(self)
 
     def reciprocal(self):
-        return E.reciprocal(self)
+        return UN.reciprocal(self)
 
     def exp(self):
         return _exp(self)
 
     def log(self):
-        return E.log(self)
+        return EL.log(self)
 
     def log1p(self):
-        return E.log1p(self)
+        return EL.log1p(self)
 
     def sqrt(self):
-        return E.sqrt(self)
+        return UN.sqrt(self)
 
     def rsqrt(self):
-        return E.rsqrt(self)
+        return UN.rsqrt(self)
 
     def abs(self):
-        return E.abs(self)
+        return UN.abs(self)
 
     def sign(self):
-        return E.sign(self)
+        return UN.sign(self)
 
     def sin(self):
-        return E.sin(self)
+        return TRIG.sin(self)
 
     def cos(self):
-        return E.cos(self)
+        return TRIG.cos(self)
 
     def tanh(self):
         return _tanh(self)
 
     def sigmoid(self):
-        return E.sigmoid(self)
+        return UN.sigmoid(self)
 
     def relu(self):
         return _relu(self)
 
     def clamp(self, min=None, max=None):
-        return E.clamp(self, min, max)
+        return SEL.clamp(self, min, max)
 
     clip = clamp
 
     def maximum(self, other):
-        return E.maximum(self, other)
+        return SEL.maximum(self, other)
 
     def minimum(self, other):
-        return E.minimum(self, other)
+        return SEL.minimum(self, other)
 
     def where(self, condition, other):
-        return E.where(condition, self, other)
+        return SEL.where(condition, self, other)
 
     def floor(self):
-        return E.floor(self)
+        return UN.floor(self)
 
     def ceil(self):
-        return E.ceil(self)
+        return UN.ceil(self)
 
     def round(self, decimals=0):
-        return E.round(self, decimals)
+        return UN.round(self, decimals)
 
     def trunc(self):
-        return E.trunc(self)
+        return UN.trunc(self)
 
     def eq(self, other):
-        return E.eq(self, other)
+        return CMP.eq(self, other)
 
     def ne(self, other):
-        return E.ne(self, other)
+        return CMP.ne(self, other)
 
     def lt(self, other):
-        return E.lt(self, other)
+        return CMP.lt(self, other)
 
     def le(self, other):
-        return E.le(self, other)
+        return CMP.le(self, other)
 
     def gt(self, other):
-        return E.gt(self, other)
+        return CMP.gt(self, other)
 
     def ge(self, other):
-        return E.ge(self, other)
+        return CMP.ge(self, other)
 
     def isnan(self):
-        return E.isnan(self)
+        return CMP.isnan(self)
 
     def isinf(self):
-        return E.isinf(self)
+        return CMP.isinf(self)
 
     def isfinite(self):
-        return E.isfinite(self)
+        return CMP.isfinite(self)
 
     def bitwise_and(self, other):
-        return E.bitwise_and(self, other)
+        return CMP.bitwise_and(self, other)
 
     def bitwise_or(self, other):
-        return E.bitwise_or(self, other)
+        return CMP.bitwise_or(self, other)
 
     def bitwise_xor(self, other):
-        return E.bitwise_xor(self, other)
+        return CMP.bitwise_xor(self, other)
 
     def bitwise_not(self):
-        return E.bitwise_not(self)
+        return CMP.bitwise_not(self)
 
     def bitwise_left_shift(self, other):
-        return E.bitwise_left_shift(self, other)
+        return CMP.bitwise_left_shift(self, other)
 
     def bitwise_right_shift(self, other):
-        return E.bitwise_right_shift(self, other)
+        return CMP.bitwise_right_shift(self, other)
 
     def logical_not(self):
-        return E.logical_not(self)
+        return CMP.logical_not(self)
 
     def equal(self, other) -> bool:
-        return E.equal(self, other)
+        return CMP.equal(self, other)
 
     def allclose(self, other, rtol=1e-5, atol=1e-8, equal_nan=False) -> bool:
-        return E.allclose(self, other, rtol, atol, equal_nan)
+        return CMP.allclose(self, other, rtol, atol, equal_nan)
 
     def angle(self):
         return UN.angle(self)

@@ -14,14 +14,17 @@ from tinytensor.nn.functional.piecewise import hardtanh
 from tinytensor.nn.functional.piecewise import in_place as _in_place
 from tinytensor.nn.functional.piecewise import mask as _mask
 from tinytensor.nn.functional.piecewise import scalar_as as _scalar
-from tinytensor.ops import elementwise as E
+from tinytensor.ops import explog as EL
+from tinytensor.ops import selection as SEL
 from tinytensor.ops import softmax as SM
+from tinytensor.ops import trig as TRIG
+from tinytensor.ops import unary as UN
 from tinytensor.ops._util import one_dim
 
 
 def relu(input, inplace=False):
     """`f(x) = max(x, 0);  dx = g*(x > 0)`"""
-    return input.relu_() if inplace else E.relu(input)
+    return input.relu_() if inplace else UN.relu(input)
 
 
 def relu6(input, inplace=False):
@@ -92,13 +95,13 @@ def _elu_input_backward(g, x, alpha, scale):
     neg = _mask(x, "le", lo=0)
     # exp of min(x, 0): the unused branch stays finite, so no 0*inf in double backward.
     pos = g if scale == 1.0 else g * scale
-    return (E.where(neg, g * E.exp(E.clamp(x, max=0.0)) * (alpha * scale), pos),)
+    return (SEL.where(neg, g * EL.exp(SEL.clamp(x, max=0.0)) * (alpha * scale), pos),)
 
 
 def _elu_result_backward(g, out, alpha, scale):
     """dx from the result y: `g*scale if y > 0 else g*(y + scale*alpha)`"""
     pos = g if scale == 1.0 else g * scale
-    return (E.where(_mask(out, "le", lo=0), g * (out + alpha * scale), pos),)
+    return (SEL.where(_mask(out, "le", lo=0), g * (out + alpha * scale), pos),)
 
 
 ELU = Primitive("Elu", _elu_kernel, _elu_backward)
@@ -148,7 +151,7 @@ def gelu(input, approximate="none"):
     if approximate == "tanh":
         c = float(np.sqrt(2.0 / np.pi))
         inner = (x + x * x * x * 0.044715) * c
-        return x * 0.5 * (E.tanh(inner) + 1.0)
+        return x * 0.5 * (TRIG.tanh(inner) + 1.0)
     if approximate != "none":
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return GELU.apply((x,), (x._data,), (x,))
@@ -168,7 +171,7 @@ def _cdf_np(d):
 
 
 def _normal_pdf(x):
-    return E.exp(x * x * -0.5) * float(1 / np.sqrt(2 * np.pi))
+    return EL.exp(x * x * -0.5) * float(1 / np.sqrt(2 * np.pi))
 
 
 def _normal_cdf(x):
@@ -190,7 +193,7 @@ def silu(input, inplace=False):
     if inplace:
         # The in-place form rewrites x, so its gradient cannot read x later: use x*sigmoid(x)
         # through ops that snapshot their inputs.
-        return x.mul_(E.sigmoid(x.detach()) if not x.requires_grad else E.sigmoid(x.clone()))
+        return x.mul_(UN.sigmoid(x.detach()) if not x.requires_grad else UN.sigmoid(x.clone()))
     return SILU.apply((x,), (x._data,), (x,))
 
 
@@ -203,7 +206,7 @@ def _silu_kernel(d):
 
 
 def _silu_backward(g, x):
-    s = E.sigmoid(x)
+    s = UN.sigmoid(x)
     return (g * s * (x * (1.0 - s) + 1.0),)
 
 
@@ -212,7 +215,7 @@ SILU = Primitive("Silu", _silu_kernel, _silu_backward)
 
 def mish(input):
     """`f(x) = x*tanh(softplus(x))`"""
-    return input * E.tanh(softplus(input))
+    return input * TRIG.tanh(softplus(input))
 
 
 def softplus(input, beta=1.0, threshold=20.0):
@@ -230,7 +233,7 @@ def _softplus_kernel(d, *, beta, threshold):
 
 def _softplus_backward(g, x, beta, threshold):
     linear = _mask(x, "gt", lo=threshold, mul=beta)
-    return (E.where(linear, g, g * E.sigmoid(x * beta)),)
+    return (SEL.where(linear, g, g * UN.sigmoid(x * beta)),)
 
 
 SOFTPLUS = Primitive("Softplus", _softplus_kernel, _softplus_backward)
@@ -247,7 +250,7 @@ def _logsigmoid_kernel(d):
 
 
 def _logsigmoid_backward(g, x):
-    return (g * E.sigmoid(-x),)
+    return (g * UN.sigmoid(-x),)
 
 
 LOGSIGMOID = Primitive("LogSigmoid", _logsigmoid_kernel, _logsigmoid_backward)
@@ -255,17 +258,17 @@ LOGSIGMOID = Primitive("LogSigmoid", _logsigmoid_kernel, _logsigmoid_backward)
 
 def softsign(input):
     """f(x) = x/(1 + |x|)"""
-    return input / (E.abs(input) + 1.0)
+    return input / (UN.abs(input) + 1.0)
 
 
 def sigmoid(input):
     """`f(x) = 1/(1 + e^-x);  dx = g*s*(1 - s), s = sigmoid(x)` (``tt.sigmoid``)"""
-    return E.sigmoid(input)
+    return UN.sigmoid(input)
 
 
 def tanh(input):
     """`f(x) = tanh(x);  dx = g*(1 - tanh(x)^2)` (``tt.tanh``)"""
-    return E.tanh(input)
+    return TRIG.tanh(input)
 
 
 def _softmax_dim(dim, ndim, who):
@@ -335,7 +338,7 @@ def _celu_kernel(d, *, alpha):
 
 def _celu_backward(g, x, alpha):
     neg = _mask(x, "le", lo=0)
-    return (E.where(neg, g * E.exp(E.clamp(x, max=0.0) / alpha), g),)
+    return (SEL.where(neg, g * EL.exp(SEL.clamp(x, max=0.0) / alpha), g),)
 
 
 CELU = Primitive("Celu", _celu_kernel, _celu_backward)
@@ -357,7 +360,7 @@ def glu(input, dim=-1):
             f"Halving dimension must be even, but dimension {ax} is size {x.shape[ax]}"
         )
     a, b = x.chunk(2, ax)
-    return saves(a * E.sigmoid(b), "Glu", x)
+    return saves(a * UN.sigmoid(b), "Glu", x)
 
 
 def prelu(input, weight):
@@ -386,7 +389,7 @@ def _prelu_kernel(d, wd):
 
 def _prelu_backward(g, x, w):
     pos = _mask(x, "gt", lo=0)
-    return E.where(pos, g, g * w), E.where(pos, 0.0, g * x)
+    return SEL.where(pos, g, g * w), SEL.where(pos, 0.0, g * x)
 
 
 PRELU = Primitive("Prelu", _prelu_kernel, _prelu_backward)

@@ -18,7 +18,9 @@ from tinytensor.nn.functional._util import (
 )
 from tinytensor.nn.functional.activation import log_softmax, logsigmoid
 from tinytensor.nn.functional.fused_cross_entropy import cross_entropy_mean
-from tinytensor.ops import elementwise as E
+from tinytensor.ops import explog as EL
+from tinytensor.ops import selection as SEL
+from tinytensor.ops import unary as UN
 from tinytensor.ops._util import as_tensor
 from tinytensor.ops._util import requires_grad as _rg
 
@@ -49,7 +51,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """f(x, t) = |x - t|, reduced"""
     x, t, reduction = _pointwise_args(input, target, "l1_loss", size_average, reduce, reduction)
-    return reduce_loss(E.abs(x - t), reduction)
+    return reduce_loss(UN.abs(x - t), reduction)
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
@@ -58,8 +60,8 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     d = x - t
-    a = E.abs(d)
-    loss = E.where(a < delta, d * d * 0.5, (a - 0.5 * delta) * delta)
+    a = UN.abs(d)
+    loss = SEL.where(a < delta, d * d * 0.5, (a - 0.5 * delta) * delta)
     if weight is not None:
         loss = loss * weight
     return saves(reduce_loss(loss, reduction), "HuberLoss", x, t)
@@ -73,10 +75,10 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     d = x - t
-    a = E.abs(d)
+    a = UN.abs(d)
     if beta == 0:
         return saves(reduce_loss(a, reduction), "SmoothL1Loss", x, t)
-    loss = E.where(a < beta, d * d * (0.5 / beta), a - 0.5 * beta)
+    loss = SEL.where(a < beta, d * d * (0.5 / beta), a - 0.5 * beta)
     return saves(reduce_loss(loss, reduction), "SmoothL1Loss", x, t)
 
 
@@ -358,11 +360,11 @@ def _bce_kernel(d, td):
 
 
 def _binary_cross_entropy_backward(g, x, t):
-    gx = g * (x - t) / E.clamp(x * (1.0 - x), min=1e-12) if _rg(x) else None
+    gx = g * (x - t) / SEL.clamp(x * (1.0 - x), min=1e-12) if _rg(x) else None
     gt = None
     if _rg(t):
         with np.errstate(divide="ignore"):
-            gt = g * (E.clamp(E.log1p(-x), min=-100.0) - E.clamp(E.log(x), min=-100.0))
+            gt = g * (SEL.clamp(EL.log1p(-x), min=-100.0) - SEL.clamp(EL.log(x), min=-100.0))
     return gx, gt
 
 
@@ -416,7 +418,7 @@ def multi_margin_loss(
                        "multi_margin_loss", None)  # fmt: skip
     c = x2.shape[1]
     xy = _pick(x2, t)
-    z = E.relu(x2 - xy.unsqueeze(1) + margin)
+    z = UN.relu(x2 - xy.unsqueeze(1) + margin)
     if p == 2:
         z = z * z
     z = z * OTHER_CLASSES.apply((x2, t), (x2._data, t._data))
@@ -453,8 +455,8 @@ def hinge_embedding_loss(
             f"hinge_embedding_loss: input {tuple(x.shape)} and target {tuple(t.shape)} must have "
             "the same shape"
         )
-    margin_part = E.where(t != 1, E.relu(margin - x), 0.0)
-    self_part = E.where(t != -1, x, 0.0)
+    margin_part = SEL.where(t != 1, UN.relu(margin - x), 0.0)
+    self_part = SEL.where(t != -1, x, 0.0)
     return reduce_loss(margin_part + self_part, reduction)
 
 
@@ -471,10 +473,10 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
             "not broadcast together"
         ) from None
     if log_target:
-        loss = E.exp(t) * (t - x)
+        loss = EL.exp(t) * (t - x)
     else:
-        safe = E.where(t > 0, t, 1.0)
-        loss = E.where(t > 0, t * (E.log(safe) - x), 0.0)
+        safe = SEL.where(t > 0, t, 1.0)
+        loss = SEL.where(t > 0, t * (EL.log(safe) - x), 0.0)
     if red == "batchmean":
         return loss.sum() / float(x.shape[0] if x.ndim else 1)
     check_reduction(red, "kl_div")

@@ -11,7 +11,8 @@ import numpy as np
 
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.nn.functional._util import float_input
-from tinytensor.ops import elementwise as E
+from tinytensor.ops import selection as SEL
+from tinytensor.ops import trig as TRIG
 
 
 def scalar_as(v, like):
@@ -133,7 +134,7 @@ def softshrink(input, lambd=0.5):
 
 def tanhshrink(input):
     """f(x) = x - tanh(x)"""
-    return input - E.tanh(input)
+    return input - TRIG.tanh(input)
 
 
 def hardsigmoid(input, inplace=False):
@@ -169,7 +170,7 @@ def _hardswish_kernel(d):
 
 def _hardswish_backward(g, x):
     mid = mask(x, "closed", lo=-3, hi=3)
-    return (E.where(mid, g * (x / 3.0 + 0.5), g * mask(x, "gt", lo=3)),)
+    return (SEL.where(mid, g * (x / 3.0 + 0.5), g * mask(x, "gt", lo=3)),)
 
 
 HARDSWISH = Primitive("Hardswish", _hardswish_kernel, _hardswish_backward)

@@ -12,7 +12,9 @@ import numpy as np
 
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.nn.functional.linear import linear
-from tinytensor.ops import elementwise as E
+from tinytensor.ops import selection as SEL
+from tinytensor.ops import trig as TRIG
+from tinytensor.ops import unary as UN
 from tinytensor.ops.shape import stack, unbind
 
 
@@ -27,14 +29,14 @@ LIVE = Primitive("SequenceLive", _live_kernel)  # no gradient
 def rnn_step(xp, h, w_hh, b_hh, nonlinearity="tanh"):
     """h' = act(xp + h W_hh^T + b_hh), act tanh or relu"""
     pre = xp + linear(h, w_hh, b_hh)
-    return E.tanh(pre) if nonlinearity == "tanh" else E.relu(pre)
+    return TRIG.tanh(pre) if nonlinearity == "tanh" else UN.relu(pre)
 
 
 def lstm_step(xp, h, c, w_hh, b_hh, w_hr=None):
     """i, f, g, o = xp + h W_hh^T + b_hh;  c' = s(f)c + s(i)tanh(g);  h' = s(o)tanh(c') [W_hr^T]"""
     i, f, g, o = (xp + linear(h, w_hh, b_hh)).chunk(4, -1)
-    c = E.sigmoid(f) * c + E.sigmoid(i) * E.tanh(g)
-    h = E.sigmoid(o) * E.tanh(c)
+    c = UN.sigmoid(f) * c + UN.sigmoid(i) * TRIG.tanh(g)
+    h = UN.sigmoid(o) * TRIG.tanh(c)
     return (h if w_hr is None else linear(h, w_hr)), c
 
 
@@ -43,9 +45,9 @@ def gru_step(xp, h, w_hh, b_hh):
     `h' = (1-z)*n + z*h`"""
     x_r, x_z, x_n = xp.chunk(3, -1)
     h_r, h_z, h_n = linear(h, w_hh, b_hh).chunk(3, -1)
-    r = E.sigmoid(x_r + h_r)
-    z = E.sigmoid(x_z + h_z)
-    n = E.tanh(x_n + r * h_n)
+    r = UN.sigmoid(x_r + h_r)
+    z = UN.sigmoid(x_z + h_z)
+    n = TRIG.tanh(x_n + r * h_n)
     return n + z * (h - n)
 
 
@@ -71,8 +73,8 @@ def run_direction(mode, x, h, c, weights, reverse, lengths=None, nonlinearity="t
             h_new, c_new = rnn_step(steps[t], h, w_hh, b_hh, nonlinearity), None
         if lengths is not None and (lengths <= t).any():
             live = LIVE.apply((), (), (), {"lengths": tuple(int(v) for v in lengths), "t": t})
-            h_new = E.where(live, h_new, h)
-            c_new = None if c is None else E.where(live, c_new, c)
+            h_new = SEL.where(live, h_new, h)
+            c_new = None if c is None else SEL.where(live, c_new, c)
         h, c = h_new, c_new
         seq[t] = h
     return stack(seq), h, c

@@ -9,7 +9,7 @@ from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import bump_version, wrap
 from tinytensor.nn.functional._util import float_input, saves
 from tinytensor.ops import creation as C
-from tinytensor.ops import elementwise as E
+from tinytensor.ops import selection as SEL
 from tinytensor.ops._util import as_tensor
 from tinytensor.ops.shape import cat
 
@@ -233,7 +233,7 @@ def embedding_bag(
     if mode == "max":
         if pos.shape[1] == 0:
             return C.zeros((pos.shape[0], dim), dtype=w.dtype)
-        out = E.where(wrap(has), dense.amax(1), 0.0)
+        out = SEL.where(wrap(has), dense.amax(1), 0.0)
         return saves(out, "EmbeddingBag", indices, offsets)
     out = dense.sum(1)
     if mode == "mean":

@@ -13,7 +13,7 @@ import numpy as np
 
 from tinytensor.core import wrap
 from tinytensor.ops._util import as_tensor
-from tinytensor.ops.elementwise import where
+from tinytensor.ops.selection import where
 from tinytensor.ops.shape import pad, stack
 from tinytensor.tensor import Tensor
 

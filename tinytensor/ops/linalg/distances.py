@@ -13,9 +13,9 @@ from tinytensor.autograd.primitive import Primitive
 from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, broadcast_error
-from tinytensor.ops.elementwise import where
 from tinytensor.ops.linalg.factorizations import _mT
 from tinytensor.ops.linalg.products import _promoted, matmul
+from tinytensor.ops.selection import where
 
 __all__ = [
     "cdist",

@@ -14,13 +14,13 @@ import numpy as np
 
 from tinytensor.autograd.node import OUT
 from tinytensor.autograd.primitive import Primitive
-from tinytensor.ops import elementwise as E
 from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
+from tinytensor.ops import unary as UN
 from tinytensor.ops._util import as_tensor, norm_dim, one_dim
 from tinytensor.ops._util import requires_grad as _rg
+from tinytensor.ops.cast import cast
 from tinytensor.ops.creation import eye
-from tinytensor.ops.elementwise import cast
 from tinytensor.ops.linalg.factorizations import _matrix, _mT, eigh, inv, solve, svd
 from tinytensor.ops.linalg.products import _promoted, matmul
 
@@ -222,7 +222,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):  # no
     elif ord in (2, -2):
         out = (R.amax if ord == 2 else R.amin)(svdvals(B), -1)
     elif ord in (1, -1, math.inf, -math.inf):
-        sums = R.sum(E.abs(B), -2 if ord in (1, -1) else -1)
+        sums = R.sum(UN.abs(B), -2 if ord in (1, -1) else -1)
         out = (R.amax if ord > 0 else R.amin)(sums, -1)
     else:
         raise RuntimeError(

@@ -12,12 +12,12 @@ from collections import namedtuple
 import numpy as np
 
 from tinytensor.autograd.primitive import Primitive
-from tinytensor.ops import elementwise as E
+from tinytensor.ops import binary as BI
 from tinytensor.ops import reduce as R
+from tinytensor.ops import selection as SEL
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, check_float, one_dim
 from tinytensor.ops.creation import eye, zeros
-from tinytensor.ops.elementwise import where
 from tinytensor.ops.linalg.factorizations import (
     _matrix,
     _mT,
@@ -37,6 +37,7 @@ from tinytensor.ops.linalg.functions import (
     vector_norm,
 )
 from tinytensor.ops.linalg.solvers import cholesky_solve
+from tinytensor.ops.selection import where
 
 __all__ = [
     "chain_matmul",
@@ -135,7 +136,7 @@ def vander(x, N=None, increasing=False):  # noqa: N803 - PyTorch's argument name
         raise RuntimeError(f"vander: N must be a non-negative int, got {N!r}")
     dt = x._data.dtype if x._data.dtype.kind == "f" else np.dtype(np.int64)
     p = VANDER_POWERS.apply((), (), (), {"n": n, "increasing": bool(increasing), "dtype": dt})
-    return E.pow(S.unsqueeze(x, 1), p)
+    return BI.pow(S.unsqueeze(x, 1), p)
 
 
 def _vander_powers_kernel(*, n, increasing, dtype):
@@ -163,7 +164,7 @@ def renorm(input, p, dim, maxnorm):  # noqa: A002
         raise RuntimeError(f"renorm: expected maxnorm to be >= 0, got {maxnorm}")
     others = tuple(k for k in range(a.ndim) if k != d)
     norm = vector_norm(a, p, others, keepdim=True)
-    factor = E.where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
+    factor = SEL.where(norm > maxnorm, maxnorm / (norm + 1e-7), 1.0)
     return a * factor.to(a.dtype)
 
 

@@ -18,10 +18,9 @@ from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import share_version, wrap
 from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
-from tinytensor.ops._util import FP_SIGNALS, as_tensor, quiet_module
+from tinytensor.ops._util import CAST, FP_SIGNALS, as_tensor, quiet_module
 from tinytensor.ops._util import requires_grad as _rg
 from tinytensor.ops.creation import eye, ones
-from tinytensor.ops.elementwise import CAST
 
 __all__ = [
     "addbmm", "addmm", "addmv", "addr", "baddbmm", "bmm", "dot", "einsum", "ger", "inner",

@@ -1,0 +1,108 @@
+"""What the pointwise families (compare, binary, unary, trig, special) share: operand coercion
+to float or to the result dtype, quiet kernels, and the broadcasting error.
+
+NaN and inf follow IEEE silently, as in PyTorch: no NumPy warning leaks from an op. Kernels run
+under ``np.errstate(all="ignore")`` (``quiet``), except the hot ones (add, sub, mul, div, pow,
+exp, log, sqrt), where an errstate would cost as much as the op: they run bare, a warnings
+filter scoped to their module (``silence_numpy_warnings``) drops NumPy's warning, and where the
+caller made warnings errors (``simplefilter("error")``, ``np.seterr(all="raise")``) they catch
+that (``FP_SIGNALS``) and compute again under ``quiet``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+
+import numpy as np
+
+from tinytensor._dtype import get_default_dtype
+from tinytensor.ops._util import CAST, as_tensor, binary, broadcast_error, value_dtype
+
+__all__ = [
+    "FP_SIGNALS",
+    "LN2",
+    "LN10",
+    "binary_kernel",
+    "operands",
+    "quiet_apply",
+    "quiet",
+    "run",
+    "silence_numpy_warnings",
+    "to_float",
+    "unary_float",
+    "unary_kernel",
+]
+
+FP_SIGNALS = (RuntimeWarning, FloatingPointError)  # NumPy's warning made an error, or "raise"
+quiet = np.errstate  # ``with quiet(all="ignore"):`` around a kernel
+LN2 = math.log(2.0)
+LN10 = math.log(10.0)
+
+
+def silence_numpy_warnings(module_name):
+    """Drop NumPy's ``RuntimeWarning`` raised from the kernels of module ``module_name``."""
+    warnings.filterwarnings("ignore", category=RuntimeWarning, module=re.escape(module_name) + "$")
+
+
+def unary_float(a, name):
+    """``a`` as a tensor and its storage as a float array (integers and bools go to the default
+    float dtype, by the traced ``CAST`` kernel)."""
+    a = as_tensor(a, name)
+    d = a._data
+    if d.dtype.kind != "f":
+        d = CAST.compute((a,), (d,), {"dtype": get_default_dtype().np})
+    return a, d
+
+
+def to_float(t, v, dt):
+    """Operand ``t``'s value ``v`` as ``dt``: arrays by the traced ``CAST`` kernel, NumPy
+    scalars (constants) directly."""
+    return CAST.compute((t,), (v,), {"dtype": dt}) if v.__class__ is np.ndarray else dt.type(v)
+
+
+def operands(a, b, name, floating=False):
+    """Both operands and their values at PyTorch's result dtype (floating if ``floating``)."""
+    a, b, ad, bd = binary(a, b, name)
+    if floating and value_dtype(ad, bd).kind != "f":
+        dt = get_default_dtype().np
+        ad, bd = to_float(a, ad, dt), to_float(b, bd, dt)
+    return a, b, ad, bd
+
+
+def quiet_apply(fn, d):
+    """``fn(d)`` without NumPy's warnings: NaN and inf follow IEEE, as in PyTorch."""
+    with np.errstate(all="ignore"):
+        return fn(d).astype(d.dtype, copy=False)
+
+
+def unary_kernel(fn, name):
+    """A primitive's kernel for the float function ``fn``: ``fn(d)`` at ``d``'s dtype, quiet."""
+
+    def kernel(d):
+        return quiet_apply(fn, d)
+
+    kernel.__name__ = kernel.__qualname__ = f"_{name}_kernel"
+    return kernel
+
+
+def binary_kernel(fn, name):
+    """A primitive's kernel for the NumPy function ``fn`` of two values: quiet (NaN and inf
+    follow IEEE), at their result dtype."""
+
+    def kernel(a, b):
+        with np.errstate(all="ignore"):
+            out = fn(a, b)
+        return np.asarray(out).astype(value_dtype(a, b), copy=False)
+
+    kernel.__name__ = kernel.__qualname__ = f"_{name}_kernel"
+    return kernel
+
+
+def run(prim, name, inputs, args, saved=(), attrs=None):
+    """``prim.apply``, with NumPy's broadcasting error as ours, naming ``name``'s operands."""
+    try:
+        return prim.apply(inputs, args, saved, attrs)
+    except ValueError:
+        raise broadcast_error(name, *inputs) from None
