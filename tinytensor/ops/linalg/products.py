@@ -29,6 +29,10 @@ __all__ = [
 quiet_module(__name__)  # matmul's kernel runs bare: see ops/_util.py
 
 
+def _shapes(a, b):
+    return f"{tuple(a.shape)} and {tuple(b.shape)}"
+
+
 def _sparse_product(a, b, op):
     """A product with a sparse COO operand (``tinytensor.sparse``): it computes it itself."""
     return a._matmul_dense(b, op) if getattr(a, "is_sparse", 0) is True else b._rmatmul_dense(a, op)
@@ -45,8 +49,10 @@ def matmul(input, other):
         ad, bd = _promoted(a, b, ad, bd)
     na, nb = ad.ndim, bd.ndim
     if na == 0 or nb == 0:
-        raise RuntimeError("matmul: both arguments need at least 1 dimension, got shapes "
-                           f"{tuple(a.shape)} and {tuple(b.shape)}")
+        raise RuntimeError(
+            "matmul: both arguments need at least 1 dimension, got shapes "
+            f"{tuple(a.shape)} and {tuple(b.shape)}"
+        )
     k_a = ad.shape[-1]
     k_b = bd.shape[-2] if nb > 1 else bd.shape[0]
     if k_a != k_b:
@@ -63,8 +69,9 @@ def matmul(input, other):
     try:
         return (MM if na == nb == 2 else MATMUL).apply((a, b), (ad, bd), saved)
     except ValueError:
-        raise RuntimeError(f"matmul: batch dimensions of {tuple(a.shape)} and "
-                           f"{tuple(b.shape)} do not broadcast") from None
+        raise RuntimeError(
+            f"matmul: batch dimensions of {tuple(a.shape)} and {tuple(b.shape)} do not broadcast"
+        ) from None
 
 
 def _promoted(a, b, ad, bd):
@@ -124,9 +131,7 @@ def mm(input, mat2):
         return _sparse_product(a, b, "mm")
     a, b = as_tensor(a, "mm"), as_tensor(b, "mm")
     if a.ndim != 2 or b.ndim != 2:
-        raise RuntimeError(
-            f"mm: expected 2-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}"
-        )
+        raise RuntimeError(f"mm: expected 2-D tensors, got shapes {_shapes(a, b)}")
     return matmul(a, b)
 
 
@@ -139,8 +144,7 @@ def bmm(input, mat2):
     a, b = as_tensor(input, "bmm"), as_tensor(mat2, "bmm")
     if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
         raise RuntimeError(
-            f"bmm: expected 3-D tensors with the same batch size, got shapes {tuple(a.shape)} "
-            f"and {tuple(b.shape)}"
+            f"bmm: expected 3-D tensors with the same batch size, got {_shapes(a, b)}"
         )
     return matmul(a, b)
 
@@ -149,10 +153,7 @@ def dot(input, tensor):
     """`f(a, b) = sum(a*b)` for 1-D a, b"""
     a, b = as_tensor(input, "dot"), as_tensor(tensor, "dot")
     if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
-        raise RuntimeError(
-            f"dot: expected two 1-D tensors of the same size, got shapes {tuple(a.shape)} and "
-            f"{tuple(b.shape)}"
-        )
+        raise RuntimeError(f"dot: expected two 1-D tensors of the same size, got {_shapes(a, b)}")
     return matmul(a, b)
 
 
@@ -160,9 +161,7 @@ def outer(input, vec2):
     """`f(a, b)_ij = a_i * b_j`"""
     a, b = as_tensor(input, "outer"), as_tensor(vec2, "outer")
     if a.ndim != 1 or b.ndim != 1:
-        raise RuntimeError(
-            f"outer: expected two 1-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}"
-        )
+        raise RuntimeError(f"outer: expected two 1-D tensors, got shapes {_shapes(a, b)}")
     return a.unsqueeze(1) * b.unsqueeze(0)
 
 
@@ -411,9 +410,7 @@ def inner(a, b):
     if a.ndim == 0 or b.ndim == 0:
         return a * b
     if a.shape[-1] != b.shape[-1]:
-        raise RuntimeError(
-            f"inner: last dims must match, got shapes {tuple(a.shape)} and {tuple(b.shape)}"
-        )
+        raise RuntimeError(f"inner: last dims must match, got shapes {_shapes(a, b)}")
     return tensordot(a, b, ([-1], [-1]))
 
 
@@ -483,8 +480,10 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):  # noqa: A002
 def _bmm_check(b1, b2, name):
     b1, b2 = as_tensor(b1, name), as_tensor(b2, name)
     if b1.ndim != 3 or b2.ndim != 3 or b1.shape[0] != b2.shape[0]:
-        raise RuntimeError(f"{name}: batch1 and batch2 must be 3-D with the same batch size, got "
-                           f"{tuple(b1.shape)} and {tuple(b2.shape)}")
+        raise RuntimeError(
+            f"{name}: batch1 and batch2 must be 3-D with the same batch size, got "
+            f"{tuple(b1.shape)} and {tuple(b2.shape)}"
+        )
     return matmul(b1, b2)
 
 
