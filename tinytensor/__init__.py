@@ -115,36 +115,9 @@ from tinytensor.ops.reduce import (
     var,
     var_mean,
 )
-from tinytensor.ops.shape_ext import *  # noqa: F403
-from tinytensor.ops.shape import (
-    broadcast_tensors,
-    broadcast_to,
-    cat,
-    chunk,
-    clone,
-    expand,
-    flatten,
-    flip,
-    hstack,
-    movedim,
-    narrow,
-    pad,
-    permute,
-    repeat,
-    reshape,
-    split,
-    squeeze,
-    stack,
-    swapaxes,
-    transpose,
-    tril,
-    triu,
-    unbind,
-    unflatten,
-    unsqueeze,
-    view,
-    vstack,
-)
+from tinytensor.ops.shape import *  # noqa: F403
+from tinytensor.ops.rearrange import *  # noqa: F403
+from tinytensor.ops.pad import *  # noqa: F403
 
 # Issue #11, the rest of the torch namespace (coverage: tests/test_coverage_torch.py).
 from tinytensor import compat
@@ -187,7 +160,7 @@ from tinytensor._namespace.function_forms import *  # noqa: F403
 from tinytensor._namespace.inplace_forms import *  # noqa: F403
 from tinytensor._namespace.conventions import export_namespace as _export_namespace
 
-concat = concatenate = cat
+concat = concatenate = cat  # noqa: F405 - the join family is star-imported
 clip = clamp  # noqa: F405 - the pointwise families are star-imported
 multiply = mul  # noqa: F405
 subtract = sub  # noqa: F405

@@ -26,6 +26,7 @@ import numpy as np
 from tinytensor import _dtype as D
 from tinytensor._namespace.conventions import export_namespace as _export_namespace
 from tinytensor.autograd.primitive import Primitive
+from tinytensor.ops import pad as PD
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, norm_dim, one_dim
 from tinytensor.ops.cast import cast
@@ -111,7 +112,7 @@ def _fit(x, sizes, axes):
             x = S.narrow(x, ax, 0, n)
         elif have < n:
             pads = [0, 0] * (x.ndim - 1 - ax) + [0, n - have]
-            x = S.pad(x, pads)
+            x = PD.pad(x, pads)
     return x
 
 

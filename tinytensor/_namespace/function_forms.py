@@ -6,6 +6,7 @@ from __future__ import annotations
 from tinytensor._namespace.conventions import check_tensor
 from tinytensor.ops import binary as BI
 from tinytensor.ops import compare as CMP
+from tinytensor.ops import join as J
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor
 
@@ -166,7 +167,7 @@ def split_with_sizes(input, split_sizes, dim=0):
 
     >>> tt.split_with_sizes(tt.arange(5), [2, 3])
     (tensor([0, 1]), tensor([2, 3, 4]))"""
-    return S.split(input, list(split_sizes), dim)
+    return J.split(input, list(split_sizes), dim)
 
 
 def unsafe_split(input, split_size, dim=0):
@@ -175,7 +176,7 @@ def unsafe_split(input, split_size, dim=0):
 
     >>> tt.unsafe_split(tt.arange(5), 2)
     (tensor([0, 1]), tensor([2, 3]), tensor([4]))"""
-    return S.split(input, split_size, dim)
+    return J.split(input, split_size, dim)
 
 
 def unsafe_split_with_sizes(input, split_sizes, dim=0):
@@ -184,7 +185,7 @@ def unsafe_split_with_sizes(input, split_sizes, dim=0):
 
     >>> tt.unsafe_split_with_sizes(tt.arange(4), [1, 3])
     (tensor([0]), tensor([1, 2, 3]))"""
-    return S.split(input, list(split_sizes), dim)
+    return J.split(input, list(split_sizes), dim)
 
 
 def unsafe_chunk(input, chunks, dim=0):
@@ -193,7 +194,7 @@ def unsafe_chunk(input, chunks, dim=0):
 
     >>> tt.unsafe_chunk(tt.arange(4), 2)
     (tensor([0, 1]), tensor([2, 3]))"""
-    return S.chunk(input, chunks, dim)
+    return J.chunk(input, chunks, dim)
 
 
 def is_same_size(input, other) -> bool:

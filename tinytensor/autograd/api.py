@@ -6,7 +6,7 @@ import numpy as np
 
 from tinytensor.autograd.engine import run_backward
 from tinytensor.core import TensorBase, wrap
-from tinytensor.ops.shape import stack
+from tinytensor.ops.join import stack
 
 
 def _as_list(x):

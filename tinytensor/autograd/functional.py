@@ -15,7 +15,7 @@ from tinytensor.autograd.api import grad as _grad
 from tinytensor.autograd.grad_mode import enable_grad
 from tinytensor.core import TensorBase
 from tinytensor.ops.creation import zeros, zeros_like
-from tinytensor.ops.shape import stack
+from tinytensor.ops.join import stack
 
 __all__ = ["hessian", "hvp", "jacobian", "jvp", "vhp", "vjp"]
 

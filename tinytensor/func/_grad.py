@@ -21,7 +21,7 @@ from tinytensor.autograd.grad_mode import enable_grad, is_grad_enabled
 from tinytensor.core import TensorBase, wrap
 from tinytensor.func._pytree import tree_flatten, tree_unflatten
 from tinytensor.ops.creation import zeros_like
-from tinytensor.ops.shape import stack
+from tinytensor.ops.join import stack
 
 __all__ = ["grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "linearize", "vjp"]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tinytensor.nn.utils.stateless import functional_call as _stateless_call
-from tinytensor.ops.shape import stack
+from tinytensor.ops.join import stack
 
 __all__ = ["functional_call", "stack_module_state"]
 

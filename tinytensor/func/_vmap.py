@@ -16,7 +16,8 @@ from tinytensor.core import TensorBase
 from tinytensor.core.random import get_rng_state, set_rng_state
 from tinytensor.func._batch_rules import rule_for
 from tinytensor.func._pytree import broadcast_prefix, tree_flatten, tree_str, tree_unflatten
-from tinytensor.ops.shape import cat, movedim, stack
+from tinytensor.ops.join import cat, stack
+from tinytensor.ops.shape import movedim
 
 __all__ = ["vmap"]
 

@@ -9,7 +9,7 @@ from tinytensor.nn.linear import _reset_affine
 from tinytensor.nn.module import Module
 from tinytensor.nn.parameter import Parameter
 from tinytensor.ops.creation import empty
-from tinytensor.ops.shape import pad
+from tinytensor.ops.pad import pad
 
 _MODES = ("zeros", "reflect", "replicate", "circular")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from tinytensor.nn.functional.conv import ntuple
 from tinytensor.nn.module import Module
-from tinytensor.ops.shape import pad
+from tinytensor.ops.pad import pad
 
 
 class _PadNd(Module):

@@ -22,7 +22,7 @@ from tinytensor.nn.module import Module
 from tinytensor.nn.parameter import Parameter
 from tinytensor.nn.utils.rnn import PackedSequence, _packed_index, packed_to_padded
 from tinytensor.ops.creation import empty, zeros
-from tinytensor.ops.shape import cat, stack
+from tinytensor.ops.join import cat, stack
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 

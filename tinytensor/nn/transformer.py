@@ -26,7 +26,7 @@ from tinytensor.nn.linear import Linear
 from tinytensor.nn.module import Module
 from tinytensor.nn.normalization import LayerNorm
 from tinytensor.ops.creation import full
-from tinytensor.ops.shape import triu
+from tinytensor.ops.rearrange import triu
 
 
 def _generate_square_subsequent_mask(sz, device=None, dtype=None):

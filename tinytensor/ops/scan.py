@@ -19,6 +19,8 @@ from tinytensor.ops import compare as CMP
 from tinytensor.ops import explog as EL
 from tinytensor.ops import gather as G
 from tinytensor.ops import index as I
+from tinytensor.ops import join as J
+from tinytensor.ops import rearrange as RA
 from tinytensor.ops import reduce as R
 from tinytensor.ops import selection as SEL
 from tinytensor.ops import shape as S
@@ -172,8 +174,8 @@ def _logcumsumexp_backward(g, a, out, d):
     lg = EL.log(UN.abs(SEL.where(CMP.eq(g, 0.0), 1.0, g))) - out
     pos = SEL.where(g > 0, lg, -np.inf)
     neg = SEL.where(g < 0, lg, -np.inf)
-    rpos = S.flip(logcumsumexp(S.flip(pos, d), d), d)
-    rneg = S.flip(logcumsumexp(S.flip(neg, d), d), d)
+    rpos = RA.flip(logcumsumexp(RA.flip(pos, d), d), d)
+    rneg = RA.flip(logcumsumexp(RA.flip(neg, d), d), d)
     return (EL.exp(rpos + a) - EL.exp(rneg + a),)
 
 
@@ -188,7 +190,7 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     d = one_dim(dim, a.ndim, "diff")
     parts = [as_tensor(t, "diff") for t in (prepend, a, append) if t is not None]
     parts = [S.unsqueeze(t, d) if t.ndim == 0 else t for t in parts]
-    x = S.cat(parts, d) if len(parts) > 1 else a
+    x = J.cat(parts, d) if len(parts) > 1 else a
     for _ in range(n):
         m = x.shape[d]
         if m == 0:
@@ -254,7 +256,7 @@ def _gradient_uniform(f, d, h, edge_order):
     else:
         lo = (-1.5 * f0 + 2.0 * f1 - 0.5 * f2) / h
         hi = (0.5 * l3 - 2.0 * l2 + 1.5 * l1) / h
-    return S.cat([lo, inner, hi], d)
+    return J.cat([lo, inner, hi], d)
 
 
 def _gradient_coords(f, d, x, edge_order):
@@ -283,7 +285,7 @@ def _gradient_coords(f, d, x, edge_order):
             - (h2 + h1) / (h1 * h2) * l2
             + (2.0 * h2 + h1) / (h2 * (h1 + h2)) * l1
         )
-    return S.cat([lo, inner, hi], d)
+    return J.cat([lo, inner, hi], d)
 
 
 def gradient(input, *, spacing=1, dim=None, edge_order=1):  # noqa: A002

@@ -1,8 +1,14 @@
-"""Shape operations: views, joins, splits, padding, flips, repeats, triangles."""
+"""Views: ``reshape``/``view``/``flatten``/``unflatten``/``ravel``, ``squeeze``/``unsqueeze``,
+``permute``/``transpose``/``movedim``, ``expand``/``broadcast_to``/``broadcast_tensors``,
+``narrow``/``select``: each result shares its input's storage and version counter, and in grad
+mode is registered as a view (``_view``, ``_register_view``), so an in-place change rewrites its
+history. Also the copies ``clone`` and ``narrow_copy``, and ``copy_like`` (the math of ``copy_``).
+
+Joining and splitting is ops/join.py; flips, rolls, repeats, triangles and ``unfold``
+ops/rearrange.py; padding ops/pad.py."""
 
 from __future__ import annotations
 
-import builtins
 import math
 
 import numpy as np
@@ -10,12 +16,33 @@ import numpy as np
 from tinytensor.autograd.grad_mode import grad_state
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase, share_version, shares_version, wrap
-from tinytensor.ops._util import as_tensor, binary, norm_dim, one_dim
+from tinytensor.ops import index as I
+from tinytensor.ops._util import as_tensor, norm_dim, one_dim
 from tinytensor.ops.creation import zeros_of
-from tinytensor.ops.gather import index_add, index_select
-from tinytensor.ops.index import const_array, getitem
-from tinytensor.ops.inplace import mark_multi_output_view
+from tinytensor.ops.index import getitem
 from tinytensor.ops.inplace import register_view as _register_view
+
+__all__ = [
+    "broadcast_tensors",
+    "broadcast_to",
+    "clone",
+    "expand",
+    "flatten",
+    "moveaxis",
+    "movedim",
+    "narrow",
+    "narrow_copy",
+    "permute",
+    "ravel",
+    "reshape",
+    "select",
+    "squeeze",
+    "swapaxes",
+    "transpose",
+    "unflatten",
+    "unsqueeze",
+    "view",
+]
 
 
 def _view(arr, a):
@@ -369,88 +396,6 @@ def _fill_kernel(value, shape, dtype):
 FILL = Primitive("Fill", _fill_kernel)  # a number copied everywhere: no gradient
 
 
-def cat(tensors, dim=0):
-    """f(a, b, ...) = a, b, ... joined along ``dim``;  each input gets its slice of g"""
-    tensors = [as_tensor(t, "cat") for t in tensors]
-    if not tensors:
-        raise ValueError("cat: expected a non-empty list of tensors")
-    for i, t in enumerate(tensors):
-        if t.ndim == 0:
-            raise RuntimeError(
-                f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated; "
-                "use stack, or unsqueeze it first"
-            )
-    # PyTorch allows 1-D empty tensors alongside anything.
-    tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
-    ref = tensors[0]
-    d = one_dim(dim, ref.ndim, "cat")
-    for t in tensors[1:]:
-        if t.ndim != ref.ndim or any(
-            s != r for i, (s, r) in enumerate(zip(t.shape, ref.shape)) if i != d
-        ):
-            raise RuntimeError(
-                f"cat: sizes of tensors must match except in dimension {dim}; got shapes "
-                + ", ".join(str(tuple(x.shape)) for x in tensors)
-            )
-    datas = [t._data for t in tensors]
-    dt = datas[0].dtype
-    for t in tensors[1:]:
-        if t._data.dtype != dt:
-            dt = binary(wrap(np.zeros((1,), dt)), t, "cat")[2].dtype
-    bounds = np.cumsum([t.shape[d] for t in tensors])[:-1].tolist()
-    return CAT.apply(tuple(tensors), (datas, dt), (bounds, d), {"dim": d})
-
-
-def _cat_kernel(xs, dtype, dim):
-    return np.concatenate([x.astype(dtype, copy=False) for x in xs], axis=dim)
-
-
-def _cat_backward(g, bounds, d):
-    return tuple(_split_at(g, bounds, d))
-
-
-CAT = Primitive("Cat", _cat_kernel, _cat_backward)
-
-
-def _split_at(t, bounds, d):
-    starts = [0] + bounds
-    ends = bounds + [t.shape[d]]
-    return [narrow(t, d, s, e - s) for s, e in zip(starts, ends)]
-
-
-def stack(tensors, dim=0):
-    """f(a, b, ...) = a, b, ... stacked along a new ``dim``"""
-    tensors = [as_tensor(t, "stack") for t in tensors]
-    if not tensors:
-        raise RuntimeError("stack: expected a non-empty list of tensors")
-    shapes = {tuple(t.shape) for t in tensors}
-    if len(shapes) != 1:
-        raise RuntimeError(
-            f"stack: expects each tensor to be equal size, got shapes {sorted(shapes)}"
-        )
-    d = one_dim(dim, tensors[0].ndim + 1, "stack")
-    return cat([unsqueeze(t, d) for t in tensors], d)
-
-
-def hstack(tensors):
-    """Join tensors column-wise: ``cat`` along dim 1, or along dim 0 when they are 1-D.
-
-    >>> tt.hstack([tt.tensor([1, 2]), tt.tensor([3])])
-    tensor([1, 2, 3])"""
-    tensors = [as_tensor(t) for t in tensors]
-    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
-
-
-def vstack(tensors):
-    """Join tensors row-wise: ``cat`` along dim 0, 1-D tensors first made rows. ``row_stack`` is the
-    same.
-
-    >>> tt.vstack([tt.tensor([1, 2]), tt.tensor([3, 4])])
-    tensor([[1, 2],
-            [3, 4]])"""
-    return cat([t if t.ndim > 1 else unsqueeze(t, 0) for t in map(as_tensor, tensors)], 0)
-
-
 def narrow(input, dim, start, length):
     """f(a) = a[..., start:start+length, ...] along ``dim``"""
     a = input
@@ -468,305 +413,27 @@ def narrow(input, dim, start, length):
     return getitem(a, idx)
 
 
-def split(tensor, split_size_or_sections, dim=0):
-    """Split along ``dim`` into views: pieces of ``split_size_or_sections`` each (the last one
-    shorter if need be), or, given a list, pieces of those sizes.
-
-    >>> tt.split(tt.arange(5), 2)
-    (tensor([0, 1]), tensor([2, 3]), tensor([4]))
-    >>> tt.split(tt.arange(5), [1, 4])
-    (tensor([0]), tensor([1, 2, 3, 4]))"""
-    a = tensor
-    a = as_tensor(a, "split")
-    d = one_dim(dim, a.ndim, "split")
-    n = a.shape[d]
-    if isinstance(split_size_or_sections, (int, np.integer)):
-        step = int(split_size_or_sections)
-        if step <= 0:
-            raise RuntimeError(f"split: split_size must be positive, got {step}")
-        sizes = [step] * (n // step) + ([n % step] if n % step else [])
-    else:
-        sizes = [int(s) for s in split_size_or_sections]
-        if sum(sizes) != n:
-            raise RuntimeError(
-                f"split: split_sizes {sizes} must sum to the size of dim {dim} ({n})"
-            )
-    bounds = np.cumsum(sizes)[:-1].tolist()
-    return _multi_view(a, d, [0] + bounds, bounds + [n], "Split") if sizes else ()
+moveaxis = movedim
 
 
-def chunk(input, chunks, dim=0):
-    """Split along ``dim`` into at most ``chunks`` views of equal size (``ceil(n / chunks)``), the
-    last one shorter if need be.
-
-    >>> tt.chunk(tt.arange(5), 3)
-    (tensor([0, 1]), tensor([2, 3]), tensor([4]))"""
-    a = input
-    a = as_tensor(a, "chunk")
-    if chunks <= 0:
-        raise RuntimeError(f"chunk: chunks must be positive, got {chunks}")
-    d = one_dim(dim, a.ndim, "chunk")
-    step = -(-a.shape[d] // chunks) if a.shape[d] else 1
-    return split(a, builtins.max(step, 1), d)
-
-
-def unbind(input, dim=0):
-    """The slices along ``dim``, as a tuple of views with that dim removed.
-
-    >>> tt.unbind(tt.tensor([[1, 2], [3, 4]]))
-    (tensor([1, 2]), tensor([3, 4]))"""
-    a = input
-    a = as_tensor(a, "unbind")
-    d = one_dim(dim, a.ndim, "unbind")
-    n = a.shape[d]
-    return _multi_view(a, d, list(range(n)), list(range(1, n + 1)), "Unbind", squeeze=True)
-
-
-def _multi_view(a, d, starts, ends, name, squeeze=False):
-    """f(a) = (a[s0:e0], a[s1:e1], ...) along ``d``, views of ``a`` made by one op;
-    da = the gradients of the pieces, side by side (zeros for a piece that got none).
-
-    As in PyTorch, the views of a function that returns several views may not be changed in
-    place while they take part in the graph, and the node saves ``a``: changing ``a`` or any
-    of the pieces (they share its version counter) before backward is an error.
-    """
-    prim = UNBIND if squeeze else SPLIT
-    starts, ends = tuple(starts), tuple(ends)
-    outs = []
-    for arr in prim.compute((a,), (a._data, d, starts, ends, squeeze)):
-        out = wrap(arr)
-        share_version(out, a)
-        outs.append(out)
-    outs = tuple(outs)
-    if outs and grad_state.enabled and a._requires_grad:
-        saved = (a, d, starts, ends, squeeze)
-        sizes = tuple(e - s for s, e in zip(starts, ends))
-        attrs = {"dim": d, "split_sizes": sizes, "squeeze": squeeze}
-        prim.record(outs, (a,), saved, attrs)
-        for out in outs:
-            mark_multi_output_view(out, a)
-    return outs
-
-
-def _multi_view_kernel(x, dim, starts, ends, squeeze):
-    pre = (slice(None),) * dim
-    if squeeze:  # the trailing ... keeps a 0-d piece a view, as in PyTorch
-        return tuple([x[pre + (s, Ellipsis)] for s in starts])
-    return tuple([x[pre + (slice(s, e),)] for s, e in zip(starts, ends)])
-
-
-def _multi_view_backward(gs, a, d, starts, ends, squeeze):
-    pieces = []
-    for g, s, e in zip(gs, starts, ends):
-        shape = a._data.shape[:d] + (e - s,) + a._data.shape[d + 1 :]
-        if g is None:
-            g = zeros_of(shape, a._data.dtype)
-        pieces.append(g.reshape(shape) if squeeze else g)
-    return (cat(pieces, d),)
-
-
-SPLIT = Primitive("Split", _multi_view_kernel, _multi_view_backward, multi=True)
-UNBIND = Primitive("Unbind", _multi_view_kernel, _multi_view_backward, multi=True)
-
-
-def flip(input, dims):
-    """f(a) = a reversed along ``dims``;  da = g reversed along ``dims``"""
-    a = input
-    a = as_tensor(a, "flip")
-    axes = norm_dim(dims, a.ndim, "flip")
-    return FLIP.apply((a,), (a._data,), (axes,), {"dims": axes})
-
-
-def _flip_kernel(x, dims):
-    # A copy, as in PyTorch: np.flip's view would let y = x.flip(0); y.add_(1) change x.
-    return np.flip(x, dims).copy()
-
-
-def _flip_backward(g, axes):
-    return (flip(g, axes),)
-
-
-FLIP = Primitive("Flip", _flip_kernel, _flip_backward)
-
-
-def repeat(a, *sizes):
-    """f(a) = a tiled ``sizes`` times;  da = g summed over the tiles"""
-    a = as_tensor(a, "repeat")
-    reps = _sizes(sizes, "repeat")
-    if len(reps) < a.ndim:
-        raise RuntimeError(
-            f"repeat: number of repeat dims ({len(reps)}) can not be smaller than the tensor's "
-            f"number of dimensions ({a.ndim})"
+def select(a, dim, index):
+    """The view ``a[..., index, ...]`` with ``dim`` removed."""
+    a = as_tensor(a, "select")
+    d = one_dim(dim, a.ndim, "select")
+    n = a.shape[d] if a.ndim else 1
+    if not isinstance(index, (int, np.integer)) or not -n <= index < n:
+        raise IndexError(
+            f"select(): index {index} out of range for tensor of size {list(a.shape)} at "
+            f"dimension {d}"
         )
-    if any(r < 0 for r in reps):
-        raise RuntimeError(f"repeat: repeats must be non-negative, got {reps}")
-    src = (1,) * (len(reps) - a.ndim) + a._data.shape
-    saved = (reps, src, a._data.shape)
-    return REPEAT.apply((a,), (a._data, src), saved, {"repeats": reps})
+    return I.getitem(a, (slice(None),) * d + (int(index),))
 
 
-def _repeat_kernel(x, src, repeats):
-    return np.tile(x.reshape(src), repeats)
+def narrow_copy(a, dim, start, length):
+    """A copy of ``narrow(a, dim, start, length)``."""
+    return clone(narrow(as_tensor(a, "narrow_copy"), dim, start, length))
 
 
-def _repeat_backward(g, reps, src, shape):
-    # Split each axis into (repeat, size) and sum over the repeat axes.
-    split_shape = [x for r, s in zip(reps, src) for x in (r, s)]
-    return (g.reshape(split_shape).sum(tuple(range(0, 2 * len(reps), 2))).reshape(shape),)
-
-
-REPEAT = Primitive("Repeat", _repeat_kernel, _repeat_backward)
-
-
-def tril(input, diagonal=0):
-    """f(a) = lower triangle of a;  da = lower triangle of g"""
-    a = input
-    a = as_tensor(a, "tril")
-    if a.ndim < 2:
-        raise RuntimeError(f"tril: input tensor must have at least 2 dimensions, got {a.ndim}")
-    return TRIL.apply((a,), (a._data, diagonal), (diagonal,))
-
-
-def _tril_kernel(x, diagonal):
-    return np.tril(x, diagonal)
-
-
-def _tril_backward(g, diagonal):
-    return (tril(g, diagonal),)
-
-
-TRIL = Primitive("Tril", _tril_kernel, _tril_backward)
-
-
-def triu(input, diagonal=0):
-    """f(a) = upper triangle of a;  da = upper triangle of g"""
-    a = input
-    a = as_tensor(a, "triu")
-    if a.ndim < 2:
-        raise RuntimeError(f"triu: input tensor must have at least 2 dimensions, got {a.ndim}")
-    return TRIU.apply((a,), (a._data, diagonal), (diagonal,))
-
-
-def _triu_kernel(x, diagonal):
-    return np.triu(x, diagonal)
-
-
-def _triu_backward(g, diagonal):
-    return (triu(g, diagonal),)
-
-
-TRIU = Primitive("Triu", _triu_kernel, _triu_backward)
-
-
-def pad(a, pad, mode="constant", value=None):
-    """f(a) = a padded; ``pad`` lists (left, right) pairs from the last dim backwards, as in
-    PyTorch. Constant padding's gradient is the slice of g; the other modes gather indices.
-    Negative pads crop; reflect and replicate may crop more than a side holds as long as the
-    result keeps at least one element (as PyTorch)."""
-    a = as_tensor(a, "pad")
-    pad = [int(p) for p in pad]
-    if len(pad) % 2 or len(pad) // 2 > a.ndim:
-        raise RuntimeError(
-            f"pad: padding length must be even and at most 2*ndim ({2 * a.ndim}), got {len(pad)}"
-        )
-    if mode != "constant" and value not in (None, 0):
-        raise RuntimeError(f'pad: padding mode "{mode}" doesn\'t take in value argument')
-    value = 0.0 if value is None else value
-    n = len(pad) // 2
-    widths = [(0, 0)] * (a.ndim - n) + [(pad[2 * i], pad[2 * i + 1]) for i in reversed(range(n))]
-    np_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}.get(mode)
-    if np_mode is None and mode != "constant":
-        raise NotImplementedError(  # PyTorch's class for an unknown mode
-            f"pad: unrecognised padding mode {mode!r}; use 'constant', 'reflect', 'replicate' "
-            "or 'circular'"
-        )
-    for axis, ((lo, hi), size) in enumerate(zip(widths, a.shape)):
-        if mode in ("reflect", "replicate"):  # the index map crops after padding: any split
-            if size + lo + hi < 1:
-                raise RuntimeError(
-                    f"pad: input (size {size} in dim {axis}) is too small for {mode} padding "
-                    f"({lo}, {hi}): calculated output size {size + lo + hi}"
-                )
-        elif size + builtins.min(lo, 0) + builtins.min(hi, 0) < (0 if mode == "constant" else 1):
-            raise RuntimeError(
-                f"pad: padding ({lo}, {hi}) of dim {axis} crops more than its size {size}; "
-                "use smaller negative pads"
-            )
-    if mode in ("constant", "circular") and any(lo < 0 or hi < 0 for lo, hi in widths):
-        # Negative padding crops first, then the rest pads (PyTorch's order for these modes).
-        idx = tuple(
-            slice(-lo if lo < 0 else 0, (s + hi) if hi < 0 else None)
-            for (lo, hi), s in zip(widths, a.shape)
-        )
-        a = getitem(a, idx)
-        widths = [(builtins.max(lo, 0), builtins.max(hi, 0)) for lo, hi in widths]
-    if mode == "constant":
-        crop = tuple(slice(lo, lo + s) for (lo, _), s in zip(widths, a.shape))
-        attrs = {"pads": tuple(widths), "value": value}
-        return CONSTANT_PAD.apply((a,), (a._data,), (crop,), attrs)
-    for axis, (lo, hi) in enumerate(widths):
-        if mode == "reflect" and (lo >= a.shape[axis] or hi >= a.shape[axis]):
-            raise RuntimeError(
-                f"pad: reflect padding ({lo}, {hi}) must be smaller than the input size "
-                f"{a.shape[axis]} of dim {axis}"
-            )
-        if mode == "circular" and (lo > a.shape[axis] or hi > a.shape[axis]):
-            raise RuntimeError(
-                f"pad: circular padding ({lo}, {hi}) wraps around more than once; it must be at "
-                f"most the input size {a.shape[axis]} of dim {axis}"
-            )
-    # Output position j of an axis reads input position j - lo, reflected, clamped or wrapped
-    # into the input; negative widths just drop the first or last positions of that map.
-    idx = tuple(
-        wrap(const_array(_pad_map(size, lo, hi, np_mode))) if (lo, hi) != (0, 0) else None
-        for size, (lo, hi) in zip(a.shape, widths)
-    )
-    if mode == "circular":
-        # PyTorch builds circular padding from other ops and saves no input: so do we.
-        out = a
-        for axis, i in enumerate(idx):
-            if i is not None:
-                out = index_select(out, axis, i)
-        return out
-    # Reflection and replication padding save their input in PyTorch (changing it in place
-    # afterwards is an error); the gradient adds g back at the gathered indices.
-    prim = REFLECTION_PAD if mode == "reflect" else REPLICATION_PAD
-    # attrs: the index map of each axis (None where unpadded), the constants an exporter gathers by
-    attrs = {"pads": tuple(widths), "mode": mode, "maps": idx}
-    maps = tuple([None if i is None else i._data for i in idx])
-    return prim.apply((a,), (a._data, maps), (a, idx), None, attrs)
-
-
-def _constant_pad_kernel(x, pads, value):
-    return np.pad(x, pads, mode="constant", constant_values=value)
-
-
-def _gather_pad_kernel(x, maps):
-    out = x
-    for axis, i in enumerate(maps):
-        if i is not None:
-            out = np.take(out, i, axis=axis)
-    return x.copy() if out is x else out
-
-
-def _pad_map(size, lo, hi, np_mode):
-    """Input index read by each output position of one padded (or cropped) axis."""
-    src = np.pad(np.arange(size), (builtins.max(lo, 0), builtins.max(hi, 0)), mode=np_mode)
-    return src[builtins.max(-lo, 0) : len(src) - builtins.max(-hi, 0)]
-
-
-def _gather_pad_backward(g, a, idx):
-    for axis in reversed(range(len(idx))):
-        if idx[axis] is not None:
-            shape = g._data.shape[:axis] + (a._data.shape[axis],) + g._data.shape[axis + 1 :]
-            g = index_add(zeros_of(shape, g._data.dtype), axis, idx[axis], g)
-    return (g,)
-
-
-def _constant_pad_backward(g, crop):
-    return (g[crop],)
-
-
-CONSTANT_PAD = Primitive("ConstantPad", _constant_pad_kernel, _constant_pad_backward)
-REFLECTION_PAD = Primitive("ReflectionPad", _gather_pad_kernel, _gather_pad_backward)
-REPLICATION_PAD = Primitive("ReplicationPad", _gather_pad_kernel, _gather_pad_backward)
+def ravel(input):  # noqa: A002 - PyTorch's argument name
+    """f(a) = a flattened to 1-D (a view when it can be)"""
+    return reshape(as_tensor(input, "ravel"), -1)

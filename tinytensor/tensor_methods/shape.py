@@ -1,8 +1,8 @@
 """Shape ops as ``Tensor`` methods beside their in-place forms (``diag``, ``roll``, ``rot90``,
 ``unfold``, ``tile``, ``tensor_split``, ``select``, ``narrow``, ``t_``/``transpose_``/
 ``squeeze_``/``unsqueeze_``, ``tril_``/``triu_``, the unsafe splits, ``sum_to_size``...). Each is
-one call into ``tinytensor.ops.shape`` or ``shape_ext``; the view methods themselves are
-``Tensor``'s own (tensor.py)."""
+one call into ``tinytensor.ops.shape``, ``join`` or ``rearrange`` (``diag``/``diagflat``:
+``ops.linalg.legacy``); the view methods themselves are ``Tensor``'s own (tensor.py)."""
 
 from __future__ import annotations
 
@@ -16,11 +16,12 @@ from tinytensor.core import (
     wrap,
 )
 from tinytensor.ops import creation as C
+from tinytensor.ops import join as J
+from tinytensor.ops import rearrange as RA
 from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
-from tinytensor.ops import shape_ext as SX
-from tinytensor.ops import shape_ext as X
 from tinytensor.ops.inplace import inplace
+from tinytensor.ops.linalg import legacy as LL
 
 # The hot ops, bound once: a method pays no module-attribute lookup.
 _reshape = S.reshape
@@ -34,10 +35,10 @@ class ShapeMethods:
     __slots__ = ()
 
     def tril_(self, diagonal=0):
-        return inplace(self, lambda s: S.tril(s, diagonal), "tril_")
+        return inplace(self, lambda s: RA.tril(s, diagonal), "tril_")
 
     def triu_(self, diagonal=0):
-        return inplace(self, lambda s: S.triu(s, diagonal), "triu_")
+        return inplace(self, lambda s: RA.triu(s, diagonal), "triu_")
 
     # Shape changes in place: PyTorch changes the tensor's metadata; here the tensor's array
     # is replaced by a reshaped view of itself (same storage), outside any recorded graph.
@@ -78,19 +79,19 @@ class ShapeMethods:
 
     @numpy_aliases
     def split_with_sizes(self, split_sizes, dim=0):
-        return S.split(self, list(split_sizes), dim)
+        return J.split(self, list(split_sizes), dim)
 
     @numpy_aliases
     def unsafe_split(self, split_size, dim=0):
-        return S.split(self, split_size, dim)
+        return J.split(self, split_size, dim)
 
     @numpy_aliases
     def unsafe_split_with_sizes(self, split_sizes, dim=0):
-        return S.split(self, list(split_sizes), dim)
+        return J.split(self, list(split_sizes), dim)
 
     @numpy_aliases
     def unsafe_chunk(self, chunks, dim=0):
-        return S.chunk(self, chunks, dim)
+        return J.chunk(self, chunks, dim)
 
     def sum_to_size(self, *size):
         """Sum over the dims that ``size`` broadcasts: the reverse of ``expand``."""
@@ -110,49 +111,49 @@ class ShapeMethods:
         return out.reshape(shape)
 
     def diag(self, diagonal=0):
-        return X.diag(self, diagonal)
+        return LL.diag(self, diagonal)
 
     def diagflat(self, offset=0):
-        return X.diagflat(self, offset)
+        return LL.diagflat(self, offset)
 
     def roll(self, shifts, dims=None):
-        return X.roll(self, shifts, dims)
+        return RA.roll(self, shifts, dims)
 
     def rot90(self, k=1, dims=(0, 1)):
-        return X.rot90(self, k, dims)
+        return RA.rot90(self, k, dims)
 
     @numpy_aliases
     def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
-        return X.repeat_interleave(self, repeats, dim, output_size=output_size)
+        return RA.repeat_interleave(self, repeats, dim, output_size=output_size)
 
     def unfold(self, dimension, size, step):
-        return X.unfold(self, dimension, size, step)
+        return RA.unfold(self, dimension, size, step)
 
     def tile(self, *dims):
-        return X.tile(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims)
+        return RA.tile(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims)
 
     @numpy_aliases
     def tensor_split(self, indices_or_sections, dim=0):
-        return X.tensor_split(self, indices_or_sections, dim)
+        return J.tensor_split(self, indices_or_sections, dim)
 
     def hsplit(self, indices_or_sections):
-        return X.hsplit(self, indices_or_sections)
+        return J.hsplit(self, indices_or_sections)
 
     def vsplit(self, indices_or_sections):
-        return X.vsplit(self, indices_or_sections)
+        return J.vsplit(self, indices_or_sections)
 
     def dsplit(self, indices_or_sections):
-        return X.dsplit(self, indices_or_sections)
+        return J.dsplit(self, indices_or_sections)
 
     def flipud(self):
-        return X.flipud(self)
+        return RA.flipud(self)
 
     def fliplr(self):
-        return X.fliplr(self)
+        return RA.fliplr(self)
 
     @numpy_aliases
     def select(self, dim, index):
-        return X.select(self, dim, index)
+        return S.select(self, dim, index)
 
     @numpy_aliases
     def narrow(self, dim, start, length):
@@ -160,7 +161,7 @@ class ShapeMethods:
 
     @numpy_aliases
     def narrow_copy(self, dim, start, length):
-        return X.narrow_copy(self, dim, start, length)
+        return S.narrow_copy(self, dim, start, length)
 
     def movedim(self, source, destination):
         return S.movedim(self, source, destination)
@@ -169,7 +170,7 @@ class ShapeMethods:
         return S.movedim(self, source, destination)
 
     def ravel(self):
-        return SX.ravel(self)
+        return S.ravel(self)
 
     def reshape(self, *shape):
         return _reshape(self, *shape)
@@ -231,24 +232,24 @@ class ShapeMethods:
 
     @numpy_aliases
     def split(self, split_size_or_sections, dim=0):
-        return S.split(self, split_size_or_sections, dim)
+        return J.split(self, split_size_or_sections, dim)
 
     @numpy_aliases
     def chunk(self, chunks, dim=0):
-        return S.chunk(self, chunks, dim)
+        return J.chunk(self, chunks, dim)
 
     @numpy_aliases
     def unbind(self, dim=0):
-        return S.unbind(self, dim)
+        return J.unbind(self, dim)
 
     def flip(self, dims):
-        return S.flip(self, dims)
+        return RA.flip(self, dims)
 
     def repeat(self, *sizes):
-        return S.repeat(self, *sizes)
+        return RA.repeat(self, *sizes)
 
     def tril(self, diagonal=0):
-        return S.tril(self, diagonal)
+        return RA.tril(self, diagonal)
 
     def triu(self, diagonal=0):
-        return S.triu(self, diagonal)
+        return RA.triu(self, diagonal)

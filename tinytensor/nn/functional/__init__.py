@@ -157,7 +157,7 @@ from tinytensor.nn.functional.resample import (
     upsample_nearest,
 )
 from tinytensor.nn.functional.sparse import embedding, embedding_bag, one_hot
-from tinytensor.ops.shape import pad
+from tinytensor.ops.pad import pad
 
 __all__ = [
     "GRID_SAMPLE_INTERPOLATION_MODES",

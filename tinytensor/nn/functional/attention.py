@@ -20,9 +20,10 @@ from tinytensor.nn.functional._util import float_input
 from tinytensor.nn.functional.dropout import dropout
 from tinytensor.nn.functional.linear import linear
 from tinytensor.ops.creation import zeros
+from tinytensor.ops.join import cat
 from tinytensor.ops.linalg.products import matmul
 from tinytensor.ops.masked import masked_fill
-from tinytensor.ops.shape import cat, pad
+from tinytensor.ops.pad import pad
 from tinytensor.ops.softmax import softmax
 
 # --- scaled dot-product attention ---------------------------------------------------------------

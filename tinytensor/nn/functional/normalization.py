@@ -11,7 +11,7 @@ from tinytensor.autograd.grad_mode import grad_state
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import bump_version, wrap
 from tinytensor.nn.functional._util import float_input, saves
-from tinytensor.ops.shape import pad
+from tinytensor.ops.pad import pad
 
 
 def batch_norm(

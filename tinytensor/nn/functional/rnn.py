@@ -15,7 +15,7 @@ from tinytensor.nn.functional.linear import linear
 from tinytensor.ops import selection as SEL
 from tinytensor.ops import trig as TRIG
 from tinytensor.ops import unary as UN
-from tinytensor.ops.shape import stack, unbind
+from tinytensor.ops.join import stack, unbind
 
 
 def _live_kernel(*, lengths, t):

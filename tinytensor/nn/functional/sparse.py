@@ -11,7 +11,7 @@ from tinytensor.nn.functional._util import float_input, saves
 from tinytensor.ops import creation as C
 from tinytensor.ops import selection as SEL
 from tinytensor.ops._util import as_tensor
-from tinytensor.ops.shape import cat
+from tinytensor.ops.join import cat
 
 
 def _int_indices(input, who, n):

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 
 from tinytensor.core import bump_version, wrap
-from tinytensor.ops.shape import cat
+from tinytensor.ops.join import cat
 from tinytensor.tensor import Tensor
 
 

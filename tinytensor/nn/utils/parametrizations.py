@@ -14,10 +14,10 @@ from tinytensor.nn.conv import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from tinytensor.nn.module import Module
 from tinytensor.nn.utils import _norms, parametrize
 from tinytensor.ops.creation import eye
+from tinytensor.ops.join import cat
 from tinytensor.ops.linalg.factorizations import solve
 from tinytensor.ops.linalg.functions import matrix_exp
 from tinytensor.ops.random import randn
-from tinytensor.ops.shape import cat
 from tinytensor.tensor import Tensor
 
 __all__ = ["orthogonal", "spectral_norm", "weight_norm"]

@@ -13,8 +13,9 @@ import numpy as np
 
 from tinytensor.core import wrap
 from tinytensor.ops._util import as_tensor
+from tinytensor.ops.join import stack
+from tinytensor.ops.pad import pad
 from tinytensor.ops.selection import where
-from tinytensor.ops.shape import pad, stack
 from tinytensor.tensor import Tensor
 
 

@@ -14,6 +14,8 @@ import numpy as np
 from tinytensor.autograd.node import OUT, output
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import wrap
+from tinytensor.ops import join as J
+from tinytensor.ops import rearrange as RA
 from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, one_dim
@@ -316,7 +318,7 @@ def _solve_triangular_backward(g, A, X, upper, unitriangular, *, needs):
         return None, gB
     gA = -matmul(gB, _mT(X))
     k = 1 if unitriangular else 0
-    return (S.triu(gA, k) if upper else S.tril(gA, -k)), gB
+    return (RA.triu(gA, k) if upper else RA.tril(gA, -k)), gB
 
 
 SOLVE_TRIANGULAR = Primitive("LinalgSolveTriangular", _solve_triangular_kernel,
@@ -356,8 +358,8 @@ def _cholesky_kernel(A, *, upper):
 def _cholesky_backward(g, L, upper):
     if upper:
         L, g = _mT(L), _mT(g)
-    gA = S.tril(matmul(_mT(L), g))
-    gA = 0.5 * (gA + _mT(S.tril(gA, -1)))
+    gA = RA.tril(matmul(_mT(L), g))
+    gA = 0.5 * (gA + _mT(RA.tril(gA, -1)))
     gA = solve_triangular(_mT(L), gA, upper=True)
     return (solve_triangular(L, gA, upper=False, left=False),)
 
@@ -404,9 +406,9 @@ def _qr_backward(gs, Q, R, mode):
     gU = None if gR is None else S.narrow(gR, -1, 0, m)
     gV = None if gR is None else S.narrow(gR, -1, m, n - m)
     if gV is None:
-        return (S.cat([_qr_grad(gQ, gU, Q, U), matmul(Q, V) * 0], -1),)
+        return (J.cat([_qr_grad(gQ, gU, Q, U), matmul(Q, V) * 0], -1),)
     gQ2 = matmul(matmul(Q, V), _mT(gV)) if gQ is None else gQ + matmul(matmul(Q, V), _mT(gV))
-    return (S.cat([_qr_grad(gQ2, gU, Q, U), matmul(Q, gV)], -1),)
+    return (J.cat([_qr_grad(gQ2, gU, Q, U), matmul(Q, gV)], -1),)
 
 
 def _qr_grad(gQ, gR, Q, R):
@@ -415,7 +417,7 @@ def _qr_grad(gQ, gR, Q, R):
         M = matmul(R, _mT(gR))
     if gQ is not None:
         M = M - matmul(_mT(gQ), Q)
-    sym = S.tril(M) + _mT(S.tril(M, -1))
+    sym = RA.tril(M) + _mT(RA.tril(M, -1))
     b = matmul(Q, sym) if gQ is None else gQ + matmul(Q, sym)
     return solve_triangular(_mT(R), b, upper=False, left=False)
 

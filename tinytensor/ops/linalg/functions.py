@@ -14,6 +14,7 @@ import numpy as np
 
 from tinytensor.autograd.node import OUT
 from tinytensor.autograd.primitive import Primitive
+from tinytensor.ops import join as J
 from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
 from tinytensor.ops import unary as UN
@@ -138,9 +139,9 @@ def _matrix_exp_backward(g, A):
     n = A.shape[-1]
     At = _mT(A)
     g = g + At * 0  # broadcast g to A's batch shape
-    top = S.cat([At, g], -1)
-    bottom = S.cat([At * 0, At], -1)
-    big = matrix_exp(S.cat([top, bottom], -2))
+    top = J.cat([At, g], -1)
+    bottom = J.cat([At * 0, At], -1)
+    big = matrix_exp(J.cat([top, bottom], -2))
     return (S.narrow(S.narrow(big, -2, 0, n), -1, n, n),)
 
 
@@ -367,7 +368,7 @@ def vander(x, *, N=None):
     cols = [x * 0 + 1]  # n >= 2 here
     for _ in range(1, n):
         cols.append(cols[-1] * x)
-    return S.stack(cols, -1)
+    return J.stack(cols, -1)
 
 
 def tensorinv(A, ind=2):

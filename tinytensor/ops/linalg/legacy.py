@@ -1,6 +1,7 @@
 """The ``torch`` namespace's older linear-algebra spellings, built from the floors below:
 ``torch.svd`` (returning V, ``some=``), ``torch.qr(some=)``, ``torch.cholesky(upper=)``,
-``inverse``, ``pinverse``, ``logdet``, ``cholesky_inverse``, ``trace``, ``chain_matmul``,
+``inverse``, ``pinverse``, ``logdet``, ``cholesky_inverse``, ``trace``, ``diag``/``diagflat``
+(on ``diagonal``/``diag_embed``), ``chain_matmul``,
 ``torch.cross`` (``dim=None``), ``torch.vander`` (its argument order), ``renorm`` and
 ``triangular_solve``."""
 
@@ -18,6 +19,7 @@ from tinytensor.ops import selection as SEL
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, check_float, one_dim
 from tinytensor.ops.creation import eye, zeros
+from tinytensor.ops.linalg import factorizations as LX
 from tinytensor.ops.linalg.factorizations import (
     _matrix,
     _mT,
@@ -44,6 +46,8 @@ __all__ = [
     "cholesky",
     "cholesky_inverse",
     "cross",
+    "diag",
+    "diagflat",
     "inverse",
     "logdet",
     "pinverse",
@@ -112,6 +116,21 @@ def trace(A):
     if A.ndim != 2:
         raise RuntimeError(f"trace: expected a 2-D tensor, got shape {tuple(A.shape)}")
     return R.sum(diagonal(A))
+
+
+def diag(a, diagonal=0):
+    """1-D: a matrix with ``a`` on its diagonal; 2-D: the diagonal, as a new 1-D tensor."""
+    a = as_tensor(a, "diag")
+    if a.ndim == 1:
+        return LX.diag_embed(a, diagonal, 0, 1)
+    if a.ndim == 2:
+        return LX.diagonal(a, diagonal, 0, 1)
+    raise RuntimeError(f"diag(): supports 1D or 2D tensors, got a tensor of shape {tuple(a.shape)}")
+
+
+def diagflat(a, offset=0):
+    """A matrix with the flattened ``a`` on its diagonal (offset above or below)."""
+    return LX.diag_embed(S.reshape(as_tensor(a, "diagflat"), (-1,)), offset, 0, 1)
 
 
 def cross(a, b, dim=None):
