@@ -1,6 +1,6 @@
 """tinytensor.special: every name, its accuracy against SciPy over wide float64 ranges (tails
 included), the aliases, and agreement with torch.special. Gradients are checked by the op table
-(tests/ops/optable/math.py)."""
+(tests/ops/optable/special.py)."""
 
 import numpy as np
 import pytest

@@ -41,7 +41,7 @@ NOT_COVERED = {
     "backward keeps the input, so it alone refuses a change to the input",
     "triangular_solve": "over linalg.solve_triangular, which saves A and the solution; "
     "PyTorch's node also keeps b, so it alone refuses a change to b",
-    "sgn": "torch.sgn's gradient is a ZeroTensor .numpy() refuses; tests/ops/test_math.py "
+    "sgn": "torch.sgn's gradient is a ZeroTensor .numpy() refuses; tests/ops/test_unary.py "
     "checks that a change to its saved input or output raises, as in torch",
     **{
         c.name: "no gradient: the op's outputs are integer or bool"

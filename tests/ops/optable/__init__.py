@@ -11,7 +11,9 @@ each with its test module ``tests/ops/test_<family>.py``; ``ALL_CASES`` is all o
 """
 
 from ._base import OpCase, Sample
-from .elementwise import CASES as ELEMENTWISE
+from .binary import CASES as BINARY
+from .compare import CASES as COMPARE
+from .explog import CASES as EXPLOG
 from .fft import CASES as FFT
 from .index import CASES as INDEX
 from .join import CASES as JOIN
@@ -19,17 +21,26 @@ from .linalg_factorizations import CASES as LINALG_FACTORIZATIONS
 from .linalg_functions import CASES as LINALG_FUNCTIONS
 from .linalg_products import CASES as LINALG_PRODUCTS
 from .masked import CASES as MASKED
-from .math import CASES as MATH
 from .rearrange import CASES as REARRANGE
 from .reduce import CASES as REDUCE
 from .scan import CASES as SCAN
 from .scatter import CASES as SCATTER
+from .selection import CASES as SELECTION
 from .shape import CASES as SHAPE
+from .softmax import CASES as SOFTMAX
 from .sort import CASES as SORT
+from .special import CASES as SPECIAL
 from .statistics import CASES as STATISTICS
+from .trig import CASES as TRIG
+from .unary import CASES as UNARY
 
 ALL_CASES = (
-    ELEMENTWISE
+    COMPARE
+    + SELECTION
+    + BINARY
+    + UNARY
+    + EXPLOG
+    + TRIG
     + REDUCE
     + SHAPE
     + JOIN
@@ -41,7 +52,8 @@ ALL_CASES = (
     + LINALG_FACTORIZATIONS
     + LINALG_FUNCTIONS
     + FFT
-    + MATH
+    + SPECIAL
+    + SOFTMAX
     + SORT
     + SCAN
     + STATISTICS
@@ -52,7 +64,9 @@ assert len(BY_NAME) == len(ALL_CASES), "op-table row names must be unique"
 __all__ = [
     "ALL_CASES",
     "BY_NAME",
-    "ELEMENTWISE",
+    "BINARY",
+    "COMPARE",
+    "EXPLOG",
     "FFT",
     "INDEX",
     "JOIN",
@@ -60,14 +74,18 @@ __all__ = [
     "LINALG_FUNCTIONS",
     "LINALG_PRODUCTS",
     "MASKED",
-    "MATH",
     "OpCase",
     "REARRANGE",
     "REDUCE",
     "SCAN",
     "SCATTER",
+    "SELECTION",
     "SHAPE",
+    "SOFTMAX",
     "SORT",
+    "SPECIAL",
     "STATISTICS",
+    "TRIG",
+    "UNARY",
     "Sample",
 ]

@@ -1,0 +1,9 @@
+"""Trigonometric and hyperbolic functions (tinytensor/ops/trig.py): the table-driven properties of
+every row in ops/optable/trig.py (forward, gradient, PyTorch, second derivatives)."""
+
+from ops.harness import table_tests
+from ops.optable import TRIG as CASES
+from ops.optable._pointwise import second_derivative_test
+
+test_forward_and_gradient, test_matches_torch = table_tests(CASES)
+test_second_derivatives = second_derivative_test(CASES)
