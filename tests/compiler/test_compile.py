@@ -523,6 +523,38 @@ def test_in_place_ops_on_tensors_the_call_made_compile():
     assert c.program is not None and "CopyInto" in str(c.program)
 
 
+def test_in_place_on_a_zero_dim_intermediate_compiles():
+    # A 0-d kernel result may be a NumPy scalar; the in-place write must still land in it.
+    def f(a, b):
+        e = b.abs()
+        e.add_(-1.5)
+        return (a**-1.5) / b, e
+
+    c = tt.compile(f)
+    for v in (0.9, -2.0, 0.25):
+        a = tt.tensor([0.7, 1.3], dtype=tt.float64, requires_grad=True)
+        b = tt.tensor(v, dtype=tt.float64, requires_grad=True)
+        (d1, e1), (d2, e2) = c(a, b), f(a, b)
+        assert same(d1, d2) and same(e1, e2)
+        (d1.sum() + e1).backward()
+        got = (a.grad.clone(), b.grad.clone())
+        a.grad = b.grad = None
+        (d2.sum() + e2).backward()
+        assert same(got[0], a.grad) and same(got[1], b.grad)
+    assert c.program is not None
+
+
+def test_detach_of_an_argument_is_a_new_tensor_without_grad_on_its_storage():
+    c = tt.compile(lambda a: a.detach())
+    for _ in range(3):  # the trace, then replays
+        a = tt.tensor([1.0, 2.0], requires_grad=True)
+        d = c(a)
+        assert d is not a and not d.requires_grad and d.grad_fn is None
+        with tt.no_grad():
+            d.add_(1.0)  # the storage (and version counter) is a's
+        assert a.tolist() == [2.0, 3.0] and a._version == d._version == 1
+
+
 def test_in_place_writes_to_the_users_tensors_stay_eager():
     def through_a_view(x):
         v = x.view(3)

@@ -27,6 +27,7 @@ from tinytensor.autograd.grad_mode import grad_state
 from tinytensor.autograd.node import Node, output
 from tinytensor.autograd.primitive import set_tracer, tracing
 from tinytensor.compiler import program as P
+from tinytensor.compiler.dynamic import batch_symbols
 from tinytensor.compiler.guards import (
     DynamicGuards,
     Guards,
@@ -34,8 +35,8 @@ from tinytensor.compiler.guards import (
     python_writes,
     reachable_modules,
 )
-from tinytensor.compiler.trace import CONST, SEQ, SLOT, GuardFailed, Tracer
-from tinytensor.core import TensorBase, set_watcher, wrap
+from tinytensor.compiler.trace import GuardFailed, Tracer
+from tinytensor.core import TensorBase, set_watcher, share_version, wrap
 
 
 class config:  # noqa: N801 - the name of PyTorch's torch._dynamo.config
@@ -64,6 +65,7 @@ class Entry:
         "structure",
         "n_args",
         "out_rg",
+        "out_alias",
         "hits",
         "build_args",
         "steps",
@@ -77,6 +79,7 @@ class Entry:
         self.hits = 0
         self.build_args = self.steps = self.arg_meta = None
         self.wrt_inputs = ()
+        self.out_alias = ()
 
 
 class _StrictTracer(Tracer):
@@ -212,6 +215,9 @@ def trace_call(fn, args, kwargs, fullgraph=False, module=None):
         entry.structure = _flatten(result, out_tensors)
         out_slots = [tracer.output_slot(t) for t in out_tensors]
         entry.out_rg = tuple(t._requires_grad for t in out_tensors)
+        entry.out_alias = tuple(
+            _alias(tracer, arg_tensors, t, s) for t, s in zip(out_tensors, out_slots)
+        )
         grad_slots = grad_in = None
         wrt = []
         if not tracer.breaks and grad_state.enabled:
@@ -311,14 +317,13 @@ def generalize(a, b):
     ((ba, bb),) = sizes
     if ba == 0 or bb == 0:
         return None
-    try:
-        symbolic = _diff_steps(a.steps, b.steps, ba, bb)
-    except _NotGeneral:
+    symbolic = batch_symbols(a.steps, b.steps, ba, bb)
+    if symbolic is None:
         return None
     tracer, out_slots, grad_in, grad_slots, inputs = b.build_args
     dyn = Entry()
-    for name in ("externals", "wrt", "structure", "n_args", "out_rg", "breaks", "arg_meta",
-                 "wrt_inputs"):  # fmt: skip
+    for name in ("externals", "wrt", "structure", "n_args", "out_rg", "out_alias", "breaks",
+                 "arg_meta", "wrt_inputs"):  # fmt: skip
         setattr(dyn, name, getattr(b, name))
     first = batched.index(True)
     dyn.program = P.build(tracer, out_slots, grad_in, grad_slots, inputs, symbolic, first)
@@ -327,77 +332,21 @@ def generalize(a, b):
     return dyn
 
 
-class _NotGeneral(Exception):
-    pass
-
-
-def _diff_steps(steps_a, steps_b, ba, bb):
-    if len(steps_a) != len(steps_b):
-        raise _NotGeneral
-    symbolic = {}
-    for i, (x, y) in enumerate(zip(steps_a, steps_b)):
-        if x.prim.kernel is not y.prim.kernel or x.outs != y.outs or x.phase != y.phase:
-            raise _NotGeneral
-        if len(x.args) != len(y.args) or (x.attrs or {}).keys() != (y.attrs or {}).keys():
-            raise _NotGeneral
-        for j, (ra, rb) in enumerate(zip(x.args, y.args)):
-            changed, ref = _diff_ref(ra, rb, ba, bb)
-            if changed:
-                symbolic[(i, "arg", j)] = ref
-        for key, va in (x.attrs or {}).items():
-            changed, v = _diff_value(va, y.attrs[key], ba, bb)
-            if changed:
-                symbolic[(i, "attr", key)] = v
-    return symbolic
-
-
-def _diff_ref(ra, rb, ba, bb):
-    if ra[0] != rb[0]:
-        raise _NotGeneral
-    if ra[0] == SLOT:
-        if ra[1] != rb[1]:
-            raise _NotGeneral
-        return False, ra
-    if ra[0] == SEQ:
-        if ra[1] is not rb[1] or len(ra[2]) != len(rb[2]):
-            raise _NotGeneral
-        parts = [_diff_ref(x, y, ba, bb) for x, y in zip(ra[2], rb[2])]
-        if not any(c for c, _ in parts):
-            return False, ra
-        return True, (SEQ, ra[1], [r for _, r in parts])
-    changed, v = _diff_value(ra[1], rb[1], ba, bb)
-    return changed, ((CONST, v) if changed else ra)
-
-
-def _diff_value(va, vb, ba, bb):
-    if va is vb:
-        return False, va
-    if va.__class__ is not vb.__class__:
-        raise _NotGeneral
-    if va.__class__ is int:
-        if va == vb:
-            return False, va
-        if va and va % ba == 0 and vb % bb == 0 and va // ba == vb // bb:
-            return True, P.Sym(va // ba)
-        raise _NotGeneral
-    if va.__class__ in (tuple, list):
-        if len(va) != len(vb):
-            raise _NotGeneral
-        parts = [_diff_value(x, y, ba, bb) for x, y in zip(va, vb)]
-        if not any(c for c, _ in parts):
-            return False, va
-        return True, va.__class__([v for _, v in parts])
-    if isinstance(va, np.ndarray):
-        if va.dtype == vb.dtype and va.shape == vb.shape and np.array_equal(va, vb):
-            return False, va
-        raise _NotGeneral
-    try:
-        same = bool(va == vb)
-    except Exception:  # noqa: BLE001 - values that do not compare: not general
-        raise _NotGeneral from None
-    if not same:
-        raise _NotGeneral
-    return False, va
+def _alias(tracer, arg_tensors, t, slot):
+    """Whether output ``t`` is a new tensor on an input's storage (``x.detach()``), not the
+    input itself; such a tensor requiring grad has a history the program cannot give it."""
+    if slot is None:
+        return False
+    kind, what = tracer.source[slot]
+    if kind not in ("arg", "ext"):
+        return False
+    alias = (arg_tensors[what] if kind == "arg" else what) is not t
+    if alias and t._requires_grad:
+        tracer.graph_break(
+            "a result shares an input's storage but is another tensor that requires grad (a "
+            "replay could not give it its history)"
+        )
+    return alias
 
 
 class _Residuals:
@@ -420,7 +369,11 @@ def _replay(entry, args, kwargs):
     passthrough = prog.out_inputs
     for k, o in enumerate(outs):
         if passthrough[k] is not None:  # the function returned an input: that very tensor
-            tensors.append(inputs[passthrough[k]])
+            src = inputs[passthrough[k]]
+            if entry.out_alias[k]:  # or a new tensor on its storage (detach): so again
+                src = wrap(src._data)
+                share_version(src, inputs[passthrough[k]])
+            tensors.append(src)
             continue
         if o.__class__ is not np.ndarray:
             o = np.asarray(o)
