@@ -1,6 +1,7 @@
-"""The ops that rearrange elements (diag, roll, rot90, repeat_interleave, tile, flipud/fliplr,
-tril/triu_indices): the table-driven properties of every row in ops/optable/rearrange.py,
-second-order gradients, and tril_indices/triu_indices against NumPy and PyTorch."""
+"""The ops that rearrange elements (tinytensor/ops/rearrange.py: flip, flipud/fliplr, roll, rot90,
+repeat, tile, repeat_interleave, tril/triu, tril/triu_indices, unfold; and diag/diagflat): the
+table-driven properties of every row in ops/optable/rearrange.py, second-order gradients, and
+tril_indices/triu_indices against NumPy and PyTorch."""
 
 import numpy as np
 

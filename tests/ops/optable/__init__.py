@@ -15,12 +15,14 @@ from .binary import CASES as BINARY
 from .compare import CASES as COMPARE
 from .explog import CASES as EXPLOG
 from .fft import CASES as FFT
+from .gather import CASES as GATHER
 from .index import CASES as INDEX
 from .join import CASES as JOIN
 from .linalg_factorizations import CASES as LINALG_FACTORIZATIONS
 from .linalg_functions import CASES as LINALG_FUNCTIONS
 from .linalg_products import CASES as LINALG_PRODUCTS
 from .masked import CASES as MASKED
+from .pad import CASES as PAD
 from .rearrange import CASES as REARRANGE
 from .reduce import CASES as REDUCE
 from .scan import CASES as SCAN
@@ -45,7 +47,9 @@ ALL_CASES = (
     + SHAPE
     + JOIN
     + REARRANGE
+    + PAD
     + INDEX
+    + GATHER
     + MASKED
     + SCATTER
     + LINALG_PRODUCTS
@@ -68,12 +72,14 @@ __all__ = [
     "COMPARE",
     "EXPLOG",
     "FFT",
+    "GATHER",
     "INDEX",
     "JOIN",
     "LINALG_FACTORIZATIONS",
     "LINALG_FUNCTIONS",
     "LINALG_PRODUCTS",
     "MASKED",
+    "PAD",
     "OpCase",
     "REARRANGE",
     "REDUCE",
@@ -85,7 +91,7 @@ __all__ = [
     "SORT",
     "SPECIAL",
     "STATISTICS",
+    "Sample",
     "TRIG",
     "UNARY",
-    "Sample",
 ]

@@ -1,6 +1,6 @@
-"""Op-table rows for joining and splitting (tinytensor/ops/join.py): meshgrid, atleast_1d/2d/3d,
-column_stack, dstack, row_stack, tensor_split and hsplit/vsplit/dsplit, block_diag,
-combinations (cat, stack, split and chunk are in shape.py)."""
+"""Op-table rows for joining and splitting (tinytensor/ops/join.py): cat, stack, split, chunk,
+unbind, meshgrid, atleast_1d/2d/3d, column_stack, dstack, row_stack, tensor_split and
+hsplit/vsplit/dsplit, block_diag, combinations."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import tinytensor as tt
 
 from ._base import OpCase, Sample, shapes, tensor
 from ._torch import torch_call
+from .shape import _a_dim, _inputs
 
 # --- small compositions -------------------------------------------------------------------------
 
@@ -113,6 +114,64 @@ def _tt_atleast(fn):
     return lambda *xs: fn(*xs) if len(xs) > 1 else (fn(xs[0]),)
 
 
+# --- joins and splits ----------------------------------------------------------------------------
+
+
+def _cat_inputs(stack=False):
+    @st.composite
+    def draw_sample(draw):
+        shape = draw(shapes(min_dims=0 if stack else 1))
+        n = draw(st.integers(1, 3))
+        d = _a_dim(draw, shape, extra=1 if stack else 0)
+        xs = []
+        for _ in range(n):
+            s = list(shape)
+            if not stack:
+                s[d] = draw(st.integers(1, 3))
+            xs.append(draw(tensor(tuple(s))))
+        return Sample(tuple(xs), {"dim": d})
+
+    return draw_sample()
+
+
+def _split_arg(draw, shape):
+    d = _a_dim(draw, shape)
+    n = shape[d]
+    if draw(st.booleans()):
+        return draw(st.integers(1, n + 1)), d
+    cuts = sorted(draw(st.lists(st.integers(0, n), max_size=3)))
+    bounds = [0, *cuts, n]
+    return [b - a for a, b in zip(bounds, bounds[1:])], d
+
+
+def _np_split(x, args):
+    size, d = args
+    n = x.shape[d]
+    sizes = size
+    if isinstance(size, int):
+        sizes = [size] * (n // size) + ([n % size] if n % size else [])
+    bounds = np.cumsum(sizes)[:-1]
+    return tuple(np.split(x, bounds, axis=d))
+
+
+def _torch_split(x, args):
+    return x.split(args[0], args[1])
+
+
+def _np_chunk(x, args):
+    chunks, d = args
+    step = max(-(-x.shape[d] // chunks), 1)
+    return _np_split(x, (step, d))
+
+
+def _chunk_arg(draw, shape):
+    return draw(st.integers(1, 5)), _a_dim(draw, shape)
+
+
+def _np_unbind(x, dim):
+    return tuple(np.moveaxis(x, dim, 0))
+
+
 CASES = [
     OpCase(
         "block_diag", tt.block_diag, _np_block_diag, torch_call("block_diag"), _block_diag_inputs()
@@ -195,5 +254,40 @@ CASES = [
         lambda x: tuple(np.dsplit(x, [1])),
         lambda x: __import__("torch").dsplit(x, [1]),
         _one(3, 3),
+    ),
+    OpCase(
+        "cat",
+        lambda *xs, dim: tt.cat(xs, dim),
+        lambda *xs, dim: np.concatenate(xs, dim),
+        lambda *xs, dim: __import__("torch").cat(xs, dim),
+        _cat_inputs(),
+    ),
+    OpCase(
+        "stack",
+        lambda *xs, dim: tt.stack(list(xs), dim=dim),
+        lambda *xs, dim: np.stack(xs, dim),
+        lambda *xs, dim: __import__("torch").stack(xs, dim),
+        _cat_inputs(stack=True),
+    ),
+    OpCase(
+        "split",
+        lambda x, args: x.split(*args),
+        _np_split,
+        _torch_split,
+        _inputs(min_dims=1, args=_split_arg),
+    ),
+    OpCase(
+        "chunk",
+        lambda x, args: tt.chunk(x, *args),
+        _np_chunk,
+        lambda x, args: x.chunk(*args),
+        _inputs(min_dims=1, args=_chunk_arg),
+    ),
+    OpCase(
+        "unbind",
+        lambda x, dim: x.unbind(dim),
+        _np_unbind,
+        lambda x, dim: x.unbind(dim),
+        _inputs(min_dims=1, dim=_a_dim),
     ),
 ]

@@ -1,6 +1,6 @@
-"""Op-table rows for the ops that rearrange elements without joining or viewing: diag, diagflat,
-roll, rot90, repeat_interleave, tile, flipud, fliplr (flip, repeat, tril/triu are in
-shape.py)."""
+"""Op-table rows for the ops that rearrange elements without joining or viewing
+(tinytensor/ops/rearrange.py): flip, flipud, fliplr, roll, rot90, repeat, tile,
+repeat_interleave, tril, triu, unfold; and diag, diagflat (tinytensor/ops/linalg/legacy.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import numpy as np
 from hypothesis import strategies as st
 
 import tinytensor as tt
+from tinytensor.testing import strategies as tst
 
-from ._base import OpCase, Sample, shapes, tensor
+from ._base import OpCase, Sample, np_axis, shapes, tensor
 from ._torch import torch_call
+from .shape import _inputs
 
 
 @st.composite
@@ -68,6 +70,44 @@ def _np_repeat(x, repeats, dim):
     return np.repeat(x, repeats, dim)
 
 
+# --- the rest ------------------------------------------------------------------------------------
+
+
+def _flip_dims(draw, shape):
+    if not shape:
+        return ()
+    d = draw(tst.dims(len(shape), allow_none=False))
+    return d if isinstance(d, tuple) else (d,)
+
+
+def _repeat_sizes(draw, shape):
+    extra = draw(st.integers(0, 2))
+    return tuple(draw(st.integers(1, 3)) for _ in range(len(shape) + extra))
+
+
+def _np_repeat_sizes(x, sizes):
+    return np.tile(x.reshape((1,) * (len(sizes) - x.ndim) + x.shape), sizes)
+
+
+def _diagonal(draw, shape):
+    return draw(st.integers(-3, 3))
+
+
+@st.composite
+def _unfold_inputs(draw):
+    shape = draw(shapes(min_dims=1))
+    d = draw(st.integers(0, len(shape) - 1))
+    size = draw(st.integers(0, shape[d]))
+    return Sample(
+        (draw(tensor(shape)),), {"dimension": d, "size": size, "step": draw(st.integers(1, 3))}
+    )
+
+
+def _np_unfold(x, dimension, size, step):
+    w = np.lib.stride_tricks.sliding_window_view(x, size, axis=dimension)
+    return np.take(w, range(0, w.shape[dimension], step), dimension)
+
+
 CASES = [
     OpCase("diag_1d", tt.diag, _np_diag, torch_call("diag"), _one(1, 1, diagonal=_offset)),
     OpCase(
@@ -108,4 +148,39 @@ CASES = [
     ),
     OpCase("flipud", tt.flipud, lambda x: np.flipud(x).copy(), torch_call("flipud"), _one(1)),
     OpCase("fliplr", tt.fliplr, lambda x: np.fliplr(x).copy(), torch_call("fliplr"), _one(2)),
+    OpCase(
+        "flip",
+        tt.flip,
+        lambda x, dims: np.flip(x, np_axis(dims)).copy(),
+        lambda x, dims: x.flip(dims),
+        _inputs(dims=_flip_dims),
+    ),
+    OpCase(
+        "repeat",
+        lambda x, sizes: x.repeat(*sizes),
+        _np_repeat_sizes,
+        lambda x, sizes: x.repeat(sizes),
+        _inputs(sizes=_repeat_sizes),
+    ),
+    OpCase(
+        "tril",
+        tt.tril,
+        lambda x, diagonal: np.tril(x, diagonal),
+        lambda x, diagonal: x.tril(diagonal),
+        _inputs(min_dims=2, diagonal=_diagonal),
+    ),
+    OpCase(
+        "triu",
+        lambda x, diagonal: x.triu(diagonal),
+        lambda x, diagonal: np.triu(x, diagonal),
+        lambda x, diagonal: x.triu(diagonal),
+        _inputs(min_dims=2, diagonal=_diagonal),
+    ),
+    OpCase(
+        "unfold",
+        lambda x, **kw: x.unfold(**kw),
+        _np_unfold,
+        lambda x, **kw: x.unfold(**kw),
+        _unfold_inputs(),
+    ),
 ]
