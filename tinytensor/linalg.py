@@ -24,6 +24,8 @@ from collections import namedtuple
 
 from tinytensor._namespace.conventions import export_namespace as _export_namespace
 from tinytensor.ops.linalg import factorizations as _ext
+from tinytensor.ops.linalg import functions as _functions
+from tinytensor.ops.linalg import solvers as _solvers
 from tinytensor.ops.linalg.factorizations import (
     LinAlgError,
     cholesky,
@@ -81,7 +83,7 @@ def slogdet(A):
 
 def qr(A, mode="reduced"):
     """A = Q R with mode 'reduced', 'complete' or 'r' (then Q is empty and R not differentiable)."""
-    return linalg_qr(*_ext.qr(A, mode))
+    return linalg_qr(*_solvers.qr(A, mode))
 
 
 def svd(A, full_matrices=True):
@@ -91,7 +93,7 @@ def svd(A, full_matrices=True):
 
 def eigh(A, UPLO="L"):
     """Eigenvalues (ascending) and eigenvectors of a symmetric matrix (read from one triangle)."""
-    return linalg_eigh(*_ext.eigh(A, UPLO))
+    return linalg_eigh(*_functions.eigh(A, UPLO))
 
 
 def diagonal(A, *, offset=0, dim1=-2, dim2=-1):

@@ -3,8 +3,8 @@
 Each op works on a matrix or a batch of them (leading dims, broadcast as in PyTorch) and is a
 primitive (``autograd.primitive``): a pure NumPy kernel and a backward under it written in
 tinytensor ops, so ``create_graph=True`` differentiates it again. The floor below is
-products.py (matmul); the functions built on these (norms, pinv, matrix_exp, cross, the
-``*_ex`` forms...) are in functions.py, lstsq and cholesky_solve in solvers.py.
+products.py (matmul); the functions built on these (norms, pinv, matrix_exp, cross, eigh...)
+are in functions.py; qr, lstsq, cholesky_solve and the ``*_ex`` forms in solvers.py.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import numpy as np
 from tinytensor.autograd.node import OUT, output
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import wrap
-from tinytensor.ops import join as J
 from tinytensor.ops import rearrange as RA
 from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
@@ -28,9 +27,7 @@ __all__ = [
     "det",
     "diag_embed",
     "diagonal",
-    "eigh",
     "inv",
-    "qr",
     "slogdet",
     "solve",
     "solve_triangular",
@@ -184,27 +181,72 @@ DET = Primitive("LinalgDet", _det_kernel, _det_backward)
 
 def _adjugate_t_kernel(A):
     """adj(A)^T, the cofactor matrix: det(A) A^-T where every matrix of the batch is well
-    conditioned, else (singular or nearly so somewhere, where A^-1 would lose the digits)
-    det(U) det(Vh) U diag(prod_{j != i} s_j) Vh from the SVD."""
+    conditioned, else (singular or nearly so somewhere, where A^-1 would lose the digits) from
+    the SVD."""
     with np.errstate(all="ignore"):
         cond = np.linalg.cond(A) if A.shape[-1] else np.zeros(A.shape[:-2])
         if np.all(cond < np.finfo(A.dtype).eps ** -0.5):
             return np.linalg.det(A)[..., None, None] * np.swapaxes(np.linalg.inv(A), -1, -2)
-        U, s, Vh = np.linalg.svd(A, full_matrices=False)
-        n = s.shape[-1]
-        others = np.prod(s[..., None, :] * (1.0 - np.eye(n, dtype=s.dtype)) + np.eye(n), -1)
-        sign = np.linalg.det(U) * np.linalg.det(Vh)
-        return (sign[..., None, None] * ((U * others[..., None, :]) @ Vh)).astype(A.dtype)
+        return _cofactor_svd(A).astype(A.dtype)
+
+
+def _cofactor_svd(M):
+    """adj(M)^T = det(U) det(Vh) conj(U) diag(prod_{j != i} s_j) conj(Vh) (real or complex M)."""
+    U, s, Vh = np.linalg.svd(M)
+    n = s.shape[-1]
+    others = np.prod(s[..., None, :] * (1.0 - np.eye(n)) + np.eye(n), -1)
+    sign = np.linalg.det(U) * np.linalg.det(Vh)
+    return sign[..., None, None] * ((U.conj() * others[..., None, :]) @ Vh.conj())
 
 
 def _adjugate_t_backward(G, A, C):
-    """d adj(A)^T = (<G, C> C - C G^T C) / det(A) (A invertible: det's second derivative)"""
-    d = S.unsqueeze(S.unsqueeze(det(A), -1), -1)
-    inner = R.sum(G * C, (-2, -1), True)
-    return ((inner * C - matmul(matmul(C, _mT(G)), C)) / d,)
+    # det's Hessian is symmetric, so this vjp of adj(A)^T is its jvp: the Hessian applied to G.
+    return (DET_HVP.apply((G, A), (G._data, A._data), (G, A)),)
 
 
 DET_ADJUGATE = Primitive("LinalgDetAdjugate", _adjugate_t_kernel, _adjugate_t_backward)
+
+
+def _det_hvp_kernel(G, A):
+    """d/dt adj(A + tG)^T at t = 0: <G, C> A^-T - det(A) A^-T G^T A^-T where every matrix is
+    well conditioned; else the linear coefficient of the polynomial t -> adj(A + tG)^T (degree
+    n - 1), read off its values on a circle in the complex plane (a DFT, exact for that degree)."""
+    G = np.broadcast_to(G, A.shape)
+    n = A.shape[-1]
+    if n == 0:
+        return np.zeros(A.shape, A.dtype)
+    with np.errstate(all="ignore"):
+        if np.all(np.linalg.cond(A) < np.finfo(A.dtype).eps ** -0.5):
+            P = np.swapaxes(np.linalg.inv(A), -1, -2)
+            C = np.linalg.det(A)[..., None, None] * P
+            inner = np.sum(G * C, (-2, -1), keepdims=True)
+            return (inner * P - C @ np.swapaxes(G, -1, -2) @ P).astype(A.dtype)
+        size = np.sqrt(np.sum(A * A, (-2, -1), keepdims=True))
+        gsize = np.sqrt(np.sum(G * G, (-2, -1), keepdims=True))
+        r = np.where(gsize > 0, np.maximum(size, 1.0) / np.where(gsize > 0, gsize, 1.0), 1.0)
+        w = np.exp(1j * (2 * np.pi * np.arange(n + 2) / (n + 2) + 0.5))  # n + 2 points
+        acc = sum(_cofactor_svd(A + (r * wk) * G) / wk for wk in w)
+        return (acc.real / ((n + 2) * r)).astype(A.dtype)
+
+
+def _det_hvp_backward(H, G, A, *, needs):
+    """d/dG: the Hessian applied to H; d/dA: det's third derivative along G and H (A invertible),
+    d [<H, X> P - <P, H> P G^T P - <P, G> P H^T P + P G^T P H^T P + P H^T P G^T P] with
+    P = A^-T, d = det A, X = <P, G> P - P G^T P."""
+    gG = DET_HVP.apply((H, A), (H._data, A._data), (H, A)) if needs[0] else None
+    if not needs[1]:
+        return gG, None
+    P = _mT(inv(A))
+    d = S.unsqueeze(S.unsqueeze(det(A), -1), -1)
+    PGP, PHP = matmul(matmul(P, _mT(G)), P), matmul(matmul(P, _mT(H)), P)
+    pg, ph = R.sum(P * G, (-2, -1), True), R.sum(P * H, (-2, -1), True)
+    hx = R.sum(H * (pg * P - PGP), (-2, -1), True)
+    gA = hx * P - ph * PGP - pg * PHP
+    gA = gA + matmul(PGP, matmul(_mT(H), P)) + matmul(PHP, matmul(_mT(G), P))
+    return gG, d * gA
+
+
+DET_HVP = Primitive("LinalgDetHessianVp", _det_hvp_kernel, _det_hvp_backward)
 
 
 def slogdet(A):
@@ -321,8 +363,9 @@ def _solve_triangular_backward(g, A, X, upper, unitriangular, *, needs):
     return (RA.triu(gA, k) if upper else RA.tril(gA, -k)), gB
 
 
-SOLVE_TRIANGULAR = Primitive("LinalgSolveTriangular", _solve_triangular_kernel,
-                             _solve_triangular_backward)
+SOLVE_TRIANGULAR = Primitive(
+    "LinalgSolveTriangular", _solve_triangular_kernel, _solve_triangular_backward
+)
 
 
 def _not_pd_error(data, name):
@@ -365,64 +408,6 @@ def _cholesky_backward(g, L, upper):
 
 
 CHOLESKY = Primitive("LinalgCholesky", _cholesky_kernel, _cholesky_backward)
-
-
-def qr(A, mode="reduced"):
-    """A = Q R;  dA = (gQ + Q copyltu(R gR^T - gQ^T Q)) R^-T  (m >= n; wide A splits R)"""
-    A = _matrix(A, "linalg.qr", square=False)
-    if mode not in ("reduced", "complete", "r"):
-        raise RuntimeError(f"linalg.qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
-    if mode == "r":  # Q is empty and has no gradient
-        Q, R = QR.compute((A,), (A._data,), {"mode": mode})
-        Q, R = wrap(Q), wrap(R)
-        QR.record((None, R), (A,), (None, output(1), mode), {"mode": mode})
-        return Q, R
-    return QR.apply((A,), (A._data,), (output(0), output(1), mode), {"mode": mode})
-
-
-def _qr_kernel(A, *, mode):
-    if mode == "r":
-        return np.zeros(0, dtype=A.dtype), np.linalg.qr(A, mode="r")
-    return np.linalg.qr(A, mode=mode)
-
-
-def _qr_backward(gs, Q, R, mode):
-    if mode == "r":
-        raise RuntimeError(
-            "The derivative of linalg.qr depends on Q, which is not computed when mode='r'. "
-            "Please use linalg.qr(A, mode='reduced') if you are going to differentiate through "
-            "linalg.qr."
-        )
-    gQ, gR = gs
-    m, n = Q.shape[-2], R.shape[-1]
-    if mode == "complete" and m > n:
-        raise RuntimeError(
-            "The QR decomposition is not differentiable when mode='complete' and nrows > ncols."
-        )
-    if m >= n:
-        return (_qr_grad(gQ, gR, Q, R),)
-    # Wide A = [X | Y]: X = Q U is a square QR, Y = Q V.
-    U, V = S.narrow(R, -1, 0, m), S.narrow(R, -1, m, n - m)
-    gU = None if gR is None else S.narrow(gR, -1, 0, m)
-    gV = None if gR is None else S.narrow(gR, -1, m, n - m)
-    if gV is None:
-        return (J.cat([_qr_grad(gQ, gU, Q, U), matmul(Q, V) * 0], -1),)
-    gQ2 = matmul(matmul(Q, V), _mT(gV)) if gQ is None else gQ + matmul(matmul(Q, V), _mT(gV))
-    return (J.cat([_qr_grad(gQ2, gU, Q, U), matmul(Q, gV)], -1),)
-
-
-def _qr_grad(gQ, gR, Q, R):
-    M = 0
-    if gR is not None:
-        M = matmul(R, _mT(gR))
-    if gQ is not None:
-        M = M - matmul(_mT(gQ), Q)
-    sym = RA.tril(M) + _mT(RA.tril(M, -1))
-    b = matmul(Q, sym) if gQ is None else gQ + matmul(Q, sym)
-    return solve_triangular(_mT(R), b, upper=False, left=False)
-
-
-QR = Primitive("LinalgQr", _qr_kernel, _qr_backward, multi=True)
 
 
 def svd(A, full_matrices=True):
@@ -471,31 +456,3 @@ def _svd_backward(gs, U, s, Vh, full_matrices):
 
 
 SVD = Primitive("LinalgSvd", _svd_kernel, _svd_backward, multi=True)
-
-
-def eigh(A, UPLO="L"):
-    """A = V diag(L) V^T;  dA = V (diag(gL) + skew(V^T gV)/2 / E) V^T,  E_ij = L_j - L_i"""
-    A = _matrix(A, "linalg.eigh")
-    if UPLO not in ("L", "U"):
-        raise RuntimeError(f"linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
-    return EIGH.apply((A,), (A._data,), (output(0), output(1)), {"UPLO": UPLO})
-
-
-def _eigh_kernel(A, *, UPLO):  # noqa: N803 - PyTorch's argument name
-    return tuple(np.linalg.eigh(A, UPLO=UPLO))
-
-
-def _eigh_backward(gs, w, V):
-    gL, gV = gs
-    inner = 0
-    if gV is not None:
-        n = w.shape[-1]
-        E = S.unsqueeze(w, -2) - S.unsqueeze(w, -1) + eye(n, dtype=w.dtype)
-        X = matmul(_mT(V), gV)
-        inner = (X - _mT(X)) * 0.5 / E
-    if gL is not None:
-        inner = inner + diag_embed(gL)
-    return (matmul(matmul(V, inner), _mT(V)),)
-
-
-EIGH = Primitive("LinalgEigh", _eigh_kernel, _eigh_backward, multi=True)

@@ -12,7 +12,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from tinytensor.autograd.node import OUT
+from tinytensor.autograd.node import OUT, output
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.ops import join as J
 from tinytensor.ops import reduce as R
@@ -22,12 +22,13 @@ from tinytensor.ops._util import as_tensor, norm_dim, one_dim
 from tinytensor.ops._util import requires_grad as _rg
 from tinytensor.ops.cast import cast
 from tinytensor.ops.creation import eye
-from tinytensor.ops.linalg.factorizations import _matrix, _mT, eigh, inv, solve, svd
+from tinytensor.ops.linalg.factorizations import _matrix, _mT, diag_embed, inv, solve, svd
 from tinytensor.ops.linalg.products import _promoted, matmul
 
 __all__ = [
     "cond",
     "cross",
+    "eigh",
     "eigvalsh",
     "matrix_exp",
     "matrix_norm",
@@ -259,6 +260,34 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
 def svdvals(A):
     """The singular values, descending (differentiable where they are distinct)"""
     return svd(A, full_matrices=False)[1]
+
+
+def eigh(A, UPLO="L"):
+    """A = V diag(L) V^T;  dA = V (diag(gL) + skew(V^T gV)/2 / E) V^T,  E_ij = L_j - L_i"""
+    A = _matrix(A, "linalg.eigh")
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
+    return EIGH.apply((A,), (A._data,), (output(0), output(1)), {"UPLO": UPLO})
+
+
+def _eigh_kernel(A, *, UPLO):  # noqa: N803 - PyTorch's argument name
+    return tuple(np.linalg.eigh(A, UPLO=UPLO))
+
+
+def _eigh_backward(gs, w, V):
+    gL, gV = gs
+    inner = 0
+    if gV is not None:
+        n = w.shape[-1]
+        E = S.unsqueeze(w, -2) - S.unsqueeze(w, -1) + eye(n, dtype=w.dtype)
+        X = matmul(_mT(V), gV)
+        inner = (X - _mT(X)) * 0.5 / E
+    if gL is not None:
+        inner = inner + diag_embed(gL)
+    return (matmul(matmul(V, inner), _mT(V)),)
+
+
+EIGH = Primitive("LinalgEigh", _eigh_kernel, _eigh_backward, multi=True)
 
 
 def eigvalsh(A, UPLO="L"):

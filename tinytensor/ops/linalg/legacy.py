@@ -29,7 +29,6 @@ from tinytensor.ops.linalg.factorizations import (
     solve_triangular,
 )
 from tinytensor.ops.linalg.factorizations import cholesky as _cholesky
-from tinytensor.ops.linalg.factorizations import qr as _qr
 from tinytensor.ops.linalg.factorizations import svd as _svd
 from tinytensor.ops.linalg.functions import cross as _cross
 from tinytensor.ops.linalg.functions import (
@@ -39,6 +38,7 @@ from tinytensor.ops.linalg.functions import (
     vector_norm,
 )
 from tinytensor.ops.linalg.solvers import cholesky_solve
+from tinytensor.ops.linalg.solvers import qr as _qr
 from tinytensor.ops.selection import where
 
 __all__ = [

@@ -1,7 +1,8 @@
-"""Least squares and solving from a Cholesky factor: ``lstsq`` (every driver's fields, the
-minimum-norm solution for rank-deficient input) and ``cholesky_solve``, each one node that saves
-what PyTorch saves; and the forms that return an error code instead of raising: ``inv_ex``,
-``cholesky_ex`` and ``solve_ex`` (one multi-output kernel each, the code without gradient)."""
+"""QR, least squares and solving from a Cholesky factor: ``qr``, ``lstsq`` (every driver's
+fields, the minimum-norm solution for rank-deficient input) and ``cholesky_solve``, each one
+node that saves what PyTorch saves; and the forms that return an error code instead of raising:
+``inv_ex``, ``cholesky_ex`` and ``solve_ex`` (one multi-output kernel each, the code without
+gradient)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import numpy as np
 from tinytensor.autograd.node import OUT, output
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import wrap
+from tinytensor.ops import join as J
+from tinytensor.ops import rearrange as RA
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, broadcast_error
 from tinytensor.ops.linalg.factorizations import (
@@ -26,6 +29,7 @@ from tinytensor.ops.linalg.factorizations import (
     _per_matrix,
     _solve_backward,
     _tri_solve_np,
+    solve_triangular,
 )
 from tinytensor.ops.linalg.functions import _pinv_backward, _tolerance, linalg_lstsq, pinv
 from tinytensor.ops.linalg.products import _promoted, matmul
@@ -35,12 +39,71 @@ __all__ = [
     "cholesky_solve",
     "inv_ex",
     "lstsq",
+    "qr",
     "solve_ex",
 ]
 
 linalg_inv_ex = namedtuple("linalg_inv_ex", "inverse info")
 linalg_cholesky_ex = namedtuple("linalg_cholesky_ex", "L info")
 linalg_solve_ex = namedtuple("linalg_solve_ex", "result info")
+
+
+def qr(A, mode="reduced"):
+    """A = Q R;  dA = (gQ + Q copyltu(R gR^T - gQ^T Q)) R^-T  (m >= n; wide A splits R)"""
+    A = _matrix(A, "linalg.qr", square=False)
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(f"linalg.qr: mode must be 'reduced', 'complete' or 'r', got {mode!r}")
+    if mode == "r":  # Q is empty and has no gradient
+        Q, R = QR.compute((A,), (A._data,), {"mode": mode})
+        Q, R = wrap(Q), wrap(R)
+        QR.record((None, R), (A,), (None, output(1), mode), {"mode": mode})
+        return Q, R
+    return QR.apply((A,), (A._data,), (output(0), output(1), mode), {"mode": mode})
+
+
+def _qr_kernel(A, *, mode):
+    if mode == "r":
+        return np.zeros(0, dtype=A.dtype), np.linalg.qr(A, mode="r")
+    return np.linalg.qr(A, mode=mode)
+
+
+def _qr_backward(gs, Q, R, mode):
+    if mode == "r":
+        raise RuntimeError(
+            "The derivative of linalg.qr depends on Q, which is not computed when mode='r'. "
+            "Please use linalg.qr(A, mode='reduced') if you are going to differentiate through "
+            "linalg.qr."
+        )
+    gQ, gR = gs
+    m, n = Q.shape[-2], R.shape[-1]
+    if mode == "complete" and m > n:
+        raise RuntimeError(
+            "The QR decomposition is not differentiable when mode='complete' and nrows > ncols."
+        )
+    if m >= n:
+        return (_qr_grad(gQ, gR, Q, R),)
+    # Wide A = [X | Y]: X = Q U is a square QR, Y = Q V.
+    U, V = S.narrow(R, -1, 0, m), S.narrow(R, -1, m, n - m)
+    gU = None if gR is None else S.narrow(gR, -1, 0, m)
+    gV = None if gR is None else S.narrow(gR, -1, m, n - m)
+    if gV is None:
+        return (J.cat([_qr_grad(gQ, gU, Q, U), matmul(Q, V) * 0], -1),)
+    gQ2 = matmul(matmul(Q, V), _mT(gV)) if gQ is None else gQ + matmul(matmul(Q, V), _mT(gV))
+    return (J.cat([_qr_grad(gQ2, gU, Q, U), matmul(Q, gV)], -1),)
+
+
+def _qr_grad(gQ, gR, Q, R):
+    M = 0
+    if gR is not None:
+        M = matmul(R, _mT(gR))
+    if gQ is not None:
+        M = M - matmul(_mT(gQ), Q)
+    sym = RA.tril(M) + _mT(RA.tril(M, -1))
+    b = matmul(Q, sym) if gQ is None else gQ + matmul(Q, sym)
+    return solve_triangular(_mT(R), b, upper=False, left=False)
+
+
+QR = Primitive("LinalgQr", _qr_kernel, _qr_backward, multi=True)
 
 
 def lstsq(A, B, rcond=None, *, driver=None):
