@@ -4,7 +4,8 @@ around ``F.conv*d`` / ``F.conv_transpose*d`` (arguments, defaults, init and repr
 from __future__ import annotations
 
 from tinytensor.nn import functional as F
-from tinytensor.nn.functional.conv import ntuple, same_padding, transposed_size
+from tinytensor.nn.functional.conv import transposed_size
+from tinytensor.nn.functional.windowing import ntuple, same_padding
 from tinytensor.nn.linear import _reset_affine
 from tinytensor.nn.module import Module
 from tinytensor.nn.parameter import Parameter

@@ -4,7 +4,7 @@ Negative widths crop."""
 
 from __future__ import annotations
 
-from tinytensor.nn.functional.conv import ntuple
+from tinytensor.nn.functional.windowing import ntuple
 from tinytensor.nn.module import Module
 from tinytensor.ops.pad import pad
 

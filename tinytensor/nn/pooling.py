@@ -4,7 +4,7 @@ Each holds its arguments (stored and printed as PyTorch does) and calls one ``F`
 from __future__ import annotations
 
 from tinytensor.nn import functional as F
-from tinytensor.nn.functional.conv import ntuple
+from tinytensor.nn.functional.windowing import ntuple
 from tinytensor.nn.module import Module
 
 

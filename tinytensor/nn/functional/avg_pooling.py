@@ -14,13 +14,13 @@ import numpy as np
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import wrap
 from tinytensor.nn.functional._util import float_input
-from tinytensor.nn.functional.conv import ntuple
 from tinytensor.nn.functional.pooling import (
     _adaptive_bounds,
     _check_nd,
     _output_size,
     _pool_args,
 )
+from tinytensor.nn.functional.windowing import ntuple
 
 
 def _avg_matrix(size, k, s, p, o, count_include_pad):

@@ -17,7 +17,7 @@ import numpy as np
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import wrap
 from tinytensor.nn.functional._util import float_input
-from tinytensor.nn.functional.conv import ntuple
+from tinytensor.nn.functional.windowing import ntuple
 from tinytensor.ops._util import as_tensor
 
 
@@ -262,7 +262,7 @@ def _put_backward_of_max(g, x, indices, size):
 
 def _put(g, indices, size):
     """f(g) = zeros of spatial ``size`` with g added at the flat indices;  dg = take(gg)"""
-    return MAX_UNPOOL.apply((g,), (g._data, indices._data), (indices,), {"size": size})
+    return PUT_AT_INDICES.apply((g,), (g._data, indices._data), (indices,), {"size": size})
 
 
 def _put_kernel(gd, ii, *, size):
@@ -293,7 +293,30 @@ def _take_backward(g, indices, size):
     return (_put(g, indices, size),)
 
 
-MAX_UNPOOL = Primitive("MaxUnpool", _put_kernel, _put_backward)
+PUT_AT_INDICES = Primitive("PutAtIndices", _put_kernel, _put_backward)
+
+
+def _unpool(x, indices, size):
+    """f(x) = zeros of spatial ``size`` with x written at the flat indices;  dx = take(g).
+
+    Where an index repeats, the last write wins (PyTorch's CPU kernel writes each plane's values
+    in order), and, as in PyTorch, every position still gets the gradient at its index."""
+    return MAX_UNPOOL.apply((x,), (x._data, indices._data), (indices,), {"size": size})
+
+
+def _unpool_kernel(xd, ii, *, size):
+    n, c = xd.shape[:2]
+    m = math.prod(size)
+    flat = (ii.reshape(n * c, -1) + (np.arange(n * c) * m)[:, None]).ravel()
+    # The last position writing each target is the first one in the reversed order.
+    _, first = np.unique(flat[::-1], return_index=True)
+    last = flat.size - 1 - first
+    out = np.zeros(n * c * m, dtype=xd.dtype)
+    out[flat[last]] = xd.reshape(-1)[last]
+    return out.reshape(n, c, *size)
+
+
+MAX_UNPOOL = Primitive("MaxUnpool", _unpool_kernel, _put_backward)
 TAKE_AT_INDICES = Primitive("MaxPoolGather", _take_kernel, _take_backward)
 
 
@@ -438,8 +461,8 @@ def _max_unpool(input, indices, kernel_size, stride, padding, output_size, nd):
             f"({m} elements); pass the output_size max_pool's input had"
         )
     if x.ndim == nd + 1:
-        return _put(x.unsqueeze(0), ind.unsqueeze(0), size).squeeze(0)
-    return _put(x, ind, size)
+        return _unpool(x.unsqueeze(0), ind.unsqueeze(0), size).squeeze(0)
+    return _unpool(x, ind, size)
 
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
