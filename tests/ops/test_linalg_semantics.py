@@ -106,6 +106,35 @@ def test_singular_det_gradient_vs_torch():
     np.testing.assert_allclose(B.grad.numpy(), A.grad.numpy(), rtol=1e-12)
 
 
+def test_singular_det_second_and_third_derivatives_are_finite_and_right():
+    """det's Hessian-vector product at singular A (rank n-1 and n-2; a division by det(A) would
+    give inf/nan there): gradgradcheck's finite differences confirm the second derivative, and
+    for a 2x2 matrix (det = ad - bc, so the Hessian is constant) the exact Hessian."""
+    from tinytensor.testing import gradgradcheck
+
+    for m in (RANK2, np.array([[1.0, 2], [2, 4]]), np.zeros((3, 3))):
+        assert gradgradcheck(tt.linalg.det, (_t(m, grad=True),))
+    A = _t(np.array([[1.0, 2], [2, 4]]), grad=True)
+    (g,) = tt.autograd.grad(tt.linalg.det(A), A, create_graph=True)
+    flat = g.reshape(-1)
+    H = [tt.autograd.grad(flat[i], A, retain_graph=True)[0].numpy().ravel() for i in range(4)]
+    # d/dA of adj(A)^T = [[d, -c], [-b, a]] for A = [[a, b], [c, d]]
+    exact = np.array([[0, 0, 0, 1], [0, 0, -1, 0], [0, -1, 0, 0], [1, 0, 0, 0]], float)
+    np.testing.assert_allclose(np.array(H), exact, atol=1e-9)
+
+
+@pytest.mark.torch
+def test_singular_det_hessian_vector_product_vs_torch():
+    torch = pytest.importorskip("torch")
+    G = np.random.default_rng(0).standard_normal((3, 3))
+    got = []
+    for lib, grad in ((tt, tt.autograd.grad), (torch, torch.autograd.grad)):
+        a = lib.tensor(RANK2, requires_grad=True)
+        (g,) = grad(lib.linalg.det(a), a, create_graph=True)
+        got.append(grad((g * lib.tensor(G)).sum(), a)[0].detach().numpy())
+    np.testing.assert_allclose(got[0], got[1], rtol=1e-9, atol=1e-9)
+
+
 # --- info codes ----------------------------------------------------------------------------------
 
 INV_CASES = [SINGULAR, RANK2, np.zeros((2, 2)), np.array([[1.0, 2], [2, 4]]), np.eye(2)]
