@@ -544,6 +544,27 @@ def test_in_place_on_a_zero_dim_intermediate_compiles():
     assert c.program is not None
 
 
+def test_kernels_after_a_zero_dim_result_get_arrays():
+    # b + 1.5 on 0-d arrays gives a NumPy scalar; the setitem kernel after it copies and
+    # indexes it, which only an array allows (eager's wrap makes it one; so must the program).
+    def f(b):
+        y = b + 1.5
+        y[()] = 0.0
+        return (y + b).abs()
+
+    c = tt.compile(f)
+    for v in (0.9, -2.0):
+        b = tt.tensor(v, dtype=tt.float64, requires_grad=True)
+        a1, a2 = c(b), f(b)
+        assert same(a1, a2)
+        a1.backward()
+        got = b.grad.clone()
+        b.grad = None
+        a2.backward()
+        assert same(got, b.grad)
+    assert c.program is not None and "_array(" in c.program.forward_source
+
+
 def test_detach_of_an_argument_is_a_new_tensor_without_grad_on_its_storage():
     c = tt.compile(lambda a: a.detach())
     for _ in range(3):  # the trace, then replays

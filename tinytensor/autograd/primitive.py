@@ -46,6 +46,10 @@ _asarray = np.asarray
 _tracer = None  # the active tracer (tinytensor.compiler), or None: one global read per op
 
 
+def _differ(a, b):
+    return a is not b
+
+
 def set_tracer(tracer):
     """Make ``tracer`` the active one (None for none); returns the previous one."""
     global _tracer
@@ -118,12 +122,16 @@ class Primitive:
         """Run the kernel on ``args`` (keywords ``attrs``) for an op on ``inputs``, reporting the
         call to an active tracer; returns the array (tuple of arrays with ``multi``)."""
         out = self.kernel(*args, **attrs) if attrs else self.kernel(*args)
+        raw = out
         if self.multi:
             out = tuple([o if o.__class__ is _ndarray else _asarray(o) for o in out])
-        elif out.__class__ is not _ndarray:  # a NumPy scalar, from a 0-d operation
-            out = _asarray(out)
+            scalar = any(map(_differ, raw, out))
+        else:
+            scalar = out.__class__ is not _ndarray  # a NumPy scalar, from a 0-d operation
+            if scalar:
+                out = _asarray(out)
         if _tracer is not None:
-            _tracer.step(self, inputs, args, attrs, out)
+            _tracer.step(self, inputs, args, attrs, out, scalar)
         return out
 
     def apply(self, inputs, args, saved=(), attrs=None, node_attrs=None):
@@ -132,14 +140,17 @@ class Primitive:
         ``node_attrs`` replaces ``attrs`` on the node where the two differ."""
         out = self.kernel(*args, **attrs) if attrs else self.kernel(*args)
         if self.multi:
+            raw = out
             out = tuple([o if o.__class__ is _ndarray else _asarray(o) for o in out])
             if _tracer is not None:
-                _tracer.step(self, inputs, args, attrs, out)
+                _tracer.step(self, inputs, args, attrs, out, any(map(_differ, raw, out)))
             out = tuple([wrap(o) for o in out])
         else:
             if out.__class__ is not _ndarray:  # a NumPy scalar, from a 0-d operation
                 out = _asarray(out)
-            if _tracer is not None:
+                if _tracer is not None:
+                    _tracer.step(self, inputs, args, attrs, out, True)
+            elif _tracer is not None:
                 _tracer.step(self, inputs, args, attrs, out)
             out = wrap(out)
         if grad_state.enabled and self.backward is not None:

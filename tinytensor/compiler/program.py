@@ -201,9 +201,6 @@ def build(tracer, out_slots, grad_in_slots, grad_out_slots, input_slots, symboli
 
     def lines(indices, listing):
         code = []
-        # A kernel on 0-d arrays may return a NumPy scalar, which eager's wrap makes an array
-        # again; where a later step writes into a value in place it must be an array here too.
-        writes = any(steps[i].prim.mutates for i in indices)
         ns["_array"] = np.asarray
         for i in indices:
             st = steps[i]
@@ -220,9 +217,11 @@ def build(tracer, out_slots, grad_in_slots, grad_out_slots, input_slots, symboli
             else:
                 target = outs[0] if not st.prim.multi else "(" + ", ".join(outs) + ",)"
                 code.append(f"    {target} = {kname}({', '.join(args)})")
-                if writes:
-                    code += [f"    {o} = _array({o})" for o, s in zip(outs, st.outs)
-                             if tracer.arrays[s].ndim == 0]  # fmt: skip
+                if st.scalar:  # a NumPy scalar made a 0-d array, as the primitive does
+                    if st.prim.multi:
+                        code += [f"    {o} = _array({o})" for o in outs]
+                    else:
+                        code[-1] = f"    {target} = _array({kname}({', '.join(args)}))"
             shapes = ", ".join(_describe(tracer.arrays[s]) for s in st.outs)
             shown = [_show(r, names, tracer) for r in refs]
             shown += [f"{key}={_short(v)}" for key, v in attrs.items()]

@@ -35,14 +35,17 @@ class Step:
     """One kernel call: ``outs = prim.kernel(*args, **attrs)``; ``args`` are references
     (``(SLOT, i)``, ``(CONST, value)`` or ``(SEQ, type, [refs])``), ``outs`` slot numbers."""
 
-    __slots__ = ("prim", "args", "attrs", "outs", "phase")
+    __slots__ = ("prim", "args", "attrs", "outs", "phase", "scalar")
 
-    def __init__(self, prim, args, attrs, outs, phase):
+    def __init__(self, prim, args, attrs, outs, phase, scalar=False):
         self.prim = prim
         self.args = args
         self.attrs = attrs
         self.outs = outs
         self.phase = phase
+        # The kernel returned a NumPy scalar (a 0-d operation), which the primitive makes a 0-d
+        # array again; the program must too, since kernels are written for arrays.
+        self.scalar = scalar
 
 
 class Break:
@@ -137,7 +140,7 @@ class Tracer:
 
     # --- what the primitives and core report ------------------------------------------------
 
-    def step(self, prim, inputs, args, attrs, out):
+    def step(self, prim, inputs, args, attrs, out, scalar=False):
         if self.breaks:
             return
         if prim.data_dependent:
@@ -161,7 +164,9 @@ class Tracer:
             slots.append(self._new_slot(o, ("step", index)))
         if prim.random:
             self.random = True
-        self.steps.append(Step(prim, refs, dict(attrs) if attrs else None, slots, self.phase))
+        self.steps.append(
+            Step(prim, refs, dict(attrs) if attrs else None, slots, self.phase, scalar)
+        )
 
     def created(self, tensor):
         self.made[id(tensor)] = tensor
