@@ -121,6 +121,66 @@ def test_max_unpool_puts_values_back_at_the_indices():
     np.testing.assert_array_equal(out, ref.reshape(2, 3, 8, 10))
 
 
+def _unpool_in_order(x, idx, m):
+    """Each (n, c) plane written value by value, in order: at a repeated index the last stays."""
+    xs, ii = x.reshape(-1, x[0, 0].size), idx.reshape(-1, idx[0, 0].size)
+    out = np.zeros((xs.shape[0], m))
+    for r in range(xs.shape[0]):
+        for j in range(ii.shape[1]):
+            out[r, ii[r, j]] = xs[r, j]
+    return out
+
+
+def _repeated_indices(nd, seed):
+    rng = np.random.default_rng(seed)
+    shape = (2, 3, *(3,) * nd)  # kernel 2: the default output is (3 - 1) * 2 + 2 = 6 per dim
+    # few targets for 3**nd values each: most indices repeat, in no particular order
+    return shape, rng.standard_normal(shape), rng.integers(0, 5, shape), rng.standard_normal
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_max_unpool_repeated_index_keeps_the_last_value_and_gradient_is_a_take(nd):
+    shape, x, idx, draw = _repeated_indices(nd, 10 + nd)
+    m = 6**nd
+    xt = tt.tensor(x, requires_grad=True)
+    out = getattr(F, f"max_unpool{nd}d")(xt, tt.tensor(idx), 2)
+    assert tuple(out.shape) == (2, 3, *(6,) * nd)
+    np.testing.assert_array_equal(out.detach().numpy().reshape(6, m), _unpool_in_order(x, idx, m))
+    # every input gets the gradient at its index, whether its value was kept or overwritten
+    g = draw(out.shape)
+    out.backward(tt.tensor(g))
+    want = np.take_along_axis(g.reshape(6, m), idx.reshape(6, -1), 1).reshape(shape)
+    np.testing.assert_array_equal(xt.grad.numpy(), want)
+
+
+def test_max_unpool_of_overlapping_windows_writes_each_max_once():
+    # windows of 3 at stride 1 over [0, 5, 1, 0.5, 2] pick indices 1, 1, 4: unpooling writes 5
+    # once (a sum would give 10); max pooling's own gradient still adds at the shared index
+    x = tt.tensor(np.array([[[0.0, 5.0, 1.0, 0.5, 2.0]]]), requires_grad=True)
+    pooled, idx = F.max_pool1d(x, 3, 1, return_indices=True)
+    assert idx.numpy().tolist() == [[[1, 1, 4]]]
+    out = F.max_unpool1d(pooled, idx, 3, 1)
+    np.testing.assert_array_equal(out.detach().numpy(), [[[0.0, 5.0, 0.0, 0.0, 2.0]]])
+    pooled.backward(tt.tensor(np.array([[[1.0, 10.0, 100.0]]])))
+    np.testing.assert_array_equal(x.grad.numpy(), [[[0.0, 11.0, 0.0, 0.0, 100.0]]])
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_max_unpool_repeated_indices_match_torch(nd):
+    torch = pytest.importorskip("torch")
+    shape, x, idx, draw = _repeated_indices(nd, 20 + nd)
+    xt = tt.tensor(x, requires_grad=True)
+    out = getattr(F, f"max_unpool{nd}d")(xt, tt.tensor(idx), 2)
+    xr = torch.tensor(x, requires_grad=True)
+    ref = getattr(torch.nn.functional, f"max_unpool{nd}d")(xr, torch.tensor(idx), 2)
+    np.testing.assert_array_equal(out.detach().numpy(), ref.detach().numpy())
+    g = draw(out.shape)
+    out.backward(tt.tensor(g))
+    ref.backward(torch.tensor(g))
+    np.testing.assert_array_equal(xt.grad.numpy(), xr.grad.numpy())
+
+
 def test_adaptive_pools_equal_numpy_windows():
     x = np.random.default_rng(4).standard_normal((2, 3, 10))
     avg = F.adaptive_avg_pool1d(tt.tensor(x), 4).numpy()

@@ -2,9 +2,10 @@
 
 Max pooling (fixed or adaptive windows) makes one vectorised pass per kernel offset over all
 windows and keeps each window's argmax as a flat index into the input's spatial plane (the
-first among ties, as PyTorch). Its gradient puts g back at those indices, which is exactly
-max-unpooling; the two are each other's backward (a put and a take), so every order of
-gradient works. Average pooling is in ``avg_pooling.py``.
+first among ties, as PyTorch). Its gradient adds g back at those indices (overlapping windows
+can share one); the put and a take are each other's backward, so every order of gradient
+works. Max-unpooling writes at the indices instead (where one repeats, the last write wins, as
+in PyTorch), and its gradient is the same take. Average pooling is in ``avg_pooling.py``.
 """
 
 from __future__ import annotations
