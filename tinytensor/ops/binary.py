@@ -316,9 +316,9 @@ def _pow_base_grad(g, a, b):
     return g * b * a ** (b - 1)
 
 
-def lerp(start, end, weight):
+def lerp(input, end, weight):
     """`f(s, e, w) = s + w*(e - s);  ds = g*(1 - w),  de = g*w,  dw = g*(e - s)`"""
-    start, end, sd, ed = operands(start, end, "lerp")
+    start, end, sd, ed = operands(input, end, "lerp")
     if sd.__class__ is not np.ndarray and ed.__class__ is not np.ndarray:
         raise TypeError("lerp: start or end must be a tensor")
     wd = weight._data if isinstance(weight, TensorBase) else weight
@@ -345,9 +345,9 @@ def _lerp_backward(g, start, end, weight, *, needs):
 LERP = Primitive("Lerp", _lerp_kernel, _lerp_backward)
 
 
-def fmod(a, b):
+def fmod(input, other):
     """`f(a, b) = a - trunc(a/b)*b` (sign of a);  `da = g,  db = -g*trunc(a/b)`"""
-    a, b, ad, bd = operands(a, b, "fmod")
+    a, b, ad, bd = operands(input, other, "fmod")
     if value_dtype(ad, bd).kind in "iub" and np.any(np.asarray(bd) == 0):
         raise RuntimeError("fmod: integer division by zero (ZeroDivisionError)")
     rb = _rg(b)
@@ -361,9 +361,9 @@ def _fmod_backward(g, a, b):
 FMOD = Primitive("Fmod", binary_kernel(np.fmod, "fmod"), _fmod_backward)
 
 
-def copysign(a, b):
+def copysign(input, other):
     """`f(a, b) = |a|` with the sign of `b`;  `da = g*f/a` (0 where `a == 0`),  `db = 0`"""
-    a, b, ad, bd = operands(a, b, "copysign", floating=True)
+    a, b, ad, bd = operands(input, other, "copysign", floating=True)
     ra = _rg(a)
     return run(COPYSIGN, "copysign", (a, b), (ad, bd), (a if ra else None, OUT if ra else None))
 
@@ -439,8 +439,9 @@ QUOTIENT = Primitive("AddcdivQuotient", binary_kernel(np.divide, "quotient"))  #
 ADDCDIV = Primitive("Addcdiv", _scaled_sum_kernel, _addcdiv_backward)
 
 
-def float_power(a, b):
+def float_power(input, exponent):
     """f(a, b) = a^b in float64 (pow's gradients)"""
+    a, b = input, exponent
     if not isinstance(a, TensorBase) and not isinstance(b, TensorBase):
         raise TypeError("float_power: input or exponent must be a tensor")
     a = cast(a, float64) if isinstance(a, TensorBase) else float(a)

@@ -285,27 +285,27 @@ def _equal_kernel(a, b):
 EQUAL = Primitive("Equal", _equal_kernel)
 
 
-def signbit(a):
+def signbit(input):
     """True where the sign bit is set (also for -0.0); no gradient."""
-    a = as_tensor(a, "signbit")
+    a = as_tensor(input, "signbit")
     return SIGNBIT.apply((a,), (a._data,))
 
 
-def isneginf(a):
+def isneginf(input):
     """True where a is -inf; no gradient."""
-    a = as_tensor(a, "isneginf")
+    a = as_tensor(input, "isneginf")
     return ISNEGINF.apply((a,), (a._data,))
 
 
-def isposinf(a):
+def isposinf(input):
     """True where a is +inf; no gradient."""
-    a = as_tensor(a, "isposinf")
+    a = as_tensor(input, "isposinf")
     return ISPOSINF.apply((a,), (a._data,))
 
 
-def isreal(a):
+def isreal(input):
     """All True: tinytensor has no complex dtypes."""
-    a = as_tensor(a, "isreal")
+    a = as_tensor(input, "isreal")
     return ISREAL.apply((a,), (a._data,))
 
 
@@ -325,9 +325,9 @@ ISPOSINF = Primitive("Isposinf", np.isposinf)
 ISREAL = Primitive("Isreal", _isreal_kernel)
 
 
-def heaviside(a, values):
+def heaviside(input, values):
     """f(a, v) = 0 where a < 0, v where a == 0, 1 where a > 0 (no gradient)"""
-    a, v, ad, vd = binary(a, values, "heaviside")
+    a, v, ad, vd = binary(input, values, "heaviside")
     if isinstance(values, TensorBase) and values._data.dtype != a._data.dtype:
         raise RuntimeError(
             f"heaviside: input ({a.dtype}) and values ({values.dtype}) must have the same dtype"
@@ -335,17 +335,17 @@ def heaviside(a, values):
     return run(HEAVISIDE, "heaviside", (a, v), (ad, vd))
 
 
-def nextafter(a, b):
+def nextafter(input, other):
     """The next float after a towards b (no gradient)."""
-    a, b, ad, bd = operands(a, b, "nextafter")
+    a, b, ad, bd = operands(input, other, "nextafter")
     if value_dtype(ad, bd).kind != "f":
         raise RuntimeError("nextafter: expected floating tensors; convert with .float()")
     return run(NEXTAFTER, "nextafter", (a, b), (ad, bd))
 
 
-def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """`|a - b| <= atol + rtol*|b|` (and equal infinities); a bool tensor."""
-    a, b, ad, bd = binary(a, b, "isclose")
+    a, b, ad, bd = binary(input, other, "isclose")
     attrs = {"rtol": rtol, "atol": atol, "equal_nan": equal_nan}
     return run(ISCLOSE, "isclose", (a, b), (ad, bd), (), attrs)
 

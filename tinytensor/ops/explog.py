@@ -112,9 +112,9 @@ def _log1p_backward(g, a):
 LOG1P = Primitive("Log1p", _log1p_kernel, _log1p_backward)
 
 
-def log2(a):
+def log2(input):
     """f(a) = log2 a;  da = g/(a ln 2)"""
-    a, d = unary_float(a, "log2")
+    a, d = unary_float(input, "log2")
     return LOG2.apply((a,), (d,), (a,))
 
 
@@ -125,9 +125,9 @@ def _log2_backward(g, a):
 LOG2 = Primitive("Log2", unary_kernel(np.log2, "log2"), _log2_backward)
 
 
-def log10(a):
+def log10(input):
     """f(a) = log10 a;  da = g/(a ln 10)"""
-    a, d = unary_float(a, "log10")
+    a, d = unary_float(input, "log10")
     return LOG10.apply((a,), (d,), (a,))
 
 
@@ -138,9 +138,9 @@ def _log10_backward(g, a):
 LOG10 = Primitive("Log10", unary_kernel(np.log10, "log10"), _log10_backward)
 
 
-def exp2(a):
+def exp2(input):
     """`f(a) = 2^a;  da = g*f(a)*ln 2`"""
-    a, d = unary_float(a, "exp2")
+    a, d = unary_float(input, "exp2")
     return EXP2.apply((a,), (d,), (OUT,))
 
 
@@ -151,9 +151,9 @@ def _exp2_backward(g, out):
 EXP2 = Primitive("Exp2", unary_kernel(np.exp2, "exp2"), _exp2_backward)
 
 
-def expm1(a):
+def expm1(input):
     """`f(a) = e^a - 1;  da = g*(f(a) + 1)`"""
-    a, d = unary_float(a, "expm1")
+    a, d = unary_float(input, "expm1")
     return EXPM1.apply((a,), (d,), (OUT,))
 
 
@@ -164,9 +164,9 @@ def _expm1_backward(g, out):
 EXPM1 = Primitive("Expm1", unary_kernel(np.expm1, "expm1"), _expm1_backward)
 
 
-def logit(a, eps=None):
+def logit(input, eps=None):
     """f(a) = log(z/(1-z)), z = clamp(a, eps, 1-eps);  da = g/(a(1-a)), 0 outside [eps, 1-eps]"""
-    a, d = unary_float(a, "logit")
+    a, d = unary_float(input, "logit")
     return LOGIT.apply((a,), (d,), (a, eps), {"eps": eps})
 
 
@@ -186,10 +186,10 @@ def _logit_backward(g, a, eps):
 LOGIT = Primitive("Logit", _logit_kernel, _logit_backward)
 
 
-def xlogy(a, b):
+def xlogy(input, other):
     """`f(a, b) = a*log(b), 0 where a == 0` (unless b is NaN);
     `da = xlogy(g, b), 0 where a == 0 and b <= 0;  db = g*a/b` (PyTorch's rule)"""
-    a, b, ad, bd = operands(a, b, "xlogy", floating=True)
+    a, b, ad, bd = operands(input, other, "xlogy", floating=True)
     return run(XLOGY, "xlogy", (a, b), (ad, bd), (a, b))
 
 
@@ -207,9 +207,9 @@ def _xlogy_backward(g, a, b, *, needs):
 XLOGY = Primitive("Xlogy", binary_kernel(_xlogy_np, "xlogy"), _xlogy_backward)
 
 
-def logaddexp(a, b):
+def logaddexp(input, other):
     """`f(a, b) = log(e^a + e^b);  da = g*sigmoid(a - b),  db = g*sigmoid(b - a)`"""
-    a, b, ad, bd = operands(a, b, "logaddexp", floating=True)
+    a, b, ad, bd = operands(input, other, "logaddexp", floating=True)
     return run(LOGADDEXP, "logaddexp", (a, b), (ad, bd), (a, b))
 
 
@@ -223,9 +223,9 @@ def _logaddexp_backward(g, a, b, *, needs):
 LOGADDEXP = Primitive("Logaddexp", binary_kernel(np.logaddexp, "logaddexp"), _logaddexp_backward)
 
 
-def logaddexp2(a, b):
+def logaddexp2(input, other):
     """`f(a, b) = log2(2^a + 2^b);  da = g*sigmoid((a - b) ln 2),  db` likewise"""
-    a, b, ad, bd = operands(a, b, "logaddexp2", floating=True)
+    a, b, ad, bd = operands(input, other, "logaddexp2", floating=True)
     return run(LOGADDEXP2, "logaddexp2", (a, b), (ad, bd), (a, b))
 
 
@@ -241,9 +241,9 @@ LOGADDEXP2 = Primitive(
 )
 
 
-def ldexp(a, e):
+def ldexp(input, other):
     """`f(a, e) = a*2^e;  da = g*2^e,  de = g*f*ln 2`"""
-    a, e, ad, ed = operands(a, e, "ldexp", floating=True)
+    a, e, ad, ed = operands(input, other, "ldexp", floating=True)
     saved = (e if _rg(a) else None, OUT if _rg(e) else None)
     return run(LDEXP, "ldexp", (a, e), (ad, ed), saved)
 

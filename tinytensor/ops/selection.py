@@ -166,9 +166,9 @@ def _where_backward(g, c, zero, *, needs):
 WHERE = Primitive("Where", np.where, _where_backward)
 
 
-def fmax(a, b):
+def fmax(input, other):
     """f(a, b) = max(a, b), ignoring a NaN;  da = g where a >= b or b is NaN,  db = g elsewhere"""
-    a, b, ad, bd = operands(a, b, "fmax")
+    a, b, ad, bd = operands(input, other, "fmax")
     return run(FMAX, "fmax", (a, b), (ad, bd), (a, b))
 
 
@@ -176,9 +176,9 @@ def _fmax_backward(g, a, b, *, needs):
     return _fminmax_grads(g, logical_or(ge(a, b), isnan(b)), needs)
 
 
-def fmin(a, b):
+def fmin(input, other):
     """f(a, b) = min(a, b), ignoring a NaN;  da = g where a <= b or b is NaN,  db = g elsewhere"""
-    a, b, ad, bd = operands(a, b, "fmin")
+    a, b, ad, bd = operands(input, other, "fmin")
     return run(FMIN, "fmin", (a, b), (ad, bd), (a, b))
 
 
@@ -199,9 +199,9 @@ FMAX = Primitive("Fmax", binary_kernel(np.fmax, "fmax"), _fmax_backward)
 FMIN = Primitive("Fmin", binary_kernel(np.fmin, "fmin"), _fmin_backward)
 
 
-def clamp_min(a, min):
+def clamp_min(input, min):
     """f(a, m) = max(a, m) (NaN propagates);  da = g where a >= m,  dm = g where a < m"""
-    a, m, ad, md = operands(a, min, "clamp_min")
+    a, m, ad, md = operands(input, min, "clamp_min")
     return run(CLAMP_MIN, "clamp_min", (a, m), (ad, md), (a, m))
 
 
@@ -216,9 +216,9 @@ def _clamp_min_backward(g, a, m, *, needs):
 CLAMP_MIN = Primitive("ClampMin", binary_kernel(np.maximum, "clamp_min"), _clamp_min_backward)
 
 
-def clamp_max(a, max):
+def clamp_max(input, max):
     """f(a, m) = min(a, m) (NaN propagates);  da = g where a <= m,  dm = g where a > m"""
-    a, m, ad, md = operands(a, max, "clamp_max")
+    a, m, ad, md = operands(input, max, "clamp_max")
     return run(CLAMP_MAX, "clamp_max", (a, m), (ad, md), (a, m))
 
 

@@ -83,9 +83,9 @@ def _kernel(fn, name):
     return kernel
 
 
-def erf(a):
+def erf(input):
     """`f(a) = 2/sqrt(pi) int_0^a e^(-t^2) dt;  da = g*2/sqrt(pi)*e^(-a^2)`"""
-    a, d = unary_float(a, "erf")
+    a, d = unary_float(input, "erf")
     return ERF.apply((a,), (d,), (a,))
 
 
@@ -96,9 +96,9 @@ def _erf_backward(g, a):
 ERF = Primitive("Erf", _kernel(N.erf, "erf"), _erf_backward)
 
 
-def erfc(a):
+def erfc(input):
     """`f(a) = 1 - erf(a);  da = -g*2/sqrt(pi)*e^(-a^2)`"""
-    a, d = unary_float(a, "erfc")
+    a, d = unary_float(input, "erfc")
     return ERFC.apply((a,), (d,), (a,))
 
 
@@ -109,9 +109,9 @@ def _erfc_backward(g, a):
 ERFC = Primitive("Erfc", _kernel(N.erfc, "erfc"), _erfc_backward)
 
 
-def erfinv(a):
+def erfinv(input):
     """`f(a) = erf^-1(a);  da = g*sqrt(pi)/2*e^(f(a)^2)` (`f` recomputed from the saved `a`)"""
-    a, d = unary_float(a, "erfinv")
+    a, d = unary_float(input, "erfinv")
     return ERFINV.apply((a,), (d,), (a,))
 
 
@@ -123,9 +123,9 @@ def _erfinv_backward(g, a):
 ERFINV = Primitive("Erfinv", _kernel(N.erfinv, "erfinv"), _erfinv_backward)
 
 
-def erfcx(a):
+def erfcx(input):
     """`f(a) = e^(a^2)*erfc(a);  da = g*(2*a*f - 2/sqrt(pi))`"""
-    a, d = unary_float(a, "erfcx")
+    a, d = unary_float(input, "erfcx")
     return ERFCX.apply((a,), (d,), (a, OUT))
 
 
@@ -136,9 +136,9 @@ def _erfcx_backward(g, a, out):
 ERFCX = Primitive("SpecialErfcx", _kernel(N.erfcx, "erfcx"), _erfcx_backward)
 
 
-def lgamma(a):
+def lgamma(input):
     """`f(a) = log|Gamma(a)|;  da = g*digamma(a)`"""
-    a, d = unary_float(a, "lgamma")
+    a, d = unary_float(input, "lgamma")
     return LGAMMA.apply((a,), (d,), (a,))
 
 
@@ -149,9 +149,9 @@ def _lgamma_backward(g, a):
 LGAMMA = Primitive("Lgamma", _kernel(N.lgamma, "lgamma"), _lgamma_backward)
 
 
-def digamma(a):
+def digamma(input):
     """`f(a) = Gamma'(a)/Gamma(a);  da = g*polygamma(1, a)`"""
-    a, d = unary_float(a, "digamma")
+    a, d = unary_float(input, "digamma")
     return DIGAMMA.apply((a,), (d,), (a,))
 
 
@@ -206,9 +206,9 @@ def _mvlgamma_backward(g, a, p):
 MVLGAMMA = Primitive("Mvlgamma", _kernel(_mvlgamma_np, "mvlgamma"), _mvlgamma_backward)
 
 
-def i0(a):
+def i0(input):
     """`f(a) = I0(a)`, modified Bessel of order `0;  da = g*I1(a)`"""
-    a, d = unary_float(a, "i0")
+    a, d = unary_float(input, "i0")
     return I0.apply((a,), (d,), (a,))
 
 
@@ -219,9 +219,9 @@ def _i0_backward(g, a):
 I0 = Primitive("I0", _kernel(N.i0, "i0"), _i0_backward)
 
 
-def i1(a):
+def i1(input):
     """`f(a) = I1(a)`, modified Bessel of order `1;  da = g*(I0(a) - f/a)`, its series near 0"""
-    a, d = unary_float(a, "i1")
+    a, d = unary_float(input, "i1")
     return I1.apply((a,), (d,), (a, OUT))
 
 
@@ -240,15 +240,15 @@ def _i1_backward(g, a, out):
 I1 = Primitive("SpecialI1", _kernel(N.i1, "i1"), _i1_backward)
 
 
-def ndtr(a):
+def ndtr(input):
     """f(a) = (1 + erf(a/sqrt 2))/2, the standard normal CDF (composite, as in PyTorch)"""
-    a, _ = unary_float(a, "ndtr")
+    a, _ = unary_float(input, "ndtr")
     return (erf(a * _SQRT1_2) + 1.0) * 0.5
 
 
-def ndtri(a):
+def ndtri(input):
     """`f(p)` = the p-quantile of the standard normal;  `dp = g*sqrt(2 pi)*e^(f^2/2)`"""
-    a, d = unary_float(a, "ndtri")
+    a, d = unary_float(input, "ndtri")
     return NDTRI.apply((a,), (d,), (OUT,))
 
 
@@ -270,9 +270,9 @@ def _log_ndtr_np(x):
     return np.where(neg, lo, hi)
 
 
-def log_ndtr(a):
+def log_ndtr(input):
     """`f(a) = log ndtr(a)` (no underflow);  `da = g*e^(-(f + a^2/2))/sqrt(2 pi)`"""
-    a, d = unary_float(a, "log_ndtr")
+    a, d = unary_float(input, "log_ndtr")
     return LOG_NDTR.apply((a,), (d,), (a, OUT))
 
 
@@ -287,9 +287,9 @@ def _entr_np(x):
     return np.where(x > 0, -x * np.log(np.where(x > 0, x, 1.0)), np.where(x == 0, 0.0, -np.inf))
 
 
-def entr(a):
+def entr(input):
     """`f(a) = -a log a` (0 at 0, -inf below);  `da = -g*(1 + log a)`"""
-    a, d = unary_float(a, "entr")
+    a, d = unary_float(input, "entr")
     return ENTR.apply((a,), (d,), (a,))
 
 
@@ -304,10 +304,10 @@ def _entr_backward(g, a):
 ENTR = Primitive("SpecialEntr", _entr_kernel, _entr_backward)
 
 
-def xlog1py(a, b):
+def xlog1py(input, other):
     """`f(a, b) = a*log1p(b), 0 where a == 0` (unless b is NaN);
     `da = xlog1py(g, b), 0 where a == 0 and b <= -1;  db = g*a/(1 + b)` (PyTorch's rule)"""
-    a, b, ad, bd = operands(a, b, "xlog1py", floating=True)
+    a, b, ad, bd = operands(input, other, "xlog1py", floating=True)
     return run(XLOG1PY, "xlog1py", (a, b), (ad, bd), (a, b))
 
 

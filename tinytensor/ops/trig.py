@@ -129,9 +129,9 @@ def _tanh_backward_grad(gg, g, y):
 TANH_BACKWARD = Primitive("TanhBackward", _tanh_backward_kernel, _tanh_backward_grad)
 
 
-def tan(a):
+def tan(input):
     """`f(a) = tan a`;  `da = g*(1 + f(a)^2)`"""
-    a, d = unary_float(a, "tan")
+    a, d = unary_float(input, "tan")
     return TAN.apply((a,), (d,), (OUT,))
 
 
@@ -142,9 +142,9 @@ def _tan_backward(g, out):
 TAN = Primitive("Tan", unary_kernel(np.tan, "tan"), _tan_backward)
 
 
-def asin(a):
+def asin(input):
     """f(a) = asin a;  da = g/sqrt(1 - a^2)"""
-    a, d = unary_float(a, "asin")
+    a, d = unary_float(input, "asin")
     return ASIN.apply((a,), (d,), (a,))
 
 
@@ -155,9 +155,9 @@ def _asin_backward(g, a):
 ASIN = Primitive("Asin", unary_kernel(np.arcsin, "asin"), _asin_backward)
 
 
-def acos(a):
+def acos(input):
     """f(a) = acos a;  da = -g/sqrt(1 - a^2)"""
-    a, d = unary_float(a, "acos")
+    a, d = unary_float(input, "acos")
     return ACOS.apply((a,), (d,), (a,))
 
 
@@ -168,9 +168,9 @@ def _acos_backward(g, a):
 ACOS = Primitive("Acos", unary_kernel(np.arccos, "acos"), _acos_backward)
 
 
-def atan(a):
+def atan(input):
     """f(a) = atan a;  da = g/(1 + a^2)"""
-    a, d = unary_float(a, "atan")
+    a, d = unary_float(input, "atan")
     return ATAN.apply((a,), (d,), (a,))
 
 
@@ -181,9 +181,9 @@ def _atan_backward(g, a):
 ATAN = Primitive("Atan", unary_kernel(np.arctan, "atan"), _atan_backward)
 
 
-def sinh(a):
+def sinh(input):
     """`f(a) = sinh a`;  `da = g*cosh a`"""
-    a, d = unary_float(a, "sinh")
+    a, d = unary_float(input, "sinh")
     return SINH.apply((a,), (d,), (a,))
 
 
@@ -194,9 +194,9 @@ def _sinh_backward(g, a):
 SINH = Primitive("Sinh", unary_kernel(np.sinh, "sinh"), _sinh_backward)
 
 
-def cosh(a):
+def cosh(input):
     """`f(a) = cosh a`;  `da = g*sinh a`"""
-    a, d = unary_float(a, "cosh")
+    a, d = unary_float(input, "cosh")
     return COSH.apply((a,), (d,), (a,))
 
 
@@ -207,9 +207,9 @@ def _cosh_backward(g, a):
 COSH = Primitive("Cosh", unary_kernel(np.cosh, "cosh"), _cosh_backward)
 
 
-def asinh(a):
+def asinh(input):
     """f(a) = asinh a;  da = g/sqrt(a^2 + 1)"""
-    a, d = unary_float(a, "asinh")
+    a, d = unary_float(input, "asinh")
     return ASINH.apply((a,), (d,), (a,))
 
 
@@ -220,9 +220,9 @@ def _asinh_backward(g, a):
 ASINH = Primitive("Asinh", unary_kernel(np.arcsinh, "asinh"), _asinh_backward)
 
 
-def acosh(a):
+def acosh(input):
     """f(a) = acosh a;  da = g/sqrt(a^2 - 1)"""
-    a, d = unary_float(a, "acosh")
+    a, d = unary_float(input, "acosh")
     return ACOSH.apply((a,), (d,), (a,))
 
 
@@ -233,9 +233,9 @@ def _acosh_backward(g, a):
 ACOSH = Primitive("Acosh", unary_kernel(np.arccosh, "acosh"), _acosh_backward)
 
 
-def atanh(a):
+def atanh(input):
     """f(a) = atanh a;  da = g/(1 - a^2)"""
-    a, d = unary_float(a, "atanh")
+    a, d = unary_float(input, "atanh")
     return ATANH.apply((a,), (d,), (a,))
 
 
@@ -252,9 +252,9 @@ arcsin, arccos, arctan = asin, acos, atan
 arcsinh, arccosh, arctanh = asinh, acosh, atanh
 
 
-def sinc(a):
+def sinc(input):
     """`f(a) = sin(pi a)/(pi a), 1` at `0;  da = g*(cos(pi a) - f(a))/a, 0` at 0"""
-    a, d = unary_float(a, "sinc")
+    a, d = unary_float(input, "sinc")
     return SINC.apply((a,), (d,), (a,))
 
 
@@ -269,9 +269,9 @@ def _sinc_backward(g, a):
 SINC = Primitive("Sinc", unary_kernel(np.sinc, "sinc"), _sinc_backward)
 
 
-def deg2rad(a):
+def deg2rad(input):
     """`f(a) = a*pi/180;  da = g*pi/180`"""
-    a, d = unary_float(a, "deg2rad")
+    a, d = unary_float(input, "deg2rad")
     return DEG2RAD.apply((a,), (d,))
 
 
@@ -286,9 +286,9 @@ def _deg2rad_backward(g):
 DEG2RAD = Primitive("Deg2Rad", _deg2rad_kernel, _deg2rad_backward)
 
 
-def rad2deg(a):
+def rad2deg(input):
     """`f(a) = a*180/pi;  da = g*180/pi`"""
-    a, d = unary_float(a, "rad2deg")
+    a, d = unary_float(input, "rad2deg")
     return RAD2DEG.apply((a,), (d,))
 
 
@@ -303,9 +303,9 @@ def _rad2deg_backward(g):
 RAD2DEG = Primitive("Rad2Deg", _rad2deg_kernel, _rad2deg_backward)
 
 
-def atan2(a, b):
+def atan2(input, other):
     """`f(a, b) = atan(a/b)` in the right quadrant;  `da = g*b/(a^2+b^2),  db = -g*a/(a^2+b^2)`"""
-    a, b, ad, bd = operands(a, b, "atan2", floating=True)
+    a, b, ad, bd = operands(input, other, "atan2", floating=True)
     return run(ATAN2, "atan2", (a, b), (ad, bd), (a, b))
 
 
@@ -320,9 +320,9 @@ ATAN2 = Primitive("Atan2", binary_kernel(np.arctan2, "atan2"), _atan2_backward)
 arctan2 = atan2
 
 
-def hypot(a, b):
+def hypot(input, other):
     """`f(a, b) = sqrt(a^2 + b^2);  da = g*a/f,  db = g*b/f`"""
-    a, b, ad, bd = operands(a, b, "hypot", floating=True)
+    a, b, ad, bd = operands(input, other, "hypot", floating=True)
     saved = (a if _rg(a) else None, b if _rg(b) else None, OUT)
     return run(HYPOT, "hypot", (a, b), (ad, bd), saved)
 

@@ -319,9 +319,9 @@ round = _rounding(ROUND, "round")
 trunc = _rounding(TRUNC, "trunc")
 
 
-def frac(a):
+def frac(input):
     """f(a) = a - trunc(a);  da = g"""
-    a = as_tensor(a, "frac")
+    a = as_tensor(input, "frac")
     d = a._data
     if d.dtype.kind != "f":
         raise NotImplementedError(
@@ -338,10 +338,10 @@ def _identity_backward(g):
 FRAC = Primitive("Frac", unary_kernel(lambda x: x - np.trunc(x), "frac"), _identity_backward)
 
 
-def nan_to_num(a, nan=0.0, posinf=None, neginf=None):
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     """`f(a) = a` with NaN, +inf, -inf replaced (by 0, the dtype's
     `max, min);  da = g*isfinite(a`)"""
-    a = as_tensor(a, "nan_to_num")
+    a = as_tensor(input, "nan_to_num")
     attrs = {"nan": nan, "posinf": posinf, "neginf": neginf}
     return NAN_TO_NUM.apply((a,), (a._data,), (a,), attrs)
 
@@ -359,9 +359,9 @@ def _nan_to_num_backward(g, a):
 NAN_TO_NUM = Primitive("NanToNum", _nan_to_num_kernel, _nan_to_num_backward)
 
 
-def sgn(a):
+def sgn(input):
     """f(a) = sign(a) (for real tensors);  da = 0"""
-    a = as_tensor(a, "sgn")
+    a = as_tensor(input, "sgn")
     return SGN.apply((a,), (a._data,), (a, OUT))
 
 
@@ -372,9 +372,9 @@ def _sgn_backward(g, a, out):
 SGN = Primitive("Sgn", SIGN.kernel, _sgn_backward)
 
 
-def positive(a):
+def positive(input):
     """f(a) = a (the same tensor, as PyTorch returns it)"""
-    a = as_tensor(a, "positive")
+    a = as_tensor(input, "positive")
     if a._data.dtype == np.bool_:
         raise RuntimeError("positive: the + operator on a bool tensor is not supported")
     return a
