@@ -93,16 +93,17 @@ def from_numpy(array: np.ndarray) -> TensorBase:
     return wrap(array)
 
 
-def from_dlpack(obj) -> TensorBase:
-    """A tensor sharing memory with any object exporting ``__dlpack__`` (CPU only)."""
-    if isinstance(obj, TensorBase):
-        return obj.detach()
-    if not hasattr(obj, "__dlpack__"):
+def from_dlpack(ext_tensor, *, device=None, copy=None) -> TensorBase:
+    """A tensor sharing memory with an object exporting ``__dlpack__`` (CPU; copy=True copies)."""
+    check_device(device, "from_dlpack")
+    if isinstance(ext_tensor, TensorBase):
+        return ext_tensor.detach().clone() if copy else ext_tensor.detach()
+    if not hasattr(ext_tensor, "__dlpack__"):
         raise TypeError(
             f"from_dlpack: expected an object with __dlpack__ (a tensor or array of another "
-            f"library), got {type(obj).__name__}"
+            f"library), got {type(ext_tensor).__name__}"
         )
-    return from_numpy(np.from_dlpack(obj))
+    return from_numpy(np.from_dlpack(ext_tensor, copy=copy))
 
 
 def shape_args(shape, name, size=None):
@@ -208,46 +209,53 @@ def _like(t, dtype, name="zeros_like"):
 
 
 def zeros_like(
-    t, dtype=None, requires_grad=False, *, layout=None, device=None, memory_format=None
+    input, dtype=None, requires_grad=False, *, layout=None, device=None, memory_format=None
 ) -> TensorBase:
-    """Zeros with the shape of ``t``, and its dtype unless ``dtype`` is given. ``layout`` and
+    """Zeros with the shape of ``input``, and its dtype unless ``dtype`` is given. ``layout`` and
     ``memory_format`` are accepted for PyTorch's sake (tensors here are dense and contiguous).
 
     >>> tt.zeros_like(tt.tensor([[1, 2], [3, 4]]))
     tensor([[0, 0],
             [0, 0]])"""
     check_device(device, "zeros_like")
-    shape, dt = _like(t, dtype, "zeros_like")
+    shape, dt = _like(input, dtype, "zeros_like")
     return made(ZEROS, (), {"shape": shape, "dtype": dt}, requires_grad)
 
 
 def ones_like(
-    t, dtype=None, requires_grad=False, *, layout=None, device=None, memory_format=None
+    input, dtype=None, requires_grad=False, *, layout=None, device=None, memory_format=None
 ) -> TensorBase:
-    """Ones with the shape of ``t``, and its dtype unless ``dtype`` is given (as ``zeros_like``)."""
+    """Ones with the shape of ``input``, and its dtype unless ``dtype`` is given."""
     check_device(device, "ones_like")
-    shape, dt = _like(t, dtype, "ones_like")
+    shape, dt = _like(input, dtype, "ones_like")
     return made(ONES, (), {"shape": shape, "dtype": dt}, requires_grad)
 
 
 def empty_like(
-    t, dtype=None, requires_grad=False, *, layout=None, device=None, memory_format=None
+    input, dtype=None, requires_grad=False, *, layout=None, device=None, memory_format=None
 ) -> TensorBase:
-    """An uninitialised tensor with the shape of ``t``, and its dtype unless ``dtype`` is given."""
+    """An uninitialised tensor with the shape and dtype of ``input`` (or ``dtype``)."""
     check_device(device, "empty_like")
-    shape, dt = _like(t, dtype, "empty_like")
+    shape, dt = _like(input, dtype, "empty_like")
     return made(EMPTY, (), {"shape": shape, "dtype": dt}, requires_grad)
 
 
 def full_like(
-    t, fill_value, dtype=None, requires_grad=False, *, layout=None, device=None, memory_format=None
+    input,
+    fill_value,
+    dtype=None,
+    requires_grad=False,
+    *,
+    layout=None,
+    device=None,
+    memory_format=None,
 ) -> TensorBase:
-    """``fill_value`` in the shape of ``t``, with ``t``'s dtype unless ``dtype`` is given.
+    """``fill_value`` in the shape of ``input``, with its dtype unless ``dtype`` is given.
 
     >>> tt.full_like(tt.zeros(3), 0.5)
     tensor([0.5000, 0.5000, 0.5000])"""
     check_device(device, "full_like")
-    shape, dt = _like(t, dtype, "full_like")
+    shape, dt = _like(input, dtype, "full_like")
     return made(FULL, (_data_arg(fill_value),), {"shape": shape, "dtype": dt}, requires_grad)
 
 

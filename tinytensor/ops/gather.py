@@ -72,10 +72,15 @@ def _check_range(idx, lo, n, name, d, error):
         )
 
 
-def gather(input, dim, index):
-    """f(a) = a[..., index, ...] along dim;  da = zeros scatter-added with g"""
-    a = input
-    a = as_tensor(a, "gather")
+def gather(input, dim, index, *, sparse_grad=False):
+    """f(a) = a[..., index, ...] along dim;  da = zeros scatter-added with g (dense: PyTorch's
+    ``sparse_grad=True``, a sparse COO gradient, is refused with the reason)"""
+    if sparse_grad:
+        raise RuntimeError(
+            "gather(sparse_grad=True): tinytensor's gradients are dense tensors; call gather "
+            "with sparse_grad=False (the default) for the same values and a dense gradient"
+        )
+    a = as_tensor(input, "gather")
     d, index = _check_index(a, dim, index, "gather")
     out = wrap(GATHER.compute(_reads((a,), index), (a._data, index._data, d)))
     # PyTorch saves self (for its shape), so changing it in place before backward raises.

@@ -307,10 +307,10 @@ def dstack(tensors):
     return cat(list(atleast_3d(list(tensors))), 2)
 
 
-def tensor_split(a, indices_or_sections, dim=0):
+def tensor_split(input, indices_or_sections, dim=0):
     """Views of ``a`` split along dim into n near-equal parts (the first ones one longer), or
     at the given indices."""
-    a = as_tensor(a, "tensor_split")
+    a = as_tensor(input, "tensor_split")
     d = one_dim(dim, a.ndim, "tensor_split")
     n = a.shape[d]
     ios = indices_or_sections
@@ -352,19 +352,21 @@ def _split_dir(a, ios, dim, need, name):
     return tensor_split(a, ios, dim)
 
 
-def hsplit(a, indices_or_sections):
+def hsplit(input, indices_or_sections):
     """tensor_split along dim 1 (dim 0 for a 1-D tensor); sections must divide evenly."""
-    a = as_tensor(a, "hsplit")
+    a = as_tensor(input, "hsplit")
     return _split_dir(a, indices_or_sections, 1 if a.ndim > 1 else 0, 1, "hsplit")
 
 
-def vsplit(a, indices_or_sections):
+def vsplit(input, indices_or_sections):
     """tensor_split along dim 0 of a tensor with at least 2 dims."""
+    a = input
     return _split_dir(a, indices_or_sections, 0, 2, "vsplit")
 
 
-def dsplit(a, indices_or_sections):
+def dsplit(input, indices_or_sections):
     """tensor_split along dim 2 of a tensor with at least 3 dims."""
+    a = input
     return _split_dir(a, indices_or_sections, 2, 3, "dsplit")
 
 

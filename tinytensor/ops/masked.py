@@ -70,9 +70,9 @@ def _masked_fill_backward(g, mask, *, needs):
 MASKED_FILL = Primitive("MaskedFill", _masked_fill_kernel, _masked_fill_backward)
 
 
-def nonzero(a, *, as_tuple=False):
+def nonzero(input, *, as_tuple=False):
     """Indices of the nonzero elements: an (n, ndim) int64 tensor, or one 1-D tensor per dim."""
-    a = as_tensor(a, "nonzero")
+    a = as_tensor(input, "nonzero")
     if as_tuple:
         return NONZERO_TUPLE.apply((a,), (a._data,))
     return NONZERO.apply((a,), (a._data,))
@@ -93,8 +93,9 @@ NONZERO = Primitive("Nonzero", _nonzero_kernel, data_dependent=True)
 NONZERO_TUPLE = Primitive("NonzeroTuple", _nonzero_tuple_kernel, multi=True, data_dependent=True)
 
 
-def argwhere(a):
+def argwhere(input):
     """``nonzero(a)``: an (n, ndim) tensor of the indices of the nonzero elements."""
+    a = input
     return nonzero(a)
 
 
@@ -124,10 +125,10 @@ def _broadcast_shape(a, mask, name):
         ) from None
 
 
-def masked_select(a, mask):
+def masked_select(input, mask):
     """f(a) = the elements of a where mask (broadcast), as a 1-D tensor;
     da = zeros with g scattered into the masked places"""
-    a = as_tensor(a, "masked_select")
+    a = as_tensor(input, "masked_select")
     mask = _bool_mask(mask, "masked_select")
     shape = _broadcast_shape(a, mask, "masked_select")
     out = wrap(MASKED_SELECT.compute((a, mask), (a._data, mask._data, shape)))
@@ -148,10 +149,10 @@ MASKED_SELECT = Primitive(
 )
 
 
-def masked_scatter(a, mask, source):
+def masked_scatter(input, mask, source):
     """f(a, s) = a with the masked places filled, in order, from s's first elements;
     da = g zeroed there,  ds = g's masked elements (zeros for the unused rest of s)"""
-    a = as_tensor(a, "masked_scatter")
+    a = as_tensor(input, "masked_scatter")
     mask = _bool_mask(mask, "masked_scatter")
     source = as_tensor(source, "masked_scatter")
     shape = _broadcast_shape(a, mask, "masked_scatter")

@@ -129,25 +129,25 @@ def _triu_backward(g, diagonal):
 TRIU = Primitive("Triu", _triu_kernel, _triu_backward)
 
 
-def flipud(a):
+def flipud(input):
     """``a`` flipped along dim 0."""
-    a = as_tensor(a, "flipud")
+    a = as_tensor(input, "flipud")
     if a.ndim < 1:
         raise RuntimeError("flipud: input must be >= 1-d, got a 0-d tensor")
     return flip(a, 0)
 
 
-def fliplr(a):
+def fliplr(input):
     """``a`` flipped along dim 1."""
-    a = as_tensor(a, "fliplr")
+    a = as_tensor(input, "fliplr")
     if a.ndim < 2:
         raise RuntimeError(f"fliplr: input must be >= 2-d, got shape {tuple(a.shape)}")
     return flip(a, 1)
 
 
-def roll(a, shifts, dims=None):
+def roll(input, shifts, dims=None):
     """f(a) = a shifted cyclically by shifts along dims;  da = g shifted back"""
-    a = as_tensor(a, "roll")
+    a = as_tensor(input, "roll")
     shifts_t = (shifts,) if isinstance(shifts, (int, np.integer)) else tuple(shifts)
     if dims is None:
         if len(shifts_t) != 1:
@@ -175,9 +175,9 @@ def _roll_backward(g, shifts, dims):
 ROLL = Primitive("Roll", _roll_kernel, _roll_backward)
 
 
-def rot90(a, k=1, dims=(0, 1)):
+def rot90(input, k=1, dims=(0, 1)):
     """a rotated by 90 degrees k times in the plane of dims (from the first towards the second)"""
-    a = as_tensor(a, "rot90")
+    a = as_tensor(input, "rot90")
     if len(dims) != 2 or a.ndim < 2:
         raise RuntimeError(
             f"rot90: expected two dims and a tensor of at least 2 dims, got dims={dims!r} and "
@@ -196,9 +196,9 @@ def rot90(a, k=1, dims=(0, 1)):
     return S.clone(a)
 
 
-def tile(a, dims):
+def tile(input, dims):
     """``a`` repeated ``dims[i]`` times along each dim (ones prepended to the shorter)."""
-    a = as_tensor(a, "tile")
+    a = as_tensor(input, "tile")
     dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
     return repeat(a, (1,) * (a.ndim - len(dims)) + dims)
 

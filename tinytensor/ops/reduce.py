@@ -405,9 +405,11 @@ def _logsumexp_backward(g, a, out, shape, axes, keepdim):
 LOGSUMEXP = Primitive("Logsumexp", _logsumexp_kernel, _logsumexp_backward)
 
 
-def norm(input, p="fro", dim=None, keepdim=False):
-    """`f(a) = (sum |a|^p)^(1/p)` over dim; `p=2/'fro'` has `da = g*a/f(a) (0 where f(a) = 0)`"""
+def norm(input, p="fro", dim=None, keepdim=False, *, dtype=None):
+    """`f(a) = (sum |a|^p)^(1/p)` over dim (in ``dtype`` when given); `p=2/'fro'` has
+    `da = g*a/f(a) (0 where f(a) = 0)`"""
     a = as_tensor(input, "norm")
+    a = a if dtype is None else a.to(to_dtype(dtype))
     check_float(a, "norm")
     axes = norm_dim(dim, a.ndim, "norm")
     if p in ("fro", 2, 2.0):
@@ -473,9 +475,10 @@ ALL = Primitive("All", lambda d, dim, keepdim: np.all(d, axis=dim, keepdims=keep
 ANY = Primitive("Any", lambda d, dim, keepdim: np.any(d, axis=dim, keepdims=keepdim))
 
 
-def cumsum(input, dim):
-    """f(a) = running sum along dim;  da = reversed running sum of g"""
+def cumsum(input, dim, *, dtype=None):
+    """f(a) = running sum along dim (in ``dtype`` when given);  da = reversed running sum of g"""
     a = as_tensor(input, "cumsum")
+    a = a if dtype is None else a.to(to_dtype(dtype))
     d = one_dim(dim, a.ndim, "cumsum")
     return CUMSUM.apply((a,), (a._data,), (d,), {"dim": d})
 

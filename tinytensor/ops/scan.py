@@ -47,9 +47,9 @@ cummax_result = namedtuple("cummax", ["values", "indices"])
 cummin_result = namedtuple("cummin", ["values", "indices"])
 
 
-def cumprod(a, dim, *, dtype=None):
+def cumprod(input, dim, *, dtype=None):
     """f(a)_j = prod_{i<=j} a_i along dim;  da_k = sum_{j>=k} g_j prod_{i<=j, i!=k} a_i"""
-    a = as_tensor(a, "cumprod")
+    a = as_tensor(input, "cumprod")
     if dtype is not None:
         a = a.to(to_dtype(dtype))
     d = one_dim(dim, a.ndim, "cumprod")
@@ -145,19 +145,21 @@ CUMMIN = Primitive("Cummin", _cum_extreme_kernel(np.less_equal), _cum_extreme_ba
                    multi=True)  # fmt: skip
 
 
-def cummax(a, dim):
+def cummax(input, dim):
     """f(a) = (running max along dim, its index; the last one of ties);  da = g added there"""
+    a = input
     return _cum_extreme(a, dim, "cummax", cummax_result, CUMMAX)
 
 
-def cummin(a, dim):
+def cummin(input, dim):
     """f(a) = (running min along dim, its index; the last one of ties);  da = g added there"""
+    a = input
     return _cum_extreme(a, dim, "cummin", cummin_result, CUMMIN)
 
 
-def logcumsumexp(a, dim):
+def logcumsumexp(input, dim):
     """f(a)_j = log sum_{i<=j} exp(a_i);  da_k = sum_{j>=k} g_j exp(a_k - f_j)"""
-    a = as_tensor(a, "logcumsumexp")
+    a = as_tensor(input, "logcumsumexp")
     check_float(a, "logcumsumexp")
     d = one_dim(dim, a.ndim, "logcumsumexp")
     return LOGCUMSUMEXP.apply((a,), (a._data,), (a, OUT, d), {"dim": d})

@@ -55,10 +55,10 @@ def _zeros(shape, like):
     return zeros_of(tuple(shape), like._data.dtype)
 
 
-def scatter_reduce(a, dim, index, src, reduce, *, include_self=True):
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     """f(a, s) = a with s reduced (sum/prod/mean/amax/amin) into it at index along dim;
     gradients as PyTorch's scatter_reduce_backward"""
-    a = as_tensor(a, "scatter_reduce")
+    a = as_tensor(input, "scatter_reduce")
     if reduce not in _REDUCE_UFUNC:
         raise RuntimeError(
             f"scatter_reduce: reduce argument must be one of sum, prod, mean, amax, amin, got "
@@ -151,10 +151,10 @@ def _prod_grads(g, a, index, src, out, d, include_self):
     return ga, gs
 
 
-def index_fill(a, dim, index, value):
+def index_fill(input, dim, index, value):
     """f(a) = a with value written at index along dim;  da = g zeroed there,
     dvalue = sum of g there"""
-    a = as_tensor(a, "index_fill")
+    a = as_tensor(input, "index_fill")
     d = one_dim(dim, a.ndim, "index_fill")
     index = G._vector_index(a, d, index, "index_fill", IndexError)
     if isinstance(value, TensorBase) and value.ndim != 0:
@@ -201,10 +201,10 @@ def _index_hit_kernel(index, n):
 INDEX_HIT = Primitive("IndexHit", _index_hit_kernel)  # a mask of the named positions: no gradient
 
 
-def index_copy(a, dim, index, source):
+def index_copy(input, dim, index, source):
     """f(a, s) = a with s's slices written at index along dim;  da = g zeroed there,
     ds = g's slices at index"""
-    a = as_tensor(a, "index_copy")
+    a = as_tensor(input, "index_copy")
     d = one_dim(dim, a.ndim, "index_copy")
     index = G._vector_index(a, d, index, "index_copy", IndexError)
     source = as_tensor(source, "index_copy")
@@ -235,10 +235,10 @@ def _index_copy_backward(g, index, source, d):
 INDEX_COPY = Primitive("IndexCopy", _index_copy_kernel, _index_copy_backward)
 
 
-def put(a, index, source, accumulate=False):
+def put(input, index, source, accumulate=False):
     """f(a, s) = a.flatten() with s written (or added) at index, reshaped;
     da = g (zeroed at index unless accumulating),  ds = g.take(index)"""
-    a = as_tensor(a, "put")
+    a = as_tensor(input, "put")
     index = as_tensor(index, "put")
     source = as_tensor(source, "put")
     if index._data.dtype.kind not in "iu":

@@ -71,11 +71,11 @@ def _sizes(args, name):
     return tuple(out)
 
 
-def reshape(input, *shape):
-    """f(a) = a viewed with a new shape;  da = g reshaped back"""
-    a = input
-    a = as_tensor(a, "reshape")
-    shape = _sizes(shape, "reshape")
+def reshape(input, shape=(), *sizes):
+    """f(a) = a viewed with a new shape;  da = g reshaped back. ``shape`` is a tuple, or the
+    first of the sizes given one by one (``reshape(a, 2, 3)``, as the method takes them)."""
+    a = as_tensor(input, "reshape")
+    shape = _sizes((shape, *sizes), "reshape")
     if any(s < -1 for s in shape):
         # NumPy takes any negative size as "infer this one"; PyTorch only -1.
         raise RuntimeError(
@@ -181,12 +181,11 @@ def unsqueeze(input, dim):
     return reshape(a, a.shape[:d] + (1,) + a.shape[d:])
 
 
-def permute(input, *dims):
-    """f(a) = a with axes reordered;  da = g with the inverse order"""
-    a = input
-    a = as_tensor(a, "permute")
-    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-        dims = tuple(dims[0])
+def permute(input, dims=(), *more):
+    """f(a) = a with axes reordered;  da = g with the inverse order. ``dims`` is a tuple, or the
+    first of the dims given one by one (``permute(a, 1, 0)``, as the method takes them)."""
+    a = as_tensor(input, "permute")
+    dims = (dims, *more) if more or not isinstance(dims, (tuple, list)) else tuple(dims)
     if len(dims) != a.ndim:
         raise RuntimeError(
             f"permute: number of dims {len(dims)} doesn't match the tensor's {a.ndim} "
@@ -215,7 +214,8 @@ PERMUTE = Primitive("Permute", _permute_kernel, _permute_backward)
 
 
 def transpose(input, dim0, dim1):
-    """Swap dims ``dim0`` and ``dim1``; a view. ``swapaxes`` and ``swapdims`` are the same.
+    """Swap dims ``dim0`` and ``dim1``; a view. ``swapdims`` is the same, ``swapaxes`` too
+    under NumPy's argument names.
 
     >>> tt.transpose(tt.zeros(2, 3, 4), 0, 2).shape
     tinytensor.Size([4, 3, 2])"""
@@ -230,7 +230,9 @@ def transpose(input, dim0, dim1):
     return permute(a, axes)
 
 
-swapaxes = transpose
+def swapaxes(input, axis0, axis1):
+    """``transpose(input, axis0, axis1)``, under ``torch.swapaxes``'s argument names."""
+    return transpose(input, axis0, axis1)
 
 
 def movedim(input, source, destination):
@@ -284,7 +286,7 @@ def _expanded_shape(a, sizes):
     return tuple(a.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
 
 
-def broadcast_to(input, shape):
+def broadcast_to(input, size):
     """``input`` broadcast to ``shape`` (each size must match or be 1), a view without copying,
     as ``expand`` (read-only where elements repeat). Its gradient sums over the broadcast dims.
     A size of -1 keeps the size of that dim of ``input`` (not allowed in a new leading dim).
@@ -294,6 +296,7 @@ def broadcast_to(input, shape):
             [1, 2, 3]])
     >>> tt.broadcast_to(tt.zeros(3, 1), (2, -1, 4)).shape
     tinytensor.Size([2, 3, 4])"""
+    shape = size
     a = input
     a = as_tensor(a, "broadcast_to")
     shape = _sizes((shape,) if not isinstance(shape, int) else (shape,), "broadcast_to")
@@ -416,9 +419,9 @@ def narrow(input, dim, start, length):
 moveaxis = movedim
 
 
-def select(a, dim, index):
+def select(input, dim, index):
     """The view ``a[..., index, ...]`` with ``dim`` removed."""
-    a = as_tensor(a, "select")
+    a = as_tensor(input, "select")
     d = one_dim(dim, a.ndim, "select")
     n = a.shape[d] if a.ndim else 1
     if not isinstance(index, (int, np.integer)) or not -n <= index < n:
@@ -429,9 +432,9 @@ def select(a, dim, index):
     return I.getitem(a, (slice(None),) * d + (int(index),))
 
 
-def narrow_copy(a, dim, start, length):
+def narrow_copy(input, dim, start, length):
     """A copy of ``narrow(a, dim, start, length)``."""
-    return clone(narrow(as_tensor(a, "narrow_copy"), dim, start, length))
+    return clone(narrow(as_tensor(input, "narrow_copy"), dim, start, length))
 
 
 def ravel(input):  # noqa: A002 - PyTorch's argument name

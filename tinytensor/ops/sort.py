@@ -99,9 +99,9 @@ def _picked_backward(gs, indices, shape, d, keepdim):
     return (G.scatter(zeros_of(shape, g._data.dtype), d, indices, g),)
 
 
-def sort(a, dim=-1, descending=False, stable=False):
+def sort(input, dim=-1, descending=False, stable=False):
     """f(a) = (a sorted along dim, where each came from);  da = g scattered to the indices"""
-    a = as_tensor(a, "sort")
+    a = as_tensor(input, "sort")
     d = one_dim(dim, a.ndim, "sort")
     return _picked(SORT, a, d, sort_result, dim=d, descending=descending)
 
@@ -110,9 +110,9 @@ def _sort_kernel(x, dim, descending):
     return _take(x, _argsort(x, dim, descending) if x.ndim else np.zeros((), np.int64), dim)
 
 
-def argsort(a, dim=-1, descending=False, stable=False):
+def argsort(input, dim=-1, descending=False, stable=False):
     """The indices that sort ``a`` along dim (no gradient)."""
-    a = as_tensor(a, "argsort")
+    a = as_tensor(input, "argsort")
     d = one_dim(dim, a.ndim, "argsort")
     return ARGSORT.apply((a,), (a._data,), (), {"dim": d, "descending": descending})
 
@@ -127,8 +127,9 @@ SORT = Primitive("Sort", _sort_kernel, _picked_backward, multi=True)
 ARGSORT = Primitive("Argsort", _argsort_kernel)
 
 
-def msort(a):
+def msort(input):
     """``sort(a, 0).values``."""
+    a = input
     return sort(a, 0).values
 
 
@@ -140,9 +141,9 @@ def _k_in_range(k, n, name, lo):
         )
 
 
-def topk(a, k, dim=-1, largest=True, sorted=True):
+def topk(input, k, dim=-1, largest=True, sorted=True):
     """f(a) = the k largest (smallest) along dim and their indices;  da = g scattered back"""
-    a = as_tensor(a, "topk")
+    a = as_tensor(input, "topk")
     d = one_dim(dim, a.ndim, "topk")
     n = a.shape[d] if a.ndim else 1
     _k_in_range(k, n, "topk", 0)
@@ -185,9 +186,9 @@ def _row_pick_kernel(position):
     return kernel
 
 
-def kthvalue(a, k, dim=-1, keepdim=False):
+def kthvalue(input, k, dim=-1, keepdim=False):
     """f(a) = the k-th smallest along dim and its index;  da = g scattered back"""
-    a = as_tensor(a, "kthvalue")
+    a = as_tensor(input, "kthvalue")
     n = a.shape[one_dim(dim, a.ndim, "kthvalue")] if a.ndim else 1
     _k_in_range(k, n, "kthvalue", 1)
     return _row_pick(a, dim, keepdim, "kthvalue", kthvalue_result, KTHVALUE, k=k)
@@ -244,24 +245,26 @@ MEDIAN = Primitive("Median", _whole_median_kernel(_median_pos), _evenly_backward
 NANMEDIAN = Primitive("Nanmedian", _whole_median_kernel(_nanmedian_pos), _evenly_backward)
 
 
-def median(a, dim=None, keepdim=False):
+def median(input, dim=None, keepdim=False):
     """``median(a)``: lower median of all elements; ``median(a, dim)`` -> (values, indices)."""
+    a = input
     if dim is None:
         return _whole_median(a, "median", MEDIAN)
     return _row_pick(a, dim, keepdim, "median", median_result, MEDIAN_DIM)
 
 
-def nanmedian(a, dim=None, keepdim=False):
+def nanmedian(input, dim=None, keepdim=False):
     """``median`` ignoring NaNs (NaN only where a row is all NaN)."""
+    a = input
     if dim is None:
         return _whole_median(a, "nanmedian", NANMEDIAN)
     return _row_pick(a, dim, keepdim, "nanmedian", nanmedian_result, NANMEDIAN_DIM)
 
 
-def mode(a, dim=-1, keepdim=False):
+def mode(input, dim=-1, keepdim=False):
     """f(a) = the most frequent value along dim (smallest of ties), index of its last
     occurrence;  da = g scattered back"""
-    a = as_tensor(a, "mode")
+    a = as_tensor(input, "mode")
     d = one_dim(dim, a.ndim, "mode")
     if a.ndim and a.shape[d] == 0:
         raise IndexError(f"mode(): cannot pick from an empty dimension {dim} of {tuple(a.shape)}")
@@ -287,14 +290,16 @@ MODE = Primitive("Mode", _mode_kernel, _picked_backward, multi=True)
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 
-def quantile(a, q, dim=None, keepdim=False, *, interpolation="linear"):
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """f(a) = the q-th quantiles along dim, interpolated between the sorted values around them;
     da flows through ``sort`` and ``gather`` (so it is differentiable twice)"""
+    a = input
     return _quantile(a, q, dim, keepdim, interpolation, "quantile")
 
 
-def nanquantile(a, q, dim=None, keepdim=False, *, interpolation="linear"):
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """``quantile`` ignoring NaNs (NaN only where a row is all NaN)."""
+    a = input
     return _quantile(a, q, dim, keepdim, interpolation, "nanquantile")
 
 
@@ -361,9 +366,9 @@ def _quantile_positions_kernel(sv, q, interpolation, skip_nan):
 QUANTILE_POSITIONS = Primitive("QuantilePositions", _quantile_positions_kernel, multi=True)
 
 
-def unique(a, sorted=True, return_inverse=False, return_counts=False, dim=None):
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """The distinct values (sorted), and if asked the inverse indices and counts (no gradient)."""
-    a = as_tensor(a, "unique")
+    a = as_tensor(input, "unique")
     d = None if dim is None else one_dim(dim, a.ndim, "unique")
     u, inv, cnt = UNIQUE.compute((a,), (a._data,), {"dim": d})
     return _unique_out(u, inv, cnt, return_inverse, return_counts)
@@ -386,9 +391,9 @@ def _unique_out(u, inv, cnt, return_inverse, return_counts):
     return out[0] if len(out) == 1 else out
 
 
-def unique_consecutive(a, return_inverse=False, return_counts=False, dim=None):
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
     """Collapse runs of equal consecutive values (or slices along dim) to one (no gradient)."""
-    a = as_tensor(a, "unique_consecutive")
+    a = as_tensor(input, "unique_consecutive")
     d = None if dim is None else one_dim(dim, a.ndim, "unique_consecutive")
     u, inv, cnt = UNIQUE_CONSECUTIVE.compute((a,), (a._data,), {"dim": d})
     return _unique_out(u, inv, cnt, return_inverse, return_counts)

@@ -123,9 +123,9 @@ def aminmax(input, *, dim=None, keepdim=False):
     return aminmax_result(lo, hi)
 
 
-def nansum(a, dim=None, keepdim=False, *, dtype=None):
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """f(a) = sum of the non-NaN elements over dim;  da = g broadcast back, 0 at the NaNs"""
-    a = as_tensor(a, "nansum")
+    a = as_tensor(input, "nansum")
     axes = norm_dim(dim, a.ndim, "nansum")
     if a._data.dtype.kind != "f":
         return R.sum(a, dim, keepdim, dtype)
@@ -149,9 +149,9 @@ def _nansum_backward(g, a, axes, keepdim):
 NANSUM = Primitive("Nansum", _nansum_kernel, _nansum_backward)
 
 
-def nanmean(a, dim=None, keepdim=False, *, dtype=None):
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     """f(a) = nansum(a) / the number of non-NaN elements, over dim"""
-    a = as_tensor(a, "nanmean")
+    a = as_tensor(input, "nanmean")
     if (a._data.dtype.kind if dtype is None else "f") != "f":
         raise RuntimeError(
             f"nanmean(): expected a floating point input, got dtype {a.dtype}; convert it "

@@ -228,10 +228,10 @@ CASES = [
     ),
     OpCase(
         "broadcast_to",
-        tt.broadcast_to,
-        lambda x, shape: np.broadcast_to(x, shape).copy(),
-        lambda x, shape: __import__("torch").broadcast_to(x, shape),
-        _inputs(shape=_broadcast_target),
+        tt.broadcast_to,  # called broadcast_to(x, size=...): PyTorch's parser's name
+        lambda x, size: np.broadcast_to(x, size).copy(),
+        lambda x, size: __import__("torch").broadcast_to(x, size=size),
+        _inputs(size=_broadcast_target),
     ),
     OpCase("clone", tt.clone, lambda x: x.copy(), lambda x: x.clone(), _inputs()),
     OpCase(
