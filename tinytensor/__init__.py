@@ -77,7 +77,7 @@ from tinytensor.ops.sort import *  # noqa: F403
 from tinytensor.ops.join import *  # noqa: F403
 from tinytensor.ops.statistics import *  # noqa: F403
 from tinytensor.ops.linalg.products import *  # noqa: F403
-from tinytensor.ops.linalg.factorizations import det, diag_embed, diagonal, slogdet
+from tinytensor.ops.linalg.factorizations import diag_embed, diagonal, slogdet
 from tinytensor.ops.linalg.functions import matrix_exp, matrix_power
 from tinytensor.ops.linalg.solvers import cholesky_solve
 from tinytensor.ops.linalg.distances import *  # noqa: F403

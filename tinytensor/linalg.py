@@ -86,14 +86,15 @@ def qr(A, mode="reduced"):
     return linalg_qr(*_solvers.qr(A, mode))
 
 
-def svd(A, full_matrices=True):
-    """A = U diag(S) Vh, singular values descending."""
+def svd(A, full_matrices=True, *, driver=None):
+    """A = U diag(S) Vh, singular values descending (``driver``: None only, on the CPU)."""
+    _functions.no_driver(driver)
     return linalg_svd(*_ext.svd(A, full_matrices))
 
 
-def eigh(A, UPLO="L"):
+def eigh(input, UPLO="L"):
     """Eigenvalues (ascending) and eigenvectors of a symmetric matrix (read from one triangle)."""
-    return linalg_eigh(*_functions.eigh(A, UPLO))
+    return linalg_eigh(*_functions.eigh(input, UPLO))
 
 
 def diagonal(A, *, offset=0, dim1=-2, dim2=-1):

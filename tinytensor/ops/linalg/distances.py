@@ -119,12 +119,12 @@ def _cdist_backward(g, x1, x2, d, p):
 CDIST = Primitive("Cdist", _cdist_kernel, _cdist_backward)
 
 
-def dist(a, b, p=2):
+def dist(input, other, p=2):
     """f(a, b) = |a - b|_p over all entries.
 
     One node saving a, b and the result, as PyTorch's ``DistBackward``:
     da = norm_backward(g, a - b) = -db."""
-    a, b = as_tensor(a, "dist"), as_tensor(b, "dist")
+    a, b = as_tensor(input, "dist"), as_tensor(other, "dist")
     ad, bd = _promoted(a, b, a._data, b._data)
     if ad.dtype.kind != "f":
         raise RuntimeError(f"dist: expected a floating point input, got dtype {a.dtype}")

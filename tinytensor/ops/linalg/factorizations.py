@@ -65,9 +65,9 @@ def _batch_str(shape, i):
     return f"batch element {tuple(int(k) for k in np.unravel_index(i, shape[:-2]))} of the input"
 
 
-def diagonal(a, offset=0, dim1=0, dim2=1):
+def diagonal(input, offset=0, dim1=0, dim2=1):
     """f(A) = A's diagonal over (dim1, dim2), as the last dim;  dA = g scattered back on it"""
-    a = as_tensor(a, "diagonal")
+    a = as_tensor(input, "diagonal")
     d1, d2 = one_dim(dim1, a.ndim, "diagonal"), one_dim(dim2, a.ndim, "diagonal")
     if d1 == d2:
         raise RuntimeError(f"diagonal: dim1 and dim2 cannot be the same dimension ({dim1})")
@@ -107,9 +107,9 @@ def _diagonal_scatter_backward(g, offset, d1, d2):
 DIAGONAL_SCATTER = Primitive("DiagonalScatter", _diag_scatter_kernel, _diagonal_scatter_backward)
 
 
-def diag_embed(x, offset=0, dim1=-2, dim2=-1):
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     """Matrices with the last dim of ``x`` on their diagonal (PyTorch's ``torch.diag_embed``)."""
-    x = as_tensor(x, "diag_embed")
+    x = as_tensor(input, "diag_embed")
     nd = x.ndim + 1
     d1, d2 = one_dim(dim1, nd, "diag_embed"), one_dim(dim2, nd, "diag_embed")
     if d1 == d2:
@@ -249,9 +249,9 @@ def _det_hvp_backward(H, G, A, *, needs):
 DET_HVP = Primitive("LinalgDetHessianVp", _det_hvp_kernel, _det_hvp_backward)
 
 
-def slogdet(A):
+def slogdet(input):
     """f(A) = (sign det A, log|det A|);  dA = g_logabsdet A^-T (sign has no gradient)"""
-    A = _matrix(A, "linalg.slogdet")
+    A = _matrix(input, "linalg.slogdet")
     sign, lad = SLOGDET.compute((A,), (A._data,))
     sign, lad = wrap(sign), wrap(lad)
     SLOGDET.record((None, lad), (A,), (A,))  # the sign has no gradient
@@ -330,9 +330,9 @@ def _tri_solve_np(T, B, upper):
     return X
 
 
-def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
+def solve_triangular(input, B, *, upper, left=True, unitriangular=False):
     """f(A, B) = A^-1 B for triangular A;  dB = A^-T g,  dA = -tri(dB X^T)"""
-    A = _matrix(A, "linalg.solve_triangular")
+    A = _matrix(input, "linalg.solve_triangular")
     B = _matrix(B, "linalg.solve_triangular", square=False)
     if not left:
         return _mT(solve_triangular(_mT(A), _mT(B), upper=not upper, unitriangular=unitriangular))
@@ -378,9 +378,9 @@ def _not_pd_error(data, name):
     return order, i
 
 
-def cholesky(A, *, upper=False):
+def cholesky(input, *, upper=False):
     """f(A) = L with A = L L^T;  dA = L^-T Φ(L^T g) L^-1, symmetrized (Φ: tril, half diagonal)"""
-    A = _matrix(A, "linalg.cholesky")
+    A = _matrix(input, "linalg.cholesky")
     return CHOLESKY.apply((A,), (A._data,), (OUT, upper), {"upper": bool(upper)})
 
 

@@ -49,9 +49,9 @@ __all__ = [
 linalg_lstsq = namedtuple("linalg_lstsq", "solution residuals rank singular_values")
 
 
-def pinv(A, *, atol=None, rtol=None, hermitian=False):
+def pinv(input, *, atol=None, rtol=None, hermitian=False):
     """`f(A) = A^+ (singular values <= max(atol, rtol*s_max) dropped)`;  dA: PyTorch's formula"""
-    A = _matrix(A, "linalg.pinv", square=False)
+    A = _matrix(input, "linalg.pinv", square=False)
     d = A._data
     m, n = d.shape[-2:]
     if rtol is None:
@@ -125,9 +125,9 @@ def _expm_np(A):
     return X.astype(A.dtype, copy=False)
 
 
-def matrix_exp(A):
+def matrix_exp(input):
     """f(A) = exp(A);  dA = [exp([[A^T, g], [0, A^T]])]_{12} (the upper right block)"""
-    A = _matrix(A, "linalg.matrix_exp")
+    A = _matrix(input, "linalg.matrix_exp")
     return MATRIX_EXP.apply((A,), (A._data,), (A,))
 
 
@@ -149,9 +149,9 @@ def _matrix_exp_backward(g, A):
 MATRIX_EXP = Primitive("LinalgMatrixExp", _matrix_exp_kernel, _matrix_exp_backward)
 
 
-def cross(a, b, dim=-1):
+def cross(input, other, dim=-1):
     """f(a, b) = a x b along dim (size 3);  da = b x g,  db = g x a"""
-    a, b = as_tensor(a, "linalg.cross"), as_tensor(b, "linalg.cross")
+    a, b = as_tensor(input, "linalg.cross"), as_tensor(other, "linalg.cross")
     ad, bd = _promoted(a, b, a._data, b._data)
     if ad.ndim != bd.ndim:
         raise RuntimeError(
@@ -199,17 +199,17 @@ def _float_input(x, name, dtype):
     return x
 
 
-def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
+def vector_norm(input, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
     """f(x) = (sum |x|^ord)^(1/ord) over dim (all dims if None); inf/-inf: max/min |x|"""
-    x = _float_input(x, "linalg.vector_norm", dtype)
+    x = _float_input(input, "linalg.vector_norm", dtype)
     if isinstance(ord, str):
         raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
     return R.norm(x, float(ord) if ord not in (2, 2.0) else 2, dim, keepdim)
 
 
-def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):  # noqa: A002
+def matrix_norm(input, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):  # noqa: A002
     """Frobenius, nuclear, spectral (2/-2), max column sum (1/-1) or max row sum (inf/-inf)"""
-    A = _float_input(A, "linalg.matrix_norm", dtype)
+    A = _float_input(input, "linalg.matrix_norm", dtype)
     if A.ndim < 2 or len(tuple(dim)) != 2:
         raise RuntimeError(
             f"linalg.matrix_norm: expected a tensor with 2 or more dims and a 2-tuple dim, got "
@@ -236,10 +236,10 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):  # no
     return out
 
 
-def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
+def norm(input, ord=None, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
     """A vector norm (``dim`` an int, or a 1-D input) or a matrix norm (``dim`` a 2-tuple, or
     a 2-D input with ``ord`` given); with neither ``ord`` nor ``dim``, the 2-norm of all entries."""
-    A = _float_input(A, "linalg.norm", dtype)
+    A = _float_input(input, "linalg.norm", dtype)
     if dim is not None:
         dims = (dim,) if isinstance(dim, int) else tuple(dim)
         if len(dims) == 2:
@@ -257,9 +257,21 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
     )
 
 
-def svdvals(A):
-    """The singular values, descending (differentiable where they are distinct)"""
+def svdvals(A, *, driver=None):
+    """The singular values, descending (differentiable where they are distinct). ``driver``
+    picks a cuSOLVER method: None is the only choice on the CPU, as in PyTorch."""
+    no_driver(driver)
     return svd(A, full_matrices=False)[1]
+
+
+def no_driver(driver):
+    """PyTorch's error for ``svd``'s ``driver=`` on a CPU input (a cuSOLVER choice)."""
+    if driver is not None:
+        raise RuntimeError(
+            f"torch.linalg.svd: keyword argument `driver=` is only supported on CUDA inputs "
+            f"with cuSOLVER backend (got driver={driver!r}); tinytensor computes on the CPU, "
+            "so leave driver=None"
+        )
 
 
 def eigh(A, UPLO="L"):
@@ -290,14 +302,15 @@ def _eigh_backward(gs, w, V):
 EIGH = Primitive("LinalgEigh", _eigh_kernel, _eigh_backward, multi=True)
 
 
-def eigvalsh(A, UPLO="L"):
+def eigvalsh(input, UPLO="L"):
     """The eigenvalues of a symmetric matrix, ascending"""
+    A = input
     return eigh(A, UPLO)[0]
 
 
-def cond(A, p=None):
+def cond(input, p=None):
     """Condition number: s_max/s_min for p None or 2, s_min/s_max for -2, else |A| |A^-1|"""
-    A = _matrix(A, "linalg.cond", square=p not in (None, 2, -2))
+    A = _matrix(input, "linalg.cond", square=p not in (None, 2, -2))
     if p in (None, 2, -2):
         s = svdvals(A)
         hi, lo = S.narrow(s, -1, 0, 1), S.narrow(s, -1, s.shape[-1] - 1, 1)
@@ -312,9 +325,9 @@ def _tolerance(s, m, n, atol, rtol):
     return np.maximum(atol or 0.0, rtol * smax)
 
 
-def matrix_rank(A, *, atol=None, rtol=None, hermitian=False, tol=None):
+def matrix_rank(input, *, atol=None, rtol=None, hermitian=False, tol=None):
     """The number of singular values above `max(atol, rtol * s_max)` (int64, no gradient)"""
-    A = _matrix(A, "linalg.matrix_rank", square=hermitian)
+    A = _matrix(input, "linalg.matrix_rank", square=hermitian)
     if tol is not None:
         atol, rtol = tol, 0.0
     attrs = {"atol": atol, "rtol": rtol, "hermitian": bool(hermitian)}
@@ -333,9 +346,9 @@ def _matrix_rank_kernel(d, *, atol, rtol, hermitian):
 MATRIX_RANK = Primitive("LinalgMatrixRank", _matrix_rank_kernel)  # an integer: no gradient
 
 
-def matrix_power(A, n):
+def matrix_power(input, n):
     """f(A) = A^n by repeated squaring (A^-1 first for n < 0; the identity for n = 0)"""
-    A = as_tensor(A, "linalg.matrix_power")
+    A = as_tensor(input, "linalg.matrix_power")
     if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
         raise RuntimeError(
             f"linalg.matrix_power: expected square matrices (*, n, n), got {tuple(A.shape)}"
@@ -400,9 +413,9 @@ def vander(x, *, N=None):
     return J.stack(cols, -1)
 
 
-def tensorinv(A, ind=2):
+def tensorinv(input, ind=2):
     """The inverse for tensordot: A reshaped to a (prod(shape[:ind]), prod(shape[ind:])) matrix"""
-    A = as_tensor(A, "linalg.tensorinv")
+    A = as_tensor(input, "linalg.tensorinv")
     front, back = A.shape[:ind], A.shape[ind:]
     if math.prod(front) != math.prod(back):
         raise RuntimeError(
@@ -412,9 +425,9 @@ def tensorinv(A, ind=2):
     return S.reshape(inv(S.reshape(A, (math.prod(front), -1))), back + front)
 
 
-def tensorsolve(A, B, dims=None):
+def tensorsolve(input, other, dims=None):
     """X with tensordot(A, X, X.ndim) = B"""
-    A, B = as_tensor(A, "linalg.tensorsolve"), as_tensor(B, "linalg.tensorsolve")
+    A, B = as_tensor(input, "linalg.tensorsolve"), as_tensor(other, "linalg.tensorsolve")
     if dims is not None:
         d = norm_dim(dims, A.ndim, "linalg.tensorsolve")
         A = S.movedim(A, d, tuple(range(A.ndim - len(d), A.ndim)))

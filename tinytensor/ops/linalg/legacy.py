@@ -1,7 +1,8 @@
 """The ``torch`` namespace's older linear-algebra spellings, built from the floors below:
 ``torch.svd`` (returning V, ``some=``), ``torch.qr(some=)``, ``torch.cholesky(upper=)``,
-``inverse``, ``pinverse``, ``logdet``, ``cholesky_inverse``, ``trace``, ``diag``/``diagflat``
-(on ``diagonal``/``diag_embed``), ``chain_matmul``,
+``torch.det`` (``input``, not ``A``), ``inverse``, ``pinverse``, ``logdet``,
+``cholesky_inverse``, ``trace``, ``diag``/``diagflat`` (on ``diagonal``/``diag_embed``),
+``chain_matmul``,
 ``torch.cross`` (``dim=None``), ``torch.vander`` (its argument order), ``renorm`` and
 ``triangular_solve``."""
 
@@ -46,6 +47,7 @@ __all__ = [
     "cholesky",
     "cholesky_inverse",
     "cross",
+    "det",
     "diag",
     "diagflat",
     "inverse",
@@ -63,9 +65,9 @@ __all__ = [
 svd_result = namedtuple("svd", "U S V")
 
 
-def svd(A, some=True, compute_uv=True):
+def svd(input, some=True, compute_uv=True):
     """``torch.svd``: A = U diag(S) V^T (V, not Vh); with compute_uv=False, U and V are zeros"""
-    A = _matrix(A, "svd", square=False)
+    A = _matrix(input, "svd", square=False)
     if not compute_uv:
         m, n = A.shape[-2:]
         z = A.shape[:-2]
@@ -76,51 +78,62 @@ def svd(A, some=True, compute_uv=True):
     return svd_result(U, s, _mT(Vh))
 
 
-def qr(A, some=True):
+def qr(input, some=True):
     """``torch.qr``: reduced (some=True) or complete QR"""
+    A = input
     return _qr(A, "reduced" if some else "complete")
 
 
-def cholesky(A, upper=False):
+def cholesky(input, upper=False):
     """``torch.cholesky``: ``upper`` may be passed by position"""
+    A = input
     return _cholesky(A, upper=upper)
 
 
-def inverse(A):
+def inverse(input):
     """The inverse of a square matrix (or a batch of them): ``tt.linalg.inv``.
     ``d A = -A^{-T} g A^{-T}``."""
+    A = input
     return inv(A)
 
 
-def pinverse(A, rcond=1e-15):
+def pinverse(input, rcond=1e-15):
     """The Moore-Penrose pseudo-inverse: ``tt.linalg.pinv(A, rtol=rcond)``. Singular values below
     ``rcond`` times the largest are treated as zero."""
+    A = input
     return pinv(A, rtol=rcond)
 
 
-def logdet(A):
+def det(input):
+    """``torch.det``: ``linalg.det`` under the ``torch`` namespace's argument name (``input``,
+    where ``torch.linalg.det`` takes ``A``)."""
+    return LX.det(input)
+
+
+def logdet(input):
     """f(A) = log det A (nan where det A < 0, -inf where it is 0)"""
+    A = input
     sign, lad = slogdet(A)
     return where(sign < 0, math.nan, lad)
 
 
-def cholesky_inverse(L, upper=False):
+def cholesky_inverse(input, upper=False):
     """(L L^T)^-1 from its Cholesky factor"""
-    L = _matrix(L, "cholesky_inverse")
+    L = _matrix(input, "cholesky_inverse")
     return cholesky_solve(eye(L.shape[-1], dtype=L.dtype), L, upper)
 
 
-def trace(A):
+def trace(input):
     """f(A) = sum of A's diagonal (2-D A)"""
-    A = as_tensor(A, "trace")
+    A = as_tensor(input, "trace")
     if A.ndim != 2:
         raise RuntimeError(f"trace: expected a 2-D tensor, got shape {tuple(A.shape)}")
     return R.sum(diagonal(A))
 
 
-def diag(a, diagonal=0):
+def diag(input, diagonal=0):
     """1-D: a matrix with ``a`` on its diagonal; 2-D: the diagonal, as a new 1-D tensor."""
-    a = as_tensor(a, "diag")
+    a = as_tensor(input, "diag")
     if a.ndim == 1:
         return LX.diag_embed(a, diagonal, 0, 1)
     if a.ndim == 2:
@@ -128,13 +141,15 @@ def diag(a, diagonal=0):
     raise RuntimeError(f"diag(): supports 1D or 2D tensors, got a tensor of shape {tuple(a.shape)}")
 
 
-def diagflat(a, offset=0):
+def diagflat(input, offset=0):
     """A matrix with the flattened ``a`` on its diagonal (offset above or below)."""
+    a = input
     return LX.diag_embed(S.reshape(as_tensor(a, "diagflat"), (-1,)), offset, 0, 1)
 
 
-def cross(a, b, dim=None):
+def cross(input, other, dim=None):
     """``torch.cross``: dim=None means the first dim of size 3"""
+    a, b = input, other
     if dim is None:
         a, b = as_tensor(a, "cross"), as_tensor(b, "cross")
         shape = np.broadcast_shapes(tuple(a.shape), tuple(b.shape))
@@ -187,10 +202,10 @@ def renorm(input, p, dim, maxnorm):  # noqa: A002
     return a * factor.to(a.dtype)
 
 
-def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):  # noqa: N803
+def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False):  # noqa: N803
     """(X, A.clone()) with op(A) X = b, op(A) = A or A^T; the deprecated form of
     linalg.solve_triangular"""
-    A, b = as_tensor(A, "triangular_solve"), as_tensor(b, "triangular_solve")
+    A, b = as_tensor(A, "triangular_solve"), as_tensor(input, "triangular_solve")
     if A.ndim < 2 or b.ndim < 2:
         raise RuntimeError(
             f"triangular_solve: A {tuple(A.shape)} and b {tuple(b.shape)} must be batches of "

@@ -348,12 +348,12 @@ def _unsafe_view_backward(g, old):
 UNSAFE_VIEW = Primitive("UnsafeView", _unsafe_view_kernel, _unsafe_view_backward)
 
 
-def kron(a, b):
+def kron(input, other):
     """Kronecker product: `out[i*nb + k] = a[i] * b[k]` along every dim.
 
     As PyTorch: unsafe views of a (n, 1) and b (1, k) per dim, multiplied, so ``mul`` saves
     views that do not share the inputs' version counters."""
-    a, b = as_tensor(a, "kron"), as_tensor(b, "kron")
+    a, b = as_tensor(input, "kron"), as_tensor(other, "kron")
     nd = max(a.ndim, b.ndim)
     sa = (1,) * (nd - a.ndim) + tuple(a.shape)
     sb = (1,) * (nd - b.ndim) + tuple(b.shape)
@@ -403,10 +403,10 @@ def tensordot(a, b, dims=2):
     return S.reshape(matmul(t1, t2), sizes)
 
 
-def inner(a, b):
+def inner(input, other):
     """`f(a, b) = sum` over the last dim of `a_...i b_...i` (`a * b` for scalars):
     tensordot over the last dims, as PyTorch."""
-    a, b = as_tensor(a, "inner"), as_tensor(b, "inner")
+    a, b = as_tensor(input, "inner"), as_tensor(other, "inner")
     if a.ndim == 0 or b.ndim == 0:
         return a * b
     if a.shape[-1] != b.shape[-1]:
@@ -414,12 +414,12 @@ def inner(a, b):
     return tensordot(a, b, ([-1], [-1]))
 
 
-def mv(A, x):
+def mv(input, vec):
     """Matrix-vector product: ``(n, m) @ (m,) -> (n,)``.
 
     >>> tt.mv(tt.tensor([[1.0, 2.0], [3.0, 4.0]]), tt.tensor([1.0, 1.0]))
     tensor([3., 7.])"""
-    A, x = as_tensor(A, "mv"), as_tensor(x, "mv")
+    A, x = as_tensor(input, "mv"), as_tensor(vec, "mv")
     if A.ndim != 2 or x.ndim != 1:
         raise RuntimeError(
             f"mv: expected a 2-D matrix and a 1-D vector, got shapes {tuple(A.shape)} and "
@@ -428,13 +428,13 @@ def mv(A, x):
     return matmul(A, x)
 
 
-def vdot(a, b):
+def vdot(input, other):
     """Dot product of two 1-D tensors of the same size: ``sum_i a_i b_i`` (no conjugation is
     needed: tinytensor has no complex dtype).
 
     >>> tt.vdot(tt.tensor([1.0, 2.0]), tt.tensor([3.0, 4.0]))
     tensor(11.)"""
-    a, b = as_tensor(a, "vdot"), as_tensor(b, "vdot")
+    a, b = as_tensor(input, "vdot"), as_tensor(other, "vdot")
     if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
         raise RuntimeError(
             f"vdot: expected two 1-D tensors of the same size, got {tuple(a.shape)} and "

@@ -106,12 +106,13 @@ def _qr_grad(gQ, gR, Q, R):
 QR = Primitive("LinalgQr", _qr_kernel, _qr_backward, multi=True)
 
 
-def lstsq(A, B, rcond=None, *, driver=None):
+def lstsq(input, b, rcond=None, *, driver=None):
     """X minimizing |A X - B| (the minimum-norm one if A is rank-deficient), as pinv(A) B.
 
     One node saving A, B and the solution, as PyTorch's ``LinalgLstsqBackward``; the residuals
     (tall full-rank A, drivers gels/gelsd/gelss) are differentiable too.
     dB = pinv(A)^T gX - 2 (A X - B) gR,  dA = pinv'(gX B^T) + 2 (A X - B) gR X^T."""
+    A, B = input, b
     A = _matrix(A, "linalg.lstsq", square=False)
     B = _matrix(B, "linalg.lstsq", square=False)
     if driver not in (None, "gels", "gelsy", "gelsd", "gelss"):
@@ -175,12 +176,13 @@ LSTSQ_RESIDUALS = Primitive(  # the same, where residuals exist only if A has fu
 )
 
 
-def cholesky_solve(B, L, upper=False):
+def cholesky_solve(input, input2, upper=False):
     """X with (L L^T) X = B (or (U^T U) X = B if upper); only L's triangle is read.
 
     One node saving B, L and X, as PyTorch's ``CholeskySolveBackward``, with its formula:
     dB = cholesky_solve(g, L),  dL = -(dB X^T + X dB^T) L  (-L (...) if upper). Like
     PyTorch's, dL is a full matrix, not projected on the triangle the forward pass reads."""
+    B, L = input, input2
     B = _matrix(B, "cholesky_solve", square=False)
     L = _matrix(L, "cholesky_solve")
     if B.shape[-2] != L.shape[-1]:
@@ -263,9 +265,9 @@ def _inv_ex_backward(gs, out):
 INV_EX = Primitive("LinalgInv", _inv_ex_kernel, _inv_ex_backward, multi=True)
 
 
-def cholesky_ex(A, *, upper=False, check_errors=False):
+def cholesky_ex(input, *, upper=False, check_errors=False):
     """(L, info): info is 0, or the order of the first leading minor that is not positive"""
-    A = _matrix(A, "linalg.cholesky_ex")
+    A = _matrix(input, "linalg.cholesky_ex")
     attrs = {"upper": bool(upper), "check_errors": bool(check_errors)}
     L, info = CHOLESKY_EX.compute((A,), (A._data,), attrs)
     L, info = wrap(L), wrap(info)
