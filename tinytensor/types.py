@@ -130,13 +130,14 @@ def legacy_dtype(arg):
     return arg
 
 
-def is_floating_point(t) -> bool:
-    """True if ``t`` has a floating dtype."""
-    return t._data.dtype.kind == "f"
+def is_floating_point(input) -> bool:
+    """True if ``input`` has a floating dtype."""
+    return input._data.dtype.kind == "f"
 
 
-def is_nonzero(t) -> bool:
+def is_nonzero(input) -> bool:
     """The truth of a one-element tensor; an error for any other."""
+    t = input
     if t._data.size != 1:
         raise RuntimeError(
             f"is_nonzero: Boolean value of Tensor with {t._data.size} values is ambiguous; "

@@ -26,9 +26,9 @@ def can_cast(from_, to) -> bool:
     return order.index(a) <= order.index(b) or (a in "iu" and b in "iu")
 
 
-def result_type(tensor1, tensor2):
-    """The dtype of ``tensor1 + tensor2`` (tensors or Python numbers), as PyTorch promotes."""
-    return D.from_numpy_dtype(BI.add(_zero_like(tensor1), _zero_like(tensor2))._data.dtype)
+def result_type(tensor, other):
+    """The dtype of ``tensor + other`` (tensors or Python numbers), as PyTorch promotes."""
+    return D.from_numpy_dtype(BI.add(_zero_like(tensor), _zero_like(other))._data.dtype)
 
 
 def _zero_like(x):

@@ -95,9 +95,9 @@ def check_device(d, where="tinytensor"):
     return CPU
 
 
-def set_default_device(d) -> None:
+def set_default_device(device) -> None:
     """Set the device new tensors are made on: only the CPU (or None, the same) is accepted."""
-    _default[0] = CPU if d is None else check_device(d, "set_default_device")
+    _default[0] = CPU if device is None else check_device(device, "set_default_device")
 
 
 def get_default_device() -> device:

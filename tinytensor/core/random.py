@@ -107,9 +107,9 @@ def get_rng_state():
     return _generator[0].bit_generator.state
 
 
-def set_rng_state(state):
+def set_rng_state(new_state):
     """Restore a state from ``get_rng_state()``; anything else is refused, the state untouched."""
-    _set_state(_generator[0], state, "set_rng_state")
+    _set_state(_generator[0], new_state, "set_rng_state")
 
 
 def _set_state(gen, state, name):
