@@ -25,7 +25,10 @@ import pytest
 import tinytensor as tt
 from tinytensor._namespace.conventions import _ALIASES
 
-NAMESPACES = {"": tt, "linalg": tt.linalg, "special": tt.special, "fft": tt.fft}
+NAMESPACES = {
+    "": tt, "linalg": tt.linalg, "special": tt.special, "fft": tt.fft,
+    "nn.functional": tt.nn.functional,
+}  # fmt: skip
 
 # --- NumPy only ---------------------------------------------------------------------------------
 
@@ -147,6 +150,15 @@ KEYWORD_GAPS = {
     },
     "compile": dict.fromkeys(("name", "recompile_limit", "isolate_recompiles", "shapes_spec"),
                              _DYNAMO),
+    "nn.functional.l1_loss": {
+        "weight": "PyTorch's newer per-element weight is not implemented yet (a gap)",
+    },
+    "nn.functional.normalize": {
+        "out": "tinytensor.nn.functional takes no out= (a gap): normalize returns a new tensor",
+    },
+    "nn.functional.mish": {
+        "inplace": "no in-place form of mish yet (a gap): mish(x) returns a new tensor",
+    },
     "conj_physical": {
         "out": "written in tinytensor/_namespace/function_forms.py, outside the op modules the "
         "door gives out= to; not yet given one (a gap, not a design)",
@@ -158,6 +170,13 @@ def _torch():
     return pytest.importorskip(
         "torch", reason="PyTorch not installed: pip install torch==2.13.0 (CPU build)"
     )
+
+
+def _within(root, prefix):
+    """``root.linalg`` for prefix ``"linalg"``, ``root.nn.functional`` for ``"nn.functional"``."""
+    for part in filter(None, prefix.split(".")):
+        root = getattr(root, part)
+    return root
 
 
 def _split_top(text):
@@ -236,7 +255,8 @@ def _stub_overloads(torch, name):
 def _schema_overloads(torch, qual):
     """Each ATen overload's (positional, keyword-only) names, ``self`` read as ``input``."""
     out = []
-    for s in torch._C._jit_get_schemas_for_operator("aten::" + qual.replace(".", "_")):
+    op = qual.rpartition(".")[2] if qual.startswith("nn.") else qual.replace(".", "_")
+    for s in torch._C._jit_get_schemas_for_operator("aten::" + op):
         names = [("input" if a.name == "self" else a.name, a.kwarg_only) for a in s.arguments]
         out.append(([n for n, k in names if not k], [n for n, k in names if k]))
     return out
@@ -315,6 +335,8 @@ def _mismatches(theirs, fn, qual):
         if name == "*":
             break  # PyTorch's *args: no name to pass by keyword from here on
         here = ours[i] if i < len(ours) else None
+        if here is None and name in gaps:
+            continue
         if here != name and (name, here) not in _ALIASES:
             wrong.append(f"position {i}: {name} (ours: {here})")
     wrong += [f"keyword {n}" for n in kw if n not in accepted and n not in gaps]
@@ -325,7 +347,7 @@ def _mismatches(theirs, fn, qual):
 @pytest.mark.parametrize("prefix", list(NAMESPACES))
 def test_pytorch_names_are_accepted(prefix):
     torch = _torch()
-    torch_ns = getattr(torch, prefix) if prefix else torch
+    torch_ns = _within(torch, prefix)
     wrong, unread, checked = {}, [], 0
     for name, fn in _public(prefix, torch_ns).items():
         qual = f"{prefix}.{name}" if prefix else name
@@ -343,7 +365,9 @@ def test_pytorch_names_are_accepted(prefix):
         checked += 1
     assert not unread, f"no signature of PyTorch's to read: {unread}"
     assert not wrong, f"PyTorch's argument names that tinytensor does not take: {wrong}"
-    assert checked > {"": 400, "linalg": 30, "special": 30, "fft": 5}[prefix], checked
+    assert checked > {"": 400, "linalg": 30, "special": 30, "fft": 5, "nn.functional": 80}[
+        prefix
+    ], checked
 
 
 @pytest.mark.torch
@@ -361,14 +385,16 @@ def test_exceptions_are_true():
     assert not _parser_overloads(torch, "set_anomaly_enabled", "set_anomaly_enabled")
     assert torch.numel(input=torch.ones(2, 3)) == 6
     assert all(o[0] == ["self"] for o in _stub_overloads(torch, "numel"))
-    for name in POSITIONAL_OUT:
-        params = inspect.signature(getattr(torch, name)).parameters
-        assert params["out"].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD, name
+    for qual in POSITIONAL_OUT:
+        prefix, _, name = qual.rpartition(".")
+        params = inspect.signature(getattr(_within(torch, prefix), name)).parameters
+        assert params["out"].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD, qual
     for qual, gaps in KEYWORD_GAPS.items():
         if qual == "*":
             continue
-        theirs = _signatures(torch, torch, qual, qual)
-        ours = inspect.signature(getattr(tt, qual)).parameters
+        prefix, _, name = qual.rpartition(".")
+        theirs = _signatures(torch, _within(torch, prefix), qual, name)
+        ours = inspect.signature(getattr(_within(tt, prefix), name)).parameters
         for name in gaps:  # a stale row (PyTorch dropped it, or tinytensor took it) fails
             assert any(name in p[0] + p[1] for p in theirs) and name not in ours, (qual, name)
     x = torch.ones(4, 4, 4)

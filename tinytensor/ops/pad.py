@@ -21,12 +21,12 @@ __all__ = [
 ]
 
 
-def pad(a, pad, mode="constant", value=None):
+def pad(input, pad, mode="constant", value=None):
     """f(a) = a padded; ``pad`` lists (left, right) pairs from the last dim backwards, as in
     PyTorch. Constant padding's gradient is the slice of g; the other modes gather indices.
     Negative pads crop; reflect and replicate may crop more than a side holds as long as the
     result keeps at least one element (as PyTorch)."""
-    a = as_tensor(a, "pad")
+    a = as_tensor(input, "pad")
     pad = [int(p) for p in pad]
     if len(pad) % 2 or len(pad) // 2 > a.ndim:
         raise RuntimeError(

@@ -138,9 +138,9 @@ def _renorm_rows(w, rows, max_norm, norm_type):
     bump_version(w)  # changed in place, as PyTorch's embedding_renorm_
 
 
-def one_hot(tensor, num_classes=-1):
+def one_hot(input, num_classes=-1):
     """(..., ) int64 class indices -> (..., num_classes) int64 one-hot rows"""
-    t = as_tensor(tensor, "one_hot")
+    t = as_tensor(input, "one_hot")
     idx = t._data
     if idx.dtype.kind not in "iu":
         raise TypeError(f"one_hot: expected an integer (int64) tensor, got dtype {t.dtype}")
