@@ -624,3 +624,24 @@ def test_dynamic_keeps_other_dimensions_fixed():
         x = tt.ones(shape)
         assert same(f(x), x * 2)
     assert f.traces == 4  # (4, 5) differs beyond the batch dimension: a family of its own
+
+
+def test_a_constant_written_in_place_starts_fresh_on_every_replay():
+    # tt.ones(...) is folded into a constant, unless an in-place write reaches it (directly or
+    # through a view): then each replay makes it again, as eager does.
+    def direct(x):
+        c = tt.ones(2)
+        c.add_(x)
+        return c * 2
+
+    def through_a_view(x):
+        c = tt.ones(2, 2)
+        c[0].add_(x)
+        return c * 2
+
+    for fn in (direct, through_a_view):
+        f = tt.compile(fn)
+        x = tt.ones(2)
+        for _ in range(3):
+            assert same(f(x), fn(x))
+        assert f.program is not None

@@ -143,7 +143,17 @@ def build(tracer, out_slots, grad_in_slots, grad_out_slots, input_slots, symboli
             _reads(r, need_f)
     keep_f.reverse()
 
-    # Fold forward steps of constants only (their traced result is the constant).
+    # Fold forward steps of constants only (their traced result is the constant), but not
+    # those whose result an in-place write reaches (directly or through a view): each call
+    # must start from a fresh array there.
+    written = set()
+    for i in keep_f:
+        if steps[i].prim.mutates and steps[i].args:
+            _reads(steps[i].args[0], written)
+    for i in reversed(keep_f):
+        if any(s in written for s in steps[i].outs):
+            for r in steps[i].args:
+                _reads(r, written)
     consts = {}
     live_f = []
     for i in keep_f:
@@ -151,11 +161,12 @@ def build(tracer, out_slots, grad_in_slots, grad_out_slots, input_slots, symboli
         if (
             not (st.prim.random or st.prim.mutates)
             and i not in sym_steps
+            and not any(s in written for s in st.outs)
             and all(_all_const(r) for r in st.args)
             and all(_all_const((CONST, v)) for v in (st.attrs or {}).values())
         ):
-            for s in st.outs:
-                consts[s] = tracer.arrays[s]
+            for s in st.outs:  # a copy: the traced call returned that array to the user
+                consts[s] = tracer.arrays[s].copy()
             prog.folded += 1
         else:
             live_f.append(i)
