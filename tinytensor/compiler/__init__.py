@@ -37,7 +37,9 @@ from tinytensor.compiler.compiled import (
     CompiledFunction,
     Unsupported,
     _disabled,
+    call_piece,
     config,
+    pieces,
     trace_call,
 )
 from tinytensor.compiler.guards import is_module
@@ -51,6 +53,8 @@ __all__ = [
     "disable",
     "explain",
     "is_compiling",
+    "call_piece",
+    "pieces",
     "reset",
     "set_module_wrapper",
     "show",
@@ -139,6 +143,7 @@ def reset() -> None:
     """Forget every compiled function's programs (the next calls trace again)."""
     for f in list(_LIVE):
         f.reset()
+    pieces.of.clear()
 
 
 def disable(fn=None, recursive=True, *, reason=None):

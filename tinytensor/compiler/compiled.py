@@ -120,11 +120,13 @@ class CompiledFunction:
         if _disabled[0] or tracing():
             return self.fn(*args, **kwargs)
         for entry in self.entries:
-            if entry.guards.check(args, kwargs):
-                entry.hits += 1
-                if entry.program is None:
+            if entry.program is None:  # a graph break: Python runs, the modules it calls are
+                if entry.guards.check_arguments(args, kwargs):  # compiled pieces
+                    entry.hits += 1
                     self.program = None
-                    return self.fn(*args, **kwargs)
+                    return self._in_pieces(args, kwargs)
+            elif entry.guards.check(args, kwargs):
+                entry.hits += 1
                 try:
                     out = _replay(entry, args, kwargs)
                 except GuardFailed:  # a value guard: this call's branch differs; try the next
@@ -154,6 +156,40 @@ class CompiledFunction:
                     break
         entry.build_args = None  # the tracer's arrays are not needed any more
         return out
+
+
+    def _in_pieces(self, args, kwargs):
+        prev = pieces.parent
+        pieces.parent = self
+        try:
+            return self.fn(*args, **kwargs)
+        finally:
+            pieces.parent = prev
+
+
+class _Pieces:
+    """Where a compiled call broke and runs its own Python eagerly, each module it calls is a
+    compiled piece of its own (traced and replayed by its own guards; one that breaks too has
+    pieces in turn). ``nn.Module.__call__`` reads ``parent``: the compiled call that broke."""
+
+    __slots__ = ("parent", "of")
+
+    def __init__(self):
+        self.parent = None
+        self.of = weakref.WeakKeyDictionary()  # module -> its CompiledFunction piece
+
+
+pieces = _Pieces()
+
+
+def call_piece(module, args, kwargs):
+    """``module(*args, **kwargs)`` as a compiled piece of ``pieces.parent``'s call."""
+    piece = pieces.of.get(module)
+    if piece is None:
+        parent = pieces.parent
+        piece = CompiledFunction(module._call_impl, dynamic=parent.dynamic, module=module)
+        pieces.of[module] = piece
+    return piece(*args, **kwargs)
 
 
 def _flatten(value, tensors):
@@ -201,6 +237,7 @@ def trace_call(fn, args, kwargs, fullgraph=False, module=None):
     before = [(m.__dict__, dict(m.__dict__)) for m in _all_modules(modules)]
     prev_t = set_tracer(tracer)
     prev_w = set_watcher(tracer)
+    prev_p, pieces.parent = pieces.parent, None  # the modules it calls are traced inline
     try:
         result = fn(*args, **kwargs)
         for d, old in before:
@@ -229,6 +266,7 @@ def trace_call(fn, args, kwargs, fullgraph=False, module=None):
     finally:
         set_tracer(prev_t)
         set_watcher(prev_w)
+        pieces.parent = prev_p
     externals = [t for t, _ in tracer.externals.values()]
     entry.externals = tuple(externals)
     entry.wrt = tuple(wrt) if grad_slots is not None else ()

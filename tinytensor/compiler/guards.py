@@ -140,6 +140,13 @@ class Guards:
     def check(self, args, kwargs) -> bool:
         return self.why(args, kwargs) is None
 
+    def check_arguments(self, args, kwargs) -> bool:
+        """The guards of a call that broke (no program; Python runs and reads modules, globals
+        and closures live): the same grad mode and arguments."""
+        return (grad_state.enabled, grad_state.inference) == self.grad and (
+            self._why_arguments(args, kwargs) is None
+        )
+
     def why(self, args, kwargs):
         if (grad_state.enabled, grad_state.inference) != self.grad:
             return "grad mode changed"

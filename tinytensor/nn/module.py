@@ -14,7 +14,9 @@ import numpy as np
 
 from tinytensor import _dtype as D
 from tinytensor.autograd.hooks import RemovableHandle, _ids
+from tinytensor.compiler import call_piece
 from tinytensor.compiler import compile as compile_fn
+from tinytensor.compiler import pieces as _pieces
 from tinytensor.core import bump_version
 from tinytensor.core.device import check_device, device
 from tinytensor.nn.module_traversal import ModuleTraversal
@@ -81,6 +83,8 @@ class Module(ModuleTraversal):
         compiled = self.__dict__.get("_compiled_call_impl")
         if compiled is not None:  # Module.compile()
             return compiled(*args, **kwargs)
+        if _pieces.parent is not None:  # called by a compiled call that broke: a piece of it
+            return call_piece(self, args, kwargs)
         return self._call_impl(*args, **kwargs)
 
     def compile(self, *args, **kwargs):
