@@ -22,9 +22,9 @@ What is not replayed: Python between ops. A guard (``compiler.guards``) catches 
 input, module or global and traces again; a branch on a tensor's value (``bool()``) becomes a
 value guard, so each path taken gets its own program; a graph break (a tensor's values read in
 Python by ``item``, ``tolist`` or ``numpy``, an in-place change, an op without a primitive, a
-value-dependent shape, a Python side effect) makes that call pattern run eagerly, or, with
-``fullgraph=True`` (where a branch on a value breaks too, as in PyTorch), raises
-``Unsupported`` naming the line.
+value-dependent shape, a Python side effect) makes that call pattern's own Python run eagerly,
+with each module it calls a compiled piece (``pieces``), or, with ``fullgraph=True`` (where a
+branch on a value breaks too, as in PyTorch), raises ``Unsupported`` naming the line.
 """
 
 from __future__ import annotations
