@@ -1,17 +1,18 @@
 """PyTorch's argument names on every public function: ``tt.acos(input=x)``,
 ``tt.atan2(input=a, other=b)``, ``tt.linalg.solve(A=a, B=b)`` work as they do in PyTorch.
 
-The parity test reads each name's documented signature (the first line of ``torch.X.__doc__``,
-``acos(input, *, out=None) -> Tensor``, or ``inspect.signature`` where PyTorch writes the
-function in Python and its docstring opens with prose) and checks that tinytensor's signature
-takes the same names: the positional ones in the same positions, the keyword-only ones anywhere.
-Where PyTorch's doc line names an argument differently from its own argument parser (the doc
-says ``linalg.norm(A, ...)``, the parser wants ``input``), the parser's names are the oracle,
-and the table below says so; the test checks each such row against the ATen schema, so a row
-that stops being true fails. The NumPy-only test calls ~20 representative functions by keyword
-and checks the values against NumPy, so a renamed parameter is caught without torch.
+The parity test covers ``tinytensor``, ``linalg``, ``special``, ``fft`` and ``nn.functional``.
+For each name PyTorch also has, it reads PyTorch's signature (the first line of
+``torch.X.__doc__``, ``acos(input, *, out=None) -> Tensor``; ``inspect.signature`` for a
+function PyTorch writes in Python) and checks that tinytensor's signature takes the same names:
+the positional ones in the same positions, the keyword-only ones anywhere. Where a builtin's doc
+line names an argument its own argument parser refuses (the doc says ``linalg.norm(A, ...)``,
+the parser wants ``input``), the parser's names are the oracle; the few cases no rule settles
+are listed below with their reasons, and ``test_exceptions_are_true`` checks each against
+PyTorch, so a row that stops being true fails. The NumPy-only test calls 33 representative
+functions by keyword and checks the values against NumPy, so a renamed parameter is caught
+without torch.
 """
-
 from __future__ import annotations
 
 import ast
