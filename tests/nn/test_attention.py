@@ -83,6 +83,18 @@ def test_sdpa_gradcheck(case):
     assert gradcheck(lambda q, k, v: _call(F, tt, kw, q, k, v), args)
 
 
+@pytest.mark.parametrize("case", ["plain", "causal", "bool_mask"])
+def test_sdpa_second_derivatives(case):
+    # The first-order backward uses the forward's saved probabilities; with create_graph it
+    # computes them again from q and k, so the gradient differentiates again.
+    from tinytensor.testing import gradgradcheck
+
+    kw, q, k, v = SDPA_CASES[case]
+    args = tuple(tt.tensor(a[0, :2, :3, :3].copy(), requires_grad=True) for a in (q, k, v))
+    kw = {n: (a[:3, :3] if isinstance(a, np.ndarray) else a) for n, a in kw.items()}
+    assert gradgradcheck(lambda q, k, v: _call(F, tt, kw, q, k, v), args)
+
+
 def test_sdpa_mask_requiring_grad_gradcheck():
     q, k, v = (tt.tensor(a[0, 0, :3, :3].copy(), requires_grad=True) for a in (Q, K, V))
     m = tt.tensor(FLOAT_MASK[:3, :3].copy(), requires_grad=True)

@@ -14,8 +14,10 @@ import warnings
 
 import numpy as np
 
+from tinytensor.autograd.grad_mode import grad_state
 from tinytensor.autograd.node import OUT
-from tinytensor.autograd.primitive import Primitive
+from tinytensor.autograd.primitive import Primitive, tracing
+from tinytensor.core import wrap
 from tinytensor.nn.functional._util import float_input
 from tinytensor.nn.functional.dropout import dropout
 from tinytensor.nn.functional.linear import linear
@@ -133,16 +135,17 @@ def scaled_dot_product_attention(
         p = _probs(q, k, mask, scale, is_causal)
         return matmul(dropout(p, dropout_p) if dropout_p > 0.0 else p, v)
     mask = _float_mask(mask, q._data.dtype)  # a bool mask: a fresh float one, as PyTorch's
-    saved = (q, k, v, mask, OUT, scale, is_causal)
     attrs = {"scale": scale, "is_causal": is_causal}
-    return SDPA.apply(
-        (q, k, v),
-        (q._data, k._data, v._data, None if mask is None else mask._data),
-        saved,
-        attrs,
-        # node attrs: attn_mask is the additive float mask (also saved), None without one
-        {"attn_mask": mask, "scale": scale, "is_causal": is_causal},
+    inputs = (q, k, v)
+    out, probs = SDPA.compute(
+        inputs, (q._data, k._data, v._data, None if mask is None else mask._data), attrs
     )
+    out = wrap(out)
+    # The probabilities are saved (a tensor no one else holds), as PyTorch's math path keeps
+    # them: a first-order backward does not compute them again.
+    saved = (q, k, v, mask, OUT, wrap(probs), scale, is_causal)
+    # node attrs: attn_mask is the additive float mask (also saved), None without one
+    return SDPA.record(out, inputs, saved, {"attn_mask": mask, **attrs})
 
 
 def _sdpa_kernel(qd, kd, vd, bias, *, scale, is_causal):
@@ -152,17 +155,23 @@ def _sdpa_kernel(qd, kd, vd, bias, *, scale, is_causal):
     if is_causal:
         L, S = s.shape[-2:]
         s = s + np.where(np.tri(L, S, dtype=bool), 0.0, -np.inf).astype(s.dtype)
-    return np.matmul(_safe_probs(s), vd)
+    p = _safe_probs(s)
+    return np.matmul(p, vd), p
 
 
-def _sdpa_backward(g, q, k, v, mask, out, scale, is_causal):
-    """`dq = dS k*scale, dk = dS^T q*scale, dv = P^T g;  dS = P*(g v^T - rowsum(g*out))`"""
-    p = _probs(q, k, mask, scale, is_causal)
+def _sdpa_backward(g, q, k, v, mask, out, probs, scale, is_causal):
+    """`dq = dS k*scale, dk = dS^T q*scale, dv = P^T g;  dS = P*(g v^T - rowsum(g*out))`
+
+    P is the forward's, saved; where backward builds a graph (create_graph, outside a
+    compiler trace) it is computed again from q and k, so that it differentiates again."""
+    p = _probs(q, k, mask, scale, is_causal) if grad_state.enabled and not tracing() else probs
     ds = p * (matmul(g, v.mT) - (g * out).sum(-1, keepdim=True))
     return matmul(ds, k) * scale, matmul(ds.mT, q) * scale, matmul(p.mT, g)
 
 
-SDPA = Primitive("ScaledDotProductAttention", _sdpa_kernel, _sdpa_backward)
+# The kernel returns the output and the probabilities (saved for backward); the node has the
+# one output.
+SDPA = Primitive("ScaledDotProductAttention", _sdpa_kernel, _sdpa_backward, multi=True)
 
 
 # --- multi-head attention -----------------------------------------------------------------------
