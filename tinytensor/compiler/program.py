@@ -210,10 +210,26 @@ def build(tracer, out_slots, grad_in_slots, grad_out_slots, input_slots, symboli
         ns[n] = v
         return n
 
-    def lines(indices, listing):
+    def lines(indices, listing, keep):
         code = []
         ns["_array"] = np.asarray
-        for i in indices:
+        # Each value is dropped after its last read (``del``), unless the program returns it:
+        # the arrays it alone holds are freed there, as eager frees a tensor no one holds.
+        produced, last = set(), {}
+        for p, i in enumerate(indices):
+            for s in steps[i].outs:
+                produced.add(s)
+                last[s] = p
+            read = set()
+            for r in steps[i].args:
+                _reads(r, read)
+            for s in read:
+                last[s] = p
+        dead = {}
+        for s, p in last.items():
+            if s in produced and s not in keep:
+                dead.setdefault(p, []).append(s)
+        for p, i in enumerate(indices):
             st = steps[i]
             kname = f"f{i}"
             ns[kname] = st.prim.kernel
@@ -245,6 +261,8 @@ def build(tracer, out_slots, grad_in_slots, grad_out_slots, input_slots, symboli
                 if r[0] == SEQ:
                     reads += [names[x[1]] for x in r[2] if x[0] == SLOT]
             prog.steps.append((st.phase, st.prim.name, tuple(outs), tuple(reads), shapes))
+            if p in dead:
+                code.append(f"    del {', '.join(name(s) for s in sorted(dead[p]))}")
         return code
 
     listing = []
@@ -252,7 +270,7 @@ def build(tracer, out_slots, grad_in_slots, grad_out_slots, input_slots, symboli
     listing.append(f"forward({', '.join(ins)}):")
     for s in input_slots:
         listing.append(f"  # {name(s)}: {_source(tracer, s)} {_describe(tracer.arrays[s])}")
-    body = lines(live_f, listing)
+    body = lines(live_f, listing, set(out_slots) | set(residuals))
     outs = [name(s) for s in out_slots]
     res = [name(s) for s in residuals]
     listing.append(f"  return {', '.join(outs) or '()'}")
@@ -283,7 +301,7 @@ def build(tracer, out_slots, grad_in_slots, grad_out_slots, input_slots, symboli
         gins = [name(s) for s in grad_in_slots]
         listing.append("")
         listing.append(f"backward({', '.join(gins + res)}):")
-        bbody = lines(keep_b, listing)
+        bbody = lines(keep_b, listing, {s for s in grad_out_slots if s is not None})
         gouts = ["None" if s is None else name(s) for s in grad_out_slots]
         listing.append(f"  return {', '.join(gouts)}")
         src = [f"def backward({', '.join(gins + res)}):", *bbody]
