@@ -207,6 +207,23 @@ def test_layer_norm_matches_torch(norm_shape):
         F.layer_norm(tt.randn(3, 4), (5,))
 
 
+@pytest.mark.parametrize("affine", [True, False])
+def test_layer_norm_first_and_second_derivatives_numerically(affine):
+    # First order runs one fused kernel from the saved statistics; create_graph runs the
+    # composite of ops (so it differentiates again): gradcheck sees the one, gradgradcheck both.
+    r = np.random.default_rng(6)
+    x = tt.tensor(r.standard_normal((3, 4, 5)), requires_grad=True)
+    w = tt.tensor(r.standard_normal((4, 5)), requires_grad=True) if affine else None
+    b = tt.tensor(r.standard_normal((4, 5)), requires_grad=True) if affine else None
+    args = (x, w, b) if affine else (x,)
+
+    def f(x, w=None, b=None):
+        return F.layer_norm(x, (4, 5), w, b, 1e-3)
+
+    assert gradcheck(f, args)
+    assert gradgradcheck(f, args)
+
+
 @pytest.mark.torch
 def test_group_norm_and_normalize_match_torch():
     torch = pytest.importorskip("torch")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinytensor.autograd.grad_mode import grad_state
-from tinytensor.autograd.primitive import Primitive
+from tinytensor.autograd.primitive import Primitive, tracing
 from tinytensor.core import bump_version, wrap
 from tinytensor.nn.functional._util import float_input, saves
 from tinytensor.ops.pad import pad
@@ -195,19 +195,37 @@ def _layer_norm_kernel(d, w, b, *, axes, eps):
 def _layer_norm_backward(g, x, w, b, mu, rstd, axes, eps):
     """`dxhat = g*w;  dx = rstd*(dxhat - mean(dxhat) - xhat*mean(dxhat*xhat))`,
     `dw = g*xhat,  db = g` (`xhat = (x - mean)*rstd`; the engine sums dw, db to their shapes)"""
-    if grad_state.enabled:  # create_graph: the statistics as ops on x, for higher orders
-        centered = x - x.mean(axes, keepdim=True)
-        rstd = ((centered * centered).mean(axes, keepdim=True) + eps).rsqrt()
-        xhat = centered * rstd
-    else:
-        xhat = (x - mu) * rstd
+    if not grad_state.enabled or tracing():  # first order: one kernel from the statistics
+        wd = None if w is None else w._data
+        dx, dw = LAYER_NORM_GRAD.compute(
+            (g, x, w, mu, rstd), (g._data, x._data, wd, mu._data, rstd._data), {"axes": axes}
+        )
+        return wrap(dx), (None if w is None else wrap(dw)), (None if b is None else g)
+    # create_graph: the statistics as ops on x, for higher orders
+    centered = x - x.mean(axes, keepdim=True)
+    rstd = ((centered * centered).mean(axes, keepdim=True) + eps).rsqrt()
+    xhat = centered * rstd
     dxhat = g if w is None else g * w
     mean_d = dxhat.mean(axes, keepdim=True)
     dx = rstd * (dxhat - mean_d - xhat * (dxhat * xhat).mean(axes, keepdim=True))
     return dx, (None if w is None else g * xhat), (None if b is None else g)
 
 
+def _layer_norm_grad_kernel(g, x, w, mu, rstd, *, axes):
+    """(dx, g*xhat): the first-order backward's NumPy steps, in the composite's order (the
+    second is the weight's gradient before the engine sums it; unused without a weight)."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        xhat = (x - mu) * rstd
+        dxhat = g if w is None else g * w
+        mean_d = np.mean(dxhat, axis=axes, keepdims=True)
+        mean_dx = np.mean(dxhat * xhat, axis=axes, keepdims=True)
+        dx = rstd * (dxhat - mean_d - xhat * mean_dx)
+        return dx, g * xhat
+
+
 LAYER_NORM = Primitive("NativeLayerNorm", _layer_norm_kernel, _layer_norm_backward, multi=True)
+# No rule of its own: a backward that builds a graph takes the composite path above.
+LAYER_NORM_GRAD = Primitive("NativeLayerNormBackward", _layer_norm_grad_kernel, multi=True)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
