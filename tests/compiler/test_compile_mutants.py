@@ -7,6 +7,7 @@ call bitwise with the eager call it must equal.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import tinytensor as tt
 
@@ -97,3 +98,122 @@ def test_an_integer_not_proportional_to_the_batch_size_is_not_made_symbolic():
         x = rows(n)
         assert same(f(x), h(x))
     assert not dynamic(f) and f.traces == 4
+
+
+# --- mutmut survivors in compiler/program.py (tools/mutation.py, see the samples README) ----
+
+
+def dynamic_program(f):
+    """The program ``f`` replays for every batch size."""
+    return next(e.program for e in f.entries if e.program is not None and e.program.dynamic)
+
+
+def _dynamic_with_constant_step(x, w):
+    y = x.reshape(x.shape[0] * 3) * 2
+    z = tt.zeros(x.shape[0] * 3)  # its arguments are constants, its size is 3 B
+    return (y + z).exp(), (w * 2).sum()
+
+
+def test_a_constant_step_whose_size_is_the_batch_size_is_not_folded():
+    # tt.zeros(3 B) has only constant arguments, but its shape is symbolic in a dynamic
+    # program: folding it would freeze the traced size.
+    f = tt.compile(_dynamic_with_constant_step)
+    w = tt.ones(2, requires_grad=True)
+    for n in (2, 3):
+        f(rows(n), w)
+    assert dynamic(f) and dynamic_program(f).folded == 0
+    for n in (4, 1):
+        got = f(rows(n), w)
+        want = _dynamic_with_constant_step(rows(n), w)
+        assert all(same(a, b) for a, b in zip(got, want))
+    assert f.traces == 2
+
+
+LISTING = """\
+forward(x0, x1):
+  # x0: argument float32[3, 3]
+  # x1: argument float32[2]
+  B = x0.shape[0]  # the batch size
+  v2 = Reshape(x0, [B*3])    # float32[9]
+  v3 = Mul(v2, 2.0)    # float32[9]
+  v4 = Zeros(shape=(B*3,), dtype=float32)    # float32[9]
+  v5 = Add(v3, v4)    # float32[9]
+  v6 = Exp(v5)    # float32[9]
+  v7 = Mul(x1, 2.0)    # float32[2]
+  v8 = Sum(v7, dim=(0,), keepdim=False)    # float32[]
+  return v6, v8
+
+backward(g0, B):
+  v10 = Reshape(g0, [1])    # float32[1]
+  v11 = Expand(v10, [2])    # float32[2]
+  v12 = Mul(v11, 2.0)    # float32[2]
+  return v12"""
+
+
+def test_the_listing_and_the_program_tables_of_a_dynamic_program():
+    # What print(program) shows (tt.compiler.show prints it): each kernel call with the names
+    # it writes and reads, its attributes, the shapes it made, B where it is read.
+    f = tt.compile(_dynamic_with_constant_step)
+    w = tt.ones(2, requires_grad=True)
+    for n in (2, 3):
+        f(rows(n), w)
+    p = dynamic_program(f)
+    assert str(p) == LISTING
+    assert (p.n_forward, p.n_backward, p.folded, p.removed) == (7, 3, 0, 0)
+    assert p.inputs == ("x0", "x1", "g0") and p.outputs == ("v6", "v8")
+    assert p.gradients == ("v12",) and p.const_outputs == () and p.out_inputs == (None, None)
+    assert p.residual_outputs == (None,) and p.residual_inputs == (None,)  # B
+    assert p.steps[0] == ("forward", "Reshape", ("v2",), ("x0",), "float32[9]")
+    assert p.steps[3] == ("forward", "Add", ("v5",), ("v3", "v4"), "float32[9]")
+    assert p.steps[-1] == ("backward", "Mul", ("v12",), ("v11",), "float32[2]")
+    assert len(p.steps) == 10
+    src = p.forward_source.splitlines()
+    # B is read before the first kernel call (which reads it), and a symbolic size tuple
+    # stays a tuple (NumPy indexing tells a tuple from a list).
+    assert src[1] == "    B = x0.shape[0]"
+    assert src[2].endswith("(x0, (B*3,))")
+    assert "shape=(B*3,)" in p.forward_source
+    assert src[-1] == "    return (v6, v8, ), (B, )"
+    assert p.backward_source.splitlines()[0] == "def backward(g0, B):"
+
+
+def test_dead_steps_are_counted_removed_and_constant_steps_folded():
+    def h(x):
+        unused = (x * 3, x + 1)  # two dead steps: the result does not need them
+        del unused
+        c = tt.full((2,), 2.0)  # two steps of constants: folded
+        d = tt.ones(2)
+        return x * c + d
+
+    f = tt.compile(h)
+    x = tt.ones(2, requires_grad=True)
+    f(x).sum().backward()
+    p = f.program
+    assert p.folded == 2 and p.n_forward == 2
+    assert p.removed == 2  # the dead forward steps; the backward is all needed
+    assert same(f(x), h(x))
+
+
+def test_a_residual_that_is_an_output_is_version_checked_in_a_dynamic_program():
+    # exp saves its output: changing that output in place before backward is PyTorch's
+    # RuntimeError, eager and compiled; and B is a residual the backward reads.
+    def h(x):
+        return x.reshape(x.shape[0] * 3).exp()
+
+    f = tt.compile(h)
+    for n in (2, 3):
+        x = rows(n, start=-4.0) / 4
+        x.requires_grad_(True)
+        f(x).sum().backward()
+    p = dynamic_program(f)
+    assert p.residual_outputs == (0, None) and p.residual_inputs == (None, None)
+    x = (rows(5, start=-4.0) / 4).requires_grad_(True)
+    y = f(x)
+    y.sum().backward()
+    xe = (rows(5, start=-4.0) / 4).requires_grad_(True)
+    h(xe).sum().backward()
+    assert same(x.grad, xe.grad)
+    y = f(x)
+    y.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
