@@ -217,3 +217,84 @@ def test_a_residual_that_is_an_output_is_version_checked_in_a_dynamic_program():
     y.add_(1)
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.sum().backward()
+
+
+EQ25 = "abcdefghijklmnopqrstuvwxy->abcdefghijklmnopqrstuvwxy"
+ONES25 = ", ".join(["1"] * 25)
+EINSUM = "Einsum({}, equation='abcdefghijklmnopqrstuvwxy->abcdefghi..., dtype=float32)"
+LISTING_2 = (
+    """\
+forward(x0, x1, x2, x3, x4, x5):
+  # x0: argument float32[2, 4]
+  # x1: argument float32[1]
+  # x2: argument float32[3]
+  # x3: parameter or captured tensor float32[4, 4]
+  # x4: parameter or captured tensor float32[4]
+  # x5: parameter or captured tensor float32[5]
+  v5 = Linear(x0, x3, x4)    # float32[2, 4]
+  v6 = Reshape(v5, [1, 1, 1, 1, 1, 1, 2, 4])    # float32[1, 1, 1, 1, 1, 1, 2, 4]
+  v7 = Sum(v6, dim=(0, 1, 2, 3, 4, 5, 6, 7), keepdim=False)    # float32[]
+  v8 = Reshape(v5, [1, 1, 1, 1, 1, 1, 1, 2, 4])    # float32[1, 1, 1, 1, 1, 1, 1, 2, 4]
+  v9 = Sum(v8, dim=<tuple of 9>, keepdim=False)    # float32[]
+<RESHAPE>
+  v11 = <EINSUM v10>
+  v13 = Sum(x5, dim=(0,), keepdim=False)    # float32[]
+  v14 = Mul(v9, v13)    # float32[]
+  v15 = Add(v7, v14)    # float32[]
+  return v15, v11
+  # saved for backward: x0, v13
+
+backward(g0, g1, x0, v13):
+  v18 = <EINSUM g1>
+  v19 = Reshape(v18, [1])    # float32[1]
+  v20 = Reshape(g0, [1, 1, 1, 1, 1, 1, 1, 1])    # float32[1, 1, 1, 1, 1, 1, 1, 1]
+  v21 = Expand(v20, [1, 1, 1, 1, 1, 1, 2, 4])    # float32[1, 1, 1, 1, 1, 1, 2, 4]
+  v22 = Reshape(v21, [2, 4])    # float32[2, 4]
+  v23 = Mul(g0, v13)    # float32[]
+  v24 = Reshape(v23, [1, 1, 1, 1, 1, 1, 1, 1, 1])    # float32[1, 1, 1, 1, 1, 1, 1, 1, 1]
+  v25 = Expand(v24, [1, 1, 1, 1, 1, 1, 1, 2, 4])    # float32[1, 1, 1, 1, 1, 1, 1, 2, 4]
+  v26 = Reshape(v25, [2, 4])    # float32[2, 4]
+  v27 = Add(v22, v26)    # float32[2, 4]
+  v28 = LinearWeightGrad(v27, x0)    # float32[4, 4]
+  v29 = Sum(v27, dim=(0,), keepdim=True)    # float32[1, 4]
+  v30 = Reshape(v29, [4])    # float32[4]
+  return v19, None, v28, v30"""
+    .replace("<RESHAPE>", f"  v10 = Reshape(x1, [{ONES25}])    # float32[{ONES25}]")
+    .replace("<EINSUM v10>", EINSUM.format("v10") + f"    # float32[{ONES25}]")
+    .replace("<EINSUM g1>", EINSUM.format("g1") + f"    # float32[{ONES25}]")
+)
+
+def test_the_listing_names_parameters_and_shortens_long_attributes():
+    # Parameters are inputs after the arguments; a dim tuple of 8 is shown, one of 9 is
+    # summarised, a long attribute is cut at 40 characters; an argument that requires grad but
+    # gets none returns None from the backward.
+    tt.manual_seed(0)
+    lin = tt.nn.Linear(4, 4)
+    five = tt.arange(5.0)
+
+    def g(x, t, u):
+        y = lin(x)
+        a = y.reshape(1, 1, 1, 1, 1, 1, 2, 4).sum()
+        b = y.reshape(1, 1, 1, 1, 1, 1, 1, 2, 4).sum()
+        w = tt.einsum(EQ25, t.reshape([1] * 25))
+        return a + b * five.sum(), w
+
+    f = tt.compile(g)
+    x, t, u = tt.ones(2, 4), tt.ones(1, requires_grad=True), tt.ones(3, requires_grad=True)
+    out = f(x, t, u)
+    (out[0] + out[1].sum()).backward()
+    p = f.program
+    assert str(p) == LISTING_2
+    assert p.gradients == ("v19", None, "v28", "v30")
+    assert p.backward_source.splitlines()[-1] == "    return (v19, None, v28, v30, )"
+    assert p.residual_inputs == (0, None) and p.residual_outputs == (None, None)
+    assert p.n_backward == 13
+    t.grad = lin.weight.grad = lin.bias.grad = None
+    got = f(x, t, u)
+    (got[0] + got[1].sum()).backward()
+    want_t, want_w = t.grad, lin.weight.grad
+    t.grad = lin.weight.grad = lin.bias.grad = None
+    eager = g(x, t, u)
+    (eager[0] + eager[1].sum()).backward()
+    assert same(got[0], eager[0]) and same(got[1], eager[1])
+    assert same(want_t, t.grad) and same(want_w, lin.weight.grad) and u.grad is None
