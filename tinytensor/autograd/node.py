@@ -134,14 +134,23 @@ class Node:
                 None if o is None else (o._data.shape, o._data.dtype) for o in out
             )
         else:
-            self.shape = out._data.shape
-            self.dtype = out._data.dtype
+            d = out._data
+            self.shape = d.shape
+            self.dtype = d.dtype
             self.out_meta = None
-        if len(saved) == 1 and saved[0] is OUT:  # one shared tuple: ``unpack`` spots it by identity
-            saved = _JUST_OUT
-        self.saved = saved
         self.outputs = None
-        if saved:
+        if not saved:
+            self.saved = saved
+            self.checked = self.versions = ()
+        elif saved[0] is OUT and len(saved) == 1 and not multi:
+            # A unary op that saved only its output (tanh, exp, relu ...): one shared tuple,
+            # which ``unpack`` spots by identity, and its output kept without a loop or a call.
+            self.saved = _JUST_OUT
+            self.checked = self.versions = ()
+            vc = version_counter(out)
+            self.outputs = ((d, vc, vc[0]),)
+        else:
+            self.saved = saved
             # One pass collects the tensors to check and their versions now (a second
             # comprehension for the versions cost a frame per node: ~5% of a 1-element op).
             # For the same reason the versions are read from the ``_vc`` slot inline rather
@@ -172,8 +181,6 @@ class Node:
             # Tuples, not lists: the garbage collector stops tracking a tuple of atoms.
             self.checked = tuple(checked)
             self.versions = tuple(versions)
-        else:
-            self.checked = self.versions = ()
         self.hooks = None
         self.retained = None
         self.trace = traceback.extract_stack() if _Anomaly.enabled else None

@@ -35,6 +35,9 @@ meets any other array stops, rather than replay a stale value.)
 
 from __future__ import annotations
 
+import re
+import warnings
+
 import numpy as np
 
 from tinytensor.autograd.grad_mode import grad_state
@@ -44,6 +47,13 @@ from tinytensor.core import wrap
 _ndarray = np.ndarray
 _asarray = np.asarray
 _tracer = None  # the active tracer (tinytensor.compiler), or None: one global read per op
+# NumPy's warning made an error (``simplefilter("error")``) or ``np.seterr(all="raise")``: a
+# ``fast`` kernel that signals one is run again as the declared kernel, which stays quiet.
+_FP_SIGNALS = (RuntimeWarning, FloatingPointError)
+# A C kernel (``fast``, or a NumPy function declared as the kernel) runs in this module's
+# frames, so NumPy attributes its RuntimeWarning here: NaN and inf follow IEEE silently, as the
+# Python kernels keep them in their own modules (ops/_pointwise.py).
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=re.escape(__name__) + "$")
 
 
 def _differ(a, b):
@@ -74,7 +84,13 @@ class Primitive:
     global generator, so it is never folded into a constant), ``data_dependent`` (its
     output's shape depends on values, so Python code after it may branch on them) and
     ``mutates`` (it writes into an argument array, as batch norm's running statistics: never
-    removed as dead code, never folded)."""
+    removed as dead code, never folded).
+
+    ``fast``, optional, is the kernel as a C callable (``operator.mul`` for ``a * b``) for the
+    hot ops of tiny tensors, where a Python frame costs as much as the NumPy work: ``apply`` and
+    ``compute`` call it in the kernel's place (the tracer sees the same call and result), and
+    where it signals a floating-point warning made an error they run ``kernel``, which keeps
+    IEEE's NaN and inf quietly; a compiled program replays ``kernel``."""
 
     __slots__ = (
         "name",
@@ -85,6 +101,8 @@ class Primitive:
         "random",
         "data_dependent",
         "mutates",
+        "fast",
+        "_run",
     )
 
     def __init__(
@@ -97,9 +115,12 @@ class Primitive:
         random=False,
         data_dependent=False,
         mutates=False,
+        fast=None,
     ):
         self.name = name
         self.kernel = kernel
+        self.fast = fast
+        self._run = kernel if fast is None else fast  # what apply and compute call
         self.backward = backward
         self.multi = multi
         self.random = random
@@ -121,7 +142,12 @@ class Primitive:
     def compute(self, inputs, args, attrs=None):
         """Run the kernel on ``args`` (keywords ``attrs``) for an op on ``inputs``, reporting the
         call to an active tracer; returns the array (tuple of arrays with ``multi``)."""
-        out = self.kernel(*args, **attrs) if attrs else self.kernel(*args)
+        try:
+            out = self._run(*args, **attrs) if attrs else self._run(*args)
+        except _FP_SIGNALS:
+            if self.fast is None:
+                raise
+            out = self.kernel(*args, **attrs) if attrs else self.kernel(*args)
         raw = out
         if self.multi:
             out = tuple([o if o.__class__ is _ndarray else _asarray(o) for o in out])
@@ -138,25 +164,41 @@ class Primitive:
         """Run the kernel on ``args`` (keywords ``attrs``), wrap the result(s) and record the
         node on ``inputs`` (tensors, Python numbers or None, one per backward gradient).
         ``node_attrs`` replaces ``attrs`` on the node where the two differ."""
-        out = self.kernel(*args, **attrs) if attrs else self.kernel(*args)
-        if self.multi:
+        try:
+            out = self._run(*args, **attrs) if attrs else self._run(*args)
+        except _FP_SIGNALS:
+            if self.fast is None:
+                raise
+            out = self.kernel(*args, **attrs) if attrs else self.kernel(*args)
+        # One output first, and by the result's class (no attribute read): the common case.
+        if out.__class__ is _ndarray:
+            if _tracer is not None:
+                _tracer.step(self, inputs, args, attrs, out)
+        elif self.multi:
             raw = out
             out = tuple([o if o.__class__ is _ndarray else _asarray(o) for o in out])
             if _tracer is not None:
                 _tracer.step(self, inputs, args, attrs, out, any(map(_differ, raw, out)))
             out = tuple([wrap(o) for o in out])
-        else:
-            if out.__class__ is not _ndarray:  # a NumPy scalar, from a 0-d operation
-                out = _asarray(out)
-                if _tracer is not None:
-                    _tracer.step(self, inputs, args, attrs, out, True)
-            elif _tracer is not None:
-                _tracer.step(self, inputs, args, attrs, out)
-            out = wrap(out)
+            if grad_state.enabled and self.backward is not None:
+                for t in inputs:
+                    if getattr(t, "_requires_grad", False):
+                        na = attrs if node_attrs is None else node_attrs
+                        node = Node(
+                            self.name, self.backward, inputs, out, saved, na, self.wants_needs
+                        )
+                        _attach(out, node)
+                        break
+            return out
+        else:  # a NumPy scalar, from a 0-d operation
+            out = _asarray(out)
+            if _tracer is not None:
+                _tracer.step(self, inputs, args, attrs, out, True)
+        out = wrap(out)
         if grad_state.enabled and self.backward is not None:
             for t in inputs:
-                if getattr(t, "_requires_grad", False):
-                    node = Node(
+                if getattr(t, "_requires_grad", False):  # attached inline: a call less per op
+                    out._grad_fn = Node(
                         self.name,
                         self.backward,
                         inputs,
@@ -165,11 +207,7 @@ class Primitive:
                         attrs if node_attrs is None else node_attrs,
                         self.wants_needs,
                     )
-                    if self.multi:
-                        _attach(out, node)
-                    else:  # one output, attached inline: a call less per op
-                        out._requires_grad = True
-                        out._grad_fn = node
+                    out._requires_grad = True
                     break
         return out
 

@@ -6,7 +6,10 @@ under ``np.errstate(all="ignore")`` (``quiet``), except the hot ones (add, sub, 
 exp, log, sqrt), where an errstate would cost as much as the op: they run bare, a warnings
 filter scoped to their module (``silence_numpy_warnings``) drops NumPy's warning, and where the
 caller made warnings errors (``simplefilter("error")``, ``np.seterr(all="raise")``) they catch
-that (``FP_SIGNALS``) and compute again under ``quiet``.
+that (``FP_SIGNALS``) and compute again under ``quiet``. Add, sub, mul and div also declare their
+operator as the primitive's ``fast`` kernel (a C call, no Python frame per op): it runs in
+``autograd.primitive``'s frames, whose RuntimeWarnings that module drops, and a signal made an
+error falls back to the Python kernel.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import warnings
 import numpy as np
 
 from tinytensor._dtype import get_default_dtype
+from tinytensor.core import TensorBase
 from tinytensor.ops._util import CAST, as_tensor, binary, broadcast_error, value_dtype
 
 __all__ = [
@@ -49,7 +53,8 @@ def silence_numpy_warnings(module_name):
 def unary_float(a, name):
     """``a`` as a tensor and its storage as a float array (integers and bools go to the default
     float dtype, by the traced ``CAST`` kernel)."""
-    a = as_tensor(a, name)
+    if not isinstance(a, TensorBase):
+        a = as_tensor(a, name)
     d = a._data
     if d.dtype.kind != "f":
         d = CAST.compute((a,), (d,), {"dtype": get_default_dtype().np})
