@@ -183,7 +183,7 @@ def test_dead_steps_are_counted_removed_and_constant_steps_folded():
         del unused
         c = tt.full((2,), 2.0)  # two steps of constants: folded
         d = tt.ones(2)
-        return x * c + d
+        return c * x + d  # a constant as the first argument of a step that writes nothing
 
     f = tt.compile(h)
     x = tt.ones(2, requires_grad=True)
@@ -298,3 +298,20 @@ def test_the_listing_names_parameters_and_shortens_long_attributes():
     (eager[0] + eager[1].sum()).backward()
     assert same(got[0], eager[0]) and same(got[1], eager[1])
     assert same(want_t, t.grad) and same(want_w, lin.weight.grad) and u.grad is None
+
+
+def test_a_random_step_of_constants_draws_afresh_on_every_replay():
+    # tt.randn(3)'s arguments are all constants, but it is random: never folded, so each
+    # replay draws from the generator exactly as eager does.
+    def h(x):
+        return x + tt.randn(3)
+
+    f = tt.compile(h)
+    x = tt.zeros(3)
+    tt.manual_seed(0)
+    got = [f(x) for _ in range(4)]
+    tt.manual_seed(0)
+    want = [h(x) for _ in range(4)]
+    assert f.program is not None and f.program.folded == 0
+    assert all(same(a, b) for a, b in zip(got, want))
+    assert not same(got[2], got[3])
