@@ -42,11 +42,13 @@ def _toposort(roots):
         s = state.get(node)
         if s is None:
             state[node] = False
-            for e in node.next:
-                if e.__class__ is tuple:
-                    e = e[0]
-                if e.__class__ is Node and e not in state:
-                    stack.append(e)
+            for e in node.next:  # a node, (node, i), a leaf tensor or None; nodes first
+                cls = e.__class__
+                if cls is Node:
+                    if e not in state:
+                        stack.append(e)
+                elif cls is tuple and e[0] not in state:
+                    stack.append(e[0])
         else:
             stack.pop()
             if s is False:

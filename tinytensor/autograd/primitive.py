@@ -170,11 +170,7 @@ class Primitive:
             if self.fast is None:
                 raise
             out = self.kernel(*args, **attrs) if attrs else self.kernel(*args)
-        # One output first, and by the result's class (no attribute read): the common case.
-        if out.__class__ is _ndarray:
-            if _tracer is not None:
-                _tracer.step(self, inputs, args, attrs, out)
-        elif self.multi:
+        if self.multi:
             raw = out
             out = tuple([o if o.__class__ is _ndarray else _asarray(o) for o in out])
             if _tracer is not None:
@@ -190,11 +186,13 @@ class Primitive:
                         _attach(out, node)
                         break
             return out
-        else:  # a NumPy scalar, from a 0-d operation
-            out = _asarray(out)
-            if _tracer is not None:
+        if _tracer is not None:
+            if out.__class__ is _ndarray:
+                _tracer.step(self, inputs, args, attrs, out)
+            else:  # a NumPy scalar, from a 0-d operation: the tracer sees the 0-d array
+                out = _asarray(out)
                 _tracer.step(self, inputs, args, attrs, out, True)
-        out = wrap(out)
+        out = wrap(out)  # (which makes a NumPy scalar a 0-d array itself, without a tracer)
         if grad_state.enabled and self.backward is not None:
             for t in inputs:
                 if getattr(t, "_requires_grad", False):  # attached inline: a call less per op

@@ -25,6 +25,7 @@ from tinytensor.core.size import Size
 
 _new = object.__new__
 _new_tuple = tuple.__new__
+_ndarray, _asarray = np.ndarray, np.asarray  # globals: an attribute read less in ``wrap``
 
 
 class TensorBase:
@@ -264,8 +265,8 @@ def set_tensor_class(cls) -> None:
 
 def wrap(data) -> TensorBase:
     """A new tensor (no history, no grad) around ``data`` without copying: every op's output."""
-    if data.__class__ is not np.ndarray:
-        data = np.asarray(data)
+    if data.__class__ is not _ndarray:
+        data = _asarray(data)
     t = _new(_Tensor)
     t._data = data
     t._requires_grad = False
