@@ -531,3 +531,81 @@ def test_each_guard_names_why_it_failed():
     assert g.why((x,), {}) == (
         "a module's training flag, parameters, buffers or attributes changed"
     )
+
+
+# Modules and writes the compiler finds through globals, closures and called functions.
+
+WRITES = 0
+
+
+def _writes_a_global(x):
+    global WRITES
+    WRITES += 1
+    return x * 2
+
+
+def _scaled_through_a_global(x):
+    return _scaled_two_deep(x)
+
+
+def _scaled_two_deep(x):  # two helpers down from the compiled function
+    return _GLOBAL_MODULE(x)
+
+
+_GLOBAL_MODULE = _Scaled()
+
+
+def test_modules_reached_through_globals_closures_helpers_and_bound_methods_are_guarded():
+    closed = _Scaled()
+
+    def via_helper(x):  # a helper reading a module global
+        return _scaled_through_a_global(x)
+
+    def via_closure(x):
+        return closed(x)
+
+    bound = _Scaled()
+    fs = {
+        "helper": (tt.compile(via_helper), _GLOBAL_MODULE),
+        "closure": (tt.compile(via_closure), closed),
+        "bound": (tt.compile(bound.forward), bound),
+    }
+    x = tt.ones(2)
+    for f, m in fs.values():
+        assert same(f(x), x * 2.0) and same(f(x), x * 2.0)
+        assert f.traces == 1
+        m.scale = 3.0
+        try:
+            assert same(f(x), x * 3.0) and f.traces == 2
+        finally:
+            m.scale = 2.0
+
+
+def test_writes_through_called_functions_are_graph_breaks_not_skipped():
+    global WRITES
+    count = [0]
+
+    def make():
+        n = 0
+
+        def bump():
+            nonlocal n
+            n += 1
+            count[0] = n
+
+        def h(x):
+            bump()  # a closure writing its enclosing call's cell: outlives the call
+            return x * 2
+
+        return h
+
+    def through_global_helper(x):
+        return _writes_a_global(x) + 1
+
+    f, g = tt.compile(make()), tt.compile(through_global_helper)
+    WRITES = 0
+    x = tt.ones(2)
+    for _ in range(3):
+        assert same(f(x), x * 2) and same(g(x), x * 2 + 1)
+    assert count[0] == 3 and WRITES == 3
+    assert f.program is None and g.program is None
