@@ -150,8 +150,9 @@ def _mul_kernel(a, b):
 
 
 def _mul_backward(g, a, b):
-    # ``a`` is saved only when b needs a gradient, ``b`` only when a does.
-    return (None if b is None else g * b), (None if a is None else g * a)
+    # ``a`` is saved only when b needs a gradient, ``b`` only when a does. ``mul(g, b)`` is
+    # ``g * b`` without Tensor.__mul__'s call (g is a tensor): W2 makes ~60k of these a step.
+    return (None if b is None else mul(g, b)), (None if a is None else mul(g, a))
 
 
 MUL = Primitive("Mul", _mul_kernel, _mul_backward, fast=operator.mul)
