@@ -609,3 +609,36 @@ def test_writes_through_called_functions_are_graph_breaks_not_skipped():
         assert same(f(x), x * 2) and same(g(x), x * 2 + 1)
     assert count[0] == 3 and WRITES == 3
     assert f.program is None and g.program is None
+
+
+# --- mutmut survivors in compiler/dynamic.py ------------------------------------------------
+
+
+def test_a_dynamic_program_still_folds_the_constant_steps_that_do_not_depend_on_b():
+    def k(x):
+        # float(...) is a fresh float object on each trace, equal in both
+        return (x * tt.full((3,), float(x.shape[1]))).reshape(x.shape[0] * 3)
+
+    f = tt.compile(k)
+    for n in (2, 3):
+        f(rows(n))
+    p = dynamic_program(f)
+    assert p.folded == 1 and p.n_forward == 2
+    for n in (4, 7):
+        assert same(f(rows(n)), k(rows(n)))
+    assert f.traces == 2
+
+
+def test_values_that_change_with_b_but_are_no_multiple_of_it_are_not_generalised():
+    # A float made from B, and the index B - 1: two traces differ, but not by k * B.
+    def by_float(x):
+        return x.reshape(x.shape[0] * 3) + tt.full((1,), float(x.shape[0]))
+
+    def by_index(x):
+        return x[[0, x.shape[0] - 1]] * 2
+
+    for fn in (by_float, by_index):
+        f = tt.compile(fn)
+        for n in (2, 3, 4, 5):
+            assert same(f(rows(n)), fn(rows(n)))
+        assert not dynamic(f) and f.traces == 4
