@@ -642,3 +642,74 @@ def test_values_that_change_with_b_but_are_no_multiple_of_it_are_not_generalised
         for n in (2, 3, 4, 5):
             assert same(f(rows(n)), fn(rows(n)))
         assert not dynamic(f) and f.traces == 4
+
+
+# --- sample 7's survivors (tools/mutation_samples/sample7.json) -----------------------------
+
+
+class _BreaksInForward(tt.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = tt.nn.Linear(3, 3)
+
+    def forward(self, x):
+        y = self.lin(x)
+        return y * float(y.abs().max().item() >= 0)  # a value read in Python: a break
+
+
+def test_after_a_piece_that_breaks_the_next_module_is_still_a_piece_of_the_outer_call():
+    # The outer call breaks; its first module breaks too (pieces of its own); once that one
+    # returns, the outer call's later module is again a piece of the outer call.
+    from tinytensor.compiler import pieces
+
+    tt.compiler.reset()
+    tt.manual_seed(0)
+    first, second = _BreaksInForward(), tt.nn.Linear(3, 2)
+
+    def step(x):
+        h = first(x)
+        if h.sum().item() > 1e9:  # the outer call's own break
+            h = h * 0
+        return second(h)
+
+    c = tt.compile(step)
+    for i in range(4):  # a trace of the call; then in pieces: first traces, then replays
+        x = rows(2) * (i + 1)
+        assert same(c(x), step(x))
+    try:
+        assert second in pieces.of and pieces.of[second].program is not None
+        # second's piece: traced in call 2 (right after first's trace), replayed in 3 and 4
+        # (right after first ran in pieces of its own)
+        assert pieces.of[second].traces == 1 and pieces.of[second].entries[0].hits == 2
+        assert first.lin in pieces.of  # the breaking module's own piece
+    finally:
+        tt.compiler.reset()
+
+
+class _Flat(tt.nn.Module):
+    def forward(self, x):
+        return (x * 2).reshape(x.shape[0] * 3)  # 3 B: a dynamic program generalises it
+
+
+def test_pieces_take_the_outer_calls_dynamic_setting():
+    from tinytensor.compiler import pieces
+
+    flat = _Flat()
+
+    def step(x):
+        if x.sum().item() > 1e9:  # a break: flat runs as a piece
+            x = x * 0
+        return flat(x)
+
+    try:
+        for setting in (False, None):
+            tt.compiler.reset()
+            c = tt.compile(step, dynamic=setting)
+            for n in (2, 3, 4, 5):  # each size: a trace of the call, then a run in pieces
+                assert same(c(rows(n)), step(rows(n))) and same(c(rows(n)), step(rows(n)))
+            piece = pieces.of[flat]
+            gen = any(e.program is not None and e.program.dynamic for e in piece.entries)
+            assert gen is (setting is None)  # dynamic=False: a program per batch size
+            assert piece.dynamic is setting
+    finally:
+        tt.compiler.reset()
