@@ -713,3 +713,33 @@ def test_pieces_take_the_outer_calls_dynamic_setting():
             assert piece.dynamic is setting
     finally:
         tt.compiler.reset()
+
+
+def test_a_constant_written_through_a_view_of_a_view_starts_fresh_on_every_replay():
+    def h(x):
+        c = tt.ones(2, 2, 2)
+        c[0][1].add_(x)  # a view of a view of the constant
+        return c * 2
+
+    f = tt.compile(h)
+    x = tt.ones(2)
+    for _ in range(3):
+        assert same(f(x), h(x))
+    assert f.program is not None and f.program.folded == 0
+
+
+def test_a_call_that_broke_leaves_no_program_behind():
+    def h(x, log):
+        if log:
+            float(x.sum().item())  # a graph break for this argument value only
+        return x * 2
+
+    f = tt.compile(h)
+    x = tt.ones(2)
+    f(x, False)
+    f(x, True)
+    assert f.program is None
+    f(x, False)
+    assert f.program is not None  # replayed
+    f(x, True)  # the broken entry: Python runs
+    assert f.program is None
