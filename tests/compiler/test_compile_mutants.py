@@ -743,3 +743,23 @@ def test_a_call_that_broke_leaves_no_program_behind():
     assert f.program is not None  # replayed
     f(x, True)  # the broken entry: Python runs
     assert f.program is None
+
+
+def test_a_multi_output_kernels_numpy_scalars_are_arrays_an_in_place_write_can_reach():
+    # aminmax of a vector: its kernel returns two NumPy scalars, which the primitive (and so
+    # the program) makes 0-d arrays; an in-place write into each must land there.
+    def h(x):
+        lo, hi = tt.aminmax(x)
+        lo.add_(1)
+        hi.mul_(2)
+        v, i = x.max(0)  # one multi-output kernel: both results NumPy scalars
+        v.sub_(1)
+        i.add_(1)
+        return lo, hi, v, i
+
+    f = tt.compile(h)
+    for k in range(3):
+        x = tt.tensor([1.0, -2.0, 3.0 + k])
+        got, want = f(x), h(x)
+        assert all(same(a, b) for a, b in zip(got, want))
+    assert f.program is not None
