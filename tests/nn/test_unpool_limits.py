@@ -60,3 +60,12 @@ def test_the_limits_against_pytorch():
         torch.nn.functional.max_unpool1d(ty, bad, 2)
     with pytest.raises(RuntimeError):
         F.max_unpool1d(y, tt.tensor(bad.numpy()), 2)
+
+
+def test_output_size_may_name_the_batch_and_channel_sizes_too():
+    # PyTorch reads the last spatial sizes of output_size: (N, C, L) and (L,) alike.
+    y, i = _pooled()
+    for size in ([7], (2, 2, 7), (2, 7)):
+        out = F.max_unpool1d(y, i, 2, output_size=size)
+        assert out.shape == (2, 2, 7)
+        np.testing.assert_array_equal(out.numpy()[..., :6], F.max_unpool1d(y, i, 2).numpy())
