@@ -19,14 +19,10 @@ def test_cumsum_sums_in_the_given_dtype():
     np.testing.assert_array_equal(f.numpy(), np.array([1, 3, 6], np.float32))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="Tensor.cumsum takes no dtype= yet (PyTorch's Tensor.cumsum(dim, *, dtype=None)); "
-    "tt.cumsum does",
-)
 def test_the_cumsum_method_takes_dtype_too():
     assert tt.tensor([1.0, 2.0]).cumsum(0, dtype=tt.float64).dtype == tt.float64
+    x = tt.tensor([100, 100, 100], dtype=tt.int8)
+    np.testing.assert_array_equal(x.cumsum(0, dtype=tt.int64).numpy(), [100, 200, 300])
 
 
 @pytest.mark.torch

@@ -82,8 +82,8 @@ class ReductionMethods:
         return R.any(self, dim, keepdim)
 
     @numpy_aliases
-    def cumsum(self, dim):
-        return R.cumsum(self, dim)
+    def cumsum(self, dim, *, dtype=None):
+        return R.cumsum(self, dim, dtype=dtype)
 
     @numpy_aliases
     def cumsum_(self, dim, *, dtype=None):
