@@ -105,7 +105,7 @@ from tinytensor.nn.functional.loss import (
     nll_loss,
     smooth_l1_loss,
 )
-from tinytensor.nn.functional.loss_ext import (
+from tinytensor.nn.functional.loss_nll_margin import (
     gaussian_nll_loss,
     multilabel_margin_loss,
     multilabel_soft_margin_loss,

@@ -1,6 +1,7 @@
-"""More losses: poisson_nll_loss, gaussian_nll_loss, soft_margin_loss, multilabel_margin_loss,
-multilabel_soft_margin_loss. Composites of tinytensor ops; where PyTorch's kernel is fused, the
-top node saves what that kernel saves (``saves``)."""
+"""Likelihood losses for counts and Gaussian targets (poisson_nll_loss, gaussian_nll_loss) and
+margin losses for labels (soft_margin_loss, multilabel_margin_loss, multilabel_soft_margin_loss).
+Composites of tinytensor ops; where PyTorch's kernel is fused, the top node saves what that
+kernel saves (``saves``)."""
 
 from __future__ import annotations
 
