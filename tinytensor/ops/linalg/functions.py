@@ -101,7 +101,7 @@ _PADE13 = (
 
 def _expm_np(A):
     """exp(A) by scaling and squaring with a degree-13 Padé approximant (Higham 2005)."""
-    b = _PADE13
+    b, dtype = _PADE13, A.dtype
     norm1 = np.abs(A).sum(-2).max(-1) if A.size else np.zeros(A.shape[:-2])
     s = np.maximum(0, np.ceil(np.log2(np.maximum(norm1, 1e-300) / 5.371920351148152)))
     s = s.astype(np.int64)
@@ -122,7 +122,7 @@ def _expm_np(A):
     X = np.linalg.solve(V - U, V + U)
     for k in range(int(s.max()) if s.size else 0):
         X = np.where((k < s)[..., None, None], X @ X, X)
-    return X.astype(A.dtype, copy=False)
+    return X.astype(dtype, copy=False)  # float32 in, float32 out (2.0**s is float64)
 
 
 def matrix_exp(input):
