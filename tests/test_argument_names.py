@@ -151,15 +151,6 @@ KEYWORD_GAPS = {
     },
     "compile": dict.fromkeys(("name", "recompile_limit", "isolate_recompiles", "shapes_spec"),
                              _DYNAMO),
-    "nn.functional.l1_loss": {
-        "weight": "PyTorch's newer per-element weight is not implemented yet (a gap)",
-    },
-    "nn.functional.normalize": {
-        "out": "tinytensor.nn.functional takes no out= (a gap): normalize returns a new tensor",
-    },
-    "nn.functional.mish": {
-        "inplace": "no in-place form of mish yet (a gap): mish(x) returns a new tensor",
-    },
     "conj_physical": {
         "out": "written in tinytensor/_namespace/function_forms.py, outside the op modules the "
         "door gives out= to; not yet given one (a gap, not a design)",

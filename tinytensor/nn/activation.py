@@ -171,8 +171,15 @@ class Mish(Module):
     tensor([-0.3034,  0.0000,  0.8651])
     """
 
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
     def forward(self, input):
-        return F.mish(input)
+        return F.mish(input, inplace=self.inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class Softsign(Module):

@@ -213,8 +213,11 @@ def _silu_backward(g, x):
 SILU = Primitive("Silu", _silu_kernel, _silu_backward)
 
 
-def mish(input):
-    """`f(x) = x*tanh(softplus(x))`"""
+def mish(input, inplace=False):
+    """`f(x) = x*tanh(softplus(x))`; ``inplace=True`` writes the result into ``input``"""
+    if inplace:
+        x = float_input(input, "mish")
+        return _in_place(x, lambda t: t * TRIG.tanh(softplus(t)))
     return input * TRIG.tanh(softplus(input))
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinytensor._namespace.conventions import write_out
 from tinytensor.autograd.grad_mode import grad_state
 from tinytensor.autograd.primitive import Primitive, tracing
 from tinytensor.core import bump_version, wrap
@@ -253,10 +254,18 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     return saves(out, "NativeGroupNorm", x, weight)
 
 
-def normalize(input, p=2.0, dim=1, eps=1e-12):
-    """f(x) = x / max(||x||_p, eps) along dim"""
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """f(x) = x / max(||x||_p, eps) along dim; ``out=`` receives the result (not recorded for
+    autograd, so an input that requires grad is an error in grad mode, as with every out=)"""
     x = float_input(input, "normalize")
-    return x / x.norm(p, dim, keepdim=True).clamp(min=eps)
+    if out is not None and grad_state.enabled and x.requires_grad:
+        raise RuntimeError(
+            "normalize(): functions with out=... arguments don't support automatic "
+            "differentiation, but the input requires grad. Call it without out= "
+            "(or under tinytensor.no_grad())."
+        )
+    result = x / x.norm(p, dim, keepdim=True).clamp(min=eps)
+    return result if out is None else write_out(result, out, "normalize")
 
 
 def instance_norm(
