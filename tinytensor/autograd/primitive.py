@@ -129,7 +129,8 @@ class Primitive:
         self.wants_needs = False
         if backward is not None:
             check_backward(backward, name)
-            code = getattr(backward, "__code__", None)
+            # A decorated backward (functools.wraps, as mutmut's trampoline) is read unwrapped.
+            code = getattr(getattr(backward, "__wrapped__", backward), "__code__", None)
             self.wants_needs = code is not None and code.co_kwonlyargcount != 0
 
     def __repr__(self) -> str:
