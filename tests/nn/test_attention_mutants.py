@@ -1,0 +1,609 @@
+"""scaled_dot_product_attention and multi_head_attention_forward, branch by branch, NumPy only.
+
+Each test pins one rule a one-line bug would break: the fused kernel and the composite path
+(dropout, or a mask that needs a gradient) against a NumPy oracle (bool masks, float masks,
+``is_causal`` with L != S, ``scale=``, grouped-query heads, huge scores, an empty key axis),
+dropout against the seeded keep-mask, first and second order gradients against finite
+differences, the saved probabilities (first order) and their recomputation (create_graph), and
+multi-head attention (3-D masks, static keys, the is_causal hint, training dropout, unbatched
+inputs, every error) against a NumPy oracle of the functional form.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import tinytensor as tt
+import tinytensor.nn.functional as F
+from tinytensor.nn.functional import attention as attention_module
+from tinytensor.testing import gradcheck, gradgradcheck
+
+R = np.random.default_rng(2025)
+
+
+def _np_softmax(s):
+    """softmax over the last axis; rows that are all -inf give 0."""
+    m = np.max(s, -1, keepdims=True)
+    m = np.where(np.isneginf(m), 0.0, m)
+    e = np.exp(s - m)
+    den = e.sum(-1, keepdims=True)
+    return e / np.where(den == 0, 1.0, den)
+
+
+def _np_probs(q, k, mask=None, causal=False, scale=None):
+    """softmax(q k^T * scale + bias) with rows whose keys are all masked giving 0."""
+    scale = 1.0 / math.sqrt(q.shape[-1]) if scale is None else scale
+    s = q @ np.swapaxes(k, -1, -2) * scale
+    if mask is not None:
+        s = s + (np.where(mask, 0.0, -np.inf) if mask.dtype == bool else mask)
+    if causal:
+        s = np.where(np.tri(s.shape[-2], s.shape[-1], dtype=bool), s, -np.inf)
+    return _np_softmax(s)
+
+
+def _np_sdpa(q, k, v, mask=None, causal=False, scale=None, keep=None):
+    p = _np_probs(q, k, mask, causal, scale)
+    return (p if keep is None else p * keep) @ v
+
+
+def _t(a, grad=False):
+    return tt.tensor(np.array(a), requires_grad=grad)
+
+
+def _qkv(lead=(2, 3), L=3, S=5, E=4, Ev=2):
+    return (R.standard_normal(lead + (L, E)), R.standard_normal(lead + (S, E)),
+            R.standard_normal(lead + (S, Ev)))  # fmt: skip
+
+
+_BOOL = np.array([[True, False, True, True, False],
+                  [False, False, False, False, False],  # every key masked: a row of zeros
+                  [False, True, True, False, True]])  # fmt: skip
+_FLOAT = R.standard_normal((3, 5))
+
+FUSED = {
+    "plain": {},
+    "bool-mask": {"attn_mask": _BOOL},
+    "float-mask": {"attn_mask": _FLOAT},
+    "causal-L<S": {"is_causal": True},
+    "causal-and-float-mask": {"is_causal": True, "attn_mask": _FLOAT},
+    "causal-and-bool-mask": {"is_causal": True, "attn_mask": _BOOL},
+    "scale": {"scale": 0.3},
+    "scale-and-mask": {"scale": 2.5, "attn_mask": _FLOAT},
+}
+
+
+def _call(q, k, v, kw, grad=False):
+    kw = {n: (_t(a) if isinstance(a, np.ndarray) else a) for n, a in kw.items()}
+    return F.scaled_dot_product_attention(_t(q, grad), _t(k, grad), _t(v, grad), **kw)
+
+
+@pytest.mark.parametrize("case", list(FUSED))
+def test_fused_kernel_numpy_oracle_and_one_node(case):
+    kw = FUSED[case]
+    q, k, v = _qkv()
+    out = _call(q, k, v, kw, grad=True)
+    assert out.grad_fn.name() == "ScaledDotProductAttentionBackward"
+    want = _np_sdpa(q, k, v, kw.get("attn_mask"), kw.get("is_causal", False), kw.get("scale"))
+    np.testing.assert_allclose(out.detach().numpy(), want, rtol=1e-12, atol=1e-13)
+    if case == "bool-mask":  # the fully masked query row gives exact zeros, no NaN
+        np.testing.assert_array_equal(out.detach().numpy()[..., 1, :], 0.0)
+
+
+def test_causal_with_more_queries_than_keys_and_unbatched_inputs():
+    q, k, v = _qkv(lead=(), L=5, S=3)
+    for kw in ({"is_causal": True}, {"is_causal": True, "scale": 0.7}):
+        out = _call(q, k, v, kw).numpy()
+        np.testing.assert_allclose(out, _np_sdpa(q, k, v, None, True, kw.get("scale")),
+                                   rtol=1e-12, atol=1e-13)  # fmt: skip
+    # query 0 sees key 0 only: its output is value row 0 exactly
+    np.testing.assert_allclose(_call(q, k, v, {"is_causal": True}).numpy()[0], v[0], rtol=1e-14)
+
+
+@pytest.mark.parametrize("case", ["float-mask", "causal-and-float-mask", "scale-and-mask"])
+def test_composite_path_for_a_mask_that_needs_grad_numpy_oracle(case):
+    kw = dict(FUSED[case])
+    q, k, v = _qkv()
+    m = _t(kw.pop("attn_mask"), grad=True)
+    out = F.scaled_dot_product_attention(_t(q), _t(k), _t(v), m, **kw)
+    assert out.grad_fn.name() != "ScaledDotProductAttentionBackward"
+    want = _np_sdpa(q, k, v, m.detach().numpy(), kw.get("is_causal", False), kw.get("scale"))
+    np.testing.assert_allclose(out.detach().numpy(), want, rtol=1e-12, atol=1e-13)
+
+
+def test_a_mask_without_grad_and_no_mask_take_the_fused_node():
+    q, k, v = _qkv()
+    for mask in (None, _t(_FLOAT), _t(_BOOL)):
+        out = F.scaled_dot_product_attention(_t(q, True), _t(k), _t(v), mask)
+        assert out.grad_fn.name() == "ScaledDotProductAttentionBackward"
+    out = F.scaled_dot_product_attention(_t(q, True), _t(k), _t(v), dropout_p=0.0)
+    assert out.grad_fn.name() == "ScaledDotProductAttentionBackward"
+
+
+def _keep(shape, p, seed):
+    """The keep-mask scaled by 1/(1-p) that dropout draws after tt.manual_seed(seed)."""
+    tt.manual_seed(seed)
+    return F.dropout(tt.ones(*shape, dtype=tt.float64), p).numpy()
+
+
+@pytest.mark.parametrize("kw", [{}, {"attn_mask": _BOOL, "is_causal": True}, {"scale": 0.4},
+                                {"attn_mask": _FLOAT}], ids=["plain", "bool-causal", "scale",
+                                                             "float"])  # fmt: skip
+def test_dropout_is_the_seeded_keep_mask_on_the_probabilities(kw):
+    q, k, v = _qkv()
+    keep = _keep((2, 3, 3, 5), 0.3, seed=11)
+    assert 0 < (keep == 0).sum() < keep.size
+    tt.manual_seed(11)
+    out = _call(q, k, v, {**kw, "dropout_p": 0.3}).numpy()
+    want = _np_sdpa(q, k, v, kw.get("attn_mask"), kw.get("is_causal", False), kw.get("scale"),
+                    keep=keep)  # fmt: skip
+    np.testing.assert_allclose(out, want, rtol=1e-12, atol=1e-13)
+
+
+def test_dropout_bounds_are_inclusive():
+    q, k, v = _qkv()
+    np.testing.assert_array_equal(_call(q, k, v, {"dropout_p": 1.0}).numpy(), 0.0)
+    np.testing.assert_allclose(_call(q, k, v, {"dropout_p": 0.0}).numpy(), _np_sdpa(q, k, v),
+                               rtol=1e-12)  # fmt: skip
+    for p in (-0.01, 1.01):
+        with pytest.raises(RuntimeError, match=f"between 0 and 1, but got {p}"):
+            _call(q, k, v, {"dropout_p": p})
+
+
+def test_huge_scores_do_not_overflow():
+    # scores of order 1e3: exp without subtracting the row maximum gives inf/inf = NaN
+    q, k, v = (a * 30.0 for a in _qkv())
+    want = _np_sdpa(q, k, v, _FLOAT)
+    assert np.isfinite(want).all()
+    np.testing.assert_allclose(_call(q, k, v, {"attn_mask": _FLOAT}).numpy(), want,
+                               rtol=1e-10, atol=1e-12)  # fmt: skip
+    m = _t(_FLOAT, grad=True)  # the composite path's SafeSoftmax kernel too
+    out = F.scaled_dot_product_attention(_t(q), _t(k), _t(v), m)
+    np.testing.assert_allclose(out.detach().numpy(), want, rtol=1e-10, atol=1e-12)
+    q2 = -q  # large negative scores (max is then the least negative one)
+    np.testing.assert_allclose(_call(q2, k, v, {}).numpy(), _np_sdpa(q2, k, v),
+                               rtol=1e-10, atol=1e-12)  # fmt: skip
+
+
+def test_no_keys_gives_zeros_of_the_value_width():
+    q = R.standard_normal((2, 3))
+    out = F.scaled_dot_product_attention(_t(q), tt.zeros(0, 3, dtype=tt.float64),
+                                         tt.zeros(0, 4, dtype=tt.float64))  # fmt: skip
+    assert tuple(out.shape) == (2, 4)
+    np.testing.assert_array_equal(out.numpy(), 0.0)
+
+
+def test_grouped_query_heads_three_d_and_gradients():
+    q = R.standard_normal((4, 3, 2))  # (heads, L, E), no batch dim
+    k = R.standard_normal((2, 5, 2))
+    v = R.standard_normal((2, 5, 3))
+    out = F.scaled_dot_product_attention(_t(q), _t(k), _t(v), enable_gqa=True).numpy()
+    want = _np_sdpa(q, np.repeat(k, 2, 0), np.repeat(v, 2, 0))
+    np.testing.assert_allclose(out, want, rtol=1e-12, atol=1e-13)
+    args = tuple(_t(a, True) for a in (q, k, v))
+    assert gradcheck(lambda q, k, v: F.scaled_dot_product_attention(q, k, v, enable_gqa=True),
+                     args)  # fmt: skip
+
+
+def test_grouped_query_errors_name_the_heads():
+    q = _t(R.standard_normal((1, 6, 3, 2)))
+    for kh, vh in ((4, 4), (2, 3), (0, 0)):
+        k = _t(R.standard_normal((1, kh, 5, 2)))
+        v = _t(R.standard_normal((1, vh, 5, 2)))
+        with pytest.raises(RuntimeError, match=rf"query heads \(6\).*\({kh}, {vh}\)"):
+            F.scaled_dot_product_attention(q, k, v, enable_gqa=True)
+
+
+def test_sdpa_errors():
+    q, k, v = (_t(a) for a in _qkv())
+    with pytest.raises(RuntimeError, match="scaled_dot_product_attention: query"):
+        F.scaled_dot_product_attention(q, k[..., :3], v)
+    with pytest.raises(RuntimeError, match="source length"):
+        F.scaled_dot_product_attention(q, k, v[..., :4, :])
+    with pytest.raises(RuntimeError, match="attn_mask dtype"):
+        F.scaled_dot_product_attention(q, k, v, tt.zeros(3, 5, dtype=tt.float32))
+    with pytest.raises(RuntimeError, match="attn_mask dtype"):
+        F.scaled_dot_product_attention(q, k, v, tt.zeros(3, 5, dtype=tt.int64))
+    # a float mask of the query's dtype is fine
+    F.scaled_dot_product_attention(q, k, v, tt.zeros(3, 5, dtype=tt.float64))
+
+
+def test_bool_mask_node_attribute_is_in_the_query_dtype():
+    q, k, v = _qkv()
+    out = F.scaled_dot_product_attention(_t(q, True), _t(k), _t(v), _t(_BOOL), scale=2)
+    mask = out.grad_fn.attrs["attn_mask"]
+    assert mask.dtype == tt.float64 and out.grad_fn.attrs["scale"] == 2.0
+    np.testing.assert_array_equal(mask.numpy(), np.where(_BOOL, 0.0, -np.inf))
+
+
+# --- gradients ---------------------------------------------------------------------------------
+
+GRAD_CASES = {
+    "bool-mask-with-empty-row": {"attn_mask": _BOOL[:, :4]},
+    "causal-L<S": {"is_causal": True},
+    "scale-float-mask": {"scale": 0.6, "attn_mask": _FLOAT[:, :4]},
+}
+
+
+def _small():
+    q, k, v = _qkv(lead=(2,), L=3, S=4, E=2, Ev=2)
+    return tuple(_t(a, True) for a in (q, k, v))
+
+
+def _fn(kw):
+    kw = {n: (_t(a) if isinstance(a, np.ndarray) else a) for n, a in kw.items()}
+    return lambda q, k, v: F.scaled_dot_product_attention(q, k, v, **kw)
+
+
+@pytest.mark.parametrize("case", list(GRAD_CASES))
+def test_first_order_gradients_fused(case):
+    assert gradcheck(_fn(GRAD_CASES[case]), _small())
+
+
+@pytest.mark.parametrize("case", list(GRAD_CASES))
+def test_second_order_gradients_fused(case):
+    assert gradgradcheck(_fn(GRAD_CASES[case]), _small())
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_composite_path_gradients_first_and_second_order(causal):
+    q, k, v = _small()
+    m = _t(_FLOAT[:, :4], grad=True)
+
+    def fn(q, k, v, m):
+        return F.scaled_dot_product_attention(q, k, v, m, is_causal=causal, scale=0.8)
+
+    assert gradcheck(fn, (q, k, v, m))
+    assert gradgradcheck(fn, (q, k, v, m))
+
+
+def test_first_order_backward_uses_the_saved_probabilities(monkeypatch):
+    """Only a backward that builds a graph computes the probabilities again from q and k."""
+    calls = []
+    real = attention_module._probs
+
+    def counting(*args):
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(attention_module, "_probs", counting)
+    q, k, v = _small()
+    out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    g = tt.tensor(R.standard_normal(tuple(out.shape)))
+    grads = tt.autograd.grad([out], [q, k, v], [g])
+    assert calls == []
+    again = tt.autograd.grad([F.scaled_dot_product_attention(q, k, v, is_causal=True)],
+                             [q, k, v], [g], create_graph=True)  # fmt: skip
+    assert calls == [1]
+    for a, b in zip(grads, again):
+        np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=1e-12, atol=1e-14)
+    assert all(b.requires_grad for b in again)
+
+
+def test_first_order_gradients_match_the_hand_derived_formula():
+    q, k, v = _qkv(lead=(2,), L=3, S=4, E=3, Ev=2)
+    g = R.standard_normal((2, 3, 2))
+    scale = 0.45
+    ts = tuple(_t(a, True) for a in (q, k, v))
+    out = F.scaled_dot_product_attention(*ts, _t(_BOOL[:, :4]), scale=scale)
+    out.backward(tt.tensor(g))
+    p = _np_probs(q, k, _BOOL[:, :4], scale=scale)
+    o = p @ v
+    ds = p * (g @ np.swapaxes(v, -1, -2) - (g * o).sum(-1, keepdims=True))
+    want = (ds @ k * scale, np.swapaxes(ds, -1, -2) @ q * scale, np.swapaxes(p, -1, -2) @ g)
+    for t, w in zip(ts, want):
+        np.testing.assert_allclose(t.grad.numpy(), w, rtol=1e-11, atol=1e-13)
+
+
+# --- multi_head_attention_forward ----------------------------------------------------------------
+
+E, H, L, S, N = 4, 2, 3, 5, 2
+HD = E // H
+
+
+def _params(seed=0, bias=True):
+    r = np.random.default_rng(seed)
+    w_in, w_out = r.standard_normal((3 * E, E)) * 0.5, r.standard_normal((E, E)) * 0.5
+    b_in = r.standard_normal(3 * E) * 0.3 if bias else None
+    b_out = r.standard_normal(E) * 0.3 if bias else None
+    return w_in, b_in, w_out, b_out
+
+
+def _np_mha(q, k, v, w_in, b_in, w_out, b_out, bias=None, static_k=None, static_v=None,
+            keep=None, k_extra=None, zero_attn=False):  # fmt: skip
+    """(L, N, E) inputs -> out (L, N, E) and per-head weights (N, H, L, S'); ``bias`` is an
+    additive (N*H, L or 1, S) float array."""
+    wq, wk, wv = np.split(w_in, 3)
+    bq, bk, bv = np.split(b_in, 3) if b_in is not None else (0.0, 0.0, 0.0)
+    qp, kp, vp = q @ wq.T + bq, k @ wk.T + bk, v @ wv.T + bv
+    n = q.shape[1]
+
+    def heads(t):  # (S, N, E) -> (N*H, S, HD)
+        return t.reshape(t.shape[0], n * H, HD).transpose(1, 0, 2)
+
+    qh = heads(qp)
+    kh = heads(kp) if static_k is None else static_k
+    vh = heads(vp) if static_v is None else static_v
+    if k_extra is not None:  # bias_k / bias_v rows
+        kh = np.concatenate([kh, heads(k_extra[0])], 1)
+        vh = np.concatenate([vh, heads(k_extra[1])], 1)
+    if zero_attn:
+        kh = np.concatenate([kh, np.zeros((n * H, 1, HD))], 1)
+        vh = np.concatenate([vh, np.zeros((n * H, 1, HD))], 1)
+    s = qh @ kh.transpose(0, 2, 1) / math.sqrt(HD)
+    if bias is not None:
+        s = s + np.pad(bias, [(0, 0), (0, 0), (0, kh.shape[1] - bias.shape[-1])])
+    w = _np_softmax(s)
+    wd = w if keep is None else w * keep
+    ctx = (wd @ vh).transpose(1, 0, 2).reshape(q.shape[0], n, E)
+    out = ctx @ w_out.T + (0.0 if b_out is None else b_out)
+    return out, wd.reshape(n, H, q.shape[0], -1)
+
+
+def _mhaf(q, k, v, params, **kw):
+    w_in, b_in, w_out, b_out = (None if a is None else _t(a) for a in params)
+    kw = {n: (_t(a) if isinstance(a, np.ndarray) else a) for n, a in kw.items()}
+    bias_k, bias_v = kw.pop("bias_k", None), kw.pop("bias_v", None)
+    zero = kw.pop("add_zero_attn", False)
+    p = kw.pop("dropout_p", 0.0)
+    q = q if isinstance(q, tt.Tensor) else _t(q)
+    k = k if isinstance(k, tt.Tensor) else _t(k)
+    v = v if isinstance(v, tt.Tensor) else _t(v)
+    return F.multi_head_attention_forward(q, k, v, E, H, w_in, b_in, bias_k, bias_v, zero, p,
+                                          w_out, b_out, **kw)  # fmt: skip
+
+
+def _x(L_=L, S_=S, n=N):
+    return (
+        R.standard_normal((L_, n, E)),
+        R.standard_normal((S_, n, E)),
+        R.standard_normal((S_, n, E)),
+    )
+
+
+def _bool_bias(m):
+    return np.where(m, -np.inf, 0.0)  # multi-head attention: True = masked
+
+
+def test_mha_three_d_masks_bool_and_float_on_both_paths():
+    q, k, v = _x()
+    params = _params(1)
+    am_bool = R.random((N * H, L, S)) > 0.6
+    am_bool[..., 0] = False
+    am_float = R.standard_normal((N * H, L, S))
+    for am, bias in ((am_bool, _bool_bias(am_bool)), (am_float, am_float)):
+        want, want_w = _np_mha(q, k, v, *params, bias=bias)
+        out, w = _mhaf(q, k, v, params, attn_mask=am, average_attn_weights=False)
+        np.testing.assert_allclose(out.numpy(), want, rtol=1e-11, atol=1e-13)
+        np.testing.assert_allclose(w.numpy(), want_w, rtol=1e-11, atol=1e-13)
+        out, w = _mhaf(q, k, v, params, attn_mask=am, need_weights=False)
+        assert w is None
+        np.testing.assert_allclose(out.numpy(), want, rtol=1e-11, atol=1e-13)
+
+
+def test_mha_key_padding_float_with_bool_attn_mask_warns_and_adds():
+    q, k, v = _x()
+    params = _params(2)
+    kpm = R.standard_normal((N, S))
+    am = np.zeros((L, S), bool)
+    am[1, 3:] = True
+    bias = np.repeat(kpm, H, 0)[:, None, :] + _bool_bias(am)[None]
+    want, want_w = _np_mha(q, k, v, *params, bias=bias)
+    with pytest.warns(UserWarning, match="mismatched key_padding_mask and attn_mask"):
+        out, w = _mhaf(q, k, v, params, key_padding_mask=kpm, attn_mask=am)
+    np.testing.assert_allclose(out.numpy(), want, rtol=1e-11, atol=1e-13)
+    np.testing.assert_allclose(w.numpy(), want_w.mean(1), rtol=1e-11, atol=1e-13)
+    with warnings.catch_warnings():  # the same types: no warning
+        warnings.simplefilter("error")
+        _mhaf(q, k, v, params, key_padding_mask=kpm, attn_mask=_bool_bias(am))
+        out, _ = _mhaf(q, k, v, params, key_padding_mask=kpm > 0, need_weights=False)
+    want, _ = _np_mha(q, k, v, *params, bias=np.repeat(_bool_bias(kpm > 0), H, 0)[:, None, :])
+    np.testing.assert_allclose(out.numpy(), want, rtol=1e-11, atol=1e-13)
+
+
+def test_mha_only_bool_and_float_masks():
+    q, k, v = _x()
+    for name in ("key_padding_mask", "attn_mask"):
+        shape = (N, S) if name == "key_padding_mask" else (L, S)
+        with pytest.raises(AssertionError, match=f"only bool and floating types of {name}"):
+            _mhaf(q, k, v, _params(), **{name: np.zeros(shape, np.int64)})
+
+
+def test_mha_is_causal_hint():
+    """With need_weights=False and no key padding the hint replaces the mask (as PyTorch);
+    otherwise the mask is used as given."""
+    q, k, v = _x(L_=4, S_=4)
+    params = _params(3)
+    zeros = np.zeros((4, 4))
+    causal_bias = np.where(np.tri(4, 4, dtype=bool), 0.0, -np.inf)[None]
+    want_causal, _ = _np_mha(q, k, v, *params, bias=causal_bias)
+    want_plain, _ = _np_mha(q, k, v, *params)
+    out, _ = _mhaf(q, k, v, params, attn_mask=zeros, is_causal=True, need_weights=False)
+    np.testing.assert_allclose(out.numpy(), want_causal, rtol=1e-11, atol=1e-13)
+    out, _ = _mhaf(q, k, v, params, attn_mask=zeros, is_causal=True)
+    np.testing.assert_allclose(out.numpy(), want_plain, rtol=1e-11, atol=1e-13)
+    kpm = np.zeros((N, 4))
+    out, _ = _mhaf(q, k, v, params, attn_mask=zeros, is_causal=True, need_weights=False,
+                   key_padding_mask=kpm)  # fmt: skip
+    np.testing.assert_allclose(out.numpy(), want_plain, rtol=1e-11, atol=1e-13)
+    with pytest.raises(RuntimeError, match="Need attn_mask if specifying the is_causal hint"):
+        _mhaf(q, k, v, params, is_causal=True, need_weights=False)
+
+
+def test_mha_self_attention_packed_projection_without_bias():
+    x = R.standard_normal((L, N, E))
+    xt = _t(x)
+    for bias in (True, False):
+        params = _params(4, bias=bias)
+        want, want_w = _np_mha(x, x, x, *params)
+        for need in (True, False):
+            out, w = _mhaf(xt, xt, xt, params, need_weights=need)
+            np.testing.assert_allclose(out.numpy(), want, rtol=1e-11, atol=1e-13)
+        np.testing.assert_allclose(
+            _mhaf(xt, xt, xt, params)[1].numpy(), want_w.mean(1), rtol=1e-11, atol=1e-13
+        )
+
+
+def test_mha_separate_projection_weights_same_object():
+    x = R.standard_normal((L, N, E))
+    xt = _t(x)
+    w_in, b_in, w_out, b_out = _params(5)
+    wq, wk, wv = (_t(w) for w in np.split(w_in, 3))
+    want, _ = _np_mha(x, x, x, w_in, b_in, w_out, b_out)
+    out, _ = F.multi_head_attention_forward(
+        xt, xt, xt, E, H, None, _t(b_in), None, None, False, 0.0, _t(w_out), _t(b_out),
+        use_separate_proj_weight=True, q_proj_weight=wq, k_proj_weight=wk, v_proj_weight=wv,
+    )  # fmt: skip
+    np.testing.assert_allclose(out.numpy(), want, rtol=1e-11, atol=1e-13)
+    with pytest.raises(AssertionError, match="q/k/v_proj_weight is None"):
+        F.multi_head_attention_forward(
+            xt, xt, xt, E, H, None, _t(b_in), None, None, False, 0.0, _t(w_out), _t(b_out),
+            use_separate_proj_weight=True, q_proj_weight=wq, k_proj_weight=wk,
+        )  # fmt: skip
+    with pytest.raises(AssertionError, match="sequence and batch dims"):
+        F.multi_head_attention_forward(
+            xt, xt, _t(R.standard_normal((L + 1, N, E))), E, H, None, None, None, None, False,
+            0.0, _t(w_out), None, use_separate_proj_weight=True, q_proj_weight=wq,
+            k_proj_weight=wk, v_proj_weight=wv,
+        )  # fmt: skip
+
+
+def test_mha_static_keys_and_values():
+    q, k, v = _x()
+    params = _params(6)
+    sk = R.standard_normal((N * H, 6, HD))
+    sv = R.standard_normal((N * H, 6, HD))
+    want, want_w = _np_mha(q, k, v, *params, static_k=sk, static_v=sv)
+    for need in (True, False):
+        out, w = _mhaf(q, k, v, params, static_k=sk, static_v=sv, need_weights=need,
+                       average_attn_weights=False)  # fmt: skip
+        np.testing.assert_allclose(out.numpy(), want, rtol=1e-11, atol=1e-13)
+    np.testing.assert_allclose(
+        _mhaf(q, k, v, params, static_k=sk, static_v=sv, average_attn_weights=False)[1].numpy(),
+        want_w, rtol=1e-11, atol=1e-13,
+    )  # fmt: skip
+    for bad in (sk[:, :, :1], sk[1:]):
+        with pytest.raises(AssertionError, match=r"expecting static_k of shape \(4, S, 2\)"):
+            _mhaf(q, k, v, params, static_k=bad)
+    with pytest.raises(AssertionError, match=r"expecting static_v of shape \(4, S, 2\)"):
+        _mhaf(q, k, v, params, static_v=sv[:, :, :1])
+    bk = R.standard_normal((1, 1, E))
+    with pytest.raises(AssertionError, match="bias cannot be added to static key"):
+        _mhaf(q, k, v, params, static_k=sk, bias_k=bk, bias_v=bk)
+    with pytest.raises(AssertionError, match="bias cannot be added to static key"):
+        _mhaf(q, k, v, params, static_v=sv, bias_k=bk, bias_v=bk)
+
+
+def test_mha_bias_kv_and_zero_attention_with_masks_on_both_paths():
+    q, k, v = _x()
+    params = _params(7)
+    bk, bv = R.standard_normal((1, 1, E)), R.standard_normal((1, 1, E))
+    am = R.standard_normal((L, S))
+    kpm = np.zeros((N, S), bool)
+    kpm[1, :2] = True
+    bias = am[None] + np.repeat(_bool_bias(kpm), H, 0)[:, None, :]
+    extra = (np.broadcast_to(bk, (1, N, E)), np.broadcast_to(bv, (1, N, E)))
+    want, want_w = _np_mha(q, k, v, *params, bias=bias, k_extra=extra, zero_attn=True)
+    for need in (True, False):
+        with pytest.warns(UserWarning, match="mismatched key_padding_mask"):
+            out, w = _mhaf(q, k, v, params, bias_k=bk, bias_v=bv, add_zero_attn=True,
+                           attn_mask=am, key_padding_mask=kpm, need_weights=need,
+                           average_attn_weights=False)  # fmt: skip
+        np.testing.assert_allclose(out.numpy(), want, rtol=1e-11, atol=1e-13)
+        if need:
+            np.testing.assert_allclose(w.numpy(), want_w, rtol=1e-11, atol=1e-13)
+    with pytest.raises(AssertionError, match="both be set or both be None"):
+        _mhaf(q, k, v, params, bias_k=bk)
+    with pytest.raises(AssertionError, match="both be set or both be None"):
+        _mhaf(q, k, v, params, bias_v=bv)
+
+
+def test_mha_unbatched_with_key_padding_on_both_paths():
+    q, k, v = _x(n=1)
+    params = _params(8)
+    kpm = np.array([False, True, False, False, True])
+    want, want_w = _np_mha(q, k, v, *params, bias=np.repeat(_bool_bias(kpm)[None], H, 0)[:, None])
+    for need in (True, False):
+        out, w = _mhaf(q[:, 0], k[:, 0], v[:, 0], params, key_padding_mask=kpm, need_weights=need)
+        assert tuple(out.shape) == (L, E)
+        np.testing.assert_allclose(out.numpy(), want[:, 0], rtol=1e-11, atol=1e-13)
+    assert tuple(w.shape if w is not None else ()) == ()
+    _, w = _mhaf(q[:, 0], k[:, 0], v[:, 0], params, key_padding_mask=kpm)
+    assert tuple(w.shape) == (L, S)
+    np.testing.assert_allclose(w.numpy(), want_w[0].mean(0), rtol=1e-11, atol=1e-13)
+    am = R.standard_normal((H, L, S))  # unbatched 3-D mask: (heads, L, S)
+    want, _ = _np_mha(q, k, v, *params, bias=am)
+    out, _ = _mhaf(q[:, 0], k[:, 0], v[:, 0], params, attn_mask=am, need_weights=False)
+    np.testing.assert_allclose(out.numpy(), want[:, 0], rtol=1e-11, atol=1e-13)
+
+
+def test_mha_dropout_only_in_training_and_seeded():
+    q, k, v = _x()
+    params = _params(9)
+    want, want_w = _np_mha(q, k, v, *params)
+    for need in (True, False):
+        out, _ = _mhaf(q, k, v, params, dropout_p=0.5, training=False, need_weights=need)
+        np.testing.assert_allclose(out.numpy(), want, rtol=1e-11, atol=1e-13)
+    keep = _keep((N * H, L, S), 0.5, seed=4)
+    assert 0 < (keep == 0).sum() < keep.size
+    want, want_w = _np_mha(q, k, v, *params, keep=keep)
+    for need in (True, False):
+        tt.manual_seed(4)
+        out, w = _mhaf(q, k, v, params, dropout_p=0.5, need_weights=need,
+                       average_attn_weights=False)  # fmt: skip
+        np.testing.assert_allclose(out.numpy(), want, rtol=1e-11, atol=1e-13)
+        if need:  # the weights returned are the dropped ones, as PyTorch's
+            np.testing.assert_allclose(w.numpy(), want_w, rtol=1e-11, atol=1e-13)
+
+
+def test_mha_gradients_both_paths():
+    q, k, v = (_t(a[:2, :1], True) for a in _x())
+    w_in, b_in, w_out, b_out = (_t(a, True) for a in _params(10))
+    am = _t(R.standard_normal((2, 2)))
+    for need in (True, False):
+
+        def fn(q, k, v, w_in, b_in, w_out, b_out, need=need):
+            return F.multi_head_attention_forward(
+                q, k, v, E, H, w_in, b_in, None, None, False, 0.0, w_out, b_out,
+                attn_mask=am, need_weights=need)[0]  # fmt: skip
+
+        assert gradcheck(fn, (q, k, v, w_in, b_in, w_out, b_out))
+
+
+def test_mha_shape_errors():
+    q, k, v = _x()
+    p = _params()
+    cases = [
+        ((q[0, 0], k[0, 0], v[0, 0]), {}, "query should be unbatched 2D or batched 3D"),
+        ((q[None], k[None], v[None]), {}, "received 4-D query"),
+        ((q, k[:, 0], v), {}, r"expected `key` and `value` to be 3-D but found 2-D and 3-D"),
+        ((q, k, v[:, 0]), {}, r"to be 3-D but found 3-D and 2-D"),
+        ((q, k, v), {"key_padding_mask": np.zeros((N, 1, S), bool)},
+         r"`key_padding_mask` to be `None` or 2-D but found 3-D"),
+        ((q, k, v), {"attn_mask": np.zeros(S, bool)}, "2-D or 3-D but found 1-D"),
+        ((q, k, v), {"attn_mask": np.zeros((1, 1, L, S), bool)}, "2-D or 3-D but found 4-D"),
+        ((q[:, 0], k[:, 0], v[:, 0]), {"attn_mask": np.zeros((H, L, S + 1), bool)},
+         r"Expected `attn_mask` shape to be \(2, 3, 5\) but got \(2, 3, 6\)"),
+        ((q, k, v), {"attn_mask": np.zeros((N * H, L, S + 1), bool)},
+         r"3D attn_mask is .* but should be \(4, 3, 5\)"),
+        ((q, k, v), {"attn_mask": np.zeros((L, S + 1), bool)},
+         r"2D attn_mask is .* but should be \(3, 5\)"),
+        ((q, k, v), {"key_padding_mask": np.zeros((N, S + 1), bool)},
+         r"key_padded_mask.shape to be \(2, 5\), but got \(2, 6\)"),
+        ((q, k, v[:-1]), {}, "does not match value shape"),
+    ]  # fmt: skip
+    for args, kw, msg in cases:
+        with pytest.raises((AssertionError, RuntimeError), match=msg):
+            _mhaf(*args, p, **kw)
+    with pytest.raises(AssertionError, match="was expecting embedding dimension of 6, but got 4"):
+        F.multi_head_attention_forward(_t(q), _t(k), _t(v), 6, H, *(_t(a) for a in p[:2]),
+                                       None, None, False, 0.0, *(_t(a) for a in p[2:]))  # fmt: skip
+    with pytest.raises(AssertionError, match="embed_dim 4 not divisible by num_heads 3"):
+        F.multi_head_attention_forward(_t(q), _t(k), _t(v), E, 3, *(_t(a) for a in p[:2]),
+                                       None, None, False, 0.0, *(_t(a) for a in p[2:]))  # fmt: skip
+    with pytest.raises(AssertionError, match="in_proj_weight is None"):
+        F.multi_head_attention_forward(_t(q), _t(k), _t(v), E, H, None, None, None, None, False,
+                                       0.0, _t(p[2]), None)  # fmt: skip
