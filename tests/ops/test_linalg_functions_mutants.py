@@ -274,7 +274,10 @@ def test_svdvals_descending_and_driver_error():
 
 def test_eigh_reads_the_triangle_uplo_names():
     a = np.array([[2.0, 100.0], [1.0, 3.0]])  # not symmetric: each triangle is another matrix
-    for uplo, m in [("L", np.array([[2.0, 1.0], [1.0, 3.0]])), ("U", np.array([[2.0, 100.0], [100.0, 3.0]]))]:  # noqa: E501
+    for uplo, m in [
+        ("L", np.array([[2.0, 1.0], [1.0, 3.0]])),
+        ("U", np.array([[2.0, 100.0], [100.0, 3.0]])),
+    ]:
         w, v = tt.linalg.eigh(_t(a), UPLO=uplo)
         np.testing.assert_allclose(w.numpy(), np.linalg.eigvalsh(m), rtol=1e-14)
         np.testing.assert_allclose(tt.linalg.eigvalsh(_t(a), UPLO=uplo).numpy(), w.numpy())
