@@ -113,7 +113,7 @@ def test_a_result_made_outside_any_kernel_is_a_graph_break_that_names_it():
         "Tensor: an argument was computed outside a primitive's kernel (an op not yet "
         "declared as a primitive)",
         "a result (an op without grad, float64[2, 1]) was computed outside a primitive's "
-        "kernel (an op not yet declared as a primitive)"
+        "kernel (an op not yet declared as a primitive)",
     ]
 
 
