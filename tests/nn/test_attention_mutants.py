@@ -607,3 +607,17 @@ def test_mha_shape_errors():
     with pytest.raises(AssertionError, match="in_proj_weight is None"):
         F.multi_head_attention_forward(_t(q), _t(k), _t(v), E, H, None, None, None, None, False,
                                        0.0, _t(p[2]), None)  # fmt: skip
+
+
+def test_mha_shared_key_value_or_query_key_objects_use_their_own_projections():
+    """Only query is key is value takes the packed projection; any other sharing projects each
+    input by its own third of the weight."""
+    a, b = R.standard_normal((L, N, E)), R.standard_normal((L, N, E))
+    at, bt = _t(a), _t(b)
+    params = _params(11)
+    for q, k, v, qt, kt, vt in ((a, b, b, at, bt, bt), (a, a, b, at, at, bt),
+                                (a, b, a, at, bt, at)):  # fmt: skip
+        want, _ = _np_mha(q, k, v, *params)
+        for need in (True, False):
+            out, _ = _mhaf(qt, kt, vt, params, need_weights=need)
+            np.testing.assert_allclose(out.numpy(), want, rtol=1e-11, atol=1e-13)
