@@ -518,3 +518,54 @@ def test_traces_returning_other_structures_are_not_generalised():
     assert not dynamic(f)
     out = f(rows(4), False)
     assert type(out) is tuple and same(out[0], rows(4) * 2)
+
+
+# --- the tracer: constants, captured tensors, in-place writes ---------------------------------
+
+
+def test_numpy_scalars_are_constants_of_the_program():
+    f = tt.compile(lambda x: x * np.float32(2.0) + np.float64(1.0))
+    for v in (1.0, -2.0):
+        x = tt.full((2,), v)
+        assert same(f(x), x * np.float32(2.0) + np.float64(1.0))
+    assert f.program is not None and f.traces == 1
+
+
+def test_a_captured_tensor_read_twice_is_one_input():
+    w = tt.tensor([1.0, 2.0, 3.0])
+    f = tt.compile(lambda x: x * w + w)
+    f(tt.ones(3))
+    assert len(f.entries[0].externals) == 1 and f.entries[0].externals[0] is w
+    text = str(f.program)
+    assert "x1: parameter or captured tensor float32[3]" in text and "x2" not in text
+    with tt.no_grad():
+        w.mul_(2)  # read live on every replay
+    assert same(f(tt.ones(3)), np.float32([4, 8, 12]))
+
+
+def test_an_in_place_write_through_a_view_of_a_captured_tensor_stays_eager():
+    w = tt.zeros(3)
+
+    def h(x):
+        w[0:2].add_(x)
+        return w * 2
+
+    f = tt.compile(h)
+    for n in (1, 2, 3):
+        assert same(f(tt.ones(2)), np.float32([2 * n, 2 * n, 0]))
+        assert same(w, np.float32([n, n, 0])) and w._version == n
+    assert f.program is None
+    assert f.entries[0].breaks[0].reason == "a tensor is changed in place"
+
+
+def test_an_in_place_write_on_a_fresh_result_is_replayed_in_order():
+    def h(x):
+        y = x * 2
+        y.mul_(3)
+        return y + x
+
+    f = tt.compile(h)
+    for v in (1.0, 2.0, -1.0):
+        x = tt.full((2,), v)
+        assert same(f(x), h(x))
+    assert f.program is not None and f.traces == 1
