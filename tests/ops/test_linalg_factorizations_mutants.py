@@ -333,3 +333,43 @@ def test_svd_full_matrices_values_and_gradient_of_the_first_k(shape):
     tt.linalg.svd(x)[1].sum().backward()  # d sum(s) / dA = U_k Vh_k
     uu, _, vv = np.linalg.svd(a, full_matrices=False)
     np.testing.assert_allclose(x.grad.numpy(), uu @ vv, atol=1e-13)
+
+
+F32_OPS = {
+    "det": tt.linalg.det,
+    "det_singular": lambda x: tt.linalg.det(tt.stack([x[0], x[1], x[0] + x[1]])),
+    "slogdet": lambda x: tt.linalg.slogdet(x)[1],
+    "inv": tt.linalg.inv,
+    "solve": lambda x: tt.linalg.solve(x, x[:, :1]),
+    "solve_triangular": lambda x: tt.linalg.solve_triangular(x, x, upper=True),
+    "cholesky": lambda x: tt.linalg.cholesky(x @ x.mT),
+    "svd": lambda x: tt.linalg.svd(x)[0] ** 2,
+    "diag_embed": lambda x: tt.diag_embed(x, 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(F32_OPS))
+def test_float32_in_float32_out_values_and_gradients(name):
+    a = RNG.standard_normal((3, 3)) + 3 * np.eye(3)
+    f = F32_OPS[name]
+    x32 = tt.tensor(a.astype(np.float32), requires_grad=True)
+    y32 = f(x32)
+    assert y32.dtype == tt.float32
+    y32.sum().backward()
+    assert x32.grad.dtype == tt.float32
+    x64 = _t(a.astype(np.float32), True)
+    y64 = f(x64)
+    y64.sum().backward()
+    np.testing.assert_allclose(y32.detach().numpy(), y64.detach().numpy(), rtol=2e-4, atol=2e-5)
+    np.testing.assert_allclose(x32.grad.numpy(), x64.grad.numpy(), rtol=2e-3, atol=2e-4)
+
+
+def test_det_second_derivative_keeps_float32():
+    for a in (RNG.standard_normal((3, 3)) + 3 * np.eye(3), np.diag([1.0, 2.0, 0.0])):
+        x = tt.tensor(a.astype(np.float32), requires_grad=True)
+        (gr,) = tt.autograd.grad(tt.linalg.det(x), x, create_graph=True)
+        assert gr.dtype == tt.float32
+        (gr * tt.tensor(np.ones((3, 3), np.float32))).sum().backward()
+        assert x.grad.dtype == tt.float32
+        want = _poly_slope(_cofactor, a, np.ones((3, 3)))
+        np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-4, atol=1e-4)

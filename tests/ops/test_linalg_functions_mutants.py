@@ -473,3 +473,34 @@ def test_tensorsolve_with_and_without_dims():
         np.linalg.tensorsolve(a2, b, axes=(0,)),
         rtol=1e-10,
     )
+
+
+F32_OPS = {
+    "pinv": tt.linalg.pinv,
+    "matrix_exp": tt.linalg.matrix_exp,
+    "eigvalsh": lambda x: tt.linalg.eigh(x + x.mT)[0],
+    "eigenvectors": lambda x: tt.linalg.eigh(x + x.mT)[1] ** 2,
+    "cond": tt.linalg.cond,
+    "cond_1": lambda x: tt.linalg.cond(x, 1),
+    "nuclear_norm": lambda x: tt.linalg.matrix_norm(x, "nuc"),
+    "svdvals": tt.linalg.svdvals,
+    "cross": lambda x: tt.linalg.cross(x, x.flip(0)),
+    "matrix_power": lambda x: tt.linalg.matrix_power(x, -2),
+    "vander": lambda x: tt.linalg.vander(x[0]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(F32_OPS))
+def test_float32_in_float32_out_values_and_gradients(name):
+    a = RNG.standard_normal((3, 3)) + 3 * np.eye(3)
+    f = F32_OPS[name]
+    x32 = tt.tensor(a.astype(np.float32), requires_grad=True)
+    y32 = f(x32)
+    assert y32.dtype == tt.float32
+    y32.sum().backward()
+    assert x32.grad.dtype == tt.float32
+    x64 = _t(a.astype(np.float32), True)
+    y64 = f(x64)
+    y64.sum().backward()
+    np.testing.assert_allclose(y32.detach().numpy(), y64.detach().numpy(), rtol=2e-4, atol=2e-5)
+    np.testing.assert_allclose(x32.grad.numpy(), x64.grad.numpy(), rtol=2e-3, atol=2e-4)
