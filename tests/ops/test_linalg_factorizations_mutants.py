@@ -373,3 +373,59 @@ def test_det_second_derivative_keeps_float32():
         assert x.grad.dtype == tt.float32
         want = _poly_slope(_cofactor, a, np.ones((3, 3)))
         np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-4, atol=1e-4)
+
+
+_O, _M = object(), tt.ones(3, 3)
+NAMED = [
+    ("diagonal", lambda: tt.diagonal(_O)),
+    ("diag_embed", lambda: tt.diag_embed(_O)),
+    ("linalg.inv", lambda: tt.linalg.inv(_O)),
+    ("linalg.det", lambda: tt.linalg.det(_O)),
+    ("linalg.slogdet", lambda: tt.linalg.slogdet(_O)),
+    ("linalg.solve", lambda: tt.linalg.solve(_O, _M)),
+    ("linalg.solve", lambda: tt.linalg.solve(_M, _O)),
+    ("linalg.solve_triangular", lambda: tt.linalg.solve_triangular(_O, _M, upper=True)),
+    ("linalg.solve_triangular", lambda: tt.linalg.solve_triangular(_M, _O, upper=True)),
+    ("linalg.cholesky", lambda: tt.linalg.cholesky(_O)),
+    ("linalg.svd", lambda: tt.linalg.svd(_O)),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "call"), NAMED, ids=[f"{n}-{i}" for i, (n, _) in enumerate(NAMED)]
+)
+def test_a_non_tensor_argument_error_names_the_op(name, call):
+    with pytest.raises(TypeError, match=f"^{name}: expected a Tensor or a number, got object$"):
+        call()
+
+
+INT = tt.ones(2, 2, dtype=tt.int64)
+
+
+@pytest.mark.parametrize(
+    ("name", "call"),
+    [
+        ("linalg.det", lambda: tt.linalg.det(INT)),
+        ("linalg.slogdet", lambda: tt.linalg.slogdet(INT)),
+        ("linalg.solve", lambda: tt.linalg.solve(INT, _M[:2])),
+        ("linalg.solve_triangular", lambda: tt.linalg.solve_triangular(INT, _M, upper=True)),
+        ("linalg.cholesky", lambda: tt.linalg.cholesky(INT)),
+        ("linalg.svd", lambda: tt.linalg.svd(INT)),
+    ],
+)
+def test_integer_input_error_names_the_op(name, call):
+    with pytest.raises(RuntimeError, match=f"^{name}: expected a floating point tensor, got dtype"):
+        call()
+
+
+def test_dim_errors_name_the_op():
+    with pytest.raises(IndexError, match=r"^diagonal: dim 3 is out of range"):
+        tt.diagonal(_M, 0, 0, 3)
+    with pytest.raises(IndexError, match=r"^diagonal: dim -3 is out of range"):
+        tt.diagonal(_M, 0, -3, 1)
+    with pytest.raises(IndexError, match=r"^diag_embed: dim 3 is out of range"):
+        tt.diag_embed(_M, 0, 3, 0)
+    with pytest.raises(IndexError, match=r"^diag_embed: dim -4 is out of range"):
+        tt.diag_embed(_M, 0, 0, -4)
+    with pytest.raises(RuntimeError, match=r"^linalg.solve_triangular: expected a tensor of matr"):
+        tt.linalg.solve_triangular(_M, tt.ones(3), upper=True)

@@ -504,3 +504,49 @@ def test_float32_in_float32_out_values_and_gradients(name):
     y64.sum().backward()
     np.testing.assert_allclose(y32.detach().numpy(), y64.detach().numpy(), rtol=2e-4, atol=2e-5)
     np.testing.assert_allclose(x32.grad.numpy(), x64.grad.numpy(), rtol=2e-3, atol=2e-4)
+
+
+_O, _M = object(), tt.ones(3, 3)
+NAMED = [
+    ("linalg.pinv", lambda: tt.linalg.pinv(_O)),
+    ("linalg.matrix_exp", lambda: tt.linalg.matrix_exp(_O)),
+    ("linalg.cross", lambda: tt.linalg.cross(_O, _M)),
+    ("linalg.cross", lambda: tt.linalg.cross(_M, _O)),
+    ("linalg.vector_norm", lambda: tt.linalg.vector_norm(_O)),
+    ("linalg.matrix_norm", lambda: tt.linalg.matrix_norm(_O)),
+    ("linalg.norm", lambda: tt.linalg.norm(_O)),
+    ("linalg.eigh", lambda: tt.linalg.eigh(_O)),
+    ("linalg.eigh", lambda: tt.linalg.eigvalsh(_O)),
+    ("linalg.svd", lambda: tt.linalg.svdvals(_O)),
+    ("linalg.cond", lambda: tt.linalg.cond(_O)),
+    ("linalg.matrix_rank", lambda: tt.linalg.matrix_rank(_O)),
+    ("linalg.matrix_power", lambda: tt.linalg.matrix_power(_O, 2)),
+    ("linalg.multi_dot", lambda: tt.linalg.multi_dot([_M, _O])),
+    ("linalg.vecdot", lambda: tt.linalg.vecdot(_O, _M)),
+    ("linalg.vecdot", lambda: tt.linalg.vecdot(_M, _O)),
+    ("linalg.vander", lambda: tt.linalg.vander(_O)),
+    ("linalg.tensorinv", lambda: tt.linalg.tensorinv(_O)),
+    ("linalg.tensorsolve", lambda: tt.linalg.tensorsolve(_O, _M)),
+    ("linalg.tensorsolve", lambda: tt.linalg.tensorsolve(_M, _O)),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "call"), NAMED, ids=[f"{n}-{i}" for i, (n, _) in enumerate(NAMED)]
+)
+def test_a_non_tensor_argument_error_names_the_op(name, call):
+    with pytest.raises(TypeError, match=f"^{name}: expected a Tensor or a number, got object$"):
+        call()
+
+
+def test_out_of_range_dims_name_the_op():
+    with pytest.raises(IndexError, match=r"^linalg.cross: dim 2 is out of range"):
+        tt.linalg.cross(tt.ones(2, 3), tt.ones(2, 3), dim=2)
+    with pytest.raises(IndexError, match=r"^linalg.matrix_norm: dim 3 is out of range"):
+        tt.linalg.matrix_norm(tt.ones(2, 3), dim=(0, 3))
+    with pytest.raises(IndexError, match=r"^linalg.tensorsolve: dim 5 is out of range"):
+        tt.linalg.tensorsolve(tt.ones(2, 2), tt.ones(2), dims=(5,))
+    with pytest.raises(RuntimeError, match=r"^linalg.pinv: expected a floating point tensor"):
+        tt.linalg.pinv(tt.ones(2, 2, dtype=tt.int64))
+    with pytest.raises(RuntimeError, match=r"^linalg.norm: expected a floating point input"):
+        tt.linalg.norm(tt.ones(2, 2, dtype=tt.int64))
