@@ -550,3 +550,33 @@ def test_out_of_range_dims_name_the_op():
         tt.linalg.pinv(tt.ones(2, 2, dtype=tt.int64))
     with pytest.raises(RuntimeError, match=r"^linalg.norm: expected a floating point input"):
         tt.linalg.norm(tt.ones(2, 2, dtype=tt.int64))
+
+
+def test_multi_dot_keeps_size_one_dims_that_are_not_the_vectors():
+    v, a1 = np.array([1.0, 2.0]), np.array([[3.0], [4.0]])
+    out = tt.linalg.multi_dot([_t(v), _t(a1)])
+    assert out.shape == (1,) and out.item() == 11.0
+    r, w = np.array([[1.0, 2.0, 3.0]]), np.array([1.0, 1.0, 2.0])
+    out = tt.linalg.multi_dot([_t(r), _t(w)])
+    assert out.shape == (1,) and out.item() == 9.0
+    out = tt.linalg.multi_dot([_t(v), _t([[1.0, 2.0, 3.0], [0.0, 1.0, 0.0]]), _t(w)])
+    assert out.shape == () and out.item() == 11.0
+    with pytest.raises(RuntimeError, match=r"^linalg.multi_dot: expected at least 2 tensors$"):
+        tt.linalg.multi_dot([])
+
+
+def test_norm_passes_keepdim_and_dtype_on():
+    b = RNG.standard_normal((2, 3, 4))
+    a = b[0]
+    got = tt.linalg.norm(_t(b), dim=(0, 2), keepdim=True)
+    np.testing.assert_allclose(got.numpy(), np.linalg.norm(b, axis=(0, 2), keepdims=True))
+    got = tt.linalg.norm(_t(a), 1, keepdim=True)
+    np.testing.assert_allclose(got.numpy(), np.linalg.norm(a, 1, keepdims=True))
+    got = tt.linalg.norm(_t(a[0]), 3, keepdim=True)
+    assert got.shape == (1,)
+    got = tt.linalg.norm(_t(a), dim=1, keepdim=True)
+    assert got.shape == (3, 1)
+    ints = tt.tensor(np.array([[3, 0], [4, 0]]))
+    assert tt.linalg.norm(ints, dtype=tt.float64).item() == 5.0
+    assert tt.linalg.norm(ints, 1, dtype=tt.float64).item() == 7.0
+    assert tt.linalg.norm(ints, dim=0, dtype=tt.float64).numpy().tolist() == [5.0, 0.0]
