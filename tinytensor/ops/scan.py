@@ -190,6 +190,10 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     if a.ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
     d = one_dim(dim, a.ndim, "diff")
+    if n < 0:
+        raise RuntimeError(f"diff: order must be non-negative but got {n}")
+    if n == 0:  # the input alone, as PyTorch (prepend and append are not joined)
+        return S.clone(a)
     parts = [as_tensor(t, "diff") for t in (prepend, a, append) if t is not None]
     parts = [S.unsqueeze(t, d) if t.ndim == 0 else t for t in parts]
     x = J.cat(parts, d) if len(parts) > 1 else a
@@ -304,8 +308,9 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):  # noqa: A002
         dims = list(range(f.ndim))
     else:
         dims = [one_dim(k, f.ndim, "gradient") for k in ((dim,) if isinstance(dim, int) else dim)]
-    if isinstance(spacing, (int, float)) and not isinstance(spacing, bool):
-        spaces = [spacing] * len(dims)
+    scalar = isinstance(spacing, (int, float)) and not isinstance(spacing, bool)
+    if scalar or (isinstance(spacing, TensorBase) and spacing.ndim == 0):
+        spaces = [spacing] * len(dims)  # a 0-d tensor is a scalar spacing too, as in PyTorch
     else:
         spaces = list(spacing)
         if len(spaces) == 1 and len(dims) > 1 and not isinstance(spaces[0], TensorBase):
