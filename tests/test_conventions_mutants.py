@@ -378,3 +378,32 @@ def test_check_tensor_returns_a_tensor_and_refuses_anything_else():
     assert C.check_tensor(x, "abs_") is x
     with pytest.raises(TypeError, match=r"^abs_\(\): argument 'input' must be Tensor, not list$"):
         C.check_tensor([1.0], "abs_")
+
+
+def test_an_out_that_requires_grad_is_refused_and_left_alone():
+    w = tt.tensor([5.0, 6.0], requires_grad=True)
+    y = w * 2.0  # a non-leaf out is refused as well
+    msg = r"^add\(\): functions with out=\.\.\. arguments don't support automatic differentiation"
+    for out in (w, y):
+        v = out._version
+        with pytest.raises(RuntimeError, match=msg):
+            tt.add(tt.ones(2), 1.0, out=out)
+        assert out._version == v
+    assert w.tolist() == [5.0, 6.0] and y.tolist() == [10.0, 12.0]
+    idx = tt.empty(2, dtype=tt.int64)
+    with pytest.raises(RuntimeError, match=r"^max\(\): functions with out="):
+        tt.max(tt.ones(2, 2), 1, out=(y, idx))
+    with tt.no_grad():
+        tt.add(tt.ones(2), 1.0, out=w)
+    assert w.tolist() == [2.0, 2.0] and w.grad_fn is None
+
+
+@pytest.mark.torch
+def test_an_out_that_requires_grad_is_refused_as_in_pytorch():
+    torch = pytest.importorskip("torch")
+    for lib in (torch, tt):
+        w = lib.ones(2, requires_grad=True)
+        with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+            lib.add(lib.ones(2), 1, out=w)
+        with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
+            lib.add(lib.ones(2), 1, out=w * 2)

@@ -9,8 +9,8 @@ written with PyTorch's parameter names and nothing else.
 ``out=``: the result is computed as usual, then written into ``out``, cast to ``out``'s dtype
 when PyTorch's casting rule allows it (RuntimeError otherwise). An ``out`` of another shape is
 resized: silently when it is empty, with PyTorch's UserWarning when it has elements. As in
-PyTorch, ``out=`` does not record a graph: it is an error in grad mode when an input requires
-grad. A tuple result (``max(x, dim)``) takes a tuple ``out``.
+PyTorch, ``out=`` does not record a graph: it is an error in grad mode when an input (or ``out``
+itself) requires grad. A tuple result (``max(x, dim)``) takes a tuple ``out``.
 
 The conventions are applied at the namespace door, once for every public op: ``tinytensor``,
 ``tinytensor.linalg``, ``tinytensor.special`` and ``tinytensor.fft`` call ``export_namespace``
@@ -130,7 +130,7 @@ def _decorate(fn, with_out):
             _rename(kwargs, aliases, name)
         if out is None:
             return fn(*args, **kwargs)
-        _check_no_grad(name, args, kwargs)
+        _check_no_grad(name, (*args, out), kwargs)  # ``out`` too, as in PyTorch
         return write_out(fn(*args, **kwargs), out, name)
 
     sig = inspect.signature(fn)
