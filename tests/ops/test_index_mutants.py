@@ -412,3 +412,45 @@ def test_unravel_index_errors():
     r, c = tt.unravel_index(tt.tensor([3, -4]), (2, 2))
     np.testing.assert_array_equal(r.numpy(), [1, 0])
     np.testing.assert_array_equal(c.numpy(), [1, 0])
+
+
+def test_unravel_index_names_itself_and_a_single_cell_shape():
+    with pytest.raises(TypeError, match="unravel_index: expected a Tensor"):
+        tt.unravel_index("ab", (2,))
+    r, c = tt.unravel_index(tt.tensor([0, -1]), (1, 1))
+    np.testing.assert_array_equal(r.numpy(), [0, 0])
+    np.testing.assert_array_equal(c.numpy(), [0, 0])
+
+
+def test_compiled_unravel_index_reads_its_indices_on_every_call():
+    f = tt.compile(lambda i: tt.unravel_index(i, (3, 4)), fullgraph=True)
+    for k in ([1, 5], [11, 0], [-1, 7]):
+        got = f(tt.tensor(k))
+        want = np.unravel_index(np.array(k) % 12, (3, 4))
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(g.numpy(), w)
+    assert f.traces == 1
+
+
+def test_compiled_zero_dim_index_in_getitem_and_setitem_is_read_on_every_call():
+    def f(x, i):
+        y = x * 1.0
+        y[i] = 0.0
+        return y[i - 1] + x[i]
+
+    compiled = tt.compile(f, fullgraph=True)
+    for k in (1, 2, 0):
+        got = compiled(tt.tensor(X), tt.tensor(k))
+        y = X.copy()
+        y[k] = 0.0
+        np.testing.assert_array_equal(got.numpy(), y[k - 1] + X[k])
+    assert compiled.traces == 1
+
+
+def test_node_attrs_hold_the_ints_a_zero_dim_index_held():
+    y = tt.tensor(X, requires_grad=True)
+    out = y[tt.tensor(1), 0]
+    assert out.grad_fn.attrs["index"] == (1, 0)
+    assert all(type(v) is int for v in out.grad_fn.attrs["index"])
+    out = y[1, 0:2]
+    assert out.grad_fn.attrs["index"] == (1, slice(0, 2))
