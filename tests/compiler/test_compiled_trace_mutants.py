@@ -193,7 +193,8 @@ def test_a_gradient_hook_on_an_argument_is_a_graph_break_and_runs_every_call():
         f(x).backward()
         assert same(x.grad, tt.full((2,), 30.0)) and len(calls) == n + 1
     assert f.program is None
-    assert "gradient hook" in f.entries[0].breaks[0].reason
+    reason = f.entries[0].breaks[0].reason
+    assert reason == "a tensor has a gradient hook (hooks run Python in backward)"
 
 
 def test_a_module_attribute_set_by_the_call_is_named_in_the_break():
@@ -569,3 +570,89 @@ def test_an_in_place_write_on_a_fresh_result_is_replayed_in_order():
         x = tt.full((2,), v)
         assert same(f(x), h(x))
     assert f.program is not None and f.traces == 1
+
+
+# --- keyword arguments through a call that broke and through its pieces ----------------------
+
+
+class _Shift(nn.Module):
+    def forward(self, x, *, shift=0.0, scale=1.0):
+        return x * scale + shift
+
+
+def test_keyword_arguments_reach_a_broken_call_and_its_pieces():
+    mod = _Shift()
+
+    def step(x, *, shift, scale=1.0):
+        y = mod(x, shift=shift, scale=scale)
+        if y.sum().item() > 1e9:  # a break: the call runs in pieces from now on
+            y = y * 0
+        return y - shift
+
+    c = tt.compile(step)
+    x = tt.ones(2)
+    for shift, scale in ((1.0, 2.0), (1.0, 2.0), (1.0, 2.0), (3.0, 2.0), (3.0, 2.0)):
+        assert same(c(x, shift=shift, scale=scale), step(x, shift=shift, scale=scale))
+    assert same(c(x, shift=1.0), tt.ones(2))  # scale's default
+    assert c.program is None and mod in tt.compiler.pieces.of
+
+
+# --- the backward node ------------------------------------------------------------------------
+
+
+def test_an_output_without_grad_that_the_backward_reads_is_kept():
+    # y needs no gradient, but d(x * y)/dx reads it: a residual that is an output outside the
+    # backward node's own outputs.
+    def h(x):
+        y = tt.exp(x.detach())
+        return x * y, y
+
+    f = tt.compile(h)
+    f(tt.tensor([0.5, 1.0], requires_grad=True))
+    for _ in range(2):
+        x = tt.tensor([0.5, 1.0], requires_grad=True)
+        z, y = f(x)
+        assert not y.requires_grad
+        z.sum().backward()
+        assert same(x.grad, tt.exp(tt.tensor([0.5, 1.0])))
+    assert f.program is not None and f.traces == 1
+
+
+def test_a_second_derivative_through_a_replay_is_refused_with_the_reason():
+    f = tt.compile(lambda x: (x * x).sum())
+    x = tt.ones(2, requires_grad=True)
+    f(x)
+    y = f(x)
+    with pytest.raises(RuntimeError) as err:
+        tt.autograd.grad(y, x, create_graph=True)
+    assert str(err.value) == (
+        "backward through a tinytensor.compile'd function with create_graph=True: the compiled "
+        "backward program is NumPy kernels, not differentiable again; call the function "
+        "without compile (or inside tt.compiler.disable) for higher derivatives"
+    )
+
+
+# --- dynamic: more of generalize's rules -----------------------------------------------------
+
+
+@pytest.mark.parametrize("sizes", [(1, 3, 5), (3, 1, 5)])
+def test_a_batch_of_one_generalises_like_any_other(sizes):
+    def h(x):
+        return (x * 2).reshape(x.shape[0] * 3)
+
+    f = tt.compile(h)
+    for n in sizes:
+        assert same(f(rows(n)), h(rows(n)))
+    assert dynamic(f) and f.traces == 2
+
+
+def test_a_dynamic_entry_and_a_trace_with_another_python_argument_are_not_compared():
+    def h(x, k):
+        return x * k
+
+    f = tt.compile(h)
+    f(rows(2), 1.0)
+    f(rows(3), 1.0)
+    assert dynamic(f)
+    for n, k in ((4, 2.0), (5, 2.0), (6, 1.0)):  # k = 2.0: the dynamic entry's guard fails
+        assert same(f(rows(n), k), h(rows(n), k))
