@@ -198,14 +198,17 @@ COPY_INTO = Primitive("CopyInto", _copy_into_kernel, mutates=True)
 
 
 def fill_random(t, sample, name):
-    _check_leaf_inplace(t, name)
-    _check_writable(t, name)
-    t._data[...] = sample()
-    if grad_state.enabled and t._grad_fn is not None:
-        t._grad_fn = _cut_history(wrap(t._data), t, name)._grad_fn
-        t._meta = None
-    bump_version(t)
-    return t
+    """Write ``sample()`` (values that do not depend on ``t``'s: a random draw, ``apply_``'s
+    result) into ``t``, cast to its dtype, as an in-place op: the same checks as ``inplace``
+    (a view of a leaf that requires grad is refused too), its history cut as ``fill_``'s, and a
+    view's bases and sibling views rewired, as PyTorch does."""
+
+    def compute(_):
+        values = np.empty_like(t._data)
+        values[...] = sample()
+        return wrap(values)
+
+    return inplace(t, compute, name)
 
 
 def _cut_history(new, old, name):
