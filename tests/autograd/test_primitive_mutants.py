@@ -489,3 +489,15 @@ def test_set_tracer_returns_the_previous_one_and_tracing_follows():
         assert P.active_tracer() is None and P.tracing() is False
     finally:
         set_tracer(prev)
+
+
+def test_none_and_python_numbers_among_the_inputs_never_make_a_node():
+    add3 = Primitive("Add3", lambda a, b, c: a + b + c, lambda g: (g, g, g))
+    z = tt.tensor([1.0])
+    y = add3.apply((None, 2.0, z), (0.0, 2.0, z._data))
+    assert y.grad_fn is None and not y.requires_grad and y.tolist() == [3.0]
+    out = add3.record(tt.tensor([3.0]), (None, 2.0, z))
+    assert out.grad_fn is None and not out.requires_grad
+    pair = Primitive("Pair", _pair_kernel, _pair_backward, multi=True)
+    outs = pair.apply((2.0, None), (np.array([2.0]), np.array([3.0])))
+    assert all(o.grad_fn is None and not o.requires_grad for o in outs)
