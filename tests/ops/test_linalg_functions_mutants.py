@@ -8,6 +8,7 @@ NumPy only: each rule fails here without PyTorch."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -580,3 +581,103 @@ def test_norm_passes_keepdim_and_dtype_on():
     assert tt.linalg.norm(ints, dtype=tt.float64).item() == 5.0
     assert tt.linalg.norm(ints, 1, dtype=tt.float64).item() == 7.0
     assert tt.linalg.norm(ints, dim=0, dtype=tt.float64).numpy().tolist() == [5.0, 0.0]
+
+
+def test_cross_saves_only_what_the_other_gradient_needs():
+    """da needs b, db needs a: a tensor whose partner needs no gradient is not saved, so
+    changing it in place before backward is fine; changing a saved one is an error."""
+    a0 = np.ones((2, 3))
+    b0 = np.arange(6.0).reshape(2, 3)
+    a = _t(a0, True)
+    a2 = a * 1
+    y = tt.linalg.cross(a2, _t(b0))
+    a2.add_(1.0)  # a is not saved (b needs no gradient)
+    y.sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), np.cross(b0, np.ones((2, 3))))
+    b = _t(b0, True)
+    b2 = b * 1
+    y = tt.linalg.cross(_t(a0), b2)
+    b2.add_(1.0)  # b is not saved (a needs no gradient)
+    y.sum().backward()
+    np.testing.assert_allclose(b.grad.numpy(), np.cross(np.ones((2, 3)), a0))
+    a2, b2 = a * 1, b * 1
+    y = tt.linalg.cross(a2, b2)
+    b2.add_(1.0)  # saved for da: an error
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
+def test_cross_mixed_dtypes_promote_and_ieee_is_quiet():
+    a32 = tt.tensor(np.array([[1.0, 2.0, 3.0]], np.float32))
+    b64 = _t([[0.5, -1.0, 2.0]])
+    for p, q in ((a32, b64), (b64, a32)):
+        out = tt.linalg.cross(p, q)
+        assert out.dtype == tt.float64
+        np.testing.assert_allclose(out.numpy(), np.cross(p.numpy(), q.numpy()).astype(np.float64))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = tt.linalg.cross(_t([np.inf, 0.0, 0.0]), _t([0.0, 0.0, 1.0]))
+    assert np.isnan(out.numpy()[2]) and out.numpy()[1] == -np.inf
+
+
+def test_matrix_exp_gradient_on_a_4d_batch():
+    a = 0.3 * RNG.standard_normal((1, 2, 3, 3))
+    assert gradcheck(tt.linalg.matrix_exp, (_t(a, True),))
+
+
+def test_matrix_rank_more_rules():
+    eps = np.finfo(np.float64).eps
+    # batched hermitian: one sort per matrix, not over the whole batch
+    batch = np.stack([np.diag([4.0, 1.0, 0.0]), np.diag([1e-3, 0.0, 0.0])])
+    np.testing.assert_array_equal(
+        tt.linalg.matrix_rank(_t(batch), hermitian=True, rtol=0.1).numpy(), [2, 1]
+    )
+    # a batch of wide matrices: the default cut uses the larger of the matrix dims
+    wide = np.zeros((1, 2, 8))
+    wide[0, 0, 0], wide[0, 1, 1] = 1.0, 5 * eps
+    np.testing.assert_array_equal(tt.linalg.matrix_rank(_t(wide)).numpy(), [1])
+    # atol given, rtol not: rtol is 0, so a tiny atol keeps a tiny singular value
+    tiny = np.diag([1.0, 1e-17])
+    assert tt.linalg.matrix_rank(_t(tiny), atol=1e-18).item() == 2
+    assert tt.linalg.matrix_rank(_t(tiny)).item() == 1
+    # empty matrices in a batch: rank 0 each
+    np.testing.assert_array_equal(
+        tt.linalg.matrix_rank(_t(np.zeros((2, 3, 4, 0)))).numpy(), np.zeros((2, 3))
+    )
+    # hermitian=True reads the lower triangle only (eigvalsh), as PyTorch does
+    a = np.array([[1.0, 5.0], [1.0, 1.0]])  # full rank; its lower-triangle mirror has rank 1
+    assert tt.linalg.matrix_rank(_t(a)).item() == 2
+    assert tt.linalg.matrix_rank(_t(a), hermitian=True).item() == 1
+
+
+def test_cond_shapes_and_p2_on_rectangular():
+    r = np.zeros((3, 2))
+    r[0, 0], r[1, 1] = 3.0, 0.5
+    assert tt.linalg.cond(_t(r), 2).item() == pytest.approx(6.0, rel=1e-14)
+    one = RNG.standard_normal((1, 3, 3)) + 2 * np.eye(3)
+    for p in (None, 2, -2, 1):
+        got = tt.linalg.cond(_t(one), p)
+        assert got.shape == (1,)
+        np.testing.assert_allclose(got.numpy(), np.linalg.cond(one, p), rtol=1e-12)
+
+
+def test_matrix_power_zero_and_errors_on_4d_batches():
+    a = RNG.standard_normal((1, 4, 2, 2))
+    out = tt.linalg.matrix_power(_t(a), 0)
+    np.testing.assert_array_equal(out.numpy(), np.broadcast_to(np.eye(2), a.shape))
+    half = tt.tensor(np.eye(2, dtype=np.float16) * 3)
+    assert tt.linalg.matrix_power(half, 0).dtype == tt.float16
+    assert tt.linalg.matrix_power(half, 2).dtype == tt.float16
+    with pytest.raises(RuntimeError, match=r"^linalg.matrix_power: expected square .*\(3, 2, 3\)"):
+        tt.linalg.matrix_power(_t(np.zeros((3, 2, 3))), 2)
+
+
+def test_svdvals_driver_message_in_full():
+    msg = (
+        "torch.linalg.svd: keyword argument `driver=` is only supported on CUDA inputs with "
+        "cuSOLVER backend (got driver='gesvd'); tinytensor computes on the CPU, so leave "
+        "driver=None"
+    )
+    with pytest.raises(RuntimeError) as info:
+        tt.linalg.svdvals(_t(np.eye(2)), driver="gesvd")
+    assert str(info.value) == msg

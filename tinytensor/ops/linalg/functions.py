@@ -160,8 +160,7 @@ def cross(input, other, dim=-1):
         )
     nd = ad.ndim
     d = one_dim(dim, nd, "linalg.cross")
-    sa, sb = (1,) * (nd - ad.ndim) + ad.shape, (1,) * (nd - bd.ndim) + bd.shape
-    if sa[d] != 3 or sb[d] != 3:
+    if ad.shape[d] != 3 or bd.shape[d] != 3:
         raise RuntimeError(
             f"linalg.cross: inputs of shapes {tuple(a.shape)} and {tuple(b.shape)} must have "
             f"size 3 in dim {dim}"
