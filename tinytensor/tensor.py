@@ -12,6 +12,7 @@ import numpy as np
 
 from tinytensor import _dtype as D
 from tinytensor._format import format_tensor
+from tinytensor._namespace.constants import contiguous_format, preserve_format
 from tinytensor.autograd import api, hooks
 from tinytensor.core import (
     TensorBase,
@@ -34,7 +35,13 @@ from tinytensor.ops.linalg import products as L
 from tinytensor.tensor_methods.autograd import AutogradMethods
 from tinytensor.tensor_methods.index import IndexMethods
 from tinytensor.tensor_methods.linalg import LinalgMethods
-from tinytensor.tensor_methods.memory import MemoryMethods
+from tinytensor.tensor_methods.memory import (
+    MemoryMethods,
+    convert_format,
+    format_name,
+    suggested_format,
+    to_format,
+)
 from tinytensor.tensor_methods.pointwise import PointwiseMethods
 from tinytensor.tensor_methods.pointwise_inplace import PointwiseInplaceMethods
 from tinytensor.tensor_methods.pointwise_math import PointwiseMathMethods
@@ -54,6 +61,7 @@ _pow = BI.pow
 _neg = UN.neg
 _matmul = L.matmul
 _permute = S.permute
+_device = device  # the class, under a name ``to(device=...)`` does not shadow
 
 
 class Tensor(
@@ -158,23 +166,21 @@ class Tensor(
             return self.shape
         return self._data.shape[one_dim(dim, self.ndim, "size")]
 
-    def to(self, *args, **kwargs):
+    def to(
+        self, *args, dtype=None, device=None, non_blocking=False, copy=False, memory_format=None
+    ):
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)`` or ``to(other)``, as in PyTorch.
 
-        The device must be the CPU; ``non_blocking`` and ``copy`` are accepted (``copy=True``
-        always returns a new tensor). Differentiable between floating dtypes.
+        The device must be the CPU; ``non_blocking`` is accepted (copies here are synchronous)
+        and ``copy=True`` always returns a new tensor. ``memory_format`` lays the result out
+        in that format (``tinytensor.channels_last``...) unless it already suggests it, as
+        PyTorch's does. Differentiable between floating dtypes.
         """
-        dtype = kwargs.pop("dtype", None)
-        dev = kwargs.pop("device", None)
-        copy = kwargs.pop("copy", False)
-        kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected keyword argument(s) {sorted(kwargs)}")
+        dev = device
         for a in args:
             if isinstance(a, Tensor):
                 dtype = a.dtype
-            elif isinstance(a, (device, str)) or (isinstance(a, int) and not isinstance(a, bool)):
+            elif isinstance(a, (_device, str)) or (isinstance(a, int) and not isinstance(a, bool)):
                 dev = a
             elif isinstance(a, bool) or a is None:
                 continue  # to(dtype, non_blocking, copy) passes flags positionally
@@ -183,11 +189,12 @@ class Tensor(
         if dev is not None:
             check_device(dev, "to()")
         out = self if dtype is None else cast(self, D.to_dtype(dtype))
+        out = convert_format(out, memory_format, "to")
         if copy and out is self:
             out = S.clone(self)
         return out
 
-    def cuda(self, device=None, non_blocking=False, memory_format=None):
+    def cuda(self, device=None, non_blocking=False, memory_format=preserve_format):
         """Always an error: tinytensor computes on the CPU only."""
         check_device("cuda" if device is None else device, "cuda()")
 
@@ -230,11 +237,17 @@ class Tensor(
     def bool(self):
         return cast(self, D.bool_)
 
-    def cpu(self, memory_format=None):
-        return self
+    def cpu(self, memory_format=preserve_format):
+        """The tensor itself (it is on the CPU), or a copy laid out in ``memory_format`` when
+        that is not already its suggested format, as PyTorch's."""
+        return convert_format(self, memory_format, "cpu")
 
-    def contiguous(self):
-        return self
+    def contiguous(self, memory_format=contiguous_format):
+        """The tensor itself when its strides are already ``memory_format``'s (C order by
+        default), else a copy laid out so; gradients flow back through the copy."""
+        if memory_format is contiguous_format and self._data.flags["C_CONTIGUOUS"]:
+            return self  # the common case, without the format's lookup
+        return to_format(self, format_name(memory_format, "contiguous"), "contiguous")
 
     # --- autograd -----------------------------------------------------------------------------
 
@@ -293,9 +306,17 @@ class Tensor(
         self.requires_grad = requires_grad
         return self
 
-    def clone(self):
-        """A copy with its own storage; gradients flow back to the original."""
-        return S.clone(self)
+    def clone(self, *, memory_format=None):
+        """A copy with its own storage; gradients flow back to the original. The copy is in
+        C order, or channels-last when ``memory_format`` says so; ``preserve_format`` (None,
+        the default) keeps a channels-last layout and otherwise gives C order (PyTorch keeps any
+        dense tensor's strides)."""
+        fmt = "preserve_format" if memory_format is None else format_name(memory_format, "clone")
+        if fmt == "preserve_format":
+            fmt = suggested_format(self)
+        if fmt == "contiguous_format" or fmt == "legacy_contiguous_format":
+            return S.clone(self)
+        return to_format(S.clone(self), fmt, "clone")
 
     # --- Python protocol --------------------------------------------------------------------
 

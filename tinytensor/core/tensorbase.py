@@ -153,9 +153,6 @@ class TensorBase:
     def is_floating_point(self) -> bool:
         return self._data.dtype.kind == "f"
 
-    def is_contiguous(self, memory_format=None) -> bool:
-        return self._data.flags["C_CONTIGUOUS"]
-
     # --- conversion -------------------------------------------------------------------------
 
     def item(self):

@@ -33,7 +33,7 @@ class IndexMethods:
         return G.index_put(self, indices, values, accumulate)
 
     @numpy_aliases
-    def scatter_(self, dim, index, src=None, value=None, *, reduce=None):
+    def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
         src = src if src is not None else value
         return inplace(self, lambda s: G.scatter(s, dim, index, src, reduce=reduce), "scatter_")
 
@@ -44,8 +44,11 @@ class IndexMethods:
     def take(self, index):
         return G.take(self, index)
 
-    def as_strided(self, size, stride, storage_offset=0):
-        return G.as_strided(self, size, stride, storage_offset)
+    def as_strided(self, size, stride, storage_offset=None):
+        """``storage_offset`` None keeps the tensor's own offset (0 here: a tinytensor's
+        elements start its storage), as PyTorch reads it."""
+        offset = self.storage_offset() if storage_offset is None else storage_offset
+        return G.as_strided(self, size, stride, offset)
 
     def fill_diagonal_(self, fill_value, wrap=False):  # noqa: F811 - PyTorch's name
         """Set the main diagonal (all indices equal) to ``fill_value``; ``wrap`` restarts it
@@ -82,11 +85,11 @@ class IndexMethods:
         return MK.nonzero_static(self, size=size, fill_value=fill_value)
 
     @numpy_aliases
-    def gather(self, dim, index):
-        return G.gather(self, dim, index)
+    def gather(self, dim, index, *, sparse_grad=False):
+        return G.gather(self, dim, index, sparse_grad=sparse_grad)
 
     @numpy_aliases
-    def scatter(self, dim, index, src=None, value=None, *, reduce=None):
+    def scatter(self, dim, index, src=None, *, value=None, reduce=None):
         return G.scatter(self, dim, index, src if src is not None else value, reduce=reduce)
 
     @numpy_aliases

@@ -134,14 +134,14 @@ class LinalgMethods:
     def matmul(self, other):
         return _matmul(self, other)
 
-    def mm(self, other):
-        return L.mm(self, other)
+    def mm(self, mat2):
+        return L.mm(self, mat2)
 
-    def bmm(self, other):
-        return L.bmm(self, other)
+    def bmm(self, mat2):
+        return L.bmm(self, mat2)
 
-    def dot(self, other):
-        return L.dot(self, other)
+    def dot(self, tensor):
+        return L.dot(self, tensor)
 
-    def outer(self, other):
-        return L.outer(self, other)
+    def outer(self, vec2):
+        return L.outer(self, vec2)

@@ -2,29 +2,99 @@
 ``storage_offset``, ``data_ptr``, ``share_memory_``/``is_shared``, the ``is_*`` queries and the
 small integer casts, the constructors that make a tensor like this one (``new``,
 ``new_empty_strided`` and the ``new_*`` family), the Python-function maps (``apply_``, ``map_``,
-``map2_``) and the complex-dtype queries answered for real tensors (``conj``, ``real``,
-``H``...)."""
+``map2_``), the complex-dtype queries answered for real tensors (``conj``, ``real``,
+``H``...) and PyTorch's memory formats (``is_contiguous(memory_format=...)``, and the layouts
+``contiguous``/``clone``/``cpu``/``to`` give: C order or channels-last strides)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from tinytensor import _dtype as D
+from tinytensor._namespace import constants as K
 from tinytensor.core import TensorBase, wrap
 from tinytensor.core import sharedmem as SM
+from tinytensor.core.device import check_device
 from tinytensor.ops import creation as C
 from tinytensor.ops import creation as CR
 from tinytensor.ops import shape as S
 from tinytensor.ops.cast import cast
 from tinytensor.ops.inplace import fill_random
 
+# The channels-last formats: the rank they need and the dim order that is C-contiguous in them.
+_CHANNELS_LAST = {"channels_last": (4, (0, 2, 3, 1)), "channels_last_3d": (5, (0, 2, 3, 4, 1))}
+
+
+def format_name(memory_format, name):
+    """The name of a memory format (``tinytensor.channels_last`` -> ``"channels_last"``), or
+    the TypeError PyTorch raises for anything else."""
+    if not isinstance(memory_format, K.memory_format):
+        raise TypeError(
+            f"{name}(): memory_format must be a memory format (tinytensor.contiguous_format, "
+            f"channels_last, channels_last_3d or preserve_format), got {memory_format!r}"
+        )
+    return memory_format.name
+
+
+def in_format(t, fmt) -> bool:
+    """Whether ``t``'s strides are those of memory format ``fmt`` (a name)."""
+    if fmt in _CHANNELS_LAST:
+        rank, order = _CHANNELS_LAST[fmt]
+        return t.ndim == rank and bool(t._data.transpose(order).flags["C_CONTIGUOUS"])
+    return bool(t._data.flags["C_CONTIGUOUS"])
+
+
+def suggested_format(t) -> str:
+    """PyTorch's suggested format: channels-last where the strides are (and C order is not)."""
+    for fmt in _CHANNELS_LAST:
+        if in_format(t, fmt) and not t._data.flags["C_CONTIGUOUS"]:
+            return fmt
+    return "contiguous_format"
+
+
+def to_format(t, fmt, name):
+    """``t`` laid out in memory format ``fmt``: itself if it already is, else a copy (through
+    the ops, so gradients flow). ``preserve_format`` is refused, as PyTorch's contiguous does."""
+    if fmt == "preserve_format":
+        raise RuntimeError(
+            f"{name}: preserve memory format is unsupported by the contiguous operator; pass "
+            "contiguous_format or a channels-last format"
+        )
+    if in_format(t, fmt):
+        return t
+    if fmt not in _CHANNELS_LAST:
+        return S.clone(t)  # a C-ordered copy
+    rank, order = _CHANNELS_LAST[fmt]
+    if t.ndim != rank:
+        raise RuntimeError(f"{name}: required rank {rank} tensor to use {fmt} format, got a "
+                           f"tensor of shape {tuple(t.shape)}")  # fmt: skip
+    back = tuple(int(i) for i in np.argsort(order))
+    return S.permute(S.clone(S.permute(t, order)), back)  # the copy is C-ordered in `order`
+
+
+def convert_format(t, memory_format, name):
+    """``to``/``cpu``'s reading of ``memory_format``: ``t`` itself for ``preserve_format`` (or
+    None) and when its suggested format is already ``memory_format``, else ``t`` converted."""
+    if memory_format is None:
+        return t
+    fmt = format_name(memory_format, name)
+    if fmt == "preserve_format" or suggested_format(t) == fmt:
+        return t
+    return to_format(t, fmt, name)
+
 
 class MemoryMethods:
     __slots__ = ()
 
-    def resize_(self, *sizes, memory_format=None):
-        """Give the tensor shape ``sizes``, keeping the leading values (new ones are zero)."""
-        shape = C.shape_args(sizes, "resize_")
+    def is_contiguous(self, memory_format=K.contiguous_format) -> bool:
+        """Whether the strides are C order (``contiguous_format``, the default) or those of
+        the channels-last format given."""
+        return in_format(self, format_name(memory_format, "is_contiguous"))
+
+    def resize_(self, *sizes, size=None, memory_format=None):
+        """Give the tensor shape ``sizes`` (or ``size=``), keeping the leading values (new ones
+        are zero). ``memory_format`` is accepted; the result is C-ordered."""
+        shape = C.shape_args(sizes, "resize_", size)
         n = int(np.prod(shape))
         if SM.is_shared(self._data):  # a shared block cannot grow; inside it, resize in place
             if n * self._data.itemsize > SM.capacity(self._data):
@@ -54,9 +124,9 @@ class MemoryMethods:
         out = np.vectorize(callable, otypes=[self._data.dtype])(self._data)
         return fill_random(self, lambda: out, "apply_")
 
-    def map_(self, tensor, callable):
-        """self[i] = callable(self[i], tensor[i]), ``tensor`` broadcast to this shape."""
-        other = np.broadcast_to(tensor._data, self.shape)
+    def map_(self, other, callable):
+        """self[i] = callable(self[i], other[i]), ``other`` broadcast to this shape."""
+        other = np.broadcast_to(other._data, self.shape)
         out = np.vectorize(callable, otypes=[self._data.dtype])(self._data, other)
         return fill_random(self, lambda: out, "map_")
 
@@ -70,8 +140,23 @@ class MemoryMethods:
         return C.empty(tuple(size), dtype=self.dtype if dtype is None else dtype, device=device,
                               requires_grad=requires_grad)  # fmt: skip
 
-    def new(self, *args):
-        """Legacy ``x.new(*sizes)`` / ``x.new(data)``: a tensor of ``x``'s dtype."""
+    def new(self, *args, size=None, other=None, device=None):
+        """Legacy ``x.new(*sizes)`` / ``x.new(size=sizes)`` / ``x.new(data)``: a tensor of
+        ``x``'s dtype; ``x.new(t)`` / ``x.new(other=t)``: an alias of ``t`` (same storage, its
+        gradient flowing to ``t``), which must have ``x``'s dtype."""
+        if device is not None:
+            check_device(device, "new()")
+        if other is not None or (len(args) == 1 and isinstance(args[0], TensorBase)):
+            if other is not None and (args or size is not None):
+                raise TypeError(f"new(): other= takes the whole call, got {len(args)} positional "
+                                f"argument(s) and size={size!r} beside it")  # fmt: skip
+            t = args[0] if other is None else other
+            if t.dtype != self.dtype:
+                raise TypeError(f"new(): expected a tensor of dtype {self.dtype}, got one of "
+                                f"dtype {t.dtype}; convert it with .to({self.dtype})")  # fmt: skip
+            return S.view(t, tuple(t.shape))
+        if size is not None:
+            return C.empty(C.shape_args(args, "new", size), dtype=self.dtype)
         if not args:
             return C.empty(0, dtype=self.dtype)
         if all(isinstance(a, (int, np.integer)) for a in args):
@@ -191,22 +276,27 @@ class MemoryMethods:
         return self.mT
 
     def new_zeros(
-        self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False
+        self, *sizes, size=None, dtype=None, device=None, requires_grad=False, layout=None,
+        pin_memory=False,
     ):
         return CR.zeros(
-            *size, dtype=dtype or self.dtype, requires_grad=requires_grad, device=device
+            *sizes, size=size, dtype=dtype or self.dtype, requires_grad=requires_grad, device=device
         )
 
     def new_ones(
-        self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False
+        self, *sizes, size=None, dtype=None, device=None, requires_grad=False, layout=None,
+        pin_memory=False,
     ):
-        return CR.ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad, device=device)
+        return CR.ones(
+            *sizes, size=size, dtype=dtype or self.dtype, requires_grad=requires_grad, device=device
+        )
 
     def new_empty(
-        self, *size, dtype=None, device=None, requires_grad=False, layout=None, pin_memory=False
+        self, *sizes, size=None, dtype=None, device=None, requires_grad=False, layout=None,
+        pin_memory=False,
     ):
         return CR.empty(
-            *size, dtype=dtype or self.dtype, requires_grad=requires_grad, device=device
+            *sizes, size=size, dtype=dtype or self.dtype, requires_grad=requires_grad, device=device
         )
 
     def new_full(

@@ -216,8 +216,8 @@ class PointwiseInplaceMethods:
     def mul_(self, other):
         return inplace(self, lambda s: BI.mul(s, other), "mul_")
 
-    def div_(self, other):
-        return inplace(self, lambda s: BI.div(s, other), "div_")
+    def div_(self, other, *, rounding_mode=None):
+        return inplace(self, lambda s: BI.div(s, other, rounding_mode=rounding_mode), "div_")
 
     def pow_(self, exponent):
         return inplace(self, lambda s: BI.pow(s, exponent), "pow_")
@@ -239,9 +239,11 @@ class PointwiseInplaceMethods:
     def masked_fill_(self, mask, value):
         return inplace(self, lambda s: MK.masked_fill(s, mask, value), "masked_fill_")
 
-    def copy_(self, src):
-        """Copy ``src`` (broadcast to this shape) into this tensor; differentiable in ``src``."""
-        src = as_tensor(src, "copy_")
+    def copy_(self, other, non_blocking=False):
+        """Copy ``other`` (broadcast to this shape) into this tensor; differentiable in
+        ``other``. ``non_blocking`` is PyTorch's host/device flag: every copy here is on the CPU
+        and synchronous."""
+        src = as_tensor(other, "copy_")
         return inplace(self, lambda s: S.copy_like(s, src), "copy_")
 
     def fill_(self, value):
@@ -257,8 +259,12 @@ class PointwiseInplaceMethods:
     def zero_(self):
         return self.fill_(0)
 
-    def uniform_(self, a=0.0, b=1.0):
-        return fill_random(self, lambda: rng().uniform(a, b, self.shape), "uniform_")
+    def uniform_(self, from_=0.0, to=1.0, *, generator=None):
+        """Fill with draws from U[``from_``, ``to``) (PyTorch's parser spells the first
+        ``from``, a Python keyword), from ``generator`` or the global generator."""
+        draw = rng(generator)
+        return fill_random(self, lambda: draw.uniform(from_, to, self.shape), "uniform_")
 
-    def normal_(self, mean=0.0, std=1.0):
-        return fill_random(self, lambda: rng().normal(mean, std, self.shape), "normal_")
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        draw = rng(generator)
+        return fill_random(self, lambda: draw.normal(mean, std, self.shape), "normal_")

@@ -174,10 +174,13 @@ class PointwiseMathMethods:
     def logit_(self, eps=None):
         return inplace(self, lambda s: EL.logit(s, eps), "logit_")
 
-    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
-        return UN.nan_to_num(self, nan, posinf, neginf)
+    def nan_to_num(self, nan=None, posinf=None, neginf=None):
+        """NaN to ``nan`` (0.0 when None), +/-inf to ``posinf``/``neginf`` (the dtype's
+        largest/smallest finite value when None), as ``tinytensor.nan_to_num``."""
+        return UN.nan_to_num(self, 0.0 if nan is None else nan, posinf, neginf)
 
-    def nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
+    def nan_to_num_(self, nan=None, posinf=None, neginf=None):
+        nan = 0.0 if nan is None else nan
         return inplace(self, lambda s: UN.nan_to_num(s, nan, posinf, neginf), "nan_to_num_")
 
     def positive(self):
@@ -297,16 +300,16 @@ class PointwiseMathMethods:
     def heaviside_(self, values):
         return inplace(self, lambda s: CMP.heaviside(s, values), "heaviside_")
 
-    def float_power(self, other):
-        return BI.float_power(self, other)
+    def float_power(self, exponent):
+        return BI.float_power(self, exponent)
 
-    def float_power_(self, other):
+    def float_power_(self, exponent):
         if self.dtype.name != "float64":
             raise RuntimeError(
                 f"float_power_: the base has dtype {self.dtype} but the result is float64; "
                 "call .double() first or use float_power"
             )
-        return inplace(self, lambda s: BI.float_power(s, other), "float_power_")
+        return inplace(self, lambda s: BI.float_power(s, exponent), "float_power_")
 
     def true_divide(self, other):
         return BI.true_divide(self, other)

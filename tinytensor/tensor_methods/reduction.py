@@ -18,6 +18,21 @@ _sum = R.sum
 _mean = R.mean
 
 
+def _other_alone(dim, keepdim, other, name):
+    """``max(other=t)``/``min(other=t)`` is PyTorch's elementwise overload: nothing beside it."""
+    if dim is not None or keepdim:
+        raise TypeError(f"{name}(): other= is the elementwise form ({name}imum); it takes no "
+                        f"dim={dim!r} or keepdim={keepdim!r}")  # fmt: skip
+    return other
+
+
+def _one_correction(unbiased, correction, name):
+    """PyTorch's overloads take ``unbiased`` or ``correction``, never both."""
+    if unbiased is not None and correction is not None:
+        raise TypeError(f"{name}(): pass unbiased={unbiased!r} or correction={correction!r}, not "
+                        "both (unbiased=True is correction=1, False is correction=0)")  # fmt: skip
+
+
 class ReductionMethods:
     __slots__ = ()
 
@@ -34,11 +49,18 @@ class ReductionMethods:
         return R.prod(self, dim, keepdim, dtype=dtype)
 
     @numpy_aliases
-    def max(self, dim=None, keepdim=False):
+    def max(self, dim=None, keepdim=False, *, other=None):
+        """``max()`` (all elements), ``max(dim)`` -> (values, indices), ``max(t)`` /
+        ``max(other=t)``: the elementwise maximum, as PyTorch's overloads."""
+        if other is not None:
+            dim = _other_alone(dim, keepdim, other, "max")
         return R.max(self, dim, keepdim)
 
     @numpy_aliases
-    def min(self, dim=None, keepdim=False):
+    def min(self, dim=None, keepdim=False, *, other=None):
+        """``min()``, ``min(dim)`` -> (values, indices), ``min(t)`` / ``min(other=t)``."""
+        if other is not None:
+            dim = _other_alone(dim, keepdim, other, "min")
         return R.min(self, dim, keepdim)
 
     @numpy_aliases
@@ -51,10 +73,14 @@ class ReductionMethods:
 
     @numpy_aliases
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        """``unbiased`` None is PyTorch's default (True) unless ``correction`` is given."""
+        _one_correction(unbiased, correction, "var")
         return R.var(self, dim, unbiased, keepdim, correction=correction)
 
     @numpy_aliases
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
+        """``unbiased`` None is PyTorch's default (True) unless ``correction`` is given."""
+        _one_correction(unbiased, correction, "std")
         return R.std(self, dim, unbiased, keepdim, correction=correction)
 
     @numpy_aliases
@@ -62,8 +88,8 @@ class ReductionMethods:
         return R.logsumexp(self, dim, keepdim)
 
     @numpy_aliases
-    def norm(self, p="fro", dim=None, keepdim=False):
-        return R.norm(self, p, dim, keepdim)
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
+        return R.norm(self, p, dim, keepdim, dtype=dtype)
 
     @numpy_aliases
     def argmax(self, dim=None, keepdim=False):

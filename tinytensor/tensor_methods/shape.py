@@ -31,6 +31,19 @@ _transpose = S.transpose
 _permute = S.permute
 
 
+def _one_form(args, value, keyword, name):
+    """The sizes given one by one (``args``: PyTorch's ``*size`` form) or as ``keyword=value``
+    (its ``size: Sequence`` form), as the op takes them; both at once is PyTorch's TypeError."""
+    if value is None:
+        return args
+    if args:
+        raise TypeError(
+            f"{name}() got {keyword} twice: positionally as {args!r} and as the keyword "
+            f"{keyword}={value!r}; pass one of them"
+        )
+    return (value,)
+
+
 class ShapeMethods:
     __slots__ = ()
 
@@ -93,9 +106,9 @@ class ShapeMethods:
     def unsafe_chunk(self, chunks, dim=0):
         return J.chunk(self, chunks, dim)
 
-    def sum_to_size(self, *size):
+    def sum_to_size(self, *sizes, size=None):
         """Sum over the dims that ``size`` broadcasts: the reverse of ``expand``."""
-        shape = C.shape_args(size, "sum_to_size")
+        shape = C.shape_args(sizes, "sum_to_size", size)
         try:
             ok = tuple(np.broadcast_shapes(shape, self.shape)) == tuple(self.shape)
         except ValueError:
@@ -116,8 +129,9 @@ class ShapeMethods:
     def diagflat(self, offset=0):
         return LL.diagflat(self, offset)
 
-    def roll(self, shifts, dims=None):
-        return RA.roll(self, shifts, dims)
+    def roll(self, shifts, dims=()):
+        """``dims`` empty (the default) rolls the flattened tensor, as ``dims=None`` does."""
+        return RA.roll(self, shifts, None if isinstance(dims, (tuple, list)) and not dims else dims)
 
     def rot90(self, k=1, dims=(0, 1)):
         return RA.rot90(self, k, dims)
@@ -129,8 +143,9 @@ class ShapeMethods:
     def unfold(self, dimension, size, step):
         return RA.unfold(self, dimension, size, step)
 
-    def tile(self, *dims):
-        return RA.tile(self, dims[0] if len(dims) == 1 and not isinstance(dims[0], int) else dims)
+    def tile(self, *args, dims=None):
+        args = _one_form(args, dims, "dims", "tile")
+        return RA.tile(self, args[0] if len(args) == 1 and not isinstance(args[0], int) else args)
 
     @numpy_aliases
     def tensor_split(self, indices_or_sections, dim=0):
@@ -172,12 +187,23 @@ class ShapeMethods:
     def ravel(self):
         return S.ravel(self)
 
-    def reshape(self, *shape):
-        return _reshape(self, *shape)
+    def reshape(self, *args, shape=None):
+        if shape is None:
+            return _reshape(self, *args)
+        return _reshape(self, *_one_form(args, shape, "shape", "reshape"))
 
-    def view(self, *shape):
-        """``view(*shape)`` like reshape; ``view(dtype)`` reinterprets the bytes (shared memory,
-        outside the graph), as in PyTorch."""
+    def view(self, *shape, size=None, dtype=None):
+        """``view(*shape)`` (or ``view(size=shape)``) like reshape; ``view(dtype)`` (or
+        ``view(dtype=dtype)``) reinterprets the bytes (shared memory, outside the graph), as in
+        PyTorch."""
+        if dtype is not None:
+            if shape or size is not None:
+                raise TypeError(
+                    f"view() takes a shape or dtype=, not both: got {shape or size!r} and "
+                    f"dtype={dtype!r}"
+                )
+            shape = (dtype,)
+        shape = _one_form(shape, size, "size", "view")
         if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list, TensorBase)):
             target = D.to_dtype(shape[0])
             try:
@@ -218,21 +244,27 @@ class ShapeMethods:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, got {self.ndim}")
         return _permute(self, tuple(range(self.ndim - 1, -1, -1)))
 
-    def permute(self, *dims):
-        return _permute(self, *dims)
+    def permute(self, *args, dims=None):
+        if dims is None:
+            return _permute(self, *args)
+        return _permute(self, *_one_form(args, dims, "dims", "permute"))
 
-    def expand(self, *sizes):
-        return S.expand(self, *sizes)
+    def expand(self, *sizes, size=None, implicit=False):
+        """``implicit`` is PyTorch's tracing mark for an expand it inserted itself; it does not
+        change the result."""
+        return S.expand(self, *_one_form(sizes, size, "size", "expand"))
 
     def expand_as(self, other):
         return S.expand(self, other.shape)
 
-    def broadcast_to(self, shape):
-        return S.broadcast_to(self, shape)
+    def broadcast_to(self, size):
+        return S.broadcast_to(self, size)
 
     @numpy_aliases
-    def split(self, split_size_or_sections, dim=0):
-        return J.split(self, split_size_or_sections, dim)
+    def split(self, split_size, dim=0):
+        """``split_size`` is an int (pieces of that size, the last smaller) or a list of
+        sizes, as ``tinytensor.split``'s ``split_size_or_sections``."""
+        return J.split(self, split_size, dim)
 
     @numpy_aliases
     def chunk(self, chunks, dim=0):
@@ -245,8 +277,8 @@ class ShapeMethods:
     def flip(self, dims):
         return RA.flip(self, dims)
 
-    def repeat(self, *sizes):
-        return RA.repeat(self, *sizes)
+    def repeat(self, *sizes, repeats=None):
+        return RA.repeat(self, *_one_form(sizes, repeats, "repeats", "repeat"))
 
     def tril(self, diagonal=0):
         return RA.tril(self, diagonal)
