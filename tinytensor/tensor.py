@@ -12,7 +12,7 @@ import numpy as np
 
 from tinytensor import _dtype as D
 from tinytensor._format import format_tensor
-from tinytensor._namespace.constants import contiguous_format, preserve_format
+from tinytensor._namespace.constants import preserve_format
 from tinytensor.autograd import api, hooks
 from tinytensor.core import (
     TensorBase,
@@ -236,18 +236,6 @@ class Tensor(
 
     def bool(self):
         return cast(self, D.bool_)
-
-    def cpu(self, memory_format=preserve_format):
-        """The tensor itself (it is on the CPU), or a copy laid out in ``memory_format`` when
-        that is not already its suggested format, as PyTorch's."""
-        return convert_format(self, memory_format, "cpu")
-
-    def contiguous(self, memory_format=contiguous_format):
-        """The tensor itself when its strides are already ``memory_format``'s (C order by
-        default), else a copy laid out so; gradients flow back through the copy."""
-        if memory_format is contiguous_format and self._data.flags["C_CONTIGUOUS"]:
-            return self  # the common case, without the format's lookup
-        return to_format(self, format_name(memory_format, "contiguous"), "contiguous")
 
     # --- autograd -----------------------------------------------------------------------------
 

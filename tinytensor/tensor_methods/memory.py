@@ -86,6 +86,18 @@ def convert_format(t, memory_format, name):
 class MemoryMethods:
     __slots__ = ()
 
+    def cpu(self, memory_format=K.preserve_format):
+        """The tensor itself (it is on the CPU), or a copy laid out in ``memory_format`` when
+        that is not already its suggested format, as PyTorch's."""
+        return convert_format(self, memory_format, "cpu")
+
+    def contiguous(self, memory_format=K.contiguous_format):
+        """The tensor itself when its strides are already ``memory_format``'s (C order by
+        default), else a copy laid out so; gradients flow back through the copy."""
+        if memory_format is K.contiguous_format and self._data.flags["C_CONTIGUOUS"]:
+            return self  # the common case, without the format's lookup
+        return to_format(self, format_name(memory_format, "contiguous"), "contiguous")
+
     def is_contiguous(self, memory_format=K.contiguous_format) -> bool:
         """Whether the strides are C order (``contiguous_format``, the default) or those of
         the channels-last format given."""
