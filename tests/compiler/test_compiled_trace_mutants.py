@@ -656,3 +656,42 @@ def test_a_dynamic_entry_and_a_trace_with_another_python_argument_are_not_compar
     assert dynamic(f)
     for n, k in ((4, 2.0), (5, 2.0), (6, 1.0)):  # k = 2.0: the dynamic entry's guard fails
         assert same(f(rows(n), k), h(rows(n), k))
+
+
+def test_a_backward_that_cannot_be_traced_is_a_break_naming_the_error():
+    class NoBackward(tt.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            raise NotImplementedError("no backward here")
+
+    f = tt.compile(lambda x: NoBackward.apply(x).sum())
+    x = tt.ones(2, requires_grad=True)
+    for _ in range(2):
+        assert same(f(x), np.float32(4.0))
+    assert f.program is None
+    assert [b.reason for b in f.entries[0].breaks] == [
+        "its backward cannot be traced: NotImplementedError: no backward here"
+    ]
+    with pytest.raises(NotImplementedError, match="no backward here"):
+        f(x).backward()  # eager's own backward raises it
+
+
+def test_a_broken_entry_counts_its_hits_and_guards_keyword_arguments():
+    def h(x, *, log):
+        if log:
+            float(x.sum().item())  # a graph break for log=True only
+        return x * 2
+
+    f = tt.compile(h)
+    x = tt.ones(2)
+    for _ in range(3):
+        assert same(f(x, log=True), h(x, log=True))
+    assert f.program is None and len(f.entries) == 1 and f.entries[0].hits == 2
+    f(x, log=False)  # another keyword value: a trace of its own, not the broken entry
+    assert f.program is not None and f.traces == 2
+    assert same(f(x, log=False), h(x, log=False)) and f.program is not None
+    assert f.entries[0].hits == 2 and f.entries[1].hits == 1
