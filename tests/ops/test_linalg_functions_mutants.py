@@ -681,3 +681,48 @@ def test_svdvals_driver_message_in_full():
     with pytest.raises(RuntimeError) as info:
         tt.linalg.svdvals(_t(np.eye(2)), driver="gesvd")
     assert str(info.value) == msg
+
+
+def test_pinv_hermitian_reads_the_lower_triangle():
+    a = np.array([[2.0, 5.0], [1.0, 3.0]])
+    sym = np.array([[2.0, 1.0], [1.0, 3.0]])
+    np.testing.assert_allclose(
+        tt.linalg.pinv(_t(a), hermitian=True).numpy(), np.linalg.inv(sym), rtol=1e-14
+    )
+    np.testing.assert_allclose(tt.linalg.pinv(_t(a)).numpy(), np.linalg.inv(a), rtol=1e-14)
+    b = RNG.standard_normal((2, 3, 3))
+    b = b + np.swapaxes(b, -1, -2)
+    np.testing.assert_allclose(
+        tt.linalg.pinv(_t(b), hermitian=True).numpy(), np.linalg.pinv(b), rtol=1e-11
+    )
+    # a symmetric input: the same gradient as without hermitian=True
+    x, y = _t(b, True), _t(b, True)
+    g = _t(RNG.standard_normal((2, 3, 3)))
+    (tt.linalg.pinv(x, hermitian=True) * g).sum().backward()
+    (tt.linalg.pinv(y) * g).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), y.grad.numpy(), rtol=1e-11, atol=1e-12)
+    assert gradcheck(lambda m: tt.linalg.pinv(m + m.mT, hermitian=True), (_t(b / 2, True),))
+    with pytest.raises(RuntimeError, match=r"^linalg.pinv: expected a tensor of square .*\(2, 3\)"):
+        tt.linalg.pinv(_t(np.ones((2, 3))), hermitian=True)
+
+
+@pytest.mark.torch
+def test_pinv_hermitian_matches_torch_on_a_nonsymmetric_input():
+    torch = pytest.importorskip("torch")
+    a = np.array([[2.0, 5.0], [1.0, 3.0]])
+    x, tx = _t(a, True), torch.tensor(a, requires_grad=True)
+    p, tp = tt.linalg.pinv(x, hermitian=True), torch.linalg.pinv(tx, hermitian=True)
+    np.testing.assert_allclose(p.detach().numpy(), tp.detach().numpy(), rtol=1e-14)
+    p.sum().backward()
+    tp.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-13)
+
+
+def test_pinv_more_rules():
+    # float32: the default rtol uses float32's eps (2 * 1.19e-7 here), not float64's
+    a = np.diag([1.0, 1e-7]).astype(np.float32)
+    np.testing.assert_array_equal(tt.linalg.pinv(tt.tensor(a)).numpy(), np.diag([1.0, 0.0]))
+    assert tt.linalg.pinv(tt.tensor(a)).dtype == tt.float32
+    # empty matrices inside a batch
+    assert tt.linalg.pinv(_t(np.zeros((2, 3, 0, 4)))).shape == (2, 3, 4, 0)
+    assert tt.linalg.pinv(_t(np.zeros((2, 3, 4, 0)))).shape == (2, 3, 0, 4)

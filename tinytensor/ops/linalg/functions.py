@@ -50,16 +50,20 @@ linalg_lstsq = namedtuple("linalg_lstsq", "solution residuals rank singular_valu
 
 
 def pinv(input, *, atol=None, rtol=None, hermitian=False):
-    """`f(A) = A^+ (singular values <= max(atol, rtol*s_max) dropped)`;  dA: PyTorch's formula"""
-    A = _matrix(input, "linalg.pinv", square=False)
+    """`f(A) = A^+ (singular values <= max(atol, rtol*s_max) dropped)`;  dA: PyTorch's formula.
+    ``hermitian=True`` reads the lower triangle only (A square), as PyTorch's eigh-based path."""
+    A = _matrix(input, "linalg.pinv", square=bool(hermitian))
     d = A._data
     m, n = d.shape[-2:]
     if rtol is None:
         rtol = float(np.finfo(d.dtype).eps * max(m, n)) if not atol else 0.0
-    return PINV.apply((A,), (d,), (A, OUT), {"atol": atol, "rtol": rtol})
+    attrs = {"atol": atol, "rtol": rtol, "hermitian": bool(hermitian)}
+    return PINV.apply((A,), (d,), (A, OUT), attrs)
 
 
-def _pinv_kernel(d, *, atol, rtol):
+def _pinv_kernel(d, *, atol, rtol, hermitian=False):
+    if hermitian:  # the symmetric matrix the lower triangle stands for
+        d = np.tril(d) + np.swapaxes(np.tril(d, -1), -1, -2)
     U, s, Vh = np.linalg.svd(d, full_matrices=False)
     smax = s[..., :1] if s.shape[-1] else np.zeros(s.shape[:-1] + (1,), d.dtype)
     cut = np.maximum(atol or 0.0, rtol * smax)
