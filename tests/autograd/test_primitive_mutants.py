@@ -6,6 +6,8 @@ fallback, the scalar flag a tracer gets, multi-output wrapping, which inputs mak
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -286,8 +288,9 @@ def test_apply_reports_an_array_result_as_not_scalar(tracer):
 def test_apply_reports_a_numpy_scalar_as_a_zero_d_array(tracer):
     prim = Primitive("Sum", lambda x: x.sum())
     x = tt.tensor([1.0, 2.0])
-    y = prim.apply((x,), (x._data,))
-    ((_, _, _, _, out, scalar),) = tracer.of(prim)
+    y = prim.apply((x,), (x._data,), (), {})
+    ((_, inputs, args, attrs, out, scalar),) = tracer.of(prim)
+    assert inputs == (x,) and args[0] is x._data and len(args) == 1 and attrs == {}
     assert out.__class__ is np.ndarray and out.shape == () and scalar is True
     assert y._data is out and y.item() == 3.0
 
@@ -348,6 +351,8 @@ def test_apply_multi_wraps_attaches_and_numbers_the_outputs(tracer):
     assert p.grad_fn.attrs == {"k": "one"} and p.grad_fn.next == (None, y)
     ((_, inputs, args, attrs, out, scalar),) = tracer.of(prim)
     assert inputs == (x, y) and attrs == {"k": 1} and scalar is False
+    assert args[0] is x._data and args[1] is y._data and len(args) == 2
+    assert repr(p.grad_fn) == "<PairBackward>"
     assert out[0] is p._data and out[1] is s._data
     # d/dy of sum(x*y) + 2*sum(x+y) = x + 2
     (p.sum() + 2.0 * s.sum()).backward()
@@ -501,3 +506,44 @@ def test_none_and_python_numbers_among_the_inputs_never_make_a_node():
     pair = Primitive("Pair", _pair_kernel, _pair_backward, multi=True)
     outs = pair.apply((2.0, None), (np.array([2.0]), np.array([3.0])))
     assert all(o.grad_fn is None and not o.requires_grad for o in outs)
+
+
+def _decorated(fn):
+    """``fn`` behind a ``functools.wraps`` wrapper (as a decorator or mutmut's trampoline)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def test_a_decorated_backward_is_read_unwrapped_for_needs():
+    back = _decorated(_needs_backward)
+    assert back.__code__.co_kwonlyargcount == 0  # the wrapper alone would hide ``needs``
+    prim = Primitive("Wrapped", lambda a, b: a + b, back)
+    assert prim.wants_needs is True
+    x, y = tt.tensor([1.0], requires_grad=True), tt.tensor([1.0])
+    out = prim.apply((x, y), (x._data, y._data))
+    assert out.grad_fn.wants_needs is True
+    out.sum().backward()
+    assert x.grad.tolist() == [3.0] and y.grad is None
+    x.grad = None
+    rec = prim.record(tt.tensor([2.0]), (y, x))
+    assert rec.grad_fn.wants_needs is True
+    rec.sum().backward()
+    assert x.grad.tolist() == [3.0]
+    assert Primitive("Plain", _scale, _decorated(_scale_backward)).wants_needs is False
+
+
+def test_a_decorated_multi_output_backward_gets_needs():
+    def backward(gs, *, needs):
+        g = sum(0.0 if gi is None else gi for gi in gs)
+        return tuple(g * 2.0 if n else None for n in needs)
+
+    prim = Primitive("Twins", lambda a, b: (a * 2.0, b * 2.0), _decorated(backward), multi=True)
+    a, b = tt.tensor([1.0], requires_grad=True), tt.tensor([1.0])
+    p, q = prim.apply((a, b), (a._data, b._data))
+    assert p.grad_fn.wants_needs is True and repr(p.grad_fn) == "<TwinsBackward>"
+    (p + q).sum().backward()
+    assert a.grad.tolist() == [4.0]
