@@ -429,3 +429,50 @@ def test_dim_errors_name_the_op():
         tt.diag_embed(_M, 0, 0, -4)
     with pytest.raises(RuntimeError, match=r"^linalg.solve_triangular: expected a tensor of matr"):
         tt.linalg.solve_triangular(_M, tt.ones(3), upper=True)
+
+
+def test_cholesky_error_names_the_first_failing_minor():
+    for k in (1, 2, 3):
+        m = np.eye(3)
+        m[k - 1, k - 1] = -1.0
+        with pytest.raises(tt.linalg.LinAlgError, match=f"minor of order {k} of the matrix"):
+            tt.linalg.cholesky(_t(m))
+    batch = np.broadcast_to(np.eye(2), (2, 2, 2, 2)).copy()
+    batch[1, 0, 0, 0] = 0.0
+    with pytest.raises(tt.linalg.LinAlgError, match=r"order 1 of batch element \(1, 0\)"):
+        tt.linalg.cholesky(_t(batch))
+
+
+def test_triangular_and_general_solves_broadcast_a_against_batched_b():
+    a = np.triu(RNG.standard_normal((3, 3))) + 3 * np.eye(3)
+    b = RNG.standard_normal((2, 3, 2))
+    np.testing.assert_allclose(
+        tt.linalg.solve_triangular(_t(a), _t(b), upper=True).numpy(),
+        np.linalg.solve(a, b),
+        rtol=1e-12,
+    )
+    np.testing.assert_allclose(
+        tt.linalg.solve_triangular(_t(a.T), _t(b), upper=False).numpy(),
+        np.linalg.solve(a.T, b),
+        rtol=1e-12,
+    )
+    np.testing.assert_allclose(tt.linalg.solve(_t(a), _t(b)).numpy(), np.linalg.solve(a, b))
+    assert gradcheck(
+        lambda p, q: tt.linalg.solve_triangular(p, q, upper=True), (_t(a, True), _t(b, True))
+    )
+    assert gradcheck(lambda p, q: tt.linalg.solve(p, q), (_t(a, True), _t(b, True)))
+
+
+def test_det_of_empty_matrices_and_a_zero_direction():
+    x = _t(np.zeros((2, 0, 0)), True)
+    d = tt.linalg.det(x)
+    np.testing.assert_array_equal(d.detach().numpy(), [1.0, 1.0])
+    (gr,) = tt.autograd.grad(d.sum(), x, create_graph=True)
+    assert gr.shape == (2, 0, 0)
+    (gr.sum() + (d * 0).sum()).backward()
+    assert x.grad.shape == (2, 0, 0)
+    sing = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [0.0, 1.0, 1.0]])
+    x = _t(sing, True)
+    (gr,) = tt.autograd.grad(tt.linalg.det(x), x, create_graph=True)
+    (gr * _t(np.zeros((3, 3)))).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.zeros((3, 3)), atol=1e-12)  # no NaN
