@@ -7,6 +7,7 @@ hand-derived constants (kernel counts, messages).
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -695,3 +696,43 @@ def test_a_broken_entry_counts_its_hits_and_guards_keyword_arguments():
     assert f.program is not None and f.traces == 2
     assert same(f(x, log=False), h(x, log=False)) and f.program is not None
     assert f.entries[0].hits == 2 and f.entries[1].hits == 1
+
+
+def test_the_cache_limit_warning_names_the_last_entrys_guard(monkeypatch):
+    monkeypatch.setattr(tt.compiler.config, "cache_size_limit", 3)
+
+    def poly(x, k=1.0):
+        return x * k
+
+    f = tt.compile(poly, dynamic=False)
+    assert f.program is None  # nothing ran yet
+    for n, k in ((3, 3.0), (1, 2.0), (2, 1.0)):
+        f(tt.ones(n), k=k)
+    # the last entry (ones(2), k=1) fails on the keyword; the one before it on the shape
+    with pytest.warns(UserWarning, match="the last guard failed because a keyword argument"):
+        assert same(f(tt.ones(2), k=4.0), tt.full((2,), 4.0))
+
+
+def test_the_cache_limit_warning_names_a_callable_without_a_qualname(monkeypatch):
+    monkeypatch.setattr(tt.compiler.config, "cache_size_limit", 1)
+
+    def poly(x, k):
+        return x * k
+
+    p = tt.compile(functools.partial(poly, k=2.0))
+    p(tt.ones(1))
+    with pytest.warns(UserWarning, match=r"^tinytensor.compile: functools.partial\(<function"):
+        assert same(p(tt.ones(2)), tt.full((2,), 2.0))
+
+
+def test_after_a_second_batch_size_the_dynamic_program_serves_the_first_too():
+    def h(x):
+        return (x * 2).reshape(x.shape[0] * 3)
+
+    f = tt.compile(h)
+    f(rows(2)), f(rows(3))
+    assert f.entries[0].program.dynamic
+    for n in (2, 3, 7):
+        assert same(f(rows(n)), h(rows(n)))
+        assert f.program is f.entries[0].program  # the dynamic one, first in line
+    assert f.traces == 2
