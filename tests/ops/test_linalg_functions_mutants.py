@@ -726,3 +726,12 @@ def test_pinv_more_rules():
     # empty matrices inside a batch
     assert tt.linalg.pinv(_t(np.zeros((2, 3, 0, 4)))).shape == (2, 3, 4, 0)
     assert tt.linalg.pinv(_t(np.zeros((2, 3, 4, 0)))).shape == (2, 3, 0, 4)
+
+
+def test_integer_input_message_in_full():
+    with pytest.raises(RuntimeError) as info:
+        tt.linalg.vector_norm(tt.tensor(np.array([3, 4])))
+    assert str(info.value) == (
+        "linalg.vector_norm: expected a floating point input, got dtype tinytensor.int64; "
+        "pass dtype= or convert it with .float()"
+    )
