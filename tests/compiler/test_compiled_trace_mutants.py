@@ -736,3 +736,43 @@ def test_after_a_second_batch_size_the_dynamic_program_serves_the_first_too():
         assert same(f(rows(n)), h(rows(n)))
         assert f.program is f.entries[0].program  # the dynamic one, first in line
     assert f.traces == 2
+
+
+_BUMPS = [0]
+
+
+def _bump(x):
+    global _BUMPS
+    _BUMPS = [_BUMPS[0] + 1]
+    return x * 2
+
+
+def test_explain_and_show_of_a_compiled_function_look_at_the_function_itself():
+    c = tt.compile(_bump)
+    report = tt.compiler.explain(c)(tt.ones(1))
+    assert report.graph_count == 0
+    assert report.break_reasons[0].startswith("the function assigns a global '_BUMPS'")
+    with pytest.raises(Unsupported, match="assigns a global '_BUMPS'"):
+        tt.compiler.show(c, tt.ones(1))
+    assert c.entries == [] and c.traces == 0
+
+
+def test_nested_disabled_regions_stay_eager_until_the_outermost_returns():
+    inner_calls = []
+    probe = tt.compile(lambda x: x + 1)
+
+    @tt.compiler.disable
+    def inner(x):
+        inner_calls.append(1)
+        return x * 2
+
+    @tt.compiler.disable
+    def outer(x):
+        y = inner(x)
+        return probe(y)  # still inside outer's disabled region: eager
+
+    for _ in range(2):
+        assert same(outer(tt.ones(2)), tt.full((2,), 3.0))
+    assert probe.traces == 0 and len(inner_calls) == 2
+    probe(tt.ones(2))
+    assert probe.traces == 1
