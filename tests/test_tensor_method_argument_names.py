@@ -102,6 +102,16 @@ def _keyword_calls():
         ("contiguous", lambda: X.t().contiguous(memory_format=tt.contiguous_format), x.T),
         ("clone", lambda: B[None].clone(memory_format=tt.channels_last), b[None]),
         ("cpu", lambda: X.cpu(memory_format=tt.preserve_format), x),
+        ("flip", lambda: B.flip(0, 2), b[::-1, :, ::-1]),
+        ("flip_dims", lambda: B.flip(dims=(1,)), b[:, ::-1]),
+        ("squeeze", lambda: B[:, None, :1].squeeze(1, 2), b[:, :1].reshape(2, 4)),
+        ("squeeze_dim", lambda: B[:, None].squeeze(dim=(1,)), b),
+        ("count_nonzero", lambda: (X > 0.5).count_nonzero(0, 1), np.count_nonzero(x > 0.5)),
+        ("broadcast_to_star", lambda: X[0].broadcast_to(2, 4), np.broadcast_to(x[0], (2, 4))),
+        ("hsplit", lambda: X.hsplit(1, 3)[1], x[:, 1:3]),
+        ("hsplit_sections", lambda: X.hsplit(sections=2)[1], x[:, 2:]),
+        ("vsplit_indices", lambda: X.vsplit(indices=[2])[0], x[:2]),
+        ("dsplit", lambda: B.dsplit(2)[0], b[:, :, :2]),
     ]  # fmt: skip
 
 
@@ -207,8 +217,10 @@ KEYWORD_GAPS = {
 # PyTorch's parser picks an overload by the argument's type and names the argument after it
 # (``sections`` for an int, ``indices`` for a list, ``tensor_indices_or_sections`` for a
 # tensor); one Python parameter cannot carry three names, so tinytensor keeps the documented
-# ``indices_or_sections`` (as ``tinytensor.hsplit`` does; positional calls are the same).
-BY_TYPE = {"hsplit", "vsplit", "dsplit", "tensor_split"}
+# ``indices_or_sections`` (as ``tinytensor.tensor_split`` does; positional calls are the same).
+# (``hsplit``/``vsplit``/``dsplit`` have a ``*indices`` form, so there tinytensor takes
+# ``*args, sections=, indices=``, PyTorch's names.)
+BY_TYPE = {"tensor_split"}
 _BY_TYPE_NAMES = {"sections", "indices", "tensor_indices_or_sections"}
 # Defaults that differ on purpose, with the reason.
 DEFAULT_GAPS = {
@@ -247,7 +259,7 @@ def _stub_overloads(torch, name):
 def _read_stub(a):
     params = a.posonlyargs + a.args
     defaults = [None] * (len(params) - len(a.defaults)) + list(a.defaults)
-    pos = [p.arg for p in params[1:]]
+    pos = [p.arg for p in params[1:]] + ([f"*{a.vararg.arg}"] if a.vararg else [])
     keywords = {p.arg: _EMPTY if d is None else ast.unparse(d) for p, d in zip(params, defaults)
                 if p not in a.posonlyargs and p is not params[0]}  # fmt: skip
     keywords.update({p.arg: _EMPTY if d is None else ast.unparse(d)
@@ -258,7 +270,8 @@ def _read_stub(a):
 def _python_overloads(fn):
     """A method PyTorch writes in Python, read as one overload (source of defaults: repr)."""
     params = list(inspect.signature(fn).parameters.values())[1:]
-    pos = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    pos = [p.name if p.kind is not p.VAR_POSITIONAL else f"*{p.name}" for p in params
+           if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)]  # fmt: skip
     keywords = {p.name: p.default for p in params
                 if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}  # fmt: skip
     return [(pos, keywords)]
@@ -337,6 +350,9 @@ def _problems(torch, name, method):
     for i, n in enumerate(ours_pos):
         if n in positional and not any(i < len(pos) and pos[i] == n for pos, _ in overloads):
             wrong.append(f"position {i}: {n} (PyTorch's: {[pos for pos, _ in overloads]})")
+    star = sorted({n for n in positional if n.startswith("*")})
+    if star and not any(p.kind is p.VAR_POSITIONAL for p in params):
+        wrong.append(f"no {star[0]} form (x.{name}(0, 1))")
     return wrong
 
 
@@ -391,8 +407,8 @@ def test_exceptions_are_true():
     y = torch.ones(4, 4, 4)
     for name in BY_TYPE:
         taken = {n for _, k in _stub_overloads(torch, name) for n in k}
-        assert {"sections", "indices"} <= taken, (name, taken)
-        assert getattr(y, name)(sections=2)[0].shape[0] in (2, 4)
+        assert {"sections", "indices", "tensor_indices_or_sections"} <= taken, (name, taken)
+        assert getattr(y, name)(sections=2)[0].shape[0] == 2
         with pytest.raises(TypeError):
             getattr(y, name)(indices_or_sections=2)
     for (name, _), _ in DEFAULT_GAPS.items():

@@ -12,6 +12,7 @@ from tinytensor.ops import reduce as R
 from tinytensor.ops import scan as CU
 from tinytensor.ops import statistics as ST
 from tinytensor.ops.inplace import inplace
+from tinytensor.tensor_methods.shape import one_value
 
 # The hot ops, bound once: a method pays no module-attribute lookup.
 _sum = R.sum
@@ -159,8 +160,9 @@ class ReductionMethods:
         return ST.nanmean(self, dim, keepdim, dtype=dtype)
 
     @numpy_aliases
-    def count_nonzero(self, dim=None):
-        return ST.count_nonzero(self, dim)
+    def count_nonzero(self, *args, dim=None):
+        """Over all elements, or along ``dim`` (an int, a tuple, or the dims one by one)."""
+        return ST.count_nonzero(self, one_value(args, dim, "dim", "count_nonzero"))
 
     def bincount(self, weights=None, minlength=0):
         return ST.bincount(self, weights, minlength)

@@ -44,6 +44,32 @@ def _one_form(args, value, keyword, name):
     return (value,)
 
 
+def one_value(args, value, keyword, name):
+    """PyTorch's ``*dims`` form folded into the one argument the op takes: ``keyword=value``
+    or the single positional one as given, several positional ones as their tuple."""
+    args = _one_form(args, value, keyword, name)
+    if not args:
+        return None
+    return args[0] if len(args) == 1 else tuple(args)
+
+
+def _split_points(args, sections, indices, name):
+    """``hsplit``'s argument: ``sections`` (an int), ``indices`` (a list) or the indices one by
+    one, exactly one of them, as PyTorch's overloads take it."""
+    if (sections is not None) + (indices is not None) + bool(args) != 1:
+        raise TypeError(f"{name}() takes one of: sections (an int), indices (a list of ints) or "
+                        f"the indices one by one; got {args!r}, sections={sections!r}, "
+                        f"indices={indices!r}")  # fmt: skip
+    if sections is not None and not isinstance(sections, (int, np.integer)):
+        raise TypeError(f"{name}(): sections must be an int, got {sections!r}; pass a list of "
+                        "split points as indices=")  # fmt: skip
+    if indices is not None:
+        return list(indices)
+    if args:
+        return args[0] if len(args) == 1 else list(args)
+    return sections
+
+
 class ShapeMethods:
     __slots__ = ()
 
@@ -77,7 +103,8 @@ class ShapeMethods:
         return self.transpose_(dim0, dim1)
 
     @numpy_aliases
-    def squeeze_(self, dim=None):
+    def squeeze_(self, *args, dim=None):
+        dim = one_value(args, dim, "dim", "squeeze_")
         return self._set_shape(S.squeeze(self, dim)._data, "squeeze_")
 
     @numpy_aliases
@@ -151,14 +178,18 @@ class ShapeMethods:
     def tensor_split(self, indices_or_sections, dim=0):
         return J.tensor_split(self, indices_or_sections, dim)
 
-    def hsplit(self, indices_or_sections):
-        return J.hsplit(self, indices_or_sections)
+    def hsplit(self, *args, sections=None, indices=None):
+        """``hsplit(n)``/``hsplit(sections=n)``: n equal parts; ``hsplit([i, j])``,
+        ``hsplit(i, j)`` or ``hsplit(indices=[i, j])``: split before those indices."""
+        return J.hsplit(self, _split_points(args, sections, indices, "hsplit"))
 
-    def vsplit(self, indices_or_sections):
-        return J.vsplit(self, indices_or_sections)
+    def vsplit(self, *args, sections=None, indices=None):
+        """As ``hsplit``, along dim 0."""
+        return J.vsplit(self, _split_points(args, sections, indices, "vsplit"))
 
-    def dsplit(self, indices_or_sections):
-        return J.dsplit(self, indices_or_sections)
+    def dsplit(self, *args, sections=None, indices=None):
+        """As ``hsplit``, along dim 2."""
+        return J.dsplit(self, _split_points(args, sections, indices, "dsplit"))
 
     def flipud(self):
         return RA.flipud(self)
@@ -229,7 +260,10 @@ class ShapeMethods:
         return S.unflatten(self, dim, sizes)
 
     @numpy_aliases
-    def squeeze(self, dim=None):
+    def squeeze(self, *args, dim=None):
+        """All size-1 dims, or those of ``dim`` (an int, a tuple, or the dims one by one)."""
+        if args or dim is not None:
+            dim = one_value(args, dim, "dim", "squeeze")
         return _squeeze(self, dim)
 
     @numpy_aliases
@@ -257,8 +291,10 @@ class ShapeMethods:
     def expand_as(self, other):
         return S.expand(self, other.shape)
 
-    def broadcast_to(self, size):
-        return S.broadcast_to(self, size)
+    def broadcast_to(self, *sizes, size=None):
+        sizes = _one_form(sizes, size, "size", "broadcast_to")
+        single = len(sizes) == 1 and not isinstance(sizes[0], (int, np.integer))
+        return S.broadcast_to(self, sizes[0] if single else sizes)
 
     @numpy_aliases
     def split(self, split_size, dim=0):
@@ -274,7 +310,11 @@ class ShapeMethods:
     def unbind(self, dim=0):
         return J.unbind(self, dim)
 
-    def flip(self, dims):
+    def flip(self, *args, dims=None):
+        """Reverse the order along ``dims`` (an int, a tuple, or the dims one by one)."""
+        dims = one_value(args, dims, "dims", "flip")
+        if dims is None:
+            raise TypeError("flip() missing its dims: pass the dims to reverse, flip(0, 1)")
         return RA.flip(self, dims)
 
     def repeat(self, *sizes, repeats=None):
