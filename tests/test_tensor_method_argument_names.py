@@ -182,6 +182,18 @@ def test_memory_formats():
     np.testing.assert_array_equal(g.grad.numpy(), np.full((2, 3, 4, 5), 2.0))
 
 
+def test_to_takes_its_flags_positionally():
+    """``to(dtype, non_blocking, copy)``: a positional ``copy=True`` gives a new tensor."""
+    x, _, _ = _arrays()
+    X = tt.tensor(x)
+    assert X.to(tt.float32, False, False) is X
+    c = X.to(tt.float32, False, True)
+    assert c is not X
+    c.add_(1)
+    np.testing.assert_array_equal(X.numpy(), x)
+    np.testing.assert_array_equal(X.to(X, False, True).numpy(), x)
+
+
 def test_max_min_other_and_errors():
     x, y, _ = _arrays()
     X, Y = tt.tensor(x), tt.tensor(y)

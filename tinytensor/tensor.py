@@ -176,16 +176,17 @@ class Tensor(
         in that format (``tinytensor.channels_last``...) unless it already suggests it, as
         PyTorch's does. Differentiable between floating dtypes.
         """
-        dev = device
+        dev, flags = device, []
         for a in args:
             if isinstance(a, Tensor):
                 dtype = a.dtype
             elif isinstance(a, (_device, str)) or (isinstance(a, int) and not isinstance(a, bool)):
                 dev = a
-            elif isinstance(a, bool) or a is None:
-                continue  # to(dtype, non_blocking, copy) passes flags positionally
-            else:
+            elif isinstance(a, bool):
+                flags.append(a)  # to(dtype, non_blocking, copy): the flags positionally
+            elif a is not None:
                 dtype = a
+        copy = copy or (len(flags) > 1 and flags[1])
         if dev is not None:
             check_device(dev, "to()")
         out = self if dtype is None else cast(self, D.to_dtype(dtype))
