@@ -207,7 +207,9 @@ def test_a_module_attribute_set_by_the_call_is_named_in_the_break():
 
     report = tt.compiler.explain(Keeps())(tt.ones(2))
     assert report.graph_break_count == 1
-    assert "module attribute 'first'" in report.break_reasons[0]
+    assert report.break_reasons[0].startswith(
+        "the call sets the module attribute 'first' (a replay runs no Python, so it would not)"
+    )
 
 
 def test_a_module_attribute_replaced_in_a_nested_child_is_a_break():
@@ -776,3 +778,33 @@ def test_nested_disabled_regions_stay_eager_until_the_outermost_returns():
     assert probe.traces == 0 and len(inner_calls) == 2
     probe(tt.ones(2))
     assert probe.traces == 1
+
+
+class _CountsGlobally(nn.Module):
+    def forward(self, x):
+        global _BUMPS
+        _BUMPS = [_BUMPS[0] + 1]
+        return x * 2
+
+
+def test_a_global_written_by_a_modules_forward_is_a_break():
+    m = _CountsGlobally()
+    c = tt.compile(lambda x: m(x) + 1)
+    start = _BUMPS[0]
+    for n in (1, 2, 3):
+        assert same(c(tt.ones(2)), tt.full((2,), 3.0))
+        assert _BUMPS[0] == start + n  # the forward's Python ran every call
+    assert c.program is None
+    assert "assigns a global '_BUMPS'" in c.entries[0].breaks[0].reason
+
+
+def test_a_compiled_function_wraps_the_function_and_keeps_its_own_state():
+    def h(x):
+        """Doubles."""
+        return x * 2
+
+    h.entries = ["the function's own attribute"]
+    c = tt.compile(h)
+    assert c.__wrapped__ is h and c.__name__ == "h" and c.__doc__ == "Doubles."
+    c(tt.ones(2)), c(tt.ones(2))
+    assert c.program is not None and c.traces == 1 and len(c.entries) == 1
