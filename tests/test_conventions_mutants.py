@@ -407,3 +407,45 @@ def test_an_out_that_requires_grad_is_refused_as_in_pytorch():
             lib.add(lib.ones(2), 1, out=w)
         with pytest.raises(RuntimeError, match="don't support automatic differentiation"):
             lib.add(lib.ones(2), 1, out=w * 2)
+
+
+def test_a_door_built_now_refuses_grad_renames_and_writes():
+    """The same rules on a door made at test time (the namespaces' doors are made at import)."""
+
+    def twice(input, dim=None):  # noqa: A002
+        return input * 2.0
+
+    door = C.export(_op(twice, "twice"))
+    w = tt.tensor([1.0, 2.0], requires_grad=True)
+    msg = r"^twice\(\): functions with out=\.\.\. arguments don't support automatic"
+    with pytest.raises(RuntimeError, match=msg):
+        door(w, out=tt.empty(2))
+    with pytest.raises(RuntimeError, match=msg):
+        door(x=w, out=tt.empty(2))
+    with pytest.raises(RuntimeError, match=msg):
+        door(tt.ones(2), out=w)
+    with pytest.raises(TypeError, match=r"^twice\(\) got both 'dim' and its alias 'axis'$"):
+        door(tt.ones(2), dim=0, axis=0)
+    y = door(w)  # no out: the op itself, recording its graph
+    assert y.requires_grad and y.tolist() == [2.0, 4.0]
+    out = tt.zeros(2)
+    v = out._version
+    with tt.no_grad():
+        assert door(x=w, axis=0, out=out) is out
+    assert out.tolist() == [2.0, 4.0] and out._version == v + 1 and not out.requires_grad
+    with pytest.warns(UserWarning, match="was resized"):
+        door(tt.ones(3), out=out)
+    assert out.tolist() == [2.0, 2.0, 2.0]
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        door(tt.ones(1), out=tt.tensor([1]))
+
+
+def test_check_no_grad_reads_positional_keyword_and_listed_tensors():
+    w = tt.tensor([1.0], requires_grad=True)
+    one = tt.tensor([1.0])
+    C._check_no_grad("f", (one, 2.0, None), {"k": one, "l": [one, 3]})  # nothing needs grad
+    for args, kwargs in [((w,), {}), ((one,), {"k": w}), (([one, w],), {}), ((), {"t": (one, w)})]:
+        with pytest.raises(RuntimeError, match=r"^f\(\): functions with out="):
+            C._check_no_grad("f", args, kwargs)
+    with tt.no_grad():
+        C._check_no_grad("f", (w,), {"k": [w]})
