@@ -556,3 +556,138 @@ def test_cumsum_zero_dim_and_second_order():
     (h,) = tt.autograd.grad(g[0], x)
     # g_0 = sum_j 2 c_j w_j; d c_j / d x_k = 1 for k <= j
     np.testing.assert_allclose(h.numpy(), [2 * 111.0, 2 * 110.0, 2 * 100.0])
+
+
+# --- errors name the op; defaults; node attributes; compiled replays --------------------------
+
+_M = tt.tensor(np.ones((2, 3)))
+BAD_DIM = {
+    "sum": lambda: tt.sum(_M, 5),
+    "mean": lambda: tt.mean(_M, 5),
+    "prod": lambda: tt.prod(_M, 5),
+    "max": lambda: tt.max(_M, 5),
+    "min": lambda: tt.min(_M, -3),
+    "amax": lambda: tt.amax(_M, 5),
+    "amin": lambda: tt.amin(_M, (0, 5)),
+    "argmax": lambda: tt.argmax(_M, 5),
+    "argmin": lambda: tt.argmin(_M, 5),
+    "var": lambda: tt.var(_M, 5),
+    "logsumexp": lambda: tt.logsumexp(_M, 5),
+    "norm": lambda: tt.norm(_M, 2, 5),
+    "all": lambda: tt.all(_M, 5),
+    "any": lambda: tt.any(_M, 5),
+    "cumsum": lambda: tt.cumsum(_M, 5),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_DIM))
+def test_a_bad_dim_or_input_names_the_op(name):
+    with pytest.raises(IndexError, match=rf"^{name}: dim -?\d+ is out of range"):
+        BAD_DIM[name]()
+    fn = getattr(tt, name)
+    with pytest.raises(TypeError, match=rf"^{name}: expected a Tensor or a number, got str$"):
+        fn("abc") if name not in ("logsumexp", "cumsum") else fn("abc", 0)
+    if name in ("max", "min", "argmax", "argmin", "cumsum"):
+        return  # these take one int dim
+    with pytest.raises(RuntimeError, match=rf"^{name}: dim \(0, 0\) names the same dimension"):
+        fn(_M, 2, (0, 0)) if name == "norm" else fn(_M, (0, 0))
+
+
+def test_empty_reduction_messages_in_full():
+    e = tt.tensor(np.zeros((0, 3)))
+    with pytest.raises(
+        RuntimeError,
+        match=r"^max\(\): cannot reduce an empty tensor of shape \(0, 3\) over dim 0; "
+        r"specify a dim with nonzero size$",
+    ):
+        tt.max(e, 0)
+    with pytest.raises(
+        RuntimeError,
+        match=r"^argmin\(\): cannot be computed on an empty tensor of shape \(0, 3\) over dim "
+        r"None; specify a dim with nonzero size$",
+    ):
+        tt.argmin(e)
+    with pytest.raises(RuntimeError, match=r"^argmax\(\): .* over dim -2; specify"):
+        tt.argmax(e, -2)
+
+
+def test_default_keepdim_is_false_everywhere():
+    a = tt.tensor(T)
+    assert tuple(tt.max(a).shape) == ()
+    assert tuple(tt.min(a).shape) == ()
+    assert tuple(tt.max(a, 1).values.shape) == (2,)
+    assert tuple(tt.min(a, 1).values.shape) == (2,)
+    assert tuple(tt.min(a, 1).indices.shape) == (2,)
+    assert tuple(tt.amax(a, 1).shape) == (2,)
+    assert tuple(tt.amin(a, 1).shape) == (2,)
+    assert tuple(tt.amin(a).shape) == ()
+    assert tuple(tt.argmax(a, 1).shape) == (2,)
+    assert tuple(tt.argmin(a, 0).shape) == (4,)
+    assert tuple(tt.sum(a, 1).shape) == (2,)
+    assert tuple(tt.mean(a, 1).shape) == (2,)
+    assert tuple(tt.prod(a, 1).shape) == (2,)
+    assert tuple(tt.var(a, 1).shape) == (2,)
+    assert tuple(tt.std(a, 1).shape) == (2,)
+    assert tuple(tt.logsumexp(a, 1).shape) == (2,)
+    assert tuple(tt.norm(a, dim=1).shape) == (2,)
+    assert tuple(tt.all(a, 1).shape) == (2,)
+    assert tuple(tt.any(a, 1).shape) == (2,)
+    assert tuple(tt.var_mean(a, 1)[1].shape) == (2,)
+    assert tuple(tt.std_mean(a, 1)[1].shape) == (2,)
+    # max()/min() without dim ignore keepdim
+    assert tuple(tt.max(a, keepdim=True).shape) == ()
+
+
+def test_node_attrs_name_the_reduced_dims():
+    a = tt.tensor(T, requires_grad=True)
+    assert tt.max(a, 1).values.grad_fn.attrs == {"dim": 1, "keepdim": False}
+    assert tt.min(a, -2, True).values.grad_fn.attrs == {"dim": 0, "keepdim": True}
+    assert tt.max(tt.tensor(2.0, requires_grad=True), 0).values.grad_fn.attrs["dim"] == 0
+    assert tt.sum(a, (1, 0)).grad_fn.attrs["keepdim"] is False
+    assert tt.amax(a, -1, True).grad_fn.attrs == {"dim": (1,), "keepdim": True}
+
+
+def test_max_dim_gradient_keeps_a_float32_dtype():
+    a = tt.tensor(T.astype(np.float32), requires_grad=True)
+    tt.max(a, 1).values.sum().backward()
+    assert a.grad.dtype == tt.float32
+    np.testing.assert_array_equal(a.grad.numpy(), [[1, 0, 0, 0], [1, 0, 0, 0]])
+    b = tt.tensor(T.astype(np.float32), requires_grad=True)
+    tt.amax(b).backward()
+    assert b.grad.dtype == tt.float32
+
+
+def test_compiled_reductions_read_their_input_on_every_call():
+    def f(x):
+        v, i = tt.max(x, 1)
+        return (
+            v,
+            i,
+            tt.argmax(x, 0),
+            tt.argmin(x),
+            tt.all(x > 0, 1),
+            tt.any(x > 1, 0),
+            tt.min(x, 0).indices,
+            tt.cumsum(x, 1),
+        )
+
+    compiled = tt.compile(f, fullgraph=True)
+    for k in range(3):
+        x = tt.tensor(RNG.standard_normal((3, 4)) + k)
+        for got, want in zip(compiled(x), f(x)):
+            np.testing.assert_array_equal(got.numpy(), want.numpy())
+    assert compiled.traces == 1
+
+
+def test_norm_gradient_where_the_norm_is_exactly_one():
+    for p, x, want in ((2, [0.6, 0.8], [0.6, 0.8]), (3, [1.0, 0.0], [1.0, 0.0]),
+                       (1, [0.25, -0.75], [1.0, -1.0])):  # fmt: skip
+        a = tt.tensor(x, requires_grad=True)
+        out = tt.norm(a, p)
+        assert out.item() == pytest.approx(1.0)
+        out.backward()
+        np.testing.assert_allclose(a.grad.numpy(), want)
+    with np.errstate(all="raise"):
+        assert tt.norm(tt.tensor([1e200, 1e200]), 3).item() == np.inf
+    f = tt.norm(tt.tensor(np.array([3, 4])), dtype=tt.float32)
+    assert f.dtype == tt.float32 and f.item() == 5.0
