@@ -432,3 +432,57 @@ def test_gradient_ints_3d_differentiable_and_errors():
         tt.gradient(t, spacing=[tt.tensor([0.0, 1.0])], dim=1)
     with pytest.raises(RuntimeError, match=r"1-D tensor of 3 elements, got shape \(3, 1\)"):
         tt.gradient(t, spacing=[tt.tensor(np.zeros((3, 1)))], dim=1)
+
+
+# --- errors name the op; node attributes; compiled replays ------------------------------------
+
+SCANS = ["cumprod", "cummax", "cummin", "logcumsumexp"]
+BY_KEYWORD = ["diff", "trapezoid", "cumulative_trapezoid", "gradient"]
+
+
+@pytest.mark.parametrize("name", SCANS + BY_KEYWORD)
+def test_a_bad_dim_or_input_names_the_op(name):
+    fn = getattr(tt, name)
+    x = tt.tensor(np.ones((2, 3)))
+    with pytest.raises(IndexError, match=rf"^{name}: dim 5 is out of range"):
+        fn(x, 5) if name in SCANS else fn(x, dim=5)
+    with pytest.raises(TypeError, match=rf"^{name}: expected a Tensor or a number, got str$"):
+        fn("abc", 0) if name in SCANS else fn("abc")
+
+
+def test_trapezoid_coordinates_of_another_type_name_the_op():
+    with pytest.raises(TypeError, match="^trapezoid: expected a Tensor"):
+        tt.trapezoid(tt.tensor([1.0, 2.0]), "ab")
+    with pytest.raises(TypeError, match="^diff: expected a Tensor"):
+        tt.diff(tt.tensor([1.0, 2.0]), prepend="ab")
+
+
+def test_scan_node_attrs_name_the_dim():
+    a = tt.tensor(np.ones((2, 3)), requires_grad=True)
+    assert tt.cumprod(a, -1).grad_fn.attrs == {"dim": 1}
+    assert tt.cummax(a, -2).values.grad_fn.attrs == {"dim": 0}
+    assert tt.cummin(a, 1).values.grad_fn.attrs == {"dim": 1}
+    assert tt.logcumsumexp(a, -1).grad_fn.attrs == {"dim": 1}
+
+
+def test_compiled_scans_read_their_input_on_every_call():
+    def f(x):
+        v, i = tt.cummax(x, 1)
+        w, j = tt.cummin(x, 0)
+        return v, i, w, j, tt.cumprod(x, 1), tt.logcumsumexp(x, 0)
+
+    compiled = tt.compile(f, fullgraph=True)
+    for k in range(3):
+        x = tt.tensor(RNG.standard_normal((3, 4)) + k)
+        for got, want in zip(compiled(x), f(x)):
+            np.testing.assert_array_equal(got.numpy(), want.numpy())
+    assert compiled.traces == 1
+
+
+def test_cumprod_gradient_without_create_graph_keeps_float32():
+    x = np.array([[0.5, 0.0, 2.0], [1.5, 2.0, -1.0]], np.float32)
+    for y in (x, np.abs(x) + 1):
+        a = tt.tensor(y, requires_grad=True)
+        tt.cumprod(a, 1).sum().backward()
+        assert a.grad.dtype == tt.float32
+        assert a.grad.numpy().flags.c_contiguous
