@@ -14,8 +14,9 @@ overload of PyTorch's has it. Where the stubs and PyTorch's parser disagree (the
 ``out`` for ``Tensor.add``, the parser refuses it), or tinytensor differs on purpose, the row is
 listed below with its reason and ``test_exceptions_are_true`` checks it by calling PyTorch.
 
-The NumPy-only test calls the methods these names were fixed on by keyword and checks the
-values against NumPy, so a renamed parameter is caught without torch.
+The NumPy-only test calls the methods these names were fixed on by keyword (and their
+``*dims`` forms) and checks the values against NumPy, so a renamed parameter is caught without
+torch; the same calls made on PyTorch's tensors give the same values.
 """
 
 from __future__ import annotations
@@ -49,10 +50,11 @@ def _seeded_draw(method, **kw):
     return draws
 
 
-def _keyword_calls():
-    """(label, the method called by keyword, NumPy's value)."""
+def _keyword_calls(lib=tt):
+    """(label, the method called by keyword, NumPy's value); ``lib`` is tinytensor, or torch
+    to run the same calls in PyTorch."""
     x, y, b = _arrays()
-    X, Y, B = tt.tensor(x), tt.tensor(y), tt.tensor(b)
+    X, Y, B = lib.tensor(x), lib.tensor(y), lib.tensor(b)
     idx = np.array([[0, 2], [1, 1], [3, 0]])
     nan = np.array([np.nan, np.inf, -np.inf, 1.5], dtype=np.float32)
     return [
@@ -63,20 +65,20 @@ def _keyword_calls():
         ("float_power", lambda: X.float_power(exponent=3), x.astype(np.float64) ** 3),
         ("float_power_", lambda: X.double().float_power_(exponent=Y.double()),
          x.astype(np.float64) ** y.astype(np.float64)),
-        ("copy_", lambda: tt.zeros(3, 4).copy_(other=X, non_blocking=False), x),
+        ("copy_", lambda: lib.zeros(3, 4).copy_(other=X, non_blocking=False), x),
         ("map_", lambda: X.clone().map_(other=Y, callable=lambda a, c: a - 2 * c), x - 2 * y),
         ("split", lambda: X.split(split_size=3, dim=1)[1], x[:, 3:]),
         ("div_", lambda: (X * 10).div_(Y, rounding_mode="floor"),
          np.floor((x * np.float32(10)) / y)),
-        ("gather", lambda: X.gather(1, tt.tensor(idx), sparse_grad=False),
+        ("gather", lambda: X.gather(1, lib.tensor(idx), sparse_grad=False),
          np.take_along_axis(x, idx, 1)),
-        ("norm", lambda: X.norm(p=2, dim=1, dtype=tt.float64),
+        ("norm", lambda: X.norm(p=2, dim=1, dtype=lib.float64),
          np.linalg.norm(x.astype(np.float64), axis=1)),
         ("max", lambda: X.max(other=Y), np.maximum(x, y)),
         ("min", lambda: X.min(other=Y), np.minimum(x, y)),
         ("expand", lambda: X[0].expand(size=(2, 4), implicit=False), np.broadcast_to(x[0], (2, 4))),
         ("view", lambda: X.view(size=(4, 3)), x.reshape(4, 3)),
-        ("view_dtype", lambda: X.view(dtype=tt.int32), x.view(np.int32)),
+        ("view_dtype", lambda: X.view(dtype=lib.int32), x.view(np.int32)),
         ("permute", lambda: B.permute(dims=(2, 0, 1)), b.transpose(2, 0, 1)),
         ("reshape", lambda: X.reshape(shape=(2, 6)), x.reshape(2, 6)),
         ("repeat", lambda: X.repeat(repeats=(2, 1)), np.tile(x, (2, 1))),
@@ -89,19 +91,19 @@ def _keyword_calls():
         ("new_size", lambda: X.new(size=(0, 2)), np.zeros((0, 2), np.float32)),
         ("new_other", lambda: X.new(other=Y), y),
         ("resize_", lambda: X.clone().resize_(size=(2, 3)), x.reshape(-1)[:6].reshape(2, 3)),
-        ("to", lambda: X.to(dtype=tt.float64, copy=True), x.astype(np.float64)),
+        ("to", lambda: X.to(dtype=lib.float64, copy=True), x.astype(np.float64)),
         ("to_device", lambda: X.to(device="cpu", non_blocking=False), x),
-        ("nan_to_num", lambda: tt.tensor(nan).nan_to_num(nan=None, posinf=9.0),
+        ("nan_to_num", lambda: lib.tensor(nan).nan_to_num(nan=None, posinf=9.0),
          np.nan_to_num(nan, nan=0.0, posinf=9.0)),
-        ("nan_to_num_", lambda: tt.tensor(nan).nan_to_num_(neginf=-9.0),
+        ("nan_to_num_", lambda: lib.tensor(nan).nan_to_num_(neginf=-9.0),
          np.nan_to_num(nan, neginf=-9.0)),
         ("roll", lambda: X.roll(shifts=1), np.roll(x, 1)),
         ("roll_dims", lambda: X.roll(shifts=(1, 2), dims=(0, 1)), np.roll(x, (1, 2), (0, 1))),
         ("as_strided", lambda: X.as_strided(size=(2, 2), stride=(1, 4)),
          np.lib.stride_tricks.as_strided(x.copy(), (2, 2), (4, 16))),
-        ("contiguous", lambda: X.t().contiguous(memory_format=tt.contiguous_format), x.T),
-        ("clone", lambda: B[None].clone(memory_format=tt.channels_last), b[None]),
-        ("cpu", lambda: X.cpu(memory_format=tt.preserve_format), x),
+        ("contiguous", lambda: X.t().contiguous(memory_format=lib.contiguous_format), x.T),
+        ("clone", lambda: B[None].clone(memory_format=lib.channels_last), b[None]),
+        ("cpu", lambda: X.cpu(memory_format=lib.preserve_format), x),
         ("flip", lambda: B.flip(0, 2), b[::-1, :, ::-1]),
         ("flip_dims", lambda: B.flip(dims=(1,)), b[:, ::-1]),
         ("squeeze", lambda: B[:, None, :1].squeeze(1, 2), b[:, :1].reshape(2, 4)),
@@ -119,8 +121,19 @@ def _keyword_calls():
 def test_pytorch_names_by_keyword(label):
     _, call, want = next(c for c in _keyword_calls() if c[0] == label)
     got = call()
-    assert got.shape == tuple(np.shape(want)), (label, got.shape)
+    assert tuple(got.shape) == tuple(np.shape(want)), (label, got.shape)
     np.testing.assert_allclose(got.numpy(), want, rtol=2e-6, atol=2e-6, err_msg=label)
+
+
+@pytest.mark.torch
+def test_the_same_calls_run_in_pytorch():
+    """Each keyword call above, made on PyTorch's tensors, gives the same NumPy value: the names
+    are PyTorch's own (not only its stubs'), and the NumPy oracles are PyTorch's results."""
+    torch = _torch()
+    for label, call, want in _keyword_calls(torch):
+        got = call()
+        assert tuple(got.shape) == tuple(np.shape(want)), (label, got.shape)
+        np.testing.assert_allclose(got.numpy(), want, rtol=2e-6, atol=2e-6, err_msg=label)
 
 
 def test_keyword_forms_of_star_args():
