@@ -8,6 +8,7 @@ polynomial cofactor matrix, slogdet's sign, and the error messages. NumPy only."
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -476,3 +477,84 @@ def test_det_of_empty_matrices_and_a_zero_direction():
     (gr,) = tt.autograd.grad(tt.linalg.det(x), x, create_graph=True)
     (gr * _t(np.zeros((3, 3)))).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), np.zeros((3, 3)), atol=1e-12)  # no NaN
+
+
+def _mixed(a, g, h, k):
+    """D^3 det(a)[g, h, k] for 3x3 matrices: the t*s*u coefficient of det(a + tg + sh + uk)."""
+    total = 0.0
+    for t, s, u in itertools.product((0, 1), repeat=3):
+        total += (-1) ** (3 - t - s - u) * np.linalg.det(a + t * g + s * h + u * k)
+    return total
+
+
+def test_det_third_derivative_on_a_2d_batch_entry_by_entry():
+    rng = np.random.default_rng(11)
+    a = rng.standard_normal((2, 2, 3, 3)) + 3 * np.eye(3)
+    g, h = rng.standard_normal((2, 2, 3, 3)), rng.standard_normal((2, 2, 3, 3))
+    x = _t(a, True)
+    (gr,) = tt.autograd.grad(tt.linalg.det(x).sum(), x, create_graph=True)
+    (hv,) = tt.autograd.grad((gr * _t(g)).sum(), x, create_graph=True)
+    (hv * _t(h)).sum().backward()
+    want = np.zeros_like(a)
+    for b in itertools.product(range(2), range(2)):
+        for i, j in itertools.product(range(3), range(3)):
+            e = np.zeros((3, 3))
+            e[i, j] = 1.0
+            want[b + (i, j)] = _mixed(a[b], g[b], h[b], e)
+    np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("singular", [False, True])
+def test_det_hvp_gradient_with_respect_to_the_direction(singular):
+    """d/dG <K, Hess det(A) G> = Hess det(A) K (the Hessian is symmetric): the cofactor
+    polynomial's slope along K, for an invertible and a singular A."""
+    rng = np.random.default_rng(12 + singular)
+    a = rng.standard_normal((2, 3, 3)) + (0 if singular else 3 * np.eye(3))
+    if singular:
+        a[:, 2] = a[:, 0] - 2 * a[:, 1]
+    g, k = rng.standard_normal((2, 3, 3)), rng.standard_normal((2, 3, 3))
+    x, gv = _t(a, True), _t(g, True)
+    (gr,) = tt.autograd.grad(tt.linalg.det(x).sum(), x, create_graph=True)
+    (hv,) = tt.autograd.grad((gr * gv).sum(), x, create_graph=True)
+    np.testing.assert_allclose(hv.detach().numpy(), _poly_slope(_cofactor, a, g), atol=1e-10)
+    (gg,) = tt.autograd.grad((hv * _t(k)).sum(), gv)
+    np.testing.assert_allclose(gg.numpy(), _poly_slope(_cofactor, a, k), atol=1e-10)
+
+
+def test_slogdet_gradient_on_a_2d_batch_and_quiet_nan():
+    b = RNG.standard_normal((2, 3, 4, 4))
+    x = _t(b, True)
+    gw = RNG.standard_normal((2, 3))
+    (tt.linalg.slogdet(x)[1] * _t(gw)).sum().backward()
+    want = gw[..., None, None] * np.swapaxes(np.linalg.inv(b), -1, -2)
+    np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-10, atol=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s, lad = tt.linalg.slogdet(_t([[np.nan, 1.0], [1.0, 1.0]]))
+        d = tt.linalg.det(_t([[np.nan, 1.0], [1.0, 1.0]]))
+    assert s.item() == 0.0 and np.isnan(lad.item()) and np.isnan(d.item())
+    # a NaN entry anywhere: (0, nan), as in PyTorch; the other matrices of the batch unchanged
+    batch = RNG.standard_normal((3, 3, 3))
+    batch[0, 0, 2] = batch[2, 2, 2] = np.nan
+    s, lad = tt.linalg.slogdet(_t(batch))
+    ns, nl = np.linalg.slogdet(batch[1])
+    np.testing.assert_array_equal(s.numpy(), [0.0, ns, 0.0])
+    np.testing.assert_array_equal(lad.numpy()[[0, 2]], [np.nan, np.nan])
+    assert lad.numpy()[1] == pytest.approx(nl, rel=1e-14)
+    s32, l32 = tt.linalg.slogdet(tt.tensor(np.full((2, 2), np.nan, np.float32)))
+    assert s32.dtype == l32.dtype == tt.float32 and s32.item() == 0.0
+    s0, l0 = tt.linalg.slogdet(_t(np.zeros((2, 0, 0))))
+    np.testing.assert_array_equal(s0.numpy(), [1.0, 1.0])
+    np.testing.assert_array_equal(l0.numpy(), [0.0, 0.0])
+
+
+@pytest.mark.torch
+def test_slogdet_of_nan_matrices_matches_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    for pos in [(0, 0), (0, 2), (2, 0), (1, 1), (2, 2)]:
+        m = rng.standard_normal((3, 3))
+        m[pos] = np.nan
+        s, lad = tt.linalg.slogdet(_t(m))
+        ts, tl = torch.linalg.slogdet(torch.tensor(m))
+        assert s.item() == ts.item() and np.isnan(lad.item()) and np.isnan(tl.item())

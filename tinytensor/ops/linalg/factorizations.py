@@ -169,7 +169,10 @@ def det(A):
 
 def _det_kernel(A):
     with np.errstate(all="ignore"):  # NaN/inf entries: NaN silently, as in PyTorch
-        return np.linalg.det(A)
+        d = np.linalg.det(A)
+    if A.size and np.isnan(A).any():  # LAPACK's pivoting can lose a NaN (det [[nan, 1], [1, 1]]: 0)
+        d = np.where(np.isnan(A).any((-2, -1)), np.nan, d).astype(d.dtype)
+    return d
 
 
 def _det_backward(g, A, d):  # d unread (saved as PyTorch saves it: changing it is an error)
@@ -260,7 +263,12 @@ def slogdet(input):
 
 def _slogdet_kernel(A):
     with np.errstate(all="ignore"):  # as in det
-        return np.linalg.slogdet(A)
+        sign, lad = np.linalg.slogdet(A)
+    nan = np.isnan(A).any((-2, -1)) if A.size else np.zeros(A.shape[:-2], bool)
+    if nan.any():  # PyTorch: a NaN entry gives (0, nan) (NumPy: (1, nan), or even (0, -inf))
+        sign = np.where(nan, 0.0, sign).astype(sign.dtype)
+        lad = np.where(nan, np.nan, lad).astype(lad.dtype)
+    return sign, lad
 
 
 def _slogdet_backward(gs, A):
