@@ -558,3 +558,48 @@ def test_slogdet_of_nan_matrices_matches_torch():
         s, lad = tt.linalg.slogdet(_t(m))
         ts, tl = torch.linalg.slogdet(torch.tensor(m))
         assert s.item() == ts.item() and np.isnan(lad.item()) and np.isnan(tl.item())
+
+
+def test_inv_and_solve_singular_messages_in_full():
+    sing = np.array([[1.0, 2.0], [2.0, 4.0]])
+    with pytest.raises(tt.linalg.LinAlgError) as info:
+        tt.linalg.inv(_t(sing))
+    assert str(info.value) == (
+        "linalg.inv: the matrix (shape (2, 2)) is singular, so it has no inverse; use "
+        "linalg.pinv for a pseudo-inverse, or linalg.inv_ex to get an error code instead of an "
+        "exception"
+    )
+    for bad in (0, 1):
+        batch = np.stack([np.eye(2), np.eye(2)])
+        batch[bad] = sing
+        with pytest.raises(tt.linalg.LinAlgError) as info:
+            tt.linalg.solve(_t(batch), _t(np.ones((2, 2, 1))))
+        assert str(info.value) == (
+            f"linalg.solve: batch element ({bad},) of the input A (shape (2, 2, 2)) is singular, "
+            "so A X = B has no unique solution; use linalg.lstsq for a least-squares solution, "
+            "or linalg.solve_ex to get an error code instead of an exception"
+        )
+    with pytest.raises(RuntimeError) as info:
+        tt.linalg.solve(_t(np.eye(3)), _t(np.ones((2, 1))))
+    assert str(info.value) == (
+        "linalg.solve: A of shape (3, 3) and B of shape (2, 1) do not fit: B needs 3 rows "
+        "(shape (*, 3, k) or (*, 3))"
+    )
+
+
+def test_solve_gradient_of_a_alone_and_4d_batches_and_size_one_vectors():
+    a = RNG.standard_normal((3, 3)) + 3 * np.eye(3)
+    b = RNG.standard_normal((3, 2))
+    x = _t(a, True)
+    tt.linalg.solve(x, _t(b)).sum().backward()  # B needs no gradient: dA all the same
+    sol = np.linalg.solve(a, b)
+    np.testing.assert_allclose(
+        x.grad.numpy(), -np.linalg.solve(a.T, np.ones((3, 2))) @ sol.T, rtol=1e-12
+    )
+    a4 = RNG.standard_normal((1, 2, 3, 3)) + 3 * np.eye(3)
+    b4 = RNG.standard_normal((1, 2, 3, 1))
+    np.testing.assert_allclose(tt.linalg.solve(_t(a4), _t(b4)).numpy(), np.linalg.solve(a4, b4))
+    out = tt.linalg.solve(_t([[2.0]]), _t([4.0]))
+    assert out.shape == (1,) and out.item() == 2.0
+    out = tt.linalg.solve(_t([[[2.0]]]), _t([[4.0]]), left=False)
+    assert out.shape == (1, 1) and out.item() == 2.0
