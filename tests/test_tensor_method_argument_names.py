@@ -10,7 +10,8 @@ For each public method of ``tinytensor.Tensor`` that PyTorch's Tensor also has, 
 PyTorch user can pass by keyword (in any overload; a ``*size`` form has none, its sibling
 ``size: Sequence`` overload names it) must be accepted by tinytensor's method, and where both
 declare a default it must be the same. A name tinytensor takes positionally must sit where an
-overload of PyTorch's has it. Where the stubs and PyTorch's parser disagree (the stub lists
+overload of PyTorch's has it, and a name PyTorch takes only by keyword is keyword-only here
+too. Where the stubs and PyTorch's parser disagree (the stub lists
 ``out`` for ``Tensor.add``, the parser refuses it), or tinytensor differs on purpose, the row is
 listed below with its reason and ``test_exceptions_are_true`` checks it by calling PyTorch.
 
@@ -207,6 +208,23 @@ def test_to_takes_its_flags_positionally():
     np.testing.assert_array_equal(X.to(X, False, True).numpy(), x)
 
 
+def test_keyword_only_as_in_pytorch():
+    """What PyTorch takes only by keyword is refused positionally, and works by keyword."""
+    x, y, _ = _arrays()
+    X, Y = tt.tensor(x), tt.tensor(y)
+    refused = [lambda: X.add(Y, 2), lambda: X.sub(Y, 2), lambda: X.clone().add_(Y, 2),
+               lambda: X.div(Y, "floor"), lambda: X.sum(0, False, tt.float64),
+               lambda: X.mean(0, False, tt.float64), lambda: X.round(1),
+               lambda: X.sort(0, False, True), lambda: X.numpy(True)]  # fmt: skip
+    for call in refused:
+        with pytest.raises(TypeError):
+            call()
+    np.testing.assert_allclose(X.add(Y, alpha=2).numpy(), x + 2 * y, rtol=1e-6)
+    np.testing.assert_allclose(X.clone().sub_(Y, alpha=2).numpy(), x - 2 * y, rtol=1e-6)
+    assert X.sum(0, False, dtype=tt.float64).dtype == tt.float64
+    np.testing.assert_allclose(X.round(decimals=1).numpy(), np.round(x, 1))
+
+
 def test_max_min_other_and_errors():
     x, y, _ = _arrays()
     X, Y = tt.tensor(x), tt.tensor(y)
@@ -375,6 +393,9 @@ def _problems(torch, name, method):
     for i, n in enumerate(ours_pos):
         if n in positional and not any(i < len(pos) and pos[i] == n for pos, _ in overloads):
             wrong.append(f"position {i}: {n} (PyTorch's: {[pos for pos, _ in overloads]})")
+    keyword_only = set(names) - positional
+    wrong += [f"{n} taken positionally (PyTorch's is keyword-only)" for n in ours_pos
+              if n in keyword_only]  # fmt: skip
     star = sorted({n for n in positional if n.startswith("*")})
     if star and not any(p.kind is p.VAR_POSITIONAL for p in params):
         wrong.append(f"no {star[0]} form (x.{name}(0, 1))")
@@ -429,6 +450,7 @@ def test_exceptions_are_true():
     for (name, kw), _ in KEYWORD_GAPS.items():
         assert kw not in inspect.signature(getattr(tt.Tensor, name)).parameters
     assert torch.equal(x.new(storage=x.untyped_storage()), x.reshape(-1))
+    assert not hasattr(tt.Tensor, "untyped_storage") and not hasattr(tt.Tensor, "storage")
     y = torch.ones(4, 4, 4)
     for name in BY_TYPE:
         taken = {n for _, k in _stub_overloads(torch, name) for n in k}

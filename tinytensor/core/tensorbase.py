@@ -170,7 +170,7 @@ class TensorBase:
             _watcher.data_read(self, "tolist()")
         return self._data.tolist()
 
-    def numpy(self, force=False):
+    def numpy(self, *, force=False):
         """The NumPy array beneath (shared memory). Detach first if it requires grad."""
         if self._requires_grad and not force:
             raise RuntimeError(

@@ -101,7 +101,7 @@ class IndexMethods:
         return G.index_select(self, dim, index)
 
     @numpy_aliases
-    def index_add(self, dim, index, source, alpha=1):
+    def index_add(self, dim, index, source, *, alpha=1):
         return G.index_add(self, dim, index, source, alpha=alpha)
 
     def masked_fill(self, mask, value):

@@ -122,7 +122,7 @@ class MemoryMethods:
         arr[: min(n, flat.size)] = flat[:n]
         return self._set_shape(arr.reshape(shape), "resize_")
 
-    def resize_as_(self, the_template, memory_format=None):
+    def resize_as_(self, the_template, *, memory_format=None):
         return self.resize_(tuple(the_template.shape))
 
     def resize(self, *sizes):

@@ -27,16 +27,16 @@ _relu = UN.relu
 class PointwiseMethods:
     __slots__ = ()
 
-    def add(self, other, alpha=1):
+    def add(self, other, *, alpha=1):
         return _add(self, other, alpha)
 
-    def sub(self, other, alpha=1):
+    def sub(self, other, *, alpha=1):
         return _sub(self, other, alpha)
 
     def mul(self, other):
         return _mul(self, other)
 
-    def div(self, other, rounding_mode=None):
+    def div(self, other, *, rounding_mode=None):
         return BI.div(self, other, rounding_mode=rounding_mode)
 
     def neg(self):
@@ -107,7 +107,7 @@ class PointwiseMethods:
     def ceil(self):
         return UN.ceil(self)
 
-    def round(self, decimals=0):
+    def round(self, *, decimals=0):
         return UN.round(self, decimals)
 
     def trunc(self):

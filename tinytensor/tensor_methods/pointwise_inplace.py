@@ -69,7 +69,7 @@ class PointwiseInplaceMethods:
     def square_(self):
         return inplace(self, UN.square, "square_")
 
-    def round_(self, decimals=0):
+    def round_(self, *, decimals=0):
         return inplace(self, lambda s: UN.round(s, decimals), "round_")
 
     def fix(self):
@@ -207,10 +207,10 @@ class PointwiseInplaceMethods:
     def bitwise_not_(self):
         return inplace(self, CMP.bitwise_not, "bitwise_not_")
 
-    def add_(self, other, alpha=1):
+    def add_(self, other, *, alpha=1):
         return inplace(self, lambda s: BI.add(s, other, alpha=alpha), "add_")
 
-    def sub_(self, other, alpha=1):
+    def sub_(self, other, *, alpha=1):
         return inplace(self, lambda s: BI.sub(s, other, alpha=alpha), "sub_")
 
     def mul_(self, other):

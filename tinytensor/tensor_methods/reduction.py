@@ -38,15 +38,15 @@ class ReductionMethods:
     __slots__ = ()
 
     @numpy_aliases
-    def sum(self, dim=None, keepdim=False, dtype=None):
+    def sum(self, dim=None, keepdim=False, *, dtype=None):
         return _sum(self, dim, keepdim, dtype)
 
     @numpy_aliases
-    def mean(self, dim=None, keepdim=False, dtype=None):
+    def mean(self, dim=None, keepdim=False, *, dtype=None):
         return _mean(self, dim, keepdim, dtype)
 
     @numpy_aliases
-    def prod(self, dim=None, keepdim=False, dtype=None):
+    def prod(self, dim=None, keepdim=False, *, dtype=None):
         return R.prod(self, dim, keepdim, dtype=dtype)
 
     @numpy_aliases

@@ -13,11 +13,11 @@ class SortMethods:
     __slots__ = ()
 
     @numpy_aliases
-    def sort(self, dim=-1, descending=False, stable=False):
+    def sort(self, dim=-1, descending=False, *, stable=False):
         return SO.sort(self, dim, descending, stable)
 
     @numpy_aliases
-    def argsort(self, dim=-1, descending=False, stable=False):
+    def argsort(self, dim=-1, descending=False, *, stable=False):
         return SO.argsort(self, dim, descending, stable)
 
     def msort(self):
