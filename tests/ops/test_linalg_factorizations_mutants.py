@@ -603,3 +603,38 @@ def test_solve_gradient_of_a_alone_and_4d_batches_and_size_one_vectors():
     assert out.shape == (1,) and out.item() == 2.0
     out = tt.linalg.solve(_t([[[2.0]]]), _t([[4.0]]), left=False)
     assert out.shape == (1, 1) and out.item() == 2.0
+
+
+@pytest.mark.parametrize("shape", [(4, 2), (2, 4), (3, 3), (2, 4, 3), (2, 3, 4)])
+def test_svd_gradient_of_all_outputs_at_once_is_the_sum_of_each(shape):
+    """Backward is linear in (gU, gS, gVh): one pass with all three equals three passes with
+    one each (gradcheck checks one output at a time, so it never sees them together)."""
+    a = RNG.standard_normal(shape)
+    k = min(shape[-2:])
+    w = [
+        RNG.standard_normal(s)
+        for s in (shape[:-1] + (k,), shape[:-2] + (k,), shape[:-2] + (k, shape[-1]))
+    ]
+
+    def loss(m, parts):
+        outs = tt.linalg.svd(m, full_matrices=False)
+        terms = [outs[0] ** 2, outs[1], outs[2] ** 2]
+        return sum((terms[i] * _t(w[i])).sum() for i in parts)
+
+    grads = []
+    for parts in ([0, 1, 2], [0], [1], [2]):
+        x = _t(a, True)
+        loss(x, parts).backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1] + grads[2] + grads[3], rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(2, 4, 2), (2, 2, 4)])
+def test_svd_full_matrices_batched_gradient(shape):
+    a = RNG.standard_normal(shape)
+
+    def first_k(m):
+        uu, ss, vv = tt.linalg.svd(m)
+        return uu[..., :, :2] ** 2, ss, vv[..., :2, :] ** 2
+
+    assert gradcheck(first_k, (_t(a, True),))
