@@ -691,3 +691,88 @@ def test_norm_gradient_where_the_norm_is_exactly_one():
         assert tt.norm(tt.tensor([1e200, 1e200]), 3).item() == np.inf
     f = tt.norm(tt.tensor(np.array([3, 4])), dtype=tt.float32)
     assert f.dtype == tt.float32 and f.item() == 5.0
+
+
+def test_zero_dim_mean_var_and_their_gradients():
+    a = tt.tensor(3.0, requires_grad=True)
+    tt.mean(a).backward()
+    assert a.grad.item() == 1.0
+    assert np.isnan(tt.var(tt.tensor(3.0)).item())
+    assert np.isnan(tt.std(tt.tensor(3.0)).item())
+    assert tt.var(tt.tensor(3.0), correction=0).item() == 0.0
+
+
+def test_overflow_and_log_of_zero_are_quiet():
+    with np.errstate(all="raise"):
+        assert tt.prod(tt.tensor([1e200, 1e200])).item() == np.inf
+        a = tt.tensor([1e200, 1e200, 2.0], requires_grad=True)
+        tt.prod(a).backward()
+        np.testing.assert_array_equal(a.grad.numpy(), [np.inf, np.inf, np.inf])
+        assert tt.var(tt.tensor([1e200, -1e200])).item() == np.inf
+        assert tt.logsumexp(tt.tensor([-np.inf, -np.inf]), 0).item() == -np.inf
+        assert tt.logsumexp(tt.tensor([np.inf, 1.0]), 0).item() == np.inf
+
+
+def test_prod_gradient_of_one_element_and_with_a_wider_dtype_is_exact():
+    a = tt.tensor([0.0], requires_grad=True)
+    tt.prod(a).backward()
+    assert a.grad.item() == 1.0
+    b = tt.tensor([[0.0], [5.0]], requires_grad=True)
+    tt.prod(b, 1).sum().backward()
+    np.testing.assert_array_equal(b.grad.numpy(), [[1.0], [1.0]])
+    # 40 factors: a float32 product drifts by an ulp, one in float64 rounded once does not
+    x = np.random.default_rng(3).uniform(0.5, 2.0, 40).astype(np.float32)
+    c = tt.tensor(x, requires_grad=True)
+    tt.prod(c, dtype=tt.float64).backward()
+    x64 = x.astype(np.float64)
+    want = np.array([np.prod(np.delete(x64, k)) for k in range(40)])
+    np.testing.assert_array_equal(c.grad.numpy(), want.astype(np.float32))
+
+
+def test_var_of_empty_float32_and_logsumexp_keeps_other_unit_dims():
+    e = tt.var(tt.tensor(np.zeros((0, 2), np.float32)), 0)
+    assert e.dtype == tt.float32 and np.isnan(e.numpy()).all()
+    s = tt.logsumexp(tt.tensor(np.zeros((1, 3))), 1)
+    assert tuple(s.shape) == (1,)
+    np.testing.assert_allclose(s.numpy(), [np.log(3.0)])
+    s2 = tt.logsumexp(tt.tensor(np.zeros((2, 1, 3))), (0, 2))
+    assert tuple(s2.shape) == (1,)
+
+
+def test_std_mean_var_mean_defaults_and_unbiased():
+    a = tt.tensor(T)
+    assert tuple(tt.var_mean(a, 1)[0].shape) == (2,)
+    assert tuple(tt.std_mean(a, 1)[0].shape) == (2,)
+    assert tuple(tt.std(a, 1).shape) == (2,)
+    s, m = tt.std_mean(a, 1, False)
+    np.testing.assert_allclose(s.numpy(), np.std(T, axis=1))
+    s, m = tt.std_mean(a, unbiased=False)
+    assert s.item() == pytest.approx(np.std(T))
+    v, m = tt.var_mean(a, 0, True, True)
+    np.testing.assert_allclose(v.numpy(), np.var(T, axis=0, ddof=1, keepdims=True))
+    np.testing.assert_allclose(m.numpy(), np.mean(T, axis=0, keepdims=True))
+
+
+def test_float_only_reductions_name_the_op():
+    i = tt.tensor(np.array([1, 2]))
+    for name, call in (
+        ("var", lambda: tt.var(i)),
+        ("logsumexp", lambda: tt.logsumexp(i, 0)),
+        ("norm", lambda: tt.norm(i)),
+        ("std", lambda: tt.std(i)),
+    ):
+        with pytest.raises(
+            (TypeError, RuntimeError), match=rf"^{'var' if name == 'std' else name}\b"
+        ):
+            call()
+
+
+def test_compiled_integer_sum_and_prod_read_their_input_on_every_call():
+    compiled = tt.compile(lambda x: (tt.sum(x), tt.prod(x, 0), tt.sum(x > 0, 1)), fullgraph=True)
+    for k in range(3):
+        x = np.arange(6, dtype=np.int32).reshape(2, 3) + k
+        s, p, c = compiled(tt.tensor(x))
+        assert s.item() == x.sum() and s.dtype == tt.int64
+        np.testing.assert_array_equal(p.numpy(), x.prod(0))
+        np.testing.assert_array_equal(c.numpy(), (x > 0).sum(1))
+    assert compiled.traces == 1
