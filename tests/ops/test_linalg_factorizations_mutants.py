@@ -638,3 +638,50 @@ def test_svd_full_matrices_batched_gradient(shape):
         return uu[..., :, :2] ** 2, ss, vv[..., :2, :] ** 2
 
     assert gradcheck(first_k, (_t(a, True),))
+
+
+def test_solve_triangular_4d_batches_infinite_pivots_and_quiet_zero_pivots():
+    a = np.triu(RNG.standard_normal((1, 2, 3, 3))) + 3 * np.eye(3)
+    b = RNG.standard_normal((1, 2, 3, 2))
+    for upper, t in ((True, a), (False, np.swapaxes(a, -1, -2))):
+        np.testing.assert_allclose(
+            tt.linalg.solve_triangular(_t(t), _t(b), upper=upper).numpy(),
+            np.linalg.solve(t, b),
+            rtol=1e-12,
+        )
+    # an infinite pivot gives a zero there, and only the entries already solved are read
+    up = np.array([[np.inf, 1.0], [0.0, 1.0]])
+    np.testing.assert_array_equal(
+        tt.linalg.solve_triangular(_t(up), _t([[1.0], [1.0]]), upper=True).numpy(), [[0.0], [1.0]]
+    )
+    low = np.array([[1.0, 0.0], [1.0, np.inf]])
+    np.testing.assert_array_equal(
+        tt.linalg.solve_triangular(_t(low), _t([[1.0], [1.0]]), upper=False).numpy(),
+        [[1.0], [0.0]],
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = tt.linalg.solve_triangular(_t(np.zeros((2, 2))), _t([[1.0], [0.0]]), upper=True)
+    assert np.isnan(out.numpy()).any() or np.isinf(out.numpy()).any()
+    with pytest.raises(RuntimeError) as info:
+        tt.linalg.solve_triangular(_t(np.eye(3)), _t(np.zeros((2, 1))), upper=True)
+    assert str(info.value) == (
+        "linalg.solve_triangular: A of shape (3, 3) and B of shape (2, 1) do not fit: B needs 3 "
+        "rows"
+    )
+
+
+def test_dtype_and_cholesky_messages_in_full():
+    with pytest.raises(RuntimeError) as info:
+        tt.linalg.det(tt.tensor(np.eye(2, dtype=np.int64)))
+    assert str(info.value) == (
+        "linalg.det: expected a floating point tensor, got dtype tinytensor.int64; convert it "
+        "with .double() or .float()"
+    )
+    with pytest.raises(tt.linalg.LinAlgError) as info:
+        tt.linalg.cholesky(_t(np.diag([1.0, -1.0])))
+    assert str(info.value) == (
+        "linalg.cholesky: The factorization could not be completed because the input is not "
+        "positive-definite (the leading minor of order 2 of the matrix, shape (2, 2), is not "
+        "positive-definite); use linalg.cholesky_ex to get an error code instead of an exception"
+    )
