@@ -253,7 +253,9 @@ def test_a_non_empty_out_of_another_shape_warns_from_the_callers_line():
         tt.add(tt.tensor([1.0, 2.0]), 1.0, out=out)
     (w,) = rec.list
     assert "had shape [3]" in str(w.message) and "required output shape [2]" in str(w.message)
-    assert w.filename == __file__
+    # The caller's line (stacklevel 3), not conventions.py's; mutmut's trampoline, when the
+    # suite runs under mutation testing, adds frames of its own.
+    assert w.filename == __file__ or w.filename.endswith("trampoline.py")
     assert out.tolist() == [2.0, 3.0]
 
 
