@@ -260,8 +260,11 @@ def test_composite_path_gradients_first_and_second_order(causal):
     assert gradgradcheck(fn, (q, k, v, m))
 
 
-def test_first_order_backward_uses_the_saved_probabilities(monkeypatch):
-    """Only a backward that builds a graph computes the probabilities again from q and k."""
+@pytest.mark.parametrize("mask", [None, _BOOL[:, :4], _FLOAT[:, :4]], ids=["none", "bool", "float"])
+def test_first_order_backward_uses_the_saved_probabilities(monkeypatch, mask):
+    """Only a backward that builds a graph computes the probabilities again from q and k (with
+    the same mask and scale: both give the same first derivatives)."""
+    mask = None if mask is None else _t(mask)
     calls = []
     real = attention_module._probs
 
@@ -271,12 +274,12 @@ def test_first_order_backward_uses_the_saved_probabilities(monkeypatch):
 
     monkeypatch.setattr(attention_module, "_probs", counting)
     q, k, v = _small()
-    out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    out = F.scaled_dot_product_attention(q, k, v, mask, is_causal=True, scale=0.7)
     g = tt.tensor(R.standard_normal(tuple(out.shape)))
     grads = tt.autograd.grad([out], [q, k, v], [g])
     assert calls == []
-    again = tt.autograd.grad([F.scaled_dot_product_attention(q, k, v, is_causal=True)],
-                             [q, k, v], [g], create_graph=True)  # fmt: skip
+    out = F.scaled_dot_product_attention(q, k, v, mask, is_causal=True, scale=0.7)
+    again = tt.autograd.grad([out], [q, k, v], [g], create_graph=True)
     assert calls == [1]
     for a, b in zip(grads, again):
         np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=1e-12, atol=1e-14)
@@ -392,8 +395,11 @@ def test_mha_key_padding_float_with_bool_attn_mask_warns_and_adds():
     am[1, 3:] = True
     bias = np.repeat(kpm, H, 0)[:, None, :] + _bool_bias(am)[None]
     want, want_w = _np_mha(q, k, v, *params, bias=bias)
-    with pytest.warns(UserWarning, match="mismatched key_padding_mask and attn_mask"):
+    msg = (r"^Support for mismatched key_padding_mask and attn_mask is deprecated\. Use same "
+           r"type for both instead\.$")  # fmt: skip
+    with pytest.warns(UserWarning, match=msg) as record:
         out, w = _mhaf(q, k, v, params, key_padding_mask=kpm, attn_mask=am)
+    assert record[0].filename == __file__  # stacklevel: the caller of the functional form
     np.testing.assert_allclose(out.numpy(), want, rtol=1e-11, atol=1e-13)
     np.testing.assert_allclose(w.numpy(), want_w.mean(1), rtol=1e-11, atol=1e-13)
     with warnings.catch_warnings():  # the same types: no warning
@@ -429,7 +435,11 @@ def test_mha_is_causal_hint():
     out, _ = _mhaf(q, k, v, params, attn_mask=zeros, is_causal=True, need_weights=False,
                    key_padding_mask=kpm)  # fmt: skip
     np.testing.assert_allclose(out.numpy(), want_plain, rtol=1e-11, atol=1e-13)
-    with pytest.raises(RuntimeError, match="Need attn_mask if specifying the is_causal hint"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"^Need attn_mask if specifying the is_causal hint\. You may use the Transformer "
+        r"module method `generate_square_subsequent_mask` to create this mask\.$",
+    ):
         _mhaf(q, k, v, params, is_causal=True, need_weights=False)
 
 
@@ -458,12 +468,15 @@ def test_mha_separate_projection_weights_same_object():
         use_separate_proj_weight=True, q_proj_weight=wq, k_proj_weight=wk, v_proj_weight=wv,
     )  # fmt: skip
     np.testing.assert_allclose(out.numpy(), want, rtol=1e-11, atol=1e-13)
-    with pytest.raises(AssertionError, match="q/k/v_proj_weight is None"):
-        F.multi_head_attention_forward(
-            xt, xt, xt, E, H, None, _t(b_in), None, None, False, 0.0, _t(w_out), _t(b_out),
-            use_separate_proj_weight=True, q_proj_weight=wq, k_proj_weight=wk,
-        )  # fmt: skip
-    with pytest.raises(AssertionError, match="sequence and batch dims"):
+    for missing in ("q_proj_weight", "k_proj_weight", "v_proj_weight"):
+        weights = {"q_proj_weight": wq, "k_proj_weight": wk, "v_proj_weight": wv, missing: None}
+        with pytest.raises(AssertionError, match=r"^use_separate_proj_weight is True but a "
+                           r"q/k/v_proj_weight is None$"):  # fmt: skip
+            F.multi_head_attention_forward(
+                xt, xt, xt, E, H, None, _t(b_in), None, None, False, 0.0, _t(w_out),
+                _t(b_out), use_separate_proj_weight=True, **weights,
+            )  # fmt: skip
+    with pytest.raises(AssertionError, match=r"sequence and batch dims .*\[3, 2\].*\[4, 2\]\)$"):
         F.multi_head_attention_forward(
             xt, xt, _t(R.standard_normal((L + 1, N, E))), E, H, None, None, None, None, False,
             0.0, _t(w_out), None, use_separate_proj_weight=True, q_proj_weight=wq,
@@ -491,9 +504,9 @@ def test_mha_static_keys_and_values():
     with pytest.raises(AssertionError, match=r"expecting static_v of shape \(4, S, 2\)"):
         _mhaf(q, k, v, params, static_v=sv[:, :, :1])
     bk = R.standard_normal((1, 1, E))
-    with pytest.raises(AssertionError, match="bias cannot be added to static key"):
+    with pytest.raises(AssertionError, match=r"^bias cannot be added to static key\.$"):
         _mhaf(q, k, v, params, static_k=sk, bias_k=bk, bias_v=bk)
-    with pytest.raises(AssertionError, match="bias cannot be added to static key"):
+    with pytest.raises(AssertionError, match=r"^bias cannot be added to static key\.$"):
         _mhaf(q, k, v, params, static_v=sv, bias_k=bk, bias_v=bk)
 
 
@@ -515,9 +528,13 @@ def test_mha_bias_kv_and_zero_attention_with_masks_on_both_paths():
         np.testing.assert_allclose(out.numpy(), want, rtol=1e-11, atol=1e-13)
         if need:
             np.testing.assert_allclose(w.numpy(), want_w, rtol=1e-11, atol=1e-13)
-    with pytest.raises(AssertionError, match="both be set or both be None"):
+    with pytest.raises(
+        AssertionError, match="^bias_k and bias_v must both be set or both be None$"
+    ):
         _mhaf(q, k, v, params, bias_k=bk)
-    with pytest.raises(AssertionError, match="both be set or both be None"):
+    with pytest.raises(
+        AssertionError, match="^bias_k and bias_v must both be set or both be None$"
+    ):
         _mhaf(q, k, v, params, bias_v=bv)
 
 
@@ -545,14 +562,14 @@ def test_mha_dropout_only_in_training_and_seeded():
     params = _params(9)
     want, want_w = _np_mha(q, k, v, *params)
     for need in (True, False):
-        out, _ = _mhaf(q, k, v, params, dropout_p=0.5, training=False, need_weights=need)
+        out, _ = _mhaf(q, k, v, params, dropout_p=0.3, training=False, need_weights=need)
         np.testing.assert_allclose(out.numpy(), want, rtol=1e-11, atol=1e-13)
-    keep = _keep((N * H, L, S), 0.5, seed=4)
+    keep = _keep((N * H, L, S), 0.3, seed=4)
     assert 0 < (keep == 0).sum() < keep.size
     want, want_w = _np_mha(q, k, v, *params, keep=keep)
     for need in (True, False):
         tt.manual_seed(4)
-        out, w = _mhaf(q, k, v, params, dropout_p=0.5, need_weights=need,
+        out, w = _mhaf(q, k, v, params, dropout_p=0.3, need_weights=need,
                        average_attn_weights=False)  # fmt: skip
         np.testing.assert_allclose(out.numpy(), want, rtol=1e-11, atol=1e-13)
         if need:  # the weights returned are the dropped ones, as PyTorch's
@@ -579,11 +596,15 @@ def test_mha_shape_errors():
     cases = [
         ((q[0, 0], k[0, 0], v[0, 0]), {}, "query should be unbatched 2D or batched 3D"),
         ((q[None], k[None], v[None]), {}, "received 4-D query"),
-        ((q, k[:, 0], v), {}, r"expected `key` and `value` to be 3-D but found 2-D and 3-D"),
+        ((q, k[:, 0], v), {},
+         r"^For batched \(3-D\) `query`, expected `key` and `value` to be 3-D but found 2-D "
+         r"and 3-D tensors respectively$"),
+        ((q[:, 0], k, v[:, 0]), {}, r"^For unbatched \(2-D\) `query`, expected `key` and"),
         ((q, k, v[:, 0]), {}, r"to be 3-D but found 3-D and 2-D"),
         ((q, k, v), {"key_padding_mask": np.zeros((N, 1, S), bool)},
          r"`key_padding_mask` to be `None` or 2-D but found 3-D"),
-        ((q, k, v), {"attn_mask": np.zeros(S, bool)}, "2-D or 3-D but found 1-D"),
+        ((q, k, v), {"attn_mask": np.zeros(S, bool)}, r"^For batched \(3-D\) `query`, expected "
+         r"`attn_mask` to be `None`, 2-D or 3-D but found 1-D tensor instead$"),
         ((q, k, v), {"attn_mask": np.zeros((1, 1, L, S), bool)}, "2-D or 3-D but found 4-D"),
         ((q[:, 0], k[:, 0], v[:, 0]), {"attn_mask": np.zeros((H, L, S + 1), bool)},
          r"Expected `attn_mask` shape to be \(2, 3, 5\) but got \(2, 3, 6\)"),
@@ -604,7 +625,9 @@ def test_mha_shape_errors():
     with pytest.raises(AssertionError, match="embed_dim 4 not divisible by num_heads 3"):
         F.multi_head_attention_forward(_t(q), _t(k), _t(v), E, 3, *(_t(a) for a in p[:2]),
                                        None, None, False, 0.0, *(_t(a) for a in p[2:]))  # fmt: skip
-    with pytest.raises(AssertionError, match="in_proj_weight is None"):
+    with pytest.raises(
+        AssertionError, match="^use_separate_proj_weight is False but in_proj_weight is None$"
+    ):
         F.multi_head_attention_forward(_t(q), _t(k), _t(v), E, H, None, None, None, None, False,
                                        0.0, _t(p[2]), None)  # fmt: skip
 
@@ -621,3 +644,44 @@ def test_mha_shared_key_value_or_query_key_objects_use_their_own_projections():
         for need in (True, False):
             out, _ = _mhaf(qt, kt, vt, params, need_weights=need)
             np.testing.assert_allclose(out.numpy(), want, rtol=1e-11, atol=1e-13)
+
+
+def test_mha_keeps_the_float32_dtype_with_bool_masks_and_zero_attention():
+    q, k, v = (a.astype(np.float32) for a in _x())
+    params = [a.astype(np.float32) for a in _params(12)]
+    kpm = np.zeros((N, S), bool)
+    kpm[0, 1] = True
+    am = np.zeros((L, S), bool)
+    am[2, 0] = True
+    want, _ = _np_mha(*(a.astype(np.float64) for a in (q, k, v)), *params,
+                      bias=np.repeat(_bool_bias(kpm), H, 0)[:, None, :] + _bool_bias(am)[None],
+                      zero_attn=True)  # fmt: skip
+    old = tt.get_default_dtype()
+    tt.set_default_dtype(tt.float64)  # so a zero column made without the dtype shows
+    try:
+        for need in (True, False):
+            out, _ = _mhaf(tt.tensor(q), tt.tensor(k), tt.tensor(v), params, add_zero_attn=True,
+                           key_padding_mask=kpm, attn_mask=am, need_weights=need)  # fmt: skip
+            assert out.dtype == tt.float32
+            np.testing.assert_allclose(out.numpy(), want, rtol=2e-5, atol=1e-6)
+    finally:
+        tt.set_default_dtype(old)
+
+
+def test_sdpa_dropout_with_a_bool_mask_keeps_float32():
+    q, k, v = (tt.tensor(a.astype(np.float32)) for a in _qkv())
+    out = F.scaled_dot_product_attention(q, k, v, tt.tensor(_BOOL), dropout_p=0.2)
+    assert out.dtype == tt.float32
+
+
+def test_mha_unbatched_single_query_and_key_keep_their_dims():
+    q, k, v = _x(L_=1, S_=1, n=1)
+    params = _params(13)
+    want, want_w = _np_mha(q, k, v, *params)
+    for need in (True, False):
+        out, w = _mhaf(q[:, 0], k[:, 0], v[:, 0], params, need_weights=need)
+        assert tuple(out.shape) == (1, E)
+        np.testing.assert_allclose(out.numpy(), want[:, 0], rtol=1e-11, atol=1e-13)
+        if need:
+            assert tuple(w.shape) == (1, 1)
+            np.testing.assert_allclose(w.numpy(), want_w[0].mean(0), rtol=1e-11)
