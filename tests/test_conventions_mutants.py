@@ -199,12 +199,17 @@ def test_export_namespace_wraps_public_op_functions_only():
     class Klass:
         pass
 
-    public, _private = _op(public, "public"), _op(_private, "_private")
+    def late(input):  # noqa: A002
+        return input
+
+    public, _private, late = _op(public, "public"), _op(_private, "_private"), _op(late, "late")
     foreign.__module__ = "tinytensor.core.random"
     ns = {"public": public, "_private": _private, "foreign": foreign, "Klass": Klass, "n": 3}
+    ns["late"] = late  # after every kind of name that is skipped: the loop goes on past them
     C.export_namespace(ns, "")
     assert ns["public"] is not public and inspect.unwrap(ns["public"]) is public
-    assert "out" in _params(ns["public"])
+    assert ns["late"] is not late and inspect.unwrap(ns["late"]) is late
+    assert "out" in _params(ns["public"]) and "out" in _params(ns["late"])
     assert ns["_private"] is _private and ns["foreign"] is foreign
     assert ns["Klass"] is Klass and ns["n"] == 3
     assert tt.manual_seed.__module__ == "tinytensor.core.random"
