@@ -685,3 +685,16 @@ def test_mha_unbatched_single_query_and_key_keep_their_dims():
         if need:
             assert tuple(w.shape) == (1, 1)
             np.testing.assert_allclose(w.numpy(), want_w[0].mean(0), rtol=1e-11)
+
+
+def test_float32_stays_float32_on_the_fused_path_and_with_no_keys():
+    q, k, v = (tt.tensor(a.astype(np.float32)) for a in _qkv())
+    for kw in ({"is_causal": True}, {"attn_mask": tt.tensor(_BOOL)}, {}):
+        out = F.scaled_dot_product_attention(q, k, v, **kw)
+        assert out.dtype == tt.float32
+    # batched, with batch (3) != queries (2): the empty key axis's zero maximum has the right shape
+    q = tt.tensor(R.standard_normal((3, 2, 4)).astype(np.float32))
+    k, v = tt.zeros(3, 0, 4), tt.zeros(3, 0, 5)
+    out = F.scaled_dot_product_attention(q, k, v)
+    assert tuple(out.shape) == (3, 2, 5) and out.dtype == tt.float32
+    np.testing.assert_array_equal(out.numpy(), 0.0)
