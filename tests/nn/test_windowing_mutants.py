@@ -191,3 +191,17 @@ def test_same_padding_module_with_reflect_mode_matches_the_functional_pad():
     b = layer.bias.detach().numpy()
     want = _correlate(xp, w, (1, 1)) + b[:, None, None]
     np.testing.assert_allclose(layer(tt.tensor(x)).detach().numpy(), want, rtol=1e-12)
+
+
+def test_string_padding_checks_stride_and_dilation_lengths_naming_them():
+    x = tt.zeros(1, 1, 4, 4)
+    with pytest.raises(RuntimeError, match=r"^conv2d: expected stride to be .* stride=\[1, 1, 1\]"):
+        string_padding(x, "same", (1, 1, 1), 1, (3, 3), "conv2d")
+    with pytest.raises(
+        RuntimeError, match=r"^conv2d: expected dilation to be .* dilation=\[1, 2, 1\]"
+    ):
+        string_padding(x, "same", 1, (1, 2, 1), (3, 3), "conv2d")
+    with pytest.raises(TypeError, match=r"^conv2d: dilation must be an int or a tuple of 2 ints"):
+        string_padding(x, "same", 1, 1.5, (3, 3), "conv2d")
+    with pytest.raises(TypeError, match=r"^conv2d: stride must be an int or a tuple of 2 ints"):
+        string_padding(x, "same", "1", 1, (3, 3), "conv2d")
