@@ -486,3 +486,15 @@ def test_cumprod_gradient_without_create_graph_keeps_float32():
         tt.cumprod(a, 1).sum().backward()
         assert a.grad.dtype == tt.float32
         assert a.grad.numpy().flags.c_contiguous
+
+
+def test_gradient_coordinates_take_the_samples_dtype():
+    f = np.array([1.0, 4.0, 9.0, 16.0])
+    for coords in (np.array([0, 1, 3, 4]), np.array([0.0, 1.0, 3.0, 4.0])):
+        for edge_order in (1, 2):
+            (g,) = tt.gradient(
+                tt.tensor(f.astype(np.float32)), spacing=[tt.tensor(coords)], edge_order=edge_order
+            )
+            assert g.dtype == tt.float32
+            want = np.gradient(f, coords.astype(float), edge_order=edge_order)
+            np.testing.assert_allclose(g.numpy(), want, rtol=1e-6)
