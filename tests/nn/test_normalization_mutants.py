@@ -10,6 +10,8 @@ differences.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -409,3 +411,78 @@ def test_local_response_norm_errors_empty_and_gradients():
     assert tuple(F.local_response_norm(empty, 2).shape) == (0, 3, 2)
     x = _t(R.standard_normal((1, 4, 2)), True)
     assert gradcheck(lambda x: F.local_response_norm(x, 3, alpha=0.5, beta=0.6, k=1.5), (x,))
+
+
+# --- names, saved inputs, out=, warnings ---------------------------------------------------------
+
+NAMED = {
+    "batch_norm": lambda x: F.batch_norm(x, None, None, training=True),
+    "layer_norm": lambda x: F.layer_norm(x, (2,)),
+    "group_norm": lambda x: F.group_norm(x, 1),
+    "normalize": lambda x: F.normalize(x),
+    "instance_norm": lambda x: F.instance_norm(x),
+    "rms_norm": lambda x: F.rms_norm(x, 2),
+    "local_response_norm": lambda x: F.local_response_norm(x, 2),
+}
+
+
+@pytest.mark.parametrize("name", list(NAMED))
+def test_an_integer_input_is_a_type_error_naming_the_function(name):
+    with pytest.raises(TypeError, match=rf"^{name}: expected a floating point input"):
+        NAMED[name](tt.tensor(np.ones((2, 3, 2), np.int64)))
+
+
+@pytest.mark.parametrize("name", ["group_norm", "instance_norm"])
+def test_the_input_is_saved_so_an_in_place_change_fails_backward(name):
+    leaf = _t(R.standard_normal((2, 2, 3)), True)
+    x = leaf * 1.0
+    out = F.group_norm(x, 2) if name == "group_norm" else F.instance_norm(x)
+    want = "NativeGroupNormBackward" if name == "group_norm" else "NativeBatchNormBackward"
+    assert out.grad_fn.name() == want
+    x.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
+
+
+def test_normalize_out_receives_the_result_and_refuses_grad():
+    x = R.standard_normal((3, 4))
+    out = tt.zeros(3, 4, dtype=tt.float64)
+    got = F.normalize(_t(x), p=1.0, dim=0, out=out)
+    assert got is out
+    np.testing.assert_allclose(out.numpy(), x / np.abs(x).sum(0, keepdims=True), rtol=1e-12)
+    xg = _t(x, True)
+    msg = (r"^normalize\(\): functions with out=\.\.\. arguments don't support automatic "
+           r"differentiation, but the input requires grad\. Call it without out= \(or under "
+           r"tinytensor\.no_grad\(\)\)\.$")  # fmt: skip
+    with pytest.raises(RuntimeError, match=msg):
+        F.normalize(xg, out=out)
+    with tt.no_grad():
+        F.normalize(xg, out=out)
+    np.testing.assert_allclose(out.numpy(), x / np.linalg.norm(x, axis=1, keepdims=True))
+
+
+def test_layer_norm_backward_of_a_constant_row_is_silent():
+    """eps=0 on a constant row: rstd is inf and the gradient NaN, as PyTorch, without warnings."""
+    x = _t(np.ones((2, 3)), True)
+    w = _t(np.full(3, 1e200), True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = F.layer_norm(x, (3,), w, eps=0.0)
+        out.backward(tt.tensor(np.full((2, 3), 1e200)))  # g*w overflows too
+    assert np.isnan(x.grad.numpy()).all()
+
+
+def test_rms_norm_over_every_dim_and_lrn_of_one_element():
+    x = R.standard_normal((2, 3))
+    out = F.rms_norm(_t(x), (2, 3), eps=0.0).numpy()
+    np.testing.assert_allclose(out, x / np.sqrt((x * x).mean()), rtol=1e-12)
+    one = np.array([[[2.0]]])
+    out = F.local_response_norm(_t(one), 1, alpha=0.5, beta=1.0, k=1.0).numpy()
+    np.testing.assert_allclose(out, [[[2.0 / 3.0]]], rtol=1e-14)  # 2 / (1 + 0.5*4)
+
+
+def test_instance_norm_error_message_whole():
+    with pytest.raises(
+        RuntimeError, match="^instance_norm: use_input_stats=False needs running_mean and var$"
+    ):
+        F.instance_norm(_t(np.ones((2, 3, 4))), use_input_stats=False)  # fmt: skip
