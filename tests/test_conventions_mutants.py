@@ -456,3 +456,35 @@ def test_check_no_grad_reads_positional_keyword_and_listed_tensors():
             C._check_no_grad("f", args, kwargs)
     with tt.no_grad():
         C._check_no_grad("f", (w,), {"k": [w]})
+
+
+def test_export_namespace_defaults_to_the_top_level_and_passes_its_prefix_on():
+    def softmax(input, dim=None):  # noqa: A002
+        return input
+
+    softmax = _op(softmax, "softmax")
+    top, special = {"softmax": softmax}, {"softmax": softmax}
+    C.export_namespace(top)  # the default prefix is tinytensor's own: softmax takes out=
+    C.export_namespace(special, "special")
+    assert "out" in _params(top["softmax"])
+    assert "out" not in _params(special["softmax"]) and special["softmax"] is not softmax
+
+
+def test_the_grad_error_says_the_fix():
+    w = tt.tensor([1.0], requires_grad=True)
+    msg = (
+        r"^add\(\): functions with out=\.\.\. arguments don't support automatic differentiation, "
+        r"but one of the arguments requires grad\. Call it without out= \(or under "
+        r"tinytensor\.no_grad\(\)\)\.$"
+    )
+    with pytest.raises(RuntimeError, match=msg):
+        tt.add(w, 1.0, out=tt.empty(1))
+
+
+def test_an_error_writing_one_of_a_tuple_out_names_the_op():
+    m = tt.tensor([[1.0, 5.0], [4.0, 2.0]])
+    vals, idx = tt.empty(2, dtype=tt.int64), tt.empty(2, dtype=tt.int64)
+    with pytest.raises(RuntimeError, match=r"^max\(\): result type tinytensor\.float32 can't"):
+        tt.max(m, 1, out=(vals, idx))
+    with pytest.raises(TypeError, match=r"^max\(\): argument 'out' must be a Tensor, not list$"):
+        tt.max(m, 1, out=(tt.empty(2), [0, 0]))

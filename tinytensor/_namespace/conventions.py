@@ -133,12 +133,12 @@ def _decorate(fn, with_out):
         _check_no_grad(name, (*args, out), kwargs)  # ``out`` too, as in PyTorch
         return write_out(fn(*args, **kwargs), out, name)
 
-    sig = inspect.signature(fn)
-    if "out" not in params:
-        extra = inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None)
-        ps = list(sig.parameters.values())
-        at = next((i for i, p in enumerate(ps) if p.kind is p.VAR_KEYWORD), len(ps))
-        op.__signature__ = sig.replace(parameters=ps[:at] + [extra] + ps[at:])
+    # ``export`` gives out= only to an op without a parameter of that name: add it to the
+    # signature, keyword-only, before a ``**kwargs``.
+    extra = inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None)
+    ps = list(params.values())
+    at = next((i for i, p in enumerate(ps) if p.kind is p.VAR_KEYWORD), len(ps))
+    op.__signature__ = inspect.signature(fn).replace(parameters=ps[:at] + [extra] + ps[at:])
     op._tt_door = True
     return op
 
