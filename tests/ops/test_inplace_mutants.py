@@ -472,3 +472,43 @@ def test_an_in_place_op_reports_its_snapshot_and_its_write():
             set_tracer(prev)
     assert "Snapshot" not in [s[0].name for s in tr.steps]
     assert tr.steps[-1][0] is I.COPY_INTO
+
+
+# -- the whole of each message (each says what to do) -------------------------------------------
+
+
+def _message(fn):
+    with pytest.raises(RuntimeError) as info:
+        fn()
+    return str(info.value)
+
+
+def test_each_refusal_says_the_whole_rule_and_the_fix():
+    leaf = _leaf([1.0, 2.0])
+    assert _message(lambda: leaf.add_(1.0)) == (
+        "add_: a leaf tensor that requires grad (shape (2,)) is being used in an in-place "
+        "operation. Wrap the update in `with tinytensor.no_grad():` or work on a .clone()."
+    )
+    assert _message(lambda: leaf[0:1].add_(1.0)) == (
+        "add_: a view of a leaf tensor that requires grad (shape (2,)) is being used in an "
+        "in-place operation. Wrap the update in `with tinytensor.no_grad():` or work on a "
+        ".clone()."
+    )
+    piece = (leaf * 1.0).split(1)[0]
+    assert _message(lambda: piece.add_(1.0)) == (
+        "add_: this tensor is one of several views returned by one function (split, chunk or "
+        "unbind); such views may not be modified in place while they require grad. Use an "
+        "out-of-place operation, or .clone() the piece first."
+    )
+    expanded = tt.tensor([1.0]).expand(2)
+    assert _message(lambda: expanded.add_(1.0)) == (
+        "add_: more than one element of this tensor (shape (2,)) refers to the same memory (it "
+        "is an expanded or broadcast view); .clone() it before changing it in place"
+    )
+    assert _message(lambda: tt.zeros(2).add_(tt.ones(3, 2))) == (
+        "add_: the result has shape (3, 2) but the tensor changed in place has shape (2,); an "
+        "in-place op cannot change the shape"
+    )
+    assert _message(lambda: tt.tensor([1]).mul_(0.5)) == (
+        "mul_: result type tinytensor.float32 can't be cast to the tensor's dtype tinytensor.int64"
+    )
