@@ -486,3 +486,30 @@ def test_instance_norm_error_message_whole():
         RuntimeError, match="^instance_norm: use_input_stats=False needs running_mean and var$"
     ):
         F.instance_norm(_t(np.ones((2, 3, 4))), use_input_stats=False)  # fmt: skip
+
+
+def test_compiled_instance_norm_updates_the_running_stats_every_call_as_eager():
+    x = tt.tensor(R.standard_normal((2, 3, 4)))
+    bufs = {name: (tt.zeros(3, dtype=tt.float64), tt.ones(3, dtype=tt.float64))
+            for name in ("eager", "compiled")}  # fmt: skip
+
+    def step(name):
+        return F.instance_norm(x * 1.0, *bufs[name], momentum=0.3)
+
+    fn = tt.compile(lambda: step("compiled"))
+    for _ in range(3):
+        np.testing.assert_array_equal(step("eager").numpy(), fn().numpy())
+        for a, b in zip(bufs["eager"], bufs["compiled"]):
+            np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert not np.allclose(bufs["compiled"][0].numpy(), 0.0)
+
+
+def test_compiled_layer_norm_gradients_match_eager():
+    x, ns, w, b = _ln_args(True, True)
+    fn = tt.compile(lambda x, w, b: F.layer_norm(x, ns, w, b, eps=0.3))
+    g = tt.tensor(R.standard_normal(tuple(x.shape)))
+    want = tt.autograd.grad([F.layer_norm(x, ns, w, b, eps=0.3)], [x, w, b], [g])
+    for _ in range(2):
+        got = tt.autograd.grad([fn(x, w, b)], [x, w, b], [g])
+        for a, c in zip(want, got):
+            np.testing.assert_allclose(c.numpy(), a.numpy(), rtol=1e-12, atol=1e-14)
