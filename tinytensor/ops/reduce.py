@@ -224,15 +224,16 @@ def _extreme_dim(a, dim, keepdim, prim, name):
     return values_indices(out, indices)
 
 
-def _dim_kernel(np_fn, arg_fn):
-    def kernel(d, dim, keepdim):
-        if d.ndim == 0:
-            return d.copy(), np.zeros((), np.int64)
-        idx = arg_fn(d, axis=dim, keepdims=keepdim).astype(np.int64)
-        return np_fn(d, axis=dim, keepdims=keepdim), idx
+def _max_dim_kernel(d, dim, keepdim, np_fn=np.max, arg_fn=np.argmax):
+    """(values, int64 indices) along dim (0-d: itself); module-level, so mutmut reaches it."""
+    if d.ndim == 0:
+        return d.copy(), np.zeros((), np.int64)
+    idx = arg_fn(d, axis=dim, keepdims=keepdim).astype(np.int64)
+    return np_fn(d, axis=dim, keepdims=keepdim), idx
 
-    kernel.__name__ = f"_{np_fn.__name__}_dim_kernel"
-    return kernel
+
+def _min_dim_kernel(d, dim, keepdim):
+    return _max_dim_kernel(d, dim, keepdim, np.min, np.argmin)
 
 
 def _extreme_dim_backward(gs, indices, shape, d, keepdim):
@@ -245,8 +246,8 @@ def _extreme_dim_backward(gs, indices, shape, d, keepdim):
     return (scatter(zeros_of(shape, g._data.dtype), d, indices, g),)
 
 
-MAX_DIM = Primitive("Max", _dim_kernel(np.max, np.argmax), _extreme_dim_backward, multi=True)
-MIN_DIM = Primitive("Min", _dim_kernel(np.min, np.argmin), _extreme_dim_backward, multi=True)
+MAX_DIM = Primitive("Max", _max_dim_kernel, _extreme_dim_backward, multi=True)
+MIN_DIM = Primitive("Min", _min_dim_kernel, _extreme_dim_backward, multi=True)
 
 
 def amax(input, dim=(), keepdim=False):
@@ -293,19 +294,20 @@ def _arg(a, dim, keepdim, prim, name):
     return prim.apply((a,), (a._data,), (), {"dim": d, "keepdim": keepdim})
 
 
-def _arg_kernel(np_fn):
-    def kernel(d, dim, keepdim):
-        if dim is None:
-            out = np.asarray(np_fn(d.reshape(-1)))
-            return (out.reshape((1,) * d.ndim) if keepdim else out).astype(np.int64)
-        return np_fn(d, axis=dim, keepdims=keepdim).astype(np.int64)
-
-    kernel.__name__ = f"_{np_fn.__name__}_kernel"
-    return kernel
+def _argmax_kernel(d, dim, keepdim, np_fn=np.argmax):
+    """The int64 index ``np_fn`` picks along dim, or in the flattened array (dim None)."""
+    if dim is None:
+        out = np.asarray(np_fn(d.reshape(-1)))
+        return (out.reshape((1,) * d.ndim) if keepdim else out).astype(np.int64)
+    return np_fn(d, axis=dim, keepdims=keepdim).astype(np.int64)
 
 
-ARGMAX = Primitive("Argmax", _arg_kernel(np.argmax))
-ARGMIN = Primitive("Argmin", _arg_kernel(np.argmin))
+def _argmin_kernel(d, dim, keepdim):
+    return _argmax_kernel(d, dim, keepdim, np.argmin)
+
+
+ARGMAX = Primitive("Argmax", _argmax_kernel)
+ARGMIN = Primitive("Argmin", _argmin_kernel)
 
 
 def argmax(input, dim=None, keepdim=False):

@@ -108,27 +108,34 @@ def _cum_extreme(a, dim, name, result, prim):
     return result(out, indices)
 
 
-def _cum_extreme_kernel(better):
-    def kernel(x, dim):
-        if x.ndim == 0:
-            return x.copy(), np.zeros((), np.int64)
-        x = np.moveaxis(x, dim, 0)
-        values, idx = np.empty_like(x), np.zeros(x.shape, np.int64)
-        for i in range(x.shape[0]):
-            if i == 0:
-                values[0] = x[0]
-                continue
-            take = better(x[i], values[i - 1])
-            if x.dtype.kind == "f":
-                prev_nan = np.isnan(values[i - 1])
-                take = np.isnan(x[i]) | (~prev_nan & take)
-            values[i] = np.where(take, x[i], values[i - 1])
-            idx[i] = np.where(take, i, idx[i - 1])
-        values, idx = np.moveaxis(values, 0, dim), np.moveaxis(idx, 0, dim)
-        return np.ascontiguousarray(values), np.ascontiguousarray(idx)
+def _cum_extreme_kernel(x, dim, better):
+    """Running extreme along dim and its index: ``better(new, old)`` takes the new element (so
+    ties take the last one with ``>=``/``<=``); a NaN takes over and stays."""
+    if x.ndim == 0:
+        return x.copy(), np.zeros((), np.int64)
+    x = np.moveaxis(x, dim, 0)
+    values, idx = np.empty_like(x), np.zeros(x.shape, np.int64)
+    for i in range(x.shape[0]):
+        if i == 0:
+            values[0] = x[0]
+            continue
+        take = better(x[i], values[i - 1])
+        if x.dtype.kind == "f":
+            prev_nan = np.isnan(values[i - 1])
+            take = np.isnan(x[i]) | (~prev_nan & take)
+        values[i] = np.where(take, x[i], values[i - 1])
+        idx[i] = np.where(take, i, idx[i - 1])
+    values, idx = np.moveaxis(values, 0, dim), np.moveaxis(idx, 0, dim)
+    return np.ascontiguousarray(values), np.ascontiguousarray(idx)
 
-    kernel.__name__ = f"_cum_{better.__name__}_kernel"
-    return kernel
+
+# Module-level kernels (not made by a factory at import), so each is one function to test.
+def _cummax_kernel(x, dim):
+    return _cum_extreme_kernel(x, dim, np.greater_equal)
+
+
+def _cummin_kernel(x, dim):
+    return _cum_extreme_kernel(x, dim, np.less_equal)
 
 
 def _cum_extreme_backward(gs, a, indices, d):
@@ -139,10 +146,8 @@ def _cum_extreme_backward(gs, a, indices, d):
     return (G.scatter_add(zeros_of(a.shape, g._data.dtype), d, indices, g),)
 
 
-CUMMAX = Primitive("Cummax", _cum_extreme_kernel(np.greater_equal), _cum_extreme_backward,
-                   multi=True)  # fmt: skip
-CUMMIN = Primitive("Cummin", _cum_extreme_kernel(np.less_equal), _cum_extreme_backward,
-                   multi=True)  # fmt: skip
+CUMMAX = Primitive("Cummax", _cummax_kernel, _cum_extreme_backward, multi=True)
+CUMMIN = Primitive("Cummin", _cummin_kernel, _cum_extreme_backward, multi=True)
 
 
 def cummax(input, dim):
