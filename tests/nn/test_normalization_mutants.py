@@ -504,12 +504,48 @@ def test_compiled_instance_norm_updates_the_running_stats_every_call_as_eager():
     assert not np.allclose(bufs["compiled"][0].numpy(), 0.0)
 
 
-def test_compiled_layer_norm_gradients_match_eager():
-    x, ns, w, b = _ln_args(True, True)
-    fn = tt.compile(lambda x, w, b: F.layer_norm(x, ns, w, b, eps=0.3))
-    g = tt.tensor(R.standard_normal(tuple(x.shape)))
-    want = tt.autograd.grad([F.layer_norm(x, ns, w, b, eps=0.3)], [x, w, b], [g])
-    for _ in range(2):
-        got = tt.autograd.grad([fn(x, w, b)], [x, w, b], [g])
+def test_compiled_layer_norm_values_and_gradients_match_eager_for_new_inputs():
+    fn = tt.compile(lambda x, w, b: F.layer_norm(x, (3, 4), w, b, eps=0.3))
+    for _ in range(3):  # fresh values each call: a replay must read them
+        x, ns, w, b = _ln_args(True, True)
+        g = tt.tensor(R.standard_normal(tuple(x.shape)))
+        eager = F.layer_norm(x, ns, w, b, eps=0.3)
+        want = tt.autograd.grad([eager], [x, w, b], [g])
+        out = fn(x, w, b)
+        np.testing.assert_allclose(out.detach().numpy(), eager.detach().numpy(), rtol=1e-12)
+        got = tt.autograd.grad([out], [x, w, b], [g])
         for a, c in zip(want, got):
             np.testing.assert_allclose(c.numpy(), a.numpy(), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("changed", ["input", "running_mean", "running_var"])
+def test_batch_norm_saves_input_and_running_buffers(changed):
+    leaf = _t(R.standard_normal((4, 3)), True)
+    x = leaf * 1.0
+    rm, rv = tt.zeros(3, dtype=tt.float64), tt.ones(3, dtype=tt.float64)
+    out = F.batch_norm(x, rm, rv, training=True)
+    assert out.grad_fn.name() == "NativeBatchNormBackward"
+    {"input": x, "running_mean": rm, "running_var": rv}[changed].add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
+
+
+def test_batch_norm_eval_message_and_layer_norm_node_attrs():
+    with pytest.raises(RuntimeError, match="^batch_norm: running_mean and running_var are "
+                       "needed when training=False$"):  # fmt: skip
+        F.batch_norm(_t(np.ones((2, 3))), None, None)
+    x, ns, w, b = _ln_args(True, True)
+    out = F.layer_norm(x, ns, w, b, eps=0.3)
+    assert out.grad_fn.attrs == {"axes": (1, 2), "eps": 0.3}
+
+
+def test_compiled_batch_norm_eval_reads_the_running_stats_each_call():
+    x = tt.tensor(R.standard_normal((4, 3)))
+    rm, rv = tt.zeros(3, dtype=tt.float64), tt.ones(3, dtype=tt.float64)
+    fn = tt.compile(lambda: F.batch_norm(x * 1.0, rm, rv))
+    for i in range(3):
+        with tt.no_grad():
+            rm.add_(0.5)
+            rv.mul_(2.0)
+        want = (x.numpy() - rm.numpy()) / np.sqrt(rv.numpy() + 1e-5)
+        np.testing.assert_allclose(fn().numpy(), want, rtol=1e-12, err_msg=f"call {i}")
