@@ -79,6 +79,26 @@ def reduce_loss(loss, reduction):
     return loss
 
 
+def loss_weight(weight, x, who):
+    """PyTorch's per-element ``weight`` of mse/l1/huber loss: a tensor of the input's shape."""
+    w = as_tensor(weight)
+    if tuple(w.shape) != tuple(x.shape):
+        raise ValueError(
+            f"{who}: Weights and input must have the same size: weight has shape "
+            f"{tuple(w.shape)}, input {tuple(x.shape)} (pass one weight per element)"
+        )
+    return w
+
+
+def weighted_loss(loss, w, reduction):
+    """Weighted elements reduced as mse_loss and l1_loss do: 'mean' divides by the sum of the
+    weights (a weighted average), not by the number of elements."""
+    loss = loss * w
+    if reduction == "mean":
+        return loss.sum() / w.sum()
+    return reduce_loss(loss, reduction)
+
+
 def saves(out, name, *tensors):
     """f(y) = y, recorded as ``name`` with ``tensors`` saved: a composite's top node.
 

@@ -13,8 +13,10 @@ from tinytensor.nn.functional._util import (
     check_reduction,
     float_input,
     legacy_reduction,
+    loss_weight,
     reduce_loss,
     saves,
+    weighted_loss,
 )
 from tinytensor.nn.functional.activation import log_softmax, logsigmoid
 from tinytensor.nn.functional.fused_cross_entropy import cross_entropy_mean
@@ -38,33 +40,13 @@ def _pointwise_args(input, target, who, size_average, reduce, reduction):
     return x, t, reduction
 
 
-def _loss_weight(weight, x, who):
-    """PyTorch's per-element ``weight`` of mse/l1/huber loss: a tensor of the input's shape."""
-    w = as_tensor(weight)
-    if tuple(w.shape) != tuple(x.shape):
-        raise ValueError(
-            f"{who}: Weights and input must have the same size: weight has shape "
-            f"{tuple(w.shape)}, input {tuple(x.shape)} (pass one weight per element)"
-        )
-    return w
-
-
-def _weighted(loss, w, reduction):
-    """Weighted elements reduced as mse_loss and l1_loss do: 'mean' divides by the sum of the
-    weights (a weighted average), not by the number of elements."""
-    loss = loss * w
-    if reduction == "mean":
-        return loss.sum() / w.sum()
-    return reduce_loss(loss, reduction)
-
-
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """f(x, t) = (x - t)^2, reduced; with ``weight``, 'mean' is sum(w*f) / sum(w)"""
     x, t, reduction = _pointwise_args(input, target, "mse_loss", size_average, reduce, reduction)
     d = x - t
     loss = d * d
     if weight is not None:
-        loss = _weighted(loss, _loss_weight(weight, x, "mse_loss"), reduction)
+        loss = weighted_loss(loss, loss_weight(weight, x, "mse_loss"), reduction)
         return saves(loss, "MseLoss", x, t)
     return saves(reduce_loss(loss, reduction), "MseLoss", x, t)
 
@@ -73,7 +55,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     """f(x, t) = |x - t|, reduced; with ``weight``, 'mean' is sum(w*f) / sum(w)"""
     x, t, reduction = _pointwise_args(input, target, "l1_loss", size_average, reduce, reduction)
     if weight is not None:
-        return _weighted(UN.abs(x - t), _loss_weight(weight, x, "l1_loss"), reduction)
+        return weighted_loss(UN.abs(x - t), loss_weight(weight, x, "l1_loss"), reduction)
     return reduce_loss(UN.abs(x - t), reduction)
 
 
@@ -87,7 +69,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     loss = SEL.where(a < delta, d * d * 0.5, (a - 0.5 * delta) * delta)
     if weight is not None:
         # huber_loss's weighted 'mean' is the plain mean of w*f (unlike mse/l1), as PyTorch's
-        loss = loss * _loss_weight(weight, x, "huber_loss")
+        loss = loss * loss_weight(weight, x, "huber_loss")
     return saves(reduce_loss(loss, reduction), "HuberLoss", x, t)
 
 
