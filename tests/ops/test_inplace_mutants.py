@@ -512,3 +512,16 @@ def test_each_refusal_says_the_whole_rule_and_the_fix():
     assert _message(lambda: tt.tensor([1]).mul_(0.5)) == (
         "mul_: result type tinytensor.float32 can't be cast to the tensor's dtype tinytensor.int64"
     )
+
+
+def test_a_change_under_no_grad_leaves_the_views_histories_alone():
+    x = _leaf([1.0, 2.0, 3.0])
+    base = x * 1.0
+    v = base[0:2]
+    node = v.grad_fn
+    with tt.no_grad():
+        base.mul_(2.0)
+        v.add_(1.0)
+    assert v.tolist() == [3.0, 5.0] and base.tolist() == [3.0, 5.0, 6.0]
+    assert v.requires_grad and v.grad_fn is node
+    assert base.requires_grad and repr(base.grad_fn) == "<MulBackward>"
