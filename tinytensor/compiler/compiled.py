@@ -31,7 +31,6 @@ from tinytensor.compiler.dynamic import batch_symbols
 from tinytensor.compiler.guards import (
     DynamicGuards,
     Guards,
-    is_module,
     python_writes,
     reachable_modules,
 )
@@ -61,9 +60,7 @@ class Entry:
         "program",
         "breaks",
         "externals",
-        "wrt",
         "structure",
-        "n_args",
         "out_rg",
         "out_alias",
         "hits",
@@ -157,7 +154,6 @@ class CompiledFunction:
         entry.build_args = None  # the tracer's arrays are not needed any more
         return out
 
-
     def _in_pieces(self, args, kwargs):
         prev = pieces.parent
         pieces.parent = self
@@ -229,7 +225,6 @@ def trace_call(fn, args, kwargs, fullgraph=False, module=None):
     for i, t in enumerate(arg_tensors):
         tracer.add_argument(t, i)
     entry = Entry()
-    entry.n_args = len(arg_tensors)
     modules = reachable_modules(fn, module)
     writes = python_writes(fn, modules)
     if writes:
@@ -269,7 +264,6 @@ def trace_call(fn, args, kwargs, fullgraph=False, module=None):
         pieces.parent = prev_p
     externals = [t for t, _ in tracer.externals.values()]
     entry.externals = tuple(externals)
-    entry.wrt = tuple(wrt) if grad_slots is not None else ()
     entry.guards = Guards(fn, args, kwargs, externals, modules)
     entry.breaks = list(tracer.breaks)
     if not tracer.breaks:
@@ -360,8 +354,8 @@ def generalize(a, b):
         return None
     tracer, out_slots, grad_in, grad_slots, inputs = b.build_args
     dyn = Entry()
-    for name in ("externals", "wrt", "structure", "n_args", "out_rg", "out_alias", "breaks",
-                 "arg_meta", "wrt_inputs"):  # fmt: skip
+    for name in ("externals", "structure", "out_rg", "out_alias", "breaks", "arg_meta",
+                 "wrt_inputs"):  # fmt: skip
         setattr(dyn, name, getattr(b, name))
     first = batched.index(True)
     dyn.program = P.build(tracer, out_slots, grad_in, grad_slots, inputs, symbolic, first)
@@ -483,7 +477,3 @@ def _backward_fn(prog, spec, metas, multi):
         return tuple([None if d is None else wrap(np.asarray(d)) for d in grads])
 
     return compiled_backward
-
-
-def is_compiled_module_target(obj) -> bool:
-    return is_module(obj)
