@@ -498,3 +498,68 @@ def test_gradient_coordinates_take_the_samples_dtype():
             assert g.dtype == tt.float32
             want = np.gradient(f, coords.astype(float), edge_order=edge_order)
             np.testing.assert_allclose(g.numpy(), want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("dim", [0, 1, -1])
+def test_cumprod_gradient_with_zeros_along_any_dim_of_a_3d_tensor(dim):
+    x = RNG.uniform(0.5, 1.5, (3, 4, 5))
+    x[1, 2, 3] = 0.0
+    x[0, 0, :] = 0.0
+    x[2, :, 1] = 0.0
+    w = RNG.standard_normal(x.shape)
+
+    def exact(y):
+        ym, wm = np.moveaxis(y, dim, -1), np.moveaxis(w, dim, -1)
+        out = np.zeros_like(ym)
+        n = ym.shape[-1]
+        for k in range(n):
+            for j in range(k, n):
+                others = np.delete(ym[..., : j + 1], k, axis=-1)
+                out[..., k] += wm[..., j] * np.prod(others, axis=-1)
+        return np.moveaxis(out, -1, dim)
+
+    a = tt.tensor(x, requires_grad=True)
+    (g,) = tt.autograd.grad((tt.cumprod(a, dim) * tt.tensor(w)).sum(), a, create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), exact(x), rtol=1e-12, atol=1e-15)
+    b = tt.tensor(x, requires_grad=True)
+    (tt.cumprod(b, dim) * tt.tensor(w)).sum().backward()
+    np.testing.assert_allclose(b.grad.numpy(), exact(x), rtol=1e-12, atol=1e-15)
+
+
+def test_cumprod_gradient_where_the_running_product_underflows():
+    """No element is tiny, but the running product underflows to 0: the gradient of the last
+    elements (products of the others, about 1e-300) must not be lost to a division."""
+    x = np.full(6, 1e-60)
+    a = tt.tensor(x, requires_grad=True)
+    tt.cumprod(a, 0).sum().backward()
+    want = [sum(np.prod(np.delete(x[: j + 1], k)) for j in range(k, 6)) for k in range(6)]
+    np.testing.assert_allclose(a.grad.numpy(), want, rtol=1e-12, atol=0)
+    assert a.grad.numpy()[5] > 0
+
+
+def test_gradient_keeps_a_float32_input_and_spacing_dtype():
+    f = np.array([1.0, 4.0, 9.0, 16.0], np.float32)
+    (g,) = tt.gradient(tt.tensor(f))
+    assert g.dtype == tt.float32
+    (g,) = tt.gradient(tt.tensor(f), spacing=tt.tensor(0.5, dtype=tt.float64))
+    assert g.dtype == tt.float32
+    np.testing.assert_allclose(g.numpy(), np.gradient(f.astype(float), 0.5))
+
+
+def test_compiled_gradient_reads_a_zero_dim_spacing_on_every_call():
+    compiled = tt.compile(lambda f, h: tt.gradient(f, spacing=h)[0], fullgraph=True)
+    f = np.array([1.0, 4.0, 9.0, 16.0, 20.0])
+    for h in (0.5, 2.0, 1.0):
+        got = compiled(tt.tensor(f), tt.tensor(h))
+        np.testing.assert_allclose(got.numpy(), np.gradient(f, h))
+
+
+def test_scan_messages_in_full():
+    with pytest.raises(RuntimeError, match="^diff expects input to be at least one-dimensional$"):
+        tt.diff(tt.tensor(1.0))
+    with pytest.raises(
+        RuntimeError, match="^gradient: input needs at least 1 dimension, got a 0-d tensor$"
+    ):
+        tt.gradient(tt.tensor(1.0))
+    with pytest.raises((TypeError, RuntimeError), match="^logcumsumexp"):
+        tt.logcumsumexp(tt.tensor([1, 2]), 0)
