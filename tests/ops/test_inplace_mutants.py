@@ -525,3 +525,14 @@ def test_a_change_under_no_grad_leaves_the_views_histories_alone():
     assert v.tolist() == [3.0, 5.0] and base.tolist() == [3.0, 5.0, 6.0]
     assert v.requires_grad and v.grad_fn is node
     assert base.requires_grad and repr(base.grad_fn) == "<MulBackward>"
+
+
+def test_a_dead_view_in_the_list_does_not_stop_the_refresh_of_later_ones():
+    x = _leaf([1.0, 2.0, 3.0])
+    base = x * 1.0
+    base[0:1]  # listed, then dead at once
+    v = base[1:3]
+    assert base._views[0]() is None and base._views[1]() is v
+    base.mul_(2.0)
+    v.sum().backward()
+    assert x.grad.tolist() == [0.0, 2.0, 2.0]
