@@ -454,3 +454,19 @@ def test_node_attrs_hold_the_ints_a_zero_dim_index_held():
     assert all(type(v) is int for v in out.grad_fn.attrs["index"])
     out = y[1, 0:2]
     assert out.grad_fn.attrs["index"] == (1, slice(0, 2))
+
+
+def test_compiled_program_reads_captured_index_tensors_changed_in_place():
+    """A tensor the function captures (not an argument) reaches the tracer only as an op's
+    input: a 0-d index and unravel_index's indices, changed between calls."""
+    x = tt.tensor(np.arange(12.0).reshape(3, 4))
+    i = tt.tensor(1)
+    f = tt.compile(lambda y: y[i] * 2, fullgraph=True)
+    np.testing.assert_array_equal(f(x).numpy(), np.arange(4.0, 8.0) * 2)
+    i.fill_(2)
+    np.testing.assert_array_equal(f(x).numpy(), np.arange(8.0, 12.0) * 2)
+    j = tt.tensor([5, 7])
+    g = tt.compile(lambda y: tt.unravel_index(j, (3, 4))[0] + y, fullgraph=True)
+    np.testing.assert_array_equal(g(tt.tensor(0)).numpy(), [1, 1])
+    j.fill_(11)
+    np.testing.assert_array_equal(g(tt.tensor(0)).numpy(), [2, 2])

@@ -776,3 +776,28 @@ def test_compiled_integer_sum_and_prod_read_their_input_on_every_call():
         np.testing.assert_array_equal(p.numpy(), x.prod(0))
         np.testing.assert_array_equal(c.numpy(), (x > 0).sum(1))
     assert compiled.traces == 1
+
+
+def test_compiled_program_reads_captured_tensors_changed_in_place():
+    """A tensor the function captures (not an argument) reaches the tracer only as an op's
+    input: max(dim)'s indices, argmax, all/any and an integer sum's cast read it afresh."""
+    w = tt.tensor(np.array([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]]))
+    wi = tt.tensor(np.array([[1, 5, 2], [7, 0, 3]], np.int32))
+
+    def f(y):
+        return (
+            tt.max(w, 1).indices + y,
+            tt.min(w, 1).values + y,
+            tt.argmax(w, 0) + y,
+            tt.all(w > 1, 1),
+            tt.any(w > 6, 1),
+            tt.sum(wi) + y,
+            tt.prod(wi, 1) + y,
+        )
+
+    compiled = tt.compile(f, fullgraph=True)
+    for _ in range(2):
+        for got, want in zip(compiled(tt.tensor(0)), f(tt.tensor(0))):
+            np.testing.assert_array_equal(got.numpy(), want.numpy())
+        w.mul_(-1.0)
+        wi.add_(1)

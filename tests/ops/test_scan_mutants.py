@@ -563,3 +563,16 @@ def test_scan_messages_in_full():
         tt.gradient(tt.tensor(1.0))
     with pytest.raises((TypeError, RuntimeError), match="^logcumsumexp"):
         tt.logcumsumexp(tt.tensor([1, 2]), 0)
+
+
+def test_compiled_program_reads_captured_tensors_changed_in_place():
+    w = tt.tensor(np.array([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]]))
+
+    def f(y):
+        return tt.cummax(w, 1).indices + y, tt.cummin(w, 0).values + y, tt.cumprod(w, 1) + y
+
+    compiled = tt.compile(f, fullgraph=True)
+    for _ in range(2):
+        for got, want in zip(compiled(tt.tensor(0.0)), f(tt.tensor(0.0))):
+            np.testing.assert_array_equal(got.numpy(), want.numpy())
+        w.mul_(-1.0)
