@@ -801,3 +801,15 @@ def test_compiled_program_reads_captured_tensors_changed_in_place():
             np.testing.assert_array_equal(got.numpy(), want.numpy())
         w.mul_(-1.0)
         wi.add_(1)
+
+
+def test_dim_forms_name_the_op_and_zero_dim_indices_are_int64():
+    for name in ("max", "min"):
+        with pytest.raises(TypeError, match=rf"^{name}: expected a Tensor or a number, got str$"):
+            getattr(tt, name)("abc", 0)
+    for name in ("argmax", "argmin"):
+        with pytest.raises(IndexError, match=rf"^{name}: dim 5 is out of range"):
+            getattr(tt, name)(tt.tensor(np.zeros((0, 2))), 5)
+    for fn in (tt.max, tt.min):
+        v, i = fn(tt.tensor(4.0), 0)
+        assert i.dtype == tt.int64 and v.item() == 4.0
