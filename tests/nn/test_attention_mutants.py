@@ -697,3 +697,30 @@ def test_float32_stays_float32_on_the_fused_path_and_with_no_keys():
     out = F.scaled_dot_product_attention(q, k, v)
     assert tuple(out.shape) == (3, 2, 5) and out.dtype == tt.float32
     np.testing.assert_array_equal(out.numpy(), 0.0)
+
+
+def test_grouped_heads_need_enable_gqa():
+    q = _t(R.standard_normal((1, 6, 3, 2)))
+    k = _t(R.standard_normal((1, 2, 5, 2)))
+    with pytest.raises((RuntimeError, ValueError)):  # heads 6 and 2 do not broadcast
+        F.scaled_dot_product_attention(q, k, k)
+    assert tuple(F.scaled_dot_product_attention(q, k, k, enable_gqa=True).shape) == (1, 6, 3, 2)
+
+
+@pytest.mark.parametrize("which", ["query", "key", "value"])
+def test_sdpa_integer_input_is_a_type_error_naming_it(which):
+    args = {n: _t(R.standard_normal((2, 3, 4))) for n in ("query", "key", "value")}
+    args[which] = tt.tensor(np.ones((2, 3, 4), np.int64))
+    with pytest.raises(TypeError, match=rf"^scaled_dot_product_attention: expected a floating "
+                       rf"point {which}, got dtype"):  # fmt: skip
+        F.scaled_dot_product_attention(**args)
+
+
+def test_sdpa_messages_whole():
+    q, k, v = (_t(a) for a in _qkv())
+    with pytest.raises(RuntimeError, match=r"must share the embedding size \(query/key, last "
+                       r"dim\) and the source length \(key/value, dim -2\)$"):  # fmt: skip
+        F.scaled_dot_product_attention(q, k, v[..., :4, :])
+    with pytest.raises(RuntimeError, match=r"^Expected attn_mask dtype to be bool or float or "
+                       r"to match query dtype, but got attn_mask.dtype: "):  # fmt: skip
+        F.scaled_dot_product_attention(q, k, v, tt.zeros(3, 5, dtype=tt.int64))
