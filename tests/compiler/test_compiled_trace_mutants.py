@@ -8,6 +8,7 @@ hand-derived constants (kernel counts, messages).
 from __future__ import annotations
 
 import functools
+import os
 import warnings
 
 import numpy as np
@@ -857,3 +858,49 @@ def test_keyword_arguments_reach_a_compiled_call_inside_disabled_code():
     assert same(outer(tt.ones(2)), tt.full((2,), 3.0)) and inner.traces == 0
     traced = tt.compile(lambda x: inner(x, k=5.0) + 1)  # inside another trace: eager too
     assert same(traced(tt.ones(2)), tt.full((2,), 6.0)) and inner.traces == 0
+
+
+# --- value reads and where a break is ---------------------------------------------------------
+
+
+def test_a_value_dependent_shape_is_a_break_naming_the_op():
+    f = tt.compile(lambda x: x[x > 0] * 2)
+    for v in ([1.0, -1.0], [2.0, 3.0]):
+        x = tt.tensor(v)
+        assert same(f(x), x[x > 0] * 2)
+    assert f.program is None
+    assert f.entries[0].breaks[0].reason == "Index: its output's shape depends on the values"
+
+
+def test_a_branch_on_a_captured_flag_is_a_break_that_follows_its_value():
+    flag = tt.tensor([1.0])
+
+    def h(x):
+        return x * 2 if flag else x * 3
+
+    f = tt.compile(h)
+    assert same(f(tt.ones(2)), tt.full((2,), 2.0))
+    flag.zero_()
+    assert same(f(tt.ones(2)), tt.full((2,), 3.0))
+    assert f.program is None
+    assert f.entries[0].breaks[0].reason == "a tensor's values reach Python through bool()"
+
+
+def test_bool_of_a_tensor_of_several_values_raises_as_eager_when_traced():
+    def h(x):
+        return x * 2 if x * 1 else x
+
+    with pytest.raises(RuntimeError, match="more than one value is ambiguous"):
+        tt.compile(h)(tt.ones(2))
+
+
+def test_a_break_records_the_line_outside_the_package():
+    package = os.path.dirname(os.path.abspath(tt.__file__)) + os.sep
+    report = tt.compiler.explain(lambda x: x * x.sum().item())(tt.ones(2))
+    for where in report.break_reasons:
+        assert "(at " in where
+    f = tt.compile(lambda x: x * x.sum().item())
+    f(tt.ones(2))
+    for b in f.entries[0].breaks:
+        assert b.where and not b.where.startswith(package)
+        assert b.where.split(": ", 1)[1].strip()  # the line's code follows its number

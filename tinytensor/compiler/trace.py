@@ -75,7 +75,6 @@ class Tracer:
         self.breaks = []
         self.made = {}  # id(tensor) -> tensor, for every tensor an op made during the trace
         self.phase = "forward"
-        self.random = False  # a random primitive ran (the program draws fresh numbers per call)
         self.strict = False  # fullgraph=True: every graph break raises
 
     # --- slots ------------------------------------------------------------------------------
@@ -162,8 +161,6 @@ class Tracer:
                 self.graph_break(f"{prim.name}: its kernel returned a {type(o).__name__}")
                 return
             slots.append(self._new_slot(o, ("step", index)))
-        if prim.random:
-            self.random = True
         self.steps.append(
             Step(prim, refs, dict(attrs) if attrs else None, slots, self.phase, scalar)
         )
