@@ -904,3 +904,19 @@ def test_a_break_records_the_line_outside_the_package():
     for b in f.entries[0].breaks:
         assert b.where and not b.where.startswith(package)
         assert b.where.split(": ", 1)[1].strip()  # the line's code follows its number
+
+
+def test_a_tensor_on_an_array_made_outside_any_kernel_is_a_break_not_a_captured_tensor():
+    # from_numpy's tensor is an op's result whose array no kernel made: reading it live as a
+    # captured tensor on every replay would be wrong (a new array each call), so it breaks.
+    def h(x):
+        return x * tt.from_numpy(np.full(2, 3.0, np.float32))
+
+    f = tt.compile(h)
+    for _ in range(2):
+        assert same(f(tt.ones(2)), tt.full((2,), 3.0))
+    assert f.program is None and f.entries[0].externals == ()
+    assert f.entries[0].breaks[0].reason == (
+        "Mul: an argument was computed outside a primitive's kernel (an op not yet declared "
+        "as a primitive)"
+    )
