@@ -813,3 +813,37 @@ def test_dim_forms_name_the_op_and_zero_dim_indices_are_int64():
     for fn in (tt.max, tt.min):
         v, i = fn(tt.tensor(4.0), 0)
         assert i.dtype == tt.int64 and v.item() == 4.0
+
+
+def test_sum_and_mean_over_a_dim_are_quiet_under_error_filters():
+    x = tt.tensor([[1e308, 1e308], [1.0, 2.0]])
+    with np.errstate(all="raise"):
+        np.testing.assert_array_equal(tt.sum(x, 1).numpy(), [np.inf, 3.0])
+        np.testing.assert_array_equal(tt.sum(x.T, 0, True).numpy(), [[np.inf, 3.0]])
+        np.testing.assert_array_equal(tt.mean(x, 1).numpy(), [np.inf, 1.5])
+        assert tt.mean(tt.tensor([1e308, 1e308])).item() == np.inf
+
+
+def test_mean_of_nothing_is_nan_without_a_warning_and_keeps_its_shape_and_dtype():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        e = tt.mean(tt.tensor(np.zeros((2, 0), np.float32)), 1)
+        assert tuple(e.shape) == (2,) and e.dtype == tt.float32
+        assert np.isnan(e.numpy()).all()
+        k = tt.mean(tt.tensor(np.zeros((2, 0))), 1, keepdim=True)
+        assert tuple(k.shape) == (2, 1)
+        assert np.isnan(tt.mean(tt.tensor(np.zeros((0, 3))), 0).numpy()).all()
+
+
+def test_small_integer_sums_accumulate_in_int64_and_norm_zero_counts_in_float():
+    for dt in (np.uint8, np.int8, np.int16, np.int32, np.bool_):
+        s = tt.sum(tt.tensor(np.array([1, 1, 0], dt)))
+        assert s.dtype == tt.int64 and s.item() == 2
+        assert tt.sum(tt.tensor(np.array([[1, 1]], dt)), 1).dtype == tt.int64
+    n = tt.norm(tt.tensor([1.0, 0.0, 2.0, 1.0]), 0)
+    assert n.dtype == tt.float64 and n.item() == 3.0
+    np.testing.assert_array_equal(
+        tt.norm(tt.tensor([[1.0, 1.0], [0.0, 1.0]]), 0, 1).numpy(), [2, 1]
+    )
