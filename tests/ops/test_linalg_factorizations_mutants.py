@@ -685,3 +685,27 @@ def test_dtype_and_cholesky_messages_in_full():
         "positive-definite (the leading minor of order 2 of the matrix, shape (2, 2), is not "
         "positive-definite); use linalg.cholesky_ex to get an error code instead of an exception"
     )
+
+
+def test_det_nan_per_matrix_of_a_batch_and_batched_messages():
+    batch = RNG.standard_normal((2, 2, 3, 3))
+    batch[0, 1, 2, 0] = np.nan
+    got = tt.linalg.det(_t(batch)).numpy()
+    with np.errstate(all="ignore"):  # the NumPy oracle warns on the NaN matrix
+        want = np.linalg.det(batch)
+    assert np.isnan(got[0, 1])
+    mask = np.ones((2, 2), bool)
+    mask[0, 1] = False
+    np.testing.assert_allclose(got[mask], want[mask], rtol=1e-13)
+    d32 = tt.linalg.det(tt.tensor(batch.astype(np.float32)))
+    assert d32.dtype == tt.float32 and np.isnan(d32.numpy()[0, 1])
+    sing = np.broadcast_to(np.eye(2), (1, 2, 2, 2)).copy()
+    sing[0, 1] = 0.0
+    with pytest.raises(tt.linalg.LinAlgError) as info:
+        tt.linalg.inv(_t(sing))
+    assert str(info.value).startswith(
+        "linalg.inv: batch element (0, 1) of the input (shape (2, 2)) is singular"
+    )
+    with pytest.raises(RuntimeError) as info:
+        tt.linalg.solve(_t(np.ones((1, 2, 3, 3))), _t(np.ones((1, 2, 2, 1))))
+    assert str(info.value).endswith("B needs 3 rows (shape (*, 3, k) or (*, 3))")
