@@ -549,3 +549,23 @@ def test_compiled_batch_norm_eval_reads_the_running_stats_each_call():
             rv.mul_(2.0)
         want = (x.numpy() - rm.numpy()) / np.sqrt(rv.numpy() + 1e-5)
         np.testing.assert_allclose(fn().numpy(), want, rtol=1e-12, err_msg=f"call {i}")
+
+
+def test_normalize_out_errors_name_normalize():
+    x = _t(R.standard_normal((3, 4)))
+    with pytest.raises(RuntimeError, match=r"^normalize\(\): result type .*float64 can't be cast"):
+        F.normalize(x, out=tt.zeros(3, 4, dtype=tt.int64))
+    with pytest.warns(UserWarning, match=r"^normalize\(\): an output with one or more elements"):
+        F.normalize(x, out=tt.zeros(2, 2, dtype=tt.float64))
+
+
+def test_compiled_instance_norm_from_running_stats_reads_them_each_call():
+    x = tt.tensor(R.standard_normal((2, 3, 4)))
+    rm, rv = tt.zeros(3, dtype=tt.float64), tt.ones(3, dtype=tt.float64)
+    fn = tt.compile(lambda: F.instance_norm(x * 1.0, rm, rv, use_input_stats=False))
+    for i in range(3):
+        with tt.no_grad():
+            rm.add_(0.5)
+            rv.mul_(2.0)
+        want = (x.numpy() - rm.numpy()[:, None]) / np.sqrt(rv.numpy()[:, None] + 1e-5)
+        np.testing.assert_allclose(fn().numpy(), want, rtol=1e-12, err_msg=f"call {i}")
