@@ -576,3 +576,9 @@ def test_compiled_program_reads_captured_tensors_changed_in_place():
         for got, want in zip(compiled(tt.tensor(0.0)), f(tt.tensor(0.0))):
             np.testing.assert_array_equal(got.numpy(), want.numpy())
         w.mul_(-1.0)
+
+
+def test_zero_dim_cummax_cummin_index_is_int64():
+    for fn in (tt.cummax, tt.cummin):
+        v, i = fn(tt.tensor(2.5), 0)
+        assert i.dtype == tt.int64 and i.item() == 0 and v.item() == 2.5
