@@ -920,3 +920,26 @@ def test_a_tensor_on_an_array_made_outside_any_kernel_is_a_break_not_a_captured_
         "Mul: an argument was computed outside a primitive's kernel (an op not yet declared "
         "as a primitive)"
     )
+
+
+def test_compile_and_show_messages_in_full(capsys):
+    def h(x):
+        return x * 2
+
+    with pytest.raises(RuntimeError) as err:
+        tt.compile(h, mode="default", options={})
+    assert str(err.value) == "tinytensor.compile: either mode or options can be specified, not both"
+    with pytest.raises(RuntimeError) as err:
+        tt.compile(h, backend=lambda gm, inputs: gm)
+    assert str(err.value) == (
+        "tinytensor.compile: a custom backend function receives an FX graph in PyTorch; "
+        "tinytensor has no FX graphs. Use backend='inductor' (the default)"
+    )
+    with pytest.raises(Unsupported) as err:
+        tt.compiler.show(lambda x: x * (x.sum().item() + x.max().item()), tt.ones(2))
+    text = str(err.value)
+    assert text.startswith("tinytensor.compiler.show: the call is not one program: a tensor's")
+    assert "); a tensor's values reach Python through item()" in text
+    capsys.readouterr()
+    prog = tt.compiler.show(h, tt.ones(2))
+    assert capsys.readouterr().out == str(prog) + "\n"
