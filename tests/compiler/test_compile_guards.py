@@ -316,3 +316,26 @@ def test_writes_through_called_functions_are_graph_breaks_not_skipped():
         assert same(f(x), x * 2) and same(g(x), x * 2 + 1)
     assert count[0] == 3 and WRITES == 3
     assert f.program is None and g.program is None
+
+
+class _Factor:
+    """An argument a guard can only tell apart by identity."""
+
+    def __init__(self, k):
+        self.k = k
+
+
+def test_an_object_guarded_by_identity_is_kept_alive_so_its_id_cannot_be_reused():
+    import gc
+    import weakref
+
+    f = tt.compile(lambda s, x: x * s.k)
+    x = tt.tensor([1.0, 2.0])
+    s = _Factor(2.0)
+    ref = weakref.ref(s)
+    np.testing.assert_array_equal(f(s, x).numpy(), [2.0, 4.0])
+    del s
+    gc.collect()
+    assert ref() is not None  # held by the guard: a new object cannot take its id
+    for k in (3.0, 4.0, 5.0, 6.0):  # temporaries, each freed before the next is made
+        np.testing.assert_array_equal(f(_Factor(k), x).numpy(), [k, 2.0 * k])

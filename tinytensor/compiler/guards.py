@@ -101,21 +101,25 @@ def _module_changed(state) -> bool:
 _FAST = (int, float, bool, str, type(None))
 
 
-def value_key(v):
+def value_key(v, keep=None):
     """A comparable description of an argument: a tensor's shape, dtype and requires_grad,
-    a plain value itself, another object's identity."""
+    a plain value itself, another object's identity. ``keep``, a list, receives each object
+    described by identity: a guard holds them, so no new object can take a freed one's id
+    and pass for it."""
     if isinstance(v, TensorBase):
         return ("T", v._data.shape, v._data.dtype, v._requires_grad)
     if v.__class__ in _FAST:
         return ("V", v.__class__, v)
     if v.__class__ is tuple:  # the positional arguments: one key per argument
-        return ("S", tuple, tuple([value_key(x) for x in v]))
+        return ("S", tuple, tuple([value_key(x, keep) for x in v]))
     if _plain(v):
         return ("V", v.__class__, v)
     if v.__class__ in (tuple, list):
-        return ("S", v.__class__, tuple(value_key(x) for x in v))
+        return ("S", v.__class__, tuple(value_key(x, keep) for x in v))
     if v.__class__ is dict:
-        return ("D", tuple((k, value_key(x)) for k, x in v.items()))
+        return ("D", tuple((k, value_key(x, keep)) for k, x in v.items()))
+    if keep is not None:
+        keep.append(v)
     return ("I", id(v))
 
 
@@ -125,8 +129,9 @@ class Guards:
 
     def __init__(self, fn, args, kwargs, externals, modules):
         self.grad = (grad_state.enabled, grad_state.inference)
-        self.arg_keys = value_key(args)
-        self.kw_keys = value_key(kwargs) if kwargs else None
+        self.held = []  # the objects guarded by identity, kept alive while the guard lives
+        self.arg_keys = value_key(args, self.held)
+        self.kw_keys = value_key(kwargs, self.held) if kwargs else None
         self.externals = tuple(
             (t, t._data.shape, t._data.dtype, t._requires_grad) for t in externals
         )
