@@ -121,3 +121,27 @@ def test_same_exception_class_as_torch(code):
     assert _family(ours) is _family(theirs), (
         f"tinytensor raises {ours.__name__}, PyTorch {theirs.__name__}"
     )
+
+
+@pytest.mark.torch
+def test_integer_input_error_classes_match_torch():
+    """var/std/norm/renorm raise RuntimeError and histc/logcumsumexp NotImplementedError on
+    integer tensors in PyTorch; logsumexp promotes integers to the default float dtype."""
+    torch = pytest.importorskip("torch")
+    calls = {
+        "var": lambda L: L.var(L.tensor([1, 2, 3])),
+        "std": lambda L: L.std(L.tensor([1, 2, 3])),
+        "norm": lambda L: L.norm(L.tensor([1, 2, 3])),
+        "renorm": lambda L: L.tensor([[1, 2], [3, 4]]).renorm(2, 0, 1.0),
+        "histc": lambda L: L.histc(L.tensor([1, 2, 3])),
+        "logcumsumexp": lambda L: L.logcumsumexp(L.tensor([1, 2, 3]), 0),
+    }
+    for name, call in calls.items():
+        with pytest.raises(Exception) as want:
+            call(torch)
+        with pytest.raises(want.type, match=name if name != "std" else "var"):
+            call(tt)
+    got = tt.logsumexp(tt.tensor([1, 2, 3]), 0)
+    ref = torch.logsumexp(torch.tensor([1, 2, 3]), 0)
+    assert str(got.dtype) == str(ref.dtype).replace("torch", "tinytensor")
+    assert abs(float(got) - float(ref)) < 1e-6

@@ -293,9 +293,10 @@ def one_dim(dim, ndim, name):
     return int(dim) % n
 
 
-def check_float(x, name):
+def check_float(x, name, error=TypeError):
+    """``error`` (PyTorch's class for ``name``) unless ``x`` is floating point."""
     if x._data.dtype.kind != "f":
-        raise TypeError(
+        raise error(
             f"{name}: expected a floating point tensor, got dtype {x.dtype}; "
             f"convert it with .float()"
         )

@@ -12,7 +12,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from tinytensor._dtype import to_dtype
+from tinytensor._dtype import get_default_dtype, to_dtype
 from tinytensor.autograd.node import OUT
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase, wrap
@@ -327,7 +327,7 @@ def _correction(unbiased, correction):
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """`f(a) = sum((a - mean)^2)/(n - correction);  da = 2*g*(a - mean)/(n - correction)`"""
     a = as_tensor(input, "var")
-    check_float(a, "var")
+    check_float(a, "var", RuntimeError)  # PyTorch's class for std and var
     if isinstance(dim, bool):
         dim, unbiased = None, dim
     axes = norm_dim(dim, a.ndim, "var")
@@ -384,7 +384,7 @@ def logsumexp(input, dim, keepdim=False):
     """`f(a) = log(sum(exp(a)))` over dim, computed stably as m + log(sum(exp(a - m)));
     `da = g*exp(a - f(a))`"""
     a = as_tensor(input, "logsumexp")
-    check_float(a, "logsumexp")
+    a = a if a._data.dtype.kind == "f" else a.to(get_default_dtype())  # ints: PyTorch's
     axes = norm_dim(dim, a.ndim, "logsumexp")
     saved = (a, OUT, a.shape, axes, keepdim)
     return LOGSUMEXP.apply((a,), (a._data,), saved, {"dim": axes, "keepdim": keepdim})
@@ -412,7 +412,7 @@ def norm(input, p="fro", dim=None, keepdim=False, *, dtype=None):
     `da = g*a/f(a) (0 where f(a) = 0)`"""
     a = as_tensor(input, "norm")
     a = a if dtype is None else a.to(to_dtype(dtype))
-    check_float(a, "norm")
+    check_float(a, "norm", RuntimeError)
     axes = norm_dim(dim, a.ndim, "norm")
     if p in ("fro", 2, 2.0):
         p = 2.0

@@ -72,7 +72,7 @@ BINCOUNT = Primitive("Bincount", _bincount_kernel, data_dependent=True)
 def histc(input, bins=100, min=0, max=0):
     """A histogram of ``bins`` equal bins over [min, max] (the data's range if min == max)."""
     x = as_tensor(input, "histc")
-    check_float(x, "histc")
+    check_float(x, "histc", NotImplementedError)  # PyTorch's class: no integer kernel
     if bins <= 0:
         raise RuntimeError(f"histc: bins must be > 0, got {bins}")
     lo, hi = float(min), float(max)

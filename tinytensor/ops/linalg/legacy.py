@@ -188,7 +188,7 @@ def renorm(input, p, dim, maxnorm):  # noqa: A002
     """`f(a)` = each slice a.select(dim, i) whose p-norm exceeds maxnorm, scaled to that norm:
     `a * where(n > maxnorm, maxnorm / (n + 1e-7), 1)`"""
     a = as_tensor(input, "renorm")
-    check_float(a, "renorm")
+    check_float(a, "renorm", RuntimeError)
     if a.ndim < 2:
         raise RuntimeError(f"renorm: input needs at least 2 dimensions, got shape {tuple(a.shape)}")
     d = one_dim(dim, a.ndim, "renorm")
