@@ -171,6 +171,16 @@ class Tracer:
     def graph_break(self, reason):
         self.breaks.append(Break(reason, user_line()))
 
+    def storage_replaced(self, tensor, what):
+        # A tensor given another array outside any kernel: a replay would not do it again
+        # (nor see the new array), unless the tensor is this call's own result whose next
+        # reads the tracer records from the new array.
+        if what == "an assignment to .data" or id(tensor) not in self.made:
+            self.graph_break(
+                f"{what} replaces a tensor's storage outside any kernel (a replay runs no "
+                "Python, so it would not)"
+            )
+
     def data_read(self, tensor, what):
         if what == "bool()" and self.phase == "forward" and not self.strict:
             slot = self.slot_of(tensor)

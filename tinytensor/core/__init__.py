@@ -13,8 +13,8 @@ One way for each internal thing, named and documented here, used everywhere:
 - user data to an array of tinytensor's dtypes: ``to_array(data, dtype, copy)``;
 - the random generator: ``rng(generator=None)``;
 - grad mode: ``tinytensor.autograd.grad_mode.grad_state`` (``.enabled``, ``.inference``);
-- a watcher told when a tensor's values reach Python or its storage changes in place (the
-  compiler's tracer): ``set_watcher(w)``.
+- a watcher told when a tensor's values reach Python or its storage changes in place or is
+  replaced (``replace_storage(t, array, what)``; the compiler's tracer): ``set_watcher(w)``.
 
 Layers, bottom up: ``_dtype`` and ``core``; the graph machinery of ``autograd`` (grad mode,
 ``node``, ``engine``, ``function``); ``ops``; the front ends of ``autograd`` that compute with
@@ -31,6 +31,7 @@ from tinytensor.core.tensorbase import (
     bump_version,
     has_version_counter,
     init_tensor,
+    replace_storage,
     set_tensor_class,
     set_version_counter,
     set_watcher,
@@ -47,6 +48,7 @@ __all__ = [
     "bump_version",
     "has_version_counter",
     "init_tensor",
+    "replace_storage",
     "rng",
     "set_tensor_class",
     "set_version_counter",

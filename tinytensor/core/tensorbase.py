@@ -123,6 +123,8 @@ class TensorBase:
     @data.setter
     def data(self, value) -> None:
         value = value._data if isinstance(value, TensorBase) else np.asarray(value)
+        if _watcher is not None:
+            _watcher.storage_replaced(self, "an assignment to .data")
         self._data = value
 
     @property
@@ -301,6 +303,14 @@ def set_watcher(watcher):
     global _watcher
     prev, _watcher = _watcher, watcher
     return prev
+
+
+def replace_storage(t, array, what) -> None:
+    """Give ``t`` a new array outside any kernel (an in-place shape change); ``what`` names
+    the call for the watcher."""
+    if _watcher is not None:
+        _watcher.storage_replaced(t, what)
+    t._data = array
 
 
 def version(t) -> int:

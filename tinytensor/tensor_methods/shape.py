@@ -12,6 +12,7 @@ from tinytensor import _dtype as D
 from tinytensor._namespace.conventions import numpy_aliases
 from tinytensor.core import (
     TensorBase,
+    replace_storage,
     share_version,
     wrap,
 )
@@ -87,7 +88,7 @@ class ShapeMethods:
                 f"{name}: changing the shape in place of a tensor that requires grad is not "
                 "supported; use the out-of-place form"
             )
-        self._data = arr
+        replace_storage(self, arr, name)
         return self
 
     def t_(self):
