@@ -66,6 +66,10 @@ def test_weighted_loss_gradients(name):
 def test_weight_of_another_shape_is_a_value_error(name):
     with pytest.raises(ValueError, match=rf"{name}.*same size.*\(4,\).*\(3, 4\)"):
         getattr(F, name)(tt.tensor(X), tt.tensor(T), weight=tt.ones(4))
+    # one that would broadcast, of the same rank, is refused too (PyTorch compares sizes)
+    for shape in [(1, 4), (3, 1), (1, 1)]:
+        with pytest.raises(ValueError, match=rf"{name}.*same size"):
+            getattr(F, name)(tt.tensor(X), tt.tensor(T), weight=tt.ones(*shape))
 
 
 def test_mish_inplace_writes_input_and_differentiates():
