@@ -369,8 +369,6 @@ def test_gradient_matches_numpy_for_every_spacing_form(edge_order):
          np.gradient(f, 2.0, edge_order=edge_order)),
         (tt.gradient(t, spacing=[0.5, 3.0], edge_order=edge_order),
          np.gradient(f, 0.5, 3.0, edge_order=edge_order)),
-        (tt.gradient(t, spacing=[0.5], edge_order=edge_order),
-         np.gradient(f, 0.5, edge_order=edge_order)),
         (tt.gradient(t, spacing=(1.5,), dim=1, edge_order=edge_order),
          (np.gradient(f, 1.5, axis=1, edge_order=edge_order),)),
         (tt.gradient(t, dim=-1, edge_order=edge_order),
@@ -424,6 +422,9 @@ def test_gradient_ints_3d_differentiable_and_errors():
         tt.gradient(tt.tensor(1.0))
     with pytest.raises(RuntimeError, match="a list of length 2 .* got a list of length 3"):
         tt.gradient(t, spacing=[1.0, 2.0, 3.0])
+    for one in ([2.0], [tt.tensor([0.0, 1.0, 3.0])]):  # a list of one is not repeated (PyTorch)
+        with pytest.raises(RuntimeError, match="a list of length 2 .* got a list of length 1"):
+            tt.gradient(t, spacing=one)
     with pytest.raises(RuntimeError, match=r"at least edge_order\+1 = 3, got dim 0 of size 2"):
         tt.gradient(t, edge_order=2)
     (ok,) = tt.gradient(t, dim=0, edge_order=1)
@@ -582,3 +583,19 @@ def test_zero_dim_cummax_cummin_index_is_int64():
     for fn in (tt.cummax, tt.cummin):
         v, i = fn(tt.tensor(2.5), 0)
         assert i.dtype == tt.int64 and i.item() == 0 and v.item() == 2.5
+
+
+@pytest.mark.torch
+def test_gradient_spacing_lists_follow_torch():
+    torch = pytest.importorskip("torch")
+    f = np.arange(6.0).reshape(2, 3)
+    for spacing in ([2.0], [0.5, 3.0]):
+        try:
+            want = torch.gradient(torch.tensor(f), spacing=spacing)
+        except RuntimeError:
+            with pytest.raises(RuntimeError):
+                tt.gradient(tt.tensor(f), spacing=spacing)
+            continue
+        got = tt.gradient(tt.tensor(f), spacing=spacing)
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g.numpy(), w.numpy())

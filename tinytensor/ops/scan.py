@@ -317,9 +317,7 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1):  # noqa: A002
     if scalar or (isinstance(spacing, TensorBase) and spacing.ndim == 0):
         spaces = [spacing] * len(dims)  # a 0-d tensor is a scalar spacing too, as in PyTorch
     else:
-        spaces = list(spacing)
-        if len(spaces) == 1 and len(dims) > 1 and not isinstance(spaces[0], TensorBase):
-            spaces = spaces * len(dims)
+        spaces = list(spacing)  # one per dim, as PyTorch (it does not repeat a list of one)
         if len(spaces) != len(dims):
             raise RuntimeError(
                 f"gradient: expected spacing to be unspecified, a scalar or a list of length "
