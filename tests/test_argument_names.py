@@ -149,8 +149,7 @@ KEYWORD_GAPS = {
         "pin_memory": "no pinned host memory: tinytensor tensors live in NumPy arrays",
         "memory_format": "no channels-last storage; tensors are C-contiguous NumPy arrays",
     },
-    "compile": dict.fromkeys(("name", "recompile_limit", "isolate_recompiles", "shapes_spec"),
-                             _DYNAMO),
+    "compile": dict.fromkeys(("isolate_recompiles", "shapes_spec"), _DYNAMO),
     "conj_physical": {
         "out": "written in tinytensor/_namespace/function_forms.py, outside the op modules the "
         "door gives out= to; not yet given one (a gap, not a design)",

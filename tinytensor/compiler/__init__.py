@@ -35,6 +35,7 @@ from tinytensor.autograd.primitive import active_tracer, tracing
 from tinytensor.compiler.compiled import (
     _LIVE,
     CompiledFunction,
+    FailOnRecompileLimitHit,
     Unsupported,
     _disabled,
     call_piece,
@@ -47,6 +48,7 @@ from tinytensor.compiler.guards import is_module
 __all__ = [
     "CompiledFunction",
     "ExplainOutput",
+    "FailOnRecompileLimitHit",
     "Unsupported",
     "compile",
     "config",
@@ -72,7 +74,9 @@ def compile(  # noqa: A001 - PyTorch's name
     backend="inductor",
     mode=None,
     options=None,
+    name=None,
     disable=False,
+    recompile_limit=None,
 ):
     """Compile a function or module: trace its kernels on the first call, replay them after.
 
@@ -82,12 +86,16 @@ def compile(  # noqa: A001 - PyTorch's name
     PyTorch's names runs tinytensor's compiler (``"eager"`` traces nothing: the function runs
     eagerly, as PyTorch's eager backend). ``mode`` and ``options`` are accepted for PyTorch
     programs; the replay has no tuning to choose. ``disable=True`` returns the function as it
-    is. ``dynamic``: False keeps one program per set of input shapes (a new batch size traces
-    again, up to ``config.cache_size_limit``); None (the default, PyTorch's automatic dynamic)
-    and True make the batch dimension symbolic where the program allows: once a second batch
-    size is traced, the two programs are compared, and if they differ only in integers that are
-    a multiple of the batch size (a reshape's sizes), one program with those as ``k*B`` serves
-    every batch size (``B`` read from the first batched argument). Other dimensions stay fixed.
+    is. ``name`` names the compiled region in messages. ``recompile_limit``: how many programs
+    this call keeps before the function runs eagerly with a warning (None:
+    ``config.cache_size_limit``, 8); with ``fullgraph=True`` reaching it raises
+    ``FailOnRecompileLimitHit`` instead. ``dynamic``: False keeps one program per set of
+    input shapes (a new batch size traces again, up to the limit); None (the default,
+    PyTorch's automatic dynamic) and True make the batch dimension symbolic where the program
+    allows: once a second batch size is traced, the two programs are compared, and if they
+    differ only in integers that are a multiple of the batch size (a reshape's sizes), one
+    program with those as ``k*B`` serves every batch size (``B`` read from the first batched
+    argument). Other dimensions stay fixed.
     """
     if model is None:
         return functools.partial(
@@ -97,7 +105,9 @@ def compile(  # noqa: A001 - PyTorch's name
             backend=backend,
             mode=mode,
             options=options,
+            name=name,
             disable=disable,
+            recompile_limit=recompile_limit,
         )
     if mode not in _MODES:
         raise RuntimeError(
@@ -121,9 +131,20 @@ def compile(  # noqa: A001 - PyTorch's name
         raise RuntimeError(
             f"tinytensor.compile: expected a function or a Module, got {type(model).__name__}"
         )
+    if recompile_limit is not None and (
+        isinstance(recompile_limit, bool) or not isinstance(recompile_limit, int)
+        or recompile_limit < 0
+    ):
+        raise TypeError(
+            f"tinytensor.compile: recompile_limit must be None or a non-negative int, got "
+            f"{recompile_limit!r}"
+        )
+    if name is not None and not isinstance(name, str):
+        raise TypeError(f"tinytensor.compile: name must be None or a str, got {name!r}")
+    settings = {"name": name, "recompile_limit": recompile_limit}
     if is_module(model):
-        return _module_wrapper[0](model, fullgraph, dynamic)
-    return CompiledFunction(model, fullgraph=fullgraph, dynamic=dynamic)
+        return _module_wrapper[0](model, fullgraph, dynamic, **settings)
+    return CompiledFunction(model, fullgraph=fullgraph, dynamic=dynamic, **settings)
 
 
 _module_wrapper = []  # [OptimizedModule], registered by tinytensor.nn (which sits above)

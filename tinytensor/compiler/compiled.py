@@ -48,6 +48,11 @@ class Unsupported(RuntimeError):
     """``fullgraph=True`` met a graph break (PyTorch's ``torch._dynamo.exc.Unsupported``)."""
 
 
+class FailOnRecompileLimitHit(Exception):  # noqa: N818 - PyTorch's name
+    """``fullgraph=True`` and the function was traced as many times as its recompile limit
+    allows (PyTorch's ``torch._dynamo.exc.FailOnRecompileLimitHit``)."""
+
+
 _LIVE = weakref.WeakSet()  # every CompiledFunction, for tt.compiler.reset()
 _disabled = [0]  # > 0 inside tt.compiler.disable'd code: calls run eagerly
 
@@ -94,11 +99,15 @@ class _StrictTracer(Tracer):
 class CompiledFunction:
     """What ``tinytensor.compile`` returns for a function (see the module docstring)."""
 
-    def __init__(self, fn, *, fullgraph=False, dynamic=None, module=None):
+    def __init__(
+        self, fn, *, fullgraph=False, dynamic=None, module=None, name=None, recompile_limit=None
+    ):
         self.fn = fn
         self.fullgraph = fullgraph
         self.dynamic = dynamic
         self.module = module
+        self.name = name  # the compiled region's name in messages (PyTorch's name=)
+        self.recompile_limit = recompile_limit  # None: config.cache_size_limit
         self.entries = []
         self.program = None  # the program of the last call (None if it ran eagerly)
         self.traces = 0
@@ -109,6 +118,15 @@ class CompiledFunction:
     def reset(self):
         self.entries = []
         self.program = None
+
+    def _limit_message(self, limit, args, kwargs):
+        why = self.entries[-1].guards.why(args, kwargs) if self.entries else "none was kept"
+        what = self.name or getattr(self.fn, "__qualname__", self.fn)
+        source = "config.cache_size_limit" if self.recompile_limit is None else "recompile_limit"
+        return (
+            f"tinytensor.compile: {what} was traced {limit} times ({source}); the last guard "
+            f"failed because {why}."
+        )
 
     def __get__(self, obj, objtype=None):
         return self if obj is None else functools.partial(self, obj)
@@ -130,16 +148,19 @@ class CompiledFunction:
                     continue
                 self.program = entry.program
                 return out
-        if len(self.entries) >= config.cache_size_limit:
+        limit = config.cache_size_limit if self.recompile_limit is None else self.recompile_limit
+        if len(self.entries) >= limit:
+            if self.fullgraph:
+                raise FailOnRecompileLimitHit(
+                    self._limit_message(limit, args, kwargs) + " With fullgraph=True it does "
+                    "not run eagerly: raise the limit or make the calls agree (dynamic=True "
+                    "for batch sizes)."
+                )
             if not self._warned:
                 self._warned = True
-                why = self.entries[-1].guards.why(args, kwargs)
-                warnings.warn(
-                    f"tinytensor.compile: {getattr(self.fn, '__qualname__', self.fn)} was "
-                    f"traced {config.cache_size_limit} times (config.cache_size_limit); the "
-                    f"last guard failed because {why}. It runs eagerly from now on.",
-                    stacklevel=2,
-                )
+                message = self._limit_message(limit, args, kwargs)
+                warnings.warn(message + " It runs eagerly from now on.", stacklevel=2)
+            self.program = None  # this call ran eagerly
             return self.fn(*args, **kwargs)
         out, entry = trace_call(self.fn, args, kwargs, self.fullgraph, self.module)
         self.traces += 1

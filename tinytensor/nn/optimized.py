@@ -16,12 +16,13 @@ from tinytensor.nn.module import Module
 class OptimizedModule(Module):
     """A compiled module (PyTorch's ``torch._dynamo.eval_frame.OptimizedModule``)."""
 
-    def __init__(self, mod, fullgraph=False, dynamic=None):
+    def __init__(self, mod, fullgraph=False, dynamic=None, *, name=None, recompile_limit=None):
         super().__init__()
         self._orig_mod = mod
         compiled = CompiledFunction(
-            mod._call_impl, fullgraph=fullgraph, dynamic=dynamic, module=mod
-        )
+            mod._call_impl, fullgraph=fullgraph, dynamic=dynamic, module=mod, name=name,
+            recompile_limit=recompile_limit,
+        )  # fmt: skip
         object.__setattr__(self, "_compiled", compiled)
 
     def forward(self, *args, **kwargs):
