@@ -253,3 +253,31 @@ def test_pointwise_argument_errors():
         F.huber_loss(_t(X), _t(T), weight=_t(W[0]))
     with pytest.raises(ValueError, match=r"l1_loss: Weights and input"):
         F.l1_loss(_t(X), _t(T), weight=_t(W[:, :2]))
+
+
+def test_float_input_names_op_for_unconvertible_values_and_suggests_float():
+    with pytest.raises(TypeError, match=r"^mse_loss: expected a Tensor or a number, got object"):
+        F.mse_loss(object(), _t([1.0]))
+    with pytest.raises(TypeError, match=r"convert it with \.float\(\)$"):
+        float_input(tt.tensor([1, 2]), "myop")
+    # plain Python values are converted, not rejected
+    assert F.mse_loss([1.0, 2.0], [0.0, 1.0]).item() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "name, node",
+    [("mse_loss", "MseLoss"), ("huber_loss", "HuberLoss"), ("smooth_l1_loss", "SmoothL1Loss")],
+)
+def test_saves_node_is_named_and_reused(name, node):
+    x = _t([1.0, -2.0, 0.5], grad=True)
+    t = _t([0.0, 0.0, 0.0])
+    out = getattr(F, name)(x, t, reduction="sum")
+    assert out.grad_fn.name() == f"{node}Backward"
+    out2 = getattr(F, name)(x, t, reduction="sum")  # the cached primitive: same node name
+    assert out2.grad_fn.name() == f"{node}Backward"
+    out.backward()
+    g = x.grad.numpy().copy()
+    x.grad = None
+    out2.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), g)
+    assert out.item() == out2.item()
