@@ -220,3 +220,197 @@ def test_cross_entropy_errors():
         F.cross_entropy(_t(X2), tt.tensor([0, 1, 9, 0, 0, 0]))
     with pytest.raises(ValueError, match=r"cross_entropy: input must be"):
         F.cross_entropy(_t(1.0), tt.tensor(0))
+
+
+# --- binary cross-entropy ---------------------------------------------------------------------
+
+P = RNG.uniform(0.05, 0.95, (3, 4))
+Y = RNG.uniform(0.0, 1.0, (3, 4))
+WB = RNG.uniform(0.5, 2.0, (3, 4))
+
+
+def _bce(p, y):
+    with np.errstate(divide="ignore"):
+        return -(y * np.maximum(np.log(p), -100) + (1 - y) * np.maximum(np.log1p(-p), -100))
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_binary_cross_entropy_oracle(reduction):
+    got = F.binary_cross_entropy(_t(P), _t(Y), reduction=reduction).numpy()
+    np.testing.assert_allclose(got, _red(_bce(P, Y), reduction), rtol=1e-12)
+    got = F.binary_cross_entropy(_t(P), _t(Y), weight=_t(WB), reduction=reduction).numpy()
+    np.testing.assert_allclose(got, _red(WB * _bce(P, Y), reduction), rtol=1e-12)
+
+
+def test_binary_cross_entropy_clamps_logs_at_minus_100():
+    p = np.array([0.0, 1.0, 0.0, 1.0, 0.5])
+    y = np.array([1.0, 0.0, 0.0, 1.0, 0.25])
+    got = F.binary_cross_entropy(_t(p), _t(y), reduction="none").numpy()
+    np.testing.assert_allclose(got, [100.0, 100.0, 0.0, 0.0, np.log(2.0)], rtol=1e-12)
+    assert F.binary_cross_entropy(_t(p), _t(y), reduction="sum").item() == pytest.approx(
+        200.0 + np.log(2.0)
+    )
+    got32 = F.binary_cross_entropy(tt.tensor([0.25]), tt.tensor([1.0]), reduction="none")
+    assert got32.dtype == tt.float32
+
+
+def test_binary_cross_entropy_gradients():
+    x = _t(P, grad=True)
+    y = _t(Y, grad=True)
+    assert gradcheck(lambda a, b: F.binary_cross_entropy(a, b), (x, y))
+    assert gradcheck(lambda a, b: F.binary_cross_entropy(a, b, weight=_t(WB)), (x, y))
+    F.binary_cross_entropy(x, y, reduction="sum").backward()
+    np.testing.assert_allclose(x.grad.numpy(), (P - Y) / (P * (1 - P)), rtol=1e-10)
+    np.testing.assert_allclose(y.grad.numpy(), np.log1p(-P) - np.log(P), rtol=1e-10)
+    # at p = 0 the denominator is clamped at 1e-12 and the target's logs at -100
+    x0 = _t([0.0, 1.0], grad=True)
+    y0 = _t([0.5, 0.5], grad=True)
+    F.binary_cross_entropy(x0, y0, reduction="sum").backward()
+    np.testing.assert_allclose(x0.grad.numpy(), [-0.5e12, 0.5e12], rtol=1e-9)
+    np.testing.assert_allclose(y0.grad.numpy(), [100.0, -100.0])
+
+
+def test_binary_cross_entropy_input_range_error():
+    for bad in ([0.5, 1.5], [-0.1, 0.5], [np.nan, 0.5]):
+        with pytest.raises(ValueError, match=r"binary_cross_entropy: all elements of input"):
+            F.binary_cross_entropy(_t(bad), _t([0.0, 1.0]))
+    empty = _t(np.zeros((0,)))
+    assert F.binary_cross_entropy(empty, empty, reduction="sum").item() == 0
+
+
+def _logsig(x):
+    return -np.logaddexp(0.0, -x)
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_bce_with_logits_oracle(reduction):
+    x = RNG.standard_normal((3, 4)) * 3
+    pw = np.array([0.5, 2.0, 1.0, 3.0])
+    cases = [
+        ({}, -(Y * _logsig(x) + (1 - Y) * _logsig(-x))),
+        ({"weight": _t(WB)}, -WB * (Y * _logsig(x) + (1 - Y) * _logsig(-x))),
+        ({"pos_weight": _t(pw)}, -(pw * Y * _logsig(x) + (1 - Y) * _logsig(-x))),
+        (
+            {"pos_weight": _t(pw), "weight": _t(WB)},
+            -WB * (pw * Y * _logsig(x) + (1 - Y) * _logsig(-x)),
+        ),
+    ]
+    for kw, want in cases:
+        got = F.binary_cross_entropy_with_logits(_t(x), _t(Y), reduction=reduction, **kw)
+        np.testing.assert_allclose(got.numpy(), _red(want, reduction), rtol=1e-10)
+    big = F.binary_cross_entropy_with_logits(_t([800.0, -800.0]), _t([0.0, 1.0]), reduction="none")
+    np.testing.assert_allclose(big.numpy(), [800.0, 800.0])
+
+
+def test_bce_with_logits_gradient():
+    x = _t(RNG.standard_normal((3, 4)), grad=True)
+    y = _t(Y, grad=True)
+    pw = _t([0.5, 2.0, 1.0, 3.0])
+    assert gradcheck(lambda a, b: F.binary_cross_entropy_with_logits(a, b), (x, y))
+    assert gradcheck(
+        lambda a, b: F.binary_cross_entropy_with_logits(a, b, weight=_t(WB), pos_weight=pw),
+        (x, y),
+    )
+
+
+# --- margin losses ----------------------------------------------------------------------------
+
+
+def _multi_margin(x, t, p=1, margin=1.0, w=None):
+    n, c = x.shape
+    xy = x[np.arange(n), t][:, None]
+    z = np.maximum(0.0, margin - xy + x) ** p
+    z[np.arange(n), t] = 0.0
+    if w is not None:
+        z = z * w[t][:, None]
+    return z.sum(1) / c
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_multi_margin_loss_oracle(reduction):
+    x = RNG.standard_normal((5, 4))
+    t = np.array([0, 3, 2, 2, 1])
+    for kw in [{}, {"p": 2}, {"margin": 0.3}, {"p": 2, "margin": 1.7, "w": WC}, {"w": WC}]:
+        want = _multi_margin(x, t, **kw)
+        kw = dict(kw)
+        w = kw.pop("w", None)
+        got = F.multi_margin_loss(_t(x), tt.tensor(t), weight=None if w is None else _t(w),
+                                  reduction=reduction, **kw)  # fmt: skip
+        np.testing.assert_allclose(got.numpy(), _red(want, reduction), rtol=1e-12)
+    xv = _t(x, grad=True)
+    assert gradcheck(
+        lambda a: F.multi_margin_loss(a, tt.tensor(t), p=2, margin=0.5, weight=_t(WC)), (xv,)
+    )
+
+
+def test_multi_margin_loss_1d_and_errors():
+    v = np.array([0.2, 0.9, -0.4])
+    got = F.multi_margin_loss(_t(v), tt.tensor(1))
+    assert got.shape == ()
+    assert got.item() == pytest.approx((max(0, 1 - 0.9 + 0.2) + max(0, 1 - 0.9 - 0.4)) / 3)
+    with pytest.raises(ValueError, match=r"multi_margin_loss: only p == 1 and p == 2"):
+        F.multi_margin_loss(_t(v), tt.tensor(1), p=3)
+    with pytest.raises(ValueError, match=r"multi_margin_loss: expected \(C,\) or \(N, C\)"):
+        F.multi_margin_loss(_t(np.zeros((2, 3, 4))), tt.tensor([0, 1]))
+    with pytest.raises(IndexError, match=r"multi_margin_loss: target 3 is out of bounds"):
+        F.multi_margin_loss(_t(v), tt.tensor(3))
+    with pytest.raises(ValueError, match=r"multi_margin_loss: weight must have shape \(3,\)"):
+        F.multi_margin_loss(_t(v), tt.tensor(1), weight=_t([1.0, 2.0]))
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_hinge_embedding_loss_oracle(reduction):
+    x = np.array([[0.3, -0.5, 1.4], [2.0, 0.7, -1.0]])
+    y = np.array([[1, -1, -1], [1, -1, 1]])
+    for margin in (1.0, 0.5):
+        want = np.where(y == 1, x, np.maximum(0.0, margin - x))
+        got = F.hinge_embedding_loss(_t(x), tt.tensor(y), margin=margin, reduction=reduction)
+        np.testing.assert_allclose(got.numpy(), _red(want, reduction), rtol=1e-12)
+    assert F.hinge_embedding_loss(_t(x), tt.tensor(y)).item() == pytest.approx(
+        np.where(y == 1, x, np.maximum(0.0, 1.0 - x)).mean()
+    )
+    with pytest.raises(ValueError, match=r"hinge_embedding_loss: input \(2, 3\) and target"):
+        F.hinge_embedding_loss(_t(x), tt.tensor([1, -1, 1]))
+
+
+# --- kl_div -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum", "batchmean"])
+def test_kl_div_oracle(reduction):
+    logq = _log_softmax(RNG.standard_normal((4, 3)), 1)
+    p = np.array([[0.2, 0.8, 0.0], [0.5, 0.25, 0.25], [0.0, 0.0, 1.0], [0.1, 0.6, 0.3]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pointwise = np.where(p > 0, p * (np.log(p) - logq), 0.0)
+    want = pointwise.sum() / 4 if reduction == "batchmean" else _red(pointwise, reduction)
+    got = F.kl_div(_t(logq), _t(p), reduction=reduction).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    lp = np.log(np.clip(p, 1e-3, 1))
+    pw = np.exp(lp) * (lp - logq)
+    want = pw.sum() / 4 if reduction == "batchmean" else _red(pw, reduction)
+    got = F.kl_div(_t(logq), _t(lp), reduction=reduction, log_target=True).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_kl_div_defaults_gradient_and_errors():
+    logq = _t(np.log([[0.3, 0.7], [0.6, 0.4]]), grad=True)
+    p = _t([[0.0, 1.0], [0.5, 0.5]])
+    got = F.kl_div(logq, p)  # default 'mean': over all 4 elements
+    want = (np.log(1 / 0.7) + 0.5 * np.log(0.5 / 0.6) + 0.5 * np.log(0.5 / 0.4)) / 4
+    assert got.item() == pytest.approx(want)
+    got.backward()
+    np.testing.assert_allclose(logq.grad.numpy(), -p.numpy() / 4)
+    assert gradcheck(lambda a, b: F.kl_div(a, b, reduction="batchmean", log_target=True),
+                     (_t([[0.1, -0.3]], grad=True), _t([[-1.0, -0.5]], grad=True)))  # fmt: skip
+    assert F.kl_div(_t(0.5), _t(0.25), reduction="batchmean").item() == pytest.approx(
+        0.25 * (np.log(0.25) - 0.5)
+    )
+    assert F.kl_div(logq, p, size_average=False).item() == pytest.approx(want * 4)
+    np.testing.assert_allclose(  # broadcasting target (2,) against input (2, 2)
+        F.kl_div(logq, _t([0.5, 0.5]), reduction="none").detach().numpy(),
+        0.5 * (np.log(0.5) - logq.detach().numpy()),
+    )
+    with pytest.raises(RuntimeError, match=r"kl_div: input of shape \(2, 2\) and target"):
+        F.kl_div(logq, _t([0.1, 0.2, 0.7]))
+    with pytest.raises(ValueError, match=r"kl_div: reduction must be"):
+        F.kl_div(logq, p, reduction="avg")
