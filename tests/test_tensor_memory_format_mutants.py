@@ -302,3 +302,86 @@ def test_conjugate_views_of_real_tensors():
     for got in (y.H, y.mH, y.adjoint()):
         np.testing.assert_array_equal(got.detach().numpy(), b.transpose(0, 2, 1))
     np.testing.assert_array_equal(x.mH.detach().numpy(), a.T)
+
+
+def _same(t, expected):
+    """Values, shape and dtype all equal (no broadcasting of a scalar result)."""
+    np.testing.assert_array_equal(t.detach().numpy(), expected, strict=True)
+
+
+def test_error_messages_name_the_method_and_the_fix():
+    with pytest.raises(RuntimeError, match=r"^contiguous: preserve memory format is unsupported by "
+                                           r"the contiguous operator; pass contiguous_format or a "
+                                           r"channels-last format$"):  # fmt: skip
+        _nchw().contiguous(memory_format=tt.preserve_format)
+    with pytest.raises(RuntimeError, match=r"^cpu: required rank 4 tensor to use channels_last"):
+        tt.zeros(2, 3).cpu(memory_format=tt.channels_last)
+    x = tt.tensor([1.0, 2.0], requires_grad=True)
+    for name, call in [("apply_", lambda: x.apply_(lambda v: v)),
+                       ("map_", lambda: x.map_(x.detach(), lambda a, b: a)),
+                       ("map2_", lambda: x.map2_(x.detach(), x.detach(), lambda a, b, c: a))]:
+        with pytest.raises(RuntimeError, match=rf"^{name}: a leaf tensor that requires grad"):
+            call()
+    for shared in (False, True):
+        y = tt.tensor([1.0, 2.0], requires_grad=True)
+        if shared:
+            y.share_memory_()
+        with pytest.raises(RuntimeError, match=r"^resize_: changing the shape in place"):
+            y.resize_(1)
+        assert y.shape == (2,)
+    with pytest.raises(TypeError, match=r"^resize_: the size was given twice"):
+        tt.zeros(2).resize_(2, size=(2,))
+    with pytest.raises(TypeError, match=r"^new: the size was given twice"):
+        tt.zeros(2).new(2, size=(2,))
+    with pytest.raises(RuntimeError, match=r"^new\(\): device 'cuda' is not available"):
+        tt.zeros(2).new(2, device="cuda")
+    z = tt.zeros(2)
+    for call in (lambda: z.new_zeros(2, device="cuda"), lambda: z.new_ones(2, device="cuda"),
+                 lambda: z.new_empty(2, device="cuda"), lambda: z.new_full((2,), 1, device="cuda"),
+                 lambda: z.new_tensor([1], device="cuda"),
+                 lambda: z.new_empty_strided((2,), (1,), device="cuda")):  # fmt: skip
+        with pytest.raises(RuntimeError, match="device 'cuda' is not available"):
+            call()
+
+
+def test_shared_resize_growth_is_checked_in_bytes():
+    x = tt.tensor(np.arange(8, dtype=np.float32)).share_memory_()
+    with pytest.raises(RuntimeError, match="^Trying to resize storage that is not resizable$"):
+        x.resize_(9)  # 36 bytes in a block of 32
+    _same(x, np.arange(8, dtype=np.float32))
+
+
+def test_resize_keeps_the_dtype_and_is_nonzero_of_a_scalar():
+    k = tt.tensor([1, 2, 3])
+    k.resize_(5)
+    _same(k, np.array([1, 2, 3, 0, 0]))
+    b = tt.tensor([True])
+    b.resize_(2)
+    _same(b, np.array([True, False]))
+    assert tt.tensor(3.0).is_nonzero() is True and tt.tensor(0).is_nonzero() is False
+
+
+def test_maps_keep_the_tensor_dtype_whatever_the_first_result():
+    # np.vectorize without otypes would take the dtype of the first result (an int here)
+    first_int = lambda v, *rest: int(v) if v == 0 else v * 1.0  # noqa: E731
+    x = tt.tensor([0.0, 1.5])
+    _same(x.apply_(first_int), np.array([0.0, 1.5], np.float32))
+    y = tt.tensor([0.0, 2.5])
+    _same(y.map_(tt.tensor([1.0, 1.0]), first_int), np.array([0.0, 2.5], np.float32))
+    w = tt.tensor([0.0, 3.5])
+    _same(w.map2_(tt.ones(2), tt.ones(2), first_int), np.array([0.0, 3.5], np.float32))
+
+
+def test_new_family_shapes_exactly():
+    x = tt.tensor([1, 2], dtype=tt.int32)
+    _same(x.new_zeros((2, 3)), np.zeros((2, 3), np.int32))
+    _same(x.new_zeros(3), np.zeros(3, np.int32))
+    _same(x.new_ones((2,)), np.ones(2, np.int32))
+    _same(x.new_ones(1, 2), np.ones((1, 2), np.int32))
+    _same(x.new_ones(size=(3,)), np.ones(3, np.int32))
+    assert x.new_empty(2, 3).shape == (2, 3) and x.new_empty(size=[4]).shape == (4,)
+    _same(x.new_full((1, 2), 5), np.full((1, 2), 5, np.int32))
+    _same(x.new_tensor([[3, 4]]), np.array([[3, 4]], np.int32))
+    assert x.new_empty_strided([3, 2], [2, 1]).shape == (3, 2)
+    assert all(type(s) is int for s in tt.zeros(2, 3).stride())
+    assert type(tt.zeros(2, 3).stride(0)) is int
