@@ -22,6 +22,8 @@ X = np.array([[1.5, -2.0, 3.0], [0.5, 4.0, -1.25]])
 @pytest.mark.parametrize("left", [7.0, -3.5, 2])
 def test_a_number_on_the_left_is_the_first_operand(op, left):
     x = np.abs(X) if op is operator.pow else X
+    if op is operator.pow:
+        left = abs(left)  # a negative base to a fractional power is NaN (and a warning)
     got = op(left, tt.tensor(x))
     np.testing.assert_allclose(got.numpy(), op(left, x), rtol=1e-12)
 
