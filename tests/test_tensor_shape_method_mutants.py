@@ -297,3 +297,67 @@ def test_splits_chunks_and_t():
         x.t()
     with pytest.raises(RuntimeError, match="got 3"):
         x.t_()
+
+
+def test_error_messages_name_the_method():
+    x = _x()
+    with pytest.raises(TypeError, match=r"^hsplit\(\): sections must be an int, got \[1\]; pass a "
+                                        r"list of split points as indices=$"):  # fmt: skip
+        x.hsplit(sections=[1])
+    for name in ("tril_", "triu_"):
+        g = tt.ones(2, 2, requires_grad=True)
+        with pytest.raises(RuntimeError, match=rf"^{name}: a leaf tensor that requires grad"):
+            getattr(g, name)()
+    for name, call in [("t_", lambda t: t.t_()), ("transpose_", lambda t: t.transpose_(0, 1)),
+                       ("swapaxes_", lambda t: t.swapaxes_(0, 1)),
+                       ("unsqueeze_", lambda t: t.unsqueeze_(0)),
+                       ("squeeze_", lambda t: t.squeeze_())]:  # fmt: skip
+        g = tt.ones(2, 2, requires_grad=True)
+        want = "transpose_" if name == "swapaxes_" else name
+        with pytest.raises(RuntimeError, match=rf"^{want}: changing the shape in place"):
+            call(g)
+    with pytest.raises(TypeError, match=r"^sum_to_size: the size was given twice"):
+        x.sum_to_size(4, size=(4,))
+    with pytest.raises(TypeError, match=r"^repeat\(\) got repeats twice: positionally as \(2,\) "
+                                        r"and as the keyword repeats=\(2, 1, 1\)"):  # fmt: skip
+        x.repeat(2, repeats=(2, 1, 1))
+    with pytest.raises(TypeError, match=r"view\(\) takes a shape or dtype=, not both: got "
+                                        r"\(2,\) and dtype="):  # fmt: skip
+        x.view(size=(2,), dtype=tt.int32)
+
+
+def test_a_compiled_in_place_shape_change_is_reported_by_name():
+    w = tt.ones(2, 2)
+    report = str(tt.compiler.explain(lambda x: w.t_() * x)(tt.ones(2, 2)))
+    assert "t_ replaces a tensor's storage" in report
+    v = tt.ones(2, 2)
+    report = str(tt.compiler.explain(lambda x: v.transpose_(0, 1) * x)(tt.ones(2, 2)))
+    assert "transpose_ replaces a tensor's storage" in report
+
+
+def test_defaults_of_the_wrappers():
+    m = np.arange(12.0).reshape(3, 4)
+    t = tt.tensor(m)
+    _eq(t.triu(), np.triu(m))
+    _eq(t.tril(), np.tril(m))
+    _eq(t.diag(), np.diag(m))
+    _eq(tt.tensor([[1.0, 2.0]]).diagflat(), np.diagflat([1.0, 2.0]))
+    _eq(t.rot90(), np.rot90(m))
+    for p, e in zip(t.split(2), np.split(m, [2], 0)):
+        _eq(p, e)
+    for p, e in zip(t.chunk(3), np.split(m, 3, 0)):
+        _eq(p, e)
+    for p, e in zip(t.tensor_split(3), np.array_split(m, 3, 0)):
+        _eq(p, e)
+    _eq(t.repeat_interleave(2), np.repeat(m.ravel(), 2))
+
+
+def test_sum_to_size_with_leading_dims_and_identity():
+    y = tt.tensor(np.arange(6.0).reshape(1, 2, 3))
+    _eq(y.sum_to_size(2, 1), np.arange(6.0).reshape(2, 3).sum(axis=1, keepdims=True))
+    x = _x()
+    same = x.sum_to_size(2, 3, 4)
+    assert same.data_ptr() == x.data_ptr()  # nothing to sum: x's own values, as at::sum_to
+    _eq(tt.tensor(np.arange(4.0)).broadcast_to(2, 4), np.broadcast_to(np.arange(4.0), (2, 4)))
+    _eq(tt.tensor([5.0]).broadcast_to(3), np.array([5.0] * 3))
+    _eq(tt.tensor([5.0]).broadcast_to(np.int64(2)), np.array([5.0] * 2))
