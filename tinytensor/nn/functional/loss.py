@@ -298,15 +298,15 @@ def cross_entropy(
     ):
         return cross_entropy_mean(x, _class_targets(x, t, "cross_entropy", ignore_index),
                                   ignore_index)  # fmt: skip
-    if not soft:  # checked here too, so the error names cross_entropy, not nll_loss
+    if not soft:  # checked here too, so the errors name cross_entropy, not nll_loss
         t = _class_targets(x, t, "cross_entropy", ignore_index)
+        w = _class_weight(weight, c, x, "cross_entropy")
     logp = log_softmax(x, cdim)
     if soft:
         return _soft_cross_entropy(logp, t, weight, reduction, label_smoothing, c, cdim)
     nll = nll_loss(logp, t, weight, None, ignore_index, None, reduction)
     if label_smoothing == 0.0:
         return nll
-    w = _class_weight(weight, c, x, "cross_entropy")
     if w is not None:
         smooth = -(logp * w.reshape((c,) + (1,) * (x.ndim - 1 - cdim))).sum(cdim)
     else:
