@@ -249,3 +249,57 @@ def test_saved_inputs_are_version_checked(name, kw, args):
 def test_composite_node_names(name, kw, node):
     out = getattr(F, name)(_t(X, grad=True), _t(Y), **kw)
     assert out.grad_fn.name() == f"{node}Backward"
+
+
+def test_margin_and_kl_errors_name_op():
+    y = tt.tensor(np.where(Y > 0.5, 1, -1))
+    for name, call in [
+        ("hinge_embedding_loss", lambda x, **k: F.hinge_embedding_loss(x, y, **k)),
+        ("multi_margin_loss", lambda x, **k: F.multi_margin_loss(x, tt.tensor(T), **k)),
+        ("kl_div", lambda x, **k: F.kl_div(x, _t(P), **k)),
+    ]:
+        with pytest.raises(ValueError, match=rf"^{name}: reduction must be"):
+            call(_t(X), reduction="avg")
+        with pytest.raises(TypeError, match=rf"^{name}: expected a floating point input"):
+            call(tt.tensor(np.zeros((3, 4), np.int64)))
+    with pytest.raises(TypeError, match=r"^hinge_embedding_loss: expected a Tensor or a number"):
+        F.hinge_embedding_loss(_t(X), object())
+    with pytest.raises(ValueError, match=r"^hinge_embedding_loss: input \(3, 4\) and target "
+                       r"\(4,\) must have the same shape$"):  # fmt: skip
+        F.hinge_embedding_loss(_t(X), tt.tensor([1, -1, 1, 1]))
+    with pytest.raises(TypeError, match=r"^kl_div: expected a floating point target, got dtype"):
+        F.kl_div(_t(X), tt.tensor(np.ones((3, 4), np.int64)))
+    with pytest.raises(RuntimeError, match=r"^kl_div: input of shape \(3, 4\) and target of "
+                       r"shape \(3,\) do not broadcast together$"):  # fmt: skip
+        F.kl_div(_t(X), _t([0.1, 0.2, 0.7]))
+
+
+def test_kl_div_zero_targets_take_no_log_of_zero():
+    p = _t([[0.0, 0.25, 0.75], [0.5, 0.0, 0.5]])
+    x = _t(np.log([[0.2, 0.3, 0.5], [0.1, 0.6, 0.3]]), grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = F.kl_div(x, p, reduction="sum")
+        out.backward()
+    assert np.isfinite(out.item())
+    np.testing.assert_array_equal(x.grad.numpy(), -p.numpy())
+
+
+def test_multi_margin_saves_and_node_name():
+    w = _t([1.0, 2.0, 0.5, 1.5])
+    a = _t(X, grad=True)
+    out = F.multi_margin_loss(a * 1.0, tt.tensor(T), weight=w)
+    assert out.grad_fn.name() == "MultiMarginLossBackward"
+    w.mul_(2.0)
+    with pytest.raises(RuntimeError, match=r"modified by an inplace operation"):
+        out.backward()
+    x = a * 1.0
+    out = F.multi_margin_loss(x, tt.tensor(T), p=2)
+    x.mul_(2.0)
+    with pytest.raises(RuntimeError, match=r"modified by an inplace operation"):
+        out.backward()
+    t = tt.tensor(T)
+    out = F.multi_margin_loss(a * 1.0, t)
+    t.add_(0)
+    with pytest.raises(RuntimeError, match=r"modified by an inplace operation"):
+        out.backward()
