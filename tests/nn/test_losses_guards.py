@@ -303,3 +303,10 @@ def test_multi_margin_saves_and_node_name():
     t.add_(0)
     with pytest.raises(RuntimeError, match=r"modified by an inplace operation"):
         out.backward()
+
+
+def test_bce_range_error_points_to_the_logits_form():
+    with pytest.raises(ValueError, match=r"^binary_cross_entropy: all elements of input should be "
+                       r"between 0 and 1 \(probabilities\); for logits use "
+                       r"binary_cross_entropy_with_logits$"):  # fmt: skip
+        F.binary_cross_entropy(_t([0.5, 1.5]), _t([1.0, 0.0]))
