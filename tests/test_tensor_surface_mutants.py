@@ -342,3 +342,40 @@ def test_backward_arguments():
     c = tt.tensor(2.0, requires_grad=True)
     (c ** 3).backward(create_graph=True)
     assert c.grad.requires_grad and float(c.grad) == 12.0
+
+
+def test_error_messages_exact():
+    with pytest.raises(RuntimeError, match=r"^retain_grad\(\) called on a tensor that does not "
+                                           r"require grad$"):  # fmt: skip
+        tt.tensor([1.0]).retain_grad()
+    with pytest.raises(RuntimeError, match=r"^cannot register a hook on a tensor that doesn't "
+                                           r"require gradient$"):  # fmt: skip
+        tt.tensor([1.0]).register_hook(lambda g: g)
+    with pytest.raises(TypeError, match=r"^iteration over a 0-d tensor$"):
+        iter(tt.tensor(1.0))
+
+
+@pytest.mark.parametrize("name, op", [("__iand__", operator.iand), ("__ior__", operator.ior),
+                                      ("__ixor__", operator.ixor),
+                                      ("__ilshift__", operator.ilshift),
+                                      ("__irshift__", operator.irshift)])  # fmt: skip
+def test_in_place_bitwise_errors_name_the_operator(name, op):
+    y = tt.tensor([1, 2]).expand(2, 2)
+    with pytest.raises(RuntimeError, match=rf"^{name}: more than one element of this tensor"):
+        op(y, 1)
+    b = tt.tensor([True, False])
+    if name in ("__iand__", "__ior__", "__ixor__"):
+        want = rf"^{name}: result type tinytensor.int64 can't be cast to the tensor's dtype"
+        with pytest.raises(RuntimeError, match=want):
+            op(b, tt.tensor([3, 1]))
+        _eq(b, np.array([True, False]))
+
+
+def test_detach_in_place_and_clone_legacy_format():
+    y = tt.tensor([1.0], requires_grad=True) * 2.0
+    y.detach_()
+    assert y.requires_grad is False
+    cl = tt.tensor(np.arange(120.0).reshape(2, 3, 4, 5)).contiguous(memory_format=tt.channels_last)
+    lc = cl.clone(memory_format=tt.legacy_contiguous_format)
+    assert lc.stride() == (60, 20, 5, 1) and lc.data_ptr() != cl.data_ptr()
+    _eq(lc, np.arange(120.0).reshape(2, 3, 4, 5))
