@@ -280,4 +280,32 @@ def test_saves_node_is_named_and_reused(name, node):
     x.grad = None
     out2.backward()
     np.testing.assert_array_equal(x.grad.numpy(), g)
-    assert out.item() == out2.item()
+    assert out.item() == out2.item() == pytest.approx({"MseLoss": 5.25, "HuberLoss": 2.125,
+                                                       "SmoothL1Loss": 2.125}[node])  # fmt: skip
+
+
+def test_pair_singleton_error_keeps_names():
+    with pytest.raises(TypeError, match=r"^myop: padding must be an int or a pair of ints"):
+        pair([2.5], "padding", "myop")
+    with pytest.raises(RuntimeError, match=r"^myop: padding must either be a single int"):
+        pair([[1, 2, 3]], "padding", "myop")
+
+
+def test_saves_records_a_fresh_node_with_the_value_and_identity_gradient():
+    from tinytensor.nn.functional._util import saves
+
+    x = _t([1.0, -2.0, 3.0], grad=True)
+    keep = _t([5.0, 6.0, 7.0])
+    y = x * 2.0
+    out = saves(y, "MutantProbeNode", x, keep)
+    assert out is not y and out.grad_fn.name() == "MutantProbeNodeBackward"
+    np.testing.assert_array_equal(out.detach().numpy(), [2.0, -4.0, 6.0])
+    (out * _t([1.0, 10.0, 100.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 20.0, 200.0])
+    out = saves(x * 2.0, "MutantProbeNode", x, keep)  # the cached node: same behaviour
+    assert out.grad_fn.name() == "MutantProbeNodeBackward"
+    keep.add_(1.0)
+    with pytest.raises(RuntimeError, match=r"modified by an inplace operation"):
+        out.sum().backward()
+    plain = _t([1.0])
+    assert saves(plain, "MutantProbeNode", x) is plain
