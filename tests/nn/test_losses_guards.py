@@ -310,3 +310,21 @@ def test_bce_range_error_points_to_the_logits_form():
                        r"between 0 and 1 \(probabilities\); for logits use "
                        r"binary_cross_entropy_with_logits$"):  # fmt: skip
         F.binary_cross_entropy(_t([0.5, 1.5]), _t([1.0, 0.0]))
+
+
+def test_kl_div_target_gradient_is_zero_where_the_target_is():
+    x = np.log(np.array([[0.2, 0.3, 0.5], [0.1, 0.6, 0.3]]))
+    p = np.array([[0.0, 0.25, 0.75], [0.5, 0.0, 0.5]])
+    pt = _t(p, grad=True)
+    F.kl_div(_t(x), pt, reduction="sum").backward()
+    with np.errstate(divide="ignore"):
+        want = np.where(p > 0, np.log(p) + 1 - x, 0.0)
+    np.testing.assert_allclose(pt.grad.numpy(), want, rtol=1e-12)
+
+
+def test_cross_entropy_target_messages():
+    with pytest.raises(RuntimeError, match=r"for class probabilities pass a float target with "
+                       r"the input's shape$"):  # fmt: skip
+        F.cross_entropy(_t(X), _t([0.0, 1.0, 2.0]))
+    with pytest.raises(ValueError, match=r"^cross_entropy: weight must have shape \(4,\)"):
+        F.cross_entropy(_t(X), _t(P), weight=_t([1.0, 2.0]))

@@ -320,11 +320,7 @@ def cross_entropy(
 
 
 def _soft_cross_entropy(logp, t, weight, reduction, label_smoothing, c, cdim):
-    if t.shape != logp.shape:
-        raise ValueError(
-            f"cross_entropy: probability targets must have the input's shape "
-            f"{tuple(logp.shape)}, got {tuple(t.shape)}"
-        )
+    """Class-probability targets ``t`` (cross_entropy calls this only when t has x's shape)."""
     t = t.to(logp.dtype)
     if label_smoothing > 0:
         t = t * (1.0 - label_smoothing) + label_smoothing / c
