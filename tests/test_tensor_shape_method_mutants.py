@@ -361,3 +361,9 @@ def test_sum_to_size_with_leading_dims_and_identity():
     _eq(tt.tensor(np.arange(4.0)).broadcast_to(2, 4), np.broadcast_to(np.arange(4.0), (2, 4)))
     _eq(tt.tensor([5.0]).broadcast_to(3), np.array([5.0] * 3))
     _eq(tt.tensor([5.0]).broadcast_to(np.int64(2)), np.array([5.0] * 2))
+
+
+def test_tile_with_numpy_integer_reps_one_by_one():
+    x = _x()
+    _eq(x.tile(np.int64(2), 1), np.tile(A, (2, 1)))
+    _eq(x.tile(np.int64(2)), np.tile(A, 2))
