@@ -319,3 +319,102 @@ def test_gumbel_softmax_soft_and_hard():
     tt.manual_seed(0)
     hd = F.gumbel_softmax(logits, tau=0.5, hard=True, dim=0).detach().numpy()
     np.testing.assert_array_equal(hd.sum(0), 1.0)
+
+
+@pytest.mark.parametrize(
+    "name, call",
+    [
+        ("leaky_relu", F.leaky_relu), ("elu", F.elu), ("selu", F.selu), ("silu", F.silu),
+        ("softplus", F.softplus), ("logsigmoid", F.logsigmoid), ("celu", F.celu),
+        ("glu", F.glu), ("rrelu", F.rrelu), ("gumbel_softmax", F.gumbel_softmax),
+        ("softmax", lambda t: F.softmax(t, 0)), ("log_softmax", lambda t: F.log_softmax(t, 0)),
+        ("prelu", lambda t: F.prelu(t, _t([0.25]))),
+    ],
+)  # fmt: skip
+def test_integer_input_errors_name_the_op(name, call):
+    with pytest.raises(TypeError, match=rf"^{name}: expected a floating point input"):
+        call(tt.tensor([[1, 2], [3, 4]]))
+
+
+def test_softmax_dim_errors_and_warning_details():
+    for name, fn in [("softmax", F.softmax), ("log_softmax", F.log_softmax), ("glu", F.glu)]:
+        with pytest.raises(IndexError, match=rf"^{name}: dim 3 is out of range"):
+            fn(_t(np.zeros((2, 2))), 3)
+    with pytest.raises(IndexError, match=r"^gumbel_softmax: dim 3 is out of range"):
+        F.gumbel_softmax(_t(np.zeros((2, 2))), dim=3)
+    with pytest.warns(UserWarning, match=r"Change the call to include dim=X as an argument\.") as w:
+        got = F.softmax(_t(2.0))  # 0-d: the implicit dim is 0
+    assert got.item() == 1.0
+    assert w[0].filename == __file__  # the warning points at the caller
+    with pytest.warns(UserWarning) as w:
+        F.log_softmax(_t([1.0, 2.0]))
+    assert w[0].filename == __file__
+    # an integer input with a dtype is cast, as in PyTorch
+    got = F.softmax(tt.tensor([1, 2, 3]), 0, dtype=tt.float64).numpy()
+    np.testing.assert_allclose(got, _np_softmax(np.array([1.0, 2.0, 3.0]), 0), rtol=1e-12)
+    got = F.log_softmax(tt.tensor([1, 2, 3]), 0, dtype=tt.float64)
+    assert got.dtype == tt.float64
+    got = F.softmin(tt.tensor(np.array([1.0, 2.0], np.float32)), 0, dtype=tt.float64)
+    assert got.dtype == tt.float64
+    np.testing.assert_allclose(got.numpy(), _np_softmax(-np.array([1.0, 2.0]), 0), rtol=1e-12)
+
+
+def test_float32_kernels_keep_the_dtype_and_softplus_threshold_is_strict():
+    x32 = tt.tensor(np.array([-2.0, -0.5, 0.0, 1.5], np.float32))
+    for fn in (F.silu, F.gelu, F.softplus, F.logsigmoid, F.elu, F.celu, F.mish):
+        assert fn(x32).dtype == tt.float32
+    tt.manual_seed(1)
+    assert F.rrelu(x32, training=True).dtype == tt.float32
+    # beta*x == threshold: still the soft branch (PyTorch's test is beta*x > threshold)
+    assert F.softplus(_t(20.0)).item() == math.log1p(math.exp(20.0))
+    assert F.softplus(_t(1.0), beta=2.0, threshold=2.0).item() == math.log1p(math.exp(2.0)) / 2
+    assert F.softplus(_t(20.5)).item() == 20.5
+
+
+def test_gelu_float64_erf_is_tight_past_the_series_switch():
+    x = np.array([-3.4, -2.6, -2.5, 2.4, 2.5, 2.6, 3.0, 3.4, 4.5, 6.0])
+    want = x * 0.5 * (1 + ERF(x / math.sqrt(2)))
+    np.testing.assert_allclose(F.gelu(_t(x)).numpy(), want, rtol=1e-13, atol=2e-14)
+
+
+def test_inplace_training_rrelu_and_celu_alpha():
+    x = RNG.standard_normal((4, 5))
+    tt.manual_seed(9)
+    want = F.rrelu(_t(x), 0.2, 0.4, training=True).numpy()
+    for call in (
+        lambda t: F.rrelu(t, 0.2, 0.4, training=True, inplace=True),
+        lambda t: F.rrelu_(t, 0.2, 0.4, training=True),
+    ):
+        tt.manual_seed(9)
+        xi = _t(x)
+        assert call(xi) is xi
+        np.testing.assert_array_equal(xi.numpy(), want)
+    slope = want[x < 0] / x[x < 0]
+    assert slope.min() >= 0.2 and slope.max() <= 0.4 and slope.std() > 0.01
+    xi = _t(x)
+    F.celu_(xi, 2.0)
+    np.testing.assert_allclose(xi.numpy(), F.celu(_t(x), 2.0).numpy(), rtol=1e-12)
+    with pytest.raises(RuntimeError, match=r"^ZeroDivisionError: celu: alpha must not be 0$"):
+        F.celu(_t(x), 0)
+    with pytest.raises(RuntimeError, match=r"has 1 channels; use 1 or one per channel$"):
+        F.prelu(_t(1.0), _t([0.1, 0.2, 0.3]))
+    out = F.glu(_t(x[:, :4], grad=True), 1)
+    assert out.grad_fn.name() == "GluBackward"
+
+
+def test_gumbel_softmax_samples_the_softmax_distribution():
+    tt.manual_seed(4)
+    logits = _t(np.tile(np.log([1.0, 2.0, 5.0]), (20000, 1)))
+    hard = F.gumbel_softmax(logits, tau=0.7, hard=True).numpy()
+    np.testing.assert_allclose(hard.mean(0), [1 / 8, 2 / 8, 5 / 8], atol=0.015)
+    # tau divides: log(y) is (logits + G)/tau up to a per-row constant
+    x = RNG.standard_normal((6, 4))
+    tt.manual_seed(7)
+    y1 = F.gumbel_softmax(_t(x), tau=1.0).numpy()
+    tt.manual_seed(7)
+    y3 = F.gumbel_softmax(_t(x), tau=3.0).numpy()
+    d = np.log(y1) - 3.0 * np.log(y3)
+    np.testing.assert_allclose(d - d[:, :1], 0.0, atol=1e-9)
+    tt.manual_seed(7)
+    y0 = F.gumbel_softmax(_t(x), dim=0).numpy()
+    np.testing.assert_allclose(y0.sum(0), 1.0, rtol=1e-12)

@@ -433,12 +433,12 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
     """softmax((logits + G)/tau) with G ~ Gumbel(0, 1) from the global generator; ``hard``
     returns the one-hot of its argmax with the soft sample's gradient (straight-through)."""
     x = float_input(logits, "gumbel_softmax")
+    ax = one_dim(dim, x.ndim, "gumbel_softmax")  # checked first, so the error names this op
     d = x._data
     gumbels = GUMBEL_NOISE.apply((), (), (), {"shape": d.shape, "dtype": d.dtype})
-    y = softmax((x + gumbels) / tau, dim)
+    y = softmax((x + gumbels) / tau, ax)
     if not hard:
         return y
-    ax = one_dim(dim, x.ndim, "gumbel_softmax")
     return ONE_HOT_MAX.apply((y,), (y._data,), (), {"dim": ax}) - y.detach() + y
 
 
