@@ -14,23 +14,13 @@ import numpy as np
 import pytest
 
 import tinytensor as tt
+from ops.linalg_oracles import cofactor, t64
 from tinytensor.testing import gradcheck
 
 RNG = np.random.default_rng(7122026)
 
 
-def _t(a, grad=False):
-    return tt.tensor(np.asarray(a, dtype=np.float64), requires_grad=grad)
-
-
-def _cofactor(m):
-    """adj(m)^T from the minors (exact, any rank; m of shape (..., n, n))."""
-    n = m.shape[-1]
-    out = np.zeros_like(m)
-    for i, j in itertools.product(range(n), range(n)):
-        minor = np.delete(np.delete(m, i, -2), j, -1)
-        out[..., i, j] = (-1) ** (i + j) * (np.linalg.det(minor) if n > 1 else 1.0)
-    return out
+_t, _cofactor = t64, cofactor  # the names the tests below use
 
 
 def _poly_slope(f, m, d, h=0.5):

@@ -8,30 +8,15 @@ import numpy as np
 import pytest
 
 import tinytensor as tt
+from ops.finite_differences import fd_grad, float64_default  # noqa: F401 - the fixture
 
 RNG = np.random.default_rng(2025)
 X = RNG.standard_normal((2, 3, 4))
 DIMS = [None, 0, -1, (0, 2), (-1, 1), (0, 1, 2)]
 
 
-@pytest.fixture(autouse=True)
-def _float64_default():
-    """Python lists become float64 tensors here, so the oracles compare exactly."""
-    before = tt.get_default_dtype()
-    tt.set_default_dtype(tt.float64)
-    yield
-    tt.set_default_dtype(before)
-
-
-def _fd_grad(f, x, eps=1e-6):
-    """Central finite differences of a scalar function of a float64 array."""
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        xp, xm = x.copy(), x.copy()
-        xp[i] += eps
-        xm[i] -= eps
-        g[i] = (f(xp) - f(xm)) / (2 * eps)
-    return g
+# Python lists become float64 tensors here, so the oracles compare exactly.
+pytestmark = pytest.mark.usefixtures("float64_default")
 
 
 def _grad(fn, x, w):
@@ -49,7 +34,7 @@ def _check(fn, npfn, x, *, grad=True, rtol=1e-7, atol=1e-9, fd_rtol=1e-5):
     if grad:
         w = RNG.standard_normal(want.shape)
         g = _grad(fn, x, w)
-        fd = _fd_grad(lambda y: float(np.sum(np.asarray(npfn(y)) * w)), x)
+        fd = fd_grad(lambda y: float(np.sum(np.asarray(npfn(y)) * w)), x)
         np.testing.assert_allclose(g, fd, rtol=fd_rtol, atol=1e-6)
 
 
@@ -163,7 +148,7 @@ def test_prod_gradient_with_zeros_first_and_second_order(x, dim):
     def first(y):
         return np.sum(wexp * others(y, axes) * c)
 
-    np.testing.assert_allclose(h.numpy(), _fd_grad(first, x), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(h.numpy(), fd_grad(first, x), rtol=1e-5, atol=1e-6)
     # without create_graph: the same first derivative
     b = tt.tensor(x, requires_grad=True)
     (tt.prod(b, **kw) * tt.tensor(w)).sum().backward()

@@ -9,28 +9,14 @@ import numpy as np
 import pytest
 
 import tinytensor as tt
+from ops.finite_differences import fd_grad, float64_default  # noqa: F401 - the fixture
 
 RNG = np.random.default_rng(77)
 X = RNG.uniform(0.5, 1.5, (2, 3, 4)) * RNG.choice([-1.0, 1.0], (2, 3, 4))
 
 
-@pytest.fixture(autouse=True)
-def _float64_default():
-    """Python lists become float64 tensors here, so the oracles compare exactly."""
-    before = tt.get_default_dtype()
-    tt.set_default_dtype(tt.float64)
-    yield
-    tt.set_default_dtype(before)
-
-
-def _fd_grad(f, x, eps=1e-6):
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        xp, xm = x.copy(), x.copy()
-        xp[i] += eps
-        xm[i] -= eps
-        g[i] = (f(xp) - f(xm)) / (2 * eps)
-    return g
+# Python lists become float64 tensors here, so the oracles compare exactly.
+pytestmark = pytest.mark.usefixtures("float64_default")
 
 
 def _first_and_second(fn, npfn, x, w, c):
@@ -38,7 +24,7 @@ def _first_and_second(fn, npfn, x, w, c):
     of sum(fn(x) * w), against finite differences."""
     a = tt.tensor(x, requires_grad=True)
     (g,) = tt.autograd.grad((fn(a) * tt.tensor(w)).sum(), a, create_graph=True)
-    fd = _fd_grad(lambda y: float(np.sum(npfn(y) * w)), x)
+    fd = fd_grad(lambda y: float(np.sum(npfn(y) * w)), x)
     np.testing.assert_allclose(g.detach().numpy(), fd, rtol=1e-5, atol=1e-6)
     b = tt.tensor(x, requires_grad=True)
     (fn(b) * tt.tensor(w)).sum().backward()
@@ -46,7 +32,7 @@ def _first_and_second(fn, npfn, x, w, c):
     (h,) = tt.autograd.grad((g * tt.tensor(c)).sum(), a)
 
     def first(y):
-        return float(np.sum(_fd_grad(lambda z: float(np.sum(npfn(z) * w)), y, 1e-5) * c))
+        return float(np.sum(fd_grad(lambda z: float(np.sum(npfn(z) * w)), y, 1e-5) * c))
 
     return h.numpy(), first
 
@@ -61,7 +47,7 @@ def test_cumprod_values_and_gradients(dim):
     w = RNG.standard_normal(X.shape)
     a = tt.tensor(X, requires_grad=True)
     (tt.cumprod(a, dim) * tt.tensor(w)).sum().backward()
-    fd = _fd_grad(lambda y: float(np.sum(np.cumprod(y, axis=dim) * w)), X)
+    fd = fd_grad(lambda y: float(np.sum(np.cumprod(y, axis=dim) * w)), X)
     np.testing.assert_allclose(a.grad.numpy(), fd, rtol=1e-5, atol=1e-7)
 
 
@@ -100,7 +86,7 @@ def test_cumprod_gradient_with_zeros_and_tiny_values_first_and_second_order(x):
     c = np.array([[0.5, 1.0, -1.0, 2.0], [1.0, -0.5, 0.25, 1.0]])
     (h,) = tt.autograd.grad((g * tt.tensor(c)).sum(), a)
     if np.abs(x).min() > 1e-50:
-        fd = _fd_grad(lambda y: float(np.sum(grad_exact(y) * c)), x)
+        fd = fd_grad(lambda y: float(np.sum(grad_exact(y) * c)), x)
         np.testing.assert_allclose(h.numpy(), fd, rtol=1e-5, atol=1e-6)
 
 
@@ -217,7 +203,7 @@ def test_logcumsumexp_values_and_gradients_of_either_sign(dim):
         w,
         c,
     )
-    np.testing.assert_allclose(h, _fd_grad(first, x, 1e-4), rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(h, fd_grad(first, x, 1e-4), rtol=1e-3, atol=1e-4)
 
 
 def test_logcumsumexp_infinities_large_values_and_errors():
@@ -413,7 +399,7 @@ def test_gradient_ints_3d_differentiable_and_errors():
     (g,) = tt.gradient(a)
     (g * tt.tensor([1.0, 10.0, 100.0, 1000.0])).sum().backward()
     w = np.array([1.0, 10.0, 100.0, 1000.0])
-    fd = _fd_grad(lambda y: float(np.sum(np.gradient(y) * w)), a.detach().numpy())
+    fd = fd_grad(lambda y: float(np.sum(np.gradient(y) * w)), a.detach().numpy())
     np.testing.assert_allclose(a.grad.numpy(), fd, rtol=1e-6)
     t = tt.tensor(np.ones((2, 3)))
     with pytest.raises(RuntimeError, match="edge_order must be 1 or 2, got 3"):
