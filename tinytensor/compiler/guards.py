@@ -48,8 +48,9 @@ def _plain(v) -> bool:
 
 
 def _snapshot(v):
-    """``v`` as it is now (a copy of a mutable container, so a later change is seen)."""
-    return copy.deepcopy(v) if v.__class__ in (list, dict) else v
+    """``v`` as it is now (a copy of a mutable container, or of a tuple that may hold one, so a
+    later change in place is seen)."""
+    return copy.deepcopy(v) if v.__class__ in (list, dict, tuple) else v
 
 
 _HOOKS = ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks")
@@ -105,7 +106,8 @@ def value_key(v, keep=None):
     """A comparable description of an argument: a tensor's shape, dtype and requires_grad,
     a plain value itself, another object's identity. ``keep``, a list, receives each object
     described by identity: a guard holds them, so no new object can take a freed one's id
-    and pass for it."""
+    and pass for it; with ``keep`` (a guard's own key) a list or dict is copied, so a change
+    made to it in place later is seen."""
     if isinstance(v, TensorBase):
         return ("T", v._data.shape, v._data.dtype, v._requires_grad)
     if v.__class__ in _FAST:
@@ -113,7 +115,7 @@ def value_key(v, keep=None):
     if v.__class__ is tuple:  # the positional arguments: one key per argument
         return ("S", tuple, tuple([value_key(x, keep) for x in v]))
     if _plain(v):
-        return ("V", v.__class__, v)
+        return ("V", v.__class__, v if keep is None else _snapshot(v))
     if v.__class__ in (tuple, list):
         return ("S", v.__class__, tuple(value_key(x, keep) for x in v))
     if v.__class__ is dict:
@@ -174,6 +176,8 @@ class Guards:
                 return "a module's training flag, parameters, buffers or attributes changed"
         for where, name, value in self.globals:
             now = where.get(name, _MISSING) if where.__class__ is dict else _cell(where)
+            if now is value:  # the very object (a NaN is unequal to itself)
+                continue
             if now.__class__ is not value.__class__ or now != value:
                 return f"the global or closure value {name!r} changed"
         return None
@@ -287,10 +291,11 @@ def python_writes(fn, modules=()):
         seen.add(id(code))
         for c in _codes(code):
             for ins in dis.get_instructions(c):
-                # A nonlocal write of the function itself reaches outside the call; one of a
-                # function nested in it writes the call's own cell.
+                # A nonlocal write to one of the function's free variables (by it or by a
+                # function nested in it) reaches outside the call; a nested function's write
+                # to one of the call's own cells (not free in ``code``) ends with the call.
                 if ins.opname == "STORE_GLOBAL" or (
-                    ins.opname == "STORE_DEREF" and c is code and ins.argval in code.co_freevars
+                    ins.opname == "STORE_DEREF" and ins.argval in code.co_freevars
                 ):
                     found.append(f"{_STORES[ins.opname]} {ins.argval!r}")
                     return

@@ -1,0 +1,144 @@
+"""tt.compile's guards on values that can change in place: a list or dict argument, a global or
+module attribute that is a tuple holding a list, a NaN global; and a write to an enclosing
+function's variable made by a function nested in the compiled one. Each was a stale replay (or
+a retrace on every call) before compiler/guards.py kept copies; all without PyTorch.
+"""
+
+from __future__ import annotations
+
+import math
+
+import tinytensor as tt
+from compiler.helpers import same
+
+HOLDS_A_LIST = ([2.0],)
+NOT_A_NUMBER = float("nan")
+
+
+def test_a_list_argument_changed_in_place_retraces():
+    def h(x, scales):
+        return x * scales[0]
+
+    f = tt.compile(h)
+    x, scales = tt.ones(2), [2.0]
+    f(x, scales), f(x, scales)
+    assert f.traces == 1
+    scales[0] = 3.0  # the same list object, another value
+    assert same(f(x, scales), h(x, scales)) and same(f(x, scales), x * 3.0)
+    assert f.traces == 2
+
+
+def test_a_dict_argument_changed_in_place_retraces():
+    def h(x, named):
+        return x * named["a"]
+
+    f = tt.compile(h)
+    x, named = tt.ones(2), {"a": 2.0}
+    f(x, named), f(x, named)
+    named["a"] = 4.0
+    assert same(f(x, named), x * 4.0)
+    assert f.entries[0].guards.why((x, named), {}) == (
+        "an argument's shape, dtype, requires_grad or value changed"
+    )
+
+
+def test_a_list_keyword_argument_changed_in_place_retraces():
+    def h(x, *, scales):
+        return x * scales[0]
+
+    f = tt.compile(h)
+    x, scales = tt.ones(2), [2.0]
+    f(x, scales=scales), f(x, scales=scales)
+    scales[0] = 5.0
+    assert same(f(x, scales=scales), x * 5.0)
+    assert f.entries[0].guards.why((x,), {"scales": scales}) == "a keyword argument changed"
+
+
+def test_a_global_tuple_holding_a_list_changed_in_place_retraces():
+    def h(x):
+        return x * HOLDS_A_LIST[0][0]
+
+    f = tt.compile(h)
+    x = tt.ones(2)
+    f(x), f(x)
+    assert f.traces == 1
+    HOLDS_A_LIST[0][0] = 5.0
+    try:
+        assert same(f(x), x * 5.0)
+        assert "HOLDS_A_LIST" in f.entries[0].guards.why((x,), {})
+    finally:
+        HOLDS_A_LIST[0][0] = 2.0
+
+
+class _TupleAttribute(tt.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.scales = ([2.0],)
+
+    def forward(self, x):
+        return x * self.scales[0][0]
+
+
+def test_a_module_attribute_tuple_holding_a_list_changed_in_place_retraces():
+    m = _TupleAttribute()
+    f = tt.compile(m)
+    x = tt.ones(2)
+    f(x), f(x)
+    m.scales[0][0] = 7.0
+    assert same(f(x), x * 7.0)
+
+
+def test_a_nan_global_is_unchanged_and_replays():
+    # NaN != NaN: a guard comparing by == alone would call it changed on every call (a new
+    # trace each time, then the cache limit).
+    def h(x):
+        return x * 2 if math.isnan(NOT_A_NUMBER) else x
+
+    f = tt.compile(h)
+    x = tt.ones(2)
+    for _ in range(4):
+        assert same(f(x), x * 2)
+    assert f.traces == 1 and f.entries[0].guards.why((x,), {}) is None
+
+
+def test_a_nested_functions_write_to_an_enclosing_variable_is_not_skipped():
+    # h's inner function assigns n, a variable of make's call (outside h): a replay would skip
+    # it, so the call is a graph break that runs its Python every time.
+    def make():
+        n = 0
+
+        def h(x):
+            def inner():
+                nonlocal n
+                n += 1
+
+            inner()
+            return x * 2
+
+        return h, lambda: n
+
+    h, count = make()
+    f = tt.compile(h)
+    x = tt.ones(2)
+    for _ in range(3):
+        assert same(f(x), x * 2)
+    assert count() == 3 and f.program is None
+    assert "'n'" in tt.compiler.explain(h)(x).break_reasons[0]
+
+
+def test_a_nested_functions_write_to_the_calls_own_variable_still_compiles():
+    # The cell belongs to this call of h: the write ends with the call, nothing to replay.
+    def h(x):
+        n = 1
+
+        def inner():
+            nonlocal n
+            n += 1
+
+        inner()
+        return x * n
+
+    f = tt.compile(h)
+    x = tt.ones(2)
+    f(x)
+    assert f.program is not None and same(f(x), x * 2)
