@@ -142,3 +142,142 @@ def test_a_nested_functions_write_to_the_calls_own_variable_still_compiles():
     x = tt.ones(2)
     f(x)
     assert f.program is not None and same(f(x), x * 2)
+
+
+# Names rebound to another object: a replay would read the old one.
+
+GLOBAL_WEIGHT = tt.ones(2)
+MODEL = None
+ACTIVATION = tt.relu
+FLAGS = {1}
+
+
+def _times_weight(x):
+    return x * GLOBAL_WEIGHT
+
+
+def test_a_global_tensor_rebound_to_another_tensor_retraces():
+    global GLOBAL_WEIGHT
+    f = tt.compile(_times_weight)
+    x = tt.ones(2)
+    f(x), f(x)
+    old = GLOBAL_WEIGHT
+    try:
+        GLOBAL_WEIGHT = tt.full((2,), 3.0)  # same shape and dtype, another tensor
+        assert same(f(x), x * 3.0)
+        assert f.entries[0].guards.why((x,), {}) == (
+            "the global or closure 'GLOBAL_WEIGHT' is another object now"
+        )
+        GLOBAL_WEIGHT = old
+        assert same(f(x), x) and f.traces == 2  # the first program again
+    finally:
+        GLOBAL_WEIGHT = old
+
+
+def test_a_closure_tensor_rebound_to_another_tensor_retraces():
+    def make():
+        w = tt.ones(2)
+
+        def h(x):
+            return x * w
+
+        def rebind(v):
+            nonlocal w
+            w = v
+
+        return h, rebind
+
+    h, rebind = make()
+    f = tt.compile(h)
+    x = tt.ones(2)
+    f(x), f(x)
+    rebind(tt.full((2,), 5.0))
+    assert same(f(x), x * 5.0)
+
+
+def test_a_global_module_rebound_to_another_module_retraces():
+    global MODEL
+
+    def h(x):
+        return MODEL(x)
+
+    f = tt.compile(h)
+    x = tt.ones(2)
+    try:
+        MODEL = _TupleAttribute()  # x * 2
+        f(x), f(x)
+        MODEL = _TupleAttribute()
+        MODEL.scales = ([4.0],)
+        assert same(f(x), x * 4.0)
+    finally:
+        MODEL = None
+
+
+def test_a_global_function_rebound_to_another_function_retraces():
+    global ACTIVATION
+
+    def h(x):
+        return ACTIVATION(x)
+
+    f = tt.compile(h)
+    x = tt.tensor([-1.0, 2.0])
+    assert same(f(x), tt.tensor([0.0, 2.0])) and same(f(x), tt.tensor([0.0, 2.0]))
+    try:
+        ACTIVATION = tt.neg
+        assert same(f(x), tt.tensor([1.0, -2.0]))
+    finally:
+        ACTIVATION = tt.relu
+
+
+def test_a_global_set_changed_in_place_retraces():
+    def h(x):
+        return x * (2.0 if 1 in FLAGS else 3.0)
+
+    f = tt.compile(h)
+    x = tt.ones(2)
+    f(x), f(x)
+    FLAGS.discard(1)
+    try:
+        assert same(f(x), x * 3.0)
+    finally:
+        FLAGS.add(1)
+
+
+class _Held(tt.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.mask = tt.ones(2)  # a plain tensor attribute: no parameter, no buffer
+        self._scale = 2.0  # a private plain attribute
+        self.act = tt.relu
+
+    def forward(self, x):
+        return self.act(x * self.mask * self._scale)
+
+
+def test_a_modules_tensor_function_and_private_attributes_are_guarded():
+    m = _Held()
+    f = tt.compile(m)
+    x = tt.tensor([-1.0, 1.0])
+    assert same(f(x), tt.tensor([0.0, 2.0])) and same(f(x), tt.tensor([0.0, 2.0]))
+    m.mask = tt.full((2,), 3.0)
+    assert same(f(x), tt.tensor([0.0, 6.0]))
+    m._scale = 1.0
+    assert same(f(x), tt.tensor([0.0, 3.0]))
+    m.act = tt.neg
+    assert same(f(x), tt.tensor([3.0, -3.0]))
+
+
+def test_an_attribute_added_to_a_module_retraces():
+    class Optional(tt.nn.Module):
+        def forward(self, x):
+            return x * getattr(self, "factor", 1.0)
+
+    m = Optional()
+    f = tt.compile(lambda x: m(x))
+    x = tt.ones(2)
+    f(x), f(x)
+    m.factor = 6.0
+    assert same(f(x), x * 6.0)
+    assert f.entries[0].guards.why((x,), {}) == (
+        "a module's training flag, parameters, buffers or attributes changed"
+    )

@@ -10,10 +10,12 @@ they still hold, and a failed guard means a new trace (never a stale result):
   global): its shape, dtype and ``requires_grad``; its values are read live on each replay, so
   an optimizer step, a ``.data`` write or ``load_state_dict`` needs no new trace;
 - every module the function can reach (the compiled module, modules in its globals and
-  closures): its ``training`` flag, which tensor each parameter and buffer name holds, and its
-  plain attributes (numbers, strings, flags);
-- the Python numbers, strings and flags the function (and the Python functions it calls, a few
-  levels deep) reads from globals and closure cells.
+  closures): which tensor each parameter and buffer name holds, its plain attributes
+  (numbers, strings, flags such as ``training``, containers of them) by value, its other
+  attributes (tensors, functions, objects) by identity, and which attributes it has;
+- what the function (and the Python functions it calls, a few levels deep) reads from globals
+  and closure cells: numbers, strings and flags by value, anything else (a tensor, a module, a
+  function) by identity, so rebinding the name to another object traces again.
 """
 
 from __future__ import annotations
@@ -30,6 +32,15 @@ _MISSING = object()
 _DEPTH = 3  # how many levels of called Python functions the global guards follow
 
 
+class _Is:
+    """A global or closure value guarded by identity (a tensor, a module, a function)."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+
 def is_module(obj) -> bool:
     """An ``nn.Module`` (recognised by its registries: the compiler sits below ``nn``)."""
     d = getattr(obj, "__dict__", None)
@@ -40,7 +51,7 @@ def _plain(v) -> bool:
     """A value compared by equality: numbers, strings, None, and containers of them."""
     if isinstance(v, _PLAIN):
         return not isinstance(v, TensorBase)
-    if v.__class__ in (tuple, frozenset, list):
+    if v.__class__ in (tuple, frozenset, list, set):
         return all(_plain(x) for x in v)
     if v.__class__ is dict:
         return all(_plain(k) and _plain(x) for k, x in v.items())
@@ -50,7 +61,7 @@ def _plain(v) -> bool:
 def _snapshot(v):
     """``v`` as it is now (a copy of a mutable container, or of a tuple that may hold one, so a
     later change in place is seen)."""
-    return copy.deepcopy(v) if v.__class__ in (list, dict, tuple) else v
+    return copy.deepcopy(v) if v.__class__ in (list, dict, tuple, set) else v
 
 
 _HOOKS = ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks")
@@ -58,19 +69,22 @@ _HOOKS = ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks")
 
 def module_state(m):
     """What a replay depends on in module ``m`` and its submodules, as three flat lists:
-    ``(dict, key, object)`` that must still be there by identity (the ``training`` flag, the
-    tensor each parameter and buffer name holds), ``(dict, key, value)`` equal by value (plain
-    attributes: numbers, strings, flags, copied), and ``(container, length)`` (the parameter
-    and buffer registries, the hook dicts)."""
+    ``(dict, key, object)`` that must still be there by identity (the tensor each parameter
+    and buffer name holds, each attribute that is no plain value: a tensor, a function, an
+    object), ``(dict, key, value)`` equal by value (plain attributes, the ``training`` flag
+    among them: numbers, strings, flags, copied), and ``(container, length)`` (the attribute
+    dict, the parameter and buffer registries, the hook dicts)."""
     same, equal, sizes = [], [], []
     stack = [m]
     while stack:
         mod = stack.pop()
         d = mod.__dict__
-        same.append((d, "training", d.get("training")))
+        sizes.append((d, len(d)))
         for k, v in d.items():
-            if k[0] != "_" and _plain(v):
+            if _plain(v):
                 equal.append((d, k, _snapshot(v)))
+            else:
+                same.append((d, k, v))
         for reg in ("_parameters", "_buffers"):
             r = d[reg]
             sizes.append((r, len(r)))
@@ -178,6 +192,10 @@ class Guards:
             now = where.get(name, _MISSING) if where.__class__ is dict else _cell(where)
             if now is value:  # the very object (a NaN is unequal to itself)
                 continue
+            if value.__class__ is _Is:
+                if now is not value.obj:
+                    return f"the global or closure {name!r} is another object now"
+                continue
             if now.__class__ is not value.__class__ or now != value:
                 return f"the global or closure value {name!r} changed"
         return None
@@ -191,10 +209,21 @@ def _cell(cell):
 
 
 def global_reads(fn):
-    """``(dict_or_cell, name, value)`` for each plain value ``fn`` reads from its globals or
-    closure, following the Python functions it calls (``_DEPTH`` levels)."""
+    """``(dict_or_cell, name, value)`` for each value ``fn`` reads from its globals or
+    closure, following the Python functions it calls (``_DEPTH`` levels): a plain value as a
+    copy, any other object but a Python module wrapped in ``_Is`` (guarded by identity)."""
     seen = set()
     out = []
+
+    def read(where, name, v, depth):
+        if _plain(v):
+            out.append((where, name, _snapshot(v)))
+            return
+        if v is _MISSING or isinstance(v, types.ModuleType):
+            return
+        out.append((where, name, _Is(v)))
+        if depth and isinstance(v, (types.FunctionType, types.MethodType)):
+            visit(v, depth - 1)
 
     def visit(f, depth):
         f = getattr(f, "__func__", f)  # a bound method
@@ -204,19 +233,9 @@ def global_reads(fn):
         seen.add(id(code))
         g = getattr(f, "__globals__", {})
         for name in _names(code):
-            v = g.get(name, _MISSING)
-            if v is _MISSING:
-                continue
-            if _plain(v):
-                out.append((g, name, _snapshot(v)))
-            elif depth and isinstance(v, (types.FunctionType, types.MethodType)):
-                visit(v, depth - 1)
+            read(g, name, g.get(name, _MISSING), depth)
         for name, cell in zip(code.co_freevars, getattr(f, "__closure__", None) or ()):
-            v = _cell(cell)
-            if _plain(v):
-                out.append((cell, name, _snapshot(v)))
-            elif depth and isinstance(v, (types.FunctionType, types.MethodType)):
-                visit(v, depth - 1)
+            read(cell, name, _cell(cell), depth)
 
     visit(fn, _DEPTH)
     return out
