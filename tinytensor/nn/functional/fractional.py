@@ -114,9 +114,12 @@ def _fractional_kernel(xd, samples, *, kernel_size, output_size):
     flat = pos[0]
     for a in range(1, nd):
         flat = flat * sp[a] + pos[a]
-    planes = xd.reshape(n * c, -1)
-    flat = np.broadcast_to(flat, (n * c, *out, *k)).reshape(n * c, *out, -1)
-    vals = np.take_along_axis(planes[:, None, :], flat.reshape(n * c, 1, -1), 2).reshape(flat.shape)
+    # sizes spelled out, not -1: a batch of no samples (N = 0) reshapes too
+    kk, m = int(np.prod(k)), int(np.prod(sp))
+    planes = xd.reshape(n * c, m)
+    flat = np.broadcast_to(flat, (n * c, *out, *k)).reshape(n * c, *out, kk)
+    vals = np.take_along_axis(planes[:, None, :], flat.reshape(n * c, 1, int(np.prod(out)) * kk), 2)
+    vals = vals.reshape(flat.shape)
     nan = np.isnan(vals)
     last_nan = vals.shape[-1] - 1 - np.argmax(nan[..., ::-1], axis=-1)
     arg = np.where(nan.any(-1), last_nan, np.argmax(vals, axis=-1))
@@ -130,7 +133,8 @@ def _fractional_backward(g, x, indices, size):
     """dx = g put at the argmax of each window (through a batch axis of one if unbatched)"""
     if x.ndim == len(size) + 2:
         return _put_backward_of_max(g, x, indices, size)[0], None
-    return _put_backward_of_max(g.unsqueeze(0), x, indices, size)[0].squeeze(0), None
+    g, indices = g.unsqueeze(0), indices.unsqueeze(0)  # both batched: put's double backward
+    return _put_backward_of_max(g, x, indices, size)[0].squeeze(0), None
 
 
 _FRACTIONAL = {

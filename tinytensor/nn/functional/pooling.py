@@ -269,7 +269,8 @@ def _put(g, indices, size):
 def _put_kernel(gd, ii, *, size):
     n, c = gd.shape[:2]
     m = math.prod(size)
-    flat = (ii.reshape(n * c, -1) + (np.arange(n * c) * m)[:, None]).ravel()
+    # sizes spelled out, not -1: a batch of no samples (N = 0) reshapes too
+    flat = (ii.reshape(n * c, math.prod(gd.shape[2:])) + (np.arange(n * c) * m)[:, None]).ravel()
     out = np.bincount(flat, gd.reshape(-1), minlength=n * c * m).astype(gd.dtype, copy=False)
     return out.reshape(n, c, *size)
 
@@ -287,7 +288,9 @@ def _take(x, indices):
 
 def _take_kernel(xd, ii):
     n, c = xd.shape[:2]
-    return np.take_along_axis(xd.reshape(n, c, -1), ii.reshape(n, c, -1), 2).reshape(ii.shape)
+    planes = xd.reshape(n, c, math.prod(xd.shape[2:]))
+    at = ii.reshape(n, c, ii.size // max(n * c, 1))
+    return np.take_along_axis(planes, at, 2).reshape(ii.shape)
 
 
 def _take_backward(g, indices, size):
@@ -308,7 +311,7 @@ def _unpool(x, indices, size):
 def _unpool_kernel(xd, ii, *, size):
     n, c = xd.shape[:2]
     m = math.prod(size)
-    flat = (ii.reshape(n * c, -1) + (np.arange(n * c) * m)[:, None]).ravel()
+    flat = (ii.reshape(n * c, math.prod(xd.shape[2:])) + (np.arange(n * c) * m)[:, None]).ravel()
     # The last position writing each target is the first one in the reversed order.
     _, first = np.unique(flat[::-1], return_index=True)
     last = flat.size - 1 - first
