@@ -35,9 +35,17 @@ __all__ = [
 
 
 def _along(index_arr, dim):
-    """A full index tuple addressing ``index_arr``'s positions, with ``dim`` replaced by it."""
+    """A full index tuple addressing ``index_arr``'s positions, with ``dim`` replaced by it
+    (a 0-d index addresses one position of a 0-d or 1-d array: see ``_1d``)."""
+    if index_arr.ndim == 0:
+        return (index_arr,)
     grids = np.indices(index_arr.shape, sparse=True)
     return tuple(index_arr if i == dim else g for i, g in enumerate(grids))
+
+
+def _1d(x):
+    """A 0-d array as a 1-element view (PyTorch indexes a 0-d input as if it were 1-d)."""
+    return x.reshape(1) if x.ndim == 0 else x
 
 
 def _check_index(a, dim, index, name):
@@ -89,7 +97,7 @@ def gather(input, dim, index, *, sparse_grad=False):
 
 
 def _gather_kernel(x, index, dim):
-    return x[_along(index, dim)]
+    return np.asarray(_1d(x)[_along(index, dim)])
 
 
 def _gather_backward(g, a, d, index):
@@ -119,7 +127,7 @@ def _scatter_add_kernel(x, index, src, dim):
     out = x.copy()
     if src.__class__ is not np.ndarray:
         src = np.asarray(src, out.dtype)
-    np.add.at(out, _along(index, dim), src)
+    np.add.at(_1d(out), _along(index, dim), src)
     return out
 
 
@@ -153,7 +161,7 @@ def scatter(input, dim, index, src, *, reduce=None):
 
 def _scatter_kernel(x, index, src, dim):
     out = x.copy()
-    out[_along(index, dim)] = src
+    _1d(out)[_along(index, dim)] = src
     return out
 
 
@@ -173,7 +181,7 @@ def _scatter_combine_kernel(x, index, src, dim, reduce):
     out = x.copy()
     with np.errstate(all="ignore"):  # overflow, inf * 0: IEEE results silently
         src = np.asarray(src).astype(out.dtype, copy=False)
-        _SCATTER_REDUCE[reduce].at(out, _along(index, dim), src)
+        _SCATTER_REDUCE[reduce].at(_1d(out), _along(index, dim), src)
     return out
 
 
@@ -204,13 +212,21 @@ def _src_like(src, index, a, name):
     return src, src._data
 
 
-def _vector_index(a, d, index, name, error):
-    """index_select/index_add's index as a 1-D int tensor, each value in [0, size of dim d)."""
+def _vector_index(a, d, index, name, error, scalar_error=None, ndim_error=RuntimeError):
+    """index_select/index_add's index as a 1-D int tensor, each value in [0, size of dim d):
+    ``error`` for a value out of range, ``ndim_error`` for an index of 2 or more dims (a
+    non-integer one is a RuntimeError), and, given ``scalar_error``, a 0-d input takes exactly
+    one index value (PyTorch's classes differ from op to op)."""
     index = as_tensor(index, name)
     if index._data.dtype.kind not in "iu" or index.ndim > 1:
-        raise RuntimeError(
+        raise (RuntimeError if index._data.dtype.kind not in "iu" else ndim_error)(
             f"{name}: index must be a 1-D integer tensor, got dtype {index.dtype} and shape "
             f"{tuple(index.shape)}"
+        )
+    if scalar_error is not None and a.ndim == 0 and index._data.size != 1:
+        raise scalar_error(
+            f"{name}: the input is 0-d, so the index must hold exactly 1 value, got "
+            f"{index._data.size} value(s)"
         )
     _check_range(index._data, 0, a.shape[d] if a.ndim else 1, name, d, error)
     return index
@@ -222,13 +238,17 @@ def index_select(input, dim, index):
     a = as_tensor(a, "index_select")
     d = one_dim(dim, a.ndim, "index_select")
     # PyTorch raises IndexError along dim 0 and RuntimeError along the others.
-    index = _vector_index(a, d, index, "index_select", RuntimeError if d else IndexError)
+    index = _vector_index(
+        a, d, index, "index_select", RuntimeError if d else IndexError, RuntimeError, IndexError
+    )
     out = wrap(INDEX_SELECT.compute(_reads((a,), index), (a._data, index._data, d)))
     attrs = {"dim": d, "index": index}  # the index: a constant for an exporter (also saved)
     return INDEX_SELECT.record(out, (a,), (a._data.shape, d, index), attrs)
 
 
 def _index_select_kernel(x, index, dim):
+    if x.ndim == 0:  # a 0-d input gives a 0-d result (its one index checked to be 0)
+        return x.copy()
     return np.take(x, index.reshape(-1), axis=dim)
 
 
@@ -245,10 +265,10 @@ def index_add(input, dim, index, source, alpha=1):
     a = input
     a = as_tensor(a, "index_add")
     d = one_dim(dim, a.ndim, "index_add")
-    index = _vector_index(a, d, index, "index_add", RuntimeError)
+    index = _vector_index(a, d, index, "index_add", RuntimeError, IndexError, IndexError)
     n = index._data.size
     source = as_tensor(source, "index_add")
-    expect = a.shape[:d] + (n,) + a.shape[d + 1 :]
+    expect = tuple(a.shape[:d]) + (n,) + tuple(a.shape[d + 1 :]) if a.ndim else ()
     if source.shape != expect:
         raise RuntimeError(
             f"index_add: source must have shape {expect} for input {tuple(a.shape)}, dim {dim} "
@@ -265,7 +285,11 @@ def _index_add_kernel(x, index, src, dim, alpha):
     out = x.copy()
     if alpha != 1:
         src = src * alpha
-    np.add.at(out, (slice(None),) * dim + (index.reshape(-1),), src.astype(out.dtype, copy=False))
+    src = src.astype(out.dtype, copy=False)
+    if out.ndim == 0:  # a 0-d input: its one index (checked to be 0) adds src to it
+        out[...] += src
+        return out
+    np.add.at(out, (slice(None),) * dim + (index.reshape(-1),), src)
     return out
 
 
