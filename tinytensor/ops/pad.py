@@ -15,6 +15,7 @@ from tinytensor.ops._util import as_tensor
 from tinytensor.ops.creation import zeros_of
 from tinytensor.ops.gather import index_add, index_select
 from tinytensor.ops.index import const_array, getitem
+from tinytensor.ops.shape import clone
 
 __all__ = [
     "pad",
@@ -90,7 +91,8 @@ def pad(input, pad, mode="constant", value=None):
         for axis, i in enumerate(idx):
             if i is not None:
                 out = index_select(out, axis, i)
-        return out
+        # Nothing padded (no pads, or crops alone): still a new tensor, never the input or a view
+        return clone(out) if all(i is None for i in idx) else out
     # Reflection and replication padding save their input in PyTorch (changing it in place
     # afterwards is an error); the gradient adds g back at the gathered indices.
     prim = REFLECTION_PAD if mode == "reflect" else REPLICATION_PAD
