@@ -17,7 +17,7 @@ from tinytensor.autograd.hooks import RemovableHandle, _ids
 from tinytensor.compiler import call_piece
 from tinytensor.compiler import compile as compile_fn
 from tinytensor.compiler import pieces as _pieces
-from tinytensor.core import bump_version
+from tinytensor.core import bump_version, replace_storage
 from tinytensor.core.device import check_device, device
 from tinytensor.nn.module_traversal import ModuleTraversal
 from tinytensor.nn.parameter import Parameter, UninitializedBuffer, is_lazy
@@ -384,7 +384,12 @@ class Module(ModuleTraversal):
 
         Values may be Tensors or NumPy arrays. Shape mismatches always raise; with ``strict``
         missing and unexpected keys raise too. Everything is checked before anything is
-        copied, so a failed load leaves the module as it was. Returns
+        copied, so a failed load leaves the module as it was. With ``assign`` each parameter
+        and buffer takes the checkpoint's dtype, as PyTorch's ``assign=True`` does, and
+        keeps its own ``requires_grad``; without, values are cast into the existing storage.
+        PyTorch's assign shares the checkpoint tensor's storage; here it is a copy, so that
+        the parameter keeps its own version counter (autograd's check of in-place changes).
+        Returns
         ``(missing_keys, unexpected_keys)``.
         """
         if not hasattr(state_dict, "keys"):
@@ -416,7 +421,14 @@ class Module(ModuleTraversal):
                     f"checkpoint, the shape in current model is {tuple(target._data.shape)}."
                 )
                 continue
-            plan.append((target, arr))
+            if assign and target.requires_grad and arr.dtype.kind != "f":
+                errors.append(
+                    f'While copying the parameter named "{k}": assign=True gives it the '
+                    f"checkpoint's dtype {arr.dtype}, and only floating point tensors can "
+                    "require gradients; cast the value or load without assign"
+                )
+                continue
+            plan.append((target, value if isinstance(value, Tensor) else arr))
         if strict:
             if unexpected:
                 errors.insert(
@@ -431,11 +443,12 @@ class Module(ModuleTraversal):
                 f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                 + "\n\t".join(errors)
             )
-        for target, arr in plan:
+        for target, value in plan:
+            arr = value._data if isinstance(value, Tensor) else value
             if is_lazy(target):  # a lazy module takes the checkpoint's shapes
                 target.materialize(arr.shape)
-            if assign:
-                target._data = np.array(arr, dtype=target._data.dtype)
+            if assign:  # the checkpoint's dtype, as PyTorch (a copy: see the docstring)
+                replace_storage(target, np.array(arr), "load_state_dict(assign=True)")
             else:
                 np.copyto(target._data, arr, casting="unsafe")
             # An in-place write (copy_ in PyTorch): a graph that saved the old values raises
