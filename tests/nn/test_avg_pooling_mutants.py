@@ -241,6 +241,9 @@ def test_avg_pool_unbatched_and_defaults(nd):
     np.testing.assert_allclose(fn(tt.tensor(x), 2).numpy(), want[0], rtol=1e-12)
     for stride in ((), []):
         np.testing.assert_allclose(fn(tt.tensor(x), 2, stride).numpy(), want[0], rtol=1e-12)
+    # count_include_pad defaults to True: the padding counts in the divisor
+    want, _ = _avg_oracle(x[None], (3,) * nd, (1,) * nd, (1,) * nd, False, True)
+    np.testing.assert_allclose(fn(tt.tensor(x), 3, 1, 1).numpy(), want[0], rtol=1e-12)
 
 
 @pytest.mark.parametrize("nd", [1, 2, 3])

@@ -313,6 +313,11 @@ def test_stride_none_or_empty_means_the_kernel_size():
     for stride in (None, (), []):
         np.testing.assert_array_equal(F.max_pool2d(x, (2, 3), stride).numpy(), want)
     np.testing.assert_array_equal(F.max_pool2d(x, (2, 3)).numpy(), want)
+    # a one-element stride (or any one-element argument) applies to every axis, as in PyTorch
+    np.testing.assert_array_equal(
+        F.max_pool2d(x, 2, [1]).numpy(), F.max_pool2d(x, 2, (1, 1)).numpy()
+    )
+    assert F.max_pool2d(x, [3], [2], [1], [2]).shape == (1, 1, 3, 4)
 
 
 def test_the_node_carries_the_normalised_parameters_an_exporter_reads():
