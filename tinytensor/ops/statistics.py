@@ -152,11 +152,13 @@ NANSUM = Primitive("Nansum", _nansum_kernel, _nansum_backward)
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     """f(a) = nansum(a) / the number of non-NaN elements, over dim"""
     a = as_tensor(input, "nanmean")
-    if (a._data.dtype.kind if dtype is None else "f") != "f":
+    if a._data.dtype.kind != "f":
         raise RuntimeError(
             f"nanmean(): expected a floating point input, got dtype {a.dtype}; convert it "
             "with .float()"
         )
+    if dtype is not None and to_dtype(dtype).np.kind != "f":
+        raise RuntimeError(f"nanmean(): dtype must be a floating point dtype, got {dtype}")
     axes = norm_dim(dim, a.ndim, "nanmean")
     total = nansum(a, dim, keepdim, dtype=dtype)
     attrs = {"dim": axes, "keepdim": keepdim, "dtype": total._data.dtype}
@@ -252,8 +254,7 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):  # no
             f"histogram: weight {tuple(weight.shape)} must have input's shape {tuple(x.shape)}"
         )
     if isinstance(bins, TensorBase):
-        if bins.ndim != 1 or bins.numel() < 1:
-            raise RuntimeError(f"histogram: bins must be a 1-D tensor, got {tuple(bins.shape)}")
+        _check_edges(bins, "histogram")
     elif isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
         raise RuntimeError(f"histogram: bins must be a positive int or a tensor, got {bins!r}")
     else:
@@ -280,6 +281,14 @@ def _histogram_kernel(x, bins, weight, range, density):  # noqa: A002 - histogra
 HISTOGRAM = Primitive("Histogram", _histogram_kernel, multi=True)
 
 
+def _check_edges(bins, name):
+    if bins.ndim != 1 or bins.numel() < 2:
+        raise RuntimeError(
+            f"{name}: bins must be a 1-D tensor of at least 2 edges (one bin), got shape "
+            f"{tuple(bins.shape)}"
+        )
+
+
 def _check_range(rng, name):
     if rng is not None and rng[0] > rng[1]:
         raise RuntimeError(f"{name}: min {rng[0]} should not exceed max {rng[1]}")
@@ -287,7 +296,7 @@ def _check_range(rng, name):
 
 def _edges(values, bins, rng, dt, name):
     if rng is None:
-        lo, hi = (values.min(), values.max()) if values.size else (0.0, 0.0)
+        lo, hi = (values.min(), values.max()) if values.size else (0.0, 1.0)  # PyTorch's
     else:
         lo, hi = rng
         if lo > hi:
@@ -321,6 +330,7 @@ def histogramdd(input, bins=10, *, range=None, weight=None, density=False):  # n
         )
     for k, b in enumerate(bins):
         if isinstance(b, TensorBase):
+            _check_edges(b, "histogramdd")
             continue
         if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or b < 1:
             raise RuntimeError(f"histogramdd: bins must be positive ints or tensors, got {b!r}")
