@@ -24,8 +24,9 @@ def test_bincount_counts_zero_and_minlength():
     out = tt.bincount(tt.tensor([0, 0, 3]))
     assert out.dtype == tt.int64
     np.testing.assert_array_equal(_np(out), [2, 0, 0, 1])
-    np.testing.assert_array_equal(_np(tt.bincount(tt.tensor([0, 0, 3]), minlength=6)),
-                                  [2, 0, 0, 1, 0, 0])  # fmt: skip
+    np.testing.assert_array_equal(
+        _np(tt.bincount(tt.tensor([0, 0, 3]), minlength=6)), [2, 0, 0, 1, 0, 0]
+    )
     # minlength shorter than max + 1 does not truncate
     np.testing.assert_array_equal(_np(tt.bincount(tt.tensor([4]), minlength=2)), [0, 0, 0, 0, 1])
     # an empty input: minlength zeros
@@ -79,8 +80,9 @@ def test_histc_data_range_and_degenerate():
     assert tt.histc(x).shape == (100,)  # default bins
     assert float(tt.histc(x).sum()) == 4.0
     # all values equal: the range widens to [v - 1, v + 1]; 3 lands in bin 2 of 4 ([3, 3.5))
-    np.testing.assert_array_equal(_np(tt.histc(tt.tensor([3.0, 3.0, 3.0]), bins=4)),
-                                  [0.0, 0.0, 3.0, 0.0])  # fmt: skip
+    np.testing.assert_array_equal(
+        _np(tt.histc(tt.tensor([3.0, 3.0, 3.0]), bins=4)), [0.0, 0.0, 3.0, 0.0]
+    )
     # min == max given explicitly and nonzero also means the data's range
     np.testing.assert_array_equal(_np(tt.histc(x, bins=3, min=7, max=7)), [1.0, 2.0, 1.0])
     # empty input: zeros
@@ -251,8 +253,9 @@ def test_cov_hand_values():
     aw = tt.tensor(np.array([0.5, 0.25, 0.25]))
     np.testing.assert_allclose(float(tt.cov(x, aweights=aw)), 2.4, rtol=1e-12)
     # fweights (1, 1, 2) repeat the 4: same as cov of [1, 2, 4, 4]
-    np.testing.assert_allclose(float(tt.cov(x, fweights=tt.tensor([1, 1, 2]))),
-                               np.cov([1.0, 2.0, 4.0, 4.0]), rtol=1e-12)  # fmt: skip
+    np.testing.assert_allclose(
+        float(tt.cov(x, fweights=tt.tensor([1, 1, 2]))), np.cov([1.0, 2.0, 4.0, 4.0]), rtol=1e-12
+    )
 
 
 def test_cov_integer_input_and_gradient():
@@ -262,8 +265,9 @@ def test_cov_integer_input_and_gradient():
     # d cov(x) / dx for one variable: 2 (x - mean) / (n - 1)
     x = tt.tensor(np.array([1.0, 2.0, 4.0]), requires_grad=True)
     tt.cov(x).backward()
-    np.testing.assert_allclose(_np(x.grad), [2 * (1 - 7 / 3) / 2, 2 * (2 - 7 / 3) / 2,
-                                             2 * (4 - 7 / 3) / 2], rtol=1e-12)  # fmt: skip
+    np.testing.assert_allclose(
+        _np(x.grad), [2 * (1 - 7 / 3) / 2, 2 * (2 - 7 / 3) / 2, 2 * (4 - 7 / 3) / 2], rtol=1e-12
+    )
 
 
 def test_cov_too_few_observations_gives_inf_or_nan():

@@ -209,10 +209,12 @@ def index_copy(input, dim, index, source):
     index = G._vector_index(a, d, index, "index_copy", IndexError)
     source = as_tensor(source, "index_copy")
     idx = index._data.reshape(-1)
+    if a.ndim == 0 and len(idx) != 1:
+        raise IndexError(f"index_copy: a 0-d input takes exactly one index, got {len(idx)}")
     expect = a.shape[:d] + (len(idx),) + a.shape[d + 1 :] if a.ndim else source.shape
     if source.shape != expect or source._data.dtype != a._data.dtype:
         raise RuntimeError(
-            f"index_copy: source must have shape {expect} and dtype {a.dtype} for input "
+            f"index_copy: source must have shape {tuple(expect)} and dtype {a.dtype} for input "
             f"{tuple(a.shape)}, dim {dim} and {len(idx)} indices; got {tuple(source.shape)} "
             f"and {source.dtype}"
         )
@@ -224,7 +226,10 @@ def index_copy(input, dim, index, source):
 
 def _index_copy_kernel(x, index, src, dim):
     out = x.copy()
-    out[(slice(None),) * dim + (index.reshape(-1),)] = src
+    if x.ndim:
+        out[(slice(None),) * dim + (index.reshape(-1),)] = src
+    else:  # a 0-d input and its one index
+        out[...] = src
     return out
 
 
@@ -243,6 +248,11 @@ def put(input, index, source, accumulate=False):
     source = as_tensor(source, "put")
     if index._data.dtype.kind not in "iu":
         raise RuntimeError(f"put: index must be an int64 tensor, got {index.dtype}")
+    if source._data.dtype != a._data.dtype:
+        raise RuntimeError(
+            f"put: source dtype {source.dtype} must equal the input's {a.dtype}; convert it "
+            "with .to(input.dtype)"
+        )
     if index._data.size != source._data.size:
         raise RuntimeError(
             f"put: source {tuple(source.shape)} and index {tuple(index.shape)} must have the "
@@ -400,10 +410,11 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):  # no
             f"index_reduce: index must be a 1-D integer tensor, got {index.dtype} of shape "
             f"{tuple(index.shape)}"
         )
-    src_shape = tuple(src.shape) if src.ndim else (1,)
-    want = tuple(a.shape) if a.ndim else (1,)
+    scalar = a.ndim == 0  # computed as a 1-element vector, with a 0-d source
+    src_shape = (1,) if scalar and src.ndim == 0 else tuple(src.shape)
+    want = (1,) if scalar else tuple(a.shape)
     n = index.numel()
-    if len(src_shape) != len(want) or any(
+    if len(src_shape) != len(want) or (scalar and src.ndim) or any(
         s != (n if k == d else w) for k, (s, w) in enumerate(zip(src_shape, want))
     ):
         raise RuntimeError(
@@ -419,6 +430,9 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):  # no
     # backward is caught, as PyTorch's saved index is.
     line = (1,) * d + (n,) + (1,) * (len(want) - d - 1)
     idx = S.expand(S.reshape(index, line), src_shape)
+    if scalar:
+        a1, src1 = S.reshape(a, (1,)), S.reshape(src, (1,))
+        return S.reshape(scatter_reduce(a1, 0, idx, src1, reduce, include_self=include_self), ())
     return scatter_reduce(a, d, idx, src, reduce, include_self=include_self)
 
 

@@ -1,0 +1,548 @@
+"""ops/scatter.py branch by branch, NumPy only: scatter_reduce's identities for every dtype
+kind, integer means, include_self=False, the gradients of prod with zeros and of tied amax/amin;
+index_fill/index_copy/put/index_reduce and the select/slice/diagonal/as_strided ``_scatter``
+embeddings on hand-derived values and gradients, and every argument check with the words its
+message must carry (mutmut survivors of issue #25)."""
+
+import numpy as np
+import pytest
+
+import tinytensor as tt
+
+
+def _f(*values):
+    return tt.tensor(np.array(values, dtype=np.float64))
+
+
+def _i(*values):
+    return tt.tensor(np.array(values, dtype=np.int64))
+
+
+def _np(t):
+    return t.detach().numpy()
+
+
+# --- scatter_reduce: forward -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_scatter_reduce_include_self_false_float_identities(dtype):
+    x = tt.tensor(np.array([5.0, 5.0, 5.0, 5.0], dtype))
+    idx = _i(0, 0, 1)
+    src = tt.tensor(np.array([-3.0, -4.0, 7.0], dtype))
+    expect = {
+        "sum": [-7.0, 7.0, 5.0, 5.0],
+        "prod": [12.0, 7.0, 5.0, 5.0],
+        "mean": [-3.5, 7.0, 5.0, 5.0],
+        "amax": [-3.0, 7.0, 5.0, 5.0],
+        "amin": [-4.0, 7.0, 5.0, 5.0],
+    }
+    for reduce, want in expect.items():
+        out = tt.scatter_reduce(x, 0, idx, src, reduce, include_self=False)
+        assert out.dtype == x.dtype, reduce
+        np.testing.assert_array_equal(_np(out), np.array(want, dtype), err_msg=reduce)
+
+
+def test_scatter_reduce_include_self_true_values():
+    x = _f(5.0, 1.0, 2.0)
+    idx, src = _i(0, 0, 2), _f(-3.0, 4.0, 6.0)
+    want = {
+        "sum": [6.0, 1.0, 8.0],
+        "prod": [-60.0, 1.0, 12.0],
+        "mean": [2.0, 1.0, 4.0],
+        "amax": [5.0, 1.0, 6.0],
+        "amin": [-3.0, 1.0, 2.0],
+    }
+    for reduce, w in want.items():
+        np.testing.assert_array_equal(_np(tt.scatter_reduce(x, 0, idx, src, reduce)), w, reduce)
+
+
+def test_scatter_reduce_integer_identities_and_floor_mean():
+    x = _i(5, 5, -7, 7)
+    idx, src = _i(0, 1, 1), _i(-3, -9, 2)
+    out = tt.scatter_reduce(x, 0, idx, src, "amax", include_self=False)
+    np.testing.assert_array_equal(_np(out), [-3, 2, -7, 7])  # not max(0, ...) nor max(5, ...)
+    out = tt.scatter_reduce(x, 0, idx, src, "amin", include_self=False)
+    np.testing.assert_array_equal(_np(out), [-3, -9, -7, 7])
+    big = _i(0, 0)
+    out = tt.scatter_reduce(big, 0, _i(0), _i(2**40), "amin", include_self=False)
+    assert int(out[0]) == 2**40  # the identity is int64's max, not a float or int32 bound
+    out = tt.scatter_reduce(x, 0, _i(2, 3), _i(2, 2), "mean")
+    # (-7 + 2) / 2 = -2.5 floors to -3, (7 + 2) / 2 = 4.5 floors to 4 (PyTorch's integer mean)
+    np.testing.assert_array_equal(_np(out), [5, 5, -3, 4])
+    assert out.dtype == tt.int64
+    out = tt.scatter_reduce(x, 0, _i(2, 2), _i(3, 4), "mean", include_self=False)
+    np.testing.assert_array_equal(_np(out), [5, 5, 3, 7])  # 7 // 2; untouched stay
+    out = tt.scatter_reduce(x, 0, _i(0, 0), _i(2, 3), "prod", include_self=False)
+    np.testing.assert_array_equal(_np(out), [6, 5, -7, 7])
+
+
+def test_scatter_reduce_bool_identities():
+    x = tt.tensor(np.array([True, False, True]))
+    src = tt.tensor(np.array([False, True]))
+    out = tt.scatter_reduce(x, 0, _i(0, 1), src, "amax", include_self=False)
+    np.testing.assert_array_equal(_np(out), [False, True, True])
+    out = tt.scatter_reduce(x, 0, _i(0, 1), src, "amin", include_self=False)
+    np.testing.assert_array_equal(_np(out), [False, True, True])
+    out = tt.scatter_reduce(
+        x, 0, _i(1, 1), tt.tensor(np.array([True, True])), "amin", include_self=False
+    )
+    np.testing.assert_array_equal(_np(out), [True, True, True])
+
+
+def test_scatter_reduce_mean_counts_per_position_2d():
+    x = tt.tensor(np.arange(6.0).reshape(2, 3))
+    idx = _i(0, 0, 2, 0).reshape(2, 2)
+    src = tt.tensor(np.array([[10.0, 20.0], [30.0, 40.0]]))
+    out = tt.scatter_reduce(x, 1, idx, src, "mean")
+    # row 0: position 0 gets 0, 10, 20 -> 10; row 1: position 2 gets 5, 30 -> 17.5,
+    # position 0 gets 3, 40 -> 21.5
+    np.testing.assert_array_equal(_np(out), [[10.0, 1.0, 2.0], [21.5, 4.0, 17.5]])
+    out = tt.scatter_reduce(x, 1, idx, src, "mean", include_self=False)
+    np.testing.assert_array_equal(_np(out), [[15.0, 1.0, 2.0], [40.0, 4.0, 30.0]])
+
+
+def test_scatter_reduce_larger_src_is_cut_to_the_index():
+    src = tt.tensor(np.arange(12.0).reshape(3, 4))
+    out = tt.scatter_reduce(tt.zeros(2, 2, dtype=tt.float64), 0, _i(1, 0).reshape(1, 2), src, "sum")
+    np.testing.assert_array_equal(_np(out), [[0.0, 1.0], [0.0, 0.0]])
+
+
+def test_scatter_reduce_errors():
+    x = tt.zeros(3, dtype=tt.float64)
+    with pytest.raises(
+        RuntimeError,
+        match="scatter_reduce: reduce argument must be one of sum, "
+        "prod, mean, amax, amin, got 'max'",
+    ):
+        tt.scatter_reduce(x, 0, _i(0), _f(1.0), "max")
+    with pytest.raises(
+        RuntimeError,
+        match="scatter_reduce: expected self and src to have the "
+        "same dtype, got .*float64 and .*float32",
+    ):
+        tt.scatter_reduce(x, 0, _i(0), tt.ones(1, dtype=tt.float32), "sum")
+    with pytest.raises(
+        RuntimeError,
+        match=r"scatter_reduce: src \(1,\) must be at least as "
+        r"large as index \(2,\)",
+    ):
+        tt.scatter_reduce(x, 0, _i(0, 1), _f(1.0), "sum")
+    with pytest.raises(RuntimeError, match=r"scatter_reduce: src \(1, 2\) must be at least"):
+        tt.scatter_reduce(x, 0, _i(0, 1), tt.ones(1, 2, dtype=tt.float64), "sum")
+    # src exactly the index's size, and larger, are fine
+    tt.scatter_reduce(x, 0, _i(0, 1), _f(1.0, 2.0), "sum")
+    tt.scatter_reduce(x, 0, _i(0, 1), _f(1.0, 2.0, 3.0), "sum")
+
+
+# --- scatter_reduce: gradients -----------------------------------------------------------------
+
+
+def _grads(fn, *inputs):
+    leaves = [tt.tensor(_np(t), requires_grad=True) for t in inputs]
+    fn(*leaves).backward(tt.tensor(np.array([1.0, 10.0, 100.0, 1000.0])))
+    return [_np(t.grad) for t in leaves]
+
+
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_sum_mean_gradients(include_self):
+    x, src, idx = _f(1.0, 2.0, 3.0, 4.0), _f(5.0, 6.0, 7.0), _i(0, 0, 2)
+
+    def run(reduce):
+        return _grads(
+            lambda a, s: tt.scatter_reduce(a, 0, idx, s, reduce, include_self=include_self), x, src
+        )
+
+    ga, gs = run("sum")
+    keep = 1.0 if include_self else 0.0
+    np.testing.assert_array_equal(ga, [keep, 10.0, 100.0 * keep, 1000.0])
+    np.testing.assert_array_equal(gs, [1.0, 1.0, 100.0])
+    ga, gs = run("mean")
+    n0, n2 = (3.0, 2.0) if include_self else (2.0, 1.0)
+    np.testing.assert_allclose(ga, [keep / n0, 10.0, 100.0 * keep / n2, 1000.0], rtol=1e-15)
+    np.testing.assert_allclose(gs, [1 / n0, 1 / n0, 100.0 / n2], rtol=1e-15)
+
+
+def _prod_oracle(x, src, idx, include_self, g):
+    """d out[t] / d member = product of the group's other members (a loop, no division)."""
+    ga, gs = np.zeros_like(x), np.zeros_like(src)
+    for t in range(len(x)):
+        members = [("a", t)] if include_self else []
+        members += [("s", k) for k in range(len(idx)) if idx[k] == t]
+        if not any(m[0] == "s" for m in members):
+            ga[t] = g[t]
+            continue
+        for m in members:
+            others = [x[j] if kind == "a" else src[j] for kind, j in members if (kind, j) != m]
+            (ga if m[0] == "a" else gs)[m[1]] += g[t] * np.prod(others)
+    return ga, gs
+
+
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce_prod_gradient_with_zeros(include_self):
+    # group 0: self 2 and src (0, 4), one zero; group 1: self 0 and src (5, 0), two zeros;
+    # group 2: self 0 and src 3, the self zero alone; group 3: untouched
+    x = np.array([2.0, 0.0, 0.0, 4.0])
+    src = np.array([0.0, 4.0, 5.0, 0.0, 3.0])
+    idx = np.array([0, 0, 1, 1, 2])
+    g = np.array([1.0, 10.0, 100.0, 1000.0])
+    ga, gs = _grads(
+        lambda a, s: tt.scatter_reduce(a, 0, tt.tensor(idx), s, "prod", include_self=include_self),
+        tt.tensor(x),
+        tt.tensor(src),
+    )
+    ra, rs = _prod_oracle(x, src, idx, include_self, g)
+    np.testing.assert_allclose(ga, ra, rtol=1e-15)
+    np.testing.assert_allclose(gs, rs, rtol=1e-15)
+
+
+def test_scatter_reduce_amax_ties_share_the_gradient():
+    x, src, idx = _f(3.0, 1.0, 2.0, 0.0), _f(3.0, 3.0, -5.0), _i(0, 0, 2)
+    ga, gs = _grads(lambda a, s: tt.scatter_reduce(a, 0, idx, s, "amax"), x, src)
+    # position 0: self 3 and the two src 3s tie, a third each; position 2: self 2 beats -5
+    np.testing.assert_allclose(ga, [1 / 3, 10.0, 100.0, 1000.0], rtol=1e-15)
+    np.testing.assert_allclose(gs, [1 / 3, 1 / 3, 0.0], rtol=1e-15)
+    ga, gs = _grads(
+        lambda a, s: tt.scatter_reduce(a, 0, idx, s, "amax", include_self=False), x, src
+    )
+    # without self: the two 3s share position 0, -5 alone takes position 2
+    np.testing.assert_allclose(ga, [0.0, 10.0, 0.0, 1000.0], rtol=1e-15)
+    np.testing.assert_allclose(gs, [0.5, 0.5, 100.0], rtol=1e-15)
+
+
+def test_scatter_reduce_amin_ties_share_the_gradient():
+    x, src, idx = _f(3.0, 1.0, 2.0, 0.0), _f(1.0, 4.0, -5.0), _i(1, 1, 2)
+    ga, gs = _grads(lambda a, s: tt.scatter_reduce(a, 0, idx, s, "amin"), x, src)
+    # position 1: self 1 ties src 1 (half each), 4 loses; position 2: src -5 beats self 2
+    np.testing.assert_allclose(ga, [1.0, 5.0, 0.0, 1000.0], rtol=1e-15)
+    np.testing.assert_allclose(gs, [5.0, 0.0, 100.0], rtol=1e-15)
+    ga, gs = _grads(
+        lambda a, s: tt.scatter_reduce(a, 0, idx, s, "amin", include_self=False), x, src
+    )
+    np.testing.assert_allclose(ga, [1.0, 0.0, 0.0, 1000.0], rtol=1e-15)
+    np.testing.assert_allclose(gs, [10.0, 0.0, 100.0], rtol=1e-15)
+
+
+# --- index_fill, index_copy --------------------------------------------------------------------
+
+
+def test_index_fill_values_and_gradients():
+    a = tt.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    v = tt.tensor(np.array(9.0), requires_grad=True)
+    out = tt.index_fill(a, 1, _i(2, 0, 2), v)
+    np.testing.assert_array_equal(_np(out), [[9.0, 1.0, 9.0], [9.0, 4.0, 9.0]])
+    g = np.arange(1.0, 7.0).reshape(2, 3)
+    out.backward(tt.tensor(g))
+    np.testing.assert_array_equal(_np(a.grad), [[0.0, 2.0, 0.0], [0.0, 5.0, 0.0]])
+    assert float(v.grad) == 1 + 3 + 4 + 6  # each filled element once
+    out = tt.index_fill(tt.tensor(np.arange(6.0).reshape(2, 3)), -2, _i(1), -1.0)
+    np.testing.assert_array_equal(_np(out), [[0.0, 1.0, 2.0], [-1.0, -1.0, -1.0]])
+
+
+def test_index_fill_0d():
+    a = tt.tensor(np.array(2.0), requires_grad=True)
+    v = tt.tensor(np.array(5.0), requires_grad=True)
+    out = tt.index_fill(a, 0, _i(0), v)
+    assert out.shape == () and float(out) == 5.0
+    (out * 3.0).backward()
+    assert float(a.grad) == 0.0 and float(v.grad) == 3.0
+    a = tt.tensor(np.array(2.0), requires_grad=True)
+    v = tt.tensor(np.array(5.0), requires_grad=True)
+    out = tt.index_fill(a, 0, tt.tensor(np.zeros(0, np.int64)), v)
+    assert float(out) == 2.0  # nothing named: unchanged
+    (out * 3.0).backward()
+    assert float(a.grad) == 3.0 and float(v.grad) == 0.0
+
+
+def test_index_fill_errors():
+    with pytest.raises(
+        RuntimeError, match="index_fill only supports a 0-dimensional value tensor, got 1 dims"
+    ):
+        tt.index_fill(tt.zeros(2, 3), 1, _i(0), tt.ones(1))
+
+
+def test_index_copy_values_and_gradients():
+    a = tt.tensor(np.arange(6.0).reshape(3, 2), requires_grad=True)
+    s = tt.tensor(np.array([[10.0, 11.0], [12.0, 13.0]]), requires_grad=True)
+    out = tt.index_copy(a, 0, _i(2, 0), s)
+    np.testing.assert_array_equal(_np(out), [[12.0, 13.0], [2.0, 3.0], [10.0, 11.0]])
+    out.backward(tt.tensor(np.arange(1.0, 7.0).reshape(3, 2)))
+    np.testing.assert_array_equal(_np(a.grad), [[0.0, 0.0], [3.0, 4.0], [0.0, 0.0]])
+    np.testing.assert_array_equal(_np(s.grad), [[5.0, 6.0], [1.0, 2.0]])
+    out = tt.index_copy(tt.tensor(np.zeros((2, 3))), 1, _i(1), tt.tensor(np.ones((2, 1))))
+    np.testing.assert_array_equal(_np(out), [[0.0, 1.0, 0.0], [0.0, 1.0, 0.0]])
+
+
+def test_index_copy_0d_and_errors():
+    a0 = tt.tensor(np.array(2.0), requires_grad=True)
+    s0 = tt.tensor(np.array(5.0), requires_grad=True)
+    out = tt.index_copy(a0, 0, _i(0), s0)
+    assert out.shape == () and float(out) == 5.0
+    (out * 3.0).backward()
+    assert float(a0.grad) == 0.0 and float(s0.grad) == 3.0 and s0.grad.shape == ()
+    for idx in (_i(), _i(0, 0)):  # PyTorch: a 0-d input takes exactly one index
+        with pytest.raises(IndexError, match="index_copy: a 0-d input takes exactly one index"):
+            tt.index_copy(tt.tensor(np.array(2.0)), 0, idx, tt.tensor(np.array(5.0)))
+    a = tt.zeros(3, 2, dtype=tt.float64)
+    with pytest.raises(
+        RuntimeError,
+        match=r"index_copy: source must have shape \(2, 2\) and "
+        r"dtype .*float64 for input \(3, 2\), dim 0 and 2 indices; got \(2, 3\)",
+    ):
+        tt.index_copy(a, 0, _i(0, 1), tt.zeros(2, 3, dtype=tt.float64))
+    with pytest.raises(
+        RuntimeError,
+        match=r"index_copy: source must have .* got \(2, 2\) and "
+        r".*float32",
+    ):
+        tt.index_copy(a, 0, _i(0, 1), tt.zeros(2, 2, dtype=tt.float32))
+    with pytest.raises(RuntimeError, match=r"index_copy: source must have shape \(3, 1\)"):
+        tt.index_copy(a, 1, _i(0), tt.zeros(3, 2, dtype=tt.float64))
+
+
+# --- put ---------------------------------------------------------------------------------------
+
+
+def test_put_values_bounds_and_gradients():
+    a = tt.tensor(np.arange(4.0).reshape(2, 2), requires_grad=True)
+    s = tt.tensor(np.array([[10.0], [20.0]]), requires_grad=True)
+    out = tt.put(a, _i(-4, 3), s)  # -4 is the first element, 3 the last
+    np.testing.assert_array_equal(_np(out), [[10.0, 1.0], [2.0, 20.0]])
+    g = np.array([[1.0, 2.0], [3.0, 4.0]])
+    out.backward(tt.tensor(g))
+    np.testing.assert_array_equal(_np(a.grad), [[0.0, 2.0], [3.0, 0.0]])
+    assert s.grad.shape == (2, 1)
+    np.testing.assert_array_equal(_np(s.grad), [[1.0], [4.0]])
+
+
+def test_put_accumulate_values_and_gradients():
+    a = tt.tensor(np.arange(4.0), requires_grad=True)
+    s = tt.tensor(np.array([10.0, 20.0, 30.0]), requires_grad=True)
+    out = tt.put(a, _i(1, 1, -1), s, accumulate=True)
+    np.testing.assert_array_equal(_np(out), [0.0, 31.0, 2.0, 33.0])
+    out.backward(tt.tensor(np.array([1.0, 2.0, 3.0, 4.0])))
+    np.testing.assert_array_equal(_np(a.grad), [1.0, 2.0, 3.0, 4.0])  # nothing is overwritten
+    np.testing.assert_array_equal(_np(s.grad), [2.0, 2.0, 4.0])
+    out = tt.put(tt.tensor(np.zeros(3)), _i(0, 0), _f(1.0, 2.0))  # no accumulate: one wins
+    assert float(out[0]) in (1.0, 2.0) and float(out.sum()) == float(out[0])
+
+
+def test_put_errors():
+    a = tt.zeros(2, 2, dtype=tt.float64)
+    with pytest.raises(RuntimeError, match="put: index must be an int64 tensor, got .*float"):
+        tt.put(a, _f(0.0), _f(1.0))
+    with pytest.raises(
+        RuntimeError,
+        match=r"put: source \(2,\) and index \(1,\) must have the "
+        "same number of elements",
+    ):
+        tt.put(a, _i(0), _f(1.0, 2.0))
+    with pytest.raises(IndexError, match="put: index 4 is out of range for a tensor of 4 elem"):
+        tt.put(a, _i(0, 4), _f(1.0, 2.0))
+    with pytest.raises(IndexError, match="put: index -5 is out of range for a tensor of 4 elem"):
+        tt.put(a, _i(-5, 3), _f(1.0, 2.0))
+    with pytest.raises(RuntimeError, match="put: source dtype .*float32 must equal the input's"):
+        tt.put(a, _i(0), tt.ones(1, dtype=tt.float32))
+    # an empty index is fine
+    np.testing.assert_array_equal(_np(tt.put(a, _i(), _f())), np.zeros((2, 2)))
+
+
+# --- the *_scatter embeddings ------------------------------------------------------------------
+
+
+def test_select_scatter_values_bounds_and_gradients():
+    a = tt.tensor(np.zeros((2, 3)), requires_grad=True)
+    s = tt.tensor(np.array([7.0, 8.0]), requires_grad=True)
+    out = tt.select_scatter(a, s, 1, -1)
+    np.testing.assert_array_equal(_np(out), [[0.0, 0.0, 7.0], [0.0, 0.0, 8.0]])
+    out.backward(tt.tensor(np.arange(1.0, 7.0).reshape(2, 3)))
+    np.testing.assert_array_equal(_np(a.grad), [[1.0, 2.0, 0.0], [4.0, 5.0, 0.0]])
+    np.testing.assert_array_equal(_np(s.grad), [3.0, 6.0])
+    out = tt.select_scatter(tt.zeros(2, 3, dtype=tt.float64), _f(1.0, 2.0, 3.0), -2, -2)
+    np.testing.assert_array_equal(_np(out), [[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
+    # a src of another dtype is cast to the input's
+    out = tt.select_scatter(tt.zeros(3, dtype=tt.float64), tt.tensor(1, dtype=tt.int64), 0, 2)
+    assert out.dtype == tt.float64
+    np.testing.assert_array_equal(_np(out), [0.0, 0.0, 1.0])
+
+
+def test_select_scatter_errors():
+    with pytest.raises(IndexError, match="select_scatter: cannot select from a 0-d tensor"):
+        tt.select_scatter(tt.tensor(1.0), tt.tensor(1.0), 0, 0)
+    a = tt.zeros(2, 3)
+    for bad in (3, -4):
+        with pytest.raises(
+            IndexError,
+            match=rf"select_scatter: index {bad} is out of range for "
+            r"dim 1 of size 3 \(input shape \(2, 3\)\)",
+        ):
+            tt.select_scatter(a, tt.zeros(2), 1, bad)
+    with pytest.raises(
+        RuntimeError,
+        match=r"select_scatter: src must have the shape of the slice "
+        r"it fills, \(2,\), got \(3,\)",
+    ):
+        tt.select_scatter(a, tt.zeros(3), 1, 0)
+
+
+def test_slice_scatter_defaults_and_steps():
+    a = np.zeros((4, 2))
+    out = tt.slice_scatter(tt.tensor(a), tt.tensor(np.ones((2, 2))), start=1, end=3)
+    np.testing.assert_array_equal(_np(out), [[0, 0], [1, 1], [1, 1], [0, 0]])
+    out = tt.slice_scatter(tt.tensor(a), tt.tensor(np.full((4, 2), 2.0)))  # whole, dim 0
+    np.testing.assert_array_equal(_np(out), np.full((4, 2), 2.0))
+    out = tt.slice_scatter(tt.tensor(a), tt.tensor(np.array([[5.0], [6.0], [7.0], [8.0]])), 1, 1)
+    np.testing.assert_array_equal(_np(out)[:, 1], [5.0, 6.0, 7.0, 8.0])
+    out = tt.slice_scatter(tt.tensor(np.zeros(5)), _f(1.0, 2.0), 0, 1, None, 3)
+    np.testing.assert_array_equal(_np(out), [0.0, 1.0, 0.0, 0.0, 2.0])
+    for step in (0, -1, None):
+        with pytest.raises(
+            RuntimeError, match=f"slice_scatter: slice step must be positive, got {step}"
+        ):
+            tt.slice_scatter(tt.zeros(4), tt.zeros(2), 0, 0, 2, step)
+
+
+def test_diagonal_scatter_offsets_and_dims():
+    base = np.zeros((3, 3))
+    out = tt.diagonal_scatter(tt.tensor(base), _f(1.0, 2.0, 3.0))
+    np.testing.assert_array_equal(_np(out), np.diag([1.0, 2.0, 3.0]))
+    out = tt.diagonal_scatter(tt.tensor(base), _f(1.0, 2.0), 1)
+    np.testing.assert_array_equal(_np(out), [[0, 1, 0], [0, 0, 2], [0, 0, 0]])
+    out = tt.diagonal_scatter(tt.tensor(base), _f(1.0, 2.0), 1, 1, 0)  # dims swapped: below
+    np.testing.assert_array_equal(_np(out), [[0, 0, 0], [1, 0, 0], [0, 2, 0]])
+    out = tt.diagonal_scatter(tt.tensor(base), _f(1.0, 2.0), -1)
+    np.testing.assert_array_equal(_np(out), [[0, 0, 0], [1, 0, 0], [0, 2, 0]])
+    # 3-D, dims (0, 2): the diagonal is the last axis of the view, shape (rows, diag)
+    a3 = np.zeros((2, 3, 2))
+    out = tt.diagonal_scatter(tt.tensor(a3), tt.tensor(np.arange(1.0, 7.0).reshape(3, 2)), 0, 0, -1)
+    ref = a3.copy()
+    for j in range(3):
+        for k in range(2):
+            ref[k, j, k] = 1 + 2 * j + k
+    np.testing.assert_array_equal(_np(out), ref)
+
+
+def test_diagonal_scatter_errors():
+    with pytest.raises(
+        RuntimeError,
+        match=r"diagonal_scatter: input must have at least 2 "
+        r"dimensions, got \(3,\)",
+    ):
+        tt.diagonal_scatter(tt.zeros(3), tt.zeros(3))
+    with pytest.raises(
+        RuntimeError,
+        match=r"diagonal_scatter: dim1 and dim2 are the same "
+        r"dimension \(1\)",
+    ):
+        tt.diagonal_scatter(tt.zeros(3, 3), tt.zeros(3), 0, 1, -1)
+
+
+def test_as_strided_scatter_values_and_gradients():
+    a = tt.tensor(np.zeros(6), requires_grad=True)
+    s = tt.tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
+    out = tt.as_strided_scatter(a, s, (2, 2), (3, 1), 1)
+    np.testing.assert_array_equal(_np(out), [0.0, 1.0, 2.0, 0.0, 3.0, 4.0])
+    out.backward(tt.tensor(np.arange(10.0, 16.0)))
+    np.testing.assert_array_equal(_np(a.grad), [10.0, 0.0, 0.0, 13.0, 0.0, 0.0])
+    np.testing.assert_array_equal(_np(s.grad), [[11.0, 12.0], [14.0, 15.0]])
+    out = tt.as_strided_scatter(
+        tt.tensor(np.zeros((2, 3))), tt.tensor(np.ones((2, 2))), (2, 2), (1, 2)
+    )  # offset 0 by default: flat 0, 2, 1, 3
+    np.testing.assert_array_equal(_np(out), [[1.0, 1.0, 1.0], [1.0, 0.0, 0.0]])
+    out = tt.as_strided_scatter(tt.tensor(np.zeros(6)), _f(7.0), (1,), (0,), 5)  # the last one
+    np.testing.assert_array_equal(_np(out), [0, 0, 0, 0, 0, 7.0])
+
+
+def test_as_strided_scatter_errors():
+    a = tt.zeros(6)
+    with pytest.raises(
+        RuntimeError,
+        match=r"as_strided_scatter: size \[2, 2\] and stride \[1\] "
+        r"must have the same length, with no negative stride or offset \(0\)",
+    ):
+        tt.as_strided_scatter(a, tt.zeros(2, 2), (2, 2), (1,))
+    with pytest.raises(RuntimeError, match=r"as_strided_scatter: .*stride \[-1\]"):
+        tt.as_strided_scatter(a, tt.zeros(2), (2,), (-1,), 1)
+    with pytest.raises(RuntimeError, match=r"as_strided_scatter: .*offset \(-1\)"):
+        tt.as_strided_scatter(a, tt.zeros(2), (2,), (1,), -1)
+    with pytest.raises(
+        RuntimeError,
+        match=r"as_strided_scatter: sizes \[2\], strides \[1\] and "
+        r"offset 5 reach past the 6 elements of input \(6,\)",
+    ):
+        tt.as_strided_scatter(a, tt.zeros(2), (2,), (1,), 5)
+
+
+# --- index_reduce ------------------------------------------------------------------------------
+
+
+def test_index_reduce_values_negative_index_and_gradient():
+    a = tt.tensor(np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]), requires_grad=True)
+    s = tt.tensor(np.array([[2.0, 3.0], [0.5, 4.0]]), requires_grad=True)
+    out = tt.index_reduce(a, 1, _i(2, -3), s, "prod")  # -3 is column 0
+    np.testing.assert_array_equal(_np(out), [[3.0, 2.0, 6.0], [16.0, 5.0, 3.0]])
+    out.backward(tt.tensor(np.ones((2, 3))))
+    np.testing.assert_array_equal(_np(a.grad), [[3.0, 1.0, 2.0], [4.0, 1.0, 0.5]])
+    np.testing.assert_array_equal(_np(s.grad), [[3.0, 1.0], [6.0, 4.0]])
+    for reduce, want in (
+        ("mean", [[2.0, 2.0, 2.5], [4.0, 5.0, 3.25]]),
+        ("amax", [[3.0, 2.0, 3.0], [4.0, 5.0, 6.0]]),
+        ("amin", [[1.0, 2.0, 2.0], [4.0, 5.0, 0.5]]),
+    ):
+        np.testing.assert_array_equal(_np(tt.index_reduce(a, 1, _i(2, 0), s, reduce)), want)
+    out = tt.index_reduce(a, 1, _i(2, 0), s, "amax", include_self=False)
+    np.testing.assert_array_equal(_np(out), [[3.0, 2.0, 2.0], [4.0, 5.0, 0.5]])
+    out = tt.index_reduce(a, -1, _i(0, 0), s, "mean", include_self=False)
+    np.testing.assert_array_equal(_np(out), [[2.5, 2.0, 3.0], [2.25, 5.0, 6.0]])
+
+
+def test_index_reduce_0d_and_bounds():
+    a0 = tt.tensor(np.array(2.0), requires_grad=True)
+    s0 = tt.tensor(np.array(3.0), requires_grad=True)
+    out = tt.index_reduce(a0, 0, _i(0), s0, "prod")
+    assert out.shape == () and float(out) == 6.0
+    (out * 5.0).backward()
+    assert float(a0.grad) == 15.0 and float(s0.grad) == 10.0
+    # PyTorch: a 0-d input takes a 0-d source (not a 1-element vector), and a vector not 0-d
+    with pytest.raises(RuntimeError, match=r"index_reduce: source \(1,\) must have the shape"):
+        tt.index_reduce(tt.tensor(np.array(2.0)), 0, _i(0), _f(3.0), "prod")
+    with pytest.raises(RuntimeError, match=r"index_reduce: source \(\) must have the shape"):
+        tt.index_reduce(tt.zeros(3, dtype=tt.float64), 0, _i(1), tt.tensor(np.array(3.0)), "amax")
+    a = tt.zeros(3, dtype=tt.float64)
+    np.testing.assert_array_equal(
+        _np(tt.index_reduce(a, 0, _i(-3, 2), _f(1.0, 2.0), "amax")), [1.0, 0.0, 2.0]
+    )
+    for bad in (3, -4):
+        with pytest.raises(
+            IndexError, match="index_reduce: an index is out of range for dim 0 of size 3"
+        ):
+            tt.index_reduce(a, 0, _i(bad), _f(1.0), "prod")
+
+
+def test_index_reduce_errors():
+    a = tt.zeros(2, 3, dtype=tt.float64)
+    with pytest.raises(
+        RuntimeError,
+        match="index_reduce: expected reduce to be one of prod, mean, amax or amin, got 'sum'",
+    ):
+        tt.index_reduce(a, 0, _i(0), tt.zeros(1, 3, dtype=tt.float64), "sum")
+    with pytest.raises(
+        RuntimeError,
+        match=r"index_reduce: index must be a 1-D integer tensor, got "
+        r".*int64 of shape \(1, 1\)",
+    ):
+        tt.index_reduce(a, 0, _i(0).reshape(1, 1), tt.zeros(1, 3, dtype=tt.float64), "prod")
+    with pytest.raises(
+        RuntimeError, match="index_reduce: index must be a 1-D integer tensor, got .*float"
+    ):
+        tt.index_reduce(a, 0, _f(0.0), tt.zeros(1, 3, dtype=tt.float64), "prod")
+    for shape in ((2, 3), (1, 2), (3,), (1, 3, 1)):
+        with pytest.raises(
+            RuntimeError,
+            match=r"index_reduce: source .* must have the shape of "
+            r"input \(2, 3\) with dim 0 of size len\(index\) = 1",
+        ):
+            tt.index_reduce(a, 0, _i(0), tt.zeros(*shape, dtype=tt.float64), "prod")
+    # an empty index leaves the input as it is
+    out = tt.index_reduce(a + 1, 1, _i(), tt.zeros(2, 0, dtype=tt.float64), "prod")
+    np.testing.assert_array_equal(_np(out), np.ones((2, 3)))
