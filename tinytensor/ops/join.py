@@ -6,18 +6,18 @@
 
 from __future__ import annotations
 
-import builtins
 import itertools
 
 import numpy as np
 
+from tinytensor import _dtype as D
 from tinytensor._dtype import get_default_dtype
 from tinytensor.autograd.grad_mode import grad_state
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase, share_version, wrap
 from tinytensor.ops import index as I
 from tinytensor.ops import shape as S
-from tinytensor.ops._util import as_tensor, binary, one_dim
+from tinytensor.ops._util import as_tensor, one_dim
 from tinytensor.ops.creation import zeros_of
 from tinytensor.ops.index import getitem
 from tinytensor.ops.inplace import mark_multi_output_view
@@ -59,6 +59,7 @@ def cat(tensors, dim=0):
                 f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated; "
                 "use stack, or unsqueeze it first"
             )
+    dt = _common_dtype(tensors)  # the skipped empty tensors take part (as in PyTorch)
     # PyTorch allows 1-D empty tensors alongside anything.
     tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
     ref = tensors[0]
@@ -72,12 +73,17 @@ def cat(tensors, dim=0):
                 + ", ".join(str(tuple(x.shape)) for x in tensors)
             )
     datas = [t._data for t in tensors]
-    dt = datas[0].dtype
-    for t in tensors[1:]:
-        if t._data.dtype != dt:
-            dt = binary(wrap(np.zeros((1,), dt)), t, "cat")[2].dtype
     bounds = np.cumsum([t.shape[d] for t in tensors])[:-1].tolist()
     return CAT.apply(tuple(tensors), (datas, dt), (bounds, d), {"dim": d})
+
+
+def _common_dtype(tensors):
+    """The NumPy dtype PyTorch's type promotion gives the tensors together (as dimensioned)."""
+    dt = tensors[0]._data.dtype
+    for t in tensors[1:]:
+        if t._data.dtype != dt:
+            dt = D.promote(D.from_numpy_dtype(dt), 1, D.from_numpy_dtype(t._data.dtype), 1).np
+    return dt
 
 
 def _cat_kernel(xs, dtype, dim):
@@ -116,7 +122,7 @@ def hstack(tensors):
 
     >>> tt.hstack([tt.tensor([1, 2]), tt.tensor([3])])
     tensor([1, 2, 3])"""
-    tensors = [as_tensor(t) for t in tensors]
+    tensors = list(atleast_1d(_nonempty(tensors, "hstack")))
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 
@@ -127,7 +133,15 @@ def vstack(tensors):
     >>> tt.vstack([tt.tensor([1, 2]), tt.tensor([3, 4])])
     tensor([[1, 2],
             [3, 4]])"""
-    return cat([t if t.ndim > 1 else unsqueeze(t, 0) for t in map(as_tensor, tensors)], 0)
+    return cat(list(atleast_2d(_nonempty(tensors, "vstack"))), 0)
+
+
+def _nonempty(tensors, name):
+    """The tensors of hstack/vstack/column_stack/dstack, refused when there are none."""
+    ts = [as_tensor(t, name) for t in tensors]
+    if not ts:
+        raise RuntimeError(f"{name}: expects a non-empty list of tensors")
+    return ts
 
 
 def split(tensor, split_size_or_sections, dim=0):
@@ -144,11 +158,17 @@ def split(tensor, split_size_or_sections, dim=0):
     n = a.shape[d]
     if isinstance(split_size_or_sections, (int, np.integer)):
         step = int(split_size_or_sections)
-        if step <= 0:
-            raise RuntimeError(f"split: split_size must be positive, got {step}")
-        sizes = [step] * (n // step) + ([n % step] if n % step else [])
+        if step < 0 or (step == 0 and n):
+            raise RuntimeError(
+                f"split: split_size must be positive (0 only for a dimension of size 0), got "
+                f"{step} for dim {dim} of size {n}"
+            )
+        # At least one piece, as in PyTorch: an empty dim gives one empty piece.
+        sizes = [step] * (n // step) + ([n % step] if n % step else []) if n else [0]
     else:
         sizes = [int(s) for s in split_size_or_sections]
+        if any(s < 0 for s in sizes):
+            raise RuntimeError(f"split: split_sizes {sizes} must all be non-negative")
         if sum(sizes) != n:
             raise RuntimeError(
                 f"split: split_sizes {sizes} must sum to the size of dim {dim} ({n})"
@@ -168,8 +188,9 @@ def chunk(input, chunks, dim=0):
     if chunks <= 0:
         raise RuntimeError(f"chunk: chunks must be positive, got {chunks}")
     d = one_dim(dim, a.ndim, "chunk")
-    step = -(-a.shape[d] // chunks) if a.shape[d] else 1
-    return split(a, builtins.max(step, 1), d)
+    if not a.shape[d]:  # an empty dim: ``chunks`` empty pieces, as in PyTorch
+        return _multi_view(a, d, [0] * chunks, [0] * chunks, "Split")
+    return split(a, -(-a.shape[d] // chunks), d)
 
 
 def unbind(input, dim=0):
@@ -248,6 +269,7 @@ def meshgrid(*tensors, indexing="ij"):
             raise RuntimeError(
                 f"meshgrid: expects 0D or 1D tensors, got a tensor of shape {tuple(t.shape)}"
             )
+    _same_dtype(ts, "meshgrid")
     sizes = [t._data.size for t in ts]
     axes = list(range(len(ts)))
     if indexing == "xy" and len(ts) >= 2:
@@ -261,6 +283,14 @@ def meshgrid(*tensors, indexing="ij"):
         view[ax] = -1
         outs.append(S.expand(S.reshape(t, view), shape))
     return tuple(outs)
+
+
+def _same_dtype(ts, name):
+    if len({t._data.dtype for t in ts}) > 1:
+        raise RuntimeError(
+            f"{name}: expects all tensors to have the same dtype, got "
+            f"{[str(t.dtype) for t in ts]}; convert them with .to(dtype) first"
+        )
 
 
 def _atleast(n, tensors, name):
@@ -297,14 +327,14 @@ def atleast_3d(*tensors):
 
 def column_stack(tensors):
     """Tensors side by side as columns (1-d ones become (n, 1) columns)."""
-    ts = [as_tensor(t, "column_stack") for t in tensors]
+    ts = _nonempty(tensors, "column_stack")
     ts = [S.reshape(t, (-1, 1)) if t.ndim <= 1 else t for t in ts]
     return cat(ts, 1)
 
 
 def dstack(tensors):
     """Tensors stacked depthwise (along dim 2, after atleast_3d)."""
-    return cat(list(atleast_3d(list(tensors))), 2)
+    return cat(list(atleast_3d(_nonempty(tensors, "dstack"))), 2)
 
 
 def tensor_split(input, indices_or_sections, dim=0):
@@ -377,6 +407,7 @@ def cartesian_prod(*tensors):
         raise RuntimeError(
             f"cartesian_prod: expected 1-D tensors, got shapes {[tuple(t.shape) for t in ts]}"
         )
+    _same_dtype(ts, "cartesian_prod")
     if len(ts) == 1:
         return ts[0]
     grids = np.meshgrid(*[np.arange(t.shape[0]) for t in ts], indexing="ij")
@@ -396,7 +427,7 @@ def block_diag(*tensors):
     if not ts:
         return zeros_of((1, 0), get_default_dtype().np)
     mats = [S.reshape(t, (1, -1)) if t.ndim < 2 else t for t in ts]
-    dtype = np.result_type(*[t._data.dtype for t in ts])
+    dtype = _common_dtype(ts)
     width = sum(m.shape[1] for m in mats)
     rows, left = [], 0
     for m in mats:
@@ -414,7 +445,9 @@ def combinations(input, r=2, with_replacement=False):  # noqa: A002
     a = as_tensor(input, "combinations")
     if a.ndim != 1:
         raise RuntimeError(f"combinations: expect a 1-D vector, got shape {tuple(a.shape)}")
-    if isinstance(r, bool) or not isinstance(r, (int, np.integer)) or r < 0:
+    if isinstance(r, bool) or not isinstance(r, (int, np.integer)):
+        raise TypeError(f"combinations: r must be an int, got {type(r).__name__} {r!r}")
+    if r < 0:
         raise RuntimeError(f"combinations: r must be a non-negative int, got {r!r}")
     if r == 0:
         return zeros_of((0,), a._data.dtype)
