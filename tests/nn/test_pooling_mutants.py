@@ -148,6 +148,9 @@ FIXED = [
     (3, (5, 6, 5), (3, 2, 3), 2, 1, 1, True),
     (3, (4, 6, 4), 2, None, 0, 1, False),  # tiling windows
     (3, (6, 5, 7), (2, 3, 2), (1, 2, 3), (1, 0, 1), (2, 1, 3), False),
+    # windows that stop short of the right padding (the padded size is not the windows' reach)
+    (1, (10,), 3, 2, 1, 1, False),
+    (2, (8, 7), 3, 2, 1, 1, False),
 ]
 
 
@@ -193,9 +196,9 @@ def test_max_pool_ties_go_to_the_first_in_scan_order(case):
     np.testing.assert_array_equal(ind.numpy(), want_idx)
 
 
-@pytest.mark.parametrize("case", [FIXED[i] for i in (0, 3, 5, 6, 9, 10)],
+@pytest.mark.parametrize("case", [FIXED[i] for i in (0, 3, 5, 6, 9, 10, 12, 13)],
                          ids=["1d-dilated", "1d-tiling", "2d-ceil", "2d-tiling", "3d-ceil",
-                              "3d-tiling"])  # fmt: skip
+                              "3d-tiling", "1d-short", "2d-short"])  # fmt: skip
 def test_max_pool_second_and_third_order_gradients(case):
     # dx = scatter(g) at the argmax; d(dx.v)/dg = v read at the argmax (a gather);
     # d(gather(v).w)/dv = scatter(w) again
@@ -266,8 +269,13 @@ def test_max_pool_integer_input_pads_with_the_lowest_value(dtype, lo):
 def test_max_pool_float32_gradient_stays_float32():
     x = tt.tensor(np.random.default_rng(0).standard_normal((1, 2, 6, 6)).astype(np.float32),
                   requires_grad=True)  # fmt: skip
-    F.max_pool2d(x, 3, 2, 1).sum().backward()
-    assert x.grad.dtype == tt.float32
+    for args in [(3, 2, 1), (2,)]:  # overlapping windows, and windows that tile the input
+        out = F.max_pool2d(x, *args)
+        g = tt.ones(*out.shape, requires_grad=True)
+        (dx,) = tt.autograd.grad(out, x, g, create_graph=True)
+        assert dx.dtype == tt.float32
+        (dg,) = tt.autograd.grad(dx, g, tt.ones(1, 2, 6, 6))
+        assert dg.dtype == tt.float32
     y = tt.tensor(x.detach().numpy(), requires_grad=True)
     F.adaptive_max_pool2d(y, (4, 5)).sum().backward()
     assert y.grad.dtype == tt.float32
@@ -595,3 +603,39 @@ def test_pool_parameter_checks_one_by_one():
         F.max_pool2d(x, (9, 8))
     with pytest.raises(RuntimeError, match=r"^max_pool2d: output size \(2, 0\) is too small"):
         F.max_pool2d(x, (4, 5), dilation=(1, 2))
+
+
+def test_argument_errors_name_the_op_and_the_argument():
+    x = tt.zeros(1, 1, 6, 6)
+    for op in ("max_pool2d", "avg_pool2d"):
+        fn = getattr(F, op)
+        for name in ("kernel_size", "stride", "padding") + (("dilation",) if op[0] == "m" else ()):
+            kwargs = {"kernel_size": 2, name: (1, 1, 1)}
+            with pytest.raises(RuntimeError, match=rf"^{op}: expected {name} to be a single"):
+                fn(x, **kwargs)
+            kwargs = {"kernel_size": 2, name: "2"}
+            with pytest.raises(TypeError, match=rf"^{op}: {name} must be an int or a tuple of 2"):
+                fn(x, **kwargs)
+    ind = tt.zeros(1, 1, 6, 6, dtype=tt.int64)
+    for name in ("kernel_size", "stride", "padding"):
+        kwargs = {"kernel_size": 2, name: (1, 1, 1)}
+        with pytest.raises(RuntimeError, match=rf"^max_unpool2d: expected {name} to be a single"):
+            F.max_unpool2d(x, ind, **kwargs)
+    for fn, who in [(lambda v: F.max_pool2d(v, 2), "max_pool2d"),
+                    (lambda v: F.adaptive_max_pool2d(v, 2), "adaptive_max_pool2d"),
+                    (lambda v: F.max_unpool2d(v, ind, 2), "max_unpool2d"),
+                    (lambda v: F.max_unpool2d(x, v, 2), "max_unpool2d")]:  # fmt: skip
+        with pytest.raises(TypeError, match=rf"^{who}: expected a"):
+            fn({"not": "a tensor"})
+
+
+def test_plain_arrays_and_lists_are_taken_as_inputs():
+    x = np.random.default_rng(0).standard_normal((1, 2, 4, 4))
+    np.testing.assert_array_equal(F.max_pool2d(x, 2).numpy(), F.max_pool2d(tt.tensor(x), 2).numpy())
+    np.testing.assert_array_equal(
+        F.adaptive_max_pool2d(x, 3).numpy(), F.adaptive_max_pool2d(tt.tensor(x), 3).numpy()
+    )
+    out, ind = F.max_pool2d(tt.tensor(x), 2, return_indices=True)
+    np.testing.assert_array_equal(
+        F.max_unpool2d(out, ind.numpy().tolist(), 2).numpy(), F.max_unpool2d(out, ind, 2).numpy()
+    )
