@@ -325,9 +325,14 @@ def _pow_base_grad(g, a, b):
 
 def lerp(input, end, weight):
     """`f(s, e, w) = s + w*(e - s);  ds = g*(1 - w),  de = g*w,  dw = g*(e - s)`"""
+    # As PyTorch's: input and end are tensors (``binary`` would turn two numbers into tensors,
+    # so the check reads the arguments themselves).
+    if not isinstance(input, TensorBase) or not isinstance(end, TensorBase):
+        raise TypeError(
+            f"lerp: input and end must be tensors, got {type(input).__name__} and "
+            f"{type(end).__name__}; wrap a number with tt.tensor"
+        )
     start, end, sd, ed = operands(input, end, "lerp")
-    if sd.__class__ is not np.ndarray and ed.__class__ is not np.ndarray:
-        raise TypeError("lerp: start or end must be a tensor")
     wd = weight._data if isinstance(weight, TensorBase) else weight
     rw = _rg(weight)
     saved = (start if rw else None, end if rw else None, weight)
