@@ -247,18 +247,44 @@ def test_a_bound_method_of_an_object_that_is_no_module_compiles():
     assert f.traces == 1 and f.entries[0].guards.modules == ()
 
 
+_GLOBAL_MODULE = _GlobalScaled()
+
+
+def _calls_the_global_module(x):
+    return _GLOBAL_MODULE(x)
+
+
 def test_a_module_reached_several_ways_is_guarded_once():
-    m = _GlobalScaled()
+    def h(x):  # the module directly and through a helper
+        return _GLOBAL_MODULE(x) + _calls_the_global_module(x)
 
-    def h(x):
-        return m(x) + m(x)
-
-    f = tt.compile(m.forward)
     g = tt.compile(h)
     x = tt.ones(2)
-    f(x), g(x)
-    assert f.entries[0].guards.modules == (m,)  # the bound method's owner and its closure
-    assert g.entries[0].guards.modules == (m,)
+    assert same(g(x), x * 4.0)
+    assert g.entries[0].guards.modules == (_GLOBAL_MODULE,)
+
+
+SMALL = 2  # a small int: the guard's value is the very object the name holds
+
+
+def test_a_global_that_is_the_same_object_does_not_end_the_checks():
+    # The globals are checked before the closure cells: an unchanged global must not stop
+    # the check of a closure value read after it.
+    def make():
+        c = [1.0]
+
+        def h(x):
+            return x * SMALL * c[0]
+
+        return h, c
+
+    h, c = make()
+    f = tt.compile(h)
+    x = tt.ones(2)
+    f(x), f(x)
+    c[0] = 3.0
+    assert f.entries[0].guards.why((x,), {}) == "the global or closure value 'c' changed"
+    assert same(f(x), x * 6.0)
 
 
 def _reads_shared_a(x):
