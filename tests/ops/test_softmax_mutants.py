@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 
 import tinytensor as tt
-
-from .finite_differences import fd_grad
+from ops.finite_differences import fd_grad
 
 
 def _np_softmax(x, ax):
