@@ -190,7 +190,8 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     """f(a) = the k-th smallest along dim and its index;  da = g scattered back"""
     a = as_tensor(input, "kthvalue")
     n = a.shape[one_dim(dim, a.ndim, "kthvalue")] if a.ndim else 1
-    _k_in_range(k, n, "kthvalue", 1)
+    if n:  # an empty dim is PyTorch's IndexError, from _row_pick, whatever k is
+        _k_in_range(k, n, "kthvalue", 1)
     return _row_pick(a, dim, keepdim, "kthvalue", kthvalue_result, KTHVALUE, k=k)
 
 
@@ -207,7 +208,8 @@ def _median_pos(s):
 
 def _nanmedian_pos(s):
     """Lower median of each sorted row's non-NaN values (its first element if all are NaN)."""
-    k = s.shape[-1] - (np.isnan(s).sum(-1) if s.dtype.kind == "f" else 0)
+    nans = np.isnan(s).sum(-1) if s.dtype.kind == "f" else np.zeros(s.shape[:-1], np.int64)
+    k = s.shape[-1] - nans
     return np.maximum((k - 1) // 2, 0)
 
 
@@ -311,7 +313,7 @@ def _quantile(a, q, dim, keepdim, interpolation, name):
             "convert it with .float() or .double()"
         )
     if interpolation not in _INTERPOLATIONS:
-        raise ValueError(
+        raise RuntimeError(
             f"{name}() interpolation must be one of {', '.join(_INTERPOLATIONS)}, got "
             f"{interpolation!r}"
         )
