@@ -587,7 +587,7 @@ def test_anomaly_reports_an_error_in_backward_with_its_node():
     msg = str(e.value)
     assert msg.startswith("Error in FailsBackward during backward: inner failure\n")
     assert "The forward call that created <FailsBackward>:\n" in msg
-    assert __file__ in msg
+    assert 'File "' in msg.split("created <FailsBackward>:\n")[1]  # the frames where it was made
     assert isinstance(e.value.__cause__, ValueError)
 
 
