@@ -166,7 +166,7 @@ def test_a_global_tensor_rebound_to_another_tensor_retraces():
         GLOBAL_WEIGHT = tt.full((2,), 3.0)  # same shape and dtype, another tensor
         assert same(f(x), x * 3.0)
         assert f.entries[0].guards.why((x,), {}) == (
-            "the global or closure 'GLOBAL_WEIGHT' is another object now"
+            "the global or closure 'GLOBAL_WEIGHT' is another object, or holds another"
         )
         GLOBAL_WEIGHT = old
         assert same(f(x), x) and f.traces == 2  # the first program again
@@ -281,3 +281,64 @@ def test_an_attribute_added_to_a_module_retraces():
     assert f.entries[0].guards.why((x,), {}) == (
         "a module's training flag, parameters, buffers or attributes changed"
     )
+
+
+PARAMS = {"w": tt.ones(2), "scale": 2.0}
+LAYERS = [_TupleAttribute()]
+
+
+def test_a_tensor_replaced_in_a_global_dict_retraces():
+    def h(x):
+        return x * PARAMS["w"] * PARAMS["scale"]
+
+    f = tt.compile(h)
+    x = tt.ones(2)
+    f(x), f(x)
+    old = PARAMS["w"]
+    try:
+        PARAMS["w"] = tt.full((2,), 3.0)  # an item by identity
+        assert same(f(x), x * 6.0)
+        PARAMS["scale"] = 1.0  # a plain item by value
+        assert same(f(x), x * 3.0)
+        assert f.traces == 3
+        PARAMS["extra"] = 0.0  # one more item
+        assert f.entries[-1].guards.why((x,), {}) == (
+            "the global or closure 'PARAMS' is another object, or holds another"
+        )
+    finally:
+        PARAMS.clear()
+        PARAMS.update(w=old, scale=2.0)
+
+
+def test_a_module_in_a_global_list_is_guarded():
+    def h(x):
+        return LAYERS[0](x)
+
+    f = tt.compile(h)
+    x = tt.ones(2)
+    f(x), f(x)
+    old = LAYERS[0]
+    try:
+        LAYERS[0].scales = ([5.0],)  # an attribute of the module in the list
+        assert same(f(x), x * 5.0)
+        LAYERS[0] = _TupleAttribute()  # another module in its place
+        assert same(f(x), x * 2.0)
+    finally:
+        LAYERS[0] = old
+        old.scales = ([2.0],)
+
+
+def test_a_tuple_of_tensors_in_a_closure_replays_while_it_holds_the_same_tensors():
+    def make():
+        pair = (tt.ones(2), tt.full((2,), 2.0))
+
+        def h(x):
+            return x * pair[0] + pair[1]
+
+        return h
+
+    f = tt.compile(make())
+    x = tt.ones(2)
+    for _ in range(3):
+        assert same(f(x), tt.full((2,), 3.0))
+    assert f.traces == 1

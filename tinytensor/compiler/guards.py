@@ -33,12 +33,42 @@ _DEPTH = 3  # how many levels of called Python functions the global guards follo
 
 
 class _Is:
-    """A global or closure value guarded by identity (a tensor, a module, a function)."""
+    """A global or closure value guarded by identity (a tensor, a module, a function); a list,
+    tuple or dict also by its items (a plain item by value, any other by identity), so an item
+    replaced in place is seen."""
 
-    __slots__ = ("obj",)
+    __slots__ = ("obj", "items")
 
     def __init__(self, obj):
         self.obj = obj
+        self.items = _items(obj)
+
+    def holds(self, now) -> bool:
+        return now is self.obj and (self.items is None or _same_items(now, self.items))
+
+
+def _items(v):
+    """``(key, plain, item)`` for each item of a list, tuple or dict (a copy of a plain one),
+    else None."""
+    if v.__class__ in (list, tuple):
+        pairs = enumerate(v)
+    elif v.__class__ is dict:
+        pairs = v.items()
+    else:
+        return None
+    return [(k, _plain(x), _snapshot(x) if _plain(x) else x) for k, x in pairs]
+
+
+def _same_items(v, items) -> bool:
+    now = list(v.items() if v.__class__ is dict else enumerate(v))
+    if len(now) != len(items):
+        return False
+    for (k, x), (k0, plain, x0) in zip(now, items):
+        if k is not k0 and (not _plain(k0) or k.__class__ is not k0.__class__ or k != k0):
+            return False
+        if x is not x0 and (not plain or x.__class__ is not x0.__class__ or x != x0):
+            return False
+    return True
 
 
 def is_module(obj) -> bool:
@@ -193,8 +223,10 @@ class Guards:
             if now is value:  # the very object (a NaN is unequal to itself)
                 continue
             if value.__class__ is _Is:
-                if now is not value.obj:
-                    return f"the global or closure {name!r} is another object now"
+                if not value.holds(now):
+                    return (
+                        f"the global or closure {name!r} is another object, or holds another"
+                    )
                 continue
             if now.__class__ is not value.__class__ or now != value:
                 return f"the global or closure value {name!r} changed"
@@ -256,7 +288,8 @@ def _is_library(f) -> bool:
 
 def reachable_modules(fn, root=None):
     """The modules a function can reach: ``root`` (a compiled module), a bound method's owner,
-    modules in its globals and closure cells (following called Python functions)."""
+    modules in its globals and closure cells, and in lists, tuples and dicts there (following
+    called Python functions)."""
     found = []
     ids = set()
 
@@ -284,6 +317,10 @@ def reachable_modules(fn, root=None):
         for v in values:
             if is_module(v):
                 add(v)
+            elif v.__class__ in (list, tuple, dict):  # modules in a container: one level
+                for x in v.values() if v.__class__ is dict else v:
+                    if is_module(x):
+                        add(x)
             elif depth and isinstance(v, (types.FunctionType, types.MethodType)):
                 visit(v, depth - 1)
 
