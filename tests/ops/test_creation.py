@@ -115,7 +115,7 @@ def test_creation_errors_are_clear():
         tt.ones(2.5)
     with pytest.raises(RuntimeError, match="arange: step must be nonzero"):
         tt.arange(0, 5, 0)
-    with pytest.raises(RuntimeError, match="arange: upper bound and larger bound inconsistent"):
+    with pytest.raises(RuntimeError, match="arange: upper bound and lower bound inconsistent"):
         tt.arange(5, 0, 1)
     with pytest.raises(RuntimeError, match="randint: expected low < high"):
         tt.randint(5, 5, (2,))

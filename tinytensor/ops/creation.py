@@ -268,7 +268,7 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
         raise RuntimeError("arange: step must be nonzero")
     if (end - start) / step < 0:
         raise RuntimeError(
-            f"arange: upper bound and larger bound inconsistent with step sign "
+            f"arange: upper bound and lower bound inconsistent with step sign "
             f"(start={start}, end={end}, step={step})"
         )
     if dtype is None:
