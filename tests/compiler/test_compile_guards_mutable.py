@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 import tinytensor as tt
 from compiler.helpers import same
 
@@ -342,3 +344,56 @@ def test_a_tuple_of_tensors_in_a_closure_replays_while_it_holds_the_same_tensors
     for _ in range(3):
         assert same(f(x), tt.full((2,), 3.0))
     assert f.traces == 1
+
+
+def test_the_items_of_a_guarded_dict_compare_plain_values_by_value_and_others_by_identity():
+    class Key:
+        pass
+
+    def make():
+        key = Key()
+        d = {"w": tt.ones(2), "s": 2.0, key: 1.0}
+
+        def h(x):
+            return x * d["w"] * d["s"] * d[key]
+
+        return h, d, key
+
+    h, d, key = make()
+    f = tt.compile(h)
+    x = tt.ones(2)
+    f(x), f(x)
+    w = d["w"]
+    d.clear()  # the same items again, the plain ones as equal new objects: a replay
+    d["".join(["w"])] = w
+    d["".join(["s"])] = float("2.0")
+    d[key] = 1.0
+    assert same(f(x), x * 2.0) and f.traces == 1
+    d["s"] = 2  # an equal value of another type: its own trace (eager's result dtype rules)
+    assert same(f(x), h(x)) and f.traces == 2
+    d["s"] = 2.0
+    del d[key]
+    d[Key()] = 1.0  # another key object: h would now raise KeyError, as the call must
+    with pytest.raises(KeyError):
+        f(x)
+
+
+def test_modules_in_a_closure_dict_or_tuple_are_guarded():
+    def make():
+        named = {"a": _TupleAttribute()}
+        pair = (_TupleAttribute(),)
+
+        def h(x):
+            return named["a"](x) + pair[0](x)
+
+        return h, named["a"], pair[0]
+
+    h, a, b = make()
+    f = tt.compile(h)
+    x = tt.ones(2)
+    f(x), f(x)
+    assert len(f.entries[0].guards.modules) == 2
+    a.scales = ([3.0],)
+    assert same(f(x), x * 5.0)
+    b.scales = ([4.0],)
+    assert same(f(x), x * 7.0)
