@@ -210,8 +210,12 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     is given: then a compiled program needs no graph break there, as in PyTorch."""
     if repeats is None:
         counts = as_tensor(input, "repeat_interleave")
-        if counts.ndim > 1 or counts._data.dtype.kind not in "iu":
-            raise RuntimeError("repeat_interleave: repeats must be a 0-D or 1-D int tensor")
+        _int_repeats(counts._data)
+        if counts.ndim != 1:
+            raise RuntimeError(
+                f"repeat_interleave: repeats given alone must be a 1-D int tensor, got shape "
+                f"{tuple(counts.shape)}"
+            )
         return _repeat_index(counts, None, output_size)
     a = as_tensor(input, "repeat_interleave")
     x = S.reshape(a, (-1,)) if dim is None else a
@@ -220,7 +224,8 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         x = S.reshape(x, (1,))
     n = x.shape[d]
     reps = repeats._data.reshape(-1) if isinstance(repeats, TensorBase) else np.array([repeats])
-    if reps.dtype.kind not in "iu" or (reps.size and reps.min() < 0):
+    _int_repeats(reps)
+    if reps.size and reps.min() < 0:
         raise RuntimeError(f"repeat_interleave: repeats must be non-negative ints, got {repeats}")
     if reps.size not in (1, n):
         raise RuntimeError(
@@ -237,6 +242,14 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
             )
         idx = wrap(I.const_array(_repeat_index_kernel(reps, n)))
     return G.index_select(x, d, idx)
+
+
+def _int_repeats(reps):
+    if reps.dtype.kind not in "iu":  # PyTorch's class: no kernel for that dtype
+        raise NotImplementedError(
+            f"repeat_interleave: repeats must be integers, got dtype {reps.dtype}; convert them "
+            "with .long()"
+        )
 
 
 def _repeat_index(counts, n, output_size):
@@ -352,4 +365,7 @@ UNFOLD = Primitive("Unfold", _unfold_kernel, _unfold_backward)
 
 def _unfold_put(v, base, d, size, step):
     nwin, flat = _unfold_geometry(base, d, size, step)
-    return SC.index_copy(base, d, wrap(I.const_array(flat)), _windows_flat(v, d, size, nwin))
+    # index_copy saves its source; ``v`` (the view just changed in place) is about to have its
+    # version bumped, so the source must be a tensor of its own, not a view of ``v``.
+    windows = S.clone(_windows_flat(v, d, size, nwin))
+    return SC.index_copy(base, d, wrap(I.const_array(flat)), windows)
