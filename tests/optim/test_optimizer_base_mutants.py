@@ -318,3 +318,22 @@ def test_loaded_groups_do_not_alias_the_state_dict():
     sd["param_groups"][0]["betas"][0] = 0.0
     assert opt.param_groups[0]["betas"] == [0.5, 0.9]
     assert opt.param_groups[0]["params"] == [q]
+
+
+def test_state_dict_numbers_parameters_across_groups_and_loads_them_back_in_place():
+    a, b, c = _p(1.0, 2.0), _p(3.0), _p(4.0, 5.0, 6.0)
+    opt = tt.optim.SGD([{"params": [a, b]}, {"params": [c], "lr": 0.5}], lr=0.1, momentum=0.9)
+    for p in (a, b, c):
+        p.grad = tt.tensor(np.arange(1.0, p.numel() + 1.0))
+    opt.step()
+    sd = opt.state_dict()
+    assert [g["params"] for g in sd["param_groups"]] == [[0, 1], [2]]
+    assert [tuple(sd["state"][i]["momentum_buffer"].shape) for i in range(3)] == [(2,), (1,), (3,)]
+    x, y, z = _p(1.0, 2.0), _p(3.0), _p(4.0, 5.0, 6.0)
+    fresh = tt.optim.SGD([{"params": [x, y]}, {"params": [z]}], lr=9.0, momentum=0.9)
+    fresh.load_state_dict(sd)
+    assert [g["lr"] for g in fresh.param_groups] == [0.1, 0.5]
+    for old, new in ((a, x), (b, y), (c, z)):
+        np.testing.assert_array_equal(
+            fresh.state[new]["momentum_buffer"].numpy(), opt.state[old]["momentum_buffer"].numpy()
+        )
