@@ -164,6 +164,8 @@ def test_avg_pool_hand_counted_values():
     np.testing.assert_allclose(
         F.avg_pool1d(x, 2, 2, 1, count_include_pad=False).numpy(), [[[1.0, 2.5, 4.5]]]
     )
+    # floor mode by default: the last element, left over, is dropped
+    np.testing.assert_allclose(F.avg_pool1d(x, 2).numpy(), [[[1.5, 3.5]]])
     # ceil_mode: a last window [5] of one element divides by 1 either way
     np.testing.assert_allclose(F.avg_pool1d(x, 2, ceil_mode=True).numpy(), [[[1.5, 3.5, 5.0]]])
     np.testing.assert_allclose(
@@ -320,6 +322,8 @@ def test_adaptive_avg_pool_values_and_gradients_against_loops(nd, sp, o):
     got32 = fn(tt.tensor(x.astype(np.float32)), o)
     assert got32.dtype == tt.float32
     np.testing.assert_allclose(got32.numpy(), want, rtol=1e-5, atol=1e-6)
+    node = fn(tt.tensor(x, requires_grad=True), o).grad_fn
+    assert node.name() == ("MeanBackward" if oo == (1,) * nd else f"AdaptiveAvgPool{nd}DBackward")
     unb = fn(tt.tensor(x[0]), o)
     assert tuple(unb.shape) == (3,) + oo
     np.testing.assert_allclose(unb.numpy(), want[0], rtol=1e-12, atol=1e-14)
@@ -407,3 +411,29 @@ def test_lp_pool_errors_name_the_op():
         F.lp_pool1d(tt.ones(1, 4, dtype=tt.int64), 2, 2)
     with pytest.raises(RuntimeError, match=r"^lp_pool3d: output size .* too small"):
         F.lp_pool3d(tt.ones(1, 1, 2, 2, 2), 2, 3)
+    with pytest.raises(RuntimeError, match=r"^lp_pool2d: expected kernel_size to be a single"):
+        F.lp_pool2d(tt.ones(1, 4, 4), 2, (2, 2, 2))
+    with pytest.raises(TypeError, match=r"^lp_pool2d: kernel_size must be an int or a tuple"):
+        F.lp_pool2d(tt.ones(1, 4, 4), 2, "2")
+
+
+def test_lp_pool_defaults_floor_mode_and_stride_equal_to_the_kernel():
+    x = tt.tensor(np.array([[[1.0, 2.0, 3.0, 4.0, 5.0]]]))
+    np.testing.assert_allclose(F.lp_pool1d(x, 1, 2).numpy(), [[[3.0, 7.0]]])
+    y = tt.tensor(np.arange(1.0, 26.0).reshape(1, 5, 5))
+    got = F.lp_pool2d(y, 1, 2).numpy()
+    np.testing.assert_allclose(got, [[[16.0, 24.0], [56.0, 64.0]]])
+    z = tt.tensor(np.ones((1, 1, 3, 3, 5)))
+    np.testing.assert_allclose(F.lp_pool3d(z, 1, (1, 1, 2)).numpy(), np.full((1, 1, 3, 3, 2), 2.0))
+
+
+def test_separable_by_default_names_its_node_and_saves_its_input():
+    from tinytensor.nn.functional.avg_pooling import separable
+
+    x = tt.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    m = np.array([[1.0, 0.0, 2.0]])
+    out = separable(x, [m])
+    assert out.grad_fn.name() == "SeparableBackward"
+    np.testing.assert_array_equal(out.detach().numpy(), [[4.0], [13.0]])
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[1.0, 0.0, 2.0]] * 2)
