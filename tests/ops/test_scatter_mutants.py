@@ -112,23 +112,23 @@ def test_scatter_reduce_errors():
     x = tt.zeros(3, dtype=tt.float64)
     with pytest.raises(
         RuntimeError,
-        match="scatter_reduce: reduce argument must be one of sum, "
+        match="^scatter_reduce: reduce argument must be one of sum, "
         "prod, mean, amax, amin, got 'max'",
     ):
         tt.scatter_reduce(x, 0, _i(0), _f(1.0), "max")
     with pytest.raises(
         RuntimeError,
-        match="scatter_reduce: expected self and src to have the "
+        match="^scatter_reduce: expected self and src to have the "
         "same dtype, got .*float64 and .*float32",
     ):
         tt.scatter_reduce(x, 0, _i(0), tt.ones(1, dtype=tt.float32), "sum")
     with pytest.raises(
         RuntimeError,
-        match=r"scatter_reduce: src \(1,\) must be at least as "
+        match=r"^scatter_reduce: src \(1,\) must be at least as "
         r"large as index \(2,\)",
     ):
         tt.scatter_reduce(x, 0, _i(0, 1), _f(1.0), "sum")
-    with pytest.raises(RuntimeError, match=r"scatter_reduce: src \(1, 2\) must be at least"):
+    with pytest.raises(RuntimeError, match=r"^scatter_reduce: src \(1, 2\) must be at least"):
         tt.scatter_reduce(x, 0, _i(0, 1), tt.ones(1, 2, dtype=tt.float64), "sum")
     # src exactly the index's size, and larger, are fine
     tt.scatter_reduce(x, 0, _i(0, 1), _f(1.0, 2.0), "sum")
@@ -256,7 +256,7 @@ def test_index_fill_0d():
 
 def test_index_fill_errors():
     with pytest.raises(
-        RuntimeError, match="index_fill only supports a 0-dimensional value tensor, got 1 dims"
+        RuntimeError, match="^index_fill only supports a 0-dimensional value tensor, got 1 dims"
     ):
         tt.index_fill(tt.zeros(2, 3), 1, _i(0), tt.ones(1))
 
@@ -281,22 +281,22 @@ def test_index_copy_0d_and_errors():
     (out * 3.0).backward()
     assert float(a0.grad) == 0.0 and float(s0.grad) == 3.0 and s0.grad.shape == ()
     for idx in (_i(), _i(0, 0)):  # PyTorch: a 0-d input takes exactly one index
-        with pytest.raises(IndexError, match="index_copy: a 0-d input takes exactly one index"):
+        with pytest.raises(IndexError, match="^index_copy: a 0-d input takes exactly one index"):
             tt.index_copy(tt.tensor(np.array(2.0)), 0, idx, tt.tensor(np.array(5.0)))
     a = tt.zeros(3, 2, dtype=tt.float64)
     with pytest.raises(
         RuntimeError,
-        match=r"index_copy: source must have shape \(2, 2\) and "
+        match=r"^index_copy: source must have shape \(2, 2\) and "
         r"dtype .*float64 for input \(3, 2\), dim 0 and 2 indices; got \(2, 3\)",
     ):
         tt.index_copy(a, 0, _i(0, 1), tt.zeros(2, 3, dtype=tt.float64))
     with pytest.raises(
         RuntimeError,
-        match=r"index_copy: source must have .* got \(2, 2\) and "
+        match=r"^index_copy: source must have .* got \(2, 2\) and "
         r".*float32",
     ):
         tt.index_copy(a, 0, _i(0, 1), tt.zeros(2, 2, dtype=tt.float32))
-    with pytest.raises(RuntimeError, match=r"index_copy: source must have shape \(3, 1\)"):
+    with pytest.raises(RuntimeError, match=r"^index_copy: source must have shape \(3, 1\)"):
         tt.index_copy(a, 1, _i(0), tt.zeros(3, 2, dtype=tt.float64))
 
 
@@ -329,19 +329,19 @@ def test_put_accumulate_values_and_gradients():
 
 def test_put_errors():
     a = tt.zeros(2, 2, dtype=tt.float64)
-    with pytest.raises(RuntimeError, match="put: index must be an int64 tensor, got .*float"):
+    with pytest.raises(RuntimeError, match="^put: index must be an int64 tensor, got .*float"):
         tt.put(a, _f(0.0), _f(1.0))
     with pytest.raises(
         RuntimeError,
-        match=r"put: source \(2,\) and index \(1,\) must have the "
+        match=r"^put: source \(2,\) and index \(1,\) must have the "
         "same number of elements",
     ):
         tt.put(a, _i(0), _f(1.0, 2.0))
-    with pytest.raises(IndexError, match="put: index 4 is out of range for a tensor of 4 elem"):
+    with pytest.raises(IndexError, match="^put: index 4 is out of range for a tensor of 4 elem"):
         tt.put(a, _i(0, 4), _f(1.0, 2.0))
-    with pytest.raises(IndexError, match="put: index -5 is out of range for a tensor of 4 elem"):
+    with pytest.raises(IndexError, match="^put: index -5 is out of range for a tensor of 4 elem"):
         tt.put(a, _i(-5, 3), _f(1.0, 2.0))
-    with pytest.raises(RuntimeError, match="put: source dtype .*float32 must equal the input's"):
+    with pytest.raises(RuntimeError, match="^put: source dtype .*float32 must equal the input's"):
         tt.put(a, _i(0), tt.ones(1, dtype=tt.float32))
     # an empty index is fine
     np.testing.assert_array_equal(_np(tt.put(a, _i(), _f())), np.zeros((2, 2)))
@@ -367,19 +367,19 @@ def test_select_scatter_values_bounds_and_gradients():
 
 
 def test_select_scatter_errors():
-    with pytest.raises(IndexError, match="select_scatter: cannot select from a 0-d tensor"):
+    with pytest.raises(IndexError, match="^select_scatter: cannot select from a 0-d tensor"):
         tt.select_scatter(tt.tensor(1.0), tt.tensor(1.0), 0, 0)
     a = tt.zeros(2, 3)
     for bad in (3, -4):
         with pytest.raises(
             IndexError,
-            match=rf"select_scatter: index {bad} is out of range for "
+            match=rf"^select_scatter: index {bad} is out of range for "
             r"dim 1 of size 3 \(input shape \(2, 3\)\)",
         ):
             tt.select_scatter(a, tt.zeros(2), 1, bad)
     with pytest.raises(
         RuntimeError,
-        match=r"select_scatter: src must have the shape of the slice "
+        match=r"^select_scatter: src must have the shape of the slice "
         r"it fills, \(2,\), got \(3,\)",
     ):
         tt.select_scatter(a, tt.zeros(3), 1, 0)
@@ -397,7 +397,7 @@ def test_slice_scatter_defaults_and_steps():
     np.testing.assert_array_equal(_np(out), [0.0, 1.0, 0.0, 0.0, 2.0])
     for step in (0, -1, None):
         with pytest.raises(
-            RuntimeError, match=f"slice_scatter: slice step must be positive, got {step}"
+            RuntimeError, match=f"^slice_scatter: slice step must be positive, got {step}"
         ):
             tt.slice_scatter(tt.zeros(4), tt.zeros(2), 0, 0, 2, step)
 
@@ -425,13 +425,13 @@ def test_diagonal_scatter_offsets_and_dims():
 def test_diagonal_scatter_errors():
     with pytest.raises(
         RuntimeError,
-        match=r"diagonal_scatter: input must have at least 2 "
+        match=r"^diagonal_scatter: input must have at least 2 "
         r"dimensions, got \(3,\)",
     ):
         tt.diagonal_scatter(tt.zeros(3), tt.zeros(3))
     with pytest.raises(
         RuntimeError,
-        match=r"diagonal_scatter: dim1 and dim2 are the same "
+        match=r"^diagonal_scatter: dim1 and dim2 are the same "
         r"dimension \(1\)",
     ):
         tt.diagonal_scatter(tt.zeros(3, 3), tt.zeros(3), 0, 1, -1)
@@ -457,17 +457,17 @@ def test_as_strided_scatter_errors():
     a = tt.zeros(6)
     with pytest.raises(
         RuntimeError,
-        match=r"as_strided_scatter: size \[2, 2\] and stride \[1\] "
+        match=r"^as_strided_scatter: size \[2, 2\] and stride \[1\] "
         r"must have the same length, with no negative stride or offset \(0\)",
     ):
         tt.as_strided_scatter(a, tt.zeros(2, 2), (2, 2), (1,))
-    with pytest.raises(RuntimeError, match=r"as_strided_scatter: .*stride \[-1\]"):
+    with pytest.raises(RuntimeError, match=r"^as_strided_scatter: .*stride \[-1\]"):
         tt.as_strided_scatter(a, tt.zeros(2), (2,), (-1,), 1)
-    with pytest.raises(RuntimeError, match=r"as_strided_scatter: .*offset \(-1\)"):
+    with pytest.raises(RuntimeError, match=r"^as_strided_scatter: .*offset \(-1\)"):
         tt.as_strided_scatter(a, tt.zeros(2), (2,), (1,), -1)
     with pytest.raises(
         RuntimeError,
-        match=r"as_strided_scatter: sizes \[2\], strides \[1\] and "
+        match=r"^as_strided_scatter: sizes \[2\], strides \[1\] and "
         r"offset 5 reach past the 6 elements of input \(6,\)",
     ):
         tt.as_strided_scatter(a, tt.zeros(2), (2,), (1,), 5)
@@ -504,9 +504,9 @@ def test_index_reduce_0d_and_bounds():
     (out * 5.0).backward()
     assert float(a0.grad) == 15.0 and float(s0.grad) == 10.0
     # PyTorch: a 0-d input takes a 0-d source (not a 1-element vector), and a vector not 0-d
-    with pytest.raises(RuntimeError, match=r"index_reduce: source \(1,\) must have the shape"):
+    with pytest.raises(RuntimeError, match=r"^index_reduce: source \(1,\) must have the shape"):
         tt.index_reduce(tt.tensor(np.array(2.0)), 0, _i(0), _f(3.0), "prod")
-    with pytest.raises(RuntimeError, match=r"index_reduce: source \(\) must have the shape"):
+    with pytest.raises(RuntimeError, match=r"^index_reduce: source \(\) must have the shape"):
         tt.index_reduce(tt.zeros(3, dtype=tt.float64), 0, _i(1), tt.tensor(np.array(3.0)), "amax")
     a = tt.zeros(3, dtype=tt.float64)
     np.testing.assert_array_equal(
@@ -514,7 +514,7 @@ def test_index_reduce_0d_and_bounds():
     )
     for bad in (3, -4):
         with pytest.raises(
-            IndexError, match="index_reduce: an index is out of range for dim 0 of size 3"
+            IndexError, match="^index_reduce: an index is out of range for dim 0 of size 3"
         ):
             tt.index_reduce(a, 0, _i(bad), _f(1.0), "prod")
 
@@ -523,23 +523,23 @@ def test_index_reduce_errors():
     a = tt.zeros(2, 3, dtype=tt.float64)
     with pytest.raises(
         RuntimeError,
-        match="index_reduce: expected reduce to be one of prod, mean, amax or amin, got 'sum'",
+        match="^index_reduce: expected reduce to be one of prod, mean, amax or amin, got 'sum'",
     ):
         tt.index_reduce(a, 0, _i(0), tt.zeros(1, 3, dtype=tt.float64), "sum")
     with pytest.raises(
         RuntimeError,
-        match=r"index_reduce: index must be a 1-D integer tensor, got "
+        match=r"^index_reduce: index must be a 1-D integer tensor, got "
         r".*int64 of shape \(1, 1\)",
     ):
         tt.index_reduce(a, 0, _i(0).reshape(1, 1), tt.zeros(1, 3, dtype=tt.float64), "prod")
     with pytest.raises(
-        RuntimeError, match="index_reduce: index must be a 1-D integer tensor, got .*float"
+        RuntimeError, match="^index_reduce: index must be a 1-D integer tensor, got .*float"
     ):
         tt.index_reduce(a, 0, _f(0.0), tt.zeros(1, 3, dtype=tt.float64), "prod")
     for shape in ((2, 3), (1, 2), (3,), (1, 3, 1)):
         with pytest.raises(
             RuntimeError,
-            match=r"index_reduce: source .* must have the shape of "
+            match=r"^index_reduce: source .* must have the shape of "
             r"input \(2, 3\) with dim 0 of size len\(index\) = 1",
         ):
             tt.index_reduce(a, 0, _i(0), tt.zeros(*shape, dtype=tt.float64), "prod")

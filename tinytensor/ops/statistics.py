@@ -298,9 +298,7 @@ def _edges(values, bins, rng, dt, name):
     if rng is None:
         lo, hi = (values.min(), values.max()) if values.size else (0.0, 1.0)  # PyTorch's
     else:
-        lo, hi = rng
-        if lo > hi:
-            raise RuntimeError(f"{name}: min {lo} should not exceed max {hi}")
+        lo, hi = rng  # min <= max: checked by _check_range before the kernel
     lo, hi = dt.type(lo), dt.type(hi)
     if not (np.isfinite(lo) and np.isfinite(hi)):
         raise RuntimeError(f"{name}: range of [{lo}, {hi}] is not finite")
@@ -312,8 +310,11 @@ def _edges(values, bins, rng, dt, name):
 def histogramdd(input, bins=10, *, range=None, weight=None, density=False):  # noqa: A002
     """(hist, bin_edges): the D-dimensional histogram of the points input[..., :D]"""
     x, weight = _hist_input(input, "histogramdd", weight)
-    if x.ndim < 1:
-        raise RuntimeError("histogramdd: input must have at least 1 dimension, got a 0-d tensor")
+    if x.ndim < 2:
+        raise RuntimeError(
+            f"histogramdd: input must have at least 2 dimensions (points along the last), got "
+            f"shape {tuple(x.shape)}"
+        )
     D = x.shape[-1]
     if weight is not None and tuple(weight.shape) != tuple(x.shape[:-1]):
         raise RuntimeError(
