@@ -322,6 +322,10 @@ def test_created_at_falls_back_to_the_last_frame():
 
     node.trace = traceback.StackSummary.from_list([(N._PACKAGE_DIR + "x.py", 3, "f", "line")])
     assert "x.py" in node.created_at() and "line 3" in node.created_at()
+    inner = [(N._PACKAGE_DIR + f"m{i}.py", i, "f", "line") for i in range(1, 4)]
+    node.trace = traceback.StackSummary.from_list(inner)
+    where = node.created_at()  # only package frames: the last one alone
+    assert "m3.py" in where and "m2.py" not in where and where.count('File "') == 1
 
 
 def test_package_dir_is_the_packages_folder():
@@ -427,6 +431,20 @@ def test_record_refuses_a_closure_over_a_tensor():
 
     out = record(wrap(np.zeros(1)), "Obj", (x,), Obj())
     assert out.grad_fn is not None and out.grad_fn.wants_needs is False
+
+
+_W = tt.tensor([2.0])
+
+
+def _bw_with_tensor_default(g, w=_W):  # module level: no closure, only the default
+    return (g * w,)
+
+
+def test_record_refuses_a_tensor_default_of_a_function_without_closure():
+    assert _bw_with_tensor_default.__closure__ is None
+    x = _leaf(1.0)
+    with pytest.raises(RuntimeError, match=r"^record\(Dflt\): backward has a tensor or array"):
+        record(wrap(np.zeros(1)), "Dflt", (x,), _bw_with_tensor_default)
 
 
 def test_record_with_several_outputs_numbers_them():

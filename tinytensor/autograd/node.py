@@ -346,7 +346,11 @@ def record(out, name, inputs, backward, saved=(), attrs=None):
     if grad_state.enabled:
         for t in inputs:
             if getattr(t, "_requires_grad", False):
-                if backward.__class__ is not _FUNCTION or backward.__closure__ is not None:
+                if (
+                    backward.__class__ is not _FUNCTION
+                    or backward.__closure__ is not None
+                    or backward.__defaults__ is not None  # a tensor default escapes too
+                ):
                     check_backward(backward, name)
                 node = Node(name, backward, inputs, out, saved, attrs)
                 if out.__class__ is tuple:
