@@ -222,7 +222,8 @@ def transpose(input, dim0, dim1):
     a = input
     a = as_tensor(a, "transpose")
     n = a.ndim
-    if n == 0:
+    if n == 0:  # dims 0 and -1 name the 0-d tensor itself; others are out of range
+        one_dim(dim0, 0, "transpose"), one_dim(dim1, 0, "transpose")
         return a
     d0, d1 = one_dim(dim0, n, "transpose"), one_dim(dim1, n, "transpose")
     axes = list(range(n))
@@ -404,6 +405,11 @@ def narrow(input, dim, start, length):
     a = input
     d = one_dim(dim, a.ndim, "narrow")
     size = a.shape[d]
+    if not -size <= start <= size:
+        raise IndexError(
+            f"narrow: start {start} is out of range for dim {dim} of size {size} (expected "
+            f"{-size} <= start <= {size})"
+        )
     if start < 0:
         start += size
     if not 0 <= start <= size or length < 0 or start + length > size:
@@ -422,8 +428,10 @@ moveaxis = movedim
 def select(input, dim, index):
     """The view ``a[..., index, ...]`` with ``dim`` removed."""
     a = as_tensor(input, "select")
+    if a.ndim == 0:
+        raise IndexError("select(): cannot be applied to a 0-d tensor")
     d = one_dim(dim, a.ndim, "select")
-    n = a.shape[d] if a.ndim else 1
+    n = a.shape[d]
     if not isinstance(index, (int, np.integer)) or not -n <= index < n:
         raise IndexError(
             f"select(): index {index} out of range for tensor of size {list(a.shape)} at "
