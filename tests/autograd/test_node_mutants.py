@@ -38,6 +38,10 @@ def test_output_markers_are_interned_and_named():
     assert output(3) is o3
     assert [output(i).index for i in range(5)] == [0, 1, 2, 3, 4]
     assert repr(output(1)) == "output(1)"
+    far = output(40)  # past any the package made at import: made here, numbered in order
+    assert far.index == 40 and repr(far) == "output(40)"
+    assert [output(i).index for i in range(41)] == list(range(41))
+    assert N._OUTPUTS[40] is far
 
 
 # --- Node.__init__ -----------------------------------------------------------------------------
@@ -116,6 +120,8 @@ def test_only_the_output_saved_is_interned_and_rebuilt():
     (back,) = node.unpack()
     assert back._data is out._data and back.grad_fn is node and back.requires_grad
     assert back._meta is None and back._vc is out._vc
+    default = node.saved_output()  # index 0 by default
+    assert default._data is out._data and default._meta is None
 
 
 def test_saved_tensors_are_checked_at_their_version_when_saved():
@@ -158,7 +164,10 @@ def test_multi_output_saved_outputs_keep_their_index():
 
 def test_a_numpy_array_in_saved_is_refused_naming_the_op():
     x = _leaf(1.0)
-    msg = r"^record\(Bad\): a NumPy array in saved would escape the in-place check"
+    msg = (
+        r"^record\(Bad\): a NumPy array in saved would escape the in-place check; save the "
+        r"tensor it came from \(or wrap it with core\.wrap\) instead$"
+    )
     with pytest.raises(TypeError, match=msg):
         Node("Bad", _bw1, (x,), wrap(np.zeros(1)), (np.zeros(1),))
     with pytest.raises(TypeError, match=msg):
@@ -265,20 +274,20 @@ def test_run_passes_needs_one_bool_per_input():
     seen = {}
 
     def bw(g, k, *, needs):
-        seen["needs"], seen["k"] = needs, k
+        seen["needs"], seen["k"], seen["g"] = needs, k, g
         return g, g, g
 
     node = Node("N", bw, (x, tt.tensor([0.0]), y), wrap(np.zeros(1)), (5,))
     g = wrap(np.ones(1))
     node.run(g)
-    assert seen == {"needs": (True, False, True), "k": 5}
+    assert seen == {"needs": (True, False, True), "k": 5, "g": g}
 
     def plain(g, k):
-        seen["plain"] = k
+        seen["plain"] = (g, k)
         return (g,)
 
     Node("P", plain, (x,), wrap(np.zeros(1)), (6,)).run(g)
-    assert seen["plain"] == 6
+    assert seen["plain"][0] is g and seen["plain"][1] == 6
 
 
 def test_release_frees_everything_saved():
@@ -326,6 +335,9 @@ def test_created_at_falls_back_to_the_last_frame():
     node.trace = traceback.StackSummary.from_list(inner)
     where = node.created_at()  # only package frames: the last one alone
     assert "m3.py" in where and "m2.py" not in where and where.count('File "') == 1
+    user = [(f"/elsewhere/u{i}.py", i, "f", "line") for i in range(1, 6)]
+    node.trace = traceback.StackSummary.from_list(inner[:1] + user + inner[1:])
+    assert node.created_at() == "".join(traceback.format_list(user[-3:]))
 
 
 def test_package_dir_is_the_packages_folder():
@@ -368,14 +380,34 @@ def test_closures_over_plain_values_and_empty_cells_pass():
     outer()
 
 
+def test_an_empty_cell_does_not_stop_the_closure_check():
+    zzz_t = tt.tensor([1.0])
+
+    def outer():
+        def bw(g):
+            return (g * aaa_later * zzz_t,)
+
+        assert bw.__code__.co_freevars == ("aaa_later", "zzz_t")
+        with pytest.raises(RuntimeError, match=r"closes over a tensor or array \(Tensor\)"):
+            N.check_backward(bw, "Cells")  # the empty cell comes first
+        aaa_later = 1.0
+        return bw
+
+    outer()
+
+
 def test_a_tensor_default_argument_is_refused():
     t = tt.tensor([1.0])
 
     def bw(g, t=t):
         return (g,)
 
-    with pytest.raises(RuntimeError, match=r"^record\(Df\): backward has a tensor or array as a"):
+    with pytest.raises(RuntimeError) as e:
         N.check_backward(bw, "Df")
+    assert str(e.value) == (
+        "record(Df): backward has a tensor or array as a default argument; pass it through "
+        "saved, so it is version-checked"
+    )
 
     def bw2(g, p=(0, np.ones(1))):
         return (g,)
