@@ -390,9 +390,13 @@ def test_retain_grad_of_one_output_of_a_multi_output_node():
 def test_retained_grad_is_a_copy_not_the_flowing_gradient():
     x = _leaf(1.0, 2.0)
     m = x * 1.0
+    flowing = []
+    m.register_hook(lambda g: flowing.append(g))
     m.retain_grad()
-    m.backward(tt.tensor([1.0, 1.0]))
+    m.backward(tt.tensor([1.0, 1.0], dtype=tt.float64))
     assert not np.shares_memory(m.grad._data, x.grad._data)
+    assert not np.shares_memory(m.grad._data, flowing[0]._data)
+    np.testing.assert_array_equal(m.grad._data, [1.0, 1.0])
 
 
 def test_retain_grad_with_create_graph_keeps_a_differentiable_gradient():
