@@ -281,7 +281,7 @@ def test_index_select_and_index_add_of_a_0d_input():
         tt.index_add(tt.tensor(5.0), 0, tt.tensor([0]), tt.tensor([1.0]))
 
 
-@pytest.mark.parametrize("alpha", [1, 2.5, -1])
+@pytest.mark.parametrize("alpha", [1, 2, 2.5, -1])
 def test_index_add_scales_by_alpha_and_its_gradients(alpha):
     idx = np.array([3, 0, 3])
     src = RNG.standard_normal((3, 3))
@@ -491,3 +491,38 @@ def test_gradients_agree_with_finite_differences():
         lambda a, s: tt.index_add(a, 0, tt.tensor([1, 1]), s, alpha=-2),
         (_leaf(X), _leaf(X[:2])),
     )
+
+
+def test_float32_gradients_stay_float32():
+    x = tt.tensor(X.astype(np.float32), requires_grad=True)
+    idx = tt.tensor([[1, 0], [2, 2], [0, 3]])
+    out = (
+        tt.gather(x, 1, idx).sum()
+        + tt.index_select(x, 1, tt.tensor([3, 3])).sum()
+        + tt.take(x, tt.tensor([0, 5])).sum()
+        + tt.take_along_dim(x, idx, 1).sum()
+        + tt.as_strided(x, (2,), (3,)).sum()
+    )
+    out.backward()
+    assert x.grad.dtype == tt.float32
+
+
+def test_compiled_calls_read_each_calls_source_and_index():
+    def f(x, s, i):
+        return (
+            tt.scatter_add(x, 1, i, s)
+            + tt.scatter(x, 1, i, s)
+            + tt.scatter(x, 1, i, s, reduce="multiply")
+            + tt.gather(x, 1, i).sum()
+            + tt.index_add(x, 1, i[0], s)
+            + tt.take(x, i).sum()
+            + tt.index_select(x, 1, i[0]).sum()
+            + tt.take_along_dim(x, i, 1).sum()
+        )
+
+    compiled = tt.compile(f)
+    for k in range(4):
+        x = tt.tensor(np.arange(3.0).reshape(1, 3) + k)
+        s = tt.tensor([[1.0 + k, 2.0 * k]], dtype=tt.float64)
+        i = tt.tensor([[k % 3, (k + 1) % 3]])
+        np.testing.assert_array_equal(compiled(x, s, i).numpy(), f(x, s, i).numpy())
