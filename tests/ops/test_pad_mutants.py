@@ -191,3 +191,27 @@ def test_pad_through_the_functional_namespace():
         F.pad(tt.tensor(X), (1, 2, 0, 1), mode="replicate").numpy(),
         _np_pad(X, (1, 2, 0, 1), "replicate"),
     )
+
+
+def test_each_mode_records_its_own_node():
+    a = tt.tensor(X, requires_grad=True)
+    names = {m: tt.pad(a, (1, 1), mode=m).grad_fn.name() for m in ("constant", "reflect",
+                                                                    "replicate")}  # fmt: skip
+    assert names == {
+        "constant": "ConstantPadBackward",
+        "reflect": "ReflectionPadBackward",
+        "replicate": "ReplicationPadBackward",
+    }
+
+
+def test_a_crop_past_one_side_is_refused_even_when_the_other_side_pads():
+    x = tt.tensor(np.arange(4.0).reshape(1, 1, 4))
+    with pytest.raises(RuntimeError, match=r"pad: padding \(-5, 2\) of dim 2 crops more than"):
+        tt.pad(x, (-5, 2))
+    with pytest.raises(RuntimeError, match=r"pad: padding \(2, -5\) of dim 2 crops more than"):
+        tt.pad(x, (2, -5))
+    with pytest.raises(RuntimeError, match=r"pad: padding \(-4, 1\) of dim 2 crops more than"):
+        tt.pad(x, (-4, 1), mode="circular")
+    with pytest.raises(RuntimeError, match=r"pad: padding \(1, -4\) of dim 2 crops more than"):
+        tt.pad(x, (1, -4), mode="circular")
+    assert tt.pad(x, (-4, 2), value=3.0).tolist() == [[[3.0, 3.0]]]
