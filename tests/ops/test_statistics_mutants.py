@@ -357,6 +357,17 @@ def test_histogram_errors():
     for shape in ((1, 2), (0,), (1,)):  # PyTorch needs 1-D edges, at least 2 (one bin)
         with pytest.raises(RuntimeError, match=rf"^histogram: bins must be a 1-D tensor .*{shape}"):
             tt.histogram(x, tt.ones(*shape, dtype=tt.float64))
+    x32 = tt.tensor(np.array([0.7, 0.2], np.float32))
+    edges64 = tt.tensor(np.array([0.0, 0.7, 1.0]))
+    with pytest.raises(
+        RuntimeError, match=r"^histogram: bins dtype .*float64 must equal the input's .*float32"
+    ):
+        tt.histogram(x32, edges64)
+    with pytest.raises(RuntimeError, match=r"^histogramdd: bins dtype .*float64 must equal"):
+        tt.histogramdd(x32.reshape(1, 2), [edges64, edges64.float()])
+    hist, edges = tt.histogram(x32, edges64.float())  # 0.7 in float32 sits on the edge
+    assert edges.dtype == tt.float32
+    np.testing.assert_array_equal(_np(hist), [1.0, 1.0])
     for bad in (0, -1, True, 2.0):
         with pytest.raises(RuntimeError, match="^histogram: bins must be a positive int"):
             tt.histogram(x, bad)

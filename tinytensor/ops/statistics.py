@@ -254,7 +254,7 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):  # no
             f"histogram: weight {tuple(weight.shape)} must have input's shape {tuple(x.shape)}"
         )
     if isinstance(bins, TensorBase):
-        _check_edges(bins, "histogram")
+        _check_edges(bins, x, "histogram")
     elif isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
         raise RuntimeError(f"histogram: bins must be a positive int or a tensor, got {bins!r}")
     else:
@@ -270,7 +270,7 @@ def histogram(input, bins=100, *, range=None, weight=None, density=False):  # no
 def _histogram_kernel(x, bins, weight, range, density):  # noqa: A002 - histogram's names
     dt = x.dtype
     if isinstance(bins, np.ndarray):
-        edges = bins.astype(dt)
+        edges = bins  # of x's dtype (checked)
     else:
         edges = _edges(x.reshape(-1), bins, range, dt, "histogram")
     w = None if weight is None else weight.reshape(-1)
@@ -281,11 +281,15 @@ def _histogram_kernel(x, bins, weight, range, density):  # noqa: A002 - histogra
 HISTOGRAM = Primitive("Histogram", _histogram_kernel, multi=True)
 
 
-def _check_edges(bins, name):
+def _check_edges(bins, x, name):
     if bins.ndim != 1 or bins.numel() < 2:
         raise RuntimeError(
             f"{name}: bins must be a 1-D tensor of at least 2 edges (one bin), got shape "
             f"{tuple(bins.shape)}"
+        )
+    if bins._data.dtype != x._data.dtype:
+        raise RuntimeError(
+            f"{name}: bins dtype {bins.dtype} must equal the input's {x.dtype} (PyTorch's rule)"
         )
 
 
@@ -331,7 +335,7 @@ def histogramdd(input, bins=10, *, range=None, weight=None, density=False):  # n
         )
     for k, b in enumerate(bins):
         if isinstance(b, TensorBase):
-            _check_edges(b, "histogramdd")
+            _check_edges(b, x, "histogramdd")
             continue
         if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or b < 1:
             raise RuntimeError(f"histogramdd: bins must be positive ints or tensors, got {b!r}")
@@ -351,7 +355,7 @@ def _histogramdd_kernel(x, bins, weight, range, density):  # noqa: A002 - histog
     edges = []
     for k, b in enumerate(bins):
         if isinstance(b, np.ndarray):
-            edges.append(b.astype(dt).reshape(-1))
+            edges.append(b)  # 1-D, of x's dtype (checked)
             continue
         rng = None if range is None else (range[2 * k], range[2 * k + 1])
         edges.append(_edges(pts[:, k], b, rng, dt, "histogramdd"))
