@@ -436,3 +436,39 @@ def test_combinations_gradient_counts_each_use_and_the_errors():
         tt.combinations(tt.ones(3), True)
     with pytest.raises(TypeError, match="combinations: r must be an int, got float"):
         tt.combinations(tt.ones(3), 1.5)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "want"),
+    [
+        (tt.float64, tt.float32, tt.float64),
+        (tt.float32, tt.float64, tt.float64),
+        (tt.int32, tt.int64, tt.int64),
+        (tt.int64, tt.float32, tt.float32),
+        (tt.bool, tt.int32, tt.int32),
+    ],
+)
+def test_cat_and_block_diag_promote_as_dimensioned_tensors(first, second, want):
+    a, b = tt.ones(1, 2, dtype=first), tt.ones(1, 2, dtype=second)
+    assert tt.cat([a, b]).dtype == want
+    assert tt.cat([b, a]).dtype == want
+    assert tt.block_diag(a, b).dtype == want
+    assert tt.stack([a, b]).dtype == want
+
+
+def test_split_pieces_without_grad_mode_record_nothing_and_unbind_records_squeeze():
+    a = tt.arange(4.0, requires_grad=True)
+    with tt.no_grad():
+        assert all(p.grad_fn is None for p in tt.split(a, 2))
+    assert tt.unbind(a)[0].grad_fn.attrs == {"dim": 0, "split_sizes": (1, 1, 1, 1), "squeeze": True}
+    assert tt.split(tt.zeros(0), []) == ()
+
+
+def test_split_pieces_share_the_inputs_version():
+    a = _leaf([1.0, 2.0, 3.0, 4.0]) * 1.0
+    first, _ = tt.split(a, 2)
+    loss = (first * first).sum()  # mul saves the piece
+    a.add_(1.0)
+    assert first._version == a._version == 1
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
