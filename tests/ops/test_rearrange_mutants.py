@@ -348,3 +348,24 @@ def test_unfold_view_of_a_matrix_changed_in_place_in_the_graph():
     np.testing.assert_array_equal(b.detach().numpy(), 2.0 * np.arange(12.0).reshape(3, 4))
     (b * tt.tensor(np.arange(12.0).reshape(3, 4))).sum().backward()
     np.testing.assert_array_equal(a.grad.numpy(), 2.0 * np.arange(12.0))
+
+
+def test_numpy_integers_count_as_ints():
+    x = tt.tensor(X)
+    np.testing.assert_array_equal(tt.roll(x, np.int64(2), np.int64(1)).numpy(), np.roll(X, 2, 1))
+    np.testing.assert_array_equal(tt.roll(x, np.int64(5)).numpy(), np.roll(X, 5))
+    np.testing.assert_array_equal(tt.tile(x, np.int64(2)).numpy(), np.tile(X, 2))
+
+
+def test_compiled_repeat_interleave_follows_the_repeats_values():
+    def f(x, r):
+        return tt.repeat_interleave(x, r, dim=1)
+
+    compiled = tt.compile(f)
+    x = tt.tensor(X)
+    for reps in ([1, 0, 2], [3, 1, 1], [0, 0, 1], [2, 2, 2]):
+        out = compiled(x, tt.tensor(reps))
+        np.testing.assert_array_equal(out.numpy(), np.repeat(X, reps, 1))
+    counts = tt.compile(lambda c: tt.repeat_interleave(c))
+    for c in ([2, 0, 1], [1, 1, 4]):
+        assert counts(tt.tensor(c)).tolist() == np.repeat(np.arange(3), c).tolist()
