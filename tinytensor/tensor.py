@@ -38,8 +38,8 @@ from tinytensor.tensor_methods.linalg import LinalgMethods
 from tinytensor.tensor_methods.memory import (
     MemoryMethods,
     convert_format,
+    copy_preserving_layout,
     format_name,
-    suggested_format,
     to_format,
 )
 from tinytensor.tensor_methods.pointwise import PointwiseMethods
@@ -297,12 +297,12 @@ class Tensor(
 
     def clone(self, *, memory_format=None):
         """A copy with its own storage; gradients flow back to the original. The copy is in
-        C order, or channels-last when ``memory_format`` says so; ``preserve_format`` (None,
-        the default) keeps a channels-last layout and otherwise gives C order (PyTorch keeps any
-        dense tensor's strides)."""
+        C order, or channels-last, when ``memory_format`` says so; ``preserve_format`` (None,
+        the default) lays it out in this tensor's own stride order, as PyTorch does: a
+        transposed or channels-last tensor's copy has its strides, a slice's copy is dense."""
         fmt = "preserve_format" if memory_format is None else format_name(memory_format, "clone")
         if fmt == "preserve_format":
-            fmt = suggested_format(self)
+            return copy_preserving_layout(self)
         if fmt == "contiguous_format" or fmt == "legacy_contiguous_format":
             return S.clone(self)
         return to_format(S.clone(self), fmt, "clone")

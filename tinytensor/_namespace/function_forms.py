@@ -11,6 +11,20 @@ from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor
 
 
+def clone(input, *, memory_format=None):
+    """A copy of ``input`` with its own storage, differentiable (``input.clone(...)``).
+
+    Args:
+        input: the tensor to copy.
+        memory_format: ``preserve_format`` (None, the default) lays the copy out in
+            ``input``'s own stride order, as PyTorch does; ``contiguous_format`` gives C
+            order; ``channels_last``/``channels_last_3d`` those layouts.
+
+    >>> tt.clone(tt.ones(2, 3).t()).stride()
+    (1, 3)"""
+    return check_tensor(input, "clone").clone(memory_format=memory_format)
+
+
 def fill(input, value):
     """A copy of ``input`` with every element ``value``."""
     return S.clone(input).fill_(value)
@@ -266,6 +280,7 @@ __all__ = [
     "conj",
     "conj_physical",
     "conj_physical_",
+    "clone",
     "detach",
     "detach_",
     "fill",

@@ -52,6 +52,43 @@ def suggested_format(t) -> str:
     return "contiguous_format"
 
 
+def stride_order(t) -> tuple:
+    """The dims of ``t`` from outermost to innermost in memory, as PyTorch orders them for a
+    ``preserve_format`` copy: by stride, a larger size first among equal strides, and a
+    broadcast (zero-stride) dim left where C order puts it (PyTorch's dense-stride rule)."""
+    shape, strides = t._data.shape, [abs(s) for s in t._data.strides]
+
+    def after(d0, d1):  # 1: d0 lies outside d1, -1: inside, 0: either
+        s0, s1 = strides[d0], strides[d1]
+        if s0 == 0 or s1 == 0:
+            return 0
+        if s0 != s1:
+            return 1 if s0 > s1 else -1
+        return 1 if shape[d0] > shape[d1] else 0
+
+    inner = list(range(len(shape) - 1, -1, -1))  # innermost first; an insertion sort
+    for i in range(1, len(inner)):
+        at = i
+        for j in range(i - 1, -1, -1):
+            side = after(inner[j], inner[at])
+            if side > 0:
+                inner[j], inner[at] = inner[at], inner[j]
+                at = j
+            elif side < 0:
+                break
+    return tuple(reversed(inner))
+
+
+def copy_preserving_layout(t):
+    """A copy of ``t`` laid out in ``t``'s own stride order (``clone``'s ``preserve_format``):
+    C order for a C-ordered tensor, the same strides for a transposed or channels-last one."""
+    order = stride_order(t)
+    if order == tuple(range(t.ndim)):
+        return S.clone(t)
+    back = tuple(int(i) for i in np.argsort(order))
+    return S.permute(S.clone(S.permute(t, order)), back)  # the copy is C-ordered in `order`
+
+
 def to_format(t, fmt, name):
     """``t`` laid out in memory format ``fmt``: itself if it already is, else a copy (through
     the ops, so gradients flow). ``preserve_format`` is refused, as PyTorch's contiguous does."""
