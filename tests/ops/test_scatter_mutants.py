@@ -546,3 +546,38 @@ def test_index_reduce_errors():
     # an empty index leaves the input as it is
     out = tt.index_reduce(a + 1, 1, _i(), tt.zeros(2, 0, dtype=tt.float64), "prod")
     np.testing.assert_array_equal(_np(out), np.ones((2, 3)))
+
+
+# --- a non-tensor argument is refused with the op's name ---------------------------------------
+
+_BAD = object()
+_V = tt.zeros(3, dtype=tt.float64)
+
+
+@pytest.mark.parametrize(
+    "name, call",
+    [
+        ("scatter_reduce", lambda: tt.scatter_reduce(_BAD, 0, _i(0), _V, "sum")),
+        ("scatter_reduce", lambda: tt.scatter_reduce(_V, 0, _i(0), _BAD, "sum")),
+        ("index_fill", lambda: tt.index_fill(_BAD, 0, _i(0), 1.0)),
+        ("index_copy", lambda: tt.index_copy(_BAD, 0, _i(0), _V)),
+        ("index_copy", lambda: tt.index_copy(_V, 0, _i(0), _BAD)),
+        ("put", lambda: tt.put(_BAD, _i(0), _f(1.0))),
+        ("put", lambda: tt.put(_V, _BAD, _f(1.0))),
+        ("put", lambda: tt.put(_V, _i(0), _BAD)),
+        ("select_scatter", lambda: tt.select_scatter(_BAD, _f(1.0), 0, 0)),
+        ("select_scatter", lambda: tt.select_scatter(_V, _BAD, 0, 0)),
+        ("slice_scatter", lambda: tt.slice_scatter(_BAD, _V)),
+        ("slice_scatter", lambda: tt.slice_scatter(_V, _BAD)),
+        ("diagonal_scatter", lambda: tt.diagonal_scatter(_BAD, _V)),
+        ("diagonal_scatter", lambda: tt.diagonal_scatter(_V, _BAD)),
+        ("as_strided_scatter", lambda: tt.as_strided_scatter(_BAD, _V, (3,), (1,))),
+        ("as_strided_scatter", lambda: tt.as_strided_scatter(_V, _BAD, (3,), (1,))),
+        ("index_reduce", lambda: tt.index_reduce(_BAD, 0, _i(0), _f(1.0), "prod")),
+        ("index_reduce", lambda: tt.index_reduce(_V, 0, _BAD, _f(1.0), "prod")),
+        ("index_reduce", lambda: tt.index_reduce(_V, 0, _i(0), _BAD, "prod")),
+    ],
+)
+def test_a_non_tensor_argument_names_the_op(name, call):
+    with pytest.raises(TypeError, match=rf"^{name}: expected a Tensor or a number, got object$"):
+        call()

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import tinytensor as tt
+from tinytensor.ops import shape as S
 
 A = np.arange(24.0).reshape(2, 3, 4)
 
@@ -356,3 +357,36 @@ def test_select_bounds_values_and_gradient():
     expect = np.zeros_like(A)
     expect[:, :, 3] = 1.0
     np.testing.assert_array_equal(_np(x.grad), expect)
+
+
+# --- a non-tensor argument is refused with the op's name ---------------------------------------
+
+_BAD = object()
+
+
+@pytest.mark.parametrize(
+    "name, call",
+    [
+        ("reshape", lambda: tt.reshape(_BAD, (1,))),
+        ("reshape", lambda: tt.view(_BAD, 1)),
+        ("flatten", lambda: tt.flatten(_BAD)),
+        ("unflatten", lambda: tt.unflatten(_BAD, 0, (1,))),
+        ("squeeze", lambda: tt.squeeze(_BAD)),
+        ("unsqueeze", lambda: tt.unsqueeze(_BAD, 0)),
+        ("permute", lambda: tt.permute(_BAD, (0,))),
+        ("transpose", lambda: tt.transpose(_BAD, 0, 0)),
+        ("transpose", lambda: tt.swapaxes(_BAD, 0, 0)),
+        ("movedim", lambda: tt.movedim(_BAD, 0, 0)),
+        ("expand", lambda: tt.expand(_BAD, 2)),
+        ("broadcast_to", lambda: tt.broadcast_to(_BAD, (2,))),
+        ("broadcast_tensors", lambda: tt.broadcast_tensors(tt.zeros(2), _BAD)),
+        ("clone", lambda: S.clone(_BAD)),  # tt.clone checks its argument itself
+        ("narrow", lambda: tt.narrow(_BAD, 0, 0, 1)),
+        ("narrow_copy", lambda: tt.narrow_copy(_BAD, 0, 0, 1)),
+        ("select", lambda: tt.select(_BAD, 0, 0)),
+        ("ravel", lambda: tt.ravel(_BAD)),
+    ],
+)
+def test_a_non_tensor_argument_names_the_op(name, call):
+    with pytest.raises(TypeError, match=rf"^{name}: expected a Tensor or a number, got object$"):
+        call()

@@ -457,3 +457,39 @@ def test_isin():
     assert tt.isin(e, 3).dtype == tt.bool
     with pytest.raises(TypeError, match="^isin: elements or test_elements must be a Tensor"):
         tt.isin(1, [1, 2])
+
+
+# --- a non-tensor argument is refused with the op's name ---------------------------------------
+
+_BAD = object()
+_S = _f(1.0, 2.0, 3.0)
+
+
+@pytest.mark.parametrize(
+    "name, call",
+    [
+        ("sort", lambda: tt.sort(_BAD)),
+        ("sort", lambda: tt.msort(_BAD)),
+        ("argsort", lambda: tt.argsort(_BAD)),
+        ("topk", lambda: tt.topk(_BAD, 1)),
+        ("kthvalue", lambda: tt.kthvalue(_BAD, 1)),
+        ("median", lambda: tt.median(_BAD)),
+        ("median", lambda: tt.median(_BAD, 0)),
+        ("nanmedian", lambda: tt.nanmedian(_BAD)),
+        ("nanmedian", lambda: tt.nanmedian(_BAD, 0)),
+        ("mode", lambda: tt.mode(_BAD)),
+        ("quantile", lambda: tt.quantile(_BAD, 0.5)),
+        ("nanquantile", lambda: tt.nanquantile(_BAD, 0.5)),
+        ("unique", lambda: tt.unique(_BAD)),
+        ("unique_consecutive", lambda: tt.unique_consecutive(_BAD)),
+        ("searchsorted", lambda: tt.searchsorted(_BAD, _S)),
+        ("searchsorted", lambda: tt.searchsorted(_S, _BAD)),
+        ("searchsorted", lambda: tt.searchsorted(_S, _S, sorter=_BAD)),
+        ("bucketize", lambda: tt.bucketize(_S, _BAD)),
+        ("isin", lambda: tt.isin(_BAD, _S)),
+        ("isin", lambda: tt.isin(_S, _BAD)),
+    ],
+)
+def test_a_non_tensor_argument_names_the_op(name, call):
+    with pytest.raises(TypeError, match=rf"^{name}: expected a Tensor or a number, got object$"):
+        call()

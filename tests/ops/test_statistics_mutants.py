@@ -451,3 +451,49 @@ def test_histogramdd_errors():
         tt.histogramdd(p, bins=[1, 1], range=[0.0, 1.0, 2.0, 1.0])
     with pytest.raises(RuntimeError, match=r"^histogramdd: range of \[.*\] is not finite"):
         tt.histogramdd(p, bins=[1, 1], range=[0.0, 1.0, float("-inf"), 1.0])
+
+
+# --- a non-tensor argument is refused with the op's name ---------------------------------------
+
+_OK = tt.tensor(np.array([[0.5, 1.0], [2.0, 0.25]]))
+_BAD = object()
+
+
+@pytest.mark.parametrize(
+    "name, call",
+    [
+        ("bincount", lambda: tt.bincount(_BAD)),
+        ("bincount", lambda: tt.bincount(tt.tensor([0, 1]), _BAD)),
+        ("histc", lambda: tt.histc(_BAD)),
+        ("count_nonzero", lambda: tt.count_nonzero(_BAD)),
+        ("aminmax", lambda: tt.aminmax(_BAD)),
+        ("nansum", lambda: tt.nansum(_BAD)),
+        ("nanmean", lambda: tt.nanmean(_BAD)),
+        ("cov", lambda: tt.cov(_BAD)),
+        ("cov", lambda: tt.cov(_OK, fweights=_BAD)),
+        ("histogram", lambda: tt.histogram(_BAD)),
+        ("histogram", lambda: tt.histogram(_OK, 2, weight=_BAD)),
+        ("histogramdd", lambda: tt.histogramdd(_BAD)),
+        ("histogramdd", lambda: tt.histogramdd(_OK, weight=_BAD)),
+    ],
+)
+def test_a_non_tensor_argument_names_the_op(name, call):
+    with pytest.raises(TypeError, match=rf"^{name}: expected a Tensor or a number, got object$"):
+        call()
+
+
+def test_histc_constant_data_widens_by_one_each_side():
+    # [3, 3, 3] with 3 bins: the range [2, 4] gives edges 2, 2.67, 3.33, 4: the middle bin
+    # (PyTorch's [0, 3, 0]); a range widened unevenly would move the 3s to another bin
+    np.testing.assert_array_equal(_np(tt.histc(tt.tensor([3.0, 3.0, 3.0]), bins=3)), [0, 3, 0])
+    np.testing.assert_array_equal(_np(tt.histc(tt.tensor([3.0]), bins=2, min=3, max=3)), [0, 1])
+
+
+def test_histogram_float32_edges_bin_float32_values():
+    # float32(0.7) rounds down; it equals the float32 edge 7 of [0, 1] in 10 bins, so it is in
+    # bin 7 (PyTorch too); float64 edges would put it in bin 6
+    x = tt.tensor(np.array([0.7], np.float32))
+    hist, edges = tt.histogram(x, 10, range=(0.0, 1.0))
+    np.testing.assert_array_equal(_np(hist), [0, 0, 0, 0, 0, 0, 0, 1, 0, 0])
+    hist, _ = tt.histogramdd(x.reshape(1, 1), 10, range=[0.0, 1.0])
+    np.testing.assert_array_equal(_np(hist), [0, 0, 0, 0, 0, 0, 0, 1, 0, 0])

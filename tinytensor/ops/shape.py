@@ -402,7 +402,7 @@ FILL = Primitive("Fill", _fill_kernel)  # a number copied everywhere: no gradien
 
 def narrow(input, dim, start, length):
     """f(a) = a[..., start:start+length, ...] along ``dim``"""
-    a = input
+    a = as_tensor(input, "narrow")
     d = one_dim(dim, a.ndim, "narrow")
     size = a.shape[d]
     if not -size <= start <= size:
