@@ -212,7 +212,14 @@ def test_nanmean_dtypes():
 
 
 def test_nanmean_errors():
-    with pytest.raises(RuntimeError, match=r"^nanmean\(\): expected a floating point .*int64"):
+    with pytest.raises(IndexError, match="^nanmean: dim 2"):
+        tt.nanmean(tt.tensor(_NAN), 2)
+    with pytest.raises(IndexError, match="^aminmax: dim 2"):
+        tt.aminmax(tt.zeros(0, 3), dim=2)
+    with pytest.raises(
+        RuntimeError,
+        match=r"^nanmean\(\): expected a floating point .*int64; convert it with \.float\(\)$",
+    ):
         tt.nanmean(tt.tensor([1, 2]))
     # PyTorch refuses an integer input even with a floating dtype, and an integer dtype
     with pytest.raises(RuntimeError, match=r"^nanmean\(\).*int64"):
@@ -302,6 +309,10 @@ def test_corrcoef_matches_numpy_and_is_clamped():
     c = _np(tt.corrcoef(tt.tensor(y)))
     assert np.abs(c).max() <= 1.0
     np.testing.assert_allclose(c, [[1, 1, -1], [1, 1, -1], [-1, -1, 1]], rtol=1e-12)
+    # rows x, 0.1 x + 0.3, -0.1 x + 0.3: unclamped, rounding gives 1 + 2**-52 and its negative
+    x = np.array([0.1, 0.2, 0.7, 1.3])
+    c = _np(tt.corrcoef(tt.tensor(np.stack([x, 0.1 * x + 0.3, -0.1 * x + 0.3]))))
+    assert c.max() == 1.0 and c.min() == -1.0
     # one variable: 1
     assert float(tt.corrcoef(tt.tensor([1.0, 2.0, 4.0]))) == 1.0
     # a constant row: NaN (0 / 0)

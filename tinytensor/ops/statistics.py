@@ -116,11 +116,7 @@ def aminmax(input, *, dim=None, keepdim=False):
             f"aminmax(): cannot compute aminmax over an empty dimension of a tensor of shape "
             f"{tuple(a.shape)}"
         )
-    lo = R.amin(a, () if dim is None else dim, keepdim)
-    hi = R.amax(a, () if dim is None else dim, keepdim)
-    if dim is None and keepdim:
-        lo, hi = S.reshape(lo, (1,) * a.ndim), S.reshape(hi, (1,) * a.ndim)
-    return aminmax_result(lo, hi)
+    return aminmax_result(R.amin(a, dim, keepdim), R.amax(a, dim, keepdim))
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
