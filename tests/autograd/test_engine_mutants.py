@@ -661,3 +661,155 @@ def test_anomaly_on_a_node_made_outside_anomaly_mode_says_so():
 
 def test_engine_uses_node_class_for_edges():
     assert E.Node is Node
+
+
+# --- survivors of the first mutmut pass -----------------------------------------------------------
+
+
+def test_reduce_to_sums_a_stretched_axis_when_the_leading_one_is_size_one():
+    g = wrap(np.arange(12.0).reshape(1, 3, 4))
+    for enabled in (False, True):
+        prev = grad_state.enabled
+        grad_state.enabled = enabled
+        try:
+            out = E.reduce_to(g, (3, 1), np.float64, "w")
+        finally:
+            grad_state.enabled = prev
+        assert out._data.shape == (3, 1)
+        np.testing.assert_array_equal(
+            out._data, np.arange(12.0).reshape(3, 4).sum(1, keepdims=True)
+        )
+
+
+def test_broadcast_reduction_under_create_graph_stays_differentiable():
+    x, z = _leaf(2.0), _leaf(1.0, 2.0, 3.0)  # (1,) against (3,)
+    (gx,) = tt.autograd.grad((x * z * z).sum(), x, create_graph=True)  # sum(z^2), reduced
+    assert gx.shape == (1,) and gx.item() == 14.0 and gx.requires_grad
+    (gz,) = tt.autograd.grad(gx, z)
+    assert gz._data.tolist() == [2.0, 4.0, 6.0]
+    x = _leaf(2.0)  # (1,) against (3,)
+    c = tt.tensor([1.0, 2.0, 3.0], dtype=tt.float64)
+    y = (x * x * c).sum()
+    (g,) = tt.autograd.grad(y, x, create_graph=True)  # sum(2 x c) = 24
+    assert g.shape == (1,) and g.item() == 24.0 and g.requires_grad
+    (h,) = tt.autograd.grad(g, x)  # sum(2 c) = 12
+    assert h.item() == 12.0
+
+
+def test_two_roots_that_are_one_leaf_or_one_node_are_summed():
+    x = _leaf(1.0, 2.0)
+    tt.autograd.backward([x, x], [_leaf(1.0, 2.0).detach(), _leaf(10.0, 20.0).detach()])
+    np.testing.assert_array_equal(x.grad._data, [11.0, 22.0])
+    y = _leaf(1.0, 2.0)
+    m = y * 3.0
+    tt.autograd.backward([m, m], [_leaf(1.0, 2.0).detach(), _leaf(10.0, 20.0).detach()])
+    np.testing.assert_array_equal(y.grad._data, [33.0, 66.0])
+
+
+def test_the_first_backward_tunes_the_allocator_once():
+    (_leaf(1.0) * 2.0).backward()
+    assert E._first_pass is False
+
+
+def test_run_backward_defaults_free_the_graph_and_make_plain_gradients():
+    x = _leaf(2.0)
+    y = x * x
+    node = y.grad_fn
+    E.run_backward([y], [wrap(np.ones(1))])
+    assert x.grad.item() == 4.0 and not x.grad.requires_grad
+    assert node.fn is None  # retain_graph=False
+    z = _leaf(1.0)
+    w = x * 3.0
+    with pytest.raises(RuntimeError, match="was not used in the graph"):
+        E.run_backward([w], [wrap(np.ones(1))], inputs=[z], capture=True)  # allow_unused=False
+
+
+@pytest.mark.parametrize("none_first", [False, True])
+def test_a_node_that_gets_no_gradient_is_skipped_and_the_rest_still_run(none_first):
+    x0 = _leaf(1.0)
+    x = x0 * 3.0  # gets a gradient
+    m = x0 * 2.0  # reachable, but backward gives it None
+
+    if none_first:
+        out = _op("Half", (m, x), lambda g: (None, g), [0.0])
+    else:
+        out = _op("Half", (x, m), lambda g: (g, None), [0.0])
+    out.backward()
+    assert x0.grad.item() == 3.0
+
+
+@pytest.mark.parametrize("ask_y", [False, True])
+def test_backward_inputs_skips_a_branch_whichever_comes_first(ask_y):
+    x, y = _leaf(1.0), _leaf(2.0)
+    a = x * 2.0
+    b = y * 3.0
+    (a + b).backward(inputs=[y] if ask_y else [x])
+    if ask_y:
+        assert y.grad.item() == 3.0 and x.grad is None
+    else:
+        assert x.grad.item() == 2.0 and y.grad is None
+
+
+@pytest.mark.parametrize("swap", [False, True])
+def test_grad_of_a_non_leaf_and_a_leaf_on_another_branch(swap):
+    x1, x2 = _leaf(3.0), _leaf(5.0)
+    m1 = x1 * 2.0  # 6
+    m2 = x2 * 3.0  # 15
+    y = m2 * m1 if swap else m1 * m2
+    gm1, gx2 = tt.autograd.grad(y, [m1, x2])
+    assert gm1.item() == 15.0 and gx2.item() == 18.0  # m1 * 3
+
+
+def test_a_gradient_of_the_wrong_dtype_only_or_shape_only_into_an_interior_node():
+    x = _leaf(1.0, 2.0, dtype=tt.float32)
+    mid = x * 1.0
+    seen = []
+    mid.register_hook(lambda g: seen.append(g.dtype))
+    out = _op("Dt", (mid,), lambda g: (wrap(np.array([2.0, 3.0])),), np.zeros(2))  # float64
+    out.sum().backward()
+    assert x.grad.dtype is tt.float32 and x.grad._data.tolist() == [2.0, 3.0]
+    assert seen == [tt.float32]  # cast on the way into the node, not only at the leaf
+    y = _leaf(1.0, 2.0)
+    mid = y * 1.0
+    out = _op("Sh", (mid,), lambda g: (wrap(np.ones((3, 2))),), np.zeros(1))  # float64
+    out.sum().backward()
+    assert y.grad._data.tolist() == [3.0, 3.0]
+
+
+def test_a_bad_gradient_into_an_interior_node_or_an_output_names_the_node():
+    x = _leaf(1.0, 2.0)
+    mid = x * 1.0
+    out = _op("BadMid", (mid,), lambda g: (wrap(np.ones(3)),), np.zeros(1))
+    with pytest.raises(RuntimeError, match=r"^<BadMidBackward>: the gradient it returned"):
+        out.sum().backward()
+    p0, p1 = _leaf(1.0, 2.0, 3.0, 4.0).split(2)
+    out = _op("BadOut", (p1,), lambda g: (wrap(np.ones(3)),), np.zeros(1))
+    with pytest.raises(RuntimeError, match=r"^<BadOutBackward>: the gradient it returned"):
+        out.sum().backward()
+
+
+def test_a_float64_gradient_into_a_float32_output_of_a_multi_output_node_is_cast():
+    x = _leaf(1.0, 2.0, 3.0, 4.0, dtype=tt.float32)
+    p0, p1 = x.split(2)
+    seen = []
+    p1.register_hook(lambda g: seen.append(g.dtype))
+    out = _op("Up64", (p1,), lambda g: (wrap(np.array([2.0, 3.0])),), np.zeros(1))
+    out.sum().backward()
+    assert seen == [tt.float32]
+    assert x.grad.dtype is tt.float32 and x.grad._data.tolist() == [0.0, 0.0, 2.0, 3.0]
+
+
+def test_needs_with_inputs_follows_an_output_of_a_multi_output_node():
+    x = _leaf(1.0, 2.0, 3.0, 4.0)
+    p0, p1 = x.split(2)
+    z = _leaf(1.0, 1.0)
+    seen = []
+
+    def bw(g, *, needs):
+        seen.append(needs)
+        return (g if needs[0] else None, g if needs[1] else None)
+
+    out = _op("NeedsOut", (p1, z), bw, np.zeros(2))
+    out.sum().backward(inputs=[x])
+    assert seen == [(True, False)]
+    assert x.grad._data.tolist() == [0.0, 0.0, 1.0, 1.0] and z.grad is None
