@@ -656,7 +656,10 @@ def test_anomaly_on_a_node_made_outside_anomaly_mode_says_so():
     with tt.autograd.detect_anomaly():
         with pytest.raises(RuntimeError) as e:
             y.backward()
-    assert "(not recorded: the node was made outside detect_anomaly)" in str(e.value)
+    assert str(e.value).endswith(
+        "The forward call that created <OldBackward>:\n"
+        "  (not recorded: the node was made outside detect_anomaly)\n"
+    )
 
 
 def test_engine_uses_node_class_for_edges():
@@ -813,3 +816,31 @@ def test_needs_with_inputs_follows_an_output_of_a_multi_output_node():
     out.sum().backward(inputs=[x])
     assert seen == [(True, False)]
     assert x.grad._data.tolist() == [0.0, 0.0, 1.0, 1.0] and z.grad is None
+
+
+def test_a_hook_on_an_output_without_gradient_does_not_stop_the_next_hook():
+    x = _leaf(1.0, 2.0, 3.0, 4.0)
+    p0, p1 = x.split(2)
+    called = []
+    p0.register_hook(lambda g: called.append(g))  # p0 gets no gradient
+    p1.register_hook(lambda g: g * 10.0)
+    p1.sum().backward()
+    assert called == []
+    np.testing.assert_array_equal(x.grad._data, [0.0, 0.0, 10.0, 10.0])
+
+
+def test_retain_grad_of_an_output_without_gradient_stays_none():
+    x = _leaf(1.0, 2.0, 3.0, 4.0)
+    p0, p1 = x.split(2)
+    p0.retain_grad()
+    p1.retain_grad()
+    (p1 * 2.0).sum().backward()
+    assert p0.grad is None and p1.grad._data.tolist() == [2.0, 2.0]
+
+
+def test_post_accumulate_hook_gets_the_leaf_after_its_grad_is_written():
+    x = _leaf(1.0, 2.0)
+    seen = []
+    x.register_post_accumulate_grad_hook(lambda t: seen.append((t, t.grad._data.tolist())))
+    (x * 3.0).sum().backward()
+    assert len(seen) == 1 and seen[0][0] is x and seen[0][1] == [3.0, 3.0]
