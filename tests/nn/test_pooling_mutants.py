@@ -148,6 +148,7 @@ FIXED = [
     (3, (5, 6, 5), (3, 2, 3), 2, 1, 1, True),
     (3, (4, 6, 4), 2, None, 0, 1, False),  # tiling windows
     (3, (6, 5, 7), (2, 3, 2), (1, 2, 3), (1, 0, 1), (2, 1, 3), False),
+    (3, (5, 6, 7), 2, 2, 0, 1, True),  # ceil_mode keeps a last partial window on two axes
     # windows that stop short of the right padding (the padded size is not the windows' reach)
     (1, (10,), 3, 2, 1, 1, False),
     (2, (8, 7), 3, 2, 1, 1, False),
@@ -196,7 +197,7 @@ def test_max_pool_ties_go_to_the_first_in_scan_order(case):
     np.testing.assert_array_equal(ind.numpy(), want_idx)
 
 
-@pytest.mark.parametrize("case", [FIXED[i] for i in (0, 3, 5, 6, 9, 10, 12, 13)],
+@pytest.mark.parametrize("case", [FIXED[i] for i in (0, 3, 5, 6, 9, 10, 13, 14)],
                          ids=["1d-dilated", "1d-tiling", "2d-ceil", "2d-tiling", "3d-ceil",
                               "3d-tiling", "1d-short", "2d-short"])  # fmt: skip
 def test_max_pool_second_and_third_order_gradients(case):
@@ -639,3 +640,25 @@ def test_plain_arrays_and_lists_are_taken_as_inputs():
     np.testing.assert_array_equal(
         F.max_unpool2d(out, ind.numpy().tolist(), 2).numpy(), F.max_unpool2d(out, ind, 2).numpy()
     )
+
+
+def test_unbatched_single_channel_keeps_its_size_one_axes():
+    # only the added batch axis is removed: a channel of one and an output of one stay
+    x = tt.tensor(np.random.default_rng(0).standard_normal((1, 4, 5)))
+    out, ind = F.max_pool2d(x, (4, 2), return_indices=True)
+    assert out.shape == (1, 1, 2) and ind.shape == (1, 1, 2)
+    assert F.max_pool2d(x, (4, 5)).shape == (1, 1, 1)
+    out, ind = F.adaptive_max_pool2d(x, (1, 3), return_indices=True)
+    assert out.shape == (1, 1, 3) and ind.shape == (1, 1, 3)
+    assert F.adaptive_max_pool2d(x, 1).shape == (1, 1, 1)
+    un = F.max_unpool2d(out, ind, (4, 1), (4, 2), output_size=(4, 5))
+    assert un.shape == (1, 4, 5)
+    un = F.max_unpool1d(tt.ones(1, 1), tt.zeros(1, 1, dtype=tt.int64), 1)
+    assert un.shape == (1, 1)
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_with_indices_forms_default_to_floor_mode(nd):
+    x = tt.tensor(np.random.default_rng(nd).standard_normal((1, 1) + (5,) * nd))
+    out, ind = getattr(F, f"max_pool{nd}d_with_indices")(x, 2)
+    assert tuple(out.shape) == (1, 1) + (2,) * nd and ind.shape == out.shape
