@@ -141,6 +141,15 @@ def test_div_values_and_gradients():
     assert gb.tolist() == [-0.75, 1.0]  # -g a / b^2
 
 
+def test_div_gradient_of_one_operand_only():
+    a, b = _t([3.0, -8.0], True), _t([2.0, 4.0])
+    ga, gb = _grads(tt.div(a, b), a, b)
+    assert ga.tolist() == [0.5, 0.25] and gb is None
+    a, b = _t([3.0, -8.0]), _t([2.0, 4.0], True)
+    ga, gb = _grads(tt.div(a, b), a, b)
+    assert ga is None and gb.tolist() == [-0.75, 0.5]
+
+
 def test_div_of_integers_is_float_of_the_default_dtype():
     out = tt.div(tt.tensor([3, 7]), tt.tensor([2, 2]))
     assert out.dtype is tt.get_default_dtype() and out.tolist() == [1.5, 3.5]
@@ -346,6 +355,15 @@ def test_lerp_with_a_tensor_weight_and_gradients():
     assert gs.tolist() == [0.75] and ge.tolist() == [0.25]
 
 
+def test_lerp_gradient_of_start_only_or_end_only():
+    s, e = _t([1.0, 2.0], True), _t([5.0, -2.0])
+    gs, ge = _grads(tt.lerp(s, e, 0.25), s, e)
+    assert gs.tolist() == [0.75, 0.75] and ge is None
+    s, e = _t([1.0, 2.0]), _t([5.0, -2.0], True)
+    gs, ge = _grads(tt.lerp(s, e, 0.25), s, e)
+    assert gs is None and ge.tolist() == [0.25, 0.25]
+
+
 def test_lerp_saves_start_and_end_only_for_the_weights_gradient():
     def lerp(s, e, w):
         return tt.lerp(s, e, w)
@@ -405,6 +423,14 @@ def test_copysign_values_dtype_and_gradients():
     assert gb.tolist() == [0.0, 0.0, 0.0, 0.0]  # a zero gradient, not None
     i = tt.copysign(tt.tensor([3, -4]), tt.tensor([-1, 1]))
     assert i.dtype is tt.get_default_dtype() and i.tolist() == [-3.0, 4.0]
+
+
+def test_copysign_second_derivative_is_zero_and_finite_at_zero():
+    a, b = _t([0.0, 2.0, -3.0], True), _t([-1.0, 1.0, 1.0])
+    (ga,) = tt.autograd.grad(tt.copysign(a, b).sum(), a, create_graph=True)
+    assert ga.tolist() == [0.0, 1.0, -1.0]
+    (gga,) = tt.autograd.grad(ga.sum(), a)
+    assert gga.tolist() == [0.0, 0.0, 0.0]
 
 
 def test_copysign_saves_a_and_its_output_only_for_as_gradient():
