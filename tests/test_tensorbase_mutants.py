@@ -217,6 +217,9 @@ def test_array_protocol_dtype_and_copy():
     as64 = t.__array__(np.float64)
     assert as64.dtype == np.float64 and as64 is not t._data
     np.testing.assert_array_equal(as64, [1.5, 2.5])
+    as32 = tt.tensor([0.5], dtype=tt.float64).__array__(np.float32)
+    assert as32.dtype == np.float32 and as32.tolist() == [0.5]
+    assert np.asarray(tt.tensor([3]), dtype=np.int8).dtype == np.int8
     copied = t.__array__(copy=True)
     assert copied is not t._data and not np.shares_memory(copied, t._data)
     np.testing.assert_array_equal(copied, t._data)
