@@ -212,9 +212,9 @@ def cov(input, *, correction=1, fweights=None, aweights=None):  # noqa: A002
             norm = wsum - correction
         else:
             norm = wsum - correction * R.sum(w * S.reshape(as_tensor(aweights), -1)) / wsum
-    norm = SEL.clamp(as_tensor(norm).to(x.dtype), min=0.0)
-    xm = x - avg
-    xw = xm if w is None else xm * w.to(x.dtype)
+    xm = x - avg  # float64 weights promote a float32 input, as in PyTorch
+    norm = SEL.clamp(as_tensor(norm).to(xm.dtype), min=0.0)
+    xw = xm if w is None else xm * w  # promoted as PyTorch (float64 weights: float64)
     return S.squeeze(L.matmul(xm, S.transpose(xw, 0, 1)) / norm)
 
 
