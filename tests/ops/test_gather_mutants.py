@@ -152,11 +152,14 @@ def test_scatter_add_input_gradient_without_a_source_gradient():
     np.testing.assert_array_equal(a.grad.numpy(), np.full((3, 4), 3.0))
 
 
-def test_scatter_add_takes_the_leading_block_of_a_larger_source_cast_to_the_input_dtype():
-    src = np.arange(12, dtype=np.float32).reshape(3, 4)
+def test_scatter_add_takes_the_leading_block_of_a_larger_source():
+    src = np.arange(12, dtype=np.float64).reshape(3, 4)
     out = tt.scatter_add(tt.zeros(2, 4, dtype=tt.float64), 0, tt.tensor([[1, 0]]), tt.tensor(src))
     assert out.dtype == tt.float64
     np.testing.assert_array_equal(out.numpy(), [[0, 1, 0, 0], [0, 0, 0, 0]])
+    # larger in one dim only
+    out = tt.scatter(tt.zeros(2, 3), 1, tt.tensor([[2, 0], [1, 1]]), tt.tensor(src[:2, :3]))
+    np.testing.assert_array_equal(out.numpy(), [[1.0, 0.0, 0.0], [0.0, 5.0, 0.0]])
     gs = _leaf(src)
     tt.scatter_add(tt.zeros(2, 4, dtype=tt.float64), 0, tt.tensor([[1, 0]]), gs).sum().backward()
     np.testing.assert_array_equal(gs.grad.numpy(), [[1, 1, 0, 0], [0] * 4, [0] * 4])
@@ -526,3 +529,92 @@ def test_compiled_calls_read_each_calls_source_and_index():
         s = tt.tensor([[1.0 + k, 2.0 * k]], dtype=tt.float64)
         i = tt.tensor([[k % 3, (k + 1) % 3]])
         np.testing.assert_array_equal(compiled(x, s, i).numpy(), f(x, s, i).numpy())
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda bad: tt.gather(bad, 0, tt.tensor([0])), "gather"),
+        (lambda bad: tt.gather(tt.ones(2), 0, bad), "gather"),
+        (lambda bad: tt.scatter(bad, 0, tt.tensor([0]), 1.0), "scatter"),
+        (lambda bad: tt.scatter_add(bad, 0, tt.tensor([0]), tt.ones(1)), "scatter_add"),
+        (lambda bad: tt.index_select(bad, 0, tt.tensor([0])), "index_select"),
+        (lambda bad: tt.index_select(tt.ones(2), 0, bad), "index_select"),
+        (lambda bad: tt.index_add(bad, 0, tt.tensor([0]), tt.ones(1)), "index_add"),
+        (lambda bad: tt.index_add(tt.ones(2), 0, tt.tensor([0]), bad), "index_add"),
+        (lambda bad: tt.take(bad, tt.tensor([0])), "take"),
+        (lambda bad: tt.take(tt.ones(2), bad), "take"),
+        (lambda bad: tt.take_along_dim(bad, tt.tensor([0])), "take_along_dim"),
+        (lambda bad: tt.take_along_dim(tt.ones(2), bad), "take_along_dim"),
+        (lambda bad: tt.index_put(bad, (tt.tensor([0]),), tt.ones(())), "index_put"),
+        (lambda bad: tt.index_put(tt.ones(2), (tt.tensor([0]),), bad), "index_put"),
+        (lambda bad: tt.index_put(tt.ones(2), (bad,), tt.ones(()), True), "index_put"),
+        (lambda bad: tt.as_strided(bad, (1,), (1,)), "as_strided"),
+    ],
+)
+def test_a_non_tensor_argument_is_named_in_the_ops_error(call, name):
+    with pytest.raises(TypeError, match=rf"^{name}\b.*object"):
+        call(object())
+
+
+def test_error_messages_say_the_fix():
+    with pytest.raises(
+        RuntimeError,
+        match=r"^gather\(sparse_grad=True\): tinytensor's gradients are dense tensors; call gather "
+        r"with sparse_grad=False \(the default\) for the same values and a dense gradient$",
+    ):
+        tt.gather(tt.ones(2), 0, tt.tensor([0]), sparse_grad=True)
+    with pytest.raises(
+        RuntimeError,
+        match=r"^scatter: reduce argument must be either add or multiply, got 'sum' \(for sum, "
+        r"prod, mean, amax or amin use scatter_reduce\)$",
+    ):
+        tt.scatter(tt.zeros(2), 0, tt.tensor([0]), 1.0, reduce="sum")
+    out = tt.scatter(_leaf([1.0, 2.0]), 0, tt.tensor([1]), 3.0, reduce="multiply")
+    with pytest.raises(
+        RuntimeError,
+        match=r"^the derivative of scatter with reduce='multiply' is not implemented \(as in "
+        r"PyTorch\); use scatter_reduce\(input, dim, index, src, reduce='sum' or 'prod'\), "
+        r"which has one$",
+    ):
+        out.sum().backward()
+    with pytest.raises(RuntimeError, match=r"gather: index \(1, 1\) and input \(3,\) must have"):
+        tt.gather(tt.ones(3), 0, tt.tensor([[0]]))
+
+
+def test_float64_gradients_stay_float64():
+    x = _leaf(X)
+    (
+        tt.gather(x, 1, tt.tensor([[0]])).sum() + tt.index_select(x, 0, tt.tensor([1])).sum()
+    ).backward()
+    assert x.grad.dtype == tt.float64
+
+
+def test_the_index_is_saved_only_for_the_sources_gradient():
+    # without a source gradient the index is not saved: changing it afterwards is fine
+    idx = tt.tensor([[1, 0]])
+    a = _leaf(np.zeros((1, 3)))
+    out = tt.scatter_add(a, 1, idx, tt.ones(1, 2, dtype=tt.float64))
+    idx.fill_(2)
+    out.sum().backward()
+    assert a.grad.tolist() == [[1.0, 1.0, 1.0]]
+    vidx = tt.tensor([1, 0])
+    a = _leaf(np.zeros((1, 3)))
+    out = tt.index_add(a, 1, vidx, tt.ones(1, 2, dtype=tt.float64))
+    vidx.fill_(2)
+    out.sum().backward()
+    assert a.grad.tolist() == [[1.0, 1.0, 1.0]]
+    # with one, it is, and a change before backward is an error (as in PyTorch)
+    for op in (tt.scatter_add, tt.index_add):
+        i = tt.tensor([[1, 0]]) if op is tt.scatter_add else tt.tensor([1, 0])
+        s = _leaf(np.ones((1, 2)))
+        out = op(tt.zeros(1, 3, dtype=tt.float64), 1, i, s)
+        i.fill_(2)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            out.sum().backward()
+
+
+def test_a_number_scattered_into_integers_is_cast():
+    idx = tt.tensor([0, 0])
+    assert tt.scatter(tt.zeros(3, dtype=tt.int64), 0, idx, 2.5, reduce="add").tolist() == [4, 0, 0]
+    assert tt.scatter_add(tt.zeros(3, dtype=tt.int64), 0, idx, 2.5).tolist() == [4, 0, 0]
