@@ -6,6 +6,7 @@ where PyTorch's are, with PyTorch's messages; lambda schedulers' state dicts."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -137,3 +138,28 @@ def test_lambda_state_dict_leaves_out_the_optimizer_and_loads_without_lambdas():
     other.load_state_dict(plain)  # a state dict without lambdas leaves them as they are
     assert other.last_epoch == 3 and other.lr_lambdas[0] is fn
     assert other.optimizer is not opt
+
+
+def test_step_with_an_epoch_without_a_closed_form_uses_get_lr():
+    opt = _sgd(tt)
+    sched = LRS.LambdaLR(opt, lambda e: 0.5**e)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the epoch argument is deprecated, as in PyTorch
+        sched.step(3)
+    assert sched.last_epoch == 3
+    assert sched.get_last_lr() == pytest.approx([b * 0.125 for b in BASES], rel=1e-12)
+
+
+def test_base_scheduler_messages():
+    with pytest.raises(TypeError) as info:
+        LRS.StepLR(object(), 2)
+    assert str(info.value) == "object is not an Optimizer"
+    with pytest.raises(KeyError) as info:
+        LRS.StepLR(tt.optim.SGD([tt.zeros(1, requires_grad=True)]), 2, last_epoch=3)
+    assert info.value.args[0] == (
+        "param 'initial_lr' is not specified in param_groups[0] when resuming scheduler with "
+        "last_epoch >= 0; load the optimizer's state_dict first, or start with last_epoch=-1"
+    )
+    with pytest.raises(NotImplementedError) as info:
+        LRS.LRScheduler(_sgd(tt))
+    assert str(info.value) == "LRScheduler does not implement get_lr"

@@ -72,3 +72,26 @@ def test_per_group_values_must_match_the_groups():
     with pytest.raises(ValueError) as info:
         LRS.OneCycleLR(opt, [1.0], total_steps=10)
     assert str(info.value).startswith("max_lr must have the same length")
+
+
+def test_initial_lr_is_a_copy_of_a_tensor_lr_and_base_lr_lists_are_copied():
+    opt = _opt(tt.tensor(0.8))
+    sched = LRS.StepLR(opt, 1, gamma=0.5)
+    group = opt.param_groups[0]
+    assert group["initial_lr"] is not group["lr"]
+    for _ in range(2):
+        opt.step()
+        sched.step()
+    assert float(group["lr"]) == pytest.approx(0.2)
+    assert float(group["initial_lr"]) == pytest.approx(0.8)
+
+    opt = _opt(tt.tensor(0.1))
+    group_lr = opt.param_groups[0]["lr"]
+    sched = LRS.CyclicLR(opt, base_lr=[group_lr], max_lr=[tt.tensor(0.5)], step_size_up=2)
+    assert sched.base_lrs[0] is not group_lr
+    got = []
+    for _ in range(4):
+        opt.step()
+        sched.step()
+        got.append(float(sched.get_last_lr()[0]))
+    np.testing.assert_allclose(got, [0.3, 0.5, 0.3, 0.1], rtol=1e-6)
