@@ -437,3 +437,13 @@ def test_separable_by_default_names_its_node_and_saves_its_input():
     np.testing.assert_array_equal(out.detach().numpy(), [[4.0], [13.0]])
     out.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [[1.0, 0.0, 2.0]] * 2)
+
+
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_lp_pool_ceil_mode_is_passed_through(nd):
+    # a window past the end (partial) is kept: its p-power sum scaled by k / (part inside)
+    x = np.random.default_rng(nd).uniform(0.5, 2.0, (1, 2) + (5,) * nd)
+    got = getattr(F, f"lp_pool{nd}d")(tt.tensor(x), 2, 2, ceil_mode=True)
+    assert tuple(got.shape) == (1, 2) + (3,) * nd
+    sums, _ = _avg_oracle(x**2, (2,) * nd, (2,) * nd, (0,) * nd, True, True)
+    np.testing.assert_allclose(got.numpy(), np.sqrt(sums * 2**nd), rtol=1e-12)
