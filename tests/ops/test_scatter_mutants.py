@@ -254,6 +254,20 @@ def test_index_fill_0d():
     assert float(a.grad) == 3.0 and float(v.grad) == 0.0
 
 
+def test_index_fill_value_gradient_along_dim_0():
+    a = tt.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    v = tt.tensor(np.array(9.0), requires_grad=True)
+    out = tt.index_fill(a, 0, _i(1), v)
+    np.testing.assert_array_equal(_np(out), [[0.0, 1.0, 2.0], [9.0, 9.0, 9.0]])
+    out.backward(tt.tensor(np.arange(1.0, 7.0).reshape(2, 3)))
+    assert float(v.grad) == 4 + 5 + 6
+    np.testing.assert_array_equal(_np(a.grad), [[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
+    a = tt.tensor(np.zeros((2, 2, 2)), requires_grad=True)
+    v = tt.tensor(np.array(1.0), requires_grad=True)
+    tt.index_fill(a, 1, _i(0), v).backward(tt.tensor(np.arange(8.0).reshape(2, 2, 2)))
+    assert float(v.grad) == 0 + 1 + 4 + 5
+
+
 def test_index_fill_errors():
     with pytest.raises(
         RuntimeError, match="^index_fill only supports a 0-dimensional value tensor, got 1 dims"
@@ -281,7 +295,7 @@ def test_index_copy_0d_and_errors():
     (out * 3.0).backward()
     assert float(a0.grad) == 0.0 and float(s0.grad) == 3.0 and s0.grad.shape == ()
     for idx in (_i(), _i(0, 0)):  # PyTorch: a 0-d input takes exactly one index
-        with pytest.raises(IndexError, match="^index_copy: a 0-d input takes exactly one index"):
+        with pytest.raises(IndexError, match="^index_copy: the input is 0-d, so the index must"):
             tt.index_copy(tt.tensor(np.array(2.0)), 0, idx, tt.tensor(np.array(5.0)))
     a = tt.zeros(3, 2, dtype=tt.float64)
     with pytest.raises(
@@ -296,6 +310,16 @@ def test_index_copy_0d_and_errors():
         r".*float32",
     ):
         tt.index_copy(a, 0, _i(0, 1), tt.zeros(2, 2, dtype=tt.float32))
+    with pytest.raises(IndexError, match="^index_copy: dim 2"):
+        tt.index_copy(a, 2, _i(0), tt.zeros(3, 1, dtype=tt.float64))
+    with pytest.raises(IndexError, match="^index_copy: "):
+        tt.index_copy(a, 0, _i(3), tt.zeros(1, 2, dtype=tt.float64))
+    with pytest.raises(RuntimeError, match="^index_copy: index must be a 1-D integer tensor"):
+        tt.index_copy(a, 0, _f(0.0), tt.zeros(1, 2, dtype=tt.float64))
+    with pytest.raises(IndexError, match="^index_fill: "):
+        tt.index_fill(a, 1, _i(2), 0.0)
+    with pytest.raises(IndexError, match="^index_fill: dim -3"):
+        tt.index_fill(a, -3, _i(0), 0.0)
     with pytest.raises(RuntimeError, match=r"^index_copy: source must have shape \(3, 1\)"):
         tt.index_copy(a, 1, _i(0), tt.zeros(3, 2, dtype=tt.float64))
 

@@ -206,11 +206,10 @@ def index_copy(input, dim, index, source):
     ds = g's slices at index"""
     a = as_tensor(input, "index_copy")
     d = one_dim(dim, a.ndim, "index_copy")
-    index = G._vector_index(a, d, index, "index_copy", IndexError)
+    # PyTorch: a 0-d input takes exactly one index (IndexError)
+    index = G._vector_index(a, d, index, "index_copy", IndexError, scalar_error=IndexError)
     source = as_tensor(source, "index_copy")
     idx = index._data.reshape(-1)
-    if a.ndim == 0 and len(idx) != 1:
-        raise IndexError(f"index_copy: a 0-d input takes exactly one index, got {len(idx)}")
     expect = a.shape[:d] + (len(idx),) + a.shape[d + 1 :] if a.ndim else source.shape
     if source.shape != expect or source._data.dtype != a._data.dtype:
         raise RuntimeError(
