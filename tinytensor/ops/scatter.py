@@ -269,7 +269,7 @@ def put(input, index, source, accumulate=False):
 
 def _put_kernel(x, index, src, accumulate):
     flat = x.copy().reshape(-1)
-    src = src.reshape(-1).astype(flat.dtype)
+    src = src.reshape(-1)  # of x's dtype (checked)
     if accumulate:
         np.add.at(flat, index.reshape(-1), src)
     else:
