@@ -493,3 +493,21 @@ _S = _f(1.0, 2.0, 3.0)
 def test_a_non_tensor_argument_names_the_op(name, call):
     with pytest.raises(TypeError, match=rf"^{name}: expected a Tensor or a number, got object$"):
         call()
+
+
+def test_unique_keeps_each_nan_apart():
+    u, cnt = tt.unique(_f(NAN, 1.0, NAN), return_counts=True)  # PyTorch: NaN != NaN
+    np.testing.assert_array_equal(_np(u), [1.0, NAN, NAN])
+    np.testing.assert_array_equal(_np(cnt), [1, 1, 1])
+
+
+def test_kthvalue_keepdim_gradient_and_median_dim_gradient():
+    a = np.array([[4.0, 1.0, 3.0, 2.0], [0.0, -1.0, 8.0, 6.0]])
+    x = tt.tensor(a, requires_grad=True)
+    v, _ = tt.kthvalue(x, 2, 1, keepdim=True)
+    v.backward(tt.tensor(np.array([[1.0], [2.0]])))
+    np.testing.assert_array_equal(_np(x.grad), [[0.0, 0.0, 0.0, 1.0], [2.0, 0.0, 0.0, 0.0]])
+    x = tt.tensor(a, requires_grad=True)
+    tt.median(x, 0, keepdim=True).values.backward(tt.tensor(np.ones((1, 4))))
+    # column-wise lower median of two rows: the smaller one
+    np.testing.assert_array_equal(_np(x.grad), [[0.0, 0.0, 1.0, 1.0], [1.0, 1.0, 0.0, 0.0]])
