@@ -365,6 +365,8 @@ def test_put_errors():
         tt.put(a, _i(0, 4), _f(1.0, 2.0))
     with pytest.raises(IndexError, match="^put: index -5 is out of range for a tensor of 4 elem"):
         tt.put(a, _i(-5, 3), _f(1.0, 2.0))
+    with pytest.raises(IndexError, match="^put: index 4 is out of range"):  # -4 is fine
+        tt.put(a, _i(-4, 4), _f(1.0, 2.0))
     with pytest.raises(
         RuntimeError,
         match=r"^put: source dtype .*float32 must equal the input's .*with \.to\(input\.dtype\)$",
@@ -391,6 +393,16 @@ def test_select_scatter_values_bounds_and_gradients():
     out = tt.select_scatter(tt.zeros(3, dtype=tt.float64), tt.tensor(1, dtype=tt.int64), 0, 2)
     assert out.dtype == tt.float64
     np.testing.assert_array_equal(_np(out), [0.0, 0.0, 1.0])
+
+
+def test_scatter_embeddings_dim_errors_name_the_op():
+    a = tt.zeros(2, 3)
+    with pytest.raises(IndexError, match="^select_scatter: dim 2"):
+        tt.select_scatter(a, tt.zeros(2), 2, 0)
+    with pytest.raises(IndexError, match="^diagonal_scatter: dim 2"):
+        tt.diagonal_scatter(a, tt.zeros(2), 0, 2, 1)
+    with pytest.raises(IndexError, match="^diagonal_scatter: dim -3"):
+        tt.diagonal_scatter(a, tt.zeros(2), 0, 0, -3)
 
 
 def test_select_scatter_errors():
