@@ -618,3 +618,64 @@ def test_a_number_scattered_into_integers_is_cast():
     idx = tt.tensor([0, 0])
     assert tt.scatter(tt.zeros(3, dtype=tt.int64), 0, idx, 2.5, reduce="add").tolist() == [4, 0, 0]
     assert tt.scatter_add(tt.zeros(3, dtype=tt.int64), 0, idx, 2.5).tolist() == [4, 0, 0]
+
+
+def test_integer_index_add_truncates_alpha_first():
+    out = tt.index_add(
+        tt.zeros(3, dtype=tt.int64), 0, tt.tensor([0, 2]), tt.tensor([3, -3]), alpha=2.7
+    )
+    assert out.dtype == tt.int64 and out.tolist() == [6, 0, -6]
+    out = tt.index_add(tt.zeros(2), 0, tt.tensor([1]), tt.tensor([3.0]), alpha=2.5)
+    assert out.tolist() == [0.0, 7.5]
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda x: tt.gather(x, 2, tt.tensor([[0]])), "gather"),
+        (lambda x: tt.scatter(x, 2, tt.tensor([[0]]), 1.0), "scatter"),
+        (lambda x: tt.scatter_add(x, -3, tt.tensor([[0]]), tt.ones(1, 1)), "scatter_add"),
+        (lambda x: tt.index_select(x, 2, tt.tensor([0])), "index_select"),
+        (lambda x: tt.index_add(x, 2, tt.tensor([0]), tt.ones(1, 1)), "index_add"),
+        (lambda x: tt.take_along_dim(x, tt.tensor([[0]]), 2), "take_along_dim"),
+    ],
+)
+def test_a_bad_dim_is_named_with_the_op(call, name):
+    with pytest.raises(IndexError, match=rf"^{name}: dim .* out of range"):
+        call(tt.ones(2, 3))
+
+
+@pytest.mark.parametrize(("index", "bad"), [([0, 12], 12), ([-12, 12], 12), ([11, -13], -13)])
+def test_take_reports_the_bad_value_not_a_valid_one(index, bad):
+    with pytest.raises(IndexError, match=rf"^take: index {bad} is out of range"):
+        tt.take(tt.tensor(X), tt.tensor(index))
+    with pytest.raises(IndexError, match=r"^take: cannot take from an empty tensor$"):
+        tt.take(tt.zeros(2, 0), tt.tensor([0]))
+
+
+def test_index_put_defaults_to_writing_and_keeps_the_values_dtype_for_gradients():
+    out = tt.index_put(tt.ones(3), (tt.tensor([0]),), tt.tensor(5.0))
+    assert out.tolist() == [5.0, 1.0, 1.0]
+    v = tt.tensor([1.0, 2.0], dtype=tt.float32, requires_grad=True)
+    t = tt.zeros(3, dtype=tt.float64)
+    out = tt.index_put(t, (tt.tensor([0, 0]),), v, accumulate=True)
+    assert out.dtype == tt.float64 and out.tolist() == [3.0, 0.0, 0.0]
+    out.sum().backward()
+    assert v.grad.dtype == tt.float32 and v.grad.tolist() == [1.0, 1.0]
+
+
+def test_as_strided_defaults_and_zero_strides():
+    x = tt.tensor(np.arange(10.0))
+    assert tt.as_strided(x, (2,), (1,)).tolist() == [0.0, 1.0]  # storage_offset defaults to 0
+    assert tt.as_strided(x, (3,), (0,), 4).tolist() == [4.0, 4.0, 4.0]
+    with pytest.raises(
+        RuntimeError, match=r"^as_strided: negative strides or storage offset are not supported$"
+    ):
+        tt.as_strided(x, (2,), (-1,))
+
+
+def test_0d_input_index_range_and_a_2d_index_for_index_add():
+    with pytest.raises(IndexError, match=r"index_select: index 1 is out of bounds .* size 1"):
+        tt.index_select(tt.tensor(5.0), 0, tt.tensor([1]))
+    with pytest.raises(IndexError, match=r"index_add: index must be a 1-D .*shape \(1, 1\)"):
+        tt.index_add(tt.zeros(2, 2), 0, tt.tensor([[0]]), tt.ones(1, 2))

@@ -283,6 +283,8 @@ def index_add(input, dim, index, source, alpha=1):
 
 def _index_add_kernel(x, index, src, dim, alpha):
     out = x.copy()
+    if out.dtype.kind in "iu":  # PyTorch casts alpha to the integer dtype first: 2.7 -> 2
+        alpha = int(alpha)
     if alpha != 1:
         src = src * alpha
     src = src.astype(out.dtype, copy=False)
