@@ -372,3 +372,51 @@ def test_window_errors():
             r".*int64",
         ):
             fn(3, dtype=tt.int64)
+
+
+# --- a device other than the CPU is refused with the maker's name ------------------------------
+
+_T = tt.zeros(2)
+
+
+def _quiet_range(*args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return tt.range(*args, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "name, call",
+    [
+        ("tensor", lambda d: tt.tensor([1.0], device=d)),
+        ("as_tensor", lambda d: tt.as_tensor([1.0], device=d)),
+        ("from_dlpack", lambda d: tt.from_dlpack(np.zeros(1), device=d)),
+        ("zeros", lambda d: tt.zeros(2, device=d)),
+        ("ones", lambda d: tt.ones(2, device=d)),
+        ("empty", lambda d: tt.empty(2, device=d)),
+        ("full", lambda d: tt.full((2,), 1.0, device=d)),
+        ("zeros_like", lambda d: tt.zeros_like(_T, device=d)),
+        ("ones_like", lambda d: tt.ones_like(_T, device=d)),
+        ("empty_like", lambda d: tt.empty_like(_T, device=d)),
+        ("full_like", lambda d: tt.full_like(_T, 1.0, device=d)),
+        ("arange", lambda d: tt.arange(3, device=d)),
+        ("linspace", lambda d: tt.linspace(0, 1, 3, device=d)),
+        ("logspace", lambda d: tt.logspace(0, 1, 3, device=d)),
+        ("eye", lambda d: tt.eye(2, device=d)),
+        ("range", lambda d: _quiet_range(1, 3, device=d)),
+        ("asarray", lambda d: tt.asarray([1.0], device=d)),
+        ("empty", lambda d: tt.empty_strided((2,), (1,), device=d)),
+        ("empty", lambda d: tt.empty_permuted((2,), (0,), device=d)),
+        ("scalar_tensor", lambda d: tt.scalar_tensor(1.0, device=d)),
+        ("hann_window", lambda d: tt.hann_window(3, device=d)),
+        ("hamming_window", lambda d: tt.hamming_window(3, device=d)),
+        ("bartlett_window", lambda d: tt.bartlett_window(3, device=d)),
+        ("blackman_window", lambda d: tt.blackman_window(3, device=d)),
+        ("kaiser_window", lambda d: tt.kaiser_window(3, device=d)),
+    ],
+)
+def test_a_device_other_than_the_cpu_names_the_maker(name, call):
+    with pytest.raises(RuntimeError, match=rf"^{name}: device 'cuda' is not available"):
+        call("cuda")
+    assert call("cpu") is not None
+    assert call(None) is not None

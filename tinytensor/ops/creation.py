@@ -19,6 +19,7 @@ from tinytensor import _dtype as D
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase, to_array, wrap
 from tinytensor.core.device import check_device
+from tinytensor.core.layout import format_order, laid_out
 
 __all__ = [
     "arange", "as_tensor", "asarray", "bartlett_window", "blackman_window", "empty", "empty_like",
@@ -202,42 +203,71 @@ def full(size, fill_value, dtype=None, requires_grad=False, device=None) -> Tens
     return made(FULL, (_data_arg(fill_value),), attrs, requires_grad)
 
 
-def _like(t, dtype, name="zeros_like"):
+def _like(t, dtype, name="zeros_like", memory_format=None):
+    """(shape, NumPy dtype, dim order) of a ``*_like`` result: ``t``'s shape, its dtype unless
+    ``dtype`` is given, and the layout ``memory_format`` gives (None: ``t``'s own order)."""
     if not isinstance(t, TensorBase):
         raise TypeError(f"{name}: expected a Tensor, got {type(t).__name__}")
-    return t.shape, (t._data.dtype if dtype is None else D.to_dtype(dtype).np)
+    order = format_order(t._data, memory_format, name)
+    return t.shape, (t._data.dtype if dtype is None else D.to_dtype(dtype).np), order
+
+
+def _filled_like(value, shape, dtype, order, requires_grad):
+    """``value`` (None: uninitialised) in ``shape``: C order when ``order`` is, else laid out
+    in ``order`` by its own kernel (which a compiled program replays with the same layout)."""
+    if order == tuple(builtins.range(len(shape))):
+        prim, args = (EMPTY, ()) if value is None else (FULL, (value,))
+        return made(prim, args, {"shape": shape, "dtype": dtype}, requires_grad)
+    args = () if value is None else (value,)
+    return made(LAID_OUT, args, {"shape": shape, "dtype": dtype, "order": order}, requires_grad)
+
+
+def _laid_out_kernel(*value, shape, dtype, order):
+    if value:
+        return laid_out(lambda s: np.full(s, value[0], dtype), shape, order)
+    return laid_out(lambda s: np.empty(s, dtype), shape, order)
+
+
+LAID_OUT = Primitive("FilledLaidOut", _laid_out_kernel)  # a *_like result in its input's layout
 
 
 def zeros_like(
     input, dtype=None, requires_grad=False, *, layout=None, device=None, memory_format=None
 ) -> TensorBase:
-    """Zeros with the shape of ``input``, and its dtype unless ``dtype`` is given. ``layout`` and
-    ``memory_format`` are accepted for PyTorch's sake (tensors here are dense and contiguous).
+    """Zeros with the shape of ``input``, and its dtype unless ``dtype`` is given. Laid out as
+    ``memory_format`` says; ``preserve_format`` (None, the default) follows ``input``'s own
+    stride order, as PyTorch (a transposed input gives a transposed result).
 
     >>> tt.zeros_like(tt.tensor([[1, 2], [3, 4]]))
     tensor([[0, 0],
             [0, 0]])"""
     check_device(device, "zeros_like")
-    shape, dt = _like(input, dtype, "zeros_like")
-    return made(ZEROS, (), {"shape": shape, "dtype": dt}, requires_grad)
+    shape, dt, order = _like(input, dtype, "zeros_like", memory_format)
+    if order == tuple(builtins.range(len(shape))):
+        return made(ZEROS, (), {"shape": shape, "dtype": dt}, requires_grad)
+    return _filled_like(dt.type(0), shape, dt, order, requires_grad)
 
 
 def ones_like(
     input, dtype=None, requires_grad=False, *, layout=None, device=None, memory_format=None
 ) -> TensorBase:
-    """Ones with the shape of ``input``, and its dtype unless ``dtype`` is given."""
+    """Ones with the shape of ``input``, and its dtype unless ``dtype`` is given; laid out as
+    ``zeros_like`` lays it out."""
     check_device(device, "ones_like")
-    shape, dt = _like(input, dtype, "ones_like")
-    return made(ONES, (), {"shape": shape, "dtype": dt}, requires_grad)
+    shape, dt, order = _like(input, dtype, "ones_like", memory_format)
+    if order == tuple(builtins.range(len(shape))):
+        return made(ONES, (), {"shape": shape, "dtype": dt}, requires_grad)
+    return _filled_like(dt.type(1), shape, dt, order, requires_grad)
 
 
 def empty_like(
     input, dtype=None, requires_grad=False, *, layout=None, device=None, memory_format=None
 ) -> TensorBase:
-    """An uninitialised tensor with the shape and dtype of ``input`` (or ``dtype``)."""
+    """An uninitialised tensor with the shape and dtype of ``input`` (or ``dtype``); laid out
+    as ``zeros_like`` lays it out."""
     check_device(device, "empty_like")
-    shape, dt = _like(input, dtype, "empty_like")
-    return made(EMPTY, (), {"shape": shape, "dtype": dt}, requires_grad)
+    shape, dt, order = _like(input, dtype, "empty_like", memory_format)
+    return _filled_like(None, shape, dt, order, requires_grad)
 
 
 def full_like(
@@ -255,8 +285,8 @@ def full_like(
     >>> tt.full_like(tt.zeros(3), 0.5)
     tensor([0.5000, 0.5000, 0.5000])"""
     check_device(device, "full_like")
-    shape, dt = _like(input, dtype, "full_like")
-    return made(FULL, (_data_arg(fill_value),), {"shape": shape, "dtype": dt}, requires_grad)
+    shape, dt, order = _like(input, dtype, "full_like", memory_format)
+    return _filled_like(_data_arg(fill_value), shape, dt, order, requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None) -> TensorBase:
@@ -425,6 +455,7 @@ def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, devic
         UserWarning,
         stacklevel=2,
     )
+    check_device(device, "range")
     if end is None:
         start, end = 0, start
     if step == 0:
