@@ -390,3 +390,41 @@ _BAD = object()
 def test_a_non_tensor_argument_names_the_op(name, call):
     with pytest.raises(TypeError, match=rf"^{name}: expected a Tensor or a number, got object$"):
         call()
+
+
+# --- an in-place change through a view rewrites its base's history -----------------------------
+
+
+@pytest.mark.parametrize(
+    "make_view",
+    [
+        lambda y: tt.reshape(y, (6, 4)),
+        lambda y: tt.view(y, 24),
+        lambda y: tt.permute(y, (2, 0, 1)),
+        lambda y: tt.transpose(y, 0, 2),
+        lambda y: tt.unsqueeze(y, 1),
+        lambda y: tt.squeeze(tt.unsqueeze(y, 0)),
+        lambda y: tt.broadcast_to(y, (1, 2, 3, 4)),
+        lambda y: tt.movedim(y, 0, -1),
+        lambda y: tt.flatten(y, 1),
+    ],
+)
+def test_inplace_through_a_view_reaches_the_base_and_its_gradient(make_view):
+    x = _x(True)
+    y = x * 1.0
+    v = make_view(y)
+    assert _shares(v, y)
+    before = y._version
+    v.mul_(3.0)
+    assert y._version > before
+    np.testing.assert_array_equal(_np(y), A * 3.0)
+    (y * y).sum().backward()  # y = 3x: d/dx (3x)^2 = 18x
+    np.testing.assert_array_equal(_np(x.grad), 18.0 * A)
+
+
+def test_a_view_made_without_grad_mode_still_shares_storage():
+    x = _x()
+    with tt.no_grad():
+        v = tt.reshape(x, (6, 4))
+    v.add_(1.0)
+    np.testing.assert_array_equal(_np(x), A + 1.0)
