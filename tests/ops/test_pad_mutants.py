@@ -215,3 +215,48 @@ def test_a_crop_past_one_side_is_refused_even_when_the_other_side_pads():
     with pytest.raises(RuntimeError, match=r"pad: padding \(1, -4\) of dim 2 crops more than"):
         tt.pad(x, (1, -4), mode="circular")
     assert tt.pad(x, (-4, 2), value=3.0).tolist() == [[[3.0, 3.0]]]
+
+
+def test_pad_messages_say_the_fix_and_name_the_op():
+    x = tt.tensor(np.arange(4.0).reshape(1, 1, 4))
+    with pytest.raises(
+        NotImplementedError,
+        match=r"^pad: unrecognised padding mode 'wrap'; use 'constant', 'reflect', 'replicate' "
+        r"or 'circular'$",
+    ):
+        tt.pad(x, (1, 1), mode="wrap")
+    with pytest.raises(
+        RuntimeError,
+        match=r"^pad: input \(size 4 in dim 2\) is too small for reflect padding \(-3, -2\): "
+        r"calculated output size -1$",
+    ):
+        tt.pad(x, (-3, -2), mode="reflect")
+    with pytest.raises(
+        RuntimeError,
+        match=r"^pad: padding \(-3, -2\) of dim 2 crops more than its size 4; use smaller "
+        r"negative pads$",
+    ):
+        tt.pad(x, (-3, -2))
+    with pytest.raises(TypeError, match=r"^pad\b.*object"):
+        tt.pad(object(), (1, 1))
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular", "constant"])
+def test_float32_gradients_stay_float32(mode):
+    a = tt.tensor(X.astype(np.float32), requires_grad=True)
+    tt.pad(a, (1, 2, 2, 1), mode=mode).sum().backward()
+    assert a.grad.dtype == tt.float32
+
+
+def test_circular_padding_saves_no_input_but_reflection_does():
+    a = tt.tensor(X, requires_grad=True)
+    b = a * 1.0
+    out = tt.pad(b, (1, 1), mode="circular")
+    b.add_(1.0)  # circular padding is built of index_select, which saves no input
+    out.sum().backward()
+    assert a.grad.shape == X.shape
+    b = a * 1.0
+    out = tt.pad(b, (1, 1), mode="reflect")
+    b.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.sum().backward()
