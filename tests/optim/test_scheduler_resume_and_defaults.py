@@ -60,6 +60,12 @@ def test_cosine_get_lr_called_right_after_construction():
     resumed = LRS.CosineAnnealingLR(opt, 4, eta_min=0.01, last_epoch=2)
     want = [0.01 + (b - 0.01) * (1 + math.cos(3 * math.pi / 4)) / 2 for b in BASES]
     assert resumed.get_lr() == pytest.approx(want, rel=1e-12)
+    opt = _sgd(tt)
+    for group, base in zip(opt.param_groups, BASES):
+        group["initial_lr"], group["lr"] = base, base / 2  # the closed form ignores the lr
+    at_one = LRS.CosineAnnealingLR(opt, 4, eta_min=0.01, last_epoch=0)
+    want = [0.01 + (b - 0.01) * (1 + math.cos(math.pi / 4)) / 2 for b in BASES]
+    assert at_one.get_lr() == pytest.approx(want, rel=1e-12)
     fresh = LRS.CosineAnnealingLR(_sgd(tt), 4, eta_min=0.01)
     ratio = 2 / (1 + math.cos(math.pi / 4))
     assert fresh.get_lr() == pytest.approx([ratio * (b - 0.01) + 0.01 for b in BASES], rel=1e-12)
