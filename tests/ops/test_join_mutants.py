@@ -472,3 +472,49 @@ def test_split_pieces_share_the_inputs_version():
     assert first._version == a._version == 1
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         loss.backward()
+
+
+NON_TENSOR_CALLS = {
+    "cat": lambda b: tt.cat([b]),
+    "stack": lambda b: tt.stack([b]),
+    "split": lambda b: tt.split(b, 1),
+    "chunk": lambda b: tt.chunk(b, 1),
+    "unbind": lambda b: tt.unbind(b),
+    "meshgrid": lambda b: tt.meshgrid(b, indexing="ij"),
+    "atleast_1d": lambda b: tt.atleast_1d(b),
+    "atleast_2d": lambda b: tt.atleast_2d(b),
+    "atleast_3d": lambda b: tt.atleast_3d(b),
+    "column_stack": lambda b: tt.column_stack([b]),
+    "hstack": lambda b: tt.hstack([b]),
+    "vstack": lambda b: tt.vstack([b]),
+    "dstack": lambda b: tt.dstack([b]),
+    "tensor_split": lambda b: tt.tensor_split(b, 2),
+    "hsplit": lambda b: tt.hsplit(b, 2),
+    "vsplit": lambda b: tt.vsplit(b, 2),
+    "dsplit": lambda b: tt.dsplit(b, 2),
+    "cartesian_prod": lambda b: tt.cartesian_prod(b),
+    "block_diag": lambda b: tt.block_diag(b),
+    "combinations": lambda b: tt.combinations(b),
+}
+
+
+@pytest.mark.parametrize("name", list(NON_TENSOR_CALLS))
+def test_a_non_tensor_argument_is_named_in_the_ops_error(name):
+    with pytest.raises(TypeError, match=rf"^{name}: expected a Tensor or a number, got object"):
+        NON_TENSOR_CALLS[name](object())
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda x: tt.cat([x, x], 2), "cat"),
+        (lambda x: tt.stack([x, x], 3), "stack"),
+        (lambda x: tt.split(x, 1, 2), "split"),
+        (lambda x: tt.chunk(x, 1, -3), "chunk"),
+        (lambda x: tt.unbind(x, 2), "unbind"),
+        (lambda x: tt.tensor_split(x, 2, 2), "tensor_split"),
+    ],
+)
+def test_a_bad_dim_is_named_with_the_op(call, name):
+    with pytest.raises(IndexError, match=rf"^{name}: dim .* out of range"):
+        call(tt.ones(2, 3))
