@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import tinytensor as tt
+from tinytensor.ops import rearrange as R
 
 RNG = np.random.default_rng(8)
 X = RNG.standard_normal((2, 3, 4))
@@ -369,3 +370,56 @@ def test_compiled_repeat_interleave_follows_the_repeats_values():
     counts = tt.compile(lambda c: tt.repeat_interleave(c))
     for c in ([2, 0, 1], [1, 1, 4]):
         assert counts(tt.tensor(c)).tolist() == np.repeat(np.arange(3), c).tolist()
+
+
+NON_TENSOR_CALLS = {
+    "flip": lambda b: tt.flip(b, 0),
+    "repeat": lambda b: R.repeat(b, 2),
+    "tril": lambda b: tt.tril(b),
+    "triu": lambda b: tt.triu(b),
+    "flipud": lambda b: tt.flipud(b),
+    "fliplr": lambda b: tt.fliplr(b),
+    "roll": lambda b: tt.roll(b, 1),
+    "rot90": lambda b: tt.rot90(b),
+    "tile": lambda b: tt.tile(b, (2,)),
+    "repeat_interleave": lambda b: tt.repeat_interleave(b, 2),
+    "unfold": lambda b: R.unfold(b, 0, 1, 1),
+}
+
+
+@pytest.mark.parametrize("name", list(NON_TENSOR_CALLS))
+def test_a_non_tensor_argument_is_named_in_the_ops_error(name):
+    with pytest.raises(TypeError, match=rf"^{name}: expected a Tensor or a number, got object"):
+        NON_TENSOR_CALLS[name](object())
+    with pytest.raises(TypeError, match=r"^repeat_interleave: expected a Tensor"):
+        tt.repeat_interleave(object())
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda x: tt.flip(x, 2), "flip"),
+        (lambda x: tt.roll(x, 1, 2), "roll"),
+        (lambda x: tt.rot90(x, 1, (0, 2)), "rot90"),
+        (lambda x: tt.rot90(x, 1, (2, 0)), "rot90"),
+        (lambda x: tt.repeat_interleave(x, 2, 2), "repeat_interleave"),
+        (lambda x: x.unfold(2, 1, 1), "unfold"),
+    ],
+)
+def test_a_bad_dim_is_named_with_the_op(call, name):
+    with pytest.raises(IndexError, match=rf"^{name}: dim .* out of range"):
+        call(tt.ones(2, 3))
+
+
+def test_float32_gradients_stay_float32():
+    a = tt.tensor(X.astype(np.float32), requires_grad=True)
+    out = (
+        a.unfold(2, 2, 1).sum()
+        + a.repeat(1, 2, 1).sum()
+        + tt.repeat_interleave(a, 2, 1).sum()
+        + tt.roll(a, 1, 0).sum()
+        + tt.tril(a).sum()
+        + tt.rot90(a).sum()
+    )
+    out.backward()
+    assert a.grad.dtype == tt.float32
