@@ -560,6 +560,26 @@ def test_index_reduce_0d_and_bounds():
             tt.index_reduce(a, 0, _i(bad), _f(1.0), "prod")
 
 
+def test_index_reduce_0d_index_bound_and_dim_error():
+    with pytest.raises(
+        IndexError, match="^index_reduce: an index is out of range for dim 0 of size 1"
+    ):
+        tt.index_reduce(tt.tensor(np.array(2.0)), 0, _i(1), tt.tensor(np.array(3.0)), "prod")
+    with pytest.raises(IndexError, match="^index_reduce: dim 2"):
+        tt.index_reduce(tt.zeros(2, 3), 2, _i(0), tt.zeros(2, 1), "prod")
+
+
+def test_scatter_embeddings_cast_src_and_return_its_gradient_in_its_dtype():
+    src = tt.tensor(np.array([1.5, 2.5], np.float32), requires_grad=True)
+    a = tt.tensor(np.zeros((2, 2)), requires_grad=True)
+    out = tt.select_scatter(a, src, 1, 0)
+    assert out.dtype == tt.float64
+    out.backward(tt.tensor(np.array([[1.0, 2.0], [3.0, 4.0]])))
+    assert src.grad.dtype == tt.float32
+    np.testing.assert_array_equal(_np(src.grad), [1.0, 3.0])
+    np.testing.assert_array_equal(_np(a.grad), [[0.0, 2.0], [0.0, 4.0]])
+
+
 def test_index_reduce_errors():
     a = tt.zeros(2, 3, dtype=tt.float64)
     with pytest.raises(
