@@ -352,10 +352,10 @@ def test_the_items_of_a_guarded_dict_compare_plain_values_by_value_and_others_by
 
     def make():
         key = Key()
-        d = {"w": tt.ones(2), "s": 2.0, key: 1.0}
+        d = {"weight": tt.ones(2), "scale": 2.0, key: 1.0}
 
         def h(x):
-            return x * d["w"] * d["s"] * d[key]
+            return x * d["weight"] * d["scale"] * d[key]
 
         return h, d, key
 
@@ -363,15 +363,16 @@ def test_the_items_of_a_guarded_dict_compare_plain_values_by_value_and_others_by
     f = tt.compile(h)
     x = tt.ones(2)
     f(x), f(x)
-    w = d["w"]
-    d.clear()  # the same items again, the plain ones as equal new objects: a replay
-    d["".join(["w"])] = w
-    d["".join(["s"])] = float("2.0")
+    w = d["weight"]
+    d.clear()  # the same items again, the plain ones (keys too) as equal new objects: a replay
+    d["".join(["wei", "ght"])] = w
+    d["".join(["sca", "le"])] = float("2.0")
     d[key] = 1.0
+    assert all(k is not k0 for k, k0 in zip(d, ("weight", "scale")))
     assert same(f(x), x * 2.0) and f.traces == 1
-    d["s"] = 2  # an equal value of another type: its own trace (eager's result dtype rules)
+    d["scale"] = 2  # an equal value of another type: its own trace (eager's result dtype rules)
     assert same(f(x), h(x)) and f.traces == 2
-    d["s"] = 2.0
+    d["scale"] = 2.0
     del d[key]
     d[Key()] = 1.0  # another key object: h would now raise KeyError, as the call must
     with pytest.raises(KeyError):
@@ -397,3 +398,22 @@ def test_modules_in_a_closure_dict_or_tuple_are_guarded():
     assert same(f(x), x * 5.0)
     b.scales = ([4.0],)
     assert same(f(x), x * 7.0)
+
+
+def test_a_plain_list_inside_a_guarded_dict_is_copied_and_a_list_of_tensors_is_not():
+    def make():
+        d = {"w": tt.ones(2), "sizes": [2.0], "parts": [tt.ones(2), tt.full((2,), 3.0)]}
+
+        def h(x):
+            return x * d["w"] * d["sizes"][0] + d["parts"][1]
+
+        return h, d
+
+    h, d = make()
+    f = tt.compile(h)
+    x = tt.ones(2)
+    for _ in range(3):  # the list of tensors is the same list of the same tensors: replays
+        assert same(f(x), x * 5.0)
+    assert f.traces == 1
+    d["sizes"][0] = 4.0  # a plain item changed in place
+    assert same(f(x), x * 7.0) and f.traces == 2
