@@ -8,6 +8,15 @@ from __future__ import annotations
 
 import math
 
+from tinytensor.core.layout import (  # noqa: F401 - the memory formats, exported from here
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    legacy_contiguous_format,
+    memory_format,
+    preserve_format,
+)
+
 e = math.e
 pi = math.pi
 inf = math.inf
@@ -25,19 +34,4 @@ class layout:
         return f"tinytensor.{self.name}"
 
 
-class memory_format:
-    """A memory format; accepted by ``memory_format=`` and otherwise not kept (contiguous)."""
-
-    def __init__(self, name):
-        self.name = name
-
-    def __repr__(self) -> str:
-        return f"tinytensor.{self.name}"
-
-
 strided = layout("strided")
-contiguous_format = memory_format("contiguous_format")
-preserve_format = memory_format("preserve_format")
-channels_last = memory_format("channels_last")
-channels_last_3d = memory_format("channels_last_3d")
-legacy_contiguous_format = memory_format("legacy_contiguous_format")

@@ -431,7 +431,7 @@ def _replay(entry, args, kwargs):
         if o.__class__ is not np.ndarray:
             o = np.asarray(o)
         elif k in prog.const_outputs:
-            o = o.copy()
+            o = o.copy(order="K")
         tensors.append(wrap(o))
     if prog.backward is not None and grad_state.enabled:
         wrt = [inputs[k] for k in prog.wrt_inputs]

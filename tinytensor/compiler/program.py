@@ -166,7 +166,7 @@ def build(tracer, out_slots, grad_in_slots, grad_out_slots, input_slots, symboli
             and all(_all_const((CONST, v)) for v in (st.attrs or {}).values())
         ):
             for s in st.outs:  # a copy: the traced call returned that array to the user
-                consts[s] = tracer.arrays[s].copy()
+                consts[s] = tracer.arrays[s].copy(order="K")  # its layout too
             prog.folded += 1
         else:
             live_f.append(i)

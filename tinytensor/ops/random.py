@@ -15,6 +15,7 @@ from tinytensor import _dtype as D
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase, rng
 from tinytensor.core.device import check_device
+from tinytensor.core.layout import format_order, laid_out
 from tinytensor.core.random import (
     Generator,
     get_rng_state,
@@ -70,15 +71,22 @@ def rand(
 
 # The random kernels draw from ``rng(generator)`` when they run (the global generator for
 # None), so a compiled program draws fresh numbers on every call.
-def _rand_kernel(shape, dtype, generator):
+def _rand_kernel(shape, dtype, generator, order=None):
+    """Samples on [0, 1); ``order`` (a ``*_like``'s layout) draws them in that dim order."""
+    if order is not None:
+        return laid_out(lambda s: _rand_kernel(s, dtype, generator), shape, order)
     return rng(generator).random(shape).astype(dtype, copy=False)
 
 
-def _randn_kernel(shape, dtype, generator):
+def _randn_kernel(shape, dtype, generator, order=None):
+    if order is not None:
+        return laid_out(lambda s: _randn_kernel(s, dtype, generator), shape, order)
     return rng(generator).standard_normal(shape).astype(dtype, copy=False)
 
 
-def _randint_kernel(low, high, shape, dtype, generator):
+def _randint_kernel(low, high, shape, dtype, generator, order=None):
+    if order is not None:
+        return laid_out(lambda s: _randint_kernel(low, high, s, dtype, generator), shape, order)
     return rng(generator).integers(low, high, shape).astype(dtype, copy=False)
 
 
@@ -376,24 +384,34 @@ def _binomial_kernel(count, prob, generator):
 BINOMIAL = Primitive("Binomial", _binomial_kernel, random=True)
 
 
-def _sample_like(input, dtype, device, name):
+def _sample_like(input, dtype, device, name, memory_format, generator):
+    """The attributes of a ``*_like`` draw: ``input``'s shape, its dtype unless given, the
+    generator, and the dim order of ``memory_format`` (None, ``preserve_format``: ``input``'s
+    own stride order, as PyTorch) when it is not C order."""
     check_device(device, name)
     t = as_tensor(input, name)
-    return t.shape, (t._data.dtype if dtype is None else D.to_dtype(dtype).np)
+    dt = t._data.dtype if dtype is None else D.to_dtype(dtype).np
+    attrs = {"shape": t.shape, "dtype": dt, "generator": generator}
+    order = format_order(t._data, memory_format, name)
+    if order != tuple(range(t.ndim)):
+        attrs["order"] = order
+    return attrs
 
 
 def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,  # noqa: A002
               memory_format=None, generator=None):  # fmt: skip
-    """Uniform samples on [0, 1) with ``input``'s shape (and dtype unless given)."""
-    shape, dt = _sample_like(input, dtype, device, "rand_like")
-    return made(RAND, (), {"shape": shape, "dtype": dt, "generator": generator}, requires_grad)
+    """Uniform samples on [0, 1) with ``input``'s shape (and dtype unless given), laid out as
+    ``memory_format`` says (the default follows ``input``'s stride order, as PyTorch)."""
+    attrs = _sample_like(input, dtype, device, "rand_like", memory_format, generator)
+    return made(RAND, (), attrs, requires_grad)
 
 
 def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,  # noqa: A002
                memory_format=None, generator=None):  # fmt: skip
-    """Standard normal samples with ``input``'s shape (and dtype unless given)."""
-    shape, dt = _sample_like(input, dtype, device, "randn_like")
-    return made(RANDN, (), {"shape": shape, "dtype": dt, "generator": generator}, requires_grad)
+    """Standard normal samples with ``input``'s shape (and dtype unless given), laid out as
+    ``rand_like``'s."""
+    attrs = _sample_like(input, dtype, device, "randn_like", memory_format, generator)
+    return made(RANDN, (), attrs, requires_grad)
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None,  # noqa: A002
@@ -403,8 +421,7 @@ def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=Non
         low, high = 0, low
     if high <= low:
         raise RuntimeError(f"randint_like: expected low < high, got low={low}, high={high}")
-    shape, dt = _sample_like(input, dtype, device, "randint_like")
-    attrs = {"shape": shape, "dtype": dt, "generator": generator}
+    attrs = _sample_like(input, dtype, device, "randint_like", memory_format, generator)
     return made(RANDINT, (low, high), attrs, requires_grad)
 
 

@@ -15,74 +15,34 @@ from tinytensor._namespace import constants as K
 from tinytensor.core import TensorBase, wrap
 from tinytensor.core import sharedmem as SM
 from tinytensor.core.device import check_device
+from tinytensor.core.layout import CHANNELS_LAST, format_name, stride_order
 from tinytensor.ops import creation as C
 from tinytensor.ops import creation as CR
 from tinytensor.ops import shape as S
 from tinytensor.ops.cast import cast
 from tinytensor.ops.inplace import fill_random
 
-# The channels-last formats: the rank they need and the dim order that is C-contiguous in them.
-_CHANNELS_LAST = {"channels_last": (4, (0, 2, 3, 1)), "channels_last_3d": (5, (0, 2, 3, 4, 1))}
-
-
-def format_name(memory_format, name):
-    """The name of a memory format (``tinytensor.channels_last`` -> ``"channels_last"``), or
-    the TypeError PyTorch raises for anything else."""
-    if not isinstance(memory_format, K.memory_format):
-        raise TypeError(
-            f"{name}(): memory_format must be a memory format (tinytensor.contiguous_format, "
-            f"channels_last, channels_last_3d or preserve_format), got {memory_format!r}"
-        )
-    return memory_format.name
-
 
 def in_format(t, fmt) -> bool:
     """Whether ``t``'s strides are those of memory format ``fmt`` (a name)."""
-    if fmt in _CHANNELS_LAST:
-        rank, order = _CHANNELS_LAST[fmt]
+    if fmt in CHANNELS_LAST:
+        rank, order = CHANNELS_LAST[fmt]
         return t.ndim == rank and bool(t._data.transpose(order).flags["C_CONTIGUOUS"])
     return bool(t._data.flags["C_CONTIGUOUS"])
 
 
 def suggested_format(t) -> str:
     """PyTorch's suggested format: channels-last where the strides are (and C order is not)."""
-    for fmt in _CHANNELS_LAST:
+    for fmt in CHANNELS_LAST:
         if in_format(t, fmt) and not t._data.flags["C_CONTIGUOUS"]:
             return fmt
     return "contiguous_format"
 
 
-def stride_order(t) -> tuple:
-    """The dims of ``t`` from outermost to innermost in memory, as PyTorch orders them for a
-    ``preserve_format`` copy: by stride, a larger size first among equal strides, and a
-    broadcast (zero-stride) dim left where C order puts it (PyTorch's dense-stride rule)."""
-    shape, strides = t._data.shape, [abs(s) for s in t._data.strides]
-
-    def after(d0, d1):  # 1: d0 lies outside d1, -1: inside, 0: either
-        s0, s1 = strides[d0], strides[d1]
-        if s0 == 0 or s1 == 0:
-            return 0
-        if s0 != s1:
-            return 1 if s0 > s1 else -1
-        return 1 if shape[d0] > shape[d1] else 0
-
-    inner = list(range(len(shape) - 1, -1, -1))  # innermost first; an insertion sort
-    for i in range(1, len(inner)):
-        at = i
-        for j in range(i - 1, -1, -1):
-            side = after(inner[j], inner[at])
-            if side > 0:
-                inner[j], inner[at] = inner[at], inner[j]
-                at = j
-            elif side < 0:
-                break
-    return tuple(reversed(inner))
-
-
 def copy_preserving_layout(t):
     """A copy of ``t`` laid out in ``t``'s own stride order (``clone``'s ``preserve_format``):
     C order for a C-ordered tensor, the same strides for a transposed or channels-last one."""
-    order = stride_order(t)
+    order = stride_order(t._data)
     if order == tuple(range(t.ndim)):
         return S.clone(t)
     back = tuple(int(i) for i in np.argsort(order))
@@ -99,9 +59,9 @@ def to_format(t, fmt, name):
         )
     if in_format(t, fmt):
         return t
-    if fmt not in _CHANNELS_LAST:
+    if fmt not in CHANNELS_LAST:
         return S.clone(t)  # a C-ordered copy
-    rank, order = _CHANNELS_LAST[fmt]
+    rank, order = CHANNELS_LAST[fmt]
     if t.ndim != rank:
         raise RuntimeError(f"{name}: required rank {rank} tensor to use {fmt} format, got a "
                            f"tensor of shape {tuple(t.shape)}")  # fmt: skip
