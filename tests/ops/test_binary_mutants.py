@@ -528,3 +528,124 @@ def test_gcd_and_lcm_values_and_errors():
         tt.lcm(tt.tensor([2, 3]), tt.tensor([1, 2, 3]))
     assert str(e.value) == "lcm: shapes (2,) and (3,) cannot be broadcast together"
     assert tt.gcd(tt.tensor([4]), 6).tolist() == [2]
+
+
+# --- survivors of the first mutmut pass -------------------------------------------------------
+
+
+def _bad_second(fn):
+    return lambda: fn(tt.tensor([1.0]), "x")
+
+
+@pytest.mark.parametrize(
+    "name, call",
+    [
+        ("add", _bad_second(tt.add)),
+        ("sub", _bad_second(tt.sub)),
+        ("mul", _bad_second(tt.mul)),
+        ("div", _bad_second(tt.div)),
+        ("div", lambda: tt.div(tt.tensor([1.0]), "x", rounding_mode="trunc")),
+        ("floor_divide", _bad_second(tt.floor_divide)),
+        ("remainder", _bad_second(tt.remainder)),
+        ("pow", _bad_second(tt.pow)),
+        ("fmod", _bad_second(tt.fmod)),
+        ("copysign", _bad_second(tt.copysign)),
+        ("addcmul", lambda: tt.addcmul(tt.ones(1), tt.ones(1), "x")),
+        ("addcmul", lambda: tt.addcmul("x", tt.ones(1), tt.ones(1))),
+        ("addcdiv", lambda: tt.addcdiv(tt.ones(1), tt.ones(1), "x")),
+        ("addcdiv", lambda: tt.addcdiv("x", tt.ones(1), tt.ones(1))),
+        ("gcd", lambda: tt.gcd(tt.tensor([1]), "x")),
+        ("gcd", lambda: tt.gcd("x", tt.tensor([1]))),
+        ("lcm", lambda: tt.lcm(tt.tensor([1]), "x")),
+    ],
+)
+def test_a_bad_operand_is_an_error_naming_the_op(name, call):
+    with pytest.raises(TypeError, match=f"^{name}: "):
+        call()
+
+
+@pytest.mark.parametrize(
+    "name, call",
+    [
+        ("lerp", lambda: tt.lerp(tt.ones(2), tt.ones(3), 0.5)),
+        ("fmod", lambda: tt.fmod(tt.ones(2), tt.ones(3))),
+        ("copysign", lambda: tt.copysign(tt.ones(2), tt.ones(3))),
+        ("addcdiv", lambda: tt.addcdiv(tt.ones(2), tt.ones(3), tt.ones(3))),
+        ("floor_divide", lambda: tt.floor_divide(tt.ones(2), tt.ones(3))),
+        ("remainder", lambda: tt.remainder(tt.ones(2), tt.ones(3))),
+    ],
+)
+def test_a_broadcast_error_names_the_op(name, call):
+    with pytest.raises(RuntimeError, match=rf"^{name}: shapes \(2,\) and \(3,\)"):
+        call()
+
+
+def test_kernels_stay_quiet_where_numpy_is_told_to_raise():
+    one, zero = _t([1.0, -1.0, 0.0]), _t([0.0, 0.0, 0.0])
+    with np.errstate(all="raise"):
+        assert tt.floor_divide(one, zero).tolist()[:2] == [math.inf, -math.inf]
+        assert all(math.isnan(v) for v in tt.remainder(one, zero).tolist())
+        t = tt.div(one, zero, rounding_mode="trunc").tolist()
+        assert t[:2] == [math.inf, -math.inf] and math.isnan(t[2])
+        assert tt.pow(zero, -1.0).tolist() == [math.inf] * 3
+        assert tt.pow(_t([1e300]), 2.0).tolist() == [math.inf]
+        big = _t([1e308])
+        assert tt.lerp(-big, big, 0.25).tolist() == [math.inf]  # e - s overflows
+        assert tt.addcmul(zero, big, big).tolist() == [math.inf] * 3
+        assert tt.addcmul(big, big, _t([1.0])).tolist() == [math.inf]  # the last sum overflows
+        assert tt.addcdiv(big, big, _t([1.0])).tolist() == [math.inf]
+        assert tt.addcdiv(zero, one, zero).tolist()[:2] == [math.inf, -math.inf]
+
+
+def test_pow_of_a_number_base_between_zero_and_one():
+    x = _t([1.0, 2.0], True)
+    out = tt.pow(0.5, x)
+    assert out.tolist() == [0.5, 0.25]
+    (gx,) = _grads(out, x)
+    np.testing.assert_allclose(gx, [0.5 * math.log(0.5), 0.25 * math.log(0.5)], rtol=1e-15)
+
+
+def test_addcdiv_gradient_of_tensor1_only():
+    x, a, b = _t([1.0]), _t([3.0], True), _t([2.0])
+    gx, ga, gb = _grads(tt.addcdiv(x, a, b, value=3), x, a, b)
+    assert gx is None and ga.tolist() == [1.5] and gb is None
+
+
+def test_addcmul_with_only_tensor2_needing_grad_saves_tensor1_only():
+    def acm(x, a, b):
+        return tt.addcmul(x, a, b)
+
+    assert not _raises_after_inplace(acm, 2, [False, False, True])  # b is not saved
+    x, a, b = _t([1.0]), _t([3.0]), _t([2.0], True)
+    gx, ga, gb = _grads(tt.addcmul(x, a, b, value=2), x, a, b)
+    assert gx is None and ga is None and gb.tolist() == [6.0]
+
+
+def test_copysign_keeps_its_output_only_for_as_gradient():
+    a, b = _t([2.0, -3.0]), _t([-1.0, 1.0], True)
+    out = tt.copysign(a, b)
+    with tt.no_grad():
+        out.mul_(2.0)  # not saved when a needs no gradient
+    (gb,) = _grads(out, b)
+    assert gb.tolist() == [0.0, 0.0]
+
+
+def test_compiled_integer_and_fused_ops_replay_with_new_values():
+    def f(a, b):
+        return (
+            tt.gcd(a, b)
+            + tt.lcm(a, b)
+            + tt.floor_divide(a, b)
+            + tt.div(a, b, rounding_mode="trunc")
+        )
+
+    def g(x, t1, t2):
+        return tt.addcmul(x, t1, t2, value=2) + tt.addcdiv(x, t1, t2)
+
+    cf, cg = tt.compile(f), tt.compile(g)
+    for a, b in [([12, 9], [8, 6]), ([7, -9], [3, 4]), ([10, 20], [5, 3])]:
+        a, b = tt.tensor(a), tt.tensor(b)
+        assert cf(a, b).tolist() == f(a, b).tolist()
+    for v in [1.0, 2.0, 3.0]:
+        x, t1, t2 = _t([v, 1.0]), _t([2.0, v]), _t([v, 4.0])
+        assert cg(x, t1, t2).tolist() == g(x, t1, t2).tolist()
