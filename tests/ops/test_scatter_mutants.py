@@ -560,6 +560,18 @@ def test_index_reduce_0d_and_bounds():
             tt.index_reduce(a, 0, _i(bad), _f(1.0), "prod")
 
 
+def test_index_reduce_0d_without_self_and_float32_put_gradient():
+    out = tt.index_reduce(
+        tt.tensor(np.array(2.0)), 0, _i(0), tt.tensor(np.array(3.0)), "prod", include_self=False
+    )
+    assert out.shape == () and float(out) == 3.0
+    a = tt.tensor(np.arange(4.0, dtype=np.float32), requires_grad=True)
+    s = tt.tensor(np.array([7.0], np.float32), requires_grad=True)
+    tt.put(a, _i(2), s).backward(tt.tensor(np.ones(4, np.float32)))
+    assert a.grad.dtype == tt.float32 and s.grad.dtype == tt.float32
+    np.testing.assert_array_equal(_np(a.grad), [1.0, 1.0, 0.0, 1.0])
+
+
 def test_index_reduce_0d_index_bound_and_dim_error():
     with pytest.raises(
         IndexError, match="^index_reduce: an index is out of range for dim 0 of size 1"

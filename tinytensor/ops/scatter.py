@@ -43,7 +43,7 @@ _REDUCE_UFUNC["amin"] = np.minimum
 
 
 def _identity(reduce, dtype):
-    info = np.finfo(dtype) if dtype.kind == "f" else np.iinfo(dtype) if dtype.kind in "iu" else None
+    info = np.iinfo(dtype) if dtype.kind in "iu" else None  # floats use +-inf, bools False/True
     if reduce == "amax":
         return -np.inf if dtype.kind == "f" else info.min if info else False
     if reduce == "amin":
