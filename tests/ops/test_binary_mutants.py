@@ -495,6 +495,12 @@ def test_addcdiv_values_and_gradients():
 
 
 def test_addcdiv_refuses_integers_and_saves_per_gradient():
+    with pytest.raises(RuntimeError) as e:
+        tt.addcdiv(tt.ones(1), tt.tensor([2]), tt.tensor([2]))
+    assert str(e.value) == (
+        "addcdiv: integer division with addcdiv is not supported; use floating tensor1 and "
+        "tensor2, or (input + value * torch.trunc(tensor1 / tensor2)) for the old behaviour"
+    )
     with pytest.raises(RuntimeError, match="^addcdiv: integer division with addcdiv is not supp"):
         tt.addcdiv(tt.ones(1), tt.tensor([1]), tt.tensor([2]))
     with pytest.raises(RuntimeError, match="integer division with addcdiv"):
@@ -649,3 +655,14 @@ def test_compiled_integer_and_fused_ops_replay_with_new_values():
     for v in [1.0, 2.0, 3.0]:
         x, t1, t2 = _t([v, 1.0]), _t([2.0, v]), _t([v, 4.0])
         assert cg(x, t1, t2).tolist() == g(x, t1, t2).tolist()
+
+
+@pytest.mark.parametrize("number_first", [False, True])
+def test_mul_by_a_number_saves_no_tensor(number_first):
+    x = _t([1.5, 2.5], True)
+    y = x * 1.0
+    z = tt.mul(2.0, y) if number_first else tt.mul(y, 2.0)
+    with tt.no_grad():
+        y.mul_(3.0)  # y is read by no gradient: changing it is no error
+    (gx,) = _grads(z, x)
+    assert gx.tolist() == [2.0, 2.0]
