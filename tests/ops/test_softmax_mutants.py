@@ -143,3 +143,18 @@ def test_second_derivative_matches_finite_differences(fn):
     (h,) = tt.autograd.grad((g * g).sum(), x)
     want = fd_grad(lambda xv: float((first(xv) ** 2).sum()), x0)
     np.testing.assert_allclose(h.numpy(), want, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("fn, ref", [(tt.softmax, _np_softmax), (tt.log_softmax, _np_log_softmax)])
+def test_the_quiet_fallback_keeps_the_dim(fn, ref):
+    x = np.array([[np.inf, 1.0], [1.0, 2.0]])
+    with np.errstate(all="raise"):  # the bare kernel raises; the quiet one runs again
+        out = fn(tt.tensor(x), 1).numpy()
+    assert np.isnan(out[0, 0])
+    np.testing.assert_allclose(out[1], ref(x[1], 0), rtol=1e-15)
+
+
+@pytest.mark.parametrize("fn, name", [(tt.softmax, "softmax"), (tt.log_softmax, "log_softmax")])
+def test_a_bad_input_names_the_op(fn, name):
+    with pytest.raises(TypeError, match=f"^{name}: "):
+        fn("x", 0)
