@@ -518,3 +518,31 @@ def test_a_non_tensor_argument_is_named_in_the_ops_error(name):
 def test_a_bad_dim_is_named_with_the_op(call, name):
     with pytest.raises(IndexError, match=rf"^{name}: dim .* out of range"):
         call(tt.ones(2, 3))
+
+
+def test_join_messages_defaults_and_node_names():
+    with pytest.raises(ValueError, match=r"^cat: expected a non-empty list of tensors$"):
+        tt.cat([])
+    with pytest.raises(RuntimeError, match=r"^stack: expected a non-empty list of tensors$"):
+        tt.stack([])
+    with pytest.raises(
+        RuntimeError,
+        match=r"^cat: zero-dimensional tensor \(at position 0\) cannot be concatenated; use "
+        r"stack, or unsqueeze it first$",
+    ):
+        tt.cat([tt.ones(())])
+    assert tt.stack([tt.ones(2), tt.zeros(2)]).tolist() == [[1.0, 1.0], [0.0, 0.0]]  # dim=0
+    assert tt.hstack([tt.ones(2, 1)]).shape == (2, 1)
+    assert tt.hstack([tt.tensor([1.0, 2.0])]).tolist() == [1.0, 2.0]
+    a = tt.ones(2, 3, requires_grad=True)
+    assert tt.split(a, 1)[0].grad_fn.name() == "SplitBackward"
+    assert tt.chunk(a, 2)[0].grad_fn.name() == "SplitBackward"
+    assert tt.unbind(a)[0].grad_fn.name() == "UnbindBackward"
+
+
+def test_chunks_of_an_empty_dim_get_empty_gradients():
+    x = tt.zeros(2, 0, requires_grad=True)
+    pieces = tt.chunk(x, 3, 1)
+    assert [p.shape for p in pieces] == [(2, 0)] * 3
+    (pieces[1].sum() + 1.0).backward()
+    assert x.grad.shape == (2, 0)
