@@ -249,3 +249,26 @@ def test_nonzero_static_size_must_be_a_non_negative_int(size):
     with pytest.raises(RuntimeError) as e:
         tt.nonzero_static(tt.ones(2), size=size)
     assert str(e.value) == f"nonzero_static: size must be a non-negative int, got {size!r}"
+
+
+_T, _M = tt.ones(2), tt.tensor([True, False])
+
+
+@pytest.mark.parametrize(
+    "name, call",
+    [
+        ("masked_fill", lambda: tt.masked_fill("x", _M, 0.0)),
+        ("masked_fill", lambda: tt.masked_fill(_T, "x", 0.0)),
+        ("nonzero", lambda: tt.nonzero("x")),
+        ("nonzero", lambda: tt.argwhere("x")),
+        ("masked_select", lambda: tt.masked_select("x", _M)),
+        ("masked_select", lambda: tt.masked_select(_T, "x")),
+        ("masked_scatter", lambda: tt.masked_scatter("x", _M, _T)),
+        ("masked_scatter", lambda: tt.masked_scatter(_T, "x", _T)),
+        ("masked_scatter", lambda: tt.masked_scatter(_T, _M, "x")),
+        ("nonzero_static", lambda: tt.nonzero_static("x", size=1)),
+    ],
+)
+def test_a_bad_argument_names_the_op(name, call):
+    with pytest.raises(TypeError, match=f"^{name}: "):
+        call()
