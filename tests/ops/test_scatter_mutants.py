@@ -4,6 +4,8 @@ index_fill/index_copy/put/index_reduce and the select/slice/diagonal/as_strided 
 embeddings on hand-derived values and gradients, and every argument check with the words its
 message must carry (mutmut survivors of issue #25)."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -41,6 +43,25 @@ def test_scatter_reduce_include_self_false_float_identities(dtype):
         out = tt.scatter_reduce(x, 0, idx, src, reduce, include_self=False)
         assert out.dtype == x.dtype, reduce
         np.testing.assert_array_equal(_np(out), np.array(want, dtype), err_msg=reduce)
+
+
+def test_scatter_reduce_infinite_and_nan_sources_without_self():
+    x = tt.zeros(2, dtype=tt.float64)
+    inf = float("inf")
+    out = tt.scatter_reduce(x, 0, _i(0), _f(-inf), "amax", include_self=False)
+    np.testing.assert_array_equal(_np(out), [-inf, 0.0])  # the identity is -inf, not -max
+    out = tt.scatter_reduce(x, 0, _i(0), _f(inf), "amin", include_self=False)
+    np.testing.assert_array_equal(_np(out), [inf, 0.0])
+    out = tt.scatter_reduce(x, 0, _i(0, 0), _f(np.nan, 1.0), "amax", include_self=False)
+    assert np.isnan(_np(out)[0]) and _np(out)[1] == 0.0  # NaN propagates, as PyTorch
+    # overflow and inf - inf give IEEE results silently (no NumPy warning), as PyTorch
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        big = tt.tensor(np.array([1e30, 1.0], np.float32))
+        out = tt.scatter_reduce(big, 0, _i(0), tt.tensor(np.array([1e30], np.float32)), "prod")
+        assert np.isinf(_np(out)[0])
+        out = tt.scatter_reduce(_f(inf, 0.0), 0, _i(0), _f(-inf), "sum")
+        assert np.isnan(_np(out)[0])
 
 
 def test_scatter_reduce_include_self_true_values():
