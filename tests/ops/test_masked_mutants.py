@@ -272,3 +272,8 @@ _T, _M = tt.ones(2), tt.tensor([True, False])
 def test_a_bad_argument_names_the_op(name, call):
     with pytest.raises(TypeError, match=f"^{name}: "):
         call()
+
+
+def test_nonzero_static_is_int64_whatever_the_fill_values_type():
+    out = tt.nonzero_static(tt.tensor([0.0, 1.0]), size=3, fill_value=np.int32(7))
+    assert out.dtype is tt.int64 and out.tolist() == [[1], [7], [7]]
