@@ -841,6 +841,9 @@ def test_retain_grad_of_an_output_without_gradient_stays_none():
 def test_post_accumulate_hook_gets_the_leaf_after_its_grad_is_written():
     x = _leaf(1.0, 2.0)
     seen = []
-    x.register_post_accumulate_grad_hook(lambda t: seen.append((t, t.grad._data.tolist())))
+    ident = id(x)  # (the hook keeps no reference to x: hooks.py holds hooks globally)
+    x.register_post_accumulate_grad_hook(
+        lambda t: seen.append((id(t) == ident, t.grad._data.tolist()))
+    )
     (x * 3.0).sum().backward()
-    assert len(seen) == 1 and seen[0][0] is x and seen[0][1] == [3.0, 3.0]
+    assert seen == [(True, [3.0, 3.0])]
