@@ -423,3 +423,29 @@ def test_float32_gradients_stay_float32():
     )
     out.backward()
     assert a.grad.dtype == tt.float32
+
+
+def test_an_unfold_view_follows_its_base_changed_in_place():
+    a = _leaf(np.arange(6.0))
+    b = a * 1.0
+    win = b.unfold(0, 2, 2)
+    b.mul_(tt.tensor([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], dtype=tt.float64))
+    assert win.tolist() == [[0.0, 2.0], [6.0, 12.0], [20.0, 30.0]]
+    (win * tt.tensor([[1.0, 1.0], [0.0, 0.0], [2.0, 2.0]], dtype=tt.float64)).sum().backward()
+    assert a.grad.tolist() == [1.0, 2.0, 0.0, 0.0, 10.0, 12.0]
+
+
+def test_more_messages_and_defaults():
+    with pytest.raises(RuntimeError, match=r"^flipud: input must be >= 1-d, got a 0-d tensor$"):
+        tt.flipud(tt.tensor(1.0))
+    with pytest.raises(
+        NotImplementedError,
+        match=r"^repeat_interleave: repeats must be integers, got dtype float32; convert them "
+        r"with \.long\(\)$",
+    ):
+        tt.repeat_interleave(tt.tensor([2.0]))
+    with pytest.raises(RuntimeError, match=r"output_size 4, but the repeats add up to 3"):
+        tt.repeat_interleave(tt.tensor([2, 0, 1]), output_size=4)
+    assert tt.triu_indices(3, 3, dtype=tt.int32).dtype == tt.int32
+    with pytest.raises(TypeError, match=r"^repeat\b"):
+        tt.ones(2).repeat("x")
