@@ -301,8 +301,12 @@ def test_errors_name_the_op_and_the_axis():
         F.fractional_max_pool3d(tt.randn(1, 4, 5, 6), 2, (2, 5, 2))
     with pytest.raises(RuntimeError, match=r"_random_samples must have shape \(1, 2, 2\)"):
         F.fractional_max_pool2d(x, 2, 3, _random_samples=tt.rand(1, 2, 3))
-    with pytest.raises(RuntimeError, match=r"_random_samples must have shape \(1, 2, 2\)"):
-        F.fractional_max_pool2d(x, 2, 3, _random_samples=np.random.rand(1, 2, 2))
+    with pytest.raises(
+        RuntimeError, match=r"_random_samples must have shape \(1, 2, 2\).*got list"
+    ):
+        F.fractional_max_pool2d(x, 2, 3, _random_samples=[[[0.5, 0.5], [0.5, 0.5]]])
+    with pytest.raises(RuntimeError, match=r"spatial axis\), got .*\[1, 2, 3\]"):
+        F.fractional_max_pool2d(x, 2, 3, _random_samples=tt.rand(1, 2, 3))
     with pytest.raises(RuntimeError, match=r"_random_samples must have shape \(1, 3, 2\)"):
         F.fractional_max_pool2d(tt.randn(3, 6, 6), 2, 3, _random_samples=tt.rand(3, 1, 2))
 
@@ -320,7 +324,7 @@ def test_node_attributes_and_the_saved_indices():
 
 @pytest.mark.parametrize("nd", [2, 3])
 def test_with_indices_forms_always_return_both(nd):
-    shape = (1, 2) + (6,) * nd
+    shape = (1, 2) + (7,) * nd  # 7 -> 3 with k = 2: the windows depend on the samples
     x = tt.tensor(np.random.default_rng(nd).standard_normal(shape))
     s = tt.rand(1, 2, nd, dtype=tt.float64)
     got = getattr(F, f"fractional_max_pool{nd}d_with_indices")(x, 2, 3, None, False, s)
@@ -342,3 +346,19 @@ def test_adaptive_with_indices_forms_ignore_return_indices(nd):
     assert tuple(out.shape[2:]) == (3,) * nd
     np.testing.assert_array_equal(out.numpy(), ref.numpy())
     np.testing.assert_array_equal(idx.numpy(), ref_idx.numpy())
+
+
+def test_nan_index_is_the_last_nan_of_its_window_wherever_it_lies():
+    # random values (the maximum is not always a window's last element), NaNs at window
+    # offsets 1 and 4 of window (0, 0): its index is offset 4's; other windows keep their max
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((1, 1, 6, 6))
+    x[0, 0, 0, 1] = x[0, 0, 1, 1] = np.nan
+    s = np.array([[[0.0, 0.0]]])
+    out, ind = F.fractional_max_pool2d(
+        tt.tensor(x), 3, output_size=2, return_indices=True, _random_samples=tt.tensor(s)
+    )
+    _, want, _ = _fractional_oracle(x, s, (3, 3), (2, 2))
+    np.testing.assert_array_equal(ind.numpy(), want)
+    assert ind.numpy()[0, 0, 0, 0] == 1 * 6 + 1 and np.isnan(out.numpy()[0, 0, 0, 0])
+    assert not np.isnan(out.numpy()[0, 0, 1, 1])
