@@ -134,3 +134,14 @@ def test_an_error_in_a_replayed_kernel_names_the_generated_program():
         f(x, tt.tensor([0, 7]))  # the same shape: the program replays, and its kernel raises
     files = [frame.filename for frame in traceback.extract_tb(info.value.__traceback__)]
     assert "<tinytensor.compile forward>" in files
+
+
+def test_an_output_of_a_step_nothing_reads_is_deleted_right_after_it():
+    # max(dim=0) makes values and indices; only the values are read, so the indices (never
+    # read, not returned) are freed on the next line.
+    f = tt.compile(lambda x: x.max(dim=0)[0] * 2)
+    x = rows(2)
+    f(x)
+    src = f.program.forward_source.splitlines()
+    assert src[1:3] == ["    (v1, v2,) = f0(x0, dim=0, keepdim=False)", "    del v2"]
+    assert same(f(x), x.max(dim=0)[0] * 2)
