@@ -61,6 +61,7 @@ from tinytensor.autograd.grad_mode import (
     set_grad_enabled,
 )
 from tinytensor.ops.creation import *  # noqa: F403
+from tinytensor.ops.windows import *  # noqa: F403
 from tinytensor.ops.random import *  # noqa: F403
 from tinytensor.ops.compare import *  # noqa: F403
 from tinytensor.ops.selection import *  # noqa: F403

@@ -384,12 +384,8 @@ class Module(ModuleTraversal):
 
         Values may be Tensors or NumPy arrays. Shape mismatches always raise; with ``strict``
         missing and unexpected keys raise too. Everything is checked before anything is
-        copied, so a failed load leaves the module as it was. With ``assign`` each parameter
-        and buffer takes the checkpoint's dtype, as PyTorch's ``assign=True`` does, and
-        keeps its own ``requires_grad``; without, values are cast into the existing storage.
-        PyTorch's assign shares the checkpoint tensor's storage; here it is a copy, so that
-        the parameter keeps its own version counter (autograd's check of in-place changes).
-        Returns
+        copied, so a failed load leaves the module as it was. ``assign`` gives each tensor the
+        checkpoint's dtype (and a copy of its values, not its storage). Returns
         ``(missing_keys, unexpected_keys)``.
         """
         if not hasattr(state_dict, "keys"):
@@ -422,11 +418,9 @@ class Module(ModuleTraversal):
                 )
                 continue
             if assign and target.requires_grad and arr.dtype.kind != "f":
-                errors.append(
-                    f'While copying the parameter named "{k}": assign=True gives it the '
-                    f"checkpoint's dtype {arr.dtype}, and only floating point tensors can "
-                    "require gradients; cast the value or load without assign"
-                )
+                errors.append(f'While copying the parameter named "{k}": assign=True gives it '
+                              f"dtype {arr.dtype}, and only floating point tensors can require "
+                              "gradients; cast the value or load without assign")  # fmt: skip
                 continue
             plan.append((target, value if isinstance(value, Tensor) else arr))
         if strict:
@@ -447,13 +441,11 @@ class Module(ModuleTraversal):
             arr = value._data if isinstance(value, Tensor) else value
             if is_lazy(target):  # a lazy module takes the checkpoint's shapes
                 target.materialize(arr.shape)
-            if assign:  # the checkpoint's dtype, as PyTorch (a copy: see the docstring)
+            if assign:  # the checkpoint's dtype; a copy keeps autograd's version check sound
                 replace_storage(target, np.array(arr), "load_state_dict(assign=True)")
             else:
                 np.copyto(target._data, arr, casting="unsafe")
-            # An in-place write (copy_ in PyTorch): a graph that saved the old values raises
-            # in backward instead of using the new ones. ``assign`` swaps the storage of the
-            # same tensor object, so it must count as a change too.
+            # Both are in-place writes: a graph that saved the old values raises in backward.
             bump_version(target)
         return _IncompatibleKeys(missing, unexpected)
 

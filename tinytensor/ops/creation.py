@@ -1,8 +1,8 @@
 """Making tensors: from data (``tensor``, ``as_tensor``, ``asarray``, ``from_numpy``,
 ``frombuffer``, ``from_dlpack``), filled (``zeros``/``ones``/``full``/``empty``, their ``_like``
 forms, ``empty_strided``/``empty_permuted``, ``scalar_tensor``), ranged (``arange``, ``linspace``,
-``logspace``, the deprecated inclusive ``range``), ``eye``, and the signal windows
-(``hann_window`` and friends, periodic by default as in PyTorch). Each made tensor comes out of a
+``logspace``, the deprecated inclusive ``range``) and ``eye`` (the signal windows are
+``ops/windows.py``'s). Each made tensor comes out of a
 primitive's kernel with only attributes (``made``), so a compiled program makes it again; only
 the memory-sharing forms wrap the caller's array. Random tensors are the random family's
 (``ops/random.py``); ``made``, ``shape_args`` and ``float_dtype`` are shared with it."""
@@ -22,10 +22,9 @@ from tinytensor.core.device import check_device
 from tinytensor.core.layout import format_order, laid_out
 
 __all__ = [
-    "arange", "as_tensor", "asarray", "bartlett_window", "blackman_window", "empty", "empty_like",
-    "empty_permuted", "empty_strided", "eye", "from_dlpack", "from_numpy", "frombuffer", "full",
-    "full_like", "hamming_window", "hann_window", "kaiser_window", "linspace", "logspace", "ones",
-    "ones_like", "range", "scalar_tensor", "tensor", "zeros", "zeros_like"
+    "arange", "as_tensor", "asarray", "empty", "empty_like", "empty_permuted", "empty_strided",
+    "eye", "from_dlpack", "from_numpy", "frombuffer", "full", "full_like", "linspace", "logspace",
+    "ones", "ones_like", "range", "scalar_tensor", "tensor", "zeros", "zeros_like"
 ]  # fmt: skip
 
 
@@ -470,62 +469,3 @@ def _range_kernel(start, step, n, dtype):
 
 
 RANGE = Primitive("Range", _range_kernel)
-
-
-def _window(name, n, periodic, dtype, requires_grad, device, make):
-    check_device(device, name)
-    if not isinstance(n, (int, np.integer)) or n < 0:
-        raise RuntimeError(f"{name} requires non-negative window length, got window_length={n}")
-    dt = D.get_default_dtype() if dtype is None else D.to_dtype(dtype)
-    if not dt.is_floating_point:
-        raise RuntimeError(f"{name} expects floating point dtypes, got: {dt}")
-    attrs = {"n": int(n), "periodic": periodic, "dtype": dt.np, "make": make}
-    return made(WINDOW, (), attrs, requires_grad)
-
-
-def _window_kernel(n, periodic, dtype, make):
-    if n <= 1:
-        return np.ones(n, dtype)
-    w = make(n + 1)[:-1] if periodic else make(n)
-    return np.asarray(w, dtype=dtype)
-
-
-WINDOW = Primitive("Window", _window_kernel)
-
-
-def hann_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
-                requires_grad=False):  # fmt: skip
-    """w[k] = 0.5 - 0.5 cos(2 pi k / (N - 1)) (N = length + 1 when periodic)."""
-    return _window("hann_window", window_length, periodic, dtype, requires_grad, device,
-                   np.hanning)  # fmt: skip
-
-
-def hamming_window(window_length, periodic=True, alpha=0.54, beta=0.46, *, dtype=None,
-                   layout=None, device=None, requires_grad=False):  # fmt: skip
-    """w[k] = alpha - beta cos(2 pi k / (N - 1))."""
-
-    def make(n):
-        return alpha - beta * np.cos(2 * np.pi * np.arange(n) / (n - 1))
-
-    return _window("hamming_window", window_length, periodic, dtype, requires_grad, device, make)
-
-
-def bartlett_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
-                    requires_grad=False):  # fmt: skip
-    """w[k] = 1 - |2k / (N - 1) - 1|."""
-    return _window("bartlett_window", window_length, periodic, dtype, requires_grad, device,
-                   np.bartlett)  # fmt: skip
-
-
-def blackman_window(window_length, periodic=True, *, dtype=None, layout=None, device=None,
-                    requires_grad=False):  # fmt: skip
-    """w[k] = 0.42 - 0.5 cos(2 pi k / (N - 1)) + 0.08 cos(4 pi k / (N - 1))."""
-    return _window("blackman_window", window_length, periodic, dtype, requires_grad, device,
-                   np.blackman)  # fmt: skip
-
-
-def kaiser_window(window_length, periodic=True, beta=12.0, *, dtype=None, layout=None,
-                  device=None, requires_grad=False):  # fmt: skip
-    """w[k] = I0(beta sqrt(1 - (2k / (N - 1) - 1)^2)) / I0(beta)."""
-    return _window("kaiser_window", window_length, periodic, dtype, requires_grad, device,
-                   lambda n: np.kaiser(n, beta))  # fmt: skip
