@@ -29,22 +29,40 @@ from tinytensor.core import TensorBase
 
 _PLAIN = (numbers.Number, str, bytes, type(None))
 _MISSING = object()
-_DEPTH = 3  # how many levels of called Python functions the global guards follow
+_DEPTH = 8  # how many levels of called Python functions the global guards follow
 
 
 class _Is:
     """A global or closure value guarded by identity (a tensor, a module, a function); a list,
     tuple or dict also by its items (a plain item by value, any other by identity), so an item
-    replaced in place is seen."""
+    replaced in place is seen; an object of the user's (a config, a method's owner) also by
+    its attributes, the same way."""
 
     __slots__ = ("obj", "items")
 
     def __init__(self, obj):
         self.obj = obj
-        self.items = _items(obj)
+        d = user_attributes(obj)
+        self.items = _items(obj if d is None else d)
 
     def holds(self, now) -> bool:
-        return now is self.obj and (self.items is None or _same_items(now, self.items))
+        if now is not self.obj or self.items is None:
+            return now is self.obj
+        d = user_attributes(now)
+        return _same_items(now if d is None else d, self.items)
+
+
+def user_attributes(v):
+    """The attribute dict of an object of the user's (an instance of a class defined outside
+    the library, a ``SimpleNamespace``), else None: functions, classes, Python modules,
+    ``nn`` modules (guarded by ``module_state``), tensors and library objects have none."""
+    if isinstance(v, (type, types.FunctionType, types.MethodType, types.ModuleType)):
+        return None
+    d = getattr(v, "__dict__", None)
+    if d.__class__ is not dict or isinstance(v, TensorBase) or is_module(v):
+        return None
+    mod = getattr(v.__class__, "__module__", "") or ""
+    return None if mod == "tinytensor" or mod.startswith("tinytensor.") else d
 
 
 def _items(v):
@@ -166,7 +184,19 @@ def value_key(v, keep=None):
         return ("D", tuple((k, value_key(x, keep)) for k, x in v.items()))
     if keep is not None:
         keep.append(v)
-    return ("I", id(v))
+    d = user_attributes(v)
+    if d is None:
+        return ("I", id(v))
+    # an object of the user's: its attributes too (plain ones by value, others by identity)
+    attrs = []
+    for k, x in d.items():
+        if _plain(x):
+            attrs.append((k, "V", x.__class__, _snapshot(x) if keep is not None else x))
+        else:
+            if keep is not None:
+                keep.append(x)
+            attrs.append((k, "I", id(x)))
+    return ("O", id(v), tuple(attrs))
 
 
 class Guards:
@@ -184,6 +214,9 @@ class Guards:
         self.modules = tuple(modules)
         self.module_states = tuple(module_state(m) for m in self.modules)
         reads = global_reads(fn)
+        owner = getattr(fn, "__self__", None)  # a compiled bound method: its owner's attributes
+        if owner is not None and user_attributes(owner) is not None:
+            reads.append(({"self": owner}, "self", _Is(owner)))
         for m in self.modules:  # a module's own forward (user code: library code is skipped)
             reads += global_reads(type(m).forward)
         self.globals = tuple(reads)
@@ -329,6 +362,15 @@ def reachable_modules(fn, root=None):
 
 
 _STORES = {"STORE_GLOBAL": "a global", "STORE_DEREF": "a variable of an enclosing function"}
+_CALL_NAMES = ("LOAD_GLOBAL", "LOAD_ATTR", "LOAD_METHOD", "LOAD_NAME")
+# The library's calls that change process-wide state a replay would not change again (the
+# default dtype, the generator's seed and state, print options, thread counts...).
+_STATE_CALLS = frozenset(
+    """manual_seed seed set_default_device set_default_dtype set_default_tensor_type
+    set_deterministic_debug_mode set_float32_matmul_precision set_flush_denormal
+    set_num_interop_threads set_num_threads set_printoptions set_rng_state set_warn_always
+    use_deterministic_algorithms""".split()
+)
 
 
 def python_writes(fn, modules=()):
@@ -354,6 +396,9 @@ def python_writes(fn, modules=()):
                     ins.opname == "STORE_DEREF" and ins.argval in code.co_freevars
                 ):
                     found.append(f"{_STORES[ins.opname]} {ins.argval!r}")
+                    return
+                if ins.argval in _STATE_CALLS and ins.opname in _CALL_NAMES:
+                    found.append(f"a call of {ins.argval}() (it changes process-wide state)")
                     return
         g = getattr(f, "__globals__", {})
         if depth:
