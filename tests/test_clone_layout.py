@@ -6,13 +6,9 @@ not compared."""
 
 import numpy as np
 import pytest
+from layout_cases import big_strides, random_view_pairs
 
 import tinytensor as tt
-
-
-def big_strides(t):
-    return tuple(s for s, n in zip(t.stride(), t.shape) if n > 1)
-
 
 CASES = [
     # (name, make from a (2, 3, 4) arange, expected strides of the copy)
@@ -70,20 +66,7 @@ def test_function_form_refuses_non_tensors_and_bad_formats():
 @pytest.mark.torch
 def test_strides_match_pytorch_on_random_layouts():
     torch = pytest.importorskip("torch")
-    rng = np.random.default_rng(0)
-    for _ in range(300):
-        nd = int(rng.integers(1, 5))
-        shape = tuple(int(v) for v in rng.integers(2, 4, nd))
-        perm = tuple(int(i) for i in rng.permutation(nd))
-        narrow, step = int(rng.integers(-1, nd)), int(rng.integers(-1, nd))
-        views = []
-        for lib in (torch, tt):
-            v = lib.arange(float(np.prod(shape))).reshape(*shape).permute(*perm)
-            if narrow >= 0:
-                v = v.narrow(narrow, 1, v.shape[narrow] - 1)
-            if step >= 0 and v.shape[step] > 1:
-                v = v[(slice(None),) * step + (slice(None, None, 2),)]
-            views.append(v)
-        want, got = views[0].clone(), views[1].clone()
-        assert big_strides(got) == big_strides(want), (shape, perm, narrow, step)
+    for case, theirs, ours in random_view_pairs(torch, seed=0, count=300):
+        want, got = theirs.clone(), ours.clone()
+        assert big_strides(got) == big_strides(want), case
         np.testing.assert_array_equal(got.numpy(), want.numpy())
