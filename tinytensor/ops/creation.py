@@ -211,11 +211,12 @@ def _like(t, dtype, name="zeros_like", memory_format=None):
     return t.shape, (t._data.dtype if dtype is None else D.to_dtype(dtype).np), order
 
 
-def _filled_like(value, shape, dtype, order, requires_grad):
-    """``value`` (None: uninitialised) in ``shape``: C order when ``order`` is, else laid out
-    in ``order`` by its own kernel (which a compiled program replays with the same layout)."""
+def _filled_like(prim, value, shape, dtype, order, requires_grad):
+    """``value`` (None: uninitialised) in ``shape``: made by ``prim`` (ZEROS, ONES, EMPTY or
+    FULL, which alone takes the value) when ``order`` is C order, else laid out in ``order`` by
+    its own kernel (which a compiled program replays with the same layout)."""
     if order == tuple(builtins.range(len(shape))):
-        prim, args = (EMPTY, ()) if value is None else (FULL, (value,))
+        args = (value,) if prim is FULL else ()
         return made(prim, args, {"shape": shape, "dtype": dtype}, requires_grad)
     args = () if value is None else (value,)
     return made(LAID_OUT, args, {"shape": shape, "dtype": dtype, "order": order}, requires_grad)
@@ -242,9 +243,7 @@ def zeros_like(
             [0, 0]])"""
     check_device(device, "zeros_like")
     shape, dt, order = _like(input, dtype, "zeros_like", memory_format)
-    if order == tuple(builtins.range(len(shape))):
-        return made(ZEROS, (), {"shape": shape, "dtype": dt}, requires_grad)
-    return _filled_like(dt.type(0), shape, dt, order, requires_grad)
+    return _filled_like(ZEROS, dt.type(0), shape, dt, order, requires_grad)
 
 
 def ones_like(
@@ -254,9 +253,7 @@ def ones_like(
     ``zeros_like`` lays it out."""
     check_device(device, "ones_like")
     shape, dt, order = _like(input, dtype, "ones_like", memory_format)
-    if order == tuple(builtins.range(len(shape))):
-        return made(ONES, (), {"shape": shape, "dtype": dt}, requires_grad)
-    return _filled_like(dt.type(1), shape, dt, order, requires_grad)
+    return _filled_like(ONES, dt.type(1), shape, dt, order, requires_grad)
 
 
 def empty_like(
@@ -266,7 +263,7 @@ def empty_like(
     as ``zeros_like`` lays it out."""
     check_device(device, "empty_like")
     shape, dt, order = _like(input, dtype, "empty_like", memory_format)
-    return _filled_like(None, shape, dt, order, requires_grad)
+    return _filled_like(EMPTY, None, shape, dt, order, requires_grad)
 
 
 def full_like(
@@ -285,7 +282,7 @@ def full_like(
     tensor([0.5000, 0.5000, 0.5000])"""
     check_device(device, "full_like")
     shape, dt, order = _like(input, dtype, "full_like", memory_format)
-    return _filled_like(_data_arg(fill_value), shape, dt, order, requires_grad)
+    return _filled_like(FULL, _data_arg(fill_value), shape, dt, order, requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None) -> TensorBase:

@@ -71,23 +71,26 @@ def rand(
 
 # The random kernels draw from ``rng(generator)`` when they run (the global generator for
 # None), so a compiled program draws fresh numbers on every call.
+def _drawn(draw, shape, dtype, order):
+    """``draw(shape)`` cast to ``dtype``; ``order`` (a ``*_like``'s layout, None for C order)
+    draws in that dim order."""
+
+    def make(s):
+        return draw(s).astype(dtype, copy=False)
+
+    return make(shape) if order is None else laid_out(make, shape, order)
+
+
 def _rand_kernel(shape, dtype, generator, order=None):
-    """Samples on [0, 1); ``order`` (a ``*_like``'s layout) draws them in that dim order."""
-    if order is not None:
-        return laid_out(lambda s: _rand_kernel(s, dtype, generator), shape, order)
-    return rng(generator).random(shape).astype(dtype, copy=False)
+    return _drawn(rng(generator).random, shape, dtype, order)
 
 
 def _randn_kernel(shape, dtype, generator, order=None):
-    if order is not None:
-        return laid_out(lambda s: _randn_kernel(s, dtype, generator), shape, order)
-    return rng(generator).standard_normal(shape).astype(dtype, copy=False)
+    return _drawn(rng(generator).standard_normal, shape, dtype, order)
 
 
 def _randint_kernel(low, high, shape, dtype, generator, order=None):
-    if order is not None:
-        return laid_out(lambda s: _randint_kernel(low, high, s, dtype, generator), shape, order)
-    return rng(generator).integers(low, high, shape).astype(dtype, copy=False)
+    return _drawn(lambda s: rng(generator).integers(low, high, s), shape, dtype, order)
 
 
 RAND = Primitive("Rand", _rand_kernel, random=True)
