@@ -39,14 +39,18 @@ def suggested_format(t) -> str:
     return "contiguous_format"
 
 
-def copy_preserving_layout(t):
-    """A copy of ``t`` laid out in ``t``'s own stride order (``clone``'s ``preserve_format``):
-    C order for a C-ordered tensor, the same strides for a transposed or channels-last one."""
-    order = stride_order(t._data)
+def copy_in_order(t, order):
+    """A copy of ``t`` (through the ops, so gradients flow) C-ordered in dim ``order``."""
     if order == tuple(range(t.ndim)):
         return S.clone(t)
     back = tuple(int(i) for i in np.argsort(order))
-    return S.permute(S.clone(S.permute(t, order)), back)  # the copy is C-ordered in `order`
+    return S.permute(S.clone(S.permute(t, order)), back)
+
+
+def copy_preserving_layout(t):
+    """A copy of ``t`` laid out in ``t``'s own stride order (``clone``'s ``preserve_format``):
+    C order for a C-ordered tensor, the same strides for a transposed or channels-last one."""
+    return copy_in_order(t, stride_order(t._data))
 
 
 def to_format(t, fmt, name):
@@ -65,8 +69,7 @@ def to_format(t, fmt, name):
     if t.ndim != rank:
         raise RuntimeError(f"{name}: required rank {rank} tensor to use {fmt} format, got a "
                            f"tensor of shape {tuple(t.shape)}")  # fmt: skip
-    back = tuple(int(i) for i in np.argsort(order))
-    return S.permute(S.clone(S.permute(t, order)), back)  # the copy is C-ordered in `order`
+    return copy_in_order(t, order)
 
 
 def convert_format(t, memory_format, name):
