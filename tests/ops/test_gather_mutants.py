@@ -158,7 +158,8 @@ def test_scatter_add_takes_the_leading_block_of_a_larger_source():
     assert out.dtype == tt.float64
     np.testing.assert_array_equal(out.numpy(), [[0, 1, 0, 0], [0, 0, 0, 0]])
     # larger in one dim only
-    out = tt.scatter(tt.zeros(2, 3), 1, tt.tensor([[2, 0], [1, 1]]), tt.tensor(src[:2, :3]))
+    x = tt.zeros(2, 3, dtype=tt.float64)
+    out = tt.scatter(x, 1, tt.tensor([[2, 0], [1, 1]]), tt.tensor(src[:2, :3]))
     np.testing.assert_array_equal(out.numpy(), [[1.0, 0.0, 0.0], [0.0, 5.0, 0.0]])
     gs = _leaf(src)
     tt.scatter_add(tt.zeros(2, 4, dtype=tt.float64), 0, tt.tensor([[1, 0]]), gs).sum().backward()
@@ -431,8 +432,8 @@ def test_index_put_accumulate_of_a_scalar_over_leading_indices_only():
     np.testing.assert_array_equal(out.numpy(), [[3.0, 3.0], [0, 0], [1.5, 1.5]])
 
 
-def test_index_put_without_accumulate_writes_and_casts_the_values():
-    out = tt.index_put(tt.zeros(3, dtype=tt.int64), (tt.tensor([2, 0]),), tt.tensor([4.7, 5.2]))
+def test_index_put_without_accumulate_writes_and_casts_number_values():
+    out = tt.index_put(tt.zeros(3, dtype=tt.int64), (tt.tensor([2, 0]),), [4.7, 5.2])
     assert out.dtype == tt.int64 and out.tolist() == [5, 0, 4]
 
 
@@ -656,12 +657,14 @@ def test_take_reports_the_bad_value_not_a_valid_one(index, bad):
 def test_index_put_defaults_to_writing_and_keeps_the_values_dtype_for_gradients():
     out = tt.index_put(tt.ones(3), (tt.tensor([0]),), tt.tensor(5.0))
     assert out.tolist() == [5.0, 1.0, 1.0]
-    v = tt.tensor([1.0, 2.0], dtype=tt.float32, requires_grad=True)
+    v = tt.tensor([1.0, 2.0], dtype=tt.float64, requires_grad=True)
     t = tt.zeros(3, dtype=tt.float64)
     out = tt.index_put(t, (tt.tensor([0, 0]),), v, accumulate=True)
     assert out.dtype == tt.float64 and out.tolist() == [3.0, 0.0, 0.0]
     out.sum().backward()
-    assert v.grad.dtype == tt.float32 and v.grad.tolist() == [1.0, 1.0]
+    assert v.grad.dtype == tt.float64 and v.grad.tolist() == [1.0, 1.0]
+    with pytest.raises(RuntimeError, match="index_put: expected self and values to have the same"):
+        tt.index_put(t, (tt.tensor([0, 0]),), v.float(), accumulate=True)
 
 
 def test_as_strided_defaults_and_zero_strides():

@@ -220,7 +220,8 @@ def test_masked_scatter_errors():
     with pytest.raises(RuntimeError) as e:
         tt.masked_scatter(tt.ones(2), tt.ones(2, dtype=tt.bool), tt.ones(2, dtype=F64))
     assert str(e.value) == (
-        "masked_scatter: expected source of dtype tinytensor.float32, got tinytensor.float64"
+        "masked_scatter: expected source of dtype tinytensor.float32 (the input's), got "
+        "tinytensor.float64; convert it first with source.to(input.dtype)"
     )
     with pytest.raises(RuntimeError, match="^masked_scatter: expected a bool tensor for mask"):
         tt.masked_scatter(tt.ones(2), tt.tensor([1, 0]), tt.ones(2))

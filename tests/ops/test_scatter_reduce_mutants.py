@@ -140,7 +140,7 @@ def test_scatter_reduce_errors():
     with pytest.raises(
         RuntimeError,
         match="^scatter_reduce: expected self and src to have the "
-        "same dtype, got .*float64 and .*float32",
+        r"same dtype, got .*float64 \(self\) and .*float32 \(src\)",
     ):
         tt.scatter_reduce(x, 0, _i(0), tt.ones(1, dtype=tt.float32), "sum")
     with pytest.raises(

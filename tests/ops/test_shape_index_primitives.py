@@ -175,7 +175,9 @@ _CALLS = {
     "tril": lambda x: x.tril(),
     "pad": lambda x: tt.nn.functional.pad(x, (1, 2), mode="replicate"),
     "unfold": lambda x: x.unfold(1, 2, 1),
-    "index_put": lambda x: x.index_put((tt.tensor([0, 0]),), tt.tensor(1.0), accumulate=True),
+    "index_put": lambda x: x.index_put(
+        (tt.tensor([0, 0]),), tt.tensor(1.0, dtype=x.dtype), accumulate=True
+    ),
     "scatter_reduce": lambda x: x.scatter_reduce(
         1, tt.tensor([[0], [1], [1]]), x[:, :1], "mean"
     ),

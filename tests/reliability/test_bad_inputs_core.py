@@ -537,7 +537,7 @@ ROWS += [
     R("randint_like-empty-range", lambda e: tt.randint_like(e.a, 3, 3), "randint_like"),
     R(
         "index_put-out-of-range",
-        lambda e: tt.index_put(e.a, (tt.tensor([9]),), e.s, True),
+        lambda e: tt.index_put(e.a, (tt.tensor([9]),), e.s.double(), True),
         "9|range",
     ),
     R("index_put_-leaf", lambda e: tt.index_put_(e.a, (tt.tensor([0]),), e.s), "leaf"),

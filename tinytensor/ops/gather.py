@@ -207,9 +207,18 @@ def _src_like(src, index, a, name):
                 f"{tuple(index.shape)} in every dimension"
             )
         src = getitem(src, tuple(slice(0, n) for n in index.shape))
-    if src._data.dtype != a._data.dtype:
-        src = src.to(a.dtype)
+    _same_dtype(a, src, name, "src")
     return src, src._data
+
+
+def _same_dtype(a, src, name, what):
+    """PyTorch writes a source tensor into ``a`` only when their dtypes match (a number is
+    converted): RuntimeError otherwise, before anything is written."""
+    if src._data.dtype != a._data.dtype:
+        raise RuntimeError(
+            f"{name}: expected self and {what} to have the same dtype, got {a.dtype} (self) and "
+            f"{src.dtype} ({what}); convert {what} first with {what}.to(self.dtype)"
+        )
 
 
 def _vector_index(a, d, index, name, error, scalar_error=None, ndim_error=RuntimeError):
@@ -268,6 +277,7 @@ def index_add(input, dim, index, source, alpha=1):
     index = _vector_index(a, d, index, "index_add", RuntimeError, IndexError, IndexError)
     n = index._data.size
     source = as_tensor(source, "index_add")
+    _same_dtype(a, source, "index_add", "source")
     expect = tuple(a.shape[:d]) + (n,) + tuple(a.shape[d + 1 :]) if a.ndim else ()
     if source.shape != expect:
         raise RuntimeError(
@@ -370,6 +380,8 @@ def index_put(input, indices, values, accumulate=False):
     """out = input with out[indices] = values (or += with ``accumulate``, repeats summed)."""
     t = as_tensor(input, "index_put")
     indices = tuple(indices)
+    if isinstance(values, TensorBase):  # a tensor is not converted (PyTorch); numbers are
+        _same_dtype(t, values, "index_put", "values")
     values = as_tensor(values, "index_put").to(t.dtype)
     if not accumulate:
         return _index_put(t, indices, values)

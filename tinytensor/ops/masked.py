@@ -164,7 +164,8 @@ def masked_scatter(input, mask, source):
         )
     if source._data.dtype != a._data.dtype:
         raise RuntimeError(
-            f"masked_scatter: expected source of dtype {a.dtype}, got {source.dtype}"
+            f"masked_scatter: expected source of dtype {a.dtype} (the input's), got "
+            f"{source.dtype}; convert it first with source.to(input.dtype)"
         )
     out = wrap(
         MASKED_SCATTER.compute((a, mask, source), (a._data, mask._data, source._data, shape))

@@ -66,11 +66,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         )
     d, index = G._check_index(a, dim, index, "scatter_reduce")
     src = as_tensor(src, "scatter_reduce")
-    if src._data.dtype != a._data.dtype:
-        raise RuntimeError(
-            f"scatter_reduce: expected self and src to have the same dtype, got {a.dtype} and "
-            f"{src.dtype}"
-        )
+    G._same_dtype(a, src, "scatter_reduce", "src")
     if src.ndim != index.ndim or any(s < i for s, i in zip(src.shape, index.shape)):
         raise RuntimeError(
             f"scatter_reduce: src {tuple(src.shape)} must be at least as large as index "
@@ -209,13 +205,13 @@ def index_copy(input, dim, index, source):
     # PyTorch: a 0-d input takes exactly one index (IndexError)
     index = G._vector_index(a, d, index, "index_copy", IndexError, scalar_error=IndexError)
     source = as_tensor(source, "index_copy")
+    G._same_dtype(a, source, "index_copy", "source")
     idx = index._data.reshape(-1)
     expect = a.shape[:d] + (len(idx),) + a.shape[d + 1 :] if a.ndim else source.shape
-    if source.shape != expect or source._data.dtype != a._data.dtype:
+    if source.shape != expect:
         raise RuntimeError(
-            f"index_copy: source must have shape {tuple(expect)} and dtype {a.dtype} for input "
-            f"{tuple(a.shape)}, dim {dim} and {len(idx)} indices; got {tuple(source.shape)} "
-            f"and {source.dtype}"
+            f"index_copy: source must have shape {tuple(expect)} for input {tuple(a.shape)}, "
+            f"dim {dim} and {len(idx)} indices; got {tuple(source.shape)}"
         )
     args = (a._data, index._data, source._data, d)
     out = INDEX_COPY.compute(I._reads((a, source), index), args)
@@ -404,6 +400,7 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):  # no
         )
     d = one_dim(dim, a.ndim, "index_reduce")
     index, src = as_tensor(index, "index_reduce"), as_tensor(source, "index_reduce")
+    G._same_dtype(a, src, "index_reduce", "source")
     if index.ndim > 1 or index._data.dtype.kind not in "iu":
         raise RuntimeError(
             f"index_reduce: index must be a 1-D integer tensor, got {index.dtype} of shape "

@@ -10,11 +10,25 @@ from __future__ import annotations
 import numpy as np
 
 from tinytensor._namespace.conventions import numpy_aliases
+from tinytensor.core import TensorBase
 from tinytensor.ops import creation as C
 from tinytensor.ops import gather as G
 from tinytensor.ops import masked as MK
 from tinytensor.ops import scatter as SC
 from tinytensor.ops.inplace import inplace
+
+
+def _number(value, name):
+    """scatter's ``value=``: a number (PyTorch's Scalar), so a one-element tensor is read as
+    its number and converted to the input's dtype like one."""
+    if isinstance(value, TensorBase):
+        if value.numel() != 1:
+            raise TypeError(
+                f"{name}: value must be a number or a one-element tensor, got a tensor of shape "
+                f"{tuple(value.shape)}; pass a tensor source as src instead"
+            )
+        return value.item()
+    return value
 
 
 class IndexMethods:
@@ -34,7 +48,7 @@ class IndexMethods:
 
     @numpy_aliases
     def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
-        src = src if src is not None else value
+        src = src if src is not None else _number(value, "scatter_")
         return inplace(self, lambda s: G.scatter(s, dim, index, src, reduce=reduce), "scatter_")
 
     @numpy_aliases
@@ -90,7 +104,8 @@ class IndexMethods:
 
     @numpy_aliases
     def scatter(self, dim, index, src=None, *, value=None, reduce=None):
-        return G.scatter(self, dim, index, src if src is not None else value, reduce=reduce)
+        src = src if src is not None else _number(value, "scatter")
+        return G.scatter(self, dim, index, src, reduce=reduce)
 
     @numpy_aliases
     def scatter_add(self, dim, index, src):
