@@ -123,3 +123,33 @@ def test_numbers_match_torch():
         assert got == [[2, 0, 2], [2, 0, 2], [3, 0, 3]]
     with pytest.raises(TypeError):
         torch.zeros(3).scatter(0, torch.tensor(IDX), value=torch.ones(2))
+
+
+# --- index_reduce's negative indices: an IndexError, as PyTorch (not counted from the end) ---
+
+
+@pytest.mark.parametrize("reduce", ["prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("bad", [-1, -3, 3])
+def test_index_reduce_refuses_negative_indices_and_changes_nothing(reduce, bad):
+    x = tt.tensor([[1.0, 2.0, 3.0]] * 2)
+    with pytest.raises(IndexError, match=rf"^index_reduce: index {bad} is out of range .*\[0, 3\)"):
+        x.index_reduce_(1, tt.tensor([0, bad]), tt.ones(2, 2), reduce)
+    assert x.tolist() == [[1.0, 2.0, 3.0]] * 2 and x._version == 0
+    with pytest.raises(IndexError, match=rf"index {bad} is out of range for dim 0 of size 1"):
+        tt.tensor(2.0).index_reduce(0, tt.tensor([bad]), tt.tensor(3.0), reduce)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("reduce", ["prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("index", [[-1, 0], [-3, 2], [0, 2], [2, 2]])
+def test_index_reduce_indices_match_torch(reduce, index):
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (torch, tt):
+        x = lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+        try:
+            out = x.index_reduce(1, lib.tensor(index), lib.tensor([[2.0, 7.0]] * 2), reduce)
+            results.append(out.tolist())
+        except Exception as e:  # noqa: BLE001 - the class is what is compared
+            results.append(type(e).__name__)
+    assert results[0] == results[1]

@@ -418,10 +418,14 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):  # no
             f"{tuple(a.shape)} with dim {d} of size len(index) = {n}"
         )
     size = want[d]
-    if n and (index._data.max() >= size or index._data.min() < -size):
-        raise IndexError(f"index_reduce: an index is out of range for dim {d} of size {size}")
-    if n and index._data.min() < 0:
-        index = wrap(WRAP_INDEX.compute(I._reads((), index), (index._data, size)))
+    if n and (index._data.max() >= size or index._data.min() < 0):
+        bad = int(index._data.min() if index._data.min() < 0 else index._data.max())
+        # PyTorch counts no index from the end here (as in index_add and index_select)
+        raise IndexError(
+            f"index_reduce: index {bad} is out of range for dim {d} of size {size}: each index "
+            f"must lie in [0, {size}) (negative indices are not counted from the end; add "
+            f"{size} to them first)"
+        )
     # A view of the caller's index (same version counter), so changing it in place before
     # backward is caught, as PyTorch's saved index is.
     line = (1,) * d + (n,) + (1,) * (len(want) - d - 1)
@@ -431,9 +435,3 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):  # no
         return S.reshape(scatter_reduce(a1, 0, idx, src1, reduce, include_self=include_self), ())
     return scatter_reduce(a, d, idx, src, reduce, include_self=include_self)
 
-
-def _wrap_index_kernel(index, size):
-    return index % size
-
-
-WRAP_INDEX = Primitive("WrapIndex", _wrap_index_kernel)  # negative indices counted from the end
