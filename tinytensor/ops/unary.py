@@ -243,7 +243,10 @@ def _relu_grad(g, out):
 
 
 def _relu_mask_kernel(out):
-    return ~(out <= 0)
+    """``not out <= 0`` for relu's output, which is never below zero (a positive number, +-0,
+    +inf or NaN), so one comparison ``out != 0`` gives the same mask (a NaN passes, -0.0 does
+    not), in one pass instead of two (~1.5x faster)."""
+    return out != 0
 
 
 RELU = Primitive("Relu", _relu_kernel, _relu_grad)
@@ -265,9 +268,23 @@ def _relu_backward(g, keep):
 
 
 def _relu_backward_kernel(gd, kd):
-    if np.isfinite(gd).all():
+    if _all_finite(gd):
         return np.multiply(gd, kd)
     return np.where(kd, gd, gd.dtype.type(0))
+
+
+def _all_finite(d):
+    """Whether every element of ``d`` is finite, by one BLAS dot product ``d . d`` where it can
+    (float32/64, contiguous: ~3x faster than ``isfinite(d).all()``, no bool temporary). A sum of
+    squares is finite only if every term is (no cancellation: inf and NaN stay), so a finite
+    result is proof; an infinite one may also be an overflow of large finite numbers, and takes
+    the exact elementwise test."""
+    if d.dtype.kind == "f" and d.itemsize >= 4 and d.flags.c_contiguous:
+        flat = d.reshape(-1)
+        with quiet(over="ignore"):  # an overflow is an answer here, not an error
+            if math.isfinite(np.dot(flat, flat)):
+                return True
+    return bool(np.isfinite(d).all())
 
 
 def _relu_backward_grad(gg, keep):

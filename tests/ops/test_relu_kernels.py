@@ -1,0 +1,159 @@
+"""relu's gradient kernels: the one-comparison mask and the dot-product finiteness check give
+exactly the general path's results (``where(not out <= 0, g, 0)``), on the shapes that take the
+fast paths and on the edge cases beside them."""
+
+import numpy as np
+import pytest
+
+import tinytensor as tt
+from tinytensor.ops.unary import _all_finite
+from tinytensor.testing import gradcheck, gradgradcheck
+
+NAN, INF = np.nan, np.inf
+
+
+def _reference(x, g):
+    """relu's input gradient by PyTorch's rule: g where not relu(x) <= 0, else 0."""
+    out = np.maximum(x, 0)
+    return np.where(~(out <= 0), g, np.zeros((), g.dtype))
+
+
+def _grad(x, g):
+    xt = tt.tensor(x, requires_grad=True)
+    tt.relu(xt).backward(tt.tensor(g))
+    return xt.grad.numpy()
+
+
+def _specials(dtype):
+    """Inputs and gradients holding every edge value, each gradient value beside every input."""
+    xs = np.array([-2.0, -0.0, 0.0, 3.0, NAN, -NAN, -INF, INF], dtype)
+    gs = np.array([1.5, -2.5, 0.0, -0.0, INF, -INF, NAN], dtype)
+    x, g = np.meshgrid(xs, gs, indexing="ij")
+    return np.ascontiguousarray(x), np.ascontiguousarray(g)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_relu_gradient_of_every_edge_value_pair_equals_the_where_rule(dtype):
+    x, g = _specials(dtype)
+    got = _grad(x, g)
+    want = _reference(x, g)
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
+    # inf or NaN gradients of inactive units give 0 (inf*0 would be NaN)
+    assert np.isfinite(got[:3]).all()
+    assert np.isnan(got[4:6, -1]).all()  # a NaN input passes the gradient on
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bad", [INF, -INF, NAN])
+@pytest.mark.parametrize("at", [0, 1, 4095, 4096])
+def test_one_nonfinite_gradient_among_many_is_blocked_by_an_inactive_unit(dtype, bad, at):
+    rng = np.random.default_rng(at)
+    x = rng.standard_normal(4097).astype(dtype)
+    g = rng.standard_normal(4097).astype(dtype)
+    x[at], g[at] = -1.0, bad
+    got = _grad(x, g)
+    assert got[at] == 0
+    np.testing.assert_array_equal(got, _reference(x, g))
+
+
+@pytest.mark.parametrize("dtype, big", [(np.float32, 3e19), (np.float64, 1e160)])
+def test_large_finite_gradients_whose_squares_overflow_still_take_the_product(dtype, big):
+    # g.g overflows to inf although every gradient is finite: the exact test decides.
+    x = np.array([[1.0, -1.0], [2.0, 0.0]], dtype)
+    g = np.array([[big, -big], [-big, big]], dtype)
+    with np.errstate(over="ignore"):
+        assert not np.isfinite(np.dot(g.ravel(), g.ravel()))
+    got = _grad(x, g)
+    np.testing.assert_array_equal(got, np.array([[big, 0], [-big, 0]], dtype))
+    assert _all_finite(g)
+    with np.errstate(all="raise"):  # the overflow is the check's business, never the caller's
+        assert _all_finite(g)
+        np.testing.assert_array_equal(_grad(x, g), got)
+
+
+@pytest.mark.parametrize(
+    "arr",
+    [
+        np.zeros((0, 3), np.float32),
+        np.float64(2.0).reshape(()),
+        np.arange(12.0).reshape(3, 4).T,  # not contiguous: the elementwise test
+        np.arange(12.0, dtype=np.float32)[::2],
+        np.array([1.0, INF], np.float32)[::-1],
+        np.array([[1.0, 2.0], [NAN, 3.0]]).T,
+        np.array([1, 2, 3]),
+        np.array([1.0, 6e4], np.float16),
+        np.array([1.0, INF], np.float16),
+        np.array([3e38, 3e38, -INF], np.float32),  # inf + -inf after overflow: still not finite
+        np.array([-INF, INF]),
+        np.array([NAN]),
+    ],
+)
+def test_all_finite_equals_numpys_elementwise_test(arr):
+    assert _all_finite(arr) is bool(np.isfinite(arr).all())
+
+
+def test_relu_gradient_arriving_permuted_takes_the_elementwise_test():
+    # relu(x).permute(...): the gradient reaching relu is a permuted (non-contiguous) view.
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 5, 6))
+    g = rng.standard_normal((6, 4, 5))
+    x[0, 0, 1], g[1, 0, 0] = -1.0, INF
+    x[2, 3, 4], g[4, 2, 3] = -2.0, NAN
+    xt = tt.tensor(x, requires_grad=True)
+    tt.relu(xt).permute(2, 0, 1).backward(tt.tensor(g))
+    want = _reference(x, g.transpose(1, 2, 0))
+    np.testing.assert_array_equal(xt.grad.numpy(), want)
+    assert want[0, 0, 1] == 0 and want[2, 3, 4] == 0
+
+
+@pytest.mark.parametrize("shape", [(), (0,), (7,), (3, 0), (2, 3), (2, 3, 4, 5)])
+def test_relu_values_and_gradients_for_each_rank_and_zero_size(shape):
+    rng = np.random.default_rng(len(shape))
+    x = rng.standard_normal(shape)
+    g = rng.standard_normal(shape)
+    xt = tt.tensor(x, requires_grad=True)
+    y = tt.relu(xt)
+    np.testing.assert_array_equal(y.detach().numpy(), np.maximum(x, 0))
+    y.backward(tt.tensor(g))
+    np.testing.assert_array_equal(xt.grad.numpy(), _reference(x, g))
+    assert xt.grad.shape == shape
+
+
+@pytest.mark.parametrize("dtype", [tt.int32, tt.int64, tt.uint8])
+def test_relu_of_integers_keeps_the_dtype(dtype):
+    x = tt.tensor([-3, 0, 5], dtype=dtype) if dtype != tt.uint8 else tt.tensor([0, 7], dtype=dtype)
+    y = tt.relu(x)
+    assert y.dtype == dtype
+    np.testing.assert_array_equal(y.numpy(), np.maximum(x.numpy(), 0))
+
+
+def test_relu_mask_keeps_nan_outputs_and_drops_signed_zeros():
+    x = tt.tensor(np.array([NAN, -NAN, -0.0, 0.0, 1e-45, -1e-45], np.float32), requires_grad=True)
+    tt.relu(x).backward(tt.ones(6, dtype=tt.float32))
+    np.testing.assert_array_equal(x.grad.numpy(), [1, 1, 0, 0, 1, 0])
+
+
+def test_relu_first_and_second_derivatives_in_float64():
+    x = tt.tensor(np.random.default_rng(1).uniform(-2, 2, (4, 5)), requires_grad=True)
+    assert gradcheck(tt.relu, (x,))
+    assert gradgradcheck(tt.relu, (x,))
+    (g,) = tt.autograd.grad(tt.relu(x).sum(), x, create_graph=True)
+    np.testing.assert_array_equal(g.detach().numpy(), (x.detach().numpy() > 0) * 1.0)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_values_and_gradients_of_edge_values_match_pytorch(dtype):
+    torch = pytest.importorskip("torch")
+    x, g = _specials(dtype)
+    xt = torch.tensor(x, requires_grad=True)
+    torch.relu(xt).backward(torch.tensor(g))
+    np.testing.assert_array_equal(_grad(x, g), xt.grad.numpy())
+    np.testing.assert_array_equal(tt.relu(tt.tensor(x)).numpy(), torch.relu(torch.tensor(x)))
+    rng = np.random.default_rng(5)
+    x, g = rng.standard_normal((2, 3, 33)).astype(dtype), rng.standard_normal((2, 3, 33))
+    g = g.astype(dtype)
+    xt = torch.tensor(x, requires_grad=True)
+    torch.relu(xt).backward(torch.tensor(g))
+    np.testing.assert_array_equal(_grad(x, g), xt.grad.numpy())
