@@ -78,6 +78,16 @@ def histc(input, bins=100, min=0, max=0):
     lo, hi = float(min), float(max)
     if lo > hi:
         raise RuntimeError(f"histc: max ({hi}) must be larger than or equal to min ({lo})")
+    if lo == hi and x._data.size:  # the data's range (a check of the values, as PyTorch's)
+        lo_used, hi_used = float(x._data.min()), float(x._data.max())
+    else:
+        lo_used, hi_used = lo, hi
+    if not (np.isfinite(lo_used) and np.isfinite(hi_used)):
+        where = "min and max" if lo != hi else "the input's smallest and largest values"
+        raise RuntimeError(
+            f"histc: range of [{lo_used}, {hi_used}] is not finite (from {where}); pass finite "
+            "min and max, or drop the NaN and infinite values first"
+        )
     return HISTC.apply((x,), (x._data,), (), {"bins": bins, "min": lo, "max": hi})
 
 
