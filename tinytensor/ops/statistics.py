@@ -41,7 +41,18 @@ aminmax_result = namedtuple("aminmax", ["min", "max"])
 def bincount(input, weights=None, minlength=0):
     """How often each non-negative int occurs (or the sum of its weights)."""
     x = as_tensor(input, "bincount")
-    if x.ndim != 1 or x._data.dtype.kind not in "iub":
+    # PyTorch's checks, in its order: the dtype (no bool or floating kernel), minlength, then
+    # an empty 1-d input gives int64 zeros whatever the weights, then the values and weights.
+    if x._data.dtype.kind not in "iu":
+        raise NotImplementedError(
+            f"bincount: not implemented for dtype {x.dtype} (PyTorch has integer kernels only); "
+            "convert the input with .long() first"
+        )
+    if minlength < 0:
+        raise RuntimeError(f"bincount: minlength should be >= 0, got {minlength}")
+    if x.ndim == 1 and x._data.size == 0:
+        weights = None
+    if x.ndim != 1:
         raise RuntimeError(
             f"bincount only supports 1-d non-negative integral inputs, got dtype {x.dtype} and "
             f"shape {tuple(x.shape)}"
@@ -53,8 +64,8 @@ def bincount(input, weights=None, minlength=0):
     w = as_tensor(weights, "bincount")
     if w.shape != x.shape:
         raise RuntimeError(
-            f"bincount: weights {tuple(w.shape)} and input {tuple(x.shape)} must have the same "
-            "length"
+            f"bincount: weights should be 1-d and have the same length as input, got weights "
+            f"{tuple(w.shape)} and input {tuple(x.shape)}"
         )
     return BINCOUNT.apply((x, w), (x._data, w._data), (), {"minlength": minlength})
 
@@ -62,7 +73,8 @@ def bincount(input, weights=None, minlength=0):
 def _bincount_kernel(x, w, minlength):
     if w is None:
         return np.bincount(x, minlength=minlength).astype(np.int64)
-    return np.bincount(x, w, minlength).astype(w.dtype if w.dtype.kind == "f" else np.float64)
+    # PyTorch sums float32 weights as float32 and every other dtype as float64
+    return np.bincount(x, w, minlength).astype(np.float32 if w.dtype == np.float32 else np.float64)
 
 
 # Its length is the largest value + 1: a compiled program breaks the graph here.
