@@ -46,10 +46,50 @@ def _causal_kernel(*, L, S):
 def _safe_probs(s):
     """softmax over the last axis of the NumPy scores ``s``; rows that are all -inf give 0."""
     m = s.max(-1, keepdims=True) if s.shape[-1] else np.zeros(s.shape[:-1] + (1,), s.dtype)
-    m = np.where(np.isneginf(m), 0.0, m)
-    e = np.exp(s - m)
+    dead = np.isneginf(m)  # a row of only -inf (all keys masked): probabilities 0, not NaN
+    some_dead = dead.any()
+    if some_dead:
+        m[dead] = 0.0
+    e = s - m
+    np.exp(e, out=e)
     den = e.sum(-1, keepdims=True)
-    return e / np.where(den == 0, 1.0, den)
+    if some_dead:
+        den[dead] = 1.0  # (its sum is 0; every other row's is at least 1, or NaN)
+    e /= den
+    return e
+
+
+def _max_over_keys(s):
+    """``s.max(-2, keepdims=True)`` as a halving tree of pairwise maxima: each step one
+    vectorised pass over contiguous blocks (a reduction over a short axis loops per row);
+    NaN propagates as in ``max``. ``s.shape[-2]`` must be at least 1; a fresh array."""
+    n = s.shape[-2]
+    if n == 1:
+        return s.copy()
+    while n > 1:
+        c = (n + 1) // 2  # the two halves overlap by a row when n is odd
+        s = np.maximum(s[..., :c, :], s[..., n - c : n, :])
+        n = c
+    return s
+
+
+def _softmax_over_keys(st):
+    """Softmax over axis -2 of the scores laid out (..., S, L), in place in ``st`` (an array
+    the caller made); a query whose keys are all -inf gets probabilities 0. The key sums by
+    BLAS (``ones @ e``), the normalisation by the reciprocal, as PyTorch's CPU softmax."""
+    m = _max_over_keys(st)
+    dead = np.isneginf(m)
+    some_dead = dead.any()
+    if some_dead:
+        m[dead] = 0.0
+    st -= m
+    np.exp(st, out=st)
+    den = np.matmul(np.ones(st.shape[-2], st.dtype), st)[..., None, :]
+    if some_dead:
+        den[dead] = 1.0
+    np.divide(1.0, den, out=den)
+    st *= den
+    return st
 
 
 def _safe_softmax_backward(g, out):
@@ -148,7 +188,35 @@ def scaled_dot_product_attention(
     return SDPA.record(out, inputs, saved, {"attn_mask": mask, **attrs})
 
 
+_BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 def _sdpa_kernel(qd, kd, vd, bias, *, scale, is_causal):
+    """(output, probabilities). The scores are made transposed, (..., S, L), so that the
+    softmax's reductions run over whole contiguous rows; the probabilities returned are the
+    (..., L, S) view of that array, and backward works in the same layout."""
+    if qd.dtype not in _BLAS_FLOATS or 0 in qd.shape or 0 in kd.shape or 0 in vd.shape:
+        return _sdpa_general(qd, kd, vd, bias, scale=scale, is_causal=is_causal)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        # k (q*scale)^T: the scale on q, not on the scores (one pass fewer, and a contiguous
+        # copy BLAS reads faster than a strided view of the heads); the same bits where the
+        # scale is a power of two, as the default 1/sqrt(E) for E = 4**n
+        st = np.matmul(kd, np.swapaxes(qd * qd.dtype.type(scale), -1, -2))
+        if bias is not None:
+            bt = np.swapaxes(bias.reshape((1,) * (2 - bias.ndim) + bias.shape), -1, -2)
+            if np.broadcast_shapes(st.shape, bt.shape) == st.shape:
+                st += bt
+            else:  # a mask with more batch dims than the scores
+                st = st + bt
+        if is_causal:
+            S, L = st.shape[-2:]
+            st += np.where(np.tri(S, L, -1, dtype=bool), -np.inf, 0.0).astype(st.dtype)
+        p = np.swapaxes(_softmax_over_keys(st), -1, -2)
+        return np.matmul(p, vd), p
+
+
+def _sdpa_general(qd, kd, vd, bias, *, scale, is_causal):
+    """The forward in the scores' own (..., L, S) layout: other float types and empty sizes."""
     s = np.matmul(qd, np.swapaxes(kd, -1, -2)) * qd.dtype.type(scale)
     if bias is not None:
         s = s + bias
@@ -162,16 +230,43 @@ def _sdpa_kernel(qd, kd, vd, bias, *, scale, is_causal):
 def _sdpa_backward(g, q, k, v, mask, out, probs, scale, is_causal):
     """`dq = dS k*scale, dk = dS^T q*scale, dv = P^T g;  dS = P*(g v^T - rowsum(g*out))`
 
-    P is the forward's, saved; where backward builds a graph (create_graph, outside a
-    compiler trace) it is computed again from q and k, so that it differentiates again."""
-    p = _probs(q, k, mask, scale, is_causal) if grad_state.enabled and not tracing() else probs
+    P is the forward's, saved: a first-order backward is one kernel from it; where backward
+    builds a graph (create_graph, outside a compiler trace) it is the composite of ops, with P
+    computed again from q and k, so that it differentiates again."""
+    if not grad_state.enabled or tracing():
+        arrays = (g._data, q._data, k._data, v._data, out._data, probs._data)
+        dq, dk, dv = SDPA_GRAD.compute((g, q, k, v, out, probs), arrays, {"scale": scale})
+        return wrap(dq), wrap(dk), wrap(dv)
+    p = _probs(q, k, mask, scale, is_causal)
     ds = p * (matmul(g, v.mT) - (g * out).sum(-1, keepdim=True))
     return matmul(ds, k) * scale, matmul(ds.mT, q) * scale, matmul(p.mT, g)
+
+
+def _sdpa_grad_kernel(g, q, k, v, out, p, *, scale):
+    """(dq, dk, dv) of attention from the saved probabilities ``p`` (..., L, S), with the
+    scale folded into g once: `dS^T = P^T*(v (g*scale)^T - rowsum(g*scale*out))` is made
+    (..., S, L), in place, the layout of the forward's scores."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        g = np.ascontiguousarray(g)  # (a view of a permuted gradient: BLAS reads it slowly)
+        gs = g * g.dtype.type(scale)
+        pt = np.swapaxes(p, -1, -2)
+        dv = np.matmul(pt, g)
+        dst = np.matmul(v, np.swapaxes(gs, -1, -2))  # (g v^T)^T, scaled
+        go = gs * out
+        if go.dtype in _BLAS_FLOATS:
+            r = np.matmul(go, np.ones(go.shape[-1], go.dtype))
+        else:
+            r = go.sum(-1)
+        dst -= r[..., None, :]
+        dst *= pt
+        return np.matmul(np.swapaxes(dst, -1, -2), k), np.matmul(dst, q), dv
 
 
 # The kernel returns the output and the probabilities (saved for backward); the node has the
 # one output.
 SDPA = Primitive("ScaledDotProductAttention", _sdpa_kernel, _sdpa_backward, multi=True)
+# No rule of its own: a backward that builds a graph takes the composite path above.
+SDPA_GRAD = Primitive("ScaledDotProductAttentionBackward", _sdpa_grad_kernel, multi=True)
 
 
 # --- multi-head attention -----------------------------------------------------------------------
