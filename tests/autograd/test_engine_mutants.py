@@ -841,7 +841,7 @@ def test_retain_grad_of_an_output_without_gradient_stays_none():
 def test_post_accumulate_hook_gets_the_leaf_after_its_grad_is_written():
     x = _leaf(1.0, 2.0)
     seen = []
-    ident = id(x)  # (the hook keeps no reference to x: hooks.py holds hooks globally)
+    ident = id(x)  # (the hook keeps no reference to x)
     x.register_post_accumulate_grad_hook(
         lambda t: seen.append((id(t) == ident, t.grad._data.tolist()))
     )

@@ -22,7 +22,7 @@ import numpy as np
 
 from tinytensor.allocator import tune_allocator
 from tinytensor.autograd.grad_mode import grad_state
-from tinytensor.autograd.hooks import post_accumulate_hooks, run_post_accumulate_hooks
+from tinytensor.autograd.hooks import post_hooks_used, run_post_accumulate_hooks
 from tinytensor.autograd.node import Node, _Anomaly
 from tinytensor.core import has_version_counter, wrap
 
@@ -336,7 +336,7 @@ def _accumulate(leaf, g, create_graph):
         leaf._grad = old + g
     else:
         old._data += g._data
-    if post_accumulate_hooks:  # Tensor.register_post_accumulate_grad_hook; empty: one test
+    if post_hooks_used[0]:  # Tensor.register_post_accumulate_grad_hook (none yet: one test)
         run_post_accumulate_hooks(leaf)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import weakref
 
 _ids = itertools.count()
 
@@ -42,25 +41,27 @@ def add_leaf_hook(tensor, hook):
     return RemovableHandle(tensor._hooks, key)
 
 
-# Post-accumulate-grad hooks by ``id`` of the leaf: {id: (weakref to the leaf, {key: hook})}.
-# A plain dict, so the engine's "is any registered?" test is one truth test.
-post_accumulate_hooks: dict = {}
+# Post-accumulate-grad hooks live on their leaf (its ``_post_hooks`` slot, unset until the
+# first): they go with it, and a hook whose closure holds the leaf is a cycle gc collects. This
+# flag only says whether any was ever registered, so that until then the engine's test per
+# accumulated leaf is one truth test.
+post_hooks_used = [False]
 
 
 def add_post_accumulate_hook(tensor, hook):
     """Register ``hook(tensor)``, called after backward has accumulated ``tensor.grad``."""
-    tid = id(tensor)
-    entry = post_accumulate_hooks.get(tid)
-    if entry is None or entry[0]() is not tensor:
-        ref = weakref.ref(tensor, lambda _, tid=tid: post_accumulate_hooks.pop(tid, None))
-        entry = post_accumulate_hooks[tid] = (ref, {})
+    table = getattr(tensor, "_post_hooks", None)
+    if table is None:
+        table = tensor._post_hooks = {}
     key = next(_ids)
-    entry[1][key] = hook
-    return RemovableHandle(entry[1], key)
+    table[key] = hook
+    post_hooks_used[0] = True
+    return RemovableHandle(table, key)
 
 
 def run_post_accumulate_hooks(leaf) -> None:
-    entry = post_accumulate_hooks.get(id(leaf))
-    if entry is not None and entry[0]() is leaf:
-        for hook in list(entry[1].values()):
+    """Call ``leaf``'s post-accumulate hooks, in the order they were registered."""
+    table = getattr(leaf, "_post_hooks", None)
+    if table:
+        for hook in list(table.values()):
             hook(leaf)

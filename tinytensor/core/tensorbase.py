@@ -13,7 +13,8 @@ Slots (all read and written by the layers above through the helpers below where 
   storage (None until first needed: a tensor no one saved or viewed has version 0);
 - ``_meta``: the output index for the outputs of a node with several, else None;
 - ``_hooks``: a leaf's gradient hooks;
-- ``_base`` / ``_views``: view bookkeeping for in-place ops (see ``ops/inplace.py``).
+- ``_base`` / ``_views``: view bookkeeping for in-place ops (see ``ops/inplace.py``);
+- ``_post_hooks``: a leaf's post-accumulate-grad hooks (see ``autograd/hooks.py``).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class TensorBase:
         "_meta",
         "_base",  # views only (set in grad mode): (base, view_fn, put_fn); unset otherwise
         "_views",  # bases that require grad: weakrefs to their views; unset otherwise
+        "_post_hooks",  # leaves with post-accumulate-grad hooks: {key: hook}; unset otherwise
         "__weakref__",
     )
 
