@@ -21,6 +21,7 @@ from numpy.lib.stride_tricks import as_strided
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import wrap
 from tinytensor.nn.functional._util import float_input, pair, same_dtype
+from tinytensor.nn.functional.linear import bias_grad
 from tinytensor.nn.functional.windowing import ntuple, out_size, string_padding
 from tinytensor.ops._util import requires_grad as _rg
 
@@ -369,7 +370,7 @@ def _conv_backward(g, x, w, cols, geo, *, needs):
     return (
         _input_grad(g, w, geo, g2) if needs[0] else None,
         _weight_grad(x, g, geo, cols._data, g2) if needs[1] else None,
-        g.sum((0, *range(2, 2 + len(geo.k)))) if needs[2] else None,
+        bias_grad(g, 1, len(geo.k)) if needs[2] else None,
     )
 
 

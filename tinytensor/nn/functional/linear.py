@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.nn.functional._util import float_input, same_dtype
 from tinytensor.ops._util import requires_grad as _rg
@@ -50,12 +52,13 @@ def _linear_kernel(x, w, b):
 
 
 def _linear_backward(g, x, w, *, needs):
-    """dx = g @ W,  dW = g^T @ x (leading dims flattened),  db = g (the engine sums it)"""
-    return (
-        LINEAR_INPUT_GRAD.apply((g, w), (g._data, w._data), (g, w)) if needs[0] else None,
-        LINEAR_WEIGHT_GRAD.apply((g, x), (g._data, x._data), (g, x)) if needs[1] else None,
-        g if needs[2] else None,
-    )
+    """dx = g @ W,  dW = g^T @ x (leading dims flattened),  db = g summed over the leading dims
+    (a 0-d bias's gradient, the sum of those sums, is left to the engine)"""
+    dx = LINEAR_INPUT_GRAD.apply((g, w), (g._data, w._data), (g, w)) if needs[0] else None
+    dw = LINEAR_WEIGHT_GRAD.apply((g, x), (g._data, x._data), (g, x)) if needs[1] else None
+    if not needs[2]:
+        return dx, dw, None
+    return dx, dw, bias_grad(g, g.ndim - 1, 0) if g.ndim > 1 else g
 
 
 def _input_grad_kernel(g, w):
@@ -93,6 +96,74 @@ def _weight_grad_backward(gw, g, x, *, needs):
 LINEAR = Primitive("Linear", _linear_kernel, _linear_backward)
 LINEAR_INPUT_GRAD = Primitive("LinearInputGrad", _input_grad_kernel, _input_grad_backward)
 LINEAR_WEIGHT_GRAD = Primitive("LinearWeightGrad", _weight_grad_kernel, _weight_grad_backward)
+
+
+def bias_grad(g, lead, trail):
+    """The gradient of a bias that was broadcast over the first ``lead`` and the last ``trail``
+    dims of an output whose gradient is ``g``: ``g`` summed over those dims (a linear layer's
+    ``lead = g.ndim - 1, trail = 0``; a convolution's ``lead = 1, trail =`` its spatial dims).
+
+    One primitive instead of the engine's general sum: the leading dims are summed by BLAS
+    matrix-vector products with ones (~3x faster than NumPy's sum over the outer axes)."""
+    return BIAS_GRAD.apply((g,), (g._data,), (g.shape, lead, trail), {"lead": lead, "trail": trail})
+
+
+_BLOCK = 1024  # rows a BLAS product sums as one running sum; longer sums go as a tree of blocks
+_ONES: dict = {}  # dtype -> read-only ones, _BLOCK long
+
+
+def _ones(n, dtype):
+    buf = _ONES.get(dtype)
+    if buf is None:
+        buf = np.ones(_BLOCK, dtype)
+        buf.flags.writeable = False
+        _ONES[dtype] = buf
+    return buf[:n]
+
+
+def _sum_rows(a):
+    """The column sums of the C-contiguous 2-D float32/64 array ``a``: ``ones @ a`` for up to
+    ``_BLOCK`` rows, else one product per block of ``_BLOCK`` rows and the block sums summed the
+    same way, so no running sum is longer than ``_BLOCK`` (the error grows as NumPy's pairwise
+    sum's does, not with the row count)."""
+    while a.shape[0] > _BLOCK:
+        nb, rest = divmod(a.shape[0], _BLOCK)
+        whole = a[: nb * _BLOCK].reshape(nb, _BLOCK, a.shape[1])
+        parts = np.matmul(_ones(_BLOCK, a.dtype), whole)
+        if rest:
+            tail = _ones(rest, a.dtype) @ a[nb * _BLOCK :]
+            parts = np.concatenate((parts, tail[None]))
+        a = parts
+    return _ones(a.shape[0], a.dtype) @ a
+
+
+def _bias_grad_kernel(gd, *, lead, trail):
+    """``gd`` summed over its first ``lead`` and last ``trail`` dims: the leading ones by
+    ``_sum_rows``, then the trailing ones (a small array by now) by NumPy's pairwise sum. Other
+    dtypes, strided or empty gradients take NumPy's sum over the same axes."""
+    nd = gd.ndim
+    keep = gd.shape[lead : nd - trail]
+    with np.errstate(over="ignore", invalid="ignore"):  # inf and NaN follow IEEE quietly
+        if gd.dtype not in _BLAS_DTYPES or not gd.flags.c_contiguous or gd.size == 0:
+            axes = (*range(lead), *range(nd - trail, nd))
+            return np.add.reduce(gd, axis=axes) if axes else gd.copy()
+        m, c = math.prod(gd.shape[:lead]), math.prod(keep)
+        rows = _sum_rows(gd.reshape(m, gd.size // m))
+        if trail:
+            rows = np.add.reduce(rows.reshape(c, rows.size // c), axis=1)
+    return rows.reshape(keep)
+
+
+_BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _bias_grad_backward(gg, shape, lead, trail):
+    """``f(g) = sum of g over the bias's broadcast dims``: dg = gg broadcast back"""
+    view = (1,) * lead + shape[lead : len(shape) - trail] + (1,) * trail
+    return (gg.reshape(view).expand(shape),)
+
+
+BIAS_GRAD = Primitive("BiasGrad", _bias_grad_kernel, _bias_grad_backward)
 
 
 def bilinear(input1, input2, weight, bias=None):
