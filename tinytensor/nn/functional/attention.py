@@ -50,12 +50,13 @@ def _safe_probs(s):
     some_dead = dead.any()
     if some_dead:
         m[dead] = 0.0
-    e = s - m
-    np.exp(e, out=e)
-    den = e.sum(-1, keepdims=True)
-    if some_dead:
-        den[dead] = 1.0  # (its sum is 0; every other row's is at least 1, or NaN)
-    e /= den
+    with np.errstate(invalid="ignore", over="ignore"):
+        e = s - m
+        np.exp(e, out=e)
+        den = e.sum(-1, keepdims=True)
+        if some_dead:
+            den[dead] = 1.0  # (its sum is 0; every other row's is at least 1, or NaN)
+        e /= den
     return e
 
 
@@ -217,14 +218,15 @@ def _sdpa_kernel(qd, kd, vd, bias, *, scale, is_causal):
 
 def _sdpa_general(qd, kd, vd, bias, *, scale, is_causal):
     """The forward in the scores' own (..., L, S) layout: other float types and empty sizes."""
-    s = np.matmul(qd, np.swapaxes(kd, -1, -2)) * qd.dtype.type(scale)
-    if bias is not None:
-        s = s + bias
-    if is_causal:
-        L, S = s.shape[-2:]
-        s = s + np.where(np.tri(L, S, dtype=bool), 0.0, -np.inf).astype(s.dtype)
-    p = _safe_probs(s)
-    return np.matmul(p, vd), p
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        s = np.matmul(qd, np.swapaxes(kd, -1, -2)) * qd.dtype.type(scale)
+        if bias is not None:
+            s = s + bias
+        if is_causal:
+            L, S = s.shape[-2:]
+            s = s + np.where(np.tri(L, S, dtype=bool), 0.0, -np.inf).astype(s.dtype)
+        p = _safe_probs(s)
+        return np.matmul(p, vd), p
 
 
 def _sdpa_backward(g, q, k, v, mask, out, probs, scale, is_causal):
