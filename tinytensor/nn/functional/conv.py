@@ -364,13 +364,16 @@ def _conv_attrs(geo):
 
 
 def _conv_backward(g, x, w, cols, geo, *, needs):
+    # The bias's gradient first, while g (just written by the op after this one) is still in
+    # the cache: after the two products it comes from memory (~2.5x slower on W4's conv1).
+    db = bias_grad(g, 1, len(geo.k)) if needs[2] else None
     g2 = None
     if needs[0] or needs[1]:  # the gradient as (G, O/G, N*prod(o)), shared by both products
         g2 = CONV_GRAD_MATRIX.compute((g,), (g._data,), {"geo": geo})
     return (
         _input_grad(g, w, geo, g2) if needs[0] else None,
         _weight_grad(x, g, geo, cols._data, g2) if needs[1] else None,
-        bias_grad(g, 1, len(geo.k)) if needs[2] else None,
+        db,
     )
 
 
