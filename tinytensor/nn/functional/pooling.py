@@ -5,7 +5,9 @@ windows and keeps each window's argmax as a flat index into the input's spatial 
 first among ties, as PyTorch). Its gradient adds g back at those indices (overlapping windows
 can share one); the put and a take are each other's backward, so every order of gradient
 works. Max-unpooling writes at the indices instead (where one repeats, the last write wins, as
-in PyTorch), and its gradient is the same take. Average pooling is in ``avg_pooling.py``.
+in PyTorch), and its gradient is the same take. Average pooling is in ``avg_pooling.py``; the
+window passes themselves (general, and the fast one for windows that tile the image) are in
+``max_windows.py``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,13 @@ import numpy as np
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import wrap
 from tinytensor.nn.functional._util import float_input
+from tinytensor.nn.functional.max_windows import (
+    flat_indices,
+    max_over,
+    max_tiles,
+    scatter_tiles,
+    tiles,
+)
 from tinytensor.nn.functional.windowing import ntuple
 from tinytensor.ops._util import as_tensor
 
@@ -76,67 +85,6 @@ def _check_dtype(x, who):
         )
 
 
-def _max_over(x, positions, stride):
-    """Max of the array `x (N, C, *spatial)` over windows given per axis as (o, k) input positions;
-    returns (values, flat int64 indices), the first maximum winning ties and a NaN winning
-    over numbers, as in PyTorch. One vectorised pass per kernel offset: a strided slice of the
-    padded input for fixed windows (``stride`` given), a gather for adaptive ones."""
-    xd = x
-    dt = xd.dtype
-    sp = xd.shape[2:]
-    ks = [pos.shape[1] for pos in positions]
-    if stride is not None:
-        # Pad with the lowest value as far as any window reaches (ceil_mode may reach further).
-        lo = [-min(int(pos.min()), 0) for pos in positions]
-        hi = [max(int(pos.max()) + 1, n) for pos, n in zip(positions, sp)]
-        xp = xd
-        if any(lo) or any(h > n for h, n in zip(hi, sp)):
-            low = -np.inf if dt.kind == "f" else np.iinfo(dt).min
-            xp = np.full((*xd.shape[:2], *(h + q for h, q in zip(hi, lo))), low, dtype=dt)
-            xp[(slice(None), slice(None), *(slice(q, q + n) for q, n in zip(lo, sp)))] = xd
-
-        def view(js):
-            return xp[(slice(None), slice(None), *(
-                slice(pos[0, j] + q, pos[-1, j] + q + 1, st)
-                for pos, j, q, st in zip(positions, js, lo, stride)
-            ))]  # fmt: skip
-    else:
-
-        def view(js):
-            return xd[
-                (slice(None), slice(None), *np.ix_(*(p[:, j] for p, j in zip(positions, js))))
-            ]
-
-    itype = np.int8 if math.prod(ks) <= 127 else np.int32
-    nan = dt.kind == "f" and bool(np.isnan(xd).any())
-    out = idx = None
-    # A strictly greater value (or a NaN) takes over, so ties keep the first offset. Offsets
-    # grow, so "idx = off where taken" is max(idx, taken*off): branch-free.
-    for off, js in enumerate(itertools.product(*(range(k) for k in ks))):
-        v = view(js)
-        if out is None:
-            out, idx = v.copy(), np.zeros(v.shape, itype)
-            continue
-        take = v > out
-        if nan:
-            take |= np.isnan(v)
-        np.maximum(out, v, out=out)
-        np.maximum(idx, take * itype(off), out=idx)
-    return out, idx
-
-
-def _flat_indices(idx, positions, sp):
-    """The flat index `h*W + w` (PyTorch's) of each window's winning kernel offset."""
-    nd = len(positions)
-    flat = np.zeros(idx.shape, np.int64)
-    for a, (pos, j) in enumerate(
-        zip(positions, np.unravel_index(idx, [p.shape[1] for p in positions]))
-    ):
-        rows = np.arange(pos.shape[0]).reshape([-1 if b == a else 1 for b in range(nd)])
-        flat += pos[rows, j] * math.prod(sp[a + 1 :])
-    return flat
-
-
 def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd):
     who = f"max_pool{nd}d"
     x = as_tensor(input, who)
@@ -166,9 +114,11 @@ def _max_pool_kernel(xd, *, kernel_size, stride, padding, dilation, output_size,
         np.arange(o)[:, None] * s - p + np.arange(k)[None, :] * d
         for k, s, p, d, o in zip(kernel_size, stride, padding, dilation, output_size)
     ]
-    out, idx = _max_over(xd, positions, stride)
+    fast = tiles(kernel_size, stride, padding, dilation, output_size, xd.shape[2:])
+    res = max_tiles(xd, kernel_size, output_size) if fast else None  # None: NaN in a window
+    out, idx = max_over(xd, positions, stride) if res is None else res
     if with_indices:
-        return out, idx, _flat_indices(idx, positions, xd.shape[2:])
+        return out, idx, flat_indices(idx, positions, xd.shape[2:])
     return out, idx
 
 
@@ -218,15 +168,19 @@ def _scatter_max(g, idx, win):
 def _scatter_max_kernel(gd, am, *, win):
     o = am.shape[2:]
     padded = win.padded(o)
-    if win.k == win.s and set(win.d) == {1} and padded == tuple(k * n for k, n in zip(win.k, o)):
-        # The windows tile the image exactly: every element is written once, no zeroing.
-        full = np.empty((*gd.shape[:2], *padded), dtype=gd.dtype)
-        for off, sl in win.offsets(o):
-            np.multiply(gd, am == off, out=full[sl])
-    else:
-        full = np.zeros((*gd.shape[:2], *padded), dtype=gd.dtype)
-        for off, sl in win.offsets(o):
-            full[sl] += gd * (am == off)
+    exact = (
+        win.k == win.s and set(win.d) == {1} and padded == tuple(k * n for k, n in zip(win.k, o))
+    )
+    full = scatter_tiles(gd, am, win.k) if exact and padded == tuple(win.size) else None
+    if full is not None:  # None: not 2-D of width 2, or 8-byte elements
+        return full
+    # g where the offset matches and 0 elsewhere (not g * mask: an infinite g times 0 is NaN)
+    full = np.zeros((*gd.shape[:2], *padded), dtype=gd.dtype)
+    for off, sl in win.offsets(o):
+        if exact:  # the windows tile the image: each element belongs to one window
+            np.copyto(full[sl], gd, where=am == off)
+        else:
+            full[sl] += np.where(am == off, gd, 0)
     return full[win.inner()]
 
 
@@ -407,8 +361,8 @@ def _adaptive_max_kernel(xd, *, output_size):
         # Pad short windows by repeating their last element: a repeat never wins a tie.
         pos = lo[:, None] + np.arange(int((hi - lo).max()))[None, :]
         positions.append(np.minimum(pos, hi[:, None] - 1))
-    out, idx = _max_over(xd, positions, None)
-    return out, _flat_indices(idx, positions, sp)
+    out, idx = max_over(xd, positions, None)
+    return out, flat_indices(idx, positions, sp)
 
 
 _ADAPTIVE_MAX_POOL = {

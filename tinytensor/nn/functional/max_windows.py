@@ -1,0 +1,215 @@
+"""The max of every pooling window and its argmax, for max pooling's kernels.
+
+``max_over`` is the general pass: one vectorised pass per kernel offset over all windows (a
+strided slice of the padded input, or a gather for adaptive windows). ``max_tiles`` is the
+common CNN case (``MaxPool2d(2)``: kernel == stride, no padding, no dilation), where the
+windows tile the image, as a few long, contiguous NumPy passes: each window row is copied out
+once, a row's columns are split into planes, and the maxima are folded pairwise, row after row.
+Its results equal ``max_over``'s bit for bit (values and argmax offsets), which the tests check.
+
+A window holding a NaN is left to the general pass (``max_tiles`` returns None), which knows
+that a NaN wins. Without NaN the first maximum in row-major window order is the one kept:
+within a row a later column takes over only when strictly greater, and so does a later row.
+
+Splitting the columns of a pair (kernel width 2) reads the image as integers twice its
+element's width: the low half of each wide integer is the pair's first element and, viewed one
+element later, the pair's second (little-endian); both come out in one SIMD cast each. The
+gradient goes the other way: each gradient value, widened, is shifted into the half its argmax
+column names, or out of the integer (a shift by the full width gives 0 in NumPy) when the
+argmax is in another row, so every element of the input-shaped result is written once.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+import sys
+
+import numpy as np
+
+
+def max_over(x, positions, stride):
+    """Max of the array `x (N, C, *spatial)` over windows given per axis as (o, k) input positions;
+    returns (values, flat int64 indices), the first maximum winning ties and a NaN winning
+    over numbers, as in PyTorch. One vectorised pass per kernel offset: a strided slice of the
+    padded input for fixed windows (``stride`` given), a gather for adaptive ones."""
+    xd = x
+    dt = xd.dtype
+    sp = xd.shape[2:]
+    ks = [pos.shape[1] for pos in positions]
+    real = None  # per axis, which window positions lie in the input: padding never wins
+    if stride is not None:
+        # Pad with the lowest value as far as any window reaches (ceil_mode may reach further).
+        lo = [-min(int(pos.min()), 0) for pos in positions]
+        hi = [max(int(pos.max()) + 1, n) for pos, n in zip(positions, sp)]
+        xp = xd
+        if any(lo) or any(h > n for h, n in zip(hi, sp)):
+            real = [(pos >= 0) & (pos < n) for pos, n in zip(positions, sp)]
+            low = -np.inf if dt.kind == "f" else np.iinfo(dt).min
+            xp = np.full((*xd.shape[:2], *(h + q for h, q in zip(hi, lo))), low, dtype=dt)
+            xp[(slice(None), slice(None), *(slice(q, q + n) for q, n in zip(lo, sp)))] = xd
+
+        def view(js):
+            return xp[(slice(None), slice(None), *(
+                slice(pos[0, j] + q, pos[-1, j] + q + 1, st)
+                for pos, j, q, st in zip(positions, js, lo, stride)
+            ))]  # fmt: skip
+    else:
+
+        def view(js):
+            return xd[
+                (slice(None), slice(None), *np.ix_(*(p[:, j] for p, j in zip(positions, js))))
+            ]
+
+    itype = np.int8 if math.prod(ks) <= 127 else np.int32
+    nan = dt.kind == "f" and bool(np.isnan(xd).any())
+    out = idx = None
+    # A strictly greater value (or a NaN) takes over, so ties keep the first offset. Offsets
+    # grow, so "idx = off where taken" is max(idx, taken*off): branch-free. Padding never wins:
+    # a window's first real element takes over from it, even one equal to the padding value.
+    for off, js in enumerate(itertools.product(*(range(k) for k in ks))):
+        v = view(js)
+        now = None if real is None else _real_at(real, js)
+        if out is None:
+            out, idx, seen = v.copy(), np.zeros(v.shape, itype), now
+            continue
+        take = v > out
+        if nan:
+            take |= np.isnan(v)
+        if now is not None:
+            take |= now & ~seen
+            seen = seen | now
+        np.maximum(out, v, out=out)
+        np.maximum(idx, take * itype(off), out=idx)
+    return out, idx
+
+
+def _real_at(real, js):
+    """Which windows hold an input element, not padding, at kernel offset js (broadcastable)."""
+    shaped = (
+        r[:, j].reshape([-1] + [1] * (len(js) - a - 1)) for a, (r, j) in enumerate(zip(real, js))
+    )
+    return functools.reduce(np.logical_and, shaped)
+
+
+def flat_indices(idx, positions, sp):
+    """The flat index `h*W + w` (PyTorch's) of each window's winning kernel offset."""
+    nd = len(positions)
+    flat = np.zeros(idx.shape, np.int64)
+    for a, (pos, j) in enumerate(
+        zip(positions, np.unravel_index(idx, [p.shape[1] for p in positions]))
+    ):
+        rows = np.arange(pos.shape[0]).reshape([-1 if b == a else 1 for b in range(nd)])
+        flat += pos[rows, j] * math.prod(sp[a + 1 :])
+    return flat
+
+
+# element size in bytes -> (integer twice as wide, integer as wide)
+_PAIR = {1: (np.uint16, np.uint8), 2: (np.uint32, np.uint16), 4: (np.uint64, np.uint32)}
+_LITTLE = sys.byteorder == "little"
+
+
+def tiles(kernel_size, stride, padding, dilation, output_size, size):
+    """True for 2-D windows that lie inside the input and neither overlap nor skip: the
+    case ``max_tiles`` and ``scatter_tiles`` handle (input elements past the last window,
+    as floor mode leaves them, are allowed)."""
+    return (
+        len(kernel_size) == 2
+        and tuple(stride) == tuple(kernel_size)
+        and not any(padding)
+        and set(dilation) == {1}
+        and all(o * k <= n for o, k, n in zip(output_size, kernel_size, size))
+    )
+
+
+def _split_pairs(a):
+    """(a[..., 0::2], a[..., 1::2]) as new C-contiguous arrays; `a` is C-contiguous with an
+    even last axis."""
+    wide, half = _PAIR.get(a.dtype.itemsize, (None, None))
+    if wide is None or not _LITTLE or a.size == 0:
+        return np.ascontiguousarray(a[..., 0::2]), np.ascontiguousarray(a[..., 1::2])
+    flat = a.reshape(-1)
+    first = flat.view(wide).astype(half).view(a.dtype)
+    second = np.empty(first.size, a.dtype)
+    if first.size > 1:  # the pairs that start one element later hold the second elements
+        np.copyto(second[:-1].view(half), flat[1:-1].view(wide), casting="unsafe")
+    second[-1] = flat[-1]
+    shape = (*a.shape[:-1], a.shape[-1] // 2)
+    return first.reshape(shape), second.reshape(shape)
+
+
+def _row_max(row, kw, base, itype):
+    """(max over each window's row, base + column of its first maximum) for one window row
+    `row` (N, C, oh, ow * kw), a new array this function may overwrite."""
+    n, c, oh, width = row.shape
+    if kw == 1:
+        return row, np.full(row.shape, base, itype)
+    if kw == 2:
+        planes = _split_pairs(row)
+    else:
+        planes = [row[..., j::kw] for j in range(kw)]
+    best = np.maximum(planes[0], planes[1])
+    at = np.greater(planes[1], planes[0]).view(np.int8).astype(itype, copy=False)
+    for j in range(2, kw):
+        take = np.greater(planes[j], best)
+        np.maximum(best, planes[j], out=best)
+        step = np.subtract(itype(j), at)  # at = j where taken, unchanged elsewhere
+        step *= take
+        at += step
+    if base:
+        at += itype(base)
+    return best, at
+
+
+def max_tiles(xd, kernel_size, output_size):
+    """(max of each window, its kernel offset in row-major order as int8/int32) of `xd`
+    (N, C, H, W) for non-overlapping windows starting at (0, 0); None if a window holds a NaN
+    (the caller's general pass handles those)."""
+    (kh, kw), (oh, ow) = kernel_size, output_size
+    itype = np.int8 if kh * kw <= 127 else np.int32
+    best = at = None
+    for r in range(kh):
+        row = np.array(xd[:, :, r : oh * kh : kh, : ow * kw], order="C")  # a copy
+        m, a = _row_max(row, kw, r * kw, itype)
+        if best is None:
+            best, at = m, a
+            continue
+        take = np.greater(m, best)  # a later row wins only when strictly greater
+        np.maximum(best, m, out=best)
+        a -= at
+        a *= take
+        at += a
+    if xd.dtype.kind == "f" and best.size and np.isnan(best.max()):
+        return None
+    return best, at
+
+
+def scatter_tiles(gd, am, kernel_size):
+    """The gradient of ``max_tiles``: an input-shaped array, zero but for g at each window's
+    argmax offset `am`; None where this layout does not apply (the caller's general loop does
+    it). Needs windows of width 2 covering the whole input, int8 offsets and 1-, 2- or 4-byte
+    elements."""
+    if len(kernel_size) != 2 or kernel_size[1] != 2:
+        return None
+    kh, kw = kernel_size
+    if am.dtype != np.int8 or gd.dtype.itemsize not in _PAIR or not _LITTLE:
+        return None
+    wide, half = _PAIR[gd.dtype.itemsize]
+    bits = 8 * gd.dtype.itemsize
+    span = 1 << (2 * kh - 1).bit_length()  # a power of two above every offset
+    if (span - 1) * bits > 255:  # the shifts below must fit a uint8
+        return None
+    n, c, oh, ow = am.shape
+    rows = n * c * oh
+    g = gd.view(half).astype(wide, order="C").reshape(rows, ow)
+    a = np.ascontiguousarray(am).view(np.uint8).reshape(rows, ow)
+    full = np.empty((rows, kh, ow), wide)
+    for r in range(kh):
+        # (offset - 2r) mod span is the argmax's column in window row r (0 or 1), or 2 or more
+        # when it is in another row: shifted by that many element widths, g is gone
+        col = np.subtract(a, np.uint8(2 * r)) if r else a.copy()
+        col &= np.uint8(span - 1)
+        col *= np.uint8(bits)
+        np.left_shift(g, col, out=full[:, r, :])
+    return full.view(gd.dtype).reshape(n, c, oh * kh, ow * kw)
