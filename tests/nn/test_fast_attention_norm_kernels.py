@@ -408,3 +408,25 @@ def test_sdpa_with_a_fully_masked_row_matches_torch(causal):
     t.backward(torch.tensor(g))
     for a, c in zip(ours, theirs):
         np.testing.assert_allclose(a.grad.numpy(), c.grad.numpy(), rtol=1e-9, atol=1e-11)
+
+
+def test_self_attention_gives_the_sdpa_kernel_head_major_contiguous_q_k_v(monkeypatch):
+    # The packed projection's chunks need a copy to split the heads; that copy is laid out
+    # (N, heads, L, head_dim), so the kernel's matrix products read contiguous matrices.
+    seen = []
+    kernel = att.SDPA._run
+
+    def spy(q, k, v, bias, **attrs):
+        seen.append((q, k, v))
+        return kernel(q, k, v, bias, **attrs)
+
+    monkeypatch.setattr(att.SDPA, "_run", spy)
+    mha = tt.nn.MultiheadAttention(8, 2, batch_first=True)
+    x = tt.tensor(R.standard_normal((3, 5, 8)).astype(np.float32))
+    out = mha(x, x, x, need_weights=False)[0]
+    (q, k, v), = seen
+    assert all(a.shape == (3, 2, 5, 4) and a.flags.c_contiguous for a in (q, k, v))
+    monkeypatch.undo()
+    want = mha(x, x, x, need_weights=True)[0]  # the composite path, heads split as views
+    np.testing.assert_allclose(out.detach().numpy(), want.detach().numpy(), rtol=1e-5,
+                               atol=1e-6)  # fmt: skip

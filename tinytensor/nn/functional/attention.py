@@ -452,9 +452,9 @@ def multi_head_attention_forward(
         )
     elif bias_k is not None or bias_v is not None:
         raise AssertionError("bias_k and bias_v must both be set or both be None")
-    q = q.reshape(tgt_len, bsz * num_heads, head_dim).transpose(0, 1)
-    k = _heads(k, static_k, bsz * num_heads, head_dim, "static_k")
-    v = _heads(v, static_v, bsz * num_heads, head_dim, "static_v")
+    q = _split_heads(q, bsz, num_heads, head_dim)
+    k = _heads(k, static_k, bsz, num_heads, head_dim, "static_k")
+    v = _heads(v, static_v, bsz, num_heads, head_dim, "static_v")
     if add_zero_attn:
         zero = zeros((bsz * num_heads, 1, head_dim), dtype=k.dtype)
         k, v, attn_mask, key_padding_mask = _add_key_column(
@@ -503,10 +503,20 @@ def multi_head_attention_forward(
     return (out if batched else out.squeeze(1)), None
 
 
-def _heads(t, static, bh, head_dim, name):
+def _split_heads(t, bsz, num_heads, head_dim):
+    """`(S, N, E) -> (N*heads, S, head_dim)`: a view where the strides allow (a projection's
+    own output); where they do not (a chunk of the packed projection) the one copy is laid out
+    head by head, so that attention's matrix products read contiguous matrices."""
+    s = t.shape[0]
+    t = t.reshape(s, bsz, num_heads, head_dim).permute(1, 2, 0, 3)
+    return t.reshape(bsz * num_heads, s, head_dim)
+
+
+def _heads(t, static, bsz, num_heads, head_dim, name):
     """`(S, N, E) -> (N*heads, S, head_dim)`, or the given static `(N*heads, S, head_dim)`."""
+    bh = bsz * num_heads
     if static is None:
-        return t.reshape(t.shape[0], bh, head_dim).transpose(0, 1)
+        return _split_heads(t, bsz, num_heads, head_dim)
     if static.shape[0] != bh or static.shape[2] != head_dim:
         raise AssertionError(
             f"expecting {name} of shape ({bh}, S, {head_dim}), but got {tuple(static.shape)}"

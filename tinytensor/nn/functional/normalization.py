@@ -5,6 +5,8 @@ Composed from tinytensor ops, so every order of gradient comes for free.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from tinytensor._namespace.conventions import write_out
@@ -179,52 +181,59 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     return LAYER_NORM.record(wrap(out), inputs, saved, attrs)
 
 
-# The fast layer-norm kernels sum a row by a matrix-vector product (BLAS, blocked and
-# vectorised: as accurate as NumPy's pairwise sum for rows of this length, and ~5x faster than
-# ``mean`` over a short last axis); longer rows, other float types and the odd layouts take the
-# general kernels below (NumPy's mean in the composite's order).
-_ROW_SUM_MAX = 1 << 16
+# The fast layer-norm kernels sum rows by a matrix-vector product (BLAS: blocked and
+# vectorised, as accurate as NumPy's pairwise sum for rows of this length, and ~5x faster than
+# ``mean`` over a short last axis, which loops per row) and the squares by ``einsum`` (one read,
+# no array of squares); rows longer than _ROW_SUM_MAX, other float types and odd layouts take the
+# general kernels below (NumPy's mean, in the composite's order).
+_ROW_SUM_MAX = 4096
 _BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+_MEAN_WEIGHTS = {}  # (n, dtype) -> a read-only vector of 1/n: x @ it is the rows' mean
+
+
+def _mean_weights(n, dtype):
+    w = _MEAN_WEIGHTS.get((n, dtype))
+    if w is None:
+        w = np.full(n, 1.0 / n, dtype)
+        w.flags.writeable = False
+        _MEAN_WEIGHTS[(n, dtype)] = w
+    return w
 
 
 def _rows(d, axes, *params):
     """(rows, n) when ``d`` normalises over its trailing ``axes`` into rows of ``n`` (at most
     ``_ROW_SUM_MAX``) of float32/float64, with ``params`` None or of that dtype and exactly the
     normalised shape: the fast kernels' case. None otherwise."""
-    k = len(axes)
-    if (d.dtype not in _BLAS_FLOATS or d.size == 0 or k == 0
-            or axes != tuple(range(d.ndim - k, d.ndim))):  # fmt: skip
+    nd, k = d.ndim, len(axes)
+    if d.dtype not in _BLAS_FLOATS or not k or axes != tuple(range(nd - k, nd)):
         return None
-    n = d.size // int(np.prod(d.shape[: d.ndim - k], dtype=np.int64))
-    if n > _ROW_SUM_MAX:
+    trail = d.shape[nd - k :]
+    n = math.prod(trail)
+    if not 0 < n <= _ROW_SUM_MAX or d.size == 0:
         return None
     for p in params:
-        if p is not None and (p.dtype != d.dtype or p.shape != d.shape[d.ndim - k :]):
+        if p is not None and (p.dtype != d.dtype or p.shape != trail):
             return None
     return d.size // n, n
 
 
 def _layer_norm_kernel(d, w, b, *, axes, eps):
-    """(output, mean, 1/std) over ``axes`` (kept as size-1 dims); one pass per step, the row
-    sums by BLAS, the affine steps in place on the kernel's own output."""
+    """(output, mean, 1/std) over ``axes`` (kept as size-1 dims): one pass per step, the output
+    made in the kernel's own array."""
     shape = _rows(d, axes, w, b)
     if shape is None:
         return _layer_norm_general(d, w, b, axes=axes, eps=eps)
     m, n = shape
     x = d.reshape(m, n)
-    ones = np.ones(n, d.dtype)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        mu = np.matmul(x, ones)
-        mu /= n
-        mu = mu.reshape(m, 1)
+        mu = np.matmul(x, _mean_weights(n, d.dtype)).reshape(m, 1)
         xc = x - mu
-        var = np.matmul(xc * xc, ones)
-        var /= n
-        var += d.dtype.type(eps)
-        rstd = np.sqrt(var)
+        rstd = np.einsum("ij,ij->i", xc, xc).reshape(m, 1)  # the sums of squares
+        rstd /= n
+        rstd += d.dtype.type(eps)
+        np.sqrt(rstd, out=rstd)
         np.divide(1.0, rstd, out=rstd)
-        rstd = rstd.reshape(m, 1)
-        xc *= rstd  # the output, in the kernel's own array
+        xc *= rstd  # the output
         if w is not None:
             xc *= w.reshape(n)
         if b is not None:
