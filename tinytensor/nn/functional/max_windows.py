@@ -139,19 +139,48 @@ def _split_pairs(a):
     return first.reshape(shape), second.reshape(shape)
 
 
-def _row_max(row, kw, base, itype):
-    """(max over each window's row, base + column of its first maximum) for one window row
-    `row` (N, C, oh, ow * kw), a new array this function may overwrite."""
-    n, c, oh, width = row.shape
-    if kw == 1:
-        return row, np.full(row.shape, base, itype)
+def _pairs_in_place(xd, r, kh, oh, ow):
+    """The first and second elements of window row r's column pairs, as new (N, C, oh, ow)
+    arrays cast straight out of a C-contiguous `xd` of even width (no row copy); None where
+    that does not apply."""
+    n, c, h, w = xd.shape
+    wide, half = _PAIR.get(xd.dtype.itemsize, (None, None))
+    if wide is None or not _LITTLE or w % 2 or not xd.flags.c_contiguous or xd.size == 0:
+        return None
+    planes, rows = n * c, slice(r, oh * kh, kh)
+    flat = xd.reshape(-1)
+    first = np.empty((planes, oh, ow), half)
+    second = np.empty((planes, oh, ow), half)
+    np.copyto(first, flat.view(wide).reshape(planes, h, w // 2)[:, rows, :ow], casting="unsafe")
+    # The pairs that start one element later hold the second elements. The last of them would
+    # run one element past the end, so the last plane is read apart (a strided copy).
+    later = flat[1:-1].view(wide)[: (planes - 1) * h * w // 2].reshape(planes - 1, h, w // 2)
+    np.copyto(second[:-1], later[:, rows, :ow], casting="unsafe")
+    second[-1] = xd.reshape(planes, h, w)[-1, rows, 1 : 2 * ow : 2].view(half)
+    shape = (n, c, oh, ow)
+    return first.view(xd.dtype).reshape(shape), second.view(xd.dtype).reshape(shape)
+
+
+def _row_planes(xd, r, kh, kw, oh, ow):
+    """Window row r of every window as kw new or owned (N, C, oh, ow) planes, one per column."""
     if kw == 2:
-        planes = _split_pairs(row)
-    else:
-        planes = [row[..., j::kw] for j in range(kw)]
-    best = np.maximum(planes[0], planes[1])
+        pairs = _pairs_in_place(xd, r, kh, oh, ow)
+        if pairs is not None:
+            return pairs
+    row = np.array(xd[:, :, r : oh * kh : kh, : ow * kw], order="C")  # a copy
+    if kw == 2:
+        return _split_pairs(row)
+    return [row[..., j::kw] for j in range(kw)]
+
+
+def _row_max(planes, base, itype):
+    """(max over the planes of one window row, base + column of its first maximum); the
+    planes are the caller's own arrays, overwritten."""
+    if len(planes) == 1:
+        return planes[0], np.full(planes[0].shape, base, itype)
     at = np.greater(planes[1], planes[0]).view(np.int8).astype(itype, copy=False)
-    for j in range(2, kw):
+    best = np.maximum(planes[0], planes[1], out=planes[0] if planes[0].flags.c_contiguous else None)
+    for j in range(2, len(planes)):
         take = np.greater(planes[j], best)
         np.maximum(best, planes[j], out=best)
         step = np.subtract(itype(j), at)  # at = j where taken, unchanged elsewhere
@@ -170,8 +199,7 @@ def max_tiles(xd, kernel_size, output_size):
     itype = np.int8 if kh * kw <= 127 else np.int32
     best = at = None
     for r in range(kh):
-        row = np.array(xd[:, :, r : oh * kh : kh, : ow * kw], order="C")  # a copy
-        m, a = _row_max(row, kw, r * kw, itype)
+        m, a = _row_max(_row_planes(xd, r, kh, kw, oh, ow), r * kw, itype)
         if best is None:
             best, at = m, a
             continue
