@@ -153,3 +153,48 @@ def test_index_reduce_indices_match_torch(reduce, index):
         except Exception as e:  # noqa: BLE001 - the class is what is compared
             results.append(type(e).__name__)
     assert results[0] == results[1]
+
+
+# --- index_put with one bool mask and a one-element value: PyTorch's masked_fill, converted ---
+
+
+def test_index_put_of_one_element_through_a_mask_converts_it():
+    m = tt.tensor([True, False, True])
+    x = tt.zeros(3, 2)
+    out = x.index_put((m,), tt.tensor(2.5, dtype=tt.float64))
+    assert out.dtype == tt.float32 and out.tolist() == [[2.5, 2.5], [0, 0], [2.5, 2.5]]
+    assert tt.zeros(3, dtype=tt.int64).index_put_((m,), tt.tensor([2.7])).tolist() == [2, 0, 2]
+    v = tt.tensor(2.5, dtype=tt.float64, requires_grad=True)
+    w = tt.zeros(3, requires_grad=True)
+    y = (w * 1).index_put((m,), v)
+    (y * tt.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert v.grad.dtype == tt.float64 and float(v.grad) == 4.0 and w.grad.tolist() == [0, 2, 0]
+    for bad in (
+        lambda: x.index_put_((m,), tt.tensor(2.5, dtype=tt.float64), accumulate=True),
+        lambda: x.index_put_((m,), tt.tensor([1.0, 2.0], dtype=tt.float64)),
+        lambda: x.index_put_((tt.tensor([0]),), tt.tensor(2.5, dtype=tt.float64)),
+    ):
+        with pytest.raises(RuntimeError, match="^index_put: expected self and values"):
+            bad()
+    assert x.tolist() == [[0, 0]] * 3 and x._version == 0
+
+
+@pytest.mark.torch
+def test_index_put_through_a_mask_matches_torch():
+    torch = pytest.importorskip("torch")
+    calls = [
+        lambda L, m: L.zeros(3, 2).index_put((m,), L.tensor(2.5, dtype=L.float64)),
+        lambda L, m: L.zeros(3).index_put_((m,), L.tensor([7], dtype=L.int64)),
+        lambda L, m: L.zeros(3).index_put_((m,), L.tensor(2.5, dtype=L.float64), True),
+        lambda L, m: L.zeros(3).index_put_((m,), L.tensor([1.0, 2.0], dtype=L.float64)),
+        lambda L, m: L.zeros(3).index_put_((L.tensor([1]),), L.tensor(2.5, dtype=L.float64)),
+    ]
+    for k, call in enumerate(calls):
+        got = []
+        for lib in (torch, tt):
+            try:
+                out = call(lib, lib.tensor([True, False, True]))
+                got.append((out.tolist(), str(out.dtype).split(".")[-1]))
+            except Exception as e:  # noqa: BLE001 - the class is what is compared
+                got.append(type(e).__name__)
+        assert got[0] == got[1], k

@@ -380,8 +380,8 @@ def index_put(input, indices, values, accumulate=False):
     """out = input with out[indices] = values (or += with ``accumulate``, repeats summed)."""
     t = as_tensor(input, "index_put")
     indices = tuple(indices)
-    if isinstance(values, TensorBase):  # a tensor is not converted (PyTorch); numbers are
-        _same_dtype(t, values, "index_put", "values")
+    if isinstance(values, TensorBase) and not _fills_a_mask(indices, values, accumulate):
+        _same_dtype(t, values, "index_put", "values")  # a tensor is not converted (PyTorch)
     values = as_tensor(values, "index_put").to(t.dtype)
     if not accumulate:
         return _index_put(t, indices, values)
@@ -390,6 +390,19 @@ def index_put(input, indices, values, accumulate=False):
     src = values.broadcast_to(ishape + rest).reshape((flat._data.size,) + rest)
     base = t.reshape((n,) + rest)
     return index_add(base, 0, flat, src).reshape(t.shape)
+
+
+def _fills_a_mask(indices, values, accumulate):
+    """PyTorch's index_put_ with one bool mask and a one-element value is a masked_fill, which
+    converts the value to the input's dtype like a number (no dtype check)."""
+    masks = [i for i in indices if i is not None]
+    return (
+        not accumulate
+        and values.numel() == 1
+        and len(masks) == 1
+        and isinstance(masks[0], TensorBase)
+        and masks[0]._data.dtype == np.bool_
+    )
 
 
 def as_strided(input, size, stride, storage_offset=0):
