@@ -44,18 +44,18 @@ def _causal_kernel(*, L, S):
 
 
 def _safe_probs(s):
-    """softmax over the last axis of the NumPy scores ``s``; rows that are all -inf give 0."""
+    """softmax over the last axis of the NumPy scores ``s``; rows that are all -inf give 0.
+
+    Such a row's max is -inf: raised to the dtype's lowest finite value, the row's exps are
+    all 0 and its sum 0, raised to 1 (every other row's sum is at least 1, from its max's
+    exp(0), or NaN): probabilities 0, not NaN, with no test or branch per row."""
     m = s.max(-1, keepdims=True) if s.shape[-1] else np.zeros(s.shape[:-1] + (1,), s.dtype)
-    dead = np.isneginf(m)  # a row of only -inf (all keys masked): probabilities 0, not NaN
-    some_dead = dead.any()
-    if some_dead:
-        m[dead] = 0.0
     with np.errstate(invalid="ignore", over="ignore"):
+        np.maximum(m, np.finfo(s.dtype).min, out=m)
         e = s - m
         np.exp(e, out=e)
         den = e.sum(-1, keepdims=True)
-        if some_dead:
-            den[dead] = 1.0  # (its sum is 0; every other row's is at least 1, or NaN)
+        np.maximum(den, 1.0, out=den)
         e /= den
     return e
 
@@ -79,15 +79,11 @@ def _softmax_over_keys(st):
     the caller made); a query whose keys are all -inf gets probabilities 0. The key sums by
     BLAS (``ones @ e``), the normalisation by the reciprocal, as PyTorch's CPU softmax."""
     m = _max_over_keys(st)
-    dead = np.isneginf(m)
-    some_dead = dead.any()
-    if some_dead:
-        m[dead] = 0.0
+    np.maximum(m, np.finfo(st.dtype).min, out=m)  # all -inf: 0s, as in _safe_probs
     st -= m
     np.exp(st, out=st)
     den = np.matmul(np.ones(st.shape[-2], st.dtype), st)[..., None, :]
-    if some_dead:
-        den[dead] = 1.0
+    np.maximum(den, 1.0, out=den)
     np.divide(1.0, den, out=den)
     st *= den
     return st
