@@ -246,6 +246,21 @@ def test_the_max_over_keys_tree_is_max(n):
     assert not np.shares_memory(m, s)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("level", [0.0, 80.0, 84.0, 86.0, 300.0, -86.0, -100.0, -120.0, -720.0])
+@pytest.mark.parametrize("keys", [1, 5, 4096])
+def test_softmax_over_keys_with_and_without_the_max_subtracted(level, keys, dtype):
+    # Scores near, inside and beyond the range where exp(s) is taken without subtracting the
+    # max (float32: about -86..84 for 32 keys; a sum of 4096 terms narrows the top): every
+    # case is the general safe softmax, never inf, NaN or an underflowed row of zeros.
+    s = (level + R.standard_normal((2, 3, keys))).astype(dtype)
+    want = att._safe_probs(s)
+    got = np.swapaxes(att._softmax_over_keys(np.swapaxes(s, -1, -2).copy()), -1, -2)
+    assert np.isfinite(got).all()
+    np.testing.assert_allclose(got.sum(-1), 1.0, rtol=1e-5 if dtype == np.float32 else 1e-12)
+    _close(got, want, dtype)
+
+
 def test_sdpa_fast_kernel_with_masks_that_broadcast_and_batches_that_broadcast():
     q, k, v = _qkv((2, 3), 4, 5, 3, 2)
     bigger = R.standard_normal((4, 2, 3, 4, 5))  # more batch dims than the scores

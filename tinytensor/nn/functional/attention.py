@@ -74,16 +74,38 @@ def _max_over_keys(s):
     return s
 
 
+_EXP_RANGE = {}  # dtype -> (log of the largest finite value, log of the smallest normal one)
+
+
+def _exp_range(dtype):
+    r = _EXP_RANGE.get(dtype)
+    if r is None:
+        fi = np.finfo(dtype)
+        r = _EXP_RANGE[dtype] = (math.log(float(fi.max)), math.log(float(fi.tiny)))
+    return r
+
+
 def _softmax_over_keys(st):
     """Softmax over axis -2 of the scores laid out (..., S, L), in place in ``st`` (an array
     the caller made); a query whose keys are all -inf gets probabilities 0. The key sums by
-    BLAS (``ones @ e``), the normalisation by the reciprocal, as PyTorch's CPU softmax."""
-    m = _max_over_keys(st)
-    np.maximum(m, np.finfo(st.dtype).min, out=m)  # all -inf: 0s, as in _safe_probs
-    st -= m
+    BLAS (``ones @ e``), the normalisation by the reciprocal, as PyTorch's CPU softmax.
+
+    Subtracting each query's max only keeps exp from overflowing (and a row's largest term
+    from underflowing): where every score lies within the dtype's exp range with room for a
+    sum of S terms (two whole-array reductions tell), exp(s) is taken as is, which is the
+    same softmax without the subtraction's rounding; otherwise (large scores, -inf masks,
+    NaN) each query's max is subtracted."""
+    n = st.shape[-2]
+    top, bottom = _exp_range(st.dtype)
+    shift = not (st.max() <= top - math.log(n) - 1.0 and st.min() >= bottom + 1.0)
+    if shift:
+        m = _max_over_keys(st)
+        np.maximum(m, np.finfo(st.dtype).min, out=m)  # all -inf: 0s, as in _safe_probs
+        st -= m
     np.exp(st, out=st)
-    den = np.matmul(np.ones(st.shape[-2], st.dtype), st)[..., None, :]
-    np.maximum(den, 1.0, out=den)
+    den = np.matmul(np.ones(n, st.dtype), st)[..., None, :]
+    if shift:  # (unshifted, every term is a normal number: no sum is 0)
+        np.maximum(den, 1.0, out=den)
     np.divide(1.0, den, out=den)
     st *= den
     return st
