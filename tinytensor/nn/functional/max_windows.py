@@ -233,11 +233,13 @@ def scatter_tiles(gd, am, kernel_size):
     g = gd.view(half).astype(wide, order="C").reshape(rows, ow)
     a = np.ascontiguousarray(am).view(np.uint8).reshape(rows, ow)
     full = np.empty((rows, kh, ow), wide)
+    at = np.multiply(a, np.uint8(bits))  # offset * bits < span * bits <= 256
     for r in range(kh):
         # (offset - 2r) mod span is the argmax's column in window row r (0 or 1), or 2 or more
         # when it is in another row: shifted by that many element widths, g is gone
-        col = np.subtract(a, np.uint8(2 * r)) if r else a.copy()
-        col &= np.uint8(span - 1)
-        col *= np.uint8(bits)
-        np.left_shift(g, col, out=full[:, r, :])
+        shift = at
+        if r:
+            shift = np.subtract(at, np.uint8(2 * r * bits))  # wraps modulo 256
+            shift &= np.uint8(span * bits - 1)
+        np.left_shift(g, shift, out=full[:, r, :])
     return full.view(gd.dtype).reshape(n, c, oh * kh, ow * kw)
