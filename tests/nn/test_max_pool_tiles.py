@@ -122,7 +122,9 @@ def test_non_contiguous_inputs_take_the_path_with_the_same_results():
         base[:, ::2, 1:, :],  # strided channels, offset rows
         base[..., ::-1],  # negative strides
         np.asfortranarray(base),
-    ]
+        np.concatenate([base[:1, 0, 0, :1].ravel(), base[..., :8].ravel()])[1:].reshape(3, 4, 9, 8),
+    ]  # the last: C order, 4 bytes past an 8-byte boundary (unaligned wide-integer views)
+    assert views[-1].flags.c_contiguous and views[-1].ctypes.data % 8 == 4
     for v in views:
         o = (v.shape[2] // 2, v.shape[3] // 2)
         _assert_same(_kernel(v, (2, 2), o), _general(np.ascontiguousarray(v), (2, 2), o))
