@@ -217,10 +217,12 @@ def _sdpa_kernel(qd, kd, vd, bias, *, scale, is_causal):
     if qd.dtype not in _BLAS_FLOATS or 0 in qd.shape or 0 in kd.shape or 0 in vd.shape:
         return _sdpa_general(qd, kd, vd, bias, scale=scale, is_causal=is_causal)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        # k (q*scale)^T: the scale on q, not on the scores (one pass fewer, and a contiguous
-        # copy BLAS reads faster than a strided view of the heads); the same bits where the
-        # scale is a power of two, as the default 1/sqrt(E) for E = 4**n
-        st = np.matmul(kd, np.swapaxes(qd * qd.dtype.type(scale), -1, -2))
+        # k (q*scale)^T: the scale on q, not on the scores (one pass fewer; the same bits where
+        # the scale is a power of two, as the default 1/sqrt(E) for E = 4**n), written
+        # transposed, (..., E, L), which BLAS reads faster than a transposed view
+        qst = np.empty(qd.shape[:-2] + (qd.shape[-1], qd.shape[-2]), qd.dtype)
+        np.multiply(np.swapaxes(qd, -1, -2), qd.dtype.type(scale), out=qst)
+        st = np.matmul(kd, qst)
         if bias is not None:
             bt = np.swapaxes(bias.reshape((1,) * (2 - bias.ndim) + bias.shape), -1, -2)
             if np.broadcast_shapes(st.shape, bt.shape) == st.shape:
