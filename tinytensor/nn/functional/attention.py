@@ -1,10 +1,13 @@
 """Attention: ``scaled_dot_product_attention`` and ``multi_head_attention_forward``.
 
 Without dropout (and with a mask that needs no gradient) attention is one node that saves what
-PyTorch's fused CPU kernel saves (query, key, value, the float mask and the output) and
-recomputes the probabilities in backward. With dropout, or a mask that needs a gradient, it is
-the composite PyTorch's math path is: matmul, softmax, dropout, matmul. Either way a row whose
-keys are all masked gives zeros, as PyTorch's safe softmax does.
+PyTorch's fused CPU kernel saves (query, key, value, the float mask and the output) and the
+probabilities, as PyTorch's math path keeps them: a first-order backward is one kernel from
+them; a backward that builds a graph (create_graph) recomputes them as ops. The kernels make
+the scores transposed, (..., keys, queries), so the softmax reduces over contiguous rows. With
+dropout, or a mask that needs a gradient, it is the composite PyTorch's math path is: matmul,
+softmax, dropout, matmul. Either way a row whose keys are all masked gives zeros, as PyTorch's
+safe softmax does.
 """
 
 from __future__ import annotations
