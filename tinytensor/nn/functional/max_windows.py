@@ -141,11 +141,11 @@ def _split_pairs(a):
 
 def _pairs_in_place(xd, r, kh, oh, ow):
     """The first and second elements of window row r's column pairs, as new (N, C, oh, ow)
-    arrays cast straight out of a C-contiguous `xd` of even width (no row copy); None where
-    that does not apply."""
+    arrays cast straight out of `xd` (of even width; C-contiguous, or it is copied); None
+    where that does not apply."""
     n, c, h, w = xd.shape
     wide, half = _PAIR.get(xd.dtype.itemsize, (None, None))
-    if wide is None or not _LITTLE or w % 2 or not xd.flags.c_contiguous or xd.size == 0:
+    if wide is None or not _LITTLE or w % 2 or xd.size == 0:
         return None
     planes, rows = n * c, slice(r, oh * kh, kh)
     flat = xd.reshape(-1)
@@ -156,7 +156,7 @@ def _pairs_in_place(xd, r, kh, oh, ow):
     # run one element past the end, so the last plane is read apart (a strided copy).
     later = flat[1:-1].view(wide)[: (planes - 1) * h * w // 2].reshape(planes - 1, h, w // 2)
     np.copyto(second[:-1], later[:, rows, :ow], casting="unsafe")
-    second[-1] = xd.reshape(planes, h, w)[-1, rows, 1 : 2 * ow : 2].view(half)
+    second[-1] = flat.reshape(planes, h, w)[-1, rows, 1 : 2 * ow : 2].view(half)
     shape = (n, c, oh, ow)
     return first.view(xd.dtype).reshape(shape), second.view(xd.dtype).reshape(shape)
 
@@ -197,6 +197,8 @@ def max_tiles(xd, kernel_size, output_size):
     (the caller's general pass handles those)."""
     (kh, kw), (oh, ow) = kernel_size, output_size
     itype = np.int8 if kh * kw <= 127 else np.int32
+    if kw == 2:  # the pairs are read from a C-ordered array: copy a strided input once
+        xd = np.ascontiguousarray(xd)
     best = at = None
     for r in range(kh):
         m, a = _row_max(_row_planes(xd, r, kh, kw, oh, ow), r * kw, itype)
@@ -225,21 +227,18 @@ def scatter_tiles(gd, am, kernel_size):
         return None
     wide, half = _PAIR[gd.dtype.itemsize]
     bits = 8 * gd.dtype.itemsize
-    span = 1 << (2 * kh - 1).bit_length()  # a power of two above every offset
-    if (span - 1) * bits > 255:  # the shifts below must fit a uint8
+    if 2 * kh * bits > 256:  # the shift amounts below must fit a uint8
         return None
     n, c, oh, ow = am.shape
     rows = n * c * oh
     g = gd.view(half).astype(wide, order="C").reshape(rows, ow)
     a = np.ascontiguousarray(am).view(np.uint8).reshape(rows, ow)
     full = np.empty((rows, kh, ow), wide)
-    at = np.multiply(a, np.uint8(bits))  # offset * bits < span * bits <= 256
+    at = np.multiply(a, np.uint8(bits))  # offset * bits < 2 * kh * bits <= 256
     for r in range(kh):
-        # (offset - 2r) mod span is the argmax's column in window row r (0 or 1), or 2 or more
-        # when it is in another row: shifted by that many element widths, g is gone
-        shift = at
-        if r:
-            shift = np.subtract(at, np.uint8(2 * r * bits))  # wraps modulo 256
-            shift &= np.uint8(span * bits - 1)
+        # (offset - 2r) * bits modulo 256 is the argmax's column in window row r (0 or 1) times
+        # the element's bits, or at least twice that when the argmax is in another row (below:
+        # wrapped to 256 - (2r - offset) * bits): g shifted that far is gone
+        shift = np.subtract(at, np.uint8(2 * r * bits)) if r else at
         np.left_shift(g, shift, out=full[:, r, :])
     return full.view(gd.dtype).reshape(n, c, oh * kh, ow * kw)
