@@ -13,6 +13,7 @@ import pytest
 import tinytensor as tt
 import tinytensor.nn.functional as F
 from tinytensor.nn.functional import attention as att
+from tinytensor.nn.functional import attention_kernels as attk
 from tinytensor.nn.functional import normalization as norm
 from tinytensor.testing import gradcheck
 
@@ -205,8 +206,8 @@ def test_sdpa_fast_kernels_match_the_general_kernel_and_the_formula(case, causal
     bias = _mask(L, S, mask)
     bias = None if bias is None else bias.astype(dtype)
     scale = 0.3
-    out, p = att._sdpa_kernel(q, k, v, bias, scale=scale, is_causal=causal)
-    want_out, want_p = att._sdpa_general(q, k, v, bias, scale=scale, is_causal=causal)
+    out, p = attk.sdpa_kernel(q, k, v, bias, scale=scale, is_causal=causal)
+    want_out, want_p = attk.sdpa_general(q, k, v, bias, scale=scale, is_causal=causal)
     assert out.shape == want_out.shape and p.shape == want_p.shape and p.dtype == dtype
     _close(p, want_p, dtype)
     _close(out, want_out, dtype)
@@ -214,7 +215,7 @@ def test_sdpa_fast_kernels_match_the_general_kernel_and_the_formula(case, causal
         np.testing.assert_array_equal(p[..., L // 2, :], 0.0)
         np.testing.assert_array_equal(out[..., L // 2, :], 0.0)
     g = R.standard_normal(out.shape).astype(dtype)
-    got = att._sdpa_grad_kernel(g, q, k, v, out, p, scale=scale)
+    got = attk.sdpa_grad_kernel(g, q, k, v, out, p, scale=scale)
     want = _np_grads(g, q, k, v, want_out, want_p, scale)
     for a, c in zip(got, want):
         assert a.shape == c.shape and a.dtype == dtype
@@ -225,8 +226,8 @@ def test_sdpa_fast_kernel_keeps_nan_and_inf_rows_as_the_general_kernel():
     q, k, v = _qkv((2,), 4, 5, 3, 3)
     q[0, 1, 0] = np.nan  # a NaN query: its row is NaN
     k[1, 2, :] = np.inf  # an inf key: inf - inf in the rows that see it
-    out, p = att._sdpa_kernel(q, k, v, None, scale=0.5, is_causal=False)
-    want_out, want_p = att._sdpa_general(q, k, v, None, scale=0.5, is_causal=False)
+    out, p = attk.sdpa_kernel(q, k, v, None, scale=0.5, is_causal=False)
+    want_out, want_p = attk.sdpa_general(q, k, v, None, scale=0.5, is_causal=False)
     assert np.isnan(p[0, 1]).all()
     for a, c in ((out, want_out), (p, want_p)):
         _same_nan(a, c)
@@ -240,7 +241,7 @@ def test_the_max_over_keys_tree_is_max(n):
     s[0, n // 2, 1] = np.nan
     s[1, :, 2] = -np.inf
     s[2, n - 1, 3] = np.inf
-    m = att._max_over_keys(s)
+    m = attk.max_over_keys(s)
     want = s.max(-2, keepdims=True)
     np.testing.assert_array_equal(m, want)
     assert not np.shares_memory(m, s)
@@ -254,8 +255,8 @@ def test_softmax_over_keys_with_and_without_the_max_subtracted(level, keys, dtyp
     # max (float32: about -86..84 for 32 keys; a sum of 4096 terms narrows the top): every
     # case is the general safe softmax, never inf, NaN or an underflowed row of zeros.
     s = (level + R.standard_normal((2, 3, keys))).astype(dtype)
-    want = att._safe_probs(s)
-    got = np.swapaxes(att._softmax_over_keys(np.swapaxes(s, -1, -2).copy()), -1, -2)
+    want = attk.safe_probs(s)
+    got = np.swapaxes(attk.softmax_over_keys(np.swapaxes(s, -1, -2).copy()), -1, -2)
     assert np.isfinite(got).all()
     np.testing.assert_allclose(got.sum(-1), 1.0, rtol=1e-5 if dtype == np.float32 else 1e-12)
     _close(got, want, dtype)
@@ -266,13 +267,13 @@ def test_sdpa_fast_kernel_with_masks_that_broadcast_and_batches_that_broadcast()
     bigger = R.standard_normal((4, 2, 3, 4, 5))  # more batch dims than the scores
     row = R.standard_normal(5)  # one row for every query
     for kk, vv, bias in ((k, v, bigger), (k, v, row), (k[:1], v[:1], None)):
-        out, p = att._sdpa_kernel(q, kk, vv, bias, scale=0.4, is_causal=False)
-        want_out, want_p = att._sdpa_general(q, kk, vv, bias, scale=0.4, is_causal=False)
+        out, p = attk.sdpa_kernel(q, kk, vv, bias, scale=0.4, is_causal=False)
+        want_out, want_p = attk.sdpa_general(q, kk, vv, bias, scale=0.4, is_causal=False)
         assert out.shape == want_out.shape and p.shape == want_p.shape
         _close(out, want_out, np.float64)
         _close(p, want_p, np.float64)
         g = R.standard_normal(out.shape)
-        got = att._sdpa_grad_kernel(g, q, kk, vv, out, p, scale=0.4)
+        got = attk.sdpa_grad_kernel(g, q, kk, vv, out, p, scale=0.4)
         for a, c in zip(got, _np_grads(g, q, kk, vv, want_out, want_p, 0.4)):
             assert a.shape == c.shape
             _close(a, c, np.float64)
@@ -283,8 +284,8 @@ def test_sdpa_outside_the_fast_path_takes_the_general_kernel():
                           (np.float64, (3, 0, 2)), (np.float64, (3, 4, 0))):  # fmt: skip
         L, S, E = shapes
         q, k, v = _qkv((2,), L, S, E, 3, dtype)
-        got = att._sdpa_kernel(q, k, v, None, scale=0.5, is_causal=True)
-        want = att._sdpa_general(q, k, v, None, scale=0.5, is_causal=True)
+        got = attk.sdpa_kernel(q, k, v, None, scale=0.5, is_causal=True)
+        want = attk.sdpa_general(q, k, v, None, scale=0.5, is_causal=True)
         for a, c in zip(got, want):
             assert a.dtype == c.dtype and a.shape == c.shape
             np.testing.assert_array_equal(a, c)
@@ -294,9 +295,9 @@ def test_sdpa_kernels_leave_their_inputs_alone():
     q, k, v = _qkv((2,), 4, 4, 3, 3, np.float32)
     g = R.standard_normal((2, 4, 3)).astype(np.float32)
     copies = [a.copy() for a in (q, k, v, g)]
-    out, p = att._sdpa_kernel(q, k, v, None, scale=0.5, is_causal=True)
+    out, p = attk.sdpa_kernel(q, k, v, None, scale=0.5, is_causal=True)
     p_copy, out_copy = p.copy(), out.copy()
-    att._sdpa_grad_kernel(g, q, k, v, out, p, scale=0.5)
+    attk.sdpa_grad_kernel(g, q, k, v, out, p, scale=0.5)
     for a, c in zip((q, k, v, g, p, out), (*copies, p_copy, out_copy)):
         np.testing.assert_array_equal(a, c)
 
@@ -305,14 +306,14 @@ def test_safe_probs_gives_zero_rows_for_all_masked_rows_and_is_a_softmax():
     s = R.standard_normal((2, 3, 4))
     s[0, 1] = -np.inf
     s[1, 2, 3] = np.nan
-    p = att._safe_probs(s)
+    p = attk.safe_probs(s)
     np.testing.assert_array_equal(p[0, 1], 0.0)
     assert np.isnan(p[1, 2]).all()
     live = np.ones((2, 3), bool)
     live[0, 1] = live[1, 2] = False
     e = np.exp(s[live] - s[live].max(-1, keepdims=True))
     np.testing.assert_allclose(p[live], e / e.sum(-1, keepdims=True), rtol=1e-14)
-    assert att._safe_probs(np.zeros((2, 0))).shape == (2, 0)
+    assert attk.safe_probs(np.zeros((2, 0))).shape == (2, 0)
 
 
 GRAD_CASES = {
