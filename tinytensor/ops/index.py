@@ -242,13 +242,18 @@ def _index_put(a, index, value):
             f"setitem: value of shape {shape} cannot be broadcast to the indexed "
             f"region of a tensor of shape {tuple(a.shape)}: {e}"
         ) from None
-    return INDEX_PUT.record(wrap(out), (a, vin), (tidx,))
+    return INDEX_PUT.record(wrap(out), (a, vin), (tidx, None if vin is None else vin.ndim))
 
 
 def _index_put_kernel(x, v, first, rest):
     out = x.copy()
     if v.__class__ is not np.ndarray:
         v = np.asarray(v, dtype=out.dtype)
+    elif v.ndim and v.shape[0] == 1:  # PyTorch drops a value's leading 1s (NumPy does too,
+        lead = 0  # except into a single element: t[0] = tensor([5.0]))
+        while lead < v.ndim and v.shape[lead] == 1:
+            lead += 1
+        v = v.reshape(v.shape[lead:])
     if first is not None:
         out[_ints(first)][rest] = v
     else:
@@ -256,11 +261,11 @@ def _index_put_kernel(x, v, first, rest):
     return out
 
 
-def _index_put_backward(g, tidx, *, needs):
-    return (
-        _index_put(g, tidx, 0.0) if needs[0] else None,
-        getitem(g, tidx) if needs[1] else None,
-    )
+def _index_put_backward(g, tidx, vdim, *, needs):
+    gv = getitem(g, tidx) if needs[1] else None
+    if gv is not None and vdim > gv.ndim:  # the value's leading 1s, dropped by the kernel
+        gv = gv.reshape((1,) * (vdim - gv.ndim) + tuple(gv.shape))
+    return (_index_put(g, tidx, 0.0) if needs[0] else None, gv)
 
 
 INDEX_PUT = Primitive("IndexPut", _index_put_kernel, _index_put_backward)
