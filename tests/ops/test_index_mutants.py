@@ -267,7 +267,7 @@ def test_setitem_matches_numpy_and_its_gradients(index, value):
 def test_setitem_ints_first_writes_through_the_right_place():
     x = np.zeros((2, 3, 4))
     a = tt.tensor(x)
-    a[1, [0, 2], -1] = tt.tensor([5.0, 6.0])
+    a[1, [0, 2], -1] = tt.tensor([5.0, 6.0], dtype=tt.float64)
     want = x.copy()
     want[1, [0, 2], -1] = [5.0, 6.0]
     np.testing.assert_array_equal(a.numpy(), want)
@@ -314,7 +314,7 @@ def test_setitem_bumps_the_version_and_value_unchanged():
 
 def test_setitem_value_gradient_only_where_needed():
     base = tt.tensor(np.zeros(3))
-    v = tt.tensor(2.0, requires_grad=True)
+    v = tt.tensor(2.0, dtype=tt.float64, requires_grad=True)
     c = base * 1.0
     c[[0, 2, 0]] = v
     (c * tt.tensor([1.0, 10.0, 100.0])).sum().backward()
@@ -328,7 +328,7 @@ def test_setitem_value_gradient_only_where_needed():
 
 
 def test_setitem_second_order_in_the_value():
-    v = tt.tensor([1.5, -2.0], requires_grad=True)
+    v = tt.tensor([1.5, -2.0], dtype=tt.float64, requires_grad=True)
     a = tt.tensor(np.zeros(4))
     c = a * 1.0
     c[[3, 1]] = v**2

@@ -274,8 +274,34 @@ INDEX_PUT = Primitive("IndexPut", _index_put_kernel, _index_put_backward)
 def setitem(a, index, value):
     """``a[index] = value`` in place; differentiable in ``a``'s history and in ``value``."""
     if isinstance(value, TensorBase) and value._data.dtype != a._data.dtype:
+        _check_value_dtype(a, index, value)
         value = value.to(a.dtype)
     _inplace(a, lambda s: _index_put(s, index, value), "setitem")
+
+
+def _check_value_dtype(a, index, value):
+    """PyTorch converts a tensor value of another dtype written through a basic index (ints,
+    slices, None, ..., 0-d integer tensors: a copy_) or, when it has one element, through one
+    bool mask (a masked_fill); through any other advanced index (index_put_) it raises."""
+    advanced = []
+    for it in index if isinstance(index, tuple) else (index,):
+        if isinstance(it, TensorBase):
+            if it._data.dtype.kind == "f":
+                return  # not an index at all: _convert_index's IndexError says so
+            if it._data.ndim or it._data.dtype.kind not in "iu":
+                advanced.append(it._data)
+        elif isinstance(it, (list, tuple, range, np.ndarray)):
+            advanced.append(np.asarray(it))
+    if not advanced:
+        return
+    one_mask = len(advanced) == 1 and advanced[0].dtype == np.bool_ and advanced[0].ndim
+    if one_mask and value._data.size == 1:
+        return
+    raise RuntimeError(
+        f"setitem: index put requires the source and destination dtypes match, got "
+        f"{a.dtype} for the destination and {value.dtype} for the source (an advanced index "
+        "does not convert a tensor value); convert it first with value.to(tensor.dtype)"
+    )
 
 
 def _copy_kernel(x):
