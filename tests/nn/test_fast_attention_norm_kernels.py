@@ -142,6 +142,49 @@ def test_layer_norm_cases_outside_the_fast_path_take_the_general_kernels():
     assert norm._layer_norm_kernel(x32, w64, None, axes=(1,), eps=1e-5)[0].dtype == np.float64
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", ["w8", "two-dims", "one-row", "half"])
+def test_layer_norm_grad_kernel_sums_the_parameter_gradients_over_the_leading_dims(case, dtype):
+    shape, k = LN_SHAPES.get(case, ((3, 4, 5), 1))
+    if case == "half":
+        dtype = np.float16  # the general kernel: NumPy's sums
+    x, w, b, axes = _ln_case(shape, k, dtype)
+    _, mu, rstd = norm._layer_norm_kernel(x, w, b, axes=axes, eps=1e-5)
+    g = R.standard_normal(x.shape).astype(dtype)
+    dx, gx = norm._layer_norm_grad_kernel(g, x, w, mu, rstd, axes=axes)
+    sdx, dw, db = norm._layer_norm_grad_kernel(g, x, w, mu, rstd, axes=axes, sums=True)
+    lead = tuple(range(x.ndim - k))
+    np.testing.assert_array_equal(sdx, dx)
+    assert dw.shape == db.shape == w.shape and dw.dtype == db.dtype == dtype
+    tol = {"rtol": 2e-2, "atol": 2e-2} if dtype == np.float16 else TOL[dtype]
+    np.testing.assert_allclose(dw, gx.astype(np.float64).sum(lead), **tol)
+    np.testing.assert_allclose(db, g.astype(np.float64).sum(lead), **tol)
+
+
+@pytest.mark.parametrize("m", [1, 7, 4095, 4096, 4097, 3 * 4096, 3 * 4096 + 5])
+def test_column_sums_in_blocks_are_the_column_sums(m):
+    a = R.standard_normal((m, 3))
+    np.testing.assert_allclose(norm._column_sums(a), a.sum(0), rtol=1e-12, atol=1e-12)
+    a32 = (a + 10).astype(np.float32)  # all positive: a plain running sum would drift
+    want = a32.astype(np.float64).sum(0)
+    np.testing.assert_allclose(norm._column_sums(a32), want, rtol=2e-6)
+
+
+def test_layer_norm_with_broadcasting_parameter_shapes_leaves_the_sums_to_the_engine():
+    x, w, b, _ = _ln_case((3, 4, 5), 1, np.float64)
+    grads = []
+    for shape in ((5,), (1, 5)):
+        args = [tt.tensor(a.reshape(shape) if a.ndim == 1 else a, requires_grad=True)
+                for a in (x, w, b)]  # fmt: skip
+        out = F.layer_norm(args[0], (5,), args[1], args[2])
+        out.backward(tt.tensor(np.cos(np.arange(60.0)).reshape(3, 4, 5)))
+        assert tuple(args[1].grad.shape) == shape
+        grads.append([a.grad.numpy().reshape(a.grad.shape[-1:] if a.ndim < 3 else x.shape)
+                      for a in args])  # fmt: skip
+    for a, c in zip(*grads):
+        np.testing.assert_allclose(a, c, rtol=1e-12, atol=1e-13)
+
+
 @pytest.mark.parametrize("k", [1, 2])
 def test_layer_norm_gradcheck_on_the_fast_path(k):
     x, w, b, _ = _ln_case((3, 4, 5), k, np.float64)

@@ -261,10 +261,18 @@ def _layer_norm_backward(g, x, w, b, mu, rstd, axes, eps):
     `dw = g*xhat,  db = g` (`xhat = (x - mean)*rstd`; the engine sums dw, db to their shapes)"""
     if not grad_state.enabled or tracing():  # first order: one kernel from the statistics
         wd = None if w is None else w._data
-        dx, dw = LAYER_NORM_GRAD.compute(
-            (g, x, w, mu, rstd), (g._data, x._data, wd, mu._data, rstd._data), {"axes": axes}
+        # Parameters of the normalised shape (always, in PyTorch) get their gradients summed
+        # by the kernel; others (a broadcasting shape) are summed by the engine.
+        trail = x.shape[x.ndim - len(axes) :]
+        sums = all(p is None or p.shape == trail for p in (w, b))
+        res = LAYER_NORM_GRAD.compute(
+            (g, x, w, mu, rstd),
+            (g._data, x._data, wd, mu._data, rstd._data),
+            {"axes": axes, "sums": sums},
         )
-        return wrap(dx), (None if w is None else wrap(dw)), (None if b is None else g)
+        dw = None if w is None else wrap(res[1])
+        db = None if b is None else (wrap(res[2]) if sums else g)
+        return wrap(res[0]), dw, db
     # create_graph: the statistics as ops on x, for higher orders
     centered = x - x.mean(axes, keepdim=True)
     rstd = ((centered * centered).mean(axes, keepdim=True) + eps).rsqrt()
@@ -275,13 +283,14 @@ def _layer_norm_backward(g, x, w, b, mu, rstd, axes, eps):
     return dx, (None if w is None else g * xhat), (None if b is None else g)
 
 
-def _layer_norm_grad_kernel(g, x, w, mu, rstd, *, axes):
-    """(dx, g*xhat): the first-order backward (the second is the weight's gradient before the
-    engine sums it; unused without a weight). The row sums by BLAS: `sum(g*w) = g @ w`,
+def _layer_norm_grad_kernel(g, x, w, mu, rstd, *, axes, sums=False):
+    """(dx, g*xhat) or, with ``sums``, (dx, dw, db): the first-order backward; `dw = g*xhat`
+    and `db = g` summed over the leading (not normalised) dims (dw is unused without a
+    weight, db without a bias). The row sums by BLAS: `sum(g*w) = g @ w`,
     `sum(g*w*xhat) = (g*xhat) @ w`, so neither product is made as an array."""
     shape = _rows(x, axes, w)
     if shape is None or g.shape != x.shape or g.dtype != x.dtype:
-        return _layer_norm_grad_general(g, x, w, mu, rstd, axes=axes)
+        return _layer_norm_grad_general(g, x, w, mu, rstd, axes=axes, sums=sums)
     m, n = shape
     x2, g2 = x.reshape(m, n), g.reshape(m, n)
     mu, rstd = mu.reshape(m, 1), rstd.reshape(m, 1)
@@ -289,7 +298,7 @@ def _layer_norm_grad_kernel(g, x, w, mu, rstd, *, axes):
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         xhat = x2 - mu
         xhat *= rstd
-        gx = g2 * xhat  # the weight's gradient
+        gx = g2 * xhat  # the weight's gradient, before the sum over rows
         mean_d = np.matmul(g2, wv).reshape(m, 1)  # sum(dxhat), dxhat = g*w
         mean_d /= n
         mean_dx = np.matmul(gx, wv).reshape(m, 1)  # sum(dxhat*xhat)
@@ -300,18 +309,44 @@ def _layer_norm_grad_kernel(g, x, w, mu, rstd, *, axes):
         xhat *= mean_dx
         dx -= xhat
         dx *= rstd
+        if sums:
+            trail = x.shape[x.ndim - len(axes) :]
+            dw, db = _column_sums(gx).reshape(trail), _column_sums(g2).reshape(trail)
+            return dx.reshape(x.shape), dw, db
     return dx.reshape(x.shape), gx.reshape(x.shape)
 
 
-def _layer_norm_grad_general(g, x, w, mu, rstd, *, axes):
-    """(dx, g*xhat): the first-order backward's NumPy steps, in the composite's order."""
+_SUM_BLOCK = 4096
+
+
+def _column_sums(a):
+    """``a.sum(0)`` of an (m, n) float array by BLAS: ones @ a in blocks of _SUM_BLOCK rows
+    (a product sums its rows in order), the blocks' sums then added."""
+    m, n = a.shape
+    if m <= _SUM_BLOCK:
+        return np.matmul(np.ones(m, a.dtype), a)
+    k = m // _SUM_BLOCK
+    blocks = np.matmul(np.ones(_SUM_BLOCK, a.dtype), a[: k * _SUM_BLOCK].reshape(k, _SUM_BLOCK, n))
+    total = blocks.sum(0)
+    if m > k * _SUM_BLOCK:
+        total += np.matmul(np.ones(m - k * _SUM_BLOCK, a.dtype), a[k * _SUM_BLOCK :])
+    return total
+
+
+def _layer_norm_grad_general(g, x, w, mu, rstd, *, axes, sums=False):
+    """(dx, g*xhat) or, with ``sums``, (dx, dw, db): the first-order backward's NumPy steps,
+    in the composite's order, and NumPy's sums over the leading dims."""
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         xhat = (x - mu) * rstd
         dxhat = g if w is None else g * w
         mean_d = np.mean(dxhat, axis=axes, keepdims=True)
         mean_dx = np.mean(dxhat * xhat, axis=axes, keepdims=True)
         dx = rstd * (dxhat - mean_d - xhat * mean_dx)
-        return dx, g * xhat
+        gx = g * xhat
+    if sums:
+        lead = tuple(i for i in range(x.ndim) if i not in axes)
+        return dx, gx.sum(lead), g.sum(lead)
+    return dx, gx
 
 
 LAYER_NORM = Primitive("NativeLayerNorm", _layer_norm_kernel, _layer_norm_backward, multi=True)
