@@ -258,7 +258,8 @@ def _layer_norm_general(d, w, b, *, axes, eps):
 
 def _layer_norm_backward(g, x, w, b, mu, rstd, axes, eps):
     """`dxhat = g*w;  dx = rstd*(dxhat - mean(dxhat) - xhat*mean(dxhat*xhat))`,
-    `dw = g*xhat,  db = g` (`xhat = (x - mean)*rstd`; the engine sums dw, db to their shapes)"""
+    `dw = g*xhat,  db = g` summed over the leading dims (`xhat = (x - mean)*rstd`; by the
+    first-order kernel for parameters of the normalised shape, else by the engine)"""
     if not grad_state.enabled or tracing():  # first order: one kernel from the statistics
         wd = None if w is None else w._data
         # Parameters of the normalised shape (always, in PyTorch) get their gradients summed
