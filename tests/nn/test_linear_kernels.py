@@ -3,6 +3,7 @@ products gives the same numbers, in C order, as `x @ W^T` and the float64 refere
 shapes that take it and those beside them."""
 
 import importlib
+import warnings
 
 import numpy as np
 import pytest
@@ -85,3 +86,25 @@ def test_swapped_linear_matches_pytorch():
     got = F.linear(tt.tensor(x), tt.tensor(w), tt.tensor(b)).numpy()
     want = torch.nn.functional.linear(torch.tensor(x), torch.tensor(w), torch.tensor(b)).numpy()
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("strict", ["warnings", "raise"])
+def test_linear_and_its_gradients_overflow_to_inf_quietly(strict):
+    # NaN and inf follow IEEE silently, as in PyTorch: with warnings made errors, or NumPy set
+    # to raise, no NumPy warning or error leaks and the results are IEEE's.
+    big = np.float32(1e30)
+    x = tt.tensor(np.full((3, 4), big), requires_grad=True)
+    w = tt.tensor(np.full((20, 4), big), requires_grad=True)  # 4 * rows > 20: x @ W^T
+    b = tt.tensor(np.full(20, -1.0, np.float32), requires_grad=True)
+    xs = tt.tensor(np.full((16, 64), big), requires_grad=True)  # the swapped product
+    ws = tt.tensor(np.full((512, 64), big), requires_grad=True)
+    with warnings.catch_warnings(), np.errstate(all="raise" if strict == "raise" else "warn"):
+        warnings.simplefilter("error" if strict == "warnings" else "ignore")
+        y = F.linear(x, w, b)
+        y.backward(tt.tensor(np.full((3, 20), 3e38, np.float32)))  # db: 9e38 overflows
+        ys = F.linear(xs, ws)
+        ys.backward(tt.tensor(np.full((16, 512), big)))
+    assert np.all(np.isposinf(y.detach().numpy()))
+    assert np.all(np.isinf(ys.detach().numpy()))
+    assert np.all(np.isinf(x.grad.numpy())) and np.all(np.isinf(w.grad.numpy()))
+    assert np.all(np.isposinf(b.grad.numpy()))

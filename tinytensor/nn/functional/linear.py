@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.nn.functional._util import float_input, same_dtype
+from tinytensor.ops._util import FP_SIGNALS, quiet_module
 from tinytensor.ops._util import requires_grad as _rg
 from tinytensor.ops.linalg.products import einsum
+
+quiet_module(__name__)  # the kernels below run bare: see _quiet
+
+
+def _quiet(kernel):
+    """``kernel`` with NaN and inf following IEEE silently, as in PyTorch: it runs bare (this
+    module's RuntimeWarnings are ignored; ``np.errstate`` would cost as much as a small bias
+    sum), and again under ``errstate(all="ignore")`` where the caller made warnings errors or
+    set NumPy to raise. Every kernel here makes fresh arrays, so running again is safe."""
+
+    @functools.wraps(kernel)
+    def run(*args, **attrs):
+        try:
+            return kernel(*args, **attrs)
+        except FP_SIGNALS:
+            with np.errstate(all="ignore"):
+                return kernel(*args, **attrs)
+
+    return run
 
 
 def linear(input, weight, bias=None):
@@ -118,9 +139,13 @@ def _weight_grad_backward(gw, g, x, *, needs):
     )
 
 
-LINEAR = Primitive("Linear", _linear_kernel, _linear_backward)
-LINEAR_INPUT_GRAD = Primitive("LinearInputGrad", _input_grad_kernel, _input_grad_backward)
-LINEAR_WEIGHT_GRAD = Primitive("LinearWeightGrad", _weight_grad_kernel, _weight_grad_backward)
+LINEAR = Primitive("Linear", _quiet(_linear_kernel), _linear_backward)
+LINEAR_INPUT_GRAD = Primitive(
+    "LinearInputGrad", _quiet(_input_grad_kernel), _input_grad_backward
+)
+LINEAR_WEIGHT_GRAD = Primitive(
+    "LinearWeightGrad", _quiet(_weight_grad_kernel), _weight_grad_backward
+)
 
 
 def bias_grad(g, lead, trail):
@@ -166,17 +191,18 @@ def _bias_grad_kernel(gd, *, lead, trail):
     """``gd`` summed over its first ``lead`` and last ``trail`` dims: the leading ones by
     ``_sum_rows``, then the trailing ones (a small array by now) by NumPy's pairwise sum. Other
     dtypes, strided or empty gradients take NumPy's sum over the same axes."""
-    nd = gd.ndim
-    keep = gd.shape[lead : nd - trail]
-    with np.errstate(over="ignore", invalid="ignore"):  # inf and NaN follow IEEE quietly
-        if gd.dtype not in _BLAS_DTYPES or not gd.flags.c_contiguous or gd.size == 0:
-            axes = (*range(lead), *range(nd - trail, nd))
-            return np.add.reduce(gd, axis=axes) if axes else gd.copy()
-        m, c = math.prod(gd.shape[:lead]), math.prod(keep)
-        rows = _sum_rows(gd.reshape(m, gd.size // m))
-        if trail:
-            rows = np.add.reduce(rows.reshape(c, rows.size // c), axis=1)
-    return rows.reshape(keep)
+    nd, shape = gd.ndim, gd.shape
+    if gd.dtype in _BLAS_DTYPES and gd.flags.c_contiguous and gd.size:
+        m = shape[0] if lead == 1 else math.prod(shape[:lead])
+        a = gd.reshape(m, gd.size // m)
+        rows = _ones(m, a.dtype) @ a if m <= _BLOCK else _sum_rows(a)
+        if not trail:
+            return rows.reshape(shape[lead:])
+        keep = shape[lead : nd - trail]
+        rows = np.add.reduce(rows.reshape(math.prod(keep), -1), axis=1)
+        return rows.reshape(keep)
+    axes = (*range(lead), *range(nd - trail, nd))
+    return np.add.reduce(gd, axis=axes) if axes else gd.copy()
 
 
 _BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -188,7 +214,7 @@ def _bias_grad_backward(gg, shape, lead, trail):
     return (gg.reshape(view).expand(shape),)
 
 
-BIAS_GRAD = Primitive("BiasGrad", _bias_grad_kernel, _bias_grad_backward)
+BIAS_GRAD = Primitive("BiasGrad", _quiet(_bias_grad_kernel), _bias_grad_backward)
 
 
 def bilinear(input1, input2, weight, bias=None):
