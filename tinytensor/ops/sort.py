@@ -20,6 +20,7 @@ from tinytensor.ops import compare as CMP
 from tinytensor.ops import gather as G
 from tinytensor.ops import selection as SEL
 from tinytensor.ops import shape as S
+from tinytensor.ops._introselect import front_of_unordered
 from tinytensor.ops._util import as_tensor, one_dim
 from tinytensor.ops.creation import zeros_of
 
@@ -208,33 +209,10 @@ def _median_pos(s):
 
 def _nanmedian_pos(s):
     """Lower median of each sorted row's non-NaN values; for an all-NaN row, the NaN PyTorch's
-    CPU kernel returns (see ``_all_nan_pick``: a stable sort leaves such a row in order)."""
+    CPU kernel returns (a stable sort leaves such a row in order)."""
     nans = np.isnan(s).sum(-1) if s.dtype.kind == "f" else np.zeros(s.shape[:-1], np.int64)
     k = s.shape[-1] - nans
-    return np.where(k == 0, _all_nan_pick(s.shape[-1]), np.maximum((k - 1) // 2, 0))
-
-
-def _all_nan_pick(n):
-    """The index PyTorch 2.13 (CPU) returns for ``nanmedian(dim)`` of a row of ``n`` NaNs.
-
-    Its kernel runs ``std::nth_element`` on the row's indices asking for position 0, with a
-    comparison under which NaNs are all equivalent, so the answer is where libstdc++'s
-    introselect leaves the elements: each round moves the middle element to the front and
-    reverses the rest (its partition, every comparison false), then keeps the front part,
-    until at most 3 remain (an insertion sort then moves nothing). 0, 0, 0, 2, 2, 3, 5, ...
-    for n = 1, 2, 3, ..."""
-    if n <= 3:
-        return 0
-    idx = np.arange(n)
-    last = n
-    depth = 2 * (n.bit_length() - 1)  # libstdc++'s limit, never reached: each round halves
-    while last > 3 and depth:
-        depth -= 1
-        mid = last // 2
-        idx[0], idx[mid] = idx[mid], idx[0]
-        idx[1:last] = idx[1:last][::-1].copy()
-        last = 1 + (last - 1) // 2  # where the partition's two ends cross
-    return int(idx[0])
+    return np.where(k == 0, front_of_unordered(s.shape[-1]), np.maximum((k - 1) // 2, 0))
 
 
 KTHVALUE = Primitive("Kthvalue", _row_pick_kernel(_kth_pos), _picked_backward, multi=True)
