@@ -231,7 +231,7 @@ def scatter_tiles(gd, am, kernel_size):
         return None
     n, c, oh, ow = am.shape
     rows = n * c * oh
-    g = gd.view(half).astype(wide, order="C").reshape(rows, ow)
+    g = gd.view(half).reshape(rows, ow)  # widened inside the shift (no wide copy of g)
     a = np.ascontiguousarray(am).view(np.uint8).reshape(rows, ow)
     full = np.empty((rows, kh, ow), wide)
     at = np.multiply(a, np.uint8(bits))  # offset * bits < 2 * kh * bits <= 256
@@ -240,5 +240,5 @@ def scatter_tiles(gd, am, kernel_size):
         # the element's bits, or at least twice that when the argmax is in another row (below:
         # wrapped to 256 - (2r - offset) * bits): g shifted that far is gone
         shift = np.subtract(at, np.uint8(2 * r * bits)) if r else at
-        np.left_shift(g, shift, out=full[:, r, :])
+        np.left_shift(g, shift, out=full[:, r, :], dtype=wide)
     return full.view(gd.dtype).reshape(n, c, oh * kh, ow * kw)
