@@ -50,6 +50,13 @@ def _values(rng, shape, dt, nan=False):
     return rng.integers(lo, 4, size=shape).astype(dt)
 
 
+@pytest.fixture(params=["pairs cast in place", "rows copied first"])
+def both_paths(request, monkeypatch):
+    """Runs a test with window-width-2 pairs cast straight from the input at every width, then
+    with every window row copied out first."""
+    monkeypatch.setattr(mt, "IN_PLACE_MIN_WIDTH", 0 if request.param.startswith("pairs") else 10**9)
+
+
 def _assert_same(a, b):
     for u, v in zip(a, b):
         assert u.dtype == v.dtype and u.shape == v.shape
@@ -72,7 +79,7 @@ TILING = [  # (shape, kernel): every one takes the fast path
 
 @pytest.mark.parametrize("shape,k", TILING)
 @pytest.mark.parametrize("dt", FLOATS + INTS)
-def test_tiling_path_equals_the_general_pass_bit_for_bit(shape, k, dt):
+def test_tiling_path_equals_the_general_pass_bit_for_bit(shape, k, dt, both_paths):
     rng = np.random.default_rng(zlib.crc32(repr((shape, k, np.dtype(dt).name)).encode()))
     o = (shape[2] // k[0], shape[3] // k[1])
     assert mt.tiles(k, k, (0, 0), (1, 1), o, shape[2:])
@@ -85,7 +92,7 @@ def test_tiling_path_equals_the_general_pass_bit_for_bit(shape, k, dt):
 
 
 @pytest.mark.parametrize("dt", FLOATS)
-def test_a_window_with_nan_goes_to_the_general_pass(dt):
+def test_a_window_with_nan_goes_to_the_general_pass(dt, both_paths):
     rng = np.random.default_rng(3)
     x = _values(rng, (3, 2, 6, 8), dt, nan=True)
     x[0, 0, :2, :2] = [[np.nan, 1.0], [np.nan, 5.0]]  # the last NaN of the window wins
@@ -100,7 +107,7 @@ def test_a_window_with_nan_goes_to_the_general_pass(dt):
     _assert_same(_kernel(y, (2, 2), (2, 2)), _general(y, (2, 2), (2, 2)))
 
 
-def test_ties_keep_the_first_offset_and_zero_signs_match_the_general_pass():
+def test_ties_keep_the_first_offset_and_zero_signs_match_the_general_pass(both_paths):
     x = np.zeros((1, 4, 2, 2), np.float32)
     x[0, 0] = [[-0.0, 0.0], [0.0, -0.0]]
     x[0, 1] = [[1.0, 2.0], [2.0, 2.0]]  # first maximum: offset 1
@@ -114,7 +121,7 @@ def test_ties_keep_the_first_offset_and_zero_signs_match_the_general_pass():
     _assert_same(mt.max_tiles(z, (2, 2), (5, 6)), _general(z, (2, 2), (5, 6), False))
 
 
-def test_non_contiguous_inputs_take_the_path_with_the_same_results():
+def test_non_contiguous_inputs_take_the_path_with_the_same_results(both_paths):
     rng = np.random.default_rng(7)
     base = _values(rng, (3, 4, 9, 10), np.float32)
     views = [

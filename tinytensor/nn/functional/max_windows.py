@@ -108,6 +108,9 @@ def flat_indices(idx, positions, sp):
 # element size in bytes -> (integer twice as wide, integer as wide)
 _PAIR = {1: (np.uint16, np.uint8), 2: (np.uint32, np.uint16), 4: (np.uint64, np.uint32)}
 _LITTLE = sys.byteorder == "little"
+# Window rows at least this many windows wide cast their pairs straight out of the input; narrower
+# ones are copied out first (per-row overheads win there: W4's 14x14 maps, 8% faster copied).
+IN_PLACE_MIN_WIDTH = 10
 
 
 def tiles(kernel_size, stride, padding, dilation, output_size, size):
@@ -163,7 +166,7 @@ def _pairs_in_place(xd, r, kh, oh, ow):
 
 def _row_planes(xd, r, kh, kw, oh, ow):
     """Window row r of every window as kw new or owned (N, C, oh, ow) planes, one per column."""
-    if kw == 2:
+    if kw == 2 and ow >= IN_PLACE_MIN_WIDTH:
         pairs = _pairs_in_place(xd, r, kh, oh, ow)
         if pairs is not None:
             return pairs
@@ -197,8 +200,8 @@ def max_tiles(xd, kernel_size, output_size):
     (the caller's general pass handles those)."""
     (kh, kw), (oh, ow) = kernel_size, output_size
     itype = np.int8 if kh * kw <= 127 else np.int32
-    if kw == 2:  # the pairs are read from a C-ordered array: copy a strided input once
-        xd = np.ascontiguousarray(xd)
+    if kw == 2 and ow >= IN_PLACE_MIN_WIDTH:  # pairs are cast from C order: copy a strided
+        xd = np.ascontiguousarray(xd)  # input once
     best = at = None
     for r in range(kh):
         m, a = _row_max(_row_planes(xd, r, kh, kw, oh, ow), r * kw, itype)
