@@ -4,6 +4,14 @@ The book's ``Residual`` block (``LazyConv2d``, ``LazyBatchNorm2d``, optional 1x1
 and its ``ResNet`` built stage by stage with ``add_module`` (``b1`` then ``b2``... then a
 ``LazyLinear`` head), shrunk to two narrow stages for scikit-learn's 8x8 digits. The
 block's shape checks from the page, then a few epochs from NumPy-drawn weights.
+
+Only the first steps are compared number for number. After about eight steps at this learning
+rate the run takes one of two trajectories, both correct float32 arithmetic: perturbing the
+bias gradients by one part in a million (below float32 summation-order noise) switches it from
+PyTorch's to the other in one seed of three, through a value that lands on the other side of a
+ReLU or max-pool tie. So the losses of the first ``EXACT_STEPS`` steps and the running variance
+after them are compared at the default tolerance; the later numbers by shape, and ``check``
+asserts that the whole run learns.
 """
 
 import numpy as np
@@ -14,11 +22,12 @@ from torch import nn
 
 from _numpy_init import init_from_numpy
 
+EXACT_STEPS = 6
 TOLERANCES = {
-    "train_loss": (2e-3, 1e-5),
-    "val_loss": (2e-3, 1e-5),
-    "val_acc": (0.0, 0.006),
-    "running_var": (2e-3, 1e-5),
+    "train_loss": "structure",
+    "val_loss": "structure",
+    "val_acc": "structure",
+    "running_var": "structure",
 }
 
 
@@ -115,6 +124,8 @@ def main(seed):
                 loss.backward()
                 optim.step()
             train_losses.append(loss.item())
+            if len(train_losses) == EXACT_STEPS:
+                early_var = model.net.b3[0].bn2.running_var[:6].tolist()
         model.eval()
         with torch.no_grad():
             Y_hat = model(X_val)
@@ -127,6 +138,8 @@ def main(seed):
         "layer_shapes": shapes,
         "n_params": sum(p.numel() for p in model.parameters()),
         "running_var": model.net.b3[0].bn2.running_var[:6].tolist(),
+        "early_train_loss": train_losses[:EXACT_STEPS],
+        "early_running_var": early_var,
         "train_loss": train_losses,
         "val_loss": val_losses,
         "val_acc": val_accs,
