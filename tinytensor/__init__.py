@@ -71,6 +71,7 @@ from tinytensor.ops.explog import *  # noqa: F403
 from tinytensor.ops.trig import *  # noqa: F403
 from tinytensor.ops.index import *  # noqa: F403
 from tinytensor.ops.gather import *  # noqa: F403
+from tinytensor.ops.index_put import *  # noqa: F403
 from tinytensor.ops.masked import *  # noqa: F403
 from tinytensor.ops.scatter import *  # noqa: F403
 from tinytensor.ops.scan import *  # noqa: F403

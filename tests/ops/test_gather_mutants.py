@@ -432,9 +432,11 @@ def test_index_put_accumulate_of_a_scalar_over_leading_indices_only():
     np.testing.assert_array_equal(out.numpy(), [[3.0, 3.0], [0, 0], [1.5, 1.5]])
 
 
-def test_index_put_without_accumulate_writes_and_casts_number_values():
-    out = tt.index_put(tt.zeros(3, dtype=tt.int64), (tt.tensor([2, 0]),), [4.7, 5.2])
-    assert out.dtype == tt.int64 and out.tolist() == [5, 0, 4]
+def test_index_put_without_accumulate_writes_and_a_list_of_values_is_refused():
+    out = tt.index_put(tt.zeros(3, dtype=tt.int64), (tt.tensor([2, 0]),), tt.tensor([5, 4]))
+    assert out.dtype == tt.int64 and out.tolist() == [4, 0, 5]
+    with pytest.raises(TypeError, match="^index_put: values must be a Tensor, not list"):
+        tt.index_put(tt.zeros(3, dtype=tt.int64), (tt.tensor([2, 0]),), [4.7, 5.2])
 
 
 def test_index_put_accumulate_errors():
@@ -449,8 +451,8 @@ def test_index_put_accumulate_errors():
         tt.index_put(x, (tt.tensor([-3]),), tt.tensor(1.0), accumulate=True)
     with pytest.raises(IndexError, match=r"index_put: too many indices \(3\) for a 2-D tensor"):
         tt.index_put(x, (tt.tensor([0]),) * 3, tt.tensor(1.0), accumulate=True)
-    with pytest.raises(NotImplementedError, match="index_put: accumulate=True with a bool mask"):
-        tt.index_put(x, (tt.tensor([True, False]),), tt.tensor(1.0), accumulate=True)
+    with pytest.raises(IndexError, match=r"index_put: the shape of the mask \(3,\) at index 0"):
+        tt.index_put(x, (tt.tensor([True, False, True]),), tt.tensor(1.0), accumulate=True)
 
 
 # --- as_strided ----------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Reading and writing along a dim: ``gather``/``take``/``take_along_dim``/``index_select`` and
 their adjoints ``scatter``/``scatter_add``/``index_add`` (one module: each one's backward is the
-other), ``index_put`` (with ``accumulate``) and ``as_strided`` (a gathered copy here, not a
-view). ``t[...]`` and ``t[...] = v`` are ops/index.py."""
+other) and ``as_strided`` (a gathered copy here, not a view). ``t[...]`` and ``t[...] = v`` are
+ops/index.py; ``index_put`` is ops/index_put.py."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from tinytensor.ops.creation import zeros_of
 from tinytensor.ops.index import (
     COPY_INDEX,
     _index_add_into,
-    _index_put,
     _reads,
     const_array,
     getitem,
@@ -25,7 +24,6 @@ __all__ = [
     "as_strided",
     "gather",
     "index_add",
-    "index_put",
     "index_select",
     "scatter",
     "scatter_add",
@@ -345,64 +343,6 @@ def _take_backward(g, a, index):
 
 
 TAKE = Primitive("Take", _take_kernel, _take_backward)
-
-
-def _linear(t, indices, name):
-    """Leading dims indexed by the tensors ``indices``: (flat index, leading size, its shape);
-    the flat index is a tensor computed by a kernel from the indices' values."""
-    if len(indices) > t.ndim:
-        raise IndexError(f"{name}: too many indices ({len(indices)}) for a {t.ndim}-D tensor")
-    ts = []
-    for k, ix in enumerate(indices):
-        ix = as_tensor(ix, name)
-        a = ix._data
-        if a.dtype == np.bool_:
-            raise NotImplementedError(f"{name}: accumulate=True with a bool mask; use nonzero()")
-        n = t.shape[k]
-        if a.size and (a.min() < -n or a.max() >= n):
-            raise IndexError(f"{name}: index out of range for dimension {k} with size {n}")
-        ts.append(ix)
-    lead = t._data.shape[: len(indices)]
-    ishape = np.broadcast_shapes(*[x.shape for x in ts])
-    flat = wrap(LINEAR_INDEX.compute(tuple(ts), (tuple([x._data for x in ts]), lead)))
-    return flat, int(np.prod(lead)), ishape
-
-
-def _linear_index_kernel(indices, lead):
-    arrs = [np.where(a < 0, a + n, a) for a, n in zip(indices, lead)]
-    return np.ravel_multi_index(tuple(np.broadcast_arrays(*arrs)), lead).reshape(-1)
-
-
-LINEAR_INDEX = Primitive("LinearIndex", _linear_index_kernel)  # an index: no gradient
-
-
-def index_put(input, indices, values, accumulate=False):
-    """out = input with out[indices] = values (or += with ``accumulate``, repeats summed)."""
-    t = as_tensor(input, "index_put")
-    indices = tuple(indices)
-    if isinstance(values, TensorBase) and not _fills_a_mask(indices, values, accumulate):
-        _same_dtype(t, values, "index_put", "values")  # a tensor is not converted (PyTorch)
-    values = as_tensor(values, "index_put").to(t.dtype)
-    if not accumulate:
-        return _index_put(t, indices, values)
-    flat, n, ishape = _linear(t, indices, "index_put")
-    rest = tuple(t.shape[len(indices) :])
-    src = values.broadcast_to(ishape + rest).reshape((flat._data.size,) + rest)
-    base = t.reshape((n,) + rest)
-    return index_add(base, 0, flat, src).reshape(t.shape)
-
-
-def _fills_a_mask(indices, values, accumulate):
-    """PyTorch's index_put_ with one bool mask and a one-element value is a masked_fill, which
-    converts the value to the input's dtype like a number (no dtype check)."""
-    masks = [i for i in indices if i is not None]
-    return (
-        not accumulate
-        and values.numel() == 1
-        and len(masks) == 1
-        and isinstance(masks[0], TensorBase)
-        and masks[0]._data.dtype == np.bool_
-    )
 
 
 def as_strided(input, size, stride, storage_offset=0):

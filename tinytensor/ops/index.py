@@ -1,9 +1,9 @@
 """Indexing: ``t[...]`` and ``t[...] = v`` (basic slicing, integer and boolean arrays, ``None``,
 ``...``; the gradient scatter-adds back, repeated indices included: IndexBackward), the private
 copy of an index, and ``unravel_index``. Reading and writing along a dim (``gather``/``take``/
-``index_select``, their adjoints ``scatter``/``scatter_add``/``index_add``, ``index_put``,
-``as_strided``) is ops/gather.py; selecting by a mask is ops/masked.py; writing a source into
-slices, flat indices or views is ops/scatter.py."""
+``index_select``, their adjoints ``scatter``/``scatter_add``/``index_add``, ``as_strided``) is
+ops/gather.py; ``index_put`` is ops/index_put.py; selecting by a mask is ops/masked.py; writing
+a source into slices, flat indices or views is ops/scatter.py."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 ``index_copy(_)``, ``put(_)``, ``take``/``take_along_dim``, ``as_strided``, ``fill_diagonal_``, the
 ``*_scatter`` embeddings, ``index_reduce(_)``, the masked selections (``masked_select``,
 ``masked_scatter(_)``, ``nonzero``/``nonzero_static``, ``argwhere``). Each is one call into
-``tinytensor.ops.gather``, ``scatter`` or ``masked``."""
+``tinytensor.ops.gather``, ``index_put``, ``scatter`` or ``masked``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from tinytensor.ops import creation as C
 from tinytensor.ops import gather as G
 from tinytensor.ops import masked as MK
 from tinytensor.ops import scatter as SC
+from tinytensor.ops.index_put import index_put
 from tinytensor.ops.inplace import inplace
 
 
@@ -41,10 +42,10 @@ class IndexMethods:
         )
 
     def index_put_(self, indices, values, accumulate=False):
-        return inplace(self, lambda s: G.index_put(s, indices, values, accumulate), "index_put_")
+        return inplace(self, lambda s: index_put(s, indices, values, accumulate), "index_put_")
 
     def index_put(self, indices, values, accumulate=False):
-        return G.index_put(self, indices, values, accumulate)
+        return index_put(self, indices, values, accumulate)
 
     @numpy_aliases
     def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
