@@ -103,6 +103,28 @@ def test_max_pool2d_gradcheck_and_double_backward(shape, k, s, p, d, ceil):
     assert gradgradcheck(lambda x: F.max_pool2d(x, k, s, p, d, ceil) ** 2, (x,))
 
 
+@pytest.mark.torch
+@pytest.mark.parametrize("shape,k,s,p,d,ceil", MAX_CASES)
+def test_max_pool2d_double_backward_of_an_infinite_gradient_matches_torch(shape, k, s, p, d, ceil):
+    # the second backward reads the gradient only at each window's argmax: infinities
+    # elsewhere give no NaN (torch.autograd.grad twice, create_graph=True the first time)
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    x = rng.permutation(int(np.prod(shape))).reshape(shape) / 8.0
+    w = rng.standard_normal(shape)
+    w[rng.random(shape) < 0.3] = np.inf
+    w[rng.random(shape) < 0.2] = -np.inf
+    got = []
+    for lib, fn in ((tt, F.max_pool2d), (torch, torch.nn.functional.max_pool2d)):
+        xt = lib.tensor(x, requires_grad=True)
+        out = fn(xt, k, s, p, d, ceil)
+        g = lib.ones(*out.shape, dtype=lib.float64, requires_grad=True)
+        (dx,) = lib.autograd.grad(out, xt, g, create_graph=True)
+        (dg,) = lib.autograd.grad(dx, g, lib.tensor(w))
+        got.append(dg.detach().numpy())
+    np.testing.assert_array_equal(got[0], got[1])
+
+
 AVG_CASES = [
     ((2, 3, 8, 8), 2, None, 0, False, True, None),
     ((2, 3, 9, 7), 3, 2, 1, False, True, None),

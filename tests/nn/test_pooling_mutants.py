@@ -129,6 +129,30 @@ def test_max_pool_second_and_third_order_gradients(case):
     np.testing.assert_allclose(dv.numpy(), put(w, idx, sp), atol=1e-13)
 
 
+@pytest.mark.parametrize("case", [FIXED[i] for i in (0, 3, 5, 6, 9, 10)],
+                         ids=["1d-dilated", "1d-tiling", "2d-ceil", "2d-tiling", "3d-ceil",
+                              "3d-tiling"])  # fmt: skip
+def test_max_pool_double_backward_reads_only_the_argmax_of_an_infinite_gradient(case):
+    # d(dx.v)/dg selects v at each window's argmax: an infinite v elsewhere must not reach it
+    # (v * mask would give inf * 0 = NaN)
+    nd, sp = case[:2]
+    k, s, p, d, ceil = _case(*case)
+    rng = np.random.default_rng(11)
+    x = rng.permutation(2 * 2 * int(np.prod(sp))).reshape((2, 2) + sp) / 4.0
+    xt = tt.tensor(x, requires_grad=True)
+    out = getattr(F, f"max_pool{nd}d")(xt, *case[2:6], ceil)
+    _, idx, _ = max_pool_oracle(x, None, k, s, p, d, ceil)
+    g = tt.ones(*out.shape, dtype=tt.float64, requires_grad=True)
+    (dx,) = tt.autograd.grad(out, xt, g, create_graph=True)
+    v = rng.standard_normal(x.shape)
+    chosen = np.zeros(x.shape, bool)
+    np.put_along_axis(chosen.reshape(2, 2, -1), idx.reshape(2, 2, -1), True, 2)
+    v[~chosen] = np.where(rng.random(int((~chosen).sum())) < 0.5, np.inf, -np.inf)
+    (dg,) = tt.autograd.grad(dx, g, tt.tensor(v))
+    assert np.isfinite(dg.numpy()).all()
+    np.testing.assert_array_equal(dg.numpy(), take(v, idx))
+
+
 def test_max_pool_nan_wins_and_the_last_nan_is_the_index():
     x = np.array([[[1.0, np.nan, 5.0, np.nan, 2.0, 7.0, 3.0]]])
     out, ind = F.max_pool1d(tt.tensor(x), 4, 1, return_indices=True)

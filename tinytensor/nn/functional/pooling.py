@@ -198,8 +198,9 @@ def _gather_max_kernel(xd, am, *, win):
     xp = np.zeros((*xd.shape[:2], *win.padded(o)), dtype=xd.dtype)
     xp[win.inner()] = xd
     out = np.zeros(am.shape, dtype=xp.dtype)
+    # Select each window's argmax element (not x * mask: an infinite x elsewhere times 0 is NaN)
     for off, sl in win.offsets(o):
-        out += xp[sl] * (am == off)
+        np.copyto(out, xp[sl], where=am == off)
     return out
 
 
