@@ -156,6 +156,90 @@ def test_relu_first_and_second_derivatives_in_float64():
     np.testing.assert_array_equal(g.detach().numpy(), (x.detach().numpy() > 0) * 1.0)
 
 
+RELUS = {
+    "relu": tt.relu,
+    "F.relu": tt.nn.functional.relu,
+    "Tensor.relu": lambda t: t.relu(),
+    "F.relu_": lambda t: tt.nn.functional.relu_(t.clone()),
+    "relu_inplace": lambda t: tt.nn.functional.relu(t.clone(), inplace=True),
+    "ReLU_inplace": lambda t: tt.nn.ReLU(inplace=True)(t.clone()),
+    "relu6": tt.nn.functional.relu6,
+}
+
+
+def _sign_and_value(a):
+    a = np.asarray(a)
+    return np.signbit(a), np.where(np.isnan(a), 0, a), np.isnan(a)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(8,), (3, 700)])  # cached zeros of the shape, and not
+@pytest.mark.parametrize("name", list(RELUS))
+def test_relu_keeps_the_sign_of_a_negative_zero(name, shape, dtype):
+    # PyTorch's relu is max(x, 0) returning x where they are equal: relu(-0.0) is -0.0
+    x = np.random.default_rng(2).choice([-0.0, 0.0, -1.5, 2.0, NAN, INF, -INF], shape)
+    x = x.astype(dtype)
+    want = np.where(x < 0, np.zeros((), dtype), x)
+    if name == "relu6":
+        want = np.where(want > 6, dtype(6), want)
+    got = RELUS[name](tt.tensor(x)).numpy()
+    for a, b in zip(_sign_and_value(got), _sign_and_value(want)):
+        np.testing.assert_array_equal(a, b)
+    assert np.signbit(got[x == 0]).tolist() == np.signbit(x[x == 0]).tolist()
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_the_probed_argument_order_of_relus_maximum_keeps_negative_zero(dtype):
+    from tinytensor.ops.unary import _relu_order
+
+    x, z = np.full(70, -0.0, dtype), np.zeros(70, dtype)
+    first, second = np.signbit(np.maximum(z, x)).all(), np.signbit(np.maximum(x, z)).all()
+    want = "zeros first" if first else "zeros second" if second else "select"
+    assert _relu_order(np.dtype(dtype)) == want
+
+
+@pytest.mark.parametrize("order", ["zeros first", "zeros second", "select"])
+def test_relu_takes_the_order_it_was_told(order, monkeypatch):
+    from tinytensor.ops import unary
+
+    x = np.array([-0.0, 0.0, -1.0, 3.0, NAN, -INF], np.float32)
+    z = np.zeros(6, np.float32)
+    f32 = np.dtype(np.float32)
+    monkeypatch.setattr(unary, "_ZEROS_FIRST", {f32} if order == "zeros first" else set())
+    monkeypatch.setattr(unary, "_ZEROS_SECOND", {f32} if order == "zeros second" else set())
+    got = tt.relu(tt.tensor(x)).numpy()
+    want = {
+        "zeros first": np.maximum(z, x),
+        "zeros second": np.maximum(x, z),
+        "select": np.where(x < 0, z, x),
+    }[order]
+    for a, b in zip(_sign_and_value(got), _sign_and_value(want)):
+        np.testing.assert_array_equal(a, b)
+    assert np.signbit(got[0]) == np.signbit(want[0])
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", list(RELUS))
+def test_relu_signs_of_zero_match_pytorch(name, dtype):
+    torch = pytest.importorskip("torch")
+    theirs = {
+        "relu": torch.relu,
+        "F.relu": torch.nn.functional.relu,
+        "Tensor.relu": lambda t: t.relu(),
+        "F.relu_": lambda t: torch.nn.functional.relu_(t.clone()),
+        "relu_inplace": lambda t: torch.nn.functional.relu(t.clone(), inplace=True),
+        "ReLU_inplace": lambda t: torch.nn.ReLU(inplace=True)(t.clone()),
+        "relu6": torch.nn.functional.relu6,
+    }[name]
+    x = np.random.default_rng(3).choice([-0.0, 0.0, -1.5, 2.0, NAN, INF, -INF], (4, 37))
+    x = x.astype(dtype)
+    got = RELUS[name](tt.tensor(x)).numpy()
+    want = theirs(torch.tensor(x)).numpy()
+    for a, b in zip(_sign_and_value(got), _sign_and_value(want)):
+        np.testing.assert_array_equal(a, b)
+
+
 @pytest.mark.torch
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_relu_values_and_gradients_of_edge_values_match_pytorch(dtype):
