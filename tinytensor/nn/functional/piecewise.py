@@ -13,6 +13,7 @@ from tinytensor.autograd.primitive import Primitive
 from tinytensor.nn.functional._util import float_input
 from tinytensor.ops import selection as SEL
 from tinytensor.ops import trig as TRIG
+from tinytensor.ops.inplace import inplace as write_in_place
 
 
 def scalar_as(v, like):
@@ -48,10 +49,12 @@ def mask(x, test, **attrs):
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
-    """f(x) = clamp(x, min_val, max_val);  dx = g inside the interval, else 0"""
+    """f(x) = clamp(x, min_val, max_val);  dx = g where min_val < x < max_val, else +0.0 (a
+    select: an inf or NaN g at a clipped unit gives 0, and a NaN x gives 0, as PyTorch's CPU
+    kernel does for all but the last few elements, which its scalar tail passes g)"""
     x = float_input(input, "hardtanh")
-    if inplace:
-        return x.clamp_(min_val, max_val)
+    if inplace:  # hardtanh's own backward (not clamp's, which passes g at the bounds)
+        return write_in_place(x, lambda t: hardtanh(t, min_val, max_val), "hardtanh_")
     attrs = {"min_val": min_val, "max_val": max_val}
     return HARDTANH.apply((x,), (x._data,), (x, min_val, max_val), attrs)
 
@@ -61,7 +64,8 @@ def _hardtanh_kernel(d, *, min_val, max_val):
 
 
 def _hardtanh_backward(g, x, min_val, max_val):
-    return (g * mask(x, "open", lo=min_val, hi=max_val),)
+    # a select, not g * mask: an inf or NaN g at a clipped unit gives 0 (and +0.0, not -0.0)
+    return (SEL.where(mask(x, "open", lo=min_val, hi=max_val), g, 0.0),)
 
 
 HARDTANH = Primitive("Hardtanh", _hardtanh_kernel, _hardtanh_backward)
@@ -78,20 +82,22 @@ def hardtanh_(input, min_val=-1.0, max_val=1.0):
 
 
 def threshold(input, threshold, value, inplace=False):
-    """`f(x) = x if x > threshold` else value;  `dx = g*(x > threshold)`"""
+    """`f(x) = value if x <= threshold else x` (a NaN stays NaN);
+    `dx = 0 where x <= threshold, else g` (a select: +0.0 whatever g holds, as in PyTorch)"""
     x = float_input(input, "threshold")
     if inplace:
-        return in_place(x, lambda t: globals()["threshold"](t, threshold, value))
+        op = globals()["threshold"]  # the function, not the argument of that name
+        return write_in_place(x, lambda t: op(t, threshold, value), "threshold_")
     attrs = {"threshold": threshold, "value": value}
     return THRESHOLD.apply((x,), (x._data,), (x, threshold), attrs, None)
 
 
 def _threshold_kernel(d, *, threshold, value):
-    return np.where(d > threshold, d, scalar_as(value, d))
+    return np.where(d <= threshold, scalar_as(value, d), d)
 
 
 def _threshold_backward(g, x, threshold):
-    return (g * mask(x, "gt", lo=threshold),)
+    return (SEL.where(mask(x, "le", lo=threshold), 0.0, g),)
 
 
 THRESHOLD = Primitive("Threshold", _threshold_kernel, _threshold_backward)
