@@ -342,7 +342,7 @@ def test_setitem_second_order_in_the_value():
 
 
 def test_float_tensor_index_raises():
-    with pytest.raises(IndexError, match="long, int or bool"):
+    with pytest.raises(IndexError, match="long, int, byte or bool tensors, got float32"):
         tt.tensor(X)[tt.tensor([0.0, 1.0])]
 
 

@@ -74,7 +74,7 @@ def test_a_longer_value_converts_only_through_a_basic_index():
 
 
 def test_a_float_index_is_still_an_index_error():
-    with pytest.raises(IndexError, match="long, int or bool"):
+    with pytest.raises(IndexError, match="long, int, byte or bool"):
         tt.zeros(3)[tt.tensor([0.0])] = tt.tensor([1.0], dtype=tt.float64)
 
 

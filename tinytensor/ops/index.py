@@ -8,6 +8,7 @@ a source into slices, flat indices or views is ops/scatter.py."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -50,11 +51,13 @@ def _convert_index(index):
     out, advanced, live = [], False, False
     for it in items:
         if isinstance(it, TensorBase):
-            if it._data.dtype.kind == "f":
+            if it._data.dtype.type not in _INDEX_DTYPES:
                 raise IndexError(
-                    f"tensors used as indices must be long, int or bool tensors, got "
-                    f"{it._data.dtype}"
+                    f"tensors used as indices must be long, int, byte or bool tensors, got "
+                    f"{it._data.dtype}; convert the index with .long() (or .bool() for a mask)"
                 )
+            if it._data.dtype == np.uint8:
+                it = _uint8_as_mask(it)
             if it._data.ndim == 0 and it._data.dtype.kind in "iu":
                 it, live = wrap(COPY_INDEX.compute(_reads((), it), (it._data,))), True
             else:
@@ -74,6 +77,22 @@ def _convert_index(index):
             )
         out.append(it)
     return tuple(out), advanced, live
+
+
+_INDEX_DTYPES = (np.int64, np.int32, np.uint8, np.bool_)
+
+
+def _uint8_as_mask(it):
+    """PyTorch reads a uint8 index tensor as a bool mask (nonzero is True): with a
+    deprecation warning, except a 0-d one (a bool scalar index there)."""
+    if it._data.ndim:
+        warnings.warn(
+            "indexing with dtype uint8 is now deprecated, please use dtype bool instead "
+            "(index.bool())",
+            UserWarning,
+            stacklevel=5,
+        )
+    return wrap(UINT8_MASK.compute(_reads((), it), (it._data,)))
 
 
 def _np_index(tidx):
@@ -273,10 +292,33 @@ INDEX_PUT = Primitive("IndexPut", _index_put_kernel, _index_put_backward)
 
 def setitem(a, index, value):
     """``a[index] = value`` in place; differentiable in ``a``'s history and in ``value``."""
+    _refuse_a_uint8_masked_fill(a, index, value)
     if isinstance(value, TensorBase) and value._data.dtype != a._data.dtype:
         _check_value_dtype(a, index, value)
         value = value.to(a.dtype)
     _inplace(a, lambda s: _index_put(s, index, value), "setitem")
+
+
+def _refuse_a_uint8_masked_fill(a, index, value):
+    """PyTorch writes a one-element value through one mask (the only index tensor, beside
+    ints, slices, None and ...) with masked_fill_, which refuses a uint8 mask: RuntimeError
+    here too, before anything is written."""
+    one = value.numel() == 1 if isinstance(value, TensorBase) else np.size(value) == 1
+    if not one:
+        return
+    tensors = []
+    for it in index if isinstance(index, tuple) else (index,):
+        if isinstance(it, TensorBase) and not _is_int0(it):
+            tensors.append(it)
+        elif isinstance(it, (list, tuple, range, np.ndarray)):
+            tensors.append(None)  # an index tensor too, never uint8
+    mask = tensors[0] if len(tensors) == 1 else None
+    if mask is not None and mask._data.dtype == np.uint8 and mask._data.ndim:
+        raise RuntimeError(
+            f"setitem: a one-element value written through a uint8 index {tuple(mask.shape)} "
+            f"(of a tensor of shape {tuple(a.shape)}) is a masked_fill_, which only supports "
+            "bool masks (as in PyTorch); convert the mask with mask.bool()"
+        )
 
 
 def _check_value_dtype(a, index, value):
@@ -309,6 +351,13 @@ def _copy_kernel(x):
 
 
 COPY_INDEX = Primitive("CopyIndex", _copy_kernel)  # a private copy of an index: no gradient
+
+
+def _nonzero_kernel(x):
+    return x != 0
+
+
+UINT8_MASK = Primitive("Uint8Mask", _nonzero_kernel)  # a uint8 index as its bool mask
 
 
 def unravel_index(indices, shape):
