@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from tinytensor.autograd.primitive import Primitive
-from tinytensor.nn.functional._util import float_input, same_dtype
+from tinytensor.nn.functional._util import column_sums, float_input, same_dtype
 from tinytensor.ops._util import FP_SIGNALS, quiet_module
 from tinytensor.ops._util import requires_grad as _rg
 from tinytensor.ops.linalg.products import einsum
@@ -160,44 +160,15 @@ def bias_grad(g, lead, trail):
     return BIAS_GRAD.apply((g,), (g._data,), (g.shape, lead, trail), {"lead": lead, "trail": trail})
 
 
-_BLOCK = 1024  # rows a BLAS product sums as one running sum; longer sums go as a tree of blocks
-_ONES: dict = {}  # dtype -> read-only ones, _BLOCK long
-
-
-def _ones(n, dtype):
-    buf = _ONES.get(dtype)
-    if buf is None:
-        buf = np.ones(_BLOCK, dtype)
-        buf.flags.writeable = False
-        _ONES[dtype] = buf
-    return buf[:n]
-
-
-def _sum_rows(a):
-    """The column sums of the C-contiguous 2-D float32/64 array ``a``: ``ones @ a`` for up to
-    ``_BLOCK`` rows, else one product per block of ``_BLOCK`` rows and the block sums summed the
-    same way, so no running sum is longer than ``_BLOCK`` (the error grows as NumPy's pairwise
-    sum's does, not with the row count)."""
-    while a.shape[0] > _BLOCK:
-        nb, rest = divmod(a.shape[0], _BLOCK)
-        whole = a[: nb * _BLOCK].reshape(nb, _BLOCK, a.shape[1])
-        parts = np.matmul(_ones(_BLOCK, a.dtype), whole)
-        if rest:
-            tail = _ones(rest, a.dtype) @ a[nb * _BLOCK :]
-            parts = np.concatenate((parts, tail[None]))
-        a = parts
-    return _ones(a.shape[0], a.dtype) @ a
-
-
 def _bias_grad_kernel(gd, *, lead, trail):
     """``gd`` summed over its first ``lead`` and last ``trail`` dims: the leading ones by
-    ``_sum_rows``, then the trailing ones (a small array by now) by NumPy's pairwise sum. Other
+    ``column_sums``, then the trailing ones (a small array by now) by NumPy's pairwise sum. Other
     dtypes, strided or empty gradients take NumPy's sum over the same axes."""
     nd, shape = gd.ndim, gd.shape
     if gd.dtype in _BLAS_DTYPES and gd.flags.c_contiguous and gd.size:
         m = shape[0] if lead == 1 else math.prod(shape[:lead])
         a = gd.reshape(m, gd.size // m)
-        rows = _ones(m, a.dtype) @ a if m <= _BLOCK else _sum_rows(a)
+        rows = column_sums(a)
         if not trail:
             return rows.reshape(shape[lead:])
         keep = shape[lead : nd - trail]

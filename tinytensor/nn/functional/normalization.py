@@ -13,7 +13,7 @@ from tinytensor._namespace.conventions import write_out
 from tinytensor.autograd.grad_mode import grad_state
 from tinytensor.autograd.primitive import Primitive, tracing
 from tinytensor.core import bump_version, wrap
-from tinytensor.nn.functional._util import float_input, saves
+from tinytensor.nn.functional._util import column_sums, float_input, saves
 from tinytensor.ops.pad import pad
 
 
@@ -312,26 +312,9 @@ def _layer_norm_grad_kernel(g, x, w, mu, rstd, *, axes, sums=False):
         dx *= rstd
         if sums:
             trail = x.shape[x.ndim - len(axes) :]
-            dw, db = _column_sums(gx).reshape(trail), _column_sums(g2).reshape(trail)
+            dw, db = column_sums(gx).reshape(trail), column_sums(g2).reshape(trail)
             return dx.reshape(x.shape), dw, db
     return dx.reshape(x.shape), gx.reshape(x.shape)
-
-
-_SUM_BLOCK = 4096
-
-
-def _column_sums(a):
-    """``a.sum(0)`` of an (m, n) float array by BLAS: ones @ a in blocks of _SUM_BLOCK rows
-    (a product sums its rows in order), the blocks' sums then added."""
-    m, n = a.shape
-    if m <= _SUM_BLOCK:
-        return np.matmul(np.ones(m, a.dtype), a)
-    k = m // _SUM_BLOCK
-    blocks = np.matmul(np.ones(_SUM_BLOCK, a.dtype), a[: k * _SUM_BLOCK].reshape(k, _SUM_BLOCK, n))
-    total = blocks.sum(0)
-    if m > k * _SUM_BLOCK:
-        total += np.matmul(np.ones(m - k * _SUM_BLOCK, a.dtype), a[k * _SUM_BLOCK :])
-    return total
 
 
 def _layer_norm_grad_general(g, x, w, mu, rstd, *, axes, sums=False):
