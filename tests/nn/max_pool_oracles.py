@@ -31,17 +31,28 @@ def max_pool_oracle(x, g, k, s, p, d, ceil):
     nd = len(k)
     sp = x.shape[2:]
     o = tuple(out_len(sp[a], k[a], s[a], p[a], d[a], ceil) for a in range(nd))
-    out = np.zeros(x.shape[:2] + o, x.dtype)
-    idx = np.zeros(x.shape[:2] + o, np.int64)
+
+    def positions(oi):
+        for ki in np.ndindex(*k):
+            pos = tuple(oi[a] * s[a] - p[a] + ki[a] * d[a] for a in range(nd))
+            if all(0 <= pos[a] < sp[a] for a in range(nd)):
+                yield pos
+
+    return _windows_max(x, o, positions, g)
+
+
+def _windows_max(x, o, positions, g):
+    """(out, flat indices, input gradient) over the windows whose input positions
+    ``positions(oi)`` gives in row-major order, by PyTorch's rule (strictly greater or NaN)."""
+    sp = x.shape[2:]
+    out = np.zeros(x.shape[:2] + tuple(o), x.dtype)
+    idx = np.zeros(x.shape[:2] + tuple(o), np.int64)
     grad = np.zeros(x.shape, np.float64)
     for b, c in np.ndindex(*x.shape[:2]):
         plane = x[b, c]
         for oi in np.ndindex(*o):
             best = None
-            for ki in np.ndindex(*k):
-                pos = tuple(oi[a] * s[a] - p[a] + ki[a] * d[a] for a in range(nd))
-                if not all(0 <= pos[a] < sp[a] for a in range(nd)):
-                    continue
+            for pos in positions(oi):
                 v = plane[pos]
                 if best is None or v > plane[best] or (x.dtype.kind == "f" and np.isnan(v)):
                     best = pos
@@ -61,23 +72,11 @@ def adaptive_max_oracle(x, o, g=None):
     nd = len(o)
     sp = x.shape[2:]
     wins = [adaptive_windows(sp[a], o[a]) for a in range(nd)]
-    out = np.zeros(x.shape[:2] + tuple(o), x.dtype)
-    idx = np.zeros(x.shape[:2] + tuple(o), np.int64)
-    grad = np.zeros(x.shape, np.float64)
-    for b, c in np.ndindex(*x.shape[:2]):
-        plane = x[b, c]
-        for oi in np.ndindex(*o):
-            best = None
-            ranges = [range(*wins[a][oi[a]]) for a in range(nd)]
-            for pos in itertools.product(*ranges):
-                v = plane[pos]
-                if best is None or v > plane[best] or (x.dtype.kind == "f" and np.isnan(v)):
-                    best = pos
-            out[(b, c) + oi] = plane[best]
-            idx[(b, c) + oi] = np.ravel_multi_index(best, sp)
-            if g is not None:
-                grad[(b, c) + best] += g[(b, c) + oi]
-    return out, idx, grad
+
+    def positions(oi):
+        return itertools.product(*(range(*wins[a][oi[a]]) for a in range(nd)))
+
+    return _windows_max(x, o, positions, g)
 
 
 def put(v, idx, size):
