@@ -74,6 +74,11 @@ def _clamp(g, node, ins):
     return g.op("Clip", [ins[0].name, lo, hi])
 
 
+def _clamp_tensors(g, node, ins):
+    x, lo, hi = (_cast_to(g, i, node.dtype) for i in ins)
+    return g.op("Min", [g.op("Max", [x, lo]), hi])
+
+
 def _where(g, node, ins):
     c, a, b = ins
     return g.op("Where", [c.name, _cast_to(g, a, node.dtype), _cast_to(g, b, node.dtype)])
@@ -318,6 +323,7 @@ CONVERTERS = {
     "Reciprocal": _unary("Reciprocal"),
     "Sign": _unary("Sign"),
     "Clamp": _clamp,
+    "ClampTensors": _clamp_tensors,
     "Where": _where,
     "MaskedFill": _masked_fill,
     "Reshape": _reshape,

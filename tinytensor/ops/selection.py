@@ -7,8 +7,12 @@ ops, so they differentiate again (``create_graph=True``).
 
 from __future__ import annotations
 
+import functools
+import math
+
 import numpy as np
 
+from tinytensor import _dtype as D
 from tinytensor._dtype import get_default_dtype
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase
@@ -18,13 +22,25 @@ from tinytensor.ops._pointwise import (
     run,
 )
 from tinytensor.ops._util import (
+    CAST,
     as_tensor,
     binary,
     broadcast_error,
 )
 from tinytensor.ops._util import requires_grad as _rg
 from tinytensor.ops.cast import cast
-from tinytensor.ops.compare import eq, ge, greater, gt, isnan, le, less, logical_or, lt
+from tinytensor.ops.compare import (
+    eq,
+    ge,
+    greater,
+    gt,
+    isnan,
+    le,
+    less,
+    logical_and,
+    logical_or,
+    lt,
+)
 
 __all__ = [
     "clamp",
@@ -39,40 +55,132 @@ __all__ = [
 
 
 def clamp(input, min=None, max=None):
-    """f(a) = min(max(a, lo), hi);  da = g where lo <= a <= hi, else 0 (and to lo/hi the rest)"""
-    a = input
-    a = as_tensor(a, "clamp")
+    """f(a) = min(max(a, lo), hi), ``a`` itself at a tie (so a zero keeps its sign), NaN where
+    ``a`` or a bound is NaN;  da = g where lo <= a <= hi, else 0 (bounds: see ``_clamp_tensors``)
+
+    ``min`` and ``max`` are both numbers or both tensors, as PyTorch's two overloads."""
+    a = as_tensor(input, "clamp")
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of min and max must be given")
-    if a._data.dtype.kind != "f" and any(isinstance(v, float) for v in (min, max)):
-        # An integer tensor clamped to a float bound becomes floating (PyTorch's promotion).
-        a = cast(a, get_default_dtype())
-    out = a
-    if min is not None:
-        out = maximum(out, min) if isinstance(min, TensorBase) else _clamp_scalar(out, min, None)
-    if max is not None:
-        out = minimum(out, max) if isinstance(max, TensorBase) else _clamp_scalar(out, None, max)
+    given = [v for v in (min, max) if v is not None]
+    tensors = [isinstance(v, TensorBase) for v in given]
+    if any(tensors) and not all(tensors):
+        # Beside a number, a 0-d tensor that needs no gradient is read as a number (PyTorch's
+        # argument parser takes it for a Scalar); any other tensor cannot be mixed with one.
+        if not all(_as_number_ok(v) for v in given if isinstance(v, TensorBase)):
+            kinds = ", ".join(type(v).__name__ for v in (min, max))
+            raise TypeError(
+                f"clamp: min and max must be both Tensors or both numbers, got ({kinds}); "
+                "wrap the number in a tensor (tt.tensor(value)) or pass two numbers"
+            )
+        min, max = (v.item() if isinstance(v, TensorBase) else v for v in (min, max))
+    elif any(tensors):
+        if max is None:
+            return clamp_min(a, min)
+        if min is None:
+            return clamp_max(a, max)
+        return _clamp_tensors(a, min, max)
+    return _clamp_scalar(a, min, max, "clamp")
+
+
+def _as_number_ok(t):
+    return t._data.ndim == 0 and not t.requires_grad
+
+
+def _clamp_scalar(a, lo, hi, name):
+    # The bounds become NumPy scalars of the result dtype (constants of the program; arrays may
+    # not be saved), converted with PyTorch's overflow check.
+    dt = _clamp_dtype(a._data.dtype, (lo, hi), name)
+    if dt.kind == "b":
+        raise NotImplementedError(
+            f"{name}: not implemented for a bool tensor with bool bounds (PyTorch has no bool "
+            "clamp kernel); cast the tensor to an integer dtype first"
+        )
+    if dt != a._data.dtype:
+        a = cast(a, D.from_numpy_dtype(dt))
+    lo_s = None if lo is None else _bound(lo, dt, name)
+    hi_s = None if hi is None else _bound(hi, dt, name)
+    attrs = {"min": lo_s, "max": hi_s}
+    return CLAMP.apply((a,), (a._data,), (a, lo_s, hi_s), attrs)
+
+
+def _clamp_dtype(dt, bounds, name):
+    """The dtype of a tensor of ``dt`` clamped to the number ``bounds``: a float bound makes an
+    integer or bool tensor floating, an int bound makes a bool tensor int64."""
+    for v in bounds:
+        if v is None:
+            continue
+        if isinstance(v, (complex, np.complexfloating)):
+            if dt.kind == "f":
+                raise RuntimeError(
+                    f"{name}: the complex bound {v} cannot be converted to a real value; "
+                    "pass a real number"
+                )
+            raise NotImplementedError(f"{name} is not supported for complex types")
+        if not isinstance(v, (int, float, np.integer, np.floating, np.bool_)):
+            raise TypeError(
+                f"{name}: a bound must be a number or a Tensor, got {type(v).__name__}"
+            )
+    if dt.kind == "f":
+        return dt
+    if any(isinstance(v, (float, np.floating)) for v in bounds):
+        return get_default_dtype().np
+    ints = (v for v in bounds if v is not None and not isinstance(v, (bool, np.bool_)))
+    if dt.kind == "b" and any(True for _ in ints):
+        return np.dtype(np.int64)
+    return dt
+
+
+def _bound(v, dt, name):
+    """The number ``v`` as a NumPy scalar of ``dt``, refused (RuntimeError) where it does not fit,
+    as PyTorch's checked conversion: an unsigned dtype takes -max..max (a negative value wraps),
+    a float dtype any value up to its largest finite one in magnitude, or inf or NaN."""
+    if isinstance(v, (bool, np.bool_)):
+        return dt.type(v)
+    if isinstance(v, (int, np.integer)):
+        v = int(v)
+        if not -(2**63) <= v < 2**64:
+            raise OverflowError(f"{name}: the bound {v} does not fit in 64 bits")
+    if dt.kind in "iu":
+        info = np.iinfo(dt)
+        low = -int(info.max) if dt.kind == "u" else int(info.min)
+        if not low <= v <= info.max:
+            raise RuntimeError(
+                f"{name}: value {v} cannot be converted to type {D.from_numpy_dtype(dt)} without "
+                f"overflow (its range is {low}..{info.max}); use a bound in range or cast the "
+                "tensor to a wider dtype first"
+            )
+        return dt.type(v % 2 ** (8 * dt.itemsize) if v < 0 and dt.kind == "u" else v)
+    if dt.kind == "f":
+        f = float(v)
+        if math.isfinite(f) and abs(f) > float(np.finfo(dt).max):
+            raise RuntimeError(
+                f"{name}: value {v} cannot be converted to type {D.from_numpy_dtype(dt)} without "
+                "overflow (it is beyond the dtype's largest finite value); use a bound in range "
+                "or cast the tensor to a wider dtype first"
+            )
+        return dt.type(f)
+    return dt.type(v)
+
+
+def _clamp_values(x, lo, hi):
+    """min(max(x, lo), hi) as PyTorch's reference loop: a bound replaces x only where x is beyond
+    it or the bound is NaN, so at a tie (-0.0 against +0.0) x stays; a NaN x stays NaN.
+    (np.clip, np.maximum and np.minimum pick either operand at a tie, by dtype.)"""
+    out = x
+    with np.errstate(invalid="ignore"):
+        for bound, beyond in ((lo, np.less), (hi, np.greater)):
+            if bound is None:
+                continue
+            take = beyond(out, bound)
+            if out.dtype.kind == "f":
+                take |= np.isnan(bound)
+            out = np.where(take, bound, out)
     return out
 
 
-def _clamp_scalar(a, lo, hi):
-    d = a._data
-    # The bounds as NumPy scalars (constants of the program; arrays may not be saved): of the
-    # tensor's dtype for a floating tensor; an integer tensor's kernel gets the Python number,
-    # as NumPy decides its result dtype by it.
-    if d.dtype.kind == "f":
-        lo_s = None if lo is None else np.asarray(lo).astype(d.dtype)[()]
-        hi_s = None if hi is None else np.asarray(hi).astype(d.dtype)[()]
-        attrs = {"min": lo_s, "max": hi_s}
-        return CLAMP.apply((a,), (d,), (a, lo_s, hi_s), attrs)
-    lo_s = None if lo is None else np.asarray(lo)[()]
-    hi_s = None if hi is None else np.asarray(hi)[()]
-    attrs = {"min": lo_s, "max": hi_s}
-    return CLAMP.apply((a,), (d,), (a, lo_s, hi_s), {"min": lo, "max": hi}, attrs)
-
-
 def _clamp_kernel(d, *, min, max):
-    return np.clip(d, min, max)
+    return _clamp_values(d, min, max)
 
 
 def _clamp_backward(g, a, lo, hi):
@@ -93,6 +201,45 @@ CLAMP = Primitive("Clamp", _clamp_kernel, _clamp_backward)
 
 
 CLAMP_MASK = Primitive("ClampMask", _clamp_mask_kernel)  # bool: where clamp passes its gradient
+
+
+def _clamp_tensors(a, lo, hi):
+    """clamp to two tensor bounds: f = min(max(a, lo), hi), a at a tie;  da = g where
+    lo <= a <= hi,  dlo = g where a < lo < hi,  dhi = g where a > hi or hi < lo (PyTorch's rule:
+    at lo == hi > a no operand gets g; a NaN operand passes none to a, dhi takes g at hi < lo)"""
+    dt = _result_dtype((a, lo, hi))
+    if dt.kind == "b":
+        raise NotImplementedError(
+            "clamp: not implemented for bool tensors (PyTorch has no bool clamp kernel); cast "
+            "the tensors to an integer dtype first"
+        )
+    args = tuple(
+        t._data if t._data.dtype == dt else CAST.compute((t,), (t._data,), {"dtype": dt})
+        for t in (a, lo, hi)
+    )
+    return run(CLAMP_TENSORS, "clamp", (a, lo, hi), args, (a, lo, hi))
+
+
+def _result_dtype(tensors):
+    # PyTorch's result_type: dimensioned tensors decide unless a 0-d one is of a higher category.
+    dims = [D.from_numpy_dtype(t._data.dtype) for t in tensors if t._data.ndim]
+    zeros = [D.from_numpy_dtype(t._data.dtype) for t in tensors if not t._data.ndim]
+    dim = functools.reduce(D.promote_types, dims) if dims else None
+    zero = functools.reduce(D.promote_types, zeros) if zeros else None
+    if dim is None or zero is None:
+        return (dim or zero).np
+    return D.promote(dim, 1, zero, 0).np
+
+
+def _clamp_tensors_backward(g, a, lo, hi, *, needs):
+    return (
+        where(logical_and(ge(a, lo), le(a, hi)), g, 0.0) if needs[0] else None,
+        where(logical_and(lt(a, lo), lt(lo, hi)), g, 0.0) if needs[1] else None,
+        where(logical_or(gt(a, hi), lt(hi, lo)), g, 0.0) if needs[2] else None,
+    )
+
+
+CLAMP_TENSORS = Primitive("ClampTensors", _clamp_values, _clamp_tensors_backward)
 
 
 def maximum(input, other):
@@ -200,9 +347,16 @@ FMIN = Primitive("Fmin", binary_kernel(np.fmin, "fmin"), _fmin_backward)
 
 
 def clamp_min(input, min):
-    """f(a, m) = max(a, m) (NaN propagates);  da = g where a >= m,  dm = g where a < m"""
+    """f(a, m) = max(a, m), ``a`` at a tie, NaN propagates;  da = g where a >= m,  dm = g where
+    a < m (a number ``m`` is clamp's bound: ``clamp(a, min=m)``)"""
+    if not isinstance(min, TensorBase):
+        return _clamp_scalar(as_tensor(input, "clamp_min"), min, None, "clamp_min")
     a, m, ad, md = operands(input, min, "clamp_min")
     return run(CLAMP_MIN, "clamp_min", (a, m), (ad, md), (a, m))
+
+
+def _clamp_min_kernel(a, m):
+    return _clamp_values(np.asarray(a), m, None)
 
 
 def _clamp_min_backward(g, a, m, *, needs):
@@ -213,13 +367,20 @@ def _clamp_min_backward(g, a, m, *, needs):
     )
 
 
-CLAMP_MIN = Primitive("ClampMin", binary_kernel(np.maximum, "clamp_min"), _clamp_min_backward)
+CLAMP_MIN = Primitive("ClampMin", _clamp_min_kernel, _clamp_min_backward)
 
 
 def clamp_max(input, max):
-    """f(a, m) = min(a, m) (NaN propagates);  da = g where a <= m,  dm = g where a > m"""
+    """f(a, m) = min(a, m), ``a`` at a tie, NaN propagates;  da = g where a <= m,  dm = g where
+    a > m (a number ``m`` is clamp's bound: ``clamp(a, max=m)``)"""
+    if not isinstance(max, TensorBase):
+        return _clamp_scalar(as_tensor(input, "clamp_max"), None, max, "clamp_max")
     a, m, ad, md = operands(input, max, "clamp_max")
     return run(CLAMP_MAX, "clamp_max", (a, m), (ad, md), (a, m))
+
+
+def _clamp_max_kernel(a, m):
+    return _clamp_values(np.asarray(a), None, m)
 
 
 def _clamp_max_backward(g, a, m, *, needs):
@@ -229,4 +390,4 @@ def _clamp_max_backward(g, a, m, *, needs):
     )
 
 
-CLAMP_MAX = Primitive("ClampMax", binary_kernel(np.minimum, "clamp_max"), _clamp_max_backward)
+CLAMP_MAX = Primitive("ClampMax", _clamp_max_kernel, _clamp_max_backward)
