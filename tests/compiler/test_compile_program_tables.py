@@ -160,7 +160,9 @@ backward(g0, g1, x0, v13):
   v27 = Add(v22, v26)    # float32[2, 4]
   v28 = LinearWeightGrad(v27, x0)    # float32[4, 4]
   v29 = BiasGrad(v27, lead=1, trail=0)    # float32[4]
-  return v19, None, v28, v29"""
+  return v19, None, v28, v29
+# buffers reused by every call (values whose lifetimes do not overlap):
+#   b0: v5, v27"""
     .replace("<RESHAPE>", f"  v10 = Reshape(x1, [{ONES25}])    # float32[{ONES25}]")
     .replace("<EINSUM v10>", EINSUM.format("v10") + f"    # float32[{ONES25}]")
     .replace("<EINSUM g1>", EINSUM.format("g1") + f"    # float32[{ONES25}]")

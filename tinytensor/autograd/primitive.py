@@ -90,7 +90,13 @@ class Primitive:
     hot ops of tiny tensors, where a Python frame costs as much as the NumPy work: ``apply`` and
     ``compute`` call it in the kernel's place (the tracer sees the same call and result), and
     where it signals a floating-point warning made an error they run ``kernel``, which keeps
-    IEEE's NaN and inf quietly; a compiled program replays ``kernel``."""
+    IEEE's NaN and inf quietly; a compiled program replays ``kernel``.
+
+    ``into``, optional, is the kernel writing into arrays it is given: ``into(out, *args,
+    **attrs)`` computes exactly ``kernel(*args, **attrs)`` (bit for bit) into ``out``, a
+    C-contiguous array of the result's shape and dtype (a tuple of them with ``multi``), and
+    returns it. Eager execution never calls it; a compiled program's replay does, for the
+    values it keeps in buffers reused from call to call (``tinytensor.compiler.buffers``)."""
 
     __slots__ = (
         "name",
@@ -102,6 +108,7 @@ class Primitive:
         "data_dependent",
         "mutates",
         "fast",
+        "into",
         "_run",
     )
 
@@ -116,10 +123,12 @@ class Primitive:
         data_dependent=False,
         mutates=False,
         fast=None,
+        into=None,
     ):
         self.name = name
         self.kernel = kernel
         self.fast = fast
+        self.into = into
         self._run = kernel if fast is None else fast  # what apply and compute call
         self.backward = backward
         self.multi = multi
@@ -244,11 +253,13 @@ class _Step:
         "random",
         "data_dependent",
         "mutates",
+        "into",
     )
 
     def __init__(self, name, kernel):
         self.name = name
         self.kernel = kernel
+        self.into = None
         self.backward = None
         self.wants_needs = self.multi = self.random = self.data_dependent = False
         self.mutates = False

@@ -29,6 +29,7 @@ __all__ = [
     "LN2",
     "LN10",
     "binary_kernel",
+    "into_of",
     "operands",
     "quiet_apply",
     "quiet",
@@ -103,6 +104,22 @@ def binary_kernel(fn, name):
 
     kernel.__name__ = kernel.__qualname__ = f"_{name}_kernel"
     return kernel
+
+
+def into_of(ufunc):
+    """The ``into`` (``autograd.primitive.Primitive``) of a kernel that computes ``ufunc(a,
+    b)`` bare and again under ``quiet`` where a floating-point signal was made an error: the
+    same loop, writing into ``out`` (an array of the result's shape and dtype)."""
+
+    def into(out, a, b):
+        try:
+            return ufunc(a, b, out=out)
+        except FP_SIGNALS:
+            with quiet(all="ignore"):
+                return ufunc(a, b, out=out)
+
+    into.__name__ = into.__qualname__ = f"_{ufunc.__name__}_into"
+    return into
 
 
 def run(prim, name, inputs, args, saved=(), attrs=None):

@@ -24,6 +24,7 @@ from tinytensor.core import TensorBase, wrap
 from tinytensor.ops._pointwise import (
     FP_SIGNALS,
     binary_kernel,
+    into_of,
     operands,
     quiet,
     run,
@@ -87,7 +88,7 @@ def _add_backward(g):
     return g, g
 
 
-ADD = Primitive("Add", _add_kernel, _add_backward, fast=operator.add)
+ADD = Primitive("Add", _add_kernel, _add_backward, fast=operator.add, into=into_of(np.add))
 
 
 def sub(input, other, alpha=1):
@@ -118,7 +119,7 @@ def _sub_backward(g):
     return g, -g
 
 
-SUB = Primitive("Sub", _sub_kernel, _sub_backward, fast=operator.sub)
+SUB = Primitive("Sub", _sub_kernel, _sub_backward, fast=operator.sub, into=into_of(np.subtract))
 
 
 def mul(input, other):
@@ -155,7 +156,7 @@ def _mul_backward(g, a, b):
     return (None if b is None else mul(g, b)), (None if a is None else mul(g, a))
 
 
-MUL = Primitive("Mul", _mul_kernel, _mul_backward, fast=operator.mul)
+MUL = Primitive("Mul", _mul_kernel, _mul_backward, fast=operator.mul, into=into_of(np.multiply))
 
 
 def div(input, other, rounding_mode=None):
@@ -197,7 +198,7 @@ def _div_backward(g, a, b, *, needs):
     return (g / b if needs[0] else None), (None if a is None else -g * a / (b * b))
 
 
-DIV = Primitive("Div", _div_kernel, _div_backward, fast=operator.truediv)
+DIV = Primitive("Div", _div_kernel, _div_backward, fast=operator.truediv, into=into_of(np.divide))
 
 
 def _div_trunc_kernel(a, b):

@@ -94,7 +94,11 @@ def _cat_backward(g, bounds, d):
     return tuple(_split_at(g, bounds, d))
 
 
-CAT = Primitive("Cat", _cat_kernel, _cat_backward)
+def _cat_into(out, xs, dtype, dim):
+    return np.concatenate([x.astype(dtype, copy=False) for x in xs], axis=dim, out=out)
+
+
+CAT = Primitive("Cat", _cat_kernel, _cat_backward, into=_cat_into)
 
 
 def _split_at(t, bounds, d):

@@ -278,10 +278,30 @@ def _relu_mask_kernel(out):
     return out != 0
 
 
-RELU = Primitive("Relu", _relu_kernel, _relu_grad)
+def _relu_into(out, d):
+    """``_relu_kernel(d)`` written into ``out`` (a compiled replay's buffer): the same calls."""
+    if d.dtype.kind == "f":
+        z = zeros_like_shape(d)
+        z = scalar_like(0, d.dtype) if z is None else z
+        if d.dtype in _ZEROS_FIRST:
+            return np.maximum(z, d, out=out)
+        if d.dtype in _ZEROS_SECOND:
+            return np.maximum(d, z, out=out)
+        np.copyto(out, d)  # the select: z where d < z, d elsewhere
+        np.copyto(out, z, where=d < z)
+        return out
+    return np.maximum(d, 0, dtype=d.dtype, out=out)
 
 
-RELU_MASK = Primitive("ReluMask", _relu_mask_kernel)  # bool: where relu passes its gradient
+def _relu_mask_into(buf, out):
+    return np.not_equal(out, 0, out=buf)
+
+
+RELU = Primitive("Relu", _relu_kernel, _relu_grad, into=_relu_into)
+
+
+# bool: where relu passes its gradient
+RELU_MASK = Primitive("ReluMask", _relu_mask_kernel, into=_relu_mask_into)
 
 
 def _relu_backward(g, keep):
@@ -326,7 +346,17 @@ def _relu_backward_grad(gg, keep):
     return _relu_backward(gg, keep), None
 
 
-RELU_BACKWARD = Primitive("ReluBackward", _relu_backward_kernel, _relu_backward_grad)
+def _relu_backward_into(out, gd, kd):
+    if _all_finite(gd):
+        return np.multiply(gd, kd, out=out)
+    out.fill(0)  # np.where(kd, gd, 0) without its temporary: +0.0 where the mask is False
+    np.copyto(out, gd, where=kd)
+    return out
+
+
+RELU_BACKWARD = Primitive(
+    "ReluBackward", _relu_backward_kernel, _relu_backward_grad, into=_relu_backward_into
+)
 
 
 def _rounding_primitive(fn, name):

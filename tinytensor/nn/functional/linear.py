@@ -140,13 +140,61 @@ def _weight_grad_backward(gw, g, x, *, needs):
     )
 
 
-LINEAR = Primitive("Linear", _quiet(_linear_kernel), _linear_backward)
+def _linear_into(out, x, w, b):
+    """``_linear_kernel`` into ``out`` (C-contiguous, a compiled replay's buffer): the same
+    products (``np.matmul(..., out=)`` takes the kernel's BLAS call when ``out`` is C-contiguous,
+    as the kernel's own result is), then the bias added in place."""
+    if x.ndim > 2:
+        m = math.prod(x.shape[:-1])
+        _matmul_wt_into(out.reshape(m, w.shape[0]), x.reshape(m, x.shape[-1]), w)
+    else:
+        _matmul_wt_into(out, x, w)
+    if b is not None:
+        out += b
+    return out
+
+
+def _matmul_wt_into(out, x, w):
+    m, n = x.shape[0], w.shape[0]
+    if (
+        x.ndim == 2
+        and x.dtype == _F32
+        and w.dtype == _F32
+        and 8 <= m
+        and 4 * m <= n
+        and m * n * x.shape[1] >= _SWAP_MIN_WORK
+    ):  # the swapped product, as the kernel (its transposed result copied in)
+        np.copyto(out, (w @ x.T).T)
+        return out
+    return np.matmul(x, w.T, out=out)
+
+
+def _input_grad_into(out, g, w):
+    if g.ndim <= 2:
+        return np.matmul(g, w, out=out)
+    m = math.prod(g.shape[:-1])
+    np.matmul(g.reshape(m, g.shape[-1]), w, out=out.reshape(m, w.shape[1]))
+    return out
+
+
+def _weight_grad_into(out, g, x):
+    if g.ndim == 2:
+        return np.matmul(g.T, x, out=out)
+    m = math.prod(g.shape[:-1])
+    return np.matmul(g.reshape(m, g.shape[-1]).T, x.reshape(m, x.shape[-1]), out=out)
+
+
+LINEAR = Primitive(
+    "Linear", _quiet(_linear_kernel), _linear_backward, into=_quiet(_linear_into)
+)
 LINEAR_INPUT_GRAD = Primitive(
-    "LinearInputGrad", _quiet(_input_grad_kernel), _input_grad_backward
-)
+    "LinearInputGrad", _quiet(_input_grad_kernel), _input_grad_backward,
+    into=_quiet(_input_grad_into),
+)  # fmt: skip
 LINEAR_WEIGHT_GRAD = Primitive(
-    "LinearWeightGrad", _quiet(_weight_grad_kernel), _weight_grad_backward
-)
+    "LinearWeightGrad", _quiet(_weight_grad_kernel), _weight_grad_backward,
+    into=_quiet(_weight_grad_into),
+)  # fmt: skip
 
 
 def bias_grad(g, lead, trail):

@@ -218,11 +218,11 @@ def max_tiles(xd, kernel_size, output_size):
     return best, at
 
 
-def scatter_tiles(gd, am, kernel_size):
+def scatter_tiles(gd, am, kernel_size, out=None):
     """The gradient of ``max_tiles``: an input-shaped array, zero but for g at each window's
     argmax offset `am`; None where this layout does not apply (the caller's general loop does
     it). Needs windows of width 2 covering the whole input, int8 offsets and 1-, 2- or 4-byte
-    elements."""
+    elements. ``out``, optional, is a C-contiguous input-shaped array to write it into."""
     if len(kernel_size) != 2 or kernel_size[1] != 2:
         return None
     kh, kw = kernel_size
@@ -236,7 +236,10 @@ def scatter_tiles(gd, am, kernel_size):
     rows = n * c * oh
     g = gd.view(half).reshape(rows, ow)  # widened inside the shift (no wide copy of g)
     a = np.ascontiguousarray(am).view(np.uint8).reshape(rows, ow)
-    full = np.empty((rows, kh, ow), wide)
+    if out is None:
+        full = np.empty((rows, kh, ow), wide)
+    else:  # each pair of elements is one wide integer, in the same order
+        full = out.reshape(-1).view(wide).reshape(rows, kh, ow)
     at = np.multiply(a, np.uint8(bits))  # offset * bits < 2 * kh * bits <= 256
     for r in range(kh):
         # (offset - 2r) * bits modulo 256 is the argmax's column in window row r (0 or 1) times

@@ -208,7 +208,30 @@ def _gather_max_backward(g, idx, win):
     return (_scatter_max(g, idx, win),)
 
 
-MAX_POOL_BACKWARD = Primitive("MaxPoolBackward", _scatter_max_kernel, _scatter_max_backward)
+def _scatter_max_into(out, gd, am, *, win):
+    """``_scatter_max_kernel`` into ``out`` (C-contiguous): the same writes, in the same
+    order, where the windows cover the input without padding; else the kernel's result copied."""
+    o = am.shape[2:]
+    padded = win.padded(o)
+    if padded != tuple(win.size):
+        np.copyto(out, _scatter_max_kernel(gd, am, win=win))
+        return out
+    tiled = padded == tuple(k * n for k, n in zip(win.k, o))
+    exact = win.k == win.s and set(win.d) == {1} and tiled
+    if exact and scatter_tiles(gd, am, win.k, out=out) is not None:
+        return out
+    out.fill(0)
+    for off, sl in win.offsets(o):
+        if exact:
+            np.copyto(out[sl], gd, where=am == off)
+        else:
+            out[sl] += np.where(am == off, gd, 0)
+    return out
+
+
+MAX_POOL_BACKWARD = Primitive(
+    "MaxPoolBackward", _scatter_max_kernel, _scatter_max_backward, into=_scatter_max_into
+)
 MAX_POOL_GATHER = Primitive("MaxPoolGather", _gather_max_kernel, _gather_max_backward)
 
 
