@@ -112,8 +112,6 @@ def plan(steps, order, arrays, residuals, visible):
         into = getattr(st.prim, "into", None)
         if into is None or st.prim.mutates or st.scalar or not st.outs:
             continue
-        read = [arrays[s] for s in _reads(st.args, [])]
-        arg_owners = {id(_owner(a)[0]) for a in read if isinstance(a, np.ndarray)}
         keys, ok = [], True
         for s in st.outs:
             a = arrays[s]
@@ -125,10 +123,10 @@ def plan(steps, order, arrays, residuals, visible):
             members = groups.get(key, ())
             if (
                 is_foreign
-                or key in arg_owners
                 or key in forbidden
                 or key in keys  # two outputs of one step on the same memory
-                or any(made.get(t, -1) < p for t in members)  # memory older than this step
+                # memory older than this step (an argument's: a view, not a new array)
+                or any(made.get(t, -1) < p for t in members)
                 or any(np.may_share_memory(arrays[f], owner) for f in foreign)
             ):
                 ok = False
