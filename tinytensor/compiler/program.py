@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tinytensor.compiler.buffers import BufferPool, plan
 from tinytensor.compiler.rewrite import reorder_relu_pool
 from tinytensor.compiler.trace import CONST, SEQ, SLOT
 
@@ -49,6 +50,14 @@ class Program:
         self.inputs = ()  # the forward's argument names (x0...), then the gradients (g0...)
         self.outputs = ()  # the names the forward returns
         self.gradients = ()  # the names the backward returns (None where no gradient)
+        # Buffers reused from call to call (compiler.buffers): the same programs with the
+        # pooled values written by ``into`` kernels, taking the buffer set first; None where
+        # no value is pooled. They run only where every input (and incoming gradient) has the
+        # strides it had when traced, so each kernel meets the layouts it met then.
+        self.pool = None
+        self.forward_pooled = self.backward_pooled = None
+        self.buffers = {}  # value name -> its buffer's number
+        self.input_strides = self.grad_strides = ()
 
     def __str__(self) -> str:
         return self.listing
@@ -174,6 +183,13 @@ def build(tracer, out_slots, grad_in_slots, grad_out_slots, input_slots, symboli
             live_f.append(i)
     prog.removed += len([i for i, st in enumerate(steps) if st.phase == "backward"]) - len(keep_b)
 
+    pooled, specs = {}, []
+    if batch_input is None:  # a static program (a dynamic one's shapes vary by call)
+        visible = {*input_slots, *grad_in_slots, *out_slots, *(grad_out_slots or ())} - {None}
+        pooled, specs = plan(steps, live_f + keep_b, tracer.arrays, residuals, visible)
+    swaps = {}  # line number -> the line writing into the buffers instead
+    intos = {}  # the into kernels' names (apart: ns numbers the constants by its size)
+
     names = {}
     for k, s in enumerate(input_slots):
         names[s] = f"x{k}"
@@ -246,6 +262,12 @@ def build(tracer, out_slots, grad_in_slots, grad_out_slots, input_slots, symboli
             else:
                 target = outs[0] if not st.prim.multi else "(" + ", ".join(outs) + ",)"
                 code.append(f"    {target} = {kname}({', '.join(args)})")
+                if st.outs[0] in pooled:  # a step's outputs are pooled all or none
+                    bufs = [f"b{pooled[s]}" for s in st.outs]
+                    into = bufs[0] if not st.prim.multi else "(" + ", ".join(bufs) + ",)"
+                    intos[f"i{i}"] = st.prim.into
+                    call = f"i{i}({into}, {', '.join(args)})"
+                    swaps[id(code), len(code) - 1] = f"    {target} = {call}"
                 if st.scalar:  # a NumPy scalar made a 0-d array, as the primitive does
                     if st.prim.multi:
                         code += [f"    {o} = _array({o})" for o in outs]
@@ -290,6 +312,12 @@ def build(tracer, out_slots, grad_in_slots, grad_out_slots, input_slots, symboli
     prog.n_forward = len(live_f)
     exec(compile(prog.forward_source, "<tinytensor.compile forward>", "exec"), ns)  # noqa: S102
     prog.forward = ns["forward"]
+    unpack = f"    ({''.join(f'b{k}, ' for k in range(len(specs)))}) = _b"
+    if pooled:
+        prog.pool = BufferPool(specs)
+        prog.input_strides = tuple(tracer.arrays[s].strides for s in input_slots)
+        prog.grad_strides = tuple(tracer.arrays[s].strides for s in grad_in_slots)
+        prog.forward_pooled = _pooled(ns, intos, "forward", src, body, swaps, unpack)
     out_index = {s: k for k, s in enumerate(out_slots)}
     in_index = {s: k for k, s in enumerate(input_slots)}
     extra = (None,) if symbolic else ()  # B, a private residual of a dynamic program
@@ -312,12 +340,32 @@ def build(tracer, out_slots, grad_in_slots, grad_out_slots, input_slots, symboli
         prog.n_backward = len(keep_b)
         exec(compile(prog.backward_source, "<tinytensor.compile backward>", "exec"), ns)  # noqa: S102
         prog.backward = ns["backward"]
+        if pooled:
+            prog.backward_pooled = _pooled(ns, intos, "backward", src, bbody, swaps, unpack)
+    if pooled:
+        prog.buffers = {names[s]: k for s, k in pooled.items()}
+        held = {}
+        for s, k in pooled.items():
+            held.setdefault(k, []).append(names[s])
+        listing.append("# buffers reused by every call (values whose lifetimes do not overlap):")
+        listing += [f"#   b{k}: {', '.join(v)}" for k, v in sorted(held.items())]
     prog.listing = "\n".join(listing)
     prog.inputs = tuple(ins) + tuple(name(s) for s in grad_in_slots)
     prog.outputs = tuple(outs)
     if grad_out_slots is not None:
         prog.gradients = tuple(None if s is None else name(s) for s in grad_out_slots)
     return prog
+
+
+def _pooled(ns, intos, what, src, body, swaps, unpack):
+    """The program ``src`` (whose lines after the first are ``body``, then the return) as a
+    function of the buffer set ``_b`` first, the pooled steps writing into their buffers."""
+    lines = [swaps.get((id(body), k), line) for k, line in enumerate(body)]
+    head = src[0].replace(f"def {what}(", f"def {what}_pooled(_b, ").replace("(_b, )", "(_b)")
+    code = "\n".join([head, unpack, *lines, *src[1 + len(body) :]])
+    space = {**ns, **intos}
+    exec(compile(code, f"<tinytensor.compile {what}, buffers reused>", "exec"), space)  # noqa: S102
+    return space[f"{what}_pooled"]
 
 
 def _describe(a) -> str:
