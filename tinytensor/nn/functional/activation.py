@@ -74,8 +74,11 @@ def _elu(input, alpha, scale, inplace, who):
     # elu_backward(grad, alpha, scale, input_scale, is_result, self_or_result).
     attrs = {"alpha": alpha, "scale": scale}
     if inplace:
-        # As PyTorch's elu_: the gradient is read from the result, the new value of x.
-        return x.copy_(ELU.apply((x,), (x._data,), (OUT, alpha, scale, True), attrs))
+        # As PyTorch's elu_: the gradient is read from the result, the new value of x; x takes
+        # the node's history (a copy_ would add +0.0 for the old values: -0.0 became +0.0).
+        return _in_place(
+            x, lambda t: ELU.apply((t,), (t._data,), (OUT, alpha, scale, True), attrs), who + "_"
+        )
     return ELU.apply((x,), (x._data,), (x, alpha, scale, False), attrs)
 
 
@@ -191,9 +194,8 @@ def silu(input, inplace=False):
     """`f(x) = x*sigmoid(x);  dx = g*s*(1 + x*(1 - s)), s = sigmoid(x)`"""
     x = float_input(input, "silu")
     if inplace:
-        # The in-place form rewrites x, so its gradient cannot read x later: use x*sigmoid(x)
-        # through ops that snapshot their inputs.
-        return x.mul_(UN.sigmoid(x.detach()) if not x.requires_grad else UN.sigmoid(x.clone()))
+        # silu's own node on a snapshot of x (the in-place writer hands fn the old values).
+        return _in_place(x, lambda t: SILU.apply((t,), (t._data,), (t,)), "silu_")
     return SILU.apply((x,), (x._data,), (x,))
 
 
@@ -217,7 +219,7 @@ def mish(input, inplace=False):
     """`f(x) = x*tanh(softplus(x))`; ``inplace=True`` writes the result into ``input``"""
     if inplace:
         x = float_input(input, "mish")
-        return _in_place(x, lambda t: t * TRIG.tanh(softplus(t)))
+        return _in_place(x, lambda t: t * TRIG.tanh(softplus(t)), "mish_")
     return input * TRIG.tanh(softplus(input))
 
 
@@ -331,7 +333,7 @@ def celu(input, alpha=1.0, inplace=False):
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: celu: alpha must not be 0")
     if inplace:
-        return _in_place(x, lambda t: celu(t, alpha))
+        return _in_place(x, lambda t: celu(t, alpha), "celu_")
     return CELU.apply((x,), (x._data,), (x, alpha), {"alpha": alpha}, None)
 
 
@@ -405,7 +407,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
     if not training:
         return leaky_relu(x, (lower + upper) / 2, inplace)
     if inplace:
-        return _in_place(x, lambda t: rrelu(t, lower, upper, True))
+        return _in_place(x, lambda t: rrelu(t, lower, upper, True), "rrelu_")
     out, noise = RRELU.compute((x,), (x._data,), {"lower": lower, "upper": upper})
     return RRELU.record(wrap(out), (x,), (x, wrap(noise)))
 

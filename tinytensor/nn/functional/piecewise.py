@@ -23,12 +23,15 @@ def scalar_as(v, like):
 
 def _mask_kernel(d, *, test, lo=None, hi=None, mul=None, divide=None):
     """Where an activation's derivative is piecewise constant: a bool mask of ``d`` (``le``:
-    d <= lo, ``gt``: d > lo, ``open``: lo < d < hi, ``closed``: lo <= d <= hi, ``abs_gt``:
-    |d| > lo; ``mul`` scales d first), or that mask divided by ``divide`` in d's dtype."""
+    d <= lo, ``ge``: d >= lo, ``gt``: d > lo, ``open``: lo < d < hi, ``closed``: lo <= d <= hi,
+    ``abs_gt``: |d| > lo; ``mul`` scales d first), or that mask divided by ``divide`` in d's
+    dtype."""
     if mul is not None:
         d = d * scalar_as(mul, d)
     if test == "le":
         m = d <= lo
+    elif test == "ge":
+        m = d >= lo
     elif test == "gt":
         m = d > lo
     elif test == "open":
@@ -71,9 +74,12 @@ def _hardtanh_backward(g, x, min_val, max_val):
 HARDTANH = Primitive("Hardtanh", _hardtanh_kernel, _hardtanh_backward)
 
 
-def in_place(x, fn):
-    """x.copy_(fn(x)), with fn reading a snapshot of x so its backward survives the copy."""
-    return x.copy_(fn(x.clone() if x.requires_grad else x))
+def in_place(x, fn, name):
+    """Write ``fn(x)`` into ``x`` and return it (the in-place form ``name`` of an activation):
+    ``fn`` reads a snapshot of x and x takes ``fn``'s history, so the backward is ``fn``'s own,
+    as PyTorch's in-place kernels (a copy_ would add its +0.0 for the overwritten values, which
+    turns a -0.0 gradient into +0.0)."""
+    return write_in_place(x, fn, name)
 
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
@@ -144,10 +150,11 @@ def tanhshrink(input):
 
 
 def hardsigmoid(input, inplace=False):
-    """f(x) = relu6(x + 3)/6;  dx = g/6 for -3 < x < 3, else 0"""
+    """f(x) = relu6(x + 3)/6;  dx = g*(1/6) for -3 < x < 3, else +0.0 (a select, as PyTorch's
+    kernel: an inf or NaN g outside gives 0, a NaN x gives 0)"""
     x = float_input(input, "hardsigmoid")
     if inplace:
-        return in_place(x, hardsigmoid)
+        return in_place(x, hardsigmoid, "hardsigmoid_")
     return HARDSIGMOID.apply((x,), (x._data,), (x,))
 
 
@@ -156,27 +163,30 @@ def _hardsigmoid_kernel(d):
 
 
 def _hardsigmoid_backward(g, x):
-    return (g * mask(x, "open", lo=-3, hi=3, divide=6),)
+    return (SEL.where(mask(x, "open", lo=-3, hi=3), g * (1.0 / 6.0), 0.0),)
 
 
 HARDSIGMOID = Primitive("Hardsigmoid", _hardsigmoid_kernel, _hardsigmoid_backward)
 
 
 def hardswish(input, inplace=False):
-    """`f(x) = x*relu6(x + 3)/6;  dx = 0 below -3, g*(x/3 + 1/2)` up to 3, g above"""
+    """`f(x) = x*relu6(x + 3)/6;  dx = +0.0 for x <= -3, g*(x/3 + 1/2)` between, g for x >= 3
+    (selects, as PyTorch's kernel: an inf or NaN g at x <= -3 gives 0; a NaN x gives NaN, as its
+    vectorized loop does)"""
     x = float_input(input, "hardswish")
     if inplace:
-        return in_place(x, hardswish)
+        return in_place(x, hardswish, "hardswish_")
     return HARDSWISH.apply((x,), (x._data,), (x,))
 
 
 def _hardswish_kernel(d):
-    return d * np.clip(d + scalar_as(3, d), 0, 6) / scalar_as(6, d)
+    with np.errstate(invalid="ignore"):  # -inf * 0 is NaN, as in PyTorch, without a warning
+        return d * np.clip(d + scalar_as(3, d), 0, 6) / scalar_as(6, d)
 
 
 def _hardswish_backward(g, x):
-    mid = mask(x, "closed", lo=-3, hi=3)
-    return (SEL.where(mid, g * (x / 3.0 + 0.5), g * mask(x, "gt", lo=3)),)
+    low, high = mask(x, "le", lo=-3), mask(x, "ge", lo=3)
+    return (SEL.where(low, 0.0, SEL.where(high, g, g * (x / 3.0 + 0.5))),)
 
 
 HARDSWISH = Primitive("Hardswish", _hardswish_kernel, _hardswish_backward)

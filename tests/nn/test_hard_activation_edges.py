@@ -1,0 +1,146 @@
+"""hardsigmoid and hardswish gradients on edge values, bit for bit as PyTorch 2.13, and the
+in-place activations (``inplace=True``) keeping their own backward.
+
+hardsigmoid: dx = g*(1/6) for -3 < x < 3, else +0.0 (a select: an inf or NaN g outside gives
+0, and a -0.0 is never made). hardswish: dx = +0.0 for x <= -3, g for x >= 3, g*(x/3 + 1/2)
+between (a NaN x gives NaN, as PyTorch's vectorized loop). The in-place forms (hardsigmoid,
+hardswish, elu, selu, celu, silu, mish, rrelu) write through ``ops.inplace``, so their gradient
+is the out-of-place one bit for bit: a -0.0 upstream gradient stays -0.0 (a ``copy_`` added
++0.0 for the overwritten values). NumPy oracles first, PyTorch behind the marker (grids of 840
+elements, mostly in PyTorch's vectorized loop)."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import tinytensor as tt
+import tinytensor.nn.functional as F
+
+NAN, INF = np.nan, np.inf
+
+
+def _grid(dtype=np.float32):
+    xs = np.array([-4.0, -3.0, -2.9, -0.0, 0.0, 0.5, 2.9, 3.0, 4.0, NAN, INF, -INF], dtype)
+    gs = np.array([1.5, -2.5, 0.0, -0.0, INF, -INF, NAN], dtype)
+    x, g = np.meshgrid(xs, gs, indexing="ij")
+    return np.ascontiguousarray(np.tile(x, (1, 10))), np.ascontiguousarray(np.tile(g, (1, 10)))
+
+
+def _same_bits(got, want):
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    nan = np.isnan(want)
+    np.testing.assert_array_equal(np.isnan(got), nan)
+    np.testing.assert_array_equal(got[~nan], want[~nan])
+    np.testing.assert_array_equal(np.signbit(got[~nan]), np.signbit(want[~nan]))
+
+
+def _grad(fn, x, g):
+    t = tt.tensor(x, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no NumPy warning escapes
+        fn(t * 1.0).backward(tt.tensor(g))  # t * 1.0: a non-leaf, so in-place forms may run
+    return t.grad.numpy()
+
+
+def _hardsigmoid_grad(x, g):
+    with np.errstate(invalid="ignore"):
+        inside = (x > -3) & (x < 3)
+        return np.where(inside, g * x.dtype.type(1.0 / 6.0), x.dtype.type(0.0))
+
+
+def _hardswish_grad(x, g):
+    with np.errstate(invalid="ignore"):
+        mid = g * (x / x.dtype.type(3.0) + x.dtype.type(0.5))
+        return np.where(x <= -3, x.dtype.type(0.0), np.where(x >= 3, g, mid))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("inplace", [False, True])
+def test_hardsigmoid_gradient_bits_numpy(dtype, inplace):
+    x, g = _grid(dtype)
+    got = _grad(lambda t: F.hardsigmoid(t, inplace=inplace), x, g)
+    _same_bits(got, _hardsigmoid_grad(x, g))
+    assert not np.signbit(got[(x <= -3) | (x >= 3)]).any()  # no -0.0 outside
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("inplace", [False, True])
+def test_hardswish_gradient_bits_numpy(dtype, inplace):
+    x, g = _grid(dtype)
+    got = _grad(lambda t: F.hardswish(t, inplace=inplace), x, g)
+    _same_bits(got, _hardswish_grad(x, g))
+    # at the bounds themselves: 0 at -3, the whole g at 3 (not 1.5 g)
+    one = np.ones(1, dtype)
+    assert _grad(F.hardswish, -3 * one, -2 * one)[0] == 0.0
+    assert _grad(F.hardswish, 3 * one, -2 * one)[0] == -2.0
+
+
+INPLACE = {
+    "hardsigmoid": lambda t, ip: F.hardsigmoid(t, inplace=ip),
+    "hardswish": lambda t, ip: F.hardswish(t, inplace=ip),
+    "elu": lambda t, ip: F.elu(t, inplace=ip),
+    "selu": lambda t, ip: F.selu(t, inplace=ip),
+    "celu": lambda t, ip: F.celu(t, 0.7, inplace=ip),
+    "silu": lambda t, ip: F.silu(t, inplace=ip),
+    "mish": lambda t, ip: F.mish(t, inplace=ip),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INPLACE))
+def test_inplace_gradient_is_the_out_of_place_one_numpy(name):
+    x = np.array([-4.0, -2.0, -0.5, -0.0, 0.0, 0.5, 2.0, 4.0] * 4, np.float32)
+    g = np.array([-0.0] * 8 + [-1.5] * 8 + [2.0] * 8 + [0.0] * 8, np.float32)
+    fn = INPLACE[name]
+    out = _grad(lambda t: fn(t, False), x, g)
+    got = _grad(lambda t: fn(t, True), x, g)
+    if name in ("elu", "selu"):  # elu_ reads its result: g*(y + alpha), not g*alpha*e^x
+        np.testing.assert_allclose(got, out, rtol=1e-5)
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(out))
+    else:
+        _same_bits(got, out)
+    # A -0.0 upstream gradient where the activation passes it through stays -0.0.
+    passed = (g == 0) & np.signbit(g) & (x > 0) & (x < 2.5)
+    assert np.signbit(got[passed]).all()
+
+
+def test_rrelu_training_inplace_keeps_negative_zero_numpy():
+    tt.manual_seed(0)
+    x = tt.tensor([0.5, 2.0, -1.0], requires_grad=True)
+    F.rrelu(x * 1.0, training=True, inplace=True).backward(tt.tensor([-0.0, -0.0, -0.0]))
+    assert np.signbit(x.grad.numpy()).all()
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", ["hardsigmoid", "hardswish"])
+@pytest.mark.parametrize("inplace", [False, True])
+def test_hard_gradient_bits_match_torch(name, inplace):
+    torch = pytest.importorskip("torch")
+    x, g = _grid()
+    tx = torch.tensor(x, requires_grad=True)
+    getattr(torch.nn.functional, name)(tx * 1.0, inplace=inplace).backward(torch.tensor(g))
+    got = _grad(lambda t: INPLACE[name](t, inplace), x, g)
+    _same_bits(got, tx.grad.numpy())
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", sorted(INPLACE))
+def test_inplace_negative_zero_matches_torch(name):
+    torch = pytest.importorskip("torch")
+    tf = {
+        "hardsigmoid": lambda t: torch.nn.functional.hardsigmoid(t, inplace=True),
+        "hardswish": lambda t: torch.nn.functional.hardswish(t, inplace=True),
+        "elu": lambda t: torch.nn.functional.elu(t, inplace=True),
+        "selu": lambda t: torch.nn.functional.selu(t, inplace=True),
+        "celu": lambda t: torch.nn.functional.celu(t, 0.7, inplace=True),
+        "silu": lambda t: torch.nn.functional.silu(t, inplace=True),
+        "mish": lambda t: torch.nn.functional.mish(t, inplace=True),
+    }[name]
+    x = np.array([0.5, 1.0, 2.0, 4.0] * 40, np.float32)
+    g = np.full(x.shape, -0.0, np.float32)
+    tx = torch.tensor(x, requires_grad=True)
+    tf(tx * 1.0).backward(torch.tensor(g))
+    got = _grad(lambda t: INPLACE[name](t, True), x, g)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(tx.grad.numpy()))
+    np.testing.assert_array_equal(got, tx.grad.numpy())
