@@ -106,6 +106,9 @@ def binary_kernel(fn, name):
     return kernel
 
 
+silence_numpy_warnings(__name__)  # into_of's ufunc calls run bare, as the hot kernels
+
+
 def into_of(ufunc):
     """The ``into`` (``autograd.primitive.Primitive``) of a kernel that computes ``ufunc(a,
     b)`` bare and again under ``quiet`` where a floating-point signal was made an error: the

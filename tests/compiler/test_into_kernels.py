@@ -1,0 +1,242 @@
+"""Each primitive's ``into`` (the kernel writing into a compiled replay's buffer) equals its
+kernel bit for bit, over the dtypes, shapes and layouts the kernel takes: broadcasting,
+non-contiguous and 0-d operands, empty arrays, NaN, inf, -0.0, and floating-point signals made
+errors. The buffer is filled with junk first, so an ``into`` that leaves an element unwritten
+fails. NumPy-only.
+"""
+
+from __future__ import annotations
+
+import importlib
+import warnings
+
+import numpy as np
+import pytest
+
+from tinytensor.nn.functional import pooling as P
+from tinytensor.ops import binary as B
+from tinytensor.ops import join as J
+from tinytensor.ops import shape as S
+from tinytensor.ops import unary as U
+
+L = importlib.import_module("tinytensor.nn.functional.linear")  # (F.linear is the function)
+RNG = np.random.default_rng(23)
+
+
+def junk_like(a):
+    """A C-contiguous array of ``a``'s shape and dtype holding random bytes."""
+    out = np.empty(a.shape, a.dtype)
+    raw = out.reshape(-1).view(np.uint8)
+    raw[...] = RNG.integers(0, 256, raw.size, dtype=np.uint8)
+    return out
+
+
+def check(prim, *args, **attrs):
+    want = prim.kernel(*args, **attrs)
+    if prim.multi:
+        want = tuple(np.asarray(w) for w in want)
+        out = tuple(junk_like(w) for w in want)
+    else:
+        want = np.asarray(want)
+        out = junk_like(want)
+    got = prim.into(out, *args, **attrs)
+    assert got is out
+    for w, o in zip(want if prim.multi else (want,), out if prim.multi else (out,)):
+        assert (o.dtype, o.shape) == (w.dtype, w.shape)
+        assert o.tobytes() == np.ascontiguousarray(w).tobytes(), prim.name
+
+
+def floats(shape, dtype=np.float32, special=True):
+    a = RNG.standard_normal(shape).astype(dtype)
+    if special and a.size >= 6:
+        flat = a.reshape(-1)
+        flat[:6] = [np.nan, np.inf, -np.inf, -0.0, 0.0, 1e30 if dtype != np.float16 else 6e4]
+    return a
+
+
+SHAPES = [((4, 5), (4, 5)), ((4, 5), (5,)), ((3, 1, 5), (4, 1)), ((), (3,)), ((0, 5), (5,)),
+          ((7,), ())]  # fmt: skip
+
+
+@pytest.mark.parametrize("prim", [B.ADD, B.SUB, B.MUL, B.DIV], ids=lambda p: p.name)
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_arithmetic_into_equals_its_kernel(prim, dtype):
+    for sa, sb in SHAPES:
+        a, b = floats(sa, dtype), floats(sb, dtype)
+        check(prim, a, b)
+        check(prim, b, a)
+    big = floats((6, 8), dtype)
+    check(prim, big.T, floats((6,), dtype))  # a transposed operand
+    check(prim, big[::2, 1::3], floats((3, 3), dtype)[::-1])  # strided, reversed
+    check(prim, big, dtype(2.5))  # a NumPy scalar constant
+    check(prim, big, 0.1)  # a Python float
+
+
+@pytest.mark.parametrize("prim", [B.ADD, B.SUB, B.MUL], ids=lambda p: p.name)
+@pytest.mark.parametrize("dtype", [np.int8, np.int32, np.int64, np.uint8])
+def test_integer_arithmetic_into_equals_its_kernel_wrapping_included(prim, dtype):
+    info = np.iinfo(dtype)
+    a = RNG.integers(info.min, info.max, (5, 6), dtype=dtype, endpoint=True)
+    b = RNG.integers(info.min, info.max, (6,), dtype=dtype, endpoint=True)
+    check(prim, a, b)
+    check(prim, a.T[::2], RNG.integers(0, 9, (1, 5), dtype=dtype))
+
+
+def test_bool_add_and_mul_into_equal_their_kernels():
+    a, b = RNG.random((4, 6)) > 0.5, RNG.random((6,)) > 0.5
+    check(B.ADD, a, b)
+    check(B.MUL, a, b)
+
+
+def test_arithmetic_into_is_quiet_where_signals_are_errors():
+    a = np.array([1.0, 0.0, np.inf, 3e38], np.float32)
+    b = np.array([0.0, 0.0, np.inf, 3e38], np.float32)
+    with np.errstate(all="raise"), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for prim in (B.ADD, B.SUB, B.MUL, B.DIV):
+            out = junk_like(a)
+            with np.errstate(all="ignore"):
+                want = {"Add": a + b, "Sub": a - b, "Mul": a * b, "Div": a / b}[prim.name]
+            assert prim.into(out, a, b) is out
+            assert out.tobytes() == want.tobytes()
+
+
+RELU_INPUTS = [
+    ("f16", floats((5, 7), np.float16)),
+    ("f32", floats((5, 7), np.float32)),
+    ("f64", floats((3, 4, 5), np.float64)),
+    ("big", floats((300, 300), np.float32)),  # past the cached zeros: a 0-d zero
+    ("strided", floats((6, 8), np.float32)[:, ::3]),
+    ("neg zero", np.full((4, 4), -0.0, np.float32)),
+    ("0-d", np.array(-0.0, np.float64)),
+    ("empty", np.zeros((0, 3), np.float32)),
+    ("int32", RNG.integers(-9, 9, (4, 5), dtype=np.int32)),
+    ("int8", RNG.integers(-128, 127, (9,), dtype=np.int8)),
+]
+
+
+@pytest.mark.parametrize("case", RELU_INPUTS, ids=lambda c: c[0])
+def test_relu_and_its_mask_into_equal_their_kernels(case):
+    _, d = case
+    check(U.RELU, d)
+    if d.dtype.kind == "f":
+        out = U.RELU.kernel(d)
+        check(U.RELU_MASK, np.asarray(out))
+
+
+def test_relu_into_takes_the_select_for_a_float_type_neither_order_keeps_minus_zero():
+    d = floats((4, 6), np.longdouble)
+    assert d.dtype not in U._ZEROS_FIRST and d.dtype not in U._ZEROS_SECOND
+    check(U.RELU, d)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_relu_backward_into_equals_its_kernel_finite_or_not(dtype):
+    keep = RNG.random((6, 9)) > 0.4
+    finite = floats((6, 9), dtype, special=False)
+    check(U.RELU_BACKWARD, finite, keep)
+    check(U.RELU_BACKWARD, -finite, keep)  # negative g under a False mask
+    check(U.RELU_BACKWARD, floats((6, 9), dtype), keep)  # inf and NaN: the select
+    check(U.RELU_BACKWARD, floats((9, 6), dtype, special=False).T, keep)  # strided g
+    check(U.RELU_BACKWARD, np.zeros((0, 9), dtype), np.zeros((0, 9), bool))
+
+
+LINEAR_CASES = [
+    ("2-d", (10, 6), (4, 6), True),
+    ("no bias", (10, 6), (4, 6), False),
+    ("1-d", (6,), (4, 6), True),
+    ("3-d", (2, 5, 6), (3, 6), True),
+    ("4-d", (2, 3, 2, 6), (3, 6), True),
+    ("swapped", (16, 128), (256, 128), True),  # float32, few rows: (W x^T)^T
+    ("empty batch", (0, 6), (4, 6), True),
+    ("empty features", (5, 0), (4, 0), True),
+]
+
+
+@pytest.mark.parametrize("case", LINEAR_CASES, ids=lambda c: c[0])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_linear_into_equals_its_kernel(case, dtype):
+    _, xs, ws, has_bias = case
+    x, w = floats(xs, dtype, special=False), floats(ws, dtype, special=False)
+    b = floats((ws[0],), dtype, special=False) if has_bias else None
+    check(L.LINEAR, x, w, b)
+    check(L.LINEAR, x, w, np.asarray(dtype(0.5)))  # a 0-d bias
+    if x.ndim == 2 and x.size:
+        check(L.LINEAR, np.asfortranarray(x), w.T.copy().T, b)  # non-contiguous operands
+        nan = x.copy()
+        nan[0, 0] = np.inf
+        check(L.LINEAR, nan, w, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_linear_gradient_intos_equal_their_kernels(dtype):
+    for gs, ws in [((10, 4), (4, 6)), ((4,), (4, 6)), ((2, 5, 4), (4, 6)), ((0, 4), (4, 6))]:
+        g, w = floats(gs, dtype, special=False), floats(ws, dtype, special=False)
+        check(L.LINEAR_INPUT_GRAD, g, w)
+        x = floats(gs[:-1] + (6,), dtype, special=False)
+        if g.ndim >= 2:
+            check(L.LINEAR_WEIGHT_GRAD, g, x)
+            check(L.LINEAR_WEIGHT_GRAD, np.asfortranarray(g), x)
+
+
+def test_linear_into_is_quiet_where_signals_are_errors():
+    x = np.full((3, 4), 3e38, np.float32)
+    w = np.full((2, 4), 3e38, np.float32)
+    b = np.array([np.inf, -np.inf], np.float32)
+    with np.errstate(all="ignore"):
+        want = L._linear_kernel(x, w, b)
+    with np.errstate(all="raise"):
+        out = junk_like(want)
+        assert L.LINEAR.into(out, x, w, b) is out
+    assert out.tobytes() == want.tobytes()
+
+
+def _pooled_case(shape, k, s, p, d, dtype=np.float32, ceil_mode=False):
+    x = floats(shape, dtype, special=False)
+    o = tuple(P._pool_size(n, k, s, p, d, ceil_mode) for n in shape[2:])
+    kk, ss, pp, dd = (k, k), (s, s), (p, p), (d, d)
+    _, am = P._MAX_POOL[2].kernel(x, kernel_size=kk, stride=ss, padding=pp, dilation=dd,
+                                  output_size=o, with_indices=False)  # fmt: skip
+    win = P._Windows(shape[2:], kk, ss, dd, pp)
+    return floats(am.shape, dtype), am, win
+
+
+POOL_CASES = [
+    ("tiles 2x2", (2, 3, 8, 10), 2, 2, 0, 1, np.float32),
+    ("tiles 2x2 f16", (2, 3, 8, 10), 2, 2, 0, 1, np.float16),
+    ("tiles 2x2 f64", (2, 3, 8, 10), 2, 2, 0, 1, np.float64),  # 8-byte: the general loop
+    ("tiles 3x3", (1, 2, 9, 9), 3, 3, 0, 1, np.float32),  # exact, width 3: the loop
+    ("floor leftover", (1, 2, 9, 11), 2, 2, 0, 1, np.float32),  # rows past the windows
+    ("overlap", (2, 2, 9, 9), 3, 2, 0, 1, np.float32),  # += per offset
+    ("dilated", (1, 2, 9, 9), 2, 2, 0, 2, np.float32),
+    ("padded", (1, 2, 8, 8), 3, 2, 1, 1, np.float32),  # the kernel's result copied in
+]
+
+
+@pytest.mark.parametrize("case", POOL_CASES, ids=lambda c: c[0])
+def test_max_pool_backward_into_equals_its_kernel(case):
+    _, shape, k, s, p, d, dtype = case
+    g, am, win = _pooled_case(shape, k, s, p, d, dtype)
+    check(P.MAX_POOL_BACKWARD, g, am, win=win)
+    check(P.MAX_POOL_BACKWARD, -np.abs(g), am, win=win)  # -0.0 nowhere, negative g
+    inf = g.copy()
+    inf.reshape(-1)[:3] = [np.inf, np.nan, -np.inf]
+    check(P.MAX_POOL_BACKWARD, inf, am, win=win)
+
+
+def test_reshape_into_copies_a_non_contiguous_input_in_c_order():
+    x = floats((4, 6), np.float32)
+    check(S.RESHAPE, x.T, (24,))
+    check(S.RESHAPE, x.T, [3, -1])
+    check(S.RESHAPE, x[:, ::2], (2, 2, 3))
+    check(S.RESHAPE, x, (6, 4))  # a view for the kernel: the same values copied
+    check(S.RESHAPE, np.zeros((0, 3), np.int64).T, (0,))
+
+
+def test_cat_into_equals_its_kernel():
+    a, b = floats((2, 5), np.float32), floats((3, 5), np.float32)
+    check(J.CAT, [a, b], np.dtype(np.float32), 0)
+    check(J.CAT, [a.T, b.T[:, ::-1]], np.dtype(np.float32), 1)
+    check(J.CAT, [a, floats((4, 5), np.float16)], np.dtype(np.float32), 0)  # promoted
+    check(J.CAT, [a, np.zeros((0, 5), np.float32)], np.dtype(np.float32), -2)
+    check(J.CAT, [RNG.integers(0, 5, (2, 2)), RNG.integers(0, 5, (2, 3))], np.dtype(np.int64), 1)
