@@ -1,4 +1,4 @@
-"""hardsigmoid and hardswish gradients on edge values, bit for bit as PyTorch 2.13, and the
+"""hardsigmoid, hardswish and leaky_relu on edge values, bit for bit as PyTorch 2.13, and the
 in-place activations (``inplace=True``) keeping their own backward.
 
 hardsigmoid: dx = g*(1/6) for -3 < x < 3, else +0.0 (a select: an inf or NaN g outside gives
@@ -6,7 +6,9 @@ hardsigmoid: dx = g*(1/6) for -3 < x < 3, else +0.0 (a select: an inf or NaN g o
 between (a NaN x gives NaN, as PyTorch's vectorized loop). The in-place forms (hardsigmoid,
 hardswish, elu, selu, celu, silu, mish, rrelu) write through ``ops.inplace``, so their gradient
 is the out-of-place one bit for bit: a -0.0 upstream gradient stays -0.0 (a ``copy_`` added
-+0.0 for the overwritten values). NumPy oracles first, PyTorch behind the marker (grids of 840
++0.0 for the overwritten values). leaky_relu (slope 0 included) gives -inf*0 = NaN as PyTorch
+without a NumPy warning, and refuses the backward of its in-place form with a negative slope.
+NumPy oracles first, PyTorch behind the marker (grids of 840
 elements, mostly in PyTorch's vectorized loop)."""
 
 import warnings
@@ -144,3 +146,57 @@ def test_inplace_negative_zero_matches_torch(name):
     got = _grad(lambda t: INPLACE[name](t, True), x, g)
     np.testing.assert_array_equal(np.signbit(got), np.signbit(tx.grad.numpy()))
     np.testing.assert_array_equal(got, tx.grad.numpy())
+
+
+LEAKY_X = np.array([-INF, INF, NAN, -1.0, -0.0, 0.0, 2.0] * 20, np.float32)
+LEAKY_G = np.array([INF, -INF, NAN, INF, -0.0, 1.0, -0.0] * 20, np.float32)
+
+
+def _leaky_oracle(x, g, slope):
+    with np.errstate(invalid="ignore"):
+        s = np.where(x > 0, np.float32(1.0), np.float32(slope))
+        return x * s, g * s
+
+
+@pytest.mark.parametrize("slope", [0.0, 0.01])
+@pytest.mark.parametrize("inplace", [False, True])
+def test_leaky_relu_is_quiet_on_inf_and_nan_numpy(slope, inplace):
+    want_y, want_g = _leaky_oracle(LEAKY_X, LEAKY_G, slope)
+    t = tt.tensor(LEAKY_X, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a RuntimeWarning would fail here
+        y = F.leaky_relu(t * 1.0, slope, inplace=inplace)
+        y.backward(tt.tensor(LEAKY_G))
+        module_y = tt.nn.LeakyReLU(slope)(tt.tensor(LEAKY_X))
+    _same_bits(y.detach().numpy(), want_y)
+    _same_bits(module_y.numpy(), want_y)
+    _same_bits(t.grad.numpy(), want_g)
+
+
+def test_leaky_relu_inplace_negative_slope_backward_refused_numpy():
+    x = tt.tensor([-1.0, 2.0], requires_grad=True)
+    y = F.leaky_relu(x * 1.0, -0.5, inplace=True)
+    np.testing.assert_array_equal(y.detach().numpy(), [0.5, 2.0])
+    with pytest.raises(RuntimeError, match="negative slope"):
+        y.sum().backward()
+    plain = tt.tensor([-1.0, 2.0])
+    F.leaky_relu(plain, -0.5, inplace=True)  # no graph: allowed, as in PyTorch
+    np.testing.assert_array_equal(plain.numpy(), [0.5, 2.0])
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("slope", [0.0, 0.01])
+@pytest.mark.parametrize("inplace", [False, True])
+def test_leaky_relu_edges_match_torch(slope, inplace):
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor(LEAKY_X, requires_grad=True)
+    ty = torch.nn.functional.leaky_relu(tx * 1.0, slope, inplace=inplace)
+    ty.backward(torch.tensor(LEAKY_G))
+    t = tt.tensor(LEAKY_X, requires_grad=True)
+    y = F.leaky_relu(t * 1.0, slope, inplace=inplace)
+    y.backward(tt.tensor(LEAKY_G))
+    _same_bits(y.detach().numpy(), ty.detach().numpy())
+    _same_bits(t.grad.numpy(), tx.grad.numpy())
+    x = torch.tensor([-1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError):
+        torch.nn.functional.leaky_relu(x * 1.0, -0.5, inplace=True).sum().backward()

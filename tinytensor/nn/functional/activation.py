@@ -37,15 +37,25 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     x = float_input(input, "leaky_relu")
     attrs = {"negative_slope": negative_slope}
     if inplace:
-        return x.mul_(LEAKY_SLOPE.apply((x,), (x._data,), (), attrs))
+        saved = (negative_slope, True)
+        return _in_place(
+            x, lambda t: LEAKY_RELU.apply((t,), (t._data,), (t, *saved), attrs), "leaky_relu_"
+        )
     return LEAKY_RELU.apply((x,), (x._data,), (x, negative_slope), attrs)
 
 
 def _leaky_relu_kernel(d, *, negative_slope):
-    return d * _leaky_slope(d, negative_slope=negative_slope)
+    with np.errstate(invalid="ignore"):  # -inf * 0.0 is NaN, as in PyTorch, without a warning
+        return d * _leaky_slope(d, negative_slope=negative_slope)
 
 
-def _leaky_relu_backward(g, x, negative_slope):
+def _leaky_relu_backward(g, x, negative_slope, in_place=False):
+    if in_place and negative_slope < 0:
+        raise RuntimeError(
+            "leaky_relu_: the backward of in-place leaky_relu with a negative slope "
+            f"({negative_slope}) is not supported, as in PyTorch (the result's sign no longer "
+            "tells which slope applied); call the out-of-place leaky_relu (inplace=False)"
+        )
     return (g * LEAKY_SLOPE.apply((x,), (x._data,), (), {"negative_slope": negative_slope}),)
 
 
