@@ -148,3 +148,32 @@ def _outcome(L, kind, index, value):
 def test_matches_torch(k):
     torch = pytest.importorskip("torch")
     assert _outcome(tt, *_cases(tt)[k]) == _outcome(torch, *_cases(torch)[k])
+
+
+def _mask_paths():
+    """Each way a uint8 index reaches the deprecation warning, as calls on a fresh tensor."""
+    m, m2 = _u8([1, 0, 1]), _u8(np.ones((3, 4)) * [[1, 0, 1, 0]])
+    v = tt.ones(4, 2)
+    return {
+        "getitem": lambda t: t[m],
+        "getitem_tuple": lambda t: t[m, 1:],
+        "getitem_ellipsis": lambda t: t[..., _u8([1, 0])],
+        "getitem_grad": lambda t: t.requires_grad_(True)[m2].sum().backward(),
+        "setitem": lambda t: t.__setitem__(m, v),
+        "setitem_tuple": lambda t: t.__setitem__((m, slice(None)), v),
+        "index_put_": lambda t: t.index_put_((m,), v),
+        "index_put_accumulate": lambda t: t.index_put_((m,), v, accumulate=True),
+        "index_put": lambda t: t.index_put((m,), v),
+        "tt.index_put": lambda t: tt.index_put(t, (m,), v),
+    }
+
+
+@pytest.mark.parametrize("path", sorted(_mask_paths()))
+def test_the_deprecation_warning_points_at_the_callers_line(path):
+    call = _mask_paths()[path]
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        call(tt.tensor(A.astype(np.float32)))
+    hits = [x for x in w if "uint8 is now deprecated" in str(x.message)]
+    assert len(hits) == 1
+    assert hits[0].filename == __file__, (path, hits[0].filename, hits[0].lineno)

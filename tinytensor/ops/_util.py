@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 import re
+import sys
 import warnings
 
 import numpy as np
@@ -20,6 +22,16 @@ _SCALARS = (int, float, bool, np.number, np.bool_)
 # a few % of a 1-element op). NumPy 1.x decides by value, so it keeps the cast.
 _WEAK_SCALARS = int(np.__version__.split(".")[0]) >= 2
 _PY_NUMBERS = (float, int)
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def warn_user(message, category=UserWarning):
+    """``warnings.warn`` pointing at the user's line: the first caller outside tinytensor,
+    however many of its frames (Tensor methods, in-place writers, autograd) lie between."""
+    level, frame = 2, sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
 
 
 def as_tensor(x, name="op"):

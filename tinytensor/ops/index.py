@@ -8,14 +8,13 @@ a source into slices, flat indices or views is ops/scatter.py."""
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 
 from tinytensor.autograd.grad_mode import grad_state
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase, share_version, wrap
-from tinytensor.ops._util import as_tensor
+from tinytensor.ops._util import as_tensor, warn_user
 from tinytensor.ops.inplace import inplace as _inplace
 from tinytensor.ops.inplace import register_view as _register_view
 
@@ -86,11 +85,9 @@ def _uint8_as_mask(it):
     """PyTorch reads a uint8 index tensor as a bool mask (nonzero is True): with a
     deprecation warning, except a 0-d one (a bool scalar index there)."""
     if it._data.ndim:
-        warnings.warn(
+        warn_user(
             "indexing with dtype uint8 is now deprecated, please use dtype bool instead "
-            "(index.bool())",
-            UserWarning,
-            stacklevel=5,
+            "(index.bool())"
         )
     return wrap(UINT8_MASK.compute(_reads((), it), (it._data,)))
 

@@ -5,13 +5,11 @@ ops/index.py; reading and writing along a dim is ops/gather.py."""
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase, wrap
-from tinytensor.ops._util import as_tensor
+from tinytensor.ops._util import as_tensor, warn_user
 from tinytensor.ops.gather import _same_dtype, index_add
 from tinytensor.ops.index import _index_put
 
@@ -130,11 +128,9 @@ def _uint8_as_masks(t, indices, values, accumulate):
             "masked_fill_, which only supports bool masks (as in PyTorch); convert the mask "
             "with mask.bool()"
         )
-    warnings.warn(
+    warn_user(
         "index_put: indexing with dtype uint8 is now deprecated, please use dtype bool "
-        "instead (mask.bool())",
-        UserWarning,
-        stacklevel=3,
+        "instead (mask.bool())"
     )
     return tuple(ix != 0 if ix._data.dtype == np.uint8 else ix for ix in indices)
 
