@@ -1,6 +1,8 @@
-"""relu's gradient kernels: the one-comparison mask and the dot-product finiteness check give
-exactly the general path's results (``where(not out <= 0, g, 0)``), on the shapes that take the
-fast paths and on the edge cases beside them."""
+"""relu's gradient kernels: the one-comparison mask and the select on g's bits (an integer
+multiply of g's bit pattern by the mask) give exactly PyTorch's select
+(``where(not out <= 0, g, 0)``) bit for bit: a zeroed unit gets +0.0 whatever g holds there
+(-0.0, a negative number, inf, NaN), a passed unit g's own bits, on every shape and layout and
+on the edge cases."""
 
 import warnings
 
@@ -8,7 +10,7 @@ import numpy as np
 import pytest
 
 import tinytensor as tt
-from tinytensor.ops.unary import _all_finite
+from tinytensor.ops.unary import _relu_backward_into, _relu_backward_kernel
 from tinytensor.testing import gradcheck, gradgradcheck
 
 NAN, INF = np.nan, np.inf
@@ -26,6 +28,14 @@ def _grad(x, g):
     return xt.grad.numpy()
 
 
+def _assert_same_bits(got, want):
+    """Equal values, equal signs of zero, NaN where NaN."""
+    nan = np.isnan(want)
+    np.testing.assert_array_equal(np.isnan(got), nan)
+    np.testing.assert_array_equal(got[~nan], want[~nan])
+    np.testing.assert_array_equal(np.signbit(got[~nan]), np.signbit(want[~nan]))
+
+
 def _specials(dtype):
     """Inputs and gradients holding every edge value, each gradient value beside every input."""
     xs = np.array([-2.0, -0.0, 0.0, 3.0, NAN, -NAN, -INF, INF], dtype)
@@ -41,6 +51,7 @@ def test_relu_gradient_of_every_edge_value_pair_equals_the_where_rule(dtype):
     want = _reference(x, g)
     assert got.dtype == want.dtype
     np.testing.assert_array_equal(got, want)
+    _assert_same_bits(got, want)
     # inf or NaN gradients of inactive units give 0 (inf*0 would be NaN)
     assert np.isfinite(got[:3]).all()
     assert np.isnan(got[4:6, -1]).all()  # a NaN input passes the gradient on
@@ -60,51 +71,43 @@ def test_one_nonfinite_gradient_among_many_is_blocked_by_an_inactive_unit(dtype,
 
 
 @pytest.mark.parametrize("dtype, big", [(np.float32, 3e19), (np.float64, 1e160)])
-def test_large_finite_gradients_whose_squares_overflow_still_take_the_product(dtype, big):
-    # g.g overflows to inf although every gradient is finite: the exact test decides.
+def test_large_finite_gradients_pass_without_a_floating_point_signal(dtype, big):
+    # The select is an integer multiply of g's bits: nothing overflows, nothing is signalled,
+    # even with NumPy set to raise or warnings made errors.
     x = np.array([[1.0, -1.0], [2.0, 0.0]], dtype)
     g = np.array([[big, -big], [-big, big]], dtype)
-    with np.errstate(over="ignore"):
-        assert not np.isfinite(np.dot(g.ravel(), g.ravel()))
-    # NumPy set to raise, or warnings made errors: the overflow is the check's business, never
-    # the caller's (under the default settings this module's warning is ignored).
+    want = np.array([[big, 0], [-big, 0]], dtype)
     with np.errstate(all="raise"):
         got = _grad(x, g)
-        assert _all_finite(g)
-    np.testing.assert_array_equal(got, np.array([[big, 0], [-big, 0]], dtype))
+    _assert_same_bits(got, want)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert _all_finite(g)
-        np.testing.assert_array_equal(_grad(x, g), got)
-    # an overflowing square beside an inf blocked by an inactive unit: not finite after all
-    g[1, 1] = np.inf
-    for mode in ("raise", "ignore", "warn"):
-        with np.errstate(all=mode), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            assert not _all_finite(g)
-            np.testing.assert_array_equal(_grad(x, g), got)
+        _assert_same_bits(_grad(x, g), want)
+        g[1, 1], g[0, 1] = np.inf, np.nan  # non-finite gradients at zeroed units
+        _assert_same_bits(_grad(x, g), want)
 
 
-@pytest.mark.parametrize(
-    "arr",
-    [
-        np.zeros((0, 3), np.float32),
-        np.float64(2.0).reshape(()),
-        np.arange(12.0).reshape(3, 4).T,  # not contiguous: the elementwise test
-        np.arange(12.0, dtype=np.float32)[::2],
-        np.array([1.0, INF], np.float32)[::-1],
-        np.array([[1.0, 2.0], [NAN, 3.0]]).T,
-        np.array([1, 2, 3]),
-        np.array([1.0, 6e4], np.float16),
-        np.array([1.0, INF], np.float16),
-        np.array([3e38, 3e38, -INF], np.float32),  # inf + -inf after overflow: still not finite
-        np.array([-INF, INF]),
-        np.array([NAN]),
-    ],
-)
-def test_all_finite_equals_numpys_elementwise_test(arr):
-    with np.errstate(over="raise"):  # (3e38 squared overflows: the exact test decides)
-        assert _all_finite(arr) is bool(np.isfinite(arr).all())
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["contiguous", "strided", "transposed", "0-d"])
+def test_the_bit_select_is_where_bit_for_bit_in_every_layout(dtype, layout):
+    rng = np.random.default_rng(7)
+    edges = np.array([-0.0, 0.0, -1.5, 2.5, INF, -INF, NAN, 1e-45], dtype)
+    g = rng.choice(edges, (6, 10)).astype(dtype)
+    keep = rng.random((6, 10)) < 0.5
+    g, keep = {
+        "contiguous": (g, keep),
+        "strided": (g[:, ::3], keep[:, ::3]),
+        "transposed": (g.T, keep.T),
+        "0-d": (g[0, 0].reshape(()), keep[0, 0].reshape(())),
+    }[layout]
+    want = np.where(keep, g, np.zeros((), dtype))
+    got = _relu_backward_kernel(g, keep)
+    assert got.dtype == g.dtype and got.shape == g.shape
+    _assert_same_bits(got, want)
+    out = np.full(g.shape, 7.0, dtype)  # a compiled replay's buffer, stale values inside
+    assert _relu_backward_into(out, g, keep) is out
+    _assert_same_bits(out, want)
+    assert not np.signbit(got[~keep]).any()  # +0.0 at every zeroed unit
 
 
 def test_relu_gradient_arriving_permuted_takes_the_elementwise_test():
@@ -247,11 +250,11 @@ def test_relu_values_and_gradients_of_edge_values_match_pytorch(dtype):
     x, g = _specials(dtype)
     xt = torch.tensor(x, requires_grad=True)
     torch.relu(xt).backward(torch.tensor(g))
-    np.testing.assert_array_equal(_grad(x, g), xt.grad.numpy())
+    _assert_same_bits(_grad(x, g), xt.grad.numpy())  # +0.0 at zeroed units under g < 0
     np.testing.assert_array_equal(tt.relu(tt.tensor(x)).numpy(), torch.relu(torch.tensor(x)))
     rng = np.random.default_rng(5)
     x, g = rng.standard_normal((2, 3, 33)).astype(dtype), rng.standard_normal((2, 3, 33))
     g = g.astype(dtype)
     xt = torch.tensor(x, requires_grad=True)
     torch.relu(xt).backward(torch.tensor(g))
-    np.testing.assert_array_equal(_grad(x, g), xt.grad.numpy())
+    _assert_same_bits(_grad(x, g), xt.grad.numpy())

@@ -305,41 +305,33 @@ RELU_MASK = Primitive("ReluMask", _relu_mask_kernel, into=_relu_mask_into)
 
 
 def _relu_backward(g, keep):
-    """`f(g) = g*keep;  dg = gg*keep` (linear in g, so its own backward)
+    """`f(g) = g where keep else +0.0;  dg = gg where keep else +0.0` (linear in g, so its own
+    backward)
 
-    ``keep`` is a bool tensor (``not out <= 0``) that only this op holds. ``np.multiply``
-    casts it inside the loop: no float copy of the mask (as the ``where``/``mul`` ops would
-    make) and about 10x faster than ``np.where`` on a random mask. Only a gradient holding inf
-    or NaN takes ``np.where``, so that a zeroed unit still gets 0 (`inf*0` would be NaN), as in
-    PyTorch.
-
-    One known difference: a zeroed unit under a negative g gets -0.0 here (g * False), +0.0 in
-    PyTorch (a select). Equal as numbers; a bit-exact +0.0 (g's bits AND an integer mask)
-    measured ~30% more ReluBackward time in W4's compiled step, so it is left.
+    ``keep`` is a bool tensor (``not out <= 0``) that only this op holds. The select is made on
+    g's bits: ``g.view(uint) * keep`` keeps a passed unit's bits (NaN, inf and -0.0 included)
+    and gives all-zero bits, +0.0, at a zeroed unit whatever g holds there: PyTorch's select
+    bit for bit (a float ``g * keep`` gives -0.0 under a negative g and NaN under an infinite
+    one). ``np.multiply`` casts the mask inside its loop (no copy of it) and is about 10x
+    faster than ``np.where`` on a random mask; measured ~20% faster than the float multiply
+    plus the finiteness check it needed (93 vs 117 us on a (64, 32, 14, 14) float32 gradient).
     """
     return RELU_BACKWARD.apply((g, keep), (g._data, keep._data), (keep,))
 
 
+# A float dtype's same-width unsigned integer: relu's backward selects on g's bits.
+_BITS = {
+    np.dtype(np.float16): np.dtype(np.uint16),
+    np.dtype(np.float32): np.dtype(np.uint32),
+    np.dtype(np.float64): np.dtype(np.uint64),
+}
+
+
 def _relu_backward_kernel(gd, kd):
-    if _all_finite(gd):
-        return np.multiply(gd, kd)
-    return np.where(kd, gd, gd.dtype.type(0))
-
-
-def _all_finite(d):
-    """Whether every element of ``d`` is finite, by one BLAS dot product ``d . d`` where it can
-    (float32/64, contiguous: ~3x faster than ``isfinite(d).all()``, no bool temporary). A sum of
-    squares is finite only if every term is (no cancellation: inf and NaN stay), so a finite
-    result is proof; an infinite one may also be an overflow of large finite numbers, and takes
-    the exact elementwise test."""
-    if d.dtype.kind == "f" and d.itemsize >= 4 and d.flags.c_contiguous:
-        flat = d.reshape(-1)
-        try:  # bare (this module's warnings are ignored): errstate costs ~2 us
-            if math.isfinite(np.dot(flat, flat)):
-                return True
-        except FP_SIGNALS:  # an overflow where warnings are errors or NumPy raises
-            pass
-    return bool(np.isfinite(d).all())
+    u = _BITS.get(gd.dtype)
+    if u is None:
+        return np.where(kd, gd, gd.dtype.type(0))
+    return np.multiply(gd.view(u), kd, dtype=u).view(gd.dtype)
 
 
 def _relu_backward_grad(gg, keep):
@@ -347,10 +339,12 @@ def _relu_backward_grad(gg, keep):
 
 
 def _relu_backward_into(out, gd, kd):
-    if _all_finite(gd):
-        return np.multiply(gd, kd, out=out)
-    out.fill(0)  # np.where(kd, gd, 0) without its temporary: +0.0 where the mask is False
-    np.copyto(out, gd, where=kd)
+    u = _BITS.get(gd.dtype)
+    if u is None or out.dtype != gd.dtype:
+        out.fill(0)  # np.where(kd, gd, 0) without its temporary: +0.0 where the mask is False
+        np.copyto(out, gd, where=kd)
+        return out
+    np.multiply(gd.view(u), kd, dtype=u, out=out.view(u))
     return out
 
 
