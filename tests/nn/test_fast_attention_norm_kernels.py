@@ -14,7 +14,7 @@ import tinytensor as tt
 import tinytensor.nn.functional as F
 from tinytensor.nn.functional import attention as att
 from tinytensor.nn.functional import attention_kernels as attk
-from tinytensor.nn.functional import normalization as norm
+from tinytensor.nn.functional import layer_norm_kernels as lnk
 from tinytensor.nn.functional._util import column_sums
 from tinytensor.testing import gradcheck
 
@@ -55,15 +55,15 @@ def _ln_case(shape, k, dtype, affine=(True, True)):
 @pytest.mark.parametrize("case", list(LN_SHAPES))
 def test_layer_norm_fast_kernels_match_the_general_ones(case, affine, dtype):
     x, w, b, axes = _ln_case(*LN_SHAPES[case], dtype, affine)
-    assert norm._rows(x, axes, w, b) is not None  # these shapes take the fast path
-    fast = norm._layer_norm_kernel(x, w, b, axes=axes, eps=1e-5)
-    slow = norm._layer_norm_general(x, w, b, axes=axes, eps=1e-5)
+    assert lnk.rows(x, axes, w, b) is not None  # these shapes take the fast path
+    fast = lnk.layer_norm_kernel(x, w, b, axes=axes, eps=1e-5)
+    slow = lnk.layer_norm_general(x, w, b, axes=axes, eps=1e-5)
     for a, c in zip(fast, slow):
         assert a.shape == c.shape and a.dtype == c.dtype == dtype
         _close(a, c, dtype)
     g = R.standard_normal(x.shape).astype(dtype)
-    fast = norm._layer_norm_grad_kernel(g, x, w, fast[1], fast[2], axes=axes)
-    slow = norm._layer_norm_grad_general(g, x, w, slow[1], slow[2], axes=axes)
+    fast = lnk.layer_norm_grad_kernel(g, x, w, fast[1], fast[2], axes=axes)
+    slow = lnk.layer_norm_grad_general(g, x, w, slow[1], slow[2], axes=axes)
     for a, c in zip(fast, slow):
         assert a.shape == c.shape == x.shape and a.dtype == dtype
         _close(a, c, dtype)
@@ -71,7 +71,7 @@ def test_layer_norm_fast_kernels_match_the_general_ones(case, affine, dtype):
 
 def test_layer_norm_fast_kernels_against_a_plain_numpy_reference():
     x, w, b, axes = _ln_case((6, 4, 5), 2, np.float64)
-    out, mu, rstd = norm._layer_norm_kernel(x, w, b, axes=axes, eps=0.25)
+    out, mu, rstd = lnk.layer_norm_kernel(x, w, b, axes=axes, eps=0.25)
     want_mu = x.mean(axes, keepdims=True)
     want_rstd = 1 / np.sqrt(x.var(axes, keepdims=True) + 0.25)
     np.testing.assert_allclose(mu, want_mu, rtol=1e-13)
@@ -79,7 +79,7 @@ def test_layer_norm_fast_kernels_against_a_plain_numpy_reference():
     xhat = (x - want_mu) * want_rstd
     np.testing.assert_allclose(out, xhat * w + b, rtol=1e-12, atol=1e-13)
     g = R.standard_normal(x.shape)
-    dx, gx = norm._layer_norm_grad_kernel(g, x, w, mu, rstd, axes=axes)
+    dx, gx = lnk.layer_norm_grad_kernel(g, x, w, mu, rstd, axes=axes)
     d = g * w
     want = want_rstd * (d - d.mean(axes, keepdims=True)
                         - xhat * (d * xhat).mean(axes, keepdims=True))  # fmt: skip
@@ -91,13 +91,13 @@ def test_layer_norm_fast_kernels_read_non_contiguous_and_broadcast_arrays():
     base = R.standard_normal((8, 6)).astype(np.float32)
     x = base.T  # (6, 8), rows not contiguous
     w, b = np.float32(2.0) * np.ones(8, np.float32), np.arange(8, dtype=np.float32)
-    fast = norm._layer_norm_kernel(x, w, b, axes=(1,), eps=1e-5)
-    slow = norm._layer_norm_general(x, w, b, axes=(1,), eps=1e-5)
+    fast = lnk.layer_norm_kernel(x, w, b, axes=(1,), eps=1e-5)
+    slow = lnk.layer_norm_general(x, w, b, axes=(1,), eps=1e-5)
     for a, c in zip(fast, slow):
         _close(a, c, np.float32)
     g = np.broadcast_to(R.standard_normal(8).astype(np.float32), x.shape)  # zero strides
-    got = norm._layer_norm_grad_kernel(g, x, w, fast[1], fast[2], axes=(1,))
-    want = norm._layer_norm_grad_general(g, x, w, slow[1], slow[2], axes=(1,))
+    got = lnk.layer_norm_grad_kernel(g, x, w, fast[1], fast[2], axes=(1,))
+    want = lnk.layer_norm_grad_general(g, x, w, slow[1], slow[2], axes=(1,))
     for a, c in zip(got, want):
         _close(a, c, np.float32)
     assert not np.shares_memory(got[0], g) and not np.shares_memory(fast[0], x)
@@ -108,15 +108,15 @@ def test_layer_norm_rows_with_inf_or_nan_give_nan_rows_as_the_general_kernel():
     x = R.standard_normal((5, 6))
     x[1, 2], x[2, 0], x[3, 1], x[3, 4] = np.inf, np.nan, np.inf, -np.inf
     w, b = R.standard_normal(6), R.standard_normal(6)
-    fast = norm._layer_norm_kernel(x, w, b, axes=(1,), eps=1e-5)
-    slow = norm._layer_norm_general(x, w, b, axes=(1,), eps=1e-5)
+    fast = lnk.layer_norm_kernel(x, w, b, axes=(1,), eps=1e-5)
+    slow = lnk.layer_norm_general(x, w, b, axes=(1,), eps=1e-5)
     assert np.isnan(fast[0][1:4]).all() and np.isfinite(fast[0][[0, 4]]).all()
     for a, c in zip(fast, slow):
         _same_nan(a, c)
         np.testing.assert_allclose(a[[0, 4]], c[[0, 4]], rtol=1e-12)
     g = R.standard_normal(x.shape)
-    got = norm._layer_norm_grad_kernel(g, x, w, fast[1], fast[2], axes=(1,))
-    want = norm._layer_norm_grad_general(g, x, w, slow[1], slow[2], axes=(1,))
+    got = lnk.layer_norm_grad_kernel(g, x, w, fast[1], fast[2], axes=(1,))
+    want = lnk.layer_norm_grad_general(g, x, w, slow[1], slow[2], axes=(1,))
     for a, c in zip(got, want):
         _same_nan(a, c)
         np.testing.assert_allclose(a[[0, 4]], c[[0, 4]], rtol=1e-11, atol=1e-13)
@@ -131,16 +131,16 @@ def test_layer_norm_cases_outside_the_fast_path_take_the_general_kernels():
         (x32, np.ones((1, 4), np.float32), None, (1,)),  # a weight of another shape
         (x32, None, None, (0,)),  # not the trailing dims
         (np.zeros((0, 4), np.float32), None, None, (1,)),  # empty
-        (np.ones((1, norm._ROW_SUM_MAX + 1), np.float32), None, None, (1,)),  # a long row
+        (np.ones((1, lnk.ROW_SUM_MAX + 1), np.float32), None, None, (1,)),  # a long row
     ]
     for x, w, b, axes in cases:
-        assert norm._rows(x, axes, w, b) is None
-        fast = norm._layer_norm_kernel(x, w, b, axes=axes, eps=1e-5)
-        slow = norm._layer_norm_general(x, w, b, axes=axes, eps=1e-5)
+        assert lnk.rows(x, axes, w, b) is None
+        fast = lnk.layer_norm_kernel(x, w, b, axes=axes, eps=1e-5)
+        slow = lnk.layer_norm_general(x, w, b, axes=axes, eps=1e-5)
         for a, c in zip(fast, slow):
             assert a.dtype == c.dtype and a.shape == c.shape
             np.testing.assert_array_equal(a, c)
-    assert norm._layer_norm_kernel(x32, w64, None, axes=(1,), eps=1e-5)[0].dtype == np.float64
+    assert lnk.layer_norm_kernel(x32, w64, None, axes=(1,), eps=1e-5)[0].dtype == np.float64
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -150,10 +150,10 @@ def test_layer_norm_grad_kernel_sums_the_parameter_gradients_over_the_leading_di
     if case == "half":
         dtype = np.float16  # the general kernel: NumPy's sums
     x, w, b, axes = _ln_case(shape, k, dtype)
-    _, mu, rstd = norm._layer_norm_kernel(x, w, b, axes=axes, eps=1e-5)
+    _, mu, rstd = lnk.layer_norm_kernel(x, w, b, axes=axes, eps=1e-5)
     g = R.standard_normal(x.shape).astype(dtype)
-    dx, gx = norm._layer_norm_grad_kernel(g, x, w, mu, rstd, axes=axes)
-    sdx, dw, db = norm._layer_norm_grad_kernel(g, x, w, mu, rstd, axes=axes, sums=True)
+    dx, gx = lnk.layer_norm_grad_kernel(g, x, w, mu, rstd, axes=axes)
+    sdx, dw, db = lnk.layer_norm_grad_kernel(g, x, w, mu, rstd, axes=axes, sums=True)
     lead = tuple(range(x.ndim - k))
     np.testing.assert_array_equal(sdx, dx)
     assert dw.shape == db.shape == w.shape and dw.dtype == db.dtype == dtype

@@ -93,9 +93,10 @@ class Primitive:
     IEEE's NaN and inf quietly; a compiled program replays ``kernel``.
 
     ``into``, optional, is the kernel writing into arrays it is given: ``into(out, *args,
-    **attrs)`` computes exactly ``kernel(*args, **attrs)`` (bit for bit) into ``out``, a
-    C-contiguous array of the result's shape and dtype (a tuple of them with ``multi``), and
-    returns it. Eager execution never calls it; a compiled program's replay does, for the
+    **attrs)`` computes exactly ``kernel(*args, **attrs)`` (bit for bit) into ``out``, an
+    array with the shape, dtype and strides of the kernel's own result for arguments of these
+    layouts, and returns it; with ``multi``, ``out`` is a tuple with None for each result
+    to be made as the kernel makes it, and the tuple of results is returned. Eager execution never calls it; a compiled program's replay does, for the
     values it keeps in buffers reused from call to call (``tinytensor.compiler.buffers``)."""
 
     __slots__ = (

@@ -3,10 +3,12 @@ kernel call.
 
 **Which values.** A value gets a buffer only where no one else can see it: the program is
 static (not ``dynamic``), its step's primitive has an ``into`` kernel (``Primitive``), the
-kernel returned a fresh, C-contiguous, writeable array (not a NumPy scalar, not memory of its
-arguments), and nothing the user sees shares its memory: not an output of the call, not a
-gradient the backward returns, not an input, nor any view of those (found on the traced arrays
-by their base array: every NumPy view leads to the array that owns the memory).
+kernel returned a fresh, compact, writeable array (C order, or C order over permuted axes as
+a transposed result is; not a NumPy scalar, not memory of its arguments), and nothing the user
+sees shares its memory: not an output of the call, not a gradient the backward returns, not an
+input, nor any view of those (found on the traced arrays by their base array: every NumPy view
+leads to the array that owns the memory). A buffer has the traced value's strides, so every
+later kernel meets the layout it met when traced.
 
 **Sharing by liveness.** One timeline: the forward steps, then the backward steps. A value the
 backward reads (a residual) lives from its step to the end of the backward; any other value
@@ -30,7 +32,7 @@ import numpy as np
 
 from tinytensor.compiler.trace import SEQ, SLOT
 
-__all__ = ["KEEP_FREE", "BufferPool", "Lease", "plan"]
+__all__ = ["KEEP_FREE", "BufferPool", "Lease", "empty", "layout", "plan"]
 
 KEEP_FREE = 2  #: free buffer sets a program keeps (more are dropped)
 
@@ -64,25 +66,38 @@ def _c_strides(shape, itemsize):
     return tuple(reversed(strides))
 
 
-def _bufferable(a):
-    """Whether ``a`` has the layout of ``np.empty(a.shape, a.dtype)``: C order, canonical
-    strides (size-1 dims included), aligned, writeable, owned by an ndarray."""
-    return (
-        a.__class__ is np.ndarray
-        and a.flags.c_contiguous
-        and a.flags.aligned
-        and a.flags.writeable
-        and a.strides == _c_strides(a.shape, a.dtype.itemsize)
-    )
+def layout(a):
+    """The axis order in which ``a`` is a C-contiguous array with canonical strides (its
+    dims sorted by stride, outermost first; ``(0, 1, ...)`` for C order, reversed for Fortran
+    order, a transposed pair for a ``swapaxes`` view), or None where ``a`` has gaps, overlaps,
+    negative strides, or is not an aligned, writeable ndarray."""
+    if a.__class__ is not np.ndarray or not (a.flags.aligned and a.flags.writeable):
+        return None
+    if a.size == 0:  # nothing to reuse (and NumPy gives empty arrays strides of its own)
+        return None
+    order = tuple(sorted(range(a.ndim), key=lambda i: (-a.strides[i], i)))
+    shape = [a.shape[i] for i in order]
+    strides = _c_strides(shape, a.dtype.itemsize)
+    if tuple(a.strides[i] for i in order) != strides:
+        return None
+    return order
+
+
+def empty(shape, dtype, order):
+    """A new array of ``shape`` and ``dtype`` laid out in axis ``order`` (see ``layout``)."""
+    a = np.empty([shape[i] for i in order], dtype)
+    return a.transpose(np.argsort(order)) if order != tuple(range(len(order))) else a
 
 
 def plan(steps, order, arrays, residuals, visible):
-    """Assign buffers: ``{slot: buffer number}`` and ``[(shape, dtype)]`` per buffer.
+    """Assign buffers: ``{slot: buffer number}`` and ``[(shape, dtype, axis order)]`` per
+    buffer (each laid out as the traced value it holds: ``empty``).
 
     ``steps``: the program's steps; ``order``: the step indices in the order they run
     (forward then backward); ``arrays``: slot -> traced array; ``residuals``: the slots the
     backward reads from the forward; ``visible``: slots the user sees (inputs, outputs,
-    returned gradients, incoming gradients)."""
+    returned gradients, incoming gradients). A step with several outputs may have some of
+    them pooled (its ``into`` gets None for the others)."""
     end = len(order)
     made, last = {}, {}
     for p, i in enumerate(order):
@@ -106,42 +121,34 @@ def plan(steps, order, arrays, residuals, visible):
             foreign.append(s)
     forbidden = {id(_owner(arrays[s])[0]) for s in visible if isinstance(arrays[s], np.ndarray)}
 
-    candidates = []  # (start, end, slot)
+    candidates = []  # (start, end, slot, axis order)
     for p, i in enumerate(order):
         st = steps[i]
-        into = getattr(st.prim, "into", None)
-        if into is None or st.prim.mutates or st.scalar or not st.outs:
+        if getattr(st.prim, "into", None) is None or st.prim.mutates or st.scalar:
             continue
-        keys, ok = [], True
-        for s in st.outs:
+        owners = [id(_owner(a)[0]) for a in map(arrays.__getitem__, st.outs)]
+        for s, key in zip(st.outs, owners):
             a = arrays[s]
-            if not isinstance(a, np.ndarray) or not _bufferable(a):
-                ok = False
-                break
-            owner, is_foreign = _owner(a)
-            key = id(owner)
+            axes = layout(a)
             members = groups.get(key, ())
             if (
-                is_foreign
+                axes is None
+                or _owner(a)[1]  # memory NumPy does not own
                 or key in forbidden
-                or key in keys  # two outputs of one step on the same memory
+                or owners.count(key) > 1  # two outputs of one step on the same memory
                 # memory older than this step (an argument's: a view, not a new array)
                 or any(made.get(t, -1) < p for t in members)
-                or any(np.may_share_memory(arrays[f], owner) for f in foreign)
+                or any(np.may_share_memory(arrays[f], a) for f in foreign)
             ):
-                ok = False
-                break
-            keys.append(key)
-        if not ok:
-            continue
-        for s, key in zip(st.outs, keys):
-            stop = max(max(last.get(t, p), made.get(t, p)) for t in groups[key])
-            candidates.append((p, stop, s))
+                continue
+            stop = max(max(last.get(t, p), made.get(t, p)) for t in members)
+            candidates.append((p, stop, s, axes))
 
-    assignment, specs, busy = {}, [], {}  # busy: (shape, dtype) -> [[until, buffer]]
-    for start, stop, s in candidates:
+    assignment, specs, busy = {}, [], {}  # busy: (shape, dtype, order) -> [[until, buffer]]
+    for start, stop, s, axes in candidates:
         a = arrays[s]
-        free = busy.setdefault((a.shape, a.dtype), [])
+        spec = (a.shape, a.dtype, axes)
+        free = busy.setdefault(spec, [])
         for entry in free:
             if entry[0] < start:
                 entry[0] = stop
@@ -150,7 +157,7 @@ def plan(steps, order, arrays, residuals, visible):
         else:
             assignment[s] = len(specs)
             free.append([stop, len(specs)])
-            specs.append((a.shape, a.dtype))
+            specs.append(spec)
     return assignment, specs
 
 
@@ -169,7 +176,7 @@ class BufferPool:
         try:
             buffers = self.free.pop()
         except IndexError:
-            buffers = tuple([np.empty(shape, dtype) for shape, dtype in self.specs])
+            buffers = tuple([empty(*spec) for spec in self.specs])
             self.made += 1
         return Lease(self, buffers)
 

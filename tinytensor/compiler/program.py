@@ -262,8 +262,8 @@ def build(tracer, out_slots, grad_in_slots, grad_out_slots, input_slots, symboli
             else:
                 target = outs[0] if not st.prim.multi else "(" + ", ".join(outs) + ",)"
                 code.append(f"    {target} = {kname}({', '.join(args)})")
-                if st.outs[0] in pooled:  # a step's outputs are pooled all or none
-                    bufs = [f"b{pooled[s]}" for s in st.outs]
+                if any(s in pooled for s in st.outs):  # None: made as the kernel makes it
+                    bufs = [f"b{pooled[s]}" if s in pooled else "None" for s in st.outs]
                     into = bufs[0] if not st.prim.multi else "(" + ", ".join(bufs) + ",)"
                     intos[f"i{i}"] = st.prim.into
                     call = f"i{i}({into}, {', '.join(args)})"

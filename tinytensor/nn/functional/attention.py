@@ -24,7 +24,9 @@ from tinytensor.core import wrap
 from tinytensor.nn.functional._util import float_input
 from tinytensor.nn.functional.attention_kernels import (
     safe_probs,
+    sdpa_grad_into,
     sdpa_grad_kernel,
+    sdpa_into,
     sdpa_kernel,
 )
 from tinytensor.nn.functional.dropout import dropout
@@ -164,9 +166,13 @@ def _sdpa_backward(g, q, k, v, mask, out, probs, scale, is_causal):
 
 # The kernel returns the output and the probabilities (saved for backward); the node has the
 # one output.
-SDPA = Primitive("ScaledDotProductAttention", sdpa_kernel, _sdpa_backward, multi=True)
+SDPA = Primitive(
+    "ScaledDotProductAttention", sdpa_kernel, _sdpa_backward, multi=True, into=sdpa_into
+)
 # No rule of its own: a backward that builds a graph takes the composite path above.
-SDPA_GRAD = Primitive("ScaledDotProductAttentionBackward", sdpa_grad_kernel, multi=True)
+SDPA_GRAD = Primitive(
+    "ScaledDotProductAttentionBackward", sdpa_grad_kernel, multi=True, into=sdpa_grad_into
+)
 
 
 # --- multi-head attention -----------------------------------------------------------------------

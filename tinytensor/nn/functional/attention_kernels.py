@@ -113,6 +113,41 @@ def sdpa_kernel(qd, kd, vd, bias, *, scale, is_causal):
         return np.matmul(p, vd), p
 
 
+def sdpa_into(outs, qd, kd, vd, bias, *, scale, is_causal):
+    """``sdpa_kernel`` writing (output, probabilities) into ``outs`` (a compiled replay's
+    buffers, laid out as the kernel's results; None for one made as the kernel makes it):
+    the scores go straight into the probabilities' (..., S, L) array."""
+    out, probs = outs
+    if qd.dtype not in _BLAS_FLOATS or 0 in qd.shape or 0 in kd.shape or 0 in vd.shape:
+        return _copied(sdpa_general(qd, kd, vd, bias, scale=scale, is_causal=is_causal), outs)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        qst = np.empty(qd.shape[:-2] + (qd.shape[-1], qd.shape[-2]), qd.dtype)
+        np.multiply(np.swapaxes(qd, -1, -2), qd.dtype.type(scale), out=qst)
+        st = np.matmul(kd, qst, out=None if probs is None else np.swapaxes(probs, -1, -2))
+        if bias is not None:
+            bt = np.swapaxes(bias.reshape((1,) * (2 - bias.ndim) + bias.shape), -1, -2)
+            if np.broadcast_shapes(st.shape, bt.shape) != st.shape:  # the kernel's own way
+                return _copied(sdpa_kernel(qd, kd, vd, bias, scale=scale, is_causal=is_causal),
+                               outs)  # fmt: skip
+            st += bt
+        if is_causal:
+            S, L = st.shape[-2:]
+            st += np.where(np.tri(S, L, -1, dtype=bool), -np.inf, 0.0).astype(st.dtype)
+        p = np.swapaxes(softmax_over_keys(st), -1, -2)
+        return np.matmul(p, vd, out=out), p
+
+
+def _copied(results, outs):
+    """A kernel's ``results`` copied into the buffers ``outs`` (None: kept as made)."""
+    done = []
+    for r, o in zip(results, outs):
+        if o is not None:
+            np.copyto(o, r)
+            r = o
+        done.append(r)
+    return tuple(done)
+
+
 def sdpa_general(qd, kd, vd, bias, *, scale, is_causal):
     """The forward in the scores' own (..., L, S) layout: other float types and empty sizes."""
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
@@ -144,3 +179,23 @@ def sdpa_grad_kernel(g, q, k, v, out, p, *, scale):
         dst -= r[..., None, :]
         dst *= pt
         return np.matmul(np.swapaxes(dst, -1, -2), k), np.matmul(dst, q), dv
+
+
+def sdpa_grad_into(outs, g, q, k, v, out, p, *, scale):
+    """``sdpa_grad_kernel`` writing (dq, dk, dv) into ``outs`` (None: made as the kernel
+    makes it)."""
+    oq, ok, ov = outs
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        g = np.ascontiguousarray(g)
+        gs = g * g.dtype.type(scale)
+        pt = np.swapaxes(p, -1, -2)
+        dv = np.matmul(pt, g, out=ov)
+        dst = np.matmul(v, np.swapaxes(gs, -1, -2))
+        go = gs * out
+        if go.dtype in _BLAS_FLOATS:
+            r = np.matmul(go, np.ones(go.shape[-1], go.dtype))
+        else:
+            r = go.sum(-1)
+        dst -= r[..., None, :]
+        dst *= pt
+        return np.matmul(np.swapaxes(dst, -1, -2), k, out=oq), np.matmul(dst, q, out=ok), dv

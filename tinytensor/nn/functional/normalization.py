@@ -5,15 +5,19 @@ Composed from tinytensor ops, so every order of gradient comes for free.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from tinytensor._namespace.conventions import write_out
 from tinytensor.autograd.grad_mode import grad_state
 from tinytensor.autograd.primitive import Primitive, tracing
 from tinytensor.core import bump_version, wrap
-from tinytensor.nn.functional._util import column_sums, float_input, saves
+from tinytensor.nn.functional._util import float_input, saves
+from tinytensor.nn.functional.layer_norm_kernels import (
+    layer_norm_grad_into,
+    layer_norm_grad_kernel,
+    layer_norm_into,
+    layer_norm_kernel,
+)
 from tinytensor.ops.pad import pad
 
 
@@ -181,81 +185,6 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     return LAYER_NORM.record(wrap(out), inputs, saved, attrs)
 
 
-# The fast layer-norm kernels sum rows by a matrix-vector product (BLAS: blocked and
-# vectorised, as accurate as NumPy's pairwise sum for rows of this length, and ~5x faster than
-# ``mean`` over a short last axis, which loops per row) and the squares by ``einsum`` (one read,
-# no array of squares); rows longer than _ROW_SUM_MAX, other float types and odd layouts take the
-# general kernels below (NumPy's mean, in the composite's order).
-_ROW_SUM_MAX = 4096
-_BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
-_MEAN_WEIGHTS = {}  # (n, dtype) -> a read-only vector of 1/n: x @ it is the rows' mean
-
-
-def _mean_weights(n, dtype):
-    w = _MEAN_WEIGHTS.get((n, dtype))
-    if w is None:
-        w = np.full(n, 1.0 / n, dtype)
-        w.flags.writeable = False
-        _MEAN_WEIGHTS[(n, dtype)] = w
-    return w
-
-
-def _rows(d, axes, *params):
-    """(rows, n) when ``d`` normalises over its trailing ``axes`` into rows of ``n`` (at most
-    ``_ROW_SUM_MAX``) of float32/float64, with ``params`` None or of that dtype and exactly the
-    normalised shape: the fast kernels' case. None otherwise."""
-    nd, k = d.ndim, len(axes)
-    if d.dtype not in _BLAS_FLOATS or not k or axes != tuple(range(nd - k, nd)):
-        return None
-    trail = d.shape[nd - k :]
-    n = math.prod(trail)
-    if not 0 < n <= _ROW_SUM_MAX or d.size == 0:
-        return None
-    for p in params:
-        if p is not None and (p.dtype != d.dtype or p.shape != trail):
-            return None
-    return d.size // n, n
-
-
-def _layer_norm_kernel(d, w, b, *, axes, eps):
-    """(output, mean, 1/std) over ``axes`` (kept as size-1 dims): one pass per step, the output
-    made in the kernel's own array."""
-    shape = _rows(d, axes, w, b)
-    if shape is None:
-        return _layer_norm_general(d, w, b, axes=axes, eps=eps)
-    m, n = shape
-    x = d.reshape(m, n)
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        mu = np.matmul(x, _mean_weights(n, d.dtype)).reshape(m, 1)
-        xc = x - mu
-        rstd = np.einsum("ij,ij->i", xc, xc).reshape(m, 1)  # the sums of squares
-        rstd /= n
-        rstd += d.dtype.type(eps)
-        np.sqrt(rstd, out=rstd)
-        np.divide(1.0, rstd, out=rstd)
-        xc *= rstd  # the output
-        if w is not None:
-            xc *= w.reshape(n)
-        if b is not None:
-            xc += b.reshape(n)
-    stat = d.shape[: d.ndim - len(axes)] + (1,) * len(axes)
-    return xc.reshape(d.shape), mu.reshape(stat), rstd.reshape(stat)
-
-
-def _layer_norm_general(d, w, b, *, axes, eps):
-    """(output, mean, 1/std): the composite's own NumPy steps (same order, same roundings)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mu = np.mean(d, axis=axes, keepdims=True)
-        xc = d - mu
-        rstd = 1.0 / np.sqrt(np.mean(xc * xc, axis=axes, keepdims=True) + d.dtype.type(eps))
-        out = xc * rstd
-    if w is not None:
-        out = out * w
-    if b is not None:
-        out = out + b
-    return out, mu, rstd
-
-
 def _layer_norm_backward(g, x, w, b, mu, rstd, axes, eps):
     """`dxhat = g*w;  dx = rstd*(dxhat - mean(dxhat) - xhat*mean(dxhat*xhat))`,
     `dw = g*xhat,  db = g` summed over the leading dims (`xhat = (x - mean)*rstd`; by the
@@ -284,58 +213,13 @@ def _layer_norm_backward(g, x, w, b, mu, rstd, axes, eps):
     return dx, (None if w is None else g * xhat), (None if b is None else g)
 
 
-def _layer_norm_grad_kernel(g, x, w, mu, rstd, *, axes, sums=False):
-    """(dx, g*xhat) or, with ``sums``, (dx, dw, db): the first-order backward; `dw = g*xhat`
-    and `db = g` summed over the leading (not normalised) dims (dw is unused without a
-    weight, db without a bias). The row sums by BLAS: `sum(g*w) = g @ w`,
-    `sum(g*w*xhat) = (g*xhat) @ w`, so neither product is made as an array."""
-    shape = _rows(x, axes, w)
-    if shape is None or g.shape != x.shape or g.dtype != x.dtype:
-        return _layer_norm_grad_general(g, x, w, mu, rstd, axes=axes, sums=sums)
-    m, n = shape
-    x2, g2 = x.reshape(m, n), g.reshape(m, n)
-    mu, rstd = mu.reshape(m, 1), rstd.reshape(m, 1)
-    wv = np.ones(n, x.dtype) if w is None else w.reshape(n)
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        xhat = x2 - mu
-        xhat *= rstd
-        gx = g2 * xhat  # the weight's gradient, before the sum over rows
-        mean_d = np.matmul(g2, wv).reshape(m, 1)  # sum(dxhat), dxhat = g*w
-        mean_d /= n
-        mean_dx = np.matmul(gx, wv).reshape(m, 1)  # sum(dxhat*xhat)
-        mean_dx /= n
-        dx = g2 * wv if w is not None else g2 - mean_d  # (dxhat - mean_d) in a fresh array
-        if w is not None:
-            dx -= mean_d
-        xhat *= mean_dx
-        dx -= xhat
-        dx *= rstd
-        if sums:
-            trail = x.shape[x.ndim - len(axes) :]
-            dw, db = column_sums(gx).reshape(trail), column_sums(g2).reshape(trail)
-            return dx.reshape(x.shape), dw, db
-    return dx.reshape(x.shape), gx.reshape(x.shape)
-
-
-def _layer_norm_grad_general(g, x, w, mu, rstd, *, axes, sums=False):
-    """(dx, g*xhat) or, with ``sums``, (dx, dw, db): the first-order backward's NumPy steps,
-    in the composite's order, and NumPy's sums over the leading dims."""
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        xhat = (x - mu) * rstd
-        dxhat = g if w is None else g * w
-        mean_d = np.mean(dxhat, axis=axes, keepdims=True)
-        mean_dx = np.mean(dxhat * xhat, axis=axes, keepdims=True)
-        dx = rstd * (dxhat - mean_d - xhat * mean_dx)
-        gx = g * xhat
-    if sums:
-        lead = tuple(i for i in range(x.ndim) if i not in axes)
-        return dx, gx.sum(lead), g.sum(lead)
-    return dx, gx
-
-
-LAYER_NORM = Primitive("NativeLayerNorm", _layer_norm_kernel, _layer_norm_backward, multi=True)
+LAYER_NORM = Primitive(
+    "NativeLayerNorm", layer_norm_kernel, _layer_norm_backward, multi=True, into=layer_norm_into
+)
 # No rule of its own: a backward that builds a graph takes the composite path above.
-LAYER_NORM_GRAD = Primitive("NativeLayerNormBackward", _layer_norm_grad_kernel, multi=True)
+LAYER_NORM_GRAD = Primitive(
+    "NativeLayerNormBackward", layer_norm_grad_kernel, multi=True, into=layer_norm_grad_into
+)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
