@@ -15,23 +15,13 @@ import warnings
 
 import numpy as np
 import pytest
+from call_counting import Counting
 
 import tinytensor as tt
 from tinytensor.autograd.primitive import Primitive, set_tracer
 from tinytensor.ops.binary import ADD, DIV, MUL, SUB
 
 INF, NAN = math.inf, math.nan
-
-
-class _Counting:
-    """A callable that counts its calls and answers with ``fn``."""
-
-    def __init__(self, fn):
-        self.fn, self.calls = fn, 0
-
-    def __call__(self, *args):
-        self.calls += 1
-        return self.fn(*args)
 
 
 class _Tracer:
@@ -54,15 +44,15 @@ def _quiet_twice(a):
 
 
 def test_apply_and_compute_call_fast_in_the_kernels_place():
-    kernel, fast = _Counting(_quiet_twice), _Counting(lambda a: a * 2.0)
+    kernel, fast = Counting(_quiet_twice), Counting(lambda a: a * 2.0)
     prim = Primitive("Twice", kernel, _twice_backward, fast=fast)
     x = tt.tensor([1.0, -3.0], requires_grad=True)
     y = prim.apply((x,), (x._data,))
-    assert (fast.calls, kernel.calls) == (1, 0)
+    assert (fast.count, kernel.count) == (1, 0)
     np.testing.assert_array_equal(y._data, [2.0, -6.0])
     assert y.grad_fn is not None and repr(y.grad_fn) == "<TwiceBackward>"
     out = prim.compute((x,), (x._data,))
-    assert (fast.calls, kernel.calls) == (2, 0)
+    assert (fast.count, kernel.count) == (2, 0)
     np.testing.assert_array_equal(out, [2.0, -6.0])
     assert prim.kernel is kernel and prim.fast is fast  # what a compiled program replays
     y.sum().backward()
@@ -73,26 +63,26 @@ def test_a_floating_point_signal_falls_back_to_the_kernel():
     def signalling(a):
         raise FloatingPointError("overflow encountered in multiply")
 
-    kernel = _Counting(_quiet_twice)
+    kernel = Counting(_quiet_twice)
     prim = Primitive("Twice", kernel, _twice_backward, fast=signalling)
     x = tt.tensor([1e308, 1.0])
     for run in (lambda: prim.apply((x,), (x._data,))._data, lambda: prim.compute((x,), (x._data,))):
         np.testing.assert_array_equal(run(), [INF, 2.0])
-    assert kernel.calls == 2
+    assert kernel.count == 2
 
 
 def test_a_kernel_without_fast_is_not_run_again():
     def warns(a):
         raise RuntimeWarning("Mean of empty slice")
 
-    kernel = _Counting(warns)
+    kernel = Counting(warns)
     prim = Primitive("Warns", kernel, _twice_backward)
     x = tt.tensor([1.0])
     with pytest.raises(RuntimeWarning, match="empty slice"):
         prim.apply((x,), (x._data,))
     with pytest.raises(RuntimeWarning, match="empty slice"):
         prim.compute((x,), (x._data,))
-    assert kernel.calls == 2  # once each: the signal was the kernel's own, not retried
+    assert kernel.count == 2  # once each: the signal was the kernel's own, not retried
 
 
 def test_the_tracer_sees_the_fast_kernels_call_and_result():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from call_counting import Counting
 
 import tinytensor as tt
 from tinytensor.autograd.primitive import Primitive, set_tracer
@@ -36,15 +37,6 @@ def tracer():
         yield tr
     finally:
         set_tracer(prev)
-
-
-class _Counting:
-    def __init__(self, fn):
-        self.fn, self.calls = fn, []
-
-    def __call__(self, *args, **kwargs):
-        self.calls.append((args, kwargs))
-        return self.fn(*args, **kwargs)
 
 
 def _scale(x, *, factor=1.0):
@@ -146,7 +138,7 @@ def test_a_backward_closing_over_an_array_is_refused_at_declaration():
 
 
 def test_call_is_the_declared_kernel_with_keywords_untraced(tracer):
-    kernel, fast = _Counting(_scale), _Counting(_scale)
+    kernel, fast = Counting(_scale), Counting(_scale)
     prim = Primitive("Scale", kernel, _scale_backward, fast=fast)
     x = np.array([1.0, 2.0])
     out = prim(x, factor=4.0)
@@ -159,7 +151,7 @@ def test_call_is_the_declared_kernel_with_keywords_untraced(tracer):
 
 
 def test_compute_passes_attrs_as_keywords_and_reports_them(tracer):
-    kernel = _Counting(_scale)
+    kernel = Counting(_scale)
     prim = Primitive("Scale", kernel, _scale_backward)
     x = tt.tensor([1.0, 2.0], requires_grad=True)
     out = prim.compute((x,), (x._data,), {"factor": 3.0})
@@ -181,7 +173,7 @@ def test_fast_falls_back_to_the_kernel_with_its_keywords(signal, how):
     def fast(x, *, factor):
         raise signal("overflow encountered in multiply")
 
-    kernel = _Counting(_scale)
+    kernel = Counting(_scale)
     prim = Primitive("Scale", kernel, _scale_backward, fast=fast)
     x = tt.tensor([1.0, 2.0])
     if how == "compute":
@@ -197,7 +189,7 @@ def test_fast_falls_back_without_keywords(how):
     def fast(x):
         raise FloatingPointError("invalid value")
 
-    kernel = _Counting(lambda x: x - 1.0)
+    kernel = Counting(lambda x: x - 1.0)
     prim = Primitive("Dec", kernel, None, fast=fast)
     x = tt.tensor([1.0, 2.0])
     out = prim.compute((x,), (x._data,)) if how == "compute" else prim.apply((x,), (x._data,))
@@ -206,7 +198,7 @@ def test_fast_falls_back_without_keywords(how):
 
 
 def test_fast_runs_with_keywords_when_it_does_not_signal():
-    kernel, fast = _Counting(_scale), _Counting(_scale)
+    kernel, fast = Counting(_scale), Counting(_scale)
     prim = Primitive("Scale", kernel, _scale_backward, fast=fast)
     x = tt.tensor([1.0, 2.0])
     prim.compute((x,), (x._data,), {"factor": 2.0})
@@ -218,7 +210,7 @@ def test_an_error_that_is_no_floating_point_signal_is_not_retried():
     def fast(x):
         raise ValueError("bad shape")
 
-    kernel = _Counting(lambda x: x)
+    kernel = Counting(lambda x: x)
     prim = Primitive("Id", kernel, None, fast=fast)
     x = tt.tensor([1.0])
     with pytest.raises(ValueError, match="bad shape"):
