@@ -25,7 +25,15 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the package importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.peers import BASELINE, FLOORS, KNOBS, PEERS, REFERENCE  # noqa: E402
+from benchmarks.peers import (  # noqa: E402
+    BASELINE,
+    BASELINE_COMPILED,
+    BEFORE,
+    FLOORS,
+    KNOBS,
+    PEERS,
+    REFERENCE,
+)
 from benchmarks.workloads import Case, cases, flops, w3_gemms, w4_gemms  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -303,7 +311,8 @@ def parse_args(argv=None):
         "--baseline",
         metavar="DIR",
         help=f"also time the tinytensor package in DIR (e.g. a git worktree of an older commit) "
-        f"as the library {BASELINE!r}, interleaved with the others in the same run",
+        f"as the library {BASELINE!r} (and {BASELINE_COMPILED!r} where 'tinytensor compiled' "
+        "is a peer), interleaved with the others in the same run",
     )
     p.add_argument(
         "--allocator",
@@ -326,11 +335,13 @@ def main(argv=None) -> int:
             sys.exit(f"--baseline {args.baseline}: no tinytensor package in that folder")
         args.baseline = str(Path(args.baseline).resolve())
         peers.insert(peers.index("tinytensor") + 1 if "tinytensor" in peers else 0, BASELINE)
+        if "tinytensor compiled" in peers:
+            peers.insert(peers.index("tinytensor compiled") + 1, BASELINE_COMPILED)
     if args.allocator:
         for knob, (source, _) in KNOBS.items():
             if source in peers:
                 peers.insert(peers.index(source) + 1, knob)
-    unknown = [p for p in peers if p not in PEERS and p != BASELINE and p not in KNOBS]
+    unknown = [p for p in peers if p not in PEERS and p not in BEFORE and p not in KNOBS]
     if unknown:
         sys.exit(f"unknown peer(s) {unknown}; choose from {list(PEERS)}")
     selected = cases(args.quick)

@@ -138,12 +138,12 @@ def main(argv=None):
         out.write(json.dumps(msg) + "\n")
         out.flush()
 
-    from benchmarks.peers import BASELINE, KNOBS, PEERS
+    from benchmarks.peers import BEFORE, KNOBS, PEERS
 
     peer = KNOBS.get(peer, (peer,))[0]  # an --allocator row: the row it varies (run.py set its env)
-    if peer == BASELINE:  # the older checkout's package first (``benchmarks`` is already ours)
+    if peer in BEFORE:  # the older checkout's package first (``benchmarks`` is already ours)
         sys.path.insert(0, os.environ["TINYTENSOR_BENCH_BASELINE"])
-    mod = importlib.import_module(PEERS["tinytensor" if peer == BASELINE else peer])
+    mod = importlib.import_module(PEERS[BEFORE.get(peer, peer)])
     try:
         importlib.import_module(mod.MODULE)
     except ImportError as e:

@@ -20,6 +20,8 @@ FLOORS = ("numpy floor", "python floor")
 # ``--baseline DIR``: tinytensor's adapter again, importing the tinytensor package in DIR (an older
 # checkout), so before and after are timed in the same run, interleaved.
 BASELINE = "tinytensor-before"
+BASELINE_COMPILED = "tinytensor compiled-before"  # with "tinytensor compiled" among the peers
+BEFORE = {BASELINE: "tinytensor", BASELINE_COMPILED: "tinytensor compiled"}  # -> the adapter
 REFERENCE = "pytorch"
 
 # ``--allocator``: each tinytensor row again in the allocator's other state, set the way a user

@@ -446,3 +446,26 @@ def test_a_dynamic_program_pools_nothing():
         assert bits(f(x)) == bits((x * 2.0).relu() + 1.0)
     dyn = [e.program for e in f.entries if isinstance(e.guards, DynamicGuards)]
     assert dyn and all(p.pool is None and p.forward_pooled is None for p in dyn)
+
+
+def test_values_of_one_size_in_other_shapes_and_dtypes_share_a_buffer():
+    def fn(x, y):
+        s = (x * 2.0).relu().sum()  # float32 (4, 6): dead once summed
+        z = (y + 1.0) * 3.0  # float32 (6, 4): 96 bytes again
+        return s + z.sum()
+
+    f = tt.compile(fn)
+    g = np.random.default_rng(5)
+    x, y = (tt.from_numpy(g.standard_normal(s).astype(np.float32)) for s in ((4, 6), (6, 4)))
+    f(x, y)
+    assert bits(f(x, y)) == bits(fn(x, y))
+    prog = f.program
+    shape = {}  # value name -> its shape, from the listing
+    for line in str(prog).splitlines():
+        if " = " in line and "#" in line:
+            shape[line.split(" = ")[0].strip()] = line.rsplit("# ", 1)[1]
+    held = {}
+    for n, k in prog.buffers.items():
+        held.setdefault(k, set()).add(shape[n])
+    assert len(prog.buffers) == 4 and len(held) == 2  # v2, v3, v5, v6 in two buffers
+    assert all(shapes == {"float32[4, 6]", "float32[6, 4]"} for shapes in held.values())

@@ -13,8 +13,10 @@ later kernel meets the layout it met when traced.
 **Sharing by liveness.** One timeline: the forward steps, then the backward steps. A value the
 backward reads (a residual) lives from its step to the end of the backward; any other value
 from its step to its last read, extended over every view of it. Values whose lifetimes do not
-overlap and whose shapes and dtypes agree share one buffer (a greedy assignment in order of
-the steps). ``plan`` makes that assignment when the program is built.
+overlap and whose sizes in bytes agree share one buffer, each seeing it as an array of its own
+shape, dtype and strides (a greedy assignment in order of the steps, taking the buffer freed
+last: the likeliest still in the cache). ``plan`` makes that assignment when the program is
+built.
 
 **Leases.** The buffers of one call form a *set*. A forward replay takes a free set from the
 program's ``BufferPool`` (or makes one: the warm-up allocation) and keeps it *leased* while
@@ -28,11 +30,13 @@ At most ``KEEP_FREE`` free sets are kept; further ones are dropped.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from tinytensor.compiler.trace import SEQ, SLOT
 
-__all__ = ["KEEP_FREE", "BufferPool", "Lease", "empty", "layout", "plan"]
+__all__ = ["KEEP_FREE", "BufferPool", "Lease", "empty", "layout", "plan", "view"]
 
 KEEP_FREE = 2  #: free buffer sets a program keeps (more are dropped)
 
@@ -85,13 +89,21 @@ def layout(a):
 
 def empty(shape, dtype, order):
     """A new array of ``shape`` and ``dtype`` laid out in axis ``order`` (see ``layout``)."""
-    a = np.empty([shape[i] for i in order], dtype)
+    dtype = np.dtype(dtype)
+    return view(np.empty(math.prod(shape) * dtype.itemsize, np.uint8), shape, dtype, order)
+
+
+def view(raw, shape, dtype, order):
+    """The bytes ``raw`` as an array of ``shape`` and ``dtype`` laid out in axis ``order``."""
+    a = raw.view(dtype).reshape([shape[i] for i in order])
     return a.transpose(np.argsort(order)) if order != tuple(range(len(order))) else a
 
 
 def plan(steps, order, arrays, residuals, visible):
-    """Assign buffers: ``{slot: buffer number}`` and ``[(shape, dtype, axis order)]`` per
-    buffer (each laid out as the traced value it holds: ``empty``).
+    """Assign buffers: ``({slot: view number}, [(buffer, shape, dtype, axis order)] per view,
+    [bytes] per buffer)``. A buffer is bytes; each value sees it as a view laid out as the
+    traced value (``view``), and values of one size share a buffer whatever their shapes and
+    dtypes, the one freed last first (its memory is the likeliest still in the cache).
 
     ``steps``: the program's steps; ``order``: the step indices in the order they run
     (forward then backward); ``arrays``: slot -> traced array; ``residuals``: the slots the
@@ -144,39 +156,41 @@ def plan(steps, order, arrays, residuals, visible):
             stop = max(max(last.get(t, p), made.get(t, p)) for t in members)
             candidates.append((p, stop, s, axes))
 
-    assignment, specs, busy = {}, [], {}  # busy: (shape, dtype, order) -> [[until, buffer]]
+    assignment, views, sizes = {}, {}, []
+    busy = {}  # bytes -> [[in use until, buffer]]
     for start, stop, s, axes in candidates:
         a = arrays[s]
-        spec = (a.shape, a.dtype, axes)
-        free = busy.setdefault(spec, [])
-        for entry in free:
-            if entry[0] < start:
-                entry[0] = stop
-                assignment[s] = entry[1]
-                break
+        same = busy.setdefault(a.nbytes, [])
+        free = [entry for entry in same if entry[0] < start]
+        if free:
+            entry = max(free)  # the one freed last
+            entry[0] = stop
         else:
-            assignment[s] = len(specs)
-            free.append([stop, len(specs)])
-            specs.append(spec)
-    return assignment, specs
+            entry = [stop, len(sizes)]
+            same.append(entry)
+            sizes.append(a.nbytes)
+        assignment[s] = views.setdefault((entry[1], a.shape, a.dtype, axes), len(views))
+    return assignment, list(views), sizes
 
 
 class BufferPool:
     """The free buffer sets of one program (see the module docstring)."""
 
-    __slots__ = ("specs", "free", "made")
+    __slots__ = ("views", "sizes", "free", "made")
 
-    def __init__(self, specs):
-        self.specs = tuple(specs)
+    def __init__(self, views, sizes):
+        self.views = tuple(views)  # (buffer, shape, dtype, axis order) per view
+        self.sizes = tuple(sizes)  # bytes per buffer
         self.free = []
         self.made = 0  # sets allocated so far
 
     def take(self):
-        """A lease on a free set, or on a new one."""
+        """A lease on a free set (its views, one per pooled shape of a buffer), or a new one."""
         try:
             buffers = self.free.pop()
         except IndexError:
-            buffers = tuple([empty(*spec) for spec in self.specs])
+            raw = [np.empty(n, np.uint8) for n in self.sizes]
+            buffers = tuple([view(raw[b], *spec) for b, *spec in self.views])
             self.made += 1
         return Lease(self, buffers)
 

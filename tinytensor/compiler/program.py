@@ -183,10 +183,10 @@ def build(tracer, out_slots, grad_in_slots, grad_out_slots, input_slots, symboli
             live_f.append(i)
     prog.removed += len([i for i, st in enumerate(steps) if st.phase == "backward"]) - len(keep_b)
 
-    pooled, specs = {}, []
+    pooled, views, sizes = {}, [], []
     if batch_input is None:  # a static program (a dynamic one's shapes vary by call)
         visible = {*input_slots, *grad_in_slots, *out_slots, *(grad_out_slots or ())} - {None}
-        pooled, specs = plan(steps, live_f + keep_b, tracer.arrays, residuals, visible)
+        pooled, views, sizes = plan(steps, live_f + keep_b, tracer.arrays, residuals, visible)
     swaps = {}  # line number -> the line writing into the buffers instead
     intos = {}  # the into kernels' names (apart: ns numbers the constants by its size)
 
@@ -263,7 +263,7 @@ def build(tracer, out_slots, grad_in_slots, grad_out_slots, input_slots, symboli
                 target = outs[0] if not st.prim.multi else "(" + ", ".join(outs) + ",)"
                 code.append(f"    {target} = {kname}({', '.join(args)})")
                 if any(s in pooled for s in st.outs):  # None: made as the kernel makes it
-                    bufs = [f"b{pooled[s]}" if s in pooled else "None" for s in st.outs]
+                    bufs = [f"w{pooled[s]}" if s in pooled else "None" for s in st.outs]
                     into = bufs[0] if not st.prim.multi else "(" + ", ".join(bufs) + ",)"
                     intos[f"i{i}"] = st.prim.into
                     call = f"i{i}({into}, {', '.join(args)})"
@@ -312,9 +312,9 @@ def build(tracer, out_slots, grad_in_slots, grad_out_slots, input_slots, symboli
     prog.n_forward = len(live_f)
     exec(compile(prog.forward_source, "<tinytensor.compile forward>", "exec"), ns)  # noqa: S102
     prog.forward = ns["forward"]
-    unpack = f"    ({''.join(f'b{k}, ' for k in range(len(specs)))}) = _b"
+    unpack = f"    ({''.join(f'w{k}, ' for k in range(len(views)))}) = _b"  # views of buffers
     if pooled:
-        prog.pool = BufferPool(specs)
+        prog.pool = BufferPool(views, sizes)
         prog.input_strides = tuple(tracer.arrays[s].strides for s in input_slots)
         prog.grad_strides = tuple(tracer.arrays[s].strides for s in grad_in_slots)
         prog.forward_pooled = _pooled(ns, intos, "forward", src, body, swaps, unpack)
@@ -343,10 +343,10 @@ def build(tracer, out_slots, grad_in_slots, grad_out_slots, input_slots, symboli
         if pooled:
             prog.backward_pooled = _pooled(ns, intos, "backward", src, bbody, swaps, unpack)
     if pooled:
-        prog.buffers = {names[s]: k for s, k in pooled.items()}
+        prog.buffers = {names[s]: views[k][0] for s, k in pooled.items()}
         held = {}
-        for s, k in pooled.items():
-            held.setdefault(k, []).append(names[s])
+        for n, k in prog.buffers.items():
+            held.setdefault(k, []).append(n)
         listing.append("# buffers reused by every call (values whose lifetimes do not overlap):")
         listing += [f"#   b{k}: {', '.join(v)}" for k, v in sorted(held.items())]
     prog.listing = "\n".join(listing)
