@@ -293,6 +293,27 @@ def norm_dim(dim, ndim, name):
     return tuple(sorted(out)) if ndim else ()
 
 
+def all_dims_if_empty(dim):
+    """``dim`` for the reductions PyTorch reads an empty dim list in as all dims (sum, mean,
+    var, std, norm, logsumexp, nansum, nanmean): ``None`` for ``()`` or ``[]``."""
+    if isinstance(dim, (tuple, list)) and not dim:
+        return None
+    return dim
+
+
+def check_nonempty_dims(a, dim, axes, name):
+    """Refuse to reduce the empty tensor ``a`` over ``axes`` (``dim`` as given, None for all)
+    when one of them has size 0 (no identity): IndexError when a dim was given, RuntimeError
+    for the whole tensor, as PyTorch."""
+    if dim is not None and axes and all(a.shape[i] for i in axes):
+        return
+    error = RuntimeError if dim is None or not axes else IndexError
+    raise error(
+        f"{name}(): cannot reduce an empty tensor of shape {tuple(a.shape)} over dim {dim}; "
+        "specify a dim with nonzero size"
+    )
+
+
 def one_dim(dim, ndim, name):
     n = max(ndim, 1)
     if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):
@@ -303,6 +324,18 @@ def one_dim(dim, ndim, name):
             f"(expected a value in [{-n}, {n - 1}])"
         )
     return int(dim) % n
+
+
+def refuse_bool(a, dim, name, error, range_first=True):
+    """``a`` as a tensor, refused with ``error`` (PyTorch's class for ``name``) if it is a bool
+    tensor: after checking that ``dim`` (when given) is an int, and that it is in range first
+    if ``range_first`` (PyTorch's order for ``name``)."""
+    a = as_tensor(a, name)
+    if dim is not None and (range_first or not isinstance(dim, (int, np.integer))):
+        one_dim(dim, a.ndim, name)
+    if a._data.dtype == np.bool_:
+        raise error(f"{name}(): not supported for bool tensors, as in PyTorch; convert with .int()")
+    return a
 
 
 def check_float(x, name, error=TypeError):

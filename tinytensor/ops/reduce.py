@@ -17,9 +17,20 @@ from tinytensor.autograd.node import OUT
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase, wrap
 from tinytensor.ops import _util
-from tinytensor.ops._util import CAST, FP_SIGNALS, as_tensor, check_float, norm_dim, one_dim
+from tinytensor.ops._util import (
+    CAST,
+    FP_SIGNALS,
+    all_dims_if_empty,
+    as_tensor,
+    check_float,
+    check_nonempty_dims,
+    norm_dim,
+    one_dim,
+    refuse_bool,
+)
 from tinytensor.ops.creation import eye, zeros_of
 from tinytensor.ops.gather import scatter
+from tinytensor.ops.reduce_logical import ALL, ANY, all, any  # noqa: F401 (R.all, R.any)
 from tinytensor.ops.selection import maximum, minimum, where
 
 values_indices = namedtuple("values_indices", ["values", "indices"])
@@ -49,7 +60,7 @@ def _accumulated(a, dtype):
 def sum(input, dim=None, keepdim=False, dtype=None):
     """f(a) = sum of a over dim;  da = g broadcast back"""
     a = as_tensor(input, "sum")
-    axes = norm_dim(dim, a.ndim, "sum")
+    axes = norm_dim(all_dims_if_empty(dim), a.ndim, "sum")
     d = a._data if dtype is None and a._data.dtype.kind == "f" else _accumulated(a, dtype)
     attrs = {"dim": axes, "keepdim": keepdim}
     return SUM.apply((a,), (d,), (a.shape, axes, keepdim), attrs)
@@ -82,7 +93,7 @@ def mean(input, dim=None, keepdim=False, dtype=None):
             f"mean(): could not infer output dtype. Input dtype must be a floating point dtype, "
             f"got {a.dtype}; convert it with .float()"
         )
-    axes = norm_dim(dim, a.ndim, "mean")
+    axes = norm_dim(all_dims_if_empty(dim), a.ndim, "mean")
     n = int(np.prod([a.shape[i] for i in axes])) if axes else 1
     attrs = {"dim": axes, "keepdim": keepdim}
     return MEAN.apply((a,), (a._data,), (n, a.shape, axes, keepdim), attrs)
@@ -167,14 +178,11 @@ PROD_OTHERS = Primitive("ProdOthers", _prod_others_kernel, _prod_others_backward
 
 
 def _reduced_axes(a, dim, name):
-    """The axes a max/min reduces; refuses an empty reduction (it has no identity)."""
+    """The axes a max/min reduces; refuses an empty reduction (it has no identity): an
+    IndexError naming a given dim of size 0, a RuntimeError for all dims (PyTorch's classes)."""
     axes = norm_dim(dim, a.ndim, name)
-    # builtins.any: this module's own ``any`` (the tensor op) shadows it here.
-    if a._data.size == 0 and (not axes or builtins.any(a.shape[i] == 0 for i in axes)):
-        raise RuntimeError(
-            f"{name}(): cannot reduce an empty tensor of shape {tuple(a.shape)} over dim {dim}; "
-            "specify a dim with nonzero size"
-        )
+    if a._data.size == 0:
+        check_nonempty_dims(a, dim, axes, name)
     return axes
 
 
@@ -283,10 +291,11 @@ def _max_min(a, dim, keepdim, full, by_dim, name):
 
 
 def _arg(a, dim, keepdim, prim, name):
-    a = as_tensor(a, name)
-    # Empty is fine along the other dims ((0, 2).argmax(1) is an empty result), not along dim.
+    a = refuse_bool(a, dim, name, RuntimeError, range_first=False)
+    # Empty is fine along the other dims ((0, 2).argmax(1) is an empty result), not along dim
+    # (IndexError, as PyTorch, also for a whole empty tensor without a dim).
     if a._data.size == 0 and (dim is None or a.shape[one_dim(dim, a.ndim, name)] == 0):
-        raise RuntimeError(
+        raise IndexError(
             f"{name}(): cannot be computed on an empty tensor of shape {tuple(a.shape)} "
             f"over dim {dim}; specify a dim with nonzero size"
         )
@@ -330,7 +339,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     check_float(a, "var", RuntimeError)  # PyTorch's class for std and var
     if isinstance(dim, bool):
         dim, unbiased = None, dim
-    axes = norm_dim(dim, a.ndim, "var")
+    axes = norm_dim(all_dims_if_empty(dim), a.ndim, "var")
     n = int(np.prod([a.shape[i] for i in axes])) if axes else 1
     corr = _correction(unbiased, correction)
     denom = float(builtins.max(n - corr, 0))
@@ -385,7 +394,14 @@ def logsumexp(input, dim, keepdim=False):
     `da = g*exp(a - f(a))`"""
     a = as_tensor(input, "logsumexp")
     a = a if a._data.dtype.kind == "f" else a.to(get_default_dtype())  # ints: PyTorch's
-    axes = norm_dim(dim, a.ndim, "logsumexp")
+    if isinstance(dim, (tuple, list)) and not dim and a._data.size > 1 and not keepdim:
+        # PyTorch 2.13 reduces all dims for dim=() but then fails to write the 0-d result.
+        raise RuntimeError(
+            f"logsumexp: dim=() with keepdim=False is refused for a {a.ndim}-d tensor, as in "
+            "PyTorch (its all-dims result does not fit the output); pass "
+            "dim=tuple(range(x.ndim)), or keepdim=True"
+        )
+    axes = norm_dim(all_dims_if_empty(dim), a.ndim, "logsumexp")
     saved = (a, OUT, a.shape, axes, keepdim)
     return LOGSUMEXP.apply((a,), (a._data,), saved, {"dim": axes, "keepdim": keepdim})
 
@@ -413,13 +429,14 @@ def norm(input, p="fro", dim=None, keepdim=False, *, dtype=None):
     a = as_tensor(input, "norm")
     a = a if dtype is None else a.to(to_dtype(dtype))
     check_float(a, "norm", RuntimeError)
-    axes = norm_dim(dim, a.ndim, "norm")
+    axes = norm_dim(all_dims_if_empty(dim), a.ndim, "norm")
     if p in ("fro", 2, 2.0):
         p = 2.0
-    elif p in (float("inf"), "inf"):
-        return a.abs().amax(axes, keepdim)
-    elif p in (float("-inf"), "-inf"):
-        return a.abs().amin(axes, keepdim)
+    elif p in (float("inf"), "inf", float("-inf"), "-inf"):
+        if a._data.size == 0 and (not axes or builtins.any(a.shape[i] == 0 for i in axes)):
+            raise RuntimeError(f"norm: the {p} norm over an empty dim has no identity (dim={dim})")
+        big = p in (float("inf"), "inf")
+        return a.abs().amax(axes, keepdim) if big else a.abs().amin(axes, keepdim)
     elif p == 0:
         return (a != 0).to(a.dtype).sum(axes, keepdim=keepdim)
     elif isinstance(p, (int, float)) and not isinstance(p, bool):
@@ -449,32 +466,6 @@ def _norm_backward(g, a, out, p, shape, axes, keepdim):
 
 
 NORM = Primitive("Norm", _norm_kernel, _norm_backward)
-
-
-def all(input, dim=None, keepdim=False):
-    """True where every element (over ``dim``, or the whole tensor) is nonzero; a bool tensor.
-    No gradient.
-
-    >>> tt.all(tt.tensor([[True, False], [True, True]]), dim=1)
-    tensor([False,  True])"""
-    a = as_tensor(input, "all")
-    attrs = {"dim": norm_dim(dim, a.ndim, "all"), "keepdim": keepdim}
-    return ALL.apply((a,), (a._data,), (), attrs)
-
-
-def any(input, dim=None, keepdim=False):
-    """True where some element (over ``dim``, or the whole tensor) is nonzero; a bool tensor.
-    No gradient.
-
-    >>> tt.any(tt.tensor([[True, False], [False, False]]), dim=1)
-    tensor([ True, False])"""
-    a = as_tensor(input, "any")
-    attrs = {"dim": norm_dim(dim, a.ndim, "any"), "keepdim": keepdim}
-    return ANY.apply((a,), (a._data,), (), attrs)
-
-
-ALL = Primitive("All", lambda d, dim, keepdim: np.all(d, axis=dim, keepdims=keepdim))
-ANY = Primitive("Any", lambda d, dim, keepdim: np.any(d, axis=dim, keepdims=keepdim))
 
 
 def cumsum(input, dim, *, dtype=None):

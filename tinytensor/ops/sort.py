@@ -21,7 +21,7 @@ from tinytensor.ops import gather as G
 from tinytensor.ops import selection as SEL
 from tinytensor.ops import shape as S
 from tinytensor.ops._introselect import front_of_unordered
-from tinytensor.ops._util import as_tensor, one_dim
+from tinytensor.ops._util import as_tensor, one_dim, refuse_bool
 from tinytensor.ops.creation import zeros_of
 
 __all__ = [
@@ -224,14 +224,14 @@ NANMEDIAN_DIM = Primitive(
 
 def _whole_median(a, name, prim):
     """Median over all elements (no indices);  da = g shared among the elements equal to it"""
-    a = as_tensor(a, name)
     return prim.apply((a,), (a._data,), (a, OUT))
 
 
 def _whole_median_kernel(position):
     def kernel(x):
-        if x.size == 0:
-            return np.array(np.nan, x.dtype)
+        if x.size == 0:  # NaN, cast as PyTorch's is (an integer dtype's minimum on x86)
+            with np.errstate(invalid="ignore"):
+                return np.array(np.nan).astype(x.dtype)
         flat = np.sort(x.reshape(-1), kind="stable")
         return np.array(flat[int(position(flat[None])[0])])
 
@@ -251,7 +251,7 @@ NANMEDIAN = Primitive("Nanmedian", _whole_median_kernel(_nanmedian_pos), _evenly
 
 def median(input, dim=None, keepdim=False):
     """``median(a)``: lower median of all elements; ``median(a, dim)`` -> (values, indices)."""
-    a = input
+    a = refuse_bool(input, dim, "median", NotImplementedError)
     if dim is None:
         return _whole_median(a, "median", MEDIAN)
     return _row_pick(a, dim, keepdim, "median", median_result, MEDIAN_DIM)
@@ -259,7 +259,7 @@ def median(input, dim=None, keepdim=False):
 
 def nanmedian(input, dim=None, keepdim=False):
     """``median`` ignoring NaNs (NaN only where a row is all NaN)."""
-    a = input
+    a = refuse_bool(input, dim, "nanmedian", NotImplementedError)
     if dim is None:
         return _whole_median(a, "nanmedian", NANMEDIAN)
     return _row_pick(a, dim, keepdim, "nanmedian", nanmedian_result, NANMEDIAN_DIM)

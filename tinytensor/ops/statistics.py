@@ -17,7 +17,13 @@ from tinytensor.ops import reduce as R
 from tinytensor.ops import selection as SEL
 from tinytensor.ops import shape as S
 from tinytensor.ops import unary as UN
-from tinytensor.ops._util import as_tensor, check_float, norm_dim, one_dim
+from tinytensor.ops._util import (
+    all_dims_if_empty,
+    as_tensor,
+    check_float,
+    check_nonempty_dims,
+    norm_dim,
+)
 from tinytensor.ops.linalg import products as L
 from tinytensor.ops.linalg.factorizations import diagonal
 
@@ -119,7 +125,7 @@ HISTC = Primitive("Histc", _histc_kernel)
 def count_nonzero(input, dim=None):
     """How many elements are nonzero (over dim)."""
     x = as_tensor(input, "count_nonzero")
-    axes = norm_dim(dim, x.ndim, "count_nonzero")
+    axes = norm_dim(all_dims_if_empty(dim), x.ndim, "count_nonzero")
     return COUNT_NONZERO.apply((x,), (x._data,), (), {"dim": axes})
 
 
@@ -133,17 +139,18 @@ COUNT_NONZERO = Primitive("CountNonzero", _count_nonzero_kernel)
 def aminmax(input, *, dim=None, keepdim=False):
     """(amin, amax) over dim (or all elements), each differentiable as amin/amax."""
     a = as_tensor(input, "aminmax")
-    if a._data.size == 0 and (dim is None or a.shape[one_dim(dim, a.ndim, "aminmax")] == 0):
-        raise RuntimeError(
-            f"aminmax(): cannot compute aminmax over an empty dimension of a tensor of shape "
-            f"{tuple(a.shape)}"
-        )
+    if dim is not None and not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"aminmax(): argument 'dim' must be int, not {type(dim).__name__}")
+    if a._data.size == 0:
+        axes = norm_dim(dim, a.ndim, "aminmax")
+        check_nonempty_dims(a, dim, axes, "aminmax")
     return aminmax_result(R.amin(a, dim, keepdim), R.amax(a, dim, keepdim))
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """f(a) = sum of the non-NaN elements over dim;  da = g broadcast back, 0 at the NaNs"""
     a = as_tensor(input, "nansum")
+    dim = all_dims_if_empty(dim)
     axes = norm_dim(dim, a.ndim, "nansum")
     if a._data.dtype.kind != "f":
         return R.sum(a, dim, keepdim, dtype)
@@ -153,9 +160,9 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
 
 
 def _nansum_kernel(x, dim, keepdim, dtype):
-    if dtype is not None:
-        x = x.astype(dtype)
-    return np.asarray(np.nansum(x, axis=dim, keepdims=keepdim))
+    with np.errstate(invalid="ignore", over="ignore"):  # inf + -inf is NaN, quietly
+        x = x if dtype is None else x.astype(dtype)
+        return np.asarray(np.nansum(x, axis=dim, keepdims=keepdim))
 
 
 def _nansum_backward(g, a, axes, keepdim):
@@ -177,6 +184,7 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
         )
     if dtype is not None and to_dtype(dtype).np.kind != "f":
         raise RuntimeError(f"nanmean(): dtype must be a floating point dtype, got {dtype}")
+    dim = all_dims_if_empty(dim)
     axes = norm_dim(dim, a.ndim, "nanmean")
     total = nansum(a, dim, keepdim, dtype=dtype)
     attrs = {"dim": axes, "keepdim": keepdim, "dtype": total._data.dtype}
