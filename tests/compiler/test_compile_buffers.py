@@ -9,6 +9,7 @@ All NumPy-only.
 
 from __future__ import annotations
 
+import sys
 import threading
 import tracemalloc
 
@@ -295,10 +296,15 @@ def test_two_threads_calling_one_compiled_function_each_get_their_own_set():
             results[k].append((bits(loss), [bits(g) for g in tt.autograd.grad(loss, params)]))
 
     threads = [threading.Thread(target=work, args=(k,)) for k in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns between kernel calls, not per call
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
     for k in range(2):
         assert results[k] == [want[k]] * 30
 
@@ -469,3 +475,37 @@ def test_values_of_one_size_in_other_shapes_and_dtypes_share_a_buffer():
         held.setdefault(k, set()).add(shape[n])
     assert len(prog.buffers) == 4 and len(held) == 2  # v2, v3, v5, v6 in two buffers
     assert all(shapes == {"float32[4, 6]", "float32[6, 4]"} for shapes in held.values())
+
+
+def test_two_threads_running_backward_of_one_retained_graph_get_its_gradients():
+    # The second backward to start while the first runs in the graph's buffer set takes the
+    # plain program (the set's lock), so neither overwrites the other's intermediate values.
+    model = _net()
+    f = tt.compile(lambda x: (model(x) ** 2).mean())
+    a, b, _ = _xs()
+    f(b)
+    loss = f(a)
+    params = list(model.parameters())
+    seeds = [tt.tensor(1.0), tt.tensor(-3.0)]  # each thread its own values in the buffers
+    eager = (model(a) ** 2).mean()
+    want = [[bits(g) for g in tt.autograd.grad(eager, params, s, retain_graph=True)] for s in seeds]
+    results = [[], []]
+    barrier = threading.Barrier(2)
+
+    def work(k):
+        barrier.wait()
+        for _ in range(40):
+            grads = tt.autograd.grad(loss, params, seeds[k], retain_graph=True)
+            results[k].append([bits(g) for g in grads])
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(2)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns between kernel calls, not per backward
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert results == [[want[0]] * 40, [want[1]] * 40]

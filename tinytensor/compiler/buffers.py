@@ -31,6 +31,7 @@ At most ``KEEP_FREE`` free sets are kept; further ones are dropped.
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 
@@ -203,11 +204,14 @@ class Lease:
     """One call's hold on a buffer set; the set goes back to its pool on ``release`` or when
     the lease is garbage collected (the graph that saved it freed)."""
 
-    __slots__ = ("pool", "buffers")
+    __slots__ = ("pool", "buffers", "lock")
 
     def __init__(self, pool, buffers):
         self.pool = pool
         self.buffers = buffers
+        # Held while a backward runs in the set: a second backward of the same graph at the
+        # same time (two threads, retain_graph=True) runs the plain program instead.
+        self.lock = threading.Lock()
 
     def release(self):
         buffers, self.buffers = self.buffers, None

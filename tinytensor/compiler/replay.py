@@ -164,8 +164,15 @@ def _backward_fn(prog, spec, metas, multi):
         arrays = residuals.arrays
         rs = [saved[i - 1]._data if i is not None else arrays[r] for i, r in spec]
         lease = residuals.lease
-        if lease is not None and tuple([d.strides for d in gs]) == strides:
-            grads = pooled(lease.buffers, *gs, *rs)
+        if (
+            lease is not None
+            and tuple([d.strides for d in gs]) == strides
+            and lease.lock.acquire(blocking=False)
+        ):
+            try:
+                grads = pooled(lease.buffers, *gs, *rs)
+            finally:
+                lease.lock.release()
         else:
             grads = run(*gs, *rs)
         return tuple([None if d is None else wrap(np.asarray(d)) for d in grads])
