@@ -357,3 +357,51 @@ def test_arrays_with_gaps_negative_strides_or_read_only_get_no_buffer():
     ro.flags.writeable = False
     assert layout(ro) is None
     assert layout(np.empty((0, 3))) is None  # empty: nothing to reuse
+
+
+MAX_POOL_CASES = [
+    ("pairs in place", (2, 3, 28, 28), (2, 2), np.float32),  # windows 14 wide: cast in place
+    ("pairs copied", (2, 3, 14, 14), (2, 2), np.float32),  # 7 wide: each row copied first
+    ("float64 pairs", (1, 2, 8, 24), (2, 2), np.float64),  # 8-byte: split by slicing
+    ("float16", (1, 2, 6, 24), (2, 2), np.float16),
+    ("uint8", (1, 2, 6, 24), (2, 2), np.uint8),
+    ("int32 3x3", (2, 2, 9, 12), (3, 3), np.int32),  # three planes per row
+    ("one column", (1, 2, 8, 5), (2, 1), np.float32),  # one plane per row
+    ("int32 offsets", (1, 2, 24, 24), (12, 12), np.float32),  # 144 offsets: int32
+    ("floor leftover", (1, 2, 9, 11), (2, 2), np.float32),
+]
+
+
+@pytest.mark.parametrize("case", MAX_POOL_CASES, ids=lambda c: c[0])
+@pytest.mark.parametrize("with_indices", [False, True])
+def test_max_pool_into_equals_its_kernel(case, with_indices):
+    _, shape, k, dtype = case
+    if np.dtype(dtype).kind == "f":
+        x = floats(shape, dtype, special=False)
+        x.reshape(-1)[::7] = 0.0  # ties: the first maximum wins
+        x.reshape(-1)[1::11] = -0.0
+    else:
+        x = RNG.integers(0, 4, shape).astype(dtype)  # many ties
+    o = tuple(n // kk for n, kk in zip(shape[2:], k))
+    attrs = {"kernel_size": k, "stride": k, "padding": (0, 0), "dilation": (1, 1),
+             "output_size": o, "with_indices": with_indices}  # fmt: skip
+    check(P._MAX_POOL[2], x, **attrs)
+    check(P._MAX_POOL[2], np.asfortranarray(x), **attrs)  # a strided input
+    if np.dtype(dtype).kind == "f":
+        nan = x.copy()
+        nan.reshape(-1)[5] = np.nan  # a window with NaN: the general pass, copied in
+        nan.reshape(-1)[40] = -np.inf
+        check(P._MAX_POOL[2], nan, **attrs)
+
+
+def test_max_pool_into_copies_the_general_pass_for_overlapping_or_padded_windows():
+    x = floats((2, 3, 9, 9), np.float32, special=False)
+    for k, s, p in [((3, 3), (2, 2), (0, 0)), ((3, 3), (2, 2), (1, 1)), ((2, 2), (1, 1), (0, 0))]:
+        o = tuple(P._pool_size(n, kk, ss, pp, 1, False) for n, kk, ss, pp in zip((9, 9), k, s, p))
+        check(P._MAX_POOL[2], x, kernel_size=k, stride=s, padding=p, dilation=(1, 1),
+              output_size=o, with_indices=True)  # fmt: skip
+    for nd, shape in ((1, (2, 3, 10)), (3, (1, 2, 4, 4, 4))):  # 1-d and 3-d: the general pass
+        k = (2,) * nd
+        check(P._MAX_POOL[nd], floats(shape, np.float32, special=False), kernel_size=k,
+              stride=k, padding=(0,) * nd, dilation=(1,) * nd,
+              output_size=tuple(n // 2 for n in shape[2:]), with_indices=False)  # fmt: skip

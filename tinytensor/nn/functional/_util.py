@@ -154,3 +154,15 @@ def column_sums(a):
             parts = np.concatenate((parts, tail[None]))
         a = parts
     return _ones(a.shape[0], a.dtype) @ a
+
+
+def copied_into(results, outs):
+    """A kernel's ``results`` copied into the arrays ``outs`` (a compiled replay's buffers, for
+    an ``into`` that has no direct way; None: that result kept as made); the results."""
+    done = []
+    for r, o in zip(results, outs):
+        if o is not None:
+            np.copyto(o, r)
+            r = o
+        done.append(r)
+    return tuple(done)

@@ -6,7 +6,7 @@ softmax's reductions over the keys run over whole contiguous rows rather than lo
 query; the probabilities it returns are the (..., L, S) view of that array, and the backward
 kernel works in the same layout. float16 and empty sizes take the general kernel, in the
 scores' own layout. Every kernel keeps IEEE's NaN and inf quiet, and writes only into arrays
-it made.
+it made (an ``into``: or was given, a compiled replay's buffers).
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from tinytensor.nn.functional._util import copied_into
 
 
 def safe_probs(s):
@@ -119,7 +121,7 @@ def sdpa_into(outs, qd, kd, vd, bias, *, scale, is_causal):
     the scores go straight into the probabilities' (..., S, L) array."""
     out, probs = outs
     if qd.dtype not in _BLAS_FLOATS or 0 in qd.shape or 0 in kd.shape or 0 in vd.shape:
-        return _copied(sdpa_general(qd, kd, vd, bias, scale=scale, is_causal=is_causal), outs)
+        return copied_into(sdpa_general(qd, kd, vd, bias, scale=scale, is_causal=is_causal), outs)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         qst = np.empty(qd.shape[:-2] + (qd.shape[-1], qd.shape[-2]), qd.dtype)
         np.multiply(np.swapaxes(qd, -1, -2), qd.dtype.type(scale), out=qst)
@@ -127,7 +129,7 @@ def sdpa_into(outs, qd, kd, vd, bias, *, scale, is_causal):
         if bias is not None:
             bt = np.swapaxes(bias.reshape((1,) * (2 - bias.ndim) + bias.shape), -1, -2)
             if np.broadcast_shapes(st.shape, bt.shape) != st.shape:  # the kernel's own way
-                return _copied(sdpa_kernel(qd, kd, vd, bias, scale=scale, is_causal=is_causal),
+                return copied_into(sdpa_kernel(qd, kd, vd, bias, scale=scale, is_causal=is_causal),
                                outs)  # fmt: skip
             st += bt
         if is_causal:
@@ -135,17 +137,6 @@ def sdpa_into(outs, qd, kd, vd, bias, *, scale, is_causal):
             st += np.where(np.tri(S, L, -1, dtype=bool), -np.inf, 0.0).astype(st.dtype)
         p = np.swapaxes(softmax_over_keys(st), -1, -2)
         return np.matmul(p, vd, out=out), p
-
-
-def _copied(results, outs):
-    """A kernel's ``results`` copied into the buffers ``outs`` (None: kept as made)."""
-    done = []
-    for r, o in zip(results, outs):
-        if o is not None:
-            np.copyto(o, r)
-            r = o
-        done.append(r)
-    return tuple(done)
 
 
 def sdpa_general(qd, kd, vd, bias, *, scale, is_causal):

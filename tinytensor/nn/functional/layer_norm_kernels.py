@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from tinytensor.nn.functional._util import column_sums
+from tinytensor.nn.functional._util import column_sums, copied_into
 
 __all__ = [
     "BLAS_FLOATS",
@@ -90,7 +90,7 @@ def layer_norm_into(outs, d, w, b, *, axes, eps):
     buffers; None for one made as the kernel makes it): the same steps in the same order."""
     shape = rows(d, axes, w, b)
     if shape is None:
-        return _copied(layer_norm_general(d, w, b, axes=axes, eps=eps), outs)
+        return copied_into(layer_norm_general(d, w, b, axes=axes, eps=eps), outs)
     m, n = shape
     o, om, orstd = (None if a is None else a.reshape(m, -1) for a in outs)
     x = d.reshape(m, n)
@@ -111,17 +111,6 @@ def layer_norm_into(outs, d, w, b, *, axes, eps):
             xc += b.reshape(n)
     stat = d.shape[: d.ndim - len(axes)] + (1,) * len(axes)
     return xc.reshape(d.shape), mu.reshape(stat), rstd.reshape(stat)
-
-
-def _copied(results, outs):
-    """A kernel's ``results`` copied into the buffers ``outs`` (None: kept as made)."""
-    done = []
-    for r, o in zip(results, outs):
-        if o is not None:
-            np.copyto(o, r)
-            r = o
-        done.append(r)
-    return tuple(done)
 
 
 def layer_norm_general(d, w, b, *, axes, eps):
@@ -176,7 +165,7 @@ def layer_norm_grad_into(outs, g, x, w, mu, rstd, *, axes, sums=False):
     kernel makes it; the summed dw and db always are)."""
     shape = rows(x, axes, w)
     if shape is None or g.shape != x.shape or g.dtype != x.dtype:
-        return _copied(layer_norm_grad_general(g, x, w, mu, rstd, axes=axes, sums=sums), outs)
+        return copied_into(layer_norm_grad_general(g, x, w, mu, rstd, axes=axes, sums=sums), outs)
     m, n = shape
     x2, g2 = x.reshape(m, n), g.reshape(m, n)
     mu, rstd = mu.reshape(m, 1), rstd.reshape(m, 1)
@@ -202,7 +191,7 @@ def layer_norm_grad_into(outs, g, x, w, mu, rstd, *, axes, sums=False):
         if sums:
             trail = x.shape[x.ndim - len(axes) :]
             dw, db = column_sums(gx).reshape(trail), column_sums(g2).reshape(trail)
-            return (dx.reshape(x.shape), *_copied((dw, db), outs[1:]))
+            return (dx.reshape(x.shape), *copied_into((dw, db), outs[1:]))
     return dx.reshape(x.shape), gx.reshape(x.shape)
 
 

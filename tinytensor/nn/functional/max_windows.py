@@ -176,13 +176,29 @@ def _row_planes(xd, r, kh, kw, oh, ow):
     return [row[..., j::kw] for j in range(kw)]
 
 
-def _row_max(planes, base, itype):
+def _row_max(planes, base, itype, out=None):
     """(max over the planes of one window row, base + column of its first maximum); the
-    planes are the caller's own arrays, overwritten."""
+    planes are the caller's own arrays, overwritten. ``out``, optional: the two arrays to
+    write them into."""
     if len(planes) == 1:
-        return planes[0], np.full(planes[0].shape, base, itype)
-    at = np.greater(planes[1], planes[0]).view(np.int8).astype(itype, copy=False)
-    best = np.maximum(planes[0], planes[1], out=planes[0] if planes[0].flags.c_contiguous else None)
+        if out is None:
+            return planes[0], np.full(planes[0].shape, base, itype)
+        np.copyto(out[0], planes[0])
+        out[1].fill(base)
+        return out
+    if out is not None and itype == np.int8:  # the comparison's bytes are the int8 offsets
+        at = np.greater(planes[1], planes[0], out=out[1].view(np.bool_)).view(np.int8)
+    else:
+        at = np.greater(planes[1], planes[0]).view(np.int8).astype(itype, copy=False)
+        if out is not None:
+            np.copyto(out[1], at)
+            at = out[1]
+    if out is not None:
+        best = np.maximum(planes[0], planes[1], out=out[0])
+    else:
+        best = np.maximum(
+            planes[0], planes[1], out=planes[0] if planes[0].flags.c_contiguous else None
+        )
     for j in range(2, len(planes)):
         take = np.greater(planes[j], best)
         np.maximum(best, planes[j], out=best)
@@ -194,17 +210,18 @@ def _row_max(planes, base, itype):
     return best, at
 
 
-def max_tiles(xd, kernel_size, output_size):
+def max_tiles(xd, kernel_size, output_size, out=None):
     """(max of each window, its kernel offset in row-major order as int8/int32) of `xd`
     (N, C, H, W) for non-overlapping windows starting at (0, 0); None if a window holds a NaN
-    (the caller's general pass handles those)."""
+    (the caller's general pass handles those). ``out``, optional: the two arrays to write
+    them into (C-contiguous)."""
     (kh, kw), (oh, ow) = kernel_size, output_size
     itype = np.int8 if kh * kw <= 127 else np.int32
     if kw == 2 and ow >= IN_PLACE_MIN_WIDTH:  # pairs are cast from C order: copy a strided
         xd = np.ascontiguousarray(xd)  # input once
     best = at = None
     for r in range(kh):
-        m, a = _row_max(_row_planes(xd, r, kh, kw, oh, ow), r * kw, itype)
+        m, a = _row_max(_row_planes(xd, r, kh, kw, oh, ow), r * kw, itype, out if r == 0 else None)
         if best is None:
             best, at = m, a
             continue

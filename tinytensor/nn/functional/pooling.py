@@ -19,7 +19,7 @@ import numpy as np
 
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import wrap
-from tinytensor.nn.functional._util import float_input
+from tinytensor.nn.functional._util import copied_into, float_input
 from tinytensor.nn.functional.max_windows import (
     flat_indices,
     max_over,
@@ -122,12 +122,35 @@ def _max_pool_kernel(xd, *, kernel_size, stride, padding, dilation, output_size,
     return out, idx
 
 
+def _max_pool_into(outs, xd, *, kernel_size, stride, padding, dilation, output_size, with_indices):
+    """``_max_pool_kernel`` writing into ``outs`` (a compiled replay's buffers; None for a
+    result made as the kernel makes it): the tiled windows' maxima and offsets straight into
+    them; any other case computed by the kernel and copied in."""
+    size = xd.shape[2:]
+    args = (kernel_size, stride, padding, dilation, output_size)
+    res = None
+    if tiles(*args, size) and outs[0] is not None and outs[1] is not None:
+        res = max_tiles(xd, kernel_size, output_size, out=outs[:2])  # None: NaN in a window
+    if res is None:
+        attrs = dict(zip(("kernel_size", "stride", "padding", "dilation", "output_size"), args))
+        return copied_into(_max_pool_kernel(xd, **attrs, with_indices=with_indices), outs)
+    if not with_indices:
+        return res
+    positions = [
+        np.arange(o)[:, None] * s - p + np.arange(k)[None, :] * d
+        for k, s, p, d, o in zip(kernel_size, stride, padding, dilation, output_size)
+    ]
+    return (*res, *copied_into((flat_indices(res[1], positions, size),), outs[2:]))
+
+
 def _max_pool_backward(g, x, idx, indices, win):
     return (_scatter_max(g, idx, win),)
 
 
 _MAX_POOL = {
-    nd: Primitive(f"MaxPool{nd}D", _max_pool_kernel, _max_pool_backward, multi=True)
+    nd: Primitive(
+        f"MaxPool{nd}D", _max_pool_kernel, _max_pool_backward, multi=True, into=_max_pool_into
+    )
     for nd in (1, 2, 3)
 }
 
