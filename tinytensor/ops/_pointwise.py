@@ -29,6 +29,7 @@ __all__ = [
     "LN2",
     "LN10",
     "binary_kernel",
+    "float_values",
     "into_of",
     "operands",
     "quiet_apply",
@@ -72,9 +73,19 @@ def operands(a, b, name, floating=False):
     """Both operands and their values at PyTorch's result dtype (floating if ``floating``)."""
     a, b, ad, bd = binary(a, b, name)
     if floating and value_dtype(ad, bd).kind != "f":
-        dt = get_default_dtype().np
-        ad, bd = to_float(a, ad, dt), to_float(b, bd, dt)
+        ad, bd = float_values(a, b)
     return a, b, ad, bd
+
+
+def float_values(a, b):
+    """The values of integer or bool operands ``a`` and ``b`` (tensors or Python numbers) at the
+    default float dtype, each converted from its own value, as PyTorch computes a floating op
+    (div, atan2, ...) of integers: never through their common integer dtype, where a number or
+    a 0-d tensor out of its range would wrap first (uint8 / 300, uint8 / -3)."""
+    dt = get_default_dtype().np
+    return tuple(
+        to_float(t, t._data, dt) if isinstance(t, TensorBase) else dt.type(t) for t in (a, b)
+    )
 
 
 def quiet_apply(fn, d):

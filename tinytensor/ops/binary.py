@@ -16,7 +16,7 @@ import operator
 
 import numpy as np
 
-from tinytensor._dtype import float64, get_default_dtype
+from tinytensor._dtype import float64
 from tinytensor.autograd.grad_mode import grad_state
 from tinytensor.autograd.node import OUT
 from tinytensor.autograd.primitive import Primitive
@@ -24,12 +24,12 @@ from tinytensor.core import TensorBase, wrap
 from tinytensor.ops._pointwise import (
     FP_SIGNALS,
     binary_kernel,
+    float_values,
     into_of,
     operands,
     quiet,
     run,
     silence_numpy_warnings,
-    to_float,
 )
 from tinytensor.ops._util import (
     as_tensor,
@@ -41,6 +41,7 @@ from tinytensor.ops._util import (
 from tinytensor.ops._util import requires_grad as _rg
 from tinytensor.ops.cast import cast
 from tinytensor.ops.compare import eq, logical_and
+from tinytensor.ops.int_arith import check_int_divisor, check_no_bool, check_sub_operands, int_power
 from tinytensor.ops.selection import where
 
 __all__ = [
@@ -94,13 +95,10 @@ ADD = Primitive("Add", _add_kernel, _add_backward, fast=operator.add, into=into_
 def sub(input, other, alpha=1):
     """`f(a, b) = a - alpha*b;  da = g,  db = -alpha*g`"""
     a, b = input, other
+    check_sub_operands(a, b, alpha)
     if alpha != 1:
         b = mul(b, alpha)
     a, b, ad, bd = binary_arith(a, b, "sub")  # constants as cached 0-d arrays
-    if value_dtype(ad, bd) == np.bool_:
-        raise RuntimeError(
-            "sub: subtracting bool tensors is not supported; use logical_xor instead"
-        )
     try:
         return SUB.apply((a, b), (ad, bd))
     except ValueError:
@@ -177,8 +175,7 @@ def div(input, other, rounding_mode=None):
         )
     a, b, ad, bd = binary(a, b, "div")
     if value_dtype(ad, bd).kind != "f":
-        dt = get_default_dtype().np
-        ad, bd = to_float(a, ad, dt), to_float(b, bd, dt)
+        ad, bd = float_values(a, b)
     try:
         return DIV.apply((a, b), (ad, bd), (a if _rg(b) else None, b))
     except ValueError:
@@ -210,9 +207,9 @@ DIV_TRUNC = Primitive("DivTrunc", _div_trunc_kernel)  # no gradient
 
 
 def _check_int_divisor(ad, bd, name):
-    # NumPy quietly returns 0 for an integer division by zero; PyTorch raises.
-    if value_dtype(ad, bd).kind in "iub" and np.any(np.asarray(bd) == 0):
-        raise ZeroDivisionError(f"{name}: integer division by zero")
+    # NumPy quietly returns 0 for an integer division by zero; PyTorch raises. No bool kernel.
+    check_no_bool(ad, bd, name)
+    check_int_divisor(ad, bd, name)
 
 
 def floor_divide(input, other):
@@ -262,12 +259,11 @@ def pow(input, exponent):
     """`f(a, b) = a^b;  da = g*b*a^(b-1) (0 where b == 0),  db = g*a^b*log(a) (0 where a == 0)`"""
     a, b = input, exponent
     a, b, ad, bd = binary(a, b, "pow")
-    if (
-        value_dtype(ad, bd).kind in "iu"
-        and isinstance(bd, (np.ndarray, np.integer))
-        and np.any(np.asarray(bd) < 0)
-    ):
+    kind = value_dtype(ad, bd).kind
+    if kind in "iub" and b.__class__ is int and b < 0:  # a negative tensor exponent is fine
         raise RuntimeError("pow: integers to negative integer powers are not allowed; use floats")
+    if kind == "b" and (isinstance(b, TensorBase) or not isinstance(a, TensorBase)):
+        check_no_bool(ad, bd, "pow")  # only a bool tensor to a bool number has a kernel
     # Only db needs the output; keeping it otherwise would make an in-place change to the
     # result of x ** 2 a (spurious) error in backward, which PyTorch does not raise.
     try:
@@ -277,6 +273,8 @@ def pow(input, exponent):
 
 
 def _pow_kernel(a, b):
+    if value_dtype(a, b).kind in "iub":
+        return int_power(a, b)
     try:
         return np.power(a, b)
     except FP_SIGNALS:
@@ -361,8 +359,7 @@ LERP = Primitive("Lerp", _lerp_kernel, _lerp_backward)
 def fmod(input, other):
     """`f(a, b) = a - trunc(a/b)*b` (sign of a);  `da = g,  db = -g*trunc(a/b)`"""
     a, b, ad, bd = operands(input, other, "fmod")
-    if value_dtype(ad, bd).kind in "iub" and np.any(np.asarray(bd) == 0):
-        raise RuntimeError("fmod: integer division by zero (ZeroDivisionError)")
+    _check_int_divisor(ad, bd, "fmod")
     rb = _rg(b)
     return run(FMOD, "fmod", (a, b), (ad, bd), (a if rb else None, b if rb else None))
 
