@@ -96,8 +96,9 @@ class Primitive:
     **attrs)`` computes exactly ``kernel(*args, **attrs)`` (bit for bit) into ``out``, an
     array with the shape, dtype and strides of the kernel's own result for arguments of these
     layouts, and returns it; with ``multi``, ``out`` is a tuple with None for each result
-    to be made as the kernel makes it, and the tuple of results is returned. Eager execution never calls it; a compiled program's replay does, for the
-    values it keeps in buffers reused from call to call (``tinytensor.compiler.buffers``)."""
+    to be made as the kernel makes it, and the tuple of results is returned. Eager execution
+    never calls it; a compiled program's replay does, for the values it keeps in buffers
+    reused from call to call (``tinytensor.compiler.buffers``)."""
 
     __slots__ = (
         "name",
