@@ -256,6 +256,7 @@ def allclose(input, other, rtol=1e-5, atol=1e-8, equal_nan=False):
     True"""
     a, b = input, other
     a, b = as_tensor(a, "allclose"), as_tensor(b, "allclose")
+    _check_close_args(a, b, rtol, atol, "allclose")
     attrs = {"rtol": rtol, "atol": atol, "equal_nan": equal_nan}
     try:
         out = ALLCLOSE.apply((a, b), (a._data, b._data), (), attrs)
@@ -345,9 +346,22 @@ def nextafter(input, other):
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """`|a - b| <= atol + rtol*|b|` (and equal infinities); a bool tensor."""
+    _check_close_args(input, other, rtol, atol, "isclose")
     a, b, ad, bd = binary(input, other, "isclose")
     attrs = {"rtol": rtol, "atol": atol, "equal_nan": equal_nan}
     return run(ISCLOSE, "isclose", (a, b), (ad, bd), (), attrs)
+
+
+def _check_close_args(a, b, rtol, atol, name):
+    """PyTorch's isclose/allclose: two tensors of one dtype, and tolerances >= 0."""
+    if isinstance(a, TensorBase) and isinstance(b, TensorBase) and a.dtype is not b.dtype:
+        raise RuntimeError(
+            f"{name}: {a.dtype} did not match {b.dtype}; both tensors must have the same dtype "
+            "(convert one with .to(other.dtype))"
+        )
+    for tol, v in (("rtol", rtol), ("atol", atol)):
+        if v < 0:
+            raise RuntimeError(f"{name}: {tol} must be greater than or equal to zero, got {v}")
 
 
 def _isclose_kernel(a, b, *, rtol, atol, equal_nan):

@@ -12,7 +12,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from tinytensor._dtype import get_default_dtype, to_dtype
+from tinytensor._dtype import get_default_dtype, int64, to_dtype
 from tinytensor.autograd.node import OUT
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase, wrap
@@ -471,16 +471,15 @@ NORM = Primitive("Norm", _norm_kernel, _norm_backward)
 def cumsum(input, dim, *, dtype=None):
     """f(a) = running sum along dim (in ``dtype`` when given);  da = reversed running sum of g"""
     a = as_tensor(input, "cumsum")
-    a = a if dtype is None else a.to(to_dtype(dtype))
+    if dtype is not None or a._data.dtype.kind in "biu":  # integers accumulate in int64
+        a = a.to(int64 if dtype is None else to_dtype(dtype))
     d = one_dim(dim, a.ndim, "cumsum")
     return CUMSUM.apply((a,), (a._data,), (d,), {"dim": d})
 
 
 def _cumsum_kernel(x, dim):
-    if x.dtype.kind != "f":
-        x = x.astype(np.int64)
     # NumPy would give a 0-d tensor shape (1,); PyTorch keeps the 0-d shape.
-    return x.copy() if x.ndim == 0 else np.cumsum(x, axis=dim)
+    return x.copy() if x.ndim == 0 else np.cumsum(x, axis=dim, dtype=x.dtype)
 
 
 def _cumsum_backward(g, d):

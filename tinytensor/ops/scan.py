@@ -10,7 +10,7 @@ from collections import namedtuple
 
 import numpy as np
 
-from tinytensor._dtype import get_default_dtype, to_dtype
+from tinytensor._dtype import get_default_dtype, int64, to_dtype
 from tinytensor.autograd.grad_mode import grad_state
 from tinytensor.autograd.node import OUT
 from tinytensor.autograd.primitive import Primitive
@@ -50,17 +50,15 @@ cummin_result = namedtuple("cummin", ["values", "indices"])
 def cumprod(input, dim, *, dtype=None):
     """f(a)_j = prod_{i<=j} a_i along dim;  da_k = sum_{j>=k} g_j prod_{i<=j, i!=k} a_i"""
     a = as_tensor(input, "cumprod")
-    if dtype is not None:
-        a = a.to(to_dtype(dtype))
+    if dtype is not None or a._data.dtype.kind in "biu":  # integers accumulate in int64
+        a = a.to(int64 if dtype is None else to_dtype(dtype))
     d = one_dim(dim, a.ndim, "cumprod")
     return CUMPROD.apply((a,), (a._data,), (a, OUT, d), {"dim": d})
 
 
 def _cumprod_kernel(x, dim):
-    if x.dtype.kind != "f":
-        x = x.astype(np.int64)
     with np.errstate(all="ignore"):  # overflow to inf silently, as PyTorch
-        return x.copy() if x.ndim == 0 else np.cumprod(x, axis=dim)
+        return x.copy() if x.ndim == 0 else np.cumprod(x, axis=dim, dtype=x.dtype)
 
 
 def _cumprod_backward(g, a, out, d):
@@ -165,13 +163,14 @@ def cummin(input, dim):
 def logcumsumexp(input, dim):
     """f(a)_j = log sum_{i<=j} exp(a_i);  da_k = sum_{j>=k} g_j exp(a_k - f_j)"""
     a = as_tensor(input, "logcumsumexp")
+    d = one_dim(dim, a.ndim, "logcumsumexp")  # the dim first, as PyTorch
     check_float(a, "logcumsumexp", NotImplementedError)  # PyTorch's class
-    d = one_dim(dim, a.ndim, "logcumsumexp")
     return LOGCUMSUMEXP.apply((a,), (a._data,), (a, OUT, d), {"dim": d})
 
 
 def _logcumsumexp_kernel(x, dim):
-    return x.copy() if x.ndim == 0 else np.logaddexp.accumulate(x, axis=dim)
+    with np.errstate(invalid="ignore"):  # inf and -inf give NaN, quietly
+        return x.copy() if x.ndim == 0 else np.logaddexp.accumulate(x, axis=dim)
 
 
 def _logcumsumexp_backward(g, a, out, d):

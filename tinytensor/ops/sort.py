@@ -144,7 +144,7 @@ def _k_in_range(k, n, name, lo):
 
 def topk(input, k, dim=-1, largest=True, sorted=True):
     """f(a) = the k largest (smallest) along dim and their indices;  da = g scattered back"""
-    a = as_tensor(input, "topk")
+    a = refuse_bool(input, dim, "topk", RuntimeError)  # PyTorch: no bool topk on CPU
     d = one_dim(dim, a.ndim, "topk")
     n = a.shape[d] if a.ndim else 1
     _k_in_range(k, n, "topk", 0)
