@@ -517,3 +517,37 @@ def test_two_threads_running_backward_of_one_retained_graph_get_its_gradients():
     finally:
         sys.setswitchinterval(interval)
     assert results == [[want[0]] * 40, [want[1]] * 40]
+
+
+@pytest.mark.torch
+def test_a_pooled_training_loop_follows_pytorch():
+    torch = pytest.importorskip("torch")
+    tt.manual_seed(0)
+    model = encoder()
+    ref = torch.nn.TransformerEncoderLayer(16, 2, 32, dropout=0.0, batch_first=True)
+    with torch.no_grad():
+        ours, theirs = dict(model.named_parameters()), dict(ref.named_parameters())
+        assert ours.keys() == theirs.keys()
+        for name, q in theirs.items():
+            q.copy_(torch.from_numpy(ours[name].detach().numpy().copy()))
+    f = tt.compile(lambda x, y: nn.functional.mse_loss(model(x), y))
+    # SGD: Adam would turn the rounding noise of the key bias's gradient (zero in exact
+    # arithmetic: softmax ignores it) into steps of +-lr in either library
+    opt = tt.optim.SGD(model.parameters(), lr=0.05)
+    ropt = torch.optim.SGD(ref.parameters(), lr=0.05)
+    for step in range(4):
+        x, y = _data("encoder", step % 2)
+        opt.zero_grad()
+        loss = f(x, y)
+        loss.backward()
+        opt.step()
+        ropt.zero_grad()
+        rx, ry = (torch.from_numpy(t.numpy().copy()) for t in (x, y))
+        rloss = torch.nn.functional.mse_loss(ref(rx), ry)
+        rloss.backward()
+        ropt.step()
+        assert np.allclose(loss.item(), rloss.item(), rtol=1e-5, atol=1e-6)
+    assert pooled_programs(f)
+    for name, q in ref.named_parameters():
+        p = dict(model.named_parameters())[name].detach().numpy()
+        assert np.allclose(p, q.detach().numpy(), rtol=1e-4, atol=1e-5), name
