@@ -9,7 +9,7 @@ import numpy as np
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase, wrap
 from tinytensor.ops import selection as SEL
-from tinytensor.ops._util import as_tensor
+from tinytensor.ops._util import as_tensor, checked_scalar
 from tinytensor.ops.creation import zeros
 
 __all__ = [
@@ -31,17 +31,14 @@ def masked_fill(input, mask, value):
     if mask._data.dtype != np.bool_:
         raise RuntimeError(f"masked_fill: mask must be a bool tensor, got {mask.dtype}")
     try:
-        shape = np.broadcast_shapes(a.shape, mask.shape)
+        np.broadcast_shapes(a.shape, mask.shape)
     except ValueError:
         raise RuntimeError(
             f"masked_fill: mask of shape {tuple(mask.shape)} does not broadcast with the "
             f"tensor's shape {tuple(a.shape)}"
         ) from None
-    if shape != a.shape:
-        raise RuntimeError(
-            f"masked_fill: mask of shape {tuple(mask.shape)} would change the tensor's shape "
-            f"{tuple(a.shape)}"
-        )
+    # A mask of more dims or larger sizes broadcasts the result (masked_fill_ refuses it: an
+    # in-place op cannot change the shape), as PyTorch's out-of-place masked_fill.
     if isinstance(value, TensorBase):
         if value.ndim != 0:
             raise RuntimeError(
@@ -49,7 +46,7 @@ def masked_fill(input, mask, value):
             )
         v = value._data
     else:
-        v = value
+        v = checked_scalar(value, a._data.dtype, "masked_fill")  # PyTorch's overflow check
     # The mask is an argument of the kernel but no input of the node (it has no gradient); it
     # is an attribute, a constant for an exporter (also saved, so version-checked).
     out = wrap(MASKED_FILL.compute((a, value, mask), (a._data, mask._data, v)))

@@ -8,7 +8,6 @@ ops, so they differentiate again (``create_graph=True``).
 from __future__ import annotations
 
 import functools
-import math
 
 import numpy as np
 
@@ -26,6 +25,8 @@ from tinytensor.ops._util import (
     as_tensor,
     binary,
     broadcast_error,
+    checked_scalar,
+    warn_user,
 )
 from tinytensor.ops._util import requires_grad as _rg
 from tinytensor.ops.cast import cast
@@ -40,6 +41,7 @@ from tinytensor.ops.compare import (
     logical_and,
     logical_or,
     lt,
+    ne,
 )
 
 __all__ = [
@@ -98,8 +100,8 @@ def _clamp_scalar(a, lo, hi, name):
         )
     if dt != a._data.dtype:
         a = cast(a, D.from_numpy_dtype(dt))
-    lo_s = None if lo is None else _bound(lo, dt, name)
-    hi_s = None if hi is None else _bound(hi, dt, name)
+    lo_s = None if lo is None else checked_scalar(lo, dt, name)
+    hi_s = None if hi is None else checked_scalar(hi, dt, name)
     attrs = {"min": lo_s, "max": hi_s}
     return CLAMP.apply((a,), (a._data,), (a, lo_s, hi_s), attrs)
 
@@ -129,38 +131,6 @@ def _clamp_dtype(dt, bounds, name):
     if dt.kind == "b" and any(True for _ in ints):
         return np.dtype(np.int64)
     return dt
-
-
-def _bound(v, dt, name):
-    """The number ``v`` as a NumPy scalar of ``dt``, refused (RuntimeError) where it does not fit,
-    as PyTorch's checked conversion: an unsigned dtype takes -max..max (a negative value wraps),
-    a float dtype any value up to its largest finite one in magnitude, or inf or NaN."""
-    if isinstance(v, (bool, np.bool_)):
-        return dt.type(v)
-    if isinstance(v, (int, np.integer)):
-        v = int(v)
-        if not -(2**63) <= v < 2**64:
-            raise OverflowError(f"{name}: the bound {v} does not fit in 64 bits")
-    if dt.kind in "iu":
-        info = np.iinfo(dt)
-        low = -int(info.max) if dt.kind == "u" else int(info.min)
-        if not low <= v <= info.max:
-            raise RuntimeError(
-                f"{name}: value {v} cannot be converted to type {D.from_numpy_dtype(dt)} without "
-                f"overflow (its range is {low}..{info.max}); use a bound in range or cast the "
-                "tensor to a wider dtype first"
-            )
-        return dt.type(v % 2 ** (8 * dt.itemsize) if v < 0 and dt.kind == "u" else v)
-    if dt.kind == "f":
-        f = float(v)
-        if math.isfinite(f) and abs(f) > float(np.finfo(dt).max):
-            raise RuntimeError(
-                f"{name}: value {v} cannot be converted to type {D.from_numpy_dtype(dt)} without "
-                "overflow (it is beyond the dtype's largest finite value); use a bound in range "
-                "or cast the tensor to a wider dtype first"
-            )
-        return dt.type(f)
-    return dt.type(v)
 
 
 def _clamp_values(x, lo, hi):
@@ -290,10 +260,17 @@ def where(condition, input, other):
     """f(c, a, b) = a where c else b;  da = g where c else 0,  db = g where not c else 0"""
     a, b = input, other
     c = as_tensor(condition, "where")
+    if c._data.dtype == np.uint8:  # read as nonzero, deprecated (as in PyTorch)
+        warn_user("where received a uint8 condition tensor; this is deprecated, use a bool one")
+        c = ne(c, 0)
     if c._data.dtype != np.bool_:
         raise RuntimeError(f"where: condition must be a bool tensor, got dtype {c.dtype}")
     a, b, ad, bd = binary(a, b, "where")
-    zero = np.zeros((), dtype=np.result_type(ad, bd)).item()
+    dt = np.result_type(ad, bd)
+    for v in (a, b):  # a Python int beside an integer tensor must fit its dtype
+        if v.__class__ is int and dt.kind in "iu":
+            checked_scalar(v, dt, "where")
+    zero = np.zeros((), dtype=dt).item()
     # The condition is saved (and so version-checked): changing it in place after the
     # forward pass would route the gradient to the wrong side.
     try:

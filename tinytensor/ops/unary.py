@@ -355,7 +355,11 @@ RELU_BACKWARD = Primitive(
 
 def _rounding_primitive(fn, name):
     def kernel(d, decimals=0):
-        return fn(d) if not decimals else np.round(d, decimals)
+        if not decimals:
+            return fn(d)
+        if d.dtype == np.float16:  # in float32, as PyTorch's half (x * 10**k overflows half)
+            return np.round(d.astype(np.float32), decimals).astype(np.float16)
+        return np.round(d, decimals)
 
     kernel.__name__ = kernel.__qualname__ = f"_{name.lower()}_kernel"
     return Primitive(name, kernel, _zero_backward)
@@ -364,6 +368,11 @@ def _rounding_primitive(fn, name):
 def _rounding(prim, name):
     def op(input, decimals=0):
         a = as_tensor(input, name)
+        if decimals and a._data.dtype.kind != "f":
+            raise NotImplementedError(
+                f"{name}: decimals= is not implemented for dtype {a.dtype}, as in PyTorch; "
+                "round a floating tensor"
+            )
         return prim.apply((a,), (a._data,), (), {"decimals": decimals} if decimals else None)
 
     op.__name__ = name
