@@ -4,6 +4,8 @@ the steps reordered only where nothing else reads what the rewrite changes."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -207,3 +209,39 @@ def test_gradient_matches_pytorch():
     tout.backward(torch.from_numpy(g))
     assert np.array_equal(out.detach().numpy(), tout.detach().numpy(), equal_nan=True)
     assert np.array_equal(grad.numpy(), tx.grad.numpy(), equal_nan=True)
+
+
+@pytest.mark.parametrize("kw", [{"kernel_size": 3, "stride": 2, "padding": 1}, {"kernel_size": 2}])
+def test_internal_gradient_of_a_padded_pooling_replays_as_eager(kw):
+    # x needs no gradient: the scattered gradient (a view for padded pooling) is an internal
+    # value of the program, read by Mul's backward; replays reuse buffers around it.
+    rng = np.random.default_rng(11)
+    x = _edge_input(rng, (2, 3, 9, 9))
+    w = tt.from_numpy(rng.standard_normal((1, 3, 1, 1)).astype(np.float32)).requires_grad_(True)
+    g = tt.from_numpy(rng.standard_normal(tuple(F.max_pool2d(x, **kw).shape)).astype(np.float32))
+
+    def fn(x):
+        return F.max_pool2d(F.relu(x * w), **kw)
+
+    def run(f):
+        w.grad = None
+        out = f(x)
+        out.backward(g)
+        return out.detach(), w.grad.clone()
+
+    f = tt.compile(fn)
+    got = [run(f) for _ in range(3)]  # the trace, a replay taking a buffer set, one reusing it
+    want = run(fn)
+    for out, grad in got:
+        assert same(out, want[0]) and same(grad, want[1])
+    fwd, bwd = _order(f)
+    assert fwd.index("MaxPool2D") < fwd.index("Relu")
+    assert bwd.index("ReluBackward") < bwd.index("MaxPoolBackward")
+    # The planner saw the layout the rewritten step makes: a padded pooling's gradient is a
+    # view of a larger array (never given a buffer), a tiling one's a new C-order array.
+    (entry,) = [e for e in f.entries if e.program is not None]
+    (scattered,) = [outs[0] for ph, name, outs, *_ in entry.program.steps
+                    if name == "MaxPoolBackward"]  # fmt: skip
+    listing = str(entry.program)
+    pooled = set(re.findall(r"\bv\d+\b", listing[listing.index("# buffers") :]))
+    assert (scattered in pooled) == ("padding" not in kw)

@@ -56,7 +56,8 @@ def reorder_relu_pool(tracer, steps, keep, frozen=()):
     traced ``steps`` are left as they are (a new list, the same length: each step keeps its
     index). ``keep``: the slots the program returns (outputs and gradients), which must be made
     exactly as traced; ``frozen``: step indices not to touch (a dynamic program's symbols name
-    them). New slots are added to ``tracer`` with their values on the traced arrays."""
+    them). New slots are added to ``tracer`` with their values on the traced arrays, and the
+    slots the rewritten steps reuse get the arrays those steps make."""
     readers, producer = {}, {}
     for i, st in enumerate(steps):
         for s in _slots(st.args, []):
@@ -91,13 +92,18 @@ def reorder_relu_pool(tracer, steps, keep, frozen=()):
         relu = steps[a]
         out[a] = Step(pool.prim, [(SLOT, x)], pool.attrs, (p_new, i_new), "forward")
         out[b] = Step(relu.prim, [(SLOT, p_new)], relu.attrs, (pv,), "forward")
+        # The reused slots hold what the rewritten steps make (their layout too: a padded
+        # pooling's gradient is a view), as the buffer planner reads the traced arrays.
+        tracer.arrays[pv] = relu.prim.kernel(pool_arrays[0])
         if backward is None:
             continue
         (c, d, e), gp = backward
         scatter, mask, grad = steps[c], steps[d], steps[e]
         m_arr = mask.prim.kernel(tracer.arrays[pv])
         m_new = tracer._new_slot(m_arr, ("step", d))
-        gq = tracer._new_slot(grad.prim.kernel(tracer.arrays[gp], m_arr), ("step", e))
+        gq_arr = grad.prim.kernel(tracer.arrays[gp], m_arr)
+        gq = tracer._new_slot(gq_arr, ("step", e))
+        tracer.arrays[grad.outs[0]] = scatter.prim.kernel(gq_arr, pool_arrays[1], **scatter.attrs)
         first, second = sorted((c, d))
         out[first] = Step(mask.prim, [(SLOT, pv)], mask.attrs, (m_new,), "backward")
         out[second] = Step(grad.prim, [(SLOT, gp), (SLOT, m_new)], grad.attrs, (gq,), "backward")
