@@ -8,8 +8,10 @@ hardswish, elu, selu, celu, silu, mish, rrelu) write through ``ops.inplace``, so
 is the out-of-place one bit for bit: a -0.0 upstream gradient stays -0.0 (a ``copy_`` added
 +0.0 for the overwritten values). leaky_relu (slope 0 included) gives -inf*0 = NaN as PyTorch
 without a NumPy warning, and refuses the backward of its in-place form with a negative slope.
-NumPy oracles first, PyTorch behind the marker (grids of 840
-elements, mostly in PyTorch's vectorized loop)."""
+hardshrink/softshrink keep a NaN and select their gradient (+0.0 in the band, none for a NaN);
+elu, selu and celu keep -0.0 and give a NaN gradient at a NaN (PyTorch's vectorized loop);
+silu, gelu, hardswish and mish are quiet at -inf. NumPy oracles first, PyTorch behind the
+marker (grids of 84 or more elements, mostly in PyTorch's vectorized loop)."""
 
 import warnings
 
@@ -200,3 +202,78 @@ def test_leaky_relu_edges_match_torch(slope, inplace):
     x = torch.tensor([-1.0, 2.0], requires_grad=True)
     with pytest.raises(RuntimeError):
         torch.nn.functional.leaky_relu(x * 1.0, -0.5, inplace=True).sum().backward()
+
+
+SHRINK_X = np.array([-0.7, -0.5, -0.2, -0.0, 0.0, 0.2, 0.5, 0.7, NAN, INF, -INF] * 12, np.float32)
+
+
+@pytest.mark.parametrize("name", ["hardshrink", "softshrink"])
+def test_shrink_keeps_nan_and_selects_its_gradient_numpy(name):
+    x, lam = SHRINK_X, np.float32(0.5)
+    band = np.abs(x) <= lam
+    with np.errstate(invalid="ignore"):
+        shifted = x if name == "hardshrink" else x - np.sign(x) * lam
+        want_y = np.where(band, np.float32(0.0), shifted)
+    g = np.tile(np.array([INF, -2.0, NAN, -0.0], np.float32), x.size // 4)
+    want_g = np.where(np.abs(x) > lam, g, np.float32(0.0))  # NaN x: no gradient
+    t = tt.tensor(x, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = getattr(F, name)(t * 1.0, 0.5)
+        y.backward(tt.tensor(g))
+    _same_bits(y.detach().numpy(), want_y)
+    _same_bits(t.grad.numpy(), want_g)
+
+
+ELU_X = np.array([-30.0, -1.0, -0.0, 0.0, 1.0, NAN, INF, -INF] * 20, np.float32)
+
+
+@pytest.mark.parametrize("name", ["elu", "selu", "celu", "elu_"])
+def test_elu_family_signed_zero_and_nan_numpy(name):
+    fn = {
+        "elu": F.elu,
+        "selu": F.selu,
+        "celu": lambda t: F.celu(t, 0.7),
+        "elu_": lambda t: F.elu(t, inplace=True),
+    }[name]
+    t = tt.tensor(ELU_X, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = fn(t * 1.0)
+        y.backward(tt.ones(ELU_X.shape))
+    y = y.detach().numpy()
+    zero = ELU_X == 0
+    np.testing.assert_array_equal(np.signbit(y[zero]), np.signbit(ELU_X[zero]))  # -0.0 stays
+    assert np.isnan(y[np.isnan(ELU_X)]).all()
+    assert np.isnan(t.grad.numpy()[np.isnan(ELU_X)]).all()  # PyTorch's vectorized loop: NaN
+    assert (t.grad.numpy()[ELU_X > 0] > 0).all()
+
+
+@pytest.mark.parametrize("name", ["silu", "gelu", "hardswish", "mish"])
+def test_activations_at_minus_infinity_are_quiet_numpy(name):
+    x = tt.tensor(np.array([-INF, -1.0, 0.0, INF], np.float32))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        getattr(F, name)(x)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", ["hardshrink", "softshrink", "elu", "selu", "celu"])
+def test_shrink_and_elu_edges_match_torch(name):
+    torch = pytest.importorskip("torch")
+    # 2048 elements: all in PyTorch's vectorized loop (its scalar tail treats a NaN otherwise)
+    x = np.resize(SHRINK_X if "shrink" in name else ELU_X, 2048)
+    g = np.resize(np.array([INF, -2.0, NAN, -0.0], np.float32), 2048)
+    tx = torch.tensor(x, requires_grad=True)
+    getattr(torch.nn.functional, name)(tx * 1.0).backward(torch.tensor(g))
+    t = tt.tensor(x, requires_grad=True)
+    y = getattr(F, name)(t * 1.0)
+    y.backward(tt.tensor(g))
+    want_y = getattr(torch.nn.functional, name)(torch.tensor(x)).numpy()
+    np.testing.assert_array_equal(np.isnan(y.detach().numpy()), np.isnan(want_y))
+    np.testing.assert_allclose(y.detach().numpy(), want_y, rtol=1e-6)
+    zero = want_y == 0
+    np.testing.assert_array_equal(np.signbit(y.detach().numpy()[zero]), np.signbit(want_y[zero]))
+    got_g, want_g = t.grad.numpy(), tx.grad.numpy()
+    np.testing.assert_array_equal(np.isnan(got_g), np.isnan(want_g))
+    np.testing.assert_allclose(got_g, want_g, rtol=1e-5)

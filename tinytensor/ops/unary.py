@@ -29,6 +29,7 @@ from tinytensor.ops._util import (
 )
 from tinytensor.ops.binary import mul
 from tinytensor.ops.compare import isfinite
+from tinytensor.ops.creation import zeros_of
 
 __all__ = [
     "abs",
@@ -166,8 +167,9 @@ def _sign_kernel(d):
 
 
 def _zero_backward(g):
-    """The gradient of a piecewise-constant function: zeros."""
-    return (g * 0.0,)
+    """The gradient of a piecewise-constant function: +0.0 zeros, whatever g holds (g * 0 gave
+    NaN under an infinite g and -0.0 under a negative one; PyTorch's is zeros_like(g))."""
+    return (zeros_of(g.shape, g._data.dtype),)
 
 
 SIGN = Primitive("Sign", _sign_kernel, _zero_backward)

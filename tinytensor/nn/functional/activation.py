@@ -92,8 +92,14 @@ def _elu(input, alpha, scale, inplace, who):
     return ELU.apply((x,), (x._data,), (x, alpha, scale, False), attrs)
 
 
+def _nonpositive(d):
+    """d where d <= 0 or NaN, 0 elsewhere: expm1 of it never overflows, and -0.0 stays -0.0
+    (np.minimum(d, 0) may return the 0 at a tie), so elu(-0.0) is -0.0 as in PyTorch."""
+    return np.where(d > 0, _scalar(0, d), d)
+
+
 def _elu_kernel(d, *, alpha, scale):
-    neg = _scalar(alpha * scale, d) * np.expm1(np.minimum(d, 0))
+    neg = _scalar(alpha * scale, d) * np.expm1(_nonpositive(d))
     return np.where(d > 0, d * _scalar(scale, d) if scale != 1.0 else d, neg)
 
 
@@ -104,17 +110,18 @@ def _elu_backward(g, x_or_out, alpha, scale, is_result):
 
 
 def _elu_input_backward(g, x, alpha, scale):
-    """`dx = g*scale if x > 0 else g*scale*alpha*e^x`"""
-    neg = _mask(x, "le", lo=0)
+    """`dx = g*scale if x > 0 else g*scale*alpha*e^x` (a NaN x takes the second branch: NaN,
+    as PyTorch's vectorized loop)"""
+    positive = _mask(x, "gt", lo=0)
     # exp of min(x, 0): the unused branch stays finite, so no 0*inf in double backward.
     pos = g if scale == 1.0 else g * scale
-    return (SEL.where(neg, g * EL.exp(SEL.clamp(x, max=0.0)) * (alpha * scale), pos),)
+    return (SEL.where(positive, pos, g * EL.exp(SEL.clamp(x, max=0.0)) * (alpha * scale)),)
 
 
 def _elu_result_backward(g, out, alpha, scale):
     """dx from the result y: `g*scale if y > 0 else g*(y + scale*alpha)`"""
     pos = g if scale == 1.0 else g * scale
-    return (SEL.where(_mask(out, "le", lo=0), g * (out + alpha * scale), pos),)
+    return (SEL.where(_mask(out, "gt", lo=0), pos, g * (out + alpha * scale)),)
 
 
 ELU = Primitive("Elu", _elu_kernel, _elu_backward)
@@ -171,7 +178,8 @@ def gelu(input, approximate="none"):
 
 
 def _gelu_kernel(d):
-    return d * _cdf_np(d)
+    with np.errstate(invalid="ignore"):  # -inf * 0 is NaN, as in PyTorch, without a warning
+        return d * _cdf_np(d)
 
 
 def _gelu_backward(g, x):
@@ -214,7 +222,7 @@ def _silu_kernel(d):
     with np.errstate(all="ignore"):
         e = np.exp(-np.abs(d))
         s = np.where(d >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(d.dtype, copy=False)
-    return d * s
+        return d * s  # -inf * 0 is NaN, as in PyTorch, quietly
 
 
 def _silu_backward(g, x):
@@ -348,12 +356,12 @@ def celu(input, alpha=1.0, inplace=False):
 
 
 def _celu_kernel(d, *, alpha):
-    return np.where(d > 0, d, _scalar(alpha, d) * np.expm1(np.minimum(d, 0) / _scalar(alpha, d)))
+    return np.where(d > 0, d, _scalar(alpha, d) * np.expm1(_nonpositive(d) / _scalar(alpha, d)))
 
 
 def _celu_backward(g, x, alpha):
-    neg = _mask(x, "le", lo=0)
-    return (SEL.where(neg, g * EL.exp(SEL.clamp(x, max=0.0) / alpha), g),)
+    positive = _mask(x, "gt", lo=0)  # a NaN x: the exp branch, NaN (as PyTorch's vector loop)
+    return (SEL.where(positive, g, g * EL.exp(SEL.clamp(x, max=0.0) / alpha)),)
 
 
 CELU = Primitive("Celu", _celu_kernel, _celu_backward)

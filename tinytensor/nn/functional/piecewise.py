@@ -115,21 +115,23 @@ def threshold_(input, threshold, value):
 
 
 def hardshrink(input, lambd=0.5):
-    """`f(x) = x if |x| > lambd else 0;  dx = g*(|x| > lambd)`"""
+    """`f(x) = 0 if -lambd <= x <= lambd else x;  dx = g where |x| > lambd, else +0.0` (a NaN
+    stays NaN and gets no gradient, as PyTorch's vectorized loop)"""
     x = float_input(input, "hardshrink")
     return HARDSHRINK.apply((x,), (x._data,), (x, lambd), {"lambd": lambd}, None)
 
 
 def _hardshrink_kernel(d, *, lambd):
-    return np.where(np.abs(d) > lambd, d, scalar_as(0, d))
+    return np.where(np.abs(d) <= lambd, scalar_as(0, d), d)
 
 
 def _shrink_backward(g, x, lambd):
-    return (g * mask(x, "abs_gt", lo=lambd),)
+    # a select: an inf or NaN g inside the band gives +0.0 (g * mask gave NaN or -0.0)
+    return (SEL.where(mask(x, "abs_gt", lo=lambd), g, 0.0),)
 
 
 def _softshrink_kernel(d, *, lambd):
-    return np.where(np.abs(d) > lambd, d - np.sign(d) * scalar_as(lambd, d), scalar_as(0, d))
+    return np.where(np.abs(d) <= lambd, scalar_as(0, d), d - np.sign(d) * scalar_as(lambd, d))
 
 
 HARDSHRINK = Primitive("Hardshrink", _hardshrink_kernel, _shrink_backward)
@@ -137,7 +139,8 @@ SOFTSHRINK = Primitive("Softshrink", _softshrink_kernel, _shrink_backward)
 
 
 def softshrink(input, lambd=0.5):
-    """`f(x) = x - lambd*sign(x) if |x| > lambd else 0;  dx = g*(|x| > lambd)`"""
+    """`f(x) = x - lambd*sign(x) if |x| > lambd else +0.0;  dx = g where |x| > lambd, else +0.0`
+    (a NaN stays NaN and gets no gradient, as PyTorch's vectorized loop)"""
     x = float_input(input, "softshrink")
     if lambd < 0:
         raise RuntimeError(f"softshrink: lambda must be greater or equal to 0, but found {lambd}")
