@@ -13,6 +13,7 @@ import pytest
 
 import tinytensor as tt
 from tinytensor.nn.functional import conv as conv_mod
+from tinytensor.nn.functional import conv_kernels
 from tinytensor.testing import gradcheck, gradgradcheck
 
 F = tt.nn.functional
@@ -60,10 +61,10 @@ def test_blocked_forward_gives_the_unblocked_bits_and_columns(monkeypatch, case,
     geo = geometry(x.shape, w.shape, s, p, d, g)
     if per_block is not None:  # a cache budget that fits exactly per_block samples' columns
         budget = per_block * shape[1] * int(np.prod(k)) * int(np.prod(geo.o)) * x.itemsize
-        monkeypatch.setattr(conv_mod, "_CACHE_BYTES", budget)
+        monkeypatch.setattr(conv_kernels, "CACHE_BYTES", budget)
     for bias in (b, None):
         want, want_cols = unblocked(x, w, bias, geo)
-        got, cols = conv_mod._conv_kernel(x, w, bias, geo=geo)
+        got, cols = conv_kernels.conv_kernel(x, w, bias, geo=geo)
         assert got.dtype == want.dtype and got.shape == want.shape
         assert cols.shape == want_cols.shape and cols.flags.c_contiguous
         np.testing.assert_array_equal(got, want)
@@ -71,7 +72,7 @@ def test_blocked_forward_gives_the_unblocked_bits_and_columns(monkeypatch, case,
 
 
 def test_blocked_forward_reads_a_noncontiguous_input_without_writing_it(monkeypatch):
-    monkeypatch.setattr(conv_mod, "_CACHE_BYTES", 2 * 3 * 9 * 6 * 7 * 4)  # two samples a block
+    monkeypatch.setattr(conv_kernels, "CACHE_BYTES", 2 * 3 * 9 * 6 * 7 * 4)  # two samples a block
     rng = np.random.default_rng(5)
     base = rng.standard_normal((7, 8, 3, 9)).astype(np.float32)
     x = base.transpose(0, 2, 3, 1)[:, :, ::1, 1:8]  # (7, 3, 9, 7) strided view
@@ -79,7 +80,7 @@ def test_blocked_forward_reads_a_noncontiguous_input_without_writing_it(monkeypa
     before = base.copy()
     w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
     geo = geometry(x.shape, w.shape, (1, 1), (1, 1), (1, 1), 1)
-    got, cols = conv_mod._conv_kernel(x, w, None, geo=geo)
+    got, cols = conv_kernels.conv_kernel(x, w, None, geo=geo)
     want, want_cols = unblocked(np.ascontiguousarray(x), w, None, geo)
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(cols, want_cols)
@@ -100,7 +101,7 @@ def direct(x, w, b, p):
 
 @pytest.mark.parametrize("shape,o,k,p", [((9, 16, 14, 14), 32, 3, 1), ((5, 3, 9, 7), 4, 5, 2)])
 def test_blocked_forward_float32_is_as_accurate_as_float64_allows(monkeypatch, shape, o, k, p):
-    monkeypatch.setattr(conv_mod, "_CACHE_BYTES", 1)  # one sample a block
+    monkeypatch.setattr(conv_kernels, "CACHE_BYTES", 1)  # one sample a block
     rng = np.random.default_rng(11)
     x = rng.standard_normal(shape).astype(np.float32)
     w = rng.standard_normal((o, shape[1], k, k)).astype(np.float32)
@@ -114,7 +115,7 @@ def test_blocked_forward_float32_is_as_accurate_as_float64_allows(monkeypatch, s
 
 
 def test_gradients_through_blocked_columns_match_the_loop(monkeypatch):
-    monkeypatch.setattr(conv_mod, "_CACHE_BYTES", 1)
+    monkeypatch.setattr(conv_kernels, "CACHE_BYTES", 1)
     rng = np.random.default_rng(3)
     x = rng.standard_normal((3, 2, 6, 5))
     w = rng.standard_normal((4, 2, 3, 3))
@@ -140,7 +141,7 @@ def test_gradients_through_blocked_columns_match_the_loop(monkeypatch):
 
 
 def test_blocked_forward_gradcheck_first_and_second_order(monkeypatch):
-    monkeypatch.setattr(conv_mod, "_CACHE_BYTES", 1)
+    monkeypatch.setattr(conv_kernels, "CACHE_BYTES", 1)
     rng = np.random.default_rng(8)
     x = tt.tensor(rng.standard_normal((3, 2, 5, 4)), requires_grad=True)
     w = tt.tensor(rng.standard_normal((3, 2, 3, 3)), requires_grad=True)
@@ -157,7 +158,7 @@ def test_blocked_forward_gradcheck_first_and_second_order(monkeypatch):
 @pytest.mark.parametrize("channels", [(1, 16), (16, 32), (8, 16)])
 def test_blocked_forward_and_backward_match_torch(monkeypatch, channels):
     torch = pytest.importorskip("torch")
-    monkeypatch.setattr(conv_mod, "_CACHE_BYTES", 3 * 9 * channels[0] * 196 * 4)
+    monkeypatch.setattr(conv_kernels, "CACHE_BYTES", 3 * 9 * channels[0] * 196 * 4)
     c, o = channels
     rng = np.random.default_rng(16)
     x = rng.standard_normal((10, c, 14, 14)).astype(np.float32)

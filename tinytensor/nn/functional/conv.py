@@ -12,76 +12,25 @@ convolution, so ``conv_transpose*d`` is that op (plus a bias) and is differentia
 
 from __future__ import annotations
 
-import itertools
 import math
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import wrap
 from tinytensor.nn.functional._util import float_input, pair, same_dtype
+from tinytensor.nn.functional.conv_kernels import (
+    col2im,
+    conv_into,
+    conv_kernel,
+    input_grad_into,
+    input_grad_kernel,
+    pad_nd,
+    windows,
+)
 from tinytensor.nn.functional.linear import bias_grad
 from tinytensor.nn.functional.windowing import ntuple, out_size, string_padding
 from tinytensor.ops._util import requires_grad as _rg
-
-
-def pad_nd(x, p, value=0.0):
-    """Pad the last len(p) axes of an array by p[i] on both sides."""
-    if not any(p):
-        return x
-    nd = len(p)
-    sp = x.shape[-nd:]
-    out = np.full((*x.shape[:-nd], *(n + 2 * q for n, q in zip(sp, p))), value, dtype=x.dtype)
-    out[(Ellipsis, *(slice(q, q + n) for n, q in zip(sp, p)))] = x
-    return out
-
-
-def pad_hw(x, ph, pw, value=0.0):
-    """Pad the last two axes of an array by (ph, pw) on both sides."""
-    return pad_nd(x, (ph, pw), value)
-
-
-def windows(xp, k, s, d, o):
-    """Read-only strided view `(N, C, *k, *o)` of the windows of a padded array."""
-    st = xp.strides
-    nd = len(k)
-    return as_strided(
-        xp,
-        (*xp.shape[:2], *k, *o),
-        (
-            st[0],
-            st[1],
-            *(st[2 + i] * d[i] for i in range(nd)),
-            *(st[2 + i] * s[i] for i in range(nd)),
-        ),
-        writeable=False,
-    )
-
-
-def col2im(cols, padded, k, s, d, p):
-    """Sum `(N, C, *k, *o)` window values back onto the (unpadded) image they came from."""
-    n, c = cols.shape[:2]
-    nd = len(k)
-    o = cols.shape[2 + nd :]
-    if (
-        tuple(k) == tuple(s)
-        and set(d) == {1}
-        and tuple(padded) == tuple(a * b for a, b in zip(k, o))
-    ):
-        # Non-overlapping windows tiling the image: a pure transpose.
-        axes = (0, 1, *itertools.chain(*((2 + nd + i, 2 + i) for i in range(nd))))
-        out = cols.transpose(axes).reshape(n, c, *padded)
-    else:
-        out = np.zeros((n, c, *padded), dtype=cols.dtype)
-        for offs in itertools.product(*(range(kk) for kk in k)):
-            sl = tuple(
-                slice(i * d[a], i * d[a] + s[a] * (o[a] - 1) + 1, s[a]) for a, i in enumerate(offs)
-            )
-            out[(slice(None), slice(None), *sl)] += cols[(slice(None), slice(None), *offs)]
-    if any(p):
-        out = out[(slice(None), slice(None), *(slice(q, q + m - 2 * q) for q, m in zip(p, padded)))]
-    return out
 
 
 def _geometry(spatial, kernel_size, dilation, padding, stride, who):
@@ -346,28 +295,6 @@ def _conv(x, w, bias, geo):
     return CONV.record(wrap(out), inputs, saved, _conv_attrs(geo))
 
 
-_CACHE_BYTES = 1 << 20  # about how many bytes of columns a kernel works on at a time
-
-
-def _conv_kernel(xd, wd, bd, *, geo):
-    """(convolution, im2col matrix): weights @ each sample's columns, + bias in place. Columns
-    are copied a few samples at a time and multiplied while in the cache: the same products
-    (and bits) as one batched matmul after the whole copy, ~10% faster on W4 (measured)."""
-    n, o, nd = geo.x[0], geo.w[0], len(geo.k)
-    view = windows(pad_nd(xd, geo.p), geo.k, geo.s, geo.d, geo.o)
-    cols = np.empty(view.shape, dtype=view.dtype)
-    flat = cols.reshape(n, geo.g, geo.x[1] // geo.g * math.prod(geo.k), math.prod(geo.o))
-    out, wmat = np.empty((n, geo.g, o // geo.g, flat.shape[3]), cols.dtype), geo.wmat(wd)
-    step = max(1, _CACHE_BYTES // max(1, flat[:1].nbytes))
-    for s0 in range(0, n, step):
-        np.copyto(cols[s0 : s0 + step], view[s0 : s0 + step])
-        np.matmul(wmat, flat[s0 : s0 + step], out=out[s0 : s0 + step])
-    out = out.reshape(n, o, *geo.o)
-    if bd is not None:
-        out += bd.reshape(1, o, *(1,) * nd)
-    return out, flat
-
-
 def _conv_attrs(geo):
     """The convolution's named parameters (per spatial dim), for an exporter."""
     return {"kernel_size": geo.k, "stride": geo.s, "padding": geo.p, "dilation": geo.d,
@@ -395,66 +322,6 @@ def _input_grad(g, w, geo, g2=None):
     return CONV_INPUT_GRAD.apply(
         (g, w), (g._data, w._data, g2), saved, {"geo": geo}, _conv_attrs(geo)
     )
-
-
-def _input_grad_kernel(gd, wd, g2, *, geo):
-    if len(geo.k) == 2 and geo.s == (1, 1) and geo.g == 1:
-        return _input_grad_rows(gd, wd, geo)
-    g2 = geo.gmat(gd) if g2 is None else g2
-    dcols = np.matmul(geo.wmat(wd).transpose(0, 2, 1), g2)  # (N, G, C/G*prod(k), prod(o))
-    n, c = geo.x[:2]
-    dcols = dcols.reshape(n, c, *geo.k, *geo.o)
-    return add_windows(dcols, tuple(geo.x[2:]), geo.k, geo.s, geo.d, geo.p)
-
-
-def _input_grad_rows(gd, wd, geo):
-    """The input gradient of a stride-1, one-group 2-D convolution, with col2im as long
-    contiguous adds. Each sample's padded image is one flat row of ``Hp*Wp`` numbers; the
-    gradient, widened with zero columns to the padded width, makes every kernel offset's column
-    block a run that lands on that row shifted by ``i*dh*Wp + j*dw`` (the zero columns add
-    nothing). The same sums in the same order per element as ``add_windows``."""
-    n, c, h, w = geo.x
-    o, (kh, kw), (dh, dw), (ph, pw), (oh, ow) = geo.w[0], geo.k, geo.d, geo.p, geo.o
-    hp, wp = h + 2 * ph, w + 2 * pw
-    wide = np.zeros((n, o, oh, wp), dtype=gd.dtype)
-    wide[..., :ow] = gd
-    wt = wd.transpose(2, 3, 1, 0).reshape(kh * kw * c, o)  # rows (i, j, channel)
-    run = oh * wp
-    wide = wide.reshape(n, o, run)
-    flat = np.zeros((n, c, hp * wp + dw * (kw - 1)), dtype=gd.dtype)
-    # A few samples at a time, so each matmul's (samples, kh*kw*C, oh*Wp) blocks are still in
-    # the cache when the adds read them (about 1 MiB; measured ~1.3 ms of 4.5 on W4's conv2).
-    step = max(1, _CACHE_BYTES // (wt.shape[0] * run * gd.itemsize))
-    for s0 in range(0, n, step):
-        blocks, rows = np.matmul(wt, wide[s0 : s0 + step]), flat[s0 : s0 + step]
-        for i in range(kh):
-            for j in range(kw):
-                at, b = i * dh * wp + j * dw, (i * kw + j) * c
-                rows[:, :, at : at + run] += blocks[:, b : b + c]
-    image = flat[:, :, : hp * wp].reshape(n, c, hp, wp)
-    return np.ascontiguousarray(image[:, :, ph : ph + h, pw : pw + w])
-
-
-def add_windows(cols, size, k, s, d, p):
-    """col2im straight onto the unpadded image: `(N, C, *k, *o)` window values summed into
-    `(N, C, *size)`, one strided add of the whole batch per kernel offset, each clipped to
-    the part of the window that lies inside the image (the padding is never materialised)."""
-    o = cols.shape[2 + len(k) :]
-    out = np.zeros((*cols.shape[:2], *size), dtype=cols.dtype)
-    for offs in itertools.product(*(range(kk) for kk in k)):
-        dst, src = [slice(None)] * 2, [slice(None), slice(None), *offs]
-        for a, j in enumerate(offs):
-            first = j * d[a] - p[a]  # image position of output 0 at this offset
-            lo = max(0, -(first // s[a]))  # first output whose position is >= 0
-            hi = min(o[a], (size[a] - 1 - first) // s[a] + 1)
-            if hi <= lo:
-                break
-            start = lo * s[a] + first
-            dst.append(slice(start, start + (hi - lo - 1) * s[a] + 1, s[a]))
-            src.append(slice(lo, hi))
-        else:
-            out[tuple(dst)] += cols[tuple(src)]
-    return out
 
 
 def _input_grad_backward(gg, g, w, geo):
@@ -494,7 +361,9 @@ def _gmat_kernel(gd, *, geo):
 
 # The kernels take the geometry (``_Geom``) as their one attribute; the nodes carry the named
 # parameters (kernel_size, stride, padding, dilation, groups) the ONNX exporter reads.
-CONV = Primitive("Convolution", _conv_kernel, _conv_backward, multi=True)
-CONV_INPUT_GRAD = Primitive("ConvolutionInputGrad", _input_grad_kernel, _input_grad_backward)
+CONV = Primitive("Convolution", conv_kernel, _conv_backward, multi=True, into=conv_into)
+CONV_INPUT_GRAD = Primitive(
+    "ConvolutionInputGrad", input_grad_kernel, _input_grad_backward, into=input_grad_into
+)
 CONV_WEIGHT_GRAD = Primitive("ConvolutionWeightGrad", _weight_grad_kernel, _weight_grad_backward)
 CONV_GRAD_MATRIX = Primitive("ConvolutionGradMatrix", _gmat_kernel)  # no gradient of its own
