@@ -87,7 +87,7 @@ def _common_dtype(tensors):
 
 
 def _cat_kernel(xs, dtype, dim):
-    return np.concatenate([x.astype(dtype, copy=False) for x in xs], axis=dim)
+    return _cat_into(None, xs, dtype, dim)
 
 
 def _cat_backward(g, bounds, d):
@@ -95,6 +95,8 @@ def _cat_backward(g, bounds, d):
 
 
 def _cat_into(out, xs, dtype, dim):
+    """The arrays joined along ``dim`` in ``dtype``, into ``out`` (a compiled replay's
+    buffer; None: a new array)."""
     return np.concatenate([x.astype(dtype, copy=False) for x in xs], axis=dim, out=out)
 
 

@@ -97,7 +97,7 @@ def reshape(input, shape=(), *sizes):
 
 
 def _reshape_kernel(x, shape):
-    return x.reshape(shape)
+    return _reshape_into(None, x, shape)
 
 
 def _reshape_backward(g, old):
@@ -105,7 +105,11 @@ def _reshape_backward(g, old):
 
 
 def _reshape_into(out, x, shape):
-    """A reshape that copies (a compiled replay pools only those): x's elements in C order."""
+    """x's elements in C order in the new ``shape``: into ``out`` (a compiled replay pools
+    only a reshape that copies), or where that is None (the kernel), NumPy's reshape: a view
+    where the layout allows one, else that copy."""
+    if out is None:
+        return x.reshape(shape)
     np.copyto(out.reshape(x.shape), x)
     return out
 

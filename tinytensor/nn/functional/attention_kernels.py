@@ -6,7 +6,8 @@ softmax's reductions over the keys run over whole contiguous rows rather than lo
 query; the probabilities it returns are the (..., L, S) view of that array, and the backward
 kernel works in the same layout. float16 and empty sizes take the general kernel, in the
 scores' own layout. Every kernel keeps IEEE's NaN and inf quiet, and writes only into arrays
-it made (an ``into``: or was given, a compiled replay's buffers).
+it made or was given: each kernel is its ``into`` (the one body, writing into a compiled
+replay's buffers where it is given them) given no buffers.
 """
 
 from __future__ import annotations
@@ -90,48 +91,33 @@ _BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def sdpa_kernel(qd, kd, vd, bias, *, scale, is_causal):
-    """(output, probabilities). The scores are made transposed, (..., S, L), so that the
-    softmax's reductions run over whole contiguous rows; the probabilities returned are the
-    (..., L, S) view of that array, and backward works in the same layout."""
+    return sdpa_into((None, None), qd, kd, vd, bias, scale=scale, is_causal=is_causal)
+
+
+def sdpa_into(outs, qd, kd, vd, bias, *, scale, is_causal):
+    """(output, probabilities), written into ``outs`` (a compiled replay's buffers, laid out
+    as the kernel's results) or, where one is None (the kernel: both), made by its step. The
+    scores are made transposed, (..., S, L), so that the softmax's reductions run over whole
+    contiguous rows: straight into the probabilities' array, whose (..., L, S) view is
+    returned; backward works in the same layout."""
+    out, probs = outs
     if qd.dtype not in _BLAS_FLOATS or 0 in qd.shape or 0 in kd.shape or 0 in vd.shape:
-        return sdpa_general(qd, kd, vd, bias, scale=scale, is_causal=is_causal)
+        return copied_into(sdpa_general(qd, kd, vd, bias, scale=scale, is_causal=is_causal), outs)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         # k (q*scale)^T: the scale on q, not on the scores (one pass fewer; the same bits where
         # the scale is a power of two, as the default 1/sqrt(E) for E = 4**n), written
         # transposed, (..., E, L), which BLAS reads faster than a transposed view
         qst = np.empty(qd.shape[:-2] + (qd.shape[-1], qd.shape[-2]), qd.dtype)
         np.multiply(np.swapaxes(qd, -1, -2), qd.dtype.type(scale), out=qst)
-        st = np.matmul(kd, qst)
+        # (a buffer for a mask with more batch dims than the scores has that mask's batch
+        # dims: matmul broadcasts the product over them, the values of ``st + bt`` below)
+        st = np.matmul(kd, qst, out=None if probs is None else np.swapaxes(probs, -1, -2))
         if bias is not None:
             bt = np.swapaxes(bias.reshape((1,) * (2 - bias.ndim) + bias.shape), -1, -2)
             if np.broadcast_shapes(st.shape, bt.shape) == st.shape:
                 st += bt
             else:  # a mask with more batch dims than the scores
                 st = st + bt
-        if is_causal:
-            S, L = st.shape[-2:]
-            st += np.where(np.tri(S, L, -1, dtype=bool), -np.inf, 0.0).astype(st.dtype)
-        p = np.swapaxes(softmax_over_keys(st), -1, -2)
-        return np.matmul(p, vd), p
-
-
-def sdpa_into(outs, qd, kd, vd, bias, *, scale, is_causal):
-    """``sdpa_kernel`` writing (output, probabilities) into ``outs`` (a compiled replay's
-    buffers, laid out as the kernel's results; None for one made as the kernel makes it):
-    the scores go straight into the probabilities' (..., S, L) array."""
-    out, probs = outs
-    if qd.dtype not in _BLAS_FLOATS or 0 in qd.shape or 0 in kd.shape or 0 in vd.shape:
-        return copied_into(sdpa_general(qd, kd, vd, bias, scale=scale, is_causal=is_causal), outs)
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        qst = np.empty(qd.shape[:-2] + (qd.shape[-1], qd.shape[-2]), qd.dtype)
-        np.multiply(np.swapaxes(qd, -1, -2), qd.dtype.type(scale), out=qst)
-        st = np.matmul(kd, qst, out=None if probs is None else np.swapaxes(probs, -1, -2))
-        if bias is not None:
-            bt = np.swapaxes(bias.reshape((1,) * (2 - bias.ndim) + bias.shape), -1, -2)
-            if np.broadcast_shapes(st.shape, bt.shape) != st.shape:  # the kernel's own way
-                return copied_into(sdpa_kernel(qd, kd, vd, bias, scale=scale, is_causal=is_causal),
-                               outs)  # fmt: skip
-            st += bt
         if is_causal:
             S, L = st.shape[-2:]
             st += np.where(np.tri(S, L, -1, dtype=bool), -np.inf, 0.0).astype(st.dtype)
@@ -153,35 +139,22 @@ def sdpa_general(qd, kd, vd, bias, *, scale, is_causal):
 
 
 def sdpa_grad_kernel(g, q, k, v, out, p, *, scale):
+    return sdpa_grad_into((None, None, None), g, q, k, v, out, p, scale=scale)
+
+
+def sdpa_grad_into(outs, g, q, k, v, out, p, *, scale):
     """(dq, dk, dv) of attention from the saved probabilities ``p`` (..., L, S), with the
     scale folded into g once: `dS^T = P^T*(v (g*scale)^T - rowsum(g*scale*out))` is made
-    (..., S, L), in place, the layout of the forward's scores."""
+    (..., S, L), in place, the layout of the forward's scores. Each gradient is written into
+    its array of ``outs`` (a compiled replay's buffers) or, where that is None (the kernel:
+    all three), made by its product."""
+    oq, ok, ov = outs
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         g = np.ascontiguousarray(g)  # (a view of a permuted gradient: BLAS reads it slowly)
         gs = g * g.dtype.type(scale)
         pt = np.swapaxes(p, -1, -2)
-        dv = np.matmul(pt, g)
-        dst = np.matmul(v, np.swapaxes(gs, -1, -2))  # (g v^T)^T, scaled
-        go = gs * out
-        if go.dtype in _BLAS_FLOATS:
-            r = np.matmul(go, np.ones(go.shape[-1], go.dtype))
-        else:
-            r = go.sum(-1)
-        dst -= r[..., None, :]
-        dst *= pt
-        return np.matmul(np.swapaxes(dst, -1, -2), k), np.matmul(dst, q), dv
-
-
-def sdpa_grad_into(outs, g, q, k, v, out, p, *, scale):
-    """``sdpa_grad_kernel`` writing (dq, dk, dv) into ``outs`` (None: made as the kernel
-    makes it)."""
-    oq, ok, ov = outs
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        g = np.ascontiguousarray(g)
-        gs = g * g.dtype.type(scale)
-        pt = np.swapaxes(p, -1, -2)
         dv = np.matmul(pt, g, out=ov)
-        dst = np.matmul(v, np.swapaxes(gs, -1, -2))
+        dst = np.matmul(v, np.swapaxes(gs, -1, -2))  # (g v^T)^T, scaled
         go = gs * out
         if go.dtype in _BLAS_FLOATS:
             r = np.matmul(go, np.ones(go.shape[-1], go.dtype))

@@ -1,7 +1,7 @@
 """Layer norm's NumPy kernels: the forward (output, mean, 1/std) and the first-order backward,
-a fast path for rows of float32/float64 and a general one in the composite's order, and each
-one's ``into`` for a compiled replay's buffers (the primitives are declared in
-normalization.py)."""
+a fast path for rows of float32/float64 and a general one in the composite's order. Each fast
+kernel is its ``into`` (the body writing into a compiled replay's buffers) given no buffers
+(the primitives are declared in normalization.py)."""
 
 from __future__ import annotations
 
@@ -61,33 +61,13 @@ def rows(d, axes, *params):
 
 
 def layer_norm_kernel(d, w, b, *, axes, eps):
-    """(output, mean, 1/std) over ``axes`` (kept as size-1 dims): one pass per step, the output
-    made in the kernel's own array."""
-    shape = rows(d, axes, w, b)
-    if shape is None:
-        return layer_norm_general(d, w, b, axes=axes, eps=eps)
-    m, n = shape
-    x = d.reshape(m, n)
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        mu = np.matmul(x, mean_weights(n, d.dtype)).reshape(m, 1)
-        xc = x - mu
-        rstd = np.einsum("ij,ij->i", xc, xc).reshape(m, 1)  # the sums of squares
-        rstd /= n
-        rstd += d.dtype.type(eps)
-        np.sqrt(rstd, out=rstd)
-        np.divide(1.0, rstd, out=rstd)
-        xc *= rstd  # the output
-        if w is not None:
-            xc *= w.reshape(n)
-        if b is not None:
-            xc += b.reshape(n)
-    stat = d.shape[: d.ndim - len(axes)] + (1,) * len(axes)
-    return xc.reshape(d.shape), mu.reshape(stat), rstd.reshape(stat)
+    return layer_norm_into((None, None, None), d, w, b, axes=axes, eps=eps)
 
 
 def layer_norm_into(outs, d, w, b, *, axes, eps):
-    """``layer_norm_kernel`` writing (output, mean, 1/std) into ``outs`` (a compiled replay's
-    buffers; None for one made as the kernel makes it): the same steps in the same order."""
+    """(output, mean, 1/std) over ``axes`` (kept as size-1 dims): one pass per step, each
+    written into its array of ``outs`` (a compiled replay's buffers) or, where that is None
+    (the kernel: all three), made by the step as the step makes it."""
     shape = rows(d, axes, w, b)
     if shape is None:
         return copied_into(layer_norm_general(d, w, b, axes=axes, eps=eps), outs)
@@ -98,13 +78,14 @@ def layer_norm_into(outs, d, w, b, *, axes, eps):
         mu = np.matmul(x, mean_weights(n, d.dtype), out=None if om is None else om[:, 0])
         mu = mu.reshape(m, 1)
         xc = np.subtract(x, mu, out=o)
+        # the sums of squares
         rstd = np.einsum("ij,ij->i", xc, xc, out=None if orstd is None else orstd[:, 0])
         rstd = rstd.reshape(m, 1)
         rstd /= n
         rstd += d.dtype.type(eps)
         np.sqrt(rstd, out=rstd)
         np.divide(1.0, rstd, out=rstd)
-        xc *= rstd
+        xc *= rstd  # the output
         if w is not None:
             xc *= w.reshape(n)
         if b is not None:
@@ -128,41 +109,18 @@ def layer_norm_general(d, w, b, *, axes, eps):
 
 
 def layer_norm_grad_kernel(g, x, w, mu, rstd, *, axes, sums=False):
-    """(dx, g*xhat) or, with ``sums``, (dx, dw, db): the first-order backward; `dw = g*xhat`
-    and `db = g` summed over the leading (not normalised) dims (dw is unused without a
-    weight, db without a bias). The row sums by BLAS: `sum(g*w) = g @ w`,
-    `sum(g*w*xhat) = (g*xhat) @ w`, so neither product is made as an array."""
-    shape = rows(x, axes, w)
-    if shape is None or g.shape != x.shape or g.dtype != x.dtype:
-        return layer_norm_grad_general(g, x, w, mu, rstd, axes=axes, sums=sums)
-    m, n = shape
-    x2, g2 = x.reshape(m, n), g.reshape(m, n)
-    mu, rstd = mu.reshape(m, 1), rstd.reshape(m, 1)
-    wv = np.ones(n, x.dtype) if w is None else w.reshape(n)
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        xhat = x2 - mu
-        xhat *= rstd
-        gx = g2 * xhat  # the weight's gradient, before the sum over rows
-        mean_d = np.matmul(g2, wv).reshape(m, 1)  # sum(dxhat), dxhat = g*w
-        mean_d /= n
-        mean_dx = np.matmul(gx, wv).reshape(m, 1)  # sum(dxhat*xhat)
-        mean_dx /= n
-        dx = g2 * wv if w is not None else g2 - mean_d  # (dxhat - mean_d) in a fresh array
-        if w is not None:
-            dx -= mean_d
-        xhat *= mean_dx
-        dx -= xhat
-        dx *= rstd
-        if sums:
-            trail = x.shape[x.ndim - len(axes) :]
-            dw, db = column_sums(gx).reshape(trail), column_sums(g2).reshape(trail)
-            return dx.reshape(x.shape), dw, db
-    return dx.reshape(x.shape), gx.reshape(x.shape)
+    return layer_norm_grad_into(
+        (None,) * (3 if sums else 2), g, x, w, mu, rstd, axes=axes, sums=sums
+    )
 
 
 def layer_norm_grad_into(outs, g, x, w, mu, rstd, *, axes, sums=False):
-    """``layer_norm_grad_kernel`` writing dx and g*xhat into ``outs`` (None: made as the
-    kernel makes it; the summed dw and db always are)."""
+    """(dx, g*xhat) or, with ``sums``, (dx, dw, db): the first-order backward; `dw = g*xhat`
+    and `db = g` summed over the leading (not normalised) dims (dw is unused without a
+    weight, db without a bias). The row sums by BLAS: `sum(g*w) = g @ w`,
+    `sum(g*w*xhat) = (g*xhat) @ w`, so neither product is made as an array. dx and g*xhat
+    are written into their arrays of ``outs`` (a compiled replay's buffers) or, where that is
+    None (the kernel: all), made by their step; the summed dw and db are copied in."""
     shape = rows(x, axes, w)
     if shape is None or g.shape != x.shape or g.dtype != x.dtype:
         return copied_into(layer_norm_grad_general(g, x, w, mu, rstd, axes=axes, sums=sums), outs)
@@ -175,12 +133,12 @@ def layer_norm_grad_into(outs, g, x, w, mu, rstd, *, axes, sums=False):
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         xhat = x2 - mu
         xhat *= rstd
-        gx = np.multiply(g2, xhat, out=ogx)
-        mean_d = np.matmul(g2, wv).reshape(m, 1)
+        gx = np.multiply(g2, xhat, out=ogx)  # the weight's gradient, before the sum over rows
+        mean_d = np.matmul(g2, wv).reshape(m, 1)  # sum(dxhat), dxhat = g*w
         mean_d /= n
-        mean_dx = np.matmul(gx, wv).reshape(m, 1)
+        mean_dx = np.matmul(gx, wv).reshape(m, 1)  # sum(dxhat*xhat)
         mean_dx /= n
-        if w is not None:
+        if w is not None:  # (dxhat - mean_d) in dx's own array
             dx = np.multiply(g2, wv, out=odx)
             dx -= mean_d
         else:

@@ -20,7 +20,8 @@ def _quiet(kernel):
     """``kernel`` with NaN and inf following IEEE silently, as in PyTorch: it runs bare (this
     module's RuntimeWarnings are ignored; ``np.errstate`` would cost as much as a small bias
     sum), and again under ``errstate(all="ignore")`` where the caller made warnings errors or
-    set NumPy to raise. Every kernel here makes fresh arrays, so running again is safe."""
+    set NumPy to raise. Every kernel here makes fresh arrays or first overwrites the whole of
+    the ``out`` it was given (an ``into``), so running again is safe."""
 
     @functools.wraps(kernel)
     def run(*args, **attrs):
@@ -60,28 +61,37 @@ def linear(input, weight, bias=None):
 
 
 def _linear_kernel(x, w, b):
+    return _linear_into(None, x, w, b)
+
+
+def _linear_into(out, x, w, b):
     """`x @ W^T + b`, the batch dims folded into one GEMM (NumPy loops a 3-D @ 2-D: ~15% of
-    W8's time)."""
+    W8's time), written into ``out`` (a compiled replay's C-contiguous buffer), or into a new
+    array where ``out`` is None (the kernel): ``np.matmul(..., out=)`` takes the same BLAS call
+    either way; then the bias added in place."""
     if x.ndim > 2:
-        out = _matmul_wt(x.reshape(math.prod(x.shape[:-1]), x.shape[-1]), w).reshape(
-            x.shape[:-1] + (w.shape[0],)
+        m, n = math.prod(x.shape[:-1]), w.shape[0]
+        o = _matmul_wt_into(
+            None if out is None else out.reshape(m, n), x.reshape(m, x.shape[-1]), w
         )
+        res = o.reshape(x.shape[:-1] + (n,)) if out is None else out
     else:
-        out = _matmul_wt(x, w)
+        res = _matmul_wt_into(out, x, w)
     if b is not None:
-        out += b
-    return out
+        res += b
+    return res
 
 
 _SWAP_MIN_WORK = 1 << 19  # multiply-adds below which the swap's extra copy is not repaid
 
 
-def _matmul_wt(x, w):
-    """`x @ W^T` for a 1-D or 2-D ``x``. A float32 product with few rows and many more outputs
-    (rows*4 <= out_features, as an MLP's batch of 64 into 256 units) runs as `(W @ x^T)^T` and
-    is copied back to C order: OpenBLAS's sgemm takes the long operand first ~15% (64 rows) to
-    ~45% (16 rows) faster, and sums each element in the same order (bitwise equal results with
-    this machine's OpenBLAS). float64 and tall products keep `x @ W^T`, as fast or faster there."""
+def _matmul_wt_into(out, x, w):
+    """`x @ W^T` for a 1-D or 2-D ``x``, into ``out`` (None: a new array). A float32 product
+    with few rows and many more outputs (rows*4 <= out_features, as an MLP's batch of 64 into
+    256 units) runs as `(W @ x^T)^T` and is copied to C order: OpenBLAS's sgemm takes the long
+    operand first ~15% (64 rows) to ~45% (16 rows) faster, and sums each element in the same
+    order (bitwise equal results with this machine's OpenBLAS). float64 and tall products keep
+    `x @ W^T`, as fast or faster there."""
     m, n = x.shape[0], w.shape[0]
     if (
         x.ndim == 2
@@ -91,8 +101,12 @@ def _matmul_wt(x, w):
         and 4 * m <= n
         and m * n * x.shape[1] >= _SWAP_MIN_WORK
     ):
-        return np.ascontiguousarray((w @ x.T).T)
-    return x @ w.T
+        t = (w @ x.T).T
+        if out is None:
+            return np.ascontiguousarray(t)
+        np.copyto(out, t)
+        return out
+    return np.matmul(x, w.T, out=out)
 
 
 _F32 = np.dtype(np.float32)
@@ -109,11 +123,18 @@ def _linear_backward(g, x, w, *, needs):
 
 
 def _input_grad_kernel(g, w):
-    """`g @ W` over the folded batch dims (a 1-D g stays 1-D: a vector-matrix product)."""
+    return _input_grad_into(None, g, w)
+
+
+def _input_grad_into(out, g, w):
+    """`g @ W` over the folded batch dims (a 1-D g stays 1-D: a vector-matrix product), into
+    ``out`` (None: a new array)."""
     if g.ndim <= 2:
-        return g @ w
-    lead = g.shape[:-1]
-    return (g.reshape(math.prod(lead), g.shape[-1]) @ w).reshape(lead + (w.shape[1],))
+        return np.matmul(g, w, out=out)
+    lead, n = g.shape[:-1], w.shape[1]
+    m = math.prod(lead)
+    o = np.matmul(g.reshape(m, g.shape[-1]), w, out=None if out is None else out.reshape(m, n))
+    return o.reshape(lead + (n,)) if out is None else out
 
 
 def _input_grad_backward(gg, g, w, *, needs):
@@ -125,11 +146,16 @@ def _input_grad_backward(gg, g, w, *, needs):
 
 
 def _weight_grad_kernel(g, x):
-    """`g^T @ x` over the folded batch dims (not -1: a zero-size dim leaves it ambiguous)."""
+    return _weight_grad_into(None, g, x)
+
+
+def _weight_grad_into(out, g, x):
+    """`g^T @ x` over the folded batch dims (not -1: a zero-size dim leaves it ambiguous),
+    into ``out`` (None: a new array)."""
     if g.ndim == 2:
-        return g.T @ x
+        return np.matmul(g.T, x, out=out)
     m = math.prod(g.shape[:-1])
-    return g.reshape(m, g.shape[-1]).T @ x.reshape(m, x.shape[-1])
+    return np.matmul(g.reshape(m, g.shape[-1]).T, x.reshape(m, x.shape[-1]), out=out)
 
 
 def _weight_grad_backward(gw, g, x, *, needs):
@@ -138,50 +164,6 @@ def _weight_grad_backward(gw, g, x, *, needs):
         LINEAR.apply((x, gw, None), (x._data, gw._data, None), (x, gw)) if needs[0] else None,
         LINEAR_INPUT_GRAD.apply((g, gw), (g._data, gw._data), (g, gw)) if needs[1] else None,
     )
-
-
-def _linear_into(out, x, w, b):
-    """``_linear_kernel`` into ``out`` (C-contiguous, a compiled replay's buffer): the same
-    products (``np.matmul(..., out=)`` takes the kernel's BLAS call when ``out`` is C-contiguous,
-    as the kernel's own result is), then the bias added in place."""
-    if x.ndim > 2:
-        m = math.prod(x.shape[:-1])
-        _matmul_wt_into(out.reshape(m, w.shape[0]), x.reshape(m, x.shape[-1]), w)
-    else:
-        _matmul_wt_into(out, x, w)
-    if b is not None:
-        out += b
-    return out
-
-
-def _matmul_wt_into(out, x, w):
-    m, n = x.shape[0], w.shape[0]
-    if (
-        x.ndim == 2
-        and x.dtype == _F32
-        and w.dtype == _F32
-        and 8 <= m
-        and 4 * m <= n
-        and m * n * x.shape[1] >= _SWAP_MIN_WORK
-    ):  # the swapped product, as the kernel (its transposed result copied in)
-        np.copyto(out, (w @ x.T).T)
-        return out
-    return np.matmul(x, w.T, out=out)
-
-
-def _input_grad_into(out, g, w):
-    if g.ndim <= 2:
-        return np.matmul(g, w, out=out)
-    m = math.prod(g.shape[:-1])
-    np.matmul(g.reshape(m, g.shape[-1]), w, out=out.reshape(m, w.shape[1]))
-    return out
-
-
-def _weight_grad_into(out, g, x):
-    if g.ndim == 2:
-        return np.matmul(g.T, x, out=out)
-    m = math.prod(g.shape[:-1])
-    return np.matmul(g.reshape(m, g.shape[-1]).T, x.reshape(m, x.shape[-1]), out=out)
 
 
 LINEAR = Primitive(

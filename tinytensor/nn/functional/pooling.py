@@ -109,38 +109,42 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
 
 
 def _max_pool_kernel(xd, *, kernel_size, stride, padding, dilation, output_size, with_indices):
-    """(max of each window, its argmax kernel offset[, flat index of it in the plane])."""
+    return _max_pool_into(
+        (None, None, None) if with_indices else (None, None), xd, kernel_size=kernel_size,
+        stride=stride, padding=padding, dilation=dilation, output_size=output_size,
+        with_indices=with_indices,
+    )  # fmt: skip
+
+
+def _max_pool_into(outs, xd, *, kernel_size, stride, padding, dilation, output_size, with_indices):
+    """(max of each window, its argmax kernel offset[, flat index of it in the plane]), each
+    written into its array of ``outs`` (a compiled replay's buffers) or, where that is None
+    (the kernel: all), made by its pass: windows that tile the image straight into both first
+    buffers (``max_tiles``), any other case (or a window holding NaN) by the general pass,
+    copied in."""
     positions = [
         np.arange(o)[:, None] * s - p + np.arange(k)[None, :] * d
         for k, s, p, d, o in zip(kernel_size, stride, padding, dilation, output_size)
     ]
     fast = tiles(kernel_size, stride, padding, dilation, output_size, xd.shape[2:])
-    res = max_tiles(xd, kernel_size, output_size) if fast else None  # None: NaN in a window
-    out, idx = max_over(xd, positions, stride) if res is None else res
+    res = None  # None: the general pass (max_tiles gives None for NaN in a window)
+    if fast:
+        both = outs[0] is not None and outs[1] is not None
+        res = max_tiles(xd, kernel_size, output_size, out=outs[:2] if both else None)
+    out, idx = _copied(max_over(xd, positions, stride) if res is None else res, outs)
     if with_indices:
-        return out, idx, flat_indices(idx, positions, xd.shape[2:])
+        flat = _copied((flat_indices(idx, positions, xd.shape[2:]),), outs[2:])
+        return out, idx, *flat
     return out, idx
 
 
-def _max_pool_into(outs, xd, *, kernel_size, stride, padding, dilation, output_size, with_indices):
-    """``_max_pool_kernel`` writing into ``outs`` (a compiled replay's buffers; None for a
-    result made as the kernel makes it): the tiled windows' maxima and offsets straight into
-    them; any other case computed by the kernel and copied in."""
-    size = xd.shape[2:]
-    args = (kernel_size, stride, padding, dilation, output_size)
-    res = None
-    if tiles(*args, size) and outs[0] is not None and outs[1] is not None:
-        res = max_tiles(xd, kernel_size, output_size, out=outs[:2])  # None: NaN in a window
-    if res is None:
-        attrs = dict(zip(("kernel_size", "stride", "padding", "dilation", "output_size"), args))
-        return copied_into(_max_pool_kernel(xd, **attrs, with_indices=with_indices), outs)
-    if not with_indices:
-        return res
-    positions = [
-        np.arange(o)[:, None] * s - p + np.arange(k)[None, :] * d
-        for k, s, p, d, o in zip(kernel_size, stride, padding, dilation, output_size)
-    ]
-    return (*res, *copied_into((flat_indices(res[1], positions, size),), outs[2:]))
+def _copied(results, outs):
+    """``copied_into``, but for a result already written into its buffer (that buffer or a
+    view of it: ``max_tiles`` writes its offsets through a bool view)."""
+    return copied_into(
+        results,
+        [None if o is None or np.may_share_memory(r, o) else o for r, o in zip(results, outs)],
+    )
 
 
 def _max_pool_backward(g, x, idx, indices, win):
@@ -189,22 +193,7 @@ def _scatter_max(g, idx, win):
 
 
 def _scatter_max_kernel(gd, am, *, win):
-    o = am.shape[2:]
-    padded = win.padded(o)
-    exact = (
-        win.k == win.s and set(win.d) == {1} and padded == tuple(k * n for k, n in zip(win.k, o))
-    )
-    full = scatter_tiles(gd, am, win.k) if exact and padded == tuple(win.size) else None
-    if full is not None:  # None: not 2-D of width 2, or 8-byte elements
-        return full
-    # g where the offset matches and 0 elsewhere (not g * mask: an infinite g times 0 is NaN)
-    full = np.zeros((*gd.shape[:2], *padded), dtype=gd.dtype)
-    for off, sl in win.offsets(o):
-        if exact:  # the windows tile the image: each element belongs to one window
-            np.copyto(full[sl], gd, where=am == off)
-        else:
-            full[sl] += np.where(am == off, gd, 0)
-    return full[win.inner()]
+    return _scatter_max_into(None, gd, am, win=win)
 
 
 def _scatter_max_backward(gg, idx, win):
@@ -232,23 +221,35 @@ def _gather_max_backward(g, idx, win):
 
 
 def _scatter_max_into(out, gd, am, *, win):
-    """``_scatter_max_kernel`` into ``out`` (C-contiguous): the same writes, in the same
-    order, where the windows cover the input without padding; else the kernel's result copied."""
+    """g placed at each window's argmax offset ``am``, summed onto the input, written into
+    ``out`` (a C-contiguous compiled replay's buffer) or, where that is None (the kernel), a
+    new array. Windows that pad or reach past the input fill a padded array whose inner part
+    is the result (the kernel's is that view; a buffer gets it copied in)."""
     o = am.shape[2:]
     padded = win.padded(o)
-    if padded != tuple(win.size):
-        np.copyto(out, _scatter_max_kernel(gd, am, win=win))
-        return out
-    tiled = padded == tuple(k * n for k, n in zip(win.k, o))
-    exact = win.k == win.s and set(win.d) == {1} and tiled
-    if exact and scatter_tiles(gd, am, win.k, out=out) is not None:
-        return out
-    out.fill(0)
+    whole = padded == tuple(win.size)  # no padding, no window past the input
+    exact = (
+        win.k == win.s and set(win.d) == {1} and padded == tuple(k * n for k, n in zip(win.k, o))
+    )
+    if exact and whole:  # None: not 2-D of width 2, or 8-byte elements
+        full = scatter_tiles(gd, am, win.k, out=out)
+        if full is not None:
+            return full if out is None else out
+    if out is None or not whole:
+        full = np.zeros((*gd.shape[:2], *padded), dtype=gd.dtype)
+    else:
+        full = out
+        full.fill(0)
+    # g where the offset matches and 0 elsewhere (not g * mask: an infinite g times 0 is NaN)
     for off, sl in win.offsets(o):
-        if exact:
-            np.copyto(out[sl], gd, where=am == off)
+        if exact:  # the windows tile the image: each element belongs to one window
+            np.copyto(full[sl], gd, where=am == off)
         else:
-            out[sl] += np.where(am == off, gd, 0)
+            full[sl] += np.where(am == off, gd, 0)
+    if out is None:
+        return full[win.inner()]
+    if full is not out:
+        np.copyto(out, full[win.inner()])
     return out
 
 
