@@ -232,6 +232,12 @@ def relu(input):
 
 
 def _relu_kernel(d):
+    return _relu_into(None, d)
+
+
+def _relu_into(out, d):
+    """max(d, 0), keeping -0.0 and NaN, into ``out`` (a compiled replay's buffer) or, where
+    that is None (the kernel), a new array."""
     if d.dtype.kind == "f":
         # Against cached zeros of d's shape (SIMD, ~5x faster), or a cached 0-d zero if d is
         # too large to cache (half the cost of a Python 0 and ``dtype=``): the same values.
@@ -242,11 +248,20 @@ def _relu_kernel(d):
         # second for float32/64, the first for float16 in NumPy 2.4): the zeros go where
         # -0.0 comes out (the same speed either way).
         if d.dtype in _ZEROS_FIRST:
-            return np.maximum(z, d)
+            return np.maximum(z, d, out=out)
         if d.dtype in _ZEROS_SECOND:
-            return np.maximum(d, z)
-        return np.where(d < z, z, d)  # neither order keeps -0.0 (or another dtype): a select
-    return np.maximum(d, 0, dtype=d.dtype)
+            return np.maximum(d, z, out=out)
+        # neither order keeps -0.0 (or another dtype): a select, copied into a given buffer
+        return _copied(np.where(d < z, z, d), out)
+    return np.maximum(d, 0, dtype=d.dtype, out=out)
+
+
+def _copied(res, out):
+    """``res``, or where a buffer ``out`` is given, ``out`` holding a copy of it."""
+    if out is None:
+        return res
+    np.copyto(out, res)
+    return out
 
 
 def _relu_order(dtype):
@@ -274,28 +289,13 @@ def _relu_grad(g, out):
 
 
 def _relu_mask_kernel(out):
-    """``not out <= 0`` for relu's output, which is never below zero (a positive number, +-0,
-    +inf or NaN), so one comparison ``out != 0`` gives the same mask (a NaN passes, -0.0 does
-    not), in one pass instead of two (~1.5x faster)."""
-    return out != 0
-
-
-def _relu_into(out, d):
-    """``_relu_kernel(d)`` written into ``out`` (a compiled replay's buffer): the same calls."""
-    if d.dtype.kind == "f":
-        z = zeros_like_shape(d)
-        z = scalar_like(0, d.dtype) if z is None else z
-        if d.dtype in _ZEROS_FIRST:
-            return np.maximum(z, d, out=out)
-        if d.dtype in _ZEROS_SECOND:
-            return np.maximum(d, z, out=out)
-        np.copyto(out, d)  # the select: z where d < z, d elsewhere
-        np.copyto(out, z, where=d < z)
-        return out
-    return np.maximum(d, 0, dtype=d.dtype, out=out)
+    return _relu_mask_into(None, out)
 
 
 def _relu_mask_into(buf, out):
+    """``not out <= 0`` for relu's output, which is never below zero (a positive number, +-0,
+    +inf or NaN), so one comparison ``out != 0`` gives the same mask (a NaN passes, -0.0 does
+    not), in one pass instead of two (~1.5x faster); into ``buf`` (None: a new array)."""
     return np.not_equal(out, 0, out=buf)
 
 
@@ -330,10 +330,7 @@ _BITS = {
 
 
 def _relu_backward_kernel(gd, kd):
-    u = _BITS.get(gd.dtype)
-    if u is None:
-        return np.where(kd, gd, gd.dtype.type(0))
-    return np.multiply(gd.view(u), kd, dtype=u).view(gd.dtype)
+    return _relu_backward_into(None, gd, kd)
 
 
 def _relu_backward_grad(gg, keep):
@@ -341,13 +338,13 @@ def _relu_backward_grad(gg, keep):
 
 
 def _relu_backward_into(out, gd, kd):
+    """g where ``kd`` holds, +0.0 elsewhere, into ``out`` (a compiled replay's buffer) or, where
+    that is None (the kernel), a new array: on g's bits (see ``_relu_backward``)."""
     u = _BITS.get(gd.dtype)
-    if u is None or out.dtype != gd.dtype:
-        out.fill(0)  # np.where(kd, gd, 0) without its temporary: +0.0 where the mask is False
-        np.copyto(out, gd, where=kd)
-        return out
-    np.multiply(gd.view(u), kd, dtype=u, out=out.view(u))
-    return out
+    if u is None:  # another dtype: a select, copied into a given buffer
+        return _copied(np.where(kd, gd, gd.dtype.type(0)), out)
+    bits = np.multiply(gd.view(u), kd, dtype=u, out=None if out is None else out.view(u))
+    return bits.view(gd.dtype) if out is None else out
 
 
 RELU_BACKWARD = Primitive(
