@@ -2,7 +2,8 @@
 kernel bit for bit, over the dtypes, shapes and layouts the kernel takes: broadcasting,
 non-contiguous and 0-d operands, empty arrays, NaN, inf, -0.0, and floating-point signals made
 errors. The buffer is filled with junk first, so an ``into`` that leaves an element unwritten
-fails. NumPy-only.
+fails. A kernel is its ``into`` given no buffers (one body), so each kernel's result is also
+checked against a plain NumPy reference (``kernel_references``). NumPy-only.
 """
 
 from __future__ import annotations
@@ -22,8 +23,53 @@ from tinytensor.ops import join as J
 from tinytensor.ops import shape as S
 from tinytensor.ops import unary as U
 
+from . import kernel_references as R
+
 L = importlib.import_module("tinytensor.nn.functional.linear")  # (F.linear is the function)
 RNG = np.random.default_rng(23)
+
+# primitive name -> (its plain NumPy reference, bit for bit: True, or to float rounding)
+REFERENCES = {
+    "Relu": (R.relu, True),
+    "ReluMask": (R.relu_mask, True),
+    "ReluBackward": (R.relu_backward, True),
+    "Linear": (R.linear, False),
+    "LinearInputGrad": (R.linear_input_grad, False),
+    "LinearWeightGrad": (R.linear_weight_grad, False),
+    "NativeLayerNorm": (R.layer_norm, False),
+    "NativeLayerNormBackward": (R.layer_norm_grad, False),
+    "ScaledDotProductAttention": (R.sdpa, False),
+    "ScaledDotProductAttentionBackward": (R.sdpa_grad, False),
+    **{f"MaxPool{nd}D": (R.max_pool, True) for nd in (1, 2, 3)},
+    "MaxPoolBackward": (R.max_pool_backward, False),
+    "Reshape": (R.reshape, True),
+    "Cat": (R.cat, True),
+}
+_TOL = {2: 1e-2, 4: 1e-4, 8: 1e-10}  # float itemsize -> tolerance, relative to the largest
+
+
+def against_reference(prim, got, *args, **attrs):
+    """The kernel's result ``got`` equals the reference: every element's value (and sign of
+    zero, but for max pooling's value, which the windows' ties decide) where bit for bit, else
+    within float rounding."""
+    ref, exact = REFERENCES[prim.name]
+    want = ref(*args, **attrs)
+    got, want = (got, want) if prim.multi else ((got,), (want,))
+    assert len(got) == len(want), prim.name
+    for k, (g, w) in enumerate(zip(got, want)):
+        g, w = np.asarray(g), np.asarray(w)
+        assert g.shape == w.shape, (prim.name, k, g.shape, w.shape)
+        if exact:
+            assert np.array_equal(g, w, equal_nan=g.dtype.kind == "f"), (prim.name, k)
+            if g.dtype.kind == "f" and not prim.name.startswith("MaxPool"):
+                same = np.signbit(g) == np.signbit(w)
+                assert (same | np.isnan(w)).all(), (prim.name, k)
+            continue
+        tol = _TOL[g.dtype.itemsize]
+        finite = np.abs(w[np.isfinite(w)])
+        scale = finite.max() if finite.size else 1.0
+        np.testing.assert_allclose(g, w, rtol=tol, atol=tol * scale, equal_nan=True,
+                                   err_msg=f"{prim.name} result {k}")  # fmt: skip
 
 
 def junk_like(a):
@@ -45,6 +91,8 @@ def check(prim, *args, **attrs):
     """``prim.into`` equals ``prim.kernel`` bit for bit; with several results, also with
     each result left to the into (None) in turn."""
     want = prim.kernel(*args, **attrs)
+    if prim.name in REFERENCES:
+        against_reference(prim, want, *args, **attrs)
     if not prim.multi:
         want = np.asarray(want)
         out = junk_like(want)
