@@ -384,6 +384,8 @@ class Tensor(
     def __invert__(self):
         if self._data.dtype == np.bool_:
             return CMP.logical_not(self)
+        if self._data.dtype.kind == "f":  # PyTorch's operator raises TypeError (the op: NotImpl.)
+            raise TypeError("~ (operator.invert) is only implemented on integer and bool tensors")
         return CMP.bitwise_not(self)
 
     def __and__(self, other):

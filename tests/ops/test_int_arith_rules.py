@@ -1,7 +1,7 @@
 """Integer and bool operands of the arithmetic ops as PyTorch 2.13 (tinytensor/ops/binary.py,
 int_arith.py, _pointwise.py).
 
-A floating op of integers (div, true_divide, atan2, copysign, xlogy, logaddexp, ...) converts
+A floating op of integers (div, true_divide, atan2, copysign, xlogy, ...) converts
 each operand from its own value: a Python int or a 0-d tensor outside the tensor's integer
 range is not wrapped first (uint8 / 300 and uint8 / -3 were computed with 44 and 253). An
 integer division by zero raises an error that is both PyTorch's RuntimeError and Python's
@@ -9,7 +9,11 @@ ZeroDivisionError. An integer power with a negative exponent tensor is 1 for bas
 -1, 0 otherwise; a negative Python int exponent is refused for every integral tensor (uint8
 included), and a bool tensor to a bool number stays bool. Bool tensors have no division,
 remainder, fmod or tensor-power kernel (NotImplementedError); a subtraction with a bool
-operand is refused. NumPy oracles first, PyTorch behind the marker."""
+operand is refused. The other kernels PyTorch lacks for bool or integer tensors are refused
+with its classes (abs/floor/ceil/round/trunc of bool, gcd of bool or float, lerp, addcmul of
+bool, hypot/logaddexp/nextafter of integers: NotImplementedError; relu of bool: RuntimeError;
+~ of a float tensor: TypeError), and those it has are given (sign of bool, square of bool in
+int64); heaviside of NaN is 0. NumPy oracles first, PyTorch behind the marker."""
 
 import numpy as np
 import pytest
@@ -35,7 +39,6 @@ def test_floating_ops_convert_each_integer_operand_from_its_own_value_numpy(scal
                 (tt.atan2(x, tt.tensor(scalar)), np.arctan2(f, s)),
                 (tt.copysign(x, scalar), np.copysign(f, s)),
                 (tt.xlogy(x, scalar), np.where(f == 0, 0, f * np.log(s))),
-                (tt.logaddexp(x, tt.tensor(scalar)), np.logaddexp(f, s)),
             ]
         for got, want in cases:
             assert got.dtype is tt.float32
@@ -167,3 +170,85 @@ def test_matches_torch(name):
     assert not isinstance(got, type), got
     assert got[0] == want[0]
     np.testing.assert_allclose(got[1], want[1], rtol=1e-6)
+
+
+B = [True, False, True]
+
+
+def test_bool_and_integer_kernels_pytorch_lacks_numpy():
+    b, i = tt.tensor(B), tt.tensor([3, -4, 0])
+    assert tt.sign(b).tolist() == B and tt.sign(b).dtype is tt.bool  # NumPy has no bool sign
+    assert tt.sgn(b).tolist() == B
+    assert tt.square(b).dtype is tt.int64 and tt.square(b).tolist() == [1, 0, 1]
+    with pytest.raises(RuntimeError, match="bool"):
+        tt.relu(b)
+    for call in (
+        lambda: tt.abs(b),
+        lambda: b.abs_(),
+        lambda: tt.floor(b),
+        lambda: tt.ceil(b),
+        lambda: tt.round(b),
+        lambda: tt.trunc(b),
+        lambda: tt.gcd(b, b),
+        lambda: tt.gcd(i.float(), i),
+        lambda: tt.lerp(i, i, 0.5),
+        lambda: tt.lerp(b, b, 0.5),
+        lambda: tt.addcmul(b, b, b),
+        lambda: tt.hypot(i, i),
+        lambda: tt.logaddexp(i, i),
+        lambda: tt.logaddexp2(b, b),
+        lambda: tt.nextafter(i, i),
+    ):
+        with pytest.raises(NotImplementedError):
+            call()
+    with pytest.raises(TypeError, match="invert"):
+        ~tt.tensor([1.5])
+    assert (~i).tolist() == [-4, 3, -1] and (~b).tolist() == [False, True, False]
+
+
+def test_heaviside_of_nan_is_zero_numpy():
+    x = tt.tensor([np.nan, -1.0, 0.0, 2.0])
+    assert tt.heaviside(x, tt.tensor([0.5])).tolist() == [0.0, 0.0, 0.5, 1.0]
+    assert tt.heaviside(tt.tensor([0, 3]), tt.tensor([7])).tolist() == [7, 1]
+
+
+UNARY_CASES = [
+    ("sign_bool", lambda L: L.sign(L.tensor(B))),
+    ("square_bool", lambda L: L.square(L.tensor(B))),
+    ("relu_bool", lambda L: L.relu(L.tensor(B))),
+    ("abs_bool", lambda L: L.abs(L.tensor(B))),
+    ("floor_bool", lambda L: L.floor(L.tensor(B))),
+    ("round_bool", lambda L: L.round(L.tensor(B))),
+    ("gcd_bool", lambda L: L.gcd(L.tensor(B), L.tensor(B))),
+    ("gcd_float", lambda L: L.gcd(L.tensor([2.0]), L.tensor([4]))),
+    ("lerp_int", lambda L: L.lerp(L.tensor([1, 2]), L.tensor([3, 4]), 0.5)),
+    ("addcmul_bool", lambda L: L.addcmul(L.tensor(B), L.tensor(B), L.tensor(B))),
+    ("hypot_int", lambda L: L.hypot(L.tensor([3]), L.tensor([4]))),
+    ("logaddexp_int", lambda L: L.logaddexp(L.tensor([3]), L.tensor([4]))),
+    ("logaddexp2_bool", lambda L: L.logaddexp2(L.tensor(B), L.tensor(B))),
+    ("nextafter_int", lambda L: L.nextafter(L.tensor([3]), L.tensor([4]))),
+    ("heaviside_nan", lambda L: L.heaviside(L.tensor([float("nan"), 0.0]), L.tensor([0.5]))),
+    ("invert_float", lambda L: ~L.tensor([1.5])),
+]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", [c[0] for c in UNARY_CASES])
+def test_kernels_match_torch(name):
+    torch = pytest.importorskip("torch")
+    fn = dict(UNARY_CASES)[name]
+
+    def run(lib):
+        try:
+            out = fn(lib)
+        except Exception as e:  # noqa: BLE001 - the class is what is compared
+            return type(e)
+        return str(out.dtype).split(".")[1], out.numpy()
+
+    want, got = run(torch), run(tt)
+    if isinstance(want, type):
+        assert isinstance(got, type) and issubclass(got, want), (got, want)
+        return
+    assert not isinstance(got, type), got
+    assert got[0] == want[0]
+    np.testing.assert_array_equal(got[1], want[1])

@@ -69,9 +69,16 @@ def to_float(t, v, dt):
     return CAST.compute((t,), (v,), {"dtype": dt}) if v.__class__ is np.ndarray else dt.type(v)
 
 
-def operands(a, b, name, floating=False):
-    """Both operands and their values at PyTorch's result dtype (floating if ``floating``)."""
+def operands(a, b, name, floating=False, integers=True):
+    """Both operands and their values at PyTorch's result dtype (floating if ``floating``);
+    without ``integers``, integer and bool operands are refused (NotImplementedError), as for
+    PyTorch's ops with float kernels only (hypot, logaddexp, nextafter)."""
     a, b, ad, bd = binary(a, b, name)
+    if not integers and value_dtype(ad, bd).kind != "f":
+        raise NotImplementedError(
+            f"{name}: not implemented for {value_dtype(ad, bd)} tensors, as in PyTorch; convert "
+            "them with .float()"
+        )
     if floating and value_dtype(ad, bd).kind != "f":
         ad, bd = float_values(a, b)
     return a, b, ad, bd

@@ -32,7 +32,6 @@ from tinytensor.ops._pointwise import (
     silence_numpy_warnings,
 )
 from tinytensor.ops._util import (
-    as_tensor,
     binary,
     binary_arith,
     broadcast_error,
@@ -41,7 +40,13 @@ from tinytensor.ops._util import (
 from tinytensor.ops._util import requires_grad as _rg
 from tinytensor.ops.cast import cast
 from tinytensor.ops.compare import eq, logical_and
-from tinytensor.ops.int_arith import check_int_divisor, check_no_bool, check_sub_operands, int_power
+from tinytensor.ops.int_arith import (
+    check_int_divisor,
+    check_no_bool,
+    check_sub_operands,
+    int_pair,
+    int_power,
+)
 from tinytensor.ops.selection import where
 
 __all__ = [
@@ -332,6 +337,8 @@ def lerp(input, end, weight):
             f"{type(end).__name__}; wrap a number with tt.tensor"
         )
     start, end, sd, ed = operands(input, end, "lerp")
+    if value_dtype(sd, ed).kind != "f":
+        raise NotImplementedError("lerp: not implemented for integer or bool tensors, as PyTorch")
     wd = weight._data if isinstance(weight, TensorBase) else weight
     rw = _rg(weight)
     saved = (start if rw else None, end if rw else None, weight)
@@ -407,6 +414,7 @@ def _inner(prim, name, t1, t2, d1, d2):
 def addcmul(input, tensor1, tensor2, *, value=1):
     """`f(x, a, b) = x + value*a*b;  dx = g,  da = g*b*value,  db = g*a*value`"""
     t1, t2, d1, d2 = operands(tensor1, tensor2, "addcmul")
+    check_no_bool(d1, d2, "addcmul")
     x, p, xd, pd = operands(input, _inner(PRODUCT, "addcmul", t1, t2, d1, d2), "addcmul")
     saved = (t1 if _rg(t2) else None, t2 if _rg(t1) else None, value)
     return run(ADDCMUL, "addcmul", (x, t1, t2), (xd, pd), saved, {"value": value})
@@ -464,30 +472,15 @@ def true_divide(a, b):
     return div(a, b)
 
 
-def _int_pair(input, other, name):
-    a, b = as_tensor(input, name), as_tensor(other, name)
-    if a._data.dtype.kind not in "iub" or b._data.dtype.kind not in "iub":
-        raise RuntimeError(
-            f"{name}: expected integer tensors, got {a._data.dtype} and {b._data.dtype}"
-        )
-    try:
-        np.broadcast_shapes(a._data.shape, b._data.shape)
-    except ValueError:
-        raise RuntimeError(
-            f"{name}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast together"
-        ) from None
-    return a, b
-
-
 def gcd(input, other):  # noqa: A002
     """f(a, b) = the greatest common divisor, elementwise (integers; no gradient)"""
-    a, b = _int_pair(input, other, "gcd")
+    a, b = int_pair(input, other, "gcd")
     return GCD.apply((a, b), (a._data, b._data))
 
 
 def lcm(input, other):  # noqa: A002
     """f(a, b) = the least common multiple, elementwise (integers; no gradient)"""
-    a, b = _int_pair(input, other, "lcm")
+    a, b = int_pair(input, other, "lcm")
     return LCM.apply((a, b), (a._data, b._data))
 
 

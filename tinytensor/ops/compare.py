@@ -338,9 +338,7 @@ def heaviside(input, values):
 
 def nextafter(input, other):
     """The next float after a towards b (no gradient)."""
-    a, b, ad, bd = operands(input, other, "nextafter")
-    if value_dtype(ad, bd).kind != "f":
-        raise RuntimeError("nextafter: expected floating tensors; convert with .float()")
+    a, b, ad, bd = operands(input, other, "nextafter", integers=False)
     return run(NEXTAFTER, "nextafter", (a, b), (ad, bd))
 
 
@@ -368,7 +366,14 @@ def _isclose_kernel(a, b, *, rtol, atol, equal_nan):
     return np.asarray(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
-HEAVISIDE = Primitive("Heaviside", binary_kernel(np.heaviside, "heaviside"))  # no gradients
+def _heaviside_kernel(a, v):
+    # PyTorch's rule: v where a == 0, else a > 0 (so a NaN gives 0; NumPy's heaviside gives NaN)
+    with np.errstate(invalid="ignore"):
+        out = np.where(a == 0, v, a > 0)
+    return np.asarray(out).astype(value_dtype(a, v), copy=False)
+
+
+HEAVISIDE = Primitive("Heaviside", _heaviside_kernel)  # no gradients
 
 
 NEXTAFTER = Primitive("Nextafter", binary_kernel(np.nextafter, "nextafter"))

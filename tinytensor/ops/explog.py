@@ -209,7 +209,7 @@ XLOGY = Primitive("Xlogy", binary_kernel(_xlogy_np, "xlogy"), _xlogy_backward)
 
 def logaddexp(input, other):
     """`f(a, b) = log(e^a + e^b);  da = g*sigmoid(a - b),  db = g*sigmoid(b - a)`"""
-    a, b, ad, bd = operands(input, other, "logaddexp", floating=True)
+    a, b, ad, bd = operands(input, other, "logaddexp", integers=False)
     return run(LOGADDEXP, "logaddexp", (a, b), (ad, bd), (a, b))
 
 
@@ -225,7 +225,7 @@ LOGADDEXP = Primitive("Logaddexp", binary_kernel(np.logaddexp, "logaddexp"), _lo
 
 def logaddexp2(input, other):
     """`f(a, b) = log2(2^a + 2^b);  da = g*sigmoid((a - b) ln 2),  db` likewise"""
-    a, b, ad, bd = operands(input, other, "logaddexp2", floating=True)
+    a, b, ad, bd = operands(input, other, "logaddexp2", integers=False)
     return run(LOGADDEXP2, "logaddexp2", (a, b), (ad, bd), (a, b))
 
 

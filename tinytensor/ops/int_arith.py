@@ -8,13 +8,14 @@ from __future__ import annotations
 import numpy as np
 
 from tinytensor.core import TensorBase
-from tinytensor.ops._util import value_dtype
+from tinytensor.ops._util import as_tensor, value_dtype
 
 __all__ = [
     "IntegerDivisionByZero",
     "check_int_divisor",
     "check_no_bool",
     "check_sub_operands",
+    "int_pair",
     "int_power",
 ]
 
@@ -73,3 +74,21 @@ def int_power(a, b):
     sign = np.where((e % 2) != 0, -1, 1)  # (-1) ** e
     special = np.where(base == 1, 1, np.where(base == -1, sign, 0))
     return np.where(negative, special, out).astype(out.dtype, copy=False)
+
+
+def int_pair(input, other, name):
+    """The operands of gcd/lcm as tensors: integer dtypes only (NotImplementedError for float
+    or bool, as PyTorch), and shapes that broadcast."""
+    a, b = as_tensor(input, name), as_tensor(other, name)
+    if a._data.dtype.kind not in "iu" or b._data.dtype.kind not in "iu":
+        raise NotImplementedError(
+            f"{name}: not implemented for {a._data.dtype} and {b._data.dtype} tensors, as in "
+            "PyTorch; use integer tensors"
+        )
+    try:
+        np.broadcast_shapes(a._data.shape, b._data.shape)
+    except ValueError:
+        raise RuntimeError(
+            f"{name}: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be broadcast together"
+        ) from None
+    return a, b

@@ -327,7 +327,7 @@ arctan2 = atan2
 
 def hypot(input, other):
     """`f(a, b) = sqrt(a^2 + b^2);  da = g*a/f,  db = g*b/f`"""
-    a, b, ad, bd = operands(input, other, "hypot", floating=True)
+    a, b, ad, bd = operands(input, other, "hypot", integers=False)
     saved = (a if _rg(a) else None, b if _rg(b) else None, OUT)
     return run(HYPOT, "hypot", (a, b), (ad, bd), saved)
 

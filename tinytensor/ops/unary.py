@@ -13,8 +13,10 @@ import math
 
 import numpy as np
 
+from tinytensor._dtype import int64
 from tinytensor.autograd.node import OUT
 from tinytensor.autograd.primitive import Primitive
+from tinytensor.core import TensorBase
 from tinytensor.ops._pointwise import (
     FP_SIGNALS,
     quiet,
@@ -22,11 +24,7 @@ from tinytensor.ops._pointwise import (
     unary_float,
     unary_kernel,
 )
-from tinytensor.ops._util import (
-    as_tensor,
-    scalar_like,
-    zeros_like_shape,
-)
+from tinytensor.ops._util import as_tensor, refuse_bool, scalar_like, zeros_like_shape
 from tinytensor.ops.binary import mul
 from tinytensor.ops.compare import isfinite
 from tinytensor.ops.creation import zeros_of
@@ -73,8 +71,10 @@ NEG = Primitive("Neg", np.negative, _neg_backward)
 
 
 def square(input):
-    """`f(a) = a^2;  da = 2*g*a`"""
+    """`f(a) = a^2;  da = 2*g*a` (a bool tensor squares in int64, as PyTorch's pow(a, 2))"""
     a = input
+    if isinstance(a, TensorBase) and a._data.dtype == np.bool_:
+        a = a.to(int64)
     return mul(a, a)
 
 
@@ -140,8 +140,7 @@ RSQRT = Primitive("Rsqrt", _rsqrt_kernel, _rsqrt_backward)
 
 def abs(input):
     """`f(a) = |a|;  da = g*sign(a)`"""
-    a = input
-    a = as_tensor(a, "abs")
+    a = refuse_bool(input, None, "abs", NotImplementedError)  # no bool kernel in PyTorch
     return ABS.apply((a,), (a._data,), (a,))
 
 
@@ -160,6 +159,8 @@ def sign(input):
 
 
 def _sign_kernel(d):
+    if d.dtype == np.bool_:  # NumPy has no bool sign; PyTorch's is the identity
+        return d.copy()
     out = np.sign(d)
     if out.dtype.kind == "f":
         out = np.where(out != out, 0, out).astype(out.dtype, copy=False)  # NaN != NaN
@@ -226,8 +227,7 @@ SIGMOID_BACKWARD = Primitive("SigmoidBackward", _sigmoid_backward_kernel, _sigmo
 
 def relu(input):
     """f(a) = max(a, 0);  da = g where not a <= 0 (so a NaN passes g on, as in PyTorch)"""
-    a = input
-    a = as_tensor(a, "relu")
+    a = refuse_bool(input, None, "relu", RuntimeError)  # PyTorch's class for a bool relu
     return RELU.apply((a,), (a._data,), (OUT,))
 
 
@@ -366,7 +366,7 @@ def _rounding_primitive(fn, name):
 
 def _rounding(prim, name):
     def op(input, decimals=0):
-        a = as_tensor(input, name)
+        a = refuse_bool(input, None, name, NotImplementedError)  # no bool kernel in PyTorch
         if decimals and a._data.dtype.kind != "f":
             raise NotImplementedError(
                 f"{name}: decimals= is not implemented for dtype {a.dtype}, as in PyTorch; "
@@ -450,7 +450,7 @@ def sgn(input):
 
 
 def _sgn_backward(g, a, out):
-    return (g * 0.0,)
+    return _zero_backward(g)
 
 
 SGN = Primitive("Sgn", SIGN.kernel, _sgn_backward)
