@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -135,3 +137,36 @@ def scalar_result(t: dtype, value) -> dtype:
     if isinstance(value, (float, np.floating)):
         return t if t.is_floating_point else _default_float
     raise TypeError(f"unsupported operand type {type(value).__name__}")
+
+
+def checked_scalar(v, dt, name):
+    """The number ``v`` as a NumPy scalar of the NumPy dtype ``dt``, refused (RuntimeError) where
+    it does not fit, as PyTorch's checked conversion of a Scalar argument (clamp's bounds,
+    masked_fill's value): an unsigned dtype takes -max..max (a negative value wraps),
+    a float dtype any value up to its largest finite one in magnitude, or inf or NaN."""
+    if isinstance(v, (bool, np.bool_)):
+        return dt.type(v)
+    if isinstance(v, (int, np.integer)):
+        v = int(v)
+        if not -(2**63) <= v < 2**64:
+            raise OverflowError(f"{name}: the value {v} does not fit in 64 bits")
+    if dt.kind in "iu":
+        info = np.iinfo(dt)
+        low = -int(info.max) if dt.kind == "u" else int(info.min)
+        if not low <= v <= info.max:
+            raise RuntimeError(
+                f"{name}: value {v} cannot be converted to type {from_numpy_dtype(dt)} without "
+                f"overflow (its range is {low}..{info.max}); use a value in range or cast the "
+                "tensor to a wider dtype first"
+            )
+        return dt.type(v % 2 ** (8 * dt.itemsize) if v < 0 and dt.kind == "u" else v)
+    if dt.kind == "f":
+        f = float(v)
+        if math.isfinite(f) and abs(f) > float(np.finfo(dt).max):
+            raise RuntimeError(
+                f"{name}: value {v} cannot be converted to type {from_numpy_dtype(dt)} without "
+                "overflow (it is beyond the dtype's largest finite value); use a value in range "
+                "or cast the tensor to a wider dtype first"
+            )
+        return dt.type(f)
+    return dt.type(v)

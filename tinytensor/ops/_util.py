@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from tinytensor import _dtype as D
+from tinytensor._dtype import checked_scalar  # noqa: F401 (the ops import it from here)
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase, wrap
 from tinytensor.ops.creation import tensor
@@ -312,39 +313,6 @@ def check_nonempty_dims(a, dim, axes, name):
         f"{name}(): cannot reduce an empty tensor of shape {tuple(a.shape)} over dim {dim}; "
         "specify a dim with nonzero size"
     )
-
-
-def checked_scalar(v, dt, name):
-    """The number ``v`` as a NumPy scalar of the NumPy dtype ``dt``, refused (RuntimeError) where
-    it does not fit, as PyTorch's checked conversion of a Scalar argument (clamp's bounds,
-    masked_fill's value): an unsigned dtype takes -max..max (a negative value wraps),
-    a float dtype any value up to its largest finite one in magnitude, or inf or NaN."""
-    if isinstance(v, (bool, np.bool_)):
-        return dt.type(v)
-    if isinstance(v, (int, np.integer)):
-        v = int(v)
-        if not -(2**63) <= v < 2**64:
-            raise OverflowError(f"{name}: the value {v} does not fit in 64 bits")
-    if dt.kind in "iu":
-        info = np.iinfo(dt)
-        low = -int(info.max) if dt.kind == "u" else int(info.min)
-        if not low <= v <= info.max:
-            raise RuntimeError(
-                f"{name}: value {v} cannot be converted to type {D.from_numpy_dtype(dt)} without "
-                f"overflow (its range is {low}..{info.max}); use a value in range or cast the "
-                "tensor to a wider dtype first"
-            )
-        return dt.type(v % 2 ** (8 * dt.itemsize) if v < 0 and dt.kind == "u" else v)
-    if dt.kind == "f":
-        f = float(v)
-        if math.isfinite(f) and abs(f) > float(np.finfo(dt).max):
-            raise RuntimeError(
-                f"{name}: value {v} cannot be converted to type {D.from_numpy_dtype(dt)} without "
-                "overflow (it is beyond the dtype's largest finite value); use a value in range "
-                "or cast the tensor to a wider dtype first"
-            )
-        return dt.type(f)
-    return dt.type(v)
 
 
 def one_dim(dim, ndim, name):

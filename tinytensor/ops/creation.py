@@ -199,6 +199,8 @@ def full(size, fill_value, dtype=None, requires_grad=False, device=None) -> Tens
             else fill_value.dtype
         )
     attrs = {"shape": shape, "dtype": D.to_dtype(dtype).np}
+    if isinstance(fill_value, (int, float, np.integer, np.floating)):  # PyTorch's overflow check
+        fill_value = D.checked_scalar(fill_value, attrs["dtype"], "full")
     return made(FULL, (_data_arg(fill_value),), attrs, requires_grad)
 
 
@@ -292,6 +294,8 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
         start, end = 0, start
     if step == 0:
         raise RuntimeError("arange: step must be nonzero")
+    if not all(np.isfinite(v) for v in (start, end, step)):
+        raise RuntimeError(f"arange: unsupported range: {start} -> {end} (step {step})")
     if (end - start) / step < 0:
         raise RuntimeError(
             f"arange: upper bound and lower bound inconsistent with step sign "

@@ -1,0 +1,61 @@
+"""full and arange on edge arguments as PyTorch 2.13 (tinytensor/ops/creation.py): full
+converts its number to the requested dtype with PyTorch's overflow check (300 into uint8,
+NaN into int8, 1e300 into float16: RuntimeError; NumPy raised OverflowError or wrote a NaN
+cast), and arange refuses a NaN or infinite bound or step with PyTorch's RuntimeError (NumPy's
+ValueError). NumPy oracles first, PyTorch behind the marker."""
+
+import numpy as np
+import pytest
+
+import tinytensor as tt
+
+
+def test_full_checks_its_value_numpy():
+    for value, dtype in ((300, tt.uint8), (float("nan"), tt.int8), (1e300, tt.float16),
+                         (2**63, tt.int64)):  # fmt: skip
+        with pytest.raises(RuntimeError, match="without overflow"):
+            tt.full((2,), value, dtype=dtype)
+    assert tt.full((2,), -1, dtype=tt.uint8).tolist() == [255, 255]  # wraps, as PyTorch
+    assert tt.full((2,), 1.7, dtype=tt.int32).tolist() == [1, 1]
+    assert tt.full((1,), float("inf"), dtype=tt.float16).tolist() == [float("inf")]
+    assert tt.full((2,), True).dtype is tt.bool and tt.full((2,), 3).dtype is tt.int64
+
+
+def test_arange_refuses_non_finite_ranges_numpy():
+    for args in ((0, float("nan")), (0, float("inf")), (float("-inf"), 0), (0, 1, float("nan"))):
+        with pytest.raises(RuntimeError, match="unsupported range"):
+            tt.arange(*args)
+    np.testing.assert_array_equal(tt.arange(0, 1, 0.25).numpy(), np.arange(0, 1, 0.25))
+
+
+CASES = [
+    ("full_u8_300", lambda L: L.full((2,), 300, dtype=L.uint8)),
+    ("full_i8_nan", lambda L: L.full((2,), float("nan"), dtype=L.int8)),
+    ("full_f16_big", lambda L: L.full((2,), 1e300, dtype=L.float16)),
+    ("full_u8_neg", lambda L: L.full((2,), -1, dtype=L.uint8)),
+    ("full_i32_frac", lambda L: L.full((2,), 1.7, dtype=L.int32)),
+    ("arange_nan", lambda L: L.arange(0, float("nan"))),
+    ("arange_inf", lambda L: L.arange(0, float("inf"))),
+]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", [c[0] for c in CASES])
+def test_matches_torch(name):
+    torch = pytest.importorskip("torch")
+    fn = dict(CASES)[name]
+
+    def run(lib):
+        try:
+            out = fn(lib)
+        except Exception as e:  # noqa: BLE001 - the class is what is compared
+            return type(e)
+        return str(out.dtype).split(".")[1], out.numpy()
+
+    want, got = run(torch), run(tt)
+    if isinstance(want, type):
+        assert got is want
+        return
+    assert not isinstance(got, type), got
+    assert got[0] == want[0]
+    np.testing.assert_array_equal(got[1], want[1])
