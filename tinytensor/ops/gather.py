@@ -13,7 +13,6 @@ from tinytensor.ops._util import as_tensor, one_dim
 from tinytensor.ops._util import requires_grad as _rg
 from tinytensor.ops.creation import zeros_of
 from tinytensor.ops.index import (
-    COPY_INDEX,
     _index_add_into,
     _reads,
     const_array,
@@ -49,8 +48,8 @@ def _1d(x):
 def _check_index(a, dim, index, name):
     """Validate gather/scatter's index: int, same number of dims, in [0, size) along dim."""
     index = as_tensor(index, name)
-    if index._data.dtype.kind not in "iu":
-        raise RuntimeError(f"{name}: index must be an int64 tensor, got {index.dtype}")
+    msg = f"{name}: index must be an int64 tensor, got {index.dtype} (int32 is taken too)"
+    _index_dtype(index, msg, _INT32_64, RuntimeError)
     if index.ndim != a.ndim and not (index.ndim <= 1 and a.ndim <= 1):
         raise RuntimeError(
             f"{name}: index {tuple(index.shape)} and input {tuple(a.shape)} must have the same "
@@ -66,6 +65,17 @@ def _check_index(a, dim, index, name):
     n = a.shape[d] if a.ndim else 1
     _check_range(index._data, 0, n, name, d, RuntimeError)
     return d, index
+
+
+_INT32_64 = (np.dtype(np.int32), np.dtype(np.int64))
+_INT64 = (np.dtype(np.int64),)
+
+
+def _index_dtype(index, message, dtypes, error):
+    """PyTorch's index dtypes: int32 or int64 (gather, scatter, index_select, index_add),
+    int64 only (take, take_along_dim, index_fill, index_copy); else ``error(message)``."""
+    if index._data.dtype not in dtypes:
+        raise error(message)
 
 
 def _check_range(idx, lo, n, name, d, error):
@@ -219,23 +229,35 @@ def _same_dtype(a, src, name, what):
         )
 
 
-def _vector_index(a, d, index, name, error, scalar_error=None, ndim_error=RuntimeError):
-    """index_select/index_add's index as a 1-D int tensor, each value in [0, size of dim d):
-    ``error`` for a value out of range, ``ndim_error`` for an index of 2 or more dims (a
-    non-integer one is a RuntimeError), and, given ``scalar_error``, a 0-d input takes exactly
-    one index value (PyTorch's classes differ from op to op)."""
+def _vector_index(
+    a,
+    d,
+    index,
+    name,
+    error,
+    scalar_error=None,
+    ndim_error=RuntimeError,
+    dtypes=_INT32_64,
+    dtype_error=RuntimeError,
+    negative=False,
+):
+    """index_select/index_add's index as a 1-D int tensor of ``dtypes`` (``dtype_error``), each
+    value in [0, size of dim d) (from -size with ``negative``): ``error`` for a value out of
+    range, ``ndim_error`` for an index of 2 or more dims, and, given ``scalar_error``, a 0-d
+    input takes exactly one index value (PyTorch's classes differ from op to op)."""
     index = as_tensor(index, name)
-    if index._data.dtype.kind not in "iu" or index.ndim > 1:
-        raise (RuntimeError if index._data.dtype.kind not in "iu" else ndim_error)(
-            f"{name}: index must be a 1-D integer tensor, got dtype {index.dtype} and shape "
-            f"{tuple(index.shape)}"
-        )
+    want = " or ".join(str(dt) for dt in dtypes)
+    msg = f"{name}: index must be a 1-D integer tensor ({want}), got dtype {index.dtype} and "
+    _index_dtype(index, msg + f"shape {tuple(index.shape)}", dtypes, dtype_error)
+    if index.ndim > 1:
+        raise ndim_error(msg + f"shape {tuple(index.shape)}")
     if scalar_error is not None and a.ndim == 0 and index._data.size != 1:
         raise scalar_error(
             f"{name}: the input is 0-d, so the index must hold exactly 1 value, got "
             f"{index._data.size} value(s)"
         )
-    _check_range(index._data, 0, a.shape[d] if a.ndim else 1, name, d, error)
+    n = a.shape[d] if a.ndim else 1
+    _check_range(index._data, -n if negative else 0, n, name, d, error)
     return index
 
 
@@ -318,8 +340,8 @@ def take(input, index):
     a = input
     a = as_tensor(a, "take")
     index = as_tensor(index, "take")
-    if index._data.dtype.kind not in "iu":
-        raise RuntimeError(f"take: index must be an int64 tensor, got {index.dtype}")
+    msg = f"take: index must be an int64 tensor, got {index.dtype}"
+    _index_dtype(index, msg, _INT64, RuntimeError)
     n = a._data.size
     if n == 0 and index._data.size:
         raise IndexError("take: cannot take from an empty tensor")
@@ -373,12 +395,14 @@ def take_along_dim(input, indices, dim=None):
     """f(a) = a's values at ``indices`` along dim (broadcast), or in the flattened tensor"""
     a = as_tensor(input, "take_along_dim")
     idx = as_tensor(indices, "take_along_dim")
-    if idx._data.dtype.kind not in "iu":
-        raise RuntimeError(f"take_along_dim: indices must be int64, got {idx.dtype}")
+    msg = f"take_along_dim: indices must be int64, got {idx.dtype}"
+    _index_dtype(idx, msg, _INT64, RuntimeError)
     if dim is None:
         return gather(a.reshape(-1), 0, idx.reshape(-1))
-    # Along a dim PyTorch's backward does not read the caller's indices: gather gets a copy.
-    idx = wrap(COPY_INDEX.compute(_reads((), idx), (idx._data,)))
+    # Along a dim PyTorch's backward does not read the caller's indices: gather gets a copy,
+    # with a negative index counted from the end of the dim (PyTorch's take_along_dim does).
+    n = a.shape[one_dim(dim, a.ndim, "take_along_dim")] if a.ndim else 1
+    idx = wrap(WRAP_INDEX.compute(_reads((), idx), (idx._data, n)))
     if a.ndim != idx.ndim:
         raise RuntimeError(
             f"take_along_dim: input {tuple(a.shape)} and indices {tuple(idx.shape)} should "
@@ -401,3 +425,10 @@ def take_along_dim(input, indices, dim=None):
     sa[d], si[d] = a.shape[d], idx.shape[d]
     # Tensor methods, not ops.shape: this module stands beside the views, not on them.
     return gather(a.expand(sa), d, idx.expand(si))
+
+
+def _wrap_index_kernel(idx, n):
+    return np.where(idx < 0, idx + n, idx)
+
+
+WRAP_INDEX = Primitive("WrapIndex", _wrap_index_kernel)  # take_along_dim's counted-from-end

@@ -152,7 +152,10 @@ def index_fill(input, dim, index, value):
     dvalue = sum of g there"""
     a = as_tensor(input, "index_fill")
     d = one_dim(dim, a.ndim, "index_fill")
-    index = G._vector_index(a, d, index, "index_fill", IndexError)
+    index = G._vector_index(
+        a, d, index, "index_fill", IndexError, dtypes=G._INT64, dtype_error=IndexError,
+        negative=True,
+    )
     if isinstance(value, TensorBase) and value.ndim != 0:
         raise RuntimeError(
             f"index_fill only supports a 0-dimensional value tensor, got {value.ndim} dims"
@@ -203,7 +206,9 @@ def index_copy(input, dim, index, source):
     a = as_tensor(input, "index_copy")
     d = one_dim(dim, a.ndim, "index_copy")
     # PyTorch: a 0-d input takes exactly one index (IndexError)
-    index = G._vector_index(a, d, index, "index_copy", IndexError, scalar_error=IndexError)
+    index = G._vector_index(
+        a, d, index, "index_copy", IndexError, scalar_error=IndexError, dtypes=G._INT64
+    )
     source = as_tensor(source, "index_copy")
     G._same_dtype(a, source, "index_copy", "source")
     idx = index._data.reshape(-1)
