@@ -444,7 +444,8 @@ def generate(data, max_steps=20, allow_view_grad_inplace=True):
             if got is None:
                 event("guard refused a step")
                 continue
-            inputs, params = got
+            inputs, params = got[:2]
+            name = got[2] if len(got) > 2 else name  # a generator may pick a sibling op
             r.step(name, list(inputs), params)
             event(f"op {name}")
         else:

@@ -1,7 +1,8 @@
 """The op table of the program fuzzer: how to draw each op's arguments and how to run it.
 
 Every row has a ``gen(ctx, i)`` that, given the pool of values built so far and the index of
-a first operand, returns ``(inputs, params)`` (or None when the op does not fit), and an
+a first operand, returns ``(inputs, params)`` (or None when the op does not fit; or
+``(inputs, params, name)`` to run the sibling row ``name`` instead), and an
 ``apply(m, xs, p)`` that runs it with ``m`` being either ``tinytensor`` or ``torch``: the two
 share PyTorch's API, so one body serves both. Parameters are plain literals (ints, floats,
 nested lists), so a recorded program can be pasted into a regression test as it is.

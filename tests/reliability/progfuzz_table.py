@@ -8,6 +8,7 @@ aimed at such values) or ``"new"``.
 
 from __future__ import annotations
 
+import progfuzz_nn as N
 import progfuzz_ops as G
 import progfuzz_shapes as S
 from progfuzz_ops import _dim, build_index
@@ -220,4 +221,6 @@ OPS = {
     # linear algebra
     "matmul": (S.g_matmul, lambda m, xs, p: xs[0] @ xs[1], "new"),
     "einsum": (S.g_einsum, _einsum, "maybe"),  # a pure permutation is a view (in both)
+    # pooling and convolution (max_pool*, relu_max_pool*, avg_pool2d, conv*)
+    **N.ROWS,
 }
