@@ -37,9 +37,13 @@ import numpy as np
 
 from tinytensor.compiler.trace import SEQ, SLOT
 
-__all__ = ["KEEP_FREE", "BufferPool", "Lease", "empty", "layout", "plan", "view"]
+__all__ = ["KEEP_FREE", "MIN_BYTES", "BufferPool", "Lease", "empty", "layout", "plan", "view"]
 
 KEEP_FREE = 2  #: free buffer sets a program keeps (more are dropped)
+# Values smaller than this are left to NumPy: a small array costs less to make (NumPy keeps a
+# cache of small blocks, malloc serves the rest from its free lists) than a pooled step costs
+# to run (its ``into`` call, the set's views): pooling them made W2's scalar MLP 28% slower.
+MIN_BYTES = 1 << 16
 
 
 def _reads(refs, into):
@@ -146,6 +150,7 @@ def plan(steps, order, arrays, residuals, visible):
             members = groups.get(key, ())
             if (
                 axes is None
+                or a.nbytes < MIN_BYTES
                 or _owner(a)[1]  # memory NumPy does not own
                 or key in forbidden
                 or owners.count(key) > 1  # two outputs of one step on the same memory
