@@ -51,3 +51,54 @@ def test_compiled_values_compare_as_numbers():
     assert not same_numbers(neg, np.array([0.0, 0.0, 1.5]))  # a NaN equals only a NaN
     assert not same_numbers(neg, neg.reshape(1, 3))
     assert not same_numbers(neg, neg.astype(np.float32))
+
+
+def test_pool_windows_and_tie_guard():
+    """The max-pooling guard's windows (NumPy only): padding is -inf, ceil_mode adds a
+    window that runs past the end, and a tie within MARGIN is refused."""
+    from progfuzz_nn import MARGIN, tie_free, windows
+
+    x = np.array([[[1.0, 5.0, 2.0, 4.0]]])
+    w = windows(x, 1, [2], [1], [1], [1], False)
+    inf = np.inf
+    want = [[-inf, 1.0], [1.0, 5.0], [5.0, 2.0], [2.0, 4.0], [4.0, -inf]]
+    np.testing.assert_array_equal(w[0, 0], want)
+    w = windows(x[..., :3], 1, [2], [2], [0], [1], True)  # (1, 5), then (2, past the end)
+    np.testing.assert_array_equal(w[0, 0], [[1.0, 5.0], [2.0, -inf]])
+    w = windows(np.arange(9.0).reshape(1, 3, 3), 2, [2, 2], [1, 1], [0, 0], [2, 1], False)
+    np.testing.assert_array_equal(w[0], [[[0.0, 1.0, 6.0, 7.0], [1.0, 2.0, 7.0, 8.0]]])
+    p = {"_k": [2], "_s": [1], "_p": [0], "_d": [1], "ceil_mode": False}
+    assert tie_free(np.array([[[1.0, 3.0, 2.0]]]), 1, p)
+    assert not tie_free(np.array([[[1.0, 3.0, 3.0 - MARGIN / 2]]]), 1, p)
+    assert not tie_free(np.array([[[0.0, 0.0, 2.0]]]), 1, p)
+    assert tie_free(np.array([[[0.0, 0.0, 2.0]]]), 1, p, skip_zero_top=True)
+
+
+@pytest.mark.torch
+def test_pool_windows_are_pytorchs():
+    """Each window's maximum is PyTorch's pooled value, on every shape PyTorch accepts, and
+    ``out_size`` refuses exactly the arguments PyTorch refuses."""
+    from progfuzz_nn import out_size, windows
+
+    rng = np.random.default_rng(0)
+    checked = 0
+    for nd in (1, 2):
+        pool = getattr(torch.nn.functional, f"max_pool{nd}d")
+        for _ in range(150):
+            sp = [int(v) for v in rng.integers(1, 7, nd)]
+            x = rng.uniform(-2, 2, (*rng.integers(1, 3, rng.integers(1, 3)), *sp))
+            ks = [int(rng.choice([2, 3])) for _ in range(nd)]
+            ss = [int(rng.integers(1, k + 1)) for k in ks]
+            ps = [int(rng.integers(0, k // 2 + 1)) for k in ks]
+            ds = [int(rng.choice([1, 2])) for _ in range(nd)]
+            ceil = bool(rng.integers(0, 2))
+            valid = all(out_size(sp[a], ks[a], ss[a], ps[a], ds[a], ceil) >= 1 for a in range(nd))
+            try:
+                want = pool(torch.tensor(x), ks, ss, ps, ds, ceil).numpy()
+            except RuntimeError:
+                assert not valid
+                continue
+            assert valid
+            np.testing.assert_array_equal(windows(x, nd, ks, ss, ps, ds, ceil).max(-1), want)
+            checked += 1
+    assert checked > 150
