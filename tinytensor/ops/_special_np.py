@@ -147,7 +147,8 @@ def digamma(x):
         refl = psi - math.pi / np.tan(math.pi * (x - np.round(x)))
         out = np.where(reflect, refl, psi)
         pole = (x <= 0) & (x == np.floor(x))
-        out = np.where(pole, np.where(x == 0, -np.inf, np.nan), out)
+        # at 0 the pole's sign follows the zero's (psi(-0.0) = +inf), as PyTorch's
+        out = np.where(pole, np.where(x == 0, np.copysign(np.inf, -x), np.nan), out)
     return out
 
 
@@ -200,6 +201,33 @@ def i0(x):
     return np.i0(np.asarray(x, dtype=np.float64))
 
 
+def _scaled_bessel(x, v2, unscaled):
+    """exp(-|x|) I_v(x) (v2 = 4 v^2): ``unscaled`` times exp(-|x|) up to |x| = 700 (no
+    overflow in float64), the asymptotic series of the scaled function above (0 at inf)."""
+    x = np.asarray(x, dtype=np.float64)
+    a = np.abs(x)
+    near = a <= 700.0
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        small = unscaled(np.where(near, x, 0.0)) * np.exp(-np.where(near, a, 0.0))
+        xl = np.where(near, 1000.0, a)
+        t, s = np.ones_like(xl), np.ones_like(xl)
+        for k in range(1, 12):
+            t = t * -(v2 - (2 * k - 1) ** 2) / (k * 8.0 * xl)
+            s = s + t
+        big = s / np.sqrt(2 * math.pi * xl)
+    out = np.where(near, small, big)
+    odd = np.where(x == 0, 0.0, np.copysign(np.abs(out), x))  # I1 is odd; +0.0 at -0.0
+    return np.where(np.isnan(x), x, out if v2 == 0 else odd)
+
+
+def i0e(x):
+    return _scaled_bessel(x, 0.0, i0)
+
+
+def i1e(x):
+    return _scaled_bessel(x, 4.0, i1)
+
+
 def i1(x):
     """Modified Bessel function I1: power series for |x| <= 20, asymptotic series above."""
     x = np.asarray(x, dtype=np.float64)
@@ -219,4 +247,4 @@ def i1(x):
             t = t * -(4.0 - (2 * k - 1) ** 2) / (k * 8.0 * xl)
             s = s + t
         big = np.exp(xl) / np.sqrt(2 * math.pi * xl) * s
-    return np.copysign(np.where(small, total, big), x)
+    return np.where(x == 0, 0.0, np.copysign(np.where(small, total, big), x))  # I1(-0.0): +0

@@ -8,6 +8,8 @@ ops/_pointwise.py; exp and log are hot kernels).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from tinytensor.autograd.node import OUT
@@ -176,8 +178,11 @@ def _logit_kernel(d, *, eps):
 
 
 def _logit_backward(g, a, eps):
-    if eps is None:
-        return (g / (a * (1.0 - a)),)
+    if eps is None:  # PyTorch's: NaN outside [0, 1], g*inf at 0 and 1
+        bad, edge = logical_or(a < 0.0, a > 1.0), logical_or(a == 0.0, a == 1.0)
+        safe = where(logical_or(bad, edge), 0.5, a)  # the factor, not g, is selected: no 0*inf
+        factor = where(bad, math.nan, where(edge, math.inf, 1.0 / (safe * (1.0 - safe))))
+        return (g * factor,)
     outside = logical_or(a < eps, a > 1.0 - eps)
     safe = where(outside, 0.5, a)  # no 0*inf in the double backward at a = 0 or 1
     return (where(outside, 0.0, g / (safe * (1.0 - safe))),)

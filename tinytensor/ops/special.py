@@ -6,8 +6,8 @@ The NumPy numerics are in ``_special_np`` (no SciPy at run time); here each op r
 backward, written in tinytensor ops so it differentiates again. The polynomials are evaluated by
 their three-term recurrences, for a tensor (or number) of degrees ``n`` broadcast against
 ``input``; as in PyTorch they have no gradient (the result never requires grad) and a negative
-degree gives 0. ``i0e``/``i1e``/``modified_bessel_i0``/``modified_bessel_i1``/
-``spherical_bessel_j0`` are compositions of differentiable ops.
+degree gives 0. ``modified_bessel_i0``/``modified_bessel_i1``/``spherical_bessel_j0`` are
+compositions of differentiable ops.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from tinytensor.ops.compare import eq, le, logical_and
 from tinytensor.ops.explog import exp, log
 from tinytensor.ops.selection import where
 from tinytensor.ops.trig import sinc
-from tinytensor.ops.unary import abs, neg  # noqa: A004
+from tinytensor.ops.unary import abs, sign  # noqa: A004
 
 __all__ = [
     "chebyshev_polynomial_t",
@@ -197,9 +197,7 @@ def _mvlgamma_np(d, *, p):
 
 
 def _mvlgamma_backward(g, a, p):
-    total = digamma(a)
-    for i in range(1, p):
-        total = total + digamma(a - i / 2.0)
+    total = sum((digamma(a - i / 2.0) for i in range(1, p)), digamma(a))
     return (g * total,)
 
 
@@ -226,10 +224,8 @@ def i1(input):
 
 
 def _i1_backward(g, a, out):
-    # I0(a) - I1(a)/a cancels near 0: its value keeps ~eps/|a| of error and its derivative
-    # (double backward) none of its digits (PyTorch's i1_backward has this flaw). Below
-    # |a| = 0.01 the series 1/2 + 3a^2/16 + 5a^4/384 + 7a^6/18432 is exact to rounding, and
-    # so is its derivative (the next term is 9a^8/1474560).
+    # I0(a) - I1(a)/a cancels near 0 (PyTorch's i1_backward loses its digits there); below
+    # |a| = 0.01 its series 1/2 + 3a^2/16 + 5a^4/384 + 7a^6/18432 is exact to rounding.
     small = abs(a) < 0.01
     safe = where(small, 1.0, a)
     a2 = a * a
@@ -294,7 +290,8 @@ def entr(input):
 
 
 def _entr_kernel(d):
-    return np.where(np.isnan(d), d, _entr_np(d)).astype(d.dtype, copy=False)
+    with np.errstate(invalid="ignore", over="ignore"):  # inf and NaN as PyTorch's, quietly
+        return np.where(np.isnan(d), d, _entr_np(d)).astype(d.dtype, copy=False)
 
 
 def _entr_backward(g, a):
@@ -461,15 +458,30 @@ def legendre_polynomial_p(input, n):  # noqa: A002
 
 
 def i0e(input):  # noqa: A002
-    """f(x) = exp(-|x|) I_0(x), the exponentially scaled modified Bessel function of order 0"""
-    x = as_tensor(input, "i0e")
-    return mul(i0(x), exp(neg(abs(x))))
+    """`f(x) = exp(-|x|) I_0(x)` (finite for every x);  `dx = g*(i1e(x) - sign(x)*f)`"""
+    a, d = unary_float(input, "i0e")
+    return I0E.apply((a,), (d,), (a, OUT))
 
 
 def i1e(input):  # noqa: A002
-    """f(x) = exp(-|x|) I_1(x), the exponentially scaled modified Bessel function of order 1"""
-    x = as_tensor(input, "i1e")
-    return mul(i1(x), exp(neg(abs(x))))
+    """`f(x) = exp(-|x|) I_1(x)`;  `dx = g*(i0e(x) - f/x - sign(x)*f)` (a series near 0)"""
+    a, d = unary_float(input, "i1e")
+    return I1E.apply((a,), (d,), (a, OUT))
+
+
+def _i0e_backward(g, a, out):
+    return (g * (i1e(a) - sign(a) * out),)
+
+
+def _i1e_backward(g, a, out):
+    small = abs(a) < 0.01  # i0e - i1e/a cancels there (see _i1_backward): its series
+    safe, a2 = where(small, 1.0, a), a * a
+    series = (a2 * (a2 * (a2 * (7.0 / 18432.0) + 5.0 / 384.0) + 3.0 / 16.0) + 0.5) * exp(-abs(a))
+    return (g * (where(small, series, i0e(safe) - out / safe) - sign(a) * out),)
+
+
+I0E = Primitive("SpecialI0e", _kernel(N.i0e, "i0e"), _i0e_backward)
+I1E = Primitive("SpecialI1e", _kernel(N.i1e, "i1e"), _i1e_backward)
 
 
 def modified_bessel_i0(input):  # noqa: A002

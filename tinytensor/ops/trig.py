@@ -264,10 +264,10 @@ def sinc(input):
 
 
 def _sinc_backward(g, a):
+    # PyTorch's form (cos(pi a) - sinc(a)) / a: no pi*a*a, which underflows to 0 (0/0) at a tiny a
     zero = a == 0
     safe = where(zero, 1.0, a)
-    pa = safe * math.pi
-    grad = (pa * cos(pa) - sin(pa)) / (pa * safe)
+    grad = (cos(safe * math.pi) - sinc(safe)) / safe
     return (where(zero, 0.0, g * grad),)
 
 
