@@ -84,7 +84,7 @@ def test_pool_windows_are_pytorchs():
     checked = 0
     for nd in (1, 2):
         pool = getattr(torch.nn.functional, f"max_pool{nd}d")
-        for _ in range(150):
+        for _ in range(60):
             sp = [int(v) for v in rng.integers(1, 7, nd)]
             x = rng.uniform(-2, 2, (*rng.integers(1, 3, rng.integers(1, 3)), *sp))
             ks = [int(rng.choice([2, 3])) for _ in range(nd)]
@@ -101,4 +101,4 @@ def test_pool_windows_are_pytorchs():
             assert valid
             np.testing.assert_array_equal(windows(x, nd, ks, ss, ps, ds, ceil).max(-1), want)
             checked += 1
-    assert checked > 150
+    assert checked > 60
