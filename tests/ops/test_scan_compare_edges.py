@@ -4,7 +4,8 @@
 cumsum/cumprod accumulate integers and bools in int64 unless ``dtype=`` names another dtype,
 which they then keep (int32 gave int64); logcumsumexp checks its dim before its dtype and is
 quiet where inf meets -inf; isclose/allclose refuse tensors of two dtypes and negative
-tolerances (RuntimeError); topk refuses bool tensors (RuntimeError). NumPy oracles first,
+tolerances (RuntimeError); topk refuses bool tensors (RuntimeError); quantile refuses a q
+tensor of another dtype than the input (RuntimeError). NumPy oracles first,
 PyTorch behind the marker."""
 
 import warnings
@@ -62,6 +63,16 @@ def test_isclose_and_allclose_arguments_numpy():
     assert a.isclose(a + 1e-9).tolist() == [True, True] and a.allclose(a)
 
 
+def test_quantile_q_tensor_must_match_the_input_dtype_numpy():
+    x = tt.tensor([1.0, 2.0, 4.0])
+    with pytest.raises(RuntimeError, match="same dtype"):
+        tt.quantile(x, tt.tensor([0.5], dtype=tt.float64))
+    with pytest.raises(RuntimeError, match="same dtype"):
+        tt.nanquantile(x, tt.tensor(0.5, dtype=tt.float64))
+    assert tt.quantile(x, tt.tensor([0.5])).tolist() == [2.0]
+    assert tt.quantile(x, 0.5).item() == 2.0  # a number is fine
+
+
 def test_topk_refuses_bool_numpy():
     with pytest.raises(RuntimeError, match="bool"):
         tt.topk(tt.tensor([True, False]), 1)
@@ -81,6 +92,7 @@ CASES = [
     ("isclose_neg_rtol", lambda L: L.isclose(L.tensor([1.0]), L.tensor([1.0]), rtol=-1)),
     ("isclose_ints", lambda L: L.isclose(L.tensor([1, 2]), L.tensor([1, 3]), rtol=0.5)),
     ("topk_bool", lambda L: L.topk(L.tensor([True, False]), 1)),
+    ("quantile_q_f64", lambda L: L.quantile(L.tensor([1.0, 2.0]), L.tensor([0.5]).double())),
 ]
 
 

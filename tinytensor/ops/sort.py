@@ -297,14 +297,12 @@ _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """f(a) = the q-th quantiles along dim, interpolated between the sorted values around them;
     da flows through ``sort`` and ``gather`` (so it is differentiable twice)"""
-    a = input
-    return _quantile(a, q, dim, keepdim, interpolation, "quantile")
+    return _quantile(input, q, dim, keepdim, interpolation, "quantile")
 
 
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """``quantile`` ignoring NaNs (NaN only where a row is all NaN)."""
-    a = input
-    return _quantile(a, q, dim, keepdim, interpolation, "nanquantile")
+    return _quantile(input, q, dim, keepdim, interpolation, "nanquantile")
 
 
 def _quantile(a, q, dim, keepdim, interpolation, name):
@@ -319,6 +317,8 @@ def _quantile(a, q, dim, keepdim, interpolation, name):
             f"{name}() interpolation must be one of {', '.join(_INTERPOLATIONS)}, got "
             f"{interpolation!r}"
         )
+    if isinstance(q, TensorBase) and q._data.dtype != a._data.dtype:
+        raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor ({a.dtype})")
     qs = np.asarray(q._data if isinstance(q, TensorBase) else q, dtype=np.float64)
     if qs.ndim > 1:
         raise RuntimeError(f"{name}() q must be a scalar or 1D tensor, got shape {qs.shape}")
