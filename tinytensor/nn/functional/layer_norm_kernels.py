@@ -61,7 +61,10 @@ def rows(d, axes, *params):
 
 
 def layer_norm_kernel(d, w, b, *, axes, eps):
-    return layer_norm_into((None, None, None), d, w, b, axes=axes, eps=eps)
+    return layer_norm_into(_NONE3, d, w, b, axes=axes, eps=eps)
+
+
+_NONE2, _NONE3 = (None, None), (None, None, None)  # a kernel's outs: every result made
 
 
 def layer_norm_into(outs, d, w, b, *, axes, eps):
@@ -72,14 +75,14 @@ def layer_norm_into(outs, d, w, b, *, axes, eps):
     if shape is None:
         return copied_into(layer_norm_general(d, w, b, axes=axes, eps=eps), outs)
     m, n = shape
-    o, om, orstd = (None if a is None else a.reshape(m, -1) for a in outs)
+    o, om, orstd = outs
     x = d.reshape(m, n)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        mu = np.matmul(x, mean_weights(n, d.dtype), out=None if om is None else om[:, 0])
+        mu = np.matmul(x, mean_weights(n, d.dtype), out=None if om is None else om.reshape(m))
         mu = mu.reshape(m, 1)
-        xc = np.subtract(x, mu, out=o)
+        xc = np.subtract(x, mu, out=None if o is None else o.reshape(m, n))
         # the sums of squares
-        rstd = np.einsum("ij,ij->i", xc, xc, out=None if orstd is None else orstd[:, 0])
+        rstd = np.einsum("ij,ij->i", xc, xc, out=None if orstd is None else orstd.reshape(m))
         rstd = rstd.reshape(m, 1)
         rstd /= n
         rstd += d.dtype.type(eps)
@@ -109,9 +112,7 @@ def layer_norm_general(d, w, b, *, axes, eps):
 
 
 def layer_norm_grad_kernel(g, x, w, mu, rstd, *, axes, sums=False):
-    return layer_norm_grad_into(
-        (None,) * (3 if sums else 2), g, x, w, mu, rstd, axes=axes, sums=sums
-    )
+    return layer_norm_grad_into(_NONE3 if sums else _NONE2, g, x, w, mu, rstd, axes=axes, sums=sums)
 
 
 def layer_norm_grad_into(outs, g, x, w, mu, rstd, *, axes, sums=False):
@@ -127,8 +128,9 @@ def layer_norm_grad_into(outs, g, x, w, mu, rstd, *, axes, sums=False):
     m, n = shape
     x2, g2 = x.reshape(m, n), g.reshape(m, n)
     mu, rstd = mu.reshape(m, 1), rstd.reshape(m, 1)
-    odx = None if outs[0] is None else outs[0].reshape(m, n)
-    ogx = None if sums or outs[1] is None else outs[1].reshape(m, n)
+    given = outs is not _NONE2 and outs is not _NONE3  # (not the kernel's)
+    odx = outs[0].reshape(m, n) if given and outs[0] is not None else None
+    ogx = outs[1].reshape(m, n) if given and not sums and outs[1] is not None else None
     wv = np.ones(n, x.dtype) if w is None else w.reshape(n)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         xhat = x2 - mu
@@ -149,7 +151,9 @@ def layer_norm_grad_into(outs, g, x, w, mu, rstd, *, axes, sums=False):
         if sums:
             trail = x.shape[x.ndim - len(axes) :]
             dw, db = column_sums(gx).reshape(trail), column_sums(g2).reshape(trail)
-            return (dx.reshape(x.shape), *copied_into((dw, db), outs[1:]))
+            if given:
+                dw, db = copied_into((dw, db), outs[1:])
+            return dx.reshape(x.shape), dw, db
     return dx.reshape(x.shape), gx.reshape(x.shape)
 
 

@@ -110,10 +110,12 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
 
 def _max_pool_kernel(xd, *, kernel_size, stride, padding, dilation, output_size, with_indices):
     return _max_pool_into(
-        (None, None, None) if with_indices else (None, None), xd, kernel_size=kernel_size,
-        stride=stride, padding=padding, dilation=dilation, output_size=output_size,
-        with_indices=with_indices,
+        _NONE3 if with_indices else _NONE2, xd, kernel_size=kernel_size, stride=stride,
+        padding=padding, dilation=dilation, output_size=output_size, with_indices=with_indices,
     )  # fmt: skip
+
+
+_NONE2, _NONE3 = (None, None), (None, None, None)  # the kernel's outs: every result made
 
 
 def _max_pool_into(outs, xd, *, kernel_size, stride, padding, dilation, output_size, with_indices):
@@ -127,15 +129,19 @@ def _max_pool_into(outs, xd, *, kernel_size, stride, padding, dilation, output_s
         for k, s, p, d, o in zip(kernel_size, stride, padding, dilation, output_size)
     ]
     fast = tiles(kernel_size, stride, padding, dilation, output_size, xd.shape[2:])
+    given = outs is not _NONE2 and outs is not _NONE3  # (not the kernel's)
     res = None  # None: the general pass (max_tiles gives None for NaN in a window)
     if fast:
-        both = outs[0] is not None and outs[1] is not None
+        both = given and outs[0] is not None and outs[1] is not None
         res = max_tiles(xd, kernel_size, output_size, out=outs[:2] if both else None)
-    out, idx = _copied(max_over(xd, positions, stride) if res is None else res, outs)
+    if res is None:
+        res = max_over(xd, positions, stride)
+    if given:
+        res = _copied(res, outs)
     if with_indices:
-        flat = _copied((flat_indices(idx, positions, xd.shape[2:]),), outs[2:])
-        return out, idx, *flat
-    return out, idx
+        flat = flat_indices(res[1], positions, xd.shape[2:])
+        return (*res, *_copied((flat,), outs[2:])) if given else (*res, flat)
+    return res
 
 
 def _copied(results, outs):
