@@ -91,6 +91,7 @@ _BLAS_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def sdpa_kernel(qd, kd, vd, bias, *, scale, is_causal):
+    """``sdpa_into`` making both results (no buffers)."""
     return sdpa_into((None, None), qd, kd, vd, bias, scale=scale, is_causal=is_causal)
 
 
@@ -139,6 +140,7 @@ def sdpa_general(qd, kd, vd, bias, *, scale, is_causal):
 
 
 def sdpa_grad_kernel(g, q, k, v, out, p, *, scale):
+    """``sdpa_grad_into`` making every result (no buffers)."""
     return sdpa_grad_into((None, None, None), g, q, k, v, out, p, scale=scale)
 
 

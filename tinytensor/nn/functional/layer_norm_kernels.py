@@ -61,6 +61,7 @@ def rows(d, axes, *params):
 
 
 def layer_norm_kernel(d, w, b, *, axes, eps):
+    """``layer_norm_into`` making every result (no buffers)."""
     return layer_norm_into(_NONE3, d, w, b, axes=axes, eps=eps)
 
 
@@ -112,6 +113,7 @@ def layer_norm_general(d, w, b, *, axes, eps):
 
 
 def layer_norm_grad_kernel(g, x, w, mu, rstd, *, axes, sums=False):
+    """``layer_norm_grad_into`` making every result (no buffers)."""
     return layer_norm_grad_into(_NONE3 if sums else _NONE2, g, x, w, mu, rstd, axes=axes, sums=sums)
 
 
