@@ -342,12 +342,8 @@ def test_attention_intos_equal_their_kernels(case):
         bias = floats(mask_shape, dtype, special=False)
         bias.reshape(-1)[0] = -np.inf
     attrs = {"scale": 0.5, "is_causal": causal}
-    if mask_shape is None or len(mask_shape) == 2:
-        check(A.SDPA, q, k, v, bias, **attrs)
-    else:  # a mask with more batch dims than the scores: the kernel's result, copied in
-        want = A.SDPA.kernel(q, k, v, bias, **attrs)
-        got = A.SDPA.into(tuple(junk_like(w) for w in want), q, k, v, bias, **attrs)
-        assert [g.tobytes() for g in got] == [w.tobytes() for w in want]
+    # (a mask with more batch dims than the scores: the product broadcast into the buffer)
+    check(A.SDPA, q, k, v, bias, **attrs)
     out, p = A.SDPA.kernel(q, k, v, bias, **attrs)
     g = floats(out.shape, dtype, special=False)
     check(A.SDPA_GRAD, g, q, k, v, out, p, scale=0.5)
