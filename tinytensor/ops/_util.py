@@ -315,6 +315,18 @@ def check_nonempty_dims(a, dim, axes, name):
     )
 
 
+def promoted_values(a, b, ad, bd):
+    """Both operands' storage ``ad``, ``bd`` in PyTorch's result dtype for tensors ``a``, ``b``
+    (cast by the traced ``CAST`` kernel); the linalg solvers and factorizations use it."""
+    dt = D.promote(D.from_numpy_dtype(ad.dtype), ad.ndim, D.from_numpy_dtype(bd.dtype), bd.ndim)
+    dt = dt.np
+    if ad.dtype != dt:
+        ad = CAST.compute((a,), (ad,), {"dtype": dt})
+    if bd.dtype != dt:
+        bd = CAST.compute((b,), (bd,), {"dtype": dt})
+    return ad, bd
+
+
 def one_dim(dim, ndim, name):
     n = max(ndim, 1)
     if not isinstance(dim, (int, np.integer)) or isinstance(dim, bool):

@@ -13,8 +13,9 @@ from tinytensor.autograd.primitive import Primitive
 from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, broadcast_error
+from tinytensor.ops._util import promoted_values as _promoted
 from tinytensor.ops.linalg.factorizations import _mT
-from tinytensor.ops.linalg.products import _promoted, matmul
+from tinytensor.ops.linalg.products import matmul
 from tinytensor.ops.selection import where
 
 __all__ = [

@@ -18,8 +18,9 @@ from tinytensor.ops import rearrange as RA
 from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, one_dim
+from tinytensor.ops._util import promoted_values as _promoted
 from tinytensor.ops.creation import eye
-from tinytensor.ops.linalg.products import _promoted, matmul
+from tinytensor.ops.linalg.products import matmul
 
 __all__ = [
     "LinAlgError",

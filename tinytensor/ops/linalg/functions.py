@@ -19,11 +19,12 @@ from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
 from tinytensor.ops import unary as UN
 from tinytensor.ops._util import as_tensor, norm_dim, one_dim
+from tinytensor.ops._util import promoted_values as _promoted
 from tinytensor.ops._util import requires_grad as _rg
 from tinytensor.ops.cast import cast
 from tinytensor.ops.creation import eye
 from tinytensor.ops.linalg.factorizations import _matrix, _mT, diag_embed, inv, solve, svd
-from tinytensor.ops.linalg.products import _promoted, matmul
+from tinytensor.ops.linalg.products import matmul
 
 __all__ = [
     "cond",

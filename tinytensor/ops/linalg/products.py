@@ -11,14 +11,13 @@ import string
 
 import numpy as np
 
-from tinytensor import _dtype as D
 from tinytensor._dtype import promote_types
 from tinytensor.autograd.grad_mode import grad_state
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import share_version, wrap
 from tinytensor.ops import reduce as R
 from tinytensor.ops import shape as S
-from tinytensor.ops._util import CAST, FP_SIGNALS, as_tensor, quiet_module
+from tinytensor.ops._util import FP_SIGNALS, as_tensor, quiet_module
 from tinytensor.ops._util import requires_grad as _rg
 from tinytensor.ops.creation import eye, ones
 
@@ -45,8 +44,11 @@ def matmul(input, other):
         return _sparse_product(a, b, "matmul")
     a, b = as_tensor(a, "matmul"), as_tensor(b, "matmul")
     ad, bd = a._data, b._data
-    if ad.dtype is not bd.dtype and ad.dtype != bd.dtype:
-        ad, bd = _promoted(a, b, ad, bd)
+    if ad.dtype is not bd.dtype and ad.dtype != bd.dtype:  # PyTorch does not promote here
+        raise RuntimeError(
+            f"matmul: expected both operands to have the same dtype, got {a.dtype} and "
+            f"{b.dtype}; convert one with .to(other.dtype)"
+        )
     na, nb = ad.ndim, bd.ndim
     if na == 0 or nb == 0:
         raise RuntimeError(
@@ -62,7 +64,7 @@ def matmul(input, other):
             f"{'second-to-last' if nb > 1 else 'only'} dim of the second"
         )
     if ad.dtype == np.bool_:
-        raise RuntimeError("matmul: not implemented for bool tensors")
+        raise NotImplementedError("matmul: not implemented for bool tensors, as in PyTorch")
     # As in PyTorch, da reads only b and db only a: each is saved only if the other's gradient
     # is needed (so changing it in place afterwards is otherwise no error).
     saved = (a if _rg(b) else None, b if _rg(a) else None, na, nb) if grad_state.enabled else ()
@@ -72,17 +74,6 @@ def matmul(input, other):
         raise RuntimeError(
             f"matmul: batch dimensions of {tuple(a.shape)} and {tuple(b.shape)} do not broadcast"
         ) from None
-
-
-def _promoted(a, b, ad, bd):
-    """Both operands' storage in PyTorch's result dtype (cast by the traced ``CAST`` kernel)."""
-    dt = D.promote(D.from_numpy_dtype(ad.dtype), ad.ndim, D.from_numpy_dtype(bd.dtype), bd.ndim)
-    dt = dt.np
-    if ad.dtype != dt:
-        ad = CAST.compute((a,), (ad,), {"dtype": dt})
-    if bd.dtype != dt:
-        bd = CAST.compute((b,), (bd,), {"dtype": dt})
-    return ad, bd
 
 
 def _matmul_kernel(a, b):
@@ -222,6 +213,8 @@ def einsum(equation, *operands):
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     operands = tuple(as_tensor(o, "einsum") for o in operands)
+    if len({o._data.dtype for o in operands}) > 1:  # PyTorch does not promote them
+        raise RuntimeError(f"einsum: operands of dtypes {[str(o.dtype) for o in operands]}")
     terms, rhs = _parse_einsum(equation, operands)
     _label_sizes(terms, operands, equation)
     if len(operands) == 1:

@@ -17,6 +17,7 @@ from tinytensor.ops import join as J
 from tinytensor.ops import rearrange as RA
 from tinytensor.ops import shape as S
 from tinytensor.ops._util import as_tensor, broadcast_error
+from tinytensor.ops._util import promoted_values as _promoted
 from tinytensor.ops.linalg.factorizations import (
     LinAlgError,
     _batch_str,
@@ -32,7 +33,7 @@ from tinytensor.ops.linalg.factorizations import (
     solve_triangular,
 )
 from tinytensor.ops.linalg.functions import _pinv_backward, _tolerance, linalg_lstsq, pinv
-from tinytensor.ops.linalg.products import _promoted, matmul
+from tinytensor.ops.linalg.products import matmul
 
 __all__ = [
     "cholesky_ex",

@@ -1,0 +1,69 @@
+"""Matrix products refuse operands of two dtypes as PyTorch 2.13 does (RuntimeError; they
+were promoted): matmul and ``@``, mm, bmm, mv, dot, vdot, inner, tensordot and einsum; bool
+matrix products are NotImplementedError; outer and kron still promote, as in PyTorch
+(tinytensor/ops/linalg/products.py). NumPy oracles first, PyTorch behind the marker."""
+
+import numpy as np
+import pytest
+
+import tinytensor as tt
+
+A = np.array([[1.0, 2.0], [3.0, 4.0]], np.float32)
+
+
+def _calls(lib, a, b):
+    return {
+        "matmul": lambda: lib.matmul(a, b),
+        "@": lambda: a @ b,
+        "mm": lambda: lib.mm(a, b),
+        "bmm": lambda: lib.bmm(a[None], b[None]),
+        "mv": lambda: lib.mv(a, b[0]),
+        "dot": lambda: lib.dot(a[0], b[0]),
+        "vdot": lambda: lib.vdot(a[0], b[0]),
+        "inner": lambda: lib.inner(a, b),
+        "tensordot": lambda: lib.tensordot(a, b, 1),
+        "einsum": lambda: lib.einsum("ij,jk->ik", a, b),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_calls(tt, None, None)))
+def test_mixed_dtypes_are_refused_numpy(name):
+    for other in (tt.float64, tt.int64):
+        a, b = tt.tensor(A), tt.tensor(A).to(other)
+        with pytest.raises(RuntimeError, match="dtype"):
+            _calls(tt, a, b)[name]()
+    same = _calls(tt, tt.tensor(A), tt.tensor(A))[name]()
+    assert same.dtype is tt.float32
+    ints = _calls(tt, tt.tensor(A).long(), tt.tensor(A).long())[name]()
+    assert ints.dtype is tt.int64
+
+
+def test_bool_products_and_the_ops_that_promote_numpy():
+    b = tt.tensor(A > 2)
+    with pytest.raises(NotImplementedError, match="bool"):
+        tt.matmul(b, b)
+    assert tt.outer(tt.tensor([1, 2]), tt.tensor([1.0, 2.0])).dtype is tt.float32
+    assert tt.kron(tt.tensor(A).long(), tt.tensor(A)).dtype is tt.float32
+    np.testing.assert_array_equal(tt.matmul(tt.tensor(A), tt.tensor(A)).numpy(), A @ A)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("name", sorted(_calls(tt, None, None)))
+@pytest.mark.parametrize("other", ["float64", "int64", "float32"])
+def test_matches_torch(name, other):
+    torch = pytest.importorskip("torch")
+
+    def run(lib):
+        a, b = lib.tensor(A), lib.tensor(A).to(getattr(lib, other))
+        try:
+            out = _calls(lib, a, b)[name]()
+        except Exception as e:  # noqa: BLE001 - the class is what is compared
+            return type(e)
+        return str(out.dtype).split(".")[1], out.numpy()
+
+    want, got = run(torch), run(tt)
+    if isinstance(want, type):
+        assert got is want
+        return
+    assert got[0] == want[0]
+    np.testing.assert_allclose(got[1], want[1])
