@@ -14,6 +14,7 @@ import numpy as np
 from progfuzz import _apply, leaf_values
 
 import tinytensor as tt
+from tinytensor.compiler import buffers
 
 GRAD_RTOL, GRAD_ATOL = 1e-10, 1e-12
 
@@ -61,7 +62,18 @@ def run_leaves(fn, leaf_params):
 
 
 def compiled_mismatch(steps, replays=2):
-    """What differs between eager and ``tt.compile``'s replays of ``steps``, or None."""
+    """What differs between eager and ``tt.compile``'s replays of ``steps``, or None. Every
+    private value is pooled however small (``buffers.MIN_BYTES`` = 0, as in tests/compiler),
+    so the fuzzer's small programs exercise buffer reuse as a large model's replays do."""
+    saved = buffers.MIN_BYTES
+    buffers.MIN_BYTES = 0
+    try:
+        return _compiled_mismatch(steps, replays)
+    finally:
+        buffers.MIN_BYTES = saved
+
+
+def _compiled_mismatch(steps, replays):
     leaf_params = [p for op, _, p in steps if op == "leaf"]
     fn = as_function(steps)
     want = run_leaves(fn, leaf_params)
