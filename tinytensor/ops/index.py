@@ -14,7 +14,7 @@ import numpy as np
 from tinytensor.autograd.grad_mode import grad_state
 from tinytensor.autograd.primitive import Primitive
 from tinytensor.core import TensorBase, share_version, wrap
-from tinytensor.ops._util import as_tensor, warn_user
+from tinytensor.ops._util import as_tensor, checked_scalar, warn_user
 from tinytensor.ops.inplace import inplace as _inplace
 from tinytensor.ops.inplace import register_view as _register_view
 
@@ -293,6 +293,8 @@ def setitem(a, index, value):
     if isinstance(value, TensorBase) and value._data.dtype != a._data.dtype:
         _check_value_dtype(a, index, value)
         value = value.to(a.dtype)
+    elif isinstance(value, (int, float, np.integer, np.floating)):  # PyTorch's overflow check
+        value = checked_scalar(value, a._data.dtype, "setitem")
     _inplace(a, lambda s: _index_put(s, index, value), "setitem")
 
 

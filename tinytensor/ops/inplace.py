@@ -150,7 +150,7 @@ def inplace(t, compute, name):
             f"{name}: the result has shape {tuple(nd.shape)} but the tensor changed in place has "
             f"shape {tuple(t.shape)}; an in-place op cannot change the shape"
         )
-    if nd.dtype != t._data.dtype and not np.can_cast(nd.dtype, t._data.dtype, "same_kind"):
+    if nd.dtype != t._data.dtype and not _can_cast(nd.dtype, t._data.dtype):
         raise RuntimeError(
             f"{name}: result type {D.from_numpy_dtype(nd.dtype)} can't be cast to the tensor's "
             f"dtype {t.dtype}"
@@ -177,6 +177,14 @@ def inplace(t, compute, name):
         # its output): check ``t``'s storage and version from now on, as in PyTorch.
         node.rebind_output(t)
     return t
+
+
+def _can_cast(src, dst):
+    """PyTorch's canCast for an in-place result: anything but floating to integer or bool, or
+    non-bool to bool (int64 into uint8 is fine, as NumPy's same_kind rule is not)."""
+    if src.kind == "f" and dst.kind in "iub":
+        return False
+    return not (src.kind != "b" and dst.kind == "b")
 
 
 def _snapshot_kernel(x):
