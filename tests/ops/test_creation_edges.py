@@ -2,7 +2,8 @@
 converts its number to the requested dtype with PyTorch's overflow check (300 into uint8,
 NaN into int8, 1e300 into float16: RuntimeError; NumPy raised OverflowError or wrote a NaN
 cast), and arange refuses a NaN or infinite bound or step with PyTorch's RuntimeError (NumPy's
-ValueError). NumPy oracles first, PyTorch behind the marker."""
+ValueError); a constant pad of a 0-d tensor with no pads is a new 0-d tensor (NumPy's pad
+failed). NumPy oracles first, PyTorch behind the marker."""
 
 import numpy as np
 import pytest
@@ -59,3 +60,19 @@ def test_matches_torch(name):
     assert not isinstance(got, type), got
     assert got[0] == want[0]
     np.testing.assert_array_equal(got[1], want[1])
+
+
+def test_constant_pad_of_a_0d_tensor_with_no_pads_numpy():
+    x = tt.tensor(2.0, requires_grad=True)
+    y = tt.nn.functional.pad(x, ())
+    assert y is not x and y.shape == () and y.item() == 2.0
+    y.backward()
+    assert x.grad.item() == 1.0
+
+
+@pytest.mark.torch
+def test_constant_pad_of_a_0d_tensor_matches_torch():
+    torch = pytest.importorskip("torch")
+    want = torch.nn.functional.pad(torch.tensor(2.0), ())
+    got = tt.nn.functional.pad(tt.tensor(2.0), ())
+    assert got.shape == tuple(want.shape) and got.item() == want.item()

@@ -65,6 +65,8 @@ def pad(input, pad, mode="constant", value=None):
         a = getitem(a, idx)
         widths = [(builtins.max(lo, 0), builtins.max(hi, 0)) for lo, hi in widths]
     if mode == "constant":
+        if not widths:  # a 0-d input with no pads: a new tensor (NumPy has no 0-d pad)
+            return clone(a)
         crop = tuple(slice(lo, lo + s) for (lo, _), s in zip(widths, a.shape))
         attrs = {"pads": tuple(widths), "value": value}
         return CONSTANT_PAD.apply((a,), (a._data,), (crop,), attrs)
