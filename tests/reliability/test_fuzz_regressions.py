@@ -98,10 +98,10 @@ def test_fuzzer_finding_stays_fixed(name):
 # pooled, however small); eager itself agrees with PyTorch on each. A strict xfail names a
 # compiler bug still open.
 COMPILED_FOUND = {
-    # y = max_pool1d(relu(x)) is reordered (pool, then relu into y's slot); y.div_() under
-    # no_grad; then a pooling of x with return_indices: from the second replay on, y held the
-    # second pooling's int64 indices read as float64 (values of 64 KiB and more do this at
-    # the default buffers.MIN_BYTES too).
+    # y = max_pool1d(relu(x)) was reordered (pool, then relu into y's slot) though y.div_()
+    # writes it under no_grad; then a pooling of x with return_indices: from the second replay
+    # on, y held the second pooling's int64 indices read as float64. Fixed: a pooled value
+    # written in place is never reordered (compiler/rewrite.py).
     "reordered-relu-pool-written-in-place": pytest.param(
         [
             ["leaf", [], {"shape": [1, 2, 1], "seed": 0, "grad": False}],
@@ -111,13 +111,10 @@ COMPILED_FOUND = {
             ["max_pool1d_idx", [0], {"kernel_size": 2, "stride": 2, "padding": 1,
                                      "dilation": 1, "ceil_mode": False, "out": "values"}],
         ],
-        marks=pytest.mark.xfail(strict=True, reason="compiler: a reordered relu/max-pool "
-                                "output written in place gets a reused buffer (reported)"),
     ),  # fmt: skip
     # The same with x requiring grad: the last window's max is relu(x[1]) = 0, so x[1] gets no
-    # gradient; replays (not the tracing call) gave it y's weight there. Pooling plays no part
-    # (also at the default buffers.MIN_BYTES); the gradient depends on what the in-place step
-    # writes into y (add_(0.0) is right), as if the reordered backward read y after it.
+    # gradient; replays (not the tracing call) gave it y's weight there: the reordered
+    # backward read y after the in-place write. Fixed as above.
     "reordered-relu-pool-written-in-place-gradient": pytest.param(
         [
             ["leaf", [], {"shape": [1, 1, 2], **LEAF}],
@@ -125,8 +122,6 @@ COMPILED_FOUND = {
                                       "dilation": 1, "ceil_mode": False}],
             ["inplace", [1], {"op": "add_", "via": None, "c": -1.5}],
         ],
-        marks=pytest.mark.xfail(strict=True, reason="compiler: the reordered relu's "
-                                "backward sees an in-place write to its output (reported)"),
     ),  # fmt: skip
 }
 

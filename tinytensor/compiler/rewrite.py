@@ -22,10 +22,14 @@ routes the gradient to the first of the zeros, then masks it; the rewrite masks 
 Only the sign of a zero can differ: for the window (-0.0, -2.0) the rewrite gives
 ``relu(-0.0)``, -0.0, where eager pools (-0.0, +0.0) and may keep either zero. A pattern is
 rewritten only when nothing else reads relu's output, its mask, the pooling's argmax offsets or
-the gradient in between, and none of them is a result of the call.
+the gradient in between, none of them is a result of the call, and no in-place step writes
+the pooled values (eager's backward never reads them; the rewritten one does, so they must not
+be a result of the call either where the call has a backward).
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from tinytensor.compiler.trace import SEQ, SLOT, Step
 
@@ -39,6 +43,13 @@ def _slots(refs, into):
         elif r[0] == SEQ:
             _slots(r[2], into)
     return into
+
+
+def _owner(a):
+    """The id of the array that owns ``a``'s memory (the end of its chain of views)."""
+    while isinstance(getattr(a, "base", None), np.ndarray):
+        a = a.base
+    return id(a)
 
 
 def _one_slot(step, name, phase):
@@ -56,14 +67,19 @@ def reorder_relu_pool(tracer, steps, keep, frozen=()):
     traced ``steps`` are left as they are (a new list, the same length: each step keeps its
     index). ``keep``: the slots the program returns (outputs and gradients), which must be made
     exactly as traced; ``frozen``: step indices not to touch (a dynamic program's symbols name
-    them). New slots are added to ``tracer`` with their values on the traced arrays, and the
-    slots the rewritten steps reuse get the arrays those steps make."""
+    them). New slots are added to ``tracer`` with their values on the traced arrays; the slots
+    the rewritten steps reuse keep the traced arrays (what views and in-place writes of them the
+    buffer planner finds goes by those)."""
     readers, producer = {}, {}
     for i, st in enumerate(steps):
         for s in _slots(st.args, []):
             readers.setdefault(s, []).append(i)
         for s in st.outs:
             producer[s] = i
+    # The memory in-place steps write (each slot by the array that owns its memory): a pooled
+    # value written in place must stay out, since relu's backward would read it after the write.
+    written = {_owner(tracer.arrays[s]) for st in steps if st.prim.mutates
+               for s in _slots(st.args, [])}  # fmt: skip
     out = list(steps)
     for b, pool in enumerate(steps):
         if pool.prim.name not in _POOLS or pool.phase != "forward" or len(pool.outs) != 2:
@@ -86,15 +102,17 @@ def reorder_relu_pool(tracer, steps, keep, frozen=()):
         touched = {a, b} | set(backward[0] if backward else ())
         if touched & set(frozen) or any(out[i] is not steps[i] for i in touched):
             continue
+        if _owner(tracer.arrays[pv]) in written or (backward and pv in keep):
+            # The backward would read the pooled values after the write; or, a result of the
+            # call, they would be saved, and writing them in place after the call (as eager
+            # allows: no backward reads them there) would raise.
+            continue
         pool_arrays = pool.prim.kernel(tracer.arrays[x], **pool.attrs)
         p_new = tracer._new_slot(pool_arrays[0], ("step", a))
         i_new = tracer._new_slot(pool_arrays[1], ("step", a))
         relu = steps[a]
         out[a] = Step(pool.prim, [(SLOT, x)], pool.attrs, (p_new, i_new), "forward")
         out[b] = Step(relu.prim, [(SLOT, p_new)], relu.attrs, (pv,), "forward")
-        # The reused slots hold what the rewritten steps make (their layout too: a padded
-        # pooling's gradient is a view), as the buffer planner reads the traced arrays.
-        tracer.arrays[pv] = relu.prim.kernel(pool_arrays[0])
         if backward is None:
             continue
         (c, d, e), gp = backward
@@ -103,7 +121,6 @@ def reorder_relu_pool(tracer, steps, keep, frozen=()):
         m_new = tracer._new_slot(m_arr, ("step", d))
         gq_arr = grad.prim.kernel(tracer.arrays[gp], m_arr)
         gq = tracer._new_slot(gq_arr, ("step", e))
-        tracer.arrays[grad.outs[0]] = scatter.prim.kernel(gq_arr, pool_arrays[1], **scatter.attrs)
         first, second = sorted((c, d))
         out[first] = Step(mask.prim, [(SLOT, pv)], mask.attrs, (m_new,), "backward")
         out[second] = Step(grad.prim, [(SLOT, gp), (SLOT, m_new)], grad.attrs, (gq,), "backward")
