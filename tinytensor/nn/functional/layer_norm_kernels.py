@@ -118,10 +118,10 @@ def layer_norm_grad_kernel(g, x, w, mu, rstd, *, axes, sums=False):
 
 
 def layer_norm_grad_into(outs, g, x, w, mu, rstd, *, axes, sums=False):
-    """(dx, g*xhat) or, with ``sums``, (dx, dw, db): the first-order backward; `dw = g*xhat`
-    and `db = g` summed over the leading (not normalised) dims (dw is unused without a
-    weight, db without a bias). The row sums by BLAS: `sum(g*w) = g @ w`,
-    `sum(g*w*xhat) = (g*xhat) @ w`, so neither product is made as an array. dx and g*xhat
+    """`(dx, g*xhat)` or, with ``sums``, `(dx, dw, db)`: the first-order backward;
+    `dw = g*xhat` and `db = g` summed over the leading (not normalised) dims (dw is unused
+    without a weight, db without a bias). The row sums by BLAS: `sum(g*w) = g @ w`,
+    `sum(g*w*xhat) = (g*xhat) @ w`, so neither product is made as an array. dx and `g*xhat`
     are written into their arrays of ``outs`` (a compiled replay's buffers) or, where that is
     None (the kernel: all), made by their step; the summed dw and db are copied in."""
     shape = rows(x, axes, w)
