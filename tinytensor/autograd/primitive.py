@@ -98,7 +98,9 @@ class Primitive:
     layouts, and returns it; with ``multi``, ``out`` is a tuple with None for each result
     to be made as the kernel makes it, and the tuple of results is returned. Eager execution
     never calls it; a compiled program's replay does, for the values it keeps in buffers
-    reused from call to call (``tinytensor.compiler.buffers``)."""
+    reused from call to call (``tinytensor.compiler.buffers``). The computation is written
+    once: ``into`` is the body, where an output given as None is made as eager makes it, and
+    ``kernel`` is that body given None (docs/contributing/adding-an-op.md)."""
 
     __slots__ = (
         "name",
