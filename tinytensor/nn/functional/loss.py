@@ -23,15 +23,27 @@ from tinytensor.nn.functional.fused_cross_entropy import cross_entropy_mean
 from tinytensor.ops import explog as EL
 from tinytensor.ops import selection as SEL
 from tinytensor.ops import unary as UN
-from tinytensor.ops._util import as_tensor
+from tinytensor.ops._util import as_tensor, broadcast_error, warn_user
 from tinytensor.ops._util import requires_grad as _rg
 
 
-def _pointwise_args(input, target, who, size_average, reduce, reduction):
+def _pointwise_args(input, target, who, size_average, reduce, reduction, broadcast=True):
+    """The float operands; a target of another shape broadcasts with PyTorch's warning, or with
+    ``broadcast`` False (the BCE losses) is a ValueError, as in PyTorch."""
     reduction = legacy_reduction(size_average, reduce, reduction)
     check_reduction(reduction, who)
     x = float_input(input, who)
     t = float_input(target, who, "target")
+    if x.shape != t.shape and broadcast:
+        warn_user(
+            f"{who}: using a target size ({tuple(t.shape)}) that is different to the input size "
+            f"({tuple(x.shape)}); broadcasting them will likely give incorrect results"
+        )
+        try:
+            shape = np.broadcast_shapes(tuple(x.shape), tuple(t.shape))
+        except ValueError:
+            raise broadcast_error(who, x, t) from None
+        return x.expand(shape), t.expand(shape), reduction
     if x.shape != t.shape:
         raise ValueError(
             f"{who}: input of shape {tuple(x.shape)} and target of shape {tuple(t.shape)} "
@@ -62,8 +74,8 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
     """`f(x, t) = d^2/2 if |d| < delta else delta*(|d| - delta/2), d = x - t`"""
     x, t, reduction = _pointwise_args(input, target, "huber_loss", None, None, reduction)
-    if delta <= 0:
-        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    if delta <= 0:  # PyTorch's class
+        raise RuntimeError(f"huber_loss: delta must be positive, got {delta}")
     d = x - t
     a = UN.abs(d)
     loss = SEL.where(a < delta, d * d * 0.5, (a - 0.5 * delta) * delta)
@@ -78,8 +90,8 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mea
     x, t, reduction = _pointwise_args(
         input, target, "smooth_l1_loss", size_average, reduce, reduction
     )
-    if beta < 0:
-        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+    if beta < 0:  # PyTorch's class
+        raise RuntimeError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
     d = x - t
     a = UN.abs(d)
     if beta == 0:
@@ -112,9 +124,9 @@ def _class_targets(x, target, who, ignore_index):
         raise RuntimeError(
             f"{who}: expected target size {list(expect)}, got {list(td.shape)} ({shapes})"
         )
-    if td.dtype.kind not in "iu":
-        raise RuntimeError(  # PyTorch: "expected scalar type Long but found Float"
-            f"{who}: class-index targets must be integers (int64), got dtype {t.dtype}; "
+    if td.dtype not in (np.int64, np.uint8):
+        raise RuntimeError(  # PyTorch: "expected target dtype to be Long or Byte"
+            f"{who}: class-index targets must be int64 (or uint8), got dtype {t.dtype}; "
             "for class probabilities pass a float target with the input's shape"
         )
     c = x.shape[0] if x.ndim == 1 else x.shape[1]
@@ -339,11 +351,11 @@ def binary_cross_entropy(
     """`f(p, t) = -w*(t*log(p) + (1-t)*log(1-p))`, logs clamped at -100 as in PyTorch;
     `dp = g*w*(p - t)/max(p*(1-p), 1e-12)`"""
     x, t, reduction = _pointwise_args(
-        input, target, "binary_cross_entropy", size_average, reduce, reduction
+        input, target, "binary_cross_entropy", size_average, reduce, reduction, False
     )
     d = x._data
     if d.size and (np.any(d < 0) or np.any(d > 1) or np.any(np.isnan(d))):
-        raise ValueError(
+        raise RuntimeError(  # PyTorch's class
             "binary_cross_entropy: all elements of input should be between 0 and 1 "
             "(probabilities); for logits use binary_cross_entropy_with_logits"
         )
@@ -384,7 +396,7 @@ def binary_cross_entropy_with_logits(
 ):
     """`f(x, t) = -w*(pos_weight*t*logsigmoid(x) + (1-t)*logsigmoid(-x))`"""
     x, t, reduction = _pointwise_args(
-        input, target, "binary_cross_entropy_with_logits", size_average, reduce, reduction
+        input, target, "binary_cross_entropy_with_logits", size_average, reduce, reduction, False
     )
     if pos_weight is not None:
         loss = -(t * pos_weight * logsigmoid(x) + (1.0 - t) * logsigmoid(-x))
