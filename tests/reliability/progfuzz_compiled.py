@@ -24,8 +24,16 @@ def same_numbers(a, b):
     return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True)
 
 
-def as_function(steps):
-    """The recorded program as a function of its leaves returning every value (tinytensor)."""
+def sinks(steps):
+    """The values no later step reads (the program's results when intermediates are private)."""
+    read = {i for _, inputs, _ in steps for i in inputs}
+    n = sum(op != "inplace" for op, _, _ in steps)
+    return [k for k in range(n) if k not in read]
+
+
+def as_function(steps, returns=None):
+    """The recorded program as a function of its leaves (tinytensor) returning the values
+    numbered ``returns`` (default: every value)."""
 
     def program(*leaves):
         pool, given = [], iter(leaves)
@@ -36,7 +44,7 @@ def as_function(steps):
             out = _apply(tt, op, [pool[i] for i in inputs], params)
             if out is not None:
                 pool.append(out)
-        return tuple(pool)
+        return tuple(pool) if returns is None else tuple(pool[k] for k in returns)
 
     return program
 
@@ -61,21 +69,23 @@ def run_leaves(fn, leaf_params):
     return values, grads
 
 
-def compiled_mismatch(steps, replays=2):
-    """What differs between eager and ``tt.compile``'s replays of ``steps``, or None. Every
-    private value is pooled however small (``buffers.MIN_BYTES`` = 0, as in tests/compiler),
-    so the fuzzer's small programs exercise buffer reuse as a large model's replays do."""
+def compiled_mismatch(steps, replays=2, returns=None):
+    """What differs between eager and ``tt.compile``'s replays of ``steps`` returning the
+    values ``returns`` (default every value; ``sinks(steps)`` leaves the intermediates private),
+    or None. Every private value is pooled however small (``buffers.MIN_BYTES`` = 0, as in
+    tests/compiler), so the fuzzer's small programs exercise buffer reuse as a large model's
+    replays do."""
     saved = buffers.MIN_BYTES
     buffers.MIN_BYTES = 0
     try:
-        return _compiled_mismatch(steps, replays)
+        return _compiled_mismatch(steps, replays, returns)
     finally:
         buffers.MIN_BYTES = saved
 
 
-def _compiled_mismatch(steps, replays):
+def _compiled_mismatch(steps, replays, returns):
     leaf_params = [p for op, _, p in steps if op == "leaf"]
-    fn = as_function(steps)
+    fn = as_function(steps, returns)
     want = run_leaves(fn, leaf_params)
     compiled = tt.compile(fn)
     for rep in range(replays):
