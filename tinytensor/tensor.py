@@ -28,7 +28,7 @@ from tinytensor.ops import compare as CMP
 from tinytensor.ops import index as I
 from tinytensor.ops import shape as S
 from tinytensor.ops import unary as UN
-from tinytensor.ops._util import one_dim
+from tinytensor.ops._util import as_tensor, one_dim
 from tinytensor.ops.cast import cast
 from tinytensor.ops.inplace import inplace
 from tinytensor.ops.linalg import products as L
@@ -371,6 +371,8 @@ class Tensor(
     __matmul__ = _matmul  # the op itself: no call in between
 
     def __rmatmul__(self, other):
+        if isinstance(other, (list, tuple)):  # an extension (PyTorch: TypeError): self's dtype
+            other = cast(as_tensor(other, "matmul"), self.dtype)
         return _matmul(other, self)
 
     __neg__ = _neg
@@ -385,7 +387,7 @@ class Tensor(
         if self._data.dtype == np.bool_:
             return CMP.logical_not(self)
         if self._data.dtype.kind == "f":  # PyTorch's operator raises TypeError (the op: NotImpl.)
-            raise TypeError("~ (operator.invert) is only implemented on integer and bool tensors")
+            raise TypeError(f"~ (operator.invert) takes integer and bool tensors, not {self.dtype}")
         return CMP.bitwise_not(self)
 
     def __and__(self, other):

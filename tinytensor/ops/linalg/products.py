@@ -44,11 +44,6 @@ def matmul(input, other):
         return _sparse_product(a, b, "matmul")
     a, b = as_tensor(a, "matmul"), as_tensor(b, "matmul")
     ad, bd = a._data, b._data
-    if ad.dtype is not bd.dtype and ad.dtype != bd.dtype:  # PyTorch does not promote here
-        raise RuntimeError(
-            f"matmul: expected both operands to have the same dtype, got {a.dtype} and "
-            f"{b.dtype}; convert one with .to(other.dtype)"
-        )
     na, nb = ad.ndim, bd.ndim
     if na == 0 or nb == 0:
         raise RuntimeError(
@@ -62,6 +57,11 @@ def matmul(input, other):
             f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied "
             f"({k_a} != {k_b}); the last dim of the first must equal the "
             f"{'second-to-last' if nb > 1 else 'only'} dim of the second"
+        )
+    if ad.dtype is not bd.dtype and ad.dtype != bd.dtype:  # after the shapes, as PyTorch
+        raise RuntimeError(
+            f"matmul: expected both operands to have the same dtype, got {a.dtype} and "
+            f"{b.dtype}; convert one with .to(other.dtype)"
         )
     if ad.dtype == np.bool_:
         raise NotImplementedError("matmul: not implemented for bool tensors, as in PyTorch")
