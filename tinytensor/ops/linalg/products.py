@@ -436,8 +436,17 @@ def vdot(input, other):
     return matmul(a, b)
 
 
-def _scaled(beta, x, alpha, y):
-    """`beta * x + alpha * y`, with x ignored (nan included) when beta is 0."""
+def _scaled(beta, x, alpha, y, name="addmm"):
+    """`beta * x + alpha * y`, with x ignored (nan included) when beta is 0. As PyTorch: x has
+    y's dtype (addr promotes), and for integer ones beta and alpha are truncated to ints (addr
+    refuses floats)."""
+    x = as_tensor(x, name)
+    if name != "addr" and x._data.dtype != y._data.dtype:
+        raise RuntimeError(f"{name}: input ({x.dtype}) and the product ({y.dtype}) differ in dtype")
+    if y._data.dtype.kind in "iu" and (isinstance(beta, float) or isinstance(alpha, float)):
+        if name == "addr":
+            raise RuntimeError("addr: integer tensors take integer beta and alpha, not floats")
+        beta, alpha = int(beta), int(alpha)
     if alpha != 1:
         y = y * alpha
     if beta == 0:
@@ -456,7 +465,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):  # noqa: A002
 
 def addmv(input, mat, vec, *, beta=1, alpha=1):  # noqa: A002
     """`f = beta * input + alpha * (mat @ vec)`"""
-    return _scaled(beta, input, alpha, mv(mat, vec))
+    return _scaled(beta, input, alpha, mv(mat, vec), "addmv")
 
 
 def addr(input, vec1, vec2, *, beta=1, alpha=1):  # noqa: A002
@@ -467,7 +476,7 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):  # noqa: A002
             f"addr: vec1 and vec2 must be 1-D vectors, got shapes {tuple(vec1.shape)} and "
             f"{tuple(vec2.shape)}"
         )
-    return _scaled(beta, input, alpha, S.unsqueeze(vec1, 1) * S.unsqueeze(vec2, 0))
+    return _scaled(beta, input, alpha, S.unsqueeze(vec1, 1) * S.unsqueeze(vec2, 0), "addr")
 
 
 def _bmm_check(b1, b2, name):
@@ -482,9 +491,9 @@ def _bmm_check(b1, b2, name):
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):  # noqa: A002
     """`f = beta * input + alpha * sum_b batch1[b] @ batch2[b]`"""
-    return _scaled(beta, input, alpha, R.sum(_bmm_check(batch1, batch2, "addbmm"), 0))
+    return _scaled(beta, input, alpha, R.sum(_bmm_check(batch1, batch2, "addbmm"), 0), "addbmm")
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):  # noqa: A002
     """`f = beta * input + alpha * (batch1 @ batch2)`"""
-    return _scaled(beta, input, alpha, _bmm_check(batch1, batch2, "baddbmm"))
+    return _scaled(beta, input, alpha, _bmm_check(batch1, batch2, "baddbmm"), "baddbmm")
