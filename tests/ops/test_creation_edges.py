@@ -3,7 +3,9 @@ converts its number to the requested dtype with PyTorch's overflow check (300 in
 NaN into int8, 1e300 into float16: RuntimeError; NumPy raised OverflowError or wrote a NaN
 cast), and arange refuses a NaN or infinite bound or step with PyTorch's RuntimeError (NumPy's
 ValueError); a constant pad of a 0-d tensor with no pads is a new 0-d tensor (NumPy's pad
-failed). NumPy oracles first, PyTorch behind the marker."""
+failed); tensor() of data that is no nest of numbers raises PyTorch's class (strings in a list
+and ints beyond 64 bits: ValueError; None, dicts and other objects: RuntimeError; a bare
+string: TypeError; all were TypeError). NumPy oracles first, PyTorch behind the marker."""
 
 import numpy as np
 import pytest
@@ -76,3 +78,31 @@ def test_constant_pad_of_a_0d_tensor_matches_torch():
     want = torch.nn.functional.pad(torch.tensor(2.0), ())
     got = tt.nn.functional.pad(tt.tensor(2.0), ())
     assert got.shape == tuple(want.shape) and got.item() == want.item()
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        ("abc", TypeError),
+        (["a"], ValueError),
+        ([None], RuntimeError),
+        ([1, None], RuntimeError),
+        ([2**64], ValueError),
+        ({"a": 1}, RuntimeError),
+        ([object()], RuntimeError),
+    ],
+    ids=["str", "strings", "none", "int-none", "big-int", "dict", "object"],
+)
+def test_tensor_of_bad_data_raises_pytorchs_class_numpy(data, error):
+    with pytest.raises(error, match="tensor"):
+        tt.tensor(data)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("data", ["abc", ["a"], [None], [2**64], {"a": 1}, [object()]], ids=str)
+def test_tensor_of_bad_data_matches_torch(data):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(Exception) as want:  # noqa: PT011 - the class is what is compared
+        torch.tensor(data)
+    with pytest.raises(type(want.value)):
+        tt.tensor(data)

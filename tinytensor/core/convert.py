@@ -44,10 +44,7 @@ def _to_array(data, dtype, copy):
     except ValueError as e:
         raise ValueError(f"tensor(): could not build a tensor from the data given: {e}") from None
     if arr.dtype == object or arr.dtype.kind in "USVO":
-        raise TypeError(
-            f"tensor(): data must be numbers or nested lists of numbers of a regular shape; "
-            f"got {type(data).__name__} giving a NumPy array of dtype {arr.dtype}"
-        )
+        raise _bad_data(data, arr)
     if want is not None:
         return arr.astype(want, copy=False)
     if arr.dtype.kind == "f":
@@ -60,6 +57,23 @@ def _to_array(data, dtype, copy):
         raise TypeError("tensor(): complex numbers are not supported")
     D.from_numpy_dtype(arr.dtype)
     return arr
+
+
+def _bad_data(data, arr):
+    """The error for data that is no regular nest of numbers, in PyTorch's class: a string
+    (TypeError), strings in a list (ValueError), an int beyond 64 bits (ValueError), anything
+    else that is not a number (RuntimeError, "could not infer dtype")."""
+    if isinstance(data, (str, bytes)):
+        return TypeError(
+            f"tensor(): data must be numbers or nested lists of numbers of a regular shape; "
+            f"got {type(data).__name__} giving a NumPy array of dtype {arr.dtype}"
+        )
+    if arr.dtype.kind in "US":
+        return ValueError(f"tensor(): strings are not numbers (got dtype {arr.dtype} data)")
+    bad = [x for x in arr.reshape(-1) if not isinstance(x, (int, float, np.number))]
+    if not bad:  # Python ints too big for 64 bits
+        return ValueError("tensor(): an integer does not fit in 64 bits (overflow)")
+    return RuntimeError(f"tensor(): could not infer the dtype of {type(bad[0]).__name__} data")
 
 
 def _has_tensors(seq) -> bool:
