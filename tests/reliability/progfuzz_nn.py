@@ -7,7 +7,8 @@ largest by ``MARGIN`` in both libraries, so the gradient's routing is never a co
 
 ``relu_max_pool{1,2}d`` is ``max_pool(relu(x))`` as ONE op, the exact pattern the compiler's
 relu/max-pool reorder matches (the relu's output is no value of the program, so nothing else
-reads it). Its generator may first add a separate ``relu`` step reading the same ``x`` (two
+reads it), its result optionally scaled inside the op (``then``) so that the pooled values are
+private too. Its generator may first add a separate ``relu`` step reading the same ``x`` (two
 relu calls; the fused one is still rewritten), or instead add ``h = relu(x)`` as a value of
 the program and pool that (``h`` is an output then, so the reorder must leave it alone).
 """
@@ -182,12 +183,15 @@ def g_relu_max_pool(ctx, i):
     relu = [np.maximum(v, 0.0) for v in (ctx.tt(i), ctx.th(i))]
     if not all(tie_free(v, nd, p, skip_zero_top=how != "kept") for v in relu):
         return None
+    # "then": the pooled values scaled inside the op, so no result of the program is them
+    # (the reorder leaves a pooling that is a result, with a backward, as eager ran it).
+    then = ctx.draw(st.sampled_from([None, "scale"]))
     if how == "fused":
-        return (i,), _public(p)
+        return (i,), {**_public(p), "then": then}
     if not ctx.r.step("relu", [i], {}):
         return None
     if how == "also_relu":  # x is read by two relu calls; the fused one is still rewritten
-        return (i,), _public(p)
+        return (i,), {**_public(p), "then": then}
     return (len(ctx.r.tts) - 1,), _public(p), f"max_pool{nd}d"  # h is kept: not rewritten
 
 
@@ -272,7 +276,9 @@ def max_pool_idx(nd):
 
 def relu_max_pool(nd):
     def apply(m, xs, p):
-        return getattr(_F(m), f"max_pool{nd}d")(xs[0].relu(), **p)
+        kw = {k: v for k, v in p.items() if k != "then"}
+        out = getattr(_F(m), f"max_pool{nd}d")(xs[0].relu(), **kw)
+        return out * 1.5 if p.get("then") == "scale" else out
 
     return apply
 

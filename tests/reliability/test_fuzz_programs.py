@@ -105,3 +105,32 @@ def test_pool_windows_are_pytorchs():
             np.testing.assert_array_equal(windows(x, nd, ks, ss, ps, ds, ceil).max(-1), want)
             checked += 1
     assert checked > 60
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize(
+    ("pre", "fused", "grad", "want"),
+    [
+        ([], True, True, ["MaxPool2D", "Relu", "Mul"]),  # the fused op: reordered
+        ([], True, False, ["MaxPool2D", "Relu", "Mul"]),
+        ([["relu", [0], {}]], True, True, ["Relu", "MaxPool2D", "Relu", "Mul"]),  # 2nd relu
+        ([["relu", [0], {}]], False, True, ["Relu", "MaxPool2D"]),  # h = relu(x) kept: not
+    ],
+)
+def test_fuzzer_rows_make_the_reorder_pattern(pre, fused, grad, want):
+    """The relu_max_pool rows give tt.compile the pattern its relu/max-pool reorder rewrites
+    (and the kept-relu variant one it must leave alone), so the fuzzer exercises it."""
+    from progfuzz_compiled import as_function, run_leaves
+
+    import tinytensor as tt
+
+    leaf = {"shape": [2, 2, 4, 4], "seed": 3, "grad": grad}
+    kw = {"kernel_size": 2, "stride": 2, "padding": 0, "dilation": 1, "ceil_mode": False}
+    pool = ["relu_max_pool2d", [0], {**kw, "then": "scale"}] if fused else ["max_pool2d", [1], kw]
+    steps = [["leaf", [], leaf], *pre, pool]
+    f = tt.compile(as_function(steps, returns=sinks(steps)))
+    for _ in range(2):
+        run_leaves(f, [leaf])
+    (entry,) = [e for e in f.entries if e.program is not None]
+    assert [s[1] for s in entry.program.steps if s[0] == "forward"] == want
+    assert compiled_mismatch(steps) is None
