@@ -188,8 +188,9 @@ def _sigmoid_np(d):
 
 
 def _sigmoid_values(d):
+    d, dt = (d.astype(np.float32), d.dtype) if d.dtype == np.float16 else (d, d.dtype)  # as torch
     e = np.exp(-np.abs(d))
-    return np.where(d >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(d.dtype, copy=False)
+    return np.where(d >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(dt, copy=False)
 
 
 def sigmoid(input):
