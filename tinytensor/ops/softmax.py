@@ -35,6 +35,8 @@ def softmax(input, dim, dtype=None):
 
 
 def _softmax_kernel(d, dim):
+    if d.dtype == np.float16:  # in float32, rounded once, as PyTorch's half kernel
+        return _softmax_kernel(d.astype(np.float32), dim).astype(np.float16)
     try:  # inf and NaN inputs give NaN silently, as in PyTorch
         return _softmax_np(d, dim)
     except FP_SIGNALS:
