@@ -193,6 +193,8 @@ def chunk(input, chunks, dim=0):
     a = as_tensor(a, "chunk")
     if chunks <= 0:
         raise RuntimeError(f"chunk: chunks must be positive, got {chunks}")
+    if not a.ndim:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor; unsqueeze it first")
     d = one_dim(dim, a.ndim, "chunk")
     if not a.shape[d]:  # an empty dim: ``chunks`` empty pieces, as in PyTorch
         return _multi_view(a, d, [0] * chunks, [0] * chunks, "Split")

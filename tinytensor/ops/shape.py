@@ -265,6 +265,8 @@ def movedim(input, source, destination):
     if len(set(src)) != len(src) or len(set(dst)) != len(dst):
         raise RuntimeError(f"movedim: repeated dim in {source!r} or {destination!r}")
     # The dims that stay keep their order; each moved dim is slotted in at its destination.
+    if not a.ndim:  # a 0-d tensor: dim 0 (or -1) to itself, a view of it (as PyTorch)
+        return permute(a, ())
     order = [d for d in range(a.ndim) if d not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -413,6 +415,8 @@ FILL = Primitive("Fill", _fill_kernel)  # a number copied everywhere: no gradien
 def narrow(input, dim, start, length):
     """f(a) = a[..., start:start+length, ...] along ``dim``"""
     a = as_tensor(input, "narrow")
+    if not a.ndim:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor; unsqueeze it first")
     d = one_dim(dim, a.ndim, "narrow")
     size = a.shape[d]
     if not -size <= start <= size:
