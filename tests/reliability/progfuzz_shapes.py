@@ -97,7 +97,8 @@ def g_expand(ctx, i):
 
 def g_repeat(ctx, i):
     ndim = len(ctx.shape(i))
-    reps = ctx.draw(st.lists(st.integers(1, 3), min_size=ndim, max_size=min(ndim + 1, 4)))
+    top = max(ndim, min(ndim + 1, 4))  # a value may have 5 dims: None in an index adds one
+    reps = ctx.draw(st.lists(st.integers(1, 3), min_size=ndim, max_size=top))
     if len(reps) < ndim or int(np.prod(reps)) * int(np.prod(ctx.shape(i))) > MAX_NUMEL:
         return None
     return (i,), {"reps": reps}
