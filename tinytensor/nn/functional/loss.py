@@ -35,14 +35,14 @@ def _pointwise_args(input, target, who, size_average, reduce, reduction, broadca
     x = float_input(input, who)
     t = float_input(target, who, "target")
     if x.shape != t.shape and broadcast:
-        warn_user(
-            f"{who}: using a target size ({tuple(t.shape)}) that is different to the input size "
-            f"({tuple(x.shape)}); broadcasting them will likely give incorrect results"
-        )
         try:
             shape = np.broadcast_shapes(tuple(x.shape), tuple(t.shape))
         except ValueError:
             raise broadcast_error(who, x, t) from None
+        warn_user(
+            f"{who}: using a target size ({tuple(t.shape)}) that is different to the input size "
+            f"({tuple(x.shape)}); broadcasting them will likely give incorrect results"
+        )
         return x.expand(shape), t.expand(shape), reduction
     if x.shape != t.shape:
         raise ValueError(
