@@ -45,6 +45,7 @@ def test_random_programs_compiled_equal_eager(data):
     assert mismatch is None, f"compiled differs from eager: {mismatch}\nreturns={returns}\n{r}"
 
 
+@pytest.mark.torch  # the module needs torch (progfuzz imports it)
 def test_compiled_values_compare_as_numbers():
     """The relu/max-pool reorder may turn a -0.0 into +0.0: equal numbers, other bytes."""
     neg, pos = np.array([-0.0, np.nan, 1.5]), np.array([0.0, np.nan, 1.5])
@@ -56,6 +57,7 @@ def test_compiled_values_compare_as_numbers():
     assert not same_numbers(neg, neg.astype(np.float32))
 
 
+@pytest.mark.torch
 def test_pool_windows_and_tie_guard():
     """The max-pooling guard's windows (NumPy only): padding is -inf, ceil_mode adds a
     window that runs past the end, and a tie within MARGIN is refused."""
