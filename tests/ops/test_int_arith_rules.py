@@ -17,6 +17,7 @@ int64); heaviside of NaN is 0. NumPy oracles first, PyTorch behind the marker.""
 
 import numpy as np
 import pytest
+from torch_outcome import assert_same_outcome, outcome
 
 import tinytensor as tt
 
@@ -156,20 +157,8 @@ def test_matches_torch(name):
     torch = pytest.importorskip("torch")
     fn = dict(CASES)[name]
 
-    def run(lib):
-        try:
-            out = fn(lib)
-        except Exception as e:  # noqa: BLE001 - the class is what is compared
-            return type(e)
-        return str(out.dtype).split(".")[1], out.numpy()
-
-    want, got = run(torch), run(tt)
-    if isinstance(want, type):
-        assert isinstance(got, type) and issubclass(got, want), (got, want)
-        return
-    assert not isinstance(got, type), got
-    assert got[0] == want[0]
-    np.testing.assert_allclose(got[1], want[1], rtol=1e-6)
+    got, want = outcome(lambda: fn(tt)), outcome(lambda: fn(torch))
+    assert_same_outcome(got, want, rtol=1e-6, subclass=True)
 
 
 B = [True, False, True]
@@ -238,17 +227,5 @@ def test_kernels_match_torch(name):
     torch = pytest.importorskip("torch")
     fn = dict(UNARY_CASES)[name]
 
-    def run(lib):
-        try:
-            out = fn(lib)
-        except Exception as e:  # noqa: BLE001 - the class is what is compared
-            return type(e)
-        return str(out.dtype).split(".")[1], out.numpy()
-
-    want, got = run(torch), run(tt)
-    if isinstance(want, type):
-        assert isinstance(got, type) and issubclass(got, want), (got, want)
-        return
-    assert not isinstance(got, type), got
-    assert got[0] == want[0]
-    np.testing.assert_array_equal(got[1], want[1])
+    got, want = outcome(lambda: fn(tt)), outcome(lambda: fn(torch))
+    assert_same_outcome(got, want, subclass=True)
