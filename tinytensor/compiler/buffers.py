@@ -35,9 +35,19 @@ import threading
 
 import numpy as np
 
-from tinytensor.compiler.trace import SEQ, SLOT
+from tinytensor.compiler.trace import slots_of
 
-__all__ = ["KEEP_FREE", "MIN_BYTES", "BufferPool", "Lease", "empty", "layout", "plan", "view"]
+__all__ = [
+    "KEEP_FREE",
+    "MIN_BYTES",
+    "BufferPool",
+    "Lease",
+    "empty",
+    "layout",
+    "memory_owner",
+    "plan",
+    "view",
+]
 
 KEEP_FREE = 2  #: free buffer sets a program keeps (more are dropped)
 # Values smaller than this are left to NumPy: a small array costs less to make (NumPy keeps a
@@ -46,16 +56,7 @@ KEEP_FREE = 2  #: free buffer sets a program keeps (more are dropped)
 MIN_BYTES = 1 << 16
 
 
-def _reads(refs, into):
-    for r in refs:
-        if r[0] == SLOT:
-            into.append(r[1])
-        elif r[0] == SEQ:
-            _reads(r[2], into)
-    return into
-
-
-def _owner(a):
+def memory_owner(a):
     """The object that owns ``a``'s memory: the base ndarray at the end of its view chain, or
     a non-NumPy buffer (then the second value is True: a foreign owner)."""
     while True:
@@ -119,7 +120,7 @@ def plan(steps, order, arrays, residuals, visible):
     made, last = {}, {}
     for p, i in enumerate(order):
         st = steps[i]
-        for s in _reads(st.args, []):
+        for s in slots_of(st.args, []):
             last[s] = p
         for s in st.outs:
             made[s] = p
@@ -132,18 +133,20 @@ def plan(steps, order, arrays, residuals, visible):
         a = arrays[s]
         if not isinstance(a, np.ndarray):
             continue
-        owner, is_foreign = _owner(a)
+        owner, is_foreign = memory_owner(a)
         groups.setdefault(id(owner), []).append(s)
         if is_foreign:
             foreign.append(s)
-    forbidden = {id(_owner(arrays[s])[0]) for s in visible if isinstance(arrays[s], np.ndarray)}
+    forbidden = {
+        id(memory_owner(arrays[s])[0]) for s in visible if isinstance(arrays[s], np.ndarray)
+    }
 
     candidates = []  # (start, end, slot, axis order)
     for p, i in enumerate(order):
         st = steps[i]
         if getattr(st.prim, "into", None) is None or st.prim.mutates or st.scalar:
             continue
-        owners = [id(_owner(a)[0]) for a in map(arrays.__getitem__, st.outs)]
+        owners = [id(memory_owner(a)[0]) for a in map(arrays.__getitem__, st.outs)]
         for s, key in zip(st.outs, owners):
             a = arrays[s]
             axes = layout(a)
@@ -151,7 +154,7 @@ def plan(steps, order, arrays, residuals, visible):
             if (
                 axes is None
                 or a.nbytes < MIN_BYTES
-                or _owner(a)[1]  # memory NumPy does not own
+                or memory_owner(a)[1]  # memory NumPy does not own
                 or key in forbidden
                 or owners.count(key) > 1  # two outputs of one step on the same memory
                 # memory older than this step (an argument's: a view, not a new array)

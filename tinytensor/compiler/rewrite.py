@@ -31,25 +31,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinytensor.compiler.trace import SEQ, SLOT, Step
+from tinytensor.compiler.buffers import memory_owner
+from tinytensor.compiler.trace import SLOT, Step, slots_of
 
 _POOLS = frozenset({"MaxPool1D", "MaxPool2D", "MaxPool3D"})
 
 
-def _slots(refs, into):
-    for r in refs:
-        if r[0] == SLOT:
-            into.append(r[1])
-        elif r[0] == SEQ:
-            _slots(r[2], into)
-    return into
-
-
 def _owner(a):
     """The id of the array that owns ``a``'s memory (the end of its chain of views)."""
-    while isinstance(getattr(a, "base", None), np.ndarray):
-        a = a.base
-    return id(a)
+    return id(memory_owner(a)[0]) if isinstance(a, np.ndarray) else id(a)
 
 
 def _one_slot(step, name, phase):
@@ -72,14 +62,14 @@ def reorder_relu_pool(tracer, steps, keep, frozen=()):
     buffer planner finds goes by those)."""
     readers, producer = {}, {}
     for i, st in enumerate(steps):
-        for s in _slots(st.args, []):
+        for s in slots_of(st.args, []):
             readers.setdefault(s, []).append(i)
         for s in st.outs:
             producer[s] = i
     # The memory in-place steps write (each slot by the array that owns its memory): a pooled
     # value written in place must stay out, since relu's backward would read it after the write.
     written = {_owner(tracer.arrays[s]) for st in steps if st.prim.mutates
-               for s in _slots(st.args, [])}  # fmt: skip
+               for s in slots_of(st.args, [])}  # fmt: skip
     out = list(steps)
     for b, pool in enumerate(steps):
         if pool.prim.name not in _POOLS or pool.phase != "forward" or len(pool.outs) != 2:

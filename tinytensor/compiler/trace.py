@@ -31,6 +31,17 @@ SLOT, CONST, SEQ = 0, 1, 2
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
+def slots_of(refs, into):
+    """The slots argument references ``refs`` read (inside sequences too), appended to the
+    list ``into``, which is returned."""
+    for r in refs:
+        if r[0] == SLOT:
+            into.append(r[1])
+        elif r[0] == SEQ:
+            slots_of(r[2], into)
+    return into
+
+
 class Step:
     """One kernel call: ``outs = prim.kernel(*args, **attrs)``; ``args`` are references
     (``(SLOT, i)``, ``(CONST, value)`` or ``(SEQ, type, [refs])``), ``outs`` slot numbers."""
