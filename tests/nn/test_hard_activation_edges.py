@@ -17,6 +17,7 @@ import warnings
 
 import numpy as np
 import pytest
+from same_bits import assert_same_bits
 
 import tinytensor as tt
 import tinytensor.nn.functional as F
@@ -29,15 +30,6 @@ def _grid(dtype=np.float32):
     gs = np.array([1.5, -2.5, 0.0, -0.0, INF, -INF, NAN], dtype)
     x, g = np.meshgrid(xs, gs, indexing="ij")
     return np.ascontiguousarray(np.tile(x, (1, 10))), np.ascontiguousarray(np.tile(g, (1, 10)))
-
-
-def _same_bits(got, want):
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.dtype == want.dtype and got.shape == want.shape
-    nan = np.isnan(want)
-    np.testing.assert_array_equal(np.isnan(got), nan)
-    np.testing.assert_array_equal(got[~nan], want[~nan])
-    np.testing.assert_array_equal(np.signbit(got[~nan]), np.signbit(want[~nan]))
 
 
 def _grad(fn, x, g):
@@ -65,7 +57,7 @@ def _hardswish_grad(x, g):
 def test_hardsigmoid_gradient_bits_numpy(dtype, inplace):
     x, g = _grid(dtype)
     got = _grad(lambda t: F.hardsigmoid(t, inplace=inplace), x, g)
-    _same_bits(got, _hardsigmoid_grad(x, g))
+    assert_same_bits(got, _hardsigmoid_grad(x, g))
     assert not np.signbit(got[(x <= -3) | (x >= 3)]).any()  # no -0.0 outside
 
 
@@ -74,7 +66,7 @@ def test_hardsigmoid_gradient_bits_numpy(dtype, inplace):
 def test_hardswish_gradient_bits_numpy(dtype, inplace):
     x, g = _grid(dtype)
     got = _grad(lambda t: F.hardswish(t, inplace=inplace), x, g)
-    _same_bits(got, _hardswish_grad(x, g))
+    assert_same_bits(got, _hardswish_grad(x, g))
     # at the bounds themselves: 0 at -3, the whole g at 3 (not 1.5 g)
     one = np.ones(1, dtype)
     assert _grad(F.hardswish, -3 * one, -2 * one)[0] == 0.0
@@ -103,7 +95,7 @@ def test_inplace_gradient_is_the_out_of_place_one_numpy(name):
         np.testing.assert_allclose(got, out, rtol=1e-5)
         np.testing.assert_array_equal(np.signbit(got), np.signbit(out))
     else:
-        _same_bits(got, out)
+        assert_same_bits(got, out)
     # A -0.0 upstream gradient where the activation passes it through stays -0.0.
     passed = (g == 0) & np.signbit(g) & (x > 0) & (x < 2.5)
     assert np.signbit(got[passed]).all()
@@ -125,7 +117,7 @@ def test_hard_gradient_bits_match_torch(name, inplace):
     tx = torch.tensor(x, requires_grad=True)
     getattr(torch.nn.functional, name)(tx * 1.0, inplace=inplace).backward(torch.tensor(g))
     got = _grad(lambda t: INPLACE[name](t, inplace), x, g)
-    _same_bits(got, tx.grad.numpy())
+    assert_same_bits(got, tx.grad.numpy())
 
 
 @pytest.mark.torch
@@ -170,9 +162,9 @@ def test_leaky_relu_is_quiet_on_inf_and_nan_numpy(slope, inplace):
         y = F.leaky_relu(t * 1.0, slope, inplace=inplace)
         y.backward(tt.tensor(LEAKY_G))
         module_y = tt.nn.LeakyReLU(slope)(tt.tensor(LEAKY_X))
-    _same_bits(y.detach().numpy(), want_y)
-    _same_bits(module_y.numpy(), want_y)
-    _same_bits(t.grad.numpy(), want_g)
+    assert_same_bits(y.detach().numpy(), want_y)
+    assert_same_bits(module_y.numpy(), want_y)
+    assert_same_bits(t.grad.numpy(), want_g)
 
 
 def test_leaky_relu_inplace_negative_slope_backward_refused_numpy():
@@ -197,8 +189,8 @@ def test_leaky_relu_edges_match_torch(slope, inplace):
     t = tt.tensor(LEAKY_X, requires_grad=True)
     y = F.leaky_relu(t * 1.0, slope, inplace=inplace)
     y.backward(tt.tensor(LEAKY_G))
-    _same_bits(y.detach().numpy(), ty.detach().numpy())
-    _same_bits(t.grad.numpy(), tx.grad.numpy())
+    assert_same_bits(y.detach().numpy(), ty.detach().numpy())
+    assert_same_bits(t.grad.numpy(), tx.grad.numpy())
     x = torch.tensor([-1.0, 2.0], requires_grad=True)
     with pytest.raises(RuntimeError):
         torch.nn.functional.leaky_relu(x * 1.0, -0.5, inplace=True).sum().backward()
@@ -221,8 +213,8 @@ def test_shrink_keeps_nan_and_selects_its_gradient_numpy(name):
         warnings.simplefilter("error")
         y = getattr(F, name)(t * 1.0, 0.5)
         y.backward(tt.tensor(g))
-    _same_bits(y.detach().numpy(), want_y)
-    _same_bits(t.grad.numpy(), want_g)
+    assert_same_bits(y.detach().numpy(), want_y)
+    assert_same_bits(t.grad.numpy(), want_g)
 
 
 ELU_X = np.array([-30.0, -1.0, -0.0, 0.0, 1.0, NAN, INF, -INF] * 20, np.float32)

@@ -9,6 +9,7 @@ marker (on grids of a multiple of 128 elements, all in PyTorch's vectorized loop
 
 import numpy as np
 import pytest
+from same_bits import assert_same_bits
 
 import tinytensor as tt
 import tinytensor.nn.functional as F
@@ -23,16 +24,6 @@ def _grid(dtype):
     gs = np.array([1.5, -2.5, 0.0, -0.0, INF, -INF, NAN], dtype)
     x, g = np.meshgrid(xs, gs, indexing="ij")
     return np.ascontiguousarray(x), np.ascontiguousarray(g)
-
-
-def _same_bits(got, want):
-    """Equal values with equal signs of zero, NaN where NaN."""
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.dtype == want.dtype and got.shape == want.shape
-    nan = np.isnan(want)
-    np.testing.assert_array_equal(np.isnan(got), nan)
-    np.testing.assert_array_equal(got[~nan], want[~nan])
-    np.testing.assert_array_equal(np.signbit(got[~nan]), np.signbit(want[~nan]))
 
 
 def _zero_or_g(cut, g):
@@ -76,8 +67,8 @@ def test_values_and_gradients_of_edge_values_bit_for_bit(case, dtype):
     x, g = _grid(dtype)
     y, gx = _run(tt, call, inplace, x, g)
     with np.errstate(invalid="ignore"):
-        _same_bits(y, forward(x))
-        _same_bits(gx, _zero_or_g(cut(x), g))
+        assert_same_bits(y, forward(x))
+        assert_same_bits(gx, _zero_or_g(cut(x), g))
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
@@ -121,5 +112,5 @@ def test_matches_torch_bit_for_bit(k, dtype):
     x, g = (np.tile(a, (32, 1)) for a in _grid(dtype))  # 2688 = 21 * 128 elements
     y, gx = _run(tt, call, inplace, x, g)
     ty, tgx = _run(torch, theirs, inplace, x, g)
-    _same_bits(y, ty)
-    _same_bits(gx, tgx)
+    assert_same_bits(y, ty)
+    assert_same_bits(gx, tgx)

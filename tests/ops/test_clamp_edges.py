@@ -15,6 +15,7 @@ import itertools
 
 import numpy as np
 import pytest
+from same_bits import assert_same_bits
 
 import tinytensor as tt
 
@@ -34,15 +35,6 @@ def _ref(x, lo, hi):
     return np.array(out, x.dtype).reshape(x.shape)
 
 
-def _same_bits(got, want):
-    got, want = np.asarray(got), np.asarray(want)
-    assert got.dtype == want.dtype and got.shape == want.shape
-    nan = np.isnan(want)
-    np.testing.assert_array_equal(np.isnan(got), nan)
-    np.testing.assert_array_equal(got[~nan], want[~nan])
-    np.testing.assert_array_equal(np.signbit(got[~nan]), np.signbit(want[~nan]))
-
-
 def _bounds(n, v):
     return np.array([v] * n, dtype=object)
 
@@ -56,16 +48,16 @@ def test_number_bounds_keep_x_at_a_tie_numpy(dtype):
         if lo is None and hi is None:
             continue
         want = _ref(x, _bounds(n, lo), _bounds(n, hi))
-        _same_bits(tt.clamp(tt.tensor(x), lo, hi).numpy(), want)
+        assert_same_bits(tt.clamp(tt.tensor(x), lo, hi).numpy(), want)
         t = tt.tensor(x)
         t.clamp_(lo, hi)
-        _same_bits(t.numpy(), want)
+        assert_same_bits(t.numpy(), want)
         if hi is None:
-            _same_bits(tt.clamp_min(tt.tensor(x), lo).numpy(), want)
-            _same_bits(tt.tensor(x).clamp_min_(lo).numpy(), want)
+            assert_same_bits(tt.clamp_min(tt.tensor(x), lo).numpy(), want)
+            assert_same_bits(tt.tensor(x).clamp_min_(lo).numpy(), want)
         if lo is None:
-            _same_bits(tt.clamp_max(tt.tensor(x), hi).numpy(), want)
-            _same_bits(tt.tensor(x).clamp_max_(hi).numpy(), want)
+            assert_same_bits(tt.clamp_max(tt.tensor(x), hi).numpy(), want)
+            assert_same_bits(tt.tensor(x).clamp_max_(hi).numpy(), want)
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
@@ -73,14 +65,14 @@ def test_tensor_bounds_keep_x_at_a_tie_numpy(dtype):
     combos = list(itertools.product(EDGES, repeat=3))
     x, lo, hi = (np.array([c[i] for c in combos], dtype) for i in range(3))
     want = _ref(x, lo.astype(object), hi.astype(object))
-    _same_bits(tt.clamp(tt.tensor(x), tt.tensor(lo), tt.tensor(hi)).numpy(), want)
+    assert_same_bits(tt.clamp(tt.tensor(x), tt.tensor(lo), tt.tensor(hi)).numpy(), want)
     none = np.array([None] * x.size, object)
     want_min = _ref(x, lo.astype(object), none)
-    _same_bits(tt.clamp_min(tt.tensor(x), tt.tensor(lo)).numpy(), want_min)
-    _same_bits(tt.clamp(tt.tensor(x), min=tt.tensor(lo)).numpy(), want_min)
+    assert_same_bits(tt.clamp_min(tt.tensor(x), tt.tensor(lo)).numpy(), want_min)
+    assert_same_bits(tt.clamp(tt.tensor(x), min=tt.tensor(lo)).numpy(), want_min)
     want_max = _ref(x, none, hi.astype(object))
-    _same_bits(tt.clamp_max(tt.tensor(x), tt.tensor(hi)).numpy(), want_max)
-    _same_bits(tt.clamp(tt.tensor(x), max=tt.tensor(hi)).numpy(), want_max)
+    assert_same_bits(tt.clamp_max(tt.tensor(x), tt.tensor(hi)).numpy(), want_max)
+    assert_same_bits(tt.clamp(tt.tensor(x), max=tt.tensor(hi)).numpy(), want_max)
 
 
 def test_tensor_bounds_gradients_numpy():
@@ -94,9 +86,9 @@ def test_tensor_bounds_gradients_numpy():
         dx = np.where((xv >= lov) & (xv <= hiv), g, 0.0)
         dlo = np.where((xv < lov) & (lov < hiv), g, 0.0)
         dhi = np.where((xv > hiv) | (hiv < lov), g, 0.0)
-    _same_bits(x.grad.numpy(), dx)
-    _same_bits(lo.grad.numpy(), dlo)
-    _same_bits(hi.grad.numpy(), dhi)
+    assert_same_bits(x.grad.numpy(), dx)
+    assert_same_bits(lo.grad.numpy(), dlo)
+    assert_same_bits(hi.grad.numpy(), dhi)
     # At lo == hi > x no operand gets the gradient (the rule above, not maximum's half split).
     x, lo, hi = (tt.tensor([v], requires_grad=True) for v in (-1.0, 0.0, 0.0))
     tt.clamp(x, lo, hi).backward(tt.tensor([1.0]))
@@ -195,24 +187,24 @@ def test_ties_nan_inf_match_torch():
             if lo is None and hi is None:
                 continue
             want = torch.clamp(torch.tensor(x), lo, hi).numpy()
-            _same_bits(tt.clamp(tt.tensor(x), lo, hi).numpy(), want)
+            assert_same_bits(tt.clamp(tt.tensor(x), lo, hi).numpy(), want)
             if hi is None:
                 want = torch.clamp_min(torch.tensor(x), lo).numpy()
-                _same_bits(tt.clamp_min(tt.tensor(x), lo).numpy(), want)
+                assert_same_bits(tt.clamp_min(tt.tensor(x), lo).numpy(), want)
         # Tensor bounds through a strided view: PyTorch's scalar loop everywhere.
         combos = list(itertools.product(EDGES, repeat=3))
         cols = [np.repeat(np.array([c[i] for c in combos], dtype), 2) for i in range(3)]
         tx, tlo, thi = (torch.tensor(c, dtype=tdt)[::2] for c in cols)
         xs, los, his = (c[::2] for c in cols)
-        _same_bits(
+        assert_same_bits(
             tt.clamp(tt.tensor(xs), tt.tensor(los), tt.tensor(his)).numpy(),
             torch.clamp(tx, tlo, thi).numpy(),
         )
-        _same_bits(
+        assert_same_bits(
             tt.clamp_min(tt.tensor(xs), tt.tensor(los)).numpy(),
             torch.clamp_min(tx, tlo).numpy(),
         )
-        _same_bits(
+        assert_same_bits(
             tt.clamp_max(tt.tensor(xs), tt.tensor(his)).numpy(),
             torch.clamp_max(tx, thi).numpy(),
         )
@@ -235,7 +227,7 @@ def test_tensor_bounds_gradients_match_torch():
             if b.grad is None:
                 assert a.grad is None
             else:
-                _same_bits(a.grad.numpy(), b.grad.numpy())
+                assert_same_bits(a.grad.numpy(), b.grad.numpy())
 
 
 @pytest.mark.torch

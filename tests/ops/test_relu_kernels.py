@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+from same_bits import assert_same_bits
 
 import tinytensor as tt
 from tinytensor.ops.unary import _relu_backward_into, _relu_backward_kernel
@@ -28,14 +29,6 @@ def _grad(x, g):
     return xt.grad.numpy()
 
 
-def _assert_same_bits(got, want):
-    """Equal values, equal signs of zero, NaN where NaN."""
-    nan = np.isnan(want)
-    np.testing.assert_array_equal(np.isnan(got), nan)
-    np.testing.assert_array_equal(got[~nan], want[~nan])
-    np.testing.assert_array_equal(np.signbit(got[~nan]), np.signbit(want[~nan]))
-
-
 def _specials(dtype):
     """Inputs and gradients holding every edge value, each gradient value beside every input."""
     xs = np.array([-2.0, -0.0, 0.0, 3.0, NAN, -NAN, -INF, INF], dtype)
@@ -51,7 +44,7 @@ def test_relu_gradient_of_every_edge_value_pair_equals_the_where_rule(dtype):
     want = _reference(x, g)
     assert got.dtype == want.dtype
     np.testing.assert_array_equal(got, want)
-    _assert_same_bits(got, want)
+    assert_same_bits(got, want)
     # inf or NaN gradients of inactive units give 0 (inf*0 would be NaN)
     assert np.isfinite(got[:3]).all()
     assert np.isnan(got[4:6, -1]).all()  # a NaN input passes the gradient on
@@ -79,12 +72,12 @@ def test_large_finite_gradients_pass_without_a_floating_point_signal(dtype, big)
     want = np.array([[big, 0], [-big, 0]], dtype)
     with np.errstate(all="raise"):
         got = _grad(x, g)
-    _assert_same_bits(got, want)
+    assert_same_bits(got, want)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        _assert_same_bits(_grad(x, g), want)
+        assert_same_bits(_grad(x, g), want)
         g[1, 1], g[0, 1] = np.inf, np.nan  # non-finite gradients at zeroed units
-        _assert_same_bits(_grad(x, g), want)
+        assert_same_bits(_grad(x, g), want)
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
@@ -103,10 +96,10 @@ def test_the_bit_select_is_where_bit_for_bit_in_every_layout(dtype, layout):
     want = np.where(keep, g, np.zeros((), dtype))
     got = _relu_backward_kernel(g, keep)
     assert got.dtype == g.dtype and got.shape == g.shape
-    _assert_same_bits(got, want)
+    assert_same_bits(got, want)
     out = np.full(g.shape, 7.0, dtype)  # a compiled replay's buffer, stale values inside
     assert _relu_backward_into(out, g, keep) is out
-    _assert_same_bits(out, want)
+    assert_same_bits(out, want)
     assert not np.signbit(got[~keep]).any()  # +0.0 at every zeroed unit
 
 
@@ -250,11 +243,11 @@ def test_relu_values_and_gradients_of_edge_values_match_pytorch(dtype):
     x, g = _specials(dtype)
     xt = torch.tensor(x, requires_grad=True)
     torch.relu(xt).backward(torch.tensor(g))
-    _assert_same_bits(_grad(x, g), xt.grad.numpy())  # +0.0 at zeroed units under g < 0
+    assert_same_bits(_grad(x, g), xt.grad.numpy())  # +0.0 at zeroed units under g < 0
     np.testing.assert_array_equal(tt.relu(tt.tensor(x)).numpy(), torch.relu(torch.tensor(x)))
     rng = np.random.default_rng(5)
     x, g = rng.standard_normal((2, 3, 33)).astype(dtype), rng.standard_normal((2, 3, 33))
     g = g.astype(dtype)
     xt = torch.tensor(x, requires_grad=True)
     torch.relu(xt).backward(torch.tensor(g))
-    _assert_same_bits(_grad(x, g), xt.grad.numpy())
+    assert_same_bits(_grad(x, g), xt.grad.numpy())
